@@ -1,0 +1,99 @@
+"""The FastAPI application: created by a factory, settings read at start-up."""
+
+from __future__ import annotations
+
+import html
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from api import errors as api_errors
+from api.deps import get_conn, get_lang
+from data.db import Database
+from data.errors import DatabaseUnavailable
+from data.settings import DatabaseSettings
+from layers.registry import LAYERS
+from layers.store import city_info, layer_counts, server_versions
+
+
+def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
+    """Build the app. The database is reached lazily, so the app starts even while it is down."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.db = Database(settings or DatabaseSettings.from_env())
+        yield
+        app.state.db.close()
+
+    app = FastAPI(
+        title="hygiene-map",
+        description="卫生城市创建 GIS 服务：公厕与垃圾收集点覆盖、投诉热点、网格责任与巡查图件。",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    api_errors.install(app)
+
+    @app.get("/healthz", tags=["service"], summary="Service and database health")
+    def healthz():
+        try:
+            with app.state.db.connection() as conn:
+                versions = server_versions(conn)
+        except DatabaseUnavailable as exc:
+            return JSONResponse({"status": "unavailable", "detail": exc.message}, status_code=503,
+                                headers={"Retry-After": "5"})
+        return {"status": "ok", "database": "ok", **versions}
+
+    @app.get("/", response_class=HTMLResponse, tags=["pages"], summary="Index page of this city")
+    def index(lang: str = Depends(get_lang), conn=Depends(get_conn)):
+        return HTMLResponse(_index_html(city_info(conn), layer_counts(conn), lang))
+
+    return app
+
+
+_TEXT = {
+    "zh": {"title": "hygiene-map 卫生城市创建地图", "layers": "图层", "layer": "图层", "count": "要素数",
+           "demo": "演示数据（虚构城市）", "no_city": "尚未加载城市数据：运行 hygiene-map demo 或 hygiene-map import。",
+           "about": "约", "other": "English", "other_lang": "en", "data_time": "数据时间"},
+    "en": {"title": "hygiene-map — hygiene campaign maps", "layers": "Layers", "layer": "Layer", "count": "Features",
+           "demo": "Demo data (fictional city)", "no_city": "No city loaded yet: run hygiene-map demo or hygiene-map import.",
+           "about": "about", "other": "中文", "other_lang": "zh", "data_time": "Data as of"},
+}
+
+
+def _index_html(city: dict | None, counts: dict[str, tuple[int, bool]], lang: str) -> str:
+    t = _TEXT[lang]
+    esc = html.escape
+    if city:
+        name = city["name_en"] if lang == "en" and city.get("name_en") else city["name"]
+        heading = esc(name)
+        notes = []
+        if city.get("is_demo"):
+            notes.append(esc(t["demo"]))
+        if city.get("data_time"):
+            notes.append(f"{esc(t['data_time'])}: {city['data_time']:%Y-%m-%d}")
+        sub = " · ".join(notes)
+    else:
+        heading, sub = esc(t["title"]), esc(t["no_city"])
+    rows = []
+    for spec in LAYERS:
+        n, exact = counts.get(spec.id, (0, True))
+        shown = f"{n:,}" if exact else f"{t['about']} {n:,}"
+        rows.append(
+            f'<tr data-layer="{spec.id}"><td>{esc(spec.name(lang))}</td><td><code>{spec.id}</code></td>'
+            f'<td class="n" data-count="{n}">{shown}</td></tr>'
+        )
+    return f"""<!doctype html>
+<html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(t['title'])}</title>
+<style>body{{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em;color:#222}}
+table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:.3em .8em;text-align:left}}
+td.n{{text-align:right}}.sub{{color:#666}}</style></head>
+<body><p style="float:right"><a href="?lang={t['other_lang']}">{t['other']}</a></p>
+<h1>{heading}</h1><p class="sub">{sub}</p>
+<h2>{esc(t['layers'])}</h2>
+<table><thead><tr><th>{esc(t['layer'])}</th><th>id</th><th>{esc(t['count'])}</th></tr></thead>
+<tbody>{''.join(rows)}</tbody></table>
+<p class="sub"><a href="/docs">API (OpenAPI)</a> · <a href="/healthz">/healthz</a></p>
+</body></html>"""

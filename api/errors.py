@@ -1,0 +1,73 @@
+"""One mapping from the project's exceptions to HTTP statuses.
+
+Every response to an error is JSON ``{"detail": message}`` (plus
+``problems`` for bad rows); no stack trace ever reaches a user.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from data import errors
+
+STATUS = {
+    errors.InvalidParameter: 422,
+    errors.InvalidInput: 422,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.DatabaseUnavailable: 503,
+    errors.SetupError: 503,
+}
+
+log = logging.getLogger("hygiene_map.api")
+
+
+def status_for(exc: errors.HygieneMapError) -> int:
+    for klass in type(exc).__mro__:
+        if klass in STATUS:
+            return STATUS[klass]
+    return 500
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body", "header")]
+        where = ".".join(loc) or "request"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on an app."""
+
+    @app.exception_handler(errors.HygieneMapError)
+    async def _project_error(request: Request, exc: errors.HygieneMapError):
+        status = status_for(exc)
+        body = {"detail": exc.message}
+        if isinstance(exc, errors.InvalidInput) and exc.problems:
+            body["problems"] = exc.problems
+        headers = {"Retry-After": "5"} if status == 503 else None
+        if isinstance(exc, errors.Unauthorized):
+            headers = {"WWW-Authenticate": "Bearer"}
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError):
+        return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)

@@ -1,0 +1,276 @@
+"""The embedded PostgreSQL + PostGIS cluster used when DATABASE_URL is not set.
+
+`hygiene-map db up` creates (once) and starts a cluster of the installed
+server in a directory the project owns (``HYGIENE_MAP_HOME``)::
+
+    HOME/pgdata        the cluster (initdb)
+    HOME/run           its unix socket
+    HOME/postgres.log  the server log
+    HOME/port          the TCP port on 127.0.0.1 it listens on
+
+Run as root, the cluster runs as an unprivileged OS user (PostgreSQL refuses
+root), created on first use.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from data.errors import SetupError
+from data.settings import DatabaseSettings
+
+SUPERUSER = "hygiene_map"
+DATABASE = "hygiene_map"
+
+INSTALL_HINT = (
+    "install it with `sudo apt-get install postgresql postgresql-15-postgis-3` "
+    "(or run ./scripts/setup.sh), or set DATABASE_URL to an existing PostGIS server"
+)
+
+# Server settings for a laptop-sized cluster that bulk-loads a city.
+SERVER_CONF = """
+# hygiene-map embedded cluster
+listen_addresses = '127.0.0.1'
+shared_buffers = 256MB
+work_mem = 32MB
+maintenance_work_mem = 512MB
+max_wal_size = 4GB
+checkpoint_timeout = 15min
+max_connections = 200
+"""
+
+
+def find_pg_bindir(override: Path | None = None) -> Path:
+    """The bin directory of the newest installed PostgreSQL server (or HYGIENE_MAP_PG_BINDIR)."""
+    if override is not None:
+        if not (override / "initdb").exists():
+            raise SetupError(f"PostgreSQL server is not installed (no initdb in {override}): {INSTALL_HINT}")
+        return override
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+    )
+    if candidates:
+        return Path(candidates[-1]).parent
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(os.path.realpath(on_path)).parent
+    raise SetupError(f"PostgreSQL server is not installed (no initdb found): {INSTALL_HINT}")
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EmbeddedCluster:
+    """A project-local PostgreSQL cluster in ``settings.home``."""
+
+    def __init__(self, settings: DatabaseSettings):
+        self.settings = settings
+        self.home = settings.home
+        self.pgdata = self.home / "pgdata"
+        self.socket_dir = self.home / "run"
+        self.logfile = self.home / "postgres.log"
+        self.port_file = self.home / "port"
+
+    # -- what it is -------------------------------------------------------
+    @property
+    def port(self) -> int | None:
+        try:
+            return int(self.port_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def url(self) -> str:
+        """The database URL of the cluster (it need not be running)."""
+        port = self.port
+        if port is None:
+            raise SetupError(
+                f"the embedded database in {self.home} has not been created: run `hygiene-map db up` "
+                "(or set DATABASE_URL)"
+            )
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}"
+
+    def is_initialized(self) -> bool:
+        return (self.pgdata / "PG_VERSION").exists()
+
+    def is_running(self) -> bool:
+        if not self.is_initialized():
+            return False
+        result = self._run([self._bin("pg_ctl"), "status", "-D", str(self.pgdata)], check=False)
+        return result.returncode == 0
+
+    # -- running commands, as an unprivileged user when root ----------------
+    def _bin(self, name: str) -> str:
+        return str(find_pg_bindir(self.settings.pg_bindir) / name)
+
+    def _as_root(self) -> bool:
+        return os.geteuid() == 0
+
+    def _run(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess:
+        command = Path(argv[0]).name
+        if self._as_root():
+            argv = ["runuser", "-u", self.settings.os_user, "--", *argv]
+        result = subprocess.run(argv, capture_output=True, text=True)
+        if check and result.returncode != 0:
+            detail = (result.stderr or result.stdout).strip().splitlines()
+            last = detail[-1] if detail else f"exit code {result.returncode}"
+            raise SetupError(f"{command} failed: {last}")
+        return result
+
+    def _ensure_os_user(self) -> None:
+        if not self._as_root():
+            return
+        try:
+            pwd.getpwnam(self.settings.os_user)
+            return
+        except KeyError:
+            pass
+        result = subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", self.settings.os_user],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise SetupError(f"cannot create OS user {self.settings.os_user!r}: {result.stderr.strip()}")
+
+    def _prepare_home(self) -> None:
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SetupError(
+                f"cannot create the data directory {self.home}: {exc.strerror}; "
+                "set HYGIENE_MAP_HOME to a writable directory"
+            ) from None
+        if not os.access(self.home, os.W_OK | os.X_OK):
+            raise SetupError(
+                f"the data directory {self.home} is not writable; set HYGIENE_MAP_HOME to a writable directory"
+            )
+        if self._as_root():
+            entry = pwd.getpwnam(self.settings.os_user)
+            for path in (self.home, self.socket_dir):
+                path.mkdir(exist_ok=True)
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+            probe = subprocess.run(
+                ["runuser", "-u", self.settings.os_user, "--", "test", "-w", str(self.home)],
+                capture_output=True,
+            )
+            if probe.returncode != 0:
+                raise SetupError(
+                    f"the data directory {self.home} cannot be reached by OS user {self.settings.os_user!r} "
+                    "(as root the cluster runs unprivileged); choose a HYGIENE_MAP_HOME outside /root, "
+                    "e.g. /var/lib/hygiene-map"
+                )
+        else:
+            self.socket_dir.mkdir(exist_ok=True)
+
+    # -- lifecycle ----------------------------------------------------------
+    def init(self) -> bool:
+        """Create the cluster if it does not exist. Returns True if it was created."""
+        find_pg_bindir(self.settings.pg_bindir)  # fail early, with the install hint
+        self._ensure_os_user()
+        self._prepare_home()
+        if self.is_initialized():
+            return False
+        self._run(
+            [
+                self._bin("initdb"),
+                "-D", str(self.pgdata),
+                "-U", SUPERUSER,
+                "--auth=trust",
+                "-E", "UTF8",
+                "--locale=C",
+            ]
+        )
+        with open(self.pgdata / "postgresql.conf", "a", encoding="utf-8") as conf:
+            conf.write(SERVER_CONF)
+        return True
+
+    def _choose_port(self) -> int:
+        wanted = self.settings.port
+        if wanted is not None:
+            if not _port_is_free(wanted):
+                raise SetupError(
+                    f"port {wanted} (HYGIENE_MAP_DB_PORT) is busy on 127.0.0.1: "
+                    "stop what uses it, choose another port, or unset HYGIENE_MAP_DB_PORT to pick a free one"
+                )
+            return wanted
+        previous = self.port
+        if previous is not None and _port_is_free(previous):
+            return previous
+        return _free_port()
+
+    def start(self, timeout_s: int = 60) -> None:
+        """Start the cluster (idempotent) and create the database."""
+        if self.is_running():
+            return
+        port = self._choose_port()
+        self.port_file.write_text(f"{port}\n")
+        result = self._run(
+            [
+                self._bin("pg_ctl"),
+                "-D", str(self.pgdata),
+                "-l", str(self.logfile),
+                "-w", "-t", str(timeout_s),
+                "-o", f"-p {port} -k {self.socket_dir}",
+                "start",
+            ],
+            check=False,
+        )
+        if result.returncode != 0:
+            tail = ""
+            try:
+                lines = self.logfile.read_text(errors="replace").strip().splitlines()
+                tail = lines[-1] if lines else ""
+            except OSError:
+                pass
+            raise SetupError(f"the embedded PostgreSQL did not start (see {self.logfile}): {tail}")
+        self._create_database()
+
+    def _create_database(self) -> None:
+        import psycopg2
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                conn = psycopg2.connect(
+                    host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres", connect_timeout=2
+                )
+                break
+            except psycopg2.OperationalError:
+                if time.monotonic() > deadline:
+                    raise SetupError(f"the embedded PostgreSQL started but refuses connections (see {self.logfile})") from None
+                time.sleep(0.2)
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
+                if cur.fetchone() is None:
+                    cur.execute(f'CREATE DATABASE "{DATABASE}"')
+        finally:
+            conn.close()
+
+    def stop(self) -> bool:
+        """Stop the cluster. Returns False if it was not running."""
+        if not self.is_running():
+            return False
+        self._run([self._bin("pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"])
+        return True

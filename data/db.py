@@ -1,0 +1,144 @@
+"""Connections to PostGIS: resolve the URL, open connections, pool them for the server.
+
+Connection failures become :class:`~data.errors.DatabaseUnavailable` with a
+message; a broken pooled connection is discarded, so the service recovers by
+itself when the database returns.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg2
+import psycopg2.extensions
+
+from data.cluster import EmbeddedCluster
+from data.errors import DatabaseUnavailable, SetupError
+from data.settings import DatabaseSettings
+
+
+def database_url(settings: DatabaseSettings | None = None) -> str:
+    """DATABASE_URL when set, else the embedded cluster's URL."""
+    settings = settings or DatabaseSettings.from_env()
+    if settings.url:
+        return settings.url
+    return EmbeddedCluster(settings).url()
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}{':***' if ':' in creds else ''}@{host}"
+
+
+def connect(settings: DatabaseSettings | None = None, *, url: str | None = None) -> psycopg2.extensions.connection:
+    """One new connection, with the connect and statement time-outs of the settings."""
+    settings = settings or DatabaseSettings.from_env()
+    url = url or database_url(settings)
+    try:
+        return psycopg2.connect(
+            url,
+            connect_timeout=settings.connect_timeout_s,
+            options=f"-c statement_timeout={settings.statement_timeout_ms}",
+            application_name="hygiene-map",
+        )
+    except psycopg2.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
+        hint = "" if settings.url else "; the embedded database is not running: start it with `hygiene-map db up`"
+        raise DatabaseUnavailable(f"cannot connect to the database at {_redact(url)}: {first}{hint}") from None
+
+
+def check_postgis(conn) -> str:
+    """The PostGIS version, or a SetupError when the server cannot provide PostGIS."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT installed_version, default_version FROM pg_available_extensions WHERE name = 'postgis'")
+        row = cur.fetchone()
+    conn.rollback()
+    if row is None:
+        raise SetupError(
+            "the database server has no PostGIS extension: install postgresql-15-postgis-3 "
+            "(matching the server's major version) on the server, or point DATABASE_URL at a PostGIS server"
+        )
+    return row[0] or row[1]
+
+
+class Database:
+    """A small thread-safe connection pool for the web server.
+
+    ``with db.connection() as conn`` yields a connection; it is rolled back
+    afterwards unless the caller committed. A connection that failed is
+    closed instead of being returned, so a restarted database is picked up
+    by the next request without restarting the app.
+    """
+
+    def __init__(self, settings: DatabaseSettings | None = None):
+        self.settings = settings or DatabaseSettings.from_env()
+        self._url: str | None = None
+        self._idle: list[psycopg2.extensions.connection] = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self.settings.pool_max)
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            self._url = database_url(self.settings)
+        return self._url
+
+    def _acquire(self) -> psycopg2.extensions.connection:
+        if not self._slots.acquire(timeout=self.settings.connect_timeout_s):
+            raise DatabaseUnavailable("all database connections are busy; try again shortly")
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is not None and not conn.closed:
+            return conn
+        try:
+            return connect(self.settings, url=self.url)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _release(self, conn, broken: bool) -> None:
+        try:
+            if not broken and not conn.closed:
+                try:
+                    conn.rollback()
+                except psycopg2.Error:
+                    broken = True
+            if broken or conn.closed:
+                try:
+                    conn.close()
+                except psycopg2.Error:
+                    pass
+            else:
+                with self._lock:
+                    self._idle.append(conn)
+        finally:
+            self._slots.release()
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg2.extensions.connection]:
+        conn = self._acquire()
+        broken = False
+        try:
+            yield conn
+        except psycopg2.extensions.QueryCanceledError:
+            raise DatabaseUnavailable("the database query took too long and was cancelled") from None
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            broken = True
+            text = str(exc).strip().splitlines()
+            raise DatabaseUnavailable(f"the database connection failed: {text[0] if text else 'closed'}") from None
+        finally:
+            self._release(conn, broken)
+
+    def close(self) -> None:
+        """Close every idle connection."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()

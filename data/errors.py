@@ -1,0 +1,61 @@
+"""The one exception hierarchy of hygiene-map.
+
+Every error raised on purpose is a :class:`HygieneMapError`; its message is
+written for the user (what is wrong and how to fix it) and never contains a
+traceback. ``api/errors.py`` maps each class to one HTTP status, and the CLI
+prints the message on one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+
+class HygieneMapError(Exception):
+    """Base of every error hygiene-map raises on purpose."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SetupError(HygieneMapError):
+    """The machine or the configuration is not fit to run (missing server, bad path, busy port)."""
+
+
+class DatabaseUnavailable(HygieneMapError):
+    """The database cannot be reached or did not answer in time."""
+
+
+class NotFound(HygieneMapError):
+    """A named thing (layer, grid, complaint, street) does not exist."""
+
+
+class InvalidParameter(HygieneMapError):
+    """A request or command parameter is malformed or out of range."""
+
+    def __init__(self, parameter: str, reason: str):
+        super().__init__(f"{parameter}: {reason}")
+        self.parameter = parameter
+        self.reason = reason
+
+
+class InvalidInput(HygieneMapError):
+    """An input file or body has bad rows; ``problems`` lists each one."""
+
+    def __init__(self, message: str, problems: list | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+class Conflict(HygieneMapError):
+    """The request contradicts the current state (e.g. an illegal status transition)."""
+
+
+class Unauthorized(HygieneMapError):
+    """No valid credentials were given."""
+
+
+class Forbidden(HygieneMapError):
+    """The credentials do not allow this action or scope."""

@@ -1,0 +1,53 @@
+"""SQL about layers as a whole: counts and the city they belong to."""
+
+from __future__ import annotations
+
+from psycopg2 import sql
+
+from layers.registry import LAYERS, LayerSpec
+
+# Above this many rows (by the planner's estimate) a layer's count is the
+# estimate itself: no COUNT(*) over a big table per request.
+EXACT_COUNT_LIMIT = 200_000
+
+
+def layer_counts(conn, specs: tuple[LayerSpec, ...] = LAYERS) -> dict[str, tuple[int, bool]]:
+    """Row count per layer id, as (count, exact). Large tables report the planner's estimate."""
+    out: dict[str, tuple[int, bool]] = {}
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT c.relname, c.reltuples::bigint FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relname = ANY(%s)",
+            ([s.table for s in specs],),
+        )
+        estimates = dict(cur.fetchall())
+        for spec in specs:
+            estimate = estimates.get(spec.table, -1)
+            if estimate > EXACT_COUNT_LIMIT:
+                out[spec.id] = (int(estimate), False)
+            else:
+                cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(spec.table)))
+                out[spec.id] = (cur.fetchone()[0], True)
+    return out
+
+
+def city_info(conn) -> dict | None:
+    """The city settings row, or None before a city is loaded."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT code, name, name_en, metric_srid, is_demo, data_time, attribution FROM city_settings"
+        )
+        row = cur.fetchone()
+    if row is None:
+        return None
+    keys = ["code", "name", "name_en", "metric_srid", "is_demo", "data_time", "attribution"]
+    return dict(zip(keys, row))
+
+
+def server_versions(conn) -> dict[str, str]:
+    """PostgreSQL and PostGIS versions (what /healthz reports)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT current_setting('server_version'), postgis_lib_version()")
+        pg, postgis = cur.fetchone()
+    return {"postgresql": pg, "postgis": postgis}

@@ -1,0 +1,138 @@
+"""Test fixtures: a real PostGIS, started by the project's own code.
+
+The session starts a throw-away embedded cluster (the same code path users
+get from `hygiene-map db up`) in a temporary directory, or uses
+HYGIENE_MAP_TEST_DATABASE_URL's server when given. Each test that needs a
+clean database asks for `fresh_db`, a new database in that server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+import pytest
+
+from data.cluster import EmbeddedCluster
+from data.db import connect
+from data.settings import DatabaseSettings
+
+REPO = Path(__file__).resolve().parent.parent
+REAL_DATA = REPO.parent / "shared" / "real-data"
+
+
+def _with_dbname(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """(admin URL, cluster or None) of the server the tests use."""
+    external = os.environ.get("HYGIENE_MAP_TEST_DATABASE_URL")
+    if external:
+        yield external, None
+        return
+    home = Path(tempfile.mkdtemp(prefix="hm-test-"))
+    os.chmod(home, 0o755)
+    settings = DatabaseSettings.from_env({"HYGIENE_MAP_HOME": str(home)})
+    cluster = EmbeddedCluster(settings)
+    cluster.init()
+    cluster.start()
+    try:
+        yield cluster.url(), cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def create_database(admin_url: str) -> str:
+    name = "t_" + uuid.uuid4().hex[:12]
+    conn = psycopg2.connect(_with_dbname(admin_url, "postgres"))
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return _with_dbname(admin_url, name)
+
+
+def drop_database(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    conn = psycopg2.connect(_with_dbname(url, "postgres"))
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture
+def fresh_db(pg_server):
+    """The URL of a new, empty database (no migrations), dropped afterwards."""
+    url = create_database(pg_server[0])
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def demo_db(pg_server):
+    """A database with the small demo city (seed 1) loaded, shared read-only by tests.
+
+    Tests that write must use their own `fresh_db` instead.
+    """
+    from data.demo import load
+    from data.demo_city import generate
+    from data.migrate import migrate
+
+    url = create_database(pg_server[0])
+    conn = connect(url=url)
+    migrate(conn)
+    load(conn, generate("small", 1))
+    conn.close()
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def demo_conn(demo_db):
+    conn = connect(url=demo_db)
+    yield conn
+    conn.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def env_for(monkeypatch):
+    """Point the process environment (and so the CLI and the app) at a database URL."""
+
+    def apply(url: str) -> None:
+        monkeypatch.setenv("DATABASE_URL", url)
+
+    return apply
+
+
+@pytest.fixture
+def demo_client(demo_db, env_for):
+    """A FastAPI test client of the app over the small demo city."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    env_for(demo_db)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        yield client
+
+
+def real_data(relative: str, tmp_path: Path) -> Path:
+    """Copy a file (or a shapefile's siblings) from shared/real-data into tmp_path; never edit originals."""
+    src = REAL_DATA / relative
+    if not src.exists():
+        pytest.skip(f"real data not present: {src}")
+    stem = src.with_suffix("")
+    for sibling in src.parent.glob(stem.name + ".*"):
+        shutil.copy(sibling, tmp_path / sibling.name)
+    return tmp_path / src.name

@@ -1,0 +1,100 @@
+"""The `hygiene-map` command: db lifecycle, and one-line errors for bad set-ups."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "api.cli"]
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HYGIENE_MAP_", "DATABASE_URL"))}
+    return subprocess.run([*CLI, *args], env={**base, **env}, capture_output=True, text=True, cwd=REPO, timeout=120)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+@pytest.fixture
+def home():
+    path = Path(tempfile.mkdtemp(prefix="hm-cli-"))
+    os.chmod(path, 0o755)
+    yield path
+    subprocess.run([*CLI, "db", "down"], env={**os.environ, "HYGIENE_MAP_HOME": str(path)}, capture_output=True,
+                   cwd=REPO)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_db_up_twice_is_harmless_and_status_prints_the_url(home):
+    env = {"HYGIENE_MAP_HOME": str(home)}
+    first = run(["db", "up"], env)
+    assert first.returncode == 0, first.stderr
+    assert "applied migrations" in first.stdout
+    second = run(["db", "up"], env)
+    assert second.returncode == 0, second.stderr
+    assert "already running" in second.stdout and "up to date" in second.stdout
+    status = run(["db", "status"], env)
+    assert status.returncode == 0
+    assert "postgresql://hygiene_map@127.0.0.1:" in status.stdout
+    assert "running, PostGIS 3." in status.stdout and "0 pending" in status.stdout
+    down = run(["db", "down"], env)
+    assert down.returncode == 0 and "stopped" in down.stdout
+    stopped = run(["db", "status"], env)
+    assert stopped.returncode != 0 and "unreachable" in stopped.stdout
+
+
+def test_db_up_without_postgresql_installed_says_how_to_install_it(home):
+    result = run(["db", "up"], {"HYGIENE_MAP_HOME": str(home), "HYGIENE_MAP_PG_BINDIR": str(home / "no-server")})
+    assert_one_line_error(result, "PostgreSQL server is not installed", "apt-get install")
+
+
+def test_db_up_with_an_unwritable_data_directory(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = run(["db", "up"], {"HYGIENE_MAP_HOME": str(blocker / "pg")})
+    assert_one_line_error(result, "cannot create the data directory", "HYGIENE_MAP_HOME")
+
+
+def test_db_up_on_a_busy_port(home):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run(["db", "up"], {"HYGIENE_MAP_HOME": str(home), "HYGIENE_MAP_DB_PORT": str(port)})
+    assert_one_line_error(result, f"port {port}", "busy")
+
+
+def test_database_url_pointing_nowhere():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    result = run(["db", "up"], {"DATABASE_URL": f"postgresql://someone:secret@127.0.0.1:{port}/nothing"})
+    assert_one_line_error(result, "cannot connect to the database", f"127.0.0.1:{port}")
+    assert "secret" not in result.stderr
+
+
+def test_commands_before_any_database_exists_explain_what_to_do(home):
+    result = run(["demo"], {"HYGIENE_MAP_HOME": str(home)})
+    assert_one_line_error(result, "hygiene-map db up")
+
+
+def test_help_lists_the_contract_commands():
+    result = run(["--help"], {})
+    assert result.returncode == 0
+    for command in ("db", "demo", "serve"):
+        assert command in result.stdout
