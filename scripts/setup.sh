@@ -30,7 +30,10 @@ if [ "${HYGIENE_MAP_SKIP_SYSTEM:-0}" != "1" ] && command -v apt-get >/dev/null 2
   apt_install postgresql postgresql-contrib
   PG_MAJOR=$(ls /usr/lib/postgresql | sort -n | tail -1)
   apt_install "postgresql-${PG_MAJOR}-postgis-3" "postgresql-${PG_MAJOR}-pgrouting" \
-    gdal-bin poppler-utils fonts-noto-cjk chromium chromium-driver nodejs npm python3-venv
+    gdal-bin poppler-utils fonts-noto-cjk chromium chromium-driver python3-venv
+  # Node.js may come from elsewhere (with its own npm): install only what is missing.
+  command -v node >/dev/null 2>&1 || apt_install nodejs
+  command -v npm >/dev/null 2>&1 || apt_install npm
   # The distribution starts its own cluster on 5432; hygiene-map runs its own.
 fi
 
