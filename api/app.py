@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
 from api.deps import get_conn, get_lang
+from api.middleware import RequestGuard
 from data.db import Database
 from data.errors import DatabaseUnavailable
 from data.settings import DatabaseSettings
@@ -33,6 +34,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     api_errors.install(app)
+    app.add_middleware(RequestGuard)
 
     @app.get("/healthz", tags=["service"], summary="Service and database health")
     def healthz():
