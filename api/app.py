@@ -10,6 +10,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
 from api.deps import get_conn, get_lang
+from api.routes_complaints import router as complaints_router
+from api.routes_grids import router as grids_router
 from data.db import Database
 from data.errors import DatabaseUnavailable
 from data.settings import DatabaseSettings
@@ -33,6 +35,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     api_errors.install(app)
+    app.include_router(grids_router), app.include_router(complaints_router)  # issue 6
 
     @app.get("/healthz", tags=["service"], summary="Service and database health")
     def healthz():

@@ -620,8 +620,10 @@ def _grids(city: DemoCity, rng) -> None:
                 "grid_manager": _person(rng),
                 "phone": _phone(rng),
                 "geom": cell.geom,
-                # The fishnet cell (metric CRS) the grid was cut from.
-                "attributes": {"row": cell.row, "col": cell.col, "cell_m": size},
+                # The fishnet cell (metric CRS) the grid was cut from; the origin is
+                # the fishnet's in the city's real metric CRS, for regeneration.
+                "attributes": {"row": cell.row, "col": cell.col, "cell_m": size, "shape": "square",
+                               "origin": [round(v, 3) for v in metric_origin()]},
             }
         )
 

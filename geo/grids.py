@@ -191,3 +191,49 @@ def cut_grids(communities, size_m: float, shape: str = "square", origin: tuple[f
         for seq, key in enumerate(ordered, start=1):
             out.append(GridCell(code, seq, key[0], key[1], as_multipolygon(pieces[key])))
     return out
+
+
+# Shapes that differ by less than this share of their area count as the same grid.
+SAME_SHAPE_SHARE = 0.01
+
+
+def match_grids(old: dict[str, object], new: dict[str, object]) -> dict[str, dict]:
+    """Compare a street's grids before and after a regeneration.
+
+    Parameters
+    ----------
+    old, new : dict of code → geometry
+        Grids in one metric CRS.
+
+    Returns
+    -------
+    dict
+        For each new code: ``{"source": old code of largest overlap or None,
+        "overlap_share": that overlap ÷ the new grid's area, "status": …}``
+        where status is ``unchanged`` (same code, shape within
+        ``SAME_SHAPE_SHARE``), ``reshaped`` (same code, largest overlap with
+        its own old shape), ``moved`` (the code now lies mostly over another
+        old grid) or ``new`` (code not in use before). The spatial index
+        finds candidates; exact intersection areas decide.
+    """
+    old_codes = list(old)
+    old_geoms = np.array([old[c] for c in old_codes], dtype=object)
+    tree = shapely.STRtree(old_geoms) if len(old_geoms) else None
+    out: dict[str, dict] = {}
+    for code, geom in new.items():
+        source, best = None, 0.0
+        if tree is not None:
+            for i in tree.query(geom, predicate="intersects"):
+                area = shapely.intersection(geom, old_geoms[i]).area
+                if area > best:
+                    source, best = old_codes[i], area
+        share = best / geom.area if geom.area else 0.0
+        if code not in old:
+            status = "new"
+        elif source == code:
+            diff = shapely.symmetric_difference(geom, old[code]).area
+            status = "unchanged" if diff < SAME_SHAPE_SHARE * geom.area else "reshaped"
+        else:
+            status = "moved"
+        out[code] = {"source": source, "overlap_share": share, "status": status}
+    return out
