@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
-from api import routes_layers
+from api import routes_layers, routes_pages
 from api.deps import get_conn, get_lang
 from data.db import Database
 from data.errors import DatabaseUnavailable
@@ -35,6 +35,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     )
     api_errors.install(app)
     app.include_router(routes_layers.router)
+    routes_pages.install(app)
 
     @app.get("/healthz", tags=["service"], summary="Service and database health")
     def healthz():
