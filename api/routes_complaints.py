@@ -100,6 +100,7 @@ def list_complaints(
     grid: str | None = Query(None, pattern=r"^[0-9]{13,15}$"),
     status: Literal["受理", "立案", "派遣", "处置", "核查", "结案"] | None = Query(None),
     overdue: bool | None = Query(None, description="true: open and past due; false: not"),
+    open: bool | None = Query(None, description="true: not yet closed (结案); false: closed"),
     since: datetime | None = Query(None, description="reported at or after (ISO 8601)"),
     until: datetime | None = Query(None, description="reported before (ISO 8601)"),
     limit: int | None = Query(None, ge=1),
@@ -115,5 +116,5 @@ def list_complaints(
     until = until.replace(tzinfo=CITY_TZ) if until and until.tzinfo is None else until
     if since and until and since >= until:
         raise InvalidParameter("since", "must be before until")
-    return cases.search(conn, street=street, grid=grid, status=status, overdue=overdue, since=since, until=until,
+    return cases.search(conn, street=street, grid=grid, status=status, overdue=overdue, is_open=open, since=since, until=until,
                         limit=limit, offset=offset)

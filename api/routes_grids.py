@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import reader, require_writer
-from api.deps import get_conn
+from api.deps import get_conn, get_lang
 from data.errors import Forbidden
 from layers import grid_admin
 from layers.access import User
@@ -52,3 +52,16 @@ def put_assignment(body: AssignmentIn, code: str = GRID_CODE, user: User = Depen
 @router.get("/api/grids/{code}/history", summary="Every assignment of a grid: when, who, before, after, why")
 def get_history(code: str = GRID_CODE, user: User | None = Depends(reader), conn=Depends(get_conn)):
     return grid_admin.history(conn, code)
+
+
+@router.get("/map/grids", response_class=HTMLResponse, tags=["pages"],
+            summary="Street office map: grids by responsible unit, open and overdue complaints, table per unit")
+def grids_page(street: str = Query(..., pattern=r"^[0-9]{9}$", description="street code (9 digits)"),
+               lang: str = Depends(get_lang), user: User | None = Depends(reader), conn=Depends(get_conn)):
+    from layers.grid_page import street_page
+    from layers.store import city_info
+
+    info = grid_admin.street_info(conn, street)
+    units = grid_admin.unit_table(conn, street)
+    city = city_info(conn) or {}
+    return HTMLResponse(street_page(info, units, lang, bool(city.get("is_demo"))))

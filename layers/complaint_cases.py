@@ -237,7 +237,7 @@ def events(conn, complaint_id: int) -> list[dict]:
 
 
 def search(conn, *, street: str | None = None, grid: str | None = None, status: str | None = None,
-           overdue: bool | None = None, since: datetime | None = None, until: datetime | None = None,
+           overdue: bool | None = None, is_open: bool | None = None, since: datetime | None = None, until: datetime | None = None,
            limit: int = 100, offset: int = 0) -> dict:
     """A page of complaints, newest first. No total count (a city has a million rows): ``next_offset`` or None."""
     clauses, params = [], {}
@@ -254,6 +254,10 @@ def search(conn, *, street: str | None = None, grid: str | None = None, status: 
         clauses.append("c.status <> '结案' AND c.due_at < now()")
     elif overdue is False:
         clauses.append("NOT (c.status <> '结案' AND c.due_at < now())")
+    if is_open is True:
+        clauses.append("c.status <> '结案'")
+    elif is_open is False:
+        clauses.append("c.status = '结案'")
     if since:
         clauses.append("c.reported_at >= %(since)s")
         params["since"] = since

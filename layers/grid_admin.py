@@ -240,3 +240,43 @@ def workloads(conn, street_code: str, days: int) -> list[dict]:
         )
         return [{"code": r[0], "geom": shapely.from_wkb(bytes(r[1])), "complaints": r[2], "facilities": r[3]}
                 for r in cur.fetchall()]
+
+
+def unit_table(conn, street_code: str) -> list[dict]:
+    """Per responsible unit of a street: grids, open and overdue complaints, share closed within the limit.
+
+    ``closed_in_time`` is closed-by-due-time ÷ closed (None when none closed).
+    """
+    check_street(conn, street_code)
+    with conn.cursor() as cur:
+        cur.execute(
+            """WITH g AS (SELECT code, coalesce(responsible_unit, '') AS unit FROM grids WHERE street_code = %(s)s),
+                    c AS (SELECT grid_code,
+                                 count(*) FILTER (WHERE status <> '结案') AS open,
+                                 count(*) FILTER (WHERE status <> '结案' AND due_at < now()) AS overdue,
+                                 count(*) FILTER (WHERE status = '结案') AS closed,
+                                 count(*) FILTER (WHERE status = '结案' AND closed_at <= due_at) AS in_time
+                          FROM complaints WHERE street_code = %(s)s GROUP BY grid_code)
+               SELECT g.unit, count(*), coalesce(sum(c.open), 0), coalesce(sum(c.overdue), 0),
+                      coalesce(sum(c.closed), 0), coalesce(sum(c.in_time), 0)
+               FROM g LEFT JOIN c ON c.grid_code = g.code GROUP BY g.unit ORDER BY g.unit""",
+            {"s": street_code},
+        )
+        rows = cur.fetchall()
+    return [{"unit": r[0] or None, "grids": r[1], "open": int(r[2]), "overdue": int(r[3]), "closed": int(r[4]),
+             "closed_in_time": (float(r[5]) / float(r[4])) if r[4] else None} for r in rows]
+
+
+def street_info(conn, street_code: str) -> dict:
+    """Name, English name and WGS84 bounds (south, west, north, east) of a street, or NotFound."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT name, name_en, ST_YMin(e), ST_XMin(e), ST_YMax(e), ST_XMax(e)
+               FROM (SELECT name, name_en, ST_Extent(geom)::geometry AS e FROM admin_areas
+                     WHERE level = 'street' AND code = %s GROUP BY name, name_en) s""",
+            (street_code,),
+        )
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"street: no street with code {street_code}")
+    return {"code": street_code, "name": row[0], "name_en": row[1], "bounds": [[row[2], row[3]], [row[4], row[5]]]}
