@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import reader, require_writer
 from api.deps import get_conn
@@ -23,6 +23,13 @@ CITY_TZ = timezone(timedelta(hours=8))
 FUTURE_SLACK = timedelta(minutes=10)
 
 
+def no_nul(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL characters: refuse them as a bad field, not a server error."""
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL (\\x00) characters")
+    return value
+
+
 class ComplaintIn(BaseModel):
     """A citizen complaint or inspection finding at a point."""
 
@@ -36,6 +43,11 @@ class ComplaintIn(BaseModel):
     source: str = Field(..., min_length=1, max_length=50, description="channel: 12345, 12319, 微信, 暗访 …")
     reported_at: datetime | None = Field(None, description="ISO 8601; without a zone: China Standard Time")
 
+    @field_validator("category", "description", "source")
+    @classmethod
+    def _no_nul(cls, value):
+        return no_nul(value)
+
 
 class TransitionIn(BaseModel):
     """The next workflow state and a note (why; required when closing unregistered or sending back)."""
@@ -43,6 +55,11 @@ class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     status: Literal["受理", "立案", "派遣", "处置", "核查", "结案"]
     note: str | None = Field(None, max_length=1000)
+
+    @field_validator("note")
+    @classmethod
+    def _no_nul(cls, value):
+        return no_nul(value)
 
 
 def _to_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:

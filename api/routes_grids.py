@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import reader, require_writer
 from api.deps import get_conn, get_lang
@@ -25,6 +25,13 @@ class AssignmentIn(BaseModel):
     manager: str = Field(..., min_length=1, max_length=grid_admin.MANAGER_MAX, examples=["王伟"])
     phone: str = Field(..., pattern=grid_admin.PHONE.pattern, examples=["0535-6123456"])
     reason: str = Field(..., min_length=1, max_length=500, examples=["人员调整"])
+
+    @field_validator("unit", "manager", "reason")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        from api.routes_complaints import no_nul
+
+        return no_nul(value)
 
 
 @router.get("/api/grids", summary="Grids with their current assignment (GeoJSON)")

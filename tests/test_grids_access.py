@@ -231,16 +231,19 @@ def test_possible_duplicates_are_same_category_nearby_and_recent(client, city):
         assert first["id"] not in [d["id"] for d in far.json()["possible_duplicates"]]
 
 
-def test_gcj02_coordinates_are_converted_before_routing(client, city):
-    from geo.coords import wgs84_to_gcj02
+@pytest.mark.parametrize("crs", ["gcj02", "bd09"])
+def test_gcj02_and_bd09_coordinates_are_converted_before_routing(client, city, crs):
+    from geo.coords import wgs84_to_bd09, wgs84_to_gcj02
 
     lon, lat = _point_in(city, city["grid"]["own"])
-    glon, glat = wgs84_to_gcj02(lon, lat)
+    glon, glat = (wgs84_to_gcj02 if crs == "gcj02" else wgs84_to_bd09)(lon, lat)
     r = client.post("/api/complaints", headers=_auth(city, "admin"),
-                    json={"lon": float(glon), "lat": float(glat), "crs": "gcj02", "category": "道路不洁",
+                    json={"lon": float(glon), "lat": float(glat), "crs": crs, "category": "道路不洁",
                           "source": "微信"})
     assert r.status_code == 201, r.text
+    assert r.json()["grid_code"] == city["grid"]["own"]
     got = client.get(f"/api/complaints/{r.json()['id']}").json()
+    # Stored in WGS84 (the GCJ-02 shift here is ~500 m, so an unconverted point would be far off).
     assert got["lon"] == pytest.approx(lon, abs=1e-6) and got["lat"] == pytest.approx(lat, abs=1e-6)
 
 
@@ -289,6 +292,11 @@ def test_workflow_allows_only_legal_transitions(client, city):
     ("put", "/api/grids/{own}/assignment", {"unit": "单位", "manager": "王", "phone": "0535-6000000"}, "reason"),
     ("patch", "/api/complaints/1", {"status": "done"}, "status"),
     ("patch", "/api/complaints/1", {}, "status"),
+    ("patch", "/api/complaints/1", {"status": "立案", "note": "a\x00b"}, "note"),
+    ("post", "/api/complaints", {"lon": 121.38, "lat": 37.49, "category": "暴露\x00垃圾", "source": "12345"},
+     "category"),
+    ("put", "/api/grids/{own}/assignment", {"unit": "单\x00位", "manager": "王", "phone": "0535-6000000",
+                                           "reason": "r"}, "unit"),
 ])
 def test_malformed_bodies_get_422_naming_the_field(client, city, method, path, body, field):
     path = path.format(own=city["grid"]["own"])
