@@ -41,3 +41,19 @@ def users_add(name: str, role: str, street_code: str | None, grid_codes: str | N
     click.echo(f"user {user.name} ({user.role}, {user.scope_text()}) added; token (shown once, keep it safe):",
                err=True)
     click.echo(token)
+
+
+@users.command("disable")
+@click.argument("name")
+def users_disable(name: str) -> None:
+    """Disable a user; its token is refused from now on (to replace a token: disable, then add a new user)."""
+    from data.db import connect
+    from layers.access import disable_user
+
+    conn = connect()
+    try:
+        disable_user(conn, name, cli_actor())
+        conn.commit()
+    finally:
+        conn.close()
+    click.echo(f"user {name} disabled")

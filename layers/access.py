@@ -135,3 +135,13 @@ def audit(conn, actor: str, action: str, target: str, before, after, detail=None
                VALUES (%s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb)""",
             (actor, action, target, js(before), js(after), js(detail)),
         )
+
+
+def disable_user(conn, name: str, actor: str) -> None:
+    """Disable a user: its token stops working at once (the row stays, for the audit trail)."""
+    with conn.cursor() as cur:
+        cur.execute("UPDATE users SET disabled_at = now() WHERE name = %s AND disabled_at IS NULL RETURNING id",
+                    (name,))
+        if cur.fetchone() is None:
+            raise NotFound(f"no enabled user named {name!r}")
+    audit(conn, actor, "user.disable", f"user:{name}", {"disabled": False}, {"disabled": True})

@@ -190,18 +190,19 @@ def test_history_rows_cannot_be_rewritten_even_by_sql(city):
 
 
 def test_a_posted_complaint_is_routed_to_the_grid_containing_it(client, city):
+    from datetime import datetime, timedelta, timezone
+
     grid = city["grid"]["own"]
-    r = _post_complaint(client, city, grid, "street", category="垃圾满溢", reported_at="2026-11-20T08:00:00+08:00")
+    # Relative to today, so the test means the same on any date.
+    reported = (datetime.now(timezone(timedelta(hours=8))) - timedelta(days=3)).replace(microsecond=0)
+    r = _post_complaint(client, city, grid, "street", category="垃圾满溢", reported_at=reported.isoformat())
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["grid_code"] == grid
     assert body["community_code"] == grid[:12] and body["street_code"] == grid[:9] and body["district_code"] == grid[:6]
     assert body["status"] == "受理"
-    assert body["due_at"].startswith("2026-11-20T")  # 垃圾满溢: 12 h
-    from datetime import datetime
-
     due = datetime.fromisoformat(body["due_at"])
-    assert (due - datetime.fromisoformat("2026-11-20T08:00:00+08:00")).total_seconds() == 12 * 3600
+    assert (due - reported).total_seconds() == 12 * 3600  # 垃圾满溢: 12 h
     conn = connect(url=city["url"])
     with conn.cursor() as cur:
         cur.execute("SELECT responsible_unit FROM grids WHERE code = %s", (grid,))
@@ -211,6 +212,13 @@ def test_a_posted_complaint_is_routed_to_the_grid_containing_it(client, city):
     conn.close()
     got = client.get(f"/api/complaints/{body['id']}").json()
     assert [e["to"] for e in got["events"]] == ["受理"] and got["events"][0]["actor"] == "street1"
+    # Three days old with a 12 h limit and still open: flagged overdue, and listed as such.
+    late = r
+    assert late.json()["overdue"] is True and late.json()["closed_late"] is False
+    fresh = _post_complaint(client, city, grid, "street", category="水域不洁")
+    assert fresh.json()["overdue"] is False
+    listed = client.get(f"/api/complaints?grid={grid}&overdue=true&limit=1000").json()["items"]
+    assert late.json()["id"] in {i["id"] for i in listed} and fresh.json()["id"] not in {i["id"] for i in listed}
 
 
 def test_possible_duplicates_are_same_category_nearby_and_recent(client, city):
@@ -268,6 +276,15 @@ def test_workflow_allows_only_legal_transitions(client, city):
     assert [e["from"] for e in closed["events"][1:]] == ["受理", "立案", "派遣", "处置", "核查", "处置", "核查"]
     reopen = client.patch(url, json={"status": "受理"}, headers=_auth(city, "admin"))
     assert reopen.status_code == 409 and "closed" in reopen.json()["detail"]
+    conn = connect(url=city["url"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT actor, before->>'status', after->>'status' FROM audit_log "
+                    "WHERE target = %s AND action = 'complaint.transition' ORDER BY id", (f"complaint:{created['id']}",))
+        trail = cur.fetchall()
+    conn.close()
+    assert [(b, a) for _, b, a in trail] == [("受理", "立案"), ("立案", "派遣"), ("派遣", "处置"), ("处置", "核查"),
+                                             ("核查", "处置"), ("处置", "核查"), ("核查", "结案")]
+    assert {actor for actor, _, _ in trail} == {"street1"}
 
 
 @pytest.mark.parametrize(("method", "path", "body", "field"), [

@@ -49,6 +49,12 @@ def test_users_add_prints_a_working_token_once(city_db):
     conn.close()
     assert user.name == "街道甲" and user.role == "street" and user.street_code == STREET
     assert _query(city_db, "SELECT count(*) FROM users WHERE token_sha256 = %s", (token,))[0][0] == 0
+    code, out = run("users", "disable", "街道甲")
+    assert code == 0, out
+    conn = connect(url=city_db)
+    assert user_for_token(conn, token) is None
+    conn.close()
+    assert run("users", "disable", "街道甲")[0] != 0
     # Bad scopes are one-line errors.
     for args, word in [(("users", "add", "x", "--role", "street"), "--street"),
                        (("users", "add", "y", "--role", "street", "--street", "379999999"), "379999999"),
