@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from data.errors import Conflict, InvalidParameter, NotFound
+from data.errors import Conflict, InvalidParameter, NotFound, SetupError
+from layers.access import audit
 
 STATUSES = ("受理", "立案", "派遣", "处置", "核查", "结案")
 # Legal next states. Besides the main line: a case not worth registering is
@@ -50,8 +51,6 @@ class ComplaintSettings:
             try:
                 return type(default)(raw) if raw else default
             except ValueError:
-                from data.errors import SetupError
-
                 raise SetupError(f"{name}={raw!r} is not a number") from None
 
         return cls(
@@ -125,8 +124,6 @@ def create(conn, *, lon: float, lat: float, category: str, description: str | No
     complaint = get(conn, complaint_id)
     complaint["responsible_unit"] = routed["responsible_unit"]
     complaint["possible_duplicates"] = possible_duplicates(conn, complaint_id)
-    from layers.access import audit
-
     audit(conn, actor, "complaint.create", f"complaint:{complaint_id}", None,
           {k: complaint[k] for k in ("category", "status", "grid_code", "street_code", "reported_at", "due_at")})
     return complaint
@@ -217,8 +214,6 @@ def transition(conn, complaint_id: int, to_status: str, note: str | None, actor:
             (complaint_id, frm, to_status, note, actor),
         )
     after = get(conn, complaint_id)
-    from layers.access import audit
-
     audit(conn, actor, "complaint.transition", f"complaint:{complaint_id}",
           {"status": frm, "closed_at": current["closed_at"]},
           {"status": to_status, "closed_at": after["closed_at"]}, {"note": note})

@@ -7,9 +7,13 @@ in the caller's transaction.
 
 from __future__ import annotations
 
+import json
 import re
 
-from data.errors import NotFound
+import shapely
+
+from data.errors import InvalidInput, NotFound
+from layers.access import audit
 
 # Mainland landline (0535-6123456), mobile (13812345678), with +86, spaces or dashes.
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
@@ -103,15 +107,11 @@ def assign(conn, code: str, unit: str, manager: str, phone: str, reason: str, ac
             (after["unit"], after["manager"], after["phone"], code),
         )
         history_id = _append_history(cur, code, before, after, reason, actor)
-    from layers.access import audit
-
     audit(conn, actor, "grid.assign", f"grid:{code}", before, after, {"reason": reason})
     return {"code": code, "changed": True, "before": before, "after": after, "history_id": history_id}
 
 
 def _append_history(cur, code: str, before: dict | None, after: dict, reason: str, actor: str) -> int:
-    import json
-
     cur.execute(
         """INSERT INTO grid_assignments (grid_code, responsible_unit, grid_manager, phone, before, reason, changed_by)
            VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s) RETURNING id""",
@@ -184,8 +184,6 @@ def assign_many(conn, rows: list[dict], actor: str, *, source: str) -> dict:
     manager, bad phone); any problem raises InvalidInput listing them all and
     nothing is written. Returns counts of changed and unchanged grids.
     """
-    from data.errors import InvalidInput
-
     problems: list[str] = []
     seen: dict[str, int] = {}
     codes = [r["code"] for r in rows if r.get("code")]
@@ -220,8 +218,6 @@ def assign_many(conn, rows: list[dict], actor: str, *, source: str) -> dict:
 
 def workloads(conn, street_code: str, days: int) -> list[dict]:
     """Per grid of a street: metric geometry (shapely), complaints of the last ``days`` days, facilities."""
-    import shapely
-
     check_street(conn, street_code, "--street")
     with conn.cursor() as cur:
         cur.execute(

@@ -170,6 +170,8 @@ def apply(conn, p: GridPlan, actor: str, *, force: bool = False) -> dict:
                 )
             else:
                 a = inherited or before
+                if m["status"] == "unchanged" and a == before:
+                    continue  # same shape, same assignment: the row stays as it is
                 cur.execute(
                     f"""UPDATE grids SET name = %(name)s, responsible_unit = %(unit)s, grid_manager = %(manager)s,
                               phone = %(phone)s, attributes = attributes || %(attrs)s::jsonb, geom = {geom_sql},

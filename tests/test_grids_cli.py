@@ -145,8 +145,19 @@ def test_regenerating_reports_changes_and_never_drops_an_assignment_silently(cit
     # Removed grids are archived, and their history is still readable.
     archived = {r[0] for r in _query(city_db, "SELECT code FROM grid_archive")}
     assert archived == removed
+    from layers.grid_admin import history
+
+    conn = connect(url=city_db)
     for code_ in removed:
-        assert _query(city_db, "SELECT count(*) FROM grid_assignments WHERE grid_code = %s", (code_,))[0][0] >= 1
+        retired = history(conn, code_)
+        assert retired["current"] is False and retired["retired_at"] and len(retired["history"]) >= 1
+    # A kept code that now lies over another old grid took that grid's assignment, and its history says so.
+    changed = [c for c in after if after[c] != grids_before.get(c)]
+    assert changed
+    entry = history(conn, changed[0])["history"][-1]
+    assert "继承自" in entry["reason"] and entry["changed_by"].startswith("cli:")
+    assert entry["before"] is None or entry["before"]["unit"] == grids_before[changed[0]]
+    conn.close()
     # Every new grid carries an assignment inherited from an old one, and says so in its history.
     assert all(unit for unit in after.values())
     assert set(after.values()) <= set(grids_before.values())
