@@ -29,7 +29,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import get_conn
@@ -52,18 +52,20 @@ class AuthSettings:
         return cls(reads_need_token=raw in ("1", "true", "yes", "on"))
 
 
-def _user(conn, credentials: HTTPAuthorizationCredentials | None) -> User | None:
+def _user(request: Request, conn, credentials: HTTPAuthorizationCredentials | None) -> User | None:
     if credentials is None:
         return None
     user = user_for_token(conn, credentials.credentials)
     if user is None:
         raise Unauthorized("the bearer token is unknown or disabled")
+    request.state.user = user  # the access log (api/middleware.py) names who called
     return user
 
 
-def current_user(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer), conn=Depends(get_conn)) -> User:
+def current_user(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+                 conn=Depends(get_conn)) -> User:
     """The authenticated user; 401 without a valid ``Authorization: Bearer`` token."""
-    user = _user(conn, credentials)
+    user = _user(request, conn, credentials)
     if user is None:
         raise Unauthorized("this request needs a token: send Authorization: Bearer <token> (hygiene-map users add)")
     return user
@@ -76,9 +78,10 @@ def require_writer(user: User = Depends(current_user)) -> User:
     return user
 
 
-def reader(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer), conn=Depends(get_conn)) -> User | None:
+def reader(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+           conn=Depends(get_conn)) -> User | None:
     """The caller of a read: a user, or None when reads are open (the default)."""
-    user = _user(conn, credentials)
+    user = _user(request, conn, credentials)
     if user is None and AuthSettings.from_env().reads_need_token:
         raise Unauthorized("reading needs a token on this server: send Authorization: Bearer <token>")
     return user
