@@ -349,3 +349,14 @@ def test_complaint_listing_filters_and_pages(client, city):
                                    for i in window["items"])
     assert client.get("/api/complaints?limit=100000").status_code == 422
     assert client.get("/api/complaints?status=nope").status_code == 422
+
+
+def test_the_access_log_names_the_user_and_never_the_token(client, city, caplog):
+    import logging
+
+    token = city["tokens"]["street"]
+    with caplog.at_level(logging.INFO):
+        client.get(f"/api/grids/{city['grid']['own']}/history", headers={"Authorization": f"Bearer {token}"})
+    lines = [r.getMessage() for r in caplog.records if '"path": "/api/grids/' in r.getMessage()]
+    assert lines and '"user": "street1"' in lines[-1]
+    assert all(token not in r.getMessage() for r in caplog.records)
