@@ -9,8 +9,11 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
+from api import routes_layers, routes_pages
 from api.deps import get_conn, get_lang
 from api.middleware import RequestGuard
+from api.routes_complaints import router as complaints_router
+from api.routes_grids import router as grids_router
 from data.db import Database
 from data.errors import DatabaseUnavailable
 from data.settings import DatabaseSettings
@@ -35,6 +38,9 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     )
     api_errors.install(app)
     app.add_middleware(RequestGuard)
+    app.include_router(routes_layers.router)
+    routes_pages.install(app)
+    app.include_router(grids_router), app.include_router(complaints_router)  # issue 6
 
     @app.get("/healthz", tags=["service"], summary="Service and database health")
     def healthz():

@@ -203,6 +203,13 @@ def serve(host: str, port: int, workers: int) -> None:
     database_url()  # fail now, with a clear message, if there is no database configured
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
+# -- issue 6: grids and users ---------------------------------------------------
+from api.cli_grids import grids  # noqa: E402
+from api.cli_users import users  # noqa: E402
+
+main.add_command(grids)
+main.add_command(users)
+
 
 if __name__ == "__main__":
     main()
