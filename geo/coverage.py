@@ -1,0 +1,213 @@
+"""Coverage of facilities: covered area and population per area, and the gaps.
+
+A facility covers the disc of its service radius (straight line). The disc
+is drawn by PostGIS as a regular polygon of ``4 * QUAD_SEGS`` vertices whose
+circumradius is enlarged by the factor that makes its area equal to the
+circle's (k = √(2π / (n sin(2π/n)))): its area equals πr² exactly and its
+boundary stays within ``RADIAL_ERROR`` (2.0e-4 · r, 6 cm at 300 m) of the
+true circle, so coverage percentages are within far less than 0.1 % of exact
+circles (tests check this against shapely). A plain 32-gon would lose 0.6 %
+of each disc.
+
+Population is spread over residential land (land use class R) where the
+area has any, else over the whole area; covered population is the
+population on the covered part.
+
+Algorithm: per area, the facilities within the radius are found through
+the GiST index of the facility table (a WGS84 bounding-box pre-filter),
+their discs are unioned in the metric CRS and intersected with the area
+(spatial index first, exact predicate second, as in geopandas' clip).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from psycopg2 import sql
+
+from data.errors import InvalidParameter
+from data.standards import Rule, load
+from geo.hotspots import city_srid
+
+QUAD_SEGS = 32
+_N = 4 * QUAD_SEGS
+#: Enlargement of the polygon's circumradius so that its area is πr².
+AREA_FACTOR = math.sqrt(2 * math.pi / (_N * math.sin(2 * math.pi / _N)))
+#: Largest distance of the polygon's boundary from the true circle, as a share of r.
+RADIAL_ERROR = max(AREA_FACTOR - 1, 1 - AREA_FACTOR * math.cos(math.pi / _N))
+#: Largest service radius accepted (metres).
+MAX_RADIUS_M = 10_000.0
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A facility kind: its table, row filter, default rule and names."""
+
+    key: str
+    table: str
+    where: str
+    rule_id: str | None
+    name_zh: str
+    name_en: str
+
+
+KINDS = {
+    "toilets": Kind("toilets", "toilets", "true", "toilet_radius_mandatory", "公共厕所", "public toilets"),
+    "garbage_points": Kind("garbage_points", "garbage_stations", "kind = '收集点'", "garbage_point_radius_mandatory",
+                           "垃圾收集点", "garbage collection points"),
+    "collection_stations": Kind("collection_stations", "garbage_stations", "kind = '收集站'", None,
+                                "垃圾收集站", "garbage collection stations"),
+    "transfer_stations": Kind("transfer_stations", "garbage_stations", "kind = '转运站'", "transfer_station_radius_manual",
+                              "垃圾转运站", "transfer stations"),
+    "markets": Kind("markets", "markets", "true", None, "农贸市场", "markets"),
+    "health_trails": Kind("health_trails", "health_trails", "true", None, "健康步道/主题公园/街区", "health trails and parks"),
+}
+
+#: Area levels: (SQL giving code, name, name_en, population, geom).
+LEVELS = {
+    "district": "SELECT code, name, name_en, population, geom FROM admin_areas WHERE level = 'district'",
+    "street": "SELECT code, name, name_en, population, geom FROM admin_areas WHERE level = 'street'",
+    "community": "SELECT code, name, name_en, population, geom FROM admin_areas WHERE level = 'community'",
+    "grid": "SELECT code, coalesce(name, code), name, NULL::integer, geom FROM grids",
+    "urban_village": "SELECT coalesce(source_id, id::text), name, NULL, population, geom FROM urban_villages",
+}
+
+
+def resolve(kind: str, radius_m: float | None, rule_id: str | None = None) -> tuple[Kind, float, Rule | None]:
+    """The kind, the radius to use and the rule it comes from.
+
+    Parameters
+    ----------
+    kind : str
+        A key of :data:`KINDS`.
+    radius_m : float, optional
+        An explicit radius; when it differs from the rule's, no rule is named.
+    rule_id : str, optional
+        A rule of the standards table to take the radius from instead of the kind's default.
+    """
+    if kind not in KINDS:
+        raise InvalidParameter("kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
+    spec = KINDS[kind]
+    rules = load()
+    rule = None
+    if rule_id:
+        if rule_id not in rules:
+            raise InvalidParameter("rule", f"no standard with id {rule_id!r}")
+        rule = rules[rule_id]
+    elif spec.rule_id:
+        rule = rules[spec.rule_id]
+    if radius_m is None:
+        if rule is None:
+            raise InvalidParameter("radius", f"no standard gives a service radius for {kind}: give --radius / radius=")
+        radius_m = rule.number()
+    elif rule is not None and abs(rule.number() - radius_m) > 1e-9:
+        rule = None  # the user's own radius, not the standard's
+    if not (0 < radius_m <= MAX_RADIUS_M):
+        raise InvalidParameter("radius", f"must be between 0 and {MAX_RADIUS_M:g} metres, not {radius_m:g}")
+    return spec, float(radius_m), rule
+
+
+def _query(level_sql: str, spec: Kind, gaps: bool, code_prefix: str | None) -> sql.Composed:
+    gap_col = ", ST_AsGeoJSON(ST_Transform(ST_Difference(a.g, c.cov), 4326), 6)" if gaps else ", NULL"
+    prefix = "AND code LIKE %(prefix)s" if code_prefix else ""
+    return sql.SQL(
+        """
+        WITH areas AS (
+            SELECT code, name, name_en, population, geom AS geom4326, ST_Transform(geom, %(srid)s) AS g
+            FROM ({level}) a(code, name, name_en, population, geom) WHERE true {prefix}
+        ),
+        -- Spread population over residential land where there is any.
+        residential AS (
+            SELECT a.code, ST_Union(ST_Intersection(a.g, ST_Transform(l.geom, %(srid)s))) AS g
+            FROM areas a JOIN land_use l ON l.class = 'R' AND l.geom && a.geom4326
+                 AND ST_Intersects(l.geom, a.geom4326)
+            GROUP BY a.code
+        ),
+        discs AS (
+            SELECT a.code,
+                   ST_Union(CASE WHEN GeometryType(f.geom) = 'POINT'
+                                 THEN ST_Buffer(ST_Transform(f.geom, %(srid)s), %(radius)s * %(factor)s, 'quad_segs={quad}')
+                                 ELSE ST_Buffer(ST_Transform(f.geom, %(srid)s), %(radius)s, 'quad_segs={quad}') END) AS g
+            FROM areas a JOIN {table} f
+                 ON f.geom && ST_Expand(a.geom4326, %(margin_deg)s) AND {where}
+                 AND ST_DWithin(ST_Transform(f.geom, %(srid)s), a.g, %(radius)s)
+            GROUP BY a.code
+        ),
+        covered AS (
+            SELECT a.code, a.name, a.name_en, a.population, a.g, r.g AS res,
+                   coalesce(ST_Intersection(a.g, d.g), ST_GeomFromText('POLYGON EMPTY', %(srid)s)) AS cov
+            FROM areas a LEFT JOIN discs d USING (code) LEFT JOIN residential r USING (code)
+        )
+        SELECT c.code, c.name, c.name_en, c.population, ST_Area(c.g), ST_Area(c.cov),
+               ST_Area(c.res), CASE WHEN c.res IS NULL THEN NULL ELSE ST_Area(ST_Intersection(c.res, c.cov)) END,
+               ST_AsGeoJSON(ST_Transform(c.g, 4326), 6) {gap_col}
+        FROM covered c, LATERAL (SELECT c.g AS g) a
+        ORDER BY c.code
+        """
+    ).format(level=sql.SQL(level_sql), table=sql.Identifier(spec.table), where=sql.SQL(spec.where),
+             quad=sql.SQL(str(QUAD_SEGS)), prefix=sql.SQL(prefix), gap_col=sql.SQL(gap_col))
+
+
+def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str = "community", *,
+             gaps: bool = False, rule_id: str | None = None, code_prefix: str | None = None) -> dict:
+    """Covered area and population per area for one facility kind.
+
+    Parameters
+    ----------
+    conn : psycopg2 connection
+    kind : str
+        One of :data:`KINDS`.
+    radius_m : float, optional
+        Service radius in metres; by default the kind's rule in the standards table.
+    by : str
+        Area level: district, street, community, grid or urban_village.
+    gaps : bool
+        Also return each area's gap polygon (uncovered part) as GeoJSON.
+    rule_id : str, optional
+        Take the radius from this standards rule.
+    code_prefix : str, optional
+        Only areas whose code starts with this (e.g. a street code).
+
+    Returns
+    -------
+    dict
+        ``rows``: one dict per area (code, name, name_en, area_km2, covered_area_pct,
+        population, covered_pop_pct (None without population), geometry, gaps);
+        ``rule``: the applied rule or None; ``radius_m``, ``method``, ``summary``.
+    """
+    if by not in LEVELS:
+        raise InvalidParameter("by", f"must be one of {', '.join(LEVELS)}, not {by!r}")
+    spec, radius, rule = resolve(kind, radius_m, rule_id)
+    srid = city_srid(conn)
+    params = {"srid": srid, "radius": radius, "factor": AREA_FACTOR,
+              # Generous: a degree of longitude is ≥ 111 km·cos(lat) and cities lie below 55°N.
+              "margin_deg": radius / 111_000.0 / math.cos(math.radians(60)),
+              "prefix": (code_prefix or "") + "%"}
+    with conn.cursor() as cur:
+        cur.execute(_query(LEVELS[by], spec, gaps, code_prefix), params)
+        fetched = cur.fetchall()
+    rows = []
+    total_area = total_cov = total_pop = total_pop_cov = 0.0
+    for code, name, name_en, pop, area, cov, res_area, res_cov, geom, gap in fetched:
+        if pop is not None and pop > 0:
+            share = (res_cov / res_area) if res_area else (cov / area if area else 0.0)
+            pop_pct = 100.0 * share
+            total_pop += pop
+            total_pop_cov += pop * share
+        else:
+            pop_pct = None
+        total_area += area
+        total_cov += cov
+        rows.append({"code": code, "name": name, "name_en": name_en, "area_km2": area / 1e6,
+                     "covered_area_pct": 100.0 * cov / area if area else None,
+                     "population": pop, "covered_pop_pct": pop_pct,
+                     "population_spread": "residential" if res_area else "area",
+                     "geometry": geom, "gaps": gap})
+    summary = {"areas": len(rows), "area_km2": total_area / 1e6,
+               "covered_area_pct": 100.0 * total_cov / total_area if total_area else None,
+               "population": int(total_pop) if total_pop else None,
+               "covered_pop_pct": 100.0 * total_pop_cov / total_pop if total_pop else None}
+    return {"kind": spec.key, "by": by, "radius_m": radius, "rule": rule, "method": "straight-line",
+            "circle": f"equal-area {_N}-gon, boundary within {RADIAL_ERROR * 100:.3f} % of r of the true circle",
+            "rows": rows, "summary": summary}
