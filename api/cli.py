@@ -178,5 +178,11 @@ def serve(host: str, port: int, workers: int) -> None:
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
+from api.cli_analysis import analyze  # noqa: E402  (issue 5)
+
+main.add_command(analyze)
+
+
 if __name__ == "__main__":
     main()
+

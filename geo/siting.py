@@ -121,6 +121,6 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
     after = weight[covered].sum()
     return {"kind": kind, "radius_m": radius, "rule": rule, "street": street, "sites": sites,
             "candidates": int(len(candidates)), "demand_cells": int(len(demand)),
-            "before": {"residents": float(before), "pct": 100.0 * before / total if total else None},
-            "after": {"residents": float(after), "pct": 100.0 * after / total if total else None},
+            "before": {"residents": float(before), "pct": float(100.0 * before / total) if total else None},
+            "after": {"residents": float(after), "pct": float(100.0 * after / total) if total else None},
             "residents": float(total)}

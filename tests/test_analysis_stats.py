@@ -12,6 +12,8 @@ esda = pytest.importorskip("esda")
 libpysal = pytest.importorskip("libpysal")
 pymannkendall = pytest.importorskip("pymannkendall")
 
+from datetime import UTC
+
 from geo import hexgrid  # noqa: E402
 from geo.hotspots import classify_emerging, hotspots  # noqa: E402
 from geo.stats import confidence_bins, fdr_cutoff, gi_star, mann_kendall, two_sided_p  # noqa: E402
@@ -87,9 +89,9 @@ def test_hex_binning_matches_point_in_polygon(demo_conn):
 
 
 def test_default_cell_and_filters(demo_conn):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    res = hotspots(demo_conn, since=datetime(2026, 1, 1, tzinfo=timezone.utc), categories=["暴露垃圾", "垃圾满溢"])
+    res = hotspots(demo_conn, since=datetime(2026, 1, 1, tzinfo=UTC), categories=["暴露垃圾", "垃圾满溢"])
     assert 50 <= res.cell_m <= 500
     with demo_conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM complaints WHERE reported_at >= '2026-01-01Z' "
