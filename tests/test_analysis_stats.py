@@ -4,6 +4,7 @@ and the SQL hexagon binning against point-in-polygon."""
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import numpy as np
 import pytest
@@ -11,8 +12,6 @@ import pytest
 esda = pytest.importorskip("esda")
 libpysal = pytest.importorskip("libpysal")
 pymannkendall = pytest.importorskip("pymannkendall")
-
-from datetime import UTC
 
 from geo import hexgrid  # noqa: E402
 from geo.hotspots import classify_emerging, hotspots  # noqa: E402
