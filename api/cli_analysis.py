@@ -83,17 +83,19 @@ def analyze() -> None:
 @click.option("--by", default="community", show_default=True, help="district, street, community, grid, urban_village")
 @click.option("--street", default=None, help="only areas whose code starts with this")
 @click.option("--gaps", is_flag=True, help="include gap polygons in the GeoJSON")
+@click.option("--method", type=click.Choice(["straight", "walk"]), default="straight", show_default=True,
+              help="straight-line radius, or walking distance along the roads (pgRouting)")
 @_out_option
 @_limit_option
 @_lang_option
-def coverage_cmd(kind, radius, by, street, gaps, out, limit, lang):
-    """Covered area % and covered population % per area, straight-line service radius."""
+def coverage_cmd(kind, radius, by, street, gaps, method, out, limit, lang):
+    """Covered area % and covered population % per area (straight-line radius or walking distance)."""
     from geo.coverage import coverage
     from layers.analysis_io import coverage_features
 
     conn = _conn()
     try:
-        result = coverage(conn, kind, radius, by, gaps=gaps, code_prefix=street)
+        result = coverage(conn, kind, radius, by, gaps=gaps, code_prefix=street, method=method)
     finally:
         conn.close()
     rule = result["rule"]

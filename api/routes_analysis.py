@@ -52,10 +52,11 @@ def coverage_route(kind: str = Query("toilets", description="toilets, garbage_po
                    radius: float | None = Query(None, description="metres; default: the kind's standard"),
                    by: str = Query("community", description="district, street, community, grid, urban_village"),
                    gaps: bool = Query(False), street: str | None = Query(None, description="area code prefix"),
+                   method: str = Query("straight", description="straight (service radius) or walk (along roads)"),
                    lang: str = Depends(get_lang), conn=Depends(get_conn)):
     from geo.coverage import coverage
 
-    result = coverage(conn, kind, radius, by, gaps=gaps, code_prefix=street)
+    result = coverage(conn, kind, radius, by, gaps=gaps, code_prefix=street, method=method)
     return _geojson(analysis_io.coverage_features(result, lang, gaps))
 
 

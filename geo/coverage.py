@@ -111,7 +111,17 @@ def resolve(kind: str, radius_m: float | None, rule_id: str | None = None) -> tu
     return spec, float(radius_m), rule
 
 
-def _query(level_sql: str, spec: Kind, gaps: bool, code_prefix: str | None) -> sql.Composed:
+_DISCS = """
+            SELECT CASE WHEN GeometryType(f.geom) = 'POINT'
+                        THEN ST_Buffer(ST_Transform(f.geom, %(srid)s), %(radius)s * %(factor)s, 'quad_segs={quad}')
+                        ELSE ST_Buffer(ST_Transform(f.geom, %(srid)s), %(radius)s, 'quad_segs={quad}') END AS g
+            FROM {table} f
+            WHERE {where} AND f.geom && (SELECT ST_Expand(ST_Extent(g4)::geometry, %(margin_deg)s) FROM areas)"""
+# Walking: the service area built by geo.walking in this session replaces the discs.
+_WALK_DISCS = "SELECT g FROM walk_cover WHERE g IS NOT NULL"
+
+
+def _query(level_sql: str, spec: Kind, gaps: bool, code_prefix: str | None, walk: bool = False) -> sql.Composed:
     prefix = "AND code LIKE %(prefix)s" if code_prefix else ""
     gap_cte = gap_join = ""
     gap_col = "NULL"
@@ -131,13 +141,7 @@ def _query(level_sql: str, spec: Kind, gaps: bool, code_prefix: str | None) -> s
         ),
         -- Each facility's disc once (index pre-filter on the areas' extent), their union once,
         -- cut into small pieces so that each area intersects only the pieces near it.
-        discs AS (
-            SELECT CASE WHEN GeometryType(f.geom) = 'POINT'
-                        THEN ST_Buffer(ST_Transform(f.geom, %(srid)s), %(radius)s * %(factor)s, 'quad_segs={quad}')
-                        ELSE ST_Buffer(ST_Transform(f.geom, %(srid)s), %(radius)s, 'quad_segs={quad}') END AS g
-            FROM {table} f
-            WHERE {where} AND f.geom && (SELECT ST_Expand(ST_Extent(g4)::geometry, %(margin_deg)s) FROM areas)
-        ),
+        discs AS ({discs}),
         cover AS (SELECT ST_Subdivide(ST_Union(g), 256) AS g FROM discs),
         area_cov AS MATERIALIZED (
             SELECT a.code, ST_Intersection(a.g, c.g) AS g FROM areas a JOIN cover c ON ST_Intersects(a.g, c.g)
@@ -162,11 +166,15 @@ def _query(level_sql: str, spec: Kind, gaps: bool, code_prefix: str | None) -> s
         """
     ).format(level=sql.SQL(level_sql), table=sql.Identifier(spec.table), where=sql.SQL(spec.where),
              quad=sql.SQL(str(QUAD_SEGS)), prefix=sql.SQL(prefix), gap_cte=sql.SQL(gap_cte),
-             gap_join=sql.SQL(gap_join), gap_col=sql.SQL(gap_col))
+             gap_join=sql.SQL(gap_join), gap_col=sql.SQL(gap_col),
+             discs=sql.SQL(_WALK_DISCS if walk else _DISCS).format(table=sql.Identifier(spec.table),
+                                                                    where=sql.SQL(spec.where),
+                                                                    quad=sql.SQL(str(QUAD_SEGS))))
 
 
 def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str = "community", *,
-             gaps: bool = False, rule_id: str | None = None, code_prefix: str | None = None) -> dict:
+             gaps: bool = False, rule_id: str | None = None, code_prefix: str | None = None,
+             method: str = "straight") -> dict:
     """Covered area and population per area for one facility kind.
 
     Parameters
@@ -184,6 +192,10 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
         Take the radius from this standards rule.
     code_prefix : str, optional
         Only areas whose code starts with this (e.g. a street code).
+    method : str
+        ``straight`` (service radius as the crow flies) or ``walk`` (distance
+        along the roads, pgRouting; see :mod:`geo.walking`); ``walk`` falls
+        back to ``straight`` when there are no roads, and the result says so.
 
     Returns
     -------
@@ -194,14 +206,27 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
     """
     if by not in LEVELS:
         raise InvalidParameter("by", f"must be one of {', '.join(LEVELS)}, not {by!r}")
+    if method not in ("straight", "walk"):
+        raise InvalidParameter("method", f"must be straight or walk, not {method!r}")
     spec, radius, rule = resolve(kind, radius_m, rule_id)
     srid = city_srid(conn)
+    used = "straight-line"
+    if method == "walk":
+        from geo import walking
+
+        if walking.has_roads(conn):
+            reached = walking.build_walk_cover(conn, sql.Identifier(spec.table), sql.SQL(spec.where), srid, radius)
+            used = (f"walking along roads (pgRouting pgr_drivingDistance, {reached:,} road nodes reached, "
+                    f"{walking.WALK_ACCESS_M:g} m either side of a reached road)")
+        else:
+            method = "straight"
+            used = "straight-line (walking asked, but there are no roads)"
     params = {"srid": srid, "radius": radius, "factor": AREA_FACTOR,
               # Generous: a degree of longitude is ≥ 111 km·cos(lat) and cities lie below 55°N.
               "margin_deg": radius / 111_000.0 / math.cos(math.radians(60)),
               "prefix": (code_prefix or "") + "%"}
     with conn.cursor() as cur:
-        cur.execute(_query(LEVELS[by], spec, gaps, code_prefix), params)
+        cur.execute(_query(LEVELS[by], spec, gaps, code_prefix, walk=method == "walk"), params)
         fetched = cur.fetchall()
     rows = []
     total_area = total_cov = total_pop = total_pop_cov = 0.0
@@ -224,6 +249,6 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
                "covered_area_pct": 100.0 * total_cov / total_area if total_area else None,
                "population": int(total_pop) if total_pop else None,
                "covered_pop_pct": 100.0 * total_pop_cov / total_pop if total_pop else None}
-    return {"kind": spec.key, "by": by, "radius_m": radius, "rule": rule, "method": "straight-line",
+    return {"kind": spec.key, "by": by, "radius_m": radius, "rule": rule, "method": used,
             "circle": f"equal-area {_N}-gon, boundary within {RADIAL_ERROR * 100:.3f} % of r of the true circle",
             "rows": rows, "summary": summary}

@@ -28,6 +28,13 @@ def test_coverage_route_properties_rule_and_gaps(demo_client):
     assert 0 < body["summary"]["covered_area_pct"] < 100
 
 
+def test_coverage_route_walking_reports_its_method(demo_client):
+    body = demo_client.get("/api/analysis/coverage", params={"by": "district", "method": "walk"}).json()
+    assert body["method"].startswith("walking along roads (pgRouting")
+    bad = demo_client.get("/api/analysis/coverage", params={"method": "fly"})
+    assert bad.status_code == 422 and "method" in bad.json()["detail"]
+
+
 def test_coverage_route_secondary_rule_is_labelled(demo_client):
     body = demo_client.get("/api/analysis/coverage", params={"kind": "transfer_stations", "by": "district",
                                                              "lang": "en"}).json()
