@@ -94,10 +94,14 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: int, extent:
                 "(CASE WHEN ST_Dimension(geom) = 1 THEN ST_Length(ST_Transform(geom, 3857)) "
                 "ELSE sqrt(ST_Area(ST_Transform(geom, 3857))) END) >= {s}").format(s=sql.Literal(min_size))
             order = sql.SQL("ORDER BY ST_Perimeter(ST_Transform(geom, 3857)) + ST_Length(ST_Transform(geom, 3857)) DESC")
-    columns = sql.SQL(", ").join(sql.Identifier(c) for c in spec.columns if c != "id")
+    # Below the detail zoom a tile carries only what styles a feature and names it (smaller tiles);
+    # the full popup fields come with the detail zooms and the GeoJSON endpoint.
+    wanted = spec.columns if tile.z >= DETAIL_ZOOM else [
+        c for c in spec.columns if c in (spec.style_column, "name", "code", "level")]
+    columns = sql.SQL("").join(sql.SQL(", {}").format(sql.Identifier(c)) for c in wanted if c != "id")
     statement = sql.SQL(
         "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'id') FROM ("
-        " SELECT id, {columns}, ST_AsMVTGeom({g}, ST_TileEnvelope({z}, {x}, {y}), {extent}, {buffer}, true) AS geom"
+        " SELECT id{columns}, ST_AsMVTGeom({g}, ST_TileEnvelope({z}, {x}, {y}), {extent}, {buffer}, true) AS geom"
         " FROM {table} WHERE geom && {area} AND {where} AND {size} {order} LIMIT %s) t"
         " WHERE t.geom IS NOT NULL"
     ).format(
@@ -214,3 +218,40 @@ def get_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = Non
             if len(data) <= settings.max_bytes or mode != "features" or cap <= 1:
                 return data
             cap = max(1, math.ceil(cap / 2))
+
+
+HEAT_CELL_PX = 8  # heat cells of the web map, in screen pixels
+
+
+def get_heat_cells(conn, spec: LayerSpec, zoom: int, query: FeatureQuery) -> bytes:
+    """JSON ``{"cells": [[lat, lon, count], …], "max": n}`` of a layer's features in the query's bbox.
+
+    Features are counted on a Web Mercator grid of HEAT_CELL_PX screen
+    pixels at ``zoom``, each cell reported at its centre: what a heatmap
+    (Leaflet.heat) draws at city scale without sending a million points.
+    """
+    settings = TileSettings.from_env()
+    if not 0 <= zoom <= settings.max_zoom:
+        raise InvalidParameter("zoom", f"must be between 0 and {settings.max_zoom}, not {zoom}")
+    if query.bbox is None:
+        raise InvalidParameter("bbox", "is required for a heatmap (minlon,minlat,maxlon,maxlat)")
+    if query.street:
+        check_street(conn, query.street)
+    where, params = where_clause(spec, query)
+    cell_m = 2 * HALF_WORLD_M / (1 << zoom) / 256 * HEAT_CELL_PX
+    statement = sql.SQL(
+        "SELECT convert_to(json_build_object('cells', coalesce(json_agg(json_build_array("
+        "   round(degrees(2 * atan(exp(((cy + 0.5) * {cell}) / 6378137)) - pi() / 2)::numeric, 6),"
+        "   round((((cx + 0.5) * {cell}) / {k})::numeric, 6), n)), '[]'::json),"
+        "  'max', coalesce(max(n), 0))::text, 'UTF8') FROM ("
+        " SELECT floor({mx} / {cell}) AS cx, floor({my} / {cell}) AS cy, count(*)::int AS n"
+        " FROM {table} WHERE {where} GROUP BY 1, 2) c"
+    ).format(
+        cell=sql.Literal(cell_m), k=sql.Literal(HALF_WORLD_M / 180), mx=_MX, my=_MY,
+        table=sql.Identifier(spec.table), where=where,
+    )
+    with conn.cursor() as cur:
+        cur.execute("SET LOCAL jit = off")
+        cur.execute("SET LOCAL enable_sort = off")
+        cur.execute(statement, params)
+        return bytes(cur.fetchone()[0])
