@@ -212,3 +212,10 @@ def event_types(conn, lang: str) -> list[tuple[str, str]]:
     with conn.cursor() as cur:
         cur.execute("SELECT name, name_en FROM event_types ORDER BY name")
         return [(name, name_en if lang == "en" else name) for name, name_en in cur.fetchall()]
+
+
+def streets(conn) -> list[dict]:
+    """Every street (code, name, name_en), for the index page's links."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT code, name, name_en FROM admin_areas WHERE level = 'street' ORDER BY code")
+        return [{"code": c, "name": n, "name_en": e} for c, n, e in cur.fetchall()]
