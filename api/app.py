@@ -14,8 +14,8 @@ from api.deps import get_conn, get_lang
 from data.db import Database
 from data.errors import DatabaseUnavailable
 from data.settings import DatabaseSettings
-from layers.registry import LAYERS
 from layers.map_page import streets
+from layers.registry import LAYERS
 from layers.store import city_info, layer_counts, server_versions
 
 
