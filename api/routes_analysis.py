@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import HTMLResponse
 
 from api.deps import get_conn, get_lang
 from data.errors import InvalidParameter
 from layers import analysis_io
 
-router = APIRouter(prefix="/api/analysis", tags=["analysis"])
+api = APIRouter(prefix="/api/analysis", tags=["analysis"])
+pages = APIRouter(tags=["pages"])
 
 #: Dates without a time zone are read in China Standard Time.
 CST = timezone(timedelta(hours=8))
@@ -46,7 +48,7 @@ def _geojson(body: bytes) -> Response:
     return Response(body, media_type=GEOJSON)
 
 
-@router.get("/coverage", summary="Covered area and population per area; gap polygons with gaps=1")
+@api.get("/coverage", summary="Covered area and population per area; gap polygons with gaps=1")
 def coverage_route(kind: str = Query("toilets", description="toilets, garbage_points, collection_stations, "
                                      "transfer_stations, markets, health_trails"),
                    radius: float | None = Query(None, description="metres; default: the kind's standard"),
@@ -60,7 +62,7 @@ def coverage_route(kind: str = Query("toilets", description="toilets, garbage_po
     return _geojson(analysis_io.coverage_features(result, lang, gaps))
 
 
-@router.get("/hotspots", summary="Gi* hotspots of complaints on hexagons (count, gi_z, gi_p, gi_bin)")
+@api.get("/hotspots", summary="Gi* hotspots of complaints on hexagons (count, gi_z, gi_p, gi_bin)")
 def hotspots_route(window=Depends(get_window), categories=Depends(get_categories),
                    cell: float | None = Query(None, description="hexagon edge length in metres; default from the data"),
                    per_population: bool = Query(False, description="Gi* on complaints per 10,000 residents"),
@@ -77,7 +79,7 @@ def hotspots_route(window=Depends(get_window), categories=Depends(get_categories
     return _geojson(analysis_io.hotspot_features(result, lang))
 
 
-@router.get("/density", summary="Facilities per km² and per 10,000 residents, judged against the standards")
+@api.get("/density", summary="Facilities per km² and per 10,000 residents, judged against the standards")
 def density_route(kind: str = Query("toilets"), by: str = Query("street"), street: str | None = Query(None),
                   lang: str = Depends(get_lang), conn=Depends(get_conn)):
     from geo.density import density
@@ -88,7 +90,7 @@ def density_route(kind: str = Query("toilets"), by: str = Query("street"), stree
         feats, kind=kind, by=by, rules=[r.as_dict(lang) for r in result["rules"]], summary=result["summary"]))
 
 
-@router.get("/priority", summary="Inspection priority per grid, every component shown")
+@api.get("/priority", summary="Inspection priority per grid, every component shown")
 def priority_route(street: str | None = Query(None, description="street code"), window=Depends(get_window),
                    limit: int | None = Query(None, ge=1, le=100_000), conn=Depends(get_conn)):
     from geo.priority import priority
@@ -99,7 +101,7 @@ def priority_route(street: str | None = Query(None, description="street code"), 
                                                    hotspot_cell_m=result["hotspot_cell_m"]))
 
 
-@router.get("/siting", summary="K new sites on roads that cover the most residents not yet covered")
+@api.get("/siting", summary="K new sites on roads that cover the most residents not yet covered")
 def siting_route(kind: str = Query("toilets"), add: int = Query(5), street: str | None = Query(None),
                  radius: float | None = Query(None), lang: str = Depends(get_lang), conn=Depends(get_conn)):
     from geo.siting import siting
@@ -109,3 +111,47 @@ def siting_route(kind: str = Query("toilets"), add: int = Query(5), street: str 
     rule = result["rule"].as_dict(lang) if result["rule"] else None
     return _geojson(analysis_io.feature_collection(feats, before=result["before"], after=result["after"],
                                                    radius_m=result["radius_m"], rule=rule))
+
+
+@pages.get("/map/coverage", response_class=HTMLResponse, summary="Coverage gaps map (zh-CN; ?lang=en)")
+def coverage_page_route(kind: str = Query("toilets"), radius: float | None = Query(None),
+                        by: str = Query("community"), method: str = Query("straight"),
+                        lang: str = Depends(get_lang), conn=Depends(get_conn)):
+    from geo.coverage import LEVELS, resolve
+    from layers.analysis_page import coverage_page
+    from layers.map_page import city_view
+    from layers.store import city_info
+
+    resolve(kind, radius)  # a bad kind or radius is a 422 here, not an empty map
+    if by not in LEVELS:
+        raise InvalidParameter("by", f"must be one of {', '.join(LEVELS)}, not {by!r}")
+    if method not in ("straight", "walk"):
+        raise InvalidParameter("method", f"must be straight or walk, not {method!r}")
+    center, bounds = city_view(conn)
+    query = {"kind": kind, "radius": radius, "by": by, "method": method, "lang": lang}
+    return HTMLResponse(coverage_page(city_info(conn), lang=lang, center=center, bounds=bounds, query=query))
+
+
+@pages.get("/map/hotspots", response_class=HTMLResponse, summary="Complaint hotspots map (zh-CN; ?lang=en)")
+def hotspots_page_route(since: str | None = Query(None), until: str | None = Query(None),
+                        category: list[str] | None = Query(None), cell: float | None = Query(None),
+                        emerging: bool = Query(False), lang: str = Depends(get_lang), conn=Depends(get_conn)):
+    from geo.hotspots import MAX_CELL_M, MIN_CELL_M
+    from layers.analysis_page import hotspots_page
+    from layers.map_page import city_view
+    from layers.store import city_info
+
+    parse_when("since", since)
+    parse_when("until", until)
+    if cell is not None and not (MIN_CELL_M <= cell <= MAX_CELL_M):
+        raise InvalidParameter("cell", f"must be between {MIN_CELL_M:g} and {MAX_CELL_M:g} metres, not {cell:g}")
+    center, bounds = city_view(conn)
+    query = {"since": since, "until": until, "category": category, "cell": cell,
+             "emerging": 1 if emerging else None, "lang": lang}
+    return HTMLResponse(hotspots_page(city_info(conn), lang=lang, center=center, bounds=bounds, query=query))
+
+
+#: What create_app registers: the API routes and the two pages.
+router = APIRouter()
+router.include_router(api)
+router.include_router(pages)
