@@ -121,7 +121,8 @@ _DISCS = """
 _WALK_DISCS = "SELECT g FROM walk_cover WHERE g IS NOT NULL"
 
 
-def _query(level_sql: str, spec: Kind, gaps: bool, code_prefix: str | None, walk: bool = False) -> sql.Composed:
+def _query(level_sql: str, spec: Kind, gaps: bool, code_prefix: str | None, walk: bool = False,
+           population: bool = True) -> sql.Composed:
     prefix = "AND code LIKE %(prefix)s" if code_prefix else ""
     gap_cte = gap_join = ""
     gap_col = "NULL"
@@ -150,6 +151,7 @@ def _query(level_sql: str, spec: Kind, gaps: bool, code_prefix: str | None, walk
         res AS MATERIALIZED (
             SELECT a.code, ST_Intersection(a.g, ST_Transform(l.geom, %(srid)s)) AS g
             FROM areas a JOIN land_use l ON l.class = 'R' AND l.geom && a.g4 AND ST_Intersects(l.geom, a.g4)
+            WHERE {with_population} AND a.population > 0
         ),
         res_cov AS (
             SELECT r.code, sum(ST_Area(ST_Intersection(r.g, c.g))) AS m2
@@ -167,6 +169,7 @@ def _query(level_sql: str, spec: Kind, gaps: bool, code_prefix: str | None, walk
     ).format(level=sql.SQL(level_sql), table=sql.Identifier(spec.table), where=sql.SQL(spec.where),
              quad=sql.SQL(str(QUAD_SEGS)), prefix=sql.SQL(prefix), gap_cte=sql.SQL(gap_cte),
              gap_join=sql.SQL(gap_join), gap_col=sql.SQL(gap_col),
+             with_population=sql.SQL("true" if population else "false"),
              discs=sql.SQL(_WALK_DISCS if walk else _DISCS).format(table=sql.Identifier(spec.table),
                                                                     where=sql.SQL(spec.where),
                                                                     quad=sql.SQL(str(QUAD_SEGS))))
@@ -174,7 +177,7 @@ def _query(level_sql: str, spec: Kind, gaps: bool, code_prefix: str | None, walk
 
 def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str = "community", *,
              gaps: bool = False, rule_id: str | None = None, code_prefix: str | None = None,
-             method: str = "straight") -> dict:
+             method: str = "straight", population: bool = True) -> dict:
     """Covered area and population per area for one facility kind.
 
     Parameters
@@ -196,6 +199,9 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
         ``straight`` (service radius as the crow flies) or ``walk`` (distance
         along the roads, pgRouting; see :mod:`geo.walking`); ``walk`` falls
         back to ``straight`` when there are no roads, and the result says so.
+    population : bool
+        Also compute covered population (the default); False gives areas only
+        (``covered_pop_pct`` is then None), which skips the residential-land overlay.
 
     Returns
     -------
@@ -226,12 +232,13 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
               "margin_deg": radius / 111_000.0 / math.cos(math.radians(60)),
               "prefix": (code_prefix or "") + "%"}
     with conn.cursor() as cur:
-        cur.execute(_query(LEVELS[by], spec, gaps, code_prefix, walk=method == "walk"), params)
+        cur.execute(_query(LEVELS[by], spec, gaps, code_prefix, walk=method == "walk",
+                           population=population and by != "grid"), params)
         fetched = cur.fetchall()
     rows = []
     total_area = total_cov = total_pop = total_pop_cov = 0.0
     for code, name, name_en, pop, area, cov, res_area, res_cov, geom, gap in fetched:
-        if pop is not None and pop > 0:
+        if population and pop is not None and pop > 0:
             share = (res_cov / res_area) if res_area else (cov / area if area else 0.0)
             pop_pct = 100.0 * share
             total_pop += pop
@@ -250,5 +257,6 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
                "population": int(total_pop) if total_pop else None,
                "covered_pop_pct": 100.0 * total_pop_cov / total_pop if total_pop else None}
     return {"kind": spec.key, "by": by, "radius_m": radius, "rule": rule, "method": used,
+            "method_key": "walk" if method == "walk" else "straight",
             "circle": f"equal-area {_N}-gon, boundary within {RADIAL_ERROR * 100:.3f} % of r of the true circle",
             "rows": rows, "summary": summary}

@@ -35,7 +35,7 @@ def coverage_features(result: dict, lang: str = "zh", gaps: bool = False) -> byt
         feats += [(r["gaps"], {"feature_type": "gap", "code": r["code"], "name": r["name"]})
                   for r in result["rows"] if r["gaps"]]
     return feature_collection(feats, kind=result["kind"], by=result["by"], radius_m=result["radius_m"],
-                              method=result["method"], circle=result["circle"], rule=rule,
+                              method=result["method"], method_key=result["method_key"], circle=result["circle"], rule=rule,
                               summary=result["summary"])
 
 

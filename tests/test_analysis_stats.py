@@ -132,3 +132,15 @@ def test_emerging_patterns():
     p = np.array([1, 1, 0.001, 1, 1])
     assert classify_emerging(bins, z, p) == ["new", "consecutive", "intensifying", "sporadic", "historical"]
     assert confidence_bins(np.array([5.0, -5.0, 0.1]), np.array([1e-7, 1e-7, 0.9])).tolist() == [3, -3, 0]
+
+
+def test_per_population_spreads_every_resident_over_the_cells(demo_conn):
+    res = hotspots(demo_conn, cell_m=200, per_population=True)
+    with demo_conn.cursor() as cur:
+        cur.execute("SELECT sum(population) FROM admin_areas WHERE level = 'community'")
+        total = cur.fetchone()[0]
+    assert res.population.sum() == pytest.approx(total, rel=1e-6)
+    with_people = res.population > 0
+    np.testing.assert_allclose(res.value[with_people], res.count[with_people] / res.population[with_people] * 1e4)
+    ref = esda.G_Local(res.value, _rook(res.q, res.r), transform="B", star=True, permutations=0)
+    np.testing.assert_allclose(res.gi_z, ref.Zs, rtol=0, atol=1e-9)

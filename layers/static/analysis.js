@@ -52,7 +52,7 @@
     state.gaps = gaps.features.length;
     var rule = fc.rule ? T.rule + ": " + fc.rule.text : T.no_rule + " (" + fc.radius_m + " m)";
     var html = "<b>" + esc(T.legend) + "</b><div class='hm-rule'>" + esc(rule) + "</div>" +
-      "<div>" + esc(T.method) + ": " + esc(fc.method) + "</div>";
+      "<div>" + esc(T.method) + ": " + esc(T[fc.method_key] || fc.method) + "</div>";
     classes.forEach(function (c, i) {
       var upper = i === 0 ? 100 : classes[i - 1][0];
       html += swatch(c[1], T.covered + " " + c[0] + "–" + upper + " %");
