@@ -51,10 +51,17 @@ class Rule:
         return self.label.split(" ")[0] == "V" and self.label in ("V", "V (text)", "V (method)")
 
     def number(self) -> float:
-        return float(self.value)
+        """The value as a number; InvalidInput naming the rule when it is not one."""
+        return self._float(self.value, "value")
 
     def upper(self) -> float | None:
-        return float(self.value_max) if self.value_max else None
+        return self._float(self.value_max, "value_max") if self.value_max else None
+
+    def _float(self, raw: str, column: str) -> float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise InvalidInput(f"standard {self.id!r}: {column}={raw!r} is not a number") from None
 
     def describe(self, lang: str = "zh") -> str:
         """'公厕服务半径 300 m，依据 GB 55013-2021 §5.0.1' plus the label where it is not V."""
