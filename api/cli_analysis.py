@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from api.cli import _Group
-
 
 def _conn():
     from data.db import connect
@@ -71,8 +69,9 @@ def _written(out: Path | None, rows: list[dict], geojson: bytes | None) -> None:
     click.echo(f"wrote {len(rows)} rows to {out} ({fmt})")
 
 
-@click.group("analyze", cls=_Group)
+@click.group("analyze")
 def analyze() -> None:
+    # Errors are turned into one line by the top-level group (api.cli.main) that runs this one.
     """Coverage gaps, density against the standards, complaint hotspots, grid priority, new sites."""
 
 
