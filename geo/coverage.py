@@ -77,6 +77,12 @@ LEVELS = {
 }
 
 
+def check_code_prefix(code_prefix: str | None, parameter: str = "street") -> None:
+    """An area code prefix is digits only (it becomes a LIKE pattern)."""
+    if code_prefix is not None and not (code_prefix.isdigit() and len(code_prefix) <= 20):
+        raise InvalidParameter(parameter, f"an area code is digits (e.g. 379901001), not {code_prefix!r}")
+
+
 def resolve(kind: str, radius_m: float | None, rule_id: str | None = None) -> tuple[Kind, float, Rule | None]:
     """The kind, the radius to use and the rule it comes from.
 
@@ -212,6 +218,7 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
     """
     if by not in LEVELS:
         raise InvalidParameter("by", f"must be one of {', '.join(LEVELS)}, not {by!r}")
+    check_code_prefix(code_prefix)
     if method not in ("straight", "walk"):
         raise InvalidParameter("method", f"must be straight or walk, not {method!r}")
     spec, radius, rule = resolve(kind, radius_m, rule_id)

@@ -13,7 +13,7 @@ from psycopg2 import sql
 
 from data.errors import InvalidParameter
 from data.standards import Rule, load
-from geo.coverage import KINDS, LEVELS
+from geo.coverage import KINDS, LEVELS, check_code_prefix
 from geo.hotspots import city_srid
 
 #: Rules whose metric is density_land_use_<classes>; the city band is density_city.
@@ -54,6 +54,7 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
     """
     if kind not in KINDS:
         raise InvalidParameter("kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
+    check_code_prefix(code_prefix)
     if by not in LEVELS:
         raise InvalidParameter("by", f"must be one of {', '.join(LEVELS)}, not {by!r}")
     spec = KINDS[kind]

@@ -24,7 +24,7 @@ from datetime import datetime
 import numpy as np
 from psycopg2 import sql
 
-from geo.coverage import coverage
+from geo.coverage import check_code_prefix, coverage
 from geo.hotspots import hotspots
 
 WEIGHTS = {"hotspot": 0.25, "overdue": 0.20, "open": 0.15, "coverage_gap": 0.15, "urban_village": 0.15,
@@ -53,6 +53,7 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
         ``rows`` sorted by score (code, name, score, components {name: {value, scaled, weighted}}),
         ``weights`` and ``hotspot_cell_m``.
     """
+    check_code_prefix(street)
     hot = hotspots(conn, since=since)
     prefix = (street or "") + "%"
     with conn.cursor() as cur:

@@ -47,7 +47,8 @@ def test_coverage_route_grid_population_is_null(demo_client):
 
 
 @pytest.mark.parametrize("params,word", [({"kind": "fountains"}, "kind"), ({"by": "moon"}, "by"),
-                                         ({"radius": -5}, "radius"), ({"kind": "markets"}, "radius")])
+                                         ({"radius": -5}, "radius"), ({"kind": "markets"}, "radius"),
+                                         ({"street": "37%"}, "street")])
 def test_coverage_route_bad_parameters_are_422(demo_client, params, word):
     resp = demo_client.get("/api/analysis/coverage", params=params)
     assert resp.status_code == 422 and word in resp.json()["detail"]
@@ -98,6 +99,12 @@ def test_density_route(demo_client):
         assert p["per_km2"] == pytest.approx(p["count"] / p["area_km2"])
         verdict = "below" if p["count"] < p["expected_min"] else "above" if p["count"] > p["expected_max"] else "within"
         assert p["status"] == verdict
+
+
+def test_density_and_priority_refuse_a_pattern_as_street(demo_client):
+    for path in ("/api/analysis/density", "/api/analysis/priority"):
+        resp = demo_client.get(path, params={"street": "_%"})
+        assert resp.status_code == 422 and "street" in resp.json()["detail"]
 
 
 def test_priority_route_components_add_up(demo_client):
