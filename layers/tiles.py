@@ -211,6 +211,8 @@ def get_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = Non
             elif mode == "hex":
                 statement, params = _hex_sql(spec, tile, query, settings.extent)
             else:
+                # A tile of raw features reads few rows: a parallel worker costs more than it saves.
+                cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
                 statement, params = _raw_sql(spec, tile, query, cap, settings.extent)
             cur.execute(statement, params)
             data = cur.fetchone()[0]
