@@ -193,7 +193,7 @@ def main() -> None:
             first = ("window.hygieneMapState && Object.values(hygieneMapState.drawn)"
                      ".reduce(function(a, b) { return a + b; }, 0) > 0")
             rows = []
-            for run in range(3):
+            for _run in range(3):
                 browser = Chromium()
                 try:
                     r1 = browser.open(ours + "/map", ready_js=first, timeout=60)

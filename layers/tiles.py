@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from psycopg2 import sql
 
 from data.errors import InvalidParameter
-from layers.features import FeatureQuery, check_street, properties_sql, where_clause  # noqa: F401
+from layers.features import FeatureQuery, check_query, where_clause
 from layers.registry import LayerSpec
 from layers.settings import TileSettings
 
@@ -196,8 +196,7 @@ def get_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = Non
     settings = settings or TileSettings.from_env()
     query = query or FeatureQuery()
     query = FeatureQuery(None, query.limit, 0, query.street, query.since, query.until, query.filters)
-    if query.street:
-        check_street(conn, query.street)
+    check_query(conn, query)
     mode = tile_mode(spec, tile.z)
     cap = settings.max_features
     with conn.cursor() as cur:
@@ -237,8 +236,7 @@ def get_heat_cells(conn, spec: LayerSpec, zoom: int, query: FeatureQuery) -> byt
         raise InvalidParameter("zoom", f"must be between 0 and {settings.max_zoom}, not {zoom}")
     if query.bbox is None:
         raise InvalidParameter("bbox", "is required for a heatmap (minlon,minlat,maxlon,maxlat)")
-    if query.street:
-        check_street(conn, query.street)
+    check_query(conn, query)
     where, params = where_clause(spec, query)
     cell_m = 2 * HALF_WORLD_M / (1 << zoom) / 256 * HEAT_CELL_PX
     statement = sql.SQL(
