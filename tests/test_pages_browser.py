@@ -129,3 +129,26 @@ def test_on_the_gaode_basemap_every_overlay_is_shifted_to_gcj02(browser, server)
         # The shift near Yantai is a few hundred metres, so it is really applied.
         assert 0.002 < abs(shown_lon - lon) + abs(shown_lat - lat) < 0.02
     browser.screenshot(ARTIFACTS / "map-gaode.png")
+
+
+def test_complaint_filters_reload_the_complaints_with_the_window_and_category(browser, server, demo_conn):
+    _open_clean(browser, server, "/map", "map-filters-before.png")
+    browser.evaluate(
+        "(function(){var d=document.querySelector('.hm-filters');"
+        "d.querySelector('[name=since]').value='2025-01-01'; d.querySelector('[name=until]').value='2025-04-01';"
+        "d.querySelector('[name=category]').value='暴露垃圾'; d.querySelector('button').click();})()"
+    )
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not browser.evaluate(READY):
+        time.sleep(0.2)
+    time.sleep(0.5)
+    while time.monotonic() < deadline and not browser.evaluate(READY):
+        time.sleep(0.2)
+    urls = [e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"]
+    filtered = [u for u in urls if "/complaints/" in u and "since=2025-01-01" in u]
+    assert filtered and all("until=2025-04-01" in u and "category=%E6%9A%B4%E9%9C%B2%E5%9E%83%E5%9C%BE" in u
+                            for u in filtered), filtered
+    assert browser.evaluate("hygieneMapState.drawn.complaints") > 0
+    assert browser.evaluate("hygieneMapState.errors") == []
