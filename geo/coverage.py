@@ -11,7 +11,9 @@ exact circles by far less than 0.1 % (tests check this against shapely with
 
 Population is spread over residential land (land use class R) where the
 area has any, else over the whole area; covered population is the
-population on the covered part.
+population on the covered part. Districts and streets add up their
+communities' covered population (the finest level with population), so
+every level gives the same city total.
 
 Algorithm: the facilities near the areas are found through the GiST index
 of the facility table (a WGS84 bounding-box pre-filter); each disc is drawn
@@ -238,15 +240,34 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
               # Generous: a degree of longitude is ≥ 111 km·cos(lat) and cities lie below 55°N.
               "margin_deg": radius / 111_000.0 / math.cos(math.radians(60)),
               "prefix": (code_prefix or "") + "%"}
+    # Districts and streets take their covered population from their communities, so that the
+    # population is spread over residential land at the finest level and every level agrees.
+    from_communities = population and by in ("district", "street")
     with conn.cursor() as cur:
         cur.execute(_query(LEVELS[by], spec, gaps, code_prefix, walk=method == "walk",
-                           population=population and by != "grid"), params)
+                           population=population and by != "grid" and not from_communities), params)
         fetched = cur.fetchall()
+        community_shares: list[tuple[str, float, float]] = []
+        if from_communities:
+            cur.execute(_query(LEVELS["community"], spec, False, code_prefix, walk=method == "walk"), params)
+            for code, _n, _e, pop, area, cov, res_area, res_cov, _g, _gap in cur.fetchall():
+                if pop:
+                    share = (res_cov / res_area) if res_area else (cov / area if area else 0.0)
+                    community_shares.append((code, float(pop), share))
     rows = []
     total_area = total_cov = total_pop = total_pop_cov = 0.0
     for code, name, name_en, pop, area, cov, res_area, res_cov, geom, gap in fetched:
-        if population and pop is not None and pop > 0:
+        spread = "residential" if res_area else "area"
+        share = None
+        if from_communities:
+            inside = [(p, sh) for c, p, sh in community_shares if c.startswith(code)]
+            if inside:
+                pop = sum(p for p, _ in inside)
+                share = sum(p * sh for p, sh in inside) / pop
+                spread = "communities"
+        if share is None and population and pop is not None and pop > 0 and not from_communities:
             share = (res_cov / res_area) if res_area else (cov / area if area else 0.0)
+        if share is not None:
             pop_pct = 100.0 * share
             total_pop += pop
             total_pop_cov += pop * share
@@ -257,7 +278,7 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
         rows.append({"code": code, "name": name, "name_en": name_en, "area_km2": area / 1e6,
                      "covered_area_pct": 100.0 * cov / area if area else None,
                      "population": pop, "covered_pop_pct": pop_pct,
-                     "population_spread": "residential" if res_area else "area",
+                     "population_spread": spread,
                      "geometry": geom, "gaps": gap})
     summary = {"areas": len(rows), "area_km2": total_area / 1e6,
                "covered_area_pct": 100.0 * total_cov / total_area if total_area else None,

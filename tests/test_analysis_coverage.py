@@ -74,13 +74,26 @@ def test_polygon_circle_error_bound(demo_conn):
 def test_small_demo_coverage_equals_shapely(demo_conn, by):
     result = coverage(demo_conn, "toilets", by=by)
     assert result["radius_m"] == 300 and result["rule"].id == "toilet_radius_mandatory"
-    area_pct, pop_pct = _brute_force(
+    area_pct, _ = _brute_force(
         demo_conn, f"SELECT code, ST_AsBinary(geom) FROM admin_areas WHERE level = '{by}'",
         "SELECT ST_X(geom), ST_Y(geom) FROM toilets", 300.0)
+    # Population: spread over each community's residential land; higher levels add up their communities.
+    _, community_pct = _brute_force(
+        demo_conn, "SELECT code, ST_AsBinary(geom) FROM admin_areas WHERE level = 'community'",
+        "SELECT ST_X(geom), ST_Y(geom) FROM toilets", 300.0)
+    with demo_conn.cursor() as cur:
+        cur.execute("SELECT code, population FROM admin_areas WHERE level = 'community'")
+        community_pop = dict(cur.fetchall())
     assert {r["code"] for r in result["rows"]} == set(area_pct)
     for row in result["rows"]:
         assert row["covered_area_pct"] == pytest.approx(area_pct[row["code"]], abs=0.1)
-        assert row["covered_pop_pct"] == pytest.approx(pop_pct[row["code"]], abs=0.1)
+        inside = [c for c in community_pop if c.startswith(row["code"])]
+        people = sum(community_pop[c] for c in inside)
+        expected = sum(community_pop[c] * community_pct[c] for c in inside) / people
+        assert row["population"] == people
+        assert row["covered_pop_pct"] == pytest.approx(expected, abs=0.1)
+    assert result["summary"]["covered_pop_pct"] == pytest.approx(
+        sum(community_pop[c] * community_pct[c] for c in community_pop) / sum(community_pop.values()), abs=0.1)
     # The demo has real gaps: not everything is covered.
     assert any(r["covered_area_pct"] < 90 for r in result["rows"])
 
