@@ -247,13 +247,13 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
         cur.execute(_query(LEVELS[by], spec, gaps, code_prefix, walk=method == "walk",
                            population=population and by != "grid" and not from_communities), params)
         fetched = cur.fetchall()
-        community_shares: list[tuple[str, float, float]] = []
+        community_shares: list[tuple[str, int, float]] = []
         if from_communities:
             cur.execute(_query(LEVELS["community"], spec, False, code_prefix, walk=method == "walk"), params)
             for code, _n, _e, pop, area, cov, res_area, res_cov, _g, _gap in cur.fetchall():
                 if pop:
                     share = (res_cov / res_area) if res_area else (cov / area if area else 0.0)
-                    community_shares.append((code, float(pop), share))
+                    community_shares.append((code, int(pop), share))
     rows = []
     total_area = total_cov = total_pop = total_pop_cov = 0.0
     for code, name, name_en, pop, area, cov, res_area, res_cov, geom, gap in fetched:
