@@ -261,11 +261,11 @@ def _scatter(q: np.ndarray, r: np.ndarray, binned: np.ndarray) -> tuple[np.ndarr
     counts = np.zeros(q.size, dtype=np.int64)
     if binned.size == 0:
         return counts, 0
+    # One integer key per (q, r), then a sorted search of the binned keys among the cells' keys.
     q0, r0 = min(q.min(), binned[:, 0].min()), min(r.min(), binned[:, 1].min())
-    width = int(max(q.max(), binned[:, 0].max()) - q0 + 1)
-    key_cells = (q - q0) * (int(max(r.max(), binned[:, 1].max()) - r0 + 1)) + (r - r0)
-    key_binned = (binned[:, 0] - q0) * (int(max(r.max(), binned[:, 1].max()) - r0 + 1)) + (binned[:, 1] - r0)
-    del width
+    height = int(max(r.max(), binned[:, 1].max()) - r0 + 1)
+    key_cells = (q - q0) * height + (r - r0)
+    key_binned = (binned[:, 0] - q0) * height + (binned[:, 1] - r0)
     order = np.argsort(key_cells)
     pos = np.searchsorted(key_cells[order], key_binned)
     pos = np.clip(pos, 0, q.size - 1)
@@ -378,12 +378,10 @@ def emerging(conn, *, since: datetime | None = None, until: datetime | None = No
     months = np.array(sorted({row[2] for row in rows}))
     if months.size < 4:
         raise InvalidParameter("since", f"emerging hotspots need at least 4 months of complaints, got {months.size}")
-    month_index = {m: k for k, m in enumerate(months)}
     series = np.zeros((whole.q.size, months.size), dtype=float)
     for k, m in enumerate(months):
         sel = np.array([(row[0], row[1], row[3]) for row in rows if row[2] == m], dtype=np.int64).reshape(-1, 3)
         series[:, k], _ = _scatter(whole.q, whole.r, sel)
-    del month_index
     neighbours = hexgrid.neighbour_index(whole.q, whole.r)
     z_series = np.zeros_like(series)
     bin_series = np.zeros(series.shape, dtype=np.int8)
