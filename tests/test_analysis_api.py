@@ -196,3 +196,21 @@ def test_cli_bad_input_is_one_line(demo_db, env_for, tmp_path):
         assert "Traceback" not in res.output
         lines = [line for line in res.output.splitlines() if line.strip()]
         assert lines[-1].startswith("hygiene-map: error:") and word in lines[-1]
+
+
+def test_analysis_before_any_city_is_loaded_is_404(fresh_db, env_for):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from data.migrate import migrate
+
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    conn.close()
+    env_for(fresh_db)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        for path in ("/api/analysis/coverage", "/api/analysis/hotspots", "/api/analysis/density",
+                     "/api/analysis/priority"):
+            resp = client.get(path)
+            assert resp.status_code == 404, (path, resp.text)
+            assert "no city is loaded" in resp.json()["detail"]
