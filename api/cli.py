@@ -211,5 +211,11 @@ main.add_command(grids)
 main.add_command(users)
 
 
+from api.cli_analysis import analyze  # noqa: E402  (issue 5)
+
+main.add_command(analyze)
+
+
 if __name__ == "__main__":
     main()
+

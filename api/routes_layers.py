@@ -9,7 +9,7 @@ from api.deps import get_conn, get_lang
 from layers.features import feature_query, get_features, layer_extent
 from layers.registry import LAYERS, get_layer
 from layers.store import layer_counts
-from layers.tiles import get_tile, parse_tile, tile_mode
+from layers.tiles import get_heat_cells, get_tile, parse_tile, tile_mode
 
 router = APIRouter(tags=["layers"])
 
@@ -110,3 +110,21 @@ def layer_tile(
     if not data:
         return Response(status_code=204, headers=headers)
     return Response(data, media_type=MVT, headers=headers)
+
+
+@router.get("/api/layers/{layer_id}/heat", summary="Feature counts on a grid of 8-pixel cells, for a heatmap")
+def layer_heat(
+    layer_id: str,
+    bbox: str = Query(..., description="minlon,minlat,maxlon,maxlat (WGS84)"),
+    zoom: int = Query(..., description="map zoom the cells are sized for"),
+    street: str | None = _STREET,
+    since: str | None = _SINCE,
+    until: str | None = _UNTIL,
+    category: str | None = _CATEGORY,
+    status: str | None = _STATUS,
+    conn=Depends(get_conn),
+):
+    spec = get_layer(layer_id)
+    query = feature_query(spec, bbox=bbox, street=street, since=since, until=until,
+                          filters=_filters(category, status))
+    return Response(get_heat_cells(conn, spec, zoom, query), media_type="application/json")

@@ -123,7 +123,7 @@ LAYERS: tuple[LayerSpec, ...] = (
         style_column="level",
         categories=(C("district", "区/县", "District", "#444444"), C("street", "街道/乡镇", "Street", "#777777"),
                     C("community", "社区/村", "Community", "#aaaaaa")),
-        street_filter="admin", order_column="code",
+        display=(ScaleDisplay(0, 22, "tiles"),), street_filter="admin", order_column="code",
     ),
     LayerSpec(
         "markets", "农贸市场", "Farmers' markets", "Point",
@@ -201,7 +201,7 @@ LAYERS: tuple[LayerSpec, ...] = (
         categories=(C("受理", "受理", "Received", "#d62728"), C("立案", "立案", "Registered", "#e45756"),
                     C("派遣", "派遣", "Dispatched", "#ff7f0e"), C("处置", "处置", "Handled", "#f2b701"),
                     C("核查", "核查", "Verified", "#8c6d31"), C("结案", "结案", "Closed", "#7f7f7f")),
-        display=(ScaleDisplay(0, 11, "heat"), ScaleDisplay(12, 14, "hex"), ScaleDisplay(15, 22, "cluster")),
+        display=(ScaleDisplay(0, 12, "heat"), ScaleDisplay(13, 14, "hex"), ScaleDisplay(15, 22, "cluster")),
         time_column="reported_at", filter_columns=("category", "status"),
     ),
     LayerSpec(

@@ -190,6 +190,8 @@ def offline_html(m: folium.Map, *, lang: str = "zh", title: str | None = None) -
     page = localize(page)
     html_lang = "en" if lang == "en" else "zh-CN"
     page = page.replace("<html>", f'<html lang="{html_lang}">', 1)
+    # No favicon request (it would be a 404 in the console): an empty inline icon.
+    page = page.replace("<head>", '<head>\n    <link rel="icon" href="data:,">', 1)
     if title:
         from html import escape
 
