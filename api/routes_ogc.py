@@ -29,11 +29,17 @@ from layers import ogc
 from layers import ogc_html
 from layers.features import layer_extent
 from layers.registry import LAYERS, LayerSpec, get_layer
+from layers.settings import TileSettings
+from layers.tiles import get_tile, parse_tile, tile_mode
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.1"
+MVT = "application/vnd.mapbox-vector-tile"
+REL_TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+REL_TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 
 _CODES = {400: "InvalidParameterValue", 404: "NotFound", 503: "ServiceUnavailable"}
 
@@ -133,6 +139,7 @@ def landing(request: Request, fmt: str = Depends(get_format), lang: str = Depend
                   "Conformance classes"),
             _link(f"{base}/collections", "data", JSON, "Collections"),
             _link(f"{base}/collections", "http://www.opengis.net/def/rel/ogc/1.0/data", JSON, "Collections"),
+            _link(f"{base}/tileMatrixSets", REL_TILING_SCHEMES, JSON, "Tile matrix sets"),
         ],
     }
     if fmt == "html":
@@ -142,7 +149,7 @@ def landing(request: Request, fmt: str = Depends(get_format), lang: str = Depend
 
 def conformance_classes() -> list[str]:
     """The conformance classes this service implements."""
-    return [ogc.CONF_FEATURES_CORE, ogc.CONF_GEOJSON, ogc.CONF_HTML, ogc.CONF_CRS]
+    return [ogc.CONF_FEATURES_CORE, ogc.CONF_GEOJSON, ogc.CONF_HTML, ogc.CONF_CRS, *ogc.CONF_TILES]
 
 
 @router.get("/conformance", summary="Conformance classes implemented", response_class=Response)
@@ -174,6 +181,7 @@ def _collection(request: Request, conn, spec: LayerSpec, lang: str) -> dict:
             _link(f"{here}/items?f=html", "items", HTML, "Features (HTML)"),
             _link(f"{here}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                   "application/schema+json", "Queryable properties"),
+            _link(f"{here}/tiles", REL_TILESETS_VECTOR, JSON, "Vector tilesets"),
         ],
         "itemType": "feature",
         "crs": list(ogc.SUPPORTED_CRS),
@@ -293,3 +301,98 @@ def item(request: Request, collection_id: str, feature_id: str, fmt: str = Depen
     if fmt == "html":
         return HTMLResponse(ogc_html.item(spec, feature, lang), headers=headers)
     return Response(orjson.dumps(feature), media_type=GEOJSON, headers=headers)
+
+
+# ---- OGC API – Tiles: the vector tiles of /tiles, described by the standard's resources.
+
+def _tms_summary(base: str) -> dict:
+    return {
+        "id": ogc.WEB_MERCATOR_QUAD, "title": "Google Maps Compatible for the World", "uri": ogc.WEB_MERCATOR_QUAD_URI,
+        "links": [_link(f"{base}/tileMatrixSets/{ogc.WEB_MERCATOR_QUAD}", "self", JSON, ogc.WEB_MERCATOR_QUAD)],
+    }
+
+
+@router.get("/tileMatrixSets", summary="Tile matrix sets (WebMercatorQuad)", response_class=Response)
+def tile_matrix_sets(request: Request):
+    base = _base(request)
+    return _json({"links": [_link(f"{base}/tileMatrixSets", "self", JSON)], "tileMatrixSets": [_tms_summary(base)]})
+
+
+@router.get("/tileMatrixSets/{tms_id}", summary="One tile matrix set (OGC TMS 2.0 JSON)", response_class=Response)
+def tile_matrix_set(tms_id: str):
+    _check_tms(tms_id)
+    return _json(ogc.web_mercator_quad(TileSettings.from_env().max_zoom))
+
+
+def _check_tms(tms_id: str) -> None:
+    if tms_id != ogc.WEB_MERCATOR_QUAD:
+        raise NotFound(f"no tile matrix set {tms_id!r}; the one served is {ogc.WEB_MERCATOR_QUAD}")
+
+
+def _tileset(request: Request, spec: LayerSpec, lang: str, full: bool) -> dict:
+    base = _base(request)
+    here = f"{base}/collections/{spec.id}/tiles/{ogc.WEB_MERCATOR_QUAD}"
+    out = {
+        "title": spec.name(lang),
+        "dataType": "vector",
+        "crs": ogc.EPSG3857,
+        "tileMatrixSetURI": ogc.WEB_MERCATOR_QUAD_URI,
+        "links": [
+            _link(here, "self", JSON, spec.name(lang)),
+            _link(f"{base}/tileMatrixSets/{ogc.WEB_MERCATOR_QUAD}", REL_TILING_SCHEME, JSON, ogc.WEB_MERCATOR_QUAD),
+        ],
+    }
+    if full:
+        out["links"].append(_link(here + "/{tileMatrix}/{tileRow}/{tileCol}", "item", MVT,
+                                  "Mapbox vector tile", templated=True))
+        zooms = {tile_mode(spec, z) for z in range(TileSettings.from_env().max_zoom + 1)}
+        layer = {"id": spec.id, "title": spec.name(lang), "dataType": "vector",
+                 "propertiesSchema": {"type": "object", "properties": {c: {} for c in spec.columns}}}
+        dimension = ogc.geometry_dimension(spec)
+        if dimension is not None:
+            layer["geometryDimension"] = dimension
+        if zooms != {"features"}:
+            layer["description"] = ("At some zoom levels the tiles carry aggregated cells with a 'count' "
+                                    "(heat points or hexagons) instead of single features.")
+        out["layers"] = [layer]
+    return out
+
+
+@router.get("/collections/{collection_id}/tiles", summary="Vector tilesets of a collection", response_class=Response)
+def collection_tilesets(request: Request, collection_id: str, lang: str = Depends(get_ogc_lang)):
+    spec = _spec(collection_id)
+    return _json({
+        "links": [_link(f"{_base(request)}/collections/{spec.id}/tiles", "self", JSON)],
+        "tilesets": [_tileset(request, spec, lang, full=False)],
+    })
+
+
+@router.get("/collections/{collection_id}/tiles/{tms_id}", summary="Vector tileset metadata of a collection",
+            response_class=Response)
+def collection_tileset(request: Request, collection_id: str, tms_id: str, lang: str = Depends(get_ogc_lang)):
+    spec = _spec(collection_id)
+    _check_tms(tms_id)
+    return _json(_tileset(request, spec, lang, full=True))
+
+
+@router.get(
+    "/collections/{collection_id}/tiles/{tms_id}/{tile_matrix}/{tile_row}/{tile_col}",
+    summary="One vector tile (the /tiles implementation); 204 when empty",
+    response_class=Response,
+    responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}},
+)
+def collection_tile(collection_id: str, tms_id: str, tile_matrix: str, tile_row: str, tile_col: str,
+                    request: Request, conn=Depends(get_conn)):
+    spec = _spec(collection_id)
+    _check_tms(tms_id)
+    wanted = request.query_params.get("f")
+    if wanted not in (None, "mvt"):
+        raise InvalidParameter("f", f"tiles are Mapbox vector tiles: f=mvt, not {wanted!r}")
+    settings = TileSettings.from_env()
+    z, x, y = ogc.parse_tile_address(tile_matrix, tile_row, tile_col, settings.max_zoom)
+    tile = parse_tile(z, x, y, settings)
+    data = get_tile(conn, spec, tile, settings=settings)
+    headers = {"Cache-Control": f"public, max-age={settings.cache_max_age_s}", "X-Tile-Mode": tile_mode(spec, z)}
+    if not data:
+        return Response(status_code=204, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)

@@ -371,3 +371,51 @@ def timestamp_now() -> str:
     """The response time stamp (``timeStamp``), RFC 3339 UTC, whole seconds."""
     return _rfc3339(datetime.now(timezone.utc).replace(microsecond=0))
 
+
+
+# OGC API – Tiles: the one tile matrix set the /tiles implementation uses.
+WEB_MERCATOR_QUAD = "WebMercatorQuad"
+WEB_MERCATOR_QUAD_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+EPSG3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
+CONF_TILES = tuple(
+    f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}"
+    for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt")
+)
+_HALF_WORLD_M = 20037508.342789244
+_TILE_PX = 256
+_PIXEL_M = 0.00028  # the standardized rendering pixel size (0.28 mm) that defines scale denominators
+
+
+def web_mercator_quad(max_zoom: int) -> dict:
+    """The WebMercatorQuad tile matrix set (OGC TMS 2.0 JSON) from zoom 0 to ``max_zoom``."""
+    matrices = []
+    for z in range(max_zoom + 1):
+        cell = 2 * _HALF_WORLD_M / _TILE_PX / (1 << z)
+        matrices.append({
+            "id": str(z), "scaleDenominator": cell / _PIXEL_M, "cellSize": cell, "cornerOfOrigin": "topLeft",
+            "pointOfOrigin": [-_HALF_WORLD_M, _HALF_WORLD_M], "tileWidth": _TILE_PX, "tileHeight": _TILE_PX,
+            "matrixWidth": 1 << z, "matrixHeight": 1 << z,
+        })
+    return {
+        "id": WEB_MERCATOR_QUAD, "title": "Google Maps Compatible for the World", "uri": WEB_MERCATOR_QUAD_URI,
+        "crs": EPSG3857, "orderedAxes": ["E", "N"],
+        "wellKnownScaleSet": "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
+        "tileMatrices": matrices,
+    }
+
+
+def parse_tile_address(tile_matrix: str, tile_row: str, tile_col: str, max_zoom: int) -> tuple[int, int, int]:
+    """(z, x, y) of a WebMercatorQuad tile address, or InvalidParameter naming the part out of range."""
+    if not re.fullmatch(r"\d{1,2}", tile_matrix) or int(tile_matrix) > max_zoom:
+        raise InvalidParameter("tileMatrix", f"must be one of 0 … {max_zoom} of {WEB_MERCATOR_QUAD}, not {tile_matrix!r}")
+    z = int(tile_matrix)
+    size = 1 << z
+    for name, raw in (("tileRow", tile_row), ("tileCol", tile_col)):
+        if not re.fullmatch(r"\d{1,8}", raw) or int(raw) >= size:
+            raise InvalidParameter(name, f"must be 0 … {size - 1} at tileMatrix {z}, not {raw!r}")
+    return z, int(tile_col), int(tile_row)
+
+
+def geometry_dimension(spec: LayerSpec) -> int | None:
+    """0 points, 1 lines, 2 areas, None when a layer mixes them."""
+    return {"Point": 0, "LineString": 1, "MultiLineString": 1, "Polygon": 2, "MultiPolygon": 2}.get(spec.geometry_type)
