@@ -17,7 +17,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
@@ -25,8 +25,7 @@ from fastapi.routing import APIRoute
 from api.deps import get_conn
 from api.errors import _validation_message, status_for
 from data.errors import HygieneMapError, InvalidParameter, NotFound
-from layers import ogc
-from layers import ogc_html
+from layers import ogc, ogc_html
 from layers.features import layer_extent
 from layers.registry import LAYERS, LayerSpec, get_layer
 from layers.settings import TileSettings
@@ -252,8 +251,21 @@ def _page_url(request: Request, offset: int, limit: int) -> str:
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}, HTML: {}}}},
 )
-def items(request: Request, collection_id: str, fmt: str = Depends(get_format),
-          lang: str = Depends(get_ogc_lang), conn=Depends(get_conn)):
+def items(
+    request: Request,
+    collection_id: str,
+    # Declared for the API definition; the values are read (and validated) from the query string by
+    # layers.ogc.items_query, which also accepts ``property=value`` for every queryable property.
+    bbox: str | None = Query(None, description="minlon,minlat,maxlon,maxlat (CRS84), or in bbox-crs axis order"),
+    bbox_crs: str | None = Query(None, alias="bbox-crs", description="CRS of bbox: CRS84 (default), EPSG 4326, 4490"),
+    limit: str | None = Query(None, description="features per page (default and cap are settings; more is cut)"),
+    offset: str | None = Query(None, description="features to skip (the next/prev links carry it)"),
+    datetime: str | None = Query(None, description="instant or interval start/end (.. for open) on reported_at"),
+    crs: str | None = Query(None, description="output CRS: CRS84 (default, lon/lat), EPSG 4326 or 4490 (lat/lon)"),
+    fmt: str = Depends(get_format),
+    lang: str = Depends(get_ogc_lang),
+    conn=Depends(get_conn),
+):
     spec = _spec(collection_id)
     params = {}
     for name, value in request.query_params.multi_items():

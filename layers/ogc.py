@@ -20,7 +20,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import orjson
 from psycopg2 import sql
@@ -160,13 +160,13 @@ def _parse_instant(raw: str, upper: bool) -> datetime:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             day = date.fromisoformat(text)
             moment = datetime.combine(day, time.max if upper else time.min)
-            return moment.replace(tzinfo=timezone.utc)
+            return moment.replace(tzinfo=UTC)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise InvalidParameter(
             "datetime", f"{raw!r} is not an RFC 3339 date or date-time (e.g. 2025-01-31 or 2025-01-31T08:00:00Z)"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_datetime(raw: str | None) -> tuple[datetime | None, datetime | None]:
@@ -358,7 +358,7 @@ def temporal_extent(conn, spec: LayerSpec) -> list[str | None] | None:
 def _rfc3339(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def feature_collection(features: bytes, meta: dict) -> bytes:
@@ -369,7 +369,7 @@ def feature_collection(features: bytes, meta: dict) -> bytes:
 
 def timestamp_now() -> str:
     """The response time stamp (``timeStamp``), RFC 3339 UTC, whole seconds."""
-    return _rfc3339(datetime.now(timezone.utc).replace(microsecond=0))
+    return _rfc3339(datetime.now(UTC).replace(microsecond=0))
 
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -119,7 +119,7 @@ def test_bbox_in_crs84_and_in_lat_lon_bbox_crs_select_the_same(demo_client, demo
 
 
 def test_datetime_and_property_filters(demo_client, demo_conn):
-    start, end = datetime(2025, 3, 1, tzinfo=timezone.utc), datetime(2025, 3, 31, 23, 59, 59, tzinfo=timezone.utc)
+    start, end = datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 31, 23, 59, 59, tzinfo=UTC)
     with demo_conn.cursor() as cur:
         cur.execute("SELECT id FROM complaints WHERE reported_at BETWEEN %s AND %s AND status = '结案'", (start, end))
         expected = sorted(r[0] for r in cur.fetchall())

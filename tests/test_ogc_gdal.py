@@ -119,3 +119,19 @@ def test_ogr2ogr_copies_every_layer_unchanged(ogc_server, demo_conn, tmp_path):
             values = copied[column].tolist()
             bad = [(r[0], r[2 + i], v) for r, v in zip(rows, values) if not _same_value(r[2 + i], v)]
             assert not bad, f"{spec.id}.{column}: {len(bad)} values differ, e.g. {bad[0]}"
+
+
+def test_gdal_spatial_filter_is_answered_by_the_server(ogc_server, demo_conn, tmp_path):
+    """ogr2ogr -spat sends bbox=…; the copy holds exactly the toilets whose point is in the box."""
+    box = (121.33, 37.45, 121.40, 37.52)
+    with demo_conn.cursor() as cur:
+        cur.execute("SELECT id FROM toilets WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) ORDER BY id", box)
+        expected = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT count(*) FROM toilets")
+        total = cur.fetchone()[0]
+    assert 0 < len(expected) < total
+    gpkg = tmp_path / "box.gpkg"
+    _gdal("ogr2ogr", "-f", "GPKG", str(gpkg), f"OAPIF:{ogc_server}/ogc", "toilets",
+          "-spat", *map(str, box), "-oo", "PAGE_SIZE=7")
+    copied = pyogrio.read_dataframe(gpkg, layer="toilets", fid_as_index=True)
+    assert sorted(copied.index.tolist()) == expected
