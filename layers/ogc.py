@@ -280,7 +280,8 @@ def _where(spec: LayerSpec, query: ItemsQuery) -> tuple[sql.Composable, list]:
     parts, values = [where], list(params)
     if query.boxes:
         boxes = sql.SQL(" OR ").join(
-            sql.SQL("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)") for _ in query.boxes)
+            # ST_Intersects, not a bare &&: the index boxes are float4, a point just outside would pass.
+            sql.SQL("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))") for _ in query.boxes)
         parts.append(sql.SQL("({})").format(boxes))
         for box in query.boxes:
             values.extend(box)

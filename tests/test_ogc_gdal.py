@@ -99,7 +99,7 @@ def _same_value(db, copied) -> bool:
 def test_ogr2ogr_copies_every_layer_unchanged(ogc_server, demo_conn, tmp_path):
     gpkg = tmp_path / "copy.gpkg"
     # One page of 2,000 for every layer but complaints (6,000 rows: three pages and an empty one).
-    _gdal("ogr2ogr", "-f", "GPKG", str(gpkg), f"OAPIF:{ogc_server}/ogc", "-oo", "PAGE_SIZE=2000")
+    _gdal("ogr2ogr", "-preserve_fid", "-f", "GPKG", str(gpkg), f"OAPIF:{ogc_server}/ogc", "-oo", "PAGE_SIZE=2000")
     for spec in LAYERS:
         rows = _db_rows(demo_conn, spec)
         assert rows, f"{spec.id} is empty in the demo"
@@ -123,15 +123,19 @@ def test_ogr2ogr_copies_every_layer_unchanged(ogc_server, demo_conn, tmp_path):
 
 def test_gdal_spatial_filter_is_answered_by_the_server(ogc_server, demo_conn, tmp_path):
     """ogr2ogr -spat sends bbox=…; the copy holds exactly the toilets whose point is in the box."""
-    box = (121.33, 37.45, 121.40, 37.52)
     with demo_conn.cursor() as cur:
-        cur.execute("SELECT id FROM toilets WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) ORDER BY id", box)
+        # The south-west quarter of the toilets' extent.
+        cur.execute("SELECT ST_XMin(e), ST_YMin(e), (ST_XMin(e) + ST_XMax(e)) / 2, (ST_YMin(e) + ST_YMax(e)) / 2"
+                    " FROM (SELECT ST_Extent(geom) e FROM toilets) s")
+        box = tuple(round(v, 6) for v in cur.fetchone())
+        cur.execute("SELECT id FROM toilets WHERE ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
+                    " ORDER BY id", box)
         expected = [r[0] for r in cur.fetchall()]
         cur.execute("SELECT count(*) FROM toilets")
         total = cur.fetchone()[0]
     assert 0 < len(expected) < total
     gpkg = tmp_path / "box.gpkg"
-    _gdal("ogr2ogr", "-f", "GPKG", str(gpkg), f"OAPIF:{ogc_server}/ogc", "toilets",
+    _gdal("ogr2ogr", "-preserve_fid", "-f", "GPKG", str(gpkg), f"OAPIF:{ogc_server}/ogc", "toilets",
           "-spat", *map(str, box), "-oo", "PAGE_SIZE=7")
     copied = pyogrio.read_dataframe(gpkg, layer="toilets", fid_as_index=True)
     assert sorted(copied.index.tolist()) == expected
