@@ -316,10 +316,13 @@ def get_items(conn, spec: LayerSpec, query: ItemsQuery, *, count: bool) -> tuple
     """
     where, params = _where(spec, query)
     order = sql.Identifier(spec.order_column)
+    # The page's ids first, the GeoJSON after: PostgreSQL evaluates the select list of the rows an
+    # OFFSET skips too, so building features in the same query makes deep pages slow (city scale:
+    # 11.5 s at offset 990,000 against 0.6 s this way; bench/ogc_paging.py).
     statement = sql.SQL(
         "SELECT count(*), convert_to(coalesce(string_agg(f.feature, ',' ORDER BY f.ord), ''), 'UTF8') FROM ("
-        " SELECT {order} AS ord, {feature} AS feature FROM {table} WHERE {where}"
-        " ORDER BY {order} LIMIT %s OFFSET %s) f"
+        " SELECT {order} AS ord, {feature} AS feature FROM {table}"
+        " JOIN (SELECT id FROM {table} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s) page USING (id)) f"
     ).format(order=order, feature=_feature_sql(spec, query.crs), table=sql.Identifier(spec.table), where=where)
     matched = None
     with conn.cursor() as cur:
