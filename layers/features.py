@@ -24,6 +24,9 @@ from layers.settings import FeatureSettings
 # Decimal places of coordinates in the output: 6 ≈ 0.1 m, finer than any source.
 COORD_DECIMALS = 6
 STREET_CODE = re.compile(r"^\d{9}$")
+MAX_OFFSET = 2**31 - 1  # beyond this a page is meaningless (and PostgreSQL's OFFSET would overflow sooner or later)
+# Filter columns whose values live in a lookup table: unknown values are a clear 422, not an empty page.
+LOOKUPS = {"category": ("event_types", "name")}
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,8 @@ def feature_query(
         limit = settings.default_limit
     if not 1 <= limit <= settings.max_limit:
         raise InvalidParameter("limit", f"must be between 1 and {settings.max_limit}, not {limit}")
-    if offset < 0:
-        raise InvalidParameter("offset", f"must be 0 or more, not {offset}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidParameter("offset", f"must be between 0 and {MAX_OFFSET}, not {offset}")
     box = parse_bbox(bbox) if isinstance(bbox, str) or bbox is None else tuple(float(v) for v in bbox)
     if street is not None and street != "" and not STREET_CODE.match(street):
         raise InvalidParameter("street", f"a street code has 9 digits (district 6 + street 3), not {street!r}")
@@ -125,6 +128,22 @@ def check_street(conn, code: str) -> None:
         cur.execute("SELECT 1 FROM admin_areas WHERE code = %s AND level = 'street'", (code,))
         if cur.fetchone() is None:
             raise NotFound(f"street {code!r} does not exist (see GET /api/layers/admin_areas/features)")
+
+
+def check_query(conn, query: FeatureQuery) -> None:
+    """NotFound for an unknown street, InvalidParameter for an unknown looked-up filter value."""
+    if query.street:
+        check_street(conn, query.street)
+    for column, values in query.filters:
+        if column not in LOOKUPS:
+            continue
+        table, key = LOOKUPS[column]
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("SELECT {k} FROM {t} ORDER BY {k}").format(k=sql.Identifier(key), t=sql.Identifier(table)))
+            known = [r[0] for r in cur.fetchall()]
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            raise InvalidParameter(column, f"unknown value {unknown[0]!r}; values are: {', '.join(known)}")
 
 
 def where_clause(spec: LayerSpec, query: FeatureQuery, geom: sql.Composable = sql.Identifier("geom")):
@@ -200,8 +219,7 @@ def get_features(conn, spec: LayerSpec, query: FeatureQuery, *, links: list[dict
     The collection carries ``numberReturned`` and, when the page is full, a
     ``next`` offset (no total count: that would be a COUNT(*) over a big table).
     """
-    if query.street:
-        check_street(conn, query.street)
+    check_query(conn, query)
     statement, params = features_sql(spec, query)
     with conn.cursor() as cur:
         cur.execute(statement, params)

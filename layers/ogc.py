@@ -27,7 +27,7 @@ from psycopg2 import sql
 
 from data.errors import InvalidParameter, NotFound, SetupError
 from data.settings import _int
-from layers.features import COORD_DECIMALS, FeatureQuery, properties_sql, where_clause
+from layers.features import COORD_DECIMALS, MAX_OFFSET, FeatureQuery, properties_sql, where_clause
 from layers.registry import LayerSpec
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -115,9 +115,9 @@ def parse_offset(raw: str | None) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidParameter("offset", f"must be a whole number 0 or more, not {raw!r}") from None
-    if value < 0:
-        raise InvalidParameter("offset", f"must be a whole number 0 or more, not {raw!r}")
+        raise InvalidParameter("offset", f"must be a whole number from 0 to {MAX_OFFSET}, not {raw!r}") from None
+    if not 0 <= value <= MAX_OFFSET:
+        raise InvalidParameter("offset", f"must be a whole number from 0 to {MAX_OFFSET}, not {raw!r}")
     return value
 
 

@@ -8,6 +8,8 @@ Per zoom level:
   display says so: ``heat`` zooms get one point per 1/64-tile cell with a
   ``count``; ``hex`` zooms get flat-topped hexagons with a ``count``, each
   hexagon counted over all its points, so neighbouring tiles agree;
+  unfiltered heat tiles (and heatmap cells) up to zoom 13 are summed from
+  the pre-counted ``complaint_cells`` (migration 0200) instead of the points;
 - every tile has a feature cap, halved until the tile is under the byte cap.
 
 Plain functions over a connection and typed parameters (no web imports), so
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from psycopg2 import sql
 
 from data.errors import InvalidParameter
-from layers.features import FeatureQuery, check_street, properties_sql, where_clause  # noqa: F401
+from layers.features import FeatureQuery, check_query, where_clause
 from layers.registry import LayerSpec
 from layers.settings import TileSettings
 
@@ -196,8 +198,7 @@ def get_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = Non
     settings = settings or TileSettings.from_env()
     query = query or FeatureQuery()
     query = FeatureQuery(None, query.limit, 0, query.street, query.since, query.until, query.filters)
-    if query.street:
-        check_street(conn, query.street)
+    check_query(conn, query)
     mode = tile_mode(spec, tile.z)
     cap = settings.max_features
     with conn.cursor() as cur:
@@ -206,11 +207,15 @@ def get_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = Non
         cur.execute("SET LOCAL jit = off")
         cur.execute("SET LOCAL enable_sort = off")
         while True:
-            if mode == "heat":
+            if mode == "heat" and tile.z <= CELL_ZOOM and _use_cells(spec, query):
+                statement, params = _heat_cells_tile_sql(spec, tile, settings.extent)
+            elif mode == "heat":
                 statement, params = _heat_sql(spec, tile, query, settings.extent)
             elif mode == "hex":
                 statement, params = _hex_sql(spec, tile, query, settings.extent)
             else:
+                # A tile of raw features reads few rows: a parallel worker costs more than it saves.
+                cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
                 statement, params = _raw_sql(spec, tile, query, cap, settings.extent)
             cur.execute(statement, params)
             data = cur.fetchone()[0]
@@ -221,6 +226,59 @@ def get_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = Non
 
 
 HEAT_CELL_PX = 8  # heat cells of the web map, in screen pixels
+
+# Pre-counted cells (migration 0200): layer id -> table of (cx, cy, n) on the grid of 1/64 of a
+# zoom-CELL_ZOOM tile side, counted from 180°W and from the top of the Web Mercator square.
+CELL_TABLES = {"complaints": "complaint_cells"}
+CELL_ZOOM = 13
+CELL_M = 2 * HALF_WORLD_M / (1 << CELL_ZOOM) / HEAT_CELLS_PER_TILE
+
+
+def _use_cells(spec: LayerSpec, query: FeatureQuery) -> bool:
+    """Pre-counted cells answer only the unfiltered question (every feature of the layer)."""
+    return spec.id in CELL_TABLES and not (query.street or query.since or query.until or query.filters)
+
+
+def _heat_cells_tile_sql(spec: LayerSpec, tile: Tile, extent: int):
+    """The heat tile from pre-counted cells: each tile cell is 2^(13-z) × 2^(13-z) base cells."""
+    shift = 1 << (CELL_ZOOM - tile.z)
+    first_x, first_y = tile.x * HEAT_CELLS_PER_TILE * shift, tile.y * HEAT_CELLS_PER_TILE * shift
+    span = HEAT_CELLS_PER_TILE * shift
+    cell_px = extent / HEAT_CELLS_PER_TILE
+    statement = sql.SQL(
+        "SELECT ST_AsMVT(t, {name}, {extent}, 'geom') FROM ("
+        " SELECT sum(n)::int AS count, ST_MakePoint((gx + 0.5) * {cpx}, (gy + 0.5) * {cpx}) AS geom FROM ("
+        "  SELECT (cx - %s) / %s AS gx, (cy - %s) / %s AS gy, n FROM {table}"
+        "  WHERE cx >= %s AND cx < %s AND cy >= %s AND cy < %s) c"
+        " GROUP BY gx, gy HAVING sum(n) > 0) t"
+    ).format(name=sql.Literal(spec.id), extent=sql.Literal(extent), cpx=sql.Literal(cell_px),
+             table=sql.Identifier(CELL_TABLES[spec.id]))
+    return statement, [first_x, shift, first_y, shift, first_x, first_x + span, first_y, first_y + span]
+
+
+def _heat_cells_json_sql(spec: LayerSpec, zoom: int, bbox: tuple[float, float, float, float]):
+    """Heat endpoint cells (8 px at ``zoom`` = 2^(14-zoom) base cells) from pre-counted cells in the bbox."""
+    shift = 1 << (CELL_ZOOM + 1 - zoom)
+    minx, miny, maxx, maxy = bbox
+    k = HALF_WORLD_M / 180
+
+    def my(lat: float) -> float:
+        lat = max(-85.0511, min(85.0511, lat))
+        return math.log(math.tan(math.radians(90 + lat) / 2)) * 6378137
+
+    x0, x1 = math.floor((minx * k + HALF_WORLD_M) / CELL_M), math.floor((maxx * k + HALF_WORLD_M) / CELL_M)
+    y0, y1 = math.floor((HALF_WORLD_M - my(maxy)) / CELL_M), math.floor((HALF_WORLD_M - my(miny)) / CELL_M)
+    size = CELL_M * shift
+    statement = sql.SQL(
+        "SELECT convert_to(json_build_object('cells', coalesce(json_agg(json_build_array("
+        "   round(degrees(2 * atan(exp(({half} - (gy + 0.5) * {size}) / 6378137)) - pi() / 2)::numeric, 6),"
+        "   round((((gx + 0.5) * {size} - {half}) / {k})::numeric, 6), n)), '[]'::json),"
+        "  'max', coalesce(max(n), 0))::text, 'UTF8') FROM ("
+        " SELECT cx / %s AS gx, cy / %s AS gy, sum(n)::int AS n FROM {table}"
+        " WHERE cx BETWEEN %s AND %s AND cy BETWEEN %s AND %s GROUP BY 1, 2 HAVING sum(n) > 0) c"
+    ).format(half=sql.Literal(HALF_WORLD_M), size=sql.Literal(size), k=sql.Literal(k),
+             table=sql.Identifier(CELL_TABLES[spec.id]))
+    return statement, [shift, shift, x0, x1, y0, y1]
 
 
 def get_heat_cells(conn, spec: LayerSpec, zoom: int, query: FeatureQuery) -> bytes:
@@ -235,8 +293,12 @@ def get_heat_cells(conn, spec: LayerSpec, zoom: int, query: FeatureQuery) -> byt
         raise InvalidParameter("zoom", f"must be between 0 and {settings.max_zoom}, not {zoom}")
     if query.bbox is None:
         raise InvalidParameter("bbox", "is required for a heatmap (minlon,minlat,maxlon,maxlat)")
-    if query.street:
-        check_street(conn, query.street)
+    check_query(conn, query)
+    if zoom <= CELL_ZOOM and _use_cells(spec, query):
+        statement, params = _heat_cells_json_sql(spec, zoom, query.bbox)
+        with conn.cursor() as cur:
+            cur.execute(statement, params)
+            return bytes(cur.fetchone()[0])
     where, params = where_clause(spec, query)
     cell_m = 2 * HALF_WORLD_M / (1 << zoom) / 256 * HEAT_CELL_PX
     statement = sql.SQL(

@@ -125,6 +125,12 @@ def test_bbox_street_and_complaint_filters_select_the_right_rows(demo_client, de
         ("/api/layers/toilets/features", {"limit": 10_001}, 422, "between 1 and 10000"),
         ("/api/layers/toilets/features", {"limit": "many"}, 422, "limit"),
         ("/api/layers/toilets/features", {"offset": -1}, 422, "offset"),
+        ("/api/layers/toilets/features", {"offset": 10**20}, 422, "offset"),
+        ("/api/layers/complaints/features", {"category": "垃圾,foo"}, 422, "unknown value '垃圾'"),
+        ("/tiles/complaints/12/0/0.pbf", {"category": "foo"}, 422, "category: unknown value 'foo'"),
+        ("/api/layers/complaints/heat", {"bbox": "1,2,3,4", "zoom": 40}, 422, "zoom"),
+        ("/api/layers/complaints/heat", {"zoom": 10}, 422, "bbox"),
+        ("/api/layers/toilets/features", {"bbox": "nan,1,2,3"}, 422, "finite"),
         ("/api/layers/toilets/features", {"street": "12"}, 422, "9 digits"),
         ("/api/layers/toilets/features", {"street": "379999999"}, 404, "street '379999999' does not exist"),
         ("/api/layers/toilets/features", {"since": "2025-01-01"}, 422, "no time"),
@@ -175,10 +181,10 @@ def test_complaint_tiles_aggregate_at_low_zoom_and_count_every_complaint(demo_co
         counted += sum(f["properties"]["count"] for f in layer["features"])
     assert counted == total
     # Hexagons: polygons with counts; the filtered tile counts only the filtered complaints.
-    x, y = tile_of((minx + maxx) / 2, (miny + maxy) / 2, 13)
-    whole = mapbox_vector_tile.decode(get_tile(demo_conn, spec, parse_tile(13, x, y)))["complaints"]["features"]
+    x, y = tile_of((minx + maxx) / 2, (miny + maxy) / 2, 14)
+    whole = mapbox_vector_tile.decode(get_tile(demo_conn, spec, parse_tile(14, x, y)))["complaints"]["features"]
     closed_q = feature_query(spec, filters={"status": "结案"})
-    closed = mapbox_vector_tile.decode(get_tile(demo_conn, spec, parse_tile(13, x, y), closed_q))
+    closed = mapbox_vector_tile.decode(get_tile(demo_conn, spec, parse_tile(14, x, y), closed_q))
     closed = closed["complaints"]["features"]
     assert whole[0]["geometry"]["type"] == "Polygon"
     assert 0 < sum(f["properties"]["count"] for f in closed) < sum(f["properties"]["count"] for f in whole)
@@ -208,3 +214,20 @@ def test_features_function_is_reusable_without_the_web_app(demo_conn):
     import orjson
 
     assert orjson.loads(body)["numberReturned"] == 2
+
+
+def test_heat_cells_count_every_complaint_in_the_view(demo_client, demo_conn, city_box):
+    (minx, miny, maxx, maxy), street = city_box
+    bbox = f"{minx},{miny},{maxx},{maxy}"
+    body = demo_client.get("/api/layers/complaints/heat", params={"bbox": bbox, "zoom": 12}).json()
+    with demo_conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM complaints")
+        total = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM complaints WHERE street_code = %s AND status = '受理'", (street,))
+        filtered = cur.fetchone()[0]
+    assert sum(c[2] for c in body["cells"]) == total and body["max"] == max(c[2] for c in body["cells"])
+    for lat, lon, _ in body["cells"]:
+        assert miny - 0.01 <= lat <= maxy + 0.01 and minx - 0.01 <= lon <= maxx + 0.01
+    one = demo_client.get("/api/layers/complaints/heat",
+                          params={"bbox": bbox, "zoom": 12, "street": street, "status": "受理"}).json()
+    assert sum(c[2] for c in one["cells"]) == filtered > 0

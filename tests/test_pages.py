@@ -60,3 +60,24 @@ def test_map_street_and_basemap_parameters(demo_client, demo_conn, monkeypatch):
     monkeypatch.setenv("HYGIENE_MAP_TIANDITU_KEY", "k123")
     page = demo_client.get("/map").text
     assert "tianditu.gov.cn" in page and "tk=k123" in page
+
+
+def test_an_empty_database_gives_empty_layers_and_pages_not_errors(fresh_db, env_for):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from data.db import connect
+    from data.migrate import migrate
+
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    conn.close()
+    env_for(fresh_db)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        layers = client.get("/api/layers")
+        assert layers.status_code == 200
+        assert all(layer["count"] == 0 and layer["extent"] is None for layer in layers.json())
+        assert client.get("/api/layers/complaints/features").json()["features"] == []
+        assert client.get("/tiles/complaints/10/857/396.pbf").status_code == 204
+        assert client.get("/map").status_code == 200
+        assert client.get("/").status_code == 200

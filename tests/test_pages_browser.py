@@ -106,3 +106,49 @@ def test_gcj02_shift_in_the_page_matches_the_published_vectors(browser, server):
     got = browser.evaluate("[hygieneMap.wgs84ToGcj02(120, 40), hygieneMap.wgs84ToGcj02(116.481499, 39.990475)]")
     assert got[0] == pytest.approx([120.00567568, 40.00130479], abs=2e-7)
     assert got[1] == pytest.approx([116.487585, 39.991754], abs=2e-6)
+
+
+def test_on_the_gaode_basemap_every_overlay_is_shifted_to_gcj02(browser, server):
+    """Gaode tiles cannot load here (no outside network); the overlays must still sit in GCJ-02."""
+    report = browser.open(server + "/map?basemap=gaode", ready_js=READY, timeout=60)
+    assert not report.timed_out
+    own = [u for u in report.failed_requests if u.startswith(server)]
+    assert own == [], own
+    assert set(report.other_hosts(server)) and all("autonavi.com" in u for u in report.other_hosts(server))
+    modes = browser.evaluate("hygieneMapState.modes")
+    assert modes and not {"tiles", "hex"} & set(modes.values()), modes  # tiles come as GeoJSON, to be shifted
+    check = browser.evaluate(
+        "(function(){var m=Object.values(window).find(function(v){return v instanceof L.Map}); var out=[];"
+        "m.eachLayer(function(l){ if(out.length<20 && l.feature && l.getLatLng){"
+        " var c=l.feature.geometry.coordinates, g=hygieneMap.wgs84ToGcj02(c[0], c[1]), ll=l.getLatLng();"
+        " out.push([c[0], c[1], ll.lng, ll.lat, g[0], g[1]]);}}); return out;})()"
+    )
+    assert len(check) >= 5
+    for lon, lat, shown_lon, shown_lat, gcj_lon, gcj_lat in check:
+        assert (shown_lon, shown_lat) == pytest.approx((gcj_lon, gcj_lat), abs=1e-9)
+        # The shift near Yantai is a few hundred metres, so it is really applied.
+        assert 0.002 < abs(shown_lon - lon) + abs(shown_lat - lat) < 0.02
+    browser.screenshot(ARTIFACTS / "map-gaode.png")
+
+
+def test_complaint_filters_reload_the_complaints_with_the_window_and_category(browser, server, demo_conn):
+    _open_clean(browser, server, "/map", "map-filters-before.png")
+    browser.evaluate(
+        "(function(){var d=document.querySelector('.hm-filters');"
+        "d.querySelector('[name=since]').value='2025-01-01'; d.querySelector('[name=until]').value='2025-04-01';"
+        "d.querySelector('[name=category]').value='暴露垃圾'; d.querySelector('button').click();})()"
+    )
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not browser.evaluate(READY):
+        time.sleep(0.2)
+    time.sleep(0.5)
+    while time.monotonic() < deadline and not browser.evaluate(READY):
+        time.sleep(0.2)
+    urls = [e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"]
+    filtered = [u for u in urls if "/complaints/" in u and "since=2025-01-01" in u]
+    assert filtered and all("until=2025-04-01" in u and "category=%E6%9A%B4%E9%9C%B2%E5%9E%83%E5%9C%BE" in u
+                            for u in filtered), filtered
+    assert browser.evaluate("hygieneMapState.drawn.complaints") > 0
+    assert browser.evaluate("hygieneMapState.errors") == []
