@@ -258,6 +258,8 @@ def items_query(conn, spec: LayerSpec, params: Mapping[str, str], settings: OgcS
     types = column_types(conn, spec)
     equals = []
     for name, raw in params.items():
+        if "\x00" in raw:  # PostgreSQL text cannot hold NUL: say so instead of failing in the driver
+            raise InvalidParameter(name, "must not contain a NUL character")
         if name in ITEMS_PARAMETERS:
             continue
         if name not in spec.columns:

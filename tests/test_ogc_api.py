@@ -167,6 +167,7 @@ def test_datetime_and_property_filters(demo_client, demo_conn):
     ("/ogc/collections/toilets/items", {"colour": "red"}, "colour"),
     ("/ogc/collections/toilets/items", {"seats": "many"}, "seats"),
     ("/ogc/collections/toilets/items", {"is_free": "maybe"}, "is_free"),
+    ("/ogc/collections/toilets/items", {"name": "公厕\x00"}, "name"),
     ("/ogc/collections/toilets/items", {"f": "xml"}, "f"),
     ("/ogc/collections/toilets/items/1", {"crs": "EPSG:900913"}, "crs"),
     ("/ogc/collections/toilets/items/1", {"bbox": "1,2,3,4"}, "bbox"),
