@@ -180,6 +180,7 @@ def _collection(request: Request, conn, spec: LayerSpec, lang: str) -> dict:
             _link(f"{here}/items?f=html", "items", HTML, "Features (HTML)"),
             _link(f"{here}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                   "application/schema+json", "Queryable properties"),
+            _link(f"{here}/schema", "describedby", "application/schema+json", "Feature schema"),
             _link(f"{here}/tiles", REL_TILESETS_VECTOR, JSON, "Vector tilesets"),
         ],
         "itemType": "feature",
@@ -232,6 +233,21 @@ def collection_queryables(request: Request, collection_id: str, lang: str = Depe
     body = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{_base(request)}/collections/{spec.id}/queryables",
+        "type": "object",
+        "title": spec.name(lang),
+        "properties": ogc.queryables(conn, spec, lang),
+    }
+    return _json(body, "application/schema+json")
+
+
+@router.get("/collections/{collection_id}/schema", summary="Schema of the features' properties (JSON Schema)",
+            response_class=Response)
+def collection_schema(request: Request, collection_id: str, lang: str = Depends(get_ogc_lang),
+                      conn=Depends(get_conn)):
+    spec = _spec(collection_id)
+    body = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{_base(request)}/collections/{spec.id}/schema",
         "type": "object",
         "title": spec.name(lang),
         "properties": ogc.queryables(conn, spec, lang),

@@ -74,6 +74,11 @@ def test_landing_conformance_and_collections(demo_client):
     assert first < last
     queryables = demo_client.get("/ogc/collections/complaints/queryables").json()["properties"]
     assert queryables["status"]["enum"][0] == "受理" and queryables["reported_at"]["format"] == "date-time"
+    schema_href = next(link["href"] for link in demo_client.get("/ogc/collections/garbage_stations").json()["links"]
+                       if link["rel"] == "describedby")
+    schema = demo_client.get(schema_href).json()["properties"]
+    assert schema["capacity_t_per_day"]["type"] == "number" and schema["sorted"]["type"] == "boolean"
+    assert schema["schedule"]["type"] == "string"
 
 
 def test_single_feature_matches_the_database(demo_client, demo_conn):
