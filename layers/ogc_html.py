@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 
+import orjson
+
 from layers.registry import LayerSpec
 
 _T = {
@@ -73,7 +75,7 @@ def collections(body: dict, lang: str) -> str:
         for c in body["collections"])
     table = (f"<table><thead><tr><th>{t['title']}</th><th>{t['id']}</th><th>{t['extent']}</th><th></th></tr></thead>"
              f"<tbody>{rows}</tbody></table>")
-    return _page(t["collections"], table, lang)
+    return _page(t["collections"], table + _links(body["links"]), lang)
 
 
 def collection(body: dict, lang: str) -> str:
@@ -95,13 +97,23 @@ def _labels(spec: LayerSpec, lang: str) -> dict[str, str]:
     return {f.column: f.label(lang) for f in spec.popup}
 
 
+def _geometry(geometry: dict | None) -> str:
+    """The geometry type, with its GeoJSON coordinates folded away (they can be long)."""
+    if not geometry:
+        return ""
+    return (f"<details><summary>{_esc(geometry.get('type', ''))}</summary>"
+            f"<code>{_esc(orjson.dumps(geometry).decode())}</code></details>")
+
+
 def items(spec: LayerSpec, body: dict, lang: str, crs: str) -> str:
     t = _T[lang]
     labels = _labels(spec, lang)
     head = "".join(f"<th>{_esc(labels.get(c, c))}</th>" for c in spec.columns)
+    head += f"<th>{_esc(t['geometry'])}</th>"
     rows = []
     for feature in body["features"]:
         cells = "".join(f"<td>{_value(feature['properties'].get(c))}</td>" for c in spec.columns)
+        cells += f"<td>{_geometry(feature.get('geometry'))}</td>"
         rows.append(f'<tr data-id="{feature["id"]}"><td><a href="/ogc/collections/{spec.id}/items/{feature["id"]}'
                     f'?f=html&amp;lang={lang}">{feature["id"]}</a></td>{cells}</tr>')
     nav = "".join(f'<a rel="{link["rel"]}" href="{_esc(link["href"])}">{_esc(t[link["rel"]])}</a> '
@@ -111,7 +123,7 @@ def items(spec: LayerSpec, body: dict, lang: str, crs: str) -> str:
         counts += f" · {t['matched']}: {body['numberMatched']}"
     parts = (f"<p>{counts} · <code>{_esc(crs)}</code></p><p>{nav}</p>"
              f"<table><thead><tr><th>{t['id']}</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-             f"<p>{nav}</p>")
+             f"<p>{nav}</p>{_links(body['links'])}")
     return _page(f"{spec.name(lang)} — {t['features']}", parts, lang)
 
 
@@ -122,6 +134,6 @@ def item(spec: LayerSpec, feature: dict, lang: str) -> str:
                    for c in spec.columns)
     geometry = feature.get("geometry") or {}
     parts = (f"<table><tbody><tr><th>{t['id']}</th><td>{feature['id']}</td></tr>{rows}"
-             f"<tr><th>{t['geometry']}</th><td>{_esc(geometry.get('type', ''))}</td></tr></tbody></table>"
+             f"<tr><th>{t['geometry']}</th><td>{_geometry(geometry)}</td></tr></tbody></table>"
              f"{_links(feature['links'])}")
     return _page(f"{spec.name(lang)} {feature['id']}", parts, lang)

@@ -224,8 +224,12 @@ def test_html_pages_by_f_and_by_accept(demo_client):
     machine = demo_client.get("/ogc/collections/toilets/items", params={"limit": 5},
                               headers={"Accept": "application/geo+json"})
     assert machine.headers["content-type"].startswith("application/geo+json")
+    assert 'rel="collection"' in browser.text and browser.text.count("<summary>Point</summary>") == 5
     one = demo_client.get("/ogc/collections/toilets/items/1", params={"f": "html"})
-    assert one.status_code == 200 and "公厕" in one.text
+    feature = demo_client.get("/ogc/collections/toilets/items/1").json()
+    assert one.status_code == 200 and feature["properties"]["name"] in one.text
+    lon, lat = feature["geometry"]["coordinates"]
+    assert f"[{lon},{lat}]" in one.text
 
 
 def test_bbox_is_exact_not_the_float4_index_box(demo_client, demo_conn):
