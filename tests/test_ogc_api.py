@@ -244,3 +244,27 @@ def test_bbox_is_exact_not_the_float4_index_box(demo_client, demo_conn):
     ids_in = [f["id"] for f in demo_client.get("/ogc/collections/toilets/items",
                                                params={"bbox": inside, "limit": 1000}).json()["features"]]
     assert fid not in ids_out and fid in ids_in
+
+
+def test_an_empty_database_serves_empty_collections_not_errors(fresh_db, env_for):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from data.db import connect
+    from data.migrate import migrate
+
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    conn.close()
+    env_for(fresh_db)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        collections = client.get("/ogc/collections")
+        assert collections.status_code == 200
+        assert [c["id"] for c in collections.json()["collections"]] == [spec.id for spec in LAYERS]
+        assert all("spatial" not in c.get("extent", {}) for c in collections.json()["collections"])
+        for spec in LAYERS:
+            page = client.get(f"/ogc/collections/{spec.id}/items")
+            assert page.status_code == 200 and page.json()["features"] == []
+            assert not [link for link in page.json()["links"] if link["rel"] == "next"]
+        assert client.get("/ogc/collections/toilets/items/1").status_code == 404
+        assert client.get("/ogc/collections/complaints", params={"f": "html"}).status_code == 200
