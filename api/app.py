@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
-from api import routes_analysis, routes_layers, routes_pages
+from api import routes_analysis, routes_layers, routes_ogc, routes_pages
 from api.deps import get_conn, get_lang
 from api.middleware import RequestGuard
 from api.routes_complaints import router as complaints_router
@@ -40,6 +40,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     api_errors.install(app)
     app.add_middleware(RequestGuard)
     app.include_router(routes_layers.router)
+    app.include_router(routes_ogc.router)
     routes_pages.install(app)
     app.include_router(grids_router)
     app.include_router(complaints_router)

@@ -175,7 +175,7 @@ def main() -> None:
                     print(out[-1], f"(errors {a['errors']}/{b['errors']})", file=sys.stderr)
             if "tiles" not in skip:
                 out.append(f"\nTiles over `complaints` at the city centre, median of {args.tile_runs} sequential "
-                           "requests (ours: heat cells at z≤12, hexagons at z13–14, points from z15):\n")
+                           "requests (ours: heat cells at z≤13, hexagons at z14, points from z15):\n")
                 out.append("| zoom | hygiene-map ms | size KB | tipg ms | size KB | tipg time ÷ ours |")
                 out.append("|---|---|---|---|---|---|")
                 for z in (10, 13, 16):

@@ -201,7 +201,7 @@ LAYERS: tuple[LayerSpec, ...] = (
         categories=(C("受理", "受理", "Received", "#d62728"), C("立案", "立案", "Registered", "#e45756"),
                     C("派遣", "派遣", "Dispatched", "#ff7f0e"), C("处置", "处置", "Handled", "#f2b701"),
                     C("核查", "核查", "Verified", "#8c6d31"), C("结案", "结案", "Closed", "#7f7f7f")),
-        display=(ScaleDisplay(0, 12, "heat"), ScaleDisplay(13, 14, "hex"), ScaleDisplay(15, 22, "cluster")),
+        display=(ScaleDisplay(0, 13, "heat"), ScaleDisplay(14, 14, "hex"), ScaleDisplay(15, 22, "cluster")),
         time_column="reported_at", filter_columns=("category", "status"),
     ),
     LayerSpec(

@@ -8,6 +8,8 @@ Per zoom level:
   display says so: ``heat`` zooms get one point per 1/64-tile cell with a
   ``count``; ``hex`` zooms get flat-topped hexagons with a ``count``, each
   hexagon counted over all its points, so neighbouring tiles agree;
+  unfiltered heat tiles (and heatmap cells) up to zoom 13 are summed from
+  the pre-counted ``complaint_cells`` (migration 0200) instead of the points;
 - every tile has a feature cap, halved until the tile is under the byte cap.
 
 Plain functions over a connection and typed parameters (no web imports), so
@@ -228,7 +230,7 @@ HEAT_CELL_PX = 8  # heat cells of the web map, in screen pixels
 # Pre-counted cells (migration 0200): layer id -> table of (cx, cy, n) on the grid of 1/64 of a
 # zoom-CELL_ZOOM tile side, counted from 180°W and from the top of the Web Mercator square.
 CELL_TABLES = {"complaints": "complaint_cells"}
-CELL_ZOOM = 12
+CELL_ZOOM = 13
 CELL_M = 2 * HALF_WORLD_M / (1 << CELL_ZOOM) / HEAT_CELLS_PER_TILE
 
 
@@ -238,7 +240,7 @@ def _use_cells(spec: LayerSpec, query: FeatureQuery) -> bool:
 
 
 def _heat_cells_tile_sql(spec: LayerSpec, tile: Tile, extent: int):
-    """The heat tile from pre-counted cells: each tile cell is 2^(12-z) × 2^(12-z) base cells."""
+    """The heat tile from pre-counted cells: each tile cell is 2^(13-z) × 2^(13-z) base cells."""
     shift = 1 << (CELL_ZOOM - tile.z)
     first_x, first_y = tile.x * HEAT_CELLS_PER_TILE * shift, tile.y * HEAT_CELLS_PER_TILE * shift
     span = HEAT_CELLS_PER_TILE * shift
@@ -255,7 +257,7 @@ def _heat_cells_tile_sql(spec: LayerSpec, tile: Tile, extent: int):
 
 
 def _heat_cells_json_sql(spec: LayerSpec, zoom: int, bbox: tuple[float, float, float, float]):
-    """Heat endpoint cells (8 px at ``zoom`` = 2^(13-zoom) base cells) from pre-counted cells in the bbox."""
+    """Heat endpoint cells (8 px at ``zoom`` = 2^(14-zoom) base cells) from pre-counted cells in the bbox."""
     shift = 1 << (CELL_ZOOM + 1 - zoom)
     minx, miny, maxx, maxy = bbox
     k = HALF_WORLD_M / 180

@@ -61,7 +61,7 @@ def test_tiles_from_cells_equal_tiles_counted_from_every_complaint(demo_conn):
         cur.execute("SELECT ST_X(ST_Centroid(ST_Extent(geom))), ST_Y(ST_Centroid(ST_Extent(geom))) FROM complaints")
         lon, lat = cur.fetchone()
     extent = TileSettings.from_env().extent
-    for z in (9, 11, 12):
+    for z in (9, 11, 13):
         x, y = tile_of(lon, lat, z)
         fast = mapbox_vector_tile.decode(get_tile(demo_conn, spec, Tile(z, x, y), feature_query(spec)))
         statement, params = _heat_sql(spec, Tile(z, x, y), FeatureQuery(), extent)
@@ -82,7 +82,7 @@ def test_heat_endpoint_from_cells_counts_every_complaint(demo_conn):
         cur.execute("SELECT count(*), ST_XMin(ST_Extent(geom)), ST_YMin(ST_Extent(geom)), ST_XMax(ST_Extent(geom)), "
                     "ST_YMax(ST_Extent(geom)) FROM complaints")
         total, *box = cur.fetchone()
-    for zoom in (8, 10, 12):
+    for zoom in (8, 10, 13):
         body = orjson.loads(get_heat_cells(demo_conn, spec, zoom, feature_query(spec, bbox=tuple(box))))
         assert sum(c[2] for c in body["cells"]) == total
         lats = [c[0] for c in body["cells"]]
