@@ -45,8 +45,50 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "what is wrong and, where it applies, how to fix it"},
+        "problems": {"type": "array", "description": "for bad input rows: one entry per problem"},
+    },
+}
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI document describe the error body this app really sends.
+
+    FastAPI documents 422 as its own list-of-errors shape; every error here
+    (422 included) is ``{"detail": message}``.
+    """
+    build = app.openapi
+
+    def openapi():
+        if app.openapi_schema:
+            return app.openapi_schema
+        doc = build()
+        components = doc.setdefault("components", {}).setdefault("schemas", {})
+        components["Error"] = ERROR_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        for path_item in doc.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.get("responses") if isinstance(operation, dict) else None
+                if responses and "422" in responses:
+                    responses["422"] = {
+                        "description": "Invalid parameter or body",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    }
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers on an app."""
+    """Register the handlers on an app, and document the error body they send."""
+    _document_errors(app)
 
     @app.exception_handler(errors.HygieneMapError)
     async def _project_error(request: Request, exc: errors.HygieneMapError):
