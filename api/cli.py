@@ -178,5 +178,10 @@ def serve(host: str, port: int, workers: int) -> None:
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
+from api.cli_data import export_command, import_command  # noqa: E402
+
+main.add_command(import_command)
+main.add_command(export_command)
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,153 @@
+"""The city's admin areas in memory, for routing imported rows and checking their extent.
+
+Point-in-area at insert (FixMyStreet-style, DESIGN §11): each row gets the
+district/street/community codes of the area it lies in, complaints also the
+grid code. The spatial index comes first (STRtree), the exact predicate
+second; metric distances are measured in the city's projected CRS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from geo.coords import utm_srid
+
+LEVELS = ("district", "street", "community")
+
+
+@dataclass
+class AreaIndex:
+    """Admin areas (and grids) of the target database, indexed for point look-ups."""
+
+    codes: np.ndarray           # code per area
+    names: np.ndarray
+    levels: np.ndarray
+    parents: dict[str, str | None]
+    level_of: dict[str, str]
+    tree: shapely.STRtree | None
+    grid_codes: np.ndarray
+    grid_tree: shapely.STRtree | None
+    metric_srid: int
+    extent_metric: object | None  # union of the areas in the metric CRS
+
+    @property
+    def empty(self) -> bool:
+        return len(self.codes) == 0
+
+    @classmethod
+    def load(cls, conn, *, with_grids: bool = False) -> AreaIndex:
+        """Read admin_areas (and grids when asked) from the database."""
+        with conn.cursor() as cur:
+            cur.execute("SELECT code, name, level, parent_code, ST_AsBinary(geom) FROM admin_areas")
+            rows = cur.fetchall()
+            cur.execute("SELECT metric_srid FROM city_settings")
+            srid_row = cur.fetchone()
+            grid_rows = []
+            if with_grids:
+                cur.execute("SELECT code, ST_AsBinary(geom) FROM grids")
+                grid_rows = cur.fetchall()
+        codes = np.array([r[0] for r in rows], dtype=object)
+        names = np.array([r[1] for r in rows], dtype=object)
+        levels = np.array([r[2] for r in rows], dtype=object)
+        geoms = shapely.from_wkb([bytes(r[4]) for r in rows]) if rows else np.array([], dtype=object)
+        tree = shapely.STRtree(geoms) if rows else None
+        grid_geoms = shapely.from_wkb([bytes(r[1]) for r in grid_rows]) if grid_rows else None
+        grid_codes = np.array([r[0] for r in grid_rows], dtype=object)
+        extent = None
+        if rows:
+            # The coarsest level present is the city's outline.
+            top = next(level for level in LEVELS if (levels == level).any())
+            outline = shapely.union_all(geoms[levels == top])
+            centre = outline.centroid
+            srid = srid_row[0] if srid_row else utm_srid(centre.x, centre.y)
+            extent = _to_metric(np.array([outline], dtype=object), srid)[0]
+        else:
+            srid = srid_row[0] if srid_row else 4326
+        return cls(codes, names, levels, {r[0]: r[3] for r in rows}, {r[0]: r[2] for r in rows}, tree,
+                   grid_codes, shapely.STRtree(grid_geoms) if grid_rows else None, srid, extent)
+
+    def metric_xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = Transformer.from_crs(4326, self.metric_srid, always_xy=True)
+        x, y = t.transform(lon, lat)
+        return np.asarray(x), np.asarray(y)
+
+    def outside(self, lon: np.ndarray, lat: np.ndarray, tolerance_m: float) -> np.ndarray:
+        """Which points lie more than ``tolerance_m`` outside the city's areas."""
+        x, y = self.metric_xy(lon, lat)
+        zone = shapely.buffer(self.extent_metric, tolerance_m) if tolerance_m > 0 else self.extent_metric
+        shapely.prepare(zone)
+        return ~shapely.contains_xy(zone, x, y)
+
+    def strictly_outside(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        x, y = self.metric_xy(lon, lat)
+        shapely.prepare(self.extent_metric)
+        return ~shapely.intersects_xy(self.extent_metric, x, y)
+
+    def distance_m(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Metres from each point to the city's areas (0 inside)."""
+        x, y = self.metric_xy(lon, lat)
+        return shapely.distance(self.extent_metric, shapely.points(x, y))
+
+    def route(self, lon: np.ndarray, lat: np.ndarray) -> dict[str, np.ndarray]:
+        """district/street/community codes (None where none) of the smallest area holding each point."""
+        n = len(lon)
+        out = {f"{level}_code": np.full(n, None, dtype=object) for level in LEVELS}
+        if self.empty or n == 0:
+            return out
+        points = shapely.points(lon, lat)
+        rank = {"community": 0, "street": 1, "district": 2}
+        level_rank = np.array([rank[v] for v in self.levels])
+        pt_idx, area_idx = self.tree.query(points, predicate="intersects")
+        # Smallest level wins: sort pairs by (point, rank) and keep the first per point.
+        order = np.lexsort((level_rank[area_idx], pt_idx))
+        pt_idx, area_idx = pt_idx[order], area_idx[order]
+        first = np.ones(len(pt_idx), dtype=bool)
+        first[1:] = pt_idx[1:] != pt_idx[:-1]
+        found = np.full(n, -1)
+        found[pt_idx[first]] = area_idx[first]
+        hit = found >= 0
+        codes = np.full(n, None, dtype=object)
+        codes[hit] = self.codes[found[hit]]
+        # Walk up the parent codes once per distinct area, not per point.
+        chains = {}
+        for code in set(codes[hit]):
+            chain, seen, current = {}, set(), code
+            while current is not None and current not in seen and current in self.level_of:
+                seen.add(current)
+                chain.setdefault(self.level_of[current], current)
+                current = self.parents.get(current)
+            chains[code] = chain
+        for level in LEVELS:
+            lookup = {code: chain.get(level) for code, chain in chains.items()}
+            column = out[f"{level}_code"]
+            column[hit] = pd.Series(codes[hit]).map(lookup).to_numpy(dtype=object)
+        return out
+
+    def grid_of(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """The grid code holding each point (None outside every grid)."""
+        out = np.full(len(lon), None, dtype=object)
+        if self.grid_tree is None or len(lon) == 0:
+            return out
+        pt_idx, grid_idx = self.grid_tree.query(shapely.points(lon, lat), predicate="intersects")
+        out[pt_idx[::-1]] = self.grid_codes[grid_idx[::-1]]  # first match wins
+        return out
+
+    def district_names(self) -> dict[str, str]:
+        """Normalised district name → code (for checking a stated district)."""
+        mask = self.levels == "district"
+        return {str(n).strip(): str(c) for n, c in zip(self.names[mask], self.codes[mask])}
+
+
+def _to_metric(geoms: np.ndarray, srid: int) -> np.ndarray:
+    t = Transformer.from_crs(4326, srid, always_xy=True)
+
+    def move(xy: np.ndarray) -> np.ndarray:
+        x, y = t.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geoms, move)
