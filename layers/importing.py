@@ -303,7 +303,8 @@ def plan_columns(raw: RawTable, opts: ImportOptions, layer_fields: tuple[Field, 
         used.add(attributes_col)
     fields: dict[str, str] = {}
     for f in layer_fields:
-        col = mapped.get(f.name) or _find(columns, (f.name, f.label_zh, *f.aliases), used)
+        # f.name[:10]: the name a shapefile's .dbf cut it to.
+        col = mapped.get(f.name) or _find(columns, (f.name, f.label_zh, *f.aliases, f.name[:10]), used)
         if col is None and f.name in ("name", "address"):
             # 公廁名稱, Facility Name, Market Name …: the suffix says what it is.
             suffixes = ("名称", "名稱", "name") if f.name == "name" else ("地址", "address")
@@ -314,7 +315,7 @@ def plan_columns(raw: RawTable, opts: ImportOptions, layer_fields: tuple[Field, 
             used.add(col)
     code_cols = {}
     for code in AREA_CODE_COLUMNS.get(opts.layer, ()):
-        col = _find(columns, (code, AREA_CODE_LABELS[code]), used)
+        col = _find(columns, (code, AREA_CODE_LABELS[code], code[:10]), used)
         if col:
             code_cols[code] = col
             used.add(col)
