@@ -34,6 +34,7 @@ class AreaIndex:
     grid_tree: shapely.STRtree | None
     metric_srid: int
     extent_metric: object | None  # union of the areas in the metric CRS
+    parts_tree: shapely.STRtree | None = None  # the outline's areas in the metric CRS
 
     @property
     def empty(self) -> bool:
@@ -66,10 +67,13 @@ class AreaIndex:
             centre = outline.centroid
             srid = srid_row[0] if srid_row else utm_srid(centre.x, centre.y)
             extent = _to_metric(np.array([outline], dtype=object), srid)[0]
+            shapely.prepare(extent)
+            parts = shapely.STRtree(_to_metric(geoms[levels == top], srid))
         else:
             srid = srid_row[0] if srid_row else 4326
+            parts = None
         return cls(codes, names, levels, {r[0]: r[3] for r in rows}, {r[0]: r[2] for r in rows}, tree,
-                   grid_codes, shapely.STRtree(grid_geoms) if grid_rows else None, srid, extent)
+                   grid_codes, shapely.STRtree(grid_geoms) if grid_rows else None, srid, extent, parts)
 
     def metric_xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         t = Transformer.from_crs(4326, self.metric_srid, always_xy=True)
@@ -78,20 +82,28 @@ class AreaIndex:
 
     def outside(self, lon: np.ndarray, lat: np.ndarray, tolerance_m: float) -> np.ndarray:
         """Which points lie more than ``tolerance_m`` outside the city's areas."""
+        # Inside first (prepared outline, fast); then only the others are measured,
+        # against the nearby areas the index finds (buffering a coastline is slow).
         x, y = self.metric_xy(lon, lat)
-        zone = shapely.buffer(self.extent_metric, tolerance_m) if tolerance_m > 0 else self.extent_metric
-        shapely.prepare(zone)
-        return ~shapely.contains_xy(zone, x, y)
+        out = ~shapely.intersects_xy(self.extent_metric, x, y)
+        idx = np.flatnonzero(out)
+        if len(idx) and tolerance_m > 0:
+            near, _ = self.parts_tree.query(shapely.points(x[idx], y[idx]), predicate="dwithin",
+                                            distance=tolerance_m)
+            out[idx[np.unique(near)]] = False
+        return out
 
     def strictly_outside(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         x, y = self.metric_xy(lon, lat)
-        shapely.prepare(self.extent_metric)
         return ~shapely.intersects_xy(self.extent_metric, x, y)
 
     def distance_m(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Metres from each point to the city's areas (0 inside)."""
+        """Metres from each point to the nearest of the city's areas (0 inside)."""
         x, y = self.metric_xy(lon, lat)
-        return shapely.distance(self.extent_metric, shapely.points(x, y))
+        (pt, _), dist = self.parts_tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
+        out = np.full(len(x), np.nan)
+        out[pt] = dist
+        return out
 
     def route(self, lon: np.ndarray, lat: np.ndarray) -> dict[str, np.ndarray]:
         """district/street/community codes (None where none) of the smallest area holding each point."""

@@ -24,6 +24,7 @@ import csv
 import io
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -394,7 +395,8 @@ def _check_field(f: Field, text: pd.Series, column: str, found: _Findings, *, ca
 def _times(f: Field, stripped: pd.Series, empty: np.ndarray, column: str, found: _Findings,
            timezone: str) -> pd.Series:
     values = stripped.where(~empty, None)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "could not infer format": the retry below handles it
         try:
             parsed = pd.to_datetime(values, errors="coerce")
         except (ValueError, TypeError, OverflowError):
