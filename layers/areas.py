@@ -29,9 +29,9 @@ class AreaIndex:
     levels: np.ndarray
     parents: dict[str, str | None]
     level_of: dict[str, str]
-    tree: shapely.STRtree | None
+    geoms: np.ndarray
     grid_codes: np.ndarray
-    grid_tree: shapely.STRtree | None
+    grid_geoms: np.ndarray | None
     metric_srid: int
     extent_metric: object | None  # union of the areas in the metric CRS
     parts_tree: shapely.STRtree | None = None  # the outline's areas in the metric CRS
@@ -56,7 +56,6 @@ class AreaIndex:
         names = np.array([r[1] for r in rows], dtype=object)
         levels = np.array([r[2] for r in rows], dtype=object)
         geoms = shapely.from_wkb([bytes(r[4]) for r in rows]) if rows else np.array([], dtype=object)
-        tree = shapely.STRtree(geoms) if rows else None
         grid_geoms = shapely.from_wkb([bytes(r[1]) for r in grid_rows]) if grid_rows else None
         grid_codes = np.array([r[0] for r in grid_rows], dtype=object)
         extent = None
@@ -72,8 +71,8 @@ class AreaIndex:
         else:
             srid = srid_row[0] if srid_row else 4326
             parts = None
-        return cls(codes, names, levels, {r[0]: r[3] for r in rows}, {r[0]: r[2] for r in rows}, tree,
-                   grid_codes, shapely.STRtree(grid_geoms) if grid_rows else None, srid, extent, parts)
+        return cls(codes, names, levels, {r[0]: r[3] for r in rows}, {r[0]: r[2] for r in rows}, geoms,
+                   grid_codes, grid_geoms, srid, extent, parts)
 
     def metric_xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         t = Transformer.from_crs(4326, self.metric_srid, always_xy=True)
@@ -105,48 +104,49 @@ class AreaIndex:
         out[pt] = dist
         return out
 
-    def route(self, lon: np.ndarray, lat: np.ndarray) -> dict[str, np.ndarray]:
-        """district/street/community codes (None where none) of the smallest area holding each point."""
+    def route(self, lon: np.ndarray, lat: np.ndarray, *, grids: bool = False) -> dict[str, np.ndarray]:
+        """district/street/community (and grid) codes, None where none, of the areas holding each point.
+
+        The smallest level holding a point gives its codes; its parents (by
+        parent_code) fill the levels above.
+        """
         n = len(lon)
         out = {f"{level}_code": np.full(n, None, dtype=object) for level in LEVELS}
-        if self.empty or n == 0:
+        if grids:
+            out["grid_code"] = np.full(n, None, dtype=object)
+        if n == 0 or (self.empty and self.grid_geoms is None):
             return out
+        # Index the points and ask once per polygon (the polygon is prepared once),
+        # rather than once per point against every candidate polygon.
         points = shapely.points(lon, lat)
-        rank = {"community": 0, "street": 1, "district": 2}
-        level_rank = np.array([rank[v] for v in self.levels])
-        pt_idx, area_idx = self.tree.query(points, predicate="intersects")
-        # Smallest level wins: sort pairs by (point, rank) and keep the first per point.
-        order = np.lexsort((level_rank[area_idx], pt_idx))
-        pt_idx, area_idx = pt_idx[order], area_idx[order]
-        first = np.ones(len(pt_idx), dtype=bool)
-        first[1:] = pt_idx[1:] != pt_idx[:-1]
-        found = np.full(n, -1)
-        found[pt_idx[first]] = area_idx[first]
-        hit = found >= 0
-        codes = np.full(n, None, dtype=object)
-        codes[hit] = self.codes[found[hit]]
-        # Walk up the parent codes once per distinct area, not per point.
-        chains = {}
-        for code in set(codes[hit]):
-            chain, seen, current = {}, set(), code
-            while current is not None and current not in seen and current in self.level_of:
-                seen.add(current)
-                chain.setdefault(self.level_of[current], current)
-                current = self.parents.get(current)
-            chains[code] = chain
-        for level in LEVELS:
-            lookup = {code: chain.get(level) for code, chain in chains.items()}
-            column = out[f"{level}_code"]
-            column[hit] = pd.Series(codes[hit]).map(lookup).to_numpy(dtype=object)
-        return out
-
-    def grid_of(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """The grid code holding each point (None outside every grid)."""
-        out = np.full(len(lon), None, dtype=object)
-        if self.grid_tree is None or len(lon) == 0:
-            return out
-        pt_idx, grid_idx = self.grid_tree.query(shapely.points(lon, lat), predicate="intersects")
-        out[pt_idx[::-1]] = self.grid_codes[grid_idx[::-1]]  # first match wins
+        point_tree = shapely.STRtree(points)
+        if not self.empty:
+            rank = {"community": 0, "street": 1, "district": 2}
+            level_rank = np.array([rank[v] for v in self.levels])
+            area_idx, pt_idx = point_tree.query(self.geoms, predicate="intersects")
+            order = np.lexsort((level_rank[area_idx], pt_idx))
+            pt_idx, area_idx = pt_idx[order], area_idx[order]
+            first = np.ones(len(pt_idx), dtype=bool)
+            first[1:] = pt_idx[1:] != pt_idx[:-1]
+            found = np.full(n, -1)
+            found[pt_idx[first]] = area_idx[first]
+            hit = found >= 0
+            codes = self.codes[found[hit]]
+            chains = {}
+            for code in set(codes):
+                chain, seen, current = {}, set(), code
+                while current is not None and current not in seen and current in self.level_of:
+                    seen.add(current)
+                    chain.setdefault(self.level_of[current], current)
+                    current = self.parents.get(current)
+                chains[code] = chain
+            for level in LEVELS:
+                lookup = {code: chain.get(level) for code, chain in chains.items()}
+                out[f"{level}_code"][hit] = pd.Series(codes).map(lookup).to_numpy(dtype=object)
+        if grids and self.grid_geoms is not None:
+            grid_idx, pt_idx = point_tree.query(self.grid_geoms, predicate="intersects")
+            column = out["grid_code"]
+            column[pt_idx[::-1]] = self.grid_codes[grid_idx[::-1]]  # first match wins
         return out
 
     def district_names(self) -> dict[str, str]:

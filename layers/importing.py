@@ -421,8 +421,11 @@ def _times(f: Field, stripped: pd.Series, empty: np.ndarray, column: str, found:
     if f.name == "reported_at":
         future = (parsed > pd.Timestamp(datetime.now(UTC) + timedelta(days=1))).to_numpy()
         found.add(future, column, lambda i: f"{f.name} {stripped.iat[i]!r} lies in the future")
-    text = parsed.dt.strftime("%Y-%m-%d %H:%M:%S+00")
-    return text.where(parsed.notna(), None)
+    # numpy formats a million timestamps in C; Series.dt.strftime is per value.
+    utc = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
+    text = np.char.add(np.datetime_as_string(utc, unit="us"), "+00").astype(object)
+    text[np.isnat(utc)] = None
+    return pd.Series(text, index=stripped.index)
 
 
 _PAIR = re.compile(r"^\s*[\(\[]?\s*([-+0-9.eE]+)\s*[,，;\s]\s*([-+0-9.eE]+)\s*[\)\]]?\s*$")
@@ -739,13 +742,10 @@ def prepare(conn, raw: RawTable, opts: ImportOptions, areas: AreaIndex | None = 
         _check_extent(areas, lon, lat, located, crs, opts, found, result)
         located = located & ~found.bad
         if layer != "grids":
-            routed = areas.route(lon[located], lat[located])
-            for code in ("district_code", "street_code", "community_code"):
-                if code in codes:
-                    column = codes[code]
+            routed = areas.route(lon[located], lat[located], grids="grid_code" in codes)
+            for code, column in codes.items():
+                if code in routed:
                     column[located] = routed[code]
-            if "grid_code" in codes:
-                codes["grid_code"][located] = areas.grid_of(lon[located], lat[located])
             if plan.district_col and "district_code" in codes:
                 _check_stated_district(areas, frame[plan.district_col], codes["district_code"], located,
                                        plan.district_col, found)
@@ -866,7 +866,8 @@ def _geometry_expression(layer: str) -> str:
     return expr
 
 
-def write(conn, layer: str, out: dict, keep: np.ndarray, result: ImportResult) -> None:
+def write(conn, layer: str, out: dict, keep: np.ndarray, result: ImportResult,
+          settings: ImportSettings | None = None) -> None:
     """COPY the kept rows into a staging table and upsert them, inside the caller's transaction."""
     layer_fields = fields_of(layer)
     point_layer = ACCEPTED_GEOMETRY[layer] == ("Point",)
@@ -874,21 +875,34 @@ def write(conn, layer: str, out: dict, keep: np.ndarray, result: ImportResult) -
     columns += [c for c in AREA_CODE_COLUMNS[layer] if c not in columns]
     columns.append("attributes")
     types = {f.name: _SQL_TYPES[f.kind] for f in layer_fields}
-    data = {c: out[c][keep] for c in columns}
+    data = {c: np.asarray(out[c], dtype=object)[keep] for c in columns}
+    # A column with one value for every row (the file's source, '{}' attributes,
+    # an absent field) is not sent row by row: it becomes a constant in the INSERT.
+    constants = {}
+    for c in columns:
+        values = pd.Series(data[c], dtype=object)
+        if len(values) and values.nunique(dropna=False) == 1:
+            constants[c] = values.iat[0] if pd.notna(values.iat[0]) else None
+    sent = [c for c in columns if c not in constants]
+    data = {c: data[c] for c in sent}
     if point_layer:
-        data["lon"], data["lat"] = out["lon"][keep], out["lat"][keep]
+        # repr of a float64 is its shortest exact decimal: nothing lost on the way.
+        data["lon"] = out["lon"][keep].astype(str)
+        data["lat"] = out["lat"][keep].astype(str)
         geom_cols = [("lon", "float8"), ("lat", "float8")]
     else:
         geoms = shapely.set_srid(out["geom"][keep], 4326)
         data["geom"] = shapely.to_wkb(geoms, hex=True, include_srid=True)
         geom_cols = [("geom", "text")]
     frame = pd.DataFrame(data)
-    stage_cols = [(c, "text") for c in columns] + geom_cols
+    stage_cols = [(c, "text") for c in sent] + geom_cols
     buf = io.StringIO()
-    frame.to_csv(buf, header=False, index=False, na_rep="\\N", float_format="%.9f")
+    frame.to_csv(buf, header=False, index=False, na_rep="\\N")
     buf.seek(0)
     table = sql.Identifier(layer)
+    settings = settings or ImportSettings.from_env()
     with conn.cursor() as cur:
+        cur.execute("SELECT set_config('statement_timeout', %s, true)", (str(settings.statement_timeout_ms),))
         cur.execute(sql.SQL("CREATE TEMP TABLE import_stage ({}) ON COMMIT DROP").format(
             sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in stage_cols)))
         cur.copy_expert(sql.SQL("COPY import_stage ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
@@ -896,29 +910,39 @@ def write(conn, layer: str, out: dict, keep: np.ndarray, result: ImportResult) -
         select = []
         for c in columns:
             cast = "jsonb" if c == "attributes" else types.get(c, "text")
-            expr = sql.SQL("s.{}::{}").format(sql.Identifier(c), sql.SQL(cast))
+            if c in constants:
+                expr = sql.SQL("{}::{}").format(sql.Literal(constants[c]), sql.SQL(cast))
+            else:
+                expr = sql.SQL("s.{}::{}").format(sql.Identifier(c), sql.SQL(cast))
             if layer == "complaints" and c == "due_at":
                 # No deadline given: the event type's time limit (city configuration) sets it.
-                expr = sql.SQL("coalesce(s.due_at::timestamptz, s.reported_at::timestamptz "
-                               "+ make_interval(hours => (SELECT e.time_limit_hours FROM event_types e "
-                               "WHERE e.name = s.category)))")
+                col = {c: (sql.Literal(constants[c]) if c in constants else sql.SQL("s.{}").format(
+                    sql.Identifier(c))) for c in ("due_at", "reported_at")}
+                expr = sql.SQL("coalesce({}::timestamptz, {}::timestamptz "
+                               "+ make_interval(hours => limits.time_limit_hours))").format(
+                    col["due_at"], col["reported_at"])
             select.append(expr)
         select.append(sql.SQL(_geometry_expression(layer)))
         target = [*columns, "geom"]
         updates = [c for c in target if c not in ("source", "source_id")]
         if layer == "complaints":
             # Status changes by re-import are history, like any other change.
-            cur.execute("""
+            value = {c: (sql.Literal(constants[c]) if c in constants else sql.SQL("s.{}").format(sql.Identifier(c)))
+                     for c in ("source", "source_id", "status")}
+            cur.execute(sql.SQL("""
                 INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor)
-                SELECT c.id, c.status, s.status, 'import: ' || s.source, 'import'
-                FROM import_stage s JOIN complaints c ON c.source = s.source AND c.source_id = s.source_id
-                WHERE c.status IS DISTINCT FROM s.status""")
+                SELECT c.id, c.status, {status}, 'import: ' || {source}, 'import'
+                FROM import_stage s JOIN complaints c ON c.source = {source} AND c.source_id = {source_id}
+                WHERE c.status IS DISTINCT FROM {status}""").format(**value))
         returning = "id, (xmax = 0) AS inserted" + (", status, reported_at" if layer == "complaints" else "")
         upsert = sql.SQL(
-            "INSERT INTO {table} ({cols}) SELECT {select} FROM import_stage s "
+            "INSERT INTO {table} ({cols}) SELECT {select} FROM import_stage s {join} "
             "ON CONFLICT (source, source_id) DO UPDATE SET {updates}, updated_at = now() "
             "RETURNING " + returning
         ).format(table=table, cols=sql.SQL(", ").join(sql.Identifier(c) for c in target),
+                 join=sql.SQL("LEFT JOIN event_types limits ON limits.name = {}").format(
+                     sql.Literal(constants["category"]) if "category" in constants else sql.SQL("s.category"))
+                 if layer == "complaints" else sql.SQL(""),
                  select=sql.SQL(", ").join(select),
                  updates=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates))
         history = sql.SQL("")
@@ -973,7 +997,7 @@ def import_file(conn, path: Path, opts: ImportOptions, settings: ImportSettings 
                            [p.as_dict() for p in result.problems])
     try:
         if (~bad).any():
-            write(conn, opts.layer, out, ~bad, result)
+            write(conn, opts.layer, out, ~bad, result, settings)
         if opts.dry_run:
             conn.rollback()
         else:
