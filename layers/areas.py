@@ -79,12 +79,18 @@ class AreaIndex:
         x, y = t.transform(lon, lat)
         return np.asarray(x), np.asarray(y)
 
-    def outside(self, lon: np.ndarray, lat: np.ndarray, tolerance_m: float) -> np.ndarray:
-        """Which points lie more than ``tolerance_m`` outside the city's areas."""
+    def outside(self, lon: np.ndarray, lat: np.ndarray, tolerance_m: float,
+                strict: list | None = None) -> np.ndarray:
+        """Which points lie more than ``tolerance_m`` outside the city's areas.
+
+        ``strict``, when a list, receives the mask of points outside at all (tolerance 0).
+        """
         # Inside first (prepared outline, fast); then only the others are measured,
         # against the nearby areas the index finds (buffering a coastline is slow).
         x, y = self.metric_xy(lon, lat)
         out = ~shapely.intersects_xy(self.extent_metric, x, y)
+        if strict is not None:
+            strict.append(out.copy())
         idx = np.flatnonzero(out)
         if len(idx) and tolerance_m > 0:
             near, _ = self.parts_tree.query(shapely.points(x[idx], y[idx]), predicate="dwithin",

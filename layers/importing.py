@@ -796,7 +796,8 @@ def _check_extent(areas: AreaIndex, lon, lat, located, crs, opts: ImportOptions,
     idx = np.flatnonzero(located)
     if len(idx) == 0:
         return
-    outside = areas.outside(lon[idx], lat[idx], opts.tolerance_m)
+    strict: list = []
+    outside = areas.outside(lon[idx], lat[idx], opts.tolerance_m, strict)
     far = idx[outside]
     if len(far):
         swapped_in = ~areas.outside(lat[far], lon[far], opts.tolerance_m)
@@ -820,7 +821,7 @@ def _check_extent(areas: AreaIndex, lon, lat, located, crs, opts: ImportOptions,
         found.add(rest, None, reason)
     # A whole file read in the wrong system sits off by the GCJ-02/BD-09 shift.
     if crs == "wgs84":
-        off = areas.strictly_outside(lon[idx], lat[idx])
+        off = strict[0]
         n_off = int(off.sum())
         if n_off >= 3:
             sample = idx[off]
@@ -945,6 +946,10 @@ def write(conn, layer: str, out: dict, keep: np.ndarray, result: ImportResult,
                  if layer == "complaints" else sql.SQL(""),
                  select=sql.SQL(", ").join(select),
                  updates=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates))
+        rebuild = []
+        if len(frame) >= settings.rebuild_index_rows:
+            tables = [layer, "complaint_events"] if layer == "complaints" else [layer]
+            rebuild = _drop_secondary_indexes(cur, tables, len(frame))
         history = sql.SQL("")
         if layer == "complaints":
             # A new complaint starts its history with the status it arrived in.
@@ -954,8 +959,31 @@ def write(conn, layer: str, out: dict, keep: np.ndarray, result: ImportResult,
         cur.execute(sql.SQL("WITH up AS ({upsert}){history} SELECT count(*) FILTER (WHERE inserted), count(*) "
                             "FROM up").format(upsert=upsert, history=history))
         inserted, total = cur.fetchone()
+        if rebuild:
+            cur.execute("SELECT set_config('maintenance_work_mem', '256MB', true)")
+            for definition in rebuild:
+                cur.execute(definition)
     result.inserted, result.rows_written = int(inserted), int(total)
     result.updated = result.rows_written - result.inserted
+
+
+def _drop_secondary_indexes(cur, tables: list[str], incoming: int) -> list[str]:
+    """Drop the non-unique indexes of tables no bigger than the import; return their definitions.
+
+    Inside the import's transaction: a failure rolls the drop back too. The
+    table is locked for the import's length (a bulk load, not a trickle).
+    """
+    definitions = []
+    for table in tables:
+        cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (table,))
+        if cur.fetchone()[0] > incoming:
+            continue
+        cur.execute("""SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+                       WHERE x.indrelid = %s::regclass AND NOT x.indisunique AND NOT x.indisprimary""", (table,))
+        for name, definition in cur.fetchall():
+            cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+            definitions.append(definition)
+    return definitions
 
 
 def _write_rejects(raw: RawTable, bad: np.ndarray, problems: list[Problem], path: Path) -> None:
