@@ -35,6 +35,7 @@ class AreaIndex:
     metric_srid: int
     extent_metric: object | None  # union of the areas in the metric CRS
     parts_tree: shapely.STRtree | None = None  # the outline's areas in the metric CRS
+    grid_area_codes: dict[str, np.ndarray] | None = None
 
     @property
     def empty(self) -> bool:
@@ -50,7 +51,7 @@ class AreaIndex:
             srid_row = cur.fetchone()
             grid_rows = []
             if with_grids:
-                cur.execute("SELECT code, ST_AsBinary(geom) FROM grids")
+                cur.execute("SELECT code, ST_AsBinary(geom), district_code, street_code, community_code FROM grids")
                 grid_rows = cur.fetchall()
         codes = np.array([r[0] for r in rows], dtype=object)
         names = np.array([r[1] for r in rows], dtype=object)
@@ -58,6 +59,8 @@ class AreaIndex:
         geoms = shapely.from_wkb([bytes(r[4]) for r in rows]) if rows else np.array([], dtype=object)
         grid_geoms = shapely.from_wkb([bytes(r[1]) for r in grid_rows]) if grid_rows else None
         grid_codes = np.array([r[0] for r in grid_rows], dtype=object)
+        grid_area_codes = {level: np.array([r[2 + k] for r in grid_rows], dtype=object)
+                           for k, level in enumerate(LEVELS)}
         extent = None
         if rows:
             # The coarsest level present is the city's outline.
@@ -72,7 +75,7 @@ class AreaIndex:
             srid = srid_row[0] if srid_row else 4326
             parts = None
         return cls(codes, names, levels, {r[0]: r[3] for r in rows}, {r[0]: r[2] for r in rows}, geoms,
-                   grid_codes, grid_geoms, srid, extent, parts)
+                   grid_codes, grid_geoms, srid, extent, parts, grid_area_codes)
 
     def metric_xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         t = Transformer.from_crs(4326, self.metric_srid, always_xy=True)
@@ -113,8 +116,11 @@ class AreaIndex:
     def route(self, lon: np.ndarray, lat: np.ndarray, *, grids: bool = False) -> dict[str, np.ndarray]:
         """district/street/community (and grid) codes, None where none, of the areas holding each point.
 
-        The smallest level holding a point gives its codes; its parents (by
-        parent_code) fill the levels above.
+        The point index is built once and queried once per polygon (each
+        polygon prepared once), smallest units first: grids (whose rows carry
+        their area codes), then communities, streets and districts for the
+        points still unplaced. The level found fills the levels above it
+        through parent_code.
         """
         n = len(lon)
         out = {f"{level}_code": np.full(n, None, dtype=object) for level in LEVELS}
@@ -122,38 +128,45 @@ class AreaIndex:
             out["grid_code"] = np.full(n, None, dtype=object)
         if n == 0 or (self.empty and self.grid_geoms is None):
             return out
-        # Index the points and ask once per polygon (the polygon is prepared once),
-        # rather than once per point against every candidate polygon.
         points = shapely.points(lon, lat)
         point_tree = shapely.STRtree(points)
-        if not self.empty:
-            rank = {"community": 0, "street": 1, "district": 2}
-            level_rank = np.array([rank[v] for v in self.levels])
-            area_idx, pt_idx = point_tree.query(self.geoms, predicate="intersects")
-            order = np.lexsort((level_rank[area_idx], pt_idx))
-            pt_idx, area_idx = pt_idx[order], area_idx[order]
-            first = np.ones(len(pt_idx), dtype=bool)
-            first[1:] = pt_idx[1:] != pt_idx[:-1]
-            found = np.full(n, -1)
-            found[pt_idx[first]] = area_idx[first]
-            hit = found >= 0
-            codes = self.codes[found[hit]]
-            chains = {}
-            for code in set(codes):
-                chain, seen, current = {}, set(), code
-                while current is not None and current not in seen and current in self.level_of:
-                    seen.add(current)
-                    chain.setdefault(self.level_of[current], current)
-                    current = self.parents.get(current)
-                chains[code] = chain
-            for level in LEVELS:
-                lookup = {code: chain.get(level) for code, chain in chains.items()}
-                out[f"{level}_code"][hit] = pd.Series(codes).map(lookup).to_numpy(dtype=object)
+        placed = np.zeros(n, dtype=bool)
         if grids and self.grid_geoms is not None:
             grid_idx, pt_idx = point_tree.query(self.grid_geoms, predicate="intersects")
-            column = out["grid_code"]
-            column[pt_idx[::-1]] = self.grid_codes[grid_idx[::-1]]  # first match wins
+            found = np.full(n, -1)
+            found[pt_idx[::-1]] = grid_idx[::-1]  # first match wins
+            placed = found >= 0
+            out["grid_code"][placed] = self.grid_codes[found[placed]]
+            for level in LEVELS:
+                out[f"{level}_code"][placed] = self.grid_area_codes[level][found[placed]]
+        for level in LEVELS[::-1]:  # community, street, district
+            mask = self.levels == level
+            if not mask.any() or placed.all():
+                continue
+            area_idx, pt_idx = point_tree.query(self.geoms[mask], predicate="intersects")
+            keep = ~placed[pt_idx]
+            area_idx, pt_idx = area_idx[keep], pt_idx[keep]
+            if len(pt_idx) == 0:
+                continue
+            found = np.full(n, -1)
+            found[pt_idx[::-1]] = area_idx[::-1]
+            hit = found >= 0
+            codes = self.codes[mask][found[hit]]
+            chains = {code: self._chain(code) for code in set(codes)}
+            for upper in LEVELS:
+                lookup = {code: chain.get(upper) for code, chain in chains.items()}
+                out[f"{upper}_code"][hit] = pd.Series(codes).map(lookup).to_numpy(dtype=object)
+            placed |= hit
         return out
+
+    def _chain(self, code: str) -> dict[str, str]:
+        """level → code of an area and its ancestors (by parent_code)."""
+        chain, seen, current = {}, set(), code
+        while current is not None and current not in seen and current in self.level_of:
+            seen.add(current)
+            chain.setdefault(self.level_of[current], current)
+            current = self.parents.get(current)
+        return chain
 
     def district_names(self) -> dict[str, str]:
         """Normalised district name → code (for checking a stated district)."""

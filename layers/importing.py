@@ -276,7 +276,12 @@ def plan_columns(raw: RawTable, opts: ImportOptions, layer_fields: tuple[Field, 
     else:
         lon = _find(columns, LON_ALIASES, used)
         lat = _find(columns, LAT_ALIASES, used)
-        if lon and lat:
+        lone = (lon or lat) if not (lon and lat) else None
+        sample = raw.frame[lone][raw.frame[lone].str.strip() != ""].head(20) if lone else None
+        if lone and len(sample) and sample.str.contains(",").all():
+            # One "coordinate" column holding both numbers (Hong Kong's `latitude` is "lat,lon").
+            coord = ("pair", lone)
+        elif lon and lat:
             coord = ("lonlat", lon, lat)
         elif (x := _find(columns, X_ALIASES, used)) and (y := _find(columns, Y_ALIASES, used)):
             coord = ("lonlat", x, y)
@@ -428,6 +433,7 @@ def _times(f: Field, stripped: pd.Series, empty: np.ndarray, column: str, found:
     return pd.Series(text, index=stripped.index)
 
 
+_UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00"
 _PAIR = re.compile(r"^\s*[\(\[]?\s*([-+0-9.eE]+)\s*[,，;\s]\s*([-+0-9.eE]+)\s*[\)\]]?\s*$")
 
 
@@ -668,6 +674,8 @@ def prepare(conn, raw: RawTable, opts: ImportOptions, areas: AreaIndex | None = 
         out["district_code"] = codes.str[:6].to_numpy(dtype=object)
         out["street_code"] = codes.str[:9].to_numpy(dtype=object)
         out["community_code"] = codes.str[:12].to_numpy(dtype=object)
+    if layer == "complaints":
+        out["due_at"] = _deadlines(conn, out)
     out["attributes"] = _attributes(frame, plan, found)
 
     # geometry
@@ -754,6 +762,25 @@ def prepare(conn, raw: RawTable, opts: ImportOptions, areas: AreaIndex | None = 
     out["geom"] = geoms
     result.problems = found.items
     return out, result, found.bad, plan
+
+
+def _deadlines(conn, out: dict) -> np.ndarray:
+    """due_at as given, else reported_at + the event type's time limit (city configuration)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT name, time_limit_hours FROM event_types")
+        limits = dict(cur.fetchall())
+    due = np.asarray(out["due_at"], dtype=object).copy()
+    missing = pd.isna(due)
+    if not missing.any():
+        return due
+    reported = pd.to_datetime(pd.Series(out["reported_at"][missing], dtype=object), format=_UTC_FORMAT,
+                              errors="coerce")
+    hours = pd.Series(out["category"][missing], dtype=object).map(limits).astype("float64")
+    deadline = (reported + pd.to_timedelta(hours.to_numpy(), unit="h")).to_numpy(dtype="datetime64[us]")
+    text = np.char.add(np.datetime_as_string(deadline, unit="us"), "+00").astype(object)
+    text[np.isnat(deadline)] = None
+    due[missing] = text
+    return due
 
 
 def _attributes(frame: pd.DataFrame, plan: _Plan, found: _Findings) -> np.ndarray:
@@ -869,102 +896,127 @@ def _geometry_expression(layer: str) -> str:
 
 def write(conn, layer: str, out: dict, keep: np.ndarray, result: ImportResult,
           settings: ImportSettings | None = None) -> None:
-    """COPY the kept rows into a staging table and upsert them, inside the caller's transaction."""
+    """Write the kept rows inside the caller's transaction.
+
+    Rows whose source is new to the table are COPied straight into it (the
+    common first import: nothing to update). Otherwise they are COPied into a
+    temporary staging table and upserted by (source, source_id).
+    """
+    settings = settings or ImportSettings.from_env()
     layer_fields = fields_of(layer)
     point_layer = ACCEPTED_GEOMETRY[layer] == ("Point",)
     columns = ["source", "source_id", *[f.name for f in layer_fields]]
     columns += [c for c in AREA_CODE_COLUMNS[layer] if c not in columns]
     columns.append("attributes")
-    types = {f.name: _SQL_TYPES[f.kind] for f in layer_fields}
     data = {c: np.asarray(out[c], dtype=object)[keep] for c in columns}
     # A column with one value for every row (the file's source, '{}' attributes,
-    # an absent field) is not sent row by row: it becomes a constant in the INSERT.
+    # an absent field) is not sent row by row.
     constants = {}
     for c in columns:
         values = pd.Series(data[c], dtype=object)
         if len(values) and values.nunique(dropna=False) == 1:
             constants[c] = values.iat[0] if pd.notna(values.iat[0]) else None
-    sent = [c for c in columns if c not in constants]
-    data = {c: data[c] for c in sent}
-    if point_layer:
-        # repr of a float64 is its shortest exact decimal: nothing lost on the way.
-        data["lon"] = out["lon"][keep].astype(str)
-        data["lat"] = out["lat"][keep].astype(str)
-        geom_cols = [("lon", "float8"), ("lat", "float8")]
-    else:
-        geoms = shapely.set_srid(out["geom"][keep], 4326)
-        data["geom"] = shapely.to_wkb(geoms, hex=True, include_srid=True)
-        geom_cols = [("geom", "text")]
-    frame = pd.DataFrame(data)
-    stage_cols = [(c, "text") for c in sent] + geom_cols
-    buf = io.StringIO()
-    frame.to_csv(buf, header=False, index=False, na_rep="\\N")
-    buf.seek(0)
-    table = sql.Identifier(layer)
-    settings = settings or ImportSettings.from_env()
+    n = int(keep.sum())
     with conn.cursor() as cur:
         cur.execute("SELECT set_config('statement_timeout', %s, true)", (str(settings.statement_timeout_ms),))
-        cur.execute(sql.SQL("CREATE TEMP TABLE import_stage ({}) ON COMMIT DROP").format(
-            sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in stage_cols)))
-        cur.copy_expert(sql.SQL("COPY import_stage ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
-            sql.SQL(", ").join(sql.Identifier(c) for c, _ in stage_cols)).as_string(conn), buf)
-        select = []
-        for c in columns:
-            cast = "jsonb" if c == "attributes" else types.get(c, "text")
-            if c in constants:
-                expr = sql.SQL("{}::{}").format(sql.Literal(constants[c]), sql.SQL(cast))
-            else:
-                expr = sql.SQL("s.{}::{}").format(sql.Identifier(c), sql.SQL(cast))
-            if layer == "complaints" and c == "due_at":
-                # No deadline given: the event type's time limit (city configuration) sets it.
-                col = {c: (sql.Literal(constants[c]) if c in constants else sql.SQL("s.{}").format(
-                    sql.Identifier(c))) for c in ("due_at", "reported_at")}
-                expr = sql.SQL("coalesce({}::timestamptz, {}::timestamptz "
-                               "+ make_interval(hours => limits.time_limit_hours))").format(
-                    col["due_at"], col["reported_at"])
-            select.append(expr)
-        select.append(sql.SQL(_geometry_expression(layer)))
-        target = [*columns, "geom"]
-        updates = [c for c in target if c not in ("source", "source_id")]
-        if layer == "complaints":
-            # Status changes by re-import are history, like any other change.
-            value = {c: (sql.Literal(constants[c]) if c in constants else sql.SQL("s.{}").format(sql.Identifier(c)))
-                     for c in ("source", "source_id", "status")}
-            cur.execute(sql.SQL("""
-                INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor)
-                SELECT c.id, c.status, {status}, 'import: ' || {source}, 'import'
-                FROM import_stage s JOIN complaints c ON c.source = {source} AND c.source_id = {source_id}
-                WHERE c.status IS DISTINCT FROM {status}""").format(**value))
-        returning = "id, (xmax = 0) AS inserted" + (", status, reported_at" if layer == "complaints" else "")
-        upsert = sql.SQL(
-            "INSERT INTO {table} ({cols}) SELECT {select} FROM import_stage s {join} "
-            "ON CONFLICT (source, source_id) DO UPDATE SET {updates}, updated_at = now() "
-            "RETURNING " + returning
-        ).format(table=table, cols=sql.SQL(", ").join(sql.Identifier(c) for c in target),
-                 join=sql.SQL("LEFT JOIN event_types limits ON limits.name = {}").format(
-                     sql.Literal(constants["category"]) if "category" in constants else sql.SQL("s.category"))
-                 if layer == "complaints" else sql.SQL(""),
-                 select=sql.SQL(", ").join(select),
-                 updates=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates))
+        cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE source = ANY(%s))").format(sql.Identifier(layer)),
+                    (list(pd.unique(data["source"])),))
+        fresh = point_layer and not cur.fetchone()[0]
         rebuild = []
-        if len(frame) >= settings.rebuild_index_rows:
+        if n >= settings.rebuild_index_rows:
             tables = [layer, "complaint_events"] if layer == "complaints" else [layer]
-            rebuild = _drop_secondary_indexes(cur, tables, len(frame))
-        history = sql.SQL("")
-        if layer == "complaints":
-            # A new complaint starts its history with the status it arrived in.
-            history = sql.SQL(
-                ", ev AS (INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at) "
-                "SELECT id, NULL, status, 'import', 'import', reported_at FROM up WHERE inserted)")
-        cur.execute(sql.SQL("WITH up AS ({upsert}){history} SELECT count(*) FILTER (WHERE inserted), count(*) "
-                            "FROM up").format(upsert=upsert, history=history))
-        inserted, total = cur.fetchone()
+            rebuild = _drop_secondary_indexes(cur, tables, n)
+        if fresh:
+            _copy_new_rows(cur, conn, layer, columns, data, constants, out, keep)
+            inserted = total = n
+        else:
+            inserted, total = _stage_and_upsert(cur, conn, layer, columns, data, constants, out, keep)
         if rebuild:
             cur.execute("SELECT set_config('maintenance_work_mem', '256MB', true)")
             for definition in rebuild:
                 cur.execute(definition)
     result.inserted, result.rows_written = int(inserted), int(total)
     result.updated = result.rows_written - result.inserted
+
+
+def _csv_buffer(frame: pd.DataFrame) -> io.StringIO:
+    buf = io.StringIO()
+    frame.to_csv(buf, header=False, index=False, na_rep="\\N")
+    buf.seek(0)
+    return buf
+
+
+def _copy_new_rows(cur, conn, layer, columns, data, constants, out, keep) -> None:
+    """COPY straight into the layer table (every row is new); complaints get their first history row."""
+    # Columns that are NULL (or '{}' attributes) throughout are left to the table's defaults.
+    sent = [c for c in columns if not (c in constants and constants[c] in (None, "{}"))]
+    frame = pd.DataFrame({c: data[c] for c in sent})
+    points = shapely.points(out["lon"][keep], out["lat"][keep])
+    frame["geom"] = shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
+    cur.execute(sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(sql.Identifier(layer)))
+    before = cur.fetchone()[0]
+    cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
+        sql.Identifier(layer), sql.SQL(", ").join(sql.Identifier(c) for c in [*sent, "geom"])).as_string(conn),
+        _csv_buffer(frame))
+    if layer == "complaints":
+        # A new complaint starts its history with the status it arrived in.
+        cur.execute("INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at) "
+                    "SELECT id, NULL, status, 'import', 'import', reported_at FROM complaints WHERE id > %s",
+                    (before,))
+
+
+def _stage_and_upsert(cur, conn, layer, columns, data, constants, out, keep) -> tuple[int, int]:
+    """COPY into a temporary table, then INSERT … ON CONFLICT (source, source_id) DO UPDATE."""
+    point_layer = ACCEPTED_GEOMETRY[layer] == ("Point",)
+    types = {f.name: _SQL_TYPES[f.kind] for f in fields_of(layer)}
+    sent = [c for c in columns if c not in constants]
+    frame = pd.DataFrame({c: data[c] for c in sent})
+    if point_layer:
+        # repr of a float64 is its shortest exact decimal: nothing lost on the way.
+        frame["lon"] = out["lon"][keep].astype(str)
+        frame["lat"] = out["lat"][keep].astype(str)
+        geom_cols = [("lon", "float8"), ("lat", "float8")]
+    else:
+        geoms = shapely.set_srid(out["geom"][keep], 4326)
+        frame["geom"] = shapely.to_wkb(geoms, hex=True, include_srid=True)
+        geom_cols = [("geom", "text")]
+    stage_cols = [(c, "text") for c in sent] + geom_cols
+    cur.execute(sql.SQL("CREATE TEMP TABLE import_stage ({}) ON COMMIT DROP").format(
+        sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in stage_cols)))
+    cur.copy_expert(sql.SQL("COPY import_stage ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
+        sql.SQL(", ").join(sql.Identifier(c) for c, _ in stage_cols)).as_string(conn), _csv_buffer(frame))
+
+    def value(c: str) -> sql.Composable:
+        return sql.Literal(constants[c]) if c in constants else sql.SQL("s.{}").format(sql.Identifier(c))
+
+    select = [sql.SQL("{}::{}").format(value(c), sql.SQL("jsonb" if c == "attributes" else types.get(c, "text")))
+              for c in columns]
+    select.append(sql.SQL(_geometry_expression(layer)))
+    target = [*columns, "geom"]
+    updates = [c for c in target if c not in ("source", "source_id")]
+    if layer == "complaints":
+        # Status changes by re-import are history, like any other change.
+        cur.execute(sql.SQL("""
+            INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor)
+            SELECT c.id, c.status, {status}, 'import: ' || {source}, 'import'
+            FROM import_stage s JOIN complaints c ON c.source = {source} AND c.source_id = {source_id}
+            WHERE c.status IS DISTINCT FROM {status}""").format(
+            status=value("status"), source=value("source"), source_id=value("source_id")))
+    returning = "id, (xmax = 0) AS inserted" + (", status, reported_at" if layer == "complaints" else "")
+    upsert = sql.SQL(
+        "INSERT INTO {table} ({cols}) SELECT {select} FROM import_stage s "
+        "ON CONFLICT (source, source_id) DO UPDATE SET {updates}, updated_at = now() RETURNING " + returning
+    ).format(table=sql.Identifier(layer), cols=sql.SQL(", ").join(sql.Identifier(c) for c in target),
+             select=sql.SQL(", ").join(select),
+             updates=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates))
+    history = sql.SQL("")
+    if layer == "complaints":
+        history = sql.SQL(
+            ", ev AS (INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at) "
+            "SELECT id, NULL, status, 'import', 'import', reported_at FROM up WHERE inserted)")
+    cur.execute(sql.SQL("WITH up AS ({upsert}){history} SELECT count(*) FILTER (WHERE inserted), count(*) "
+                        "FROM up").format(upsert=upsert, history=history))
+    return cur.fetchone()
 
 
 def _drop_secondary_indexes(cur, tables: list[str], incoming: int) -> list[str]:

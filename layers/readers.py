@@ -90,6 +90,8 @@ def read_file(path: Path, *, sheet: str | None = None, layer: str | None = None,
         return read_xlsx(path, sheet=sheet)
     if suffix == ".xls":
         raise InvalidInput(f"{path.name}: the old Excel .xls format is not read; save it as .xlsx")
+    if suffix == ".json" and path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+        return read_json_records(path)
     if suffix in (".zip", ".kmz"):
         _check_zip(path, settings)
     if suffix in VECTOR_SUFFIXES:
@@ -172,6 +174,24 @@ def read_csv(path: Path, *, encoding: str | None = None) -> RawTable:
     if frame.empty:
         raise InvalidInput(f"{path.name}: the file has a header but no data rows")
     return RawTable(path, frame, "row", 2, encoding=used)
+
+
+# -- JSON records (an API's answer saved to a file) -------------------------------
+def read_json_records(path: Path) -> RawTable:
+    """A JSON array of flat objects, one row each (e.g. a government API's answer)."""
+    import json
+
+    try:
+        records = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path.name}: invalid JSON ({exc})") from None
+    if not records:
+        raise InvalidInput(f"{path.name}: the JSON array is empty")
+    bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
+    if bad is not None:
+        raise InvalidInput(f"{path.name}: item {bad + 1} of the JSON array is not an object")
+    frame = pd.DataFrame.from_records(records)
+    return RawTable(path, _as_text(frame), "record", 1)
 
 
 # -- XLSX -----------------------------------------------------------------------
