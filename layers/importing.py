@@ -939,11 +939,16 @@ def write(conn, layer: str, out: dict, keep: np.ndarray, result: ImportResult,
     result.updated = result.rows_written - result.inserted
 
 
-def _csv_buffer(frame: pd.DataFrame) -> io.StringIO:
-    buf = io.StringIO()
-    frame.to_csv(buf, header=False, index=False, na_rep="\\N")
-    buf.seek(0)
-    return buf
+_COPY_CHUNK_ROWS = 100_000
+
+
+def _copy_frame(cur, statement: str, frame: pd.DataFrame) -> None:
+    """COPY a frame in chunks, so the CSV text of a million rows is never in memory at once."""
+    for start in range(0, max(len(frame), 1), _COPY_CHUNK_ROWS):
+        buf = io.StringIO()
+        frame.iloc[start:start + _COPY_CHUNK_ROWS].to_csv(buf, header=False, index=False, na_rep="\\N")
+        buf.seek(0)
+        cur.copy_expert(statement, buf)
 
 
 def _copy_new_rows(cur, conn, layer, columns, data, constants, out, keep) -> None:
@@ -955,9 +960,9 @@ def _copy_new_rows(cur, conn, layer, columns, data, constants, out, keep) -> Non
     frame["geom"] = shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
     cur.execute(sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(sql.Identifier(layer)))
     before = cur.fetchone()[0]
-    cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
+    _copy_frame(cur, sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
         sql.Identifier(layer), sql.SQL(", ").join(sql.Identifier(c) for c in [*sent, "geom"])).as_string(conn),
-        _csv_buffer(frame))
+        frame)
     if layer == "complaints":
         # A new complaint starts its history with the status it arrived in.
         cur.execute("INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at) "
@@ -983,8 +988,8 @@ def _stage_and_upsert(cur, conn, layer, columns, data, constants, out, keep) -> 
     stage_cols = [(c, "text") for c in sent] + geom_cols
     cur.execute(sql.SQL("CREATE TEMP TABLE import_stage ({}) ON COMMIT DROP").format(
         sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in stage_cols)))
-    cur.copy_expert(sql.SQL("COPY import_stage ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
-        sql.SQL(", ").join(sql.Identifier(c) for c, _ in stage_cols)).as_string(conn), _csv_buffer(frame))
+    _copy_frame(cur, sql.SQL("COPY import_stage ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
+        sql.SQL(", ").join(sql.Identifier(c) for c, _ in stage_cols)).as_string(conn), frame)
 
     def value(c: str) -> sql.Composable:
         return sql.Literal(constants[c]) if c in constants else sql.SQL("s.{}").format(sql.Identifier(c))
