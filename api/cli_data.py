@@ -15,7 +15,7 @@ FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx", "kml")
 
 def _print_problems(problems, out) -> None:
     for p in problems:
-        where = p["file"] + (f", row {p['row']}" if p.get("row") is not None else "")
+        where = p["file"] + (f", {p.get('row_label', 'row')} {p['row']}" if p.get("row") is not None else "")
         if p.get("column"):
             where += f", column {p['column']}"
         click.echo(f"{p['severity']}: {where}: {p['reason']}", file=out)

@@ -67,7 +67,7 @@ EXPORT_COORD_ALIASES = ("lon", "lat")
 
 # Beyond this many rows outside the city, distances are not measured one by one.
 _DISTANCE_LIMIT = 5000
-_CHUNK_NOTE = "rows are keyed by their row number"
+_ROW_KEY_NOTE = "rows are keyed by their row number"
 
 
 @dataclass
@@ -111,7 +111,7 @@ class Problem:
 
     def as_dict(self) -> dict:
         return {"file": self.file, "row": self.row, "column": self.column, "reason": self.reason,
-                "severity": self.severity}
+                "severity": self.severity, "row_label": self.row_label}
 
     def line(self) -> str:
         where = self.file
@@ -613,7 +613,7 @@ def prepare(conn, raw: RawTable, opts: ImportOptions, areas: AreaIndex | None = 
         ids = frame[plan.fields["code"]].str.strip()
     else:
         ids = pd.Series([f"row-{i + raw.first_row}" for i in range(n)], index=frame.index)
-        result.notes.append(f"no id column: {_CHUNK_NOTE} (re-importing the same file updates them)")
+        result.notes.append(f"no id column: {_ROW_KEY_NOTE} (re-importing the same file updates them)")
     key = pd.Series(list(zip(out["source"], ids)), index=frame.index) if plan.source_col else ids
     dup = key.duplicated(keep="first").to_numpy() & (ids != "").to_numpy()
     if dup.any():

@@ -158,11 +158,11 @@ def test_xlsx_sheet_and_complaints_with_deadlines_and_history(city, tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp", "csv", "xlsx", "kml"])
-def test_export_round_trips_into_an_empty_database(city, fresh_db, pg_server, tmp_path, fmt):
+def test_export_round_trips_into_an_empty_database(demo_conn, pg_server, tmp_path, fmt):
     """export → import into an empty database gives the same rows and geometries."""
     from tests.conftest import create_database, drop_database
 
-    _, conn = city
+    conn = demo_conn
     layer = "toilets" if fmt in ("shp", "kml") else "garbage_stations"
     out = tmp_path / f"out.{'zip' if fmt == 'shp' else fmt}"
     n = export_layer(conn, layer, fmt, out)
@@ -188,8 +188,8 @@ def test_export_round_trips_into_an_empty_database(city, fresh_db, pg_server, tm
         drop_database(target)
 
 
-def test_shapefile_zip_has_cpg_and_gbk_option(city, tmp_path):
-    _, conn = city
+def test_shapefile_zip_has_cpg_and_gbk_option(demo_conn, tmp_path):
+    conn = demo_conn
     out = tmp_path / "t.zip"
     export_layer(conn, "toilets", "shp", out, encoding="gbk")
     with zipfile.ZipFile(out) as z:
@@ -200,8 +200,8 @@ def test_shapefile_zip_has_cpg_and_gbk_option(city, tmp_path):
     assert "公厕".encode("gbk") in dbf or "厕".encode("gbk") in dbf
 
 
-def test_kml_has_names_and_descriptions_for_earth_viewers(city, tmp_path):
-    _, conn = city
+def test_kml_has_names_and_descriptions_for_earth_viewers(demo_conn, tmp_path):
+    conn = demo_conn
     out = tmp_path / "m.kml"
     n = export_layer(conn, "markets", "kml", out)
     text = out.read_text(encoding="utf-8")
@@ -209,28 +209,22 @@ def test_kml_has_names_and_descriptions_for_earth_viewers(city, tmp_path):
     assert "<name>" in text and "<description>" in text and "类型" in text
 
 
-def test_http_export_and_bad_requests(city, env_for):
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-
-    url, conn = city
-    env_for(url)
-    with TestClient(create_app(), raise_server_exceptions=False) as client:
-        street = rows(conn, "SELECT street_code FROM toilets GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")[0][0]
-        res = client.get(f"/api/layers/toilets/export?format=geojson&street={street}")
-        assert res.status_code == 200 and res.headers["content-type"].startswith("application/geo+json")
-        doc = json.loads(res.content)
-        expected = rows(conn, "SELECT count(*) FROM toilets WHERE street_code = %s", street)[0][0]
-        assert len(doc["features"]) == expected
-        assert {f["properties"]["street_code"] for f in doc["features"]} == {street}
-        res = client.get("/api/layers/toilets/export?format=xlsx")
-        assert res.status_code == 200 and res.content[:2] == b"PK"
-        assert client.get("/api/layers/nope/export?format=csv").status_code == 404
-        bad = client.get("/api/layers/toilets/export?format=dwg")
-        assert bad.status_code == 422 and "format" in bad.json()["detail"]
-        bad = client.get("/api/layers/land_use/export?format=csv&street=379901001")
-        assert bad.status_code == 422 and "street" in bad.json()["detail"]
+def test_http_export_and_bad_requests(demo_conn, demo_client):
+    conn, client = demo_conn, demo_client
+    street = rows(conn, "SELECT street_code FROM toilets GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")[0][0]
+    res = client.get(f"/api/layers/toilets/export?format=geojson&street={street}")
+    assert res.status_code == 200 and res.headers["content-type"].startswith("application/geo+json")
+    doc = json.loads(res.content)
+    expected = rows(conn, "SELECT count(*) FROM toilets WHERE street_code = %s", street)[0][0]
+    assert len(doc["features"]) == expected
+    assert {f["properties"]["street_code"] for f in doc["features"]} == {street}
+    res = client.get("/api/layers/toilets/export?format=xlsx")
+    assert res.status_code == 200 and res.content[:2] == b"PK"
+    assert client.get("/api/layers/nope/export?format=csv").status_code == 404
+    bad = client.get("/api/layers/toilets/export?format=dwg")
+    assert bad.status_code == 422 and "format" in bad.json()["detail"]
+    bad = client.get("/api/layers/land_use/export?format=csv&street=379901001")
+    assert bad.status_code == 422 and "street" in bad.json()["detail"]
 
 
 def test_cli_import_reports_rows_and_one_line_error(city, env_for, tmp_path):
@@ -250,3 +244,30 @@ def test_cli_import_reports_rows_and_one_line_error(city, env_for, tmp_path):
     out = tmp_path / "x.zip"
     res = runner.invoke(main, ["export", "markets", "--format", "shp", "--out", str(out)])
     assert res.exit_code == 0 and out.exists()
+
+
+@pytest.mark.parametrize("layer", ["admin_areas", "markets", "urban_villages", "health_trails", "roads", "land_use",
+                                   "complaints", "grids"])
+def test_every_layer_round_trips_through_geopackage(demo_conn, pg_server, tmp_path, layer):
+    from tests.conftest import create_database, drop_database
+
+    conn = demo_conn
+    out = tmp_path / f"{layer}.gpkg"
+    n = export_layer(conn, layer, "gpkg", out)
+    assert n > 0
+    target = create_database(pg_server[0])
+    try:
+        other = connect(url=target)
+        migrate(other)
+        result = import_file(other, out, ImportOptions(layer))
+        assert (result.inserted, result.rejected) == (n, 0)
+        key = "code" if layer in ("admin_areas", "grids") else "source_id"
+        query = f"SELECT {key}, ST_AsBinary(geom) FROM {layer} ORDER BY 1"
+        mine, theirs = rows(conn, query), rows(other, query)
+        assert [r[0] for r in theirs] == [r[0] for r in mine]
+        a = shapely.from_wkb([bytes(r[1]) for r in mine])
+        b = shapely.from_wkb([bytes(r[1]) for r in theirs])
+        assert shapely.equals_exact(a, b, tolerance=1e-8).all()
+        other.close()
+    finally:
+        drop_database(target)

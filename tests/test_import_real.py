@@ -55,6 +55,10 @@ def test_taipei_toilets_report_the_row_outside_taipei_and_write_nothing(conn, tm
 
     result = import_file(conn, toilets, ImportOptions("toilets", skip_bad=True))
     assert result.rows_written == 1544 and result.rejected == 1
+    # 行政區 says one district, the coordinates another: a warning, not a refusal.
+    stated = [p for p in result.warnings if p.reason.startswith("states district")]
+    assert stated and all(p.column == "行政區" for p in stated)
+    assert any(p.row == 1130 and "松山區" in p.reason and "大安區" in p.reason for p in stated)
     rejects = result.rejects_path.read_text(encoding="utf-8-sig")
     assert "古亭地政事務所" in rejects and "2.7 km" in rejects
     with conn.cursor() as cur:
