@@ -965,9 +965,10 @@ def _copy_new_rows(cur, conn, layer, columns, data, constants, out, keep) -> Non
         frame)
     if layer == "complaints":
         # A new complaint starts its history with the status it arrived in.
+        # New ids are above the old maximum; the source test keeps out complaints filed meanwhile.
         cur.execute("INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at) "
-                    "SELECT id, NULL, status, 'import', 'import', reported_at FROM complaints WHERE id > %s",
-                    (before,))
+                    "SELECT id, NULL, status, 'import', 'import', reported_at FROM complaints "
+                    "WHERE id > %s AND source = ANY(%s)", (before, list(pd.unique(data["source"]))))
 
 
 def _stage_and_upsert(cur, conn, layer, columns, data, constants, out, keep) -> tuple[int, int]:

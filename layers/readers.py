@@ -214,7 +214,8 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
         if sheet is not None and sheet not in book.sheet_names:
             raise InvalidParameter("--sheet", f"{path.name} has no sheet {sheet!r}; sheets are: "
                                    + ", ".join(book.sheet_names))
-        frame = book.parse(sheet if sheet is not None else 0, dtype=str, keep_default_na=False, na_filter=False)
+        frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=str, keep_default_na=False,
+                              na_filter=False)
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame.columns) == 0 or all(c.startswith("Unnamed:") for c in frame.columns):
         raise InvalidInput(f"{path.name}: the sheet is empty (no header row)")
