@@ -271,3 +271,25 @@ def test_every_layer_round_trips_through_geopackage(demo_conn, pg_server, tmp_pa
         other.close()
     finally:
         drop_database(target)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_polygons_round_trip_through_wkt_in_tables(demo_conn, pg_server, tmp_path, fmt):
+    from tests.conftest import create_database, drop_database
+
+    out = tmp_path / f"villages.{fmt}"
+    n = export_layer(demo_conn, "urban_villages", fmt, out)
+    target = create_database(pg_server[0])
+    try:
+        other = connect(url=target)
+        migrate(other)
+        assert import_file(other, out, ImportOptions("urban_villages")).inserted == n
+        query = "SELECT source_id, name, kind, population, renovation_status, ST_AsBinary(geom) FROM urban_villages " \
+                "ORDER BY source_id"
+        mine, theirs = rows(demo_conn, query), rows(other, query)
+        assert [r[:-1] for r in theirs] == [r[:-1] for r in mine]
+        assert shapely.equals_exact(shapely.from_wkb([bytes(r[-1]) for r in mine]),
+                                    shapely.from_wkb([bytes(r[-1]) for r in theirs]), tolerance=1e-8).all()
+        other.close()
+    finally:
+        drop_database(target)
