@@ -293,3 +293,27 @@ def test_polygons_round_trip_through_wkt_in_tables(demo_conn, pg_server, tmp_pat
         other.close()
     finally:
         drop_database(target)
+
+
+def test_bulk_mode_restores_indexes_and_foreign_keys(fresh_db, tmp_path, monkeypatch):
+    """Bulk imports drop secondary indexes and foreign keys in their transaction and restore them."""
+    monkeypatch.setenv("HYGIENE_MAP_IMPORT_REBUILD_INDEX_ROWS", "1")
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    schema = ("SELECT (SELECT array_agg(indexname ORDER BY indexname) FROM pg_indexes "
+              "WHERE tablename IN ('complaints', 'complaint_events')), "
+              "(SELECT array_agg(conname ORDER BY conname) FROM pg_constraint WHERE contype = 'f' "
+              "AND conrelid IN ('complaints'::regclass, 'complaint_events'::regclass))")
+    before = rows(conn, schema)
+    path = write_csv(tmp_path / "c.csv", ["编号", "事件类型", "上报时间", "经度", "纬度"],
+                     [[k, "暴露垃圾", "2026-03-01 08:00", 121.38 + k / 1000, 37.49] for k in range(5)])
+    assert import_file(conn, path, ImportOptions("complaints")).inserted == 5
+    assert rows(conn, schema) == before
+    assert rows(conn, "SELECT count(*) FROM complaint_events")[0][0] == 5
+    # Re-import (the staging + upsert path) in bulk mode, then another source (straight COPY) again.
+    again = import_file(conn, path, ImportOptions("complaints"))
+    assert (again.inserted, again.updated) == (0, 5)
+    assert import_file(conn, path, ImportOptions("complaints", source="other")).inserted == 5
+    assert rows(conn, schema) == before
+    assert rows(conn, "SELECT count(*) FROM complaints")[0][0] == 10
+    conn.close()
