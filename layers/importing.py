@@ -913,9 +913,9 @@ def write(conn, layer: str, out: dict, keep: np.ndarray, result: ImportResult,
     # an absent field) is not sent row by row.
     constants = {}
     for c in columns:
-        values = pd.Series(data[c], dtype=object)
-        if len(values) and values.nunique(dropna=False) == 1:
-            constants[c] = values.iat[0] if pd.notna(values.iat[0]) else None
+        if _constant(data[c]):
+            first = data[c][0]
+            constants[c] = None if pd.isna(first) else first
     n = int(keep.sum())
     with conn.cursor() as cur:
         cur.execute("SELECT set_config('statement_timeout', %s, true)", (str(settings.statement_timeout_ms),))
@@ -937,6 +937,22 @@ def write(conn, layer: str, out: dict, keep: np.ndarray, result: ImportResult,
                 cur.execute(statement)
     result.inserted, result.rows_written = int(inserted), int(total)
     result.updated = result.rows_written - result.inserted
+
+
+def _constant(values: np.ndarray) -> bool:
+    """Whether every value equals the first (None counts as a value); a sample rules most columns out fast."""
+    if len(values) == 0:
+        return False
+    missing = pd.isna(values[: min(len(values), 64)])
+    first_missing = bool(missing[0])
+    if (missing != first_missing).any():
+        return False
+    if first_missing:
+        return bool(pd.isna(values).all())
+    sample = values[:: max(1, len(values) // 64)]
+    if not all(v == values[0] for v in sample):
+        return False
+    return bool((values == values[0]).all())
 
 
 _COPY_CHUNK_ROWS = 100_000
