@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
-from api import routes_analysis, routes_layers, routes_ogc, routes_pages
+from api import routes_analysis, routes_data, routes_layers, routes_ogc, routes_pages
 from api.deps import get_conn, get_lang
 from api.middleware import RequestGuard
 from api.routes_complaints import router as complaints_router
@@ -45,6 +45,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     app.include_router(grids_router)
     app.include_router(complaints_router)
     app.include_router(routes_analysis.router)
+    app.include_router(routes_data.router)
 
     @app.get("/healthz", tags=["service"], summary="Service and database health")
     def healthz():

@@ -216,6 +216,11 @@ from api.cli_analysis import analyze  # noqa: E402  (issue 5)
 main.add_command(analyze)
 
 
+from api.cli_data import export_command, import_command  # noqa: E402
+
+main.add_command(import_command)
+main.add_command(export_command)
+
 if __name__ == "__main__":
     main()
 

@@ -1,0 +1,319 @@
+"""Import and export behaviour users rely on, against the small demo city in a fresh database."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from api.cli import main
+from data.db import connect
+from data.demo import load
+from data.demo_city import generate
+from data.errors import InvalidInput
+from data.migrate import migrate
+from geo.coords import wgs84_to_gcj02
+from layers.exporting import export_layer
+from layers.importing import ImportOptions, import_file
+
+
+@pytest.fixture
+def city(fresh_db):
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    load(conn, generate("small", 1))
+    yield fresh_db, conn
+    conn.close()
+
+
+def rows(conn, query: str, *params):
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        out = cur.fetchall()
+    conn.rollback()
+    return out
+
+
+def city_points(conn, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n WGS84 points inside the demo city's communities."""
+    got = rows(conn, "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_areas "
+               "WHERE level = 'community' ORDER BY code LIMIT %s) x", n)
+    return np.array([g[0] for g in got]), np.array([g[1] for g in got])
+
+
+def write_csv(path, header, lines, encoding="utf-8"):
+    path.write_text("\n".join([",".join(header), *[",".join(map(str, r)) for r in lines]]) + "\n", encoding=encoding)
+    return path
+
+
+def test_all_or_nothing_dry_run_skip_bad_and_reimport(city, tmp_path):
+    _, conn = city
+    before = rows(conn, "SELECT count(*) FROM toilets")[0][0]
+    lon, lat = city_points(conn, 5)
+    lines = [[f"T{k}", f"公厕{k}", f"{lon[k]:.6f}", f"{lat[k]:.6f}", "二类"] for k in range(5)]
+    lines[2][2] = "abc"
+    lines[3][4] = "四类"
+    path = write_csv(tmp_path / "toilets.csv", ["编号", "名称", "经度", "纬度", "等级"], lines)
+    with pytest.raises(InvalidInput) as caught:
+        import_file(conn, path, ImportOptions("toilets"))
+    reasons = {(p["row"], p["column"]): p["reason"] for p in caught.value.problems}
+    assert "'abc' is not a finite number" in reasons[(4, "经度")]
+    assert "'四类' is not an allowed grade" in reasons[(5, "等级")]
+    assert rows(conn, "SELECT count(*) FROM toilets")[0][0] == before
+
+    dry = import_file(conn, path, ImportOptions("toilets", dry_run=True))
+    assert dry.rejected == 2 and dry.rows_written == 3 and dry.dry_run
+    assert rows(conn, "SELECT count(*) FROM toilets")[0][0] == before
+
+    rejects = tmp_path / "bad.csv"
+    done = import_file(conn, path, ImportOptions("toilets", skip_bad=True, rejects=rejects))
+    assert (done.inserted, done.rejected) == (3, 2)
+    text = rejects.read_text(encoding="utf-8-sig")
+    assert "T2" in text and "T3" in text and "is not an allowed grade" in text
+    got = rows(conn, "SELECT source, source_id, grade, street_code IS NOT NULL FROM toilets "
+               "WHERE source = 'toilets.csv' ORDER BY source_id")
+    assert got == [("toilets.csv", "T0", "二类", True), ("toilets.csv", "T1", "二类", True),
+                   ("toilets.csv", "T4", "二类", True)]
+
+    again = import_file(conn, path, ImportOptions("toilets", skip_bad=True, rejects=rejects))
+    assert (again.inserted, again.updated) == (0, 3)
+    assert rows(conn, "SELECT count(*) FROM toilets")[0][0] == before + 3
+
+
+def test_gbk_csv_and_gcj02_input_is_converted_and_the_shift_is_noticed(city, tmp_path):
+    _, conn = city
+    lon, lat = city_points(conn, 8)
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    lines = [[f"G{k}", f"市场{k}", f"{glon[k]:.7f}", f"{glat[k]:.7f}"] for k in range(8)]
+    path = write_csv(tmp_path / "markets_gbk.csv", ["id", "市场名称", "lng", "lat"], lines, encoding="gbk")
+    result = import_file(conn, path, ImportOptions("markets", crs="gcj02"))
+    assert "read as gb18030" in result.notes
+    got = rows(conn, "SELECT name, ST_X(geom), ST_Y(geom) FROM markets WHERE source = 'markets_gbk.csv' "
+               "ORDER BY source_id")
+    assert got[0][0] == "市场0"
+    assert np.allclose([g[1] for g in got], lon, atol=1e-7) and np.allclose([g[2] for g in got], lat, atol=1e-7)
+
+    # Gaode points along the city's east edge, imported as if WGS84: the GCJ-02 shift (east, here)
+    # pushes them out, and read back as GCJ-02 they fall inside; the importer says so.
+    xmax = rows(conn, "SELECT ST_XMax(ST_Extent(geom)) FROM admin_areas")[0][0]
+    edge = rows(conn, "SELECT ST_X(p), ST_Y(p) FROM (SELECT (ST_DumpPoints(ST_Boundary(ST_Union(geom)))).geom p "
+                "FROM admin_areas WHERE level = 'district') x WHERE ST_X(p) > %s", xmax - 0.002)
+    elon = np.array([e[0] for e in edge]) - 0.0003  # ~25 m inside the east edge
+    elat = np.array([e[1] for e in edge])
+    assert len(elon) >= 3
+    glon, glat = wgs84_to_gcj02(elon, elat)
+    assert (glon - elon).min() > 0.003  # the shift here is several hundred metres east
+    lines = [[f"E{k}", f"点{k}", f"{glon[k]:.7f}", f"{glat[k]:.7f}"] for k in range(len(elon))]
+    path = write_csv(tmp_path / "gaode.csv", ["id", "名称", "经度", "纬度"], lines)
+    dry = import_file(conn, path, ImportOptions("markets", dry_run=True, tolerance_m=0))
+    assert dry.errors and any("--crs gcj02" in n and "Gaode" in n for n in dry.notes)
+    fixed = import_file(conn, path, ImportOptions("markets", dry_run=True, tolerance_m=0, crs="gcj02"))
+    assert not fixed.errors and not any("--crs" in n for n in fixed.notes)
+
+
+def test_swapped_and_outside_points_are_named(city, tmp_path):
+    _, conn = city
+    lon, lat = city_points(conn, 3)
+    lines = [["S0", "甲", f"{lat[0]:.6f}", f"{lon[0]:.6f}"],           # lat/lon swapped
+             ["S1", "乙", f"{lon[1] + 0.2:.6f}", f"{lat[1]:.6f}"],     # ~17 km east of the city
+             ["S2", "丙", f"{lon[2]:.6f}", f"{lat[2]:.6f}"]]
+    path = write_csv(tmp_path / "swapped.csv", ["id", "名称", "经度", "纬度"], lines)
+    with pytest.raises(InvalidInput) as caught:
+        import_file(conn, path, ImportOptions("garbage_stations"))
+    by_row = {p["row"]: p["reason"] for p in caught.value.problems if p["severity"] == "error"}
+    assert set(by_row) == {2, 3}
+    assert "swapped" in by_row[2]
+    assert "km outside the city's admin areas (tolerance 500 m" in by_row[3]
+
+
+def test_xlsx_sheet_and_complaints_with_deadlines_and_history(city, tmp_path):
+    from openpyxl import Workbook
+
+    _, conn = city
+    lon, lat = city_points(conn, 3)
+    book = Workbook()
+    book.active.title = "说明"
+    sheet = book.create_sheet("投诉")
+    sheet.append(["工单编号", "问题类型", "上报时间", "状态", "经度", "纬度", "来电人"])
+    sheet.append(["W1", "垃圾滿溢", "2026-03-01 08:30", "已受理", lon[0], lat[0], "张"])
+    sheet.append(["W2", "暴露垃圾", "2026/03/02 09:00:00", "结案", lon[1], lat[1], "李"])
+    path = tmp_path / "complaints.xlsx"
+    book.save(path)
+    result = import_file(conn, path, ImportOptions("complaints", sheet="投诉", id_field="工单编号"))
+    assert result.inserted == 2
+    got = rows(conn, "SELECT source_id, category, status, reported_at AT TIME ZONE 'Asia/Shanghai', "
+               "due_at - reported_at, grid_code IS NOT NULL, attributes->>'来电人' FROM complaints "
+               "WHERE source = 'complaints.xlsx' ORDER BY source_id")
+    assert got[0][:3] == ("W1", "垃圾满溢", "受理") and got[0][3].hour == 8
+    assert got[0][4].total_seconds() == 12 * 3600 and got[0][5] and got[0][6] == "张"
+    history = rows(conn, "SELECT c.source_id, e.from_status, e.to_status FROM complaint_events e "
+                   "JOIN complaints c ON c.id = e.complaint_id WHERE c.source = 'complaints.xlsx' ORDER BY 1")
+    assert history == [("W1", None, "受理"), ("W2", None, "结案")]
+    with pytest.raises(Exception, match="--sheet"):
+        import_file(conn, path, ImportOptions("complaints", sheet="Sheet9"))
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp", "csv", "xlsx", "kml"])
+def test_export_round_trips_into_an_empty_database(demo_conn, pg_server, tmp_path, fmt):
+    """export → import into an empty database gives the same rows and geometries."""
+    from tests.conftest import create_database, drop_database
+
+    conn = demo_conn
+    layer = "toilets" if fmt in ("shp", "kml") else "garbage_stations"
+    out = tmp_path / f"out.{'zip' if fmt == 'shp' else fmt}"
+    n = export_layer(conn, layer, fmt, out)
+    assert n > 0
+    target = create_database(pg_server[0])
+    try:
+        other = connect(url=target)
+        migrate(other)
+        result = import_file(other, out, ImportOptions(layer))
+        assert result.inserted == n
+        cols = "source, source_id, name, district_code, street_code, community_code"
+        mine = rows(conn, f"SELECT {cols}, ST_AsBinary(geom) FROM {layer} ORDER BY 1, 2")
+        theirs = rows(other, f"SELECT {cols}, ST_AsBinary(geom) FROM {layer} ORDER BY 1, 2")
+        assert [r[:-1] for r in theirs] == [r[:-1] for r in mine]
+        a = shapely.from_wkb([bytes(r[-1]) for r in mine])
+        b = shapely.from_wkb([bytes(r[-1]) for r in theirs])
+        assert shapely.equals_exact(a, b, tolerance=1e-8).all()  # ~1 mm
+        if layer == "toilets":
+            same = rows(other, "SELECT grade, kind, seats, is_free, accessible FROM toilets ORDER BY source_id")
+            assert same == rows(conn, "SELECT grade, kind, seats, is_free, accessible FROM toilets ORDER BY source_id")
+        other.close()
+    finally:
+        drop_database(target)
+
+
+def test_shapefile_zip_has_cpg_and_gbk_option(demo_conn, tmp_path):
+    conn = demo_conn
+    out = tmp_path / "t.zip"
+    export_layer(conn, "toilets", "shp", out, encoding="gbk")
+    with zipfile.ZipFile(out) as z:
+        names = set(z.namelist())
+        assert {"toilets.shp", "toilets.shx", "toilets.dbf", "toilets.prj", "toilets.cpg"} <= names
+        assert z.read("toilets.cpg").decode().strip().upper() in ("GBK", "CP936", "936")
+        dbf = z.read("toilets.dbf")
+    assert "公厕".encode("gbk") in dbf or "厕".encode("gbk") in dbf
+
+
+def test_kml_has_names_and_descriptions_for_earth_viewers(demo_conn, tmp_path):
+    conn = demo_conn
+    out = tmp_path / "m.kml"
+    n = export_layer(conn, "markets", "kml", out)
+    text = out.read_text(encoding="utf-8")
+    assert text.count("<Placemark") == n
+    assert "<name>" in text and "<description>" in text and "类型" in text
+
+
+def test_http_export_and_bad_requests(demo_conn, demo_client):
+    conn, client = demo_conn, demo_client
+    street = rows(conn, "SELECT street_code FROM toilets GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")[0][0]
+    res = client.get(f"/api/layers/toilets/export?format=geojson&street={street}")
+    assert res.status_code == 200 and res.headers["content-type"].startswith("application/geo+json")
+    doc = json.loads(res.content)
+    expected = rows(conn, "SELECT count(*) FROM toilets WHERE street_code = %s", street)[0][0]
+    assert len(doc["features"]) == expected
+    assert {f["properties"]["street_code"] for f in doc["features"]} == {street}
+    res = client.get("/api/layers/toilets/export?format=xlsx")
+    assert res.status_code == 200 and res.content[:2] == b"PK"
+    assert client.get("/api/layers/nope/export?format=csv").status_code == 404
+    bad = client.get("/api/layers/toilets/export?format=dwg")
+    assert bad.status_code == 422 and "format" in bad.json()["detail"]
+    bad = client.get("/api/layers/land_use/export?format=csv&street=379901001")
+    assert bad.status_code == 422 and "street" in bad.json()["detail"]
+
+
+def test_cli_import_reports_rows_and_one_line_error(city, env_for, tmp_path):
+    url, conn = city
+    env_for(url)
+    lon, lat = city_points(conn, 2)
+    path = write_csv(tmp_path / "c.csv", ["id", "名称", "经度", "纬度"],
+                     [["A", "甲", f"{lon[0]:.6f}", f"{lat[0]:.6f}"], ["B", "乙", "", f"{lat[1]:.6f}"]])
+    runner = CliRunner()
+    res = runner.invoke(main, ["import", "markets", str(path)])
+    assert res.exit_code != 0
+    assert "error: c.csv, row 3, column 经度: coordinate missing" in res.output
+    res = runner.invoke(main, ["import", "markets", str(path), "--dry-run"])
+    assert res.exit_code == 0 and "would write 1" in res.output
+    res = runner.invoke(main, ["import", "markets", str(path), "--crs", "mars"])
+    assert res.exit_code != 0 and "--crs" in res.output and "Traceback" not in res.output
+    out = tmp_path / "x.zip"
+    res = runner.invoke(main, ["export", "markets", "--format", "shp", "--out", str(out)])
+    assert res.exit_code == 0 and out.exists()
+
+
+@pytest.mark.parametrize("layer", ["admin_areas", "markets", "urban_villages", "health_trails", "roads", "land_use",
+                                   "complaints", "grids"])
+def test_every_layer_round_trips_through_geopackage(demo_conn, pg_server, tmp_path, layer):
+    from tests.conftest import create_database, drop_database
+
+    conn = demo_conn
+    out = tmp_path / f"{layer}.gpkg"
+    n = export_layer(conn, layer, "gpkg", out)
+    assert n > 0
+    target = create_database(pg_server[0])
+    try:
+        other = connect(url=target)
+        migrate(other)
+        result = import_file(other, out, ImportOptions(layer))
+        assert (result.inserted, result.rejected) == (n, 0)
+        key = "code" if layer in ("admin_areas", "grids") else "source_id"
+        query = f"SELECT {key}, ST_AsBinary(geom) FROM {layer} ORDER BY 1"
+        mine, theirs = rows(conn, query), rows(other, query)
+        assert [r[0] for r in theirs] == [r[0] for r in mine]
+        a = shapely.from_wkb([bytes(r[1]) for r in mine])
+        b = shapely.from_wkb([bytes(r[1]) for r in theirs])
+        assert shapely.equals_exact(a, b, tolerance=1e-8).all()
+        other.close()
+    finally:
+        drop_database(target)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_polygons_round_trip_through_wkt_in_tables(demo_conn, pg_server, tmp_path, fmt):
+    from tests.conftest import create_database, drop_database
+
+    out = tmp_path / f"villages.{fmt}"
+    n = export_layer(demo_conn, "urban_villages", fmt, out)
+    target = create_database(pg_server[0])
+    try:
+        other = connect(url=target)
+        migrate(other)
+        assert import_file(other, out, ImportOptions("urban_villages")).inserted == n
+        query = "SELECT source_id, name, kind, population, renovation_status, ST_AsBinary(geom) FROM urban_villages " \
+                "ORDER BY source_id"
+        mine, theirs = rows(demo_conn, query), rows(other, query)
+        assert [r[:-1] for r in theirs] == [r[:-1] for r in mine]
+        assert shapely.equals_exact(shapely.from_wkb([bytes(r[-1]) for r in mine]),
+                                    shapely.from_wkb([bytes(r[-1]) for r in theirs]), tolerance=1e-8).all()
+        other.close()
+    finally:
+        drop_database(target)
+
+
+def test_bulk_mode_restores_indexes_and_foreign_keys(fresh_db, tmp_path, monkeypatch):
+    """Bulk imports drop secondary indexes and foreign keys in their transaction and restore them."""
+    monkeypatch.setenv("HYGIENE_MAP_IMPORT_REBUILD_INDEX_ROWS", "1")
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    schema = ("SELECT (SELECT array_agg(indexname ORDER BY indexname) FROM pg_indexes "
+              "WHERE tablename IN ('complaints', 'complaint_events')), "
+              "(SELECT array_agg(conname ORDER BY conname) FROM pg_constraint WHERE contype = 'f' "
+              "AND conrelid IN ('complaints'::regclass, 'complaint_events'::regclass))")
+    before = rows(conn, schema)
+    path = write_csv(tmp_path / "c.csv", ["编号", "事件类型", "上报时间", "经度", "纬度"],
+                     [[k, "暴露垃圾", "2026-03-01 08:00", 121.38 + k / 1000, 37.49] for k in range(5)])
+    assert import_file(conn, path, ImportOptions("complaints")).inserted == 5
+    assert rows(conn, schema) == before
+    assert rows(conn, "SELECT count(*) FROM complaint_events")[0][0] == 5
+    # Re-import (the staging + upsert path) in bulk mode, then another source (straight COPY) again.
+    again = import_file(conn, path, ImportOptions("complaints"))
+    assert (again.inserted, again.updated) == (0, 5)
+    assert import_file(conn, path, ImportOptions("complaints", source="other")).inserted == 5
+    assert rows(conn, schema) == before
+    assert rows(conn, "SELECT count(*) FROM complaints")[0][0] == 10
+    conn.close()

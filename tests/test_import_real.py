@@ -1,0 +1,149 @@
+"""Importing the real open-data files of ../shared/real-data (copied, never edited).
+
+Credits: data.taipei (Open Government Data License, Taiwan 1.0); NYC Open Data
+and NYC Department of City Planning.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from data.db import connect
+from data.errors import InvalidInput
+from data.migrate import migrate
+from layers.importing import ImportOptions, import_file
+from tests.conftest import real_data
+
+
+@pytest.fixture
+def conn(fresh_db):
+    c = connect(url=fresh_db)
+    migrate(c)
+    yield c
+    c.close()
+
+
+def count(conn, table: str) -> int:
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {table}")
+        n = cur.fetchone()[0]
+    conn.rollback()
+    return n
+
+
+def load_taipei_areas(conn, tmp_path) -> None:
+    import_file(conn, real_data("taipei/taipei_districts_town.geojson", tmp_path),
+                ImportOptions("admin_areas", level="district", code_field="CPTID", name_field="TNAME"))
+    villages = import_file(conn, real_data("taipei/taipei_villages_li.geojson", tmp_path),
+                           ImportOptions("admin_areas", level="community", code_field="CPTVID", name_field="VNAME",
+                                         parent_field="CPTID"))
+    assert villages.rows_written == 456
+    # Two village polygons self-intersect: repaired and reported, not refused.
+    assert {p.row for p in villages.warnings if "ST_MakeValid" in p.reason} == {102, 128}
+
+
+def test_taipei_toilets_report_the_row_outside_taipei_and_write_nothing(conn, tmp_path):
+    load_taipei_areas(conn, tmp_path)
+    toilets = real_data("taipei/taipei_public_toilets.csv", tmp_path)
+    with pytest.raises(InvalidInput) as caught:
+        import_file(conn, toilets, ImportOptions("toilets"))
+    errors = [p for p in caught.value.problems if p["severity"] == "error"]
+    assert len(errors) == 1
+    assert errors[0]["row"] == 951  # spreadsheet row of 古亭地政事務所 (header is row 1)
+    assert "2.7 km outside" in errors[0]["reason"] and "tolerance 500 m" in errors[0]["reason"]
+    assert count(conn, "toilets") == 0
+
+    result = import_file(conn, toilets, ImportOptions("toilets", skip_bad=True))
+    assert result.rows_written == 1544 and result.rejected == 1
+    # 行政區 says one district, the coordinates another: a warning, not a refusal.
+    stated = [p for p in result.warnings if p.reason.startswith("states district")]
+    assert stated and all(p.column == "行政區" for p in stated)
+    assert any(p.row == 1130 and "松山區" in p.reason and "大安區" in p.reason for p in stated)
+    rejects = result.rejects_path.read_text(encoding="utf-8-sig")
+    assert "古亭地政事務所" in rejects and "2.7 km" in rejects
+    with conn.cursor() as cur:
+        cur.execute("SELECT name, manager_unit, seats, district_code, community_code, attributes->>'公廁類別' "
+                    "FROM toilets WHERE name = '捷運劍潭站(淡水信義線)'")
+        name, unit, seats, district, community, kind = cur.fetchone()
+    assert (unit, seats, kind) == ("捷運劍潭站(夜)", 5, "交通")
+    assert district == "6301100" and community.startswith("63011")  # 士林區 and one of its villages
+
+    again = import_file(conn, toilets, ImportOptions("toilets", skip_bad=True))
+    assert (again.inserted, again.updated) == (0, 1544)
+    assert count(conn, "toilets") == 1544
+
+
+def test_taipei_garbage_stops_outside_taipei_are_reported(conn, tmp_path):
+    load_taipei_areas(conn, tmp_path)
+    result = import_file(conn, real_data("taipei/taipei_garbage_truck_stops.csv", tmp_path),
+                         ImportOptions("garbage_stations", skip_bad=True))
+    outside = [p for p in result.errors if "outside the city" in p.reason]
+    far = [p for p in outside if " km outside" in p.reason]
+    # The data's README counts 16 stops outside Taipei; one more lies 602 m out, beyond the 500 m tolerance.
+    assert len(far) == 16 and len(outside) == 17
+    assert result.rows_written == 4041 - 17
+    assert count(conn, "garbage_stations") == 4024
+
+
+@pytest.fixture
+def nyc(conn, tmp_path):
+    nta = real_data("nyc/boundaries/nynta2020.shp", tmp_path)
+    result = import_file(conn, nta, ImportOptions("admin_areas", level="district", code_field="NTA2020",
+                                                  name_field="NTAName"))
+    assert result.rows_written == 262
+    assert any("EPSG:2263" in n for n in result.notes)
+    with conn.cursor() as cur:
+        cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e "
+                    "FROM admin_areas) x")
+        xmin, ymin, xmax, ymax = cur.fetchone()
+    conn.rollback()
+    # US feet converted to degrees: the five boroughs.
+    assert -74.27 < xmin < -74.24 and 40.49 < ymin < 40.50 and -73.71 < xmax < -73.69 and 40.91 < ymax < 40.92
+    return conn
+
+
+def test_nyc_farmers_markets_two_broken_rows(nyc, tmp_path):
+    markets = real_data("nyc/nyc_farmers_markets_2023season.csv", tmp_path)
+    with pytest.raises(InvalidInput) as caught:
+        import_file(nyc, markets, ImportOptions("markets"))
+    errors = [p for p in caught.value.problems if p["severity"] == "error"]
+    assert sorted(p["row"] for p in errors) == [4, 67]
+    assert "both 40.8546" in errors[0]["reason"]
+    assert "outside the city" in errors[1]["reason"]
+    result = import_file(nyc, markets, ImportOptions("markets", skip_bad=True))
+    assert result.rows_written == 161
+
+
+def test_nyc_restrooms_and_litter_baskets(nyc, tmp_path):
+    restrooms = import_file(nyc, real_data("nyc/nyc_public_restrooms_20241203.csv", tmp_path),
+                            ImportOptions("toilets"))
+    assert restrooms.rows_written == 1047 and not restrooms.errors
+    baskets = import_file(nyc, real_data("nyc/nyc_dsny_litter_baskets.csv", tmp_path),
+                          ImportOptions("garbage_stations"))
+    assert baskets.rows_written == 24681
+    with nyc.cursor() as cur:
+        cur.execute("SELECT source_id, attributes->>'basketType', district_code FROM garbage_stations "
+                    "WHERE source_id = '10720061'")
+        assert cur.fetchone() == ("10720061", "H", "MN0702")  # Upper West Side NTA
+        cur.execute("SELECT count(*) FROM garbage_stations WHERE district_code IS NULL")
+        assert cur.fetchone()[0] < 250  # basket on piers/parks just outside an NTA: still within 500 m
+
+
+def test_nyc_311_hygiene_categories_mapped_and_the_rest_reported(nyc, tmp_path):
+    result = import_file(nyc, real_data("nyc/nyc311_sample_2023-02-28.csv", tmp_path),
+                         ImportOptions("complaints", skip_bad=True, timezone="America/New_York"))
+    unknown = [p for p in result.errors if "is not a hygiene event type" in p.reason]
+    assert any("'Noise - Residential'" in p.reason for p in unknown)
+    assert all(p.column == "Complaint Type" for p in unknown)
+    with nyc.cursor() as cur:
+        cur.execute("SELECT category, count(*) FROM complaints GROUP BY 1")
+        by_type = dict(cur.fetchall())
+        cur.execute("SELECT count(*) FROM complaint_events")
+        events = cur.fetchone()[0]
+        cur.execute("SELECT reported_at AT TIME ZONE 'America/New_York', status FROM complaints "
+                    "WHERE source_id = (SELECT min(source_id) FROM complaints WHERE category = '病媒生物')")
+        local_time, status = cur.fetchone()
+    assert by_type["病媒生物"] >= 78 + 240  # Rodent + UNSANITARY CONDITION (less rows without coordinates)
+    assert by_type["道路不洁"] >= 40 and by_type["暴露垃圾"] >= 20
+    assert sum(by_type.values()) == result.rows_written == events
+    assert local_time.year == 2023 and status in ("受理", "派遣", "处置", "结案")
