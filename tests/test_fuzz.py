@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from api.app import create_app
 from data.db import connect
 from data.demo import load
 from data.demo_city import generate
 from data.migrate import migrate
-from api.app import create_app
 from layers.access import add_user
 
 EXAMPLES = int(os.environ.get("HYGIENE_MAP_FUZZ_EXAMPLES", "12"))
