@@ -360,3 +360,33 @@ def test_the_access_log_names_the_user_and_never_the_token(client, city, caplog)
     lines = [r.getMessage() for r in caplog.records if '"path": "/api/grids/' in r.getMessage()]
     assert lines and '"user": "street1"' in lines[-1]
     assert all(token not in r.getMessage() for r in caplog.records)
+
+
+def test_history_of_an_existing_complaint_cannot_be_deleted_but_removing_the_case_is_audited(fresh_db):
+    import psycopg2
+
+    from data.db import connect
+    from data.demo import load
+    from data.demo_city import generate
+    from data.migrate import migrate
+
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    load(conn, generate("small", 1))
+    with conn.cursor() as cur:
+        cur.execute("SELECT id FROM complaints ORDER BY id LIMIT 1")
+        complaint_id = cur.fetchone()[0]
+        try:
+            cur.execute("DELETE FROM complaint_events WHERE complaint_id = %s", (complaint_id,))
+            raise AssertionError("history of a live complaint was deleted")
+        except psycopg2.errors.InsufficientPrivilege:
+            conn.rollback()
+        cur.execute("DELETE FROM complaints WHERE id = %s", (complaint_id,))
+        cur.execute("SELECT count(*) FROM complaint_events WHERE complaint_id = %s", (complaint_id,))
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT action, before->>'category' FROM audit_log WHERE target = %s",
+                    (f"complaint:{complaint_id}",))
+        action, category = cur.fetchone()
+    conn.commit()
+    conn.close()
+    assert action == "complaint.remove" and category
