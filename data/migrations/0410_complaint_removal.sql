@@ -4,9 +4,11 @@
 -- untouchable.
 CREATE OR REPLACE FUNCTION hm_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_TABLE_NAME = 'complaint_events' AND TG_OP = 'DELETE'
-       AND NOT EXISTS (SELECT 1 FROM complaints WHERE id = OLD.complaint_id) THEN
-        RETURN OLD;  -- the cascade from the complaint's own removal
+    -- Nested: PL/pgSQL does not short-circuit, and only complaint_events has complaint_id.
+    IF TG_TABLE_NAME = 'complaint_events' AND TG_OP = 'DELETE' THEN
+        IF NOT EXISTS (SELECT 1 FROM complaints WHERE id = OLD.complaint_id) THEN
+            RETURN OLD;  -- the cascade from the complaint's own removal
+        END IF;
     END IF;
     RAISE EXCEPTION '% is append-only history: % is not allowed', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
