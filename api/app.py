@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
+from api import routes_print
 from api.deps import get_conn, get_lang
 from data.db import Database
 from data.errors import DatabaseUnavailable
@@ -33,6 +34,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     api_errors.install(app)
+    app.include_router(routes_print.router)
 
     @app.get("/healthz", tags=["service"], summary="Service and database health")
     def healthz():

@@ -180,3 +180,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
 if __name__ == "__main__":
     main()
+
+from api.cli_print import print_group  # noqa: E402  (issue 7: printed field maps)
+
+main.add_command(print_group)

@@ -26,7 +26,7 @@ from geo.tour import open_tour
 from layers import print_data as data
 from layers import print_render as render
 from layers.print_settings import PrintSettings
-from layers.print_style import PAPERS_MM, Paper, register_font, rc_params
+from layers.print_style import PAPERS_MM, Paper, rc_params, register_font
 
 # matplotlib keeps global state (font cache, rcParams): one document is drawn
 # at a time per process, so that the web server's threads cannot interleave.

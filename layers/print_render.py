@@ -25,13 +25,13 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from layers.print_data import City, Feature, Grid, PageData, Street
 from layers.print_style import (
+    POINT_STYLE,
     PT_TO_MM,
     ROAD_STYLE,
     TEXT,
     TRAIL_AREA_STYLE,
     TRAIL_LINE_STYLE,
     VILLAGE_STYLE,
-    POINT_STYLE,
     Paper,
     point_style_key,
     term,
@@ -488,7 +488,6 @@ def draw_legend(ax, ctx: PageContext, rect: tuple, cols: int) -> None:
     col_w = width / cols
     row_h = height / rows
     size = 6.0 * ctx.paper.text_scale
-    points: dict[str, list] = {}
     for i, (kind, label, style) in enumerate(entries):
         col, row = divmod(i, rows)
         x = x_left + col * col_w
