@@ -34,6 +34,10 @@ _RENDER_LOCK = threading.Lock()
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
+# Pages per worker task at least: starting a worker process (importing
+# matplotlib) costs about as much as drawing a few pages.
+PAGES_PER_PART = 8
+
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     return None
@@ -77,7 +81,6 @@ class PrintResult:
 @dataclass
 class _GridPlan:
     page: data.PageData
-    street: data.Street
     numbers: dict[tuple[str, int], int]
     chunks: list[list[data.Feature]]  # checklist rows of the sheet, then of each continuation page
     stop_label: str | None = None
@@ -118,7 +121,7 @@ def _context(city: data.City, options: PrintOptions, settings: PrintSettings, wh
     )
 
 
-def _plan_grid(conn, grid: data.Grid, street: data.Street, city: data.City, paper: Paper) -> _GridPlan:
+def _plan_grid(conn, grid: data.Grid, city: data.City, paper: Paper) -> _GridPlan:
     _, _, w, h = render.grid_layout(paper).map
     frame = data.frame_around(grid.geom, aspect=w / h)
     page = data.load_page(conn, grid, frame, city.metric_srid)
@@ -127,7 +130,7 @@ def _plan_grid(conn, grid: data.Grid, street: data.Street, city: data.City, pape
     first = render.first_page_rows(paper)
     more = render.continuation_rows(paper)
     chunks = [rows[:first]] + [rows[i:i + more] for i in range(first, len(rows), more)]
-    return _GridPlan(page, street, numbers, chunks)
+    return _GridPlan(page, numbers, chunks)
 
 
 def _grid_pages(plan: _GridPlan, start: int) -> list[PrintedPage]:
@@ -138,29 +141,98 @@ def _grid_pages(plan: _GridPlan, start: int) -> list[PrintedPage]:
     return out
 
 
-def _draw_grid_plan(draw, plan: _GridPlan, ctx: render.PageContext, start: int) -> None:
-    for k, chunk in enumerate(plan.chunks):
-        if k == 0:
-            draw(lambda fig, n=start, rows=chunk: render.draw_grid_sheet(fig, plan.page, plan.street, ctx, n, rows,
-                                                                         plan.numbers, plan.stop_label))
-        else:
-            draw(lambda fig, n=start + k, rows=chunk: render.draw_checklist_page(fig, plan.page, ctx, n, rows,
-                                                                                 plan.numbers, plan.stop_label))
+def _grid_specs(plan: _GridPlan, start: int) -> list[tuple]:
+    """Page specs of one grid: its sheet, then continuation pages of its checklist."""
+    return [("grid" if k == 0 else "checklist", plan, start + k, chunk) for k, chunk in enumerate(plan.chunks)]
 
 
-def _write(out, ctx: render.PageContext, settings: PrintSettings, title: str, jobs: list, progress: Progress):
-    """Draw every job (a function of a fresh Figure) as one page of a PDF at ``out`` (path or file)."""
+def _draw_spec(fig, spec: tuple, ctx: render.PageContext, street: data.Street) -> None:
+    """Draw one page from its spec (plain, picklable data: specs travel to worker processes)."""
+    kind = spec[0]
+    if kind == "grid":
+        _, plan, n, rows = spec
+        render.draw_grid_sheet(fig, plan.page, street, ctx, n, rows, plan.numbers, plan.stop_label)
+    elif kind == "checklist":
+        _, plan, n, rows = spec
+        render.draw_checklist_page(fig, plan.page, ctx, n, rows, plan.numbers, plan.stop_label)
+    elif kind == "cover":
+        _, counts, roads = spec
+        render.draw_atlas_cover(fig, street, counts, ctx, 1, roads)
+    elif kind == "index":
+        _, n, rows = spec
+        render.draw_index_page(fig, street, rows, ctx, n)
+    elif kind == "route":
+        _, counts, stops, path_xy, roads = spec
+        render.draw_route_page(fig, street, counts, stops, path_xy, ctx, 1, roads)
+    else:  # a programming error, not user input
+        raise ValueError(f"unknown page kind {kind!r}")
+
+
+def _render_specs(out, ctx: render.PageContext, street: data.Street, specs: list[tuple], font_path: str | None,
+                  title: str, on_page: Callable[[], None] | None = None) -> None:
+    """Draw specs as the pages of one PDF at ``out`` (a path or a binary file)."""
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
 
-    family = register_font(settings.font_path)
-    with _RENDER_LOCK, matplotlib.rc_context(rc_params(family)):
+    family = register_font(font_path)
+    with matplotlib.rc_context(rc_params(family)):
         with PdfPages(out, metadata={"Title": title, "Creator": "hygiene-map", "Subject": ctx.t["sheet"]}) as pdf:
-            for i, job in enumerate(jobs, start=1):
+            for spec in specs:
                 fig = render.new_page(ctx.paper)
-                job(fig)
+                _draw_spec(fig, spec, ctx, street)
                 pdf.savefig(fig)
-                progress("drawing", i, len(jobs))
+                if on_page:
+                    on_page()
+
+
+def _render_part(args: tuple) -> bytes:
+    """Worker process: some pages of a document, as PDF bytes."""
+    ctx, street, specs, font_path, title = args
+    buffer = io.BytesIO()
+    _render_specs(buffer, ctx, street, specs, font_path, title)
+    return buffer.getvalue()
+
+
+def _write(out, ctx: render.PageContext, settings: PrintSettings, title: str, street: data.Street,
+           specs: list[tuple], progress: Progress) -> None:
+    """Draw every page spec into one PDF at ``out`` (path or binary file).
+
+    Long documents are drawn by ``settings.workers`` processes, a few parts
+    each (so that progress moves), joined in page order with pypdf:
+    matplotlib spends its time laying out text, which one process cannot
+    spread over cores.
+    """
+    total = len(specs)
+    workers = min(settings.workers, total // PAGES_PER_PART)
+    with _RENDER_LOCK:
+        if workers <= 1:
+            done = 0
+
+            def on_page() -> None:
+                nonlocal done
+                done += 1
+                progress("drawing", done, total)
+
+            _render_specs(out, ctx, street, specs, settings.font_path, title, on_page)
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from pypdf import PdfWriter
+
+        size = max(PAGES_PER_PART, math.ceil(total / (3 * workers)))
+        parts = [specs[i:i + size] for i in range(0, total, size)]
+        # spawn, not fork: the web server has threads and open connections that a fork would copy.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_render_part, (ctx, street, part, settings.font_path, title)) for part in parts]
+            writer = PdfWriter()
+            done = 0
+            for future, part in zip(futures, parts):
+                writer.append(io.BytesIO(future.result()))
+                done += len(part)
+                progress("drawing", done, total)
+        writer.add_metadata({"/Title": title, "/Creator": "hygiene-map", "/Subject": ctx.t["sheet"]})
+        writer.write(out)
 
 
 def print_grid(conn, code: str, out=None, options: PrintOptions | None = None,
@@ -171,14 +243,12 @@ def print_grid(conn, code: str, out=None, options: PrintOptions | None = None,
     city = data.load_city(conn)
     grid = data.load_grid(conn, code, city.metric_srid)
     street = data.load_street(conn, grid.street_code, city.metric_srid)
-    plan = _plan_grid(conn, grid, street, city, options.sheet)
+    plan = _plan_grid(conn, grid, city, options.sheet)
     conn.rollback()
     ctx = _context(city, options, settings, grid.geom)
     ctx.total_pages = plan.page_count
-    jobs: list = []
-    _draw_grid_plan(jobs.append, plan, ctx, 1)
     title = render._grid_title(ctx, grid)[0]
-    _write(out, ctx, settings, title, jobs, progress)
+    _write(out, ctx, settings, title, street, _grid_specs(plan, 1), progress)
     return PrintResult(_grid_pages(plan, 1), title)
 
 
@@ -215,7 +285,7 @@ def print_atlas(conn, street_code: str, out=None, options: PrintOptions | None =
     roads = data.load_main_roads(conn, street.geom.bounds, city.metric_srid)
     plans = []
     for i, grid in enumerate(street.grids, start=1):
-        plans.append(_plan_grid(conn, grid, street, city, paper))
+        plans.append(_plan_grid(conn, grid, city, paper))
         progress("loading", i, len(street.grids))
     conn.rollback()
 
@@ -240,14 +310,13 @@ def print_atlas(conn, street_code: str, out=None, options: PrintOptions | None =
         n_open, n_over = counts.get(g.code, (0, 0))
         index_rows.append([str(ctx.page_of_grid[g.code]), g.code, g.name or "", g.grid_manager or "",
                            str(n_open), str(n_over)])
-    jobs: list = [lambda fig: render.draw_atlas_cover(fig, street, counts, ctx, 1, roads)]
+    specs: list[tuple] = [("cover", counts, roads)]
     for k in range(n_index):
-        rows = index_rows[k * per_index:(k + 1) * per_index]
-        jobs.append(lambda fig, rows=rows, n=2 + k: render.draw_index_page(fig, street, rows, ctx, n))
+        specs.append(("index", 2 + k, index_rows[k * per_index:(k + 1) * per_index]))
     for plan in plans:
-        _draw_grid_plan(jobs.append, plan, ctx, ctx.page_of_grid[plan.page.grid.code])
+        specs.extend(_grid_specs(plan, ctx.page_of_grid[plan.page.grid.code]))
     title = f"{render._street_title(ctx, street)} · {ctx.t['atlas']}"
-    _write(out, ctx, settings, title, jobs, progress)
+    _write(out, ctx, settings, title, street, specs, progress)
     return PrintResult(pages, title)
 
 
@@ -283,7 +352,7 @@ def print_route(conn, street_code: str, top: int, out=None, options: PrintOption
         g = grids[idx]
         stops.append({"stop": k, "code": code, "name": g.name, "open": n_open, "overdue": n_over, "score": score,
                       "manager": g.grid_manager, "phone": g.phone, "cumulative_m": float(legs[k - 1])})
-        plan = _plan_grid(conn, g, street, city, paper)
+        plan = _plan_grid(conn, g, city, paper)
         plan.stop_label = render.TEXT[options.lang]["stop"].format(k=k)
         plans.append(plan)
         progress("loading", k, len(order))
@@ -297,13 +366,13 @@ def print_route(conn, street_code: str, top: int, out=None, options: PrintOption
         pages.extend(_grid_pages(plan, page_no))
         page_no += plan.page_count
     ctx.total_pages = page_no - 1
-    jobs: list = [lambda fig: render.draw_route_page(fig, street, counts, stops, path_xy, ctx, 1, roads)]
+    specs: list[tuple] = [("route", counts, stops, path_xy, roads)]
     n = 2
     for plan in plans:
-        _draw_grid_plan(jobs.append, plan, ctx, n)
+        specs.extend(_grid_specs(plan, n))
         n += plan.page_count
     title = f"{render._street_title(ctx, street)} · {ctx.t['route']}"
-    _write(out, ctx, settings, title, jobs, progress)
+    _write(out, ctx, settings, title, street, specs, progress)
     return PrintResult(pages, title)
 
 

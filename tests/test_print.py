@@ -264,6 +264,9 @@ def test_atlas_has_cover_index_and_one_sheet_per_grid(atlas_pdf, smallest_street
     assert [p.grid_code for p in sheets] == [code for code, _ in smallest_street["grids"]]
     cover = pdftext(path, 1)
     assert smallest_street["name"] in cover and "网格巡查图册" in cover
+    # Drawn by worker processes and joined: still one font program type, every font embedded.
+    fonts, warnings = pdffonts(path)
+    assert fonts and all(row[-5] == "yes" for row in fonts) and "Mismatch" not in warnings
     index = pdftext(path, 2)
     for page in sheets:
         # The index gives each grid's page, and that page is the grid's sheet.
