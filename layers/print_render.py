@@ -442,10 +442,13 @@ def draw_grid_map(ax, page: PageData, ctx: PageContext, numbers: dict[tuple[str,
                     zorder=7, bbox={"boxstyle": "round,pad=0.15" if area else "square,pad=0.12",
                                     "facecolor": "white", "edgecolor": "black", "linewidth": 0.35})
 
-    # Coordinate ticks in metres of the page's CRS, on all four sides.
-    for axis in (ax.xaxis, ax.yaxis):
+    # Coordinate ticks in metres of the page's CRS, on all four sides; no label
+    # right at a corner, where it would run into the header or the legend.
+    for axis, (low, high) in ((ax.xaxis, (frame[0], frame[2])), (ax.yaxis, (frame[1], frame[3]))):
         axis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
-        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}"))
+        edge = 0.04 * (high - low)
+        axis.set_major_formatter(FuncFormatter(
+            lambda v, _, low=low, high=high, edge=edge: "" if v < low + edge or v > high - edge else f"{v:.0f}"))
     ax.tick_params(direction="in", length=2.5, width=0.5, labelsize=5.2, top=True, right=True, pad=1.5)
     for lab in ax.get_yticklabels():
         lab.set(rotation=90, va="center")
