@@ -76,7 +76,7 @@ class Feature:
     kind: str | None
     name: str | None
     address: str | None
-    detail: str | None  # grade, kind, renovation status … (what to check against)
+    detail: str | None  # grade, kind, renovation status … (what to check against); complaints: category in English
     status: str | None  # complaint workflow state
     due_at: datetime | None
     reported_at: datetime | None
@@ -268,7 +268,8 @@ _POINTS_SQL = _FRAME_CTE + f"""
            NULL, NULL, NULL, s.geom
     FROM garbage_stations s, frame WHERE s.geom && frame.g
     UNION ALL
-    SELECT 'complaints', c.id, c.category, NULL, c.address, c.channel,
+    SELECT 'complaints', c.id, c.category, NULL, c.address,
+           (SELECT e.name_en FROM event_types e WHERE e.name = c.category),  -- for English pages
            c.status, c.due_at, c.reported_at, c.geom
     FROM complaints c, frame WHERE c.geom && frame.g AND c.status <> '结案'
 )

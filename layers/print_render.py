@@ -288,7 +288,7 @@ def checklist_row(ctx: PageContext, number: int, f: Feature) -> list[str]:
     t, lang = ctx.t, ctx.lang
     place = f.address or (f"{t['near']}{f.near_road}" if f.near_road else "")
     if f.layer == "complaints":
-        name = term(f.kind, lang) if lang == "en" else f.kind
+        name = (f.detail or f.kind) if lang == "en" else f.kind
         detail = f"{term(f.status, lang)} {t['due']}{_fmt_day(f.due_at)}"
         if f.overdue:
             detail += f" {t['overdue']}"
