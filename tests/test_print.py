@@ -366,3 +366,64 @@ def test_to_bytes_matches_a_file(demo_conn, busiest_grid, tmp_path):
     body, result = to_bytes(print_grid, demo_conn, busiest_grid["code"], options=PrintOptions(lang="en"),
                             settings=PrintSettings.from_env({}))
     assert body.startswith(b"%PDF") and len(result.pages) >= 1
+
+
+# -- long and empty checklists ---------------------------------------------------------------------
+def test_a_long_checklist_continues_on_numbered_pages(fresh_db, tmp_path):
+    from data.db import connect
+    from data.demo import load
+    from data.demo_city import generate
+    from data.migrate import migrate
+
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    load(conn, generate("small", 1))
+    code = "37990100100101"
+    with conn.cursor() as cur:
+        # 40 open, overdue complaints inside one grid: more rows than one sheet holds.
+        cur.execute(
+            """
+            INSERT INTO complaints (source, source_id, category, reported_at, status, due_at, grid_code, geom)
+            SELECT 'test', 'long-' || i, '暴露垃圾', timestamptz '2026-09-01', '派遣', timestamptz '2026-09-02', code,
+                   ST_PointOnSurface(geom)
+            FROM grids, generate_series(1, 40) AS i WHERE code = %s
+            """,
+            (code,),
+        )
+    conn.commit()
+    path = tmp_path / "long.pdf"
+    result = print_grid(conn, code, out=str(path), settings=PrintSettings.from_env({}))
+    assert [p.kind for p in result.pages][:2] == ["grid", "checklist"]
+    numbers = [n for p in result.pages for n, _, _ in p.items]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert len(numbers) == len(expected_checklist(conn, code)) >= 40
+    assert len(result.pages[0].items) == render.first_page_rows(Paper("A4", False))
+    assert int(pdfinfo(path)["Pages"]) == len(result.pages)
+    second = pdftext(path, 2)
+    assert "核查清单（续）" in re.sub(r"\s", "", second)
+    for _, _, fid in result.pages[1].items:
+        assert re.search(rf"\b{fid}\b", second)
+    conn.close()
+
+
+def test_an_empty_grid_says_there_is_nothing_to_check(demo_conn, tmp_path):
+    with demo_conn.cursor() as cur:
+        cur.execute(
+            """
+            SELECT g.code FROM grids g
+            WHERE NOT EXISTS (SELECT 1 FROM complaints c WHERE ST_Intersects(c.geom, g.geom) AND c.status <> '结案')
+              AND NOT EXISTS (SELECT 1 FROM garbage_stations s WHERE ST_Intersects(s.geom, g.geom))
+              AND NOT EXISTS (SELECT 1 FROM toilets t WHERE ST_Intersects(t.geom, g.geom))
+              AND NOT EXISTS (SELECT 1 FROM markets m WHERE ST_Intersects(m.geom, g.geom))
+              AND NOT EXISTS (SELECT 1 FROM urban_villages v WHERE ST_Intersects(v.geom, g.geom))
+              AND NOT EXISTS (SELECT 1 FROM health_trails h WHERE ST_Intersects(h.geom, g.geom))
+            ORDER BY g.code LIMIT 1
+            """
+        )
+        row = cur.fetchone()
+    if row is None:
+        pytest.skip("every grid of the small demo has something to check")
+    path = tmp_path / "empty.pdf"
+    result = print_grid(demo_conn, row[0], out=str(path), settings=PrintSettings.from_env({}))
+    assert [p.items for p in result.pages] == [[]]
+    assert "本网格内无设施和待办投诉" in pdftext(path)
