@@ -9,11 +9,15 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
-from api import routes_print
+from api import routes_analysis, routes_layers, routes_pages, routes_print
 from api.deps import get_conn, get_lang
+from api.middleware import RequestGuard
+from api.routes_complaints import router as complaints_router
+from api.routes_grids import router as grids_router
 from data.db import Database
 from data.errors import DatabaseUnavailable
 from data.settings import DatabaseSettings
+from layers.map_page import streets
 from layers.registry import LAYERS
 from layers.store import city_info, layer_counts, server_versions
 
@@ -34,6 +38,12 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     api_errors.install(app)
+    app.add_middleware(RequestGuard)
+    app.include_router(routes_layers.router)
+    routes_pages.install(app)
+    app.include_router(grids_router)
+    app.include_router(complaints_router)
+    app.include_router(routes_analysis.router)
     app.include_router(routes_print.router)
 
     @app.get("/healthz", tags=["service"], summary="Service and database health")
@@ -48,7 +58,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, tags=["pages"], summary="Index page of this city")
     def index(lang: str = Depends(get_lang), conn=Depends(get_conn)):
-        return HTMLResponse(_index_html(city_info(conn), layer_counts(conn), lang))
+        return HTMLResponse(_index_html(city_info(conn), layer_counts(conn), lang, streets(conn)))
 
     return app
 
@@ -56,14 +66,41 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
 _TEXT = {
     "zh": {"title": "hygiene-map 卫生城市创建地图", "layers": "图层", "layer": "图层", "count": "要素数",
            "demo": "演示数据（虚构城市）", "no_city": "尚未加载城市数据：运行 hygiene-map demo 或 hygiene-map import。",
-           "about": "约", "other": "English", "other_lang": "en", "data_time": "数据时间"},
+           "about": "约", "other": "English", "other_lang": "en", "data_time": "数据时间",
+           "maps": "地图", "map": "总览图（全部图层）", "coverage": "公厕与垃圾收集点服务盲区", "hotspots": "投诉热点",
+           "grids": "网格责任", "prints": "打印图件", "atlas": "街道巡查图册 (PDF)", "street": "街道"},
     "en": {"title": "hygiene-map — hygiene campaign maps", "layers": "Layers", "layer": "Layer", "count": "Features",
            "demo": "Demo data (fictional city)", "no_city": "No city loaded yet: run hygiene-map demo or hygiene-map import.",
-           "about": "about", "other": "中文", "other_lang": "zh", "data_time": "Data as of"},
+           "about": "about", "other": "中文", "other_lang": "zh", "data_time": "Data as of",
+           "maps": "Maps", "map": "Overview map (every layer)", "coverage": "Toilet and garbage point coverage gaps",
+           "hotspots": "Complaint hotspots", "grids": "Grid responsibilities", "prints": "Prints",
+           "atlas": "Street inspection atlas (PDF)", "street": "Street"},
 }
 
 
-def _index_html(city: dict | None, counts: dict[str, tuple[int, bool]], lang: str) -> str:
+def _maps_html(t: dict, lang: str, streets: list[dict]) -> str:
+    """Links to every map, and per street to its map, grid map and atlas."""
+    esc = html.escape
+    q = "?lang=en" if lang == "en" else ""
+    amp = "&lang=en" if lang == "en" else ""
+    maps = [("/map" + q, t["map"]), ("/map/coverage" + q, t["coverage"]), ("/map/hotspots" + q, t["hotspots"])]
+    items = "".join(f'<li><a data-map href="{href}">{esc(label)}</a></li>' for href, label in maps)
+    rows = []
+    for s in streets:
+        name = s["name_en"] if lang == "en" and s.get("name_en") else s["name"]
+        rows.append(
+            f'<tr data-street="{s["code"]}"><td>{esc(name)}</td><td><code>{s["code"]}</code></td>'
+            f'<td><a data-map href="/map?street={s["code"]}{amp}">{esc(t["map"])}</a></td>'
+            f'<td><a data-map href="/map/grids?street={s["code"]}{amp}">{esc(t["grids"])}</a></td>'
+            f'<td><a data-print href="/print/streets/{s["code"]}/atlas.pdf">{esc(t["atlas"])}</a></td></tr>'
+        )
+    table = (f"<table><thead><tr><th>{esc(t['street'])}</th><th></th><th>{esc(t['maps'])}</th><th></th>"
+             f"<th>{esc(t['prints'])}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>") if rows else ""
+    return f"<h2>{esc(t['maps'])}</h2><ul>{items}</ul>{table}"
+
+
+def _index_html(city: dict | None, counts: dict[str, tuple[int, bool]], lang: str,
+                streets: list[dict] | None = None) -> str:
     t = _TEXT[lang]
     esc = html.escape
     if city:
@@ -97,5 +134,6 @@ td.n{{text-align:right}}.sub{{color:#666}}</style></head>
 <h2>{esc(t['layers'])}</h2>
 <table><thead><tr><th>{esc(t['layer'])}</th><th>id</th><th>{esc(t['count'])}</th></tr></thead>
 <tbody>{''.join(rows)}</tbody></table>
+{_maps_html(t, lang, streets or [])}
 <p class="sub"><a href="/docs">API (OpenAPI)</a> · <a href="/healthz">/healthz</a></p>
 </body></html>"""

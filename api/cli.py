@@ -126,6 +126,32 @@ def db_migrate() -> None:
     _migrate_and_report()
 
 
+@db.command("backup")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="backup file (.dump)")
+def db_backup(out: str) -> None:
+    """Back up the whole database with pg_dump (custom format)."""
+    from pathlib import Path
+
+    from data.backup import backup
+    from data.db import database_url
+
+    path = backup(database_url(), Path(out))
+    click.echo(f"backup written to {path} ({path.stat().st_size:,} bytes)")
+
+
+@db.command("restore")
+@click.argument("dump", type=click.Path(dir_okay=False))
+def db_restore(dump: str) -> None:
+    """Restore a backup into an empty database (all or nothing)."""
+    from pathlib import Path
+
+    from data.backup import restore
+    from data.db import database_url
+
+    restore(database_url(), Path(dump))
+    click.echo(f"restored {dump}")
+
+
 # -- demo -----------------------------------------------------------------------
 @main.command("demo")
 @click.option("--scale", type=click.Choice(["small", "city"]), default="small", show_default=True,
@@ -177,10 +203,22 @@ def serve(host: str, port: int, workers: int) -> None:
     database_url()  # fail now, with a clear message, if there is no database configured
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
+# -- issue 6: grids and users ---------------------------------------------------
+from api.cli_grids import grids  # noqa: E402
+from api.cli_users import users  # noqa: E402
 
-if __name__ == "__main__":
-    main()
+main.add_command(grids)
+main.add_command(users)
+
+
+from api.cli_analysis import analyze  # noqa: E402  (issue 5)
+
+main.add_command(analyze)
 
 from api.cli_print import print_group  # noqa: E402  (issue 7: printed field maps)
 
 main.add_command(print_group)
+
+
+if __name__ == "__main__":
+    main()

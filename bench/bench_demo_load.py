@@ -39,7 +39,7 @@ def main() -> None:
             if m:
                 counts[m.group(1)] = int(m.group(2).replace(",", ""))
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"| scale | runs | median wall time | peak RSS of the loader |\n|---|---|---|---|")
+    print("| scale | runs | median wall time | peak RSS of the loader |\n|---|---|---|---|")
     print(f"| {args.scale} | {args.runs} | {statistics.median(times):.1f} s | {peak_mb:.0f} MB |\n")
     print("| table | rows |\n|---|---|")
     for table, n in counts.items():

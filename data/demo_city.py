@@ -594,61 +594,38 @@ def _health_trails(city: DemoCity, rng, names: _NameBank) -> None:
 
 
 def _grids(city: DemoCity, rng) -> None:
-    """Square unit grids clipped to communities; small slivers merged into a neighbour."""
-    size = city.scale.grid_size_m
+    """Square unit grids clipped to communities; small slivers merged into a neighbour (geo.grids)."""
     from data.settings import GridSettings
+    from geo.grids import cut_grids
 
+    size = city.scale.grid_size_m
     width = GridSettings.from_env().sequence_width
     units = ["{c}居民委员会", "{s}环卫所第{n}作业组", "{c}物业服务中心", "{s}城市管理执法中队"]
-    for area in _communities(city):
-        geom = area.geom
-        minx, miny, maxx, maxy = geom.bounds
-        c0, c1 = int(np.floor(minx / size)), int(np.ceil(maxx / size))
-        r0, r1 = int(np.floor(miny / size)), int(np.ceil(maxy / size))
-        pieces: dict[tuple[int, int], object] = {}
-        for col in range(c0, c1):
-            for row in range(r0, r1):
-                cell = shapely.box(col * size, row * size, (col + 1) * size, (row + 1) * size)
-                if not cell.intersects(geom):
-                    continue
-                part = cell.intersection(geom)
-                if part.area > 0.5:
-                    pieces[(row, col)] = part
-        small = [k for k, g in pieces.items() if g.area < 0.2 * size * size]
-        for key in sorted(small, key=lambda k: pieces[k].area):
-            if key not in pieces or len(pieces) == 1:
-                continue
-            row, col = key
-            best, best_len = None, 0.0
-            for nb in ((row + 1, col), (row - 1, col), (row, col + 1), (row, col - 1)):
-                if nb in pieces:
-                    shared = pieces[key].boundary.intersection(pieces[nb].boundary).length
-                    if shared > best_len:
-                        best, best_len = nb, shared
-            if best is not None:
-                pieces[best] = unary_union([pieces[best], pieces.pop(key)])
-        # Numbered north→south, then west→east, within the community.
-        ordered = sorted(pieces, key=lambda k: (-k[0], k[1]))
-        if len(ordered) >= 10**width:
-            raise ValueError(f"community {area.code} has {len(ordered)} grids; the sequence width {width} is too small")
-        street = next(a for a in city.areas if a.code == area.parent_code)
-        for seq, key in enumerate(ordered, start=1):
-            template = units[rng.integers(len(units))]
-            city.grids.append(
-                {
-                    "code": f"{area.code}{seq:0{width}d}",
-                    "name": f"{area.name}{seq}号网格",
-                    "district_code": street.parent_code,
-                    "street_code": street.code,
-                    "community_code": area.code,
-                    "responsible_unit": template.format(c=area.name, s=street.name.removesuffix("街道"), n=rng.integers(1, 6)),
-                    "grid_manager": _person(rng),
-                    "phone": _phone(rng),
-                    "geom": _as_multi(pieces[key]),
-                    # The fishnet cell (metric CRS) the grid was cut from.
-                    "attributes": {"row": key[0], "col": key[1], "cell_m": size},
-                }
-            )
+    communities = _communities(city)
+    by_code = {a.code: a for a in city.areas}
+    # The fishnet starts at the city centre, the origin of the generator's frame.
+    cells = cut_grids([(a.code, a.geom) for a in communities], size, "square", (0.0, 0.0), width)
+    for cell in cells:
+        area = by_code[cell.community_code]
+        street = by_code[area.parent_code]
+        template = units[rng.integers(len(units))]
+        city.grids.append(
+            {
+                "code": cell.code(width),
+                "name": f"{area.name}{cell.sequence}号网格",
+                "district_code": street.parent_code,
+                "street_code": street.code,
+                "community_code": area.code,
+                "responsible_unit": template.format(c=area.name, s=street.name.removesuffix("街道"), n=rng.integers(1, 6)),
+                "grid_manager": _person(rng),
+                "phone": _phone(rng),
+                "geom": cell.geom,
+                # The fishnet cell (metric CRS) the grid was cut from; the origin is
+                # the fishnet's in the city's real metric CRS, for regeneration.
+                "attributes": {"row": cell.row, "col": cell.col, "cell_m": size, "shape": "square",
+                               "origin": [round(v, 3) for v in metric_origin()]},
+            }
+        )
 
 
 # Complaint categories by where they happen (STANDARDS §4 event types).

@@ -1,0 +1,157 @@
+"""HTTP: /api/analysis/coverage|density|hotspots|priority|siting (analysis in geo/, encoding in layers/)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import HTMLResponse
+
+from api.deps import get_conn, get_lang
+from data.errors import InvalidParameter
+from layers import analysis_io
+
+api = APIRouter(prefix="/api/analysis", tags=["analysis"])
+pages = APIRouter(tags=["pages"])
+
+#: Dates without a time zone are read in China Standard Time.
+CST = timezone(timedelta(hours=8))
+GEOJSON = "application/geo+json"
+
+
+def parse_when(name: str, raw: str | None) -> datetime | None:
+    """An ISO date or date-time; naive values are China Standard Time."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        try:
+            value = datetime.combine(date.fromisoformat(raw), time())
+        except ValueError:
+            raise InvalidParameter(name, f"{raw!r} is not an ISO date (2026-01-31) or date-time") from None
+    return value if value.tzinfo else value.replace(tzinfo=CST)
+
+
+def get_window(since: str | None = Query(None, description="ISO date or date-time, inclusive"),
+               until: str | None = Query(None, description="ISO date or date-time, exclusive")):
+    return parse_when("since", since), parse_when("until", until)
+
+
+def get_categories(category: list[str] | None = Query(None, description="event type name(s); repeat or comma-separate")):
+    if not category:
+        return None
+    return [c.strip() for part in category for c in part.split(",") if c.strip()] or None
+
+
+def _geojson(body: bytes) -> Response:
+    return Response(body, media_type=GEOJSON)
+
+
+@api.get("/coverage", summary="Covered area and population per area; gap polygons with gaps=1")
+def coverage_route(kind: str = Query("toilets", description="toilets, garbage_points, collection_stations, "
+                                     "transfer_stations, markets, health_trails"),
+                   radius: float | None = Query(None, description="metres; default: the kind's standard"),
+                   by: str = Query("community", description="district, street, community, grid, urban_village"),
+                   gaps: bool = Query(False), street: str | None = Query(None, description="area code prefix"),
+                   method: str = Query("straight", description="straight (service radius) or walk (along roads)"),
+                   lang: str = Depends(get_lang), conn=Depends(get_conn)):
+    from geo.coverage import coverage
+
+    result = coverage(conn, kind, radius, by, gaps=gaps, code_prefix=street, method=method)
+    return _geojson(analysis_io.coverage_features(result, lang, gaps))
+
+
+@api.get("/hotspots", summary="Gi* hotspots of complaints on hexagons (count, gi_z, gi_p, gi_bin)")
+def hotspots_route(window=Depends(get_window), categories=Depends(get_categories),
+                   cell: float | None = Query(None, description="hexagon edge length in metres; default from the data"),
+                   per_population: bool = Query(False, description="Gi* on complaints per 10,000 residents"),
+                   emerging: bool = Query(False, description="add the monthly trend pattern per cell"),
+                   lang: str = Depends(get_lang), conn=Depends(get_conn)):
+    from geo import hotspots as hs
+
+    since, until = window
+    if emerging:
+        result, patterns, _ = hs.emerging(conn, since=since, until=until, categories=categories, cell_m=cell)
+        return _geojson(analysis_io.hotspot_features(result, lang, patterns))
+    result = hs.hotspots(conn, since=since, until=until, categories=categories, cell_m=cell,
+                         per_population=per_population)
+    return _geojson(analysis_io.hotspot_features(result, lang))
+
+
+@api.get("/density", summary="Facilities per km² and per 10,000 residents, judged against the standards")
+def density_route(kind: str = Query("toilets"), by: str = Query("street"), street: str | None = Query(None),
+                  lang: str = Depends(get_lang), conn=Depends(get_conn)):
+    from geo.density import density
+
+    result = density(conn, kind, by, code_prefix=street)
+    feats = [(r["geometry"], {k: v for k, v in r.items() if k != "geometry"}) for r in result["rows"]]
+    return _geojson(analysis_io.feature_collection(
+        feats, kind=kind, by=by, rules=[r.as_dict(lang) for r in result["rules"]], summary=result["summary"]))
+
+
+@api.get("/priority", summary="Inspection priority per grid, every component shown")
+def priority_route(street: str | None = Query(None, description="street code"), window=Depends(get_window),
+                   limit: int | None = Query(None, ge=1, le=100_000), conn=Depends(get_conn)):
+    from geo.priority import priority
+
+    result = priority(conn, street=street, since=window[0], limit=limit)
+    feats = [(r["geometry"], {k: v for k, v in r.items() if k != "geometry"}) for r in result["rows"]]
+    return _geojson(analysis_io.feature_collection(feats, weights=result["weights"],
+                                                   hotspot_cell_m=result["hotspot_cell_m"]))
+
+
+@api.get("/siting", summary="K new sites on roads that cover the most residents not yet covered")
+def siting_route(kind: str = Query("toilets"), add: int = Query(5), street: str | None = Query(None),
+                 radius: float | None = Query(None), lang: str = Depends(get_lang), conn=Depends(get_conn)):
+    from geo.siting import siting
+
+    result = siting(conn, kind, add, radius_m=radius, street=street)
+    feats = [(s["disc"], {k: v for k, v in s.items() if k not in ("disc",)}) for s in result["sites"]]
+    rule = result["rule"].as_dict(lang) if result["rule"] else None
+    return _geojson(analysis_io.feature_collection(feats, before=result["before"], after=result["after"],
+                                                   radius_m=result["radius_m"], rule=rule))
+
+
+@pages.get("/map/coverage", response_class=HTMLResponse, summary="Coverage gaps map (zh-CN; ?lang=en)")
+def coverage_page_route(kind: str = Query("toilets"), radius: float | None = Query(None),
+                        by: str = Query("community"), method: str = Query("straight"),
+                        lang: str = Depends(get_lang), conn=Depends(get_conn)):
+    from geo.coverage import LEVELS, resolve
+    from layers.analysis_page import coverage_page
+    from layers.map_page import city_view
+    from layers.store import city_info
+
+    resolve(kind, radius)  # a bad kind or radius is a 422 here, not an empty map
+    if by not in LEVELS:
+        raise InvalidParameter("by", f"must be one of {', '.join(LEVELS)}, not {by!r}")
+    if method not in ("straight", "walk"):
+        raise InvalidParameter("method", f"must be straight or walk, not {method!r}")
+    center, bounds = city_view(conn)
+    query = {"kind": kind, "radius": radius, "by": by, "method": method, "lang": lang}
+    return HTMLResponse(coverage_page(city_info(conn), lang=lang, center=center, bounds=bounds, query=query))
+
+
+@pages.get("/map/hotspots", response_class=HTMLResponse, summary="Complaint hotspots map (zh-CN; ?lang=en)")
+def hotspots_page_route(since: str | None = Query(None), until: str | None = Query(None),
+                        category: list[str] | None = Query(None), cell: float | None = Query(None),
+                        emerging: bool = Query(False), lang: str = Depends(get_lang), conn=Depends(get_conn)):
+    from geo.hotspots import MAX_CELL_M, MIN_CELL_M
+    from layers.analysis_page import hotspots_page
+    from layers.map_page import city_view
+    from layers.store import city_info
+
+    parse_when("since", since)
+    parse_when("until", until)
+    if cell is not None and not (MIN_CELL_M <= cell <= MAX_CELL_M):
+        raise InvalidParameter("cell", f"must be between {MIN_CELL_M:g} and {MAX_CELL_M:g} metres, not {cell:g}")
+    center, bounds = city_view(conn)
+    query = {"since": since, "until": until, "category": category, "cell": cell,
+             "emerging": 1 if emerging else None, "lang": lang}
+    return HTMLResponse(hotspots_page(city_info(conn), lang=lang, center=center, bounds=bounds, query=query))
+
+
+#: What create_app registers: the API routes and the two pages.
+router = APIRouter()
+router.include_router(api)
+router.include_router(pages)

@@ -1,0 +1,113 @@
+"""Facility density per area, judged against the planning bands of the standards table.
+
+Where an area has land use, the expected number of toilets is the sum over
+land-use classes of (class area in km² × the class band, STANDARDS §1: R 3–5,
+A/B/S 4–11, G 5–6, M/W 1–2 per km²); classes without a band add nothing.
+Without land use, the whole-city band (3–5 per km²) times the area is used.
+The count is then below, within or above that range.
+"""
+
+from __future__ import annotations
+
+from psycopg2 import sql
+
+from data.errors import InvalidParameter
+from data.standards import Rule, load
+from geo.coverage import KINDS, LEVELS, check_code_prefix
+from geo.hotspots import city_srid
+
+#: Rules whose metric is density_land_use_<classes>; the city band is density_city.
+DENSITY_KIND = "toilets"
+
+
+def _bands(rules: dict[str, Rule]) -> tuple[list[tuple[list[str], Rule]], Rule | None]:
+    by_class, city = [], None
+    for rule in rules.values():
+        if rule.kind != DENSITY_KIND:
+            continue
+        if rule.metric.startswith("density_land_use_"):
+            by_class.append((rule.metric.removeprefix("density_land_use_").split("|"), rule))
+        elif rule.metric == "density_city":
+            city = rule
+    return by_class, city
+
+
+def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str | None = None) -> dict:
+    """Facilities per km² and per 10,000 residents for each area, with a verdict where a band exists.
+
+    Parameters
+    ----------
+    conn : psycopg2 connection
+    kind : str
+        One of :data:`geo.coverage.KINDS`; only toilets have density bands.
+    by : str
+        district, street, community, grid or urban_village.
+    code_prefix : str, optional
+        Only areas whose code starts with this.
+
+    Returns
+    -------
+    dict
+        ``rows`` (code, name, count, area_km2, per_km2, per_10k_residents,
+        expected_min, expected_max, status below/within/above or None, basis
+        land_use or city), ``rules`` applied and ``summary``.
+    """
+    if kind not in KINDS:
+        raise InvalidParameter("kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
+    check_code_prefix(code_prefix)
+    if by not in LEVELS:
+        raise InvalidParameter("by", f"must be one of {', '.join(LEVELS)}, not {by!r}")
+    spec = KINDS[kind]
+    srid = city_srid(conn)
+    prefix = "AND code LIKE %(prefix)s" if code_prefix else ""
+    query = sql.SQL(
+        """
+        WITH areas AS (
+            SELECT code, name, name_en, population, geom, ST_Transform(geom, %(srid)s) AS g
+            FROM ({level}) a(code, name, name_en, population, geom) WHERE true {prefix}
+        )
+        SELECT a.code, a.name, a.name_en, a.population, ST_Area(a.g),
+               (SELECT count(*) FROM {table} f WHERE f.geom && a.geom AND ST_Intersects(f.geom, a.geom) AND {where}),
+               (SELECT coalesce(jsonb_object_agg(class, m2), '{{}}'::jsonb) FROM (
+                    SELECT l.class, sum(ST_Area(ST_Intersection(a.g, ST_Transform(l.geom, %(srid)s)))) AS m2
+                    FROM land_use l WHERE l.geom && a.geom AND ST_Intersects(l.geom, a.geom) GROUP BY l.class) lu),
+               ST_AsGeoJSON(a.geom, 6)
+        FROM areas a ORDER BY a.code
+        """
+    ).format(level=sql.SQL(LEVELS[by]), table=sql.Identifier(spec.table), where=sql.SQL(spec.where),
+             prefix=sql.SQL(prefix))
+    with conn.cursor() as cur:
+        cur.execute(query, {"srid": srid, "prefix": (code_prefix or "") + "%"})
+        fetched = cur.fetchall()
+    rules = load()
+    by_class, city_rule = _bands(rules) if kind == DENSITY_KIND else ([], None)
+    used: dict[str, Rule] = {}
+    rows = []
+    counts = {"below": 0, "within": 0, "above": 0}
+    for code, name, name_en, pop, area_m2, n, land_m2, geom in fetched:
+        km2 = area_m2 / 1e6
+        lo = hi = None
+        basis = None
+        if by_class and land_m2:
+            lo = hi = 0.0
+            for classes, rule in by_class:
+                class_km2 = sum(land_m2.get(c, 0.0) for c in classes) / 1e6
+                if class_km2 > 0:
+                    used[rule.id] = rule
+                    lo += class_km2 * rule.number()
+                    hi += class_km2 * (rule.upper() or rule.number())
+            basis = "land_use"
+        elif city_rule is not None:
+            used[city_rule.id] = city_rule
+            lo, hi = km2 * city_rule.number(), km2 * (city_rule.upper() or city_rule.number())
+            basis = "city"
+        status = None
+        if lo is not None:
+            status = "below" if n < lo else ("above" if n > hi else "within")
+            counts[status] += 1
+        rows.append({"code": code, "name": name, "name_en": name_en, "count": int(n), "area_km2": km2,
+                     "per_km2": n / km2 if km2 else None, "population": pop,
+                     "per_10k_residents": (n / pop * 10_000) if pop else None,
+                     "expected_min": lo, "expected_max": hi, "status": status, "basis": basis, "geometry": geom})
+    return {"kind": kind, "by": by, "rows": rows, "rules": list(used.values()),
+            "summary": {"areas": len(rows), **counts}}

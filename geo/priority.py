@@ -1,0 +1,135 @@
+"""Inspection priority per grid, with every component shown.
+
+Components (each scaled to 0–1, then weighted; the score is 0–100):
+
+======================  ======  ==============================================
+component               weight  raw value
+======================  ======  ==============================================
+hotspot                 0.25    Gi* bin of the hexagon holding the grid's centre (hot bins only, ÷ 3)
+overdue                 0.20    open complaints past their deadline (÷ the largest in the result)
+open                    0.15    open complaints, i.e. not 结案 (÷ the largest)
+coverage_gap            0.15    share of the grid outside every toilet's service radius
+urban_village           0.15    share of the grid inside urban villages
+markets                 0.10    markets in the grid (÷ the largest)
+======================  ======  ==============================================
+
+The weights are this project's working values, not a standard: a street
+office can read each component and judge for itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+from psycopg2 import sql
+
+from geo.coverage import check_code_prefix, coverage
+from geo.hotspots import hotspots
+
+WEIGHTS = {"hotspot": 0.25, "overdue": 0.20, "open": 0.15, "coverage_gap": 0.15, "urban_village": 0.15,
+           "markets": 0.10}
+
+
+def priority(conn, *, street: str | None = None, since: datetime | None = None, as_of: datetime | None = None,
+             limit: int | None = None) -> dict:
+    """Rank grids for inspection.
+
+    Parameters
+    ----------
+    conn : psycopg2 connection
+    street : str, optional
+        Only the grids of this street code.
+    since : datetime, optional
+        Start of the complaint window for the hotspot component.
+    as_of : datetime, optional
+        When "overdue" is judged; the database's now() by default.
+    limit : int, optional
+        Keep the top grids only.
+
+    Returns
+    -------
+    dict
+        ``rows`` sorted by score (code, name, score, components {name: {value, scaled, weighted}}),
+        ``weights`` and ``hotspot_cell_m``.
+    """
+    check_code_prefix(street)
+    hot = hotspots(conn, since=since)
+    prefix = (street or "") + "%"
+    with conn.cursor() as cur:
+        cur.execute(
+            sql.SQL("""
+            WITH g AS (SELECT code, name, geom, ST_Transform(geom, %(srid)s) AS m FROM grids WHERE code LIKE %(prefix)s)
+            SELECT g.code, coalesce(g.name, g.code), ST_X(ST_PointOnSurface(g.m)), ST_Y(ST_PointOnSurface(g.m)),
+                   coalesce(c.open, 0), coalesce(c.overdue, 0),
+                   (SELECT count(*) FROM markets k WHERE k.geom && g.geom AND ST_Intersects(k.geom, g.geom)),
+                   coalesce((SELECT sum(ST_Area(ST_Intersection(g.m, ST_Transform(v.geom, %(srid)s))))
+                             FROM urban_villages v WHERE v.geom && g.geom AND ST_Intersects(v.geom, g.geom)), 0)
+                   / nullif(ST_Area(g.m), 0),
+                   ST_AsGeoJSON(g.geom, 6)
+            FROM g LEFT JOIN (
+                SELECT grid_code, count(*) AS open,
+                       count(*) FILTER (WHERE due_at < coalesce(%(as_of)s, now())) AS overdue
+                FROM complaints WHERE status <> '结案' AND grid_code LIKE %(prefix)s GROUP BY grid_code
+            ) c ON c.grid_code = g.code
+            ORDER BY g.code"""),
+            {"srid": hot.srid, "prefix": prefix, "as_of": as_of},
+        )
+        fetched = cur.fetchall()
+    gaps = {r["code"]: 100.0 - r["covered_area_pct"]
+            for r in coverage(conn, "toilets", by="grid", code_prefix=street)["rows"]}
+    if not fetched:
+        return {"rows": [], "weights": WEIGHTS, "hotspot_cell_m": hot.cell_m}
+    x = np.array([r[2] for r in fetched])
+    y = np.array([r[3] for r in fetched])
+    cell_bins = _bins_at(hot, x, y)
+    raw = {
+        "hotspot": cell_bins.astype(float),
+        "overdue": np.array([r[5] for r in fetched], dtype=float),
+        "open": np.array([r[4] for r in fetched], dtype=float),
+        "coverage_gap": np.array([gaps.get(r[0], 0.0) / 100.0 for r in fetched]),
+        "urban_village": np.array([float(r[7] or 0.0) for r in fetched]),
+        "markets": np.array([r[6] for r in fetched], dtype=float),
+    }
+    scaled = {
+        "hotspot": np.clip(raw["hotspot"], 0, 3) / 3.0,
+        "coverage_gap": np.clip(raw["coverage_gap"], 0, 1),
+        "urban_village": np.clip(raw["urban_village"], 0, 1),
+    }
+    for name in ("overdue", "open", "markets"):
+        top = raw[name].max()
+        scaled[name] = raw[name] / top if top > 0 else np.zeros_like(raw[name])
+    score = sum(WEIGHTS[k] * scaled[k] for k in WEIGHTS) * 100.0
+    rows = []
+    for i, row in enumerate(fetched):
+        rows.append({
+            "code": row[0], "name": row[1], "score": round(float(score[i]), 2),
+            "components": {k: {"value": _plain(raw[k][i], k), "scaled": round(float(scaled[k][i]), 4),
+                               "weighted": round(float(WEIGHTS[k] * scaled[k][i] * 100.0), 2)} for k in WEIGHTS},
+            "geometry": row[8],
+        })
+    rows.sort(key=lambda r: (-r["score"], r["code"]))
+    for rank, r in enumerate(rows, start=1):
+        r["rank"] = rank
+    return {"rows": rows[:limit] if limit else rows, "weights": WEIGHTS, "hotspot_cell_m": hot.cell_m}
+
+
+def _plain(value, name):
+    return int(value) if name in ("hotspot", "overdue", "open", "markets") else round(float(value), 4)
+
+
+def _bins_at(hot, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The Gi* bin of the hexagon holding each metric point (0 outside the cells)."""
+    from geo.hexgrid import SQRT3
+
+    fq = (SQRT3 / 3.0 * x - y / 3.0) / hot.cell_m
+    fr = (2.0 / 3.0 * y) / hot.cell_m
+    fs = -fq - fr
+    rq, rr, rs = np.round(fq), np.round(fr), np.round(fs)
+    dq, dr, ds = np.abs(rq - fq), np.abs(rr - fr), np.abs(rs - fs)
+    fix_q = (dq > dr) & (dq > ds)
+    fix_r = ~fix_q & (dr > ds)
+    q = np.where(fix_q, -rr - rs, rq).astype(np.int64)
+    r = np.where(fix_r, -rq - rs, rr).astype(np.int64)
+    lookup = {(int(a), int(b)): int(v) for a, b, v in zip(hot.q, hot.r, hot.gi_bin)}
+    return np.array([lookup.get((int(a), int(b)), 0) for a, b in zip(q, r)], dtype=np.int64)

@@ -1,0 +1,121 @@
+/* hygiene-map analysis pages (/map/coverage, /map/hotspots): fetch the analysis GeoJSON from the
+ * app's own API, colour it and write a legend that names the rule or the statistic.
+ * window.hygieneAnalysisState tells the page tests when it has drawn, and what.
+ */
+(function () {
+  "use strict";
+  var state = window.hygieneAnalysisState = { ready: false, features: 0, gaps: 0, errors: [], bins: {} };
+
+  function esc(v) {
+    return String(v).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  function fmt(v, d) { return v === null || v === undefined ? "—" : Number(v).toFixed(d === undefined ? 1 : d); }
+
+  function legendControl(map, html) {
+    var ctl = L.control({ position: "bottomright" });
+    ctl.onAdd = function () {
+      var div = L.DomUtil.create("div", "hm-legend leaflet-control");
+      div.innerHTML = html;
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    ctl.addTo(map);
+  }
+  function swatch(colour, label) {
+    return '<div><i style="display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle;' +
+      "background:" + colour + '"></i>' + esc(label) + "</div>";
+  }
+
+  function drawCoverage(map, cfg, fc) {
+    var T = cfg.text, classes = cfg.coverage_classes;
+    function colourOf(p) {
+      for (var i = 0; i < classes.length; i++) if (p >= classes[i][0]) return classes[i][1];
+      return classes[classes.length - 1][1];
+    }
+    var areas = { type: "FeatureCollection", features: [] }, gaps = { type: "FeatureCollection", features: [] };
+    fc.features.forEach(function (f) { (f.properties.feature_type === "gap" ? gaps : areas).features.push(f); });
+    var areaLayer = L.geoJSON(areas, {
+      style: function (f) {
+        return { color: "#555", weight: 1, fillColor: colourOf(f.properties.covered_area_pct), fillOpacity: 0.55 };
+      },
+      onEachFeature: function (f, layer) {
+        var p = f.properties;
+        layer.bindPopup("<b>" + esc(p.name) + "</b> (" + esc(p.code) + ")<br>" + esc(T.covered) + ": " +
+          fmt(p.covered_area_pct) + " %<br>" + esc(T.population) + ": " + fmt(p.covered_pop_pct) + " %");
+      }
+    }).addTo(map);
+    L.geoJSON(gaps, { style: { color: "#b2182b", weight: 1, fillColor: "#b2182b", fillOpacity: 0.35 },
+                      interactive: false }).addTo(map);
+    state.features = areas.features.length;
+    state.gaps = gaps.features.length;
+    var rule = fc.rule ? T.rule + ": " + fc.rule.text : T.no_rule + " (" + fc.radius_m + " m)";
+    var html = "<b>" + esc(T.legend) + "</b><div class='hm-rule'>" + esc(rule) + "</div>" +
+      "<div>" + esc(T.method) + ": " + esc(T[fc.method_key] || fc.method) + "</div>";
+    classes.forEach(function (c, i) {
+      var upper = i === 0 ? 100 : classes[i - 1][0];
+      html += swatch(c[1], T.covered + " " + c[0] + "–" + upper + " %");
+    });
+    html += swatch("#b2182b", T.gap);
+    html += "<div>" + esc(T.summary) + ": " + esc(T.covered) + " " + fmt(fc.summary.covered_area_pct) + " %, " +
+      esc(T.population) + " " + fmt(fc.summary.covered_pop_pct) + " %</div>";
+    legendControl(map, html);
+    if (areas.features.length) map.fitBounds(areaLayer.getBounds());
+  }
+
+  function drawHotspots(map, cfg, fc) {
+    var T = cfg.text, colours = cfg.bin_colours;
+    var layer = L.geoJSON(fc, {
+      style: function (f) {
+        var b = f.properties.gi_bin;
+        return { color: b === 0 ? "#ccc" : colours[b], weight: b === 0 ? 0.3 : 0.6, fillColor: colours[b],
+                 fillOpacity: b === 0 ? 0.15 : 0.7 };
+      },
+      onEachFeature: function (f, l) {
+        var p = f.properties;
+        state.bins[p.gi_bin] = (state.bins[p.gi_bin] || 0) + 1;
+        l.bindPopup(esc(T.complaints) + ": " + p.count + "<br>Gi* z = " + fmt(p.gi_z, 2) + "<br>p = " +
+          Number(p.gi_p).toExponential(2) + "<br>bin " + p.gi_bin +
+          (p.pattern_name ? "<br>" + esc(T.pattern) + ": " + esc(p.pattern_name) : ""));
+      }
+    }).addTo(map);
+    state.features = fc.features.length;
+    var html = "<b>" + esc(T.legend) + "</b><div class='hm-rule'>" + esc(T.statistic) + "</div>";
+    [[3, 99], [2, 95], [1, 90]].forEach(function (x) {
+      html += swatch(colours[x[0]], T.hot + " " + x[1] + " % " + T.confidence + " (+" + x[0] + ")");
+    });
+    html += swatch(colours[0], T.none);
+    [[-1, 90], [-2, 95], [-3, 99]].forEach(function (x) {
+      html += swatch(colours[x[0]], T.cold + " " + x[1] + " % " + T.confidence + " (" + x[0] + ")");
+    });
+    html += "<div>" + fc.summary.cells + " " + esc(T.cells) + ", " + esc(T.cell) + " " + fc.cell_m + " m, " +
+      fc.summary.complaints + " " + esc(T.complaints) + "</div>";
+    legendControl(map, html);
+    if (fc.features.length) map.fitBounds(layer.getBounds());
+  }
+
+  function init(map, cfg) {
+    var status = document.getElementById("hm-status");
+    if (cfg.bounds) map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]);
+    fetch(cfg.url, { headers: { Accept: "application/geo+json" } })
+      .then(function (r) {
+        return r.json().then(function (body) {
+          if (!r.ok) throw new Error(body.detail || ("HTTP " + r.status));
+          return body;
+        });
+      })
+      .then(function (fc) {
+        (cfg.kind === "coverage" ? drawCoverage : drawHotspots)(map, cfg, fc);
+        status.textContent = "";
+      })
+      .catch(function (err) {
+        state.errors.push(String(err.message || err));
+        status.textContent = String(err.message || err);
+        status.className = "hm-error";
+      })
+      .then(function () { state.ready = true; status.setAttribute("data-ready", "1"); });
+  }
+
+  window.hygieneAnalysis = { init: init };
+})();

@@ -1,0 +1,222 @@
+"""Drive Debian's headless Chromium over the DevTools protocol, and serve the app with uvicorn.
+
+Used by the browser tests and by bench/bench_web.py: open a page, wait until
+it has drawn, and report console errors, failed requests, the hosts it
+contacted, load timings and a screenshot.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import websocket
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",
+    "--hide-scrollbars", "--mute-audio", "--window-size=1280,900",
+]
+
+
+def chromium_binary() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer within {timeout} s")
+        time.sleep(0.2)
+
+
+@contextmanager
+def serve_app(database_url: str, workers: int = 1, extra_env: dict | None = None):
+    """Run ``uvicorn api.app:create_app --factory`` on a free localhost port; yield its base URL."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, **(extra_env or {})}
+    repo = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(base + "/healthz", 30)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@dataclass
+class PageReport:
+    url: str
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    request_urls: list[str] = field(default_factory=list)
+    load_ms: float | None = None
+    ready_ms: float | None = None
+    state: dict | None = None
+    timed_out: bool = False
+    transferred_bytes: int = 0
+
+    def other_hosts(self, base: str) -> list[str]:
+        own = urlsplit(base).netloc
+        return sorted({u for u in self.request_urls
+                       if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).netloc != own})
+
+
+class Chromium:
+    """One headless Chromium with a fresh profile, driven through one page target."""
+
+    def __init__(self):
+        binary = chromium_binary()
+        if binary is None:
+            raise RuntimeError("chromium is not installed (apt-get install chromium)")
+        self.profile = tempfile.mkdtemp(prefix="hm-chromium-")
+        self.proc = subprocess.Popen(
+            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
+             "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        port_file = Path(self.profile) / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.close()
+                raise RuntimeError("chromium did not start its DevTools endpoint")
+            time.sleep(0.1)
+        port = int(port_file.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as response:
+            targets = json.load(response)
+        page = next(t for t in targets if t["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
+        self._id = 0
+        self.events: list[dict] = []
+
+    def send(self, method: str, **params) -> dict:
+        self._id += 1
+        my_id = self._id
+        self.ws.send(json.dumps({"id": my_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == my_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            self.events.append(message)
+
+    def evaluate(self, expression: str):
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def open(self, url: str, ready_js: str | None = None, timeout: float = 60.0) -> PageReport:
+        """Navigate, wait for the load event and (if given) until ``ready_js`` is true; report what happened."""
+        self.events = []
+        for domain in ("Page", "Runtime", "Network", "Log"):
+            self.send(f"{domain}.enable")
+        self.send("Network.setCacheDisabled", cacheDisabled=True)
+        report = PageReport(url)
+        started = time.monotonic()
+        self.send("Page.navigate", url=url)
+        deadline = started + timeout
+        loaded = False
+        self.ws.settimeout(0.25)
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    self.events.append(json.loads(self.ws.recv()))
+                except websocket.WebSocketTimeoutException:
+                    pass
+                if not loaded and any(e.get("method") == "Page.loadEventFired" for e in self.events):
+                    loaded = True
+                    report.load_ms = (time.monotonic() - started) * 1000
+                    if ready_js is None:
+                        break
+                if loaded and ready_js is not None:
+                    self.ws.settimeout(60)
+                    if self.evaluate(ready_js):
+                        report.ready_ms = (time.monotonic() - started) * 1000
+                        break
+                    self.ws.settimeout(0.25)
+            else:
+                report.timed_out = True
+        finally:
+            self.ws.settimeout(60)
+        time.sleep(0.3)  # late events (a console error right after drawing)
+        self.send("Runtime.evaluate", expression="1")
+        self._collect(report)
+        return report
+
+    def _collect(self, report: PageReport) -> None:
+        requests = {}
+        for event in self.events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Network.requestWillBeSent":
+                requests[params["requestId"]] = params["request"]["url"]
+                report.request_urls.append(params["request"]["url"])
+            elif method == "Network.loadingFailed":
+                if params.get("canceled"):
+                    continue  # a fetch the page aborted on purpose (the view moved on)
+                report.failed_requests.append(f"{requests.get(params['requestId'], '?')}: {params.get('errorText')}")
+            elif method == "Network.responseReceived":
+                status = params["response"]["status"]
+                if status >= 400:
+                    report.failed_requests.append(f"{params['response']['url']}: HTTP {status}")
+            elif method == "Network.loadingFinished":
+                report.transferred_bytes += int(params.get("encodedDataLength", 0))
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+                report.console_errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params["args"]))
+            elif method == "Runtime.exceptionThrown":
+                details = params["exceptionDetails"]
+                report.console_errors.append(details.get("exception", {}).get("description") or details.get("text"))
+            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+                report.console_errors.append(f"{params['entry'].get('url', '')}: {params['entry']['text']}")
+
+    def screenshot(self, path: Path) -> None:
+        data = self.send("Page.captureScreenshot", format="png")["data"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+
+    def close(self) -> None:
+        try:
+            if getattr(self, "ws", None):
+                self.ws.close()
+        finally:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+            shutil.rmtree(self.profile, ignore_errors=True)

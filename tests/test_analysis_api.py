@@ -1,0 +1,216 @@
+"""The analysis surfaces: HTTP routes, CLI, density, priority and siting on the small demo."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import main
+from data.db import connect
+
+
+def test_coverage_route_properties_rule_and_gaps(demo_client):
+    resp = demo_client.get("/api/analysis/coverage", params={"kind": "toilets", "by": "street", "gaps": 1})
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("application/geo+json")
+    body = resp.json()
+    assert body["rule"]["id"] == "toilet_radius_mandatory" and "GB 55013-2021" in body["rule"]["text"]
+    areas = [f for f in body["features"] if f["properties"]["feature_type"] == "area"]
+    gaps = [f for f in body["features"] if f["properties"]["feature_type"] == "gap"]
+    assert len(areas) == 4 and gaps
+    for f in areas:
+        p = f["properties"]
+        assert {"code", "name", "covered_area_pct", "covered_pop_pct"} <= set(p)
+        assert 0 <= p["covered_area_pct"] <= 100 and 0 <= p["covered_pop_pct"] <= 100
+        assert f["geometry"]["type"] == "MultiPolygon"
+    assert 0 < body["summary"]["covered_area_pct"] < 100
+
+
+def test_coverage_route_walking_reports_its_method(demo_client):
+    body = demo_client.get("/api/analysis/coverage", params={"by": "district", "method": "walk"}).json()
+    assert body["method"].startswith("walking along roads (pgRouting")
+    bad = demo_client.get("/api/analysis/coverage", params={"method": "fly"})
+    assert bad.status_code == 422 and "method" in bad.json()["detail"]
+
+
+def test_coverage_route_secondary_rule_is_labelled(demo_client):
+    body = demo_client.get("/api/analysis/coverage", params={"kind": "transfer_stations", "by": "district",
+                                                             "lang": "en"}).json()
+    assert body["rule"]["label"] == "S" and "secondary source" in body["rule"]["text"]
+
+
+def test_coverage_route_grid_population_is_null(demo_client):
+    body = demo_client.get("/api/analysis/coverage", params={"by": "grid", "street": "379901001"}).json()
+    assert body["features"] and all(f["properties"]["covered_pop_pct"] is None for f in body["features"])
+
+
+@pytest.mark.parametrize("params,word", [({"kind": "fountains"}, "kind"), ({"by": "moon"}, "by"),
+                                         ({"radius": -5}, "radius"), ({"kind": "markets"}, "radius"),
+                                         ({"street": "37%"}, "street")])
+def test_coverage_route_bad_parameters_are_422(demo_client, params, word):
+    resp = demo_client.get("/api/analysis/coverage", params=params)
+    assert resp.status_code == 422 and word in resp.json()["detail"]
+
+
+def test_hotspots_route(demo_client, demo_conn):
+    resp = demo_client.get("/api/analysis/hotspots", params={"since": "2025-01-01", "cell": 200})
+    assert resp.status_code == 200
+    body = resp.json()
+    props = [f["properties"] for f in body["features"]]
+    assert {"count", "gi_z", "gi_p", "gi_bin"} <= set(props[0])
+    with demo_conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM complaints WHERE reported_at >= '2025-01-01T00:00:00+08:00'")
+        assert sum(p["count"] for p in props) == cur.fetchone()[0]
+    assert any(p["count"] == 0 for p in props)
+    assert any(p["gi_bin"] == 3 for p in props)
+    assert all(p["gi_bin"] in (-3, -2, -1, 0, 1, 2, 3) for p in props)
+    assert "FDR" in body["statistic"]
+
+
+def test_hotspots_route_emerging_and_categories(demo_client):
+    body = demo_client.get("/api/analysis/hotspots",
+                           params={"emerging": 1, "category": "暴露垃圾,垃圾满溢", "cell": 250}).json()
+    patterns = {f["properties"]["pattern"] for f in body["features"]}
+    assert "none" in patterns and len(patterns) > 1
+
+
+@pytest.mark.parametrize("params,word", [({"since": "last week"}, "since"), ({"cell": 2}, "cell"),
+                                         ({"category": "火星"}, "category"),
+                                         ({"since": "2026-05-01", "until": "2026-01-01"}, "since")])
+def test_hotspots_route_bad_parameters(demo_client, params, word):
+    resp = demo_client.get("/api/analysis/hotspots", params=params)
+    assert resp.status_code == 422 and word in resp.json()["detail"]
+
+
+def test_hotspots_window_without_complaints_is_404(demo_client):
+    resp = demo_client.get("/api/analysis/hotspots", params={"since": "2001-01-01", "until": "2001-02-01"})
+    assert resp.status_code == 404 and "no complaints" in resp.json()["detail"]
+
+
+def test_density_route(demo_client):
+    body = demo_client.get("/api/analysis/density", params={"kind": "toilets", "by": "community"}).json()
+    statuses = {f["properties"]["status"] for f in body["features"]}
+    assert statuses <= {"below", "within", "above"} and "below" in statuses
+    assert {r["id"] for r in body["rules"]} >= {"toilet_density_residential"}
+    for f in body["features"]:
+        p = f["properties"]
+        assert p["per_km2"] == pytest.approx(p["count"] / p["area_km2"])
+        verdict = "below" if p["count"] < p["expected_min"] else "above" if p["count"] > p["expected_max"] else "within"
+        assert p["status"] == verdict
+
+
+def test_density_and_priority_refuse_a_pattern_as_street(demo_client):
+    for path in ("/api/analysis/density", "/api/analysis/priority"):
+        resp = demo_client.get(path, params={"street": "_%"})
+        assert resp.status_code == 422 and "street" in resp.json()["detail"]
+
+
+def test_priority_route_components_add_up(demo_client):
+    body = demo_client.get("/api/analysis/priority", params={"street": "379901001"}).json()
+    rows = [f["properties"] for f in body["features"]]
+    assert rows and all(r["code"].startswith("379901001") for r in rows)
+    scores = [r["score"] for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    for r in rows:
+        assert set(r["components"]) == set(body["weights"])
+        assert sum(c["weighted"] for c in r["components"].values()) == pytest.approx(r["score"], abs=0.05)
+    assert rows[0]["score"] > rows[-1]["score"]
+
+
+def test_siting_never_proposes_a_site_covering_nobody_new(pg_server):
+    """Insert the proposed sites one by one: the covered population (computed by coverage()) rises every time."""
+    from data.demo import load
+    from data.demo_city import generate
+    from data.migrate import migrate
+    from geo.coverage import coverage
+    from geo.siting import siting
+    from tests.conftest import create_database, drop_database
+
+    url = create_database(pg_server[0])
+    conn = connect(url=url)
+    try:
+        migrate(conn)
+        load(conn, generate("small", 1))
+        street = "379901001"
+        result = siting(conn, "toilets", 60, street=street)
+        sites = result["sites"]
+        assert 0 < len(sites) < 60, "with 60 asked the greedy must stop when nothing new can be covered"
+        assert all(s["new_residents"] > 0.5 for s in sites)
+        gains = [s["new_residents"] for s in sites]
+        assert gains == sorted(gains, reverse=True)
+
+        def covered_people() -> float:
+            rows = coverage(conn, "toilets", by="community", code_prefix=street)["rows"]
+            return sum(r["population"] * r["covered_pop_pct"] / 100 for r in rows)
+
+        previous = covered_people()
+        assert previous == pytest.approx(result["before"]["residents"], rel=0.02)
+        with conn.cursor() as cur:
+            for s in sites:
+                cur.execute("INSERT INTO toilets (name, geom) VALUES ('proposed', ST_SetSRID(ST_MakePoint(%s, %s), 4326))",
+                            (s["lon"], s["lat"]))
+                now = covered_people()
+                assert now > previous, f"site {s['rank']} covers nobody new"
+                previous = now
+        assert previous == pytest.approx(result["after"]["residents"], rel=0.02)
+        conn.rollback()
+    finally:
+        conn.close()
+        drop_database(url)
+
+
+def test_cli_tables_and_files(demo_db, env_for, tmp_path):
+    env_for(demo_db)
+    runner = CliRunner()
+    out = tmp_path / "cov.geojson"
+    res = runner.invoke(main, ["analyze", "coverage", "--by", "street", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "公厕服务半径 300 m" in res.output and "covered area" in res.output
+    assert len(json.loads(out.read_text())["features"]) == 4
+    res = runner.invoke(main, ["analyze", "hotspots", "--cell", "200", "--out", str(tmp_path / "h.csv")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "h.csv").read_text(encoding="utf-8-sig").startswith("q,r,count,gi_z,gi_p,gi_bin")
+    res = runner.invoke(main, ["analyze", "priority", "--street", "379901001", "--out", str(tmp_path / "p.xlsx")])
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    frame = pd.read_excel(tmp_path / "p.xlsx")
+    assert {"rank", "code", "score", "hotspot_value", "overdue_weighted"} <= set(frame.columns)
+    res = runner.invoke(main, ["analyze", "density", "--lang", "en"])
+    assert res.exit_code == 0 and "secondary source" in res.output
+    res = runner.invoke(main, ["analyze", "siting", "--add", "2", "--street", "379901001"])
+    assert res.exit_code == 0 and "before" in res.output and "after" in res.output
+
+
+def test_cli_bad_input_is_one_line(demo_db, env_for, tmp_path):
+    env_for(demo_db)
+    runner = CliRunner()
+    for args, word in ((["analyze", "coverage", "--kind", "fountains"], "kind"),
+                       (["analyze", "hotspots", "--since", "soon"], "--since"),
+                       (["analyze", "coverage", "--out", str(tmp_path / "x.shp")], "--out"),
+                       (["analyze", "siting", "--add", "0"], "add")):
+        res = runner.invoke(main, args)
+        assert res.exit_code == 2
+        assert "Traceback" not in res.output
+        lines = [line for line in res.output.splitlines() if line.strip()]
+        assert lines[-1].startswith("hygiene-map: error:") and word in lines[-1]
+
+
+def test_analysis_before_any_city_is_loaded_is_404(fresh_db, env_for):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from data.migrate import migrate
+
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    conn.close()
+    env_for(fresh_db)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        for path in ("/api/analysis/coverage", "/api/analysis/hotspots", "/api/analysis/density",
+                     "/api/analysis/priority"):
+            resp = client.get(path)
+            assert resp.status_code == 404, (path, resp.text)
+            assert "no city is loaded" in resp.json()["detail"]

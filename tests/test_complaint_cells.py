@@ -1,0 +1,91 @@
+"""Pre-counted complaint cells (migration 0200): exact, kept up to date by triggers, same tiles as the raw count."""
+
+from __future__ import annotations
+
+import mapbox_vector_tile
+import orjson
+import pytest
+
+from data.db import connect
+from data.demo import load
+from data.demo_city import generate
+from data.migrate import migrate
+from layers.features import FeatureQuery, feature_query
+from layers.registry import get_layer
+from layers.settings import TileSettings
+from layers.tiles import Tile, _heat_sql, get_heat_cells, get_tile
+from tests.test_layers_api import tile_of
+
+RECOUNT = ("SELECT cx, cy, n FROM (SELECT complaint_cell_x(geom) AS cx, complaint_cell_y(geom) AS cy, count(*) AS n "
+           "FROM complaints GROUP BY 1, 2) r ORDER BY 1, 2")
+STORED = "SELECT cx, cy, n FROM complaint_cells WHERE n > 0 ORDER BY 1, 2"
+
+
+def _rows(cur, statement):
+    cur.execute(statement)
+    return cur.fetchall()
+
+
+@pytest.fixture
+def writable_city(fresh_db):
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    load(conn, generate("small", 1))
+    yield conn
+    conn.rollback()
+    conn.close()
+
+
+def test_cells_stay_exact_through_insert_move_status_delete_and_truncate(writable_city):
+    conn = writable_city
+    with conn.cursor() as cur:
+        assert _rows(cur, STORED) == _rows(cur, RECOUNT) and _rows(cur, STORED)
+        cur.execute("INSERT INTO complaints (category, reported_at, geom) "
+                    "SELECT category, now(), ST_Translate(geom, 0.01, 0.01) FROM complaints ORDER BY id LIMIT 50")
+        assert _rows(cur, STORED) == _rows(cur, RECOUNT)
+        cur.execute("UPDATE complaints SET geom = ST_Translate(geom, -0.02, 0.005) WHERE id % 7 = 0")
+        assert _rows(cur, STORED) == _rows(cur, RECOUNT)
+        before = _rows(cur, STORED)
+        cur.execute("UPDATE complaints SET status = '结案' WHERE id % 5 = 0")
+        assert _rows(cur, STORED) == before
+        cur.execute("DELETE FROM complaints WHERE id % 3 = 0")
+        assert _rows(cur, STORED) == _rows(cur, RECOUNT)
+        cur.execute("TRUNCATE complaints CASCADE")
+        assert _rows(cur, STORED) == []
+    conn.commit()
+
+
+def test_tiles_from_cells_equal_tiles_counted_from_every_complaint(demo_conn):
+    spec = get_layer("complaints")
+    with demo_conn.cursor() as cur:
+        cur.execute("SELECT ST_X(ST_Centroid(ST_Extent(geom))), ST_Y(ST_Centroid(ST_Extent(geom))) FROM complaints")
+        lon, lat = cur.fetchone()
+    extent = TileSettings.from_env().extent
+    for z in (9, 11, 12):
+        x, y = tile_of(lon, lat, z)
+        fast = mapbox_vector_tile.decode(get_tile(demo_conn, spec, Tile(z, x, y), feature_query(spec)))
+        statement, params = _heat_sql(spec, Tile(z, x, y), FeatureQuery(), extent)
+        with demo_conn.cursor() as cur:
+            cur.execute(statement, params)
+            slow = mapbox_vector_tile.decode(bytes(cur.fetchone()[0]))
+
+        def cells(decoded):
+            return sorted((tuple(f["geometry"]["coordinates"]), f["properties"]["count"])
+                          for f in decoded["complaints"]["features"])
+
+        assert cells(fast) == cells(slow) and cells(fast), z
+
+
+def test_heat_endpoint_from_cells_counts_every_complaint(demo_conn):
+    spec = get_layer("complaints")
+    with demo_conn.cursor() as cur:
+        cur.execute("SELECT count(*), ST_XMin(ST_Extent(geom)), ST_YMin(ST_Extent(geom)), ST_XMax(ST_Extent(geom)), "
+                    "ST_YMax(ST_Extent(geom)) FROM complaints")
+        total, *box = cur.fetchone()
+    for zoom in (8, 10, 12):
+        body = orjson.loads(get_heat_cells(demo_conn, spec, zoom, feature_query(spec, bbox=tuple(box))))
+        assert sum(c[2] for c in body["cells"]) == total
+        lats = [c[0] for c in body["cells"]]
+        lons = [c[1] for c in body["cells"]]
+        assert box[1] - 0.02 < min(lats) and max(lats) < box[3] + 0.02
+        assert box[0] - 0.02 < min(lons) and max(lons) < box[2] + 0.02

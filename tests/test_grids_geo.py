@@ -1,0 +1,70 @@
+"""geo.grids and geo.zones: pure geometry, no database."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import Polygon
+
+from geo.grids import SLIVER_SHARE, cut_community, cut_grids, hex_side, match_grids
+from geo.zones import adjacency, balance_zones
+
+
+def test_square_cells_tile_the_community_and_merge_slivers():
+    community = Polygon([(0, 0), (1030, 0), (1030, 760), (0, 760)])  # 30 m and 10 m slivers at the edges
+    pieces = cut_community(community, 250)
+    assert sum(p.area for p in pieces.values()) == pytest.approx(community.area)
+    assert shapely.union_all(list(pieces.values())).symmetric_difference(community).area < 1e-6
+    assert all(p.area >= SLIVER_SHARE * 250 * 250 for p in pieces.values())
+    assert len(pieces) == 4 * 3  # 4 columns, 3 rows after merging the slivers
+
+
+def test_hex_cells_have_the_area_of_the_square_and_tile():
+    community = Polygon([(0, 0), (3000, 0), (3000, 2000), (0, 2000)])
+    pieces = cut_community(community, 250, "hex")
+    side = hex_side(250)
+    assert 3 * np.sqrt(3) / 2 * side**2 == pytest.approx(250 * 250)
+    assert sum(p.area for p in pieces.values()) == pytest.approx(community.area)
+    full = [p for p in pieces.values() if p.area == pytest.approx(250 * 250)]
+    assert len(full) > 50
+    assert all(len(p.exterior.coords) == 7 for p in full)
+
+
+def test_numbering_north_to_south_then_west_to_east():
+    cells = cut_grids([("379901001001", Polygon([(0, 0), (500, 0), (500, 500), (0, 500)]))], 250)
+    assert [c.code(2) for c in cells] == [f"379901001001{i:02d}" for i in (1, 2, 3, 4)]
+    centres = [(c.geom.centroid.x, c.geom.centroid.y) for c in cells]
+    assert centres == [(125, 375), (375, 375), (125, 125), (375, 125)]
+    with pytest.raises(ValueError, match="sequence width"):
+        cut_grids([("c", Polygon([(0, 0), (3000, 0), (3000, 3000), (0, 3000)]))], 250, sequence_width=2)
+
+
+def test_same_origin_same_cells_and_match_statuses():
+    community = Polygon([(5, 7), (990, 3), (1010, 740), (0, 760)])
+    a = {c.code(2): c.geom for c in cut_grids([("c" * 12, community)], 250, origin=(3.0, 4.0))}
+    b = {c.code(2): c.geom for c in cut_grids([("c" * 12, community)], 250, origin=(3.0, 4.0))}
+    assert {m["status"] for m in match_grids(a, b).values()} == {"unchanged"}
+    shifted = {c.code(2): c.geom for c in cut_grids([("c" * 12, community)], 250, origin=(128.0, 4.0))}
+    statuses = {m["status"] for m in match_grids(a, shifted).values()}
+    assert statuses & {"reshaped", "moved", "new"}
+    assert all(m["source"] in a for m in match_grids(a, shifted).values())
+
+
+def test_balanced_zones_are_contiguous_and_balanced():
+    cells = [shapely.box(x * 100, y * 100, (x + 1) * 100, (y + 1) * 100) for x in range(8) for y in range(6)]
+    rng = np.random.default_rng(3)
+    weights = rng.integers(1, 20, len(cells)).astype(float)
+    weights[:6] = 60  # a heavy western column
+    zoning = balance_zones(cells, weights, 4)
+    neighbours = adjacency(cells)
+    assert all(len(n) in (2, 3, 4) for n in neighbours)
+    for z in range(4):
+        members = [i for i, zz in enumerate(zoning.zone_of) if zz == z]
+        assert members
+        assert shapely.union_all([cells[i] for i in members]).geom_type == "Polygon"  # one piece
+    assert sum(zoning.loads) == pytest.approx(weights.sum())
+    assert zoning.imbalance < 0.25
+    assert zoning.islands == []
+    with pytest.raises(ValueError):
+        balance_zones(cells, weights, 0)
