@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
-from api import routes_analysis, routes_data, routes_layers, routes_ogc, routes_pages
+from api import routes_analysis, routes_data, routes_layers, routes_ogc, routes_pages, routes_print
 from api.deps import get_conn, get_lang
 from api.middleware import RequestGuard
 from api.routes_complaints import router as complaints_router
@@ -46,6 +46,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     app.include_router(complaints_router)
     app.include_router(routes_analysis.router)
     app.include_router(routes_data.router)
+    app.include_router(routes_print.router)
 
     @app.get("/healthz", tags=["service"], summary="Service and database health")
     def healthz():

@@ -215,6 +215,10 @@ from api.cli_analysis import analyze  # noqa: E402  (issue 5)
 
 main.add_command(analyze)
 
+from api.cli_print import print_group  # noqa: E402  (issue 7: printed field maps)
+
+main.add_command(print_group)
+
 
 from api.cli_data import export_command, import_command  # noqa: E402
 
@@ -223,4 +227,3 @@ main.add_command(export_command)
 
 if __name__ == "__main__":
     main()
-

@@ -31,6 +31,9 @@ if [ "${HYGIENE_MAP_SKIP_SYSTEM:-0}" != "1" ] && command -v apt-get >/dev/null 2
   PG_MAJOR=$(ls /usr/lib/postgresql | sort -n | tail -1)
   apt_install "postgresql-${PG_MAJOR}-postgis-3" "postgresql-${PG_MAJOR}-pgrouting" \
     gdal-bin poppler-utils fonts-noto-cjk chromium chromium-driver python3-venv
+  # Printed PDFs embed a TrueType CJK font: Noto CJK's outlines are CFF, which
+  # matplotlib embeds as an (invalid) TrueType program; WenQuanYi Micro Hei is TrueType.
+  apt_install fonts-wqy-microhei
   # Node.js may come from elsewhere (with its own npm): install only what is missing.
   command -v node >/dev/null 2>&1 || apt_install nodejs
   command -v npm >/dev/null 2>&1 || apt_install npm
