@@ -9,7 +9,7 @@ Per zoom level:
   ``count``; ``hex`` zooms get flat-topped hexagons with a ``count``, each
   hexagon counted over all its points, so neighbouring tiles agree;
   unfiltered heat tiles (and heatmap cells) up to zoom 13 are summed from
-  the pre-counted ``complaint_cells`` (migration 0200) instead of the points;
+  the pre-counted ``complaint_cells`` (migrations 0200, 0201) instead of the points;
 - every tile has a feature cap, halved until the tile is under the byte cap.
 
 Plain functions over a connection and typed parameters (no web imports), so
@@ -227,7 +227,7 @@ def get_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = Non
 
 HEAT_CELL_PX = 8  # heat cells of the web map, in screen pixels
 
-# Pre-counted cells (migration 0200): layer id -> table of (cx, cy, n) on the grid of 1/64 of a
+# Pre-counted cells (migrations 0200, 0201): layer id -> table of (cx, cy, n) on the grid of 1/64 of a
 # zoom-CELL_ZOOM tile side, counted from 180°W and from the top of the Web Mercator square.
 CELL_TABLES = {"complaints": "complaint_cells"}
 CELL_ZOOM = 13

@@ -81,3 +81,7 @@ def test_an_empty_database_gives_empty_layers_and_pages_not_errors(fresh_db, env
         assert client.get("/tiles/complaints/10/857/396.pbf").status_code == 204
         assert client.get("/map").status_code == 200
         assert client.get("/").status_code == 200
+
+
+def test_favicon_is_an_empty_answer_not_a_404(demo_client):
+    assert demo_client.get("/favicon.ico").status_code == 204

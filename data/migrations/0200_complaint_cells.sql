@@ -1,7 +1,7 @@
 -- Complaint counts on a fixed Web Mercator grid, for heatmaps and low-zoom tiles (issue 4).
 --
--- A cell is 1/64 of a zoom-13 tile side (40075016.686 m / 8192 / 64 = 76.437 m; about 61 m on
--- the ground at 37°N). Every heat cell the map uses at zoom 13 and below is a union of whole
+-- A cell is 1/64 of a zoom-12 tile side (40075016.686 m / 4096 / 64 = 152.874 m; about 121 m on
+-- the ground at 37°N). Every heat cell the map uses at zoom 12 and below is a union of whole
 -- cells, so a million complaints are counted from ~10^4 rows instead of 10^6, exactly.
 -- cx counts cells eastwards from 180°W, cy southwards from the top of the Web Mercator square.
 -- Statement-level triggers keep the counts exact on insert (COPY too), delete, a moved point and
@@ -9,12 +9,12 @@
 
 CREATE FUNCTION complaint_cell_x(geom geometry) RETURNS integer
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT floor((ST_X(geom) * 111319.49079327357 + 20037508.342789244) / 76.43702828517627)::integer $$;
+    AS $$ SELECT floor((ST_X(geom) * 111319.49079327357 + 20037508.342789244) / 152.87405657035254)::integer $$;
 
 CREATE FUNCTION complaint_cell_y(geom geometry) RETURNS integer
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$ SELECT floor((20037508.342789244 - ln(tan(radians(90 + ST_Y(geom)) / 2)) * 6378137)
-                       / 76.43702828517627)::integer $$;
+                       / 152.87405657035254)::integer $$;
 
 CREATE TABLE complaint_cells (
     cx  integer NOT NULL,

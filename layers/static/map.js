@@ -183,7 +183,11 @@
       if (mode === "heat") {
         var pts = data.cells.map(function (c) { var ll = toLatLng([c[1], c[0]]); return [ll.lat, ll.lng, c[2]]; });
         state.drawn[spec.id] = pts.length;
-        return L.heatLayer(pts, { radius: 16, blur: 14, max: Math.max(1, data.max * 0.5), minOpacity: 0.25 });
+        // Scale to the 90th percentile of the cells, so one extreme cell does not wash out the rest.
+        var counts = data.cells.map(function (c) { return c[2]; }).sort(function (a, b) { return a - b; });
+        var p90 = counts.length ? counts[Math.floor(0.9 * (counts.length - 1))] : 1;
+        // maxZoom = this zoom: Leaflet.heat would otherwise divide every count by 2^(maxZoom - zoom).
+        return L.heatLayer(pts, { radius: 16, blur: 14, max: Math.max(1, p90), minOpacity: 0.25, maxZoom: map.getZoom() });
       }
       var geo = L.geoJSON(data, {
         coordsToLatLng: toLatLng,
