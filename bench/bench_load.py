@@ -168,10 +168,11 @@ def main() -> None:
     token = made.stdout.strip().split()[-1]
 
     port = _free_port()
+    server_log = open(Path(args.home) / "server.log", "w+")
     server = subprocess.Popen(
         [str(REPO / ".venv/bin/uvicorn"), "api.app:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(args.workers), "--log-level", "warning"],
-        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=server_log,  # a file: a full pipe blocks the server
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -237,7 +238,8 @@ def main() -> None:
               + ", ".join(f"{c}: {n}" for c, n in sorted(codes.items()))
               + f". Slowest error answer: {slowest_error:.2f} s. First 2xx after `db up` returned: "
               f"{first_ok:.2f} s later.")
-    tail = server.stderr.read().decode(errors="replace") if server.stderr else ""
+    server_log.seek(0)
+    tail = server_log.read()
     if "Traceback" in tail:
         print("\nServer stderr had tracebacks:\n```\n" + tail[-3000:] + "\n```")
 

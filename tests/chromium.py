@@ -61,10 +61,13 @@ def serve_app(database_url: str, workers: int = 1, extra_env: dict | None = None
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, **(extra_env or {})}
     repo = Path(__file__).resolve().parent.parent
+    # The server's stderr (one access-log line per request) goes to a file: an
+    # undrained pipe fills up and then blocks the server mid-request.
+    log = tempfile.NamedTemporaryFile(prefix="hm-server-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
-        cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -76,6 +79,8 @@ def serve_app(database_url: str, workers: int = 1, extra_env: dict | None = None
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
+        os.unlink(log.name)
 
 
 @dataclass

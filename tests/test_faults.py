@@ -67,8 +67,9 @@ def test_an_import_killed_while_writing_leaves_nothing_half_written(fresh_db, tm
             f.write(f"K{k},暴露垃圾,2026-03-01 08:00,{lon:.6f},{lat:.6f}\n")
 
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("HYGIENE_MAP_")}, "DATABASE_URL": fresh_db}
+    output = open(tmp_path / "import.log", "w+")  # a file, not a pipe nobody drains
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "import", "complaints", str(path)], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=output, stderr=output)
     deadline = time.monotonic() + 120
     writing = False
     while time.monotonic() < deadline and proc.poll() is None:
@@ -77,7 +78,8 @@ def test_an_import_killed_while_writing_leaves_nothing_half_written(fresh_db, tm
             writing = True
             break
         time.sleep(0.05)
-    assert writing, "the import finished or failed before it was seen writing: " + proc.stderr.read().decode()[-500:]
+    output.seek(0)
+    assert writing, "the import finished or failed before it was seen writing: " + output.read()[-500:]
     time.sleep(0.3)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -88,3 +90,4 @@ def test_an_import_killed_while_writing_leaves_nothing_half_written(fresh_db, tm
         time.sleep(0.2)
     assert _import_backends(fresh_db) == []
     assert _state(fresh_db) == before
+    output.close()
