@@ -91,8 +91,13 @@ class Database:
         return self._url
 
     def _acquire(self) -> psycopg2.extensions.connection:
-        if not self._slots.acquire(timeout=self.settings.connect_timeout_s):
-            raise DatabaseUnavailable("all database connections are busy; try again shortly")
+        # Waiting for a free connection is queueing under load, not a fault:
+        # its own (longer) limit, apart from the connect time-out.
+        if not self._slots.acquire(timeout=self.settings.pool_wait_s):
+            raise DatabaseUnavailable(
+                f"all {self.settings.pool_max} database connections stayed busy for {self.settings.pool_wait_s} s; "
+                "try again shortly"
+            )
         with self._lock:
             conn = self._idle.pop() if self._idle else None
         if conn is not None and not conn.closed:

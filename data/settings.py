@@ -48,6 +48,7 @@ class DatabaseSettings:
     connect_timeout_s: int
     statement_timeout_ms: int
     pool_max: int
+    pool_wait_s: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DatabaseSettings:
@@ -62,7 +63,8 @@ class DatabaseSettings:
             os_user=env.get("HYGIENE_MAP_DB_OS_USER", "hygienemap"),
             connect_timeout_s=_int(env, "HYGIENE_MAP_DB_CONNECT_TIMEOUT_S", 2),
             statement_timeout_ms=_int(env, "HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS", 30_000),
-            pool_max=_int(env, "HYGIENE_MAP_DB_POOL_MAX", 8),
+            pool_max=_int(env, "HYGIENE_MAP_DB_POOL_MAX", 24),
+            pool_wait_s=_int(env, "HYGIENE_MAP_DB_POOL_WAIT_S", 20),
         )
 
 
