@@ -57,18 +57,19 @@ TILE_BASEMAPS = {
 class _HygieneMapScript(JSCSSMixin):
     """Loads map.js (and the Leaflet plugins it uses) and starts it with the page configuration."""
 
+    # Our own component names the files the app serves (from package.json's
+    # pinned packages) directly; only folium's built-in URLs need rewriting.
     default_js = [
-        ("leaflet_heat", "https://leaflet.github.io/Leaflet.heat/dist/leaflet-heat.js"),
-        ("markercluster", "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js"),
-        ("vectorgrid", "https://unpkg.com/leaflet.vectorgrid@latest/dist/Leaflet.VectorGrid.bundled.js"),
-        ("minimap", "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.js"),
+        ("leaflet_heat", "/static/vendor/leaflet.heat/dist/leaflet-heat.js"),
+        ("markercluster", "/static/vendor/leaflet.markercluster/dist/leaflet.markercluster.js"),
+        ("vectorgrid", "/static/vendor/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"),
+        ("minimap", "/static/vendor/leaflet-minimap/dist/Control.MiniMap.min.js"),
         ("hygiene_map", "/static/app/map.js"),
     ]
     default_css = [
-        ("markercluster_css", "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css"),
-        ("markercluster_default_css",
-         "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css"),
-        ("minimap_css", "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.css"),
+        ("markercluster_css", "/static/vendor/leaflet.markercluster/dist/MarkerCluster.css"),
+        ("markercluster_default_css", "/static/vendor/leaflet.markercluster/dist/MarkerCluster.Default.css"),
+        ("minimap_css", "/static/vendor/leaflet-minimap/dist/Control.MiniMap.min.css"),
         ("hygiene_map_css", "/static/app/map.css"),
     ]
     _template = Template(
