@@ -133,7 +133,8 @@ class Database:
         try:
             yield conn
         except psycopg2.extensions.QueryCanceledError:
-            raise DatabaseUnavailable("the database query took too long and was cancelled") from None
+            raise DatabaseUnavailable("the database query took too long and was cancelled "
+                                      "(HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS); try a smaller request") from None
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             broken = True
             text = str(exc).strip().splitlines()

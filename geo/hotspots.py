@@ -28,13 +28,12 @@ import numpy as np
 
 from data.errors import InvalidParameter, NotFound
 from geo import hexgrid
+from geo.settings import AnalysisSettings
 from geo.stats import confidence_bins, gi_star, mann_kendall, two_sided_p
 
 #: Bounds of the cell edge length (metres).
 MIN_CELL_M = 25.0
 MAX_CELL_M = 5_000.0
-#: A study area is at most this many cells (memory and page size).
-MAX_CELLS = 200_000
 
 
 @dataclass
@@ -147,8 +146,10 @@ def _cells(conn, size: float, srid: int, with_population: bool) -> tuple[np.ndar
         if bounds is None or bounds[0] is None:
             raise NotFound("the city has no admin areas: the hexagon grid needs the city's outline")
         r_min, r_max, q_min, q_max = hexgrid.axial_range(bounds, size)
-        if (r_max - r_min + 1) * (q_max - q_min + 1) > 4 * MAX_CELLS:
-            raise InvalidParameter("cell", f"{size:g} m gives too many cells for this city; use a larger cell")
+        max_cells = AnalysisSettings.from_env().hotspot_max_cells
+        if (r_max - r_min + 1) * (q_max - q_min + 1) > 4 * max_cells:
+            raise InvalidParameter("cell", f"{size:g} m gives far more cells than the limit {max_cells:,} "
+                                   "(HYGIENE_MAP_HOTSPOT_MAX_CELLS) for this city; use a larger cell")
         # One template hexagon (pointy-top, circumradius = size) translated to every centre.
         population = ""
         if with_population:
@@ -179,8 +180,9 @@ def _cells(conn, size: float, srid: int, with_population: bool) -> tuple[np.ndar
             {"size": size, "srid": srid, "q_min": q_min, "q_max": q_max, "r_min": r_min, "r_max": r_max},
         )
         rows = cur.fetchall()
-    if len(rows) > MAX_CELLS:
-        raise InvalidParameter("cell", f"{size:g} m gives {len(rows):,} cells (limit {MAX_CELLS:,}); use a larger cell")
+    if len(rows) > max_cells:
+        raise InvalidParameter("cell", f"{size:g} m gives {len(rows):,} cells (limit {max_cells:,}, "
+                               "HYGIENE_MAP_HOTSPOT_MAX_CELLS); use a larger cell")
     q = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
     r = np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows))
     pop = np.array([float(row[3]) for row in rows]) if with_population else None

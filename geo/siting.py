@@ -18,10 +18,10 @@ from scipy.spatial import cKDTree
 from data.errors import InvalidParameter, NotFound
 from geo.coverage import AREA_FACTOR, QUAD_SEGS, resolve
 from geo.hotspots import city_srid
+from geo.settings import AnalysisSettings
 
 DEMAND_CELL_M = 50.0
 CANDIDATE_SPACING_M = 50.0
-MAX_ADD = 200
 
 
 def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None = None,
@@ -34,7 +34,7 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
     kind : str
         Facility kind (see :data:`geo.coverage.KINDS`).
     add : int
-        How many sites to propose (1 … MAX_ADD).
+        How many sites to propose (1 … HYGIENE_MAP_SITING_MAX_ADD, default 200).
     radius_m : float, optional
         Service radius; the kind's standard by default.
     street : str, optional
@@ -46,8 +46,9 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
         ``sites`` (rank, lon, lat, new_residents, geometry of the new disc as
         GeoJSON), ``before`` / ``after`` covered residents and %, the rule and radius.
     """
-    if not (1 <= add <= MAX_ADD):
-        raise InvalidParameter("add", f"must be between 1 and {MAX_ADD}, not {add}")
+    max_add = AnalysisSettings.from_env().siting_max_add
+    if not (1 <= add <= max_add):
+        raise InvalidParameter("add", f"must be between 1 and {max_add} (HYGIENE_MAP_SITING_MAX_ADD), not {add}")
     spec, radius, rule = resolve(kind, radius_m)
     srid = city_srid(conn)
     params = {"srid": srid, "cell": DEMAND_CELL_M, "spacing": CANDIDATE_SPACING_M, "radius": radius,

@@ -34,13 +34,14 @@ class FeatureSettings:
 
 @dataclass(frozen=True)
 class TileSettings:
-    """Vector tiles: zoom range, feature cap, size cap and how long clients may cache a tile."""
+    """Vector tiles and heatmaps: zoom range, feature and size caps, heatmap extent, client cache time."""
 
     max_zoom: int
     max_features: int  # per tile, before the size guard halves it
     max_bytes: int  # no tile is larger: features are capped further until it fits
     cache_max_age_s: int
     extent: int  # MVT tile extent (pixels of the tile's grid)
+    heat_max_px: int  # a heatmap bbox is at most this many screen pixels wide and high at its zoom
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TileSettings:
@@ -51,6 +52,7 @@ class TileSettings:
             max_bytes=_int(env, "HYGIENE_MAP_TILE_MAX_BYTES", 500 * 1024),
             cache_max_age_s=_int(env, "HYGIENE_MAP_TILE_CACHE_S", 300),
             extent=4096,
+            heat_max_px=_int(env, "HYGIENE_MAP_HEAT_MAX_PX", 8192),
         )
 
 

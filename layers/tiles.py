@@ -256,18 +256,19 @@ def _heat_cells_tile_sql(spec: LayerSpec, tile: Tile, extent: int):
     return statement, [first_x, shift, first_y, shift, first_x, first_x + span, first_y, first_y + span]
 
 
+def _mercator_y(lat: float) -> float:
+    lat = max(-85.0511, min(85.0511, lat))
+    return math.log(math.tan(math.radians(90 + lat) / 2)) * 6378137
+
+
 def _heat_cells_json_sql(spec: LayerSpec, zoom: int, bbox: tuple[float, float, float, float]):
     """Heat endpoint cells (8 px at ``zoom`` = 2^(14-zoom) base cells) from pre-counted cells in the bbox."""
     shift = 1 << (CELL_ZOOM + 1 - zoom)
     minx, miny, maxx, maxy = bbox
     k = HALF_WORLD_M / 180
 
-    def my(lat: float) -> float:
-        lat = max(-85.0511, min(85.0511, lat))
-        return math.log(math.tan(math.radians(90 + lat) / 2)) * 6378137
-
     x0, x1 = math.floor((minx * k + HALF_WORLD_M) / CELL_M), math.floor((maxx * k + HALF_WORLD_M) / CELL_M)
-    y0, y1 = math.floor((HALF_WORLD_M - my(maxy)) / CELL_M), math.floor((HALF_WORLD_M - my(miny)) / CELL_M)
+    y0, y1 = math.floor((HALF_WORLD_M - _mercator_y(maxy)) / CELL_M), math.floor((HALF_WORLD_M - _mercator_y(miny)) / CELL_M)
     size = CELL_M * shift
     statement = sql.SQL(
         "SELECT convert_to(json_build_object('cells', coalesce(json_agg(json_build_array("
@@ -279,6 +280,14 @@ def _heat_cells_json_sql(spec: LayerSpec, zoom: int, bbox: tuple[float, float, f
     ).format(half=sql.Literal(HALF_WORLD_M), size=sql.Literal(size), k=sql.Literal(k),
              table=sql.Identifier(CELL_TABLES[spec.id]))
     return statement, [shift, shift, x0, x1, y0, y1]
+
+
+def bbox_pixels(bbox: tuple[float, float, float, float], zoom: int) -> tuple[float, float]:
+    """Width and height of a WGS84 bbox in Web Mercator screen pixels (256-pixel tiles) at ``zoom``."""
+    minx, miny, maxx, maxy = bbox
+    metres_per_px = 2 * HALF_WORLD_M / (256 * (1 << zoom))
+    return ((maxx - minx) * HALF_WORLD_M / 180 / metres_per_px,
+            (_mercator_y(maxy) - _mercator_y(miny)) / metres_per_px)
 
 
 def get_heat_cells(conn, spec: LayerSpec, zoom: int, query: FeatureQuery) -> bytes:
@@ -293,6 +302,12 @@ def get_heat_cells(conn, spec: LayerSpec, zoom: int, query: FeatureQuery) -> byt
         raise InvalidParameter("zoom", f"must be between 0 and {settings.max_zoom}, not {zoom}")
     if query.bbox is None:
         raise InvalidParameter("bbox", "is required for a heatmap (minlon,minlat,maxlon,maxlat)")
+    width_px, height_px = bbox_pixels(query.bbox, zoom)
+    if max(width_px, height_px) > settings.heat_max_px:
+        # A screen is a few thousand pixels: a larger box at this zoom is a whole-world scrape, not a view.
+        raise InvalidParameter(
+            "bbox", f"is {width_px:,.0f} × {height_px:,.0f} pixels at zoom {zoom}; at most "
+            f"{settings.heat_max_px:,} pixels a side (HYGIENE_MAP_HEAT_MAX_PX): zoom out or send a smaller bbox")
     check_query(conn, query)
     if zoom <= CELL_ZOOM and _use_cells(spec, query):
         statement, params = _heat_cells_json_sql(spec, zoom, query.bbox)

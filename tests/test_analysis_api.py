@@ -84,6 +84,20 @@ def test_hotspots_route_bad_parameters(demo_client, params, word):
     assert resp.status_code == 422 and word in resp.json()["detail"]
 
 
+def test_analysis_size_limits_are_settings(demo_client, monkeypatch):
+    monkeypatch.setenv("HYGIENE_MAP_HOTSPOT_MAX_CELLS", "50")
+    resp = demo_client.get("/api/analysis/hotspots", params={"cell": 200})
+    assert resp.status_code == 422
+    assert "limit 50" in resp.json()["detail"] and "HYGIENE_MAP_HOTSPOT_MAX_CELLS" in resp.json()["detail"]
+    # Below the bounding-box pre-check but above the cells that touch the city: the exact count is named.
+    monkeypatch.setenv("HYGIENE_MAP_HOTSPOT_MAX_CELLS", "100")
+    resp = demo_client.get("/api/analysis/hotspots", params={"cell": 200})
+    assert resp.status_code == 422 and " cells (limit 100," in resp.json()["detail"]
+    monkeypatch.setenv("HYGIENE_MAP_SITING_MAX_ADD", "3")
+    resp = demo_client.get("/api/analysis/siting", params={"add": 4})
+    assert resp.status_code == 422 and "between 1 and 3" in resp.json()["detail"]
+
+
 def test_hotspots_window_without_complaints_is_404(demo_client):
     resp = demo_client.get("/api/analysis/hotspots", params={"since": "2001-01-01", "until": "2001-02-01"})
     assert resp.status_code == 404 and "no complaints" in resp.json()["detail"]

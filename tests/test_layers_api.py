@@ -130,6 +130,7 @@ def test_bbox_street_and_complaint_filters_select_the_right_rows(demo_client, de
         ("/tiles/complaints/12/0/0.pbf", {"category": "foo"}, 422, "category: unknown value 'foo'"),
         ("/api/layers/complaints/heat", {"bbox": "1,2,3,4", "zoom": 40}, 422, "zoom"),
         ("/api/layers/complaints/heat", {"zoom": 10}, 422, "bbox"),
+        ("/api/layers/complaints/heat", {"bbox": "-180,-85,180,85", "zoom": 16}, 422, "HYGIENE_MAP_HEAT_MAX_PX"),
         ("/api/layers/toilets/features", {"bbox": "nan,1,2,3"}, 422, "finite"),
         ("/api/layers/toilets/features", {"street": "12"}, 422, "9 digits"),
         ("/api/layers/toilets/features", {"street": "379999999"}, 404, "street '379999999' does not exist"),
@@ -231,3 +232,14 @@ def test_heat_cells_count_every_complaint_in_the_view(demo_client, demo_conn, ci
     one = demo_client.get("/api/layers/complaints/heat",
                           params={"bbox": bbox, "zoom": 12, "street": street, "status": "受理"}).json()
     assert sum(c[2] for c in one["cells"]) == filtered > 0
+
+
+def test_heat_bbox_limit_is_a_setting(demo_client, city_box, monkeypatch):
+    (minx, miny, maxx, maxy), _ = city_box
+    bbox = f"{minx},{miny},{maxx},{maxy}"
+    assert demo_client.get("/api/layers/complaints/heat", params={"bbox": bbox, "zoom": 12}).status_code == 200
+    monkeypatch.setenv("HYGIENE_MAP_HEAT_MAX_PX", "64")  # read on demand: no restart
+    resp = demo_client.get("/api/layers/complaints/heat", params={"bbox": bbox, "zoom": 12})
+    assert resp.status_code == 422 and "at most 64 pixels" in resp.json()["detail"]
+    # The same view zoomed out far enough fits again.
+    assert demo_client.get("/api/layers/complaints/heat", params={"bbox": bbox, "zoom": 7}).status_code == 200
