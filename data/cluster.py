@@ -66,7 +66,15 @@ def find_pg_bindir(override: Path | None = None) -> Path:
 
 
 def _port_is_free(port: int) -> bool:
+    """Whether PostgreSQL could listen on ``port``: nothing else listens there.
+
+    SO_REUSEADDR as PostgreSQL sets it: connections of a cluster just
+    stopped linger in TIME_WAIT for a minute, and without it the probe would
+    call the port busy and ``db up`` would move the cluster to another port,
+    out of reach of a running server that still has the old URL.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -58,6 +58,27 @@ def test_db_up_twice_is_harmless_and_status_prints_the_url(home):
     assert stopped.returncode != 0 and "unreachable" in stopped.stdout
 
 
+def test_db_up_after_down_keeps_the_url_a_running_server_uses(home):
+    import psycopg2
+
+    env = {"HYGIENE_MAP_HOME": str(home)}
+    assert run(["db", "up"], env).returncode == 0
+    url = next(line[5:] for line in run(["db", "status"], env).stdout.splitlines() if line.startswith("url: "))
+    # A running server's idle pooled connections: when the database stops, their server ends linger
+    # in FIN-WAIT-2 on the old port (up to a minute) until the pool touches them.
+    idle_pool = [psycopg2.connect(url) for _ in range(3)]
+    for conn in idle_pool:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+    assert run(["db", "down"], env).returncode == 0
+    assert run(["db", "up"], env).returncode == 0
+    again = next(line[5:] for line in run(["db", "status"], env).stdout.splitlines() if line.startswith("url: "))
+    assert again == url
+    psycopg2.connect(url).close()
+    for conn in idle_pool:
+        conn.close()
+
+
 def test_db_up_without_postgresql_installed_says_how_to_install_it(home):
     result = run(["db", "up"], {"HYGIENE_MAP_HOME": str(home), "HYGIENE_MAP_PG_BINDIR": str(home / "no-server")})
     assert_one_line_error(result, "PostgreSQL server is not installed", "apt-get install")
