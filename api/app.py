@@ -17,6 +17,7 @@ from api.routes_grids import router as grids_router
 from data.db import Database
 from data.errors import DatabaseUnavailable
 from data.settings import DatabaseSettings
+from layers.analysis_cache import AnswerCache
 from layers.map_page import streets
 from layers.registry import LAYERS
 from layers.store import city_info, layer_counts, server_versions
@@ -28,6 +29,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.db = Database(settings or DatabaseSettings.from_env())
+        app.state.analysis_cache = AnswerCache()
         yield
         app.state.db.close()
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import get_conn, get_lang
 from data.errors import InvalidParameter
 from layers import analysis_io
+from layers.analysis_cache import COMPLAINT_TABLES, PLACE_TABLES, data_stamp, standards_stamp
 
 api = APIRouter(prefix="/api/analysis", tags=["analysis"])
 pages = APIRouter(tags=["pages"])
@@ -44,12 +45,16 @@ def get_categories(category: list[str] | None = Query(None, description="event t
     return [c.strip() for part in category for c in part.split(",") if c.strip()] or None
 
 
-def _geojson(body: bytes) -> Response:
-    return Response(body, media_type=GEOJSON)
+def _answer(request: Request, conn, tables: tuple[str, ...], compute) -> Response:
+    """The analysis answer for this request: kept while ``tables`` are unchanged (see layers.analysis_cache)."""
+    key = (request.url.path, tuple(sorted(request.query_params.multi_items())), data_stamp(conn, tables),
+           standards_stamp())
+    body, kept = request.app.state.analysis_cache.answer(key, compute)
+    return Response(body, media_type=GEOJSON, headers={"X-Analysis-Cache": "hit" if kept else "miss"})
 
 
 @api.get("/coverage", summary="Covered area and population per area; gap polygons with gaps=1")
-def coverage_route(kind: str = Query("toilets", description="toilets, garbage_points, collection_stations, "
+def coverage_route(request: Request, kind: str = Query("toilets", description="toilets, garbage_points, collection_stations, "
                                      "transfer_stations, markets, health_trails"),
                    radius: float | None = Query(None, description="metres; default: the kind's standard"),
                    by: str = Query("community", description="district, street, community, grid, urban_village"),
@@ -58,12 +63,15 @@ def coverage_route(kind: str = Query("toilets", description="toilets, garbage_po
                    lang: str = Depends(get_lang), conn=Depends(get_conn)):
     from geo.coverage import coverage
 
-    result = coverage(conn, kind, radius, by, gaps=gaps, code_prefix=street, method=method)
-    return _geojson(analysis_io.coverage_features(result, lang, gaps))
+    def compute() -> bytes:
+        result = coverage(conn, kind, radius, by, gaps=gaps, code_prefix=street, method=method)
+        return analysis_io.coverage_features(result, lang, gaps)
+
+    return _answer(request, conn, PLACE_TABLES, compute)
 
 
 @api.get("/hotspots", summary="Gi* hotspots of complaints on hexagons (count, gi_z, gi_p, gi_bin)")
-def hotspots_route(window=Depends(get_window), categories=Depends(get_categories),
+def hotspots_route(request: Request, window=Depends(get_window), categories=Depends(get_categories),
                    cell: float | None = Query(None, description="hexagon edge length in metres; default from the data"),
                    per_population: bool = Query(False, description="Gi* on complaints per 10,000 residents"),
                    emerging: bool = Query(False, description="add the monthly trend pattern per cell"),
@@ -71,46 +79,63 @@ def hotspots_route(window=Depends(get_window), categories=Depends(get_categories
     from geo import hotspots as hs
 
     since, until = window
-    if emerging:
-        result, patterns, _ = hs.emerging(conn, since=since, until=until, categories=categories, cell_m=cell)
-        return _geojson(analysis_io.hotspot_features(result, lang, patterns))
-    result = hs.hotspots(conn, since=since, until=until, categories=categories, cell_m=cell,
-                         per_population=per_population)
-    return _geojson(analysis_io.hotspot_features(result, lang))
+
+    def compute() -> bytes:
+        if emerging:
+            result, patterns, _ = hs.emerging(conn, since=since, until=until, categories=categories, cell_m=cell)
+            return analysis_io.hotspot_features(result, lang, patterns)
+        result = hs.hotspots(conn, since=since, until=until, categories=categories, cell_m=cell,
+                             per_population=per_population)
+        return analysis_io.hotspot_features(result, lang)
+
+    return _answer(request, conn, COMPLAINT_TABLES, compute)
 
 
 @api.get("/density", summary="Facilities per km² and per 10,000 residents, judged against the standards")
-def density_route(kind: str = Query("toilets"), by: str = Query("street"), street: str | None = Query(None),
+def density_route(request: Request, kind: str = Query("toilets"), by: str = Query("street"), street: str | None = Query(None),
                   lang: str = Depends(get_lang), conn=Depends(get_conn)):
     from geo.density import density
 
-    result = density(conn, kind, by, code_prefix=street)
-    feats = [(r["geometry"], {k: v for k, v in r.items() if k != "geometry"}) for r in result["rows"]]
-    return _geojson(analysis_io.feature_collection(
-        feats, kind=kind, by=by, rules=[r.as_dict(lang) for r in result["rules"]], summary=result["summary"]))
+    def compute() -> bytes:
+        result = density(conn, kind, by, code_prefix=street)
+        feats = [(r["geometry"], {k: v for k, v in r.items() if k != "geometry"}) for r in result["rows"]]
+        return analysis_io.feature_collection(
+            feats, kind=kind, by=by, rules=[r.as_dict(lang) for r in result["rules"]], summary=result["summary"])
+
+    return _answer(request, conn, PLACE_TABLES, compute)
 
 
 @api.get("/priority", summary="Inspection priority per grid, every component shown")
-def priority_route(street: str | None = Query(None, description="street code"), window=Depends(get_window),
+def priority_route(request: Request, street: str | None = Query(None, description="street code"), window=Depends(get_window),
                    limit: int | None = Query(None, ge=1, le=100_000), conn=Depends(get_conn)):
-    from geo.priority import priority
+    from geo.priority import coverage_gaps, priority
 
-    result = priority(conn, street=street, since=window[0], limit=limit)
-    feats = [(r["geometry"], {k: v for k, v in r.items() if k != "geometry"}) for r in result["rows"]]
-    return _geojson(analysis_io.feature_collection(feats, weights=result["weights"],
-                                                   hotspot_cell_m=result["hotspot_cell_m"]))
+    def compute() -> bytes:
+        # Its coverage part reads no complaints: kept while the places stand, though complaints keep coming.
+        gaps, _ = request.app.state.analysis_cache.answer(
+            ("priority coverage gaps", street, data_stamp(conn, PLACE_TABLES), standards_stamp()),
+            lambda: coverage_gaps(conn, street), size=lambda gaps: 100 * len(gaps))
+        result = priority(conn, street=street, since=window[0], limit=limit, gaps=gaps)
+        feats = [(r["geometry"], {k: v for k, v in r.items() if k != "geometry"}) for r in result["rows"]]
+        return analysis_io.feature_collection(feats, weights=result["weights"],
+                                              hotspot_cell_m=result["hotspot_cell_m"])
+
+    return _answer(request, conn, COMPLAINT_TABLES, compute)
 
 
 @api.get("/siting", summary="K new sites on roads that cover the most residents not yet covered")
-def siting_route(kind: str = Query("toilets"), add: int = Query(5), street: str | None = Query(None),
+def siting_route(request: Request, kind: str = Query("toilets"), add: int = Query(5), street: str | None = Query(None),
                  radius: float | None = Query(None), lang: str = Depends(get_lang), conn=Depends(get_conn)):
     from geo.siting import siting
 
-    result = siting(conn, kind, add, radius_m=radius, street=street)
-    feats = [(s["disc"], {k: v for k, v in s.items() if k not in ("disc",)}) for s in result["sites"]]
-    rule = result["rule"].as_dict(lang) if result["rule"] else None
-    return _geojson(analysis_io.feature_collection(feats, before=result["before"], after=result["after"],
-                                                   radius_m=result["radius_m"], rule=rule))
+    def compute() -> bytes:
+        result = siting(conn, kind, add, radius_m=radius, street=street)
+        feats = [(s["disc"], {k: v for k, v in s.items() if k not in ("disc",)}) for s in result["sites"]]
+        rule = result["rule"].as_dict(lang) if result["rule"] else None
+        return analysis_io.feature_collection(feats, before=result["before"], after=result["after"],
+                                              radius_m=result["radius_m"], rule=rule)
+
+    return _answer(request, conn, PLACE_TABLES, compute)
 
 
 @pages.get("/map/coverage", response_class=HTMLResponse, summary="Coverage gaps map (zh-CN; ?lang=en)")

@@ -69,6 +69,7 @@ class Run:
         self.acknowledged: list[int] = []
         self.slow_errors: list[float] = []  # seconds taken by non-2xx answers
         self.events: list[tuple[float, str, int]] = []
+        self.analysis_cache: Counter = Counter()  # X-Analysis-Cache of the analysis answers: hit | miss
 
     def _point(self, rng: random.Random) -> tuple[float, float]:
         minx, miny, maxx, maxy = self.extent
@@ -95,9 +96,15 @@ class Run:
             request = client.build_request("GET", f"{self.base}/tiles/complaints/{z}/{x}/{y}.pbf")
         elif pick < 0.85:
             kind = "analysis"
+            # What planners open: coverage and density maps (facility tables unchanged during the run) and
+            # complaint hot spots and priorities (every complaint POST changes their data).
             path = rng.choice([
                 "/api/analysis/coverage?kind=toilets&radius=300&by=street",
+                "/api/analysis/coverage?kind=garbage_points&by=community",
+                "/api/analysis/density?kind=toilets&by=street",
                 "/api/analysis/hotspots?since=2026-01-01&until=2026-07-01",
+                "/api/analysis/hotspots?since=2026-09-01",
+                "/api/analysis/priority?limit=50",
             ])
             request = client.build_request("GET", self.base + path)
         else:
@@ -113,6 +120,8 @@ class Run:
         try:
             response = await client.send(request)
             code = response.status_code
+            if kind == "analysis" and code == 200:
+                self.analysis_cache[response.headers.get("x-analysis-cache", "?")] += 1
             if code == 201:
                 self.acknowledged.append(response.json()["id"])
         except httpx.HTTPError:
@@ -228,6 +237,9 @@ def main() -> None:
     print(f"\nServer errors (5xx other than 503): {server_errors}. "
           f"Complaints acknowledged with 201: {len(run.acknowledged):,}; found in the database afterwards: {found:,} "
           f"(lost: {len(run.acknowledged) - found}).")
+    if run.analysis_cache:
+        print(f"\nAnalysis answers computed: {run.analysis_cache['miss']:,}; served from the answer cache (data "
+              f"unchanged since, or the same request already under way): {run.analysis_cache['hit']:,}.")
     if args.fault and outage:
         during = [(t, k, c) for t, k, c in run.events if outage["stopped"] <= t <= outage["start"]]
         slowest_error = max(run.slow_errors) if run.slow_errors else 0

@@ -31,8 +31,19 @@ WEIGHTS = {"hotspot": 0.25, "overdue": 0.20, "open": 0.15, "coverage_gap": 0.15,
            "markets": 0.10}
 
 
+def coverage_gaps(conn, street: str | None = None) -> dict[str, float]:
+    """Per grid code, the percentage of its area outside every toilet's service radius.
+
+    The slow part of :func:`priority` and independent of complaints, so a
+    caller may compute it once and pass it in while the facilities stand.
+    """
+    check_code_prefix(street)
+    return {r["code"]: 100.0 - r["covered_area_pct"]
+            for r in coverage(conn, "toilets", by="grid", code_prefix=street)["rows"]}
+
+
 def priority(conn, *, street: str | None = None, since: datetime | None = None, as_of: datetime | None = None,
-             limit: int | None = None) -> dict:
+             limit: int | None = None, gaps: dict[str, float] | None = None) -> dict:
     """Rank grids for inspection.
 
     Parameters
@@ -46,6 +57,8 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
         When "overdue" is judged; the database's now() by default.
     limit : int, optional
         Keep the top grids only.
+    gaps : dict, optional
+        :func:`coverage_gaps` of the same street, when the caller has it already.
 
     Returns
     -------
@@ -76,8 +89,8 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
             {"srid": hot.srid, "prefix": prefix, "as_of": as_of},
         )
         fetched = cur.fetchall()
-    gaps = {r["code"]: 100.0 - r["covered_area_pct"]
-            for r in coverage(conn, "toilets", by="grid", code_prefix=street)["rows"]}
+    if gaps is None:
+        gaps = coverage_gaps(conn, street)
     if not fetched:
         return {"rows": [], "weights": WEIGHTS, "hotspot_cell_m": hot.cell_m}
     x = np.array([r[2] for r in fetched])
