@@ -137,6 +137,9 @@ class Database:
                                       "(HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS); try a smaller request") from None
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             broken = True
+            # The server went away: the idle connections died with it. Drop them now rather than
+            # fail one request each once it is back.
+            self.close()
             text = str(exc).strip().splitlines()
             raise DatabaseUnavailable(f"the database connection failed: {text[0] if text else 'closed'}") from None
         finally:
