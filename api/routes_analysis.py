@@ -108,14 +108,15 @@ def density_route(request: Request, kind: str = Query("toilets"), by: str = Quer
 @api.get("/priority", summary="Inspection priority per grid, every component shown")
 def priority_route(request: Request, street: str | None = Query(None, description="street code"), window=Depends(get_window),
                    limit: int | None = Query(None, ge=1, le=100_000), conn=Depends(get_conn)):
-    from geo.priority import coverage_gaps, priority
+    from geo.priority import grid_places, priority
 
     def compute() -> bytes:
-        # Its coverage part reads no complaints: kept while the places stand, though complaints keep coming.
-        gaps, _ = request.app.state.analysis_cache.answer(
-            ("priority coverage gaps", street, data_stamp(conn, PLACE_TABLES), standards_stamp()),
-            lambda: coverage_gaps(conn, street), size=lambda gaps: 100 * len(gaps))
-        result = priority(conn, street=street, since=window[0], limit=limit, gaps=gaps)
+        # Its per-grid place part (coverage, markets, urban villages) reads no complaints: kept while the
+        # places stand, though complaints keep coming.
+        places, _ = request.app.state.analysis_cache.answer(
+            ("priority grid places", street, data_stamp(conn, PLACE_TABLES), standards_stamp()),
+            lambda: grid_places(conn, street), size=lambda places: 600 * len(places["grids"]))
+        result = priority(conn, street=street, since=window[0], limit=limit, places=places)
         feats = [(r["geometry"], {k: v for k, v in r.items() if k != "geometry"}) for r in result["rows"]]
         return analysis_io.feature_collection(feats, weights=result["weights"],
                                               hotspot_cell_m=result["hotspot_cell_m"])

@@ -22,28 +22,45 @@ from __future__ import annotations
 from datetime import datetime
 
 import numpy as np
-from psycopg2 import sql
 
 from geo.coverage import check_code_prefix, coverage
-from geo.hotspots import hotspots
+from geo.hotspots import city_srid, hotspots
 
 WEIGHTS = {"hotspot": 0.25, "overdue": 0.20, "open": 0.15, "coverage_gap": 0.15, "urban_village": 0.15,
            "markets": 0.10}
 
 
-def coverage_gaps(conn, street: str | None = None) -> dict[str, float]:
-    """Per grid code, the percentage of its area outside every toilet's service radius.
+def grid_places(conn, street: str | None = None) -> dict:
+    """The parts of :func:`priority` that read no complaints, per grid of ``street`` (or the city).
 
-    The slow part of :func:`priority` and independent of complaints, so a
-    caller may compute it once and pass it in while the facilities stand.
+    ``grids``: (code, name, metric x, y of a point inside, markets, urban
+    village share, GeoJSON) in code order; ``gaps``: per code, the percentage
+    of the grid outside every toilet's service radius. The slow part of the
+    ranking, so a caller may compute it once and pass it in while the places
+    stand, however many complaints arrive meanwhile.
     """
     check_code_prefix(street)
-    return {r["code"]: 100.0 - r["covered_area_pct"]
+    with conn.cursor() as cur:
+        cur.execute(
+            """
+            WITH g AS (SELECT code, name, geom, ST_Transform(geom, %(srid)s) AS m FROM grids WHERE code LIKE %(prefix)s)
+            SELECT g.code, coalesce(g.name, g.code), ST_X(ST_PointOnSurface(g.m)), ST_Y(ST_PointOnSurface(g.m)),
+                   (SELECT count(*) FROM markets k WHERE k.geom && g.geom AND ST_Intersects(k.geom, g.geom)),
+                   coalesce((SELECT sum(ST_Area(ST_Intersection(g.m, ST_Transform(v.geom, %(srid)s))))
+                             FROM urban_villages v WHERE v.geom && g.geom AND ST_Intersects(v.geom, g.geom)), 0)
+                   / nullif(ST_Area(g.m), 0),
+                   ST_AsGeoJSON(g.geom, 6)
+            FROM g ORDER BY g.code""",
+            {"srid": city_srid(conn), "prefix": (street or "") + "%"},
+        )
+        grids = cur.fetchall()
+    gaps = {r["code"]: 100.0 - r["covered_area_pct"]
             for r in coverage(conn, "toilets", by="grid", code_prefix=street)["rows"]}
+    return {"grids": grids, "gaps": gaps}
 
 
 def priority(conn, *, street: str | None = None, since: datetime | None = None, as_of: datetime | None = None,
-             limit: int | None = None, gaps: dict[str, float] | None = None) -> dict:
+             limit: int | None = None, places: dict | None = None) -> dict:
     """Rank grids for inspection.
 
     Parameters
@@ -57,8 +74,8 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
         When "overdue" is judged; the database's now() by default.
     limit : int, optional
         Keep the top grids only.
-    gaps : dict, optional
-        :func:`coverage_gaps` of the same street, when the caller has it already.
+    places : dict, optional
+        :func:`grid_places` of the same street, when the caller has it already.
 
     Returns
     -------
@@ -67,30 +84,20 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
         ``weights`` and ``hotspot_cell_m``.
     """
     check_code_prefix(street)
+    if places is None:
+        places = grid_places(conn, street)
     hot = hotspots(conn, since=since)
-    prefix = (street or "") + "%"
     with conn.cursor() as cur:
         cur.execute(
-            sql.SQL("""
-            WITH g AS (SELECT code, name, geom, ST_Transform(geom, %(srid)s) AS m FROM grids WHERE code LIKE %(prefix)s)
-            SELECT g.code, coalesce(g.name, g.code), ST_X(ST_PointOnSurface(g.m)), ST_Y(ST_PointOnSurface(g.m)),
-                   coalesce(c.open, 0), coalesce(c.overdue, 0),
-                   (SELECT count(*) FROM markets k WHERE k.geom && g.geom AND ST_Intersects(k.geom, g.geom)),
-                   coalesce((SELECT sum(ST_Area(ST_Intersection(g.m, ST_Transform(v.geom, %(srid)s))))
-                             FROM urban_villages v WHERE v.geom && g.geom AND ST_Intersects(v.geom, g.geom)), 0)
-                   / nullif(ST_Area(g.m), 0),
-                   ST_AsGeoJSON(g.geom, 6)
-            FROM g LEFT JOIN (
-                SELECT grid_code, count(*) AS open,
-                       count(*) FILTER (WHERE due_at < coalesce(%(as_of)s, now())) AS overdue
-                FROM complaints WHERE status <> '结案' AND grid_code LIKE %(prefix)s GROUP BY grid_code
-            ) c ON c.grid_code = g.code
-            ORDER BY g.code"""),
-            {"srid": hot.srid, "prefix": prefix, "as_of": as_of},
+            "SELECT grid_code, count(*), count(*) FILTER (WHERE due_at < coalesce(%(as_of)s, now())) "
+            "FROM complaints WHERE status <> '结案' AND grid_code LIKE %(prefix)s GROUP BY grid_code",
+            {"prefix": (street or "") + "%", "as_of": as_of},
         )
-        fetched = cur.fetchall()
-    if gaps is None:
-        gaps = coverage_gaps(conn, street)
+        open_overdue = {code: (n_open, n_overdue) for code, n_open, n_overdue in cur.fetchall()}
+    gaps = places["gaps"]
+    # (code, name, x, y, open, overdue, markets, urban village share, GeoJSON) as the ranking reads them.
+    fetched = [(code, name, x, y, *open_overdue.get(code, (0, 0)), markets, village, geojson)
+               for code, name, x, y, markets, village, geojson in places["grids"]]
     if not fetched:
         return {"rows": [], "weights": WEIGHTS, "hotspot_cell_m": hot.cell_m}
     x = np.array([r[2] for r in fetched])
