@@ -45,11 +45,24 @@ def get_categories(category: list[str] | None = Query(None, description="event t
     return [c.strip() for part in category for c in part.split(",") if c.strip()] or None
 
 
-def _answer(request: Request, conn, tables: tuple[str, ...], compute) -> Response:
-    """The analysis answer for this request: kept while ``tables`` are unchanged (see layers.analysis_cache)."""
-    key = (request.url.path, tuple(sorted(request.query_params.multi_items())), data_stamp(conn, tables),
-           standards_stamp())
-    body, kept = request.app.state.analysis_cache.answer(key, compute)
+def _answer(request: Request, tables: tuple[str, ...], compute) -> Response:
+    """The analysis answer for this request: kept while ``tables`` are unchanged (see layers.analysis_cache).
+
+    The stamp is read on a connection given back at once, and ``compute(conn)``
+    gets its own only when it runs: requests waiting for an identical one
+    under way hold no connection. Computing after the stamp was read can only
+    see newer data than the stamp says, never older.
+    """
+    db = request.app.state.db
+    with db.connection() as conn:
+        key = (request.url.path, tuple(sorted(request.query_params.multi_items())), data_stamp(conn, tables),
+               standards_stamp())
+
+    def run() -> bytes:
+        with db.connection() as conn:
+            return compute(conn)
+
+    body, kept = request.app.state.analysis_cache.answer(key, run)
     return Response(body, media_type=GEOJSON, headers={"X-Analysis-Cache": "hit" if kept else "miss"})
 
 
@@ -60,14 +73,14 @@ def coverage_route(request: Request, kind: str = Query("toilets", description="t
                    by: str = Query("community", description="district, street, community, grid, urban_village"),
                    gaps: bool = Query(False), street: str | None = Query(None, description="area code prefix"),
                    method: str = Query("straight", description="straight (service radius) or walk (along roads)"),
-                   lang: str = Depends(get_lang), conn=Depends(get_conn)):
+                   lang: str = Depends(get_lang)):
     from geo.coverage import coverage
 
-    def compute() -> bytes:
+    def compute(conn) -> bytes:
         result = coverage(conn, kind, radius, by, gaps=gaps, code_prefix=street, method=method)
         return analysis_io.coverage_features(result, lang, gaps)
 
-    return _answer(request, conn, PLACE_TABLES, compute)
+    return _answer(request, PLACE_TABLES, compute)
 
 
 @api.get("/hotspots", summary="Gi* hotspots of complaints on hexagons (count, gi_z, gi_p, gi_bin)")
@@ -75,12 +88,12 @@ def hotspots_route(request: Request, window=Depends(get_window), categories=Depe
                    cell: float | None = Query(None, description="hexagon edge length in metres; default from the data"),
                    per_population: bool = Query(False, description="Gi* on complaints per 10,000 residents"),
                    emerging: bool = Query(False, description="add the monthly trend pattern per cell"),
-                   lang: str = Depends(get_lang), conn=Depends(get_conn)):
+                   lang: str = Depends(get_lang)):
     from geo import hotspots as hs
 
     since, until = window
 
-    def compute() -> bytes:
+    def compute(conn) -> bytes:
         if emerging:
             result, patterns, _ = hs.emerging(conn, since=since, until=until, categories=categories, cell_m=cell)
             return analysis_io.hotspot_features(result, lang, patterns)
@@ -88,29 +101,29 @@ def hotspots_route(request: Request, window=Depends(get_window), categories=Depe
                              per_population=per_population)
         return analysis_io.hotspot_features(result, lang)
 
-    return _answer(request, conn, COMPLAINT_TABLES, compute)
+    return _answer(request, COMPLAINT_TABLES, compute)
 
 
 @api.get("/density", summary="Facilities per km² and per 10,000 residents, judged against the standards")
 def density_route(request: Request, kind: str = Query("toilets"), by: str = Query("street"), street: str | None = Query(None),
-                  lang: str = Depends(get_lang), conn=Depends(get_conn)):
+                  lang: str = Depends(get_lang)):
     from geo.density import density
 
-    def compute() -> bytes:
+    def compute(conn) -> bytes:
         result = density(conn, kind, by, code_prefix=street)
         feats = [(r["geometry"], {k: v for k, v in r.items() if k != "geometry"}) for r in result["rows"]]
         return analysis_io.feature_collection(
             feats, kind=kind, by=by, rules=[r.as_dict(lang) for r in result["rules"]], summary=result["summary"])
 
-    return _answer(request, conn, PLACE_TABLES, compute)
+    return _answer(request, PLACE_TABLES, compute)
 
 
 @api.get("/priority", summary="Inspection priority per grid, every component shown")
 def priority_route(request: Request, street: str | None = Query(None, description="street code"), window=Depends(get_window),
-                   limit: int | None = Query(None, ge=1, le=100_000), conn=Depends(get_conn)):
+                   limit: int | None = Query(None, ge=1, le=100_000)):
     from geo.priority import grid_places, priority
 
-    def compute() -> bytes:
+    def compute(conn) -> bytes:
         # Its per-grid place part (coverage, markets, urban villages) reads no complaints: kept while the
         # places stand, though complaints keep coming.
         places, _ = request.app.state.analysis_cache.answer(
@@ -121,22 +134,22 @@ def priority_route(request: Request, street: str | None = Query(None, descriptio
         return analysis_io.feature_collection(feats, weights=result["weights"],
                                               hotspot_cell_m=result["hotspot_cell_m"])
 
-    return _answer(request, conn, COMPLAINT_TABLES, compute)
+    return _answer(request, COMPLAINT_TABLES, compute)
 
 
 @api.get("/siting", summary="K new sites on roads that cover the most residents not yet covered")
 def siting_route(request: Request, kind: str = Query("toilets"), add: int = Query(5), street: str | None = Query(None),
-                 radius: float | None = Query(None), lang: str = Depends(get_lang), conn=Depends(get_conn)):
+                 radius: float | None = Query(None), lang: str = Depends(get_lang)):
     from geo.siting import siting
 
-    def compute() -> bytes:
+    def compute(conn) -> bytes:
         result = siting(conn, kind, add, radius_m=radius, street=street)
         feats = [(s["disc"], {k: v for k, v in s.items() if k not in ("disc",)}) for s in result["sites"]]
         rule = result["rule"].as_dict(lang) if result["rule"] else None
         return analysis_io.feature_collection(feats, before=result["before"], after=result["after"],
                                               radius_m=result["radius_m"], rule=rule)
 
-    return _answer(request, conn, PLACE_TABLES, compute)
+    return _answer(request, PLACE_TABLES, compute)
 
 
 @pages.get("/map/coverage", response_class=HTMLResponse, summary="Coverage gaps map (zh-CN; ?lang=en)")

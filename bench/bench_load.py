@@ -69,6 +69,7 @@ class Run:
         self.acknowledged: list[int] = []
         self.slow_errors: list[float] = []  # seconds taken by non-2xx answers
         self.events: list[tuple[float, str, int]] = []
+        self.unavailable: Counter = Counter()  # 503 messages (first words)
         self.analysis_cache: Counter = Counter()  # X-Analysis-Cache of the analysis answers: hit | miss
 
     def _point(self, rng: random.Random) -> tuple[float, float]:
@@ -124,6 +125,8 @@ class Run:
                 self.analysis_cache[response.headers.get("x-analysis-cache", "?")] += 1
             if code == 201:
                 self.acknowledged.append(response.json()["id"])
+            if code == 503:
+                self.unavailable[response.json().get("detail", "")[:70]] += 1
         except httpx.HTTPError:
             code = -1  # no answer at all (connection error or client time-out)
         took = time.perf_counter() - t0
@@ -237,6 +240,13 @@ def main() -> None:
     print(f"\nServer errors (5xx other than 503): {server_errors}. "
           f"Complaints acknowledged with 201: {len(run.acknowledged):,}; found in the database afterwards: {found:,} "
           f"(lost: {len(run.acknowledged) - found}).")
+    failed = sorted(t for t, k, c in run.events if c < 0 or c >= 500)
+    if failed:
+        print(f"\nRequests without a 2xx/4xx answer: {len(failed)}, at "
+              + ", ".join(f"{t:.0f}" for t in failed[:40]) + (" …" if len(failed) > 40 else "")
+              + " s into the run.")
+    for detail, n in run.unavailable.most_common(5):
+        print(f"\n503 ({n}×): “{detail}…”")
     if run.analysis_cache:
         print(f"\nAnalysis answers computed: {run.analysis_cache['miss']:,}; served from the answer cache (data "
               f"unchanged since, or the same request already under way): {run.analysis_cache['hit']:,}.")
