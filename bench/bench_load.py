@@ -67,7 +67,7 @@ class Run:
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.status: dict[str, Counter] = defaultdict(Counter)
         self.acknowledged: list[int] = []
-        self.slow_errors: list[float] = []  # seconds taken by non-2xx answers
+        self.slow_errors: list[tuple[float, float]] = []  # non-2xx answers: (sent at, seconds taken)
         self.events: list[tuple[float, str, int]] = []
         self.unavailable: Counter = Counter()  # 503 messages (first words)
         self.analysis_cache: Counter = Counter()  # X-Analysis-Cache of the analysis answers: hit | miss
@@ -134,7 +134,7 @@ class Run:
         self.status[kind][code] += 1
         self.events.append((time.monotonic() - started, kind, code))
         if code >= 300 or code < 0:
-            self.slow_errors.append(took)
+            self.slow_errors.append((time.monotonic() - started - took, took))  # (sent at, seconds taken)
 
     async def client_loop(self, seed: int, until: float, started: float) -> None:
         rng = random.Random(seed)
@@ -151,6 +151,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--fault", action="store_true", help="stop the database mid-run")
     parser.add_argument("--outage", type=float, default=20)
+    parser.add_argument("--fault-at", type=float, default=60,
+                        help="seconds into the run (after the cold start's first analyses)")
     parser.add_argument("--scale", default="city")
     args = parser.parse_args()
     env = _env(args.home)
@@ -199,7 +201,7 @@ def main() -> None:
     outage: dict[str, float] = {}
 
     async def fault(started: float) -> None:
-        await asyncio.sleep(args.duration / 3)
+        await asyncio.sleep(args.fault_at)
         outage["stop"] = time.monotonic() - started
         await asyncio.to_thread(subprocess.run, [CLI, "db", "down"], env=env, capture_output=True)
         outage["stopped"] = time.monotonic() - started
@@ -242,7 +244,7 @@ def main() -> None:
           f"(lost: {len(run.acknowledged) - found}).")
     failed = sorted(t for t, k, c in run.events if c < 0 or c >= 500)
     if failed:
-        print(f"\nRequests without a 2xx/4xx answer: {len(failed)}, at "
+        print(f"\nRequests answered 5xx or not at all: {len(failed)}, at "
               + ", ".join(f"{t:.0f}" for t in failed[:40]) + (" …" if len(failed) > 40 else "")
               + " s into the run.")
     for detail, n in run.unavailable.most_common(5):
@@ -252,13 +254,16 @@ def main() -> None:
               f"unchanged since, or the same request already under way): {run.analysis_cache['hit']:,}.")
     if args.fault and outage:
         during = [(t, k, c) for t, k, c in run.events if outage["stopped"] <= t <= outage["start"]]
-        slowest_error = max(run.slow_errors) if run.slow_errors else 0
+        # Requests sent while the database was down: how long did their (error) answer take?
+        down = [took for sent, took in run.slow_errors if outage["stopped"] <= sent <= outage["start"]]
+        slowest_error = max(down) if down else 0
         after = [t for t, k, c in run.events if t > outage["started"] and 200 <= c < 300]
         first_ok = (min(after) - outage["started"]) if after else float("nan")
         codes = Counter(c for _, _, c in during)
         print(f"\nDatabase stopped at {outage['stop']:.0f} s for {args.outage:.0f} s. Answers while it was down: "
               + ", ".join(f"{c}: {n}" for c, n in sorted(codes.items()))
-              + f". Slowest error answer: {slowest_error:.2f} s. First 2xx after `db up` returned: "
+              + f". Slowest answer to a request sent while it was down: {slowest_error:.2f} s "
+              f"(median {statistics.median(down) if down else 0:.3f} s). First 2xx after `db up` returned: "
               f"{first_ok:.2f} s later.")
     server_log.seek(0)
     tail = server_log.read()
