@@ -21,20 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.errors import InvalidInput, InvalidParameter, SetupError
+from data.errors import InvalidInput, InvalidParameter
+from data.settings import _int
 
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
 VECTOR_SUFFIXES = {".geojson", ".json", ".shp", ".zip", ".gpkg", ".kml", ".kmz"}
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SetupError(f"{name}={raw!r} is not a whole number") from None
 
 
 @dataclass(frozen=True)
