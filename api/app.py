@@ -9,18 +9,23 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
-from api import routes_analysis, routes_data, routes_layers, routes_ogc, routes_pages, routes_print
 from api.deps import get_conn, get_lang
 from api.middleware import RequestGuard
-from api.routes_complaints import router as complaints_router
-from api.routes_grids import router as grids_router
+from api.routes import analysis as routes_analysis
+from api.routes import data as routes_data
+from api.routes import layers as routes_layers
+from api.routes import ogc as routes_ogc
+from api.routes import pages as routes_pages
+from api.routes import prints as routes_print
+from api.routes.complaints import router as complaints_router
+from api.routes.grids import router as grids_router
+from data.catalog import city_info, streets
 from data.db import Database
 from data.errors import DatabaseUnavailable
 from data.settings import DatabaseSettings
-from layers.analysis_cache import AnswerCache
-from layers.map_page import streets
-from layers.registry import LAYERS
-from layers.store import city_info, layer_counts, server_versions
+from layers.analysis.cache import AnswerCache
+from layers.spec.registry import LAYERS
+from layers.store.summary import layer_counts, server_versions
 
 
 def create_app(settings: DatabaseSettings | None = None) -> FastAPI:

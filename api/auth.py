@@ -11,7 +11,7 @@ Use in a route::
 
 - ``current_user``: every write. No or unknown token → 401 (``Unauthorized``).
   Scope checks (403, ``Forbidden``) are the route's job, with the helpers on
-  :class:`layers.access.User` (``may_write_grid``, ``may_write_complaint``),
+  :class:`layers.workflow.access.User` (``may_write_grid``, ``may_write_complaint``),
   because only the route knows which street or grid is touched.
 - ``reader``: every read. Returns the user or None; when
   ``HYGIENE_MAP_READS_NEED_TOKEN=1`` a valid token is required. A token that
@@ -25,31 +25,17 @@ complaints), inspector (complaints in its grids). Tokens come from
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import get_conn
 from data.errors import Forbidden, Unauthorized
-from layers.access import User, user_for_token
+from data.settings import AuthSettings
+from layers.workflow.access import User, user_for_token
 
 _bearer = HTTPBearer(auto_error=False, description="token printed by `hygiene-map users add`")
 
 
-@dataclass(frozen=True)
-class AuthSettings:
-    """Whether reading needs a token (writes always do)."""
-
-    reads_need_token: bool
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> AuthSettings:
-        env = os.environ if env is None else env
-        raw = env.get("HYGIENE_MAP_READS_NEED_TOKEN", "0").strip().lower()
-        return cls(reads_need_token=raw in ("1", "true", "yes", "on"))
 
 
 def _user(request: Request, conn, credentials: HTTPAuthorizationCredentials | None) -> User | None:

@@ -8,7 +8,7 @@ import sys
 import time
 from urllib.parse import parse_qsl, urlencode
 
-from api.settings import ServerSettings
+from data.settings import ServerSettings
 
 access_log = logging.getLogger("hygiene_map.access")
 

@@ -52,7 +52,7 @@ def timed(fn, runs: int):
 
 def ours_hotspots(conn, cell_m):
     res = hotspots(conn, cell_m=cell_m)
-    from layers.analysis_io import hotspot_features
+    from layers.analysis.encode import hotspot_features
 
     hotspot_features(res)  # the FeatureCollection a client receives
     return res

@@ -19,8 +19,9 @@ import numpy as np
 
 from data.db import connect
 from data.settings import GridSettings
-from layers import complaint_cases as cases
-from layers import grid_admin, grid_plan
+from layers.workflow import complaints as cases
+from layers.workflow import grids as grid_admin
+from layers.workflow import regrid as grid_plan
 
 NAIVE = """SELECT o.id FROM complaints c JOIN complaints o
              ON o.id <> c.id AND o.category = c.category

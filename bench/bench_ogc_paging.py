@@ -3,9 +3,9 @@
     HYGIENE_MAP_HOME=/tmp/hm-city .venv/bin/python bench/bench_ogc_paging.py [--runs 3]
 
 Read-only. For each offset, times one page of 1,000 complaints (GeoJSON
-bytes built by PostGIS) with ``layers.features.get_features`` (what
+bytes built by PostGIS) with ``layers.store.features.get_features`` (what
 ``/api/layers/{id}/features`` runs: the features are built in the query the
-OFFSET applies to) and with ``layers.ogc.get_items`` (``/ogc/.../items``: the
+OFFSET applies to) and with ``layers.store.ogc.get_items`` (``/ogc/.../items``: the
 page's ids first, the GeoJSON for those only), side by side in one run, and
 prints a Markdown table (medians) for bench/RESULTS.md.
 """
@@ -17,9 +17,9 @@ import statistics
 import time
 
 from data.db import connect
-from layers import ogc
-from layers.features import feature_query, get_features
-from layers.registry import get_layer
+from layers.spec.registry import get_layer
+from layers.store import ogc
+from layers.store.features import feature_query, get_features
 
 OFFSETS = (0, 100_000, 500_000, 990_000)
 PAGE = 1_000

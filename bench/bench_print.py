@@ -4,7 +4,7 @@
 
 Runs side by side in one process tree against the city demo (read only):
 
-- ``hygiene-map`` — ``layers.print_docs.print_atlas`` in-process (1 worker)
+- ``hygiene-map`` — ``layers.printing.docs.print_atlas`` in-process (1 worker)
   and with the default worker processes (HYGIENE_MAP_PRINT_WORKERS);
 - ``naive geopandas`` — what a user would write instead: per grid page,
   ``geopandas.read_postgis`` of each layer in the page's bounding box,
@@ -30,8 +30,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from data.db import connect  # noqa: E402
-from layers.print_docs import print_atlas  # noqa: E402
-from layers.print_settings import PrintSettings  # noqa: E402
+from data.settings import PrintSettings  # noqa: E402
+from layers.printing.docs import print_atlas  # noqa: E402
 
 A4_IN = (210 / 25.4, 297 / 25.4)
 
@@ -53,7 +53,7 @@ def naive_atlas(conn, street: str, out: str) -> int:
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from layers.print_style import register_font
+    from layers.printing.style import register_font
 
     family = register_font(os.environ.get("HYGIENE_MAP_PRINT_FONT") or None)
     plt.rcParams.update({"pdf.fonttype": 42, "font.family": [family], "font.size": 7})

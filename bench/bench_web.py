@@ -126,7 +126,7 @@ def naive_folium_page(url: str, static_base: str, out: Path, limit: int | None) 
     import geopandas as gpd
     import psycopg2
 
-    from layers.web import localize
+    from layers.web.assets import localize
 
     started = time.perf_counter()
     conn = psycopg2.connect(url)

@@ -1,27 +1,113 @@
-"""Settings: small classes read from the environment on demand.
+"""Settings: every setting of hygiene-map, in small classes read from the environment on demand.
 
 Nothing is read at import time, so tests and commands can set the
-environment first. Limits are named settings, not literals in code.
+environment first. Limits are named settings, not literals in code. Each
+setting is declared once, as a dataclass field naming its variable and
+default (:func:`setting`); :meth:`EnvSettings.from_env` reads them all and
+then lets the class check how they fit together (``check``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from data.errors import SetupError
+from data.vocab import BASEMAPS
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    from data.errors import SetupError
-
+def env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    """The whole number in ``env[name]``, ``default`` when unset or empty."""
     raw = env.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
         return int(raw)
     except ValueError:
         raise SetupError(f"{name}={raw!r} is not a whole number") from None
+
+
+def env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    """The number in ``env[name]``, ``default`` when unset or empty."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SetupError(f"{name}={raw!r} is not a number") from None
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off`` in ``env[name]``; ``default`` when unset."""
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SetupError(f"{name}={raw!r} must be 1/true/yes/on or 0/false/no/off")
+
+
+def env_str(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    """The text in ``env[name]``; ``default`` when unset or empty."""
+    raw = env.get(name)
+    return default if raw is None or raw.strip() == "" else raw.strip()
+
+
+_READERS: dict[type, Callable] = {int: env_int, float: env_float, bool: env_bool, str: env_str}
+
+
+def setting(name: str, default: Any, kind: type | None = None, scale: int = 1) -> Any:
+    """A dataclass field read from the environment variable ``name``.
+
+    ``default`` may be a callable (evaluated when read, e.g. from the CPU count).
+    ``kind`` is the reader's type (int, float, bool, str); by default that of ``default``.
+    ``scale`` multiplies a number as read (megabytes in the variable, bytes in the field).
+    """
+    kind = kind or type(default() if callable(default) else default)
+    return dataclasses.field(metadata={"env": name, "default": default, "kind": kind, "scale": scale})
+
+
+class EnvSettings:
+    """Base of the settings classes: one ``from_env`` for all of them."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None):
+        env = os.environ if env is None else env
+        values = {}
+        for f in dataclasses.fields(cls):
+            meta = f.metadata
+            if "env" not in meta:
+                continue
+            default = meta["default"]() if callable(meta["default"]) else meta["default"]
+            value = _READERS[meta["kind"]](env, meta["env"], default)
+            values[f.name] = value * meta["scale"] if meta["scale"] != 1 else value
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Raise :class:`SetupError` when the values do not fit together (override where needed)."""
+
+
+def _paging(settings, default: str, cap: str) -> None:
+    """A default page size must lie between 1 and the cap (both named by their variables)."""
+    names = {f.name: f.metadata["env"] for f in dataclasses.fields(settings)}
+    low, high = getattr(settings, default), getattr(settings, cap)
+    if not 1 <= low <= high:
+        raise SetupError(f"{names[default]} ({low}) must be between 1 and {names[cap]} ({high})")
+
+
+def _positive(**values: int) -> None:
+    for name, value in values.items():
+        if value < 1:
+            raise SetupError(f"{name} must be at least 1, not {value}")
 
 
 def default_home() -> Path:
@@ -53,33 +139,155 @@ class DatabaseSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DatabaseSettings:
         env = os.environ if env is None else env
-        home = env.get("HYGIENE_MAP_HOME")
-        port = env.get("HYGIENE_MAP_DB_PORT")
+        home = env_str(env, "HYGIENE_MAP_HOME", None)
+        bindir = env_str(env, "HYGIENE_MAP_PG_BINDIR", None)
         return cls(
-            url=env.get("DATABASE_URL") or None,
+            url=env_str(env, "DATABASE_URL", None),
             home=Path(home).expanduser().absolute() if home else default_home(),
-            pg_bindir=Path(env["HYGIENE_MAP_PG_BINDIR"]) if env.get("HYGIENE_MAP_PG_BINDIR") else None,
-            port=_int(env, "HYGIENE_MAP_DB_PORT", 0) or None if port else None,
-            os_user=env.get("HYGIENE_MAP_DB_OS_USER", "hygienemap"),
-            connect_timeout_s=_int(env, "HYGIENE_MAP_DB_CONNECT_TIMEOUT_S", 2),
-            statement_timeout_ms=_int(env, "HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS", 30_000),
-            pool_max=_int(env, "HYGIENE_MAP_DB_POOL_MAX", 24),
-            pool_wait_s=_int(env, "HYGIENE_MAP_DB_POOL_WAIT_S", 20),
+            pg_bindir=Path(bindir) if bindir else None,
+            port=env_int(env, "HYGIENE_MAP_DB_PORT", 0) or None,
+            os_user=env_str(env, "HYGIENE_MAP_DB_OS_USER", "hygienemap"),
+            connect_timeout_s=env_int(env, "HYGIENE_MAP_DB_CONNECT_TIMEOUT_S", 2),
+            statement_timeout_ms=env_int(env, "HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS", 30_000),
+            pool_max=env_int(env, "HYGIENE_MAP_DB_POOL_MAX", 24),
+            pool_wait_s=env_int(env, "HYGIENE_MAP_DB_POOL_WAIT_S", 20),
         )
 
 
 @dataclass(frozen=True)
-class GridSettings:
+class GridSettings(EnvSettings):
     """Grid codes (STANDARDS §4): 12-digit community code + a sequence of this width."""
 
-    sequence_width: int
+    sequence_width: int = setting("HYGIENE_MAP_GRID_SEQ_WIDTH", 2)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> GridSettings:
-        env = os.environ if env is None else env
-        width = _int(env, "HYGIENE_MAP_GRID_SEQ_WIDTH", 2)
-        if width not in (2, 3):
-            from data.errors import SetupError
+    def check(self) -> None:
+        if self.sequence_width not in (2, 3):
+            raise SetupError(f"HYGIENE_MAP_GRID_SEQ_WIDTH must be 2 (CJ/T 213) or 3 (DB11/T 2157), "
+                             f"not {self.sequence_width}")
 
-            raise SetupError(f"HYGIENE_MAP_GRID_SEQ_WIDTH must be 2 (CJ/T 213) or 3 (DB11/T 2157), not {width}")
-        return cls(sequence_width=width)
+
+@dataclass(frozen=True)
+class ServerSettings(EnvSettings):
+    """Request limits and logging of the HTTP server."""
+
+    max_body_bytes: int = setting("HYGIENE_MAP_MAX_BODY_BYTES", 1_048_576)
+    log_requests: bool = setting("HYGIENE_MAP_LOG_REQUESTS", True)
+
+
+@dataclass(frozen=True)
+class AuthSettings(EnvSettings):
+    """Whether reading needs a token (writes always do)."""
+
+    reads_need_token: bool = setting("HYGIENE_MAP_READS_NEED_TOKEN", False)
+
+
+@dataclass(frozen=True)
+class FeatureSettings(EnvSettings):
+    """Paging limits of /api/layers/{id}/features."""
+
+    default_limit: int = setting("HYGIENE_MAP_FEATURES_LIMIT_DEFAULT", 1_000)
+    max_limit: int = setting("HYGIENE_MAP_FEATURES_LIMIT_MAX", 10_000)
+
+    def check(self) -> None:
+        _paging(self, "default_limit", "max_limit")
+
+
+@dataclass(frozen=True)
+class OgcSettings(EnvSettings):
+    """Paging of /ogc/collections/{id}/items: default page size and the cap a larger limit is cut to."""
+
+    default_limit: int = setting("HYGIENE_MAP_OGC_LIMIT_DEFAULT", 100)
+    max_limit: int = setting("HYGIENE_MAP_OGC_LIMIT_MAX", 10_000)
+
+    def check(self) -> None:
+        _paging(self, "default_limit", "max_limit")
+
+
+@dataclass(frozen=True)
+class TileSettings(EnvSettings):
+    """Vector tiles and heatmaps: zoom range, feature and size caps, heatmap extent, client cache time."""
+
+    max_zoom: int = setting("HYGIENE_MAP_TILE_MAX_ZOOM", 22)
+    max_features: int = setting("HYGIENE_MAP_TILE_MAX_FEATURES", 20_000)  # per tile, before the size guard
+    max_bytes: int = setting("HYGIENE_MAP_TILE_MAX_BYTES", 500 * 1024)  # features are capped until it fits
+    cache_max_age_s: int = setting("HYGIENE_MAP_TILE_CACHE_S", 300)
+    # a heatmap bbox is at most this many screen pixels wide and high at its zoom
+    heat_max_px: int = setting("HYGIENE_MAP_HEAT_MAX_PX", 8192)
+    extent: int = 4096  # MVT tile extent (pixels of the tile's grid), fixed by the format's practice
+
+
+@dataclass(frozen=True)
+class MapSettings(EnvSettings):
+    """The web map's basemap (none | osm | tianditu | gaode) and the Tianditu key."""
+
+    basemap: str = setting("HYGIENE_MAP_BASEMAP", "none")
+    tianditu_key: str | None = setting("HYGIENE_MAP_TIANDITU_KEY", None, str)
+
+    def check(self) -> None:
+        if self.basemap not in BASEMAPS:
+            raise SetupError(f"HYGIENE_MAP_BASEMAP must be one of {', '.join(BASEMAPS)}, not {self.basemap!r}")
+        if self.basemap == "tianditu" and not self.tianditu_key:
+            raise SetupError("HYGIENE_MAP_BASEMAP=tianditu needs HYGIENE_MAP_TIANDITU_KEY (a Tianditu 'tk' key)")
+
+
+@dataclass(frozen=True)
+class AnalysisSettings(EnvSettings):
+    """How large an analysis request may grow before it is refused with a clear parameter error."""
+
+    hotspot_max_cells: int = setting("HYGIENE_MAP_HOTSPOT_MAX_CELLS", 200_000)  # hexagons in one study area
+    siting_max_add: int = setting("HYGIENE_MAP_SITING_MAX_ADD", 200)  # greedy rounds, each a full pass
+
+
+@dataclass(frozen=True)
+class CacheSettings(EnvSettings):
+    """How many analysis answers, and how many megabytes of them, one server process keeps (0 entries: none)."""
+
+    max_entries: int = setting("HYGIENE_MAP_ANALYSIS_CACHE_ENTRIES", 64)
+    max_bytes: int = setting("HYGIENE_MAP_ANALYSIS_CACHE_MB", 256, scale=1024 * 1024)
+
+
+@dataclass(frozen=True)
+class ComplaintSettings(EnvSettings):
+    """Limits of complaint handling: duplicate search and paging."""
+
+    duplicate_radius_m: float = setting("HYGIENE_MAP_DUPLICATE_RADIUS_M", 50.0)
+    duplicate_days: int = setting("HYGIENE_MAP_DUPLICATE_DAYS", 7)
+    page_default: int = setting("HYGIENE_MAP_COMPLAINTS_PAGE", 100)
+    page_max: int = setting("HYGIENE_MAP_COMPLAINTS_PAGE_MAX", 1000)
+
+    def check(self) -> None:
+        _paging(self, "page_default", "page_max")
+
+
+@dataclass(frozen=True)
+class ImportSettings(EnvSettings):
+    """Limits on what an import will read."""
+
+    max_file_mb: int = setting("HYGIENE_MAP_IMPORT_MAX_FILE_MB", 2048)
+    max_unzipped_mb: int = setting("HYGIENE_MAP_IMPORT_MAX_UNZIPPED_MB", 4096)
+    max_zip_ratio: int = setting("HYGIENE_MAP_IMPORT_MAX_ZIP_RATIO", 200)
+    # A million-row upsert outlasts the per-request time-out of the server.
+    statement_timeout_ms: int = setting("HYGIENE_MAP_IMPORT_STATEMENT_TIMEOUT_MS", 1_800_000)
+    # From this many rows (and at least as many as the table holds), the secondary
+    # indexes are dropped and rebuilt in the import's transaction: building a GiST
+    # once is several times faster than a million inserts into it.
+    rebuild_index_rows: int = setting("HYGIENE_MAP_IMPORT_REBUILD_INDEX_ROWS", 200_000)
+
+
+@dataclass(frozen=True)
+class PrintSettings(EnvSettings):
+    """Where QR codes point, which font is embedded, and the limits of a print job."""
+
+    public_url: str = setting("HYGIENE_MAP_PUBLIC_URL", "http://127.0.0.1:8000")  # what the QR codes open
+    font_path: str | None = setting("HYGIENE_MAP_PRINT_FONT", None, str)  # None: first of FONT_CANDIDATES
+    max_pages_http: int = setting("HYGIENE_MAP_PRINT_MAX_PAGES", 250)  # longer atlases: use the CLI
+    route_max_stops: int = setting("HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS", 40)  # --top is at most this
+    workers: int = setting("HYGIENE_MAP_PRINT_WORKERS", lambda: min(4, os.cpu_count() or 1))
+
+    def check(self) -> None:
+        if not self.public_url.startswith(("http://", "https://")):
+            raise SetupError(f"HYGIENE_MAP_PUBLIC_URL={self.public_url!r} must start with http:// or https://")
+        object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
+        _positive(HYGIENE_MAP_PRINT_MAX_PAGES=self.max_pages_http, HYGIENE_MAP_PRINT_WORKERS=self.workers)
+        if self.route_max_stops < 2:
+            raise SetupError("HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS must be at least 2")

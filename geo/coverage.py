@@ -31,9 +31,9 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
+from data.catalog import metric_srid as city_srid
 from data.errors import InvalidParameter
 from data.standards import Rule, load
-from geo.hotspots import city_srid
 
 QUAD_SEGS = 16
 _N = 4 * QUAD_SEGS

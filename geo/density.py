@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from psycopg2 import sql
 
+from data.catalog import metric_srid as city_srid
 from data.errors import InvalidParameter
 from data.standards import Rule, load
 from geo.coverage import KINDS, LEVELS, check_code_prefix
-from geo.hotspots import city_srid
 
 #: Rules whose metric is density_land_use_<classes>; the city band is density_city.
 DENSITY_KIND = "toilets"

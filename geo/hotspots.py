@@ -26,9 +26,10 @@ from datetime import datetime
 
 import numpy as np
 
+from data.catalog import metric_srid as city_srid
 from data.errors import InvalidParameter, NotFound
+from data.settings import AnalysisSettings
 from geo import hexgrid
-from geo.settings import AnalysisSettings
 from geo.stats import confidence_bins, gi_star, mann_kendall, two_sided_p
 
 #: Bounds of the cell edge length (metres).
@@ -55,14 +56,6 @@ class HotspotResult:
     summary: dict = field(default_factory=dict)
 
 
-def city_srid(conn) -> int:
-    """The city's metric SRID, or NotFound before a city is loaded."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT metric_srid FROM city_settings")
-        row = cur.fetchone()
-    if row is None:
-        raise NotFound("no city is loaded: run `hygiene-map demo` or import admin areas first")
-    return int(row[0])
 
 
 _CITY_SQL = """

@@ -23,8 +23,9 @@ from datetime import datetime
 
 import numpy as np
 
+from data.catalog import metric_srid as city_srid
 from geo.coverage import check_code_prefix, coverage
-from geo.hotspots import city_srid, hotspots
+from geo.hotspots import hotspots
 
 WEIGHTS = {"hotspot": 0.25, "overdue": 0.20, "open": 0.15, "coverage_gap": 0.15, "urban_village": 0.15,
            "markets": 0.10}

@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
+from data.catalog import metric_srid as city_srid
 from data.errors import InvalidParameter, NotFound
+from data.settings import AnalysisSettings
 from geo.coverage import AREA_FACTOR, QUAD_SEGS, resolve
-from geo.hotspots import city_srid
-from geo.settings import AnalysisSettings
 
 DEMAND_CELL_M = 50.0
 CANDIDATE_SPACING_M = 50.0

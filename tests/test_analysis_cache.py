@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from layers.analysis_cache import AnswerCache, CacheSettings
+from layers.analysis.cache import AnswerCache, CacheSettings
 
 COVERAGE = ("/api/analysis/coverage", {"kind": "toilets", "by": "street"})
 HOTSPOTS = ("/api/analysis/hotspots", {"since": "2025-01-01", "cell": 300})

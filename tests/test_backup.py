@@ -10,7 +10,7 @@ from data.db import connect
 from data.demo import load
 from data.demo_city import generate
 from data.migrate import migrate
-from layers.registry import layer_ids
+from layers.spec.registry import layer_ids
 
 REPO = Path(__file__).resolve().parent.parent
 

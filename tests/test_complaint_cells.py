@@ -10,10 +10,10 @@ from data.db import connect
 from data.demo import load
 from data.demo_city import generate
 from data.migrate import migrate
-from layers.features import FeatureQuery, feature_query
-from layers.registry import get_layer
-from layers.settings import TileSettings
-from layers.tiles import Tile, _heat_sql, get_heat_cells, get_tile
+from data.settings import TileSettings
+from layers.spec.registry import get_layer
+from layers.store.features import FeatureQuery, feature_query
+from layers.store.tiles import Tile, _heat_sql, get_heat_cells, get_tile
 from tests.test_layers_api import tile_of
 
 RECOUNT = ("SELECT cx, cy, n FROM (SELECT complaint_cell_x(geom) AS cx, complaint_cell_y(geom) AS cy, count(*) AS n "

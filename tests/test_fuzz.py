@@ -20,7 +20,7 @@ from data.db import connect
 from data.demo import load
 from data.demo_city import generate
 from data.migrate import migrate
-from layers.access import add_user
+from layers.workflow.access import add_user
 
 EXAMPLES = int(os.environ.get("HYGIENE_MAP_FUZZ_EXAMPLES", "12"))
 

@@ -9,7 +9,7 @@ from data.db import connect
 from data.demo import load
 from data.demo_city import generate
 from data.migrate import migrate
-from layers.access import add_user, token_digest
+from layers.workflow.access import add_user, token_digest
 from tests.conftest import create_database, drop_database
 
 OWN_STREET, OTHER_STREET = "379901001", "379901002"

@@ -11,7 +11,7 @@ from data.db import connect
 from data.demo import load
 from data.demo_city import generate
 from data.migrate import migrate
-from layers.access import user_for_token
+from layers.workflow.access import user_for_token
 
 STREET = "379901001"
 
@@ -145,7 +145,7 @@ def test_regenerating_reports_changes_and_never_drops_an_assignment_silently(cit
     # Removed grids are archived, and their history is still readable.
     archived = {r[0] for r in _query(city_db, "SELECT code FROM grid_archive")}
     assert archived == removed
-    from layers.grid_admin import history
+    from layers.workflow.grids import history
 
     conn = connect(url=city_db)
     for code_ in removed:

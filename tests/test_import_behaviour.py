@@ -17,8 +17,8 @@ from data.demo_city import generate
 from data.errors import InvalidInput
 from data.migrate import migrate
 from geo.coords import wgs84_to_gcj02
-from layers.exporting import export_layer
-from layers.importing import ImportOptions, import_file
+from layers.io.export import export_layer
+from layers.io.importing import ImportOptions, import_file
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from data.db import connect
 from data.errors import InvalidParameter
 from data.migrate import migrate
 from geo.coords import from_wgs84
-from layers.importing import ImportOptions, import_file, load_mapping
+from layers.io.importing import ImportOptions, import_file, load_mapping
 from tests.conftest import real_data
 
 

@@ -14,7 +14,7 @@ from data.demo import LAYER_TABLES, load
 from data.demo_city import generate
 from data.errors import HygieneMapError
 from data.migrate import migrate
-from layers.importing import ImportOptions, import_file
+from layers.io.importing import ImportOptions, import_file
 
 CORPUS = Path(__file__).parent / "data" / "malformed"
 EXPECTED = json.loads((CORPUS / "EXPECTED.json").read_text(encoding="utf-8"))

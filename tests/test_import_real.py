@@ -11,7 +11,7 @@ import pytest
 from data.db import connect
 from data.errors import InvalidInput
 from data.migrate import migrate
-from layers.importing import ImportOptions, import_file
+from layers.io.importing import ImportOptions, import_file
 from tests.conftest import real_data
 
 

@@ -7,10 +7,10 @@ import math
 import mapbox_vector_tile
 import pytest
 
-from layers.features import feature_query, get_features
-from layers.registry import LAYERS, get_layer
-from layers.settings import FeatureSettings
-from layers.tiles import get_tile, parse_tile
+from data.settings import FeatureSettings
+from layers.spec.registry import LAYERS, get_layer
+from layers.store.features import feature_query, get_features
+from layers.store.tiles import get_tile, parse_tile
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:

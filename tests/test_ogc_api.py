@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from layers import ogc
-from layers.registry import LAYERS
+from layers.spec.registry import LAYERS
+from layers.store import ogc
 
 
 def _walk(client, url: str, params: dict) -> tuple[list, int]:

@@ -25,7 +25,7 @@ import pytest
 import shapely
 from psycopg2 import sql
 
-from layers.registry import LAYERS
+from layers.spec.registry import LAYERS
 
 pytestmark = pytest.mark.skipif(shutil.which("ogr2ogr") is None, reason="gdal-bin is not installed")
 

@@ -7,8 +7,8 @@ import math
 import mapbox_vector_tile
 import pytest
 
-from layers import ogc
-from layers.registry import LAYERS
+from layers.spec.registry import LAYERS
+from layers.store import ogc
 
 
 def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:

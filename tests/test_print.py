@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from PIL import Image
 
 from api.cli import main
+from data.settings import PrintSettings
 from geo.tour import open_tour, path_length
-from layers import print_render as render
-from layers.print_docs import PrintOptions, print_atlas, print_grid, print_route, to_bytes
-from layers.print_settings import PrintSettings
-from layers.print_style import Paper, register_font
+from layers.printing import render as render
+from layers.printing.docs import PrintOptions, print_atlas, print_grid, print_route, to_bytes
+from layers.printing.style import Paper, register_font
 
 A4_PT = (595.276, 841.89)
 A3_LANDSCAPE_PT = (1190.55, 841.89)
@@ -166,7 +166,7 @@ def test_map_frame_is_drawn_and_the_qr_code_is_the_grids_url(grid_pdf, busiest_g
     assert len(np.unique(inside // 16)) >= 6  # lines, hatching, markers, labels: many grey levels
 
     # The QR code's modules, read back from the rendered page, are those of the grid's URL.
-    from layers.print_render import qr_path
+    from layers.printing.render import qr_path
 
     ctx_url = f"{PrintSettings.from_env({}).public_url}/map/grids?street={busiest_grid['street_code']}" \
               f"&grid={busiest_grid['code']}"

@@ -8,7 +8,7 @@ from data.db import connect
 from data.demo import load
 from data.demo_city import generate, metric_origin
 from data.migrate import available, migrate
-from layers.registry import layer_ids
+from layers.spec.registry import layer_ids
 
 
 def _checksums(conn) -> dict[str, str]:

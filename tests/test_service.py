@@ -16,7 +16,7 @@ from api.app import create_app
 from data.cluster import EmbeddedCluster
 from data.migrate import migrate
 from data.settings import DatabaseSettings
-from layers.registry import LAYERS
+from layers.spec.registry import LAYERS
 
 
 def test_healthz_reports_database_and_postgis(demo_client):

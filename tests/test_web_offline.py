@@ -9,7 +9,7 @@ import pytest
 from folium import plugins
 
 from data.errors import SetupError
-from layers.web import CDN_TO_LOCAL, localize, offline_html
+from layers.web.assets import CDN_TO_LOCAL, localize, offline_html
 
 
 def test_every_mapped_cdn_file_is_served_by_the_app(demo_client):

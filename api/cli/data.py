@@ -1,0 +1,126 @@
+"""`hygiene-map import` and `hygiene-map export`: real data in and out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from data.errors import InvalidInput
+from layers.spec.registry import layer_ids
+
+FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx", "kml")
+
+
+def _print_problems(problems, out) -> None:
+    for p in problems:
+        where = p["file"] + (f", {p.get('row_label', 'row')} {p['row']}" if p.get("row") is not None else "")
+        if p.get("column"):
+            where += f", column {p['column']}"
+        click.echo(f"{p['severity']}: {where}: {p['reason']}", file=out)
+
+
+@click.command("import")
+@click.argument("layer", type=click.Choice(layer_ids()))
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--crs", default=None, help="wgs84 | gcj02 (Gaode, Tencent) | bd09 (Baidu) | cgcs2000 | EPSG:n; "
+              "default: the file's own CRS, else wgs84")
+@click.option("--sheet", default=None, help="XLSX: the sheet to read (default: the first)")
+@click.option("--layer", "gis_layer", default=None, help="GeoPackage/KML/folder: the layer to read")
+@click.option("--encoding", default=None, help="override the text encoding (e.g. gbk); default: detected / .cpg")
+@click.option("--lon-col", default=None, help="the longitude (or x) column")
+@click.option("--lat-col", default=None, help="the latitude (or y) column")
+@click.option("--id-field", default=None, help="the column that identifies a row (re-imports update by it)")
+@click.option("--source", default=None, help="provenance name stored with every row (default: the file name)")
+@click.option("--mapping", type=click.Path(path_type=Path), default=None,
+              help="JSON {\"header\": \"column\"} or a two-column CSV mapping file headers to layer columns")
+@click.option("--category-map", type=click.Path(path_type=Path), default=None,
+              help="complaints: JSON or CSV mapping categories to event types")
+@click.option("--timezone", default="Asia/Shanghai", show_default=True, help="zone of times without one")
+@click.option("--tolerance", type=float, default=500.0, show_default=True,
+              help="metres a point may lie outside the city's admin areas")
+@click.option("--dry-run", is_flag=True, help="validate and report; write nothing")
+@click.option("--skip-bad", is_flag=True, help="write the good rows; bad rows and reasons go to a CSV")
+@click.option("--rejects", type=click.Path(path_type=Path), default=None,
+              help="where --skip-bad writes the rejected rows (default: beside the input)")
+@click.option("--level", type=click.Choice(["district", "street", "community"]), default=None,
+              help="admin_areas: the level of the areas in the file")
+@click.option("--code-field", default=None, help="admin_areas: the code column")
+@click.option("--name-field", default=None, help="admin_areas: the name column")
+@click.option("--parent-field", default=None, help="admin_areas: the parent area's code column")
+@click.option("--population-field", default=None, help="admin_areas: the population column")
+def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_col, id_field, source, mapping,
+                   category_map, timezone, tolerance, dry_run, skip_bad, rejects, level, code_field, name_field,
+                   parent_field, population_field) -> None:
+    """Import FILE (CSV, XLSX, GeoJSON, Shapefile folder/zip, GeoPackage, KML) into LAYER.
+
+    All or nothing by default: one bad row and nothing is written; the report
+    lists every bad row with its file, row, column and reason.
+    """
+    from data.db import connect
+    from data.migrate import migrate
+    from layers.io.importing import ImportOptions, import_file, load_mapping
+
+    if tolerance < 0:
+        from data.errors import InvalidParameter
+
+        raise InvalidParameter("--tolerance", "must be zero or more metres")
+    opts = ImportOptions(
+        layer=layer, crs=crs, sheet=sheet, gis_layer=gis_layer, encoding=encoding, lon_col=lon_col,
+        lat_col=lat_col, id_field=id_field, source=source,
+        mapping=load_mapping(mapping) if mapping else {},
+        category_map=_category_map(category_map) if category_map else {},
+        timezone=timezone, tolerance_m=tolerance, dry_run=dry_run, skip_bad=skip_bad, rejects=rejects,
+        level=level, code_field=code_field, name_field=name_field, parent_field=parent_field,
+        population_field=population_field,
+    )
+    conn = connect()
+    try:
+        migrate(conn)
+        try:
+            result = import_file(conn, file, opts)
+        except InvalidInput as exc:
+            _print_problems(exc.problems, sys.stdout)
+            raise
+    finally:
+        conn.close()
+    _print_problems([p.as_dict() for p in result.problems], sys.stdout)
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    click.echo(result.summary())
+    if result.rejects_path:
+        click.echo(f"rejected rows and reasons: {result.rejects_path}")
+
+
+def _category_map(path: Path) -> dict[str, str]:
+    from layers.io.importing import load_mapping
+
+    try:
+        return load_mapping(path)
+    except Exception as exc:  # the same file formats as --mapping; name the right option
+        from data.errors import InvalidParameter
+
+        raise InvalidParameter("--category-map", str(exc).split(": ", 1)[-1]) from None
+
+
+@click.command("export")
+@click.argument("layer", type=click.Choice(layer_ids()))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="the file to write")
+@click.option("--street", default=None, help="only this street's rows (street code)")
+@click.option("--encoding", default="utf-8", show_default=True,
+              help="shp: the .dbf text encoding (gbk for old desktop GIS)")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="xlsx/kml: header and label language")
+def export_command(layer, fmt, out, street, encoding, lang) -> None:
+    """Write LAYER to a file QGIS, ArcGIS, Excel, 奥维互动地图 or Google Earth opens."""
+    from data.db import connect
+    from layers.io.export import export_layer
+
+    conn = connect()
+    try:
+        n = export_layer(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang)
+    finally:
+        conn.close()
+    click.echo(f"wrote {n:,} {layer} rows to {out}")

@@ -1,0 +1,235 @@
+"""`hygiene-map grids generate|assign|roster|balance`: a street office's grids from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from api.cli.users import cli_actor
+
+# Roster columns: key, zh-CN header, English header. `grids assign` reads either.
+ROSTER_COLUMNS = [
+    ("code", "网格编码", "grid_code"),
+    ("community_code", "社区编码", "community_code"),
+    ("community", "社区", "community"),
+    ("unit", "责任单位", "responsible_unit"),
+    ("manager", "网格长", "grid_manager"),
+    ("phone", "联系电话", "phone"),
+    ("facilities", "设施数（公厕、垃圾点、市场）", "facilities (toilets, garbage points, markets)"),
+    ("open", "未结投诉", "open_complaints"),
+    ("overdue", "超期投诉", "overdue_complaints"),
+    ("reason", "变更原因", "reason"),
+]
+_HEADER_KEYS = {h: key for key, zh, en in ROSTER_COLUMNS for h in (zh, en)}
+
+
+@click.group("grids")
+def grids() -> None:
+    """Grids (网格) of a street: generate, assign from a roster, print a roster, balance into zones."""
+
+
+@grids.command("generate")
+@click.option("--street", "street_code", required=True, help="street code (9 digits)")
+@click.option("--size", "size_m", required=True, type=float, help="cell size in metres (hex: equal area)")
+@click.option("--shape", type=click.Choice(["square", "hex"]), default="square", show_default=True)
+@click.option("--origin", default=None, help="fishnet origin E,N in the city's metric CRS "
+              "(default: the one the street's grids record, else 0,0)")
+@click.option("--dry-run", is_flag=True, help="report what would change; write nothing")
+@click.option("--force", is_flag=True, help="apply even when some old assignment is inherited by no new grid")
+def grids_generate(street_code: str, size_m: float, shape: str, origin: str | None, dry_run: bool,
+                   force: bool) -> None:
+    """Cut a street's communities into grids, numbered north→south, west→east, and report what changed.
+
+    Each new grid inherits the assignment of the old grid it overlaps most.
+    If an old assignment would be inherited by no grid, nothing is written
+    unless --force; removed grids are archived with their history.
+    """
+    from data.db import connect
+    from data.errors import InvalidParameter
+    from data.settings import GridSettings
+    from layers import grid_plan
+
+    parsed = None
+    if origin:
+        try:
+            e, n = (float(v) for v in origin.split(","))
+            parsed = (e, n)
+        except ValueError:
+            raise InvalidParameter("--origin", f"expected E,N in metres, not {origin!r}") from None
+    conn = connect()
+    try:
+        plan = grid_plan.plan(conn, street_code, size_m, shape, origin=parsed,
+                              sequence_width=GridSettings.from_env().sequence_width)
+        click.echo(plan.summary())
+        for d in plan.dropped:
+            click.echo(f"  assignment inherited by no new grid: {d['code']} {d['unit'] or '-'} / "
+                       f"{d['manager'] or '-'} / {d['phone'] or '-'}")
+        for code in plan.removed:
+            click.echo(f"  removed (archived with its history): {code}")
+        for code, item in plan.new.items():
+            m = item["match"]
+            if m["status"] in ("moved", "new") and m["source"]:
+                click.echo(f"  {m['status']}: {code} inherits the assignment of {m['source']} "
+                           f"({m['overlap_share']:.0%} overlap)")
+            elif m["status"] == "new":
+                click.echo(f"  new: {code} (no old grid under it: unassigned)")
+        if dry_run:
+            conn.rollback()
+            click.echo("dry run: nothing written")
+            return
+        result = grid_plan.apply(conn, plan, cli_actor(), force=force)
+        conn.commit()
+    finally:
+        conn.close()
+    click.echo(f"written: {result['history_rows']} assignment history rows, "
+               f"{result['complaints_rerouted']} complaints re-routed to their new grid")
+
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def read_roster(path: Path) -> list[dict]:
+    """Rows of a roster workbook (first sheet; headers in zh-CN or English) as dicts with their line number."""
+    from openpyxl import load_workbook
+
+    from data.errors import InvalidInput
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file") from None
+    except Exception as exc:  # openpyxl raises several kinds for a non-workbook
+        raise InvalidInput(f"{path}: not an .xlsx workbook ({type(exc).__name__})") from None
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None:
+        raise InvalidInput(f"{path}: the first sheet is empty")
+    keys = [_HEADER_KEYS.get(_cell_text(h) or "") for h in header]
+    missing = [zh for key, zh, en in ROSTER_COLUMNS if key in ("code", "unit", "manager", "phone") and key not in keys]
+    if missing:
+        raise InvalidInput(f"{path} row 1: missing column(s) {', '.join(missing)} (zh-CN or English headers)")
+    out = []
+    for line, values in enumerate(rows, start=2):
+        record = {k: _cell_text(v) for k, v in zip(keys, values) if k}
+        if not any(record.get(k) for k in ("code", "unit", "manager", "phone")):
+            continue  # blank line
+        out.append({"line": line, **record})
+    book.close()
+    return out
+
+
+@grids.command("assign")
+@click.argument("roster", type=click.Path(path_type=Path))
+@click.option("--reason", default=None, help="why (default: the roster's 变更原因 column, else the file name)")
+@click.option("--dry-run", is_flag=True, help="check every row; write nothing")
+def grids_assign(roster: Path, reason: str | None, dry_run: bool) -> None:
+    """Load a roster workbook: each grid's unit, manager and phone. Checked row by row, all or nothing."""
+    from data.db import connect
+    from layers.workflow.grids import assign_many
+
+    rows = read_roster(roster)
+    for r in rows:
+        r["reason"] = r.get("reason") or reason
+    conn = connect()
+    try:
+        result = assign_many(conn, rows, cli_actor(), source=roster.name)
+        if dry_run:
+            conn.rollback()
+        else:
+            conn.commit()
+    finally:
+        conn.close()
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{roster.name}: {len(rows)} rows valid; {verb} {result['changed']} grid(s), "
+               f"{result['unchanged']} unchanged")
+
+
+@grids.command("roster")
+@click.option("--street", "street_code", required=True, help="street code (9 digits)")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="roster.xlsx to write")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="header language")
+def grids_roster(street_code: str, out: Path, lang: str) -> None:
+    """Write a street's roster (XLSX): grid code, community, unit, manager, phone, facilities, open/overdue complaints."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from data.db import connect
+    from layers.workflow.grids import roster
+
+    conn = connect()
+    try:
+        rows = roster(conn, street_code)
+    finally:
+        conn.close()
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "网格责任名册" if lang == "zh" else "grid roster"
+    sheet.append([zh if lang == "zh" else en for _, zh, en in ROSTER_COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for r in rows:
+        # Codes as text, so spreadsheets keep every digit.
+        sheet.append([r.get(key) if key != "reason" else None for key, _, _ in ROSTER_COLUMNS])
+    for col, width in zip("ABCDEFGHIJ", (17, 14, 14, 30, 10, 15, 12, 9, 9, 20)):
+        sheet.column_dimensions[col].width = width
+    sheet.freeze_panes = "A2"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book.save(out)
+    click.echo(f"{out}: {len(rows)} grids of street {street_code}")
+
+
+@grids.command("balance")
+@click.option("--street", "street_code", required=True, help="street code (9 digits)")
+@click.option("--zones", "n_zones", required=True, type=int, help="how many zones")
+@click.option("--days", default=365, show_default=True, type=int, help="count complaints of the last N days")
+@click.option("--out", "out", default=None, type=click.Path(path_type=Path), help="CSV: grid code → zone")
+def grids_balance(street_code: str, n_zones: int, days: int, out: Path | None) -> None:
+    """Propose N contiguous zones of grids with balanced workload (complaints + facilities); report the imbalance.
+
+    Region growing from spread-out seeds, then boundary refinement (geo/zones.py).
+    """
+    from data.db import connect
+    from data.errors import InvalidParameter
+    from geo.zones import balance_zones
+    from layers.workflow.grids import workloads
+
+    if days < 1:
+        raise InvalidParameter("--days", "must be at least 1")
+    conn = connect()
+    try:
+        items = workloads(conn, street_code, days)
+    finally:
+        conn.close()
+    if not 1 <= n_zones <= len(items):
+        raise InvalidParameter("--zones", f"must be between 1 and the street's {len(items)} grids, not {n_zones}")
+    zoning = balance_zones([i["geom"] for i in items], [i["complaints"] + i["facilities"] for i in items], n_zones)
+    click.echo(f"street {street_code}: {len(items)} grids in {n_zones} zones; workload = complaints of the last "
+               f"{days} days + facilities")
+    for z in range(n_zones):
+        members = [items[i] for i, zz in enumerate(zoning.zone_of) if zz == z]
+        click.echo(f"  zone {z + 1}: {len(members)} grids, workload {zoning.loads[z]:.0f} "
+                   f"({sum(m['complaints'] for m in members)} complaints, {sum(m['facilities'] for m in members)} "
+                   f"facilities): {', '.join(m['code'] for m in members)}")
+    click.echo(f"imbalance: largest zone {zoning.imbalance:+.1%} over the mean; spread (max-min)/mean "
+               f"{zoning.spread:.1%}")
+    if zoning.islands:
+        click.echo(f"not contiguous: {len(zoning.islands)} grid(s) touch no other grid of the street: "
+                   + ", ".join(items[i]["code"] for i in zoning.islands))
+    if out:
+        import csv
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["grid_code", "zone", "complaints", "facilities"])
+            for item, z in zip(items, zoning.zone_of):
+                writer.writerow([item["code"], z + 1, item["complaints"], item["facilities"]])
+        click.echo(f"written: {out}")

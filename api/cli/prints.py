@@ -1,0 +1,109 @@
+"""`hygiene-map print grid|atlas|route`: field maps for on-site reviews (明察暗访) as PDF."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+_PAPER = click.Choice(["A4", "A3"], case_sensitive=False)
+
+
+def _common(fn):
+    """The options every print command shares."""
+    fn = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+                      help="language of the page texts")(fn)
+    fn = click.option("--landscape", is_flag=True, help="landscape instead of portrait")(fn)
+    fn = click.option("--paper", type=_PAPER, default="A4", show_default=True, help="paper size")(fn)
+    fn = click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                      help="the PDF to write (default: KIND-CODE.pdf in the current directory)")(fn)
+    return fn
+
+
+@click.group("print")
+def print_group() -> None:
+    """Print field maps as vector PDF: one grid, a street's atlas, or an inspection route."""
+
+
+class _Bar:
+    """A tqdm progress bar on stderr that follows the stages of a print job."""
+
+    def __init__(self, label: str):
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=0, unit="page", desc=label, file=sys.stderr, disable=None, mininterval=0.5)
+        self._stage = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self._stage:
+            self._stage = stage
+            self._bar.reset(total=total)
+            self._bar.set_description(stage)
+            self._bar.unit = "grid" if stage == "loading" else "page"
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _run(kind: str, code: str, out: Path | None, fn, **kwargs) -> None:
+    from data.db import connect
+    from layers.printing.docs import PrintOptions, default_out
+
+    options = PrintOptions(paper=kwargs.pop("paper").upper(), landscape=kwargs.pop("landscape"),
+                           lang=kwargs.pop("lang"))
+    out = out or default_out(kind, code)
+    if out.suffix.lower() != ".pdf":
+        from data.errors import InvalidParameter
+
+        raise InvalidParameter("--out", f"{out} must end in .pdf")
+    if not out.parent.exists():
+        from data.errors import InvalidParameter
+
+        raise InvalidParameter("--out", f"the folder {out.parent} does not exist")
+    started = time.monotonic()
+    conn = connect()
+    bar = _Bar(kind)
+    partial = out.with_name(out.name + ".partial")
+    try:
+        # Written beside the target, then renamed: a failed job leaves no half-written PDF.
+        result = fn(conn, code, out=str(partial), options=options, progress=bar, **kwargs)
+        partial.replace(out)
+    finally:
+        bar.close()
+        conn.close()
+        partial.unlink(missing_ok=True)
+    click.echo(f"wrote {out}: {len(result.pages)} pages ({result.title}) in {time.monotonic() - started:.1f} s")
+
+
+@print_group.command("grid")
+@click.argument("code")
+@_common
+def print_grid_cmd(code: str, out: Path | None, **kwargs) -> None:
+    """The sheet of one grid: map, checklist, responsible unit, QR code."""
+    from layers.printing.docs import print_grid
+
+    _run("grid", code, out, print_grid, **kwargs)
+
+
+@print_group.command("atlas")
+@click.option("--street", "street", required=True, help="street (街道) code, 9 digits")
+@_common
+def print_atlas_cmd(street: str, out: Path | None, **kwargs) -> None:
+    """A street's atlas: cover with every grid, an index, then one sheet per grid."""
+    from layers.printing.docs import print_atlas
+
+    _run("atlas", street, out, print_atlas, **kwargs)
+
+
+@print_group.command("route")
+@click.option("--street", "street", required=True, help="street (街道) code, 9 digits")
+@click.option("--top", type=int, default=10, show_default=True, help="how many grids to visit (highest priority)")
+@_common
+def print_route_cmd(street: str, top: int, out: Path | None, **kwargs) -> None:
+    """An inspection route through the TOP grids that most need a visit, in a short walking order."""
+    from layers.printing.docs import print_route
+
+    _run("route", street, out, lambda conn, code, **kw: print_route(conn, code, top, **kw), **kwargs)

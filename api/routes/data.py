@@ -1,0 +1,44 @@
+"""HTTP for data out: GET /api/layers/{id}/export?format=…"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+
+from api.deps import get_conn, get_lang
+from layers.io.export import FORMATS, MEDIA_TYPES, SUFFIXES, export_layer
+from layers.spec.registry import get_layer
+
+router = APIRouter(tags=["data"])
+
+
+@router.get("/api/layers/{layer_id}/export", summary="Download a layer as GeoJSON, GeoPackage, Shapefile (zip), "
+            "CSV, XLSX or KML")
+def export(layer_id: str = PathParam(..., description="layer id"),
+           format: str = Query("geojson", pattern="^(" + "|".join(FORMATS) + ")$",
+                               description="geojson | gpkg | shp | csv | xlsx | kml"),
+           street: str | None = Query(None, pattern=r"^\d{1,15}$", description="only this street's rows"),
+           encoding: str = Query("utf-8", pattern="^(utf-8|gbk)$", description="shp: .dbf encoding"),
+           lang: str = Depends(get_lang), conn=Depends(get_conn)):
+    get_layer(layer_id)
+    folder = Path(tempfile.mkdtemp(prefix="hm-export-"))
+    out = folder / f"{layer_id}{SUFFIXES[format]}"
+    try:
+        export_layer(conn, layer_id, format, out, street=street, encoding=encoding, lang=lang)
+        body = out.read_bytes()
+    finally:
+        _cleanup(folder)
+    name = out.name if street is None else f"{layer_id}-{street}{SUFFIXES[format]}"
+    return Response(body, media_type=MEDIA_TYPES[format],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'},
+                    )
+
+
+def _cleanup(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,62 @@
+"""HTTP for printed field maps: a grid sheet and a street atlas as PDF."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from api.deps import get_conn, get_lang
+from data.settings import PrintSettings
+
+# layers.printing.docs (matplotlib, pyproj, qrcode) is imported by the handlers, so
+# that the app starts as fast without printing as before it.
+
+router = APIRouter(prefix="/print", tags=["print"])
+
+_PDF = {"content": {"application/pdf": {}}, "description": "a vector PDF"}
+
+
+def get_print_options(
+    paper: str = Query("A4", pattern="^(A4|A3)$", description="paper size: A4 (default) or A3"),
+    landscape: bool = Query(False, description="landscape instead of portrait"),
+    lang: str = Depends(get_lang),
+):
+    """Paper, orientation and language of a print."""
+    from layers.printing.docs import PrintOptions
+
+    return PrintOptions(paper=paper, landscape=landscape, lang=lang)
+
+
+def _pdf(body: bytes, filename: str) -> Response:
+    return Response(body, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@router.get("/grids/{code}.pdf", response_class=Response, responses={200: _PDF},
+            summary="Printable sheet of one grid (map, checklist, responsible unit, QR code)")
+def grid_pdf(code: str, options=Depends(get_print_options), conn=Depends(get_conn)):
+    from layers.printing.docs import print_grid, to_bytes
+
+    body, _ = to_bytes(print_grid, conn, code, options=options, settings=PrintSettings.from_env())
+    return _pdf(body, f"grid-{code}.pdf")
+
+
+@router.get("/streets/{code}/atlas.pdf", response_class=Response, responses={200: _PDF},
+            summary="Printable atlas of a street: cover, index, one sheet per grid")
+def atlas_pdf(code: str, options=Depends(get_print_options), conn=Depends(get_conn)):
+    from layers.printing.docs import print_atlas, to_bytes
+
+    settings = PrintSettings.from_env()
+    body, _ = to_bytes(print_atlas, conn, code, options=options, settings=settings,
+                       max_pages=settings.max_pages_http)
+    return _pdf(body, f"atlas-{code}.pdf")
+
+
+@router.get("/streets/{code}/route.pdf", response_class=Response, responses={200: _PDF},
+            summary="Printable inspection route through the street's grids that most need a visit")
+def route_pdf(code: str, top: int = Query(10, ge=1, description="how many grids to visit"),
+              options=Depends(get_print_options), conn=Depends(get_conn)):
+    from layers.printing.docs import print_route, to_bytes
+
+    body, _ = to_bytes(print_route, conn, code, top, options=options, settings=PrintSettings.from_env())
+    return _pdf(body, f"route-{code}.pdf")

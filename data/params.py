@@ -1,0 +1,192 @@
+"""Pure parsers of request and command parameters: one function per kind of value, one meaning everywhere.
+
+Each takes the raw text (or ``None`` when absent) and the parameter's name,
+and returns a typed value or raises :class:`~data.errors.InvalidParameter`
+naming the parameter and the reason. Routes (``api/deps.py``), the CLI and
+the stores all call these, so ``since=2025-01-01`` names the same moment on
+every route: a time without a zone is in the city's time zone
+(:func:`data.vocab.city_tz`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from data.errors import InvalidParameter
+from data.vocab import city_tz
+
+#: PostgreSQL refuses offsets past ±15:59 and no zone on Earth is past ±14:00.
+MAX_UTC_OFFSET = timedelta(hours=14)
+#: Years a campaign's data can name; outside them a date is a typo (and year 1 overflows time zones).
+YEARS = (1900, 2100)
+#: Codes of the admin hierarchy (GB/T 2260 + 3 + 3) and grids (+ 2 or 3), by level.
+CODE_LENGTHS = {"district": (6,), "street": (9,), "community": (12,), "grid": (13, 14, 15)}
+MAX_CODE_PREFIX = 20
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+BBox = tuple[float, float, float, float]
+
+
+def clean_text(raw: str | None, parameter: str, max_length: int = 1000) -> str | None:
+    """``raw`` stripped, ``None`` when absent or empty; refuses control characters (NUL …) and huge values."""
+    if raw is None:
+        return None
+    if _CONTROL.search(raw):
+        raise InvalidParameter(parameter, "contains a control character (such as NUL); remove it")
+    text = raw.strip()
+    if len(text) > max_length:
+        raise InvalidParameter(parameter, f"is {len(text)} characters long; at most {max_length}")
+    return text or None
+
+
+def parse_area_code(raw: str | None, parameter: str, level: str | None = None) -> str | None:
+    """An admin-area or grid code: ASCII digits, of the level's length when ``level`` is given.
+
+    ``level`` is one of :data:`CODE_LENGTHS`; without it any prefix of up to
+    :data:`MAX_CODE_PREFIX` digits is accepted (a district, street or community filter).
+    Full-width digits (３７９９) are refused rather than guessed at.
+    """
+    text = clean_text(raw, parameter, MAX_CODE_PREFIX * 4)
+    if text is None:
+        return None
+    if not _ASCII_DIGITS.fullmatch(text):
+        hint = " (full-width digits? type them as 0-9)" if any(c.isdigit() for c in text) else ""
+        raise InvalidParameter(parameter, f"an area code is ASCII digits 0-9, not {text!r}{hint}")
+    if level is None:
+        if len(text) > MAX_CODE_PREFIX:
+            raise InvalidParameter(parameter, f"an area code has at most {MAX_CODE_PREFIX} digits, not {len(text)}")
+        return text
+    lengths = CODE_LENGTHS[level]
+    if len(text) not in lengths:
+        want = " or ".join(str(n) for n in lengths)
+        raise InvalidParameter(parameter, f"a {level} code has {want} digits, not {len(text)} ({text!r})")
+    return text
+
+
+def parse_instant(raw: str | None, parameter: str, *, end_of_day: bool = False,
+                  tz: tzinfo | None = None) -> datetime | None:
+    """An ISO 8601 date or date-time as an aware datetime; ``None`` when absent.
+
+    A date alone is the start of that day, or the start of the next day when
+    ``end_of_day`` (for exclusive upper ends that name a whole day); a time
+    without a zone is in ``tz`` (the city's time zone by default). Offsets past
+    ±14:00 and years outside 1900–2100 are refused.
+    """
+    text = clean_text(raw, parameter, 64)
+    if text is None:
+        return None
+    zone = tz or city_tz()
+    try:
+        if _DATE_ONLY.fullmatch(text):
+            day = date.fromisoformat(text)
+            value = datetime.combine(day, time.min, tzinfo=zone)
+            if end_of_day and day.year < YEARS[1]:
+                value = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+        else:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InvalidParameter(parameter, f"{text!r} is not an ISO 8601 date (2026-01-31) "
+                                          "or date-time (2026-01-31T08:00, 2026-01-31T00:00:00Z)") from None
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise InvalidParameter(parameter, f"year {value.year} is outside {YEARS[0]}–{YEARS[1]}")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=zone)
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        raise InvalidParameter(parameter, f"time zone offset {text[-6:]!r} is beyond ±14:00")
+    return value
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """``since`` inclusive, ``until`` exclusive; either may be open (``None``)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def __bool__(self) -> bool:
+        return self.since is not None or self.until is not None
+
+
+def parse_window(since: str | None, until: str | None, names: tuple[str, str] = ("since", "until")) -> TimeWindow:
+    """``since``/``until`` as a :class:`TimeWindow`: ``since`` inclusive, ``until`` exclusive.
+
+    A date is the start of that day in the city's time zone on both ends, so
+    ``since=2026-01-01&until=2026-02-01`` is the whole of January.
+    """
+    low = parse_instant(since, names[0])
+    high = parse_instant(until, names[1])
+    if low is not None and high is not None and low > high:
+        raise InvalidParameter(names[0], f"{since!r} is after {names[1]} {until!r}")
+    return TimeWindow(low, high)
+
+
+def parse_bbox(raw: str | None, parameter: str = "bbox") -> BBox | None:
+    """``minlon,minlat,maxlon,maxlat`` in WGS84 → a tuple; ``None`` when absent."""
+    text = clean_text(raw, parameter, 200)
+    if text is None:
+        return None
+    expected = f"expected 4 numbers minlon,minlat,maxlon,maxlat, got {text!r}"
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise InvalidParameter(parameter, expected)
+    values = tuple(parse_number(p, parameter, expected) for p in parts)
+    minx, miny, maxx, maxy = values
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
+        raise InvalidParameter(parameter, f"{text!r} is outside WGS84 (longitude −180…180, latitude −90…90)")
+    if minx > maxx or miny > maxy:
+        raise InvalidParameter(parameter, f"{text!r}: min must not exceed max (order is minlon,minlat,maxlon,maxlat)")
+    return values  # type: ignore[return-value]
+
+
+def parse_number(raw: str, parameter: str, expected: str | None = None) -> float:
+    """A finite decimal number (ASCII), or InvalidParameter with ``expected`` as the reason."""
+    text = raw.strip()
+    try:
+        if not text.isascii():
+            raise ValueError(text)
+        value = float(text)
+    except ValueError:
+        raise InvalidParameter(parameter, expected or f"{raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InvalidParameter(parameter, f"must be a finite number, not {raw!r}")
+    return value
+
+
+def parse_int(raw: str | int | None, parameter: str, low: int, high: int, default: int | None = None) -> int | None:
+    """A whole number from ``low`` to ``high``; ``default`` when absent."""
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = raw.strip()
+        if not re.fullmatch(r"[+-]?[0-9]{1,19}", text):
+            raise InvalidParameter(parameter, f"must be a whole number from {low} to {high}, not {raw!r}")
+        value = int(text)
+    if not low <= value <= high:
+        raise InvalidParameter(parameter, f"must be a whole number from {low} to {high}, not {value}")
+    return value
+
+
+def parse_list(raw: str | list[str] | None, parameter: str) -> tuple[str, ...]:
+    """Values given comma-separated or repeated (``a,b`` or ``x=a&x=b``), stripped, empties dropped."""
+    if raw is None:
+        return ()
+    parts = [raw] if isinstance(raw, str) else list(raw)
+    values = []
+    for part in parts:
+        text = clean_text(part, parameter) or ""
+        values.extend(v.strip() for v in text.split(",") if v.strip())
+    return tuple(values)
+
+
+def parse_lang(raw: str | None) -> str:
+    """Page language: ``en`` on request, Chinese (``zh``) otherwise."""
+    return "en" if (raw or "").strip().lower() == "en" else "zh"

@@ -1,0 +1,52 @@
+"""The words hygiene-map is built on, each written once: statuses, transitions, roles, time zone.
+
+The SQL check constraints in ``data/migrations`` and the demo city repeat
+some of them (a database cannot import Python); nothing else spells them.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+#: The complaint case workflow of CJ/T 315 (STANDARDS §4), in order.
+STATUSES = ("受理", "立案", "派遣", "处置", "核查", "结案")
+OPEN_STATUSES = STATUSES[:-1]
+#: The type of a status in request bodies and query parameters (OpenAPI lists the values).
+Status = Literal[STATUSES]
+CLOSED = "结案"
+RECEIVED = "受理"
+#: English names of the statuses (labels on English pages and prints).
+STATUS_EN = {"受理": "received", "立案": "registered", "派遣": "dispatched", "处置": "handled",
+             "核查": "verifying", "结案": "closed"}
+# Legal next states. Besides the main line: a case not worth registering is
+# closed from 受理 (不予立案, a note is required), and a failed check sends it
+# back from 核查 to 处置 (返工).
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "受理": ("立案", "结案"),
+    "立案": ("派遣",),
+    "派遣": ("处置",),
+    "处置": ("核查",),
+    "核查": ("结案", "处置"),
+    "结案": (),
+}
+#: Transitions that must say why.
+NOTE_REQUIRED = frozenset({("受理", "结案"), ("核查", "处置")})
+
+#: Who may do what (DESIGN §5): street and inspector users carry a scope.
+ROLES = ("admin", "planner", "street", "inspector")
+SCOPED_ROLES = ("street", "inspector")
+#: Roles that may write grids and complaints of any street.
+CITY_WIDE_ROLES = ("admin", "planner")
+
+#: Basemaps a web map may draw under the layers (DESIGN §6).
+BASEMAPS = ("none", "osm", "tianditu", "gaode")
+
+#: The time zone of Chinese cities: a time given without a zone means this, on every route.
+CITY_TIME_ZONE = "Asia/Shanghai"
+
+
+def city_tz() -> tzinfo:
+    """The city's time zone, for reading times written without one."""
+    return ZoneInfo(CITY_TIME_ZONE)

@@ -1,0 +1,1 @@
+"""The analyses as one registry used by routes and CLI: compute, encode, cache."""

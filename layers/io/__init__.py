@@ -1,0 +1,1 @@
+"""Files in and out: readers, import, export, rosters."""

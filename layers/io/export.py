@@ -1,0 +1,236 @@
+"""Export a layer to the files desktop GIS, Excel, 奥维互动地图 and Google Earth open.
+
+PostGIS encodes the geometries (ST_AsGeoJSON for GeoJSON, WKB for the GDAL
+formats, ST_X/ST_Y or WKT for tables); no geometry passes through shapely.
+Every export carries ``source`` and ``source_id``, so importing it again
+(into this or an empty database) gives the same rows.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import tempfile
+import warnings
+import zipfile
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import orjson
+from psycopg2 import sql
+
+from data.errors import InvalidParameter
+from layers.spec.fields import ACCEPTED_GEOMETRY, AREA_CODE_COLUMNS, AREA_CODE_LABELS, fields_of
+from layers.spec.registry import get_layer
+
+FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx", "kml")
+MEDIA_TYPES = {
+    "geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3", "shp": "application/zip",
+    "csv": "text/csv; charset=utf-8", "kml": "application/vnd.google-earth.kml+xml",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+SUFFIXES = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "csv": ".csv", "xlsx": ".xlsx", "kml": ".kml"}
+XLSX_CELL_LIMIT = 32_767
+_KINDS = {"text": "text", "int": "int", "num": "num", "bool": "bool", "time": "time"}
+
+
+def export_columns(layer: str) -> list[tuple[str, str, str]]:
+    """(column, kind, zh label) of an export, in order: provenance, fields, area codes, attributes."""
+    cols = [("source", "text", "数据来源"), ("source_id", "text", "编号")]
+    cols += [(f.name, f.kind, f.label_zh) for f in fields_of(layer)]
+    cols += [(c, "text", AREA_CODE_LABELS[c]) for c in AREA_CODE_COLUMNS[layer]
+             if c not in {name for name, _, _ in cols}]
+    cols.append(("attributes", "json", "属性"))
+    return cols
+
+
+def _where(layer: str, street: str | None) -> tuple[sql.Composable, list]:
+    if street is None:
+        return sql.SQL(""), []
+    if not street.isdigit():
+        raise InvalidParameter("--street", f"{street!r} is not a street code (digits)")
+    if layer == "admin_areas":
+        return sql.SQL(" WHERE code LIKE %s"), [street + "%"]
+    if "street_code" not in AREA_CODE_COLUMNS[layer]:
+        raise InvalidParameter("--street", f"{layer} rows carry no street code; export it without --street")
+    return sql.SQL(" WHERE street_code = %s"), [street]
+
+
+def _fetch(conn, layer: str, street: str | None, geometry_sql: str):
+    spec = get_layer(layer)
+    cols = export_columns(layer)
+    where, params = _where(layer, street)
+    query = sql.SQL("SELECT {cols}, {geom} FROM {table}{where} ORDER BY id").format(
+        cols=sql.SQL(", ").join(sql.Identifier(c) for c, _, _ in cols), geom=sql.SQL(geometry_sql),
+        table=sql.Identifier(spec.table), where=where)
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        rows = cur.fetchall()
+    conn.rollback()
+    return cols, rows
+
+
+def _text(value, kind: str):
+    if value is None:
+        return None
+    if kind == "json":
+        return orjson.dumps(value).decode() if value else "{}"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def export_layer(conn, layer: str, fmt: str, out: Path, *, street: str | None = None, encoding: str = "utf-8",
+                 lang: str = "zh") -> int:
+    """Write a layer (or one street's rows) to ``out`` in ``fmt``; returns the row count."""
+    get_layer(layer)
+    if fmt not in FORMATS:
+        raise InvalidParameter("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+    out = Path(out)
+    if not out.parent.exists():
+        raise InvalidParameter("--out", f"the folder {out.parent} does not exist")
+    if fmt == "shp" and out.suffix.lower() != ".zip":
+        raise InvalidParameter("--out", f"a shapefile export is a zip of .shp/.shx/.dbf/.prj/.cpg: name it "
+                               f"{out.with_suffix('.zip').name}")
+    writer = {"geojson": _geojson, "csv": _csv, "xlsx": _xlsx, "gpkg": _gdal, "kml": _gdal, "shp": _gdal}[fmt]
+    return writer(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang)
+
+
+def _geojson(conn, layer, fmt, out, *, street, encoding, lang) -> int:
+    cols, rows = _fetch(conn, layer, street, "ST_AsGeoJSON(geom, 9)")
+    with open(out, "wb") as fh:
+        fh.write(b'{"type":"FeatureCollection","name":' + orjson.dumps(layer) + b',"features":[\n')
+        for k, row in enumerate(rows):
+            props = {c: _text(v, kind) if kind in ("time", "json") else (
+                float(v) if isinstance(v, Decimal) else v) for (c, kind, _), v in zip(cols, row[:-1])}
+            fh.write((b",\n" if k else b"") + b'{"type":"Feature","properties":' + orjson.dumps(props)
+                     + b',"geometry":' + row[-1].encode() + b"}")
+        fh.write(b"\n]}\n")
+    return len(rows)
+
+
+def _is_point(layer: str) -> bool:
+    return ACCEPTED_GEOMETRY[layer] == ("Point",)
+
+
+def _table_rows(conn, layer, street, lang):
+    geometry = "ST_X(geom), ST_Y(geom)" if _is_point(layer) else "ST_AsText(geom)"
+    cols, rows = _fetch(conn, layer, street, geometry)
+    zh = lang != "en"
+    header = [label if zh else name for name, _, label in cols]
+    header += (["经度", "纬度"] if zh else ["lon", "lat"]) if _is_point(layer) else ["WKT"]
+    width = len(cols)
+    body = ([_text(v, kind) for (_, kind, _), v in zip(cols, row[:width])] + list(row[width:]) for row in rows)
+    return header, body, len(rows)
+
+
+def _csv(conn, layer, fmt, out, *, street, encoding, lang) -> int:
+    import csv
+
+    header, body, n = _table_rows(conn, layer, street, "en" if lang == "zh" else lang)
+    # UTF-8 with BOM: Excel opens Chinese text correctly.
+    with open(out, "w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        for row in body:
+            writer.writerow([f"{v:.9f}".rstrip("0") if isinstance(v, float) else v for v in row])
+    return n
+
+
+def _xlsx(conn, layer, fmt, out, *, street, encoding, lang) -> int:
+    from openpyxl import Workbook
+
+    header, body, n = _table_rows(conn, layer, street, lang)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(get_layer(layer).name(lang)[:31])
+    sheet.append(header)
+    for k, row in enumerate(body):
+        for v in row:
+            if isinstance(v, str) and len(v) > XLSX_CELL_LIMIT:
+                raise InvalidParameter("--format", f"row {k + 1} has a value of {len(v):,} characters, above "
+                                       f"Excel's cell limit of {XLSX_CELL_LIMIT:,}; export this layer as gpkg or "
+                                       "geojson")
+        sheet.append(row)
+    book.save(out)
+    return n
+
+
+def _gdal(conn, layer, fmt, out, *, street, encoding, lang) -> int:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # GDAL's notes on shortened .dbf field names
+        return _gdal_write(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang)
+
+
+def _gdal_write(conn, layer, fmt, out, *, street, encoding, lang) -> int:
+    import pyogrio.raw
+
+    cols, rows = _fetch(conn, layer, street, "ST_AsBinary(geom), GeometryType(geom)")
+    names = [c for c, _, _ in cols]
+    kinds = [k for _, k, _ in cols]
+    data = []
+    for j, kind in enumerate(kinds):
+        values = [r[j] for r in rows]
+        if kind in ("int", "num"):
+            data.append(np.array([np.nan if v is None else float(v) for v in values], dtype="float64"))
+        else:
+            data.append(np.array([_text(v, kind) for v in values], dtype=object))
+    geoms = np.array([bytes(r[-2]) for r in rows], dtype=object)
+    types = {r[-1] for r in rows}
+    geometry_type = _geometry_type(layer, types)
+    if fmt == "kml":
+        # 奥维 and Google Earth show <name> and <description>.
+        label = {c: (lab if lang != "en" else c) for c, _, lab in cols}
+        name_col = names.index("name") if "name" in names else names.index("source_id")
+        descriptions = []
+        for r in rows:
+            lines = [f"{html.escape(label[c])}: {html.escape(_text(v, k) or '')}" for c, k, v
+                     in zip(names, kinds, r) if v not in (None, "", {}) and c != "name"]
+            descriptions.append("<br/>".join(lines))
+        # KML's own name/description replace columns of the same name (case-insensitive in KML).
+        keep = [j for j, c in enumerate(names) if c not in ("name", "description")]
+        data = [np.array([_text(r[name_col], "text") for r in rows], dtype=object),
+                np.array(descriptions, dtype=object), *[data[j] for j in keep]]
+        names = ["Name", "Description", *[names[j] for j in keep]]
+        pyogrio.raw.write(str(out), geoms, data, names, driver="LIBKML", geometry_type=geometry_type,
+                          crs="EPSG:4326", layer=layer)
+        return len(rows)
+    if fmt == "gpkg":
+        pyogrio.raw.write(str(out), geoms, data, names, driver="GPKG", geometry_type=geometry_type,
+                          crs="EPSG:4326", layer=layer)
+        return len(rows)
+    # Shapefile: one geometry type, a zip with .cpg so desktop GIS reads the text right.
+    if len({_FAMILY.get(t, t) for t in types}) > 1:
+        raise InvalidParameter("--format", f"a shapefile holds one geometry type, but {layer} mixes "
+                               f"{', '.join(sorted(types))}; export as gpkg or geojson")
+    folder = Path(tempfile.mkdtemp(prefix="hm-shp-"))
+    try:
+        target = folder / f"{layer}.shp"
+        pyogrio.raw.write(str(target), geoms, data, names, driver="ESRI Shapefile", geometry_type=geometry_type,
+                          crs="EPSG:4326", encoding=encoding.upper() if encoding else "UTF-8")
+        cpg = folder / f"{layer}.cpg"
+        if not cpg.exists():
+            cpg.write_text(encoding.upper())
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for part in sorted(folder.iterdir()):
+                archive.write(part, part.name)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(rows)
+
+
+_FAMILY = {"POINT": "POINT", "MULTIPOINT": "POINT", "LINESTRING": "LINE", "MULTILINESTRING": "LINE",
+           "POLYGON": "POLYGON", "MULTIPOLYGON": "POLYGON"}
+
+
+def _geometry_type(layer: str, types: set[str]) -> str:
+    if len(types) == 1:
+        return {"POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon",
+                "MULTILINESTRING": "MultiLineString", "MULTIPOINT": "MultiPoint"}[next(iter(types))]
+    declared = get_layer(layer).geometry_type
+    return "Unknown" if declared == "Geometry" else declared

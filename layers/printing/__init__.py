@@ -1,0 +1,1 @@
+"""Printed field maps: data, layout, rendering (vector PDF)."""

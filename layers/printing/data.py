@@ -1,0 +1,358 @@
+"""The SQL behind a printed page: one grid, what is around it, and its street.
+
+Geometries come out of PostGIS already projected to the city's metric CRS
+(``city_settings.metric_srid``), as WKB, because they are drawn, not
+serialized: a page plotted in metres has a true scale bar. Everything a page
+shows is chosen here; the renderer (``layers/print_render.py``) draws what it
+is given and queries nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import shapely
+
+from data.catalog import city_info
+from data.errors import NotFound, SetupError
+
+# Envelopes are densified before they are transformed to EPSG:4326, so the
+# bounding box used with the GiST index still contains the metric frame.
+_FRAME_SEGMENT_M = 50.0
+
+# A complaint is overdue when its deadline passed before the reference time:
+# the data's own "as of" time (city_settings.data_time), so that a page and
+# its "数据时间" agree; now() when a city has no data time.
+_REFERENCE_TIME = "coalesce((SELECT data_time FROM city_settings), now())"
+
+
+@dataclass
+class City:
+    code: str
+    name: str
+    name_en: str | None
+    metric_srid: int
+    is_demo: bool
+    data_time: datetime | None
+    attribution: str | None
+
+    def label(self, lang: str) -> str:
+        return (self.name_en or self.name) if lang == "en" else self.name
+
+
+@dataclass
+class Grid:
+    """A grid with its assignment and the names of the areas it lies in."""
+
+    code: str
+    name: str | None
+    district_code: str
+    street_code: str
+    community_code: str
+    responsible_unit: str | None
+    grid_manager: str | None
+    phone: str | None
+    district_name: str | None
+    district_name_en: str | None
+    street_name: str | None
+    street_name_en: str | None
+    community_name: str | None
+    community_name_en: str | None
+    geom: object  # shapely (Multi)Polygon in the metric CRS
+
+
+@dataclass
+class Feature:
+    """One thing to check on a page: a facility, an area or an open complaint.
+
+    ``x, y`` is where its number is drawn (metric CRS); ``in_grid`` says
+    whether it belongs to the page's checklist (features of neighbouring
+    grids are drawn for orientation, without numbers).
+    """
+
+    layer: str  # markets, toilets, garbage_stations, complaints, urban_villages, health_trails
+    id: int
+    kind: str | None
+    name: str | None
+    address: str | None
+    detail: str | None  # grade, kind, renovation status … (what to check against); complaints: category in English
+    status: str | None  # complaint workflow state
+    due_at: datetime | None
+    reported_at: datetime | None
+    overdue: bool
+    in_grid: bool
+    near_road: str | None
+    x: float
+    y: float
+
+
+@dataclass
+class PageData:
+    """Everything one grid page shows."""
+
+    grid: Grid
+    frame: tuple[float, float, float, float]  # xmin, ymin, xmax, ymax in metres
+    neighbours: list[tuple[str, str | None, object]] = field(default_factory=list)  # code, name, geom
+    roads: list[tuple[str, str | None, object, bool]] = field(default_factory=list)  # class, name, geom, in grid
+    villages: list[tuple[str, str, object]] = field(default_factory=list)  # name, kind, geom
+    trails: list[tuple[str, str, object]] = field(default_factory=list)  # name, kind, geom
+    points: list[Feature] = field(default_factory=list)  # facilities and open complaints in the frame
+    areas: list[Feature] = field(default_factory=list)  # villages and trails touching the grid (checklist)
+
+    @property
+    def checklist(self) -> list[Feature]:
+        """The features in the grid, in checklist order: complaints (overdue first), then facilities, then areas."""
+        order = {"complaints": 0, "markets": 1, "toilets": 2, "garbage_stations": 3, "urban_villages": 4,
+                 "health_trails": 5}
+        inside = [f for f in self.points if f.in_grid] + self.areas
+        # Within a type, north→south then west→east, so neighbouring numbers are neighbours on the map.
+        return sorted(inside, key=lambda f: (order[f.layer], not f.overdue, -round(f.y / 40.0), f.x, f.id))
+
+
+@dataclass
+class Street:
+    """A street (街道) with its communities and grids, for overview maps."""
+
+    code: str
+    name: str
+    name_en: str | None
+    district_name: str | None
+    district_name_en: str | None
+    geom: object
+    communities: list[tuple[str, str, object]]  # code, name, geom
+    grids: list[Grid]
+
+
+def _wkb(value) -> object:
+    return shapely.from_wkb(bytes(value))
+
+
+def load_city(conn) -> City:
+    """The city settings row, or a SetupError when no city is loaded."""
+    info = city_info(conn)
+    if info is None:
+        raise SetupError("no city is loaded: run `hygiene-map demo` or import the city's layers first")
+    return City(**info)
+
+
+_GRID_SELECT = """
+SELECT g.code, g.name, g.district_code, g.street_code, g.community_code,
+       g.responsible_unit, g.grid_manager, g.phone,
+       d.name, d.name_en, s.name, s.name_en, c.name, c.name_en,
+       ST_AsBinary(ST_Transform(g.geom, %(srid)s))
+FROM grids g
+LEFT JOIN admin_areas d ON d.code = g.district_code
+LEFT JOIN admin_areas s ON s.code = g.street_code
+LEFT JOIN admin_areas c ON c.code = g.community_code
+"""
+
+
+def _grid_from_row(row) -> Grid:
+    return Grid(*row[:14], geom=_wkb(row[14]))
+
+
+def load_grid(conn, code: str, srid: int) -> Grid:
+    """One grid by code, or NotFound."""
+    with conn.cursor() as cur:
+        cur.execute(_GRID_SELECT + " WHERE g.code = %(code)s", {"srid": srid, "code": code})
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"grid {code!r} does not exist")
+    return _grid_from_row(row)
+
+
+def load_street(conn, code: str, srid: int) -> Street:
+    """A street with its communities and its grids (ordered by code), or NotFound."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT s.code, s.name, s.name_en, d.name, d.name_en, ST_AsBinary(ST_Transform(s.geom, %(srid)s)) "
+            "FROM admin_areas s LEFT JOIN admin_areas d ON d.code = s.parent_code AND d.level = 'district' "
+            "WHERE s.level = 'street' AND s.code = %(code)s",
+            {"srid": srid, "code": code},
+        )
+        row = cur.fetchone()
+        if row is None:
+            raise NotFound(f"street {code!r} does not exist")
+        cur.execute(
+            "SELECT code, name, ST_AsBinary(ST_Transform(geom, %(srid)s)) FROM admin_areas "
+            "WHERE level = 'community' AND parent_code = %(code)s ORDER BY code",
+            {"srid": srid, "code": code},
+        )
+        communities = [(c, n, _wkb(g)) for c, n, g in cur.fetchall()]
+        cur.execute(_GRID_SELECT + " WHERE g.street_code = %(code)s ORDER BY g.code", {"srid": srid, "code": code})
+        grids = [_grid_from_row(r) for r in cur.fetchall()]
+    return Street(row[0], row[1], row[2], row[3], row[4], _wkb(row[5]), communities, grids)
+
+
+def open_complaints_by_grid(conn, street_code: str) -> dict[str, tuple[int, int]]:
+    """Open and overdue complaint counts of every grid of a street: {grid code: (open, overdue)}.
+
+    A complaint counts for a grid when it lies inside it (the same rule the
+    pages use), so the numbers on an index match the checklists.
+    """
+    with conn.cursor() as cur:
+        cur.execute(
+            f"""
+            SELECT g.code,
+                   count(c.id),
+                   count(c.id) FILTER (WHERE c.due_at < {_REFERENCE_TIME})
+            FROM grids g
+            LEFT JOIN complaints c ON ST_Intersects(c.geom, g.geom) AND c.status <> '结案'
+            WHERE g.street_code = %(street)s
+            GROUP BY g.code
+            """,
+            {"street": street_code},
+        )
+        return {code: (int(n_open), int(n_overdue)) for code, n_open, n_overdue in cur.fetchall()}
+
+
+def rank_grids_for_route(conn, street_code: str, top: int) -> list[tuple[str, float, int, int]]:
+    """The ``top`` grids of a street to inspect first: [(code, score, open, overdue)], best first.
+
+    Interim score, named for what it is — ``open + 2 × overdue`` complaints
+    per grid (overdue weighted double because 举报必查 deadlines have
+    passed) — until the priority analysis (issue 5) can take its place here.
+    Grids without open complaints are never chosen.
+    """
+    counts = open_complaints_by_grid(conn, street_code)
+    scored = [(code, float(n_open + 2 * n_overdue), n_open, n_overdue)
+              for code, (n_open, n_overdue) in counts.items() if n_open > 0]
+    scored.sort(key=lambda r: (-r[1], r[0]))
+    return scored[:top]
+
+
+def frame_around(geom, aspect: float, margin: float = 0.35, min_margin_m: float = 60.0) -> tuple[float, ...]:
+    """A map frame (xmin, ymin, xmax, ymax) around a geometry with the axes' width/height ratio.
+
+    The grid takes the middle of the page with some of its neighbours around
+    it: ``margin`` of its larger side (at least ``min_margin_m``) on every side.
+    """
+    xmin, ymin, xmax, ymax = geom.bounds
+    pad = max(margin * max(xmax - xmin, ymax - ymin), min_margin_m)
+    xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
+    width, height = xmax - xmin, ymax - ymin
+    if width / height < aspect:
+        grow = (height * aspect - width) / 2
+        xmin, xmax = xmin - grow, xmax + grow
+    else:
+        grow = (width / aspect - height) / 2
+        ymin, ymax = ymin - grow, ymax + grow
+    return (xmin, ymin, xmax, ymax)
+
+
+_FRAME_CTE = """
+WITH frame AS (
+    SELECT ST_Transform(ST_Segmentize(ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, %(srid)s), %(seg)s), 4326) AS g
+), grid AS (
+    SELECT geom FROM grids WHERE code = %(code)s
+)
+"""
+
+# Facilities and open complaints in the frame, with the columns a checklist
+# row needs. The nearest named road stands in for a missing address (the
+# demo city and many imports have none), only for rows of the checklist.
+_POINTS_SQL = _FRAME_CTE + f"""
+, pts AS (
+    SELECT 'markets' AS layer, m.id, m.kind, m.name, m.address,
+           concat_ws(' ', m.kind, m.stalls || '摊位') AS detail,
+           NULL::text AS status, NULL::timestamptz AS due_at, NULL::timestamptz AS reported_at, m.geom
+    FROM markets m, frame WHERE m.geom && frame.g
+    UNION ALL
+    SELECT 'toilets', t.id, t.kind, t.name, t.address, concat_ws(' ', t.grade, t.kind),
+           NULL, NULL, NULL, t.geom
+    FROM toilets t, frame WHERE t.geom && frame.g
+    UNION ALL
+    SELECT 'garbage_stations', s.id, s.kind, s.name, s.address,
+           concat_ws(' ', s.kind, CASE WHEN s.sorted THEN '分类' WHEN NOT s.sorted THEN '未分类' END),
+           NULL, NULL, NULL, s.geom
+    FROM garbage_stations s, frame WHERE s.geom && frame.g
+    UNION ALL
+    SELECT 'complaints', c.id, c.category, NULL, c.address,
+           (SELECT e.name_en FROM event_types e WHERE e.name = c.category),  -- for English pages
+           c.status, c.due_at, c.reported_at, c.geom
+    FROM complaints c, frame WHERE c.geom && frame.g AND c.status <> '结案'
+)
+SELECT p.layer, p.id, p.kind, p.name, p.address, p.detail, p.status, p.due_at, p.reported_at,
+       coalesce(p.due_at < {_REFERENCE_TIME}, false) AS overdue,
+       ST_Intersects(p.geom, grid.geom) AS in_grid,
+       CASE WHEN ST_Intersects(p.geom, grid.geom) AND p.address IS NULL THEN (
+           SELECT r.name FROM (
+               SELECT r.name, r.geom FROM roads r WHERE r.name IS NOT NULL ORDER BY r.geom <-> p.geom LIMIT 8
+           ) r ORDER BY ST_Distance(r.geom::geography, p.geom::geography) LIMIT 1
+       ) END AS near_road,
+       ST_X(ST_Transform(p.geom, %(srid)s)), ST_Y(ST_Transform(p.geom, %(srid)s))
+FROM pts p, grid
+"""
+
+# Urban villages and health trails touching the grid go on the checklist too,
+# numbered at a point inside the part that lies in the grid.
+_AREAS_SQL = _FRAME_CTE + """
+SELECT 'urban_villages' AS layer, v.id, v.kind, v.name, v.renovation_status AS detail,
+       ST_AsBinary(ST_Transform(v.geom, %(srid)s)),
+       ST_Intersects(v.geom, grid.geom),
+       CASE WHEN ST_Intersects(v.geom, grid.geom) THEN
+            ST_AsBinary(ST_Transform(ST_PointOnSurface(ST_Intersection(v.geom, grid.geom)), %(srid)s)) END
+FROM urban_villages v, frame, grid WHERE v.geom && frame.g
+UNION ALL
+SELECT 'health_trails', h.id, h.kind, h.name,
+       concat_ws(' ', h.kind, round(h.length_m) || 'm'),
+       ST_AsBinary(ST_Transform(h.geom, %(srid)s)),
+       ST_Intersects(h.geom, grid.geom),
+       CASE WHEN ST_Intersects(h.geom, grid.geom) THEN
+            ST_AsBinary(ST_Transform(ST_PointOnSurface(ST_Intersection(h.geom, grid.geom)), %(srid)s)) END
+FROM health_trails h, frame, grid WHERE h.geom && frame.g
+"""
+
+_ROADS_SQL = _FRAME_CTE + """
+SELECT r.class, r.name, ST_AsBinary(ST_Transform(r.geom, %(srid)s)), ST_Intersects(r.geom, grid.geom)
+FROM roads r, frame, grid WHERE r.geom && frame.g
+"""
+
+_NEIGHBOURS_SQL = _FRAME_CTE + """
+SELECT n.code, n.name, ST_AsBinary(ST_Transform(n.geom, %(srid)s))
+FROM grids n, frame WHERE n.geom && frame.g AND n.code <> %(code)s
+"""
+
+
+def load_page(conn, grid: Grid, frame: tuple[float, float, float, float], srid: int) -> PageData:
+    """What a grid page shows inside ``frame`` (metric CRS): four index look-ups."""
+    params = {"x0": frame[0], "y0": frame[1], "x1": frame[2], "y1": frame[3], "srid": srid,
+              "seg": _FRAME_SEGMENT_M, "code": grid.code}
+    page = PageData(grid=grid, frame=frame)
+    with conn.cursor() as cur:
+        cur.execute(_NEIGHBOURS_SQL, params)
+        page.neighbours = [(code, name, _wkb(g)) for code, name, g in cur.fetchall()]
+        cur.execute(_ROADS_SQL, params)
+        page.roads = [(klass, name, _wkb(g), inside) for klass, name, g, inside in cur.fetchall()]
+        cur.execute(_AREAS_SQL, params)
+        for layer, fid, kind, name, detail, g, inside, label_at in cur.fetchall():
+            geom = _wkb(g)
+            (page.villages if layer == "urban_villages" else page.trails).append((name, kind, geom))
+            if inside:
+                at = _wkb(label_at)
+                page.areas.append(Feature(layer, fid, kind, name, None, detail, None, None, None, False, True,
+                                          None, at.x, at.y))
+        cur.execute(_POINTS_SQL, params)
+        page.points = [Feature(*row) for row in cur.fetchall()]
+    return page
+
+
+def load_main_roads(conn, bounds: tuple[float, float, float, float], srid: int) -> list[tuple[str, str | None, object]]:
+    """Expressways, arterials and secondary roads inside metric bounds (for street overview maps)."""
+    params = {"x0": bounds[0], "y0": bounds[1], "x1": bounds[2], "y1": bounds[3], "srid": srid,
+              "seg": _FRAME_SEGMENT_M}
+    with conn.cursor() as cur:
+        cur.execute(
+            """
+            WITH frame AS (
+                SELECT ST_Transform(ST_Segmentize(ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, %(srid)s),
+                                                  %(seg)s), 4326) AS g
+            )
+            SELECT r.class, r.name, ST_AsBinary(ST_Transform(r.geom, %(srid)s))
+            FROM roads r, frame
+            WHERE r.geom && frame.g AND r.class IN ('快速路', '主干路', '次干路')
+            """,
+            params,
+        )
+        return [(klass, name, _wkb(g)) for klass, name, g in cur.fetchall()]

@@ -1,0 +1,1 @@
+"""Each layer declared once: table, fields, labels, styles, import rules."""

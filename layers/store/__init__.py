@@ -1,0 +1,1 @@
+"""SQL about layers: features, vector tiles, OGC items, counts (typed inputs, no HTTP)."""

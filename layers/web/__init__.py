@@ -1,0 +1,1 @@
+"""HTML pages (Folium maps, OGC HTML) and their assets; no web framework here."""

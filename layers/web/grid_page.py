@@ -1,0 +1,147 @@
+"""The street office's map (/map/grids?street=CODE): grids coloured by responsible unit, their
+codes, open and overdue complaints, and a table per unit.
+
+Folium builds the page and layers.web.assets.offline_html makes every asset local.
+The grids and complaints are fetched by the page from the API
+(``/api/grids``, ``/api/complaints``), not embedded; only the per-unit table
+(a few rows) is written into the page.
+"""
+
+from __future__ import annotations
+
+import html
+
+import folium
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from layers.web.assets import offline_html
+
+# Qualitative colours (ColorBrewer Set3 + Paired, light enough to read codes on).
+PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
+           "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f",
+           "#cab2d6", "#e5c494", "#66c2a5", "#e78ac3"]
+UNASSIGNED = "#ffffff"
+
+TEXT = {
+    "zh": {"title": "{name} 网格责任图", "unit": "责任单位", "grids": "网格数", "open": "未结投诉", "overdue": "超期",
+           "in_time": "按时结案率", "none": "（未指定）", "grid": "网格", "manager": "网格长", "phone": "电话",
+           "complaint": "投诉", "status": "状态", "due": "办理时限", "reported": "受理时间",
+           "legend_open": "未结投诉", "legend_overdue": "超期未结投诉", "label": "标签：社区序号+网格序号",
+           "demo": "演示数据（虚构城市）", "other": "English", "other_lang": "en"},
+    "en": {"title": "{name}: grid responsibilities", "unit": "Responsible unit", "grids": "Grids", "open": "Open",
+           "overdue": "Overdue", "in_time": "Closed in time", "none": "(unassigned)", "grid": "Grid",
+           "manager": "Grid manager", "phone": "Phone", "complaint": "Complaint", "status": "Status",
+           "due": "Due", "reported": "Reported", "legend_open": "open complaint",
+           "legend_overdue": "overdue open complaint", "label": "labels: community no. + grid no.",
+           "demo": "Demo data (fictional city)", "other": "中文", "other_lang": "zh"},
+}
+
+
+def unit_colors(units: list[str | None]) -> dict[str, str]:
+    """A stable colour per unit name (sorted order through the palette); unassigned grids stay white."""
+    named = sorted({u for u in units if u})
+    return {u: PALETTE[i % len(PALETTE)] for i, u in enumerate(named)}
+
+
+class _StreetLayers(MacroElement):
+    """Fetches the street's grids and open complaints from the API and draws them."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var colors = {{ this.colors | tojson }};
+  var t = {{ this.text | tojson }};
+  function esc(s) { return String(s === null || s === undefined ? '' : s).replace(/[&<>"']/g,
+      function (c) { return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]; }); }
+  var grids = L.featureGroup().addTo(map);
+  var complaints = L.featureGroup().addTo(map);
+  fetch({{ this.grids_url | tojson }}).then(function (r) { return r.json(); }).then(function (fc) {
+    L.geoJSON(fc, {
+      style: function (f) {
+        return {color: '#555', weight: 1, fillOpacity: 0.6,
+                fillColor: colors[f.properties.responsible_unit] || {{ this.unassigned | tojson }}};
+      },
+      onEachFeature: function (f, layer) {
+        var p = f.properties;
+        layer.bindTooltip(esc(p.code.slice(9, 12) + '-' + p.code.slice(12)),
+                          {permanent: true, direction: 'center', className: 'grid-code'});
+        layer.bindPopup('<b>' + t.grid + ' ' + esc(p.code) + '</b><br>' + esc(p.name) + '<br>' + t.unit + ': ' +
+                        esc(p.responsible_unit || t.none) + '<br>' + t.manager + ': ' + esc(p.grid_manager) +
+                        ' ' + esc(p.phone) + '<br>' + t.open + ': ' + p.open_complaints + ' · ' + t.overdue +
+                        ': ' + p.overdue_complaints);
+      }
+    }).addTo(grids);
+    document.body.setAttribute('data-grids-loaded', fc.features.length);
+  });
+  var loaded = 0;
+  function page(url) {
+    fetch(url).then(function (r) { return r.json(); }).then(function (p) {
+      p.items.forEach(function (c) {
+        L.circleMarker([c.lat, c.lon], {radius: 5, weight: 1, color: '#333', fillOpacity: 0.9,
+                                        fillColor: c.overdue ? '#d7191c' : '#fdae61', className: c.overdue ?
+                                        'complaint overdue' : 'complaint open'})
+          .bindPopup('<b>' + t.complaint + ' #' + c.id + '</b> ' + esc(c.category) + '<br>' + t.status + ': ' +
+                     esc(c.status) + (c.overdue ? ' <b style="color:#d7191c">' + t.overdue + '</b>' : '') +
+                     '<br>' + t.reported + ': ' + esc(c.reported_at) + '<br>' + t.due + ': ' + esc(c.due_at) +
+                     '<br>' + t.grid + ': ' + esc(c.grid_code))
+          .addTo(complaints);
+      });
+      loaded += p.items.length;
+      if (p.next_offset !== null) { page({{ this.complaints_url | tojson }} + '&offset=' + p.next_offset); }
+      else { document.body.setAttribute('data-complaints-loaded', loaded); }
+    });
+  }
+  page({{ this.complaints_url | tojson }});
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, street_code: str, colors: dict[str, str], text: dict[str, str]):
+        super().__init__()
+        self._name = "StreetLayers"
+        self.grids_url = f"/api/grids?street={street_code}"
+        self.complaints_url = f"/api/complaints?street={street_code}&open=true&limit=1000"
+        self.colors = colors
+        self.text = text
+        self.unassigned = UNASSIGNED
+
+
+def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool = False) -> str:
+    """The HTML of the street office's map; ``street`` from data.catalog.street_info, ``units`` from unit_table."""
+    t = TEXT["en" if lang == "en" else "zh"]
+    name = street["name_en"] if lang == "en" and street.get("name_en") else street["name"]
+    title = t["title"].format(name=name)
+    colors = unit_colors([u["unit"] for u in units])
+    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
+    m.fit_bounds(street["bounds"])
+    _StreetLayers(street["code"], colors, t).add_to(m)
+    esc = html.escape
+    rows = []
+    for u in units:
+        share = "–" if u["closed_in_time"] is None else f"{u['closed_in_time']:.0%}"
+        swatch = colors.get(u["unit"], UNASSIGNED)
+        rows.append(
+            f'<tr data-unit="{esc(u["unit"] or "")}"><td><span class="sw" style="background:{swatch}"></span>'
+            f'{esc(u["unit"] or t["none"])}</td><td class="n">{u["grids"]}</td><td class="n">{u["open"]}</td>'
+            f'<td class="n">{u["overdue"]}</td><td class="n">{share}</td></tr>'
+        )
+    demo = f'<div class="demo">{esc(t["demo"])}</div>' if is_demo else ""
+    panel = f"""
+<style>
+#unit-panel{{position:absolute;top:10px;right:10px;z-index:1000;background:rgba(255,255,255,.95);padding:8px 10px;
+  max-height:85vh;overflow:auto;font:12px "Noto Sans CJK SC","Microsoft YaHei",sans-serif;box-shadow:0 1px 4px #888}}
+#unit-panel table{{border-collapse:collapse}}#unit-panel td,#unit-panel th{{padding:2px 6px;border-bottom:1px solid #ddd;
+  text-align:left}}#unit-panel td.n{{text-align:right}}.sw{{display:inline-block;width:10px;height:10px;margin-right:4px;
+  border:1px solid #555}}.grid-code{{background:transparent;border:0;box-shadow:none;font:10px sans-serif;color:#222;
+  padding:0}}.demo{{color:#b00}}.dot{{display:inline-block;width:9px;height:9px;border-radius:50%;border:1px solid #333}}
+</style>
+<div id="unit-panel"><div style="float:right"><a href="?street={esc(street['code'])}&lang={t['other_lang']}">{t['other']}</a></div>
+<h3 style="margin:0 0 4px">{esc(title)}</h3>{demo}
+<table id="unit-table"><thead><tr><th>{t['unit']}</th><th>{t['grids']}</th><th>{t['open']}</th><th>{t['overdue']}</th>
+<th>{t['in_time']}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
+<p><span class="dot" style="background:#fdae61"></span> {t['legend_open']} &nbsp;
+<span class="dot" style="background:#d7191c"></span> {t['legend_overdue']}<br>{t['label']}</p></div>"""
+    m.get_root().html.add_child(Element(panel))
+    return offline_html(m, lang=lang, title=title)

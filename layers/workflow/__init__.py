@@ -1,0 +1,1 @@
+"""Complaints, grids, regridding and access: the stateful workflows (SQL, no HTTP)."""

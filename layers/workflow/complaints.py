@@ -1,0 +1,230 @@
+"""SQL about complaint cases: routing at insert, the workflow, listing (no HTTP here).
+
+A complaint is routed when it is inserted (FixMyStreet style): the grid that
+contains the point gives its grid, community, street and district codes and
+the responsible unit. Status changes follow the CJ/T 315 workflow
+受理 → 立案 → 派遣 → 处置 → 核查 → 结案 and are appended to ``complaint_events``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from data.errors import Conflict, InvalidParameter, NotFound
+from data.settings import ComplaintSettings
+from data.vocab import NOTE_REQUIRED, STATUSES, TRANSITIONS
+from layers.workflow.access import audit
+
+METRES_PER_DEGREE = 111_320.0
+
+
+
+
+def categories(conn) -> dict[str, int]:
+    """Event type name → time limit in hours (city configuration)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT name, time_limit_hours FROM event_types ORDER BY name")
+        return dict(cur.fetchall())
+
+
+def route(conn, lon: float, lat: float) -> dict:
+    """The grid (and its area codes and unit) containing a WGS84 point.
+
+    Falls back to the community when no grid covers the point; a point in no
+    community is outside the city (InvalidParameter naming lon/lat).
+    """
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT code, community_code, street_code, district_code, responsible_unit FROM grids
+               WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ORDER BY code LIMIT 1""",
+            (lon, lat),
+        )
+        row = cur.fetchone()
+        if row:
+            return dict(zip(["grid_code", "community_code", "street_code", "district_code", "responsible_unit"], row))
+        cur.execute(
+            """SELECT code FROM admin_areas WHERE level = 'community'
+               AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ORDER BY code LIMIT 1""",
+            (lon, lat),
+        )
+        row = cur.fetchone()
+    if row is None:
+        raise InvalidParameter("lon/lat", f"the point ({lon}, {lat}) lies outside every community of this city")
+    code = row[0]
+    return {"grid_code": None, "community_code": code, "street_code": code[:9], "district_code": code[:6],
+            "responsible_unit": None}
+
+
+def create(conn, *, lon: float, lat: float, category: str, description: str | None, channel: str,
+           reported_at: datetime, actor: str, routed: dict | None = None) -> dict:
+    """Insert a complaint routed to its grid, with its first status event; return it with possible duplicates."""
+    limits = categories(conn)
+    if category not in limits:
+        raise InvalidParameter("category", f"{category!r} is not an event type; use one of {', '.join(limits)}")
+    routed = routed or route(conn, lon, lat)
+    with conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO complaints (source, channel, category, description, reported_at, status, due_at,
+                                       district_code, street_code, community_code, grid_code, geom)
+               VALUES ('api', %(channel)s, %(category)s, %(description)s, %(reported_at)s, '受理',
+                       %(reported_at)s + make_interval(hours => %(hours)s),
+                       %(district_code)s, %(street_code)s, %(community_code)s, %(grid_code)s,
+                       ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
+               RETURNING id""",
+            {**routed, "channel": channel, "category": category, "description": description,
+             "reported_at": reported_at, "hours": limits[category], "lon": lon, "lat": lat},
+        )
+        complaint_id = cur.fetchone()[0]
+        cur.execute("UPDATE complaints SET source_id = %s WHERE id = %s", (f"api-{complaint_id}", complaint_id))
+        cur.execute(
+            "INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor) VALUES (%s, NULL, '受理', %s, %s)",
+            (complaint_id, f"渠道 {channel}", actor),
+        )
+    complaint = get(conn, complaint_id)
+    complaint["responsible_unit"] = routed["responsible_unit"]
+    complaint["possible_duplicates"] = possible_duplicates(conn, complaint_id)
+    audit(conn, actor, "complaint.create", f"complaint:{complaint_id}", None,
+          {k: complaint[k] for k in ("category", "status", "grid_code", "street_code", "reported_at", "due_at")})
+    return complaint
+
+
+def possible_duplicates(conn, complaint_id: int, settings: ComplaintSettings | None = None) -> list[dict]:
+    """Complaints of the same event type within the radius (metres) and ± days of this one.
+
+    The GiST index on ``geom`` narrows by a degree box around the point (wide
+    enough at the point's latitude); the exact test is a geography distance.
+    """
+    s = settings or ComplaintSettings.from_env()
+    with conn.cursor() as cur:
+        cur.execute("SELECT ST_X(geom), ST_Y(geom) FROM complaints WHERE id = %s", (complaint_id,))
+        lon, lat = cur.fetchone()
+        dlat = s.duplicate_radius_m / METRES_PER_DEGREE * 1.01
+        dlon = dlat / max(math.cos(math.radians(min(abs(lat), 89.0))), 1e-6)
+        cur.execute(
+            """SELECT o.id, o.status, o.reported_at, o.grid_code,
+                      round(ST_Distance(o.geom::geography, c.geom::geography)::numeric, 1)::float AS distance_m
+               FROM complaints c JOIN complaints o
+                 ON o.geom && ST_Expand(c.geom, %(dlon)s, %(dlat)s)
+                AND o.id <> c.id AND o.category = c.category
+                AND o.reported_at BETWEEN c.reported_at - make_interval(days => %(days)s)
+                                      AND c.reported_at + make_interval(days => %(days)s)
+                AND ST_DWithin(o.geom::geography, c.geom::geography, %(radius)s)
+               WHERE c.id = %(id)s
+               ORDER BY distance_m, o.id LIMIT 20""",
+            {"id": complaint_id, "dlon": dlon, "dlat": dlat, "days": s.duplicate_days,
+             "radius": s.duplicate_radius_m},
+        )
+        return [{"id": r[0], "status": r[1], "reported_at": r[2].isoformat(), "grid_code": r[3], "distance_m": r[4]}
+                for r in cur.fetchall()]
+
+
+_COLUMNS = ("id", "category", "description", "channel", "status", "reported_at", "due_at", "closed_at",
+            "district_code", "street_code", "community_code", "grid_code")
+
+
+def _select(where: str = "") -> str:
+    return (
+        f"SELECT {', '.join('c.' + c for c in _COLUMNS)}, ST_X(c.geom), ST_Y(c.geom), "
+        "(c.status <> '结案' AND c.due_at < now()) AS overdue, coalesce(c.closed_at > c.due_at, false) AS closed_late "
+        f"FROM complaints c {where}"
+    )
+
+
+def _row(r) -> dict:
+    out = dict(zip(_COLUMNS, r[: len(_COLUMNS)]))
+    for k in ("reported_at", "due_at", "closed_at"):
+        out[k] = out[k].isoformat() if out[k] is not None else None
+    n = len(_COLUMNS)
+    out["lon"], out["lat"], out["overdue"], out["closed_late"] = r[n], r[n + 1], bool(r[n + 2]), bool(r[n + 3])
+    return out
+
+
+def get(conn, complaint_id: int, *, lock: bool = False) -> dict:
+    """One complaint, or NotFound. ``overdue``: still open past its due time; ``closed_late``: closed after it."""
+    with conn.cursor() as cur:
+        cur.execute(_select("WHERE c.id = %s") + (" FOR UPDATE" if lock else ""), (complaint_id,))
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no complaint with id {complaint_id}")
+    return _row(row)
+
+
+def transition(conn, complaint_id: int, to_status: str, note: str | None, actor: str) -> dict:
+    """Move a complaint to the next workflow state; Conflict (409) for an illegal move."""
+    if to_status not in STATUSES:
+        raise InvalidParameter("status", f"{to_status!r} is not a status; use one of {', '.join(STATUSES)}")
+    current = get(conn, complaint_id, lock=True)
+    frm = current["status"]
+    allowed = TRANSITIONS[frm]
+    if to_status not in allowed:
+        nxt = ", ".join(allowed) if allowed else "none: the case is closed"
+        raise Conflict(f"complaint {complaint_id}: cannot go from {frm} to {to_status}; allowed next: {nxt}")
+    if (frm, to_status) in NOTE_REQUIRED and not (note or "").strip():
+        raise InvalidParameter("note", f"going from {frm} to {to_status} needs a note saying why")
+    with conn.cursor() as cur:
+        cur.execute(
+            """UPDATE complaints SET status = %s, updated_at = now(),
+                      closed_at = CASE WHEN %s = '结案' THEN now() ELSE NULL END
+               WHERE id = %s""",
+            (to_status, to_status, complaint_id),
+        )
+        cur.execute(
+            "INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor) VALUES (%s, %s, %s, %s, %s)",
+            (complaint_id, frm, to_status, note, actor),
+        )
+    after = get(conn, complaint_id)
+    audit(conn, actor, "complaint.transition", f"complaint:{complaint_id}",
+          {"status": frm, "closed_at": current["closed_at"]},
+          {"status": to_status, "closed_at": after["closed_at"]}, {"note": note})
+    return after
+
+
+def events(conn, complaint_id: int) -> list[dict]:
+    """The status history of a complaint, oldest first."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT from_status, to_status, note, actor, at FROM complaint_events WHERE complaint_id = %s ORDER BY at, id",
+            (complaint_id,),
+        )
+        return [{"from": r[0], "to": r[1], "note": r[2], "actor": r[3], "at": r[4].isoformat()}
+                for r in cur.fetchall()]
+
+
+def search(conn, *, street: str | None = None, grid: str | None = None, status: str | None = None,
+           overdue: bool | None = None, is_open: bool | None = None, since: datetime | None = None, until: datetime | None = None,
+           limit: int = 100, offset: int = 0) -> dict:
+    """A page of complaints, newest first. No total count (a city has a million rows): ``next_offset`` or None."""
+    clauses, params = [], {}
+    if street:
+        clauses.append("c.street_code = %(street)s")
+        params["street"] = street
+    if grid:
+        clauses.append("c.grid_code = %(grid)s")
+        params["grid"] = grid
+    if status:
+        clauses.append("c.status = %(status)s")
+        params["status"] = status
+    if overdue is True:
+        clauses.append("c.status <> '结案' AND c.due_at < now()")
+    elif overdue is False:
+        clauses.append("NOT (c.status <> '结案' AND c.due_at < now())")
+    if is_open is True:
+        clauses.append("c.status <> '结案'")
+    elif is_open is False:
+        clauses.append("c.status = '结案'")
+    if since:
+        clauses.append("c.reported_at >= %(since)s")
+        params["since"] = since
+    if until:
+        clauses.append("c.reported_at < %(until)s")
+        params["until"] = until
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    params.update(limit=limit + 1, offset=offset)
+    with conn.cursor() as cur:
+        cur.execute(_select(where) + " ORDER BY c.reported_at DESC, c.id DESC LIMIT %(limit)s OFFSET %(offset)s",
+                    params)
+        rows = [_row(r) for r in cur.fetchall()]
+    more = len(rows) > limit
+    return {"items": rows[:limit], "limit": limit, "offset": offset,
+            "next_offset": offset + limit if more else None}

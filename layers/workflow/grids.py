@@ -1,0 +1,258 @@
+"""SQL about grids and their assignments (no HTTP here).
+
+The current assignment lives on the ``grids`` row; every change is appended
+to ``grid_assignments`` (who, when, before, after, why) and to the audit log,
+in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import shapely
+
+from data.catalog import check_street
+from data.errors import InvalidInput, NotFound
+from layers.workflow.access import audit
+
+# Mainland landline (0535-6123456), mobile (13812345678), with +86, spaces or dashes.
+PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
+UNIT_MAX = 200
+MANAGER_MAX = 100
+
+_OPEN = "status <> '结案'"
+
+
+
+
+def grids_geojson(conn, street_code: str | None = None) -> str:
+    """A GeoJSON FeatureCollection of grids (one street, or all) with assignment and complaint counts.
+
+    PostGIS encodes the geometry; open and overdue counts come from one
+    aggregate over the street's open complaints.
+    """
+    with conn.cursor() as cur:
+        cur.execute(
+            f"""WITH g AS (SELECT * FROM grids WHERE %(street)s::text IS NULL OR street_code = %(street)s),
+                    c AS (SELECT grid_code, count(*) AS open,
+                                 count(*) FILTER (WHERE due_at < now()) AS overdue
+                          FROM complaints
+                          WHERE {_OPEN} AND (%(street)s::text IS NULL OR street_code = %(street)s)
+                          GROUP BY grid_code)
+               SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
+                   json_build_object('type', 'Feature', 'id', g.code,
+                       'geometry', ST_AsGeoJSON(g.geom, 7)::json,
+                       'properties', json_build_object(
+                           'code', g.code, 'name', g.name, 'district_code', g.district_code,
+                           'street_code', g.street_code, 'community_code', g.community_code,
+                           'responsible_unit', g.responsible_unit, 'grid_manager', g.grid_manager,
+                           'phone', g.phone, 'open_complaints', coalesce(c.open, 0),
+                           'overdue_complaints', coalesce(c.overdue, 0)))
+                   ORDER BY g.code), '[]'::json))::text
+               FROM g LEFT JOIN c ON c.grid_code = g.code""",
+            {"street": street_code},
+        )
+        return cur.fetchone()[0]
+
+
+def get_grid(conn, code: str, *, lock: bool = False) -> dict:
+    """The grid row (without geometry), or NotFound."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT code, name, district_code, street_code, community_code, responsible_unit, grid_manager, phone "
+            "FROM grids WHERE code = %s" + (" FOR UPDATE" if lock else ""),
+            (code,),
+        )
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no grid with code {code}")
+    keys = ["code", "name", "district_code", "street_code", "community_code", "unit", "manager", "phone"]
+    return dict(zip(keys, row))
+
+
+def validate_assignment(unit, manager, phone, reason=None, *, where: str = "") -> list[str]:
+    """Problems with an assignment's values, each naming its field (empty when fine)."""
+    problems = []
+    prefix = f"{where}: " if where else ""
+    for field, value, limit in (("unit", unit, UNIT_MAX), ("manager", manager, MANAGER_MAX)):
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{prefix}{field}: must not be empty")
+        elif len(value) > limit:
+            problems.append(f"{prefix}{field}: longer than {limit} characters")
+    if not isinstance(phone, str) or not PHONE.match(phone.strip()):
+        problems.append(f"{prefix}phone: {phone!r} is not a phone number (digits, spaces, dashes, optional +)")
+    return problems
+
+
+def assign(conn, code: str, unit: str, manager: str, phone: str, reason: str, actor: str) -> dict:
+    """Set a grid's assignment, appending the change to its history and the audit log.
+
+    Returns ``{"code", "changed", "before", "after", "history_id"}``; an
+    assignment equal to the current one changes nothing and records nothing.
+    """
+    grid = get_grid(conn, code, lock=True)
+    before = {"unit": grid["unit"], "manager": grid["manager"], "phone": grid["phone"]}
+    after = {"unit": unit.strip(), "manager": manager.strip(), "phone": phone.strip()}
+    if before == after:
+        return {"code": code, "changed": False, "before": before, "after": after, "history_id": None}
+    with conn.cursor() as cur:
+        cur.execute(
+            "UPDATE grids SET responsible_unit = %s, grid_manager = %s, phone = %s, updated_at = now() WHERE code = %s",
+            (after["unit"], after["manager"], after["phone"], code),
+        )
+        history_id = _append_history(cur, code, before, after, reason, actor)
+    audit(conn, actor, "grid.assign", f"grid:{code}", before, after, {"reason": reason})
+    return {"code": code, "changed": True, "before": before, "after": after, "history_id": history_id}
+
+
+def _append_history(cur, code: str, before: dict | None, after: dict, reason: str, actor: str) -> int:
+    cur.execute(
+        """INSERT INTO grid_assignments (grid_code, responsible_unit, grid_manager, phone, before, reason, changed_by)
+           VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s) RETURNING id""",
+        (code, after["unit"], after["manager"], after["phone"],
+         None if before is None else json.dumps(before, ensure_ascii=False), reason, actor),
+    )
+    return cur.fetchone()[0]
+
+
+def history(conn, code: str) -> dict:
+    """Every assignment of a grid, oldest first: when, who, before, after, why.
+
+    Works for retired grids too (their history is never deleted).
+    """
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT 'current', NULL::timestamptz FROM grids WHERE code = %(c)s
+               UNION ALL
+               SELECT 'retired', max(retired_at) FROM grid_archive WHERE code = %(c)s HAVING count(*) > 0""",
+            {"c": code},
+        )
+        states = cur.fetchall()
+        if not states:
+            raise NotFound(f"no grid with code {code}")
+        cur.execute(
+            """SELECT id, changed_at, changed_by, before, responsible_unit, grid_manager, phone, reason
+               FROM grid_assignments WHERE grid_code = %s ORDER BY changed_at, id""",
+            (code,),
+        )
+        rows = cur.fetchall()
+    entries = [
+        {"id": r[0], "changed_at": r[1].isoformat(), "changed_by": r[2], "before": r[3],
+         "after": {"unit": r[4], "manager": r[5], "phone": r[6]}, "reason": r[7]}
+        for r in rows
+    ]
+    current = any(s[0] == "current" for s in states)
+    retired = [s[1].isoformat() for s in states if s[0] == "retired"]
+    return {"code": code, "current": current, "retired_at": retired[0] if retired and not current else None,
+            "history": entries}
+
+
+def roster(conn, street_code: str) -> list[dict]:
+    """One row per grid of a street: code, community, assignment, facilities, open and overdue complaints."""
+    check_street(conn, street_code)
+    with conn.cursor() as cur:
+        cur.execute(
+            f"""WITH g AS (SELECT code, community_code, responsible_unit, grid_manager, phone, geom
+                           FROM grids WHERE street_code = %(s)s),
+                    f AS (SELECT g.code, count(*) AS n FROM g
+                          JOIN (SELECT geom FROM toilets UNION ALL SELECT geom FROM garbage_stations
+                                UNION ALL SELECT geom FROM markets) x ON ST_Intersects(g.geom, x.geom)
+                          GROUP BY g.code),
+                    c AS (SELECT grid_code, count(*) AS open, count(*) FILTER (WHERE due_at < now()) AS overdue
+                          FROM complaints WHERE street_code = %(s)s AND {_OPEN} GROUP BY grid_code)
+               SELECT g.code, g.community_code, a.name, g.responsible_unit, g.grid_manager, g.phone,
+                      coalesce(f.n, 0), coalesce(c.open, 0), coalesce(c.overdue, 0)
+               FROM g LEFT JOIN f ON f.code = g.code LEFT JOIN c ON c.grid_code = g.code
+               LEFT JOIN admin_areas a ON a.code = g.community_code
+               ORDER BY g.code""",
+            {"s": street_code},
+        )
+        keys = ["code", "community_code", "community", "unit", "manager", "phone", "facilities", "open", "overdue"]
+        return [dict(zip(keys, r)) for r in cur.fetchall()]
+
+
+def assign_many(conn, rows: list[dict], actor: str, *, source: str) -> dict:
+    """Apply roster rows ``{"line", "code", "unit", "manager", "phone", "reason"}`` all or nothing.
+
+    Every row is checked first (unknown code, duplicate code, empty unit or
+    manager, bad phone); any problem raises InvalidInput listing them all and
+    nothing is written. Returns counts of changed and unchanged grids.
+    """
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    codes = [r["code"] for r in rows if r.get("code")]
+    with conn.cursor() as cur:
+        cur.execute("SELECT code FROM grids WHERE code = ANY(%s)", (codes,))
+        known = {r[0] for r in cur.fetchall()}
+    for r in rows:
+        where = f"{source} row {r['line']}"
+        code = r.get("code")
+        if not code:
+            problems.append(f"{where}: grid code: must not be empty")
+        elif code not in known:
+            problems.append(f"{where}: grid code: no grid with code {code}")
+        elif code in seen:
+            problems.append(f"{where}: grid code: {code} already given in row {seen[code]}")
+        else:
+            seen[code] = r["line"]
+        problems.extend(validate_assignment(r.get("unit"), r.get("manager"), r.get("phone"), where=where))
+    if not rows:
+        problems.append(f"{source}: no grid rows found")
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; … {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise InvalidInput(f"{len(problems)} problem(s), nothing was changed: {shown}", problems)
+    changed = unchanged = 0
+    for r in rows:
+        result = assign(conn, r["code"], r["unit"], r["manager"], r["phone"],
+                        r.get("reason") or f"名册导入 {source}", actor)
+        changed += result["changed"]
+        unchanged += not result["changed"]
+    return {"changed": changed, "unchanged": unchanged}
+
+
+def workloads(conn, street_code: str, days: int) -> list[dict]:
+    """Per grid of a street: metric geometry (shapely), complaints of the last ``days`` days, facilities."""
+    check_street(conn, street_code, "--street")
+    with conn.cursor() as cur:
+        cur.execute(
+            """WITH g AS (SELECT code, geom FROM grids WHERE street_code = %(s)s),
+                    f AS (SELECT g.code, count(*) AS n FROM g
+                          JOIN (SELECT geom FROM toilets UNION ALL SELECT geom FROM garbage_stations
+                                UNION ALL SELECT geom FROM markets) x ON ST_Intersects(g.geom, x.geom)
+                          GROUP BY g.code),
+                    c AS (SELECT grid_code, count(*) AS n FROM complaints
+                          WHERE street_code = %(s)s AND reported_at >= now() - make_interval(days => %(d)s)
+                          GROUP BY grid_code)
+               SELECT g.code, ST_AsBinary(ST_Transform(g.geom, (SELECT metric_srid FROM city_settings))),
+                      coalesce(c.n, 0), coalesce(f.n, 0)
+               FROM g LEFT JOIN c ON c.grid_code = g.code LEFT JOIN f ON f.code = g.code ORDER BY g.code""",
+            {"s": street_code, "d": days},
+        )
+        return [{"code": r[0], "geom": shapely.from_wkb(bytes(r[1])), "complaints": r[2], "facilities": r[3]}
+                for r in cur.fetchall()]
+
+
+def unit_table(conn, street_code: str) -> list[dict]:
+    """Per responsible unit of a street: grids, open and overdue complaints, share closed within the limit.
+
+    ``closed_in_time`` is closed-by-due-time ÷ closed (None when none closed).
+    """
+    check_street(conn, street_code)
+    with conn.cursor() as cur:
+        cur.execute(
+            """WITH g AS (SELECT code, coalesce(responsible_unit, '') AS unit FROM grids WHERE street_code = %(s)s),
+                    c AS (SELECT grid_code,
+                                 count(*) FILTER (WHERE status <> '结案') AS open,
+                                 count(*) FILTER (WHERE status <> '结案' AND due_at < now()) AS overdue,
+                                 count(*) FILTER (WHERE status = '结案') AS closed,
+                                 count(*) FILTER (WHERE status = '结案' AND closed_at <= due_at) AS in_time
+                          FROM complaints WHERE street_code = %(s)s GROUP BY grid_code)
+               SELECT g.unit, count(*), coalesce(sum(c.open), 0), coalesce(sum(c.overdue), 0),
+                      coalesce(sum(c.closed), 0), coalesce(sum(c.in_time), 0)
+               FROM g LEFT JOIN c ON c.grid_code = g.code GROUP BY g.unit ORDER BY g.unit""",
+            {"s": street_code},
+        )
+        rows = cur.fetchall()
+    return [{"unit": r[0] or None, "grids": r[1], "open": int(r[2]), "overdue": int(r[3]), "closed": int(r[4]),
+             "closed_in_time": (float(r[5]) / float(r[4])) if r[4] else None} for r in rows]

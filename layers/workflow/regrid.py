@@ -1,0 +1,207 @@
+"""Regenerating a street's grids without losing an assignment silently (SQL side).
+
+The cutting is :func:`geo.grids.cut_grids` in the city's metric CRS
+(``city_settings.metric_srid``). Each new grid inherits the assignment of
+the old grid it overlaps most; the plan lists what is unchanged, reshaped,
+moved, new and removed, and which old assignments no new grid inherits
+("dropped"). Applying a plan with dropped assignments needs ``force``.
+Removed grids go to ``grid_archive``; their history stays in
+``grid_assignments``. Complaints of the street are re-routed to the new grids.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import shapely
+
+from data.errors import Conflict, InvalidParameter, NotFound
+from geo.grids import cut_grids, match_grids
+from layers.workflow.access import audit
+
+# Straight metric edges are densified before projecting back to WGS84.
+DENSIFY_M = 25.0
+
+
+@dataclass
+class GridPlan:
+    """What a regeneration would do (or did)."""
+
+    street_code: str
+    size_m: float
+    shape: str
+    origin: tuple[float, float]
+    srid: int
+    new: dict[str, dict] = field(default_factory=dict)  # code → {geom, community_code, name, row, col, match…}
+    removed: list[str] = field(default_factory=list)
+    dropped: list[dict] = field(default_factory=list)  # old assignments no new grid inherits
+    old_assignment: dict[str, dict] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        out = {"unchanged": 0, "reshaped": 0, "moved": 0, "new": 0}
+        for item in self.new.values():
+            out[item["match"]["status"]] += 1
+        out["removed"] = len(self.removed)
+        out["dropped_assignments"] = len(self.dropped)
+        return out
+
+    def summary(self) -> str:
+        c = self.counts()
+        return (f"street {self.street_code}: {len(self.new)} grids ({self.shape} {self.size_m:g} m): "
+                f"{c['unchanged']} unchanged, {c['reshaped']} reshaped, {c['moved']} moved, {c['new']} new, "
+                f"{c['removed']} removed; {c['dropped_assignments']} assignment(s) inherited by no new grid")
+
+
+def _metric_srid(conn) -> int:
+    with conn.cursor() as cur:
+        cur.execute("SELECT metric_srid FROM city_settings")
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound("no city is loaded (city_settings is empty): load one with hygiene-map demo or import")
+    return row[0]
+
+
+def _origin(conn, street_code: str, size_m: float, shape: str, given) -> tuple[float, float]:
+    """The fishnet origin: given, else the one the street's grids record for this size and shape, else (0, 0)."""
+    if given is not None:
+        return given
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT attributes->'origin' FROM grids
+               WHERE street_code = %s AND (attributes->>'cell_m')::float = %s
+                 AND coalesce(attributes->>'shape', 'square') = %s AND jsonb_typeof(attributes->'origin') = 'array'
+               LIMIT 1""",
+            (street_code, size_m, shape),
+        )
+        row = cur.fetchone()
+    return (float(row[0][0]), float(row[0][1])) if row else (0.0, 0.0)
+
+
+def plan(conn, street_code: str, size_m: float, shape: str = "square", *, sequence_width: int,
+         origin: tuple[float, float] | None = None) -> GridPlan:
+    """Cut the street's communities and compare with its current grids; writes nothing."""
+    if not 10 <= size_m <= 5000:
+        raise InvalidParameter("--size", f"must be between 10 and 5000 metres, not {size_m:g}")
+    srid = _metric_srid(conn)
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM admin_areas WHERE level = 'street' AND code = %s", (street_code,))
+        if cur.fetchone() is None:
+            raise NotFound(f"--street: no street with code {street_code}")
+        cur.execute(
+            """SELECT code, name, ST_AsBinary(ST_Transform(geom, %s)) FROM admin_areas
+               WHERE level = 'community' AND parent_code = %s ORDER BY code""",
+            (srid, street_code),
+        )
+        communities = [(r[0], r[1], shapely.from_wkb(bytes(r[2]))) for r in cur.fetchall()]
+        cur.execute(
+            """SELECT code, responsible_unit, grid_manager, phone, ST_AsBinary(ST_Transform(geom, %s))
+               FROM grids WHERE street_code = %s ORDER BY code""",
+            (srid, street_code),
+        )
+        old_rows = cur.fetchall()
+    if not communities:
+        raise NotFound(f"--street: street {street_code} has no communities to cut into grids")
+    origin = _origin(conn, street_code, size_m, shape, origin)
+    try:
+        cells = cut_grids([(c, g) for c, _, g in communities], size_m, shape, origin, sequence_width)
+    except ValueError as exc:
+        raise InvalidParameter("--size", str(exc)) from None
+    names = {c: n for c, n, _ in communities}
+    old = {r[0]: shapely.from_wkb(bytes(r[4])) for r in old_rows}
+    p = GridPlan(street_code, size_m, shape, origin, srid)
+    p.old_assignment = {r[0]: {"unit": r[1], "manager": r[2], "phone": r[3]} for r in old_rows}
+    new_geoms = {cell.code(sequence_width): cell.geom for cell in cells}
+    matches = match_grids(old, new_geoms)
+    for cell in cells:
+        code = cell.code(sequence_width)
+        p.new[code] = {"geom": cell.geom, "community_code": cell.community_code, "row": cell.row, "col": cell.col,
+                       "name": f"{names[cell.community_code]}{cell.sequence}号网格", "match": matches[code]}
+    p.removed = sorted(set(old) - set(new_geoms))
+    inherited = {m["source"] for m in matches.values() if m["source"]}
+    for code, a in p.old_assignment.items():
+        if code not in inherited and any(a.values()):
+            p.dropped.append({"code": code, **a})
+    return p
+
+
+def apply(conn, p: GridPlan, actor: str, *, force: bool = False) -> dict:
+    """Write a plan in the caller's transaction; Conflict when it drops assignments and ``force`` is off."""
+    if p.dropped and not force:
+        listed = ", ".join(f"{d['code']} ({d['unit'] or '-'} / {d['manager'] or '-'})" for d in p.dropped[:5])
+        more = f" and {len(p.dropped) - 5} more" if len(p.dropped) > 5 else ""
+        raise Conflict(
+            f"regenerating street {p.street_code} would drop the assignment of {len(p.dropped)} grid(s): "
+            f"{listed}{more}; nothing was changed. Check with --dry-run, then rerun with --force to accept "
+            "(the old assignments stay in the history and the grid archive)"
+        )
+    reason = f"网格重新划分 {p.shape} {p.size_m:g} m"
+    district = p.street_code[:6]
+    with conn.cursor() as cur:
+        for code in p.removed:
+            successors = sorted(c for c, item in p.new.items() if item["match"]["source"] == code)
+            cur.execute(
+                """INSERT INTO grid_archive (code, street_code, last_row, geom, successors, reason, retired_by)
+                   SELECT code, street_code, to_jsonb(g) - 'geom', geom, %s, %s, %s FROM grids g WHERE code = %s""",
+                (successors, reason, actor, code),
+            )
+            cur.execute("DELETE FROM grids WHERE code = %s", (code,))
+        history_rows = 0
+        for code, item in p.new.items():
+            m = item["match"]
+            attrs = json.dumps({"row": item["row"], "col": item["col"], "cell_m": p.size_m, "shape": p.shape,
+                                "origin": list(p.origin)})
+            wkb = shapely.to_wkb(item["geom"])
+            inherited = p.old_assignment.get(m["source"]) if m["source"] else None
+            before = p.old_assignment.get(code)
+            geom_sql = ("ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Transform("
+                        "ST_Segmentize(ST_GeomFromWKB(%(wkb)s, %(srid)s), %(densify)s), 4326)), 3))")
+            params = {"code": code, "name": item["name"], "district": district, "street": p.street_code,
+                      "community": item["community_code"], "attrs": attrs, "wkb": wkb, "srid": p.srid,
+                      "densify": DENSIFY_M}
+            if before is None:
+                a = inherited or {"unit": None, "manager": None, "phone": None}
+                cur.execute(
+                    f"""INSERT INTO grids (code, name, district_code, street_code, community_code, responsible_unit,
+                                          grid_manager, phone, source, source_id, attributes, geom)
+                        VALUES (%(code)s, %(name)s, %(district)s, %(street)s, %(community)s, %(unit)s, %(manager)s,
+                                %(phone)s, 'generated', %(code)s, %(attrs)s::jsonb, {geom_sql})""",
+                    {**params, **a},
+                )
+            else:
+                a = inherited or before
+                if m["status"] == "unchanged" and a == before:
+                    continue  # same shape, same assignment: the row stays as it is
+                cur.execute(
+                    f"""UPDATE grids SET name = %(name)s, responsible_unit = %(unit)s, grid_manager = %(manager)s,
+                              phone = %(phone)s, attributes = attributes || %(attrs)s::jsonb, geom = {geom_sql},
+                              updated_at = now()
+                        WHERE code = %(code)s""",
+                    {**params, **a},
+                )
+            if any(a.values()) and a != before:
+                cur.execute(
+                    """INSERT INTO grid_assignments (grid_code, responsible_unit, grid_manager, phone, before,
+                                                     reason, changed_by)
+                       VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)""",
+                    (code, a["unit"], a["manager"], a["phone"],
+                     json.dumps(before, ensure_ascii=False) if before else None,
+                     f"{reason}：继承自 {m['source']}", actor),
+                )
+                history_rows += 1
+        # Re-route the street's complaints to the grid now containing them.
+        cur.execute(
+            """WITH n AS (SELECT c.id, (SELECT g.code FROM grids g
+                                        WHERE g.street_code = %(s)s AND ST_Intersects(g.geom, c.geom)
+                                        ORDER BY g.code LIMIT 1) AS code
+                          FROM complaints c WHERE c.street_code = %(s)s)
+               UPDATE complaints c SET grid_code = n.code, community_code = left(n.code, 12)
+               FROM n WHERE n.id = c.id AND n.code IS NOT NULL AND c.grid_code IS DISTINCT FROM n.code""",
+            {"s": p.street_code},
+        )
+        rerouted = cur.rowcount
+    result = {**p.counts(), "history_rows": history_rows, "complaints_rerouted": rerouted}
+    audit(conn, actor, "grids.generate", f"street:{p.street_code}", None, result,
+          {"size_m": p.size_m, "shape": p.shape, "origin": list(p.origin), "removed": p.removed,
+           "dropped": p.dropped, "forced": bool(force and p.dropped)})
+    return result
