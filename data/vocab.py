@@ -50,3 +50,43 @@ CITY_TIME_ZONE = "Asia/Shanghai"
 def city_tz() -> tzinfo:
     """The city's time zone, for reading times written without one."""
     return ZoneInfo(CITY_TIME_ZONE)
+
+
+# -- Facility kinds of the analyses (coverage, density, siting) ---------------------------------------
+from dataclasses import dataclass  # noqa: E402  (this section was appended; the lead may move it up)
+
+
+@dataclass(frozen=True)
+class FacilityKind:
+    """A kind of facility the analyses count: the layer holding it, which of its rows, names and rule.
+
+    ``category`` is the value of the layer's ``kind`` column that selects the
+    kind's rows (garbage points, collection and transfer stations share one
+    layer), ``None`` for every row; ``rule_id`` names the row of
+    ``data/standards.csv`` giving the kind's service radius, ``None`` where no
+    standard gives one.
+    """
+
+    key: str
+    table: str
+    category: str | None
+    name_zh: str
+    name_en: str
+    rule_id: str | None
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+
+#: The facility kinds by key (``kind=`` of /api/analysis/coverage, density and siting).
+FACILITY_KINDS = {kind.key: kind for kind in (
+    FacilityKind("toilets", "toilets", None, "公共厕所", "public toilets", "toilet_radius_mandatory"),
+    FacilityKind("garbage_points", "garbage_stations", "收集点", "垃圾收集点", "garbage collection points",
+                 "garbage_point_radius_mandatory"),
+    FacilityKind("collection_stations", "garbage_stations", "收集站", "垃圾收集站", "garbage collection stations",
+                 None),
+    FacilityKind("transfer_stations", "garbage_stations", "转运站", "垃圾转运站", "transfer stations",
+                 "transfer_station_radius_manual"),
+    FacilityKind("markets", "markets", None, "农贸市场", "markets", None),
+    FacilityKind("health_trails", "health_trails", None, "健康步道/主题公园/街区", "health trails and parks", None),
+)}

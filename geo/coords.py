@@ -5,8 +5,10 @@ up to ~700 m), BD-09 (Baidu: a second offset on GCJ-02), CGCS2000 geographic
 (EPSG:4490, within a metre of WGS84) and projected systems such as the
 CGCS2000 Gauss–Krüger zones or a US state plane (any EPSG code pyproj knows).
 
-All functions take and return numpy arrays (scalars work too) and are
-vectorized: a million points convert in well under a second. The GCJ-02 and
+Every conversion ``a_to_b(lon, lat)`` takes longitudes and latitudes in
+degrees of system a (array_like; scalars work too) and returns a
+``(lon, lat)`` tuple of numpy arrays in system b; all are vectorized: a
+million points convert in well under a second. The GCJ-02 and
 BD-09 forward formulas are the published ones (Krasovsky ellipsoid
 a = 6378245 m, ee = 0.00669342162296594323; Baidu offsets 0.0065/0.006 with
 x_pi = π·3000/180, see ../shared/STANDARDS.md §6). Their inverses have no
@@ -84,18 +86,7 @@ def _gcj_offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 → GCJ-02 (what Gaode and Tencent maps show).
-
-    Parameters
-    ----------
-    lon, lat : array_like
-        WGS84 longitudes and latitudes in degrees.
-
-    Returns
-    -------
-    (lon, lat) : tuple of numpy.ndarray
-        GCJ-02 coordinates; points outside China are returned unchanged.
-    """
+    """WGS84 → GCJ-02 (what Gaode and Tencent maps show); points outside China unchanged."""
     lon, lat = _as_arrays(lon, lat)
     dlon, dlat = _gcj_offset(lon, lat)
     return lon + dlon, lat + dlat
@@ -116,33 +107,13 @@ def _invert(forward, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """GCJ-02 → WGS84, by iterating the forward formula (round trip < 1 mm).
-
-    Parameters
-    ----------
-    lon, lat : array_like
-        GCJ-02 longitudes and latitudes in degrees.
-
-    Returns
-    -------
-    (lon, lat) : tuple of numpy.ndarray
-    """
+    """GCJ-02 → WGS84, by iterating the forward formula (round trip < 1 mm)."""
     lon, lat = _as_arrays(lon, lat)
     return _invert(wgs84_to_gcj02, lon, lat)
 
 
 def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """GCJ-02 → BD-09 (Baidu), the published formula.
-
-    Parameters
-    ----------
-    lon, lat : array_like
-        GCJ-02 longitudes and latitudes in degrees.
-
-    Returns
-    -------
-    (lon, lat) : tuple of numpy.ndarray
-    """
+    """GCJ-02 → BD-09 (Baidu), the published formula."""
     lon, lat = _as_arrays(lon, lat)
     z = np.sqrt(lon * lon + lat * lat) + 0.00002 * np.sin(lat * X_PI)
     theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * X_PI)
@@ -150,48 +121,18 @@ def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """BD-09 → GCJ-02, by iterating the forward formula (round trip < 1 mm).
-
-    Parameters
-    ----------
-    lon, lat : array_like
-        BD-09 longitudes and latitudes in degrees.
-
-    Returns
-    -------
-    (lon, lat) : tuple of numpy.ndarray
-    """
+    """BD-09 → GCJ-02, by iterating the forward formula (round trip < 1 mm)."""
     lon, lat = _as_arrays(lon, lat)
     return _invert(gcj02_to_bd09, lon, lat)
 
 
 def wgs84_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 → BD-09 (via GCJ-02).
-
-    Parameters
-    ----------
-    lon, lat : array_like
-        WGS84 longitudes and latitudes in degrees.
-
-    Returns
-    -------
-    (lon, lat) : tuple of numpy.ndarray
-    """
+    """WGS84 → BD-09 (via GCJ-02)."""
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
 
 def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """BD-09 → WGS84 (via GCJ-02, both steps iterated).
-
-    Parameters
-    ----------
-    lon, lat : array_like
-        BD-09 longitudes and latitudes in degrees.
-
-    Returns
-    -------
-    (lon, lat) : tuple of numpy.ndarray
-    """
+    """BD-09 → WGS84 (via GCJ-02, both steps iterated)."""
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
@@ -259,42 +200,29 @@ def to_wgs84(x, y, crs: str) -> tuple[np.ndarray, np.ndarray]:
     (lon, lat) : tuple of numpy.ndarray
         Non-finite inputs stay non-finite.
     """
-    x, y = _as_arrays(x, y)
-    if crs == "wgs84":
-        return x, y
-    if crs == "gcj02":
-        return gcj02_to_wgs84(x, y)
-    if crs == "bd09":
-        return bd09_to_wgs84(x, y)
-    source = "EPSG:4490" if crs == "cgcs2000" else crs
-    lon, lat = _transformer(source, "EPSG:4326").transform(x, y)
-    return np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+    return _convert(x, y, crs, to_wgs84=True)
 
 
 def from_wgs84(lon, lat, crs: str) -> tuple[np.ndarray, np.ndarray]:
-    """Convert WGS84 longitude/latitude to ``crs`` (the inverse of :func:`to_wgs84`).
+    """Convert WGS84 longitude/latitude to ``crs`` (the inverse of :func:`to_wgs84`), x then y."""
+    return _convert(lon, lat, crs, to_wgs84=False)
 
-    Parameters
-    ----------
-    lon, lat : array_like
-        WGS84 degrees.
-    crs : str
-        A value returned by :func:`parse_crs`.
 
-    Returns
-    -------
-    (x, y) : tuple of numpy.ndarray
-    """
-    lon, lat = _as_arrays(lon, lat)
-    if crs == "wgs84":
-        return lon, lat
-    if crs == "gcj02":
-        return wgs84_to_gcj02(lon, lat)
-    if crs == "bd09":
-        return wgs84_to_bd09(lon, lat)
-    target = "EPSG:4490" if crs == "cgcs2000" else crs
-    x, y = _transformer("EPSG:4326", target).transform(lon, lat)
-    return np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
+#: The Chinese offsets pyproj does not know: (to WGS84, from WGS84) for each named system.
+_OFFSET_SYSTEMS = {"wgs84": (lambda x, y: (x, y),) * 2,
+                   "gcj02": (gcj02_to_wgs84, wgs84_to_gcj02),
+                   "bd09": (bd09_to_wgs84, wgs84_to_bd09)}
+
+
+def _convert(x, y, crs: str, *, to_wgs84: bool) -> tuple[np.ndarray, np.ndarray]:
+    x, y = _as_arrays(x, y)
+    if crs in _OFFSET_SYSTEMS:
+        return _OFFSET_SYSTEMS[crs][0 if to_wgs84 else 1](x, y)
+    # Everything else is pyproj's: CGCS2000 geographic as EPSG:4490, projected systems by their code.
+    other = "EPSG:4490" if crs == "cgcs2000" else crs
+    source, target = (other, "EPSG:4326") if to_wgs84 else ("EPSG:4326", other)
+    a, b = _transformer(source, target).transform(x, y)
+    return np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64")
 
 
 def utm_srid(lon: float, lat: float) -> int:

@@ -27,13 +27,14 @@ add up.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from psycopg2 import sql
 
 from data.catalog import metric_srid as city_srid
 from data.errors import InvalidParameter
+from data.params import parse_area_code
 from data.standards import Rule, load
+from data.vocab import FACILITY_KINDS, FacilityKind
 
 QUAD_SEGS = 16
 _N = 4 * QUAD_SEGS
@@ -43,31 +44,8 @@ AREA_FACTOR = math.sqrt(2 * math.pi / (_N * math.sin(2 * math.pi / _N)))
 RADIAL_ERROR = max(AREA_FACTOR - 1, 1 - AREA_FACTOR * math.cos(math.pi / _N))
 #: Largest service radius accepted (metres).
 MAX_RADIUS_M = 10_000.0
-
-
-@dataclass(frozen=True)
-class Kind:
-    """A facility kind: its table, row filter, default rule and names."""
-
-    key: str
-    table: str
-    where: str
-    rule_id: str | None
-    name_zh: str
-    name_en: str
-
-
-KINDS = {
-    "toilets": Kind("toilets", "toilets", "true", "toilet_radius_mandatory", "公共厕所", "public toilets"),
-    "garbage_points": Kind("garbage_points", "garbage_stations", "kind = '收集点'", "garbage_point_radius_mandatory",
-                           "垃圾收集点", "garbage collection points"),
-    "collection_stations": Kind("collection_stations", "garbage_stations", "kind = '收集站'", None,
-                                "垃圾收集站", "garbage collection stations"),
-    "transfer_stations": Kind("transfer_stations", "garbage_stations", "kind = '转运站'", "transfer_station_radius_manual",
-                              "垃圾转运站", "transfer stations"),
-    "markets": Kind("markets", "markets", "true", None, "农贸市场", "markets"),
-    "health_trails": Kind("health_trails", "health_trails", "true", None, "健康步道/主题公园/街区", "health trails and parks"),
-}
+#: How distance is measured: as the crow flies, or walking along the roads (geo.walking).
+METHODS = ("straight", "walk")
 
 #: Area levels: (SQL giving code, name, name_en, population, geom).
 LEVELS = {
@@ -79,27 +57,47 @@ LEVELS = {
 }
 
 
-def check_code_prefix(code_prefix: str | None, parameter: str = "street") -> None:
-    """An area code prefix is digits only (it becomes a LIKE pattern)."""
-    if code_prefix is not None and not (code_prefix.isdigit() and len(code_prefix) <= 20):
-        raise InvalidParameter(parameter, f"an area code is digits (e.g. 379901001), not {code_prefix!r}")
+def facility_kind(kind: str) -> FacilityKind:
+    """The facility kind named ``kind`` (a key of :data:`data.vocab.FACILITY_KINDS`)."""
+    if kind not in FACILITY_KINDS:
+        raise InvalidParameter("kind", f"must be one of {', '.join(FACILITY_KINDS)}, not {kind!r}")
+    return FACILITY_KINDS[kind]
 
 
-def resolve(kind: str, radius_m: float | None, rule_id: str | None = None) -> tuple[Kind, float, Rule | None]:
+def kind_filter(kind: FacilityKind) -> sql.Composable:
+    """The SQL condition that selects the kind's rows of its table."""
+    if kind.category is None:
+        return sql.SQL("true")
+    return sql.SQL("{} = {}").format(sql.Identifier("kind"), sql.Literal(kind.category))
+
+
+def check_level(by: str) -> str:
+    """``by`` when it is an area level of :data:`LEVELS`."""
+    if by not in LEVELS:
+        raise InvalidParameter("by", f"must be one of {', '.join(LEVELS)}, not {by!r}")
+    return by
+
+
+def check_method(method: str) -> str:
+    """``method`` when it is one of :data:`METHODS`."""
+    if method not in METHODS:
+        raise InvalidParameter("method", f"must be straight or walk, not {method!r}")
+    return method
+
+
+def resolve(kind: str, radius_m: float | None, rule_id: str | None = None) -> tuple[FacilityKind, float, Rule | None]:
     """The kind, the radius to use and the rule it comes from.
 
     Parameters
     ----------
     kind : str
-        A key of :data:`KINDS`.
+        A key of :data:`data.vocab.FACILITY_KINDS`.
     radius_m : float, optional
         An explicit radius; when it differs from the rule's, no rule is named.
     rule_id : str, optional
         A rule of the standards table to take the radius from instead of the kind's default.
     """
-    if kind not in KINDS:
-        raise InvalidParameter("kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
-    spec = KINDS[kind]
+    spec = facility_kind(kind)
     rules = load()
     rule = None
     if rule_id:
@@ -129,7 +127,7 @@ _DISCS = """
 _WALK_DISCS = "SELECT g FROM walk_cover WHERE g IS NOT NULL"
 
 
-def _query(level_sql: str, spec: Kind, gaps: bool, code_prefix: str | None, walk: bool = False,
+def _query(level_sql: str, spec: FacilityKind, gaps: bool, code_prefix: str | None, walk: bool = False,
            population: bool = True) -> sql.Composed:
     prefix = "AND code LIKE %(prefix)s" if code_prefix else ""
     gap_cte = gap_join = ""
@@ -174,12 +172,11 @@ def _query(level_sql: str, spec: Kind, gaps: bool, code_prefix: str | None, walk
              LEFT JOIN res_cov rc USING (code) {gap_join}
         ORDER BY a.code
         """
-    ).format(level=sql.SQL(level_sql), table=sql.Identifier(spec.table), where=sql.SQL(spec.where),
-             quad=sql.SQL(str(QUAD_SEGS)), prefix=sql.SQL(prefix), gap_cte=sql.SQL(gap_cte),
+    ).format(level=sql.SQL(level_sql), prefix=sql.SQL(prefix), gap_cte=sql.SQL(gap_cte),
              gap_join=sql.SQL(gap_join), gap_col=sql.SQL(gap_col),
              with_population=sql.SQL("true" if population else "false"),
              discs=sql.SQL(_WALK_DISCS if walk else _DISCS).format(table=sql.Identifier(spec.table),
-                                                                    where=sql.SQL(spec.where),
+                                                                    where=kind_filter(spec),
                                                                     quad=sql.SQL(str(QUAD_SEGS))))
 
 
@@ -192,7 +189,7 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
     ----------
     conn : psycopg2 connection
     kind : str
-        One of :data:`KINDS`.
+        One of :data:`data.vocab.FACILITY_KINDS`.
     radius_m : float, optional
         Service radius in metres; by default the kind's rule in the standards table.
     by : str
@@ -204,87 +201,102 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
     code_prefix : str, optional
         Only areas whose code starts with this (e.g. a street code).
     method : str
-        ``straight`` (service radius as the crow flies) or ``walk`` (distance
-        along the roads, pgRouting; see :mod:`geo.walking`); ``walk`` falls
-        back to ``straight`` when there are no roads, and the result says so.
+        ``straight`` (as the crow flies) or ``walk`` (along the roads, see
+        :mod:`geo.walking`; straight when there are no roads, and the result says so).
     population : bool
-        Also compute covered population (the default); False gives areas only
-        (``covered_pop_pct`` is then None), which skips the residential-land overlay.
+        Also compute covered population (the default); False skips the
+        residential-land overlay and gives ``covered_pop_pct`` None.
 
     Returns
     -------
     dict
         ``rows``: one dict per area (code, name, name_en, area_km2, covered_area_pct,
-        population, covered_pop_pct (None without population), geometry, gaps);
+        population, covered_pop_pct, population_spread, geometry, gaps);
         ``rule``: the applied rule or None; ``radius_m``, ``method``, ``summary``.
     """
-    if by not in LEVELS:
-        raise InvalidParameter("by", f"must be one of {', '.join(LEVELS)}, not {by!r}")
-    check_code_prefix(code_prefix)
-    if method not in ("straight", "walk"):
-        raise InvalidParameter("method", f"must be straight or walk, not {method!r}")
+    check_level(by)
+    check_method(method)
+    code_prefix = parse_area_code(code_prefix, "street")
     spec, radius, rule = resolve(kind, radius_m, rule_id)
     srid = city_srid(conn)
-    used = "straight-line"
-    if method == "walk":
-        from geo import walking
-
-        if walking.has_roads(conn):
-            reached = walking.build_walk_cover(conn, sql.Identifier(spec.table), sql.SQL(spec.where), srid, radius)
-            used = (f"walking along roads (pgRouting pgr_drivingDistance, {reached:,} road nodes reached, "
-                    f"{walking.WALK_ACCESS_M:g} m either side of a reached road)")
-        else:
-            method = "straight"
-            used = "straight-line (walking asked, but there are no roads)"
+    walk, used = _walk_cover(conn, spec, srid, radius) if method == "walk" else (False, "straight-line")
     params = {"srid": srid, "radius": radius, "factor": AREA_FACTOR,
               # Generous: a degree of longitude is ≥ 111 km·cos(lat) and cities lie below 55°N.
               "margin_deg": radius / 111_000.0 / math.cos(math.radians(60)),
               "prefix": (code_prefix or "") + "%"}
-    # Districts and streets take their covered population from their communities, so that the
-    # population is spread over residential land at the finest level and every level agrees.
+    fetched, shares = _measure(conn, spec, by, params, gaps=gaps, code_prefix=code_prefix, walk=walk,
+                               population=population)
+    rows, summary = _area_rows(fetched, shares, population)
+    return {"kind": spec.key, "by": by, "radius_m": radius, "rule": rule, "method": used,
+            "method_key": "walk" if walk else "straight",
+            "circle": f"equal-area {_N}-gon, boundary within {RADIAL_ERROR * 100:.3f} % of r of the true circle",
+            "rows": rows, "summary": summary}
+
+
+def _walk_cover(conn, spec: FacilityKind, srid: int, radius: float) -> tuple[bool, str]:
+    """Build the walking service area (True) or say why the straight line is used instead (False)."""
+    from geo import walking
+
+    if not walking.has_roads(conn):
+        return False, "straight-line (walking asked, but there are no roads)"
+    reached = walking.build_walk_cover(conn, sql.Identifier(spec.table), kind_filter(spec), srid, radius)
+    return True, (f"walking along roads (pgRouting pgr_drivingDistance, {reached:,} road nodes reached, "
+                  f"{walking.WALK_ACCESS_M:g} m either side of a reached road)")
+
+
+def _measure(conn, spec: FacilityKind, by: str, params: dict, *, gaps: bool, code_prefix: str | None,
+             walk: bool, population: bool) -> tuple[list[tuple], list[tuple[str, int, float]] | None]:
+    """The areas' measures from PostGIS, and per community (code, population, covered share) where needed.
+
+    Districts and streets take their covered population from their
+    communities, so that population is spread over residential land at the
+    finest level that has it and every level gives the same city total.
+    """
     from_communities = population and by in ("district", "street")
     with conn.cursor() as cur:
-        cur.execute(_query(LEVELS[by], spec, gaps, code_prefix, walk=method == "walk",
+        cur.execute(_query(LEVELS[by], spec, gaps, code_prefix, walk=walk,
                            population=population and by != "grid" and not from_communities), params)
         fetched = cur.fetchall()
-        community_shares: list[tuple[str, int, float]] = []
-        if from_communities:
-            cur.execute(_query(LEVELS["community"], spec, False, code_prefix, walk=method == "walk"), params)
-            for code, _n, _e, pop, area, cov, res_area, res_cov, _g, _gap in cur.fetchall():
-                if pop:
-                    share = (res_cov / res_area) if res_area else (cov / area if area else 0.0)
-                    community_shares.append((code, int(pop), share))
+        if not from_communities:
+            return fetched, None
+        cur.execute(_query(LEVELS["community"], spec, False, code_prefix, walk=walk), params)
+        shares = [(code, int(pop), _covered_share(area, cov, res_area, res_cov))
+                  for code, _n, _e, pop, area, cov, res_area, res_cov, _g, _gap in cur.fetchall() if pop]
+    return fetched, shares
+
+
+def _covered_share(area: float, cov: float, res_area: float | None, res_cov: float) -> float:
+    """Covered share of an area's people: of its residential land where it has any, else of its area."""
+    return (res_cov / res_area) if res_area else (cov / area if area else 0.0)
+
+
+def _area_rows(fetched: list[tuple], shares: list[tuple[str, int, float]] | None,
+               population: bool) -> tuple[list[dict], dict]:
+    """One row per area and the summary over them (areas add up; people where their share is known)."""
     rows = []
     total_area = total_cov = total_pop = total_pop_cov = 0.0
     for code, name, name_en, pop, area, cov, res_area, res_cov, geom, gap in fetched:
         spread = "residential" if res_area else "area"
         share = None
-        if from_communities:
-            inside = [(p, sh) for c, p, sh in community_shares if c.startswith(code)]
+        if shares is not None:
+            inside = [(p, sh) for c, p, sh in shares if c.startswith(code)]
             if inside:
                 pop = sum(p for p, _ in inside)
                 share = sum(p * sh for p, sh in inside) / pop
                 spread = "communities"
-        if share is None and population and pop is not None and pop > 0 and not from_communities:
-            share = (res_cov / res_area) if res_area else (cov / area if area else 0.0)
+        elif population and pop is not None and pop > 0:
+            share = _covered_share(area, cov, res_area, res_cov)
         if share is not None:
-            pop_pct = 100.0 * share
             total_pop += pop
             total_pop_cov += pop * share
-        else:
-            pop_pct = None
         total_area += area
         total_cov += cov
         rows.append({"code": code, "name": name, "name_en": name_en, "area_km2": area / 1e6,
                      "covered_area_pct": 100.0 * cov / area if area else None,
-                     "population": pop, "covered_pop_pct": pop_pct,
-                     "population_spread": spread,
-                     "geometry": geom, "gaps": gap})
+                     "population": pop, "covered_pop_pct": 100.0 * share if share is not None else None,
+                     "population_spread": spread, "geometry": geom, "gaps": gap})
     summary = {"areas": len(rows), "area_km2": total_area / 1e6,
                "covered_area_pct": 100.0 * total_cov / total_area if total_area else None,
                "population": int(total_pop) if total_pop else None,
                "covered_pop_pct": 100.0 * total_pop_cov / total_pop if total_pop else None}
-    return {"kind": spec.key, "by": by, "radius_m": radius, "rule": rule, "method": used,
-            "method_key": "walk" if method == "walk" else "straight",
-            "circle": f"equal-area {_N}-gon, boundary within {RADIAL_ERROR * 100:.3f} % of r of the true circle",
-            "rows": rows, "summary": summary}
+    return rows, summary

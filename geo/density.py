@@ -12,15 +12,18 @@ from __future__ import annotations
 from psycopg2 import sql
 
 from data.catalog import metric_srid as city_srid
-from data.errors import InvalidParameter
+from data.params import parse_area_code
 from data.standards import Rule, load
-from geo.coverage import KINDS, LEVELS, check_code_prefix
+from data.vocab import FacilityKind
+from geo.coverage import LEVELS, check_level, facility_kind, kind_filter
 
 #: Rules whose metric is density_land_use_<classes>; the city band is density_city.
 DENSITY_KIND = "toilets"
 
+Bands = tuple[list[tuple[list[str], Rule]], Rule | None]
 
-def _bands(rules: dict[str, Rule]) -> tuple[list[tuple[list[str], Rule]], Rule | None]:
+
+def _bands(rules: dict[str, Rule]) -> Bands:
     by_class, city = [], None
     for rule in rules.values():
         if rule.kind != DENSITY_KIND:
@@ -39,7 +42,7 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
     ----------
     conn : psycopg2 connection
     kind : str
-        One of :data:`geo.coverage.KINDS`; only toilets have density bands.
+        One of :data:`data.vocab.FACILITY_KINDS`; only toilets have density bands.
     by : str
         district, street, community, grid or urban_village.
     code_prefix : str, optional
@@ -52,13 +55,31 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
         expected_min, expected_max, status below/within/above or None, basis
         land_use or city), ``rules`` applied and ``summary``.
     """
-    if kind not in KINDS:
-        raise InvalidParameter("kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
-    check_code_prefix(code_prefix)
-    if by not in LEVELS:
-        raise InvalidParameter("by", f"must be one of {', '.join(LEVELS)}, not {by!r}")
-    spec = KINDS[kind]
-    srid = city_srid(conn)
+    spec = facility_kind(kind)
+    code_prefix = parse_area_code(code_prefix, "street")
+    check_level(by)
+    fetched = _measure(conn, spec, by, code_prefix)
+    bands = _bands(load()) if kind == DENSITY_KIND else ([], None)
+    used: dict[str, Rule] = {}
+    rows = []
+    counts = {"below": 0, "within": 0, "above": 0}
+    for code, name, name_en, pop, area_m2, n, land_m2, geom in fetched:
+        km2 = area_m2 / 1e6
+        lo, hi, basis = _expected(km2, land_m2, bands, used)
+        status = None
+        if lo is not None:
+            status = "below" if n < lo else ("above" if n > hi else "within")
+            counts[status] += 1
+        rows.append({"code": code, "name": name, "name_en": name_en, "count": int(n), "area_km2": km2,
+                     "per_km2": n / km2 if km2 else None, "population": pop,
+                     "per_10k_residents": (n / pop * 10_000) if pop else None,
+                     "expected_min": lo, "expected_max": hi, "status": status, "basis": basis, "geometry": geom})
+    return {"kind": kind, "by": by, "rows": rows, "rules": list(used.values()),
+            "summary": {"areas": len(rows), **counts}}
+
+
+def _measure(conn, spec: FacilityKind, by: str, code_prefix: str | None) -> list[tuple]:
+    """Per area: code, names, population, area (m²), facilities inside, land-use class areas (m²), GeoJSON."""
     prefix = "AND code LIKE %(prefix)s" if code_prefix else ""
     query = sql.SQL(
         """
@@ -74,40 +95,30 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
                ST_AsGeoJSON(a.geom, 6)
         FROM areas a ORDER BY a.code
         """
-    ).format(level=sql.SQL(LEVELS[by]), table=sql.Identifier(spec.table), where=sql.SQL(spec.where),
+    ).format(level=sql.SQL(LEVELS[by]), table=sql.Identifier(spec.table), where=kind_filter(spec),
              prefix=sql.SQL(prefix))
     with conn.cursor() as cur:
-        cur.execute(query, {"srid": srid, "prefix": (code_prefix or "") + "%"})
-        fetched = cur.fetchall()
-    rules = load()
-    by_class, city_rule = _bands(rules) if kind == DENSITY_KIND else ([], None)
-    used: dict[str, Rule] = {}
-    rows = []
-    counts = {"below": 0, "within": 0, "above": 0}
-    for code, name, name_en, pop, area_m2, n, land_m2, geom in fetched:
-        km2 = area_m2 / 1e6
-        lo = hi = None
-        basis = None
-        if by_class and land_m2:
-            lo = hi = 0.0
-            for classes, rule in by_class:
-                class_km2 = sum(land_m2.get(c, 0.0) for c in classes) / 1e6
-                if class_km2 > 0:
-                    used[rule.id] = rule
-                    lo += class_km2 * rule.number()
-                    hi += class_km2 * (rule.upper() or rule.number())
-            basis = "land_use"
-        elif city_rule is not None:
-            used[city_rule.id] = city_rule
-            lo, hi = km2 * city_rule.number(), km2 * (city_rule.upper() or city_rule.number())
-            basis = "city"
-        status = None
-        if lo is not None:
-            status = "below" if n < lo else ("above" if n > hi else "within")
-            counts[status] += 1
-        rows.append({"code": code, "name": name, "name_en": name_en, "count": int(n), "area_km2": km2,
-                     "per_km2": n / km2 if km2 else None, "population": pop,
-                     "per_10k_residents": (n / pop * 10_000) if pop else None,
-                     "expected_min": lo, "expected_max": hi, "status": status, "basis": basis, "geometry": geom})
-    return {"kind": kind, "by": by, "rows": rows, "rules": list(used.values()),
-            "summary": {"areas": len(rows), **counts}}
+        cur.execute(query, {"srid": city_srid(conn), "prefix": (code_prefix or "") + "%"})
+        return cur.fetchall()
+
+
+def _expected(km2: float, land_m2: dict, bands: Bands, used: dict[str, Rule]):
+    """(lowest, highest expected count, basis) of one area; the rules applied are added to ``used``.
+
+    The land-use bands where the area has land use (their classes' areas in
+    km² times each band), else the city band times the whole area.
+    """
+    by_class, city_rule = bands
+    if by_class and land_m2:
+        lo = hi = 0.0
+        for classes, rule in by_class:
+            class_km2 = sum(land_m2.get(c, 0.0) for c in classes) / 1e6
+            if class_km2 > 0:
+                used[rule.id] = rule
+                lo += class_km2 * rule.number()
+                hi += class_km2 * (rule.upper() or rule.number())
+        return lo, hi, "land_use"
+    if city_rule is not None:
+        used[city_rule.id] = city_rule
+        return km2 * city_rule.number(), km2 * (city_rule.upper() or city_rule.number()), "city"
+    return None, None, None

@@ -29,6 +29,7 @@ import numpy as np
 from data.catalog import metric_srid as city_srid
 from data.errors import InvalidParameter, NotFound
 from data.settings import AnalysisSettings
+from data.vocab import CITY_TIME_ZONE
 from geo import hexgrid
 from geo.stats import confidence_bins, gi_star, mann_kendall, two_sided_p
 
@@ -182,7 +183,8 @@ def _cells(conn, size: float, srid: int, with_population: bool) -> tuple[np.ndar
     return q, r, [row[2] for row in rows], pop
 
 
-def _check_cell(cell_m: float | None) -> None:
+def check_cell(cell_m: float | None) -> None:
+    """A hexagon edge length within :data:`MIN_CELL_M` … :data:`MAX_CELL_M` (or none: derived from the data)."""
     if cell_m is not None and not (MIN_CELL_M <= cell_m <= MAX_CELL_M):
         raise InvalidParameter("cell", f"must be between {MIN_CELL_M:g} and {MAX_CELL_M:g} metres, not {cell_m:g}")
 
@@ -216,7 +218,7 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
     -------
     HotspotResult
     """
-    _check_cell(cell_m)
+    check_cell(cell_m)
     if since is not None and until is not None and since >= until:
         raise InvalidParameter("since", "must be before until")
     srid = city_srid(conn)
@@ -355,7 +357,7 @@ def classify_emerging(bins: np.ndarray, trend_z: np.ndarray, trend_p: np.ndarray
 
 def emerging(conn, *, since: datetime | None = None, until: datetime | None = None,
              categories: list[str] | None = None, cell_m: float | None = None,
-             tz: str = "Asia/Shanghai") -> tuple[HotspotResult, list[str], np.ndarray]:
+             tz: str = CITY_TIME_ZONE) -> tuple[HotspotResult, list[str], np.ndarray]:
     """Emerging hotspots: Gi* per calendar month, then a Mann–Kendall trend per cell.
 
     Returns

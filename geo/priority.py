@@ -24,7 +24,9 @@ from datetime import datetime
 import numpy as np
 
 from data.catalog import metric_srid as city_srid
-from geo.coverage import check_code_prefix, coverage
+from data.params import parse_area_code
+from data.vocab import CLOSED
+from geo.coverage import coverage
 from geo.hotspots import hotspots
 
 WEIGHTS = {"hotspot": 0.25, "overdue": 0.20, "open": 0.15, "coverage_gap": 0.15, "urban_village": 0.15,
@@ -40,7 +42,7 @@ def grid_places(conn, street: str | None = None) -> dict:
     ranking, so a caller may compute it once and pass it in while the places
     stand, however many complaints arrive meanwhile.
     """
-    check_code_prefix(street)
+    street = parse_area_code(street, "street")
     with conn.cursor() as cur:
         cur.execute(
             """
@@ -84,28 +86,49 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
         ``rows`` sorted by score (code, name, score, components {name: {value, scaled, weighted}}),
         ``weights`` and ``hotspot_cell_m``.
     """
-    check_code_prefix(street)
+    street = parse_area_code(street, "street")
     if places is None:
         places = grid_places(conn, street)
     hot = hotspots(conn, since=since)
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT grid_code, count(*), count(*) FILTER (WHERE due_at < coalesce(%(as_of)s, now())) "
-            "FROM complaints WHERE status <> '结案' AND grid_code LIKE %(prefix)s GROUP BY grid_code",
-            {"prefix": (street or "") + "%", "as_of": as_of},
-        )
-        open_overdue = {code: (n_open, n_overdue) for code, n_open, n_overdue in cur.fetchall()}
-    gaps = places["gaps"]
+    open_overdue = _open_overdue(conn, street, as_of)
     # (code, name, x, y, open, overdue, markets, urban village share, GeoJSON) as the ranking reads them.
     fetched = [(code, name, x, y, *open_overdue.get(code, (0, 0)), markets, village, geojson)
                for code, name, x, y, markets, village, geojson in places["grids"]]
     if not fetched:
         return {"rows": [], "weights": WEIGHTS, "hotspot_cell_m": hot.cell_m}
+    raw, scaled = _components(fetched, places["gaps"], hot)
+    score = sum(WEIGHTS[k] * scaled[k] for k in WEIGHTS) * 100.0
+    rows = [{"code": row[0], "name": row[1], "score": round(float(score[i]), 2),
+             "components": {k: {"value": _plain(raw[k][i], k), "scaled": round(float(scaled[k][i]), 4),
+                                "weighted": round(float(WEIGHTS[k] * scaled[k][i] * 100.0), 2)} for k in WEIGHTS},
+             "geometry": row[8]} for i, row in enumerate(fetched)]
+    rows.sort(key=lambda r: (-r["score"], r["code"]))
+    for rank, r in enumerate(rows, start=1):
+        r["rank"] = rank
+    return {"rows": rows[:limit] if limit else rows, "weights": WEIGHTS, "hotspot_cell_m": hot.cell_m}
+
+
+def _open_overdue(conn, street: str | None, as_of: datetime | None) -> dict[str, tuple[int, int]]:
+    """Per grid code: (open complaints, those past their deadline at ``as_of`` or now)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT grid_code, count(*), count(*) FILTER (WHERE due_at < coalesce(%(as_of)s, now())) "
+            "FROM complaints WHERE status <> %(closed)s AND grid_code LIKE %(prefix)s GROUP BY grid_code",
+            {"prefix": (street or "") + "%", "as_of": as_of, "closed": CLOSED},
+        )
+        return {code: (n_open, n_overdue) for code, n_open, n_overdue in cur.fetchall()}
+
+
+def _components(fetched: list[tuple], gaps: dict[str, float], hot) -> tuple[dict, dict]:
+    """Each component's raw value per grid, and scaled to 0–1.
+
+    Shares and Gi* bins have a natural top (1, bin 3); counts have none, so
+    they are divided by the largest in this result: a ranking, not a grade.
+    """
     x = np.array([r[2] for r in fetched])
     y = np.array([r[3] for r in fetched])
-    cell_bins = _bins_at(hot, x, y)
     raw = {
-        "hotspot": cell_bins.astype(float),
+        "hotspot": _bins_at(hot, x, y).astype(float),
         "overdue": np.array([r[5] for r in fetched], dtype=float),
         "open": np.array([r[4] for r in fetched], dtype=float),
         "coverage_gap": np.array([gaps.get(r[0], 0.0) / 100.0 for r in fetched]),
@@ -120,19 +143,7 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
     for name in ("overdue", "open", "markets"):
         top = raw[name].max()
         scaled[name] = raw[name] / top if top > 0 else np.zeros_like(raw[name])
-    score = sum(WEIGHTS[k] * scaled[k] for k in WEIGHTS) * 100.0
-    rows = []
-    for i, row in enumerate(fetched):
-        rows.append({
-            "code": row[0], "name": row[1], "score": round(float(score[i]), 2),
-            "components": {k: {"value": _plain(raw[k][i], k), "scaled": round(float(scaled[k][i]), 4),
-                               "weighted": round(float(WEIGHTS[k] * scaled[k][i] * 100.0), 2)} for k in WEIGHTS},
-            "geometry": row[8],
-        })
-    rows.sort(key=lambda r: (-r["score"], r["code"]))
-    for rank, r in enumerate(rows, start=1):
-        r["rank"] = rank
-    return {"rows": rows[:limit] if limit else rows, "weights": WEIGHTS, "hotspot_cell_m": hot.cell_m}
+    return raw, scaled
 
 
 def _plain(value, name):

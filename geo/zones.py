@@ -104,6 +104,24 @@ def balance_zones(geoms, weights, n_zones: int, max_rounds: int = 200) -> Zoning
         raise ValueError(f"zones must be between 1 and the number of grids ({n}), not {n_zones}")
     neighbours = adjacency(geoms)
     cent = shapely.get_coordinates(shapely.centroid(geoms))
+    seeds = _seeds(cent, w, n_zones)
+    zones = _Zones(w, seeds)
+    _grow(zones, neighbours, cent, seeds)
+    islands = [int(i) for i in np.flatnonzero(zones.zone < 0)]
+    for i in islands:  # unreachable from every seed: the nearest seed's zone takes it
+        zones.take(i, int(np.argmin([((cent[i] - cent[s]) ** 2).sum() for s in seeds])))
+    for _ in range(max_rounds):
+        if not _move_one(zones, neighbours):
+            break
+    return Zoning(zone_of=[int(z) for z in zones.zone], loads=[float(x) for x in zones.loads], islands=islands)
+
+
+def _seeds(cent: np.ndarray, w: np.ndarray, n_zones: int) -> list[int]:
+    """Farthest-point sampling: the grid farthest from the weighted centre, then each farthest from all chosen.
+
+    Seeds far apart let zones grow without squeezing each other from the start.
+    """
+    n = len(cent)
     centre = (cent * (w[:, None] + 1e-9)).sum(axis=0) / (w.sum() + 1e-9 * n)
     seeds = [int(np.argmax(((cent - centre) ** 2).sum(axis=1)))]
     dist = ((cent - cent[seeds[0]]) ** 2).sum(axis=1)
@@ -111,56 +129,69 @@ def balance_zones(geoms, weights, n_zones: int, max_rounds: int = 200) -> Zoning
         nxt = int(np.argmax(dist))
         seeds.append(nxt)
         dist = np.minimum(dist, ((cent - cent[nxt]) ** 2).sum(axis=1))
+    return seeds
 
-    zone = np.full(n, -1)
-    loads = np.zeros(n_zones)
-    members: list[set[int]] = [set() for _ in range(n_zones)]
-    for z, s in enumerate(seeds):
-        zone[s] = z
-        loads[z] += w[s]
-        members[z].add(s)
-    active = set(range(n_zones))
+
+class _Zones:
+    """The zone of each grid (-1: none yet), each zone's load and members."""
+
+    def __init__(self, w: np.ndarray, seeds: list[int]):
+        self.w = w
+        self.zone = np.full(len(w), -1)
+        self.loads = np.zeros(len(seeds))
+        self.members: list[set[int]] = [set() for _ in seeds]
+        for z, s in enumerate(seeds):
+            self.take(s, z)
+
+    def take(self, grid: int, z: int) -> None:
+        self.zone[grid] = z
+        self.loads[z] += self.w[grid]
+        self.members[z].add(grid)
+
+    def move(self, grid: int, a: int, b: int) -> None:
+        self.members[a].discard(grid)
+        self.members[b].add(grid)
+        self.zone[grid] = b
+        self.loads[a] -= self.w[grid]
+        self.loads[b] += self.w[grid]
+
+
+def _grow(zones: _Zones, neighbours: list[set[int]], cent: np.ndarray, seeds: list[int]) -> None:
+    """The lightest zone takes its unassigned neighbour nearest its seed, until no zone can grow.
+
+    Growing through shared borders only keeps every zone contiguous; the
+    lightest-first order keeps loads close while they grow.
+    """
+    active = set(range(len(seeds)))
     while active:
-        z = min(active, key=lambda k: (loads[k], k))
-        frontier = {nb for m in members[z] for nb in neighbours[m] if zone[nb] < 0}
+        z = min(active, key=lambda k: (zones.loads[k], k))
+        frontier = {nb for m in zones.members[z] for nb in neighbours[m] if zones.zone[nb] < 0}
         if not frontier:
             active.discard(z)
             continue
         seed_xy = cent[seeds[z]]
-        pick = min(frontier, key=lambda i: (((cent[i] - seed_xy) ** 2).sum(), i))
-        zone[pick] = z
-        loads[z] += w[pick]
-        members[z].add(pick)
-    islands = [int(i) for i in np.flatnonzero(zone < 0)]
-    for i in islands:
-        z = int(np.argmin([((cent[i] - cent[s]) ** 2).sum() for s in seeds]))
-        zone[i] = z
-        loads[z] += w[i]
-        members[z].add(i)
+        zones.take(min(frontier, key=lambda i: (((cent[i] - seed_xy) ** 2).sum(), i)), z)
 
-    for _ in range(max_rounds):
-        moved = False
-        for a in sorted(range(n_zones), key=lambda k: -loads[k]):
-            candidates = []
-            for g in members[a]:
-                for nb in neighbours[g]:
-                    b = int(zone[nb])
-                    if b == a or w[g] <= 0 or loads[b] + w[g] >= loads[a]:
-                        continue
-                    gain = loads[a] - max(loads[a] - w[g], loads[b] + w[g])
-                    if gain > 1e-9:
-                        candidates.append((-gain, g, b))
-            for _, g, b in sorted(candidates):
-                if _connected_without(members[a], g, neighbours):
-                    members[a].discard(g)
-                    members[b].add(g)
-                    zone[g] = b
-                    loads[a] -= w[g]
-                    loads[b] += w[g]
-                    moved = True
-                    break
-            if moved:
-                break
-        if not moved:
-            break
-    return Zoning(zone_of=[int(z) for z in zone], loads=[float(x) for x in loads], islands=islands)
+
+def _move_one(zones: _Zones, neighbours: list[set[int]]) -> bool:
+    """Move one border grid from the heaviest zone that can shed one to a lighter neighbour; False if none.
+
+    A move must lower the heavier zone's load without lifting the lighter one
+    above it, and leave the heavier zone contiguous; the largest gain first.
+    """
+    w, loads = zones.w, zones.loads
+    for a in sorted(range(len(loads)), key=lambda k: -loads[k]):
+        candidates = []
+        for g in zones.members[a]:
+            for nb in neighbours[g]:
+                b = int(zones.zone[nb])
+                if b == a or w[g] <= 0 or loads[b] + w[g] >= loads[a]:
+                    continue
+                gain = loads[a] - max(loads[a] - w[g], loads[b] + w[g])
+                if gain > 1e-9:
+                    candidates.append((-gain, g, b))
+        for _, g, b in sorted(candidates):
+            if _connected_without(zones.members[a], g, neighbours):
+                zones.move(g, a, b)
+                return True
+    return False
