@@ -175,6 +175,25 @@ def parse_int(raw: str | int | None, parameter: str, low: int, high: int, defaul
     return value
 
 
+#: Yes/no words a switch accepts (those FastAPI accepted for a bool before, case-insensitive).
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+_FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
+
+
+def parse_bool(raw: str | bool | None, parameter: str, default: bool = False) -> bool:
+    """A yes/no switch: 1/true/yes/on or 0/false/no/off (any case); ``default`` when absent."""
+    if isinstance(raw, bool):
+        return raw
+    text = clean_text(raw, parameter, 10)
+    if text is None:
+        return default
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise InvalidParameter(parameter, f"must be 1/true/yes/on or 0/false/no/off, not {text!r}")
+
+
 def parse_list(raw: str | list[str] | None, parameter: str) -> tuple[str, ...]:
     """Values given comma-separated or repeated (``a,b`` or ``x=a&x=b``), stripped, empties dropped."""
     if raw is None:

@@ -34,7 +34,7 @@ _DEMAND_SQL = """
         SELECT code, population, geom, ST_Transform(geom, %(srid)s) AS g FROM admin_areas
         WHERE level = 'community' AND population > 0 AND code LIKE %(prefix)s
     ),
-    spread AS (
+    spread AS MATERIALIZED (  -- once per community: inlined, its union would be redone for every cell
         SELECT c.code, c.population, coalesce(
             (SELECT ST_Union(ST_Intersection(c.g, ST_Transform(l.geom, %(srid)s))) FROM land_use l
              WHERE l.class = 'R' AND l.geom && c.geom AND ST_Intersects(l.geom, c.geom)), c.g) AS g
@@ -82,9 +82,7 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
         ``sites`` (rank, lon, lat, new_residents, geometry of the new disc as
         GeoJSON), ``before`` / ``after`` covered residents and %, the rule and radius.
     """
-    max_add = AnalysisSettings.from_env().siting_max_add
-    if not (1 <= add <= max_add):
-        raise InvalidParameter("add", f"must be between 1 and {max_add} (HYGIENE_MAP_SITING_MAX_ADD), not {add}")
+    check_add(add)
     spec, radius, rule = resolve(kind, radius_m)
     srid = city_srid(conn)
     params = {"srid": srid, "cell": DEMAND_CELL_M, "spacing": CANDIDATE_SPACING_M, "radius": radius,
@@ -102,6 +100,14 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
             "before": {"residents": float(before), "pct": float(100.0 * before / total) if total else None},
             "after": {"residents": float(after), "pct": float(100.0 * after / total) if total else None},
             "residents": float(total)}
+
+
+def check_add(add: int) -> int:
+    """``add`` when it is from 1 to HYGIENE_MAP_SITING_MAX_ADD: each site is one more pass over the candidates."""
+    max_add = AnalysisSettings.from_env().siting_max_add
+    if not (1 <= add <= max_add):
+        raise InvalidParameter("add", f"must be between 1 and {max_add} (HYGIENE_MAP_SITING_MAX_ADD), not {add}")
+    return add
 
 
 def _points(conn, spec: FacilityKind, street: str | None, params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

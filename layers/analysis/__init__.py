@@ -1,1 +1,1 @@
-"""The analyses as one registry used by routes and CLI: compute, encode, cache."""
+"""The analyses as one registry (registry.py) used by routes and CLI: one module per analysis, encode, cache."""

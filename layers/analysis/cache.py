@@ -20,14 +20,13 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from data.settings import CacheSettings
+from layers.analysis.registry import Analysis, Args, key
 
 #: The tables every analysis reads: areas, grids, facilities, roads and the city's settings.
 PLACE_TABLES = ("admin_areas", "city_settings", "grids", "toilets", "garbage_stations", "markets",
                 "health_trails", "urban_villages", "land_use", "roads")
 #: And those of the complaint analyses (hot spots, priority) on top.
 COMPLAINT_TABLES = PLACE_TABLES + ("complaints", "event_types")
-
-
 
 
 def data_stamp(conn, tables: tuple[str, ...]) -> tuple:
@@ -119,3 +118,30 @@ class AnswerCache:
                     self._bytes -= dropped
         pending.done.set()
         return body, False
+
+
+def cached_geojson(db, cache: AnswerCache, analysis: Analysis, args: Args, lang: str) -> tuple[bytes, bool]:
+    """``(GeoJSON, from_cache)`` of one analysis request, kept while the tables it reads are unchanged.
+
+    The stamp is read on a connection of ``db`` (a pool) given back at once,
+    and the analysis gets its own only when it runs: requests waiting for an
+    identical one under way hold no connection. Computing after the stamp
+    was read can only see newer data than the stamp says, never older.
+    """
+    with db.connection() as conn:
+        stamp = (data_stamp(conn, analysis.tables), standards_stamp())
+
+    def run() -> bytes:
+        with db.connection() as conn:
+            return analysis.geojson(analysis.compute(conn, args, cache), args, lang)
+
+    return cache.answer((key(analysis, args, lang), stamp), run)
+
+
+def shared_part(cache: AnswerCache | None, conn, name: Hashable, tables: tuple[str, ...],
+                compute: Callable[[], Any], size: Callable[[Any], int]) -> Any:
+    """A part several answers share (``name``), kept while ``tables`` are unchanged; computed when there is no cache."""
+    if cache is None:
+        return compute()
+    part, _ = cache.answer((name, data_stamp(conn, tables), standards_stamp()), compute, size=size)
+    return part

@@ -1,4 +1,4 @@
-"""Turn analysis results (geo/) into GeoJSON bytes, CSV and XLSX files.
+"""What the analyses share to write their results: GeoJSON bytes, CSV and XLSX files, report numbers.
 
 Geometries arrive as GeoJSON text from PostGIS (ST_AsGeoJSON) and are
 stitched in as raw JSON fragments: no geometry passes through shapely.
@@ -6,7 +6,7 @@ stitched in as raw JSON fragments: no geometry passes through shapely.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import orjson
@@ -24,39 +24,18 @@ def feature_collection(features: Iterable[tuple[str | None, dict]], **top: objec
                         option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
 
 
-def coverage_features(result: dict, lang: str = "zh", gaps: bool = False) -> bytes:
-    """Coverage result → FeatureCollection of areas (and gap polygons when asked)."""
-    rule = result["rule"].as_dict(lang) if result["rule"] is not None else None
-    keys = ("code", "name", "name_en", "area_km2", "population", "covered_area_pct", "covered_pop_pct",
-            "population_spread")
-    feats = [(r["geometry"], {"feature_type": "area", **{k: r[k] for k in keys},
-                              "rule": rule["id"] if rule else None}) for r in result["rows"]]
-    if gaps:
-        feats += [(r["gaps"], {"feature_type": "gap", "code": r["code"], "name": r["name"]})
-                  for r in result["rows"] if r["gaps"]]
-    return feature_collection(feats, kind=result["kind"], by=result["by"], radius_m=result["radius_m"],
-                              method=result["method"], method_key=result["method_key"], circle=result["circle"], rule=rule,
-                              summary=result["summary"])
+def features(rows: Iterable[dict], geometry: str = "geometry") -> list[tuple[str | None, dict]]:
+    """(geometry, properties) pairs of result rows whose ``geometry`` member holds GeoJSON text."""
+    return [(row[geometry], {k: v for k, v in row.items() if k != geometry}) for row in rows]
 
 
-def hotspot_features(result, lang: str = "zh", patterns: list[str] | None = None) -> bytes:
-    """Hotspot result → FeatureCollection of hexagons with count, gi_z, gi_p, gi_bin."""
-    from geo.hotspots import PATTERNS
-
-    feats = []
-    for i, geometry in enumerate(result.geojson):
-        props = {"q": int(result.q[i]), "r": int(result.r[i]), "count": int(result.count[i]),
-                 "gi_z": float(result.gi_z[i]), "gi_p": float(result.gi_p[i]), "gi_bin": int(result.gi_bin[i])}
-        if result.population is not None:
-            props["population"] = float(result.population[i])
-            props["rate_per_10k"] = float(result.value[i])
-        if patterns is not None:
-            props["pattern"] = patterns[i]
-            props["pattern_name"] = PATTERNS[patterns[i]][1 if lang == "en" else 0]
-        feats.append((geometry, props))
-    statistic = ("Getis–Ord Gi*, binary weights over edge-sharing hexagons plus the cell itself; two-sided p; "
-                 "bins ±3/±2/±1 = 99/95/90 % confidence after FDR correction")
-    return feature_collection(feats, cell_m=result.cell_m, statistic=statistic, summary=result.summary)
+def figure(value, digits: int = 1) -> str:
+    """A value as a report shows it: thousands separated, ``digits`` decimals for floats, — for none."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
 
 
 def table_rows(rows: list[dict], drop: tuple[str, ...] = ("geometry", "gaps", "disc")) -> list[dict]:
@@ -80,21 +59,29 @@ def table_rows(rows: list[dict], drop: tuple[str, ...] = ("geometry", "gaps", "d
     return out
 
 
-def write(path: Path, rows: list[dict], geojson: bytes | None) -> str:
-    """Write a result by the file's extension: .geojson/.json, .csv or .xlsx. Returns the format."""
+#: What ``--out`` writes, by the file's extension.
+FORMATS = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".xlsx": "xlsx"}
+
+
+def out_format(path: Path) -> str:
+    """The format ``path`` asks for by its extension; InvalidParameter for any other."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InvalidParameter("--out", f"{path.name}: the extension must be .geojson, .csv or .xlsx")
+    return fmt
+
+
+def write(path: Path, rows: list[dict], geojson: Callable[[], bytes]) -> str:
+    """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV or XLSX."""
     import pandas as pd
 
-    suffix = path.suffix.lower()
-    if suffix in (".geojson", ".json"):
-        if geojson is None:
-            raise InvalidParameter("--out", "this result has no geometry; write .csv or .xlsx")
-        path.write_bytes(geojson)
-        return "geojson"
+    fmt = out_format(path)
+    if fmt == "geojson":
+        path.write_bytes(geojson())
+        return fmt
     frame = pd.DataFrame(table_rows(rows))
-    if suffix == ".csv":
+    if fmt == "csv":
         frame.to_csv(path, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese CSV correctly
-        return "csv"
-    if suffix == ".xlsx":
+    else:
         frame.to_excel(path, index=False)
-        return "xlsx"
-    raise InvalidParameter("--out", f"{path.name}: the extension must be .geojson, .csv or .xlsx")
+    return fmt

@@ -1,0 +1,64 @@
+"""Coverage: covered area and population per area, and the gaps (:mod:`geo.coverage`)."""
+
+from __future__ import annotations
+
+from data.params import clean_text, parse_area_code, parse_bool
+from data.vocab import FACILITY_KINDS
+from geo.coverage import LEVELS, METHODS, check_level, check_method, coverage, resolve
+from layers.analysis.cache import PLACE_TABLES
+from layers.analysis.encode import feature_collection, figure
+from layers.analysis.registry import Analysis, Args, Report, optional_number, param
+
+#: The members of an area feature (besides its type and rule).
+AREA_KEYS = ("code", "name", "name_en", "area_km2", "population", "covered_area_pct", "covered_pop_pct",
+             "population_spread")
+#: The facility kind and its service radius, as coverage, density and siting read them.
+KIND = param("kind", clean_text, ", ".join(FACILITY_KINDS), default="toilets")
+RADIUS = param("radius", optional_number, "metres; default: the kind's standard")
+
+
+class Coverage(Analysis):
+    name = "coverage"
+    summary = "Covered area and population per area (straight-line radius or walking distance); gap polygons with gaps"
+    tables = PLACE_TABLES
+    params = (
+        KIND,
+        RADIUS,
+        param("by", clean_text, ", ".join(LEVELS), default="community"),
+        param("gaps", parse_bool, "also the gap polygons (uncovered part of each area)", kind="flag"),
+        param("street", parse_area_code, "only areas whose code starts with this"),
+        param("method", clean_text, f"{' or '.join(METHODS)}: service radius, or walking distance along the "
+                                    "roads (pgRouting)", default="straight"),
+    )
+
+    def check(self, args: Args) -> None:
+        resolve(args["kind"], args["radius"])  # a bad kind, or a kind without a standard radius and none given
+        check_level(args["by"])
+        check_method(args["method"])
+
+    def compute(self, conn, args: Args, cache=None) -> dict:
+        return coverage(conn, args["kind"], args["radius"], args["by"], gaps=args["gaps"],
+                        code_prefix=args["street"], method=args["method"])
+
+    def geojson(self, result: dict, args: Args, lang: str) -> bytes:
+        """Areas (and their gap polygons with ``gaps``); the rule, method and summary on top."""
+        rule = result["rule"].as_dict(lang) if result["rule"] is not None else None
+        feats = [(r["geometry"], {"feature_type": "area", **{k: r[k] for k in AREA_KEYS},
+                                  "rule": rule["id"] if rule else None}) for r in result["rows"]]
+        if args["gaps"]:
+            feats += [(r["gaps"], {"feature_type": "gap", "code": r["code"], "name": r["name"]})
+                      for r in result["rows"] if r["gaps"]]
+        return feature_collection(feats, kind=result["kind"], by=result["by"], radius_m=result["radius_m"],
+                                  method=result["method"], method_key=result["method_key"], circle=result["circle"],
+                                  rule=rule, summary=result["summary"])
+
+    def report(self, result: dict, args: Args, lang: str) -> Report:
+        rule, s = result["rule"], result["summary"]
+        head = [rule.describe(lang) if rule else f"radius {result['radius_m']:g} m (given; no standard applied)",
+                f"method: {result['method']}; circle: {result['circle']}"]
+        rows = [[r["code"], r["name_en"] if lang == "en" and r["name_en"] else r["name"], r["area_km2"],
+                 r["covered_area_pct"], r["population"], r["covered_pop_pct"]]
+                for r in sorted(result["rows"], key=lambda r: r["covered_area_pct"] or 0)]
+        tail = [f"total: {s['areas']} areas, covered area {figure(s['covered_area_pct'])} %, "
+                f"covered population {figure(s['covered_pop_pct'])} %"]
+        return Report(head, ["code", "name", "km²", "covered area %", "population", "covered pop %"], rows, tail)

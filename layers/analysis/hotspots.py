@@ -1,0 +1,81 @@
+"""Hot spots: Getis–Ord Gi* of complaints on hexagons, optionally their monthly trend (:mod:`geo.hotspots`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from data.params import parse_bool, parse_list
+from geo import hotspots as hs
+from layers.analysis.cache import COMPLAINT_TABLES
+from layers.analysis.encode import feature_collection
+from layers.analysis.registry import Analysis, Args, Report, optional_number, param, window
+
+STATISTIC = ("Getis–Ord Gi*, binary weights over edge-sharing hexagons plus the cell itself; two-sided p; "
+             "bins ±3/±2/±1 = 99/95/90 % confidence after FDR correction")
+
+
+@dataclass
+class Found:
+    """The cells and, for emerging hot spots, one pattern key per cell."""
+
+    cells: hs.HotspotResult
+    patterns: list[str] | None = None
+
+
+class Hotspots(Analysis):
+    name = "hotspots"
+    summary = "Getis–Ord Gi* hot spots of complaints on hexagons (count, gi_z, gi_p, gi_bin), FDR-corrected bins"
+    tables = COMPLAINT_TABLES
+    params = (
+        window("ISO date or date-time, inclusive (no zone: the city's)",
+               "ISO date or date-time, exclusive (no zone: the city's)"),
+        param("category", parse_list, "event type name(s); repeat or comma-separate", kind="list"),
+        param("cell", optional_number, "hexagon edge length in metres; default from the data"),
+        param("per_population", parse_bool, "Gi* on complaints per 10,000 residents", kind="flag"),
+        param("emerging", parse_bool, "add the monthly trend pattern per cell (Mann–Kendall)", kind="flag"),
+    )
+
+    def check(self, args: Args) -> None:
+        hs.check_cell(args["cell"])
+
+    def compute(self, conn, args: Args, cache=None) -> Found:
+        common = dict(since=args["window"].since, until=args["window"].until,
+                      categories=list(args["category"]) or None, cell_m=args["cell"])
+        if args["emerging"]:
+            cells, patterns, _ = hs.emerging(conn, **common)
+            return Found(cells, patterns)
+        return Found(hs.hotspots(conn, per_population=args["per_population"], **common))
+
+    def geojson(self, found: Found, args: Args, lang: str) -> bytes:
+        """Hexagons with count, gi_z, gi_p, gi_bin (rate and pattern where asked); the statistic on top."""
+        result, patterns = found.cells, found.patterns
+        feats = []
+        for i, geometry in enumerate(result.geojson):
+            props = {"q": int(result.q[i]), "r": int(result.r[i]), "count": int(result.count[i]),
+                     "gi_z": float(result.gi_z[i]), "gi_p": float(result.gi_p[i]), "gi_bin": int(result.gi_bin[i])}
+            if result.population is not None:
+                props["population"] = float(result.population[i])
+                props["rate_per_10k"] = float(result.value[i])
+            if patterns is not None:
+                props["pattern"] = patterns[i]
+                props["pattern_name"] = hs.PATTERNS[patterns[i]][1 if lang == "en" else 0]
+            feats.append((geometry, props))
+        return feature_collection(feats, cell_m=result.cell_m, statistic=STATISTIC, summary=result.summary)
+
+    def rows(self, found: Found) -> list[dict]:
+        """The cells hottest first (without their polygons)."""
+        result, patterns = found.cells, found.patterns
+        order = sorted(range(result.q.size), key=lambda i: -result.gi_z[i])
+        return [{"q": int(result.q[i]), "r": int(result.r[i]), "count": int(result.count[i]),
+                 "gi_z": float(result.gi_z[i]), "gi_p": float(result.gi_p[i]), "gi_bin": int(result.gi_bin[i]),
+                 **({"pattern": patterns[i]} if patterns else {})} for i in order]
+
+    def report(self, found: Found, args: Args, lang: str) -> Report:
+        result, s = found.cells, found.cells.summary
+        head = [f"Getis–Ord Gi* on {s['cells']:,} hexagons of {result.cell_m:g} m ({s['value']}), "
+                f"{s['complaints']:,} complaints; FDR-corrected bins",
+                f"hot 99 %: {s['hot_99']}  95 %: {s['hot_95']}  90 %: {s['hot_90']}   "
+                f"cold 90 %: {s['cold_90']}  95 %: {s['cold_95']}  99 %: {s['cold_99']}"]
+        headers = ["q", "r", "count", "gi_z", "gi_p", "gi_bin"] + (["pattern"] if found.patterns else [])
+        rows = [[row[h] if h != "gi_p" else f"{row[h]:.2e}" for h in headers] for row in self.rows(found)]
+        return Report(head, headers, rows)
