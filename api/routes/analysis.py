@@ -24,12 +24,12 @@ pages = APIRouter(tags=["pages"])
 
 def _signature(options: Iterable[Option], **fixed: inspect.Parameter) -> inspect.Signature:
     """A signature FastAPI reads as these query parameters (raw text: the analysis parses them) plus ``fixed``."""
-    params = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, **spec) for name, spec in
-              (("request", {"annotation": Request}), ("lang", {"annotation": str, "default": Depends(get_lang)}))]
-    params += list(fixed.values())
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter("request", keyword, annotation=Request),
+              inspect.Parameter("lang", keyword, annotation=str, default=Depends(get_lang)), *fixed.values()]
     for option in options:
         annotation = list[str] | None if option.kind == "list" else str | None
-        params.append(inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+        params.append(inspect.Parameter(option.name, keyword, annotation=annotation,
                                         default=Query(option.default, description=option.help)))
     return inspect.Signature(params)
 
