@@ -14,7 +14,8 @@ from data.demo import LAYER_TABLES, load
 from data.demo_city import generate
 from data.errors import HygieneMapError
 from data.migrate import migrate
-from layers.io.importing import ImportOptions, import_file
+from layers.io.importing import import_file
+from layers.io.options import ImportOptions
 
 CORPUS = Path(__file__).parent / "data" / "malformed"
 EXPECTED = json.loads((CORPUS / "EXPECTED.json").read_text(encoding="utf-8"))
@@ -56,7 +57,7 @@ def test_malformed_file_is_refused_cleanly(city, tmp_path, name):
     path = tmp_path / name
     shutil.copy(CORPUS / name, path)
     before = snapshot(city)
-    with pytest.raises(HygieneMapError) as caught:
+    with pytest.raises(HygieneMapError) as caught, city:  # the caller's transaction, rolled back
         import_file(city, path, ImportOptions(layer))
     exc = caught.value
     texts = [exc.message] + [p["reason"] for p in getattr(exc, "problems", [])]

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from data.errors import InvalidInput
+from data.vocab import CITY_TIME_ZONE
+from layers.io.export import FORMATS
 from layers.spec.registry import layer_ids
-
-FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx", "kml")
 
 
 def _print_problems(problems, out) -> None:
@@ -37,7 +37,7 @@ def _print_problems(problems, out) -> None:
               help="JSON {\"header\": \"column\"} or a two-column CSV mapping file headers to layer columns")
 @click.option("--category-map", type=click.Path(path_type=Path), default=None,
               help="complaints: JSON or CSV mapping categories to event types")
-@click.option("--timezone", default="Asia/Shanghai", show_default=True, help="zone of times without one")
+@click.option("--timezone", default=CITY_TIME_ZONE, show_default=True, help="zone of times without one")
 @click.option("--tolerance", type=float, default=500.0, show_default=True,
               help="metres a point may lie outside the city's admin areas")
 @click.option("--dry-run", is_flag=True, help="validate and report; write nothing")
@@ -58,9 +58,7 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
     All or nothing by default: one bad row and nothing is written; the report
     lists every bad row with its file, row, column and reason.
     """
-    from data.db import connect
-    from data.migrate import migrate
-    from layers.io.importing import ImportOptions, import_file, load_mapping
+    from layers.io.options import ImportOptions, load_mapping
 
     if tolerance < 0:
         from data.errors import InvalidParameter
@@ -75,16 +73,11 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
         level=level, code_field=code_field, name_field=name_field, parent_field=parent_field,
         population_field=population_field,
     )
-    conn = connect()
     try:
-        migrate(conn)
-        try:
-            result = import_file(conn, file, opts)
-        except InvalidInput as exc:
-            _print_problems(exc.problems, sys.stdout)
-            raise
-    finally:
-        conn.close()
+        result = _run_import(file, opts)
+    except InvalidInput as exc:
+        _print_problems(exc.problems, sys.stdout)
+        raise
     _print_problems([p.as_dict() for p in result.problems], sys.stdout)
     for note in result.notes:
         click.echo(f"note: {note}")
@@ -93,8 +86,26 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
         click.echo(f"rejected rows and reasons: {result.rejects_path}")
 
 
+def _run_import(file: Path, opts):
+    """The import in one transaction this command owns: committed, or rolled back (dry run, any error)."""
+    from data.db import connect
+    from data.migrate import migrate
+    from layers.io.importing import import_file
+
+    conn = connect()
+    try:
+        migrate(conn)
+        with conn:  # psycopg2: commit on leaving, roll back on an exception
+            result = import_file(conn, file, opts)
+            if opts.dry_run:
+                conn.rollback()  # a dry run checks and counts; it keeps nothing
+        return result
+    finally:
+        conn.close()
+
+
 def _category_map(path: Path) -> dict[str, str]:
-    from layers.io.importing import load_mapping
+    from layers.io.options import load_mapping
 
     try:
         return load_mapping(path)
@@ -122,5 +133,5 @@ def export_command(layer, fmt, out, street, encoding, lang) -> None:
     try:
         n = export_layer(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang)
     finally:
-        conn.close()
+        conn.close()  # the export only read: closing ends its transaction
     click.echo(f"wrote {n:,} {layer} rows to {out}")

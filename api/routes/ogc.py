@@ -26,7 +26,8 @@ from api.deps import get_conn
 from api.errors import _validation_message, status_for
 from data.errors import HygieneMapError, InvalidParameter, NotFound
 from data.settings import TileSettings
-from layers.spec.registry import LAYERS, LayerSpec, get_layer
+from layers.spec.model import LayerSpec
+from layers.spec.registry import LAYERS, get_layer
 from layers.store import ogc
 from layers.store.features import layer_extent
 from layers.store.tiles import get_tile, parse_tile, tile_mode

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 
 from data.errors import SetupError
+from layers.spec.registry import LAYERS, get_layer
 
 # TrueType-outline CJK fonts, first installed wins. Noto Sans CJK (the .ttc of
 # fonts-noto-cjk) is *not* here: its outlines are CFF, and matplotlib's PDF
@@ -91,37 +92,27 @@ class Paper:
 
 
 # -- symbols ----------------------------------------------------------------------
-# Roads: width and dash pattern carry the class; back streets are dashed black.
-ROAD_STYLE = {
-    "快速路": {"color": "0.15", "linewidth": 3.0, "linestyle": "solid", "zorder": 3.4},
-    "主干路": {"color": "0.35", "linewidth": 2.2, "linestyle": "solid", "zorder": 3.3},
-    "次干路": {"color": "0.5", "linewidth": 1.5, "linestyle": "solid", "zorder": 3.2},
-    "支路": {"color": "0.62", "linewidth": 0.9, "linestyle": "solid", "zorder": 3.1},
-    "背街小巷": {"color": "#5a2d0c", "linewidth": 0.9, "linestyle": (0, (3.0, 1.6)), "zorder": 3.5},
-}
+# Each layer's symbols are declared with the layer (layers/spec): roads by class
+# (width and dash), points by marker shape, areas by hatching.
+def _styles(layer: str) -> dict:
+    return dict(get_layer(layer).symbol.styles)
 
-# Point layers: marker shape is the key; fill and colour help.
-POINT_STYLE = {
-    "markets": {"marker": "s", "s": 42, "facecolor": "#f2c14e", "edgecolor": "black", "linewidths": 0.8},
-    "toilets": {"marker": "^", "s": 46, "facecolor": "#2b6cb0", "edgecolor": "black", "linewidths": 0.6},
-    "收集点": {"marker": "o", "s": 18, "facecolor": "white", "edgecolor": "#2f7d32", "linewidths": 0.9},
-    "收集站": {"marker": "o", "s": 30, "facecolor": "#2f7d32", "edgecolor": "black", "linewidths": 0.6},
-    "转运站": {"marker": "D", "s": 30, "facecolor": "#2f7d32", "edgecolor": "black", "linewidths": 0.6},
-    "complaint": {"marker": "X", "s": 40, "facecolor": "#d62828", "edgecolor": "black", "linewidths": 0.4},
-    "overdue": {"marker": "*", "s": 90, "facecolor": "black", "edgecolor": "black", "linewidths": 0.4},
-}
 
-VILLAGE_STYLE = {"facecolor": "#f6e7d8", "edgecolor": "#8c5a2b", "hatch": "////", "linewidth": 0.7}
-TRAIL_LINE_STYLE = {"color": "#1b7f3b", "linewidth": 1.6, "linestyle": (0, (1.0, 1.2))}
-TRAIL_AREA_STYLE = {"facecolor": "#e3f4e1", "edgecolor": "#1b7f3b", "hatch": "..", "linewidth": 0.7}
+ROAD_STYLE = _styles("roads")
+POINT_STYLE = {key: style for spec in LAYERS if spec.symbol and spec.rules.points
+               for key, style in spec.symbol.styles.items()}
+VILLAGE_STYLE = _styles("urban_villages")["area"]
+TRAIL_LINE_STYLE = _styles("health_trails")["line"]
+TRAIL_AREA_STYLE = _styles("health_trails")["area"]
 
 
 def point_style_key(layer: str, kind: str | None, overdue: bool) -> str:
-    if layer == "complaints":
-        return "overdue" if overdue else "complaint"
-    if layer == "garbage_stations":
-        return kind if kind in POINT_STYLE else "收集点"
-    return layer
+    return get_layer(layer).symbol.key(kind, overdue)
+
+
+def _layer_labels(lang: str) -> dict[str, str]:
+    """What a checklist row calls each printed layer."""
+    return {spec.id: spec.symbol.label(lang) for spec in LAYERS if spec.symbol}
 
 
 # -- words --------------------------------------------------------------------------
@@ -147,8 +138,7 @@ TEXT = {
                       "顺序：最近邻 + 2-opt，直线距离。",
         "route_summary": "{n} 站 · 直线全长约 {km:.1f} 公里",
         "start": "起点", "shade": "网格灰度：待办投诉数",
-        "layer": {"markets": "农贸市场", "toilets": "公共厕所", "garbage_stations": "垃圾收集点",
-                  "complaints": "投诉", "urban_villages": "城中村", "health_trails": "健康步道"},
+        "layer": _layer_labels("zh"),
     },
     "en": {
         "sheet": "Inspection sheet", "atlas": "Grid inspection atlas", "route": "Inspection route",
@@ -172,8 +162,7 @@ TEXT = {
                       "order: nearest neighbour + 2-opt, straight-line distance.",
         "route_summary": "{n} stops · about {km:.1f} km in straight lines",
         "start": "Start", "shade": "Grid shade: open complaints",
-        "layer": {"markets": "Market", "toilets": "Toilet", "garbage_stations": "Garbage point",
-                  "complaints": "Complaint", "urban_villages": "Urban village", "health_trails": "Health trail"},
+        "layer": _layer_labels("en"),
     },
 }
 

@@ -20,7 +20,7 @@ from psycopg2 import sql
 from data.catalog import check_street
 from data.errors import InvalidParameter
 from data.settings import FeatureSettings
-from layers.spec.registry import LayerSpec
+from layers.spec.model import LayerSpec
 
 # Decimal places of coordinates in the output: 6 ≈ 0.1 m, finer than any source.
 COORD_DECIMALS = 6

@@ -26,7 +26,7 @@ from psycopg2 import sql
 
 from data.errors import InvalidParameter, NotFound
 from data.settings import OgcSettings
-from layers.spec.registry import LayerSpec
+from layers.spec.model import LayerSpec
 from layers.store.features import COORD_DECIMALS, MAX_OFFSET, FeatureQuery, properties_sql, where_clause
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"

@@ -25,7 +25,7 @@ from psycopg2 import sql
 
 from data.errors import InvalidParameter
 from data.settings import TileSettings
-from layers.spec.registry import LayerSpec
+from layers.spec.model import LayerSpec
 from layers.store.features import FeatureQuery, check_query, where_clause
 
 HALF_WORLD_M = 20037508.342789244  # half the Web Mercator world width, metres

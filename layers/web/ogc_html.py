@@ -10,7 +10,7 @@ import html
 
 import orjson
 
-from layers.spec.registry import LayerSpec
+from layers.spec.model import LayerSpec
 
 _T = {
     "zh": {"collections": "数据集（图层）", "conformance": "符合性类别", "id": "标识", "title": "名称",
