@@ -23,24 +23,26 @@ _STATUS_SPELLINGS = (
 STATUS_SYNONYMS = {spelling: status for status, others in zip(STATUSES, _STATUS_SPELLINGS, strict=True)
                    for spelling in (STATUS_EN[status], *others)}
 
-# Other spellings of the hygiene event types (the names of event_types): traditional
+# Other spellings of each hygiene event type (the names of event_types): traditional
 # characters, and the complaint types of NYC 311 that are the same hygiene events.
-EVENT_SYNONYMS = {
-    "暴露垃圾": "暴露垃圾", "積存垃圾渣土": "积存垃圾渣土", "道路不潔": "道路不洁", "水域不潔": "水域不洁",
-    "綠地髒亂": "绿地脏乱", "亂倒污水": "乱倒污水", "餐廚垃圾遺撒": "餐厨垃圾遗撒", "垃圾滿溢": "垃圾满溢",
-    "佔道經營": "占道经营", "非法小廣告": "非法小广告", "病媒生物": "病媒生物",
-    "乱堆乱放": "积存垃圾渣土", "垃圾乱倒": "暴露垃圾", "鼠患": "病媒生物", "蚊蝇": "病媒生物",
-    "Dirty Condition": "道路不洁", "Dirty Conditions": "道路不洁", "Sanitation Condition": "道路不洁",
-    "Street Sweeping Complaint": "道路不洁", "Litter Basket Complaint": "垃圾满溢",
-    "Litter Basket Request": "垃圾满溢", "Overflowing Litter Baskets": "垃圾满溢",
-    "Missed Collection": "垃圾满溢", "Illegal Dumping": "暴露垃圾", "Residential Disposal Complaint": "暴露垃圾",
-    "Commercial Disposal Complaint": "暴露垃圾", "Lot Condition": "积存垃圾渣土", "Rodent": "病媒生物",
-    "Mosquitoes": "病媒生物", "Unsanitary Pigeon Condition": "病媒生物", "UNSANITARY CONDITION": "病媒生物",
-    "Unsanitary Animal Pvt Property": "病媒生物", "Standing Water": "病媒生物",
-    "Illegal Posting": "非法小广告", "Street Vendor": "占道经营", "Mobile Food Vendor": "占道经营",
-    "Vending": "占道经营", "Indoor Sewage": "乱倒污水", "Sewer": "乱倒污水",
-    "Water Quality": "水域不洁", "Dead Animal": "暴露垃圾",
+_EVENT_SPELLINGS = {
+    "暴露垃圾": ("垃圾乱倒", "Illegal Dumping", "Residential Disposal Complaint", "Commercial Disposal Complaint",
+                 "Dead Animal"),
+    "积存垃圾渣土": ("積存垃圾渣土", "乱堆乱放", "Lot Condition"),
+    "道路不洁": ("道路不潔", "Dirty Condition", "Dirty Conditions", "Sanitation Condition",
+                 "Street Sweeping Complaint"),
+    "水域不洁": ("水域不潔", "Water Quality"),
+    "绿地脏乱": ("綠地髒亂",),
+    "乱倒污水": ("亂倒污水", "Indoor Sewage", "Sewer"),
+    "餐厨垃圾遗撒": ("餐廚垃圾遺撒",),
+    "垃圾满溢": ("垃圾滿溢", "Litter Basket Complaint", "Litter Basket Request", "Overflowing Litter Baskets",
+                 "Missed Collection"),
+    "占道经营": ("佔道經營", "Street Vendor", "Mobile Food Vendor", "Vending"),
+    "非法小广告": ("非法小廣告", "Illegal Posting"),
+    "病媒生物": ("鼠患", "蚊蝇", "Rodent", "Mosquitoes", "Unsanitary Pigeon Condition", "UNSANITARY CONDITION",
+                 "Unsanitary Animal Pvt Property", "Standing Water"),
 }
+EVENT_SYNONYMS = {spelling: name for name, spellings in _EVENT_SPELLINGS.items() for spelling in spellings}
 
 LAYER = LayerSpec(
     "complaints", "投诉举报", "Complaints", "Point", large=True,
