@@ -48,7 +48,7 @@ def grids_generate(street_code: str, size_m: float, shape: str, origin: str | No
     from data.db import connect
     from data.errors import InvalidParameter
     from data.settings import GridSettings
-    from layers import grid_plan
+    from layers.workflow import regrid as grid_plan
 
     parsed = None
     if origin:
