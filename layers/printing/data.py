@@ -31,6 +31,8 @@ _REFERENCE_TIME = "coalesce((SELECT data_time FROM city_settings), now())"
 
 @dataclass
 class City:
+    """The city settings a page needs: names, metric CRS, demo flag, data time, attribution."""
+
     code: str
     name: str
     name_en: str | None

@@ -118,6 +118,7 @@ def north_angle(srid: int, x: float, y: float) -> float:
 
 @functools.lru_cache(maxsize=8)
 def crs_name(srid: int) -> str:
+    """The name of a CRS and its EPSG code, for the footer."""
     from pyproj import CRS
 
     return f"{CRS.from_epsg(srid).name} (EPSG:{srid})"
@@ -297,4 +298,5 @@ def route_document(conn, street_code: str, top: int, options: PrintOptions | Non
 
 
 def default_out(kind: str, code: str) -> Path:
+    """Where the CLI writes a document when not told: KIND-CODE.pdf here."""
     return Path(f"{kind}-{code}.pdf")

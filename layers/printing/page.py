@@ -48,9 +48,11 @@ class PageContext:
 
     @property
     def t(self) -> dict:
+        """The words of the page language."""
         return TEXT[self.lang]
 
     def data_time(self) -> str:
+        """The data's "as of" time in the city's time zone, or a dash."""
         if self.city.data_time is None:
             return "—"
         return self.city.data_time.astimezone(city_tz()).strftime("%Y-%m-%d %H:%M")
@@ -123,6 +125,7 @@ def fit(text: str, width_mm: float, size_pt: float) -> str:
 
 # -- pages -----------------------------------------------------------------------------
 def new_page(paper: Paper) -> Figure:
+    """An empty page of the paper's size."""
     return Figure(figsize=paper.size_in)
 
 

@@ -30,6 +30,7 @@ PAGES_PER_PART = 8
 
 
 def no_progress(stage: str, done: int, total: int) -> None:
+    """Progress reported to no one."""
     return None
 
 

@@ -15,6 +15,8 @@ from layers.printing.style import term
 
 @dataclass
 class Column:
+    """One column of a table: its heading, its share of the width, how its cells read."""
+
     title: str
     width: float  # share of the table width
     align: str = "left"
@@ -66,6 +68,7 @@ def rows_that_fit(height: float, title: bool = True, row_h: float = ROW_MM) -> i
 
 # -- the checklist ---------------------------------------------------------------------
 def checklist_columns(ctx: PageContext) -> list[Column]:
+    """Number, type, name and place, details, id, a box to tick."""
     t = ctx.t
     return [Column(t["no"], 6, "center"), Column(t["type"], 12), Column(t["name_place"], 38),
             Column(t["detail"], 25), Column(t["id"], 12), Column(t["check"], 7, "center", checkbox=True)]
@@ -103,12 +106,14 @@ def draw_checklist(ax, ctx: PageContext, rect: tuple, rows: list[Feature], numbe
 
 # -- atlas index and route stops ------------------------------------------------------------
 def index_columns(ctx: PageContext) -> list[Column]:
+    """Page, grid code and name, manager, open and overdue complaints."""
     t = ctx.t
     return [Column(t["page_no"], 7, "center"), Column(t["grid_code"], 22), Column(t["grid_name"], 26),
             Column(t["manager"], 12), Column(t["open_short"], 8, "center"), Column(t["overdue_short"], 8, "center")]
 
 
 def route_columns(ctx: PageContext) -> list[Column]:
+    """Stop, grid, complaints, score, who to call, distance walked so far."""
     t = ctx.t
     return [Column(t["stops"], 5, "center"), Column(t["grid_code"], 20), Column(t["grid_name"], 22),
             Column(t["open_short"], 7, "center"), Column(t["overdue_short"], 7, "center"),
