@@ -11,9 +11,9 @@ import shapely
 from click.testing import CliRunner
 
 from api.cli import main
-from data.db import connect
-from data.demo import load
-from data.demo_city import generate
+from data.db import connect, transaction
+from data.demo.city import generate
+from data.demo.load import load
 from data.errors import InvalidInput
 from data.migrate import migrate
 from geo.coords import wgs84_to_gcj02
@@ -25,7 +25,8 @@ from layers.io.importing import ImportOptions, import_file
 def city(fresh_db):
     conn = connect(url=fresh_db)
     migrate(conn)
-    load(conn, generate("small", 1))
+    with transaction(conn):
+        load(conn, generate("small", 1))
     yield fresh_db, conn
     conn.close()
 

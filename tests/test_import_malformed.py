@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from data.db import connect
-from data.demo import LAYER_TABLES, load
-from data.demo_city import generate
+from data.db import connect, transaction
+from data.demo.city import generate
+from data.demo.load import LAYER_TABLES, load
 from data.errors import HygieneMapError
 from data.migrate import migrate
 from layers.io.importing import ImportOptions, import_file
@@ -32,7 +32,8 @@ def city(pg_server):
     url = create_database(pg_server[0])
     conn = connect(url=url)
     migrate(conn)
-    load(conn, generate("small", 1))
+    with transaction(conn):
+        load(conn, generate("small", 1))
     yield conn
     conn.close()
     drop_database(url)

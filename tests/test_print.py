@@ -375,14 +375,15 @@ def test_to_bytes_matches_a_file(demo_conn, busiest_grid, tmp_path):
 
 # -- long and empty checklists ---------------------------------------------------------------------
 def test_a_long_checklist_continues_on_numbered_pages(fresh_db, tmp_path):
-    from data.db import connect
-    from data.demo import load
-    from data.demo_city import generate
+    from data.db import connect, transaction
+    from data.demo.city import generate
+    from data.demo.load import load
     from data.migrate import migrate
 
     conn = connect(url=fresh_db)
     migrate(conn)
-    load(conn, generate("small", 1))
+    with transaction(conn):
+        load(conn, generate("small", 1))
     code = "37990100100101"
     with conn.cursor() as cur:
         # 40 open, overdue complaints inside one grid: more rows than one sheet holds.
