@@ -16,9 +16,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.app import create_app
-from data.db import connect
-from data.demo import load
-from data.demo_city import generate
+from data.db import connect, transaction
+from data.demo.city import generate
+from data.demo.load import load
 from data.migrate import migrate
 from layers.workflow.access import add_user
 
@@ -41,7 +41,8 @@ def admin_token(pg_server):
     url = create_database(pg_server[0])
     conn = connect(url=url)
     migrate(conn)
-    load(conn, generate("small", 5))
+    with transaction(conn):
+        load(conn, generate("small", 5))
     _, token = add_user(conn, "fuzzer", "admin", created_by="test")
     conn.commit()
     conn.close()

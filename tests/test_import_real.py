@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from data.db import connect
+from data.db import connect, transaction
 from data.errors import InvalidInput
 from data.migrate import migrate
 from layers.io.importing import import_file
@@ -33,10 +33,10 @@ def count(conn, table: str) -> int:
 
 
 def load_taipei_areas(conn, tmp_path) -> None:
-    with conn:
+    with transaction(conn):
         import_file(conn, real_data("taipei/taipei_districts_town.geojson", tmp_path),
                     ImportOptions("admin_areas", level="district", code_field="CPTID", name_field="TNAME"))
-    with conn:
+    with transaction(conn):
         villages = import_file(conn, real_data("taipei/taipei_villages_li.geojson", tmp_path),
                                ImportOptions("admin_areas", level="community", code_field="CPTVID", name_field="VNAME",
                                              parent_field="CPTID"))
@@ -56,7 +56,7 @@ def test_taipei_toilets_report_the_row_outside_taipei_and_write_nothing(conn, tm
     assert "2.7 km outside" in errors[0]["reason"] and "tolerance 500 m" in errors[0]["reason"]
     assert count(conn, "toilets") == 0
 
-    with conn:
+    with transaction(conn):
         result = import_file(conn, toilets, ImportOptions("toilets", skip_bad=True))
     assert result.rows_written == 1544 and result.rejected == 1
     # 行政區 says one district, the coordinates another: a warning, not a refusal.
@@ -72,7 +72,7 @@ def test_taipei_toilets_report_the_row_outside_taipei_and_write_nothing(conn, tm
     assert (unit, seats, kind) == ("捷運劍潭站(夜)", 5, "交通")
     assert district == "6301100" and community.startswith("63011")  # 士林區 and one of its villages
 
-    with conn:
+    with transaction(conn):
         again = import_file(conn, toilets, ImportOptions("toilets", skip_bad=True))
     assert (again.inserted, again.updated) == (0, 1544)
     assert count(conn, "toilets") == 1544
@@ -80,7 +80,7 @@ def test_taipei_toilets_report_the_row_outside_taipei_and_write_nothing(conn, tm
 
 def test_taipei_garbage_stops_outside_taipei_are_reported(conn, tmp_path):
     load_taipei_areas(conn, tmp_path)
-    with conn:
+    with transaction(conn):
         result = import_file(conn, real_data("taipei/taipei_garbage_truck_stops.csv", tmp_path),
                              ImportOptions("garbage_stations", skip_bad=True))
     outside = [p for p in result.errors if "outside the city" in p.reason]
@@ -94,7 +94,7 @@ def test_taipei_garbage_stops_outside_taipei_are_reported(conn, tmp_path):
 @pytest.fixture
 def nyc(conn, tmp_path):
     nta = real_data("nyc/boundaries/nynta2020.shp", tmp_path)
-    with conn:
+    with transaction(conn):
         result = import_file(conn, nta, ImportOptions("admin_areas", level="district", code_field="NTA2020",
                                                       name_field="NTAName"))
     assert result.rows_written == 262
@@ -117,17 +117,17 @@ def test_nyc_farmers_markets_two_broken_rows(nyc, tmp_path):
     assert sorted(p["row"] for p in errors) == [4, 67]
     assert "both 40.8546" in errors[0]["reason"]
     assert "outside the city" in errors[1]["reason"]
-    with nyc:
+    with transaction(nyc):
         result = import_file(nyc, markets, ImportOptions("markets", skip_bad=True))
     assert result.rows_written == 161
 
 
 def test_nyc_restrooms_and_litter_baskets(nyc, tmp_path):
-    with nyc:
+    with transaction(nyc):
         restrooms = import_file(nyc, real_data("nyc/nyc_public_restrooms_20241203.csv", tmp_path),
                                 ImportOptions("toilets"))
     assert restrooms.rows_written == 1047 and not restrooms.errors
-    with nyc:
+    with transaction(nyc):
         baskets = import_file(nyc, real_data("nyc/nyc_dsny_litter_baskets.csv", tmp_path),
                               ImportOptions("garbage_stations"))
     assert baskets.rows_written == 24681
@@ -140,7 +140,7 @@ def test_nyc_restrooms_and_litter_baskets(nyc, tmp_path):
 
 
 def test_nyc_311_hygiene_categories_mapped_and_the_rest_reported(nyc, tmp_path):
-    with nyc:
+    with transaction(nyc):
         result = import_file(nyc, real_data("nyc/nyc311_sample_2023-02-28.csv", tmp_path),
                              ImportOptions("complaints", skip_bad=True, timezone="America/New_York"))
     unknown = [p for p in result.errors if "is not a hygiene event type" in p.reason]

@@ -88,20 +88,14 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
 
 def _run_import(file: Path, opts):
     """The import in one transaction this command owns: committed, or rolled back (dry run, any error)."""
-    from data.db import connect
+    from data.db import session, transaction
     from data.migrate import migrate
     from layers.io.importing import import_file
 
-    conn = connect()
-    try:
+    with session() as conn:
         migrate(conn)
-        with conn:  # psycopg2: commit on leaving, roll back on an exception
-            result = import_file(conn, file, opts)
-            if opts.dry_run:
-                conn.rollback()  # a dry run checks and counts; it keeps nothing
-        return result
-    finally:
-        conn.close()
+        with transaction(conn, dry_run=opts.dry_run):
+            return import_file(conn, file, opts)
 
 
 def _category_map(path: Path) -> dict[str, str]:
@@ -126,12 +120,9 @@ def _category_map(path: Path) -> dict[str, str]:
               help="xlsx/kml: header and label language")
 def export_command(layer, fmt, out, street, encoding, lang) -> None:
     """Write LAYER to a file QGIS, ArcGIS, Excel, 奥维互动地图 or Google Earth opens."""
-    from data.db import connect
+    from data.db import session
     from layers.io.export import export_layer
 
-    conn = connect()
-    try:
+    with session() as conn:  # the export only reads: closing the session ends its transaction
         n = export_layer(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang)
-    finally:
-        conn.close()  # the export only read: closing ends its transaction
     click.echo(f"wrote {n:,} {layer} rows to {out}")

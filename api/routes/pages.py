@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import get_conn, get_lang
+from api.static import mount_static
 from data.catalog import city_info, city_view, event_types, street_info
 from data.errors import InvalidParameter
 from data.vocab import BASEMAPS
-from layers.web.assets import mount_static
 from layers.web.map_page import build_map
 
 router = APIRouter(tags=["pages"])
