@@ -15,6 +15,7 @@ from api.routes import analysis as routes_analysis
 from api.routes import data as routes_data
 from api.routes import layers as routes_layers
 from api.routes import ogc as routes_ogc
+from api.routes import ogc_tiles as routes_ogc_tiles
 from api.routes import pages as routes_pages
 from api.routes import prints as routes_print
 from api.routes.complaints import router as complaints_router
@@ -48,6 +49,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     app.add_middleware(RequestGuard)
     app.include_router(routes_layers.router)
     app.include_router(routes_ogc.router)
+    app.include_router(routes_ogc_tiles.router)
     routes_pages.install(app)
     app.include_router(grids_router)
     app.include_router(complaints_router)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.deps import get_conn, get_lang
+from api.deps import Conn, GridCode, Lang, StreetCode
 from data.settings import PrintSettings
 
 # layers.printing.docs (matplotlib, pyproj, qrcode) is imported by the handlers, so
@@ -17,14 +19,17 @@ _PDF = {"content": {"application/pdf": {}}, "description": "a vector PDF"}
 
 
 def get_print_options(
+    lang: Lang,
     paper: str = Query("A4", pattern="^(A4|A3)$", description="paper size: A4 (default) or A3"),
     landscape: bool = Query(False, description="landscape instead of portrait"),
-    lang: str = Depends(get_lang),
 ):
     """Paper, orientation and language of a print."""
     from layers.printing.docs import PrintOptions
 
     return PrintOptions(paper=paper, landscape=landscape, lang=lang)
+
+
+Options = Annotated[object, Depends(get_print_options)]
 
 
 def _pdf(conn, document, filename: str) -> Response:
@@ -37,7 +42,7 @@ def _pdf(conn, document, filename: str) -> Response:
 
 @router.get("/grids/{code}.pdf", response_class=Response, responses={200: _PDF},
             summary="Printable sheet of one grid (map, checklist, responsible unit, QR code)")
-def grid_pdf(code: str, options=Depends(get_print_options), conn=Depends(get_conn)):
+def grid_pdf(code: GridCode, options: Options, conn: Conn):
     from layers.printing.docs import grid_document
 
     document = grid_document(conn, code, options=options, settings=PrintSettings.from_env())
@@ -46,7 +51,7 @@ def grid_pdf(code: str, options=Depends(get_print_options), conn=Depends(get_con
 
 @router.get("/streets/{code}/atlas.pdf", response_class=Response, responses={200: _PDF},
             summary="Printable atlas of a street: cover, index, one sheet per grid")
-def atlas_pdf(code: str, options=Depends(get_print_options), conn=Depends(get_conn)):
+def atlas_pdf(code: StreetCode, options: Options, conn: Conn):
     from layers.printing.docs import atlas_document
 
     settings = PrintSettings.from_env()
@@ -56,8 +61,8 @@ def atlas_pdf(code: str, options=Depends(get_print_options), conn=Depends(get_co
 
 @router.get("/streets/{code}/route.pdf", response_class=Response, responses={200: _PDF},
             summary="Printable inspection route through the street's grids that most need a visit")
-def route_pdf(code: str, top: int = Query(10, ge=1, description="how many grids to visit"),
-              options=Depends(get_print_options), conn=Depends(get_conn)):
+def route_pdf(code: StreetCode, options: Options, conn: Conn,
+              top: int = Query(10, ge=1, description="how many grids to visit")):
     from layers.printing.docs import route_document
 
     document = route_document(conn, code, top, options=options, settings=PrintSettings.from_env())
