@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
-from api.deps import get_conn, get_lang
+from api.deps import Conn, Lang
 from api.middleware import RequestGuard
 from api.routes import analysis as routes_analysis
 from api.routes import data as routes_data
@@ -68,7 +68,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         return {"status": "ok", "database": "ok", **versions}
 
     @app.get("/", response_class=HTMLResponse, tags=["pages"], summary="Index page of this city")
-    def index(lang: str = Depends(get_lang), conn=Depends(get_conn)):
+    def index(lang: Lang, conn: Conn):
         return HTMLResponse(_index_html(city_info(conn), layer_counts(conn), lang, streets(conn)))
 
     return app

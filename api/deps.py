@@ -33,9 +33,7 @@ from data.params import (
     parse_list,
     parse_window,
 )
-
-#: Deepest page offset: beyond it a page is meaningless (and PostgreSQL's OFFSET would overflow sooner or later).
-MAX_OFFSET = 2**31 - 1
+from layers.store.features import MAX_OFFSET
 
 
 def get_conn(request: Request) -> Iterator:
@@ -105,6 +103,9 @@ def street_query(
     return parse_area_code(street, "street", "street")
 
 
+Street = Annotated[str | None, Depends(street_query)]
+
+
 def street_required(
     street: Annotated[str, Query(description="9-digit street code (district 6 + street 3)")],
 ) -> str:
@@ -132,9 +133,15 @@ def grid_path(code: Annotated[str, Path(description="grid code: community code +
     return _required(parse_area_code(code, "code", "grid"), "code")
 
 
+GridCode = Annotated[str, Depends(grid_path)]
+
+
 def street_path(code: Annotated[str, Path(description="9-digit street code")]) -> str:
     """The street code of a path (``/print/streets/{code}/…``)."""
     return _required(parse_area_code(code, "code", "street"), "code")
+
+
+StreetCode = Annotated[str, Depends(street_path)]
 
 
 def _required(value, parameter: str):
@@ -160,6 +167,9 @@ def page_query(
     return Page(parse_int(limit, "limit", 1, MAX_OFFSET), parse_int(offset, "offset", 0, MAX_OFFSET, 0))
 
 
+Paged = Annotated[Page, Depends(page_query)]
+
+
 @dataclass(frozen=True)
 class LayerFilters:
     """The row filters every layer route takes: street, time window, and value lists by column."""
@@ -170,7 +180,7 @@ class LayerFilters:
 
 
 def layer_filters(
-    street: Annotated[str | None, Depends(street_query)],
+    street: Street,
     window: Window,
     category: Annotated[str | None, Query(description="complaints: event type name(s), comma-separated")] = None,
     status: Annotated[str | None, Query(description="complaints: workflow state(s), comma-separated")] = None,
@@ -178,3 +188,6 @@ def layer_filters(
     """``street``, ``since``/``until``, ``category`` and ``status`` of the layer routes (tipg's CollectionParams)."""
     values = {name: parse_list(raw, name) for name, raw in (("category", category), ("status", status))}
     return LayerFilters(street, window, {name: v for name, v in values.items() if v})
+
+
+Filtered = Annotated[LayerFilters, Depends(layer_filters)]

@@ -9,13 +9,12 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.auth import reader, require_writer
-from api.deps import Conn, Page, Transaction, Window, grid_query, page_query, street_query
+from api.auth import Reader, Writer
+from api.deps import Conn, Paged, Street, Transaction, Window, grid_query
 from data.errors import Forbidden, InvalidParameter
 from data.params import parse_instant
 from data.vocab import Status
 from layers.workflow import complaints as cases
-from layers.workflow.access import User
 
 router = APIRouter(tags=["complaints"])
 
@@ -93,7 +92,7 @@ def _to_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
 
 
 @router.post("/api/complaints", status_code=201, summary="File a complaint; it is routed to the grid containing it")
-def post_complaint(body: ComplaintIn, user: Annotated[User, Depends(require_writer)], conn: Transaction):
+def post_complaint(body: ComplaintIn, user: Writer, conn: Transaction):
     reported = body.reported_at or datetime.now(UTC)
     if reported > datetime.now(UTC) + FUTURE_SLACK:
         raise InvalidParameter("reported_at", f"{reported.isoformat()} lies in the future")
@@ -108,7 +107,7 @@ def post_complaint(body: ComplaintIn, user: Annotated[User, Depends(require_writ
 
 
 @router.patch("/api/complaints/{complaint_id}", summary="Move a complaint to its next workflow state")
-def patch_complaint(body: TransitionIn, user: Annotated[User, Depends(require_writer)], conn: Transaction,
+def patch_complaint(body: TransitionIn, user: Writer, conn: Transaction,
                     complaint_id: int = COMPLAINT_ID):
     current = cases.get(conn, complaint_id, lock=True)
     if not user.may_write_complaint(current["street_code"], current["grid_code"]):
@@ -120,7 +119,7 @@ def patch_complaint(body: TransitionIn, user: Annotated[User, Depends(require_wr
 
 
 @router.get("/api/complaints/{complaint_id}", summary="One complaint with its status history")
-def get_complaint(user: Annotated[User | None, Depends(reader)], conn: Conn, complaint_id: int = COMPLAINT_ID):
+def get_complaint(user: Reader, conn: Conn, complaint_id: int = COMPLAINT_ID):
     complaint = cases.get(conn, complaint_id)
     complaint["events"] = cases.events(conn, complaint_id)
     return complaint
@@ -128,11 +127,11 @@ def get_complaint(user: Annotated[User | None, Depends(reader)], conn: Conn, com
 
 @router.get("/api/complaints", summary="Complaints, newest first, a page at a time")
 def list_complaints(
-    street: Annotated[str | None, Depends(street_query)],
+    street: Street,
     grid: Annotated[str | None, Depends(grid_query)],
     window: Window,
-    page: Annotated[Page, Depends(page_query)],
-    user: Annotated[User | None, Depends(reader)],
+    page: Paged,
+    user: Reader,
     conn: Conn,
     status: Status | None = Query(None),
     overdue: bool | None = Query(None, description="true: open and past due; false: not"),

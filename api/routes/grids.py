@@ -8,18 +8,15 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.auth import reader, require_writer
-from api.deps import Conn, Lang, Transaction, grid_path, street_query, street_required
+from api.auth import Reader, Writer
+from api.deps import Conn, GridCode, Lang, Street, Transaction, street_required
 from api.routes.complaints import no_nul
 from data import catalog
 from data.errors import Forbidden
 from layers.workflow import grids as grid_admin
-from layers.workflow.access import User
 
 router = APIRouter(tags=["grids"])
 
-GridCode = Annotated[str, Depends(grid_path)]
-Reader = Annotated[User | None, Depends(reader)]
 
 
 class AssignmentIn(BaseModel):
@@ -38,14 +35,14 @@ class AssignmentIn(BaseModel):
 
 
 @router.get("/api/grids", summary="Grids with their current assignment (GeoJSON)")
-def list_grids(street: Annotated[str | None, Depends(street_query)], user: Reader, conn: Conn):
+def list_grids(street: Street, user: Reader, conn: Conn):
     if street:
         catalog.check_street(conn, street)
     return Response(grid_admin.grids_geojson(conn, street), media_type="application/geo+json")
 
 
 @router.put("/api/grids/{code}/assignment", summary="Change a grid's responsible unit, manager and phone")
-def put_assignment(body: AssignmentIn, code: GridCode, user: Annotated[User, Depends(require_writer)],
+def put_assignment(body: AssignmentIn, code: GridCode, user: Writer,
                    conn: Transaction):
     if user.role == "inspector":
         raise Forbidden(f"user {user.name!r} is an inspector: inspectors update complaints, not grid assignments")

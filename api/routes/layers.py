@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.deps import Conn, Lang, LayerFilters, Page, bbox_query, bbox_required, layer_filters, page_query
+from api.deps import Conn, Filtered, Lang, LayerFilters, Paged, bbox_query, bbox_required
 from data.params import BBox
 from data.settings import TileSettings
 from layers.spec.model import LayerSpec
@@ -46,9 +46,6 @@ def list_layers(lang: Lang, conn: Conn):
     return out
 
 
-Filtered = Annotated[LayerFilters, Depends(layer_filters)]
-
-
 def _query(spec, filters: LayerFilters, **page) -> FeatureQuery:
     """The layer's query of the request's filters (and bbox, page)."""
     return feature_query(spec, street=filters.street, window=filters.window, filters=filters.values, **page)
@@ -61,7 +58,7 @@ def _query(spec, filters: LayerFilters, **page) -> FeatureQuery:
     responses={200: {"content": {GEOJSON: {}}}},
 )
 def layer_features(layer_id: str, bbox: Annotated[BBox | None, Depends(bbox_query)],
-                   page: Annotated[Page, Depends(page_query)], filters: Filtered, conn: Conn):
+                   page: Paged, filters: Filtered, conn: Conn):
     spec = get_layer(layer_id)
     query = _query(spec, filters, bbox=bbox, limit=page.limit, offset=page.offset)
     return Response(get_features(conn, spec, query), media_type=GEOJSON)

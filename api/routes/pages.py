@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import Conn, Lang, street_query
+from api.deps import Conn, Lang, Street
 from api.static import mount_static
 from data.catalog import city_info, city_view, event_types, street_info
 from data.errors import InvalidParameter
@@ -20,7 +18,7 @@ router = APIRouter(tags=["pages"])
 @router.get("/map", response_class=HTMLResponse, summary="Overview map of every layer (zh-CN; ?lang=en)")
 def overview_map(
     lang: Lang,
-    street: Annotated[str | None, Depends(street_query)],
+    street: Street,
     conn: Conn,
     basemap: str | None = Query(None, description="none | osm | tianditu | gaode (default: the setting)"),
 ):
