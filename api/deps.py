@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query, Request
 
+from data.db import transaction as db_transaction
 from data.errors import InvalidParameter
 from data.params import (
     BBox,
@@ -43,19 +44,16 @@ def get_conn(request: Request) -> Iterator:
 
 
 def transaction(conn: Annotated[Any, Depends(get_conn)]) -> Iterator:
-    """The request's connection as one transaction: committed when the route returns, else rolled back.
+    """The request's connection as one transaction (:func:`data.db.transaction`): committed when the
+    route returns, else rolled back.
 
     Declared with ``scope="function"`` (see ``Transaction``): FastAPI then
     runs the code after ``yield`` as soon as the route function returns, before
     the response is sent, so a commit that fails is the answer (5xx), never a
     2xx for a change that was not kept.
     """
-    try:
+    with db_transaction(conn):
         yield conn
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
 
 
 Conn = Annotated[Any, Depends(get_conn)]
