@@ -16,6 +16,8 @@ from data.params import parse_instant
 from data.vocab import Status
 from layers.workflow import complaints as cases
 
+PointCrs = Literal[cases.POINT_CRS]
+
 router = APIRouter(tags=["complaints"])
 
 # Clocks differ a little; a report "from the future" beyond this is refused.
@@ -50,7 +52,7 @@ class ComplaintIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     lon: float = Field(..., ge=-180, le=180, allow_inf_nan=False, examples=[121.38])
     lat: float = Field(..., ge=-90, le=90, allow_inf_nan=False, examples=[37.49])
-    crs: Literal["wgs84", "gcj02", "bd09"] = Field("wgs84", description="coordinates as given: WGS84, "
+    crs: PointCrs = Field("wgs84", description="coordinates as given: WGS84, "
                                                    "GCJ-02 (Gaode, Tencent) or BD-09 (Baidu)")
     category: str = Field(..., min_length=1, max_length=50, description="event type, e.g. 暴露垃圾")
     description: str | None = Field(None, max_length=2000)
@@ -81,28 +83,14 @@ class TransitionIn(BaseModel):
         return no_nul(value)
 
 
-def _to_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
-    if crs == "wgs84":
-        return lon, lat
-    from geo import coords
-
-    convert = coords.gcj02_to_wgs84 if crs == "gcj02" else coords.bd09_to_wgs84
-    x, y = convert(lon, lat)
-    return float(x[0] if hasattr(x, "__len__") else x), float(y[0] if hasattr(y, "__len__") else y)
-
 
 @router.post("/api/complaints", status_code=201, summary="File a complaint; it is routed to the grid containing it")
 def post_complaint(body: ComplaintIn, user: Writer, conn: Transaction):
     reported = body.reported_at or datetime.now(UTC)
     if reported > datetime.now(UTC) + FUTURE_SLACK:
         raise InvalidParameter("reported_at", f"{reported.isoformat()} lies in the future")
-    lon, lat = _to_wgs84(body.lon, body.lat, body.crs)
-    routed = cases.route(conn, lon, lat)
-    if not user.may_write_complaint(routed["street_code"], routed["grid_code"]):
-        raise Forbidden(f"user {user.name!r} may file complaints in {user.scope_text()}, not in grid "
-                        f"{routed['grid_code'] or '-'} of street {routed['street_code']}")
-    complaint = cases.create(conn, lon=lon, lat=lat, category=body.category, description=body.description,
-                             channel=body.source, reported_at=reported, actor=user.name, routed=routed)
+    complaint = cases.file_complaint(conn, user, lon=body.lon, lat=body.lat, crs=body.crs, category=body.category,
+                                     description=body.description, channel=body.source, reported_at=reported)
     return JSONResponse(complaint, status_code=201, headers={"Location": f"/api/complaints/{complaint['id']}"})
 
 
