@@ -5,16 +5,17 @@ from __future__ import annotations
 import html
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
-from api.deps import get_conn, get_lang
+from api.deps import Conn, Lang
 from api.middleware import RequestGuard
 from api.routes import analysis as routes_analysis
 from api.routes import data as routes_data
 from api.routes import layers as routes_layers
 from api.routes import ogc as routes_ogc
+from api.routes import ogc_tiles as routes_ogc_tiles
 from api.routes import pages as routes_pages
 from api.routes import prints as routes_print
 from api.routes.complaints import router as complaints_router
@@ -48,6 +49,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     app.add_middleware(RequestGuard)
     app.include_router(routes_layers.router)
     app.include_router(routes_ogc.router)
+    app.include_router(routes_ogc_tiles.router)
     routes_pages.install(app)
     app.include_router(grids_router)
     app.include_router(complaints_router)
@@ -66,7 +68,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         return {"status": "ok", "database": "ok", **versions}
 
     @app.get("/", response_class=HTMLResponse, tags=["pages"], summary="Index page of this city")
-    def index(lang: str = Depends(get_lang), conn=Depends(get_conn)):
+    def index(lang: Lang, conn: Conn):
         return HTMLResponse(_index_html(city_info(conn), layer_counts(conn), lang, streets(conn)))
 
     return app

@@ -2,10 +2,10 @@
 
 Use in a route::
 
-    from api.auth import current_user, reader
+    from api.auth import Reader, Writer
 
     @router.put("/things/{code}")
-    def change(code: str, user: User = Depends(current_user), conn=Depends(get_conn)):
+    def change(code: str, user: Writer, conn: Transaction):
         if not user.may_write_grid(street_of(code)):
             raise Forbidden(...)
 
@@ -18,6 +18,8 @@ Use in a route::
   is given but wrong is always 401, even for open reads.
 - ``require_writer``: 403 for a planner (reads everything, writes nothing).
 
+``Reader`` and ``Writer`` are the annotations a route declares its caller with.
+
 Roles: admin (everything), planner (reads), street (its street's grids and
 complaints), inspector (complaints in its grids). Tokens come from
 ``hygiene-map users add`` and are stored only as SHA-256 digests.
@@ -25,10 +27,12 @@ complaints), inspector (complaints in its grids). Tokens come from
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import get_conn
+from api.deps import Conn
 from data.errors import Forbidden, Unauthorized
 from data.settings import AuthSettings
 from layers.workflow.access import User, user_for_token
@@ -48,8 +52,8 @@ def _user(request: Request, conn, credentials: HTTPAuthorizationCredentials | No
     return user
 
 
-def current_user(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-                 conn=Depends(get_conn)) -> User:
+def current_user(request: Request, conn: Conn,
+                 credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> User:
     """The authenticated user; 401 without a valid ``Authorization: Bearer`` token."""
     user = _user(request, conn, credentials)
     if user is None:
@@ -64,10 +68,14 @@ def require_writer(user: User = Depends(current_user)) -> User:
     return user
 
 
-def reader(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-           conn=Depends(get_conn)) -> User | None:
+def reader(request: Request, conn: Conn,
+           credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> User | None:
     """The caller of a read: a user, or None when reads are open (the default)."""
     user = _user(request, conn, credentials)
     if user is None and AuthSettings.from_env().reads_need_token:
         raise Unauthorized("reading needs a token on this server: send Authorization: Bearer <token>")
     return user
+
+
+Reader = Annotated[User | None, Depends(reader)]
+Writer = Annotated[User, Depends(require_writer)]

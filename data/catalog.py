@@ -70,7 +70,7 @@ def check_street(conn, code: str, parameter: str = "street") -> None:
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM admin_areas WHERE level = 'street' AND code = %s", (code,))
         if cur.fetchone() is None:
-            raise NotFound(f"{parameter}: no street with code {code!r} (see the admin_areas layer for street codes)")
+            raise NotFound(f"{parameter}: street {code!r} does not exist (see the admin_areas layer for street codes)")
 
 
 def event_types(conn, lang: str = "zh") -> list[tuple[str, str]]:

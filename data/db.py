@@ -54,6 +54,36 @@ def connect(settings: DatabaseSettings | None = None, *, url: str | None = None)
         raise DatabaseUnavailable(f"cannot connect to the database at {_redact(url)}: {first}{hint}") from None
 
 
+@contextmanager
+def transaction(conn, *, dry_run: bool = False) -> Iterator[psycopg2.extensions.connection]:
+    """Own one transaction: ``with transaction(conn): ...`` commits when the block ends, else rolls back.
+
+    The one place a command line job commits (the web server's is the
+    transaction dependency of ``api.deps``); the functions called inside
+    never commit. With ``dry_run`` the block runs in full, checks and all,
+    and is rolled back at the end: nothing is written.
+    """
+    try:
+        yield conn
+    except BaseException:
+        conn.rollback()
+        raise
+    if dry_run:
+        conn.rollback()
+    else:
+        conn.commit()
+
+
+@contextmanager
+def session(settings: DatabaseSettings | None = None) -> Iterator[psycopg2.extensions.connection]:
+    """A new connection for one command, closed afterwards (uncommitted work is dropped with it)."""
+    conn = connect(settings)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
 def check_postgis(conn) -> str:
     """The PostGIS version, or a SetupError when the server cannot provide PostGIS."""
     with conn.cursor() as cur:

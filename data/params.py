@@ -86,8 +86,6 @@ def parse_instant(raw: str | None, parameter: str, *, end_of_day: bool = False,
         if _DATE_ONLY.fullmatch(text):
             day = date.fromisoformat(text)
             value = datetime.combine(day, time.min, tzinfo=zone)
-            if end_of_day and day.year < YEARS[1]:
-                value = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
         else:
             value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
@@ -95,6 +93,9 @@ def parse_instant(raw: str | None, parameter: str, *, end_of_day: bool = False,
                                           "or date-time (2026-01-31T08:00, 2026-01-31T00:00:00Z)") from None
     if not YEARS[0] <= value.year <= YEARS[1]:
         raise InvalidParameter(parameter, f"year {value.year} is outside {YEARS[0]}–{YEARS[1]}")
+    if end_of_day and _DATE_ONLY.fullmatch(text):
+        # Checked before the shift: the end of 2100-12-31 is 2101-01-01, still a valid bound.
+        value += timedelta(days=1)
     if value.tzinfo is None:
         return value.replace(tzinfo=zone)
     offset = value.utcoffset()

@@ -19,7 +19,7 @@ import psycopg2
 import pytest
 
 from data.cluster import EmbeddedCluster
-from data.db import connect
+from data.db import connect, transaction
 from data.settings import DatabaseSettings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,14 +84,15 @@ def demo_db(pg_server):
 
     Tests that write must use their own `fresh_db` instead.
     """
-    from data.demo import load
-    from data.demo_city import generate
+    from data.demo.city import generate
+    from data.demo.load import load
     from data.migrate import migrate
 
     url = create_database(pg_server[0])
     conn = connect(url=url)
     migrate(conn)
-    load(conn, generate("small", 1))
+    with transaction(conn):
+        load(conn, generate("small", 1))
     conn.close()
     yield url
     drop_database(url)

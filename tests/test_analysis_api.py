@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from data.db import connect
+from data.db import connect, transaction
 
 
 def test_coverage_route_properties_rule_and_gaps(demo_client):
@@ -135,8 +135,8 @@ def test_priority_route_components_add_up(demo_client):
 
 def test_siting_never_proposes_a_site_covering_nobody_new(pg_server):
     """Insert the proposed sites one by one: the covered population (computed by coverage()) rises every time."""
-    from data.demo import load
-    from data.demo_city import generate
+    from data.demo.city import generate
+    from data.demo.load import load
     from data.migrate import migrate
     from geo.coverage import coverage
     from geo.siting import siting
@@ -146,7 +146,8 @@ def test_siting_never_proposes_a_site_covering_nobody_new(pg_server):
     conn = connect(url=url)
     try:
         migrate(conn)
-        load(conn, generate("small", 1))
+        with transaction(conn):
+            load(conn, generate("small", 1))
         street = "379901001"
         result = siting(conn, "toilets", 60, street=street)
         sites = result["sites"]

@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from data.db import connect
-from data.demo import load
-from data.demo_city import generate
+from data.db import connect, transaction
+from data.demo.city import generate
+from data.demo.load import load
 from data.migrate import migrate
 from layers.spec.registry import layer_ids
 
@@ -37,7 +37,8 @@ def test_restore_into_an_empty_database_gives_identical_rows_and_geometries(fres
 
     conn = connect(url=fresh_db)
     migrate(conn)
-    load(conn, generate("small", 3))
+    with transaction(conn):
+        load(conn, generate("small", 3))
     conn.close()
     dump = tmp_path / "city.dump"
     made = _cli(["db", "backup", "--out", str(dump)], fresh_db)

@@ -6,9 +6,9 @@ import mapbox_vector_tile
 import orjson
 import pytest
 
-from data.db import connect
-from data.demo import load
-from data.demo_city import generate
+from data.db import connect, transaction
+from data.demo.city import generate
+from data.demo.load import load
 from data.migrate import migrate
 from data.settings import TileSettings
 from layers.spec.registry import get_layer
@@ -30,7 +30,8 @@ def _rows(cur, statement):
 def writable_city(fresh_db):
     conn = connect(url=fresh_db)
     migrate(conn)
-    load(conn, generate("small", 1))
+    with transaction(conn):
+        load(conn, generate("small", 1))
     yield conn
     conn.rollback()
     conn.close()
@@ -107,7 +108,8 @@ def test_a_database_counted_with_0200_is_recounted_by_0201(fresh_db):
                 cur.execute(m.path.read_text(encoding="utf-8"))
                 cur.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (m.version, m.name))
     conn.commit()
-    load(conn, generate("small", 1))
+    with transaction(conn):
+        load(conn, generate("small", 1))
     with conn.cursor() as cur:
         old_cells = len(_rows(cur, STORED))
     assert [m.version for m in migrate(conn)][0] == 201

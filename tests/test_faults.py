@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from data.db import connect
-from data.demo import load
-from data.demo_city import generate
+from data.db import connect, transaction
+from data.demo.city import generate
+from data.demo.load import load
 from data.migrate import migrate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,7 +48,8 @@ def _import_backends(url: str) -> list[tuple[str, str]]:
 def test_an_import_killed_while_writing_leaves_nothing_half_written(fresh_db, tmp_path):
     conn = connect(url=fresh_db)
     migrate(conn)
-    load(conn, generate("small", 1))
+    with transaction(conn):
+        load(conn, generate("small", 1))
     with conn.cursor() as cur:
         cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_areas "
                     "WHERE level = 'community') s")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from data.db import connect
-from data.demo import load
-from data.demo_city import generate
+from data.db import connect, transaction
+from data.demo.city import generate
+from data.demo.load import load
 from data.migrate import migrate
 from layers.workflow.access import add_user, token_digest
 from tests.conftest import create_database, drop_database
@@ -21,7 +21,8 @@ def city(pg_server):
     url = create_database(pg_server[0])
     conn = connect(url=url)
     migrate(conn)
-    load(conn, generate("small", 1))
+    with transaction(conn):
+        load(conn, generate("small", 1))
     with conn.cursor() as cur:
         cur.execute("SELECT code FROM grids WHERE street_code = %s ORDER BY code LIMIT 1", (OWN_STREET,))
         own_grid = cur.fetchone()[0]
@@ -366,13 +367,14 @@ def test_history_of_an_existing_complaint_cannot_be_deleted_but_removing_the_cas
     import psycopg2
 
     from data.db import connect
-    from data.demo import load
-    from data.demo_city import generate
+    from data.demo.city import generate
+    from data.demo.load import load
     from data.migrate import migrate
 
     conn = connect(url=fresh_db)
     migrate(conn)
-    load(conn, generate("small", 1))
+    with transaction(conn):
+        load(conn, generate("small", 1))
     with conn.cursor() as cur:
         cur.execute("SELECT id FROM complaints ORDER BY id LIMIT 1")
         complaint_id = cur.fetchone()[0]

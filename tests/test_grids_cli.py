@@ -7,9 +7,9 @@ from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
 from api.cli import main
-from data.db import connect
-from data.demo import load
-from data.demo_city import generate
+from data.db import connect, transaction
+from data.demo.city import generate
+from data.demo.load import load
 from data.migrate import migrate
 from layers.workflow.access import user_for_token
 
@@ -20,7 +20,8 @@ STREET = "379901001"
 def city_db(fresh_db, env_for):
     conn = connect(url=fresh_db)
     migrate(conn)
-    load(conn, generate("small", 1))
+    with transaction(conn):
+        load(conn, generate("small", 1))
     conn.close()
     env_for(fresh_db)
     return fresh_db

@@ -11,21 +11,23 @@ import shapely
 from click.testing import CliRunner
 
 from api.cli import main
-from data.db import connect
-from data.demo import load
-from data.demo_city import generate
+from data.db import connect, transaction
+from data.demo.city import generate
+from data.demo.load import load
 from data.errors import InvalidInput
 from data.migrate import migrate
 from geo.coords import wgs84_to_gcj02
 from layers.io.export import export_layer
-from layers.io.importing import ImportOptions, import_file
+from layers.io.importing import import_file
+from layers.io.options import ImportOptions
 
 
 @pytest.fixture
 def city(fresh_db):
     conn = connect(url=fresh_db)
     migrate(conn)
-    load(conn, generate("small", 1))
+    with transaction(conn):
+        load(conn, generate("small", 1))
     yield fresh_db, conn
     conn.close()
 
@@ -65,12 +67,14 @@ def test_all_or_nothing_dry_run_skip_bad_and_reimport(city, tmp_path):
     assert "'四类' is not an allowed grade" in reasons[(5, "等级")]
     assert rows(conn, "SELECT count(*) FROM toilets")[0][0] == before
 
-    dry = import_file(conn, path, ImportOptions("toilets", dry_run=True))
+    with transaction(conn, dry_run=True):
+        dry = import_file(conn, path, ImportOptions("toilets", dry_run=True))
     assert dry.rejected == 2 and dry.rows_written == 3 and dry.dry_run
     assert rows(conn, "SELECT count(*) FROM toilets")[0][0] == before
 
     rejects = tmp_path / "bad.csv"
-    done = import_file(conn, path, ImportOptions("toilets", skip_bad=True, rejects=rejects))
+    with transaction(conn):
+        done = import_file(conn, path, ImportOptions("toilets", skip_bad=True, rejects=rejects))
     assert (done.inserted, done.rejected) == (3, 2)
     text = rejects.read_text(encoding="utf-8-sig")
     assert "T2" in text and "T3" in text and "is not an allowed grade" in text
@@ -79,7 +83,8 @@ def test_all_or_nothing_dry_run_skip_bad_and_reimport(city, tmp_path):
     assert got == [("toilets.csv", "T0", "二类", True), ("toilets.csv", "T1", "二类", True),
                    ("toilets.csv", "T4", "二类", True)]
 
-    again = import_file(conn, path, ImportOptions("toilets", skip_bad=True, rejects=rejects))
+    with transaction(conn):
+        again = import_file(conn, path, ImportOptions("toilets", skip_bad=True, rejects=rejects))
     assert (again.inserted, again.updated) == (0, 3)
     assert rows(conn, "SELECT count(*) FROM toilets")[0][0] == before + 3
 
@@ -90,7 +95,8 @@ def test_gbk_csv_and_gcj02_input_is_converted_and_the_shift_is_noticed(city, tmp
     glon, glat = wgs84_to_gcj02(lon, lat)
     lines = [[f"G{k}", f"市场{k}", f"{glon[k]:.7f}", f"{glat[k]:.7f}"] for k in range(8)]
     path = write_csv(tmp_path / "markets_gbk.csv", ["id", "市场名称", "lng", "lat"], lines, encoding="gbk")
-    result = import_file(conn, path, ImportOptions("markets", crs="gcj02"))
+    with transaction(conn):
+        result = import_file(conn, path, ImportOptions("markets", crs="gcj02"))
     assert "read as gb18030" in result.notes
     got = rows(conn, "SELECT name, ST_X(geom), ST_Y(geom) FROM markets WHERE source = 'markets_gbk.csv' "
                "ORDER BY source_id")
@@ -109,9 +115,11 @@ def test_gbk_csv_and_gcj02_input_is_converted_and_the_shift_is_noticed(city, tmp
     assert (glon - elon).min() > 0.003  # the shift here is several hundred metres east
     lines = [[f"E{k}", f"点{k}", f"{glon[k]:.7f}", f"{glat[k]:.7f}"] for k in range(len(elon))]
     path = write_csv(tmp_path / "gaode.csv", ["id", "名称", "经度", "纬度"], lines)
-    dry = import_file(conn, path, ImportOptions("markets", dry_run=True, tolerance_m=0))
+    with transaction(conn, dry_run=True):
+        dry = import_file(conn, path, ImportOptions("markets", dry_run=True, tolerance_m=0))
     assert dry.errors and any("--crs gcj02" in n and "Gaode" in n for n in dry.notes)
-    fixed = import_file(conn, path, ImportOptions("markets", dry_run=True, tolerance_m=0, crs="gcj02"))
+    with transaction(conn, dry_run=True):
+        fixed = import_file(conn, path, ImportOptions("markets", dry_run=True, tolerance_m=0, crs="gcj02"))
     assert not fixed.errors and not any("--crs" in n for n in fixed.notes)
 
 
@@ -143,7 +151,8 @@ def test_xlsx_sheet_and_complaints_with_deadlines_and_history(city, tmp_path):
     sheet.append(["W2", "暴露垃圾", "2026/03/02 09:00:00", "结案", lon[1], lat[1], "李"])
     path = tmp_path / "complaints.xlsx"
     book.save(path)
-    result = import_file(conn, path, ImportOptions("complaints", sheet="投诉", id_field="工单编号"))
+    with transaction(conn):
+        result = import_file(conn, path, ImportOptions("complaints", sheet="投诉", id_field="工单编号"))
     assert result.inserted == 2
     got = rows(conn, "SELECT source_id, category, status, reported_at AT TIME ZONE 'Asia/Shanghai', "
                "due_at - reported_at, grid_code IS NOT NULL, attributes->>'来电人' FROM complaints "
@@ -171,7 +180,8 @@ def test_export_round_trips_into_an_empty_database(demo_conn, pg_server, tmp_pat
     try:
         other = connect(url=target)
         migrate(other)
-        result = import_file(other, out, ImportOptions(layer))
+        with transaction(other):
+            result = import_file(other, out, ImportOptions(layer))
         assert result.inserted == n
         cols = "source, source_id, name, district_code, street_code, community_code"
         mine = rows(conn, f"SELECT {cols}, ST_AsBinary(geom) FROM {layer} ORDER BY 1, 2")
@@ -259,7 +269,8 @@ def test_every_layer_round_trips_through_geopackage(demo_conn, pg_server, tmp_pa
     try:
         other = connect(url=target)
         migrate(other)
-        result = import_file(other, out, ImportOptions(layer))
+        with transaction(other):
+            result = import_file(other, out, ImportOptions(layer))
         assert (result.inserted, result.rejected) == (n, 0)
         key = "code" if layer in ("admin_areas", "grids") else "source_id"
         query = f"SELECT {key}, ST_AsBinary(geom) FROM {layer} ORDER BY 1"
@@ -283,7 +294,8 @@ def test_polygons_round_trip_through_wkt_in_tables(demo_conn, pg_server, tmp_pat
     try:
         other = connect(url=target)
         migrate(other)
-        assert import_file(other, out, ImportOptions("urban_villages")).inserted == n
+        with transaction(other):
+            assert import_file(other, out, ImportOptions("urban_villages")).inserted == n
         query = "SELECT source_id, name, kind, population, renovation_status, ST_AsBinary(geom) FROM urban_villages " \
                 "ORDER BY source_id"
         mine, theirs = rows(demo_conn, query), rows(other, query)
@@ -307,13 +319,16 @@ def test_bulk_mode_restores_indexes_and_foreign_keys(fresh_db, tmp_path, monkeyp
     before = rows(conn, schema)
     path = write_csv(tmp_path / "c.csv", ["编号", "事件类型", "上报时间", "经度", "纬度"],
                      [[k, "暴露垃圾", "2026-03-01 08:00", 121.38 + k / 1000, 37.49] for k in range(5)])
-    assert import_file(conn, path, ImportOptions("complaints")).inserted == 5
+    with transaction(conn):
+        assert import_file(conn, path, ImportOptions("complaints")).inserted == 5
     assert rows(conn, schema) == before
     assert rows(conn, "SELECT count(*) FROM complaint_events")[0][0] == 5
     # Re-import (the staging + upsert path) in bulk mode, then another source (straight COPY) again.
-    again = import_file(conn, path, ImportOptions("complaints"))
+    with transaction(conn):
+        again = import_file(conn, path, ImportOptions("complaints"))
     assert (again.inserted, again.updated) == (0, 5)
-    assert import_file(conn, path, ImportOptions("complaints", source="other")).inserted == 5
+    with transaction(conn):
+        assert import_file(conn, path, ImportOptions("complaints", source="other")).inserted == 5
     assert rows(conn, schema) == before
     assert rows(conn, "SELECT count(*) FROM complaints")[0][0] == 10
     conn.close()

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from data.db import connect
-from data.demo import LAYER_TABLES, load
-from data.demo_city import generate
+from data.db import connect, transaction
+from data.demo.city import generate
+from data.demo.load import LAYER_TABLES, load
 from data.errors import HygieneMapError
 from data.migrate import migrate
-from layers.io.importing import ImportOptions, import_file
+from layers.io.importing import import_file
+from layers.io.options import ImportOptions
 
 CORPUS = Path(__file__).parent / "data" / "malformed"
 EXPECTED = json.loads((CORPUS / "EXPECTED.json").read_text(encoding="utf-8"))
@@ -32,7 +33,8 @@ def city(pg_server):
     url = create_database(pg_server[0])
     conn = connect(url=url)
     migrate(conn)
-    load(conn, generate("small", 1))
+    with transaction(conn):
+        load(conn, generate("small", 1))
     yield conn
     conn.close()
     drop_database(url)
@@ -56,7 +58,7 @@ def test_malformed_file_is_refused_cleanly(city, tmp_path, name):
     path = tmp_path / name
     shutil.copy(CORPUS / name, path)
     before = snapshot(city)
-    with pytest.raises(HygieneMapError) as caught:
+    with pytest.raises(HygieneMapError) as caught, transaction(city):
         import_file(city, path, ImportOptions(layer))
     exc = caught.value
     texts = [exc.message] + [p["reason"] for p in getattr(exc, "problems", [])]

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from data.db import connect
+from data.db import connect, transaction
 from data.errors import InvalidInput
 from data.migrate import migrate
-from layers.io.importing import ImportOptions, import_file
+from layers.io.importing import import_file
+from layers.io.options import ImportOptions
 from tests.conftest import real_data
 
 
@@ -32,11 +33,13 @@ def count(conn, table: str) -> int:
 
 
 def load_taipei_areas(conn, tmp_path) -> None:
-    import_file(conn, real_data("taipei/taipei_districts_town.geojson", tmp_path),
-                ImportOptions("admin_areas", level="district", code_field="CPTID", name_field="TNAME"))
-    villages = import_file(conn, real_data("taipei/taipei_villages_li.geojson", tmp_path),
-                           ImportOptions("admin_areas", level="community", code_field="CPTVID", name_field="VNAME",
-                                         parent_field="CPTID"))
+    with transaction(conn):
+        import_file(conn, real_data("taipei/taipei_districts_town.geojson", tmp_path),
+                    ImportOptions("admin_areas", level="district", code_field="CPTID", name_field="TNAME"))
+    with transaction(conn):
+        villages = import_file(conn, real_data("taipei/taipei_villages_li.geojson", tmp_path),
+                               ImportOptions("admin_areas", level="community", code_field="CPTVID", name_field="VNAME",
+                                             parent_field="CPTID"))
     assert villages.rows_written == 456
     # Two village polygons self-intersect: repaired and reported, not refused.
     assert {p.row for p in villages.warnings if "ST_MakeValid" in p.reason} == {102, 128}
@@ -53,7 +56,8 @@ def test_taipei_toilets_report_the_row_outside_taipei_and_write_nothing(conn, tm
     assert "2.7 km outside" in errors[0]["reason"] and "tolerance 500 m" in errors[0]["reason"]
     assert count(conn, "toilets") == 0
 
-    result = import_file(conn, toilets, ImportOptions("toilets", skip_bad=True))
+    with transaction(conn):
+        result = import_file(conn, toilets, ImportOptions("toilets", skip_bad=True))
     assert result.rows_written == 1544 and result.rejected == 1
     # 行政區 says one district, the coordinates another: a warning, not a refusal.
     stated = [p for p in result.warnings if p.reason.startswith("states district")]
@@ -68,15 +72,17 @@ def test_taipei_toilets_report_the_row_outside_taipei_and_write_nothing(conn, tm
     assert (unit, seats, kind) == ("捷運劍潭站(夜)", 5, "交通")
     assert district == "6301100" and community.startswith("63011")  # 士林區 and one of its villages
 
-    again = import_file(conn, toilets, ImportOptions("toilets", skip_bad=True))
+    with transaction(conn):
+        again = import_file(conn, toilets, ImportOptions("toilets", skip_bad=True))
     assert (again.inserted, again.updated) == (0, 1544)
     assert count(conn, "toilets") == 1544
 
 
 def test_taipei_garbage_stops_outside_taipei_are_reported(conn, tmp_path):
     load_taipei_areas(conn, tmp_path)
-    result = import_file(conn, real_data("taipei/taipei_garbage_truck_stops.csv", tmp_path),
-                         ImportOptions("garbage_stations", skip_bad=True))
+    with transaction(conn):
+        result = import_file(conn, real_data("taipei/taipei_garbage_truck_stops.csv", tmp_path),
+                             ImportOptions("garbage_stations", skip_bad=True))
     outside = [p for p in result.errors if "outside the city" in p.reason]
     far = [p for p in outside if " km outside" in p.reason]
     # The data's README counts 16 stops outside Taipei; one more lies 602 m out, beyond the 500 m tolerance.
@@ -88,8 +94,9 @@ def test_taipei_garbage_stops_outside_taipei_are_reported(conn, tmp_path):
 @pytest.fixture
 def nyc(conn, tmp_path):
     nta = real_data("nyc/boundaries/nynta2020.shp", tmp_path)
-    result = import_file(conn, nta, ImportOptions("admin_areas", level="district", code_field="NTA2020",
-                                                  name_field="NTAName"))
+    with transaction(conn):
+        result = import_file(conn, nta, ImportOptions("admin_areas", level="district", code_field="NTA2020",
+                                                      name_field="NTAName"))
     assert result.rows_written == 262
     assert any("EPSG:2263" in n for n in result.notes)
     with conn.cursor() as cur:
@@ -110,16 +117,19 @@ def test_nyc_farmers_markets_two_broken_rows(nyc, tmp_path):
     assert sorted(p["row"] for p in errors) == [4, 67]
     assert "both 40.8546" in errors[0]["reason"]
     assert "outside the city" in errors[1]["reason"]
-    result = import_file(nyc, markets, ImportOptions("markets", skip_bad=True))
+    with transaction(nyc):
+        result = import_file(nyc, markets, ImportOptions("markets", skip_bad=True))
     assert result.rows_written == 161
 
 
 def test_nyc_restrooms_and_litter_baskets(nyc, tmp_path):
-    restrooms = import_file(nyc, real_data("nyc/nyc_public_restrooms_20241203.csv", tmp_path),
-                            ImportOptions("toilets"))
+    with transaction(nyc):
+        restrooms = import_file(nyc, real_data("nyc/nyc_public_restrooms_20241203.csv", tmp_path),
+                                ImportOptions("toilets"))
     assert restrooms.rows_written == 1047 and not restrooms.errors
-    baskets = import_file(nyc, real_data("nyc/nyc_dsny_litter_baskets.csv", tmp_path),
-                          ImportOptions("garbage_stations"))
+    with transaction(nyc):
+        baskets = import_file(nyc, real_data("nyc/nyc_dsny_litter_baskets.csv", tmp_path),
+                              ImportOptions("garbage_stations"))
     assert baskets.rows_written == 24681
     with nyc.cursor() as cur:
         cur.execute("SELECT source_id, attributes->>'basketType', district_code FROM garbage_stations "
@@ -130,8 +140,9 @@ def test_nyc_restrooms_and_litter_baskets(nyc, tmp_path):
 
 
 def test_nyc_311_hygiene_categories_mapped_and_the_rest_reported(nyc, tmp_path):
-    result = import_file(nyc, real_data("nyc/nyc311_sample_2023-02-28.csv", tmp_path),
-                         ImportOptions("complaints", skip_bad=True, timezone="America/New_York"))
+    with transaction(nyc):
+        result = import_file(nyc, real_data("nyc/nyc311_sample_2023-02-28.csv", tmp_path),
+                             ImportOptions("complaints", skip_bad=True, timezone="America/New_York"))
     unknown = [p for p in result.errors if "is not a hygiene event type" in p.reason]
     assert any("'Noise - Residential'" in p.reason for p in unknown)
     assert all(p.column == "Complaint Type" for p in unknown)

@@ -184,7 +184,7 @@ def test_complaint_tiles_aggregate_at_low_zoom_and_count_every_complaint(demo_co
     # Hexagons: polygons with counts; the filtered tile counts only the filtered complaints.
     x, y = tile_of((minx + maxx) / 2, (miny + maxy) / 2, 14)
     whole = mapbox_vector_tile.decode(get_tile(demo_conn, spec, parse_tile(14, x, y)))["complaints"]["features"]
-    closed_q = feature_query(spec, filters={"status": "结案"})
+    closed_q = feature_query(spec, filters={"status": ("结案",)})
     closed = mapbox_vector_tile.decode(get_tile(demo_conn, spec, parse_tile(14, x, y), closed_q))
     closed = closed["complaints"]["features"]
     assert whole[0]["geometry"]["type"] == "Polygon"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 from itertools import permutations
@@ -16,8 +15,9 @@ from PIL import Image
 from api.cli import main
 from data.settings import PrintSettings
 from geo.tour import open_tour, path_length
-from layers.printing import render as render
-from layers.printing.docs import PrintOptions, print_atlas, print_grid, print_route, to_bytes
+from layers.printing.docs import PrintOptions, atlas_document, grid_document, route_document
+from layers.printing.furniture import qr_path
+from layers.printing.sheets import first_page_rows, grid_layout
 from layers.printing.style import Paper, register_font
 
 A4_PT = (595.276, 841.89)
@@ -92,8 +92,9 @@ def grid_pdf(demo_db, busiest_grid, tmp_path_factory):
 
     path = tmp_path_factory.mktemp("print") / "grid.pdf"
     conn = connect(url=demo_db)
-    result = print_grid(conn, busiest_grid["code"], out=str(path), settings=PrintSettings.from_env({}))
+    result = grid_document(conn, busiest_grid["code"], settings=PrintSettings.from_env({}))
     conn.close()
+    result.write(str(path))
     return path, result
 
 
@@ -158,7 +159,7 @@ def test_checklist_rows_are_exactly_the_features_in_the_grid(grid_pdf, busiest_g
 def test_map_frame_is_drawn_and_the_qr_code_is_the_grids_url(grid_pdf, busiest_grid, tmp_path):
     path, _ = grid_pdf
     paper = Paper("A4", False)
-    layout = render.grid_layout(paper)
+    layout = grid_layout(paper)
     image = render_page(path, 1, 100, tmp_path)
     x, y, w, h = layout.map
     inside = crop_mm(image, paper, (x + 2, y + 2, w - 4, h - 4))
@@ -166,8 +167,6 @@ def test_map_frame_is_drawn_and_the_qr_code_is_the_grids_url(grid_pdf, busiest_g
     assert len(np.unique(inside // 16)) >= 6  # lines, hatching, markers, labels: many grey levels
 
     # The QR code's modules, read back from the rendered page, are those of the grid's URL.
-    from layers.printing.render import qr_path
-
     ctx_url = f"{PrintSettings.from_env({}).public_url}/map/grids?street={busiest_grid['street_code']}" \
               f"&grid={busiest_grid['code']}"
     import qrcode
@@ -248,9 +247,13 @@ def atlas_pdf(demo_db, smallest_street, tmp_path_factory):
     path = tmp_path_factory.mktemp("atlas") / "atlas.pdf"
     conn = connect(url=demo_db)
     stages = []
-    result = print_atlas(conn, smallest_street["code"], out=str(path), settings=PrintSettings.from_env({}),
-                         progress=lambda stage, done, total: stages.append((stage, done, total)))
+
+    def progress(stage, done, total):
+        stages.append((stage, done, total))
+
+    result = atlas_document(conn, smallest_street["code"], settings=PrintSettings.from_env({}), progress=progress)
     conn.close()
+    result.write(str(path), progress=progress)
     return path, result, stages
 
 
@@ -282,7 +285,8 @@ def test_atlas_has_cover_index_and_one_sheet_per_grid(atlas_pdf, smallest_street
 
 def test_route_visits_the_top_grids_in_a_short_order(demo_db, smallest_street, demo_conn, tmp_path):
     path = tmp_path / "route.pdf"
-    result = print_route(demo_conn, smallest_street["code"], 5, out=str(path), settings=PrintSettings.from_env({}))
+    result = route_document(demo_conn, smallest_street["code"], 5, settings=PrintSettings.from_env({}))
+    result.write(str(path))
     # The five grids with the highest open + 2 × overdue, asked independently.
     with demo_conn.cursor() as cur:
         cur.execute(
@@ -318,7 +322,7 @@ def test_route_top_out_of_range_is_refused(demo_conn):
     from data.errors import InvalidParameter
 
     with pytest.raises(InvalidParameter, match="--top"):
-        print_route(demo_conn, "379901001", 0, out=io.BytesIO(), settings=PrintSettings.from_env({}))
+        route_document(demo_conn, "379901001", 0, settings=PrintSettings.from_env({}))
 
 
 # -- the tour -----------------------------------------------------------------------------------
@@ -363,21 +367,23 @@ def test_http_atlas_over_the_page_limit_is_refused_before_drawing(demo_client, s
 
 
 def test_to_bytes_matches_a_file(demo_conn, busiest_grid, tmp_path):
-    body, result = to_bytes(print_grid, demo_conn, busiest_grid["code"], options=PrintOptions(lang="en"),
-                            settings=PrintSettings.from_env({}))
+    result = grid_document(demo_conn, busiest_grid["code"], options=PrintOptions(lang="en"),
+                           settings=PrintSettings.from_env({}))
+    body = result.to_bytes()
     assert body.startswith(b"%PDF") and len(result.pages) >= 1
 
 
 # -- long and empty checklists ---------------------------------------------------------------------
 def test_a_long_checklist_continues_on_numbered_pages(fresh_db, tmp_path):
-    from data.db import connect
-    from data.demo import load
-    from data.demo_city import generate
+    from data.db import connect, transaction
+    from data.demo.city import generate
+    from data.demo.load import load
     from data.migrate import migrate
 
     conn = connect(url=fresh_db)
     migrate(conn)
-    load(conn, generate("small", 1))
+    with transaction(conn):
+        load(conn, generate("small", 1))
     code = "37990100100101"
     with conn.cursor() as cur:
         # 40 open, overdue complaints inside one grid: more rows than one sheet holds.
@@ -392,12 +398,13 @@ def test_a_long_checklist_continues_on_numbered_pages(fresh_db, tmp_path):
         )
     conn.commit()
     path = tmp_path / "long.pdf"
-    result = print_grid(conn, code, out=str(path), settings=PrintSettings.from_env({}))
+    result = grid_document(conn, code, settings=PrintSettings.from_env({}))
+    result.write(str(path))
     assert [p.kind for p in result.pages][:2] == ["grid", "checklist"]
     numbers = [n for p in result.pages for n, _, _ in p.items]
     assert numbers == list(range(1, len(numbers) + 1))
     assert len(numbers) == len(expected_checklist(conn, code)) >= 40
-    assert len(result.pages[0].items) == render.first_page_rows(Paper("A4", False))
+    assert len(result.pages[0].items) == first_page_rows(Paper("A4", False))
     assert int(pdfinfo(path)["Pages"]) == len(result.pages)
     second = pdftext(path, 2)
     assert "核查清单（续）" in re.sub(r"\s", "", second)
@@ -424,6 +431,7 @@ def test_an_empty_grid_says_there_is_nothing_to_check(demo_conn, tmp_path):
     if row is None:
         pytest.skip("every grid of the small demo has something to check")
     path = tmp_path / "empty.pdf"
-    result = print_grid(demo_conn, row[0], out=str(path), settings=PrintSettings.from_env({}))
+    result = grid_document(demo_conn, row[0], settings=PrintSettings.from_env({}))
+    result.write(str(path))
     assert [p.items for p in result.pages] == [[]]
     assert "本网格内无设施和待办投诉" in pdftext(path)

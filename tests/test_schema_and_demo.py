@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from data.db import connect
-from data.demo import load
-from data.demo_city import generate, metric_origin
+from data.db import connect, transaction
+from data.demo.city import generate
+from data.demo.load import load
+from data.demo.model import metric_origin
 from data.migrate import available, migrate
 from layers.spec.registry import layer_ids
 
@@ -50,15 +51,18 @@ def test_small_demo_is_deterministic_by_seed(fresh_db, pg_server):
 
     conn = connect(url=fresh_db)
     migrate(conn)
-    load(conn, generate("small", 7))
+    with transaction(conn):
+        load(conn, generate("small", 7))
     first = _checksums(conn)
-    load(conn, generate("small", 7))  # reloading replaces, never adds
+    with transaction(conn):
+        load(conn, generate("small", 7))  # reloading replaces, never adds
     again = _checksums(conn)
     other_url = create_database(pg_server[0])
     other = connect(url=other_url)
     try:
         migrate(other)
-        load(other, generate("small", 8))
+        with transaction(other):
+            load(other, generate("small", 8))
         different = _checksums(other)
     finally:
         other.close()

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from data.errors import InvalidInput
+from data.vocab import CITY_TIME_ZONE
+from layers.io.export import FORMATS
 from layers.spec.registry import layer_ids
-
-FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx", "kml")
 
 
 def _print_problems(problems, out) -> None:
@@ -37,7 +37,7 @@ def _print_problems(problems, out) -> None:
               help="JSON {\"header\": \"column\"} or a two-column CSV mapping file headers to layer columns")
 @click.option("--category-map", type=click.Path(path_type=Path), default=None,
               help="complaints: JSON or CSV mapping categories to event types")
-@click.option("--timezone", default="Asia/Shanghai", show_default=True, help="zone of times without one")
+@click.option("--timezone", default=CITY_TIME_ZONE, show_default=True, help="zone of times without one")
 @click.option("--tolerance", type=float, default=500.0, show_default=True,
               help="metres a point may lie outside the city's admin areas")
 @click.option("--dry-run", is_flag=True, help="validate and report; write nothing")
@@ -58,9 +58,7 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
     All or nothing by default: one bad row and nothing is written; the report
     lists every bad row with its file, row, column and reason.
     """
-    from data.db import connect
-    from data.migrate import migrate
-    from layers.io.importing import ImportOptions, import_file, load_mapping
+    from layers.io.options import ImportOptions, load_mapping
 
     if tolerance < 0:
         from data.errors import InvalidParameter
@@ -75,16 +73,11 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
         level=level, code_field=code_field, name_field=name_field, parent_field=parent_field,
         population_field=population_field,
     )
-    conn = connect()
     try:
-        migrate(conn)
-        try:
-            result = import_file(conn, file, opts)
-        except InvalidInput as exc:
-            _print_problems(exc.problems, sys.stdout)
-            raise
-    finally:
-        conn.close()
+        result = _run_import(file, opts)
+    except InvalidInput as exc:
+        _print_problems(exc.problems, sys.stdout)
+        raise
     _print_problems([p.as_dict() for p in result.problems], sys.stdout)
     for note in result.notes:
         click.echo(f"note: {note}")
@@ -93,8 +86,20 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
         click.echo(f"rejected rows and reasons: {result.rejects_path}")
 
 
+def _run_import(file: Path, opts):
+    """The import in one transaction this command owns: committed, or rolled back (dry run, any error)."""
+    from data.db import session, transaction
+    from data.migrate import migrate
+    from layers.io.importing import import_file
+
+    with session() as conn:
+        migrate(conn)
+        with transaction(conn, dry_run=opts.dry_run):
+            return import_file(conn, file, opts)
+
+
 def _category_map(path: Path) -> dict[str, str]:
-    from layers.io.importing import load_mapping
+    from layers.io.options import load_mapping
 
     try:
         return load_mapping(path)
@@ -115,12 +120,9 @@ def _category_map(path: Path) -> dict[str, str]:
               help="xlsx/kml: header and label language")
 def export_command(layer, fmt, out, street, encoding, lang) -> None:
     """Write LAYER to a file QGIS, ArcGIS, Excel, 奥维互动地图 or Google Earth opens."""
-    from data.db import connect
+    from data.db import session
     from layers.io.export import export_layer
 
-    conn = connect()
-    try:
+    with session() as conn:  # the export only reads: closing the session ends its transaction
         n = export_layer(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang)
-    finally:
-        conn.close()
     click.echo(f"wrote {n:,} {layer} rows to {out}")

@@ -45,10 +45,10 @@ def grids_generate(street_code: str, size_m: float, shape: str, origin: str | No
     If an old assignment would be inherited by no grid, nothing is written
     unless --force; removed grids are archived with their history.
     """
-    from data.db import connect
+    from data.db import session, transaction
     from data.errors import InvalidParameter
     from data.settings import GridSettings
-    from layers import grid_plan
+    from layers.workflow import regrid
 
     parsed = None
     if origin:
@@ -57,33 +57,33 @@ def grids_generate(street_code: str, size_m: float, shape: str, origin: str | No
             parsed = (e, n)
         except ValueError:
             raise InvalidParameter("--origin", f"expected E,N in metres, not {origin!r}") from None
-    conn = connect()
-    try:
-        plan = grid_plan.plan(conn, street_code, size_m, shape, origin=parsed,
-                              sequence_width=GridSettings.from_env().sequence_width)
-        click.echo(plan.summary())
-        for d in plan.dropped:
-            click.echo(f"  assignment inherited by no new grid: {d['code']} {d['unit'] or '-'} / "
-                       f"{d['manager'] or '-'} / {d['phone'] or '-'}")
-        for code in plan.removed:
-            click.echo(f"  removed (archived with its history): {code}")
-        for code, item in plan.new.items():
-            m = item["match"]
-            if m["status"] in ("moved", "new") and m["source"]:
-                click.echo(f"  {m['status']}: {code} inherits the assignment of {m['source']} "
-                           f"({m['overlap_share']:.0%} overlap)")
-            elif m["status"] == "new":
-                click.echo(f"  new: {code} (no old grid under it: unassigned)")
+    with session() as conn, transaction(conn, dry_run=dry_run):
+        plan = regrid.plan(conn, street_code, size_m, shape, origin=parsed,
+                           sequence_width=GridSettings.from_env().sequence_width)
+        _echo_plan(plan)
         if dry_run:
-            conn.rollback()
             click.echo("dry run: nothing written")
             return
-        result = grid_plan.apply(conn, plan, cli_actor(), force=force)
-        conn.commit()
-    finally:
-        conn.close()
+        result = regrid.apply(conn, plan, cli_actor(), force=force)
     click.echo(f"written: {result['history_rows']} assignment history rows, "
                f"{result['complaints_rerouted']} complaints re-routed to their new grid")
+
+
+def _echo_plan(plan) -> None:
+    """What a regeneration changes, grid by grid."""
+    click.echo(plan.summary())
+    for d in plan.dropped:
+        click.echo(f"  assignment inherited by no new grid: {d['code']} {d['unit'] or '-'} / "
+                   f"{d['manager'] or '-'} / {d['phone'] or '-'}")
+    for code in plan.removed:
+        click.echo(f"  removed (archived with its history): {code}")
+    for code, item in plan.new.items():
+        m = item["match"]
+        if m["status"] in ("moved", "new") and m["source"]:
+            click.echo(f"  {m['status']}: {code} inherits the assignment of {m['source']} "
+                       f"({m['overlap_share']:.0%} overlap)")
+        elif m["status"] == "new":
+            click.echo(f"  new: {code} (no old grid under it: unassigned)")
 
 
 def _cell_text(value) -> str | None:
@@ -132,21 +132,14 @@ def read_roster(path: Path) -> list[dict]:
 @click.option("--dry-run", is_flag=True, help="check every row; write nothing")
 def grids_assign(roster: Path, reason: str | None, dry_run: bool) -> None:
     """Load a roster workbook: each grid's unit, manager and phone. Checked row by row, all or nothing."""
-    from data.db import connect
+    from data.db import session, transaction
     from layers.workflow.grids import assign_many
 
     rows = read_roster(roster)
     for r in rows:
         r["reason"] = r.get("reason") or reason
-    conn = connect()
-    try:
+    with session() as conn, transaction(conn, dry_run=dry_run):
         result = assign_many(conn, rows, cli_actor(), source=roster.name)
-        if dry_run:
-            conn.rollback()
-        else:
-            conn.commit()
-    finally:
-        conn.close()
     verb = "would change" if dry_run else "changed"
     click.echo(f"{roster.name}: {len(rows)} rows valid; {verb} {result['changed']} grid(s), "
                f"{result['unchanged']} unchanged")
@@ -161,14 +154,11 @@ def grids_roster(street_code: str, out: Path, lang: str) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from data.db import connect
+    from data.db import session
     from layers.workflow.grids import roster
 
-    conn = connect()
-    try:
+    with session() as conn:
         rows = roster(conn, street_code)
-    finally:
-        conn.close()
     book = Workbook()
     sheet = book.active
     sheet.title = "网格责任名册" if lang == "zh" else "grid roster"
@@ -196,21 +186,11 @@ def grids_balance(street_code: str, n_zones: int, days: int, out: Path | None) -
 
     Region growing from spread-out seeds, then boundary refinement (geo/zones.py).
     """
-    from data.db import connect
-    from data.errors import InvalidParameter
-    from geo.zones import balance_zones
-    from layers.workflow.grids import workloads
+    from data.db import session
+    from layers.workflow.grids import balance
 
-    if days < 1:
-        raise InvalidParameter("--days", "must be at least 1")
-    conn = connect()
-    try:
-        items = workloads(conn, street_code, days)
-    finally:
-        conn.close()
-    if not 1 <= n_zones <= len(items):
-        raise InvalidParameter("--zones", f"must be between 1 and the street's {len(items)} grids, not {n_zones}")
-    zoning = balance_zones([i["geom"] for i in items], [i["complaints"] + i["facilities"] for i in items], n_zones)
+    with session() as conn:
+        items, zoning = balance(conn, street_code, n_zones, days)
     click.echo(f"street {street_code}: {len(items)} grids in {n_zones} zones; workload = complaints of the last "
                f"{days} days + facilities")
     for z in range(n_zones):

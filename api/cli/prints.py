@@ -48,34 +48,37 @@ class _Bar:
         self._bar.close()
 
 
-def _run(kind: str, code: str, out: Path | None, fn, **kwargs) -> None:
+def _run(kind: str, code: str, out: Path | None, load, **kwargs) -> None:
+    """Load a document with ``load`` (a loader of layers.printing.docs), then draw it to ``out``."""
     from data.db import connect
+    from data.errors import InvalidParameter
     from layers.printing.docs import PrintOptions, default_out
 
     options = PrintOptions(paper=kwargs.pop("paper").upper(), landscape=kwargs.pop("landscape"),
                            lang=kwargs.pop("lang"))
     out = out or default_out(kind, code)
     if out.suffix.lower() != ".pdf":
-        from data.errors import InvalidParameter
-
         raise InvalidParameter("--out", f"{out} must end in .pdf")
     if not out.parent.exists():
-        from data.errors import InvalidParameter
-
         raise InvalidParameter("--out", f"the folder {out.parent} does not exist")
     started = time.monotonic()
     conn = connect()
     bar = _Bar(kind)
     partial = out.with_name(out.name + ".partial")
     try:
+        try:
+            document = load(conn, code, options=options, progress=bar, **kwargs)
+        finally:
+            # This command owns the connection and only read with it: closing it ends the read
+            # transaction before drawing, which needs no database and takes minutes for an atlas.
+            conn.close()
         # Written beside the target, then renamed: a failed job leaves no half-written PDF.
-        result = fn(conn, code, out=str(partial), options=options, progress=bar, **kwargs)
+        document.write(str(partial), progress=bar)
         partial.replace(out)
     finally:
         bar.close()
-        conn.close()
         partial.unlink(missing_ok=True)
-    click.echo(f"wrote {out}: {len(result.pages)} pages ({result.title}) in {time.monotonic() - started:.1f} s")
+    click.echo(f"wrote {out}: {len(document.pages)} pages ({document.title}) in {time.monotonic() - started:.1f} s")
 
 
 @print_group.command("grid")
@@ -83,9 +86,9 @@ def _run(kind: str, code: str, out: Path | None, fn, **kwargs) -> None:
 @_common
 def print_grid_cmd(code: str, out: Path | None, **kwargs) -> None:
     """The sheet of one grid: map, checklist, responsible unit, QR code."""
-    from layers.printing.docs import print_grid
+    from layers.printing.docs import grid_document
 
-    _run("grid", code, out, print_grid, **kwargs)
+    _run("grid", code, out, grid_document, **kwargs)
 
 
 @print_group.command("atlas")
@@ -93,9 +96,9 @@ def print_grid_cmd(code: str, out: Path | None, **kwargs) -> None:
 @_common
 def print_atlas_cmd(street: str, out: Path | None, **kwargs) -> None:
     """A street's atlas: cover with every grid, an index, then one sheet per grid."""
-    from layers.printing.docs import print_atlas
+    from layers.printing.docs import atlas_document
 
-    _run("atlas", street, out, print_atlas, **kwargs)
+    _run("atlas", street, out, atlas_document, **kwargs)
 
 
 @print_group.command("route")
@@ -104,6 +107,6 @@ def print_atlas_cmd(street: str, out: Path | None, **kwargs) -> None:
 @_common
 def print_route_cmd(street: str, top: int, out: Path | None, **kwargs) -> None:
     """An inspection route through the TOP grids that most need a visit, in a short walking order."""
-    from layers.printing.docs import print_route
+    from layers.printing.docs import route_document
 
-    _run("route", street, out, lambda conn, code, **kw: print_route(conn, code, top, **kw), **kwargs)
+    _run("route", street, out, lambda conn, code, **kw: route_document(conn, code, top, **kw), **kwargs)

@@ -30,16 +30,12 @@ def users() -> None:
 @click.option("--grids", "grid_codes", default=None, help="comma-separated grid codes: scope of an inspector")
 def users_add(name: str, role: str, street_code: str | None, grid_codes: str | None) -> None:
     """Add a user and print its bearer token. The token is shown only now; only its hash is stored."""
-    from data.db import connect
+    from data.db import session, transaction
     from layers.workflow.access import add_user
 
-    conn = connect()
-    try:
+    with session() as conn, transaction(conn):
         user, token = add_user(conn, name, role, street_code=street_code,
                                grid_codes=(grid_codes or "").split(","), created_by=cli_actor())
-        conn.commit()
-    finally:
-        conn.close()
     click.echo(f"user {user.name} ({user.role}, {user.scope_text()}) added; token (shown once, keep it safe):",
                err=True)
     click.echo(token)
@@ -49,13 +45,9 @@ def users_add(name: str, role: str, street_code: str | None, grid_codes: str | N
 @click.argument("name")
 def users_disable(name: str) -> None:
     """Disable a user; its token is refused from now on (to replace a token: disable, then add a new user)."""
-    from data.db import connect
+    from data.db import session, transaction
     from layers.workflow.access import disable_user
 
-    conn = connect()
-    try:
+    with session() as conn, transaction(conn):
         disable_user(conn, name, cli_actor())
-        conn.commit()
-    finally:
-        conn.close()
     click.echo(f"user {name} disabled")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
-from api.deps import get_conn, get_lang
+from api.deps import Conn, Lang, area_prefix_query
 from layers.io.export import FORMATS, MEDIA_TYPES, SUFFIXES, export_layer
 from layers.spec.registry import get_layer
 
@@ -18,12 +19,11 @@ router = APIRouter(tags=["data"])
 
 @router.get("/api/layers/{layer_id}/export", summary="Download a layer as GeoJSON, GeoPackage, Shapefile (zip), "
             "CSV, XLSX or KML")
-def export(layer_id: str = PathParam(..., description="layer id"),
+def export(layer_id: Annotated[str, PathParam(description="layer id")],
+           street: Annotated[str | None, Depends(area_prefix_query)], lang: Lang, conn: Conn,
            format: str = Query("geojson", pattern="^(" + "|".join(FORMATS) + ")$",
                                description="geojson | gpkg | shp | csv | xlsx | kml"),
-           street: str | None = Query(None, pattern=r"^\d{1,15}$", description="only this street's rows"),
-           encoding: str = Query("utf-8", pattern="^(utf-8|gbk)$", description="shp: .dbf encoding"),
-           lang: str = Depends(get_lang), conn=Depends(get_conn)):
+           encoding: str = Query("utf-8", pattern="^(utf-8|gbk)$", description="shp: .dbf encoding")):
     get_layer(layer_id)
     folder = Path(tempfile.mkdtemp(prefix="hm-export-"))
     out = folder / f"{layer_id}{SUFFIXES[format]}"

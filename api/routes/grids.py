@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.auth import reader, require_writer
-from api.deps import get_conn, get_lang
+from api.auth import Reader, Writer
+from api.deps import Conn, GridCode, Lang, Street, Transaction, street_required
+from api.routes.complaints import no_nul
 from data import catalog
 from data.errors import Forbidden
 from layers.workflow import grids as grid_admin
-from layers.workflow.access import User
 
 router = APIRouter(tags=["grids"])
 
-GRID_CODE = Path(..., pattern=r"^[0-9]{13,15}$", description="grid code: community code + sequence")
 
 
 class AssignmentIn(BaseModel):
@@ -30,46 +31,39 @@ class AssignmentIn(BaseModel):
     @field_validator("unit", "manager", "reason")
     @classmethod
     def _no_nul(cls, value: str) -> str:
-        from api.routes.complaints import no_nul
-
         return no_nul(value)
 
 
 @router.get("/api/grids", summary="Grids with their current assignment (GeoJSON)")
-def list_grids(street: str | None = Query(None, pattern=r"^[0-9]{9}$", description="street code (9 digits)"),
-               user: User | None = Depends(reader), conn=Depends(get_conn)):
+def list_grids(street: Street, user: Reader, conn: Conn):
     if street:
         catalog.check_street(conn, street)
     return Response(grid_admin.grids_geojson(conn, street), media_type="application/geo+json")
 
 
 @router.put("/api/grids/{code}/assignment", summary="Change a grid's responsible unit, manager and phone")
-def put_assignment(body: AssignmentIn, code: str = GRID_CODE, user: User = Depends(require_writer),
-                   conn=Depends(get_conn)):
+def put_assignment(body: AssignmentIn, code: GridCode, user: Writer,
+                   conn: Transaction):
     if user.role == "inspector":
         raise Forbidden(f"user {user.name!r} is an inspector: inspectors update complaints, not grid assignments")
     grid = grid_admin.get_grid(conn, code)
     if not user.may_write_grid(grid["street_code"]):
         raise Forbidden(f"user {user.name!r} may change grids of {user.scope_text()}, "
                         f"not grid {code} of street {grid['street_code']}")
-    result = grid_admin.assign(conn, code, body.unit, body.manager, body.phone, body.reason, user.name)
-    conn.commit()
-    return result
+    return grid_admin.assign(conn, code, body.unit, body.manager, body.phone, body.reason, user.name)
 
 
 @router.get("/api/grids/{code}/history", summary="Every assignment of a grid: when, who, before, after, why")
-def get_history(code: str = GRID_CODE, user: User | None = Depends(reader), conn=Depends(get_conn)):
+def get_history(code: GridCode, user: Reader, conn: Conn):
     return grid_admin.history(conn, code)
 
 
 @router.get("/map/grids", response_class=HTMLResponse, tags=["pages"],
             summary="Street office map: grids by responsible unit, open and overdue complaints, table per unit")
-def grids_page(street: str = Query(..., pattern=r"^[0-9]{9}$", description="street code (9 digits)"),
-               lang: str = Depends(get_lang), user: User | None = Depends(reader), conn=Depends(get_conn)):
-    from data.catalog import city_info
+def grids_page(street: Annotated[str, Depends(street_required)], lang: Lang, user: Reader, conn: Conn):
     from layers.web.grid_page import street_page
 
     info = catalog.street_info(conn, street)
     units = grid_admin.unit_table(conn, street)
-    city = city_info(conn) or {}
+    city = catalog.city_info(conn) or {}
     return HTMLResponse(street_page(info, units, lang, bool(city.get("is_demo"))))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.deps import get_conn, get_lang
+from api.deps import Conn, Filtered, Lang, LayerFilters, Paged, bbox_query, bbox_required
+from data.params import BBox
+from data.settings import TileSettings
+from layers.spec.model import LayerSpec
 from layers.spec.registry import LAYERS, get_layer
-from layers.store.features import feature_query, get_features, layer_extent
+from layers.store.features import FeatureQuery, feature_query, get_features, layer_extent
 from layers.store.summary import layer_counts
-from layers.store.tiles import get_heat_cells, get_tile, parse_tile, tile_mode
+from layers.store.tiles import Tile, get_heat_cells, get_tile, parse_tile, tile_mode
 
 router = APIRouter(tags=["layers"])
 
@@ -18,7 +23,7 @@ MVT = "application/vnd.mapbox-vector-tile"
 
 
 @router.get("/api/layers", summary="Every layer: names, geometry type, count, extent, style and legend")
-def list_layers(lang: str = Depends(get_lang), conn=Depends(get_conn)):
+def list_layers(lang: Lang, conn: Conn):
     counts = layer_counts(conn)
     out = []
     for spec in LAYERS:
@@ -41,16 +46,9 @@ def list_layers(lang: str = Depends(get_lang), conn=Depends(get_conn)):
     return out
 
 
-def _filters(category: str | None, status: str | None) -> dict[str, str | None]:
-    return {"category": category, "status": status}
-
-
-_BBOX = Query(None, description="minlon,minlat,maxlon,maxlat (WGS84)")
-_STREET = Query(None, description="9-digit street code: only this street's features")
-_SINCE = Query(None, description="complaints: reported at or after (ISO 8601)")
-_UNTIL = Query(None, description="complaints: reported before (ISO 8601)")
-_CATEGORY = Query(None, description="complaints: event type name(s), comma-separated")
-_STATUS = Query(None, description="complaints: workflow state(s), comma-separated")
+def _query(spec, filters: LayerFilters, **page) -> FeatureQuery:
+    """The layer's query of the request's filters (and bbox, page)."""
+    return feature_query(spec, street=filters.street, window=filters.window, filters=filters.values, **page)
 
 
 @router.get(
@@ -59,24 +57,11 @@ _STATUS = Query(None, description="complaints: workflow state(s), comma-separate
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}}},
 )
-def layer_features(
-    request: Request,
-    layer_id: str,
-    bbox: str | None = _BBOX,
-    limit: int | None = Query(None, description="features per page (default and cap are settings)"),
-    offset: int = Query(0, description="features to skip"),
-    street: str | None = _STREET,
-    since: str | None = _SINCE,
-    until: str | None = _UNTIL,
-    category: str | None = _CATEGORY,
-    status: str | None = _STATUS,
-    conn=Depends(get_conn),
-):
+def layer_features(layer_id: str, bbox: Annotated[BBox | None, Depends(bbox_query)],
+                   page: Paged, filters: Filtered, conn: Conn):
     spec = get_layer(layer_id)
-    query = feature_query(spec, bbox=bbox, limit=limit, offset=offset, street=street, since=since,
-                          until=until, filters=_filters(category, status))
-    body = get_features(conn, spec, query)
-    return Response(body, media_type=GEOJSON)
+    query = _query(spec, filters, bbox=bbox, limit=page.limit, offset=page.offset)
+    return Response(get_features(conn, spec, query), media_type=GEOJSON)
 
 
 @router.get(
@@ -85,46 +70,25 @@ def layer_features(
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}},
 )
-def layer_tile(
-    layer_id: str,
-    z: int,
-    x: int,
-    y: int,
-    street: str | None = _STREET,
-    since: str | None = _SINCE,
-    until: str | None = _UNTIL,
-    category: str | None = _CATEGORY,
-    status: str | None = _STATUS,
-    conn=Depends(get_conn),
-):
+def layer_tile(layer_id: str, z: int, x: int, y: int, filters: Filtered, conn: Conn):
     spec = get_layer(layer_id)
-    tile = parse_tile(z, x, y)
-    query = feature_query(spec, street=street, since=since, until=until, filters=_filters(category, status))
-    data = get_tile(conn, spec, tile, query)
-    from data.settings import TileSettings
+    settings = TileSettings.from_env()
+    return tile_response(conn, spec, parse_tile(z, x, y, settings), _query(spec, filters), settings)
 
-    headers = {
-        "Cache-Control": f"public, max-age={TileSettings.from_env().cache_max_age_s}",
-        "X-Tile-Mode": tile_mode(spec, tile.z),
-    }
+
+def tile_response(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None, settings: TileSettings) -> Response:
+    """A tile as an MVT response (204 when empty), cacheable, saying how it was drawn (``X-Tile-Mode``)."""
+    data = get_tile(conn, spec, tile, query, settings)
+    headers = {"Cache-Control": f"public, max-age={settings.cache_max_age_s}", "X-Tile-Mode": tile_mode(spec, tile.z)}
     if not data:
         return Response(status_code=204, headers=headers)
     return Response(data, media_type=MVT, headers=headers)
 
 
 @router.get("/api/layers/{layer_id}/heat", summary="Feature counts on a grid of 8-pixel cells, for a heatmap")
-def layer_heat(
-    layer_id: str,
-    bbox: str = Query(..., description="minlon,minlat,maxlon,maxlat (WGS84)"),
-    zoom: int = Query(..., description="map zoom the cells are sized for"),
-    street: str | None = _STREET,
-    since: str | None = _SINCE,
-    until: str | None = _UNTIL,
-    category: str | None = _CATEGORY,
-    status: str | None = _STATUS,
-    conn=Depends(get_conn),
-):
+def layer_heat(layer_id: str, bbox: Annotated[BBox, Depends(bbox_required)],
+               zoom: Annotated[int, Query(description="map zoom the cells are sized for")],
+               filters: Filtered, conn: Conn):
     spec = get_layer(layer_id)
-    query = feature_query(spec, bbox=bbox, street=street, since=since, until=until,
-                          filters=_filters(category, status))
+    query = _query(spec, filters, bbox=bbox)
     return Response(get_heat_cells(conn, spec, zoom, query), media_type="application/json")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import get_conn, get_lang
+from api.deps import Conn, Lang, Street
+from api.static import mount_static
 from data.catalog import city_info, city_view, event_types, street_info
 from data.errors import InvalidParameter
 from data.vocab import BASEMAPS
-from layers.web.assets import mount_static
 from layers.web.map_page import build_map
 
 router = APIRouter(tags=["pages"])
@@ -17,15 +17,13 @@ router = APIRouter(tags=["pages"])
 
 @router.get("/map", response_class=HTMLResponse, summary="Overview map of every layer (zh-CN; ?lang=en)")
 def overview_map(
-    lang: str = Depends(get_lang),
-    street: str | None = Query(None, description="9-digit street code: zoom to this street and show only it"),
+    lang: Lang,
+    street: Street,
+    conn: Conn,
     basemap: str | None = Query(None, description="none | osm | tianditu | gaode (default: the setting)"),
-    conn=Depends(get_conn),
 ):
     if basemap is not None and basemap not in BASEMAPS:
         raise InvalidParameter("basemap", f"must be one of {', '.join(BASEMAPS)}, not {basemap!r}")
-    if street is not None and not (street.isdigit() and len(street) == 9):
-        raise InvalidParameter("street", f"a street code has 9 digits (district 6 + street 3), not {street!r}")
     street_row = street_info(conn, street) if street else None
     if street_row and lang == "en" and street_row.get("name_en"):
         street_row["name"] = street_row["name_en"]

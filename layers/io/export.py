@@ -3,7 +3,10 @@
 PostGIS encodes the geometries (ST_AsGeoJSON for GeoJSON, WKB for the GDAL
 formats, ST_X/ST_Y or WKT for tables); no geometry passes through shapely.
 Every export carries ``source`` and ``source_id``, so importing it again
-(into this or an empty database) gives the same rows.
+(into this or an empty database) gives the same rows. An export only reads,
+inside the caller's transaction, and leaves that transaction to the caller
+(the web request's connection is rolled back when it is returned; the CLI
+closes its own).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import orjson
 from psycopg2 import sql
 
 from data.errors import InvalidParameter
-from layers.spec.fields import ACCEPTED_GEOMETRY, AREA_CODE_COLUMNS, AREA_CODE_LABELS, fields_of
+from data.params import parse_area_code
 from layers.spec.registry import get_layer
 
 FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx", "kml")
@@ -33,27 +36,22 @@ MEDIA_TYPES = {
 }
 SUFFIXES = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "csv": ".csv", "xlsx": ".xlsx", "kml": ".kml"}
 XLSX_CELL_LIMIT = 32_767
-_KINDS = {"text": "text", "int": "int", "num": "num", "bool": "bool", "time": "time"}
 
 
 def export_columns(layer: str) -> list[tuple[str, str, str]]:
     """(column, kind, zh label) of an export, in order: provenance, fields, area codes, attributes."""
-    cols = [("source", "text", "数据来源"), ("source_id", "text", "编号")]
-    cols += [(f.name, f.kind, f.label_zh) for f in fields_of(layer)]
-    cols += [(c, "text", AREA_CODE_LABELS[c]) for c in AREA_CODE_COLUMNS[layer]
-             if c not in {name for name, _, _ in cols}]
-    cols.append(("attributes", "json", "属性"))
-    return cols
+    return [(f.column, f.kind, f.label_zh) for f in get_layer(layer).stored]
 
 
 def _where(layer: str, street: str | None) -> tuple[sql.Composable, list]:
+    """The WHERE clause of one street's rows: by code prefix for the areas themselves, else by street_code."""
+    street = parse_area_code(street, "--street")
     if street is None:
         return sql.SQL(""), []
-    if not street.isdigit():
-        raise InvalidParameter("--street", f"{street!r} is not a street code (digits)")
-    if layer == "admin_areas":
+    spec = get_layer(layer)
+    if spec.street_filter == "admin":
         return sql.SQL(" WHERE code LIKE %s"), [street + "%"]
-    if "street_code" not in AREA_CODE_COLUMNS[layer]:
+    if "street_code" not in {f.column for f in spec.area_codes}:
         raise InvalidParameter("--street", f"{layer} rows carry no street code; export it without --street")
     return sql.SQL(" WHERE street_code = %s"), [street]
 
@@ -68,7 +66,6 @@ def _fetch(conn, layer: str, street: str | None, geometry_sql: str):
     with conn.cursor() as cur:
         cur.execute(query, params)
         rows = cur.fetchall()
-    conn.rollback()
     return cols, rows
 
 
@@ -116,7 +113,7 @@ def _geojson(conn, layer, fmt, out, *, street, encoding, lang) -> int:
 
 
 def _is_point(layer: str) -> bool:
-    return ACCEPTED_GEOMETRY[layer] == ("Point",)
+    return get_layer(layer).rules.points
 
 
 def _table_rows(conn, layer, street, lang):

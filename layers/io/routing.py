@@ -1,4 +1,4 @@
-"""The city's admin areas in memory, for routing imported rows and checking their extent.
+"""Rows placed in the city: the extent check and point-in-area routing of imported rows.
 
 Point-in-area at insert (FixMyStreet-style, DESIGN §11): each row gets the
 district/street/community codes of the area it lies in, complaints also the
@@ -15,9 +15,15 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from geo import coords
 from geo.coords import utm_srid
+from layers.io.batch import Batch, Findings
+from layers.spec import admin_areas
+from layers.spec.model import values
 
-LEVELS = ("district", "street", "community")
+LEVELS = values(admin_areas.LEVELS)  # coarse to fine
+# Beyond this many rows outside the city, distances are not measured one by one.
+_DISTANCE_LIMIT = 5000
 
 
 @dataclass
@@ -182,3 +188,87 @@ def _to_metric(geoms: np.ndarray, srid: int) -> np.ndarray:
         return np.column_stack([x, y])
 
     return shapely.transform(geoms, move)
+
+
+def place(batch: Batch, areas: AreaIndex | None, crs: str) -> None:
+    """Fill the layer's area codes: as the file states them, then by point-in-area; refuse rows outside the city."""
+    spec, out, found, n = batch.spec, batch.out, batch.found, batch.n
+    codes = {f.column: np.full(n, None, dtype=object) for f in spec.area_codes if f.column not in out}
+    for code, col in batch.plan.code_cols.items():
+        if code in codes:
+            stated = batch.text(col)
+            codes[code] = stated.where(stated != "", None).to_numpy(dtype=object)
+    if areas is not None and not areas.empty and spec.rules.routing != "none":
+        lon, lat = out["lon"], out["lat"]
+        located = np.isfinite(lon) & np.isfinite(lat) & ~found.bad
+        check_extent(areas, batch, located, crs)
+        located = located & ~found.bad
+        if spec.rules.routing == "points":
+            routed = areas.route(lon[located], lat[located], grids="grid_code" in codes)
+            for code, column in codes.items():
+                if code in routed:
+                    column[located] = routed[code]
+            if batch.plan.district_col and "district_code" in codes:
+                _check_stated_district(areas, batch.text(batch.plan.district_col), codes["district_code"], located,
+                                       batch.plan.district_col, found)
+    out.update(codes)
+
+
+def check_extent(areas: AreaIndex, batch: Batch, located: np.ndarray, crs: str) -> None:
+    """Points farther than the tolerance outside the city's admin areas are refused (swaps named as such)."""
+    lon, lat, found = batch.out["lon"], batch.out["lat"], batch.found
+    tolerance = batch.opts.tolerance_m
+    idx = np.flatnonzero(located)
+    if len(idx) == 0:
+        return
+    strict: list = []
+    far = idx[areas.outside(lon[idx], lat[idx], tolerance, strict)]
+    if len(far):
+        swapped_in = ~areas.outside(lat[far], lon[far], tolerance)
+        found.add(far[swapped_in], None, lambda i: f"({lon[i]:.6f}, {lat[i]:.6f}) lies outside the city, but with "
+                  "latitude and longitude exchanged it lies inside: the columns are swapped")
+        rest = far[~swapped_in]
+        dist = np.full(len(lon), np.nan)
+        measured = rest[:_DISTANCE_LIMIT]
+        if len(measured):
+            dist[measured] = areas.distance_m(lon[measured], lat[measured])
+
+        def reason(i):
+            d = dist[i]
+            how_far = f"{d / 1000:.1f} km" if d >= 1000 else f"{d:.0f} m"
+            if not np.isfinite(d):
+                how_far = f"more than {tolerance:g} m"
+            return (f"({lon[i]:.6f}, {lat[i]:.6f}) lies {how_far} outside the city's admin areas "
+                    f"(tolerance {tolerance:g} m, --tolerance)")
+
+        found.add(rest, None, reason)
+    if crs == "wgs84":
+        _note_shifted_file(areas, batch, idx[strict[0]])
+
+
+def _note_shifted_file(areas: AreaIndex, batch: Batch, off: np.ndarray) -> None:
+    """A whole file read in the wrong system sits off by the GCJ-02/BD-09 shift: say so."""
+    if len(off) < 3:
+        return
+    lon, lat = batch.out["lon"][off], batch.out["lat"][off]
+    for name, back in (("gcj02", coords.gcj02_to_wgs84), ("bd09", coords.bd09_to_wgs84)):
+        still = int(areas.strictly_outside(*back(lon, lat)).sum())
+        if still <= len(off) // 2:
+            batch.result.notes.append(
+                f"{len(off)} points lie outside the city's areas, and {len(off) - still} of them fall inside when "
+                f"read as {name.upper()} ({'Gaode/Tencent' if name == 'gcj02' else 'Baidu'}): is the file in "
+                f"{name.upper()}? then import it with --crs {name}")
+            batch.found.file_note(batch.result.notes[-1])
+            return
+
+
+def _check_stated_district(areas: AreaIndex, stated: pd.Series, routed: np.ndarray, located: np.ndarray,
+                           column: str, found: Findings) -> None:
+    names = areas.district_names()
+    if not names:
+        return
+    by_code = {c: n for n, c in names.items()}
+    expected = stated.map(lambda t: names.get(t) or (t if t in by_code else None)).to_numpy(dtype=object)
+    mismatch = located & pd.notna(expected) & pd.notna(routed) & (expected != routed)
+    found.add(mismatch, column, lambda i: f"states district {stated.iat[i]} but the point lies in "
+              f"{by_code.get(routed[i], routed[i])}", "warning")

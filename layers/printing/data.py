@@ -3,8 +3,8 @@
 Geometries come out of PostGIS already projected to the city's metric CRS
 (``city_settings.metric_srid``), as WKB, because they are drawn, not
 serialized: a page plotted in metres has a true scale bar. Everything a page
-shows is chosen here; the renderer (``layers/print_render.py``) draws what it
-is given and queries nothing.
+shows is chosen here; the drawing modules (``page``, ``grid_map``, ``sheets``, …)
+draw what they are given and query nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import shapely
 
 from data.catalog import city_info
 from data.errors import NotFound, SetupError
+from data.vocab import CLOSED
+from layers.printing.style import MAIN_ROADS
 
 # Envelopes are densified before they are transformed to EPSG:4326, so the
 # bounding box used with the GiST index still contains the metric frame.
@@ -29,6 +31,8 @@ _REFERENCE_TIME = "coalesce((SELECT data_time FROM city_settings), now())"
 
 @dataclass
 class City:
+    """The city settings a page needs: names, metric CRS, demo flag, data time, attribution."""
+
     code: str
     name: str
     name_en: str | None
@@ -185,6 +189,13 @@ def load_street(conn, code: str, srid: int) -> Street:
     return Street(row[0], row[1], row[2], row[3], row[4], _wkb(row[5]), communities, grids)
 
 
+def grid_count(conn, street_code: str) -> int:
+    """How many grids a street has."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM grids WHERE street_code = %s", (street_code,))
+        return cur.fetchone()[0]
+
+
 def open_complaints_by_grid(conn, street_code: str) -> dict[str, tuple[int, int]]:
     """Open and overdue complaint counts of every grid of a street: {grid code: (open, overdue)}.
 
@@ -198,11 +209,11 @@ def open_complaints_by_grid(conn, street_code: str) -> dict[str, tuple[int, int]
                    count(c.id),
                    count(c.id) FILTER (WHERE c.due_at < {_REFERENCE_TIME})
             FROM grids g
-            LEFT JOIN complaints c ON ST_Intersects(c.geom, g.geom) AND c.status <> '结案'
+            LEFT JOIN complaints c ON ST_Intersects(c.geom, g.geom) AND c.status <> %(closed)s
             WHERE g.street_code = %(street)s
             GROUP BY g.code
             """,
-            {"street": street_code},
+            {"street": street_code, "closed": CLOSED},
         )
         return {code: (int(n_open), int(n_overdue)) for code, n_open, n_overdue in cur.fetchall()}
 
@@ -271,7 +282,7 @@ _POINTS_SQL = _FRAME_CTE + f"""
     SELECT 'complaints', c.id, c.category, NULL, c.address,
            (SELECT e.name_en FROM event_types e WHERE e.name = c.category),  -- for English pages
            c.status, c.due_at, c.reported_at, c.geom
-    FROM complaints c, frame WHERE c.geom && frame.g AND c.status <> '结案'
+    FROM complaints c, frame WHERE c.geom && frame.g AND c.status <> %(closed)s
 )
 SELECT p.layer, p.id, p.kind, p.name, p.address, p.detail, p.status, p.due_at, p.reported_at,
        coalesce(p.due_at < {_REFERENCE_TIME}, false) AS overdue,
@@ -318,7 +329,7 @@ FROM grids n, frame WHERE n.geom && frame.g AND n.code <> %(code)s
 def load_page(conn, grid: Grid, frame: tuple[float, float, float, float], srid: int) -> PageData:
     """What a grid page shows inside ``frame`` (metric CRS): four index look-ups."""
     params = {"x0": frame[0], "y0": frame[1], "x1": frame[2], "y1": frame[3], "srid": srid,
-              "seg": _FRAME_SEGMENT_M, "code": grid.code}
+              "seg": _FRAME_SEGMENT_M, "code": grid.code, "closed": CLOSED}
     page = PageData(grid=grid, frame=frame)
     with conn.cursor() as cur:
         cur.execute(_NEIGHBOURS_SQL, params)
@@ -341,7 +352,7 @@ def load_page(conn, grid: Grid, frame: tuple[float, float, float, float], srid: 
 def load_main_roads(conn, bounds: tuple[float, float, float, float], srid: int) -> list[tuple[str, str | None, object]]:
     """Expressways, arterials and secondary roads inside metric bounds (for street overview maps)."""
     params = {"x0": bounds[0], "y0": bounds[1], "x1": bounds[2], "y1": bounds[3], "srid": srid,
-              "seg": _FRAME_SEGMENT_M}
+              "seg": _FRAME_SEGMENT_M, "classes": list(MAIN_ROADS)}
     with conn.cursor() as cur:
         cur.execute(
             """
@@ -351,7 +362,7 @@ def load_main_roads(conn, bounds: tuple[float, float, float, float], srid: int) 
             )
             SELECT r.class, r.name, ST_AsBinary(ST_Transform(r.geom, %(srid)s))
             FROM roads r, frame
-            WHERE r.geom && frame.g AND r.class IN ('快速路', '主干路', '次干路')
+            WHERE r.geom && frame.g AND r.class = ANY(%(classes)s)
             """,
             params,
         )

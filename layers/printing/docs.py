@@ -1,10 +1,18 @@
 """Printed documents: a grid sheet, a street atlas, an inspection route.
 
-Each document is planned first (data loaded, checklists split into pages,
-page numbers known, so an atlas index and neighbour labels can refer to
-pages), then drawn page by page into one vector PDF. ``print_grid``,
-``print_atlas`` and ``print_route`` return a :class:`PrintResult` that lists
-every page and the checklist entries on it.
+Each document is loaded and planned first (data read, checklists split into
+pages, page numbers known, so an atlas index and neighbour labels can refer
+to pages): :func:`grid_document`, :func:`atlas_document` and
+:func:`route_document` return a :class:`Document` that lists every page and
+the checklist entries on it. :meth:`Document.write` then draws it page by
+page into one vector PDF.
+
+Transactions: the loaders only read, with the caller's connection, and
+leave its transaction to the caller, which owns it. Loading and drawing are
+two steps so that the caller can end its read transaction in between:
+drawing needs no database and takes seconds (minutes for an atlas), and a
+transaction left open that long keeps its snapshot and table locks (vacuum
+waits behind it, and so would a demo reload's TRUNCATE).
 """
 
 from __future__ import annotations
@@ -12,8 +20,6 @@ from __future__ import annotations
 import functools
 import io
 import math
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,22 +31,11 @@ from data.errors import InvalidParameter
 from data.settings import PrintSettings
 from geo.tour import open_tour
 from layers.printing import data as data
-from layers.printing import render as render
-from layers.printing.style import PAPERS_MM, Paper, rc_params, register_font
-
-# matplotlib keeps global state (font cache, rcParams): one document is drawn
-# at a time per process, so that the web server's threads cannot interleave.
-_RENDER_LOCK = threading.Lock()
-
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
-
-# Pages per worker task at least: starting a worker process (importing
-# matplotlib) costs about as much as drawing a few pages.
-PAGES_PER_PART = 8
-
-
-def _no_progress(stage: str, done: int, total: int) -> None:
-    return None
+from layers.printing.page import PageContext
+from layers.printing.pdf import Progress, no_progress, write_pdf
+from layers.printing.sheets import continuation_rows, first_page_rows, grid_layout, grid_title
+from layers.printing.street_pages import index_rows_per_page, street_title
+from layers.printing.style import PAPERS_MM, TEXT, Paper
 
 
 @dataclass
@@ -73,9 +68,25 @@ class PrintedPage:
 
 
 @dataclass
-class PrintResult:
+class Document:
+    """A document ready to draw: every page's data loaded and numbered; drawing needs no database."""
+
+    ctx: PageContext
+    street: data.Street
+    specs: list[tuple]  # one per page, see layers.printing.pdf.draw_spec
     pages: list[PrintedPage]
     title: str
+    settings: PrintSettings
+
+    def write(self, out, progress: Progress = no_progress) -> None:
+        """Draw the document as a PDF at ``out`` (a path or a binary file)."""
+        write_pdf(out, self.ctx, self.settings, self.title, self.street, self.specs, progress)
+
+    def to_bytes(self) -> bytes:
+        """The PDF, in memory."""
+        buffer = io.BytesIO()
+        self.write(buffer)
+        return buffer.getvalue()
 
 
 @dataclass
@@ -107,14 +118,15 @@ def north_angle(srid: int, x: float, y: float) -> float:
 
 @functools.lru_cache(maxsize=8)
 def crs_name(srid: int) -> str:
+    """The name of a CRS and its EPSG code, for the footer."""
     from pyproj import CRS
 
     return f"{CRS.from_epsg(srid).name} (EPSG:{srid})"
 
 
-def _context(city: data.City, options: PrintOptions, settings: PrintSettings, where) -> render.PageContext:
+def _context(city: data.City, options: PrintOptions, settings: PrintSettings, where) -> PageContext:
     c = where.centroid
-    return render.PageContext(
+    return PageContext(
         city=city, paper=options.sheet, lang=options.lang, crs_name=crs_name(city.metric_srid),
         north_angle_deg=north_angle(city.metric_srid, c.x, c.y), printed=date.today(),
         public_url=settings.public_url,
@@ -122,15 +134,23 @@ def _context(city: data.City, options: PrintOptions, settings: PrintSettings, wh
 
 
 def _plan_grid(conn, grid: data.Grid, city: data.City, paper: Paper) -> _GridPlan:
-    _, _, w, h = render.grid_layout(paper).map
+    _, _, w, h = grid_layout(paper).map
     frame = data.frame_around(grid.geom, aspect=w / h)
     page = data.load_page(conn, grid, frame, city.metric_srid)
     rows = page.checklist
     numbers = {(f.layer, f.id): i for i, f in enumerate(rows, start=1)}
-    first = render.first_page_rows(paper)
-    more = render.continuation_rows(paper)
+    first = first_page_rows(paper)
+    more = continuation_rows(paper)
     chunks = [rows[:first]] + [rows[i:i + more] for i in range(first, len(rows), more)]
     return _GridPlan(page, numbers, chunks)
+
+
+def _plan_grids(conn, grids: list[data.Grid], city: data.City, paper: Paper, progress: Progress) -> list[_GridPlan]:
+    plans = []
+    for i, grid in enumerate(grids, start=1):
+        plans.append(_plan_grid(conn, grid, city, paper))
+        progress("loading", i, len(grids))
+    return plans
 
 
 def _grid_pages(plan: _GridPlan, start: int) -> list[PrintedPage]:
@@ -146,182 +166,108 @@ def _grid_specs(plan: _GridPlan, start: int) -> list[tuple]:
     return [("grid" if k == 0 else "checklist", plan, start + k, chunk) for k, chunk in enumerate(plan.chunks)]
 
 
-def _draw_spec(fig, spec: tuple, ctx: render.PageContext, street: data.Street) -> None:
-    """Draw one page from its spec (plain, picklable data: specs travel to worker processes)."""
-    kind = spec[0]
-    if kind == "grid":
-        _, plan, n, rows = spec
-        render.draw_grid_sheet(fig, plan.page, street, ctx, n, rows, plan.numbers, plan.stop_label)
-    elif kind == "checklist":
-        _, plan, n, rows = spec
-        render.draw_checklist_page(fig, plan.page, ctx, n, rows, plan.numbers, plan.stop_label)
-    elif kind == "cover":
-        _, counts, roads = spec
-        render.draw_atlas_cover(fig, street, counts, ctx, 1, roads)
-    elif kind == "index":
-        _, n, rows = spec
-        render.draw_index_page(fig, street, rows, ctx, n)
-    elif kind == "route":
-        _, counts, stops, path_xy, roads = spec
-        render.draw_route_page(fig, street, counts, stops, path_xy, ctx, 1, roads)
-    else:  # a programming error, not user input
-        raise ValueError(f"unknown page kind {kind!r}")
+def _number_grid_pages(ctx: PageContext, plans: list[_GridPlan], first: int) -> tuple[list[PrintedPage], list]:
+    """Pages and page specs of the grids from page ``first`` on; the context learns each grid's page
+    (for neighbour labels and the atlas cover) and the document's page count."""
+    pages, specs = [], []
+    page_no = first
+    for plan in plans:
+        ctx.page_of_grid.setdefault(plan.page.grid.code, page_no)
+        pages.extend(_grid_pages(plan, page_no))
+        specs.extend(_grid_specs(plan, page_no))
+        page_no += plan.page_count
+    ctx.total_pages = page_no - 1
+    return pages, specs
 
 
-def _render_specs(out, ctx: render.PageContext, street: data.Street, specs: list[tuple], font_path: str | None,
-                  title: str, on_page: Callable[[], None] | None = None) -> None:
-    """Draw specs as the pages of one PDF at ``out`` (a path or a binary file)."""
-    import matplotlib
-    from matplotlib.backends.backend_pdf import PdfPages
-
-    family = register_font(font_path)
-    with matplotlib.rc_context(rc_params(family)):
-        with PdfPages(out, metadata={"Title": title, "Creator": "hygiene-map", "Subject": ctx.t["sheet"]}) as pdf:
-            for spec in specs:
-                fig = render.new_page(ctx.paper)
-                _draw_spec(fig, spec, ctx, street)
-                pdf.savefig(fig)
-                if on_page:
-                    on_page()
-
-
-def _render_part(args: tuple) -> bytes:
-    """Worker process: some pages of a document, as PDF bytes."""
-    ctx, street, specs, font_path, title = args
-    buffer = io.BytesIO()
-    _render_specs(buffer, ctx, street, specs, font_path, title)
-    return buffer.getvalue()
-
-
-def _write(out, ctx: render.PageContext, settings: PrintSettings, title: str, street: data.Street,
-           specs: list[tuple], progress: Progress) -> None:
-    """Draw every page spec into one PDF at ``out`` (path or binary file).
-
-    Long documents are drawn by ``settings.workers`` processes, a few parts
-    each (so that progress moves), joined in page order with pypdf:
-    matplotlib spends its time laying out text, which one process cannot
-    spread over cores.
-    """
-    total = len(specs)
-    workers = min(settings.workers, total // PAGES_PER_PART)
-    with _RENDER_LOCK:
-        if workers <= 1:
-            done = 0
-
-            def on_page() -> None:
-                nonlocal done
-                done += 1
-                progress("drawing", done, total)
-
-            _render_specs(out, ctx, street, specs, settings.font_path, title, on_page)
-            return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        from pypdf import PdfWriter
-
-        size = max(PAGES_PER_PART, math.ceil(total / (3 * workers)))
-        parts = [specs[i:i + size] for i in range(0, total, size)]
-        # spawn, not fork: the web server has threads and open connections that a fork would copy.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_render_part, (ctx, street, part, settings.font_path, title)) for part in parts]
-            writer = PdfWriter()
-            done = 0
-            for future, part in zip(futures, parts):
-                writer.append(io.BytesIO(future.result()))
-                done += len(part)
-                progress("drawing", done, total)
-        writer.add_metadata({"/Title": title, "/Creator": "hygiene-map", "/Subject": ctx.t["sheet"]})
-        writer.write(out)
-
-
-def print_grid(conn, code: str, out=None, options: PrintOptions | None = None,
-               settings: PrintSettings | None = None, progress: Progress = _no_progress) -> PrintResult:
-    """The sheet of one grid (plus continuation pages for a long checklist) as a PDF at ``out``."""
+def grid_document(conn, code: str, options: PrintOptions | None = None,
+                  settings: PrintSettings | None = None, progress: Progress = no_progress) -> Document:
+    """The sheet of one grid (plus continuation pages for a long checklist)."""
     options = options or PrintOptions()
     settings = settings or PrintSettings.from_env()
     city = data.load_city(conn)
     grid = data.load_grid(conn, code, city.metric_srid)
     street = data.load_street(conn, grid.street_code, city.metric_srid)
-    plan = _plan_grid(conn, grid, city, options.sheet)
-    conn.rollback()
+    plans = _plan_grids(conn, [grid], city, options.sheet, progress)
     ctx = _context(city, options, settings, grid.geom)
-    ctx.total_pages = plan.page_count
-    title = render._grid_title(ctx, grid)[0]
-    _write(out, ctx, settings, title, street, _grid_specs(plan, 1), progress)
-    return PrintResult(_grid_pages(plan, 1), title)
+    pages, specs = _number_grid_pages(ctx, plans, 1)
+    return Document(ctx, street, specs, pages, grid_title(ctx, grid)[0], settings)
 
 
 def atlas_page_count(conn, street_code: str, options: PrintOptions | None = None) -> int:
     """Pages an atlas would have without checklist continuations (a cheap bound before loading pages)."""
     options = options or PrintOptions()
-    with conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM grids WHERE street_code = %s", (street_code,))
-        n = cur.fetchone()[0]
-    return 1 + math.ceil(n / render.index_rows_per_page(options.sheet)) + n
+    n = data.grid_count(conn, street_code)
+    return 1 + math.ceil(n / index_rows_per_page(options.sheet)) + n
 
 
-def print_atlas(conn, street_code: str, out=None, options: PrintOptions | None = None,
-                settings: PrintSettings | None = None, progress: Progress = _no_progress,
-                max_pages: int | None = None) -> PrintResult:
+def _refuse_long_atlas(street_code: str, pages: int, max_pages: int | None, at_least: bool) -> None:
+    if max_pages is not None and pages > max_pages:
+        raise InvalidParameter(
+            "street", f"the atlas of street {street_code} would have {'at least ' if at_least else ''}{pages} "
+                      f"pages, more than the limit of {max_pages} (HYGIENE_MAP_PRINT_MAX_PAGES); "
+                      "print it with the CLI instead")
+
+
+def _index_specs(ctx: PageContext, plans: list[_GridPlan], counts: dict, n_index: int) -> list[tuple]:
+    """The atlas index pages (from page 2): each grid's page, code, name, manager and complaints."""
+    per_index = index_rows_per_page(ctx.paper)
+    rows = []
+    for plan in plans:
+        g = plan.page.grid
+        n_open, n_over = counts.get(g.code, (0, 0))
+        rows.append([str(ctx.page_of_grid[g.code]), g.code, g.name or "", g.grid_manager or "",
+                     str(n_open), str(n_over)])
+    return [("index", 2 + k, rows[k * per_index:(k + 1) * per_index]) for k in range(n_index)]
+
+
+def atlas_document(conn, street_code: str, options: PrintOptions | None = None,
+                   settings: PrintSettings | None = None, progress: Progress = no_progress,
+                   max_pages: int | None = None) -> Document:
     """A street's atlas: a cover (grids with page numbers), an index, then one sheet per grid.
 
     ``max_pages`` refuses an atlas that would be longer (InvalidParameter), before drawing anything.
     """
     options = options or PrintOptions()
     settings = settings or PrintSettings.from_env()
-    paper = options.sheet
     city = data.load_city(conn)
     street = data.load_street(conn, street_code, city.metric_srid)
     if not street.grids:
         raise InvalidParameter("street", f"street {street_code} has no grids: generate or import grids first")
     if max_pages is not None:
-        bound = atlas_page_count(conn, street_code, options)
-        if bound > max_pages:
-            raise InvalidParameter(
-                "street", f"the atlas of street {street_code} would have at least {bound} pages, more than the "
-                          f"limit of {max_pages} (HYGIENE_MAP_PRINT_MAX_PAGES); print it with the CLI instead")
+        _refuse_long_atlas(street_code, atlas_page_count(conn, street_code, options), max_pages, at_least=True)
     counts = data.open_complaints_by_grid(conn, street_code)
     roads = data.load_main_roads(conn, street.geom.bounds, city.metric_srid)
-    plans = []
-    for i, grid in enumerate(street.grids, start=1):
-        plans.append(_plan_grid(conn, grid, city, paper))
-        progress("loading", i, len(street.grids))
-    conn.rollback()
+    plans = _plan_grids(conn, street.grids, city, options.sheet, progress)
 
     ctx = _context(city, options, settings, street.geom)
-    per_index = render.index_rows_per_page(paper)
-    n_index = math.ceil(len(plans) / per_index)
-    page_no = 2 + n_index
-    pages = [PrintedPage(1, "cover")] + [PrintedPage(2 + k, "index") for k in range(n_index)]
-    for plan in plans:
-        ctx.page_of_grid[plan.page.grid.code] = page_no
-        pages.extend(_grid_pages(plan, page_no))
-        page_no += plan.page_count
-    ctx.total_pages = page_no - 1
-    if max_pages is not None and ctx.total_pages > max_pages:
-        raise InvalidParameter(
-            "street", f"the atlas of street {street_code} would have {ctx.total_pages} pages, more than the limit "
-                      f"of {max_pages} (HYGIENE_MAP_PRINT_MAX_PAGES); print it with the CLI instead")
-
-    index_rows = []
-    for plan in plans:
-        g = plan.page.grid
-        n_open, n_over = counts.get(g.code, (0, 0))
-        index_rows.append([str(ctx.page_of_grid[g.code]), g.code, g.name or "", g.grid_manager or "",
-                           str(n_open), str(n_over)])
-    specs: list[tuple] = [("cover", counts, roads)]
-    for k in range(n_index):
-        specs.append(("index", 2 + k, index_rows[k * per_index:(k + 1) * per_index]))
-    for plan in plans:
-        specs.extend(_grid_specs(plan, ctx.page_of_grid[plan.page.grid.code]))
-    title = f"{render._street_title(ctx, street)} · {ctx.t['atlas']}"
-    _write(out, ctx, settings, title, street, specs, progress)
-    return PrintResult(pages, title)
+    n_index = math.ceil(len(plans) / index_rows_per_page(options.sheet))
+    grid_pages, grid_specs = _number_grid_pages(ctx, plans, 2 + n_index)
+    _refuse_long_atlas(street_code, ctx.total_pages, max_pages, at_least=False)
+    pages = [PrintedPage(1, "cover")] + [PrintedPage(2 + k, "index") for k in range(n_index)] + grid_pages
+    specs = [("cover", counts, roads)] + _index_specs(ctx, plans, counts, n_index) + grid_specs
+    return Document(ctx, street, specs, pages, f"{street_title(ctx, street)} · {ctx.t['atlas']}", settings)
 
 
-def print_route(conn, street_code: str, top: int, out=None, options: PrintOptions | None = None,
-                settings: PrintSettings | None = None, progress: Progress = _no_progress) -> PrintResult:
+def _walk(street: data.Street, ranked: list[tuple[str, float, int, int]]):
+    """The ranked grids in a short walking order: (grids, their points as an array, the stops' table rows)."""
+    by_code = {g.code: g for g in street.grids}
+    grids = [by_code[code] for code, *_ in ranked]
+    xy = np.array([[p.x, p.y] for p in shapely.point_on_surface([g.geom for g in grids])])
+    order = open_tour(xy)
+    path_xy = xy[order]
+    legs = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(path_xy, axis=0).T))]) if len(order) > 1 else [0.0]
+    stops = []
+    for k, idx in enumerate(order, start=1):
+        code, score, n_open, n_over = ranked[idx]
+        g = grids[idx]
+        stops.append({"stop": k, "code": code, "name": g.name, "open": n_open, "overdue": n_over, "score": score,
+                      "manager": g.grid_manager, "phone": g.phone, "cumulative_m": float(legs[k - 1])})
+    return [grids[i] for i in order], path_xy, stops
+
+
+def route_document(conn, street_code: str, top: int, options: PrintOptions | None = None,
+                   settings: PrintSettings | None = None, progress: Progress = no_progress) -> Document:
     """An inspection route through the ``top`` grids of a street that most need a visit.
 
     The first page maps the stops, numbered in walking order, with a table
@@ -332,56 +278,25 @@ def print_route(conn, street_code: str, top: int, out=None, options: PrintOption
     if top < 1 or top > settings.route_max_stops:
         raise InvalidParameter("--top", f"must be between 1 and {settings.route_max_stops} "
                                         f"(HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS), not {top}")
-    paper = options.sheet
     city = data.load_city(conn)
     street = data.load_street(conn, street_code, city.metric_srid)
     ranked = data.rank_grids_for_route(conn, street_code, top)
     if not ranked:
         raise InvalidParameter("--street", f"street {street_code} has no grid with open complaints: no route to print")
-    by_code = {g.code: g for g in street.grids}
-    grids = [by_code[code] for code, *_ in ranked]
-    xy = np.array([[p.x, p.y] for p in shapely.point_on_surface([g.geom for g in grids])])
-    order = open_tour(xy)
-    path_xy = xy[order]
-    legs = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(path_xy, axis=0).T))]) if len(order) > 1 else [0.0]
+    grids, path_xy, stops = _walk(street, ranked)
     counts = data.open_complaints_by_grid(conn, street_code)
     roads = data.load_main_roads(conn, street.geom.bounds, city.metric_srid)
-    stops, plans = [], []
-    for k, idx in enumerate(order, start=1):
-        code, score, n_open, n_over = ranked[idx]
-        g = grids[idx]
-        stops.append({"stop": k, "code": code, "name": g.name, "open": n_open, "overdue": n_over, "score": score,
-                      "manager": g.grid_manager, "phone": g.phone, "cumulative_m": float(legs[k - 1])})
-        plan = _plan_grid(conn, g, city, paper)
-        plan.stop_label = render.TEXT[options.lang]["stop"].format(k=k)
-        plans.append(plan)
-        progress("loading", k, len(order))
-    conn.rollback()
+    plans = _plan_grids(conn, grids, city, options.sheet, progress)
+    for k, plan in enumerate(plans, start=1):
+        plan.stop_label = TEXT[options.lang]["stop"].format(k=k)
 
     ctx = _context(city, options, settings, street.geom)
-    pages = [PrintedPage(1, "route")]
-    page_no = 2
-    for plan in plans:
-        ctx.page_of_grid.setdefault(plan.page.grid.code, page_no)
-        pages.extend(_grid_pages(plan, page_no))
-        page_no += plan.page_count
-    ctx.total_pages = page_no - 1
-    specs: list[tuple] = [("route", counts, stops, path_xy, roads)]
-    n = 2
-    for plan in plans:
-        specs.extend(_grid_specs(plan, n))
-        n += plan.page_count
-    title = f"{render._street_title(ctx, street)} · {ctx.t['route']}"
-    _write(out, ctx, settings, title, street, specs, progress)
-    return PrintResult(pages, title)
-
-
-def to_bytes(fn, *args, **kwargs) -> tuple[bytes, PrintResult]:
-    """Run a print function into memory: (PDF bytes, result)."""
-    buffer = io.BytesIO()
-    result = fn(*args, out=buffer, **kwargs)
-    return buffer.getvalue(), result
+    grid_pages, grid_specs = _number_grid_pages(ctx, plans, 2)
+    pages = [PrintedPage(1, "route")] + grid_pages
+    specs = [("route", counts, stops, path_xy, roads)] + grid_specs
+    return Document(ctx, street, specs, pages, f"{street_title(ctx, street)} · {ctx.t['route']}", settings)
 
 
 def default_out(kind: str, code: str) -> Path:
+    """Where the CLI writes a document when not told: KIND-CODE.pdf here."""
     return Path(f"{kind}-{code}.pdf")

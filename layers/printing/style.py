@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 
 from data.errors import SetupError
+from data.vocab import STATUS_EN
+from layers.spec.registry import LAYERS, get_layer
 
 # TrueType-outline CJK fonts, first installed wins. Noto Sans CJK (the .ttc of
 # fonts-noto-cjk) is *not* here: its outlines are CFF, and matplotlib's PDF
@@ -91,104 +93,118 @@ class Paper:
 
 
 # -- symbols ----------------------------------------------------------------------
-# Roads: width and dash pattern carry the class; back streets are dashed black.
-ROAD_STYLE = {
-    "快速路": {"color": "0.15", "linewidth": 3.0, "linestyle": "solid", "zorder": 3.4},
-    "主干路": {"color": "0.35", "linewidth": 2.2, "linestyle": "solid", "zorder": 3.3},
-    "次干路": {"color": "0.5", "linewidth": 1.5, "linestyle": "solid", "zorder": 3.2},
-    "支路": {"color": "0.62", "linewidth": 0.9, "linestyle": "solid", "zorder": 3.1},
-    "背街小巷": {"color": "#5a2d0c", "linewidth": 0.9, "linestyle": (0, (3.0, 1.6)), "zorder": 3.5},
-}
+# Each layer's symbols are declared with the layer (layers/spec): roads by class
+# (width and dash), points by marker shape, areas by hatching.
+def _styles(layer: str) -> dict:
+    return dict(get_layer(layer).symbol.styles)
 
-# Point layers: marker shape is the key; fill and colour help.
-POINT_STYLE = {
-    "markets": {"marker": "s", "s": 42, "facecolor": "#f2c14e", "edgecolor": "black", "linewidths": 0.8},
-    "toilets": {"marker": "^", "s": 46, "facecolor": "#2b6cb0", "edgecolor": "black", "linewidths": 0.6},
-    "收集点": {"marker": "o", "s": 18, "facecolor": "white", "edgecolor": "#2f7d32", "linewidths": 0.9},
-    "收集站": {"marker": "o", "s": 30, "facecolor": "#2f7d32", "edgecolor": "black", "linewidths": 0.6},
-    "转运站": {"marker": "D", "s": 30, "facecolor": "#2f7d32", "edgecolor": "black", "linewidths": 0.6},
-    "complaint": {"marker": "X", "s": 40, "facecolor": "#d62828", "edgecolor": "black", "linewidths": 0.4},
-    "overdue": {"marker": "*", "s": 90, "facecolor": "black", "edgecolor": "black", "linewidths": 0.4},
-}
 
-VILLAGE_STYLE = {"facecolor": "#f6e7d8", "edgecolor": "#8c5a2b", "hatch": "////", "linewidth": 0.7}
-TRAIL_LINE_STYLE = {"color": "#1b7f3b", "linewidth": 1.6, "linestyle": (0, (1.0, 1.2))}
-TRAIL_AREA_STYLE = {"facecolor": "#e3f4e1", "edgecolor": "#1b7f3b", "hatch": "..", "linewidth": 0.7}
+ROAD_STYLE = _styles("roads")
+POINT_STYLE = {key: style for spec in LAYERS if spec.symbol and spec.rules.points
+               for key, style in spec.symbol.styles.items()}
+VILLAGE_STYLE = _styles("urban_villages")["area"]
+TRAIL_LINE_STYLE = _styles("health_trails")["line"]
+TRAIL_AREA_STYLE = _styles("health_trails")["area"]
+
+#: Road classes a street's overview map draws (the others would hide its grids).
+MAIN_ROADS = ("快速路", "主干路", "次干路")
+#: The class of back streets (背街小巷), which a sheet names and counts.
+BACK_STREET = "背街小巷"
 
 
 def point_style_key(layer: str, kind: str | None, overdue: bool) -> str:
-    if layer == "complaints":
-        return "overdue" if overdue else "complaint"
-    if layer == "garbage_stations":
-        return kind if kind in POINT_STYLE else "收集点"
-    return layer
+    return get_layer(layer).symbol.key(kind, overdue)
 
 
 # -- words --------------------------------------------------------------------------
-TEXT = {
-    "zh": {
-        "sheet": "明察暗访巡查图", "atlas": "网格巡查图册", "route": "巡查路线图",
-        "grid_code": "网格编码", "located": "所属", "unit": "责任单位", "manager": "网格长", "phone": "电话",
-        "area": "面积", "hectare": "公顷", "open": "待办投诉", "overdue": "超期", "items": "件",
-        "back_streets": "背街小巷",
-        "segments": "条", "data_time": "数据时间", "printed": "打印日期", "crs": "坐标系",
-        "scale": "比例尺约", "page": "第 {n} / {total} 页", "demo": "演示数据（虚构城市）",
-        "checklist": "核查清单", "continued": "（续）", "no": "编号", "type": "类型", "name_place": "名称 / 位置",
-        "detail": "属性 / 状态", "id": "ID", "check": "核查", "near": "近", "nothing": "本网格内无设施和待办投诉",
-        "overview": "位置示意", "qr": "扫码查看在线地图", "north": "北", "legend": "图例",
-        "grid": "本网格", "neighbour": "相邻网格", "village": "城中村 / 城乡结合部", "trail": "健康步道 / 公园",
-        "complaint": "待办投诉", "overdue_complaint": "超期投诉", "numbered": "编号 = 核查清单序号",
-        "outside": "网格外要素淡显，不编号", "page_numbers": "格内数字为页码",
-        "reported": "报", "due": "限",
-        "index": "网格索引", "page_no": "页码", "grid_name": "网格名称", "open_short": "待办", "overdue_short": "超期",
-        "summary": "共 {grids} 个网格 · 待办投诉 {open} 件（超期 {overdue} 件）",
-        "stop": "第 {k} 站", "stops": "站", "score": "优先分", "distance": "累计距离",
-        "route_note": "选取：待办 + 2×超期 投诉数最高的网格（临时评分，待优先级分析替换）；"
-                      "顺序：最近邻 + 2-opt，直线距离。",
-        "route_summary": "{n} 站 · 直线全长约 {km:.1f} 公里",
-        "start": "起点", "shade": "网格灰度：待办投诉数",
-        "layer": {"markets": "农贸市场", "toilets": "公共厕所", "garbage_stations": "垃圾收集点",
-                  "complaints": "投诉", "urban_villages": "城中村", "health_trails": "健康步道"},
-    },
-    "en": {
-        "sheet": "Inspection sheet", "atlas": "Grid inspection atlas", "route": "Inspection route",
-        "grid_code": "Grid code", "located": "In", "unit": "Responsible unit", "manager": "Grid manager",
-        "phone": "Phone", "area": "Area", "hectare": "ha", "open": "Open complaints", "overdue": "overdue",
-        "items": "", "back_streets": "Back streets", "segments": "segments", "data_time": "Data as of",
-        "printed": "Printed", "crs": "CRS", "scale": "Scale about", "page": "Page {n} of {total}",
-        "demo": "Demo data (fictional city)", "checklist": "Checklist", "continued": " (continued)", "no": "No.",
-        "type": "Type", "name_place": "Name / location", "detail": "Details / status", "id": "ID", "check": "OK",
-        "near": "near ", "nothing": "No facilities or open complaints in this grid", "overview": "Location",
-        "qr": "Scan for the online map", "north": "N", "legend": "Legend", "grid": "This grid",
-        "neighbour": "Neighbouring grid", "village": "Urban village / fringe", "trail": "Health trail / park",
-        "complaint": "Open complaint", "overdue_complaint": "Overdue complaint",
-        "numbered": "number = checklist row", "outside": "Faded: outside the grid, not numbered",
-        "page_numbers": "numbers in the grids are page numbers", "reported": "rep.", "due": "due",
-        "index": "Grid index", "page_no": "Page", "grid_name": "Grid name", "open_short": "Open",
-        "overdue_short": "Overdue",
-        "summary": "{grids} grids · {open} open complaints ({overdue} overdue)",
-        "stop": "Stop {k}", "stops": "Stop", "score": "Score", "distance": "Distance",
-        "route_note": "Chosen: highest open + 2×overdue complaints (interim score until the priority analysis); "
-                      "order: nearest neighbour + 2-opt, straight-line distance.",
-        "route_summary": "{n} stops · about {km:.1f} km in straight lines",
-        "start": "Start", "shade": "Grid shade: open complaints",
-        "layer": {"markets": "Market", "toilets": "Toilet", "garbage_stations": "Garbage point",
-                  "complaints": "Complaint", "urban_villages": "Urban village", "health_trails": "Health trail"},
-    },
+# Every word of a printed page in Chinese and English, side by side.
+_WORDS: dict[str, tuple[str, str]] = {
+    "sheet": ("明察暗访巡查图", "Inspection sheet"),
+    "atlas": ("网格巡查图册", "Grid inspection atlas"),
+    "route": ("巡查路线图", "Inspection route"),
+    "area": ("面积", "Area"),
+    "hectare": ("公顷", "ha"),
+    "open": ("待办投诉", "Open complaints"),
+    "overdue": ("超期", "overdue"),
+    "items": ("件", ""),
+    "back_streets": ("背街小巷", "Back streets"),
+    "segments": ("条", "segments"),
+    "data_time": ("数据时间", "Data as of"),
+    "printed": ("打印日期", "Printed"),
+    "crs": ("坐标系", "CRS"),
+    "scale": ("比例尺约", "Scale about"),
+    "page": ("第 {n} / {total} 页", "Page {n} of {total}"),
+    "demo": ("演示数据（虚构城市）", "Demo data (fictional city)"),
+    "checklist": ("核查清单", "Checklist"),
+    "continued": ("（续）", " (continued)"),
+    "no": ("编号", "No."),
+    "type": ("类型", "Type"),
+    "name_place": ("名称 / 位置", "Name / location"),
+    "detail": ("属性 / 状态", "Details / status"),
+    "id": ("ID", "ID"),
+    "check": ("核查", "OK"),
+    "near": ("近", "near "),
+    "nothing": ("本网格内无设施和待办投诉", "No facilities or open complaints in this grid"),
+    "overview": ("位置示意", "Location"),
+    "qr": ("扫码查看在线地图", "Scan for the online map"),
+    "north": ("北", "N"),
+    "grid": ("本网格", "This grid"),
+    "neighbour": ("相邻网格", "Neighbouring grid"),
+    "village": ("城中村 / 城乡结合部", "Urban village / fringe"),
+    "trail": ("健康步道 / 公园", "Health trail / park"),
+    "complaint": ("待办投诉", "Open complaint"),
+    "overdue_complaint": ("超期投诉", "Overdue complaint"),
+    "numbered": ("编号 = 核查清单序号", "number = checklist row"),
+    "outside": ("网格外要素淡显，不编号", "Faded: outside the grid, not numbered"),
+    "page_numbers": ("格内数字为页码", "numbers in the grids are page numbers"),
+    "due": ("限", "due"),
+    "index": ("网格索引", "Grid index"),
+    "page_no": ("页码", "Page"),
+    "grid_name": ("网格名称", "Grid name"),
+    "open_short": ("待办", "Open"),
+    "overdue_short": ("超期", "Overdue"),
+    "summary": ("共 {grids} 个网格 · 待办投诉 {open} 件（超期 {overdue} 件）",
+                "{grids} grids · {open} open complaints ({overdue} overdue)"),
+    "stop": ("第 {k} 站", "Stop {k}"),
+    "stops": ("站", "Stop"),
+    "score": ("优先分", "Score"),
+    "distance": ("累计距离", "Distance"),
+    "route_note": ("选取：待办 + 2×超期 投诉数最高的网格（临时评分，待优先级分析替换）；顺序：最近邻 + 2-opt，直线距离。",
+                   "Chosen: highest open + 2×overdue complaints (interim score until the priority analysis); "
+                   "order: nearest neighbour + 2-opt, straight-line distance."),
+    "route_summary": ("{n} 站 · 直线全长约 {km:.1f} 公里", "{n} stops · about {km:.1f} km in straight lines"),
+    "start": ("起点", "Start"),
+    "shade": ("网格灰度：待办投诉数", "Grid shade: open complaints"),
 }
+# Words that name a grid's columns: the grid layer's own field labels.
+_GRID_FIELDS = {"grid_code": "code", "unit": "responsible_unit", "manager": "grid_manager", "phone": "phone"}
 
-# English for the fixed vocabularies of the schema (names of places stay as stored).
-TERMS_EN = {
-    "受理": "received", "立案": "registered", "派遣": "dispatched", "处置": "handled", "核查": "verifying",
-    "结案": "closed", "一类": "class I", "二类": "class II", "三类": "class III", "独立式": "stand-alone",
-    "附属式": "attached", "活动式": "mobile", "收集点": "collection point", "收集站": "collection station",
-    "转运站": "transfer station", "分类": "sorted", "未分类": "unsorted", "农贸市场": "farmers' market",
-    "集贸市场": "market", "临时便民市场": "temporary market", "城中村": "urban village",
-    "城乡结合部": "urban-rural fringe", "未改造": "not renovated", "改造中": "renovating", "已改造": "renovated",
-    "健康步道": "health trail", "健康主题公园": "health park", "健康街区": "health street", "摊位": " stalls",
-    "快速路": "expressway", "主干路": "arterial", "次干路": "secondary road", "支路": "branch road",
-    "背街小巷": "back street",
-}
+
+def _text(lang: str) -> dict:
+    i = 1 if lang == "en" else 0
+    fields = {f.column: f.label(lang) for f in get_layer("grids").popup}
+    return {**{key: pair[i] for key, pair in _WORDS.items()},
+            **{key: fields[column] for key, column in _GRID_FIELDS.items()},
+            # A layer's short name, for the narrow type column of a checklist: its print symbol's.
+            "layer": {spec.id: spec.symbol.label(lang) for spec in LAYERS if spec.symbol}}
+
+
+TEXT = {lang: _text(lang) for lang in ("zh", "en")}
+
+
+def _terms_en() -> dict[str, str]:
+    """English of the Chinese values of the schema: the layers' category labels, the statuses, and the
+    values no layer declares as a category (kinds of toilet and village, sorting, the stall count)."""
+    categories = {c.value: c.label_en for spec in LAYERS for c in spec.categories
+                  if any(ord(ch) > 0x2E7F for ch in c.value)}
+    others = {"独立式": "stand-alone", "附属式": "attached", "活动式": "mobile", "分类": "sorted", "未分类": "unsorted",
+              "城中村": "urban village", "城乡结合部": "urban-rural fringe", "摊位": " stalls"}
+    terms = {**categories, **STATUS_EN, **others}
+    # Longest first, so that 未分类 is not read as 未 + 分类.
+    return dict(sorted(terms.items(), key=lambda item: -len(item[0])))
+
+
+TERMS_EN = _terms_en()
 
 
 def term(value: str | None, lang: str) -> str:

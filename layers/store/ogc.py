@@ -1,9 +1,12 @@
 """OGC API – Features (Parts 1 and 2) and Tiles over the layer registry: parameters and SQL, no HTTP.
 
-The HTTP side is ``api/routes_ogc.py``. Everything here is a plain function
+The HTTP side is ``api/routes/ogc.py``. Everything here is a plain function
 over a connection and typed values, sharing the layer code of the web map:
-the registry (:mod:`layers.spec.registry`), the WHERE clause and property
-encoding of :mod:`layers.store.features` and, for tiles, :mod:`layers.store.tiles`.
+the registry (:mod:`layers.spec.registry`), the filters of
+:mod:`layers.store.filters`, the feature encoding and paging of
+:mod:`layers.store.features` and, for tiles, :mod:`layers.store.tiles`.
+Numbers and instants are parsed by :mod:`data.params`, as on every route: a
+date or a time without a zone is in the city's time zone.
 
 Coordinates: rows are stored in EPSG:4326 (lon/lat in PostGIS). Output in
 CRS84 is lon/lat; EPSG:4326 and EPSG:4490 (CGCS2000) are lat/lon, the axis
@@ -15,19 +18,19 @@ as EPSG:4326, declared as CGCS2000.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, timedelta
 
-import orjson
 from psycopg2 import sql
 
 from data.errors import InvalidParameter, NotFound
+from data.params import BBox, TimeWindow, clean_text, parse_instant, parse_int, parse_number
 from data.settings import OgcSettings
-from layers.spec.registry import LayerSpec
-from layers.store.features import COORD_DECIMALS, MAX_OFFSET, FeatureQuery, properties_sql, where_clause
+from layers.spec.model import LayerSpec
+from layers.store.features import MAX_OFFSET, FeatureQuery, feature_sql, page_sql
+from layers.store.filters import Filters, check_window, where_clause
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
@@ -51,25 +54,19 @@ CONF_HTML = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html"
 CONF_CRS = "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"
 
 
-
-
 @dataclass(frozen=True)
 class ItemsQuery:
-    """A validated items request: the shared feature filter plus what only OGC API has."""
+    """A validated items request: a page of filtered rows, and the CRS to write them in."""
 
-    base: FeatureQuery  # bbox (lon/lat), limit, offset; no street/time/filters
-    boxes: tuple[tuple[float, float, float, float], ...] = ()  # lon/lat boxes (two when crossing 180°)
-    start: datetime | None = None  # datetime interval, both ends inclusive
-    end: datetime | None = None
-    equals: tuple[tuple[str, object], ...] = ()  # (column, value) property filters
+    base: FeatureQuery
     crs: str = CRS84
 
 
 def parse_crs(raw: str | None, parameter: str = "crs") -> str:
     """A supported CRS URI (CRS84 when absent), or InvalidParameter listing the supported ones."""
-    if raw is None or raw == "":
+    value = clean_text(raw, parameter, 200)
+    if value is None:
         return CRS84
-    value = raw.strip()
     if value in SUPPORTED_CRS:
         return value
     alias = _CRS_ALIASES.get(value.lower())
@@ -80,48 +77,25 @@ def parse_crs(raw: str | None, parameter: str = "crs") -> str:
 
 def parse_limit(raw: str | None, settings: OgcSettings) -> int:
     """The page size: the default when absent, the cap when larger (the standard says cap, not fail)."""
-    if raw is None or raw == "":
-        return settings.default_limit
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidParameter("limit", f"must be a whole number from 1 to {settings.max_limit}, not {raw!r}") from None
-    if value < 1:
-        raise InvalidParameter("limit", f"must be a whole number from 1 to {settings.max_limit}, not {raw!r}")
+    value = parse_int(raw, "limit", 1, 2**63 - 1, settings.default_limit)
     return min(value, settings.max_limit)
 
 
-def parse_offset(raw: str | None) -> int:
-    """Features to skip (0 when absent), or InvalidParameter."""
-    if raw is None or raw == "":
-        return 0
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidParameter("offset", f"must be a whole number from 0 to {MAX_OFFSET}, not {raw!r}") from None
-    if not 0 <= value <= MAX_OFFSET:
-        raise InvalidParameter("offset", f"must be a whole number from 0 to {MAX_OFFSET}, not {raw!r}")
-    return value
-
-
-def parse_ogc_bbox(raw: str | None, bbox_crs: str = CRS84) -> tuple[tuple[float, float, float, float], ...]:
+def parse_ogc_bbox(raw: str | None, bbox_crs: str = CRS84) -> tuple[BBox, ...]:
     """The ``bbox`` parameter as lon/lat boxes (none, one, or two when it crosses the antimeridian).
 
     Four numbers (lower left, upper right) or six (with heights, ignored), in
     the axis order of ``bbox_crs``: lon,lat for CRS84, lat,lon for EPSG:4326/4490.
     """
-    if raw is None or raw == "":
+    text = clean_text(raw, "bbox", 200)
+    if text is None:
         return ()
     order = "minlat,minlon,maxlat,maxlon" if bbox_crs in LAT_LON_CRS else "minlon,minlat,maxlon,maxlat"
-    parts = raw.split(",")
+    expected = f"expected 4 numbers {order} (or 6 with heights), got {raw!r}"
+    parts = text.split(",")
     if len(parts) not in (4, 6):
-        raise InvalidParameter("bbox", f"expected 4 numbers {order} (or 6 with heights), got {raw!r}")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        raise InvalidParameter("bbox", f"expected 4 numbers {order} (or 6 with heights), got {raw!r}") from None
-    if not all(math.isfinite(v) for v in values):
-        raise InvalidParameter("bbox", f"coordinates must be finite numbers, got {raw!r}")
+        raise InvalidParameter("bbox", expected)
+    values = [parse_number(p, "bbox", expected) for p in parts]
     if len(values) == 6:
         values = [values[0], values[1], values[3], values[4]]
     if bbox_crs in LAT_LON_CRS:
@@ -136,42 +110,35 @@ def parse_ogc_bbox(raw: str | None, bbox_crs: str = CRS84) -> tuple[tuple[float,
     return ((minx, miny, maxx, maxy),)
 
 
-def _parse_instant(raw: str, upper: bool) -> datetime:
-    """One end of a datetime: an RFC 3339 date-time, or a date (its start, or its end when ``upper``)."""
-    text = raw.strip()
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day, time.max if upper else time.min)
-            return moment.replace(tzinfo=UTC)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise InvalidParameter(
-            "datetime", f"{raw!r} is not an RFC 3339 date or date-time (e.g. 2025-01-31 or 2025-01-31T08:00:00Z)"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _interval_end(text: str) -> datetime:
+    """The exclusive bound after an inclusive end: the next day after a date, the next microsecond
+    (PostgreSQL's resolution) after a date-time."""
+    end = parse_instant(text, "datetime", end_of_day=True)
+    return end if end != parse_instant(text, "datetime") else end + timedelta(microseconds=1)
 
 
-def parse_datetime(raw: str | None) -> tuple[datetime | None, datetime | None]:
+def parse_datetime(raw: str | None) -> TimeWindow:
     """``datetime``: an instant, or an interval ``start/end`` with ``..`` or empty for an open end.
 
-    Returns (start, end), both inclusive; a date instant means that whole day (UTC).
+    Returns the matching :class:`~data.params.TimeWindow` (until exclusive);
+    OGC API's ends are inclusive and a date instant means that whole day.
     """
-    if raw is None or raw == "":
-        return None, None
-    if "/" not in raw:
-        return _parse_instant(raw, upper=False), _parse_instant(raw, upper=True)
-    parts = raw.split("/")
+    text = clean_text(raw, "datetime", 200)
+    if text is None:
+        return TimeWindow()
+    if "/" not in text:
+        return TimeWindow(parse_instant(text, "datetime"), _interval_end(text))
+    parts = text.split("/")
     if len(parts) != 2:
         raise InvalidParameter("datetime", f"an interval has one '/': start/end, got {raw!r}")
     low, high = (p.strip() for p in parts)
-    start = None if low in ("", "..") else _parse_instant(low, upper=False)
-    end = None if high in ("", "..") else _parse_instant(high, upper=True)
+    start = None if low in ("", "..") else parse_instant(low, "datetime")
+    end = None if high in ("", "..") else _interval_end(high)
     if start is None and end is None:
         raise InvalidParameter("datetime", f"an interval needs at least one end, got {raw!r}")
-    if start and end and start > end:
+    if start and end and start >= end:
         raise InvalidParameter("datetime", f"the start of {raw!r} is after its end")
-    return start, end
+    return TimeWindow(start, end)
 
 
 # How a queryable's SQL type is described (JSON Schema) and how a filter value is parsed.
@@ -181,6 +148,7 @@ _JSON_TYPES = {
     "boolean": ("boolean", None), "timestamp with time zone": ("string", "date-time"),
     "timestamp without time zone": ("string", "date-time"), "date": ("string", "date"),
 }
+_INT_BITS = {"smallint": 16, "integer": 32, "bigint": 64}
 
 
 def column_types(conn, spec: LayerSpec) -> dict[str, str]:
@@ -210,25 +178,38 @@ def queryables(conn, spec: LayerSpec, lang: str = "zh") -> dict[str, dict]:
     return out
 
 
-def _filter_value(column: str, raw: str, sql_type: str):
+def _filter_value(column: str, text: str, sql_type: str):
+    """A property filter's value typed for its column (``seats=2``, ``is_free=true``, ``name=…``)."""
+    if sql_type in _INT_BITS:
+        bound = 2 ** (_INT_BITS[sql_type] - 1)
+        return parse_int(text, column, -bound, bound - 1)
     json_type = _JSON_TYPES.get(sql_type, ("string", None))[0]
-    try:
-        if json_type == "integer":
-            return int(raw)
-        if json_type == "number":
-            value = float(raw)
-            if not math.isfinite(value):
-                raise ValueError
-            return value
-    except ValueError:
-        raise InvalidParameter(column, f"must be a {json_type}, not {raw!r}") from None
+    if json_type == "number":
+        return parse_number(text, column, f"must be a number, not {text!r}")
     if json_type == "boolean":
-        if raw.lower() not in ("true", "false"):
-            raise InvalidParameter(column, f"must be true or false, not {raw!r}")
-        return raw.lower() == "true"
+        if text.lower() not in ("true", "false"):
+            raise InvalidParameter(column, f"must be true or false, not {text!r}")
+        return text.lower() == "true"
     if sql_type.startswith("timestamp"):
-        return _parse_instant(raw, upper=False)
-    return raw
+        return parse_instant(text, column)
+    if sql_type == "date":
+        return parse_instant(text, column).date()
+    return text
+
+
+def _property_filters(spec: LayerSpec, types: dict[str, str], params: Mapping[str, str]) -> tuple:
+    """(column, (value,)) for each ``name=value`` that is not a standard parameter; InvalidParameter else."""
+    out = []
+    for name, raw in params.items():
+        text = clean_text(raw, name)  # refuses NUL, which PostgreSQL text cannot hold
+        if name in ITEMS_PARAMETERS or text is None:
+            continue
+        if name not in spec.columns:
+            raise InvalidParameter(
+                name, f"unknown parameter; the standard ones are {', '.join(sorted(ITEMS_PARAMETERS))} and "
+                f"the queryable properties of {spec.id!r} are {', '.join(spec.columns)}")
+        out.append((name, (_filter_value(name, text, types.get(name, "text")),)))
+    return tuple(out)
 
 
 def items_query(conn, spec: LayerSpec, params: Mapping[str, str], settings: OgcSettings | None = None) -> ItemsQuery:
@@ -238,59 +219,15 @@ def items_query(conn, spec: LayerSpec, params: Mapping[str, str], settings: OgcS
     other than the standard ones must be queryable properties of the layer.
     """
     settings = settings or OgcSettings.from_env()
-    types = column_types(conn, spec)
-    equals = []
-    for name, raw in params.items():
-        if "\x00" in raw:  # PostgreSQL text cannot hold NUL: say so instead of failing in the driver
-            raise InvalidParameter(name, "must not contain a NUL character")
-        if name in ITEMS_PARAMETERS:
-            continue
-        if name not in spec.columns:
-            raise InvalidParameter(
-                name, f"unknown parameter; the standard ones are {', '.join(sorted(ITEMS_PARAMETERS))} and "
-                f"the queryable properties of {spec.id!r} are {', '.join(spec.columns)}")
-        equals.append((name, _filter_value(name, raw, types.get(name, "text"))))
+    values = _property_filters(spec, column_types(conn, spec), params)
     crs = parse_crs(params.get("crs"))
     boxes = parse_ogc_bbox(params.get("bbox"), parse_crs(params.get("bbox-crs"), "bbox-crs"))
-    start, end = parse_datetime(params.get("datetime"))
-    if (start or end) and not spec.time_column:
-        raise InvalidParameter("datetime", f"collection {spec.id!r} has no temporal property to filter on")
-    base = FeatureQuery(bbox=None, limit=parse_limit(params.get("limit"), settings),
-                        offset=parse_offset(params.get("offset")))
-    return ItemsQuery(base, boxes, start, end, tuple(equals), crs)
-
-
-def _where(spec: LayerSpec, query: ItemsQuery) -> tuple[sql.Composable, list]:
-    where, params = where_clause(spec, query.base)
-    parts, values = [where], list(params)
-    if query.boxes:
-        boxes = sql.SQL(" OR ").join(
-            # ST_Intersects, not a bare &&: the index boxes are float4, a point just outside would pass.
-            sql.SQL("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))") for _ in query.boxes)
-        parts.append(sql.SQL("({})").format(boxes))
-        for box in query.boxes:
-            values.extend(box)
-    if query.start:
-        parts.append(sql.SQL("{} >= %s").format(sql.Identifier(spec.time_column)))
-        values.append(query.start)
-    if query.end:
-        parts.append(sql.SQL("{} <= %s").format(sql.Identifier(spec.time_column)))
-        values.append(query.end)
-    for column, value in query.equals:
-        parts.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
-        values.append(value)
-    return sql.SQL(" AND ").join(parts), values
-
-
-def _geometry_sql(crs: str) -> sql.Composable:
-    geom = sql.SQL("ST_FlipCoordinates(geom)") if crs in LAT_LON_CRS else sql.Identifier("geom")
-    return sql.SQL("ST_AsGeoJSON({}, {})::json").format(geom, sql.Literal(COORD_DECIMALS))
-
-
-def _feature_sql(spec: LayerSpec, crs: str) -> sql.Composable:
-    return sql.SQL(
-        "json_build_object('type', 'Feature', 'id', id, 'geometry', {geom}, 'properties', {props})::text"
-    ).format(geom=_geometry_sql(crs), props=properties_sql(spec))
+    window = parse_datetime(params.get("datetime"))
+    check_window(spec, window, "datetime")
+    filters = Filters(boxes, exact=True, window=window, values=values)
+    limit = parse_limit(params.get("limit"), settings)
+    offset = parse_int(params.get("offset"), "offset", 0, MAX_OFFSET, 0)
+    return ItemsQuery(FeatureQuery(filters, limit, offset), crs)
 
 
 def get_items(conn, spec: LayerSpec, query: ItemsQuery, *, count: bool) -> tuple[bytes, int, int | None]:
@@ -299,32 +236,24 @@ def get_items(conn, spec: LayerSpec, query: ItemsQuery, *, count: bool) -> tuple
     ``count``: also count every matching feature (callers ask only for small
     layers: no COUNT(*) over a big table per request).
     """
-    where, params = _where(spec, query)
-    order = sql.Identifier(spec.order_column)
-    # The page's ids first, the GeoJSON after: PostgreSQL evaluates the select list of the rows an
-    # OFFSET skips too, so building features in the same query makes deep pages slow (city scale:
-    # 11.5 s at offset 990,000 against 0.6 s this way; bench/ogc_paging.py).
-    statement = sql.SQL(
-        "SELECT count(*), convert_to(coalesce(string_agg(f.feature, ',' ORDER BY f.ord), ''), 'UTF8') FROM ("
-        " SELECT {order} AS ord, {feature} AS feature FROM {table}"
-        " JOIN (SELECT id FROM {table} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s) page USING (id)) f"
-    ).format(order=order, feature=_feature_sql(spec, query.crs), table=sql.Identifier(spec.table), where=where)
+    statement, params = page_sql(spec, query.base, feature_sql(spec, query.crs in LAT_LON_CRS))
     matched = None
     with conn.cursor() as cur:
-        cur.execute(statement, [*params, query.base.limit, query.base.offset])
+        cur.execute(statement, params)
         returned, joined = cur.fetchone()
         if count:
-            cur.execute(sql.SQL("SELECT count(*) FROM {} WHERE {}").format(sql.Identifier(spec.table), where), params)
+            where, values = where_clause(spec, query.base.filters)
+            cur.execute(sql.SQL("SELECT count(*) FROM {} WHERE {}").format(sql.Identifier(spec.table), where), values)
             matched = cur.fetchone()[0]
     return bytes(joined), returned, matched
 
 
 def get_item(conn, spec: LayerSpec, fid: str, crs: str = CRS84) -> bytes:
     """One feature as GeoJSON bytes, or NotFound (an id that is not a whole number matches nothing)."""
-    if not re.fullmatch(r"\d{1,18}", fid):
+    if not re.fullmatch(r"[0-9]{1,18}", fid):
         raise NotFound(f"collection {spec.id!r} has no feature {fid!r}")
     statement = sql.SQL("SELECT convert_to({feature}, 'UTF8') FROM {table} WHERE id = %s").format(
-        feature=_feature_sql(spec, crs), table=sql.Identifier(spec.table))
+        feature=feature_sql(spec, crs in LAT_LON_CRS), table=sql.Identifier(spec.table))
     with conn.cursor() as cur:
         cur.execute(statement, (int(fid),))
         row = cur.fetchone()
@@ -350,16 +279,9 @@ def _rfc3339(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def feature_collection(features: bytes, meta: dict) -> bytes:
-    """Wrap comma-joined features (bytes from PostGIS) and metadata into a FeatureCollection."""
-    tail = orjson.dumps(meta)
-    return b'{"type":"FeatureCollection","features":[' + features + b"]," + tail[1:]
-
-
 def timestamp_now() -> str:
     """The response time stamp (``timeStamp``), RFC 3339 UTC, whole seconds."""
     return _rfc3339(datetime.now(UTC).replace(microsecond=0))
-
 
 
 # OGC API – Tiles: the one tile matrix set the /tiles implementation uses.
@@ -395,12 +317,12 @@ def web_mercator_quad(max_zoom: int) -> dict:
 
 def parse_tile_address(tile_matrix: str, tile_row: str, tile_col: str, max_zoom: int) -> tuple[int, int, int]:
     """(z, x, y) of a WebMercatorQuad tile address, or InvalidParameter naming the part out of range."""
-    if not re.fullmatch(r"\d{1,2}", tile_matrix) or int(tile_matrix) > max_zoom:
+    if not re.fullmatch(r"[0-9]{1,2}", tile_matrix) or int(tile_matrix) > max_zoom:
         raise InvalidParameter("tileMatrix", f"must be one of 0 … {max_zoom} of {WEB_MERCATOR_QUAD}, not {tile_matrix!r}")
     z = int(tile_matrix)
     size = 1 << z
     for name, raw in (("tileRow", tile_row), ("tileCol", tile_col)):
-        if not re.fullmatch(r"\d{1,8}", raw) or int(raw) >= size:
+        if not re.fullmatch(r"[0-9]{1,8}", raw) or int(raw) >= size:
             raise InvalidParameter(name, f"must be 0 … {size - 1} at tileMatrix {z}, not {raw!r}")
     return z, int(tile_col), int(tile_row)
 

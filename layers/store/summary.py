@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from psycopg2 import sql
 
-from layers.spec.registry import LAYERS, LayerSpec
+from layers.spec.model import LayerSpec
+from layers.spec.registry import LAYERS
 
 # Above this many rows (by the planner's estimate) a layer's count is the
 # estimate itself: no COUNT(*) over a big table per request.

@@ -19,14 +19,16 @@ the OGC API can reuse them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from psycopg2 import sql
 
 from data.errors import InvalidParameter
+from data.params import BBox
 from data.settings import TileSettings
-from layers.spec.registry import LayerSpec
-from layers.store.features import FeatureQuery, check_query, where_clause
+from layers.spec.model import LayerSpec
+from layers.store.features import FeatureQuery
+from layers.store.filters import Filters, check_filters, where_clause
 
 HALF_WORLD_M = 20037508.342789244  # half the Web Mercator world width, metres
 BUFFER_PX = 64  # tile-grid units of buffer around each tile (of 4096)
@@ -81,7 +83,7 @@ def _search_area(tile: Tile, margin: float) -> sql.Composable:
 
 
 def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: int, extent: int):
-    where, params = where_clause(spec, query)
+    where, params = where_clause(spec, query.filters)
     pixel_m = tile.width_m / extent
     geom3857 = sql.SQL("ST_Transform(geom, 3857)")
     size_filter = sql.SQL("TRUE")
@@ -117,7 +119,7 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: int, extent:
 
 def _heat_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, extent: int):
     """One point per cell (1/64 of the tile side) with the number of features in it."""
-    where, params = where_clause(spec, query)
+    where, params = where_clause(spec, query.filters)
     cell_m = tile.width_m / HEAT_CELLS_PER_TILE
     cell_px = extent / HEAT_CELLS_PER_TILE
     statement = sql.SQL(
@@ -146,7 +148,7 @@ def _hex_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, extent: int):
     drawn whole and counted over all their points, so a hexagon on a tile
     edge shows the same count in both tiles.
     """
-    where, params = where_clause(spec, query)
+    where, params = where_clause(spec, query.filters)
     radius_m = tile.width_m / 256 * HEX_RADIUS_PX
     col_m = 3 * radius_m  # spacing of one sub-lattice's columns
     row_m = math.sqrt(3) * radius_m  # spacing of rows
@@ -196,9 +198,8 @@ def get_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = Non
     with half the features until it fits.
     """
     settings = settings or TileSettings.from_env()
-    query = query or FeatureQuery()
-    query = FeatureQuery(None, query.limit, 0, query.street, query.since, query.until, query.filters)
-    check_query(conn, query)
+    query = FeatureQuery(replace((query or FeatureQuery()).filters, boxes=()))
+    check_filters(conn, query.filters)
     mode = tile_mode(spec, tile.z)
     cap = settings.max_features
     with conn.cursor() as cur:
@@ -207,7 +208,7 @@ def get_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = Non
         cur.execute("SET LOCAL jit = off")
         cur.execute("SET LOCAL enable_sort = off")
         while True:
-            if mode == "heat" and tile.z <= CELL_ZOOM and _use_cells(spec, query):
+            if mode == "heat" and tile.z <= CELL_ZOOM and _use_cells(spec, query.filters):
                 statement, params = _heat_cells_tile_sql(spec, tile, settings.extent)
             elif mode == "heat":
                 statement, params = _heat_sql(spec, tile, query, settings.extent)
@@ -234,9 +235,9 @@ CELL_ZOOM = 13
 CELL_M = 2 * HALF_WORLD_M / (1 << CELL_ZOOM) / HEAT_CELLS_PER_TILE
 
 
-def _use_cells(spec: LayerSpec, query: FeatureQuery) -> bool:
+def _use_cells(spec: LayerSpec, filters: Filters) -> bool:
     """Pre-counted cells answer only the unfiltered question (every feature of the layer)."""
-    return spec.id in CELL_TABLES and not (query.street or query.since or query.until or query.filters)
+    return spec.id in CELL_TABLES and not filters.narrowed
 
 
 def _heat_cells_tile_sql(spec: LayerSpec, tile: Tile, extent: int):
@@ -261,7 +262,7 @@ def _mercator_y(lat: float) -> float:
     return math.log(math.tan(math.radians(90 + lat) / 2)) * 6378137
 
 
-def _heat_cells_json_sql(spec: LayerSpec, zoom: int, bbox: tuple[float, float, float, float]):
+def _heat_cells_json_sql(spec: LayerSpec, zoom: int, bbox: BBox):
     """Heat endpoint cells (8 px at ``zoom`` = 2^(14-zoom) base cells) from pre-counted cells in the bbox."""
     shift = 1 << (CELL_ZOOM + 1 - zoom)
     minx, miny, maxx, maxy = bbox
@@ -282,7 +283,7 @@ def _heat_cells_json_sql(spec: LayerSpec, zoom: int, bbox: tuple[float, float, f
     return statement, [shift, shift, x0, x1, y0, y1]
 
 
-def bbox_pixels(bbox: tuple[float, float, float, float], zoom: int) -> tuple[float, float]:
+def bbox_pixels(bbox: BBox, zoom: int) -> tuple[float, float]:
     """Width and height of a WGS84 bbox in Web Mercator screen pixels (256-pixel tiles) at ``zoom``."""
     minx, miny, maxx, maxy = bbox
     metres_per_px = 2 * HALF_WORLD_M / (256 * (1 << zoom))
@@ -290,31 +291,39 @@ def bbox_pixels(bbox: tuple[float, float, float, float], zoom: int) -> tuple[flo
             (_mercator_y(maxy) - _mercator_y(miny)) / metres_per_px)
 
 
-def get_heat_cells(conn, spec: LayerSpec, zoom: int, query: FeatureQuery) -> bytes:
-    """JSON ``{"cells": [[lat, lon, count], …], "max": n}`` of a layer's features in the query's bbox.
-
-    Features are counted on a Web Mercator grid of HEAT_CELL_PX screen
-    pixels at ``zoom``, each cell reported at its centre: what a heatmap
-    (Leaflet.heat) draws at city scale without sending a million points.
-    """
-    settings = TileSettings.from_env()
+def _check_heat(spec: LayerSpec, zoom: int, filters: Filters, settings: TileSettings) -> BBox:
+    """The one view box of a heatmap request, or InvalidParameter naming what is wrong."""
+    if spec.geometry_type != "Point":
+        raise InvalidParameter("layer_id", f"layer {spec.id!r} has {spec.geometry_type} features; a heatmap "
+                                           "counts points: ask it of a point layer (complaints, toilets …)")
     if not 0 <= zoom <= settings.max_zoom:
         raise InvalidParameter("zoom", f"must be between 0 and {settings.max_zoom}, not {zoom}")
-    if query.bbox is None:
+    if len(filters.boxes) != 1:
         raise InvalidParameter("bbox", "is required for a heatmap (minlon,minlat,maxlon,maxlat)")
-    width_px, height_px = bbox_pixels(query.bbox, zoom)
+    width_px, height_px = bbox_pixels(filters.boxes[0], zoom)
     if max(width_px, height_px) > settings.heat_max_px:
         # A screen is a few thousand pixels: a larger box at this zoom is a whole-world scrape, not a view.
         raise InvalidParameter(
             "bbox", f"is {width_px:,.0f} × {height_px:,.0f} pixels at zoom {zoom}; at most "
             f"{settings.heat_max_px:,} pixels a side (HYGIENE_MAP_HEAT_MAX_PX): zoom out or send a smaller bbox")
-    check_query(conn, query)
-    if zoom <= CELL_ZOOM and _use_cells(spec, query):
-        statement, params = _heat_cells_json_sql(spec, zoom, query.bbox)
+    return filters.boxes[0]
+
+
+def get_heat_cells(conn, spec: LayerSpec, zoom: int, query: FeatureQuery) -> bytes:
+    """JSON ``{"cells": [[lat, lon, count], …], "max": n}`` of a point layer's features in the query's bbox.
+
+    Features are counted on a Web Mercator grid of HEAT_CELL_PX screen
+    pixels at ``zoom``, each cell reported at its centre: what a heatmap
+    (Leaflet.heat) draws at city scale without sending a million points.
+    """
+    box = _check_heat(spec, zoom, query.filters, TileSettings.from_env())
+    check_filters(conn, query.filters)
+    if zoom <= CELL_ZOOM and _use_cells(spec, query.filters):
+        statement, params = _heat_cells_json_sql(spec, zoom, box)
         with conn.cursor() as cur:
             cur.execute(statement, params)
             return bytes(cur.fetchone()[0])
-    where, params = where_clause(spec, query)
+    where, params = where_clause(spec, query.filters)
     cell_m = 2 * HALF_WORLD_M / (1 << zoom) / 256 * HEAT_CELL_PX
     statement = sql.SQL(
         "SELECT convert_to(json_build_object('cells', coalesce(json_agg(json_build_array("

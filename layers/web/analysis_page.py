@@ -9,22 +9,17 @@ confidence levels, so a printed screenshot still says what it shows.
 
 from __future__ import annotations
 
-import html
 from urllib.parse import urlencode
 
-import folium
-import orjson
-from branca.element import Element
 from folium import plugins
-from folium.elements import JSCSSMixin
-from jinja2 import Template
 
 from layers.web.assets import offline_html
+from layers.web.folium_page import PAGE_WORDS, AppScript, add_title_bar, city_name, new_map
 
-TEXT = {
+_WORDS = {
     "zh": {
-        "coverage_title": "服务覆盖与盲区", "hotspots_title": "投诉热点分析", "index": "首页", "other_lang": "English",
-        "legend": "图例", "loading": "正在计算…", "demo": "演示数据（虚构城市）", "rule": "依据",
+        "coverage_title": "服务覆盖与盲区", "hotspots_title": "投诉热点分析",
+        "legend": "图例", "loading": "正在计算…", "rule": "依据",
         "no_rule": "服务半径为用户指定，未采用标准条文", "covered": "覆盖面积比例", "gap": "服务盲区",
         "population": "覆盖人口比例", "method": "方法", "summary": "合计",
         "straight": "直线距离（服务半径，正圆）", "walk": "沿道路步行距离（pgRouting）",
@@ -33,8 +28,8 @@ TEXT = {
         "complaints": "投诉", "pattern": "时空模式",
     },
     "en": {
-        "coverage_title": "Service coverage and gaps", "hotspots_title": "Complaint hotspots", "index": "Home",
-        "other_lang": "中文", "legend": "Legend", "loading": "computing…", "demo": "Demo data (fictional city)",
+        "coverage_title": "Service coverage and gaps", "hotspots_title": "Complaint hotspots",
+        "legend": "Legend", "loading": "computing…",
         "rule": "Rule", "no_rule": "radius given by the user, no standard applied", "covered": "Covered area",
         "gap": "Coverage gap", "population": "Covered population", "method": "Method", "summary": "Total",
         "straight": "straight line (service radius, true circles)", "walk": "walking along roads (pgRouting)",
@@ -44,6 +39,7 @@ TEXT = {
         "cells": "hexagons", "cell": "edge", "complaints": "complaints", "pattern": "Pattern",
     },
 }
+TEXT = {lang: {**PAGE_WORDS[lang], **words} for lang, words in _WORDS.items()}
 
 #: Covered-area classes (lower bound %, colour) of the coverage page.
 COVERAGE_CLASSES = [(90, "#1a9850"), (70, "#91cf60"), (50, "#fee08b"), (0, "#fc8d59")]
@@ -51,40 +47,24 @@ COVERAGE_CLASSES = [(90, "#1a9850"), (70, "#91cf60"), (50, "#fee08b"), (0, "#fc8
 BIN_COLOURS = {3: "#d7191c", 2: "#f46d43", 1: "#fdae61", 0: "#eeeeee", -1: "#abd9e9", -2: "#74add1", -3: "#4575b4"}
 
 
-class _AnalysisScript(JSCSSMixin, folium.MacroElement):
+class _AnalysisScript(AppScript):
     """Loads /static/app/analysis.js and starts it with the page's configuration."""
 
+    init_object = "hygieneAnalysis"
     default_js = [("hygiene_analysis", "/static/app/analysis.js")]
     default_css = [("hygiene_map_css", "/static/app/map.css")]
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-        hygieneAnalysis.init({{ this._parent.get_name() }}, {{ this.config_json }});
-        {% endmacro %}"""
-    )
-
-    def __init__(self, config: dict):
-        super().__init__()
-        self._name = "HygieneAnalysis"
-        self.config_json = orjson.dumps(config, option=orjson.OPT_NON_STR_KEYS).decode().replace("</", "<\\/")
 
 
 def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str, query: dict) -> str:
     t = TEXT[lang]
-    m = folium.Map(location=list(center or (37.49, 121.38)), zoom_start=12, tiles=None, control_scale=True,
-                   prefer_canvas=True, max_zoom=19)
+    m = new_map(center)
     plugins.Fullscreen(position="topleft").add_to(m)
-    name = (city.get("name_en") if lang == "en" and city and city.get("name_en") else (city or {}).get("name")) or ""
+    name = city_name(city, lang)
     title = t[f"{kind}_title"]
     full_title = f"{name} · {title}" if name else title
     notes = [t["demo"]] if city and city.get("is_demo") else []
     other = {**query, "lang": "zh" if lang == "en" else "en"}
-    header = (
-        f'<div id="hm-title"><a href="/?lang={lang}">{html.escape(t["index"])}</a> · '
-        f"<b>{html.escape(full_title)}</b> <span>{html.escape(' · '.join(notes))}</span> · "
-        f'<a href="?{html.escape(urlencode(other))}">{t["other_lang"]}</a></div>'
-        f'<div id="hm-status" data-ready="0">{html.escape(t["loading"])}</div>'
-    )
-    m.get_root().html.add_child(Element(header))
+    add_title_bar(m, lang, full_title, notes, urlencode(other), status=t["loading"])
     config = {"kind": kind, "lang": lang, "text": t, "url": api_url, "bounds": bounds,
               "coverage_classes": COVERAGE_CLASSES, "bin_colours": BIN_COLOURS}
     _AnalysisScript(config).add_to(m)

@@ -5,7 +5,7 @@ pages never reference one. Folium writes CDN URLs into its pages; this
 module maps each one it knows to a file of the pinned front-end packages
 (``package.json``/``package-lock.json``, installed by ``scripts/setup.sh``
 with ``npm ci`` into ``node_modules``) or of the folium package itself, and
-the app serves those files under ``/static`` (see :func:`mount_static`).
+the app serves those files under ``/static`` (``api/static.py`` mounts them).
 
 Pages are built with :func:`offline_html`; see its docstring.
 """
@@ -17,7 +17,6 @@ import re
 from pathlib import Path
 
 import folium
-from starlette.staticfiles import StaticFiles
 
 from data.errors import SetupError
 
@@ -91,22 +90,17 @@ _REFERENCE = re.compile(
 )
 
 
+def vendor_package(path: str) -> str | None:
+    """The package a path under /static/vendor belongs to (``@scope/name`` or ``name``), if it is served."""
+    parts = Path(path).parts
+    name = "/".join(parts[:2]) if parts and parts[0].startswith("@") else (parts[0] if parts else "")
+    return name if name in VENDOR_PACKAGES else None
+
+
 def node_modules() -> Path:
     """Where the pinned front-end packages are installed (HYGIENE_MAP_NODE_MODULES or ./node_modules)."""
     configured = os.environ.get("HYGIENE_MAP_NODE_MODULES")
     return Path(configured) if configured else REPO / "node_modules"
-
-
-class _VendorFiles(StaticFiles):
-    """node_modules, but only the packages in VENDOR_PACKAGES."""
-
-    def get_path(self, scope) -> str:
-        path = super().get_path(scope)
-        parts = Path(path).parts
-        name = "/".join(parts[:2]) if parts and parts[0].startswith("@") else (parts[0] if parts else "")
-        if name not in VENDOR_PACKAGES:
-            return "/nonexistent-package/" + path  # answered 404 by StaticFiles
-        return path
 
 
 def require_vendor() -> None:
@@ -117,17 +111,6 @@ def require_vendor() -> None:
         raise SetupError(
             f"front-end packages missing in {modules}: {', '.join(missing)}; run ./scripts/setup.sh (npm ci)"
         )
-
-
-def mount_static(app) -> None:
-    """Serve the vendor packages, folium's own templates and this project's page files under /static.
-
-    The app starts even without ``node_modules`` (the API works); pages then
-    answer 503 with the fix (see :func:`require_vendor`).
-    """
-    app.mount(STATIC_PREFIX + "/vendor", _VendorFiles(directory=node_modules(), check_dir=False), name="vendor")
-    app.mount(STATIC_PREFIX + "/folium", StaticFiles(directory=FOLIUM_TEMPLATES), name="folium-static")
-    app.mount(STATIC_PREFIX + "/app", StaticFiles(directory=APP_STATIC), name="app-static")
 
 
 def localize(page: str) -> str:
@@ -162,8 +145,8 @@ def offline_html(m: folium.Map, *, lang: str = "zh", title: str | None = None) -
 
     Folium's CDN URLs are rewritten to ``/static/vendor/…`` (the pinned npm
     packages), ``/static/folium/…`` (folium's own templates) or
-    ``/static/app/…`` (this project's files in ``layers/static``); the app
-    serves them once :func:`mount_static` is called in ``create_app``.
+    ``/static/app/…`` (this project's files in ``layers/web/static``); the
+    app serves them (``api.static.mount_static``).
     The rendered page is checked: if any ``src``, ``href``, CSS ``url()`` or
     ``@import`` still points at another host, :class:`~data.errors.SetupError`
     names it, so a new plugin cannot silently reach a CDN. Tile URLs of an

@@ -15,7 +15,10 @@ import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from data.vocab import STATUS_EN
+from layers.spec.registry import get_layer
 from layers.web.assets import offline_html
+from layers.web.folium_page import PAGE_WORDS
 
 # Qualitative colours (ColorBrewer Set3 + Paired, light enough to read codes on).
 PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
@@ -23,19 +26,30 @@ PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b
            "#cab2d6", "#e5c494", "#66c2a5", "#e78ac3"]
 UNASSIGNED = "#ffffff"
 
-TEXT = {
-    "zh": {"title": "{name} 网格责任图", "unit": "责任单位", "grids": "网格数", "open": "未结投诉", "overdue": "超期",
-           "in_time": "按时结案率", "none": "（未指定）", "grid": "网格", "manager": "网格长", "phone": "电话",
-           "complaint": "投诉", "status": "状态", "due": "办理时限", "reported": "受理时间",
-           "legend_open": "未结投诉", "legend_overdue": "超期未结投诉", "label": "标签：社区序号+网格序号",
-           "demo": "演示数据（虚构城市）", "other": "English", "other_lang": "en"},
-    "en": {"title": "{name}: grid responsibilities", "unit": "Responsible unit", "grids": "Grids", "open": "Open",
-           "overdue": "Overdue", "in_time": "Closed in time", "none": "(unassigned)", "grid": "Grid",
-           "manager": "Grid manager", "phone": "Phone", "complaint": "Complaint", "status": "Status",
-           "due": "Due", "reported": "Reported", "legend_open": "open complaint",
-           "legend_overdue": "overdue open complaint", "label": "labels: community no. + grid no.",
-           "demo": "Demo data (fictional city)", "other": "中文", "other_lang": "zh"},
+_WORDS = {
+    "zh": {"title": "{name} 网格责任图", "grids": "网格数", "open": "未结投诉", "overdue": "超期",
+           "in_time": "按时结案率", "none": "（未指定）", "complaint": "投诉",
+           "legend_open": "未结投诉", "legend_overdue": "超期未结投诉", "label": "标签：社区序号+网格序号"},
+    "en": {"title": "{name}: grid responsibilities", "grids": "Grids", "open": "Open",
+           "overdue": "Overdue", "in_time": "Closed in time", "none": "(unassigned)", "complaint": "Complaint",
+           "legend_open": "open complaint", "legend_overdue": "overdue open complaint",
+           "label": "labels: community no. + grid no."},
 }
+
+
+def _text(lang: str) -> dict:
+    """The page's words; the popups name fields as the grids and complaints layers label them."""
+    grids = {f.column: f.label(lang) for f in get_layer("grids").popup}
+    complaints = {f.column: f.label(lang) for f in get_layer("complaints").popup}
+    return {**PAGE_WORDS[lang], **_WORDS[lang],
+            "unit": grids["responsible_unit"], "manager": grids["grid_manager"], "phone": grids["phone"],
+            "grid": complaints["grid_code"], "status": complaints["status"], "reported": complaints["reported_at"],
+            "due": complaints["due_at"],
+            # A complaint's status in the page language (statuses are stored in Chinese).
+            "statuses": STATUS_EN if lang == "en" else {}}
+
+
+TEXT = {lang: _text(lang) for lang in ("zh", "en")}
 
 
 def unit_colors(units: list[str | None]) -> dict[str, str]:
@@ -83,7 +97,7 @@ class _StreetLayers(MacroElement):
                                         fillColor: c.overdue ? '#d7191c' : '#fdae61', className: c.overdue ?
                                         'complaint overdue' : 'complaint open'})
           .bindPopup('<b>' + t.complaint + ' #' + c.id + '</b> ' + esc(c.category) + '<br>' + t.status + ': ' +
-                     esc(c.status) + (c.overdue ? ' <b style="color:#d7191c">' + t.overdue + '</b>' : '') +
+                     esc(t.statuses[c.status] || c.status) + (c.overdue ? ' <b style="color:#d7191c">' + t.overdue + '</b>' : '') +
                      '<br>' + t.reported + ': ' + esc(c.reported_at) + '<br>' + t.due + ': ' + esc(c.due_at) +
                      '<br>' + t.grid + ': ' + esc(c.grid_code))
           .addTo(complaints);
@@ -98,7 +112,7 @@ class _StreetLayers(MacroElement):
 {% endmacro %}
 """)
 
-    def __init__(self, street_code: str, colors: dict[str, str], text: dict[str, str]):
+    def __init__(self, street_code: str, colors: dict[str, str], text: dict):
         super().__init__()
         self._name = "StreetLayers"
         self.grids_url = f"/api/grids?street={street_code}"
@@ -111,6 +125,7 @@ class _StreetLayers(MacroElement):
 def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool = False) -> str:
     """The HTML of the street office's map; ``street`` from data.catalog.street_info, ``units`` from unit_table."""
     t = TEXT["en" if lang == "en" else "zh"]
+    other = "zh" if lang == "en" else "en"
     name = street["name_en"] if lang == "en" and street.get("name_en") else street["name"]
     title = t["title"].format(name=name)
     colors = unit_colors([u["unit"] for u in units])
@@ -137,7 +152,7 @@ def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool
   border:1px solid #555}}.grid-code{{background:transparent;border:0;box-shadow:none;font:10px sans-serif;color:#222;
   padding:0}}.demo{{color:#b00}}.dot{{display:inline-block;width:9px;height:9px;border-radius:50%;border:1px solid #333}}
 </style>
-<div id="unit-panel"><div style="float:right"><a href="?street={esc(street['code'])}&lang={t['other_lang']}">{t['other']}</a></div>
+<div id="unit-panel"><div style="float:right"><a href="?street={esc(street['code'])}&lang={other}">{t['other_lang']}</a></div>
 <h3 style="margin:0 0 4px">{esc(title)}</h3>{demo}
 <table id="unit-table"><thead><tr><th>{t['unit']}</th><th>{t['grids']}</th><th>{t['open']}</th><th>{t['overdue']}</th>
 <th>{t['in_time']}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>

@@ -14,38 +14,39 @@ basemap the layers that are vector tiles elsewhere are loaded as GeoJSON
 
 from __future__ import annotations
 
-import html
+from urllib.parse import urlencode
 
 import folium
-import orjson
-from branca.element import Element
 from folium import plugins
-from folium.elements import JSCSSMixin
-from jinja2 import Template
 
 from data.settings import FeatureSettings, MapSettings
-from layers.spec.registry import LAYERS
+from layers.spec.registry import LAYERS, get_layer
 from layers.web.assets import offline_html
+from layers.web.folium_page import PAGE_WORDS, AppScript, add_title_bar, city_name, new_map
 
-TEXT = {
-    "zh": {
-        "title": "卫生城市创建总览图", "legend": "图例", "filters": "投诉筛选", "since": "起", "until": "止",
-        "category": "类别", "status": "状态", "all": "全部", "apply": "应用", "demo": "演示数据（虚构城市）",
-        "loading": "加载中…", "truncated": "仅显示前 {n} 个要素，请放大", "yes": "是", "no": "否",
-        "count": "投诉数", "heat": "投诉热力", "hex": "投诉六边形统计", "points": "投诉点",
-        "measure": "测量", "locate": "定位我的位置", "data_time": "数据时间", "index": "首页",
-        "other_lang": "English", "street": "街道",
-    },
-    "en": {
-        "title": "Hygiene campaign overview map", "legend": "Legend", "filters": "Complaint filters",
-        "since": "From", "until": "Until", "category": "Category", "status": "Status", "all": "All",
-        "apply": "Apply", "demo": "Demo data (fictional city)", "loading": "Loading…",
-        "truncated": "First {n} features only: zoom in", "yes": "yes", "no": "no", "count": "Complaints",
-        "heat": "Complaint heat", "hex": "Complaints per hexagon", "points": "Complaint points",
-        "measure": "Measure", "locate": "Show my location", "data_time": "Data as of", "index": "Home",
-        "other_lang": "中文", "street": "Street",
-    },
-}
+
+def _text(lang: str) -> dict:
+    """The page's words; the complaint filters are named by the complaints layer's own field labels."""
+    words = {
+        "zh": {
+            "title": "卫生城市创建总览图", "legend": "图例", "filters": "投诉筛选", "since": "起", "until": "止",
+            "all": "全部", "apply": "应用", "loading": "加载中…", "truncated": "仅显示前 {n} 个要素，请放大",
+            "yes": "是", "no": "否", "count": "投诉数", "heat": "投诉热力", "hex": "投诉六边形统计",
+            "points": "投诉点", "measure": "测量", "locate": "定位我的位置", "data_time": "数据时间", "street": "街道",
+        },
+        "en": {
+            "title": "Hygiene campaign overview map", "legend": "Legend", "filters": "Complaint filters",
+            "since": "From", "until": "Until", "all": "All", "apply": "Apply", "loading": "Loading…",
+            "truncated": "First {n} features only: zoom in", "yes": "yes", "no": "no", "count": "Complaints",
+            "heat": "Complaint heat", "hex": "Complaints per hexagon", "points": "Complaint points",
+            "measure": "Measure", "locate": "Show my location", "data_time": "Data as of", "street": "Street",
+        },
+    }[lang]
+    fields = {f.column: f.label(lang) for f in get_layer("complaints").popup}
+    return {**PAGE_WORDS[lang], **words, "category": fields["category"], "status": fields["status"]}
+
+
+TEXT = {lang: _text(lang) for lang in ("zh", "en")}
 
 TILE_BASEMAPS = {
     "osm": ("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors", "abc"),
@@ -54,11 +55,12 @@ TILE_BASEMAPS = {
 }
 
 
-class _HygieneMapScript(JSCSSMixin):
+class _HygieneMapScript(AppScript):
     """Loads map.js (and the Leaflet plugins it uses) and starts it with the page configuration."""
 
     # Our own component names the files the app serves (from package.json's
     # pinned packages) directly; only folium's built-in URLs need rewriting.
+    init_object = "hygieneMap"
     default_js = [
         ("leaflet_heat", "/static/vendor/leaflet.heat/dist/leaflet-heat.js"),
         ("markercluster", "/static/vendor/leaflet.markercluster/dist/leaflet.markercluster.js"),
@@ -72,20 +74,9 @@ class _HygieneMapScript(JSCSSMixin):
         ("minimap_css", "/static/vendor/leaflet-minimap/dist/Control.MiniMap.min.css"),
         ("hygiene_map_css", "/static/app/map.css"),
     ]
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-        hygieneMap.init({{ this._parent.get_name() }}, {{ this.config_json }});
-        {% endmacro %}"""
-    )
-
-    def __init__(self, config: dict):
-        super().__init__()
-        self._name = "HygieneMap"
-        # "</" cannot end the inline script early: JSON may carry user text.
-        self.config_json = orjson.dumps(config).decode().replace("</", "<\\/")
 
 
-def _layer_config(lang: str, basemap: str) -> list[dict]:
+def _layer_config(lang: str) -> list[dict]:
     out = []
     for spec in LAYERS:
         display = [{"min": d.min_zoom, "max": d.max_zoom, "mode": d.mode} for d in spec.display]
@@ -105,6 +96,42 @@ def _layer_config(lang: str, basemap: str) -> list[dict]:
     return out
 
 
+def _add_basemap(m: folium.Map, basemap: str, settings: MapSettings) -> list[str] | None:
+    """The basemap's tile layers; its [URL template, subdomains] for map.js (None without one)."""
+    if basemap in TILE_BASEMAPS:
+        url, attr, subdomains = TILE_BASEMAPS[basemap]
+        folium.TileLayer(url, attr=attr, subdomains=subdomains, name=basemap, max_zoom=19).add_to(m)
+        return [url, subdomains]
+    if basemap != "tianditu":
+        return None
+    urls = {layer: f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                   f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
+                   f"&TILECOL={{x}}&tk={settings.tianditu_key}" for layer in ("vec", "cva")}
+    for layer, url in urls.items():  # the streets, then their labels as an overlay
+        folium.TileLayer(url, attr="© 天地图 Tianditu", subdomains="01234567", name=f"tianditu-{layer}",
+                         overlay=layer == "cva", max_zoom=18).add_to(m)
+    return [urls["vec"], "01234567"]
+
+
+def _add_controls(m: folium.Map, t: dict) -> None:
+    plugins.Fullscreen(position="topleft", title=t["title"]).add_to(m)
+    plugins.MeasureControl(position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
+                           primary_area_unit="sqmeters", secondary_area_unit="hectares").add_to(m)
+    plugins.LocateControl(position="topleft", strings={"title": t["locate"]}).add_to(m)
+
+
+def _notes(city: dict | None, street: dict | None, t: dict) -> list[str]:
+    """Demo data, data time and the street shown, for the title bar."""
+    notes = []
+    if city and city.get("is_demo"):
+        notes.append(t["demo"])
+    if city and city.get("data_time"):
+        notes.append(f"{t['data_time']}: {city['data_time']:%Y-%m-%d}")
+    if street:
+        notes.append(f"{t['street']}: {street['name']} ({street['code']})")
+    return notes
+
+
 def build_map(city: dict | None, *, lang: str = "zh", street: dict | None = None,
               categories: list[tuple[str, str]] | None = None, center: tuple[float, float] | None = None,
               bounds: list[float] | None = None, basemap: str | None = None) -> str:
@@ -113,7 +140,7 @@ def build_map(city: dict | None, *, lang: str = "zh", street: dict | None = None
     Parameters
     ----------
     city : dict or None
-        ``city_settings`` row (name, is_demo, data_time) from ``layers.store.summary.city_info``.
+        ``city_settings`` row (name, is_demo, data_time) from ``data.catalog.city_info``.
     lang : str
         ``zh`` or ``en``.
     street : dict, optional
@@ -127,56 +154,18 @@ def build_map(city: dict | None, *, lang: str = "zh", street: dict | None = None
     """
     settings = MapSettings.from_env()
     basemap = basemap or settings.basemap
-    basemap_tiles = None
     t = TEXT[lang]
-    m = folium.Map(location=list(center or (37.49, 121.38)), zoom_start=12, tiles=None, control_scale=True,
-                   prefer_canvas=True, max_zoom=19)
-    if basemap in TILE_BASEMAPS:
-        url, attr, subdomains = TILE_BASEMAPS[basemap]
-        folium.TileLayer(url, attr=attr, subdomains=subdomains, name=basemap, max_zoom=19).add_to(m)
-        basemap_tiles = [url, subdomains]
-    elif basemap == "tianditu":
-        key = settings.tianditu_key
-        for layer in ("vec", "cva"):
-            url = (f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-                   f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
-                   f"&TILECOL={{x}}&tk={key}")
-            folium.TileLayer(url, attr="© 天地图 Tianditu", subdomains="01234567", name=f"tianditu-{layer}",
-                             overlay=layer == "cva", max_zoom=18).add_to(m)
-            basemap_tiles = basemap_tiles or [url, "01234567"]
-    plugins.Fullscreen(position="topleft", title=t["title"]).add_to(m)
-    plugins.MeasureControl(position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
-                           primary_area_unit="sqmeters", secondary_area_unit="hectares").add_to(m)
-    plugins.LocateControl(position="topleft", strings={"title": t["locate"]}).add_to(m)
-
-    name = (city.get("name_en") if lang == "en" and city and city.get("name_en") else (city or {}).get("name")) or ""
+    m = new_map(center)
+    basemap_tiles = _add_basemap(m, basemap, settings)
+    _add_controls(m, t)
+    name = city_name(city, lang)
     title = f"{name} · {t['title']}" if name else t["title"]
-    notes = []
-    if city and city.get("is_demo"):
-        notes.append(t["demo"])
-    if city and city.get("data_time"):
-        notes.append(f"{t['data_time']}: {city['data_time']:%Y-%m-%d}")
-    if street:
-        notes.append(f"{t['street']}: {street['name']} ({street['code']})")
-    other = "en" if lang == "zh" else "zh"
-    query_street = f"&street={street['code']}" if street else ""
-    header = (
-        f'<div id="hm-title"><a href="/?lang={lang}">{html.escape(t["index"])}</a> · '
-        f"<b>{html.escape(title)}</b> <span>{html.escape(' · '.join(notes))}</span> · "
-        f'<a href="?lang={other}{query_street}">{t["other_lang"]}</a></div>'
-        '<div id="hm-status" data-ready="0"></div>'
-    )
-    m.get_root().html.add_child(Element(header))
+    other = {"lang": "en" if lang == "zh" else "zh", **({"street": street["code"]} if street else {})}
+    add_title_bar(m, lang, title, _notes(city, street, t), urlencode(other))
     config = {
-        "lang": lang,
-        "text": t,
-        "basemap": basemap,
-        "basemap_tiles": basemap_tiles,
-        "layers": _layer_config(lang, basemap),
-        "street": street,
-        "bounds": bounds,
-        "categories": categories or [],
-        "statuses": [[e["value"], e["label"]] for e in next(s for s in LAYERS if s.id == "complaints").legend(lang)],
+        "lang": lang, "text": t, "basemap": basemap, "basemap_tiles": basemap_tiles,
+        "layers": _layer_config(lang), "street": street, "bounds": bounds, "categories": categories or [],
+        "statuses": [[e["value"], e["label"]] for e in get_layer("complaints").legend(lang)],
         "limit": FeatureSettings.from_env().max_limit,
     }
     _HygieneMapScript(config).add_to(m)

@@ -10,7 +10,7 @@ import html
 
 import orjson
 
-from layers.spec.registry import LayerSpec
+from layers.spec.model import LayerSpec
 
 _T = {
     "zh": {"collections": "数据集（图层）", "conformance": "符合性类别", "id": "标识", "title": "名称",
@@ -49,10 +49,12 @@ def _links(links: list[dict]) -> str:
 
 
 def landing(body: dict, lang: str) -> str:
+    """The landing page: what the service is, and its links."""
     return _page(body["title"], f"<p>{_esc(body['description'])}</p>{_links(body['links'])}", lang)
 
 
 def conformance(body: dict, lang: str) -> str:
+    """The conformance classes the service implements."""
     rows = "".join(f"<li><code>{_esc(c)}</code></li>" for c in body["conformsTo"])
     return _page(_T[lang]["conformance"], f"<ul>{rows}</ul>", lang)
 
@@ -67,6 +69,7 @@ def _extent(collection: dict) -> str:
 
 
 def collections(body: dict, lang: str) -> str:
+    """A table of the collections (layers): title, id, extent, a link to the features."""
     t = _T[lang]
     rows = "".join(
         f'<tr data-collection="{_esc(c["id"])}"><td><a href="/ogc/collections/{_esc(c["id"])}?f=html&amp;lang={lang}">'
@@ -79,6 +82,7 @@ def collections(body: dict, lang: str) -> str:
 
 
 def collection(body: dict, lang: str) -> str:
+    """One collection: description, extent, CRS, queryable properties."""
     t = _T[lang]
     crs = "".join(f"<li><code>{_esc(c)}</code></li>" for c in body["crs"])
     queryables = "".join(f"<li><code>{_esc(q)}</code></li>" for q in body["queryables"])
@@ -106,6 +110,7 @@ def _geometry(geometry: dict | None) -> str:
 
 
 def items(spec: LayerSpec, body: dict, lang: str, crs: str) -> str:
+    """A page of features as a table, with links to the previous and next pages."""
     t = _T[lang]
     labels = _labels(spec, lang)
     head = "".join(f"<th>{_esc(labels.get(c, c))}</th>" for c in spec.columns)
@@ -128,6 +133,7 @@ def items(spec: LayerSpec, body: dict, lang: str, crs: str) -> str:
 
 
 def item(spec: LayerSpec, feature: dict, lang: str) -> str:
+    """One feature: its properties and its geometry."""
     t = _T[lang]
     labels = _labels(spec, lang)
     rows = "".join(f"<tr><th>{_esc(labels.get(c, c))}</th><td>{_value(feature['properties'].get(c))}</td></tr>"

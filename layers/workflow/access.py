@@ -11,8 +11,9 @@ import json
 import secrets
 from dataclasses import dataclass, field
 
+from data.catalog import check_street
 from data.errors import Conflict, InvalidParameter, NotFound
-from data.vocab import ROLES
+from data.vocab import ROLES, SCOPED_ROLES
 
 
 def new_token() -> str:
@@ -80,13 +81,11 @@ def add_user(conn, name: str, role: str, *, street_code: str | None = None, grid
         raise InvalidParameter("--street", "a street user needs --street CODE")
     if role == "inspector" and not street_code and not grid_codes:
         raise InvalidParameter("--grids", "an inspector needs --grids CODES or --street CODE")
-    if role in ("admin", "planner") and (street_code or grid_codes):
+    if role not in SCOPED_ROLES and (street_code or grid_codes):
         raise InvalidParameter("--street", f"a {role} is not scoped; leave out --street and --grids")
+    if street_code:
+        check_street(conn, street_code, "--street")
     with conn.cursor() as cur:
-        if street_code:
-            cur.execute("SELECT 1 FROM admin_areas WHERE level = 'street' AND code = %s", (street_code,))
-            if cur.fetchone() is None:
-                raise NotFound(f"--street: no street with code {street_code}")
         if grid_codes:
             cur.execute("SELECT array_agg(g) FROM unnest(%s::text[]) g WHERE g NOT IN (SELECT code FROM grids)",
                         (grid_codes,))

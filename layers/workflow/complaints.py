@@ -11,14 +11,15 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from data.errors import Conflict, InvalidParameter, NotFound
+from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from data.settings import ComplaintSettings
-from data.vocab import NOTE_REQUIRED, STATUSES, TRANSITIONS
-from layers.workflow.access import audit
+from data.vocab import CLOSED, NOTE_REQUIRED, RECEIVED, STATUSES, TRANSITIONS
+from geo import coords
+from layers.workflow.access import User, audit
 
 METRES_PER_DEGREE = 111_320.0
-
-
+#: Coordinate systems a complaint's point may be given in: WGS84, GCJ-02 (Gaode, Tencent), BD-09 (Baidu).
+POINT_CRS = ("wgs84", "gcj02", "bd09")
 
 
 def categories(conn) -> dict[str, int]:
@@ -67,19 +68,19 @@ def create(conn, *, lon: float, lat: float, category: str, description: str | No
         cur.execute(
             """INSERT INTO complaints (source, channel, category, description, reported_at, status, due_at,
                                        district_code, street_code, community_code, grid_code, geom)
-               VALUES ('api', %(channel)s, %(category)s, %(description)s, %(reported_at)s, '受理',
+               VALUES ('api', %(channel)s, %(category)s, %(description)s, %(reported_at)s, %(status)s,
                        %(reported_at)s + make_interval(hours => %(hours)s),
                        %(district_code)s, %(street_code)s, %(community_code)s, %(grid_code)s,
                        ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
                RETURNING id""",
-            {**routed, "channel": channel, "category": category, "description": description,
+            {**routed, "channel": channel, "category": category, "description": description, "status": RECEIVED,
              "reported_at": reported_at, "hours": limits[category], "lon": lon, "lat": lat},
         )
         complaint_id = cur.fetchone()[0]
         cur.execute("UPDATE complaints SET source_id = %s WHERE id = %s", (f"api-{complaint_id}", complaint_id))
         cur.execute(
-            "INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor) VALUES (%s, NULL, '受理', %s, %s)",
-            (complaint_id, f"渠道 {channel}", actor),
+            "INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor) VALUES (%s, NULL, %s, %s, %s)",
+            (complaint_id, RECEIVED, f"渠道 {channel}", actor),
         )
     complaint = get(conn, complaint_id)
     complaint["responsible_unit"] = routed["responsible_unit"]
@@ -87,6 +88,26 @@ def create(conn, *, lon: float, lat: float, category: str, description: str | No
     audit(conn, actor, "complaint.create", f"complaint:{complaint_id}", None,
           {k: complaint[k] for k in ("category", "status", "grid_code", "street_code", "reported_at", "due_at")})
     return complaint
+
+
+def file_complaint(conn, user: User, *, lon: float, lat: float, crs: str = "wgs84", category: str,
+                   description: str | None, channel: str, reported_at: datetime) -> dict:
+    """File a complaint at a point given in any of :data:`POINT_CRS`, on behalf of ``user``.
+
+    The point is converted to WGS84 (:func:`geo.coords.to_wgs84`), routed to
+    its grid, checked against the user's scope (Forbidden outside it) and
+    inserted with :func:`create`, in the caller's transaction.
+    """
+    if crs not in POINT_CRS:
+        raise InvalidParameter("crs", f"must be one of {', '.join(POINT_CRS)}, not {crs!r}")
+    x, y = coords.to_wgs84(lon, lat, crs)
+    lon, lat = float(x), float(y)
+    routed = route(conn, lon, lat)
+    if not user.may_write_complaint(routed["street_code"], routed["grid_code"]):
+        raise Forbidden(f"user {user.name!r} may file complaints in {user.scope_text()}, not in grid "
+                        f"{routed['grid_code'] or '-'} of street {routed['street_code']}")
+    return create(conn, lon=lon, lat=lat, category=category, description=description, channel=channel,
+                  reported_at=reported_at, actor=user.name, routed=routed)
 
 
 def possible_duplicates(conn, complaint_id: int, settings: ComplaintSettings | None = None) -> list[dict]:
@@ -123,10 +144,15 @@ _COLUMNS = ("id", "category", "description", "channel", "status", "reported_at",
             "district_code", "street_code", "community_code", "grid_code")
 
 
+# Still open past its due time; the queries pass the closed status as %(closed)s.
+_OVERDUE = "c.status <> %(closed)s AND c.due_at < now()"
+
+
 def _select(where: str = "") -> str:
+    """The complaint columns, lon/lat, overdue and closed late, with named parameters (incl. ``closed``)."""
     return (
         f"SELECT {', '.join('c.' + c for c in _COLUMNS)}, ST_X(c.geom), ST_Y(c.geom), "
-        "(c.status <> '结案' AND c.due_at < now()) AS overdue, coalesce(c.closed_at > c.due_at, false) AS closed_late "
+        f"({_OVERDUE}) AS overdue, coalesce(c.closed_at > c.due_at, false) AS closed_late "
         f"FROM complaints c {where}"
     )
 
@@ -143,7 +169,8 @@ def _row(r) -> dict:
 def get(conn, complaint_id: int, *, lock: bool = False) -> dict:
     """One complaint, or NotFound. ``overdue``: still open past its due time; ``closed_late``: closed after it."""
     with conn.cursor() as cur:
-        cur.execute(_select("WHERE c.id = %s") + (" FOR UPDATE" if lock else ""), (complaint_id,))
+        cur.execute(_select("WHERE c.id = %(id)s") + (" FOR UPDATE" if lock else ""),
+                    {"id": complaint_id, "closed": CLOSED})
         row = cur.fetchone()
     if row is None:
         raise NotFound(f"no complaint with id {complaint_id}")
@@ -165,9 +192,9 @@ def transition(conn, complaint_id: int, to_status: str, note: str | None, actor:
     with conn.cursor() as cur:
         cur.execute(
             """UPDATE complaints SET status = %s, updated_at = now(),
-                      closed_at = CASE WHEN %s = '结案' THEN now() ELSE NULL END
+                      closed_at = CASE WHEN %s = %s THEN now() ELSE NULL END
                WHERE id = %s""",
-            (to_status, to_status, complaint_id),
+            (to_status, to_status, CLOSED, complaint_id),
         )
         cur.execute(
             "INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor) VALUES (%s, %s, %s, %s, %s)",
@@ -195,32 +222,17 @@ def search(conn, *, street: str | None = None, grid: str | None = None, status: 
            overdue: bool | None = None, is_open: bool | None = None, since: datetime | None = None, until: datetime | None = None,
            limit: int = 100, offset: int = 0) -> dict:
     """A page of complaints, newest first. No total count (a city has a million rows): ``next_offset`` or None."""
-    clauses, params = [], {}
-    if street:
-        clauses.append("c.street_code = %(street)s")
-        params["street"] = street
-    if grid:
-        clauses.append("c.grid_code = %(grid)s")
-        params["grid"] = grid
-    if status:
-        clauses.append("c.status = %(status)s")
-        params["status"] = status
-    if overdue is True:
-        clauses.append("c.status <> '结案' AND c.due_at < now()")
-    elif overdue is False:
-        clauses.append("NOT (c.status <> '结案' AND c.due_at < now())")
-    if is_open is True:
-        clauses.append("c.status <> '结案'")
-    elif is_open is False:
-        clauses.append("c.status = '结案'")
-    if since:
-        clauses.append("c.reported_at >= %(since)s")
-        params["since"] = since
-    if until:
-        clauses.append("c.reported_at < %(until)s")
-        params["until"] = until
+    filters = {"street": (street, "c.street_code = %(street)s"), "grid": (grid, "c.grid_code = %(grid)s"),
+               "status": (status, "c.status = %(status)s"), "since": (since, "c.reported_at >= %(since)s"),
+               "until": (until, "c.reported_at < %(until)s")}
+    clauses = [clause for value, clause in filters.values() if value]
+    params = {name: value for name, (value, _) in filters.items() if value}
+    if overdue is not None:
+        clauses.append(_OVERDUE if overdue else f"NOT ({_OVERDUE})")
+    if is_open is not None:
+        clauses.append("c.status <> %(closed)s" if is_open else "c.status = %(closed)s")
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    params.update(limit=limit + 1, offset=offset)
+    params.update(limit=limit + 1, offset=offset, closed=CLOSED)
     with conn.cursor() as cur:
         cur.execute(_select(where) + " ORDER BY c.reported_at DESC, c.id DESC LIMIT %(limit)s OFFSET %(offset)s",
                     params)

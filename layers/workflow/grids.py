@@ -13,7 +13,9 @@ import re
 import shapely
 
 from data.catalog import check_street
-from data.errors import InvalidInput, NotFound
+from data.errors import InvalidInput, InvalidParameter, NotFound
+from data.vocab import CLOSED
+from geo.zones import Zoning, balance_zones
 from layers.workflow.access import audit
 
 # Mainland landline (0535-6123456), mobile (13812345678), with +86, spaces or dashes.
@@ -21,9 +23,14 @@ PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 UNIT_MAX = 200
 MANAGER_MAX = 100
 
-_OPEN = "status <> '结案'"
-
-
+# Facilities a grid answers for (roster column, workload): toilets, garbage points, markets inside it.
+# A CTE over the grids CTE ``g``; gives (code, n).
+_FACILITIES = """SELECT g.code, count(*) AS n FROM g
+                 JOIN (SELECT geom FROM toilets UNION ALL SELECT geom FROM garbage_stations
+                       UNION ALL SELECT geom FROM markets) x ON ST_Intersects(g.geom, x.geom)
+                 GROUP BY g.code"""
+# Open complaints, in queries that pass the closed status as %(closed)s.
+_OPEN = "status <> %(closed)s"
 
 
 def grids_geojson(conn, street_code: str | None = None) -> str:
@@ -51,7 +58,7 @@ def grids_geojson(conn, street_code: str | None = None) -> str:
                            'overdue_complaints', coalesce(c.overdue, 0)))
                    ORDER BY g.code), '[]'::json))::text
                FROM g LEFT JOIN c ON c.grid_code = g.code""",
-            {"street": street_code},
+            {"street": street_code, "closed": CLOSED},
         )
         return cur.fetchone()[0]
 
@@ -155,10 +162,7 @@ def roster(conn, street_code: str) -> list[dict]:
         cur.execute(
             f"""WITH g AS (SELECT code, community_code, responsible_unit, grid_manager, phone, geom
                            FROM grids WHERE street_code = %(s)s),
-                    f AS (SELECT g.code, count(*) AS n FROM g
-                          JOIN (SELECT geom FROM toilets UNION ALL SELECT geom FROM garbage_stations
-                                UNION ALL SELECT geom FROM markets) x ON ST_Intersects(g.geom, x.geom)
-                          GROUP BY g.code),
+                    f AS ({_FACILITIES}),
                     c AS (SELECT grid_code, count(*) AS open, count(*) FILTER (WHERE due_at < now()) AS overdue
                           FROM complaints WHERE street_code = %(s)s AND {_OPEN} GROUP BY grid_code)
                SELECT g.code, g.community_code, a.name, g.responsible_unit, g.grid_manager, g.phone,
@@ -166,7 +170,7 @@ def roster(conn, street_code: str) -> list[dict]:
                FROM g LEFT JOIN f ON f.code = g.code LEFT JOIN c ON c.grid_code = g.code
                LEFT JOIN admin_areas a ON a.code = g.community_code
                ORDER BY g.code""",
-            {"s": street_code},
+            {"s": street_code, "closed": CLOSED},
         )
         keys = ["code", "community_code", "community", "unit", "manager", "phone", "facilities", "open", "overdue"]
         return [dict(zip(keys, r)) for r in cur.fetchall()]
@@ -216,11 +220,8 @@ def workloads(conn, street_code: str, days: int) -> list[dict]:
     check_street(conn, street_code, "--street")
     with conn.cursor() as cur:
         cur.execute(
-            """WITH g AS (SELECT code, geom FROM grids WHERE street_code = %(s)s),
-                    f AS (SELECT g.code, count(*) AS n FROM g
-                          JOIN (SELECT geom FROM toilets UNION ALL SELECT geom FROM garbage_stations
-                                UNION ALL SELECT geom FROM markets) x ON ST_Intersects(g.geom, x.geom)
-                          GROUP BY g.code),
+            f"""WITH g AS (SELECT code, geom FROM grids WHERE street_code = %(s)s),
+                    f AS ({_FACILITIES}),
                     c AS (SELECT grid_code, count(*) AS n FROM complaints
                           WHERE street_code = %(s)s AND reported_at >= now() - make_interval(days => %(d)s)
                           GROUP BY grid_code)
@@ -233,6 +234,22 @@ def workloads(conn, street_code: str, days: int) -> list[dict]:
                 for r in cur.fetchall()]
 
 
+def balance(conn, street_code: str, n_zones: int, days: int) -> tuple[list[dict], Zoning]:
+    """Split a street's grids into ``n_zones`` contiguous zones of about equal workload.
+
+    Workload is a grid's complaints of the last ``days`` days plus its
+    facilities (:func:`workloads`); the zoning is :func:`geo.zones.balance_zones`.
+    Returns the grids (as :func:`workloads` gives them) and their zoning.
+    """
+    if days < 1:
+        raise InvalidParameter("--days", "must be at least 1")
+    items = workloads(conn, street_code, days)
+    if not 1 <= n_zones <= len(items):
+        raise InvalidParameter("--zones", f"must be between 1 and the street's {len(items)} grids, not {n_zones}")
+    zoning = balance_zones([i["geom"] for i in items], [i["complaints"] + i["facilities"] for i in items], n_zones)
+    return items, zoning
+
+
 def unit_table(conn, street_code: str) -> list[dict]:
     """Per responsible unit of a street: grids, open and overdue complaints, share closed within the limit.
 
@@ -243,15 +260,15 @@ def unit_table(conn, street_code: str) -> list[dict]:
         cur.execute(
             """WITH g AS (SELECT code, coalesce(responsible_unit, '') AS unit FROM grids WHERE street_code = %(s)s),
                     c AS (SELECT grid_code,
-                                 count(*) FILTER (WHERE status <> '结案') AS open,
-                                 count(*) FILTER (WHERE status <> '结案' AND due_at < now()) AS overdue,
-                                 count(*) FILTER (WHERE status = '结案') AS closed,
-                                 count(*) FILTER (WHERE status = '结案' AND closed_at <= due_at) AS in_time
+                                 count(*) FILTER (WHERE status <> %(closed)s) AS open,
+                                 count(*) FILTER (WHERE status <> %(closed)s AND due_at < now()) AS overdue,
+                                 count(*) FILTER (WHERE status = %(closed)s) AS closed,
+                                 count(*) FILTER (WHERE status = %(closed)s AND closed_at <= due_at) AS in_time
                           FROM complaints WHERE street_code = %(s)s GROUP BY grid_code)
                SELECT g.unit, count(*), coalesce(sum(c.open), 0), coalesce(sum(c.overdue), 0),
                       coalesce(sum(c.closed), 0), coalesce(sum(c.in_time), 0)
                FROM g LEFT JOIN c ON c.grid_code = g.code GROUP BY g.unit ORDER BY g.unit""",
-            {"s": street_code},
+            {"s": street_code, "closed": CLOSED},
         )
         rows = cur.fetchall()
     return [{"unit": r[0] or None, "grids": r[1], "open": int(r[2]), "overdue": int(r[3]), "closed": int(r[4]),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import shapely
 
+from data.catalog import check_street, metric_srid
 from data.errors import Conflict, InvalidParameter, NotFound
 from geo.grids import cut_grids, match_grids
 from layers.workflow.access import audit
@@ -53,15 +54,6 @@ class GridPlan:
                 f"{c['removed']} removed; {c['dropped_assignments']} assignment(s) inherited by no new grid")
 
 
-def _metric_srid(conn) -> int:
-    with conn.cursor() as cur:
-        cur.execute("SELECT metric_srid FROM city_settings")
-        row = cur.fetchone()
-    if row is None:
-        raise NotFound("no city is loaded (city_settings is empty): load one with hygiene-map demo or import")
-    return row[0]
-
-
 def _origin(conn, street_code: str, size_m: float, shape: str, given) -> tuple[float, float]:
     """The fishnet origin: given, else the one the street's grids record for this size and shape, else (0, 0)."""
     if given is not None:
@@ -83,11 +75,9 @@ def plan(conn, street_code: str, size_m: float, shape: str = "square", *, sequen
     """Cut the street's communities and compare with its current grids; writes nothing."""
     if not 10 <= size_m <= 5000:
         raise InvalidParameter("--size", f"must be between 10 and 5000 metres, not {size_m:g}")
-    srid = _metric_srid(conn)
+    srid = metric_srid(conn)
+    check_street(conn, street_code, "--street")
     with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM admin_areas WHERE level = 'street' AND code = %s", (street_code,))
-        if cur.fetchone() is None:
-            raise NotFound(f"--street: no street with code {street_code}")
         cur.execute(
             """SELECT code, name, ST_AsBinary(ST_Transform(geom, %s)) FROM admin_areas
                WHERE level = 'community' AND parent_code = %s ORDER BY code""",
@@ -126,7 +116,12 @@ def plan(conn, street_code: str, size_m: float, shape: str = "square", *, sequen
 
 
 def apply(conn, p: GridPlan, actor: str, *, force: bool = False) -> dict:
-    """Write a plan in the caller's transaction; Conflict when it drops assignments and ``force`` is off."""
+    """Write a plan in the caller's transaction; Conflict when it drops assignments and ``force`` is off.
+
+    Removed grids are archived, new and changed grids written with the
+    assignment they inherit (each change appended to the history), and the
+    street's complaints re-routed to the grid now containing them.
+    """
     if p.dropped and not force:
         listed = ", ".join(f"{d['code']} ({d['unit'] or '-'} / {d['manager'] or '-'})" for d in p.dropped[:5])
         more = f" and {len(p.dropped) - 5} more" if len(p.dropped) > 5 else ""
@@ -136,72 +131,85 @@ def apply(conn, p: GridPlan, actor: str, *, force: bool = False) -> dict:
             "(the old assignments stay in the history and the grid archive)"
         )
     reason = f"网格重新划分 {p.shape} {p.size_m:g} m"
-    district = p.street_code[:6]
     with conn.cursor() as cur:
         for code in p.removed:
-            successors = sorted(c for c, item in p.new.items() if item["match"]["source"] == code)
-            cur.execute(
-                """INSERT INTO grid_archive (code, street_code, last_row, geom, successors, reason, retired_by)
-                   SELECT code, street_code, to_jsonb(g) - 'geom', geom, %s, %s, %s FROM grids g WHERE code = %s""",
-                (successors, reason, actor, code),
-            )
-            cur.execute("DELETE FROM grids WHERE code = %s", (code,))
-        history_rows = 0
-        for code, item in p.new.items():
-            m = item["match"]
-            attrs = json.dumps({"row": item["row"], "col": item["col"], "cell_m": p.size_m, "shape": p.shape,
-                                "origin": list(p.origin)})
-            wkb = shapely.to_wkb(item["geom"])
-            inherited = p.old_assignment.get(m["source"]) if m["source"] else None
-            before = p.old_assignment.get(code)
-            geom_sql = ("ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Transform("
-                        "ST_Segmentize(ST_GeomFromWKB(%(wkb)s, %(srid)s), %(densify)s), 4326)), 3))")
-            params = {"code": code, "name": item["name"], "district": district, "street": p.street_code,
-                      "community": item["community_code"], "attrs": attrs, "wkb": wkb, "srid": p.srid,
-                      "densify": DENSIFY_M}
-            if before is None:
-                a = inherited or {"unit": None, "manager": None, "phone": None}
-                cur.execute(
-                    f"""INSERT INTO grids (code, name, district_code, street_code, community_code, responsible_unit,
-                                          grid_manager, phone, source, source_id, attributes, geom)
-                        VALUES (%(code)s, %(name)s, %(district)s, %(street)s, %(community)s, %(unit)s, %(manager)s,
-                                %(phone)s, 'generated', %(code)s, %(attrs)s::jsonb, {geom_sql})""",
-                    {**params, **a},
-                )
-            else:
-                a = inherited or before
-                if m["status"] == "unchanged" and a == before:
-                    continue  # same shape, same assignment: the row stays as it is
-                cur.execute(
-                    f"""UPDATE grids SET name = %(name)s, responsible_unit = %(unit)s, grid_manager = %(manager)s,
-                              phone = %(phone)s, attributes = attributes || %(attrs)s::jsonb, geom = {geom_sql},
-                              updated_at = now()
-                        WHERE code = %(code)s""",
-                    {**params, **a},
-                )
-            if any(a.values()) and a != before:
-                cur.execute(
-                    """INSERT INTO grid_assignments (grid_code, responsible_unit, grid_manager, phone, before,
-                                                     reason, changed_by)
-                       VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)""",
-                    (code, a["unit"], a["manager"], a["phone"],
-                     json.dumps(before, ensure_ascii=False) if before else None,
-                     f"{reason}：继承自 {m['source']}", actor),
-                )
-                history_rows += 1
-        # Re-route the street's complaints to the grid now containing them.
-        cur.execute(
-            """WITH n AS (SELECT c.id, (SELECT g.code FROM grids g
-                                        WHERE g.street_code = %(s)s AND ST_Intersects(g.geom, c.geom)
-                                        ORDER BY g.code LIMIT 1) AS code
-                          FROM complaints c WHERE c.street_code = %(s)s)
-               UPDATE complaints c SET grid_code = n.code, community_code = left(n.code, 12)
-               FROM n WHERE n.id = c.id AND n.code IS NOT NULL AND c.grid_code IS DISTINCT FROM n.code""",
-            {"s": p.street_code},
-        )
-        rerouted = cur.rowcount
+            _archive(cur, p, code, reason, actor)
+        history_rows = sum(_write_grid(cur, p, code, reason, actor) for code in p.new)
+        rerouted = _reroute_complaints(cur, p.street_code)
     result = {**p.counts(), "history_rows": history_rows, "complaints_rerouted": rerouted}
     audit(conn, actor, "grids.generate", f"street:{p.street_code}", None, result,
           {"size_m": p.size_m, "shape": p.shape, "origin": list(p.origin), "removed": p.removed,
            "dropped": p.dropped, "forced": bool(force and p.dropped)})
     return result
+
+
+def _archive(cur, p: GridPlan, code: str, reason: str, actor: str) -> None:
+    """Move a removed grid to ``grid_archive``, naming the new grids that inherit from it."""
+    successors = sorted(c for c, item in p.new.items() if item["match"]["source"] == code)
+    cur.execute(
+        """INSERT INTO grid_archive (code, street_code, last_row, geom, successors, reason, retired_by)
+           SELECT code, street_code, to_jsonb(g) - 'geom', geom, %s, %s, %s FROM grids g WHERE code = %s""",
+        (successors, reason, actor, code),
+    )
+    cur.execute("DELETE FROM grids WHERE code = %s", (code,))
+
+
+# The plan's metric cell back in WGS84, densified so that its straight edges bend like its neighbours'.
+_GEOM_SQL = ("ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Transform("
+             "ST_Segmentize(ST_GeomFromWKB(%(wkb)s, %(srid)s), %(densify)s), 4326)), 3))")
+
+
+def _write_grid(cur, p: GridPlan, code: str, reason: str, actor: str) -> int:
+    """Insert or update one grid of the plan; 1 when its assignment changed (a history row), else 0."""
+    item = p.new[code]
+    m = item["match"]
+    inherited = p.old_assignment.get(m["source"]) if m["source"] else None
+    before = p.old_assignment.get(code)
+    a = inherited or before or {"unit": None, "manager": None, "phone": None}
+    if before is not None and m["status"] == "unchanged" and a == before:
+        return 0  # same shape, same assignment: the row stays as it is
+    params = {"code": code, "name": item["name"], "district": p.street_code[:6], "street": p.street_code,
+              "community": item["community_code"], "wkb": shapely.to_wkb(item["geom"]), "srid": p.srid,
+              "densify": DENSIFY_M, **a,
+              "attrs": json.dumps({"row": item["row"], "col": item["col"], "cell_m": p.size_m, "shape": p.shape,
+                                   "origin": list(p.origin)})}
+    if before is None:
+        cur.execute(
+            f"""INSERT INTO grids (code, name, district_code, street_code, community_code, responsible_unit,
+                                  grid_manager, phone, source, source_id, attributes, geom)
+                VALUES (%(code)s, %(name)s, %(district)s, %(street)s, %(community)s, %(unit)s, %(manager)s,
+                        %(phone)s, 'generated', %(code)s, %(attrs)s::jsonb, {_GEOM_SQL})""",
+            params,
+        )
+    else:
+        cur.execute(
+            f"""UPDATE grids SET name = %(name)s, responsible_unit = %(unit)s, grid_manager = %(manager)s,
+                      phone = %(phone)s, attributes = attributes || %(attrs)s::jsonb, geom = {_GEOM_SQL},
+                      updated_at = now()
+                WHERE code = %(code)s""",
+            params,
+        )
+    if not any(a.values()) or a == before:
+        return 0
+    cur.execute(
+        """INSERT INTO grid_assignments (grid_code, responsible_unit, grid_manager, phone, before,
+                                         reason, changed_by)
+           VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)""",
+        (code, a["unit"], a["manager"], a["phone"], json.dumps(before, ensure_ascii=False) if before else None,
+         f"{reason}：继承自 {m['source']}", actor),
+    )
+    return 1
+
+
+def _reroute_complaints(cur, street_code: str) -> int:
+    """Give each complaint of the street the grid now containing it; how many changed."""
+    cur.execute(
+        """WITH n AS (SELECT c.id, (SELECT g.code FROM grids g
+                                    WHERE g.street_code = %(s)s AND ST_Intersects(g.geom, c.geom)
+                                    ORDER BY g.code LIMIT 1) AS code
+                      FROM complaints c WHERE c.street_code = %(s)s)
+           UPDATE complaints c SET grid_code = n.code, community_code = left(n.code, 12)
+           FROM n WHERE n.id = c.id AND n.code IS NOT NULL AND c.grid_code IS DISTINCT FROM n.code""",
+        {"s": street_code},
+    )
+    return cur.rowcount

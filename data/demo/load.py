@@ -1,0 +1,232 @@
+"""Load a generated demo city into PostGIS with COPY, in the caller's transaction."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import shapely
+from psycopg2 import sql
+from shapely.geometry import MultiPolygon
+
+from data.demo.model import DATA_END, METRIC_SRID, DemoCity, metric_origin, to_lonlat_transformer
+
+LAYER_TABLES = [
+    "complaint_events", "complaints", "grid_assignments", "grids", "inspections", "health_trails",
+    "garbage_stations", "toilets", "markets", "urban_villages", "land_use", "roads", "admin_areas",
+]
+SOURCE = "demo"
+COMPLAINT_CHUNK = 100_000
+# Facility layers: table → the city's attribute columns copied (area codes and geometry are added).
+_FACILITIES = {
+    "urban_villages": ["name", "kind", "population", "renovation_status", "attributes"],
+    "markets": ["name", "kind", "stalls", "opening_hours", "operator", "attributes"],
+    "toilets": ["name", "grade", "kind", "opening_hours", "seats", "accessible", "manager_unit"],
+    "garbage_stations": ["name", "kind", "capacity_t_per_day", "sorted", "schedule"],
+    "health_trails": ["name", "kind", "length_m", "width_m", "equipment_kinds", "attributes"],
+}
+_AREA_CODES = ("district_code", "street_code", "community_code")
+# A community code begins with its street's code, which begins with its district's.
+_CODE_LENGTH = {"district_code": 6, "street_code": 9, "community_code": 12}
+
+
+# Straight metric edges bend under projection; polygons that share a border
+# must bend alike, so their edges are densified before projecting.
+DENSIFY_M = 25.0
+
+
+def load(conn, city: DemoCity, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Replace every layer with the demo city, in the caller's transaction; returns row counts by table.
+
+    Every layer table is emptied first, so loading twice replaces, never
+    adds. The planner statistics are refreshed in the same transaction.
+    ``progress(label, rows)`` is told what is being loaded.
+    """
+    step = progress or (lambda label, n: None)
+    communities = city.communities()
+    lookup = _Nearest([a.geom for a in communities], [a.code for a in communities])
+    with conn.cursor() as cur:
+        cur.execute("TRUNCATE " + ", ".join(LAYER_TABLES) + " RESTART IDENTITY CASCADE")
+        step("admin_areas", 0)
+        counts = {"admin_areas": _copy_areas(cur, city)}
+        step("roads", 0)
+        counts["roads"] = _copy_features(cur, "roads", city.roads, ["name", "class"], lookup,
+                                         area_columns=_AREA_CODES[:2])
+        step("land_use", 0)
+        counts["land_use"] = _copy_features(cur, "land_use", city.land_use, ["class"], lookup,
+                                            area_columns=_AREA_CODES[:1])
+        step("facilities", 0)
+        for table, columns in _FACILITIES.items():
+            counts[table] = _copy_features(cur, table, getattr(city, table), columns, lookup)
+        step("grids", 0)
+        counts["grids"] = _copy_grids(cur, city)
+        counts["complaints"] = _copy_complaints(cur, city, step)
+        step("complaint history", 0)
+        cur.execute(
+            """INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at)
+               SELECT id, NULL, status, '演示数据导入', 'demo', coalesce(closed_at, reported_at) FROM complaints"""
+        )
+        _set_city(cur, city)
+        # Every table: triggers fill some besides the layers (complaint cells, change log).
+        cur.execute("ANALYZE")
+    return counts
+
+
+def _to_wgs84(geoms: list | np.ndarray) -> np.ndarray:
+    """Metric demo geometries → EPSG:4326, vectorized over all coordinates."""
+    geoms = np.asarray(geoms, dtype=object)
+    kinds = shapely.get_type_id(geoms)
+    geoms = np.where(kinds >= 3, shapely.segmentize(geoms, DENSIFY_M), geoms)
+    # segmentize turns a one-part MultiPolygon into a Polygon: restore the type.
+    collapsed = (kinds == 6) & (shapely.get_type_id(geoms) == 3)
+    geoms[collapsed] = [MultiPolygon([g]) for g in geoms[collapsed]]
+    e0, n0 = metric_origin()
+    transformer = to_lonlat_transformer()
+
+    def move(xy: np.ndarray) -> np.ndarray:
+        lon, lat = transformer.transform(xy[:, 0] + e0, xy[:, 1] + n0)
+        return np.column_stack([lon, lat])
+
+    return shapely.transform(geoms, move)
+
+
+def _ewkb(geoms: np.ndarray) -> np.ndarray:
+    return shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
+
+
+class _Nearest:
+    """The code of the polygon containing each geometry (its point on surface), else of the nearest one."""
+
+    def __init__(self, geoms: list, codes: list[str]):
+        self.codes = np.array(codes)
+        self.tree = shapely.STRtree(np.array(geoms, dtype=object))
+
+    def codes_of(self, geoms) -> np.ndarray:
+        points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+        found = np.full(len(points), -1)
+        pairs = self.tree.query(points, predicate="intersects")
+        found[pairs[0][::-1]] = pairs[1][::-1]  # first match wins
+        missing = found < 0
+        if missing.any():
+            found[missing] = self.tree.nearest(points[missing])
+        return self.codes[found]
+
+
+def _copy_rows(cur, table: str, columns: list[str], rows: Iterable[list]) -> int:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    count = 0
+    for row in rows:
+        writer.writerow(["\\N" if v is None else v for v in row])
+        count += 1
+    buf.seek(0)
+    _copy_csv(cur, table, columns, buf)
+    return count
+
+
+def _copy_csv(cur, table: str, columns, buf: io.StringIO) -> None:
+    cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)), buf)
+
+
+def _copy_areas(cur, city: DemoCity) -> int:
+    hexes = _ewkb(_to_wgs84([a.geom for a in city.areas]))
+    return _copy_rows(
+        cur, "admin_areas",
+        ["level", "code", "name", "name_en", "parent_code", "population", "source", "source_id", "geom"],
+        ([a.level, a.code, a.name, a.name_en, a.parent_code, a.population, SOURCE, a.code, hx]
+         for a, hx in zip(city.areas, hexes)),
+    )
+
+
+def _copy_features(cur, table: str, items: list[dict], columns: list[str], lookup: _Nearest, *,
+                   area_columns: tuple[str, ...] = _AREA_CODES) -> int:
+    """COPY rows with ``columns`` from ``items``, the area codes of the community each lies in, and geometry."""
+    if not items:
+        return 0
+    metric = [it["geom"] for it in items]
+    hexes = _ewkb(_to_wgs84(metric))
+    codes = [[code[:_CODE_LENGTH[a]] for a in area_columns] for code in lookup.codes_of(metric)]
+
+    def rows():
+        for k, (it, hx, area) in enumerate(zip(items, hexes, codes)):
+            values = [it.get(c) for c in columns]
+            values = [json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v for v in values]
+            yield [SOURCE, f"{table}-{k + 1}", *values, *area, hx]
+
+    return _copy_rows(cur, table, ["source", "source_id", *columns, *area_columns, "geom"], rows())
+
+
+def _copy_grids(cur, city: DemoCity) -> int:
+    """The grids, and their first assignment as history."""
+    hexes = _ewkb(_to_wgs84([g["geom"] for g in city.grids]))
+    columns = ["code", "name", "district_code", "street_code", "community_code",
+               "responsible_unit", "grid_manager", "phone"]
+    count = _copy_rows(
+        cur, "grids", [*columns, "source", "source_id", "attributes", "geom"],
+        ([*[g[c] for c in columns], SOURCE, g["code"], json.dumps(g["attributes"]), hx]
+         for g, hx in zip(city.grids, hexes)),
+    )
+    cur.execute(
+        """INSERT INTO grid_assignments (grid_code, responsible_unit, grid_manager, phone, reason, changed_by, changed_at)
+           SELECT code, responsible_unit, grid_manager, phone, '演示数据初始分配', 'demo', %s FROM grids""",
+        (DATA_END,),
+    )
+    return count
+
+
+def _copy_complaints(cur, city: DemoCity, step) -> int:
+    """The complaint columns in chunks, each routed to the grid containing it (else the nearest)."""
+    cols = city.complaints
+    n = len(cols["x"])
+    grids = _Nearest([g["geom"] for g in city.grids], [g["code"] for g in city.grids])
+    e0, n0 = metric_origin()
+    transformer = to_lonlat_transformer()
+    for start in range(0, n, COMPLAINT_CHUNK):
+        stop = min(n, start + COMPLAINT_CHUNK)
+        x, y = cols["x"][start:stop], cols["y"][start:stop]
+        grid = grids.codes_of(shapely.points(x, y))
+        lon, lat = transformer.transform(x + e0, y + n0)
+        frame = pd.DataFrame(
+            {
+                "source": SOURCE,
+                "source_id": np.char.add("c-", np.arange(start + 1, stop + 1).astype(str)),
+                **{k: cols[k][start:stop] for k in ("channel", "category")},
+                "reported_at": _iso(cols["reported_at"][start:stop]),
+                "status": cols["status"][start:stop],
+                "due_at": _iso(cols["due_at"][start:stop]),
+                "closed_at": _iso(cols["closed_at"][start:stop]),
+                **{a: [g[:_CODE_LENGTH[a]] for g in grid] for a in _AREA_CODES},
+                "grid_code": grid,
+                "geom": _ewkb(shapely.points(lon, lat)),
+            }
+        )
+        buf = io.StringIO()
+        frame.to_csv(buf, header=False, index=False, na_rep="\\N")
+        buf.seek(0)
+        _copy_csv(cur, "complaints", frame.columns, buf)
+        step("complaints", stop - start)
+    return n
+
+
+def _set_city(cur, city: DemoCity) -> None:
+    """The demo city's settings row (code, names, metric CRS, data time), marked as demo data."""
+    cur.execute(
+        """INSERT INTO city_settings (code, name, name_en, metric_srid, is_demo, data_time, attribution)
+           VALUES (%s, %s, %s, %s, true, %s, %s)
+           ON CONFLICT (singleton) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name,
+               name_en = EXCLUDED.name_en, metric_srid = EXCLUDED.metric_srid, is_demo = true,
+               data_time = EXCLUDED.data_time, attribution = EXCLUDED.attribution, updated_at = now()""",
+        ("379900", city.name, city.name_en, METRIC_SRID, DATA_END,
+         f"演示数据（虚构）scale={city.scale.name} seed={city.seed} / synthetic demo data"),
+    )
+
+
+def _iso(values: np.ndarray) -> np.ndarray:
+    """UTC datetime64 → ISO text with an explicit zone; NaT → NULL."""
+    text = np.datetime_as_string(values.astype("datetime64[s]"), unit="s")
+    return np.where(np.isnat(values), "\\N", np.char.add(text.astype(str), "+00"))

@@ -1,0 +1,143 @@
+"""One file's rows on their way in: the findings about them and what the import did.
+
+Every problem names the file, the row (in the file's own numbering:
+spreadsheet rows with the header as row 1, or feature numbers), the column
+and the reason; errors mark their row bad, warnings do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from data.errors import InvalidParameter
+from layers.io.columns import ColumnPlan
+from layers.io.options import ImportOptions
+from layers.io.readers import RawTable
+from layers.spec.model import LayerSpec
+
+
+@dataclass
+class Problem:
+    """One finding about one row (or the file, row None)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    reason: str
+    severity: str = "error"  # or "warning"
+    row_label: str = "row"
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "row": self.row, "column": self.column, "reason": self.reason,
+                "severity": self.severity, "row_label": self.row_label}
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, with --dry-run, would do)."""
+
+    file: str
+    layer: str
+    rows_read: int
+    rows_written: int = 0
+    inserted: int = 0
+    updated: int = 0
+    rejected: int = 0
+    dry_run: bool = False
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rejects_path: Path | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def summary(self) -> str:
+        verb = "would write" if self.dry_run else "wrote"
+        text = (f"{self.file} → {self.layer}: {self.rows_read:,} rows read, {verb} {self.rows_written:,} "
+                f"({self.inserted:,} new, {self.updated:,} updated)")
+        if self.rejected:
+            text += f", {self.rejected:,} rejected"
+        if self.warnings:
+            text += f", {len(self.warnings):,} warnings"
+        return text
+
+
+class Findings:
+    """Problems collected per row while the columns are checked."""
+
+    def __init__(self, raw: RawTable):
+        self.raw = raw
+        self.file = raw.path.name
+        self.bad = np.zeros(len(raw.frame), dtype=bool)
+        self.items: list[Problem] = []
+
+    def rownum(self, idx: int) -> int:
+        return int(idx) + self.raw.first_row
+
+    def add(self, mask_or_idx, column: str | None, reason, severity: str = "error") -> None:
+        """One problem per row of a mask (or of indexes); ``reason`` text, or a function of the row index."""
+        idx = np.flatnonzero(mask_or_idx) if np.asarray(mask_or_idx).dtype == bool else np.asarray(mask_or_idx)
+        if len(idx) == 0:
+            return
+        reasons = reason if callable(reason) else None
+        for i in idx:
+            text = reasons(i) if reasons else reason
+            self.items.append(Problem(self.file, self.rownum(i), column, text, severity, self.raw.row_label))
+        if severity == "error":
+            self.bad[idx] = True
+
+    def file_note(self, reason: str, severity: str = "warning") -> None:
+        self.items.append(Problem(self.file, None, None, reason, severity))
+
+
+@dataclass
+class Batch:
+    """A read file on its way into a layer: the plan, the values by table column, the findings."""
+
+    raw: RawTable
+    opts: ImportOptions
+    spec: LayerSpec
+    plan: ColumnPlan
+    found: Findings
+    result: ImportResult
+    out: dict = field(default_factory=dict)  # table column (and lon, lat, geom) → one value per row
+
+    @property
+    def n(self) -> int:
+        return len(self.raw.frame)
+
+    def text(self, column: str):
+        """A file column's values, stripped."""
+        return self.raw.frame[column].str.strip()
+
+
+def write_rejects(raw: RawTable, bad: np.ndarray, problems: list[Problem], path: Path) -> None:
+    """The bad rows as read, each with its number and reasons, to a CSV Excel opens."""
+    reasons: dict[int, list[str]] = {}
+    for p in problems:
+        if p.severity == "error" and p.row is not None:
+            reasons.setdefault(p.row, []).append(f"{p.column + ': ' if p.column else ''}{p.reason}")
+    rows = raw.frame[bad].copy()
+    numbers = np.flatnonzero(bad) + raw.first_row
+    rows.insert(0, raw.row_label, numbers)
+    rows.insert(1, "reason", ["; ".join(reasons.get(int(r), [])) for r in numbers])
+    try:
+        rows.to_csv(path, index=False, encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidParameter("--rejects", f"cannot write {path}: {exc.strerror}") from None
+
+
+def rejects_path(path: Path, opts: ImportOptions) -> Path:
+    """Where --skip-bad writes the rejected rows: --rejects, else beside the input."""
+    if opts.rejects:
+        return Path(opts.rejects)
+    base = path if path.is_file() else path / path.name
+    return base.with_name(base.stem + ".rejects.csv")

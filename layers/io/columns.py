@@ -1,0 +1,172 @@
+"""Which file column feeds which layer column: headers matched to the layer's declaration.
+
+Headers are compared loosely (:func:`normalise_header`) against each
+column's name, zh label and aliases; coordinates are looked for first, so
+an ``x`` column never becomes some field's alias. Columns the layer has no
+place for are kept, per row, in ``attributes``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from data.errors import InvalidInput, InvalidParameter
+from layers.io.options import ImportOptions
+from layers.io.readers import RawTable
+from layers.spec.model import ATTRIBUTES, DISTRICT_ALIASES, SOURCE, SOURCE_ID, Field, LayerSpec
+
+LON_ALIASES = ("经度", "經度", "lng", "lon", "long", "longitude", "东经", "經度wgs84", "经度wgs84", "gcjlng", "bdlng")
+LAT_ALIASES = ("纬度", "緯度", "lat", "latitude", "北纬", "緯度wgs84", "纬度wgs84", "gcjlat", "bdlat")
+X_ALIASES = ("x", "pointx", "xcoord", "横坐标", "橫坐標", "东坐标")
+Y_ALIASES = ("y", "pointy", "ycoord", "纵坐标", "縱坐標", "北坐标")
+PAIR_ALIASES = ("坐标", "座標", "坐標", "经纬度", "經緯度", "latlon", "latlng", "latlong", "location", "locationpoint",
+                "coordinates", "coords", "point")
+WKT_ALIASES = ("wkt", "geometry", "geom", "thegeom", "shape")
+# Options naming the column of a field (admin areas from any file).
+_FIELD_OPTIONS = {"code": "code_field", "name": "name_field", "parent_code": "parent_field",
+                  "population": "population_field", "name_en": "name_en_field"}
+
+
+def normalise_header(text: str) -> str:
+    """Header text compared loosely: NFKC, lower case, no spaces, underscores, dashes or BOM."""
+    text = unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "").strip().lower()
+    return re.sub(r"[\s_\-./()（）:：]+", "", text)
+
+
+@dataclass
+class ColumnPlan:
+    """Where each value of a row comes from (file column names)."""
+
+    fields: dict[str, str]       # layer column → file column
+    id_col: str | None
+    source_col: str | None
+    district_col: str | None
+    attributes_col: str | None
+    code_cols: dict[str, str]    # area-code column → file column stating it
+    coord: tuple                 # ("lonlat", lon, lat) | ("pair", col) | ("wkt", col) | ("geometry", [col])
+    extra: list[str]             # the rest: kept in attributes
+
+
+class _Headers:
+    """The file's columns, each taken at most once."""
+
+    def __init__(self, raw: RawTable):
+        self.columns = list(raw.frame.columns)
+        self.file = raw.path.name
+        self.used: set[str] = set()
+
+    def find(self, aliases, *, take: bool = True) -> str | None:
+        """The first free column matching an alias (in the aliases' order)."""
+        by_norm: dict[str, str] = {}
+        for col in self.columns:
+            if col not in self.used:
+                by_norm.setdefault(normalise_header(col), col)
+        for alias in aliases:
+            hit = by_norm.get(normalise_header(alias))
+            if hit is not None:
+                if take:
+                    self.used.add(hit)
+                return hit
+        return None
+
+    def named(self, given: str | None, option: str) -> str | None:
+        """The column an option names (exactly, else loosely), or InvalidParameter naming the columns."""
+        if given is None:
+            return None
+        hit = given if given in self.columns else None
+        if hit is None:
+            by_norm = {normalise_header(c): c for c in reversed(self.columns)}
+            hit = by_norm.get(normalise_header(given))
+        if hit is None:
+            raise InvalidParameter(option, f"{self.file} has no column {given!r}; columns are: "
+                                   f"{', '.join(self.columns)}")
+        self.used.add(hit)
+        return hit
+
+    def take(self, col: str | None) -> str | None:
+        if col:
+            self.used.add(col)
+        return col
+
+
+def header_names(f: Field) -> tuple[str, ...]:
+    """What a column may be called: its name, zh label, aliases, and the name a .dbf cuts it to."""
+    return (f.column, f.label_zh, *f.aliases, f.column[:10])
+
+
+def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnPlan:
+    """Decide which file column feeds which layer column; the rest go to attributes."""
+    headers = _Headers(raw)
+    mapped = _mapped(headers, opts, spec)
+    id_col = mapped.pop("source_id", None) or headers.named(opts.id_field, "--id-field")
+    lon_col = mapped.pop("lon", None) or headers.named(opts.lon_col, "--lon-col")
+    lat_col = mapped.pop("lat", None) or headers.named(opts.lat_col, "--lat-col")
+    coord = _coordinates(headers, raw, lon_col, lat_col)
+    headers.used.update(c for c in coord[1:] if c)
+    id_col = id_col or headers.find(SOURCE_ID.aliases)
+    source_col = headers.find(SOURCE.aliases)
+    attributes_col = headers.find(ATTRIBUTES.aliases)
+    fields = {}
+    for f in spec.imported:
+        col = mapped.get(f.column) or headers.find(header_names(f), take=False)
+        if col is None and f.suffixes:
+            col = next((c for c in headers.columns if c not in headers.used
+                        and normalise_header(c).endswith(f.suffixes)), None)
+        if col is not None:
+            fields[f.column] = headers.take(col)
+    code_cols = {}
+    for f in spec.area_codes:
+        if col := headers.find((f.column, f.label_zh, f.column[:10])):
+            code_cols[f.column] = col
+    # A stated district is checked against the routing, not stored (the admin areas state none).
+    district_col = headers.find(DISTRICT_ALIASES) if spec.rules.routing != "none" else None
+    extra = [c for c in headers.columns if c not in headers.used]
+    return ColumnPlan(fields, id_col, source_col, district_col, attributes_col, code_cols, coord, extra)
+
+
+def _mapped(headers: _Headers, opts: ImportOptions, spec: LayerSpec) -> dict[str, str]:
+    """Layer column → file column, as --mapping and the --…-field options say."""
+    known = {f.column for f in spec.imported}
+    mapped = {}
+    for header, target in opts.mapping.items():
+        col = headers.named(header, "--mapping")
+        if target not in known and target not in ("source_id", "lon", "lat"):
+            raise InvalidParameter("--mapping", f"{target!r} is not a column of {opts.layer}; columns are: "
+                                   + ", ".join(sorted(known)))
+        mapped[target] = col
+    for target, attribute in _FIELD_OPTIONS.items():
+        if given := getattr(opts, attribute):
+            mapped[target] = headers.named(given, "--" + attribute.replace("_", "-"))
+    return mapped
+
+
+def _coordinates(headers: _Headers, raw: RawTable, lon_col: str | None, lat_col: str | None) -> tuple:
+    """Where the coordinates are: the file's geometries, two columns, one "lat,lon" column, or WKT."""
+    if raw.geometries is not None:
+        return ("geometry",)
+    if lon_col or lat_col:
+        if not (lon_col and lat_col):
+            raise InvalidParameter("--lon-col/--lat-col", "give both columns")
+        return ("lonlat", lon_col, lat_col)
+    lon = headers.find(LON_ALIASES, take=False)
+    lat = headers.find(LAT_ALIASES, take=False)
+    lone = (lon or lat) if not (lon and lat) else None
+    sample = raw.frame[lone][raw.frame[lone].str.strip() != ""].head(20) if lone else None
+    if lone and len(sample) and sample.str.contains(",").all():
+        # One "coordinate" column holding both numbers (Hong Kong's `latitude` is "lat,lon").
+        return ("pair", lone)
+    if lon and lat:
+        return ("lonlat", lon, lat)
+    if (x := headers.find(X_ALIASES, take=False)) and (y := headers.find(Y_ALIASES, take=False)):
+        return ("lonlat", x, y)
+    if pair := headers.find(PAIR_ALIASES, take=False):
+        return ("pair", pair)
+    if wkt := headers.find(WKT_ALIASES, take=False):
+        return ("wkt", wkt)
+    columns = headers.columns
+    hint = " (only one column was found: is the delimiter , ; or tab?)" if len(columns) == 1 else ""
+    raise InvalidInput(f"{headers.file}: no coordinate columns found{hint}; expected 经度/纬度, lng/lat, lon/lat, "
+                       "x/y, longitude/latitude, a \"lat,lon\" column or WKT, or give --lon-col/--lat-col; "
+                       f"columns are: {', '.join(columns)}")

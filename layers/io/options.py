@@ -1,0 +1,60 @@
+"""What the user asked an import for: the options of the CLI (or a form), and mapping files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from data.errors import InvalidParameter
+from data.vocab import CITY_TIME_ZONE
+
+
+@dataclass
+class ImportOptions:
+    """What the user asked for (CLI options or an HTTP form)."""
+
+    layer: str
+    crs: str | None = None
+    sheet: str | None = None
+    gis_layer: str | None = None
+    encoding: str | None = None
+    lon_col: str | None = None
+    lat_col: str | None = None
+    id_field: str | None = None
+    source: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    category_map: dict[str, str] = field(default_factory=dict)
+    timezone: str = CITY_TIME_ZONE
+    tolerance_m: float = 500.0
+    dry_run: bool = False
+    skip_bad: bool = False
+    rejects: Path | None = None
+    level: str | None = None
+    code_field: str | None = None
+    name_field: str | None = None
+    parent_field: str | None = None
+    population_field: str | None = None
+    name_en_field: str | None = None
+
+
+def load_mapping(path: Path) -> dict[str, str]:
+    """A mapping file: JSON object {"header": "column"} or a two-column CSV (header, column)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidParameter("--mapping", f"cannot read {path}: {exc.strerror}") from None
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise InvalidParameter("--mapping", f"{path} is not valid JSON: {exc}") from None
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+            raise InvalidParameter("--mapping", f"{path}: every key and value must be text")
+        return data
+    rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
+    if any(len(r) < 2 for r in rows):
+        raise InvalidParameter("--mapping", f"{path}: every line needs two values: file header, layer column")
+    return {r[0].strip(): r[1].strip() for r in rows}

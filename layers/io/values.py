@@ -1,0 +1,220 @@
+"""Cell values read as what the table accepts: choices, numbers, yes/no, times, JSON.
+
+Each checker takes one column's text and returns the values to write (text
+PostgreSQL casts, None for NULL), reporting every cell it cannot read.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import orjson
+import pandas as pd
+from psycopg2 import sql
+
+from data.errors import InvalidParameter
+from layers.io.batch import Batch, Findings
+from layers.io.columns import normalise_header
+from layers.spec.model import Field
+
+_BOOL_YES = {"是", "有", "y", "yes", "true", "t", "1", "免费", "免費", "√", "✓"}
+_BOOL_NO = {"否", "无", "無", "n", "no", "false", "f", "0", "收费", "收費", "×"}
+
+
+def parse_bool(value: str) -> bool | None:
+    """是/否, yes/no, true/false, 1/0 → bool; anything else → None (caller reports it)."""
+    text = normalise_header(value)
+    if text in _BOOL_YES:
+        return True
+    if text in _BOOL_NO:
+        return False
+    return None
+
+
+def numbers(text: pd.Series) -> np.ndarray:
+    """Numbers of stripped text, NaN where empty or not a number."""
+    return pd.to_numeric(text.str.strip().replace("", np.nan), errors="coerce").to_numpy(dtype="float64")
+
+
+def check_field(f: Field, text: pd.Series, column: str, found: Findings, *, names: dict[str, str] | None = None,
+                timezone: str) -> pd.Series:
+    """One column's values normalised to what the table accepts; the rest reported.
+
+    ``names`` maps every spelling of the allowed values to the value, for a
+    column whose values are the names of a lookup table (``f.vocabulary``).
+    """
+    stripped = text.str.strip()
+    empty = (stripped == "").to_numpy()
+    if f.required:
+        found.add(empty, column, f"{f.column} is required but empty")
+    if names is not None:
+        return _named(f, stripped, empty, names, column, found)
+    if f.choices is not None:
+        return _choice(f, stripped, empty, column, found)
+    check = {"text": _text, "int": _number, "num": _number, "bool": _yes_no, "time": _time}[f.kind]
+    return check(f, stripped, empty, column, found, timezone)
+
+
+def _text(f, stripped, empty, column, found, timezone) -> pd.Series:
+    return stripped.where(~empty, None)
+
+
+def _lookup(stripped: pd.Series, empty: np.ndarray, table: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
+    """Each distinct value looked up once (loosely); the values and the mask of cells not found."""
+    uniques = pd.unique(stripped[~empty])
+    result = stripped.map({u: table.get(normalise_header(u)) for u in uniques})
+    return result, (~empty) & result.isna().to_numpy()
+
+
+def _named(f: Field, stripped, empty, names, column, found) -> pd.Series:
+    result, unknown = _lookup(stripped, empty, names)
+    if unknown.any():
+        known = "、".join(sorted(set(names.values())))
+        found.add(unknown, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not a hygiene event type "
+                  f"({known}); map it with --category-map")
+    return result.where(~empty, None)
+
+
+def vocabulary(conn, f: Field, category_map: dict[str, str]) -> dict[str, str]:
+    """Every spelling of the names in ``f.vocabulary`` → the name (STANDARDS §4).
+
+    The table's names and English names, the field's synonyms of names the
+    table holds, and the user's --category-map (whose targets must be names).
+    """
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT name, name_en FROM {}").format(sql.Identifier(f.vocabulary)))
+        rows = cur.fetchall()
+    valid = {name for name, _ in rows}
+    names = {}
+    for name, name_en in rows:
+        names[normalise_header(name)] = name
+        if name_en:
+            names[normalise_header(name_en)] = name
+    names.update({normalise_header(spelling): name for spelling, name in f.synonyms.items() if name in valid})
+    for spelling, name in category_map.items():
+        if name not in valid:
+            raise InvalidParameter("--category-map", f"{name!r} is not an event type; types are: "
+                                   + "、".join(sorted(valid)))
+        names[normalise_header(spelling)] = name
+    return names
+
+
+def _choice(f: Field, stripped, empty, column, found) -> pd.Series:
+    table = {normalise_header(c): c for c in f.choices}
+    table.update({normalise_header(k): v for k, v in f.synonyms.items()})
+    result, unknown = _lookup(stripped, empty, table)
+    if unknown.any():
+        found.add(unknown, column, lambda i: f"{stripped.iat[i]!r} is not an allowed {f.column} "
+                  f"({' / '.join(f.choices)})")
+    return result.where(~empty, f.default)
+
+
+def _number(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
+    values = numbers(stripped)
+    finite = np.isfinite(values)
+    found.add((~empty) & ~finite, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not a number")
+    found.add(finite & (values < 0), column, lambda i: f"{f.column} {stripped.iat[i]!r} is negative")
+    if f.kind == "num":
+        return pd.Series(np.where(finite, values.astype(str), None), index=stripped.index)
+    frac = finite & (values % 1 != 0)
+    found.add(frac, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not a whole number")
+    huge = finite & (np.abs(values) > 2**31 - 1)
+    found.add(huge, column, lambda i: f"{f.column} {stripped.iat[i]!r} is too large")
+    whole = np.nan_to_num(values).astype("int64").astype(str)
+    return pd.Series(np.where(finite & ~huge, whole, None), index=stripped.index)
+
+
+def bool_text(value: str) -> str:
+    """A yes/no spelling as PostgreSQL's boolean text."""
+    return "true" if parse_bool(value) else "false"
+
+
+def _yes_no(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
+    result = stripped.map({u: parse_bool(u) for u in pd.unique(stripped[~empty])})
+    bad = (~empty) & result.isna().to_numpy()
+    found.add(bad, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not yes/no (是/否)")
+    out = result.map({True: "true", False: "false"})
+    if f.default is not None:
+        out = out.where(~empty, bool_text(f.default))
+    return out.where(out.notna(), None)
+
+
+def _time(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
+    parsed = _parse_times(stripped.where(~empty, None), empty)
+    found.add(parsed.isna().to_numpy() & ~empty, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not a date/time")
+    try:
+        if parsed.dt.tz is None:
+            parsed = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+        parsed = parsed.dt.tz_convert("UTC")
+    except Exception:
+        raise InvalidParameter("--timezone", f"unknown time zone {timezone!r}") from None
+    if f.past:
+        future = (parsed > pd.Timestamp(datetime.now(UTC) + timedelta(days=1))).to_numpy()
+        found.add(future, column, lambda i: f"{f.column} {stripped.iat[i]!r} lies in the future")
+    return pd.Series(utc_text(parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")), index=stripped.index)
+
+
+def _parse_times(values: pd.Series, empty: np.ndarray) -> pd.Series:
+    """Times as pandas reads them, in one pass when the file keeps one format."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "could not infer format": the retry below handles it
+        try:
+            parsed = pd.to_datetime(values, errors="coerce")
+        except (ValueError, TypeError, OverflowError):
+            parsed = pd.Series(pd.NaT, index=values.index)
+        retry = parsed.isna().to_numpy() & ~empty
+        if retry.any():
+            # Formats differ within the file: parse the rest one by one.
+            parsed_retry = pd.to_datetime(values[retry], errors="coerce", format="mixed")
+            if getattr(parsed.dt, "tz", None) is None and getattr(parsed_retry.dt, "tz", None) is not None:
+                parsed_retry = parsed_retry.dt.tz_convert(None)
+            parsed = parsed.astype(object)
+            parsed[retry] = parsed_retry.astype(object)
+            parsed = pd.to_datetime(parsed, errors="coerce", utc=False)
+    return parsed
+
+
+def utc_text(utc: np.ndarray) -> np.ndarray:
+    """UTC datetime64 values as timestamptz text ('…+00'), None for NaT."""
+    # numpy formats a million timestamps in C; Series.dt.strftime is per value.
+    text = np.char.add(np.datetime_as_string(utc, unit="us"), "+00").astype(object)
+    text[np.isnat(utc)] = None
+    return text
+
+
+def attributes(batch: Batch) -> np.ndarray:
+    """Columns the layer has no place for, kept per row as a JSON object (empty values left out)."""
+    frame, plan, n = batch.raw.frame, batch.plan, batch.n
+    base = _attribute_objects(batch) if plan.attributes_col else None
+    if not plan.extra and base is None:
+        return np.full(n, "{}", dtype=object)
+    columns = [frame[c].to_numpy(dtype=object) for c in plan.extra]
+    out = np.empty(n, dtype=object)
+    for i in range(n):
+        row = dict(base[i]) if base is not None else {}
+        for name, values in zip(plan.extra, columns):
+            if values[i] != "":
+                row[name] = values[i]
+        out[i] = orjson.dumps(row).decode()
+    return out
+
+
+def _attribute_objects(batch: Batch) -> list[dict]:
+    """The file's own attributes column (an export's), one JSON object per row."""
+    column = batch.plan.attributes_col
+    base = []
+    for i, t in enumerate(batch.text(column)):
+        value = {}
+        if t:
+            try:
+                value = json.loads(t)
+            except ValueError:
+                value = None
+            if not isinstance(value, dict):
+                batch.found.add([i], column, "attributes is not a JSON object")
+                value = {}
+        base.append(value)
+    return base

@@ -1,0 +1,207 @@
+"""Write checked rows into a layer's table, inside the caller's transaction.
+
+Rows whose source is new to a point table are COPied straight into it (the
+common first import: nothing to update). Otherwise they are COPied into a
+temporary staging table and upserted by (source, source_id), so a re-import
+updates rows instead of duplicating them. Nothing here commits or rolls back.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import shapely
+from psycopg2 import sql
+
+from data.settings import ImportSettings
+from layers.io.batch import ImportResult
+from layers.spec.model import LayerSpec
+
+_SQL_TYPES = {"text": "text", "int": "integer", "num": "numeric", "bool": "boolean", "time": "timestamptz",
+              "json": "jsonb"}
+_COPY_CHUNK_ROWS = 100_000
+# A new complaint starts its history with the status it arrived in.
+_FIRST_STATUS = ("INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at) "
+                 "SELECT id, NULL, status, 'import', 'import', reported_at FROM {rows}")
+
+
+def write(conn, spec: LayerSpec, out: dict, keep: np.ndarray, result: ImportResult,
+          settings: ImportSettings | None = None) -> None:
+    """Write the kept rows inside the caller's transaction; counts go to ``result``."""
+    settings = settings or ImportSettings.from_env()
+    columns = [f.column for f in spec.stored]
+    data = {c: np.asarray(out[c], dtype=object)[keep] for c in columns}
+    # A column with one value for every row (the file's source, '{}' attributes,
+    # an absent field) is not sent row by row.
+    constants = {c: (None if pd.isna(data[c][0]) else data[c][0]) for c in columns if _constant(data[c])}
+    n = int(keep.sum())
+    sources = list(pd.unique(data["source"]))
+    with conn.cursor() as cur:
+        cur.execute("SELECT set_config('statement_timeout', %s, true)", (str(settings.statement_timeout_ms),))
+        cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE source = ANY(%s))").format(
+            sql.Identifier(spec.table)), (sources,))
+        fresh = spec.rules.points and not cur.fetchone()[0]
+        rebuild = []
+        if n >= settings.rebuild_index_rows:
+            tables = [spec.table, "complaint_events"] if spec.rules.status_history else [spec.table]
+            rebuild = _drop_indexes_and_foreign_keys(cur, tables, n)
+        if fresh:
+            _copy_new_rows(cur, conn, spec, columns, data, constants, out, keep)
+            inserted = total = n
+        else:
+            inserted, total = _stage_and_upsert(cur, conn, spec, columns, data, constants, out, keep)
+        if rebuild:
+            cur.execute("SELECT set_config('maintenance_work_mem', '256MB', true)")
+            for statement in rebuild:
+                cur.execute(statement)
+    result.inserted, result.rows_written = int(inserted), int(total)
+    result.updated = result.rows_written - result.inserted
+
+
+def _constant(values: np.ndarray) -> bool:
+    """Whether every value equals the first (None counts as a value); a sample rules most columns out fast."""
+    if len(values) == 0:
+        return False
+    missing = pd.isna(values[: min(len(values), 64)])
+    first_missing = bool(missing[0])
+    if (missing != first_missing).any():
+        return False
+    if first_missing:
+        return bool(pd.isna(values).all())
+    sample = values[:: max(1, len(values) // 64)]
+    if not all(v == values[0] for v in sample):
+        return False
+    return bool((values == values[0]).all())
+
+
+def _copy_frame(cur, statement: str, frame: pd.DataFrame) -> None:
+    """COPY a frame in chunks, so the CSV text of a million rows is never in memory at once."""
+    for start in range(0, max(len(frame), 1), _COPY_CHUNK_ROWS):
+        buf = io.StringIO()
+        frame.iloc[start:start + _COPY_CHUNK_ROWS].to_csv(buf, header=False, index=False, na_rep="\\N")
+        buf.seek(0)
+        cur.copy_expert(statement, buf)
+
+
+def _copy_into(cur, conn, table: str, frame: pd.DataFrame) -> None:
+    _copy_frame(cur, sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)).as_string(conn), frame)
+
+
+def _copy_new_rows(cur, conn, spec: LayerSpec, columns, data, constants, out, keep) -> None:
+    """COPY straight into the layer table (every row is new); complaints get their first history row."""
+    # Columns that are NULL (or '{}' attributes) throughout are left to the table's defaults.
+    sent = [c for c in columns if not (c in constants and constants[c] in (None, "{}"))]
+    frame = pd.DataFrame({c: data[c] for c in sent})
+    points = shapely.points(out["lon"][keep], out["lat"][keep])
+    frame["geom"] = shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
+    cur.execute(sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(sql.Identifier(spec.table)))
+    before = cur.fetchone()[0]
+    _copy_into(cur, conn, spec.table, frame)
+    if spec.rules.status_history:
+        # New ids are above the old maximum; the source test keeps out complaints filed meanwhile.
+        rows = sql.SQL("{} WHERE id > %s AND source = ANY(%s)").format(sql.Identifier(spec.table))
+        cur.execute(sql.SQL(_FIRST_STATUS).format(rows=rows), (before, list(pd.unique(data["source"]))))
+
+
+def _stage(cur, conn, spec: LayerSpec, columns, constants, data, out, keep) -> None:
+    """The rows, as text, in a temporary table import_stage (point layers: lon, lat; others: EWKB hex)."""
+    sent = [c for c in columns if c not in constants]
+    frame = pd.DataFrame({c: data[c] for c in sent})
+    if spec.rules.points:
+        # repr of a float64 is its shortest exact decimal: nothing lost on the way.
+        frame["lon"] = out["lon"][keep].astype(str)
+        frame["lat"] = out["lat"][keep].astype(str)
+        geom_cols = [("lon", "float8"), ("lat", "float8")]
+    else:
+        geoms = shapely.set_srid(out["geom"][keep], 4326)
+        frame["geom"] = shapely.to_wkb(geoms, hex=True, include_srid=True)
+        geom_cols = [("geom", "text")]
+    stage_cols = [(c, "text") for c in sent] + geom_cols
+    cur.execute(sql.SQL("CREATE TEMP TABLE import_stage ({}) ON COMMIT DROP").format(
+        sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in stage_cols)))
+    _copy_into(cur, conn, "import_stage", frame)
+
+
+def _geometry_expression(spec: LayerSpec) -> str:
+    """The staged geometry as the table stores it: polygons repaired and multi, lines as given."""
+    if spec.rules.points:
+        return "ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)"
+    if spec.rules.geometry == ("LineString",):
+        return "ST_GeomFromEWKB(decode(s.geom, 'hex'))"
+    repaired = ("CASE WHEN ST_IsValid(g) THEN g ELSE ST_CollectionExtract(ST_MakeValid(g), "
+                "CASE WHEN ST_Dimension(g) = 2 THEN 3 ELSE 2 END) END")
+    expr = f"(SELECT {repaired} FROM (SELECT ST_GeomFromEWKB(decode(s.geom, 'hex')) AS g) AS one)"
+    if spec.rules.geometry == ("Polygon",):
+        return f"ST_Multi({expr})"
+    return expr
+
+
+def _stage_and_upsert(cur, conn, spec: LayerSpec, columns, data, constants, out, keep) -> tuple[int, int]:
+    """COPY into a temporary table, then INSERT … ON CONFLICT (source, source_id) DO UPDATE."""
+    _stage(cur, conn, spec, columns, constants, data, out, keep)
+    types = {f.column: _SQL_TYPES[f.kind] for f in spec.stored}
+
+    def value(c: str) -> sql.Composable:
+        return sql.Literal(constants[c]) if c in constants else sql.SQL("s.{}").format(sql.Identifier(c))
+
+    select = [sql.SQL("{}::{}").format(value(c), sql.SQL(types[c])) for c in columns]
+    select.append(sql.SQL(_geometry_expression(spec)))
+    target = [*columns, "geom"]
+    updates = [c for c in target if c not in ("source", "source_id")]
+    history = spec.rules.status_history
+    if history:
+        # Status changes by re-import are history, like any other change.
+        cur.execute(sql.SQL("""
+            INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor)
+            SELECT c.id, c.status, {status}, 'import: ' || {source}, 'import'
+            FROM import_stage s JOIN {table} c ON c.source = {source} AND c.source_id = {source_id}
+            WHERE c.status IS DISTINCT FROM {status}""").format(
+            table=sql.Identifier(spec.table), status=value("status"), source=value("source"),
+            source_id=value("source_id")))
+    returning = "id, (xmax = 0) AS inserted" + (", status, reported_at" if history else "")
+    upsert = sql.SQL(
+        "INSERT INTO {table} ({cols}) SELECT {select} FROM import_stage s "
+        "ON CONFLICT (source, source_id) DO UPDATE SET {updates}, updated_at = now() RETURNING " + returning
+    ).format(table=sql.Identifier(spec.table), cols=sql.SQL(", ").join(sql.Identifier(c) for c in target),
+             select=sql.SQL(", ").join(select),
+             updates=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates))
+    first = sql.SQL(", ev AS ({})").format(sql.SQL(_FIRST_STATUS).format(rows=sql.SQL("up WHERE inserted")))
+    cur.execute(sql.SQL("WITH up AS ({upsert}){history} SELECT count(*) FILTER (WHERE inserted), count(*) "
+                        "FROM up").format(upsert=upsert, history=first if history else sql.SQL("")))
+    counts = cur.fetchone()
+    # Dropped now, not at commit: the caller may import another file in the same transaction.
+    cur.execute("DROP TABLE import_stage")
+    return counts
+
+
+def _drop_indexes_and_foreign_keys(cur, tables: list[str], incoming: int) -> list[sql.Composable]:
+    """Drop the non-unique indexes and the foreign keys of tables no bigger than the import.
+
+    Returns the statements that restore them (indexes rebuilt in one pass,
+    foreign keys re-added, which checks every row again in one join). This is
+    PostgreSQL's advice for populating a database; it happens inside the
+    import's transaction, so a failure rolls the drop back too. The tables are
+    locked for the import's length (a bulk load, not a trickle).
+    """
+    restore: list[sql.Composable] = []
+    foreign_keys: list[sql.Composable] = []
+    for table in tables:
+        cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (table,))
+        if cur.fetchone()[0] > incoming:
+            continue
+        cur.execute("""SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+                       WHERE x.indrelid = %s::regclass AND NOT x.indisunique AND NOT x.indisprimary""", (table,))
+        for name, definition in cur.fetchall():
+            cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+            restore.append(sql.SQL(definition))
+        cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype = 'f'", (table,))
+        for name, definition in cur.fetchall():
+            cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table),
+                                                                          sql.Identifier(name)))
+            foreign_keys.append(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)))
+    return restore + foreign_keys

@@ -1,0 +1,133 @@
+"""Draw the pages of a document into one vector PDF: in this process, or in worker processes.
+
+A page is given as a spec, a tuple of plain data (its kind first) that can
+travel to a worker process; :func:`draw_spec` turns it into a drawn page.
+Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from collections.abc import Callable
+
+from data.settings import PrintSettings
+from layers.printing import sheets, street_pages
+from layers.printing.data import Street
+from layers.printing.page import PageContext, new_page
+from layers.printing.style import rc_params, register_font
+
+# matplotlib keeps global state (font cache, rcParams): one document is drawn
+# at a time per process, so that the web server's threads cannot interleave.
+_RENDER_LOCK = threading.Lock()
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+# Pages per worker task at least: starting a worker process (importing
+# matplotlib) costs about as much as drawing a few pages.
+PAGES_PER_PART = 8
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """Progress reported to no one."""
+    return None
+
+
+def draw_spec(fig, spec: tuple, ctx: PageContext, street: Street) -> None:
+    """Draw one page from its spec."""
+    kind = spec[0]
+    if kind == "grid":
+        _, plan, n, rows = spec
+        sheets.draw_grid_sheet(fig, plan.page, street, ctx, n, rows, plan.numbers, plan.stop_label)
+    elif kind == "checklist":
+        _, plan, n, rows = spec
+        sheets.draw_checklist_page(fig, plan.page, ctx, n, rows, plan.numbers, plan.stop_label)
+    elif kind == "cover":
+        _, counts, roads = spec
+        street_pages.draw_atlas_cover(fig, street, counts, ctx, 1, roads)
+    elif kind == "index":
+        _, n, rows = spec
+        street_pages.draw_index_page(fig, street, rows, ctx, n)
+    elif kind == "route":
+        _, counts, stops, path_xy, roads = spec
+        street_pages.draw_route_page(fig, street, counts, stops, path_xy, ctx, 1, roads)
+    else:  # a programming error, not user input
+        raise ValueError(f"unknown page kind {kind!r}")
+
+
+def _metadata(ctx: PageContext, title: str) -> dict:
+    return {"Title": title, "Creator": "hygiene-map", "Subject": ctx.t["sheet"]}
+
+
+def _render_specs(out, ctx: PageContext, street: Street, specs: list[tuple], font_path: str | None,
+                  title: str, on_page: Callable[[], None] | None = None) -> None:
+    """Draw specs as the pages of one PDF at ``out`` (a path or a binary file)."""
+    import matplotlib
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    family = register_font(font_path)
+    with matplotlib.rc_context(rc_params(family)):
+        with PdfPages(out, metadata=_metadata(ctx, title)) as pdf:
+            for spec in specs:
+                fig = new_page(ctx.paper)
+                draw_spec(fig, spec, ctx, street)
+                pdf.savefig(fig)
+                if on_page:
+                    on_page()
+
+
+def _render_part(args: tuple) -> bytes:
+    """Worker process: some pages of a document, as PDF bytes."""
+    ctx, street, specs, font_path, title = args
+    buffer = io.BytesIO()
+    _render_specs(buffer, ctx, street, specs, font_path, title)
+    return buffer.getvalue()
+
+
+def _render_in_workers(out, ctx: PageContext, settings: PrintSettings, title: str, street: Street,
+                       specs: list[tuple], workers: int, progress: Progress) -> None:
+    """Parts of the document drawn by worker processes, joined in page order with pypdf."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pypdf import PdfWriter
+
+    total = len(specs)
+    size = max(PAGES_PER_PART, math.ceil(total / (3 * workers)))
+    parts = [specs[i:i + size] for i in range(0, total, size)]
+    # spawn, not fork: the web server has threads and open connections that a fork would copy.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_render_part, (ctx, street, part, settings.font_path, title)) for part in parts]
+        writer = PdfWriter()
+        done = 0
+        for future, part in zip(futures, parts):
+            writer.append(io.BytesIO(future.result()))
+            done += len(part)
+            progress("drawing", done, total)
+    writer.add_metadata({"/" + key: value for key, value in _metadata(ctx, title).items()})
+    writer.write(out)
+
+
+def write_pdf(out, ctx: PageContext, settings: PrintSettings, title: str, street: Street,
+              specs: list[tuple], progress: Progress = no_progress) -> None:
+    """Draw every page spec into one PDF at ``out`` (path or binary file).
+
+    Long documents are drawn by ``settings.workers`` processes, a few parts
+    each (so that progress moves): matplotlib spends its time laying out
+    text, which one process cannot spread over cores.
+    """
+    total = len(specs)
+    workers = min(settings.workers, total // PAGES_PER_PART)
+    with _RENDER_LOCK:
+        if workers > 1:
+            _render_in_workers(out, ctx, settings, title, street, specs, workers, progress)
+            return
+        done = 0
+
+        def on_page() -> None:
+            nonlocal done
+            done += 1
+            progress("drawing", done, total)
+
+        _render_specs(out, ctx, street, specs, settings.font_path, title, on_page)

@@ -1,0 +1,74 @@
+"""What the project's Folium pages share: the map, the title bar, the script that starts a page.
+
+The overview map and the analysis pages are a Folium map, a title bar over
+it and one of the project's scripts (``/static/app/*.js``) started with the
+page's configuration; the data comes by URL.
+"""
+
+from __future__ import annotations
+
+import html
+
+import folium
+import orjson
+from branca.element import Element
+from folium.elements import JSCSSMixin
+from jinja2 import Template
+
+#: Where a map opens when the city has no extent yet (the demo city).
+DEFAULT_CENTER = (37.49, 121.38)
+
+#: Words of every page's title bar.
+PAGE_WORDS = {
+    "zh": {"index": "首页", "other_lang": "English", "demo": "演示数据（虚构城市）"},
+    "en": {"index": "Home", "other_lang": "中文", "demo": "Demo data (fictional city)"},
+}
+
+
+def new_map(center: tuple[float, float] | None) -> folium.Map:
+    """A map without a basemap (pages add the one chosen), with a scale, drawn on a canvas."""
+    return folium.Map(location=list(center or DEFAULT_CENTER), zoom_start=12, tiles=None, control_scale=True,
+                      prefer_canvas=True, max_zoom=19)
+
+
+def city_name(city: dict | None, lang: str) -> str:
+    """The city's name in the page language (Chinese when it has no English one), or nothing."""
+    city = city or {}
+    return (city.get("name_en") if lang == "en" and city.get("name_en") else city.get("name")) or ""
+
+
+def add_title_bar(m: folium.Map, lang: str, title: str, notes: list[str], other_query: str,
+                  status: str = "") -> None:
+    """The bar over the map: a link home, the title, notes, the same page in the other language.
+
+    ``other_query`` is the query string of that link (without ``?``);
+    ``status`` the first words of the ``#hm-status`` line the page's script keeps up to date.
+    """
+    t = PAGE_WORDS[lang]
+    bar = (
+        f'<div id="hm-title"><a href="/?lang={lang}">{html.escape(t["index"])}</a> · '
+        f"<b>{html.escape(title)}</b> <span>{html.escape(' · '.join(notes))}</span> · "
+        f'<a href="?{html.escape(other_query)}">{t["other_lang"]}</a></div>'
+        f'<div id="hm-status" data-ready="0">{html.escape(status)}</div>'
+    )
+    m.get_root().html.add_child(Element(bar))
+
+
+class AppScript(JSCSSMixin, folium.MacroElement):
+    """Loads one of the project's page scripts and starts it: ``<init_object>.init(map, configuration)``.
+
+    Subclasses name the object (``init_object``) and the files (``default_js``, ``default_css``).
+    """
+
+    init_object = ""
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this.init_object }}.init({{ this._parent.get_name() }}, {{ this.config_json }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self._name = type(self).__name__.lstrip("_")
+        # "</" cannot end the inline script early: JSON may carry user text.
+        self.config_json = orjson.dumps(config, option=orjson.OPT_NON_STR_KEYS).decode().replace("</", "<\\/")
