@@ -6,6 +6,7 @@ some of them (a database cannot import Python); nothing else spells them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -53,7 +54,6 @@ def city_tz() -> tzinfo:
 
 
 # -- Facility kinds of the analyses (coverage, density, siting) ---------------------------------------
-from dataclasses import dataclass  # noqa: E402  (this section was appended; the lead may move it up)
 
 
 @dataclass(frozen=True)
