@@ -18,6 +18,9 @@ SHAPES = ("square", "hex")
 # A clipped piece smaller than this share of a full cell is merged into the
 # neighbour it shares the longest border with (no slivers to manage).
 SLIVER_SHARE = 0.2
+# Straight metric edges bend under projection to WGS84; grids that share a border must bend
+# alike, so their edges are densified to this spacing (metres) before projecting.
+DENSIFY_M = 25.0
 # Pieces below this area (m²) are floating-point dust from the clipping.
 DUST_M2 = 0.5
 

@@ -14,6 +14,7 @@ from psycopg2 import sql
 from shapely.geometry import MultiPolygon
 
 from data.demo.model import DATA_END, METRIC_SRID, DemoCity, metric_origin, to_lonlat_transformer
+from geo.grids import DENSIFY_M
 
 LAYER_TABLES = [
     "complaint_events", "complaints", "grid_assignments", "grids", "inspections", "health_trails",
@@ -34,9 +35,6 @@ _AREA_CODES = ("district_code", "street_code", "community_code")
 _CODE_LENGTH = {"district_code": 6, "street_code": 9, "community_code": 12}
 
 
-# Straight metric edges bend under projection; polygons that share a border
-# must bend alike, so their edges are densified before projecting.
-DENSIFY_M = 25.0
 
 
 def load(conn, city: DemoCity, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:

@@ -18,11 +18,8 @@ import shapely
 
 from data.catalog import check_street, metric_srid
 from data.errors import Conflict, InvalidParameter, NotFound
-from geo.grids import cut_grids, match_grids
+from geo.grids import DENSIFY_M, cut_grids, match_grids
 from layers.workflow.access import audit
-
-# Straight metric edges are densified before projecting back to WGS84.
-DENSIFY_M = 25.0
 
 
 @dataclass
