@@ -137,3 +137,24 @@ def real_data(relative: str, tmp_path: Path) -> Path:
     for sibling in src.parent.glob(stem.name + ".*"):
         shutil.copy(sibling, tmp_path / sibling.name)
     return tmp_path / src.name
+
+
+@pytest.fixture(scope="module")
+def server(demo_db):
+    """The app over the small demo city, served by uvicorn on a free localhost port (its base URL)."""
+    from tests.chromium import serve_app
+
+    with serve_app(demo_db) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium (skipped where it is not installed)."""
+    from tests.chromium import Chromium, chromium_binary
+
+    if chromium_binary() is None:
+        pytest.skip("chromium is not installed")
+    chromium = Chromium()
+    yield chromium
+    chromium.close()

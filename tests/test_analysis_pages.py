@@ -7,25 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.chromium import Chromium, chromium_binary, serve_app
-
 READY = "window.hygieneAnalysisState && window.hygieneAnalysisState.ready === true"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "var" / "test-artifacts"
-
-
-@pytest.fixture(scope="module")
-def server(demo_db):
-    with serve_app(demo_db) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if chromium_binary() is None:
-        pytest.skip("chromium is not installed")
-    chromium = Chromium()
-    yield chromium
-    chromium.close()
 
 
 def _open_clean(browser, server, path, shot):
