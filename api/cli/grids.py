@@ -8,21 +8,6 @@ import click
 
 from api.cli.users import cli_actor
 
-# Roster columns: key, zh-CN header, English header. `grids assign` reads either.
-ROSTER_COLUMNS = [
-    ("code", "网格编码", "grid_code"),
-    ("community_code", "社区编码", "community_code"),
-    ("community", "社区", "community"),
-    ("unit", "责任单位", "responsible_unit"),
-    ("manager", "网格长", "grid_manager"),
-    ("phone", "联系电话", "phone"),
-    ("facilities", "设施数（公厕、垃圾点、市场）", "facilities (toilets, garbage points, markets)"),
-    ("open", "未结投诉", "open_complaints"),
-    ("overdue", "超期投诉", "overdue_complaints"),
-    ("reason", "变更原因", "reason"),
-]
-_HEADER_KEYS = {h: key for key, zh, en in ROSTER_COLUMNS for h in (zh, en)}
-
 
 @click.group("grids")
 def grids() -> None:
@@ -86,46 +71,6 @@ def _echo_plan(plan) -> None:
             click.echo(f"  new: {code} (no old grid under it: unassigned)")
 
 
-def _cell_text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    return text or None
-
-
-def read_roster(path: Path) -> list[dict]:
-    """Rows of a roster workbook (first sheet; headers in zh-CN or English) as dicts with their line number."""
-    from openpyxl import load_workbook
-
-    from data.errors import InvalidInput
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise InvalidInput(f"{path}: no such file") from None
-    except Exception as exc:  # openpyxl raises several kinds for a non-workbook
-        raise InvalidInput(f"{path}: not an .xlsx workbook ({type(exc).__name__})") from None
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    if header is None:
-        raise InvalidInput(f"{path}: the first sheet is empty")
-    keys = [_HEADER_KEYS.get(_cell_text(h) or "") for h in header]
-    missing = [zh for key, zh, en in ROSTER_COLUMNS if key in ("code", "unit", "manager", "phone") and key not in keys]
-    if missing:
-        raise InvalidInput(f"{path} row 1: missing column(s) {', '.join(missing)} (zh-CN or English headers)")
-    out = []
-    for line, values in enumerate(rows, start=2):
-        record = {k: _cell_text(v) for k, v in zip(keys, values) if k}
-        if not any(record.get(k) for k in ("code", "unit", "manager", "phone")):
-            continue  # blank line
-        out.append({"line": line, **record})
-    book.close()
-    return out
-
-
 @grids.command("assign")
 @click.argument("roster", type=click.Path(path_type=Path))
 @click.option("--reason", default=None, help="why (default: the roster's 变更原因 column, else the file name)")
@@ -133,6 +78,7 @@ def read_roster(path: Path) -> list[dict]:
 def grids_assign(roster: Path, reason: str | None, dry_run: bool) -> None:
     """Load a roster workbook: each grid's unit, manager and phone. Checked row by row, all or nothing."""
     from data.db import session, transaction
+    from layers.io.roster import read_roster
     from layers.workflow.grids import assign_many
 
     rows = read_roster(roster)
@@ -151,28 +97,13 @@ def grids_assign(roster: Path, reason: str | None, dry_run: bool) -> None:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="header language")
 def grids_roster(street_code: str, out: Path, lang: str) -> None:
     """Write a street's roster (XLSX): grid code, community, unit, manager, phone, facilities, open/overdue complaints."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     from data.db import session
+    from layers.io.roster import write_roster
     from layers.workflow.grids import roster
 
     with session() as conn:
         rows = roster(conn, street_code)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "网格责任名册" if lang == "zh" else "grid roster"
-    sheet.append([zh if lang == "zh" else en for _, zh, en in ROSTER_COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for r in rows:
-        # Codes as text, so spreadsheets keep every digit.
-        sheet.append([r.get(key) if key != "reason" else None for key, _, _ in ROSTER_COLUMNS])
-    for col, width in zip("ABCDEFGHIJ", (17, 14, 14, 30, 10, 15, 12, 9, 9, 20)):
-        sheet.column_dimensions[col].width = width
-    sheet.freeze_panes = "A2"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    book.save(out)
+    write_roster(rows, out, lang)
     click.echo(f"{out}: {len(rows)} grids of street {street_code}")
 
 
