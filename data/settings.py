@@ -291,3 +291,13 @@ class PrintSettings(EnvSettings):
         _positive(HYGIENE_MAP_PRINT_MAX_PAGES=self.max_pages_http, HYGIENE_MAP_PRINT_WORKERS=self.workers)
         if self.route_max_stops < 2:
             raise SetupError("HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS must be at least 2")
+
+
+@dataclass(frozen=True)
+class IdempotencySettings(EnvSettings):
+    """How long a write's ``Idempotency-Key`` and first answer are kept (the policy the draft asks to publish)."""
+
+    ttl_hours: int = setting("HYGIENE_MAP_IDEMPOTENCY_TTL_HOURS", 24)
+
+    def check(self) -> None:
+        _positive(HYGIENE_MAP_IDEMPOTENCY_TTL_HOURS=self.ttl_hours)
