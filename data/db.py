@@ -7,6 +7,7 @@ itself when the database returns.
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,13 +99,30 @@ def check_postgis(conn) -> str:
     return row[0] or row[1]
 
 
+def _alive(conn) -> bool:
+    """Whether an idle connection can still be used, without a round trip to the server.
+
+    An idle connection is sent nothing, except when the server ends it: a
+    restart or shutdown sends a FATAL message and closes the socket. So a
+    socket with something to read (or a closed connection) is a dead one.
+    """
+    if conn.closed:
+        return False
+    try:
+        readable, _, _ = select.select([conn], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
+
+
 class Database:
     """A small thread-safe connection pool for the web server.
 
     ``with db.connection() as conn`` yields a connection; it is rolled back
     afterwards unless the caller committed. A connection that failed is
-    closed instead of being returned, so a restarted database is picked up
-    by the next request without restarting the app.
+    closed instead of being returned, and an idle one is checked before it
+    is handed out (:func:`_alive`): after a restart of the database the very
+    first request gets a new connection instead of a dead one.
     """
 
     def __init__(self, settings: DatabaseSettings | None = None):
@@ -130,8 +148,12 @@ class Database:
             )
         with self._lock:
             conn = self._idle.pop() if self._idle else None
-        if conn is not None and not conn.closed:
-            return conn
+        if conn is not None:
+            if _alive(conn):
+                return conn
+            # One connection died while idle (the database restarted): its siblings did too.
+            conn.close()
+            self.close()
         try:
             return connect(self.settings, url=self.url)
         except BaseException:
