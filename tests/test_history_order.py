@@ -124,3 +124,33 @@ def test_many_concurrent_transitions_over_http_read_back_as_one_valid_chain(city
     assert status == 200
     assert len(body["events"]) == len(moved) + 1
     assert_valid_chain(body["events"], body["status"])
+
+
+def test_the_migration_numbers_existing_history_in_the_order_it_was_written(fresh_db, monkeypatch):
+    from data import migrate as migrations
+    from data.demo.city import generate
+    from data.demo.load import load
+
+    every = migrations.available()
+    monkeypatch.setattr(migrations, "available", lambda: [m for m in every if m.version < 620])
+    conn = connect(url=fresh_db)
+    migrations.migrate(conn)
+    with transaction(conn):
+        load(conn, generate("small", 1))
+    with transaction(conn), conn.cursor() as cur:
+        cur.execute("SELECT id FROM complaints WHERE status = %s ORDER BY id LIMIT 1", (RECEIVED,))
+        complaint_id = cur.fetchone()[0]
+        # Written in this order, with transaction starts that say otherwise.
+        for frm, to, at in (("受理", "立案", "2026-03-02"), ("立案", "派遣", "2026-03-01")):
+            cur.execute("INSERT INTO complaint_events (complaint_id, from_status, to_status, actor, at) "
+                        "VALUES (%s, %s, %s, 'old', %s)", (complaint_id, frm, to, at))
+        cur.execute("UPDATE complaints SET status = '派遣' WHERE id = %s", (complaint_id,))
+    monkeypatch.setattr(migrations, "available", lambda: every)
+    assert [m.version for m in migrations.migrate(conn)] == [620]
+    events = cases.events(conn, complaint_id)
+    assert_valid_chain(events, "派遣")
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM grid_assignments WHERE seq <> 1")
+        assert cur.fetchone()[0] == 0  # the demo's one assignment per grid is each grid's first
+    conn.rollback()
+    conn.close()
