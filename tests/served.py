@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from data.demo.load import load
 from data.migrate import migrate
 from layers.workflow.access import add_user
 from tests.chromium import free_port
+from tests.conftest import create_database, drop_database
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -50,6 +53,27 @@ def writable_city(url: str) -> City:
         category = cur.fetchone()[0]
     conn.close()
     return City(url, token, point, category)
+
+
+@contextmanager
+def writable_database(admin_url: str) -> Iterator[City]:
+    """A new database of the server ``admin_url`` holding :func:`writable_city`, dropped afterwards."""
+    url = create_database(admin_url)
+    try:
+        yield writable_city(url)
+    finally:
+        drop_database(url)
+
+
+@contextmanager
+def running(database_url: str, extra_env: dict | None = None) -> Iterator[Server]:
+    """A started :class:`Server`, stopped afterwards (also after a test killed and restarted it)."""
+    server = Server(database_url, extra_env)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 class Server:

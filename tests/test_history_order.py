@@ -13,23 +13,13 @@ from data.vocab import RECEIVED, TRANSITIONS
 from layers.workflow import complaints as cases
 from layers.workflow import grids as grid_admin
 from layers.workflow.access import User
-from tests.conftest import create_database, drop_database
-from tests.served import Server, writable_city
+from tests.served import running, writable_database
 
 
 @pytest.fixture(scope="module")
 def city(pg_server):
-    url = create_database(pg_server[0])
-    yield writable_city(url)
-    drop_database(url)
-
-
-@pytest.fixture(scope="module")
-def server(city):
-    server = Server(city.url)
-    server.start()
-    yield server
-    server.stop()
+    with writable_database(pg_server[0]) as city:
+        yield city
 
 
 def _new_complaint(city) -> int:
@@ -98,7 +88,12 @@ def test_grid_assignments_begun_earlier_but_made_later_read_back_after(city):
         assert after["before"] == before["after"]
 
 
-def test_many_concurrent_transitions_over_http_read_back_as_one_valid_chain(city, server):
+def test_many_concurrent_transitions_over_http_read_back_as_one_valid_chain(city):
+    with running(city.url) as server:
+        _transitions_from_threads(city, server)
+
+
+def _transitions_from_threads(city, server) -> None:
     complaint_id = _new_complaint(city)
     auth = {"Authorization": f"Bearer {city.token}"}
     path = f"/api/complaints/{complaint_id}"

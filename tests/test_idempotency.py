@@ -14,23 +14,19 @@ import pytest
 
 from data.db import connect, transaction
 from layers.workflow.access import add_user
-from tests.conftest import create_database, drop_database
-from tests.served import Server, writable_city
+from tests.served import running, writable_database
 
 
 @pytest.fixture(scope="module")
 def city(pg_server):
-    url = create_database(pg_server[0])
-    yield writable_city(url)
-    drop_database(url)
+    with writable_database(pg_server[0]) as city:
+        yield city
 
 
 @pytest.fixture(scope="module")
 def server(city):
-    server = Server(city.url)
-    server.start()
-    yield server
-    server.stop()
+    with running(city.url) as server:
+        yield server
 
 
 def _body(city, marker: str) -> dict:
@@ -156,10 +152,8 @@ def test_a_lost_response_is_recovered_by_the_retry(server, city):
 
 
 def test_a_write_committed_before_the_server_was_killed_is_acknowledged_after_its_restart(city):
-    server = Server(city.url)
-    server.start()
     marker, key = f"killed {uuid.uuid4()}", str(uuid.uuid4())
-    try:
+    with running(city.url) as server:
         _send_unread(server, city, marker, key)
         deadline = time.monotonic() + 30
         while not _rows(city, marker):
@@ -168,8 +162,6 @@ def test_a_write_committed_before_the_server_was_killed_is_acknowledged_after_it
         server.kill()
         server.start()
         status, headers, body = server.request("POST", "/api/complaints", _body(city, marker), _auth(city, key))
-    finally:
-        server.stop()
     assert status == 201 and headers["idempotent-replayed"] == "true"
     assert _rows(city, marker) == [body["id"]]
 
@@ -203,8 +195,6 @@ def test_complaints_committed_before_a_crash_are_acknowledged_by_the_retry(city)
     Every key ends with exactly one complaint and every client learns its id,
     including those whose first request was committed but never answered.
     """
-    server = Server(city.url)
-    server.start()
     marker = f"crash {uuid.uuid4()}"
     keys = [str(uuid.uuid4()) for _ in range(60)]
     answers: dict[str, int] = {}
@@ -215,17 +205,14 @@ def test_complaints_committed_before_a_crash_are_acknowledged_by_the_retry(city)
             assert status == 201, body
             answers[key] = body["id"]
 
-    try:
-        with ThreadPoolExecutor(6) as pool:
-            futures = [pool.submit(client, keys[i::6]) for i in range(6)]
-            while len(answers) < 10:
-                time.sleep(0.01)
-            server.kill()
-            server.start()
-            for future in futures:
-                future.result()
-    finally:
-        server.stop()
+    with running(city.url) as server, ThreadPoolExecutor(6) as pool:
+        futures = [pool.submit(client, keys[i::6]) for i in range(6)]
+        while len(answers) < 10:
+            time.sleep(0.01)
+        server.kill()
+        server.start()
+        for future in futures:
+            future.result()
     conn = connect(url=city.url)
     with conn.cursor() as cur:
         cur.execute("SELECT description, id FROM complaints WHERE description LIKE %s", (marker + " %",))

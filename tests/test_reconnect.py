@@ -15,7 +15,7 @@ from data.cluster import EmbeddedCluster
 from data.db import connect
 from data.migrate import migrate
 from data.settings import DatabaseSettings
-from tests.served import Server
+from tests.served import Server, running
 
 POOL = 6
 PATHS = ("/healthz", "/api/complaints?limit=5", "/api/layers", "/")
@@ -58,9 +58,7 @@ def _fill_pool(server: Server, url: str) -> None:
 
 def test_every_request_after_a_database_restart_succeeds(own_cluster):
     url = own_cluster.url()
-    server = Server(url, {"HYGIENE_MAP_DB_POOL_MAX": str(POOL)})
-    server.start()
-    try:
+    with running(url, {"HYGIENE_MAP_DB_POOL_MAX": str(POOL)}) as server:
         _fill_pool(server, url)
         own_cluster.stop()
         own_cluster.start()
@@ -76,5 +74,3 @@ def test_every_request_after_a_database_restart_succeeds(own_cluster):
         with ThreadPoolExecutor(POOL) as pool:
             statuses = list(pool.map(lambda p: server.request("GET", p)[0], PATHS * 4))
         assert statuses == [200] * len(statuses)
-    finally:
-        server.stop()
