@@ -108,11 +108,12 @@ def _alive(conn) -> bool:
     """
     if conn.closed:
         return False
+    poller = select.poll()  # not select.select: file numbers past 1024 are common in a busy server
     try:
-        readable, _, _ = select.select([conn], [], [], 0)
-    except (OSError, ValueError):
+        poller.register(conn.fileno(), select.POLLIN)
+        return not poller.poll(0)
+    except (OSError, ValueError, psycopg2.Error):
         return False
-    return not readable
 
 
 class Database:
