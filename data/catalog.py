@@ -20,7 +20,9 @@ from data.vocab import CITY_TIME_ZONE, set_city_tz
 NO_CITY = ("no city is set up: run `hygiene-map city init --name NAME --code CODE`, or import the city's "
            "admin areas (`hygiene-map import admin_areas FILE --level district`), or load the demo "
            "(`hygiene-map demo`)")
-_CITY_COLUMNS = ("code", "name", "name_en", "metric_srid", "is_demo", "data_time", "attribution", "time_zone")
+_CITY_COLUMNS = ("code", "name", "name_en", "metric_srid", "is_demo", "data_time", "attribution")
+#: Every setting: the above and the time zone (which readers get from data.vocab.city_tz instead).
+_SETTINGS_COLUMNS = (*_CITY_COLUMNS, "time_zone")
 
 #: The extent of China (lon/lat): the mainland, Hainan, Taiwan, Hong Kong and Macau. A city whose areas
 #: centre inside it gets a CGCS2000 Gauss–Krüger zone and Asia/Shanghai; a rectangle, so parts of
@@ -31,17 +33,18 @@ CHINA_EXTENT = (73.4, 18.1, 135.1, 53.6)
 _GK_FIRST_EPSG, _GK_FIRST_CM, _GK_LAST_CM = 4534, 75, 135
 
 
-def city_info(conn) -> dict | None:
-    """The city settings row as a dict, or None before a city is set up."""
+def city_info(conn, *, settings: bool = False) -> dict | None:
+    """The city settings row as a dict, or None before a city is set up; ``settings``: with its time zone."""
+    columns = _SETTINGS_COLUMNS if settings else _CITY_COLUMNS
     with conn.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(_CITY_COLUMNS)} FROM city_settings")
+        cur.execute(f"SELECT {', '.join(columns)} FROM city_settings")
         row = cur.fetchone()
-    return None if row is None else dict(zip(_CITY_COLUMNS, row))
+    return None if row is None else dict(zip(columns, row))
 
 
-def require_city(conn) -> dict:
-    """The city settings row, or NotFound saying how to set a city up."""
-    city = city_info(conn)
+def require_city(conn, *, settings: bool = False) -> dict:
+    """The city settings row (``settings``: with its time zone), or NotFound saying how to set a city up."""
+    city = city_info(conn, settings=settings)
     if city is None:
         raise NotFound(NO_CITY)
     return city
@@ -144,14 +147,12 @@ def write_city(conn, *, code: str, name: str, metric_srid: int | None, name_en: 
     if metric_srid is not None:
         _follow_metric_srid(conn, before["metric_srid"] if before else None, metric_srid)
     set_city_tz(time_zone)
-    return require_city(conn)
+    return require_city(conn, settings=True)
 
 
 def update_city(conn, changes: dict) -> dict:
     """Change some settings of the existing city (``city set``): ``changes`` maps columns to new values."""
-    city = city_info(conn)
-    if city is None:
-        raise NotFound(NO_CITY)
+    city = require_city(conn, settings=True)
     merged = {k: v for k, v in city.items() if k != "is_demo"} | changes
     return write_city(conn, is_demo=city["is_demo"], **merged)
 
@@ -232,8 +233,9 @@ def establish_city(conn, source: str, *, dry_run: bool = False) -> list[str]:
     code, name, name_en = _city_names(top, source)
     row = write_city(conn, code=code, name=name, name_en=name_en, metric_srid=srid, time_zone=auto_time_zone(*centre))
     return [f"no city was set up: this import {verb} it up from these areas as {row['name']!r} "
-            f"(code {row['code']}), metric CRS EPSG:{srid} ({crs_name(conn, srid)}), time zone {row['time_zone']}; see it with `hygiene-map city "
-            "show`, change any of it with `hygiene-map city set --name … --code … --crs … --tz …`"]
+            f"(code {row['code']}), metric CRS EPSG:{srid} ({crs_name(conn, srid)}), time zone {row['time_zone']}; "
+            "see it with `hygiene-map city show`, change any of it with `hygiene-map city set --name … --code … "
+            "--crs … --tz …`"]
 
 
 def _city_names(top: list[tuple], source: str) -> tuple[str, str, str | None]:

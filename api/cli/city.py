@@ -104,7 +104,7 @@ _LEVELS = (("district", "districts"), ("street", "streets"), ("community", "comm
 def _show(conn) -> None:
     from data.catalog import areas_summary, crs_name, require_city
 
-    c = require_city(conn)
+    c = require_city(conn, settings=True)
     areas = areas_summary(conn)
     conn.rollback()
     srid = c["metric_srid"]
