@@ -132,7 +132,7 @@ def nyc(conn, tmp_path):
     return conn
 
 
-def test_new_york_gets_utm_18n_and_its_own_time_zone_in_every_process(nyc, fresh_db):
+def test_new_york_gets_utm_18n_and_its_own_time_zone_in_every_process(nyc, fresh_db, tmp_path):
     city = city_info(nyc, settings=True)
     assert city["metric_srid"] == 32618 and city["time_zone"] == "Etc/GMT+5"
     assert city["code"] == "nybb"  # borough codes 1–5 share nothing: the file names the city
@@ -142,9 +142,16 @@ def test_new_york_gets_utm_18n_and_its_own_time_zone_in_every_process(nyc, fresh
     assert "data time:   2023-02-28 23:59-05:00" in out and "EPSG:32618 WGS 84 / UTM zone 18N" in out
     # Another process (any new connection) reads times without a zone in New York's.
     set_city_tz(None)
-    connect(url=fresh_db).close()
+    other = connect(url=fresh_db)
     assert city_tz().key == "America/New_York"
     assert parse_instant("2023-07-01T12:00", "since").utcoffset() == timedelta(hours=-4)
+    # And so does an import without --timezone: the sample is one New York day, 2023-02-28.
+    with transaction(other):
+        import_file(other, real_data("nyc/nyc311_sample_2023-02-28.csv", tmp_path),
+                    ImportOptions("complaints", skip_bad=True))
+    days = query(other, "SELECT DISTINCT (reported_at AT TIME ZONE 'America/New_York')::date::text FROM complaints")
+    other.close()
+    assert days == [("2023-02-28",)]
     code, out = run("city", "set", "--data-time", "none")
     assert code == 0 and "data time:   none" in out
 
