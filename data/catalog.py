@@ -13,12 +13,14 @@ import os
 import re
 from datetime import datetime
 
+from psycopg2 import sql
+
 from data.errors import InvalidParameter, NotFound
 from data.params import AREA_CODE
 from data.vocab import CITY_TIME_ZONE, set_city_tz
 
-NO_CITY = ("no city is set up: run `hygiene-map city init --name NAME --code CODE`, or import the city's "
-           "admin areas (`hygiene-map import admin_areas FILE --level district`), or load the demo "
+NO_CITY = ("no city is loaded: set one up with `hygiene-map city init --name NAME --code CODE` or by importing "
+           "its admin areas (`hygiene-map import admin_areas FILE --level district`), or load the demo "
            "(`hygiene-map demo`)")
 _CITY_COLUMNS = ("code", "name", "name_en", "metric_srid", "is_demo", "data_time", "attribution")
 #: Every setting: the above and the time zone (which readers get from data.vocab.city_tz instead).
@@ -119,13 +121,15 @@ def load_city_tz(conn):
 
 
 def write_city(conn, *, code: str, name: str, metric_srid: int | None, name_en: str | None = None,
-               time_zone: str = CITY_TIME_ZONE, is_demo: bool = False, data_time: datetime | None = None,
-               attribution: str | None = None) -> dict:
-    """Write the city's settings row (insert or replace), in the caller's transaction; the row written.
+               time_zone: str | None = None, is_demo: bool = False, data_time: datetime | None = None,
+               attribution: str | None = None) -> None:
+    """Write the city's settings row (replacing the row), in the caller's transaction.
 
-    The one writer of ``city_settings``. When the metric CRS changes, what is
-    stored in it follows (:func:`_follow_metric_srid`); the time zone holds
-    for this process at once, for others from their next connection.
+    The one writer of ``city_settings``. ``time_zone`` ``None`` is the
+    default zone (:data:`~data.vocab.CITY_TIME_ZONE`). When the metric CRS
+    changes, what is stored in it follows (:func:`_follow_metric_srid`); the
+    time zone holds for this process at once, for others from their next
+    connection.
     """
     name = (name or "").strip()
     if not name:
@@ -135,43 +139,41 @@ def write_city(conn, *, code: str, name: str, metric_srid: int | None, name_en: 
     before = city_info(conn)
     if metric_srid is not None:
         crs_name(conn, metric_srid)
+    values = {"code": code, "name": name, "name_en": name_en, "metric_srid": metric_srid, "is_demo": is_demo,
+              "data_time": data_time, "attribution": attribution}
+    if time_zone is not None:  # else the column's default (the demo also loads into schemas before 0600)
+        values["time_zone"] = time_zone
     with conn.cursor() as cur:
-        cur.execute(
-            """INSERT INTO city_settings (code, name, name_en, metric_srid, is_demo, data_time, attribution, time_zone)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-               ON CONFLICT (singleton) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name,
-                   name_en = EXCLUDED.name_en, metric_srid = EXCLUDED.metric_srid, is_demo = EXCLUDED.is_demo,
-                   data_time = EXCLUDED.data_time, attribution = EXCLUDED.attribution,
-                   time_zone = EXCLUDED.time_zone, updated_at = now()""",
-            (code, name, name_en, metric_srid, is_demo, data_time, attribution, time_zone))
-    if metric_srid is not None:
-        _follow_metric_srid(conn, before["metric_srid"] if before else None, metric_srid)
+        cur.execute("DELETE FROM city_settings")
+        cur.execute(sql.SQL("INSERT INTO city_settings ({}) VALUES ({})").format(
+            sql.SQL(", ").join(map(sql.Identifier, values)), sql.SQL(", ").join(sql.Placeholder() * len(values))),
+            list(values.values()))
+    if before and before["metric_srid"] not in (None, metric_srid) and metric_srid is not None:
+        _follow_metric_srid(conn, before["metric_srid"], metric_srid)
     set_city_tz(time_zone)
-    return require_city(conn, settings=True)
 
 
-def update_city(conn, changes: dict) -> dict:
+def update_city(conn, changes: dict) -> None:
     """Change some settings of the existing city (``city set``): ``changes`` maps columns to new values."""
     city = require_city(conn, settings=True)
     merged = {k: v for k, v in city.items() if k != "is_demo"} | changes
-    return write_city(conn, is_demo=city["is_demo"], **merged)
+    write_city(conn, is_demo=city["is_demo"], **merged)
 
 
-def _follow_metric_srid(conn, old: int | None, new: int) -> None:
+def _follow_metric_srid(conn, old: int, new: int) -> None:
     """Keep what is stored in the city's metric CRS in that CRS when it changes.
 
     Complaints keep their metric x/y (migration 0300; analyses would project
-    the stale rows on the fly, slowly), generated grids the origin of their
-    lattice (regenerating keeps the lattice where it lies on the ground).
-    The analysis caches follow by themselves: this statement counts as a
-    change of city_settings (migration 0500).
+    the stale rows on the fly, slowly, as they do for rows stored before the
+    city had a CRS), generated grids the origin of their lattice
+    (regenerating keeps the lattice where it lies on the ground). The
+    analysis caches follow by themselves: writing city_settings counts as a
+    change of it (migration 0500).
     """
     with conn.cursor() as cur:
         cur.execute("""UPDATE complaints SET metric_srid = %(new)s, metric_x = ST_X(ST_Transform(geom, %(new)s)),
                               metric_y = ST_Y(ST_Transform(geom, %(new)s))
                        WHERE metric_srid IS DISTINCT FROM %(new)s""", {"new": new})
-        if old is None or old == new:
-            return
         cur.execute(
             """WITH o AS (SELECT code, ST_Transform(ST_SetSRID(ST_MakePoint((attributes->'origin'->>0)::float,
                                                                      (attributes->'origin'->>1)::float), %(old)s),
@@ -231,9 +233,10 @@ def establish_city(conn, source: str, *, dry_run: bool = False) -> list[str]:
         return [f"the city's metric CRS was not chosen yet: this import {verb} it to EPSG:{srid} "
                 f"({crs_name(conn, srid)}) from the areas' centre; change it with `hygiene-map city set --crs EPSG:n`"]
     code, name, name_en = _city_names(top, source)
-    row = write_city(conn, code=code, name=name, name_en=name_en, metric_srid=srid, time_zone=auto_time_zone(*centre))
-    return [f"no city was set up: this import {verb} it up from these areas as {row['name']!r} "
-            f"(code {row['code']}), metric CRS EPSG:{srid} ({crs_name(conn, srid)}), time zone {row['time_zone']}; "
+    zone = auto_time_zone(*centre)
+    write_city(conn, code=code, name=name, name_en=name_en, metric_srid=srid, time_zone=zone)
+    return [f"no city was set up: this import {verb} it up from these areas as {name!r} "
+            f"(code {code}), metric CRS EPSG:{srid} ({crs_name(conn, srid)}), time zone {zone}; "
             "see it with `hygiene-map city show`, change any of it with `hygiene-map city set --name … --code … "
             "--crs … --tz …`"]
 
