@@ -16,7 +16,7 @@ from datetime import datetime
 from psycopg2 import sql
 
 from data.errors import InvalidParameter, NotFound
-from data.params import AREA_CODE
+from data.params import AREA_CODE, area_code_problem
 from data.vocab import CITY_TIME_ZONE, set_city_tz
 
 NO_CITY = ("no city is loaded: set one up with `hygiene-map city init --name NAME --code CODE` or by importing "
@@ -134,8 +134,9 @@ def write_city(conn, *, code: str, name: str, metric_srid: int | None, name_en: 
     name = (name or "").strip()
     if not name:
         raise InvalidParameter("--name", "the city needs a name")
-    if not AREA_CODE.fullmatch(code or ""):
-        raise InvalidParameter("--code", f"a city code is 1–32 ASCII letters, digits, '-' or '.', not {code!r}")
+    problem = area_code_problem(code or "")
+    if problem:
+        raise InvalidParameter("--code", problem)
     before = city_info(conn)
     if metric_srid is not None:
         crs_name(conn, metric_srid)

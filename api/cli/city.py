@@ -33,16 +33,15 @@ def city() -> None:
 @click.option("--name-en", default=None, help="its English name (Yantai)")
 @click.option("--crs", default=None, help="metric CRS as EPSG:n; default: chosen from the admin areas "
               "(CGCS2000 3° Gauss–Krüger in China, else UTM), at their first import if there are none yet")
-@click.option("--tz", default=None, help="IANA time zone; default Asia/Shanghai")
+@click.option("--tz", default=None, help="IANA time zone; default: Asia/Shanghai in China (see README)")
 def init(name: str, code: str, name_en: str | None, crs: str | None, tz: str | None) -> None:
     """Set up the city (no demo): refuses when one is set up already (see `city set`)."""
-    from data.catalog import areas_centre, auto_metric_srid, city_info, write_city
+    from data.catalog import areas_centre, auto_metric_srid, auto_time_zone, city_info, write_city
     from data.db import session, transaction
     from data.migrate import migrate
-    from data.vocab import CITY_TIME_ZONE
 
     srid = parse_epsg(crs, "--crs")
-    zone = parse_time_zone(tz, "--tz") or CITY_TIME_ZONE
+    zone = parse_time_zone(tz, "--tz")
     with session() as conn:
         migrate(conn)
         with transaction(conn):
@@ -50,9 +49,11 @@ def init(name: str, code: str, name_en: str | None, crs: str | None, tz: str | N
             if existing is not None:
                 raise Conflict(f"a city is set up already: {existing['name']} ({existing['code']}); change it with "
                                "`hygiene-map city set`")
-            if srid is None:
-                centre = areas_centre(conn)
-                srid = auto_metric_srid(*centre) if centre else None
+            centre = areas_centre(conn)  # admin areas imported before: the CRS and zone follow from them
+            if srid is None and centre:
+                srid = auto_metric_srid(*centre)
+            if zone is None and centre:
+                zone = auto_time_zone(*centre)
             write_city(conn, code=code.strip(), name=name, name_en=name_en, metric_srid=srid, time_zone=zone)
         _show(conn)
 
