@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import psycopg2
 import psycopg2.extensions
 
+from data.catalog import load_city_tz
 from data.cluster import EmbeddedCluster
 from data.errors import DatabaseUnavailable, SetupError
 from data.settings import DatabaseSettings
@@ -43,12 +44,12 @@ def connect(settings: DatabaseSettings | None = None, *, url: str | None = None)
     settings = settings or DatabaseSettings.from_env()
     url = url or database_url(settings)
     try:
-        return psycopg2.connect(
+        return load_city_tz(psycopg2.connect(
             url,
             connect_timeout=settings.connect_timeout_s,
             options=f"-c statement_timeout={settings.statement_timeout_ms}",
             application_name="hygiene-map",
-        )
+        ))
     except psycopg2.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
         hint = "" if settings.url else "; the embedded database is not running: start it with `hygiene-map db up`"
