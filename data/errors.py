@@ -61,5 +61,17 @@ class Unauthorized(HygieneMapError):
     """No valid credentials were given."""
 
 
+class LoginRequired(Unauthorized):
+    """No valid credentials were given for a page: the browser is sent to the login page."""
+
+
 class Forbidden(HygieneMapError):
     """The credentials do not allow this action or scope."""
+
+
+class TooBusy(HygieneMapError):
+    """Too much costly work at once (per client or overall): try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -291,3 +291,15 @@ class PrintSettings(EnvSettings):
         _positive(HYGIENE_MAP_PRINT_MAX_PAGES=self.max_pages_http, HYGIENE_MAP_PRINT_WORKERS=self.workers)
         if self.route_max_stops < 2:
             raise SetupError("HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS must be at least 2")
+
+
+@dataclass(frozen=True)
+class AccessSettings(EnvSettings):
+    """Who reads what (issue 14). Grid contacts (manager's name and phone) are private by default:
+    a phone number is personal data, and a city that posts them on 网格公示牌 says so with =1."""
+
+    grid_contacts_public: bool = setting("HYGIENE_MAP_GRID_CONTACTS_PUBLIC", False)
+    session_hours: int = setting("HYGIENE_MAP_SESSION_HOURS", 12)  # a page login lasts this long
+    costly_per_client: int = setting("HYGIENE_MAP_COSTLY_PER_CLIENT", 1)  # costly requests at once, per client
+    costly_total: int = setting("HYGIENE_MAP_COSTLY_TOTAL", 2)  # costly requests at once, all clients
+    costly_retry_after_s: int = setting("HYGIENE_MAP_COSTLY_RETRY_AFTER_S", 10)

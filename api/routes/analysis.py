@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import get_conn, get_lang
+from api.limits import COSTLY
 from layers.analysis.cache import cached_geojson
 from layers.analysis.registry import Analysis, Option, load, names
 
@@ -47,7 +48,8 @@ def _route(analysis: Analysis) -> Callable[..., Response]:
 
 for _name in names():
     _analysis = load(_name)
-    api.add_api_route(f"/{_name}", _route(_analysis), methods=["GET"], summary=_analysis.summary)
+    api.add_api_route(f"/{_name}", _route(_analysis), methods=["GET"], summary=_analysis.summary,
+                      dependencies=[COSTLY] if _analysis.costly else None)
 
 
 def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLResponse]:

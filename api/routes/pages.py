@@ -39,7 +39,8 @@ def favicon():
     return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
 
 
-def install(app) -> None:
-    """Mount /static (vendor packages, folium templates, the project's page files) and the page routes."""
+def install(app, dependencies=()) -> None:
+    """Mount /static (vendor packages, folium templates, the project's page files) and the page routes
+    (with ``dependencies``: who may read them)."""
     mount_static(app)
-    app.include_router(router)
+    app.include_router(router, dependencies=list(dependencies))

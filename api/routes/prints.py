@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.deps import Conn, GridCode, Lang, StreetCode
+from api.limits import Costly
 from data.settings import PrintSettings
 
 # layers.printing.docs (matplotlib, pyproj, qrcode) is imported by the handlers, so
@@ -51,7 +52,7 @@ def grid_pdf(code: GridCode, options: Options, conn: Conn):
 
 @router.get("/streets/{code}/atlas.pdf", response_class=Response, responses={200: _PDF},
             summary="Printable atlas of a street: cover, index, one sheet per grid")
-def atlas_pdf(code: StreetCode, options: Options, conn: Conn):
+def atlas_pdf(code: StreetCode, options: Options, conn: Conn, _: Costly):
     from layers.printing.docs import atlas_document
 
     settings = PrintSettings.from_env()
@@ -61,7 +62,7 @@ def atlas_pdf(code: StreetCode, options: Options, conn: Conn):
 
 @router.get("/streets/{code}/route.pdf", response_class=Response, responses={200: _PDF},
             summary="Printable inspection route through the street's grids that most need a visit")
-def route_pdf(code: StreetCode, options: Options, conn: Conn,
+def route_pdf(code: StreetCode, options: Options, conn: Conn, _: Costly,
               top: int = Query(10, ge=1, description="how many grids to visit")):
     from layers.printing.docs import route_document
 
