@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from api.auth import Reader
 from api.deps import Conn, GridCode, Lang, StreetCode
 from api.limits import Costly
 from data.settings import PrintSettings
@@ -21,13 +22,14 @@ _PDF = {"content": {"application/pdf": {}}, "description": "a vector PDF"}
 
 def get_print_options(
     lang: Lang,
+    user: Reader,
     paper: str = Query("A4", pattern="^(A4|A3)$", description="paper size: A4 (default) or A3"),
     landscape: bool = Query(False, description="landscape instead of portrait"),
 ):
-    """Paper, orientation and language of a print."""
+    """Paper, orientation and language of a print, and whose columns it shows (the caller's)."""
     from layers.printing.docs import PrintOptions
 
-    return PrintOptions(paper=paper, landscape=landscape, lang=lang)
+    return PrintOptions(paper=paper, landscape=landscape, lang=lang, viewer=user)
 
 
 Options = Annotated[object, Depends(get_print_options)]

@@ -10,7 +10,8 @@ token is given to pages by ``GET /api/session``.
 from __future__ import annotations
 
 import html
-from urllib.parse import parse_qs
+import re
+from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -19,15 +20,17 @@ from api.auth import SESSION_COOKIE, Reader
 from api.deps import Conn, Lang, Transaction
 from data.db import transaction
 from data.settings import AccessSettings
+from layers.workflow.access import User
 from layers.workflow.sessions import end_session, start_session
 
 router = APIRouter(tags=["session"])
 
 _TEXT = {
     "zh": {"title": "登录", "token": "令牌（hygiene-map users add 打印的令牌）", "submit": "登录",
-           "bad": "令牌无效或已停用。", "other": "English", "other_lang": "en"},
+           "bad": "令牌无效或已停用。", "other": "English", "other_lang": "en", "as": "已登录", "logout": "退出"},
     "en": {"title": "Log in", "token": "Token (printed by hygiene-map users add)", "submit": "Log in",
-           "bad": "The token is unknown or disabled.", "other": "中文", "other_lang": "zh"},
+           "bad": "The token is unknown or disabled.", "other": "中文", "other_lang": "zh", "as": "Logged in as",
+           "logout": "Log out"},
 }
 
 
@@ -99,3 +102,21 @@ def who(request: Request, user: Reader, conn: Conn):
         return {"user": None}
     return {"user": user.name, "role": user.role, "scope": user.scope_text(),
             "csrf_token": session.csrf_token if session else None}
+
+
+_BODY = re.compile(r"<body[^>]*>", re.IGNORECASE)
+_BAR_STYLE = ("position:fixed;bottom:6px;left:50%;transform:translateX(-50%);z-index:10000;background:#fff;"
+              "border:1px solid #bbb;border-radius:3px;padding:2px 8px;font:12px sans-serif")
+
+
+def with_session_bar(page: str, user: User | None, lang: str, here: str) -> str:
+    """A page with who is logged in and a logout link (or a login link) at the foot of the window."""
+    t, esc = _TEXT[lang], html.escape
+    if user is not None:
+        inner = (f'{esc(t["as"])} <b id="hm-user">{esc(user.name)}</b> ({esc(user.role)}) · '
+                 f'<a id="hm-logout" href="/logout">{esc(t["logout"])}</a>')
+    else:
+        inner = f'<a id="hm-login" href="/login?next={quote(here, safe="/")}">{esc(t["title"])}</a>'
+    bar = f'<div class="hm-session" style="{_BAR_STYLE}">{inner}</div>'
+    match = _BODY.search(page)
+    return page[:match.end()] + bar + page[match.end():] if match else page + bar
