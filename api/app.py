@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
@@ -22,6 +22,7 @@ from api.routes import prints as routes_print
 from api.routes import session as routes_session
 from api.routes.complaints import router as complaints_router
 from api.routes.grids import router as grids_router
+from api.routes.session import with_session_bar
 from data.catalog import city_info, streets
 from data.db import Database
 from data.errors import DatabaseUnavailable
@@ -68,8 +69,9 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         return {"status": "ok", "database": "ok", **versions}
 
     @app.get("/", response_class=HTMLResponse, tags=["pages"], summary="Index page of this city")
-    def index(lang: Lang, user: Reader, conn: Conn):
-        return HTMLResponse(_index_html(city_info(conn), layer_counts(conn), lang, streets(conn)))
+    def index(request: Request, lang: Lang, user: Reader, conn: Conn):
+        page = _index_html(city_info(conn), layer_counts(conn), lang, streets(conn))
+        return HTMLResponse(with_session_bar(page, user, lang, str(request.url.path)))
 
     return app
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import Reader, Writer
 from api.deps import Conn, GridCode, Lang, Street, Transaction, street_required
 from api.routes.complaints import no_nul
+from api.routes.session import with_session_bar
 from data import catalog
 from data.errors import Forbidden, NotFound
 from layers.spec.grids import LAYER as GRIDS
@@ -84,10 +85,12 @@ def _street_of(conn, code: str) -> str | None:
 
 @router.get("/map/grids", response_class=HTMLResponse, tags=["pages"],
             summary="Street office map: grids by responsible unit, open and overdue complaints, table per unit")
-def grids_page(street: Annotated[str, Depends(street_required)], lang: Lang, user: Reader, conn: Conn):
+def grids_page(request: Request, street: Annotated[str, Depends(street_required)], lang: Lang, user: Reader,
+               conn: Conn):
     from layers.web.grid_page import street_page
 
     info = catalog.street_info(conn, street)
     units = grid_admin.unit_table(conn, street)
     city = catalog.city_info(conn) or {}
-    return HTMLResponse(street_page(info, units, lang, bool(city.get("is_demo"))))
+    page = street_page(info, units, lang, bool(city.get("is_demo")))
+    return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))
