@@ -26,7 +26,18 @@ class RedactingFilter(logging.Filter):
     """Masks passwords, tokens and session ids (:func:`data.redact.redact`) in a record and its traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = redact(record.getMessage()), None
+        # The arguments each, kept apart from the message: formatters (uvicorn's access log) read them.
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        # A secret only the whole text shows (``"password=%s"``): log the whole text, masked.
+        try:
+            text = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        if redact(text) != text:
+            record.msg, record.args = redact(text), None
         if record.exc_info and not record.exc_text:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True

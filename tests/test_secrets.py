@@ -116,3 +116,31 @@ def test_no_password_on_cli_stderr(form, argv, monkeypatch, tmp_path):
     output = result.output + (result.stderr if result.stderr_bytes is not None else "")
     assert result.exit_code != 0, output
     assert SECRET not in output, output
+
+
+def test_log_records_are_masked_and_formatters_keep_their_arguments():
+    import io
+    import logging
+
+    from api.middleware import RedactingFilter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(RedactingFilter())
+    log = logging.getLogger("hygiene_map.test_secrets")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        # uvicorn's access line: a template and arguments (its formatter unpacks them).
+        log.warning('%s - "%s %s HTTP/%s" %d', "127.0.0.1:1", "GET", f"/api/x?token={TOKEN}&lang=en", "1.1", 200)
+        log.warning("connecting with password=%s", SECRET)
+        try:
+            raise RuntimeError(f"cannot connect to postgresql://u:{SECRET}@h/db")
+        except RuntimeError:
+            log.exception("failed")
+    finally:
+        log.removeHandler(handler)
+    text = out.getvalue()
+    assert '"GET /api/x?token=***&lang=en HTTP/1.1" 200' in text
+    assert "password=***" in text and "postgresql://u:***@h/db" in text
+    assert SECRET not in text and TOKEN not in text and "Logging error" not in text

@@ -16,7 +16,7 @@ from layers.spec.registry import LAYERS, get_layer
 from layers.store.features import FeatureQuery, feature_query, get_features, layer_extent
 from layers.store.summary import layer_counts
 from layers.store.tiles import Tile, get_heat_cells, get_tile, parse_tile, tile_mode
-from layers.workflow.access import User
+from layers.workflow.access import User, readable
 
 router = APIRouter(tags=["layers"])
 
@@ -25,10 +25,11 @@ MVT = "application/vnd.mapbox-vector-tile"
 
 
 @router.get("/api/layers", summary="Every layer: names, geometry type, count, extent, style and legend")
-def list_layers(lang: Lang, conn: Conn):
+def list_layers(lang: Lang, user: Reader, conn: Conn):
     counts = layer_counts(conn)
     out = []
     for spec in LAYERS:
+        shown = readable(spec, user, spec.popup)  # a popup lists only what the caller reads
         count, exact = counts.get(spec.id, (0, True))
         out.append({
             "id": spec.id,
@@ -41,7 +42,7 @@ def list_layers(lang: Lang, conn: Conn):
             "extent": layer_extent(conn, spec),
             "style": {"column": spec.style_column, "default_color": spec.color},
             "legend": spec.legend(lang),
-            "popup": [{"column": f.column, "label": f.label(lang)} for f in spec.popup],
+            "popup": [{"column": f.column, "label": f.label(lang)} for f in spec.popup if f.column in shown],
             "display": [{"min_zoom": d.min_zoom, "max_zoom": d.max_zoom, "mode": d.mode} for d in spec.display],
             "links": {"features": f"/api/layers/{spec.id}/features", "tiles": f"/tiles/{spec.id}/{{z}}/{{x}}/{{y}}.pbf"},
         })
