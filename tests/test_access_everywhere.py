@@ -205,3 +205,28 @@ def test_export_and_complaint_api_drop_personal_columns(client, people):
     assert any(c.get("description") for c in mine)
     one = client.get(f"/api/complaints/{listed[0]['id']}").json()
     assert "description" not in one and one["id"] == listed[0]["id"]
+
+
+def test_print_sheets_show_contacts_only_to_staff_who_may_read_them(client, people, demo_db, tmp_path):
+    from tests.test_print import pdftext
+
+    conn = connect(url=demo_db)
+    with conn.cursor() as cur:
+        cur.execute("SELECT grid_manager, phone FROM grids WHERE code = %s", (people["grid"],))
+        manager, phone = cur.fetchone()
+    conn.close()
+    assert manager and phone
+
+    def sheet(role):
+        r = client.get(f"/print/grids/{people['grid']}.pdf", headers=_auth(people, role))
+        assert r.status_code == 200, r.text[:200]
+        path = tmp_path / f"{role}.pdf"
+        path.write_bytes(r.content)
+        return pdftext(path, 1)
+
+    anonymous = sheet(None)
+    assert phone not in anonymous and manager not in anonymous
+    planner = sheet("planner")
+    assert manager in planner and phone not in planner
+    street = sheet("street")  # the grid lies in its street
+    assert manager in street and phone in street
