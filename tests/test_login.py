@@ -106,7 +106,7 @@ def test_logout_ends_the_session(client, people):
     _login(client, people["tokens"]["planner"])
     session_id = client.cookies.get(COOKIE)
     assert client.get("/api/layers").status_code == 200
-    out = client.get("/logout", follow_redirects=False)
+    out = client.post("/logout", follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/login"
     assert client.get("/api/layers").status_code == 401
     client.cookies.set(COOKIE, session_id)  # the old cookie, kept by a thief: dead

@@ -49,7 +49,7 @@ def _form_page(lang: str, target: str, error: bool = False) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{esc(t['title'])} · hygiene-map</title>
 <style>body{{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em;max-width:36em}}
 input[type=password]{{width:100%;padding:.4em}}.error{{color:#b00}}</style></head>
-<body><p style="float:right"><a href="/login?lang={t['other_lang']}&amp;next={esc(target)}">{t['other']}</a></p>
+<body><p style="float:right"><a href="/login?lang={t['other_lang']}&amp;next={esc(quote(target, safe='/'))}">{t['other']}</a></p>
 <h1>{esc(t['title'])}</h1>{message}
 <form method="post" action="/login"><label for="token">{esc(t['token'])}</label>
 <p><input id="token" name="token" type="password" autocomplete="current-password" required></p>
@@ -83,7 +83,7 @@ def _https(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
 
 
-@router.api_route("/logout", methods=["GET", "POST"], summary="End the login session and forget its cookie")
+@router.post("/logout", summary="End the login session and forget its cookie")
 def logout(request: Request, conn: Transaction):
     # No CSRF check needed: the SameSite=Strict cookie is not sent from other sites, and ending
     # one's own session harms nobody.
@@ -110,13 +110,17 @@ _BAR_STYLE = ("position:fixed;bottom:6px;left:50%;transform:translateX(-50%);z-i
 
 
 def with_session_bar(page: str, user: User | None, lang: str, here: str) -> str:
-    """A page with who is logged in and a logout link (or a login link) at the foot of the window."""
+    """A page with who is logged in and a logout button (or a login button) at the foot of the window."""
     t, esc = _TEXT[lang], html.escape
+    # Buttons of small forms: logging out is a POST (no link a crawler or a prefetch could follow).
     if user is not None:
-        inner = (f'{esc(t["as"])} <b id="hm-user">{esc(user.name)}</b> ({esc(user.role)}) · '
-                 f'<a id="hm-logout" href="/logout">{esc(t["logout"])}</a>')
+        inner = (f'{esc(t["as"])} <b id="hm-user">{esc(user.name)}</b> ({esc(user.role)}) '
+                 f'<button id="hm-logout" type="submit">{esc(t["logout"])}</button>')
+        form = f'<form method="post" action="/logout" style="margin:0">{inner}</form>'
     else:
-        inner = f'<a id="hm-login" href="/login?next={quote(here, safe="/")}">{esc(t["title"])}</a>'
-    bar = f'<div class="hm-session" style="{_BAR_STYLE}">{inner}</div>'
+        form = (f'<form method="get" action="/login" style="margin:0"><input type="hidden" name="next" '
+                f'value="{esc(here)}"><input type="hidden" name="lang" value="{lang}">'
+                f'<button id="hm-login" type="submit">{esc(t["title"])}</button></form>')
+    bar = f'<div class="hm-session" style="{_BAR_STYLE}">{form}</div>'
     match = _BODY.search(page)
     return page[:match.end()] + bar + page[match.end():] if match else page + bar
