@@ -146,6 +146,8 @@ def test_features_and_ogc_show_personal_columns_only_to_whom_they_belong(client,
     # No filtering on a column one cannot read: it would answer what the column holds.
     assert client.get("/ogc/collections/grids/items?phone=x").status_code == 400
     assert "phone" not in client.get("/ogc/collections/grids/queryables").json()["properties"]
+    assert "phone" not in client.get("/ogc/collections/grids?f=json").json()["queryables"]
+    assert "phone" in client.get("/ogc/collections/grids?f=json", headers=_auth(people, "admin")).json()["queryables"]
 
 
 def test_grid_contacts_are_staff_only_unless_published(client, people, monkeypatch):

@@ -154,7 +154,7 @@ def conformance(request: Request, fmt: Format, lang: Lang):
     return json_response(body)
 
 
-def _collection(request: Request, conn, spec: LayerSpec, lang: str) -> dict:
+def _collection(request: Request, conn, spec: LayerSpec, lang: str, user: User | None) -> dict:
     base = ogc_base(request)
     here = f"{base}/collections/{spec.id}"
     extent: dict = {}
@@ -181,7 +181,7 @@ def _collection(request: Request, conn, spec: LayerSpec, lang: str) -> dict:
         "itemType": "feature",
         "crs": list(ogc.SUPPORTED_CRS),
         "storageCrs": ogc.CRS84,
-        "queryables": list(spec.columns),
+        "queryables": ogc.filterable(spec, user),
     }
     if extent:
         out["extent"] = extent
@@ -189,11 +189,11 @@ def _collection(request: Request, conn, spec: LayerSpec, lang: str) -> dict:
 
 
 @router.get("/collections", summary="Every layer as a collection", response_class=Response)
-def collections(request: Request, fmt: Format, lang: Lang,
+def collections(request: Request, fmt: Format, lang: Lang, user: Reader,
                 conn: Conn):
     body = {
         "links": _self_links(request, fmt),
-        "collections": [_collection(request, conn, spec, lang) for spec in LAYERS],
+        "collections": [_collection(request, conn, spec, lang, user) for spec in LAYERS],
         "crs": list(ogc.SUPPORTED_CRS),
     }
     if fmt == "html":
@@ -204,9 +204,9 @@ def collections(request: Request, fmt: Format, lang: Lang,
 @router.get("/collections/{collection_id}", summary="One collection: extent, CRSs, queryables",
             response_class=Response)
 def collection(request: Request, collection_id: str, fmt: Format,
-               lang: Lang, conn: Conn):
+               lang: Lang, user: Reader, conn: Conn):
     spec = collection_spec(collection_id)
-    body = _collection(request, conn, spec, lang)
+    body = _collection(request, conn, spec, lang, user)
     body["links"] = _self_links(request, fmt) + body["links"][2:]
     if fmt == "html":
         return HTMLResponse(ogc_html.collection(body, lang))
