@@ -207,6 +207,11 @@ def test_export_and_complaint_api_drop_personal_columns(client, people):
     assert any(c.get("description") for c in mine)
     one = client.get(f"/api/complaints/{listed[0]['id']}").json()
     assert "description" not in one and one["id"] == listed[0]["id"]
+    assert one["events"] and all("actor" not in e and "note" not in e for e in one["events"])
+    staff = client.get(f"/api/complaints/{listed[0]['id']}", headers=_auth(people, "planner")).json()
+    assert all("actor" in e for e in staff["events"]) and "description" not in staff
+    history = client.get(f"/api/grids/{people['grid']}/history").json()["history"]
+    assert history and all("changed_by" not in h and "reason" not in h for h in history)
 
 
 def test_print_sheets_show_contacts_only_to_staff_who_may_read_them(client, people, demo_db, tmp_path):

@@ -111,7 +111,7 @@ def patch_complaint(body: TransitionIn, user: Writer, conn: Transaction,
 @router.get("/api/complaints/{complaint_id}", summary="One complaint with its status history")
 def get_complaint(user: Reader, conn: Conn, complaint_id: int = COMPLAINT_ID):
     complaint = shown_row(COMPLAINTS, user, cases.get(conn, complaint_id))
-    complaint["events"] = cases.events(conn, complaint_id)
+    complaint["events"] = [shown_row(COMPLAINTS, user, e) for e in cases.events(conn, complaint_id)]
     return complaint
 
 

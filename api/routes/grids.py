@@ -64,6 +64,7 @@ def put_assignment(body: AssignmentIn, code: GridCode, user: Writer,
 def get_history(code: GridCode, user: Reader, conn: Conn):
     answer = grid_admin.history(conn, code)
     street = _street_of(conn, code)
+    answer["history"] = [shown_row(GRIDS, user, entry) for entry in answer["history"]]
     for entry in answer["history"]:
         for part in ("before", "after"):
             if entry[part]:

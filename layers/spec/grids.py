@@ -25,4 +25,7 @@ LAYER = LayerSpec(
     ),
     color="#2ca02c", display=(ScaleDisplay(0, 22, "tiles"),), shown_by_default=False, order_column="code",
     own_grid_column="code",
+    # Who changed an assignment and why: staff only.
+    history=(Field("changed_by", label_zh="修改人", label_en="Changed by", column_class="internal"),
+             Field("reason", label_zh="变更原因", label_en="Reason", column_class="internal")),
 )

@@ -193,6 +193,7 @@ class LayerSpec:
     symbol: PrintSymbol | None = None  # how printed maps draw it (None: not printed)
     attributes_class: ColumnClass = "internal"  # what the leftover columns may hold
     own_grid_column: str | None = None  # the column holding a row's own grid code, when not grid_code
+    history: tuple[Field, ...] = ()  # columns of the layer's history entries (who changed it, why), with their class
 
     @property
     def table(self) -> str:

@@ -142,7 +142,7 @@ def shown_row(spec: LayerSpec, user: User | None, row: dict, renames: dict[str, 
     maps a key of ``row`` to the column it holds (``manager`` → ``grid_manager``).
     """
     renames, settings = renames or {}, AccessSettings.from_env()
-    fields = {f.column: f for f in spec.stored}
+    fields = {f.column: f for f in (*spec.stored, *spec.history)}
     out = {}
     for key, value in row.items():
         f = fields.get(renames.get(key, key))
