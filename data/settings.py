@@ -303,3 +303,7 @@ class AccessSettings(EnvSettings):
     costly_per_client: int = setting("HYGIENE_MAP_COSTLY_PER_CLIENT", 1)  # costly requests at once, per client
     costly_total: int = setting("HYGIENE_MAP_COSTLY_TOTAL", 2)  # costly requests at once, all clients
     costly_retry_after_s: int = setting("HYGIENE_MAP_COSTLY_RETRY_AFTER_S", 10)
+
+    def check(self) -> None:
+        _positive(HYGIENE_MAP_SESSION_HOURS=self.session_hours, HYGIENE_MAP_COSTLY_PER_CLIENT=self.costly_per_client,
+                  HYGIENE_MAP_COSTLY_TOTAL=self.costly_total, HYGIENE_MAP_COSTLY_RETRY_AFTER_S=self.costly_retry_after_s)
