@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
+from api.auth import READS, Reader
 from api.deps import Conn, Lang
 from api.middleware import RequestGuard
 from api.routes import analysis as routes_analysis
@@ -18,8 +19,10 @@ from api.routes import ogc as routes_ogc
 from api.routes import ogc_tiles as routes_ogc_tiles
 from api.routes import pages as routes_pages
 from api.routes import prints as routes_print
+from api.routes import session as routes_session
 from api.routes.complaints import router as complaints_router
 from api.routes.grids import router as grids_router
+from api.routes.session import with_session_bar
 from data.catalog import city_info, streets
 from data.db import Database
 from data.errors import DatabaseUnavailable
@@ -47,15 +50,13 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     )
     api_errors.install(app)
     app.add_middleware(RequestGuard)
-    app.include_router(routes_layers.router)
-    app.include_router(routes_ogc.router)
-    app.include_router(routes_ogc_tiles.router)
-    routes_pages.install(app)
-    app.include_router(grids_router)
-    app.include_router(complaints_router)
-    app.include_router(routes_analysis.router)
-    app.include_router(routes_data.router)
-    app.include_router(routes_print.router)
+    # Every router reads through api.auth.reader (READS): with HYGIENE_MAP_READS_NEED_TOKEN=1 nothing answers
+    # without credentials but /healthz, the static files and the login page (tests/test_access_everywhere.py).
+    app.include_router(routes_session.router)
+    for router in (routes_layers.router, routes_ogc.router, routes_ogc_tiles.router, grids_router,
+                   complaints_router, routes_analysis.router, routes_data.router, routes_print.router):
+        app.include_router(router, dependencies=READS)
+    routes_pages.install(app, READS)
 
     @app.get("/healthz", tags=["service"], summary="Service and database health")
     def healthz():
@@ -68,8 +69,9 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         return {"status": "ok", "database": "ok", **versions}
 
     @app.get("/", response_class=HTMLResponse, tags=["pages"], summary="Index page of this city")
-    def index(lang: Lang, conn: Conn):
-        return HTMLResponse(_index_html(city_info(conn), layer_counts(conn), lang, streets(conn)))
+    def index(request: Request, lang: Lang, user: Reader, conn: Conn):
+        page = _index_html(city_info(conn), layer_counts(conn), lang, streets(conn))
+        return HTMLResponse(with_session_bar(page, user, lang, str(request.url.path)))
 
     return app
 

@@ -1,4 +1,4 @@
-"""Bearer-token authentication and the roles of DESIGN §5.
+"""Authentication: a bearer token, or the session cookie of a page login; the roles of DESIGN §5.
 
 Use in a route::
 
@@ -9,16 +9,21 @@ Use in a route::
         if not user.may_write_grid(street_of(code)):
             raise Forbidden(...)
 
-- ``current_user``: every write. No or unknown token → 401 (``Unauthorized``).
+- ``current_user``: every write. No valid credentials → 401 (``Unauthorized``).
   Scope checks (403, ``Forbidden``) are the route's job, with the helpers on
   :class:`layers.workflow.access.User` (``may_write_grid``, ``may_write_complaint``),
   because only the route knows which street or grid is touched.
-- ``reader``: every read. Returns the user or None; when
-  ``HYGIENE_MAP_READS_NEED_TOKEN=1`` a valid token is required. A token that
-  is given but wrong is always 401, even for open reads.
+- ``reader``: every read; create_app puts it on every router, so a route added
+  later is covered too. Returns the user or None; when
+  ``HYGIENE_MAP_READS_NEED_TOKEN=1`` credentials are required — an HTML page
+  then redirects to ``/login`` (:class:`~data.errors.LoginRequired`), anything
+  under /api, /ogc, /tiles answers 401. Credentials given but wrong are always 401.
 - ``require_writer``: 403 for a planner (reads everything, writes nothing).
 
-``Reader`` and ``Writer`` are the annotations a route declares its caller with.
+Credentials: ``Authorization: Bearer <token>`` or the ``hm_session`` cookie set
+by ``/login`` (api/routes/session.py). A write carried by the cookie must also
+carry the session's CSRF token (``X-CSRF-Token`` header or ``csrf`` form field),
+else 403: another site can make a browser send the cookie, not read the token.
 
 Roles: admin (everything), planner (reads), street (its street's grids and
 complaints), inspector (complaints in its grids). Tokens come from
@@ -27,35 +32,71 @@ complaints), inspector (complaints in its grids). Tokens come from
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import Conn
-from data.errors import Forbidden, Unauthorized
+from data.errors import Forbidden, LoginRequired, Unauthorized
 from data.settings import AuthSettings
 from layers.workflow.access import User, user_for_token
+from layers.workflow.sessions import Session, session_for_id
 
+SESSION_COOKIE = "hm_session"
+CSRF_HEADER = "X-CSRF-Token"
 _bearer = HTTPBearer(auto_error=False, description="token printed by `hygiene-map users add`")
+_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="session of a page login (/login)")
+# Paths that are an API (401 without credentials); every other GET is a page (redirect to /login).
+_API_PREFIXES = ("/api/", "/ogc", "/tiles/")
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-
-
-def _user(request: Request, conn, credentials: HTTPAuthorizationCredentials | None) -> User | None:
-    if credentials is None:
+def _session(request: Request, conn, session_id: str | None) -> Session | None:
+    if not session_id:
         return None
-    user = user_for_token(conn, credentials.credentials)
-    if user is None:
-        raise Unauthorized("the bearer token is unknown or disabled")
+    session = session_for_id(conn, session_id)
+    if session is None:
+        raise _unauthorized(request, "the login session is unknown or has expired: log in again")
+    return session
+
+
+def _user(request: Request, conn, credentials: HTTPAuthorizationCredentials | None,
+          session_id: str | None) -> User | None:
+    if credentials is not None:
+        user = user_for_token(conn, credentials.credentials)
+        if user is None:
+            raise Unauthorized("the bearer token is unknown or disabled")
+    else:
+        session = _session(request, conn, session_id)
+        if session is None:
+            return None
+        if request.method not in _SAFE_METHODS and not _csrf_ok(request, session):
+            raise Forbidden(f"a write with the session cookie needs the session's CSRF token in {CSRF_HEADER}")
+        user = session.user
+        request.state.session = session
     request.state.user = user  # the access log (api/middleware.py) names who called
     return user
 
 
+def _csrf_ok(request: Request, session: Session) -> bool:
+    given = request.headers.get(CSRF_HEADER) or ""
+    return bool(given) and hmac.compare_digest(given, session.csrf_token)
+
+
+def _unauthorized(request: Request, message: str) -> Unauthorized:
+    """401 for the API; a redirect to the login page for a page (a GET outside /api, /ogc, /tiles)."""
+    if request.method in ("GET", "HEAD") and not request.url.path.startswith(_API_PREFIXES):
+        return LoginRequired(message)
+    return Unauthorized(message)
+
+
 def current_user(request: Request, conn: Conn,
-                 credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> User:
-    """The authenticated user; 401 without a valid ``Authorization: Bearer`` token."""
-    user = _user(request, conn, credentials)
+                 credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+                 session_id: str | None = Depends(_cookie)) -> User:
+    """The authenticated user; 401 without a valid bearer token or login session."""
+    user = _user(request, conn, credentials, session_id)
     if user is None:
         raise Unauthorized("this request needs a token: send Authorization: Bearer <token> (hygiene-map users add)")
     return user
@@ -69,13 +110,17 @@ def require_writer(user: User = Depends(current_user)) -> User:
 
 
 def reader(request: Request, conn: Conn,
-           credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> User | None:
+           credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+           session_id: str | None = Depends(_cookie)) -> User | None:
     """The caller of a read: a user, or None when reads are open (the default)."""
-    user = _user(request, conn, credentials)
+    user = _user(request, conn, credentials, session_id)
     if user is None and AuthSettings.from_env().reads_need_token:
-        raise Unauthorized("reading needs a token on this server: send Authorization: Bearer <token>")
+        raise _unauthorized(request, "reading needs a token on this server: send Authorization: Bearer <token> "
+                                     "or log in at /login")
     return user
 
 
 Reader = Annotated[User | None, Depends(reader)]
 Writer = Annotated[User, Depends(require_writer)]
+#: The dependency create_app puts on every router but /healthz and the login page.
+READS = [Depends(reader)]

@@ -7,10 +7,11 @@ Every response to an error is JSON ``{"detail": message}`` (plus
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from data import errors
@@ -22,6 +23,7 @@ STATUS = {
     errors.Conflict: 409,
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
+    errors.TooBusy: 429,
     errors.DatabaseUnavailable: 503,
     errors.SetupError: 503,
 }
@@ -96,7 +98,12 @@ def install(app: FastAPI) -> None:
         body = {"detail": exc.message}
         if isinstance(exc, errors.InvalidInput) and exc.problems:
             body["problems"] = exc.problems
+        if isinstance(exc, errors.LoginRequired):  # a page: to the login form, and back here after it
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
         headers = {"Retry-After": "5"} if status == 503 else None
+        if isinstance(exc, errors.TooBusy):
+            headers = {"Retry-After": str(exc.retry_after)}
         if isinstance(exc, errors.Unauthorized):
             headers = {"WWW-Authenticate": "Bearer"}
         return JSONResponse(body, status_code=status, headers=headers)

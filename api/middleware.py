@@ -1,4 +1,4 @@
-"""ASGI middleware: request body limit and one structured log line per request."""
+"""ASGI middleware: request body limit and one structured log line per request (no secret in it)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,48 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.exceptions import HTTPException
 
+from data.redact import redact
 from data.settings import ServerSettings
 
 access_log = logging.getLogger("hygiene_map.access")
 
 # Query parameters that may carry secrets (map keys, tokens): never logged.
-_SECRET_PARAMS = {"token", "access_token", "tk", "key", "api_key", "password"}
+_SECRET_PARAMS = {"token", "access_token", "tk", "key", "api_key", "password", "session", "csrf"}
 
 
 def _safe_query(raw: bytes) -> str:
     pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
-    return urlencode([(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs])
+    return redact(urlencode([(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs]))
+
+
+class RedactingFilter(logging.Filter):
+    """Masks passwords, tokens and session ids (:func:`data.redact.redact`) in a record and its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # The arguments each, kept apart from the message: formatters (uvicorn's access log) read them.
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        # A secret only the whole text shows (``"password=%s"``): log the whole text, masked.
+        try:
+            text = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        if redact(text) != text:
+            record.msg, record.args = redact(text), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+def install_log_redaction() -> None:
+    """Put :class:`RedactingFilter` on every handler the server logs through (ours, uvicorn's, the root's)."""
+    for name in (None, "hygiene_map", "hygiene_map.access", "hygiene_map.api", "uvicorn", "uvicorn.error",
+                 "uvicorn.access"):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(RedactingFilter())
 
 
 def _too_large(limit: int) -> str:
@@ -57,6 +88,7 @@ class RequestGuard:
             access_log.addHandler(handler)
             access_log.setLevel(logging.INFO)
             access_log.propagate = False
+        install_log_redaction()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":

@@ -29,16 +29,6 @@ def database_url(settings: DatabaseSettings | None = None) -> str:
     return EmbeddedCluster(settings).url()
 
 
-def _redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}{':***' if ':' in creds else ''}@{host}"
-
-
 def connect(settings: DatabaseSettings | None = None, *, url: str | None = None) -> psycopg2.extensions.connection:
     """One new connection, with the connect and statement time-outs of the settings."""
     settings = settings or DatabaseSettings.from_env()
@@ -50,10 +40,11 @@ def connect(settings: DatabaseSettings | None = None, *, url: str | None = None)
             options=f"-c statement_timeout={settings.statement_timeout_ms}",
             application_name="hygiene-map",
         ))
-    except psycopg2.OperationalError as exc:
+    except (psycopg2.OperationalError, psycopg2.ProgrammingError) as exc:  # unreachable, or a malformed DSN
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
         hint = "" if settings.url else "; the embedded database is not running: start it with `hygiene-map db up`"
-        raise DatabaseUnavailable(f"cannot connect to the database at {_redact(url)}: {first}{hint}") from None
+        # DatabaseUnavailable's message is redacted (data.redact): no password in any answer or log.
+        raise DatabaseUnavailable(f"cannot connect to the database at {url}: {first}{hint}") from None
 
 
 @contextmanager

@@ -2,17 +2,21 @@
 
 Every error raised on purpose is a :class:`HygieneMapError`; its message is
 written for the user (what is wrong and how to fix it) and never contains a
-traceback. ``api/errors.py`` maps each class to one HTTP status, and the CLI
+traceback nor a secret (:func:`data.redact.redact` cleans every message:
+a database URL's password, a token). ``api/errors.py`` maps each class to one HTTP status, and the CLI
 prints the message on one line and exits non-zero.
 """
 
 from __future__ import annotations
+
+from data.redact import redact
 
 
 class HygieneMapError(Exception):
     """Base of every error hygiene-map raises on purpose."""
 
     def __init__(self, message: str):
+        message = redact(message)
         super().__init__(message)
         self.message = message
 
@@ -57,5 +61,17 @@ class Unauthorized(HygieneMapError):
     """No valid credentials were given."""
 
 
+class LoginRequired(Unauthorized):
+    """No valid credentials were given for a page: the browser is sent to the login page."""
+
+
 class Forbidden(HygieneMapError):
     """The credentials do not allow this action or scope."""
+
+
+class TooBusy(HygieneMapError):
+    """Too much costly work at once (per client or overall): try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -301,3 +301,19 @@ class IdempotencySettings(EnvSettings):
 
     def check(self) -> None:
         _positive(HYGIENE_MAP_IDEMPOTENCY_TTL_HOURS=self.ttl_hours)
+
+
+@dataclass(frozen=True)
+class AccessSettings(EnvSettings):
+    """Who reads what (issue 14). Grid contacts (manager's name and phone) are private by default:
+    a phone number is personal data, and a city that posts them on 网格公示牌 says so with =1."""
+
+    grid_contacts_public: bool = setting("HYGIENE_MAP_GRID_CONTACTS_PUBLIC", False)
+    session_hours: int = setting("HYGIENE_MAP_SESSION_HOURS", 12)  # a page login lasts this long
+    costly_per_client: int = setting("HYGIENE_MAP_COSTLY_PER_CLIENT", 1)  # costly requests at once, per client
+    costly_total: int = setting("HYGIENE_MAP_COSTLY_TOTAL", 2)  # costly requests at once, all clients
+    costly_retry_after_s: int = setting("HYGIENE_MAP_COSTLY_RETRY_AFTER_S", 10)
+
+    def check(self) -> None:
+        _positive(HYGIENE_MAP_SESSION_HOURS=self.session_hours, HYGIENE_MAP_COSTLY_PER_CLIENT=self.costly_per_client,
+                  HYGIENE_MAP_COSTLY_TOTAL=self.costly_total, HYGIENE_MAP_COSTLY_RETRY_AFTER_S=self.costly_retry_after_s)

@@ -98,9 +98,15 @@ def _same_value(db, copied) -> bool:
 
 
 def test_ogr2ogr_copies_every_layer_unchanged(ogc_server, demo_conn, tmp_path):
+    from layers.workflow.access import add_user
+
+    # As an admin (every column; anonymous copies lack the staff-only ones): GDAL sends the token on each request.
+    _, token = add_user(demo_conn, f"gdal-{os.getpid()}-{time.monotonic_ns()}", "admin", created_by="test")
+    demo_conn.commit()
     gpkg = tmp_path / "copy.gpkg"
     # One page of 2,000 for every layer but complaints (6,000 rows: three pages and an empty one).
-    _gdal("ogr2ogr", "-preserve_fid", "-f", "GPKG", str(gpkg), f"OAPIF:{ogc_server}/ogc", "-oo", "PAGE_SIZE=2000")
+    _gdal("ogr2ogr", "--config", "GDAL_HTTP_HEADERS", f"Authorization: Bearer {token}", "-preserve_fid", "-f", "GPKG",
+          str(gpkg), f"OAPIF:{ogc_server}/ogc", "-oo", "PAGE_SIZE=2000")
     for spec in LAYERS:
         rows = _db_rows(demo_conn, spec)
         assert rows, f"{spec.id} is empty in the demo"

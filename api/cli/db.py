@@ -64,6 +64,7 @@ def db_status() -> None:
     from data.db import check_postgis, connect, database_url
     from data.errors import DatabaseUnavailable
     from data.migrate import applied_versions, available
+    from data.redact import redact
     from data.settings import DatabaseSettings
 
     settings = DatabaseSettings.from_env()
@@ -71,7 +72,7 @@ def db_status() -> None:
         cluster = EmbeddedCluster(settings)
         click.echo(f"embedded cluster: {cluster.pgdata} ({'running' if cluster.is_running() else 'stopped'})")
     url = database_url(settings)
-    click.echo(f"url: {url}")
+    click.echo(f"url: {redact(url)}")
     try:
         conn = connect(settings, url=url)
     except DatabaseUnavailable as exc:

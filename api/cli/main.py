@@ -20,6 +20,7 @@ from api.cli.grids import grids
 from api.cli.prints import print_group
 from api.cli.users import users
 from data.errors import HygieneMapError
+from data.redact import redact
 
 
 class _Group(click.Group):
@@ -33,7 +34,7 @@ class _Group(click.Group):
             sys.exit(getattr(exc, "exit_code", 2))
         except psycopg2.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            click.echo(f"hygiene-map: database error: {first}", err=True)
+            click.echo(f"hygiene-map: database error: {redact(first)}", err=True)
             sys.exit(2)
         except KeyboardInterrupt:
             click.echo("hygiene-map: interrupted", err=True)
@@ -56,7 +57,8 @@ def serve(host: str, port: int, workers: int) -> None:
     from data.db import database_url
 
     database_url()  # fail now, with a clear message, if there is no database configured
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
+                access_log=False)  # api/middleware.py logs each request, with its secrets masked
 
 
 # One module per command group (api/cli/*.py); serve is the only command of its own.

@@ -12,7 +12,10 @@ from collections.abc import Callable, Iterable
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from api.auth import reader
 from api.deps import get_conn, get_lang
+from api.limits import COSTLY
+from api.routes.session import with_session_bar
 from layers.analysis.cache import cached_geojson
 from layers.analysis.registry import Analysis, Option, load, names
 
@@ -47,7 +50,8 @@ def _route(analysis: Analysis) -> Callable[..., Response]:
 
 for _name in names():
     _analysis = load(_name)
-    api.add_api_route(f"/{_name}", _route(_analysis), methods=["GET"], summary=_analysis.summary)
+    api.add_api_route(f"/{_name}", _route(_analysis), methods=["GET"], summary=_analysis.summary,
+                      dependencies=[COSTLY] if _analysis.costly else None)
 
 
 def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLResponse]:
@@ -55,7 +59,7 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
     bad one is a 422, not an empty map) and handed to the page, whose script asks /api/analysis/… with them."""
     options = [o for o in analysis.options if o.name in shown]
 
-    def page(request: Request, lang: str, conn, **raw) -> HTMLResponse:
+    def page(request: Request, lang: str, conn, user, **raw) -> HTMLResponse:
         from data.catalog import city_info, city_view
         from layers.web import analysis_page
 
@@ -63,11 +67,12 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
         args = analysis.parse(raw)
         query = {o.name: _shown(o, raw[o.name], args) for o in options}
         center, bounds = city_view(conn)
-        return HTMLResponse(render(city_info(conn), lang=lang, center=center, bounds=bounds,
-                                   query={**query, "lang": lang}))
+        html = render(city_info(conn), lang=lang, center=center, bounds=bounds, query={**query, "lang": lang})
+        return HTMLResponse(with_session_bar(html, user, lang, request.url.path + "?" + request.url.query))
 
     conn = inspect.Parameter("conn", inspect.Parameter.KEYWORD_ONLY, default=Depends(get_conn))
-    page.__signature__ = _signature(options, conn=conn)
+    user = inspect.Parameter("user", inspect.Parameter.KEYWORD_ONLY, default=Depends(reader))
+    page.__signature__ = _signature(options, conn=conn, user=user)
     page.__name__ = f"{analysis.name}_page_route"
     return page
 

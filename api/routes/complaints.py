@@ -15,7 +15,9 @@ from api.idempotency import IdempotencyKey, once
 from data.errors import Forbidden, InvalidParameter
 from data.params import parse_instant
 from data.vocab import Status
+from layers.spec.complaints import LAYER as COMPLAINTS
 from layers.workflow import complaints as cases
+from layers.workflow.access import shown_row
 
 PointCrs = Literal[cases.POINT_CRS]
 
@@ -116,8 +118,8 @@ def patch_complaint(body: TransitionIn, user: Writer, conn: Transaction, request
 
 @router.get("/api/complaints/{complaint_id}", summary="One complaint with its status history")
 def get_complaint(user: Reader, conn: Conn, complaint_id: int = COMPLAINT_ID):
-    complaint = cases.get(conn, complaint_id)
-    complaint["events"] = cases.events(conn, complaint_id)
+    complaint = shown_row(COMPLAINTS, user, cases.get(conn, complaint_id))
+    complaint["events"] = [shown_row(COMPLAINTS, user, e) for e in cases.events(conn, complaint_id)]
     return complaint
 
 
@@ -137,5 +139,7 @@ def list_complaints(
     limit = page.limit or settings.page_default
     if limit > settings.page_max:
         raise InvalidParameter("limit", f"at most {settings.page_max} per page, not {limit}")
-    return cases.search(conn, street=street, grid=grid, status=status, overdue=overdue, is_open=open,
-                        since=window.since, until=window.until, limit=limit, offset=page.offset)
+    found = cases.search(conn, street=street, grid=grid, status=status, overdue=overdue, is_open=open,
+                         since=window.since, until=window.until, limit=limit, offset=page.offset)
+    found["items"] = [shown_row(COMPLAINTS, user, item) for item in found["items"]]
+    return found

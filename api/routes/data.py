@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
+from api.auth import Reader
 from api.deps import Conn, Lang, area_prefix_query
 from layers.io.export import FORMATS, MEDIA_TYPES, SUFFIXES, export_layer
 from layers.spec.registry import get_layer
@@ -20,7 +21,7 @@ router = APIRouter(tags=["data"])
 @router.get("/api/layers/{layer_id}/export", summary="Download a layer as GeoJSON, GeoPackage, Shapefile (zip), "
             "CSV, XLSX or KML")
 def export(layer_id: Annotated[str, PathParam(description="layer id")],
-           street: Annotated[str | None, Depends(area_prefix_query)], lang: Lang, conn: Conn,
+           street: Annotated[str | None, Depends(area_prefix_query)], lang: Lang, user: Reader, conn: Conn,
            format: str = Query("geojson", pattern="^(" + "|".join(FORMATS) + ")$",
                                description="geojson | gpkg | shp | csv | xlsx | kml"),
            encoding: str = Query("utf-8", pattern="^(utf-8|gbk)$", description="shp: .dbf encoding")):
@@ -28,7 +29,8 @@ def export(layer_id: Annotated[str, PathParam(description="layer id")],
     folder = Path(tempfile.mkdtemp(prefix="hm-export-"))
     out = folder / f"{layer_id}{SUFFIXES[format]}"
     try:
-        export_layer(conn, layer_id, format, out, street=street, encoding=encoding, lang=lang)
+        export_layer(conn, layer_id, format, out, street=street, encoding=encoding, lang=lang,
+                     viewer=user)
         body = out.read_bytes()
     finally:
         _cleanup(folder)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+import orjson
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import Reader, Writer
 from api.deps import Conn, GridCode, Lang, Street, Transaction, street_required
 from api.routes.complaints import no_nul
+from api.routes.session import with_session_bar
 from data import catalog
-from data.errors import Forbidden
+from data.errors import Forbidden, NotFound
+from layers.spec.grids import LAYER as GRIDS
 from layers.workflow import grids as grid_admin
+from layers.workflow.access import shown_row
 
 router = APIRouter(tags=["grids"])
 
@@ -38,7 +42,10 @@ class AssignmentIn(BaseModel):
 def list_grids(street: Street, user: Reader, conn: Conn):
     if street:
         catalog.check_street(conn, street)
-    return Response(grid_admin.grids_geojson(conn, street), media_type="application/geo+json")
+    collection = orjson.loads(grid_admin.grids_geojson(conn, street))
+    for feature in collection["features"]:
+        feature["properties"] = shown_row(GRIDS, user, feature["properties"])
+    return Response(orjson.dumps(collection), media_type="application/geo+json")
 
 
 @router.put("/api/grids/{code}/assignment", summary="Change a grid's responsible unit, manager and phone")
@@ -55,15 +62,36 @@ def put_assignment(body: AssignmentIn, code: GridCode, user: Writer,
 
 @router.get("/api/grids/{code}/history", summary="Every assignment of a grid: when, who, before, after, why")
 def get_history(code: GridCode, user: Reader, conn: Conn):
-    return grid_admin.history(conn, code)
+    answer = grid_admin.history(conn, code)
+    street = _street_of(conn, code)
+    answer["history"] = [shown_row(GRIDS, user, entry) for entry in answer["history"]]
+    for entry in answer["history"]:
+        for part in ("before", "after"):
+            if entry[part]:
+                shown = shown_row(GRIDS, user, {**entry[part], "street_code": street}, ASSIGNMENT_COLUMNS)
+                entry[part] = {k: v for k, v in shown.items() if k != "street_code"}
+    return answer
+
+
+# The keys of an assignment in a grid's history, and the grid columns they hold.
+ASSIGNMENT_COLUMNS = {"unit": "responsible_unit", "manager": "grid_manager", "phone": "phone"}
+
+
+def _street_of(conn, code: str) -> str | None:
+    try:
+        return grid_admin.get_grid(conn, code)["street_code"]
+    except NotFound:  # a retired grid: its contacts stay hidden from street-scoped users
+        return None
 
 
 @router.get("/map/grids", response_class=HTMLResponse, tags=["pages"],
             summary="Street office map: grids by responsible unit, open and overdue complaints, table per unit")
-def grids_page(street: Annotated[str, Depends(street_required)], lang: Lang, user: Reader, conn: Conn):
+def grids_page(request: Request, street: Annotated[str, Depends(street_required)], lang: Lang, user: Reader,
+               conn: Conn):
     from layers.web.grid_page import street_page
 
     info = catalog.street_info(conn, street)
     units = grid_admin.unit_table(conn, street)
     city = catalog.city_info(conn) or {}
-    return HTMLResponse(street_page(info, units, lang, bool(city.get("is_demo"))))
+    page = street_page(info, units, lang, bool(city.get("is_demo")))
+    return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))

@@ -7,14 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from api.auth import Reader
 from api.deps import Conn, Filtered, Lang, LayerFilters, Paged, bbox_query, bbox_required
 from data.params import BBox
-from data.settings import TileSettings
+from data.settings import AuthSettings, TileSettings
 from layers.spec.model import LayerSpec
 from layers.spec.registry import LAYERS, get_layer
 from layers.store.features import FeatureQuery, feature_query, get_features, layer_extent
 from layers.store.summary import layer_counts
 from layers.store.tiles import Tile, get_heat_cells, get_tile, parse_tile, tile_mode
+from layers.workflow.access import User, readable
 
 router = APIRouter(tags=["layers"])
 
@@ -23,10 +25,11 @@ MVT = "application/vnd.mapbox-vector-tile"
 
 
 @router.get("/api/layers", summary="Every layer: names, geometry type, count, extent, style and legend")
-def list_layers(lang: Lang, conn: Conn):
+def list_layers(lang: Lang, user: Reader, conn: Conn):
     counts = layer_counts(conn)
     out = []
     for spec in LAYERS:
+        shown = readable(spec, user, spec.popup)  # a popup lists only what the caller reads
         count, exact = counts.get(spec.id, (0, True))
         out.append({
             "id": spec.id,
@@ -39,16 +42,17 @@ def list_layers(lang: Lang, conn: Conn):
             "extent": layer_extent(conn, spec),
             "style": {"column": spec.style_column, "default_color": spec.color},
             "legend": spec.legend(lang),
-            "popup": [{"column": f.column, "label": f.label(lang)} for f in spec.popup],
+            "popup": [{"column": f.column, "label": f.label(lang)} for f in spec.popup if f.column in shown],
             "display": [{"min_zoom": d.min_zoom, "max_zoom": d.max_zoom, "mode": d.mode} for d in spec.display],
             "links": {"features": f"/api/layers/{spec.id}/features", "tiles": f"/tiles/{spec.id}/{{z}}/{{x}}/{{y}}.pbf"},
         })
     return out
 
 
-def _query(spec, filters: LayerFilters, **page) -> FeatureQuery:
-    """The layer's query of the request's filters (and bbox, page)."""
-    return feature_query(spec, street=filters.street, window=filters.window, filters=filters.values, **page)
+def _query(spec, filters: LayerFilters, user: User | None, **page) -> FeatureQuery:
+    """The layer's query of the request's filters (and bbox, page), as ``user`` may read it."""
+    return feature_query(spec, street=filters.street, window=filters.window, filters=filters.values, viewer=user,
+                         **page)
 
 
 @router.get(
@@ -58,9 +62,9 @@ def _query(spec, filters: LayerFilters, **page) -> FeatureQuery:
     responses={200: {"content": {GEOJSON: {}}}},
 )
 def layer_features(layer_id: str, bbox: Annotated[BBox | None, Depends(bbox_query)],
-                   page: Paged, filters: Filtered, conn: Conn):
+                   page: Paged, filters: Filtered, user: Reader, conn: Conn):
     spec = get_layer(layer_id)
-    query = _query(spec, filters, bbox=bbox, limit=page.limit, offset=page.offset)
+    query = _query(spec, filters, user, bbox=bbox, limit=page.limit, offset=page.offset)
     return Response(get_features(conn, spec, query), media_type=GEOJSON)
 
 
@@ -70,16 +74,19 @@ def layer_features(layer_id: str, bbox: Annotated[BBox | None, Depends(bbox_quer
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}},
 )
-def layer_tile(layer_id: str, z: int, x: int, y: int, filters: Filtered, conn: Conn):
+def layer_tile(layer_id: str, z: int, x: int, y: int, filters: Filtered, user: Reader, conn: Conn):
     spec = get_layer(layer_id)
     settings = TileSettings.from_env()
-    return tile_response(conn, spec, parse_tile(z, x, y, settings), _query(spec, filters), settings)
+    return tile_response(conn, spec, parse_tile(z, x, y, settings), _query(spec, filters, user), settings)
 
 
 def tile_response(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None, settings: TileSettings) -> Response:
     """A tile as an MVT response (204 when empty), cacheable, saying how it was drawn (``X-Tile-Mode``)."""
     data = get_tile(conn, spec, tile, query, settings)
-    headers = {"Cache-Control": f"public, max-age={settings.cache_max_age_s}", "X-Tile-Mode": tile_mode(spec, tile.z)}
+    # A tile read with credentials may hold columns others may not see: no shared cache keeps it.
+    shared = query is None or query.viewer is None and not AuthSettings.from_env().reads_need_token
+    cache = f"{'public' if shared else 'private'}, max-age={settings.cache_max_age_s}"
+    headers = {"Cache-Control": cache, "X-Tile-Mode": tile_mode(spec, tile.z)}
     if not data:
         return Response(status_code=204, headers=headers)
     return Response(data, media_type=MVT, headers=headers)
@@ -88,7 +95,7 @@ def tile_response(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None,
 @router.get("/api/layers/{layer_id}/heat", summary="Feature counts on a grid of 8-pixel cells, for a heatmap")
 def layer_heat(layer_id: str, bbox: Annotated[BBox, Depends(bbox_required)],
                zoom: Annotated[int, Query(description="map zoom the cells are sized for")],
-               filters: Filtered, conn: Conn):
+               filters: Filtered, user: Reader, conn: Conn):
     spec = get_layer(layer_id)
-    query = _query(spec, filters, bbox=bbox)
+    query = _query(spec, filters, user, bbox=bbox)
     return Response(get_heat_cells(conn, spec, zoom, query), media_type="application/json")

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 
+from api.auth import Reader
 from api.deps import Conn, Lang
 from api.errors import _validation_message, status_for
 from data.errors import HygieneMapError, InvalidParameter, NotFound
@@ -30,6 +31,7 @@ from layers.spec.registry import LAYERS, get_layer
 from layers.store import ogc
 from layers.store.features import feature_collection, layer_extent
 from layers.web import ogc_html
+from layers.workflow.access import User
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -152,7 +154,7 @@ def conformance(request: Request, fmt: Format, lang: Lang):
     return json_response(body)
 
 
-def _collection(request: Request, conn, spec: LayerSpec, lang: str) -> dict:
+def _collection(request: Request, conn, spec: LayerSpec, lang: str, user: User | None) -> dict:
     base = ogc_base(request)
     here = f"{base}/collections/{spec.id}"
     extent: dict = {}
@@ -179,7 +181,7 @@ def _collection(request: Request, conn, spec: LayerSpec, lang: str) -> dict:
         "itemType": "feature",
         "crs": list(ogc.SUPPORTED_CRS),
         "storageCrs": ogc.CRS84,
-        "queryables": list(spec.columns),
+        "queryables": ogc.filterable(spec, user),
     }
     if extent:
         out["extent"] = extent
@@ -187,11 +189,11 @@ def _collection(request: Request, conn, spec: LayerSpec, lang: str) -> dict:
 
 
 @router.get("/collections", summary="Every layer as a collection", response_class=Response)
-def collections(request: Request, fmt: Format, lang: Lang,
+def collections(request: Request, fmt: Format, lang: Lang, user: Reader,
                 conn: Conn):
     body = {
         "links": _self_links(request, fmt),
-        "collections": [_collection(request, conn, spec, lang) for spec in LAYERS],
+        "collections": [_collection(request, conn, spec, lang, user) for spec in LAYERS],
         "crs": list(ogc.SUPPORTED_CRS),
     }
     if fmt == "html":
@@ -202,9 +204,9 @@ def collections(request: Request, fmt: Format, lang: Lang,
 @router.get("/collections/{collection_id}", summary="One collection: extent, CRSs, queryables",
             response_class=Response)
 def collection(request: Request, collection_id: str, fmt: Format,
-               lang: Lang, conn: Conn):
+               lang: Lang, user: Reader, conn: Conn):
     spec = collection_spec(collection_id)
-    body = _collection(request, conn, spec, lang)
+    body = _collection(request, conn, spec, lang, user)
     body["links"] = _self_links(request, fmt) + body["links"][2:]
     if fmt == "html":
         return HTMLResponse(ogc_html.collection(body, lang))
@@ -218,7 +220,7 @@ def collection_spec(collection_id: str) -> LayerSpec:
         raise NotFound(f"no collection {collection_id!r}; collections are: {', '.join(s.id for s in LAYERS)}") from None
 
 
-def _properties_schema(request: Request, conn, collection_id: str, lang: str) -> Response:
+def _properties_schema(request: Request, conn, collection_id: str, lang: str, user: User | None) -> Response:
     """The JSON Schema of a collection's properties, under this request's URL."""
     spec = collection_spec(collection_id)
     return json_response({
@@ -226,20 +228,20 @@ def _properties_schema(request: Request, conn, collection_id: str, lang: str) ->
         "$id": str(request.url.replace(query="")),
         "type": "object",
         "title": spec.name(lang),
-        "properties": ogc.queryables(conn, spec, lang),
+        "properties": ogc.queryables(conn, spec, lang, user),
     }, "application/schema+json")
 
 
 @router.get("/collections/{collection_id}/queryables", summary="Queryable properties (JSON Schema)",
             response_class=Response)
-def collection_queryables(request: Request, collection_id: str, lang: Lang, conn: Conn):
-    return _properties_schema(request, conn, collection_id, lang)
+def collection_queryables(request: Request, collection_id: str, lang: Lang, user: Reader, conn: Conn):
+    return _properties_schema(request, conn, collection_id, lang, user)
 
 
 @router.get("/collections/{collection_id}/schema", summary="Schema of the features' properties (JSON Schema)",
             response_class=Response)
-def collection_schema(request: Request, collection_id: str, lang: Lang, conn: Conn):
-    return _properties_schema(request, conn, collection_id, lang)
+def collection_schema(request: Request, collection_id: str, lang: Lang, user: Reader, conn: Conn):
+    return _properties_schema(request, conn, collection_id, lang, user)
 
 
 def _page_url(request: Request, offset: int, limit: int) -> str:
@@ -259,6 +261,7 @@ def items(
     collection_id: str,
     fmt: Format,
     lang: Lang,
+    user: Reader,
     conn: Conn,
     # Declared for the API definition; the values are read (and validated) from the query string by
     # layers.store.ogc.items_query, which also accepts ``property=value`` for every queryable property.
@@ -271,7 +274,7 @@ def items(
     crs: str | None = Query(None, description="output CRS: CRS84 (default, lon/lat), EPSG 4326 or 4490 (lat/lon)"),
 ):
     spec = collection_spec(collection_id)
-    query = ogc.items_query(conn, spec, _single_values(request))
+    query = ogc.items_query(conn, spec, _single_values(request), viewer=user)
     features, returned, matched = ogc.get_items(conn, spec, query, count=not spec.large)
     meta: dict = {"timeStamp": ogc.timestamp_now(), "numberReturned": returned}
     if matched is not None:
@@ -312,13 +315,13 @@ def _items_links(request: Request, fmt: str, spec: LayerSpec, lang: str, page, r
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature (GeoJSON)",
             response_class=Response, responses={200: {"content": {GEOJSON: {}, HTML: {}}}})
 def item(request: Request, collection_id: str, feature_id: str, fmt: Format,
-         lang: Lang, conn: Conn):
+         lang: Lang, user: Reader, conn: Conn):
     spec = collection_spec(collection_id)
     for name in request.query_params:
         if name not in ("f", "lang", "crs"):
             raise InvalidParameter(name, "unknown parameter; a single feature takes f, lang and crs")
     crs = ogc.parse_crs(request.query_params.get("crs"))
-    feature = orjson.loads(ogc.get_item(conn, spec, feature_id, crs))
+    feature = orjson.loads(ogc.get_item(conn, spec, feature_id, crs, user))
     base = ogc_base(request)
     feature["links"] = [
         *_self_links(request, fmt, GEOJSON),

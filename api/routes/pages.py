@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.auth import Reader
 from api.deps import Conn, Lang, Street
+from api.routes.session import with_session_bar
 from api.static import mount_static
 from data.catalog import city_info, city_view, event_types, street_info
 from data.errors import InvalidParameter
@@ -17,8 +19,10 @@ router = APIRouter(tags=["pages"])
 
 @router.get("/map", response_class=HTMLResponse, summary="Overview map of every layer (zh-CN; ?lang=en)")
 def overview_map(
+    request: Request,
     lang: Lang,
     street: Street,
+    user: Reader,
     conn: Conn,
     basemap: str | None = Query(None, description="none | osm | tianditu | gaode (default: the setting)"),
 ):
@@ -30,7 +34,7 @@ def overview_map(
     center, bounds = city_view(conn)
     page = build_map(city_info(conn), lang=lang, street=street_row, categories=event_types(conn, lang),
                      center=center, bounds=bounds, basemap=basemap)
-    return HTMLResponse(page)
+    return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))
 
 
 @router.get("/favicon.ico", include_in_schema=False)
@@ -39,7 +43,8 @@ def favicon():
     return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
 
 
-def install(app) -> None:
-    """Mount /static (vendor packages, folium templates, the project's page files) and the page routes."""
+def install(app, dependencies=()) -> None:
+    """Mount /static (vendor packages, folium templates, the project's page files) and the page routes
+    (with ``dependencies``: who may read them)."""
     mount_static(app)
-    app.include_router(router)
+    app.include_router(router, dependencies=list(dependencies))

@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from api.auth import Reader
 from api.deps import Conn, GridCode, Lang, StreetCode
+from api.limits import Costly
 from data.settings import PrintSettings
 
 # layers.printing.docs (matplotlib, pyproj, qrcode) is imported by the handlers, so
@@ -20,13 +22,14 @@ _PDF = {"content": {"application/pdf": {}}, "description": "a vector PDF"}
 
 def get_print_options(
     lang: Lang,
+    user: Reader,
     paper: str = Query("A4", pattern="^(A4|A3)$", description="paper size: A4 (default) or A3"),
     landscape: bool = Query(False, description="landscape instead of portrait"),
 ):
-    """Paper, orientation and language of a print."""
+    """Paper, orientation and language of a print, and whose columns it shows (the caller's)."""
     from layers.printing.docs import PrintOptions
 
-    return PrintOptions(paper=paper, landscape=landscape, lang=lang)
+    return PrintOptions(paper=paper, landscape=landscape, lang=lang, viewer=user)
 
 
 Options = Annotated[object, Depends(get_print_options)]
@@ -51,7 +54,7 @@ def grid_pdf(code: GridCode, options: Options, conn: Conn):
 
 @router.get("/streets/{code}/atlas.pdf", response_class=Response, responses={200: _PDF},
             summary="Printable atlas of a street: cover, index, one sheet per grid")
-def atlas_pdf(code: StreetCode, options: Options, conn: Conn):
+def atlas_pdf(code: StreetCode, options: Options, conn: Conn, _: Costly):
     from layers.printing.docs import atlas_document
 
     settings = PrintSettings.from_env()
@@ -61,7 +64,7 @@ def atlas_pdf(code: StreetCode, options: Options, conn: Conn):
 
 @router.get("/streets/{code}/route.pdf", response_class=Response, responses={200: _PDF},
             summary="Printable inspection route through the street's grids that most need a visit")
-def route_pdf(code: StreetCode, options: Options, conn: Conn,
+def route_pdf(code: StreetCode, options: Options, conn: Conn, _: Costly,
               top: int = Query(10, ge=1, description="how many grids to visit")):
     from layers.printing.docs import route_document
 

@@ -92,6 +92,10 @@ class Report:
     whole: bool = False
 
 
+#: The analyses whose HTTP routes are costly work (issue 14): siting's greedy rounds, city-wide Gi* hot spots.
+COSTLY = frozenset({"siting", "hotspots"})
+
+
 class Analysis:
     """One analysis: what it reads, how it computes and how its result is written.
 
@@ -104,6 +108,11 @@ class Analysis:
     params: tuple[Param, ...]
     #: The tables it reads: its answers are kept while they are unchanged.
     tables: tuple[str, ...]
+
+    @property
+    def costly(self) -> bool:
+        """Seconds of CPU over the whole city: the HTTP route is limited per client and overall (api/limits.py)."""
+        return self.name in COSTLY
 
     def compute(self, conn, args: Args, cache=None) -> Any:
         """geo's result; ``cache`` (an AnswerCache, or None) may keep a part shared by several answers."""

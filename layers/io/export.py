@@ -27,6 +27,8 @@ from psycopg2 import sql
 from data.errors import InvalidParameter
 from data.params import parse_area_code
 from layers.spec.registry import get_layer
+from layers.store.columns import shown_columns
+from layers.workflow.access import OPERATOR, User, readable
 
 FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx", "kml")
 MEDIA_TYPES = {
@@ -38,9 +40,12 @@ SUFFIXES = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "csv": ".csv"
 XLSX_CELL_LIMIT = 32_767
 
 
-def export_columns(layer: str) -> list[tuple[str, str, str]]:
-    """(column, kind, zh label) of an export, in order: provenance, fields, area codes, attributes."""
-    return [(f.column, f.kind, f.label_zh) for f in get_layer(layer).stored]
+def export_columns(layer: str, viewer: User | None = OPERATOR) -> list[tuple[str, str, str]]:
+    """(column, kind, zh label) of an export, in order: provenance, fields, area codes, attributes —
+    those ``viewer`` may read (layers.workflow.access; the command line's operator reads all)."""
+    spec = get_layer(layer)
+    shown = readable(spec, viewer, spec.stored)
+    return [(f.column, f.kind, f.label_zh) for f in spec.stored if f.column in shown]
 
 
 def _where(layer: str, street: str | None) -> tuple[sql.Composable, list]:
@@ -56,12 +61,13 @@ def _where(layer: str, street: str | None) -> tuple[sql.Composable, list]:
     return sql.SQL(" WHERE street_code = %s"), [street]
 
 
-def _fetch(conn, layer: str, street: str | None, geometry_sql: str):
+def _fetch(conn, layer: str, street: str | None, viewer: User | None, geometry_sql: str):
     spec = get_layer(layer)
-    cols = export_columns(layer)
+    cols = export_columns(layer, viewer)
+    exprs = dict(shown_columns(spec, viewer, spec.stored))
     where, params = _where(layer, street)
     query = sql.SQL("SELECT {cols}, {geom} FROM {table}{where} ORDER BY id").format(
-        cols=sql.SQL(", ").join(sql.Identifier(c) for c, _, _ in cols), geom=sql.SQL(geometry_sql),
+        cols=sql.SQL(", ").join(exprs[c] for c, _, _ in cols), geom=sql.SQL(geometry_sql),
         table=sql.Identifier(spec.table), where=where)
     with conn.cursor() as cur:
         cur.execute(query, params)
@@ -84,8 +90,12 @@ def _text(value, kind: str):
 
 
 def export_layer(conn, layer: str, fmt: str, out: Path, *, street: str | None = None, encoding: str = "utf-8",
-                 lang: str = "zh") -> int:
-    """Write a layer (or one street's rows) to ``out`` in ``fmt``; returns the row count."""
+                 lang: str = "zh", viewer: User | None = OPERATOR) -> int:
+    """Write a layer (or one street's rows) to ``out`` in ``fmt``; returns the row count.
+
+    Only the columns ``viewer`` may read are written (the HTTP route passes its caller;
+    the command line runs as the operator, who holds the database's credentials anyway).
+    """
     get_layer(layer)
     if fmt not in FORMATS:
         raise InvalidParameter("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
@@ -96,11 +106,11 @@ def export_layer(conn, layer: str, fmt: str, out: Path, *, street: str | None = 
         raise InvalidParameter("--out", f"a shapefile export is a zip of .shp/.shx/.dbf/.prj/.cpg: name it "
                                f"{out.with_suffix('.zip').name}")
     writer = {"geojson": _geojson, "csv": _csv, "xlsx": _xlsx, "gpkg": _gdal, "kml": _gdal, "shp": _gdal}[fmt]
-    return writer(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang)
+    return writer(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang, viewer=viewer)
 
 
-def _geojson(conn, layer, fmt, out, *, street, encoding, lang) -> int:
-    cols, rows = _fetch(conn, layer, street, "ST_AsGeoJSON(geom, 9)")
+def _geojson(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
+    cols, rows = _fetch(conn, layer, street, viewer, "ST_AsGeoJSON(geom, 9)")
     with open(out, "wb") as fh:
         fh.write(b'{"type":"FeatureCollection","name":' + orjson.dumps(layer) + b',"features":[\n')
         for k, row in enumerate(rows):
@@ -116,9 +126,9 @@ def _is_point(layer: str) -> bool:
     return get_layer(layer).rules.points
 
 
-def _table_rows(conn, layer, street, lang):
+def _table_rows(conn, layer, street, viewer, lang):
     geometry = "ST_X(geom), ST_Y(geom)" if _is_point(layer) else "ST_AsText(geom)"
-    cols, rows = _fetch(conn, layer, street, geometry)
+    cols, rows = _fetch(conn, layer, street, viewer, geometry)
     zh = lang != "en"
     header = [label if zh else name for name, _, label in cols]
     header += (["经度", "纬度"] if zh else ["lon", "lat"]) if _is_point(layer) else ["WKT"]
@@ -127,10 +137,10 @@ def _table_rows(conn, layer, street, lang):
     return header, body, len(rows)
 
 
-def _csv(conn, layer, fmt, out, *, street, encoding, lang) -> int:
+def _csv(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
     import csv
 
-    header, body, n = _table_rows(conn, layer, street, "en" if lang == "zh" else lang)
+    header, body, n = _table_rows(conn, layer, street, viewer, "en" if lang == "zh" else lang)
     # UTF-8 with BOM: Excel opens Chinese text correctly.
     with open(out, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
@@ -140,10 +150,10 @@ def _csv(conn, layer, fmt, out, *, street, encoding, lang) -> int:
     return n
 
 
-def _xlsx(conn, layer, fmt, out, *, street, encoding, lang) -> int:
+def _xlsx(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
     from openpyxl import Workbook
 
-    header, body, n = _table_rows(conn, layer, street, lang)
+    header, body, n = _table_rows(conn, layer, street, viewer, lang)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(get_layer(layer).name(lang)[:31])
     sheet.append(header)
@@ -158,16 +168,16 @@ def _xlsx(conn, layer, fmt, out, *, street, encoding, lang) -> int:
     return n
 
 
-def _gdal(conn, layer, fmt, out, *, street, encoding, lang) -> int:
+def _gdal(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # GDAL's notes on shortened .dbf field names
-        return _gdal_write(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang)
+        return _gdal_write(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang, viewer=viewer)
 
 
-def _gdal_write(conn, layer, fmt, out, *, street, encoding, lang) -> int:
+def _gdal_write(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
     import pyogrio.raw
 
-    cols, rows = _fetch(conn, layer, street, "ST_AsBinary(geom), GeometryType(geom)")
+    cols, rows = _fetch(conn, layer, street, viewer, "ST_AsBinary(geom), GeometryType(geom)")
     names = [c for c, _, _ in cols]
     kinds = [k for _, k, _ in cols]
     data = []

@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import shapely
+from psycopg2 import sql
 
 from data.catalog import city_info
 from data.errors import NotFound, SetupError
 from data.vocab import CLOSED
 from layers.printing.style import MAIN_ROADS
+from layers.spec.grids import LAYER as GRIDS
+from layers.store.columns import shown_columns
+from layers.workflow.access import OPERATOR, User
 
 # Envelopes are densified before they are transformed to EPSG:4326, so the
 # bounding box used with the GiST index still contains the metric frame.
@@ -140,34 +144,39 @@ def load_city(conn) -> City:
     return City(**info)
 
 
-_GRID_SELECT = """
+def _grid_select(viewer: User | None) -> sql.Composable:
+    """The grids' SELECT, the contacts as ``viewer`` may read them (NULL where not: the sheet shows —)."""
+    shown = dict(shown_columns(GRIDS, viewer, table="g"))
+    contacts = sql.SQL(", ").join(shown.get(c, sql.SQL("NULL")) for c in ("grid_manager", "phone"))
+    return sql.SQL("""
 SELECT g.code, g.name, g.district_code, g.street_code, g.community_code,
-       g.responsible_unit, g.grid_manager, g.phone,
+       g.responsible_unit, {contacts},
        d.name, d.name_en, s.name, s.name_en, c.name, c.name_en,
        ST_AsBinary(ST_Transform(g.geom, %(srid)s))
 FROM grids g
 LEFT JOIN admin_areas d ON d.code = g.district_code
 LEFT JOIN admin_areas s ON s.code = g.street_code
 LEFT JOIN admin_areas c ON c.code = g.community_code
-"""
+""").format(contacts=contacts)
 
 
 def _grid_from_row(row) -> Grid:
     return Grid(*row[:14], geom=_wkb(row[14]))
 
 
-def load_grid(conn, code: str, srid: int) -> Grid:
-    """One grid by code, or NotFound."""
+def load_grid(conn, code: str, srid: int, viewer: User | None = OPERATOR) -> Grid:
+    """One grid by code (its contacts as ``viewer`` may read them), or NotFound."""
     with conn.cursor() as cur:
-        cur.execute(_GRID_SELECT + " WHERE g.code = %(code)s", {"srid": srid, "code": code})
+        cur.execute(_grid_select(viewer) + sql.SQL(" WHERE g.code = %(code)s"), {"srid": srid, "code": code})
         row = cur.fetchone()
     if row is None:
         raise NotFound(f"grid {code!r} does not exist")
     return _grid_from_row(row)
 
 
-def load_street(conn, code: str, srid: int) -> Street:
-    """A street with its communities and its grids (ordered by code), or NotFound."""
+def load_street(conn, code: str, srid: int, viewer: User | None = OPERATOR) -> Street:
+    """A street with its communities and its grids (ordered by code; their contacts as ``viewer``
+    may read them), or NotFound."""
     with conn.cursor() as cur:
         cur.execute(
             "SELECT s.code, s.name, s.name_en, d.name, d.name_en, ST_AsBinary(ST_Transform(s.geom, %(srid)s)) "
@@ -184,7 +193,7 @@ def load_street(conn, code: str, srid: int) -> Street:
             {"srid": srid, "code": code},
         )
         communities = [(c, n, _wkb(g)) for c, n, g in cur.fetchall()]
-        cur.execute(_GRID_SELECT + " WHERE g.street_code = %(code)s ORDER BY g.code", {"srid": srid, "code": code})
+        cur.execute(_grid_select(viewer) + sql.SQL(" WHERE g.street_code = %(code)s ORDER BY g.code"), {"srid": srid, "code": code})
         grids = [_grid_from_row(r) for r in cur.fetchall()]
     return Street(row[0], row[1], row[2], row[3], row[4], _wkb(row[5]), communities, grids)
 

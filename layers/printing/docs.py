@@ -36,15 +36,17 @@ from layers.printing.pdf import Progress, no_progress, write_pdf
 from layers.printing.sheets import continuation_rows, first_page_rows, grid_layout, grid_title
 from layers.printing.street_pages import index_rows_per_page, street_title
 from layers.printing.style import PAPERS_MM, TEXT, Paper
+from layers.workflow.access import OPERATOR, User
 
 
 @dataclass
 class PrintOptions:
-    """How to print: paper, orientation, language."""
+    """How to print: paper, orientation, language, and who prints (whose columns the sheets show)."""
 
     paper: str = "A4"
     landscape: bool = False
     lang: str = "zh"
+    viewer: User | None = OPERATOR  # the command line reads all; HTTP passes its caller
 
     def __post_init__(self):
         if self.paper not in PAPERS_MM:
@@ -186,8 +188,8 @@ def grid_document(conn, code: str, options: PrintOptions | None = None,
     options = options or PrintOptions()
     settings = settings or PrintSettings.from_env()
     city = data.load_city(conn)
-    grid = data.load_grid(conn, code, city.metric_srid)
-    street = data.load_street(conn, grid.street_code, city.metric_srid)
+    grid = data.load_grid(conn, code, city.metric_srid, options.viewer)
+    street = data.load_street(conn, grid.street_code, city.metric_srid, options.viewer)
     plans = _plan_grids(conn, [grid], city, options.sheet, progress)
     ctx = _context(city, options, settings, grid.geom)
     pages, specs = _number_grid_pages(ctx, plans, 1)
@@ -231,7 +233,7 @@ def atlas_document(conn, street_code: str, options: PrintOptions | None = None,
     options = options or PrintOptions()
     settings = settings or PrintSettings.from_env()
     city = data.load_city(conn)
-    street = data.load_street(conn, street_code, city.metric_srid)
+    street = data.load_street(conn, street_code, city.metric_srid, options.viewer)
     if not street.grids:
         raise InvalidParameter("street", f"street {street_code} has no grids: generate or import grids first")
     if max_pages is not None:
@@ -279,7 +281,7 @@ def route_document(conn, street_code: str, top: int, options: PrintOptions | Non
         raise InvalidParameter("--top", f"must be between 1 and {settings.route_max_stops} "
                                         f"(HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS), not {top}")
     city = data.load_city(conn)
-    street = data.load_street(conn, street_code, city.metric_srid)
+    street = data.load_street(conn, street_code, city.metric_srid, options.viewer)
     ranked = data.rank_grids_for_route(conn, street_code, top)
     if not ranked:
         raise InvalidParameter("--street", f"street {street_code} has no grid with open complaints: no route to print")

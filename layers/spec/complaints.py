@@ -75,6 +75,9 @@ LAYER = LayerSpec(
     time_column="reported_at", filter_columns=("category", "status"),
     # Hotline exports carry the caller's name and number in columns of their own.
     attributes_class="personal",
+    # Who moved a case and their note: staff only (a note may name the complainant).
+    history=(Field("actor", label_zh="经办人", label_en="Handled by", column_class="internal"),
+             Field("note", label_zh="备注", label_en="Note", column_class="internal")),
     symbol=PrintSymbol("投诉", "Complaint", {
         "complaint": {"marker": "X", "s": 40, "facecolor": "#d62828", "edgecolor": "black", "linewidths": 0.4},
         "overdue": {"marker": "*", "s": 90, "facecolor": "black", "edgecolor": "black", "linewidths": 0.4},

@@ -45,7 +45,10 @@ class Field(Bilingual):
     option : the command-line option that may set it for a whole file (``--level``).
     past : a time that cannot lie in the future.
     popup : shown in the map popup (and so in the GeoJSON properties).
-    column_class : public | internal | personal.
+    column_class : public | internal | personal; who reads it is decided in one place,
+        :func:`layers.workflow.access.column_grant`.
+    contact : a grid's contact (manager's name, phone): public when the server
+        says so (``HYGIENE_MAP_GRID_CONTACTS_PUBLIC``), else its ``column_class``.
     imported : read from files; False for columns the database or the routing fills.
     """
 
@@ -64,6 +67,7 @@ class Field(Bilingual):
     past: bool = False
     popup: bool = False
     column_class: ColumnClass = "public"
+    contact: bool = False
     imported: bool = True
 
 
@@ -188,6 +192,8 @@ class LayerSpec:
     order_column: str = "id"
     symbol: PrintSymbol | None = None  # how printed maps draw it (None: not printed)
     attributes_class: ColumnClass = "internal"  # what the leftover columns may hold
+    own_grid_column: str | None = None  # the column holding a row's own grid code, when not grid_code
+    history: tuple[Field, ...] = ()  # columns of the layer's history entries (who changed it, why), with their class
 
     @property
     def table(self) -> str:
@@ -211,6 +217,13 @@ class LayerSpec:
         """The area-code columns of the table, coarse to fine."""
         return tuple(sorted((f for f in self.fields if f.column in AREA_CODE_COLUMNS),
                             key=lambda f: AREA_CODE_COLUMNS.index(f.column)))
+
+    @property
+    def grid_column(self) -> str | None:
+        """The column naming the grid a row lies in (an inspector's personal-data scope), if any."""
+        if self.own_grid_column:
+            return self.own_grid_column
+        return "grid_code" if any(f.column == "grid_code" for f in self.fields) else None
 
     @property
     def stored(self) -> tuple[Field, ...]:

@@ -19,7 +19,9 @@ from data.errors import InvalidParameter
 from data.params import BBox, TimeWindow
 from data.settings import FeatureSettings
 from layers.spec.model import LayerSpec
+from layers.store.columns import properties_sql
 from layers.store.filters import Filters, check_filters, check_window, where_clause
+from layers.workflow.access import User
 
 # Decimal places of coordinates in the output: 6 ≈ 0.1 m, finer than any source.
 COORD_DECIMALS = 6
@@ -28,11 +30,15 @@ MAX_OFFSET = 2**31 - 1  # beyond this a page is meaningless (and PostgreSQL's OF
 
 @dataclass(frozen=True)
 class FeatureQuery:
-    """A page of a layer's filtered rows. Build it with :func:`feature_query` to validate the parts."""
+    """A page of a layer's filtered rows, as ``viewer`` may read them (None: anonymous, public columns).
+
+    Build it with :func:`feature_query` to validate the parts.
+    """
 
     filters: Filters = field(default_factory=Filters)
     limit: int = 1000
     offset: int = 0
+    viewer: User | None = None
 
 
 def feature_query(
@@ -45,6 +51,7 @@ def feature_query(
     window: TimeWindow | None = None,
     filters: Mapping[str, tuple[str, ...]] | None = None,
     settings: FeatureSettings | None = None,
+    viewer: User | None = None,
 ) -> FeatureQuery:
     """Check typed request values against a layer and the limits; InvalidParameter names the bad one.
 
@@ -75,25 +82,17 @@ def feature_query(
                 raise InvalidParameter(column, f"unknown value {unknown[0]!r}; values are: {', '.join(sorted(known))}")
         chosen.append((column, tuple(values)))
     boxes = (tuple(float(v) for v in bbox),) if bbox else ()
-    return FeatureQuery(Filters(boxes, False, street or None, window, tuple(chosen)), limit, offset)
+    return FeatureQuery(Filters(boxes, False, street or None, window, tuple(chosen)), limit, offset, viewer)
 
 
-def properties_sql(spec: LayerSpec) -> sql.Composable:
-    """``json_build_object('col', col, …)`` of a layer's property columns."""
-    args = []
-    for column in spec.columns:
-        args.append(sql.Literal(column))
-        args.append(sql.Identifier(column))
-    return sql.SQL("json_build_object({})").format(sql.SQL(", ").join(args))
-
-
-def feature_sql(spec: LayerSpec, lat_lon: bool = False) -> sql.Composable:
-    """One row as GeoJSON Feature text; ``lat_lon`` swaps the axes (EPSG:4326/4490 order)."""
+def feature_sql(spec: LayerSpec, lat_lon: bool = False, viewer: User | None = None) -> sql.Composable:
+    """One row as GeoJSON Feature text with the properties ``viewer`` may read; ``lat_lon`` swaps the
+    axes (EPSG:4326/4490 order)."""
     geom = sql.SQL("ST_FlipCoordinates(geom)") if lat_lon else sql.Identifier("geom")
     return sql.SQL(
         "json_build_object('type', 'Feature', 'id', id, 'geometry', ST_AsGeoJSON({geom}, {decimals})::json,"
         " 'properties', {props})::text"
-    ).format(geom=geom, decimals=sql.Literal(COORD_DECIMALS), props=properties_sql(spec))
+    ).format(geom=geom, decimals=sql.Literal(COORD_DECIMALS), props=properties_sql(spec, viewer))
 
 
 def page_sql(spec: LayerSpec, query: FeatureQuery, feature: sql.Composable) -> tuple[sql.Composable, list]:
@@ -129,7 +128,7 @@ def get_features(conn, spec: LayerSpec, query: FeatureQuery) -> bytes:
     ``next`` offset (no total count: that would be a COUNT(*) over a big table).
     """
     check_filters(conn, query.filters)
-    statement, params = page_sql(spec, query, feature_sql(spec))
+    statement, params = page_sql(spec, query, feature_sql(spec, viewer=query.viewer))
     with conn.cursor() as cur:
         cur.execute(statement, params)
         returned, joined = cur.fetchone()

@@ -31,6 +31,7 @@ from data.settings import OgcSettings
 from layers.spec.model import LayerSpec
 from layers.store.features import MAX_OFFSET, FeatureQuery, feature_sql, page_sql
 from layers.store.filters import Filters, check_window, where_clause
+from layers.workflow.access import User, readable
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
@@ -151,6 +152,11 @@ _JSON_TYPES = {
 _INT_BITS = {"smallint": 16, "integer": 32, "bigint": 64}
 
 
+def filterable(spec: LayerSpec, viewer: User | None) -> list[str]:
+    """The property columns ``viewer`` may filter by: those it reads on every row (no filter is an oracle)."""
+    return [column for column, grant in readable(spec, viewer).items() if grant is True]
+
+
 def column_types(conn, spec: LayerSpec) -> dict[str, str]:
     """SQL data type of each property column of a layer (information_schema)."""
     with conn.cursor() as cur:
@@ -162,12 +168,12 @@ def column_types(conn, spec: LayerSpec) -> dict[str, str]:
         return dict(cur.fetchall())
 
 
-def queryables(conn, spec: LayerSpec, lang: str = "zh") -> dict[str, dict]:
-    """JSON Schema of each property a collection can be filtered by (``name=value`` on items)."""
+def queryables(conn, spec: LayerSpec, lang: str = "zh", viewer: User | None = None) -> dict[str, dict]:
+    """JSON Schema of each property ``viewer`` can filter a collection by (``name=value`` on items)."""
     types = column_types(conn, spec)
     labels = {f.column: f.label(lang) for f in spec.popup}
     out: dict[str, dict] = {}
-    for column in spec.columns:
+    for column in filterable(spec, viewer):
         json_type, fmt = _JSON_TYPES.get(types.get(column, "text"), ("string", None))
         entry: dict = {"title": labels.get(column, column), "type": json_type}
         if fmt:
@@ -197,29 +203,32 @@ def _filter_value(column: str, text: str, sql_type: str):
     return text
 
 
-def _property_filters(spec: LayerSpec, types: dict[str, str], params: Mapping[str, str]) -> tuple:
+def _property_filters(spec: LayerSpec, types: dict[str, str], params: Mapping[str, str],
+                      viewer: User | None) -> tuple:
     """(column, (value,)) for each ``name=value`` that is not a standard parameter; InvalidParameter else."""
     out = []
+    columns = filterable(spec, viewer)
     for name, raw in params.items():
         text = clean_text(raw, name)  # refuses NUL, which PostgreSQL text cannot hold
         if name in ITEMS_PARAMETERS or text is None:
             continue
-        if name not in spec.columns:
+        if name not in columns:
             raise InvalidParameter(
                 name, f"unknown parameter; the standard ones are {', '.join(sorted(ITEMS_PARAMETERS))} and "
-                f"the queryable properties of {spec.id!r} are {', '.join(spec.columns)}")
+                f"the queryable properties of {spec.id!r} are {', '.join(columns)}")
         out.append((name, (_filter_value(name, text, types.get(name, "text")),)))
     return tuple(out)
 
 
-def items_query(conn, spec: LayerSpec, params: Mapping[str, str], settings: OgcSettings | None = None) -> ItemsQuery:
+def items_query(conn, spec: LayerSpec, params: Mapping[str, str], settings: OgcSettings | None = None,
+                viewer: User | None = None) -> ItemsQuery:
     """Validate an items request's query parameters; InvalidParameter names the first bad one.
 
     ``params`` is the query string as a mapping (one value per name). Names
     other than the standard ones must be queryable properties of the layer.
     """
     settings = settings or OgcSettings.from_env()
-    values = _property_filters(spec, column_types(conn, spec), params)
+    values = _property_filters(spec, column_types(conn, spec), params, viewer)
     crs = parse_crs(params.get("crs"))
     boxes = parse_ogc_bbox(params.get("bbox"), parse_crs(params.get("bbox-crs"), "bbox-crs"))
     window = parse_datetime(params.get("datetime"))
@@ -227,7 +236,7 @@ def items_query(conn, spec: LayerSpec, params: Mapping[str, str], settings: OgcS
     filters = Filters(boxes, exact=True, window=window, values=values)
     limit = parse_limit(params.get("limit"), settings)
     offset = parse_int(params.get("offset"), "offset", 0, MAX_OFFSET, 0)
-    return ItemsQuery(FeatureQuery(filters, limit, offset), crs)
+    return ItemsQuery(FeatureQuery(filters, limit, offset, viewer), crs)
 
 
 def get_items(conn, spec: LayerSpec, query: ItemsQuery, *, count: bool) -> tuple[bytes, int, int | None]:
@@ -236,7 +245,7 @@ def get_items(conn, spec: LayerSpec, query: ItemsQuery, *, count: bool) -> tuple
     ``count``: also count every matching feature (callers ask only for small
     layers: no COUNT(*) over a big table per request).
     """
-    statement, params = page_sql(spec, query.base, feature_sql(spec, query.crs in LAT_LON_CRS))
+    statement, params = page_sql(spec, query.base, feature_sql(spec, query.crs in LAT_LON_CRS, query.base.viewer))
     matched = None
     with conn.cursor() as cur:
         cur.execute(statement, params)
@@ -248,12 +257,12 @@ def get_items(conn, spec: LayerSpec, query: ItemsQuery, *, count: bool) -> tuple
     return bytes(joined), returned, matched
 
 
-def get_item(conn, spec: LayerSpec, fid: str, crs: str = CRS84) -> bytes:
+def get_item(conn, spec: LayerSpec, fid: str, crs: str = CRS84, viewer: User | None = None) -> bytes:
     """One feature as GeoJSON bytes, or NotFound (an id that is not a whole number matches nothing)."""
     if not re.fullmatch(r"[0-9]{1,18}", fid):
         raise NotFound(f"collection {spec.id!r} has no feature {fid!r}")
     statement = sql.SQL("SELECT convert_to({feature}, 'UTF8') FROM {table} WHERE id = %s").format(
-        feature=feature_sql(spec, crs in LAT_LON_CRS), table=sql.Identifier(spec.table))
+        feature=feature_sql(spec, crs in LAT_LON_CRS, viewer), table=sql.Identifier(spec.table))
     with conn.cursor() as cur:
         cur.execute(statement, (int(fid),))
         row = cur.fetchone()

@@ -27,6 +27,7 @@ from data.errors import InvalidParameter
 from data.params import BBox
 from data.settings import TileSettings
 from layers.spec.model import LayerSpec
+from layers.store.columns import shown_columns
 from layers.store.features import FeatureQuery
 from layers.store.filters import Filters, check_filters, where_clause
 
@@ -100,9 +101,11 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: int, extent:
             order = sql.SQL("ORDER BY ST_Perimeter(ST_Transform(geom, 3857)) + ST_Length(ST_Transform(geom, 3857)) DESC")
     # Below the detail zoom a tile carries only what styles a feature and names it (smaller tiles);
     # the full popup fields come with the detail zooms and the GeoJSON endpoint.
-    wanted = spec.columns if tile.z >= DETAIL_ZOOM else [
-        c for c in spec.columns if c in (spec.style_column, "name", "code", "level")]
-    columns = sql.SQL("").join(sql.SQL(", {}").format(sql.Identifier(c)) for c in wanted if c != "id")
+    # Only the columns the viewer may read (layers.workflow.access), each as the viewer reads it.
+    shown = shown_columns(spec, query.viewer)
+    if tile.z < DETAIL_ZOOM:
+        shown = [(c, e) for c, e in shown if c in (spec.style_column, "name", "code", "level")]
+    columns = sql.SQL("").join(sql.SQL(", {} AS {}").format(e, sql.Identifier(c)) for c, e in shown if c != "id")
     statement = sql.SQL(
         "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'id') FROM ("
         " SELECT id{columns}, ST_AsMVTGeom({g}, ST_TileEnvelope({z}, {x}, {y}), {extent}, {buffer}, true) AS geom"
@@ -198,7 +201,8 @@ def get_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = Non
     with half the features until it fits.
     """
     settings = settings or TileSettings.from_env()
-    query = FeatureQuery(replace((query or FeatureQuery()).filters, boxes=()))
+    query = query or FeatureQuery()
+    query = FeatureQuery(replace(query.filters, boxes=()), viewer=query.viewer)
     check_filters(conn, query.filters)
     mode = tile_mode(spec, tile.z)
     cap = settings.max_features

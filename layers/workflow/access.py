@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 from data.catalog import check_street
 from data.errors import Conflict, InvalidParameter, NotFound
+from data.settings import AccessSettings
 from data.vocab import ROLES, SCOPED_ROLES
+from layers.spec.model import Field, LayerSpec
 
 
 def new_token() -> str:
@@ -62,6 +64,95 @@ class User:
         if self.role == "inspector":
             return f"grids {', '.join(self.grid_codes)}" if self.grid_codes else f"street {self.street_code}"
         return "everything" if self.role == "admin" else "read only"
+
+
+#: Who the command line acts as: it holds the database's credentials, so it reads every column.
+OPERATOR = User(0, "operator", "admin")
+
+
+@dataclass(frozen=True)
+class RowScope:
+    """The rows a column is shown on: those whose ``column`` is one of ``values`` (a user's street or grids)."""
+
+    column: str
+    values: tuple[str, ...]
+
+
+def column_class(f: Field, settings: AccessSettings | None = None) -> str:
+    """The class a column has on this server: its declared one, but grid contacts are public when
+    ``HYGIENE_MAP_GRID_CONTACTS_PUBLIC=1`` (as on a 网格公示牌)."""
+    if f.contact and (settings or AccessSettings.from_env()).grid_contacts_public:
+        return "public"
+    return f.column_class
+
+
+def personal_rows(spec: LayerSpec, user: User) -> RowScope | None:
+    """The rows of a layer whose personal columns a street user or an inspector handles, or None."""
+    columns = {f.column for f in spec.fields}
+    if user.role == "inspector" and user.grid_codes:
+        return RowScope(spec.grid_column, user.grid_codes) if spec.grid_column else None
+    if user.role in SCOPED_ROLES and user.street_code and "street_code" in columns:
+        return RowScope("street_code", (user.street_code,))
+    return None
+
+
+def column_grant(spec: LayerSpec, f: Field, user: User | None,
+                 settings: AccessSettings | None = None) -> bool | RowScope:
+    """THE rule of who reads which column (DESIGN §9), used by every route through :func:`readable`.
+
+    - public: anyone, also without a token;
+    - internal: any authenticated user (the city's staff);
+    - personal: an admin on every row; a street user on its street's rows; an
+      inspector on its grids' rows (or its street's); a planner never (planners
+      read everything but people's names, phones and what complainants wrote).
+
+    Returns True (every row), a :class:`RowScope` (only those rows) or False.
+    """
+    klass = column_class(f, settings)
+    if klass == "public":
+        return True
+    if user is None:
+        return False
+    if klass == "internal" or user.role == "admin":
+        return True
+    return personal_rows(spec, user) or False
+
+
+def readable(spec: LayerSpec, user: User | None, fields: tuple[Field, ...] | None = None,
+             settings: AccessSettings | None = None) -> dict[str, bool | RowScope]:
+    """The columns of ``fields`` (default: the layer's feature properties) ``user`` may read,
+    in order, each with True (every row) or the :class:`RowScope` it is shown on."""
+    settings = settings or AccessSettings.from_env()
+    if fields is None:
+        by_column = {f.column: f for f in spec.fields}
+        fields = tuple(by_column[c] for c in spec.columns if c in by_column)
+    out: dict[str, bool | RowScope] = {}
+    for f in fields:
+        grant = column_grant(spec, f, user, settings)
+        if grant:
+            out[f.column] = grant
+    return out
+
+
+def shown_row(spec: LayerSpec, user: User | None, row: dict, renames: dict[str, str] | None = None) -> dict:
+    """``row`` (a dict of a layer's columns) with what ``user`` may not read taken out: a column not
+    readable is dropped, a column readable on some rows only is None on the others.
+
+    For answers built outside the SQL builders (a grid's history, one complaint); ``renames``
+    maps a key of ``row`` to the column it holds (``manager`` → ``grid_manager``).
+    """
+    renames, settings = renames or {}, AccessSettings.from_env()
+    fields = {f.column: f for f in (*spec.stored, *spec.history)}
+    out = {}
+    for key, value in row.items():
+        f = fields.get(renames.get(key, key))
+        grant = True if f is None else column_grant(spec, f, user, settings)
+        if grant is False:
+            continue
+        if isinstance(grant, RowScope) and row.get(grant.column) not in grant.values:
+            value = None
+        out[key] = value
+    return out
 
 
 def add_user(conn, name: str, role: str, *, street_code: str | None = None, grid_codes: list[str] | None = None,
