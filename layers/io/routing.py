@@ -197,7 +197,8 @@ def place(batch: Batch, areas: AreaIndex | None, crs: str) -> None:
     for code, col in batch.plan.code_cols.items():
         if code in codes:
             stated = batch.text(col)
-            codes[code] = stated.where(stated != "", None).to_numpy(dtype=object)
+            # a copy: with copy-on-write pandas hands out read-only views, and routing writes into these
+            codes[code] = np.array(stated.where(stated != "", None), dtype=object)
     if areas is not None and not areas.empty and spec.rules.routing != "none":
         lon, lat = out["lon"], out["lat"]
         located = np.isfinite(lon) & np.isfinite(lat) & ~found.bad
