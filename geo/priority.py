@@ -28,6 +28,7 @@ from data.params import parse_area_code
 from data.vocab import CLOSED
 from geo.coverage import coverage
 from geo.hotspots import hotspots
+from geo.metric import metric_polygon
 
 WEIGHTS = {"hotspot": 0.25, "overdue": 0.20, "open": 0.15, "coverage_gap": 0.15, "urban_village": 0.15,
            "markets": 0.10}
@@ -45,11 +46,11 @@ def grid_places(conn, street: str | None = None) -> dict:
     street = parse_area_code(street, "street")
     with conn.cursor() as cur:
         cur.execute(
-            """
-            WITH g AS (SELECT code, name, geom, ST_Transform(geom, %(srid)s) AS m FROM grids WHERE code LIKE %(prefix)s)
+            f"""
+            WITH g AS (SELECT code, name, geom, {metric_polygon("geom")} AS m FROM grids WHERE code LIKE %(prefix)s)
             SELECT g.code, coalesce(g.name, g.code), ST_X(ST_PointOnSurface(g.m)), ST_Y(ST_PointOnSurface(g.m)),
                    (SELECT count(*) FROM markets k WHERE k.geom && g.geom AND ST_Intersects(k.geom, g.geom)),
-                   coalesce((SELECT sum(ST_Area(ST_Intersection(g.m, ST_Transform(v.geom, %(srid)s))))
+                   coalesce((SELECT sum(ST_Area(ST_Intersection(g.m, {metric_polygon("v.geom")})))
                              FROM urban_villages v WHERE v.geom && g.geom AND ST_Intersects(v.geom, g.geom)), 0)
                    / nullif(ST_Area(g.m), 0),
                    ST_AsGeoJSON(g.geom, 6)
