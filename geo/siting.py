@@ -4,7 +4,8 @@ Greedy maximum coverage (Church & ReVelle 1974; the greedy choice is within
 1 − 1/e of the optimum): demand is residents, residential area or open
 complaints as weighted points (:mod:`geo.demand`, which also picks the
 objective the data allows); candidates are points along the roads every
-``CANDIDATE_SPACING_M``; a candidate covers the demand points within the
+``CANDIDATE_SPACING_M`` (in a city without roads, the centres of the
+lattice cells that hold demand); a candidate covers the demand points within the
 service radius. Each step takes the candidate that newly covers the most
 and stops early rather than propose a site that covers nothing new.
 """
@@ -67,6 +68,7 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
     -------
     dict
         ``objective`` and its ``measure`` (residents, area_m2, complaints);
+        ``candidates_on``: roads, or lattice when the city has no roads;
         ``sites`` (rank, lon, lat, ``new_<measure>``, geometry of the new disc
         as GeoJSON), ``before`` / ``after`` covered demand and %, the total, the rule and radius.
     """
@@ -74,7 +76,9 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
     check_objective(objective)
     spec, radius, rule = resolve(kind, radius_m)
     srid = city_srid(conn)
-    params = {"srid": srid, "spacing": CANDIDATE_SPACING_M, "prefix": (street or "") + "%"}
+    params = {"srid": srid, "spacing": CANDIDATE_SPACING_M, "prefix": (street or "") + "%", "on": "roads",
+              "radius": radius}
+    asked = objective
     objective, demand, existing, candidates = _points(conn, spec, street, objective, params)
     measure = MEASURES[objective]
     weight = np.nan_to_num(demand[:, 2])
@@ -89,7 +93,9 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
         return {measure: float(value), "pct": float(100.0 * value / total) if total else None}
 
     return {"kind": kind, "radius_m": radius, "rule": rule, "street": street, "objective": objective,
-            "measure": measure, "sites": sites, "candidates": int(len(candidates)), "demand_cells": int(len(demand)),
+            "objective_asked": asked is not None,
+            "measure": measure, "sites": sites, "candidates": int(len(candidates)),
+            "candidates_on": params["on"], "demand_cells": int(len(demand)),
             "before": share(before), "after": share(after), measure: float(total)}
 
 
@@ -114,9 +120,11 @@ def _points(conn, spec: FacilityKind, street: str | None, objective: str | None,
         existing = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
         cur.execute(_CANDIDATES_SQL, params)
         candidates = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
-    if candidates.size == 0:
-        raise NotFound("no roads here to place candidate sites on")
     objective, points = demand_points(conn, objective, params)
+    if candidates.size == 0:  # a city without roads yet: the centres of the lattice cells holding demand
+        step = max(CANDIDATE_SPACING_M, params["radius"] / 3.0)  # a third of the radius: finer buys little
+        candidates = (np.unique(np.floor(points[:, :2] / step), axis=0) + 0.5) * step
+        params["on"] = "lattice"
     return objective, points, existing, candidates
 
 

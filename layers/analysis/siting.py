@@ -43,6 +43,7 @@ class Siting(Analysis):
         rule = result["rule"].as_dict(lang) if result["rule"] else None
         return feature_collection(features(result["sites"], geometry="disc"), objective=result["objective"],
                                   objective_label=objective_label(result, lang), measure=result["measure"],
+                                  candidates_on=result["candidates_on"],
                                   before=result["before"], after=result["after"], radius_m=result["radius_m"],
                                   rule=rule)
 
@@ -53,6 +54,9 @@ class Siting(Analysis):
         rule, sites, measure = result["rule"], result["sites"], result["measure"]
         head = [rule.describe(lang) if rule else f"radius {result['radius_m']:g} m (given)",
                 objective_label(result, lang)]
+        if result["candidates_on"] == "lattice":
+            head.append("无道路数据：候选点取需求网格中心" if lang != "en" else
+                        "no roads: candidate sites at the centres of the demand lattice")
         rows = [[s["rank"], f"{s['lon']:.6f}", f"{s['lat']:.6f}", s["new_" + measure]] for s in sites]
         tail = []
         if len(sites) < args["add"]:
@@ -63,17 +67,20 @@ class Siting(Analysis):
         return Report(head, ["rank", "lon", "lat", "new " + measure], rows, tail, whole=True)
 
 
-#: What each objective maximises, said to the user (zh, en); why it was chosen when it was not asked for.
+#: What each objective maximises (zh, en), and why it was the automatic choice.
 _LABELS = {
-    "residents": ("目标：新增覆盖常住人口", "objective: newly covered residents"),
-    "area": ("目标：新增覆盖居住用地面积（无社区人口数据）",
-             "objective: newly covered residential area (no population per community)"),
-    "complaints": ("目标：新增覆盖未结案投诉（无社区人口、无行政区划）",
-                   "objective: newly covered open complaints (no population, no admin areas)"),
+    "residents": ("新增覆盖常住人口", "newly covered residents", "", ""),
+    "area": ("新增覆盖居住用地面积", "newly covered residential area (m²)",
+             "无社区人口数据", "no population per community"),
+    "complaints": ("新增覆盖未结案投诉", "newly covered open complaints",
+                   "无社区人口、无行政区划", "no population and no admin areas"),
 }
 
 
 def objective_label(result: dict, lang: str) -> str:
-    """The objective used, in ``lang`` (zh or en)."""
-    zh, en = _LABELS[result["objective"]]
-    return en if lang == "en" else zh
+    """The objective used, in ``lang`` (zh or en), with the reason when the data chose it."""
+    zh, en, why_zh, why_en = _LABELS[result["objective"]]
+    auto = not result["objective_asked"]
+    if lang == "en":
+        return f"objective: {en}" + (f" (chosen automatically: {why_en})" if auto and why_en else "")
+    return f"目标：{zh}" + (f"（自动选择：{why_zh}）" if auto and why_zh else "")
