@@ -27,9 +27,10 @@ from geo.metric import metric_polygon
 OBJECTIVES = ("residents", "area", "complaints")
 DEMAND_CELL_M = 50.0
 
-# Per polygon of demand: its weight in total (population, or NULL for the area objective) and its
-# metric outline, valid, cut to residential land when the city has land use there. The finest admin
-# level present stands in for communities when there are none.
+# Demand polygons in pieces of at most 256 vertices (cutting a cell by a small piece is cheap), each
+# with the density of its community: residents per m², or 1 for the area objective. A community's
+# outline is cut to its residential land when the city has land use there; the finest admin level
+# present stands in for communities when there are none.
 _POLYGONS_SQL = f"""
     WITH lvl AS (SELECT level FROM admin_areas
                  ORDER BY array_position(ARRAY['community','street','district'], level) LIMIT 1),
@@ -37,11 +38,15 @@ _POLYGONS_SQL = f"""
         SELECT code, population, geom, {metric_polygon("geom")} AS g FROM admin_areas
         WHERE level = (SELECT level FROM lvl) AND code LIKE %(prefix)s
           AND (NOT %(people)s OR population > 0)
+    ),
+    spread AS MATERIALIZED (  -- once per community: inlined, its union would be redone per use
+        SELECT c.population, coalesce(
+            (SELECT ST_Union(ST_Intersection(c.g, {metric_polygon("l.geom")})) FROM land_use l
+             WHERE l.class = 'R' AND l.geom && c.geom AND ST_Intersects(l.geom, c.geom)), c.g) AS g
+        FROM comm c
     )
-    SELECT c.population, ST_AsBinary(coalesce(
-        (SELECT ST_Union(ST_Intersection(c.g, {metric_polygon("l.geom")})) FROM land_use l
-         WHERE l.class = 'R' AND l.geom && c.geom AND ST_Intersects(l.geom, c.geom)), c.g))
-    FROM comm c
+    SELECT CASE WHEN %(people)s THEN population / ST_Area(g) ELSE 1.0 END, ST_AsBinary(ST_Subdivide(g, 256))
+    FROM spread WHERE ST_Area(g) > 0
 """
 _COMPLAINTS_SQL = """
     SELECT ST_X(ST_Transform(geom, %(srid)s)), ST_Y(ST_Transform(geom, %(srid)s)), 1.0 FROM complaints
@@ -84,13 +89,12 @@ def _lattice(conn, objective: str, params: dict) -> np.ndarray:
         cur.execute(_POLYGONS_SQL, {**params, "people": objective == "residents"})
         rows = cur.fetchall()
     parts = []
-    for population, wkb in rows:
-        geom = shapely.from_wkb(bytes(wkb)) if wkb is not None else None
-        if geom is None or geom.is_empty or geom.area <= 0:
+    for density, wkb in rows:
+        geom = shapely.from_wkb(bytes(wkb))
+        if geom.is_empty or geom.area <= 0:
             continue
         points = lattice(geom, DEMAND_CELL_M)
-        if objective == "residents":
-            points[:, 2] *= float(population) / geom.area
+        points[:, 2] *= float(density)
         parts.append(points)
     return np.vstack(parts) if parts else np.empty((0, 3))
 

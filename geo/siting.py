@@ -148,11 +148,9 @@ def _greedy(demand: np.ndarray, weight: np.ndarray, covered: np.ndarray, candida
     queue whose fresh gain still tops the queue is the best, and most
     candidates are never looked at again.
     """
-    reach = cKDTree(demand[:, :2]).query_ball_point(candidates, r=radius, return_sorted=False)
-    sizes = np.fromiter((len(r) for r in reach), dtype=np.int64, count=len(reach))
-    matrix = csr_matrix((np.ones(sizes.sum()), np.concatenate([np.asarray(r, dtype=np.int64) for r in reach]
-                                                              + [np.empty(0, dtype=np.int64)]),
-                         np.concatenate([[0], np.cumsum(sizes)])), shape=(len(candidates), len(demand)))
+    pairs = cKDTree(candidates).sparse_distance_matrix(cKDTree(demand[:, :2]), radius, output_type="ndarray")
+    matrix = csr_matrix((np.ones(len(pairs)), (pairs["i"], pairs["j"])), shape=(len(candidates), len(demand)))
+    matrix.sum_duplicates()
     gains = matrix @ np.where(covered, 0.0, weight)
     heap = [(-g, i) for i, g in enumerate(gains) if g > MIN_GAIN]
     heapq.heapify(heap)
