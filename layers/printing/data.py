@@ -17,6 +17,7 @@ import shapely
 from data.catalog import city_info
 from data.errors import NotFound, SetupError
 from data.vocab import CLOSED
+from geo.metric import metric_polygon
 from layers.printing.style import MAIN_ROADS
 
 # Envelopes are densified before they are transformed to EPSG:4326, so the
@@ -140,11 +141,12 @@ def load_city(conn) -> City:
     return City(**info)
 
 
-_GRID_SELECT = """
+# Outlines valid in the metric CRS: the pages cut them (the mask around a grid) and label them.
+_GRID_SELECT = f"""
 SELECT g.code, g.name, g.district_code, g.street_code, g.community_code,
        g.responsible_unit, g.grid_manager, g.phone,
        d.name, d.name_en, s.name, s.name_en, c.name, c.name_en,
-       ST_AsBinary(ST_Transform(g.geom, %(srid)s))
+       ST_AsBinary({metric_polygon("g.geom")})
 FROM grids g
 LEFT JOIN admin_areas d ON d.code = g.district_code
 LEFT JOIN admin_areas s ON s.code = g.street_code
@@ -170,7 +172,7 @@ def load_street(conn, code: str, srid: int) -> Street:
     """A street with its communities and its grids (ordered by code), or NotFound."""
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT s.code, s.name, s.name_en, d.name, d.name_en, ST_AsBinary(ST_Transform(s.geom, %(srid)s)) "
+            f"SELECT s.code, s.name, s.name_en, d.name, d.name_en, ST_AsBinary({metric_polygon('s.geom')}) "
             "FROM admin_areas s LEFT JOIN admin_areas d ON d.code = s.parent_code AND d.level = 'district' "
             "WHERE s.level = 'street' AND s.code = %(code)s",
             {"srid": srid, "code": code},
@@ -179,7 +181,7 @@ def load_street(conn, code: str, srid: int) -> Street:
         if row is None:
             raise NotFound(f"street {code!r} does not exist")
         cur.execute(
-            "SELECT code, name, ST_AsBinary(ST_Transform(geom, %(srid)s)) FROM admin_areas "
+            f"SELECT code, name, ST_AsBinary({metric_polygon('geom')}) FROM admin_areas "
             "WHERE level = 'community' AND parent_code = %(code)s ORDER BY code",
             {"srid": srid, "code": code},
         )
