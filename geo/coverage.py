@@ -35,6 +35,7 @@ from data.errors import InvalidParameter
 from data.params import parse_area_code
 from data.standards import Rule, load
 from data.vocab import FACILITY_KINDS, FacilityKind
+from geo.metric import metric_polygon
 
 QUAD_SEGS = 16
 _N = 4 * QUAD_SEGS
@@ -143,7 +144,7 @@ def _query(level_sql: str, spec: FacilityKind, gaps: bool, code_prefix: str | No
     return sql.SQL(
         """
         WITH areas AS MATERIALIZED (
-            SELECT code, name, name_en, population, geom AS g4, ST_Transform(geom, %(srid)s) AS g
+            SELECT code, name, name_en, population, geom AS g4, {metric_geom} AS g
             FROM ({level}) a(code, name, name_en, population, geom) WHERE true {prefix}
         ),
         -- Each facility's disc once (index pre-filter on the areas' extent), their union once,
@@ -155,7 +156,7 @@ def _query(level_sql: str, spec: FacilityKind, gaps: bool, code_prefix: str | No
         ),
         -- Residential land per area: land-use polygons form a partition, so their parts add up.
         res AS MATERIALIZED (
-            SELECT a.code, ST_Intersection(a.g, ST_Transform(l.geom, %(srid)s)) AS g
+            SELECT a.code, ST_Intersection(a.g, {metric_land}) AS g
             FROM areas a JOIN land_use l ON l.class = 'R' AND l.geom && a.g4 AND ST_Intersects(l.geom, a.g4)
             WHERE {with_population} AND a.population > 0
         ),
@@ -173,6 +174,7 @@ def _query(level_sql: str, spec: FacilityKind, gaps: bool, code_prefix: str | No
         ORDER BY a.code
         """
     ).format(level=sql.SQL(level_sql), prefix=sql.SQL(prefix), gap_cte=sql.SQL(gap_cte),
+             metric_geom=sql.SQL(metric_polygon("geom")), metric_land=sql.SQL(metric_polygon("l.geom")),
              gap_join=sql.SQL(gap_join), gap_col=sql.SQL(gap_col),
              with_population=sql.SQL("true" if population else "false"),
              discs=sql.SQL(_WALK_DISCS if walk else _DISCS).format(table=sql.Identifier(spec.table),

@@ -16,6 +16,7 @@ from data.params import parse_area_code
 from data.standards import Rule, load
 from data.vocab import FacilityKind
 from geo.coverage import LEVELS, check_level, facility_kind, kind_filter
+from geo.metric import metric_polygon
 
 #: Rules whose metric is density_land_use_<classes>; the city band is density_city.
 DENSITY_KIND = "toilets"
@@ -84,18 +85,19 @@ def _measure(conn, spec: FacilityKind, by: str, code_prefix: str | None) -> list
     query = sql.SQL(
         """
         WITH areas AS (
-            SELECT code, name, name_en, population, geom, ST_Transform(geom, %(srid)s) AS g
+            SELECT code, name, name_en, population, geom, {metric_geom} AS g
             FROM ({level}) a(code, name, name_en, population, geom) WHERE true {prefix}
         )
         SELECT a.code, a.name, a.name_en, a.population, ST_Area(a.g),
                (SELECT count(*) FROM {table} f WHERE f.geom && a.geom AND ST_Intersects(f.geom, a.geom) AND {where}),
                (SELECT coalesce(jsonb_object_agg(class, m2), '{{}}'::jsonb) FROM (
-                    SELECT l.class, sum(ST_Area(ST_Intersection(a.g, ST_Transform(l.geom, %(srid)s)))) AS m2
+                    SELECT l.class, sum(ST_Area(ST_Intersection(a.g, {metric_land}))) AS m2
                     FROM land_use l WHERE l.geom && a.geom AND ST_Intersects(l.geom, a.geom) GROUP BY l.class) lu),
                ST_AsGeoJSON(a.geom, 6)
         FROM areas a ORDER BY a.code
         """
     ).format(level=sql.SQL(LEVELS[by]), table=sql.Identifier(spec.table), where=kind_filter(spec),
+             metric_geom=sql.SQL(metric_polygon("geom")), metric_land=sql.SQL(metric_polygon("l.geom")),
              prefix=sql.SQL(prefix))
     with conn.cursor() as cur:
         cur.execute(query, {"srid": city_srid(conn), "prefix": (code_prefix or "") + "%"})

@@ -31,6 +31,7 @@ from data.errors import InvalidParameter, NotFound
 from data.settings import AnalysisSettings
 from data.vocab import CITY_TIME_ZONE
 from geo import hexgrid
+from geo.metric import metric_polygon
 from geo.stats import confidence_bins, gi_star, mann_kendall, two_sided_p
 
 #: Bounds of the cell edge length (metres).
@@ -59,8 +60,8 @@ class HotspotResult:
 
 
 
-_CITY_SQL = """
-    SELECT ST_Transform(ST_Union(geom), %(srid)s)
+_CITY_SQL = f"""
+    SELECT ST_Union({metric_polygon("geom")})
     FROM admin_areas
     WHERE level = (SELECT level FROM admin_areas
                    ORDER BY array_position(ARRAY['district','street','community'], level) LIMIT 1)
@@ -159,7 +160,7 @@ def _cells(conn, size: float, srid: int, with_population: bool) -> tuple[np.ndar
                 FROM generate_series(0, 6) k
             ),
             communities AS (
-                SELECT population, ST_Transform(geom, %(srid)s) AS g FROM admin_areas
+                SELECT population, {metric_polygon('geom')} AS g FROM admin_areas
                 WHERE level = 'community' AND population IS NOT NULL
             ),
             hexes AS (
@@ -168,7 +169,7 @@ def _cells(conn, size: float, srid: int, with_population: bool) -> tuple[np.ndar
                 FROM generate_series(%(q_min)s, %(q_max)s) q, generate_series(%(r_min)s, %(r_max)s) r, template t
             )
             SELECT h.q, h.r, ST_AsGeoJSON(ST_Transform(h.geom, 4326), 6) {population}
-            FROM hexes h, city WHERE ST_Intersects(h.geom, city.st_transform)
+            FROM hexes h, city WHERE ST_Intersects(h.geom, city.st_union)
             ORDER BY h.r, h.q
             """,
             {"size": size, "srid": srid, "q_min": q_min, "q_max": q_max, "r_min": r_min, "r_max": r_max},

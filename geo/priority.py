@@ -24,10 +24,12 @@ from datetime import datetime
 import numpy as np
 
 from data.catalog import metric_srid as city_srid
+from data.errors import NotFound
 from data.params import parse_area_code
 from data.vocab import CLOSED
 from geo.coverage import coverage
 from geo.hotspots import hotspots
+from geo.metric import metric_polygon
 
 WEIGHTS = {"hotspot": 0.25, "overdue": 0.20, "open": 0.15, "coverage_gap": 0.15, "urban_village": 0.15,
            "markets": 0.10}
@@ -45,11 +47,11 @@ def grid_places(conn, street: str | None = None) -> dict:
     street = parse_area_code(street, "street")
     with conn.cursor() as cur:
         cur.execute(
-            """
-            WITH g AS (SELECT code, name, geom, ST_Transform(geom, %(srid)s) AS m FROM grids WHERE code LIKE %(prefix)s)
+            f"""
+            WITH g AS (SELECT code, name, geom, {metric_polygon("geom")} AS m FROM grids WHERE code LIKE %(prefix)s)
             SELECT g.code, coalesce(g.name, g.code), ST_X(ST_PointOnSurface(g.m)), ST_Y(ST_PointOnSurface(g.m)),
                    (SELECT count(*) FROM markets k WHERE k.geom && g.geom AND ST_Intersects(k.geom, g.geom)),
-                   coalesce((SELECT sum(ST_Area(ST_Intersection(g.m, ST_Transform(v.geom, %(srid)s))))
+                   coalesce((SELECT sum(ST_Area(ST_Intersection(g.m, {metric_polygon("v.geom")})))
                              FROM urban_villages v WHERE v.geom && g.geom AND ST_Intersects(v.geom, g.geom)), 0)
                    / nullif(ST_Area(g.m), 0),
                    ST_AsGeoJSON(g.geom, 6)
@@ -84,18 +86,25 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
     -------
     dict
         ``rows`` sorted by score (code, name, score, components {name: {value, scaled, weighted}}),
-        ``weights`` and ``hotspot_cell_m``.
+        ``weights``, ``hotspot_cell_m`` (None without complaints) and ``missing``: what the
+        city lacks for a full ranking (grids, complaints), [] when nothing.
     """
     street = parse_area_code(street, "street")
     if places is None:
         places = grid_places(conn, street)
-    hot = hotspots(conn, since=since)
+    missing = [] if places["grids"] else ["grids"]
+    try:
+        hot = hotspots(conn, since=since)
+    except NotFound:  # no complaints (in the window): the ranking runs on the other components
+        hot = None
+        missing.append("complaints")
+    cell_m = hot.cell_m if hot else None
     open_overdue = _open_overdue(conn, street, as_of)
     # (code, name, x, y, open, overdue, markets, urban village share, GeoJSON) as the ranking reads them.
     fetched = [(code, name, x, y, *open_overdue.get(code, (0, 0)), markets, village, geojson)
                for code, name, x, y, markets, village, geojson in places["grids"]]
     if not fetched:
-        return {"rows": [], "weights": WEIGHTS, "hotspot_cell_m": hot.cell_m}
+        return {"rows": [], "weights": WEIGHTS, "hotspot_cell_m": cell_m, "missing": missing}
     raw, scaled = _components(fetched, places["gaps"], hot)
     score = sum(WEIGHTS[k] * scaled[k] for k in WEIGHTS) * 100.0
     rows = [{"code": row[0], "name": row[1], "score": round(float(score[i]), 2),
@@ -105,7 +114,7 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
     rows.sort(key=lambda r: (-r["score"], r["code"]))
     for rank, r in enumerate(rows, start=1):
         r["rank"] = rank
-    return {"rows": rows[:limit] if limit else rows, "weights": WEIGHTS, "hotspot_cell_m": hot.cell_m}
+    return {"rows": rows[:limit] if limit else rows, "weights": WEIGHTS, "hotspot_cell_m": cell_m, "missing": missing}
 
 
 def _open_overdue(conn, street: str | None, as_of: datetime | None) -> dict[str, tuple[int, int]]:
@@ -128,7 +137,7 @@ def _components(fetched: list[tuple], gaps: dict[str, float], hot) -> tuple[dict
     x = np.array([r[2] for r in fetched])
     y = np.array([r[3] for r in fetched])
     raw = {
-        "hotspot": _bins_at(hot, x, y).astype(float),
+        "hotspot": _bins_at(hot, x, y).astype(float) if hot else np.zeros(len(x)),
         "overdue": np.array([r[5] for r in fetched], dtype=float),
         "open": np.array([r[4] for r in fetched], dtype=float),
         "coverage_gap": np.array([gaps.get(r[0], 0.0) / 100.0 for r in fetched]),

@@ -1,19 +1,22 @@
-"""Siting: where K new facilities would cover the most residents not yet covered.
+"""Siting: where K new facilities would cover the most demand not yet covered.
 
 Greedy maximum coverage (Church & ReVelle 1974; the greedy choice is within
-1 − 1/e of the optimum): demand is residents on a square lattice over
-residential land (community population spread over its residential land,
-else over its area, as in :mod:`geo.coverage`); candidates are points along
-the roads every ``CANDIDATE_SPACING_M``; a candidate covers the demand cells
-whose centre lies within the service radius. Each step takes the candidate
-that newly covers the most residents and stops early rather than propose a
-site that covers nobody new.
+1 − 1/e of the optimum): demand is residents, residential area or open
+complaints as weighted points (:mod:`geo.demand`, which also picks the
+objective the data allows); candidates are points along the roads every
+``CANDIDATE_SPACING_M`` (in a city without roads, the centres of the
+lattice cells that hold demand); a candidate covers the demand points within the
+service radius. Each step takes the candidate that newly covers the most
+and stops early rather than propose a site that covers nothing new.
 """
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 from psycopg2 import sql
+from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
 from data.catalog import metric_srid as city_srid
@@ -21,32 +24,14 @@ from data.errors import InvalidParameter, NotFound
 from data.settings import AnalysisSettings
 from data.vocab import FacilityKind
 from geo.coverage import AREA_FACTOR, QUAD_SEGS, kind_filter, resolve
+from geo.demand import check_objective, demand_points
 
-DEMAND_CELL_M = 50.0
 CANDIDATE_SPACING_M = 50.0
-#: A site must newly cover at least this many residents (less than one person is no reason to build).
+#: A site must newly cover more than this (less than one person, one m² or one complaint is no reason to build).
 MIN_GAIN = 0.5
+#: What the demand of each objective counts: the key of ``before`` / ``after`` and of each site's ``new_…``.
+MEASURES = {"residents": "residents", "area": "area_m2", "complaints": "complaints"}
 
-# Residents on a square lattice over residential land: each cell's centre carries the
-# community's population in proportion to the cell's share of the community's land.
-_DEMAND_SQL = """
-    WITH comm AS (
-        SELECT code, population, geom, ST_Transform(geom, %(srid)s) AS g FROM admin_areas
-        WHERE level = 'community' AND population > 0 AND code LIKE %(prefix)s
-    ),
-    spread AS MATERIALIZED (  -- once per community: inlined, its union would be redone for every cell
-        SELECT c.code, c.population, coalesce(
-            (SELECT ST_Union(ST_Intersection(c.g, ST_Transform(l.geom, %(srid)s))) FROM land_use l
-             WHERE l.class = 'R' AND l.geom && c.geom AND ST_Intersects(l.geom, c.geom)), c.g) AS g
-        FROM comm c
-    ),
-    cells AS (
-        SELECT s.code, s.population, ST_Area(s.g) AS total, ST_Intersection(sq.geom, s.g) AS part
-        FROM spread s, ST_SquareGrid(%(cell)s, s.g) sq WHERE ST_Intersects(sq.geom, s.g)
-    )
-    SELECT ST_X(ST_Centroid(part)), ST_Y(ST_Centroid(part)), population * ST_Area(part) / nullif(total, 0)
-    FROM cells WHERE NOT ST_IsEmpty(part)
-"""
 _EXISTING_SQL = """
     SELECT ST_X(ST_Transform(geom, %(srid)s)), ST_Y(ST_Transform(geom, %(srid)s)) FROM {table}
     WHERE {where} AND GeometryType(geom) = 'POINT'
@@ -61,8 +46,8 @@ _CANDIDATES_SQL = """
 
 
 def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None = None,
-           street: str | None = None) -> dict:
-    """Propose ``add`` new sites that maximise newly covered residents.
+           street: str | None = None, objective: str | None = None) -> dict:
+    """Propose ``add`` new sites that maximise the newly covered demand.
 
     Parameters
     ----------
@@ -75,31 +60,43 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
         Service radius; the kind's standard by default.
     street : str, optional
         Street code: demand and candidates inside this street only.
+    objective : str, optional
+        ``residents``, ``area`` or ``complaints`` (:mod:`geo.demand`); by
+        default the first of them the data has.
 
     Returns
     -------
     dict
-        ``sites`` (rank, lon, lat, new_residents, geometry of the new disc as
-        GeoJSON), ``before`` / ``after`` covered residents and %, the rule and radius.
+        ``objective`` and its ``measure`` (residents, area_m2, complaints);
+        ``candidates_on``: roads, or lattice when the city has no roads;
+        ``sites`` (rank, lon, lat, ``new_<measure>``, geometry of the new disc
+        as GeoJSON), ``before`` / ``after`` covered demand and %, the total, the rule and radius.
     """
     check_add(add)
+    check_objective(objective)
     spec, radius, rule = resolve(kind, radius_m)
     srid = city_srid(conn)
-    params = {"srid": srid, "cell": DEMAND_CELL_M, "spacing": CANDIDATE_SPACING_M, "radius": radius,
-              "prefix": (street or "") + "%"}
-    demand, existing, candidates = _points(conn, spec, street, params)
+    params = {"srid": srid, "spacing": CANDIDATE_SPACING_M, "prefix": (street or "") + "%", "on": "roads",
+              "radius": radius}
+    asked = objective
+    objective, demand, existing, candidates = _points(conn, spec, street, objective, params)
+    measure = MEASURES[objective]
     weight = np.nan_to_num(demand[:, 2])
     covered = _covered(demand, existing, radius)
     total = weight.sum()
     before = weight[covered].sum()
-    sites = _greedy(demand, weight, covered, candidates, radius, add)
+    sites = _greedy(demand, weight, covered, candidates, radius, add, "new_" + measure)
     _add_discs(conn, sites, radius, srid)
     after = weight[covered].sum()
-    return {"kind": kind, "radius_m": radius, "rule": rule, "street": street, "sites": sites,
-            "candidates": int(len(candidates)), "demand_cells": int(len(demand)),
-            "before": {"residents": float(before), "pct": float(100.0 * before / total) if total else None},
-            "after": {"residents": float(after), "pct": float(100.0 * after / total) if total else None},
-            "residents": float(total)}
+
+    def share(value: float) -> dict:
+        return {measure: float(value), "pct": float(100.0 * value / total) if total else None}
+
+    return {"kind": kind, "radius_m": radius, "rule": rule, "street": street, "objective": objective,
+            "objective_asked": asked is not None,
+            "measure": measure, "sites": sites, "candidates": int(len(candidates)),
+            "candidates_on": params["on"], "demand_cells": int(len(demand)),
+            "before": share(before), "after": share(after), measure: float(total)}
 
 
 def check_add(add: int) -> int:
@@ -110,25 +107,25 @@ def check_add(add: int) -> int:
     return add
 
 
-def _points(conn, spec: FacilityKind, street: str | None, params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Metric points: demand (x, y, residents), existing facilities (x, y) and candidate sites (x, y)."""
+def _points(conn, spec: FacilityKind, street: str | None, objective: str | None,
+            params: dict) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """The objective used and metric points: demand (x, y, weight), existing facilities and candidate sites (x, y)."""
     existing_sql = sql.SQL(_EXISTING_SQL).format(table=sql.Identifier(spec.table), where=kind_filter(spec))
     with conn.cursor() as cur:
         if street:
             cur.execute("SELECT 1 FROM admin_areas WHERE level = 'street' AND code = %s", (street,))
             if cur.fetchone() is None:
                 raise NotFound(f"no street with code {street!r}")
-        cur.execute(_DEMAND_SQL, params)
-        demand = np.array(cur.fetchall(), dtype=float).reshape(-1, 3)
         cur.execute(existing_sql, params)
         existing = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
         cur.execute(_CANDIDATES_SQL, params)
         candidates = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
-    if demand.size == 0:
-        raise NotFound("no residents to cover here (no community with population)")
-    if candidates.size == 0:
-        raise NotFound("no roads here to place candidate sites on")
-    return demand, existing, candidates
+    objective, points = demand_points(conn, objective, params)
+    if candidates.size == 0:  # a city without roads yet: the centres of the lattice cells holding demand
+        step = max(CANDIDATE_SPACING_M, params["radius"] / 3.0)  # a third of the radius: finer buys little
+        candidates = (np.unique(np.floor(points[:, :2] / step), axis=0) + 0.5) * step
+        params["on"] = "lattice"
+    return objective, points, existing, candidates
 
 
 def _covered(demand: np.ndarray, existing: np.ndarray, radius: float) -> np.ndarray:
@@ -141,23 +138,35 @@ def _covered(demand: np.ndarray, existing: np.ndarray, radius: float) -> np.ndar
 
 
 def _greedy(demand: np.ndarray, weight: np.ndarray, covered: np.ndarray, candidates: np.ndarray,
-            radius: float, add: int) -> list[dict]:
-    """Up to ``add`` sites, each the candidate newly covering the most residents; marks them in ``covered``.
+            radius: float, add: int, key: str) -> list[dict]:
+    """Up to ``add`` sites, each the candidate newly covering the most demand; marks them in ``covered``.
 
     Greedy rather than an exact integer programme: it is within 1 − 1/e of
     the optimum, takes seconds where a solver may take hours on a city, and
-    each site's gain can be read on its own.
+    each site's gain can be read on its own. Lazy (Minoux 1978): a gain only
+    shrinks as sites are added, so a candidate popped from the priority
+    queue whose fresh gain still tops the queue is the best, and most
+    candidates are never looked at again.
     """
-    reach = cKDTree(demand[:, :2]).query_ball_point(candidates, r=radius)
-    sites = []
-    for rank in range(1, add + 1):
-        gains = np.array([weight[idx][~covered[idx]].sum() if idx else 0.0 for idx in reach])
-        best = int(np.argmax(gains))
-        if gains[best] <= MIN_GAIN:  # stop rather than propose a useless site
-            break
-        covered[reach[best]] = True
-        sites.append({"rank": rank, "x": float(candidates[best, 0]), "y": float(candidates[best, 1]),
-                      "new_residents": float(gains[best])})
+    pairs = cKDTree(candidates).sparse_distance_matrix(cKDTree(demand[:, :2]), radius, output_type="ndarray")
+    matrix = csr_matrix((np.ones(len(pairs)), (pairs["i"], pairs["j"])), shape=(len(candidates), len(demand)))
+    matrix.sum_duplicates()
+    gains = matrix @ np.where(covered, 0.0, weight)
+    heap = [(-g, i) for i, g in enumerate(gains) if g > MIN_GAIN]
+    heapq.heapify(heap)
+    sites: list[dict] = []
+    while heap and len(sites) < add:
+        _, best = heapq.heappop(heap)
+        idx = matrix.indices[matrix.indptr[best]:matrix.indptr[best + 1]]
+        gain = weight[idx][~covered[idx]].sum()
+        if gain <= MIN_GAIN:  # never a site that covers (next to) nothing new
+            continue
+        if heap and gain < -heap[0][0]:
+            heapq.heappush(heap, (-gain, best))
+            continue
+        covered[idx] = True
+        sites.append({"rank": len(sites) + 1, "x": float(candidates[best, 0]), "y": float(candidates[best, 1]),
+                      key: float(gain)})
     return sites
 
 

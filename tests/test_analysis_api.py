@@ -229,3 +229,30 @@ def test_analysis_before_any_city_is_loaded_is_404(fresh_db, env_for):
             resp = client.get(path)
             assert resp.status_code == 404, (path, resp.text)
             assert "no city is loaded" in resp.json()["detail"]
+
+
+def test_siting_objective_is_chosen_or_given_and_said(demo_client):
+    """The demo has population: residents by default; area and complaints when asked, each said in the answer."""
+    body = demo_client.get("/api/analysis/siting", params={"add": 2, "street": "379901001", "lang": "en"}).json()
+    assert body["objective"] == "residents" and body["objective_label"] == "objective: newly covered residents"
+    area = demo_client.get("/api/analysis/siting", params={"add": 2, "street": "379901001", "objective": "area"}).json()
+    assert area["objective"] == "area" and area["measure"] == "area_m2" and area["objective_label"].startswith("目标")
+    gains = [f["properties"]["new_area_m2"] for f in area["features"]]
+    assert len(gains) == 2 and gains[0] >= gains[1] > 0
+    assert area["after"]["area_m2"] == pytest.approx(area["before"]["area_m2"] + sum(gains))
+    open_ = demo_client.get("/api/analysis/siting", params={"add": 2, "objective": "complaints"}).json()
+    assert open_["objective"] == "complaints" and all(f["properties"]["new_complaints"] >= 1 for f in open_["features"])
+    bad = demo_client.get("/api/analysis/siting", params={"add": 2, "objective": "votes"})
+    assert bad.status_code == 422 and "objective" in bad.json()["detail"] and "residents" in bad.json()["detail"]
+
+
+def test_demand_lattice_areas_add_up_to_the_polygon():
+    """Whole cells inside, cut cells on the outline: the weights add up to the polygon's area (a concave one)."""
+    import shapely
+
+    from geo.demand import lattice
+
+    ring = shapely.Polygon([(0, 0), (1000, 0), (1000, 1000), (500, 400), (0, 1000)])
+    points = lattice(ring, 50.0)
+    assert points[:, 2].sum() == pytest.approx(ring.area)
+    assert shapely.contains_xy(ring.buffer(1e-6), points[:, 0], points[:, 1]).all()

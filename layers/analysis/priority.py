@@ -33,11 +33,20 @@ class Priority(Analysis):
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         return feature_collection(features(result["rows"]), weights=result["weights"],
-                                  hotspot_cell_m=result["hotspot_cell_m"])
+                                  hotspot_cell_m=result["hotspot_cell_m"], missing=result["missing"])
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
         weights = result["weights"]
         rows = [[r["rank"], r["code"], r["score"]]
                 + [f"{c['value']} → {c['weighted']:.1f}" for c in r["components"].values()] for r in result["rows"]]
+        tail = [_MISSING[m][lang == "en"] for m in result["missing"]]
         return Report(["weights: " + ", ".join(f"{k} {v:g}" for k, v in weights.items())],
-                      ["rank", "grid", "score"] + list(weights), rows)
+                      ["rank", "grid", "score"] + list(weights), rows, tail)
+
+
+#: What a city without grids or complaints is told (zh, en).
+_MISSING = {
+    "grids": ("没有网格：先运行 grids generate，才有可排序的网格",
+              "no grids: run `grids generate` first, there is nothing to rank"),
+    "complaints": ("没有投诉：热点分量为 0", "no complaints: the hotspot component is 0"),
+}

@@ -1,9 +1,10 @@
-"""Siting: where K new facilities would cover the most residents not yet covered (:mod:`geo.siting`)."""
+"""Siting: where K new facilities would cover the most residents, area or complaints not yet covered (:mod:`geo.siting`)."""
 
 from __future__ import annotations
 
-from data.params import parse_area_code, parse_int
+from data.params import clean_text, parse_area_code, parse_int
 from geo.coverage import resolve
+from geo.demand import OBJECTIVES, check_objective
 from geo.siting import check_add, siting
 from layers.analysis.cache import PLACE_TABLES
 from layers.analysis.coverage import KIND, RADIUS
@@ -16,7 +17,8 @@ INT4 = (-(2**31), 2**31 - 1)
 
 class Siting(Analysis):
     name = "siting"
-    summary = "New sites on the roads that cover the most residents not yet covered (greedy maximum coverage)"
+    summary = ("New sites on the roads that cover the most residents (or residential area, or open complaints) "
+               "not yet covered (greedy maximum coverage)")
     tables = PLACE_TABLES
     params = (
         KIND,
@@ -24,6 +26,8 @@ class Siting(Analysis):
               cli_required=True),
         param("street", parse_area_code, "street code: demand and candidates inside this street only"),
         RADIUS,
+        param("objective", lambda raw, name: check_objective(clean_text(raw, name) or None),
+              f"what to cover: {' | '.join(OBJECTIVES)} (default: the first the data has, in that order)"),
     )
 
     def check(self, args: Args) -> None:
@@ -31,25 +35,52 @@ class Siting(Analysis):
         check_add(args["add"])
 
     def compute(self, conn, args: Args, cache=None) -> dict:
-        return siting(conn, args["kind"], args["add"], radius_m=args["radius"], street=args["street"])
+        return siting(conn, args["kind"], args["add"], radius_m=args["radius"], street=args["street"],
+                      objective=args["objective"])
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
-        """The new sites' service discs; covered residents before and after, radius and rule on top."""
+        """The new sites' service discs; the objective, covered demand before and after, radius and rule on top."""
         rule = result["rule"].as_dict(lang) if result["rule"] else None
-        return feature_collection(features(result["sites"], geometry="disc"), before=result["before"],
-                                  after=result["after"], radius_m=result["radius_m"], rule=rule)
+        return feature_collection(features(result["sites"], geometry="disc"), objective=result["objective"],
+                                  objective_label=objective_label(result, lang), measure=result["measure"],
+                                  candidates_on=result["candidates_on"],
+                                  before=result["before"], after=result["after"], radius_m=result["radius_m"],
+                                  rule=rule)
 
     def rows(self, result: dict) -> list[dict]:
         return result["sites"]
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
-        rule, sites = result["rule"], result["sites"]
-        head = [rule.describe(lang) if rule else f"radius {result['radius_m']:g} m (given)"]
-        rows = [[s["rank"], f"{s['lon']:.6f}", f"{s['lat']:.6f}", s["new_residents"]] for s in sites]
+        rule, sites, measure = result["rule"], result["sites"], result["measure"]
+        head = [rule.describe(lang) if rule else f"radius {result['radius_m']:g} m (given)",
+                objective_label(result, lang)]
+        if result["candidates_on"] == "lattice":
+            head.append("无道路数据：候选点取需求网格中心" if lang != "en" else
+                        "no roads: candidate sites at the centres of the demand lattice")
+        rows = [[s["rank"], f"{s['lon']:.6f}", f"{s['lat']:.6f}", s["new_" + measure]] for s in sites]
         tail = []
         if len(sites) < args["add"]:
-            tail.append(f"stopped after {len(sites)} sites: no other candidate covers anybody new")
+            tail.append(f"stopped after {len(sites)} sites: no other candidate covers anything new")
         b, a = result["before"], result["after"]
-        tail.append(f"covered residents: before {b['residents']:,.0f} ({figure(b['pct'])} %), "
-                    f"after {a['residents']:,.0f} ({figure(a['pct'])} %)")
-        return Report(head, ["rank", "lon", "lat", "new residents"], rows, tail, whole=True)
+        tail.append(f"covered {measure}: before {b[measure]:,.0f} ({figure(b['pct'])} %), "
+                    f"after {a[measure]:,.0f} ({figure(a['pct'])} %)")
+        return Report(head, ["rank", "lon", "lat", "new " + measure], rows, tail, whole=True)
+
+
+#: What each objective maximises (zh, en), and why it was the automatic choice.
+_LABELS = {
+    "residents": ("新增覆盖常住人口", "newly covered residents", "", ""),
+    "area": ("新增覆盖居住用地面积", "newly covered residential area (m²)",
+             "无社区人口数据", "no population per community"),
+    "complaints": ("新增覆盖未结案投诉", "newly covered open complaints",
+                   "无社区人口、无行政区划", "no population and no admin areas"),
+}
+
+
+def objective_label(result: dict, lang: str) -> str:
+    """The objective used, in ``lang`` (zh or en), with the reason when the data chose it."""
+    zh, en, why_zh, why_en = _LABELS[result["objective"]]
+    auto = not result["objective_asked"]
+    if lang == "en":
+        return f"objective: {en}" + (f" (chosen automatically: {why_en})" if auto and why_en else "")
+    return f"目标：{zh}" + (f"（自动选择：{why_zh}）" if auto and why_zh else "")

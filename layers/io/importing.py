@@ -41,7 +41,7 @@ from layers.io.hooks import HOOKS
 from layers.io.options import ImportOptions
 from layers.io.readers import RawTable, read_file
 from layers.io.routing import AreaIndex, place
-from layers.io.values import attributes, bool_text, check_field, vocabulary
+from layers.io.values import attributes, bool_text, check_field, vocabulary, without_kml_display
 from layers.io.write import write
 from layers.spec.model import Field
 from layers.spec.registry import get_layer
@@ -100,6 +100,7 @@ def _refuse(path: Path, raw: RawTable, opts: ImportOptions, result: ImportResult
 def prepare(conn, raw: RawTable, opts: ImportOptions, areas: AreaIndex | None = None) -> Batch:
     """Map, convert, check and route the rows of a read file; its findings mark the bad rows."""
     spec = get_layer(opts.layer)
+    raw = without_kml_display(raw)
     result = ImportResult(raw.path.name, spec.id, len(raw.frame), dry_run=opts.dry_run)
     if raw.encoding and raw.encoding != "utf-8":
         result.notes.append(f"read as {raw.encoding}")

@@ -197,7 +197,8 @@ def place(batch: Batch, areas: AreaIndex | None, crs: str) -> None:
     for code, col in batch.plan.code_cols.items():
         if code in codes:
             stated = batch.text(col)
-            codes[code] = stated.where(stated != "", None).to_numpy(dtype=object)
+            # a copy: with copy-on-write pandas hands out read-only views, and routing writes into these
+            codes[code] = np.array(stated.where(stated != "", None), dtype=object)
     if areas is not None and not areas.empty and spec.rules.routing != "none":
         lon, lat = out["lon"], out["lat"]
         located = np.isfinite(lon) & np.isfinite(lat) & ~found.bad
@@ -205,13 +206,40 @@ def place(batch: Batch, areas: AreaIndex | None, crs: str) -> None:
         located = located & ~found.bad
         if spec.rules.routing == "points":
             routed = areas.route(lon[located], lat[located], grids="grid_code" in codes)
+            stated = {code: column.copy() for code, column in codes.items()}
             for code, column in codes.items():
                 if code in routed:
                     column[located] = routed[code]
+            if not spec.rules.points:
+                _keep_stated_spans(areas, batch.out["geom"], stated, codes, located)
             if batch.plan.district_col and "district_code" in codes:
                 _check_stated_district(areas, batch.text(batch.plan.district_col), codes["district_code"], located,
                                        batch.plan.district_col, found)
     out.update(codes)
+
+
+def _keep_stated_spans(areas: AreaIndex, geoms: np.ndarray, stated: dict[str, np.ndarray],
+                       codes: dict[str, np.ndarray], located: np.ndarray) -> None:
+    """A line or polygon keeps the codes its file states when it reaches into every stated area.
+
+    A road or a land parcel may span several areas; its representative point
+    picks only one of them, so the routing would move a row stated (by its
+    own export, say) in a street it does cross into the neighbour.
+    """
+    where = {code: i for i, code in enumerate(areas.codes)}
+    rows = np.flatnonzero(located & np.any([v != None for v in stated.values()], axis=0))  # noqa: E711
+    if len(rows) == 0:
+        return
+    keep = np.ones(len(rows), dtype=bool)
+    for given_codes in stated.values():
+        given = given_codes[rows] != None  # noqa: E711
+        area = np.array([where.get(v, -1) for v in given_codes[rows]])
+        keep &= ~given | (area >= 0)
+        check = given & (area >= 0) & keep
+        keep[check] = shapely.intersects(areas.geoms[area[check]], geoms[rows[check]])
+    for code, given_codes in stated.items():
+        held = rows[keep & (given_codes[rows] != None)]  # noqa: E711
+        codes[code][held] = given_codes[held]
 
 
 def check_extent(areas: AreaIndex, batch: Batch, located: np.ndarray, crs: str) -> None:

@@ -18,6 +18,7 @@ from psycopg2 import sql
 from data.catalog import city_info
 from data.errors import NotFound, SetupError
 from data.vocab import CLOSED
+from geo.metric import metric_polygon
 from layers.printing.style import MAIN_ROADS
 from layers.spec.grids import LAYER as GRIDS
 from layers.store.columns import shown_columns
@@ -148,16 +149,17 @@ def _grid_select(viewer: User | None) -> sql.Composable:
     """The grids' SELECT, the contacts as ``viewer`` may read them (NULL where not: the sheet shows —)."""
     shown = dict(shown_columns(GRIDS, viewer, table="g"))
     contacts = sql.SQL(", ").join(shown.get(c, sql.SQL("NULL")) for c in ("grid_manager", "phone"))
+    # Outlines valid in the metric CRS: the pages cut them (the mask around a grid) and label them.
     return sql.SQL("""
 SELECT g.code, g.name, g.district_code, g.street_code, g.community_code,
        g.responsible_unit, {contacts},
        d.name, d.name_en, s.name, s.name_en, c.name, c.name_en,
-       ST_AsBinary(ST_Transform(g.geom, %(srid)s))
+       ST_AsBinary({outline})
 FROM grids g
 LEFT JOIN admin_areas d ON d.code = g.district_code
 LEFT JOIN admin_areas s ON s.code = g.street_code
 LEFT JOIN admin_areas c ON c.code = g.community_code
-""").format(contacts=contacts)
+""").format(contacts=contacts, outline=sql.SQL(metric_polygon("g.geom")))
 
 
 def _grid_from_row(row) -> Grid:
@@ -179,7 +181,7 @@ def load_street(conn, code: str, srid: int, viewer: User | None = OPERATOR) -> S
     may read them), or NotFound."""
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT s.code, s.name, s.name_en, d.name, d.name_en, ST_AsBinary(ST_Transform(s.geom, %(srid)s)) "
+            f"SELECT s.code, s.name, s.name_en, d.name, d.name_en, ST_AsBinary({metric_polygon('s.geom')}) "
             "FROM admin_areas s LEFT JOIN admin_areas d ON d.code = s.parent_code AND d.level = 'district' "
             "WHERE s.level = 'street' AND s.code = %(code)s",
             {"srid": srid, "code": code},
@@ -188,7 +190,7 @@ def load_street(conn, code: str, srid: int, viewer: User | None = OPERATOR) -> S
         if row is None:
             raise NotFound(f"street {code!r} does not exist")
         cur.execute(
-            "SELECT code, name, ST_AsBinary(ST_Transform(geom, %(srid)s)) FROM admin_areas "
+            f"SELECT code, name, ST_AsBinary({metric_polygon('geom')}) FROM admin_areas "
             "WHERE level = 'community' AND parent_code = %(code)s ORDER BY code",
             {"srid": srid, "code": code},
         )

@@ -19,6 +19,7 @@ import shapely
 from data.catalog import check_street, metric_srid
 from data.errors import Conflict, InvalidParameter, NotFound
 from geo.grids import DENSIFY_M, cut_grids, match_grids
+from geo.metric import metric_polygon
 from layers.workflow.access import audit
 
 
@@ -76,13 +77,13 @@ def plan(conn, street_code: str, size_m: float, shape: str = "square", *, sequen
     check_street(conn, street_code, "--street")
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT code, name, ST_AsBinary(ST_Transform(geom, %s)) FROM admin_areas
+            f"""SELECT code, name, ST_AsBinary({metric_polygon("geom", "%s")}) FROM admin_areas
                WHERE level = 'community' AND parent_code = %s ORDER BY code""",
             (srid, street_code),
         )
         communities = [(r[0], r[1], shapely.from_wkb(bytes(r[2]))) for r in cur.fetchall()]
         cur.execute(
-            """SELECT code, responsible_unit, grid_manager, phone, ST_AsBinary(ST_Transform(geom, %s))
+            f"""SELECT code, responsible_unit, grid_manager, phone, ST_AsBinary({metric_polygon("geom", "%s")})
                FROM grids WHERE street_code = %s ORDER BY code""",
             (srid, street_code),
         )

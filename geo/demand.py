@@ -1,0 +1,123 @@
+"""Demand for siting: weighted points in the city's metric CRS, one per lattice cell or complaint.
+
+Three objectives, the first the data allows by default (:data:`OBJECTIVES`):
+
+* ``residents`` — each community's population spread over its residential
+  land (land-use class R), else over its whole area, as in :mod:`geo.coverage`;
+* ``area`` — the residential land itself (else the areas' whole extent), in m²,
+  for cities without population per community;
+* ``complaints`` — open complaints, one each.
+
+The lattice is computed in numpy/shapely rather than one SQL intersection per
+cell: cells wholly inside a polygon carry the full cell, and only the cells
+crossing its outline are cut exactly (their weight by the part's area, their
+point at the part's centroid).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from data.errors import InvalidParameter, NotFound
+from data.vocab import CLOSED
+from geo.metric import metric_polygon
+
+#: Objectives in the order the automatic choice tries them.
+OBJECTIVES = ("residents", "area", "complaints")
+DEMAND_CELL_M = 50.0
+
+# Demand polygons in pieces of at most 256 vertices (cutting a cell by a small piece is cheap), each
+# with the density of its community: residents per m², or 1 for the area objective. A community's
+# outline is cut to its residential land when the city has land use there; the finest admin level
+# present stands in for communities when there are none.
+_POLYGONS_SQL = f"""
+    WITH lvl AS (SELECT level FROM admin_areas
+                 ORDER BY array_position(ARRAY['community','street','district'], level) LIMIT 1),
+    comm AS (
+        SELECT code, population, geom, {metric_polygon("geom")} AS g FROM admin_areas
+        WHERE level = (SELECT level FROM lvl) AND code LIKE %(prefix)s
+          AND (NOT %(people)s OR population > 0)
+    ),
+    spread AS MATERIALIZED (  -- once per community: inlined, its union would be redone per use
+        SELECT c.population, coalesce(
+            (SELECT ST_Union(ST_Intersection(c.g, {metric_polygon("l.geom")})) FROM land_use l
+             WHERE l.class = 'R' AND l.geom && c.geom AND ST_Intersects(l.geom, c.geom)), c.g) AS g
+        FROM comm c
+    )
+    SELECT CASE WHEN %(people)s THEN population / ST_Area(g) ELSE 1.0 END, ST_AsBinary(ST_Subdivide(g, 256))
+    FROM spread WHERE ST_Area(g) > 0
+"""
+_COMPLAINTS_SQL = """
+    SELECT ST_X(ST_Transform(geom, %(srid)s)), ST_Y(ST_Transform(geom, %(srid)s)), 1.0 FROM complaints
+    WHERE status <> %(closed)s AND (%(prefix)s = '%%' OR street_code LIKE %(prefix)s)
+"""
+
+
+def check_objective(objective: str | None) -> str | None:
+    """``objective`` when it is one of :data:`OBJECTIVES` (None: the automatic choice)."""
+    if objective is not None and objective not in OBJECTIVES:
+        raise InvalidParameter("objective", f"{objective!r} is not one of {', '.join(OBJECTIVES)}")
+    return objective
+
+
+def demand_points(conn, objective: str | None, params: dict) -> tuple[str, np.ndarray]:
+    """(the objective used, demand as rows x, y, weight); the first objective with demand when None.
+
+    ``params`` holds ``srid`` and ``prefix`` (a street code + ``%``).
+    """
+    for name in (objective,) if objective else OBJECTIVES:
+        points = _complaints(conn, params) if name == "complaints" else _lattice(conn, name, params)
+        if len(points) and points[:, 2].sum() > 0:
+            return name, points
+    if objective == "residents":
+        raise NotFound("no residents to cover here (no community with population); "
+                       "use objective=area or objective=complaints")
+    if objective:
+        raise NotFound(f"nothing to cover here by {objective}")
+    raise NotFound("nothing to cover here: no community with population, no admin area and no open complaint")
+
+
+def _complaints(conn, params: dict) -> np.ndarray:
+    with conn.cursor() as cur:
+        cur.execute(_COMPLAINTS_SQL, {**params, "closed": CLOSED})
+        return np.array(cur.fetchall(), dtype=float).reshape(-1, 3)
+
+
+def _lattice(conn, objective: str, params: dict) -> np.ndarray:
+    with conn.cursor() as cur:
+        cur.execute(_POLYGONS_SQL, {**params, "people": objective == "residents"})
+        rows = cur.fetchall()
+    parts = []
+    for density, wkb in rows:
+        geom = shapely.from_wkb(bytes(wkb))
+        if geom.is_empty or geom.area <= 0:
+            continue
+        points = lattice(geom, DEMAND_CELL_M)
+        points[:, 2] *= float(density)
+        parts.append(points)
+    return np.vstack(parts) if parts else np.empty((0, 3))
+
+
+def lattice(geom, cell: float) -> np.ndarray:
+    """Rows x, y, m² of the square cells (edge ``cell``, aligned on multiples of it) covering ``geom``.
+
+    Whole cells keep their centre and full area; the cells the outline
+    crosses are cut, their point at the part's centroid. The areas add up to
+    the polygon's.
+    """
+    x0, y0, x1, y1 = geom.bounds
+    xs = (np.arange(np.floor(x0 / cell), np.ceil(x1 / cell)) + 0.5) * cell
+    ys = (np.arange(np.floor(y0 / cell), np.ceil(y1 / cell)) + 0.5) * cell
+    cx, cy = (a.ravel() for a in np.meshgrid(xs, ys))
+    half = cell / 2.0
+    boxes = shapely.box(cx - half, cy - half, cx + half, cy + half)
+    shapely.prepare(geom)
+    edge = shapely.intersects(boxes, geom.boundary)
+    inside = ~edge & shapely.contains_xy(geom, cx, cy)
+    cut = shapely.intersection(boxes[edge], geom)
+    area = shapely.area(cut)
+    keep = area > 0
+    centre = shapely.get_coordinates(shapely.centroid(cut[keep]))
+    whole = np.column_stack([cx[inside], cy[inside], np.full(inside.sum(), cell * cell)])
+    return np.vstack([whole, np.column_stack([centre, area[keep]])])
