@@ -55,7 +55,9 @@ def serve(host: str, port: int, workers: int) -> None:
     from data.db import database_url
 
     database_url()  # fail now, with a clear message, if there is no database configured
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    # Proxy headers are read by api.urls from HYGIENE_MAP_TRUSTED_PROXIES only, not by uvicorn's own rule.
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
+                proxy_headers=False)
 
 
 # One module per command group (api/cli/*.py); serve is the only command of its own.

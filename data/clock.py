@@ -1,0 +1,29 @@
+"""The one reference time "overdue" is judged at, on the web, the API, analyses and prints.
+
+It is the city's data time when one is set (a frozen snapshot, such as the
+demo: its deadlines are relative to that time, and the pages and prints say
+"数据时间"), else the database's ``now()``. Every "past its deadline" test is
+``due_at < <reference time>`` with this expression, so one grid shows the
+same overdue count everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from psycopg2 import sql
+
+#: SQL for the reference time (a timestamptz), usable inside any statement.
+REFERENCE_TIME_SQL = "coalesce((SELECT data_time FROM city_settings LIMIT 1), now())"
+
+
+def reference_time_sql() -> sql.SQL:
+    """:data:`REFERENCE_TIME_SQL` as a composable, for statements built with psycopg2.sql."""
+    return sql.SQL(REFERENCE_TIME_SQL)
+
+
+def reference_time(conn) -> datetime:
+    """The reference time itself: the city's data time when set, else the database's now()."""
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {REFERENCE_TIME_SQL}")
+        return cur.fetchone()[0]
