@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import Conn, Lang, Street
+from api.deps import Conn, Lang, Street, bbox_required
 from api.static import mount_static
 from data.catalog import city_info, city_view, event_types, street_info
 from data.errors import InvalidParameter
+from data.params import BBox, parse_int
 from data.vocab import BASEMAPS
+from layers.store.context import labels
 from layers.web.map_page import build_map
 
 router = APIRouter(tags=["pages"])
@@ -31,6 +35,14 @@ def overview_map(
     page = build_map(city_info(conn), lang=lang, street=street_row, categories=event_types(conn, lang),
                      center=center, bounds=bounds, basemap=basemap)
     return HTMLResponse(page)
+
+
+@router.get("/api/context/labels", summary="Names of districts, streets, communities and roads in a view "
+                                          "(label points for maps without a basemap)")
+def context_labels(bbox: Annotated[BBox, Depends(bbox_required)], lang: Lang, conn: Conn,
+                   zoom: str = Query(..., description="the map's zoom (0–22): which kinds of places are named")):
+    body = labels(conn, bbox, parse_int(zoom, "zoom", 0, 22), lang)
+    return Response(body, media_type="application/geo+json", headers={"Cache-Control": "max-age=300"})
 
 
 @router.get("/favicon.ico", include_in_schema=False)

@@ -18,7 +18,7 @@ from jinja2 import Template
 from data.vocab import STATUS_EN
 from layers.spec.registry import get_layer
 from layers.web.assets import offline_html
-from layers.web.folium_page import PAGE_WORDS
+from layers.web.folium_page import PAGE_WORDS, add_context
 
 # Qualitative colours (ColorBrewer Set3 + Paired, light enough to read codes on).
 PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
@@ -166,6 +166,7 @@ def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool
     colors = unit_colors([u["unit"] for u in units])
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
     m.fit_bounds(street["bounds"])
+    add_context(m, lang)  # no basemap: the city's roads, outlines and names beneath the grids
     _StreetLayers(street["code"], colors, t).add_to(m)
     esc = html.escape
     rows = []
