@@ -117,3 +117,23 @@ def test_every_page_names_places_offline_and_roads_only_at_street_zooms(browser,
         _wait(browser, "document.querySelectorAll('.leaflet-hm-context-pane canvas').length > 0")
     assert browser.evaluate("hygieneContextState.errors") == []
     browser.screenshot(ARTIFACTS / f"context-{path.split('?')[0].strip('/').replace('/', '-')}.png")
+
+
+def test_prints_keep_their_place_names(demo_client, demo_db, tmp_path):
+    import subprocess
+
+    from data.db import connect
+
+    conn = connect(url=demo_db)
+    with conn.cursor() as cur:
+        cur.execute("""SELECT g.code, r.name, c.name FROM grids g
+                       JOIN roads r ON ST_Intersects(r.geom, g.geom) AND r.name <> '' AND r.class <> '背街小巷'
+                       JOIN admin_areas c ON c.code = g.community_code
+                       WHERE g.street_code = %s ORDER BY ST_Length(ST_Intersection(r.geom, g.geom)) DESC LIMIT 1""",
+                    (STREET,))
+        code, road, community = cur.fetchone()
+    conn.close()
+    pdf = tmp_path / "sheet.pdf"
+    pdf.write_bytes(demo_client.get(f"/print/grids/{code}.pdf").content)
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert road in text and community in text.replace(" ", "")

@@ -191,3 +191,19 @@ def test_overdue_is_the_same_on_page_api_and_print(demo_client, grid_row, tmp_pa
     assert printed, text
     assert on_page["open_complaints"] == len(listed) == int(printed.group(1))
     assert on_page["overdue_complaints"] == api_overdue == int(printed.group(2)) > 0
+
+
+def test_the_reference_time_is_the_data_time_until_the_city_is_live_again(demo_conn):
+    from data.clock import reference_time
+
+    with demo_conn.cursor() as cur:
+        cur.execute("SELECT data_time, now() FROM city_settings")
+        data_time, now = cur.fetchone()
+        assert reference_time(demo_conn) == data_time < now
+        cur.execute("UPDATE city_settings SET data_time = NULL")
+        assert reference_time(demo_conn) == now
+        cur.execute("UPDATE city_settings SET data_time = %s", (data_time,))
+        cur.execute("""INSERT INTO complaints (category, reported_at, due_at, status, geom)
+                       SELECT category, now(), now(), status, geom FROM complaints LIMIT 1""")
+        assert reference_time(demo_conn) == now  # a complaint filed after the snapshot: judged at now
+    demo_conn.rollback()
