@@ -14,7 +14,9 @@ from data.params import BBox
 #: streets and communities as one zooms in, road names only at street level.
 LABEL_ZOOMS = {"district": (0, 11), "street": (12, 14), "community": (14, 22), "road": (15, 22)}
 #: Most labels of each kind in one answer (the largest areas, the longest roads in view first).
-MAX_LABELS = 400
+MAX_LABELS = 150
+#: A road is named only where its piece in view is at least this many screen pixels long (room for its name).
+ROAD_MIN_PX = 60
 
 _SQL = """
 WITH v AS (SELECT ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326) AS box,
@@ -34,6 +36,7 @@ roads AS (
            ST_PointOnSurface(ST_ClipByBox2D(r.geom, v.box)) AS at, ST_Length(ST_ClipByBox2D(r.geom, v.box)) AS size
     FROM roads r, v
     WHERE %(roads)s AND r.geom && v.box AND coalesce(r.name, '') <> ''
+          AND ST_Length(ST_ClipByBox2D(r.geom, v.box)) >= %(min_deg)s
     ORDER BY r.name, ST_Length(ST_ClipByBox2D(r.geom, v.box)) DESC),
 named AS (
     SELECT * FROM areas
@@ -69,7 +72,9 @@ def labels(conn, bbox: BBox, zoom: int, lang: str = "zh") -> str:
     w, s, e, n = bbox
     params = {"w": w, "s": s, "e": e, "n": n, "en": lang == "en", "cap": MAX_LABELS,
               "levels": [k for k in kinds if k != "road"], "roads": "road" in kinds,
-              "order": list(LABEL_ZOOMS)}
+              "order": list(LABEL_ZOOMS),
+              # degrees of longitude per 256-pixel tile at this zoom, times the pixels a name needs
+              "min_deg": ROAD_MIN_PX * 360.0 / (256 << zoom)}
     with conn.cursor() as cur:
         cur.execute(_SQL, params)
         return cur.fetchone()[0]
