@@ -137,3 +137,41 @@ def test_prints_keep_their_place_names(demo_client, demo_db, tmp_path):
     pdf.write_bytes(demo_client.get(f"/print/grids/{code}.pdf").content)
     text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True).stdout
     assert road in text and community in text.replace(" ", "")
+
+
+@pytest.fixture(scope="module")
+def taipei(pg_server, tmp_path_factory):
+    """Taipei's 12 districts and 456 villages (里), imported from the real files into a database of their own."""
+    from data.db import connect
+    from data.migrate import migrate
+    from tests.conftest import create_database, drop_database
+    from tests.test_import_real import load_taipei_areas
+
+    url = create_database(pg_server[0])
+    conn = connect(url=url)
+    migrate(conn)
+    load_taipei_areas(conn, tmp_path_factory.mktemp("taipei"))
+    with conn.cursor() as cur:
+        cur.execute("SELECT name, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM admin_areas "
+                    "WHERE level = 'community' ORDER BY code LIMIT 1")
+        village = cur.fetchone()
+    conn.close()
+    yield {"url": url, "village": village}
+    drop_database(url)
+
+
+def test_taipei_pages_name_its_districts_and_villages_offline(browser, taipei):
+    from tests.chromium import serve_app
+
+    name, lon, lat = taipei["village"]
+    with serve_app(taipei["url"]) as base:
+        report = browser.open(base + "/map", ready_js="window.hygieneContextState && hygieneContextState.ready",
+                              timeout=60)
+        assert not report.timed_out and report.other_hosts(base) == []
+        _zoom_to(browser, 25.06, 121.55, 11)
+        districts = browser.evaluate(LABELS.format(kind="district"))
+        assert len(districts) >= 8 and "大安區" in districts, districts
+        _zoom_to(browser, lat, lon, 15)
+        assert name in browser.evaluate(LABELS.format(kind="community"))
+        assert browser.evaluate(OVERLAPS) == 0 and browser.evaluate("hygieneContextState.errors") == []
+        browser.screenshot(ARTIFACTS / "context-taipei.png")
