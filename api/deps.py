@@ -94,49 +94,48 @@ Window = Annotated[TimeWindow, Depends(time_window)]
 
 
 def street_query(
-    street: Annotated[str | None, Query(description="9-digit street code (district 6 + street 3): "
-                                                    "only this street's rows")] = None,
+    street: Annotated[str | None, Query(description="street code (e.g. 370602001): only this street's rows")] = None,
 ) -> str | None:
     """An optional street code."""
-    return parse_area_code(street, "street", "street")
+    return parse_area_code(street, "street")
 
 
 Street = Annotated[str | None, Depends(street_query)]
 
 
 def street_required(
-    street: Annotated[str, Query(description="9-digit street code (district 6 + street 3)")],
+    street: Annotated[str, Query(description="street code (e.g. 370602001)")],
 ) -> str:
     """A street code the route cannot do without (a street's page)."""
-    return _required(parse_area_code(street, "street", "street"), "street")
+    return _required(parse_area_code(street, "street"), "street")
 
 
 def area_prefix_query(
-    street: Annotated[str | None, Query(description="area code or its first digits (a street: 9 digits): "
+    street: Annotated[str | None, Query(description="area code or its first characters: "
                                                     "only the rows of that area")] = None,
 ) -> str | None:
-    """An area code of any level, or its first digits (exports by district, street or community)."""
+    """An area code of any level, or its first characters (exports by district, street or community)."""
     return parse_area_code(street, "street")
 
 
 def grid_query(
-    grid: Annotated[str | None, Query(description="grid code (13–15 digits): only this grid's rows")] = None,
+    grid: Annotated[str | None, Query(description="grid code: only this grid's rows")] = None,
 ) -> str | None:
     """An optional grid code."""
-    return parse_area_code(grid, "grid", "grid")
+    return parse_area_code(grid, "grid")
 
 
-def grid_path(code: Annotated[str, Path(description="grid code: community code + sequence (13–15 digits)")]) -> str:
+def grid_path(code: Annotated[str, Path(description="grid code: community code + sequence")]) -> str:
     """The grid code of a path (``/api/grids/{code}``, ``/print/grids/{code}.pdf``)."""
-    return _required(parse_area_code(code, "code", "grid"), "code")
+    return _required(parse_area_code(code, "code"), "code")
 
 
 GridCode = Annotated[str, Depends(grid_path)]
 
 
-def street_path(code: Annotated[str, Path(description="9-digit street code")]) -> str:
+def street_path(code: Annotated[str, Path(description="street code")]) -> str:
     """The street code of a path (``/print/streets/{code}/…``)."""
-    return _required(parse_area_code(code, "code", "street"), "code")
+    return _required(parse_area_code(code, "code"), "code")
 
 
 StreetCode = Annotated[str, Depends(street_path)]

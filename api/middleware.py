@@ -8,6 +8,8 @@ import sys
 import time
 from urllib.parse import parse_qsl, urlencode
 
+from starlette.exceptions import HTTPException
+
 from data.settings import ServerSettings
 
 access_log = logging.getLogger("hygiene_map.access")
@@ -21,15 +23,29 @@ def _safe_query(raw: bytes) -> str:
     return urlencode([(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs])
 
 
-class _TooLarge(Exception):
-    pass
+def _too_large(limit: int) -> str:
+    return f"request body is larger than the limit of {limit} bytes (HYGIENE_MAP_MAX_BODY_BYTES)"
+
+
+class BodyTooLarge(HTTPException):
+    """A body over the limit, found while it streams in: 413.
+
+    An HTTPException, so that FastAPI passes it on from its body reading
+    (any other error there becomes "400 error parsing the body") to the
+    error handlers, which answer ``{"detail": …}`` with status 413.
+    """
+
+    def __init__(self, limit: int):
+        super().__init__(413, _too_large(limit))
 
 
 class RequestGuard:
     """Refuses bodies over ``max_body_bytes`` with 413 and logs every request as one JSON line.
 
     The body limit is checked against Content-Length up front and against the
-    bytes actually received for chunked bodies, so a client cannot stream past it.
+    bytes actually received as they stream in (chunked bodies have no length):
+    the request is refused as soon as it passes the limit, so at most the
+    limit plus one chunk is ever held, and the answer is 413 either way.
     """
 
     def __init__(self, app, settings: ServerSettings | None = None):
@@ -62,7 +78,7 @@ class RequestGuard:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _TooLarge()
+                    raise BodyTooLarge(limit)
             return message
 
         response_started = False
@@ -76,16 +92,15 @@ class RequestGuard:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
+        except BodyTooLarge:
+            # Raised where no handler answered it (a body read outside FastAPI's routing).
             if not response_started:
                 await self._reject(send, limit, status_holder)
         finally:
             self._log(scope, status_holder["status"], started)
 
     async def _reject(self, send, limit: int, status_holder: dict) -> None:
-        body = json.dumps(
-            {"detail": f"request body is larger than the limit of {limit} bytes (HYGIENE_MAP_MAX_BODY_BYTES)"}
-        ).encode()
+        body = json.dumps({"detail": _too_large(limit)}).encode()
         status_holder["status"] = 413
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})

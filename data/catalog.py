@@ -1,36 +1,257 @@
-"""The city and its lookups: settings row, metric CRS, streets, event types (SQL, read by every package).
+"""The city and its lookups: settings row, metric CRS, time zone, streets, event types (SQL, read by every package).
 
 One city per database (DESIGN §3). Everything that asks "which city, in
-which metric CRS, which streets" asks here.
+which metric CRS, which streets" asks here, and :func:`write_city` is the
+one place the city's settings row is written (``city init``, the first
+admin-area import, the demo).
 """
 
 from __future__ import annotations
 
-from data.errors import NotFound
+import math
+import os
+import re
+from datetime import datetime
 
-NO_CITY = "no city is loaded: run `hygiene-map demo` or import admin areas first"
+from psycopg2 import sql
+
+from data.errors import InvalidParameter, NotFound
+from data.params import AREA_CODE, area_code_problem
+from data.vocab import CITY_TIME_ZONE, set_city_tz
+
+NO_CITY = ("no city is loaded: set one up with `hygiene-map city init --name NAME --code CODE` or by importing "
+           "its admin areas (`hygiene-map import admin_areas FILE --level district`), or load the demo "
+           "(`hygiene-map demo`)")
 _CITY_COLUMNS = ("code", "name", "name_en", "metric_srid", "is_demo", "data_time", "attribution")
+#: Every setting: the above and the time zone (which readers get from data.vocab.city_tz instead).
+_SETTINGS_COLUMNS = (*_CITY_COLUMNS, "time_zone")
+
+#: The extent of China (lon/lat): the mainland, Hainan, Taiwan, Hong Kong and Macau. A city whose areas
+#: centre inside it gets a CGCS2000 Gauss–Krüger zone and Asia/Shanghai; a rectangle, so parts of
+#: neighbouring countries fall inside too (a GK zone measures there as well as UTM; `city set` changes it).
+CHINA_EXTENT = (73.4, 18.1, 135.1, 53.6)
+#: EPSG:4534 is "CGCS2000 / 3-degree Gauss-Kruger CM 75E"; one code per 3° up to CM 135E, EPSG:4554
+#: (PostGIS spatial_ref_sys; tests/test_city.py checks every one).
+_GK_FIRST_EPSG, _GK_FIRST_CM, _GK_LAST_CM = 4534, 75, 135
 
 
-def city_info(conn) -> dict | None:
-    """The city settings row as a dict, or None before a city is loaded."""
+def city_info(conn, *, settings: bool = False) -> dict | None:
+    """The city settings row as a dict, or None before a city is set up; ``settings``: with its time zone."""
+    columns = _SETTINGS_COLUMNS if settings else _CITY_COLUMNS
     with conn.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(_CITY_COLUMNS)} FROM city_settings")
+        cur.execute(f"SELECT {', '.join(columns)} FROM city_settings")
         row = cur.fetchone()
-    return None if row is None else dict(zip(_CITY_COLUMNS, row))
+    return None if row is None else dict(zip(columns, row))
 
 
-def require_city(conn) -> dict:
-    """The city settings row, or NotFound saying how to load a city."""
-    city = city_info(conn)
+def require_city(conn, *, settings: bool = False) -> dict:
+    """The city settings row (``settings``: with its time zone), or NotFound saying how to set a city up."""
+    city = city_info(conn, settings=settings)
     if city is None:
         raise NotFound(NO_CITY)
     return city
 
 
 def metric_srid(conn) -> int:
-    """The city's projected CRS for metres (UTM or CGCS2000 Gauss–Krüger), or NotFound before a city."""
-    return int(require_city(conn)["metric_srid"])
+    """The city's projected CRS for metres (UTM or CGCS2000 Gauss–Krüger), or NotFound before one is chosen."""
+    srid = require_city(conn)["metric_srid"]
+    if srid is None:
+        raise NotFound("the city has no metric CRS yet: import its admin areas (the CRS is chosen from them) "
+                       "or set one with `hygiene-map city set --crs EPSG:n`")
+    return int(srid)
+
+
+def auto_metric_srid(lon: float, lat: float) -> int:
+    """The metric CRS for a city centred at (lon, lat): CGCS2000 3° Gauss–Krüger inside China, else UTM.
+
+    The 3° zone's central meridian is the multiple of 3° nearest the centre
+    (zone n spans 3n ± 1.5°); outside :data:`CHINA_EXTENT` the WGS 84 UTM zone
+    (EPSG:326zz north of the equator, 327zz south).
+    """
+    west, south, east, north = CHINA_EXTENT
+    if west <= lon <= east and south <= lat <= north:
+        cm = min(max(3 * math.floor(lon / 3 + 0.5), _GK_FIRST_CM), _GK_LAST_CM)
+        return _GK_FIRST_EPSG + (cm - _GK_FIRST_CM) // 3
+    zone = min(max(math.floor((lon + 180) / 6) + 1, 1), 60)
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+def auto_time_zone(lon: float, lat: float) -> str:
+    """The time zone a new city starts with: Asia/Shanghai inside China (Taiwan included), else the
+    whole-hour zone of its longitude (Etc/GMT+5 for New York: no daylight saving; `city set --tz`
+    names the real one)."""
+    west, south, east, north = CHINA_EXTENT
+    if west <= lon <= east and south <= lat <= north:
+        return CITY_TIME_ZONE
+    hours = round(lon / 15)
+    return "Etc/GMT" if hours == 0 else f"Etc/GMT{-hours:+d}"  # POSIX sign: Etc/GMT+5 is UTC−5
+
+
+def crs_name(conn, srid: int) -> str:
+    """The name of a projected CRS in metres from PostGIS (spatial_ref_sys); InvalidParameter for any other."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT split_part(srtext, '\"', 2), srtext LIKE 'PROJCS%%', proj4text LIKE '%%+units=m %%' "
+                    "FROM spatial_ref_sys WHERE srid = %s", (srid,))
+        row = cur.fetchone()
+    if row is None:
+        raise InvalidParameter("--crs", f"EPSG:{srid} is not a CRS PostGIS knows (spatial_ref_sys)")
+    if not (row[1] and row[2]):
+        raise InvalidParameter("--crs", f"EPSG:{srid} ({row[0]}) is not a projected CRS in metres; "
+                                        "name a UTM or CGCS2000 Gauss–Krüger zone")
+    return row[0]
+
+
+def load_city_tz(conn):
+    """Make :func:`data.vocab.city_tz` answer the city's own time zone in this process; returns ``conn``.
+
+    Called when a connection opens (data.db.connect), before or after the
+    migrations: without the table or the column, or without a city, the
+    default zone. Ends the transaction it started.
+    """
+    with conn.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('city_settings') "
+                    "AND attname = 'time_zone' AND NOT attisdropped)")
+        row = None
+        if cur.fetchone()[0]:
+            cur.execute("SELECT time_zone FROM city_settings")
+            row = cur.fetchone()
+    conn.rollback()
+    set_city_tz(row[0] if row else None)
+    return conn
+
+
+def write_city(conn, *, code: str, name: str, metric_srid: int | None, name_en: str | None = None,
+               time_zone: str | None = None, is_demo: bool = False, data_time: datetime | None = None,
+               attribution: str | None = None) -> None:
+    """Write the city's settings row (replacing the row), in the caller's transaction.
+
+    The one writer of ``city_settings``. ``time_zone`` ``None`` is the
+    default zone (:data:`~data.vocab.CITY_TIME_ZONE`). When the metric CRS
+    changes, what is stored in it follows (:func:`_follow_metric_srid`); the
+    time zone holds for this process at once, for others from their next
+    connection.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise InvalidParameter("--name", "the city needs a name")
+    problem = area_code_problem(code or "")
+    if problem:
+        raise InvalidParameter("--code", problem)
+    before = city_info(conn)
+    if metric_srid is not None:
+        crs_name(conn, metric_srid)
+    values = {"code": code, "name": name, "name_en": name_en, "metric_srid": metric_srid, "is_demo": is_demo,
+              "data_time": data_time, "attribution": attribution}
+    if time_zone is not None:  # else the column's default (the demo also loads into schemas before 0600)
+        values["time_zone"] = time_zone
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM city_settings")
+        cur.execute(sql.SQL("INSERT INTO city_settings ({}) VALUES ({})").format(
+            sql.SQL(", ").join(map(sql.Identifier, values)), sql.SQL(", ").join(sql.Placeholder() * len(values))),
+            list(values.values()))
+    if before and before["metric_srid"] not in (None, metric_srid) and metric_srid is not None:
+        _follow_metric_srid(conn, before["metric_srid"], metric_srid)
+    set_city_tz(time_zone)
+
+
+def update_city(conn, changes: dict) -> None:
+    """Change some settings of the existing city (``city set``): ``changes`` maps columns to new values."""
+    city = require_city(conn, settings=True)
+    merged = {k: v for k, v in city.items() if k != "is_demo"} | changes
+    write_city(conn, is_demo=city["is_demo"], **merged)
+
+
+def _follow_metric_srid(conn, old: int, new: int) -> None:
+    """Keep what is stored in the city's metric CRS in that CRS when it changes.
+
+    Complaints keep their metric x/y (migration 0300; analyses would project
+    the stale rows on the fly, slowly, as they do for rows stored before the
+    city had a CRS), generated grids the origin of their lattice
+    (regenerating keeps the lattice where it lies on the ground). The
+    analysis caches follow by themselves: writing city_settings counts as a
+    change of it (migration 0500).
+    """
+    with conn.cursor() as cur:
+        cur.execute("""UPDATE complaints SET metric_srid = %(new)s, metric_x = ST_X(ST_Transform(geom, %(new)s)),
+                              metric_y = ST_Y(ST_Transform(geom, %(new)s))
+                       WHERE metric_srid IS DISTINCT FROM %(new)s""", {"new": new})
+        cur.execute(
+            """WITH o AS (SELECT code, ST_Transform(ST_SetSRID(ST_MakePoint((attributes->'origin'->>0)::float,
+                                                                     (attributes->'origin'->>1)::float), %(old)s),
+                                            %(new)s) AS p
+                          FROM grids WHERE jsonb_typeof(attributes->'origin') = 'array')
+               UPDATE grids g
+               SET attributes = jsonb_set(g.attributes, '{origin}', jsonb_build_array(ST_X(o.p), ST_Y(o.p)))
+               FROM o WHERE o.code = g.code""", {"old": old, "new": new})
+
+
+def areas_summary(conn) -> dict:
+    """Admin areas per level and their extent (west, south, east, north; None without areas)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT level, count(*) FROM admin_areas GROUP BY level")
+        counts = dict(cur.fetchall())
+        cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+                    "FROM (SELECT ST_Extent(geom) e FROM admin_areas) s")
+        extent = cur.fetchone()
+    return {"counts": counts, "extent": None if extent[0] is None else tuple(round(v, 6) for v in extent)}
+
+
+def areas_centre(conn) -> tuple[float, float] | None:
+    """(lon, lat) of the centroid of every admin area, None without areas."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(geom)) c FROM admin_areas) s")
+        lon, lat = cur.fetchone()
+    return None if lon is None else (lon, lat)
+
+
+def establish_city(conn, source: str, *, dry_run: bool = False) -> list[str]:
+    """Set up the city from its admin areas when none is set up (or complete its missing metric CRS).
+
+    Called by an admin-area import after it wrote; returns the notes saying
+    what was set up (none when a city with a metric CRS exists). The rule:
+    a file whose coarsest level holds one area names the city after it
+    (name and code); otherwise the city is named after the file, coded with
+    the parent code its top areas share, else their longest common prefix,
+    else the file name. Metric CRS and time zone follow from the centroid of
+    the areas (:func:`auto_metric_srid`, :func:`auto_time_zone`).
+    """
+    city = city_info(conn)
+    if city is not None and city["metric_srid"] is not None:
+        return []
+    centre = areas_centre(conn)
+    if centre is None:
+        return []
+    with conn.cursor() as cur:
+        cur.execute("""SELECT code, name, name_en, parent_code FROM admin_areas WHERE level = (
+                           SELECT level FROM admin_areas ORDER BY array_position(ARRAY['district', 'street',
+                                                                                        'community'], level) LIMIT 1)
+                       ORDER BY code""")
+        top = cur.fetchall()
+    srid = auto_metric_srid(*centre)
+    verb = "would set" if dry_run else "sets"
+    if city is not None:
+        update_city(conn, {"metric_srid": srid})
+        return [f"the city's metric CRS was not chosen yet: this import {verb} it to EPSG:{srid} "
+                f"({crs_name(conn, srid)}) from the areas' centre; change it with `hygiene-map city set --crs EPSG:n`"]
+    code, name, name_en = _city_names(top, source)
+    zone = auto_time_zone(*centre)
+    write_city(conn, code=code, name=name, name_en=name_en, metric_srid=srid, time_zone=zone)
+    return [f"no city was set up: this import {verb} it up from these areas as {name!r} "
+            f"(code {code}), metric CRS EPSG:{srid} ({crs_name(conn, srid)}), time zone {zone}; "
+            "see it with `hygiene-map city show`, change any of it with `hygiene-map city set --name … --code … "
+            "--crs … --tz …`"]
+
+
+def _city_names(top: list[tuple], source: str) -> tuple[str, str, str | None]:
+    """(code, name, name_en) of a city set up from its top areas (rows of code, name, name_en, parent_code)."""
+    if len(top) == 1:
+        return top[0][0], top[0][1], top[0][2]
+    stem = re.sub(r"\.[A-Za-z0-9]+$", "", os.path.basename(source)) or "city"
+    parents = {row[3] for row in top}
+    code = parents.pop() if len(parents) == 1 and None not in parents else os.path.commonprefix([r[0] for r in top])
+    if not AREA_CODE.fullmatch(code or ""):
+        code = re.sub(r"[^A-Za-z0-9.\-]", "", stem)[:32] or "city"
+    return code, stem, None
 
 
 def city_view(conn) -> tuple[tuple[float, float] | None, list[float] | None]:

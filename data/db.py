@@ -7,6 +7,7 @@ itself when the database returns.
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 import psycopg2
 import psycopg2.extensions
 
+from data.catalog import load_city_tz
 from data.cluster import EmbeddedCluster
 from data.errors import DatabaseUnavailable, SetupError
 from data.settings import DatabaseSettings
@@ -42,12 +44,12 @@ def connect(settings: DatabaseSettings | None = None, *, url: str | None = None)
     settings = settings or DatabaseSettings.from_env()
     url = url or database_url(settings)
     try:
-        return psycopg2.connect(
+        return load_city_tz(psycopg2.connect(
             url,
             connect_timeout=settings.connect_timeout_s,
             options=f"-c statement_timeout={settings.statement_timeout_ms}",
             application_name="hygiene-map",
-        )
+        ))
     except psycopg2.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
         hint = "" if settings.url else "; the embedded database is not running: start it with `hygiene-map db up`"
@@ -98,13 +100,31 @@ def check_postgis(conn) -> str:
     return row[0] or row[1]
 
 
+def _alive(conn) -> bool:
+    """Whether an idle connection can still be used, without a round trip to the server.
+
+    An idle connection is sent nothing, except when the server ends it: a
+    restart or shutdown sends a FATAL message and closes the socket. So a
+    socket with something to read (or a closed connection) is a dead one.
+    """
+    if conn.closed:
+        return False
+    poller = select.poll()  # not select.select: file numbers past 1024 are common in a busy server
+    try:
+        poller.register(conn.fileno(), select.POLLIN)
+        return not poller.poll(0)
+    except (OSError, ValueError, psycopg2.Error):
+        return False
+
+
 class Database:
     """A small thread-safe connection pool for the web server.
 
     ``with db.connection() as conn`` yields a connection; it is rolled back
     afterwards unless the caller committed. A connection that failed is
-    closed instead of being returned, so a restarted database is picked up
-    by the next request without restarting the app.
+    closed instead of being returned, and an idle one is checked before it
+    is handed out (:func:`_alive`): after a restart of the database the very
+    first request gets a new connection instead of a dead one.
     """
 
     def __init__(self, settings: DatabaseSettings | None = None):
@@ -130,8 +150,12 @@ class Database:
             )
         with self._lock:
             conn = self._idle.pop() if self._idle else None
-        if conn is not None and not conn.closed:
-            return conn
+        if conn is not None:
+            if _alive(conn):
+                return conn
+            # One connection died while idle (the database restarted): its siblings did too.
+            conn.close()
+            self.close()
         try:
             return connect(self.settings, url=self.url)
         except BaseException:

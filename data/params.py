@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from data.errors import InvalidParameter
 from data.vocab import city_tz
@@ -22,12 +23,14 @@ from data.vocab import city_tz
 MAX_UTC_OFFSET = timedelta(hours=14)
 #: Years a campaign's data can name; outside them a date is a typo (and year 1 overflows time zones).
 YEARS = (1900, 2100)
-#: Codes of the admin hierarchy (GB/T 2260 + 3 + 3) and grids (+ 2 or 3), by level.
-CODE_LENGTHS = {"district": (6,), "street": (9,), "community": (12,), "grid": (13, 14, 15)}
-MAX_CODE_PREFIX = 20
+#: The one rule for area and grid codes (districts, streets, communities, grids, of any country's scheme),
+#: on import and in every parameter: 1–32 ASCII letters, digits, '-' or '.'. GB/T 2260 codes (6/9/12
+#: digits) and their grid codes fit; so do New York's MN03 and Taipei's 6301200042. '_' and '%' are left
+#: out because area filters match codes as prefixes with SQL LIKE, where they are wildcards.
+AREA_CODE = re.compile(r"[A-Za-z0-9.\-]{1,32}")
+AREA_CODE_RULE = "an area code is 1–32 ASCII letters, digits, '-' or '.'"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ASCII_DIGITS = re.compile(r"[0-9]+")
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 BBox = tuple[float, float, float, float]
@@ -45,28 +48,59 @@ def clean_text(raw: str | None, parameter: str, max_length: int = 1000) -> str |
     return text or None
 
 
-def parse_area_code(raw: str | None, parameter: str, level: str | None = None) -> str | None:
-    """An admin-area or grid code: ASCII digits, of the level's length when ``level`` is given.
+def area_code_problem(code: str) -> str | None:
+    """Why ``code`` breaks :data:`AREA_CODE` (for a message), or ``None`` when it is a valid code."""
+    if AREA_CODE.fullmatch(code):
+        return None
+    if not code:
+        return f"{AREA_CODE_RULE}, not empty"
+    if len(code) > 32:
+        return f"{AREA_CODE_RULE}, not {len(code)} characters"
+    hint = ""
+    if any(c.isdigit() and not c.isascii() for c in code):
+        hint = " (full-width digits? type them as 0-9)"
+    elif any(c.isspace() for c in code):
+        hint = " (it contains a space)"
+    return f"{AREA_CODE_RULE}, not {code!r}{hint}"
 
-    ``level`` is one of :data:`CODE_LENGTHS`; without it any prefix of up to
-    :data:`MAX_CODE_PREFIX` digits is accepted (a district, street or community filter).
-    Full-width digits (３７９９) are refused rather than guessed at.
+
+def parse_area_code(raw: str | None, parameter: str) -> str | None:
+    """An admin-area or grid code, or the first characters of one (a prefix filter); ``None`` when absent.
+
+    One rule for every level and every route (:data:`AREA_CODE`); full-width
+    digits (３７９９) and control characters are refused rather than guessed at.
     """
-    text = clean_text(raw, parameter, MAX_CODE_PREFIX * 4)
+    text = clean_text(raw, parameter, 128)
     if text is None:
         return None
-    if not _ASCII_DIGITS.fullmatch(text):
-        hint = " (full-width digits? type them as 0-9)" if any(c.isdigit() for c in text) else ""
-        raise InvalidParameter(parameter, f"an area code is ASCII digits 0-9, not {text!r}{hint}")
-    if level is None:
-        if len(text) > MAX_CODE_PREFIX:
-            raise InvalidParameter(parameter, f"an area code has at most {MAX_CODE_PREFIX} digits, not {len(text)}")
-        return text
-    lengths = CODE_LENGTHS[level]
-    if len(text) not in lengths:
-        want = " or ".join(str(n) for n in lengths)
-        raise InvalidParameter(parameter, f"a {level} code has {want} digits, not {len(text)} ({text!r})")
+    problem = area_code_problem(text)
+    if problem:
+        raise InvalidParameter(parameter, problem)
     return text
+
+
+def parse_time_zone(raw: str | None, parameter: str) -> str | None:
+    """An IANA time zone name (Asia/Shanghai, America/New_York); ``None`` when absent."""
+    text = clean_text(raw, parameter, 64)
+    if text is None:
+        return None
+    try:
+        ZoneInfo(text)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise InvalidParameter(parameter, f"{text!r} is not a time zone; name one like Asia/Shanghai, "
+                                          "Asia/Taipei or America/New_York") from None
+    return text
+
+
+def parse_epsg(raw: str | None, parameter: str) -> int | None:
+    """An EPSG code given as ``EPSG:4549`` or ``4549``; ``None`` when absent."""
+    text = clean_text(raw, parameter, 20)
+    if text is None:
+        return None
+    match = re.fullmatch(r"(?:EPSG:)?([0-9]{4,6})", text, re.IGNORECASE)
+    if not match:
+        raise InvalidParameter(parameter, f"expected an EPSG code such as EPSG:4549, not {text!r}")
+    return int(match.group(1))
 
 
 def parse_instant(raw: str | None, parameter: str, *, end_of_day: bool = False,

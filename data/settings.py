@@ -289,6 +289,14 @@ class PrintSettings(EnvSettings):
             raise SetupError("HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS must be at least 2")
 
 
+@dataclass(frozen=True)
+class IdempotencySettings(EnvSettings):
+    """How long a write's ``Idempotency-Key`` and first answer are kept (the policy the draft asks to publish)."""
+
+    ttl_hours: int = setting("HYGIENE_MAP_IDEMPOTENCY_TTL_HOURS", 24)
+
+    def check(self) -> None:
+        _positive(HYGIENE_MAP_IDEMPOTENCY_TTL_HOURS=self.ttl_hours)
 #: Where links and QR codes point when nothing else says (the default address of ``hygiene-map serve``).
 LOCAL_URL = "http://127.0.0.1:8000"
 

@@ -7,9 +7,8 @@ some of them (a database cannot import Python); nothing else spells them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import tzinfo
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: The complaint case workflow of CJ/T 315 (STANDARDS §4), in order.
 STATUSES = ("受理", "立案", "派遣", "处置", "核查", "结案")
@@ -44,13 +43,26 @@ CITY_WIDE_ROLES = ("admin", "planner")
 #: Basemaps a web map may draw under the layers (DESIGN §6).
 BASEMAPS = ("none", "osm", "tianditu", "gaode")
 
-#: The time zone of Chinese cities: a time given without a zone means this, on every route.
+#: A city's time zone until its settings name another (Chinese cities; ``hygiene-map city set --tz``).
 CITY_TIME_ZONE = "Asia/Shanghai"
+# The zone of the city this process works for: set from city_settings.time_zone each time a database
+# connection opens (data.catalog.load_city_tz), so parsers that have no connection read it too.
+_city_zone = ZoneInfo(CITY_TIME_ZONE)
 
 
-def city_tz() -> tzinfo:
-    """The city's time zone, for reading times written without one."""
-    return ZoneInfo(CITY_TIME_ZONE)
+def city_tz() -> ZoneInfo:
+    """The city's time zone, for reading times written without one (a time without a zone means this)."""
+    return _city_zone
+
+
+def set_city_tz(name: str | None) -> ZoneInfo:
+    """Make :func:`city_tz` answer ``name`` (an IANA zone); the default zone for ``None`` or an unknown name."""
+    global _city_zone
+    try:
+        _city_zone = ZoneInfo(name or CITY_TIME_ZONE)
+    except (ValueError, ZoneInfoNotFoundError):
+        _city_zone = ZoneInfo(CITY_TIME_ZONE)
+    return _city_zone
 
 
 # -- Facility kinds of the analyses (coverage, density, siting) ---------------------------------------

@@ -48,7 +48,8 @@ def test_map_street_and_basemap_parameters(demo_client, demo_conn, monkeypatch):
     page = demo_client.get("/map", params={"street": code}).text
     assert _config(page)["street"]["code"] == code and name in page
     assert demo_client.get("/map", params={"street": "379999999"}).status_code == 404
-    bad = demo_client.get("/map", params={"street": "abc"})
+    assert demo_client.get("/map", params={"street": "abc"}).status_code == 404  # a code, of no street here
+    bad = demo_client.get("/map", params={"street": "a b"})
     assert bad.status_code == 422 and "street" in bad.json()["detail"]
     bad = demo_client.get("/map", params={"basemap": "google"})
     assert bad.status_code == 422 and "basemap" in bad.json()["detail"]

@@ -129,7 +129,7 @@ def test_an_ogc_date_is_that_whole_day_in_the_city(client, city):
     assert walked == expected
 
 
-# -- area codes: ASCII digits, no NUL (fuzzing: full-width street → 500) -------------------------
+# -- area codes: one rule (1–32 ASCII letters, digits, '-', '.'), no NUL (fuzzing: full-width street → 500) --
 
 FULL_WIDTH = "３７９９"
 
@@ -154,7 +154,8 @@ def test_full_width_digits_and_nul_bytes_are_422_naming_the_parameter(client, pa
     _refused(client.get(path, params={name: value}), name)
 
 
-@pytest.mark.parametrize("path", ["/print/grids/%00.pdf", "/print/grids/%EF%BC%93.pdf", "/print/grids/abc.pdf",
+@pytest.mark.parametrize("path", ["/print/grids/%00.pdf", "/print/grids/%EF%BC%93.pdf", "/print/grids/a%20b.pdf",
+                                  "/print/grids/MN03_01.pdf", "/print/grids/" + "1" * 33 + ".pdf",
                                   "/print/streets/%00/atlas.pdf", "/print/streets/３７９９０１００１/route.pdf",
                                   "/api/grids/%00/history"])
 def test_bad_codes_in_paths_are_422_not_500(client, path):
@@ -163,6 +164,31 @@ def test_bad_codes_in_paths_are_422_not_500(client, path):
 
 def test_an_unknown_but_well_formed_grid_is_404(client):
     assert client.get("/print/grids/37999999999999.pdf").status_code == 404
+
+
+@pytest.mark.parametrize("code", ["MN03", "MN030101", "6301200042", "630120004201", "A-1.2", "379901001"])
+def test_area_codes_of_any_scheme_pass_every_parameter(client, code):
+    """New York's and Taipei's codes are codes: a street that does not exist is 404, never 422."""
+    for path, name in (("/api/layers/toilets/features", "street"), ("/api/complaints", "grid"),
+                       ("/api/grids", "street")):
+        response = client.get(path, params={name: code})
+        assert response.status_code in (200, 404), (path, response.text)
+    assert client.get(f"/print/grids/{code}.pdf").status_code == 404
+    assert client.get(f"/print/streets/{code}/route.pdf").status_code in (200, 404)
+
+
+@pytest.mark.parametrize("raw, reason", [
+    ("MN 03", "contains a space"), ("３７９９", "full-width digits"), ("37_99", "not '37_99'"),
+    ("1" * 33, "not 33 characters"), ("37%", "not '37%'"),
+])
+def test_the_one_area_code_rule_says_why(raw, reason):
+    from data.errors import InvalidParameter
+    from data.params import parse_area_code
+
+    with pytest.raises(InvalidParameter) as caught:
+        parse_area_code(raw, "street")
+    assert str(caught.value).startswith("street: an area code is 1–32 ASCII letters") and reason in str(caught.value)
+    assert parse_area_code(" MN03 ", "street") == "MN03" and parse_area_code("", "street") is None
 
 
 # -- heat on a layer that is not points (fuzzing: 500) -------------------------------------------

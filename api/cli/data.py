@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from data.errors import InvalidInput
-from data.vocab import CITY_TIME_ZONE
 from layers.io.export import FORMATS
 from layers.spec.registry import layer_ids
 
@@ -37,7 +36,7 @@ def _print_problems(problems, out) -> None:
               help="JSON {\"header\": \"column\"} or a two-column CSV mapping file headers to layer columns")
 @click.option("--category-map", type=click.Path(path_type=Path), default=None,
               help="complaints: JSON or CSV mapping categories to event types")
-@click.option("--timezone", default=CITY_TIME_ZONE, show_default=True, help="zone of times without one")
+@click.option("--timezone", default=None, help="zone of times without one; default: the city's (city show)")
 @click.option("--tolerance", type=float, default=500.0, show_default=True,
               help="metres a point may lie outside the city's admin areas")
 @click.option("--dry-run", is_flag=True, help="validate and report; write nothing")

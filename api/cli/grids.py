@@ -15,7 +15,7 @@ def grids() -> None:
 
 
 @grids.command("generate")
-@click.option("--street", "street_code", required=True, help="street code (9 digits)")
+@click.option("--street", "street_code", required=True, help="street code")
 @click.option("--size", "size_m", required=True, type=float, help="cell size in metres (hex: equal area)")
 @click.option("--shape", type=click.Choice(["square", "hex"]), default="square", show_default=True)
 @click.option("--origin", default=None, help="fishnet origin E,N in the city's metric CRS "
@@ -92,7 +92,7 @@ def grids_assign(roster: Path, reason: str | None, dry_run: bool) -> None:
 
 
 @grids.command("roster")
-@click.option("--street", "street_code", required=True, help="street code (9 digits)")
+@click.option("--street", "street_code", required=True, help="street code")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="roster.xlsx to write")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="header language")
 def grids_roster(street_code: str, out: Path, lang: str) -> None:
@@ -108,7 +108,7 @@ def grids_roster(street_code: str, out: Path, lang: str) -> None:
 
 
 @grids.command("balance")
-@click.option("--street", "street_code", required=True, help="street code (9 digits)")
+@click.option("--street", "street_code", required=True, help="street code")
 @click.option("--zones", "n_zones", required=True, type=int, help="how many zones")
 @click.option("--days", default=365, show_default=True, type=int, help="count complaints of the last N days")
 @click.option("--out", "out", default=None, type=click.Path(path_type=Path), help="CSV: grid code → zone")

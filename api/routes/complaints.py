@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import Reader, Writer
 from api.deps import Conn, Paged, Street, Transaction, Window, grid_query
+from api.idempotency import IdempotencyKey, once
 from data.errors import Forbidden, InvalidParameter
 from data.params import parse_instant
 from data.vocab import Status
@@ -85,25 +86,32 @@ class TransitionIn(BaseModel):
 
 
 @router.post("/api/complaints", status_code=201, summary="File a complaint; it is routed to the grid containing it")
-def post_complaint(body: ComplaintIn, user: Writer, conn: Transaction):
-    reported = body.reported_at or datetime.now(UTC)
-    if reported > datetime.now(UTC) + FUTURE_SLACK:
-        raise InvalidParameter("reported_at", f"{reported.isoformat()} lies in the future")
-    complaint = cases.file_complaint(conn, user, lon=body.lon, lat=body.lat, crs=body.crs, category=body.category,
-                                     description=body.description, channel=body.source, reported_at=reported)
-    return JSONResponse(complaint, status_code=201, headers={"Location": f"/api/complaints/{complaint['id']}"})
+def post_complaint(body: ComplaintIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey):
+    def write() -> JSONResponse:
+        reported = body.reported_at or datetime.now(UTC)
+        if reported > datetime.now(UTC) + FUTURE_SLACK:
+            raise InvalidParameter("reported_at", f"{reported.isoformat()} lies in the future")
+        complaint = cases.file_complaint(conn, user, lon=body.lon, lat=body.lat, crs=body.crs,
+                                         category=body.category, description=body.description,
+                                         channel=body.source, reported_at=reported)
+        return JSONResponse(complaint, status_code=201, headers={"Location": f"/api/complaints/{complaint['id']}"})
+
+    return once(conn, user, key, request, body, write)
 
 
 @router.patch("/api/complaints/{complaint_id}", summary="Move a complaint to its next workflow state")
-def patch_complaint(body: TransitionIn, user: Writer, conn: Transaction,
+def patch_complaint(body: TransitionIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey,
                     complaint_id: int = COMPLAINT_ID):
-    current = cases.get(conn, complaint_id, lock=True)
-    if not user.may_write_complaint(current["street_code"], current["grid_code"]):
-        raise Forbidden(f"user {user.name!r} may handle complaints in {user.scope_text()}, not complaint "
-                        f"{complaint_id} in grid {current['grid_code'] or '-'} of street {current['street_code']}")
-    result = cases.transition(conn, complaint_id, body.status, body.note, user.name)
-    result["events"] = cases.events(conn, complaint_id)
-    return result
+    def write() -> JSONResponse:
+        current = cases.get(conn, complaint_id, lock=True)
+        if not user.may_write_complaint(current["street_code"], current["grid_code"]):
+            raise Forbidden(f"user {user.name!r} may handle complaints in {user.scope_text()}, not complaint "
+                            f"{complaint_id} in grid {current['grid_code'] or '-'} of street {current['street_code']}")
+        result = cases.transition(conn, complaint_id, body.status, body.note, user.name)
+        result["events"] = cases.events(conn, complaint_id)
+        return JSONResponse(result)
+
+    return once(conn, user, key, request, body, write)
 
 
 @router.get("/api/complaints/{complaint_id}", summary="One complaint with its status history")

@@ -13,6 +13,7 @@ import shapely
 from psycopg2 import sql
 from shapely.geometry import MultiPolygon
 
+from data.catalog import write_city
 from data.demo.model import DATA_END, METRIC_SRID, DemoCity, metric_origin, to_lonlat_transformer
 from geo.grids import DENSIFY_M
 
@@ -68,7 +69,7 @@ def load(conn, city: DemoCity, progress: Callable[[str, int], None] | None = Non
             """INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at)
                SELECT id, NULL, status, '演示数据导入', 'demo', coalesce(closed_at, reported_at) FROM complaints"""
         )
-        _set_city(cur, city)
+        _set_city(conn, city)
         # Every table: triggers fill some besides the layers (complaint cells, change log).
         cur.execute("ANALYZE")
     return counts
@@ -211,17 +212,11 @@ def _copy_complaints(cur, city: DemoCity, step) -> int:
     return n
 
 
-def _set_city(cur, city: DemoCity) -> None:
+def _set_city(conn, city: DemoCity) -> None:
     """The demo city's settings row (code, names, metric CRS, data time), marked as demo data."""
-    cur.execute(
-        """INSERT INTO city_settings (code, name, name_en, metric_srid, is_demo, data_time, attribution)
-           VALUES (%s, %s, %s, %s, true, %s, %s)
-           ON CONFLICT (singleton) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name,
-               name_en = EXCLUDED.name_en, metric_srid = EXCLUDED.metric_srid, is_demo = true,
-               data_time = EXCLUDED.data_time, attribution = EXCLUDED.attribution, updated_at = now()""",
-        ("379900", city.name, city.name_en, METRIC_SRID, DATA_END,
-         f"演示数据（虚构）scale={city.scale.name} seed={city.seed} / synthetic demo data"),
-    )
+    write_city(conn, code="379900", name=city.name, name_en=city.name_en, metric_srid=METRIC_SRID, is_demo=True,
+               data_time=DATA_END,
+               attribution=f"演示数据（虚构）scale={city.scale.name} seed={city.seed} / synthetic demo data")
 
 
 def _iso(values: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from data.params import parse_bool, parse_list
+from data.vocab import city_tz
 from geo import hotspots as hs
 from layers.analysis.cache import COMPLAINT_TABLES
 from layers.analysis.encode import feature_collection
@@ -42,7 +43,7 @@ class Hotspots(Analysis):
         common = dict(since=args["window"].since, until=args["window"].until,
                       categories=list(args["category"]) or None, cell_m=args["cell"])
         if args["emerging"]:
-            cells, patterns, _ = hs.emerging(conn, **common)
+            cells, patterns, _ = hs.emerging(conn, tz=city_tz().key, **common)
             return Found(cells, patterns)
         return Found(hs.hotspots(conn, per_population=args["per_population"], **common))
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from data.params import AREA_CODE, area_code_problem
 from data.settings import GridSettings
 from layers.io.batch import Batch
 from layers.io.values import utc_text
@@ -34,16 +35,51 @@ def name_from_address(conn, batch: Batch) -> None:
     batch.result.notes.append("no name column: rows are named by their address (or id)")
 
 
+def area_codes(conn, batch: Batch) -> None:
+    """Admin-area codes (and parent codes) follow the one rule of area codes (data.params.AREA_CODE)."""
+    for column in ("code", "parent_code"):
+        _check_codes(batch, column)
+
+
+def _check_codes(batch: Batch, column: str) -> pd.Series:
+    """The column's codes ('' where empty); each one that breaks the rule is a bad row, with the reason."""
+    codes = pd.Series(batch.out[column], dtype=object).fillna("")
+    bad = ~codes.str.fullmatch(AREA_CODE.pattern).to_numpy(dtype=bool) & (codes != "").to_numpy()
+    batch.found.add(bad, batch.plan.fields.get(column), lambda i: f"{column}: {area_code_problem(codes.iat[i])}")
+    return codes
+
+
 def grid_codes(conn, batch: Batch) -> None:
-    """A grid's code (STANDARDS §4) is checked, and holds its district, street and community codes."""
-    codes = pd.Series(batch.out["code"], dtype=object).fillna("")
-    width = 12 + GridSettings.from_env().sequence_width
-    bad = ~codes.str.fullmatch(rf"\d{{{width}}}").to_numpy() & (codes != "").to_numpy()
-    batch.found.add(bad, batch.plan.fields.get("code"), lambda i: f"grid code {codes.iat[i]!r} is not {width} "
-                    "digits (6 district + 3 street + 3 community + sequence, STANDARDS §4)")
-    batch.out["district_code"] = codes.str[:6].to_numpy(dtype=object)
-    batch.out["street_code"] = codes.str[:9].to_numpy(dtype=object)
-    batch.out["community_code"] = codes.str[:12].to_numpy(dtype=object)
+    """A grid's code (STANDARDS §4) is its community's code + a sequence of ``sequence_width`` digits.
+
+    The community, street and district codes follow from the community's
+    parents among the admin areas; a GB/T 2260 grid code of a community the
+    city does not hold yet gives them by its digits (6 + 3 + 3).
+    """
+    codes = _check_codes(batch, "code")
+    width = GridSettings.from_env().sequence_width
+    bad = ~codes.str.fullmatch(rf".+[0-9]{{{width}}}").to_numpy(dtype=bool) & (codes != "").to_numpy()
+    batch.found.add(bad, batch.plan.fields.get("code"), lambda i: f"grid code {codes.iat[i]!r} is not a community "
+                    f"code followed by a {width}-digit sequence (STANDARDS §4)")
+    with conn.cursor() as cur:
+        cur.execute("SELECT code, parent_code FROM admin_areas")
+        parents = dict(cur.fetchall())
+    areas = [_grid_areas(code, width, parents) for code in codes]
+    for k, level in enumerate(("district_code", "street_code", "community_code")):
+        batch.out[level] = np.array([a[k] for a in areas], dtype=object)
+
+
+def _grid_areas(code: str, width: int, parents: dict) -> tuple[str | None, str | None, str | None]:
+    """(district, street, community) of a grid code: by the community's parents, else by GB/T 2260 digits."""
+    if len(code) <= width:
+        return None, None, None
+    community = code[:-width]
+    if community in parents:
+        street = parents[community]
+        return parents.get(street), street, community
+    if code.isascii() and code.isdigit() and len(code) == 12 + width:
+        return code[:6], code[:9], community
+    return None, None, community
 
 
 def deadlines(conn, batch: Batch) -> None:
@@ -64,6 +100,7 @@ def deadlines(conn, batch: Batch) -> None:
 
 
 HOOKS: dict[str, Callable[[object, Batch], None]] = {
+    "area_codes": area_codes,
     "name_from_address": name_from_address,
     "grid_codes": grid_codes,
     "deadlines": deadlines,

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import psycopg2
 
+from data.catalog import establish_city
 from data.errors import InvalidInput, InvalidParameter
 from data.settings import ImportSettings
 from layers.io.batch import Batch, Findings, ImportResult, rejects_path, write_rejects
@@ -74,6 +75,8 @@ def import_file(conn, path: Path, opts: ImportOptions, settings: ImportSettings 
                                f"{detail}") from None
         except psycopg2.errors.IntegrityError as exc:
             raise InvalidInput(f"{path.name}: refused by the database: {exc.diag.message_primary}") from None
+        if spec.id == "admin_areas":  # the first admin areas set the city up (and say so)
+            result.notes.extend(establish_city(conn, path.name, dry_run=opts.dry_run))
     if opts.skip_bad and bad.any():
         result.rejects_path = rejects_path(path, opts)
         write_rejects(raw, bad, result.problems, result.rejects_path)

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data.errors import InvalidParameter
-from data.vocab import CITY_TIME_ZONE
 
 
 @dataclass
@@ -27,7 +26,7 @@ class ImportOptions:
     source: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)
     category_map: dict[str, str] = field(default_factory=dict)
-    timezone: str = CITY_TIME_ZONE
+    timezone: str | None = None  # of times without one; None: the city's (data.vocab.city_tz)
     tolerance_m: float = 500.0
     dry_run: bool = False
     skip_bad: bool = False

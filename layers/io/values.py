@@ -16,6 +16,7 @@ import pandas as pd
 from psycopg2 import sql
 
 from data.errors import InvalidParameter
+from data.vocab import city_tz
 from layers.io.batch import Batch, Findings
 from layers.io.columns import normalise_header
 from layers.spec.model import Field
@@ -40,7 +41,7 @@ def numbers(text: pd.Series) -> np.ndarray:
 
 
 def check_field(f: Field, text: pd.Series, column: str, found: Findings, *, names: dict[str, str] | None = None,
-                timezone: str) -> pd.Series:
+                timezone: str | None) -> pd.Series:
     """One column's values normalised to what the table accepts; the rest reported.
 
     ``names`` maps every spelling of the allowed values to the value, for a
@@ -143,6 +144,7 @@ def _yes_no(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
 
 
 def _time(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
+    timezone = timezone or city_tz().key
     parsed = _parse_times(stripped.where(~empty, None), empty)
     found.add(parsed.isna().to_numpy() & ~empty, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not a date/time")
     try:

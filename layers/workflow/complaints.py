@@ -210,13 +210,19 @@ def transition(conn, complaint_id: int, to_status: str, note: str | None, actor:
 
 
 def events(conn, complaint_id: int) -> list[dict]:
-    """The status history of a complaint, oldest first."""
+    """The status history of a complaint in the order the changes happened (``step`` 1, 2, …).
+
+    Steps are numbered at write time under the complaint's row lock
+    (migration 0620), so each step's ``from`` is the previous step's ``to``;
+    ``at`` is when its transaction began, which overlapping changes do not keep in order.
+    """
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT from_status, to_status, note, actor, at FROM complaint_events WHERE complaint_id = %s ORDER BY at, id",
+            "SELECT seq, from_status, to_status, note, actor, at FROM complaint_events WHERE complaint_id = %s "
+            "ORDER BY seq",
             (complaint_id,),
         )
-        return [{"from": r[0], "to": r[1], "note": r[2], "actor": r[3], "at": r[4].isoformat()}
+        return [{"step": r[0], "from": r[1], "to": r[2], "note": r[3], "actor": r[4], "at": r[5].isoformat()}
                 for r in cur.fetchall()]
 
 

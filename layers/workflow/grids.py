@@ -125,9 +125,10 @@ def _append_history(cur, code: str, before: dict | None, after: dict, reason: st
 
 
 def history(conn, code: str) -> dict:
-    """Every assignment of a grid, oldest first: when, who, before, after, why.
+    """Every assignment of a grid in the order the changes happened (``step``): when, who, before, after, why.
 
-    Works for retired grids too (their history is never deleted).
+    Steps are numbered at write time under the grid's row lock (migration
+    0620). Works for retired grids too (their history is never deleted).
     """
     with conn.cursor() as cur:
         cur.execute(
@@ -140,14 +141,14 @@ def history(conn, code: str) -> dict:
         if not states:
             raise NotFound(f"no grid with code {code}")
         cur.execute(
-            """SELECT id, changed_at, changed_by, before, responsible_unit, grid_manager, phone, reason
-               FROM grid_assignments WHERE grid_code = %s ORDER BY changed_at, id""",
+            """SELECT id, seq, changed_at, changed_by, before, responsible_unit, grid_manager, phone, reason
+               FROM grid_assignments WHERE grid_code = %s ORDER BY seq""",
             (code,),
         )
         rows = cur.fetchall()
     entries = [
-        {"id": r[0], "changed_at": r[1].isoformat(), "changed_by": r[2], "before": r[3],
-         "after": {"unit": r[4], "manager": r[5], "phone": r[6]}, "reason": r[7]}
+        {"id": r[0], "step": r[1], "changed_at": r[2].isoformat(), "changed_by": r[3], "before": r[4],
+         "after": {"unit": r[5], "manager": r[6], "phone": r[7]}, "reason": r[8]}
         for r in rows
     ]
     current = any(s[0] == "current" for s in states)

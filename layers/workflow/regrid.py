@@ -151,6 +151,9 @@ def _archive(cur, p: GridPlan, code: str, reason: str, actor: str) -> None:
     cur.execute("DELETE FROM grids WHERE code = %s", (code,))
 
 
+# The street's district: its parent area, else (a GB/T 2260 street code without one) its first 6 digits.
+_DISTRICT_SQL = ("coalesce((SELECT parent_code FROM admin_areas WHERE code = %(street)s), "
+                 "CASE WHEN %(street)s ~ '^[0-9]{9}$' THEN left(%(street)s, 6) END)")
 # The plan's metric cell back in WGS84, densified so that its straight edges bend like its neighbours'.
 _GEOM_SQL = ("ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Transform("
              "ST_Segmentize(ST_GeomFromWKB(%(wkb)s, %(srid)s), %(densify)s), 4326)), 3))")
@@ -165,7 +168,7 @@ def _write_grid(cur, p: GridPlan, code: str, reason: str, actor: str) -> int:
     a = inherited or before or {"unit": None, "manager": None, "phone": None}
     if before is not None and m["status"] == "unchanged" and a == before:
         return 0  # same shape, same assignment: the row stays as it is
-    params = {"code": code, "name": item["name"], "district": p.street_code[:6], "street": p.street_code,
+    params = {"code": code, "name": item["name"], "street": p.street_code,
               "community": item["community_code"], "wkb": shapely.to_wkb(item["geom"]), "srid": p.srid,
               "densify": DENSIFY_M, **a,
               "attrs": json.dumps({"row": item["row"], "col": item["col"], "cell_m": p.size_m, "shape": p.shape,
@@ -174,7 +177,7 @@ def _write_grid(cur, p: GridPlan, code: str, reason: str, actor: str) -> int:
         cur.execute(
             f"""INSERT INTO grids (code, name, district_code, street_code, community_code, responsible_unit,
                                   grid_manager, phone, source, source_id, attributes, geom)
-                VALUES (%(code)s, %(name)s, %(district)s, %(street)s, %(community)s, %(unit)s, %(manager)s,
+                VALUES (%(code)s, %(name)s, {_DISTRICT_SQL}, %(street)s, %(community)s, %(unit)s, %(manager)s,
                         %(phone)s, 'generated', %(code)s, %(attrs)s::jsonb, {_GEOM_SQL})""",
             params,
         )
@@ -201,11 +204,12 @@ def _write_grid(cur, p: GridPlan, code: str, reason: str, actor: str) -> int:
 def _reroute_complaints(cur, street_code: str) -> int:
     """Give each complaint of the street the grid now containing it; how many changed."""
     cur.execute(
-        """WITH n AS (SELECT c.id, (SELECT g.code FROM grids g
-                                    WHERE g.street_code = %(s)s AND ST_Intersects(g.geom, c.geom)
-                                    ORDER BY g.code LIMIT 1) AS code
-                      FROM complaints c WHERE c.street_code = %(s)s)
-           UPDATE complaints c SET grid_code = n.code, community_code = left(n.code, 12)
+        """WITH n AS (SELECT c.id, g.code, g.community_code
+                      FROM complaints c CROSS JOIN LATERAL (
+                          SELECT code, community_code FROM grids g
+                          WHERE g.street_code = %(s)s AND ST_Intersects(g.geom, c.geom) ORDER BY g.code LIMIT 1) g
+                      WHERE c.street_code = %(s)s)
+           UPDATE complaints c SET grid_code = n.code, community_code = n.community_code
            FROM n WHERE n.id = c.id AND n.code IS NOT NULL AND c.grid_code IS DISTINCT FROM n.code""",
         {"s": street_code},
     )
