@@ -297,6 +297,8 @@ class IdempotencySettings(EnvSettings):
 
     def check(self) -> None:
         _positive(HYGIENE_MAP_IDEMPOTENCY_TTL_HOURS=self.ttl_hours)
+
+
 #: Where links and QR codes point when nothing else says (the default address of ``hygiene-map serve``).
 LOCAL_URL = "http://127.0.0.1:8000"
 
