@@ -47,6 +47,8 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         description="卫生城市创建 GIS 服务：公厕与垃圾收集点覆盖、投诉热点、网格责任与巡查图件。",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below from the app's own files, not a CDN
+        redoc_url=None,
     )
     api_errors.install(app)
     app.add_middleware(RequestGuard)
@@ -57,6 +59,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
                    complaints_router, routes_analysis.router, routes_data.router, routes_print.router):
         app.include_router(router, dependencies=READS)
     routes_pages.install(app, READS)
+    _install_docs(app)  # open: the API's description, no city data
 
     @app.get("/healthz", tags=["service"], summary="Service and database health")
     def healthz():
@@ -74,6 +77,42 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         return HTMLResponse(with_session_bar(page, user, lang, str(request.url.path)))
 
     return app
+
+
+_SAME_HOST_ONLY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                   "script-src 'self' 'unsafe-inline'; worker-src 'self' blob:")
+
+
+def _install_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc from the pinned npm packages the app serves itself (intranets reach no CDN)."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+
+    from api.static import REDOC_JS
+    from layers.web.assets import STATIC_PREFIX
+
+    vendor = STATIC_PREFIX + "/vendor"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url, title=f"{app.title} – API",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+            swagger_js_url=f"{vendor}/swagger-ui-dist/swagger-ui-bundle.js",
+            swagger_css_url=f"{vendor}/swagger-ui-dist/swagger-ui.css",
+            swagger_favicon_url="data:,")
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    def swagger_ui_redirect():
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc():
+        page = get_redoc_html(openapi_url=app.openapi_url, title=f"{app.title} – API",
+                              redoc_js_url=REDOC_JS,
+                              redoc_favicon_url="data:,", with_google_fonts=False)
+        # Whatever a future ReDoc might fetch from elsewhere, the browser is told not to leave this host.
+        page.headers["Content-Security-Policy"] = _SAME_HOST_ONLY
+        return page
 
 
 _TEXT = {

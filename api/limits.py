@@ -19,6 +19,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.auth import Reader
+from api.urls import client_address
 from data.errors import TooBusy
 from data.settings import AccessSettings
 
@@ -67,7 +68,7 @@ def _gate(app) -> CostlyGate:
 
 def costly(request: Request, user: Reader) -> Iterator[None]:
     """Hold one costly-work slot of the caller (its user, else its IP) while the route runs."""
-    client = f"user:{user.name}" if user is not None else f"ip:{request.client.host if request.client else '-'}"
+    client = f"user:{user.name}" if user is not None else f"ip:{client_address(request)}"
     gate = _gate(request.app)
     gate.enter(client, AccessSettings.from_env())
     try:

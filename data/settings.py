@@ -276,18 +276,14 @@ class ImportSettings(EnvSettings):
 
 @dataclass(frozen=True)
 class PrintSettings(EnvSettings):
-    """Where QR codes point, which font is embedded, and the limits of a print job."""
+    """Which font is embedded, and the limits of a print job (where QR codes point: LinkSettings)."""
 
-    public_url: str = setting("HYGIENE_MAP_PUBLIC_URL", "http://127.0.0.1:8000")  # what the QR codes open
     font_path: str | None = setting("HYGIENE_MAP_PRINT_FONT", None, str)  # None: first of FONT_CANDIDATES
     max_pages_http: int = setting("HYGIENE_MAP_PRINT_MAX_PAGES", 250)  # longer atlases: use the CLI
     route_max_stops: int = setting("HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS", 40)  # --top is at most this
     workers: int = setting("HYGIENE_MAP_PRINT_WORKERS", lambda: min(4, os.cpu_count() or 1))
 
     def check(self) -> None:
-        if not self.public_url.startswith(("http://", "https://")):
-            raise SetupError(f"HYGIENE_MAP_PUBLIC_URL={self.public_url!r} must start with http:// or https://")
-        object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
         _positive(HYGIENE_MAP_PRINT_MAX_PAGES=self.max_pages_http, HYGIENE_MAP_PRINT_WORKERS=self.workers)
         if self.route_max_stops < 2:
             raise SetupError("HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS must be at least 2")
@@ -317,3 +313,48 @@ class AccessSettings(EnvSettings):
     def check(self) -> None:
         _positive(HYGIENE_MAP_SESSION_HOURS=self.session_hours, HYGIENE_MAP_COSTLY_PER_CLIENT=self.costly_per_client,
                   HYGIENE_MAP_COSTLY_TOTAL=self.costly_total, HYGIENE_MAP_COSTLY_RETRY_AFTER_S=self.costly_retry_after_s)
+
+
+#: Where links and QR codes point when nothing else says (the default address of ``hygiene-map serve``).
+LOCAL_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class LinkSettings(EnvSettings):
+    """The public base URL of every absolute link and QR code, and which Host / proxy headers to believe.
+
+    ``public_url`` set: every link uses it. Otherwise a request's own base URL,
+    with its ``Host`` accepted only when the host is one of ``allowed_hosts``
+    (always localhost, 127.0.0.1, ::1 and the address the server listens on)
+    and ``X-Forwarded-*`` / ``Forwarded`` read only from ``trusted_proxies``.
+    """
+
+    public_url: str | None = setting("HYGIENE_MAP_PUBLIC_URL", None, str)
+    allowed_hosts: str | None = setting("HYGIENE_MAP_ALLOWED_HOSTS", None, str)  # comma-separated host names
+    trusted_proxies: str | None = setting("HYGIENE_MAP_TRUSTED_PROXIES", None, str)  # comma-separated IPs / CIDRs
+
+    def check(self) -> None:
+        import ipaddress
+
+        if self.public_url is not None:
+            if not self.public_url.startswith(("http://", "https://")):
+                raise SetupError(f"HYGIENE_MAP_PUBLIC_URL={self.public_url!r} must start with http:// or https://")
+            object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
+        for raw in self.proxy_list():
+            try:
+                ipaddress.ip_network(raw, strict=False)
+            except ValueError:
+                raise SetupError(f"HYGIENE_MAP_TRUSTED_PROXIES: {raw!r} is not an IP address or network") from None
+
+    def host_list(self) -> frozenset[str]:
+        """The host names a request's Host may carry (lower case, IPv6 without brackets)."""
+        extra = [h.strip().lower().strip("[]") for h in (self.allowed_hosts or "").split(",") if h.strip()]
+        return frozenset({"localhost", "127.0.0.1", "::1", *extra})
+
+    def proxy_list(self) -> list[str]:
+        """The trusted proxies as written (IP addresses or networks)."""
+        return [p.strip() for p in (self.trusted_proxies or "").split(",") if p.strip()]
+
+    def fallback_url(self) -> str:
+        """The base URL without a request (the CLI): HYGIENE_MAP_PUBLIC_URL, else the local default."""
+        return self.public_url or LOCAL_URL

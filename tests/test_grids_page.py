@@ -9,10 +9,13 @@ import subprocess
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from data.db import connect
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "var" / "test-artifacts"
 
 STREET = "379901001"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -96,3 +99,52 @@ def test_street_map_references_only_local_files_and_has_english(demo_client):
     assert demo_client.get("/map/grids?street=379999999").status_code == 404
     missing = demo_client.get("/map/grids")
     assert missing.status_code == 422 and "street" in missing.json()["detail"]
+
+
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+FOCUSED = "document.body.getAttribute('data-grid-focus')"
+
+
+@pytest.fixture
+def phone(browser):
+    browser.send("Emulation.setDeviceMetricsOverride", **PHONE)
+    yield browser
+    browser.send("Emulation.clearDeviceMetricsOverride")
+
+
+def test_the_grid_of_a_qr_code_is_zoomed_to_highlighted_and_described_on_a_phone(phone, server, demo_db):
+    conn = connect(url=demo_db)
+    with conn.cursor() as cur:
+        cur.execute("SELECT code, responsible_unit FROM grids WHERE street_code = %s ORDER BY code DESC LIMIT 1",
+                    (STREET,))
+        code, unit = cur.fetchone()
+    conn.close()
+    report = phone.open(f"{server}/map/grids?street={STREET}&grid={code}", ready_js=FOCUSED, timeout=60)
+    assert not report.timed_out and report.console_errors == [], report.console_errors
+    assert phone.evaluate(FOCUSED) == code
+    assert phone.evaluate("window.innerWidth") == PHONE["width"]
+    shown = phone.evaluate(f"""(function () {{
+        var p = hygieneGridPage, layer = p.grids[{code!r}], view = p.map.getBounds(), box = layer.getBounds();
+        var panel = document.getElementById('unit-panel').getBoundingClientRect();
+        var ne = p.map.latLngToContainerPoint(box.getNorthEast()), sw = p.map.latLngToContainerPoint(box.getSouthWest());
+        return {{zoom: p.map.getZoom(), inside: view.contains(box), weight: layer.options.weight,
+                 color: layer.options.color, popup: layer.isPopupOpen(),
+                 clearOfPanel: sw.y <= panel.top + 1 && ne.y >= 0,
+                 side: document.getElementById('grid-focus').innerText,
+                 share: (box.getNorth() - box.getSouth()) / (view.getNorth() - view.getSouth())}};
+    }})()""")
+    assert shown["inside"] and shown["popup"] and shown["clearOfPanel"], shown
+    assert shown["weight"] == 4 and shown["color"] == "#d7191c", shown
+    assert shown["share"] > 0.2 and shown["zoom"] >= 15, shown  # zoomed to the grid, not the whole street
+    assert code in shown["side"] and (unit or "") in shown["side"]
+    phone.screenshot(ARTIFACTS / "grid-focus-phone.png")
+
+
+def test_an_unknown_grid_code_is_said_on_the_page(phone, server, demo_client):
+    for bad in ("37990100199999", "not-a-grid"):
+        report = phone.open(f"{server}/map/grids?street={STREET}&grid={bad}&lang=en", ready_js=FOCUSED, timeout=60)
+        assert not report.timed_out and report.failed_requests == [], report.failed_requests
+        assert phone.evaluate(FOCUSED) == "missing"
+        message = phone.evaluate("document.getElementById('grid-focus').innerText")
+        assert bad in message and "no grid" in message
+        assert demo_client.get(f"/map/grids?street={STREET}&grid={bad}").status_code == 200

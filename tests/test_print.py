@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from api.cli import main
-from data.settings import PrintSettings
+from data.settings import LinkSettings, PrintSettings
 from geo.tour import open_tour, path_length
 from layers.printing.docs import PrintOptions, atlas_document, grid_document, route_document
 from layers.printing.furniture import qr_path
@@ -167,7 +167,7 @@ def test_map_frame_is_drawn_and_the_qr_code_is_the_grids_url(grid_pdf, busiest_g
     assert len(np.unique(inside // 16)) >= 6  # lines, hatching, markers, labels: many grey levels
 
     # The QR code's modules, read back from the rendered page, are those of the grid's URL.
-    ctx_url = f"{PrintSettings.from_env({}).public_url}/map/grids?street={busiest_grid['street_code']}" \
+    ctx_url = f"{LinkSettings.from_env({}).fallback_url()}/map/grids?street={busiest_grid['street_code']}" \
               f"&grid={busiest_grid['code']}"
     import qrcode
 

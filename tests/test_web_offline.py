@@ -60,3 +60,27 @@ def test_pages_say_how_to_fix_missing_front_end_packages(monkeypatch, tmp_path):
     monkeypatch.setenv("HYGIENE_MAP_NODE_MODULES", str(tmp_path))
     with pytest.raises(SetupError, match="npm ci"):
         offline_html(folium.Map(tiles=None))
+
+
+def test_api_docs_reference_only_the_apps_own_files(demo_client):
+    for path in ("/docs", "/redoc"):
+        page = demo_client.get(path)
+        assert page.status_code == 200, path
+        refs = re.findall(r'(?:src|href)="([^"]+)"', page.text) + re.findall(r"url: '([^']+)'", page.text)
+        assert all(ref.startswith(("/static/", "/openapi.json", "data:")) for ref in refs), refs
+        for ref in refs:
+            if ref.startswith("/static/"):
+                assert demo_client.get(ref).status_code == 200, ref
+        assert "cdn" not in page.text.lower() and "googleapis" not in page.text
+
+
+@pytest.mark.parametrize("path, drawn", [
+    ("/docs", "document.querySelectorAll('.swagger-ui .opblock').length"),
+    ("/redoc", "document.querySelectorAll('[data-section-id^=\"operation/\"]').length"),
+])
+def test_api_docs_render_in_chromium_without_another_host(browser, server, path, drawn):
+    report = browser.open(server + path, ready_js=f"{drawn} > 20", timeout=60)
+    assert not report.timed_out, (path, report.failed_requests, report.console_errors)
+    assert report.other_hosts(server) == [], report.other_hosts(server)
+    assert report.failed_requests == [], report.failed_requests
+    assert browser.evaluate(drawn) > 20

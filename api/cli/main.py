@@ -57,8 +57,10 @@ def serve(host: str, port: int, workers: int) -> None:
     from data.db import database_url
 
     database_url()  # fail now, with a clear message, if there is no database configured
+    # Proxy headers are read by api.urls from HYGIENE_MAP_TRUSTED_PROXIES only, not by uvicorn's own rule;
+    # api/middleware.py logs each request, with its secrets masked, so uvicorn's access log is off.
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
-                access_log=False)  # api/middleware.py logs each request, with its secrets masked
+                access_log=False, proxy_headers=False)
 
 
 # One module per command group (api/cli/*.py); serve is the only command of its own.

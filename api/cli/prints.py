@@ -79,6 +79,17 @@ def _run(kind: str, code: str, out: Path | None, load, **kwargs) -> None:
         bar.close()
         partial.unlink(missing_ok=True)
     click.echo(f"wrote {out}: {len(document.pages)} pages ({document.title}) in {time.monotonic() - started:.1f} s")
+    _say_where_qr_points()
+
+
+def _say_where_qr_points() -> None:
+    """Name the base URL the QR codes open when it is only the local default."""
+    from data.settings import LinkSettings
+
+    settings = LinkSettings.from_env()
+    if settings.public_url is None:
+        click.echo(f"note: the QR codes open {settings.fallback_url()} (the default local address); "
+                   "set HYGIENE_MAP_PUBLIC_URL to the address users reach the maps at, then print again")
 
 
 @print_group.command("grid")

@@ -25,6 +25,7 @@ from fastapi.routing import APIRoute
 from api.auth import Reader
 from api.deps import Conn, Lang
 from api.errors import _validation_message, status_for
+from api.urls import base_url
 from data.errors import HygieneMapError, InvalidParameter, NotFound
 from layers.spec.model import LayerSpec
 from layers.spec.registry import LAYERS, get_layer
@@ -87,7 +88,16 @@ Format = Annotated[str, Depends(get_format)]
 
 
 def ogc_base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/ogc"
+    """The absolute URL of /ogc for this request (api.urls.base_url: never an unchecked Host)."""
+    return base_url(request) + "/ogc"
+
+
+def _here(request: Request) -> str:
+    """This request's absolute URL without its query, on the checked base URL."""
+    path, root = request.url.path, request.scope.get("root_path", "")
+    if root and path.startswith(root):  # the base URL carries the prefix already
+        path = path[len(root):]
+    return base_url(request) + path
 
 
 def link(href: str, rel: str, type_: str, title: str | None = None, **extra) -> dict:
@@ -101,7 +111,7 @@ def link(href: str, rel: str, type_: str, title: str | None = None, **extra) -> 
 def _self_links(request: Request, fmt: str, json_type: str = JSON) -> list[dict]:
     """``self`` and ``alternate`` links of a resource in both formats, keeping the other parameters."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "f"]
-    url = str(request.url.replace(query=""))
+    url = _here(request)
 
     def with_f(f: str) -> str:
         return url + "?" + urlencode([*params, ("f", f)])
@@ -119,7 +129,7 @@ def json_response(body: dict, media_type: str = JSON, headers: dict | None = Non
 @router.get("/", include_in_schema=False, response_class=Response)
 def landing(request: Request, fmt: Format, lang: Lang):
     base = ogc_base(request)
-    root = str(request.base_url).rstrip("/")
+    root = base_url(request)
     body = {
         "title": "hygiene-map OGC API" if lang == "en" else "hygiene-map 卫生城市创建 OGC API",
         "description": ("Layers of the hygiene campaign map as OGC API – Features and Tiles"
@@ -225,7 +235,7 @@ def _properties_schema(request: Request, conn, collection_id: str, lang: str, us
     spec = collection_spec(collection_id)
     return json_response({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": str(request.url.replace(query="")),
+        "$id": _here(request),
         "type": "object",
         "title": spec.name(lang),
         "properties": ogc.queryables(conn, spec, lang, user),
@@ -247,7 +257,7 @@ def collection_schema(request: Request, collection_id: str, lang: Lang, user: Re
 def _page_url(request: Request, offset: int, limit: int) -> str:
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
     params += [("limit", str(limit)), ("offset", str(offset))]
-    return str(request.url.replace(query="")) + "?" + urlencode(params)
+    return _here(request) + "?" + urlencode(params)
 
 
 @router.get(

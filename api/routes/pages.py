@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.auth import Reader
-from api.deps import Conn, Lang, Street
+from api.deps import Conn, Lang, Street, bbox_required
 from api.routes.session import with_session_bar
 from api.static import mount_static
 from data.catalog import city_info, city_view, event_types, street_info
 from data.errors import InvalidParameter
+from data.params import BBox, parse_int
 from data.vocab import BASEMAPS
+from layers.store.context import labels
 from layers.web.map_page import build_map
 
 router = APIRouter(tags=["pages"])
@@ -35,6 +39,14 @@ def overview_map(
     page = build_map(city_info(conn), lang=lang, street=street_row, categories=event_types(conn, lang),
                      center=center, bounds=bounds, basemap=basemap)
     return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))
+
+
+@router.get("/api/context/labels", summary="Names of districts, streets, communities and roads in a view "
+                                          "(label points for maps without a basemap)")
+def context_labels(bbox: Annotated[BBox, Depends(bbox_required)], lang: Lang, conn: Conn,
+                   zoom: str = Query(..., description="the map's zoom (0–22): which kinds of places are named")):
+    body = labels(conn, bbox, parse_int(zoom, "zoom", 0, 22), lang)
+    return Response(body, media_type="application/geo+json", headers={"Cache-Control": "max-age=300"})
 
 
 @router.get("/favicon.ico", include_in_schema=False)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from api.auth import Reader
 from api.deps import Conn, GridCode, Lang, StreetCode
 from api.limits import Costly
+from api.urls import base_url
 from data.settings import PrintSettings
 
 # layers.printing.docs (matplotlib, pyproj, qrcode) is imported by the handlers, so
@@ -21,15 +22,17 @@ _PDF = {"content": {"application/pdf": {}}, "description": "a vector PDF"}
 
 
 def get_print_options(
+    request: Request,
     lang: Lang,
     user: Reader,
     paper: str = Query("A4", pattern="^(A4|A3)$", description="paper size: A4 (default) or A3"),
     landscape: bool = Query(False, description="landscape instead of portrait"),
 ):
-    """Paper, orientation and language of a print, and whose columns it shows (the caller's)."""
+    """Paper, orientation and language of a print, whose columns it shows (the caller's), and the base URL
+    its QR codes open (this request's, checked)."""
     from layers.printing.docs import PrintOptions
 
-    return PrintOptions(paper=paper, landscape=landscape, lang=lang, viewer=user)
+    return PrintOptions(paper=paper, landscape=landscape, lang=lang, viewer=user, base_url=base_url(request))
 
 
 Options = Annotated[object, Depends(get_print_options)]

@@ -16,6 +16,7 @@ import shapely
 from psycopg2 import sql
 
 from data.catalog import city_info
+from data.clock import REFERENCE_TIME_SQL
 from data.errors import NotFound, SetupError
 from data.vocab import CLOSED
 from geo.metric import metric_polygon
@@ -27,11 +28,6 @@ from layers.workflow.access import OPERATOR, User
 # Envelopes are densified before they are transformed to EPSG:4326, so the
 # bounding box used with the GiST index still contains the metric frame.
 _FRAME_SEGMENT_M = 50.0
-
-# A complaint is overdue when its deadline passed before the reference time:
-# the data's own "as of" time (city_settings.data_time), so that a page and
-# its "数据时间" agree; now() when a city has no data time.
-_REFERENCE_TIME = "coalesce((SELECT data_time FROM city_settings), now())"
 
 
 @dataclass
@@ -218,7 +214,7 @@ def open_complaints_by_grid(conn, street_code: str) -> dict[str, tuple[int, int]
             f"""
             SELECT g.code,
                    count(c.id),
-                   count(c.id) FILTER (WHERE c.due_at < {_REFERENCE_TIME})
+                   count(c.id) FILTER (WHERE c.due_at < {REFERENCE_TIME_SQL})
             FROM grids g
             LEFT JOIN complaints c ON ST_Intersects(c.geom, g.geom) AND c.status <> %(closed)s
             WHERE g.street_code = %(street)s
@@ -296,7 +292,7 @@ _POINTS_SQL = _FRAME_CTE + f"""
     FROM complaints c, frame WHERE c.geom && frame.g AND c.status <> %(closed)s
 )
 SELECT p.layer, p.id, p.kind, p.name, p.address, p.detail, p.status, p.due_at, p.reported_at,
-       coalesce(p.due_at < {_REFERENCE_TIME}, false) AS overdue,
+       coalesce(p.due_at < {REFERENCE_TIME_SQL}, false) AS overdue,
        ST_Intersects(p.geom, grid.geom) AS in_grid,
        CASE WHEN ST_Intersects(p.geom, grid.geom) AND p.address IS NULL THEN (
            SELECT r.name FROM (

@@ -28,7 +28,7 @@ import numpy as np
 import shapely
 
 from data.errors import InvalidParameter
-from data.settings import PrintSettings
+from data.settings import LinkSettings, PrintSettings
 from geo.tour import open_tour
 from layers.printing import data as data
 from layers.printing.page import PageContext
@@ -41,12 +41,18 @@ from layers.workflow.access import OPERATOR, User
 
 @dataclass
 class PrintOptions:
-    """How to print: paper, orientation, language, and who prints (whose columns the sheets show)."""
+    """How to print: paper, orientation, language, who prints (whose columns the sheets show),
+    and the base URL its QR codes open.
+
+    ``base_url`` None: HYGIENE_MAP_PUBLIC_URL, else the local default (LinkSettings.fallback_url);
+    a print asked for over HTTP passes the request's checked base URL (api.urls.base_url).
+    """
 
     paper: str = "A4"
     landscape: bool = False
     lang: str = "zh"
     viewer: User | None = OPERATOR  # the command line reads all; HTTP passes its caller
+    base_url: str | None = None
 
     def __post_init__(self):
         if self.paper not in PAPERS_MM:
@@ -131,7 +137,7 @@ def _context(city: data.City, options: PrintOptions, settings: PrintSettings, wh
     return PageContext(
         city=city, paper=options.sheet, lang=options.lang, crs_name=crs_name(city.metric_srid),
         north_angle_deg=north_angle(city.metric_srid, c.x, c.y), printed=date.today(),
-        public_url=settings.public_url,
+        public_url=options.base_url or LinkSettings.from_env().fallback_url(),
     )
 
 

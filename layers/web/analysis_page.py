@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from folium import plugins
 
 from layers.web.assets import offline_html
-from layers.web.folium_page import PAGE_WORDS, AppScript, add_title_bar, city_name, new_map
+from layers.web.folium_page import PAGE_WORDS, AppScript, add_context, add_title_bar, city_name, new_map
 
 _WORDS = {
     "zh": {
@@ -58,6 +58,7 @@ class _AnalysisScript(AppScript):
 def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str, query: dict) -> str:
     t = TEXT[lang]
     m = new_map(center)
+    add_context(m, lang)  # analysis pages have no basemap: the city's roads, outlines and names beneath
     plugins.Fullscreen(position="topleft").add_to(m)
     name = city_name(city, lang)
     title = t[f"{kind}_title"]

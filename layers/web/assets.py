@@ -29,7 +29,7 @@ STATIC_PREFIX = "/static"
 VENDOR_PACKAGES = (
     "leaflet", "leaflet.markercluster", "leaflet.heat", "leaflet-measure", "leaflet.fullscreen",
     "leaflet-minimap", "leaflet.locatecontrol", "leaflet.awesome-markers", "leaflet.vectorgrid",
-    "bootstrap", "jquery", "@fortawesome/fontawesome-free",
+    "bootstrap", "jquery", "@fortawesome/fontawesome-free", "swagger-ui-dist", "redoc",
 )
 
 _V = STATIC_PREFIX + "/vendor/"

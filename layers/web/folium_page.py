@@ -72,3 +72,29 @@ class AppScript(JSCSSMixin, folium.MacroElement):
         self._name = type(self).__name__.lstrip("_")
         # "</" cannot end the inline script early: JSON may carry user text.
         self.config_json = orjson.dumps(config, option=orjson.OPT_NON_STR_KEYS).decode().replace("</", "<\\/")
+
+
+class ContextScript(AppScript):
+    """The offline place context (``/static/app/context.js``): the city's roads and area outlines beneath the
+    thematic layers, and the names of districts, streets, communities and roads in view."""
+
+    init_object = "hygieneContext"
+    default_js = [
+        ("vectorgrid", "/static/vendor/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"),
+        ("hygiene_context", "/static/app/context.js"),
+    ]
+    default_css = [("hygiene_map_css", "/static/app/map.css")]
+
+
+def add_context(m: folium.Map, lang: str, *, outlines: bool = True, roads: bool = True) -> None:
+    """Draw the offline place context on ``m`` (for pages without a basemap).
+
+    ``outlines`` / ``roads``: whether to draw them too (the overview map draws both as layers of its own and
+    takes only the names).
+    """
+    ContextScript({"lang": lang, "outlines": outlines, "roads": roads}).add_to(m)
+
+
+def add_notice(m: folium.Map, text: str) -> None:
+    """A notice over the map (``#hm-notice``), e.g. why the basemap asked for is not shown."""
+    m.get_root().html.add_child(Element(f'<div id="hm-notice" role="status">{html.escape(text)}</div>'))

@@ -18,7 +18,7 @@ from jinja2 import Template
 from data.vocab import STATUS_EN
 from layers.spec.registry import get_layer
 from layers.web.assets import offline_html
-from layers.web.folium_page import PAGE_WORDS
+from layers.web.folium_page import PAGE_WORDS, add_context
 
 # Qualitative colours (ColorBrewer Set3 + Paired, light enough to read codes on).
 PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
@@ -29,11 +29,13 @@ UNASSIGNED = "#ffffff"
 _WORDS = {
     "zh": {"title": "{name} 网格责任图", "grids": "网格数", "open": "未结投诉", "overdue": "超期",
            "in_time": "按时结案率", "none": "（未指定）", "complaint": "投诉",
-           "legend_open": "未结投诉", "legend_overdue": "超期未结投诉", "label": "标签：社区序号+网格序号"},
+           "legend_open": "未结投诉", "legend_overdue": "超期未结投诉", "label": "标签：社区序号+网格序号",
+           "no_grid": "本街道没有编码为 {code} 的网格：请核对二维码或链接中的网格编码。"},
     "en": {"title": "{name}: grid responsibilities", "grids": "Grids", "open": "Open",
            "overdue": "Overdue", "in_time": "Closed in time", "none": "(unassigned)", "complaint": "Complaint",
            "legend_open": "open complaint", "legend_overdue": "overdue open complaint",
-           "label": "labels: community no. + grid no."},
+           "label": "labels: community no. + grid no.",
+           "no_grid": "This street has no grid with the code {code}: check the grid code in the QR code or link."},
 }
 
 
@@ -71,6 +73,7 @@ class _StreetLayers(MacroElement):
       function (c) { return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]; }); }
   var grids = L.featureGroup().addTo(map);
   var complaints = L.featureGroup().addTo(map);
+  var byCode = {};
   fetch({{ this.grids_url | tojson }}).then(function (r) { return r.json(); }).then(function (fc) {
     L.geoJSON(fc, {
       style: function (f) {
@@ -79,16 +82,48 @@ class _StreetLayers(MacroElement):
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;
+        byCode[p.code] = layer;
         layer.bindTooltip(esc(p.code.slice(9, 12) + '-' + p.code.slice(12)),
                           {permanent: true, direction: 'center', className: 'grid-code'});
-        layer.bindPopup('<b>' + t.grid + ' ' + esc(p.code) + '</b><br>' + esc(p.name) + '<br>' + t.unit + ': ' +
-                        esc(p.responsible_unit || t.none) + '<br>' + t.manager + ': ' + esc(p.grid_manager) +
-                        ' ' + esc(p.phone) + '<br>' + t.open + ': ' + p.open_complaints + ' · ' + t.overdue +
-                        ': ' + p.overdue_complaints);
+        layer.bindPopup(gridHtml(p));
       }
     }).addTo(grids);
     document.body.setAttribute('data-grids-loaded', fc.features.length);
+    focus(new URLSearchParams(window.location.search).get('grid'));
   });
+  function gridHtml(p) {
+    return '<b>' + t.grid + ' ' + esc(p.code) + '</b><br>' + esc(p.name) + '<br>' + t.unit + ': ' +
+           esc(p.responsible_unit || t.none) + '<br>' + t.manager + ': ' + esc(p.grid_manager) + ' ' +
+           esc(p.phone) + '<br>' + t.open + ': ' + p.open_complaints + ' · ' + t.overdue + ': ' +
+           p.overdue_complaints;
+  }
+  // ?grid=CODE (the printed sheet's QR code): zoom to that grid, outline it, open its popup and say it in
+  // the panel; a code that is not a grid of this street is said in the panel too.
+  function focus(code) {
+    if (!code) return;
+    var box = document.getElementById('grid-focus'), layer = byCode[code];
+    var other = document.querySelector('#unit-panel a[href^="?street="]');
+    if (other) other.href += '&grid=' + encodeURIComponent(code);  // the other language keeps the grid
+    box.style.display = 'block';
+    if (!layer) {
+      box.className = 'missing';
+      box.innerHTML = esc(t.no_grid.replace('{code}', code));
+      document.body.setAttribute('data-grid-focus', 'missing');
+      return;
+    }
+    layer.setStyle({color: '#d7191c', weight: 4, fillOpacity: 0.75});
+    layer.bringToFront();
+    var panel = document.getElementById('unit-panel'), narrow = window.innerWidth < 700;
+    // Keep the grid clear of the panel: on a phone the panel lies along the bottom, else on the right.
+    var pad = narrow ? {paddingTopLeft: [20, 20], paddingBottomRight: [20, panel.offsetHeight + 20]}
+                     : {paddingTopLeft: [20, 20], paddingBottomRight: [panel.offsetWidth + 20, 20]};
+    map.fitBounds(layer.getBounds(), Object.assign({maxZoom: 18}, pad));
+    box.className = 'found';
+    box.innerHTML = gridHtml(layer.feature.properties);
+    map.once('moveend', function () { layer.openPopup(); });
+    window.setTimeout(function () { layer.openPopup(); document.body.setAttribute('data-grid-focus', code); }, 400);
+  }
+  window.hygieneGridPage = {map: map, grids: byCode};
   var loaded = 0;
   function page(url) {
     fetch(url).then(function (r) { return r.json(); }).then(function (p) {
@@ -131,6 +166,7 @@ def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool
     colors = unit_colors([u["unit"] for u in units])
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
     m.fit_bounds(street["bounds"])
+    add_context(m, lang)  # no basemap: the city's roads, outlines and names beneath the grids
     _StreetLayers(street["code"], colors, t).add_to(m)
     esc = html.escape
     rows = []
@@ -150,10 +186,12 @@ def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool
 #unit-panel table{{border-collapse:collapse}}#unit-panel td,#unit-panel th{{padding:2px 6px;border-bottom:1px solid #ddd;
   text-align:left}}#unit-panel td.n{{text-align:right}}.sw{{display:inline-block;width:10px;height:10px;margin-right:4px;
   border:1px solid #555}}.grid-code{{background:transparent;border:0;box-shadow:none;font:10px sans-serif;color:#222;
-  padding:0}}.demo{{color:#b00}}.dot{{display:inline-block;width:9px;height:9px;border-radius:50%;border:1px solid #333}}
+  padding:0}}.demo{{color:#b00}}#grid-focus{{display:none;margin:4px 0;padding:4px 6px;border-left:4px solid #d7191c;
+  background:#fff5f0}}#grid-focus.missing{{border-color:#b00;color:#b00;font-weight:bold}}
+@media (max-width:700px){{ #unit-panel{{top:auto;bottom:40px;left:10px;right:10px;max-height:38vh}} }}.dot{{display:inline-block;width:9px;height:9px;border-radius:50%;border:1px solid #333}}
 </style>
 <div id="unit-panel"><div style="float:right"><a href="?street={esc(street['code'])}&lang={other}">{t['other_lang']}</a></div>
-<h3 style="margin:0 0 4px">{esc(title)}</h3>{demo}
+<h3 style="margin:0 0 4px">{esc(title)}</h3>{demo}<div id="grid-focus" role="status"></div>
 <table id="unit-table"><thead><tr><th>{t['unit']}</th><th>{t['grids']}</th><th>{t['open']}</th><th>{t['overdue']}</th>
 <th>{t['in_time']}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
 <p><span class="dot" style="background:#fdae61"></span> {t['legend_open']} &nbsp;

@@ -22,7 +22,15 @@ from folium import plugins
 from data.settings import FeatureSettings, MapSettings
 from layers.spec.registry import LAYERS, get_layer
 from layers.web.assets import offline_html
-from layers.web.folium_page import PAGE_WORDS, AppScript, add_title_bar, city_name, new_map
+from layers.web.folium_page import (
+    PAGE_WORDS,
+    AppScript,
+    add_context,
+    add_notice,
+    add_title_bar,
+    city_name,
+    new_map,
+)
 
 
 def _text(lang: str) -> dict:
@@ -33,6 +41,7 @@ def _text(lang: str) -> dict:
             "all": "全部", "apply": "应用", "loading": "加载中…", "truncated": "仅显示前 {n} 个要素，请放大",
             "yes": "是", "no": "否", "count": "投诉数", "heat": "投诉热力", "hex": "投诉六边形统计",
             "points": "投诉点", "measure": "测量", "locate": "定位我的位置", "data_time": "数据时间", "street": "街道",
+            "no_key": "天地图底图需要密钥（设置 HYGIENE_MAP_TIANDITU_KEY），本服务未配置：改用本市自有的道路与边界作底图。",
         },
         "en": {
             "title": "Hygiene campaign overview map", "legend": "Legend", "filters": "Complaint filters",
@@ -40,6 +49,8 @@ def _text(lang: str) -> dict:
             "truncated": "First {n} features only: zoom in", "yes": "yes", "no": "no", "count": "Complaints",
             "heat": "Complaint heat", "hex": "Complaints per hexagon", "points": "Complaint points",
             "measure": "Measure", "locate": "Show my location", "data_time": "Data as of", "street": "Street",
+            "no_key": "The Tianditu basemap needs a key (HYGIENE_MAP_TIANDITU_KEY), which this server does not have: "
+                      "showing the city's own roads and boundaries instead.",
         },
     }[lang]
     fields = {f.column: f.label(lang) for f in get_layer("complaints").popup}
@@ -156,7 +167,12 @@ def build_map(city: dict | None, *, lang: str = "zh", street: dict | None = None
     basemap = basemap or settings.basemap
     t = TEXT[lang]
     m = new_map(center)
+    if basemap == "tianditu" and not settings.tianditu_key:
+        add_notice(m, t["no_key"])  # never a tile URL with tk=None: say so, and draw the offline context
+        basemap = "none"
     basemap_tiles = _add_basemap(m, basemap, settings)
+    if basemap == "none":
+        add_context(m, lang, outlines=False, roads=False)  # the roads and outlines are layers of this map
     _add_controls(m, t)
     name = city_name(city, lang)
     title = f"{name} · {t['title']}" if name else t["title"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from data.clock import REFERENCE_TIME_SQL
 from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from data.settings import ComplaintSettings
 from data.vocab import CLOSED, NOTE_REQUIRED, RECEIVED, STATUSES, TRANSITIONS
@@ -144,8 +145,9 @@ _COLUMNS = ("id", "category", "description", "channel", "status", "reported_at",
             "district_code", "street_code", "community_code", "grid_code")
 
 
-# Still open past its due time; the queries pass the closed status as %(closed)s.
-_OVERDUE = "c.status <> %(closed)s AND c.due_at < now()"
+# Still open past its due time (at the one reference time, data.clock); the queries pass the closed
+# status as %(closed)s.
+_OVERDUE = f"c.status <> %(closed)s AND c.due_at < {REFERENCE_TIME_SQL}"
 
 
 def _select(where: str = "") -> str:

@@ -13,6 +13,7 @@ import re
 import shapely
 
 from data.catalog import check_street
+from data.clock import REFERENCE_TIME_SQL
 from data.errors import InvalidInput, InvalidParameter, NotFound
 from data.vocab import CLOSED
 from geo.zones import Zoning, balance_zones
@@ -43,7 +44,7 @@ def grids_geojson(conn, street_code: str | None = None) -> str:
         cur.execute(
             f"""WITH g AS (SELECT * FROM grids WHERE %(street)s::text IS NULL OR street_code = %(street)s),
                     c AS (SELECT grid_code, count(*) AS open,
-                                 count(*) FILTER (WHERE due_at < now()) AS overdue
+                                 count(*) FILTER (WHERE due_at < {REFERENCE_TIME_SQL}) AS overdue
                           FROM complaints
                           WHERE {_OPEN} AND (%(street)s::text IS NULL OR street_code = %(street)s)
                           GROUP BY grid_code)
@@ -164,7 +165,8 @@ def roster(conn, street_code: str) -> list[dict]:
             f"""WITH g AS (SELECT code, community_code, responsible_unit, grid_manager, phone, geom
                            FROM grids WHERE street_code = %(s)s),
                     f AS ({_FACILITIES}),
-                    c AS (SELECT grid_code, count(*) AS open, count(*) FILTER (WHERE due_at < now()) AS overdue
+                    c AS (SELECT grid_code, count(*) AS open,
+                                 count(*) FILTER (WHERE due_at < {REFERENCE_TIME_SQL}) AS overdue
                           FROM complaints WHERE street_code = %(s)s AND {_OPEN} GROUP BY grid_code)
                SELECT g.code, g.community_code, a.name, g.responsible_unit, g.grid_manager, g.phone,
                       coalesce(f.n, 0), coalesce(c.open, 0), coalesce(c.overdue, 0)
@@ -259,10 +261,10 @@ def unit_table(conn, street_code: str) -> list[dict]:
     check_street(conn, street_code)
     with conn.cursor() as cur:
         cur.execute(
-            """WITH g AS (SELECT code, coalesce(responsible_unit, '') AS unit FROM grids WHERE street_code = %(s)s),
+            f"""WITH g AS (SELECT code, coalesce(responsible_unit, '') AS unit FROM grids WHERE street_code = %(s)s),
                     c AS (SELECT grid_code,
                                  count(*) FILTER (WHERE status <> %(closed)s) AS open,
-                                 count(*) FILTER (WHERE status <> %(closed)s AND due_at < now()) AS overdue,
+                                 count(*) FILTER (WHERE status <> %(closed)s AND due_at < {REFERENCE_TIME_SQL}) AS overdue,
                                  count(*) FILTER (WHERE status = %(closed)s) AS closed,
                                  count(*) FILTER (WHERE status = %(closed)s AND closed_at <= due_at) AS in_time
                           FROM complaints WHERE street_code = %(s)s GROUP BY grid_code)

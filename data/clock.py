@@ -1,0 +1,35 @@
+"""The one reference time "overdue" is judged at, on the web, the API, analyses and prints.
+
+It is the city's data time when one is set and the data is still that
+snapshot (a frozen extract, such as the demo: its deadlines are relative to
+that time, and the pages and prints say "数据时间"), else the database's
+``now()``. Once a complaint is reported after the data time the city is live
+again, and a complaint filed today is judged today, not at an older snapshot
+time (that check is one probe of the ``reported_at`` index). Every "past its
+deadline" test is ``due_at < <reference time>`` with this expression, so one
+grid shows the same overdue count everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from psycopg2 import sql
+
+#: SQL for the reference time (a timestamptz), usable inside any statement.
+REFERENCE_TIME_SQL = (
+    "coalesce((SELECT CASE WHEN EXISTS (SELECT 1 FROM complaints n WHERE n.reported_at > s.data_time) THEN now() "
+    "ELSE s.data_time END FROM city_settings s LIMIT 1), now())"
+)
+
+
+def reference_time_sql() -> sql.SQL:
+    """:data:`REFERENCE_TIME_SQL` as a composable, for statements built with psycopg2.sql."""
+    return sql.SQL(REFERENCE_TIME_SQL)
+
+
+def reference_time(conn) -> datetime:
+    """The reference time itself: the city's data time while the data is that snapshot, else now()."""
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {REFERENCE_TIME_SQL}")
+        return cur.fetchone()[0]
