@@ -110,15 +110,15 @@ def client_address(request: Request, settings: LinkSettings | None = None) -> st
     """The caller's IP address: the socket's peer, or, from a trusted proxy, the address it forwarded.
 
     Per-client limits count by this; behind a proxy every request comes from
-    the proxy's socket, so the forwarded ``for`` (RFC 7239, else the last
-    ``X-Forwarded-For`` hop the proxy added) is believed from trusted proxies only.
+    the proxy's socket, so the hop the proxy added last (``Forwarded: for=``,
+    RFC 7239, else the last ``X-Forwarded-For`` entry; earlier entries are the client's to forge) is believed from trusted proxies only.
     """
     settings = settings or LinkSettings.from_env()
     peer = request.client.host if request.client else "-"
     if not _from_trusted_proxy(request, settings):
         return peer
-    first = request.headers.get("forwarded", "").split(",")[-1]
-    for pair in first.split(";"):
+    last = request.headers.get("forwarded", "").split(",")[-1]  # the hop our proxy added
+    for pair in last.split(";"):
         name, _, value = pair.strip().partition("=")
         if name.lower() == "for" and value:
             return value.strip('"').strip("[]")
