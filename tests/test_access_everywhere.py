@@ -24,7 +24,8 @@ from layers.workflow.access import add_user
 
 # Routes that answer without credentials, on purpose: health for probes, the login form, and the API's
 # description (it holds no city data; /docs needs it). Static files are Mounts, not routes.
-OPEN = {"/healthz", "/login", "/logout", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+OPEN = {"/healthz", "/login", "/logout", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
+        "/static/docs/redoc.standalone.js"}  # ReDoc's script, served as a route (its logo made local)
 API_PREFIXES = ("/api/", "/ogc", "/tiles/")
 
 
