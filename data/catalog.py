@@ -294,6 +294,15 @@ def check_street(conn, code: str, parameter: str = "street") -> None:
             raise NotFound(f"{parameter}: street {code!r} does not exist (see the admin_areas layer for street codes)")
 
 
+def check_area_prefix(conn, code: str, parameter: str = "street") -> None:
+    """NotFound unless some admin area's code is ``code`` or starts with it (analyses filter by prefix)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM admin_areas WHERE starts_with(code, %s) LIMIT 1", (code,))
+        if cur.fetchone() is None:
+            raise NotFound(f"{parameter}: no admin area's code is or starts with {code!r} "
+                           "(see the admin_areas layer for the codes)")
+
+
 def event_types(conn, lang: str = "zh") -> list[tuple[str, str]]:
     """Complaint categories as (name, label in the page language)."""
     with conn.cursor() as cur:

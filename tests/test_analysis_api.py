@@ -256,3 +256,13 @@ def test_demand_lattice_areas_add_up_to_the_polygon():
     points = lattice(ring, 50.0)
     assert points[:, 2].sum() == pytest.approx(ring.area)
     assert shapely.contains_xy(ring.buffer(1e-6), points[:, 0], points[:, 1]).all()
+
+
+@pytest.mark.parametrize("name", ["coverage", "density", "priority", "siting"])
+def test_a_street_no_area_has_is_404_naming_it(demo_client, name):
+    # Codes filter by prefix: a mistyped one used to answer an empty ranking, as if all were well.
+    extra = "" if name == "priority" else "&kind=toilets"
+    resp = demo_client.get(f"/api/analysis/{name}?street=ZZZ9{extra}")
+    assert resp.status_code == 404, resp.text
+    assert "street" in resp.json()["detail"] and "'ZZZ9'" in resp.json()["detail"]
+    assert demo_client.get(f"/api/analysis/{name}?street=379901001{extra}").status_code == 200

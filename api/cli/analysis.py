@@ -52,7 +52,7 @@ def _command(analysis: Analysis) -> click.Command:
             out_format(out)  # a bad extension is refused before the work
         conn = connect()
         try:
-            result = analysis.compute(conn, args)
+            result = analysis.run(conn, args)
         finally:
             conn.close()
         _echo(analysis.report(result, args, lang), limit)

@@ -133,7 +133,7 @@ def cached_geojson(db, cache: AnswerCache, analysis: Analysis, args: Args, lang:
 
     def run() -> bytes:
         with db.connection() as conn:
-            return analysis.geojson(analysis.compute(conn, args, cache), args, lang)
+            return analysis.geojson(analysis.run(conn, args, cache), args, lang)
 
     return cache.answer((key(analysis, args, lang), stamp), run)
 

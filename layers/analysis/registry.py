@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
+from data.catalog import check_area_prefix
 from data.errors import NotFound
 from data.params import clean_text, parse_number, parse_window
 
@@ -113,6 +114,12 @@ class Analysis:
     def costly(self) -> bool:
         """Seconds of CPU over the whole city: the HTTP route is limited per client and overall (api/limits.py)."""
         return self.name in COSTLY
+
+    def run(self, conn, args: Args, cache=None) -> Any:
+        """:meth:`compute`, once the areas the arguments name are known to exist (else NotFound)."""
+        if args.get("street"):
+            check_area_prefix(conn, args["street"], "street")
+        return self.compute(conn, args, cache)
 
     def compute(self, conn, args: Args, cache=None) -> Any:
         """geo's result; ``cache`` (an AnswerCache, or None) may keep a part shared by several answers."""
