@@ -112,6 +112,13 @@ def demo_copy(pg_server, demo_template) -> Iterator[str]:
         drop_database(url)
 
 
+@pytest.fixture
+def writable_demo(pg_server, demo_template):
+    """The URL of this test's own copy of the small demo city (:func:`demo_copy`), dropped afterwards."""
+    with demo_copy(pg_server, demo_template) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def demo_db(pg_server, demo_template):
     """A database with the small demo city (seed 1) loaded, shared read-only by tests.
