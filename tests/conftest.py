@@ -3,7 +3,8 @@
 The session starts a throw-away embedded cluster (the same code path users
 get from `hygiene-map db up`) in a temporary directory, or uses
 HYGIENE_MAP_TEST_DATABASE_URL's server when given. Each test that needs a
-clean database asks for `fresh_db`, a new database in that server.
+clean database asks for `fresh_db`, a new database in that server; one that writes to the demo city
+asks for its own copy of it (`writable_demo`, `module_demo`), copied from a template loaded once.
 """
 
 from __future__ import annotations
@@ -119,11 +120,19 @@ def writable_demo(pg_server, demo_template):
         yield url
 
 
+@pytest.fixture(scope="module")
+def module_demo(pg_server, demo_template):
+    """The URL of a copy of the small demo city shared by one test module, whose tests write to it."""
+    with demo_copy(pg_server, demo_template) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def demo_db(pg_server, demo_template):
     """A database with the small demo city (seed 1) loaded, shared read-only by tests.
 
-    Tests that write use their own copy instead: :func:`demo_copy` (or `fresh_db`).
+    Tests that write use their own copy instead: `writable_demo` (one per test) or `module_demo` (one per
+    test module), or `fresh_db` for an empty database.
     """
     with demo_copy(pg_server, demo_template) as url:
         yield url

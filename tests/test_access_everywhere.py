@@ -24,7 +24,6 @@ from api.static import REDOC_JS
 from data.db import connect
 from layers.spec.registry import LAYERS, get_layer
 from layers.workflow.access import add_user
-from tests.conftest import demo_copy
 
 # Routes that answer without credentials, on purpose: health for probes, the login form, and the API's
 # description (it holds no city data; /docs needs it). Static files are Mounts, but for ReDoc's bundle, a route
@@ -35,16 +34,10 @@ GRIDS = get_layer("grids")
 
 
 @pytest.fixture(scope="module")
-def city(pg_server, demo_template):
-    """This module's own copy of the demo city: it writes complaint descriptions other test files must not see."""
-    with demo_copy(pg_server, demo_template) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def people(city):
-    """An admin, a planner and a street user of a street with complaints, with their tokens."""
-    conn = connect(url=city)
+def people(module_demo):
+    """An admin, a planner and a street user of a street with complaints, with their tokens (in this module's
+    own copy of the demo: it writes complaint descriptions other test files must not see)."""
+    conn = connect(url=module_demo)
     with conn.cursor() as cur:
         cur.execute("SELECT street_code FROM complaints WHERE street_code IS NOT NULL "
                     "GROUP BY street_code ORDER BY count(*) DESC, street_code LIMIT 2")
@@ -69,10 +62,10 @@ def _auth(people, role):
 
 
 @pytest.fixture
-def client(city, env_for, monkeypatch):
+def client(module_demo, env_for, monkeypatch):
     from api.app import create_app
 
-    env_for(city)
+    env_for(module_demo)
     monkeypatch.delenv("HYGIENE_MAP_READS_NEED_TOKEN", raising=False)
     monkeypatch.delenv("HYGIENE_MAP_GRID_CONTACTS_PUBLIC", raising=False)
     with TestClient(create_app(), raise_server_exceptions=False) as c:
@@ -227,10 +220,10 @@ def test_export_and_complaint_api_drop_personal_columns(client, people):
     assert history and all("changed_by" not in h and "reason" not in h for h in history)
 
 
-def test_print_sheets_show_contacts_only_to_staff_who_may_read_them(client, people, city, tmp_path):
+def test_print_sheets_show_contacts_only_to_staff_who_may_read_them(client, people, module_demo, tmp_path):
     from tests.test_print import pdftext
 
-    conn = connect(url=city)
+    conn = connect(url=module_demo)
     with conn.cursor() as cur:
         cur.execute("SELECT grid_manager, phone FROM grids WHERE code = %s", (people["grid"],))
         manager, phone = cur.fetchone()

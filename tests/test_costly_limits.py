@@ -23,22 +23,14 @@ from fastapi.testclient import TestClient
 from api.limits import COSTLY
 from data.db import connect
 from layers.workflow.access import add_user
-from tests.conftest import demo_copy
 
 HOLD = "/test/costly-hold"
 PEER = ("127.0.0.1", 50000)  # the test client's socket address (an IP, as a real peer's)
 
 
 @pytest.fixture(scope="module")
-def city(pg_server, demo_template):
-    """This module's own copy of the demo city (it adds users)."""
-    with demo_copy(pg_server, demo_template) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def tokens(city):
-    conn = connect(url=city)
+def tokens(module_demo):
+    conn = connect(url=module_demo)
     tag = secrets.token_hex(3)
     out = [add_user(conn, f"costly-{i}-{tag}", "planner", created_by="test")[1] for i in range(3)]
     conn.commit()
@@ -79,11 +71,11 @@ class Held:
 
 
 @pytest.fixture
-def held(city, env_for, monkeypatch):
+def held(module_demo, env_for, monkeypatch):
     """A :class:`Held` over the app (limits: 1 per client, 2 in all, Retry-After 7 s; no trusted proxy)."""
     from api.app import create_app
 
-    env_for(city)
+    env_for(module_demo)
     for name in ("HYGIENE_MAP_READS_NEED_TOKEN", "HYGIENE_MAP_TRUSTED_PROXIES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HYGIENE_MAP_COSTLY_PER_CLIENT", "1")

@@ -7,19 +7,14 @@ from fastapi.testclient import TestClient
 
 from data.db import connect
 from layers.workflow.access import add_user, token_digest
-from tests.conftest import demo_copy
 
 OWN_STREET, OTHER_STREET = "379901001", "379901002"
 
 
 @pytest.fixture(scope="module")
-def city(pg_server, demo_template):
+def city(module_demo):
     """A writable small demo city with one user per role; module-scoped (tests here use distinct targets)."""
-    with demo_copy(pg_server, demo_template) as url:
-        yield _with_users(url)
-
-
-def _with_users(url: str) -> dict:
+    url = module_demo
     conn = connect(url=url)
     with conn.cursor() as cur:
         cur.execute("SELECT code FROM grids WHERE street_code = %s ORDER BY code LIMIT 1", (OWN_STREET,))

@@ -25,13 +25,10 @@ def test_corpus_is_at_least_thirty_files():
 
 
 @pytest.fixture(scope="module")
-def city(pg_server, demo_template):
-    from tests.conftest import demo_copy
-
-    with demo_copy(pg_server, demo_template) as url:
-        conn = connect(url=url)
-        yield conn
-        conn.close()
+def city(module_demo):
+    conn = connect(url=module_demo)
+    yield conn
+    conn.close()
 
 
 def snapshot(conn) -> dict[str, int]:

@@ -12,21 +12,14 @@ from fastapi.testclient import TestClient
 
 from data.db import connect
 from layers.workflow.access import add_user
-from tests.conftest import demo_copy
 
 COOKIE = "hm_session"
 
 
 @pytest.fixture(scope="module")
-def city(pg_server, demo_template):
-    """This module's own copy of the demo city: its tests change a grid's contacts and log users in."""
-    with demo_copy(pg_server, demo_template) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def people(city):
-    conn = connect(url=city)
+def people(module_demo):
+    """Users of this module's own copy of the demo (its tests change a grid's contacts)."""
+    conn = connect(url=module_demo)
     with conn.cursor() as cur:
         cur.execute("SELECT street_code, code FROM grids WHERE phone IS NOT NULL ORDER BY code LIMIT 1")
         street, grid = cur.fetchone()
@@ -40,10 +33,10 @@ def people(city):
 
 
 @pytest.fixture
-def client(city, env_for, monkeypatch):
+def client(module_demo, env_for, monkeypatch):
     from api.app import create_app
 
-    env_for(city)
+    env_for(module_demo)
     monkeypatch.setenv("HYGIENE_MAP_READS_NEED_TOKEN", "1")
     with TestClient(create_app(), raise_server_exceptions=False) as c:
         yield c
@@ -59,7 +52,7 @@ def test_login_form_in_both_languages(client):
     assert "Token" in page and 'type="password"' in page
 
 
-def test_login_sets_a_safe_session_cookie_never_the_token(client, people, city):
+def test_login_sets_a_safe_session_cookie_never_the_token(client, people, module_demo):
     bad = _login(client, "not-a-token")
     assert bad.status_code == 401 and "令牌无效" in bad.text and COOKIE not in bad.headers.get("set-cookie", "")
     token = people["tokens"]["admin"]
@@ -71,7 +64,7 @@ def test_login_sets_a_safe_session_cookie_never_the_token(client, people, city):
     assert "Secure" not in cookie  # served over plain http here; over https it is Secure
     session_id = cookie.split(";")[0].split("=", 1)[1]
     assert token not in cookie and session_id != token
-    conn = connect(url=city)
+    conn = connect(url=module_demo)
     with conn.cursor() as cur:  # the database keeps only the digest of the session id
         cur.execute("SELECT count(*) FROM sessions WHERE id_sha256 = %s",
                     (hashlib.sha256(session_id.encode()).hexdigest(),))
@@ -124,10 +117,10 @@ def test_logout_ends_the_session(client, people):
 # -- in Chromium ---------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def locked_server(city):
+def locked_server(module_demo):
     from tests.chromium import serve_app
 
-    with serve_app(city, extra_env={"HYGIENE_MAP_READS_NEED_TOKEN": "1"}) as base:
+    with serve_app(module_demo, extra_env={"HYGIENE_MAP_READS_NEED_TOKEN": "1"}) as base:
         yield base
 
 

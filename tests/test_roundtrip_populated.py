@@ -21,19 +21,18 @@ from layers.io.export import FORMATS, SUFFIXES, export_layer
 from layers.io.importing import import_file
 from layers.io.options import ImportOptions
 from layers.spec.registry import LAYERS, get_layer
-from tests.conftest import create_database, demo_copy, drop_database, real_data
+from tests.conftest import create_database, drop_database, real_data
 
 #: Layers with area-code columns (those the crash hit).
 CODED = [spec.id for spec in LAYERS if spec.area_codes]
 
 
 @pytest.fixture(scope="module")
-def populated(pg_server, demo_template):
+def populated(module_demo):
     """A database of its own with the small demo (each case rolls its import back)."""
-    with demo_copy(pg_server, demo_template) as url:
-        conn = connect(url=url)
-        yield conn
-        conn.close()
+    conn = connect(url=module_demo)
+    yield conn
+    conn.close()
 
 
 def snapshot(conn, layer: str) -> tuple[list[tuple], list]:
