@@ -198,3 +198,15 @@ def browser():
     chromium = Chromium()
     yield chromium
     chromium.close()
+
+
+@pytest.fixture(scope="module")
+def module_fresh_db(pg_server):
+    """A new, empty database (no migrations) shared by one test module, dropped after it.
+
+    For end-to-end modules that build one city step by step (tests/test_real_city.py,
+    tests/test_readme.py); a test that needs a clean database of its own uses `fresh_db`.
+    """
+    url = create_database(pg_server[0])
+    yield url
+    drop_database(url)

@@ -86,7 +86,11 @@ class _StreetLayers(MacroElement):
       onEachFeature: function (f, layer) {
         var p = f.properties;
         byCode[p.code] = layer;
-        layer.bindTooltip(esc(p.code.slice(9, 12) + '-' + p.code.slice(12)),
+        // community part after the street's code, then the grid's number: codes of any length
+        var community = p.community_code || '', street = p.street_code || '';
+        var short = community && p.code.indexOf(community) === 0 && community.indexOf(street) === 0
+          ? community.slice(street.length) + '-' + p.code.slice(community.length) : p.code;
+        layer.bindTooltip(esc(short),
                           {permanent: true, direction: 'center', className: 'grid-code'});
         layer.bindPopup(gridHtml(p));
       }
