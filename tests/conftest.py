@@ -3,7 +3,8 @@
 The session starts a throw-away embedded cluster (the same code path users
 get from `hygiene-map db up`) in a temporary directory, or uses
 HYGIENE_MAP_TEST_DATABASE_URL's server when given. Each test that needs a
-clean database asks for `fresh_db`, a new database in that server.
+clean database asks for `fresh_db`, a new database in that server; one that writes to the demo city
+asks for its own copy of it (`writable_demo`, `module_demo`), copied from a template loaded once.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -51,12 +54,16 @@ def pg_server():
         shutil.rmtree(home, ignore_errors=True)
 
 
-def create_database(admin_url: str) -> str:
+def create_database(admin_url: str, template: str | None = None) -> str:
+    """A new database of the server ``admin_url`` (a copy of the database ``template`` when given); its URL."""
     name = "t_" + uuid.uuid4().hex[:12]
     conn = psycopg2.connect(_with_dbname(admin_url, "postgres"))
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
+        if template:
+            cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        else:
+            cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
     return _with_dbname(admin_url, name)
 
@@ -79,11 +86,9 @@ def fresh_db(pg_server):
 
 
 @pytest.fixture(scope="session")
-def demo_db(pg_server):
-    """A database with the small demo city (seed 1) loaded, shared read-only by tests.
-
-    Tests that write must use their own `fresh_db` instead.
-    """
+def demo_template(pg_server):
+    """The name of a database holding the small demo city (seed 1), loaded once a session and never
+    connected to again: :func:`demo_copy` copies it (CREATE DATABASE … TEMPLATE needs it idle)."""
     from data.demo.city import generate
     from data.demo.load import load
     from data.migrate import migrate
@@ -94,8 +99,43 @@ def demo_db(pg_server):
     with transaction(conn):
         load(conn, generate("small", 1))
     conn.close()
-    yield url
+    yield urlsplit(url).path.lstrip("/")
     drop_database(url)
+
+
+@contextmanager
+def demo_copy(pg_server, demo_template) -> Iterator[str]:
+    """The URL of a new database holding the small demo city, for tests that write; dropped afterwards."""
+    url = create_database(pg_server[0], template=demo_template)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture
+def writable_demo(pg_server, demo_template):
+    """The URL of this test's own copy of the small demo city (:func:`demo_copy`), dropped afterwards."""
+    with demo_copy(pg_server, demo_template) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_demo(pg_server, demo_template):
+    """The URL of a copy of the small demo city shared by one test module, whose tests write to it."""
+    with demo_copy(pg_server, demo_template) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def demo_db(pg_server, demo_template):
+    """A database with the small demo city (seed 1) loaded, shared read-only by tests.
+
+    Tests that write use their own copy instead: `writable_demo` (one per test) or `module_demo` (one per
+    test module), or `fresh_db` for an empty database.
+    """
+    with demo_copy(pg_server, demo_template) as url:
+        yield url
 
 
 @pytest.fixture

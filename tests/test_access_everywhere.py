@@ -13,26 +13,31 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import secrets
 
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 
+from api.static import REDOC_JS
 from data.db import connect
+from layers.spec.registry import LAYERS, get_layer
 from layers.workflow.access import add_user
 
 # Routes that answer without credentials, on purpose: health for probes, the login form, and the API's
-# description (it holds no city data; /docs needs it). Static files are Mounts, not routes.
-OPEN = {"/healthz", "/login", "/logout", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
-        "/static/docs/redoc.standalone.js"}  # ReDoc's script, served as a route (its logo made local)
+# description (it holds no city data; /docs needs it). Static files are Mounts, but for ReDoc's bundle, a route
+# (api.static.REDOC_JS): the same file for everyone, like every static file.
+OPEN = {"/healthz", "/login", "/logout", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", REDOC_JS}
 API_PREFIXES = ("/api/", "/ogc", "/tiles/")
+GRIDS = get_layer("grids")
 
 
 @pytest.fixture(scope="module")
-def people(demo_db):
-    """An admin, a planner and a street user of a street with complaints, with their tokens."""
-    conn = connect(url=demo_db)
+def people(module_demo):
+    """An admin, a planner and a street user of a street with complaints, with their tokens (in this module's
+    own copy of the demo: it writes complaint descriptions other test files must not see)."""
+    conn = connect(url=module_demo)
     with conn.cursor() as cur:
         cur.execute("SELECT street_code FROM complaints WHERE street_code IS NOT NULL "
                     "GROUP BY street_code ORDER BY count(*) DESC, street_code LIMIT 2")
@@ -57,10 +62,10 @@ def _auth(people, role):
 
 
 @pytest.fixture
-def client(demo_db, env_for, monkeypatch):
+def client(module_demo, env_for, monkeypatch):
     from api.app import create_app
 
-    env_for(demo_db)
+    env_for(module_demo)
     monkeypatch.delenv("HYGIENE_MAP_READS_NEED_TOKEN", raising=False)
     monkeypatch.delenv("HYGIENE_MAP_GRID_CONTACTS_PUBLIC", raising=False)
     with TestClient(create_app(), raise_server_exceptions=False) as c:
@@ -215,10 +220,10 @@ def test_export_and_complaint_api_drop_personal_columns(client, people):
     assert history and all("changed_by" not in h and "reason" not in h for h in history)
 
 
-def test_print_sheets_show_contacts_only_to_staff_who_may_read_them(client, people, demo_db, tmp_path):
+def test_print_sheets_show_contacts_only_to_staff_who_may_read_them(client, people, module_demo, tmp_path):
     from tests.test_print import pdftext
 
-    conn = connect(url=demo_db)
+    conn = connect(url=module_demo)
     with conn.cursor() as cur:
         cur.execute("SELECT grid_manager, phone FROM grids WHERE code = %s", (people["grid"],))
         manager, phone = cur.fetchone()
@@ -238,3 +243,36 @@ def test_print_sheets_show_contacts_only_to_staff_who_may_read_them(client, peop
     assert manager in planner and phone not in planner
     street = sheet("street")  # the grid lies in its street
     assert manager in street and phone in street
+
+
+def _staff_labels(lang: str) -> set[str]:
+    """Popup labels of the columns that are not public (grid contacts, what complainants wrote, …)."""
+    labels = {f.label(lang) for spec in LAYERS for f in spec.popup if f.column_class != "public"}
+    assert labels  # the grids' manager and phone at least: the checks below can fail
+    return labels
+
+
+def _named(labels: set[str], page: str) -> set[str]:
+    """The labels a page names, as text or in a script's ASCII-escaped JSON (the grid page's words)."""
+    return {label for label in labels if label in page or json.dumps(label)[1:-1] in page}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_pages_name_only_the_columns_the_caller_reads(client, people, lang):
+    """/map and /map/grids build their popups from the same rule: an anonymous page names no staff-only or
+    personal column (its values are absent anyway), an admin's names them all, a planner's no personal one."""
+    pages = [f"/map?lang={lang}", f"/map/grids?street={people['own']}&lang={lang}"]
+    labels = _staff_labels(lang)
+    for url in pages:
+        anonymous = client.get(url)
+        assert anonymous.status_code == 200
+        assert not _named(labels, anonymous.text), url
+        assert _named(labels, client.get(url, headers=_auth(people, "admin")).text) == labels, url
+    phone = next(f.label(lang) for f in GRIDS.popup if f.column == "phone")
+    manager = next(f.label(lang) for f in GRIDS.popup if f.column == "grid_manager")
+    for url in pages:
+        planner = client.get(url, headers=_auth(people, "planner")).text
+        assert _named({manager, phone}, planner) == {manager}, url
+    for url in ("/map/coverage", "/map/hotspots"):  # their popups show statistics, no column of a person
+        page = client.get(f"{url}?lang={lang}").text
+        assert not _named(labels, page), url

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from data.db import connect, transaction
+from data.db import connect
 
 
 def test_coverage_route_properties_rule_and_gaps(demo_client):
@@ -133,21 +133,13 @@ def test_priority_route_components_add_up(demo_client):
     assert rows[0]["score"] > rows[-1]["score"]
 
 
-def test_siting_never_proposes_a_site_covering_nobody_new(pg_server):
+def test_siting_never_proposes_a_site_covering_nobody_new(writable_demo):
     """Insert the proposed sites one by one: the covered population (computed by coverage()) rises every time."""
-    from data.demo.city import generate
-    from data.demo.load import load
-    from data.migrate import migrate
     from geo.coverage import coverage
     from geo.siting import siting
-    from tests.conftest import create_database, drop_database
 
-    url = create_database(pg_server[0])
-    conn = connect(url=url)
+    conn = connect(url=writable_demo)
     try:
-        migrate(conn)
-        with transaction(conn):
-            load(conn, generate("small", 1))
         street = "379901001"
         result = siting(conn, "toilets", 60, street=street)
         sites = result["sites"]
@@ -173,7 +165,6 @@ def test_siting_never_proposes_a_site_covering_nobody_new(pg_server):
         conn.rollback()
     finally:
         conn.close()
-        drop_database(url)
 
 
 def test_cli_tables_and_files(demo_db, env_for, tmp_path):

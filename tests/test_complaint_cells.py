@@ -27,11 +27,8 @@ def _rows(cur, statement):
 
 
 @pytest.fixture
-def writable_city(fresh_db):
-    conn = connect(url=fresh_db)
-    migrate(conn)
-    with transaction(conn):
-        load(conn, generate("small", 1))
+def writable_city(writable_demo):
+    conn = connect(url=writable_demo)
     yield conn
     conn.rollback()
     conn.close()

@@ -11,10 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.db import connect, transaction
-from data.demo.city import generate
-from data.demo.load import load
-from data.migrate import migrate
+from data.db import connect
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,17 +42,14 @@ def _import_backends(url: str) -> list[tuple[str, str]]:
     return out
 
 
-def test_an_import_killed_while_writing_leaves_nothing_half_written(fresh_db, tmp_path):
-    conn = connect(url=fresh_db)
-    migrate(conn)
-    with transaction(conn):
-        load(conn, generate("small", 1))
+def test_an_import_killed_while_writing_leaves_nothing_half_written(writable_demo, tmp_path):
+    conn = connect(url=writable_demo)
     with conn.cursor() as cur:
         cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_areas "
                     "WHERE level = 'community') s")
         anchors = np.array(cur.fetchall())
     conn.close()
-    before = _state(fresh_db)
+    before = _state(writable_demo)
 
     # 300,000 complaints near community centres: big enough to be killed mid-write.
     n = 300_000
@@ -67,7 +61,7 @@ def test_an_import_killed_while_writing_leaves_nothing_half_written(fresh_db, tm
         for k, (lon, lat) in enumerate(pick):
             f.write(f"K{k},暴露垃圾,2026-03-01 08:00,{lon:.6f},{lat:.6f}\n")
 
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("HYGIENE_MAP_")}, "DATABASE_URL": fresh_db}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("HYGIENE_MAP_")}, "DATABASE_URL": writable_demo}
     output = open(tmp_path / "import.log", "w+")  # a file, not a pipe nobody drains
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "import", "complaints", str(path)], env=env, cwd=REPO,
                             stdout=output, stderr=output)
@@ -75,7 +69,7 @@ def test_an_import_killed_while_writing_leaves_nothing_half_written(fresh_db, tm
     writing = False
     while time.monotonic() < deadline and proc.poll() is None:
         if any(state == "active" and query.lstrip().upper().startswith(("COPY", "INSERT"))
-               for state, query in _import_backends(fresh_db)):
+               for state, query in _import_backends(writable_demo)):
             writing = True
             break
         time.sleep(0.05)
@@ -87,8 +81,8 @@ def test_an_import_killed_while_writing_leaves_nothing_half_written(fresh_db, tm
 
     # The server notices the dead client and rolls its transaction back.
     deadline = time.monotonic() + 60
-    while _import_backends(fresh_db) and time.monotonic() < deadline:
+    while _import_backends(writable_demo) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _import_backends(fresh_db) == []
-    assert _state(fresh_db) == before
+    assert _import_backends(writable_demo) == []
+    assert _state(writable_demo) == before
     output.close()

@@ -5,24 +5,17 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from data.db import connect, transaction
-from data.demo.city import generate
-from data.demo.load import load
-from data.migrate import migrate
+from data.db import connect
 from layers.workflow.access import add_user, token_digest
-from tests.conftest import create_database, drop_database
 
 OWN_STREET, OTHER_STREET = "379901001", "379901002"
 
 
 @pytest.fixture(scope="module")
-def city(pg_server):
+def city(module_demo):
     """A writable small demo city with one user per role; module-scoped (tests here use distinct targets)."""
-    url = create_database(pg_server[0])
+    url = module_demo
     conn = connect(url=url)
-    migrate(conn)
-    with transaction(conn):
-        load(conn, generate("small", 1))
     with conn.cursor() as cur:
         cur.execute("SELECT code FROM grids WHERE street_code = %s ORDER BY code LIMIT 1", (OWN_STREET,))
         own_grid = cur.fetchone()[0]
@@ -35,8 +28,7 @@ def city(pg_server):
         _, tokens[role] = add_user(conn, name, role, street_code=street, grid_codes=grids, created_by="test")
     conn.commit()
     conn.close()
-    yield {"url": url, "tokens": tokens, "grid": {"own": own_grid, "other": other_grid}}
-    drop_database(url)
+    return {"url": url, "tokens": tokens, "grid": {"own": own_grid, "other": other_grid}}
 
 
 @pytest.fixture(scope="module")
@@ -365,18 +357,12 @@ def test_the_access_log_names_the_user_and_never_the_token(client, city, caplog)
     assert all(token not in r.getMessage() for r in caplog.records)
 
 
-def test_history_of_an_existing_complaint_cannot_be_deleted_but_removing_the_case_is_audited(fresh_db):
+def test_history_of_an_existing_complaint_cannot_be_deleted_but_removing_the_case_is_audited(writable_demo):
     import psycopg2
 
     from data.db import connect
-    from data.demo.city import generate
-    from data.demo.load import load
-    from data.migrate import migrate
 
-    conn = connect(url=fresh_db)
-    migrate(conn)
-    with transaction(conn):
-        load(conn, generate("small", 1))
+    conn = connect(url=writable_demo)
     with conn.cursor() as cur:
         cur.execute("SELECT id FROM complaints ORDER BY id LIMIT 1")
         complaint_id = cur.fetchone()[0]

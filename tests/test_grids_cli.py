@@ -7,24 +7,16 @@ from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
 from api.cli import main
-from data.db import connect, transaction
-from data.demo.city import generate
-from data.demo.load import load
-from data.migrate import migrate
+from data.db import connect
 from layers.workflow.access import user_for_token
 
 STREET = "379901001"
 
 
 @pytest.fixture
-def city_db(fresh_db, env_for):
-    conn = connect(url=fresh_db)
-    migrate(conn)
-    with transaction(conn):
-        load(conn, generate("small", 1))
-    conn.close()
-    env_for(fresh_db)
-    return fresh_db
+def city_db(writable_demo, env_for):
+    env_for(writable_demo)
+    return writable_demo
 
 
 def run(*args):

@@ -12,8 +12,6 @@ from click.testing import CliRunner
 
 from api.cli import main
 from data.db import connect, transaction
-from data.demo.city import generate
-from data.demo.load import load
 from data.errors import InvalidInput
 from data.migrate import migrate
 from geo.coords import wgs84_to_gcj02
@@ -23,12 +21,9 @@ from layers.io.options import ImportOptions
 
 
 @pytest.fixture
-def city(fresh_db):
-    conn = connect(url=fresh_db)
-    migrate(conn)
-    with transaction(conn):
-        load(conn, generate("small", 1))
-    yield fresh_db, conn
+def city(writable_demo):
+    conn = connect(url=writable_demo)
+    yield writable_demo, conn
     conn.close()
 
 

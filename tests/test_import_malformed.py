@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 
 from data.db import connect, transaction
-from data.demo.city import generate
-from data.demo.load import LAYER_TABLES, load
+from data.demo.load import LAYER_TABLES
 from data.errors import HygieneMapError
-from data.migrate import migrate
 from layers.io.importing import import_file
 from layers.io.options import ImportOptions
 
@@ -27,17 +25,10 @@ def test_corpus_is_at_least_thirty_files():
 
 
 @pytest.fixture(scope="module")
-def city(pg_server):
-    from tests.conftest import create_database, drop_database
-
-    url = create_database(pg_server[0])
-    conn = connect(url=url)
-    migrate(conn)
-    with transaction(conn):
-        load(conn, generate("small", 1))
+def city(module_demo):
+    conn = connect(url=module_demo)
     yield conn
     conn.close()
-    drop_database(url)
 
 
 def snapshot(conn) -> dict[str, int]:

@@ -17,8 +17,9 @@ COOKIE = "hm_session"
 
 
 @pytest.fixture(scope="module")
-def people(demo_db):
-    conn = connect(url=demo_db)
+def people(module_demo):
+    """Users of this module's own copy of the demo (its tests change a grid's contacts)."""
+    conn = connect(url=module_demo)
     with conn.cursor() as cur:
         cur.execute("SELECT street_code, code FROM grids WHERE phone IS NOT NULL ORDER BY code LIMIT 1")
         street, grid = cur.fetchone()
@@ -32,10 +33,10 @@ def people(demo_db):
 
 
 @pytest.fixture
-def client(demo_db, env_for, monkeypatch):
+def client(module_demo, env_for, monkeypatch):
     from api.app import create_app
 
-    env_for(demo_db)
+    env_for(module_demo)
     monkeypatch.setenv("HYGIENE_MAP_READS_NEED_TOKEN", "1")
     with TestClient(create_app(), raise_server_exceptions=False) as c:
         yield c
@@ -51,7 +52,7 @@ def test_login_form_in_both_languages(client):
     assert "Token" in page and 'type="password"' in page
 
 
-def test_login_sets_a_safe_session_cookie_never_the_token(client, people, demo_db):
+def test_login_sets_a_safe_session_cookie_never_the_token(client, people, module_demo):
     bad = _login(client, "not-a-token")
     assert bad.status_code == 401 and "令牌无效" in bad.text and COOKIE not in bad.headers.get("set-cookie", "")
     token = people["tokens"]["admin"]
@@ -63,7 +64,7 @@ def test_login_sets_a_safe_session_cookie_never_the_token(client, people, demo_d
     assert "Secure" not in cookie  # served over plain http here; over https it is Secure
     session_id = cookie.split(";")[0].split("=", 1)[1]
     assert token not in cookie and session_id != token
-    conn = connect(url=demo_db)
+    conn = connect(url=module_demo)
     with conn.cursor() as cur:  # the database keeps only the digest of the session id
         cur.execute("SELECT count(*) FROM sessions WHERE id_sha256 = %s",
                     (hashlib.sha256(session_id.encode()).hexdigest(),))
@@ -116,10 +117,10 @@ def test_logout_ends_the_session(client, people):
 # -- in Chromium ---------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def locked_server(demo_db):
+def locked_server(module_demo):
     from tests.chromium import serve_app
 
-    with serve_app(demo_db, extra_env={"HYGIENE_MAP_READS_NEED_TOKEN": "1"}) as base:
+    with serve_app(module_demo, extra_env={"HYGIENE_MAP_READS_NEED_TOKEN": "1"}) as base:
         yield base
 
 

@@ -374,16 +374,10 @@ def test_to_bytes_matches_a_file(demo_conn, busiest_grid, tmp_path):
 
 
 # -- long and empty checklists ---------------------------------------------------------------------
-def test_a_long_checklist_continues_on_numbered_pages(fresh_db, tmp_path):
-    from data.db import connect, transaction
-    from data.demo.city import generate
-    from data.demo.load import load
-    from data.migrate import migrate
+def test_a_long_checklist_continues_on_numbered_pages(writable_demo, tmp_path):
+    from data.db import connect
 
-    conn = connect(url=fresh_db)
-    migrate(conn)
-    with transaction(conn):
-        load(conn, generate("small", 1))
+    conn = connect(url=writable_demo)
     code = "37990100100101"
     with conn.cursor() as cur:
         # 40 open, overdue complaints inside one grid: more rows than one sheet holds.

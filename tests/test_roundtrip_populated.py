@@ -28,19 +28,11 @@ CODED = [spec.id for spec in LAYERS if spec.area_codes]
 
 
 @pytest.fixture(scope="module")
-def populated(pg_server):
+def populated(module_demo):
     """A database of its own with the small demo (each case rolls its import back)."""
-    from data.demo.city import generate
-    from data.demo.load import load
-
-    url = create_database(pg_server[0])
-    conn = connect(url=url)
-    migrate(conn)
-    with transaction(conn):
-        load(conn, generate("small", 1))
+    conn = connect(url=module_demo)
     yield conn
     conn.close()
-    drop_database(url)
 
 
 def snapshot(conn, layer: str) -> tuple[list[tuple], list]:

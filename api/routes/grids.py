@@ -93,5 +93,5 @@ def grids_page(request: Request, street: Annotated[str, Depends(street_required)
     info = catalog.street_info(conn, street)
     units = grid_admin.unit_table(conn, street)
     city = catalog.city_info(conn) or {}
-    page = street_page(info, units, lang, bool(city.get("is_demo")))
+    page = street_page(info, units, lang, bool(city.get("is_demo")), viewer=user)
     return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))

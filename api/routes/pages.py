@@ -37,7 +37,7 @@ def overview_map(
         street_row["name"] = street_row["name_en"]
     center, bounds = city_view(conn)
     page = build_map(city_info(conn), lang=lang, street=street_row, categories=event_types(conn, lang),
-                     center=center, bounds=bounds, basemap=basemap)
+                     center=center, bounds=bounds, basemap=basemap, viewer=user)
     return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))
 
 

@@ -19,6 +19,9 @@ from data.vocab import STATUS_EN
 from layers.spec.registry import get_layer
 from layers.web.assets import offline_html
 from layers.web.folium_page import PAGE_WORDS, add_context
+from layers.workflow.access import User, readable
+
+GRIDS = get_layer("grids")
 
 # Qualitative colours (ColorBrewer Set3 + Paired, light enough to read codes on).
 PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
@@ -41,7 +44,7 @@ _WORDS = {
 
 def _text(lang: str) -> dict:
     """The page's words; the popups name fields as the grids and complaints layers label them."""
-    grids = {f.column: f.label(lang) for f in get_layer("grids").popup}
+    grids = {f.column: f.label(lang) for f in GRIDS.popup}
     complaints = {f.column: f.label(lang) for f in get_layer("complaints").popup}
     return {**PAGE_WORDS[lang], **_WORDS[lang],
             "unit": grids["responsible_unit"], "manager": grids["grid_manager"], "phone": grids["phone"],
@@ -96,10 +99,11 @@ class _StreetLayers(MacroElement):
     focus(new URLSearchParams(window.location.search).get('grid'));
   });
   function gridHtml(p) {
+    // The contacts only where the caller reads them (the page's words name no other column).
+    var contact = t.manager ? '<br>' + t.manager + ': ' + esc(p.grid_manager) + (t.phone ? ' ' + esc(p.phone) : '') : '';
     return '<b>' + t.grid + ' ' + esc(p.code) + '</b><br>' + esc(p.name) + '<br>' + t.unit + ': ' +
-           esc(p.responsible_unit || t.none) + '<br>' + t.manager + ': ' + esc(p.grid_manager) + ' ' +
-           esc(p.phone) + '<br>' + t.open + ': ' + p.open_complaints + ' · ' + t.overdue + ': ' +
-           p.overdue_complaints;
+           esc(p.responsible_unit || t.none) + contact + '<br>' + t.open + ': ' + p.open_complaints + ' · ' +
+           t.overdue + ': ' + p.overdue_complaints;
   }
   // ?grid=CODE (the printed sheet's QR code): zoom to that grid, outline it, open its popup and say it in
   // the panel; a code that is not a grid of this street is said in the panel too.
@@ -161,9 +165,18 @@ class _StreetLayers(MacroElement):
         self.unassigned = UNASSIGNED
 
 
-def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool = False) -> str:
-    """The HTML of the street office's map; ``street`` from data.catalog.street_info, ``units`` from unit_table."""
-    t = TEXT["en" if lang == "en" else "zh"]
+def _viewer_text(lang: str, viewer: User | None) -> dict:
+    """The page's words without the labels of grid columns ``viewer`` may not read (the contacts)."""
+    shown = readable(GRIDS, viewer, GRIDS.popup)
+    hidden = {key for key, column in (("manager", "grid_manager"), ("phone", "phone")) if column not in shown}
+    return {k: v for k, v in TEXT["en" if lang == "en" else "zh"].items() if k not in hidden}
+
+
+def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool = False,
+                viewer: User | None = None) -> str:
+    """The HTML of the street office's map; ``street`` from data.catalog.street_info, ``units`` from unit_table;
+    ``viewer`` who reads it (None: anonymous): the grid popups name only the contacts they may read."""
+    t = _viewer_text(lang, viewer)
     other = "zh" if lang == "en" else "en"
     name = street["name_en"] if lang == "en" and street.get("name_en") else street["name"]
     title = t["title"].format(name=name)

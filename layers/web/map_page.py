@@ -31,6 +31,7 @@ from layers.web.folium_page import (
     city_name,
     new_map,
 )
+from layers.workflow.access import User, readable
 
 
 def _text(lang: str) -> dict:
@@ -87,9 +88,12 @@ class _HygieneMapScript(AppScript):
     ]
 
 
-def _layer_config(lang: str) -> list[dict]:
+def _layer_config(lang: str, viewer: User | None) -> list[dict]:
+    """Each layer's name, style, legend and display for map.js; its popup lists only the columns
+    ``viewer`` may read (an anonymous page names no staff-only or personal column)."""
     out = []
     for spec in LAYERS:
+        shown = readable(spec, viewer, spec.popup)
         display = [{"min": d.min_zoom, "max": d.max_zoom, "mode": d.mode} for d in spec.display]
         out.append({
             "id": spec.id,
@@ -100,7 +104,7 @@ def _layer_config(lang: str) -> list[dict]:
             "color": spec.color,
             "colors": {c.value: c.color for c in spec.categories},
             "legend": spec.legend(lang),
-            "popup": [[f.column, f.label(lang)] for f in spec.popup],
+            "popup": [[f.column, f.label(lang)] for f in spec.popup if f.column in shown],
             "shown": spec.shown_by_default,
             "filters": bool(spec.filter_columns),
         })
@@ -145,7 +149,7 @@ def _notes(city: dict | None, street: dict | None, t: dict) -> list[str]:
 
 def build_map(city: dict | None, *, lang: str = "zh", street: dict | None = None,
               categories: list[tuple[str, str]] | None = None, center: tuple[float, float] | None = None,
-              bounds: list[float] | None = None, basemap: str | None = None) -> str:
+              bounds: list[float] | None = None, basemap: str | None = None, viewer: User | None = None) -> str:
     """The HTML of the overview map.
 
     Parameters
@@ -162,6 +166,8 @@ def build_map(city: dict | None, *, lang: str = "zh", street: dict | None = None
         Where the map opens (lat, lon) and the extent [minlon, minlat, maxlon, maxlat] to fit.
     basemap : str, optional
         ``none``, ``osm``, ``tianditu`` or ``gaode``; default: the MapSettings setting.
+    viewer : User or None
+        Who reads the page (None: anonymous); popups name only the columns they may read.
     """
     settings = MapSettings.from_env()
     basemap = basemap or settings.basemap
@@ -180,7 +186,7 @@ def build_map(city: dict | None, *, lang: str = "zh", street: dict | None = None
     add_title_bar(m, lang, title, _notes(city, street, t), urlencode(other))
     config = {
         "lang": lang, "text": t, "basemap": basemap, "basemap_tiles": basemap_tiles,
-        "layers": _layer_config(lang), "street": street, "bounds": bounds, "categories": categories or [],
+        "layers": _layer_config(lang, viewer), "street": street, "bounds": bounds, "categories": categories or [],
         "statuses": [[e["value"], e["label"]] for e in get_layer("complaints").legend(lang)],
         "limit": FeatureSettings.from_env().max_limit,
     }
