@@ -200,6 +200,15 @@ def test_tiles_carry_public_attributes_only_anonymously(client, people):
     assert r.headers["cache-control"].startswith("private")  # no shared cache keeps what an admin reads
 
 
+def test_tiles_of_a_login_only_server_are_never_shared_cacheable(client, people, monkeypatch):
+    # A shared cache (a proxy, a CDN) must not hand a login-only city's tiles to anyone who asks.
+    monkeypatch.setenv("HYGIENE_MAP_READS_NEED_TOKEN", "1")
+    for url in ("/tiles/toilets/0/0/0.pbf", "/ogc/collections/toilets/tiles/WebMercatorQuad/0/0/0"):
+        r = client.get(url, headers=_auth(people, "planner"))
+        assert r.status_code == 200, (url, r.status_code)
+        assert r.headers["cache-control"].startswith("private"), (url, r.headers["cache-control"])
+
+
 def test_export_and_complaint_api_drop_personal_columns(client, people):
     rows = list(csv.DictReader(io.StringIO(client.get("/api/layers/complaints/export?format=csv&lang=en").text)))
     assert rows and "description" not in rows[0] and "attributes" not in rows[0]

@@ -84,7 +84,8 @@ def tile_response(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None,
     """A tile as an MVT response (204 when empty), cacheable, saying how it was drawn (``X-Tile-Mode``)."""
     data = get_tile(conn, spec, tile, query, settings)
     # A tile read with credentials may hold columns others may not see: no shared cache keeps it.
-    shared = query is None or query.viewer is None and not AuthSettings.from_env().reads_need_token
+    # Nor one read on a server where reading needs a token (OGC tiles pass no query: public columns only).
+    shared = (query is None or query.viewer is None) and not AuthSettings.from_env().reads_need_token
     cache = f"{'public' if shared else 'private'}, max-age={settings.cache_max_age_s}"
     headers = {"Cache-Control": cache, "X-Tile-Mode": tile_mode(spec, tile.z)}
     if not data:
