@@ -104,7 +104,10 @@ def _layer_config(lang: str, viewer: User | None) -> list[dict]:
             "color": spec.color,
             "colors": {c.value: c.color for c in spec.categories},
             "legend": spec.legend(lang),
-            "popup": [[f.column, f.label(lang)] for f in spec.popup if f.column in shown],
+            # Personal columns are row-scoped (a street user reads its own street's): flagged, so that
+            # map.js leaves out the line where the value was withheld rather than showing an empty one.
+            "popup": [[f.column, f.label(lang), f.column_class == "personal"] for f in spec.popup
+                      if f.column in shown],
             "shown": spec.shown_by_default,
             "filters": bool(spec.filter_columns),
         })

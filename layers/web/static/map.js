@@ -97,7 +97,9 @@
       return esc(v);
     }
     function popupHtml(spec, props) {
-      var rows = spec.popup.map(function (f) {
+      var rows = spec.popup.filter(function (f) {
+        return !(f[2] && props[f[0]] == null);  // a personal value withheld for this row: no empty line
+      }).map(function (f) {
         return "<tr><th>" + esc(f[1]) + "</th><td>" + fmt(props[f[0]]) + "</td></tr>";
       });
       if (props.count !== undefined) rows.unshift("<tr><th>" + esc(T.count) + "</th><td>" + props.count + "</td></tr>");
