@@ -1,0 +1,22 @@
+"""A print on a database without a city says how to set one up: the one NO_CITY message."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from api.cli import main
+from data.catalog import NO_CITY
+from data.db import connect
+from data.migrate import migrate
+
+
+def test_print_grid_without_a_city_says_how_to_set_one_up(fresh_db, env_for, tmp_path):
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    conn.close()
+    env_for(fresh_db)
+    out = tmp_path / "g.pdf"
+    run = CliRunner().invoke(main, ["print", "grid", "X", "--out", str(out)])
+    assert run.exit_code != 0 and "Traceback" not in run.output
+    assert NO_CITY in run.output and "hygiene-map city init" in run.output
+    assert not out.exists()
