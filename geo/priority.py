@@ -24,6 +24,7 @@ from datetime import datetime
 import numpy as np
 
 from data.catalog import metric_srid as city_srid
+from data.clock import REFERENCE_TIME_SQL
 from data.errors import NotFound
 from data.params import parse_area_code
 from data.vocab import CLOSED
@@ -76,7 +77,8 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
     since : datetime, optional
         Start of the complaint window for the hotspot component.
     as_of : datetime, optional
-        When "overdue" is judged; the database's now() by default.
+        When "overdue" is judged; by default the reference time of :mod:`data.clock` (the city's data
+        time while the data is that snapshot, else now()), as on every page, answer and print.
     limit : int, optional
         Keep the top grids only.
     places : dict, optional
@@ -118,10 +120,11 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
 
 
 def _open_overdue(conn, street: str | None, as_of: datetime | None) -> dict[str, tuple[int, int]]:
-    """Per grid code: (open complaints, those past their deadline at ``as_of`` or now)."""
+    """Per grid code: (open complaints, those past their deadline at ``as_of`` or the reference time)."""
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT grid_code, count(*), count(*) FILTER (WHERE due_at < coalesce(%(as_of)s, now())) "
+            "SELECT grid_code, count(*), count(*) FILTER "
+            f"(WHERE due_at < coalesce(%(as_of)s, {REFERENCE_TIME_SQL})) "
             "FROM complaints WHERE status <> %(closed)s AND grid_code LIKE %(prefix)s GROUP BY grid_code",
             {"prefix": (street or "") + "%", "as_of": as_of, "closed": CLOSED},
         )

@@ -14,6 +14,7 @@ import json
 import pytest
 import shapely
 
+from data.catalog import city_info
 from data.db import connect, transaction
 from data.errors import InvalidParameter
 from data.migrate import migrate
@@ -25,12 +26,18 @@ from tests.conftest import create_database, drop_database, real_data
 
 #: Layers with area-code columns (those the crash hit).
 CODED = [spec.id for spec in LAYERS if spec.area_codes]
+#: Complaint descriptions with what breaks files: markup, quotes, a line break, traditional characters.
+DESCRIPTIONS = ("垃圾桶满溢，<b>臭味</b> & 蚊蝇；\"已多次反映\"", "Overflowing bins\nbehind the market, 3rd time",
+                "巷口積水、垃圾散落")
 
 
 @pytest.fixture(scope="module")
 def populated(module_demo):
     """A database of its own with the small demo (each case rolls its import back)."""
     conn = connect(url=module_demo)
+    with transaction(conn), conn.cursor() as cur:  # the demo writes none: descriptions as residents write them
+        cur.execute("UPDATE complaints SET description = (ARRAY[%s, %s, %s])[1 + id %% 3] WHERE id %% 4 = 0",
+                    DESCRIPTIONS)
     yield conn
     conn.close()
 
@@ -88,15 +95,21 @@ def test_demo_export_reimports_into_the_populated_city(populated, tmp_path, laye
     round_trip(populated, layer, fmt, tmp_path)
 
 
+def test_the_demo_has_the_descriptions_every_format_round_trips(populated):
+    with populated.cursor() as cur:
+        cur.execute("SELECT description, count(*) FROM complaints GROUP BY 1")
+        counts = dict(cur.fetchall())
+    populated.rollback()
+    assert set(counts) == {None, *DESCRIPTIONS} and min(counts.values()) > 0
+
+
 @pytest.fixture(scope="module")
 def taipei(pg_server, tmp_path_factory):
-    """Taipei's districts, villages and toilets, the city row written by hand (as tests/test_real_analyses.py)."""
+    """Taipei's districts, villages and toilets; the districts' import sets the city up (its GK zone)."""
     url = create_database(pg_server[0])
     conn = connect(url=url)
     migrate(conn)
     tmp = tmp_path_factory.mktemp("taipei")
-    with transaction(conn), conn.cursor() as cur:
-        cur.execute("INSERT INTO city_settings (code, name, metric_srid) VALUES ('63', '臺北市', 32651)")
     for relative, opts in (
         ("taipei/taipei_districts_town.geojson",
          ImportOptions("admin_areas", level="district", code_field="CPTID", name_field="TNAME")),
@@ -107,6 +120,7 @@ def taipei(pg_server, tmp_path_factory):
     ):
         with transaction(conn):
             import_file(conn, real_data(relative, tmp), opts)
+    assert city_info(conn)["metric_srid"] == 4550  # CGCS2000 / 3-degree Gauss-Kruger CM 123E
     yield conn
     conn.close()
     drop_database(url)
@@ -115,3 +129,59 @@ def taipei(pg_server, tmp_path_factory):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_taipei_toilets_export_reimports_into_taipei(taipei, tmp_path, fmt):
     round_trip(taipei, "toilets", fmt, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def new_york(pg_server, tmp_path_factory):
+    """New York's boroughs (they set the city up, UTM 18N) and DOHMH's 311 rodent and unsanitary complaints:
+    real descriptions ("Rat Sighting"), and attributes longer than a .dbf field (Resolution Description)."""
+    url = create_database(pg_server[0])
+    conn = connect(url=url)
+    migrate(conn)
+    tmp = tmp_path_factory.mktemp("nyc")
+    for ext in (".dbf", ".shx", ".prj"):
+        real_data(f"nyc/boundaries/nybb{ext}", tmp)
+    with transaction(conn):
+        import_file(conn, real_data("nyc/boundaries/nybb.shp", tmp),
+                    ImportOptions("admin_areas", level="district", code_field="BoroCode", name_field="BoroName"))
+    assert city_info(conn)["metric_srid"] == 32618
+    with transaction(conn):
+        import_file(conn, real_data("nyc/nyc311_dohmh_rodent_unsanitary_2018-01.csv", tmp),
+                    ImportOptions("complaints", skip_bad=True, timezone="America/New_York"))
+    yield conn
+    conn.close()
+    drop_database(url)
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "shp"])
+def test_new_york_complaints_keep_their_descriptions_and_long_attributes(new_york, tmp_path, fmt):
+    with new_york.cursor() as cur:
+        cur.execute("SELECT count(*) FILTER (WHERE description = 'Rat Sighting'), "
+                    "count(*) FILTER (WHERE octet_length(attributes::text) > 254) FROM complaints")
+        described, long_attributes = cur.fetchone()
+    new_york.rollback()
+    assert described > 50 and long_attributes > 50
+    round_trip(new_york, "complaints", fmt, tmp_path)
+
+
+def test_a_shapefile_that_would_cut_text_is_refused_before_anything_is_written(new_york, populated, tmp_path):
+    with new_york.cursor() as cur:
+        cur.execute("SELECT count(*) FROM complaints WHERE octet_length(attributes::text) > 254")
+        long_rows = cur.fetchone()[0]
+    new_york.rollback()
+    out = tmp_path / "complaints.zip"
+    with pytest.raises(InvalidParameter) as refused:
+        export_layer(new_york, "complaints", "shp", out)
+    said = str(refused.value)
+    assert f"complaints has longer values: attributes in {long_rows:,} rows" in said
+    assert "254 bytes" in said and "gpkg (GeoPackage)" in said
+    assert not out.exists() and not list(tmp_path.iterdir())
+    # Counted in the .dbf's encoding: 90 Chinese characters are 270 bytes in UTF-8, 180 in GBK.
+    with populated.cursor() as cur:
+        cur.execute("UPDATE complaints SET description = repeat('垃', 90) WHERE id = (SELECT min(id) FROM complaints)")
+    try:
+        with pytest.raises(InvalidParameter, match=r"description in 1 row \(up to 270 bytes\) \(utf-8\)"):
+            export_layer(populated, "complaints", "shp", out)
+        assert export_layer(populated, "complaints", "shp", out, encoding="gbk") > 0
+    finally:
+        populated.rollback()

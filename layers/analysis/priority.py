@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from data.clock import reference_time
 from data.params import parse_area_code, parse_int
 from geo.priority import grid_places, priority
 from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
@@ -30,8 +29,7 @@ class Priority(Analysis):
         # places stand, though complaints keep coming.
         places = shared_part(cache, conn, ("priority grid places", street), PLACE_TABLES,
                              lambda: grid_places(conn, street), size=lambda places: 600 * len(places["grids"]))
-        return priority(conn, street=street, since=args["window"].since, as_of=reference_time(conn),
-                        limit=args["limit"], places=places)
+        return priority(conn, street=street, since=args["window"].since, limit=args["limit"], places=places)
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         return feature_collection(features(result["rows"]), weights=result["weights"],

@@ -11,6 +11,7 @@ closes its own).
 
 from __future__ import annotations
 
+import codecs
 import html
 import shutil
 import tempfile
@@ -179,9 +180,8 @@ def _gdal_write(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int
 
     cols, rows = _fetch(conn, layer, street, viewer, "ST_AsBinary(geom), GeometryType(geom)")
     names = [c for c, _, _ in cols]
-    kinds = [k for _, k, _ in cols]
     data = []
-    for j, kind in enumerate(kinds):
+    for j, (_, kind, _) in enumerate(cols):
         values = [r[j] for r in rows]
         if kind in ("int", "num"):
             data.append(np.array([np.nan if v is None else float(v) for v in values], dtype="float64"))
@@ -189,37 +189,57 @@ def _gdal_write(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int
             data.append(np.array([_text(v, kind) for v in values], dtype=object))
     geoms = np.array([bytes(r[-2]) for r in rows], dtype=object)
     types = {r[-1] for r in rows}
-    geometry_type = _geometry_type(layer, types)
+    written = dict(geometry_type=_geometry_type(layer, types), crs="EPSG:4326")
     if fmt == "kml":
-        # 奥维 and Google Earth show <name> and <description>.
-        label = {c: (lab if lang != "en" else c) for c, _, lab in cols}
-        name_col = names.index("name") if "name" in names else names.index("source_id")
-        descriptions = []
-        for r in rows:
-            lines = [f"{html.escape(label[c])}: {html.escape(_text(v, k) or '')}" for c, k, v
-                     in zip(names, kinds, r) if v not in (None, "", {}) and c != "name"]
-            descriptions.append("<br/>".join(lines))
-        # KML's own name/description replace columns of the same name (case-insensitive in KML).
-        keep = [j for j, c in enumerate(names) if c not in ("name", "description")]
-        data = [np.array([_text(r[name_col], "text") for r in rows], dtype=object),
-                np.array(descriptions, dtype=object), *[data[j] for j in keep]]
-        names = ["Name", "Description", *[names[j] for j in keep]]
-        pyogrio.raw.write(str(out), geoms, data, names, driver="LIBKML", geometry_type=geometry_type,
-                          crs="EPSG:4326", layer=layer)
-        return len(rows)
-    if fmt == "gpkg":
-        pyogrio.raw.write(str(out), geoms, data, names, driver="GPKG", geometry_type=geometry_type,
-                          crs="EPSG:4326", layer=layer)
-        return len(rows)
-    # Shapefile: one geometry type, a zip with .cpg so desktop GIS reads the text right.
+        data, names = _kml_fields(cols, rows, data, lang)
+        pyogrio.raw.write(str(out), geoms, data, names, driver="LIBKML", layer=layer, **written)
+    elif fmt == "gpkg":
+        pyogrio.raw.write(str(out), geoms, data, names, driver="GPKG", layer=layer, **written)
+    else:
+        _shapefile(layer, out, types, geoms, data, names, encoding, written)
+    return len(rows)
+
+
+def _kml_fields(cols, rows, data: list, lang: str) -> tuple[list, list[str]]:
+    """The KML's fields: the placemark's Name and Description (奥维 and Google Earth show them), then every column.
+
+    KML's own name/description would take a column of the same name (case-insensitive in KML): the name
+    column is the placemark's, and a data column "description" (complaints) travels in ExtendedData under
+    its zh label, which an import reads back (KML's rendered Description of this export is not data).
+    """
+    names = [c for c, _, _ in cols]
+    label = {c: (lab if lang != "en" else c) for c, _, lab in cols}
+    name_col = names.index("name") if "name" in names else names.index("source_id")
+    descriptions = []
+    for r in rows:
+        lines = [f"{html.escape(label[c])}: {html.escape(_text(v, k) or '')}" for (c, k, _), v
+                 in zip(cols, r) if v not in (None, "", {}) and c != "name"]
+        descriptions.append("<br/>".join(lines))
+    keep = [j for j, c in enumerate(names) if c != "name"]
+    fields = [np.array([_text(r[name_col], "text") for r in rows], dtype=object),
+              np.array(descriptions, dtype=object), *[data[j] for j in keep]]
+    return fields, ["Name", "Description", *[cols[j][2] if names[j] == "description" else names[j] for j in keep]]
+
+
+#: A .dbf text field holds at most this many bytes: GDAL cuts longer values (JSON then no longer parses).
+DBF_TEXT_BYTES = 254
+
+
+def _shapefile(layer, out, types, geoms, data, names, encoding, written) -> None:
+    """A zip of .shp/.shx/.dbf/.prj/.cpg (the .cpg so desktop GIS reads the text right), or InvalidParameter
+    before anything is written when the layer mixes geometry types or a text value is too long for a .dbf."""
+    import pyogrio.raw
+
+    encoding = encoding or "utf-8"
     if len({_FAMILY.get(t, t) for t in types}) > 1:
         raise InvalidParameter("--format", f"a shapefile holds one geometry type, but {layer} mixes "
                                f"{', '.join(sorted(types))}; export as gpkg or geojson")
+    _check_dbf_text(layer, data, names, encoding)
     folder = Path(tempfile.mkdtemp(prefix="hm-shp-"))
     try:
         target = folder / f"{layer}.shp"
-        pyogrio.raw.write(str(target), geoms, data, names, driver="ESRI Shapefile", geometry_type=geometry_type,
-                          crs="EPSG:4326", encoding=encoding.upper() if encoding else "UTF-8")
+        pyogrio.raw.write(str(target), geoms, data, names, driver="ESRI Shapefile",
+                          encoding=encoding.upper(), **written)
         cpg = folder / f"{layer}.cpg"
         if not cpg.exists():
             cpg.write_text(encoding.upper())
@@ -228,7 +248,26 @@ def _gdal_write(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int
                 archive.write(part, part.name)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return len(rows)
+
+
+def _check_dbf_text(layer: str, data: list, names: list[str], encoding: str) -> None:
+    """Refuse a shapefile whose text values exceed a .dbf field (in ``encoding``'s bytes): GDAL would cut them."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InvalidParameter("--encoding", f"{encoding!r} is not a text encoding (use utf-8 or gbk)") from None
+    too_long = []
+    for name, values in zip(names, data):
+        if values.dtype != object:
+            continue
+        sizes = [len(v.encode(encoding, errors="replace")) for v in values if v is not None]
+        over = sum(size > DBF_TEXT_BYTES for size in sizes)
+        if over:
+            too_long.append(f"{name} in {over:,} row{'s' if over > 1 else ''} (up to {max(sizes):,} bytes)")
+    if too_long:
+        raise InvalidParameter("--format", f"a shapefile's text field holds at most {DBF_TEXT_BYTES} bytes, but "
+                               f"{layer} has longer values: {'; '.join(too_long)} ({encoding}); export as gpkg "
+                               "(GeoPackage) or geojson, which keep every value whole")
 
 
 _FAMILY = {"POINT": "POINT", "MULTIPOINT": "POINT", "LINESTRING": "LINE", "MULTILINESTRING": "LINE",

@@ -15,9 +15,9 @@ from datetime import datetime
 import shapely
 from psycopg2 import sql
 
-from data.catalog import city_info
+from data.catalog import metric_srid, require_city
 from data.clock import REFERENCE_TIME_SQL
-from data.errors import NotFound, SetupError
+from data.errors import NotFound
 from data.vocab import CLOSED
 from geo.metric import metric_polygon
 from layers.printing.style import MAIN_ROADS
@@ -134,11 +134,9 @@ def _wkb(value) -> object:
 
 
 def load_city(conn) -> City:
-    """The city settings row, or a SetupError when no city is loaded."""
-    info = city_info(conn)
-    if info is None:
-        raise SetupError("no city is loaded: run `hygiene-map demo` or import the city's layers first")
-    return City(**info)
+    """The city settings row, or NotFound saying how to set a city up (or choose its metric CRS)."""
+    # A page is drawn in metres: a city set up without areas has no metric CRS yet, and is told how to get one.
+    return City(**{**require_city(conn), "metric_srid": metric_srid(conn)})
 
 
 def _grid_select(viewer: User | None) -> sql.Composable:

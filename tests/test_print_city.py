@@ -1,0 +1,43 @@
+"""A print on a database without a city says how to set one up: the one NO_CITY message."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import main
+from data.catalog import NO_CITY
+from data.db import connect
+from data.migrate import migrate
+from data.vocab import set_city_tz
+
+
+@pytest.fixture(autouse=True)
+def _default_zone():
+    """`city init` sets the process's city zone: leave it the default for the tests that follow."""
+    yield
+    set_city_tz(None)
+
+
+def test_print_grid_without_a_city_says_how_to_set_one_up(fresh_db, env_for, tmp_path):
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    conn.close()
+    env_for(fresh_db)
+    out = tmp_path / "g.pdf"
+    run = CliRunner().invoke(main, ["print", "grid", "X", "--out", str(out)])
+    assert run.exit_code != 0 and "Traceback" not in run.output
+    assert NO_CITY in run.output and "hygiene-map city init" in run.output
+    assert not out.exists()
+
+
+def test_print_grid_in_a_city_without_a_metric_crs_says_how_to_choose_one(fresh_db, env_for, tmp_path):
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    conn.close()
+    env_for(fresh_db)
+    init = CliRunner().invoke(main, ["city", "init", "--name", "烟台市", "--code", "370600"])
+    assert init.exit_code == 0, init.output
+    run = CliRunner().invoke(main, ["print", "grid", "X", "--out", str(tmp_path / "g.pdf")])
+    assert run.exit_code != 0 and "Traceback" not in run.output
+    assert "no metric CRS yet" in run.output and "city set --crs" in run.output
