@@ -8,6 +8,7 @@ zooms. A basemap that needs a key the server lacks is said on the page.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -172,6 +173,13 @@ def test_taipei_pages_name_its_districts_and_villages_offline(browser, taipei):
         districts = browser.evaluate(LABELS.format(kind="district"))
         assert len(districts) >= 8 and "大安區" in districts, districts
         _zoom_to(browser, lat, lon, 15)
-        assert name in browser.evaluate(LABELS.format(kind="community"))
+        # The names are drawn after the answer arrives: wait for them (the same condition), and say what
+        # the page held if they never come.
+        shown = LABELS.format(kind="community")
+        try:
+            _wait(browser, f"({shown}).indexOf({json.dumps(name)}) >= 0")
+        except AssertionError:
+            raise AssertionError((browser.evaluate(shown), browser.evaluate("JSON.stringify(hygieneContextState)"))) \
+                from None
         assert browser.evaluate(OVERLAPS) == 0 and browser.evaluate("hygieneContextState.errors") == []
         browser.screenshot(ARTIFACTS / "context-taipei.png")
