@@ -358,3 +358,15 @@ class LinkSettings(EnvSettings):
     def fallback_url(self) -> str:
         """The base URL without a request (the CLI): HYGIENE_MAP_PUBLIC_URL, else the local default."""
         return self.public_url or LOCAL_URL
+
+
+@dataclass(frozen=True)
+class InspectionSettings(EnvSettings):
+    """明察暗访 (issue 15): the city's own checklist file and the score a street or unit starts a round with."""
+
+    checklist_file: str | None = setting("HYGIENE_MAP_CHECKLIST_FILE", None, str)  # rows overriding / adding items
+    score_base: float = setting("HYGIENE_MAP_INSPECTION_SCORE_BASE", 100.0)  # minus the round's deductions
+
+    def check(self) -> None:
+        if self.score_base <= 0:
+            raise SetupError("HYGIENE_MAP_INSPECTION_SCORE_BASE must be above 0")

@@ -18,7 +18,8 @@ from data.demo.model import DATA_END, METRIC_SRID, DemoCity, metric_origin, to_l
 from geo.grids import DENSIFY_M
 
 LAYER_TABLES = [
-    "complaint_events", "complaints", "grid_assignments", "grids", "inspections", "health_trails",
+    "complaint_events", "complaints", "grid_assignments", "grids", "inspection_events", "inspection_findings",
+    "inspection_rounds", "health_trails",
     "garbage_stations", "toilets", "markets", "urban_villages", "land_use", "roads", "admin_areas",
 ]
 SOURCE = "demo"
