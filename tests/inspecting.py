@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import os
+import tempfile
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from api.app import create_app
 from data.db import connect
@@ -47,15 +51,19 @@ def make_city(url: str) -> dict:
 
 @contextmanager
 def app_client(city):
-    """A test client of the app on ``city``'s database."""
-    old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = city["url"]
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
-        yield c
-    if old is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = old
+    """A test client of the app on ``city``'s database, its photos in a directory of their own."""
+    names = ("DATABASE_URL", "HYGIENE_MAP_PHOTO_DIR")
+    old = {name: os.environ.get(name) for name in names}
+    with tempfile.TemporaryDirectory() as photos:
+        os.environ.update(DATABASE_URL=city["url"], HYGIENE_MAP_PHOTO_DIR=photos)
+        city["photos"] = Path(photos)
+        with TestClient(create_app(), raise_server_exceptions=False) as c:
+            yield c
+    for name, value in old.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def auth(city, name):
@@ -83,3 +91,24 @@ def post_finding(client, city, round_id, grid_key="own", user="inspector1", item
             "observed_at": (observed or datetime.now(UTC) - timedelta(hours=1)).isoformat(),
             "client_id": client_id or str(uuid.uuid4()), **extra}
     return client.post("/api/inspections/findings", json=body, headers=auth(city, user))
+
+
+def photo_bytes(color=(200, 30, 30), fmt="JPEG", exif: bool = True) -> bytes:
+    """A small photo; with EXIF naming a camera, its serial, an owner, a time and a GPS position (Yantai)."""
+    image = Image.new("RGB", (64, 48), color)
+    out = io.BytesIO()
+    if not exif:
+        image.save(out, format=fmt)
+        return out.getvalue()
+    data = image.getexif()
+    data[0x010F], data[0x013B] = "PhoneMaker", "张三的手机"  # Make, Artist
+    data.get_ifd(0x8769).update({0x9003: "2026:11:29 09:30:00", 0xA431: "SERIAL-XYZ-123"})
+    data.get_ifd(0x8825).update({1: "N", 2: (37.0, 29.0, 24.0), 3: "E", 4: (121.0, 22.0, 48.0)})
+    image.save(out, format=fmt, exif=data)
+    return out.getvalue()
+
+
+def upload(client, city, finding_id, stage, user, data=None, name="photo.jpg", media_type="image/jpeg"):
+    files = {"file": (name, data if data is not None else photo_bytes(), media_type)}
+    return client.post(f"/api/inspections/findings/{finding_id}/photos", data={"stage": stage}, files=files,
+                       headers=auth(city, user))

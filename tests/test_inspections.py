@@ -9,7 +9,18 @@ import psycopg2
 import pytest
 
 from data.db import connect
-from tests.inspecting import OTHER_STREET, OWN_STREET, app_client, auth, make_city, new_round, post_finding, query
+from tests.inspecting import (
+    OTHER_STREET,
+    OWN_STREET,
+    app_client,
+    auth,
+    make_city,
+    new_round,
+    photo_bytes,
+    post_finding,
+    query,
+    upload,
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +100,9 @@ def test_rectification_and_recheck_workflow(client, city):
     assert other_street.status_code == 403, other_street.text
     assert patch(client, city, fid, "已整改", "inspector1").status_code == 403  # inspectors re-check
     assert patch(client, city, fid, "复查通过", "inspector1").status_code == 409  # not rectified yet
+    no_photo = patch(client, city, fid, "已整改", "street1", "已清理")
+    assert no_photo.status_code == 409 and "after photo" in no_photo.json()["detail"]
+    assert upload(client, city, fid, "after", "street1", photo_bytes((10, 200, 10))).status_code == 201
     assert patch(client, city, fid, "已整改", "street1", "已清理").status_code == 200
     assert patch(client, city, fid, "复查通过", "street1").status_code == 403  # the street does not re-check
     assert patch(client, city, fid, "复查通过", "inspector3").status_code == 403  # not its street
@@ -102,6 +116,9 @@ def test_rectification_and_recheck_workflow(client, city):
         (1, None, "待整改"), (2, "待整改", "已整改"), (3, "已整改", "复查未通过"), (4, "复查未通过", "待整改")]
     assert failed["events"][3]["due_at"] == failed["due_at"]
     # The rectifier never re-checks its own work, an admin neither.
+    # After a failed re-check, a photo of the new rectification is needed again.
+    assert patch(client, city, fid, "已整改", "admin1", "再次清理").status_code == 409
+    assert upload(client, city, fid, "after", "admin1", photo_bytes((10, 10, 200))).status_code == 201
     assert patch(client, city, fid, "已整改", "admin1", "再次清理").status_code == 200
     itself = patch(client, city, fid, "复查通过", "admin1")
     assert itself.status_code == 403 and "another user" in itself.json()["detail"]
@@ -109,7 +126,7 @@ def test_rectification_and_recheck_workflow(client, city):
     assert passed.status_code == 200 and passed.json()["status"] == "复查通过"
     assert patch(client, city, fid, "已整改", "admin1").status_code == 409
     audited = query(city["url"], "SELECT count(*) FROM audit_log WHERE target = %s", (f"inspection_finding:{fid}",))
-    assert audited[0][0] == 5  # the finding and four moves
+    assert audited[0][0] == 7  # the finding, two photos and four moves
     conn = connect(url=city["url"])
     with pytest.raises(psycopg2.Error, match="append-only"), conn.cursor() as cur:
         cur.execute("UPDATE inspection_events SET note = 'x' WHERE finding_id = %s", (fid,))

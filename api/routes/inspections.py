@@ -6,18 +6,20 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Reader, Writer
 from api.deps import Conn, Lang, Paged, Street, Transaction
 from api.idempotency import IdempotencyKey, once
 from api.routes.complaints import FUTURE_SLACK, PointCrs, body_instant, no_nul
 from data import checklist
-from data.errors import Forbidden, InvalidParameter
+from data.errors import Forbidden, InvalidParameter, NotFound
 from data.settings import ComplaintSettings
 from data.vocab import PLACE_TYPES, FindingStatus, RoundKind
 from layers.spec.inspection_findings import LAYER as FINDINGS
+from layers.workflow import inspection_photos as pictures
 from layers.workflow import inspections as work
 from layers.workflow.access import shown_row
 from layers.workflow.inspection_scores import scores
@@ -26,6 +28,7 @@ router = APIRouter(tags=["inspections"])
 # One Path object per parameter name: FastAPI keeps the name it was first used for on the object.
 ROUND_ID = Path(..., ge=1, le=2**63 - 1)
 FINDING_ID = Path(..., ge=1, le=2**63 - 1)
+PHOTO_ID = Path(..., ge=1, le=2**63 - 1)
 
 
 class RoundIn(BaseModel):
@@ -151,11 +154,60 @@ def patch_finding(body: MoveIn, user: Writer, conn: Transaction, request: Reques
     return once(conn, user, key, request, body, write)
 
 
-@router.get("/api/inspections/findings/{finding_id}", summary="One finding with its history")
+@router.get("/api/inspections/findings/{finding_id}", summary="One finding with its history and photos")
 def get_finding(user: Reader, conn: Conn, finding_id: int = FINDING_ID):
-    finding = shown_row(FINDINGS, user, work.get_finding(conn, finding_id))
+    stored = work.get_finding(conn, finding_id)
+    finding = shown_row(FINDINGS, user, stored)
     finding["events"] = [shown_row(FINDINGS, user, e) for e in work.events(conn, finding_id)]
+    if sees_photos(user, stored):
+        finding["photos"] = pictures.photos(conn, finding_id)
     return finding
+
+
+def sees_photos(user, finding: dict) -> bool:
+    """Photos show people, doors and number plates: read as the finding's description is (personal)."""
+    return shown_row(FINDINGS, user, {**finding, "description": True}).get("description") is True
+
+
+def _multipart(request_body: bytes, content_type: str) -> dict[str, tuple[str | None, bytes]]:
+    """The parts of a multipart/form-data body by name: (file name, bytes). The standard library's MIME
+    parser does it; no extra dependency."""
+    from email import policy
+    from email.parser import BytesParser
+
+    if not content_type.startswith("multipart/form-data") or "boundary=" not in content_type:
+        raise InvalidParameter("Content-Type", "send multipart/form-data with a stage field and a file")
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + request_body)
+    parts = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            parts[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
+    return parts
+
+
+@router.post("/api/inspections/findings/{finding_id}/photos", status_code=201,
+             summary="Add a photo (multipart: stage=before|after, file); EXIF removed, stored by content hash")
+async def post_photo(request: Request, user: Writer, conn: Transaction, finding_id: int = FINDING_ID):
+    parts = _multipart(await request.body(), request.headers.get("content-type", ""))
+    if "file" not in parts:
+        raise InvalidParameter("file", "is missing: send the photo as the multipart field 'file'")
+    stage = parts.get("stage", (None, b""))[1].decode("utf-8", "replace").strip()
+
+    def write():  # the database and Pillow block: off the event loop
+        return pictures.add_photo(conn, user, work.get_finding(conn, finding_id, lock=True), stage, parts["file"][1])
+
+    photo, new = await run_in_threadpool(write)
+    return JSONResponse(photo, status_code=201 if new else 200, headers={"Location": photo["url"]})
+
+
+@router.get("/api/inspections/findings/{finding_id}/photos/{photo_id}", summary="One photo's image")
+def get_photo(user: Reader, conn: Conn, finding_id: int = FINDING_ID, photo_id: int = PHOTO_ID):
+    if not sees_photos(user, work.get_finding(conn, finding_id)):
+        raise NotFound(f"finding {finding_id} has no photo {photo_id} you may see")
+    path, media_type = pictures.photo_file(conn, finding_id, photo_id)
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.get("/api/inspections/findings", summary="Findings, newest observed first, a page at a time")

@@ -82,3 +82,24 @@ CREATE TRIGGER inspection_events_step BEFORE INSERT ON inspection_events
     FOR EACH ROW WHEN (NEW.from_status IS NOT NULL) EXECUTE FUNCTION hm_inspection_event_step();
 CREATE TRIGGER inspection_events_append_only BEFORE UPDATE OR DELETE ON inspection_events
     FOR EACH ROW EXECUTE FUNCTION hm_append_only();
+
+-- Photos of a finding: "before" by the inspector, "after" by the rectifying
+-- street. The file is stored once by the SHA-256 of its cleaned bytes (EXIF
+-- removed) under the photo directory; time and position read from EXIF first.
+CREATE TABLE inspection_photos (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    finding_id    bigint NOT NULL REFERENCES inspection_findings (id) ON DELETE CASCADE,
+    stage         text NOT NULL CHECK (stage IN ('before', 'after')),
+    sha256        text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    media_type    text NOT NULL,
+    bytes         integer NOT NULL,
+    width         integer NOT NULL,
+    height        integer NOT NULL,
+    taken_at      timestamptz,               -- EXIF DateTimeOriginal, in the city's zone
+    taken_lon     double precision,          -- EXIF GPS, WGS84
+    taken_lat     double precision,
+    uploaded_by   text NOT NULL,
+    uploaded_at   timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (finding_id, stage, sha256)
+);
+CREATE INDEX inspection_photos_finding_idx ON inspection_photos (finding_id, stage);
