@@ -14,6 +14,7 @@ from psycopg2 import sql
 from shapely.geometry import MultiPolygon
 
 from data.catalog import write_city
+from data.demo.inspections import load_inspections
 from data.demo.model import DATA_END, METRIC_SRID, DemoCity, metric_origin, to_lonlat_transformer
 from geo.grids import DENSIFY_M
 
@@ -70,6 +71,8 @@ def load(conn, city: DemoCity, progress: Callable[[str, int], None] | None = Non
             """INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at)
                SELECT id, NULL, status, '演示数据导入', 'demo', coalesce(closed_at, reported_at) FROM complaints"""
         )
+        step("inspections", 0)
+        counts["inspection_findings"] = load_inspections(cur)
         _set_city(conn, city)
         # Every table: triggers fill some besides the layers (complaint cells, change log).
         cur.execute("ANALYZE")
