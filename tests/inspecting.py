@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -112,3 +113,16 @@ def upload(client, city, finding_id, stage, user, data=None, name="photo.jpg", m
     files = {"file": (name, data if data is not None else photo_bytes(), media_type)}
     return client.post(f"/api/inspections/findings/{finding_id}/photos", data={"stage": stage}, files=files,
                        headers=auth(city, user))
+
+
+# The fixtures of the inspection test modules (imported there by these names; pytest knows them as city, client).
+@pytest.fixture(scope="module", name="city")
+def city_fixture(module_demo):
+    """A module copy of the small demo city with a user of every role."""
+    return make_city(module_demo)
+
+
+@pytest.fixture(scope="module", name="client")
+def client_fixture(city):
+    with app_client(city) as c:
+        yield c

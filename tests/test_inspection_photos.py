@@ -11,18 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from PIL import Image
 
-from tests.inspecting import app_client, auth, make_city, new_round, photo_bytes, post_finding, upload
-
-
-@pytest.fixture(scope="module")
-def city(module_demo):
-    return make_city(module_demo)
-
-
-@pytest.fixture(scope="module")
-def client(city):
-    with app_client(city) as c:
-        yield c
+from tests.inspecting import auth, city_fixture, client_fixture, new_round, photo_bytes, post_finding, upload  # noqa: F401 (fixtures)
 
 
 @pytest.fixture()

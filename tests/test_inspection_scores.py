@@ -12,18 +12,7 @@ import pytest
 
 from data import checklist
 from data.db import connect
-from tests.inspecting import OTHER_STREET, OWN_STREET, app_client, auth, make_city, new_round, query
-
-
-@pytest.fixture(scope="module")
-def city(module_demo):
-    return make_city(module_demo)
-
-
-@pytest.fixture(scope="module")
-def client(city):
-    with app_client(city) as c:
-        yield c
+from tests.inspecting import OTHER_STREET, OWN_STREET, auth, city_fixture, client_fixture, new_round, query  # noqa: F401 (fixtures)
 
 # The unit charged with each finding, read from the assignment history at the time it was observed.
 UNIT_AT_OBSERVATION = """

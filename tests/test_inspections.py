@@ -9,29 +9,18 @@ import psycopg2
 import pytest
 
 from data.db import connect
-from tests.inspecting import (
+from tests.inspecting import (  # noqa: F401 (fixtures)
     OTHER_STREET,
     OWN_STREET,
-    app_client,
     auth,
-    make_city,
+    city_fixture,
+    client_fixture,
     new_round,
     photo_bytes,
     post_finding,
     query,
     upload,
 )
-
-
-@pytest.fixture(scope="module")
-def city(module_demo):
-    return make_city(module_demo)
-
-
-@pytest.fixture(scope="module")
-def client(city):
-    with app_client(city) as c:
-        yield c
 
 
 def patch(client, city, finding_id, status, user, note=None):
@@ -164,3 +153,30 @@ def test_checklist_lists_items_per_place_type(client):
     assert "working value" in toilets[0]["values_label_text"]
     bad = client.get("/api/inspections/checklist?place_type=商场")
     assert bad.status_code == 422 and "place_type" in bad.text
+
+
+def test_parallel_retries_of_one_client_id_store_one_finding(client, city):
+    """The phone's first request is still writing when its retry arrives: the retry waits, then answers it."""
+    import threading
+
+    from layers.workflow.access import user_for_token
+    from layers.workflow.inspections import record_finding
+
+    rid = new_round(client, city)["id"]
+    lon, lat = query(city["url"], "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
+                                  "WHERE code = %s) s", (city["grid"]["own"],))[0]
+    body = {"round_id": rid, "lon": lon, "lat": lat, "item": "VEC-02", "note": "鼠迹",
+            "observed_at": datetime.now(UTC) - timedelta(minutes=5), "client_id": "parallel-1"}
+    first_conn, second_conn = connect(url=city["url"]), connect(url=city["url"])
+    user = user_for_token(first_conn, city["tokens"]["inspector1"])
+    first, new = record_finding(first_conn, user, **body)  # not committed yet
+    answers = []
+    retry = threading.Thread(target=lambda: answers.append(record_finding(second_conn, user, **body)))
+    retry.start()
+    first_conn.commit()
+    retry.join(timeout=60)
+    second_conn.commit()
+    first_conn.close()
+    second_conn.close()
+    assert new and answers and answers[0][0]["id"] == first["id"] and answers[0][1] is False
+    assert query(city["url"], "SELECT count(*) FROM inspection_findings WHERE client_id = 'parallel-1'")[0][0] == 1
