@@ -19,8 +19,8 @@ STATUS_CATEGORIES = tuple(Category(s, s, FINDING_STATUS_EN[s].capitalize(), colo
 
 LAYER = LayerSpec(
     "inspection_findings", "暗访问题", "Inspection findings", "Point",
-    # Findings come from the field (the API), not from files: nothing is read from a file.
-    rules=ImportRules(geometry=("Point",)),
+    # Findings come from the field (the API, with photos and a history), never from files.
+    rules=ImportRules(geometry=("Point",), from_files=False),
     fields=(
         Field("id", "int", "编号", "No.", popup=True, imported=False),
         Field("round_id", "int", "检查轮次", "Round", popup=True),
