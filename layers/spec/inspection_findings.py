@@ -9,7 +9,7 @@ or moved a finding is staff-only.
 from __future__ import annotations
 
 from data.vocab import FINDING_STATUS_EN, FINDING_STATUSES, PLACE_TYPES
-from layers.spec.common import area_codes
+from layers.spec.common import CASE_HISTORY, area_codes
 from layers.spec.model import Category, Field, ImportRules, LayerSpec, PrintSymbol
 
 # Red while waiting for rectification, amber once rectified, green when the re-check passed.
@@ -41,8 +41,7 @@ LAYER = LayerSpec(
     style_column="status", categories=STATUS_CATEGORIES,
     time_column="observed_at", filter_columns=("round_id", "item_code", "place_type", "status"),
     attributes_class="internal",
-    history=(Field("actor", label_zh="经办人", label_en="Handled by", column_class="internal"),
-             Field("note", label_zh="备注", label_en="Note", column_class="internal")),
+    history=CASE_HISTORY,
     symbol=PrintSymbol("暗访问题", "Finding", {
         "finding": {"marker": "^", "s": 46, "facecolor": "#d62728", "edgecolor": "black", "linewidths": 0.5},
         "overdue": {"marker": "*", "s": 90, "facecolor": "black", "edgecolor": "black", "linewidths": 0.4},
