@@ -358,3 +358,25 @@ class LinkSettings(EnvSettings):
     def fallback_url(self) -> str:
         """The base URL without a request (the CLI): HYGIENE_MAP_PUBLIC_URL, else the local default."""
         return self.public_url or LOCAL_URL
+
+
+@dataclass(frozen=True)
+class InspectionSettings(EnvSettings):
+    """明察暗访 (issue 15): the city's own checklist file and the score a street or unit starts a round with."""
+
+    checklist_file: str | None = setting("HYGIENE_MAP_CHECKLIST_FILE", None, str)  # rows overriding / adding items
+    score_base: float = setting("HYGIENE_MAP_INSPECTION_SCORE_BASE", 100.0)  # minus the round's deductions
+    photo_dir: str | None = setting("HYGIENE_MAP_PHOTO_DIR", None, str)  # None: <HYGIENE_MAP_HOME>/photos
+    # Phones resize before sending (issue 15); the request body limit (HYGIENE_MAP_MAX_BODY_BYTES) also applies.
+    photo_max_bytes: int = setting("HYGIENE_MAP_PHOTO_MAX_KB", 1000, scale=1000)
+    photo_max_pixels: int = setting("HYGIENE_MAP_PHOTO_MAX_MEGAPIXELS", 40, scale=1_000_000)
+
+    def check(self) -> None:
+        if self.score_base <= 0:
+            raise SetupError("HYGIENE_MAP_INSPECTION_SCORE_BASE must be above 0")
+        _positive(HYGIENE_MAP_PHOTO_MAX_KB=self.photo_max_bytes, HYGIENE_MAP_PHOTO_MAX_MEGAPIXELS=self.photo_max_pixels)
+
+    def photo_root(self) -> Path:
+        """Where photos are stored, by content hash: the setting, else ``photos`` under the data home."""
+        return Path(self.photo_dir).expanduser().absolute() if self.photo_dir else \
+            DatabaseSettings.from_env().home / "photos"

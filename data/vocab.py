@@ -102,3 +102,30 @@ FACILITY_KINDS = {kind.key: kind for kind in (
     FacilityKind("markets", "markets", None, "农贸市场", "markets", None),
     FacilityKind("health_trails", "health_trails", None, "健康步道/主题公园/街区", "health trails and parks", None),
 )}
+
+
+# -- Inspections (明察暗访, issue 15) -------------------------------------------------------------------
+
+#: Place types of the inspection checklist (data/checklist.csv), with their English names.
+PLACE_TYPES = {"农贸市场": "markets", "公厕": "public toilets", "垃圾收集点/转运站": "garbage points and transfer stations",
+               "背街小巷": "back lanes", "城中村/城乡结合部": "urban villages and city fringes",
+               "单位与门店门前三包": "units and shop fronts (门前三包)", "健康步道/公园": "health trails and parks",
+               "病媒生物": "disease vectors"}
+#: Kinds of inspection round.
+ROUND_KINDS = ("周检查", "月度暗访", "专项检查", "复审模拟")
+RoundKind = Literal[ROUND_KINDS]
+#: A finding's rectification workflow: 待整改 → 已整改 → 复查通过, or 复查未通过 and back to 待整改.
+TO_RECTIFY, RECTIFIED, RECHECK_PASSED, RECHECK_FAILED = "待整改", "已整改", "复查通过", "复查未通过"
+FINDING_STATUSES = (TO_RECTIFY, RECTIFIED, RECHECK_PASSED, RECHECK_FAILED)
+FindingStatus = Literal[FINDING_STATUSES]
+FINDING_STATUS_EN = {TO_RECTIFY: "to rectify", RECTIFIED: "rectified", RECHECK_PASSED: "re-check passed",
+                     RECHECK_FAILED: "re-check failed"}
+# 复查未通过 is a step of the history, not a resting state: the finding goes straight back to 待整改.
+FINDING_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    TO_RECTIFY: (RECTIFIED,),
+    RECTIFIED: (RECHECK_PASSED, RECHECK_FAILED),
+    RECHECK_FAILED: (TO_RECTIFY,),
+    RECHECK_PASSED: (),
+}
+#: The moves that are a re-check (复查): never by the user who marked the finding 已整改.
+RECHECKS = frozenset({RECHECK_PASSED, RECHECK_FAILED})

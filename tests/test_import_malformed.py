@@ -36,7 +36,7 @@ def snapshot(conn) -> dict[str, int]:
         counts = {}
         for table in LAYER_TABLES:
             cur.execute(f"SELECT count(*), coalesce(max(updated_at)::text, '') FROM {table}"
-                        if table not in ("complaint_events", "grid_assignments", "inspections")
+                        if table not in ("complaint_events", "grid_assignments", "inspection_events", "inspection_rounds")
                         else f"SELECT count(*), '' FROM {table}")
             counts[table] = cur.fetchone()
     conn.rollback()

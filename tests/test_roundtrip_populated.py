@@ -24,8 +24,9 @@ from layers.io.options import ImportOptions
 from layers.spec.registry import LAYERS, get_layer
 from tests.conftest import create_database, drop_database, real_data
 
-#: Layers with area-code columns (those the crash hit).
-CODED = [spec.id for spec in LAYERS if spec.area_codes]
+#: Layers with area-code columns (those the crash hit) that files are imported into (findings are not:
+#: test_inspection_layer checks that such an import is refused).
+CODED = [spec.id for spec in LAYERS if spec.area_codes and spec.rules.from_files]
 #: Complaint descriptions with what breaks files: markup, quotes, a line break, traditional characters.
 DESCRIPTIONS = ("垃圾桶满溢，<b>臭味</b> & 蚊蝇；\"已多次反映\"", "Overflowing bins\nbehind the market, 3rd time",
                 "巷口積水、垃圾散落")

@@ -57,6 +57,9 @@ def import_file(conn, path: Path, opts: ImportOptions, settings: ImportSettings 
     """
     path = Path(path)
     spec = get_layer(opts.layer)
+    if not spec.rules.from_files:  # before reading: the file is not the problem, the layer is
+        raise InvalidParameter("layer", f"{spec.id} ({spec.name_zh}) is not imported from files: "
+                               f"its rows are recorded through the {spec.name_en.lower()} workflow of the API")
     raw = read_file(path, sheet=opts.sheet, layer=opts.gis_layer, encoding=opts.encoding, settings=settings)
     areas = None
     if spec.rules.routing != "none":

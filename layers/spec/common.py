@@ -52,5 +52,10 @@ def area_codes(*columns: str, shown: tuple[str, ...] = ("street_code",)) -> tupl
     return tuple(replace(_AREA_CODES[c], popup=c in shown) for c in columns)
 
 
+#: The history of a case (complaints, inspection findings): who moved it and their note, staff only
+#: (a note may name the complainant or the shop).
+CASE_HISTORY = (Field("actor", label_zh="经办人", label_en="Handled by", column_class="internal"),
+                Field("note", label_zh="备注", label_en="Note", column_class="internal"))
+
 #: The area codes of the facility layers.
 FACILITY_AREA_CODES = ("district_code", "street_code", "community_code")

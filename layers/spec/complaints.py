@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from data.vocab import RECEIVED, STATUS_EN, STATUSES
-from layers.spec.common import ADDRESS_ALIASES, address, area_codes
+from layers.spec.common import ADDRESS_ALIASES, CASE_HISTORY, address, area_codes
 from layers.spec.model import Category, Field, ImportRules, LayerSpec, PrintSymbol, ScaleDisplay
 
 # Legend colours of the statuses, in the order of STATUSES: red while new, grey once closed.
@@ -75,9 +75,7 @@ LAYER = LayerSpec(
     time_column="reported_at", filter_columns=("category", "status"),
     # Hotline exports carry the caller's name and number in columns of their own.
     attributes_class="personal",
-    # Who moved a case and their note: staff only (a note may name the complainant).
-    history=(Field("actor", label_zh="经办人", label_en="Handled by", column_class="internal"),
-             Field("note", label_zh="备注", label_en="Note", column_class="internal")),
+    history=CASE_HISTORY,
     symbol=PrintSymbol("投诉", "Complaint", {
         "complaint": {"marker": "X", "s": 40, "facecolor": "#d62828", "edgecolor": "black", "linewidths": 0.4},
         "overdue": {"marker": "*", "s": 90, "facecolor": "black", "edgecolor": "black", "linewidths": 0.4},

@@ -136,6 +136,8 @@ class ImportRules:
     multi_part : a row may be several lines; otherwise multi-part lines and points are refused.
     status_history : every imported status is appended to complaint_events.
     hooks : named steps of :mod:`layers.io.hooks` run once the columns are read.
+    from_files : rows may come from files; False for layers written only through
+        their own workflow (inspection findings are made in the field).
     """
 
     geometry: tuple[str, ...]
@@ -144,6 +146,7 @@ class ImportRules:
     multi_part: bool = False
     status_history: bool = False
     hooks: tuple[str, ...] = ()
+    from_files: bool = True
 
     @property
     def points(self) -> bool:

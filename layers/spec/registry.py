@@ -14,6 +14,7 @@ from layers.spec import (
     garbage_stations,
     grids,
     health_trails,
+    inspection_findings,
     land_use,
     markets,
     roads,
@@ -25,7 +26,8 @@ from layers.spec.model import LayerSpec
 #: Every layer, in the order of the map's layer list.
 LAYERS: tuple[LayerSpec, ...] = (
     admin_areas.LAYER, markets.LAYER, toilets.LAYER, garbage_stations.LAYER, urban_villages.LAYER,
-    health_trails.LAYER, roads.LAYER, land_use.LAYER, complaints.LAYER, grids.LAYER,
+    health_trails.LAYER, roads.LAYER, land_use.LAYER, complaints.LAYER, inspection_findings.LAYER,
+    grids.LAYER,
 )
 _BY_ID = {spec.id: spec for spec in LAYERS}
 

@@ -109,7 +109,9 @@ def _layer_config(lang: str, viewer: User | None) -> list[dict]:
             "popup": [[f.column, f.label(lang), f.column_class == "personal"] for f in spec.popup
                       if f.column in shown],
             "shown": spec.shown_by_default,
-            "filters": bool(spec.filter_columns),
+            # The filter control (投诉筛选) sets a time window, a category and a status: only layers
+            # filtered by both columns take it (findings have statuses of their own, no category).
+            "filters": {"category", "status"} <= set(spec.filter_columns),
         })
     return out
 

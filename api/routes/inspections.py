@@ -1,0 +1,223 @@
+"""明察暗访 over HTTP (issue 15): the checklist, rounds, findings and their rectification, scores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Reader, Writer
+from api.deps import Conn, Lang, Paged, Street, Transaction
+from api.idempotency import IdempotencyKey, once
+from api.routes.complaints import FUTURE_SLACK, PointCrs, body_instant, no_nul
+from data import checklist
+from data.errors import Forbidden, InvalidParameter, NotFound
+from data.settings import ComplaintSettings
+from data.vocab import PLACE_TYPES, FindingStatus, RoundKind
+from layers.spec.inspection_findings import LAYER as FINDINGS
+from layers.workflow import inspection_photos as pictures
+from layers.workflow import inspections as work
+from layers.workflow.access import shown_row
+from layers.workflow.inspection_scores import scores
+
+router = APIRouter(tags=["inspections"])
+# One Path object per parameter name: FastAPI keeps the name it was first used for on the object.
+ROUND_ID = Path(..., ge=1, le=2**63 - 1)
+FINDING_ID = Path(..., ge=1, le=2**63 - 1)
+PHOTO_ID = Path(..., ge=1, le=2**63 - 1)
+
+
+class RoundIn(BaseModel):
+    """A round of inspections over some streets."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(..., min_length=1, max_length=200, examples=["2026年11月月度暗访"])
+    kind: RoundKind
+    starts: datetime = Field(..., description="ISO 8601; without a zone: the city's time zone")
+    ends: datetime = Field(..., description="exclusive; ISO 8601")
+    streets: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(..., min_length=1, max_length=500)
+
+    @field_validator("name")
+    @classmethod
+    def _no_nul(cls, value):
+        return no_nul(value)
+
+    @field_validator("starts", "ends", mode="before")
+    @classmethod
+    def _instant(cls, value, info):
+        return body_instant(value, info.field_name)
+
+
+class FindingIn(BaseModel):
+    """A checklist item seen at a point during a round."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    round_id: int = Field(..., ge=1, le=2**63 - 1)
+    lon: float = Field(..., ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(..., ge=-90, le=90, allow_inf_nan=False)
+    crs: PointCrs = Field("wgs84", description="coordinates as given: WGS84, GCJ-02 or BD-09")
+    item: str = Field(..., min_length=1, max_length=50, description="checklist item code, e.g. TLT-01")
+    note: str | None = Field(None, max_length=2000)
+    observed_at: datetime = Field(..., description="ISO 8601; without a zone: the city's time zone")
+    client_id: str = Field(..., min_length=1, max_length=100,
+                           description="chosen by the phone (a UUID); sending it again answers the same finding")
+
+    @field_validator("item", "note", "client_id")
+    @classmethod
+    def _no_nul(cls, value):
+        return no_nul(value)
+
+    @field_validator("observed_at", mode="before")
+    @classmethod
+    def _instant(cls, value):
+        return body_instant(value, "observed_at")
+
+
+class MoveIn(BaseModel):
+    """The next rectification state and a note (required for a failed re-check)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    status: FindingStatus
+    note: str | None = Field(None, max_length=1000)
+
+    @field_validator("note")
+    @classmethod
+    def _no_nul(cls, value):
+        return no_nul(value)
+
+
+@router.get("/api/inspections/checklist", summary="The checklist items, per place type, with sources and labels")
+def get_checklist(lang: Lang, place_type: str | None = Query(None, description="one of the place types")):
+    if place_type is not None and place_type not in PLACE_TYPES:
+        raise InvalidParameter("place_type", f"must be one of {', '.join(PLACE_TYPES)}, not {place_type!r}")
+    items = [i.as_dict(lang) for i in checklist.load().values() if place_type in (None, i.place_type)]
+    return {"place_types": [{"name": k, "name_en": v} for k, v in PLACE_TYPES.items()], "items": items}
+
+
+@router.post("/api/inspections/rounds", status_code=201, summary="Open a round of inspections (admin)")
+def post_round(body: RoundIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey):
+    if user.role != "admin":
+        raise Forbidden(f"user {user.name!r} is a {user.role}: only admins open inspection rounds")
+
+    def write() -> JSONResponse:
+        made = work.create_round(conn, name=body.name, kind=body.kind, starts=body.starts, ends=body.ends,
+                                 streets=body.streets, actor=user.name)
+        return JSONResponse(made, status_code=201, headers={"Location": f"/api/inspections/rounds/{made['id']}"})
+
+    return once(conn, user, key, request, body, write)
+
+
+@router.get("/api/inspections/rounds", summary="Every round, newest first, with its counts of findings")
+def list_rounds(user: Reader, conn: Conn):
+    return {"items": work.rounds(conn)}
+
+
+@router.get("/api/inspections/rounds/{round_id}", summary="One round")
+def get_round(user: Reader, conn: Conn, round_id: int = ROUND_ID):
+    return work.get_round(conn, round_id)
+
+
+@router.get("/api/inspections/rounds/{round_id}/scores",
+            summary="Scores of a round per street and per responsible unit: base minus deductions, ranked")
+def get_scores(user: Reader, conn: Conn, round_id: int = ROUND_ID):
+    return scores(conn, round_id)
+
+
+@router.post("/api/inspections/findings", status_code=201,
+             summary="Record a finding (inspector within its scope); the same client_id answers the same finding")
+def post_finding(body: FindingIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey):
+    def write() -> JSONResponse:
+        if body.observed_at > datetime.now(UTC) + FUTURE_SLACK:
+            raise InvalidParameter("observed_at", f"{body.observed_at.isoformat()} lies in the future")
+        finding, new = work.record_finding(conn, user, round_id=body.round_id, lon=body.lon, lat=body.lat,
+                                           crs=body.crs, item=body.item, note=body.note,
+                                           observed_at=body.observed_at, client_id=body.client_id)
+        return JSONResponse(shown_row(FINDINGS, user, finding), status_code=201 if new else 200,
+                            headers={"Location": f"/api/inspections/findings/{finding['id']}"})
+
+    return once(conn, user, key, request, body, write)
+
+
+@router.patch("/api/inspections/findings/{finding_id}",
+              summary="Rectify (已整改) or re-check (复查通过 / 复查未通过) a finding")
+def patch_finding(body: MoveIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey,
+                  finding_id: int = FINDING_ID):
+    def write() -> JSONResponse:
+        moved = work.move(conn, user, finding_id, body.status, body.note)
+        moved["events"] = work.events(conn, finding_id)
+        return JSONResponse(shown_row(FINDINGS, user, moved))
+
+    return once(conn, user, key, request, body, write)
+
+
+@router.get("/api/inspections/findings/{finding_id}", summary="One finding with its history and photos")
+def get_finding(user: Reader, conn: Conn, finding_id: int = FINDING_ID):
+    stored = work.get_finding(conn, finding_id)
+    finding = shown_row(FINDINGS, user, stored)
+    finding["events"] = [shown_row(FINDINGS, user, e) for e in work.events(conn, finding_id)]
+    if sees_photos(user, stored):
+        finding["photos"] = pictures.photos(conn, finding_id)
+    return finding
+
+
+def sees_photos(user, finding: dict) -> bool:
+    """Photos show people, doors and number plates: read as the finding's description is (personal)."""
+    return shown_row(FINDINGS, user, {**finding, "description": True}).get("description") is True
+
+
+def _multipart(request_body: bytes, content_type: str) -> dict[str, tuple[str | None, bytes]]:
+    """The parts of a multipart/form-data body by name: (file name, bytes). The standard library's MIME
+    parser does it; no extra dependency."""
+    from email import policy
+    from email.parser import BytesParser
+
+    if not content_type.startswith("multipart/form-data") or "boundary=" not in content_type:
+        raise InvalidParameter("Content-Type", "send multipart/form-data with a stage field and a file")
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + request_body)
+    parts = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            parts[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
+    return parts
+
+
+@router.post("/api/inspections/findings/{finding_id}/photos", status_code=201,
+             summary="Add a photo (multipart: stage=before|after, file); EXIF removed, stored by content hash")
+async def post_photo(request: Request, user: Writer, conn: Transaction, finding_id: int = FINDING_ID):
+    parts = _multipart(await request.body(), request.headers.get("content-type", ""))
+    if "file" not in parts:
+        raise InvalidParameter("file", "is missing: send the photo as the multipart field 'file'")
+    stage = parts.get("stage", (None, b""))[1].decode("utf-8", "replace").strip()
+
+    def write():  # the database and Pillow block: off the event loop
+        return pictures.add_photo(conn, user, work.get_finding(conn, finding_id, lock=True), stage, parts["file"][1])
+
+    photo, new = await run_in_threadpool(write)
+    return JSONResponse(photo, status_code=201 if new else 200, headers={"Location": photo["url"]})
+
+
+@router.get("/api/inspections/findings/{finding_id}/photos/{photo_id}", summary="One photo's image")
+def get_photo(user: Reader, conn: Conn, finding_id: int = FINDING_ID, photo_id: int = PHOTO_ID):
+    if not sees_photos(user, work.get_finding(conn, finding_id)):
+        raise NotFound(f"finding {finding_id} has no photo {photo_id} you may see")
+    path, media_type = pictures.photo_file(conn, finding_id, photo_id)
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.get("/api/inspections/findings", summary="Findings, newest observed first, a page at a time")
+def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
+                  round_id: int | None = Query(None, alias="round", ge=1, le=2**63 - 1),
+                  status: FindingStatus | None = Query(None)):
+    settings = ComplaintSettings.from_env()
+    limit = page.limit or settings.page_default
+    if limit > settings.page_max:
+        raise InvalidParameter("limit", f"at most {settings.page_max} per page, not {limit}")
+    found = work.search(conn, round_id=round_id, street=street, status=status, limit=limit, offset=page.offset)
+    found["items"] = [shown_row(FINDINGS, user, item) for item in found["items"]]
+    return found

@@ -1,0 +1,309 @@
+"""SQL about inspections (明察暗访, issue 15): rounds, findings, their rectification, scores (no HTTP here).
+
+A finding is a checklist item (:mod:`data.checklist`) seen at a point during
+a round. It is routed when it is written, like a complaint (the grid holding
+the point gives grid, community, street and district), and charged to the
+unit that held the grid when it was observed (``grid_assignments``). Its
+status follows 待整改 → 已整改 → 复查通过, or 复查未通过 and back to 待整改
+with a new deadline (:data:`data.vocab.FINDING_TRANSITIONS`); every step is
+appended to ``inspection_events``. A re-check is never made by the user who
+marked the finding 已整改.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from data import checklist
+from data.catalog import check_street
+from data.clock import REFERENCE_TIME_SQL
+from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from data.vocab import (
+    FINDING_STATUSES,
+    FINDING_TRANSITIONS,
+    RECHECK_FAILED,
+    RECHECKS,
+    RECTIFIED,
+    ROUND_KINDS,
+    TO_RECTIFY,
+)
+from geo import coords
+from layers.workflow.access import User, audit
+from layers.workflow.complaints import POINT_CRS, route
+from layers.workflow.inspection_photos import has_fresh_after_photo
+
+_ROUND_COLUMNS = ("id", "name", "kind", "starts", "ends", "streets", "created_by", "created_at")
+
+
+def _round_row(r) -> dict:
+    out = dict(zip(_ROUND_COLUMNS, r))
+    for k in ("starts", "ends", "created_at"):
+        out[k] = out[k].isoformat()
+    out["streets"] = list(out["streets"])
+    return out
+
+
+def create_round(conn, *, name: str, kind: str, starts: datetime, ends: datetime, streets: list[str],
+                 actor: str) -> dict:
+    """A new round over ``streets`` (each checked to exist) from ``starts`` until ``ends``."""
+    if kind not in ROUND_KINDS:
+        raise InvalidParameter("kind", f"must be one of {', '.join(ROUND_KINDS)}, not {kind!r}")
+    if ends <= starts:
+        raise InvalidParameter("ends", f"{ends.isoformat()} is not after starts ({starts.isoformat()})")
+    streets = list(dict.fromkeys(s.strip() for s in streets if s and s.strip()))
+    if not streets:
+        raise InvalidParameter("streets", "name at least one street code")
+    for code in streets:
+        check_street(conn, code, "streets")
+    with conn.cursor() as cur:
+        cur.execute(
+            f"""INSERT INTO inspection_rounds (name, kind, starts, ends, streets, created_by)
+                VALUES (%s, %s, %s, %s, %s, %s) RETURNING {', '.join(_ROUND_COLUMNS)}""",
+            (name, kind, starts, ends, streets, actor),
+        )
+        out = _round_row(cur.fetchone())
+    audit(conn, actor, "inspection.round", f"inspection_round:{out['id']}", None,
+          {k: out[k] for k in ("name", "kind", "starts", "ends", "streets")})
+    return out
+
+
+def get_round(conn, round_id: int) -> dict:
+    """One round, or NotFound."""
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {', '.join(_ROUND_COLUMNS)} FROM inspection_rounds WHERE id = %s", (round_id,))
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no inspection round with id {round_id}")
+    return _round_row(row)
+
+
+def rounds(conn) -> list[dict]:
+    """Every round, newest first, with how many findings it has and how many still wait for rectification."""
+    with conn.cursor() as cur:
+        cur.execute(
+            f"""SELECT {', '.join('r.' + c for c in _ROUND_COLUMNS)}, count(f.id),
+                       count(f.id) FILTER (WHERE f.status = %s)
+                FROM inspection_rounds r LEFT JOIN inspection_findings f ON f.round_id = r.id
+                GROUP BY r.id ORDER BY r.starts DESC, r.id DESC""",
+            (TO_RECTIFY,),
+        )
+        n = len(_ROUND_COLUMNS)
+        return [{**_round_row(r[:n]), "findings": r[n], "to_rectify": r[n + 1]} for r in cur.fetchall()]
+
+
+def unit_at(conn, grid_code: str | None, at: datetime, current: str | None) -> str | None:
+    """The unit that held ``grid_code`` at ``at``: its last assignment by then, else what the first
+    later assignment replaced, else ``current`` (a grid with no recorded history)."""
+    if grid_code is None:
+        return current
+    with conn.cursor() as cur:
+        cur.execute("""SELECT responsible_unit FROM grid_assignments WHERE grid_code = %s AND changed_at <= %s
+                       ORDER BY seq DESC LIMIT 1""", (grid_code, at))
+        row = cur.fetchone()
+        if row is not None:
+            return row[0]
+        cur.execute("""SELECT before FROM grid_assignments WHERE grid_code = %s AND changed_at > %s
+                       ORDER BY seq LIMIT 1""", (grid_code, at))
+        row = cur.fetchone()
+    if row is not None and row[0] is not None:
+        return row[0].get("unit")
+    return current
+
+
+# -- Findings ----------------------------------------------------------------------------------------------
+
+_COLUMNS = ("id", "round_id", "client_id", "inspector", "item_code", "place_type", "item_text", "deduction",
+            "due_days", "description", "observed_at", "status", "due_at", "rectified_by", "district_code",
+            "street_code", "community_code", "grid_code", "responsible_unit", "created_at", "updated_at")
+_TIMES = ("observed_at", "due_at", "created_at", "updated_at")
+_OVERDUE = f"f.status = %(to_rectify)s AND f.due_at < {REFERENCE_TIME_SQL}"
+
+
+def _select(where: str) -> str:
+    return (f"SELECT {', '.join('f.' + c for c in _COLUMNS)}, ST_X(f.geom), ST_Y(f.geom), ({_OVERDUE}) "
+            f"FROM inspection_findings f {where}")
+
+
+def _row(r) -> dict:
+    n = len(_COLUMNS)
+    out = dict(zip(_COLUMNS, r[:n]))
+    for k in _TIMES:
+        out[k] = out[k].isoformat() if out[k] is not None else None
+    out["deduction"] = float(out["deduction"])
+    out["lon"], out["lat"], out["overdue"] = r[n], r[n + 1], bool(r[n + 2])
+    # The contract's name for the unit a finding is charged to.
+    out["unit"] = out["responsible_unit"]
+    return out
+
+
+def get_finding(conn, finding_id: int, *, lock: bool = False) -> dict:
+    """One finding, or NotFound."""
+    with conn.cursor() as cur:
+        cur.execute(_select("WHERE f.id = %(id)s") + (" FOR UPDATE" if lock else ""),
+                    {"id": finding_id, "to_rectify": TO_RECTIFY})
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no inspection finding with id {finding_id}")
+    return _row(row)
+
+
+def _existing(conn, inspector: str, client_id: str) -> dict | None:
+    with conn.cursor() as cur:
+        cur.execute(_select("WHERE f.inspector = %(inspector)s AND f.client_id = %(client_id)s"),
+                    {"inspector": inspector, "client_id": client_id, "to_rectify": TO_RECTIFY})
+        row = cur.fetchone()
+    return None if row is None else _row(row)
+
+
+def _check_place(user: User, the_round: dict, routed: dict, observed_at: datetime) -> None:
+    """Forbidden outside the user's scope; InvalidParameter outside the round's streets or time."""
+    if user.role not in ("admin", "inspector") or not user.may_write_complaint(routed["street_code"],
+                                                                               routed["grid_code"]):
+        who = "only inspectors and admins record findings" if user.role not in ("admin", "inspector") \
+            else f"user {user.name!r} inspects {user.scope_text()}"
+        raise Forbidden(f"{who}, not grid {routed['grid_code'] or '-'} of street {routed['street_code']}")
+    if routed["street_code"] not in the_round["streets"]:
+        raise InvalidParameter("lon/lat", f"the point lies in street {routed['street_code']}, which round "
+                                          f"{the_round['id']} does not cover ({', '.join(the_round['streets'])})")
+    starts, ends = datetime.fromisoformat(the_round["starts"]), datetime.fromisoformat(the_round["ends"])
+    if not starts <= observed_at < ends:
+        raise InvalidParameter("observed_at", f"{observed_at.isoformat()} lies outside round {the_round['id']} "
+                                              f"({the_round['starts']} to {the_round['ends']})")
+
+
+def record_finding(conn, user: User, *, round_id: int, lon: float, lat: float, crs: str = "wgs84", item: str,
+                   note: str | None, observed_at: datetime, client_id: str) -> tuple[dict, bool]:
+    """Record a finding for ``user``; return it and whether it is new.
+
+    The same ``client_id`` from the same user answers the finding already
+    stored (a phone's retry never makes a second one), whatever else it sends.
+    """
+    found = _existing(conn, user.name, client_id)
+    if found is not None:
+        return found, False
+    if crs not in POINT_CRS:
+        raise InvalidParameter("crs", f"must be one of {', '.join(POINT_CRS)}, not {crs!r}")
+    x, y = coords.to_wgs84(lon, lat, crs)
+    lon, lat = float(x), float(y)
+    the_round, entry = get_round(conn, round_id), checklist.item(item)
+    routed = route(conn, lon, lat)
+    _check_place(user, the_round, routed, observed_at)
+    unit = unit_at(conn, routed["grid_code"], observed_at, routed["responsible_unit"])
+    due_at = observed_at + timedelta(days=entry.due_days)
+    with conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO inspection_findings (round_id, client_id, inspector, item_code, place_type, item_text,
+                   deduction, due_days, description, observed_at, status, due_at, district_code, street_code,
+                   community_code, grid_code, responsible_unit, geom)
+               VALUES (%(round_id)s, %(client_id)s, %(inspector)s, %(item)s, %(place_type)s, %(text)s,
+                   %(deduction)s, %(due_days)s, %(note)s, %(observed_at)s, %(status)s, %(due_at)s,
+                   %(district_code)s, %(street_code)s, %(community_code)s, %(grid_code)s, %(unit)s,
+                   ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
+               ON CONFLICT (inspector, client_id) DO NOTHING RETURNING id""",
+            {**routed, "round_id": round_id, "client_id": client_id, "inspector": user.name, "item": entry.code,
+             "place_type": entry.place_type, "text": entry.text_zh, "deduction": entry.deduction,
+             "due_days": entry.due_days, "note": note, "observed_at": observed_at, "status": TO_RECTIFY,
+             "due_at": due_at, "unit": unit, "lon": lon, "lat": lat},
+        )
+        row = cur.fetchone()
+        if row is None:  # the same client_id committed meanwhile by a parallel retry
+            return _existing(conn, user.name, client_id), False
+        finding_id = row[0]
+        cur.execute("UPDATE inspection_findings SET source_id = %s WHERE id = %s", (f"api-{finding_id}", finding_id))
+        cur.execute("""INSERT INTO inspection_events (finding_id, from_status, to_status, note, due_at, actor)
+                       VALUES (%s, NULL, %s, %s, %s, %s)""",
+                    (finding_id, TO_RECTIFY, f"检查轮次 {round_id}", due_at, user.name))
+    finding = get_finding(conn, finding_id)
+    audit(conn, user.name, "inspection.finding", f"inspection_finding:{finding_id}", None,
+          {k: finding[k] for k in ("round_id", "item_code", "status", "grid_code", "street_code", "unit", "due_at")})
+    return finding, True
+
+
+def _check_move(user: User, finding: dict, to_status: str) -> None:
+    """Forbidden unless ``user`` may make this move on this finding.
+
+    已整改: an admin, or a street user of the finding's street (the street rectifies).
+    复查: an admin, or an inspector whose scope holds the finding; never the user who marked it 已整改.
+    """
+    where = f"finding {finding['id']} in grid {finding['grid_code'] or '-'} of street {finding['street_code']}"
+    if to_status == RECTIFIED:
+        if not (user.role == "admin" or (user.role == "street" and user.street_code == finding["street_code"])):
+            raise Forbidden(f"user {user.name!r} may not mark {where} rectified: its street or an admin does")
+        return
+    if to_status in RECHECKS:
+        if user.role not in ("admin", "inspector") or not user.may_write_complaint(finding["street_code"],
+                                                                                   finding["grid_code"]):
+            raise Forbidden(f"user {user.name!r} may not re-check {where}: an inspector of it or an admin does")
+        if user.name == finding["rectified_by"]:
+            raise Forbidden(f"user {user.name!r} marked {where} rectified and may not re-check it: "
+                            "another user re-checks")
+
+
+def move(conn, user: User, finding_id: int, to_status: str, note: str | None) -> dict:
+    """Move a finding one step (Conflict for an illegal move, Forbidden for the wrong user).
+
+    A failed re-check (复查未通过) is recorded and the finding goes straight
+    back to 待整改, due its item's days again from now.
+    """
+    if to_status not in FINDING_STATUSES:
+        raise InvalidParameter("status", f"{to_status!r} is not a status; use one of {', '.join(FINDING_STATUSES)}")
+    current = get_finding(conn, finding_id, lock=True)
+    frm = current["status"]
+    allowed = FINDING_TRANSITIONS[frm]
+    if to_status not in allowed:
+        nxt = ", ".join(allowed) if allowed else "none: the re-check passed"
+        raise Conflict(f"finding {finding_id}: cannot go from {frm} to {to_status}; allowed next: {nxt}")
+    _check_move(user, current, to_status)
+    if to_status == RECTIFIED and not has_fresh_after_photo(conn, finding_id):
+        raise Conflict(f"finding {finding_id}: marking it 已整改 needs an after photo of the rectification first "
+                       f"(POST /api/inspections/findings/{finding_id}/photos with stage=after)")
+    if to_status == RECHECK_FAILED and not (note or "").strip():
+        raise InvalidParameter("note", "a failed re-check needs a note saying what is still wrong")
+    steps = [(frm, to_status, None)]
+    if to_status == RECHECK_FAILED:
+        steps.append((RECHECK_FAILED, TO_RECTIFY, "now() + make_interval(days => f.due_days)"))
+    with conn.cursor() as cur:
+        for step_from, step_to, due in steps:
+            cur.execute(
+                f"""UPDATE inspection_findings f SET status = %(to)s, updated_at = now(),
+                           rectified_by = CASE WHEN %(to)s = %(rectified)s THEN %(actor)s ELSE f.rectified_by END,
+                           due_at = {due or 'f.due_at'}
+                    WHERE f.id = %(id)s RETURNING f.due_at""",
+                {"to": step_to, "rectified": RECTIFIED, "actor": user.name, "id": finding_id},
+            )
+            due_at = cur.fetchone()[0]
+            cur.execute("""INSERT INTO inspection_events (finding_id, from_status, to_status, note, due_at, actor)
+                           VALUES (%s, %s, %s, %s, %s, %s)""",
+                        (finding_id, step_from, step_to, note, due_at if due else None, user.name))
+    after = get_finding(conn, finding_id)
+    audit(conn, user.name, "inspection.move", f"inspection_finding:{finding_id}",
+          {"status": frm, "due_at": current["due_at"]}, {"status": after["status"], "due_at": after["due_at"]},
+          {"note": note, "to": to_status})
+    return after
+
+
+def events(conn, finding_id: int) -> list[dict]:
+    """A finding's history in the order the changes happened (``step`` 1, 2, …)."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT seq, from_status, to_status, note, due_at, actor, at FROM inspection_events
+                       WHERE finding_id = %s ORDER BY seq""", (finding_id,))
+        return [{"step": r[0], "from": r[1], "to": r[2], "note": r[3],
+                 "due_at": r[4].isoformat() if r[4] else None, "actor": r[5], "at": r[6].isoformat()}
+                for r in cur.fetchall()]
+
+
+def search(conn, *, round_id: int | None = None, street: str | None = None, status: str | None = None,
+           limit: int = 100, offset: int = 0) -> dict:
+    """A page of findings, newest observed first; ``next_offset`` or None."""
+    filters = {"round_id": (round_id, "f.round_id = %(round_id)s"), "street": (street, "f.street_code = %(street)s"),
+               "status": (status, "f.status = %(status)s")}
+    clauses = [clause for value, clause in filters.values() if value is not None]
+    params = {name: value for name, (value, _) in filters.items() if value is not None}
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    params.update(limit=limit + 1, offset=offset, to_rectify=TO_RECTIFY)
+    with conn.cursor() as cur:
+        cur.execute(_select(where) + " ORDER BY f.observed_at DESC, f.id DESC LIMIT %(limit)s OFFSET %(offset)s",
+                    params)
+        rows = [_row(r) for r in cur.fetchall()]
+    return {"items": rows[:limit], "limit": limit, "offset": offset,
+            "next_offset": offset + limit if len(rows) > limit else None}
