@@ -25,18 +25,19 @@ assert NOT_FILED[1] in TRANSITIONS[NOT_FILED[0]] and REWORK[1] in TRANSITIONS[RE
 #: The counted figures of one row, in the order the statement gives them.
 COUNTS = ("received", "filed", "due", "closed", "on_time", "reworked", "open_at_end", "overdue_at_end")
 
-# Who held each grid when: [since, until) intervals from the assignment history, in step order. Before a
-# grid's first recorded change its holder is that change's "before" (the first holder when there is none);
-# a grid without history is held by its current unit throughout.
+# Who held each grid when: [since, until) intervals from the assignment history, an assignment holding
+# from its changed_at until the next one's (time order; the step breaks ties). Before a grid's earliest
+# recorded change its holder is that change's "before" (the first holder when there is none); a grid
+# without history is held by its current unit throughout.
 _HOLDERS = """
     SELECT grid_code, responsible_unit AS unit, changed_at AS since,
-           coalesce(lead(changed_at) OVER (PARTITION BY grid_code ORDER BY seq), 'infinity') AS until
+           coalesce(lead(changed_at) OVER (PARTITION BY grid_code ORDER BY changed_at, seq), 'infinity') AS until
     FROM grid_assignments
     UNION ALL
     SELECT * FROM (SELECT DISTINCT ON (grid_code) grid_code,
                           CASE WHEN before IS NULL THEN responsible_unit ELSE before->>'unit' END,
                           '-infinity'::timestamptz, changed_at
-                   FROM grid_assignments ORDER BY grid_code, seq) first_holder
+                   FROM grid_assignments ORDER BY grid_code, changed_at, seq) first_holder
     UNION ALL
     SELECT code, responsible_unit, '-infinity', 'infinity' FROM grids g
     WHERE NOT EXISTS (SELECT 1 FROM grid_assignments a WHERE a.grid_code = g.code)"""

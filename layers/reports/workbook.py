@@ -12,6 +12,7 @@ _HOURS = "0.0"
 #: The figure columns of the street and unit sheets, in order (codes of data/figures.csv).
 ROW_FIGURES = ("received", "filed", "due", "closed", "on_time", "closed_rate", "on_time_rate", "rework_rate",
                "open_at_end", "overdue_at_end", "median_hours")
+_UNITS_EN = {"件": "count", "小时": "hours", "名": "place", "分": "points", "处": "count"}
 _TEXT = {
     "zh": {"summary": "概况", "streets": "街道排名", "units": "责任单位排名", "categories": "问题类别",
            "definitions": "指标说明", "street": "街道", "unit": "责任单位", "code": "代码", "category": "问题类别",
@@ -65,7 +66,8 @@ def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
     for k, code in enumerate(ROW_FIGURES, start=6):
         for cell in (sheet.cell(k, 2), sheet.cell(k, 3)):
             cell.number_format = _format(code) or "General"
-    figure_header = [defs[c].name(lang) + (f"（{defs[c].unit}）" if c == "median_hours" else "") for c in ROW_FIGURES]
+    hours = "（小时）" if lang == "zh" else " (h)"
+    figure_header = [defs[c].name(lang) + (hours if c == "median_hours" else "") for c in ROW_FIGURES]
     head = [defs["rank"].name(lang), defs["rank_change"].name(lang), t["code"]]
     for table, noun in (("streets", "street"), ("units", "unit")):
         rows = [[r["rank"], r["rank_change"], r["code"], r["name"], *(r[c] for c in ROW_FIGURES)] for r in b[table]]
@@ -74,7 +76,7 @@ def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
     rows = [[r["name"], r["received"], r["previous"], r["change"], r["change_rate"]] for r in b["categories"]]
     _sheet(book, t["categories"], [t["category"], defs["received"].name(lang), t["previous"], t["change"],
                                    t["change_rate"]], rows, [None, None, None, None, _RATE], [26, 12, 14, 10, 10])
-    rows = [[d["name"], d["unit"], d["definition"], d["source"], f"{d['label']} {d['label_text']}".strip()]
+    rows = [[d["name"], d["unit"] if lang == "zh" else _UNITS_EN.get(d["unit"], d["unit"]), d["definition"], d["source"], f"{d['label']} {d['label_text']}".strip()]
             for d in b["definitions"]]
     _sheet(book, t["definitions"], [t["item"], t["unit_col"], t["definition"], t["source"], t["label"]], rows,
            [None] * 5, [18, 8, 60, 50, 18])
