@@ -1,0 +1,106 @@
+"""The bulletin over HTTP and the command line: the JSON contract, bad parameters, the XLSX workbook."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from api.cli.main import main
+
+ROW_KEYS = {"code", "name", "received", "filed", "closed", "closed_rate", "on_time_rate", "rework_rate",
+            "open_at_end", "overdue_at_end", "median_hours", "rank", "rank_change"}
+
+
+def test_json_contract(demo_client):
+    r = demo_client.get("/api/reports/bulletin?period=month&date=2026-10-30")
+    assert r.status_code == 200, r.text
+    b = r.json()
+    assert b["period"]["start"] == "2026-10-01T00:00:00+08:00" and b["period"]["end"] == "2026-11-01T00:00:00+08:00"
+    assert b["period"]["label"] == "2026年10月"
+    assert len(b["streets"]) == 4 and all(ROW_KEYS <= set(row) for row in b["streets"] + b["units"])
+    assert sum(row["received"] for row in b["streets"]) == b["totals"]["received"] > 0
+    assert sum(row["received"] for row in b["units"]) == b["totals"]["received"]
+    assert sum(row["received"] for row in b["categories"]) == b["totals"]["received"]
+    assert b["summary_zh"].startswith("本月共受理投诉") and b["summary_en"].startswith("This month")
+    definitions = {d["code"]: d for d in b["definitions"]}
+    assert definitions["closed_rate"]["label"] == "S" and "天门" in definitions["closed_rate"]["source"]
+    assert "working definition" in definitions["rework_rate"]["source"]
+    assert "score" not in definitions  # field inspections do not exist yet
+    en = demo_client.get("/api/reports/bulletin?period=quarter&date=2026-Q3&lang=en").json()
+    assert en["period"]["label"] == "2026 Q3" and en["streets"][0]["name"].isascii()
+
+
+@pytest.mark.parametrize(("query", "parameter"), [
+    ("period=fortnight&date=2026-10", "period"),
+    ("period=week&date=2026-10", "date"),
+    ("period=month&date=2026-13", "date"),
+    ("period=month&date=2026-02-30", "date"),
+    ("period=year&date=1066", "date"),
+    ("period=month&date=yesterday", "date"),
+    ("period=month", "date"),
+])
+def test_bad_period_is_422_naming_the_parameter(demo_client, query, parameter):
+    r = demo_client.get(f"/api/reports/bulletin?{query}")
+    assert r.status_code == 422, r.text
+    assert parameter in r.text
+
+
+def _sheets(data: bytes) -> dict:
+    book = load_workbook(io.BytesIO(data))
+    return {s.title: [[c.value for c in row] for row in s.iter_rows()] for s in book.worksheets}, book
+
+
+def test_xlsx_route_and_cli_agree_with_the_json(demo_client, demo_db, env_for, tmp_path):
+    b = demo_client.get("/api/reports/bulletin?period=month&date=2026-10").json()
+    r = demo_client.get("/reports/bulletin.xlsx?period=month&date=2026-10")
+    assert r.status_code == 200 and "bulletin-month-2026-10-01.xlsx" in r.headers["content-disposition"]
+    sheets, book = _sheets(r.content)
+    assert list(sheets) == ["概况", "街道排名", "责任单位排名", "问题类别", "指标说明"]
+    streets = sheets["街道排名"]
+    assert streets[0][:6] == ["排名", "名次变化", "代码", "街道", "受理数", "立案数"]
+    first = dict(zip(streets[0], streets[1]))
+    json_first = b["streets"][0]
+    assert first["受理数"] == json_first["received"] and isinstance(first["受理数"], int)
+    assert first["结案率"] == json_first["closed_rate"] and isinstance(first["结案率"], float)
+    assert book["街道排名"].cell(2, streets[0].index("结案率") + 1).number_format == "0.0%"
+    assert len(sheets["责任单位排名"]) == len(b["units"]) + 1
+    definitions = {row[0]: row for row in sheets["指标说明"][1:]}
+    assert "应结案数" in definitions["结案率"][2] and definitions["结案率"][4].startswith("S")
+
+    env_for(demo_db)
+    out = tmp_path / "bulletin.xlsx"
+    result = CliRunner().invoke(main, ["report", "bulletin", "--period", "month", "--date", "2026-10", "--lang", "en",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    english, _ = _sheets(out.read_bytes())
+    assert list(english) == ["Summary", "Streets", "Units", "Categories", "Definitions"]
+    assert english["Streets"][0][4] == "Received"
+    assert [row[4] for row in english["Streets"][1:]] == [row[4] for row in streets[1:]]
+
+
+def test_cli_refuses_bad_input_in_one_line(demo_db, env_for, tmp_path):
+    env_for(demo_db)
+    runner = CliRunner()
+    result = runner.invoke(main, ["report", "bulletin", "--period", "week", "--date", "2026-10",
+                                  "--out", str(tmp_path / "b.xlsx")])
+    assert result.exit_code != 0 and "--date" in result.output and "Traceback" not in result.output
+    result = runner.invoke(main, ["report", "bulletin", "--period", "month", "--date", "2026-10",
+                                  "--out", str(tmp_path / "b.docx")])
+    assert result.exit_code != 0 and "--out" in result.output
+    assert not (tmp_path / "b.xlsx").exists()
+
+
+def test_no_city_says_how_to_set_one_up(fresh_db, env_for, tmp_path):
+    from data.db import connect
+    from data.migrate import migrate
+
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    conn.close()
+    env_for(fresh_db)
+    result = CliRunner().invoke(main, ["report", "bulletin", "--period", "month", "--date", "2026-10",
+                                       "--out", str(tmp_path / "b.xlsx")])
+    assert result.exit_code != 0 and "city" in result.output.lower()
