@@ -104,3 +104,42 @@ def test_no_city_says_how_to_set_one_up(fresh_db, env_for, tmp_path):
     result = CliRunner().invoke(main, ["report", "bulletin", "--period", "month", "--date", "2026-10",
                                        "--out", str(tmp_path / "b.xlsx")])
     assert result.exit_code != 0 and "city" in result.output.lower()
+
+
+def test_pdf_bulletin_is_a4_vector_with_the_font_embedded(demo_client, demo_db, env_for, tmp_path):
+    """The 通报 over HTTP: A4, the CJK font embedded, the summary and the ranking as text, and, looked at as a
+    picture (pdftoppm), a title in black and the red list marks in red."""
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    b = demo_client.get("/api/reports/bulletin?period=month&date=2026-10").json()
+    r = demo_client.get("/reports/bulletin.pdf?period=month&date=2026-10")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "bulletin.pdf"
+    pdf.write_bytes(r.content)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "595.276 x 841.89 pts (A4)" in info
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert fonts and all(" yes yes yes " in line for line in fonts)  # embedded, subset, with a Unicode map
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "烟霞市（演示）创建卫生城市工作通报" in text and "2026年10月" in text and "文号" in text
+    assert b["summary_zh"][:30] in text.replace("\n", "")
+    worst = [s for s in b["streets"] if s["rank"] is not None][-1]
+    assert worst["name"] in text and "红榜" in text and "黑榜" in text and "指标说明" in text
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    pixels = np.asarray(Image.open(tmp_path / "page-1.png").convert("RGB")).astype(int)
+    height = pixels.shape[0]
+    title = pixels[int(0.03 * height):int(0.08 * height)]
+    assert (title.sum(axis=2) < 200).mean() > 0.01  # the title's ink
+    red = (pixels[..., 0] > 150) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)
+    assert red.sum() > 50  # the red rule under the title and the 红榜 marks
+
+    env_for(demo_db)
+    out = tmp_path / "new" / "bulletin-en.pdf"
+    result = CliRunner().invoke(main, ["report", "bulletin", "--period", "year", "--date", "2026", "--lang", "en",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    english = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "hygiene campaign bulletin" in english and "red list" in english

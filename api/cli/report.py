@@ -1,4 +1,4 @@
-"""`hygiene-map report bulletin`: the bulletin of a week, month, quarter or year, as XLSX."""
+"""`hygiene-map report bulletin`: the bulletin of a week, month, quarter or year, as PDF or XLSX."""
 
 from __future__ import annotations
 
@@ -20,24 +20,27 @@ def report() -> None:
               help="a day in the period (2026-10-30), or the period: 2026-10, 2026-Q3, 2026, 2026-W44")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="language")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="the file to write: FILE.xlsx")
+              help="the file to write: FILE.pdf (the 通报, A4) or FILE.xlsx (the tables)")
 def bulletin_command(kind: str, day: str, lang: str, out: Path) -> None:
     """Write the bulletin of the period containing --date (in the city's time zone) to --out."""
     from data.db import connect
     from data.errors import InvalidParameter
     from data.params import parse_period
     from layers.reports.compose import bulletin
+    from layers.reports.document import write_pdf
     from layers.reports.workbook import write_workbook
 
-    if out.suffix.lower() != ".xlsx":
-        raise InvalidParameter("--out", f"{out.name!r}: the bulletin is written as .xlsx (the PDF comes later)")
+    writers = {".pdf": write_pdf, ".xlsx": write_workbook}
+    if out.suffix.lower() not in writers:
+        raise InvalidParameter("--out", f"{out.name!r}: the bulletin is written as FILE.pdf or FILE.xlsx")
     conn = connect()
     try:
         period = parse_period(kind, day, ("--period", "--date"))
         b = bulletin(conn, period, lang)
     finally:
         conn.close()
-    write_workbook(b, out, lang)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    writers[out.suffix.lower()](b, out, lang)
     t = b["totals"]
     click.echo(f"{out}: {t['received']} received, {t['closed']} closed of {t['due']} due, "
                f"{len(b['streets'])} streets, {len(b['units'])} units")

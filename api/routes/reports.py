@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -13,10 +13,12 @@ from api.deps import Conn, Lang
 from api.limits import COSTLY
 from data.params import PERIOD_KINDS, Period, parse_period
 from layers.reports.compose import bulletin, file_name
+from layers.reports.document import write_pdf
 from layers.reports.workbook import write_workbook
 
 router = APIRouter(tags=["reports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_WRITERS = {"xlsx": (write_workbook, XLSX), "pdf": (write_pdf, "application/pdf")}
 
 
 def period_query(
@@ -37,13 +39,15 @@ def bulletin_json(period: ReportPeriod, conn: Conn, lang: Lang):
     return bulletin(conn, period, lang)
 
 
-@router.get("/reports/bulletin.xlsx", summary="The bulletin as an XLSX workbook (one sheet per table)",
+@router.get("/reports/bulletin.{suffix}", summary="The bulletin as an A4 PDF 通报 or an XLSX workbook",
             dependencies=[COSTLY])
-def bulletin_xlsx(period: ReportPeriod, conn: Conn, lang: Lang):
+def bulletin_file(suffix: Literal["pdf", "xlsx"], period: ReportPeriod, conn: Conn, lang: Lang):
     b = bulletin(conn, period, lang)
+    conn.rollback()  # the read is over: no transaction stays open while the file is drawn
+    write, media_type = _WRITERS[suffix]
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "bulletin.xlsx"
-        write_workbook(b, out, lang)
+        out = Path(tmp) / f"bulletin.{suffix}"
+        write(b, out, lang)
         body = out.read_bytes()
-    return Response(body, media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{file_name(period, "xlsx")}"'})
+    return Response(body, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{file_name(period, suffix)}"'})

@@ -84,7 +84,8 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
     streets = {code: now["streets"].get(code, Figures()) for code in known["streets"]}
     prev_streets = {code: before["streets"].get(code, Figures()) for code in known["streets"]}
     result = {
-        "city": city.get("name"),
+        "city": (city.get("name_en") or city.get("name")) if lang == "en" else city.get("name"),
+        "demo": bool(city.get("is_demo")),
         "period": {"kind": period.kind, "label": period_label(period, lang), "start": period.start.isoformat(), "end": period.end.isoformat(),
                    "previous_start": period.previous().start.isoformat()},
         "totals": now["city"][None].as_dict(),
@@ -100,6 +101,12 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
     result["summary_zh"] = summary(result, period, "zh")
     result["summary_en"] = summary(result, period, "en")
     return result
+
+
+def _change_zh(change: int, previous: str) -> str:
+    if change == 0:
+        return f"与{previous}持平"
+    return f"较{previous}{'增加' if change > 0 else '减少'}{abs(change)}件"
 
 
 def _pct(value: float | None) -> str:
@@ -130,6 +137,6 @@ def summary(b: dict, period: Period, lang: str) -> str:
             f"{r['name']}（{_pct(r['closed_rate'])}）" for r in bottom) + "。"
     if top:
         text += "反映最多的问题是" + "、".join(
-            f"{r['name']}（{r['received']}件，较{prev}{'增加' if r['change'] >= 0 else '减少'}{abs(r['change'])}件）"
+            f"{r['name']}（{r['received']}件，{_change_zh(r['change'], prev)}）"
             for r in top) + "。"
     return text

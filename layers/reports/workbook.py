@@ -80,5 +80,4 @@ def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
             for d in b["definitions"]]
     _sheet(book, t["definitions"], [t["item"], t["unit_col"], t["definition"], t["source"], t["label"]], rows,
            [None] * 5, [18, 8, 60, 50, 18])
-    out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)
