@@ -10,7 +10,7 @@ edges of October in China time.
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -278,3 +278,34 @@ def test_ranks_and_rank_change(city):
     worst = ranked[-1]
     assert worst["name"] in now["summary_zh"] and f"{100 * now['totals']['closed_rate']:.1f}%" in now["summary_zh"]
     assert str(now["totals"]["received"]) in now["summary_en"]
+
+
+@pytest.mark.parametrize(("kind", "day", "start", "end"), [
+    ("week", "2026-W53", "2026-12-28", "2027-01-04"),     # ISO week 53, across the new year
+    ("week", "2027-01-01", "2026-12-28", "2027-01-04"),   # a Friday: its week began on Monday
+    ("quarter", "2026-11", "2026-10-01", "2027-01-01"),   # a month names its quarter
+    ("quarter", "2026-11-30", "2026-10-01", "2027-01-01"),
+    ("year", "2026-Q2", "2026-01-01", "2027-01-01"),
+    ("month", "2024-02-29", "2024-02-01", "2024-03-01"),
+])
+def test_period_forms(kind, day, start, end):
+    from data.vocab import set_city_tz
+
+    set_city_tz("Asia/Shanghai")  # the zone the demo city names (connections set it; this test opens none)
+    period = parse_period(kind, day)
+    assert (period.start.date().isoformat(), period.end.date().isoformat()) == (start, end)
+    assert period.start.utcoffset() == period.end.utcoffset() == timedelta(hours=8)  # the city's zone (demo default)
+
+
+def test_previous_period_and_a_city_with_summer_time():
+    from zoneinfo import ZoneInfo
+
+    from data.params import period_of
+
+    january = parse_period("month", "2026-01")
+    assert january.previous().start.date().isoformat() == "2025-12-01" and january.previous().end == january.start
+    assert parse_period("week", "2026-01-01").previous().start.date().isoformat() == "2025-12-22"
+    # New York: November begins in summer time and ends in winter time; the bounds are local midnights.
+    november = period_of("month", datetime(2026, 11, 15).date(), ZoneInfo("America/New_York"))
+    assert november.start.isoformat() == "2026-11-01T00:00:00-04:00"
+    assert november.end.isoformat() == "2026-12-01T00:00:00-05:00"
