@@ -14,6 +14,8 @@ from layers.reports.figures import available
 BOTTOM = 3
 #: How many event types the summary names.
 TOP_CATEGORIES = 3
+#: Streets on the red list (红榜) and the black list (黑榜): the best and the worst this many ranked.
+LIST_SIZE = 3
 UNASSIGNED = {"zh": "（未分配）", "en": "(unassigned)"}
 _NOUN = {"zh": {"week": "本周", "month": "本月", "quarter": "本季度", "year": "本年度"},
          "en": {"week": "this week", "month": "this month", "quarter": "this quarter", "year": "this year"}}
@@ -49,6 +51,14 @@ def ranks(rows: dict) -> dict:
         previous_rank = previous_rank if key == previous_key else i
         out[k], previous_key = previous_rank, key
     return out
+
+
+def list_marks(rows: list[dict]) -> dict:
+    """{code: "red" | "black"}: the best and the worst :data:`LIST_SIZE` ranked rows (fewer when few are
+    ranked, so that no row is on both lists)."""
+    ranked = [r for r in rows if r["rank"] is not None]
+    k = min(LIST_SIZE, len(ranked) // 2)
+    return {**{r["code"]: "red" for r in ranked[:k]}, **{r["code"]: "black" for r in ranked[len(ranked) - k:]}}
 
 
 def _rows(current: dict, previous: dict, label) -> list[dict]:
@@ -109,8 +119,14 @@ def _change_zh(change: int, previous: str) -> str:
     return f"较{previous}{'增加' if change > 0 else '减少'}{abs(change)}件"
 
 
-def _pct(value: float | None) -> str:
+def percent(value: float | None) -> str:
+    """A rate as printed in the bulletin: 81.9%, or — when there is none."""
     return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def rank_change_text(value: int | None) -> str:
+    """A rank change as printed in the bulletin: ↑2 (up two places), ↓1, or nothing."""
+    return "" if value is None or value == 0 else (f"↑{value}" if value > 0 else f"↓{-value}")
 
 
 def summary(b: dict, period: Period, lang: str) -> str:
@@ -120,21 +136,21 @@ def summary(b: dict, period: Period, lang: str) -> str:
     top = b["categories"][:TOP_CATEGORIES]
     if lang == "en":
         text = (f"{noun.capitalize()} {t['received']} complaints were received and {t['filed']} filed; of {t['due']} "
-                f"due, {t['closed']} were closed (closure rate {_pct(t['closed_rate'])}, on time "
-                f"{_pct(t['on_time_rate'])}). {t['open_at_end']} remained open at the end, {t['overdue_at_end']} "
+                f"due, {t['closed']} were closed (closure rate {percent(t['closed_rate'])}, on time "
+                f"{percent(t['on_time_rate'])}). {t['open_at_end']} remained open at the end, {t['overdue_at_end']} "
                 f"of them overdue.")
         if bottom:
-            text += " Lowest-ranked streets: " + ", ".join(f"{r['name']} ({_pct(r['closed_rate'])})" for r in bottom) + "."
+            text += " Lowest-ranked streets: " + ", ".join(f"{r['name']} ({percent(r['closed_rate'])})" for r in bottom) + "."
         if top:
             text += " Most reported: " + ", ".join(
                 f"{r['name']} ({r['received']}, {r['change']:+d} on {prev})" for r in top) + "."
         return text
     text = (f"{noun}共受理投诉{t['received']}件，立案{t['filed']}件，应结案{t['due']}件，结案{t['closed']}件，"
-            f"结案率{_pct(t['closed_rate'])}，按期结案率{_pct(t['on_time_rate'])}；期末未结案{t['open_at_end']}件，"
+            f"结案率{percent(t['closed_rate'])}，按期结案率{percent(t['on_time_rate'])}；期末未结案{t['open_at_end']}件，"
             f"其中超期{t['overdue_at_end']}件。")
     if bottom:
         text += f"结案率排名后{len(bottom)}位的街道是" + "、".join(
-            f"{r['name']}（{_pct(r['closed_rate'])}）" for r in bottom) + "。"
+            f"{r['name']}（{percent(r['closed_rate'])}）" for r in bottom) + "。"
     if top:
         text += "反映最多的问题是" + "、".join(
             f"{r['name']}（{r['received']}件，{_change_zh(r['change'], prev)}）"

@@ -16,10 +16,9 @@ from layers.printing.page import MARGIN_MM, ROW_MM, new_page, paper_axes, text_w
 from layers.printing.pdf import _RENDER_LOCK  # one document at a time per process (matplotlib's global state)
 from layers.printing.style import Paper, rc_params, register_font
 from layers.printing.tables import Column, draw_table
+from layers.reports.compose import list_marks, percent, rank_change_text
 from layers.reports.figures import figures
 
-#: Streets on the red list (红榜) and the black list (黑榜): the best and the worst this many ranked.
-LIST_SIZE = 3
 #: Units printed in each unit table.
 UNIT_ROWS = 10
 RED = "#c00000"
@@ -134,22 +133,6 @@ def _marks(flow: _Flow, columns: list[Column], chunk: list[list[str]], marks: li
             flow.ax.text(x, y, chunk[k][-1], fontsize=6.8, va="center", ha="center", color=RED)
 
 
-def _pct(value) -> str:
-    return "—" if value is None else f"{100 * value:.1f}%"
-
-
-def _change(value) -> str:
-    return "" if value is None or value == 0 else (f"↑{value}" if value > 0 else f"↓{-value}")
-
-
-def list_marks(rows: list[dict]) -> dict:
-    """{code: "red" | "black"}: the best and the worst :data:`LIST_SIZE` ranked rows (fewer when few are
-    ranked, so that no row is on both lists)."""
-    ranked = [r for r in rows if r["rank"] is not None]
-    k = min(LIST_SIZE, len(ranked) // 2)
-    return {**{r["code"]: "red" for r in ranked[:k]}, **{r["code"]: "black" for r in ranked[len(ranked) - k:]}}
-
-
 def _figure_columns(lang: str, first: str, first_width: float) -> list[Column]:
     defs = figures()
     names = [defs[c].name(lang) for c in ("received", "filed", "due", "closed", "closed_rate", "on_time_rate",
@@ -160,9 +143,9 @@ def _figure_columns(lang: str, first: str, first_width: float) -> list[Column]:
 
 
 def _figure_cells(r: dict) -> list[str]:
-    return ["" if r["rank"] is None else str(r["rank"]), _change(r["rank_change"]), r["name"] or "",
-            str(r["received"]), str(r["filed"]), str(r["due"]), str(r["closed"]), _pct(r["closed_rate"]),
-            _pct(r["on_time_rate"]), _pct(r["rework_rate"]), str(r["open_at_end"]), str(r["overdue_at_end"])]
+    return ["" if r["rank"] is None else str(r["rank"]), rank_change_text(r["rank_change"]), r["name"] or "",
+            str(r["received"]), str(r["filed"]), str(r["due"]), str(r["closed"]), percent(r["closed_rate"]),
+            percent(r["on_time_rate"]), percent(r["rework_rate"]), str(r["open_at_end"]), str(r["overdue_at_end"])]
 
 
 def _draw(flow: _Flow, b: dict, lang: str, demo: bool) -> None:
