@@ -143,3 +143,21 @@ def test_pdf_bulletin_is_a4_vector_with_the_font_embedded(demo_client, demo_db, 
     assert result.exit_code == 0, result.output
     english = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert "hygiene campaign bulletin" in english and "red list" in english
+
+
+@pytest.mark.parametrize(("lang", "headings"), [
+    ("zh", ["名次变化", "按期结案率", "期末未结案数", "期末超期未结案数", "黑榜"]),
+    ("en", ["Closed %", "On time %", "Rework %", "Overdue", "black list", "Haizhuang Subdistrict"]),
+])
+def test_pdf_table_headings_and_marks_are_not_cut_off(demo_client, tmp_path, lang, headings):
+    """Every heading and cell of the ranking tables is printed whole: the table shortens text that does not
+    fit its column with an ellipsis, and none is left (English uses short headings, spelled out in the notes)."""
+    import subprocess
+
+    r = demo_client.get(f"/reports/bulletin.pdf?period=month&date=2026-10&lang={lang}")
+    pdf = tmp_path / "bulletin.pdf"
+    pdf.write_bytes(r.content)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "…" not in text
+    for heading in headings:
+        assert heading in text, heading

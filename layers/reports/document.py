@@ -133,13 +133,24 @@ def _marks(flow: _Flow, columns: list[Column], chunk: list[list[str]], marks: li
             flow.ax.text(x, y, chunk[k][-1], fontsize=6.8, va="center", ha="center", color=RED)
 
 
+#: Shorter English headings of the ranking tables, where the figures' names (data/figures.csv, printed in
+#: full in the definitions) do not fit an A4 column.
+_SHORT_EN = {"rank_change": "±", "closed_rate": "Closed %", "on_time_rate": "On time %", "rework_rate": "Rework %",
+             "open_at_end": "Open", "overdue_at_end": "Overdue"}
+_TABLE_FIGURES = ("received", "filed", "due", "closed", "closed_rate", "on_time_rate", "rework_rate", "open_at_end",
+                  "overdue_at_end")
+
+
+def _heading(code: str, lang: str) -> str:
+    return _SHORT_EN[code] if lang == "en" and code in _SHORT_EN else figures()[code].name(lang)
+
+
 def _figure_columns(lang: str, first: str, first_width: float) -> list[Column]:
-    defs = figures()
-    names = [defs[c].name(lang) for c in ("received", "filed", "due", "closed", "closed_rate", "on_time_rate",
-                                           "rework_rate", "open_at_end", "overdue_at_end")]
-    return [Column(defs["rank"].name(lang), 0.6, "center"), Column(defs["rank_change"].name(lang), 0.7, "center"),
-            Column(first, first_width),
-            *(Column(n, 1.15 if k >= 7 else 0.8, "center") for k, n in enumerate(names))]
+    # Chinese headings are longer on the two stock columns (期末超期未结案数); English ones are short throughout.
+    widths = {"on_time_rate": 1.0, "open_at_end": 1.45, "overdue_at_end": 1.45} if lang == "zh" else {"on_time_rate": 1.0}
+    return [Column(_heading("rank", lang), 0.6, "center"), Column(_heading("rank_change", lang), 0.85 if lang == "zh" else 0.7, "center"),
+            Column(first, first_width + (0 if lang == "zh" else 0.5)),
+            *(Column(_heading(c, lang), widths.get(c, 0.8), "center") for c in _TABLE_FIGURES)]
 
 
 def _figure_cells(r: dict) -> list[str]:
@@ -164,7 +175,7 @@ def _draw(flow: _Flow, b: dict, lang: str, demo: bool) -> None:
     flow.y -= 4
     marks = list_marks(b["streets"])
     rows = [[*_figure_cells(r), t[marks[r["code"]]] if r["code"] in marks else ""] for r in b["streets"]]
-    _table(flow, t["streets"], [*_figure_columns(lang, t["street"], 1.8), Column(t["mark"], 0.7, "center")], rows,
+    _table(flow, t["streets"], [*_figure_columns(lang, t["street"], 1.8), Column(t["mark"], 0.7 if lang == "zh" else 1.1, "center")], rows,
            [marks.get(r["code"], "") for r in b["streets"]])
     ranked = [r for r in b["units"] if r["rank"] is not None]
     worst = ranked[-UNIT_ROWS:][::-1]
