@@ -161,3 +161,36 @@ def test_pdf_table_headings_and_marks_are_not_cut_off(demo_client, tmp_path, lan
     assert "…" not in text
     for heading in headings:
         assert heading in text, heading
+
+
+def test_pdf_map_colours_each_street_by_its_closure_rate(demo_client, tmp_path):
+    """Looked at as a picture: page one shows the class colour of every street's 结案率 (and of no other class),
+    and the map names each street with its rate."""
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    from layers.reports.street_map import CLASSES
+
+    b = demo_client.get("/api/reports/bulletin?period=month&date=2026-10").json()
+    pdf = tmp_path / "bulletin.pdf"
+    pdf.write_bytes(demo_client.get("/reports/bulletin.pdf?period=month&date=2026-10").content)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
+    pixels = np.asarray(Image.open(tmp_path / "p-1.png").convert("RGB")).astype(int)
+
+    def area(colour: str) -> int:
+        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        return int((np.abs(pixels - rgb).sum(axis=2) < 12).sum())
+
+    # The classes written out apart from the code: ≥95 %, 90–95, 80–90, 70–80, below 70 (CLASSES' colours, best first).
+    used = {CLASSES[sum(s["closed_rate"] < bound for bound in (0.95, 0.90, 0.80, 0.70))][1] for s in b["streets"]}
+    assert len(used) >= 2  # the demo month has streets in more than one class, so the picture can tell them apart
+    legend_swatch = 5 * 3.2 * (60 / 25.4) ** 2  # each class's swatch in the legend, in pixels
+    for _, colour in CLASSES:
+        assert (area(colour) > 40 * legend_swatch) == (colour in used), colour
+    text = subprocess.run(["pdftotext", "-raw", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "街道结案率分布" in text
+    for s in b["streets"]:
+        assert f"{100 * s['closed_rate']:.1f}%" in text

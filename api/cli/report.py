@@ -26,6 +26,7 @@ def bulletin_command(kind: str, day: str, lang: str, out: Path) -> None:
     from data.db import connect
     from data.errors import InvalidParameter
     from data.params import parse_period
+    from layers.printing.data import street_shapes
     from layers.reports.compose import bulletin
     from layers.reports.document import write_pdf
     from layers.reports.workbook import write_workbook
@@ -37,10 +38,11 @@ def bulletin_command(kind: str, day: str, lang: str, out: Path) -> None:
     try:
         period = parse_period(kind, day, ("--period", "--date"))
         b = bulletin(conn, period, lang)
+        extras = {"shapes": street_shapes(conn)} if out.suffix.lower() == ".pdf" else {}
     finally:
         conn.close()
     out.parent.mkdir(parents=True, exist_ok=True)
-    writers[out.suffix.lower()](b, out, lang)
+    writers[out.suffix.lower()](b, out, lang, **extras)
     t = b["totals"]
     click.echo(f"{out}: {t['received']} received, {t['closed']} closed of {t['due']} due, "
                f"{len(b['streets'])} streets, {len(b['units'])} units")

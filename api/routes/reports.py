@@ -16,6 +16,7 @@ from api.limits import COSTLY
 from api.routes.session import with_session_bar
 from data.params import PERIOD_KINDS, Period, parse_period
 from data.vocab import city_tz
+from layers.printing.data import street_shapes
 from layers.reports.compose import bulletin, file_name
 from layers.reports.document import write_pdf
 from layers.reports.workbook import write_workbook
@@ -47,11 +48,12 @@ def bulletin_json(period: ReportPeriod, conn: Conn, lang: Lang):
             dependencies=[COSTLY])
 def bulletin_file(suffix: Literal["pdf", "xlsx"], period: ReportPeriod, conn: Conn, lang: Lang):
     b = bulletin(conn, period, lang)
+    extras = {"shapes": street_shapes(conn)} if suffix == "pdf" else {}
     conn.rollback()  # the read is over: no transaction stays open while the file is drawn
     write, media_type = _WRITERS[suffix]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"bulletin.{suffix}"
-        write(b, out, lang)
+        write(b, out, lang, **extras)
         body = out.read_bytes()
     return Response(body, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="{file_name(period, suffix)}"'})

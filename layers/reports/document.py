@@ -18,19 +18,22 @@ from layers.printing.style import Paper, rc_params, register_font
 from layers.printing.tables import Column, draw_table
 from layers.reports.compose import list_marks, percent, rank_change_text
 from layers.reports.figures import figures
+from layers.reports.street_map import draw_street_map
 
 #: Units printed in each unit table.
 UNIT_ROWS = 10
 RED = "#c00000"
+#: Height of the map of streets by 结案率.
+MAP_MM = 80.0
 _T = {
     "zh": {"title": "{city}创建卫生城市工作通报", "number": "文号：＿＿＿＿〔{year}〕第＿＿＿号",
            "streets": "一、街道排名", "units": "二、责任单位排名后{n}位", "overdue": "三、超期未结案较多的责任单位",
-           "categories": "四、主要问题类别", "notes": "指标说明", "red": "红榜", "black": "黑榜",
+           "categories": "四、主要问题类别", "map": "街道结案率分布", "notes": "指标说明", "red": "红榜", "black": "黑榜",
            "street": "街道", "unit": "责任单位", "category": "问题类别", "mark": "标记", "previous": "上期",
            "change": "增减", "page": "第 {n} 页", "demo": "演示数据（虚构城市）"},
     "en": {"title": "{city}: hygiene campaign bulletin", "number": "No. ____ [{year}] ____",
            "streets": "1. Streets ranked", "units": "2. The {n} lowest-ranked units", "overdue":
-           "3. Units with most overdue cases", "categories": "4. Main event types", "notes": "Definitions",
+           "3. Units with most overdue cases", "categories": "4. Main event types", "map": "Closure rate by street", "notes": "Definitions",
            "red": "red list", "black": "black list", "street": "Street", "unit": "Unit", "category": "Event type",
            "mark": "Mark", "previous": "Previous", "change": "Change", "page": "page {n}",
            "demo": "Demo data (fictional city)"},
@@ -159,7 +162,7 @@ def _figure_cells(r: dict) -> list[str]:
             percent(r["on_time_rate"]), percent(r["rework_rate"]), str(r["open_at_end"]), str(r["overdue_at_end"])]
 
 
-def _draw(flow: _Flow, b: dict, lang: str, demo: bool) -> None:
+def _draw(flow: _Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> None:
     t = _T[lang]
     W = flow.paper.size_mm[0]
     ax = flow.room(30)
@@ -177,6 +180,8 @@ def _draw(flow: _Flow, b: dict, lang: str, demo: bool) -> None:
     rows = [[*_figure_cells(r), t[marks[r["code"]]] if r["code"] in marks else ""] for r in b["streets"]]
     _table(flow, t["streets"], [*_figure_columns(lang, t["street"], 1.8), Column(t["mark"], 0.7 if lang == "zh" else 1.1, "center")], rows,
            [marks.get(r["code"], "") for r in b["streets"]])
+    if shapes:
+        _street_map(flow, t["map"], b["streets"], shapes, lang)
     ranked = [r for r in b["units"] if r["rank"] is not None]
     worst = ranked[-UNIT_ROWS:][::-1]
     _table(flow, t["units"].format(n=len(worst)), _figure_columns(lang, t["unit"], 2.6),
@@ -194,8 +199,21 @@ def _draw(flow: _Flow, b: dict, lang: str, demo: bool) -> None:
         _paragraph(flow, defs[d["code"]].footnote(lang), 6, color="0.2")
 
 
-def write_pdf(b: dict, out, lang: str = "zh", settings: PrintSettings | None = None) -> int:
-    """Write bulletin ``b`` (built in ``lang``) to ``out`` (a path or a binary file) as an A4 PDF; its pages."""
+def _street_map(flow: _Flow, title: str, rows: list[dict], shapes: dict, lang: str) -> None:
+    """The choropleth of streets by 结案率 (layers.reports.street_map) under its title, 80 mm high."""
+    ax = flow.room(MAP_MM + 6)
+    ax.text(MARGIN_MM, flow.y - 2, title, fontsize=8, va="center")
+    W, H = flow.paper.size_mm
+    draw_street_map(flow.pages[-1][0], (MARGIN_MM, flow.y - 6 - MAP_MM, W - 2 * MARGIN_MM, MAP_MM), (W, H), rows,
+                    shapes, lang)
+    flow.y -= MAP_MM + 10
+
+
+def write_pdf(b: dict, out, lang: str = "zh", settings: PrintSettings | None = None,
+              shapes: dict | None = None) -> int:
+    """Write bulletin ``b`` (built in ``lang``) to ``out`` (a path or a binary file) as an A4 PDF; its pages.
+    ``shapes`` ({street code: outline in metres}, :func:`layers.printing.data.street_shapes`) adds the map of
+    streets by 结案率."""
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
 
@@ -204,7 +222,7 @@ def write_pdf(b: dict, out, lang: str = "zh", settings: PrintSettings | None = N
         family = register_font(settings.font_path)
         with matplotlib.rc_context(rc_params(family)):
             flow = _Flow(Paper("A4", False), lang)
-            _draw(flow, b, lang, b.get("demo", False))
+            _draw(flow, b, lang, b.get("demo", False), shapes)
             title = _T[lang]["title"].format(city=b["city"] or "") + " " + b["period"]["label"]
             with PdfPages(out, metadata={"Title": title, "Creator": "hygiene-map"}) as pdf:
                 for fig, _ in flow.pages:
