@@ -19,6 +19,7 @@ from api.routes import ogc as routes_ogc
 from api.routes import ogc_tiles as routes_ogc_tiles
 from api.routes import pages as routes_pages
 from api.routes import prints as routes_print
+from api.routes import reports as routes_reports
 from api.routes import session as routes_session
 from api.routes.complaints import router as complaints_router
 from api.routes.grids import router as grids_router
@@ -58,7 +59,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     app.include_router(routes_session.router)
     for router in (routes_layers.router, routes_ogc.router, routes_ogc_tiles.router, grids_router,
                    complaints_router, routes_analysis.router, routes_data.router, routes_print.router,
-                   inspections_router):
+                   inspections_router, routes_reports.router):
         app.include_router(router, dependencies=READS)
     routes_pages.install(app, READS)
     _install_docs(app)  # open: the API's description, no city data

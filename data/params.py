@@ -244,3 +244,85 @@ def parse_list(raw: str | list[str] | None, parameter: str) -> tuple[str, ...]:
 def parse_lang(raw: str | None) -> str:
     """Page language: ``en`` on request, Chinese (``zh``) otherwise."""
     return "en" if (raw or "").strip().lower() == "en" else "zh"
+
+
+# -- Report periods (bulletins: 周检查、月通报、年终考核) ---------------------------------------------
+
+#: The periods a bulletin covers; weeks start on Monday (ISO 8601).
+PERIOD_KINDS = ("week", "month", "quarter", "year")
+_PERIOD_FORMS = (  # (pattern, the kinds it may name, how the message names it)
+    (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), PERIOD_KINDS, "a day (2026-10-30)"),
+    (re.compile(r"(\d{4})-W(\d{2})"), ("week",), "an ISO week (2026-W44)"),
+    (re.compile(r"(\d{4})-(\d{2})"), ("month", "quarter", "year"), "a month (2026-10)"),
+    (re.compile(r"(\d{4})-Q([1-4])"), ("quarter", "year"), "a quarter (2026-Q3)"),
+    (re.compile(r"(\d{4})"), ("year",), "a year (2026)"),
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar period in the city's time zone: ``start`` inclusive, ``end`` exclusive (aware datetimes)."""
+
+    kind: str
+    start: datetime
+    end: datetime
+
+    def previous(self) -> Period:
+        """The period of the same kind just before this one."""
+        return period_of(self.kind, self.start.date() - timedelta(days=1), self.start.tzinfo)
+
+
+def period_of(kind: str, day: date, tz: tzinfo | None = None) -> Period:
+    """The ``kind`` period (week, month, quarter, year) containing ``day``, bounded at midnight in ``tz``."""
+    if kind == "week":
+        first = day - timedelta(days=day.weekday())
+        after = first + timedelta(days=7)
+    elif kind == "year":
+        first, after = date(day.year, 1, 1), date(day.year + 1, 1, 1)
+    else:
+        months = 1 if kind == "month" else 3
+        month = day.month if kind == "month" else 3 * ((day.month - 1) // 3) + 1
+        first = date(day.year, month, 1)
+        nxt = month + months
+        after = date(day.year + (nxt > 12), (nxt - 1) % 12 + 1, 1)
+    zone = tz or city_tz()
+    return Period(kind, datetime.combine(first, time.min, tzinfo=zone), datetime.combine(after, time.min, tzinfo=zone))
+
+
+def parse_period(kind: str | None, raw: str | None, names: tuple[str, str] = ("period", "date")) -> Period:
+    """``period`` and ``date`` of a bulletin as a :class:`Period` in the city's time zone.
+
+    ``date`` names a day in the period (``2026-10-30``) or the period itself:
+    a month ``2026-10`` (month, quarter or year), a quarter ``2026-Q3``, a year
+    ``2026`` or an ISO week ``2026-W44``.
+    """
+    kind_text = clean_text(kind, names[0], 10)
+    if kind_text not in PERIOD_KINDS:
+        raise InvalidParameter(names[0], f"must be one of {', '.join(PERIOD_KINDS)}, not {kind_text!r}")
+    text = clean_text(raw, names[1], 20)
+    if text is None:
+        raise InvalidParameter(names[1], "is required: a day in the period (2026-10-30), 2026-10, 2026-Q3 or 2026")
+    for pattern, kinds, form in _PERIOD_FORMS:
+        match = pattern.fullmatch(text)
+        if match is None:
+            continue
+        if kind_text not in kinds:
+            raise InvalidParameter(names[1], f"{text!r} is {form}, which does not name one {kind_text}")
+        return period_of(kind_text, _first_day(form, match, names[1], text))
+    raise InvalidParameter(names[1], f"{text!r} is not a day (2026-10-30), an ISO week (2026-W44), "
+                                     "a month (2026-10), a quarter (2026-Q3) or a year (2026)")
+
+
+def _first_day(form: str, match: re.Match, parameter: str, text: str) -> date:
+    """The first day the matched ``date`` form names (checked: a real day, a year campaigns can name)."""
+    parts = [int(g) for g in match.groups()]
+    if not YEARS[0] <= parts[0] <= YEARS[1]:
+        raise InvalidParameter(parameter, f"year {parts[0]} is outside {YEARS[0]}–{YEARS[1]}")
+    try:
+        if form.startswith("an ISO week"):
+            return date.fromisocalendar(parts[0], parts[1], 1)
+        if form.startswith("a quarter"):
+            return date(parts[0], 3 * parts[1] - 2, 1)
+        return date(*parts, *([1] * (3 - len(parts))))
+    except ValueError:
+        raise InvalidParameter(parameter, f"{text!r} is not a real date") from None

@@ -372,3 +372,11 @@ def load_main_roads(conn, bounds: tuple[float, float, float, float], srid: int) 
             params,
         )
         return [(klass, name, _wkb(g)) for klass, name, g in cur.fetchall()]
+
+
+def street_shapes(conn) -> dict[str, object]:
+    """Every street's outline in the city's metric CRS, by code (the bulletin's map of streets)."""
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT code, ST_AsBinary({metric_polygon('geom')}) FROM admin_areas "
+                    "WHERE level = 'street' AND geom IS NOT NULL ORDER BY code", {"srid": metric_srid(conn)})
+        return {code: _wkb(g) for code, g in cur.fetchall()}

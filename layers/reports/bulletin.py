@@ -1,0 +1,148 @@
+"""The bulletin's figures per street, responsible unit and event type over a period: all its SQL is here.
+
+One statement per period reads the period's complaints (a cohort: reported
+in the period) and the stock still open at its end, and aggregates them by
+``GROUPING SETS`` (street, unit, category, city). Each complaint counts for
+the unit that held its grid when it was reported (grid assignment history,
+:mod:`layers.workflow.grids`), not today's holder. The definitions are
+``data/figures.csv`` (:mod:`layers.reports.figures`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from data.clock import REFERENCE_TIME_SQL
+from data.params import Period
+from data.vocab import CLOSED, RECEIVED, TRANSITIONS
+
+#: 不予立案: a case closed straight from 受理 was never filed (data.vocab.TRANSITIONS).
+NOT_FILED = (RECEIVED, CLOSED)
+#: 返工: a failed check sends a case back from 核查 to 处置.
+REWORK = ("核查", "处置")
+assert NOT_FILED[1] in TRANSITIONS[NOT_FILED[0]] and REWORK[1] in TRANSITIONS[REWORK[0]]
+
+#: The counted figures of one row, in the order the statement gives them.
+COUNTS = ("received", "filed", "due", "closed", "on_time", "reworked", "open_at_end", "overdue_at_end")
+
+# Who held each grid when: [since, until) intervals from the assignment history, an assignment holding
+# from its changed_at until the next one's (time order; the step breaks ties). Before a grid's earliest
+# recorded change its holder is that change's "before" (the first holder when there is none); a grid
+# without history is held by its current unit throughout.
+_HOLDERS = """
+    SELECT grid_code, responsible_unit AS unit, changed_at AS since,
+           coalesce(lead(changed_at) OVER (PARTITION BY grid_code ORDER BY changed_at, seq), 'infinity') AS until
+    FROM grid_assignments
+    UNION ALL
+    SELECT * FROM (SELECT DISTINCT ON (grid_code) grid_code,
+                          CASE WHEN before IS NULL THEN responsible_unit ELSE before->>'unit' END,
+                          '-infinity'::timestamptz, changed_at
+                   FROM grid_assignments ORDER BY grid_code, changed_at, seq) first_holder
+    UNION ALL
+    SELECT code, responsible_unit, '-infinity', 'infinity' FROM grids g
+    WHERE NOT EXISTS (SELECT 1 FROM grid_assignments a WHERE a.grid_code = g.code)"""
+
+_FIGURES = f"""
+WITH h AS ({_HOLDERS}),
+     ev AS (SELECT complaint_id,
+                   bool_or(from_status = %(nf_from)s AND to_status = %(nf_to)s) AS not_filed,
+                   bool_or(from_status = %(rw_from)s AND to_status = %(rw_to)s) AS reworked
+            FROM complaint_events
+            WHERE (from_status = %(nf_from)s AND to_status = %(nf_to)s)
+               OR (from_status = %(rw_from)s AND to_status = %(rw_to)s)
+            GROUP BY complaint_id),
+     x AS (SELECT c.street_code, coalesce(h.unit, '') AS unit, c.category, c.reported_at, c.closed_at, c.due_at,
+                  c.reported_at >= %(start)s AS fresh,
+                  c.reported_at >= %(start)s AND c.status <> %(received)s
+                      AND NOT coalesce(ev.not_filed, false) AS filed,
+                  coalesce(ev.reworked, false) AS reworked,
+                  (c.closed_at IS NULL OR c.closed_at >= %(end)s) AS open_at_end,
+                  c.closed_at < %(end)s AS closed_by_end
+           FROM complaints c
+           LEFT JOIN ev ON ev.complaint_id = c.id
+           LEFT JOIN h ON h.grid_code = c.grid_code AND c.reported_at >= h.since AND c.reported_at < h.until
+           WHERE c.reported_at < %(end)s
+             AND (c.reported_at >= %(start)s OR c.closed_at IS NULL OR c.closed_at >= %(end)s)),
+     j AS (SELECT least(%(end)s::timestamptz, {REFERENCE_TIME_SQL}) AS judged)
+SELECT GROUPING(street_code, unit, category) AS g, street_code, unit, category,
+       count(*) FILTER (WHERE fresh),
+       count(*) FILTER (WHERE filed),
+       count(*) FILTER (WHERE filed AND (closed_by_end OR due_at < j.judged)),
+       count(*) FILTER (WHERE filed AND closed_by_end),
+       count(*) FILTER (WHERE filed AND closed_by_end AND closed_at <= due_at),
+       count(*) FILTER (WHERE filed AND reworked),
+       count(*) FILTER (WHERE open_at_end),
+       count(*) FILTER (WHERE open_at_end AND due_at < j.judged),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM closed_at - reported_at) / 3600.0)
+           FILTER (WHERE filed AND closed_by_end)
+FROM x CROSS JOIN j
+GROUP BY GROUPING SETS ((street_code), (unit), (category), ())"""
+
+# GROUPING(street_code, unit, category): the bit of a column is 1 when the row is NOT grouped by it.
+_GROUPS = {0b011: "streets", 0b101: "units", 0b110: "categories", 0b111: "city"}
+
+
+@dataclass
+class Figures:
+    """The counted figures of one street, unit, category or the city, and the rates made from them."""
+
+    received: int = 0
+    filed: int = 0
+    due: int = 0
+    closed: int = 0
+    on_time: int = 0
+    reworked: int = 0
+    open_at_end: int = 0
+    overdue_at_end: int = 0
+    median_hours: float | None = None
+
+    @property
+    def closed_rate(self) -> float | None:
+        return self.closed / self.due if self.due else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+    @property
+    def rework_rate(self) -> float | None:
+        return self.reworked / self.filed if self.filed else None
+
+    def as_dict(self) -> dict:
+        """JSON-ready: counts, rates (0–1, None when there is nothing to divide by) and median hours."""
+        return {"received": self.received, "filed": self.filed, "due": self.due, "closed": self.closed,
+                "on_time": self.on_time, "closed_rate": _round(self.closed_rate),
+                "on_time_rate": _round(self.on_time_rate), "rework_rate": _round(self.rework_rate),
+                "open_at_end": self.open_at_end, "overdue_at_end": self.overdue_at_end,
+                "median_hours": None if self.median_hours is None else round(self.median_hours, 2)}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def period_figures(conn, period: Period) -> dict[str, dict]:
+    """The figures of ``period``: ``{"streets": {code: Figures}, "units": {name: Figures},
+    "categories": {name: Figures}, "city": {None: Figures}}`` (units without a holder under ``""``)."""
+    params = {"start": period.start, "end": period.end, "received": RECEIVED,
+              "nf_from": NOT_FILED[0], "nf_to": NOT_FILED[1], "rw_from": REWORK[0], "rw_to": REWORK[1]}
+    out: dict[str, dict] = {name: {} for name in _GROUPS.values()}
+    with conn.cursor() as cur:
+        cur.execute(_FIGURES, params)
+        for g, street, unit, category, *values in cur.fetchall():
+            group = _GROUPS[g]
+            key = {"streets": street, "units": unit, "categories": category, "city": None}[group]
+            median = values.pop()
+            out[group][key] = Figures(*(int(v) for v in values), median_hours=None if median is None else float(median))
+    out["city"].setdefault(None, Figures())
+    return out
+
+
+def names(conn) -> dict[str, dict[str, tuple[str, str]]]:
+    """Names of the streets and event types: ``{"streets": {code: (zh, en)}, "categories": {name: (zh, en)}}``."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT code, name, coalesce(name_en, name) FROM admin_areas WHERE level = 'street' ORDER BY code")
+        streets = {c: (n, e) for c, n, e in cur.fetchall()}
+        cur.execute("SELECT name, coalesce(name_en, name) FROM event_types ORDER BY name")
+        categories = {n: (n, e) for n, e in cur.fetchall()}
+    return {"streets": streets, "categories": categories}

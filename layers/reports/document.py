@@ -1,0 +1,230 @@
+"""The bulletin as a printed 通报: A4, vector, the CJK font embedded (the atlases' font and table style).
+
+Page flow, Chinese first: title and period, a 文号 line to fill in, the
+summary written from the figures, the street ranking with red and black list
+marks, the lowest-ranked units and the units with most overdue cases, the
+event types and their change, and the definitions of the figures as
+footnotes. Tables run on to the next page when they do not fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from data.settings import PrintSettings
+from layers.printing.page import MARGIN_MM, ROW_MM, new_page, paper_axes, text_width_mm
+from layers.printing.pdf import _RENDER_LOCK  # one document at a time per process (matplotlib's global state)
+from layers.printing.style import Paper, rc_params, register_font
+from layers.printing.tables import Column, draw_table
+from layers.reports.compose import list_marks, percent, rank_change_text
+from layers.reports.figures import figures
+from layers.reports.street_map import draw_street_map
+
+#: Units printed in each unit table.
+UNIT_ROWS = 10
+RED = "#c00000"
+#: Height of the map of streets by 结案率.
+MAP_MM = 80.0
+_T = {
+    "zh": {"title": "{city}创建卫生城市工作通报", "number": "文号：＿＿＿＿〔{year}〕第＿＿＿号",
+           "streets": "一、街道排名", "units": "二、责任单位排名后{n}位", "overdue": "三、超期未结案较多的责任单位",
+           "categories": "四、主要问题类别", "map": "街道结案率分布", "notes": "指标说明", "red": "红榜", "black": "黑榜",
+           "street": "街道", "unit": "责任单位", "category": "问题类别", "mark": "标记", "previous": "上期",
+           "change": "增减", "page": "第 {n} 页", "demo": "演示数据（虚构城市）"},
+    "en": {"title": "{city}: hygiene campaign bulletin", "number": "No. ____ [{year}] ____",
+           "streets": "1. Streets ranked", "units": "2. The {n} lowest-ranked units", "overdue":
+           "3. Units with most overdue cases", "categories": "4. Main event types", "map": "Closure rate by street", "notes": "Definitions",
+           "red": "red list", "black": "black list", "street": "Street", "unit": "Unit", "category": "Event type",
+           "mark": "Mark", "previous": "Previous", "change": "Change", "page": "page {n}",
+           "demo": "Demo data (fictional city)"},
+}
+
+
+@dataclass
+class _Flow:
+    """Pages filled from the top down: the figure of each page and the height left on the current one."""
+
+    paper: Paper
+    lang: str
+    pages: list = field(default_factory=list)
+    y: float = 0.0
+
+    def page(self):
+        fig = new_page(self.paper)
+        ax = paper_axes(fig, self.paper)
+        self.pages.append((fig, ax))
+        W, _ = self.paper.size_mm
+        ax.text(W - MARGIN_MM, 6, _T[self.lang]["page"].format(n=len(self.pages)), fontsize=6.5, ha="right")
+        self.y = self.paper.size_mm[1] - MARGIN_MM
+        return ax
+
+    @property
+    def ax(self):
+        return self.pages[-1][1]
+
+    def room(self, height: float):
+        """The axes to draw ``height`` mm into, on a new page when this one has not that much left."""
+        if not self.pages or self.y - height < MARGIN_MM + 6:
+            self.page()
+        return self.ax
+
+
+def wrap(text: str, width_mm: float, size: float) -> list[str]:
+    """Lines of ``text`` no wider than ``width_mm`` at ``size`` pt (CJK breaks anywhere, Latin at spaces)."""
+    lines, line = [], ""
+    for token in _tokens(text):
+        if line and text_width_mm(line + token, size) > width_mm:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    return [*lines, line.rstrip()] if line else lines
+
+
+def _tokens(text: str) -> list[str]:
+    """Single CJK characters and Latin words with their trailing space."""
+    out, word = [], ""
+    for ch in text:
+        if ord(ch) > 0x2E7F:
+            out.extend([word, ch] if word else [ch])
+            word = ""
+        else:
+            word += ch
+            if ch == " ":
+                out.append(word)
+                word = ""
+    return [*out, word] if word else out
+
+
+def _paragraph(flow: _Flow, text: str, size: float, *, color: str = "black") -> None:
+    width = flow.paper.size_mm[0] - 2 * MARGIN_MM
+    line_h = size * 0.52
+    for line in wrap(text, width, size):
+        ax = flow.room(line_h)
+        ax.text(MARGIN_MM, flow.y - line_h / 2, line, fontsize=size, va="center", color=color)
+        flow.y -= line_h
+
+
+def _table(flow: _Flow, title: str, columns: list[Column], rows: list[list[str]], marks: list[str] | None = None):
+    """A table with a title, run on over pages; ``marks`` colours a row's last cell red (红榜) or bold black."""
+    width = flow.paper.size_mm[0] - 2 * MARGIN_MM
+    first = True
+    while first or rows:
+        flow.room(5.0 + 3 * ROW_MM)
+        fit_rows = max(1, int((flow.y - MARGIN_MM - 8 - (5.0 if first else 0)) // ROW_MM) - 1)
+        chunk, rows = rows[:fit_rows], rows[fit_rows:]
+        height = (5.0 if first else 0) + ROW_MM * (len(chunk) + 1)
+        shown = [r[:-1] + [""] if marks and marks[k] == "red" else r for k, r in enumerate(chunk)]
+        draw_table(flow.ax, (MARGIN_MM, flow.y - height, width, height), columns, shown,
+                   title=title if first else None, size=6.8)
+        if marks:
+            _marks(flow, columns, chunk, marks[:len(chunk)], first)
+            marks = marks[len(chunk):]
+        flow.y -= height + 4
+        first = False
+
+
+def _marks(flow: _Flow, columns: list[Column], chunk: list[list[str]], marks: list[str], titled: bool) -> None:
+    """Red list marks in red in their cell (left empty by the table; black list marks are drawn black)."""
+    width = flow.paper.size_mm[0] - 2 * MARGIN_MM
+    share = columns[-1].width / sum(c.width for c in columns)
+    x = MARGIN_MM + width * (1 - share / 2)  # the centre of the last column
+    top = flow.y - (5.0 if titled else 0) - ROW_MM
+    for k, mark in enumerate(marks):
+        if mark == "red":
+            y = top - ROW_MM * (k + 0.5)
+            flow.ax.text(x, y, chunk[k][-1], fontsize=6.8, va="center", ha="center", color=RED)
+
+
+#: Shorter English headings of the ranking tables, where the figures' names (data/figures.csv, printed in
+#: full in the definitions) do not fit an A4 column.
+_SHORT_EN = {"rank_change": "±", "closed_rate": "Closed %", "on_time_rate": "On time %", "rework_rate": "Rework %",
+             "open_at_end": "Open", "overdue_at_end": "Overdue"}
+_TABLE_FIGURES = ("received", "filed", "due", "closed", "closed_rate", "on_time_rate", "rework_rate", "open_at_end",
+                  "overdue_at_end")
+
+
+def _heading(code: str, lang: str) -> str:
+    return _SHORT_EN[code] if lang == "en" and code in _SHORT_EN else figures()[code].name(lang)
+
+
+def _figure_columns(lang: str, first: str, first_width: float) -> list[Column]:
+    # Chinese headings are longer on the two stock columns (期末超期未结案数); English ones are short throughout.
+    widths = {"on_time_rate": 1.0, "open_at_end": 1.45, "overdue_at_end": 1.45} if lang == "zh" else {"on_time_rate": 1.0}
+    return [Column(_heading("rank", lang), 0.6, "center"), Column(_heading("rank_change", lang), 0.85 if lang == "zh" else 0.7, "center"),
+            Column(first, first_width + (0 if lang == "zh" else 0.5)),
+            *(Column(_heading(c, lang), widths.get(c, 0.8), "center") for c in _TABLE_FIGURES)]
+
+
+def _figure_cells(r: dict) -> list[str]:
+    return ["" if r["rank"] is None else str(r["rank"]), rank_change_text(r["rank_change"]), r["name"] or "",
+            str(r["received"]), str(r["filed"]), str(r["due"]), str(r["closed"]), percent(r["closed_rate"]),
+            percent(r["on_time_rate"]), percent(r["rework_rate"]), str(r["open_at_end"]), str(r["overdue_at_end"])]
+
+
+def _draw(flow: _Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> None:
+    t = _T[lang]
+    W = flow.paper.size_mm[0]
+    ax = flow.room(30)
+    ax.text(W / 2, flow.y - 7, t["title"].format(city=b["city"] or ""), fontsize=16, ha="center", va="center")
+    ax.text(W / 2, flow.y - 15, b["period"]["label"], fontsize=10, ha="center", va="center")
+    ax.text(W / 2, flow.y - 22, t["number"].format(year=b["period"]["start"][:4]), fontsize=8, ha="center",
+            va="center", color="0.25")
+    if demo:
+        ax.text(W - MARGIN_MM, flow.y - 2, t["demo"], fontsize=6.5, ha="right", va="center", color="0.35")
+    ax.plot([MARGIN_MM, W - MARGIN_MM], [flow.y - 26] * 2, color=RED, linewidth=1.2)
+    flow.y -= 31
+    _paragraph(flow, b[f"summary_{lang}"], 9)
+    flow.y -= 4
+    marks = list_marks(b["streets"])
+    rows = [[*_figure_cells(r), t[marks[r["code"]]] if r["code"] in marks else ""] for r in b["streets"]]
+    _table(flow, t["streets"], [*_figure_columns(lang, t["street"], 1.8), Column(t["mark"], 0.7 if lang == "zh" else 1.1, "center")], rows,
+           [marks.get(r["code"], "") for r in b["streets"]])
+    if shapes:
+        _street_map(flow, t["map"], b["streets"], shapes, lang)
+    ranked = [r for r in b["units"] if r["rank"] is not None]
+    worst = ranked[-UNIT_ROWS:][::-1]
+    _table(flow, t["units"].format(n=len(worst)), _figure_columns(lang, t["unit"], 2.6),
+           [_figure_cells(r) for r in worst])
+    overdue = sorted((r for r in b["units"] if r["overdue_at_end"]), key=lambda r: (-r["overdue_at_end"], r["name"]))
+    _table(flow, t["overdue"], _figure_columns(lang, t["unit"], 2.6), [_figure_cells(r) for r in overdue[:UNIT_ROWS]])
+    defs = figures()
+    _table(flow, t["categories"], [Column(t["category"], 3), Column(defs["received"].name(lang), 1, "center"),
+                                   Column(t["previous"], 1, "center"), Column(t["change"], 1, "center")],
+           [[r["name"], str(r["received"]), str(r["previous"]), f"{r['change']:+d}"] for r in b["categories"]])
+    flow.room(12)
+    flow.ax.text(MARGIN_MM, flow.y - 2, t["notes"], fontsize=8, va="center")
+    flow.y -= 5
+    for d in b["definitions"]:
+        _paragraph(flow, defs[d["code"]].footnote(lang), 6, color="0.2")
+
+
+def _street_map(flow: _Flow, title: str, rows: list[dict], shapes: dict, lang: str) -> None:
+    """The choropleth of streets by 结案率 (layers.reports.street_map) under its title, 80 mm high."""
+    ax = flow.room(MAP_MM + 6)
+    ax.text(MARGIN_MM, flow.y - 2, title, fontsize=8, va="center")
+    W, H = flow.paper.size_mm
+    draw_street_map(flow.pages[-1][0], (MARGIN_MM, flow.y - 6 - MAP_MM, W - 2 * MARGIN_MM, MAP_MM), (W, H), rows,
+                    shapes, lang)
+    flow.y -= MAP_MM + 10
+
+
+def write_pdf(b: dict, out, lang: str = "zh", settings: PrintSettings | None = None,
+              shapes: dict | None = None) -> int:
+    """Write bulletin ``b`` (built in ``lang``) to ``out`` (a path or a binary file) as an A4 PDF; its pages.
+    ``shapes`` ({street code: outline in metres}, :func:`layers.printing.data.street_shapes`) adds the map of
+    streets by 结案率."""
+    import matplotlib
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    settings = settings or PrintSettings.from_env()
+    with _RENDER_LOCK:
+        family = register_font(settings.font_path)
+        with matplotlib.rc_context(rc_params(family)):
+            flow = _Flow(Paper("A4", False), lang)
+            _draw(flow, b, lang, b.get("demo", False), shapes)
+            title = _T[lang]["title"].format(city=b["city"] or "") + " " + b["period"]["label"]
+            with PdfPages(out, metadata={"Title": title, "Creator": "hygiene-map"}) as pdf:
+                for fig, _ in flow.pages:
+                    pdf.savefig(fig)
+    return len(flow.pages)

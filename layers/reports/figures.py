@@ -1,0 +1,67 @@
+"""The bulletin's figures as data: ``data/figures.csv`` (code, names, definition, source, V/S/R label).
+
+Each figure a bulletin prints carries its definition as a footnote; where no
+standard fixes one, the row says it is this project's working definition
+(label "—"). ``needs`` names the part of the project a figure waits for
+(``inspections``, ``public_channel``); such figures are left out until that
+data exists.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from data.standards import LABEL_TEXT
+
+FIGURES_CSV = Path(__file__).resolve().parents[2] / "data" / "figures.csv"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One row of ``data/figures.csv``."""
+
+    code: str
+    unit: str
+    name_zh: str
+    name_en: str
+    definition_zh: str
+    definition_en: str
+    source: str
+    label: str
+    needs: str
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+    def definition(self, lang: str = "zh") -> str:
+        return self.definition_en if lang == "en" else self.definition_zh
+
+    def label_text(self, lang: str = "zh") -> str:
+        """The label spelled out ('二手来源', 'secondary source'); the label itself when it is V."""
+        return LABEL_TEXT["en" if lang == "en" else "zh"].get(self.label, self.label)
+
+    def footnote(self, lang: str = "zh") -> str:
+        """'结案率：结案数 ÷ 应结案数。依据 …（二手来源，S）' — the line printed under a table."""
+        if lang == "en":
+            return f"{self.name_en}: {self.definition_en}. Source: {self.source} ({self.label_text('en')}, {self.label})"
+        return f"{self.name_zh}：{self.definition_zh}。依据 {self.source}（{self.label_text()}，{self.label}）"
+
+    def as_dict(self, lang: str = "zh") -> dict:
+        return {"code": self.code, "name": self.name(lang), "unit": self.unit, "definition": self.definition(lang),
+                "source": self.source, "label": self.label, "label_text": self.label_text(lang),
+                "needs": self.needs or None}
+
+
+@cache
+def figures() -> dict[str, Figure]:
+    """Every figure by code, in the file's order."""
+    with FIGURES_CSV.open(encoding="utf-8", newline="") as f:
+        return {row["code"]: Figure(**row) for row in csv.DictReader(f)}
+
+
+def available(have: frozenset[str] = frozenset()) -> list[Figure]:
+    """The figures a bulletin can give: those needing nothing, and those whose ``needs`` is in ``have``."""
+    return [f for f in figures().values() if not f.needs or f.needs in have]

@@ -1,0 +1,83 @@
+"""The bulletin as an XLSX workbook: one sheet per table, headers in the bulletin's language, numbers as
+numbers (rates as percentages), and a sheet of the figures' definitions with their sources and labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from layers.reports.figures import figures
+
+_RATE = "0.0%"
+_HOURS = "0.0"
+#: The figure columns of the street and unit sheets, in order (codes of data/figures.csv).
+ROW_FIGURES = ("received", "filed", "due", "closed", "on_time", "closed_rate", "on_time_rate", "rework_rate",
+               "open_at_end", "overdue_at_end", "median_hours")
+_UNITS_EN = {"件": "count", "小时": "hours", "名": "place", "分": "points", "处": "count"}
+_TEXT = {
+    "zh": {"summary": "概况", "streets": "街道排名", "units": "责任单位排名", "categories": "问题类别",
+           "definitions": "指标说明", "street": "街道", "unit": "责任单位", "code": "代码", "category": "问题类别",
+           "previous": "上期受理数", "change": "增减", "change_rate": "增减率", "item": "项目", "value": "本期",
+           "before": "上期", "period": "统计期", "start": "起", "end": "止（不含）", "text": "摘要",
+           "unit_col": "单位", "definition": "定义", "source": "依据", "label": "出处标注"},
+    "en": {"summary": "Summary", "streets": "Streets", "units": "Units", "categories": "Categories",
+           "definitions": "Definitions", "street": "Street", "unit": "Responsible unit", "code": "Code",
+           "category": "Event type", "previous": "Previous period", "change": "Change", "change_rate": "Change rate",
+           "item": "Figure", "value": "This period", "before": "Previous period", "period": "Period",
+           "start": "From", "end": "Until (exclusive)", "text": "Summary", "unit_col": "Unit",
+           "definition": "Definition", "source": "Source", "label": "Label"},
+}
+
+
+def _format(code: str) -> str | None:
+    return _RATE if code.endswith("_rate") else _HOURS if code == "median_hours" else None
+
+
+def _sheet(book, title: str, header: list[str], rows: list[list], formats: list[str | None], widths: list[int]):
+    from openpyxl.styles import Font
+
+    sheet = book.create_sheet(title[:31])
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    for j, fmt in enumerate(formats, start=1):
+        if fmt:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = fmt
+    for j, width in enumerate(widths):
+        sheet.column_dimensions[sheet.cell(1, j + 1).column_letter].width = width
+    sheet.freeze_panes = "A2"
+    return sheet
+
+
+def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
+    """Write bulletin ``b`` (:func:`layers.reports.compose.bulletin`, built in ``lang``) to ``out``."""
+    from openpyxl import Workbook
+
+    t, defs = _TEXT[lang], figures()
+    book = Workbook()
+    book.remove(book.active)
+    summary_rows = [[t["period"], b["period"]["label"], None], [t["start"], b["period"]["start"], None],
+                    [t["end"], b["period"]["end"], None], [t["text"], b[f"summary_{lang}"], None]]
+    summary_rows += [[defs[c].name(lang), b["totals"][c], b["previous_totals"][c]] for c in ROW_FIGURES]
+    sheet = _sheet(book, t["summary"], [t["item"], t["value"], t["before"]], summary_rows, [None, None, None],
+                   [22, 60, 16])
+    for k, code in enumerate(ROW_FIGURES, start=6):
+        for cell in (sheet.cell(k, 2), sheet.cell(k, 3)):
+            cell.number_format = _format(code) or "General"
+    hours = "（小时）" if lang == "zh" else " (h)"
+    figure_header = [defs[c].name(lang) + (hours if c == "median_hours" else "") for c in ROW_FIGURES]
+    head = [defs["rank"].name(lang), defs["rank_change"].name(lang), t["code"]]
+    for table, noun in (("streets", "street"), ("units", "unit")):
+        rows = [[r["rank"], r["rank_change"], r["code"], r["name"], *(r[c] for c in ROW_FIGURES)] for r in b[table]]
+        _sheet(book, t[table], [*head, t[noun], *figure_header], rows,
+               [None] * 4 + [_format(c) for c in ROW_FIGURES], [8, 10, 14, 26] + [12] * len(ROW_FIGURES))
+    rows = [[r["name"], r["received"], r["previous"], r["change"], r["change_rate"]] for r in b["categories"]]
+    _sheet(book, t["categories"], [t["category"], defs["received"].name(lang), t["previous"], t["change"],
+                                   t["change_rate"]], rows, [None, None, None, None, _RATE], [26, 12, 14, 10, 10])
+    rows = [[d["name"], d["unit"] if lang == "zh" else _UNITS_EN.get(d["unit"], d["unit"]), d["definition"], d["source"], f"{d['label']} {d['label_text']}".strip()]
+            for d in b["definitions"]]
+    _sheet(book, t["definitions"], [t["item"], t["unit_col"], t["definition"], t["source"], t["label"]], rows,
+           [None] * 5, [18, 8, 60, 50, 18])
+    book.save(out)

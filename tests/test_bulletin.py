@@ -1,0 +1,311 @@
+"""The bulletin's figures against an independent computation, on a copy of the small demo city.
+
+The oracle below is plain SQL, one simple query per figure with the period's bounds written out in UTC,
+and Python for the medians and the holder of a grid at a time; it shares no code with
+layers/reports. The copy is given what the demo lacks: a grid that changes hands inside October,
+cases sent back from 核查 (返工), cases closed without being filed (不予立案), and complaints at the
+edges of October in China time.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from data.db import connect
+from data.params import parse_period
+from layers.reports.compose import bulletin
+
+NEW_UNIT = "测试接管单位"
+CHANGE_AT = "2026-10-15 09:00:00+08"  # the grid changes hands inside October (China time)
+# The edges of October in China time: 2026-10-01T00:00+08 is 2026-09-30T16:00Z; 2026-11-01T00:00+08 is
+# 2026-10-31T16:00Z (the demo's data time).
+EDGES = {"sep_last_second": "2026-09-30 15:59:59+00", "oct_first_moment": "2026-09-30 16:00:00+00",
+         "oct_morning_utc_september": "2026-09-30 23:30:00+00", "oct_last_second": "2026-10-31 15:59:59+00"}
+
+
+@pytest.fixture(scope="module")
+def city(module_demo):
+    """The demo copy, with the additions the module's docstring lists; yields (url, the grid that changed)."""
+    conn = connect(url=module_demo)
+    with conn, conn.cursor() as cur:
+        cur.execute("""SELECT grid_code FROM complaints
+                       WHERE reported_at >= '2026-09-30 16:00+00' AND reported_at < '2026-10-31 16:00+00'
+                       GROUP BY grid_code HAVING count(*) FILTER (WHERE reported_at < %(c)s) >= 2
+                                             AND count(*) FILTER (WHERE reported_at >= %(c)s) >= 2
+                       ORDER BY count(*) DESC, grid_code LIMIT 1""", {"c": CHANGE_AT})
+        grid = cur.fetchone()[0]
+        cur.execute("SELECT responsible_unit, grid_manager, phone FROM grids WHERE code = %s", (grid,))
+        old = cur.fetchone()
+        # An assignment made on 15 October: its history row (as grids.assign writes it, at that time) and the row.
+        cur.execute("""INSERT INTO grid_assignments (grid_code, responsible_unit, grid_manager, phone, before, reason,
+                                                     changed_by, changed_at)
+                       VALUES (%s, %s, '李四', '0535-6000000', json_build_object('unit', %s::text, 'manager', %s::text,
+                               'phone', %s::text), '测试：网格移交', 'test', %s)""",
+                    (grid, NEW_UNIT, *old, CHANGE_AT))
+        cur.execute("UPDATE grids SET responsible_unit = %s WHERE code = %s", (NEW_UNIT, grid))
+        # Complaints at the edges of October, copies of one of that grid's complaints.
+        for name, at in EDGES.items():
+            cur.execute("""INSERT INTO complaints (source, source_id, channel, category, reported_at, status, due_at,
+                                                   district_code, street_code, community_code, grid_code, geom)
+                           SELECT 'test', %s, channel, category, %s, '派遣', %s::timestamptz + interval '24 hours',
+                                  district_code, street_code, community_code, grid_code, geom
+                           FROM complaints WHERE grid_code = %s ORDER BY id LIMIT 1""", (name, at, at, grid))
+        # One closed at the very moment of its time limit: on time.
+        cur.execute("""INSERT INTO complaints (source, source_id, channel, category, reported_at, status, due_at,
+                                               closed_at, district_code, street_code, community_code, grid_code, geom)
+                       SELECT 'test', 'closed_at_deadline', channel, category, '2026-10-10 10:00+08', '结案',
+                              '2026-10-11 10:00+08', '2026-10-11 10:00+08', district_code, street_code,
+                              community_code, grid_code, geom
+                       FROM complaints WHERE grid_code = %s ORDER BY id LIMIT 1""", (grid,))
+        # 返工 on four closed October cases, 不予立案 on three others.
+        cur.execute("""SELECT id FROM complaints WHERE status = '结案' AND reported_at >= '2026-09-30 16:00+00'
+                       AND reported_at < '2026-10-31 16:00+00' ORDER BY id LIMIT 7""")
+        ids = [r[0] for r in cur.fetchall()]
+        for cid in ids[:4]:
+            cur.execute("INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at) "
+                        "VALUES (%s, '核查', '处置', '核查不合格', 'test', '2026-10-20 10:00+08')", (cid,))
+        for cid in ids[4:]:
+            cur.execute("INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at) "
+                        "VALUES (%s, '受理', '结案', '不属于受理范围', 'test', '2026-10-20 10:00+08')", (cid,))
+    conn.close()
+    yield module_demo, grid
+
+
+# -- the oracle --------------------------------------------------------------------------------------
+
+
+def _holder(cur, grid: str | None, at: datetime) -> str | None:
+    """Who held ``grid`` at ``at``: the latest assignment made at or before it; before any, the earliest
+    one's previous holder (its own unit when it had none); the grid's current unit when it has no history."""
+    cur.execute("SELECT changed_at, seq, responsible_unit, before FROM grid_assignments WHERE grid_code = %s",
+                (grid,))
+    history = sorted(cur.fetchall(), key=lambda r: (r[0], r[1]))
+    made = [r for r in history if r[0] <= at]
+    if made:
+        return made[-1][2]
+    if history:
+        first = history[0]
+        return first[2] if first[3] is None else first[3].get("unit")
+    cur.execute("SELECT responsible_unit FROM grids WHERE code = %s", (grid,))
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
+def oracle(conn, start: datetime, end: datetime) -> dict:
+    """Every figure per street, unit, category and the city, from plain SQL over ``[start, end)``."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT data_time FROM city_settings")
+        judged = min(end, cur.fetchone()[0])
+        cur.execute("SELECT count(*) FROM complaints c, city_settings s WHERE c.reported_at > s.data_time")
+        assert cur.fetchone()[0] == 0  # so the reference time is the data time
+        cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '受理' AND to_status = '结案'")
+        not_filed = {r[0] for r in cur.fetchall()}
+        cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '核查' AND to_status = '处置'")
+        sent_back = {r[0] for r in cur.fetchall()}
+        cur.execute("""SELECT id, street_code, category, grid_code, reported_at, status, due_at, closed_at
+                       FROM complaints WHERE reported_at < %s""", (end,))
+        rows = cur.fetchall()
+        holders = {}
+        for r in rows:
+            if r[4] >= start or r[7] is None or r[7] >= end:
+                holders[r[0]] = _holder(cur, r[3], r[4])
+    out: dict = {}
+    for cid, street, category, _grid, reported, status, due, closed in rows:
+        fresh = reported >= start
+        open_end = closed is None or closed >= end
+        if not (fresh or open_end):
+            continue
+        filed = fresh and status != "受理" and cid not in not_filed
+        closed_by_end = closed is not None and closed < end
+        for key in (("streets", street), ("units", holders[cid] or ""), ("categories", category), ("city", None)):
+            f = out.setdefault(key, {"received": 0, "filed": 0, "due": 0, "closed": 0, "on_time": 0,
+                                     "reworked": 0, "open_at_end": 0, "overdue_at_end": 0, "hours": []})
+            f["received"] += fresh
+            f["filed"] += filed
+            f["due"] += filed and (closed_by_end or (due is not None and due < judged))
+            f["closed"] += filed and closed_by_end
+            f["on_time"] += filed and closed_by_end and closed <= due
+            f["reworked"] += filed and cid in sent_back
+            f["open_at_end"] += open_end
+            f["overdue_at_end"] += open_end and due is not None and due < judged
+            if filed and closed_by_end:
+                f["hours"].append((closed - reported).total_seconds() / 3600)
+    return out
+
+
+def _expected(f: dict) -> dict:
+    def rate(a: int, b: int) -> float | None:
+        return round(a / b, 6) if b else None
+
+    return {"received": f["received"], "filed": f["filed"], "due": f["due"], "closed": f["closed"],
+            "on_time": f["on_time"], "closed_rate": rate(f["closed"], f["due"]),
+            "on_time_rate": rate(f["on_time"], f["due"]), "rework_rate": rate(f["reworked"], f["filed"]),
+            "open_at_end": f["open_at_end"], "overdue_at_end": f["overdue_at_end"],
+            "median_hours": round(statistics.median(f["hours"]), 2) if f["hours"] else None}
+
+
+def _figures(row: dict) -> dict:
+    keys = ("received", "filed", "due", "closed", "on_time", "closed_rate", "on_time_rate", "rework_rate",
+            "open_at_end", "overdue_at_end", "median_hours")
+    return {k: row[k] for k in keys}
+
+
+def _check(b: dict, expected: dict) -> None:
+    assert _figures(b["totals"]) == _expected(expected[("city", None)])
+    nothing = {"received": 0, "filed": 0, "due": 0, "closed": 0, "on_time": 0, "reworked": 0, "open_at_end": 0,
+               "overdue_at_end": 0, "hours": []}
+    for row in b["streets"]:
+        assert _figures(row) == _expected(expected.get(("streets", row["code"]), nothing)), row["code"]
+    got_units = {row["code"] or "": _figures(row) for row in b["units"]}
+    want_units = {k[1]: _expected(v) for k, v in expected.items() if k[0] == "units"}
+    assert got_units == want_units
+    got_categories = {row["code"]: row["received"] for row in b["categories"] if row["received"]}
+    want_categories = {k[1]: v["received"] for k, v in expected.items() if k[0] == "categories" and v["received"]}
+    assert got_categories == want_categories
+
+
+# -- the tests ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "day", "start_utc", "end_utc"), [
+    ("month", "2026-10", "2026-09-30T16:00:00", "2026-10-31T16:00:00"),
+    ("month", "2026-09-15", "2026-08-31T16:00:00", "2026-09-30T16:00:00"),
+    ("week", "2026-10-01", "2026-09-27T16:00:00", "2026-10-04T16:00:00"),
+    ("quarter", "2026-Q3", "2026-06-30T16:00:00", "2026-09-30T16:00:00"),
+    ("year", "2025", "2024-12-31T16:00:00", "2025-12-31T16:00:00"),
+])
+def test_every_figure_equals_plain_sql(city, kind, day, start_utc, end_utc):
+    url, _ = city
+    start, end = (datetime.fromisoformat(t).replace(tzinfo=UTC) for t in (start_utc, end_utc))
+    conn = connect(url=url)
+    try:
+        period = parse_period(kind, day)
+        assert (period.start, period.end) == (start, end)  # China time: midnight is 16:00 UTC the day before
+        b = bulletin(conn, period)
+        _check(b, oracle(conn, start, end))
+        assert b["totals"]["received"] > 0 and len(b["streets"]) == 4
+    finally:
+        conn.close()
+
+
+def test_period_edges_in_china_time(city):
+    """A complaint at 00:00 on 1 October China time, and one at 07:30 (still 30 September in UTC), count in
+    October; one a second earlier counts in September."""
+    url, grid = city
+    conn = connect(url=url)
+    try:
+        october = bulletin(conn, parse_period("month", "2026-10"))
+        september = bulletin(conn, parse_period("month", "2026-09"))
+        with conn.cursor() as cur:
+            cur.execute("SELECT street_code FROM grids WHERE code = %s", (grid,))
+            street = cur.fetchone()[0]
+            cur.execute("SELECT count(*) FROM complaints WHERE street_code = %s AND source <> 'test' "
+                        "AND reported_at >= '2026-09-30 16:00+00' AND reported_at < '2026-10-31 16:00+00'", (street,))
+            demo_october = cur.fetchone()[0]
+            cur.execute("SELECT count(*) FROM complaints WHERE street_code = %s AND source <> 'test' "
+                        "AND reported_at >= '2026-08-31 16:00+00' AND reported_at < '2026-09-30 16:00+00'", (street,))
+            demo_september = cur.fetchone()[0]
+    finally:
+        conn.close()
+    row = {r["code"]: r for r in october["streets"]}[street]
+    # oct_first_moment, oct_morning_utc_september, oct_last_second, closed_at_deadline
+    assert row["received"] == demo_october + 4
+    assert {r["code"]: r for r in september["streets"]}[street]["received"] == demo_september + 1
+
+
+def test_units_credited_by_who_held_the_grid_when_reported(city):
+    """The grid changed hands on 15 October: the new unit answers for its complaints from then on only, the
+    old one keeps those reported before, though the old one no longer holds the grid."""
+    url, grid = city
+    conn = connect(url=url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT before->>'unit' FROM grid_assignments WHERE grid_code = %s AND changed_by = 'test'",
+                        (grid,))
+            old_unit = cur.fetchone()[0]
+            cur.execute("SELECT count(*) FILTER (WHERE reported_at >= %(c)s), count(*) FILTER (WHERE reported_at < %(c)s) "
+                        "FROM complaints WHERE grid_code = %(g)s AND reported_at >= '2026-09-30 16:00+00' "
+                        "AND reported_at < '2026-10-31 16:00+00'", {"g": grid, "c": CHANGE_AT})
+            after, before = cur.fetchone()
+            cur.execute("SELECT count(*) FROM complaints c JOIN grids g ON g.code = c.grid_code "
+                        "WHERE g.responsible_unit = %s AND c.grid_code <> %s AND reported_at >= '2026-09-30 16:00+00' "
+                        "AND reported_at < '2026-10-31 16:00+00'", (old_unit, grid))
+            old_elsewhere = cur.fetchone()[0]
+        units = {r["code"]: r for r in bulletin(conn, parse_period("month", "2026-10"))["units"]}
+        september = {r["code"]: r for r in bulletin(conn, parse_period("month", "2026-09"))["units"]}
+    finally:
+        conn.close()
+    assert after >= 2 and before >= 2
+    assert units[NEW_UNIT]["received"] == after
+    assert units[old_unit]["received"] == before + old_elsewhere
+    assert NEW_UNIT not in september  # it held nothing in September
+
+
+def test_rework_and_not_filed(city):
+    """Cases sent back from 核查 count as rework; cases closed from 受理 are neither filed nor due."""
+    url, _ = city
+    conn = connect(url=url)
+    try:
+        totals = bulletin(conn, parse_period("month", "2026-10"))["totals"]
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM complaints WHERE reported_at >= '2026-09-30 16:00+00' "
+                        "AND reported_at < '2026-10-31 16:00+00' AND status <> '受理'")
+            past_received = cur.fetchone()[0]
+    finally:
+        conn.close()
+    assert totals["filed"] == past_received - 3
+    assert totals["rework_rate"] == round(4 / totals["filed"], 6)
+
+
+def test_ranks_and_rank_change(city):
+    """Streets rank by closure rate, then on-time rate; rank_change is last month's rank minus this one's."""
+    url, _ = city
+    conn = connect(url=url)
+    try:
+        now = bulletin(conn, parse_period("month", "2026-10"))
+        before = bulletin(conn, parse_period("month", "2026-09"))
+    finally:
+        conn.close()
+    ranked = [r for r in now["streets"] if r["rank"] is not None]
+    keys = [(-r["closed_rate"], -r["on_time_rate"]) for r in ranked]
+    assert keys == sorted(keys) and [r["rank"] for r in ranked][0] == 1
+    was = {r["code"]: r["rank"] for r in before["streets"]}
+    for r in ranked:
+        assert r["rank_change"] == was[r["code"]] - r["rank"]
+    worst = ranked[-1]
+    assert worst["name"] in now["summary_zh"] and f"{100 * now['totals']['closed_rate']:.1f}%" in now["summary_zh"]
+    assert str(now["totals"]["received"]) in now["summary_en"]
+
+
+@pytest.mark.parametrize(("kind", "day", "start", "end"), [
+    ("week", "2026-W53", "2026-12-28", "2027-01-04"),     # ISO week 53, across the new year
+    ("week", "2027-01-01", "2026-12-28", "2027-01-04"),   # a Friday: its week began on Monday
+    ("quarter", "2026-11", "2026-10-01", "2027-01-01"),   # a month names its quarter
+    ("quarter", "2026-11-30", "2026-10-01", "2027-01-01"),
+    ("year", "2026-Q2", "2026-01-01", "2027-01-01"),
+    ("month", "2024-02-29", "2024-02-01", "2024-03-01"),
+])
+def test_period_forms(kind, day, start, end):
+    from data.vocab import set_city_tz
+
+    set_city_tz("Asia/Shanghai")  # the zone the demo city names (connections set it; this test opens none)
+    period = parse_period(kind, day)
+    assert (period.start.date().isoformat(), period.end.date().isoformat()) == (start, end)
+    assert period.start.utcoffset() == period.end.utcoffset() == timedelta(hours=8)  # the city's zone (demo default)
+
+
+def test_previous_period_and_a_city_with_summer_time():
+    from zoneinfo import ZoneInfo
+
+    from data.params import period_of
+
+    january = parse_period("month", "2026-01")
+    assert january.previous().start.date().isoformat() == "2025-12-01" and january.previous().end == january.start
+    assert parse_period("week", "2026-01-01").previous().start.date().isoformat() == "2025-12-22"
+    # New York: November begins in summer time and ends in winter time; the bounds are local midnights.
+    november = period_of("month", datetime(2026, 11, 15).date(), ZoneInfo("America/New_York"))
+    assert november.start.isoformat() == "2026-11-01T00:00:00-04:00"
+    assert november.end.isoformat() == "2026-12-01T00:00:00-05:00"
