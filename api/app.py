@@ -19,6 +19,7 @@ from api.routes import ogc as routes_ogc
 from api.routes import ogc_tiles as routes_ogc_tiles
 from api.routes import pages as routes_pages
 from api.routes import prints as routes_print
+from api.routes import public as routes_public
 from api.routes import session as routes_session
 from api.routes.complaints import router as complaints_router
 from api.routes.grids import router as grids_router
@@ -55,8 +56,11 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     # Every router reads through api.auth.reader (READS): with HYGIENE_MAP_READS_NEED_TOKEN=1 nothing answers
     # without credentials but /healthz, the static files and the login page (tests/test_access_everywhere.py).
     app.include_router(routes_session.router)
+    # The public channel answers residents, who have no account, even then (HYGIENE_MAP_PUBLIC_CHANNEL=0 closes it).
+    app.include_router(routes_public.router)
     for router in (routes_layers.router, routes_ogc.router, routes_ogc_tiles.router, grids_router,
-                   complaints_router, routes_analysis.router, routes_data.router, routes_print.router):
+                   complaints_router, routes_public.staff_router, routes_analysis.router, routes_data.router,
+                   routes_print.router):
         app.include_router(router, dependencies=READS)
     routes_pages.install(app, READS)
     _install_docs(app)  # open: the API's description, no city data
