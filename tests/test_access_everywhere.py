@@ -29,8 +29,9 @@ from layers.workflow.access import add_user
 # description (it holds no city data; /docs needs it). Static files are Mounts, but for ReDoc's bundle, a route
 # (api.static.REDOC_JS): the same file for everyone, like every static file.
 OPEN = {"/healthz", "/login", "/logout", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", REDOC_JS}
-# The public channel (issue 17) answers residents, who have no account; HYGIENE_MAP_PUBLIC_CHANNEL=0 closes it.
-OPEN_PREFIXES = ("/api/public/",)
+# The public channel (issue 17) and its Open311 interface answer residents, who have no account;
+# HYGIENE_MAP_PUBLIC_CHANNEL=0 closes them.
+OPEN_PREFIXES = ("/api/public/", "/open311/")
 API_PREFIXES = ("/api/", "/ogc", "/tiles/")
 GRIDS = get_layer("grids")
 

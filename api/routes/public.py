@@ -33,7 +33,10 @@ PHONE_PATTERN = r"^\+?[0-9][0-9 -]{2,30}$"
 
 
 class ClientWindow:
-    """At most ``limit`` events per client within a sliding window of ``period_s`` seconds (one per process)."""
+    """At most ``limit`` events per client within a sliding window of ``period_s`` seconds.
+
+    One per app (``app.state.client_window``, made by create_app), so per server process.
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -56,18 +59,6 @@ class ClientWindow:
                     del self._seen[key]
 
 
-_window_lock = threading.Lock()
-
-
-def client_window(app) -> ClientWindow:
-    """The app's one :class:`ClientWindow` (created on first use)."""
-    with _window_lock:
-        window = getattr(app.state, "client_window", None)
-        if window is None:
-            window = app.state.client_window = ClientWindow()
-    return window
-
-
 def _open_channel() -> PublicSettings:
     settings = PublicSettings.from_env()
     if not settings.channel_open:
@@ -78,7 +69,7 @@ def _open_channel() -> PublicSettings:
 def public_write(request: Request) -> PublicSettings:
     """Admit one public write (report, rating) of this client; the channel's settings."""
     s = _open_channel()
-    client_window(request.app).admit("write", client_address(request), s.reports_per_hour, 3600,
+    request.app.state.client_window.admit("write", client_address(request), s.reports_per_hour, 3600,
                                      "HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR")
     return s
 
@@ -86,7 +77,7 @@ def public_write(request: Request) -> PublicSettings:
 def public_read(request: Request) -> PublicSettings:
     """Admit one public read (tracking page, nearby, challenge) of this client; the channel's settings."""
     s = _open_channel()
-    client_window(request.app).admit("read", client_address(request), s.reads_per_minute, 60,
+    request.app.state.client_window.admit("read", client_address(request), s.reads_per_minute, 60,
                                      "HYGIENE_MAP_PUBLIC_READS_PER_MINUTE")
     return s
 

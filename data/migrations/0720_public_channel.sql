@@ -63,3 +63,14 @@ CREATE TABLE public_challenges (
     expires_at  timestamptz NOT NULL
 );
 CREATE INDEX public_challenges_expiry_idx ON public_challenges (expires_at);
+
+-- Partner channels of the Open311 GeoReport v2 interface (the 12345 hotline,
+-- a 微信 mini-program …): each posts requests with its own api_key, stored
+-- only as a SHA-256 digest (`hygiene-map channels add NAME` prints it once).
+CREATE TABLE partner_channels (
+    name         text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 50),
+    key_digest   text NOT NULL UNIQUE,
+    created_by   text NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    disabled_at  timestamptz
+);
