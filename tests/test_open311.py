@@ -140,6 +140,26 @@ def test_xml_and_json_agree_and_never_show_the_contact(client, city, api_key):
     assert client.get(f"/open311/v2/tokens/{rid}.json").json() == [{"service_request_id": rid, "token": rid}]
 
 
+# The elements of a request and of a service in the spec's examples (wiki.open311.org/GeoReport_v2), in order.
+SPEC_REQUEST = ("service_request_id", "status", "status_notes", "service_name", "service_code", "description",
+                "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
+                "address", "address_id", "zipcode", "lat", "long", "media_url")
+SPEC_SERVICE = ("service_code", "service_name", "description", "metadata", "type", "keywords", "group")
+
+
+def test_elements_as_in_the_spec_examples(client, city, api_key):
+    client.post("/open311/v2/requests.json", data={"api_key": api_key, "service_code": city["code"],
+                                                  "lat": city["points"][4][1], "long": city["points"][4][0]})
+    requests_xml = ET.fromstring(client.get("/open311/v2/requests.xml").content)
+    assert requests_xml.tag == "service_requests" and len(requests_xml)
+    assert {tuple(child.tag for child in item) for item in requests_xml} == {SPEC_REQUEST}
+    services_xml = ET.fromstring(client.get("/open311/v2/services.xml").content)
+    assert services_xml.tag == "services" and {tuple(c.tag for c in s) for s in services_xml} == {SPEC_SERVICE}
+    assert {s.find("metadata").text for s in services_xml} == {"false"}  # a boolean, as the spec writes it
+    one = client.get("/open311/v2/requests.json").json()[0]
+    assert isinstance(one["lat"], float) and one["requested_datetime"].endswith("+00:00")
+
+
 def test_request_filters(client, city, api_key):
     rid = client.post("/open311/v2/requests.json", data={
         "api_key": api_key, "service_code": city["code"], "lat": city["points"][2][1],

@@ -98,13 +98,19 @@ _KEYS = ("service_request_id", "status", "status_notes", "service_name", "servic
          "requested_datetime", "updated_datetime", "expected_datetime", "address", "lat", "long")
 
 
+#: A request's fields in the order of the spec's examples (XML clients may read them in order).
+REQUEST_FIELDS = ("service_request_id", "status", "status_notes", "service_name", "service_code", "description",
+                  "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
+                  "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url")
+
+
 def _request(row) -> dict:
-    out = dict(zip(_KEYS, row))
-    out["status"] = "closed" if out["status"] == CLOSED else "open"
+    got = dict(zip(_KEYS, row))
+    got["status"] = "closed" if got["status"] == CLOSED else "open"
     for k in ("requested_datetime", "updated_datetime", "expected_datetime"):
-        out[k] = out[k].isoformat() if out[k] is not None else None
-    out.update(description=None, service_notice=None, address_id=None, zipcode=None, media_url=None)
-    return out
+        got[k] = got[k].isoformat() if got[k] is not None else None
+    # Not given: the description (personal data here), a notice, address ids, postcodes, photos (none yet).
+    return {k: got.get(k) for k in REQUEST_FIELDS}
 
 
 def find_requests(conn, *, ids: list[str] | None = None, codes: list[str] | None = None,
