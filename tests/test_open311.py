@@ -185,6 +185,12 @@ def test_errors_in_the_spec_format(client, city, api_key):
     unknown = client.post("/open311/v2/requests.json", data={"api_key": api_key, "service_code": "nope",
                                                             "lat": city["lat"], "long": city["lon"]})
     assert unknown.status_code == 400 and "service_code" in unknown.json()[0]["description"]
+    for bad in ({"phone": "1"}, {"service_code": "a\x00b"}, {"description": "x" * 1001}):
+        refused = client.post("/open311/v2/requests.json", data={"api_key": api_key, "service_code": city["code"],
+                                                                "lat": city["lat"], "long": city["lon"], **bad})
+        assert refused.status_code == 400 and refused.json()[0]["code"] == 400, (bad, refused.text)
+    assert client.post("/open311/v2/requests.json", json={"api_key": api_key}).status_code == 400  # not a form
+    assert client.get("/open311/v2/services/a%00b.json").status_code == 400
     assert client.get("/open311/v2/services/nope.json").json()[0]["code"] == 404
     assert client.get("/open311/v2/requests/0000000000.json").status_code == 404
     assert client.get("/open311/v2/services.csv").status_code == 404

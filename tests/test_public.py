@@ -169,6 +169,8 @@ def test_abuse_guards(client, city, monkeypatch):
     again = client.post("/api/public/reports", json=body)  # a challenge serves one report
     assert again.status_code == 422 and "already used" in again.text
     assert _report(client, lon, lat, phone="call me").status_code == 422
+    assert _report(client, lon, lat, challenge="a\x00b").status_code == 422
+    assert client.get(f"/api/public/nearby?lon={lon}&lat={lat}&category=a%00b").status_code == 422
     assert _report(client, 0.0, 0.0).status_code == 422  # outside the city
     assert _report(client, lon, lat, description="x" * 5000).status_code == 422
 

@@ -28,7 +28,7 @@ from api.errors import status_for
 from api.routes.public import public_read
 from api.urls import base_url
 from data.errors import Forbidden, HygieneMapError, InvalidParameter, NotFound, TooBusy
-from data.params import parse_instant, parse_list, parse_number
+from data.params import clean_text, parse_instant, parse_list, parse_number
 from layers.workflow import open311, public
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -123,7 +123,7 @@ def get_services(request: Request, conn: Conn, fmt: str):
 def get_service(request: Request, conn: Conn, code: str, fmt: str):
     def work(f):
         public_read(request)
-        name = open311.event_type_for(conn, code)
+        name = open311.event_type_for(conn, clean_text(code, "service_code", 50) or "")
         found = next(s for s in open311.services(conn) if s["service_name"] == name)
         return answer({"service_code": found["service_code"], "attributes": []}, f, "service_definition")
 
@@ -217,19 +217,20 @@ def post_request(conn: Transaction, fields: Form, fmt: str):
         if "" in fields:
             raise InvalidParameter("Content-Type", "send the fields form-encoded "
                                                    "(application/x-www-form-urlencoded), as GeoReport v2 says")
-        channel = open311.channel_for_key(conn, fields.get("api_key"))
+        channel = open311.channel_for_key(conn, clean_text(fields.get("api_key"), "api_key", 100))
         if channel is None:
             raise Forbidden("invalid api_key received: ask the city for a channel key "
                                "(hygiene-map channels add NAME)")
-        if not fields.get("service_code"):
+        code = clean_text(fields.get("service_code"), "service_code", 50)
+        if not code:
             raise InvalidParameter("service_code", "is required")
         try:
-            category = open311.event_type_for(conn, fields["service_code"])
+            category = open311.event_type_for(conn, code)
         except NotFound as exc:
             raise InvalidParameter("service_code", exc.message) from None
         lon, lat = _point(fields)
-        description = (fields.get("description") or "").strip()[:1000] or None
-        phone = (fields.get("phone") or "").strip()[:32] or None
+        description = clean_text(fields.get("description"), "description", 1000)
+        phone = clean_text(fields.get("phone"), "phone", 32)
         made = public.submit(conn, lon=lon, lat=lat, category=category, description=description,
                              phone=phone, channel=channel)
         notice = "已并入附近同类未结案件 (joined an open case nearby)" if made["joined"] else "受理 (received)"

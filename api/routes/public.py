@@ -25,11 +25,10 @@ from api.deps import Conn, Transaction
 from api.routes.complaints import COMPLAINT_ID, PointCrs, no_nul
 from api.urls import client_address
 from data.errors import Forbidden, InvalidParameter, TooBusy
+from data.params import clean_text
 from data.settings import PublicSettings
 from data.vocab import PUBLIC_CHANNEL, RATINGS
 from layers.workflow import public
-
-PHONE_PATTERN = r"^\+?[0-9][0-9 -]{2,30}$"
 
 
 class ClientWindow:
@@ -99,13 +98,14 @@ class ReportIn(BaseModel):
     crs: PointCrs = Field("wgs84", description="GPS: wgs84; a tap on a Gaode/Tencent map: gcj02; Baidu: bd09")
     category: str = Field(..., min_length=1, max_length=50, description="event type, e.g. 暴露垃圾")
     description: str | None = Field(None, max_length=1000)
-    phone: str | None = Field(None, max_length=32, pattern=PHONE_PATTERN,
-                              description="for a reply; shown only to staff of the responsible street")
+    phone: str | None = Field(None, max_length=32,
+                              description="for a reply (digits, + - and spaces); shown only to staff of the "
+                                          "responsible street")
     website: str | None = Field(None, max_length=200, description="leave empty (a field people never see)")
     challenge: str | None = Field(None, max_length=64, description="from GET /api/public/challenge")
     nonce: str | None = Field(None, max_length=64, description="sha256(challenge:nonce) starts with `bits` zeros")
 
-    @field_validator("category", "description", "phone", "website")
+    @field_validator("category", "description", "phone", "website", "challenge", "nonce")
     @classmethod
     def _no_nul(cls, value):
         return no_nul(value)
@@ -147,7 +147,7 @@ def get_nearby(settings: PublicRead, conn: Conn,
                lat: float = Query(..., ge=-90, le=90, allow_inf_nan=False),
                category: str = Query(..., min_length=1, max_length=50), crs: PointCrs = Query("wgs84")):
     x, y = public.to_wgs84(lon, lat, crs)
-    found = public.nearby_open(conn, x, y, category)
+    found = public.nearby_open(conn, x, y, clean_text(category, "category", 50) or "")
     return {"items": [{k: item[k] for k in ("status", "reported_at", "distance_m", "supporters")}
                       for item in found],
             "joins": bool(found)}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +32,8 @@ from layers.workflow.access import User, audit
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TRACKING_LENGTH = 10  # 50 random bits
 _READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
+#: A contact number as people write it: digits, an optional leading +, spaces and dashes.
+PHONE = re.compile(r"\+?[0-9][0-9 -]{2,30}")
 
 
 def new_tracking() -> str:
@@ -139,6 +142,8 @@ def submit(conn, *, lon: float, lat: float, category: str, description: str | No
 
     Returns ``tracking``, ``joined`` (a supporter of an existing case) and ``complaint_id``.
     """
+    if phone and not PHONE.fullmatch(phone):
+        raise InvalidParameter("phone", "digits, with an optional leading + and spaces or dashes (3 to 32 characters)")
     if category not in cases.categories(conn):
         raise InvalidParameter("category", f"{category!r} is not an event type; use one of "
                                            f"{', '.join(cases.categories(conn))}")
