@@ -25,12 +25,16 @@ def city(module_demo):
         cur.execute("SELECT code FROM admin_areas WHERE level = 'street' AND code <> %s ORDER BY code LIMIT 1",
                     (street,))
         other = cur.fetchone()[0]
+        cur.execute("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                    "WHERE street_code = %s ORDER BY code", (street,))
+        street_points = cur.fetchall()[1::3]  # in other grids than the first
     tokens = {}
     for role, code, name in (("street", street, "王街道员"), ("street", other, "李外街员"), ("admin", None, "赵管理员")):
         _, tokens[name] = add_user(conn, name, role, street_code=code, created_by="test")
     conn.commit()
     conn.close()
-    return {"url": module_demo, "grid": grid, "street": street, "lon": lon, "lat": lat, "tokens": tokens}
+    return {"url": module_demo, "grid": grid, "street": street, "lon": lon, "lat": lat, "tokens": tokens,
+            "street_points": street_points}
 
 
 @pytest.fixture
@@ -193,3 +197,27 @@ def test_channel_stays_open_when_reads_need_a_token_and_closes_by_setting(client
     monkeypatch.setenv("HYGIENE_MAP_PUBLIC_CHANNEL", "0")
     r = client.get("/api/public/challenge")
     assert r.status_code == 403 and "HYGIENE_MAP_PUBLIC_CHANNEL" in r.text
+
+
+def test_satisfaction_share_per_street(client, city):
+    conn = connect(url=city["url"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT now()")
+        since = cur.fetchone()[0]
+    conn.close()
+    made = [_report(client, *point, category="道路不洁").json()["tracking"] for point in city["street_points"][:3]]
+    for tracking, rating in zip(made, ("满意", "基本满意", "不满意")):
+        _move(client, city, _complaint_id(city, tracking), MAIN_LINE)
+        assert client.post(f"/api/public/reports/{tracking}/rating",
+                           json={"rating": rating, "reason": "还脏"}).status_code == 201
+    street = city["street"]
+    window = f"since={since.isoformat().replace('+', '%2B')}"
+    items = client.get(f"/api/satisfaction?street={street}&{window}").json()["items"]
+    assert [(i["street_code"], i["rated"], i["满意"], i["基本满意"], i["不满意"]) for i in items] == [(street, 3, 1, 1, 1)]
+    assert items[0]["satisfied_share"] == round(2 / 3, 4)
+    # The 不满意 case was reopened and is closed again: its reporter's new rating replaces the old one.
+    tracking = made[2]
+    _move(client, city, _complaint_id(city, tracking), MAIN_LINE[3:])
+    client.post(f"/api/public/reports/{tracking}/rating", json={"rating": "满意"})
+    again = client.get(f"/api/satisfaction?street={street}&{window}").json()["items"][0]
+    assert (again["rated"], again["满意"], again["satisfied_share"]) == (3, 2, 1.0)

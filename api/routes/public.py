@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import Writer
-from api.deps import Conn, Transaction
+from api.deps import Conn, Street, Transaction, Window
 from api.routes.complaints import COMPLAINT_ID, PointCrs, no_nul
 from api.urls import client_address
 from data.errors import Forbidden, InvalidParameter, TooBusy
@@ -188,3 +188,8 @@ def get_contacts(user: Writer, conn: Conn, complaint_id: int = COMPLAINT_ID):
                    summary="The responsible unit's reply to the public, shown on the tracking page")
 def post_reply(body: ReplyIn, user: Writer, conn: Transaction, complaint_id: int = COMPLAINT_ID):
     return public.reply(conn, user, complaint_id, body.reply)
+
+
+@staff_router.get("/api/satisfaction", summary="Reporters' satisfaction per street (latest rating of each report)")
+def get_satisfaction(street: Street, window: Window, conn: Conn):
+    return {"items": public.satisfaction(conn, street=street, since=window.since, until=window.until)}
