@@ -169,9 +169,20 @@ def test_abuse_guards(client, city, monkeypatch):
     wrong = "x" if not public.pow_ok(ch["challenge"], "x", ch["bits"]) else "y"
     assert client.post("/api/public/reports", json={**body, "nonce": wrong}).status_code == 422
     body["nonce"] = public.solve(ch["challenge"], ch["bits"])
-    assert client.post("/api/public/reports", json=body).status_code == 201
-    again = client.post("/api/public/reports", json=body)  # a challenge serves one report
-    assert again.status_code == 422 and "already used" in again.text
+    first = client.post("/api/public/reports", json=body)
+    assert first.status_code == 201
+    # The phone lost the answer and sends the same report again: the same tracking number, no second report.
+    again = client.post("/api/public/reports", json=body)
+    assert again.status_code == 200 and again.json()["tracking"] == first.json()["tracking"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = client.post("/api/public/reports", json={**body, "category": "垃圾满溢"})  # a challenge serves one report
+    assert other.status_code == 422 and "already used" in other.text
+    conn = connect(url=city["url"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM public_reports WHERE tracking = %s OR complaint_id = %s",
+                    (first.json()["tracking"], _complaint_id(city, first.json()["tracking"])))
+        assert cur.fetchone()[0] == 1
+    conn.close()
     assert _report(client, lon, lat, phone="call me").status_code == 422
     assert _report(client, lon, lat, challenge="a\x00b").status_code == 422
     assert client.get(f"/api/public/nearby?lon={lon}&lat={lat}&category=a%00b").status_code == 422

@@ -11,6 +11,7 @@ numbers and lets them reply to the public.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import deque
@@ -157,14 +158,21 @@ def get_nearby(settings: PublicRead, conn: Conn,
 def post_report(body: ReportIn, settings: PublicWrite, conn: Transaction):
     if body.website:
         raise InvalidParameter("website", "must be left empty")
-    public.spend_challenge(conn, body.challenge, body.nonce, settings)
+    fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    replayed = public.spend_challenge(conn, body.challenge, body.nonce, settings, fingerprint)
+    if replayed is not None:  # the same report again (its answer was lost): the same tracking number
+        return _report_answer(replayed, public.report(conn, replayed)["joined"], 200, {"Idempotent-Replayed": "true"})
     x, y = public.to_wgs84(body.lon, body.lat, body.crs)
     made = public.submit(conn, lon=x, lat=y, category=body.category, description=body.description,
                          phone=body.phone, channel=PUBLIC_CHANNEL)
-    tracking = made["tracking"]
-    return JSONResponse({"tracking": tracking, "joined": made["joined"], "url": f"/report/{tracking}",
+    public.mark_challenge(conn, body.challenge, made["tracking"], fingerprint)
+    return _report_answer(made["tracking"], made["joined"], 201)
+
+
+def _report_answer(tracking: str, joined: bool, status: int, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"tracking": tracking, "joined": joined, "url": f"/report/{tracking}",
                          "api": f"/api/public/reports/{tracking}"},
-                        status_code=201, headers={"Location": f"/api/public/reports/{tracking}"})
+                        status_code=status, headers={"Location": f"/api/public/reports/{tracking}", **(headers or {})})
 
 
 @router.get("/api/public/reports/{tracking}", summary="Follow a report: its steps, the unit, the unit's replies")

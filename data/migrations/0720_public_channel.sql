@@ -55,12 +55,16 @@ CREATE TABLE public_ratings (
 CREATE INDEX public_ratings_complaint_idx ON public_ratings (complaint_id);
 CREATE UNIQUE INDEX public_ratings_reopen_once_idx ON public_ratings (complaint_id) WHERE reopened;
 
--- Proof-of-work challenges the server issued (no third party): each is used
--- once, before it expires.
+-- Proof-of-work challenges the server issued (no third party): each serves
+-- one report, before it expires. The report's tracking number and a digest of
+-- its body are kept with it, so a phone that lost the answer and sends the
+-- same report again gets the same tracking number, not a second report.
 CREATE TABLE public_challenges (
-    challenge   text PRIMARY KEY,
-    bits        integer NOT NULL,
-    expires_at  timestamptz NOT NULL
+    challenge    text PRIMARY KEY,
+    bits         integer NOT NULL,
+    expires_at   timestamptz NOT NULL,
+    tracking     text,
+    fingerprint  text
 );
 CREATE INDEX public_challenges_expiry_idx ON public_challenges (expires_at);
 

@@ -82,19 +82,36 @@ def issue_challenge(conn, settings: PublicSettings) -> dict:
             "rule": "find a nonce such that sha256(challenge + ':' + nonce) starts with `bits` zero bits"}
 
 
-def spend_challenge(conn, challenge: str | None, nonce: str | None, settings: PublicSettings) -> None:
-    """Use up a challenge; InvalidParameter when it is unknown, used, expired or not solved by ``nonce``."""
+def spend_challenge(conn, challenge: str | None, nonce: str | None, settings: PublicSettings,
+                    fingerprint: str) -> str | None:
+    """Check a solved challenge for a report whose body has ``fingerprint``; the tracking number of a replay.
+
+    None: the challenge is fresh and solved, file the report and :func:`mark_challenge`. A tracking
+    number: this very report was filed with this challenge already (its answer was lost), answer it
+    again. InvalidParameter when the challenge is unknown, expired, used for another report or not solved.
+    """
     if settings.pow_bits == 0:
-        return
+        return None
     with conn.cursor() as cur:
-        cur.execute("DELETE FROM public_challenges WHERE challenge = %s AND expires_at > now() RETURNING bits",
-                    (challenge or "",))
+        cur.execute("SELECT bits, tracking, fingerprint FROM public_challenges "
+                    "WHERE challenge = %s AND expires_at > now() FOR UPDATE", (challenge or "",))
         row = cur.fetchone()
     if row is None:
-        raise InvalidParameter("challenge", "unknown, already used or expired: get a new one from "
+        raise InvalidParameter("challenge", "unknown or expired: get a new one from GET /api/public/challenge")
+    bits, tracking, used_for = row
+    if not pow_ok(challenge, nonce or "", bits):
+        raise InvalidParameter("nonce", f"sha256(challenge:nonce) must start with {bits} zero bits")
+    if tracking is not None and used_for != fingerprint:
+        raise InvalidParameter("challenge", "already used for another report: get a new one from "
                                             "GET /api/public/challenge")
-    if not pow_ok(challenge, nonce or "", row[0]):
-        raise InvalidParameter("nonce", f"sha256(challenge:nonce) must start with {row[0]} zero bits")
+    return tracking
+
+
+def mark_challenge(conn, challenge: str | None, tracking: str, fingerprint: str) -> None:
+    """Remember which report a challenge served (a no-op when proof-of-work is off)."""
+    with conn.cursor() as cur:
+        cur.execute("UPDATE public_challenges SET tracking = %s, fingerprint = %s WHERE challenge = %s",
+                    (tracking, fingerprint, challenge or ""))
 
 
 # -- Reports -----------------------------------------------------------------------------------------------------
