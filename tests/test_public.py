@@ -102,7 +102,8 @@ def test_report_is_routed_followed_and_never_shows_the_contact(client, city):
     answers = [r.text, client.get(f"/api/public/reports/{tracking}").text,
                client.get(f"/api/public/nearby?lon={lon}&lat={lat}&category={CATEGORY}").text,
                client.post(f"/api/public/reports/{tracking}/rating", json={"rating": "满意"}).text,
-               client.get("/api/public/challenge").text]
+               client.get("/api/public/challenge").text, client.get(f"/report/{tracking}").text,
+               client.get(f"/report/{tracking}?lang=en").text]
     assert "已有人反映" not in answers[2] and '"joins":true' in answers[2]
     for text in answers:
         assert PHONE not in text and "王街道员" not in text and "处理 by" not in text, text
@@ -232,3 +233,23 @@ def test_satisfaction_share_per_street(client, city):
     client.post(f"/api/public/reports/{tracking}/rating", json={"rating": "满意"})
     again = client.get(f"/api/satisfaction?street={street}&{window}").json()["items"][0]
     assert (again["rated"], again["满意"], again["satisfied_share"]) == (3, 2, 1.0)
+
+
+def test_tracking_page_is_local_and_says_an_unknown_number(client, city):
+    tracking = _report(client, *_shift(city, 400), phone=PHONE).json()["tracking"]
+    page = client.get(f"/report/{tracking.lower()}")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    # Chinese first, English on request; the number as stored; the script reads this report's API.
+    assert '<html lang="zh-CN">' in page.text and "反映办理进度" in page.text and tracking in page.text
+    assert f'"/api/public/reports/{tracking}"' in page.text and "/static/app/tracking.js" in page.text
+    assert "Report progress" in client.get(f"/report/{tracking}?lang=en").text
+    # Only this server's files and API: every src/href is local, and the browser is told so.
+    import re
+
+    assert all(u.startswith(("/", "?")) for u in re.findall(r'(?:src|href)="([^"]*)"', page.text))
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    for asset in ("/static/app/tracking.js", "/static/app/public.css"):
+        assert client.get(asset).status_code == 200, asset
+    missing = client.get("/report/0000000000")
+    assert missing.status_code == 404 and "没有这个查询码的反映" in missing.text and "tracking.js" not in missing.text
+    assert client.get("/report/<script>x").status_code == 404

@@ -18,17 +18,18 @@ from collections import deque
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import Writer
-from api.deps import Conn, Street, Transaction, Window
+from api.deps import Conn, Lang, Street, Transaction, Window
 from api.routes.complaints import COMPLAINT_ID, PointCrs, no_nul
 from api.urls import client_address
-from data.errors import Forbidden, InvalidParameter, TooBusy
+from data.errors import Forbidden, InvalidParameter, NotFound, TooBusy
 from data.params import clean_text
 from data.settings import PublicSettings
 from data.vocab import PUBLIC_CHANNEL, RATINGS
+from layers.web.tracking_page import tracking_html
 from layers.workflow import public
 
 
@@ -178,6 +179,22 @@ def _report_answer(tracking: str, joined: bool, status: int, headers: dict | Non
 @router.get("/api/public/reports/{tracking}", summary="Follow a report: its steps, the unit, the unit's replies")
 def get_report(settings: PublicRead, conn: Conn, tracking: str = TRACKING):
     return public.follow(conn, tracking, settings)
+
+
+#: The public pages load only this server's files (their data from its API); nothing from another host.
+PAGE_CSP = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; connect-src 'self'"
+
+
+@router.get("/report/{tracking}", response_class=HTMLResponse,
+            summary="The tracking page: steps, the unit's replies, the rating form after 结案 (zh; ?lang=en)")
+def tracking_page(settings: PublicRead, conn: Conn, lang: Lang, tracking: str = TRACKING):
+    try:
+        code = public.report(conn, tracking)["tracking"]
+    except NotFound:
+        return HTMLResponse(tracking_html(tracking, lang, found=False), status_code=404,
+                            headers={"Content-Security-Policy": PAGE_CSP})
+    return HTMLResponse(tracking_html(code, lang), headers={"Content-Security-Policy": PAGE_CSP,
+                                                            "Cache-Control": "no-store"})
 
 
 @router.post("/api/public/reports/{tracking}/rating", status_code=201,
