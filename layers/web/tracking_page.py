@@ -12,7 +12,7 @@ import html
 import json
 from urllib.parse import quote
 
-from data.vocab import RATINGS, STATUS_EN, UNSATISFIED
+from data.vocab import RATINGS, STATUS_EN, UNSATISFIED, city_tz
 from layers.web.assets import STATIC_PREFIX
 
 #: How often the page asks again (ms): staff moving the case show without a reload.
@@ -51,6 +51,7 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
     other = "zh" if lang == "en" else "en"
     path = "/report/" + quote(tracking, safe="")
     config = {"api": "/api/public/reports/" + quote(tracking, safe=""), "lang": lang, "follow_ms": FOLLOW_MS,
+              "time_zone": city_tz().key,  # times are shown in the city's zone, not the phone's
               "words": t, "statuses": STATUS_EN if lang == "en" else {},
               "ratings": [[r, RATING_EN[r] if lang == "en" else r] for r in RATINGS], "unsatisfied": UNSATISFIED}
     body = (f'<p id="tr-state" class="tr-note">{esc(t["loading"])}</p><div id="tr-report" hidden></div>'

@@ -15,8 +15,16 @@
     if (text !== undefined && text !== null) e.textContent = text;
     return e;
   }
-  // Times as the server gave them (the city's zone): "2026-11-30 13:05".
-  function when(iso) { return iso ? iso.slice(0, 16).replace('T', ' ') : ''; }
+  // Times in the city's zone, "2026-11-30 13:05" (sv-SE writes ISO order); without Intl, as the server wrote them.
+  var clock = null;
+  try {
+    clock = new Intl.DateTimeFormat('sv-SE', {timeZone: cfg.time_zone, year: 'numeric', month: '2-digit',
+                                              day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false});
+  } catch (e) { clock = null; }
+  function when(iso) {
+    if (!iso) return '';
+    return clock ? clock.format(new Date(iso)) : iso.slice(0, 16).replace('T', ' ');
+  }
   function status(s) { return cfg.statuses[s] ? s + ' ' + cfg.statuses[s] : s; }
   function row(dl, label, value) {
     if (value === null || value === undefined || value === '') return;

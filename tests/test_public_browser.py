@@ -1,0 +1,127 @@
+"""The tracking page in headless Chromium at phone width: it follows the case as staff move it, and a
+不满意 rating sent from its form sends the case back as 返工 (issue 17)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from data.db import connect
+from layers.workflow import public
+from layers.workflow.access import add_user
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+PHONE = "13900001111"
+STAFF = "钱街道员"
+
+
+@pytest.fixture(scope="module")
+def city(module_demo):
+    """A point inside the demo's first grid and a token for staff of its street."""
+    conn = connect(url=module_demo)
+    with conn.cursor() as cur:
+        cur.execute("SELECT street_code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+                    "FROM grids ORDER BY code LIMIT 1")
+        street, lon, lat = cur.fetchone()
+    _, token = add_user(conn, STAFF, "street", street_code=street, created_by="test")
+    conn.commit()
+    conn.close()
+    return {"lon": lon, "lat": lat, "token": token, "url": module_demo}
+
+
+@pytest.fixture(scope="module")
+def site(module_demo):
+    from tests.chromium import serve_app
+
+    with serve_app(module_demo, extra_env={"HYGIENE_MAP_PUBLIC_POW_BITS": "8"}) as base:
+        yield base
+
+
+@pytest.fixture
+def phone(browser):
+    """The browser at a phone's width (and touch), back to the desktop size after the test."""
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    yield browser
+    browser.send("Emulation.clearDeviceMetricsOverride")
+
+
+def _call(site, method, path, body=None, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    with urllib.request.urlopen(urllib.request.Request(site + path, data, headers, method=method), timeout=30) as r:
+        return json.load(r)
+
+
+def _wait(browser, expression, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if browser.evaluate(expression):
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"the page never showed {expression}: {browser.evaluate('document.body.innerText')}")
+
+
+def test_tracking_page_follows_the_case_and_a_poor_rating_sends_it_back(phone, site, city):
+    challenge = _call(site, "GET", "/api/public/challenge")
+    made = _call(site, "POST", "/api/public/reports", {
+        "lon": city["lon"], "lat": city["lat"], "category": "暴露垃圾", "description": "楼下垃圾桶满了",
+        "phone": PHONE, "challenge": challenge["challenge"], "nonce": public.solve(challenge["challenge"],
+                                                                                  challenge["bits"])})
+    report = phone.open(site + made["url"], ready_js="document.body.dataset.status === '受理'")
+    phone.screenshot(ARTIFACTS / "tracking-received.png")
+    assert not report.timed_out, phone.evaluate("document.body.innerText")
+    assert report.console_errors == [] and report.failed_requests == [], (report.console_errors,
+                                                                           report.failed_requests)
+    assert report.other_hosts(site) == []
+    text = phone.evaluate("document.body.innerText")
+    assert made["tracking"] in text and "楼下垃圾桶满了" in text and "受理" in text
+    # Times in the city's zone (the page's), whatever the server's or the phone's zone.
+    zone = ZoneInfo(phone.evaluate("JSON.parse(document.getElementById('tr-config').textContent).time_zone"))
+    reported = _call(site, "GET", f"/api/public/reports/{made['tracking']}")["reported_at"]
+    assert datetime.fromisoformat(reported).astimezone(zone).strftime("%Y-%m-%d %H:%M") in text
+    # One column at phone width: nothing wider than the screen.
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    complaint = _complaint_of(city["url"], made["tracking"])
+    for status in ("立案", "派遣", "处置", "核查", "结案"):
+        _call(site, "PATCH", f"/api/complaints/{complaint}", {"status": status, "note": f"{STAFF}已处理"},
+              city["token"])
+    _call(site, "POST", f"/api/complaints/{complaint}/replies", {"reply": "垃圾已清运"}, city["token"])
+    # The open page follows without a reload: the steps, the reply, then the rating form.
+    _wait(phone, "document.body.dataset.status === '结案' && !!document.getElementById('tr-rate')")
+    text = phone.evaluate("document.body.innerText")
+    assert "垃圾已清运" in text and all(s in text for s in ("立案", "派遣", "处置", "核查"))
+    assert PHONE not in text and STAFF not in text
+    phone.screenshot(ARTIFACTS / "tracking-closed.png")
+
+    # 不满意 without a reason is refused by the form; with one, the case goes back (返工) to 处置.
+    phone.evaluate("document.querySelector('input[value=\"不满意\"]').click();"
+                   "document.querySelector('#tr-rate button').click()")
+    assert phone.evaluate("document.getElementById('tr-rate-msg').textContent") != ""
+    phone.evaluate("document.querySelector('#tr-rate textarea').value = '垃圾桶旁还有污水';"
+                   "document.querySelector('#tr-rate button').click()")
+    _wait(phone, "document.body.dataset.status === '处置' && !document.getElementById('tr-rate')")
+    text = phone.evaluate("document.body.innerText")
+    assert "返工" in text and "不满意" in text
+    assert phone.evaluate("document.querySelector('.tr-steps li:last-child').dataset.status") == "处置"
+    phone.screenshot(ARTIFACTS / "tracking-rework.png")
+
+
+def _complaint_of(url, tracking):
+    """The case behind a tracking number."""
+    conn = connect(url=url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT complaint_id FROM public_reports WHERE tracking = %s", (tracking,))
+        found = cur.fetchone()[0]
+    conn.close()
+    return found
