@@ -30,8 +30,9 @@ from layers.workflow.access import add_user
 # (api.static.REDOC_JS): the same file for everyone, like every static file.
 OPEN = {"/healthz", "/login", "/logout", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", REDOC_JS}
 # The public channel (issue 17) and its Open311 interface answer residents, who have no account;
-# HYGIENE_MAP_PUBLIC_CHANNEL=0 closes them.
-OPEN_PREFIXES = ("/api/public/", "/open311/")
+# HYGIENE_MAP_PUBLIC_CHANNEL=0 closes them. Its pages too: /report and /report/{tracking}.
+OPEN_PREFIXES = ("/api/public/", "/open311/", "/report/")
+OPEN = OPEN | {"/report"}
 API_PREFIXES = ("/api/", "/ogc", "/tiles/")
 GRIDS = get_layer("grids")
 

@@ -205,10 +205,12 @@ def test_burst_from_one_client_is_429_while_others_go_on(client, city, monkeypat
 def test_channel_stays_open_when_reads_need_a_token_and_closes_by_setting(client, city, monkeypatch):
     monkeypatch.setenv("HYGIENE_MAP_READS_NEED_TOKEN", "1")
     assert client.get("/api/public/challenge").status_code == 200
+    assert client.get("/report").status_code == 200
     assert client.get("/api/complaints").status_code == 401
     monkeypatch.setenv("HYGIENE_MAP_PUBLIC_CHANNEL", "0")
     r = client.get("/api/public/challenge")
     assert r.status_code == 403 and "HYGIENE_MAP_PUBLIC_CHANNEL" in r.text
+    assert client.get("/report").status_code == 403 and client.get("/report/0000000000").status_code == 403
 
 
 def test_satisfaction_share_per_street(client, city):
@@ -253,3 +255,17 @@ def test_tracking_page_is_local_and_says_an_unknown_number(client, city):
     missing = client.get("/report/0000000000")
     assert missing.status_code == 404 and "没有这个查询码的反映" in missing.text and "tracking.js" not in missing.text
     assert client.get("/report/<script>x").status_code == 404
+
+
+def test_report_page_lists_the_categories_and_loads_only_local_files(client):
+    import re
+
+    page = client.get("/report")
+    assert page.status_code == 200 and '<html lang="zh-CN">' in page.text and "反映问题" in page.text
+    assert f'value="{CATEGORY}"' in page.text and 'name="website"' in page.text  # the honeypot
+    assert "已有人反映，是否补充？" in page.text and "Report a problem" in client.get("/report?lang=en").text
+    urls = re.findall(r'(?:src|href)="([^"]*)"', page.text)
+    assert urls and all(u.startswith("/") for u in urls), urls
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert "default-src 'self'" in page.headers["content-security-policy"]

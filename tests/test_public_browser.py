@@ -15,6 +15,7 @@ import pytest
 from data.db import connect
 from layers.workflow import public
 from layers.workflow.access import add_user
+from tests.test_public import _complaint_id
 
 pytestmark = pytest.mark.browser
 
@@ -71,28 +72,44 @@ def _wait(browser, expression, timeout=30.0):
     raise AssertionError(f"the page never showed {expression}: {browser.evaluate('document.body.innerText')}")
 
 
-def test_tracking_page_follows_the_case_and_a_poor_rating_sends_it_back(phone, site, city):
-    challenge = _call(site, "GET", "/api/public/challenge")
-    made = _call(site, "POST", "/api/public/reports", {
-        "lon": city["lon"], "lat": city["lat"], "category": "暴露垃圾", "description": "楼下垃圾桶满了",
-        "phone": PHONE, "challenge": challenge["challenge"], "nonce": public.solve(challenge["challenge"],
-                                                                                  challenge["bits"])})
-    report = phone.open(site + made["url"], ready_js="document.body.dataset.status === '受理'")
+def _tap(browser, lon, lat):
+    """A real click (DevTools input) on the report page's map at a place, after moving the map there."""
+    x, y = browser.evaluate(
+        f"(function(){{var m=window.hmReportMap; m.setView([{lat},{lon}], 18, {{animate:false}});"
+        f"var p=m.latLngToContainerPoint([{lat},{lon}]), r=m.getContainer().getBoundingClientRect();"
+        f"return [r.left+p.x, r.top+p.y];}})()")
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+
+def _report_on_page(browser, site, lon, lat, description, phone_number=None):
+    """Fill in /report as a resident does: tap the place, pick 暴露垃圾, describe, send."""
+    report = browser.open(site + "/report", ready_js="window.hygieneContextState && hygieneContextState.ready")
+    assert not report.timed_out and report.console_errors == [], report.console_errors
+    assert report.other_hosts(site) == [], report.other_hosts(site)
+    assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    _tap(browser, lon, lat)
+    _wait(browser, "document.getElementById('rp-place').textContent.indexOf('已选位置') === 0")
+    browser.evaluate("document.querySelector('input[name=category][value=\"暴露垃圾\"]').click();"
+                     f"document.querySelector('textarea[name=description]').value = {json.dumps(description)};"
+                     f"document.querySelector('input[name=phone]').value = {json.dumps(phone_number or '')};"
+                     "document.getElementById('rp-send').click()")
+
+
+def test_report_from_the_page_then_follow_it_and_a_poor_rating_sends_it_back(phone, site, city):
+    _report_on_page(phone, site, city["lon"], city["lat"], "楼下垃圾桶满了", PHONE)
+    _wait(phone, "location.pathname.indexOf('/report/') === 0 && document.body.dataset.status === '受理'")
+    made = {"tracking": phone.evaluate("location.pathname.split('/').pop()")}
     phone.screenshot(ARTIFACTS / "tracking-received.png")
-    assert not report.timed_out, phone.evaluate("document.body.innerText")
-    assert report.console_errors == [] and report.failed_requests == [], (report.console_errors,
-                                                                           report.failed_requests)
-    assert report.other_hosts(site) == []
     text = phone.evaluate("document.body.innerText")
-    assert made["tracking"] in text and "楼下垃圾桶满了" in text and "受理" in text
+    assert made["tracking"] in text and "楼下垃圾桶满了" in text and "受理" in text and PHONE not in text
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     # Times in the city's zone (the page's), whatever the server's or the phone's zone.
     zone = ZoneInfo(phone.evaluate("JSON.parse(document.getElementById('tr-config').textContent).time_zone"))
     reported = _call(site, "GET", f"/api/public/reports/{made['tracking']}")["reported_at"]
     assert datetime.fromisoformat(reported).astimezone(zone).strftime("%Y-%m-%d %H:%M") in text
-    # One column at phone width: nothing wider than the screen.
-    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
-    complaint = _complaint_of(city["url"], made["tracking"])
+    complaint = _complaint_id(city, made["tracking"])
     for status in ("立案", "派遣", "处置", "核查", "结案"):
         _call(site, "PATCH", f"/api/complaints/{complaint}", {"status": status, "note": f"{STAFF}已处理"},
               city["token"])
@@ -117,11 +134,31 @@ def test_tracking_page_follows_the_case_and_a_poor_rating_sends_it_back(phone, s
     phone.screenshot(ARTIFACTS / "tracking-rework.png")
 
 
-def _complaint_of(url, tracking):
-    """The case behind a tracking number."""
-    conn = connect(url=url)
-    with conn.cursor() as cur:
-        cur.execute("SELECT complaint_id FROM public_reports WHERE tracking = %s", (tracking,))
-        found = cur.fetchone()[0]
-    conn.close()
-    return found
+
+def test_a_report_near_an_open_case_asks_and_joins_it(phone, site, city):
+    lon = city["lon"] + 0.003  # a spot of its own, about 300 m east
+    challenge = _call(site, "GET", "/api/public/challenge")
+    first = _call(site, "POST", "/api/public/reports", {
+        "lon": lon, "lat": city["lat"], "category": "暴露垃圾", "challenge": challenge["challenge"],
+        "nonce": public.solve(challenge["challenge"], challenge["bits"])})
+    _report_on_page(phone, site, lon, city["lat"], "这里也有")
+    _wait(phone, "document.body.dataset.stage === 'nearby'")
+    assert "已有人反映，是否补充？" in phone.evaluate("document.getElementById('rp-nearby').innerText")
+    phone.screenshot(ARTIFACTS / "report-nearby.png")
+    phone.evaluate("document.getElementById('rp-join').click()")
+    _wait(phone, "location.pathname.indexOf('/report/') === 0 && !!document.body.dataset.status")
+    mine = phone.evaluate("location.pathname.split('/').pop()")
+    assert mine != first["tracking"] and "并入" in phone.evaluate("document.body.innerText")
+    followed = _call(site, "GET", f"/api/public/reports/{first['tracking']}")
+    assert followed["supporters"] == 1
+
+
+def test_bundled_sha256_matches_hashlib(phone, site):
+    """The page's SHA-256 for plain HTTP (no crypto.subtle) hashes as Python does, multi-byte text included."""
+    import hashlib
+
+    phone.open(site + "/report", ready_js="typeof window.hmSha256 === 'function'")
+    for text in ("", "abc", "x" * 55, "y" * 64, "挑战:12345" * 20):
+        got = phone.evaluate(f"Array.from(window.hmSha256({json.dumps(text)})).map(function(b){{"
+                             "return ('0'+b.toString(16)).slice(-2)}).join('')")
+        assert got == hashlib.sha256(text.encode()).hexdigest(), text

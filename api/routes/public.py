@@ -25,10 +25,12 @@ from api.auth import Writer
 from api.deps import Conn, Lang, Street, Transaction, Window
 from api.routes.complaints import COMPLAINT_ID, PointCrs, no_nul
 from api.urls import client_address
+from data.catalog import city_view, event_types
 from data.errors import Forbidden, InvalidParameter, NotFound, TooBusy
 from data.params import clean_text
 from data.settings import PublicSettings
 from data.vocab import PUBLIC_CHANNEL, RATINGS
+from layers.web.report_page import report_html
 from layers.web.tracking_page import tracking_html
 from layers.workflow import public
 
@@ -183,6 +185,14 @@ def get_report(settings: PublicRead, conn: Conn, tracking: str = TRACKING):
 
 #: The public pages load only this server's files (their data from its API); nothing from another host.
 PAGE_CSP = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; connect-src 'self'"
+
+
+@router.get("/report", response_class=HTMLResponse,
+            summary="The report page: place by GPS or a tap, category, description, optional phone (zh; ?lang=en)")
+def report_page(settings: PublicRead, conn: Conn, lang: Lang):
+    center, bounds = city_view(conn)
+    return HTMLResponse(report_html(lang, event_types(conn, lang), center, bounds),
+                        headers={"Content-Security-Policy": PAGE_CSP})
 
 
 @router.get("/report/{tracking}", response_class=HTMLResponse,

@@ -56,7 +56,7 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
               "ratings": [[r, RATING_EN[r] if lang == "en" else r] for r in RATINGS], "unsatisfied": UNSATISFIED}
     body = (f'<p id="tr-state" class="tr-note">{esc(t["loading"])}</p><div id="tr-report" hidden></div>'
             if found else f'<p id="tr-state" class="tr-error">{esc(t["missing"])}</p>')
-    script = (f'<script id="tr-config" type="application/json">{_json_for_html(config)}</script>'
+    script = (f'<script id="tr-config" type="application/json">{script_json(config)}</script>'
               f'<script src="{STATIC_PREFIX}/app/tracking.js"></script>') if found else ""
     return f"""<!doctype html>
 <html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
@@ -72,6 +72,6 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
 </body></html>"""
 
 
-def _json_for_html(value) -> str:
+def script_json(value) -> str:
     """JSON safe inside a <script> element (no closing tag, no comment opener)."""
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")

@@ -1,0 +1,85 @@
+"""The public report page (/report): place, category, description, optional phone, then send.
+
+Phone width, Chinese first, no account. The place is the phone's GPS or a tap on a
+map of the city's own roads and names (static/app/context.js, no basemap, nothing
+from another host). Before sending, the page asks ``/api/public/nearby`` and, when
+an open case of the same type is close, says "已有人反映，是否补充？". It then
+solves the server's proof-of-work (crypto.subtle, or static/app/sha256.js over
+plain HTTP) and posts ``/api/public/reports``; the answer's tracking page follows.
+"""
+
+from __future__ import annotations
+
+import html
+
+from layers.web.assets import STATIC_PREFIX
+from layers.web.tracking_page import script_json
+
+_V = STATIC_PREFIX + "/vendor/"
+
+WORDS = {
+    "zh": {"title": "反映问题", "intro": "无需注册。选好位置和类别，简要描述，提交后凭查询码查看办理进度。",
+           "place": "位置", "gps": "用手机定位", "tap": "或在地图上点选位置", "placed": "已选位置",
+           "no_gps": "无法定位（需要 HTTPS 和定位权限），请在地图上点选", "category": "类别",
+           "description": "描述（选填）", "description_hint": "哪里、什么问题，例如：小区北门垃圾桶满溢",
+           "phone": "联系电话（选填，仅责任街道工作人员可见，用于回复）", "send": "提交",
+           "need_place": "请先选位置", "need_category": "请选择类别",
+           "nearby": "已有人反映，是否补充？", "nearby_item": "{status} · 约 {d} 米 · 已有 {n} 人支持",
+           "join": "是，补充到已有反映", "back": "返回修改", "solving": "正在提交…", "sent": "已提交",
+           "failed": "提交失败：", "other": "English"},
+    "en": {"title": "Report a problem", "intro": "No account needed. Choose the place and the category, describe it, "
+                                                "then follow your report with its tracking number.",
+           "place": "Place", "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen",
+           "no_gps": "No location (needs HTTPS and permission): tap the map instead", "category": "Category",
+           "description": "Description (optional)", "description_hint": "Where and what, e.g. bins overflowing "
+                                                                        "at the north gate",
+           "phone": "Phone (optional; seen only by the responsible street's staff, for a reply)", "send": "Send",
+           "need_place": "Choose the place first", "need_category": "Choose a category",
+           "nearby": "Someone has reported this already. Add yours to it?",
+           "nearby_item": "{status} · about {d} m · {n} supporters", "join": "Yes, add mine", "back": "Go back",
+           "solving": "Sending…", "sent": "Sent", "failed": "Could not send: ", "other": "中文"},
+}
+
+
+def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[float, float] | None,
+                bounds: list[float] | None) -> str:
+    """The report form in ``lang``; ``categories`` are (name, label) pairs; the map starts on the city."""
+    t = WORDS[lang]
+    esc = html.escape
+    config = {"lang": lang, "words": t, "center": list(center) if center else [0, 0], "bounds": bounds,
+              "track": "/report/", "query": "?lang=en" if lang == "en" else ""}
+    choices = "".join(f'<label class="rp-cat"><input type="radio" name="category" value="{esc(name)}"> '
+                      f'{esc(label)}</label>' for name, label in categories)
+    return f"""<!doctype html>
+<html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(t["title"])}</title>
+<link rel="stylesheet" href="{_V}leaflet/dist/leaflet.css">
+<link rel="stylesheet" href="{STATIC_PREFIX}/app/public.css">
+</head><body class="tr">
+<header><h1>{esc(t["title"])}</h1><a class="tr-lang" href="/report?lang={'zh' if lang == 'en' else 'en'}">{esc(t["other"])}</a></header>
+<p class="tr-note">{esc(t["intro"])}</p>
+<form id="rp-form" novalidate>
+<h2>{esc(t["place"])}</h2>
+<button type="button" id="rp-gps" class="rp-secondary">{esc(t["gps"])}</button>
+<p id="rp-place" class="tr-note">{esc(t["tap"])}</p>
+<div id="rp-map"></div>
+<h2>{esc(t["category"])}</h2>
+<div class="rp-cats">{choices}</div>
+<h2>{esc(t["description"])}</h2>
+<textarea name="description" maxlength="1000" rows="3" placeholder="{esc(t["description_hint"])}"></textarea>
+<label class="rp-phone">{esc(t["phone"])}<input type="tel" name="phone" maxlength="32" autocomplete="tel"></label>
+<div class="rp-hp" aria-hidden="true"><input type="text" name="website" tabindex="-1" autocomplete="off"></div>
+<div id="rp-nearby" hidden><p><b>{esc(t["nearby"])}</b></p><ul></ul>
+<button type="button" id="rp-join">{esc(t["join"])}</button>
+<button type="button" id="rp-back" class="rp-secondary">{esc(t["back"])}</button></div>
+<p id="rp-msg" class="tr-error" role="alert"></p>
+<button type="submit" id="rp-send">{esc(t["send"])}</button>
+</form>
+<script id="rp-config" type="application/json">{script_json(config)}</script>
+<script src="{_V}leaflet/dist/leaflet.js"></script>
+<script src="{_V}leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"></script>
+<script src="{STATIC_PREFIX}/app/context.js"></script>
+<script src="{STATIC_PREFIX}/app/sha256.js"></script>
+<script src="{STATIC_PREFIX}/app/report.js"></script>
+</body></html>"""
