@@ -17,8 +17,10 @@ from api.routes import data as routes_data
 from api.routes import layers as routes_layers
 from api.routes import ogc as routes_ogc
 from api.routes import ogc_tiles as routes_ogc_tiles
+from api.routes import open311 as routes_open311
 from api.routes import pages as routes_pages
 from api.routes import prints as routes_print
+from api.routes import public as routes_public
 from api.routes import reports as routes_reports
 from api.routes import session as routes_session
 from api.routes.complaints import router as complaints_router
@@ -53,13 +55,18 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     api_errors.install(app)
+    app.state.client_window = routes_public.ClientWindow()  # the public channel's per-client limits
     app.add_middleware(RequestGuard)
     # Every router reads through api.auth.reader (READS): with HYGIENE_MAP_READS_NEED_TOKEN=1 nothing answers
     # without credentials but /healthz, the static files and the login page (tests/test_access_everywhere.py).
     app.include_router(routes_session.router)
+    # The public channel and its Open311 interface answer residents, who have no account, even then
+    # (HYGIENE_MAP_PUBLIC_CHANNEL=0 closes them; posting to Open311 takes a partner channel's api_key).
+    app.include_router(routes_public.router)
+    app.include_router(routes_open311.router)
     for router in (routes_layers.router, routes_ogc.router, routes_ogc_tiles.router, grids_router,
-                   complaints_router, routes_analysis.router, routes_data.router, routes_print.router,
-                   inspections_router, routes_reports.router):
+                   complaints_router, routes_public.staff_router, routes_analysis.router, routes_data.router,
+                   routes_print.router, inspections_router, routes_reports.router):
         app.include_router(router, dependencies=READS)
     routes_pages.install(app, READS)
     _install_docs(app)  # open: the API's description, no city data

@@ -380,3 +380,28 @@ class InspectionSettings(EnvSettings):
         """Where photos are stored, by content hash: the setting, else ``photos`` under the data home."""
         return Path(self.photo_dir).expanduser().absolute() if self.photo_dir else \
             DatabaseSettings.from_env().home / "photos"
+
+
+@dataclass(frozen=True)
+class PublicSettings(EnvSettings):
+    """The public channel (issue 17): open or closed, its proof-of-work and its per-client limits.
+
+    The channel answers without an account even when reads need a token (a
+    resident has none); a server that must not take reports from the public
+    closes it with ``HYGIENE_MAP_PUBLIC_CHANNEL=0``.
+    """
+
+    channel_open: bool = setting("HYGIENE_MAP_PUBLIC_CHANNEL", True)
+    pow_bits: int = setting("HYGIENE_MAP_PUBLIC_POW_BITS", 18)  # leading zero bits of sha256(challenge:nonce)
+    challenge_minutes: int = setting("HYGIENE_MAP_PUBLIC_CHALLENGE_MINUTES", 15)  # a challenge is good this long
+    reports_per_hour: int = setting("HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR", 10)  # reports and ratings, per client
+    reads_per_minute: int = setting("HYGIENE_MAP_PUBLIC_READS_PER_MINUTE", 60)  # tracking, nearby, challenges
+    rating_days: int = setting("HYGIENE_MAP_PUBLIC_RATING_DAYS", 7)  # a closing is rated within this many days
+
+    def check(self) -> None:
+        _positive(HYGIENE_MAP_PUBLIC_CHALLENGE_MINUTES=self.challenge_minutes,
+                  HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR=self.reports_per_hour,
+                  HYGIENE_MAP_PUBLIC_READS_PER_MINUTE=self.reads_per_minute,
+                  HYGIENE_MAP_PUBLIC_RATING_DAYS=self.rating_days)
+        if not 0 <= self.pow_bits <= 32:
+            raise SetupError(f"HYGIENE_MAP_PUBLIC_POW_BITS must be between 0 and 32, not {self.pow_bits}")

@@ -34,6 +34,17 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 #: Transitions that must say why.
 NOTE_REQUIRED = frozenset({("受理", "结案"), ("核查", "处置")})
 
+# -- The public channel (issue 17) ------------------------------------------------------------------
+#: The channel of a report made on the public page (a partner channel's reports carry the partner's name).
+PUBLIC_CHANNEL = "网上"
+#: Who the workflow names for the public's own steps (filing, a reopening by rating): never a person.
+PUBLIC_ACTOR = "公众"
+#: A reporter's rating of a closed case, best first; the last, with a reason, reopens the case once.
+RATINGS = ("满意", "基本满意", "不满意")
+UNSATISFIED = "不满意"
+#: The step a 不满意 rating takes: the closed case goes back to 处置 (返工).
+REWORK = ("结案", "处置")
+
 #: Who may do what (DESIGN §5): street and inspector users carry a scope.
 ROLES = ("admin", "planner", "street", "inspector")
 SCOPED_ROLES = ("street", "inspector")

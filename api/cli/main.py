@@ -12,6 +12,7 @@ import click
 import psycopg2
 
 from api.cli.analysis import analyze
+from api.cli.channels import channels
 from api.cli.city import city
 from api.cli.data import export_command, import_command
 from api.cli.db import db
@@ -65,7 +66,8 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 # One module per command group (api/cli/*.py); serve is the only command of its own.
-for _command in (db, demo, city, import_command, export_command, analyze, grids, print_group, report, users):
+for _command in (db, demo, city, import_command, export_command, analyze, grids, print_group, report, users,
+                 channels):
     main.add_command(_command)
 
 if __name__ == "__main__":

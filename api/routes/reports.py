@@ -70,9 +70,9 @@ def _last_month() -> str:
 def reports_page(request: Request, conn: Conn, lang: Lang, user: Reader,
                  period: Annotated[str, Query(description=f"one of {', '.join(PERIOD_KINDS)}")] = "month",
                  date: Annotated[str | None, Query(description="as for /api/reports/bulletin; default: last month")] = None):
-    from layers.web.report_page import report_page
+    from layers.web.bulletin_page import bulletin_page
 
     date = date or _last_month()
     b = bulletin(conn, parse_period(period, date), lang)
-    page = report_page(b, lang=lang, kind=period, date=date)
+    page = bulletin_page(b, lang=lang, kind=period, date=date)
     return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))

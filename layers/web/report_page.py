@@ -1,104 +1,85 @@
-"""The page /reports: pick a period, read the bulletin's summary and ranking tables, download the PDF and XLSX.
+"""The public report page (/report): place, category, description, optional phone, then send.
 
-Written on the server from the bulletin's JSON (layers.reports.compose.bulletin): plain HTML with its
-style inline, no script and no file from elsewhere, so it works offline and prints as it shows.
+Phone width, Chinese first, no account. The place is the phone's GPS or a tap on a
+map of the city's own roads and names (static/app/context.js, no basemap, nothing
+from another host). Before sending, the page asks ``/api/public/nearby`` and, when
+an open case of the same type is close, says "已有人反映，是否补充？". It then
+solves the server's proof-of-work (crypto.subtle, or static/app/sha256.js over
+plain HTTP) and posts ``/api/public/reports``; the answer's tracking page follows.
 """
 
 from __future__ import annotations
 
 import html
-from urllib.parse import urlencode
 
-from data.params import PERIOD_KINDS
-from layers.reports.compose import list_marks, percent, rank_change_text
-from layers.reports.figures import figures
+from layers.web.assets import STATIC_PREFIX
+from layers.web.tracking_page import script_json
 
-_WORDS = {
-    "zh": {"title": "卫生城市创建通报", "period": "统计周期", "date": "日期", "show": "查看",
-           "kinds": {"week": "周", "month": "月", "quarter": "季度", "year": "年"},
-           "date_hint": "某日（2026-10-30）或 2026-10、2026-Q3、2026、2026-W44",
-           "download": "下载", "pdf": "通报（PDF）", "xlsx": "数据表（XLSX）", "summary": "概况",
-           "streets": "街道排名", "units": "责任单位排名", "categories": "问题类别", "notes": "指标说明",
-           "street": "街道", "unit": "责任单位", "category": "问题类别", "previous": "上期受理数", "change": "增减",
-           "mark": "榜单", "red": "红榜", "black": "黑榜", "other": "English", "demo": "演示数据，非真实城市"},
-    "en": {"title": "Hygiene campaign bulletin", "period": "Period", "date": "Date", "show": "Show",
-           "kinds": {"week": "week", "month": "month", "quarter": "quarter", "year": "year"},
-           "date_hint": "a day (2026-10-30) or 2026-10, 2026-Q3, 2026, 2026-W44",
-           "download": "Download", "pdf": "bulletin (PDF)", "xlsx": "workbook (XLSX)", "summary": "Summary",
-           "streets": "Streets", "units": "Responsible units", "categories": "Event types", "notes": "Definitions",
-           "street": "Street", "unit": "Unit", "category": "Event type", "previous": "Previous", "change": "Change",
-           "mark": "List", "red": "red list", "black": "black list", "other": "中文", "demo": "demo data, not a real city"},
+_V = STATIC_PREFIX + "/vendor/"
+
+WORDS = {
+    "zh": {"title": "反映问题", "intro": "无需注册。选好位置和类别，简要描述，提交后凭查询码查看办理进度。",
+           "place": "位置", "gps": "用手机定位", "tap": "或在地图上点选位置", "placed": "已选位置",
+           "no_gps": "无法定位（需要 HTTPS 和定位权限），请在地图上点选", "category": "类别",
+           "description": "描述（选填）", "description_hint": "哪里、什么问题，例如：小区北门垃圾桶满溢",
+           "phone": "联系电话（选填，仅责任街道工作人员可见，用于回复）", "send": "提交",
+           "need_place": "请先选位置", "need_category": "请选择类别",
+           "nearby": "已有人反映，是否补充？", "nearby_item": "{status} · 约 {d} 米 · 已有 {n} 人支持",
+           "join": "是，补充到已有反映", "back": "返回修改", "solving": "正在提交…", "sent": "已提交",
+           "failed": "提交失败：", "other": "English"},
+    "en": {"title": "Report a problem", "intro": "No account needed. Choose the place and the category, describe it, "
+                                                "then follow your report with its tracking number.",
+           "place": "Place", "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen",
+           "no_gps": "No location (needs HTTPS and permission): tap the map instead", "category": "Category",
+           "description": "Description (optional)", "description_hint": "Where and what, e.g. bins overflowing "
+                                                                        "at the north gate",
+           "phone": "Phone (optional; seen only by the responsible street's staff, for a reply)", "send": "Send",
+           "need_place": "Choose the place first", "need_category": "Choose a category",
+           "nearby": "Someone has reported this already. Add yours to it?",
+           "nearby_item": "{status} · about {d} m · {n} supporters", "join": "Yes, add mine", "back": "Go back",
+           "solving": "Sending…", "sent": "Sent", "failed": "Could not send: ", "other": "中文"},
 }
-#: The figures of the street and unit tables, in order (codes of data/figures.csv).
-_COLUMNS = ("received", "filed", "due", "closed", "closed_rate", "on_time_rate", "rework_rate", "open_at_end",
-            "overdue_at_end", "median_hours")
-_STYLE = """body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:1.5em 2em;color:#222}
-h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin:1.4em 0 .4em;border-left:4px solid #c00000;
-padding-left:.4em}.period{color:#444}table{border-collapse:collapse;font-size:13px}
-th,td{border:1px solid #bbb;padding:3px 7px}th{background:#f0f0f0}td.n{text-align:right}
-tr.red td{background:#fde8e8}tr.black td{background:#e6e6e6}td.red{color:#c00000;font-weight:bold}
-td.black{color:#000;font-weight:bold}td.red,td.black{white-space:nowrap}form{margin:.8em 0}.downloads a{margin-right:1.2em}
-.notes{font-size:12px;color:#444}.lang{float:right}.demo{color:#666;font-size:12px}"""
 
 
-def _cell(code: str, value) -> str:
-    if value is None:
-        return "—"
-    return percent(value) if code.endswith("_rate") else f"{value:.1f}" if isinstance(value, float) else str(value)
-
-
-def _ranking(rows: list[dict], first: str, lang: str, marks: dict | None, table_id: str) -> str:
-    """A ranking table: rank, change, name, the figures, and the 红榜/黑榜 mark when ``marks`` is given."""
-    t, defs, esc = _WORDS[lang], figures(), html.escape
-    head = [defs["rank"].name(lang), defs["rank_change"].name(lang), first, *(defs[c].name(lang) for c in _COLUMNS)]
-    head += [t["mark"]] if marks is not None else []
-    body = []
-    for r in rows:
-        mark = (marks or {}).get(r["code"], "")
-        cells = [f'<td class="n">{"" if r["rank"] is None else r["rank"]}</td>',
-                 f'<td class="n">{rank_change_text(r["rank_change"])}</td>', f'<td>{esc(r["name"] or "")}</td>',
-                 *(f'<td class="n">{_cell(c, r.get(c))}</td>' for c in _COLUMNS)]
-        if marks is not None:
-            cells.append(f'<td class="{mark}">{esc(t[mark]) if mark else ""}</td>')
-        body.append(f'<tr class="{mark}">{"".join(cells)}</tr>')
-    header = "".join(f"<th>{esc(h)}</th>" for h in head)
-    return f'<table id="{table_id}"><thead><tr>{header}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-
-
-def _form(lang: str, kind: str, date: str) -> str:
-    t, esc = _WORDS[lang], html.escape
-    options = "".join(f'<option value="{k}"{" selected" if k == kind else ""}>{esc(t["kinds"][k])}</option>'
-                      for k in PERIOD_KINDS)
-    return (f'<form id="period-form" method="get" action="/reports"><label>{esc(t["period"])} <select name="period">{options}'
-            f'</select></label> <label>{esc(t["date"])} <input name="date" value="{esc(date)}" size="12" '
-            f'title="{esc(t["date_hint"])}" placeholder="2026-10"></label>'
-            f'<input type="hidden" name="lang" value="{lang}"> <button type="submit">{esc(t["show"])}</button></form>')
-
-
-def report_page(b: dict, *, lang: str, kind: str, date: str) -> str:
-    """/reports: the bulletin ``b`` of period ``kind`` named by ``date`` (as the user wrote it) as a page."""
-    t, esc, defs = _WORDS[lang], html.escape, figures()
-    query = {"period": kind, "date": date}
-    title = f"{b['city']} · {t['title']}" if b["city"] else t["title"]
-    downloads = "".join(f'<a id="download-{s}" href="/reports/bulletin.{s}?{esc(urlencode({**query, "lang": lang}))}">'
-                        f'{esc(t["download"])} {esc(t[s])}</a>' for s in ("pdf", "xlsx"))
-    categories = "".join(f'<tr><td>{esc(r["name"])}</td><td class="n">{r["received"]}</td>'
-                         f'<td class="n">{r["previous"]}</td><td class="n">{r["change"]:+d}</td></tr>'
-                         for r in b["categories"])
-    cat_head = "".join(f"<th>{esc(h)}</th>" for h in (t["category"], defs["received"].name(lang), t["previous"],
-                                                       t["change"]))
-    notes = "".join(f"<li>{esc(defs[d['code']].footnote(lang))}</li>" for d in b["definitions"])
-    other = esc(urlencode({**query, "lang": "zh" if lang == "en" else "en"}))
-    demo = f'<p class="demo">{esc(t["demo"])}</p>' if b["demo"] else ""
+def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[float, float] | None,
+                bounds: list[float] | None) -> str:
+    """The report form in ``lang``; ``categories`` are (name, label) pairs; the map starts on the city."""
+    t = WORDS[lang]
+    esc = html.escape
+    config = {"lang": lang, "words": t, "center": list(center) if center else [0, 0], "bounds": bounds,
+              "track": "/report/", "query": "?lang=en" if lang == "en" else ""}
+    choices = "".join(f'<label class="rp-cat"><input type="radio" name="category" value="{esc(name)}"> '
+                      f'{esc(label)}</label>' for name, label in categories)
     return f"""<!doctype html>
 <html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{esc(title)}</title>
-<style>{_STYLE}</style></head>
-<body><p class="lang"><a id="other-lang" href="/reports?{other}">{t['other']}</a></p>
-<h1>{esc(title)}</h1><p class="period" id="period">{esc(b['period']['label'])}</p>{demo}
-{_form(lang, kind, date)}<p class="downloads">{downloads}</p>
-<h2>{esc(t['summary'])}</h2><p id="summary">{esc(b[f'summary_{lang}'])}</p>
-<h2>{esc(t['streets'])}</h2>{_ranking(b['streets'], t['street'], lang, list_marks(b['streets']), 'streets')}
-<h2>{esc(t['units'])}</h2>{_ranking(b['units'], t['unit'], lang, None, 'units')}
-<h2>{esc(t['categories'])}</h2><table id="categories"><thead><tr>{cat_head}</tr></thead><tbody>{categories}</tbody></table>
-<h2>{esc(t['notes'])}</h2><ol class="notes">{notes}</ol></body></html>"""
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(t["title"])}</title>
+<link rel="stylesheet" href="{_V}leaflet/dist/leaflet.css">
+<link rel="stylesheet" href="{STATIC_PREFIX}/app/public.css">
+</head><body class="tr">
+<header><h1>{esc(t["title"])}</h1><a class="tr-lang" href="/report?lang={'zh' if lang == 'en' else 'en'}">{esc(t["other"])}</a></header>
+<p class="tr-note">{esc(t["intro"])}</p>
+<form id="rp-form" novalidate>
+<h2>{esc(t["place"])}</h2>
+<button type="button" id="rp-gps" class="rp-secondary">{esc(t["gps"])}</button>
+<p id="rp-place" class="tr-note">{esc(t["tap"])}</p>
+<div id="rp-map"></div>
+<h2>{esc(t["category"])}</h2>
+<div class="rp-cats">{choices}</div>
+<h2>{esc(t["description"])}</h2>
+<textarea name="description" maxlength="1000" rows="3" placeholder="{esc(t["description_hint"])}"></textarea>
+<label class="rp-phone">{esc(t["phone"])}<input type="tel" name="phone" maxlength="32" autocomplete="tel"></label>
+<div class="rp-hp" aria-hidden="true"><input type="text" name="website" tabindex="-1" autocomplete="off"></div>
+<div id="rp-nearby" hidden><p><b>{esc(t["nearby"])}</b></p><ul></ul>
+<button type="button" id="rp-join">{esc(t["join"])}</button>
+<button type="button" id="rp-back" class="rp-secondary">{esc(t["back"])}</button></div>
+<p id="rp-msg" class="tr-error" role="alert"></p>
+<button type="submit" id="rp-send">{esc(t["send"])}</button>
+</form>
+<script id="rp-config" type="application/json">{script_json(config)}</script>
+<script src="{_V}leaflet/dist/leaflet.js"></script>
+<script src="{_V}leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"></script>
+<script src="{STATIC_PREFIX}/app/context.js"></script>
+<script src="{STATIC_PREFIX}/app/sha256.js"></script>
+<script src="{STATIC_PREFIX}/app/report.js"></script>
+</body></html>"""

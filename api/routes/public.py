@@ -1,0 +1,230 @@
+"""The public channel over HTTP (issue 17): report without an account, follow by tracking number, rate.
+
+``router`` answers anyone, even when reads need a token (a resident has
+none); ``HYGIENE_MAP_PUBLIC_CHANNEL=0`` closes it (403). Its abuse guards:
+a per-client limit on reports and ratings and one on reads (429 with
+Retry-After), a honeypot field, a single-use proof-of-work challenge, and
+the server's body limit. ``staff_router`` (behind the reads dependency like
+every router) gives staff of the case's street the reporters' contact
+numbers and lets them reply to the public.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import deque
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from api.auth import Writer
+from api.deps import Conn, Lang, Street, Transaction, Window
+from api.routes.complaints import COMPLAINT_ID, PointCrs, no_nul
+from api.urls import client_address
+from data.catalog import city_view, event_types
+from data.errors import Forbidden, InvalidParameter, NotFound, TooBusy
+from data.params import clean_text
+from data.settings import PublicSettings
+from data.vocab import PUBLIC_CHANNEL, RATINGS
+from layers.web.report_page import report_html
+from layers.web.tracking_page import tracking_html
+from layers.workflow import public
+
+
+class ClientWindow:
+    """At most ``limit`` events per client within a sliding window of ``period_s`` seconds.
+
+    One per app (``app.state.client_window``, made by create_app), so per server process.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._seen: dict[tuple[str, str], deque] = {}
+
+    def admit(self, bucket: str, client: str, limit: int, period_s: float, setting: str) -> None:
+        """Count one event of ``client`` in ``bucket``, or raise :class:`TooBusy` with the seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            seen = self._seen.setdefault((bucket, client), deque())
+            while seen and seen[0] <= now - period_s:
+                seen.popleft()
+            if len(seen) >= limit:
+                wait = max(1, int(seen[0] + period_s - now) + 1)
+                raise TooBusy(f"this client has reached {limit} per {int(period_s)} s ({setting}); "
+                              f"try again in {wait} s", wait)
+            seen.append(now)
+            if len(self._seen) > 100_000:  # forget idle clients rather than grow without end
+                for key in [k for k, v in self._seen.items() if not v]:
+                    del self._seen[key]
+
+
+def _open_channel() -> PublicSettings:
+    settings = PublicSettings.from_env()
+    if not settings.channel_open:
+        raise Forbidden("the public channel is closed on this server (HYGIENE_MAP_PUBLIC_CHANNEL=0)")
+    return settings
+
+
+def public_write(request: Request) -> PublicSettings:
+    """Admit one public write (report, rating) of this client; the channel's settings."""
+    s = _open_channel()
+    request.app.state.client_window.admit("write", client_address(request), s.reports_per_hour, 3600,
+                                     "HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR")
+    return s
+
+
+def public_read(request: Request) -> PublicSettings:
+    """Admit one public read (tracking page, nearby, challenge) of this client; the channel's settings."""
+    s = _open_channel()
+    request.app.state.client_window.admit("read", client_address(request), s.reads_per_minute, 60,
+                                     "HYGIENE_MAP_PUBLIC_READS_PER_MINUTE")
+    return s
+
+
+PublicWrite = Annotated[PublicSettings, Depends(public_write)]
+PublicRead = Annotated[PublicSettings, Depends(public_read)]
+TRACKING = Path(..., min_length=1, max_length=40, description="the tracking number the report's answer gave")
+
+router = APIRouter(tags=["public"])
+staff_router = APIRouter(tags=["complaints"])
+
+
+class ReportIn(BaseModel):
+    """A resident's report: where, what, optionally a phone number for a reply; and the solved challenge."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    lon: float = Field(..., ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(..., ge=-90, le=90, allow_inf_nan=False)
+    crs: PointCrs = Field("wgs84", description="GPS: wgs84; a tap on a Gaode/Tencent map: gcj02; Baidu: bd09")
+    category: str = Field(..., min_length=1, max_length=50, description="event type, e.g. 暴露垃圾")
+    description: str | None = Field(None, max_length=1000)
+    phone: str | None = Field(None, max_length=32,
+                              description="for a reply (digits, + - and spaces); shown only to staff of the "
+                                          "responsible street")
+    website: str | None = Field(None, max_length=200, description="leave empty (a field people never see)")
+    challenge: str | None = Field(None, max_length=64, description="from GET /api/public/challenge")
+    nonce: str | None = Field(None, max_length=64, description="sha256(challenge:nonce) starts with `bits` zeros")
+
+    @field_validator("category", "description", "phone", "website", "challenge", "nonce")
+    @classmethod
+    def _no_nul(cls, value):
+        return no_nul(value)
+
+
+class RatingIn(BaseModel):
+    """The reporter's rating of the closing; 不满意 needs a reason (and reopens the case once)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    rating: str = Field(..., description=" / ".join(RATINGS))
+    reason: str | None = Field(None, max_length=500)
+
+    @field_validator("rating", "reason")
+    @classmethod
+    def _no_nul(cls, value):
+        return no_nul(value)
+
+
+class ReplyIn(BaseModel):
+    """The responsible unit's reply to the public."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reply: str = Field(..., min_length=1, max_length=2000)
+
+    @field_validator("reply")
+    @classmethod
+    def _no_nul(cls, value):
+        return no_nul(value)
+
+
+@router.get("/api/public/challenge", summary="A single-use proof-of-work challenge for a report")
+def get_challenge(settings: PublicRead, conn: Transaction):
+    return public.issue_challenge(conn, settings)
+
+
+@router.get("/api/public/nearby", summary="Open reports of the same type nearby (已有人反映，是否补充？)")
+def get_nearby(settings: PublicRead, conn: Conn,
+               lon: float = Query(..., ge=-180, le=180, allow_inf_nan=False),
+               lat: float = Query(..., ge=-90, le=90, allow_inf_nan=False),
+               category: str = Query(..., min_length=1, max_length=50), crs: PointCrs = Query("wgs84")):
+    x, y = public.to_wgs84(lon, lat, crs)
+    found = public.nearby_open(conn, x, y, clean_text(category, "category", 50) or "")
+    return {"items": [{k: item[k] for k in ("status", "reported_at", "distance_m", "supporters")}
+                      for item in found],
+            "joins": bool(found)}
+
+
+@router.post("/api/public/reports", status_code=201, summary="Report a problem (no account); a tracking number")
+def post_report(body: ReportIn, settings: PublicWrite, conn: Transaction):
+    if body.website:
+        raise InvalidParameter("website", "must be left empty")
+    fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    replayed = public.spend_challenge(conn, body.challenge, body.nonce, settings, fingerprint)
+    if replayed is not None:  # the same report again (its answer was lost): the same tracking number
+        return _report_answer(replayed, public.report(conn, replayed)["joined"], 200, {"Idempotent-Replayed": "true"})
+    x, y = public.to_wgs84(body.lon, body.lat, body.crs)
+    made = public.submit(conn, lon=x, lat=y, category=body.category, description=body.description,
+                         phone=body.phone, channel=PUBLIC_CHANNEL)
+    public.mark_challenge(conn, body.challenge, made["tracking"], fingerprint)
+    return _report_answer(made["tracking"], made["joined"], 201)
+
+
+def _report_answer(tracking: str, joined: bool, status: int, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"tracking": tracking, "joined": joined, "url": f"/report/{tracking}",
+                         "api": f"/api/public/reports/{tracking}"},
+                        status_code=status, headers={"Location": f"/api/public/reports/{tracking}", **(headers or {})})
+
+
+@router.get("/api/public/reports/{tracking}", summary="Follow a report: its steps, the unit, the unit's replies")
+def get_report(settings: PublicRead, conn: Conn, tracking: str = TRACKING):
+    return public.follow(conn, tracking, settings)
+
+
+#: The public pages load only this server's files (their data from its API); nothing from another host.
+PAGE_CSP = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; connect-src 'self'"
+
+
+@router.get("/report", response_class=HTMLResponse,
+            summary="The report page: place by GPS or a tap, category, description, optional phone (zh; ?lang=en)")
+def report_page(settings: PublicRead, conn: Conn, lang: Lang):
+    center, bounds = city_view(conn)
+    return HTMLResponse(report_html(lang, event_types(conn, lang), center, bounds),
+                        headers={"Content-Security-Policy": PAGE_CSP})
+
+
+@router.get("/report/{tracking}", response_class=HTMLResponse,
+            summary="The tracking page: steps, the unit's replies, the rating form after 结案 (zh; ?lang=en)")
+def tracking_page(settings: PublicRead, conn: Conn, lang: Lang, tracking: str = TRACKING):
+    try:
+        code = public.report(conn, tracking)["tracking"]
+    except NotFound:
+        return HTMLResponse(tracking_html(tracking, lang, found=False), status_code=404,
+                            headers={"Content-Security-Policy": PAGE_CSP})
+    return HTMLResponse(tracking_html(code, lang), headers={"Content-Security-Policy": PAGE_CSP,
+                                                            "Cache-Control": "no-store"})
+
+
+@router.post("/api/public/reports/{tracking}/rating", status_code=201,
+             summary="Rate the closing (满意/基本满意/不满意); 不满意 with a reason reopens the case once")
+def post_rating(body: RatingIn, settings: PublicWrite, conn: Transaction, tracking: str = TRACKING):
+    return public.rate(conn, tracking, body.rating, body.reason, settings)
+
+
+@staff_router.get("/api/complaints/{complaint_id}/contacts",
+                  summary="Reporters' contact numbers (staff of the complaint's street or grids)")
+def get_contacts(user: Writer, conn: Conn, complaint_id: int = COMPLAINT_ID):
+    return {"complaint_id": complaint_id, "reports": public.contacts(conn, user, complaint_id)}
+
+
+@staff_router.post("/api/complaints/{complaint_id}/replies", status_code=201,
+                   summary="The responsible unit's reply to the public, shown on the tracking page")
+def post_reply(body: ReplyIn, user: Writer, conn: Transaction, complaint_id: int = COMPLAINT_ID):
+    return public.reply(conn, user, complaint_id, body.reply)
+
+
+@staff_router.get("/api/satisfaction", summary="Reporters' satisfaction per street (latest rating of each report)")
+def get_satisfaction(street: Street, window: Window, conn: Conn):
+    return {"items": public.satisfaction(conn, street=street, since=window.since, until=window.until)}

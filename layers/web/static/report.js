@@ -1,0 +1,134 @@
+/* The public report page (/report): place by GPS or a tap, nearby check, proof-of-work, post.
+   Stages for people and tests: body[data-stage] = form | nearby | solving | sent. */
+(function () {
+  'use strict';
+  var cfg = JSON.parse(document.getElementById('rp-config').textContent);
+  var t = cfg.words;
+  var form = document.getElementById('rp-form');
+  var msg = document.getElementById('rp-msg');
+  var send = document.getElementById('rp-send');
+  var nearbyBox = document.getElementById('rp-nearby');
+  var place = null;  // {lon, lat, crs}
+  var marker = null;
+  var stage = function (s) { document.body.setAttribute('data-stage', s); };
+  stage('form');
+
+  var map = L.map('rp-map', {center: cfg.center, zoom: 15, maxZoom: 20});
+  if (cfg.bounds) map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]);
+  window.hygieneContext.init(map, {lang: cfg.lang, outlines: true, roads: true});
+  window.hmReportMap = map;
+
+  function setPlace(lat, lon, crs) {
+    place = {lon: lon, lat: lat, crs: crs};
+    if (marker) marker.setLatLng([lat, lon]);
+    else marker = L.circleMarker([lat, lon], {radius: 9, color: '#c62828', weight: 3, fillOpacity: 0.4}).addTo(map);
+    document.getElementById('rp-place').textContent = t.placed + ': ' + lat.toFixed(5) + ', ' + lon.toFixed(5);
+    msg.textContent = '';
+  }
+  // The map draws the city's own data (WGS84), so a tap is a WGS84 point, like GPS.
+  map.on('click', function (e) { setPlace(e.latlng.lat, e.latlng.lng, 'wgs84'); });
+  document.getElementById('rp-gps').addEventListener('click', function () {
+    if (!navigator.geolocation) { msg.textContent = t.no_gps; return; }
+    navigator.geolocation.getCurrentPosition(function (p) {
+      setPlace(p.coords.latitude, p.coords.longitude, 'wgs84');
+      map.setView([p.coords.latitude, p.coords.longitude], 18);
+    }, function () { msg.textContent = t.no_gps; }, {enableHighAccuracy: true, timeout: 15000});
+  });
+
+  function fields() {
+    var picked = form.querySelector('input[name=category]:checked');
+    return {category: picked ? picked.value : '', description: form.description.value.trim() || null,
+            phone: form.phone.value.trim() || null, website: form.website.value || null};
+  }
+  function api(method, url, body) {
+    var init = {method: method, headers: {'Accept': 'application/json'}};
+    if (body) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+    return fetch(url, init).then(function (r) {
+      return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || r.status); return b; });
+    });
+  }
+  function fail(e) { stage('form'); send.disabled = false; msg.textContent = t.failed + (e.message || e); }
+
+  form.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var f = fields();
+    if (!place) { msg.textContent = t.need_place; return; }
+    if (!f.category) { msg.textContent = t.need_category; return; }
+    send.disabled = true;
+    msg.textContent = '';
+    var q = '?lon=' + place.lon + '&lat=' + place.lat + '&crs=' + place.crs + '&category=' + encodeURIComponent(f.category);
+    api('GET', '/api/public/nearby' + q).then(function (found) {
+      if (!found.joins) return submit();
+      showNearby(found.items);
+    }).catch(fail);
+  });
+  function showNearby(items) {
+    var ul = nearbyBox.querySelector('ul');
+    ul.textContent = '';
+    items.forEach(function (it) {
+      var li = document.createElement('li');
+      li.textContent = t.nearby_item.replace('{status}', it.status).replace('{d}', Math.round(it.distance_m))
+        .replace('{n}', it.supporters);
+      ul.appendChild(li);
+    });
+    nearbyBox.hidden = false;
+    send.hidden = true;
+    stage('nearby');
+    nearbyBox.scrollIntoView();
+  }
+  document.getElementById('rp-join').addEventListener('click', function () {
+    nearbyBox.hidden = true; send.hidden = false; submit();
+  });
+  document.getElementById('rp-back').addEventListener('click', function () {
+    nearbyBox.hidden = true; send.hidden = false; send.disabled = false; stage('form');
+  });
+
+  function submit() {
+    stage('solving');
+    send.disabled = true;
+    send.textContent = t.solving;
+    var f = fields();
+    return api('GET', '/api/public/challenge').then(function (ch) {
+      return solve(ch.challenge, ch.bits).then(function (nonce) {
+        return api('POST', '/api/public/reports', {lon: place.lon, lat: place.lat, crs: place.crs,
+          category: f.category, description: f.description, phone: f.phone, website: f.website,
+          challenge: ch.challenge, nonce: nonce});
+      });
+    }).then(function (made) {
+      stage('sent');
+      send.textContent = t.sent;
+      window.location.href = cfg.track + encodeURIComponent(made.tracking) + cfg.query;
+    }).catch(function (e) { send.textContent = t.send; fail(e); });
+  }
+
+  // sha256(challenge + ':' + nonce) must start with `bits` zero bits (layers/workflow/public.py pow_ok).
+  function zeroBits(d, bits) {
+    for (var i = 0; bits > 0; i++, bits -= 8) {
+      var mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+      if (d[i] & mask) return false;
+    }
+    return true;
+  }
+  function solve(challenge, bits) {
+    var subtle = window.crypto && window.crypto.subtle;
+    var enc = new TextEncoder();
+    var n = 0;
+    return new Promise(function (done, failed) {
+      function batchSubtle() {  // many digests at once: subtle is asynchronous
+        var start = n, jobs = [];
+        for (var i = 0; i < 512; i++) jobs.push(subtle.digest('SHA-256', enc.encode(challenge + ':' + (start + i))));
+        n += 512;
+        Promise.all(jobs).then(function (ds) {
+          for (var i = 0; i < ds.length; i++) if (zeroBits(new Uint8Array(ds[i]), bits)) return done(String(start + i));
+          batchSubtle();
+        }, failed);
+      }
+      function batchJs() {  // the bundled SHA-256, in slices so the page stays responsive
+        for (var end = n + 2000; n < end; n++) if (zeroBits(window.hmSha256(challenge + ':' + n), bits)) return done(String(n));
+        setTimeout(batchJs, 0);
+      }
+      if (subtle) batchSubtle(); else batchJs();
+    });
+  }
+  window.hmSolve = solve;  // for the browser test of both hashes
+})();

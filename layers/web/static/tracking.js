@@ -1,0 +1,135 @@
+/* The public tracking page (/report/{tracking}): draws GET /api/public/reports/{tracking}, follows it,
+   and posts the rating after 结案. Words and URLs come from the page (#tr-config); text is set with
+   textContent only (descriptions and replies are other people's words). */
+(function () {
+  'use strict';
+  var cfg = JSON.parse(document.getElementById('tr-config').textContent);
+  var t = cfg.words;
+  var state = document.getElementById('tr-state');
+  var box = document.getElementById('tr-report');
+  var last = null;  // the last answer drawn (JSON), so a follow that changes nothing keeps the form as typed
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  // Times in the city's zone, "2026-11-30 13:05" (sv-SE writes ISO order); without Intl, as the server wrote them.
+  var clock = null;
+  try {
+    clock = new Intl.DateTimeFormat('sv-SE', {timeZone: cfg.time_zone, year: 'numeric', month: '2-digit',
+                                              day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false});
+  } catch (e) { clock = null; }
+  function when(iso) {
+    if (!iso) return '';
+    return clock ? clock.format(new Date(iso)) : iso.slice(0, 16).replace('T', ' ');
+  }
+  function status(s) { return cfg.statuses[s] ? s + ' ' + cfg.statuses[s] : s; }
+  function row(dl, label, value) {
+    if (value === null || value === undefined || value === '') return;
+    dl.appendChild(el('dt', null, label));
+    dl.appendChild(el('dd', null, value));
+  }
+
+  function draw(r) {
+    box.textContent = '';
+    var dl = el('dl', 'tr-facts');
+    row(dl, t.status, status(r.status));
+    row(dl, t.category, r.category);
+    row(dl, t.reported, when(r.reported_at));
+    row(dl, t.due, r.status === '结案' ? '' : when(r.due_at));
+    row(dl, t.unit, r.unit);
+    row(dl, t.yours, r.description);
+    box.appendChild(dl);
+    if (r.joined) box.appendChild(el('p', 'tr-note', t.joined));
+    if (r.supporters > 0) box.appendChild(el('p', 'tr-note', t.supporters.replace('{n}', r.supporters)));
+
+    box.appendChild(el('h2', null, t.steps));
+    var ol = el('ol', 'tr-steps');
+    r.steps.forEach(function (s) {
+      var li = el('li', s.from === '结案' ? 'tr-rework' : null);
+      li.appendChild(el('span', 'tr-step', status(s.to) + (s.from === '结案' ? '（' + t.rework + '）' : '')));
+      li.appendChild(el('time', null, when(s.at)));
+      li.setAttribute('data-status', s.to);
+      ol.appendChild(li);
+    });
+    box.appendChild(ol);
+
+    box.appendChild(el('h2', null, t.replies));
+    if (!r.replies.length) box.appendChild(el('p', 'tr-note', t.no_reply));
+    r.replies.forEach(function (q) {
+      var d = el('div', 'tr-reply');
+      d.appendChild(el('time', null, when(q.at)));
+      d.appendChild(el('p', null, q.reply));
+      box.appendChild(d);
+    });
+    if (r.ratings.length) {
+      var latest = r.ratings[r.ratings.length - 1];
+      box.appendChild(el('p', 'tr-rated', t.thanks + ' ' + latest.rating + (latest.reopened ? ' · ' + t.reopened : '')));
+    }
+    if (r.may_rate) box.appendChild(ratingForm(r));
+    box.hidden = false;
+    document.body.setAttribute('data-status', r.status);
+  }
+
+  function ratingForm(r) {
+    var f = el('form', 'tr-rate');
+    f.id = 'tr-rate';
+    f.appendChild(el('h2', null, t.rate));
+    f.appendChild(el('p', 'tr-note', t.rate_until.replace('{t}', when(r.rate_until))));
+    cfg.ratings.forEach(function (pair) {
+      var label = el('label', 'tr-choice');
+      var input = el('input');
+      input.type = 'radio'; input.name = 'rating'; input.value = pair[0];
+      label.appendChild(input);
+      label.appendChild(document.createTextNode(' ' + pair[1]));
+      f.appendChild(label);
+    });
+    var reason = el('textarea');
+    reason.name = 'reason'; reason.maxLength = 500; reason.rows = 3; reason.placeholder = t.reason;
+    f.appendChild(reason);
+    var msg = el('p', 'tr-error');
+    msg.id = 'tr-rate-msg';
+    f.appendChild(msg);
+    var send = el('button', null, t.send);
+    send.type = 'submit';
+    f.appendChild(send);
+    f.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var picked = f.querySelector('input[name=rating]:checked');
+      var why = reason.value.trim();
+      if (!picked) { msg.textContent = t.pick; return; }
+      if (picked.value === cfg.unsatisfied && !why) { msg.textContent = t.need_reason; return; }
+      send.disabled = true;
+      fetch(cfg.api + '/rating', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                  body: JSON.stringify({rating: picked.value, reason: why || null})})
+        .then(function (resp) {
+          return resp.json().then(function (b) {
+            if (!resp.ok) throw new Error(b.detail || b.message || resp.status);
+          });
+        })
+        .then(function () { last = null; load(); })
+        .catch(function (e) { send.disabled = false; msg.textContent = String(e.message || e); });
+    });
+    return f;
+  }
+
+  function load() {
+    return fetch(cfg.api, {headers: {'Accept': 'application/json'}, cache: 'no-store'}).then(function (resp) {
+      if (resp.status === 404) { state.textContent = t.missing; state.className = 'tr-error'; return; }
+      if (!resp.ok) throw new Error(resp.status);
+      return resp.text().then(function (text) {
+        state.textContent = t.keep;
+        state.className = 'tr-note';
+        if (text === last) return;
+        // Keep a half-filled rating form: redraw only when the report changed.
+        last = text;
+        draw(JSON.parse(text));
+      });
+    }).catch(function () { state.textContent = t.failed; state.className = 'tr-error'; });
+  }
+
+  load();
+  setInterval(function () { if (!document.hidden) load(); }, cfg.follow_ms);
+})();

@@ -1,0 +1,77 @@
+"""The public tracking page (/report/{tracking}): a report's steps, the unit's reply, the rating form.
+
+Phone width, Chinese first. The server writes the page's frame and words; the
+page's script (static/app/tracking.js) reads ``GET /api/public/reports/{tracking}``
+(which never carries a contact or a staff name), draws it, follows it every
+few seconds, and posts the rating. Nothing is loaded from another host.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from urllib.parse import quote
+
+from data.vocab import RATINGS, STATUS_EN, UNSATISFIED, city_tz
+from layers.web.assets import STATIC_PREFIX
+
+#: How often the page asks again (ms): staff moving the case show without a reload.
+FOLLOW_MS = 5000
+
+WORDS = {
+    "zh": {"title": "反映办理进度", "tracking": "查询码", "category": "类别", "status": "当前状态",
+           "reported": "反映时间", "due": "办理时限", "unit": "责任单位", "yours": "您的反映",
+           "steps": "办理过程", "replies": "责任单位答复", "no_reply": "暂无答复",
+           "supporters": "另有 {n} 人反映了同一问题", "joined": "您的反映已并入同一地点的已有案件",
+           "rate": "评价办理结果", "rate_until": "请在 {t} 前评价", "reason": "理由（不满意时必填）",
+           "send": "提交评价", "thanks": "已收到您的评价，谢谢！", "reopened": "案件已退回重新办理（返工）",
+           "rework": "返工", "need_reason": "选择“不满意”时请写明理由", "pick": "请选择一项评价",
+           "loading": "正在加载…", "failed": "暂时无法加载，请稍后刷新", "missing": "没有这个查询码的反映，请核对后再试。",
+           "other": "English", "keep": "请保存查询码，凭它查看进度。"},
+    "en": {"title": "Report progress", "tracking": "Tracking number", "category": "Category", "status": "Status",
+           "reported": "Reported", "due": "Due", "unit": "Responsible unit", "yours": "Your report",
+           "steps": "Steps", "replies": "Replies from the unit", "no_reply": "No reply yet",
+           "supporters": "{n} more people reported the same problem",
+           "joined": "Your report joined an open case at the same place",
+           "rate": "Rate the result", "rate_until": "Please rate before {t}", "reason": "Reason (needed for 不满意)",
+           "send": "Send rating", "thanks": "Thank you for your rating.", "reopened": "The case was sent back for rework",
+           "rework": "rework", "need_reason": "Please say why you are not satisfied", "pick": "Please choose a rating",
+           "loading": "Loading…", "failed": "Cannot load now; please refresh later",
+           "missing": "No report has this tracking number; please check it.", "other": "中文",
+           "keep": "Keep the tracking number to follow your report."},
+}
+
+RATING_EN = {"满意": "satisfied", "基本满意": "mostly satisfied", "不满意": "not satisfied"}
+
+
+def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
+    """The page for ``tracking`` in ``lang`` (zh or en); ``found=False`` says the number is unknown."""
+    t = WORDS[lang]
+    esc = html.escape
+    other = "zh" if lang == "en" else "en"
+    path = "/report/" + quote(tracking, safe="")
+    config = {"api": "/api/public/reports/" + quote(tracking, safe=""), "lang": lang, "follow_ms": FOLLOW_MS,
+              "time_zone": city_tz().key,  # times are shown in the city's zone, not the phone's
+              "words": t, "statuses": STATUS_EN if lang == "en" else {},
+              "ratings": [[r, RATING_EN[r] if lang == "en" else r] for r in RATINGS], "unsatisfied": UNSATISFIED}
+    body = (f'<p id="tr-state" class="tr-note">{esc(t["loading"])}</p><div id="tr-report" hidden></div>'
+            if found else f'<p id="tr-state" class="tr-error">{esc(t["missing"])}</p>')
+    script = (f'<script id="tr-config" type="application/json">{script_json(config)}</script>'
+              f'<script src="{STATIC_PREFIX}/app/tracking.js"></script>') if found else ""
+    return f"""<!doctype html>
+<html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{esc(t["title"])} {esc(tracking)}</title>
+<link rel="stylesheet" href="{STATIC_PREFIX}/app/public.css">
+</head><body class="tr">
+<header><h1>{esc(t["title"])}</h1><a class="tr-lang" href="{esc(path)}?lang={other}">{esc(t["other"])}</a></header>
+<p class="tr-code">{esc(t["tracking"])}: <b>{esc(tracking.upper())}</b></p>
+{body}
+{script}
+</body></html>"""
+
+
+def script_json(value) -> str:
+    """JSON safe inside a <script> element (no closing tag, no comment opener)."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")

@@ -1,0 +1,379 @@
+"""SQL of the public channel (issue 17): reports without an account, following them, rating them.
+
+A public report is a complaint like any other (:func:`layers.workflow.complaints.create`:
+routed to its grid, 受理, channel 网上 or the partner channel's name), plus a
+row in ``public_reports`` carrying its tracking number. A report within the
+duplicate radius and days (50 m, 7 days) of an open case of the same type
+joins that case as a supporter. The reporter's phone number lives apart in
+``public_contacts`` and only :func:`contacts` (staff of the case's street)
+reads it; :func:`follow` — what the public sees — never touches it, nor a
+staff note or name. After 结案 a reporter rates the closing within the
+rating window; 不满意 with a reason reopens the case as 返工, once per case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from psycopg2 import errors as pg_errors
+
+from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from data.settings import ComplaintSettings, PublicSettings
+from data.vocab import CLOSED, PUBLIC_ACTOR, RATINGS, REWORK, UNSATISFIED
+from geo import coords
+from layers.workflow import complaints as cases
+from layers.workflow.access import User, audit
+
+#: Crockford's base32 alphabet (no I, L, O, U): read aloud and typed from a phone without mix-ups.
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TRACKING_LENGTH = 10  # 50 random bits
+_READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
+#: A contact number as people write it: digits, an optional leading +, spaces and dashes.
+PHONE = re.compile(r"\+?[0-9][0-9 -]{2,30}")
+
+
+def new_tracking() -> str:
+    """A fresh tracking number: 10 characters of Crockford base32 from :mod:`secrets` (50 bits)."""
+    return "".join(secrets.choice(CROCKFORD) for _ in range(TRACKING_LENGTH))
+
+
+def read_tracking(raw: str) -> str:
+    """A tracking number as typed (any case, dashes or spaces, I/L for 1, O for 0) in its stored form.
+
+    Anything that cannot be one is NotFound, like a well-formed number nobody was given.
+    """
+    text = "".join((raw or "").split()).replace("-", "").upper().translate(_READ_AS)
+    if len(text) != TRACKING_LENGTH or any(ch not in CROCKFORD for ch in text):
+        raise NotFound(f"no report has the tracking number {raw[:40]!r}")
+    return text
+
+
+# -- Proof of work: a challenge the server issued, solved by the client's CPU (no third party) ------------------
+
+
+def pow_ok(challenge: str, nonce: str, bits: int) -> bool:
+    """Whether SHA-256 of ``challenge:nonce`` (UTF-8) starts with ``bits`` zero bits."""
+    digest = hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()
+    return int.from_bytes(digest, "big") >> (256 - bits) == 0 if bits else True
+
+
+def solve(challenge: str, bits: int) -> str:
+    """The first decimal nonce that solves ``challenge`` (what the report page's script does)."""
+    n = 0
+    while not pow_ok(challenge, str(n), bits):
+        n += 1
+    return str(n)
+
+
+def issue_challenge(conn, settings: PublicSettings) -> dict:
+    """A new single-use challenge with the current difficulty; expired ones are swept on the way."""
+    challenge = secrets.token_urlsafe(18)
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM public_challenges WHERE expires_at < now()")
+        cur.execute("INSERT INTO public_challenges (challenge, bits, expires_at) "
+                    "VALUES (%s, %s, now() + make_interval(mins => %s)) RETURNING expires_at",
+                    (challenge, settings.pow_bits, settings.challenge_minutes))
+        expires = cur.fetchone()[0]
+    return {"challenge": challenge, "bits": settings.pow_bits, "expires_at": expires.isoformat(),
+            "rule": "find a nonce such that sha256(challenge + ':' + nonce) starts with `bits` zero bits"}
+
+
+def spend_challenge(conn, challenge: str | None, nonce: str | None, settings: PublicSettings,
+                    fingerprint: str) -> str | None:
+    """Check a solved challenge for a report whose body has ``fingerprint``; the tracking number of a replay.
+
+    None: the challenge is fresh and solved, file the report and :func:`mark_challenge`. A tracking
+    number: this very report was filed with this challenge already (its answer was lost), answer it
+    again. InvalidParameter when the challenge is unknown, expired, used for another report or not solved.
+    """
+    if settings.pow_bits == 0:
+        return None
+    with conn.cursor() as cur:
+        cur.execute("SELECT bits, tracking, fingerprint FROM public_challenges "
+                    "WHERE challenge = %s AND expires_at > now() FOR UPDATE", (challenge or "",))
+        row = cur.fetchone()
+    if row is None:
+        raise InvalidParameter("challenge", "unknown or expired: get a new one from GET /api/public/challenge")
+    bits, tracking, used_for = row
+    if not pow_ok(challenge, nonce or "", bits):
+        raise InvalidParameter("nonce", f"sha256(challenge:nonce) must start with {bits} zero bits")
+    if tracking is not None and used_for != fingerprint:
+        raise InvalidParameter("challenge", "already used for another report: get a new one from "
+                                            "GET /api/public/challenge")
+    return tracking
+
+
+def mark_challenge(conn, challenge: str | None, tracking: str, fingerprint: str) -> None:
+    """Remember which report a challenge served (a no-op when proof-of-work is off)."""
+    with conn.cursor() as cur:
+        cur.execute("UPDATE public_challenges SET tracking = %s, fingerprint = %s WHERE challenge = %s",
+                    (tracking, fingerprint, challenge or ""))
+
+
+# -- Reports -----------------------------------------------------------------------------------------------------
+
+
+def nearby_open(conn, lon: float, lat: float, category: str, settings: ComplaintSettings | None = None,
+                limit: int = 10) -> list[dict]:
+    """Open cases of ``category`` within the duplicate radius of a WGS84 point, reported in the last days.
+
+    Each: ``id`` (internal), ``status``, ``reported_at``, ``distance_m``, ``supporters`` (public reports on
+    the case beyond the first); nearest first. The degree box narrows by the GiST index, the geography
+    distance decides.
+    """
+    s = settings or ComplaintSettings.from_env()
+    dlat = s.duplicate_radius_m / cases.METRES_PER_DEGREE * 1.01
+    dlon = dlat / max(math.cos(math.radians(min(abs(lat), 89.0))), 1e-6)
+    with conn.cursor() as cur:
+        cur.execute(
+            """WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom)
+               SELECT c.id, c.status, c.reported_at,
+                      round(ST_Distance(c.geom::geography, p.geom::geography)::numeric, 1)::float AS distance_m,
+                      (SELECT greatest(count(*) - 1, 0) FROM public_reports r WHERE r.complaint_id = c.id)
+               FROM complaints c, p
+               WHERE c.geom && ST_Expand(p.geom, %(dlon)s, %(dlat)s) AND c.category = %(category)s
+                 AND c.status <> %(closed)s AND c.reported_at >= now() - make_interval(days => %(days)s)
+                 AND ST_DWithin(c.geom::geography, p.geom::geography, %(radius)s)
+               ORDER BY distance_m, c.id LIMIT %(limit)s""",
+            {"lon": lon, "lat": lat, "dlon": dlon, "dlat": dlat, "category": category, "closed": CLOSED,
+             "days": s.duplicate_days, "radius": s.duplicate_radius_m, "limit": limit})
+        return [{"id": r[0], "status": r[1], "reported_at": r[2].isoformat(), "distance_m": r[3],
+                 "supporters": r[4]} for r in cur.fetchall()]
+
+
+def to_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
+    """A point given in one of :data:`~layers.workflow.complaints.POINT_CRS`, in WGS84."""
+    if crs not in cases.POINT_CRS:
+        raise InvalidParameter("crs", f"must be one of {', '.join(cases.POINT_CRS)}, not {crs!r}")
+    x, y = coords.to_wgs84(lon, lat, crs)
+    return float(x), float(y)
+
+
+def submit(conn, *, lon: float, lat: float, category: str, description: str | None, phone: str | None,
+           channel: str) -> dict:
+    """File a public report at a WGS84 point, or join the nearest open case of its type; its tracking number.
+
+    Returns ``tracking``, ``joined`` (a supporter of an existing case) and ``complaint_id``.
+    """
+    if phone and not PHONE.fullmatch(phone):
+        raise InvalidParameter("phone", "digits, with an optional leading + and spaces or dashes (3 to 32 characters)")
+    if category not in cases.categories(conn):
+        raise InvalidParameter("category", f"{category!r} is not an event type; use one of "
+                                           f"{', '.join(cases.categories(conn))}")
+    cases.route(conn, lon, lat)  # outside the city: refused before anything is written
+    near = nearby_open(conn, lon, lat, category, limit=1)
+    if near:
+        complaint_id, joined = near[0]["id"], True
+    else:
+        complaint_id = cases.create(conn, lon=lon, lat=lat, category=category, description=description,
+                                    channel=channel, reported_at=datetime.now(UTC), actor=PUBLIC_ACTOR)["id"]
+        joined = False
+    tracking = _insert_report(conn, complaint_id, joined, channel, description, lon, lat)
+    if phone:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO public_contacts (tracking, phone) VALUES (%s, %s)", (tracking, phone))
+    return {"tracking": tracking, "joined": joined, "complaint_id": complaint_id}
+
+
+def _insert_report(conn, complaint_id: int, joined: bool, channel: str, description: str | None,
+                   lon: float, lat: float) -> str:
+    """Insert the report under a fresh tracking number (drawn again in the unlikely case it is taken)."""
+    for _ in range(5):
+        tracking = new_tracking()
+        with conn.cursor() as cur:
+            cur.execute(
+                """INSERT INTO public_reports (tracking, complaint_id, joined, channel, description, geom)
+                   VALUES (%s, %s, %s, %s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326))
+                   ON CONFLICT (tracking) DO NOTHING RETURNING tracking""",
+                (tracking, complaint_id, joined, channel, description, lon, lat))
+            if cur.fetchone():
+                return tracking
+    raise pg_errors.UniqueViolation("five tracking numbers in a row were taken")  # pragma: no cover
+
+
+def report(conn, tracking: str) -> dict:
+    """The report with this tracking number and its case (internal fields included), or NotFound."""
+    code = read_tracking(tracking)
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT r.tracking, r.complaint_id, r.joined, r.channel, r.description, r.created_at,
+                      ST_X(r.geom), ST_Y(r.geom), c.category, c.status, c.reported_at, c.due_at, c.closed_at,
+                      c.street_code, c.grid_code, coalesce(g.responsible_unit, s.name) AS unit, e.code
+               FROM public_reports r JOIN complaints c ON c.id = r.complaint_id
+               LEFT JOIN grids g ON g.code = c.grid_code
+               LEFT JOIN admin_areas s ON s.code = c.street_code AND s.level = 'street'
+               LEFT JOIN event_types e ON e.name = c.category
+               WHERE r.tracking = %s""", (code,))
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no report has the tracking number {code}")
+    keys = ("tracking", "complaint_id", "joined", "channel", "description", "created_at", "lon", "lat",
+            "category", "status", "reported_at", "due_at", "closed_at", "street_code", "grid_code", "unit",
+            "category_code")
+    return dict(zip(keys, row))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def follow(conn, tracking: str, settings: PublicSettings | None = None) -> dict:
+    """What the public sees of a report: its case's steps with times, the unit and its public replies.
+
+    Never the contact number, a staff note or a staff name (steps name only the statuses); the
+    description shown is the reporter's own, not the first reporter's when this report joined a case.
+    """
+    s = settings or PublicSettings.from_env()
+    r = report(conn, tracking)
+    with conn.cursor() as cur:
+        cur.execute("SELECT seq, from_status, to_status, at FROM complaint_events WHERE complaint_id = %s "
+                    "ORDER BY seq", (r["complaint_id"],))
+        steps = [{"step": q[0], "from": q[1], "to": q[2], "at": q[3].isoformat()} for q in cur.fetchall()]
+        cur.execute("SELECT reply, at FROM public_replies WHERE complaint_id = %s ORDER BY at, id",
+                    (r["complaint_id"],))
+        replies = [{"reply": q[0], "at": q[1].isoformat()} for q in cur.fetchall()]
+        cur.execute("SELECT count(*) - 1 FROM public_reports WHERE complaint_id = %s", (r["complaint_id"],))
+        supporters = max(cur.fetchone()[0], 0)
+        cur.execute("SELECT rating, rated_at, reopened, closed_at = %s FROM public_ratings WHERE tracking = %s "
+                    "ORDER BY rated_at", (r["closed_at"], r["tracking"]))
+        rows = cur.fetchall()
+        ratings = [{"rating": q[0], "rated_at": q[1].isoformat(), "reopened": q[2]} for q in rows]
+        cur.execute("SELECT now()")
+        now = cur.fetchone()[0]
+    rate_until = _rate_until(r, s)
+    rated = any(q[3] for q in rows)  # this closing is rated already
+    return {"tracking": r["tracking"], "joined": r["joined"], "category": r["category"],
+            "description": r["description"], "lon": r["lon"], "lat": r["lat"], "status": r["status"],
+            "reported_at": _iso(r["created_at"]), "due_at": _iso(r["due_at"]), "closed_at": _iso(r["closed_at"]),
+            "unit": r["unit"], "supporters": supporters, "steps": steps, "replies": replies, "ratings": ratings,
+            "rate_until": _iso(rate_until), "may_rate": bool(rate_until and now < rate_until and not rated)}
+
+
+def _rate_until(r: dict, settings: PublicSettings):
+    """Until when the closing of a closed case may be rated; None while it is open."""
+    if r["status"] != CLOSED or r["closed_at"] is None:
+        return None
+    return r["closed_at"] + timedelta(days=settings.rating_days)
+
+
+def rate(conn, tracking: str, rating: str, reason: str | None, settings: PublicSettings | None = None) -> dict:
+    """Rate the closing of a report's case; 不满意 with a reason reopens it as 返工, the first time only.
+
+    Conflict while the case is open, after the rating window, or when this closing is rated already.
+    Returns ``rating``, ``reopened`` and the case's ``status`` after it.
+    """
+    s = settings or PublicSettings.from_env()
+    if rating not in RATINGS:
+        raise InvalidParameter("rating", f"must be one of {', '.join(RATINGS)}, not {rating!r}")
+    if rating == UNSATISFIED and not (reason or "").strip():
+        raise InvalidParameter("reason", f"{UNSATISFIED} needs a reason saying what is still wrong")
+    r = report(conn, tracking)
+    case = cases.get(conn, r["complaint_id"], lock=True)
+    r.update(status=case["status"], closed_at=_closed_at(conn, r["complaint_id"]))
+    until = _rate_until(r, s)
+    if until is None:
+        raise Conflict(f"report {r['tracking']}: the case is {case['status']}, not closed; rate it once it is 结案")
+    with conn.cursor() as cur:
+        cur.execute("SELECT now() > %s", (until,))
+        if cur.fetchone()[0]:
+            raise Conflict(f"report {r['tracking']}: ratings of this closing were taken until {until.isoformat()} "
+                           f"({s.rating_days} days, HYGIENE_MAP_PUBLIC_RATING_DAYS)")
+        cur.execute(
+            """INSERT INTO public_ratings (tracking, complaint_id, closed_at, rating, reason)
+               VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING tracking""",
+            (r["tracking"], r["complaint_id"], r["closed_at"], rating, reason))
+        if cur.fetchone() is None:
+            raise Conflict(f"report {r['tracking']}: this closing is rated already")
+        cur.execute("SELECT EXISTS (SELECT 1 FROM public_ratings WHERE complaint_id = %s AND reopened)",
+                    (r["complaint_id"],))
+        reopen = rating == UNSATISFIED and not cur.fetchone()[0]
+    if reopen:
+        _rework(conn, r, reason)
+    return {"tracking": r["tracking"], "rating": rating, "reopened": reopen,
+            "status": REWORK[1] if reopen else CLOSED}
+
+
+def _closed_at(conn, complaint_id: int) -> datetime | None:
+    with conn.cursor() as cur:
+        cur.execute("SELECT closed_at FROM complaints WHERE id = %s", (complaint_id,))
+        return cur.fetchone()[0]
+
+
+def _rework(conn, r: dict, reason: str) -> None:
+    """Send the closed case back to 处置 (返工) for the reporter's reason; the rating is marked as the reopening."""
+    frm, to = REWORK
+    note = f"返工：群众评价{UNSATISFIED}（{reason.strip()}）"
+    with conn.cursor() as cur:
+        cur.execute("UPDATE complaints SET status = %s, closed_at = NULL, updated_at = now() WHERE id = %s",
+                    (to, r["complaint_id"]))
+        cur.execute("INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor) "
+                    "VALUES (%s, %s, %s, %s, %s)", (r["complaint_id"], frm, to, note, PUBLIC_ACTOR))
+        cur.execute("UPDATE public_ratings SET reopened = true WHERE tracking = %s AND closed_at = %s",
+                    (r["tracking"], r["closed_at"]))
+    audit(conn, PUBLIC_ACTOR, "complaint.rework", f"complaint:{r['complaint_id']}",
+          {"status": frm, "closed_at": _iso(r["closed_at"])}, {"status": to, "closed_at": None},
+          {"tracking": r["tracking"], "note": note})
+
+
+# -- Staff: the unit's public reply, and the reporters' contact numbers --------------------------------------------
+
+
+def _staff_case(conn, user: User, complaint_id: int, what: str) -> dict:
+    case = cases.get(conn, complaint_id)
+    if not user.may_write_complaint(case["street_code"], case["grid_code"]):
+        raise Forbidden(f"user {user.name!r} may {what} in {user.scope_text()}, not for complaint {complaint_id} "
+                        f"of street {case['street_code']}")
+    return case
+
+
+def reply(conn, user: User, complaint_id: int, text: str) -> dict:
+    """Add the responsible unit's reply to the public (shown on every tracking page of the case)."""
+    _staff_case(conn, user, complaint_id, "reply to the public")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO public_replies (complaint_id, reply, actor) VALUES (%s, %s, %s) RETURNING id, at",
+                    (complaint_id, text, user.name))
+        reply_id, at = cur.fetchone()
+    audit(conn, user.name, "complaint.public_reply", f"complaint:{complaint_id}", None, {"reply": text})
+    return {"id": reply_id, "complaint_id": complaint_id, "reply": text, "at": at.isoformat()}
+
+
+def contacts(conn, user: User, complaint_id: int) -> list[dict]:
+    """The public reports on a case with their contact numbers: staff of the case's street (or grids) only."""
+    _staff_case(conn, user, complaint_id, "read reporters' contact numbers")
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT r.tracking, r.joined, r.channel, r.created_at, p.phone
+               FROM public_reports r LEFT JOIN public_contacts p ON p.tracking = r.tracking
+               WHERE r.complaint_id = %s ORDER BY r.created_at, r.tracking""", (complaint_id,))
+        return [{"tracking": q[0], "joined": q[1], "channel": q[2], "reported_at": q[3].isoformat(),
+                 "phone": q[4]} for q in cur.fetchall()]
+
+
+def satisfaction(conn, *, street: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None) -> list[dict]:
+    """Per street: reporters' latest rating of each report rated in [since, until), and the share satisfied.
+
+    ``satisfied_share`` is (满意 + 基本满意) / rated, the figure the reviews weigh; None with no rating.
+    """
+    with conn.cursor() as cur:
+        cur.execute(
+            """WITH latest AS (
+                   SELECT DISTINCT ON (r.tracking) r.tracking, r.rating, c.street_code
+                   FROM public_ratings r JOIN complaints c ON c.id = r.complaint_id
+                   WHERE (%(street)s::text IS NULL OR c.street_code = %(street)s)
+                     AND (%(since)s::timestamptz IS NULL OR r.rated_at >= %(since)s)
+                     AND (%(until)s::timestamptz IS NULL OR r.rated_at < %(until)s)
+                   ORDER BY r.tracking, r.rated_at DESC)
+               SELECT l.street_code, s.name, count(*), count(*) FILTER (WHERE l.rating = %(r0)s),
+                      count(*) FILTER (WHERE l.rating = %(r1)s), count(*) FILTER (WHERE l.rating = %(r2)s)
+               FROM latest l LEFT JOIN admin_areas s ON s.code = l.street_code AND s.level = 'street'
+               GROUP BY l.street_code, s.name ORDER BY l.street_code""",
+            {"street": street, "since": since, "until": until, "r0": RATINGS[0], "r1": RATINGS[1], "r2": RATINGS[2]})
+        rows = cur.fetchall()
+    return [{"street_code": r[0], "street": r[1], "rated": r[2], RATINGS[0]: r[3], RATINGS[1]: r[4],
+             RATINGS[2]: r[5], "satisfied_share": round((r[3] + r[4]) / r[2], 4) if r[2] else None}
+            for r in rows]

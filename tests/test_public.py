@@ -1,0 +1,271 @@
+"""The public channel (issue 17): report without an account, follow, support, rate; no contact in public answers."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from data.db import connect
+from layers.workflow import public
+from layers.workflow.access import add_user
+
+PHONE = "13912345678"
+CATEGORY = "暴露垃圾"
+MAIN_LINE = ("立案", "派遣", "处置", "核查", "结案")
+
+
+@pytest.fixture(scope="module")
+def city(module_demo):
+    """A point inside a grid of the demo, that grid's street, and staff with tokens (here and on another street)."""
+    conn = connect(url=module_demo)
+    with conn.cursor() as cur:
+        cur.execute("SELECT code, street_code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+                    "FROM grids ORDER BY code LIMIT 1")
+        grid, street, lon, lat = cur.fetchone()
+        cur.execute("SELECT code FROM admin_areas WHERE level = 'street' AND code <> %s ORDER BY code LIMIT 1",
+                    (street,))
+        other = cur.fetchone()[0]
+        cur.execute("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                    "WHERE street_code = %s ORDER BY code", (street,))
+        street_points = cur.fetchall()[1::3]  # in other grids than the first
+    tokens = {}
+    for role, code, name in (("street", street, "王街道员"), ("street", other, "李外街员"), ("admin", None, "赵管理员")):
+        _, tokens[name] = add_user(conn, name, role, street_code=code, created_by="test")
+    conn.commit()
+    conn.close()
+    return {"url": module_demo, "grid": grid, "street": street, "lon": lon, "lat": lat, "tokens": tokens,
+            "street_points": street_points}
+
+
+@pytest.fixture
+def client(city, env_for, monkeypatch):
+    from api.app import create_app
+
+    env_for(city["url"])
+    monkeypatch.setenv("HYGIENE_MAP_PUBLIC_POW_BITS", "8")
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        yield c
+
+
+def _auth(city, name):
+    return {"Authorization": f"Bearer {city['tokens'][name]}"}
+
+
+def _report(client, lon, lat, category=CATEGORY, **extra):
+    """What the report page does: fetch a challenge, solve it, post."""
+    ch = client.get("/api/public/challenge").json()
+    body = {"lon": lon, "lat": lat, "category": category, "challenge": ch["challenge"],
+            "nonce": public.solve(ch["challenge"], ch["bits"]), **extra}
+    return client.post("/api/public/reports", json=body)
+
+
+def _complaint_id(city, tracking):
+    conn = connect(url=city["url"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT complaint_id FROM public_reports WHERE tracking = %s", (tracking,))
+        found = cur.fetchone()[0]
+    conn.close()
+    return found
+
+
+def _move(client, city, complaint_id, steps, who="赵管理员"):
+    for status in steps:
+        r = client.patch(f"/api/complaints/{complaint_id}", json={"status": status, "note": "处理 by 王街道员"},
+                         headers=_auth(city, who))
+        assert r.status_code == 200, r.text
+
+
+def _shift(city, dlon_m):
+    """The city point moved east by about ``dlon_m`` metres (a new spot for each test)."""
+    import math
+
+    return city["lon"] + dlon_m / (111_320 * math.cos(math.radians(city["lat"]))), city["lat"]
+
+
+def test_report_is_routed_followed_and_never_shows_the_contact(client, city):
+    lon, lat = _shift(city, 0)
+    r = _report(client, lon, lat, description="巷子里有垃圾", phone=PHONE)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    tracking = made["tracking"]
+    assert len(tracking) == 10 and set(tracking) <= set(public.CROCKFORD) and not made["joined"]
+    complaint_id = _complaint_id(city, tracking)
+    staff_view = client.get(f"/api/complaints/{complaint_id}", headers=_auth(city, "赵管理员")).json()
+    assert (staff_view["status"], staff_view["channel"], staff_view["grid_code"]) == ("受理", "网上", city["grid"])
+    _move(client, city, complaint_id, MAIN_LINE[:2], who="王街道员")
+    assert client.post(f"/api/complaints/{complaint_id}/replies", json={"reply": "已派环卫所清理"},
+                       headers=_auth(city, "王街道员")).status_code == 201
+    followed = client.get(f"/api/public/reports/{tracking.lower()}").json()  # typed in lower case
+    assert followed["status"] == "派遣" and [s["to"] for s in followed["steps"]] == ["受理", "立案", "派遣"]
+    assert followed["replies"][0]["reply"] == "已派环卫所清理" and followed["unit"]
+    # Every public answer about this report, and what a rating attempt says while it is open.
+    answers = [r.text, client.get(f"/api/public/reports/{tracking}").text,
+               client.get(f"/api/public/nearby?lon={lon}&lat={lat}&category={CATEGORY}").text,
+               client.post(f"/api/public/reports/{tracking}/rating", json={"rating": "满意"}).text,
+               client.get("/api/public/challenge").text, client.get(f"/report/{tracking}").text,
+               client.get(f"/report/{tracking}?lang=en").text]
+    assert "已有人反映" not in answers[2] and '"joins":true' in answers[2]
+    for text in answers:
+        assert PHONE not in text and "王街道员" not in text and "处理 by" not in text, text
+    # Staff of the case's street read the number; another street's staff, and the public, do not.
+    assert client.get(f"/api/complaints/{complaint_id}/contacts", headers=_auth(city, "王街道员")).json()[
+        "reports"][0]["phone"] == PHONE
+    assert client.get(f"/api/complaints/{complaint_id}/contacts", headers=_auth(city, "李外街员")).status_code == 403
+    assert client.get(f"/api/complaints/{complaint_id}/contacts").status_code == 401
+    assert client.get("/api/public/reports/0000000000").status_code == 404
+
+
+def test_a_second_report_nearby_joins_the_first(client, city):
+    lon, lat = _shift(city, 300)
+    first = _report(client, lon, lat, phone=PHONE).json()
+    near = _report(client, *_shift(city, 320)).json()  # 20 m away, same type
+    other_type = _report(client, *_shift(city, 320), category="垃圾满溢").json()
+    far = _report(client, *_shift(city, 400)).json()  # 100 m away
+    assert near["joined"] and not other_type["joined"] and not far["joined"]
+    assert _complaint_id(city, near["tracking"]) == _complaint_id(city, first["tracking"])
+    assert len({_complaint_id(city, t["tracking"]) for t in (first, other_type, far)}) == 3
+    assert client.get(f"/api/public/reports/{first['tracking']}").json()["supporters"] == 1
+    # The supporter follows the same case but sees neither the first reporter's text nor number.
+    seen = client.get(f"/api/public/reports/{near['tracking']}").text
+    assert PHONE not in seen and '"joined":true' in seen
+
+
+def test_unsatisfied_rating_reopens_once(client, city):
+    tracking = _report(client, *_shift(city, 600)).json()["tracking"]
+    complaint_id = _complaint_id(city, tracking)
+    rate = f"/api/public/reports/{tracking}/rating"
+    assert client.post(rate, json={"rating": "不满意", "reason": "还有"}).status_code == 409  # not closed yet
+    _move(client, city, complaint_id, MAIN_LINE)
+    assert client.get(f"/api/public/reports/{tracking}").json()["may_rate"] is True
+    assert client.post(rate, json={"rating": "不满意"}).status_code == 422  # a reason is needed
+    r = client.post(rate, json={"rating": "不满意", "reason": "垃圾还在"})
+    assert r.status_code == 201 and r.json()["reopened"] and r.json()["status"] == "处置", r.text
+    steps = client.get(f"/api/public/reports/{tracking}").json()["steps"]
+    assert (steps[-1]["from"], steps[-1]["to"]) == ("结案", "处置")
+    _move(client, city, complaint_id, MAIN_LINE[3:])
+    again = client.post(rate, json={"rating": "不满意", "reason": "仍然没清"})
+    assert again.status_code == 201 and not again.json()["reopened"] and again.json()["status"] == "结案"
+    assert client.post(rate, json={"rating": "满意"}).status_code == 409  # this closing is rated already
+    assert client.get(f"/api/public/reports/{tracking}").json()["may_rate"] is False
+
+
+def test_rating_window_closes(client, city):
+    tracking = _report(client, *_shift(city, 900)).json()["tracking"]
+    complaint_id = _complaint_id(city, tracking)
+    _move(client, city, complaint_id, MAIN_LINE)
+    conn = connect(url=city["url"])
+    with conn.cursor() as cur:
+        cur.execute("UPDATE complaints SET closed_at = now() - interval '8 days' WHERE id = %s", (complaint_id,))
+    conn.commit()
+    conn.close()
+    r = client.post(f"/api/public/reports/{tracking}/rating", json={"rating": "满意"})
+    assert r.status_code == 409 and "HYGIENE_MAP_PUBLIC_RATING_DAYS" in r.text
+
+
+def test_abuse_guards(client, city, monkeypatch):
+    lon, lat = _shift(city, 1200)
+    assert _report(client, lon, lat, website="http://spam").status_code == 422  # the honeypot
+    ch = client.get("/api/public/challenge").json()
+    body = {"lon": lon, "lat": lat, "category": CATEGORY, "challenge": ch["challenge"], "nonce": "x"}
+    wrong = "x" if not public.pow_ok(ch["challenge"], "x", ch["bits"]) else "y"
+    assert client.post("/api/public/reports", json={**body, "nonce": wrong}).status_code == 422
+    body["nonce"] = public.solve(ch["challenge"], ch["bits"])
+    first = client.post("/api/public/reports", json=body)
+    assert first.status_code == 201
+    # The phone lost the answer and sends the same report again: the same tracking number, no second report.
+    again = client.post("/api/public/reports", json=body)
+    assert again.status_code == 200 and again.json()["tracking"] == first.json()["tracking"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = client.post("/api/public/reports", json={**body, "category": "垃圾满溢"})  # a challenge serves one report
+    assert other.status_code == 422 and "already used" in other.text
+    conn = connect(url=city["url"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM public_reports WHERE tracking = %s OR complaint_id = %s",
+                    (first.json()["tracking"], _complaint_id(city, first.json()["tracking"])))
+        assert cur.fetchone()[0] == 1
+    conn.close()
+    assert _report(client, lon, lat, phone="call me").status_code == 422
+    assert _report(client, lon, lat, challenge="a\x00b").status_code == 422
+    assert client.get(f"/api/public/nearby?lon={lon}&lat={lat}&category=a%00b").status_code == 422
+    assert _report(client, 0.0, 0.0).status_code == 422  # outside the city
+    assert _report(client, lon, lat, description="x" * 5000).status_code == 422
+
+
+def test_burst_from_one_client_is_429_while_others_go_on(client, city, monkeypatch):
+    monkeypatch.setenv("HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR", "2")
+    monkeypatch.setenv("HYGIENE_MAP_PUBLIC_POW_BITS", "0")
+    body = {"lon": city["lon"], "lat": city["lat"], "category": "病媒生物"}
+    burst = [client.post("/api/public/reports", json=body) for _ in range(3)]
+    assert [r.status_code for r in burst] == [201, 201, 429]
+    assert int(burst[2].headers["Retry-After"]) > 0 and "HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR" in burst[2].text
+    other = TestClient(client.app, raise_server_exceptions=False, client=("10.1.2.3", 5000))
+    assert other.post("/api/public/reports", json=body).status_code == 201
+
+
+def test_channel_stays_open_when_reads_need_a_token_and_closes_by_setting(client, city, monkeypatch):
+    monkeypatch.setenv("HYGIENE_MAP_READS_NEED_TOKEN", "1")
+    assert client.get("/api/public/challenge").status_code == 200
+    assert client.get("/report").status_code == 200
+    assert client.get("/api/complaints").status_code == 401
+    monkeypatch.setenv("HYGIENE_MAP_PUBLIC_CHANNEL", "0")
+    r = client.get("/api/public/challenge")
+    assert r.status_code == 403 and "HYGIENE_MAP_PUBLIC_CHANNEL" in r.text
+    assert client.get("/report").status_code == 403 and client.get("/report/0000000000").status_code == 403
+
+
+def test_satisfaction_share_per_street(client, city):
+    conn = connect(url=city["url"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT now()")
+        since = cur.fetchone()[0]
+    conn.close()
+    made = [_report(client, *point, category="道路不洁").json()["tracking"] for point in city["street_points"][:3]]
+    for tracking, rating in zip(made, ("满意", "基本满意", "不满意")):
+        _move(client, city, _complaint_id(city, tracking), MAIN_LINE)
+        assert client.post(f"/api/public/reports/{tracking}/rating",
+                           json={"rating": rating, "reason": "还脏"}).status_code == 201
+    street = city["street"]
+    window = f"since={since.isoformat().replace('+', '%2B')}"
+    items = client.get(f"/api/satisfaction?street={street}&{window}").json()["items"]
+    assert [(i["street_code"], i["rated"], i["满意"], i["基本满意"], i["不满意"]) for i in items] == [(street, 3, 1, 1, 1)]
+    assert items[0]["satisfied_share"] == round(2 / 3, 4)
+    # The 不满意 case was reopened and is closed again: its reporter's new rating replaces the old one.
+    tracking = made[2]
+    _move(client, city, _complaint_id(city, tracking), MAIN_LINE[3:])
+    client.post(f"/api/public/reports/{tracking}/rating", json={"rating": "满意"})
+    again = client.get(f"/api/satisfaction?street={street}&{window}").json()["items"][0]
+    assert (again["rated"], again["满意"], again["satisfied_share"]) == (3, 2, 1.0)
+
+
+def test_tracking_page_is_local_and_says_an_unknown_number(client, city):
+    tracking = _report(client, *_shift(city, 400), phone=PHONE).json()["tracking"]
+    page = client.get(f"/report/{tracking.lower()}")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    # Chinese first, English on request; the number as stored; the script reads this report's API.
+    assert '<html lang="zh-CN">' in page.text and "反映办理进度" in page.text and tracking in page.text
+    assert f'"/api/public/reports/{tracking}"' in page.text and "/static/app/tracking.js" in page.text
+    assert "Report progress" in client.get(f"/report/{tracking}?lang=en").text
+    # Only this server's files and API: every src/href is local, and the browser is told so.
+    import re
+
+    assert all(u.startswith(("/", "?")) for u in re.findall(r'(?:src|href)="([^"]*)"', page.text))
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    for asset in ("/static/app/tracking.js", "/static/app/public.css"):
+        assert client.get(asset).status_code == 200, asset
+    missing = client.get("/report/0000000000")
+    assert missing.status_code == 404 and "没有这个查询码的反映" in missing.text and "tracking.js" not in missing.text
+    assert client.get("/report/<script>x").status_code == 404
+
+
+def test_report_page_lists_the_categories_and_loads_only_local_files(client):
+    import re
+
+    page = client.get("/report")
+    assert page.status_code == 200 and '<html lang="zh-CN">' in page.text and "反映问题" in page.text
+    assert f'value="{CATEGORY}"' in page.text and 'name="website"' in page.text  # the honeypot
+    assert "已有人反映，是否补充？" in page.text and "Report a problem" in client.get("/report?lang=en").text
+    urls = re.findall(r'(?:src|href)="([^"]*)"', page.text)
+    assert urls and all(u.startswith("/") for u in urls), urls
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert "default-src 'self'" in page.headers["content-security-policy"]

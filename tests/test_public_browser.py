@@ -1,0 +1,170 @@
+"""The tracking page in headless Chromium at phone width: it follows the case as staff move it, and a
+不满意 rating sent from its form sends the case back as 返工 (issue 17)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from data.db import connect
+from layers.workflow import public
+from layers.workflow.access import add_user
+from tests.test_public import _complaint_id
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+PHONE = "13900001111"
+STAFF = "钱街道员"
+
+
+@pytest.fixture(scope="module")
+def city(module_demo):
+    """A point inside the demo's first grid and a token for staff of its street."""
+    conn = connect(url=module_demo)
+    with conn.cursor() as cur:
+        cur.execute("SELECT street_code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+                    "FROM grids ORDER BY code LIMIT 1")
+        street, lon, lat = cur.fetchone()
+    _, token = add_user(conn, STAFF, "street", street_code=street, created_by="test")
+    conn.commit()
+    conn.close()
+    return {"lon": lon, "lat": lat, "token": token, "url": module_demo}
+
+
+@pytest.fixture(scope="module")
+def site(module_demo):
+    from tests.chromium import serve_app
+
+    with serve_app(module_demo, extra_env={"HYGIENE_MAP_PUBLIC_POW_BITS": "8"}) as base:
+        yield base
+
+
+@pytest.fixture
+def phone(browser):
+    """The browser at a phone's width (and touch), back to the desktop size after the test."""
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    yield browser
+    browser.send("Emulation.clearDeviceMetricsOverride")
+
+
+def _call(site, method, path, body=None, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    with urllib.request.urlopen(urllib.request.Request(site + path, data, headers, method=method), timeout=30) as r:
+        return json.load(r)
+
+
+def _wait(browser, expression, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if browser.evaluate(expression):
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"the page never showed {expression}: {browser.evaluate('document.body.innerText')}")
+
+
+def _tap(browser, lon, lat):
+    """A real click (DevTools input) on the report page's map at a place, after moving the map there."""
+    x, y = browser.evaluate(
+        f"(function(){{var m=window.hmReportMap; m.setView([{lat},{lon}], 18, {{animate:false}});"
+        f"var p=m.latLngToContainerPoint([{lat},{lon}]), r=m.getContainer().getBoundingClientRect();"
+        f"return [r.left+p.x, r.top+p.y];}})()")
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+
+def _report_on_page(browser, site, lon, lat, description, phone_number=None):
+    """Fill in /report as a resident does: tap the place, pick 暴露垃圾, describe, send."""
+    report = browser.open(site + "/report", ready_js="window.hygieneContextState && hygieneContextState.ready")
+    assert not report.timed_out and report.console_errors == [], report.console_errors
+    assert report.other_hosts(site) == [], report.other_hosts(site)
+    assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    _tap(browser, lon, lat)
+    _wait(browser, "document.getElementById('rp-place').textContent.indexOf('已选位置') === 0")
+    browser.evaluate("document.querySelector('input[name=category][value=\"暴露垃圾\"]').click();"
+                     f"document.querySelector('textarea[name=description]').value = {json.dumps(description)};"
+                     f"document.querySelector('input[name=phone]').value = {json.dumps(phone_number or '')};"
+                     "document.getElementById('rp-send').click()")
+
+
+def test_report_from_the_page_then_follow_it_and_a_poor_rating_sends_it_back(phone, site, city):
+    _report_on_page(phone, site, city["lon"], city["lat"], "楼下垃圾桶满了", PHONE)
+    _wait(phone, "location.pathname.indexOf('/report/') === 0 && document.body.dataset.status === '受理'")
+    made = {"tracking": phone.evaluate("location.pathname.split('/').pop()")}
+    phone.screenshot(ARTIFACTS / "tracking-received.png")
+    text = phone.evaluate("document.body.innerText")
+    assert made["tracking"] in text and "楼下垃圾桶满了" in text and "受理" in text and PHONE not in text
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # Times in the city's zone (the page's), whatever the server's or the phone's zone.
+    zone = ZoneInfo(phone.evaluate("JSON.parse(document.getElementById('tr-config').textContent).time_zone"))
+    reported = _call(site, "GET", f"/api/public/reports/{made['tracking']}")["reported_at"]
+    assert datetime.fromisoformat(reported).astimezone(zone).strftime("%Y-%m-%d %H:%M") in text
+
+    complaint = _complaint_id(city, made["tracking"])
+    for status in ("立案", "派遣", "处置", "核查", "结案"):
+        _call(site, "PATCH", f"/api/complaints/{complaint}", {"status": status, "note": f"{STAFF}已处理"},
+              city["token"])
+    _call(site, "POST", f"/api/complaints/{complaint}/replies", {"reply": "垃圾已清运"}, city["token"])
+    # The open page follows without a reload: the steps, the reply, then the rating form.
+    _wait(phone, "document.body.dataset.status === '结案' && !!document.getElementById('tr-rate')")
+    text = phone.evaluate("document.body.innerText")
+    assert "垃圾已清运" in text and all(s in text for s in ("立案", "派遣", "处置", "核查"))
+    assert PHONE not in text and STAFF not in text
+    phone.screenshot(ARTIFACTS / "tracking-closed.png")
+
+    # 不满意 without a reason is refused by the form; with one, the case goes back (返工) to 处置.
+    phone.evaluate("document.querySelector('input[value=\"不满意\"]').click();"
+                   "document.querySelector('#tr-rate button').click()")
+    assert phone.evaluate("document.getElementById('tr-rate-msg').textContent") != ""
+    phone.evaluate("document.querySelector('#tr-rate textarea').value = '垃圾桶旁还有污水';"
+                   "document.querySelector('#tr-rate button').click()")
+    _wait(phone, "document.body.dataset.status === '处置' && !document.getElementById('tr-rate')")
+    text = phone.evaluate("document.body.innerText")
+    assert "返工" in text and "不满意" in text
+    assert phone.evaluate("document.querySelector('.tr-steps li:last-child').dataset.status") == "处置"
+    phone.screenshot(ARTIFACTS / "tracking-rework.png")
+
+
+
+def test_a_report_near_an_open_case_asks_and_joins_it(phone, site, city):
+    lon = city["lon"] + 0.003  # a spot of its own, about 300 m east
+    challenge = _call(site, "GET", "/api/public/challenge")
+    first = _call(site, "POST", "/api/public/reports", {
+        "lon": lon, "lat": city["lat"], "category": "暴露垃圾", "challenge": challenge["challenge"],
+        "nonce": public.solve(challenge["challenge"], challenge["bits"])})
+    _report_on_page(phone, site, lon, city["lat"], "这里也有")
+    _wait(phone, "document.body.dataset.stage === 'nearby'")
+    assert "已有人反映，是否补充？" in phone.evaluate("document.getElementById('rp-nearby').innerText")
+    phone.screenshot(ARTIFACTS / "report-nearby.png")
+    phone.evaluate("document.getElementById('rp-join').click()")
+    _wait(phone, "location.pathname.indexOf('/report/') === 0 && !!document.body.dataset.status")
+    mine = phone.evaluate("location.pathname.split('/').pop()")
+    assert mine != first["tracking"] and "并入" in phone.evaluate("document.body.innerText")
+    followed = _call(site, "GET", f"/api/public/reports/{first['tracking']}")
+    assert followed["supporters"] == 1
+
+
+def test_bundled_sha256_matches_hashlib(phone, site):
+    """The page's SHA-256 for plain HTTP (no crypto.subtle) hashes as Python does and solves challenges."""
+    import hashlib
+
+    phone.open(site + "/report", ready_js="typeof window.hmSha256 === 'function'")
+    for text in ("", "abc", "x" * 55, "y" * 64, "挑战:12345" * 20):
+        got = phone.evaluate(f"Array.from(window.hmSha256({json.dumps(text)})).map(function(b){{"
+                             "return ('0'+b.toString(16)).slice(-2)}).join('')")
+        assert got == hashlib.sha256(text.encode()).hexdigest(), text
+    # Without crypto.subtle (as over plain HTTP) the page still solves a challenge the server accepts.
+    phone.evaluate("Object.defineProperty(window.crypto, 'subtle', {get: function () { return undefined; }})")
+    assert phone.evaluate("window.crypto.subtle") is None
+    nonce = phone.send("Runtime.evaluate", expression="window.hmSolve('ch4ll3nge', 10)", awaitPromise=True,
+                       returnByValue=True)["result"]["value"]
+    assert public.pow_ok("ch4ll3nge", nonce, 10) and nonce == public.solve("ch4ll3nge", 10)
