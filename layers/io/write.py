@@ -8,8 +8,6 @@ updates rows instead of duplicating them. Nothing here commits or rolls back.
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
 import shapely
@@ -76,27 +74,67 @@ def _constant(values: np.ndarray) -> bool:
     return bool((values == values[0]).all())
 
 
-def _copy_frame(cur, statement: str, frame: pd.DataFrame) -> None:
-    """COPY a frame in chunks, so the CSV text of a million rows is never in memory at once."""
-    for start in range(0, max(len(frame), 1), _COPY_CHUNK_ROWS):
-        buf = io.StringIO()
-        frame.iloc[start:start + _COPY_CHUNK_ROWS].to_csv(buf, header=False, index=False, na_rep="\\N")
-        buf.seek(0)
-        cur.copy_expert(statement, buf)
+# COPY's text format: these four characters are escaped, \\N is NULL.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_into(cur, conn, table: str, frame: pd.DataFrame) -> None:
-    _copy_frame(cur, sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
-        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)).as_string(conn), frame)
+def _column_text(values) -> list[str]:
+    """One column as COPY text: values as str, specials escaped, NULL as \\N."""
+    values = np.asarray(values, dtype=object)
+    text = [v if type(v) is str else str(v) for v in values.tolist()]
+    # One scan of the joined column decides whether any value needs escaping (rarely).
+    joined = "".join(text)
+    if any(c in joined for c in "\\\t\n\r"):
+        text = [t.translate(_ESCAPES) for t in text]
+    for i in np.flatnonzero(pd.isna(values)):
+        text[i] = "\\N"
+    return text
+
+
+class _RowStream:
+    """A file-like COPY source that formats rows chunk by chunk (one COPY, never all the text at once)."""
+
+    def __init__(self, columns: list[list[str]], n: int):
+        self._chunks = (("\n".join(map("\t".join, zip(*(c[s:s + _COPY_CHUNK_ROWS] for c in columns)))) + "\n")
+                        .encode() for s in range(0, n, _COPY_CHUNK_ROWS))
+        self._chunk, self._at = b"", 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self._at >= len(self._chunk):
+            self._chunk, self._at = next(self._chunks, b""), 0
+        end = len(self._chunk) if size < 0 else self._at + size
+        data = self._chunk[self._at:end]
+        self._at = end
+        return data
+
+    readline = read
+
+
+def _copy_into(cur, conn, table: str, columns: dict) -> None:
+    """COPY columns (name → one value per row) into a table, streamed in chunks."""
+    names = list(columns)
+    n = len(next(iter(columns.values()))) if names else 0
+    if n == 0:
+        return
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in names)).as_string(conn)
+    cur.copy_expert(statement, _RowStream([_column_text(columns[c]) for c in names], n), size=1 << 20)
+
+
+def point_ewkb_hex(lon: np.ndarray, lat: np.ndarray) -> list[str]:
+    """Points in WGS84 as hex EWKB (SRID 4326), exactly the doubles given, without building geometries."""
+    xy = np.column_stack([np.asarray(lon, dtype="<f8"), np.asarray(lat, dtype="<f8")])
+    digits = xy.tobytes().hex().upper()
+    head = "0101000020E6100000"  # little-endian, point, with SRID, 4326
+    return [head + digits[k:k + 32] for k in range(0, len(digits), 32)]
 
 
 def _copy_new_rows(cur, conn, spec: LayerSpec, columns, data, constants, out, keep) -> None:
     """COPY straight into the layer table (every row is new); complaints get their first history row."""
     # Columns that are NULL (or '{}' attributes) throughout are left to the table's defaults.
     sent = [c for c in columns if not (c in constants and constants[c] in (None, "{}"))]
-    frame = pd.DataFrame({c: data[c] for c in sent})
-    points = shapely.points(out["lon"][keep], out["lat"][keep])
-    frame["geom"] = shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
+    frame = {c: data[c] for c in sent}
+    frame["geom"] = point_ewkb_hex(out["lon"][keep], out["lat"][keep])
     cur.execute(sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(sql.Identifier(spec.table)))
     before = cur.fetchone()[0]
     _copy_into(cur, conn, spec.table, frame)
@@ -109,7 +147,7 @@ def _copy_new_rows(cur, conn, spec: LayerSpec, columns, data, constants, out, ke
 def _stage(cur, conn, spec: LayerSpec, columns, constants, data, out, keep) -> None:
     """The rows, as text, in a temporary table import_stage (point layers: lon, lat; others: EWKB hex)."""
     sent = [c for c in columns if c not in constants]
-    frame = pd.DataFrame({c: data[c] for c in sent})
+    frame = {c: data[c] for c in sent}
     if spec.rules.points:
         # repr of a float64 is its shortest exact decimal: nothing lost on the way.
         frame["lon"] = out["lon"][keep].astype(str)
