@@ -6,6 +6,7 @@ import json
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
@@ -15,6 +16,7 @@ from data.db import connect, transaction
 from data.errors import InvalidInput
 from data.migrate import migrate
 from geo.coords import wgs84_to_gcj02
+from layers.io import write as write_module
 from layers.io.export import export_layer
 from layers.io.importing import import_file
 from layers.io.options import ImportOptions
@@ -327,3 +329,46 @@ def test_bulk_mode_restores_indexes_and_foreign_keys(fresh_db, tmp_path, monkeyp
     assert rows(conn, schema) == before
     assert rows(conn, "SELECT count(*) FROM complaints")[0][0] == 10
     conn.close()
+
+
+def test_bulk_complaints_keep_text_exactly_and_the_metric_pair_postgis_computes(city, tmp_path, monkeypatch):
+    """A bulk load projects the points itself (trigger off meanwhile): the pair equals PostGIS's; text survives COPY."""
+    monkeypatch.setenv("HYGIENE_MAP_IMPORT_REBUILD_INDEX_ROWS", "1")
+    _, conn = city
+    lon, lat = city_points(conn, 6)
+    tricky = ["tab\there", "back\\slash", "line\nbreak", "\\N", "", "引号\"和,逗号"]
+    frame = [{"编号": f"bulk-{k}", "事件类型": "暴露垃圾", "上报时间": "2026-03-01 08:00", "经度": lon[k],
+              "纬度": lat[k], "描述": tricky[k]} for k in range(6)]
+    path = tmp_path / "bulk.xlsx"
+    pd.DataFrame(frame).to_excel(path, index=False)
+    cells_before = rows(conn, "SELECT coalesce(sum(n), 0) FROM complaint_cells")[0][0]
+    with transaction(conn):
+        assert import_file(conn, path, ImportOptions("complaints", source="bulk")).inserted == 6
+    got = rows(conn, "SELECT source_id, description, metric_srid = (SELECT metric_srid FROM city_settings), "
+               "metric_x = ST_X(ST_Transform(geom, metric_srid)), metric_y = ST_Y(ST_Transform(geom, metric_srid)) "
+               "FROM complaints WHERE source = 'bulk' ORDER BY source_id")
+    assert [g[1] for g in got] == [t or None for t in tricky]
+    assert all(g[2] and g[3] and g[4] for g in got), got
+    assert rows(conn, "SELECT tgenabled FROM pg_trigger WHERE tgname = 'complaints_metric_xy_trg'")[0][0] == "O"
+    assert rows(conn, "SELECT sum(n) FROM complaint_cells")[0][0] == cells_before + 6
+
+
+def test_bulk_complaints_whose_pair_differs_from_postgis_are_projected_again(city, tmp_path, monkeypatch):
+    """Should PROJ on the two sides ever disagree, the stored pair is still PostGIS's."""
+    monkeypatch.setenv("HYGIENE_MAP_IMPORT_REBUILD_INDEX_ROWS", "1")
+    real = write_module._metric_columns
+
+    def off_by_a_millimetre(*args):
+        metric = real(*args)
+        metric["metric_x"] = (metric["metric_x"].astype(float) + 0.001).astype(str)
+        return metric
+
+    monkeypatch.setattr(write_module, "_metric_columns", off_by_a_millimetre)
+    _, conn = city
+    lon, lat = city_points(conn, 3)
+    path = write_csv(tmp_path / "off.csv", ["编号", "事件类型", "上报时间", "经度", "纬度"],
+                     [[k, "暴露垃圾", "2026-03-01 08:00", lon[k], lat[k]] for k in range(3)])
+    with transaction(conn):
+        assert import_file(conn, path, ImportOptions("complaints", source="off")).inserted == 3
+    assert rows(conn, "SELECT bool_and(metric_x = ST_X(ST_Transform(geom, metric_srid))) FROM complaints "
+                "WHERE source = 'off'")[0][0] is True

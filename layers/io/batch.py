@@ -109,14 +109,17 @@ class Batch:
     found: Findings
     result: ImportResult
     out: dict = field(default_factory=dict)  # table column (and lon, lat, geom) → one value per row
+    _stripped: dict = field(default_factory=dict, repr=False)
 
     @property
     def n(self) -> int:
         return len(self.raw.frame)
 
     def text(self, column: str):
-        """A file column's values, stripped."""
-        return self.raw.frame[column].str.strip()
+        """A file column's values, stripped (once per column: several steps read the same one)."""
+        if column not in self._stripped:
+            self._stripped[column] = self.raw.frame[column].str.strip()
+        return self._stripped[column]
 
 
 def write_rejects(raw: RawTable, bad: np.ndarray, problems: list[Problem], path: Path) -> None:
