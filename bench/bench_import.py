@@ -86,7 +86,7 @@ def prepare(city_url: str, rows: int) -> tuple[str, Path]:
 
 
 # -- the three contenders, each run in its own process ---------------------------------
-def run_hygiene_map(url: str, csv_path: Path) -> None:
+def run_hygiene_map(url: str, csv_path: Path, checkout: Path = REPO) -> None:
     conn = psycopg2.connect(url)
     with conn.cursor() as cur:
         cur.execute("TRUNCATE complaints, complaint_events RESTART IDENTITY")
@@ -95,7 +95,7 @@ def run_hygiene_map(url: str, csv_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": url}
     # This checkout's code (a worktree has no .venv of its own), with whichever Python runs the bench.
     subprocess.run([sys.executable, "-W", "ignore::RuntimeWarning", "-m", "api.cli.main", "import", "complaints",
-                    str(csv_path), "--id-field", "工单编号"], env=env, check=True, stdout=subprocess.DEVNULL, cwd=REPO)
+                    str(csv_path), "--id-field", "工单编号"], env=env, check=True, stdout=subprocess.DEVNULL, cwd=checkout)
 
 
 def run_to_postgis(url: str, csv_path: Path) -> None:
@@ -138,10 +138,14 @@ CONTENDERS = {
 }
 
 
-def measure(name: str, url: str, csv_path: Path) -> tuple[float, float]:
+BEFORE = "hygiene-map import, --before checkout"
+
+
+def measure(name: str, url: str, csv_path: Path, before: str | None) -> tuple[float, float]:
     """(wall seconds, peak RSS MB) of one run in a fresh process."""
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, __file__, "--one", name, "--url", url, "--csv", str(csv_path)])
+    proc = subprocess.Popen([sys.executable, __file__, "--one", name, "--url", url, "--csv", str(csv_path),
+                             *(["--before", before] if before else [])])
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.monotonic() - started
     if status != 0:
@@ -163,7 +167,10 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument("--before", help="another checkout (e.g. `git archive main | tar -x -C DIR`) run alongside")
     args = parser.parse_args()
+    if args.before:
+        CONTENDERS[BEFORE] = lambda url, csv_path: run_hygiene_map(url, csv_path, Path(args.before))
     if args.one:
         CONTENDERS[args.one](args.url, Path(args.csv))
         import resource
@@ -180,7 +187,7 @@ def main() -> None:
     try:
         for k in range(args.runs):
             for name in CONTENDERS:
-                results[name].append(measure(name, url, csv_path))
+                results[name].append(measure(name, url, csv_path, args.before))
                 print(f"run {k + 1} {name}: {results[name][-1][0]:.1f} s, {results[name][-1][1]:.0f} MB",
                       file=sys.stderr)
         conn = psycopg2.connect(url)
