@@ -49,8 +49,9 @@ def write(conn, spec: LayerSpec, out: dict, keep: np.ndarray, result: ImportResu
             tables = [spec.table, "complaint_events"] if spec.rules.status_history else [spec.table]
             rebuild = _drop_indexes_and_foreign_keys(cur, tables, n)
         if fresh:
-            # A bulk load (its table locked already) computes the metric pair once here, not per row.
-            metric = _metric_columns(cur, spec, out, keep) if bulk else None
+            # A bulk load whose table is locked already (indexes dropped) computes the metric pair once here,
+            # not per row: switching the trigger off takes no further lock from other writers.
+            metric = _metric_columns(cur, spec, out, keep) if rebuild else None
             _copy_new_rows(cur, conn, spec, columns, data, constants, out, keep, metric)
             inserted = total = n
         else:
