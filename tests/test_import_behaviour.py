@@ -386,3 +386,23 @@ def test_bulk_complaints_whose_pair_differs_from_postgis_are_projected_again(cit
         assert import_file(conn, path, ImportOptions("complaints", source="off")).inserted == 3
     assert rows(conn, "SELECT bool_and(metric_x = ST_X(ST_Transform(geom, metric_srid))) FROM complaints "
                 "WHERE source = 'off'")[0][0] is True
+
+
+def test_times_in_several_formats_are_each_read_and_a_bad_one_named(city, tmp_path):
+    """The first row's format is not the others': each row still reads as written, in the city's zone."""
+    _, conn = city
+    lon, lat = city_points(conn, 4)
+    times = ["2026/03/01 08:30", "2026-03-02 09:15:30", "2026-03-03T10:00", "下周三"]
+    lines = [[f"M{k}", "暴露垃圾", times[k], f"{lon[k]:.6f}", f"{lat[k]:.6f}"] for k in range(4)]
+    path = write_csv(tmp_path / "mixed_times.csv", ["编号", "事件类型", "上报时间", "经度", "纬度"], lines)
+    with pytest.raises(InvalidInput) as caught, transaction(conn):
+        import_file(conn, path, ImportOptions("complaints"))
+    bad = [p for p in caught.value.problems if p["column"] == "上报时间"]
+    assert [(p["file"], p["row"]) for p in bad] == [("mixed_times.csv", 5)]
+    assert "'下周三' is not a date/time" in bad[0]["reason"]
+    path = write_csv(tmp_path / "mixed_times.csv", ["编号", "事件类型", "上报时间", "经度", "纬度"], lines[:3])
+    with transaction(conn):
+        assert import_file(conn, path, ImportOptions("complaints")).inserted == 3
+    got = rows(conn, "SELECT to_char(reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') "
+               "FROM complaints WHERE source = 'mixed_times.csv' ORDER BY source_id")
+    assert [g[0] for g in got] == ["2026-03-01 08:30:00", "2026-03-02 09:15:30", "2026-03-03 10:00:00"]
