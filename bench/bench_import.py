@@ -3,14 +3,16 @@
     .venv/bin/pip install -c constraints.txt -e '.[bench]'      # sqlalchemy + geoalchemy2 for to_postgis
     HYGIENE_MAP_HOME=/tmp/hm-city .venv/bin/python bench/bench_import.py --runs 3
 
+Peak RSS is the kernel's (``os.wait4``/``getrusage``), what ``/usr/bin/time -v`` reports as maximum resident set size.
+
 1. ``hygiene-map import complaints FILE`` — the real CLI, end to end: read, map, validate, convert, check the
    city extent, route every point to its district/street/community and grid, COPY into a staging table and
    upsert into ``complaints`` (with its GiST and B-tree indexes and a history row per complaint), one
    transaction.
 2. what a user would write instead: ``pandas.read_csv`` + ``geopandas.points_from_xy`` +
    ``GeoDataFrame.to_postgis`` into a new table, then a GiST index (no validation, no routing).
-3. the physical floor: ``COPY`` of the same file into a bare table whose geometry is computed from lon/lat,
-   then a GiST index.
+3. the physical floor: ``psql \\copy`` of the same file into a bare table whose geometry is computed from lon/lat
+   (``ST_MakePoint``), then a GiST index.
 
 Each run is its own subprocess; its wall time and peak RSS (``os.wait4``) are recorded. The runs are
 interleaved (1, 2, 3, 1, 2, 3, …) so a noisy neighbour hits them alike. The benchmark works in its own
@@ -84,15 +86,16 @@ def prepare(city_url: str, rows: int) -> tuple[str, Path]:
 
 
 # -- the three contenders, each run in its own process ---------------------------------
-def run_hygiene_map(url: str, csv_path: Path) -> None:
+def run_hygiene_map(url: str, csv_path: Path, checkout: Path = REPO) -> None:
     conn = psycopg2.connect(url)
     with conn.cursor() as cur:
         cur.execute("TRUNCATE complaints, complaint_events RESTART IDENTITY")
     conn.commit()
     conn.close()
     env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([str(REPO / ".venv/bin/hygiene-map"), "import", "complaints", str(csv_path),
-                    "--id-field", "工单编号"], env=env, check=True, stdout=subprocess.DEVNULL)
+    # This checkout's code (a worktree has no .venv of its own), with whichever Python runs the bench.
+    subprocess.run([sys.executable, "-W", "ignore::RuntimeWarning", "-m", "api.cli.main", "import", "complaints",
+                    str(csv_path), "--id-field", "工单编号"], env=env, check=True, stdout=subprocess.DEVNULL, cwd=checkout)
 
 
 def run_to_postgis(url: str, csv_path: Path) -> None:
@@ -117,9 +120,12 @@ def run_raw_copy(url: str, csv_path: Path) -> None:
         cur.execute("CREATE TABLE complaints_raw (source_id text, category text, reported_at timestamptz, "
                     "status text, channel text, lon float8, lat float8, geom geometry(Point, 4326) "
                     "GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED)")
-        with open(csv_path, encoding="utf-8") as fh:
-            cur.copy_expert("COPY complaints_raw (source_id, category, reported_at, status, channel, lon, lat) "
-                            "FROM STDIN WITH (FORMAT csv, HEADER true)", fh)
+    conn.commit()
+    # psql's own \copy, as a user would type it.
+    subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                    "\\copy complaints_raw (source_id, category, reported_at, status, channel, lon, lat) "
+                    f"FROM '{csv_path}' WITH (FORMAT csv, HEADER true)"], check=True)
+    with conn.cursor() as cur:
         cur.execute("CREATE INDEX ON complaints_raw USING gist (geom)")
     conn.commit()
     conn.close()
@@ -128,14 +134,18 @@ def run_raw_copy(url: str, csv_path: Path) -> None:
 CONTENDERS = {
     "hygiene-map import": run_hygiene_map,
     "geopandas read_csv + to_postgis + GiST": run_to_postgis,
-    "raw COPY + GiST (floor)": run_raw_copy,
+    "psql \\copy + ST_MakePoint + GiST (floor)": run_raw_copy,
 }
 
 
-def measure(name: str, url: str, csv_path: Path) -> tuple[float, float]:
+BEFORE = "hygiene-map import, --before checkout"
+
+
+def measure(name: str, url: str, csv_path: Path, before: str | None) -> tuple[float, float]:
     """(wall seconds, peak RSS MB) of one run in a fresh process."""
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, __file__, "--one", name, "--url", url, "--csv", str(csv_path)])
+    proc = subprocess.Popen([sys.executable, __file__, "--one", name, "--url", url, "--csv", str(csv_path),
+                             *(["--before", before] if before else [])])
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.monotonic() - started
     if status != 0:
@@ -157,7 +167,10 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument("--before", help="another checkout (e.g. `git archive main | tar -x -C DIR`) run alongside")
     args = parser.parse_args()
+    if args.before:
+        CONTENDERS[BEFORE] = lambda url, csv_path: run_hygiene_map(url, csv_path, Path(args.before))
     if args.one:
         CONTENDERS[args.one](args.url, Path(args.csv))
         import resource
@@ -174,7 +187,7 @@ def main() -> None:
     try:
         for k in range(args.runs):
             for name in CONTENDERS:
-                results[name].append(measure(name, url, csv_path))
+                results[name].append(measure(name, url, csv_path, args.before))
                 print(f"run {k + 1} {name}: {results[name][-1][0]:.1f} s, {results[name][-1][1]:.0f} MB",
                       file=sys.stderr)
         conn = psycopg2.connect(url)
@@ -189,7 +202,7 @@ def main() -> None:
             with admin.cursor() as cur:
                 cur.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
             admin.close()
-    floor = statistics.median(t for t, _ in results["raw COPY + GiST (floor)"])
+    floor = statistics.median(t for t, _ in results["psql \\copy + ST_MakePoint + GiST (floor)"])
     size = csv_path.stat().st_size / 2**20
     print(f"\n{args.rows:,} rows, {size:.0f} MB CSV; {args.runs} interleaved runs each\n")
     print("| method | median wall time | runs | × raw COPY | peak RSS |\n|---|---|---|---|---|")

@@ -6,6 +6,7 @@ import json
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
@@ -15,6 +16,7 @@ from data.db import connect, transaction
 from data.errors import InvalidInput
 from data.migrate import migrate
 from geo.coords import wgs84_to_gcj02
+from layers.io import write as write_module
 from layers.io.export import export_layer
 from layers.io.importing import import_file
 from layers.io.options import ImportOptions
@@ -121,6 +123,7 @@ def test_gbk_csv_and_gcj02_input_is_converted_and_the_shift_is_noticed(city, tmp
 def test_swapped_and_outside_points_are_named(city, tmp_path):
     _, conn = city
     lon, lat = city_points(conn, 3)
+    empty_complaints(conn)
     lines = [["S0", "甲", f"{lat[0]:.6f}", f"{lon[0]:.6f}"],           # lat/lon swapped
              ["S1", "乙", f"{lon[1] + 0.2:.6f}", f"{lat[1]:.6f}"],     # ~17 km east of the city
              ["S2", "丙", f"{lon[2]:.6f}", f"{lat[2]:.6f}"]]
@@ -138,6 +141,7 @@ def test_xlsx_sheet_and_complaints_with_deadlines_and_history(city, tmp_path):
 
     _, conn = city
     lon, lat = city_points(conn, 3)
+    empty_complaints(conn)
     book = Workbook()
     book.active.title = "说明"
     sheet = book.create_sheet("投诉")
@@ -327,3 +331,78 @@ def test_bulk_mode_restores_indexes_and_foreign_keys(fresh_db, tmp_path, monkeyp
     assert rows(conn, schema) == before
     assert rows(conn, "SELECT count(*) FROM complaints")[0][0] == 10
     conn.close()
+
+
+def empty_complaints(conn) -> None:
+    """No complaints (and fresh statistics), so an import of a few rows is a bulk load that drops the indexes."""
+    with transaction(conn), conn.cursor() as cur:
+        cur.execute("TRUNCATE complaints CASCADE")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("ANALYZE complaints")
+    conn.autocommit = False
+
+
+def test_bulk_complaints_keep_text_exactly_and_the_metric_pair_postgis_computes(city, tmp_path, monkeypatch):
+    """A bulk load projects the points itself (trigger off meanwhile): the pair equals PostGIS's; text survives COPY."""
+    monkeypatch.setenv("HYGIENE_MAP_IMPORT_REBUILD_INDEX_ROWS", "1")
+    _, conn = city
+    lon, lat = city_points(conn, 6)
+    empty_complaints(conn)
+    tricky = ["tab\there", "back\\slash", "line\nbreak", "\\N", "", "引号\"和,逗号"]
+    frame = [{"编号": f"bulk-{k}", "事件类型": "暴露垃圾", "上报时间": "2026-03-01 08:00", "经度": lon[k],
+              "纬度": lat[k], "描述": tricky[k]} for k in range(6)]
+    path = tmp_path / "bulk.xlsx"
+    pd.DataFrame(frame).to_excel(path, index=False)
+    cells_before = rows(conn, "SELECT coalesce(sum(n), 0) FROM complaint_cells")[0][0]
+    with transaction(conn):
+        assert import_file(conn, path, ImportOptions("complaints", source="bulk")).inserted == 6
+    got = rows(conn, "SELECT source_id, description, metric_srid = (SELECT metric_srid FROM city_settings), "
+               "metric_x = ST_X(ST_Transform(geom, metric_srid)), metric_y = ST_Y(ST_Transform(geom, metric_srid)) "
+               "FROM complaints WHERE source = 'bulk' ORDER BY source_id")
+    assert [g[1] for g in got] == [t or None for t in tricky]
+    assert all(g[2] and g[3] and g[4] for g in got), got
+    assert rows(conn, "SELECT tgenabled FROM pg_trigger WHERE tgname = 'complaints_metric_xy_trg'")[0][0] == "O"
+    assert rows(conn, "SELECT sum(n) FROM complaint_cells")[0][0] == cells_before + 6
+
+
+def test_bulk_complaints_whose_pair_differs_from_postgis_are_projected_again(city, tmp_path, monkeypatch):
+    """Should PROJ on the two sides ever disagree, the stored pair is still PostGIS's."""
+    monkeypatch.setenv("HYGIENE_MAP_IMPORT_REBUILD_INDEX_ROWS", "1")
+    real = write_module._metric_columns
+
+    def off_by_a_millimetre(*args):
+        metric = real(*args)
+        metric["metric_x"] = (metric["metric_x"].astype(float) + 0.001).astype(str)
+        return metric
+
+    monkeypatch.setattr(write_module, "_metric_columns", off_by_a_millimetre)
+    _, conn = city
+    lon, lat = city_points(conn, 3)
+    empty_complaints(conn)
+    path = write_csv(tmp_path / "off.csv", ["编号", "事件类型", "上报时间", "经度", "纬度"],
+                     [[k, "暴露垃圾", "2026-03-01 08:00", lon[k], lat[k]] for k in range(3)])
+    with transaction(conn):
+        assert import_file(conn, path, ImportOptions("complaints", source="off")).inserted == 3
+    assert rows(conn, "SELECT bool_and(metric_x = ST_X(ST_Transform(geom, metric_srid))) FROM complaints "
+                "WHERE source = 'off'")[0][0] is True
+
+
+def test_times_in_several_formats_are_each_read_and_a_bad_one_named(city, tmp_path):
+    """The first row's format is not the others': each row still reads as written, in the city's zone."""
+    _, conn = city
+    lon, lat = city_points(conn, 4)
+    times = ["2026/03/01 08:30", "2026-03-02 09:15:30", "2026-03-03T10:00", "下周三"]
+    lines = [[f"M{k}", "暴露垃圾", times[k], f"{lon[k]:.6f}", f"{lat[k]:.6f}"] for k in range(4)]
+    path = write_csv(tmp_path / "mixed_times.csv", ["编号", "事件类型", "上报时间", "经度", "纬度"], lines)
+    with pytest.raises(InvalidInput) as caught, transaction(conn):
+        import_file(conn, path, ImportOptions("complaints"))
+    bad = [p for p in caught.value.problems if p["column"] == "上报时间"]
+    assert [(p["file"], p["row"]) for p in bad] == [("mixed_times.csv", 5)]
+    assert "'下周三' is not a date/time" in bad[0]["reason"]
+    path = write_csv(tmp_path / "mixed_times.csv", ["编号", "事件类型", "上报时间", "经度", "纬度"], lines[:3])
+    with transaction(conn):
+        assert import_file(conn, path, ImportOptions("complaints")).inserted == 3
+    got = rows(conn, "SELECT to_char(reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') "
+               "FROM complaints WHERE source = 'mixed_times.csv' ORDER BY source_id")
+    assert [g[0] for g in got] == ["2026-03-01 08:30:00", "2026-03-02 09:15:30", "2026-03-03 10:00:00"]

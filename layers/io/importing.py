@@ -155,7 +155,7 @@ def _identify(batch: Batch) -> None:
 
 def _read_fields(conn, batch: Batch) -> None:
     """Each imported column's values: from its file column, an option, or its default."""
-    raw, plan, opts, n = batch.raw, batch.plan, batch.opts, batch.n
+    plan, opts, n = batch.plan, batch.opts, batch.n
     # Looked up first: a wrong --category-map is refused whatever the file holds.
     names = {f.column: vocabulary(conn, f, opts.category_map) for f in batch.spec.imported if f.vocabulary}
     for f in batch.spec.imported:
@@ -166,7 +166,7 @@ def _read_fields(conn, batch: Batch) -> None:
                 raise InvalidParameter(f.option, f"{given!r} is not {_one_of(f.choices)}")
             batch.out[f.column] = np.full(n, given, dtype=object)
         elif col is not None:
-            batch.out[f.column] = check_field(f, raw.frame[col], col, batch.found, names=names.get(f.column),
+            batch.out[f.column] = check_field(f, batch.text(col), col, batch.found, names=names.get(f.column),
                                               timezone=opts.timezone).to_numpy(dtype=object)
         else:
             batch.out[f.column] = np.full(n, _missing(f, batch), dtype=object)

@@ -121,16 +121,19 @@ def read_csv(path: Path, *, encoding: str | None = None) -> RawTable:
     if b"\x00" in data[:4096]:
         raise InvalidInput(f"{path.name}: this is a binary file, not CSV text")
     text, used = decode_text(path, data, encoding)
-    if not text.strip():
+    if not text or text.isspace():
         raise InvalidInput(f"{path.name}: the file has no text (only blanks)")
-    header = text.lstrip("\ufeff").splitlines()[0]
+    first_line_end = text.find("\n")
+    header = (text if first_line_end < 0 else text[:first_line_end + 1]).lstrip("\ufeff").splitlines()[0]
+    del text  # decoded once to check the encoding; pandas reads the bytes (a million rows: ~0.5 GB less)
     counts = {d: header.count(d) for d in _DELIMITERS}
     delimiter = max(counts, key=counts.get)
     if counts[delimiter] == 0:
         delimiter = ","
     try:
         # object, not str: pandas' string dtype makes every later .str step several times slower.
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=object, keep_default_na=False, na_filter=False,
+        body = data[3:] if used == "utf-8" and data.startswith(b"\xef\xbb\xbf") else data
+        frame = pd.read_csv(io.BytesIO(body), encoding=used, sep=delimiter, dtype=object, keep_default_na=False, na_filter=False,
                             skipinitialspace=False, on_bad_lines="error", engine="c")
     except pd.errors.ParserError as exc:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))

@@ -37,19 +37,18 @@ def parse_bool(value: str) -> bool | None:
     return None
 
 
-def numbers(text: pd.Series) -> np.ndarray:
-    """Numbers of stripped text, NaN where empty or not a number."""
-    return pd.to_numeric(text.str.strip().replace("", np.nan), errors="coerce").to_numpy(dtype="float64")
+def numbers(stripped: pd.Series) -> np.ndarray:
+    """Numbers of text already stripped (``Batch.text``), NaN where empty or not a number."""
+    return pd.to_numeric(stripped.replace("", np.nan), errors="coerce").to_numpy(dtype="float64")
 
 
-def check_field(f: Field, text: pd.Series, column: str, found: Findings, *, names: dict[str, str] | None = None,
-                timezone: str | None) -> pd.Series:
-    """One column's values normalised to what the table accepts; the rest reported.
+def check_field(f: Field, stripped: pd.Series, column: str, found: Findings, *,
+                names: dict[str, str] | None = None, timezone: str | None) -> pd.Series:
+    """One column's values (stripped: ``Batch.text``) normalised to what the table accepts; the rest reported.
 
     ``names`` maps every spelling of the allowed values to the value, for a
     column whose values are the names of a lookup table (``f.vocabulary``).
     """
-    stripped = text.str.strip()
     empty = (stripped == "").to_numpy()
     if f.required:
         found.add(empty, column, f"{f.column} is required but empty")
@@ -171,14 +170,36 @@ def _parse_times(values: pd.Series, empty: np.ndarray) -> pd.Series:
             parsed = pd.Series(pd.NaT, index=values.index)
         retry = parsed.isna().to_numpy() & ~empty
         if retry.any():
-            # Formats differ within the file: parse the rest one by one.
-            parsed_retry = pd.to_datetime(values[retry], errors="coerce", format="mixed")
+            parsed_retry = _parse_rest(values[retry])
             if getattr(parsed.dt, "tz", None) is None and getattr(parsed_retry.dt, "tz", None) is not None:
                 parsed_retry = parsed_retry.dt.tz_convert(None)
+            if getattr(parsed.dt, "tz", 0) is None and getattr(parsed_retry.dt, "tz", 0) is None:
+                # Both without a zone: merged in numpy (through objects: ≈ 10 µs a row).
+                both = parsed.to_numpy(dtype="datetime64[us]").copy()
+                both[retry] = parsed_retry.to_numpy(dtype="datetime64[us]")
+                return pd.Series(both, index=values.index)
             parsed = parsed.astype(object)
             parsed[retry] = parsed_retry.astype(object)
             parsed = pd.to_datetime(parsed, errors="coerce", utc=False)
     return parsed
+
+
+def _parse_rest(values: pd.Series) -> pd.Series:
+    """Times in a format other than the file's first: ISO 8601 in C, the rest one by one (≈ 40× slower)."""
+    mixed = values
+    try:
+        iso = pd.to_datetime(values, errors="coerce", format="ISO8601")
+        if iso.dt.tz is None:
+            mixed = values[iso.isna().to_numpy()]
+    except (ValueError, TypeError, OverflowError):  # offsets differ within the file
+        iso = None
+    rest = pd.to_datetime(mixed, errors="coerce", format="mixed")
+    if mixed is values:
+        return rest
+    if getattr(rest.dt, "tz", None) is not None:
+        # A zone only among the rest: parse them all as before, one rule for every value.
+        return pd.to_datetime(values, errors="coerce", format="mixed")
+    return pd.concat([iso[iso.notna()], rest]).reindex(values.index)
 
 
 def utc_text(utc: np.ndarray) -> np.ndarray:

@@ -8,12 +8,11 @@ updates rows instead of duplicating them. Nothing here commits or rolls back.
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
 import shapely
 from psycopg2 import sql
+from pyproj import Transformer
 
 from data.settings import ImportSettings
 from layers.io.batch import ImportResult
@@ -22,6 +21,8 @@ from layers.spec.model import LayerSpec
 _SQL_TYPES = {"text": "text", "int": "integer", "num": "numeric", "bool": "boolean", "time": "timestamptz",
               "json": "jsonb"}
 _COPY_CHUNK_ROWS = 100_000
+# Tables whose row trigger projects each point into the city's metric CRS (migration 0300).
+_METRIC_TRIGGERS = {"complaints": "complaints_metric_xy_trg"}
 # A new complaint starts its history with the status it arrived in.
 _FIRST_STATUS = ("INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at) "
                  "SELECT id, NULL, status, 'import', 'import', reported_at FROM {rows}")
@@ -43,12 +44,15 @@ def write(conn, spec: LayerSpec, out: dict, keep: np.ndarray, result: ImportResu
         cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE source = ANY(%s))").format(
             sql.Identifier(spec.table)), (sources,))
         fresh = spec.rules.points and not cur.fetchone()[0]
-        rebuild = []
-        if n >= settings.rebuild_index_rows:
+        rebuild, bulk = [], n >= settings.rebuild_index_rows
+        if bulk:
             tables = [spec.table, "complaint_events"] if spec.rules.status_history else [spec.table]
             rebuild = _drop_indexes_and_foreign_keys(cur, tables, n)
         if fresh:
-            _copy_new_rows(cur, conn, spec, columns, data, constants, out, keep)
+            # A bulk load whose table is locked already (indexes dropped) computes the metric pair once here,
+            # not per row: switching the trigger off takes no further lock from other writers.
+            metric = _metric_columns(cur, spec, out, keep) if rebuild else None
+            _copy_new_rows(cur, conn, spec, columns, data, constants, out, keep, metric)
             inserted = total = n
         else:
             inserted, total = _stage_and_upsert(cur, conn, spec, columns, data, constants, out, keep)
@@ -76,40 +80,130 @@ def _constant(values: np.ndarray) -> bool:
     return bool((values == values[0]).all())
 
 
-def _copy_frame(cur, statement: str, frame: pd.DataFrame) -> None:
-    """COPY a frame in chunks, so the CSV text of a million rows is never in memory at once."""
-    for start in range(0, max(len(frame), 1), _COPY_CHUNK_ROWS):
-        buf = io.StringIO()
-        frame.iloc[start:start + _COPY_CHUNK_ROWS].to_csv(buf, header=False, index=False, na_rep="\\N")
-        buf.seek(0)
-        cur.copy_expert(statement, buf)
+# COPY's text format: these four characters are escaped, \\N is NULL.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_into(cur, conn, table: str, frame: pd.DataFrame) -> None:
-    _copy_frame(cur, sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
-        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)).as_string(conn), frame)
+def _column_text(values) -> list[str]:
+    """One column as COPY text: values as str, specials escaped, NULL as \\N."""
+    values = np.asarray(values, dtype=object)
+    text = [v if type(v) is str else str(v) for v in values.tolist()]
+    # One scan of the joined column decides whether any value needs escaping (rarely).
+    joined = "".join(text)
+    if any(c in joined for c in "\\\t\n\r"):
+        text = [t.translate(_ESCAPES) for t in text]
+    for i in np.flatnonzero(pd.isna(values)):
+        text[i] = "\\N"
+    return text
 
 
-def _copy_new_rows(cur, conn, spec: LayerSpec, columns, data, constants, out, keep) -> None:
+class _RowStream:
+    """A file-like COPY source that formats the rows chunk by chunk: one COPY, the text of one chunk at a time.
+
+    A column is an array (one value per row) or a function of a row slice
+    returning that slice's text (geometries made only when sent).
+    """
+
+    def __init__(self, columns: list, n: int):
+        self._chunks = (self._format(columns, slice(s, s + _COPY_CHUNK_ROWS)) for s in range(0, n, _COPY_CHUNK_ROWS))
+        self._chunk, self._at = b"", 0
+
+    @staticmethod
+    def _format(columns: list, rows: slice) -> bytes:
+        texts = [c(rows) if callable(c) else _column_text(c[rows]) for c in columns]
+        return ("\n".join(map("\t".join, zip(*texts))) + "\n").encode()
+
+    def read(self, size: int = -1) -> bytes:
+        if self._at >= len(self._chunk):
+            self._chunk, self._at = next(self._chunks, b""), 0
+        end = len(self._chunk) if size < 0 else self._at + size
+        data = self._chunk[self._at:end]
+        self._at = end
+        return data
+
+    readline = read
+
+
+def _copy_into(cur, conn, table: str, columns: dict, n: int) -> None:
+    """COPY n rows of columns (name → values, or a function of a row slice: see _RowStream), streamed in chunks."""
+    names = list(columns)
+    if n == 0 or not names:
+        return
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in names)).as_string(conn)
+    cur.copy_expert(statement, _RowStream([columns[c] for c in names], n), size=1 << 20)
+
+
+def point_ewkb_hex(lon: np.ndarray, lat: np.ndarray) -> list[str]:
+    """Points in WGS84 as hex EWKB (SRID 4326), exactly the doubles given, without building geometries."""
+    xy = np.column_stack([np.asarray(lon, dtype="<f8"), np.asarray(lat, dtype="<f8")])
+    digits = xy.tobytes().hex().upper()
+    head = "0101000020E6100000"  # little-endian, point, with SRID, 4326
+    return [head + digits[k:k + 32] for k in range(0, len(digits), 32)]
+
+
+def _metric_columns(cur, spec: LayerSpec, out: dict, keep: np.ndarray) -> dict | None:
+    """metric_srid/x/y of the kept points in the city's metric CRS, for a table whose trigger would compute them.
+
+    None when the table has no such trigger or the city has no metric CRS yet
+    (the trigger's own fallback, the point's UTM zone, then applies).
+    """
+    if spec.table not in _METRIC_TRIGGERS:
+        return None
+    cur.execute("SELECT metric_srid FROM city_settings LIMIT 1")
+    row = cur.fetchone()
+    if not row or row[0] is None:
+        return None
+    x, y = Transformer.from_crs(4326, row[0], always_xy=True).transform(out["lon"][keep], out["lat"][keep])
+    # Floats are sent as repr, their shortest exact decimal.
+    return {"metric_srid": np.full(len(x), row[0], dtype=object), "metric_x": np.asarray(x, dtype=object),
+            "metric_y": np.asarray(y, dtype=object)}
+
+
+def _copy_with_metric(cur, conn, table: str, frame: dict, metric: dict, new_rows: sql.Composable, args) -> None:
+    """COPY with the trigger that projects each row switched off, then check the pair against PostGIS.
+
+    PROJ computes the same pair in both places (bit for bit for UTM); a
+    sample of the new rows proves it, else every new row is projected again
+    by PostGIS, so the stored pair is always what the trigger would store.
+    """
+    trigger = sql.Identifier(_METRIC_TRIGGERS[table])
+    cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(sql.Identifier(table), trigger))
+    _copy_into(cur, conn, table, {**frame, **metric}, len(metric["metric_x"]))
+    cur.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(sql.Identifier(table), trigger))
+    cur.execute(sql.SQL("SELECT count(*) FROM (SELECT metric_x, metric_y, ST_Transform(geom, metric_srid) AS p "
+                        "FROM {rows} LIMIT 1000) s WHERE metric_x <> ST_X(p) OR metric_y <> ST_Y(p)").format(
+        rows=new_rows), args)
+    if cur.fetchone()[0]:
+        cur.execute(sql.SQL("UPDATE {} SET metric_x = ST_X(ST_Transform(geom, metric_srid)), "
+                            "metric_y = ST_Y(ST_Transform(geom, metric_srid)) WHERE id IN (SELECT id FROM {rows})"
+                            ).format(sql.Identifier(table), rows=new_rows), args)
+
+
+def _copy_new_rows(cur, conn, spec: LayerSpec, columns, data, constants, out, keep, metric=None) -> None:
     """COPY straight into the layer table (every row is new); complaints get their first history row."""
     # Columns that are NULL (or '{}' attributes) throughout are left to the table's defaults.
     sent = [c for c in columns if not (c in constants and constants[c] in (None, "{}"))]
-    frame = pd.DataFrame({c: data[c] for c in sent})
-    points = shapely.points(out["lon"][keep], out["lat"][keep])
-    frame["geom"] = shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
+    frame = {c: data[c] for c in sent}
+    lon, lat = out["lon"][keep], out["lat"][keep]
+    frame["geom"] = lambda rows: point_ewkb_hex(lon[rows], lat[rows])
     cur.execute(sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(sql.Identifier(spec.table)))
     before = cur.fetchone()[0]
-    _copy_into(cur, conn, spec.table, frame)
+    # New ids are above the old maximum; the source test keeps out complaints filed meanwhile.
+    rows = sql.SQL("{} WHERE id > %s AND source = ANY(%s)").format(sql.Identifier(spec.table))
+    args = (before, list(pd.unique(data["source"])))
+    if metric:
+        _copy_with_metric(cur, conn, spec.table, frame, metric, rows, args)
+    else:
+        _copy_into(cur, conn, spec.table, frame, len(lon))
     if spec.rules.status_history:
-        # New ids are above the old maximum; the source test keeps out complaints filed meanwhile.
-        rows = sql.SQL("{} WHERE id > %s AND source = ANY(%s)").format(sql.Identifier(spec.table))
-        cur.execute(sql.SQL(_FIRST_STATUS).format(rows=rows), (before, list(pd.unique(data["source"]))))
+        cur.execute(sql.SQL(_FIRST_STATUS).format(rows=rows), args)
 
 
 def _stage(cur, conn, spec: LayerSpec, columns, constants, data, out, keep) -> None:
     """The rows, as text, in a temporary table import_stage (point layers: lon, lat; others: EWKB hex)."""
     sent = [c for c in columns if c not in constants]
-    frame = pd.DataFrame({c: data[c] for c in sent})
+    frame = {c: data[c] for c in sent}
     if spec.rules.points:
         # repr of a float64 is its shortest exact decimal: nothing lost on the way.
         frame["lon"] = out["lon"][keep].astype(str)
@@ -122,7 +216,7 @@ def _stage(cur, conn, spec: LayerSpec, columns, constants, data, out, keep) -> N
     stage_cols = [(c, "text") for c in sent] + geom_cols
     cur.execute(sql.SQL("CREATE TEMP TABLE import_stage ({}) ON COMMIT DROP").format(
         sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in stage_cols)))
-    _copy_into(cur, conn, "import_stage", frame)
+    _copy_into(cur, conn, "import_stage", frame, int(keep.sum()))
 
 
 def _geometry_expression(spec: LayerSpec) -> str:
