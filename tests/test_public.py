@@ -17,7 +17,12 @@ MAIN_LINE = ("立案", "派遣", "处置", "核查", "结案")
 @pytest.fixture(scope="module")
 def city(module_demo):
     """A point inside a grid of the demo, that grid's street, and staff with tokens (here and on another street)."""
-    conn = connect(url=module_demo)
+    return public_city(module_demo)
+
+
+def public_city(url: str) -> dict:
+    """The facts of :func:`city` for a database at ``url`` (staff users are added to it)."""
+    conn = connect(url=url)
     with conn.cursor() as cur:
         cur.execute("SELECT code, street_code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
                     "FROM grids ORDER BY code LIMIT 1")
@@ -33,7 +38,7 @@ def city(module_demo):
         _, tokens[name] = add_user(conn, name, role, street_code=code, created_by="test")
     conn.commit()
     conn.close()
-    return {"url": module_demo, "grid": grid, "street": street, "lon": lon, "lat": lat, "tokens": tokens,
+    return {"url": url, "grid": grid, "street": street, "lon": lon, "lat": lat, "tokens": tokens,
             "street_points": street_points}
 
 

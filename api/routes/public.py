@@ -18,12 +18,14 @@ from collections import deque
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Writer
 from api.deps import Conn, Lang, Street, Transaction, Window
 from api.routes.complaints import COMPLAINT_ID, PointCrs, no_nul
+from api.uploads import field, file_bytes, multipart
 from api.urls import client_address
 from data.catalog import city_view, event_types
 from data.errors import Forbidden, InvalidParameter, NotFound, TooBusy
@@ -32,7 +34,7 @@ from data.settings import PublicSettings
 from data.vocab import PUBLIC_CHANNEL, RATINGS
 from layers.web.report_page import report_html
 from layers.web.tracking_page import tracking_html
-from layers.workflow import public
+from layers.workflow import public, public_photos
 
 
 class ClientWindow:
@@ -85,7 +87,16 @@ def public_read(request: Request) -> PublicSettings:
     return s
 
 
+def public_photo(request: Request) -> PublicSettings:
+    """Admit one photo upload of this client (as many per hour as its reports can carry); the settings."""
+    s = _open_channel()
+    request.app.state.client_window.admit("photo", client_address(request), s.reports_per_hour * public_photos.PER_REPORT,
+                                          3600, "HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR × 3 photos")
+    return s
+
+
 PublicWrite = Annotated[PublicSettings, Depends(public_write)]
+PublicPhoto = Annotated[PublicSettings, Depends(public_photo)]
 PublicRead = Annotated[PublicSettings, Depends(public_read)]
 TRACKING = Path(..., min_length=1, max_length=40, description="the tracking number the report's answer gave")
 
@@ -228,3 +239,39 @@ def post_reply(body: ReplyIn, user: Writer, conn: Transaction, complaint_id: int
 @staff_router.get("/api/satisfaction", summary="Reporters' satisfaction per street (latest rating of each report)")
 def get_satisfaction(street: Street, window: Window, conn: Conn):
     return {"items": public.satisfaction(conn, street=street, since=window.since, until=window.until)}
+
+
+@router.post("/api/public/reports/{tracking}/photos", status_code=201,
+             summary="Add a photo to the report just made (multipart: challenge, file; up to 3, EXIF removed)")
+async def post_report_photo(request: Request, settings: PublicPhoto, conn: Transaction, tracking: str = TRACKING):
+    parts = multipart(await request.body(), request.headers.get("content-type", ""),
+                      "a challenge field (the report's) and a file")
+    data, challenge, code = file_bytes(parts), field(parts, "challenge"), public.read_tracking(tracking)
+    photo, new = await run_in_threadpool(public_photos.add_resident_photo, conn, code, challenge, data, settings)
+    return JSONResponse(public_photos.shown(photo), status_code=201 if new else 200, headers={"Location": photo["url"]})
+
+
+@router.get("/api/public/photos/{key}", summary="A photo of a public report or its case (EXIF removed)")
+def get_public_photo(settings: PublicRead, conn: Conn, key: str = Path(..., min_length=22, max_length=64,
+                                                                          pattern=r"^[A-Za-z0-9_-]+$")):
+    path, media_type = public_photos.photo_file(conn, key)
+    # The key names one cleaned image for good: cacheable; served as an image only, never sniffed into a page.
+    return FileResponse(path, media_type=media_type, headers={
+        "Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'", "Referrer-Policy": "no-referrer"})
+
+
+@staff_router.post("/api/complaints/{complaint_id}/photos", status_code=201,
+                   summary="Staff of the case's street add a before or after photo (multipart: stage, file)")
+async def post_case_photo(request: Request, user: Writer, conn: Transaction, complaint_id: int = COMPLAINT_ID):
+    parts = multipart(await request.body(), request.headers.get("content-type", ""), "a stage field and a file")
+    data, stage = file_bytes(parts), field(parts, "stage")
+    photo, new = await run_in_threadpool(public_photos.add_staff_photo, conn, user, complaint_id, stage, data)
+    return JSONResponse(photo, status_code=201 if new else 200, headers={"Location": photo["url"]})
+
+
+@staff_router.get("/api/complaints/{complaint_id}/photos",
+                  summary="Every photo of a case, who added it and from which report (staff of its street)")
+def get_case_photos(user: Writer, conn: Conn, complaint_id: int = COMPLAINT_ID):
+    public.staff_case(conn, user, complaint_id, "see the photos of public reports")
+    return {"complaint_id": complaint_id, "photos": public_photos.case_photos(conn, complaint_id)}
