@@ -1,11 +1,13 @@
-"""The public report page (/report): place, category, description, optional phone, then send.
+"""The public report page (/report): place, category, description, photos, optional phone, then send.
 
 Phone width, Chinese first, no account. The place is the phone's GPS or a tap on a
 map of the city's own roads and names (static/app/context.js, no basemap, nothing
 from another host). Before sending, the page asks ``/api/public/nearby`` and, when
 an open case of the same type is close, says "已有人反映，是否补充？". It then
 solves the server's proof-of-work (crypto.subtle, or static/app/sha256.js over
-plain HTTP) and posts ``/api/public/reports``; the answer's tracking page follows.
+plain HTTP) and posts ``/api/public/reports``, then each photo (resized on the phone to a JPEG of at most
+:data:`PHOTO_PX` pixels) to ``/api/public/reports/{tracking}/photos`` with the report's challenge; the
+answer's tracking page follows.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ from __future__ import annotations
 import html
 
 from layers.web.assets import STATIC_PREFIX
+from layers.web.report_categories import choices
 from layers.web.tracking_page import script_json
+from layers.workflow.public_photos import PER_REPORT
 
 _V = STATIC_PREFIX + "/vendor/"
+#: The phone resizes each photo to at most this many pixels on its long side (JPEG) before sending.
+PHOTO_PX = 1600
 
 WORDS = {
     "zh": {"title": "反映问题", "intro": "无需注册。选好位置和类别，简要描述，提交后凭查询码查看办理进度。",
@@ -26,7 +32,9 @@ WORDS = {
            "need_place": "请先选位置", "need_category": "请选择类别",
            "nearby": "已有人反映，是否补充？", "nearby_item": "{status} · 约 {d} 米 · 已有 {n} 人支持",
            "join": "是，补充到已有反映", "back": "返回修改", "solving": "正在提交…", "sent": "已提交",
-           "failed": "提交失败：", "other": "English"},
+           "failed": "提交失败：", "other": "English",
+           "photos": "照片（选填，最多 3 张）", "add_photo": "拍照或选择照片", "remove": "删除",
+           "too_many": "最多 3 张照片", "photo_bad": "无法读取这张照片", "photo_failed": "照片未能上传："},
     "en": {"title": "Report a problem", "intro": "No account needed. Choose the place and the category, describe it, "
                                                 "then follow your report with its tracking number.",
            "place": "Place", "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen",
@@ -37,7 +45,10 @@ WORDS = {
            "need_place": "Choose the place first", "need_category": "Choose a category",
            "nearby": "Someone has reported this already. Add yours to it?",
            "nearby_item": "{status} · about {d} m · {n} supporters", "join": "Yes, add mine", "back": "Go back",
-           "solving": "Sending…", "sent": "Sent", "failed": "Could not send: ", "other": "中文"},
+           "solving": "Sending…", "sent": "Sent", "failed": "Could not send: ", "other": "中文",
+           "photos": "Photos (optional, up to 3)", "add_photo": "Take or choose photos", "remove": "Remove",
+           "too_many": "Up to 3 photos", "photo_bad": "Cannot read this photo",
+           "photo_failed": "A photo was not uploaded: "},
 }
 
 
@@ -46,10 +57,8 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
     """The report form in ``lang``; ``categories`` are (name, label) pairs; the map starts on the city."""
     t = WORDS[lang]
     esc = html.escape
-    config = {"lang": lang, "words": t, "center": list(center) if center else [0, 0], "bounds": bounds,
+    config = {"lang": lang, "words": t, "max_photos": PER_REPORT, "photo_px": PHOTO_PX, "center": list(center) if center else [0, 0], "bounds": bounds,
               "track": "/report/", "query": "?lang=en" if lang == "en" else ""}
-    choices = "".join(f'<label class="rp-cat"><input type="radio" name="category" value="{esc(name)}"> '
-                      f'{esc(label)}</label>' for name, label in categories)
     return f"""<!doctype html>
 <html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -65,9 +74,12 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 <p id="rp-place" class="tr-note">{esc(t["tap"])}</p>
 <div id="rp-map"></div>
 <h2>{esc(t["category"])}</h2>
-<div class="rp-cats">{choices}</div>
+<div class="rp-cats">{choices(categories, lang)}</div>
 <h2>{esc(t["description"])}</h2>
 <textarea name="description" maxlength="1000" rows="3" placeholder="{esc(t["description_hint"])}"></textarea>
+<h2>{esc(t["photos"])}</h2>
+<label class="rp-add">{esc(t["add_photo"])}<input type="file" id="rp-photos" accept="image/jpeg,image/png,image/webp,image/*" multiple></label>
+<div id="rp-thumbs"></div>
 <label class="rp-phone">{esc(t["phone"])}<input type="tel" name="phone" maxlength="32" autocomplete="tel"></label>
 <div class="rp-hp" aria-hidden="true"><input type="text" name="website" tabindex="-1" autocomplete="off"></div>
 <div id="rp-nearby" hidden><p><b>{esc(t["nearby"])}</b></p><ul></ul>
