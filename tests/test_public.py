@@ -274,3 +274,20 @@ def test_report_page_lists_the_categories_and_loads_only_local_files(client):
     for url in urls:
         assert client.get(url).status_code == 200, url
     assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_report_page_categories_in_plain_words_and_a_configured_basemap(client, monkeypatch):
+    page = client.get("/report").text
+    # Plain words and an icon (inline SVG, nothing loaded) for each event type; the official name is what is sent.
+    assert "垃圾桶满了" in page and 'value="垃圾满溢"' in page and page.count('<svg class="rp-icon"') >= 11
+    assert "Bins overflowing" in client.get("/report?lang=en").text
+    assert '"crs": "wgs84"' in page and "autonavi" not in page  # the city's own roads, offline
+    gaode = client.get("/report?basemap=gaode")
+    assert gaode.status_code == 200 and '"crs": "gcj02"' in gaode.text and "/static/app/map.js" in gaode.text
+    assert "https://*.is.autonavi.com" in gaode.headers["content-security-policy"]
+    monkeypatch.setenv("HYGIENE_MAP_BASEMAP", "osm")
+    osm = client.get("/report")
+    assert '"crs": "wgs84"' in osm.text and "https://*.tile.openstreetmap.org" in osm.headers["content-security-policy"]
+    assert client.get("/report?basemap=tianditu").text.count('"layers": []') == 1  # no key: no basemap
+    bad = client.get("/report?basemap=google")
+    assert bad.status_code == 422 and "basemap" in bad.text

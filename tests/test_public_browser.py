@@ -246,3 +246,41 @@ def test_bundled_sha256_matches_hashlib(phone, site):
     nonce = phone.send("Runtime.evaluate", expression="window.hmSolve('ch4ll3nge', 10)", awaitPromise=True,
                        returnByValue=True)["result"]["value"]
     assert public.pow_ok("ch4ll3nge", nonce, 10) and nonce == public.solve("ch4ll3nge", 10)
+
+
+def test_a_tap_on_the_gaode_basemap_is_stored_in_wgs84(phone, site, city):
+    """Gaode's tiles are GCJ-02: the place tapped there is sent as GCJ-02 and stored as the WGS84 point under it
+    (geo.coords, checked against the published vectors in test_coords). No internet here: the tiles do not load,
+    the tap does not need them."""
+    import math
+
+    from geo import coords
+
+    conn = connect(url=city["url"])
+    with conn.cursor() as cur:  # a spot of its own: inside another grid
+        cur.execute("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                    "ORDER BY code OFFSET 5 LIMIT 1")
+        lon, lat = cur.fetchone()
+    conn.close()
+    glon, glat = (float(v) for v in coords.wgs84_to_gcj02(lon, lat))
+    assert math.dist((lon, lat), (glon, glat)) > 0.001  # the shift is hundreds of metres: a raw store would show
+    page = phone.open(site + "/report?basemap=gaode", ready_js="window.hmReportReady === true")
+    assert not page.timed_out
+    assert all("autonavi.com" in h for h in page.other_hosts(site)), page.other_hosts(site)
+    _tap(phone, glon, glat)
+    _wait(phone, "!!window.hmReportPlace")
+    sent = phone.evaluate("window.hmReportPlace")
+    # A tap lands on a pixel (about 0.3 m here): within a metre of the GCJ-02 point aimed at.
+    assert sent["crs"] == "gcj02" and abs(sent["lon"] - glon) < 1e-5 and abs(sent["lat"] - glat) < 1e-5
+    phone.evaluate("document.querySelector('input[name=category][value=\"道路不洁\"]').click();"
+                   "document.getElementById('rp-send').click()")
+    _wait(phone, "location.pathname.indexOf('/report/') === 0 && !!document.body.dataset.status")
+    tracking = phone.evaluate("location.pathname.split('/').pop()")
+    stored = _call(site, "GET", f"/api/public/reports/{tracking}")
+    expected = [float(v) for v in coords.gcj02_to_wgs84(sent["lon"], sent["lat"])]
+
+    def metres(a, b):
+        return math.hypot((a[0] - b[0]) * 111_320 * math.cos(math.radians(lat)), (a[1] - b[1]) * 110_574)
+
+    assert metres((stored["lon"], stored["lat"]), expected) < 0.05  # the very point tapped, in WGS84
+    assert metres((stored["lon"], stored["lat"]), (lon, lat)) < 1.5  # the ground under it, not 500 m off

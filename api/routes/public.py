@@ -30,9 +30,9 @@ from api.urls import client_address
 from data.catalog import city_view, event_types
 from data.errors import Forbidden, InvalidParameter, NotFound, TooBusy
 from data.params import clean_text
-from data.settings import PublicSettings
-from data.vocab import PUBLIC_CHANNEL, RATINGS
-from layers.web.report_page import report_html
+from data.settings import MapSettings, PublicSettings
+from data.vocab import BASEMAPS, PUBLIC_CHANNEL, RATINGS
+from layers.web.report_page import basemap_config, report_html, tile_hosts
 from layers.web.tracking_page import tracking_html
 from layers.workflow import public, public_photos
 
@@ -199,11 +199,19 @@ PAGE_CSP = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-s
 
 
 @router.get("/report", response_class=HTMLResponse,
-            summary="The report page: place by GPS or a tap, category, description, optional phone (zh; ?lang=en)")
-def report_page(settings: PublicRead, conn: Conn, lang: Lang):
+            summary="The report page: place by GPS or a tap, category, description, photos, optional phone "
+                    "(zh; ?lang=en)")
+def report_page(settings: PublicRead, conn: Conn, lang: Lang,
+                basemap: str | None = Query(None, description="none | osm | tianditu | gaode (default: the setting)")):
+    if basemap is not None and basemap not in BASEMAPS:
+        raise InvalidParameter("basemap", f"must be one of {', '.join(BASEMAPS)}, not {basemap!r}")
+    maps = MapSettings.from_env()
+    base = basemap_config(basemap or maps.basemap, maps)
     center, bounds = city_view(conn)
-    return HTMLResponse(report_html(lang, event_types(conn, lang), center, bounds),
-                        headers={"Content-Security-Policy": PAGE_CSP})
+    # A basemap's tiles are the only thing from another host, and only images.
+    csp = PAGE_CSP.replace("img-src 'self' data:", " ".join(["img-src 'self' data:", *tile_hosts(base)]))
+    return HTMLResponse(report_html(lang, event_types(conn, lang), center, bounds, base),
+                        headers={"Content-Security-Policy": csp})
 
 
 @router.get("/report/{tracking}", response_class=HTMLResponse,

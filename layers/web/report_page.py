@@ -2,7 +2,8 @@
 
 Phone width, Chinese first, no account. The place is the phone's GPS or a tap on a
 map of the city's own roads and names (static/app/context.js, no basemap, nothing
-from another host). Before sending, the page asks ``/api/public/nearby`` and, when
+from another host), or on the configured basemap (``HYGIENE_MAP_BASEMAP``): a tap on
+Gaode's GCJ-02 tiles is sent as GCJ-02 and the server stores it in WGS84. Before sending, the page asks ``/api/public/nearby`` and, when
 an open case of the same type is close, says "已有人反映，是否补充？". It then
 solves the server's proof-of-work (crypto.subtle, or static/app/sha256.js over
 plain HTTP) and posts ``/api/public/reports``, then each photo (resized on the phone to a JPEG of at most
@@ -13,8 +14,11 @@ answer's tracking page follows.
 from __future__ import annotations
 
 import html
+from urllib.parse import urlsplit
 
+from data.settings import MapSettings
 from layers.web.assets import STATIC_PREFIX
+from layers.web.map_page import tile_layers
 from layers.web.report_categories import choices
 from layers.web.tracking_page import script_json
 from layers.workflow.public_photos import PER_REPORT
@@ -52,13 +56,37 @@ WORDS = {
 }
 
 
+def basemap_config(basemap: str, settings: MapSettings) -> dict:
+    """The page's basemap: its tile layers and the CRS a tap on it is in (Gaode: GCJ-02; others: WGS84).
+
+    ``none`` (the default, offline): no tiles, the city's own roads and names from this server.
+    """
+    if basemap == "tianditu" and not settings.tianditu_key:
+        basemap = "none"
+    return {"name": basemap, "crs": "gcj02" if basemap == "gaode" else "wgs84",
+            "layers": tile_layers(basemap, settings)}
+
+
+def tile_hosts(basemap: dict) -> list[str]:
+    """The hosts the basemap's tiles come from (for the page's Content-Security-Policy), e.g. https://*.x.com."""
+    hosts = set()
+    for layer in basemap["layers"]:
+        host = urlsplit(layer["url"]).netloc
+        hosts.add("https://" + ("*." + host.split(".", 1)[1] if "{s}" in host else host))
+    return sorted(hosts)
+
+
 def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[float, float] | None,
-                bounds: list[float] | None) -> str:
-    """The report form in ``lang``; ``categories`` are (name, label) pairs; the map starts on the city."""
+                bounds: list[float] | None, basemap: dict | None = None) -> str:
+    """The report form in ``lang``; ``categories`` are (name, label) pairs; the map starts on the city,
+    over ``basemap`` (:func:`basemap_config`; none by default)."""
     t = WORDS[lang]
     esc = html.escape
-    config = {"lang": lang, "words": t, "max_photos": PER_REPORT, "photo_px": PHOTO_PX, "center": list(center) if center else [0, 0], "bounds": bounds,
+    config = {"lang": lang, "words": t, "max_photos": PER_REPORT, "photo_px": PHOTO_PX,
+              "basemap": basemap or {"name": "none", "crs": "wgs84", "layers": []}, "center": list(center) if center else [0, 0], "bounds": bounds,
               "track": "/report/", "query": "?lang=en" if lang == "en" else ""}
+    # On a GCJ-02 basemap the page shifts the phone's GPS fix to draw it (map.js has the formula).
+    gcj = f'\n<script src="{STATIC_PREFIX}/app/map.js"></script>' if config["basemap"]["crs"] == "gcj02" else ""
     return f"""<!doctype html>
 <html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -91,7 +119,7 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 <script id="rp-config" type="application/json">{script_json(config)}</script>
 <script src="{_V}leaflet/dist/leaflet.js"></script>
 <script src="{_V}leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"></script>
-<script src="{STATIC_PREFIX}/app/context.js"></script>
+<script src="{STATIC_PREFIX}/app/context.js"></script>{gcj}
 <script src="{STATIC_PREFIX}/app/sha256.js"></script>
 <script src="{STATIC_PREFIX}/app/report.js"></script>
 </body></html>"""

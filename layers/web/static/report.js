@@ -16,23 +16,36 @@
 
   var map = L.map('rp-map', {center: cfg.center, zoom: 15, maxZoom: 20});
   if (cfg.bounds) map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]);
-  window.hygieneContext.init(map, {lang: cfg.lang, outlines: true, roads: true});
+  var base = cfg.basemap;
+  base.layers.forEach(function (layer) {
+    L.tileLayer(layer.url, {subdomains: layer.subdomains, attribution: layer.attr, maxZoom: 20,
+                            maxNativeZoom: layer.max_zoom}).addTo(map);
+  });
+  // The city's own roads and names (WGS84) beneath, when there is no basemap; its outlines and names over
+  // a WGS84 basemap; nothing over Gaode's GCJ-02 tiles, where they would sit some hundred metres off.
+  if (base.crs === 'wgs84') window.hygieneContext.init(map, {lang: cfg.lang, outlines: true, roads: !base.layers.length});
   window.hmReportMap = map;
+  window.hmReportReady = true;
 
-  function setPlace(lat, lon, crs) {
+  // place: what is sent (lon, lat in crs); the marker is drawn where the map shows it.
+  function setPlace(lat, lon, crs, shown) {
     place = {lon: lon, lat: lat, crs: crs};
-    if (marker) marker.setLatLng([lat, lon]);
-    else marker = L.circleMarker([lat, lon], {radius: 9, color: '#c62828', weight: 3, fillOpacity: 0.4}).addTo(map);
+    var at = shown || [lat, lon];
+    if (marker) marker.setLatLng(at);
+    else marker = L.circleMarker(at, {radius: 9, color: '#c62828', weight: 3, fillOpacity: 0.4}).addTo(map);
     document.getElementById('rp-place').textContent = t.placed + ': ' + lat.toFixed(5) + ', ' + lon.toFixed(5);
     msg.textContent = '';
+    window.hmReportPlace = place;
   }
-  // The map draws the city's own data (WGS84), so a tap is a WGS84 point, like GPS.
-  map.on('click', function (e) { setPlace(e.latlng.lat, e.latlng.lng, 'wgs84'); });
+  // A tap is a point in the map's CRS: WGS84 on the city's own data, GCJ-02 on Gaode (the server converts).
+  map.on('click', function (e) { setPlace(e.latlng.lat, e.latlng.lng, base.crs); });
   document.getElementById('rp-gps').addEventListener('click', function () {
     if (!navigator.geolocation) { msg.textContent = t.no_gps; return; }
     navigator.geolocation.getCurrentPosition(function (p) {
-      setPlace(p.coords.latitude, p.coords.longitude, 'wgs84');
-      map.setView([p.coords.latitude, p.coords.longitude], 18);
+      var lat = p.coords.latitude, lon = p.coords.longitude, shown = [lat, lon];
+      if (base.crs === 'gcj02') { var g = window.hygieneMap.wgs84ToGcj02(lon, lat); shown = [g[1], g[0]]; }
+      setPlace(lat, lon, 'wgs84', shown);  // GPS is WGS84 whatever the map
+      map.setView(shown, 18);
     }, function () { msg.textContent = t.no_gps; }, {enableHighAccuracy: true, timeout: 15000});
   });
 
