@@ -291,3 +291,35 @@ def test_report_page_categories_in_plain_words_and_a_configured_basemap(client, 
     assert client.get("/report?basemap=tianditu").text.count('"layers": []') == 1  # no key: no basemap
     bad = client.get("/report?basemap=google")
     assert bad.status_code == 422 and "basemap" in bad.text
+
+
+def _tile_of(lon, lat, z):
+    import math
+
+    n = 2 ** z
+    return z, int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+def test_public_map_context_works_when_reads_need_a_token(client, city, monkeypatch):
+    monkeypatch.setenv("HYGIENE_MAP_READS_NEED_TOKEN", "1")
+    z, x, y = _tile_of(city["lon"], city["lat"], 15)
+    assert client.get(f"/tiles/roads/{z}/{x}/{y}.pbf").status_code == 401  # the map pages' own routes: closed
+    for layer in ("roads", "admin_areas"):
+        tile = client.get(f"/api/public/context/tiles/{layer}/{z}/{x}/{y}.pbf")
+        assert tile.status_code == 200 and tile.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+        assert tile.headers["cache-control"].startswith("private")
+    # Only roads and outlines: no layer with people or cases in it.
+    for layer in ("complaints", "public_toilets", "inspection_findings"):
+        assert client.get(f"/api/public/context/tiles/{layer}/{z}/{x}/{y}.pbf").status_code == 422, layer
+    d = 0.01
+    bbox = f"{city['lon'] - d},{city['lat'] - d},{city['lon'] + d},{city['lat'] + d}"
+    names = client.get(f"/api/public/context/labels?bbox={bbox}&zoom=16")
+    assert names.status_code == 200 and names.json()["features"]
+    assert {f["properties"]["kind"] for f in names.json()["features"]} <= {"district", "street", "community", "road"}
+    page = client.get("/report")
+    assert '"/api/public/context/tiles/"' in page.text and '"/api/public/context/labels"' in page.text
+
+
+def test_the_index_page_links_residents_to_the_report_page(client):
+    assert 'href="/report"' in client.get("/").text and "群众反映问题" in client.get("/").text
+    assert 'href="/report?lang=en"' in client.get("/?lang=en").text

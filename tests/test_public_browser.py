@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -284,3 +285,17 @@ def test_a_tap_on_the_gaode_basemap_is_stored_in_wgs84(phone, site, city):
 
     assert metres((stored["lon"], stored["lat"]), expected) < 0.05  # the very point tapped, in WGS84
     assert metres((stored["lon"], stored["lat"]), (lon, lat)) < 1.5  # the ground under it, not 500 m off
+
+
+def test_report_map_draws_roads_and_names_for_a_resident_when_reads_need_a_token(phone, module_demo):
+    from tests.chromium import serve_app
+
+    with serve_app(module_demo, extra_env={"HYGIENE_MAP_READS_NEED_TOKEN": "1"}) as base:
+        page = phone.open(base + "/report", ready_js="window.hygieneContextState && hygieneContextState.ready "
+                                                     "&& hygieneContextState.labels > 0")
+        assert not page.timed_out and page.console_errors == [] and page.failed_requests == []
+        assert phone.evaluate("hygieneContextState.errors.length") == 0
+        assert phone.evaluate("document.querySelectorAll('#rp-map canvas').length") > 0  # the road tiles drawn
+        with pytest.raises(urllib.error.HTTPError) as closed:
+            urllib.request.urlopen(base + "/api/complaints", timeout=30)
+        assert closed.value.code == 401

@@ -15,24 +15,28 @@ import hashlib
 import threading
 import time
 from collections import deque
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Writer
-from api.deps import Conn, Lang, Street, Transaction, Window
+from api.deps import Conn, Lang, Street, Transaction, Window, bbox_required
 from api.routes.complaints import COMPLAINT_ID, PointCrs, no_nul
+from api.routes.layers import tile_response
+from api.routes.pages import context_labels
 from api.uploads import field, file_bytes, multipart
 from api.urls import client_address
 from data.catalog import city_view, event_types
 from data.errors import Forbidden, InvalidParameter, NotFound, TooBusy
-from data.params import clean_text
-from data.settings import MapSettings, PublicSettings
+from data.params import BBox, clean_text
+from data.settings import MapSettings, PublicSettings, TileSettings
 from data.vocab import BASEMAPS, PUBLIC_CHANNEL, RATINGS
-from layers.web.report_page import basemap_config, report_html, tile_hosts
+from layers.spec.registry import get_layer
+from layers.store.tiles import parse_tile
+from layers.web.report_page import CONTEXT_LABELS, CONTEXT_TILES, basemap_config, report_html, tile_hosts
 from layers.web.tracking_page import tracking_html
 from layers.workflow import public, public_photos
 
@@ -283,3 +287,33 @@ async def post_case_photo(request: Request, user: Writer, conn: Transaction, com
 def get_case_photos(user: Writer, conn: Conn, complaint_id: int = COMPLAINT_ID):
     public.staff_case(conn, user, complaint_id, "see the photos of public reports")
     return {"complaint_id": complaint_id, "photos": public_photos.case_photos(conn, complaint_id)}
+
+
+#: The layers a public page's map may draw beneath the report: roads and area outlines (names only, no person).
+CONTEXT_LAYERS = ("roads", "admin_areas")
+
+
+def public_context(request: Request) -> PublicSettings:
+    """Admit one context tile or label read of this client: a map view asks for dozens at once."""
+    s = _open_channel()
+    request.app.state.client_window.admit("context", client_address(request), s.reads_per_minute * 10, 60,
+                                          "HYGIENE_MAP_PUBLIC_READS_PER_MINUTE × 10 map tiles")
+    return s
+
+
+PublicContext = Annotated[PublicSettings, Depends(public_context)]
+
+
+@router.get(CONTEXT_TILES + "{layer_id}/{z}/{x}/{y}.pbf", response_class=Response,
+            summary="Roads and area outlines for the public pages' map (vector tile; public columns only)")
+def public_context_tile(settings: PublicContext, conn: Conn, layer_id: Literal[CONTEXT_LAYERS], z: int, x: int,
+                        y: int):
+    tile_settings = TileSettings.from_env()
+    # No viewer and no filter: the layer's public columns, as the OGC tiles serve them.
+    return tile_response(conn, get_layer(layer_id), parse_tile(z, x, y, tile_settings), None, tile_settings)
+
+
+@router.get(CONTEXT_LABELS, summary="Names of districts, streets, communities and roads in a view (public pages)")
+def public_context_labels(settings: PublicContext, bbox: Annotated[BBox, Depends(bbox_required)], lang: Lang,
+                          conn: Conn, zoom: str = Query(..., description="the map's zoom (0–22)")):
+    return context_labels(bbox, lang, conn, zoom)

@@ -24,6 +24,9 @@ from layers.web.tracking_page import script_json
 from layers.workflow.public_photos import PER_REPORT
 
 _V = STATIC_PREFIX + "/vendor/"
+#: The city's roads, outlines and names for the page's map, through the public channel (no token needed).
+CONTEXT_TILES = "/api/public/context/tiles/"
+CONTEXT_LABELS = "/api/public/context/labels"
 #: The phone resizes each photo to at most this many pixels on its long side (JPEG) before sending.
 PHOTO_PX = 1600
 
@@ -83,7 +86,8 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
     t = WORDS[lang]
     esc = html.escape
     config = {"lang": lang, "words": t, "max_photos": PER_REPORT, "photo_px": PHOTO_PX,
-              "basemap": basemap or {"name": "none", "crs": "wgs84", "layers": []}, "center": list(center) if center else [0, 0], "bounds": bounds,
+              "basemap": basemap or {"name": "none", "crs": "wgs84", "layers": []},
+              "context": {"tiles": CONTEXT_TILES, "labels": CONTEXT_LABELS}, "center": list(center) if center else [0, 0], "bounds": bounds,
               "track": "/report/", "query": "?lang=en" if lang == "en" else ""}
     # On a GCJ-02 basemap the page shifts the phone's GPS fix to draw it (map.js has the formula).
     gcj = f'\n<script src="{STATIC_PREFIX}/app/map.js"></script>' if config["basemap"]["crs"] == "gcj02" else ""

@@ -23,7 +23,8 @@
   });
   // The city's own roads and names (WGS84) beneath, when there is no basemap; its outlines and names over
   // a WGS84 basemap; nothing over Gaode's GCJ-02 tiles, where they would sit some hundred metres off.
-  if (base.crs === 'wgs84') window.hygieneContext.init(map, {lang: cfg.lang, outlines: true, roads: !base.layers.length});
+  if (base.crs === 'wgs84') window.hygieneContext.init(map, {lang: cfg.lang, outlines: true, roads: !base.layers.length,
+                                                                tilesUrl: cfg.context.tiles, labelsUrl: cfg.context.labels});
   window.hmReportMap = map;
   window.hmReportReady = true;
 
