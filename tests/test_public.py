@@ -234,6 +234,29 @@ def test_satisfaction_share_per_street(client, city):
     items = client.get(f"/api/satisfaction?street={street}&{window}").json()["items"]
     assert [(i["street_code"], i["rated"], i["满意"], i["基本满意"], i["不满意"]) for i in items] == [(street, 3, 1, 1, 1)]
     assert items[0]["satisfied_share"] == round(2 / 3, 4)
+    # Per responsible unit, on the API and in the street office's page (its per-unit table).
+    conn = connect(url=city["url"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT r.tracking, g.responsible_unit FROM public_reports r JOIN complaints c ON c.id = "
+                    "r.complaint_id JOIN grids g ON g.code = c.grid_code WHERE r.tracking = ANY(%s)", (made,))
+        unit_of = dict(cur.fetchall())
+    conn.close()
+    expected = {}
+    for tracking, rating in zip(made, ("满意", "基本满意", "不满意")):
+        expected.setdefault(unit_of[tracking], []).append(rating != "不满意")
+    by_unit = client.get(f"/api/satisfaction?street={street}&{window}&by=unit").json()["items"]
+    assert {i["unit"]: (i["rated"], i["satisfied_share"]) for i in by_unit} == {
+        u: (len(v), round(sum(v) / len(v), 4)) for u, v in expected.items()}
+    page = client.get(f"/map/grids?street={street}", headers=_auth(city, "王街道员")).text
+    assert "群众满意率" in page
+    # The page counts every rating so far (other tests here rate too): it shows what the API says of all time.
+    for item in client.get(f"/api/satisfaction?street={street}&by=unit").json()["items"]:
+        share = item["satisfied_share"]
+        row = page[page.index(f'data-unit="{item["unit"]}"'):]
+        assert row[:row.index("</tr>")].endswith(f'">{share:.0%}</td>'), item
+        assert abs(float(row.split('data-satisfied="')[1].split('"')[0]) - share) < 1e-4
+    assert set(expected) <= {i["unit"] for i in by_unit}
+    assert client.get("/api/satisfaction?by=grid").status_code == 422
     # The 不满意 case was reopened and is closed again: its reporter's new rating replaces the old one.
     tracking = made[2]
     _move(client, city, _complaint_id(city, tracking), MAIN_LINE[3:])

@@ -248,9 +248,12 @@ def post_reply(body: ReplyIn, user: Writer, conn: Transaction, complaint_id: int
     return public.reply(conn, user, complaint_id, body.reply)
 
 
-@staff_router.get("/api/satisfaction", summary="Reporters' satisfaction per street (latest rating of each report)")
-def get_satisfaction(street: Street, window: Window, conn: Conn):
-    return {"items": public.satisfaction(conn, street=street, since=window.since, until=window.until)}
+@staff_router.get("/api/satisfaction",
+                  summary="Reporters' satisfaction per street or responsible unit (latest rating of each report)")
+def get_satisfaction(street: Street, window: Window, conn: Conn,
+                     by: Literal["street", "unit"] = Query("street", description="street (default) or unit")):
+    return {"by": by, "items": public.satisfaction(conn, street=street, since=window.since, until=window.until,
+                                                   by=by)}
 
 
 @router.post("/api/public/reports/{tracking}/photos", status_code=201,

@@ -358,27 +358,35 @@ def contacts(conn, user: User, complaint_id: int) -> list[dict]:
                  "phone": q[4]} for q in cur.fetchall()]
 
 
-def satisfaction(conn, *, street: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None) -> list[dict]:
-    """Per street: reporters' latest rating of each report rated in [since, until), and the share satisfied.
+#: What :func:`satisfaction` groups by: the street (code and name), or the responsible unit of the case's grid.
+_BY = {"street": ("l.street_code", "s.name"), "unit": ("coalesce(g.responsible_unit, '')", "NULL::text")}
 
-    ``satisfied_share`` is (满意 + 基本满意) / rated, the figure the reviews weigh; None with no rating.
+
+def satisfaction(conn, *, street: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None, by: str = "street") -> list[dict]:
+    """Per street (or per responsible unit, ``by="unit"``): reporters' latest rating of each report rated in
+    [since, until), and the share satisfied.
+
+    ``satisfied_share`` is (满意 + 基本满意) / rated, the figure the reviews weigh; None with no rating. Each
+    row names its ``street_code`` and ``street``, or its ``unit`` (None: grids without one).
     """
+    key, name = _BY[by]
     with conn.cursor() as cur:
         cur.execute(
-            """WITH latest AS (
-                   SELECT DISTINCT ON (r.tracking) r.tracking, r.rating, c.street_code
+            f"""WITH latest AS (
+                   SELECT DISTINCT ON (r.tracking) r.tracking, r.rating, c.street_code, c.grid_code
                    FROM public_ratings r JOIN complaints c ON c.id = r.complaint_id
                    WHERE (%(street)s::text IS NULL OR c.street_code = %(street)s)
                      AND (%(since)s::timestamptz IS NULL OR r.rated_at >= %(since)s)
                      AND (%(until)s::timestamptz IS NULL OR r.rated_at < %(until)s)
                    ORDER BY r.tracking, r.rated_at DESC)
-               SELECT l.street_code, s.name, count(*), count(*) FILTER (WHERE l.rating = %(r0)s),
+               SELECT {key}, {name}, count(*), count(*) FILTER (WHERE l.rating = %(r0)s),
                       count(*) FILTER (WHERE l.rating = %(r1)s), count(*) FILTER (WHERE l.rating = %(r2)s)
                FROM latest l LEFT JOIN admin_areas s ON s.code = l.street_code AND s.level = 'street'
-               GROUP BY l.street_code, s.name ORDER BY l.street_code""",
+                    LEFT JOIN grids g ON g.code = l.grid_code
+               GROUP BY 1, 2 ORDER BY 1""",
             {"street": street, "since": since, "until": until, "r0": RATINGS[0], "r1": RATINGS[1], "r2": RATINGS[2]})
         rows = cur.fetchall()
-    return [{"street_code": r[0], "street": r[1], "rated": r[2], RATINGS[0]: r[3], RATINGS[1]: r[4],
-             RATINGS[2]: r[5], "satisfied_share": round((r[3] + r[4]) / r[2], 4) if r[2] else None}
-            for r in rows]
+    return [{**({"street_code": r[0], "street": r[1]} if by == "street" else {"unit": r[0] or None}),
+             "rated": r[2], RATINGS[0]: r[3], RATINGS[1]: r[4], RATINGS[2]: r[5],
+             "satisfied_share": round((r[3] + r[4]) / r[2], 4) if r[2] else None} for r in rows]
