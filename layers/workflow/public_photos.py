@@ -51,8 +51,9 @@ def _insert(conn, *, complaint_id: int, tracking: str | None, stage: str, data: 
             conflict: str) -> tuple[dict, bool]:
     """Clean, store and record a photo; an identical one already recorded (``conflict`` names its unique
     columns) answers the row already there with ``False``."""
-    cleaned, facts = clean(data, InspectionSettings.from_env())
-    digest = store(cleaned, facts["ext"], InspectionSettings.from_env())
+    settings = InspectionSettings.from_env()  # the photo settings (limits, folder) are the inspections' too
+    cleaned, facts = clean(data, settings)
+    digest = store(cleaned, facts["ext"], settings)
     cols = ", ".join(_COLUMNS)
     with conn.cursor() as cur:
         cur.execute(
