@@ -130,13 +130,15 @@ _TEXT = {
            "demo": "演示数据（虚构城市）", "no_city": "尚未加载城市数据：运行 hygiene-map demo 或 hygiene-map import。",
            "about": "约", "other": "English", "other_lang": "en", "data_time": "数据时间",
            "maps": "地图", "map": "总览图（全部图层）", "coverage": "公厕与垃圾收集点服务盲区", "hotspots": "投诉热点",
-           "grids": "网格责任", "prints": "打印图件", "atlas": "街道巡查图册 (PDF)", "street": "街道"},
+           "grids": "网格责任", "prints": "打印图件", "atlas": "街道巡查图册 (PDF)", "street": "街道",
+           "report": "群众反映问题：拍照、定位、提交，凭查询码查看办理进度（无需注册）"},
     "en": {"title": "hygiene-map — hygiene campaign maps", "layers": "Layers", "layer": "Layer", "count": "Features",
            "demo": "Demo data (fictional city)", "no_city": "No city loaded yet: run hygiene-map demo or hygiene-map import.",
            "about": "about", "other": "中文", "other_lang": "zh", "data_time": "Data as of",
            "maps": "Maps", "map": "Overview map (every layer)", "coverage": "Toilet and garbage point coverage gaps",
            "hotspots": "Complaint hotspots", "grids": "Grid responsibilities", "prints": "Prints",
-           "atlas": "Street inspection atlas (PDF)", "street": "Street"},
+           "atlas": "Street inspection atlas (PDF)", "street": "Street",
+           "report": "Residents: report a problem with a photo and follow it by its tracking number (no account)"},
 }
 
 
@@ -193,6 +195,7 @@ table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:.3e
 td.n{{text-align:right}}.sub{{color:#666}}</style></head>
 <body><p style="float:right"><a href="?lang={t['other_lang']}">{t['other']}</a></p>
 <h1>{heading}</h1><p class="sub">{sub}</p>
+<p><a id="report-link" href="/report{'?lang=en' if lang == 'en' else ''}">{esc(t['report'])}</a></p>
 <h2>{esc(t['layers'])}</h2>
 <table><thead><tr><th>{esc(t['layer'])}</th><th>id</th><th>{esc(t['count'])}</th></tr></thead>
 <tbody>{''.join(rows)}</tbody></table>

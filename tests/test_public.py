@@ -17,7 +17,12 @@ MAIN_LINE = ("立案", "派遣", "处置", "核查", "结案")
 @pytest.fixture(scope="module")
 def city(module_demo):
     """A point inside a grid of the demo, that grid's street, and staff with tokens (here and on another street)."""
-    conn = connect(url=module_demo)
+    return public_city(module_demo)
+
+
+def public_city(url: str) -> dict:
+    """The facts of :func:`city` for a database at ``url`` (staff users are added to it)."""
+    conn = connect(url=url)
     with conn.cursor() as cur:
         cur.execute("SELECT code, street_code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
                     "FROM grids ORDER BY code LIMIT 1")
@@ -33,7 +38,7 @@ def city(module_demo):
         _, tokens[name] = add_user(conn, name, role, street_code=code, created_by="test")
     conn.commit()
     conn.close()
-    return {"url": module_demo, "grid": grid, "street": street, "lon": lon, "lat": lat, "tokens": tokens,
+    return {"url": url, "grid": grid, "street": street, "lon": lon, "lat": lat, "tokens": tokens,
             "street_points": street_points}
 
 
@@ -229,6 +234,29 @@ def test_satisfaction_share_per_street(client, city):
     items = client.get(f"/api/satisfaction?street={street}&{window}").json()["items"]
     assert [(i["street_code"], i["rated"], i["满意"], i["基本满意"], i["不满意"]) for i in items] == [(street, 3, 1, 1, 1)]
     assert items[0]["satisfied_share"] == round(2 / 3, 4)
+    # Per responsible unit, on the API and in the street office's page (its per-unit table).
+    conn = connect(url=city["url"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT r.tracking, g.responsible_unit FROM public_reports r JOIN complaints c ON c.id = "
+                    "r.complaint_id JOIN grids g ON g.code = c.grid_code WHERE r.tracking = ANY(%s)", (made,))
+        unit_of = dict(cur.fetchall())
+    conn.close()
+    expected = {}
+    for tracking, rating in zip(made, ("满意", "基本满意", "不满意")):
+        expected.setdefault(unit_of[tracking], []).append(rating != "不满意")
+    by_unit = client.get(f"/api/satisfaction?street={street}&{window}&by=unit").json()["items"]
+    assert {i["unit"]: (i["rated"], i["satisfied_share"]) for i in by_unit} == {
+        u: (len(v), round(sum(v) / len(v), 4)) for u, v in expected.items()}
+    page = client.get(f"/map/grids?street={street}", headers=_auth(city, "王街道员")).text
+    assert "群众满意率" in page
+    # The page counts every rating so far (other tests here rate too): it shows what the API says of all time.
+    for item in client.get(f"/api/satisfaction?street={street}&by=unit").json()["items"]:
+        share = item["satisfied_share"]
+        row = page[page.index(f'data-unit="{item["unit"]}"'):]
+        assert row[:row.index("</tr>")].endswith(f'">{share:.0%}</td>'), item
+        assert abs(float(row.split('data-satisfied="')[1].split('"')[0]) - share) < 1e-4
+    assert set(expected) <= {i["unit"] for i in by_unit}
+    assert client.get("/api/satisfaction?by=grid").status_code == 422
     # The 不满意 case was reopened and is closed again: its reporter's new rating replaces the old one.
     tracking = made[2]
     _move(client, city, _complaint_id(city, tracking), MAIN_LINE[3:])
@@ -269,3 +297,52 @@ def test_report_page_lists_the_categories_and_loads_only_local_files(client):
     for url in urls:
         assert client.get(url).status_code == 200, url
     assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_report_page_categories_in_plain_words_and_a_configured_basemap(client, monkeypatch):
+    page = client.get("/report").text
+    # Plain words and an icon (inline SVG, nothing loaded) for each event type; the official name is what is sent.
+    assert "垃圾桶满了" in page and 'value="垃圾满溢"' in page and page.count('<svg class="rp-icon"') >= 11
+    assert "Bins overflowing" in client.get("/report?lang=en").text
+    assert '"crs": "wgs84"' in page and "autonavi" not in page  # the city's own roads, offline
+    gaode = client.get("/report?basemap=gaode")
+    assert gaode.status_code == 200 and '"crs": "gcj02"' in gaode.text and "/static/app/map.js" in gaode.text
+    assert "https://*.is.autonavi.com" in gaode.headers["content-security-policy"]
+    monkeypatch.setenv("HYGIENE_MAP_BASEMAP", "osm")
+    osm = client.get("/report")
+    assert '"crs": "wgs84"' in osm.text and "https://*.tile.openstreetmap.org" in osm.headers["content-security-policy"]
+    assert client.get("/report?basemap=tianditu").text.count('"layers": []') == 1  # no key: no basemap
+    bad = client.get("/report?basemap=google")
+    assert bad.status_code == 422 and "basemap" in bad.text
+
+
+def _tile_of(lon, lat, z):
+    import math
+
+    n = 2 ** z
+    return z, int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+def test_public_map_context_works_when_reads_need_a_token(client, city, monkeypatch):
+    monkeypatch.setenv("HYGIENE_MAP_READS_NEED_TOKEN", "1")
+    z, x, y = _tile_of(city["lon"], city["lat"], 15)
+    assert client.get(f"/tiles/roads/{z}/{x}/{y}.pbf").status_code == 401  # the map pages' own routes: closed
+    for layer in ("roads", "admin_areas"):
+        tile = client.get(f"/api/public/context/tiles/{layer}/{z}/{x}/{y}.pbf")
+        assert tile.status_code == 200 and tile.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+        assert tile.headers["cache-control"].startswith("private")
+    # Only roads and outlines: no layer with people or cases in it.
+    for layer in ("complaints", "public_toilets", "inspection_findings"):
+        assert client.get(f"/api/public/context/tiles/{layer}/{z}/{x}/{y}.pbf").status_code == 422, layer
+    d = 0.01
+    bbox = f"{city['lon'] - d},{city['lat'] - d},{city['lon'] + d},{city['lat'] + d}"
+    names = client.get(f"/api/public/context/labels?bbox={bbox}&zoom=16")
+    assert names.status_code == 200 and names.json()["features"]
+    assert {f["properties"]["kind"] for f in names.json()["features"]} <= {"district", "street", "community", "road"}
+    page = client.get("/report")
+    assert '"/api/public/context/tiles/"' in page.text and '"/api/public/context/labels"' in page.text
+
+
+def test_the_index_page_links_residents_to_the_report_page(client):
+    assert 'href="/report"' in client.get("/").text and "群众反映问题" in client.get("/").text
+    assert 'href="/report?lang=en"' in client.get("/?lang=en").text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -39,11 +40,27 @@ def city(module_demo):
 
 
 @pytest.fixture(scope="module")
-def site(module_demo):
+def site(module_demo, tmp_path_factory):
     from tests.chromium import serve_app
 
-    with serve_app(module_demo, extra_env={"HYGIENE_MAP_PUBLIC_POW_BITS": "8"}) as base:
+    photos = tmp_path_factory.mktemp("photos")
+    with serve_app(module_demo, extra_env={"HYGIENE_MAP_PUBLIC_POW_BITS": "8",
+                                           "HYGIENE_MAP_PHOTO_DIR": str(photos)}) as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def big_photo(tmp_path_factory):
+    """A phone's photo: 2400×1800 JPEG with EXIF naming the phone, its owner and where it was taken."""
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("camera") / "IMG_0001.jpg"
+    image = Image.new("RGB", (2400, 1800), (180, 120, 40))
+    exif = image.getexif()
+    exif[0x010F], exif[0x013B] = "PhoneMaker", "张三的手机"
+    exif.get_ifd(0x8825).update({1: "N", 2: (37.0, 29.0, 24.0), 3: "E", 4: (121.0, 22.0, 48.0)})
+    image.save(path, format="JPEG", exif=exif, quality=80)
+    return path
 
 
 @pytest.fixture
@@ -82,42 +99,87 @@ def _tap(browser, lon, lat):
         browser.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
 
 
-def _report_on_page(browser, site, lon, lat, description, phone_number=None):
-    """Fill in /report as a resident does: tap the place, pick 暴露垃圾, describe, send."""
+def _choose_photo(browser, path):
+    """Choose a file in the page's photo picker, as a resident does (DevTools sets the input's files)."""
+    root = browser.send("DOM.getDocument")["root"]["nodeId"]
+    node = browser.send("DOM.querySelector", nodeId=root, selector="#rp-photos")["nodeId"]
+    browser.send("DOM.setFileInputFiles", files=[str(path)], nodeId=node)
+
+
+def _report_on_page(browser, site, lon, lat, description, phone_number=None, photo=None):
+    """Fill in /report as a resident does: tap the place, pick 暴露垃圾, describe, add a photo, send."""
     report = browser.open(site + "/report", ready_js="window.hygieneContextState && hygieneContextState.ready")
     assert not report.timed_out and report.console_errors == [], report.console_errors
     assert report.other_hosts(site) == [], report.other_hosts(site)
     assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     _tap(browser, lon, lat)
     _wait(browser, "document.getElementById('rp-place').textContent.indexOf('已选位置') === 0")
+    if photo:
+        _choose_photo(browser, photo)
+        _wait(browser, "document.body.dataset.photos === '1'")
+        browser.screenshot(ARTIFACTS / "report-with-photo.png")
     browser.evaluate("document.querySelector('input[name=category][value=\"暴露垃圾\"]').click();"
                      f"document.querySelector('textarea[name=description]').value = {json.dumps(description)};"
                      f"document.querySelector('input[name=phone]').value = {json.dumps(phone_number or '')};"
                      "document.getElementById('rp-send').click()")
 
 
-def test_report_from_the_page_then_follow_it_and_a_poor_rating_sends_it_back(phone, site, city):
-    _report_on_page(phone, site, city["lon"], city["lat"], "楼下垃圾桶满了", PHONE)
+def _photo_upload(site, complaint, stage, token, path):
+    """Staff add a photo to a case (multipart, as the field app does)."""
+    boundary = "hmboundary7"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"stage\"\r\n\r\n{stage}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n"
+            "Content-Type: image/jpeg\r\n\r\n").encode() + Path(path).read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(site + f"/api/complaints/{complaint}/photos", body, method="POST", headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}", "Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        return json.load(r)
+
+
+def _photos_shown(browser, stage):
+    """How many photos of ``stage`` the tracking page shows, loaded (decoded) by the browser."""
+    return browser.evaluate(f"Array.from(document.querySelectorAll('.tr-photos[data-stage={stage}] img'))"
+                            ".filter(function (i) {{ return i.complete && i.naturalWidth > 0; }}).length")
+
+
+def test_report_with_a_photo_followed_through_rework_to_a_second_closing(phone, site, city, big_photo, tmp_path):
+    _report_on_page(phone, site, city["lon"], city["lat"], "楼下垃圾桶满了", PHONE, photo=big_photo)
     _wait(phone, "location.pathname.indexOf('/report/') === 0 && document.body.dataset.status === '受理'")
     made = {"tracking": phone.evaluate("location.pathname.split('/').pop()")}
+    # The photo went with it: resized on the phone, shown on the tracking page, without the camera's EXIF.
+    _wait(phone, "document.querySelectorAll('.tr-photos[data-stage=before] img').length === 1")
+    _wait(phone, "(function(){var i=document.querySelector('.tr-photos img');return i.complete&&i.naturalWidth>0})()")
+    followed = _call(site, "GET", f"/api/public/reports/{made['tracking']}")
+    shown = followed["photos"][0]
+    assert (shown["width"], shown["height"]) == (1600, 1200)
+    with urllib.request.urlopen(site + shown["url"], timeout=30) as r:
+        served = r.read()
+    assert b"PhoneMaker" not in served and "张三".encode() not in served and b"Exif" not in served
     phone.screenshot(ARTIFACTS / "tracking-received.png")
     text = phone.evaluate("document.body.innerText")
     assert made["tracking"] in text and "楼下垃圾桶满了" in text and "受理" in text and PHONE not in text
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     # Times in the city's zone (the page's), whatever the server's or the phone's zone.
     zone = ZoneInfo(phone.evaluate("JSON.parse(document.getElementById('tr-config').textContent).time_zone"))
-    reported = _call(site, "GET", f"/api/public/reports/{made['tracking']}")["reported_at"]
-    assert datetime.fromisoformat(reported).astimezone(zone).strftime("%Y-%m-%d %H:%M") in text
+    assert datetime.fromisoformat(followed["reported_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M") in text
 
+    # The street office moves it through the workflow, shows the result with an after photo, replies.
     complaint = _complaint_id(city, made["tracking"])
     for status in ("立案", "派遣", "处置", "核查", "结案"):
         _call(site, "PATCH", f"/api/complaints/{complaint}", {"status": status, "note": f"{STAFF}已处理"},
               city["token"])
+    after = tmp_path / "after.jpg"
+    from PIL import Image
+
+    Image.new("RGB", (800, 600), (60, 160, 60)).save(after, format="JPEG")
+    _photo_upload(site, complaint, "after", city["token"], after)
     _call(site, "POST", f"/api/complaints/{complaint}/replies", {"reply": "垃圾已清运"}, city["token"])
-    # The open page follows without a reload: the steps, the reply, then the rating form.
+    # The open page follows without a reload: the steps, the reply, the after photo, then the rating form.
     _wait(phone, "document.body.dataset.status === '结案' && !!document.getElementById('tr-rate')")
+    _wait(phone, "document.querySelectorAll('.tr-photos[data-stage=after] img').length === 1")
     text = phone.evaluate("document.body.innerText")
     assert "垃圾已清运" in text and all(s in text for s in ("立案", "派遣", "处置", "核查"))
+    assert "现场照片" in text and "处理后照片" in text
     assert PHONE not in text and STAFF not in text
     phone.screenshot(ARTIFACTS / "tracking-closed.png")
 
@@ -133,6 +195,23 @@ def test_report_from_the_page_then_follow_it_and_a_poor_rating_sends_it_back(pho
     assert phone.evaluate("document.querySelector('.tr-steps li:last-child').dataset.status") == "处置"
     phone.screenshot(ARTIFACTS / "tracking-rework.png")
 
+    # The street office does the work again and closes it: the page follows, and the new closing is rated.
+    for status in ("核查", "结案"):
+        _call(site, "PATCH", f"/api/complaints/{complaint}", {"status": status, "note": f"{STAFF}返工完成"},
+              city["token"])
+    _wait(phone, "document.body.dataset.status === '结案' && !!document.getElementById('tr-rate')")
+    steps = phone.evaluate("Array.from(document.querySelectorAll('.tr-steps li')).map(function (l) {"
+                           "return l.dataset.status; })")
+    assert steps == ["受理", "立案", "派遣", "处置", "核查", "结案", "处置", "核查", "结案"]
+    phone.evaluate("document.querySelector('input[value=\"满意\"]').click();"
+                   "document.querySelector('#tr-rate button').click()")
+    _wait(phone, "!document.getElementById('tr-rate') && document.querySelector('.tr-rated') !== null "
+                 "&& document.querySelector('.tr-rated').textContent.indexOf('满意') > 0")
+    assert _photos_shown(phone, "before") == 1 and _photos_shown(phone, "after") == 1
+    ratings = _call(site, "GET", f"/api/public/reports/{made['tracking']}")["ratings"]
+    assert [(q["rating"], q["reopened"]) for q in ratings] == [("不满意", True), ("满意", False)]
+    assert STAFF not in phone.evaluate("document.body.innerText")
+    phone.screenshot(ARTIFACTS / "tracking-closed-again.png")
 
 
 def test_a_report_near_an_open_case_asks_and_joins_it(phone, site, city):
@@ -168,3 +247,55 @@ def test_bundled_sha256_matches_hashlib(phone, site):
     nonce = phone.send("Runtime.evaluate", expression="window.hmSolve('ch4ll3nge', 10)", awaitPromise=True,
                        returnByValue=True)["result"]["value"]
     assert public.pow_ok("ch4ll3nge", nonce, 10) and nonce == public.solve("ch4ll3nge", 10)
+
+
+def test_a_tap_on_the_gaode_basemap_is_stored_in_wgs84(phone, site, city):
+    """Gaode's tiles are GCJ-02: the place tapped there is sent as GCJ-02 and stored as the WGS84 point under it
+    (geo.coords, checked against the published vectors in test_coords). No internet here: the tiles do not load,
+    the tap does not need them."""
+    import math
+
+    from geo import coords
+
+    conn = connect(url=city["url"])
+    with conn.cursor() as cur:  # a spot of its own: inside another grid
+        cur.execute("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                    "ORDER BY code OFFSET 5 LIMIT 1")
+        lon, lat = cur.fetchone()
+    conn.close()
+    glon, glat = (float(v) for v in coords.wgs84_to_gcj02(lon, lat))
+    assert math.dist((lon, lat), (glon, glat)) > 0.001  # the shift is hundreds of metres: a raw store would show
+    page = phone.open(site + "/report?basemap=gaode", ready_js="window.hmReportReady === true")
+    assert not page.timed_out
+    assert all("autonavi.com" in h for h in page.other_hosts(site)), page.other_hosts(site)
+    _tap(phone, glon, glat)
+    _wait(phone, "!!window.hmReportPlace")
+    sent = phone.evaluate("window.hmReportPlace")
+    # A tap lands on a pixel (about 0.3 m here): within a metre of the GCJ-02 point aimed at.
+    assert sent["crs"] == "gcj02" and abs(sent["lon"] - glon) < 1e-5 and abs(sent["lat"] - glat) < 1e-5
+    phone.evaluate("document.querySelector('input[name=category][value=\"道路不洁\"]').click();"
+                   "document.getElementById('rp-send').click()")
+    _wait(phone, "location.pathname.indexOf('/report/') === 0 && !!document.body.dataset.status")
+    tracking = phone.evaluate("location.pathname.split('/').pop()")
+    stored = _call(site, "GET", f"/api/public/reports/{tracking}")
+    expected = [float(v) for v in coords.gcj02_to_wgs84(sent["lon"], sent["lat"])]
+
+    def metres(a, b):
+        return math.hypot((a[0] - b[0]) * 111_320 * math.cos(math.radians(lat)), (a[1] - b[1]) * 110_574)
+
+    assert metres((stored["lon"], stored["lat"]), expected) < 0.05  # the very point tapped, in WGS84
+    assert metres((stored["lon"], stored["lat"]), (lon, lat)) < 1.5  # the ground under it, not 500 m off
+
+
+def test_report_map_draws_roads_and_names_for_a_resident_when_reads_need_a_token(phone, module_demo):
+    from tests.chromium import serve_app
+
+    with serve_app(module_demo, extra_env={"HYGIENE_MAP_READS_NEED_TOKEN": "1"}) as base:
+        page = phone.open(base + "/report", ready_js="window.hygieneContextState && hygieneContextState.ready "
+                                                     "&& hygieneContextState.labels > 0")
+        assert not page.timed_out and page.console_errors == [] and page.failed_requests == []
+        assert phone.evaluate("hygieneContextState.errors.length") == 0
+        assert phone.evaluate("document.querySelectorAll('#rp-map canvas').length") > 0  # the road tiles drawn
+        with pytest.raises(urllib.error.HTTPError) as closed:
+            urllib.request.urlopen(base + "/api/complaints", timeout=30)
+        assert closed.value.code == 401

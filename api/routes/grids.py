@@ -17,6 +17,7 @@ from data import catalog
 from data.errors import Forbidden, NotFound
 from layers.spec.grids import LAYER as GRIDS
 from layers.workflow import grids as grid_admin
+from layers.workflow import public
 from layers.workflow.access import shown_row
 
 router = APIRouter(tags=["grids"])
@@ -92,6 +93,9 @@ def grids_page(request: Request, street: Annotated[str, Depends(street_required)
 
     info = catalog.street_info(conn, street)
     units = grid_admin.unit_table(conn, street)
+    rated = {r["unit"]: r for r in public.satisfaction(conn, street=street, by="unit")}  # residents' ratings
+    for u in units:
+        u["satisfied"] = rated.get(u["unit"], {}).get("satisfied_share")
     city = catalog.city_info(conn) or {}
     page = street_page(info, units, lang, bool(city.get("is_demo")), viewer=user)
     return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))

@@ -14,6 +14,7 @@ from api.auth import Reader, Writer
 from api.deps import Conn, Lang, Paged, Street, Transaction
 from api.idempotency import IdempotencyKey, once
 from api.routes.complaints import FUTURE_SLACK, PointCrs, body_instant, no_nul
+from api.uploads import field, file_bytes, multipart
 from data import checklist
 from data.errors import Forbidden, InvalidParameter, NotFound
 from data.settings import ComplaintSettings
@@ -169,34 +170,14 @@ def sees_photos(user, finding: dict) -> bool:
     return shown_row(FINDINGS, user, {**finding, "description": True}).get("description") is True
 
 
-def _multipart(request_body: bytes, content_type: str) -> dict[str, tuple[str | None, bytes]]:
-    """The parts of a multipart/form-data body by name: (file name, bytes). The standard library's MIME
-    parser does it; no extra dependency."""
-    from email import policy
-    from email.parser import BytesParser
-
-    if not content_type.startswith("multipart/form-data") or "boundary=" not in content_type:
-        raise InvalidParameter("Content-Type", "send multipart/form-data with a stage field and a file")
-    message = BytesParser(policy=policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + request_body)
-    parts = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if name:
-            parts[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
-    return parts
-
-
 @router.post("/api/inspections/findings/{finding_id}/photos", status_code=201,
              summary="Add a photo (multipart: stage=before|after, file); EXIF removed, stored by content hash")
 async def post_photo(request: Request, user: Writer, conn: Transaction, finding_id: int = FINDING_ID):
-    parts = _multipart(await request.body(), request.headers.get("content-type", ""))
-    if "file" not in parts:
-        raise InvalidParameter("file", "is missing: send the photo as the multipart field 'file'")
-    stage = parts.get("stage", (None, b""))[1].decode("utf-8", "replace").strip()
+    parts = multipart(await request.body(), request.headers.get("content-type", ""), "a stage field and a file")
+    data, stage = file_bytes(parts), field(parts, "stage")
 
     def write():  # the database and Pillow block: off the event loop
-        return pictures.add_photo(conn, user, work.get_finding(conn, finding_id, lock=True), stage, parts["file"][1])
+        return pictures.add_photo(conn, user, work.get_finding(conn, finding_id, lock=True), stage, data)
 
     photo, new = await run_in_threadpool(write)
     return JSONResponse(photo, status_code=201 if new else 200, headers={"Location": photo["url"]})

@@ -164,7 +164,8 @@ def get_requests(request: Request, conn: Conn, fmt: str):
         public_read(request)
         q = request.query_params
         if q.get("service_request_id"):  # overrides every other parameter (the spec)
-            return answer(open311.find_requests(conn, ids=_trackings(q["service_request_id"])), f,
+            return answer(open311.find_requests(conn, ids=_trackings(q["service_request_id"]),
+                                               base=base_url(request)), f,
                           "service_requests")
         statuses = parse_list(q.get("status"), "status")
         if statuses and not set(statuses) <= {"open", "closed"}:
@@ -172,7 +173,7 @@ def get_requests(request: Request, conn: Conn, fmt: str):
         since, until = _window(q)
         codes = list(parse_list(q.get("service_code"), "service_code"))
         found = open311.find_requests(conn, codes=codes, since=since, until=until, statuses=list(statuses),
-                                      limit=MAX_REQUESTS)
+                                      limit=MAX_REQUESTS, base=base_url(request))
         return answer(found, f, "service_requests")
 
     return guarded(fmt, work)
@@ -182,7 +183,7 @@ def _one(request: Request, conn, fmt: str, given: str, shape: Callable[[dict], d
     """The request a tracking number names, shaped by ``shape``, in the spec's list form; 404 when none."""
     def work(f):
         public_read(request)
-        found = open311.find_requests(conn, ids=[public.read_tracking(given)])
+        found = open311.find_requests(conn, ids=[public.read_tracking(given)], base=base_url(request))
         if not found:
             raise NotFound(f"no service request {given!r}")
         return answer([shape(found[0])], f, "service_requests")

@@ -15,24 +15,30 @@ import hashlib
 import threading
 import time
 from collections import deque
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Writer
-from api.deps import Conn, Lang, Street, Transaction, Window
+from api.deps import Conn, Lang, Street, Transaction, Window, bbox_required
 from api.routes.complaints import COMPLAINT_ID, PointCrs, no_nul
+from api.routes.layers import tile_response
+from api.routes.pages import context_labels
+from api.uploads import field, file_bytes, multipart
 from api.urls import client_address
 from data.catalog import city_view, event_types
 from data.errors import Forbidden, InvalidParameter, NotFound, TooBusy
-from data.params import clean_text
-from data.settings import PublicSettings
-from data.vocab import PUBLIC_CHANNEL, RATINGS
-from layers.web.report_page import report_html
+from data.params import BBox, clean_text
+from data.settings import MapSettings, PublicSettings, TileSettings
+from data.vocab import BASEMAPS, PUBLIC_CHANNEL, RATINGS
+from layers.spec.registry import get_layer
+from layers.store.tiles import parse_tile
+from layers.web.report_page import CONTEXT_LABELS, CONTEXT_TILES, basemap_config, report_html, tile_hosts
 from layers.web.tracking_page import tracking_html
-from layers.workflow import public
+from layers.workflow import public, public_photos
 
 
 class ClientWindow:
@@ -85,7 +91,16 @@ def public_read(request: Request) -> PublicSettings:
     return s
 
 
+def public_photo(request: Request) -> PublicSettings:
+    """Admit one photo upload of this client (as many per hour as its reports can carry); the settings."""
+    s = _open_channel()
+    request.app.state.client_window.admit("photo", client_address(request), s.reports_per_hour * public_photos.PER_REPORT,
+                                          3600, "HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR × 3 photos")
+    return s
+
+
 PublicWrite = Annotated[PublicSettings, Depends(public_write)]
+PublicPhoto = Annotated[PublicSettings, Depends(public_photo)]
 PublicRead = Annotated[PublicSettings, Depends(public_read)]
 TRACKING = Path(..., min_length=1, max_length=40, description="the tracking number the report's answer gave")
 
@@ -188,11 +203,19 @@ PAGE_CSP = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-s
 
 
 @router.get("/report", response_class=HTMLResponse,
-            summary="The report page: place by GPS or a tap, category, description, optional phone (zh; ?lang=en)")
-def report_page(settings: PublicRead, conn: Conn, lang: Lang):
+            summary="The report page: place by GPS or a tap, category, description, photos, optional phone "
+                    "(zh; ?lang=en)")
+def report_page(settings: PublicRead, conn: Conn, lang: Lang,
+                basemap: str | None = Query(None, description="none | osm | tianditu | gaode (default: the setting)")):
+    if basemap is not None and basemap not in BASEMAPS:
+        raise InvalidParameter("basemap", f"must be one of {', '.join(BASEMAPS)}, not {basemap!r}")
+    maps = MapSettings.from_env()
+    base = basemap_config(basemap or maps.basemap, maps)
     center, bounds = city_view(conn)
-    return HTMLResponse(report_html(lang, event_types(conn, lang), center, bounds),
-                        headers={"Content-Security-Policy": PAGE_CSP})
+    # A basemap's tiles are the only thing from another host, and only images.
+    csp = PAGE_CSP.replace("img-src 'self' data:", " ".join(["img-src 'self' data:", *tile_hosts(base)]))
+    return HTMLResponse(report_html(lang, event_types(conn, lang), center, bounds, base),
+                        headers={"Content-Security-Policy": csp})
 
 
 @router.get("/report/{tracking}", response_class=HTMLResponse,
@@ -225,6 +248,75 @@ def post_reply(body: ReplyIn, user: Writer, conn: Transaction, complaint_id: int
     return public.reply(conn, user, complaint_id, body.reply)
 
 
-@staff_router.get("/api/satisfaction", summary="Reporters' satisfaction per street (latest rating of each report)")
-def get_satisfaction(street: Street, window: Window, conn: Conn):
-    return {"items": public.satisfaction(conn, street=street, since=window.since, until=window.until)}
+@staff_router.get("/api/satisfaction",
+                  summary="Reporters' satisfaction per street or responsible unit (latest rating of each report)")
+def get_satisfaction(street: Street, window: Window, conn: Conn,
+                     by: Literal["street", "unit"] = Query("street", description="street (default) or unit")):
+    return {"by": by, "items": public.satisfaction(conn, street=street, since=window.since, until=window.until,
+                                                   by=by)}
+
+
+@router.post("/api/public/reports/{tracking}/photos", status_code=201,
+             summary="Add a photo to the report just made (multipart: challenge, file; up to 3, EXIF removed)")
+async def post_report_photo(request: Request, settings: PublicPhoto, conn: Transaction, tracking: str = TRACKING):
+    parts = multipart(await request.body(), request.headers.get("content-type", ""),
+                      "a challenge field (the report's) and a file")
+    data, challenge, code = file_bytes(parts), field(parts, "challenge"), public.read_tracking(tracking)
+    photo, new = await run_in_threadpool(public_photos.add_resident_photo, conn, code, challenge, data, settings)
+    return JSONResponse(public_photos.shown(photo), status_code=201 if new else 200, headers={"Location": photo["url"]})
+
+
+@router.get("/api/public/photos/{key}", summary="A photo of a public report or its case (EXIF removed)")
+def get_public_photo(settings: PublicRead, conn: Conn, key: str = Path(..., min_length=22, max_length=64,
+                                                                          pattern=r"^[A-Za-z0-9_-]+$")):
+    path, media_type = public_photos.photo_file(conn, key)
+    # The key names one cleaned image for good: cacheable; served as an image only, never sniffed into a page.
+    return FileResponse(path, media_type=media_type, headers={
+        "Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'", "Referrer-Policy": "no-referrer"})
+
+
+@staff_router.post("/api/complaints/{complaint_id}/photos", status_code=201,
+                   summary="Staff of the case's street add a before or after photo (multipart: stage, file)")
+async def post_case_photo(request: Request, user: Writer, conn: Transaction, complaint_id: int = COMPLAINT_ID):
+    parts = multipart(await request.body(), request.headers.get("content-type", ""), "a stage field and a file")
+    data, stage = file_bytes(parts), field(parts, "stage")
+    photo, new = await run_in_threadpool(public_photos.add_staff_photo, conn, user, complaint_id, stage, data)
+    return JSONResponse(photo, status_code=201 if new else 200, headers={"Location": photo["url"]})
+
+
+@staff_router.get("/api/complaints/{complaint_id}/photos",
+                  summary="Every photo of a case, who added it and from which report (staff of its street)")
+def get_case_photos(user: Writer, conn: Conn, complaint_id: int = COMPLAINT_ID):
+    public.staff_case(conn, user, complaint_id, "see the photos of public reports")
+    return {"complaint_id": complaint_id, "photos": public_photos.case_photos(conn, complaint_id)}
+
+
+#: The layers a public page's map may draw beneath the report: roads and area outlines (names only, no person).
+CONTEXT_LAYERS = ("roads", "admin_areas")
+
+
+def public_context(request: Request) -> PublicSettings:
+    """Admit one context tile or label read of this client: a map view asks for dozens at once."""
+    s = _open_channel()
+    request.app.state.client_window.admit("context", client_address(request), s.reads_per_minute * 10, 60,
+                                          "HYGIENE_MAP_PUBLIC_READS_PER_MINUTE × 10 map tiles")
+    return s
+
+
+PublicContext = Annotated[PublicSettings, Depends(public_context)]
+
+
+@router.get(CONTEXT_TILES + "{layer_id}/{z}/{x}/{y}.pbf", response_class=Response,
+            summary="Roads and area outlines for the public pages' map (vector tile; public columns only)")
+def public_context_tile(settings: PublicContext, conn: Conn, layer_id: Literal[CONTEXT_LAYERS], z: int, x: int,
+                        y: int):
+    tile_settings = TileSettings.from_env()
+    # No viewer and no filter: the layer's public columns, as the OGC tiles serve them.
+    return tile_response(conn, get_layer(layer_id), parse_tile(z, x, y, tile_settings), None, tile_settings)
+
+
+@router.get(CONTEXT_LABELS, summary="Names of districts, streets, communities and roads in a view (public pages)")
+def public_context_labels(settings: PublicContext, bbox: Annotated[BBox, Depends(bbox_required)], lang: Lang,
+                          conn: Conn, zoom: str = Query(..., description="the map's zoom (0–22)")):
+    return context_labels(bbox, lang, conn, zoom)

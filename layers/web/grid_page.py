@@ -31,11 +31,11 @@ UNASSIGNED = "#ffffff"
 
 _WORDS = {
     "zh": {"title": "{name} 网格责任图", "grids": "网格数", "open": "未结投诉", "overdue": "超期",
-           "in_time": "按时结案率", "none": "（未指定）", "complaint": "投诉",
+           "in_time": "按时结案率", "satisfied": "群众满意率", "none": "（未指定）", "complaint": "投诉",
            "legend_open": "未结投诉", "legend_overdue": "超期未结投诉", "label": "标签：社区序号+网格序号",
            "no_grid": "本街道没有编码为 {code} 的网格：请核对二维码或链接中的网格编码。"},
     "en": {"title": "{name}: grid responsibilities", "grids": "Grids", "open": "Open",
-           "overdue": "Overdue", "in_time": "Closed in time", "none": "(unassigned)", "complaint": "Complaint",
+           "overdue": "Overdue", "in_time": "Closed in time", "satisfied": "Residents satisfied", "none": "(unassigned)", "complaint": "Complaint",
            "legend_open": "open complaint", "legend_overdue": "overdue open complaint",
            "label": "labels: community no. + grid no.",
            "no_grid": "This street has no grid with the code {code}: check the grid code in the QR code or link."},
@@ -193,7 +193,9 @@ def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool
         rows.append(
             f'<tr data-unit="{esc(u["unit"] or "")}"><td><span class="sw" style="background:{swatch}"></span>'
             f'{esc(u["unit"] or t["none"])}</td><td class="n">{u["grids"]}</td><td class="n">{u["open"]}</td>'
-            f'<td class="n">{u["overdue"]}</td><td class="n">{share}</td></tr>'
+            f'<td class="n">{u["overdue"]}</td><td class="n">{share}</td>'
+            f'<td class="n" data-satisfied="{u.get("satisfied") if u.get("satisfied") is not None else ""}">'
+            f'{"–" if u.get("satisfied") is None else format(u["satisfied"], ".0%")}</td></tr>'
         )
     demo = f'<div class="demo">{esc(t["demo"])}</div>' if is_demo else ""
     panel = f"""
@@ -210,7 +212,7 @@ def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool
 <div id="unit-panel"><div style="float:right"><a href="?street={esc(street['code'])}&lang={other}">{t['other_lang']}</a></div>
 <h3 style="margin:0 0 4px">{esc(title)}</h3>{demo}<div id="grid-focus" role="status"></div>
 <table id="unit-table"><thead><tr><th>{t['unit']}</th><th>{t['grids']}</th><th>{t['open']}</th><th>{t['overdue']}</th>
-<th>{t['in_time']}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
+<th>{t['in_time']}</th><th>{t['satisfied']}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
 <p><span class="dot" style="background:#fdae61"></span> {t['legend_open']} &nbsp;
 <span class="dot" style="background:#d7191c"></span> {t['legend_overdue']}<br>{t['label']}</p></div>"""
     m.get_root().html.add_child(Element(panel))

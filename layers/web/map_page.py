@@ -116,21 +116,29 @@ def _layer_config(lang: str, viewer: User | None) -> list[dict]:
     return out
 
 
-def _add_basemap(m: folium.Map, basemap: str, settings: MapSettings) -> list[str] | None:
-    """The basemap's tile layers; its [URL template, subdomains] for map.js (None without one)."""
+def tile_layers(basemap: str, settings: MapSettings) -> list[dict]:
+    """The tile layers of a basemap, bottom first: ``url`` (template), ``attr``, ``subdomains``, ``overlay``
+    (labels over the streets) and ``max_zoom``; none for ``none``. Gaode's are GCJ-02, the others WGS84."""
     if basemap in TILE_BASEMAPS:
         url, attr, subdomains = TILE_BASEMAPS[basemap]
-        folium.TileLayer(url, attr=attr, subdomains=subdomains, name=basemap, max_zoom=19).add_to(m)
-        return [url, subdomains]
+        return [{"url": url, "attr": attr, "subdomains": subdomains, "overlay": False, "max_zoom": 19}]
     if basemap != "tianditu":
-        return None
-    urls = {layer: f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-                   f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
-                   f"&TILECOL={{x}}&tk={settings.tianditu_key}" for layer in ("vec", "cva")}
-    for layer, url in urls.items():  # the streets, then their labels as an overlay
-        folium.TileLayer(url, attr="© 天地图 Tianditu", subdomains="01234567", name=f"tianditu-{layer}",
-                         overlay=layer == "cva", max_zoom=18).add_to(m)
-    return [urls["vec"], "01234567"]
+        return []
+    return [{"url": f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                    f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
+                    f"&TILECOL={{x}}&tk={settings.tianditu_key}",
+             "attr": "© 天地图 Tianditu", "subdomains": "01234567", "overlay": layer == "cva", "max_zoom": 18}
+            for layer in ("vec", "cva")]  # the streets, then their labels as an overlay
+
+
+def _add_basemap(m: folium.Map, basemap: str, settings: MapSettings) -> list[str] | None:
+    """The basemap's tile layers; its [URL template, subdomains] for map.js (None without one)."""
+    layers = tile_layers(basemap, settings)
+    for layer in layers:
+        name = basemap if len(layers) == 1 else f"{basemap}-{'cva' if layer['overlay'] else 'vec'}"
+        folium.TileLayer(layer["url"], attr=layer["attr"], subdomains=layer["subdomains"], name=name,
+                         overlay=layer["overlay"], max_zoom=layer["max_zoom"]).add_to(m)
+    return [layers[0]["url"], layers[0]["subdomains"]] if layers else None
 
 
 def _add_controls(m: folium.Map, t: dict) -> None:

@@ -1,21 +1,34 @@
-"""The public report page (/report): place, category, description, optional phone, then send.
+"""The public report page (/report): place, category, description, photos, optional phone, then send.
 
 Phone width, Chinese first, no account. The place is the phone's GPS or a tap on a
 map of the city's own roads and names (static/app/context.js, no basemap, nothing
-from another host). Before sending, the page asks ``/api/public/nearby`` and, when
+from another host), or on the configured basemap (``HYGIENE_MAP_BASEMAP``): a tap on
+Gaode's GCJ-02 tiles is sent as GCJ-02 and the server stores it in WGS84. Before sending, the page asks ``/api/public/nearby`` and, when
 an open case of the same type is close, says "已有人反映，是否补充？". It then
 solves the server's proof-of-work (crypto.subtle, or static/app/sha256.js over
-plain HTTP) and posts ``/api/public/reports``; the answer's tracking page follows.
+plain HTTP) and posts ``/api/public/reports``, then each photo (resized on the phone to a JPEG of at most
+:data:`PHOTO_PX` pixels) to ``/api/public/reports/{tracking}/photos`` with the report's challenge; the
+answer's tracking page follows.
 """
 
 from __future__ import annotations
 
 import html
+from urllib.parse import urlsplit
 
+from data.settings import MapSettings
 from layers.web.assets import STATIC_PREFIX
+from layers.web.map_page import tile_layers
+from layers.web.report_categories import choices
 from layers.web.tracking_page import script_json
+from layers.workflow.public_photos import PER_REPORT
 
 _V = STATIC_PREFIX + "/vendor/"
+#: The city's roads, outlines and names for the page's map, through the public channel (no token needed).
+CONTEXT_TILES = "/api/public/context/tiles/"
+CONTEXT_LABELS = "/api/public/context/labels"
+#: The phone resizes each photo to at most this many pixels on its long side (JPEG) before sending.
+PHOTO_PX = 1600
 
 WORDS = {
     "zh": {"title": "反映问题", "intro": "无需注册。选好位置和类别，简要描述，提交后凭查询码查看办理进度。",
@@ -26,7 +39,9 @@ WORDS = {
            "need_place": "请先选位置", "need_category": "请选择类别",
            "nearby": "已有人反映，是否补充？", "nearby_item": "{status} · 约 {d} 米 · 已有 {n} 人支持",
            "join": "是，补充到已有反映", "back": "返回修改", "solving": "正在提交…", "sent": "已提交",
-           "failed": "提交失败：", "other": "English"},
+           "failed": "提交失败：", "other": "English",
+           "photos": "照片（选填，最多 3 张）", "add_photo": "拍照或选择照片", "remove": "删除",
+           "too_many": "最多 3 张照片", "photo_bad": "无法读取这张照片", "photo_failed": "照片未能上传："},
     "en": {"title": "Report a problem", "intro": "No account needed. Choose the place and the category, describe it, "
                                                 "then follow your report with its tracking number.",
            "place": "Place", "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen",
@@ -37,19 +52,45 @@ WORDS = {
            "need_place": "Choose the place first", "need_category": "Choose a category",
            "nearby": "Someone has reported this already. Add yours to it?",
            "nearby_item": "{status} · about {d} m · {n} supporters", "join": "Yes, add mine", "back": "Go back",
-           "solving": "Sending…", "sent": "Sent", "failed": "Could not send: ", "other": "中文"},
+           "solving": "Sending…", "sent": "Sent", "failed": "Could not send: ", "other": "中文",
+           "photos": "Photos (optional, up to 3)", "add_photo": "Take or choose photos", "remove": "Remove",
+           "too_many": "Up to 3 photos", "photo_bad": "Cannot read this photo",
+           "photo_failed": "A photo was not uploaded: "},
 }
 
 
+def basemap_config(basemap: str, settings: MapSettings) -> dict:
+    """The page's basemap: its tile layers and the CRS a tap on it is in (Gaode: GCJ-02; others: WGS84).
+
+    ``none`` (the default, offline): no tiles, the city's own roads and names from this server.
+    """
+    if basemap == "tianditu" and not settings.tianditu_key:
+        basemap = "none"
+    return {"name": basemap, "crs": "gcj02" if basemap == "gaode" else "wgs84",
+            "layers": tile_layers(basemap, settings)}
+
+
+def tile_hosts(basemap: dict) -> list[str]:
+    """The hosts the basemap's tiles come from (for the page's Content-Security-Policy), e.g. https://*.x.com."""
+    hosts = set()
+    for layer in basemap["layers"]:
+        host = urlsplit(layer["url"]).netloc
+        hosts.add("https://" + ("*." + host.split(".", 1)[1] if "{s}" in host else host))
+    return sorted(hosts)
+
+
 def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[float, float] | None,
-                bounds: list[float] | None) -> str:
-    """The report form in ``lang``; ``categories`` are (name, label) pairs; the map starts on the city."""
+                bounds: list[float] | None, basemap: dict | None = None) -> str:
+    """The report form in ``lang``; ``categories`` are (name, label) pairs; the map starts on the city,
+    over ``basemap`` (:func:`basemap_config`; none by default)."""
     t = WORDS[lang]
     esc = html.escape
-    config = {"lang": lang, "words": t, "center": list(center) if center else [0, 0], "bounds": bounds,
+    config = {"lang": lang, "words": t, "max_photos": PER_REPORT, "photo_px": PHOTO_PX,
+              "basemap": basemap or {"name": "none", "crs": "wgs84", "layers": []},
+              "context": {"tiles": CONTEXT_TILES, "labels": CONTEXT_LABELS}, "center": list(center) if center else [0, 0], "bounds": bounds,
               "track": "/report/", "query": "?lang=en" if lang == "en" else ""}
-    choices = "".join(f'<label class="rp-cat"><input type="radio" name="category" value="{esc(name)}"> '
-                      f'{esc(label)}</label>' for name, label in categories)
+    # On a GCJ-02 basemap the page shifts the phone's GPS fix to draw it (map.js has the formula).
+    gcj = f'\n<script src="{STATIC_PREFIX}/app/map.js"></script>' if config["basemap"]["crs"] == "gcj02" else ""
     return f"""<!doctype html>
 <html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -65,9 +106,12 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 <p id="rp-place" class="tr-note">{esc(t["tap"])}</p>
 <div id="rp-map"></div>
 <h2>{esc(t["category"])}</h2>
-<div class="rp-cats">{choices}</div>
+<div class="rp-cats">{choices(categories, lang)}</div>
 <h2>{esc(t["description"])}</h2>
 <textarea name="description" maxlength="1000" rows="3" placeholder="{esc(t["description_hint"])}"></textarea>
+<h2>{esc(t["photos"])}</h2>
+<label class="rp-add">{esc(t["add_photo"])}<input type="file" id="rp-photos" accept="image/jpeg,image/png,image/webp,image/*" multiple></label>
+<div id="rp-thumbs"></div>
 <label class="rp-phone">{esc(t["phone"])}<input type="tel" name="phone" maxlength="32" autocomplete="tel"></label>
 <div class="rp-hp" aria-hidden="true"><input type="text" name="website" tabindex="-1" autocomplete="off"></div>
 <div id="rp-nearby" hidden><p><b>{esc(t["nearby"])}</b></p><ul></ul>
@@ -79,7 +123,7 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 <script id="rp-config" type="application/json">{script_json(config)}</script>
 <script src="{_V}leaflet/dist/leaflet.js"></script>
 <script src="{_V}leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"></script>
-<script src="{STATIC_PREFIX}/app/context.js"></script>
+<script src="{STATIC_PREFIX}/app/context.js"></script>{gcj}
 <script src="{STATIC_PREFIX}/app/sha256.js"></script>
 <script src="{STATIC_PREFIX}/app/report.js"></script>
 </body></html>"""

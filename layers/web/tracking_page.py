@@ -2,7 +2,7 @@
 
 Phone width, Chinese first. The server writes the page's frame and words; the
 page's script (static/app/tracking.js) reads ``GET /api/public/reports/{tracking}``
-(which never carries a contact or a staff name), draws it, follows it every
+(which never carries a contact or a staff name), draws it with its before/after photos, follows it every
 few seconds, and posts the rating. Nothing is loaded from another host.
 """
 
@@ -27,7 +27,8 @@ WORDS = {
            "send": "提交评价", "thanks": "已收到您的评价，谢谢！", "reopened": "案件已退回重新办理（返工）",
            "rework": "返工", "need_reason": "选择“不满意”时请写明理由", "pick": "请选择一项评价",
            "loading": "正在加载…", "failed": "暂时无法加载，请稍后刷新", "missing": "没有这个查询码的反映，请核对后再试。",
-           "other": "English", "keep": "请保存查询码，凭它查看进度。"},
+           "other": "English", "keep": "请保存查询码，凭它查看进度。",
+           "photos_before": "现场照片", "photos_after": "处理后照片"},
     "en": {"title": "Report progress", "tracking": "Tracking number", "category": "Category", "status": "Status",
            "reported": "Reported", "due": "Due", "unit": "Responsible unit", "yours": "Your report",
            "steps": "Steps", "replies": "Replies from the unit", "no_reply": "No reply yet",
@@ -38,7 +39,8 @@ WORDS = {
            "rework": "rework", "need_reason": "Please say why you are not satisfied", "pick": "Please choose a rating",
            "loading": "Loading…", "failed": "Cannot load now; please refresh later",
            "missing": "No report has this tracking number; please check it.", "other": "中文",
-           "keep": "Keep the tracking number to follow your report."},
+           "keep": "Keep the tracking number to follow your report.",
+           "photos_before": "Photos of the problem", "photos_after": "Photos after the work"},
 }
 
 RATING_EN = {"满意": "satisfied", "基本满意": "mostly satisfied", "不满意": "not satisfied"}

@@ -1,112 +1,21 @@
-"""Photos of inspection findings: checked, cleaned of EXIF, stored by content hash (no HTTP here).
+"""Photos of inspection findings: who may add them, their rows (no HTTP here).
 
-A photo is read with Pillow (its real format, not the name or the declared
-type, decides), its time (DateTimeOriginal) and GPS position are read from
-EXIF first, then it is written again without any metadata — EXIF carries the
-phone's make, serial numbers, owner names and positions — in its own format,
-turned upright. The cleaned bytes are stored once under
-``<photo dir>/<aa>/<sha256>.<ext>``: the same photo sent twice is one file
-and one row.
+Checking, cleaning of EXIF and storing by content hash is
+:mod:`layers.workflow.photos` (shared with the public channel); the same photo
+sent twice for a finding's stage is one file and one row.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
-import warnings
-from datetime import datetime
 from pathlib import Path
-
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from data.settings import InspectionSettings
-from data.vocab import TO_RECTIFY, city_tz
+from data.vocab import TO_RECTIFY
 from layers.workflow.access import User, audit
+from layers.workflow.photos import clean, store, stored_file
 
-#: Formats accepted, with the media type and file extension they are stored with.
-FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 STAGES = ("before", "after")
-_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
-_DATETIME_ORIGINAL, _DATETIME = 0x9003, 0x0132
-
-
-def _degrees(value, ref) -> float | None:
-    try:
-        d, m, s = (float(v) for v in value)
-    except (TypeError, ValueError, ZeroDivisionError):
-        return None
-    sign = -1 if str(ref).upper() in ("S", "W") else 1
-    return sign * (d + m / 60 + s / 3600)
-
-
-def exif_facts(image: Image.Image) -> dict:
-    """``taken_at`` (EXIF time, read in the city's zone) and ``taken_lon``/``taken_lat`` (GPS), when present."""
-    exif = image.getexif()
-    out: dict = {"taken_at": None, "taken_lon": None, "taken_lat": None}
-    raw = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
-    if raw:
-        try:
-            out["taken_at"] = datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S").replace(tzinfo=city_tz())
-        except ValueError:
-            pass
-    gps = exif.get_ifd(_GPS_IFD)
-    if gps.get(2) and gps.get(4):
-        lat, lon = _degrees(gps[2], gps.get(1)), _degrees(gps[4], gps.get(3))
-        if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
-            out["taken_lat"], out["taken_lon"] = lat, lon
-    return out
-
-
-def clean(data: bytes, settings: InspectionSettings) -> tuple[bytes, dict]:
-    """The photo re-encoded without metadata, and what was read from it; InvalidParameter naming ``file``."""
-    if not data:
-        raise InvalidParameter("file", "is empty")
-    if len(data) > settings.photo_max_bytes:
-        raise InvalidParameter("file", f"is {len(data):,} bytes; at most {settings.photo_max_bytes:,} "
-                                       "(HYGIENE_MAP_PHOTO_MAX_KB): resize it on the phone")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            image.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
-            SyntaxError, ValueError) as exc:
-        raise InvalidParameter("file", f"is not a readable JPEG, PNG or WebP image ({type(exc).__name__})") from None
-    if image.format not in FORMATS:
-        raise InvalidParameter("file", f"is {image.format or 'an unknown format'}; send JPEG, PNG or WebP")
-    if image.width * image.height > settings.photo_max_pixels:
-        raise InvalidParameter("file", f"has {image.width}×{image.height} pixels; at most "
-                                       f"{settings.photo_max_pixels:,} (HYGIENE_MAP_PHOTO_MAX_MEGAPIXELS)")
-    facts = exif_facts(image)
-    fmt = image.format
-    upright = ImageOps.exif_transpose(image)
-    if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
-        upright = upright.convert("RGB")
-    upright.info.clear()  # exif_transpose leaves the EXIF block in info; some encoders would write it back
-    out = io.BytesIO()
-    # No exif=, no icc_profile=, no pnginfo=: none of the original's metadata is written.
-    upright.save(out, format=fmt, quality=90) if fmt != "PNG" else upright.save(out, format=fmt)
-    media_type, ext = FORMATS[fmt]
-    return out.getvalue(), {**facts, "media_type": media_type, "ext": ext, "width": upright.width,
-                            "height": upright.height}
-
-
-def store(data: bytes, ext: str, settings: InspectionSettings) -> str:
-    """Write ``data`` under its SHA-256 (once; an existing file is kept) and return the hash."""
-    digest = hashlib.sha256(data).hexdigest()
-    path = photo_path(digest, ext, settings)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # atomic: a reader never sees half a photo
-    return digest
-
-
-def photo_path(digest: str, ext: str, settings: InspectionSettings) -> Path:
-    return settings.photo_root() / digest[:2] / f"{digest}.{ext}"
 
 
 def check_upload(user: User, finding: dict, stage: str) -> None:
@@ -185,10 +94,7 @@ def photo_file(conn, finding_id: int, photo_id: int, settings: InspectionSetting
         row = cur.fetchone()
     if row is None:
         raise NotFound(f"finding {finding_id} has no photo {photo_id}")
-    ext = next(e for t, e in FORMATS.values() if t == row[1])
-    path = photo_path(row[0], ext, settings)
-    if not path.exists():
-        raise NotFound(f"the file of photo {photo_id} is missing from {settings.photo_root()}")
+    path = stored_file(row[0], row[1], settings, f"photo {photo_id}")
     return path, row[1]
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from data.errors import Conflict, InvalidParameter, NotFound
 from data.vocab import CLOSED
+from layers.workflow import public_photos
 from layers.workflow.access import audit, new_token, token_digest
 
 # -- Partner channels ---------------------------------------------------------------------------------------------
@@ -109,17 +110,18 @@ def _request(row) -> dict:
     got["status"] = "closed" if got["status"] == CLOSED else "open"
     for k in ("requested_datetime", "updated_datetime", "expected_datetime"):
         got[k] = got[k].isoformat() if got[k] is not None else None
-    # Not given: the description (personal data here), a notice, address ids, postcodes, photos (none yet).
+    # Not given: the description (personal data here), a notice, address ids, postcodes.
     return {k: got.get(k) for k in REQUEST_FIELDS}
 
 
 def find_requests(conn, *, ids: list[str] | None = None, codes: list[str] | None = None,
                   since: datetime | None = None, until: datetime | None = None, statuses: list[str] | None = None,
-                  limit: int = 1000) -> list[dict]:
+                  limit: int = 1000, base: str = "") -> list[dict]:
     """Service requests by tracking numbers (any report, joined ones too), else by the spec's filters.
 
     Without ``ids``: cases opened by a public report, of the ``codes`` (service codes), requested in
-    [since, until), with ``statuses`` among open/closed, newest first, at most ``limit``.
+    [since, until), with ``statuses`` among open/closed, newest first, at most ``limit``. ``media_url`` is
+    the first photo its tracking page shows, ``base`` (the server's base URL) before its path.
     """
     clauses, params = [], {"closed": CLOSED, "limit": limit}
     if ids:
@@ -141,4 +143,8 @@ def find_requests(conn, *, ids: list[str] | None = None, codes: list[str] | None
     with conn.cursor() as cur:
         cur.execute(_REQUEST_SQL + " WHERE " + " AND ".join(clauses)
                     + " ORDER BY c.reported_at DESC, r.tracking LIMIT %(limit)s", params)
-        return [_request(r) for r in cur.fetchall()]
+        found = [_request(r) for r in cur.fetchall()]
+    photos = public_photos.first_photos(conn, [r["service_request_id"] for r in found])
+    for r in found:
+        r["media_url"] = base + photos[r["service_request_id"]] if r["service_request_id"] in photos else None
+    return found

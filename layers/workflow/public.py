@@ -26,6 +26,7 @@ from data.settings import ComplaintSettings, PublicSettings
 from data.vocab import CLOSED, PUBLIC_ACTOR, RATINGS, REWORK, UNSATISFIED
 from geo import coords
 from layers.workflow import complaints as cases
+from layers.workflow import public_photos
 from layers.workflow.access import User, audit
 
 #: Crockford's base32 alphabet (no I, L, O, U): read aloud and typed from a phone without mix-ups.
@@ -73,7 +74,9 @@ def issue_challenge(conn, settings: PublicSettings) -> dict:
     """A new single-use challenge with the current difficulty; expired ones are swept on the way."""
     challenge = secrets.token_urlsafe(18)
     with conn.cursor() as cur:
-        cur.execute("DELETE FROM public_challenges WHERE expires_at < now()")
+        # A used challenge is kept through its report's photo window: it is what lets the client add photos.
+        cur.execute("DELETE FROM public_challenges WHERE expires_at < now() - make_interval(mins => %s)",
+                    (settings.photo_minutes,))
         cur.execute("INSERT INTO public_challenges (challenge, bits, expires_at) "
                     "VALUES (%s, %s, now() + make_interval(mins => %s)) RETURNING expires_at",
                     (challenge, settings.pow_bits, settings.challenge_minutes))
@@ -222,7 +225,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def follow(conn, tracking: str, settings: PublicSettings | None = None) -> dict:
-    """What the public sees of a report: its case's steps with times, the unit and its public replies.
+    """What the public sees of a report: its case's steps with times, the unit, its public replies, photos.
 
     Never the contact number, a staff note or a staff name (steps name only the statuses); the
     description shown is the reporter's own, not the first reporter's when this report joined a case.
@@ -250,6 +253,7 @@ def follow(conn, tracking: str, settings: PublicSettings | None = None) -> dict:
             "description": r["description"], "lon": r["lon"], "lat": r["lat"], "status": r["status"],
             "reported_at": _iso(r["created_at"]), "due_at": _iso(r["due_at"]), "closed_at": _iso(r["closed_at"]),
             "unit": r["unit"], "supporters": supporters, "steps": steps, "replies": replies, "ratings": ratings,
+            "photos": public_photos.report_photos(conn, r["complaint_id"], r["tracking"]),
             "rate_until": _iso(rate_until), "may_rate": bool(rate_until and now < rate_until and not rated)}
 
 
@@ -322,7 +326,8 @@ def _rework(conn, r: dict, reason: str) -> None:
 # -- Staff: the unit's public reply, and the reporters' contact numbers --------------------------------------------
 
 
-def _staff_case(conn, user: User, complaint_id: int, what: str) -> dict:
+def staff_case(conn, user: User, complaint_id: int, what: str) -> dict:
+    """The case, when ``user`` is staff of its street or grids (or an admin); else Forbidden saying ``what``."""
     case = cases.get(conn, complaint_id)
     if not user.may_write_complaint(case["street_code"], case["grid_code"]):
         raise Forbidden(f"user {user.name!r} may {what} in {user.scope_text()}, not for complaint {complaint_id} "
@@ -332,7 +337,7 @@ def _staff_case(conn, user: User, complaint_id: int, what: str) -> dict:
 
 def reply(conn, user: User, complaint_id: int, text: str) -> dict:
     """Add the responsible unit's reply to the public (shown on every tracking page of the case)."""
-    _staff_case(conn, user, complaint_id, "reply to the public")
+    staff_case(conn, user, complaint_id, "reply to the public")
     with conn.cursor() as cur:
         cur.execute("INSERT INTO public_replies (complaint_id, reply, actor) VALUES (%s, %s, %s) RETURNING id, at",
                     (complaint_id, text, user.name))
@@ -343,7 +348,7 @@ def reply(conn, user: User, complaint_id: int, text: str) -> dict:
 
 def contacts(conn, user: User, complaint_id: int) -> list[dict]:
     """The public reports on a case with their contact numbers: staff of the case's street (or grids) only."""
-    _staff_case(conn, user, complaint_id, "read reporters' contact numbers")
+    staff_case(conn, user, complaint_id, "read reporters' contact numbers")
     with conn.cursor() as cur:
         cur.execute(
             """SELECT r.tracking, r.joined, r.channel, r.created_at, p.phone
@@ -353,27 +358,35 @@ def contacts(conn, user: User, complaint_id: int) -> list[dict]:
                  "phone": q[4]} for q in cur.fetchall()]
 
 
-def satisfaction(conn, *, street: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None) -> list[dict]:
-    """Per street: reporters' latest rating of each report rated in [since, until), and the share satisfied.
+#: What :func:`satisfaction` groups by: the street (code and name), or the responsible unit of the case's grid.
+_BY = {"street": ("l.street_code", "s.name"), "unit": ("coalesce(g.responsible_unit, '')", "NULL::text")}
 
-    ``satisfied_share`` is (满意 + 基本满意) / rated, the figure the reviews weigh; None with no rating.
+
+def satisfaction(conn, *, street: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None, by: str = "street") -> list[dict]:
+    """Per street (or per responsible unit, ``by="unit"``): reporters' latest rating of each report rated in
+    [since, until), and the share satisfied.
+
+    ``satisfied_share`` is (满意 + 基本满意) / rated, the figure the reviews weigh; None with no rating. Each
+    row names its ``street_code`` and ``street``, or its ``unit`` (None: grids without one).
     """
+    key, name = _BY[by]
     with conn.cursor() as cur:
         cur.execute(
-            """WITH latest AS (
-                   SELECT DISTINCT ON (r.tracking) r.tracking, r.rating, c.street_code
+            f"""WITH latest AS (
+                   SELECT DISTINCT ON (r.tracking) r.tracking, r.rating, c.street_code, c.grid_code
                    FROM public_ratings r JOIN complaints c ON c.id = r.complaint_id
                    WHERE (%(street)s::text IS NULL OR c.street_code = %(street)s)
                      AND (%(since)s::timestamptz IS NULL OR r.rated_at >= %(since)s)
                      AND (%(until)s::timestamptz IS NULL OR r.rated_at < %(until)s)
                    ORDER BY r.tracking, r.rated_at DESC)
-               SELECT l.street_code, s.name, count(*), count(*) FILTER (WHERE l.rating = %(r0)s),
+               SELECT {key}, {name}, count(*), count(*) FILTER (WHERE l.rating = %(r0)s),
                       count(*) FILTER (WHERE l.rating = %(r1)s), count(*) FILTER (WHERE l.rating = %(r2)s)
                FROM latest l LEFT JOIN admin_areas s ON s.code = l.street_code AND s.level = 'street'
-               GROUP BY l.street_code, s.name ORDER BY l.street_code""",
+                    LEFT JOIN grids g ON g.code = l.grid_code
+               GROUP BY 1, 2 ORDER BY 1""",
             {"street": street, "since": since, "until": until, "r0": RATINGS[0], "r1": RATINGS[1], "r2": RATINGS[2]})
         rows = cur.fetchall()
-    return [{"street_code": r[0], "street": r[1], "rated": r[2], RATINGS[0]: r[3], RATINGS[1]: r[4],
-             RATINGS[2]: r[5], "satisfied_share": round((r[3] + r[4]) / r[2], 4) if r[2] else None}
-            for r in rows]
+    return [{**({"street_code": r[0], "street": r[1]} if by == "street" else {"unit": r[0] or None}),
+             "rated": r[2], RATINGS[0]: r[3], RATINGS[1]: r[4], RATINGS[2]: r[5],
+             "satisfied_share": round((r[3] + r[4]) / r[2], 4) if r[2] else None} for r in rows]

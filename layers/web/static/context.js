@@ -23,10 +23,14 @@
     community: { color: "#999", weight: 0.8, opacity: 0.8, dashArray: "2 3" }
   };
 
+  // Where the tiles and names come from: the map pages' routes, or the public channel's (cfg.tilesUrl,
+  // cfg.labelsUrl: /report works for a resident without a token when reads need one).
+  var urls = { tiles: "/tiles/", labels: "/api/context/labels" };
+
   function tiles(map, id, style) {
     var styles = {};
     styles[id] = function (props, zoom) { return style(props, zoom); };
-    return L.vectorGrid.protobuf("/tiles/" + id + "/{z}/{x}/{y}.pbf", {
+    return L.vectorGrid.protobuf(urls.tiles + id + "/{z}/{x}/{y}.pbf", {
       pane: "hm-context", rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 19, maxZoom: 22,
       vectorTileLayerStyles: styles
     }).addTo(map);
@@ -47,6 +51,7 @@
   }
 
   function init(map, cfg) {
+    urls = { tiles: cfg.tilesUrl || urls.tiles, labels: cfg.labelsUrl || urls.labels };
     map.createPane("hm-context").style.zIndex = 250;  // under folium's overlays (400) and map.js' panes (350+)
     var labelPane = map.createPane("hm-context-labels");
     labelPane.style.zIndex = 450;  // names over the thematic fills, under markers and popups
@@ -72,7 +77,7 @@
       var b = map.getBounds(), clamp = function (v, lo, hi) { return Math.max(lo, Math.min(hi, v)); };
       var bbox = [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180),
                   clamp(b.getNorth(), -90, 90)].map(function (v) { return v.toFixed(6); }).join(",");
-      var url = "/api/context/labels?" + new URLSearchParams({ bbox: bbox, zoom: Math.round(map.getZoom()),
+      var url = urls.labels + "?" + new URLSearchParams({ bbox: bbox, zoom: Math.round(map.getZoom()),
                                                                lang: cfg.lang });
       state.ready = false;
       fetch(url, { signal: pending.signal }).then(function (r) {

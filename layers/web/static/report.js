@@ -1,4 +1,5 @@
-/* The public report page (/report): place by GPS or a tap, nearby check, proof-of-work, post.
+/* The public report page (/report): place by GPS or a tap, photos resized here, nearby check, proof-of-work,
+   post the report, then its photos with the report's challenge.
    Stages for people and tests: body[data-stage] = form | nearby | solving | sent. */
 (function () {
   'use strict';
@@ -15,25 +16,109 @@
 
   var map = L.map('rp-map', {center: cfg.center, zoom: 15, maxZoom: 20});
   if (cfg.bounds) map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]);
-  window.hygieneContext.init(map, {lang: cfg.lang, outlines: true, roads: true});
+  var base = cfg.basemap;
+  base.layers.forEach(function (layer) {
+    L.tileLayer(layer.url, {subdomains: layer.subdomains, attribution: layer.attr, maxZoom: 20,
+                            maxNativeZoom: layer.max_zoom}).addTo(map);
+  });
+  // The city's own roads and names (WGS84) beneath, when there is no basemap; its outlines and names over
+  // a WGS84 basemap; nothing over Gaode's GCJ-02 tiles, where they would sit some hundred metres off.
+  if (base.crs === 'wgs84') window.hygieneContext.init(map, {lang: cfg.lang, outlines: true, roads: !base.layers.length,
+                                                                tilesUrl: cfg.context.tiles, labelsUrl: cfg.context.labels});
   window.hmReportMap = map;
+  window.hmReportReady = true;
 
-  function setPlace(lat, lon, crs) {
+  // place: what is sent (lon, lat in crs); the marker is drawn where the map shows it.
+  function setPlace(lat, lon, crs, shown) {
     place = {lon: lon, lat: lat, crs: crs};
-    if (marker) marker.setLatLng([lat, lon]);
-    else marker = L.circleMarker([lat, lon], {radius: 9, color: '#c62828', weight: 3, fillOpacity: 0.4}).addTo(map);
+    var at = shown || [lat, lon];
+    if (marker) marker.setLatLng(at);
+    else marker = L.circleMarker(at, {radius: 9, color: '#c62828', weight: 3, fillOpacity: 0.4}).addTo(map);
     document.getElementById('rp-place').textContent = t.placed + ': ' + lat.toFixed(5) + ', ' + lon.toFixed(5);
     msg.textContent = '';
+    window.hmReportPlace = place;
   }
-  // The map draws the city's own data (WGS84), so a tap is a WGS84 point, like GPS.
-  map.on('click', function (e) { setPlace(e.latlng.lat, e.latlng.lng, 'wgs84'); });
+  // A tap is a point in the map's CRS: WGS84 on the city's own data, GCJ-02 on Gaode (the server converts).
+  map.on('click', function (e) { setPlace(e.latlng.lat, e.latlng.lng, base.crs); });
   document.getElementById('rp-gps').addEventListener('click', function () {
     if (!navigator.geolocation) { msg.textContent = t.no_gps; return; }
     navigator.geolocation.getCurrentPosition(function (p) {
-      setPlace(p.coords.latitude, p.coords.longitude, 'wgs84');
-      map.setView([p.coords.latitude, p.coords.longitude], 18);
+      var lat = p.coords.latitude, lon = p.coords.longitude, shown = [lat, lon];
+      if (base.crs === 'gcj02') { var g = window.hygieneMap.wgs84ToGcj02(lon, lat); shown = [g[1], g[0]]; }
+      setPlace(lat, lon, 'wgs84', shown);  // GPS is WGS84 whatever the map
+      map.setView(shown, 18);
     }, function () { msg.textContent = t.no_gps; }, {enableHighAccuracy: true, timeout: 15000});
   });
+
+  // Photos: each is drawn on a canvas at most cfg.photo_px on its long side and sent as JPEG, so a phone's
+  // 5 MB picture becomes a few hundred kB (and the canvas keeps no EXIF). Thumbnails are data: URLs (the CSP).
+  var photos = [];  // Blobs, in the order chosen
+  var thumbs = document.getElementById('rp-thumbs');
+  window.hmReportPhotos = photos;
+  function shrink(file) {
+    return new Promise(function (done, failed) {
+      var reader = new FileReader();
+      reader.onerror = function () { failed(new Error(t.photo_bad)); };
+      reader.onload = function () {
+        var img = new Image();
+        img.onerror = function () { failed(new Error(t.photo_bad)); };
+        img.onload = function () {
+          var scale = Math.min(1, cfg.photo_px / Math.max(img.naturalWidth, img.naturalHeight));
+          var c = document.createElement('canvas');
+          c.width = Math.max(1, Math.round(img.naturalWidth * scale));
+          c.height = Math.max(1, Math.round(img.naturalHeight * scale));
+          c.getContext('2d').drawImage(img, 0, 0, c.width, c.height);
+          c.toBlob(function (b) { if (b) done({blob: b, canvas: c}); else failed(new Error(t.photo_bad)); },
+                   'image/jpeg', 0.85);
+        };
+        img.src = reader.result;
+      };
+      reader.readAsDataURL(file);
+    });
+  }
+  function drawThumbs() {
+    thumbs.textContent = '';
+    photos.forEach(function (p, i) {
+      var fig = document.createElement('figure');
+      var img = document.createElement('img');
+      img.src = p.thumb; img.alt = '';
+      var rm = document.createElement('button');
+      rm.type = 'button'; rm.className = 'rp-remove'; rm.textContent = t.remove;
+      rm.addEventListener('click', function () { photos.splice(i, 1); drawThumbs(); });
+      fig.appendChild(img); fig.appendChild(rm);
+      thumbs.appendChild(fig);
+    });
+    document.body.setAttribute('data-photos', String(photos.length));
+  }
+  var picker = document.getElementById('rp-photos');
+  picker.addEventListener('change', function () {
+    var files = Array.prototype.slice.call(picker.files || []);
+    if (photos.length + files.length > cfg.max_photos) msg.textContent = t.too_many;
+    files = files.slice(0, Math.max(0, cfg.max_photos - photos.length));
+    picker.value = '';
+    files.reduce(function (chain, file) {
+      return chain.then(function () { return shrink(file); }).then(function (got) {
+        var small = document.createElement('canvas');
+        var k = 160 / Math.max(got.canvas.width, got.canvas.height);
+        small.width = Math.round(got.canvas.width * k); small.height = Math.round(got.canvas.height * k);
+        small.getContext('2d').drawImage(got.canvas, 0, 0, small.width, small.height);
+        photos.push({blob: got.blob, thumb: small.toDataURL('image/jpeg', 0.7), width: got.canvas.width,
+                     height: got.canvas.height});
+        drawThumbs();
+      }, function (e) { msg.textContent = e.message; });
+    }, Promise.resolve());
+  });
+  function upload(tracking, challenge) {  // one after another: the server counts them in order
+    return photos.reduce(function (chain, p, i) {
+      return chain.then(function () {
+        var body = new FormData();
+        body.append('challenge', challenge);
+        body.append('file', p.blob, 'photo' + (i + 1) + '.jpg');
+        return fetch('/api/public/reports/' + encodeURIComponent(tracking) + '/photos', {method: 'POST', body: body})
+          .then(function (r) { if (!r.ok) return r.json().then(function (b) { throw new Error(b.detail || r.status); }); });
+      });
+    }, Promise.resolve());
+  }
 
   function fields() {
     var picked = form.querySelector('input[name=category]:checked');
@@ -88,16 +173,23 @@
     send.disabled = true;
     send.textContent = t.solving;
     var f = fields();
+    var challenge = null;
     return api('GET', '/api/public/challenge').then(function (ch) {
+      challenge = ch.challenge;
       return solve(ch.challenge, ch.bits).then(function (nonce) {
         return api('POST', '/api/public/reports', {lon: place.lon, lat: place.lat, crs: place.crs,
           category: f.category, description: f.description, phone: f.phone, website: f.website,
           challenge: ch.challenge, nonce: nonce});
       });
     }).then(function (made) {
+      var go = function () { window.location.href = cfg.track + encodeURIComponent(made.tracking) + cfg.query; };
       stage('sent');
       send.textContent = t.sent;
-      window.location.href = cfg.track + encodeURIComponent(made.tracking) + cfg.query;
+      // The report is made: a photo that fails is said, and the tracking page opens all the same.
+      return upload(made.tracking, challenge).then(go, function (e) {
+        msg.textContent = t.photo_failed + (e.message || e);
+        setTimeout(go, 2500);
+      });
     }).catch(function (e) { send.textContent = t.send; fail(e); });
   }
 

@@ -25,6 +25,10 @@
     if (!iso) return '';
     return clock ? clock.format(new Date(iso)) : iso.slice(0, 16).replace('T', ' ');
   }
+  function ratingText(value) {  // the rating in the page's language (the API speaks Chinese)
+    var pair = cfg.ratings.filter(function (p) { return p[0] === value; })[0];
+    return pair ? pair[1] : value;
+  }
   function status(s) { return cfg.statuses[s] ? s + ' ' + cfg.statuses[s] : s; }
   function row(dl, label, value) {
     if (value === null || value === undefined || value === '') return;
@@ -56,6 +60,26 @@
     });
     box.appendChild(ol);
 
+    ['before', 'after'].forEach(function (stage) {
+      var shown = (r.photos || []).filter(function (p) { return p.stage === stage; });
+      if (!shown.length) return;
+      box.appendChild(el('h2', null, t['photos_' + stage]));
+      var row = el('div', 'tr-photos');
+      row.setAttribute('data-stage', stage);
+      shown.forEach(function (p) {
+        var fig = el('figure');
+        var a = el('a');
+        a.href = p.url;
+        var img = el('img');
+        img.src = p.url; img.alt = t['photos_' + stage]; img.width = p.width; img.height = p.height;
+        a.appendChild(img);
+        fig.appendChild(a);
+        fig.appendChild(el('figcaption', null, when(p.uploaded_at)));
+        row.appendChild(fig);
+      });
+      box.appendChild(row);
+    });
+
     box.appendChild(el('h2', null, t.replies));
     if (!r.replies.length) box.appendChild(el('p', 'tr-note', t.no_reply));
     r.replies.forEach(function (q) {
@@ -66,7 +90,8 @@
     });
     if (r.ratings.length) {
       var latest = r.ratings[r.ratings.length - 1];
-      box.appendChild(el('p', 'tr-rated', t.thanks + ' ' + latest.rating + (latest.reopened ? ' · ' + t.reopened : '')));
+      box.appendChild(el('p', 'tr-rated', t.thanks + ' ' + ratingText(latest.rating) +
+                                          (latest.reopened ? ' · ' + t.reopened : '')));
     }
     if (r.may_rate) box.appendChild(ratingForm(r));
     box.hidden = false;

@@ -1,0 +1,75 @@
+"""The public channel on a real city (issue 17): Taipei from the real files (tests/test_real_city.py builds it
+through the command line), a resident's report at a real garbage-truck stop of 大同區 routed to its grid, with
+a photo, followed, seen by the grid's unit, and read back over Open311."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import httpx
+import pytest
+from PIL import Image
+
+from tests.test_real_city import TAIPEI_STREET, taipei, taipei_grids  # noqa: F401  (the city, built once here)
+
+
+@pytest.fixture(scope="module")
+def site(taipei, taipei_grids, tmp_path_factory):  # noqa: F811
+    """The app over Taipei (default proof-of-work), photos in a folder of the test's, and a 大同區 staff token."""
+    from tests.chromium import serve_app
+
+    taipei.token = taipei.cli("users", "add", "datong-staff", "--role", "street",
+                              "--street", TAIPEI_STREET).stdout.strip().splitlines()[-1]
+    photos = tmp_path_factory.mktemp("photos")
+    with serve_app(taipei.url, extra_env={"HYGIENE_MAP_PHOTO_DIR": str(photos)}) as base:
+        taipei.base = base
+        yield taipei
+
+
+def _solve(challenge: str, bits: int) -> str:
+    n = 0
+    while int.from_bytes(hashlib.sha256(f"{challenge}:{n}".encode()).digest(), "big") >> (256 - bits):
+        n += 1
+    return str(n)
+
+
+def test_a_public_report_in_taipei_is_routed_to_its_grid(site):
+    city = site
+    # A real garbage-truck stop of 大同區, and the grid (from the roster) that holds it.
+    lon, lat, grid, unit = city.sql(
+        "SELECT ST_X(s.geom), ST_Y(s.geom), g.code, g.responsible_unit FROM garbage_stations s "
+        "JOIN grids g ON ST_Contains(g.geom, s.geom) WHERE s.street_code = %s ORDER BY s.source_id LIMIT 1",
+        (TAIPEI_STREET,))[0]
+    challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
+    assert challenge["bits"] == 18  # the server's default: a second or so on a phone
+    made = httpx.post(city.base + "/api/public/reports", timeout=30, json={
+        "lon": lon, "lat": lat, "category": "垃圾满溢", "description": "垃圾車停靠點的垃圾桶滿了",
+        "phone": "0912-345-678", "challenge": challenge["challenge"],
+        "nonce": _solve(challenge["challenge"], challenge["bits"])})
+    assert made.status_code == 201, made.text
+    tracking = made.json()["tracking"]
+    image = io.BytesIO()
+    Image.new("RGB", (320, 240), (120, 90, 30)).save(image, format="JPEG")
+    photo = httpx.post(city.base + f"/api/public/reports/{tracking}/photos", timeout=30,
+                       data={"challenge": challenge["challenge"]}, files={"file": ("p.jpg", image.getvalue())})
+    assert photo.status_code == 201, photo.text
+
+    complaint_id, street, grid_code, channel, status = city.sql(
+        "SELECT c.id, c.street_code, c.grid_code, c.channel, c.status FROM public_reports r "
+        "JOIN complaints c ON c.id = r.complaint_id WHERE r.tracking = %s", (tracking,))[0]
+    assert (street, grid_code, channel, status) == (TAIPEI_STREET, grid, "网上", "受理")
+    followed = httpx.get(city.base + f"/api/public/reports/{tracking}", timeout=30).json()
+    assert followed["unit"] == unit and followed["photos"][0]["url"].startswith("/api/public/photos/")
+    # The district office's staff see it in their list and read the contact; the public never does.
+    staff = {"Authorization": f"Bearer {city.token}"}
+    listed = httpx.get(city.base + "/api/complaints", params={"street": TAIPEI_STREET, "limit": 1000},
+                       headers=staff, timeout=60).json()["items"]
+    assert complaint_id in {c["id"] for c in listed}
+    contacts = httpx.get(city.base + f"/api/complaints/{complaint_id}/contacts", headers=staff, timeout=30).json()
+    assert contacts["reports"][0]["phone"] == "0912-345-678"
+    request = httpx.get(city.base + f"/open311/v2/requests/{tracking}.json", timeout=30).json()[0]
+    assert request["agency_responsible"] == unit and request["media_url"] == city.base + followed["photos"][0]["url"]
+    for text in (made.text, photo.text, httpx.get(city.base + f"/report/{tracking}", timeout=30).text,
+                 str(followed), str(request)):
+        assert "0912-345-678" not in text and "datong-staff" not in text
