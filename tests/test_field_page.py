@@ -7,7 +7,7 @@ import json
 import re
 import uuid
 
-from tests.inspecting import (  # noqa: F401,E501 (fixtures)
+from tests.inspecting import (  # noqa: F401 (fixtures)
     OWN_STREET,
     auth,
     city_fixture,

@@ -65,12 +65,12 @@
 
   // ---- the place ----
   var map = L.map('fd-map', {center: cfg.center, zoom: 15, maxZoom: 20});
-  if (cfg.bounds) map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]);
+  var view = cfg.grid ? cfg.grid.bounds : cfg.bounds;  // a grid sheet's QR code: that grid, else the city
+  if (view) map.fitBounds([[view[1], view[0]], [view[3], view[2]]], {animate: false});
   window.hygieneContext.init(map, {lang: cfg.lang, outlines: true, roads: true});
   if (cfg.grid) {
-    L.geoJSON(cfg.grid.geometry, {style: {color: '#1565c0', weight: 3, fill: true, fillOpacity: 0.08}}).addTo(map);
-    var g = cfg.grid.bounds;
-    map.fitBounds([[g[1], g[0]], [g[3], g[2]]]);
+    L.geoJSON(cfg.grid.geometry, {style: {color: '#1565c0', weight: 3, fill: true, fillOpacity: 0.08},
+                                  interactive: false}).addTo(map);
   }
   function setPlace(lat, lon, crs) {
     place = {lon: lon, lat: lat, crs: crs};
@@ -259,8 +259,11 @@
     return flushing;
   }
 
-  function when(iso) {
-    return new Date(iso).toLocaleDateString(cfg.lang === 'en' ? 'en-CA' : 'zh-CN', {timeZone: cfg.time_zone});
+  // Times in the city's zone (the server's deadlines are days there), whatever the phone's zone.
+  function when(iso, time) {
+    var opts = {timeZone: cfg.time_zone, year: 'numeric', month: '2-digit', day: '2-digit'};
+    if (time) { opts.hour = '2-digit'; opts.minute = '2-digit'; opts.hour12 = false; }
+    return new Date(iso).toLocaleString(cfg.lang === 'en' ? 'en-CA' : 'zh-CN', opts);
   }
   function render() {
     return all().then(function (recs) {
@@ -281,7 +284,7 @@
         li.innerHTML = '<b></b><br><span class="fd-state"></span><br><small></small>';
         li.querySelector('b').textContent = rec.label;
         li.querySelector('.fd-state').textContent = state;
-        li.querySelector('small').textContent = new Date(rec.made).toLocaleString() + ' · ' + t.photo_n.replace('{n}', rec.photos.length) +
+        li.querySelector('small').textContent = when(rec.made, true) + ' · ' + t.photo_n.replace('{n}', rec.photos.length) +
           (left && rec.state === 'sent' ? ' · ' + t.photos_pending + ' ' + left : '');
         if (rec.state === 'failed') {
           var del = document.createElement('button');
@@ -306,10 +309,13 @@
   document.getElementById('fd-send').addEventListener('click', flush);
   setInterval(function () { if (document.body.getAttribute('data-pending') !== '0') flush(); }, cfg.retry_ms);
   network();
-  if (cfg.grid) setPlace(cfg.grid.point[1], cfg.grid.point[0], 'wgs84');
+  if (cfg.grid) {  // prefilled: a point inside the grid; a tap or the GPS moves it
+    setPlace(cfg.grid.point[1], cfg.grid.point[0], 'wgs84');
+    document.getElementById('fd-place').textContent += ' · ' + t.grid + ' ' + cfg.grid.code + (cfg.grid.name ? ' ' + cfg.grid.name : '');
+  }
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register(cfg.sw, {scope: '/field'}).catch(function () { /* plain HTTP: no worker */ });
   }
   render().then(flush);
-  window.hmField = {map: map, flush: flush, all: all};
+  window.hmField = {map: map, flush: flush, all: all, place: function () { return place && [place.lat, place.lon]; }};
 })();
