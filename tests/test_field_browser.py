@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from tests.inspecting import make_city, point_in, query
+from tests.test_public_browser import _wait
 
 pytestmark = pytest.mark.browser
 
@@ -77,15 +78,6 @@ def phone(browser, site, city, round_id):
     browser.send("Network.emulateNetworkConditions", offline=False, latency=0, downloadThroughput=-1,
                  uploadThroughput=-1)
     browser.send("Emulation.clearDeviceMetricsOverride")
-
-
-def _wait(browser, expression, timeout=45.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if browser.evaluate(expression):
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"the page never showed {expression}: {browser.evaluate('document.body.innerText')}")
 
 
 def _promise(browser, expression):
