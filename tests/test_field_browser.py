@@ -212,3 +212,14 @@ def test_a_grid_sheet_opens_the_grid_and_a_toilet_offers_its_items_first(phone, 
     nearest = phone.evaluate("document.body.dataset.near.split(',')[0]")
     assert first == nearest and "TLT-01" in phone.evaluate("document.querySelector('#fd-items').innerText")
     assert "附近 30 米内" in phone.evaluate("document.getElementById('fd-near').textContent")
+
+
+def test_a_finding_the_server_refuses_says_why_and_can_be_removed(phone, city, camera_photo):
+    lon, lat = point_in(city, "other")  # another street's grid: outside this inspector's scope (403)
+    _record(phone, lon, lat, "LAN-03", "范围之外", camera_photo)
+    _wait(phone, "!!document.querySelector('#fd-queue li[data-state=failed]')")
+    failed = phone.evaluate("document.querySelector('#fd-queue li[data-state=failed]').innerText")
+    assert "发送失败" in failed and INSPECTOR in failed and phone.evaluate("document.body.dataset.pending") == "0"
+    assert _stored(city, "范围之外") == []
+    phone.evaluate("document.querySelector('#fd-queue li[data-state=failed] button').click()")
+    _wait(phone, "!document.querySelector('#fd-queue li[data-state=failed]')")

@@ -41,7 +41,8 @@ WORDS = {
            "sent": "已发送", "failed": "发送失败", "photos_pending": "照片待发送", "due": "整改期限",
            "offline": "离线：记录保存在手机上，联网后自动发送", "online": "在线", "send_now": "立即发送",
            "login_again": "登录已失效，请重新登录后发送", "remove": "删除", "other": "English",
-           "other_user": "其他用户的记录（{u}），需该用户登录后发送", "user": "检查人", "resizing": "正在处理照片…"},
+           "other_user": "其他用户的记录（{u}），需该用户登录后发送", "user": "检查人", "resizing": "正在处理照片…",
+           "not_inspector": "只有检查员和管理员能记录问题；本账号的记录会被服务器拒绝"},
     "en": {"title": "Field inspection", "round": "Round", "no_round": "No round is running", "place": "Place",
            "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen", "grid": "Grid",
            "no_gps": "No location (needs HTTPS and permission): tap the map instead", "item": "Problem",
@@ -54,7 +55,8 @@ WORDS = {
            "sent when the network returns", "online": "online", "send_now": "Send now",
            "login_again": "The login has expired: log in again to send", "remove": "Remove", "other": "中文",
            "other_user": "Recorded by another user ({u}): sent when they log in", "user": "Inspector",
-           "resizing": "Preparing the photo…"},
+           "resizing": "Preparing the photo…",
+           "not_inspector": "Only inspectors and admins record findings: the server refuses this account's"},
 }
 
 

@@ -285,7 +285,8 @@
         li.querySelector('b').textContent = rec.label;
         li.querySelector('.fd-state').textContent = state;
         li.querySelector('small').textContent = when(rec.made, true) + ' · ' + t.photo_n.replace('{n}', rec.photos.length) +
-          (left && rec.state === 'sent' ? ' · ' + t.photos_pending + ' ' + left : '');
+          (left && rec.state === 'sent' ? ' · ' + t.photos_pending + ' ' + left : '') +
+          rec.photos.filter(function (p) { return p.error; }).map(function (p) { return ' · ' + t.failed + ': ' + p.error; }).join('');
         if (rec.state === 'failed') {
           var del = document.createElement('button');
           del.type = 'button'; del.className = 'fd-small'; del.textContent = t.remove;
@@ -309,6 +310,7 @@
   document.getElementById('fd-send').addEventListener('click', flush);
   setInterval(function () { if (document.body.getAttribute('data-pending') !== '0') flush(); }, cfg.retry_ms);
   network();
+  if (['inspector', 'admin'].indexOf(cfg.user.role) < 0) msg.textContent = t.not_inspector;
   if (cfg.grid) {  // prefilled: a point inside the grid; a tap or the GPS moves it
     setPlace(cfg.grid.point[1], cfg.grid.point[0], 'wgs84');
     document.getElementById('fd-place').textContent += ' · ' + t.grid + ' ' + cfg.grid.code + (cfg.grid.name ? ' ' + cfg.grid.name : '');
