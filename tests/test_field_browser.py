@@ -148,6 +148,8 @@ def test_findings_recorded_offline_are_sent_once_with_their_photos(phone, city, 
     phone.send("Page.reload")
     _wait(phone, "!!window.hmField && document.body.dataset.pending === '3'")
     assert _promise(phone, "caches.match('/static/app/field.js').then(function (r) { return !!r; })")
+    assert _promise(phone, "caches.open('hm-field-map').then(function (c) { return c.keys(); }).then(function (k) {"
+                           "return k.some(function (r) { return r.url.indexOf('/tiles/roads/') > 0; }); })")
     assert _stored(city, "离线记录") == []
 
     _offline(phone, False)  # the network returns: the "online" event sends the queue

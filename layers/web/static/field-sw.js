@@ -5,6 +5,10 @@
 'use strict';
 var CACHE = 'hm-field-__VERSION__';
 var FILES = __FILES__;
+// The map beneath (the city's roads, outlines and names) as last seen, for a start without a network; kept
+// across versions, at most MAP_MAX answers (the oldest go first).
+var MAP_CACHE = 'hm-field-map', MAP_MAX = 3000;
+var MAP_PATHS = ['/tiles/roads/', '/tiles/admin_areas/', '/api/context/labels'];
 
 self.addEventListener('install', function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(FILES); })
@@ -13,7 +17,7 @@ self.addEventListener('install', function (event) {
 
 self.addEventListener('activate', function (event) {
   event.waitUntil(caches.keys().then(function (names) {
-    return Promise.all(names.filter(function (n) { return n.indexOf('hm-field-') === 0 && n !== CACHE; })
+    return Promise.all(names.filter(function (n) { return n.indexOf('hm-field-') === 0 && n !== CACHE && n !== MAP_CACHE; })
       .map(function (n) { return caches.delete(n); }));
   }).then(function () { return self.clients.claim(); }));
 });
@@ -36,6 +40,22 @@ self.addEventListener('fetch', function (event) {
       return response;
     }).catch(function () {
       return caches.match(request).then(function (hit) { return hit || caches.match('/field'); });
+    }));
+    return;
+  }
+  if (MAP_PATHS.some(function (p) { return url.pathname.indexOf(p) === 0; })) {
+    event.respondWith(fetch(request).then(function (response) {
+      if (response.ok) {
+        var copy = response.clone();
+        caches.open(MAP_CACHE).then(function (cache) {
+          return cache.put(request, copy).then(function () { return cache.keys(); }).then(function (keys) {
+            return Promise.all(keys.slice(0, Math.max(0, keys.length - MAP_MAX)).map(function (k) { return cache.delete(k); }));
+          });
+        });
+      }
+      return response;
+    }).catch(function () {
+      return caches.match(request).then(function (hit) { return hit || Response.error(); });
     }));
     return;
   }
