@@ -14,6 +14,7 @@ from api.deps import Conn, Lang
 from api.middleware import RequestGuard
 from api.routes import analysis as routes_analysis
 from api.routes import data as routes_data
+from api.routes import field as routes_field
 from api.routes import layers as routes_layers
 from api.routes import ogc as routes_ogc
 from api.routes import ogc_tiles as routes_ogc_tiles
@@ -66,7 +67,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     app.include_router(routes_open311.router)
     for router in (routes_layers.router, routes_ogc.router, routes_ogc_tiles.router, grids_router,
                    complaints_router, routes_public.staff_router, routes_analysis.router, routes_data.router,
-                   routes_print.router, inspections_router, routes_reports.router):
+                   routes_print.router, inspections_router, routes_reports.router, routes_field.router):
         app.include_router(router, dependencies=READS)
     routes_pages.install(app, READS)
     _install_docs(app)  # open: the API's description, no city data

@@ -34,6 +34,8 @@ OPEN = {"/healthz", "/login", "/logout", "/openapi.json", "/docs", "/docs/oauth2
 OPEN_PREFIXES = ("/api/public/", "/open311/", "/report/")
 OPEN = OPEN | {"/report"}
 API_PREFIXES = ("/api/", "/ogc", "/tiles/")
+# Staff pages that record as someone: the login page even when reads are open (issue 15's field page).
+LOGIN_ALWAYS = {"/field"}
 GRIDS = get_layer("grids")
 
 
@@ -121,6 +123,13 @@ def test_reads_need_token_covers_every_route(client, people, monkeypatch):
     assert client.get("/login").status_code == 200
     page = client.get("/static/app/" + "x.css")  # static files are never behind the login (404 here: no such file)
     assert page.status_code in (200, 404)
+
+
+def test_pages_that_record_as_someone_need_a_login_even_when_reads_are_open(client, people):
+    for path in LOGIN_ALWAYS:
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), (path, r.status_code)
+        assert client.get(path, headers=_auth(people, "planner")).status_code == 200, path
 
 
 def test_wrong_token_is_401_even_when_reads_are_open(client):

@@ -19,8 +19,10 @@ from data import checklist
 from data.errors import Forbidden, InvalidParameter, NotFound
 from data.settings import ComplaintSettings
 from data.vocab import PLACE_TYPES, FindingStatus, RoundKind
+from geo import coords
 from layers.spec.inspection_findings import LAYER as FINDINGS
 from layers.workflow import inspection_photos as pictures
+from layers.workflow import inspection_places as places
 from layers.workflow import inspections as work
 from layers.workflow.access import shown_row
 from layers.workflow.inspection_scores import scores
@@ -202,3 +204,11 @@ def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
     found = work.search(conn, round_id=round_id, street=street, status=status, limit=limit, offset=page.offset)
     found["items"] = [shown_row(FINDINGS, user, item) for item in found["items"]]
     return found
+
+
+@router.get("/api/inspections/places",
+            summary="Place types with a facility within 30 m of a point, nearest first (the field page's checklist)")
+def get_places(user: Reader, conn: Conn, lon: float = Query(..., ge=-180, le=180, allow_inf_nan=False),
+               lat: float = Query(..., ge=-90, le=90, allow_inf_nan=False), crs: PointCrs = Query("wgs84")):
+    x, y = coords.to_wgs84(lon, lat, crs)
+    return {"radius_m": places.NEAR_M, "items": places.places_near(conn, float(x), float(y))}

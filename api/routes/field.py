@@ -1,0 +1,41 @@
+"""The field page (/field) for inspectors, and its service worker (/field-sw.js)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse, Response
+
+from api.auth import Reader
+from api.deps import Conn, Lang, grid_query
+from api.routes.public import PAGE_CSP
+from data import checklist
+from data.catalog import city_view
+from data.errors import LoginRequired
+from data.vocab import PLACE_TYPES, city_tz
+from layers.web.field_page import SW_PATH, field_html, service_worker
+from layers.workflow import inspections as work
+from layers.workflow.inspection_places import NEAR_M, grid_place
+
+router = APIRouter(tags=["pages"])
+# The page shows the photos it is about to send (blob: URLs) and registers its worker (same host).
+FIELD_CSP = PAGE_CSP.replace("img-src 'self' data:", "img-src 'self' data: blob:") + "; worker-src 'self'"
+
+
+@router.get("/field", response_class=HTMLResponse,
+            summary="The inspectors' field page: record findings with photos, also offline (zh; ?lang=en; ?grid=CODE)")
+def field_page(user: Reader, conn: Conn, lang: Lang, grid: str | None = Depends(grid_query)):
+    if user is None:  # a staff page even when reads are open: findings are recorded as someone
+        raise LoginRequired("the field page records findings as you: log in first")
+    center, bounds = city_view(conn)
+    config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text()},
+              "rounds": work.rounds(conn), "center": list(center) if center else [0, 0], "bounds": bounds,
+              "items": [i.as_dict(lang) for i in checklist.load().values()],
+              "place_types": list(PLACE_TYPES), "near_m": NEAR_M, "time_zone": city_tz().key, "grid": grid_place(conn, grid) if grid else None}
+    return HTMLResponse(field_html(lang, config),
+                        headers={"Content-Security-Policy": FIELD_CSP, "Cache-Control": "private, no-cache"})
+
+
+@router.get(SW_PATH, include_in_schema=False)
+def field_worker(user: Reader):
+    """The service worker that keeps the field page and its files on the phone."""
+    return Response(service_worker(), media_type="text/javascript", headers={"Cache-Control": "no-cache"})

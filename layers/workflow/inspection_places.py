@@ -1,0 +1,81 @@
+"""Where an inspector stands (the field page, issue 15): the place types near a point, and a grid to start from.
+
+A toilet within 30 m of the point offers the 公厕 checklist items first, a
+garbage point the 垃圾收集点/转运站 items, and so on: each place type of the
+checklist that has a layer of its own is looked up in that layer's table.
+The SQL of these look-ups is here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from psycopg2 import sql
+
+from data.errors import NotFound
+
+#: How near (metres) a facility must be for its place type to come first.
+NEAR_M = 30.0
+# Place type → (table, (column, value) its rows must have, or None). Back lanes are roads of the class 背街小巷; the other place types
+# (门前三包, 病媒生物) have no layer: they are offered after these, everywhere.
+_PLACE_TABLES = (
+    ("公厕", "toilets", None),
+    ("垃圾收集点/转运站", "garbage_stations", None),
+    ("农贸市场", "markets", None),
+    ("健康步道/公园", "health_trails", None),
+    ("城中村/城乡结合部", "urban_villages", None),
+    ("背街小巷", "roads", ("class", "背街小巷")),
+)
+_METRES_PER_DEGREE = 111_320.0
+
+
+def _nearest_query() -> sql.Composed:
+    """One UNION ALL over the place tables: the nearest row of each within the radius."""
+    parts = []
+    for place_type, table, condition in _PLACE_TABLES:
+        where = sql.SQL(" AND {} = {}").format(sql.Identifier(condition[0]), sql.Literal(condition[1])) \
+            if condition else sql.SQL("")
+        parts.append(sql.SQL(
+            """(SELECT {place_type} AS place_type, {layer} AS layer, name,
+                       ST_Distance(geom::geography, p.g::geography) AS distance_m
+                FROM {table}, p
+                WHERE geom && ST_Expand(p.g, %(deg)s)
+                  AND ST_DWithin(geom::geography, p.g::geography, %(radius)s){where}
+                ORDER BY 4 LIMIT 1)""").format(place_type=sql.Literal(place_type), layer=sql.Literal(table),
+                                                table=sql.Identifier(table), where=where))
+    return sql.SQL("WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g) "
+                   "SELECT * FROM ({}) near ORDER BY distance_m").format(sql.SQL(" UNION ALL ").join(parts))
+
+
+def places_near(conn, lon: float, lat: float, radius_m: float = NEAR_M) -> list[dict]:
+    """The place types with a facility within ``radius_m`` of the WGS84 point, nearest first.
+
+    Returns
+    -------
+    list of dict
+        ``place_type``, ``layer`` (the table it was found in), ``name`` and
+        ``distance_m`` of the nearest such facility.
+    """
+    # The box prefilter uses the tables' GiST indexes; a degree of longitude shrinks towards the poles.
+    deg = radius_m / (_METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01)) * 1.1
+    with conn.cursor() as cur:
+        cur.execute(_nearest_query(), {"lon": lon, "lat": lat, "radius": radius_m, "deg": deg})
+        return [{"place_type": r[0], "layer": r[1], "name": r[2], "distance_m": round(float(r[3]), 1)}
+                for r in cur.fetchall()]
+
+
+def grid_place(conn, code: str) -> dict:
+    """A grid to start inspecting from (the printed sheet's QR code): its outline, a point inside, its street.
+
+    Raises NotFound for an unknown code.
+    """
+    with conn.cursor() as cur:
+        cur.execute("""SELECT code, name, street_code, ST_AsGeoJSON(geom, 6), ST_X(p), ST_Y(p),
+                              ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)
+                       FROM (SELECT *, ST_PointOnSurface(geom) p FROM grids WHERE code = %s) g""", (code,))
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no grid with code {code}")
+    return {"code": row[0], "name": row[1], "street_code": row[2], "geometry": json.loads(row[3]),
+            "point": [row[4], row[5]], "bounds": [row[6], row[7], row[8], row[9]]}
