@@ -316,3 +316,45 @@ def test_taipei_round_of_findings_at_real_toilets(taipei, tmp_path):
     W, H = _paper().size_mm
     inside = crop_mm(page, _paper(), (15, 40, W - 30, H - 90))
     assert (inside < 200).mean() > 0.01, "the map of 大同區 is blank"
+
+
+# -- the grid sheet's QR codes: the map and the field page ---------------------------------------------------
+def _qr_reads(image, paper, rect, url) -> float:
+    """The share of a QR code's modules, read back from a rendered page, that are those of ``url``."""
+    import qrcode
+
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    qr.add_data(url)
+    qr.make(fit=True)
+    modules = np.array(qr.get_matrix(), dtype=bool)
+    n = modules.shape[0]
+    x, y, side, _ = rect
+    pixels = crop_mm(image, paper, (x, y, side, side))
+    centres = ((np.arange(n) + 0.5) * pixels.shape[0] / n).astype(int)
+    return float(((pixels[np.ix_(centres, centres)] < 128) == modules).mean())
+
+
+@pytest.mark.parametrize("paper,landscape,lang", [("A4", False, "zh"), ("A4", True, "en"), ("A3", False, "zh")])
+def test_grid_sheet_qr_codes_open_the_map_and_the_field_page(demo_db, tmp_path, paper, landscape, lang):
+    from data.db import connect
+    from data.settings import LinkSettings, PrintSettings
+    from layers.printing.docs import PrintOptions, grid_document
+    from layers.printing.sheets import grid_layout
+    from layers.printing.style import Paper
+
+    (code, street), = query(demo_db, "SELECT code, street_code FROM grids ORDER BY code LIMIT 1")
+    conn = connect(url=demo_db)
+    document = grid_document(conn, code, PrintOptions(paper=paper, landscape=landscape, lang=lang),
+                             settings=PrintSettings.from_env({}))
+    conn.close()
+    path = tmp_path / "sheet.pdf"
+    document.write(str(path))
+    sheet = Paper(paper, landscape)
+    layout = grid_layout(sheet)
+    image = render_page(path, 1, 300 if paper == "A4" else 200, tmp_path)
+    base, suffix = LinkSettings.from_env({}).fallback_url(), "&lang=en" if lang == "en" else ""
+    assert _qr_reads(image, sheet, layout.qr, f"{base}/map/grids?street={street}&grid={code}{suffix}") > 0.99
+    assert _qr_reads(image, sheet, layout.qr_field, f"{base}/field?grid={code}{suffix}") > 0.99
+    text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert ("现场检查" in text and "地图" in text) if lang == "zh" else ("Field check" in text and "Map" in text)
+    assert f"/field?grid={code}" in text.replace("\n", "")  # the URL printed beneath, to type in
