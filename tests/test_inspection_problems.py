@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from api.cli import main
+from data import checklist
 from data.vocab import city_tz
 from tests.conftest import REPO, create_database, drop_database, real_data
 from tests.inspecting import (  # noqa: F401 (fixtures)
@@ -63,12 +64,23 @@ def demo_round(demo_db):
     return {"id": round_id, "street": street, "n": n}
 
 
-def test_cli_xlsx_lists_every_finding_per_unit_with_numbers_and_dates(demo_db, demo_round, tmp_path, env_for):
-    env_for(demo_db)
-    out = tmp_path / "p.xlsx"
+def _street_list(demo_round: dict, out: Path):
+    """`hygiene-map inspections problems` of the round's busiest street to ``out``; the file and the run."""
     run = CliRunner().invoke(main, ["inspections", "problems", "--round", str(demo_round["id"]),
                                     "--street", demo_round["street"], "--out", str(out)])
     assert run.exit_code == 0, run.output
+    return out, run
+
+
+def _map_ink(path: Path, tmp_path: Path) -> np.ndarray:
+    """The grey pixels of page 1's map frame, rendered at 60 dpi."""
+    W, H = _paper().size_mm
+    return crop_mm(render_page(path, 1, 60, tmp_path), _paper(), (15, 40, W - 30, H - 90))
+
+
+def test_cli_xlsx_lists_every_finding_per_unit_with_numbers_and_dates(demo_db, demo_round, tmp_path, env_for):
+    env_for(demo_db)
+    out, run = _street_list(demo_round, tmp_path / "p.xlsx")
     assert f"{demo_round['n']} findings" in run.output
     _, head, rows = _sheet(out.read_bytes())
     col = {name: k for k, name in enumerate(head)}
@@ -97,10 +109,7 @@ def test_cli_xlsx_lists_every_finding_per_unit_with_numbers_and_dates(demo_db, d
 
 def test_cli_pdf_maps_the_numbered_findings_and_lists_them(demo_db, demo_round, tmp_path, env_for):
     env_for(demo_db)
-    out = tmp_path / "p.pdf"
-    run = CliRunner().invoke(main, ["inspections", "problems", "--round", str(demo_round["id"]),
-                                    "--street", demo_round["street"], "--out", str(out)])
-    assert run.exit_code == 0, run.output
+    out, _ = _street_list(demo_round, tmp_path / "p.pdf")
     text = pdftext(out)
     assert "问题清单" in text and "问题分布图" in text and "责任单位" in text
     items = query(demo_db, "SELECT DISTINCT item_code FROM inspection_findings WHERE round_id = %s AND street_code = %s",
@@ -110,9 +119,7 @@ def test_cli_pdf_maps_the_numbered_findings_and_lists_them(demo_db, demo_round, 
     list_text = "\n".join(pdftext(out, page) for page in range(2, 4))
     assert "演示：" in list_text  # the descriptions, read by the command line
     # Page 1 is a map: outlines, roads and markers drawn, in several grey levels.
-    page = render_page(out, 1, 60, tmp_path)
-    W, H = _paper().size_mm
-    inside = crop_mm(page, _paper(), (15, 40, W - 30, H - 90))
+    inside = _map_ink(out, tmp_path)
     assert (inside < 200).mean() > 0.02 and len(np.unique(inside // 16)) >= 5
     colour = np.asarray(Image.open(next(tmp_path.glob("p1-60*.png"))).convert("RGB")).astype(int)
     red = (colour[..., 0] > 180) & (colour[..., 1] < 90) & (colour[..., 2] < 90)
@@ -128,6 +135,8 @@ def test_cli_english_and_bad_input_name_the_problem(demo_db, demo_round, tmp_pat
     _, head, rows = _sheet(out.read_bytes())
     assert head[:2] == ("No.", "Responsible unit") and len(rows) > demo_round["n"]
     assert {r[head.index("Status")] for r in rows} <= {"To rectify", "Rectified", "Re-check passed", "Re-check failed"}
+    english = {code: item.text_en for code, item in checklist.load().items()}
+    assert all(r[head.index("Problem")] == english[r[head.index("Item")]] for r in rows)
     for args, needle in ((["--round", "999999"], "999999"), (["--round", str(demo_round["id"]), "--street", "379999999"],
                                                               "379999999"),
                          (["--round", str(demo_round["id"]), "--out", str(tmp_path / "x.doc")], "--out")):
@@ -312,10 +321,7 @@ def test_taipei_round_of_findings_at_real_toilets(taipei, tmp_path):
     text = pdftext(out)
     assert "臺北市 · 大同區 · 问题清单" in text and "大同區清潔隊第" in text
     assert all(f"廁所 {k}" in text for k in range(12))
-    page = render_page(out, 1, 60, tmp_path)
-    W, H = _paper().size_mm
-    inside = crop_mm(page, _paper(), (15, 40, W - 30, H - 90))
-    assert (inside < 200).mean() > 0.01, "the map of 大同區 is blank"
+    assert (_map_ink(out, tmp_path) < 200).mean() > 0.01, "the map of 大同區 is blank"
 
 
 # -- the grid sheet's QR codes: the map and the field page ---------------------------------------------------

@@ -64,6 +64,7 @@ class Problem:
     item_code: str
     place_type: str
     item_text: str  # Chinese, as stored with the finding
+    item_text_en: str  # the checklist's English wording (the Chinese when it has none)
     deduction: float
     observed_at: datetime
     due_at: datetime
@@ -74,10 +75,6 @@ class Problem:
     personal: bool = False  # whether the viewer may see this row's description and photos
     photos: list[Photo] = field(default_factory=list)
 
-    def item_en(self) -> str:
-        """The item's English wording from the checklist (the stored Chinese when it has none)."""
-        entry = checklist.load().get(self.item_code)
-        return (entry.text_en if entry and entry.text_en else self.item_text)
 
 
 @dataclass
@@ -129,12 +126,12 @@ def sees_personal(viewer: User | None, row: dict) -> bool:
     return grant is True or (isinstance(grant, RowScope) and row.get(grant.column) in grant.values)
 
 
-def _problem(number: int, r: tuple, viewer: User | None) -> Problem:
+def _problem(number: int, r: tuple, viewer: User | None, items: dict) -> Problem:
     stored = {"street_code": r[2], "grid_code": r[7], "community_code": r[24], "description": r[21],
               "inspector": r[22], "rectified_by": r[23]}
     shown = shown_row(FINDINGS, viewer, stored)
-    return Problem(number, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-                   r[13], r[14], r[15], float(r[16]), r[17], r[18], r[19], bool(r[20]),
+    text_en = getattr(items.get(r[13]), "text_en", "") or r[15]
+    return Problem(number, *r[:16], text_en, float(r[16]), r[17], r[18], r[19], bool(r[20]),
                    description=shown.get("description"), inspector=shown.get("inspector"),
                    personal=sees_personal(viewer, stored))
 
@@ -193,7 +190,8 @@ def load_problems(conn, round_id: int, street: str | None = None, viewer: User |
               "to_rectify": TO_RECTIFY}
     with conn.cursor() as cur:
         cur.execute(_FINDINGS_SQL, params)
-        problems = [_problem(n, r, viewer) for n, r in enumerate(cur.fetchall(), start=1)]
+        items = checklist.load(settings)
+        problems = [_problem(n, r, viewer, items) for n, r in enumerate(cur.fetchall(), start=1)]
     _photos(conn, problems, settings)
     streets = [street] if street else list(the_round["streets"])
     outlines, communities, grids = _outlines(conn, streets, city.metric_srid)

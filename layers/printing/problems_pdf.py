@@ -64,7 +64,8 @@ COLUMNS = (("no", 9), ("place", 36), ("item", 45), ("deduction", 10), ("due", 17
            ("description", 30), ("before", 14), ("after", 14))
 #: Row heights: with a thumbnail, and without (four lines of text); a unit's band; the column heads; text size.
 PHOTO_ROW_MM, ROW_MM, BAND_MM, HEAD_MM, SIZE = 14.0, 10.0, 6.0, 5.0, 5.8
-THUMB_PX = 180
+#: Thumbnail pixels (longest side): about 190 dpi over a 13 mm cell (a phone photo decodes at 1/8 scale for it).
+THUMB_PX = 96
 
 
 def _context(plist: ProblemList, paper: Paper, lang: str, base_url: str | None) -> PageContext:
@@ -170,7 +171,7 @@ def _cells(p: Problem, lang: str, widths: dict) -> dict[str, str]:
     where = f"{t['near']}{p.near_road}" if p.near_road else f"{p.lon:.5f}, {p.lat:.5f}"
     place = "\n".join(fit(s, widths["place"] - 1.5, SIZE) for s in
                       (" · ".join(s for s in (street, community) if s), f"{t['grid']}{p.grid_code or '—'}", where))
-    item = _lines(f"{p.item_code} {p.item_en() if en else p.item_text}", widths["item"], 4)
+    item = _lines(f"{p.item_code} {p.item_text_en if en else p.item_text}", widths["item"], 4)
     due = _day(p.due_at) + (f"\n{t['overdue']}" if p.overdue else "")
     described = _lines(p.description or "", widths["description"], 4) if p.personal else t["hidden"]
     return {"no": str(p.number), "place": place, "item": item, "deduction": f"{p.deduction:g}", "due": due,
@@ -184,7 +185,7 @@ def _thumbnail(path) -> np.ndarray | None:
 
     try:
         with Image.open(path) as image:
-            image.draft("RGB", (THUMB_PX, THUMB_PX))  # JPEG: decode at 1/2…1/8 scale, far faster
+            image.draft("RGB", (THUMB_PX * 3 // 4, THUMB_PX * 3 // 4))  # JPEG: decode at 1/2…1/8 scale, far faster
             image = image.convert("RGB")
             image.thumbnail((THUMB_PX, THUMB_PX))
             return np.asarray(image)
@@ -204,7 +205,8 @@ def _draw_photo(ax, p: Problem, stage: str, box: tuple) -> None:
         scale = min(w / iw, h / ih)
         dw, dh = iw * scale, ih * scale
         x0, y0 = x + (w - dw) / 2, y + (h - dh) / 2
-        ax.imshow(pixels, extent=(x0, x0 + dw, y0, y0 + dh), aspect="auto", interpolation="bilinear", zorder=3)
+        # "none": the thumbnail's own pixels go into the PDF, not resampled to the backend's 72 dpi.
+        ax.imshow(pixels, extent=(x0, x0 + dw, y0, y0 + dh), aspect="auto", interpolation="none", zorder=3)
     if len(shots) > 1:
         ax.text(x + w, y, f"+{len(shots) - 1}", fontsize=4.5, ha="right", va="bottom", zorder=4, path_effects=HALO)
 
@@ -297,7 +299,8 @@ def write_pdf(plist: ProblemList, out, lang: str = "zh", settings: PrintSettings
     ctx.total_pages = 1 + len(pages)
     with _RENDER_LOCK:
         family = register_font(settings.font_path)
-        with matplotlib.rc_context(rc_params(family)):
+        # Each thumbnail its own image, not all of a page's composited into one at 72 dpi.
+        with matplotlib.rc_context({**rc_params(family), "image.composite_image": False}):
             with PdfPages(out, metadata={"Title": title(plist, lang), "Creator": "hygiene-map"}) as pdf:
                 fig = new_page(paper)
                 draw_map_page(fig, plist, ctx)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 
-from data.vocab import TO_RECTIFY, city_tz
+from data.vocab import PLACE_TYPES, TO_RECTIFY, city_tz
 from layers.printing.problems_data import Problem, ProblemList
 from layers.printing.problems_pdf import T, title
 from layers.printing.style import term
@@ -44,8 +44,8 @@ def _row(p: Problem, lang: str) -> list:
     urls = "\n".join(f"/api/inspections/findings/{p.id}/photos/{ph.id}" for ph in p.photos)
     return [p.number, p.unit, p.street_code, (p.street_name_en if en and p.street_name_en else p.street_name),
             (p.community_name_en if en and p.community_name_en else p.community_name), p.grid_code, place,
-            round(p.lon, 6), round(p.lat, 6), p.item_code, p.place_type if not en else term(p.place_type, lang),
-            p.item_en() if en else p.item_text, p.deduction, _local(p.observed_at), _local(p.due_at),
+            round(p.lon, 6), round(p.lat, 6), p.item_code, PLACE_TYPES.get(p.place_type, p.place_type) if en else p.place_type,
+            p.item_text_en if en else p.item_text, p.deduction, _local(p.observed_at), _local(p.due_at),
             term(p.status, lang), _YES[lang][0 if p.overdue else 1] or None, p.description if p.personal else None,
             p.inspector, sum(ph.stage == "before" for ph in p.photos) if p.personal else None,
             sum(ph.stage == "after" for ph in p.photos) if p.personal else None, urls or None, p.id]

@@ -27,15 +27,16 @@ from layers.printing.page import (
     footer,
     header,
     paper_axes,
+    text_width_mm,
 )
 from layers.printing.style import BACK_STREET, PT_TO_MM, Paper
 from layers.printing.tables import draw_checklist, rows_that_fit
 
 #: The side of each QR code (mm): modules of about 0.6 mm, which a phone reads at arm's length.
 QR_MM = 21.0
-#: The captions of the two QR codes: what each opens.
-QR_WORDS = {"zh": ("地图 · 扫码查看在线地图", "现场检查 · 扫码记录问题"),
-            "en": ("Map · the grid online", "Field check · record findings")}
+#: The captions of the two QR codes: their names, and what each opens (left out where it does not fit).
+QR_WORDS = {"zh": (("地图", "扫码查看在线地图"), ("现场检查", "扫码记录问题")),
+            "en": (("Map", "the grid online"), ("Field check", "record findings"))}
 
 
 @dataclass
@@ -121,7 +122,9 @@ def _qr_codes(ax, ctx: PageContext, grid: Grid, layout: GridLayout) -> None:
                                   QR_WORDS[ctx.lang]):
         x, y, side, _ = rect
         draw_qr(ax, url, rect)
-        ax.text(x, y + side + 1.6, fit(caption, layout.qr_text_w, 6.0), fontsize=6.0, va="center")
+        full = " · ".join(caption)
+        caption = full if text_width_mm(full, 6.0) <= layout.qr_text_w else caption[0]
+        ax.text(x, y + side + 1.6, caption, fontsize=6.0, va="center")
         for i in range(0, len(url), chunk):
             ax.text(x, y - 0.8 - (i // chunk) * 1.9, url[i:i + chunk], fontsize=4.2, va="top", color="0.25")
 
