@@ -208,7 +208,7 @@ def test_http_another_streets_user_gets_no_personal_columns(client, city, photog
     assert ((rgb[..., 2] > 180) & (rgb[..., 0] < 60)).sum() < 20, "a photo shown to another street's user"
 
 
-def test_http_bad_round_street_and_format_are_named(client, city, photographed):
+def test_http_bad_round_street_and_format_are_named(client, city, photographed, tmp_path):
     missing = _get(client, city, 10**9, "xlsx")
     assert missing.status_code == 404 and str(10**9) in missing.text
     unknown = _get(client, city, photographed["round"], "pdf", street="379999999")
@@ -217,6 +217,11 @@ def test_http_bad_round_street_and_format_are_named(client, city, photographed):
         "name": "x", "kind": "周检查", "starts": "2026-11-01", "ends": "2026-11-08", "streets": [OWN_STREET]}).json()
     outside = _get(client, city, uncovered["id"], "xlsx", street=OTHER_STREET)
     assert outside.status_code == 422 and OTHER_STREET in outside.text and "street" in outside.text
+    # A round without findings yet: a map page saying so, and an empty table.
+    empty = _get(client, city, uncovered["id"], "pdf", lang="en")
+    assert empty.status_code == 200 and "No findings in this round" in pdftext(_write_pdf(empty.content, tmp_path))
+    _, head, rows = _sheet(_get(client, city, uncovered["id"], "xlsx").content)
+    assert head[0] == "编号" and rows == []
     assert _get(client, city, photographed["round"], "doc").status_code in (404, 422)
     bad = _get(client, city, photographed["round"], "xlsx", street="３７９")
     assert bad.status_code == 422 and "street" in bad.text
