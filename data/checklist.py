@@ -26,10 +26,10 @@ They are news reports of inspections, not the standard's own text: label S.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from data.csvrows import read_rows
 from data.errors import InvalidInput, InvalidParameter
 from data.settings import InspectionSettings
 from data.vocab import PLACE_TYPES
@@ -93,27 +93,15 @@ def _typed(path: Path, line: int, row: dict) -> dict:
 
 def _read(path: Path, *, partial: bool) -> list[dict]:
     """The rows of a checklist file, each with only its non-empty cells when ``partial``."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            unknown = [c for c in header if c not in COLUMNS]
-            if "code" not in header or unknown:
-                raise InvalidInput(f"{path}: the header must name code and only these columns: {', '.join(COLUMNS)}"
-                                   + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
-            rows = []
-            for line, raw in enumerate(reader, start=2):
-                row = {k: (v or "").strip() for k, v in raw.items() if k is not None}
-                if not row.get("code"):
-                    raise InvalidInput(f"{path}, row {line}: the code is empty")
-                if partial:
-                    row = {k: v for k, v in row.items() if v}
-                elif missing := [c for c in COLUMNS if not row.get(c) and c != "text_en"]:
-                    raise InvalidInput(f"{path}, row {line}: empty {', '.join(missing)}")
-                rows.append((line, row))
-            return [_typed(path, line, row) for line, row in rows]
-    except FileNotFoundError:
-        raise InvalidInput(f"{path}: the checklist file does not exist") from None
+    rows = []
+    for line, raw in read_rows(path, COLUMNS, "code", "checklist"):
+        row = {k: v or "" for k, v in raw.items()}
+        if partial:
+            row = {k: v for k, v in row.items() if v}
+        elif missing := [c for c in COLUMNS if not row.get(c) and c != "text_en"]:
+            raise InvalidInput(f"{path}, row {line}: empty {', '.join(missing)}")
+        rows.append((line, row))
+    return [_typed(path, line, row) for line, row in rows]
 
 
 def load(settings: InspectionSettings | None = None) -> dict[str, Item]:

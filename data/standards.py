@@ -9,12 +9,12 @@ an override row with a new ``id`` adds a rule.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from data.csvrows import read_rows
 from data.errors import InvalidInput, NotFound
 
 STANDARDS_CSV = Path(__file__).with_name("standards.csv")
@@ -82,28 +82,16 @@ class Rule:
 
 
 def _read(path: Path, *, partial: bool) -> list[dict]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            unknown = [c for c in header if c not in COLUMNS]
-            if "id" not in header or unknown:
-                raise InvalidInput(f"{path}: the header must name id and only these columns: {', '.join(COLUMNS)}"
-                                   + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
-            rows = []
-            for line, row in enumerate(reader, start=2):
-                if not (row.get("id") or "").strip():
-                    raise InvalidInput(f"{path}, row {line}: the id is empty")
-                if not partial and any(row.get(c) is None for c in COLUMNS):
-                    raise InvalidInput(f"{path}, row {line}: missing columns")
-                for col in ("value", "value_max"):
-                    raw = (row.get(col) or "").strip()
-                    if raw and row.get("unit") in ("m", "per_km2") and not _is_number(raw):
-                        raise InvalidInput(f"{path}, row {line}: {col}={raw!r} is not a number")
-                rows.append({k: (v or "").strip() for k, v in row.items() if k is not None and v is not None})
-            return rows
-    except FileNotFoundError:
-        raise InvalidInput(f"{path}: the standards file does not exist") from None
+    rows = []
+    for line, row in read_rows(path, COLUMNS, "id", "standards"):
+        if not partial and any(row.get(c) is None for c in COLUMNS):
+            raise InvalidInput(f"{path}, row {line}: missing columns")
+        for col in ("value", "value_max"):
+            raw = row.get(col) or ""
+            if raw and row.get("unit") in ("m", "per_km2") and not _is_number(raw):
+                raise InvalidInput(f"{path}, row {line}: {col}={raw!r} is not a number")
+        rows.append({k: v for k, v in row.items() if v is not None})
+    return rows
 
 
 def _is_number(raw: str) -> bool:

@@ -18,6 +18,7 @@ from api.cli.data import export_command, import_command
 from api.cli.db import db
 from api.cli.demo import demo
 from api.cli.grids import grids
+from api.cli.inspections import inspections
 from api.cli.prints import print_group
 from api.cli.report import report
 from api.cli.users import users
@@ -67,7 +68,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
 # One module per command group (api/cli/*.py); serve is the only command of its own.
 for _command in (db, demo, city, import_command, export_command, analyze, grids, print_group, report, users,
-                 channels):
+                 channels, inspections):
     main.add_command(_command)
 
 if __name__ == "__main__":

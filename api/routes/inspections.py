@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Reader, Writer
 from api.deps import Conn, Lang, Paged, Street, Transaction
 from api.idempotency import IdempotencyKey, once
+from api.limits import Costly
 from api.routes.complaints import FUTURE_SLACK, PointCrs, body_instant, no_nul
 from api.uploads import field, file_bytes, multipart
 from data import checklist
@@ -212,3 +213,24 @@ def get_places(user: Reader, conn: Conn, lon: float = Query(..., ge=-180, le=180
                lat: float = Query(..., ge=-90, le=90, allow_inf_nan=False), crs: PointCrs = Query("wgs84")):
     x, y = coords.to_wgs84(lon, lat, crs)
     return {"radius_m": places.NEAR_M, "items": places.places_near(conn, float(x), float(y))}
+
+
+# -- 问题清单: a round's problem list as a document (layers.printing.problems_*) ---------------------------------
+_DOCUMENTS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+
+
+@router.get("/api/inspections/rounds/{round_id}/problems.{fmt}", response_class=Response,
+            responses={200: {"content": {t: {} for t in _DOCUMENTS.values()}, "description": "XLSX or PDF"}},
+            summary="A round's 问题清单 (one street's with ?street=) as XLSX or PDF: per unit, each finding, a map")
+def get_problems(user: Reader, conn: Conn, street: Street, lang: Lang, _: Costly, round_id: int = ROUND_ID,
+                 fmt: Literal["xlsx", "pdf"] = Path(..., description="xlsx (a table) or pdf (a map, then the list)")):
+    from layers.printing.problems_data import load_problems
+    from layers.printing.problems_pdf import pdf_bytes
+    from layers.printing.problems_xlsx import xlsx_bytes
+
+    plist = load_problems(conn, round_id, street, viewer=user)  # descriptions and photos as the caller may see them
+    conn.rollback()  # loaded: end the read transaction before drawing, which needs no database
+    body = pdf_bytes(plist, lang) if fmt == "pdf" else xlsx_bytes(plist, lang)
+    name = f"problems-{round_id}{'-' + street if street else ''}.{fmt}"
+    return Response(body, media_type=_DOCUMENTS[fmt],
+                    headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})

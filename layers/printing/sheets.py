@@ -1,9 +1,10 @@
 """The grid sheet (明察暗访巡查图) and the continuation pages of a long checklist.
 
 A sheet has a header, the grid's map, a legend, who answers for the grid,
-an inset locating it in its street, a QR code to the online map, and the
-first rows of its checklist; the rest of the checklist goes on continuation
-pages.
+an inset locating it in its street, two QR codes — 地图, the grid on the
+online map, and 现场检查, the field page that records findings in this grid —
+and the first rows of its checklist; the rest of the checklist goes on
+continuation pages.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 
 from layers.printing.data import Feature, Grid, PageData, Street
-from layers.printing.furniture import draw_legend, draw_overview, draw_qr_block
+from layers.printing.furniture import draw_legend, draw_overview, draw_qr
 from layers.printing.grid_map import draw_grid_map
 from layers.printing.page import (
     HEADER_MM,
@@ -26,9 +27,16 @@ from layers.printing.page import (
     footer,
     header,
     paper_axes,
+    text_width_mm,
 )
-from layers.printing.style import BACK_STREET, Paper
+from layers.printing.style import BACK_STREET, PT_TO_MM, Paper
 from layers.printing.tables import draw_checklist, rows_that_fit
+
+#: The side of each QR code (mm): modules of about 0.6 mm, which a phone reads at arm's length.
+QR_MM = 21.0
+#: The captions of the two QR codes: their names, and what each opens (left out where it does not fit).
+QR_WORDS = {"zh": (("地图", "扫码查看在线地图"), ("现场检查", "扫码记录问题")),
+            "en": (("Map", "the grid online"), ("Field check", "record findings"))}
 
 
 @dataclass
@@ -40,8 +48,9 @@ class GridLayout:
     legend_cols: int
     info: tuple
     overview: tuple
-    qr: tuple
-    qr_text: tuple
+    qr: tuple  # the square of the map's QR code; its caption above it, its URL below
+    qr_field: tuple  # the square of the field page's QR code
+    qr_text_w: float  # the width of each QR code's caption and URL
     checklist: tuple
 
 
@@ -59,23 +68,27 @@ def grid_layout(paper: Paper) -> GridLayout:
             legend=(m, m + bottom_h + 2, W - 2 * m, LEGEND_MM),
             legend_cols=4,
             info=(m, m + bottom_h - 24, left_w, 24),
-            overview=(m, m + 28, left_w, bottom_h - 54),
-            qr=(m, m + 1, 25, 25),
-            qr_text=(m + 27, m + 1, left_w - 27, 25),
+            overview=(m, m + 31, left_w, bottom_h - 57),
+            qr=(m, m + 6, QR_MM, QR_MM),
+            qr_field=(m + left_w / 2, m + 6, QR_MM, QR_MM),
+            qr_text_w=left_w / 2 - 1,
             checklist=(m + left_w + 4, m, W - 2 * m - left_w - 4, bottom_h),
         )
     panel_w = round(0.34 * W)
     px = W - m - panel_w
     map_y = m + LEGEND_MM + 7
     ov_h = 40.0 if paper.name == "A4" else 60.0
+    qx = px + panel_w * 0.5 + 3
+    col = (px + panel_w - qx) / 2
     return GridLayout(
         map=(m + 5, map_y, px - 4 - (m + 5), top - map_y),
         legend=(m, m, px - 4 - m, LEGEND_MM),
         legend_cols=4,
         info=(px, top - 24, panel_w, 24),
-        overview=(px, top - 26 - ov_h, panel_w * 0.6, ov_h),
-        qr=(px + panel_w * 0.6 + 4, top - 26 - 28, 28, 28),
-        qr_text=(px + panel_w * 0.6 + 4, top - 26 - ov_h, panel_w * 0.4 - 4, ov_h - 30),
+        overview=(px, top - 26 - ov_h, panel_w * 0.5, ov_h),
+        qr=(qx, top - 30 - QR_MM, QR_MM, QR_MM),
+        qr_field=(qx + col, top - 30 - QR_MM, QR_MM, QR_MM),
+        qr_text_w=col - 1,
         checklist=(px, m, panel_w, top - 28 - ov_h - m),
     )
 
@@ -94,6 +107,26 @@ def grid_url(ctx: PageContext, grid: Grid) -> str:
     """The online map of a grid: the street's grid map, focused on this grid."""
     lang = "&lang=en" if ctx.lang == "en" else ""
     return f"{ctx.public_url}/map/grids?street={grid.street_code}&grid={grid.code}{lang}"
+
+
+def field_url(ctx: PageContext, grid: Grid) -> str:
+    """The field page (现场检查) of a grid: record findings there, the grid prefilled."""
+    lang = "&lang=en" if ctx.lang == "en" else ""
+    return f"{ctx.public_url}/field?grid={grid.code}{lang}"
+
+
+def _qr_codes(ax, ctx: PageContext, grid: Grid, layout: GridLayout) -> None:
+    """The two QR codes side by side, each with its caption above and its URL below (for typing it in)."""
+    chunk = max(10, int(layout.qr_text_w / (4.2 * PT_TO_MM * 0.56)))
+    for url, rect, caption in zip((grid_url(ctx, grid), field_url(ctx, grid)), (layout.qr, layout.qr_field),
+                                  QR_WORDS[ctx.lang]):
+        x, y, side, _ = rect
+        draw_qr(ax, url, rect)
+        full = " · ".join(caption)
+        caption = full if text_width_mm(full, 6.0) <= layout.qr_text_w else caption[0]
+        ax.text(x, y + side + 1.6, caption, fontsize=6.0, va="center")
+        for i in range(0, len(url), chunk):
+            ax.text(x, y - 0.8 - (i // chunk) * 1.9, url[i:i + chunk], fontsize=4.2, va="top", color="0.25")
 
 
 def grid_title(ctx: PageContext, grid: Grid) -> tuple[str, str]:
@@ -146,7 +179,7 @@ def _overview_block(fig: Figure, ax_page, page: PageData, street: Street, ctx: P
 
 def draw_grid_sheet(fig: Figure, page: PageData, street: Street, ctx: PageContext, page_no: int,
                     rows: list[Feature], numbers: dict, stop_label: str | None = None) -> None:
-    """A whole grid sheet: header, map, legend, assignment, overview, QR, the first checklist rows."""
+    """A whole grid sheet: header, map, legend, assignment, overview, QR codes, the first checklist rows."""
     layout = grid_layout(ctx.paper)
     ax_page = paper_axes(fig, ctx.paper)
     header(ax_page, ctx, *grid_title(ctx, page.grid), stop_label)
@@ -154,7 +187,7 @@ def draw_grid_sheet(fig: Figure, page: PageData, street: Street, ctx: PageContex
     draw_legend(ax_page, ctx, layout.legend, layout.legend_cols)
     _info_block(ax_page, page, ctx, layout.info)
     _overview_block(fig, ax_page, page, street, ctx, layout.overview)
-    draw_qr_block(ax_page, ctx, grid_url(ctx, page.grid), layout.qr, layout.qr_text)
+    _qr_codes(ax_page, ctx, page.grid, layout)
     draw_checklist(ax_page, ctx, layout.checklist, rows, numbers, continued=False)
     footer(ax_page, ctx, page_no, f"{ctx.t['scale']} 1:{round(m_per_mm * 1000, -1):,.0f}")
 
