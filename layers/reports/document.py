@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from data.settings import PrintSettings
 from layers.printing.page import MARGIN_MM, ROW_MM, new_page, paper_axes, text_width_mm
-from layers.printing.pdf import _RENDER_LOCK  # one document at a time per process (matplotlib's global state)
+from layers.printing.pdf import RENDER_LOCK
 from layers.printing.style import Paper, rc_params, register_font
 from layers.printing.tables import Column, draw_table
 from layers.reports.compose import list_marks, percent, rank_change_text
@@ -218,7 +218,7 @@ def write_pdf(b: dict, out, lang: str = "zh", settings: PrintSettings | None = N
     from matplotlib.backends.backend_pdf import PdfPages
 
     settings = settings or PrintSettings.from_env()
-    with _RENDER_LOCK:
+    with RENDER_LOCK:
         family = register_font(settings.font_path)
         with matplotlib.rc_context(rc_params(family)):
             flow = _Flow(Paper("A4", False), lang)
