@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from layers.reports.compose import extra_figures
 from layers.reports.figures import figures
 
 _RATE = "0.0%"
@@ -29,7 +30,9 @@ _TEXT = {
 
 
 def _format(code: str) -> str | None:
-    return _RATE if code.endswith("_rate") else _HOURS if code == "median_hours" else None
+    if code.endswith("_rate") or code == "satisfaction":
+        return _RATE
+    return _HOURS if code == "median_hours" else "0.##" if code in ("deductions", "score") else None
 
 
 def _sheet(book, title: str, header: list[str], rows: list[list], formats: list[str | None], widths: list[int]):
@@ -67,12 +70,13 @@ def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
         for cell in (sheet.cell(k, 2), sheet.cell(k, 3)):
             cell.number_format = _format(code) or "General"
     hours = "（小时）" if lang == "zh" else " (h)"
-    figure_header = [defs[c].name(lang) + (hours if c == "median_hours" else "") for c in ROW_FIGURES]
     head = [defs["rank"].name(lang), defs["rank_change"].name(lang), t["code"]]
     for table, noun in (("streets", "street"), ("units", "unit")):
-        rows = [[r["rank"], r["rank_change"], r["code"], r["name"], *(r[c] for c in ROW_FIGURES)] for r in b[table]]
+        codes = (*ROW_FIGURES, *extra_figures(b, table))
+        figure_header = [defs[c].name(lang) + (hours if c == "median_hours" else "") for c in codes]
+        rows = [[r["rank"], r["rank_change"], r["code"], r["name"], *(r[c] for c in codes)] for r in b[table]]
         _sheet(book, t[table], [*head, t[noun], *figure_header], rows,
-               [None] * 4 + [_format(c) for c in ROW_FIGURES], [8, 10, 14, 26] + [12] * len(ROW_FIGURES))
+               [None] * 4 + [_format(c) for c in codes], [8, 10, 14, 26] + [12] * len(codes))
     rows = [[r["name"], r["received"], r["previous"], r["change"], r["change_rate"]] for r in b["categories"]]
     _sheet(book, t["categories"], [t["category"], defs["received"].name(lang), t["previous"], t["change"],
                                    t["change_rate"]], rows, [None, None, None, None, _RATE], [26, 12, 14, 10, 10])

@@ -10,7 +10,7 @@ import html
 from urllib.parse import urlencode
 
 from data.params import PERIOD_KINDS
-from layers.reports.compose import list_marks, percent, rank_change_text
+from layers.reports.compose import extra_figures, list_marks, percent, rank_change_text
 from layers.reports.figures import figures
 
 _WORDS = {
@@ -44,20 +44,25 @@ td.black{color:#000;font-weight:bold}td.red,td.black{white-space:nowrap}form{mar
 def _cell(code: str, value) -> str:
     if value is None:
         return "—"
-    return percent(value) if code.endswith("_rate") else f"{value:.1f}" if isinstance(value, float) else str(value)
+    if code.endswith("_rate") or code == "satisfaction":
+        return percent(value)
+    return f"{value:g}" if code in ("deductions", "score") else f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
-def _ranking(rows: list[dict], first: str, lang: str, marks: dict | None, table_id: str) -> str:
-    """A ranking table: rank, change, name, the figures, and the 红榜/黑榜 mark when ``marks`` is given."""
+def _ranking(rows: list[dict], first: str, lang: str, marks: dict | None, table_id: str,
+             extra: tuple[str, ...] = ()) -> str:
+    """A ranking table: rank, change, name, the figures (and ``extra`` ones: inspections, satisfaction), and the
+    红榜/黑榜 mark when ``marks`` is given."""
     t, defs, esc = _WORDS[lang], figures(), html.escape
-    head = [defs["rank"].name(lang), defs["rank_change"].name(lang), first, *(defs[c].name(lang) for c in _COLUMNS)]
+    columns = (*_COLUMNS, *extra)
+    head = [defs["rank"].name(lang), defs["rank_change"].name(lang), first, *(defs[c].name(lang) for c in columns)]
     head += [t["mark"]] if marks is not None else []
     body = []
     for r in rows:
         mark = (marks or {}).get(r["code"], "")
         cells = [f'<td class="n">{"" if r["rank"] is None else r["rank"]}</td>',
                  f'<td class="n">{rank_change_text(r["rank_change"])}</td>', f'<td>{esc(r["name"] or "")}</td>',
-                 *(f'<td class="n">{_cell(c, r.get(c))}</td>' for c in _COLUMNS)]
+                 *(f'<td class="n">{_cell(c, r.get(c))}</td>' for c in columns)]
         if marks is not None:
             cells.append(f'<td class="{mark}">{esc(t[mark]) if mark else ""}</td>')
         body.append(f'<tr class="{mark}">{"".join(cells)}</tr>')
@@ -98,7 +103,7 @@ def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
 <h1>{esc(title)}</h1><p class="period" id="period">{esc(b['period']['label'])}</p>{demo}
 {_form(lang, kind, date)}<p class="downloads">{downloads}</p>
 <h2>{esc(t['summary'])}</h2><p id="summary">{esc(b[f'summary_{lang}'])}</p>
-<h2>{esc(t['streets'])}</h2>{_ranking(b['streets'], t['street'], lang, list_marks(b['streets']), 'streets')}
-<h2>{esc(t['units'])}</h2>{_ranking(b['units'], t['unit'], lang, None, 'units')}
+<h2>{esc(t['streets'])}</h2>{_ranking(b['streets'], t['street'], lang, list_marks(b['streets']), 'streets', extra_figures(b, 'streets'))}
+<h2>{esc(t['units'])}</h2>{_ranking(b['units'], t['unit'], lang, None, 'units', extra_figures(b, 'units'))}
 <h2>{esc(t['categories'])}</h2><table id="categories"><thead><tr>{cat_head}</tr></thead><tbody>{categories}</tbody></table>
 <h2>{esc(t['notes'])}</h2><ol class="notes">{notes}</ol></body></html>"""
