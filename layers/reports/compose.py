@@ -47,13 +47,11 @@ def ranks(rows: dict, by_score: bool = False) -> dict:
     """Competition ranks (1, 2, 2, 4) of ``rows`` ({key: row dict}), high to low: by inspection ``score`` when
     ``by_score`` (rows not inspected are not ranked), else by closure rate then on-time rate (rows with nothing
     due are not ranked)."""
-    if by_score:
-        ranked = sorted(((k, r) for k, r in rows.items() if r["score"] is not None), key=lambda kr: -kr[1]["score"])
-        key_of = (lambda r: r["score"])
-    else:
-        ranked = sorted(((k, r) for k, r in rows.items() if r["due"]),
-                        key=lambda kr: (-kr[1]["closed_rate"], -kr[1]["on_time_rate"]))
-        key_of = (lambda r: (r["closed_rate"], r["on_time_rate"]))
+    def key_of(r: dict) -> tuple:
+        return (r["score"],) if by_score else (r["closed_rate"], r["on_time_rate"])
+
+    ranked = sorted(((k, r) for k, r in rows.items() if (r["score"] is not None if by_score else r["due"])),
+                    key=lambda kr: tuple(-v for v in key_of(kr[1])))
     out, previous_key, previous_rank = {}, None, 0
     for i, (k, r) in enumerate(ranked, start=1):
         key = key_of(r)
