@@ -427,3 +427,45 @@ def test_previous_period_and_a_city_with_summer_time():
     november = period_of("month", datetime(2026, 11, 15).date(), ZoneInfo("America/New_York"))
     assert november.start.isoformat() == "2026-11-01T00:00:00-04:00"
     assert november.end.isoformat() == "2026-12-01T00:00:00-05:00"
+
+
+def test_trend_of_the_last_12_months_equals_plain_sql(city):
+    """The trend's 12 months, the bulletin's last, each with the figures the oracle gives for that month alone."""
+    url, _ = city
+    conn = connect(url=url)
+    try:
+        b = bulletin(conn, parse_period("month", "2026-10"))
+        points = b["trend"]
+        assert len(points) == 12 and points[-1]["start"] == b["period"]["start"]
+        assert points[0]["start"] == "2025-11-01T00:00:00+08:00" and points[0]["label"] == "11月\n2025"
+        for p in points:
+            start, end = datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])
+            want = _expected(oracle(conn, start, end)[("city", None)])
+            assert (p["received"], p["filed"], p["due"], p["closed"], p["closed_rate"]) == (
+                want["received"], want["filed"], want["due"], want["closed"], want["closed_rate"]), p["start"]
+        assert (points[-1]["received"], points[-1]["closed_rate"]) == (b["totals"]["received"], b["totals"]["closed_rate"])
+    finally:
+        conn.close()
+
+
+def test_trend_is_one_statement(city):
+    """All 12 periods come from one SQL statement, not one query per period."""
+    import psycopg2.extensions
+
+    from layers.reports.trend import trend
+
+    class Counting(psycopg2.extensions.cursor):
+        executed: list = []
+
+        def execute(self, query, vars=None):
+            Counting.executed.append(query)
+            return super().execute(query, vars)
+
+    url, _ = city
+    conn = connect(url=url)
+    try:
+        conn.cursor_factory = Counting
+        points = trend(conn, parse_period("week", "2026-10-30"))
+    finally:
+        conn.close()
+    assert len(points) == 12 and len(Counting.executed) == 1

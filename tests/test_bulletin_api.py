@@ -204,3 +204,29 @@ def test_pdf_map_colours_each_street_by_what_it_is_ranked_on(demo_client, tmp_pa
     assert title in text
     for s in b["streets"]:
         assert (f"{100 * s['closed_rate']:.1f}%" if by == "closed_rate" else f"{s['score']:g}分") in text
+
+
+def test_pdf_trend_chart_is_drawn(demo_client, tmp_path):
+    """Looked at as a picture: the PDF's trend of the last 12 months has the bars' blue and the line's red, under
+    its title; and it is vector (no image in the file)."""
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    from layers.reports.trend import BAR, LINE
+
+    pdf = tmp_path / "bulletin.pdf"
+    pdf.write_bytes(demo_client.get("/reports/bulletin.pdf?period=month&date=2026-10").content)
+    text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "近12个月受理数与结案率" in text and "11月" in text
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert len(images.strip().splitlines()) == 2  # the header lines only
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(tmp_path / "p")], check=True)
+
+    def area(pixels, colour: str) -> int:
+        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        return int((np.abs(pixels - rgb).sum(axis=2) < 12).sum())
+
+    pages = [np.asarray(Image.open(p).convert("RGB")).astype(int) for p in sorted(tmp_path.glob("p-*.png"))]
+    assert max(area(p, BAR) for p in pages) > 1500 and max(area(p, LINE) for p in pages) > 40

@@ -146,3 +146,31 @@ def names(conn) -> dict[str, dict[str, tuple[str, str]]]:
         cur.execute("SELECT name, coalesce(name_en, name) FROM event_types ORDER BY name")
         categories = {n: (n, e) for n, e in cur.fetchall()}
     return {"streets": streets, "categories": categories}
+
+
+# The trend: received, filed, due and closed of each of several periods (the last 12), in one statement over
+# their bounds (computed in Python: local midnights, summer time included). The same definitions as
+# _FIGURES: a period's cohort is the complaints reported in it; filed unless still at 受理 or closed from it;
+# due when closed by the period's end or past its limit then (at the data time, when the end is later).
+_TREND = f"""
+WITH p AS (SELECT k, s, e FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) WITH ORDINALITY AS p(s, e, k)),
+     nf AS (SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = %(nf_from)s AND to_status = %(nf_to)s),
+     ref AS (SELECT {REFERENCE_TIME_SQL} AS t),
+     x AS (SELECT p.k, c.closed_at < p.e AS closed_by_end, c.due_at < least(p.e, ref.t) AS late,
+                  c.status <> %(received)s AND nf.complaint_id IS NULL AS filed
+           FROM p CROSS JOIN ref
+           JOIN complaints c ON c.reported_at >= p.s AND c.reported_at < p.e
+           LEFT JOIN nf ON nf.complaint_id = c.id)
+SELECT p.k, count(x.k), count(*) FILTER (WHERE filed), count(*) FILTER (WHERE filed AND (closed_by_end OR late)),
+       count(*) FILTER (WHERE filed AND closed_by_end)
+FROM p LEFT JOIN x ON x.k = p.k
+GROUP BY p.k ORDER BY p.k"""
+
+
+def trend_figures(conn, periods: list[Period]) -> list[Figures]:
+    """Received, filed, due and closed of each of ``periods`` (in their order), from one statement."""
+    params = {"starts": [p.start for p in periods], "ends": [p.end for p in periods], "received": RECEIVED,
+              "nf_from": NOT_FILED[0], "nf_to": NOT_FILED[1]}
+    with conn.cursor() as cur:
+        cur.execute(_TREND, params)
+        return [Figures(received=r[1], filed=r[2], due=r[3], closed=r[4]) for r in cur.fetchall()]

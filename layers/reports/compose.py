@@ -10,6 +10,7 @@ from data.params import Period
 from data.vocab import RATINGS
 from layers.reports.bulletin import Figures, names, period_figures
 from layers.reports.figures import available
+from layers.reports.trend import trend
 from layers.workflow.inspection_scores import period_scores
 from layers.workflow.public import satisfaction
 
@@ -177,6 +178,7 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
         "units": units,
         "categories": _categories(now["categories"], before["categories"],
                                   lambda n: known["categories"].get(n, (n, n))[i]),
+        "trend": trend(conn, period, lang),
         "definitions": [f.as_dict(lang) for f in available(have)],
     }
     result["summary_zh"] = summary(result, period, "zh")

@@ -19,12 +19,15 @@ from layers.printing.tables import Column, draw_table
 from layers.reports.compose import extra_figures, list_marks, percent, rank_change_text
 from layers.reports.figures import figures
 from layers.reports.street_map import draw_street_map
+from layers.reports.trend import draw_trend
 
 #: Size of the tables' text (pt).
 TABLE_PT = 6.8
 #: Units printed in each unit table.
 UNIT_ROWS = 10
 RED = "#c00000"
+#: Height of the trend charts.
+TREND_MM = 45.0
 #: Height of the map of streets by 结案率.
 MAP_MM = 80.0
 _T = {
@@ -32,12 +35,14 @@ _T = {
            "streets": "一、街道排名", "units": "二、责任单位排名后{n}位", "overdue": "三、超期未结案较多的责任单位",
            "categories": "四、主要问题类别", "map": {"closed_rate": "街道结案率分布", "score": "街道检查得分分布"}, "notes": "指标说明", "red": "红榜", "black": "黑榜",
            "street": "街道", "unit": "责任单位", "category": "问题类别", "mark": "标记", "previous": "上期",
-           "change": "增减", "page": "第 {n} 页", "demo": "演示数据（虚构城市）"},
+           "change": "增减", "page": "第 {n} 页", "trend": "近{n}{kind}受理数与结案率",
+           "kinds": {"week": "周", "month": "个月", "quarter": "个季度", "year": "年"}, "demo": "演示数据（虚构城市）"},
     "en": {"title": "{city}: hygiene campaign bulletin", "number": "No. ____ [{year}] ____",
            "streets": "1. Streets ranked", "units": "2. The {n} lowest-ranked units", "overdue":
            "3. Units with most overdue cases", "categories": "4. Main event types", "map": {"closed_rate": "Closure rate by street", "score": "Inspection score by street"}, "notes": "Definitions",
            "red": "red list", "black": "black list", "street": "Street", "unit": "Unit", "category": "Event type",
-           "mark": "Mark", "previous": "Previous", "change": "Change", "page": "page {n}",
+           "mark": "Mark", "previous": "Previous", "change": "Change", "page": "page {n}", "trend": "Received and closure rate, the last {n} {kind}s",
+           "kinds": {"week": "week", "month": "month", "quarter": "quarter", "year": "year"},
            "demo": "Demo data (fictional city)"},
 }
 
@@ -206,6 +211,7 @@ def _draw(flow: _Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> N
            [marks.get(r["code"], "") for r in b["streets"]])
     if shapes:
         _street_map(flow, b, shapes, lang)
+    _trend(flow, b, lang)
     ranked = [r for r in b["units"] if r["rank"] is not None]
     worst = ranked[-UNIT_ROWS:][::-1]
     extra = extra_figures(b, "units")
@@ -233,6 +239,17 @@ def _street_map(flow: _Flow, b: dict, shapes: dict, lang: str) -> None:
     draw_street_map(flow.pages[-1][0], (MARGIN_MM, flow.y - 6 - MAP_MM, W - 2 * MARGIN_MM, MAP_MM), (W, H),
                     b["streets"], shapes, lang, b["ranked_by"], b["inspections"]["base"] if by_score else 100.0)
     flow.y -= MAP_MM + 10
+
+
+def _trend(flow: _Flow, b: dict, lang: str) -> None:
+    """The last 12 periods' received and closure rate (layers.reports.trend) under their title."""
+    ax = flow.room(TREND_MM + 6)
+    ax.text(MARGIN_MM, flow.y - 2, _T[lang]["trend"].format(n=len(b["trend"]), kind=_T[lang]["kinds"][b["period"]["kind"]]),
+            fontsize=8, va="center")
+    W, H = flow.paper.size_mm
+    draw_trend(flow.pages[-1][0], (MARGIN_MM, flow.y - 6 - TREND_MM, W - 2 * MARGIN_MM, TREND_MM), (W, H),
+               b["trend"], lang)
+    flow.y -= TREND_MM + 10
 
 
 def write_pdf(b: dict, out, lang: str = "zh", settings: PrintSettings | None = None,

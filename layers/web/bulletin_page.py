@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from data.params import PERIOD_KINDS
 from layers.reports.compose import extra_figures, list_marks, percent, rank_change_text
 from layers.reports.figures import figures
+from layers.reports.trend import trend_svg
 
 _WORDS = {
     "zh": {"title": "卫生城市创建通报", "period": "统计周期", "date": "日期", "show": "查看",
@@ -20,14 +21,14 @@ _WORDS = {
            "download": "下载", "pdf": "通报（PDF）", "xlsx": "数据表（XLSX）", "summary": "概况",
            "streets": "街道排名", "units": "责任单位排名", "categories": "问题类别", "notes": "指标说明",
            "street": "街道", "unit": "责任单位", "category": "问题类别", "previous": "上期受理数", "change": "增减",
-           "mark": "榜单", "red": "红榜", "black": "黑榜", "other": "English", "demo": "演示数据，非真实城市"},
+           "mark": "榜单", "trend": "近{n}期受理数与结案率", "red": "红榜", "black": "黑榜", "other": "English", "demo": "演示数据，非真实城市"},
     "en": {"title": "Hygiene campaign bulletin", "period": "Period", "date": "Date", "show": "Show",
            "kinds": {"week": "week", "month": "month", "quarter": "quarter", "year": "year"},
            "date_hint": "a day (2026-10-30) or 2026-10, 2026-Q3, 2026, 2026-W44",
            "download": "Download", "pdf": "bulletin (PDF)", "xlsx": "workbook (XLSX)", "summary": "Summary",
            "streets": "Streets", "units": "Responsible units", "categories": "Event types", "notes": "Definitions",
            "street": "Street", "unit": "Unit", "category": "Event type", "previous": "Previous", "change": "Change",
-           "mark": "List", "red": "red list", "black": "black list", "other": "中文", "demo": "demo data, not a real city"},
+           "mark": "List", "trend": "The last {n} periods: received and closure rate", "red": "red list", "black": "black list", "other": "中文", "demo": "demo data, not a real city"},
 }
 #: The figures of the street and unit tables, in order (codes of data/figures.csv).
 _COLUMNS = ("received", "filed", "due", "closed", "closed_rate", "on_time_rate", "rework_rate", "open_at_end",
@@ -103,6 +104,7 @@ def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
 <h1>{esc(title)}</h1><p class="period" id="period">{esc(b['period']['label'])}</p>{demo}
 {_form(lang, kind, date)}<p class="downloads">{downloads}</p>
 <h2>{esc(t['summary'])}</h2><p id="summary">{esc(b[f'summary_{lang}'])}</p>
+<h2>{esc(t['trend'].format(n=len(b['trend'])))}</h2>{trend_svg(b['trend'], lang)}
 <h2>{esc(t['streets'])}</h2>{_ranking(b['streets'], t['street'], lang, list_marks(b['streets']), 'streets', extra_figures(b, 'streets'))}
 <h2>{esc(t['units'])}</h2>{_ranking(b['units'], t['unit'], lang, None, 'units', extra_figures(b, 'units'))}
 <h2>{esc(t['categories'])}</h2><table id="categories"><thead><tr>{cat_head}</tr></thead><tbody>{categories}</tbody></table>
