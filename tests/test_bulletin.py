@@ -469,3 +469,61 @@ def test_trend_is_one_statement(city):
     finally:
         conn.close()
     assert len(points) == 12 and len(Counting.executed) == 1
+
+
+def test_hotspots_that_became_or_grew_in_the_month(city):
+    """The emerging-hotspot analysis over the 12 months ending with October (China time): the cells whose pattern
+    is new, consecutive or intensifying, each in the street holding its centre (plain SQL); a month with fewer
+    than 4 months of complaints before it says why there is none."""
+    from geo.hotspots import emerging
+
+    url, _ = city
+    conn = connect(url=url)
+    try:
+        h = bulletin(conn, parse_period("month", "2026-10"))["hotspots"]
+        since, until = (datetime.fromisoformat(t) for t in ("2025-11-01T00:00:00+08:00", "2026-11-01T00:00:00+08:00"))
+        assert h["available"] and (h["window"]["since"], h["window"]["until"]) == (since.isoformat(), until.isoformat())
+        whole, patterns, _ = emerging(conn, since=since, until=until, tz="Asia/Shanghai")
+        want = {}
+        with conn.cursor() as cur:
+            for i, p in enumerate(patterns):
+                if p in ("new", "consecutive", "intensifying"):
+                    cur.execute("""SELECT a.code FROM admin_areas a WHERE a.level = 'street'
+                                   AND ST_Contains(a.geom, ST_Centroid(ST_GeomFromGeoJSON(%s)))""", (whole.geojson[i],))
+                    row = cur.fetchone()
+                    want[(int(whole.q[i]), int(whole.r[i]))] = (p, row[0] if row else None, int(whole.count[i]))
+        assert {(c["q"], c["r"]): (c["pattern"], c["street"], c["count"]) for c in h["cells"]} == want
+        assert want and sum(h["counts"].values()) == len(want)  # the demo's October has one: the test can fail
+        early = bulletin(conn, parse_period("month", "2024-01"))["hotspots"]
+        assert not early["available"] and "4 months" in early["reason"] and early["cells"] == []
+    finally:
+        conn.close()
+
+
+def test_coverage_says_what_the_data_cannot_tell(city):
+    """Facilities added or removed in a period are not recorded: the section says so and gives nothing in their
+    place; it counts the facilities written in the period (updated_at) and the writes to their table."""
+    url, _ = city
+    conn = connect(url=url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE toilets SET updated_at = '2026-10-20 10:00+08' WHERE id = (SELECT min(id) FROM toilets)")
+        october = bulletin(conn, parse_period("month", "2026-10"))["coverage"]
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*), count(*) FILTER (WHERE updated_at >= '2026-09-30 16:00+00' "
+                        "AND updated_at < '2026-10-31 16:00+00') FROM toilets")
+            now, written = cur.fetchone()
+            cur.execute("SELECT date_trunc('month', max(changed_at) AT TIME ZONE 'Asia/Shanghai') FROM data_changes "
+                        "WHERE table_name = 'toilets'")
+            last_write = cur.fetchone()[0]
+            cur.execute("SELECT count(*) FROM data_changes WHERE table_name = 'toilets' AND "
+                        "date_trunc('month', changed_at AT TIME ZONE 'Asia/Shanghai') = %s", (last_write,))
+            writes = cur.fetchone()[0]
+        that_month = bulletin(conn, parse_period("month", last_write.strftime("%Y-%m")))["coverage"]
+    finally:
+        conn.close()
+    assert not october["available"] and october["added"] is None and october["removed"] is None
+    assert october["covered_share_change"] is None and "无法得出" in october["reason"]
+    toilets = {k["kind"]: k for k in october["kinds"]}["toilets"]
+    assert (toilets["now"], toilets["written"]) == (now, written) and written == 1
+    assert {k["kind"]: k for k in that_month["kinds"]}["toilets"]["table_writes"] == writes > 0

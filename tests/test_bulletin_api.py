@@ -63,7 +63,9 @@ def test_xlsx_route_and_cli_agree_with_the_json(demo_client, demo_db, env_for, t
     r = demo_client.get("/reports/bulletin.xlsx?period=month&date=2026-10")
     assert r.status_code == 200 and "bulletin-month-2026-10-01.xlsx" in r.headers["content-disposition"]
     sheets, book = _sheets(r.content)
-    assert list(sheets) == ["概况", "街道排名", "责任单位排名", "问题类别", "指标说明"]
+    assert list(sheets) == ["概况", "街道排名", "责任单位排名", "问题类别", "近期趋势", "热点变化", "设施变化", "指标说明"]
+    assert [row[2] for row in sheets["近期趋势"][1:]] == [p["received"] for p in b["trend"]]
+    assert [row[0] for row in sheets["热点变化"][1:]] == [c["pattern_name"] for c in b["hotspots"]["cells"]]
     streets = sheets["街道排名"]
     assert streets[0][:6] == ["排名", "名次变化", "代码", "街道", "受理数", "立案数"]
     first = dict(zip(streets[0], streets[1]))
@@ -81,7 +83,8 @@ def test_xlsx_route_and_cli_agree_with_the_json(demo_client, demo_db, env_for, t
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
     english, _ = _sheets(out.read_bytes())
-    assert list(english) == ["Summary", "Streets", "Units", "Categories", "Definitions"]
+    assert list(english) == ["Summary", "Streets", "Units", "Categories", "Trend", "Emerging hot spots", "Facilities",
+                            "Definitions"]
     assert english["Streets"][0][4] == "Received"
     assert [row[4] for row in english["Streets"][1:]] == [row[4] for row in streets[1:]]
 
@@ -206,14 +209,15 @@ def test_pdf_map_colours_each_street_by_what_it_is_ranked_on(demo_client, tmp_pa
         assert (f"{100 * s['closed_rate']:.1f}%" if by == "closed_rate" else f"{s['score']:g}分") in text
 
 
-def test_pdf_trend_chart_is_drawn(demo_client, tmp_path):
-    """Looked at as a picture: the PDF's trend of the last 12 months has the bars' blue and the line's red, under
-    its title; and it is vector (no image in the file)."""
+def test_pdf_trend_chart_and_hotspot_map_are_drawn(demo_client, tmp_path):
+    """Looked at as pictures: the PDF's trend of the last 12 months has the bars' blue and the line's orange, under
+    its title; the hot spot map has the colour of October's emerging hot spot; all vector (no image in the file)."""
     import subprocess
 
     import numpy as np
     from PIL import Image
 
+    from layers.reports.changes import EMERGED
     from layers.reports.trend import BAR, LINE
 
     pdf = tmp_path / "bulletin.pdf"
@@ -222,11 +226,17 @@ def test_pdf_trend_chart_is_drawn(demo_client, tmp_path):
     assert "近12个月受理数与结案率" in text and "11月" in text
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert len(images.strip().splitlines()) == 2  # the header lines only
-    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(tmp_path / "p")], check=True)
+    subprocess.run(["pdftoppm", "-r", "100", "-png", str(pdf), str(tmp_path / "p")], check=True)
+    swatch = 5 * 3.2 * (100 / 25.4) ** 2  # a legend swatch, in pixels: drawn for every pattern
 
     def area(pixels, colour: str) -> int:
         rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
         return int((np.abs(pixels - rgb).sum(axis=2) < 12).sum())
 
     pages = [np.asarray(Image.open(p).convert("RGB")).astype(int) for p in sorted(tmp_path.glob("p-*.png"))]
-    assert max(area(p, BAR) for p in pages) > 1500 and max(area(p, LINE) for p in pages) > 40
+    assert max(area(p, BAR) for p in pages) > 4000 and max(area(p, LINE) for p in pages) > 100
+    b = demo_client.get("/api/reports/bulletin?period=month&date=2026-10").json()
+    assert "五、热点变化" in text and "六、设施变化" in text and "无法得出" in text
+    for pattern, colour in EMERGED.items():
+        drawn = max(area(p, colour) for p in pages)
+        assert (drawn > swatch + 60) == (b["hotspots"]["counts"][pattern] > 0), (pattern, drawn, swatch)

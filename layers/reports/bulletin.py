@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from psycopg2 import sql
+
 from data.clock import REFERENCE_TIME_SQL
 from data.params import Period
 from data.vocab import CLOSED, RECEIVED, TRANSITIONS
@@ -174,3 +176,33 @@ def trend_figures(conn, periods: list[Period]) -> list[Figures]:
     with conn.cursor() as cur:
         cur.execute(_TREND, params)
         return [Figures(received=r[1], filed=r[2], due=r[3], closed=r[4]) for r in cur.fetchall()]
+
+
+def streets_at(conn, points: list[tuple[float, float]]) -> list[str | None]:
+    """The code of the street each (lon, lat) lies in (None outside every street), in order."""
+    if not points:
+        return []
+    with conn.cursor() as cur:
+        cur.execute("""SELECT p.k, min(a.code) FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS p(lon, lat, k)
+                       LEFT JOIN admin_areas a ON a.level = 'street'
+                            AND ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
+                       GROUP BY p.k ORDER BY p.k""", ([p[0] for p in points], [p[1] for p in points]))
+        return [r[1] for r in cur.fetchall()]
+
+
+def facility_writes(conn, period: Period, kinds) -> dict[str, dict]:
+    """Per facility kind (:data:`data.vocab.FACILITY_KINDS`): rows now present, rows whose ``updated_at`` is in the
+    period (added or changed then: the tables keep no creation time), and the write statements the data-change
+    stamps (``data_changes``) note on the kind's table in the period (they name the table, not the rows)."""
+    out = {}
+    with conn.cursor() as cur:
+        for kind in kinds:
+            where = sql.SQL("kind = %(category)s") if kind.category else sql.SQL("true")
+            cur.execute(sql.SQL("""SELECT count(*), count(*) FILTER (WHERE updated_at >= %(start)s AND updated_at < %(end)s),
+                                          (SELECT count(*) FROM data_changes WHERE table_name = %(table)s
+                                             AND changed_at >= %(start)s AND changed_at < %(end)s)
+                                   FROM {} WHERE {}""").format(sql.Identifier(kind.table), where),
+                        {"category": kind.category, "start": period.start, "end": period.end, "table": kind.table})
+            now, written, statements = cur.fetchone()
+            out[kind.key] = {"now": now, "written": written, "table_writes": statements}
+    return out

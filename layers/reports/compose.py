@@ -9,6 +9,7 @@ from data.catalog import require_city
 from data.params import Period
 from data.vocab import RATINGS
 from layers.reports.bulletin import Figures, names, period_figures
+from layers.reports.changes import coverage_section, hotspots_section
 from layers.reports.figures import available
 from layers.reports.trend import trend
 from layers.workflow.inspection_scores import period_scores
@@ -179,6 +180,8 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
         "categories": _categories(now["categories"], before["categories"],
                                   lambda n: known["categories"].get(n, (n, n))[i]),
         "trend": trend(conn, period, lang),
+        "hotspots": hotspots_section(conn, period, known["streets"], lang),
+        "coverage": coverage_section(conn, period, lang),
         "definitions": [f.as_dict(lang) for f in available(have)],
     }
     result["summary_zh"] = summary(result, period, "zh")

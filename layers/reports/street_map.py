@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import math
+
 from matplotlib.patches import Rectangle
 
+from geo.hotspots import PATTERNS
 from layers.printing.page import draw_polygons
 
 #: Classes (lower bound of 结案率, or of score ÷ base score; colour), best first: greens to red (ColorBrewer
@@ -73,3 +76,48 @@ def _legend(fig, rect_mm: tuple, page_mm: tuple, lang: str, by: str, base: float
         top = h - 10 - 5 * k
         ax.add_patch(Rectangle((2, top - 1.6), 5, 3.2, facecolor=colour))
         ax.text(9, top, label, fontsize=6.5, va="center")
+
+
+def hexagon(q: int, r: int, size: float):
+    """The pointy-top hexagon of axial cell (q, r) with circumradius ``size`` in metres (as geo.hotspots builds it)."""
+    from shapely.geometry import Polygon
+
+    cx, cy = size * math.sqrt(3.0) * (q + r / 2.0), size * 1.5 * r
+    return Polygon([(cx + size * math.cos(math.radians(30 + 60 * k)), cy + size * math.sin(math.radians(30 + 60 * k)))
+                    for k in range(6)])
+
+
+def draw_hotspot_map(fig, rect_mm: tuple, page_mm: tuple, shapes: dict, street_names: dict, hotspots: dict,
+                     colours: dict, lang: str) -> None:
+    """The streets in grey, named, and the period's emerging hot spot cells coloured by pattern (``colours``:
+    {pattern: colour}), with a legend of the patterns and their counts."""
+    x, y, w, h = rect_mm
+    W, H = page_mm
+    legend_w = 38.0
+    ax = fig.add_axes((x / W, y / H, (w - legend_w) / W, h / H))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    for code, geom in shapes.items():
+        draw_polygons(ax, [geom], facecolor="#f2f2f2", edgecolor="0.55", linewidth=0.6)
+        p = geom.representative_point()
+        ax.text(p.x, p.y, street_names.get(code, code), fontsize=5.5, ha="center", va="center", color="0.45")
+    for cell in hotspots["cells"]:
+        draw_polygons(ax, [hexagon(cell["q"], cell["r"], hotspots["cell_m"])], facecolor=colours[cell["pattern"]],
+                      edgecolor="black", linewidth=0.3)
+    minx, miny, maxx, maxy = _bounds(shapes.values())
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    lx, ly = (x + w - legend_w) / W, y / H
+    leg = fig.add_axes((lx, ly, legend_w / W, h / H))
+    leg.set_axis_off()
+    leg.set_xlim(0, legend_w)
+    leg.set_ylim(0, h)
+    leg.text(2, h - 4, _HOT_TITLE[lang], fontsize=7, va="center")
+    for k, (pattern, colour) in enumerate(colours.items()):
+        top = h - 10 - 5 * k
+        leg.add_patch(Rectangle((2, top - 1.6), 5, 3.2, facecolor=colour))
+        leg.text(9, top, f"{PATTERNS[pattern][1 if lang == 'en' else 0]} {hotspots['counts'][pattern]}",
+                 fontsize=6.5, va="center")
+
+
+_HOT_TITLE = {"zh": "热点变化", "en": "Emerging hot spots"}

@@ -19,13 +19,20 @@ _TEXT = {
            "definitions": "指标说明", "street": "街道", "unit": "责任单位", "code": "代码", "category": "问题类别",
            "previous": "上期受理数", "change": "增减", "change_rate": "增减率", "item": "项目", "value": "本期",
            "before": "上期", "period": "统计期", "start": "起", "end": "止（不含）", "text": "摘要",
-           "unit_col": "单位", "definition": "定义", "source": "依据", "label": "出处标注"},
+           "unit_col": "单位", "definition": "定义", "source": "依据", "label": "出处标注",
+           "trend": "近期趋势", "hotspots": "热点变化", "coverage": "设施变化", "none": "无",
+           "hot_head": ["模式", "街道代码", "街道", "窗口内投诉数", "Gi* z", "经度", "纬度", "q", "r"],
+           "cov_head": ["设施类别", "现有", "期内写入（新增或修改）", "该表写入次数"]},
     "en": {"summary": "Summary", "streets": "Streets", "units": "Units", "categories": "Categories",
            "definitions": "Definitions", "street": "Street", "unit": "Responsible unit", "code": "Code",
            "category": "Event type", "previous": "Previous period", "change": "Change", "change_rate": "Change rate",
            "item": "Figure", "value": "This period", "before": "Previous period", "period": "Period",
            "start": "From", "end": "Until (exclusive)", "text": "Summary", "unit_col": "Unit",
-           "definition": "Definition", "source": "Source", "label": "Label"},
+           "definition": "Definition", "source": "Source", "label": "Label",
+           "trend": "Trend", "hotspots": "Emerging hot spots", "coverage": "Facilities", "none": "none",
+           "hot_head": ["Pattern", "Street code", "Street", "Complaints in window", "Gi* z", "Longitude", "Latitude",
+                        "q", "r"],
+           "cov_head": ["Facility kind", "Now", "Written in period (added or changed)", "Writes to its table"]},
 }
 
 
@@ -54,6 +61,22 @@ def _sheet(book, title: str, header: list[str], rows: list[list], formats: list[
     return sheet
 
 
+def _changes(book, b: dict, t: dict, defs: dict, lang: str) -> None:
+    """The sheets of the trend (the last 12 periods), the emerging hot spots and the facilities."""
+    rows = [[p["start"][:10], p["end"][:10], p["received"], p["filed"], p["due"], p["closed"], p["closed_rate"]]
+            for p in b["trend"]]
+    _sheet(book, t["trend"], [t["start"], t["end"], *(defs[c].name(lang) for c in ("received", "filed", "due", "closed",
+                                                                                    "closed_rate"))],
+           rows, [None] * 6 + [_RATE], [12, 12, 10, 10, 10, 10, 10])
+    h = b["hotspots"]
+    rows = [[c["pattern_name"], c["street"], c["street_name"], c["count"], c["gi_z"], c["lon"], c["lat"], c["q"], c["r"]]
+            for c in h["cells"]] or [[h.get("reason") or t["none"]]]
+    _sheet(book, t["hotspots"], t["hot_head"], rows, [None] * 9, [14, 12, 14, 12, 8, 12, 12, 8, 8])
+    c = b["coverage"]
+    rows = [[k["name"], k["now"], k["written"], k["table_writes"]] for k in c["kinds"]] + [[], [c["reason"]]]
+    _sheet(book, t["coverage"], t["cov_head"], rows, [None] * 4, [24, 10, 20, 16])
+
+
 def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
     """Write bulletin ``b`` (:func:`layers.reports.compose.bulletin`, built in ``lang``) to ``out``."""
     from openpyxl import Workbook
@@ -80,6 +103,7 @@ def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
     rows = [[r["name"], r["received"], r["previous"], r["change"], r["change_rate"]] for r in b["categories"]]
     _sheet(book, t["categories"], [t["category"], defs["received"].name(lang), t["previous"], t["change"],
                                    t["change_rate"]], rows, [None, None, None, None, _RATE], [26, 12, 14, 10, 10])
+    _changes(book, b, t, defs, lang)
     rows = [[d["name"], d["unit"] if lang == "zh" else _UNITS_EN.get(d["unit"], d["unit"]), d["definition"], d["source"], f"{d['label']} {d['label_text']}".strip()]
             for d in b["definitions"]]
     _sheet(book, t["definitions"], [t["item"], t["unit_col"], t["definition"], t["source"], t["label"]], rows,

@@ -21,14 +21,21 @@ _WORDS = {
            "download": "下载", "pdf": "通报（PDF）", "xlsx": "数据表（XLSX）", "summary": "概况",
            "streets": "街道排名", "units": "责任单位排名", "categories": "问题类别", "notes": "指标说明",
            "street": "街道", "unit": "责任单位", "category": "问题类别", "previous": "上期受理数", "change": "增减",
-           "mark": "榜单", "trend": "近{n}期受理数与结案率", "red": "红榜", "black": "黑榜", "other": "English", "demo": "演示数据，非真实城市"},
+           "mark": "榜单", "hotspots": "热点变化", "coverage": "设施变化",
+           "hot_window": "新兴热点分析窗口 {since} 至 {until}（不含）：新增、连续或加剧的热点 {n} 处。",
+           "hot_head": ("模式", "街道", "窗口内投诉数", "Gi* z"), "cov_head": ("设施类别", "现有", "期内写入（新增或修改）", "该表写入次数"),
+           "trend": "近{n}期受理数与结案率", "red": "红榜", "black": "黑榜", "other": "English", "demo": "演示数据，非真实城市"},
     "en": {"title": "Hygiene campaign bulletin", "period": "Period", "date": "Date", "show": "Show",
            "kinds": {"week": "week", "month": "month", "quarter": "quarter", "year": "year"},
            "date_hint": "a day (2026-10-30) or 2026-10, 2026-Q3, 2026, 2026-W44",
            "download": "Download", "pdf": "bulletin (PDF)", "xlsx": "workbook (XLSX)", "summary": "Summary",
            "streets": "Streets", "units": "Responsible units", "categories": "Event types", "notes": "Definitions",
            "street": "Street", "unit": "Unit", "category": "Event type", "previous": "Previous", "change": "Change",
-           "mark": "List", "trend": "The last {n} periods: received and closure rate", "red": "red list", "black": "black list", "other": "中文", "demo": "demo data, not a real city"},
+           "mark": "List", "hotspots": "Emerging hot spots", "coverage": "Facilities",
+           "hot_window": "Emerging hot spot window {since} to {until} (exclusive): {n} new, consecutive or intensifying hot spots.",
+           "hot_head": ("Pattern", "Street", "Complaints in window", "Gi* z"),
+           "cov_head": ("Facility kind", "Now", "Written in period (added or changed)", "Writes to its table"),
+           "trend": "The last {n} periods: received and closure rate", "red": "red list", "black": "black list", "other": "中文", "demo": "demo data, not a real city"},
 }
 #: The figures of the street and unit tables, in order (codes of data/figures.csv).
 _COLUMNS = ("received", "filed", "due", "closed", "closed_rate", "on_time_rate", "rework_rate", "open_at_end",
@@ -81,6 +88,24 @@ def _form(lang: str, kind: str, date: str) -> str:
             f'<input type="hidden" name="lang" value="{lang}"> <button type="submit">{esc(t["show"])}</button></form>')
 
 
+def _changes(b: dict, lang: str) -> str:
+    """The period's emerging hot spots (a table) and what the data tells of the facilities."""
+    t, esc, h, c = _WORDS[lang], html.escape, b["hotspots"], b["coverage"]
+    if h["available"]:
+        rows = "".join(f'<tr><td>{esc(x["pattern_name"])}</td><td>{esc(x["street_name"] or "—")}</td>'
+                       f'<td class="n">{x["count"]}</td><td class="n">{x["gi_z"]:.2f}</td></tr>' for x in h["cells"])
+        hot = (f'<p>{esc(t["hot_window"].format(since=h["window"]["since"][:10], until=h["window"]["until"][:10], n=len(h["cells"])))}</p>'
+               f'<table id="hotspots"><thead><tr>{"".join(f"<th>{esc(x)}</th>" for x in t["hot_head"])}</tr></thead>'
+               f'<tbody>{rows}</tbody></table>')
+    else:
+        hot = f'<p id="hotspots">{esc(h["reason"])}</p>'
+    kinds = "".join(f'<tr><td>{esc(k["name"])}</td><td class="n">{k["now"]}</td><td class="n">{k["written"]}</td>'
+                    f'<td class="n">{k["table_writes"]}</td></tr>' for k in c["kinds"])
+    return (f'<h2>{esc(t["hotspots"])}</h2>{hot}<h2>{esc(t["coverage"])}</h2><p class="notes">{esc(c["reason"])}</p>'
+            f'<table id="coverage"><thead><tr>{"".join(f"<th>{esc(x)}</th>" for x in t["cov_head"])}</tr></thead>'
+            f'<tbody>{kinds}</tbody></table>')
+
+
 def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
     """/reports: the bulletin ``b`` of period ``kind`` named by ``date`` (as the user wrote it) as a page."""
     t, esc, defs = _WORDS[lang], html.escape, figures()
@@ -108,4 +133,5 @@ def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
 <h2>{esc(t['streets'])}</h2>{_ranking(b['streets'], t['street'], lang, list_marks(b['streets']), 'streets', extra_figures(b, 'streets'))}
 <h2>{esc(t['units'])}</h2>{_ranking(b['units'], t['unit'], lang, None, 'units', extra_figures(b, 'units'))}
 <h2>{esc(t['categories'])}</h2><table id="categories"><thead><tr>{cat_head}</tr></thead><tbody>{categories}</tbody></table>
+{_changes(b, lang)}
 <h2>{esc(t['notes'])}</h2><ol class="notes">{notes}</ol></body></html>"""
