@@ -30,12 +30,7 @@ def draw_street_map(fig, rect_mm: tuple, page_mm: tuple, rows: list[dict], shape
     """Streets of ``shapes`` ({code: polygon}) coloured by the ``by`` figure of ``rows`` ("closed_rate", or
     "score" as a share of ``base``), in ``rect_mm`` (x, y, w, h from the page's lower left), the map at its true
     shape on the left and the legend on the right."""
-    x, y, w, h = rect_mm
-    W, H = page_mm
-    legend_w = 38.0
-    ax = fig.add_axes((x / W, y / H, (w - legend_w) / W, h / H))
-    ax.set_axis_off()
-    ax.set_aspect("equal")
+    ax, legend_rect = _map_axes(fig, rect_mm, page_mm, shapes)
     rates = {r["code"]: r for r in rows}
     for code, geom in shapes.items():
         row = rates.get(code, {})
@@ -46,10 +41,25 @@ def draw_street_map(fig, rect_mm: tuple, page_mm: tuple, rows: list[dict], shape
         shown = "" if value is None else f"\n{value:g}" + ("分" if lang == "zh" else "") if by == "score" else f"\n{100 * value:.1f}%"
         label = (row.get("name") or code) + shown
         ax.text(p.x, p.y, label, fontsize=6, ha="center", va="center")
+    _legend(fig, legend_rect, page_mm, *_classes(lang, by, base))
+
+
+#: Width of a map's legend, on its right.
+LEGEND_MM = 38.0
+
+
+def _map_axes(fig, rect_mm: tuple, page_mm: tuple, shapes: dict):
+    """The axes of a map of ``shapes`` at its true shape in ``rect_mm`` but the legend's width on its right, and
+    the legend's rect (x, y, w, h in page mm)."""
+    x, y, w, h = rect_mm
+    W, H = page_mm
+    ax = fig.add_axes((x / W, y / H, (w - LEGEND_MM) / W, h / H))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
     minx, miny, maxx, maxy = _bounds(shapes.values())
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
-    _legend(fig, (x + w - legend_w, y, legend_w, h), page_mm, lang, by, base)
+    return ax, (x + w - LEGEND_MM, y, LEGEND_MM, h)
 
 
 def _bounds(geoms) -> tuple[float, float, float, float]:
@@ -57,21 +67,26 @@ def _bounds(geoms) -> tuple[float, float, float, float]:
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
-def _legend(fig, rect_mm: tuple, page_mm: tuple, lang: str, by: str, base: float) -> None:
+def _classes(lang: str, by: str, base: float) -> tuple[str, list[tuple[str, str]]]:
+    """The legend's title and (colour, label) entries of the classes of ``by``."""
+    title, none = _LEGEND[lang][by]
+    scale, unit = (base, "") if by == "score" else (100, "%")
+    entries, upper = [], 1.0
+    for low, colour in CLASSES:
+        entries.append((colour, f"{scale * low:g}{unit}–{scale * upper:g}{unit}" if low else f"< {scale * upper:g}{unit}"))
+        upper = low
+    return title, [*entries, (NO_DATA, none)]
+
+
+def _legend(fig, rect_mm: tuple, page_mm: tuple, title: str, entries: list[tuple[str, str]]) -> None:
+    """A legend in ``rect_mm``: its title, then a swatch and a label per (colour, label) entry."""
     x, y, w, h = rect_mm
     W, H = page_mm
     ax = fig.add_axes((x / W, y / H, w / W, h / H))
     ax.set_axis_off()
     ax.set_xlim(0, w)
     ax.set_ylim(0, h)
-    title, none = _LEGEND[lang][by]
     ax.text(2, h - 4, title, fontsize=7, va="center")
-    scale, unit = (base, "") if by == "score" else (100, "%")
-    entries, upper = [], 1.0
-    for low, colour in CLASSES:
-        entries.append((colour, f"{scale * low:g}{unit}–{scale * upper:g}{unit}" if low else f"< {scale * upper:g}{unit}"))
-        upper = low
-    entries.append((NO_DATA, none))
     for k, (colour, label) in enumerate(entries):
         top = h - 10 - 5 * k
         ax.add_patch(Rectangle((2, top - 1.6), 5, 3.2, facecolor=colour))
@@ -91,12 +106,7 @@ def draw_hotspot_map(fig, rect_mm: tuple, page_mm: tuple, shapes: dict, street_n
                      colours: dict, lang: str) -> None:
     """The streets in grey, named, and the period's emerging hot spot cells coloured by pattern (``colours``:
     {pattern: colour}), with a legend of the patterns and their counts."""
-    x, y, w, h = rect_mm
-    W, H = page_mm
-    legend_w = 38.0
-    ax = fig.add_axes((x / W, y / H, (w - legend_w) / W, h / H))
-    ax.set_axis_off()
-    ax.set_aspect("equal")
+    ax, legend_rect = _map_axes(fig, rect_mm, page_mm, shapes)
     for code, geom in shapes.items():
         draw_polygons(ax, [geom], facecolor="#f2f2f2", edgecolor="0.55", linewidth=0.6)
         p = geom.representative_point()
@@ -104,20 +114,9 @@ def draw_hotspot_map(fig, rect_mm: tuple, page_mm: tuple, shapes: dict, street_n
     for cell in hotspots["cells"]:
         draw_polygons(ax, [hexagon(cell["q"], cell["r"], hotspots["cell_m"])], facecolor=colours[cell["pattern"]],
                       edgecolor="black", linewidth=0.3)
-    minx, miny, maxx, maxy = _bounds(shapes.values())
-    ax.set_xlim(minx, maxx)
-    ax.set_ylim(miny, maxy)
-    lx, ly = (x + w - legend_w) / W, y / H
-    leg = fig.add_axes((lx, ly, legend_w / W, h / H))
-    leg.set_axis_off()
-    leg.set_xlim(0, legend_w)
-    leg.set_ylim(0, h)
-    leg.text(2, h - 4, _HOT_TITLE[lang], fontsize=7, va="center")
-    for k, (pattern, colour) in enumerate(colours.items()):
-        top = h - 10 - 5 * k
-        leg.add_patch(Rectangle((2, top - 1.6), 5, 3.2, facecolor=colour))
-        leg.text(9, top, f"{PATTERNS[pattern][1 if lang == 'en' else 0]} {hotspots['counts'][pattern]}",
-                 fontsize=6.5, va="center")
+    _legend(fig, legend_rect, page_mm, _HOT_TITLE[lang],
+            [(colour, f"{PATTERNS[pattern][1 if lang == 'en' else 0]} {hotspots['counts'][pattern]}")
+             for pattern, colour in colours.items()])
 
 
 _HOT_TITLE = {"zh": "热点变化", "en": "Emerging hot spots"}
