@@ -14,7 +14,11 @@
 
 Runs alternate (ours, peer, ours, …); prints the medians, and checks that
 both give the same received/due/closed/on-time counts per street and unit.
-Only reads.
+Ours is the whole bulletin (issue 16's second part included: inspection scores,
+satisfaction, the 12-period trend, the emerging hot spots, the facilities); the
+peer only the figures above. Then the trend alone: ours, one statement for the
+12 periods, against the same counts asked period by period (12 queries), with
+the answers compared. Only reads.
 """
 
 from __future__ import annotations
@@ -82,6 +86,48 @@ def ours(conn, period: Period) -> dict:
             for table in ("streets", "units") for row in b[table]}
 
 
+_PEER_TREND = """
+SELECT count(*),
+       count(*) FILTER (WHERE filed AND (closed_at < %(e)s OR due_at < %(j)s)),
+       count(*) FILTER (WHERE filed AND closed_at < %(e)s)
+FROM (SELECT c.closed_at, c.due_at, c.status <> '受理' AND NOT EXISTS (
+              SELECT 1 FROM complaint_events e WHERE e.complaint_id = c.id
+              AND e.from_status = '受理' AND e.to_status = '结案') AS filed
+      FROM complaints c WHERE c.reported_at >= %(s)s AND c.reported_at < %(e)s) x"""
+
+
+def peer_trend(conn, period: Period) -> list[tuple]:
+    """The 12 periods' received, due and closed, one plain query per period."""
+    from layers.reports.trend import last_periods
+
+    out = []
+    with conn.cursor() as cur:
+        cur.execute("SELECT data_time FROM city_settings")
+        data_time = cur.fetchone()[0]
+        for p in last_periods(period):
+            cur.execute(_PEER_TREND, {"s": p.start, "e": p.end, "j": min(p.end, data_time) if data_time else p.end})
+            out.append(tuple(cur.fetchone()))
+    return out
+
+
+def ours_trend(conn, period: Period) -> list[tuple]:
+    from layers.reports.trend import trend
+
+    return [(p["received"], p["due"], p["closed"]) for p in trend(conn, period)]
+
+
+def _timed(conn, period: Period, pair: tuple, runs: int) -> tuple[dict, dict]:
+    """Alternating runs of (name, function) pairs: {name: [seconds]}, {name: last answer}."""
+    times: dict[str, list[float]] = {name: [] for name, _ in pair}
+    answers = {}
+    for _ in range(runs):
+        for name, fn in pair:
+            t = time.perf_counter()
+            answers[name] = fn(conn, period)
+            times[name].append(time.perf_counter() - t)
+    return times, answers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--month", default="2026-10")
@@ -91,18 +137,18 @@ def main() -> None:
     conn = connect()
     for kind, day in (("month", args.month), ("year", args.year)):
         period = parse_period(kind, day)
-        times: dict[str, list[float]] = {"ours": [], "peer": []}
-        answers = {}
-        for _ in range(args.runs):
-            for name, fn in (("ours", ours), ("peer", peer)):
-                t = time.perf_counter()
-                answers[name] = fn(conn, period)
-                times[name].append(time.perf_counter() - t)
-        mismatched = [k for k, v in answers["ours"].items() if k[0] != "city" and answers["peer"].get(k) != v]
+        times, answers = _timed(conn, period, (("ours", ours), ("peer", peer)), args.runs)
+        # A unit that only an inspection names (no complaint in the period) has zeros, and no row of the peer's.
+        mismatched = [k for k, v in answers["ours"].items()
+                      if k[0] != "city" and answers["peer"].get(k, (0, 0, 0, 0)) != v]
         print(f"{kind} {day}: ours {statistics.median(times['ours']):.2f} s, "
               f"plain SQL {statistics.median(times['peer']):.2f} s (medians of {args.runs}); "
               f"{len(answers['ours'])} street/unit rows, {len(mismatched)} differ"
               + (f": {mismatched[:3]}" if mismatched else ""))
+        times, answers = _timed(conn, period, (("ours", ours_trend), ("peer", peer_trend)), args.runs)
+        print(f"  trend of 12 {kind}s: ours (one statement) {statistics.median(times['ours']):.2f} s, "
+              f"12 plain queries {statistics.median(times['peer']):.2f} s; answers equal: "
+              f"{answers['ours'] == answers['peer']}")
     conn.close()
 
 

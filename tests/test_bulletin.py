@@ -70,8 +70,41 @@ def city(module_demo):
         for cid in ids[4:]:
             cur.execute("INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at) "
                         "VALUES (%s, '受理', '结案', '不属于受理范围', 'test', '2026-10-20 10:00+08')", (cid,))
+        _add_findings_and_ratings(cur, grid, old[0], ids)
     conn.close()
     yield module_demo, grid
+
+
+#: Findings the copy adds in the grid that changed hands: (source_id, observed at, deduction), all charged to the
+#: new holder (the unit stored with a finding is the one holding the grid when it was observed).
+FINDINGS = (("after_change", "2026-10-20 10:00+08", 2.5), ("oct_last_second", "2026-10-31 15:59:59+00", 1),
+            ("sep_last_second", "2026-09-30 15:59:59+00", 4))  # in September: charged to the old holder
+#: Ratings the copy adds on closed October cases: (tracking, case index, rating, rated at); RATED_TWICE's
+#: later rating is the one that counts.
+RATINGS = (("TESTRATE01", 0, "满意", "2026-10-21 09:00+08"), ("TESTRATE01", 0, "不满意", "2026-10-22 09:00+08"),
+           ("TESTRATE02", 1, "基本满意", "2026-10-01 00:00+08"), ("TESTRATE03", 2, "满意", "2026-10-31 23:59+08"),
+           ("TESTRATE04", 3, "满意", "2026-11-01 00:00+08"), ("TESTRATE05", 4, "不满意", "2026-10-05 12:00+08"))
+
+
+def _add_findings_and_ratings(cur, grid: str, old_unit: str, cases: list[int]) -> None:
+    for source_id, at, deduction in FINDINGS:
+        cur.execute("""INSERT INTO inspection_findings (round_id, client_id, inspector, item_code, place_type, item_text,
+                           deduction, due_days, observed_at, due_at, district_code, street_code, community_code,
+                           grid_code, responsible_unit, source, source_id, geom)
+                       SELECT (SELECT min(id) FROM inspection_rounds), %(s)s, 'test', 'T1', '病媒生物', '测试', %(d)s, 3,
+                              %(at)s, %(at)s::timestamptz + interval '3 days', district_code, street_code,
+                              community_code, code, CASE WHEN %(at)s::timestamptz < %(c)s::timestamptz THEN %(old)s ELSE %(unit)s END,
+                              'test', %(s)s, ST_PointOnSurface(geom)
+                       FROM grids WHERE code = %(g)s""", {"s": source_id, "d": deduction, "at": at, "unit": NEW_UNIT,
+                                                          "g": grid, "c": CHANGE_AT, "old": old_unit})
+    for k, (tracking, case, rating, at) in enumerate(RATINGS):
+        cur.execute("""INSERT INTO public_reports (tracking, complaint_id, channel, geom)
+                       SELECT %s, id, '网上', geom FROM complaints WHERE id = %s ON CONFLICT DO NOTHING""",
+                    (tracking, cases[case]))
+        cur.execute("""INSERT INTO public_ratings (tracking, complaint_id, closed_at, rating, reason, rated_at)
+                       VALUES (%s, %s, %s::timestamptz - interval '1 day' + %s * interval '1 minute', %s,
+                               CASE WHEN %s = '不满意' THEN '测试' END, %s)""",
+                    (tracking, cases[case], at, k, rating, rating, at))
 
 
 # -- the oracle --------------------------------------------------------------------------------------
@@ -136,6 +169,49 @@ def oracle(conn, start: datetime, end: datetime) -> dict:
     return out
 
 
+def inspection_oracle(conn, start: datetime, end: datetime, base: float = 100.0) -> tuple[dict, dict]:
+    """({street: (findings, deductions, score)}, {unit or "": (...)}) of the period, in Python over plain rows:
+    the findings observed in [start, end); the streets of the rounds running in it or with such a finding; the
+    units holding a grid of those streets today or charged with such a finding (by the unit stored with it)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT round_id, street_code, responsible_unit, deduction, observed_at FROM inspection_findings")
+        found = [r for r in cur.fetchall() if start <= r[4] < end]
+        cur.execute("SELECT id, starts, ends, streets FROM inspection_rounds")
+        rounds = cur.fetchall()
+        cur.execute("SELECT street_code, responsible_unit FROM grids")
+        holders = cur.fetchall()
+    with_findings = {r[0] for r in found}
+    streets = {code for rid, starts, ends, codes in rounds if (starts < end and ends > start) or rid in with_findings
+               for code in codes}
+    units = {unit for street, unit in holders if street in streets and unit is not None} | {r[2] for r in found}
+
+    def tally(keys, pick) -> dict:
+        out = {}
+        for key in keys:
+            mine = [float(r[3]) for r in found if pick(r) == key]
+            out[key] = (len(mine), sum(mine), base - sum(mine))
+        return out
+
+    by_street = tally(streets, lambda r: r[1])
+    return by_street, {k or "": v for k, v in tally(units, lambda r: r[2]).items()}
+
+
+def satisfaction_oracle(conn, start: datetime, end: datetime) -> dict:
+    """{street: (share satisfied, rated)}: each report's latest rating given in [start, end)."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT r.tracking, r.rating, r.rated_at, c.street_code FROM public_ratings r
+                       JOIN complaints c ON c.id = r.complaint_id""")
+        latest = {}
+        for tracking, rating, at, street in cur.fetchall():
+            if start <= at < end and (tracking not in latest or at > latest[tracking][1]):
+                latest[tracking] = (rating, at, street)
+    out = {}
+    for rating, _, street in latest.values():
+        good, n = out.get(street, (0, 0))
+        out[street] = (good + (rating in ("满意", "基本满意")), n + 1)
+    return {k: (round(good / n, 4), n) for k, (good, n) in out.items()}
+
+
 def _expected(f: dict) -> dict:
     def rate(a: int, b: int) -> float | None:
         return round(a / b, 6) if b else None
@@ -153,6 +229,30 @@ def _figures(row: dict) -> dict:
     return {k: row[k] for k in keys}
 
 
+def _check_inspections(b: dict, conn, start: datetime, end: datetime) -> None:
+    streets, units = inspection_oracle(conn, start, end)
+    assert {r["code"]: (r["findings"], r["deductions"], r["score"]) for r in b["streets"]
+            if r["score"] is not None} == streets
+    assert all(r["findings"] is None for r in b["streets"] if r["code"] not in streets)
+    assert {r["code"] or "": (r["findings"], r["deductions"], r["score"]) for r in b["units"]
+            if r["score"] is not None} == units
+    rated = satisfaction_oracle(conn, start, end)
+    assert {r["code"]: (r["satisfaction"], r["rated"]) for r in b["streets"] if r["rated"]} == rated
+    assert b["totals"]["rated"] == sum(n for _, n in rated.values())
+    # Ranked by score when the period has findings, as a round is; else by closure rate.
+    by_score = any(n for n, _, _ in units.values())
+    assert b["ranked_by"] == ("score" if by_score else "closed_rate")
+    for table in (b["streets"], b["units"]):
+        if by_score:
+            scored = [r["score"] for r in table if r["score"] is not None]
+            want = [None if r["score"] is None else 1 + sum(o > r["score"] for o in scored) for r in table]
+        else:
+            keys = [(r["closed_rate"], r["on_time_rate"]) for r in table if r["due"]]
+            want = [None if not r["due"] else 1 + sum(o > (r["closed_rate"], r["on_time_rate"]) for o in keys)
+                    for r in table]
+        assert [r["rank"] for r in table] == want
+
+
 def _check(b: dict, expected: dict) -> None:
     assert _figures(b["totals"]) == _expected(expected[("city", None)])
     nothing = {"received": 0, "filed": 0, "due": 0, "closed": 0, "on_time": 0, "reworked": 0, "open_at_end": 0,
@@ -161,6 +261,9 @@ def _check(b: dict, expected: dict) -> None:
         assert _figures(row) == _expected(expected.get(("streets", row["code"]), nothing)), row["code"]
     got_units = {row["code"] or "": _figures(row) for row in b["units"]}
     want_units = {k[1]: _expected(v) for k, v in expected.items() if k[0] == "units"}
+    # Units that only an inspection names (a holder with no complaint in the period) have nothing received.
+    want_units.update({k: _expected(nothing) for k in set(got_units) - set(want_units)
+                       if all(row["score"] is not None for row in b["units"] if (row["code"] or "") == k)})
     assert got_units == want_units
     got_categories = {row["code"]: row["received"] for row in b["categories"] if row["received"]}
     want_categories = {k[1]: v["received"] for k, v in expected.items() if k[0] == "categories" and v["received"]}
@@ -186,6 +289,7 @@ def test_every_figure_equals_plain_sql(city, kind, day, start_utc, end_utc):
         assert (period.start, period.end) == (start, end)  # China time: midnight is 16:00 UTC the day before
         b = bulletin(conn, period)
         _check(b, oracle(conn, start, end))
+        _check_inspections(b, conn, start, end)
         assert b["totals"]["received"] > 0 and len(b["streets"]) == 4
     finally:
         conn.close()
@@ -241,7 +345,11 @@ def test_units_credited_by_who_held_the_grid_when_reported(city):
     assert after >= 2 and before >= 2
     assert units[NEW_UNIT]["received"] == after
     assert units[old_unit]["received"] == before + old_elsewhere
-    assert NEW_UNIT not in september  # it held nothing in September
+    # It held nothing in September: no complaint and no finding there. (It is listed with the base score, as a
+    # round lists every unit holding a grid of its streets today.)
+    assert september[NEW_UNIT]["received"] == 0 and september[NEW_UNIT]["findings"] == 0
+    assert september[NEW_UNIT]["score"] == 100 and units[NEW_UNIT]["findings"] == 2  # after the change, and the last second
+    assert units[NEW_UNIT]["deductions"] == 3.5
 
 
 def test_rework_and_not_filed(city):
@@ -261,23 +369,33 @@ def test_rework_and_not_filed(city):
 
 
 def test_ranks_and_rank_change(city):
-    """Streets rank by closure rate, then on-time rate; rank_change is last month's rank minus this one's."""
+    """With inspection findings in the month, streets rank by score (as a round does); in a month without, by
+    closure rate then on-time rate. rank_change is last month's rank minus this one's. The summary names the
+    black list: the worst min(3, half the ranked) streets, by what they are ranked on."""
     url, _ = city
     conn = connect(url=url)
     try:
         now = bulletin(conn, parse_period("month", "2026-10"))
         before = bulletin(conn, parse_period("month", "2026-09"))
+        no_inspection = bulletin(conn, parse_period("month", "2025-10"))
     finally:
         conn.close()
     ranked = [r for r in now["streets"] if r["rank"] is not None]
-    keys = [(-r["closed_rate"], -r["on_time_rate"]) for r in ranked]
-    assert keys == sorted(keys) and [r["rank"] for r in ranked][0] == 1
+    assert now["ranked_by"] == "score" and len(ranked) == 4
+    assert [r["score"] for r in ranked] == sorted((r["score"] for r in ranked), reverse=True)
     was = {r["code"]: r["rank"] for r in before["streets"]}
     for r in ranked:
         assert r["rank_change"] == was[r["code"]] - r["rank"]
-    worst = ranked[-1]
-    assert worst["name"] in now["summary_zh"] and f"{100 * now['totals']['closed_rate']:.1f}%" in now["summary_zh"]
+    assert f"{100 * now['totals']['closed_rate']:.1f}%" in now["summary_zh"]
     assert str(now["totals"]["received"]) in now["summary_en"]
+    # Four ranked streets: two on the black list, named worst first; the third-worst is not named.
+    assert f"检查得分排名后2位的街道是{ranked[-1]['name']}（{ranked[-1]['score']:g}分）、{ranked[-2]['name']}" in now["summary_zh"]
+    assert ranked[-3]["name"] not in now["summary_zh"].split("排名后")[1].split("。")[0]
+    old = [r for r in no_inspection["streets"] if r["rank"] is not None]
+    assert no_inspection["ranked_by"] == "closed_rate" and no_inspection["inspections"] is None
+    keys = [(-r["closed_rate"], -r["on_time_rate"]) for r in old]
+    assert keys == sorted(keys) and old[0]["rank"] == 1
+    assert f"结案率排名后2位的街道是{old[-1]['name']}" in no_inspection["summary_zh"]
 
 
 @pytest.mark.parametrize(("kind", "day", "start", "end"), [
@@ -309,3 +427,103 @@ def test_previous_period_and_a_city_with_summer_time():
     november = period_of("month", datetime(2026, 11, 15).date(), ZoneInfo("America/New_York"))
     assert november.start.isoformat() == "2026-11-01T00:00:00-04:00"
     assert november.end.isoformat() == "2026-12-01T00:00:00-05:00"
+
+
+def test_trend_of_the_last_12_months_equals_plain_sql(city):
+    """The trend's 12 months, the bulletin's last, each with the figures the oracle gives for that month alone."""
+    url, _ = city
+    conn = connect(url=url)
+    try:
+        b = bulletin(conn, parse_period("month", "2026-10"))
+        points = b["trend"]
+        assert len(points) == 12 and points[-1]["start"] == b["period"]["start"]
+        assert points[0]["start"] == "2025-11-01T00:00:00+08:00" and points[0]["label"] == "11月\n2025"
+        for p in points:
+            start, end = datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])
+            want = _expected(oracle(conn, start, end)[("city", None)])
+            assert (p["received"], p["filed"], p["due"], p["closed"], p["closed_rate"]) == (
+                want["received"], want["filed"], want["due"], want["closed"], want["closed_rate"]), p["start"]
+        assert (points[-1]["received"], points[-1]["closed_rate"]) == (b["totals"]["received"], b["totals"]["closed_rate"])
+    finally:
+        conn.close()
+
+
+def test_trend_is_one_statement(city):
+    """All 12 periods come from one SQL statement, not one query per period."""
+    import psycopg2.extensions
+
+    from layers.reports.trend import trend
+
+    class Counting(psycopg2.extensions.cursor):
+        executed: list = []
+
+        def execute(self, query, vars=None):
+            Counting.executed.append(query)
+            return super().execute(query, vars)
+
+    url, _ = city
+    conn = connect(url=url)
+    try:
+        conn.cursor_factory = Counting
+        points = trend(conn, parse_period("week", "2026-10-30"))
+    finally:
+        conn.close()
+    assert len(points) == 12 and len(Counting.executed) == 1
+
+
+def test_hotspots_that_became_or_grew_in_the_month(city):
+    """The emerging-hotspot analysis over the 12 months ending with October (China time): the cells whose pattern
+    is new, consecutive or intensifying, each in the street holding its centre (plain SQL); a month with fewer
+    than 4 months of complaints before it says why there is none."""
+    from geo.hotspots import emerging
+
+    url, _ = city
+    conn = connect(url=url)
+    try:
+        h = bulletin(conn, parse_period("month", "2026-10"))["hotspots"]
+        since, until = (datetime.fromisoformat(t) for t in ("2025-11-01T00:00:00+08:00", "2026-11-01T00:00:00+08:00"))
+        assert h["available"] and (h["window"]["since"], h["window"]["until"]) == (since.isoformat(), until.isoformat())
+        whole, patterns, _ = emerging(conn, since=since, until=until, tz="Asia/Shanghai")
+        want = {}
+        with conn.cursor() as cur:
+            for i, p in enumerate(patterns):
+                if p in ("new", "consecutive", "intensifying"):
+                    cur.execute("""SELECT a.code FROM admin_areas a WHERE a.level = 'street'
+                                   AND ST_Contains(a.geom, ST_Centroid(ST_GeomFromGeoJSON(%s)))""", (whole.geojson[i],))
+                    row = cur.fetchone()
+                    want[(int(whole.q[i]), int(whole.r[i]))] = (p, row[0] if row else None, int(whole.count[i]))
+        assert {(c["q"], c["r"]): (c["pattern"], c["street"], c["count"]) for c in h["cells"]} == want
+        assert want and sum(h["counts"].values()) == len(want)  # the demo's October has one: the test can fail
+        early = bulletin(conn, parse_period("month", "2024-01"))["hotspots"]
+        assert not early["available"] and "4 months" in early["reason"] and early["cells"] == []
+    finally:
+        conn.close()
+
+
+def test_coverage_says_what_the_data_cannot_tell(city):
+    """Facilities added or removed in a period are not recorded: the section says so and gives nothing in their
+    place; it counts the facilities written in the period (updated_at) and the writes to their table."""
+    url, _ = city
+    conn = connect(url=url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE toilets SET updated_at = '2026-10-20 10:00+08' WHERE id = (SELECT min(id) FROM toilets)")
+        october = bulletin(conn, parse_period("month", "2026-10"))["coverage"]
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*), count(*) FILTER (WHERE updated_at >= '2026-09-30 16:00+00' "
+                        "AND updated_at < '2026-10-31 16:00+00') FROM toilets")
+            now, written = cur.fetchone()
+            cur.execute("SELECT date_trunc('month', max(changed_at) AT TIME ZONE 'Asia/Shanghai') FROM data_changes "
+                        "WHERE table_name = 'toilets'")
+            last_write = cur.fetchone()[0]
+            cur.execute("SELECT count(*) FROM data_changes WHERE table_name = 'toilets' AND "
+                        "date_trunc('month', changed_at AT TIME ZONE 'Asia/Shanghai') = %s", (last_write,))
+            writes = cur.fetchone()[0]
+        that_month = bulletin(conn, parse_period("month", last_write.strftime("%Y-%m")))["coverage"]
+    finally:
+        conn.close()
+    assert not october["available"] and october["added"] is None and october["removed"] is None
+    assert october["covered_share_change"] is None and "无法得出" in october["reason"]
+    toilets = {k["kind"]: k for k in october["kinds"]}["toilets"]
+    assert (toilets["now"], toilets["written"]) == (now, written) and written == 1
+    assert {k["kind"]: k for k in that_month["kinds"]}["toilets"]["table_writes"] == writes > 0

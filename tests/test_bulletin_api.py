@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from api.cli.main import main
 
 ROW_KEYS = {"code", "name", "received", "filed", "closed", "closed_rate", "on_time_rate", "rework_rate",
-            "open_at_end", "overdue_at_end", "median_hours", "rank", "rank_change"}
+            "open_at_end", "overdue_at_end", "median_hours", "rank", "rank_change", "findings", "deductions", "score"}
 
 
 def test_json_contract(demo_client):
@@ -28,9 +28,14 @@ def test_json_contract(demo_client):
     definitions = {d["code"]: d for d in b["definitions"]}
     assert definitions["closed_rate"]["label"] == "S" and "天门" in definitions["closed_rate"]["source"]
     assert "working definition" in definitions["rework_rate"]["source"]
-    assert "score" not in definitions  # field inspections do not exist yet
+    # The demo's inspection rounds ran in October: their figures and definitions are there; it has no ratings.
+    assert {"findings", "deductions", "score"} <= set(definitions) and "satisfaction" not in definitions
+    assert b["ranked_by"] == "score" and b["inspections"]["findings"] == sum(r["findings"] for r in b["streets"])
+    assert all({"satisfaction", "rated"} <= set(row) for row in b["streets"])
     en = demo_client.get("/api/reports/bulletin?period=quarter&date=2026-Q3&lang=en").json()
     assert en["period"]["label"] == "2026 Q3" and en["streets"][0]["name"].isascii()
+    assert en["inspections"] is None and en["ranked_by"] == "closed_rate" and "score" not in {
+        d["code"] for d in en["definitions"]}
 
 
 @pytest.mark.parametrize(("query", "parameter"), [
@@ -58,7 +63,9 @@ def test_xlsx_route_and_cli_agree_with_the_json(demo_client, demo_db, env_for, t
     r = demo_client.get("/reports/bulletin.xlsx?period=month&date=2026-10")
     assert r.status_code == 200 and "bulletin-month-2026-10-01.xlsx" in r.headers["content-disposition"]
     sheets, book = _sheets(r.content)
-    assert list(sheets) == ["概况", "街道排名", "责任单位排名", "问题类别", "指标说明"]
+    assert list(sheets) == ["概况", "街道排名", "责任单位排名", "问题类别", "近期趋势", "热点变化", "设施变化", "指标说明"]
+    assert [row[2] for row in sheets["近期趋势"][1:]] == [p["received"] for p in b["trend"]]
+    assert [row[0] for row in sheets["热点变化"][1:]] == [c["pattern_name"] for c in b["hotspots"]["cells"]]
     streets = sheets["街道排名"]
     assert streets[0][:6] == ["排名", "名次变化", "代码", "街道", "受理数", "立案数"]
     first = dict(zip(streets[0], streets[1]))
@@ -76,7 +83,8 @@ def test_xlsx_route_and_cli_agree_with_the_json(demo_client, demo_db, env_for, t
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
     english, _ = _sheets(out.read_bytes())
-    assert list(english) == ["Summary", "Streets", "Units", "Categories", "Definitions"]
+    assert list(english) == ["Summary", "Streets", "Units", "Categories", "Trend", "Emerging hot spots", "Facilities",
+                            "Definitions"]
     assert english["Streets"][0][4] == "Received"
     assert [row[4] for row in english["Streets"][1:]] == [row[4] for row in streets[1:]]
 
@@ -163,9 +171,12 @@ def test_pdf_table_headings_and_marks_are_not_cut_off(demo_client, tmp_path, lan
         assert heading in text, heading
 
 
-def test_pdf_map_colours_each_street_by_its_closure_rate(demo_client, tmp_path):
-    """Looked at as a picture: page one shows the class colour of every street's 结案率 (and of no other class),
-    and the map names each street with its rate."""
+@pytest.mark.parametrize(("month", "by", "title"), [("2026-09", "closed_rate", "街道结案率分布"),
+                                                ("2026-10", "score", "街道检查得分分布")])
+def test_pdf_map_colours_each_street_by_what_it_is_ranked_on(demo_client, tmp_path, month, by, title):
+    """Looked at as a picture: page one shows the class colour of every street's 结案率 — or, in a month with
+    inspection findings (the demo's October), of its score as a share of the base 100 — and of no other class,
+    and the map names each street with its value."""
     import subprocess
 
     import numpy as np
@@ -173,9 +184,10 @@ def test_pdf_map_colours_each_street_by_its_closure_rate(demo_client, tmp_path):
 
     from layers.reports.street_map import CLASSES
 
-    b = demo_client.get("/api/reports/bulletin?period=month&date=2026-10").json()
+    b = demo_client.get(f"/api/reports/bulletin?period=month&date={month}").json()
+    assert b["ranked_by"] == by
     pdf = tmp_path / "bulletin.pdf"
-    pdf.write_bytes(demo_client.get("/reports/bulletin.pdf?period=month&date=2026-10").content)
+    pdf.write_bytes(demo_client.get(f"/reports/bulletin.pdf?period=month&date={month}").content)
     subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
     pixels = np.asarray(Image.open(tmp_path / "p-1.png").convert("RGB")).astype(int)
 
@@ -184,13 +196,47 @@ def test_pdf_map_colours_each_street_by_its_closure_rate(demo_client, tmp_path):
         return int((np.abs(pixels - rgb).sum(axis=2) < 12).sum())
 
     # The classes written out apart from the code: ≥95 %, 90–95, 80–90, 70–80, below 70 (CLASSES' colours, best first).
-    used = {CLASSES[sum(s["closed_rate"] < bound for bound in (0.95, 0.90, 0.80, 0.70))][1] for s in b["streets"]}
+    share = {s["code"]: s["closed_rate"] if by == "closed_rate" else s["score"] / 100 for s in b["streets"]}
+    used = {CLASSES[sum(v < bound for bound in (0.95, 0.90, 0.80, 0.70))][1] for v in share.values()}
     assert len(used) >= 2  # the demo month has streets in more than one class, so the picture can tell them apart
     legend_swatch = 5 * 3.2 * (60 / 25.4) ** 2  # each class's swatch in the legend, in pixels
     for _, colour in CLASSES:
         assert (area(colour) > 40 * legend_swatch) == (colour in used), colour
     text = subprocess.run(["pdftotext", "-raw", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
-    assert "街道结案率分布" in text
+    assert title in text
     for s in b["streets"]:
-        assert f"{100 * s['closed_rate']:.1f}%" in text
+        assert (f"{100 * s['closed_rate']:.1f}%" if by == "closed_rate" else f"{s['score']:g}分") in text
+
+
+def test_pdf_trend_chart_and_hotspot_map_are_drawn(demo_client, tmp_path):
+    """Looked at as pictures: the PDF's trend of the last 12 months has the bars' blue and the line's orange, under
+    its title; the hot spot map has the colour of October's emerging hot spot; all vector (no image in the file)."""
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    from layers.reports.changes import EMERGED
+    from layers.reports.trend import BAR, LINE
+
+    pdf = tmp_path / "bulletin.pdf"
+    pdf.write_bytes(demo_client.get("/reports/bulletin.pdf?period=month&date=2026-10").content)
+    text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "近12个月受理数与结案率" in text and "11月" in text
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert len(images.strip().splitlines()) == 2  # the header lines only
+    subprocess.run(["pdftoppm", "-r", "100", "-png", str(pdf), str(tmp_path / "p")], check=True)
+    swatch = 5 * 3.2 * (100 / 25.4) ** 2  # a legend swatch, in pixels: drawn for every pattern
+
+    def area(pixels, colour: str) -> int:
+        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        return int((np.abs(pixels - rgb).sum(axis=2) < 12).sum())
+
+    pages = [np.asarray(Image.open(p).convert("RGB")).astype(int) for p in sorted(tmp_path.glob("p-*.png"))]
+    assert max(area(p, BAR) for p in pages) > 4000 and max(area(p, LINE) for p in pages) > 100
+    b = demo_client.get("/api/reports/bulletin?period=month&date=2026-10").json()
+    assert "五、热点变化" in text and "六、设施变化" in text and "无法得出" in text
+    for pattern, colour in EMERGED.items():
+        drawn = max(area(p, colour) for p in pages)
+        assert (drawn > swatch + 60) == (b["hotspots"]["counts"][pattern] > 0), (pattern, drawn, swatch)

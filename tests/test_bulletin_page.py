@@ -60,11 +60,50 @@ def test_english_page_and_the_default_period_is_last_month(demo_client):
     assert "红榜" not in page and 'href="/reports?period=month' in page
 
 
+def test_page_shows_the_trend_and_inspection_columns(demo_client):
+    """The last 12 months as inline SVG (12 bars of received, one line of closure rates, no script), and the
+    streets' inspection figures, as the JSON has them."""
+    b = demo_client.get("/api/reports/bulletin?period=month&date=2026-10").json()
+    page = demo_client.get("/reports?period=month&date=2026-10").text
+    svg = re.search(r'<svg id="trend".*?</svg>', page, re.S).group(0)
+    assert "<script" not in page and "http://www.w3.org/2000/svg" in svg and "href" not in svg
+    bars = re.findall(r'<rect class="bar"[^>]*><title>(\d+)</title>', svg)
+    assert [int(n) for n in bars] == [p["received"] for p in b["trend"]] and len(bars) == 12
+    assert svg.count("<circle") == sum(p["closed_rate"] is not None for p in b["trend"]) and "<polyline" in svg
+    head = re.search(r'<table id="streets"><thead><tr>(.*?)</tr>', page).group(1)
+    assert "得分" in head and "检查发现问题数" in head
+    scores = {row[2]: row[-2] for row in _cells(page, "streets")}
+    assert scores == {s["name"]: f"{s['score']:g}" for s in b["streets"]}
+
+
 @pytest.mark.parametrize(("query", "parameter"), [("period=fortnight&date=2026-10", "period"),
                                                   ("period=week&date=2026-10", "date")])
 def test_bad_period_on_the_page_is_422_naming_the_parameter(demo_client, query, parameter):
     r = demo_client.get(f"/reports?{query}")
     assert r.status_code == 422 and parameter in r.text
+
+
+def _trend_is_drawn(browser, lang: str) -> None:
+    """Looked at as a picture: the trend chart, scrolled into view, has the bars' blue and the line's red."""
+    import numpy as np
+    from PIL import Image
+
+    from layers.reports.trend import BAR, LINE
+
+    box = browser.evaluate("(() => { const e = document.getElementById('trend'); e.scrollIntoView();"
+                           " const r = e.getBoundingClientRect();"
+                           " return [r.left, r.top, r.right, r.bottom, window.devicePixelRatio]; })()")
+    shot = ARTIFACTS / f"reports-trend-{lang}.png"
+    browser.screenshot(shot)
+    left, top, right, bottom, ratio = box
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    chart = pixels[int(top * ratio):int(bottom * ratio), int(left * ratio):int(right * ratio)]
+
+    def area(colour: str) -> int:
+        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        return int((np.abs(chart - rgb).sum(axis=2) < 30).sum())
+
+    assert chart.size and area(BAR) > 2000 and area(LINE) > 200, (area(BAR), area(LINE))
 
 
 @pytest.mark.browser
@@ -78,6 +117,7 @@ def test_page_in_chromium_offline(browser, server, lang):
     assert report.other_hosts(server) == []
     rows = browser.evaluate("document.querySelectorAll('#streets tbody tr').length")
     assert rows == 4
+    _trend_is_drawn(browser, lang)
     marks = browser.evaluate("Array.from(document.querySelectorAll('#streets td.red, #streets td.black'))"
                              ".map(td => getComputedStyle(td).fontWeight + ' ' + td.className)")
     assert any(m.endswith("red") for m in marks) and any(m.endswith("black") for m in marks)

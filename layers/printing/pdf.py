@@ -20,7 +20,7 @@ from layers.printing.style import rc_params, register_font
 
 # matplotlib keeps global state (font cache, rcParams): one document is drawn
 # at a time per process, so that the web server's threads cannot interleave.
-_RENDER_LOCK = threading.Lock()
+RENDER_LOCK = threading.Lock()  # public: every document writer (atlases, bulletins) takes it
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -119,7 +119,7 @@ def write_pdf(out, ctx: PageContext, settings: PrintSettings, title: str, street
     """
     total = len(specs)
     workers = min(settings.workers, total // PAGES_PER_PART)
-    with _RENDER_LOCK:
+    with RENDER_LOCK:
         if workers > 1:
             _render_in_workers(out, ctx, settings, title, street, specs, workers, progress)
             return

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from psycopg2 import sql
+
 from data.clock import REFERENCE_TIME_SQL
 from data.params import Period
 from data.vocab import CLOSED, RECEIVED, TRANSITIONS
@@ -146,3 +148,61 @@ def names(conn) -> dict[str, dict[str, tuple[str, str]]]:
         cur.execute("SELECT name, coalesce(name_en, name) FROM event_types ORDER BY name")
         categories = {n: (n, e) for n, e in cur.fetchall()}
     return {"streets": streets, "categories": categories}
+
+
+# The trend: received, filed, due and closed of each of several periods (the last 12), in one statement over
+# their bounds (computed in Python: local midnights, summer time included). The same definitions as
+# _FIGURES: a period's cohort is the complaints reported in it; filed unless still at 受理 or closed from it;
+# due when closed by the period's end or past its limit then (at the data time, when the end is later).
+_TREND = f"""
+WITH p AS (SELECT k, s, e FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) WITH ORDINALITY AS p(s, e, k)),
+     nf AS (SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = %(nf_from)s AND to_status = %(nf_to)s),
+     ref AS (SELECT {REFERENCE_TIME_SQL} AS t),
+     x AS (SELECT p.k, c.closed_at < p.e AS closed_by_end, c.due_at < least(p.e, ref.t) AS late,
+                  c.status <> %(received)s AND nf.complaint_id IS NULL AS filed
+           FROM p CROSS JOIN ref
+           JOIN complaints c ON c.reported_at >= p.s AND c.reported_at < p.e
+           LEFT JOIN nf ON nf.complaint_id = c.id)
+SELECT p.k, count(x.k), count(*) FILTER (WHERE filed), count(*) FILTER (WHERE filed AND (closed_by_end OR late)),
+       count(*) FILTER (WHERE filed AND closed_by_end)
+FROM p LEFT JOIN x ON x.k = p.k
+GROUP BY p.k ORDER BY p.k"""
+
+
+def trend_figures(conn, periods: list[Period]) -> list[Figures]:
+    """Received, filed, due and closed of each of ``periods`` (in their order), from one statement."""
+    params = {"starts": [p.start for p in periods], "ends": [p.end for p in periods], "received": RECEIVED,
+              "nf_from": NOT_FILED[0], "nf_to": NOT_FILED[1]}
+    with conn.cursor() as cur:
+        cur.execute(_TREND, params)
+        return [Figures(received=r[1], filed=r[2], due=r[3], closed=r[4]) for r in cur.fetchall()]
+
+
+def streets_at(conn, points: list[tuple[float, float]]) -> list[str | None]:
+    """The code of the street each (lon, lat) lies in (None outside every street), in order."""
+    if not points:
+        return []
+    with conn.cursor() as cur:
+        cur.execute("""SELECT p.k, min(a.code) FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS p(lon, lat, k)
+                       LEFT JOIN admin_areas a ON a.level = 'street'
+                            AND ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
+                       GROUP BY p.k ORDER BY p.k""", ([p[0] for p in points], [p[1] for p in points]))
+        return [r[1] for r in cur.fetchall()]
+
+
+def facility_writes(conn, period: Period, kinds) -> dict[str, dict]:
+    """Per facility kind (:data:`data.vocab.FACILITY_KINDS`): rows now present, rows whose ``updated_at`` is in the
+    period (added or changed then: the tables keep no creation time), and the write statements the data-change
+    stamps (``data_changes``) note on the kind's table in the period (they name the table, not the rows)."""
+    out = {}
+    with conn.cursor() as cur:
+        for kind in kinds:
+            where = sql.SQL("kind = %(category)s") if kind.category else sql.SQL("true")
+            cur.execute(sql.SQL("""SELECT count(*), count(*) FILTER (WHERE updated_at >= %(start)s AND updated_at < %(end)s),
+                                          (SELECT count(*) FROM data_changes WHERE table_name = %(table)s
+                                             AND changed_at >= %(start)s AND changed_at < %(end)s)
+                                   FROM {} WHERE {}""").format(sql.Identifier(kind.table), where),
+                        {"category": kind.category, "start": period.start, "end": period.end, "table": kind.table})
+            now, written, statements = cur.fetchone()
+            out[kind.key] = {"now": now, "written": written, "table_writes": statements}
+    return out

@@ -7,14 +7,18 @@ from datetime import timedelta
 
 from data.catalog import require_city
 from data.params import Period
+from data.vocab import RATINGS
 from layers.reports.bulletin import Figures, names, period_figures
+from layers.reports.changes import coverage_section, hotspots_section
 from layers.reports.figures import available
+from layers.reports.trend import trend
+from layers.workflow.inspection_scores import period_scores
+from layers.workflow.public import satisfaction
 
-#: How many of the worst-ranked streets the summary names (排名后三位).
-BOTTOM = 3
 #: How many event types the summary names.
 TOP_CATEGORIES = 3
-#: Streets on the red list (红榜) and the black list (黑榜): the best and the worst this many ranked.
+#: Streets on the red list (红榜) and the black list (黑榜): the best and the worst this many ranked (at most half);
+#: the summary names the black list (排名后三位).
 LIST_SIZE = 3
 UNASSIGNED = {"zh": "（未分配）", "en": "(unassigned)"}
 _NOUN = {"zh": {"week": "本周", "month": "本月", "quarter": "本季度", "year": "本年度"},
@@ -41,34 +45,64 @@ def file_name(period: Period, suffix: str) -> str:
     return f"bulletin-{period.kind}-{period.start.date().isoformat()}.{suffix}"
 
 
-def ranks(rows: dict) -> dict:
-    """Competition ranks (1, 2, 2, 4) by closure rate, then on-time rate, high to low; rows with nothing due
-    are not ranked."""
-    ranked = sorted(((k, f) for k, f in rows.items() if f.due), key=lambda kf: (-kf[1].closed_rate, -kf[1].on_time_rate))
+def ranks(rows: dict, by_score: bool = False) -> dict:
+    """Competition ranks (1, 2, 2, 4) of ``rows`` ({key: row dict}), high to low: by inspection ``score`` when
+    ``by_score`` (rows not inspected are not ranked), else by closure rate then on-time rate (rows with nothing
+    due are not ranked)."""
+    def key_of(r: dict) -> tuple:
+        return (r["score"],) if by_score else (r["closed_rate"], r["on_time_rate"])
+
+    ranked = sorted(((k, r) for k, r in rows.items() if (r["score"] is not None if by_score else r["due"])),
+                    key=lambda kr: tuple(-v for v in key_of(kr[1])))
     out, previous_key, previous_rank = {}, None, 0
-    for i, (k, f) in enumerate(ranked, start=1):
-        key = (f.closed_rate, f.on_time_rate)
+    for i, (k, r) in enumerate(ranked, start=1):
+        key = key_of(r)
         previous_rank = previous_rank if key == previous_key else i
         out[k], previous_key = previous_rank, key
     return out
 
 
+def black_list_size(ranked: int) -> int:
+    """How many rows the red list and the black list hold each: :data:`LIST_SIZE`, but at most half the ranked
+    rows, so that no row is on both lists and a list names few of many (4 streets: 2 each)."""
+    return min(LIST_SIZE, ranked // 2)
+
+
 def list_marks(rows: list[dict]) -> dict:
-    """{code: "red" | "black"}: the best and the worst :data:`LIST_SIZE` ranked rows (fewer when few are
-    ranked, so that no row is on both lists)."""
+    """{code: "red" | "black"}: the best and the worst :func:`black_list_size` ranked rows."""
     ranked = [r for r in rows if r["rank"] is not None]
-    k = min(LIST_SIZE, len(ranked) // 2)
+    k = black_list_size(len(ranked))
     return {**{r["code"]: "red" for r in ranked[:k]}, **{r["code"]: "black" for r in ranked[len(ranked) - k:]}}
 
 
-def _rows(current: dict, previous: dict, label) -> list[dict]:
-    """Rows of one table (streets or units) with rank and rank change, in rank order (unranked last)."""
-    now, before = ranks(current), ranks(previous)
+#: Figures a table shows only when the period has their data: field inspections (issue 15), ratings (issue 17).
+INSPECTION_FIGURES = ("findings", "deductions", "score")
+SATISFACTION_FIGURES = ("satisfaction", "rated")
+
+
+def extra_figures(b: dict, table: str) -> tuple[str, ...]:
+    """The inspection and satisfaction figure codes the ``table`` ("streets" or "units") of ``b`` has data for."""
+    shown = INSPECTION_FIGURES if b["inspections"] else ()
+    return shown + (SATISFACTION_FIGURES if table == "streets" and b["totals"]["rated"] else ())
+
+
+#: Inspection figures of a row not inspected in the period.
+NOT_INSPECTED = {"findings": None, "deductions": None, "score": None}
+
+
+def _table(figures_of: dict, inspected: dict, keys, label) -> dict:
+    """{key: row} of one table: the complaint figures and the inspection figures of each key."""
+    return {k: {"code": k, "name": label(k), **figures_of.get(k, Figures()).as_dict(), **inspected.get(k, NOT_INSPECTED)}
+            for k in keys}
+
+
+def _ranked(now: dict, before: dict, by_score: tuple[bool, bool]) -> list[dict]:
+    """The rows of ``now`` with rank and rank change (each period ranked on its own basis), in rank order."""
+    rank_now, rank_before = ranks(now, by_score[0]), ranks(before, by_score[1])
     rows = []
-    for key, figures in current.items():
-        rank, was = now.get(key), before.get(key)
-        rows.append({"code": key, "name": label(key), **figures.as_dict(), "rank": rank,
-                     "rank_change": None if rank is None or was is None else was - rank})
+    for key, row in now.items():
+        rank, was = rank_now.get(key), rank_before.get(key)
+        rows.append({**row, "rank": rank, "rank_change": None if rank is None or was is None else was - rank})
     rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, str(r["code"])))
     return rows
 
@@ -85,29 +119,71 @@ def _categories(current: dict, previous: dict, label) -> list[dict]:
     return rows
 
 
+def _inspections(conn, period: Period) -> dict:
+    """The period's field inspection scores (:func:`layers.workflow.inspection_scores.period_scores`) keyed as the
+    bulletin's tables: ``{"streets": {code: figures}, "units": {unit or "": figures}, "findings": n, "scored": bool}``."""
+    scores = period_scores(conn, period.start, period.end)
+
+    def figures_of(r: dict) -> dict:
+        return {"findings": r["findings"], "deductions": r["deductions"], "score": r["score"]}
+
+    return {"streets": {r["street_code"]: figures_of(r) for r in scores["streets"]},
+            "units": {r["unit"] or "": figures_of(r) for r in scores["units"]}, "base": scores["base"],
+            "findings": sum(r["findings"] for r in scores["units"]), "scored": bool(scores["streets"])}
+
+
+def _satisfaction(conn, period: Period) -> tuple[dict, dict]:
+    """The reporters' ratings given in the period (:func:`layers.workflow.public.satisfaction`): per street
+    ``{code: {"satisfaction", "rated"}}``, and the city's."""
+    rows = satisfaction(conn, since=period.start, until=period.end)
+    streets = {r["street_code"]: {"satisfaction": r["satisfied_share"], "rated": r["rated"]} for r in rows}
+    rated = sum(r["rated"] for r in rows)
+    satisfied = sum(r[RATINGS[0]] + r[RATINGS[1]] for r in rows)
+    return streets, {"satisfaction": round(satisfied / rated, 4) if rated else None, "rated": rated}
+
+
 def bulletin(conn, period: Period, lang: str = "zh") -> dict:
     """The bulletin of ``period`` as the JSON of ``GET /api/reports/bulletin``."""
     city = require_city(conn)
     now, before = period_figures(conn, period), period_figures(conn, period.previous())
+    ins_now, ins_before = _inspections(conn, period), _inspections(conn, period.previous())
+    rated, city_rated = _satisfaction(conn, period)
     known = names(conn)
     i = 1 if lang == "en" else 0
-    streets = {code: now["streets"].get(code, Figures()) for code in known["streets"]}
-    prev_streets = {code: before["streets"].get(code, Figures()) for code in known["streets"]}
+    by_score = (ins_now["findings"] > 0, ins_before["findings"] > 0)
+    street_label = lambda c: known["streets"][c][i]  # noqa: E731
+    streets = _ranked(_table(now["streets"], ins_now["streets"], known["streets"], street_label),
+                      _table(before["streets"], ins_before["streets"], known["streets"], street_label), by_score)
+    for row in streets:
+        row.update(rated.get(row["code"], {"satisfaction": None, "rated": 0}))
+    unit_label = lambda u: u or UNASSIGNED[lang]  # noqa: E731
+    units = _ranked(_table(now["units"], ins_now["units"], set(now["units"]) | set(ins_now["units"]), unit_label),
+                    _table(before["units"], ins_before["units"], set(before["units"]) | set(ins_before["units"]),
+                           unit_label), by_score)
+    for row in units:
+        row["code"] = row["code"] or None  # the unassigned row has no unit to name
+    have = frozenset({"inspections"} if ins_now["scored"] else set()) | frozenset(
+        {"public_channel"} if city_rated["rated"] else set())
     result = {
         "city": (city.get("name_en") or city.get("name")) if lang == "en" else city.get("name"),
         "demo": bool(city.get("is_demo")),
-        "period": {"kind": period.kind, "label": period_label(period, lang), "start": period.start.isoformat(), "end": period.end.isoformat(),
-                   "previous_start": period.previous().start.isoformat()},
-        "totals": now["city"][None].as_dict(),
+        "period": {"kind": period.kind, "label": period_label(period, lang), "start": period.start.isoformat(),
+                   "end": period.end.isoformat(), "previous_start": period.previous().start.isoformat()},
+        "ranked_by": "score" if by_score[0] else "closed_rate",
+        "totals": {**now["city"][None].as_dict(), **city_rated},
         "previous_totals": before["city"][None].as_dict(),
-        "streets": _rows(streets, prev_streets, lambda c: known["streets"][c][i]),
-        "units": _rows(now["units"], before["units"], lambda u: u or UNASSIGNED[lang]),
+        "inspections": {"base": ins_now["base"], "findings": ins_now["findings"],
+                        "deductions": sum(r["deductions"] for r in ins_now["units"].values()),
+                        "streets_scored": len(ins_now["streets"])} if ins_now["scored"] else None,
+        "streets": streets,
+        "units": units,
         "categories": _categories(now["categories"], before["categories"],
                                   lambda n: known["categories"].get(n, (n, n))[i]),
-        "definitions": [f.as_dict(lang) for f in available()],
+        "trend": trend(conn, period, lang),
+        "hotspots": hotspots_section(conn, period, known["streets"], lang),
+        "coverage": coverage_section(conn, period, lang),
+        "definitions": [f.as_dict(lang) for f in available(have)],
     }
-    for row in result["units"]:
-        row["code"] = row["code"] or None  # the unassigned row has no unit to name
     result["summary_zh"] = summary(result, period, "zh")
     result["summary_en"] = summary(result, period, "en")
     return result
@@ -129,18 +205,35 @@ def rank_change_text(value: int | None) -> str:
     return "" if value is None or value == 0 else (f"↑{value}" if value > 0 else f"↓{-value}")
 
 
+def _bottom(b: dict) -> list[dict]:
+    """The streets the summary names, worst first: the black list (:func:`black_list_size`, so none of 1, 1 of 2
+    or 3, 2 of 4 or 5, 3 of 6 or more ranked)."""
+    ranked = [r for r in b["streets"] if r["rank"] is not None]
+    return ranked[len(ranked) - black_list_size(len(ranked)):][::-1]
+
+
+def _ranked_value(r: dict, by_score: bool, lang: str) -> str:
+    return (f"{r['score']:g}" + ("" if lang == "en" else "分")) if by_score else percent(r["closed_rate"])
+
+
 def summary(b: dict, period: Period, lang: str) -> str:
-    """The summary paragraph, written from the figures: totals, rates, the bottom streets, the top problems."""
+    """The summary paragraph, written from the figures: totals, rates, inspections, satisfaction, the bottom
+    streets (by what they are ranked on), the top problems."""
     t, noun, prev = b["totals"], _NOUN[lang][period.kind], _PREVIOUS[lang][period.kind]
-    bottom = [r for r in b["streets"] if r["rank"] is not None][-BOTTOM:][::-1]
-    top = b["categories"][:TOP_CATEGORIES]
+    bottom, top, ins = _bottom(b), b["categories"][:TOP_CATEGORIES], b["inspections"]
+    by_score = b["ranked_by"] == "score"
     if lang == "en":
         text = (f"{noun.capitalize()} {t['received']} complaints were received and {t['filed']} filed; of {t['due']} "
                 f"due, {t['closed']} were closed (closure rate {percent(t['closed_rate'])}, on time "
                 f"{percent(t['on_time_rate'])}). {t['open_at_end']} remained open at the end, {t['overdue_at_end']} "
                 f"of them overdue.")
+        if ins:
+            text += f" Field inspections found {ins['findings']} problems ({ins['deductions']:g} points deducted)."
+        if t["rated"]:
+            text += f" Satisfaction {percent(t['satisfaction'])} of {t['rated']} ratings."
         if bottom:
-            text += " Lowest-ranked streets: " + ", ".join(f"{r['name']} ({percent(r['closed_rate'])})" for r in bottom) + "."
+            text += (f" Lowest-ranked streets ({'inspection score' if by_score else 'closure rate'}): "
+                     + ", ".join(f"{r['name']} ({_ranked_value(r, by_score, lang)})" for r in bottom) + ".")
         if top:
             text += " Most reported: " + ", ".join(
                 f"{r['name']} ({r['received']}, {r['change']:+d} on {prev})" for r in top) + "."
@@ -148,9 +241,13 @@ def summary(b: dict, period: Period, lang: str) -> str:
     text = (f"{noun}共受理投诉{t['received']}件，立案{t['filed']}件，应结案{t['due']}件，结案{t['closed']}件，"
             f"结案率{percent(t['closed_rate'])}，按期结案率{percent(t['on_time_rate'])}；期末未结案{t['open_at_end']}件，"
             f"其中超期{t['overdue_at_end']}件。")
+    if ins:
+        text += f"实地检查发现问题{ins['findings']}处，扣{ins['deductions']:g}分。"
+    if t["rated"]:
+        text += f"群众回访评价{t['rated']}件，满意率{percent(t['satisfaction'])}。"
     if bottom:
-        text += f"结案率排名后{len(bottom)}位的街道是" + "、".join(
-            f"{r['name']}（{percent(r['closed_rate'])}）" for r in bottom) + "。"
+        text += f"{'检查得分' if by_score else '结案率'}排名后{len(bottom)}位的街道是" + "、".join(
+            f"{r['name']}（{_ranked_value(r, by_score, lang)}）" for r in bottom) + "。"
     if top:
         text += "反映最多的问题是" + "、".join(
             f"{r['name']}（{r['received']}件，{_change_zh(r['change'], prev)}）"

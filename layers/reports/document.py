@@ -9,33 +9,54 @@ footnotes. Tables run on to the next page when they do not fit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from data.settings import PrintSettings
 from layers.printing.page import MARGIN_MM, ROW_MM, new_page, paper_axes, text_width_mm
-from layers.printing.pdf import _RENDER_LOCK  # one document at a time per process (matplotlib's global state)
+from layers.printing.pdf import RENDER_LOCK
 from layers.printing.style import Paper, rc_params, register_font
 from layers.printing.tables import Column, draw_table
-from layers.reports.compose import list_marks, percent, rank_change_text
+from layers.reports.changes import EMERGED
+from layers.reports.compose import extra_figures, list_marks, percent, rank_change_text
 from layers.reports.figures import figures
-from layers.reports.street_map import draw_street_map
+from layers.reports.street_map import draw_hotspot_map, draw_street_map
+from layers.reports.trend import draw_trend
 
+#: Size of the tables' text (pt).
+TABLE_PT = 6.8
 #: Units printed in each unit table.
 UNIT_ROWS = 10
 RED = "#c00000"
+#: Height of the map of the period's emerging hot spots, and how many of them the table lists.
+HOTSPOT_MM = 80.0
+HOTSPOT_ROWS = 15
+#: Height of the trend charts.
+TREND_MM = 45.0
 #: Height of the map of streets by 结案率.
 MAP_MM = 80.0
 _T = {
     "zh": {"title": "{city}创建卫生城市工作通报", "number": "文号：＿＿＿＿〔{year}〕第＿＿＿号",
            "streets": "一、街道排名", "units": "二、责任单位排名后{n}位", "overdue": "三、超期未结案较多的责任单位",
-           "categories": "四、主要问题类别", "map": "街道结案率分布", "notes": "指标说明", "red": "红榜", "black": "黑榜",
+           "categories": "四、主要问题类别", "map": {"closed_rate": "街道结案率分布", "score": "街道检查得分分布"}, "notes": "指标说明", "red": "红榜", "black": "黑榜",
            "street": "街道", "unit": "责任单位", "category": "问题类别", "mark": "标记", "previous": "上期",
-           "change": "增减", "page": "第 {n} 页", "demo": "演示数据（虚构城市）"},
+           "change": "增减", "page": "第 {n} 页", "hotspots": "五、热点变化", "coverage": "六、设施变化",
+           "no_hotspots": "本期无法做新兴热点分析：{reason}。", "pattern": "模式", "cell_count": "窗口内投诉数",
+           "position": "网格中心（经度, 纬度）",
+           "hotspot_note": "新兴热点分析窗口 {since} 至 {until}（不含），六边形边长 {cell} 米；新增、连续或加剧的热点 {n} 处。",
+           "kind": "设施类别", "now": "现有", "written": "期内写入（新增或修改）", "table_writes": "该表写入次数", "trend": "近{n}{kind}受理数与结案率",
+           "kinds": {"week": "周", "month": "个月", "quarter": "个季度", "year": "年"}, "demo": "演示数据（虚构城市）"},
     "en": {"title": "{city}: hygiene campaign bulletin", "number": "No. ____ [{year}] ____",
            "streets": "1. Streets ranked", "units": "2. The {n} lowest-ranked units", "overdue":
-           "3. Units with most overdue cases", "categories": "4. Main event types", "map": "Closure rate by street", "notes": "Definitions",
+           "3. Units with most overdue cases", "categories": "4. Main event types", "map": {"closed_rate": "Closure rate by street", "score": "Inspection score by street"}, "notes": "Definitions",
            "red": "red list", "black": "black list", "street": "Street", "unit": "Unit", "category": "Event type",
-           "mark": "Mark", "previous": "Previous", "change": "Change", "page": "page {n}",
+           "mark": "Mark", "previous": "Previous", "change": "Change", "page": "page {n}", "hotspots": "5. Emerging hot spots", "coverage": "6. Facilities",
+           "no_hotspots": "No emerging hot spot analysis for this period: {reason}.", "pattern": "Pattern",
+           "cell_count": "Complaints in window", "position": "Cell centre (lon, lat)",
+           "hotspot_note": "Emerging hot spot window {since} to {until} (exclusive), hexagons of {cell} m; {n} new, "
+                           "consecutive or intensifying hot spots.",
+           "kind": "Facility kind", "now": "Now", "written": "Written in period (added or changed)",
+           "table_writes": "Writes to its table", "trend": "Received and closure rate, the last {n} {kind}s",
+           "kinds": {"week": "week", "month": "month", "quarter": "quarter", "year": "year"},
            "demo": "Demo data (fictional city)"},
 }
 
@@ -105,23 +126,37 @@ def _paragraph(flow: _Flow, text: str, size: float, *, color: str = "black") -> 
         flow.y -= line_h
 
 
-def _table(flow: _Flow, title: str, columns: list[Column], rows: list[list[str]], marks: list[str] | None = None):
-    """A table with a title, run on over pages; ``marks`` colours a row's last cell red (红榜) or bold black."""
+def _table(flow: _Flow, title: str | None, columns: list[Column], rows: list[list[str]],
+           marks: list[str] | None = None):
+    """A table with a title (or none), run on over pages; ``marks`` colours a row's last cell red (红榜) or bold
+    black."""
     width = flow.paper.size_mm[0] - 2 * MARGIN_MM
+    columns = _fitted(columns, rows, width)
     first = True
     while first or rows:
         flow.room(5.0 + 3 * ROW_MM)
-        fit_rows = max(1, int((flow.y - MARGIN_MM - 8 - (5.0 if first else 0)) // ROW_MM) - 1)
+        head = 5.0 if first and title else 0.0
+        fit_rows = max(1, int((flow.y - MARGIN_MM - 8 - head) // ROW_MM) - 1)
         chunk, rows = rows[:fit_rows], rows[fit_rows:]
-        height = (5.0 if first else 0) + ROW_MM * (len(chunk) + 1)
+        height = head + ROW_MM * (len(chunk) + 1)
         shown = [r[:-1] + [""] if marks and marks[k] == "red" else r for k, r in enumerate(chunk)]
         draw_table(flow.ax, (MARGIN_MM, flow.y - height, width, height), columns, shown,
-                   title=title if first else None, size=6.8)
+                   title=title if first else None, size=TABLE_PT)
         if marks:
-            _marks(flow, columns, chunk, marks[:len(chunk)], first)
+            _marks(flow, columns, chunk, marks[:len(chunk)], bool(head))
             marks = marks[len(chunk):]
         flow.y -= height + 4
         first = False
+
+
+def _fitted(columns: list[Column], rows: list[list[str]], width: float) -> list[Column]:
+    """Columns as wide as their widest text (heading or cell, and a margin) when all of them fit the table's
+    width (the spare width shared in proportion); else the shares given, the table shortening what does not fit."""
+    needed = [max(text_width_mm(text, TABLE_PT) for text in [c.title, *(r[k] for r in rows)]) + 2.0
+              for k, c in enumerate(columns)]
+    if sum(needed) > width:
+        return columns
+    return [replace(c, width=w) for c, w in zip(columns, needed)]
 
 
 def _marks(flow: _Flow, columns: list[Column], chunk: list[list[str]], marks: list[str], titled: bool) -> None:
@@ -133,33 +168,43 @@ def _marks(flow: _Flow, columns: list[Column], chunk: list[list[str]], marks: li
     for k, mark in enumerate(marks):
         if mark == "red":
             y = top - ROW_MM * (k + 0.5)
-            flow.ax.text(x, y, chunk[k][-1], fontsize=6.8, va="center", ha="center", color=RED)
+            flow.ax.text(x, y, chunk[k][-1], fontsize=TABLE_PT, va="center", ha="center", color=RED)
 
 
 #: Shorter English headings of the ranking tables, where the figures' names (data/figures.csv, printed in
 #: full in the definitions) do not fit an A4 column.
 _SHORT_EN = {"rank_change": "±", "closed_rate": "Closed %", "on_time_rate": "On time %", "rework_rate": "Rework %",
-             "open_at_end": "Open", "overdue_at_end": "Overdue"}
+             "open_at_end": "Open", "overdue_at_end": "Overdue", "findings": "Found", "deductions": "Lost",
+             "satisfaction": "Satisf. %"}
+#: Shorter Chinese headings of the inspection and satisfaction columns (their full names in the definitions).
+_SHORT_ZH = {"findings": "问题", "satisfaction": "满意率", "rated": "评价"}
 _TABLE_FIGURES = ("received", "filed", "due", "closed", "closed_rate", "on_time_rate", "rework_rate", "open_at_end",
                   "overdue_at_end")
 
 
 def _heading(code: str, lang: str) -> str:
-    return _SHORT_EN[code] if lang == "en" and code in _SHORT_EN else figures()[code].name(lang)
+    short = _SHORT_EN if lang == "en" else _SHORT_ZH
+    return short.get(code) or figures()[code].name(lang)
 
 
-def _figure_columns(lang: str, first: str, first_width: float) -> list[Column]:
+def _figure_columns(lang: str, first: str, first_width: float, extra: tuple[str, ...] = ()) -> list[Column]:
     # Chinese headings are longer on the two stock columns (期末超期未结案数); English ones are short throughout.
-    widths = {"on_time_rate": 1.0, "open_at_end": 1.45, "overdue_at_end": 1.45} if lang == "zh" else {"on_time_rate": 1.0}
+    widths = {"on_time_rate": 1.0, "open_at_end": 1.45, "overdue_at_end": 1.65} if lang == "zh" else {"on_time_rate": 1.0}
+    widths.update(dict.fromkeys(extra, 0.55 if lang == "zh" else 0.5))
     return [Column(_heading("rank", lang), 0.6, "center"), Column(_heading("rank_change", lang), 0.85 if lang == "zh" else 0.7, "center"),
-            Column(first, first_width + (0 if lang == "zh" else 0.5)),
-            *(Column(_heading(c, lang), widths.get(c, 0.8), "center") for c in _TABLE_FIGURES)]
+            Column(first, first_width + (0.5 - 0.1 * len(extra) if lang == "en" else -0.2 * len(extra))),
+            *(Column(_heading(c, lang), widths.get(c, 0.8), "center") for c in (*_TABLE_FIGURES, *extra))]
 
 
-def _figure_cells(r: dict) -> list[str]:
+def _figure_cells(r: dict, extra: tuple[str, ...] = ()) -> list[str]:
+    def cell(code: str) -> str:
+        value = r[code]
+        return "—" if value is None else percent(value) if code == "satisfaction" else f"{value:g}"
+
     return ["" if r["rank"] is None else str(r["rank"]), rank_change_text(r["rank_change"]), r["name"] or "",
             str(r["received"]), str(r["filed"]), str(r["due"]), str(r["closed"]), percent(r["closed_rate"]),
-            percent(r["on_time_rate"]), percent(r["rework_rate"]), str(r["open_at_end"]), str(r["overdue_at_end"])]
+            percent(r["on_time_rate"]), percent(r["rework_rate"]), str(r["open_at_end"]), str(r["overdue_at_end"]),
+            *(cell(c) for c in extra)]
 
 
 def _draw(flow: _Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> None:
@@ -176,22 +221,27 @@ def _draw(flow: _Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> N
     flow.y -= 31
     _paragraph(flow, b[f"summary_{lang}"], 9)
     flow.y -= 4
-    marks = list_marks(b["streets"])
-    rows = [[*_figure_cells(r), t[marks[r["code"]]] if r["code"] in marks else ""] for r in b["streets"]]
-    _table(flow, t["streets"], [*_figure_columns(lang, t["street"], 1.8), Column(t["mark"], 0.7 if lang == "zh" else 1.1, "center")], rows,
+    marks, extra = list_marks(b["streets"]), extra_figures(b, "streets")
+    rows = [[*_figure_cells(r, extra), t[marks[r["code"]]] if r["code"] in marks else ""] for r in b["streets"]]
+    _table(flow, t["streets"], [*_figure_columns(lang, t["street"], 1.8, extra),
+                                Column(t["mark"], 0.7 if lang == "zh" else 1.1, "center")], rows,
            [marks.get(r["code"], "") for r in b["streets"]])
     if shapes:
-        _street_map(flow, t["map"], b["streets"], shapes, lang)
+        _street_map(flow, b, shapes, lang)
+    _trend(flow, b, lang)
     ranked = [r for r in b["units"] if r["rank"] is not None]
     worst = ranked[-UNIT_ROWS:][::-1]
-    _table(flow, t["units"].format(n=len(worst)), _figure_columns(lang, t["unit"], 2.6),
-           [_figure_cells(r) for r in worst])
+    extra = extra_figures(b, "units")
+    _table(flow, t["units"].format(n=len(worst)), _figure_columns(lang, t["unit"], 2.6, extra),
+           [_figure_cells(r, extra) for r in worst])
     overdue = sorted((r for r in b["units"] if r["overdue_at_end"]), key=lambda r: (-r["overdue_at_end"], r["name"]))
     _table(flow, t["overdue"], _figure_columns(lang, t["unit"], 2.6), [_figure_cells(r) for r in overdue[:UNIT_ROWS]])
     defs = figures()
     _table(flow, t["categories"], [Column(t["category"], 3), Column(defs["received"].name(lang), 1, "center"),
                                    Column(t["previous"], 1, "center"), Column(t["change"], 1, "center")],
            [[r["name"], str(r["received"]), str(r["previous"]), f"{r['change']:+d}"] for r in b["categories"]])
+    _hotspots(flow, b, shapes, lang)
+    _coverage(flow, b, lang)
     flow.room(12)
     flow.ax.text(MARGIN_MM, flow.y - 2, t["notes"], fontsize=8, va="center")
     flow.y -= 5
@@ -199,14 +249,68 @@ def _draw(flow: _Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> N
         _paragraph(flow, defs[d["code"]].footnote(lang), 6, color="0.2")
 
 
-def _street_map(flow: _Flow, title: str, rows: list[dict], shapes: dict, lang: str) -> None:
-    """The choropleth of streets by 结案率 (layers.reports.street_map) under its title, 80 mm high."""
+def _street_map(flow: _Flow, b: dict, shapes: dict, lang: str) -> None:
+    """The choropleth of streets by what they are ranked on (layers.reports.street_map) under its title, 80 mm high."""
     ax = flow.room(MAP_MM + 6)
-    ax.text(MARGIN_MM, flow.y - 2, title, fontsize=8, va="center")
+    ax.text(MARGIN_MM, flow.y - 2, _T[lang]["map"][b["ranked_by"]], fontsize=8, va="center")
     W, H = flow.paper.size_mm
-    draw_street_map(flow.pages[-1][0], (MARGIN_MM, flow.y - 6 - MAP_MM, W - 2 * MARGIN_MM, MAP_MM), (W, H), rows,
-                    shapes, lang)
+    by_score = b["ranked_by"] == "score"
+    draw_street_map(flow.pages[-1][0], (MARGIN_MM, flow.y - 6 - MAP_MM, W - 2 * MARGIN_MM, MAP_MM), (W, H),
+                    b["streets"], shapes, lang, b["ranked_by"], b["inspections"]["base"] if by_score else 100.0)
     flow.y -= MAP_MM + 10
+
+
+def _trend(flow: _Flow, b: dict, lang: str) -> None:
+    """The last 12 periods' received and closure rate (layers.reports.trend) under their title."""
+    ax = flow.room(TREND_MM + 6)
+    ax.text(MARGIN_MM, flow.y - 2, _T[lang]["trend"].format(n=len(b["trend"]), kind=_T[lang]["kinds"][b["period"]["kind"]]),
+            fontsize=8, va="center")
+    W, H = flow.paper.size_mm
+    draw_trend(flow.pages[-1][0], (MARGIN_MM, flow.y - 6 - TREND_MM, W - 2 * MARGIN_MM, TREND_MM), (W, H),
+               b["trend"], lang)
+    flow.y -= TREND_MM + 10
+
+
+def _heading_line(flow: _Flow, text: str, height: float) -> None:
+    """A section title, on a new page when the ``height`` mm under it do not fit."""
+    flow.room(height + 6)
+    flow.ax.text(MARGIN_MM, flow.y - 2.2, text, fontsize=TABLE_PT + 1.8, va="center")
+    flow.y -= 6
+
+
+def _hotspots(flow: _Flow, b: dict, shapes: dict | None, lang: str) -> None:
+    """五、热点变化: the period's emerging hot spots on the streets (a map), and a table of them."""
+    t, h = _T[lang], b["hotspots"]
+    _heading_line(flow, t["hotspots"], HOTSPOT_MM if shapes and h["available"] else 10)
+    if not h["available"]:
+        _paragraph(flow, t["no_hotspots"].format(reason=h["reason"]), 8)
+        flow.y -= 4
+        return
+    if shapes:
+        W, H = flow.paper.size_mm
+        names = {r["code"]: r["name"] for r in b["streets"]}
+        draw_hotspot_map(flow.pages[-1][0], (MARGIN_MM, flow.y - HOTSPOT_MM, W - 2 * MARGIN_MM, HOTSPOT_MM), (W, H),
+                         shapes, names, h, EMERGED, lang)
+        flow.y -= HOTSPOT_MM + 4
+    _paragraph(flow, t["hotspot_note"].format(since=h["window"]["since"][:10], until=h["window"]["until"][:10],
+                                              n=len(h["cells"]), cell=f"{h['cell_m']:g}"), 7, color="0.25")
+    flow.y -= 2
+    if h["cells"]:
+        _table(flow, None, [Column(t["pattern"], 1.2), Column(t["street"], 1.2), Column(t["cell_count"], 0.8, "center"),
+                            Column("Gi* z", 0.6, "center"), Column(t["position"], 1.4, "center")],
+               [[c["pattern_name"], c["street_name"] or "—", str(c["count"]), f"{c['gi_z']:.2f}",
+                 f"{c['lon']:.5f}, {c['lat']:.5f}"] for c in h["cells"][:HOTSPOT_ROWS]])
+
+
+def _coverage(flow: _Flow, b: dict, lang: str) -> None:
+    """六、设施变化: what the data can tell of the facilities in the period, and what it cannot."""
+    t, c = _T[lang], b["coverage"]
+    _heading_line(flow, t["coverage"], 20)
+    _paragraph(flow, c["reason"], 7.5, color="0.25")
+    flow.y -= 2
+    _table(flow, None, [Column(t["kind"], 2), Column(t["now"], 1, "center"), Column(t["written"], 1.4, "center"),
+                        Column(t["table_writes"], 1.2, "center")],
+           [[k["name"], str(k["now"]), str(k["written"]), str(k["table_writes"])] for k in c["kinds"]])
 
 
 def write_pdf(b: dict, out, lang: str = "zh", settings: PrintSettings | None = None,
@@ -218,7 +322,7 @@ def write_pdf(b: dict, out, lang: str = "zh", settings: PrintSettings | None = N
     from matplotlib.backends.backend_pdf import PdfPages
 
     settings = settings or PrintSettings.from_env()
-    with _RENDER_LOCK:
+    with RENDER_LOCK:
         family = register_font(settings.font_path)
         with matplotlib.rc_context(rc_params(family)):
             flow = _Flow(Paper("A4", False), lang)

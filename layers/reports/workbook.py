@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from layers.reports.compose import extra_figures
 from layers.reports.figures import figures
 
 _RATE = "0.0%"
@@ -18,18 +19,27 @@ _TEXT = {
            "definitions": "指标说明", "street": "街道", "unit": "责任单位", "code": "代码", "category": "问题类别",
            "previous": "上期受理数", "change": "增减", "change_rate": "增减率", "item": "项目", "value": "本期",
            "before": "上期", "period": "统计期", "start": "起", "end": "止（不含）", "text": "摘要",
-           "unit_col": "单位", "definition": "定义", "source": "依据", "label": "出处标注"},
+           "unit_col": "单位", "definition": "定义", "source": "依据", "label": "出处标注",
+           "trend": "近期趋势", "hotspots": "热点变化", "coverage": "设施变化", "none": "无",
+           "hot_head": ["模式", "街道代码", "街道", "窗口内投诉数", "Gi* z", "经度", "纬度", "q", "r"],
+           "cov_head": ["设施类别", "现有", "期内写入（新增或修改）", "该表写入次数"]},
     "en": {"summary": "Summary", "streets": "Streets", "units": "Units", "categories": "Categories",
            "definitions": "Definitions", "street": "Street", "unit": "Responsible unit", "code": "Code",
            "category": "Event type", "previous": "Previous period", "change": "Change", "change_rate": "Change rate",
            "item": "Figure", "value": "This period", "before": "Previous period", "period": "Period",
            "start": "From", "end": "Until (exclusive)", "text": "Summary", "unit_col": "Unit",
-           "definition": "Definition", "source": "Source", "label": "Label"},
+           "definition": "Definition", "source": "Source", "label": "Label",
+           "trend": "Trend", "hotspots": "Emerging hot spots", "coverage": "Facilities", "none": "none",
+           "hot_head": ["Pattern", "Street code", "Street", "Complaints in window", "Gi* z", "Longitude", "Latitude",
+                        "q", "r"],
+           "cov_head": ["Facility kind", "Now", "Written in period (added or changed)", "Writes to its table"]},
 }
 
 
 def _format(code: str) -> str | None:
-    return _RATE if code.endswith("_rate") else _HOURS if code == "median_hours" else None
+    if code.endswith("_rate") or code == "satisfaction":
+        return _RATE
+    return _HOURS if code == "median_hours" else "0.##" if code in ("deductions", "score") else None
 
 
 def _sheet(book, title: str, header: list[str], rows: list[list], formats: list[str | None], widths: list[int]):
@@ -51,6 +61,22 @@ def _sheet(book, title: str, header: list[str], rows: list[list], formats: list[
     return sheet
 
 
+def _changes(book, b: dict, t: dict, defs: dict, lang: str) -> None:
+    """The sheets of the trend (the last 12 periods), the emerging hot spots and the facilities."""
+    rows = [[p["start"][:10], p["end"][:10], p["received"], p["filed"], p["due"], p["closed"], p["closed_rate"]]
+            for p in b["trend"]]
+    _sheet(book, t["trend"], [t["start"], t["end"], *(defs[c].name(lang) for c in ("received", "filed", "due", "closed",
+                                                                                    "closed_rate"))],
+           rows, [None] * 6 + [_RATE], [12, 12, 10, 10, 10, 10, 10])
+    h = b["hotspots"]
+    rows = [[c["pattern_name"], c["street"], c["street_name"], c["count"], c["gi_z"], c["lon"], c["lat"], c["q"], c["r"]]
+            for c in h["cells"]] or [[h.get("reason") or t["none"]]]
+    _sheet(book, t["hotspots"], t["hot_head"], rows, [None] * 9, [14, 12, 14, 12, 8, 12, 12, 8, 8])
+    c = b["coverage"]
+    rows = [[k["name"], k["now"], k["written"], k["table_writes"]] for k in c["kinds"]] + [[], [c["reason"]]]
+    _sheet(book, t["coverage"], t["cov_head"], rows, [None] * 4, [24, 10, 20, 16])
+
+
 def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
     """Write bulletin ``b`` (:func:`layers.reports.compose.bulletin`, built in ``lang``) to ``out``."""
     from openpyxl import Workbook
@@ -67,15 +93,17 @@ def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
         for cell in (sheet.cell(k, 2), sheet.cell(k, 3)):
             cell.number_format = _format(code) or "General"
     hours = "（小时）" if lang == "zh" else " (h)"
-    figure_header = [defs[c].name(lang) + (hours if c == "median_hours" else "") for c in ROW_FIGURES]
     head = [defs["rank"].name(lang), defs["rank_change"].name(lang), t["code"]]
     for table, noun in (("streets", "street"), ("units", "unit")):
-        rows = [[r["rank"], r["rank_change"], r["code"], r["name"], *(r[c] for c in ROW_FIGURES)] for r in b[table]]
+        codes = (*ROW_FIGURES, *extra_figures(b, table))
+        figure_header = [defs[c].name(lang) + (hours if c == "median_hours" else "") for c in codes]
+        rows = [[r["rank"], r["rank_change"], r["code"], r["name"], *(r[c] for c in codes)] for r in b[table]]
         _sheet(book, t[table], [*head, t[noun], *figure_header], rows,
-               [None] * 4 + [_format(c) for c in ROW_FIGURES], [8, 10, 14, 26] + [12] * len(ROW_FIGURES))
+               [None] * 4 + [_format(c) for c in codes], [8, 10, 14, 26] + [12] * len(codes))
     rows = [[r["name"], r["received"], r["previous"], r["change"], r["change_rate"]] for r in b["categories"]]
     _sheet(book, t["categories"], [t["category"], defs["received"].name(lang), t["previous"], t["change"],
                                    t["change_rate"]], rows, [None, None, None, None, _RATE], [26, 12, 14, 10, 10])
+    _changes(book, b, t, defs, lang)
     rows = [[d["name"], d["unit"] if lang == "zh" else _UNITS_EN.get(d["unit"], d["unit"]), d["definition"], d["source"], f"{d['label']} {d['label_text']}".strip()]
             for d in b["definitions"]]
     _sheet(book, t["definitions"], [t["item"], t["unit_col"], t["definition"], t["source"], t["label"]], rows,

@@ -10,8 +10,9 @@ import html
 from urllib.parse import urlencode
 
 from data.params import PERIOD_KINDS
-from layers.reports.compose import list_marks, percent, rank_change_text
+from layers.reports.compose import extra_figures, list_marks, percent, rank_change_text
 from layers.reports.figures import figures
+from layers.reports.trend import trend_svg
 
 _WORDS = {
     "zh": {"title": "卫生城市创建通报", "period": "统计周期", "date": "日期", "show": "查看",
@@ -20,14 +21,21 @@ _WORDS = {
            "download": "下载", "pdf": "通报（PDF）", "xlsx": "数据表（XLSX）", "summary": "概况",
            "streets": "街道排名", "units": "责任单位排名", "categories": "问题类别", "notes": "指标说明",
            "street": "街道", "unit": "责任单位", "category": "问题类别", "previous": "上期受理数", "change": "增减",
-           "mark": "榜单", "red": "红榜", "black": "黑榜", "other": "English", "demo": "演示数据，非真实城市"},
+           "mark": "榜单", "hotspots": "热点变化", "coverage": "设施变化",
+           "hot_window": "新兴热点分析窗口 {since} 至 {until}（不含）：新增、连续或加剧的热点 {n} 处。",
+           "hot_head": ("模式", "街道", "窗口内投诉数", "Gi* z"), "cov_head": ("设施类别", "现有", "期内写入（新增或修改）", "该表写入次数"),
+           "trend": "近{n}期受理数与结案率", "red": "红榜", "black": "黑榜", "other": "English", "demo": "演示数据，非真实城市"},
     "en": {"title": "Hygiene campaign bulletin", "period": "Period", "date": "Date", "show": "Show",
            "kinds": {"week": "week", "month": "month", "quarter": "quarter", "year": "year"},
            "date_hint": "a day (2026-10-30) or 2026-10, 2026-Q3, 2026, 2026-W44",
            "download": "Download", "pdf": "bulletin (PDF)", "xlsx": "workbook (XLSX)", "summary": "Summary",
            "streets": "Streets", "units": "Responsible units", "categories": "Event types", "notes": "Definitions",
            "street": "Street", "unit": "Unit", "category": "Event type", "previous": "Previous", "change": "Change",
-           "mark": "List", "red": "red list", "black": "black list", "other": "中文", "demo": "demo data, not a real city"},
+           "mark": "List", "hotspots": "Emerging hot spots", "coverage": "Facilities",
+           "hot_window": "Emerging hot spot window {since} to {until} (exclusive): {n} new, consecutive or intensifying hot spots.",
+           "hot_head": ("Pattern", "Street", "Complaints in window", "Gi* z"),
+           "cov_head": ("Facility kind", "Now", "Written in period (added or changed)", "Writes to its table"),
+           "trend": "The last {n} periods: received and closure rate", "red": "red list", "black": "black list", "other": "中文", "demo": "demo data, not a real city"},
 }
 #: The figures of the street and unit tables, in order (codes of data/figures.csv).
 _COLUMNS = ("received", "filed", "due", "closed", "closed_rate", "on_time_rate", "rework_rate", "open_at_end",
@@ -44,20 +52,25 @@ td.black{color:#000;font-weight:bold}td.red,td.black{white-space:nowrap}form{mar
 def _cell(code: str, value) -> str:
     if value is None:
         return "—"
-    return percent(value) if code.endswith("_rate") else f"{value:.1f}" if isinstance(value, float) else str(value)
+    if code.endswith("_rate") or code == "satisfaction":
+        return percent(value)
+    return f"{value:g}" if code in ("deductions", "score") else f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
-def _ranking(rows: list[dict], first: str, lang: str, marks: dict | None, table_id: str) -> str:
-    """A ranking table: rank, change, name, the figures, and the 红榜/黑榜 mark when ``marks`` is given."""
+def _ranking(rows: list[dict], first: str, lang: str, marks: dict | None, table_id: str,
+             extra: tuple[str, ...] = ()) -> str:
+    """A ranking table: rank, change, name, the figures (and ``extra`` ones: inspections, satisfaction), and the
+    红榜/黑榜 mark when ``marks`` is given."""
     t, defs, esc = _WORDS[lang], figures(), html.escape
-    head = [defs["rank"].name(lang), defs["rank_change"].name(lang), first, *(defs[c].name(lang) for c in _COLUMNS)]
+    columns = (*_COLUMNS, *extra)
+    head = [defs["rank"].name(lang), defs["rank_change"].name(lang), first, *(defs[c].name(lang) for c in columns)]
     head += [t["mark"]] if marks is not None else []
     body = []
     for r in rows:
         mark = (marks or {}).get(r["code"], "")
         cells = [f'<td class="n">{"" if r["rank"] is None else r["rank"]}</td>',
                  f'<td class="n">{rank_change_text(r["rank_change"])}</td>', f'<td>{esc(r["name"] or "")}</td>',
-                 *(f'<td class="n">{_cell(c, r.get(c))}</td>' for c in _COLUMNS)]
+                 *(f'<td class="n">{_cell(c, r.get(c))}</td>' for c in columns)]
         if marks is not None:
             cells.append(f'<td class="{mark}">{esc(t[mark]) if mark else ""}</td>')
         body.append(f'<tr class="{mark}">{"".join(cells)}</tr>')
@@ -73,6 +86,24 @@ def _form(lang: str, kind: str, date: str) -> str:
             f'</select></label> <label>{esc(t["date"])} <input name="date" value="{esc(date)}" size="12" '
             f'title="{esc(t["date_hint"])}" placeholder="2026-10"></label>'
             f'<input type="hidden" name="lang" value="{lang}"> <button type="submit">{esc(t["show"])}</button></form>')
+
+
+def _changes(b: dict, lang: str) -> str:
+    """The period's emerging hot spots (a table) and what the data tells of the facilities."""
+    t, esc, h, c = _WORDS[lang], html.escape, b["hotspots"], b["coverage"]
+    if h["available"]:
+        rows = "".join(f'<tr><td>{esc(x["pattern_name"])}</td><td>{esc(x["street_name"] or "—")}</td>'
+                       f'<td class="n">{x["count"]}</td><td class="n">{x["gi_z"]:.2f}</td></tr>' for x in h["cells"])
+        hot = (f'<p>{esc(t["hot_window"].format(since=h["window"]["since"][:10], until=h["window"]["until"][:10], n=len(h["cells"])))}</p>'
+               f'<table id="hotspots"><thead><tr>{"".join(f"<th>{esc(x)}</th>" for x in t["hot_head"])}</tr></thead>'
+               f'<tbody>{rows}</tbody></table>')
+    else:
+        hot = f'<p id="hotspots">{esc(h["reason"])}</p>'
+    kinds = "".join(f'<tr><td>{esc(k["name"])}</td><td class="n">{k["now"]}</td><td class="n">{k["written"]}</td>'
+                    f'<td class="n">{k["table_writes"]}</td></tr>' for k in c["kinds"])
+    return (f'<h2>{esc(t["hotspots"])}</h2>{hot}<h2>{esc(t["coverage"])}</h2><p class="notes">{esc(c["reason"])}</p>'
+            f'<table id="coverage"><thead><tr>{"".join(f"<th>{esc(x)}</th>" for x in t["cov_head"])}</tr></thead>'
+            f'<tbody>{kinds}</tbody></table>')
 
 
 def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
@@ -98,7 +129,9 @@ def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
 <h1>{esc(title)}</h1><p class="period" id="period">{esc(b['period']['label'])}</p>{demo}
 {_form(lang, kind, date)}<p class="downloads">{downloads}</p>
 <h2>{esc(t['summary'])}</h2><p id="summary">{esc(b[f'summary_{lang}'])}</p>
-<h2>{esc(t['streets'])}</h2>{_ranking(b['streets'], t['street'], lang, list_marks(b['streets']), 'streets')}
-<h2>{esc(t['units'])}</h2>{_ranking(b['units'], t['unit'], lang, None, 'units')}
+<h2>{esc(t['trend'].format(n=len(b['trend'])))}</h2>{trend_svg(b['trend'], lang)}
+<h2>{esc(t['streets'])}</h2>{_ranking(b['streets'], t['street'], lang, list_marks(b['streets']), 'streets', extra_figures(b, 'streets'))}
+<h2>{esc(t['units'])}</h2>{_ranking(b['units'], t['unit'], lang, None, 'units', extra_figures(b, 'units'))}
 <h2>{esc(t['categories'])}</h2><table id="categories"><thead><tr>{cat_head}</tr></thead><tbody>{categories}</tbody></table>
+{_changes(b, lang)}
 <h2>{esc(t['notes'])}</h2><ol class="notes">{notes}</ol></body></html>"""

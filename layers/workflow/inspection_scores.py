@@ -14,22 +14,32 @@ from __future__ import annotations
 from data.settings import InspectionSettings
 from layers.workflow.inspections import get_round
 
+# What a score covers: the findings counted (their deductions lost) and the rounds whose streets are scored.
+# One round (its ranking, issue 15), or a period: the findings observed in it and the rounds that ran in it
+# or found something in it (the bulletin's 周检查/月通报, issue 16). Both run the statements below.
+_ROUND = {"findings": "round_id = %(id)s", "rounds": "id = %(id)s"}
+_PERIOD = {"findings": "observed_at >= %(start)s AND observed_at < %(end)s",
+           "rounds": "(starts < %(end)s AND ends > %(start)s) OR id IN (SELECT round_id FROM inspection_findings "
+                     "WHERE observed_at >= %(start)s AND observed_at < %(end)s)"}
+_SCOPE = """f AS (SELECT street_code, responsible_unit AS unit, deduction FROM inspection_findings WHERE {findings}),
+            s AS (SELECT DISTINCT unnest(streets) AS code FROM inspection_rounds WHERE {rounds})"""
+
 _STREETS = """
-    WITH s AS (SELECT unnest(streets) AS code FROM inspection_rounds WHERE id = %(id)s),
-         t AS (SELECT s.code, count(f.id) AS findings, coalesce(sum(f.deduction), 0) AS lost
-               FROM s LEFT JOIN inspection_findings f ON f.round_id = %(id)s AND f.street_code = s.code
+    WITH {scope},
+         t AS (SELECT s.code, count(f.deduction) AS findings, coalesce(sum(f.deduction), 0) AS lost
+               FROM s LEFT JOIN f ON f.street_code = s.code
                GROUP BY s.code)
     SELECT t.code, a.name, a.name_en, t.findings, t.lost, %(base)s - t.lost,
            rank() OVER (ORDER BY t.lost)
     FROM t LEFT JOIN admin_areas a ON a.level = 'street' AND a.code = t.code
     ORDER BY 7, 1"""
 
-# Units: those charged with a finding of the round, and those holding a grid of its streets now
+# Units: those charged with a finding, and those holding a grid of the scored streets now
 # (a unit nobody found fault with keeps the base score). A finding in no grid has no unit (NULL).
 _UNITS = """
-    WITH f AS (SELECT responsible_unit AS unit, deduction FROM inspection_findings WHERE round_id = %(id)s),
-         u AS (SELECT DISTINCT g.responsible_unit AS unit FROM grids g JOIN inspection_rounds r
-                 ON r.id = %(id)s AND g.street_code = ANY (r.streets) WHERE g.responsible_unit IS NOT NULL
+    WITH {scope},
+         u AS (SELECT DISTINCT g.responsible_unit AS unit FROM grids g JOIN s ON g.street_code = s.code
+               WHERE g.responsible_unit IS NOT NULL
                UNION SELECT unit FROM f),
          t AS (SELECT u.unit, count(f.deduction) AS findings, coalesce(sum(f.deduction), 0) AS lost
                FROM u LEFT JOIN f ON f.unit IS NOT DISTINCT FROM u.unit GROUP BY u.unit)
@@ -37,16 +47,34 @@ _UNITS = """
     ORDER BY 5, 1 NULLS LAST"""
 
 
+def _scored(conn, scope: dict, params: dict) -> tuple[list[dict], list[dict]]:
+    """(streets, units) of the findings and rounds ``scope`` selects (:data:`_ROUND` or :data:`_PERIOD`)."""
+    clauses = {"scope": _SCOPE.format(**scope)}
+    with conn.cursor() as cur:
+        cur.execute(_STREETS.format(**clauses), params)
+        streets = [{"street_code": r[0], "name": r[1], "name_en": r[2], "findings": r[3], "deductions": float(r[4]),
+                    "score": float(r[5]), "rank": r[6]} for r in cur.fetchall()]
+        cur.execute(_UNITS.format(**clauses), params)
+        units = [{"unit": r[0], "findings": r[1], "deductions": float(r[2]), "score": float(r[3]), "rank": r[4]}
+                 for r in cur.fetchall()]
+    return streets, units
+
+
 def scores(conn, round_id: int, settings: InspectionSettings | None = None) -> dict:
     """``{"round", "base", "streets": [...], "units": [...]}``, each entry with findings, deductions, score, rank."""
     settings = settings or InspectionSettings.from_env()
     the_round = get_round(conn, round_id)
     params = {"id": round_id, "base": settings.score_base}
-    with conn.cursor() as cur:
-        cur.execute(_STREETS, params)
-        streets = [{"street_code": r[0], "name": r[1], "name_en": r[2], "findings": r[3], "deductions": float(r[4]),
-                    "score": float(r[5]), "rank": r[6]} for r in cur.fetchall()]
-        cur.execute(_UNITS, params)
-        units = [{"unit": r[0], "findings": r[1], "deductions": float(r[2]), "score": float(r[3]), "rank": r[4]}
-                 for r in cur.fetchall()]
+    streets, units = _scored(conn, _ROUND, params)
     return {"round": the_round, "base": settings.score_base, "streets": streets, "units": units}
+
+
+def period_scores(conn, start, end, settings: InspectionSettings | None = None) -> dict:
+    """The scores of a period [start, end) as one round's: ``{"base", "streets", "units"}``.
+
+    The findings observed in the period are lost from the base by their street and their unit; the streets
+    scored are those of every round that ran in the period or found something in it.
+    """
+    settings = settings or InspectionSettings.from_env()
+    streets, units = _scored(conn, _PERIOD, {"start": start, "end": end, "base": settings.score_base})
+    return {"base": settings.score_base, "streets": streets, "units": units}

@@ -1,0 +1,76 @@
+"""What changed on the ground in a bulletin's period: hot spots that became or grew (the emerging-hotspot
+analysis, :func:`geo.hotspots.emerging`) and the facilities (what the data can tell of them)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from data.errors import InvalidParameter, NotFound
+from data.params import Period, period_of
+from data.vocab import FACILITY_KINDS, city_tz
+from geo import hotspots as hs
+from layers.reports.bulletin import facility_writes, streets_at
+
+#: Emerging-hotspot patterns that mean a cell became a hot spot at the window's end (new, consecutive) or grew
+#: as one (intensifying), and their colours on the PDF's map.
+EMERGED = {"new": "#e31a1c", "consecutive": "#fd8d3c", "intensifying": "#800026"}
+#: Months of the window the emerging-hotspot analysis runs over, the period's end its end.
+WINDOW_MONTHS = 12
+
+
+def hotspot_window(period: Period) -> tuple:
+    """[since, until): the :data:`WINDOW_MONTHS` calendar months ending with the month of the period's last day,
+    cut at the period's end (a week's window ends with the week), and never shorter than the period."""
+    last_month = period_of("month", (period.end - timedelta(days=1)).date(), period.start.tzinfo)
+    first = last_month
+    for _ in range(WINDOW_MONTHS - 1):
+        first = first.previous()
+    return min(first.start, period.start), period.end
+
+
+def _centre(geojson: str) -> tuple[float, float]:
+    ring = json.loads(geojson)["coordinates"][0][:-1]
+    return sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)
+
+
+def hotspots_section(conn, period: Period, names: dict, lang: str) -> dict:
+    """The ``hotspots`` section: the cells whose emerging pattern over the window is one of :data:`EMERGED`,
+    hottest first, each with its street; or why there is none (too few months, no complaint)."""
+    since, until = hotspot_window(period)
+    window = {"since": since.isoformat(), "until": until.isoformat()}
+    try:
+        whole, patterns, months = hs.emerging(conn, since=since, until=until, tz=city_tz().key)
+    except (InvalidParameter, NotFound) as e:  # fewer than 4 months of complaints, or none: nothing to say
+        return {"available": False, "window": window, "reason": getattr(e, "reason", str(e)), "cells": []}
+    picked = sorted((i for i, p in enumerate(patterns) if p in EMERGED), key=lambda i: -whole.gi_z[i])
+    centres = [_centre(whole.geojson[i]) for i in picked]
+    streets = streets_at(conn, centres)
+    k = 1 if lang == "en" else 0
+    cells = [{"q": int(whole.q[i]), "r": int(whole.r[i]), "lon": round(lon, 6), "lat": round(lat, 6),
+              "pattern": patterns[i], "pattern_name": hs.PATTERNS[patterns[i]][k], "count": int(whole.count[i]),
+              "gi_z": round(float(whole.gi_z[i]), 3), "street": street,
+              "street_name": names.get(street, (street, street))[k] if street else None}
+             for i, (lon, lat), street in zip(picked, centres, streets, strict=True)]
+    counts = {p: sum(c["pattern"] == p for c in cells) for p in EMERGED}
+    return {"available": True, "window": window, "months": len(months), "cell_m": whole.cell_m,
+            "cells_analysed": int(whole.q.size), "counts": counts, "cells": cells}
+
+
+_NO_HISTORY = {
+    "zh": "设施图层不记录新增时间与撤销记录（只有最后修改时间 updated_at；数据变更记录 data_changes 只记到表，不记到设施），"
+          "因此无法得出期内新增或撤销了哪些设施，也无法得出覆盖率的变化。下列为期内写入（新增或修改）的设施数与该表的写入次数。",
+    "en": "The facility layers keep no time of addition and no record of removal (only the last change, updated_at; the "
+          "data-change stamps, data_changes, name the table, not the facility), so the facilities added or removed in "
+          "the period, and the change of covered share, cannot be known. Given instead: facilities written (added or "
+          "changed) in the period and the writes to their table.",
+}
+
+
+def coverage_section(conn, period: Period, lang: str) -> dict:
+    """The ``coverage`` section: what the data can tell of the facilities in the period, and that it cannot tell
+    which were added or removed, nor the change of covered share (no history of the facility layers)."""
+    kinds = facility_writes(conn, period, FACILITY_KINDS.values())
+    return {"available": False, "reason": _NO_HISTORY[lang], "added": None, "removed": None,
+            "covered_share_change": None,
+            "kinds": [{"kind": key, "name": FACILITY_KINDS[key].name(lang), **v} for key, v in kinds.items()]}

@@ -1,0 +1,98 @@
+"""The bulletin on real cities, built from the real files as tests/test_real_city.py builds them (its fixtures,
+run again for this module): Taipei with its 400 + 5 complaints, and Yantai with nothing but district outlines.
+
+JSON over HTTP, PDF and XLSX from the command line; the figures checked against plain SQL over the city's own
+time zone, and the PDF looked at as a picture.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
+
+from tests.test_real_city import (  # noqa: F401  (pytest fixtures, used by name)
+    taipei,
+    taipei_complaints,
+    taipei_grids,
+    taipei_server,
+    yantai,
+)
+
+
+def _last_month(zone: str) -> str:
+    today = datetime.now(ZoneInfo(zone)).date()
+    return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def test_taipei_bulletin_json_pdf_and_xlsx(taipei_server, taipei_complaints):  # noqa: F811 (the fixtures)
+    """Last month's bulletin of Taipei: its received per district office equal plain SQL over the month's
+    bounds in Taipei time; the PDF (a map of the 12 district offices, the trend) and the XLSX are written."""
+    import numpy as np
+    from PIL import Image
+
+    from layers.reports.street_map import CLASSES, NO_DATA
+    from layers.reports.trend import BAR
+
+    city = taipei_server
+    zone = city.one("SELECT time_zone FROM city_settings")
+    month = _last_month(zone)
+    answer = city.get("/api/reports/bulletin", period="month", date=month)
+    assert answer.status_code == 200, answer.text
+    b = answer.json()
+    start = datetime.fromisoformat(f"{month}-01").replace(tzinfo=ZoneInfo(zone))
+    end = (start + timedelta(days=32)).replace(day=1)
+    assert (b["period"]["start"], b["period"]["end"]) == (start.isoformat(), end.isoformat())
+    want = dict(city.sql("SELECT street_code, count(*) FROM complaints WHERE reported_at >= %s AND reported_at < %s "
+                         "GROUP BY street_code", (start, end)))
+    assert {r["code"]: r["received"] for r in b["streets"] if r["received"]} == {k: v for k, v in want.items() if k}
+    assert b["totals"]["received"] == sum(want.values()) > 0
+    assert len(b["streets"]) == 12 and b["inspections"] is None and b["ranked_by"] == "closed_rate"
+    assert len(b["trend"]) == 12 and b["trend"][-1]["received"] == b["totals"]["received"]
+    assert b["hotspots"]["available"] or "months" in b["hotspots"]["reason"]
+    assert b["coverage"]["available"] is False and b["coverage"]["kinds"]
+
+    city.cli("report", "bulletin", "--period", "month", "--date", month, "--out", "taipei.pdf", timeout=600)
+    city.cli("report", "bulletin", "--period", "month", "--date", month, "--out", "taipei.xlsx")
+    text = subprocess.run(["pdftotext", str(city.work / "taipei.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "大同區" in text and "近12个月受理数与结案率" in text and "五、热点变化" in text
+    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(city.work / "taipei.pdf"),
+                    str(city.work / "taipei")], check=True)
+    pixels = np.asarray(Image.open(next(city.work.glob("taipei-1.png"))).convert("RGB")).astype(int)
+
+    def area(colour: str) -> int:
+        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        return int((np.abs(pixels - rgb).sum(axis=2) < 12).sum())
+
+    # The map of the districts (grey where nothing was due: the imported complaints are all still at 受理) and
+    # the trend's bars.
+    assert sum(area(c) for c in [*(c for _, c in CLASSES), NO_DATA]) > 3000 and area(BAR) > 300
+    if all(r["closed_rate"] is None for r in b["streets"]):
+        assert area(NO_DATA) > 3000
+    book = load_workbook(city.work / "taipei.xlsx")
+    streets = list(book["街道排名"].values)
+    assert {row[2]: row[4] for row in streets[1:] if row[4]} == {k: v for k, v in want.items() if k}
+
+
+def test_yantai_bulletin_of_a_city_without_complaints(yantai):  # noqa: F811 (the fixture)
+    """A city with only district outlines: the bulletin is written (zeros, no ranking, no hot spot, no street)
+    as JSON, PDF and XLSX, not an error."""
+    from tests.chromium import serve_app
+
+    month = _last_month("Asia/Shanghai")
+    for suffix in ("pdf", "xlsx"):
+        yantai.cli("report", "bulletin", "--period", "month", "--date", month, "--out", f"yantai.{suffix}")
+    text = subprocess.run(["pdftotext", str(yantai.work / "yantai.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "烟台市" in text and "本月共受理投诉0件" in text
+    assert load_workbook(yantai.work / "yantai.xlsx")["概况"]["B1"].value
+    with serve_app(yantai.url) as base:
+        yantai.base = base
+        b = yantai.get("/api/reports/bulletin", period="month", date=month).json()
+        page = yantai.get("/reports", period="month", date=month)
+    assert b["totals"]["received"] == 0 and b["streets"] == [] and b["hotspots"]["cells"] == []
+    assert page.status_code == 200 and "烟台市" in page.text
+
