@@ -89,7 +89,7 @@ def prepare(city_url: str, rows: int) -> tuple[str, Path]:
 def run_hygiene_map(url: str, csv_path: Path, checkout: Path = REPO) -> None:
     conn = psycopg2.connect(url)
     with conn.cursor() as cur:
-        cur.execute("TRUNCATE complaints, complaint_events RESTART IDENTITY")
+        cur.execute("TRUNCATE complaints, complaint_events RESTART IDENTITY CASCADE")
     conn.commit()
     conn.close()
     env = {**os.environ, "DATABASE_URL": url}

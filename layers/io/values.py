@@ -21,7 +21,7 @@ from data.errors import InvalidParameter
 from data.vocab import city_tz
 from layers.io.batch import Batch, Findings
 from layers.io.columns import normalise_header
-from layers.io.readers import RawTable
+from layers.io.rawtable import RawTable
 from layers.spec.model import Field
 
 _BOOL_YES = {"是", "有", "y", "yes", "true", "t", "1", "免费", "免費", "√", "✓"}
