@@ -158,6 +158,14 @@ def _time(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
 _ZONED = re.compile(r"[T ]\d{1,2}:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d|[+-]\d\d)$", re.IGNORECASE)
 
 
+def _zoned(values: np.ndarray) -> np.ndarray:
+    """Which values end in a zone (:data:`_ZONED`); the regex runs only where the last six characters could hold one."""
+    search = _ZONED.search
+    # A zone's sign lies within the last six characters (+08:00), a Z last: most times are ruled out unsearched.
+    maybe = (isinstance(v, str) and ("+" in v[-6:] or "-" in v[-6:] or v[-1:] in ("Z", "z")) for v in values)
+    return np.fromiter((m and search(v) is not None for m, v in zip(maybe, values)), dtype=bool, count=len(values))
+
+
 def _utc_times(stripped: pd.Series, empty: np.ndarray, timezone: str) -> np.ndarray:
     """Each value as a UTC datetime64[us] (NaT where unreadable or empty).
 
@@ -165,7 +173,7 @@ def _utc_times(stripped: pd.Series, empty: np.ndarray, timezone: str) -> np.ndar
     kinds are parsed apart, so a file that mixes them reads each row as
     written (pandas refuses "mixed timezones" in one column).
     """
-    zoned = (stripped.str.contains(_ZONED, na=False).to_numpy(dtype=bool)) & ~empty
+    zoned = _zoned(stripped.to_numpy(dtype=object)) & ~empty
     utc = np.full(len(stripped), np.datetime64("NaT"), dtype="datetime64[us]")
     local = ~zoned
     try:

@@ -22,7 +22,7 @@ from layers.spec.model import LayerSpec
 
 _SQL_TYPES = {"text": "text", "int": "integer", "num": "numeric", "bool": "boolean", "time": "timestamptz",
               "json": "jsonb"}
-_COPY_CHUNK_ROWS = 100_000
+_COPY_CHUNK_ROWS = 20_000  # rows formatted as COPY text at a time (its memory)
 # Tables whose row trigger projects each point into the city's metric CRS (migration 0300).
 _METRIC_TRIGGERS = {"complaints": "complaints_metric_xy_trg"}
 # A new complaint starts its history with the status it arrived in.
