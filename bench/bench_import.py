@@ -14,6 +14,9 @@ Peak RSS is the kernel's (``os.wait4``/``getrusage``), what ``/usr/bin/time -v``
 3. the physical floor: ``psql \\copy`` of the same file into a bare table whose geometry is computed from lon/lat
    (``ST_MakePoint``), then a GiST index.
 
+After the first run of each hygiene-map checkout, what it stored is hashed (every complaint column but the id and
+timestamps, and the history rows) and the hashes printed: two checkouts must store the same tables.
+
 Each run is its own subprocess; its wall time and peak RSS (``os.wait4``) are recorded. The runs are
 interleaved (1, 2, 3, 1, 2, 3, …) so a noisy neighbour hits them alike. The benchmark works in its own
 database (``hm_bench_import``) in the cluster of HYGIENE_MAP_HOME or DATABASE_URL's server; it copies the

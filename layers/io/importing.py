@@ -147,7 +147,7 @@ class _Run:
             raise InvalidInput(f"{self.path.name}: {result.rejected:,} bad rows; nothing written "
                                "(fix them, or --skip-bad to write the good rows)",
                                [p.as_dict() for p in result.problems])
-        if self.spec.id == "admin_areas":  # the first admin areas set the city up (and say so)
+        if self.spec.id == "admin_areas" and result.rows_written:  # the first admin areas set the city up (and say so)
             result.notes.extend(establish_city(self.conn, self.path.name, dry_run=self.opts.dry_run))
         result.rejects_path = self.rejects
         return result
