@@ -9,105 +9,14 @@ then lets the class check how they fit together (``check``).
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from data.envvars import EnvSettings, check_paging, check_positive, env_int, env_str, setting
 from data.errors import SetupError
 from data.vocab import BASEMAPS
-
-
-def env_int(env: Mapping[str, str], name: str, default: int) -> int:
-    """The whole number in ``env[name]``, ``default`` when unset or empty."""
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SetupError(f"{name}={raw!r} is not a whole number") from None
-
-
-def env_float(env: Mapping[str, str], name: str, default: float) -> float:
-    """The number in ``env[name]``, ``default`` when unset or empty."""
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SetupError(f"{name}={raw!r} is not a number") from None
-
-
-def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    """``1/true/yes/on`` or ``0/false/no/off`` in ``env[name]``; ``default`` when unset."""
-    raw = (env.get(name) or "").strip().lower()
-    if raw == "":
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise SetupError(f"{name}={raw!r} must be 1/true/yes/on or 0/false/no/off")
-
-
-def env_str(env: Mapping[str, str], name: str, default: str | None) -> str | None:
-    """The text in ``env[name]``; ``default`` when unset or empty."""
-    raw = env.get(name)
-    return default if raw is None or raw.strip() == "" else raw.strip()
-
-
-_READERS: dict[type, Callable] = {int: env_int, float: env_float, bool: env_bool, str: env_str}
-
-
-def setting(name: str, default: Any, kind: type | None = None, scale: int = 1) -> Any:
-    """A dataclass field read from the environment variable ``name``.
-
-    ``default`` may be a callable (evaluated when read, e.g. from the CPU count).
-    ``kind`` is the reader's type (int, float, bool, str); by default that of ``default``.
-    ``scale`` multiplies a number as read (megabytes in the variable, bytes in the field).
-    """
-    kind = kind or type(default() if callable(default) else default)
-    return dataclasses.field(metadata={"env": name, "default": default, "kind": kind, "scale": scale})
-
-
-class EnvSettings:
-    """Base of the settings classes: one ``from_env`` for all of them."""
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None):
-        env = os.environ if env is None else env
-        values = {}
-        for f in dataclasses.fields(cls):
-            meta = f.metadata
-            if "env" not in meta:
-                continue
-            default = meta["default"]() if callable(meta["default"]) else meta["default"]
-            value = _READERS[meta["kind"]](env, meta["env"], default)
-            values[f.name] = value * meta["scale"] if meta["scale"] != 1 else value
-        settings = cls(**values)
-        settings.check()
-        return settings
-
-    def check(self) -> None:
-        """Raise :class:`SetupError` when the values do not fit together (override where needed)."""
-
-
-def _paging(settings, default: str, cap: str) -> None:
-    """A default page size must lie between 1 and the cap (both named by their variables)."""
-    names = {f.name: f.metadata["env"] for f in dataclasses.fields(settings)}
-    low, high = getattr(settings, default), getattr(settings, cap)
-    if not 1 <= low <= high:
-        raise SetupError(f"{names[default]} ({low}) must be between 1 and {names[cap]} ({high})")
-
-
-def _positive(**values: int) -> None:
-    for name, value in values.items():
-        if value < 1:
-            raise SetupError(f"{name} must be at least 1, not {value}")
 
 
 def default_home() -> Path:
@@ -189,7 +98,7 @@ class FeatureSettings(EnvSettings):
     max_limit: int = setting("HYGIENE_MAP_FEATURES_LIMIT_MAX", 10_000)
 
     def check(self) -> None:
-        _paging(self, "default_limit", "max_limit")
+        check_paging(self, "default_limit", "max_limit")
 
 
 @dataclass(frozen=True)
@@ -200,7 +109,7 @@ class OgcSettings(EnvSettings):
     max_limit: int = setting("HYGIENE_MAP_OGC_LIMIT_MAX", 10_000)
 
     def check(self) -> None:
-        _paging(self, "default_limit", "max_limit")
+        check_paging(self, "default_limit", "max_limit")
 
 
 @dataclass(frozen=True)
@@ -256,7 +165,7 @@ class ComplaintSettings(EnvSettings):
     page_max: int = setting("HYGIENE_MAP_COMPLAINTS_PAGE_MAX", 1000)
 
     def check(self) -> None:
-        _paging(self, "page_default", "page_max")
+        check_paging(self, "page_default", "page_max")
 
 
 @dataclass(frozen=True)
@@ -289,7 +198,7 @@ class PrintSettings(EnvSettings):
     workers: int = setting("HYGIENE_MAP_PRINT_WORKERS", lambda: min(4, os.cpu_count() or 1))
 
     def check(self) -> None:
-        _positive(HYGIENE_MAP_PRINT_MAX_PAGES=self.max_pages_http, HYGIENE_MAP_PRINT_WORKERS=self.workers)
+        check_positive(HYGIENE_MAP_PRINT_MAX_PAGES=self.max_pages_http, HYGIENE_MAP_PRINT_WORKERS=self.workers)
         if self.route_max_stops < 2:
             raise SetupError("HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS must be at least 2")
 
@@ -301,7 +210,7 @@ class IdempotencySettings(EnvSettings):
     ttl_hours: int = setting("HYGIENE_MAP_IDEMPOTENCY_TTL_HOURS", 24)
 
     def check(self) -> None:
-        _positive(HYGIENE_MAP_IDEMPOTENCY_TTL_HOURS=self.ttl_hours)
+        check_positive(HYGIENE_MAP_IDEMPOTENCY_TTL_HOURS=self.ttl_hours)
 
 
 @dataclass(frozen=True)
@@ -316,7 +225,7 @@ class AccessSettings(EnvSettings):
     costly_retry_after_s: int = setting("HYGIENE_MAP_COSTLY_RETRY_AFTER_S", 10)
 
     def check(self) -> None:
-        _positive(HYGIENE_MAP_SESSION_HOURS=self.session_hours, HYGIENE_MAP_COSTLY_PER_CLIENT=self.costly_per_client,
+        check_positive(HYGIENE_MAP_SESSION_HOURS=self.session_hours, HYGIENE_MAP_COSTLY_PER_CLIENT=self.costly_per_client,
                   HYGIENE_MAP_COSTLY_TOTAL=self.costly_total, HYGIENE_MAP_COSTLY_RETRY_AFTER_S=self.costly_retry_after_s)
 
 
@@ -379,7 +288,7 @@ class InspectionSettings(EnvSettings):
     def check(self) -> None:
         if self.score_base <= 0:
             raise SetupError("HYGIENE_MAP_INSPECTION_SCORE_BASE must be above 0")
-        _positive(HYGIENE_MAP_PHOTO_MAX_KB=self.photo_max_bytes, HYGIENE_MAP_PHOTO_MAX_MEGAPIXELS=self.photo_max_pixels)
+        check_positive(HYGIENE_MAP_PHOTO_MAX_KB=self.photo_max_bytes, HYGIENE_MAP_PHOTO_MAX_MEGAPIXELS=self.photo_max_pixels)
 
     def photo_root(self) -> Path:
         """Where photos are stored, by content hash: the setting, else ``photos`` under the data home."""
@@ -404,7 +313,7 @@ class PublicSettings(EnvSettings):
     rating_days: int = setting("HYGIENE_MAP_PUBLIC_RATING_DAYS", 7)  # a closing is rated within this many days
 
     def check(self) -> None:
-        _positive(HYGIENE_MAP_PUBLIC_CHALLENGE_MINUTES=self.challenge_minutes,
+        check_positive(HYGIENE_MAP_PUBLIC_CHALLENGE_MINUTES=self.challenge_minutes,
                   HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR=self.reports_per_hour,
                   HYGIENE_MAP_PUBLIC_READS_PER_MINUTE=self.reads_per_minute,
                   HYGIENE_MAP_PUBLIC_RATING_DAYS=self.rating_days)
