@@ -185,7 +185,7 @@ class ImportSettings(EnvSettings):
     chunk_rows: int = setting("HYGIENE_MAP_IMPORT_CHUNK_ROWS", 50_000)
 
     def check(self) -> None:
-        _positive(HYGIENE_MAP_IMPORT_CHUNK_ROWS=self.chunk_rows)
+        check_positive(HYGIENE_MAP_IMPORT_CHUNK_ROWS=self.chunk_rows)
 
 
 @dataclass(frozen=True)
