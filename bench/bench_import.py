@@ -14,6 +14,9 @@ Peak RSS is the kernel's (``os.wait4``/``getrusage``), what ``/usr/bin/time -v``
 3. the physical floor: ``psql \\copy`` of the same file into a bare table whose geometry is computed from lon/lat
    (``ST_MakePoint``), then a GiST index.
 
+After the first run of each hygiene-map checkout, what it stored is hashed (every complaint column but the id and
+timestamps, and the history rows) and the hashes printed: two checkouts must store the same tables.
+
 Each run is its own subprocess; its wall time and peak RSS (``os.wait4``) are recorded. The runs are
 interleaved (1, 2, 3, 1, 2, 3, …) so a noisy neighbour hits them alike. The benchmark works in its own
 database (``hm_bench_import``) in the cluster of HYGIENE_MAP_HOME or DATABASE_URL's server; it copies the
@@ -89,7 +92,7 @@ def prepare(city_url: str, rows: int) -> tuple[str, Path]:
 def run_hygiene_map(url: str, csv_path: Path, checkout: Path = REPO) -> None:
     conn = psycopg2.connect(url)
     with conn.cursor() as cur:
-        cur.execute("TRUNCATE complaints, complaint_events RESTART IDENTITY")
+        cur.execute("TRUNCATE complaints, complaint_events RESTART IDENTITY CASCADE")
     conn.commit()
     conn.close()
     env = {**os.environ, "DATABASE_URL": url}
@@ -141,6 +144,24 @@ CONTENDERS = {
 BEFORE = "hygiene-map import, --before checkout"
 
 
+def digest(url: str) -> str:
+    """What an import stored, in one hash: every complaint column but the row's id and timestamps, and the history."""
+    conn = psycopg2.connect(url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns "
+                    "WHERE table_name = 'complaints' AND column_name NOT IN ('id', 'created_at', 'updated_at')")
+        columns = cur.fetchone()[0]
+        cur.execute(f"SELECT count(*), md5(string_agg(md5(row({columns})::text), '' ORDER BY source, source_id)) "
+                    "FROM complaints")
+        rows = cur.fetchone()
+        cur.execute("SELECT count(*), md5(string_agg(md5(row(c.source_id, e.from_status, e.to_status, e.note, e.actor, "
+                    "e.at)::text), '' ORDER BY c.source_id, e.seq)) FROM complaint_events e "
+                    "JOIN complaints c ON c.id = e.complaint_id")
+        events = cur.fetchone()
+    conn.close()
+    return f"{rows[0]:,} complaints {rows[1][:12]}, {events[0]:,} history rows {events[1][:12]}"
+
+
 def measure(name: str, url: str, csv_path: Path, before: str | None) -> tuple[float, float]:
     """(wall seconds, peak RSS MB) of one run in a fresh process."""
     started = time.monotonic()
@@ -184,12 +205,15 @@ def main() -> None:
     city_url = database_url()
     url, csv_path = prepare(city_url, args.rows)
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in CONTENDERS}
+    stored: dict[str, str] = {}
     try:
         for k in range(args.runs):
             for name in CONTENDERS:
                 results[name].append(measure(name, url, csv_path, args.before))
                 print(f"run {k + 1} {name}: {results[name][-1][0]:.1f} s, {results[name][-1][1]:.0f} MB",
                       file=sys.stderr)
+                if name.startswith("hygiene-map") and k == 0:  # the tables each checkout wrote, compared
+                    stored[name] = digest(url)
         conn = psycopg2.connect(url)
         with conn.cursor() as cur:
             cur.execute("SELECT count(*), count(grid_code), count(street_code) FROM complaints")
@@ -211,6 +235,10 @@ def main() -> None:
         print(f"| {name} | {med:.1f} s | {', '.join(f'{t:.1f}' for t, _ in runs)} | {med / floor:.2f} | "
               f"{max(p for _, p in runs):,.0f} MB |")
     print(f"\nhygiene-map wrote {n:,} complaints, {with_street:,} routed to a street, {with_grid:,} to a grid.")
+    for name, text in stored.items():
+        print(f"{name}: {text}")
+    if len(set(stored.values())) > 1:
+        print("THE CHECKOUTS STORED DIFFERENT TABLES")
 
 
 if __name__ == "__main__":

@@ -181,6 +181,11 @@ class ImportSettings(EnvSettings):
     # indexes are dropped and rebuilt in the import's transaction: building a GiST
     # once is several times faster than a million inserts into it.
     rebuild_index_rows: int = setting("HYGIENE_MAP_IMPORT_REBUILD_INDEX_ROWS", 200_000)
+    # Rows read, checked and sent to COPY at a time: the memory of an import is about that of one chunk.
+    chunk_rows: int = setting("HYGIENE_MAP_IMPORT_CHUNK_ROWS", 50_000)
+
+    def check(self) -> None:
+        check_positive(HYGIENE_MAP_IMPORT_CHUNK_ROWS=self.chunk_rows)
 
 
 @dataclass(frozen=True)

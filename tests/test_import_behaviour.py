@@ -406,3 +406,22 @@ def test_times_in_several_formats_are_each_read_and_a_bad_one_named(city, tmp_pa
     got = rows(conn, "SELECT to_char(reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') "
                "FROM complaints WHERE source = 'mixed_times.csv' ORDER BY source_id")
     assert [g[0] for g in got] == ["2026-03-01 08:30:00", "2026-03-02 09:15:30", "2026-03-03 10:00:00"]
+
+
+@pytest.mark.parametrize("order", ["zoneless_first", "zoned_first"])
+def test_times_with_and_without_a_zone_in_one_file_each_keep_their_instant(city, tmp_path, order):
+    """A time with an offset is that instant; one without is the city's time — in either order, no traceback."""
+    _, conn = city
+    lon, lat = city_points(conn, 3)
+    times = {"Z1": "2026-03-02 09:15", "Z2": "2026-03-03T10:00:00+08:00", "Z3": "2026-03-04T01:30:00Z"}
+    ids = list(times) if order == "zoneless_first" else list(times)[::-1]
+    lines = [[i, "暴露垃圾", times[i], f"{lon[k]:.6f}", f"{lat[k]:.6f}"] for k, i in enumerate(ids)]
+    path = write_csv(tmp_path / f"zones_{order}.csv", ["编号", "事件类型", "上报时间", "经度", "纬度"], lines)
+    with transaction(conn, dry_run=True):
+        result = import_file(conn, path, ImportOptions("complaints", dry_run=True))
+    assert result.errors == [] and result.inserted == 3
+    with transaction(conn):
+        assert import_file(conn, path, ImportOptions("complaints")).inserted == 3
+    got = rows(conn, "SELECT source_id, to_char(reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
+               "FROM complaints WHERE source = %s ORDER BY source_id", path.name)
+    assert got == [("Z1", "2026-03-02 01:15:00"), ("Z2", "2026-03-03 02:00:00"), ("Z3", "2026-03-04 01:30:00")]

@@ -16,7 +16,7 @@ import pandas as pd
 from data.errors import InvalidParameter
 from layers.io.columns import ColumnPlan
 from layers.io.options import ImportOptions
-from layers.io.readers import RawTable
+from layers.io.rawtable import RawTable
 from layers.spec.model import LayerSpec
 
 
@@ -99,6 +99,40 @@ class Findings:
         self.items.append(Problem(self.file, None, None, reason, severity))
 
 
+class Seen:
+    """Hashes of keys met in earlier chunks of a file, each with the row it was first on.
+
+    64-bit hashes: two different keys share one with odds of about 1 in 10^7
+    for a file of 10 million rows, so the values themselves are not kept.
+    """
+
+    def __init__(self):
+        self._hashes = np.empty(0, dtype=np.uint64)
+        self._rows = np.empty(0, dtype=np.int64)
+
+    def earlier(self, hashes: np.ndarray) -> np.ndarray:
+        """For each hash, the row an earlier chunk had it on, else -1."""
+        if len(self._hashes) == 0:
+            return np.full(len(hashes), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
+        return np.where(self._hashes[pos] == hashes, self._rows[pos], -1)
+
+    def add(self, hashes: np.ndarray, rows: np.ndarray) -> None:
+        """Remember these (first occurrences, not met before) for the chunks to come."""
+        merged = np.concatenate([self._hashes, hashes])
+        order = np.argsort(merged, kind="stable")
+        self._hashes, self._rows = merged[order], np.concatenate([self._rows, rows])[order]
+
+
+@dataclass
+class FileState:
+    """What the chunks of one file share: the ids and row contents met so far, the points off the city."""
+
+    ids: Seen = field(default_factory=Seen)
+    contents: Seen = field(default_factory=Seen)
+    off_city: list = field(default_factory=list)  # (lon, lat) arrays of points strictly outside the city
+
+
 @dataclass
 class Batch:
     """A read file on its way into a layer: the plan, the values by table column, the findings."""
@@ -110,6 +144,7 @@ class Batch:
     found: Findings
     result: ImportResult
     out: dict = field(default_factory=dict)  # table column (and lon, lat, geom) → one value per row
+    state: FileState = field(default_factory=FileState)  # shared with the file's other chunks
     _stripped: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -132,8 +167,8 @@ def stripped(text: pd.Series) -> pd.Series:
         return text.str.strip()
 
 
-def write_rejects(raw: RawTable, bad: np.ndarray, problems: list[Problem], path: Path) -> None:
-    """The bad rows as read, each with its number and reasons, to a CSV Excel opens."""
+def write_rejects(raw: RawTable, bad: np.ndarray, problems: list[Problem], path: Path, *, append: bool = False) -> None:
+    """The bad rows as read, each with its number and reasons, to a CSV Excel opens (``append``: a later chunk's)."""
     reasons: dict[int, list[str]] = {}
     for p in problems:
         if p.severity == "error" and p.row is not None:
@@ -143,7 +178,10 @@ def write_rejects(raw: RawTable, bad: np.ndarray, problems: list[Problem], path:
     rows.insert(0, raw.row_label, numbers)
     rows.insert(1, "reason", ["; ".join(reasons.get(int(r), [])) for r in numbers])
     try:
-        rows.to_csv(path, index=False, encoding="utf-8-sig")
+        if append:
+            rows.to_csv(path, index=False, header=False, mode="a", encoding="utf-8")
+        else:
+            rows.to_csv(path, index=False, encoding="utf-8-sig")
     except OSError as exc:
         raise InvalidParameter("--rejects", f"cannot write {path}: {exc.strerror}") from None
 

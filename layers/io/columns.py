@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from data.errors import InvalidInput, InvalidParameter
 from layers.io.options import ImportOptions
-from layers.io.readers import RawTable
+from layers.io.rawtable import RawTable
 from layers.spec.model import ATTRIBUTES, DISTRICT_ALIASES, SOURCE, SOURCE_ID, Field, LayerSpec
 
 LON_ALIASES = ("经度", "經度", "lng", "lon", "long", "longitude", "东经", "經度wgs84", "经度wgs84", "gcjlng", "bdlng")

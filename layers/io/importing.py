@@ -25,22 +25,25 @@ import leaves nothing behind.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import psycopg2
 
 from data.catalog import establish_city
 from data.errors import InvalidInput, InvalidParameter
 from data.settings import ImportSettings
-from layers.io.batch import Batch, Findings, ImportResult, rejects_path, write_rejects
-from layers.io.columns import plan_columns
+from layers.io.batch import Batch, FileState, Findings, ImportResult, Problem, rejects_path, write_rejects
+from layers.io.columns import ColumnPlan, plan_columns
 from layers.io.geometry import locate
 from layers.io.hooks import HOOKS
+from layers.io.identity import identify
 from layers.io.options import ImportOptions
-from layers.io.readers import RawTable, read_file
-from layers.io.routing import AreaIndex, place
+from layers.io.rawtable import RawTable
+from layers.io.readers import read_chunks
+from layers.io.routing import AreaIndex, place, shifted_note
 from layers.io.values import attributes, bool_text, check_field, vocabulary, without_kml_display
 from layers.io.write import write
 from layers.spec.model import Field
@@ -52,63 +55,124 @@ def import_file(conn, path: Path, opts: ImportOptions, settings: ImportSettings 
 
     Never commits or rolls back. A dry run writes too (to count what it
     would insert and update): the caller rolls it back, as it does after any
-    exception. Raises InvalidInput (with every problem) when a row is bad
-    and neither --skip-bad nor --dry-run was given; then nothing is written.
+    exception. Raises InvalidInput (with every problem of the whole file)
+    when a row is bad and neither --skip-bad nor --dry-run was given; the
+    rows sent before it are then rolled back by the caller with the rest.
     """
-    path = Path(path)
+    path, settings = Path(path), settings or ImportSettings.from_env()
     spec = get_layer(opts.layer)
     if not spec.rules.from_files:  # before reading: the file is not the problem, the layer is
         raise InvalidParameter("layer", f"{spec.id} ({spec.name_zh}) is not imported from files: "
                                f"its rows are recorded through the {spec.name_en.lower()} workflow of the API")
-    raw = read_file(path, sheet=opts.sheet, layer=opts.gis_layer, encoding=opts.encoding, settings=settings)
+    chunks = read_chunks(path, sheet=opts.sheet, layer=opts.gis_layer, encoding=opts.encoding, settings=settings,
+                         chunk_rows=settings.chunk_rows)
     areas = None
     if spec.rules.routing != "none":
         areas = AreaIndex.load(conn, with_grids=any(f.column == "grid_code" for f in spec.area_codes))
-    batch = prepare(conn, raw, opts, areas)
-    result, bad = batch.result, batch.found.bad
-    result.rejected = int(bad.sum())
-    if bad.any() and not opts.dry_run:
-        _refuse(path, raw, opts, result, bad)
-    if (~bad).any():
-        try:
-            write(conn, spec, batch.out, ~bad, result, settings)
-        except psycopg2.errors.UniqueViolation as exc:
-            detail = (exc.diag.message_detail or exc.diag.message_primary or "").strip()
-            raise InvalidInput(f"{path.name}: conflicts with rows already in {spec.id} from another source: "
-                               f"{detail}") from None
-        except psycopg2.errors.IntegrityError as exc:
-            raise InvalidInput(f"{path.name}: refused by the database: {exc.diag.message_primary}") from None
-        if spec.id == "admin_areas":  # the first admin areas set the city up (and say so)
-            result.notes.extend(establish_city(conn, path.name, dry_run=opts.dry_run))
-    if opts.skip_bad and bad.any():
-        result.rejects_path = rejects_path(path, opts)
-        write_rejects(raw, bad, result.problems, result.rejects_path)
-    return result
+    run = _Run(conn, path, opts, areas)
+    first = run.prepare(next(chunks))
+    if run.refused:  # nothing will be written: the rest of the file is read for its problems only
+        for raw in chunks:
+            run.prepare(raw)
+        return run.finish()
+    try:
+        source = None if first.plan.source_col else first.out["source"][0]
+        write(conn, spec, run.kept(first, chunks), run.result, settings, source=source,
+              estimate=first.raw.rows_expected)
+    except psycopg2.errors.UniqueViolation as exc:
+        detail = (exc.diag.message_detail or exc.diag.message_primary or "").strip()
+        raise InvalidInput(f"{path.name}: conflicts with rows already in {spec.id} from another source: "
+                           f"{detail}") from None
+    except psycopg2.errors.IntegrityError as exc:
+        raise InvalidInput(f"{path.name}: refused by the database: {exc.diag.message_primary}") from None
+    except BaseException:
+        run.discard_rejects()
+        raise
+    return run.finish()
 
 
-def _refuse(path: Path, raw: RawTable, opts: ImportOptions, result: ImportResult, bad: np.ndarray) -> None:
-    """All or nothing: bad rows refuse the file, unless --skip-bad and some rows are good."""
-    if bad.all():
-        if opts.skip_bad:
-            result.rejects_path = rejects_path(path, opts)
-            write_rejects(raw, bad, result.problems, result.rejects_path)
-        raise InvalidInput(f"{path.name}: every one of the {len(bad):,} rows is bad; nothing written",
-                           [p.as_dict() for p in result.problems])
-    if not opts.skip_bad:
-        raise InvalidInput(f"{path.name}: {int(bad.sum()):,} bad rows; nothing written "
-                           "(fix them, or --skip-bad to write the good rows)",
-                           [p.as_dict() for p in result.problems])
+class _Run:
+    """One file's import, chunk by chunk: the result so far, the state the chunks share, the rejects written."""
+
+    def __init__(self, conn, path: Path, opts: ImportOptions, areas: AreaIndex | None):
+        self.conn, self.path, self.opts, self.areas = conn, path, opts, areas
+        self.spec = get_layer(opts.layer)
+        self.result = ImportResult(path.name, self.spec.id, 0, dry_run=opts.dry_run)
+        self.state = FileState()
+        self.plan: ColumnPlan | None = None
+        self.rejects: Path | None = None
+        self.refused = False  # a bad row without --skip-bad or --dry-run: the rest is only checked
+
+    def prepare(self, raw: RawTable) -> Batch:
+        """One chunk mapped, checked, converted and routed; its problems and counts added to the result."""
+        if self.plan is None:  # decided once, from the first chunk's columns
+            self.plan = plan_columns(without_kml_display(raw), self.opts, self.spec)
+        batch = prepare(self.conn, raw, self.opts, self.areas, plan=self.plan, state=self.state)
+        result, bad = self.result, batch.found.bad
+        result.rows_read += batch.n
+        result.rejected += int(bad.sum())
+        result.problems.extend(batch.found.items)
+        for note in batch.result.notes:
+            if note not in result.notes:
+                result.notes.append(note)
+        if bad.any():
+            self.refused |= not (self.opts.skip_bad or self.opts.dry_run)
+            if self.opts.skip_bad:
+                self.rejects, append = self.rejects or rejects_path(self.path, self.opts), self.rejects is not None
+                write_rejects(batch.raw, bad, batch.found.items, self.rejects, append=append)
+        return batch
+
+    def kept(self, first: Batch, chunks: Iterator[RawTable]) -> Iterator[tuple[dict, np.ndarray]]:
+        """(values, rows to write) of each chunk as it is read; after a refusing bad row, the rest only checked."""
+        batch = first
+        while batch is not None:
+            if not self.refused and (~batch.found.bad).any():
+                yield batch.out, ~batch.found.bad
+            raw = next(chunks, None)
+            batch = self.prepare(raw) if raw is not None else None
+
+    def finish(self) -> ImportResult:
+        """The file's verdict once every chunk is read: the whole-file note, all or nothing, the city set up."""
+        result = self.result
+        note = shifted_note(self.areas, self.state.off_city) if self.areas is not None else None
+        if note:
+            result.notes.append(note)
+            result.problems.append(Problem(self.path.name, None, None, note, "warning"))
+        # By row (the file's own notes first), however the file was cut into chunks.
+        result.problems.sort(key=lambda p: -1 if p.row is None else p.row)
+        if result.rejected == result.rows_read and not self.opts.dry_run:
+            raise InvalidInput(f"{self.path.name}: every one of the {result.rows_read:,} rows is bad; nothing written",
+                               [p.as_dict() for p in result.problems])
+        if self.refused:
+            raise InvalidInput(f"{self.path.name}: {result.rejected:,} bad rows; nothing written "
+                               "(fix them, or --skip-bad to write the good rows)",
+                               [p.as_dict() for p in result.problems])
+        if self.spec.id == "admin_areas" and result.rows_written:  # the first admin areas set the city up (and say so)
+            result.notes.extend(establish_city(self.conn, self.path.name, dry_run=self.opts.dry_run))
+        result.rejects_path = self.rejects
+        return result
+
+    def discard_rejects(self) -> None:
+        """A file that fails part-way leaves no rejects file behind."""
+        if self.rejects is not None:
+            self.rejects.unlink(missing_ok=True)
 
 
-def prepare(conn, raw: RawTable, opts: ImportOptions, areas: AreaIndex | None = None) -> Batch:
-    """Map, convert, check and route the rows of a read file; its findings mark the bad rows."""
+def prepare(conn, raw: RawTable, opts: ImportOptions, areas: AreaIndex | None = None, *,
+            plan: ColumnPlan | None = None, state: FileState | None = None) -> Batch:
+    """Map, convert, check and route the rows of a read file (or chunk); its findings mark the bad rows.
+
+    ``plan`` and ``state``: the file's first chunk's column plan, and what
+    its chunks share, for the chunks after the first.
+    """
     spec = get_layer(opts.layer)
     raw = without_kml_display(raw)
     result = ImportResult(raw.path.name, spec.id, len(raw.frame), dry_run=opts.dry_run)
     if raw.encoding and raw.encoding != "utf-8":
         result.notes.append(f"read as {raw.encoding}")
-    batch = Batch(raw, opts, spec, plan_columns(raw, opts, spec), Findings(raw), result)
-    _identify(batch)
+    plan = dataclasses.replace(plan) if plan is not None else plan_columns(raw, opts, spec)
+    batch = Batch(raw, opts, spec, plan, Findings(raw), result, state=state or FileState())
+    identify(batch)
     _read_fields(conn, batch)
     for hook in spec.rules.hooks:
         HOOKS[hook](conn, batch)
@@ -117,40 +181,6 @@ def prepare(conn, raw: RawTable, opts: ImportOptions, areas: AreaIndex | None = 
     place(batch, areas, crs)
     result.problems = batch.found.items
     return batch
-
-
-def _identify(batch: Batch) -> None:
-    """source and source_id of every row: re-imports update rows by them; duplicates are errors."""
-    raw, plan, found, out, n = batch.raw, batch.plan, batch.found, batch.out, batch.n
-    source = batch.opts.source or raw.path.name
-    if plan.source_col:
-        src = batch.text(plan.source_col)
-        out["source"] = src.where(src != "", source).to_numpy(dtype=object)
-    else:
-        out["source"] = np.full(n, source, dtype=object)
-    key_column = batch.spec.rules.key_column
-    if plan.id_col:
-        ids = batch.text(plan.id_col)
-        found.add((ids == "").to_numpy(), plan.id_col, "id is empty")
-    elif key_column in plan.fields:
-        ids = batch.text(plan.fields[key_column])
-    else:
-        ids = pd.Series([f"row-{i + raw.first_row}" for i in range(n)], index=raw.frame.index)
-        batch.result.notes.append("no id column: rows are keyed by their row number "
-                                  "(re-importing the same file updates them)")
-    key = pd.Series(list(zip(out["source"], ids)), index=raw.frame.index) if plan.source_col else ids
-    dup = key.duplicated(keep="first").to_numpy() & (ids != "").to_numpy()
-    if dup.any():
-        first_at: dict = {}
-        for i, k in enumerate(key):
-            first_at.setdefault(k, i)
-        found.add(dup, plan.id_col or plan.fields.get(key_column), lambda i: f"duplicate id {ids.iat[i]!r} "
-                  f"(first on {raw.row_label} {found.rownum(first_at[key.iat[i]])})")
-    out["source_id"] = ids.to_numpy(dtype=object)
-    if plan.id_col is None and key_column is None:
-        content = raw.frame.duplicated(keep="first").to_numpy()
-        if content.any():
-            found.add(content, None, "the same values as an earlier row (a duplicate?)", "warning")
 
 
 def _read_fields(conn, batch: Batch) -> None:

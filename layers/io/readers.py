@@ -9,11 +9,9 @@ the file and the reason.
 
 from __future__ import annotations
 
-import io
-import re
 import warnings
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,36 +19,28 @@ import pandas as pd
 
 from data.errors import InvalidInput, InvalidParameter
 from data.settings import ImportSettings
+from layers.io.delimited import iter_csv
+from layers.io.rawtable import RawTable
 
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
 VECTOR_SUFFIXES = {".geojson", ".json", ".shp", ".zip", ".gpkg", ".kml", ".kmz"}
 
 
 
+def read_chunks(path: Path, *, sheet: str | None = None, layer: str | None = None, encoding: str | None = None,
+                settings: ImportSettings | None = None, chunk_rows: int | None = None) -> Iterator[RawTable]:
+    """Read any supported file as :class:`RawTable` chunks (format by suffix; folders hold a shapefile).
 
-@dataclass
-class RawTable:
-    """What a reader found: text columns, and geometries when the format has them."""
-
-    path: Path
-    frame: pd.DataFrame            # every column as str ('' for empty)
-    row_label: str                 # "row" (spreadsheet rows, header = row 1) or "feature"
-    first_row: int                 # the number of the first data row in that labelling
-    geometries: np.ndarray | None = None  # shapely geometries (None entries for missing)
-    crs: str | None = None         # the file's own CRS (authority string or WKT), when it states one
-    encoding: str | None = None
-    notes: tuple[str, ...] = ()
-
-
-def read_file(path: Path, *, sheet: str | None = None, layer: str | None = None, encoding: str | None = None,
-              settings: ImportSettings | None = None) -> RawTable:
-    """Read any supported file into a :class:`RawTable` (format by suffix; folders hold a shapefile)."""
+    Delimited text comes in chunks of ``chunk_rows`` rows, read as they are
+    asked for; the other formats are read whole, as one chunk. Whatever
+    makes the whole file unreadable is raised before the first chunk.
+    """
     settings = settings or ImportSettings.from_env()
     path = Path(path)
     if not path.exists():
         raise InvalidParameter("FILE", f"{path} does not exist")
     if path.is_dir():
-        return _read_vector(_shapefile_in_folder(path, layer), None, encoding, settings)
+        return iter([_read_vector(_shapefile_in_folder(path, layer), None, encoding, settings)])
     size = path.stat().st_size
     if size == 0:
         raise InvalidInput(f"{path.name}: the file is empty")
@@ -59,98 +49,19 @@ def read_file(path: Path, *, sheet: str | None = None, layer: str | None = None,
                            f"{settings.max_file_mb} MB (HYGIENE_MAP_IMPORT_MAX_FILE_MB)")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
-        return read_csv(path, encoding=encoding)
+        return iter_csv(path, encoding=encoding, chunk_rows=chunk_rows)
     if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(path, sheet=sheet)
+        return iter([read_xlsx(path, sheet=sheet)])
     if suffix == ".xls":
         raise InvalidInput(f"{path.name}: the old Excel .xls format is not read; save it as .xlsx")
     if suffix == ".json" and path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
-        return read_json_records(path)
+        return iter([read_json_records(path)])
     if suffix in (".zip", ".kmz"):
         _check_zip(path, settings)
     if suffix in VECTOR_SUFFIXES:
-        return _read_vector(path, layer, encoding, settings)
+        return iter([_read_vector(path, layer, encoding, settings)])
     raise InvalidInput(f"{path.name}: unknown file type {suffix or '(no suffix)'}; "
                        "use .csv, .xlsx, .geojson, .shp (or a zip or folder), .gpkg or .kml")
-
-
-# -- CSV ------------------------------------------------------------------------
-def decode_text(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
-    """Bytes → text: UTF-8 (with or without BOM), else GBK/GB18030; mixed files are refused."""
-    if encoding:
-        try:
-            return data.decode(encoding), encoding
-        except LookupError:
-            raise InvalidParameter("--encoding", f"unknown encoding {encoding!r}") from None
-        except UnicodeDecodeError as exc:
-            raise InvalidInput(f"{path.name}: not valid {encoding} at byte {exc.start}") from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as exc:
-        bad_line = data.count(b"\n", 0, exc.start) + 1
-    # A file whose lines are partly valid non-ASCII UTF-8 and partly not is a
-    # mix of encodings (a sheet pasted together): decoding it as GBK would
-    # silently garble the UTF-8 part.
-    utf8_lines = 0
-    for line in data.split(b"\n"):
-        if max(line, default=0) >= 0x80:
-            try:
-                line.decode("utf-8")
-                utf8_lines += 1
-            except UnicodeDecodeError:
-                pass
-    if utf8_lines:
-        raise InvalidInput(f"{path.name}: mixed text encodings: line {bad_line} is not UTF-8 while {utf8_lines} "
-                           "other line(s) are; save the whole file as UTF-8")
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InvalidInput(f"{path.name}: line {line} is neither UTF-8 nor GBK/GB18030 text; "
-                           "give the encoding with --encoding") from None
-
-
-_DELIMITERS = (",", "\t", ";", "|")
-
-
-def read_csv(path: Path, *, encoding: str | None = None) -> RawTable:
-    """A delimited text file, every value as text; row numbers as a spreadsheet shows them."""
-    data = path.read_bytes()
-    if b"\x00" in data[:4096]:
-        raise InvalidInput(f"{path.name}: this is a binary file, not CSV text")
-    text, used = decode_text(path, data, encoding)
-    if not text or text.isspace():
-        raise InvalidInput(f"{path.name}: the file has no text (only blanks)")
-    first_line_end = text.find("\n")
-    header = (text if first_line_end < 0 else text[:first_line_end + 1]).lstrip("\ufeff").splitlines()[0]
-    del text  # decoded once to check the encoding; pandas reads the bytes (a million rows: ~0.5 GB less)
-    counts = {d: header.count(d) for d in _DELIMITERS}
-    delimiter = max(counts, key=counts.get)
-    if counts[delimiter] == 0:
-        delimiter = ","
-    try:
-        # object, not str: pandas' string dtype makes every later .str step several times slower.
-        body = data[3:] if used == "utf-8" and data.startswith(b"\xef\xbb\xbf") else data
-        frame = pd.read_csv(io.BytesIO(body), encoding=used, sep=delimiter, dtype=object, keep_default_na=False, na_filter=False,
-                            skipinitialspace=False, on_bad_lines="error", engine="c")
-    except pd.errors.ParserError as exc:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if found:
-            raise InvalidInput(f"{path.name}: row {found.group(2)} has {found.group(3)} fields but the header has "
-                               f"{found.group(1)} (a stray delimiter or an unclosed quote?)") from None
-        first = str(exc).strip().splitlines()[0]
-        raise InvalidInput(f"{path.name}: cannot be read as CSV: {first}") from None
-    except pd.errors.EmptyDataError:
-        raise InvalidInput(f"{path.name}: the file has no header row") from None
-    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
-    if frame.columns.duplicated().any():
-        dup = frame.columns[frame.columns.duplicated()][0]
-        raise InvalidInput(f"{path.name}: the header names column {dup!r} twice")
-    if frame.empty:
-        raise InvalidInput(f"{path.name}: the file has a header but no data rows")
-    return RawTable(path, frame, "row", 2, encoding=used)
 
 
 # -- JSON records (an API's answer saved to a file) -------------------------------

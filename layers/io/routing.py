@@ -271,23 +271,27 @@ def check_extent(areas: AreaIndex, batch: Batch, located: np.ndarray, crs: str) 
 
         found.add(rest, None, reason)
     if crs == "wgs84":
-        _note_shifted_file(areas, batch, idx[strict[0]])
+        off = idx[strict[0]]
+        batch.state.off_city.append((lon[off], lat[off]))
 
 
-def _note_shifted_file(areas: AreaIndex, batch: Batch, off: np.ndarray) -> None:
-    """A whole file read in the wrong system sits off by the GCJ-02/BD-09 shift: say so."""
-    if len(off) < 3:
-        return
-    lon, lat = batch.out["lon"][off], batch.out["lat"][off]
+def shifted_note(areas: AreaIndex, off_city: list) -> str | None:
+    """A whole file read in the wrong system sits off by the GCJ-02/BD-09 shift: the note that says so, if it does.
+
+    ``off_city``: the (lon, lat) arrays of the file's points outside the city, chunk by chunk.
+    """
+    if not off_city:
+        return None
+    lon, lat = np.concatenate([o[0] for o in off_city]), np.concatenate([o[1] for o in off_city])
+    if len(lon) < 3:
+        return None
     for name, back in (("gcj02", coords.gcj02_to_wgs84), ("bd09", coords.bd09_to_wgs84)):
         still = int(areas.strictly_outside(*back(lon, lat)).sum())
-        if still <= len(off) // 2:
-            batch.result.notes.append(
-                f"{len(off)} points lie outside the city's areas, and {len(off) - still} of them fall inside when "
-                f"read as {name.upper()} ({'Gaode/Tencent' if name == 'gcj02' else 'Baidu'}): is the file in "
-                f"{name.upper()}? then import it with --crs {name}")
-            batch.found.file_note(batch.result.notes[-1])
-            return
+        if still <= len(lon) // 2:
+            return (f"{len(lon)} points lie outside the city's areas, and {len(lon) - still} of them fall inside "
+                    f"when read as {name.upper()} ({'Gaode/Tencent' if name == 'gcj02' else 'Baidu'}): is the file "
+                    f"in {name.upper()}? then import it with --crs {name}")
+    return None
 
 
 def _check_stated_district(areas: AreaIndex, stated: pd.Series, routed: np.ndarray, located: np.ndarray,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import warnings
 from datetime import UTC, datetime, timedelta
 
@@ -20,7 +21,7 @@ from data.errors import InvalidParameter
 from data.vocab import city_tz
 from layers.io.batch import Batch, Findings
 from layers.io.columns import normalise_header
-from layers.io.readers import RawTable
+from layers.io.rawtable import RawTable
 from layers.spec.model import Field
 
 _BOOL_YES = {"是", "有", "y", "yes", "true", "t", "1", "免费", "免費", "√", "✓"}
@@ -145,19 +146,64 @@ def _yes_no(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
 
 
 def _time(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
-    timezone = timezone or city_tz().key
-    parsed = _parse_times(stripped.where(~empty, None), empty)
-    found.add(parsed.isna().to_numpy() & ~empty, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not a date/time")
+    utc = _utc_times(stripped, empty, timezone or city_tz().key)
+    found.add(np.isnat(utc) & ~empty, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not a date/time")
+    if f.past:
+        future = utc > np.datetime64(datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1), "us")
+        found.add(future, column, lambda i: f"{f.column} {stripped.iat[i]!r} lies in the future")
+    return pd.Series(utc_text(utc), index=stripped.index)
+
+
+#: A time part followed by an explicit zone (Z, +08:00, +0800, +08): such a value states its own instant.
+_ZONED = re.compile(r"[T ]\d{1,2}:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d|[+-]\d\d)$", re.IGNORECASE)
+
+
+def _zoned(values: np.ndarray) -> np.ndarray:
+    """Which values end in a zone (:data:`_ZONED`); the regex runs only where the last six characters could hold one."""
+    search = _ZONED.search
+    # A zone's sign lies within the last six characters (+08:00), a Z last: most times are ruled out unsearched.
+    maybe = (isinstance(v, str) and ("+" in v[-6:] or "-" in v[-6:] or v[-1:] in ("Z", "z")) for v in values)
+    return np.fromiter((m and search(v) is not None for m, v in zip(maybe, values)), dtype=bool, count=len(values))
+
+
+def _utc_times(stripped: pd.Series, empty: np.ndarray, timezone: str) -> np.ndarray:
+    """Each value as a UTC datetime64[us] (NaT where unreadable or empty).
+
+    Values with a zone are read in it; the others in ``timezone``. The two
+    kinds are parsed apart, so a file that mixes them reads each row as
+    written (pandas refuses "mixed timezones" in one column).
+    """
+    zoned = _zoned(stripped.to_numpy(dtype=object)) & ~empty
+    utc = np.full(len(stripped), np.datetime64("NaT"), dtype="datetime64[us]")
+    local = ~zoned
     try:
-        if parsed.dt.tz is None:
+        parsed = _parse_times(stripped[local].where(~empty[local], None), empty[local])
+    except ValueError:  # zones spelled otherwise (… UTC, GMT+8) among times without one: each value alone
+        parsed = _one_by_one(stripped[local], timezone)
+    try:
+        if getattr(parsed.dt, "tz", None) is None:
             parsed = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
         parsed = parsed.dt.tz_convert("UTC")
     except Exception:
         raise InvalidParameter("--timezone", f"unknown time zone {timezone!r}") from None
-    if f.past:
-        future = (parsed > pd.Timestamp(datetime.now(UTC) + timedelta(days=1))).to_numpy()
-        found.add(future, column, lambda i: f"{f.column} {stripped.iat[i]!r} lies in the future")
-    return pd.Series(utc_text(parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")), index=stripped.index)
+    utc[local] = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
+    if zoned.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            stated = pd.to_datetime(stripped[zoned], utc=True, format="mixed", errors="coerce")
+        utc[zoned] = stated.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
+    return utc
+
+
+def _one_by_one(values: pd.Series, timezone: str) -> pd.Series:
+    """Times read one at a time (slow: only for a column pandas cannot read as one), as UTC."""
+    def one(text):
+        stamp = pd.to_datetime(text, errors="coerce") if text else pd.NaT
+        if pd.isna(stamp):
+            return pd.NaT
+        return stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize(timezone, ambiguous="NaT",
+                                                                              nonexistent="shift_forward")
+    return pd.to_datetime(pd.Series([one(v) for v in values], index=values.index, dtype=object), utc=True)
 
 
 def _parse_times(values: pd.Series, empty: np.ndarray) -> pd.Series:

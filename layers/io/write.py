@@ -8,6 +8,8 @@ updates rows instead of duplicating them. Nothing here commits or rolls back.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -20,7 +22,7 @@ from layers.spec.model import LayerSpec
 
 _SQL_TYPES = {"text": "text", "int": "integer", "num": "numeric", "bool": "boolean", "time": "timestamptz",
               "json": "jsonb"}
-_COPY_CHUNK_ROWS = 100_000
+_COPY_CHUNK_ROWS = 20_000  # rows formatted as COPY text at a time (its memory)
 # Tables whose row trigger projects each point into the city's metric CRS (migration 0300).
 _METRIC_TRIGGERS = {"complaints": "complaints_metric_xy_trg"}
 # A new complaint starts its history with the status it arrived in.
@@ -28,34 +30,35 @@ _FIRST_STATUS = ("INSERT INTO complaint_events (complaint_id, from_status, to_st
                  "SELECT id, NULL, status, 'import', 'import', reported_at FROM {rows}")
 
 
-def write(conn, spec: LayerSpec, out: dict, keep: np.ndarray, result: ImportResult,
-          settings: ImportSettings | None = None) -> None:
-    """Write the kept rows inside the caller's transaction; counts go to ``result``."""
+def write(conn, spec: LayerSpec, batches: Iterator[tuple[dict, np.ndarray]], result: ImportResult,
+          settings: ImportSettings | None = None, *, source: str | None, estimate: int) -> None:
+    """Write the kept rows of each chunk, as the chunks come, inside the caller's transaction.
+
+    ``batches`` yields (values by column, mask of the rows to write) per
+    chunk; ``source`` is the file's one source (None when a column states
+    it per row); ``estimate``, about how many rows come, decides a bulk load
+    before the first row is sent. Counts go to ``result``.
+    """
     settings = settings or ImportSettings.from_env()
     columns = [f.column for f in spec.stored]
-    data = {c: np.asarray(out[c], dtype=object)[keep] for c in columns}
-    # A column with one value for every row (the file's source, '{}' attributes,
-    # an absent field) is not sent row by row.
-    constants = {c: (None if pd.isna(data[c][0]) else data[c][0]) for c in columns if _constant(data[c])}
-    n = int(keep.sum())
-    sources = list(pd.unique(data["source"]))
     with conn.cursor() as cur:
         cur.execute("SELECT set_config('statement_timeout', %s, true)", (str(settings.statement_timeout_ms),))
-        cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE source = ANY(%s))").format(
-            sql.Identifier(spec.table)), (sources,))
-        fresh = spec.rules.points and not cur.fetchone()[0]
-        rebuild, bulk = [], n >= settings.rebuild_index_rows
-        if bulk:
+        fresh = False
+        if spec.rules.points and source is not None:
+            cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE source = %s)").format(
+                sql.Identifier(spec.table)), (source,))
+            fresh = not cur.fetchone()[0]
+        rebuild = []
+        if estimate >= settings.rebuild_index_rows:
             tables = [spec.table, "complaint_events"] if spec.rules.status_history else [spec.table]
-            rebuild = _drop_indexes_and_foreign_keys(cur, tables, n)
+            rebuild = _drop_indexes_and_foreign_keys(cur, tables, estimate)
         if fresh:
-            # A bulk load whose table is locked already (indexes dropped) computes the metric pair once here,
+            # A bulk load whose table is locked already (indexes dropped) computes the metric pair itself,
             # not per row: switching the trigger off takes no further lock from other writers.
-            metric = _metric_columns(cur, spec, out, keep) if rebuild else None
-            _copy_new_rows(cur, conn, spec, columns, data, constants, out, keep, metric)
-            inserted = total = n
+            srid = _metric_srid(cur, spec) if rebuild else None
+            inserted = total = _copy_new_rows(cur, conn, spec, columns, batches, source, srid)
         else:
-            inserted, total = _stage_and_upsert(cur, conn, spec, columns, data, constants, out, keep)
+            inserted, total = _stage_and_upsert(cur, conn, spec, columns, batches)
         if rebuild:
             cur.execute("SELECT set_config('maintenance_work_mem', '256MB', true)")
             for statement in rebuild:
@@ -87,6 +90,9 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 def _column_text(values) -> list[str]:
     """One column as COPY text: values as str, specials escaped, NULL as \\N."""
     values = np.asarray(values, dtype=object)
+    if len(values) > 1 and _constant(values):  # the file's source, '{}' attributes, an absent field: one text for every row
+        one = "\\N" if pd.isna(values[0]) else _column_text(values[:1])[0]
+        return [one] * len(values)
     text = [v if type(v) is str else str(v) for v in values.tolist()]
     # One scan of the joined column decides whether any value needs escaping (rarely).
     joined = "".join(text)
@@ -98,24 +104,18 @@ def _column_text(values) -> list[str]:
 
 
 class _RowStream:
-    """A file-like COPY source that formats the rows chunk by chunk: one COPY, the text of one chunk at a time.
+    """A file-like COPY source reading byte chunks as they are made: the text of one slice of rows at a time."""
 
-    A column is an array (one value per row) or a function of a row slice
-    returning that slice's text (geometries made only when sent).
-    """
-
-    def __init__(self, columns: list, n: int):
-        self._chunks = (self._format(columns, slice(s, s + _COPY_CHUNK_ROWS)) for s in range(0, n, _COPY_CHUNK_ROWS))
-        self._chunk, self._at = b"", 0
-
-    @staticmethod
-    def _format(columns: list, rows: slice) -> bytes:
-        texts = [c(rows) if callable(c) else _column_text(c[rows]) for c in columns]
-        return ("\n".join(map("\t".join, zip(*texts))) + "\n").encode()
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks, self._chunk, self._at = chunks, b"", 0
+        self.error: BaseException | None = None  # raised by the caller once COPY ends
 
     def read(self, size: int = -1) -> bytes:
         if self._at >= len(self._chunk):
-            self._chunk, self._at = next(self._chunks, b""), 0
+            try:
+                self._chunk, self._at = next(self._chunks, b""), 0
+            except Exception as exc:  # psycopg2 would turn it into "error in .read() call": kept as it is
+                self.error, self._chunk, self._at = exc, b"", 0
         end = len(self._chunk) if size < 0 else self._at + size
         data = self._chunk[self._at:end]
         self._at = end
@@ -124,14 +124,37 @@ class _RowStream:
     readline = read
 
 
-def _copy_into(cur, conn, table: str, columns: dict, n: int) -> None:
-    """COPY n rows of columns (name → values, or a function of a row slice: see _RowStream), streamed in chunks."""
-    names = list(columns)
-    if n == 0 or not names:
-        return
+def _copy_text(columns: dict) -> Iterator[bytes]:
+    """Rows (columns: name → one value per row) as COPY text, _COPY_CHUNK_ROWS rows at a time."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    for start in range(0, n, _COPY_CHUNK_ROWS):
+        texts = [_column_text(values[start:start + _COPY_CHUNK_ROWS]) for values in columns.values()]
+        yield ("\n".join(map("\t".join, zip(*texts))) + "\n").encode()
+
+
+def _copy_into(cur, conn, table: str, names: list[str], frames: Iterator[dict]) -> None:
+    """COPY the rows of each frame (column name → values, in ``names``' order) as the frames come.
+
+    One COPY statement per chunk of the file: between two, the next chunk is
+    read and checked, and its checks may query the database (a connection
+    in COPY answers nothing else).
+    """
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in names)).as_string(conn)
-    cur.copy_expert(statement, _RowStream([columns[c] for c in names], n), size=1 << 20)
+    for frame in frames:
+        stream = _RowStream(_copy_text(frame))
+        cur.copy_expert(statement, stream, size=1 << 20)
+        if stream.error is not None:
+            raise stream.error
+
+
+def _kept_frames(columns: list[str], batches: Iterator[tuple[dict, np.ndarray]], counter: list[int]) -> Iterator[dict]:
+    """Each chunk's kept rows as column → values; ``counter[0]`` counts them."""
+    for out, keep in batches:
+        counter[0] += int(keep.sum())
+        yield {c: np.asarray(out[c], dtype=object)[keep] for c in columns} | {
+            "lon": np.asarray(out["lon"])[keep], "lat": np.asarray(out["lat"])[keep],
+            "geom": np.asarray(out["geom"], dtype=object)[keep] if out.get("geom") is not None else None}
 
 
 def point_ewkb_hex(lon: np.ndarray, lat: np.ndarray) -> list[str]:
@@ -142,8 +165,8 @@ def point_ewkb_hex(lon: np.ndarray, lat: np.ndarray) -> list[str]:
     return [head + digits[k:k + 32] for k in range(0, len(digits), 32)]
 
 
-def _metric_columns(cur, spec: LayerSpec, out: dict, keep: np.ndarray) -> dict | None:
-    """metric_srid/x/y of the kept points in the city's metric CRS, for a table whose trigger would compute them.
+def _metric_srid(cur, spec: LayerSpec) -> int | None:
+    """The city's metric CRS, for a table whose trigger would project each point into it.
 
     None when the table has no such trigger or the city has no metric CRS yet
     (the trigger's own fallback, the point's UTM zone, then applies).
@@ -152,25 +175,33 @@ def _metric_columns(cur, spec: LayerSpec, out: dict, keep: np.ndarray) -> dict |
         return None
     cur.execute("SELECT metric_srid FROM city_settings LIMIT 1")
     row = cur.fetchone()
-    if not row or row[0] is None:
-        return None
-    x, y = Transformer.from_crs(4326, row[0], always_xy=True).transform(out["lon"][keep], out["lat"][keep])
-    # Floats are sent as repr, their shortest exact decimal.
-    return {"metric_srid": np.full(len(x), row[0], dtype=object), "metric_x": np.asarray(x, dtype=object),
+    return row[0] if row else None
+
+
+def _point_frames(frames: Iterator[dict], columns: list[str], srid: int | None) -> Iterator[dict]:
+    """Each chunk's rows as the table takes them: the columns, the point as hex EWKB, the metric pair."""
+    project = Transformer.from_crs(4326, srid, always_xy=True) if srid else None
+    for frame in frames:
+        lon, lat = frame["lon"], frame["lat"]
+        sent = {c: frame[c] for c in columns} | {"geom": point_ewkb_hex(lon, lat)}
+        if project is not None:
+            sent |= _metric_columns(project, srid, lon, lat)
+        yield sent
+
+
+def _metric_columns(project: Transformer, srid: int, lon: np.ndarray, lat: np.ndarray) -> dict:
+    """metric_srid/x/y of points, as the table's trigger would compute them (floats sent as their repr)."""
+    x, y = project.transform(lon, lat)
+    return {"metric_srid": np.full(len(x), srid, dtype=object), "metric_x": np.asarray(x, dtype=object),
             "metric_y": np.asarray(y, dtype=object)}
 
 
-def _copy_with_metric(cur, conn, table: str, frame: dict, metric: dict, new_rows: sql.Composable, args) -> None:
-    """COPY with the trigger that projects each row switched off, then check the pair against PostGIS.
+def _check_metric(cur, table: str, new_rows: sql.Composable, args) -> None:
+    """Compare a sample of the new rows' metric pair with PostGIS's; if any differs, project every new row again.
 
-    PROJ computes the same pair in both places (bit for bit for UTM); a
-    sample of the new rows proves it, else every new row is projected again
-    by PostGIS, so the stored pair is always what the trigger would store.
+    PROJ computes the same pair in both places (bit for bit for UTM); the
+    stored pair is thus always what the row trigger would store.
     """
-    trigger = sql.Identifier(_METRIC_TRIGGERS[table])
-    cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(sql.Identifier(table), trigger))
-    _copy_into(cur, conn, table, {**frame, **metric}, len(metric["metric_x"]))
-    cur.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(sql.Identifier(table), trigger))
     cur.execute(sql.SQL("SELECT count(*) FROM (SELECT metric_x, metric_y, ST_Transform(geom, metric_srid) AS p "
                         "FROM {rows} LIMIT 1000) s WHERE metric_x <> ST_X(p) OR metric_y <> ST_Y(p)").format(
         rows=new_rows), args)
@@ -180,43 +211,53 @@ def _copy_with_metric(cur, conn, table: str, frame: dict, metric: dict, new_rows
                             ).format(sql.Identifier(table), rows=new_rows), args)
 
 
-def _copy_new_rows(cur, conn, spec: LayerSpec, columns, data, constants, out, keep, metric=None) -> None:
-    """COPY straight into the layer table (every row is new); complaints get their first history row."""
-    # Columns that are NULL (or '{}' attributes) throughout are left to the table's defaults.
-    sent = [c for c in columns if not (c in constants and constants[c] in (None, "{}"))]
-    frame = {c: data[c] for c in sent}
-    lon, lat = out["lon"][keep], out["lat"][keep]
-    frame["geom"] = lambda rows: point_ewkb_hex(lon[rows], lat[rows])
+def _copy_new_rows(cur, conn, spec: LayerSpec, columns, batches, source: str, srid: int | None) -> int:
+    """COPY straight into the layer table (every row is new); complaints get their first history row.
+
+    With ``srid`` (a bulk load), the metric pair is sent with the rows and
+    the trigger that would compute it row by row is off for the COPY.
+    """
     cur.execute(sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(sql.Identifier(spec.table)))
     before = cur.fetchone()[0]
+    counter = [0]
+    frames = _point_frames(_kept_frames(columns, batches, counter), columns, srid)
+    names = [*columns, "geom", *(("metric_srid", "metric_x", "metric_y") if srid else ())]
+    table, trigger = sql.Identifier(spec.table), sql.Identifier(_METRIC_TRIGGERS.get(spec.table, ""))
+    if srid:
+        cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(table, trigger))
+    _copy_into(cur, conn, spec.table, names, frames)
     # New ids are above the old maximum; the source test keeps out complaints filed meanwhile.
-    rows = sql.SQL("{} WHERE id > %s AND source = ANY(%s)").format(sql.Identifier(spec.table))
-    args = (before, list(pd.unique(data["source"])))
-    if metric:
-        _copy_with_metric(cur, conn, spec.table, frame, metric, rows, args)
-    else:
-        _copy_into(cur, conn, spec.table, frame, len(lon))
+    rows = sql.SQL("{} WHERE id > %s AND source = %s").format(table)
+    if srid:
+        cur.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(table, trigger))
+        _check_metric(cur, spec.table, rows, (before, source))
     if spec.rules.status_history:
-        cur.execute(sql.SQL(_FIRST_STATUS).format(rows=rows), args)
+        cur.execute(sql.SQL(_FIRST_STATUS).format(rows=rows), (before, source))
+    return counter[0]
 
 
-def _stage(cur, conn, spec: LayerSpec, columns, constants, data, out, keep) -> None:
+def _stage(cur, conn, spec: LayerSpec, columns, batches) -> int:
     """The rows, as text, in a temporary table import_stage (point layers: lon, lat; others: EWKB hex)."""
-    sent = [c for c in columns if c not in constants]
-    frame = {c: data[c] for c in sent}
     if spec.rules.points:
-        # repr of a float64 is its shortest exact decimal: nothing lost on the way.
-        frame["lon"] = out["lon"][keep].astype(str)
-        frame["lat"] = out["lat"][keep].astype(str)
         geom_cols = [("lon", "float8"), ("lat", "float8")]
     else:
-        geoms = shapely.set_srid(out["geom"][keep], 4326)
-        frame["geom"] = shapely.to_wkb(geoms, hex=True, include_srid=True)
         geom_cols = [("geom", "text")]
-    stage_cols = [(c, "text") for c in sent] + geom_cols
+    stage_cols = [(c, "text") for c in columns] + geom_cols
     cur.execute(sql.SQL("CREATE TEMP TABLE import_stage ({}) ON COMMIT DROP").format(
         sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in stage_cols)))
-    _copy_into(cur, conn, "import_stage", frame, int(keep.sum()))
+    counter = [0]
+
+    def staged(frame: dict) -> dict:
+        sent = {c: frame[c] for c in columns}
+        if spec.rules.points:
+            # repr of a float64 is its shortest exact decimal: nothing lost on the way.
+            return sent | {"lon": frame["lon"].astype(str), "lat": frame["lat"].astype(str)}
+        geoms = shapely.set_srid(frame["geom"], 4326)
+        return sent | {"geom": shapely.to_wkb(geoms, hex=True, include_srid=True)}
+
+    frames = (staged(frame) for frame in _kept_frames(columns, batches, counter))
+    _copy_into(cur, conn, "import_stage", [c for c, _ in stage_cols], frames)
+    return counter[0]
 
 
 def _geometry_expression(spec: LayerSpec) -> str:
@@ -233,15 +274,13 @@ def _geometry_expression(spec: LayerSpec) -> str:
     return expr
 
 
-def _stage_and_upsert(cur, conn, spec: LayerSpec, columns, data, constants, out, keep) -> tuple[int, int]:
+def _stage_and_upsert(cur, conn, spec: LayerSpec, columns, batches) -> tuple[int, int]:
     """COPY into a temporary table, then INSERT … ON CONFLICT (source, source_id) DO UPDATE."""
-    _stage(cur, conn, spec, columns, constants, data, out, keep)
+    if _stage(cur, conn, spec, columns, batches) == 0:
+        cur.execute("DROP TABLE import_stage")
+        return 0, 0
     types = {f.column: _SQL_TYPES[f.kind] for f in spec.stored}
-
-    def value(c: str) -> sql.Composable:
-        return sql.Literal(constants[c]) if c in constants else sql.SQL("s.{}").format(sql.Identifier(c))
-
-    select = [sql.SQL("{}::{}").format(value(c), sql.SQL(types[c])) for c in columns]
+    select = [sql.SQL("s.{}::{}").format(sql.Identifier(c), sql.SQL(types[c])) for c in columns]
     select.append(sql.SQL(_geometry_expression(spec)))
     target = [*columns, "geom"]
     updates = [c for c in target if c not in ("source", "source_id")]
@@ -250,11 +289,9 @@ def _stage_and_upsert(cur, conn, spec: LayerSpec, columns, data, constants, out,
         # Status changes by re-import are history, like any other change.
         cur.execute(sql.SQL("""
             INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor)
-            SELECT c.id, c.status, {status}, 'import: ' || {source}, 'import'
-            FROM import_stage s JOIN {table} c ON c.source = {source} AND c.source_id = {source_id}
-            WHERE c.status IS DISTINCT FROM {status}""").format(
-            table=sql.Identifier(spec.table), status=value("status"), source=value("source"),
-            source_id=value("source_id")))
+            SELECT c.id, c.status, s.status, 'import: ' || s.source, 'import'
+            FROM import_stage s JOIN {table} c ON c.source = s.source AND c.source_id = s.source_id
+            WHERE c.status IS DISTINCT FROM s.status""").format(table=sql.Identifier(spec.table)))
     returning = "id, (xmax = 0) AS inserted" + (", status, reported_at" if history else "")
     upsert = sql.SQL(
         "INSERT INTO {table} ({cols}) SELECT {select} FROM import_stage s "

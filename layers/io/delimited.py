@@ -1,0 +1,166 @@
+"""Delimited text (CSV, TSV, …) read in chunks of rows: a million-row file never held whole.
+
+The encoding is checked over the whole file first (in blocks, nothing
+kept), so a file that is not valid text is refused before any row is read;
+then pandas parses it chunk by chunk, each chunk numbered as a spreadsheet
+shows the file (header = row 1).
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from data.errors import InvalidInput, InvalidParameter
+from layers.io.rawtable import RawTable
+
+_DELIMITERS = (",", "\t", ";", "|")
+_BLOCK = 1 << 23  # bytes read at a time while checking the encoding
+_HEAD = 1 << 16   # bytes that show the header (and a binary file's zeros)
+
+
+def decode_text(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
+    """Bytes → text: UTF-8 (with or without BOM), else GBK/GB18030; mixed files are refused."""
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError:
+            raise InvalidParameter("--encoding", f"unknown encoding {encoding!r}") from None
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{path.name}: not valid {encoding} at byte {exc.start}") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        bad_line = data.count(b"\n", 0, exc.start) + 1
+    # A file whose lines are partly valid non-ASCII UTF-8 and partly not is a
+    # mix of encodings (a sheet pasted together): decoding it as GBK would
+    # silently garble the UTF-8 part.
+    utf8_lines = 0
+    for line in data.split(b"\n"):
+        if max(line, default=0) >= 0x80:
+            try:
+                line.decode("utf-8")
+                utf8_lines += 1
+            except UnicodeDecodeError:
+                pass
+    if utf8_lines:
+        raise InvalidInput(f"{path.name}: mixed text encodings: line {bad_line} is not UTF-8 while {utf8_lines} "
+                           "other line(s) are; save the whole file as UTF-8")
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InvalidInput(f"{path.name}: line {line} is neither UTF-8 nor GBK/GB18030 text; "
+                           "give the encoding with --encoding") from None
+
+
+def _encoding(path: Path, encoding: str | None) -> tuple[str, bytes | None]:
+    """The file's encoding, checked block by block; the bytes only when the file had to be read whole.
+
+    A file that decodes as the given encoding (else UTF-8) is streamed;
+    anything else goes through :func:`decode_text` whole, for its messages
+    and its GBK fallback (such files come from desktop software: small).
+    """
+    codec = encoding or "utf-8"
+    try:
+        decoder = codecs.getincrementaldecoder(codec)()
+    except LookupError:
+        raise InvalidParameter("--encoding", f"unknown encoding {encoding!r}") from None
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(_BLOCK):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        return codec, None
+    except UnicodeDecodeError:
+        data = path.read_bytes()
+        return decode_text(path, data, encoding)[1], data
+
+
+def _delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    delimiter = max(counts, key=counts.get)
+    return delimiter if counts[delimiter] else ","
+
+
+def iter_csv(path: Path, *, encoding: str | None = None, chunk_rows: int | None = None) -> Iterator[RawTable]:
+    """A delimited text file in chunks of ``chunk_rows`` rows (None: one), every value as text.
+
+    Rows are numbered as a spreadsheet shows them across chunks; a row with
+    the wrong number of fields is named by its line wherever it lies.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(_HEAD)
+    if b"\x00" in head[:4096]:
+        raise InvalidInput(f"{path.name}: this is a binary file, not CSV text")
+    used, data = _encoding(path, encoding)
+    pandas_encoding = "utf-8-sig" if used == "utf-8" else used
+    text = (data or head).decode(pandas_encoding, errors="replace")
+    if not text or text.isspace():
+        raise InvalidInput(f"{path.name}: the file has no text (only blanks)")
+    delimiter = _delimiter(text.lstrip("\ufeff").splitlines()[0])
+    source = io.BytesIO(data) if data is not None else path
+    # object, not str: pandas' string dtype makes every later .str step several times slower.
+    reader = _parse(path, lambda: pd.read_csv(
+        source, encoding=pandas_encoding, sep=delimiter, dtype=object, keep_default_na=False, na_filter=False,
+        skipinitialspace=False, on_bad_lines="error", engine="c", iterator=True))
+    first_row = 2
+    with reader:
+        while (frame := _parse(path, lambda: _next_chunk(reader, chunk_rows))) is not None:
+            if first_row == 2:
+                _check_header(path, frame)
+            elif frame.empty:
+                break
+            frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+            yield RawTable(path, frame.reset_index(drop=True), "row", first_row, encoding=used,
+                           estimated_rows=_estimate(path, head, len(frame)) if first_row == 2 else None)
+            first_row += len(frame)
+    if first_row == 2:
+        raise InvalidInput(f"{path.name}: the file has a header but no data rows")
+
+
+def _next_chunk(reader, rows: int | None) -> pd.DataFrame | None:
+    """The next ``rows`` rows (None: all the rest), None at the end."""
+    try:
+        return reader.get_chunk(rows)
+    except StopIteration:
+        return None
+
+
+def _parse(path: Path, step):
+    """One step of pandas' parser, its errors as the file's."""
+    try:
+        return step()
+    except pd.errors.ParserError as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if found:
+            raise InvalidInput(f"{path.name}: row {found.group(2)} has {found.group(3)} fields but the header has "
+                               f"{found.group(1)} (a stray delimiter or an unclosed quote?)") from None
+        first = str(exc).strip().splitlines()[0]
+        raise InvalidInput(f"{path.name}: cannot be read as CSV: {first}") from None
+    except pd.errors.EmptyDataError:
+        raise InvalidInput(f"{path.name}: the file has no header row") from None
+
+
+def _check_header(path: Path, frame: pd.DataFrame) -> None:
+    columns = pd.Index([str(c).replace("\ufeff", "").strip() for c in frame.columns])
+    if columns.duplicated().any():
+        raise InvalidInput(f"{path.name}: the header names column {columns[columns.duplicated()][0]!r} twice")
+    if frame.empty:
+        raise InvalidInput(f"{path.name}: the file has a header but no data rows")
+
+
+def _estimate(path: Path, head: bytes, rows: int) -> int:
+    """How many rows the whole file holds, from the line length of its first bytes (decides a bulk load)."""
+    lines = head.count(b"\n")
+    size = path.stat().st_size
+    if len(head) >= size or lines < 2:
+        return rows
+    return max(rows, int(size / (len(head) / lines)))

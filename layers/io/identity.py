@@ -1,0 +1,62 @@
+"""source and source_id of every row: re-imports update rows by them; duplicates (across chunks too) are errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from layers.io.batch import Batch
+
+
+def identify(batch: Batch) -> None:
+    """Fill ``source`` and ``source_id``; a duplicate id is a bad row naming the row the id was first on."""
+    raw, plan, found, out, n = batch.raw, batch.plan, batch.found, batch.out, batch.n
+    source = batch.opts.source or raw.path.name
+    if plan.source_col:
+        src = batch.text(plan.source_col)
+        out["source"] = src.where(src != "", source).to_numpy(dtype=object)
+    else:
+        out["source"] = np.full(n, source, dtype=object)
+    key_column = batch.spec.rules.key_column
+    if plan.id_col:
+        ids = batch.text(plan.id_col)
+        found.add((ids == "").to_numpy(), plan.id_col, "id is empty")
+    elif key_column in plan.fields:
+        ids = batch.text(plan.fields[key_column])
+    else:
+        ids = pd.Series([f"row-{i + raw.first_row}" for i in range(n)], index=raw.frame.index)
+        batch.result.notes.append("no id column: rows are keyed by their row number "
+                                  "(re-importing the same file updates them)")
+    if plan.source_col:
+        key = pd.Series(list(zip(out["source"], ids)), index=raw.frame.index)
+        hashes = pd.util.hash_pandas_object(pd.DataFrame({"s": out["source"], "i": ids.to_numpy(dtype=object)}),
+                                            index=False).to_numpy()
+    else:
+        key, hashes = ids, pd.util.hash_array(ids.to_numpy(dtype=object))
+    named = (ids != "").to_numpy()
+    first_on = _first_on(batch, key, hashes)
+    found.add((first_on >= 0) & named, plan.id_col or plan.fields.get(key_column),
+              lambda i: f"duplicate id {ids.iat[i]!r} (first on {raw.row_label} {first_on[i]})")
+    out["source_id"] = ids.to_numpy(dtype=object)
+    if plan.id_col is None and key_column is None:
+        row_hashes = pd.util.hash_pandas_object(raw.frame, index=False).to_numpy()
+        content = raw.frame.duplicated(keep="first").to_numpy() | (batch.state.contents.earlier(row_hashes) >= 0)
+        batch.state.contents.add(row_hashes[~content], np.flatnonzero(~content) + raw.first_row)
+        if content.any():
+            found.add(content, None, "the same values as an earlier row (a duplicate?)", "warning")
+
+
+def _first_on(batch: Batch, key: pd.Series, hashes: np.ndarray) -> np.ndarray:
+    """Per row, the row its key was first on (this chunk or an earlier one), -1 for a first occurrence."""
+    earlier = batch.state.ids.earlier(hashes)
+    dup = key.duplicated(keep="first").to_numpy()
+    first_on = earlier.copy()
+    if dup.any():
+        first_at: dict = {}
+        for i, k in enumerate(key):
+            first_at.setdefault(k, i)
+        here = np.flatnonzero(dup & (earlier < 0))
+        first_on[here] = [batch.found.rownum(first_at[key.iat[i]]) for i in here]
+    fresh = (earlier < 0) & ~dup
+    batch.state.ids.add(hashes[fresh], np.flatnonzero(fresh) + batch.raw.first_row)
+    return first_on
