@@ -113,6 +113,47 @@ def rounds(conn, engine, srid: int, runs: int) -> tuple[dict, dict]:
     return times, answers
 
 
+def draft_steps(conn) -> list[list[dict]]:
+    """A planner's session: 5 toilets added, one dragged in 6 steps, 2 moved, 2 removed; the edit list after each."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, ST_X(geom), ST_Y(geom) FROM toilets ORDER BY id LIMIT 4")
+        (a, ax, ay), (b, bx, by), (c, _, _), (d, _, _) = cur.fetchall()
+        cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_areas "
+                    "WHERE level = 'community' ORDER BY code LIMIT 5) s")
+        spots = cur.fetchall()
+    edits, steps = [], []
+    for lon, lat in spots:
+        edits.append({"op": "add", "lon": lon, "lat": lat})
+        steps.append(list(edits))
+    for k in range(1, 7):  # the first draft toilet dragged 50 m at a time
+        edits[0] = {"op": "add", "lon": spots[0][0] + 0.0006 * k, "lat": spots[0][1]}
+        steps.append(list(edits))
+    for edit in ({"op": "move", "id": a, "lon": ax + 0.002, "lat": ay}, {"op": "move", "id": b, "lon": bx, "lat": by + 0.002},
+                 {"op": "remove", "id": c}, {"op": "remove", "id": d}):
+        edits.append(edit)
+        steps.append(list(edits))
+    return steps
+
+
+def edit_latency(conn, runs: int) -> tuple[list[float], int]:
+    """Seconds per what-if answer (the whole draft so far, gaps included) over ``runs`` sessions, and the most
+    areas one answer held."""
+    from layers.analysis.whatif import parse_edits, whatif
+
+    kept = MaintainedState()
+    whatif(conn, "toilets", None, [], store=kept)  # the server's kept state
+    conn.rollback()
+    times, most = [], 0
+    for _ in range(runs):
+        for edits in draft_steps(conn):
+            t = time.perf_counter()
+            answer = whatif(conn, "toilets", None, parse_edits(edits), store=kept)
+            times.append(time.perf_counter() - t)
+            conn.rollback()
+            most = max(most, len(answer["areas"]))
+    return times, most
+
+
 def agreement(answers: dict) -> tuple[float, float, float]:
     """Largest differences in percentage points: ours vs PostGIS (area, population), and ours vs naive (area)."""
     ours = {r["code"]: r for r in answers["maintained"]["rows"]}
@@ -142,6 +183,10 @@ def main() -> None:
         m = statistics.median(ts)
         print(f"| {name} | {m:.3f} s | {' '.join(f'{t:.2f}' for t in ts)} | {base / m:.1f}× | {area_only / m:.1f}× |")
     d_area, d_pop, d_naive = agreement(answers)
+    edits, most = edit_latency(conn, max(1, args.runs // 2))
+    print(f"what-if, {len(edits)} answers (drafts of 1–15 edits, gaps included): median {statistics.median(edits) * 1000:.0f} ms, "
+          f"90th percentile {statistics.quantiles(edits, n=10)[-1] * 1000:.0f} ms, max {max(edits) * 1000:.0f} ms; "
+          f"at most {most} areas in one answer")
     print(f"max |Δ| ours vs PostGIS: area {d_area:.2e} pp, population {d_pop:.2e} pp; "
           f"ours (64-gon) vs naive (256-gon) area {d_naive:.4f} pp")
     conn.close()
