@@ -211,11 +211,9 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
         Also compute covered population (the default); False skips the
         residential-land overlay and gives ``covered_pop_pct`` None.
     engine : str
-        ``shapely`` (the default) or ``postgis``: the same answer computed in
-        the database, the reference (walking coverage always uses it).
+        ``shapely`` (default) or ``postgis``: the same answer from the database, the reference (walking uses it).
     store : optional
-        Where the straight-line state is kept between calls (a
-        :class:`layers.analysis.coverage_state.MaintainedState`); none kept by default.
+        Where the straight-line state is kept (a :class:`layers.analysis.coverage_state.MaintainedState`).
 
     Returns
     -------
