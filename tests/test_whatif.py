@@ -140,6 +140,20 @@ def test_plans_saved_by_planners_compared_and_exported(client, site):
     assert exported["features"][0]["geometry"]["coordinates"] == pytest.approx(list(site["gap"]))
     assert all(f["geometry"] for f in exported["features"])
     assert client.get("/api/plans/999999/compare").status_code == 404
+    assert client.get(f"/api/plans/{2**64}/export").status_code == 422
+
+
+def test_plan_whose_facility_is_gone_is_a_conflict(client, site):
+    _, _, (c, cx, cy) = site["toilets"]
+    draft = {"name": "移动后被删除", "edits": [{"op": "move", "id": c, "lon": cx + 0.001, "lat": cy}]}
+    plan = client.post("/api/plans", json=draft, headers=_auth(site, "admin")).json()
+    conn = connect(url=site["url"])
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM toilets WHERE id = %s", (c,))
+    conn.commit()
+    conn.close()
+    r = client.get(f"/api/plans/{plan['id']}/compare")
+    assert r.status_code == 409 and "edits[0].id" in r.text, r.text
 
 
 def test_plan_needs_a_name_and_valid_edits(client, site):

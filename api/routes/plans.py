@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,8 @@ from layers.analysis.whatif import MAX_EDITS, parse_edits, whatif
 from layers.workflow.access import User
 
 router = APIRouter(tags=["analysis"])
+#: A plan's id (a bigint: larger numbers name no plan, and are refused before any SQL).
+PlanId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the plan's id")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -67,12 +69,12 @@ def list_plans(conn: Conn) -> list[dict]:
 
 
 @router.get("/api/plans/{plan_id}", summary="One coverage plan with its edits")
-def get_plan(plan_id: int, conn: Conn) -> dict:
+def get_plan(plan_id: PlanId, conn: Conn) -> dict:
     return plans.get_plan(conn, plan_id)
 
 
 @router.get("/api/plans/{plan_id}/compare", summary="A plan against today's facilities: before/after (JSON or XLSX)")
-def compare_plan(plan_id: int, conn: Conn, lang: Lang,
+def compare_plan(plan_id: PlanId, conn: Conn, lang: Lang,
                  format: Annotated[Literal["json", "xlsx"], Query(description="json or xlsx")] = "json"):
     result = plans.compare_plan(conn, plan_id)
     conn.rollback()
@@ -83,6 +85,6 @@ def compare_plan(plan_id: int, conn: Conn, lang: Lang,
 
 
 @router.get("/api/plans/{plan_id}/export", summary="A plan's facilities as GeoJSON")
-def export_plan(plan_id: int, conn: Conn) -> Response:
+def export_plan(plan_id: PlanId, conn: Conn) -> Response:
     return Response(plans.plan_geojson(conn, plan_id), media_type="application/geo+json",
                     headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.geojson"'})

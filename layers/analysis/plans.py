@@ -89,7 +89,10 @@ def get_plan(conn, plan_id: int) -> dict:
 def compare_plan(conn, plan_id: int) -> dict:
     """The plan against the facilities as they are now: per changed area before/after, and the city's totals."""
     plan = get_plan(conn, plan_id)
-    result = whatif(conn, plan["kind"], plan["radius_m"], parse_edits(plan["edits"]), plan["by"], gaps=False)
+    try:
+        result = whatif(conn, plan["kind"], plan["radius_m"], parse_edits(plan["edits"]), plan["by"], gaps=False)
+    except InvalidParameter as exc:  # e.g. a facility it moves was removed since
+        raise Conflict(f"plan {plan['name']!r} no longer fits today's facilities: {exc}") from None
     return {"plan": plan, **result}
 
 
