@@ -20,6 +20,7 @@ from api.routes import ogc as routes_ogc
 from api.routes import ogc_tiles as routes_ogc_tiles
 from api.routes import open311 as routes_open311
 from api.routes import pages as routes_pages
+from api.routes import plans as routes_plans
 from api.routes import prints as routes_print
 from api.routes import public as routes_public
 from api.routes import reports as routes_reports
@@ -67,7 +68,8 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     app.include_router(routes_open311.router)
     for router in (routes_layers.router, routes_ogc.router, routes_ogc_tiles.router, grids_router,
                    complaints_router, routes_public.staff_router, routes_analysis.router, routes_data.router,
-                   routes_print.router, inspections_router, routes_reports.router, routes_field.router):
+                   routes_print.router, inspections_router, routes_reports.router, routes_field.router,
+                   routes_plans.router):
         app.include_router(router, dependencies=READS)
     routes_pages.install(app, READS)
     _install_docs(app)  # open: the API's description, no city data

@@ -15,13 +15,14 @@ population on the covered part. Districts and streets add up their
 communities' covered population (the finest level with population), so
 every level gives the same city total.
 
-Algorithm: the facilities near the areas are found through the GiST index
-of the facility table (a WGS84 bounding-box pre-filter); each disc is drawn
-once in the metric CRS, the discs are unioned once and the union is cut
-into small pieces (ST_Subdivide), so each area intersects only the few
-pieces whose boxes touch it (cheap box test first, exact intersection
-second, as in geopandas' clip). The pieces do not overlap, so their areas
-add up.
+Algorithm (straight line): :mod:`geo.coverage_fast` in shapely — each
+area's residential land cut once, each facility's disc drawn once, per area
+the union of the discs that touch it; a store (``store=``) may keep both
+between requests so that a changed facility re-measures only the areas its
+disc touches. ``engine="postgis"`` computes the same answer in the database
+(each disc once, their union cut into small pieces with ST_Subdivide, each
+area intersecting only the pieces near it): the reference the shapely engine
+is tested against, and the engine of walking coverage.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from data.errors import InvalidParameter
 from data.params import parse_area_code
 from data.standards import Rule, load
 from data.vocab import FACILITY_KINDS, FacilityKind
+from geo import coverage_fast as fast
 from geo.metric import metric_polygon
 
 QUAD_SEGS = 16
@@ -184,7 +186,7 @@ def _query(level_sql: str, spec: FacilityKind, gaps: bool, code_prefix: str | No
 
 def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str = "community", *,
              gaps: bool = False, rule_id: str | None = None, code_prefix: str | None = None,
-             method: str = "straight", population: bool = True) -> dict:
+             method: str = "straight", population: bool = True, engine: str = "shapely", store=None) -> dict:
     """Covered area and population per area for one facility kind.
 
     Parameters
@@ -208,6 +210,10 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
     population : bool
         Also compute covered population (the default); False skips the
         residential-land overlay and gives ``covered_pop_pct`` None.
+    engine : str
+        ``shapely`` (default) or ``postgis``: the same answer from the database, the reference (walking uses it).
+    store : optional
+        Where the straight-line state is kept (a :class:`layers.analysis.coverage_state.MaintainedState`).
 
     Returns
     -------
@@ -226,8 +232,12 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
               # Generous: a degree of longitude is ≥ 111 km·cos(lat) and cities lie below 55°N.
               "margin_deg": radius / 111_000.0 / math.cos(math.radians(60)),
               "prefix": (code_prefix or "") + "%"}
-    fetched, shares = _measure(conn, spec, by, params, gaps=gaps, code_prefix=code_prefix, walk=walk,
-                               population=population)
+    if walk or engine == "postgis":
+        fetched, shares = _measure(conn, spec, by, params, gaps=gaps, code_prefix=code_prefix, walk=walk,
+                                   population=population)
+    else:
+        fetched, shares = _measure_fast(conn, store or fast.FreshState(), spec, by, srid, radius, gaps=gaps,
+                                        code_prefix=code_prefix, population=population)
     rows, summary = _area_rows(fetched, shares, population)
     return {"kind": spec.key, "by": by, "radius_m": radius, "rule": rule, "method": used,
             "method_key": "walk" if walk else "straight",
@@ -264,6 +274,34 @@ def _measure(conn, spec: FacilityKind, by: str, params: dict, *, gaps: bool, cod
         cur.execute(_query(LEVELS["community"], spec, False, code_prefix, walk=walk), params)
         shares = [(code, int(pop), _covered_share(area, cov, res_area, res_cov))
                   for code, _n, _e, pop, area, cov, res_area, res_cov, _g, _gap in cur.fetchall() if pop]
+    return fetched, shares
+
+
+def state(conn, store, spec: FacilityKind, by: str, srid: int, radius: float, code_prefix: str | None,
+          population: bool) -> tuple[fast.Areas, fast.Cover]:
+    """The areas of ``by`` and the kind's cover at ``radius``, from ``store`` (kept there or made afresh)."""
+    akey = (by, srid, code_prefix, population)
+    areas = store.areas(conn, akey, lambda: fast.load_areas(conn, LEVELS[by], srid, code_prefix, population))
+    return areas, store.cover(
+        conn, akey + (spec.key, radius), areas, spec.table,
+        lambda: fast.facility_wkb(conn, sql.Identifier(spec.table), kind_filter(spec), srid),
+        lambda wkb: fast.build_cover(areas, wkb, radius, AREA_FACTOR))
+
+
+def _measure_fast(conn, store, spec: FacilityKind, by: str, srid: int, radius: float, *, gaps: bool,
+                  code_prefix: str | None, population: bool) -> tuple[list[tuple], list | None]:
+    """:func:`_measure`'s answer from :mod:`geo.coverage_fast` (straight line only)."""
+    from_communities = population and by in ("district", "street")
+    areas, cover = state(conn, store, spec, by, srid, radius, code_prefix,
+                         population and by != "grid" and not from_communities)
+    idx = range(len(areas.codes))
+    fetched = fast.measures(areas, cover, idx, fast.gaps(conn, srid, areas, cover, idx) if gaps else None)
+    if not from_communities:
+        return fetched, None
+    areas, cover = state(conn, store, spec, "community", srid, radius, code_prefix, True)
+    shares = [(code, int(pop), _covered_share(area, cov, res_area, res_cov))
+              for code, _n, _e, pop, area, cov, res_area, res_cov, _g, _gap
+              in fast.measures(areas, cover, range(len(areas.codes))) if pop]
     return fetched, shares
 
 

@@ -6,6 +6,7 @@ from data.params import clean_text, parse_area_code, parse_bool
 from data.vocab import FACILITY_KINDS
 from geo.coverage import LEVELS, METHODS, check_level, check_method, coverage, resolve
 from layers.analysis.cache import PLACE_TABLES
+from layers.analysis.coverage_state import STATE
 from layers.analysis.encode import feature_collection, figure
 from layers.analysis.registry import Analysis, Args, Report, optional_number, param
 
@@ -38,7 +39,7 @@ class Coverage(Analysis):
 
     def compute(self, conn, args: Args, cache=None) -> dict:
         return coverage(conn, args["kind"], args["radius"], args["by"], gaps=args["gaps"],
-                        code_prefix=args["street"], method=args["method"])
+                        code_prefix=args["street"], method=args["method"], store=STATE)
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         """Areas (and their gap polygons with ``gaps``); the rule, method and summary on top."""

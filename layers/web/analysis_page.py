@@ -26,6 +26,10 @@ _WORDS = {
         "statistic": "Getis–Ord Gi* 统计量（二值权重：共边六边形及自身），双侧检验，经 FDR（错误发现率）校正",
         "hot": "热点", "cold": "冷点", "none": "不显著", "confidence": "置信度", "cells": "六边形", "cell": "边长",
         "complaints": "投诉", "pattern": "时空模式",
+        "whatif": {"title": "规划草案（模拟，不写入）", "hint": "点“添加”后在地图上点击放置；拖动调整；弹窗中移除。放大到 15 级可调整现有设施。",
+                   "add": "添加", "clear": "清除草案", "name": "方案名称", "save": "保存为方案", "remove": "移除",
+                   "edit": "调整此设施", "before": "现状", "covered": "覆盖面积比例", "residents": "覆盖人口",
+                   "edits": "处改动", "areas": "个区域", "need_name": "请先填写方案名称", "saved": "已保存方案"},
     },
     "en": {
         "coverage_title": "Service coverage and gaps", "hotspots_title": "Complaint hotspots",
@@ -37,6 +41,11 @@ _WORDS = {
                      "false-discovery-rate corrected",
         "hot": "Hot spot", "cold": "Cold spot", "none": "Not significant", "confidence": "confidence",
         "cells": "hexagons", "cell": "edge", "complaints": "complaints", "pattern": "Pattern",
+        "whatif": {"title": "Draft plan (what-if, nothing written)", "hint": "Press Add, then click the map; drag to "
+                   "move; remove in the popup. Zoom to 15 to edit existing facilities.",
+                   "add": "Add", "clear": "Clear draft", "name": "plan name", "save": "Save as plan", "remove": "Remove",
+                   "edit": "Edit this facility", "before": "now", "covered": "Covered area", "residents": "Covered residents",
+                   "edits": "edits", "areas": "areas", "need_name": "Name the plan first", "saved": "Saved plan"},
     },
 }
 TEXT = {lang: {**PAGE_WORDS[lang], **words} for lang, words in _WORDS.items()}
@@ -55,6 +64,26 @@ class _AnalysisScript(AppScript):
     default_css = [("hygiene_map_css", "/static/app/map.css")]
 
 
+class _CoverageScript(_AnalysisScript):
+    """The analysis script plus the what-if planner (/static/app/whatif.js)."""
+
+    default_js = _AnalysisScript.default_js + [("hygiene_whatif", "/static/app/whatif.js")]
+
+
+def _whatif(query: dict, lang: str) -> dict | None:
+    """The what-if planner's configuration, or None where it cannot answer (walking; districts, streets)."""
+    from data.vocab import FACILITY_KINDS
+    from layers.analysis.whatif import WHATIF_LEVELS
+
+    kind = FACILITY_KINDS[query.get("kind") or "toilets"]
+    if (query.get("method") or "straight") != "straight" or (query.get("by") or "community") not in WHATIF_LEVELS:
+        return None
+    radius = query.get("radius")
+    return {"url": "/api/analysis/coverage/whatif", "kind": kind.key, "by": query.get("by") or "community",
+            "radius": float(radius) if radius not in (None, "") else None, "layer": kind.table,
+            "category": kind.category, "text": _WORDS[lang]["whatif"]}
+
+
 def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str, query: dict) -> str:
     t = TEXT[lang]
     m = new_map(center)
@@ -68,7 +97,10 @@ def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str,
     add_title_bar(m, lang, full_title, notes, urlencode(other), status=t["loading"])
     config = {"kind": kind, "lang": lang, "text": t, "url": api_url, "bounds": bounds,
               "coverage_classes": COVERAGE_CLASSES, "bin_colours": BIN_COLOURS}
-    _AnalysisScript(config).add_to(m)
+    if kind == "coverage":
+        _CoverageScript({**config, "whatif": _whatif(query, lang)}).add_to(m)
+    else:
+        _AnalysisScript(config).add_to(m)
     return offline_html(m, lang=lang, title=full_title)
 
 

@@ -36,18 +36,28 @@
     }
     var areas = { type: "FeatureCollection", features: [] }, gaps = { type: "FeatureCollection", features: [] };
     fc.features.forEach(function (f) { (f.properties.feature_type === "gap" ? gaps : areas).features.push(f); });
+    // Each area's layers by code: the what-if planner (whatif.js) restyles the areas a draft changes.
+    var byCode = {}, gapByCode = {};
+    function popup(p) {
+      return "<b>" + esc(p.name) + "</b> (" + esc(p.code) + ")<br>" + esc(T.covered) + ": " +
+        fmt(p.covered_area_pct) + " %<br>" + esc(T.population) + ": " + fmt(p.covered_pop_pct) + " %";
+    }
     var areaLayer = L.geoJSON(areas, {
       style: function (f) {
         return { color: "#555", weight: 1, fillColor: colourOf(f.properties.covered_area_pct), fillOpacity: 0.55 };
       },
       onEachFeature: function (f, layer) {
-        var p = f.properties;
-        layer.bindPopup("<b>" + esc(p.name) + "</b> (" + esc(p.code) + ")<br>" + esc(T.covered) + ": " +
-          fmt(p.covered_area_pct) + " %<br>" + esc(T.population) + ": " + fmt(p.covered_pop_pct) + " %");
+        byCode[f.properties.code] = layer;
+        layer.bindPopup(popup(f.properties));
       }
     }).addTo(map);
-    L.geoJSON(gaps, { style: { color: "#b2182b", weight: 1, fillColor: "#b2182b", fillOpacity: 0.35 },
-                      interactive: false }).addTo(map);
+    var gapStyle = { color: "#b2182b", weight: 1, fillColor: "#b2182b", fillOpacity: 0.35 };
+    var gapLayer = L.geoJSON(gaps, { style: gapStyle, interactive: false,
+                                     onEachFeature: function (f, layer) { gapByCode[f.properties.code] = layer; }
+                                   }).addTo(map);
+    // Not in hygieneAnalysisState: layers do not serialise (the page tests read that state by value).
+    var layers = window.hygieneCoverageLayers = { areas: byCode, gaps: gapByCode, gapLayer: gapLayer, gapStyle: gapStyle,
+                                                  colourOf: colourOf, popup: popup, summary: fc.summary };
     state.features = areas.features.length;
     state.gaps = gaps.features.length;
     var rule = fc.rule ? T.rule + ": " + fc.rule.text : T.no_rule + " (" + fc.radius_m + " m)";
@@ -62,6 +72,7 @@
       esc(T.population) + " " + fmt(fc.summary.covered_pop_pct) + " %</div>";
     legendControl(map, html);
     if (areas.features.length) map.fitBounds(areaLayer.getBounds());
+    if (window.hygieneWhatIf && cfg.whatif) window.hygieneWhatIf.start(map, cfg, layers);
   }
 
   function drawHotspots(map, cfg, fc) {

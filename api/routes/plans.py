@@ -1,0 +1,90 @@
+"""HTTP: what-if coverage (nothing written) and coverage plans (named drafts; admins and planners save them).
+
+- ``POST /api/analysis/coverage/whatif`` — draft edits → the changed areas before/after with their gaps;
+- ``POST /api/plans`` — save a draft under a name (admin, planner);
+- ``GET /api/plans``, ``GET /api/plans/{plan_id}`` — the plans, one plan with its edits;
+- ``GET /api/plans/{plan_id}/compare?format=json|xlsx`` — before/after per area and for the city;
+- ``GET /api/plans/{plan_id}/export`` — the plan's facilities as GeoJSON.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import current_user
+from api.deps import Conn, Lang, Transaction
+from data.errors import Forbidden
+from data.vocab import CITY_WIDE_ROLES
+from layers.analysis import plans
+from layers.analysis.whatif import MAX_EDITS, parse_edits, whatif
+from layers.workflow.access import User
+
+router = APIRouter(tags=["analysis"])
+#: A plan's id (a bigint: larger numbers name no plan, and are refused before any SQL).
+PlanId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the plan's id")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class DraftIn(BaseModel):
+    """A draft: edits to one facility kind at one radius."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = "toilets"
+    radius: float | None = Field(None, description="metres; default: the kind's standard")
+    by: str = Field("community", description="community, urban_village or grid")
+    edits: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_EDITS,
+                                        description="[{op: add|move|remove, id?, lon?, lat?}]")
+
+
+class PlanIn(DraftIn):
+    name: str = Field(description="the plan's name (unique)")
+
+
+def planner(user: Annotated[User, Depends(current_user)]) -> User:
+    """An admin or a planner: who saves plans."""
+    if user.role not in CITY_WIDE_ROLES:
+        raise Forbidden(f"user {user.name!r} is a {user.role} user: only admins and planners save plans")
+    return user
+
+
+@router.post("/api/analysis/coverage/whatif", summary="What-if coverage of draft edits (nothing is written)")
+def coverage_whatif(body: DraftIn, conn: Conn) -> dict:
+    result = whatif(conn, body.kind, body.radius, parse_edits(body.edits), body.by)
+    conn.rollback()
+    return result
+
+
+@router.post("/api/plans", status_code=201, summary="Save a what-if draft as a named plan (admin, planner)")
+def save_plan(body: PlanIn, user: Annotated[User, Depends(planner)], conn: Transaction) -> dict:
+    return plans.save_plan(conn, body.model_dump(), user.name)
+
+
+@router.get("/api/plans", summary="The coverage plans, newest first")
+def list_plans(conn: Conn) -> list[dict]:
+    return plans.list_plans(conn)
+
+
+@router.get("/api/plans/{plan_id}", summary="One coverage plan with its edits")
+def get_plan(plan_id: PlanId, conn: Conn) -> dict:
+    return plans.get_plan(conn, plan_id)
+
+
+@router.get("/api/plans/{plan_id}/compare", summary="A plan against today's facilities: before/after (JSON or XLSX)")
+def compare_plan(plan_id: PlanId, conn: Conn, lang: Lang,
+                 format: Annotated[Literal["json", "xlsx"], Query(description="json or xlsx")] = "json"):
+    result = plans.compare_plan(conn, plan_id)
+    conn.rollback()
+    if format == "json":
+        return JSONResponse(result)
+    return Response(plans.comparison_xlsx(result, lang), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.xlsx"'})
+
+
+@router.get("/api/plans/{plan_id}/export", summary="A plan's facilities as GeoJSON")
+def export_plan(plan_id: PlanId, conn: Conn) -> Response:
+    return Response(plans.plan_geojson(conn, plan_id), media_type="application/geo+json",
+                    headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.geojson"'})

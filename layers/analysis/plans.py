@@ -1,0 +1,145 @@
+"""Coverage plans: what-if drafts saved under a name (migration 0740), compared with today, exported.
+
+A plan holds its kind, radius, level and edit list only; comparing it runs
+the what-if (:mod:`layers.analysis.whatif`) against the facilities as they
+are now, so a plan saved last month is compared with this month's toilets.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+from psycopg2 import sql
+from psycopg2.errors import UniqueViolation
+
+from data.errors import Conflict, InvalidParameter, NotFound
+from data.params import clean_text
+from geo.coverage import facility_kind, resolve
+from layers.analysis.encode import feature_collection
+from layers.analysis.whatif import check_level, parse_edits, whatif
+
+#: The comparison table's columns: (key, Chinese header, English header).
+COLUMNS = (
+    ("code", "编码", "code"), ("name", "名称", "name"), ("population", "人口", "population"),
+    ("covered_area_pct_before", "覆盖面积比例（现状，%）", "covered area % (now)"),
+    ("covered_area_pct", "覆盖面积比例（规划后，%）", "covered area % (plan)"),
+    ("covered_pop_pct_before", "覆盖人口比例（现状，%）", "covered population % (now)"),
+    ("covered_pop_pct", "覆盖人口比例（规划后，%）", "covered population % (plan)"),
+    ("covered_residents_before", "覆盖人口（现状）", "covered residents (now)"),
+    ("covered_residents", "覆盖人口（规划后）", "covered residents (plan)"),
+)
+_PLAN = "SELECT id, name, kind, radius_m, by_level, edits, created_by, created_at FROM coverage_plans"
+
+
+def _row(r) -> dict:
+    return {"id": r[0], "name": r[1], "kind": r[2], "radius_m": r[3], "by": r[4], "edits": r[5],
+            "created_by": r[6], "created_at": r[7].isoformat()}
+
+
+def save_plan(conn, raw: dict, user: str) -> dict:
+    """Save a draft as a named plan (checked first: kind, radius, level, edits); Conflict if the name is taken."""
+    name = clean_text(raw.get("name") if isinstance(raw.get("name"), str) else None, "name")
+    if not name or len(name) > 200:
+        raise InvalidParameter("name", "a plan needs a name of 1 to 200 characters")
+    spec, radius, _ = resolve(str(raw.get("kind") or "toilets"), _radius(raw.get("radius")))
+    by = check_level(str(raw.get("by") or "community"))
+    edits = parse_edits(raw.get("edits"))
+    whatif(conn, spec.key, radius, edits, by, gaps=False)  # ids that exist, points that transform
+    try:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO coverage_plans (name, kind, radius_m, by_level, edits, created_by) "
+                        "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                        (name, spec.key, radius, by, json.dumps(edits), user))
+            plan_id = cur.fetchone()[0]
+    except UniqueViolation:
+        conn.rollback()
+        raise Conflict(f"a plan named {name!r} exists already: choose another name") from None
+    return get_plan(conn, plan_id)
+
+
+def _radius(raw) -> float | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise InvalidParameter("radius", "must be a number of metres")
+    return float(raw)
+
+
+def list_plans(conn) -> list[dict]:
+    """Every plan, newest first (its edits counted, not listed)."""
+    with conn.cursor() as cur:
+        cur.execute(_PLAN + " ORDER BY created_at DESC, id DESC")
+        rows = [_row(r) for r in cur.fetchall()]
+    for row in rows:
+        row["edits"] = len(row["edits"])
+    return rows
+
+
+def get_plan(conn, plan_id: int) -> dict:
+    """One plan with its edits; NotFound if there is none."""
+    with conn.cursor() as cur:
+        cur.execute(_PLAN + " WHERE id = %s", (plan_id,))
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no coverage plan {plan_id}")
+    return _row(row)
+
+
+def compare_plan(conn, plan_id: int) -> dict:
+    """The plan against the facilities as they are now: per changed area before/after, and the city's totals."""
+    plan = get_plan(conn, plan_id)
+    try:
+        result = whatif(conn, plan["kind"], plan["radius_m"], parse_edits(plan["edits"]), plan["by"], gaps=False)
+    except InvalidParameter as exc:  # e.g. a facility it moves was removed since
+        raise Conflict(f"plan {plan['name']!r} no longer fits today's facilities: {exc}") from None
+    return {"plan": plan, **result}
+
+
+def comparison_xlsx(result: dict, lang: str) -> bytes:
+    """The comparison as a workbook: the areas' table (Chinese headers first) and the city's totals."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    zh = lang != "en"
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "规划对比" if zh else "comparison"
+    sheet.append([f"{'方案' if zh else 'plan'}：{result['plan']['name']}",
+                  f"{result['kind']} {result['radius_m']:g} m"])
+    sheet.append([zh_h if zh else en_h for _, zh_h, en_h in COLUMNS])
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in result["areas"]:
+        sheet.append([_cell(row[key]) for key, _, _ in COLUMNS])
+    sheet.append([])
+    for label, part in (("现状合计" if zh else "city now", "before"), ("规划后合计" if zh else "city with plan", "after")):
+        t = result[part]
+        sheet.append([label, "", t["population"], _cell(t["covered_area_pct"]), "", _cell(t["covered_pop_pct"]), "",
+                      t["covered_residents"]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cell(value):
+    return round(float(value), 2) if isinstance(value, float) else value
+
+
+def plan_geojson(conn, plan_id: int) -> bytes:
+    """The plan's facilities as GeoJSON points: each edit's new position (remove: where the facility stands)."""
+    plan = get_plan(conn, plan_id)
+    ids = [e["id"] for e in plan["edits"] if e["op"] == "remove"]
+    where = {}
+    if ids:
+        spec = facility_kind(plan["kind"])
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("SELECT id, ST_X(geom), ST_Y(geom) FROM {} WHERE id = ANY(%s)").format(
+                sql.Identifier(spec.table)), (ids,))
+            where = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
+    features = []
+    for k, edit in enumerate(plan["edits"]):
+        lon, lat = (edit["lon"], edit["lat"]) if "lon" in edit else where.get(edit["id"], (None, None))
+        geometry = json.dumps({"type": "Point", "coordinates": [lon, lat]}) if lon is not None else None
+        features.append((geometry, {"edit": k, "op": edit["op"], "id": edit.get("id"), "kind": plan["kind"]}))
+    return feature_collection(features, plan={k: plan[k] for k in ("id", "name", "kind", "radius_m", "by")})

@@ -1,0 +1,168 @@
+"""What-if coverage: draft edits to one facility kind, measured against the kept state, nothing written.
+
+A planner adds, moves or removes facilities on /map/coverage; each edit
+list is applied to a copy of the kept coverage state
+(:mod:`layers.analysis.coverage_state`), and only the areas the edited
+facilities' old or new discs touch are measured again. The answer gives,
+for those areas, the covered area share, covered population share and
+covered residents before and after, and their new gap polygons; and the
+city's totals before and after.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from data.catalog import metric_srid
+from data.errors import InvalidParameter
+from geo import coverage_fast as fast
+from geo.coverage import resolve, state
+from layers.analysis.coverage_state import STATE
+
+#: Edit operations and what each needs.
+OPS = {"add": ("lon", "lat"), "move": ("id", "lon", "lat"), "remove": ("id",)}
+#: The area levels a what-if answers by (those whose population is their own).
+WHATIF_LEVELS = ("community", "urban_village", "grid")
+#: Most edits one draft may hold.
+MAX_EDITS = 500
+
+
+def parse_edits(raw) -> list[dict]:
+    """The edit list, each ``{op, id?, lon?, lat?}`` checked; InvalidParameter naming ``edits[i].field``."""
+    if not isinstance(raw, list):
+        raise InvalidParameter("edits", "must be a list of {op, id, lon, lat}")
+    if len(raw) > MAX_EDITS:
+        raise InvalidParameter("edits", f"at most {MAX_EDITS} edits, not {len(raw)}")
+    edits = []
+    for i, edit in enumerate(raw):
+        where = f"edits[{i}]"
+        if not isinstance(edit, dict) or edit.get("op") not in OPS:
+            raise InvalidParameter(f"{where}.op", f"must be one of {', '.join(OPS)}")
+        out = {"op": edit["op"]}
+        for key in OPS[edit["op"]]:
+            value = edit.get(key)
+            if key == "id":
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise InvalidParameter(f"{where}.id", "must be the id of an existing facility (an integer)")
+            else:
+                limit = 180 if key == "lon" else 90
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                        or abs(value) > limit:
+                    raise InvalidParameter(f"{where}.{key}", f"must be a number between -{limit} and {limit}")
+                value = float(value)
+            out[key] = value
+        edits.append(out)
+    return edits
+
+
+def check_level(by: str) -> str:
+    """``by`` when a what-if can answer by it."""
+    if by not in WHATIF_LEVELS:
+        raise InvalidParameter("by", f"a what-if answers by {', '.join(WHATIF_LEVELS)}, not {by!r}")
+    return by
+
+
+def _points(conn, srid: int, edits: list[dict]) -> list[bytes]:
+    """The metric WKB of each edit's new position (None for removals)."""
+    placed = [e for e in edits if "lon" in e]
+    if not placed:
+        return [None] * len(edits)
+    with conn.cursor() as cur:
+        cur.execute("SELECT ST_AsBinary(ST_Transform(ST_SetSRID(ST_MakePoint(x, y), 4326), %s)) "
+                    "FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY u(x, y, n) ORDER BY n",
+                    (srid, [e["lon"] for e in placed], [e["lat"] for e in placed]))
+        wkbs = iter(bytes(r[0]) for r in cur.fetchall())
+    return [next(wkbs) if "lon" in e else None for e in edits]
+
+
+def apply_edits(conn, srid: int, base: dict, edits: list[dict], kind: str) -> dict:
+    """The facilities (id → metric WKB) after ``edits``; an added facility gets id −1, −2, …"""
+    wkb = dict(base)
+    added = 0
+    for i, (edit, point) in enumerate(zip(edits, _points(conn, srid, edits))):
+        if edit["op"] == "add":
+            added += 1
+            wkb[-added] = point
+            continue
+        if edit["id"] not in wkb:
+            raise InvalidParameter(f"edits[{i}].id", f"no {kind} with id {edit['id']} (or removed by an earlier edit)")
+        if edit["op"] == "move":
+            wkb[edit["id"]] = point
+        else:
+            del wkb[edit["id"]]
+    return wkb
+
+
+def _share(areas: fast.Areas, cov: np.ndarray, res_cov: np.ndarray, i: int) -> tuple[float, float | None]:
+    """(covered area %, covered population % or None) of area ``i``."""
+    area = 100.0 * cov[i] / areas.m2[i] if areas.m2[i] else 0.0
+    pop = areas.pops[i]
+    if not pop or pop <= 0:
+        return area, None
+    res = areas.res_m2[i]
+    return area, (100.0 * res_cov[i] / res if not np.isnan(res) and res else area)
+
+
+def totals(areas: fast.Areas, cover: fast.Cover) -> dict:
+    """The city's covered area %, its population, covered residents and covered population %."""
+    m2 = float(areas.m2.sum())
+    people = covered = 0.0
+    for i in range(len(areas.codes)):
+        _, pop_pct = _share(areas, cover.cov, cover.res_cov, i)
+        if pop_pct is not None:
+            people += areas.pops[i]
+            covered += areas.pops[i] * pop_pct / 100.0
+    return {"covered_area_pct": 100.0 * float(cover.cov.sum()) / m2 if m2 else None,
+            "population": int(people), "covered_residents": round(covered),
+            "covered_pop_pct": 100.0 * covered / people if people else None}
+
+
+def compare(areas: fast.Areas, before: fast.Cover, after: fast.Cover, idx: np.ndarray) -> list[dict]:
+    """Per area at ``idx``: its code, names, population and its figures before and after."""
+    rows = []
+    for i in idx:
+        a0, p0 = _share(areas, before.cov, before.res_cov, i)
+        a1, p1 = _share(areas, after.cov, after.res_cov, i)
+        pop = areas.pops[i]
+        rows.append({"code": areas.codes[i], "name": areas.names[i], "name_en": areas.names_en[i], "population": pop,
+                     "covered_area_pct_before": a0, "covered_area_pct": a1,
+                     "covered_pop_pct_before": p0, "covered_pop_pct": p1,
+                     "covered_residents_before": round(pop * p0 / 100) if p0 is not None else None,
+                     "covered_residents": round(pop * p1 / 100) if p1 is not None else None})
+    return rows
+
+
+def whatif(conn, kind: str, radius_m: float | None, edits: list[dict], by: str = "community", *,
+           gaps: bool = True, store=STATE) -> dict:
+    """The areas a draft's edits change, before and after, and the city's totals; nothing is written.
+
+    Parameters
+    ----------
+    conn : psycopg2 connection
+    kind, radius_m : the facility kind and its service radius (default: its standard), as for coverage.
+    edits : list of dict
+        Parsed by :func:`parse_edits`: ``add`` (lon, lat), ``move`` (id, lon, lat), ``remove`` (id).
+    by : str
+        community (default), urban_village or grid.
+    gaps : bool
+        Also each changed area's gap polygon after the edits (GeoJSON).
+
+    Returns
+    -------
+    dict
+        ``kind``, ``radius_m``, ``by``, ``areas`` (one row per changed area, see :func:`compare`, with
+        ``gaps``), ``before`` and ``after`` (:func:`totals`).
+    """
+    check_level(by)
+    spec, radius, _ = resolve(kind, radius_m)
+    srid = metric_srid(conn)
+    areas, base = state(conn, store, spec, by, srid, radius, None, by != "grid")
+    draft, idx = fast.with_facilities(areas, base, apply_edits(conn, srid, base.wkb, edits, spec.key))
+    rows = compare(areas, base, draft, idx)
+    if gaps:
+        for row, gap in zip(rows, fast.gaps(conn, srid, areas, draft, idx)):
+            row["gaps"] = gap
+    return {"kind": spec.key, "radius_m": radius, "by": by, "edits": len(edits), "areas": rows,
+            "before": totals(areas, base), "after": totals(areas, draft)}

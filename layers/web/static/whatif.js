@@ -1,0 +1,206 @@
+/* hygiene-map what-if planner on /map/coverage: draft facilities (click to add, drag to move, remove in the
+ * popup; existing facilities, shown from zoom 15, moved or removed the same way). After each edit the whole
+ * draft goes to POST /api/analysis/coverage/whatif and the areas it changes are recoloured, their gaps
+ * redrawn; nothing is written until the draft is saved as a named plan (POST /api/plans).
+ * window.hygieneWhatIfState tells the page tests what the last answer said.
+ */
+(function () {
+  "use strict";
+  var S = window.hygieneWhatIfState = { started: false, edits: 0, answers: 0, pending: false, areas: {},
+                                        before: null, after: null, errors: [], saved: null };
+
+  function esc(v) {
+    return String(v).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  function fmt(v, d) { return v === null || v === undefined ? "—" : Number(v).toFixed(d === undefined ? 1 : d); }
+  function num(v) { return v === null || v === undefined ? "—" : Number(v).toLocaleString(); }
+
+  function start(map, cfg, cov) {
+    var W = cfg.whatif, T = W.text;
+    var drafts = [], existing = {}, changed = {}, seq = 0, csrf = null, addMode = false;
+    var draftGaps = L.layerGroup().addTo(map), facilities = L.layerGroup().addTo(map);
+    var draftIcon = L.divIcon({ className: "hm-draft", iconSize: [22, 22], html: "<div style='width:20px;height:20px;" +
+      "border-radius:50%;background:#e6550d;color:#fff;border:1px solid #fff;font:bold 16px/20px sans-serif;" +
+      "text-align:center;box-shadow:0 1px 3px rgba(0,0,0,.5)'>+</div>" });
+    S.started = true;
+    S.pixel = function (lon, lat) {  // where a place is on the page (the browser test drags markers there)
+      var p = map.latLngToContainerPoint([lat, lon]), box = map.getContainer().getBoundingClientRect();
+      return { x: p.x + box.left, y: p.y + box.top };
+    };
+    fetch("/api/session").then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (b) { csrf = b && b.csrf_token; }).catch(function () {});
+
+    var panel = L.control({ position: "topright" });
+    panel.onAdd = function () {
+      var div = L.DomUtil.create("div", "hm-whatif leaflet-control");
+      // The legend's look, without its class (pages and tests find the legend by .hm-legend).
+      div.style.cssText = "background:rgba(255,255,255,.94);padding:6px 10px;border-radius:4px;font-size:12px;" +
+        "line-height:1.5;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:320px";
+      div.innerHTML = "<b>" + esc(T.title) + "</b><div>" + esc(T.hint) + "</div>" +
+        "<button type='button' id='hm-whatif-add'>" + esc(T.add) + "</button> " +
+        "<button type='button' id='hm-whatif-clear'>" + esc(T.clear) + "</button>" +
+        "<div id='hm-whatif-totals'></div>" +
+        "<input id='hm-whatif-name' placeholder='" + esc(T.name) + "'> " +
+        "<button type='button' id='hm-whatif-save'>" + esc(T.save) + "</button><div id='hm-whatif-msg'></div>";
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    panel.addTo(map);
+    var addButton = document.getElementById("hm-whatif-add");
+    addButton.onclick = function () {
+      addMode = !addMode;
+      addButton.style.fontWeight = addMode ? "bold" : "";
+      map.getContainer().style.cursor = addMode ? "crosshair" : "";
+    };
+    document.getElementById("hm-whatif-clear").onclick = clear;
+    document.getElementById("hm-whatif-save").onclick = save;
+    // A click on an area opens its popup and goes no further (Leaflet stops it): listen on the areas too.
+    map.on("click", function (e) { if (addMode) addDraft(e.latlng); });
+    Object.keys(cov.areas).forEach(function (code) {
+      cov.areas[code].on("click", function (e) { if (addMode) addDraft(e.latlng); });
+    });
+    map.on("moveend", loadFacilities);
+
+    function removable(marker, onRemove) {
+      marker.bindPopup("<button type='button' class='hm-whatif-remove'>" + esc(T.remove) + "</button>");
+      marker.on("popupopen", function (e) {
+        e.popup.getElement().querySelector(".hm-whatif-remove").onclick = function () {
+          map.closePopup();
+          onRemove();
+          send();
+        };
+      });
+    }
+    function addDraft(ll) {
+      var d = { marker: L.marker(ll, { draggable: true, icon: draftIcon }).addTo(map) };
+      drafts.push(d);
+      setTimeout(function () { map.closePopup(); }, 0);  // the click also opened the area's popup
+      d.marker.on("dragend", send);
+      removable(d.marker, function () { map.removeLayer(d.marker); drafts.splice(drafts.indexOf(d), 1); });
+      send();
+    }
+    function editExisting(id, ll) {
+      var m = L.marker(ll, { draggable: true, title: "#" + id }).addTo(map);
+      m.on("dragend", function () {
+        var p = m.getLatLng();
+        existing[id] = { op: "move", id: id, lon: p.lng, lat: p.lat };
+        send();
+      });
+      removable(m, function () { existing[id] = { op: "remove", id: id }; m.setOpacity(0.35); m.dragging.disable(); });
+      return m;
+    }
+    function loadFacilities() {
+      if (map.getZoom() < 15) { facilities.clearLayers(); return; }
+      var b = map.getBounds();
+      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (x) { return x.toFixed(6); });
+      fetch("/api/layers/" + W.layer + "/features?limit=500&bbox=" + bbox.join(","))
+        .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+        .then(function (fc) {
+          facilities.clearLayers();
+          fc.features.forEach(function (f) {
+            var id = f.id !== undefined && f.id !== null ? f.id : f.properties.id;
+            if (existing[id] || (W.category && f.properties.kind !== W.category)) return;
+            var c = f.geometry.coordinates, ll = L.latLng(c[1], c[0]);
+            var dot = L.circleMarker(ll, { radius: 5, color: "#08519c", weight: 1, fillOpacity: 0.8 })
+              .bindPopup("<button type='button' class='hm-whatif-edit'>" + esc(T.edit) + "</button>");
+            dot.on("popupopen", function (e) {
+              e.popup.getElement().querySelector(".hm-whatif-edit").onclick = function () {
+                map.closePopup();
+                facilities.removeLayer(dot);
+                existing[id] = { op: "move", id: id, lon: c[0], lat: c[1] };
+                editExisting(id, ll);
+              };
+            });
+            facilities.addLayer(dot);
+          });
+        });
+    }
+
+    function edits() {
+      var out = drafts.map(function (d) {
+        var p = d.marker.getLatLng();
+        return { op: "add", lon: p.lng, lat: p.lat };
+      });
+      Object.keys(existing).forEach(function (id) { out.push(existing[id]); });
+      return out;
+    }
+    function headers() {
+      var h = { "Content-Type": "application/json", Accept: "application/json" };
+      if (csrf) h["X-CSRF-Token"] = csrf;
+      return h;
+    }
+    function draft() { return { kind: W.kind, radius: W.radius, by: W.by, edits: edits() }; }
+    function send() {
+      var my = ++seq, body = draft();
+      S.pending = true;
+      S.edits = body.edits.length;
+      S.draft = body.edits;
+      fetch(W.url, { method: "POST", headers: headers(), body: JSON.stringify(body) })
+        .then(function (r) {
+          return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || ("HTTP " + r.status)); return b; });
+        })
+        .then(function (b) { if (my === seq) show(b); })
+        .catch(function (err) { S.errors.push(String(err.message || err)); message(String(err.message || err)); })
+        .then(function () { if (my === seq) S.pending = false; });
+    }
+    function restore(code) {
+      var layer = cov.areas[code], gap = cov.gaps[code];
+      layer.setStyle({ color: "#555", weight: 1, fillColor: cov.colourOf(layer.feature.properties.covered_area_pct) });
+      layer.setPopupContent(cov.popup(layer.feature.properties));
+      if (gap && !cov.gapLayer.hasLayer(gap)) cov.gapLayer.addLayer(gap);
+    }
+    function show(b) {
+      Object.keys(changed).forEach(restore);
+      changed = {};
+      S.areas = {};
+      draftGaps.clearLayers();
+      b.areas.forEach(function (a) {
+        var layer = cov.areas[a.code];
+        if (!layer) return;
+        changed[a.code] = true;
+        S.areas[a.code] = a.covered_area_pct;
+        layer.setStyle({ color: "#1f78b4", weight: 3, fillColor: cov.colourOf(a.covered_area_pct) });
+        layer.setPopupContent(cov.popup(a) + "<br>" + esc(T.before) + ": " + fmt(a.covered_area_pct_before) + " % · " +
+          esc(T.residents) + " " + num(a.covered_residents_before) + " → " + num(a.covered_residents));
+        if (cov.gaps[a.code]) cov.gapLayer.removeLayer(cov.gaps[a.code]);
+        if (a.gaps) draftGaps.addLayer(L.geoJSON(JSON.parse(a.gaps), { style: cov.gapStyle, interactive: false }));
+      });
+      S.before = b.before;
+      S.after = b.after;
+      S.answers += 1;
+      document.getElementById("hm-whatif-totals").innerHTML =
+        esc(T.covered) + ": " + fmt(b.before.covered_area_pct, 2) + " % → <b>" + fmt(b.after.covered_area_pct, 2) +
+        " %</b><br>" +
+        esc(T.residents) + ": " + num(b.before.covered_residents) + " → <b>" + num(b.after.covered_residents) + "</b>" +
+        " (" + b.edits + " " + esc(T.edits) + ", " + b.areas.length + " " + esc(T.areas) + ")";
+      message("");
+    }
+    function message(text) { document.getElementById("hm-whatif-msg").textContent = text; }
+    function clear() {
+      drafts.forEach(function (d) { map.removeLayer(d.marker); });
+      drafts = [];
+      existing = {};
+      map.eachLayer(function (l) { if (l instanceof L.Marker && l.options.title && l.options.title[0] === "#") map.removeLayer(l); });
+      loadFacilities();
+      send();
+    }
+    function save() {
+      var name = document.getElementById("hm-whatif-name").value.trim();
+      if (!name) { message(T.need_name); return; }
+      var body = draft();
+      body.name = name;
+      fetch("/api/plans", { method: "POST", headers: headers(), body: JSON.stringify(body) })
+        .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || ("HTTP " + r.status)); return b; }); })
+        .then(function (plan) {
+          S.saved = plan.id;
+          message(T.saved + " #" + plan.id);
+        })
+        .catch(function (err) { message(String(err.message || err)); });
+    }
+  }
+
+  window.hygieneWhatIf = { start: start };
+})();

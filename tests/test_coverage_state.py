@@ -1,0 +1,140 @@
+"""Coverage from maintained state (geo.coverage_fast) against the exact PostGIS answer, on the demo and real cities.
+
+The PostGIS engine is the answer coverage gave before (tested against exact
+circles in tests/test_analysis_coverage.py); the shapely engine must agree
+with it within 0.01 percentage points, also after facilities are added, moved
+and removed while the state is kept.
+"""
+
+from __future__ import annotations
+
+import pytest
+import shapely
+from shapely.geometry import shape
+
+from data.db import connect
+from geo.coverage import coverage
+from layers.analysis.coverage_state import MaintainedState
+from tests import test_real_analyses as real
+
+TOLERANCE_PP = 0.01
+nyc, taipei = real.nyc, real.taipei  # the real cities, imported from their files
+
+
+def assert_same(conn, kind: str = "toilets", by: str = "community", store=None, **kw) -> dict:
+    """The shapely answer (from ``store``), checked against the PostGIS engine's; returns it."""
+    ours = coverage(conn, kind, by=by, store=store, **kw)
+    ref = coverage(conn, kind, by=by, engine="postgis", **kw)
+    assert [r["code"] for r in ours["rows"]] == [r["code"] for r in ref["rows"]]
+    for a, b in zip(ours["rows"], ref["rows"]):
+        assert a["population"] == b["population"] and a["population_spread"] == b["population_spread"], a["code"]
+        for key in ("covered_area_pct", "covered_pop_pct"):
+            if b[key] is None:
+                assert a[key] is None, (a["code"], key)
+            else:
+                assert a[key] == pytest.approx(b[key], abs=TOLERANCE_PP), (a["code"], key)
+        assert (a["gaps"] is None) == (b["gaps"] is None)
+        if b["gaps"]:  # the same gap polygon: its area within 0.01 % of the area's (both rounded to 6 decimals)
+            ga, gb = shape(_json(a["gaps"])), shape(_json(b["gaps"]))
+            assert ga.area == pytest.approx(gb.area, abs=1e-4 * shape(_json(b["geometry"])).area)
+    for key in ("covered_area_pct", "covered_pop_pct"):
+        if ref["summary"][key] is not None:
+            assert ours["summary"][key] == pytest.approx(ref["summary"][key], abs=TOLERANCE_PP)
+    assert ours["summary"]["population"] == ref["summary"]["population"]
+    return ours
+
+
+def _json(text: str) -> dict:
+    import json
+
+    return json.loads(text)
+
+
+@pytest.mark.parametrize("by,kw", [("community", {"gaps": True}), ("street", {}), ("district", {}),
+                                   ("grid", {"code_prefix": "379901001", "gaps": True}), ("urban_village", {})])
+def test_demo_equals_postgis(demo_conn, by, kw):
+    result = assert_same(demo_conn, by=by, **kw)
+    assert any(r["covered_area_pct"] < 90 for r in result["rows"])  # real gaps, not all covered
+
+
+def test_demo_other_kinds_and_radius(demo_conn):
+    assert_same(demo_conn, "garbage_points", gaps=True)
+    assert_same(demo_conn, "markets", radius_m=800.0)
+    assert_same(demo_conn, "toilets", by="street", population=False)
+
+
+def test_new_york_equals_postgis(nyc):
+    """NTAs valid in WGS84, invalid in UTM 18N: both engines repair them the same way."""
+    for by in ("community", "street", "district"):
+        rows = assert_same(nyc, by=by, gaps=by == "community")["rows"]
+        assert len(rows) >= 5 and any(0 < r["covered_area_pct"] < 100 for r in rows)
+
+
+def test_taipei_equals_postgis(taipei):
+    result = assert_same(taipei, by="community", gaps=True)
+    assert len(result["rows"]) == 456
+    assert_same(taipei, "garbage_points", by="district")
+
+
+def test_state_follows_facility_changes(writable_demo):
+    """Kept while nothing changes; after a toilet is moved, added or removed only the areas near it are
+    measured again, and the answer still equals the exact one."""
+    conn = connect(url=writable_demo)
+    store = MaintainedState()
+    try:
+        first = assert_same(conn, store=store)
+        conn.commit()
+        assert store.last == ["built"]
+        assert coverage(conn, "toilets", store=store)["rows"] == first["rows"]
+        assert store.last[-1] == "kept"
+        steps = [("UPDATE toilets SET geom = ST_Translate(geom, 0.002, 0.001) WHERE id = (SELECT min(id) FROM toilets)",),
+                 ("INSERT INTO toilets (name, geom) SELECT 'draft', ST_Centroid(geom) FROM admin_areas "
+                  "WHERE level = 'community' ORDER BY code LIMIT 1",),
+                 ("DELETE FROM toilets WHERE id = (SELECT max(id) FROM toilets WHERE name <> 'draft')",)]
+        changed = []
+        for (statement,) in steps:
+            with conn.cursor() as cur:
+                cur.execute(statement)
+            conn.commit()
+            changed.append(assert_same(conn, store=store))
+            conn.commit()
+            assert store.last[-1].startswith("updated ")
+            assert 0 < int(store.last[-1].split()[1]) < len(first["rows"]) / 2  # only areas near the change
+        assert changed[0]["rows"] != first["rows"]
+        assert changed[1]["summary"]["covered_area_pct"] > changed[0]["summary"]["covered_area_pct"]
+    finally:
+        conn.close()
+
+
+def test_areas_rebuilt_when_land_use_changes(writable_demo):
+    conn = connect(url=writable_demo)
+    store = MaintainedState()
+    try:
+        before = coverage(conn, "toilets", store=store)
+        conn.commit()
+        with conn.cursor() as cur:  # all residential land becomes commercial: population spread over the areas
+            cur.execute("UPDATE land_use SET class = 'B' WHERE class = 'R'")
+        conn.commit()
+        after = assert_same(conn, store=store)
+        assert store.last[-1] == "built"  # new areas state, so a new cover over it
+        assert {r["population_spread"] for r in after["rows"]} == {"area"}
+        assert before["summary"]["covered_area_pct"] == pytest.approx(after["summary"]["covered_area_pct"])
+    finally:
+        conn.close()
+
+
+def test_empty_city_parts(fresh_db):
+    """No toilets: nothing covered, every gap the whole area; no land use: population over the area."""
+    from data.migrate import migrate
+
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO city_settings (code, name, metric_srid) VALUES ('1', 'x', 32651)")
+        cur.execute("INSERT INTO admin_areas (level, code, name, population, geom) VALUES ('community', '1', 'a', 10, "
+                    "ST_Multi(ST_MakeEnvelope(121, 31, 121.01, 31.01, 4326)))")
+    conn.commit()
+    result = assert_same(conn, gaps=True)
+    assert result["rows"][0]["covered_area_pct"] == 0
+    assert shapely.area(shape(_json(result["rows"][0]["gaps"]))) > 0
+    conn.close()

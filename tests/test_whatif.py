@@ -1,0 +1,164 @@
+"""What-if coverage and coverage plans: draft edits measured without writing, equal to the edits made for real."""
+
+from __future__ import annotations
+
+import io
+import secrets
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from data.db import connect
+from geo.coverage import coverage
+from layers.workflow.access import add_user
+
+WHATIF = "/api/analysis/coverage/whatif"
+
+
+@pytest.fixture(scope="module")
+def site(module_demo):
+    """The module's demo copy: its URL, tokens by role, and three toilets (id, lon, lat) plus a gap point."""
+    conn = connect(url=module_demo)
+    tag = secrets.token_hex(3)
+    tokens = {role: add_user(conn, f"plan-{role}-{tag}", role, street_code=street, created_by="test")[1]
+              for role, street in (("admin", None), ("planner", None), ("street", "379901001"))}
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, ST_X(geom), ST_Y(geom) FROM toilets ORDER BY id LIMIT 3")
+        toilets = cur.fetchall()
+        # The point of a community farthest from any toilet: adding a toilet there covers new land.
+        cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_areas "
+                    "WHERE level = 'community') a ORDER BY (SELECT min(ST_Distance(p::geography, t.geom::geography)) "
+                    "FROM toilets t) DESC LIMIT 1")
+        gap = cur.fetchone()
+    conn.commit()
+    conn.close()
+    return {"url": module_demo, "tokens": tokens, "toilets": toilets, "gap": gap}
+
+
+@pytest.fixture
+def client(site, env_for):
+    from api.app import create_app
+
+    env_for(site["url"])
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        yield c
+
+
+def _auth(site, role):
+    return {"Authorization": f"Bearer {site['tokens'][role]}"}
+
+
+def _edits(site):
+    (a, ax, ay), (b, _, _), _ = site["toilets"]
+    return [{"op": "add", "lon": site["gap"][0], "lat": site["gap"][1]},
+            {"op": "move", "id": a, "lon": ax + 0.003, "lat": ay + 0.002},
+            {"op": "remove", "id": b}]
+
+
+def _count(url):
+    conn = connect(url=url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*), sum(ST_X(geom)) FROM toilets")
+        out = cur.fetchone()
+    conn.close()
+    return out
+
+
+def test_whatif_equals_the_edits_made_for_real(client, site):
+    """The draft's answer for every changed area equals coverage after the same edits are written."""
+    before = _count(site["url"])
+    r = client.post(WHATIF, json={"kind": "toilets", "edits": _edits(site)})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert _count(site["url"]) == before  # nothing written
+    assert 0 < len(body["areas"]) < 40 and all(a["gaps"] for a in body["areas"])
+    assert body["after"]["covered_area_pct"] != body["before"]["covered_area_pct"]
+    conn = connect(url=site["url"])
+    try:
+        base = {x["code"]: x for x in coverage(conn, "toilets", engine="postgis")["rows"]}
+        (a, ax, ay), (b, _, _), _ = site["toilets"]
+        with conn.cursor() as cur:  # the same edits, for real, in a transaction rolled back afterwards
+            cur.execute("INSERT INTO toilets (name, geom) VALUES ('draft', ST_SetSRID(ST_MakePoint(%s, %s), 4326))",
+                        site["gap"])
+            cur.execute("UPDATE toilets SET geom = ST_SetSRID(ST_MakePoint(%s, %s), 4326) WHERE id = %s",
+                        (ax + 0.003, ay + 0.002, a))
+            cur.execute("DELETE FROM toilets WHERE id = %s", (b,))
+        real = coverage(conn, "toilets", engine="postgis")
+    finally:
+        conn.rollback()
+        conn.close()
+    after = {x["code"]: x for x in real["rows"]}
+    changed = {a["code"] for a in body["areas"]}
+    for area in body["areas"]:
+        assert area["covered_area_pct_before"] == pytest.approx(base[area["code"]]["covered_area_pct"], abs=0.01)
+        assert area["covered_area_pct"] == pytest.approx(after[area["code"]]["covered_area_pct"], abs=0.01)
+        assert area["covered_pop_pct"] == pytest.approx(after[area["code"]]["covered_pop_pct"], abs=0.01)
+    # The areas left out are those the edits do not change.
+    assert all(abs(after[c]["covered_area_pct"] - base[c]["covered_area_pct"]) < 1e-6 for c in after if c not in changed)
+    assert body["after"]["covered_pop_pct"] == pytest.approx(real["summary"]["covered_pop_pct"], abs=0.01)
+    assert body["after"]["population"] == real["summary"]["population"]
+
+
+@pytest.mark.parametrize("edits,parameter", [
+    ([{"op": "teleport"}], "edits[0].op"),
+    ([{"op": "add", "lon": 500, "lat": 37}], "edits[0].lon"),
+    ([{"op": "add", "lon": 121.3, "lat": 37.5}, {"op": "move", "id": "x", "lon": 1, "lat": 1}], "edits[1].id"),
+    ([{"op": "remove", "id": 99999999}], "edits[0].id"),
+])
+def test_bad_edits_name_the_edit(client, edits, parameter):
+    r = client.post(WHATIF, json={"edits": edits})
+    assert r.status_code == 422 and parameter in r.text, r.text
+
+
+def test_bad_level_and_kind(client):
+    assert "by" in client.post(WHATIF, json={"by": "district", "edits": []}).text
+    assert client.post(WHATIF, json={"kind": "fountains", "edits": []}).status_code == 422
+
+
+def test_plans_saved_by_planners_compared_and_exported(client, site):
+    draft = {"name": "新增公厕方案一", "kind": "toilets", "edits": _edits(site)}
+    assert client.post("/api/plans", json=draft).status_code == 401
+    assert client.post("/api/plans", json=draft, headers=_auth(site, "street")).status_code == 403
+    r = client.post("/api/plans", json=draft, headers=_auth(site, "planner"))
+    assert r.status_code == 201, r.text
+    plan = r.json()
+    assert plan["name"] == "新增公厕方案一" and len(plan["edits"]) == 3 and plan["radius_m"] == 300
+    assert client.post("/api/plans", json=draft, headers=_auth(site, "admin")).status_code == 409
+    assert any(p["id"] == plan["id"] and p["edits"] == 3 for p in client.get("/api/plans").json())
+    compared = client.get(f"/api/plans/{plan['id']}/compare").json()
+    direct = client.post(WHATIF, json={"edits": _edits(site)}).json()
+    assert compared["after"] == direct["after"] and len(compared["areas"]) == len(direct["areas"])
+    book = load_workbook(io.BytesIO(client.get(f"/api/plans/{plan['id']}/compare?format=xlsx").content))
+    sheet = book.active
+    assert sheet.title == "规划对比" and sheet.cell(2, 4).value == "覆盖面积比例（现状，%）"
+    assert sheet.max_row == 2 + len(compared["areas"]) + 3
+    en = load_workbook(io.BytesIO(client.get(f"/api/plans/{plan['id']}/compare?format=xlsx&lang=en").content))
+    assert en.active.cell(2, 4).value == "covered area % (now)"
+    exported = client.get(f"/api/plans/{plan['id']}/export").json()
+    assert [f["properties"]["op"] for f in exported["features"]] == ["add", "move", "remove"]
+    assert exported["features"][0]["geometry"]["coordinates"] == pytest.approx(list(site["gap"]))
+    assert all(f["geometry"] for f in exported["features"])
+    assert client.get("/api/plans/999999/compare").status_code == 404
+    assert client.get(f"/api/plans/{2**64}/export").status_code == 422
+
+
+def test_plan_whose_facility_is_gone_is_a_conflict(client, site):
+    _, _, (c, cx, cy) = site["toilets"]
+    draft = {"name": "移动后被删除", "edits": [{"op": "move", "id": c, "lon": cx + 0.001, "lat": cy}]}
+    plan = client.post("/api/plans", json=draft, headers=_auth(site, "admin")).json()
+    conn = connect(url=site["url"])
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM toilets WHERE id = %s", (c,))
+    conn.commit()
+    conn.close()
+    r = client.get(f"/api/plans/{plan['id']}/compare")
+    assert r.status_code == 409 and "edits[0].id" in r.text, r.text
+
+
+def test_plan_needs_a_name_and_valid_edits(client, site):
+    bad = client.post("/api/plans", json={"name": " ", "edits": []}, headers=_auth(site, "planner"))
+    assert bad.status_code == 422 and "name" in bad.text
+    bad = client.post("/api/plans", json={"name": "x", "edits": [{"op": "remove", "id": -5}]},
+                      headers=_auth(site, "planner"))
+    assert bad.status_code == 422 and "edits[0].id" in bad.text
