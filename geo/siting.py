@@ -176,10 +176,13 @@ def _greedy(demand: np.ndarray, weight: np.ndarray, covered: np.ndarray, candida
     each round: queue entries are (−gain, index) and a fresh entry must sort
     before the head to be taken.
     """
-    pairs = cKDTree(candidates).sparse_distance_matrix(cKDTree(demand[:, :2]), radius, output_type="ndarray")
-    matrix = csr_matrix((np.ones(len(pairs)), (pairs["i"], pairs["j"])), shape=(len(candidates), len(demand)))
+    # Only the demand not covered yet can add to a gain: the matrix leaves the rest out (most of a city).
+    open_ = np.flatnonzero(~covered)
+    left, open_weight = np.ones(len(open_), dtype=bool), weight[open_]
+    pairs = cKDTree(candidates).sparse_distance_matrix(cKDTree(demand[open_, :2]), radius, output_type="ndarray")
+    matrix = csr_matrix((np.ones(len(pairs)), (pairs["i"], pairs["j"])), shape=(len(candidates), len(open_)))
     matrix.sum_duplicates()
-    gains = matrix @ np.where(covered, 0.0, weight)
+    gains = matrix @ open_weight
     # The product sums in another order than a fresh gain: a hair above it, a bound is never below the
     # fresh gain, so an exact tie is always refreshed and goes to the first candidate.
     heap = [(-g * (1 + 1e-9), i) for i, g in enumerate(gains) if g > MIN_GAIN]
@@ -188,13 +191,14 @@ def _greedy(demand: np.ndarray, weight: np.ndarray, covered: np.ndarray, candida
     while heap and len(sites) < add:
         _, best = heapq.heappop(heap)
         idx = matrix.indices[matrix.indptr[best]:matrix.indptr[best + 1]]
-        gain = weight[idx][~covered[idx]].sum()
+        gain = open_weight[idx][left[idx]].sum()
         if gain <= MIN_GAIN:  # never a site that covers (next to) nothing new
             continue
         if heap and (-gain, best) > heap[0]:
             heapq.heappush(heap, (-gain, best))
             continue
-        covered[idx] = True
+        left[idx] = False
+        covered[open_[idx]] = True
         sites.append({"rank": len(sites) + 1, "x": float(candidates[best, 0]), "y": float(candidates[best, 1]),
                       key: float(gain)})
     return sites
