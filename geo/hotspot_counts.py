@@ -81,24 +81,27 @@ def counts(conn, *, size: float, srid: int, tz: str, since: datetime | None = No
     """
     where, params = filters(since, until, categories)
     params.update(size=size, srid=srid, tz=tz)
-    grid = kept_grid(conn, size, srid, tz)
-    if grid is None and keep and not _writing_complaints(conn):
+    if kept_grid(conn, size, srid, tz) is None and keep and not _writing_complaints(conn):
         register_later(conn, size, srid, tz)  # this request bins afresh; the next ones read the kept counts
     group = "q, r, month" if by_month else "q, r"
-    parts = []
-    if grid is not None:
-        params["grid"] = grid
-        kept_where, raw_where = _split(conn, params, since, until, categories)
-        if kept_where is not None:
-            parts.append(f"SELECT {group}, n FROM hotspot_counts WHERE grid = %(grid)s AND {kept_where}")
+    # One statement, so one snapshot: kept counts plus the edges when the grid is kept in it, else every
+    # complaint binned (a grid may be dropped between two statements).
+    kept = "(SELECT id FROM hotspot_grids WHERE cell_m = %(size)s AND srid = %(srid)s AND tz = %(tz)s)"
+    kept_where, raw_where = _split(conn, params, since, until, categories)
+    parts = [f"SELECT {group}, 1 FROM ({binned_sql(f'{where} AND NOT EXISTS {kept}', by_month)}) b"]
+    if kept_where is not None:
+        parts.append(f"SELECT {group}, n FROM hotspot_counts WHERE grid = {kept} AND {kept_where}")
         if raw_where is not None:
-            parts.append(f"SELECT {group}, 1 FROM ({binned_sql(f'{where} AND {raw_where}', by_month)}) b")
-    else:
-        parts.append(f"SELECT {group}, 1 FROM ({binned_sql(where, by_month)}) b")
+            parts.append(f"SELECT {group}, 1 FROM ({binned_sql(f'{where} AND {raw_where} AND EXISTS {kept}', by_month)}) b")
+    else:  # no whole month in the window: its complaints themselves
+        parts = [f"SELECT {group}, 1 FROM ({binned_sql(where, by_month)}) b"]
     with conn.cursor() as cur:
+        # Without JIT: the branches priced but never run would have it compile for seconds.
+        cur.execute("SET LOCAL jit = off")
         cur.execute(f"SELECT {group}, sum(n) FROM ({' UNION ALL '.join(parts)}) u(q, r{', month' if by_month else ''}, n) "
                     f"GROUP BY {group}", params)
         rows = cur.fetchall()
+        cur.execute("SET LOCAL jit TO DEFAULT")
     return rows if by_month else np.array(rows, dtype=np.int64).reshape(-1, 3)
 
 
@@ -125,7 +128,7 @@ def _split(conn, params: dict, since, until, categories) -> tuple[str | None, st
     if categories:
         kept.append("category = ANY(%(categories)s)")
     if since is not None and until is not None and params["month_lo"] >= params["month_hi"]:
-        return None, "true"  # no whole month inside: the window's complaints themselves
+        return None, None
     return " AND ".join(kept), ("(" + " OR ".join(raw) + ")") if raw else None
 
 
@@ -191,7 +194,7 @@ def register(dsn: str, password: str | None, size: float, srid: int, tz: str) ->
             cur.execute("DELETE FROM hotspot_grids WHERE id NOT IN "
                         "(SELECT id FROM hotspot_grids ORDER BY id DESC LIMIT %s)",
                         (max(1, AnalysisSettings.from_env().hotspot_kept_grids),))
-            cur.execute("ANALYZE hotspot_counts")  # a first fill: the planner must know it is large
+            cur.execute("ANALYZE hotspot_grids, hotspot_counts")  # the planner must know their sizes
         side.commit()
         return params["grid"]
     except psycopg2.Error:

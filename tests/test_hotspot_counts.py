@@ -134,3 +134,15 @@ def test_hot_spot_hexagons_are_kept_while_complaints_change(demo_client, demo_co
     again = demo_client.get("/api/analysis/hotspots", params={"cell": 250})
     assert again.headers["x-analysis-cache"] == "miss" and cache.misses == misses + 1  # the answer, not its hexagons
     assert again.json() == first.json()
+
+
+def test_a_bulk_write_forgets_the_kept_grids(kept):
+    """An import-sized statement drops the kept counts (cheaper than upserting them row by row): maps bin afresh."""
+    conn = kept
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO complaints (source, source_id, category, reported_at, geom) "
+                    "SELECT 'bulk', id::text, category, reported_at + interval '1 hour', geom FROM complaints LIMIT 5001")
+    assert hc.kept_grid(conn, SIZE, metric_srid(conn), TZ) is None
+    kept_now = hc.counts(conn, size=SIZE, srid=metric_srid(conn), tz=TZ)
+    assert {(q, r): n for q, r, n in kept_now} == afresh(conn)
+    assert sum(afresh(conn).values()) == 6_000 + 5_001

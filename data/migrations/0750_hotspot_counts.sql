@@ -4,7 +4,8 @@
 -- A hexagon grid is its edge length, metric CRS and the time zone its months are cut in
 -- (hotspot_grids); geo.hotspot_counts registers one the first time a size is asked for and fills
 -- it from the complaints in the same transaction, holding a SHARE lock on complaints so that no
--- write slips between the fill and the triggers. From then on every statement that inserts
+-- write slips between the fill and the triggers. A reader checks, in the statement that reads the
+-- counts, that its grid is still kept (else it bins the complaints): a grid may be dropped at any time. From then on every statement that inserts
 -- (COPY too), deletes, moves, re-dates or re-categorises complaints adds or takes away its rows'
 -- counts for every kept grid; a status change moves nothing. Emptied cells keep a row with n = 0.
 --
@@ -68,7 +69,9 @@ CREATE TABLE hotspot_counts (
     PRIMARY KEY (grid, month, category, q, r)
 );
 
--- The keys (grid, month, category, q, r) of one complaint in every kept grid.
+-- The keys (grid, month, category, q, r) of one complaint in every kept grid. The triggers below run
+-- without JIT: the planner prices ST_Transform high, and compiling would cost a small write far more
+-- than it saves.
 CREATE FUNCTION hm_hotspot_keys(reported_at timestamptz, category text, metric_srid integer,
                                 metric_x double precision, metric_y double precision, geom geometry)
     RETURNS TABLE (grid integer, month timestamp, category text, q integer, r integer)
@@ -80,9 +83,21 @@ CREATE FUNCTION hm_hotspot_keys(reported_at timestamptz, category text, metric_s
                                hm_metric_y(metric_srid, metric_y, geom, g.srid) AS y) xy
 $$;
 
-CREATE FUNCTION hotspot_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A bulk write (an import: more than 5,000 rows in one statement) forgets the kept grids instead:
+-- upserting counts costs about as much per row as the import itself, and the next map registers its
+-- grid again (one fill, in the background).
+CREATE FUNCTION hotspot_counts_forget(rows bigint) RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM hotspot_grids) THEN
+    IF rows > 5000 THEN
+        DELETE FROM hotspot_grids;
+        RETURN true;
+    END IF;
+    RETURN false;
+END $$;
+
+CREATE FUNCTION hotspot_counts_add() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM hotspot_grids) AND NOT hotspot_counts_forget((SELECT count(*) FROM new_rows)) THEN
         INSERT INTO hotspot_counts AS c (grid, month, category, q, r, n)
         SELECT k.grid, k.month, k.category, k.q, k.r, count(*)
         FROM new_rows w, hm_hotspot_keys(w.reported_at, w.category, w.metric_srid, w.metric_x, w.metric_y, w.geom) k
@@ -92,9 +107,9 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION hotspot_counts_remove() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION hotspot_counts_remove() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM hotspot_grids) THEN
+    IF EXISTS (SELECT 1 FROM hotspot_grids) AND NOT hotspot_counts_forget((SELECT count(*) FROM old_rows)) THEN
         UPDATE hotspot_counts c SET n = c.n - d.n
         FROM (SELECT k.grid, k.month, k.category, k.q, k.r, count(*) AS n
               FROM old_rows o, hm_hotspot_keys(o.reported_at, o.category, o.metric_srid, o.metric_x, o.metric_y, o.geom) k
@@ -106,7 +121,7 @@ END $$;
 
 -- An update moves the counts of the rows whose place, time or category changed: out of their old
 -- cell, into their new one (a status change, the common update, moves nothing).
-CREATE FUNCTION hotspot_counts_move() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION hotspot_counts_move() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM hotspot_grids) THEN
         UPDATE hotspot_counts c SET n = c.n - d.n
