@@ -176,7 +176,10 @@ def register(dsn: str, password: str | None, size: float, srid: int, tz: str) ->
     Any failure (writers held on, the server busy) leaves nothing behind:
     the analysis bins afresh meanwhile, and the next request tries again.
     """
-    side = psycopg2.connect(dsn, password=password or None)
+    try:
+        side = psycopg2.connect(dsn, password=password or None)
+    except psycopg2.Error:  # the server went away (a test's database dropped): nothing to keep
+        return None
     try:
         with side.cursor() as cur:
             cur.execute("SET LOCAL lock_timeout = %s", (f"{LOCK_WAIT_MS}ms",))
