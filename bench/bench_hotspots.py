@@ -7,8 +7,9 @@ Needs the `test` tools (esda, libpysal). Each round runs, in turn:
 
 * ours, kept counts: ``geo.hotspots.hotspots`` and the GeoJSON a client
   receives, the hexagon counts read from ``hotspot_counts`` (migration 0750);
-* ours, binned afresh: the same with the kept counts ignored (every
-  complaint binned by one parallel GROUP BY, as before issue 18);
+* ours, binned afresh: the same with months cut in UTC, a grid not kept
+  (and not registered): every complaint binned by one parallel GROUP BY,
+  as before issue 18;
 * the peer: ``geopandas.read_postgis`` → ``to_crs`` → ``sjoin`` to the same
   hexagons (handed over ready-made, not timed) → ``libpysal`` Rook →
   ``esda.G_Local(star=True, permutations=0)`` → ``esda.fdr`` bins
@@ -37,16 +38,22 @@ from data.catalog import metric_srid  # noqa: E402
 from data.db import connect, database_url  # noqa: E402
 from data.vocab import CITY_TIME_ZONE  # noqa: E402
 from geo import hexgrid, hotspot_counts  # noqa: E402
+from geo.hotspots import hotspots  # noqa: E402
 
 
 def afresh(conn, cell_m: float):
-    """Ours with the kept counts out of sight: every complaint binned again."""
-    kept_grid = hotspot_counts.kept_grid
-    hotspot_counts.kept_grid = lambda *args: None
+    """Ours with no kept counts to read: months cut in another time zone, whose grid is not kept (nor registered)."""
+    from layers.analysis.hotspots import Found
+    from layers.analysis.registry import load
+
+    register_later = hotspot_counts.register_later
+    hotspot_counts.register_later = lambda *args: None
     try:
-        return ours_hotspots(conn, cell_m)
+        result = hotspots(conn, cell_m=cell_m, tz="UTC")
     finally:
-        hotspot_counts.kept_grid = kept_grid
+        hotspot_counts.register_later = register_later
+    load("hotspots").geojson(Found(result), {}, "zh")
+    return result
 
 
 def hexagons(result, srid: int):
