@@ -69,6 +69,7 @@ def binned_sql(where: str, with_month: bool = False, with_category: bool = False
               UNION ALL
               SELECT ST_X(ST_Transform(geom, %(srid)s)), ST_Y(ST_Transform(geom, %(srid)s)) {extra} FROM complaints
               WHERE metric_srid IS DISTINCT FROM %(srid)s AND {where}) xy
+        WHERE abs(x) < 5e8 * %(size)s AND abs(y) < 5e8 * %(size)s  -- as hm_hotspot_keys: the hexagon fits an integer
     """
 
 

@@ -146,3 +146,13 @@ def test_a_bulk_write_forgets_the_kept_grids(kept):
     kept_now = hc.counts(conn, size=SIZE, srid=metric_srid(conn), tz=TZ)
     assert {(q, r): n for q, r, n in kept_now} == afresh(conn)
     assert sum(afresh(conn).values()) == 6_000 + 5_001
+
+
+def test_a_complaint_without_finite_coordinates_is_still_written(kept):
+    """Metric coordinates no hexagon holds (not finite): the write goes through, and no map counts the point."""
+    conn = kept
+    with conn.cursor() as cur:
+        cur.execute("UPDATE complaints SET metric_x = 'Infinity' WHERE id = (SELECT min(id) FROM complaints)")
+    conn.commit()
+    assert_kept_equal_afresh(conn)
+    assert sum(afresh(conn).values()) == 6_000 - 1

@@ -69,7 +69,8 @@ CREATE TABLE hotspot_counts (
     PRIMARY KEY (grid, month, category, q, r)
 );
 
--- The keys (grid, month, category, q, r) of one complaint in every kept grid. The triggers below run
+-- The keys (grid, month, category, q, r) of one complaint in every kept grid; none for a point so far
+-- from the CRS' centre (or not finite) that its hexagon would not fit an integer: no city is there. The triggers below run
 -- without JIT: the planner prices ST_Transform high, and compiling would cost a small write far more
 -- than it saves.
 CREATE FUNCTION hm_hotspot_keys(reported_at timestamptz, category text, metric_srid integer,
@@ -81,6 +82,7 @@ CREATE FUNCTION hm_hotspot_keys(reported_at timestamptz, category text, metric_s
     FROM hotspot_grids g
     CROSS JOIN LATERAL (SELECT hm_metric_x(metric_srid, metric_x, geom, g.srid) AS x,
                                hm_metric_y(metric_srid, metric_y, geom, g.srid) AS y) xy
+    WHERE abs(xy.x) < 5e8 * g.cell_m AND abs(xy.y) < 5e8 * g.cell_m  -- as geo.hotspot_counts.binned_sql
 $$;
 
 -- A bulk write (an import: more than 5,000 rows in one statement) forgets the kept grids instead:
