@@ -121,6 +121,8 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
 def check_add(add: int) -> int:
     """``add`` when it is from 1 to HYGIENE_MAP_SITING_MAX_ADD: each site is one more pass over the candidates."""
     max_add = AnalysisSettings.from_env().siting_max_add
+    if add is None:  # given empty (add=)
+        raise InvalidParameter("add", f"must be a whole number from 1 to {max_add} (HYGIENE_MAP_SITING_MAX_ADD)")
     if not (1 <= add <= max_add):
         raise InvalidParameter("add", f"must be between 1 and {max_add} (HYGIENE_MAP_SITING_MAX_ADD), not {add}")
     return add

@@ -103,3 +103,9 @@ def test_complaints_objective_sees_a_new_complaint(demo_client, demo_conn):
         with demo_conn.cursor() as cur:
             cur.execute("DELETE FROM complaints WHERE source = 'test' AND source_id LIKE 'siting-%'")
         demo_conn.commit()
+
+
+def test_an_empty_add_is_a_parameter_error(demo_client):
+    """Found by the fuzzer (seed 6344357092195933635): ``add=`` was a 500."""
+    resp = demo_client.get("/api/analysis/siting", params={"add": ""})
+    assert resp.status_code == 422 and "add" in resp.json()["detail"]
