@@ -145,6 +145,7 @@ class AnalysisSettings(EnvSettings):
 
     hotspot_max_cells: int = setting("HYGIENE_MAP_HOTSPOT_MAX_CELLS", 200_000)  # hexagons in one study area
     siting_max_add: int = setting("HYGIENE_MAP_SITING_MAX_ADD", 200)  # greedy rounds, each a full pass
+    hotspot_kept_grids: int = setting("HYGIENE_MAP_HOTSPOT_KEPT_GRIDS", 4)  # hexagon sizes whose counts are kept
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ point at the part's centroid).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import shapely
 
@@ -61,21 +63,49 @@ def check_objective(objective: str | None) -> str | None:
     return objective
 
 
-def demand_points(conn, objective: str | None, params: dict) -> tuple[str, np.ndarray]:
+def demand_points(conn, objective: str | None, params: dict, *, places: PlaceDemand | None = None) -> tuple[str, np.ndarray]:
     """(the objective used, demand as rows x, y, weight); the first objective with demand when None.
 
-    ``params`` holds ``srid`` and ``prefix`` (a street code + ``%``).
+    ``params`` holds ``srid`` and ``prefix`` (a street code + ``%``);
+    ``places``, :func:`place_demand` already computed for the same
+    objective (kept while the places stand): only complaints are read then.
     """
-    for name in (objective,) if objective else OBJECTIVES:
-        points = _complaints(conn, params) if name == "complaints" else _lattice(conn, name, params)
-        if len(points) and points[:, 2].sum() > 0:
-            return name, points
+    found = place_demand(conn, objective, params) if places is None else places
+    if found.objective is not None:
+        return found.objective, found.points
+    if objective in (None, "complaints"):
+        points = _complaints(conn, params)
+        if len(points):
+            return "complaints", points
     if objective == "residents":
         raise NotFound("no residents to cover here (no community with population); "
                        "use objective=area or objective=complaints")
     if objective:
         raise NotFound(f"nothing to cover here by {objective}")
     raise NotFound("nothing to cover here: no community with population, no admin area and no open complaint")
+
+
+@dataclass(frozen=True)
+class PlaceDemand:
+    """The demand lattice of the first place objective (residents, area) that has any, or none (``objective`` None)."""
+
+    objective: str | None
+    points: np.ndarray
+
+
+def place_demand(conn, objective: str | None, params: dict) -> PlaceDemand:
+    """The lattice demand ``objective`` asks for (residents or area; by default the first with demand).
+
+    It reads the areas and land use only, not the complaints: kept while
+    the places stand (:mod:`layers.analysis.siting`).
+    """
+    for name in (objective,) if objective else OBJECTIVES:
+        if name == "complaints":
+            break
+        points = _lattice(conn, name, params)
+        if len(points) and points[:, 2].sum() > 0:
+            return PlaceDemand(name, points)
+    return PlaceDemand(None, np.empty((0, 3)))
 
 
 def _complaints(conn, params: dict) -> np.ndarray:

@@ -9,9 +9,13 @@ with no complaint (leaving them out would bias the statistic).
 
 Algorithm choices, for speed at 1,000,000 complaints:
 
-* complaints carry their metric coordinates (migration 0300), and the cell
-  of each is cube-rounded arithmetic in SQL, counted by one parallel
-  GROUP BY: no spatial join;
+* the counts per cell, month and category are kept by the database for the
+  sizes in use (migration 0750, :mod:`geo.hotspot_counts`): a map sums
+  some 10^5 kept counts, the complaints themselves read only for the parts
+  of months at the ends of its window;
+* otherwise complaints carry their metric coordinates (migration 0300), and
+  the cell of each is cube-rounded arithmetic in SQL, counted by one
+  parallel GROUP BY: no spatial join;
 * the cell polygons are built once per call from one template hexagon
   translated to each centre that touches the city, and serialized by
   PostGIS (ST_AsGeoJSON);
@@ -30,7 +34,8 @@ from data.catalog import metric_srid as city_srid
 from data.errors import InvalidParameter, NotFound
 from data.settings import AnalysisSettings
 from data.vocab import CITY_TIME_ZONE
-from geo import hexgrid
+from geo import hexgrid, hotspot_counts
+from geo.hotspot_counts import filters
 from geo.metric import metric_polygon
 from geo.stats import confidence_bins, gi_star, mann_kendall, two_sided_p
 
@@ -88,53 +93,8 @@ def default_cell_m(conn, n_complaints: int, srid: int) -> float:
     return float(min(MAX_CELL_M, max(50.0, round(size / 10.0) * 10.0)))
 
 
-def _filters(since: datetime | None, until: datetime | None, categories: list[str] | None) -> tuple[str, dict]:
-    where, params = ["true"], {}
-    if since is not None:
-        where.append("reported_at >= %(since)s")
-        params["since"] = since
-    if until is not None:
-        where.append("reported_at < %(until)s")
-        params["until"] = until
-    if categories:
-        where.append("category = ANY(%(categories)s)")
-        params["categories"] = list(categories)
-    return " AND ".join(where), params
-
-
-def _binned_sql(where: str, with_month: bool = False) -> str:
-    """Complaints → (q, r[, month]) rows by cube rounding of their metric coordinates.
-
-    Rows whose stored metric coordinates are in another CRS (see migration
-    0300) are projected on the fly in a second branch, so the common branch
-    stays plain arithmetic.
-    """
-    month = ", date_trunc(%(month_unit)s, reported_at AT TIME ZONE %(tz)s) AS month" if with_month else ""
-    carry = ", month" if with_month else ""
-    xy = f"""
-        SELECT metric_x AS x, metric_y AS y {month} FROM complaints
-        WHERE metric_srid = %(srid)s AND {where}
-        UNION ALL
-        SELECT ST_X(ST_Transform(geom, %(srid)s)), ST_Y(ST_Transform(geom, %(srid)s)) {month} FROM complaints
-        WHERE metric_srid IS DISTINCT FROM %(srid)s AND {where}"""
-    return f"""
-        SELECT CASE WHEN dq > dr AND dq > ds THEN -rr - rs ELSE rq END::integer AS q,
-               CASE WHEN dq > dr AND dq > ds THEN rr WHEN dr > ds THEN -rq - rs ELSE rr END::integer AS r {carry}
-        FROM (
-            SELECT rq, rr, rs, abs(rq - fq) AS dq, abs(rr - fr) AS dr, abs(rs + fq + fr) AS ds {carry}
-            FROM (
-                SELECT fq, fr, round(fq) AS rq, round(fr) AS rr, round(-fq - fr) AS rs {carry}
-                FROM (
-                    SELECT (sqrt(3.0) / 3.0 * x - y / 3.0) / %(size)s AS fq, (2.0 / 3.0 * y) / %(size)s AS fr {carry}
-                    FROM ({xy}) xy
-                ) a
-            ) b
-        ) c
-    """
-
-
-def _cells(conn, size: float, srid: int, with_population: bool) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
-    """The hexagons that touch the city: (q, r, GeoJSON in WGS84, population or None)."""
+def city_cells(conn, size: float, srid: int, with_population: bool) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
+    """The hexagons that touch the city: (q, r, GeoJSON in WGS84, population or None); they read the places only."""
     with conn.cursor() as cur:
         cur.execute(f"SELECT ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g) FROM ({_CITY_SQL}) c(g)", {"srid": srid})
         bounds = cur.fetchone()
@@ -198,7 +158,7 @@ def _count_matching(conn, where: str, params: dict) -> int:
 
 def hotspots(conn, *, since: datetime | None = None, until: datetime | None = None,
              categories: list[str] | None = None, cell_m: float | None = None,
-             per_population: bool = False) -> HotspotResult:
+             per_population: bool = False, tz: str = CITY_TIME_ZONE, cells=city_cells) -> HotspotResult:
     """Gi* hotspots of complaints on a hexagon grid over the whole city.
 
     Parameters
@@ -214,6 +174,10 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
     per_population : bool
         Run Gi* on complaints per 10,000 residents (community population
         spread over each hexagon by area) instead of counts.
+    tz : str
+        The time zone whose months the kept counts are cut in (:mod:`geo.hotspot_counts`).
+    cells : callable
+        :func:`city_cells` or one that keeps its answers while the places stand.
 
     Returns
     -------
@@ -223,16 +187,16 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
     if since is not None and until is not None and since >= until:
         raise InvalidParameter("since", "must be before until")
     srid = city_srid(conn)
-    where, params = _filters(since, until, categories)
     if categories:
         _check_categories(conn, categories)
+    # The sizes worth keeping counts for: the one asked for by name, or the default map's (a size derived
+    # from a filtered count changes with every filter).
+    keep = cell_m is not None or (since is None and until is None and not categories)
     if cell_m is None:
-        cell_m = default_cell_m(conn, _count_matching(conn, where, params), srid)
-    q, r, geojson, pop = _cells(conn, cell_m, srid, per_population)
-    params.update(srid=srid, size=cell_m)
-    with conn.cursor() as cur:
-        cur.execute(f"SELECT q, r, count(*) FROM ({_binned_sql(where)}) binned GROUP BY q, r", params)
-        binned = np.array(cur.fetchall(), dtype=np.int64).reshape(-1, 3)
+        cell_m = default_cell_m(conn, _count_matching(conn, *filters(since, until, categories)), srid)
+    q, r, geojson, pop = cells(conn, cell_m, srid, per_population)
+    binned = hotspot_counts.counts(conn, size=cell_m, srid=srid, tz=tz, since=since, until=until,
+                                   categories=categories, keep=keep)
     counts, outside = _scatter(q, r, binned)
     if counts.sum() == 0:
         raise NotFound("no complaints match this time window and categories")
@@ -358,7 +322,7 @@ def classify_emerging(bins: np.ndarray, trend_z: np.ndarray, trend_p: np.ndarray
 
 def emerging(conn, *, since: datetime | None = None, until: datetime | None = None,
              categories: list[str] | None = None, cell_m: float | None = None,
-             tz: str = CITY_TIME_ZONE) -> tuple[HotspotResult, list[str], np.ndarray]:
+             tz: str = CITY_TIME_ZONE, cells=city_cells) -> tuple[HotspotResult, list[str], np.ndarray]:
     """Emerging hotspots: Gi* per calendar month, then a Mann–Kendall trend per cell.
 
     Returns
@@ -366,13 +330,9 @@ def emerging(conn, *, since: datetime | None = None, until: datetime | None = No
     (HotspotResult, patterns, months)
         The whole-window result, one pattern key per cell and the months used.
     """
-    whole = hotspots(conn, since=since, until=until, categories=categories, cell_m=cell_m)
-    where, params = _filters(since, until, categories)
-    params.update(srid=whole.srid, size=whole.cell_m, month_unit="month", tz=tz)
-    with conn.cursor() as cur:
-        cur.execute(f"SELECT q, r, month, count(*) FROM ({_binned_sql(where, with_month=True)}) binned GROUP BY q, r, month",
-                    params)
-        rows = cur.fetchall()
+    whole = hotspots(conn, since=since, until=until, categories=categories, cell_m=cell_m, tz=tz, cells=cells)
+    rows = hotspot_counts.counts(conn, size=whole.cell_m, srid=whole.srid, tz=tz, since=since, until=until,
+                                 categories=categories, by_month=True)
     months = np.array(sorted({row[2] for row in rows}))
     if months.size < 4:
         raise InvalidParameter("since", f"emerging hotspots need at least 4 months of complaints, got {months.size}")

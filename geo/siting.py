@@ -13,6 +13,7 @@ and stops early rather than propose a site that covers nothing new.
 from __future__ import annotations
 
 import heapq
+from dataclasses import dataclass
 
 import numpy as np
 from psycopg2 import sql
@@ -22,9 +23,8 @@ from scipy.spatial import cKDTree
 from data.catalog import metric_srid as city_srid
 from data.errors import InvalidParameter, NotFound
 from data.settings import AnalysisSettings
-from data.vocab import FacilityKind
 from geo.coverage import AREA_FACTOR, QUAD_SEGS, kind_filter, resolve
-from geo.demand import check_objective, demand_points
+from geo.demand import PlaceDemand, check_objective, demand_points, place_demand
 
 CANDIDATE_SPACING_M = 50.0
 #: A site must newly cover more than this (less than one person, one m² or one complaint is no reason to build).
@@ -45,8 +45,22 @@ _CANDIDATES_SQL = """
 """
 
 
+@dataclass(frozen=True)
+class Places:
+    """What siting reads from the places alone, kept while they stand: metric points of the existing
+    facilities and of the road candidates (x, y, sorted), and the lattice demand (:func:`geo.demand.place_demand`)."""
+
+    existing: np.ndarray
+    candidates: np.ndarray
+    demand: PlaceDemand
+
+    @property
+    def nbytes(self) -> int:
+        return self.existing.nbytes + self.candidates.nbytes + self.demand.points.nbytes
+
+
 def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None = None,
-           street: str | None = None, objective: str | None = None) -> dict:
+           street: str | None = None, objective: str | None = None, places: Places | None = None) -> dict:
     """Propose ``add`` new sites that maximise the newly covered demand.
 
     Parameters
@@ -63,6 +77,8 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
     objective : str, optional
         ``residents``, ``area`` or ``complaints`` (:mod:`geo.demand`); by
         default the first of them the data has.
+    places : Places, optional
+        :func:`siting_places` of the same kind, street and objective, when kept.
 
     Returns
     -------
@@ -74,15 +90,18 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
     """
     check_add(add)
     check_objective(objective)
-    spec, radius, rule = resolve(kind, radius_m)
+    _, radius, rule = resolve(kind, radius_m)
     srid = city_srid(conn)
-    params = {"srid": srid, "spacing": CANDIDATE_SPACING_M, "prefix": (street or "") + "%", "on": "roads",
-              "radius": radius}
-    asked = objective
-    objective, demand, existing, candidates = _points(conn, spec, street, objective, params)
-    measure = MEASURES[objective]
+    params = _params(srid, street)
+    places = places or siting_places(conn, kind, street, objective)
+    objective_used, demand = demand_points(conn, objective, params, places=places.demand)
+    candidates, on = places.candidates, "roads"
+    if candidates.size == 0:  # a city without roads yet: the centres of the lattice cells holding demand
+        step = max(CANDIDATE_SPACING_M, radius / 3.0)  # a third of the radius: finer buys little
+        candidates, on = (np.unique(np.floor(demand[:, :2] / step), axis=0) + 0.5) * step, "lattice"
+    measure = MEASURES[objective_used]
     weight = np.nan_to_num(demand[:, 2])
-    covered = _covered(demand, existing, radius)
+    covered = _covered(demand, places.existing, radius)
     total = weight.sum()
     before = weight[covered].sum()
     sites = _greedy(demand, weight, covered, candidates, radius, add, "new_" + measure)
@@ -92,24 +111,36 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
     def share(value: float) -> dict:
         return {measure: float(value), "pct": float(100.0 * value / total) if total else None}
 
-    return {"kind": kind, "radius_m": radius, "rule": rule, "street": street, "objective": objective,
-            "objective_asked": asked is not None,
+    return {"kind": kind, "radius_m": radius, "rule": rule, "street": street, "objective": objective_used,
+            "objective_asked": objective is not None,
             "measure": measure, "sites": sites, "candidates": int(len(candidates)),
-            "candidates_on": params["on"], "demand_cells": int(len(demand)),
+            "candidates_on": on, "demand_cells": int(len(demand)),
             "before": share(before), "after": share(after), measure: float(total)}
 
 
 def check_add(add: int) -> int:
     """``add`` when it is from 1 to HYGIENE_MAP_SITING_MAX_ADD: each site is one more pass over the candidates."""
     max_add = AnalysisSettings.from_env().siting_max_add
+    if add is None:  # given empty (add=)
+        raise InvalidParameter("add", f"must be a whole number from 1 to {max_add} (HYGIENE_MAP_SITING_MAX_ADD)")
     if not (1 <= add <= max_add):
         raise InvalidParameter("add", f"must be between 1 and {max_add} (HYGIENE_MAP_SITING_MAX_ADD), not {add}")
     return add
 
 
-def _points(conn, spec: FacilityKind, street: str | None, objective: str | None,
-            params: dict) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
-    """The objective used and metric points: demand (x, y, weight), existing facilities and candidate sites (x, y)."""
+def _params(srid: int, street: str | None) -> dict:
+    return {"srid": srid, "spacing": CANDIDATE_SPACING_M, "prefix": (street or "") + "%"}
+
+
+def siting_places(conn, kind: str, street: str | None, objective: str | None) -> Places:
+    """The existing facilities of ``kind``, the road candidates and the lattice demand, all in the metric CRS.
+
+    They read the places only (areas, land use, roads, facilities), so the
+    analysis keeps them while those stand: complaints coming in recompute
+    the greedy, not the lattice.
+    """
+    spec = resolve(kind, None)[0]
+    params = _params(city_srid(conn), street)
     existing_sql = sql.SQL(_EXISTING_SQL).format(table=sql.Identifier(spec.table), where=kind_filter(spec))
     with conn.cursor() as cur:
         if street:
@@ -119,13 +150,9 @@ def _points(conn, spec: FacilityKind, street: str | None, objective: str | None,
         cur.execute(existing_sql, params)
         existing = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
         cur.execute(_CANDIDATES_SQL, params)
-        candidates = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
-    objective, points = demand_points(conn, objective, params)
-    if candidates.size == 0:  # a city without roads yet: the centres of the lattice cells holding demand
-        step = max(CANDIDATE_SPACING_M, params["radius"] / 3.0)  # a third of the radius: finer buys little
-        candidates = (np.unique(np.floor(points[:, :2] / step), axis=0) + 0.5) * step
-        params["on"] = "lattice"
-    return objective, points, existing, candidates
+        # Sorted (x, then y): the greedy breaks ties by this order, so the answer never depends on a plan.
+        candidates = np.unique(np.array(cur.fetchall(), dtype=float).reshape(-1, 2), axis=0)
+    return Places(existing, candidates, place_demand(conn, objective, params))
 
 
 def _covered(demand: np.ndarray, existing: np.ndarray, radius: float) -> np.ndarray:
@@ -146,25 +173,34 @@ def _greedy(demand: np.ndarray, weight: np.ndarray, covered: np.ndarray, candida
     each site's gain can be read on its own. Lazy (Minoux 1978): a gain only
     shrinks as sites are added, so a candidate popped from the priority
     queue whose fresh gain still tops the queue is the best, and most
-    candidates are never looked at again.
+    candidates are never looked at again. Ties go to the first candidate in
+    ``candidates``' order, as in the plain greedy that recomputes every gain
+    each round: queue entries are (−gain, index) and a fresh entry must sort
+    before the head to be taken.
     """
-    pairs = cKDTree(candidates).sparse_distance_matrix(cKDTree(demand[:, :2]), radius, output_type="ndarray")
-    matrix = csr_matrix((np.ones(len(pairs)), (pairs["i"], pairs["j"])), shape=(len(candidates), len(demand)))
+    # Only the demand not covered yet can add to a gain: the matrix leaves the rest out (most of a city).
+    open_ = np.flatnonzero(~covered)
+    left, open_weight = np.ones(len(open_), dtype=bool), weight[open_]
+    pairs = cKDTree(candidates).sparse_distance_matrix(cKDTree(demand[open_, :2]), radius, output_type="ndarray")
+    matrix = csr_matrix((np.ones(len(pairs)), (pairs["i"], pairs["j"])), shape=(len(candidates), len(open_)))
     matrix.sum_duplicates()
-    gains = matrix @ np.where(covered, 0.0, weight)
-    heap = [(-g, i) for i, g in enumerate(gains) if g > MIN_GAIN]
+    gains = matrix @ open_weight
+    # The product sums in another order than a fresh gain: a hair above it, a bound is never below the
+    # fresh gain, so an exact tie is always refreshed and goes to the first candidate.
+    heap = [(-g * (1 + 1e-9), i) for i, g in enumerate(gains) if g > MIN_GAIN]
     heapq.heapify(heap)
     sites: list[dict] = []
     while heap and len(sites) < add:
         _, best = heapq.heappop(heap)
         idx = matrix.indices[matrix.indptr[best]:matrix.indptr[best + 1]]
-        gain = weight[idx][~covered[idx]].sum()
+        gain = open_weight[idx][left[idx]].sum()
         if gain <= MIN_GAIN:  # never a site that covers (next to) nothing new
             continue
-        if heap and gain < -heap[0][0]:
+        if heap and (-gain, best) > heap[0]:
             heapq.heappush(heap, (-gain, best))
             continue
-        covered[idx] = True
+        left[idx] = False
+        covered[open_[idx]] = True
         sites.append({"rank": len(sites) + 1, "x": float(candidates[best, 0]), "y": float(candidates[best, 1]),
                       key: float(gain)})
     return sites

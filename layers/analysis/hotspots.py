@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from data.params import parse_bool, parse_list
 from data.vocab import city_tz
 from geo import hotspots as hs
-from layers.analysis.cache import COMPLAINT_TABLES
+from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
 from layers.analysis.encode import feature_collection
 from layers.analysis.registry import Analysis, Args, Report, optional_number, param, window
 
@@ -40,10 +40,16 @@ class Hotspots(Analysis):
         hs.check_cell(args["cell"])
 
     def compute(self, conn, args: Args, cache=None) -> Found:
+        def cells(conn, size: float, srid: int, with_population: bool):
+            # The hexagons and their GeoJSON read the places only: kept while complaints come in.
+            return shared_part(cache, conn, ("hotspot cells", size, srid, with_population), PLACE_TABLES,
+                               lambda: hs.city_cells(conn, size, srid, with_population),
+                               size=lambda part: 200 * len(part[2]) + sum(map(len, part[2])))
+
         common = dict(since=args["window"].since, until=args["window"].until,
-                      categories=list(args["category"]) or None, cell_m=args["cell"])
+                      categories=list(args["category"]) or None, cell_m=args["cell"], tz=city_tz().key, cells=cells)
         if args["emerging"]:
-            cells, patterns, _ = hs.emerging(conn, tz=city_tz().key, **common)
+            cells, patterns, _ = hs.emerging(conn, **common)
             return Found(cells, patterns)
         return Found(hs.hotspots(conn, per_population=args["per_population"], **common))
 

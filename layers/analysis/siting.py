@@ -5,8 +5,8 @@ from __future__ import annotations
 from data.params import clean_text, parse_area_code, parse_int
 from geo.coverage import resolve
 from geo.demand import OBJECTIVES, check_objective
-from geo.siting import check_add, siting
-from layers.analysis.cache import PLACE_TABLES
+from geo.siting import check_add, siting, siting_places
+from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
 from layers.analysis.coverage import KIND, RADIUS
 from layers.analysis.encode import feature_collection, features, figure
 from layers.analysis.registry import Analysis, Args, Report, param
@@ -19,7 +19,7 @@ class Siting(Analysis):
     name = "siting"
     summary = ("New sites on the roads that cover the most residents (or residential area, or open complaints) "
                "not yet covered (greedy maximum coverage)")
-    tables = PLACE_TABLES
+    tables = COMPLAINT_TABLES  # the complaints objective (and the automatic choice's last resort) reads them
     params = (
         KIND,
         param("add", lambda raw, name: parse_int(raw, name, *INT4), "how many new sites to propose", default="5",
@@ -35,8 +35,13 @@ class Siting(Analysis):
         check_add(args["add"])
 
     def compute(self, conn, args: Args, cache=None) -> dict:
-        return siting(conn, args["kind"], args["add"], radius_m=args["radius"], street=args["street"],
-                      objective=args["objective"])
+        kind, street, objective = args["kind"], args["street"], args["objective"]
+        # Facilities, road candidates and the demand lattice read no complaints: kept while the places
+        # stand, so a complaint coming in (or another add or radius) reruns only the greedy.
+        places = shared_part(cache, conn, ("siting places", kind, street, objective), PLACE_TABLES,
+                             lambda: siting_places(conn, kind, street, objective), size=lambda part: part.nbytes)
+        return siting(conn, kind, args["add"], radius_m=args["radius"], street=street, objective=objective,
+                      places=places)
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         """The new sites' service discs; the objective, covered demand before and after, radius and rule on top."""
