@@ -16,6 +16,7 @@ from datetime import date
 import numpy as np
 import shapely
 from matplotlib.collections import LineCollection
+from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 
 from data.settings import LinkSettings, PrintSettings
@@ -41,6 +42,7 @@ from layers.printing.pdf import _RENDER_LOCK  # one document at a time per proce
 from layers.printing.problems_data import Problem, ProblemList
 from layers.printing.style import MAIN_ROADS, ROAD_STYLE, Paper, rc_params, register_font, term
 from layers.reports.document import wrap
+from layers.workflow.photos import thumbnail
 
 _WORDS = {
     "title": ("问题清单", "Problem list"), "map": ("问题分布图", "Map of the findings"),
@@ -180,15 +182,11 @@ def _cells(p: Problem, lang: str, widths: dict) -> dict[str, str]:
 
 
 def _thumbnail(path) -> np.ndarray | None:
-    """A small RGB array of a stored photo (decoded at a reduced size), or None when it cannot be read."""
-    from PIL import Image, UnidentifiedImageError
+    """A small RGB array of a stored photo (its cached thumbnail), or None when it cannot be read."""
+    from PIL import UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            image.draft("RGB", (THUMB_PX * 3 // 4, THUMB_PX * 3 // 4))  # JPEG: decode at 1/2…1/8 scale, far faster
-            image = image.convert("RGB")
-            image.thumbnail((THUMB_PX, THUMB_PX))
-            return np.asarray(image)
+        return np.asarray(thumbnail(path, THUMB_PX))
     except (OSError, UnidentifiedImageError):
         return None
 
@@ -206,7 +204,10 @@ def _draw_photo(ax, p: Problem, stage: str, box: tuple) -> None:
         dw, dh = iw * scale, ih * scale
         x0, y0 = x + (w - dw) / 2, y + (h - dh) / 2
         # "none": the thumbnail's own pixels go into the PDF, not resampled to the backend's 72 dpi.
-        ax.imshow(pixels, extent=(x0, x0 + dw, y0, y0 + dh), aspect="auto", interpolation="none", zorder=3)
+        # An image artist of its own, not imshow: nothing to autoscale (the page is in millimetres), far cheaper.
+        image = AxesImage(ax, extent=(x0, x0 + dw, y0, y0 + dh), interpolation="none", zorder=3)
+        image.set_data(pixels)
+        ax.add_image(image)
     if len(shots) > 1:
         ax.text(x + w, y, f"+{len(shots) - 1}", fontsize=4.5, ha="right", va="bottom", zorder=4, path_effects=HALO)
 
