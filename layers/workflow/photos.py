@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import threading
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -137,7 +138,7 @@ def thumbnail(path: Path, px: int) -> Image.Image:
         image.draft("RGB", (px * 3 // 4, px * 3 // 4))
         small = image.convert("RGB")
     small.thumbnail((px, px))
-    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+    tmp = cached.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # one per writer: prints run in threads
     try:
         small.save(tmp, format="PNG")
         os.replace(tmp, cached)  # atomic: another print never reads half a thumbnail
