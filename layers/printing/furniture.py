@@ -14,7 +14,6 @@ from layers.printing.data import Street
 from layers.printing.page import PageContext, add, draw_polygons, fit
 from layers.printing.style import (
     POINT_STYLE,
-    PT_TO_MM,
     ROAD_STYLE,
     TRAIL_LINE_STYLE,
     VILLAGE_STYLE,
@@ -193,13 +192,3 @@ def draw_qr(ax, url: str, rect: tuple) -> None:
     x, y, side, _ = rect
     scaled = Path(path.vertices * (side / n) + (x, y), path.codes)
     add(ax, PathPatch(scaled, facecolor="black", edgecolor="none", linewidth=0))
-
-
-def draw_qr_block(ax, ctx: PageContext, url: str, qr_rect: tuple, text_rect: tuple) -> None:
-    """The QR code of ``url``, what it is for, and the URL itself in lines (for typing it in)."""
-    draw_qr(ax, url, qr_rect)
-    tx, ty, tw, th = text_rect
-    ax.text(tx, ty + th - 2, ctx.t["qr"], fontsize=6.2, va="top")
-    chunk = max(10, int(tw / (5.0 * PT_TO_MM * 0.56)))
-    for i in range(0, len(url), chunk):
-        ax.text(tx, ty + th - 7 - (i // chunk) * 2.6, url[i:i + chunk], fontsize=5.0, va="top", color="0.25")

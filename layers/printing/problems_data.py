@@ -27,8 +27,8 @@ from geo.metric import metric_polygon
 from layers.printing import data
 from layers.spec.inspection_findings import LAYER as FINDINGS
 from layers.workflow.access import OPERATOR, RowScope, User, column_grant, shown_row
-from layers.workflow.inspection_photos import FORMATS, photo_path
 from layers.workflow.inspections import get_round
+from layers.workflow.photos import FORMATS, photo_path
 
 #: A road names a finding's place only when it is this close (metres): else the coordinates do.
 NEAR_ROAD_M = 150.0

@@ -146,7 +146,6 @@ _WORDS: dict[str, tuple[str, str]] = {
     "near": ("近", "near "),
     "nothing": ("本网格内无设施和待办投诉", "No facilities or open complaints in this grid"),
     "overview": ("位置示意", "Location"),
-    "qr": ("扫码查看在线地图", "Scan for the online map"),
     "north": ("北", "N"),
     "grid": ("本网格", "This grid"),
     "neighbour": ("相邻网格", "Neighbouring grid"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import threading
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -116,3 +117,31 @@ def stored_file(digest: str, media_type: str, settings: InspectionSettings, what
     if not path.exists():
         raise NotFound(f"the file of {what} is missing from {settings.photo_root()}")
     return path
+
+
+def thumbnail(path: Path, px: int) -> Image.Image:
+    """The stored photo at ``path`` as RGB at most ``px`` pixels on its longest side.
+
+    Made once and kept next to the photo as ``<sha256>.t<px>.png``: a stored
+    photo is named by its content's hash, so its thumbnail never goes stale.
+    A JPEG decodes at 1/2…1/8 scale for it (``draft``), far faster than in
+    full. OSError or UnidentifiedImageError when the photo cannot be read; a
+    photo folder that cannot be written still gives the thumbnail, uncached.
+    """
+    cached = path.with_name(f"{path.stem}.t{px}.png")
+    try:
+        with Image.open(cached) as image:
+            return image.convert("RGB")
+    except (OSError, UnidentifiedImageError):
+        pass  # not made yet (or a torn file from a crash): make it
+    with Image.open(path) as image:
+        image.draft("RGB", (px * 3 // 4, px * 3 // 4))
+        small = image.convert("RGB")
+    small.thumbnail((px, px))
+    tmp = cached.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # one per writer: prints run in threads
+    try:
+        small.save(tmp, format="PNG")
+        os.replace(tmp, cached)  # atomic: another print never reads half a thumbnail
+    except OSError:
+        tmp.unlink(missing_ok=True)
+    return small
