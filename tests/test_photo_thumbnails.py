@@ -49,3 +49,17 @@ def test_a_thumbnail_that_cannot_be_kept_is_still_given(tmp_path):
     small = thumbnail(path, 96)
     assert small.size == (96, 72) and blocked.is_dir()
     assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, blocked.name])
+
+
+def test_storing_a_photo_makes_its_print_thumbnail(tmp_path):
+    from data.settings import InspectionSettings
+    from layers.workflow.photos import PRINT_THUMB_PX, photo_path, store
+
+    settings = InspectionSettings.from_env({"HYGIENE_MAP_PHOTO_DIR": str(tmp_path)})
+    out = io.BytesIO()
+    Image.new("RGB", (1280, 960), (200, 30, 30)).save(out, format="JPEG", quality=85)
+    digest = store(out.getvalue(), "jpg", settings)
+    path = photo_path(digest, "jpg", settings)
+    kept = path.with_name(f"{path.stem}.t{PRINT_THUMB_PX}.png")
+    assert kept.exists()  # a round's first 问题清单 need not decode the photo
+    assert np.array_equal(np.asarray(Image.open(kept).convert("RGB")), np.asarray(thumbnail(path, PRINT_THUMB_PX)))

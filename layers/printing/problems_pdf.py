@@ -43,7 +43,7 @@ from layers.printing.pdf import _RENDER_LOCK  # one document at a time per proce
 from layers.printing.problems_data import Problem, ProblemList
 from layers.printing.style import MAIN_ROADS, ROAD_STYLE, Paper, rc_params, register_font, term
 from layers.reports.document import wrap
-from layers.workflow.photos import thumbnail
+from layers.workflow.photos import PRINT_THUMB_PX, thumbnail
 
 _WORDS = {
     "title": ("问题清单", "Problem list"), "map": ("问题分布图", "Map of the findings"),
@@ -67,8 +67,6 @@ COLUMNS = (("no", 9), ("place", 36), ("item", 45), ("deduction", 10), ("due", 17
            ("description", 30), ("before", 14), ("after", 14))
 #: Row heights: with a thumbnail, and without (four lines of text); a unit's band; the column heads; text size.
 PHOTO_ROW_MM, ROW_MM, BAND_MM, HEAD_MM, SIZE = 14.0, 10.0, 6.0, 5.0, 5.8
-#: Thumbnail pixels (longest side): about 190 dpi over a 13 mm cell (a phone photo decodes at 1/8 scale for it).
-THUMB_PX = 96
 
 
 def _context(plist: ProblemList, paper: Paper, lang: str, base_url: str | None) -> PageContext:
@@ -187,7 +185,7 @@ def _thumbnail(path) -> np.ndarray | None:
     from PIL import UnidentifiedImageError
 
     try:
-        return np.asarray(thumbnail(path, THUMB_PX))
+        return np.asarray(thumbnail(path, PRINT_THUMB_PX))
     except (OSError, UnidentifiedImageError):
         return None
 
