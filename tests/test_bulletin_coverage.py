@@ -98,3 +98,30 @@ def test_reload_restarts_the_history(writable_demo):
         assert not c["available"] and "无法得出" in c["reason"]
     finally:
         conn.close()
+
+
+def test_documents_show_the_changes(history, tmp_path):
+    """The PDF, the page and the workbook give the counts, the shares and the changed facilities by name."""
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from layers.reports.document import write_pdf
+    from layers.reports.workbook import write_workbook
+    from layers.web.bulletin_page import bulletin_page
+
+    ids = _october_changes(history)
+    b = bulletin(history, parse_period("month", "2026-10"))
+    toilets = {k["kind"]: k for k in b["coverage"]["kinds"]}["toilets"]
+    write_pdf(b, tmp_path / "b.pdf")
+    text = subprocess.run(["pdftotext", "-raw", str(tmp_path / "b.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "期初覆盖率" in text and "测试新厕" in text and ids["removed_name"] in text
+    assert f"{toilets['share_start']}" in text and f"{toilets['share_end']}" in text
+    page = bulletin_page(b, lang="zh", kind="month", date="2026-10")
+    assert 'id="facility-changes"' in page and "测试新厕" in page and "测试路1号" in page
+    write_workbook(b, tmp_path / "b.xlsx")
+    sheet = load_workbook(tmp_path / "b.xlsx")["设施变化"]
+    rows = {r[0]: r for r in sheet.iter_rows(values_only=True)}
+    assert rows["公共厕所"][4:9] == (1, 1, 1, toilets["share_start"], toilets["share_end"])
+    assert any("测试新厕" in str(r[0]) for r in rows.values())

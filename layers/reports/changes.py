@@ -105,3 +105,36 @@ def coverage_section(conn, period: Period, lang: str) -> dict:
 
 def _iso(t) -> str | None:
     return t.isoformat() if t is not None else None
+
+
+#: The headers of the coverage table (:func:`coverage_rows`) in the PDF, the page and the workbook.
+COV_HEAD = {
+    "zh": ("设施类别", "现有", "期内写入（新增或修改）", "该表写入次数", "期内新增", "期内撤销", "期内迁移",
+           "期初覆盖率 %", "期末覆盖率 %"),
+    "en": ("Facility kind", "Now", "Written", "Table writes", "Added", "Removed", "Moved", "Cover % start",
+           "Cover % end"),
+}
+_OP_NAMES = {"added": ("新增", "added"), "removed": ("撤销", "removed"), "moved": ("迁移", "moved")}
+
+
+def coverage_rows(c: dict) -> list[list]:
+    """One row per kind of the coverage section, as :data:`COV_HEAD` names them (None where not known)."""
+    return [[k["name"], k["now"], k["written"], k["table_writes"], k.get("added"), k.get("removed"), k.get("moved"),
+             k.get("share_start"), k.get("share_end")] for k in c["kinds"]]
+
+
+def change_lines(c: dict, lang: str) -> list[str]:
+    """A line per facility listed as added, removed or moved in the period: kind, name, street, address."""
+    k = 1 if lang == "en" else 0
+    lines = []
+    for kind in c["kinds"] if c["available"] else ():
+        for op in ("added", "removed", "moved"):
+            for f in kind.get(f"{op}_list", ()):
+                where = (", " if k else "，").join(x for x in (f["street_name"], f["address"]) if x)
+                fmt = "{op} {kind}: {name} ({where}) {day}" if k else "{op}{kind}：{name}（{where}）{day}"
+                lines.append(fmt.format(op=_OP_NAMES[op][k], kind=kind["name"], name=f["name"], where=where or "—",
+                                        day=f["at"][:10]))
+            if kind.get(op, 0) > len(kind.get(f"{op}_list", ())):
+                more = kind[op] - len(kind[f"{op}_list"])
+                lines.append(f"… {more} more {_OP_NAMES[op][1]}" if k else f"…另有{_OP_NAMES[op][0]} {more} 处")
+    return lines
