@@ -125,3 +125,23 @@ def test_documents_show_the_changes(history, tmp_path):
     rows = {r[0]: r for r in sheet.iter_rows(values_only=True)}
     assert rows["公共厕所"][4:9] == (1, 1, 1, toilets["share_start"], toilets["share_end"])
     assert any("测试新厕" in str(r[0]) for r in rows.values())
+
+
+def test_an_import_is_recorded(history, tmp_path):
+    """The importer (COPY of new rows) leaves the history's triggers on: each imported toilet is an 'added' row."""
+    from layers.io.importing import import_file
+    from layers.io.options import ImportOptions
+
+    with history.cursor() as cur:
+        cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_areas "
+                    "WHERE level = 'community' ORDER BY code LIMIT 3) x")
+        points = cur.fetchall()
+    path = tmp_path / "toilets.csv"
+    path.write_text("编号,名称,经度,纬度\n" + "".join(f"T{k},导入公厕{k},{x:.6f},{y:.6f}\n"
+                                                  for k, (x, y) in enumerate(points)), encoding="utf-8")
+    import_file(history, path, ImportOptions("toilets"))
+    history.commit()
+    with history.cursor() as cur:
+        cur.execute("SELECT c.name, c.op FROM facility_changes c JOIN toilets t ON t.id = c.facility_id "
+                    "WHERE c.table_name = 'toilets' ORDER BY c.name")
+        assert cur.fetchall() == [(f"导入公厕{k}", "added") for k in range(3)]
