@@ -16,7 +16,7 @@ from layers.printing.page import MARGIN_MM, ROW_MM, new_page, paper_axes, text_w
 from layers.printing.pdf import RENDER_LOCK
 from layers.printing.style import Paper, rc_params, register_font
 from layers.printing.tables import Column, draw_table
-from layers.reports.changes import EMERGED
+from layers.reports.changes import COV_HEAD, EMERGED, change_lines, coverage_rows
 from layers.reports.compose import extra_figures, list_marks, percent, rank_change_text
 from layers.reports.figures import figures
 from layers.reports.street_map import draw_hotspot_map, draw_street_map
@@ -43,7 +43,7 @@ _T = {
            "no_hotspots": "本期无法做新兴热点分析：{reason}。", "pattern": "模式", "cell_count": "窗口内投诉数",
            "position": "网格中心（经度, 纬度）",
            "hotspot_note": "新兴热点分析窗口 {since} 至 {until}（不含），六边形边长 {cell} 米；新增、连续或加剧的热点 {n} 处。",
-           "kind": "设施类别", "now": "现有", "written": "期内写入（新增或修改）", "table_writes": "该表写入次数", "trend": "近{n}{kind}受理数与结案率",
+           "trend": "近{n}{kind}受理数与结案率",
            "kinds": {"week": "周", "month": "个月", "quarter": "个季度", "year": "年"}, "demo": "演示数据（虚构城市）"},
     "en": {"title": "{city}: hygiene campaign bulletin", "number": "No. ____ [{year}] ____",
            "streets": "1. Streets ranked", "units": "2. The {n} lowest-ranked units", "overdue":
@@ -54,8 +54,7 @@ _T = {
            "cell_count": "Complaints in window", "position": "Cell centre (lon, lat)",
            "hotspot_note": "Emerging hot spot window {since} to {until} (exclusive), hexagons of {cell} m; {n} new, "
                            "consecutive or intensifying hot spots.",
-           "kind": "Facility kind", "now": "Now", "written": "Written in period (added or changed)",
-           "table_writes": "Writes to its table", "trend": "Received and closure rate, the last {n} {kind}s",
+           "trend": "Received and closure rate, the last {n} {kind}s",
            "kinds": {"week": "week", "month": "month", "quarter": "quarter", "year": "year"},
            "demo": "Demo data (fictional city)"},
 }
@@ -303,14 +302,17 @@ def _hotspots(flow: _Flow, b: dict, shapes: dict | None, lang: str) -> None:
 
 
 def _coverage(flow: _Flow, b: dict, lang: str) -> None:
-    """六、设施变化: what the data can tell of the facilities in the period, and what it cannot."""
+    """六、设施变化: the facilities added, removed and moved in the period and the covered share at its start and
+    end, as far as the facility history tells (else what can be told, and why not more)."""
     t, c = _T[lang], b["coverage"]
     _heading_line(flow, t["coverage"], 20)
     _paragraph(flow, c["reason"], 7.5, color="0.25")
     flow.y -= 2
-    _table(flow, None, [Column(t["kind"], 2), Column(t["now"], 1, "center"), Column(t["written"], 1.4, "center"),
-                        Column(t["table_writes"], 1.2, "center")],
-           [[k["name"], str(k["now"]), str(k["written"]), str(k["table_writes"])] for k in c["kinds"]])
+    widths = (2, 0.8, 1.3, 1.1, 0.8, 0.8, 0.8, 1.1, 1.1)
+    _table(flow, None, [Column(h, w, "center" if i else "left") for i, (h, w) in enumerate(zip(COV_HEAD[lang], widths))],
+           [[str(x) if x is not None else "—" for x in row] for row in coverage_rows(c)])
+    for line in change_lines(c, lang):
+        _paragraph(flow, line, 7)
 
 
 def write_pdf(b: dict, out, lang: str = "zh", settings: PrintSettings | None = None,

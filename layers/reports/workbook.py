@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from layers.reports.changes import COV_HEAD, change_lines, coverage_rows
 from layers.reports.compose import extra_figures
 from layers.reports.figures import figures
 
@@ -21,8 +22,7 @@ _TEXT = {
            "before": "上期", "period": "统计期", "start": "起", "end": "止（不含）", "text": "摘要",
            "unit_col": "单位", "definition": "定义", "source": "依据", "label": "出处标注",
            "trend": "近期趋势", "hotspots": "热点变化", "coverage": "设施变化", "none": "无",
-           "hot_head": ["模式", "街道代码", "街道", "窗口内投诉数", "Gi* z", "经度", "纬度", "q", "r"],
-           "cov_head": ["设施类别", "现有", "期内写入（新增或修改）", "该表写入次数"]},
+           "hot_head": ["模式", "街道代码", "街道", "窗口内投诉数", "Gi* z", "经度", "纬度", "q", "r"]},
     "en": {"summary": "Summary", "streets": "Streets", "units": "Units", "categories": "Categories",
            "definitions": "Definitions", "street": "Street", "unit": "Responsible unit", "code": "Code",
            "category": "Event type", "previous": "Previous period", "change": "Change", "change_rate": "Change rate",
@@ -31,8 +31,7 @@ _TEXT = {
            "definition": "Definition", "source": "Source", "label": "Label",
            "trend": "Trend", "hotspots": "Emerging hot spots", "coverage": "Facilities", "none": "none",
            "hot_head": ["Pattern", "Street code", "Street", "Complaints in window", "Gi* z", "Longitude", "Latitude",
-                        "q", "r"],
-           "cov_head": ["Facility kind", "Now", "Written in period (added or changed)", "Writes to its table"]},
+                        "q", "r"]},
 }
 
 
@@ -73,8 +72,9 @@ def _changes(book, b: dict, t: dict, defs: dict, lang: str) -> None:
             for c in h["cells"]] or [[h.get("reason") or t["none"]]]
     _sheet(book, t["hotspots"], t["hot_head"], rows, [None] * 9, [14, 12, 14, 12, 8, 12, 12, 8, 8])
     c = b["coverage"]
-    rows = [[k["name"], k["now"], k["written"], k["table_writes"]] for k in c["kinds"]] + [[], [c["reason"]]]
-    _sheet(book, t["coverage"], t["cov_head"], rows, [None] * 4, [24, 10, 20, 16])
+    rows = coverage_rows(c) + [[], [c["reason"]], *([line] for line in change_lines(c, lang))]
+    _sheet(book, t["coverage"], list(COV_HEAD[lang]), rows, [None] * 7 + ["0.000"] * 2,
+           [24, 10, 20, 16, 10, 10, 10, 14, 14])
 
 
 def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:

@@ -10,6 +10,7 @@ import html
 from urllib.parse import urlencode
 
 from data.params import PERIOD_KINDS
+from layers.reports.changes import COV_HEAD, change_lines, coverage_rows
 from layers.reports.compose import extra_figures, list_marks, percent, rank_change_text
 from layers.reports.figures import figures
 from layers.reports.trend import trend_svg
@@ -23,7 +24,7 @@ _WORDS = {
            "street": "街道", "unit": "责任单位", "category": "问题类别", "previous": "上期受理数", "change": "增减",
            "mark": "榜单", "hotspots": "热点变化", "coverage": "设施变化",
            "hot_window": "新兴热点分析窗口 {since} 至 {until}（不含）：新增、连续或加剧的热点 {n} 处。",
-           "hot_head": ("模式", "街道", "窗口内投诉数", "Gi* z"), "cov_head": ("设施类别", "现有", "期内写入（新增或修改）", "该表写入次数"),
+           "hot_head": ("模式", "街道", "窗口内投诉数", "Gi* z"),
            "trend": "近{n}期受理数与结案率", "red": "红榜", "black": "黑榜", "other": "English", "demo": "演示数据，非真实城市"},
     "en": {"title": "Hygiene campaign bulletin", "period": "Period", "date": "Date", "show": "Show",
            "kinds": {"week": "week", "month": "month", "quarter": "quarter", "year": "year"},
@@ -34,7 +35,6 @@ _WORDS = {
            "mark": "List", "hotspots": "Emerging hot spots", "coverage": "Facilities",
            "hot_window": "Emerging hot spot window {since} to {until} (exclusive): {n} new, consecutive or intensifying hot spots.",
            "hot_head": ("Pattern", "Street", "Complaints in window", "Gi* z"),
-           "cov_head": ("Facility kind", "Now", "Written in period (added or changed)", "Writes to its table"),
            "trend": "The last {n} periods: received and closure rate", "red": "red list", "black": "black list", "other": "中文", "demo": "demo data, not a real city"},
 }
 #: The figures of the street and unit tables, in order (codes of data/figures.csv).
@@ -99,11 +99,12 @@ def _changes(b: dict, lang: str) -> str:
                f'<tbody>{rows}</tbody></table>')
     else:
         hot = f'<p id="hotspots">{esc(h["reason"])}</p>'
-    kinds = "".join(f'<tr><td>{esc(k["name"])}</td><td class="n">{k["now"]}</td><td class="n">{k["written"]}</td>'
-                    f'<td class="n">{k["table_writes"]}</td></tr>' for k in c["kinds"])
+    kinds = "".join(f'<tr><td>{esc(row[0])}</td>' + "".join(f'<td class="n">{"—" if x is None else x}</td>' for x in row[1:])
+                    + "</tr>" for row in coverage_rows(c))
+    lines = "".join(f"<li>{esc(line)}</li>" for line in change_lines(c, lang))
     return (f'<h2>{esc(t["hotspots"])}</h2>{hot}<h2>{esc(t["coverage"])}</h2><p class="notes">{esc(c["reason"])}</p>'
-            f'<table id="coverage"><thead><tr>{"".join(f"<th>{esc(x)}</th>" for x in t["cov_head"])}</tr></thead>'
-            f'<tbody>{kinds}</tbody></table>')
+            f'<table id="coverage"><thead><tr>{"".join(f"<th>{esc(x)}</th>" for x in COV_HEAD[lang])}</tr></thead>'
+            f'<tbody>{kinds}</tbody></table>' + (f'<ul id="facility-changes">{lines}</ul>' if lines else ""))
 
 
 def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
