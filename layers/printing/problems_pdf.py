@@ -39,7 +39,7 @@ from layers.printing.page import (
     new_page,
     paper_axes,
 )
-from layers.printing.pdf import _RENDER_LOCK  # one document at a time per process (matplotlib's global state)
+from layers.printing.pdf import RENDER_LOCK  # one document at a time per process (matplotlib's global state)
 from layers.printing.problems_data import Problem, ProblemList
 from layers.printing.style import MAIN_ROADS, ROAD_STYLE, Paper, rc_params, register_font, term
 from layers.reports.document import wrap
@@ -320,7 +320,7 @@ def write_pdf(plist: ProblemList, out, lang: str = "zh", settings: PrintSettings
     pages = plan_pages(plist, paper)
     ctx.total_pages = 1 + len(pages)
     thumbs = thumbnails(plist, settings.workers)
-    with _RENDER_LOCK:
+    with RENDER_LOCK:
         family = register_font(settings.font_path)
         # Each thumbnail its own image, not all of a page's composited into one at 72 dpi.
         with matplotlib.rc_context({**rc_params(family), "image.composite_image": False}):
