@@ -204,5 +204,5 @@ def register(dsn: str, password: str | None, size: float, srid: int, tz: str) ->
     except psycopg2.Error:
         return None
     finally:
-        side.rollback()
-        side.close()
+        if not side.closed:  # a server that went away (a dropped database) closes it under us
+            side.close()  # closing rolls back what was not committed
