@@ -227,7 +227,7 @@ class AccessSettings(EnvSettings):
 
     def check(self) -> None:
         check_positive(HYGIENE_MAP_SESSION_HOURS=self.session_hours, HYGIENE_MAP_COSTLY_PER_CLIENT=self.costly_per_client,
-                  HYGIENE_MAP_COSTLY_TOTAL=self.costly_total, HYGIENE_MAP_COSTLY_RETRY_AFTER_S=self.costly_retry_after_s)
+                       HYGIENE_MAP_COSTLY_TOTAL=self.costly_total, HYGIENE_MAP_COSTLY_RETRY_AFTER_S=self.costly_retry_after_s)
 
 
 #: Where links and QR codes point when nothing else says (the default address of ``hygiene-map serve``).
@@ -316,9 +316,9 @@ class PublicSettings(EnvSettings):
 
     def check(self) -> None:
         check_positive(HYGIENE_MAP_PUBLIC_CHALLENGE_MINUTES=self.challenge_minutes,
-                  HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR=self.reports_per_hour,
-                  HYGIENE_MAP_PUBLIC_READS_PER_MINUTE=self.reads_per_minute,
-                  HYGIENE_MAP_PUBLIC_RATING_DAYS=self.rating_days,
-                  HYGIENE_MAP_PUBLIC_PHOTO_MINUTES=self.photo_minutes)
+                       HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR=self.reports_per_hour,
+                       HYGIENE_MAP_PUBLIC_READS_PER_MINUTE=self.reads_per_minute,
+                       HYGIENE_MAP_PUBLIC_RATING_DAYS=self.rating_days,
+                       HYGIENE_MAP_PUBLIC_PHOTO_MINUTES=self.photo_minutes)
         if not 0 <= self.pow_bits <= 32:
             raise SetupError(f"HYGIENE_MAP_PUBLIC_POW_BITS must be between 0 and 32, not {self.pow_bits}")
