@@ -158,6 +158,7 @@ def test_report_with_a_photo_followed_through_rework_to_a_second_closing(phone, 
     phone.screenshot(ARTIFACTS / "tracking-received.png")
     text = phone.evaluate("document.body.innerText")
     assert made["tracking"] in text and "楼下垃圾桶满了" in text and "受理" in text and PHONE not in text
+    assert "垃圾乱堆乱放（暴露垃圾）" in text  # the plain words picked on /report, then the official name
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     # Times in the city's zone (the page's), whatever the server's or the phone's zone.
     zone = ZoneInfo(phone.evaluate("JSON.parse(document.getElementById('tr-config').textContent).time_zone"))

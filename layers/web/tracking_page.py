@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from data.vocab import RATINGS, STATUS_EN, UNSATISFIED, city_tz
 from layers.web.assets import STATIC_PREFIX
+from layers.web.report_categories import PLAIN
 
 #: How often the page asks again (ms): staff moving the case show without a reload.
 FOLLOW_MS = 5000
@@ -55,7 +56,9 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
     config = {"api": "/api/public/reports/" + quote(tracking, safe=""), "lang": lang, "follow_ms": FOLLOW_MS,
               "time_zone": city_tz().key,  # times are shown in the city's zone, not the phone's
               "words": t, "statuses": STATUS_EN if lang == "en" else {},
-              "ratings": [[r, RATING_EN[r] if lang == "en" else r] for r in RATINGS], "unsatisfied": UNSATISFIED}
+              "ratings": [[r, RATING_EN[r] if lang == "en" else r] for r in RATINGS], "unsatisfied": UNSATISFIED,
+              # the plain words the resident picked on /report, beside the official name
+              "plain": {name: words[1 if lang == "en" else 0] for name, words in PLAIN.items()}}
     body = (f'<p id="tr-state" class="tr-note">{esc(t["loading"])}</p><div id="tr-report" hidden></div>'
             if found else f'<p id="tr-state" class="tr-error">{esc(t["missing"])}</p>')
     script = (f'<script id="tr-config" type="application/json">{script_json(config)}</script>'

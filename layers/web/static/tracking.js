@@ -40,7 +40,9 @@
     box.textContent = '';
     var dl = el('dl', 'tr-facts');
     row(dl, t.status, status(r.status));
-    row(dl, t.category, r.category);
+    var plain = cfg.plain[r.category];  // the resident's words first, the official name after them
+    row(dl, t.category, plain ? plain + (cfg.lang === 'en' ? ' (' + r.category + ')' : '（' + r.category + '）')
+                              : r.category);
     row(dl, t.reported, when(r.reported_at));
     row(dl, t.due, r.status === '结案' ? '' : when(r.due_at));
     row(dl, t.unit, r.unit);
