@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from data.db import connect
 from geo.coverage import coverage
 from layers.workflow.access import add_user
+from tests.test_costly_limits import _bearer, _refused, held, tokens  # noqa: F401 (pytest fixtures, used by name)
 
 WHATIF = "/api/analysis/coverage/whatif"
 
@@ -21,7 +22,7 @@ def site(module_demo):
     """The module's demo copy: its URL, tokens by role, and three toilets (id, lon, lat) plus a gap point."""
     conn = connect(url=module_demo)
     tag = secrets.token_hex(3)
-    tokens = {role: add_user(conn, f"plan-{role}-{tag}", role, street_code=street, created_by="test")[1]
+    by_role = {role: add_user(conn, f"plan-{role}-{tag}", role, street_code=street, created_by="test")[1]
               for role, street in (("admin", None), ("planner", None), ("street", "379901001"))}
     with conn.cursor() as cur:
         cur.execute("SELECT id, ST_X(geom), ST_Y(geom) FROM toilets ORDER BY id LIMIT 3")
@@ -33,7 +34,7 @@ def site(module_demo):
         gap = cur.fetchone()
     conn.commit()
     conn.close()
-    return {"url": module_demo, "tokens": tokens, "toilets": toilets, "gap": gap}
+    return {"url": module_demo, "tokens": by_role, "toilets": toilets, "gap": gap}
 
 
 @pytest.fixture
@@ -162,3 +163,20 @@ def test_plan_needs_a_name_and_valid_edits(client, site):
     bad = client.post("/api/plans", json={"name": "x", "edits": [{"op": "remove", "id": -5}]},
                       headers=_auth(site, "planner"))
     assert bad.status_code == 422 and "edits[0].id" in bad.text
+
+
+def test_whatif_takes_a_slot_of_the_costly_gate(held, tokens, site):  # noqa: F811 (the fixtures)
+    """A cold what-if builds the kept coverage state (seconds at city scale): it waits its turn as siting does,
+    429 with Retry-After while the caller, or the server, already runs its limit of costly work."""
+    client = held.client
+    a, b, c = (_bearer(t) for t in tokens)
+    draft = {"kind": "toilets", "edits": _edits(site)}
+    held.hold(a)
+    _refused(client.post(WHATIF, json=draft, headers=a), "HYGIENE_MAP_COSTLY_PER_CLIENT")
+    assert client.post(WHATIF, json=draft, headers=b).status_code == 200  # another client: the second slot
+    held.hold(b)
+    _refused(client.post(WHATIF, json=draft, headers=c), "HYGIENE_MAP_COSTLY_TOTAL")
+    assert held.release() == [200, 200]
+    answer = client.post(WHATIF, json=draft, headers=c)
+    assert answer.status_code == 200 and answer.json()["edits"] == 3  # its slot given back once it answered
+    assert client.post(WHATIF, json=draft, headers=a).status_code == 200

@@ -3,6 +3,8 @@ the mouse changes its community's covered share on the map, and nothing is writt
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from pathlib import Path
 
@@ -88,6 +90,55 @@ def test_dragging_a_draft_toilet_changes_the_covered_share(browser, server, demo
         cur.execute("SELECT count(*) FROM toilets")
         assert cur.fetchone()[0] == toilets  # nothing written
     conn.close()
+
+
+def _paused(browser, timeout: float = 30.0) -> dict:
+    """The next what-if request Chromium holds (Fetch domain), taken off the event list."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        browser.send("Runtime.evaluate", expression="1")  # reads the events that came meanwhile
+        for event in browser.events:
+            if event.get("method") == "Fetch.requestPaused":
+                browser.events.remove(event)
+                return event["params"]
+        time.sleep(0.1)
+    raise AssertionError("no what-if request was sent")
+
+
+def test_a_busy_server_delays_the_draft_without_an_error(browser, server, gap):
+    """The what-if route is costly work (api/limits.py): edits made while a request is in flight coalesce into
+    one next request, and a 429 is waited out (Retry-After) and the latest draft sent again; no error shown."""
+    (code, lon, lat), _ = gap
+    browser.open(server + "/map/coverage?kind=toilets&by=community", ready_js=READY, timeout=90)
+    shown = browser.evaluate(f"hygieneCoverageLayers.areas['{code}'].feature.properties.covered_area_pct")
+    time.sleep(1.0)  # the map's zoom to the areas has ended
+    browser.evaluate("document.getElementById('hm-whatif-add').click()")
+    browser.send("Fetch.enable", patterns=[{"urlPattern": "*/api/analysis/coverage/whatif", "requestStage": "Request"}])
+    try:
+        for k in range(3):  # three drafts added one after the other; the first request is held meanwhile
+            at = browser.evaluate(f"hygieneWhatIfState.pixel({lon} + {k} * 0.002, {lat})")
+            _mouse(browser, "mousePressed", at["x"], at["y"])
+            _mouse(browser, "mouseReleased", at["x"], at["y"])
+            if k == 0:
+                first = _paused(browser)
+        assert len(json.loads(first["request"]["postData"])["edits"]) == 1
+        assert browser.evaluate("[hygieneWhatIfState.sent, hygieneWhatIfState.edits]") == [1, 3]  # one in flight
+        busy = json.dumps({"detail": "the server already runs 2 costly request(s)"}).encode()
+        browser.send("Fetch.fulfillRequest", requestId=first["requestId"], responseCode=429,
+                     responseHeaders=[{"name": "Retry-After", "value": "1"},
+                                      {"name": "Content-Type", "value": "application/json"}],
+                     body=base64.b64encode(busy).decode())
+        again = _paused(browser)  # after Retry-After: the latest draft, all three edits at once
+        assert len(json.loads(again["request"]["postData"])["edits"]) == 3
+        browser.send("Fetch.continueRequest", requestId=again["requestId"])
+        _wait(browser, "hygieneWhatIfState.answers >= 1 && !hygieneWhatIfState.pending")
+    finally:
+        browser.send("Fetch.disable")
+    state = browser.evaluate("hygieneWhatIfState")
+    assert state["errors"] == [] and state["retries"] == 1 and state["sent"] == 2 and state["answers"] == 1
+    assert browser.evaluate("document.getElementById('hm-whatif-msg').textContent") == ""
+    assert state["areas"][code] > shown  # the share still updates
+    assert "(3 " in browser.evaluate("document.getElementById('hm-whatif-totals').innerText")  # 3 edits
 
 
 def test_whatif_panel_is_off_where_it_cannot_answer(browser, server):

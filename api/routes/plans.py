@@ -1,6 +1,9 @@
 """HTTP: what-if coverage (nothing written) and coverage plans (named drafts; admins and planners save them).
 
-- ``POST /api/analysis/coverage/whatif`` — draft edits → the changed areas before/after with their gaps;
+- ``POST /api/analysis/coverage/whatif`` — draft edits → the changed areas before/after with their gaps; costly
+  work (api/limits.py: a cold first call builds the kept coverage state, seconds at city scale), so past the
+  limits it answers 429 with Retry-After; the planner page sends one draft at a time and, on 429, its latest
+  draft again after Retry-After;
 - ``POST /api/plans`` — save a draft under a name (admin, planner);
 - ``GET /api/plans``, ``GET /api/plans/{plan_id}`` — the plans, one plan with its edits;
 - ``GET /api/plans/{plan_id}/compare?format=json|xlsx`` — before/after per area and for the city;
@@ -17,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import current_user
 from api.deps import Conn, Lang, Transaction
+from api.limits import Costly
 from data.errors import Forbidden
 from data.vocab import CITY_WIDE_ROLES
 from layers.analysis import plans
@@ -52,7 +56,7 @@ def planner(user: Annotated[User, Depends(current_user)]) -> User:
 
 
 @router.post("/api/analysis/coverage/whatif", summary="What-if coverage of draft edits (nothing is written)")
-def coverage_whatif(body: DraftIn, conn: Conn) -> dict:
+def coverage_whatif(body: DraftIn, conn: Conn, _: Costly) -> dict:
     result = whatif(conn, body.kind, body.radius, parse_edits(body.edits), body.by)
     conn.rollback()
     return result

@@ -1,13 +1,14 @@
 /* hygiene-map what-if planner on /map/coverage: draft facilities (click to add, drag to move, remove in the
  * popup; existing facilities, shown from zoom 15, moved or removed the same way). After each edit the whole
- * draft goes to POST /api/analysis/coverage/whatif and the areas it changes are recoloured, their gaps
+ * draft goes to POST /api/analysis/coverage/whatif (one at a time: edits made while one is in flight, or while
+ * a 429 waits out its Retry-After, coalesce into the next) and the areas it changes are recoloured, their gaps
  * redrawn; nothing is written until the draft is saved as a named plan (POST /api/plans).
  * window.hygieneWhatIfState tells the page tests what the last answer said.
  */
 (function () {
   "use strict";
-  var S = window.hygieneWhatIfState = { started: false, edits: 0, answers: 0, pending: false, areas: {},
-                                        before: null, after: null, errors: [], saved: null };
+  var S = window.hygieneWhatIfState = { started: false, edits: 0, answers: 0, pending: false, sent: 0, retries: 0,
+                                        areas: {}, before: null, after: null, errors: [], saved: null };
 
   function esc(v) {
     return String(v).replace(/[&<>"']/g, function (c) {
@@ -19,7 +20,7 @@
 
   function start(map, cfg, cov) {
     var W = cfg.whatif, T = W.text;
-    var drafts = [], existing = {}, changed = {}, seq = 0, csrf = null, addMode = false;
+    var drafts = [], existing = {}, changed = {}, csrf = null, addMode = false;
     var draftGaps = L.layerGroup().addTo(map), facilities = L.layerGroup().addTo(map);
     var draftIcon = L.divIcon({ className: "hm-draft", iconSize: [22, 22], html: "<div style='width:20px;height:20px;" +
       "border-radius:50%;background:#e6550d;color:#fff;border:1px solid #fff;font:bold 16px/20px sans-serif;" +
@@ -133,18 +134,41 @@
       return h;
     }
     function draft() { return { kind: W.kind, radius: W.radius, by: W.by, edits: edits() }; }
+    // One draft in flight at a time. The route is costly work gated per client (api/limits.py): a second
+    // request of ours would get 429. Edits made meanwhile only mark the draft as changed (they coalesce), and
+    // the latest draft goes when the answer comes. On 429 (the server busy with costly work) the latest draft
+    // goes again after Retry-After: the planner sees the last answer until then, never an error.
+    var inFlight = false, queued = false, retryTimer = null;
     function send() {
-      var my = ++seq, body = draft();
+      var body = draft();
       S.pending = true;
       S.edits = body.edits.length;
       S.draft = body.edits;
-      fetch(W.url, { method: "POST", headers: headers(), body: JSON.stringify(body) })
+      if (inFlight || retryTimer) { queued = true; return; }
+      post();
+    }
+    function post() {
+      inFlight = true;
+      queued = false;
+      S.sent += 1;
+      fetch(W.url, { method: "POST", headers: headers(), body: JSON.stringify(draft()) })
         .then(function (r) {
+          if (r.status === 429) {
+            var wait = parseFloat(r.headers.get("Retry-After"));
+            S.retries += 1;
+            retryTimer = setTimeout(function () { retryTimer = null; post(); },
+                                    1000 * (isFinite(wait) && wait >= 0 ? wait : 5));
+            return null;
+          }
           return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || ("HTTP " + r.status)); return b; });
         })
-        .then(function (b) { if (my === seq) show(b); })
+        .then(function (b) { if (b && !queued) show(b); })  // a newer draft waits: its answer will be shown
         .catch(function (err) { S.errors.push(String(err.message || err)); message(String(err.message || err)); })
-        .then(function () { if (my === seq) S.pending = false; });
+        .then(function () {
+          inFlight = false;
+          if (retryTimer) return;
+          if (queued) post(); else S.pending = false;
+        });
     }
     function restore(code) {
       var layer = cov.areas[code], gap = cov.gaps[code];
