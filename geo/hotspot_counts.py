@@ -10,9 +10,11 @@ through the index on ``reported_at``.
 
 A grid is registered the first time its size is asked for without a time
 window or category (the default map) or with an explicit ``cell``: in a
-thread, on a connection of its own, holding a SHARE lock on complaints so
-that no write falls between the fill and the triggers, committed at once;
-that first request bins afresh, as every request did before. Sizes derived
+thread, on connections of its own, announced first (the triggers count for
+it from then on) and filled from a snapshot taken at that moment, so that
+complaint writes go on during the fill (:func:`register`, migration 0795);
+that first request, and any until the fill is in, bins afresh, as every
+request did before. Sizes derived
 from a filtered count change with every filter and are binned afresh rather
 than registered. At most HYGIENE_MAP_HOTSPOT_KEPT_GRIDS grids are kept (the
 oldest goes): each costs its triggers on every complaint write.
@@ -21,6 +23,7 @@ oldest goes): each costs its triggers on every complaint write.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -82,12 +85,12 @@ def counts(conn, *, size: float, srid: int, tz: str, since: datetime | None = No
     """
     where, params = filters(since, until, categories)
     params.update(size=size, srid=srid, tz=tz)
-    if kept_grid(conn, size, srid, tz) is None and keep and not _writing_complaints(conn):
+    if keep and kept_grid(conn, size, srid, tz, filling=True) is None and not _writing_complaints(conn):
         register_later(conn, size, srid, tz)  # this request bins afresh; the next ones read the kept counts
     group = "q, r, month" if by_month else "q, r"
     # One statement, so one snapshot: kept counts plus the edges when the grid is kept in it, else every
     # complaint binned (a grid may be dropped between two statements).
-    kept = "(SELECT id FROM hotspot_grids WHERE cell_m = %(size)s AND srid = %(srid)s AND tz = %(tz)s)"
+    kept = "(SELECT id FROM hotspot_grids WHERE cell_m = %(size)s AND srid = %(srid)s AND tz = %(tz)s AND NOT filling)"
     kept_where, raw_where = _split(conn, params, since, until, categories)
     parts = [f"SELECT {group}, 1 FROM ({binned_sql(f'{where} AND NOT EXISTS {kept}', by_month)}) b"]
     if kept_where is not None:
@@ -141,10 +144,11 @@ def _writing_complaints(conn) -> bool:
         return cur.fetchone()[0]
 
 
-def kept_grid(conn, size: float, srid: int, tz: str) -> int | None:
-    """The id of the kept grid of this size, CRS and time zone, or None."""
+def kept_grid(conn, size: float, srid: int, tz: str, *, filling: bool = False) -> int | None:
+    """The id of the kept grid of this size, CRS and time zone, or None; with ``filling`` also of one being filled."""
     with conn.cursor() as cur:
-        cur.execute("SELECT id FROM hotspot_grids WHERE cell_m = %s AND srid = %s AND tz = %s", (size, srid, tz))
+        cur.execute("SELECT id FROM hotspot_grids WHERE cell_m = %s AND srid = %s AND tz = %s AND (%s OR NOT filling)",
+                    (size, srid, tz, filling))
         row = cur.fetchone()
     return row[0] if row else None
 
@@ -169,40 +173,121 @@ def settle(timeout: float | None = None) -> None:
         worker.join(timeout)
 
 
-def register(dsn: str, password: str | None, size: float, srid: int, tz: str) -> int | None:
-    """Register and fill a grid on a connection of its own, committed at once; its id (None: not now).
+def register(dsn: str, password: str | None, size: float, srid: int, tz: str, *,
+             pause: Callable[[str], None] | None = None) -> int | None:
+    """Register and fill a grid on connections of its own, without holding complaint writers off; its id
+    (None: not now).
 
-    The SHARE lock waits for the transactions writing complaints (at most
-    :data:`LOCK_WAIT_MS`) and holds new ones off until the counts are in.
-    Any failure (writers held on, the server busy) leaves nothing behind:
-    the analysis bins afresh meanwhile, and the next request tries again.
+    Three steps (migration 0795 tells why each complaint is then counted once):
+
+    1. *announce*: under a SHARE lock on complaints (waiting at most :data:`LOCK_WAIT_MS` for the
+       transactions writing them, holding new ones off for milliseconds) the grid is inserted as
+       ``filling`` and a second connection takes its snapshot (REPEATABLE READ); the insert is
+       committed, the lock goes. From here on the triggers count every write for the grid.
+    2. *fill*: in that snapshot, the complaints binned by month, category and cell into a temporary
+       table (the seconds of work; complaints are only read).
+    3. *hand over*: those counts added to the grid's, a month per short transaction (what the
+       triggers counted meanwhile stays: both are sums), then the grid marked kept.
+
+    ``pause`` (tests) is called with "snapshot", "filled" and "merging" (after the first month) at
+    those points. Any failure (writers held on, the server busy, the grid dropped meanwhile by an
+    import) removes the grid: the analysis bins afresh meanwhile, and the next request tries again.
     """
     try:
-        side = psycopg2.connect(dsn, password=password or None)
+        hold = psycopg2.connect(dsn, password=password or None)
+        fill = psycopg2.connect(dsn, password=password or None)
     except psycopg2.Error:  # the server went away (a test's database dropped): nothing to keep
         return None
+    grid = None
     try:
-        with side.cursor() as cur:
-            cur.execute("SET LOCAL lock_timeout = %s", (f"{LOCK_WAIT_MS}ms",))
-            cur.execute("SET LOCAL statement_timeout = %s", (f"{FILL_TIMEOUT_MS}ms",))
-            cur.execute("LOCK TABLE complaints IN SHARE MODE")
-            cur.execute("INSERT INTO hotspot_grids (cell_m, srid, tz) VALUES (%s, %s, %s) "
-                        "ON CONFLICT (cell_m, srid, tz) DO NOTHING RETURNING id", (size, srid, tz))
-            row = cur.fetchone()
-            if row is None:  # registered meanwhile by another process
-                return None
-            params = {"grid": row[0], "size": size, "srid": srid, "tz": tz}
-            cur.execute("INSERT INTO hotspot_counts (grid, month, category, q, r, n) "
-                        f"SELECT %(grid)s, month, category, q, r, count(*) FROM ({binned_sql('true', True, True)}) b "
-                        "GROUP BY month, category, q, r", params)
-            cur.execute("DELETE FROM hotspot_grids WHERE id NOT IN "
-                        "(SELECT id FROM hotspot_grids ORDER BY id DESC LIMIT %s)",
-                        (max(1, AnalysisSettings.from_env().hotspot_kept_grids),))
-            cur.execute("ANALYZE hotspot_grids, hotspot_counts")  # the planner must know their sizes
-        side.commit()
-        return params["grid"]
+        grid = _announce(hold, fill, size, srid, tz)
+        if grid is None:
+            return None
+        (pause or _go_on)("snapshot")
+        _fill(fill, {"size": size, "srid": srid, "tz": tz}, pause or _go_on)
+        return grid if _hand_over(fill, grid, pause or _go_on) else None
     except psycopg2.Error:
+        _give_up(hold, grid)
         return None
     finally:
-        if not side.closed:  # a server that went away (a dropped database) closes it under us
-            side.close()  # closing rolls back what was not committed
+        for conn in (hold, fill):
+            if not conn.closed:  # a server that went away (a dropped database) closes it under us
+                conn.close()  # closing rolls back what was not committed
+
+
+def _go_on(stage: str) -> None:
+    """No pause (the default of :func:`register`)."""
+
+
+def _announce(hold, fill, size: float, srid: int, tz: str) -> int | None:
+    """Insert the grid as filling and take ``fill``'s snapshot while no complaint write is under way; the id."""
+    with hold.cursor() as cur:
+        cur.execute("SET LOCAL lock_timeout = %s", (f"{LOCK_WAIT_MS}ms",))
+        # A registration that died half-way (its process killed) left its grid filling: gone after twice the
+        # longest fill, so that the size can be registered again.
+        cur.execute("DELETE FROM hotspot_grids WHERE filling AND kept_at < now() - %s * interval '2 ms'",
+                    (FILL_TIMEOUT_MS,))
+        cur.execute("LOCK TABLE complaints IN SHARE MODE")
+        cur.execute("INSERT INTO hotspot_grids (cell_m, srid, tz, filling) VALUES (%s, %s, %s, true) "
+                    "ON CONFLICT (cell_m, srid, tz) DO NOTHING RETURNING id", (size, srid, tz))
+        row = cur.fetchone()
+        if row is None:  # registered meanwhile by another process
+            hold.rollback()
+            return None
+    fill.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ)
+    with fill.cursor() as cur:
+        # The snapshot, and ACCESS SHARE on complaints until the fill is read (no TRUNCATE under it).
+        cur.execute("SELECT count(*) FROM complaints WHERE false")
+    hold.commit()
+    return row[0]
+
+
+def _fill(fill, params: dict, pause: Callable[[str], None]) -> None:
+    """The complaints of ``fill``'s snapshot binned by month, category and cell into the temporary ``hm_fill``."""
+    with fill.cursor() as cur:
+        cur.execute("SET LOCAL statement_timeout = %s", (f"{FILL_TIMEOUT_MS}ms",))
+        cur.execute("CREATE TEMP TABLE hm_fill ON COMMIT PRESERVE ROWS AS "
+                    f"SELECT month, category, q, r, count(*) AS n FROM ({binned_sql('true', True, True)}) b "
+                    "GROUP BY month, category, q, r", params)
+    pause("filled")
+    fill.commit()
+    fill.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_READ_COMMITTED)
+
+
+def _hand_over(fill, grid: int, pause: Callable[[str], None]) -> bool:
+    """Add ``hm_fill`` to the grid's counts a month at a time, then mark it kept; False when it was dropped."""
+    with fill.cursor() as cur:
+        cur.execute("SELECT DISTINCT month FROM hm_fill ORDER BY 1")
+        months = [r[0] for r in cur.fetchall()]
+    for i, month in enumerate(months):
+        with fill.cursor() as cur:  # a dropped grid: the foreign key refuses the rows (psycopg2.Error)
+            cur.execute("INSERT INTO hotspot_counts AS c (grid, month, category, q, r, n) "
+                        "SELECT %s, month, category, q, r, n FROM hm_fill WHERE month = %s "
+                        "ON CONFLICT (grid, month, category, q, r) DO UPDATE SET n = c.n + EXCLUDED.n", (grid, month))
+        fill.commit()
+        if i == 0:
+            pause("merging")
+    with fill.cursor() as cur:
+        cur.execute("UPDATE hotspot_grids SET filling = false WHERE id = %s AND filling RETURNING id", (grid,))
+        if cur.fetchone() is None:
+            fill.rollback()
+            return False
+        cur.execute("DELETE FROM hotspot_grids WHERE NOT filling AND id NOT IN "
+                    "(SELECT id FROM hotspot_grids WHERE NOT filling ORDER BY id DESC LIMIT %s)",
+                    (max(1, AnalysisSettings.from_env().hotspot_kept_grids),))
+        cur.execute("ANALYZE hotspot_grids, hotspot_counts")  # the planner must know their sizes
+    fill.commit()
+    return True
+
+
+def _give_up(hold, grid: int | None) -> None:
+    """Drop a grid whose fill failed (what it holds is partial), if the server is still there."""
+    if grid is None or hold.closed:
+        return
+    try:
+        hold.rollback()
+        with hold.cursor() as cur:
+            cur.execute("DELETE FROM hotspot_grids WHERE id = %s AND filling", (grid,))
+        hold.commit()
+    except psycopg2.Error:
+        pass  # the server went away: nothing to keep either way
