@@ -169,21 +169,43 @@ def oracle(conn, start: datetime, end: datetime) -> dict:
     return out
 
 
+def held_in(conn, start: datetime, end: datetime) -> set[tuple[str, str]]:
+    """{(street, unit)} of every unit that held a grid at some time in [start, end), in Python over the grids and
+    their assignment history: each change holds from its time to the next change's; before a grid's first change,
+    the unit that change replaced (else the first unit); a grid without history, its unit throughout."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT code, street_code, responsible_unit FROM grids")
+        grids = cur.fetchall()
+        cur.execute("SELECT grid_code, responsible_unit, before, changed_at, seq FROM grid_assignments")
+        changes = cur.fetchall()
+    far_past, far_future = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+    out = set()
+    for code, street, unit in grids:
+        mine = sorted((c for c in changes if c[0] == code), key=lambda c: (c[3], c[4]))
+        if not mine:
+            spans = [(unit, far_past, far_future)]
+        else:
+            first = mine[0]
+            spans = [(first[2].get("unit") if first[2] else first[1], far_past, first[3])]
+            spans += [(c[1], c[3], mine[i + 1][3] if i + 1 < len(mine) else far_future) for i, c in enumerate(mine)]
+        out |= {(street, u) for u, since, until in spans if u is not None and since < end and until > start}
+    return out
+
+
 def inspection_oracle(conn, start: datetime, end: datetime, base: float = 100.0) -> tuple[dict, dict]:
     """({street: (findings, deductions, score)}, {unit or "": (...)}) of the period, in Python over plain rows:
     the findings observed in [start, end); the streets of the rounds running in it or with such a finding; the
-    units holding a grid of those streets today or charged with such a finding (by the unit stored with it)."""
+    units that held a grid of those streets at some time in the period or are charged with such a finding (by the
+    unit stored with it)."""
     with conn.cursor() as cur:
         cur.execute("SELECT round_id, street_code, responsible_unit, deduction, observed_at FROM inspection_findings")
         found = [r for r in cur.fetchall() if start <= r[4] < end]
         cur.execute("SELECT id, starts, ends, streets FROM inspection_rounds")
         rounds = cur.fetchall()
-        cur.execute("SELECT street_code, responsible_unit FROM grids")
-        holders = cur.fetchall()
     with_findings = {r[0] for r in found}
     streets = {code for rid, starts, ends, codes in rounds if (starts < end and ends > start) or rid in with_findings
                for code in codes}
-    units = {unit for street, unit in holders if street in streets and unit is not None} | {r[2] for r in found}
+    units = {unit for street, unit in held_in(conn, start, end) if street in streets} | {r[2] for r in found}
 
     def tally(keys, pick) -> dict:
         out = {}
@@ -345,10 +367,10 @@ def test_units_credited_by_who_held_the_grid_when_reported(city):
     assert after >= 2 and before >= 2
     assert units[NEW_UNIT]["received"] == after
     assert units[old_unit]["received"] == before + old_elsewhere
-    # It held nothing in September: no complaint and no finding there. (It is listed with the base score, as a
-    # round lists every unit holding a grid of its streets today.)
-    assert september[NEW_UNIT]["received"] == 0 and september[NEW_UNIT]["findings"] == 0
-    assert september[NEW_UNIT]["score"] == 100 and units[NEW_UNIT]["findings"] == 2  # after the change, and the last second
+    # It held nothing in September (its first grid came on 15 October): it is not in September's tables at all,
+    # neither with a complaint nor in the scores with the base score.
+    assert NEW_UNIT not in september
+    assert units[NEW_UNIT]["findings"] == 2  # after the change, and the last second
     assert units[NEW_UNIT]["deductions"] == 3.5
 
 

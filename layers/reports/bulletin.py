@@ -17,6 +17,7 @@ from psycopg2 import sql
 from data.clock import REFERENCE_TIME_SQL
 from data.params import Period
 from data.vocab import CLOSED, RECEIVED, TRANSITIONS
+from layers.workflow.grids import HOLDERS_SQL
 
 #: 不予立案: a case closed straight from 受理 was never filed (data.vocab.TRANSITIONS).
 NOT_FILED = (RECEIVED, CLOSED)
@@ -27,25 +28,8 @@ assert NOT_FILED[1] in TRANSITIONS[NOT_FILED[0]] and REWORK[1] in TRANSITIONS[RE
 #: The counted figures of one row, in the order the statement gives them.
 COUNTS = ("received", "filed", "due", "closed", "on_time", "reworked", "open_at_end", "overdue_at_end")
 
-# Who held each grid when: [since, until) intervals from the assignment history, an assignment holding
-# from its changed_at until the next one's (time order; the step breaks ties). Before a grid's earliest
-# recorded change its holder is that change's "before" (the first holder when there is none); a grid
-# without history is held by its current unit throughout.
-_HOLDERS = """
-    SELECT grid_code, responsible_unit AS unit, changed_at AS since,
-           coalesce(lead(changed_at) OVER (PARTITION BY grid_code ORDER BY changed_at, seq), 'infinity') AS until
-    FROM grid_assignments
-    UNION ALL
-    SELECT * FROM (SELECT DISTINCT ON (grid_code) grid_code,
-                          CASE WHEN before IS NULL THEN responsible_unit ELSE before->>'unit' END,
-                          '-infinity'::timestamptz, changed_at
-                   FROM grid_assignments ORDER BY grid_code, changed_at, seq) first_holder
-    UNION ALL
-    SELECT code, responsible_unit, '-infinity', 'infinity' FROM grids g
-    WHERE NOT EXISTS (SELECT 1 FROM grid_assignments a WHERE a.grid_code = g.code)"""
-
 _FIGURES = f"""
-WITH h AS ({_HOLDERS}),
+WITH h AS ({HOLDERS_SQL}),
      ev AS (SELECT complaint_id,
                    bool_or(from_status = %(nf_from)s AND to_status = %(nf_to)s) AS not_filed,
                    bool_or(from_status = %(rw_from)s AND to_status = %(rw_to)s) AS reworked

@@ -1,6 +1,7 @@
 """Scores of an inspection round (谁丢分谁负责): per street and per responsible unit (no HTTP here).
 
-Every street of the round and every unit holding a grid in them starts from
+Every street of the round and every unit holding a grid in them (for a
+period: holding one at some time in it, by the assignment history) starts from
 the base score (``HYGIENE_MAP_INSPECTION_SCORE_BASE``) and loses each of its
 findings' deductions, whatever the finding's status: a rectified problem was
 still found. A finding's points are lost by the unit stored with it — the
@@ -12,15 +13,27 @@ A score may go below zero; the rank still tells the worst apart.
 from __future__ import annotations
 
 from data.settings import InspectionSettings
+from layers.workflow.grids import HOLDERS_SQL
 from layers.workflow.inspections import get_round
 
 # What a score covers: the findings counted (their deductions lost) and the rounds whose streets are scored.
 # One round (its ranking, issue 15), or a period: the findings observed in it and the rounds that ran in it
 # or found something in it (the bulletin's 周检查/月通报, issue 16). Both run the statements below.
-_ROUND = {"findings": "round_id = %(id)s", "rounds": "id = %(id)s"}
+# The units listed besides those charged with a finding: (street_code, unit) of who holds each grid — for a
+# round, today; for a period, whoever held it at some time in [start, end) (grid assignment history, the
+# bulletin's credit); a grid since retired (grid_archive) was held until it was retired, not since.
+_ROUND = {"findings": "round_id = %(id)s", "rounds": "id = %(id)s",
+          "holders": "SELECT street_code, responsible_unit AS unit FROM grids"}
 _PERIOD = {"findings": "observed_at >= %(start)s AND observed_at < %(end)s",
            "rounds": "(starts < %(end)s AND ends > %(start)s) OR id IN (SELECT round_id FROM inspection_findings "
-                     "WHERE observed_at >= %(start)s AND observed_at < %(end)s)"}
+                     "WHERE observed_at >= %(start)s AND observed_at < %(end)s)",
+           "holders": f"""SELECT gs.street_code, h.unit FROM ({HOLDERS_SQL}) h
+                          JOIN (SELECT code, street_code, 'infinity'::timestamptz AS gone FROM grids
+                                UNION ALL
+                                SELECT code, street_code, max(retired_at) FROM grid_archive a
+                                WHERE NOT EXISTS (SELECT 1 FROM grids g WHERE g.code = a.code)
+                                GROUP BY code, street_code) gs ON gs.code = h.grid_code
+                          WHERE h.since < least(%(end)s, gs.gone) AND h.until > %(start)s AND gs.gone > %(start)s"""}
 _SCOPE = """f AS (SELECT street_code, responsible_unit AS unit, deduction FROM inspection_findings WHERE {findings}),
             s AS (SELECT DISTINCT unnest(streets) AS code FROM inspection_rounds WHERE {rounds})"""
 
@@ -34,12 +47,12 @@ _STREETS = """
     FROM t LEFT JOIN admin_areas a ON a.level = 'street' AND a.code = t.code
     ORDER BY 7, 1"""
 
-# Units: those charged with a finding, and those holding a grid of the scored streets now
-# (a unit nobody found fault with keeps the base score). A finding in no grid has no unit (NULL).
+# Units: those charged with a finding, and those holding a grid of the scored streets (``holders`` of the
+# scope; a unit nobody found fault with keeps the base score). A finding in no grid has no unit (NULL).
 _UNITS = """
     WITH {scope},
-         u AS (SELECT DISTINCT g.responsible_unit AS unit FROM grids g JOIN s ON g.street_code = s.code
-               WHERE g.responsible_unit IS NOT NULL
+         u AS (SELECT DISTINCT hg.unit FROM ({holders}) hg JOIN s ON hg.street_code = s.code
+               WHERE hg.unit IS NOT NULL
                UNION SELECT unit FROM f),
          t AS (SELECT u.unit, count(f.deduction) AS findings, coalesce(sum(f.deduction), 0) AS lost
                FROM u LEFT JOIN f ON f.unit IS NOT DISTINCT FROM u.unit GROUP BY u.unit)
@@ -49,7 +62,7 @@ _UNITS = """
 
 def _scored(conn, scope: dict, params: dict) -> tuple[list[dict], list[dict]]:
     """(streets, units) of the findings and rounds ``scope`` selects (:data:`_ROUND` or :data:`_PERIOD`)."""
-    clauses = {"scope": _SCOPE.format(**scope)}
+    clauses = {"scope": _SCOPE.format(**scope), "holders": scope["holders"]}
     with conn.cursor() as cur:
         cur.execute(_STREETS.format(**clauses), params)
         streets = [{"street_code": r[0], "name": r[1], "name_en": r[2], "findings": r[3], "deductions": float(r[4]),
@@ -73,7 +86,8 @@ def period_scores(conn, start, end, settings: InspectionSettings | None = None) 
     """The scores of a period [start, end) as one round's: ``{"base", "streets", "units"}``.
 
     The findings observed in the period are lost from the base by their street and their unit; the streets
-    scored are those of every round that ran in the period or found something in it.
+    scored are those of every round that ran in the period or found something in it; the units, those charged
+    with such a finding and those that held a grid of those streets at some time in the period.
     """
     settings = settings or InspectionSettings.from_env()
     streets, units = _scored(conn, _PERIOD, {"start": start, "end": end, "base": settings.score_base})
