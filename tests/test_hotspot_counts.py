@@ -207,3 +207,29 @@ def test_complaint_writes_go_on_while_a_grid_fills(writable_demo):
         conn.rollback()
         for c in (conn, writer):
             c.close()
+
+
+def test_a_grid_dropped_while_it_fills_is_not_kept(writable_demo):
+    """An import-sized write during the fill drops the grid being filled too: the registration gives up and leaves
+    nothing behind (no half-filled counts), and maps bin afresh."""
+    conn, writer = connect(url=writable_demo), connect(url=writable_demo)
+    srid = metric_srid(conn)
+
+    def bulk(stage: str) -> None:
+        if stage == "filled":
+            with writer.cursor() as cur:
+                cur.execute("INSERT INTO complaints (source, source_id, category, reported_at, geom) "
+                            "SELECT 'bulk', id::text, category, reported_at, geom FROM complaints LIMIT 5001")
+            writer.commit()
+
+    try:
+        assert hc.register(conn.dsn, conn.info.password, SIZE, srid, TZ, pause=bulk) is None
+        assert hc.kept_grid(conn, SIZE, srid, TZ, filling=True) is None
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM hotspot_counts")
+            assert cur.fetchone()[0] == 0
+        assert {(q, r): n for q, r, n in hc.counts(conn, size=SIZE, srid=srid, tz=TZ)} == afresh(conn)
+    finally:
+        conn.rollback()
+        for c in (conn, writer):
+            c.close()
