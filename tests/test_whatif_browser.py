@@ -116,7 +116,7 @@ def test_a_busy_server_delays_the_draft_without_an_error(browser, server, gap):
     browser.send("Fetch.enable", patterns=[{"urlPattern": "*/api/analysis/coverage/whatif", "requestStage": "Request"}])
     try:
         for k in range(3):  # three drafts added one after the other; the first request is held meanwhile
-            at = browser.evaluate(f"hygieneWhatIfState.pixel({lon} + {k} * 0.002, {lat})")
+            at = browser.evaluate(f"hygieneWhatIfState.pixel({lon} - {k} * 0.01, {lat})")  # apart on the map
             _mouse(browser, "mousePressed", at["x"], at["y"])
             _mouse(browser, "mouseReleased", at["x"], at["y"])
             if k == 0:
