@@ -62,7 +62,7 @@ def run_once(checkout: Path, server: str, database: str, scale: str) -> tuple[fl
     with tempfile.TemporaryFile("w+") as out:
         started = time.monotonic()
         child = subprocess.Popen([str(PYTHON), "-B", "-m", "api.cli", "demo", "--scale", scale], cwd=checkout, env=env,
-                                 stdout=out, stderr=subprocess.DEVNULL)
+                                 stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.monotonic() - started
         child.returncode = os.waitstatus_to_exitcode(status)

@@ -20,6 +20,7 @@ from data.catalog import write_city
 from data.demo.bulk import REPLACED_TRIGGERS, bulk_tables, check_metric, facility_history_once, fill_derived
 from data.demo.inspections import load_inspections
 from data.demo.model import DATA_END, METRIC_SRID, DemoCity, metric_origin, to_lonlat_transformer
+from data.settings import ImportSettings
 from geo.grids import DENSIFY_M
 
 LAYER_TABLES = [
@@ -55,6 +56,8 @@ def load(conn, city: DemoCity, progress: Callable[[str, int], None] | None = Non
     communities = city.communities()
     lookup = _Nearest([a.geom for a in communities], [a.code for a in communities])
     with conn.cursor() as cur:
+        # A million complaints in one COPY outlast the per-request time-out, as an import does.
+        cur.execute("SELECT set_config('statement_timeout', %s, true)", (str(ImportSettings.from_env().statement_timeout_ms),))
         # A schema migrated only part way (tests of older migrations) lacks the later tables and columns.
         cur.execute("SELECT t FROM unnest(%s::text[]) t WHERE to_regclass(t) IS NOT NULL", (LAYER_TABLES,))
         present = [r[0] for r in cur.fetchall()]
