@@ -56,7 +56,8 @@ def _admin(server: str, statement: sql.Composable) -> None:
 def run_once(checkout: Path, server: str, database: str, scale: str) -> tuple[float, float, str]:
     """Load the demo from ``checkout`` into a new database: (seconds, peak RSS in MB, the loader's output)."""
     _admin(server, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-    env = os.environ | {"DATABASE_URL": _url(server, database)}
+    # main's load fails on a busy machine with the default 30 s statement time-out (one 1,000,000-row INSERT).
+    env = os.environ | {"DATABASE_URL": _url(server, database), "HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS": "1800000"}
     subprocess.run([str(PYTHON), "-B", "-m", "api.cli", "db", "up"], cwd=checkout, env=env, check=True,
                    capture_output=True)
     with tempfile.TemporaryFile("w+") as out:
