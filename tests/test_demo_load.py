@@ -94,3 +94,30 @@ def test_a_failure_while_making_the_rows_leaves_the_database_as_it_was(conn, mon
         assert _schema(cur) == before
         cur.execute("SELECT count(*), sum(id) FROM complaints")
         assert cur.fetchone() == rows
+
+
+def test_a_metric_pair_unlike_postgis_is_projected_again_on_the_server(conn, monkeypatch):
+    real = demo_load.Transformer
+
+    class Skewed:
+        """PROJ giving other doubles than PostGIS's (another version, another pipeline)."""
+
+        @staticmethod
+        def from_crs(*args, **kwargs):
+            project = real.from_crs(*args, **kwargs)
+
+            class Off:
+                @staticmethod
+                def transform(x, y):
+                    mx, my = project.transform(x, y)
+                    return mx + 0.5, my
+
+            return Off()
+
+    monkeypatch.setattr(demo_load, "Transformer", Skewed)
+    with transaction(conn):
+        demo_load.load(conn, generate("small", 1))
+    with conn.cursor() as cur:
+        cur.execute("""SELECT count(*) FROM complaints WHERE metric_srid <> 32651
+                       OR metric_x <> ST_X(ST_Transform(geom, 32651)) OR metric_y <> ST_Y(ST_Transform(geom, 32651))""")
+        assert cur.fetchone()[0] == 0
