@@ -17,5 +17,6 @@ the hotspot analysis finds real hotspots.
 - :mod:`data.demo.areas`, :mod:`~data.demo.roads`, :mod:`~data.demo.facilities`,
   :mod:`~data.demo.complaints`: the steps; :mod:`~data.demo.names`,
   :mod:`~data.demo.shapes`: what they draw from;
-- :mod:`data.demo.load`: ``load(conn, city)``, COPY into PostGIS in the caller's transaction.
+- :mod:`data.demo.load`: ``load(conn, city)``, COPY into PostGIS in the caller's transaction;
+  :mod:`data.demo.bulk`: the complaints' indexes and derived tables built once after their COPY.
 """

@@ -5,17 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from itertools import repeat
 
 import numpy as np
-import pandas as pd
 import shapely
 from psycopg2 import sql
+from pyproj import Transformer
 from shapely.geometry import MultiPolygon
 
 from data.catalog import write_city
+from data.demo.bulk import REPLACED_TRIGGERS, bulk_tables, check_metric, facility_history_once, fill_derived
 from data.demo.inspections import load_inspections
 from data.demo.model import DATA_END, METRIC_SRID, DemoCity, metric_origin, to_lonlat_transformer
+from data.settings import ImportSettings
 from geo.grids import DENSIFY_M
 
 LAYER_TABLES = [
@@ -51,35 +56,46 @@ def load(conn, city: DemoCity, progress: Callable[[str, int], None] | None = Non
     communities = city.communities()
     lookup = _Nearest([a.geom for a in communities], [a.code for a in communities])
     with conn.cursor() as cur:
-        # A schema migrated only part way (tests of older migrations) lacks the later tables.
+        # A million complaints in one COPY outlast the per-request time-out, as an import does.
+        cur.execute("SELECT set_config('statement_timeout', %s, true)", (str(ImportSettings.from_env().statement_timeout_ms),))
+        # A schema migrated only part way (tests of older migrations) lacks the later tables and columns.
         cur.execute("SELECT t FROM unnest(%s::text[]) t WHERE to_regclass(t) IS NOT NULL", (LAYER_TABLES,))
         present = [r[0] for r in cur.fetchall()]
-        cur.execute("TRUNCATE " + ", ".join(present) + " RESTART IDENTITY CASCADE")
-        step("admin_areas", 0)
-        counts = {"admin_areas": _copy_areas(cur, city)}
-        step("roads", 0)
-        counts["roads"] = _copy_features(cur, "roads", city.roads, ["name", "class"], lookup,
-                                         area_columns=_AREA_CODES[:2])
-        step("land_use", 0)
-        counts["land_use"] = _copy_features(cur, "land_use", city.land_use, ["class"], lookup,
-                                            area_columns=_AREA_CODES[:1])
-        step("facilities", 0)
-        for table, columns in _FACILITIES.items():
-            counts[table] = _copy_features(cur, table, getattr(city, table), columns, lookup)
-        step("grids", 0)
-        counts["grids"] = _copy_grids(cur, city)
-        counts["complaints"] = _copy_complaints(cur, city, step)
-        step("complaint history", 0)
-        cur.execute(
-            """INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at)
-               SELECT id, NULL, status, '演示数据导入', 'demo', coalesce(closed_at, reported_at) FROM complaints"""
-        )
+        cur.execute("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'complaints'::regclass "
+                    "AND attname = 'metric_x' AND NOT attisdropped)")
+        metric = cur.fetchone()[0]
+        # The complaint rows are made in a thread from now on, while the other layers are written.
+        stream = _ChunkStream(_complaint_chunks(city, metric), step)
+        try:
+            cur.execute("TRUNCATE " + ", ".join(present) + " RESTART IDENTITY CASCADE")
+            counts = _copy_layers(cur, city, lookup, step)
+            counts["complaints"] = _copy_complaints(cur, len(city.complaints["x"]), metric, stream)
+        finally:
+            stream.close()
         if "inspection_findings" in present:
             step("inspections", 0)
             counts["inspection_findings"] = load_inspections(cur)
         _set_city(conn, city)
         # Every table: triggers fill some besides the layers (complaint cells, change log).
         cur.execute("ANALYZE")
+    return counts
+
+
+def _copy_layers(cur, city: DemoCity, lookup: _Nearest, step) -> dict[str, int]:
+    """Every layer but the complaints; returns row counts by table."""
+    step("admin_areas", 0)
+    counts = {"admin_areas": _copy_areas(cur, city)}
+    step("roads", 0)
+    counts["roads"] = _copy_features(cur, "roads", city.roads, ["name", "class"], lookup,
+                                     area_columns=_AREA_CODES[:2])
+    step("land_use", 0)
+    counts["land_use"] = _copy_features(cur, "land_use", city.land_use, ["class"], lookup,
+                                        area_columns=_AREA_CODES[:1])
+    step("facilities", 0)
+    for table, columns in _FACILITIES.items():
+        counts[table] = _copy_features(cur, table, getattr(city, table), columns, lookup)
+    step("grids", 0)
+    counts["grids"] = _copy_grids(cur, city)
     return counts
 
 
@@ -113,7 +129,10 @@ class _Nearest:
         self.tree = shapely.STRtree(np.array(geoms, dtype=object))
 
     def codes_of(self, geoms) -> np.ndarray:
-        points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+        return self.codes_of_points(shapely.point_on_surface(np.asarray(geoms, dtype=object)))
+
+    def codes_of_points(self, points: np.ndarray) -> np.ndarray:
+        """The code of the polygon containing each point, else of the nearest one."""
         found = np.full(len(points), -1)
         pairs = self.tree.query(points, predicate="intersects")
         found[pairs[0][::-1]] = pairs[1][::-1]  # first match wins
@@ -165,7 +184,8 @@ def _copy_features(cur, table: str, items: list[dict], columns: list[str], looku
             values = [json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v for v in values]
             yield [SOURCE, f"{table}-{k + 1}", *values, *area, hx]
 
-    return _copy_rows(cur, table, ["source", "source_id", *columns, *area_columns, "geom"], rows())
+    with facility_history_once(cur, table):
+        return _copy_rows(cur, table, ["source", "source_id", *columns, *area_columns, "geom"], rows())
 
 
 def _copy_grids(cur, city: DemoCity) -> int:
@@ -186,38 +206,101 @@ def _copy_grids(cur, city: DemoCity) -> int:
     return count
 
 
-def _copy_complaints(cur, city: DemoCity, step) -> int:
-    """The complaint columns in chunks, each routed to the grid containing it (else the nearest)."""
+def _copy_complaints(cur, n: int, metric: bool, stream: _ChunkStream) -> int:
+    """The ``n`` complaints from ``stream`` in one COPY and their first history row, the bulk way
+    (:mod:`data.demo.bulk`); with ``metric`` the rows carry the metric pair."""
+    columns = ["source", "source_id", "channel", "category", "reported_at", "status", "due_at", "closed_at",
+               *_AREA_CODES, "grid_code", "geom", *(("metric_srid", "metric_x", "metric_y") if metric else ())]
+    with bulk_tables(cur, ("complaints", "complaint_events"), REPLACED_TRIGGERS):
+        cur.copy_expert(sql.SQL("COPY complaints ({}) FROM STDIN").format(
+            sql.SQL(", ").join(map(sql.Identifier, columns))), stream, size=1 << 20)
+        stream.finish()
+        if metric:
+            check_metric(cur, n)
+        stream.step("complaint history", 0)
+        cur.execute(
+            """INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at)
+               SELECT id, NULL, status, '演示数据导入', 'demo', coalesce(closed_at, reported_at) FROM complaints"""
+        )
+        fill_derived(cur, n)
+    return n
+
+
+def _complaint_chunks(city: DemoCity, metric: bool) -> Iterator[tuple[bytes, int]]:
+    """COPY text of the complaints, COMPLAINT_CHUNK rows at a time, each routed to the grid containing it (else
+    the nearest); with ``metric``, the metric pair the table's trigger would compute (:mod:`data.demo.bulk`)."""
     cols = city.complaints
     n = len(cols["x"])
     grids = _Nearest([g["geom"] for g in city.grids], [g["code"] for g in city.grids])
     e0, n0 = metric_origin()
-    transformer = to_lonlat_transformer()
+    to_lonlat = to_lonlat_transformer()
+    to_metric = Transformer.from_crs(4326, METRIC_SRID, always_xy=True)
     for start in range(0, n, COMPLAINT_CHUNK):
         stop = min(n, start + COMPLAINT_CHUNK)
         x, y = cols["x"][start:stop], cols["y"][start:stop]
-        grid = grids.codes_of(shapely.points(x, y))
-        lon, lat = transformer.transform(x + e0, y + n0)
-        frame = pd.DataFrame(
-            {
-                "source": SOURCE,
-                "source_id": np.char.add("c-", np.arange(start + 1, stop + 1).astype(str)),
-                **{k: cols[k][start:stop] for k in ("channel", "category")},
-                "reported_at": _iso(cols["reported_at"][start:stop]),
-                "status": cols["status"][start:stop],
-                "due_at": _iso(cols["due_at"][start:stop]),
-                "closed_at": _iso(cols["closed_at"][start:stop]),
-                **{a: [g[:_CODE_LENGTH[a]] for g in grid] for a in _AREA_CODES},
-                "grid_code": grid,
-                "geom": _ewkb(shapely.points(lon, lat)),
-            }
-        )
-        buf = io.StringIO()
-        frame.to_csv(buf, header=False, index=False, na_rep="\\N")
-        buf.seek(0)
-        _copy_csv(cur, "complaints", frame.columns, buf)
-        step("complaints", stop - start)
-    return n
+        grid = grids.codes_of_points(shapely.points(x, y))
+        lon, lat = to_lonlat.transform(x + e0, y + n0)
+        fields = [
+            repeat(SOURCE), [f"c-{k}" for k in range(start + 1, stop + 1)],
+            cols["channel"][start:stop].tolist(), cols["category"][start:stop].tolist(),
+            _utc_text(cols["reported_at"][start:stop]), cols["status"][start:stop].tolist(),
+            _utc_text(cols["due_at"][start:stop]), _utc_text(cols["closed_at"][start:stop]),
+            # A fixed-width text array cast to a narrower one keeps the leading characters: the area codes.
+            *(grid.astype(f"U{_CODE_LENGTH[a]}").tolist() for a in _AREA_CODES), grid.tolist(),
+            _point_hex(lon, lat),
+        ]
+        if metric:
+            mx, my = to_metric.transform(lon, lat)
+            # repr of a float is its shortest exact decimal: the server reads back the same double.
+            fields += [repeat(str(METRIC_SRID)), list(map(repr, mx.tolist())), list(map(repr, my.tolist()))]
+        yield ("\n".join(map("\t".join, zip(*fields))) + "\n").encode(), stop - start
+
+
+class _ChunkStream:
+    """A COPY source made in a thread, up to two chunks ahead; ``step`` is told of each chunk handed over.
+
+    An error while making the rows ends the COPY early and is raised by
+    :meth:`finish`; :meth:`close` stops the thread when the rows are not all read.
+    """
+
+    def __init__(self, chunks: Iterator[tuple[bytes, int]], step):
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self.step, self._error, self._closed = step, None, False
+        self._thread = threading.Thread(target=self._make, args=(chunks,), daemon=True)
+        self._thread.start()
+
+    def _make(self, chunks) -> None:
+        try:
+            for chunk in chunks:
+                if self._closed:
+                    return
+                self._queue.put(chunk)
+        except Exception as exc:  # handed to the reading side
+            self._error = exc
+        self._queue.put((b"", 0))
+
+    def read(self, size: int = -1) -> bytes:
+        data, rows = self._queue.get()
+        if rows:
+            self.step("complaints", rows)
+        return data
+
+    readline = read
+
+    def finish(self) -> None:
+        """Wait for the thread; raise its error, if any."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        """Stop the thread (it may be waiting for room in the queue)."""
+        self._closed = True
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.1)
+            except queue.Empty:
+                pass
 
 
 def _set_city(conn, city: DemoCity) -> None:
@@ -227,7 +310,14 @@ def _set_city(conn, city: DemoCity) -> None:
                attribution=f"演示数据（虚构）scale={city.scale.name} seed={city.seed} / synthetic demo data")
 
 
-def _iso(values: np.ndarray) -> np.ndarray:
-    """UTC datetime64 → ISO text with an explicit zone; NaT → NULL."""
-    text = np.datetime_as_string(values.astype("datetime64[s]"), unit="s")
-    return np.where(np.isnat(values), "\\N", np.char.add(text.astype(str), "+00"))
+def _utc_text(values: np.ndarray) -> list[str]:
+    """UTC datetime64 → ISO text with its zone (Z); NaT → NULL."""
+    text = np.datetime_as_string(values.astype("datetime64[s]"), unit="s", timezone="UTC")
+    return np.where(np.isnat(values), "\\N", text).tolist()
+
+
+def _point_hex(lon: np.ndarray, lat: np.ndarray) -> list[str]:
+    """Points in WGS84 as hex EWKB (SRID 4326) of exactly these doubles, without making geometries."""
+    digits = np.column_stack([lon, lat]).astype("<f8").tobytes().hex().upper()
+    head = "0101000020E6100000"  # little-endian point with an SRID, 4326
+    return [head + digits[k:k + 32] for k in range(0, len(digits), 32)]
