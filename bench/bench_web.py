@@ -136,6 +136,24 @@ def city_tiles(url: str, z: int) -> list[tuple[int, int]]:
         conn.close()
 
 
+def vacuum(url: str) -> None:
+    """VACUUM (ANALYZE) complaints: the table as autovacuum keeps it on a live server.
+
+    A database copied from a template right after its load was never
+    vacuumed (no page is marked all-visible), and its copy starts with no
+    statistics, so autovacuum would not run on it during the benchmark.
+    """
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("VACUUM (ANALYZE) complaints")
+    finally:
+        conn.close()
+
+
 def tile_ids(body: bytes) -> set[int]:
     """Ids of the features of an MVT whose point lies inside the tile proper (not its buffer, nor on an edge)."""
     import mapbox_vector_tile
@@ -152,25 +170,27 @@ def tile_ids(body: bytes) -> set[int]:
 
 
 def tile_sweep(ours: str, tipg: str, tiles: list[tuple[int, int, int]], check: bool) -> list[tuple[float, float, int, int]]:
-    """(ours ms, tipg ms, ours bytes, tipg bytes) of each tile, fetched once from each server on keep-alive
-    connections; which server goes first alternates, so neither always finds the other's pages cached."""
-    conns: dict[str, http.client.HTTPConnection | None] = {ours: None, tipg: None}
+    """(ours ms, tipg ms, ours bytes, tipg bytes) of each tile, fetched once from each server; which server
+    goes first alternates, so neither always finds the other's pages cached.
+
+    One connection per request, as tile_stats: on a kept-alive connection uvicorn with ``--workers`` > 1
+    (both servers here) leaves Nagle's algorithm on, and a response then waits out the client's delayed
+    ACK (40 ms) on some requests and not others, which would swamp the few milliseconds measured.
+    """
     rows = []
     for i, (z, x, y) in enumerate(tiles):
         paths = {ours: f"/tiles/complaints/{z}/{x}/{y}.pbf",
                  tipg: f"/collections/public.complaints/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={PROPERTIES}"}
         got = {}
         for base in ((ours, tipg) if i % 2 == 0 else (tipg, ours)):
-            status, body, elapsed, conns[base] = get(base, paths[base], conns[base])
+            status, body, elapsed, conn = get(base, paths[base])
+            conn.close()
             if status not in (200, 204):
                 raise SystemExit(f"{base}{paths[base]} answered {status}: {body[:200]!r}")
             got[base] = (elapsed * 1000, body)
         if check and z >= 15 and tile_ids(got[ours][1]) != tile_ids(got[tipg][1]):
             raise SystemExit(f"tile {z}/{x}/{y}: hygiene-map and tipg hold different complaints")
         rows.append((got[ours][0], got[tipg][0], len(got[ours][1]), len(got[tipg][1])))
-    for conn in conns.values():
-        if conn is not None:
-            conn.close()
     return rows
 
 
@@ -183,6 +203,7 @@ def sweep_section(ours: str, tipg: str, url: str, rounds: int, per_round: int) -
            "server): median over rounds of each round's median, and the median of the per-round ratios.\n",
            "| zoom | tiles per round | hygiene-map ms | KB (median) | tipg ms | KB (median) | tipg time ÷ ours |",
            "|---|---|---|---|---|---|---|"]
+    vacuum(url)
     pools = {z: city_tiles(url, z) for z in (10, 13, 16)}
     random.Random(18).shuffle(pools[16])
     results: dict[int, list] = {z: [] for z in pools}

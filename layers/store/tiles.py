@@ -83,8 +83,47 @@ def _search_area(tile: Tile, margin: float) -> sql.Composable:
     )
 
 
-def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: int, extent: int):
+# Layers whose table has a covering index in tile order (migration 0790): layer id -> the SQL functions
+# of its key, the column and row (from 180°W, from the top) of the zoom-KEY_ZOOM tile holding a point.
+TILE_KEYS = {"complaints": ("complaint_tile_x", "complaint_tile_y")}
+KEY_ZOOM = 19
+KEY_MIN_ZOOM = 14  # a zoom-14 tile spans 34 key columns; further out the GiST index reads less
+
+
+def _keyed(spec: LayerSpec, tile: Tile) -> bool:
+    """Whether the tile's rows are read from the layer's tile index."""
+    return spec.id in TILE_KEYS and tile.z >= KEY_MIN_ZOOM
+
+
+def _tile_rows(spec: LayerSpec, tile: Tile, extent: int) -> tuple[sql.Composable, list]:
+    """The condition finding the rows of the tile and its buffer, with its parameters.
+
+    On a layer with a tile index, the key columns and rows covering the
+    buffered tile (a superset: ST_AsMVTGeom drops what lies beyond the
+    buffer), read from that index alone; else the GiST index on ``geom``.
+    """
+    if not _keyed(spec, tile):
+        return sql.SQL("geom && {}").format(_search_area(tile, BUFFER_PX / extent)), []
+    key_m = 2 * HALF_WORLD_M / (1 << KEY_ZOOM)
+    buffer_m = tile.width_m * BUFFER_PX / extent
+    # The buffer's edges lie well inside a key cell at every zoom (≥ 0.15 m from its sides at zoom 22):
+    # rounding cannot move a point the tile shows out of the ranges.
+    x0, x1 = (math.floor((tile.xmin + HALF_WORLD_M + d) / key_m) for d in (-buffer_m, tile.width_m + buffer_m))
+    y0, y1 = (math.floor((HALF_WORLD_M - tile.ymax + d) / key_m) for d in (-buffer_m, tile.width_m + buffer_m))
+    kx, ky = (sql.SQL("{}(geom)").format(sql.Identifier(f)) for f in TILE_KEYS[spec.id])
+    # = ANY on the first key column: one short index range per key column, in tile order.
+    return sql.SQL("{} = ANY(%s) AND {} BETWEEN %s AND %s").format(kx, ky), [list(range(x0, x1 + 1)), y0, y1]
+
+
+def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: int, extent: int, by_id: bool = False):
+    """The tile's MVT and the number of rows read (``cap`` when the tile was cut short).
+
+    ``by_id``: on a layer with a tile index, keep the first ``cap`` rows by id
+    (the index yields rows west to east: cut short in its order, a tile would
+    keep its western strip); unordered otherwise, which spares a sort.
+    """
     where, params = where_clause(spec, query.filters)
+    rows, row_params = _tile_rows(spec, tile, extent)
     pixel_m = tile.width_m / extent
     geom3857 = sql.SQL("ST_Transform(geom, 3857)")
     size_filter = sql.SQL("TRUE")
@@ -99,6 +138,8 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: int, extent:
                 "(CASE WHEN ST_Dimension(geom) = 1 THEN ST_Length(ST_Transform(geom, 3857)) "
                 "ELSE sqrt(ST_Area(ST_Transform(geom, 3857))) END) >= {s}").format(s=sql.Literal(min_size))
             order = sql.SQL("ORDER BY ST_Perimeter(ST_Transform(geom, 3857)) + ST_Length(ST_Transform(geom, 3857)) DESC")
+    if by_id and _keyed(spec, tile):
+        order = sql.SQL("ORDER BY id")
     # Below the detail zoom a tile carries only what styles a feature and names it (smaller tiles);
     # the full popup fields come with the detail zooms and the GeoJSON endpoint.
     # Only the columns the viewer may read (layers.workflow.access), each as the viewer reads it.
@@ -107,17 +148,15 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: int, extent:
         shown = [(c, e) for c, e in shown if c in (spec.style_column, "name", "code", "level")]
     columns = sql.SQL("").join(sql.SQL(", {} AS {}").format(e, sql.Identifier(c)) for c, e in shown if c != "id")
     statement = sql.SQL(
-        "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'id') FROM ("
+        "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'id') FILTER (WHERE t.geom IS NOT NULL), count(*) FROM ("
         " SELECT id{columns}, ST_AsMVTGeom({g}, ST_TileEnvelope({z}, {x}, {y}), {extent}, {buffer}, true) AS geom"
-        " FROM {table} WHERE geom && {area} AND {where} AND {size} {order} LIMIT %s) t"
-        " WHERE t.geom IS NOT NULL"
+        " FROM {table} WHERE {rows} AND {where} AND {size} {order} LIMIT %s) t"
     ).format(
         name=sql.Literal(spec.id), extent=sql.Literal(extent), columns=columns, g=geom3857,
         z=sql.Literal(tile.z), x=sql.Literal(tile.x), y=sql.Literal(tile.y), buffer=sql.Literal(BUFFER_PX),
-        table=sql.Identifier(spec.table), area=_search_area(tile, BUFFER_PX / extent), where=where,
-        size=size_filter, order=order,
+        table=sql.Identifier(spec.table), rows=rows, where=where, size=size_filter, order=order,
     )
-    return statement, [*params, cap]
+    return statement, [*row_params, *params, cap]
 
 
 def _heat_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, extent: int):
@@ -205,29 +244,43 @@ def get_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = Non
     query = FeatureQuery(replace(query.filters, boxes=()), viewer=query.viewer)
     check_filters(conn, query.filters)
     mode = tile_mode(spec, tile.z)
-    cap = settings.max_features
+    if mode == "features":
+        return _raw_tile(conn, spec, tile, query, settings)
+    if mode == "heat" and tile.z <= CELL_ZOOM and _use_cells(spec, query.filters):
+        statement, params = _heat_cells_tile_sql(spec, tile, settings.extent)
+    elif mode == "heat":
+        statement, params = _heat_sql(spec, tile, query, settings.extent)
+    else:
+        statement, params = _hex_sql(spec, tile, query, settings.extent)
     with conn.cursor() as cur:
-        # Tile queries are short: JIT compilation costs more than it saves, and
-        # the aggregates group far fewer cells than rows (hash, not sort).
-        cur.execute("SET LOCAL jit = off")
-        cur.execute("SET LOCAL enable_sort = off")
+        # The settings travel with the query: one round trip to the server, not three.
+        cur.execute(sql.Composed([_SHORT, statement]), params)
+        data = cur.fetchone()[0]
+    return bytes(data) if data is not None else b""
+
+
+def _raw_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, settings: TileSettings) -> bytes:
+    """A tile of single features: capped at ``max_features``, then halved until under ``max_bytes``."""
+    cap, by_id = settings.max_features, False
+    with conn.cursor() as cur:
         while True:
-            if mode == "heat" and tile.z <= CELL_ZOOM and _use_cells(spec, query.filters):
-                statement, params = _heat_cells_tile_sql(spec, tile, settings.extent)
-            elif mode == "heat":
-                statement, params = _heat_sql(spec, tile, query, settings.extent)
-            elif mode == "hex":
-                statement, params = _hex_sql(spec, tile, query, settings.extent)
-            else:
-                # A tile of raw features reads few rows: a parallel worker costs more than it saves.
-                cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-                statement, params = _raw_sql(spec, tile, query, cap, settings.extent)
-            cur.execute(statement, params)
-            data = cur.fetchone()[0]
+            statement, params = _raw_sql(spec, tile, query, cap, settings.extent, by_id)
+            cur.execute(sql.Composed([_FEW_ROWS, statement]), params)
+            data, read = cur.fetchone()
             data = bytes(data) if data is not None else b""
-            if len(data) <= settings.max_bytes or mode != "features" or cap <= 1:
+            if read >= cap and not by_id and _keyed(spec, tile):
+                by_id = True  # cut short in the index's order: again, keeping the first rows by id
+                continue
+            if len(data) <= settings.max_bytes or cap <= 1:
                 return data
-            cap = max(1, math.ceil(cap / 2))
+            cap, by_id = max(1, math.ceil(cap / 2)), True
+
+
+# Tile queries are short: JIT compilation costs more than it saves, and the aggregates group far fewer
+# cells than rows (hash, not sort). A tile of raw features reads few rows: a parallel worker costs more
+# than it saves (and its few sorts are top-N sorts of the tile's rows, not to be traded for an index walk).
+_SHORT = sql.SQL("SET LOCAL jit = off; SET LOCAL enable_sort = off; ")
+_FEW_ROWS = sql.SQL("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0; ")
 
 
 HEAT_CELL_PX = 8  # heat cells of the web map, in screen pixels
@@ -341,7 +394,5 @@ def get_heat_cells(conn, spec: LayerSpec, zoom: int, query: FeatureQuery) -> byt
         table=sql.Identifier(spec.table), where=where,
     )
     with conn.cursor() as cur:
-        cur.execute("SET LOCAL jit = off")
-        cur.execute("SET LOCAL enable_sort = off")
-        cur.execute(statement, params)
+        cur.execute(sql.Composed([_SHORT, statement]), params)
         return bytes(cur.fetchone()[0])
