@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from data.db import database_url  # noqa: E402
-from tests.chromium import Chromium, _wait_http, free_port, serve_app  # noqa: E402
+from tests.chromium import Chromium, _wait_http, free_port  # noqa: E402
 
 PROPERTIES = "id,category,status,reported_at,due_at,channel,address,grid_code,street_code"
 
@@ -52,11 +53,32 @@ class Tipg:
             [uvicorn, "tipg.main:app", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
              "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{self.port}"
-        _wait_http(self.base + "/collections", 60)
+        _wait_http(self.base + "/collections", 180)
 
     def close(self):
         self.proc.terminate()
         self.proc.wait(10)
+
+
+@contextmanager
+def serve_ours(url: str, workers: int):
+    """hygiene-map under uvicorn (tests.chromium.serve_app), given up to 180 s to start: importing the app
+    took a minute on the shared machine at load 9, past serve_app's 30 s."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="hm-bench-", suffix=".log", delete=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning"],
+        cwd=REPO, env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(base + "/healthz", 180)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+        os.unlink(log.name)
 
 
 def get(base: str, path: str, conn: http.client.HTTPConnection | None = None):
@@ -268,7 +290,7 @@ def main() -> None:
     ours_path = f"/api/layers/complaints/features?bbox={bbox}&limit=1000"
     tipg_path = f"/collections/public.complaints/items?bbox={bbox}&limit=1000&properties={PROPERTIES}"
     out: list[str] = []
-    with serve_app(url, workers=args.workers) as ours:
+    with serve_ours(url, args.workers) as ours:
         tipg = Tipg(args.tipg, url, args.workers) if not skip >= {"features", "tiles", "sweep"} else None
         try:
             if "features" not in skip:
