@@ -191,22 +191,28 @@ def tile_ids(body: bytes) -> set[int]:
     return ids
 
 
-def tile_sweep(ours: str, tipg: str, tiles: list[tuple[int, int, int]], check: bool) -> list[tuple[float, float, int, int]]:
+def tile_sweep(ours: str, tipg: str, tiles: list[tuple[int, int, int]], check: bool,
+               keep_alive: bool = False) -> list[tuple[float, float, int, int]]:
     """(ours ms, tipg ms, ours bytes, tipg bytes) of each tile, fetched once from each server; which server
     goes first alternates, so neither always finds the other's pages cached.
 
     One connection per request, as tile_stats: on a kept-alive connection uvicorn with ``--workers`` > 1
     (both servers here) leaves Nagle's algorithm on, and a response then waits out the client's delayed
     ACK (40 ms) on some requests and not others, which would swamp the few milliseconds measured.
+    ``keep_alive``: one kept-alive connection per server instead (a browser's way; use it with one worker).
     """
+    conns: dict[str, http.client.HTTPConnection | None] = {ours: None, tipg: None}
     rows = []
     for i, (z, x, y) in enumerate(tiles):
         paths = {ours: f"/tiles/complaints/{z}/{x}/{y}.pbf",
                  tipg: f"/collections/public.complaints/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={PROPERTIES}"}
         got = {}
         for base in ((ours, tipg) if i % 2 == 0 else (tipg, ours)):
-            status, body, elapsed, conn = get(base, paths[base])
-            conn.close()
+            status, body, elapsed, conn = get(base, paths[base], conns[base])
+            if keep_alive:
+                conns[base] = conn
+            else:
+                conn.close()
             if status not in (200, 204):
                 raise SystemExit(f"{base}{paths[base]} answered {status}: {body[:200]!r}")
             got[base] = (elapsed * 1000, body)
@@ -216,13 +222,14 @@ def tile_sweep(ours: str, tipg: str, tiles: list[tuple[int, int, int]], check: b
     return rows
 
 
-def sweep_section(ours: str, tipg: str, url: str, rounds: int, per_round: int) -> list[str]:
+def sweep_section(ours: str, tipg: str, url: str, rounds: int, per_round: int, keep_alive: bool = False) -> list[str]:
     """Markdown table: per zoom, the median over rounds of each round's median time over distinct tiles."""
     import random
 
     out = [f"\nTiles over `complaints`, a sweep of distinct tiles holding complaints ({rounds} interleaved rounds; "
            f"each round: up to {per_round} tiles per zoom not fetched before at z16, each fetched once from each "
-           "server): median over rounds of each round's median, and the median of the per-round ratios.\n",
+           f"server, {'on one kept-alive connection per server' if keep_alive else 'one connection per request'}): "
+           "median over rounds of each round's median, and the median of the per-round ratios.\n",
            "| zoom | tiles per round | hygiene-map ms | KB (median) | tipg ms | KB (median) | tipg time ÷ ours |",
            "|---|---|---|---|---|---|---|"]
     vacuum(url)
@@ -233,7 +240,7 @@ def sweep_section(ours: str, tipg: str, url: str, rounds: int, per_round: int) -
         for z, pool in pools.items():
             # z16: new tiles every round (cold); z10 and z13 have few tiles, each round sweeps them all.
             chosen = pool[r * per_round:(r + 1) * per_round] if z == 16 else pool[:per_round]
-            rows = tile_sweep(ours, tipg, [(z, x, y) for x, y in chosen], check=True)
+            rows = tile_sweep(ours, tipg, [(z, x, y) for x, y in chosen], check=True, keep_alive=keep_alive)
             results[z].append(rows)
             a, b = statistics.median(x[0] for x in rows), statistics.median(x[1] for x in rows)
             print(f"round {r + 1} z{z}: ours {a:.1f} ms, tipg {b:.1f} ms over {len(rows)} tiles "
@@ -281,6 +288,7 @@ def main() -> None:
     parser.add_argument("--tile-runs", type=int, default=5)
     parser.add_argument("--sweep-rounds", type=int, default=5, help="rounds of the distinct-tile sweep")
     parser.add_argument("--sweep-tiles", type=int, default=50, help="distinct tiles per zoom and round")
+    parser.add_argument("--keep-alive", action="store_true", help="sweep on kept-alive connections (use --workers 1)")
     parser.add_argument("--naive-limit", type=int, default=None, help="embed only this many complaints")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: features,tiles,sweep,map")
     args = parser.parse_args()
@@ -317,7 +325,7 @@ def main() -> None:
                     out.append(f"| {z} | {ta:.0f} | {sa / 1024:.0f} | {tb:.0f} | {sb / 1024:.0f} | {tb / ta:.2f} |")
                     print(out[-1], file=sys.stderr)
             if "sweep" not in skip:
-                out += sweep_section(ours, tipg.base, url, args.sweep_rounds, args.sweep_tiles)
+                out += sweep_section(ours, tipg.base, url, args.sweep_rounds, args.sweep_tiles, args.keep_alive)
         finally:
             if tipg:
                 tipg.close()
