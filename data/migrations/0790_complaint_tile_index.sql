@@ -11,18 +11,28 @@
 -- fetches the rest from the table: the same rows either way.
 --
 -- The two functions are the index's own (not complaint_cell_x/y, whose cell size was changed
--- once by 0201): an index expression must never change meaning. If the public columns of the
--- complaints layer change, change the INCLUDE list with them (else tiles still answer, reading
+-- once by 0201): an index expression must never change meaning. Their bodies name PostGIS's
+-- ST_X/ST_Y by its schema: pg_restore builds indexes with an empty search_path. (A SET search_path
+-- clause would do too, but would keep the planner from inlining them.) If the public columns of
+-- the complaints layer change, change the INCLUDE list with them (else tiles still answer, reading
 -- the table).
 
-CREATE FUNCTION complaint_tile_x(geom geometry) RETURNS integer
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT floor((ST_X(geom) * 111319.49079327357 + 20037508.342789244) / 76.43702828517627)::integer $$;
-
-CREATE FUNCTION complaint_tile_y(geom geometry) RETURNS integer
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT floor((20037508.342789244 - ln(tan(radians(90 + ST_Y(geom)) / 2)) * 6378137)
-                       / 76.43702828517627)::integer $$;
+DO $$
+DECLARE
+    postgis text := (SELECT quote_ident(n.nspname) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+                     WHERE e.extname = 'postgis');
+BEGIN
+    EXECUTE format($f$
+        CREATE FUNCTION complaint_tile_x(geom geometry) RETURNS integer
+            LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+            AS 'SELECT floor((%1$s.ST_X(geom) * 111319.49079327357 + 20037508.342789244)
+                             / 76.43702828517627)::integer'$f$, postgis);
+    EXECUTE format($f$
+        CREATE FUNCTION complaint_tile_y(geom geometry) RETURNS integer
+            LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+            AS 'SELECT floor((20037508.342789244 - ln(tan(radians(90 + %1$s.ST_Y(geom)) / 2)) * 6378137)
+                             / 76.43702828517627)::integer'$f$, postgis);
+END $$;
 
 CREATE INDEX complaints_tile_idx ON complaints (complaint_tile_x(geom), complaint_tile_y(geom))
     INCLUDE (id, geom, category, reported_at, status, channel, address, due_at, street_code, grid_code);
