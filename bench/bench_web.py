@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from data.db import database_url  # noqa: E402
-from tests.chromium import Chromium, _wait_http, free_port, serve_app  # noqa: E402
+from tests.chromium import Chromium, _wait_http, free_port  # noqa: E402
 
 PROPERTIES = "id,category,status,reported_at,due_at,channel,address,grid_code,street_code"
 
@@ -52,11 +53,32 @@ class Tipg:
             [uvicorn, "tipg.main:app", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
              "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{self.port}"
-        _wait_http(self.base + "/collections", 60)
+        _wait_http(self.base + "/collections", 180)
 
     def close(self):
         self.proc.terminate()
         self.proc.wait(10)
+
+
+@contextmanager
+def serve_ours(url: str, workers: int):
+    """hygiene-map under uvicorn (tests.chromium.serve_app), given up to 180 s to start: importing the app
+    took a minute on the shared machine at load 9, past serve_app's 30 s."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="hm-bench-", suffix=".log", delete=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning"],
+        cwd=REPO, env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(base + "/healthz", 180)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+        os.unlink(log.name)
 
 
 def get(base: str, path: str, conn: http.client.HTTPConnection | None = None):
@@ -120,6 +142,120 @@ def tile_stats(base: str, path: str, runs: int) -> tuple[float, int, int]:
     return statistics.median(times), size, status
 
 
+def city_tiles(url: str, z: int) -> list[tuple[int, int]]:
+    """Every tile at zoom ``z`` that holds at least one complaint, in a fixed order."""
+    import psycopg2
+
+    n = 2**z
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT DISTINCT floor((ST_X(geom) + 180) / 360 * %s)::int, "
+                        "floor((1 - asinh(tan(radians(ST_Y(geom)))) / pi()) / 2 * %s)::int FROM complaints "
+                        "ORDER BY 1, 2", (n, n))
+            return [tuple(r) for r in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def vacuum(url: str) -> None:
+    """VACUUM (ANALYZE) complaints: the table as autovacuum keeps it on a live server.
+
+    A database copied from a template right after its load was never
+    vacuumed (no page is marked all-visible), and its copy starts with no
+    statistics, so autovacuum would not run on it during the benchmark.
+    """
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("VACUUM (ANALYZE) complaints")
+    finally:
+        conn.close()
+
+
+def tile_ids(body: bytes) -> set[int]:
+    """Ids of the features of an MVT whose point lies inside the tile proper (not its buffer, nor on an edge)."""
+    import mapbox_vector_tile
+
+    ids = set()
+    for layer in mapbox_vector_tile.decode(body, default_options={"y_coord_down": True}).values():
+        for f in layer["features"]:
+            x, y = f["geometry"]["coordinates"]
+            # Two grid units off the edges: a point on an edge may round to either side of it.
+            if 2 <= x < layer["extent"] - 2 and 2 <= y < layer["extent"] - 2:
+                # tipg carries the id as a property (its feature ids are all 0); ours as the feature id.
+                ids.add(int(f["properties"].get("id", f.get("id"))))
+    return ids
+
+
+def tile_sweep(ours: str, tipg: str, tiles: list[tuple[int, int, int]], check: bool,
+               keep_alive: bool = False) -> list[tuple[float, float, int, int]]:
+    """(ours ms, tipg ms, ours bytes, tipg bytes) of each tile, fetched once from each server; which server
+    goes first alternates, so neither always finds the other's pages cached.
+
+    One connection per request, as tile_stats: on a kept-alive connection uvicorn with ``--workers`` > 1
+    (both servers here) leaves Nagle's algorithm on, and a response then waits out the client's delayed
+    ACK (40 ms) on some requests and not others, which would swamp the few milliseconds measured.
+    ``keep_alive``: one kept-alive connection per server instead (a browser's way; use it with one worker).
+    """
+    conns: dict[str, http.client.HTTPConnection | None] = {ours: None, tipg: None}
+    rows = []
+    for i, (z, x, y) in enumerate(tiles):
+        paths = {ours: f"/tiles/complaints/{z}/{x}/{y}.pbf",
+                 tipg: f"/collections/public.complaints/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={PROPERTIES}"}
+        got = {}
+        for base in ((ours, tipg) if i % 2 == 0 else (tipg, ours)):
+            status, body, elapsed, conn = get(base, paths[base], conns[base])
+            if keep_alive:
+                conns[base] = conn
+            else:
+                conn.close()
+            if status not in (200, 204):
+                raise SystemExit(f"{base}{paths[base]} answered {status}: {body[:200]!r}")
+            got[base] = (elapsed * 1000, body)
+        if check and z >= 15 and tile_ids(got[ours][1]) != tile_ids(got[tipg][1]):
+            raise SystemExit(f"tile {z}/{x}/{y}: hygiene-map and tipg hold different complaints")
+        rows.append((got[ours][0], got[tipg][0], len(got[ours][1]), len(got[tipg][1])))
+    return rows
+
+
+def sweep_section(ours: str, tipg: str, url: str, rounds: int, per_round: int, keep_alive: bool = False) -> list[str]:
+    """Markdown table: per zoom, the median over rounds of each round's median time over distinct tiles."""
+    import random
+
+    out = [f"\nTiles over `complaints`, a sweep of distinct tiles holding complaints ({rounds} interleaved rounds; "
+           f"each round: up to {per_round} tiles per zoom not fetched before at z16, each fetched once from each "
+           f"server, {'on one kept-alive connection per server' if keep_alive else 'one connection per request'}): "
+           "median over rounds of each round's median, and the median of the per-round ratios.\n",
+           "| zoom | tiles per round | hygiene-map ms | KB (median) | tipg ms | KB (median) | tipg time ÷ ours |",
+           "|---|---|---|---|---|---|---|"]
+    vacuum(url)
+    pools = {z: city_tiles(url, z) for z in (10, 13, 16)}
+    random.Random(18).shuffle(pools[16])
+    results: dict[int, list] = {z: [] for z in pools}
+    for r in range(rounds):
+        for z, pool in pools.items():
+            # z16: new tiles every round (cold); z10 and z13 have few tiles, each round sweeps them all.
+            chosen = pool[r * per_round:(r + 1) * per_round] if z == 16 else pool[:per_round]
+            rows = tile_sweep(ours, tipg, [(z, x, y) for x, y in chosen], check=True, keep_alive=keep_alive)
+            results[z].append(rows)
+            a, b = statistics.median(x[0] for x in rows), statistics.median(x[1] for x in rows)
+            print(f"round {r + 1} z{z}: ours {a:.1f} ms, tipg {b:.1f} ms over {len(rows)} tiles "
+                  f"({b / a:.2f}×) load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    for z, per in results.items():
+        ours_ms = statistics.median(statistics.median(x[0] for x in rows) for rows in per)
+        tipg_ms = statistics.median(statistics.median(x[1] for x in rows) for rows in per)
+        ratio = statistics.median(statistics.median(x[1] for x in rows) / statistics.median(x[0] for x in rows)
+                                  for rows in per)
+        size_a = statistics.median(x[2] for rows in per for x in rows) / 1024
+        size_b = statistics.median(x[3] for rows in per for x in rows) / 1024
+        out.append(f"| {z} | {len(per[0])} | {ours_ms:.1f} | {size_a:.0f} | {tipg_ms:.1f} | {size_b:.0f} | {ratio:.2f}× |")
+    return out
+
+
 def naive_folium_page(url: str, static_base: str, out: Path, limit: int | None) -> tuple[float, int, str]:
     """Write the page a user would write with folium.GeoJson over the complaints; (seconds, bytes, note)."""
     import folium
@@ -150,8 +286,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per concurrency level")
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--tile-runs", type=int, default=5)
+    parser.add_argument("--sweep-rounds", type=int, default=5, help="rounds of the distinct-tile sweep")
+    parser.add_argument("--sweep-tiles", type=int, default=50, help="distinct tiles per zoom and round")
+    parser.add_argument("--keep-alive", action="store_true", help="sweep on kept-alive connections (use --workers 1)")
     parser.add_argument("--naive-limit", type=int, default=None, help="embed only this many complaints")
-    parser.add_argument("--skip", default="", help="comma list of parts to skip: features,tiles,map")
+    parser.add_argument("--skip", default="", help="comma list of parts to skip: features,tiles,sweep,map")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     url = database_url()
@@ -159,8 +298,8 @@ def main() -> None:
     ours_path = f"/api/layers/complaints/features?bbox={bbox}&limit=1000"
     tipg_path = f"/collections/public.complaints/items?bbox={bbox}&limit=1000&properties={PROPERTIES}"
     out: list[str] = []
-    with serve_app(url, workers=args.workers) as ours:
-        tipg = Tipg(args.tipg, url, args.workers) if not skip >= {"features", "tiles"} else None
+    with serve_ours(url, args.workers) as ours:
+        tipg = Tipg(args.tipg, url, args.workers) if not skip >= {"features", "tiles", "sweep"} else None
         try:
             if "features" not in skip:
                 out.append(f"Features: 1,000-feature pages of `complaints` in bbox `{bbox}`, {args.workers} "
@@ -185,6 +324,8 @@ def main() -> None:
                                            f"?properties={PROPERTIES}", args.tile_runs)
                     out.append(f"| {z} | {ta:.0f} | {sa / 1024:.0f} | {tb:.0f} | {sb / 1024:.0f} | {tb / ta:.2f} |")
                     print(out[-1], file=sys.stderr)
+            if "sweep" not in skip:
+                out += sweep_section(ours, tipg.base, url, args.sweep_rounds, args.sweep_tiles, args.keep_alive)
         finally:
             if tipg:
                 tipg.close()

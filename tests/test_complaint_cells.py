@@ -13,7 +13,8 @@ from data.migrate import migrate
 from data.settings import TileSettings
 from layers.spec.registry import get_layer
 from layers.store.features import FeatureQuery, feature_query
-from layers.store.tiles import Tile, _heat_sql, get_heat_cells, get_tile
+from layers.store.heat import get_heat_cells
+from layers.store.tiles import Tile, _heat_sql, get_tile
 from tests.test_layers_api import tile_of
 
 RECOUNT = ("SELECT cx, cy, n FROM (SELECT complaint_cell_x(geom) AS cx, complaint_cell_y(geom) AS cy, count(*) AS n "

@@ -14,8 +14,9 @@ from data.settings import AuthSettings, TileSettings
 from layers.spec.model import LayerSpec
 from layers.spec.registry import LAYERS, get_layer
 from layers.store.features import FeatureQuery, feature_query, get_features, layer_extent
+from layers.store.heat import get_heat_cells
 from layers.store.summary import layer_counts
-from layers.store.tiles import Tile, get_heat_cells, get_tile, parse_tile, tile_mode
+from layers.store.tiles import Tile, get_tile, parse_tile, tile_mode
 from layers.workflow.access import User, readable
 
 router = APIRouter(tags=["layers"])

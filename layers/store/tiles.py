@@ -8,8 +8,11 @@ Per zoom level:
   display says so: ``heat`` zooms get one point per 1/64-tile cell with a
   ``count``; ``hex`` zooms get flat-topped hexagons with a ``count``, each
   hexagon counted over all its points, so neighbouring tiles agree;
-  unfiltered heat tiles (and heatmap cells) up to zoom 13 are summed from
-  the pre-counted ``complaint_cells`` (migrations 0200, 0201) instead of the points;
+  unfiltered heat tiles (and the heatmap cells of :mod:`layers.store.heat`) up
+  to zoom 13 are summed from the pre-counted ``complaint_cells`` (migrations
+  0200, 0201) instead of the points;
+- raw complaints (zoom 15 and up) are read from their covering index in tile
+  order (migration 0790), not row by row from the table;
 - every tile has a feature cap, halved until the tile is under the byte cap.
 
 Plain functions over a connection and typed parameters (no web imports), so
@@ -19,17 +22,19 @@ the OGC API can reuse them.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from psycopg2 import sql
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from data.errors import InvalidParameter
-from data.params import BBox
 from data.settings import TileSettings
 from layers.spec.model import LayerSpec
 from layers.store.columns import shown_columns
 from layers.store.features import FeatureQuery
 from layers.store.filters import Filters, check_filters, where_clause
+from layers.workflow.access import readable
 
 HALF_WORLD_M = 20037508.342789244  # half the Web Mercator world width, metres
 BUFFER_PX = 64  # tile-grid units of buffer around each tile (of 4096)
@@ -72,8 +77,8 @@ def parse_tile(z: int, x: int, y: int, settings: TileSettings | None = None) -> 
 
 
 # Web Mercator metres of a 4326 point, by the formula (cheaper than ST_Transform per point).
-_MX = sql.SQL("(ST_X(geom) * {k})").format(k=sql.Literal(HALF_WORLD_M / 180))
-_MY = sql.SQL("(ln(tan(radians(90 + ST_Y(geom)) / 2)) * 6378137)")
+MERCATOR_X = sql.SQL("(ST_X(geom) * {k})").format(k=sql.Literal(HALF_WORLD_M / 180))
+MERCATOR_Y = sql.SQL("(ln(tan(radians(90 + ST_Y(geom)) / 2)) * 6378137)")
 
 
 def _search_area(tile: Tile, margin: float) -> sql.Composable:
@@ -83,8 +88,85 @@ def _search_area(tile: Tile, margin: float) -> sql.Composable:
     )
 
 
-def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: int, extent: int):
+# Layers whose table has a covering index in tile order (migration 0790): layer id -> the SQL functions
+# of its key, the column and row (from 180°W, from the top) of the zoom-KEY_ZOOM tile holding a point.
+TILE_KEYS = {"complaints": ("complaint_tile_x", "complaint_tile_y")}
+KEY_ZOOM = 19
+KEY_MIN_ZOOM = 14  # a zoom-14 tile spans 34 key columns; further out the GiST index reads less
+
+
+def _keyed(spec: LayerSpec, tile: Tile) -> bool:
+    """Whether the tile's rows are read from the layer's tile index."""
+    return spec.id in TILE_KEYS and tile.z >= KEY_MIN_ZOOM
+
+
+def _tile_rows(spec: LayerSpec, tile: Tile) -> sql.Composable:
+    """The condition finding the rows of the tile and its buffer (parameters: :func:`_tile_row_params`).
+
+    On a layer with a tile index, the key columns and rows covering the
+    buffered tile (a superset: ST_AsMVTGeom drops what lies beyond the
+    buffer), read from that index alone; else the GiST index on ``geom``.
+    """
+    if not _keyed(spec, tile):
+        return sql.SQL("geom && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => %s), 4326)")
+    kx, ky = (sql.SQL("{}(geom)").format(sql.Identifier(f)) for f in TILE_KEYS[spec.id])
+    # = ANY on the first key column: one short index range per key column, in tile order. The key cells
+    # overhang the buffer by up to a cell: the buffered tile in degrees (not indexed, tested on the index's
+    # copy of geom) keeps their rows out of the cap and out of ST_AsMVTGeom.
+    return sql.SQL("{} = ANY(%s) AND {} BETWEEN %s AND %s AND ST_X(geom) BETWEEN %s AND %s "
+                   "AND ST_Y(geom) BETWEEN %s AND %s").format(kx, ky)
+
+
+def _tile_row_params(spec: LayerSpec, tile: Tile, extent: int) -> list:
+    """The parameters of :func:`_tile_rows`: the tile and its margin, or the key ranges covering them."""
+    if not _keyed(spec, tile):
+        return [tile.z, tile.x, tile.y, BUFFER_PX / extent]
+    key_m = 2 * HALF_WORLD_M / (1 << KEY_ZOOM)
+    # ST_AsMVTGeom rounds to the tile grid before it clips: a point half a grid unit past the buffer
+    # is kept. One unit more than the buffer, then; its edges lie well inside a key cell at every zoom
+    # (≥ 0.15 m from its sides at zoom 22), so rounding cannot move a point out of the ranges.
+    buffer_m = tile.width_m * (BUFFER_PX + 1) / extent
+    x0, x1 = (math.floor((tile.xmin + HALF_WORLD_M + d) / key_m) for d in (-buffer_m, tile.width_m + buffer_m))
+    y0, y1 = (math.floor((HALF_WORLD_M - tile.ymax + d) / key_m) for d in (-buffer_m, tile.width_m + buffer_m))
+    west, east = ((tile.xmin + d) / (HALF_WORLD_M / 180) for d in (-buffer_m, tile.width_m + buffer_m))
+    south, north = (_latitude(tile.ymax + d) for d in (-tile.width_m - buffer_m, buffer_m))
+    return [list(range(x0, x1 + 1)), y0, y1, west, east, south, north]
+
+
+def _latitude(y: float) -> float:
+    """The latitude of a Web Mercator y (metres)."""
+    return math.degrees(2 * math.atan(math.exp(y / 6378137)) - math.pi / 2)
+
+
+# The SQL text of raw tiles by their shape (layer, the viewer's columns, zoom class, order, filters): a few
+# dozen on a busy server. Composing it took longer than a small tile's query; the tile's numbers are parameters.
+_RAW_TEXTS: dict[tuple, str] = {}
+_RAW_TEXTS_MAX = 512
+
+
+def _raw_statement(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: int, extent: int,
+                   by_id: bool) -> tuple[str, list]:
+    """(SQL text, parameters) of a raw tile: its MVT and the number of rows read (``cap`` when cut short)."""
+    shape = (spec.id, tuple(readable(spec, query.viewer).items()), tile.z < DETAIL_ZOOM, _keyed(spec, tile),
+             by_id, query.filters, None if spec.geometry_type == "Point" else tile.z)
     where, params = where_clause(spec, query.filters)
+    text = _RAW_TEXTS.get(shape)
+    if text is None:
+        if len(_RAW_TEXTS) >= _RAW_TEXTS_MAX:
+            _RAW_TEXTS.clear()
+        text = _RAW_TEXTS[shape] = sql.Composed([_FEW_ROWS, _raw_sql(spec, tile, query, where, extent, by_id)]
+                                                ).as_string(conn)
+    return text, [tile.z, tile.x, tile.y, *_tile_row_params(spec, tile, extent), *params, cap]
+
+
+def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, where: sql.Composable, extent: int,
+             by_id: bool) -> sql.Composable:
+    """The raw tile's statement; parameters: the tile's z, x, y, its rows', the filters', the cap.
+
+    ``by_id``: on a layer with a tile index, keep the first ``cap`` rows by id
+    (the index yields rows west to east: cut short in its order, a tile would
+    keep its western strip); unordered otherwise, which spares a sort.
+    """
     pixel_m = tile.width_m / extent
     geom3857 = sql.SQL("ST_Transform(geom, 3857)")
     size_filter = sql.SQL("TRUE")
@@ -99,6 +181,8 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: int, extent:
                 "(CASE WHEN ST_Dimension(geom) = 1 THEN ST_Length(ST_Transform(geom, 3857)) "
                 "ELSE sqrt(ST_Area(ST_Transform(geom, 3857))) END) >= {s}").format(s=sql.Literal(min_size))
             order = sql.SQL("ORDER BY ST_Perimeter(ST_Transform(geom, 3857)) + ST_Length(ST_Transform(geom, 3857)) DESC")
+    if by_id and _keyed(spec, tile):
+        order = sql.SQL("ORDER BY id")
     # Below the detail zoom a tile carries only what styles a feature and names it (smaller tiles);
     # the full popup fields come with the detail zooms and the GeoJSON endpoint.
     # Only the columns the viewer may read (layers.workflow.access), each as the viewer reads it.
@@ -106,18 +190,15 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: int, extent:
     if tile.z < DETAIL_ZOOM:
         shown = [(c, e) for c, e in shown if c in (spec.style_column, "name", "code", "level")]
     columns = sql.SQL("").join(sql.SQL(", {} AS {}").format(e, sql.Identifier(c)) for c, e in shown if c != "id")
-    statement = sql.SQL(
-        "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'id') FROM ("
-        " SELECT id{columns}, ST_AsMVTGeom({g}, ST_TileEnvelope({z}, {x}, {y}), {extent}, {buffer}, true) AS geom"
-        " FROM {table} WHERE geom && {area} AND {where} AND {size} {order} LIMIT %s) t"
-        " WHERE t.geom IS NOT NULL"
+    return sql.SQL(
+        "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'id') FILTER (WHERE t.geom IS NOT NULL), count(*) FROM ("
+        " SELECT id{columns}, ST_AsMVTGeom({g}, ST_TileEnvelope(%s, %s, %s), {extent}, {buffer}, true) AS geom"
+        " FROM {table} WHERE {rows} AND {where} AND {size} {order} LIMIT %s) t"
     ).format(
         name=sql.Literal(spec.id), extent=sql.Literal(extent), columns=columns, g=geom3857,
-        z=sql.Literal(tile.z), x=sql.Literal(tile.x), y=sql.Literal(tile.y), buffer=sql.Literal(BUFFER_PX),
-        table=sql.Identifier(spec.table), area=_search_area(tile, BUFFER_PX / extent), where=where,
+        buffer=sql.Literal(BUFFER_PX), table=sql.Identifier(spec.table), rows=_tile_rows(spec, tile), where=where,
         size=size_filter, order=order,
     )
-    return statement, [*params, cap]
 
 
 def _heat_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, extent: int):
@@ -134,7 +215,7 @@ def _heat_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, extent: int):
         "  WHERE cx BETWEEN 0 AND {last} AND cy BETWEEN 0 AND {last}"
         "  GROUP BY cx, cy) t"
     ).format(
-        name=sql.Literal(spec.id), extent=sql.Literal(extent), cpx=sql.Literal(cell_px), mx=_MX, my=_MY,
+        name=sql.Literal(spec.id), extent=sql.Literal(extent), cpx=sql.Literal(cell_px), mx=MERCATOR_X, my=MERCATOR_Y,
         xmin=sql.Literal(tile.xmin), ymax=sql.Literal(tile.ymax), cell=sql.Literal(cell_m),
         table=sql.Identifier(spec.table), area=_search_area(tile, 0.0), where=where,
         last=sql.Literal(HEAT_CELLS_PER_TILE - 1),
@@ -178,7 +259,7 @@ def _hex_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, extent: int):
         "  FROM counted"
         "  WHERE cx BETWEEN {xmin} - {r} AND {xmin} + {w} + {r} AND cy BETWEEN {ymax} - {w} - {r} AND {ymax} + {r}) t"
     ).format(
-        col=sql.Literal(col_m), row=sql.Literal(row_m), r=sql.Literal(radius_m), mx=_MX, my=_MY,
+        col=sql.Literal(col_m), row=sql.Literal(row_m), r=sql.Literal(radius_m), mx=MERCATOR_X, my=MERCATOR_Y,
         table=sql.Identifier(spec.table), area=_search_area(tile, margin), where=where, name=sql.Literal(spec.id),
         extent=sql.Literal(extent), xmin=sql.Literal(tile.xmin), ymax=sql.Literal(tile.ymax),
         to_px=sql.Literal(to_px), w=sql.Literal(tile.width_m),
@@ -205,32 +286,70 @@ def get_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = Non
     query = FeatureQuery(replace(query.filters, boxes=()), viewer=query.viewer)
     check_filters(conn, query.filters)
     mode = tile_mode(spec, tile.z)
-    cap = settings.max_features
+    with _outside_transaction(conn):
+        if mode == "features":
+            return _raw_tile(conn, spec, tile, query, settings)
+        return _aggregated_tile(conn, spec, tile, query, settings, mode)
+
+
+@contextmanager
+def _outside_transaction(conn):
+    """Run a tile's one statement on its own when no transaction is open: no BEGIN, no ROLLBACK.
+
+    Two round trips to the server out of three; on a busy machine each is a
+    wait for a core. A connection already in a transaction (a token was
+    looked up) stays in it.
+    """
+    if conn.autocommit or conn.get_transaction_status() != TRANSACTION_STATUS_IDLE:
+        yield
+        return
+    conn.autocommit = True
+    try:
+        yield
+    finally:
+        if not conn.closed:  # a connection that broke is the pool's to drop
+            conn.autocommit = False
+
+
+def _aggregated_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, settings: TileSettings,
+                     mode: str) -> bytes:
+    """A tile of heat points or hexagons with counts (never over the caps: at most one point per cell)."""
+    if mode == "heat" and tile.z <= CELL_ZOOM and use_cells(spec, query.filters):
+        statement, params = _heat_cells_tile_sql(spec, tile, settings.extent)
+    elif mode == "heat":
+        statement, params = _heat_sql(spec, tile, query, settings.extent)
+    else:
+        statement, params = _hex_sql(spec, tile, query, settings.extent)
     with conn.cursor() as cur:
-        # Tile queries are short: JIT compilation costs more than it saves, and
-        # the aggregates group far fewer cells than rows (hash, not sort).
-        cur.execute("SET LOCAL jit = off")
-        cur.execute("SET LOCAL enable_sort = off")
+        # The settings travel with the query: one round trip to the server, not three.
+        cur.execute(sql.Composed([SHORT_QUERY, statement]), params)
+        data = cur.fetchone()[0]
+    return bytes(data) if data is not None else b""
+
+
+def _raw_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, settings: TileSettings) -> bytes:
+    """A tile of single features: capped at ``max_features``, then halved until under ``max_bytes``."""
+    cap, by_id = settings.max_features, False
+    with conn.cursor() as cur:
         while True:
-            if mode == "heat" and tile.z <= CELL_ZOOM and _use_cells(spec, query.filters):
-                statement, params = _heat_cells_tile_sql(spec, tile, settings.extent)
-            elif mode == "heat":
-                statement, params = _heat_sql(spec, tile, query, settings.extent)
-            elif mode == "hex":
-                statement, params = _hex_sql(spec, tile, query, settings.extent)
-            else:
-                # A tile of raw features reads few rows: a parallel worker costs more than it saves.
-                cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-                statement, params = _raw_sql(spec, tile, query, cap, settings.extent)
-            cur.execute(statement, params)
-            data = cur.fetchone()[0]
+            text, params = _raw_statement(conn, spec, tile, query, cap, settings.extent, by_id)
+            cur.execute(text, params)
+            data, read = cur.fetchone()
             data = bytes(data) if data is not None else b""
-            if len(data) <= settings.max_bytes or mode != "features" or cap <= 1:
+            if read >= cap and not by_id and _keyed(spec, tile):
+                by_id = True  # cut short in the index's order: again, keeping the first rows by id
+                continue
+            if len(data) <= settings.max_bytes or cap <= 1:
                 return data
-            cap = max(1, math.ceil(cap / 2))
+            cap, by_id = max(1, math.ceil(cap / 2)), True
 
 
-HEAT_CELL_PX = 8  # heat cells of the web map, in screen pixels
+# Tile queries are short: JIT compilation costs more than it saves, and the aggregates group far fewer
+# cells than rows (hash, not sort). A tile of raw features reads few rows: a parallel worker costs more
+# than it saves (and its few sorts are top-N sorts of the tile's rows, not to be traded for an index walk).
+SHORT_QUERY = sql.SQL("SET LOCAL jit = off; SET LOCAL enable_sort = off; ")
+_FEW_ROWS = sql.SQL("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0; ")
+
 
 # Pre-counted cells (migrations 0200, 0201): layer id -> table of (cx, cy, n) on the grid of 1/64 of a
 # zoom-CELL_ZOOM tile side, counted from 180°W and from the top of the Web Mercator square.
@@ -239,7 +358,7 @@ CELL_ZOOM = 13
 CELL_M = 2 * HALF_WORLD_M / (1 << CELL_ZOOM) / HEAT_CELLS_PER_TILE
 
 
-def _use_cells(spec: LayerSpec, filters: Filters) -> bool:
+def use_cells(spec: LayerSpec, filters: Filters) -> bool:
     """Pre-counted cells answer only the unfiltered question (every feature of the layer)."""
     return spec.id in CELL_TABLES and not filters.narrowed
 
@@ -259,89 +378,3 @@ def _heat_cells_tile_sql(spec: LayerSpec, tile: Tile, extent: int):
     ).format(name=sql.Literal(spec.id), extent=sql.Literal(extent), cpx=sql.Literal(cell_px),
              table=sql.Identifier(CELL_TABLES[spec.id]))
     return statement, [first_x, shift, first_y, shift, first_x, first_x + span, first_y, first_y + span]
-
-
-def _mercator_y(lat: float) -> float:
-    lat = max(-85.0511, min(85.0511, lat))
-    return math.log(math.tan(math.radians(90 + lat) / 2)) * 6378137
-
-
-def _heat_cells_json_sql(spec: LayerSpec, zoom: int, bbox: BBox):
-    """Heat endpoint cells (8 px at ``zoom`` = 2^(14-zoom) base cells) from pre-counted cells in the bbox."""
-    shift = 1 << (CELL_ZOOM + 1 - zoom)
-    minx, miny, maxx, maxy = bbox
-    k = HALF_WORLD_M / 180
-
-    x0, x1 = math.floor((minx * k + HALF_WORLD_M) / CELL_M), math.floor((maxx * k + HALF_WORLD_M) / CELL_M)
-    y0, y1 = math.floor((HALF_WORLD_M - _mercator_y(maxy)) / CELL_M), math.floor((HALF_WORLD_M - _mercator_y(miny)) / CELL_M)
-    size = CELL_M * shift
-    statement = sql.SQL(
-        "SELECT convert_to(json_build_object('cells', coalesce(json_agg(json_build_array("
-        "   round(degrees(2 * atan(exp(({half} - (gy + 0.5) * {size}) / 6378137)) - pi() / 2)::numeric, 6),"
-        "   round((((gx + 0.5) * {size} - {half}) / {k})::numeric, 6), n)), '[]'::json),"
-        "  'max', coalesce(max(n), 0))::text, 'UTF8') FROM ("
-        " SELECT cx / %s AS gx, cy / %s AS gy, sum(n)::int AS n FROM {table}"
-        " WHERE cx BETWEEN %s AND %s AND cy BETWEEN %s AND %s GROUP BY 1, 2 HAVING sum(n) > 0) c"
-    ).format(half=sql.Literal(HALF_WORLD_M), size=sql.Literal(size), k=sql.Literal(k),
-             table=sql.Identifier(CELL_TABLES[spec.id]))
-    return statement, [shift, shift, x0, x1, y0, y1]
-
-
-def bbox_pixels(bbox: BBox, zoom: int) -> tuple[float, float]:
-    """Width and height of a WGS84 bbox in Web Mercator screen pixels (256-pixel tiles) at ``zoom``."""
-    minx, miny, maxx, maxy = bbox
-    metres_per_px = 2 * HALF_WORLD_M / (256 * (1 << zoom))
-    return ((maxx - minx) * HALF_WORLD_M / 180 / metres_per_px,
-            (_mercator_y(maxy) - _mercator_y(miny)) / metres_per_px)
-
-
-def _check_heat(spec: LayerSpec, zoom: int, filters: Filters, settings: TileSettings) -> BBox:
-    """The one view box of a heatmap request, or InvalidParameter naming what is wrong."""
-    if spec.geometry_type != "Point":
-        raise InvalidParameter("layer_id", f"layer {spec.id!r} has {spec.geometry_type} features; a heatmap "
-                                           "counts points: ask it of a point layer (complaints, toilets …)")
-    if not 0 <= zoom <= settings.max_zoom:
-        raise InvalidParameter("zoom", f"must be between 0 and {settings.max_zoom}, not {zoom}")
-    if len(filters.boxes) != 1:
-        raise InvalidParameter("bbox", "is required for a heatmap (minlon,minlat,maxlon,maxlat)")
-    width_px, height_px = bbox_pixels(filters.boxes[0], zoom)
-    if max(width_px, height_px) > settings.heat_max_px:
-        # A screen is a few thousand pixels: a larger box at this zoom is a whole-world scrape, not a view.
-        raise InvalidParameter(
-            "bbox", f"is {width_px:,.0f} × {height_px:,.0f} pixels at zoom {zoom}; at most "
-            f"{settings.heat_max_px:,} pixels a side (HYGIENE_MAP_HEAT_MAX_PX): zoom out or send a smaller bbox")
-    return filters.boxes[0]
-
-
-def get_heat_cells(conn, spec: LayerSpec, zoom: int, query: FeatureQuery) -> bytes:
-    """JSON ``{"cells": [[lat, lon, count], …], "max": n}`` of a point layer's features in the query's bbox.
-
-    Features are counted on a Web Mercator grid of HEAT_CELL_PX screen
-    pixels at ``zoom``, each cell reported at its centre: what a heatmap
-    (Leaflet.heat) draws at city scale without sending a million points.
-    """
-    box = _check_heat(spec, zoom, query.filters, TileSettings.from_env())
-    check_filters(conn, query.filters)
-    if zoom <= CELL_ZOOM and _use_cells(spec, query.filters):
-        statement, params = _heat_cells_json_sql(spec, zoom, box)
-        with conn.cursor() as cur:
-            cur.execute(statement, params)
-            return bytes(cur.fetchone()[0])
-    where, params = where_clause(spec, query.filters)
-    cell_m = 2 * HALF_WORLD_M / (1 << zoom) / 256 * HEAT_CELL_PX
-    statement = sql.SQL(
-        "SELECT convert_to(json_build_object('cells', coalesce(json_agg(json_build_array("
-        "   round(degrees(2 * atan(exp(((cy + 0.5) * {cell}) / 6378137)) - pi() / 2)::numeric, 6),"
-        "   round((((cx + 0.5) * {cell}) / {k})::numeric, 6), n)), '[]'::json),"
-        "  'max', coalesce(max(n), 0))::text, 'UTF8') FROM ("
-        " SELECT floor({mx} / {cell}) AS cx, floor({my} / {cell}) AS cy, count(*)::int AS n"
-        " FROM {table} WHERE {where} GROUP BY 1, 2) c"
-    ).format(
-        cell=sql.Literal(cell_m), k=sql.Literal(HALF_WORLD_M / 180), mx=_MX, my=_MY,
-        table=sql.Identifier(spec.table), where=where,
-    )
-    with conn.cursor() as cur:
-        cur.execute("SET LOCAL jit = off")
-        cur.execute("SET LOCAL enable_sort = off")
-        cur.execute(statement, params)
-        return bytes(cur.fetchone()[0])
