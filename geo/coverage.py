@@ -281,7 +281,7 @@ def state(conn, store, spec: FacilityKind, by: str, srid: int, radius: float, co
           population: bool) -> tuple[fast.Areas, fast.Cover]:
     """The areas of ``by`` and the kind's cover at ``radius``, from ``store`` (kept there or made afresh)."""
     akey = (by, srid, code_prefix, population)
-    areas = store.areas(conn, akey, lambda: fast.load_areas(conn, LEVELS[by], srid, code_prefix, population))
+    areas = store.areas(conn, akey, lambda: fast.load_areas(conn, by, LEVELS[by], srid, code_prefix, population))
     return areas, store.cover(
         conn, akey + (spec.key, radius), areas, spec.table,
         lambda: fast.facility_wkb(conn, sql.Identifier(spec.table), kind_filter(spec), srid),

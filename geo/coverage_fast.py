@@ -23,13 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
+import psycopg2
 import shapely
 from psycopg2 import sql
+from psycopg2.extras import execute_values
 
+from geo import kept as geo_kept
 from geo.metric import metric_polygon
 
-#: The tables the areas part reads; a change to one of them rebuilds it.
-AREA_TABLES = ("admin_areas", "grids", "urban_villages", "land_use", "city_settings")
+#: The table of each area level not in admin_areas.
+LEVEL_TABLE = {"grid": "grids", "urban_village": "urban_villages"}
 
 
 @dataclass(frozen=True)
@@ -68,34 +71,91 @@ class Cover:
     res_cov: np.ndarray  # covered residential m² per area
 
 
-def load_areas(conn, level_sql: str, srid: int, code_prefix: str | None, population: bool) -> Areas:
+def area_tables(level: str) -> tuple[str, ...]:
+    """The tables the areas of ``level`` are read from: a change to one of them rebuilds them."""
+    return (LEVEL_TABLE.get(level, "admin_areas"), "land_use", "city_settings")
+
+
+def load_areas(conn, level: str, level_sql: str, srid: int, code_prefix: str | None, population: bool) -> Areas:
     """The areas of a level (those whose code starts with ``code_prefix``) and their residential land.
 
-    Residential land is cut only for areas with people (``population`` asked and a population > 0).
+    Read from the kept part of the level (migration 0760, :mod:`geo.kept`)
+    while its tables are unchanged; else the whole level is built from them
+    and kept again. Residential land counts only for areas with people
+    (``population`` asked and a population > 0).
     """
-    params = {"srid": srid, "prefix": (code_prefix or "") + "%"}
-    level = sql.SQL("SELECT * FROM ({}) a(code, name, name_en, population, geom) WHERE code LIKE %(prefix)s"
-                    ).format(sql.SQL(level_sql))
+    part, tables = f"coverage areas {level} {srid}", area_tables(level)
+    prefix = (code_prefix or "") + "%"
+    kept, built_at = geo_kept.is_kept(conn, part, tables)
+    if kept:
+        rows, owner, pieces = _read_kept(conn, part, prefix)
+    else:
+        rows, owner, pieces = _build_level(conn, level_sql, srid)
+        geo_kept.store(conn, part, tables, built_at, lambda cur: _write_kept(cur, part, srid, rows, owner, pieces))
+        if code_prefix:
+            inside = np.array([r[0].startswith(code_prefix) for r in rows], dtype=bool)
+            position = np.cumsum(inside) - 1
+            rows = [r for r, k in zip(rows, inside) if k]
+            keep = inside[owner] if len(owner) else np.empty(0, dtype=bool)
+            owner, pieces = position[owner[keep]], pieces[keep]
+    return _assemble(rows, owner, pieces, population)
+
+
+def _build_level(conn, level_sql: str, srid: int) -> tuple[list[tuple], np.ndarray, np.ndarray]:
+    """Every area of the level (code, name, name_en, population, metric WKB, outline GeoJSON), and the
+    residential pieces of those with people: the index of each one's area, and the pieces."""
+    params = {"srid": srid}
+    level = sql.SQL("SELECT * FROM ({}) a(code, name, name_en, population, geom)").format(sql.SQL(level_sql))
     with conn.cursor() as cur:
         cur.execute(sql.SQL("SELECT code, name, name_en, population, ST_AsBinary({g}), ST_AsGeoJSON(geom, 6) "
                             "FROM ({level}) a ORDER BY code").format(g=sql.SQL(metric_polygon("geom")), level=level),
                     params)
-        rows = cur.fetchall()
+        rows = [(c, n, e, p, bytes(w), o) for c, n, e, p, w, o in cur.fetchall()]
         cur.execute(sql.SQL("SELECT ST_AsBinary({g}) FROM land_use l WHERE l.class = 'R' "
                             "AND l.geom && (SELECT ST_Extent(geom) FROM ({level}) a)"
                             ).format(g=sql.SQL(metric_polygon("l.geom")), level=level), params)
         land = shapely.from_wkb([bytes(r[0]) for r in cur.fetchall()])
-    geoms = shapely.from_wkb([bytes(r[4]) for r in rows]) if rows else np.empty(0, dtype=object)
-    pops = [r[3] for r in rows]
-    with_people = np.array([population and p is not None and p > 0 for p in pops], dtype=bool)
+    geoms = shapely.from_wkb([r[4] for r in rows]) if rows else np.empty(0, dtype=object)
+    people = np.array([r[3] is not None and r[3] > 0 for r in rows], dtype=bool)
     owner, li = shapely.STRtree(land).query(geoms, predicate="intersects") if len(land) and len(geoms) else \
-        (np.empty(0, dtype=int), np.empty(0, dtype=int))
-    keep = with_people[owner] if len(owner) else np.empty(0, dtype=bool)
+        (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    keep = people[owner] if len(owner) else np.empty(0, dtype=bool)
     owner, li = owner[keep], li[keep]
-    pieces = shapely.intersection(geoms[owner], land[li])
+    return rows, owner, shapely.intersection(geoms[owner], land[li])
+
+
+def _read_kept(conn, part: str, prefix: str) -> tuple[list[tuple], np.ndarray, np.ndarray]:
+    """:func:`_build_level`'s answer for the areas whose code is LIKE ``prefix``, from the kept part."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT code, name, name_en, population, ST_AsBinary(geom), outline FROM kept_areas "
+                    "WHERE part = %s AND code LIKE %s ORDER BY code", (part, prefix))
+        rows = [(c, n, e, p, bytes(w), o) for c, n, e, p, w, o in cur.fetchall()]
+        cur.execute("SELECT code, ST_AsBinary(piece) FROM kept_land WHERE part = %s AND code LIKE %s",
+                    (part, prefix))
+        land = cur.fetchall()
+    position = {r[0]: k for k, r in enumerate(rows)}
+    owner = np.array([position[c] for c, _ in land], dtype=np.int64)
+    return rows, owner, shapely.from_wkb([bytes(w) for _, w in land]) if land else np.empty(0, dtype=object)
+
+
+def _write_kept(cur, part: str, srid: int, rows: list[tuple], owner: np.ndarray, pieces: np.ndarray) -> None:
+    """Insert the areas and residential pieces of one level into the kept part (already emptied)."""
+    execute_values(cur, "INSERT INTO kept_areas (part, code, name, name_en, population, geom, outline) VALUES %s",
+                   [(part, c, n, e, p, psycopg2.Binary(w), o) for c, n, e, p, w, o in rows],
+                   template=f"(%s, %s, %s, %s, %s, ST_GeomFromWKB(%s, {int(srid)}), %s)", page_size=500)
+    execute_values(cur, "INSERT INTO kept_land (part, code, piece) VALUES %s",
+                   [(part, rows[i][0], psycopg2.Binary(w)) for i, w in zip(owner, shapely.to_wkb(pieces))],
+                   template=f"(%s, %s, ST_GeomFromWKB(%s, {int(srid)}))", page_size=500)
+
+
+def _assemble(rows: list[tuple], owner: np.ndarray, pieces: np.ndarray, population: bool) -> Areas:
+    """The :class:`Areas` of ``rows`` and their residential pieces (none unless ``population``)."""
+    geoms = shapely.from_wkb([r[4] for r in rows]) if rows else np.empty(0, dtype=object)
+    if not population:
+        owner, pieces = np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
     res_m2 = np.bincount(owner, shapely.area(pieces), minlength=len(geoms)).astype(float)
     res_m2[~np.isin(np.arange(len(geoms)), owner)] = np.nan
-    return Areas([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], pops, geoms,
+    return Areas([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows], geoms,
                  shapely.area(geoms), [r[5] for r in rows], owner, pieces, res_m2, shapely.STRtree(geoms))
 
 
@@ -114,13 +174,46 @@ def discs(geoms: np.ndarray, radius: float, factor: float) -> np.ndarray:
 
 
 def build_cover(areas: Areas, wkb: dict, radius: float, factor: float) -> Cover:
-    """Every facility's disc and what the discs cover in every area."""
+    """Every facility's disc and what the discs cover in every area.
+
+    The discs are unioned once for the whole city (a disc near an area's
+    edge is not unioned again for each area it touches); each area then
+    takes the part of that union inside its bounding box, cut by GEOS'
+    rectangle clipper, which is linear in the union's vertices where a
+    general overlay with the union's largest parts (10⁴ vertices in a dense
+    city) would cost far more. Within the area that part is the union of the
+    discs touching it: the same geometry :func:`remeasure` builds per area.
+    """
     ids = np.fromiter(wkb, dtype=np.int64, count=len(wkb))
     d = discs(shapely.from_wkb(list(wkb.values())), radius, factor) if wkb else np.empty(0, dtype=object)
     n = len(areas.codes)
-    empty = Cover(radius, factor, dict(wkb), ids, d, shapely.STRtree(d), np.full(n, None, dtype=object),
-                  np.zeros(n), np.zeros(n))
-    return remeasure(areas, empty, np.arange(n))
+    unions, cov, res_cov = np.full(n, None, dtype=object), np.zeros(n), np.zeros(n)
+    if len(d) and n:
+        union = shapely.union_all(d)
+        shapely.prepare(union)
+        has = np.flatnonzero(shapely.intersects(union, areas.geoms))
+        unions[has] = [_clip(union, box) for box in shapely.bounds(areas.geoms[has])]
+        cov[has] = shapely.area(shapely.intersection(areas.geoms[has], unions[has]))
+        res_cov = _res_cover(areas, unions, has)
+    return Cover(radius, factor, dict(wkb), ids, d, shapely.STRtree(d), unions, cov, res_cov)
+
+
+def _clip(union, box: np.ndarray):
+    """The part of ``union`` inside ``box`` (xmin, ymin, xmax, ymax); by a full overlay in the rare case
+    the fast clipper's result is not valid (it does not promise one)."""
+    part = shapely.clip_by_rect(union, *box)
+    return part if shapely.is_valid(part) else shapely.intersection(union, shapely.box(*box))
+
+
+def _res_cover(areas: Areas, unions: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """Covered residential m² per area: each residential piece of the areas ``has`` cut by its area's union."""
+    res_cov = np.zeros(len(areas.codes))
+    sel = np.flatnonzero(np.isin(areas.res_owner, has))
+    if len(sel):
+        owner = areas.res_owner[sel]
+        res_cov += np.bincount(owner, shapely.area(shapely.intersection(areas.res_pieces[sel], unions[owner])),
+                               minlength=len(res_cov))
+    return res_cov
 
 
 def remeasure(areas: Areas, cover: Cover, idx: np.ndarray) -> Cover:
@@ -140,11 +233,7 @@ def remeasure(areas: Areas, cover: Cover, idx: np.ndarray) -> Cover:
                 unions[at] = shapely.union_all(cover.discs[group])
         has = idx[np.array([unions[i] is not None for i in idx], dtype=bool)]
         cov[has] = shapely.area(shapely.intersection(areas.geoms[has], unions[has]))
-        sel = np.flatnonzero(np.isin(areas.res_owner, has))
-        if len(sel):
-            owner = areas.res_owner[sel]
-            pieces = shapely.area(shapely.intersection(areas.res_pieces[sel], unions[owner]))
-            res_cov += np.bincount(owner, pieces, minlength=len(res_cov))
+        res_cov += _res_cover(areas, unions, has)
     return replace(cover, unions=unions, cov=cov, res_cov=res_cov)
 
 

@@ -40,8 +40,8 @@ class MaintainedState:
             table.popitem(last=False)
 
     def areas(self, conn, key: tuple, load: Callable[[], fast.Areas]) -> fast.Areas:
-        """The areas named ``key``, loaded again only when an area or land-use table changed."""
-        stamp = data_stamp(conn, fast.AREA_TABLES)
+        """The areas named ``key`` (its level first), loaded again only when a table under them changed."""
+        stamp = data_stamp(conn, fast.area_tables(key[0]))
         with self._lock:
             kept = self._areas.get((conn.dsn, key))
             if kept is not None and kept[0] == stamp:
