@@ -6,11 +6,12 @@ population spread over residential land), computed from two parts:
 * :class:`Areas` — each area's valid metric outline and its residential land
   (the land-use class R polygons cut to the area, kept as pieces: land-use
   polygons form a partition, so their areas add up). They change only with
-  the areas or the land use, never with the facilities.
+  the areas or the land use, never with the facilities: kept in the database
+  (migration 0760) and rebuilt when those tables change (:func:`load_areas`).
 * :class:`Cover` — one facility kind at one radius: each facility's disc, and
   per area the union of the discs that touch it, its covered area and its
   covered residential land. A changed facility changes only the areas its
-  old or new disc touches (:func:`changed_areas`), so an update recomputes
+  old or new disc touches (:func:`with_facilities`), so an update recomputes
   those few areas (:func:`remeasure`) and keeps the rest.
 
 The discs are GEOS buffers as PostGIS draws them (same quad_segs, same

@@ -39,10 +39,23 @@ def stamp(conn, tables: tuple[str, ...]) -> str:
 def is_kept(conn, part: str, tables: tuple[str, ...]) -> tuple[bool, str]:
     """(whether ``part`` is stored under the stamp this transaction reads, that stamp)."""
     now = stamp(conn, tables)
+    return stored(conn, part) == now, now
+
+
+def stored(conn, part: str) -> str | None:
+    """The stamp ``part`` is stored under, or None when it is not stored."""
     with conn.cursor() as cur:
         cur.execute("SELECT stamp FROM kept_parts WHERE part = %s", (part,))
         row = cur.fetchone()
-    return row is not None and row[0] == now, now
+    return row[0] if row else None
+
+
+def same_on(a: str, b: str, tables: tuple[str, ...]) -> bool:
+    """Whether the stamps ``a`` and ``b`` agree on ``tables`` (they may differ on others)."""
+    def on(text: str) -> list[str]:
+        return [entry for entry in text.split() if entry.split(":", 1)[0] in tables]
+
+    return on(a) == on(b)
 
 
 def store(conn, part: str, tables: tuple[str, ...], built_at: str, write: Callable[[object], None]) -> bool:
@@ -53,6 +66,31 @@ def store(conn, part: str, tables: tuple[str, ...], built_at: str, write: Callab
     nor when the database cannot take it now: the answer does not depend on
     it, the next cold reader builds the part again.
     """
+    def replace(cur) -> bool:
+        cur.execute("DELETE FROM kept_parts WHERE part = %s", (part,))
+        cur.execute("INSERT INTO kept_parts (part, stamp) VALUES (%s, %s)", (part, built_at))
+        write(cur)
+        return True
+
+    return _on_side(conn, part, tables, built_at, replace)
+
+
+def update(conn, part: str, tables: tuple[str, ...], was: str, built_at: str, write: Callable[[object], None]) -> bool:
+    """Move ``part`` from the stamp ``was`` to ``built_at``, ``write(cursor)`` changing only its stale rows;
+    whether it was (not when another process moved it meanwhile, nor when :func:`store` would not)."""
+    def move(cur) -> bool:
+        cur.execute("UPDATE kept_parts SET stamp = %s, built_at = now() WHERE part = %s AND stamp = %s",
+                    (built_at, part, was))
+        if cur.rowcount != 1:
+            return False
+        write(cur)
+        return True
+
+    return _on_side(conn, part, tables, built_at, move)
+
+
+def _on_side(conn, part: str, tables: tuple[str, ...], built_at: str, body: Callable[[object], bool]) -> bool:
+    """Run ``body(cursor)`` on a connection of its own, one part at a time, committed when it says so."""
     try:
         side = psycopg2.connect(conn.dsn, password=conn.info.password or None)
     except psycopg2.Error:
@@ -61,11 +99,8 @@ def store(conn, part: str, tables: tuple[str, ...], built_at: str, write: Callab
         with side.cursor() as cur:
             cur.execute("SET LOCAL statement_timeout = %s", (f"{STORE_TIMEOUT_MS}ms",))
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('kept ' || %s))", (part,))
-            if stamp(side, tables) != built_at:
+            if stamp(side, tables) != built_at or not body(cur):
                 return False
-            cur.execute("DELETE FROM kept_parts WHERE part = %s", (part,))
-            cur.execute("INSERT INTO kept_parts (part, stamp) VALUES (%s, %s)", (part, built_at))
-            write(cur)
         side.commit()
         return True
     except psycopg2.Error as exc:

@@ -215,3 +215,42 @@ def test_uncommitted_edits_are_answered_but_never_kept(writable_demo):
         assert _kept(conn, "coverage areas %") == kept
     finally:
         conn.close()
+
+
+def test_cold_runs_keep_the_cover_and_follow_facility_edits(writable_demo):
+    """At the standard radius a cold run keeps the cover in the database (migration 0760); after a toilet is
+    moved, added or removed (committed, or only in the transaction) the next cold run gives the exact answer,
+    and a committed edit moves the kept part to the new stamp."""
+    conn = connect(url=writable_demo)
+    try:
+        first = assert_same(conn, gaps=True)
+        conn.rollback()
+        (part, (stamp, _)), = _kept(conn, "coverage cover community % toilets 300.0 people").items()
+        assert coverage(conn, "toilets", gaps=True)["rows"] == first["rows"]
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM kept_cover_areas WHERE part = %s", (part,))
+            assert cur.fetchone()[0] == len(first["rows"])
+        for statement in ("UPDATE toilets SET geom = ST_Translate(geom, 0.002, 0.001) WHERE id = (SELECT min(id) FROM toilets)",
+                          "INSERT INTO toilets (name, geom) SELECT 'draft', ST_Centroid(geom) FROM admin_areas "
+                          "WHERE level = 'community' ORDER BY code LIMIT 1",
+                          "DELETE FROM toilets WHERE id = (SELECT max(id) FROM toilets WHERE name <> 'draft')"):
+            with conn.cursor() as cur:
+                cur.execute(statement)
+            inside = assert_same(conn, gaps=True)  # the transaction's own edit: answered, not kept
+            assert _kept(conn, part)[part][0] == stamp
+            conn.commit()
+            assert coverage(conn, "toilets", gaps=True)["rows"] == inside["rows"]
+            conn.rollback()
+            assert _kept(conn, part)[part][0] != stamp
+            stamp = _kept(conn, part)[part][0]
+            assert_same(conn, gaps=True)  # now read from the updated part
+            conn.rollback()
+            assert _kept(conn, part)[part][0] == stamp
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM kept_cover_areas WHERE part = %s", (part,))
+            assert cur.fetchone()[0] == len(first["rows"])
+            cur.execute("SELECT count(*) = (SELECT count(*) FROM toilets) FROM kept_cover_facilities WHERE part = %s",
+                        (part,))
+            assert cur.fetchone()[0]
+    finally:
+        conn.close()

@@ -41,3 +41,23 @@ CREATE TABLE kept_demand (
     points bytea NOT NULL,
     PRIMARY KEY (part, code)
 );
+
+-- Coverage of one facility kind at its standard radius over one level's areas (geo.coverage_kept):
+-- the facilities it was measured from (id → metric WKB, as geo.coverage_fast reads them), and per
+-- area the union of the discs touching it (clipped to the area's box) with its covered m² and
+-- covered residential m². When only the facility table's stamp moved, a reader measures again the
+-- areas near the added, moved or removed facilities and updates those rows.
+CREATE TABLE kept_cover_facilities (
+    part text NOT NULL REFERENCES kept_parts ON DELETE CASCADE,
+    id   bigint NOT NULL,
+    geom bytea NOT NULL,
+    PRIMARY KEY (part, id)
+);
+CREATE TABLE kept_cover_areas (
+    part           text NOT NULL REFERENCES kept_parts ON DELETE CASCADE,
+    code           text NOT NULL,
+    discs          geometry,
+    covered_m2     double precision NOT NULL,
+    covered_res_m2 double precision NOT NULL,
+    PRIMARY KEY (part, code)
+);

@@ -6,6 +6,8 @@ unchanged; and per facility kind and radius the discs and what they cover in
 each area. When the facility table's stamp moves, the facilities are read
 again (ids and geometries, milliseconds) and only the areas that an added,
 moved or removed facility's old or new disc touches are measured afresh.
+What this process does not hold yet it reads from the parts kept in the
+database when they are current (:mod:`geo.kept`, :mod:`geo.coverage_kept`).
 """
 
 from __future__ import annotations
