@@ -161,9 +161,13 @@ def _assemble(rows: list[tuple], owner: np.ndarray, pieces: np.ndarray, populati
 
 
 def facility_wkb(conn, table: sql.Composable, where: sql.Composable, srid: int) -> dict:
-    """Facility id → its geometry in the metric CRS (WKB), for the rows of ``table`` that ``where`` selects."""
+    """Facility id → its geometry in the metric CRS (WKB), for the rows of ``table`` that ``where`` selects.
+
+    In id order, as the kept cover reads them back: the discs are unioned in the same order either way.
+    """
     with conn.cursor() as cur:
-        cur.execute(sql.SQL("SELECT id, ST_AsBinary(ST_Transform(geom, %s)) FROM {} WHERE {} AND geom IS NOT NULL"
+        cur.execute(sql.SQL("SELECT id, ST_AsBinary(ST_Transform(geom, %s)) FROM {} WHERE {} AND geom IS NOT NULL "
+                            "ORDER BY id"
                             ).format(table, where), (srid,))
         return {int(i): bytes(w) for i, w in cur.fetchall()}
 
@@ -177,48 +181,19 @@ def discs(geoms: np.ndarray, radius: float, factor: float) -> np.ndarray:
 def build_cover(areas: Areas, wkb: dict, radius: float, factor: float) -> Cover:
     """Every facility's disc and what the discs cover in every area.
 
-    The discs are unioned once for the whole city (a disc near an area's
-    edge is not unioned again for each area it touches); each area then
-    takes the part of that union inside its bounding box (:func:`_clip_boxes`).
-    Within the area that part is the union of the discs touching it: the
-    same geometry :func:`remeasure` builds per area.
+    Each area is measured as :func:`remeasure` measures it after an edit
+    (the union of the discs touching it): a full build and an update then
+    give the same figures to the last bit, so a facility added and removed
+    again gives back the answer before. (Unioning every disc once and
+    clipping the union to each area was a third faster at city scale, but
+    its figures differ from the per-area union's in the 15th digit.)
     """
     ids = np.fromiter(wkb, dtype=np.int64, count=len(wkb))
     d = discs(shapely.from_wkb(list(wkb.values())), radius, factor) if wkb else np.empty(0, dtype=object)
     n = len(areas.codes)
-    unions, cov, res_cov = np.full(n, None, dtype=object), np.zeros(n), np.zeros(n)
-    if len(d) and n:
-        union = shapely.union_all(d)
-        shapely.prepare(union)
-        has = np.flatnonzero(shapely.intersects(union, areas.geoms))
-        unions[has] = _clip_boxes(union, shapely.bounds(areas.geoms[has]))
-        cov[has] = shapely.area(shapely.intersection(areas.geoms[has], unions[has]))
-        res_cov = _res_cover(areas, unions, has)
-    return Cover(radius, factor, dict(wkb), ids, d, shapely.STRtree(d), unions, cov, res_cov)
-
-
-def _clip_boxes(union, boxes: np.ndarray, per_group: int = 16) -> list:
-    """The part of ``union`` inside each box (rows xmin, ymin, xmax, ymax).
-
-    GEOS' rectangle clipper is linear in the union's vertices, where a
-    general overlay with the union's largest parts (10⁴ vertices in a dense
-    city) costs far more; and it runs on the part of the union around a
-    group of ~``per_group`` neighbouring boxes (their boxes' centres on a
-    coarse grid), not on the whole union for every box. Where the clipper's
-    result is not valid (it does not promise one) a full overlay cuts it.
-    """
-    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
-    k = max(1, int(np.sqrt(len(boxes) / per_group)))
-    cell = np.minimum((k * (centre - centre.min(axis=0)) / (np.ptp(centre, axis=0) + 1e-9)).astype(int), k - 1)
-    group = cell[:, 0] * k + cell[:, 1]
-    out: list = [None] * len(boxes)
-    for g in np.unique(group):
-        members = np.flatnonzero(group == g)
-        around = shapely.clip_by_rect(union, *boxes[members, :2].min(axis=0), *boxes[members, 2:].max(axis=0))
-        for m in members:
-            part = shapely.clip_by_rect(around, *boxes[m])
-            out[m] = part if shapely.is_valid(part) else shapely.intersection(union, shapely.box(*boxes[m]))
-    return out
+    empty = Cover(radius, factor, dict(wkb), ids, d, shapely.STRtree(d), np.full(n, None, dtype=object),
+                  np.zeros(n), np.zeros(n))
+    return remeasure(areas, empty, np.arange(n))
 
 
 def _res_cover(areas: Areas, unions: np.ndarray, has: np.ndarray) -> np.ndarray:

@@ -46,7 +46,7 @@ def cover(conn, part: str, area_tables: tuple[str, ...], table: str, areas: fast
 def _read(conn, part: str, areas: fast.Areas, radius: float, factor: float) -> fast.Cover:
     """The kept cover over ``areas`` (in their order; an area not kept is covered by nothing)."""
     with conn.cursor() as cur:
-        cur.execute("SELECT id, geom FROM kept_cover_facilities WHERE part = %s", (part,))
+        cur.execute("SELECT id, geom FROM kept_cover_facilities WHERE part = %s ORDER BY id", (part,))
         wkb = {int(i): bytes(g) for i, g in cur.fetchall()}
         cur.execute("SELECT code, ST_AsBinary(discs), covered_m2, covered_res_m2 FROM kept_cover_areas "
                     "WHERE part = %s", (part,))
