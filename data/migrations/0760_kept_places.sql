@@ -44,7 +44,7 @@ CREATE TABLE kept_demand (
 
 -- Coverage of one facility kind at its standard radius over one level's areas (geo.coverage_kept):
 -- the facilities it was measured from (id → metric WKB, as geo.coverage_fast reads them), and per
--- area the union of the discs touching it (clipped to the area's box) with its covered m² and
+-- area the union of the discs touching it with its covered m² and
 -- covered residential m². When only the facility table's stamp moved, a reader measures again the
 -- areas near the added, moved or removed facilities and updates those rows.
 CREATE TABLE kept_cover_facilities (
