@@ -15,7 +15,11 @@ sides; each side's median over ``--runs`` rounds:
 * ours, maintained: a toilet has just moved (its change stamp moved, so the
   answer cache misses); the kept state re-measures the areas near it;
 * ours, new radius: the areas' state kept, every disc drawn and measured;
-* ours, cold: nothing kept (what one CLI run does);
+* ours, cold: nothing kept in the process (what one CLI run does): the
+  areas' residential land read from the part kept in the database (migration 0760);
+* ours, rebuilt: nothing kept anywhere (the kept parts deleted before, not
+  timed): what the first run after an area or land-use edit does, storing
+  the part again included;
 * ours, PostGIS: the same answer computed in the database (the previous engine);
 * naive, area only: the issue's peer, covered area share only;
 * naive: ``read_postgis`` → ``to_crs`` → ``buffer(300, 64)`` → ``union_all`` →
@@ -83,6 +87,13 @@ def move_toilet(conn, step: int) -> None:
     conn.commit()
 
 
+def forget_kept(conn) -> None:
+    """Delete the parts kept in the database (migration 0760), committed: the next run builds them again."""
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM kept_parts")
+    conn.commit()
+
+
 def rounds(conn, engine, srid: int, runs: int) -> tuple[dict, dict]:
     """Each side's times over ``runs`` alternating rounds, and the last answers."""
     kept = MaintainedState()
@@ -92,6 +103,7 @@ def rounds(conn, engine, srid: int, runs: int) -> tuple[dict, dict]:
         "maintained": lambda k: coverage(conn, "toilets", by="community", store=kept),
         "new radius": lambda k: coverage(conn, "toilets", 300.0 + 0.001 * (k + 1), by="community", store=kept),
         "cold": lambda k: coverage(conn, "toilets", by="community"),
+        "rebuilt": lambda k: coverage(conn, "toilets", by="community"),
         "postgis": lambda k: coverage(conn, "toilets", by="community", engine="postgis"),
         "naive, area only": lambda k: naive_area(engine, srid),
         "naive": lambda k: naive(engine, srid),
@@ -103,6 +115,8 @@ def rounds(conn, engine, srid: int, runs: int) -> tuple[dict, dict]:
         for name in names[k % len(names):] + names[:k % len(names)]:
             if name == "maintained":
                 move_toilet(conn, k + 1)  # east, back west, east, …
+            if name == "rebuilt":
+                forget_kept(conn)
             t = time.perf_counter()
             answers[name] = sides[name](k)
             times[name].append(time.perf_counter() - t)

@@ -16,10 +16,11 @@ communities' covered population (the finest level with population), so
 every level gives the same city total.
 
 Algorithm (straight line): :mod:`geo.coverage_fast` in shapely — each
-area's residential land cut once, each facility's disc drawn once, per area
-the union of the discs that touch it; a store (``store=``) may keep both
-between requests so that a changed facility re-measures only the areas its
-disc touches. ``engine="postgis"`` computes the same answer in the database
+area's residential land cut once and kept in the database until an area or
+the land use changes (migration 0760, :mod:`geo.kept`), each facility's disc
+drawn once, the discs' union clipped to each area; a store (``store=``) may
+keep both between requests so that a changed facility re-measures only the
+areas its disc touches. ``engine="postgis"`` computes the same answer in the database
 (each disc once, their union cut into small pieces with ST_Subdivide, each
 area intersecting only the pieces near it): the reference the shapely engine
 is tested against, and the engine of walking coverage.
@@ -37,6 +38,7 @@ from data.params import parse_area_code
 from data.standards import Rule, load
 from data.vocab import FACILITY_KINDS, FacilityKind
 from geo import coverage_fast as fast
+from geo import coverage_kept
 from geo.metric import metric_polygon
 
 QUAD_SEGS = 16
@@ -281,11 +283,18 @@ def state(conn, store, spec: FacilityKind, by: str, srid: int, radius: float, co
           population: bool) -> tuple[fast.Areas, fast.Cover]:
     """The areas of ``by`` and the kind's cover at ``radius``, from ``store`` (kept there or made afresh)."""
     akey = (by, srid, code_prefix, population)
-    areas = store.areas(conn, akey, lambda: fast.load_areas(conn, LEVELS[by], srid, code_prefix, population))
+    areas = store.areas(conn, akey, lambda: fast.load_areas(conn, by, LEVELS[by], srid, code_prefix, population))
+
+    def build(wkb: dict) -> fast.Cover:  # nothing kept in this process: the database may keep it
+        if code_prefix is None and spec.rule_id and load()[spec.rule_id].number() == radius:
+            part = f"coverage cover {by} {srid} {spec.key} {radius!r} {'people' if population else 'area'}"
+            return coverage_kept.cover(conn, part, fast.area_tables(by), spec.table, areas, wkb, radius,
+                                       AREA_FACTOR, srid)
+        return fast.build_cover(areas, wkb, radius, AREA_FACTOR)
+
     return areas, store.cover(
         conn, akey + (spec.key, radius), areas, spec.table,
-        lambda: fast.facility_wkb(conn, sql.Identifier(spec.table), kind_filter(spec), srid),
-        lambda wkb: fast.build_cover(areas, wkb, radius, AREA_FACTOR))
+        lambda: fast.facility_wkb(conn, sql.Identifier(spec.table), kind_filter(spec), srid), build)
 
 
 def _measure_fast(conn, store, spec: FacilityKind, by: str, srid: int, radius: float, *, gaps: bool,

@@ -19,15 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import psycopg2
 import shapely
+from psycopg2.extras import execute_values
 
 from data.errors import InvalidParameter, NotFound
 from data.vocab import CLOSED
+from geo import kept as geo_kept
 from geo.metric import metric_polygon
 
 #: Objectives in the order the automatic choice tries them.
 OBJECTIVES = ("residents", "area", "complaints")
 DEMAND_CELL_M = 50.0
+#: The tables the lattice is laid from: a change to one of them lays it again.
+DEMAND_TABLES = ("admin_areas", "land_use", "city_settings")
 
 # Demand polygons in pieces of at most 256 vertices (cutting a cell by a small piece is cheap), each
 # with the density of its community: residents per m², or 1 for the area objective. A community's
@@ -38,17 +43,17 @@ _POLYGONS_SQL = f"""
                  ORDER BY array_position(ARRAY['community','street','district'], level) LIMIT 1),
     comm AS (
         SELECT code, population, geom, {metric_polygon("geom")} AS g FROM admin_areas
-        WHERE level = (SELECT level FROM lvl) AND code LIKE %(prefix)s
+        WHERE level = (SELECT level FROM lvl)
           AND (NOT %(people)s OR population > 0)
     ),
     spread AS MATERIALIZED (  -- once per community: inlined, its union would be redone per use
-        SELECT c.population, coalesce(
+        SELECT c.code, c.population, coalesce(
             (SELECT ST_Union(ST_Intersection(c.g, {metric_polygon("l.geom")})) FROM land_use l
              WHERE l.class = 'R' AND l.geom && c.geom AND ST_Intersects(l.geom, c.geom)), c.g) AS g
         FROM comm c
     )
-    SELECT CASE WHEN %(people)s THEN population / ST_Area(g) ELSE 1.0 END, ST_AsBinary(ST_Subdivide(g, 256))
-    FROM spread WHERE ST_Area(g) > 0
+    SELECT code, CASE WHEN %(people)s THEN population / ST_Area(g) ELSE 1.0 END, ST_AsBinary(ST_Subdivide(g, 256))
+    FROM spread WHERE ST_Area(g) > 0 ORDER BY code
 """
 _COMPLAINTS_SQL = """
     SELECT ST_X(ST_Transform(geom, %(srid)s)), ST_Y(ST_Transform(geom, %(srid)s)), 1.0 FROM complaints
@@ -115,18 +120,43 @@ def _complaints(conn, params: dict) -> np.ndarray:
 
 
 def _lattice(conn, objective: str, params: dict) -> np.ndarray:
+    """The lattice demand of ``objective`` in the communities under ``params['prefix']``, in code order.
+
+    Read from the kept part (migration 0760, :mod:`geo.kept`) while the
+    areas and land use are unchanged; else laid for every community of the
+    city, kept again, and the prefix's communities taken from it.
+    """
+    part = f"siting demand {objective} {params['srid']}"
+    kept, built_at = geo_kept.is_kept(conn, part, DEMAND_TABLES)
+    if kept:
+        with conn.cursor() as cur:
+            cur.execute("SELECT code, points FROM kept_demand WHERE part = %s AND code LIKE %s",
+                        (part, params["prefix"]))
+            found = {code: np.frombuffer(bytes(points), dtype="<f8").reshape(-1, 3) for code, points in cur}
+    else:
+        found = _lay(conn, objective, params["srid"])
+        geo_kept.store(conn, part, DEMAND_TABLES, built_at, lambda cur: execute_values(
+            cur, "INSERT INTO kept_demand (part, code, points) VALUES %s",
+            [(part, code, psycopg2.Binary(points.astype("<f8").tobytes())) for code, points in found.items()]))
+        found = {code: points for code, points in found.items() if code.startswith(params["prefix"][:-1])}
+    parts = [found[code] for code in sorted(found)]
+    return np.vstack(parts) if parts else np.empty((0, 3))
+
+
+def _lay(conn, objective: str, srid: int) -> dict[str, np.ndarray]:
+    """Community code → its lattice demand (rows x, y, weight), for every community with demand."""
     with conn.cursor() as cur:
-        cur.execute(_POLYGONS_SQL, {**params, "people": objective == "residents"})
+        cur.execute(_POLYGONS_SQL, {"srid": srid, "people": objective == "residents"})
         rows = cur.fetchall()
-    parts = []
-    for density, wkb in rows:
+    found: dict[str, list[np.ndarray]] = {}
+    for code, density, wkb in rows:
         geom = shapely.from_wkb(bytes(wkb))
         if geom.is_empty or geom.area <= 0:
             continue
         points = lattice(geom, DEMAND_CELL_M)
         points[:, 2] *= float(density)
-        parts.append(points)
-    return np.vstack(parts) if parts else np.empty((0, 3))
+        found.setdefault(code, []).append(points)
+    return {code: np.vstack(parts) for code, parts in found.items()}
 
 
 def lattice(geom, cell: float) -> np.ndarray:

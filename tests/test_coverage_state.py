@@ -138,3 +138,119 @@ def test_empty_city_parts(fresh_db):
     assert result["rows"][0]["covered_area_pct"] == 0
     assert shapely.area(shape(_json(result["rows"][0]["gaps"]))) > 0
     conn.close()
+
+
+def _kept(conn, like: str) -> dict:
+    """part → (stamp, built_at) of the kept parts (migration 0760) whose name is LIKE ``like``."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT part, stamp, built_at FROM kept_parts WHERE part LIKE %s", (like,))
+        return {part: (stamp, built) for part, stamp, built in cur.fetchall()}
+
+
+def _kept_land(conn, code: str) -> float:
+    with conn.cursor() as cur:
+        cur.execute("SELECT coalesce(sum(ST_Area(piece)), 0) FROM kept_land WHERE part LIKE 'coverage areas community %%' "
+                    "AND code = %s", (code,))
+        return cur.fetchone()[0]
+
+
+def test_cold_runs_read_the_kept_land_and_follow_edits(writable_demo):
+    """A cold run (no state in the process) keeps the communities' residential land in the database and
+    the next one reads it; editing a land-use polygon or an area's outline makes that part stale: the next
+    run builds it again from the edited tables, and the answer follows the edit (still the exact one)."""
+    conn = connect(url=writable_demo)
+    try:
+        first = assert_same(conn)
+        conn.rollback()
+        (part, (stamp, built)), = _kept(conn, "coverage areas community %").items()
+        assert coverage(conn, "toilets")["rows"] == first["rows"]
+        assert _kept(conn, part)[part] == (stamp, built)  # read, not built again
+        partly = {r["code"] for r in first["rows"] if 0 < (r["covered_pop_pct"] or 0) < 100}
+        with conn.cursor() as cur:  # the largest residential polygon in a partly covered community becomes commercial
+            cur.execute("SELECT l.id, a.code FROM land_use l JOIN admin_areas a ON a.level = 'community' "
+                        "AND a.population > 0 AND ST_Intersects(l.geom, a.geom) WHERE l.class = 'R' "
+                        "AND a.code = ANY(%s) ORDER BY ST_Area(ST_Intersection(l.geom, a.geom)) DESC LIMIT 1",
+                        (sorted(partly),))
+            land_id, code = cur.fetchone()
+        land_before = _kept_land(conn, code)
+        with conn.cursor() as cur:
+            cur.execute("UPDATE land_use SET class = 'B' WHERE id = %s", (land_id,))
+        conn.commit()
+        edited = assert_same(conn)
+        conn.rollback()
+        assert _kept(conn, part)[part][0] != stamp and _kept_land(conn, code) < land_before
+        row = {r["code"]: r for r in edited["rows"]}[code]
+        assert row["covered_pop_pct"] != {r["code"]: r for r in first["rows"]}[code]["covered_pop_pct"]
+        stamp = _kept(conn, part)[part][0]
+        with conn.cursor() as cur:  # one community's outline moves ~200 m east
+            cur.execute("UPDATE admin_areas SET geom = ST_Translate(geom, 0.002, 0) WHERE code = %s", (code,))
+        conn.commit()
+        moved = assert_same(conn)
+        conn.rollback()
+        assert _kept(conn, part)[part][0] != stamp
+        assert {r["code"]: r for r in moved["rows"]}[code]["geometry"] != row["geometry"]
+        with conn.cursor() as cur:
+            cur.execute("SELECT ST_Distance(ST_Centroid(k.geom), ST_Centroid(ST_Transform(a.geom, ST_SRID(k.geom)))) "
+                        "FROM kept_areas k JOIN admin_areas a ON a.code = k.code AND a.level = 'community' "
+                        "WHERE k.part = %s AND k.code = %s", (part, code))
+            assert cur.fetchone()[0] < 0.01  # the kept outline is the moved one
+    finally:
+        conn.close()
+
+
+def test_uncommitted_edits_are_answered_but_never_kept(writable_demo):
+    """A transaction's own edits count in its answer; the kept part stays that of the committed tables."""
+    conn = connect(url=writable_demo)
+    try:
+        coverage(conn, "toilets")
+        conn.rollback()
+        kept = _kept(conn, "coverage areas %")
+        with conn.cursor() as cur:
+            cur.execute("UPDATE land_use SET class = 'B' WHERE class = 'R'")
+        inside = assert_same(conn)
+        assert {r["population_spread"] for r in inside["rows"]} == {"area"}
+        assert _kept(conn, "coverage areas %") == kept
+        conn.rollback()
+        assert "residential" in {r["population_spread"] for r in coverage(conn, "toilets")["rows"]}
+        assert _kept(conn, "coverage areas %") == kept
+    finally:
+        conn.close()
+
+
+def test_cold_runs_keep_the_cover_and_follow_facility_edits(writable_demo):
+    """At the standard radius a cold run keeps the cover in the database (migration 0760); after a toilet is
+    moved, added or removed (committed, or only in the transaction) the next cold run gives the exact answer,
+    and a committed edit moves the kept part to the new stamp."""
+    conn = connect(url=writable_demo)
+    try:
+        first = assert_same(conn, gaps=True)
+        conn.rollback()
+        (part, (stamp, _)), = _kept(conn, "coverage cover community % toilets 300.0 people").items()
+        assert coverage(conn, "toilets", gaps=True)["rows"] == first["rows"]
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM kept_cover_areas WHERE part = %s", (part,))
+            assert cur.fetchone()[0] == len(first["rows"])
+        for statement in ("UPDATE toilets SET geom = ST_Translate(geom, 0.002, 0.001) WHERE id = (SELECT min(id) FROM toilets)",
+                          "INSERT INTO toilets (name, geom) SELECT 'draft', ST_Centroid(geom) FROM admin_areas "
+                          "WHERE level = 'community' ORDER BY code LIMIT 1",
+                          "DELETE FROM toilets WHERE id = (SELECT max(id) FROM toilets WHERE name <> 'draft')"):
+            with conn.cursor() as cur:
+                cur.execute(statement)
+            inside = assert_same(conn, gaps=True)  # the transaction's own edit: answered, not kept
+            assert _kept(conn, part)[part][0] == stamp
+            conn.commit()
+            assert coverage(conn, "toilets", gaps=True)["rows"] == inside["rows"]
+            conn.rollback()
+            assert _kept(conn, part)[part][0] != stamp
+            stamp = _kept(conn, part)[part][0]
+            assert_same(conn, gaps=True)  # now read from the updated part
+            conn.rollback()
+            assert _kept(conn, part)[part][0] == stamp
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM kept_cover_areas WHERE part = %s", (part,))
+            assert cur.fetchone()[0] == len(first["rows"])
+            cur.execute("SELECT count(*) = (SELECT count(*) FROM toilets) FROM kept_cover_facilities WHERE part = %s",
+                        (part,))
+            assert cur.fetchone()[0]
+    finally:
+        conn.close()

@@ -109,3 +109,36 @@ def test_an_empty_add_is_a_parameter_error(demo_client):
     """Found by the fuzzer (seed 6344357092195933635): ``add=`` was a 500."""
     resp = demo_client.get("/api/analysis/siting", params={"add": ""})
     assert resp.status_code == 422 and "add" in resp.json()["detail"]
+
+
+def test_demand_lattice_kept_in_the_database_follows_land_use(writable_demo):
+    """The lattice is laid once for the city and kept (migration 0760); a street's is the city's rows of its
+    communities; a land-use edit makes the part stale and the next request lays it again from the edit."""
+    from geo.demand import _lay, place_demand
+
+    conn = connect(url=writable_demo)
+    try:
+        srid = metric_srid(conn)
+
+        def laid() -> np.ndarray:
+            return np.vstack([points for _, points in sorted(_lay(conn, "area", srid).items())])
+
+        city = place_demand(conn, "area", {"srid": srid, "prefix": "%"}).points
+        with conn.cursor() as cur:
+            cur.execute("SELECT stamp, built_at FROM kept_parts WHERE part = %s", (f"siting demand area {srid}",))
+            kept = cur.fetchone()
+        assert kept is not None and np.array_equal(city, laid())
+        street = place_demand(conn, "area", {"srid": srid, "prefix": "379901001%"}).points
+        assert 0 < len(street) < len(city) and {tuple(p) for p in street} <= {tuple(p) for p in city}
+        with conn.cursor() as cur:
+            cur.execute("SELECT stamp, built_at FROM kept_parts WHERE part = %s", (f"siting demand area {srid}",))
+            assert cur.fetchone() == kept  # read, not laid again
+            cur.execute("UPDATE land_use SET class = 'B' WHERE id = (SELECT min(id) FROM land_use WHERE class = 'R')")
+        conn.commit()
+        edited = place_demand(conn, "area", {"srid": srid, "prefix": "%"}).points
+        assert not np.array_equal(edited, city) and np.array_equal(edited, laid())
+        with conn.cursor() as cur:
+            cur.execute("SELECT stamp FROM kept_parts WHERE part = %s", (f"siting demand area {srid}",))
+            assert cur.fetchone()[0] != kept[0]
+    finally:
+        conn.close()

@@ -6,6 +6,8 @@ unchanged; and per facility kind and radius the discs and what they cover in
 each area. When the facility table's stamp moves, the facilities are read
 again (ids and geometries, milliseconds) and only the areas that an added,
 moved or removed facility's old or new disc touches are measured afresh.
+What this process does not hold yet it reads from the parts kept in the
+database when they are current (:mod:`geo.kept`, :mod:`geo.coverage_kept`).
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ class MaintainedState:
             table.popitem(last=False)
 
     def areas(self, conn, key: tuple, load: Callable[[], fast.Areas]) -> fast.Areas:
-        """The areas named ``key``, loaded again only when an area or land-use table changed."""
-        stamp = data_stamp(conn, fast.AREA_TABLES)
+        """The areas named ``key`` (its level first), loaded again only when a table under them changed."""
+        stamp = data_stamp(conn, fast.area_tables(key[0]))
         with self._lock:
             kept = self._areas.get((conn.dsn, key))
             if kept is not None and kept[0] == stamp:
