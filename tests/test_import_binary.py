@@ -77,3 +77,44 @@ def test_a_nul_in_text_is_refused_by_the_server_not_misplaced(fresh_db):
 
     with pytest.raises(psycopg2.errors.CharacterNotInRepertoire):
         copy_back(fresh_db, {"t": np.array(["名\x00字", "b"], dtype=object)})
+
+
+def test_a_failure_while_a_later_chunk_is_read_is_raised_as_itself_and_nothing_stays(writable_demo, tmp_path,
+                                                                                        monkeypatch):
+    """The one COPY of a file is cut short by a later chunk's failure: that failure is what the caller sees."""
+    import dataclasses
+
+    from data.db import transaction
+    from data.errors import InvalidInput
+    from data.settings import ImportSettings
+    from layers.io import hooks
+    from layers.io.importing import import_file
+    from layers.io.options import ImportOptions
+
+    conn = connect(url=writable_demo)
+    with conn.cursor() as cur:
+        cur.execute("SELECT ST_X(geom), ST_Y(geom) FROM complaints LIMIT 1")
+        lon, lat = cur.fetchone()
+        cur.execute("SELECT count(*) FROM complaints")
+        before = cur.fetchone()[0]
+    conn.rollback()
+    path = tmp_path / "c.csv"
+    path.write_text("编号,事件类型,上报时间,经度,纬度\n" + "".join(
+        f"k{k},暴露垃圾,2026-03-01 08:00,{lon},{lat}\n" for k in range(50)), encoding="utf-8")
+    real, calls = hooks.HOOKS["deadlines"], []
+
+    def fails_on_the_third_chunk(conn, batch):
+        calls.append(batch.n)
+        if len(calls) == 3:
+            raise InvalidInput("c.csv: the third chunk fails")
+        real(conn, batch)
+
+    monkeypatch.setitem(hooks.HOOKS, "deadlines", fails_on_the_third_chunk)
+    monkeypatch.setenv("HYGIENE_MAP_IMPORT_REBUILD_INDEX_ROWS", "1")  # the binary COPY of a bulk load
+    settings = dataclasses.replace(ImportSettings.from_env(), chunk_rows=10)
+    with pytest.raises(InvalidInput, match="the third chunk fails"), transaction(conn):
+        import_file(conn, path, ImportOptions("complaints", source="cut"), settings)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM complaints")
+        assert cur.fetchone()[0] == before
+    conn.close()

@@ -163,9 +163,11 @@ def _copy_into(cur, conn, table: str, names: list[str], frames: Iterator[dict],
     else:
         parts = (text for frame in frames for text in _copy_text(frame))
     stream = _RowStream(parts)
-    cur.copy_expert(statement, stream, size=1 << 20)
-    if stream.error is not None:
-        raise stream.error
+    try:
+        cur.copy_expert(statement, stream, size=1 << 20)
+    finally:
+        if stream.error is not None:  # the file's problem, not what the server made of the rows cut short
+            raise stream.error
 
 
 def _binary_types(cur, table: str, names: list[str]) -> dict[str, str] | None:
