@@ -126,11 +126,22 @@ class Seen:
 
 @dataclass
 class FileState:
-    """What the chunks of one file share: the ids and row contents met so far, the points off the city."""
+    """What the chunks of one file share: ids and row contents met so far, points off the city, look-ups."""
 
     ids: Seen = field(default_factory=Seen)
     contents: Seen = field(default_factory=Seen)
     off_city: list = field(default_factory=list)  # (lon, lat) arrays of points strictly outside the city
+    lookups: dict = field(default_factory=dict)
+
+    def once(self, key, load):
+        """A look-up (event types, area parents) made for the first chunk and kept for the rest.
+
+        The later chunks are read while the import's one COPY runs, and a
+        connection in COPY answers no other query.
+        """
+        if key not in self.lookups:
+            self.lookups[key] = load()
+        return self.lookups[key]
 
 
 @dataclass

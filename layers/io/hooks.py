@@ -14,7 +14,6 @@ import pandas as pd
 from data.params import AREA_CODE, area_code_problem
 from data.settings import GridSettings
 from layers.io.batch import Batch
-from layers.io.values import utc_text
 
 
 def name_from_address(conn, batch: Batch) -> None:
@@ -59,9 +58,7 @@ def grid_codes(conn, batch: Batch) -> None:
     bad = ~codes.str.fullmatch(rf".+[0-9]{{{width}}}").to_numpy(dtype=bool) & (codes != "").to_numpy()
     batch.found.add(bad, batch.plan.fields.get("code"), lambda i: f"grid code {codes.iat[i]!r} is not a community "
                     f"code followed by a {width}-digit sequence (STANDARDS §4)")
-    with conn.cursor() as cur:
-        cur.execute("SELECT code, parent_code FROM admin_areas")
-        parents = dict(cur.fetchall())
+    parents = batch.state.once("area_parents", lambda: _pairs(conn, "SELECT code, parent_code FROM admin_areas"))
     areas = [_grid_areas(code, width, parents) for code in codes]
     for k, level in enumerate(("district_code", "street_code", "community_code")):
         batch.out[level] = np.array([a[k] for a in areas], dtype=object)
@@ -81,21 +78,26 @@ def _grid_areas(code: str, width: int, parents: dict) -> tuple[str | None, str |
 
 
 def deadlines(conn, batch: Batch) -> None:
-    """due_at as given, else reported_at + the event type's time limit (city configuration)."""
+    """due_at as given, else reported_at + the event type's time limit (city configuration).
+
+    Times are UTC datetime64 here (NaT: none); a file without a due_at column has None throughout.
+    """
     out = batch.out
-    with conn.cursor() as cur:
-        cur.execute("SELECT name, time_limit_hours FROM event_types")
-        limits = dict(cur.fetchall())
-    due = np.asarray(out["due_at"], dtype=object).copy()
-    missing = pd.isna(due)
+    limits = batch.state.once("time_limits", lambda: _pairs(conn, "SELECT name, time_limit_hours FROM event_types"))
+    due = np.asarray(out["due_at"])
+    due = due.copy() if due.dtype.kind == "M" else np.full(len(due), np.datetime64("NaT"), dtype="datetime64[us]")
+    missing = np.isnat(due)
     if missing.any():
-        # utc_text's own output: ISO 8601 is pandas' C parser, an strptime format its per-value one (≈ 15×).
-        reported = pd.to_datetime(pd.Series(out["reported_at"][missing], dtype=object), format="ISO8601",
-                                  errors="coerce", utc=True).dt.tz_localize(None)
-        hours = pd.Series(out["category"][missing], dtype=object).map(limits).astype("float64")
-        deadline = (reported + pd.to_timedelta(hours.to_numpy(), unit="h")).to_numpy(dtype="datetime64[us]")
-        due[missing] = utc_text(deadline)
+        hours = pd.Series(out["category"][missing], dtype=object).map(limits).to_numpy(dtype="float64")
+        due[missing] = out["reported_at"][missing] + pd.to_timedelta(hours, unit="h").to_numpy(dtype="timedelta64[us]")
     out["due_at"] = due
+
+
+def _pairs(conn, query: str) -> dict:
+    """A two-column query as a dict."""
+    with conn.cursor() as cur:
+        cur.execute(query)
+        return dict(cur.fetchall())
 
 
 HOOKS: dict[str, Callable[[object, Batch], None]] = {

@@ -187,7 +187,8 @@ def _read_fields(conn, batch: Batch) -> None:
     """Each imported column's values: from its file column, an option, or its default."""
     plan, opts, n = batch.plan, batch.opts, batch.n
     # Looked up first: a wrong --category-map is refused whatever the file holds.
-    names = {f.column: vocabulary(conn, f, opts.category_map) for f in batch.spec.imported if f.vocabulary}
+    names = {f.column: batch.state.once(("vocabulary", f.column), lambda f=f: vocabulary(conn, f, opts.category_map))
+             for f in batch.spec.imported if f.vocabulary}
     for f in batch.spec.imported:
         given = getattr(opts, f.option.lstrip("-").replace("-", "_")) if f.option else None
         col = plan.fields.get(f.column)
@@ -196,8 +197,9 @@ def _read_fields(conn, batch: Batch) -> None:
                 raise InvalidParameter(f.option, f"{given!r} is not {_one_of(f.choices)}")
             batch.out[f.column] = np.full(n, given, dtype=object)
         elif col is not None:
-            batch.out[f.column] = check_field(f, batch.text(col), col, batch.found, names=names.get(f.column),
-                                              timezone=opts.timezone).to_numpy(dtype=object)
+            values = check_field(f, batch.text(col), col, batch.found, names=names.get(f.column),
+                                 timezone=opts.timezone)
+            batch.out[f.column] = values.to_numpy(dtype="datetime64[us]" if f.kind == "time" else object)
         else:
             batch.out[f.column] = np.full(n, _missing(f, batch), dtype=object)
 

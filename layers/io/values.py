@@ -151,15 +151,24 @@ def _time(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
     if f.past:
         future = utc > np.datetime64(datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1), "us")
         found.add(future, column, lambda i: f"{f.column} {stripped.iat[i]!r} lies in the future")
-    return pd.Series(utc_text(utc), index=stripped.index)
+    return pd.Series(utc, index=stripped.index)  # UTC datetime64[us], NaT where empty (the writer formats it)
 
 
 #: A time part followed by an explicit zone (Z, +08:00, +0800, +08): such a value states its own instant.
 _ZONED = re.compile(r"[T ]\d{1,2}:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d|[+-]\d\d)$", re.IGNORECASE)
 
 
+#: The end of a value that may be a zone: a sign, or Z last (the values joined by NUL).
+_ZONE_TAIL = re.compile(r"[+-][^\x00]{0,5}\x00|[Zz]\x00")
+
+
 def _zoned(values: np.ndarray) -> np.ndarray:
     """Which values end in a zone (:data:`_ZONED`); the regex runs only where the last six characters could hold one."""
+    try:
+        if not _ZONE_TAIL.search("\x00".join(values) + "\x00"):
+            return np.zeros(len(values), dtype=bool)  # the common file: no value could end in a zone (one scan in C)
+    except TypeError:  # a value that is not text
+        pass
     search = _ZONED.search
     # A zone's sign lies within the last six characters (+08:00), a Z last: most times are ruled out unsearched.
     maybe = (isinstance(v, str) and ("+" in v[-6:] or "-" in v[-6:] or v[-1:] in ("Z", "z")) for v in values)

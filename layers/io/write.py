@@ -9,6 +9,7 @@ updates rows instead of duplicating them. Nothing here commits or rolls back.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,9 @@ from psycopg2 import sql
 from pyproj import Transformer
 
 from data.settings import ImportSettings
+from layers.io import pgcopy
 from layers.io.batch import ImportResult
+from layers.io.values import utc_text
 from layers.spec.model import LayerSpec
 
 _SQL_TYPES = {"text": "text", "int": "integer", "num": "numeric", "bool": "boolean", "time": "timestamptz",
@@ -51,7 +54,9 @@ def write(conn, spec: LayerSpec, batches: Iterator[tuple[dict, np.ndarray]], res
         rebuild = []
         if estimate >= settings.rebuild_index_rows:
             tables = [spec.table, "complaint_events"] if spec.rules.status_history else [spec.table]
-            rebuild = _drop_indexes_and_foreign_keys(cur, tables, estimate)
+            # Rows of a new source cannot clash on (source, source_id) with the table's (the file's own
+            # duplicates are refused already): keys too are built once, unless an upsert needs them meanwhile.
+            rebuild = _drop_indexes_and_foreign_keys(cur, tables, estimate, unique=fresh)
         if fresh:
             # A bulk load whose table is locked already (indexes dropped) computes the metric pair itself,
             # not per row: switching the trigger off takes no further lock from other writers.
@@ -89,6 +94,8 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 def _column_text(values) -> list[str]:
     """One column as COPY text: values as str, specials escaped, NULL as \\N."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":  # UTC times (values._time)
+        return ["\\N" if t is None else t for t in utc_text(values)]
     values = np.asarray(values, dtype=object)
     if len(values) > 1 and _constant(values):  # the file's source, '{}' attributes, an absent field: one text for every row
         one = "\\N" if pd.isna(values[0]) else _column_text(values[:1])[0]
@@ -132,29 +139,60 @@ def _copy_text(columns: dict) -> Iterator[bytes]:
         yield ("\n".join(map("\t".join, zip(*texts))) + "\n").encode()
 
 
-def _copy_into(cur, conn, table: str, names: list[str], frames: Iterator[dict]) -> None:
+def _copy_binary(columns: dict, types: dict[str, str]) -> Iterator[bytes]:
+    """Rows (columns: name → one value per row) in binary COPY format, _COPY_CHUNK_ROWS rows at a time."""
+    n = len(next(iter(columns.values())))
+    for start in range(0, n, _COPY_CHUNK_ROWS):
+        yield pgcopy.rows([pgcopy.encode(types[name], values[start:start + _COPY_CHUNK_ROWS])
+                           for name, values in columns.items()])
+
+
+def _copy_into(cur, conn, table: str, names: list[str], frames: Iterator[dict],
+               types: dict[str, str] | None = None) -> None:
     """COPY the rows of each frame (column name → values, in ``names``' order) as the frames come.
 
-    One COPY statement per chunk of the file: between two, the next chunk is
-    read and checked, and its checks may query the database (a connection
-    in COPY answers nothing else).
+    One COPY statement for the whole file: the server stores one chunk while
+    the next is read and checked (its look-ups were made for the first chunk,
+    :meth:`FileState.once`: a connection in COPY answers no other query).
+    With ``types`` (column → SQL type) the rows go in binary, else as text.
     """
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+    statement = sql.SQL("COPY {} ({}) FROM STDIN" + (" WITH (FORMAT binary)" if types else "")).format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in names)).as_string(conn)
-    for frame in frames:
-        stream = _RowStream(_copy_text(frame))
+    if types:
+        parts = chain([pgcopy.HEADER], (b for frame in frames for b in _copy_binary(frame, types)), [pgcopy.TRAILER])
+    else:
+        parts = (text for frame in frames for text in _copy_text(frame))
+    stream = _RowStream(parts)
+    try:
         cur.copy_expert(statement, stream, size=1 << 20)
-        if stream.error is not None:
+    finally:
+        if stream.error is not None:  # the file's problem, not what the server made of the rows cut short
             raise stream.error
+
+
+def _binary_types(cur, table: str, names: list[str]) -> dict[str, str] | None:
+    """The SQL types of the columns, when every one of them goes in binary (:mod:`layers.io.pgcopy`), else None."""
+    cur.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", (table,))
+    types = dict(cur.fetchall())
+    return types if all(pgcopy.supported(types[name]) for name in names) else None
 
 
 def _kept_frames(columns: list[str], batches: Iterator[tuple[dict, np.ndarray]], counter: list[int]) -> Iterator[dict]:
     """Each chunk's kept rows as column → values; ``counter[0]`` counts them."""
     for out, keep in batches:
-        counter[0] += int(keep.sum())
-        yield {c: np.asarray(out[c], dtype=object)[keep] for c in columns} | {
-            "lon": np.asarray(out["lon"])[keep], "lat": np.asarray(out["lat"])[keep],
-            "geom": np.asarray(out["geom"], dtype=object)[keep] if out.get("geom") is not None else None}
+        kept = int(keep.sum())
+        counter[0] += kept
+        rows = slice(None) if kept == len(keep) else keep  # the common chunk keeps every row: no copies
+        yield {c: _column(out[c])[rows] for c in columns} | {
+            "lon": np.asarray(out["lon"])[rows], "lat": np.asarray(out["lat"])[rows],
+            "geom": np.asarray(out["geom"], dtype=object)[rows] if out.get("geom") is not None else None}
+
+
+def _column(values) -> np.ndarray:
+    """A column's values as an array: times stay datetime64, the rest are objects."""
+    values = np.asarray(values)
+    return values if values.dtype.kind == "M" else values.astype(object, copy=False)
 
 
 def point_ewkb_hex(lon: np.ndarray, lat: np.ndarray) -> list[str]:
@@ -178,12 +216,16 @@ def _metric_srid(cur, spec: LayerSpec) -> int | None:
     return row[0] if row else None
 
 
-def _point_frames(frames: Iterator[dict], columns: list[str], srid: int | None) -> Iterator[dict]:
-    """Each chunk's rows as the table takes them: the columns, the point as hex EWKB, the metric pair."""
+def _point_frames(frames: Iterator[dict], columns: list[str], srid: int | None, binary: bool) -> Iterator[dict]:
+    """Each chunk's rows as the table takes them: the columns, the point, the metric pair.
+
+    The point goes as its lon/lat pair to a binary COPY (:mod:`layers.io.pgcopy`), else as hex EWKB.
+    """
     project = Transformer.from_crs(4326, srid, always_xy=True) if srid else None
     for frame in frames:
         lon, lat = frame["lon"], frame["lat"]
-        sent = {c: frame[c] for c in columns} | {"geom": point_ewkb_hex(lon, lat)}
+        point = np.column_stack([lon, lat]) if binary else point_ewkb_hex(lon, lat)
+        sent = {c: frame[c] for c in columns} | {"geom": point}
         if project is not None:
             sent |= _metric_columns(project, srid, lon, lat)
         yield sent
@@ -220,12 +262,13 @@ def _copy_new_rows(cur, conn, spec: LayerSpec, columns, batches, source: str, sr
     cur.execute(sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(sql.Identifier(spec.table)))
     before = cur.fetchone()[0]
     counter = [0]
-    frames = _point_frames(_kept_frames(columns, batches, counter), columns, srid)
     names = [*columns, "geom", *(("metric_srid", "metric_x", "metric_y") if srid else ())]
+    types = _binary_types(cur, spec.table, names)
+    frames = _point_frames(_kept_frames(columns, batches, counter), columns, srid, binary=types is not None)
     table, trigger = sql.Identifier(spec.table), sql.Identifier(_METRIC_TRIGGERS.get(spec.table, ""))
     if srid:
         cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(table, trigger))
-    _copy_into(cur, conn, spec.table, names, frames)
+    _copy_into(cur, conn, spec.table, names, frames, types)
     # New ids are above the old maximum; the source test keeps out complaints filed meanwhile.
     rows = sql.SQL("{} WHERE id > %s AND source = %s").format(table)
     if srid:
@@ -308,31 +351,40 @@ def _stage_and_upsert(cur, conn, spec: LayerSpec, columns, batches) -> tuple[int
     return counts
 
 
-def _drop_indexes_and_foreign_keys(cur, tables: list[str], incoming: int) -> list[sql.Composable]:
-    """Drop the non-unique indexes and the foreign keys of tables no bigger than the import.
+def _drop_indexes_and_foreign_keys(cur, tables: list[str], incoming: int, *, unique: bool) -> list[sql.Composable]:
+    """Drop the secondary indexes and the foreign keys of tables no bigger than the import.
 
-    Returns the statements that restore them (indexes rebuilt in one pass,
-    foreign keys re-added, which checks every row again in one join). This is
-    PostgreSQL's advice for populating a database; it happens inside the
-    import's transaction, so a failure rolls the drop back too. The tables are
-    locked for the import's length (a bulk load, not a trickle).
+    With ``unique`` (a load of new rows only: no upsert needs the key, no
+    history row needs the step index of an earlier one) the unique
+    constraints and indexes and the primary keys go too, except those other
+    tables' foreign keys point at. Returns the statements that restore them
+    (indexes built in one pass, constraints re-added, which checks every row
+    again in one pass). This is PostgreSQL's advice for populating a
+    database; it happens inside the import's transaction, so a failure rolls
+    the drop back too. The tables are locked for the import's length (a bulk
+    load, not a trickle).
     """
-    restore: list[sql.Composable] = []
+    indexes: list[sql.Composable] = []
+    keys: list[sql.Composable] = []
     foreign_keys: list[sql.Composable] = []
     for table in tables:
         cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (table,))
         if cur.fetchone()[0] > incoming:
             continue
         cur.execute("""SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-                       WHERE x.indrelid = %s::regclass AND NOT x.indisunique AND NOT x.indisprimary""", (table,))
+                       WHERE x.indrelid = %s::regclass AND (%s OR NOT x.indisunique) AND NOT EXISTS (
+                           SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid
+                           AND c.contype IN ('p', 'u', 'x'))""", (table, unique))
         for name, definition in cur.fetchall():
             cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
-            restore.append(sql.SQL(definition))
-        cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                    "WHERE conrelid = %s::regclass AND contype = 'f'", (table,))
-        for name, definition in cur.fetchall():
+            indexes.append(sql.SQL(definition))
+        cur.execute("""SELECT conname, pg_get_constraintdef(oid), contype = 'f' FROM pg_constraint c
+                       WHERE conrelid = %s::regclass AND (contype = 'f' OR (%s AND contype IN ('p', 'u') AND NOT EXISTS (
+                           SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid)))""",
+                    (table, unique))
+        for name, definition, foreign in cur.fetchall():
             cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table),
                                                                           sql.Identifier(name)))
-            foreign_keys.append(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+            (foreign_keys if foreign else keys).append(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
                 sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)))
-    return restore + foreign_keys
+    return indexes + keys + foreign_keys  # a foreign key needs the key it points at
