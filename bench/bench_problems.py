@@ -164,27 +164,29 @@ import pickle, sys, time
 sys.path.insert(0, sys.argv[1])
 from layers.printing.problems_pdf import write_pdf
 plist = pickle.load(open(sys.argv[2], "rb"))
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 write_pdf(plist, sys.argv[3])
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, time.process_time() - cpu)
 """
 
 
-def draw_in(checkout: Path, plist_file: Path, out: Path) -> float:
-    """Seconds ``write_pdf`` of the code in ``checkout`` takes to draw the pickled list, in a fresh process."""
+def draw_in(checkout: Path, plist_file: Path, out: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds ``write_pdf`` of the code in ``checkout`` takes to draw the pickled list, in a fresh
+    process (CPU time, which the machine's load changes less, is its own and its threads')."""
     done = subprocess.run([sys.executable, "-c", _DRAW_IN, str(checkout), str(plist_file), str(out)],
                           check=True, capture_output=True, text=True, cwd=checkout, timeout=600)
-    return float(done.stdout.split()[-1])
+    wall, cpu = done.stdout.split()[-2:]
+    return float(wall), float(cpu)
 
 
-def before_after(plist, before: Path, work: Path, runs: int) -> tuple[list[float], list[float]]:
-    """Drawing times of the checkout ``before`` and of this code, in alternating order."""
+def before_after(plist, before: Path, work: Path, runs: int) -> tuple[list, list]:
+    """(wall, CPU) drawing times of the checkout ``before`` and of this code, in alternating order."""
     import pickle
 
     plist_file = work / "plist.pickle"
     plist_file.write_bytes(pickle.dumps(plist))
     here = Path(__file__).resolve().parent.parent
-    times: dict[Path, list[float]] = {before: [], here: []}
+    times: dict[Path, list[tuple[float, float]]] = {before: [], here: []}
     for run in range(runs):
         for checkout in ((before, here) if run % 2 == 0 else (here, before)):
             times[checkout].append(draw_in(checkout, plist_file, work / "ba.pdf"))
@@ -237,10 +239,12 @@ def main() -> None:
     print(f"| HTML + headless Chromium (drawing only) | {peer_s:.2f} s | {peer_s / total:.1f} | "
           f"{peer[0][1] / 1e6:.1f} MB |")
     if compared:
-        old, new = (statistics.median(t) for t in compared)
+        old, new = (statistics.median(wall for wall, _ in t) for t in compared)
+        old_cpu, new_cpu = (statistics.median(cpu for _, cpu in t) for t in compared)
         print(f"\nDrawing only, fresh process each, {args.before} against this code, alternating, medians of "
               f"{args.runs}: before {old:.2f} s, after {new:.2f} s ({new / old:.2f}×); faster in "
-              f"{sum(n < o for o, n in zip(*compared))} of {args.runs} pairs")
+              f"{sum(n[0] < o[0] for o, n in zip(*compared))} of {args.runs} pairs; CPU before {old_cpu:.2f} s, "
+              f"after {new_cpu:.2f} s ({new_cpu / old_cpu:.2f}×)")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
