@@ -9,7 +9,14 @@ Runs side by side in one process tree against the city demo (read only):
 - ``naive geopandas`` — what a user would write instead: per grid page,
   ``geopandas.read_postgis`` of each layer in the page's bounding box,
   ``GeoDataFrame.plot`` of each layer, numbered labels and a checklist made
-  with ``ax.table``, ``PdfPages`` (same font, same paper).
+  with ``ax.table``, ``PdfPages`` (same font, same paper);
+- ``before`` (with ``--before DIR``, a copy of older code, e.g.
+  ``mkdir /tmp/hm-before && git archive <commit> | tar -x -C /tmp/hm-before``):
+  that code's atlas with its default workers, in a fresh Python process that
+  imports first and times loading and drawing.
+
+Every hygiene-map PDF must have the same pages and the same text (pdftotext)
+as the first one: the bench stops if an answer changed.
 
 Prints a Markdown table (median wall time, pages, seconds per page, ratio,
 file size, peak RSS) for bench/RESULTS.md.
@@ -21,6 +28,7 @@ import argparse
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -122,6 +130,33 @@ def _atlas(conn, street: str, out: str, settings: PrintSettings) -> int:
     return len(document.pages)
 
 
+_ATLAS_IN = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from data.db import connect
+from data.settings import PrintSettings
+from layers.printing.docs import atlas_document
+conn = connect()
+started = time.perf_counter()
+document = atlas_document(conn, sys.argv[2], settings=PrintSettings.from_env())
+conn.rollback()
+document.write(sys.argv[3])
+print(time.perf_counter() - started, len(document.pages))
+"""
+
+
+def atlas_in(checkout: Path, street: str, out: str) -> tuple[float, int]:
+    """(seconds, pages) of the atlas by the code in ``checkout``, timed inside a fresh process."""
+    done = subprocess.run([sys.executable, "-c", _ATLAS_IN, str(checkout), street, out], check=True,
+                          capture_output=True, text=True, cwd=checkout, timeout=1800)
+    seconds, pages = done.stdout.split()[-2:]
+    return float(seconds), int(pages)
+
+
+def pdf_text(path: str) -> str:
+    return subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True, text=True, check=True).stdout
+
+
 def peak_rss_mb() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -134,6 +169,8 @@ def main() -> None:
     parser.add_argument("--street", help="or name the street")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--naive-runs", type=int, default=1)
+    parser.add_argument("--single-runs", type=int, default=None, help="runs in one process (default: --runs)")
+    parser.add_argument("--before", type=Path, help="a copy of older code to run side by side")
     args = parser.parse_args()
 
     conn = connect()
@@ -149,18 +186,24 @@ def main() -> None:
     print(f"street {street}: {n_grids} grids; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}", file=sys.stderr)
 
     contenders = [("hygiene-map, 1 process", lambda out: _atlas(
-        conn, street, out, PrintSettings.from_env({"HYGIENE_MAP_PRINT_WORKERS": "1"})), args.runs)]
+        conn, street, out, PrintSettings.from_env({"HYGIENE_MAP_PRINT_WORKERS": "1"})),
+        args.runs if args.single_runs is None else args.single_runs)]
     if default_workers > 1:
-        contenders.append((f"hygiene-map, {default_workers} worker processes", lambda out: _atlas(
+        contenders.insert(0, (f"hygiene-map, {default_workers} worker processes", lambda out: _atlas(
             conn, street, out, PrintSettings.from_env()), args.runs))
+    if args.before:
+        contenders.append((f"before ({args.before.name}), {default_workers} worker processes",
+                           lambda out: atlas_in(args.before.resolve(), street, out), args.runs))
     contenders.append(("naive geopandas (read_postgis + .plot per page)", lambda out: naive_atlas(conn, street, out),
                        args.naive_runs))
+    contenders = [c for c in contenders if c[2] > 0]
 
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         # Interleave the runs so that load from other users falls on every contender alike.
         times: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
         meta: dict[str, tuple[int, int]] = {}
+        answer = None  # the pages' text, which every hygiene-map contender must print alike
         for run in range(max(r for _, _, r in contenders)):
             for name, fn, runs in contenders:
                 if run >= runs:
@@ -169,7 +212,13 @@ def main() -> None:
                 started = time.perf_counter()
                 pages = fn(out)
                 times[name].append(time.perf_counter() - started)
+                if isinstance(pages, tuple):  # timed in its own process
+                    times[name][-1], pages = pages
                 conn.rollback()
+                if not name.startswith("naive"):
+                    text = pdf_text(out)
+                    answer = answer or text
+                    assert text == answer, f"{name}: the atlas' text changed"
                 meta[name] = (pages, os.path.getsize(out))
                 print(f"{name}: run {run + 1}: {times[name][-1]:.1f} s, {pages} pages", file=sys.stderr)
         base = statistics.median(times[contenders[0][0]])
@@ -178,10 +227,11 @@ def main() -> None:
             pages, size = meta[name]
             results.append((name, len(times[name]), median, pages, median / pages, median / base, size))
     own, children = peak_rss_mb()
-    print("\n| contender | runs | median wall time | pages | s/page | × hygiene-map (1 process) | PDF size |")
+    print(f"\n| contender | runs | median wall time | pages | s/page | × {contenders[0][0]} | PDF size |")
     print("|---|---|---|---|---|---|---|")
     for name, runs, median, pages, per_page, ratio, size in results:
         print(f"| {name} | {runs} | {median:.1f} s | {pages} | {per_page:.2f} | {ratio:.2f} | {size / 1e6:.1f} MB |")
+    print("all hygiene-map PDFs: the same pages and text")
     print(f"\nstreet {street} ({n_grids} grids); peak RSS: this process {own:.0f} MB, "
           f"largest worker {children:.0f} MB; load average at the end {os.getloadavg()[0]:.1f}")
 

@@ -18,8 +18,13 @@ after photo: 300 photos, each a different one.
   scaled by the browser) printed to PDF by ``chromium --headless --print-to-pdf`` (A4). Its load step is
   ours (the same SQL), so the comparison is of the drawing.
 
-Runs alternate (ours twice, then the peer, run after run) so the shared machine's load falls on both alike;
-prints the medians as a Markdown table for bench/RESULTS.md.
+- **before / after** (with ``--before DIR``, a checkout of the code to compare with, e.g. made by
+  ``mkdir /tmp/hm-before && git archive <commit> | tar -x -C /tmp/hm-before``): the same loaded list drawn by ``write_pdf`` of that checkout
+  and of this one, each in a fresh Python process that imports first and times only the drawing (the
+  thumbnails already kept), so neither has a warm font cache the other lacks.
+
+Runs alternate (ours twice, then the peer, then before and after in alternating order, run after run) so the
+shared machine's load falls on all alike; prints the medians as a Markdown table for bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -154,9 +159,44 @@ def run_ours(conn, round_id: int, street: str, work: Path) -> tuple[float, float
     return loaded - started, time.perf_counter() - loaded, pages, out.stat().st_size
 
 
+_DRAW_IN = """
+import pickle, sys, time
+sys.path.insert(0, sys.argv[1])
+from layers.printing.problems_pdf import write_pdf
+plist = pickle.load(open(sys.argv[2], "rb"))
+started, cpu = time.perf_counter(), time.process_time()
+write_pdf(plist, sys.argv[3])
+print(time.perf_counter() - started, time.process_time() - cpu)
+"""
+
+
+def draw_in(checkout: Path, plist_file: Path, out: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds ``write_pdf`` of the code in ``checkout`` takes to draw the pickled list, in a fresh
+    process (CPU time, which the machine's load changes less, is its own and its threads')."""
+    done = subprocess.run([sys.executable, "-c", _DRAW_IN, str(checkout), str(plist_file), str(out)],
+                          check=True, capture_output=True, text=True, cwd=checkout, timeout=600)
+    wall, cpu = done.stdout.split()[-2:]
+    return float(wall), float(cpu)
+
+
+def before_after(plist, before: Path, work: Path, runs: int) -> tuple[list, list]:
+    """(wall, CPU) drawing times of the checkout ``before`` and of this code, in alternating order."""
+    import pickle
+
+    plist_file = work / "plist.pickle"
+    plist_file.write_bytes(pickle.dumps(plist))
+    here = Path(__file__).resolve().parent.parent
+    times: dict[Path, list[tuple[float, float]]] = {before: [], here: []}
+    for run in range(runs):
+        for checkout in ((before, here) if run % 2 == 0 else (here, before)):
+            times[checkout].append(draw_in(checkout, plist_file, work / "ba.pdf"))
+    return times[before], times[here]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--before", type=Path, help="a checkout of the code to compare the drawing with")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hm-bench-problems-") as tmp:
         work = Path(tmp)
@@ -179,6 +219,7 @@ def main() -> None:
                 cold.append(run_ours(conn, round_id, street, work))
                 ours.append(run_ours(conn, round_id, street, work))
                 peer.append(run_peer(plist, work))
+            compared = before_after(plist, args.before.resolve(), work, args.runs) if args.before else None
         finally:
             conn.rollback()  # the round was the bench's own: nothing stays
             conn.close()
@@ -197,6 +238,14 @@ def main() -> None:
           f"{cold[0][3] / 1e6:.1f} MB |")
     print(f"| HTML + headless Chromium (drawing only) | {peer_s:.2f} s | {peer_s / total:.1f} | "
           f"{peer[0][1] / 1e6:.1f} MB |")
+    if compared:
+        old, new = (statistics.median(wall for wall, _ in t) for t in compared)
+        old_cpu, new_cpu = (statistics.median(cpu for _, cpu in t) for t in compared)
+        print(f"\nDrawing only, fresh process each, {args.before} against this code, alternating, medians of "
+              f"{args.runs}: before {old:.2f} s, after {new:.2f} s ({new / old:.2f}×); faster in "
+              f"{sum(n[0] < o[0] for o, n in zip(*compared))} of {args.runs} pairs; CPU before {old_cpu:.2f} s, "
+              f"after {new_cpu:.2f} s ({new_cpu / old_cpu:.2f}×)")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

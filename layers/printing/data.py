@@ -16,7 +16,7 @@ import shapely
 from psycopg2 import sql
 
 from data.catalog import metric_srid, require_city
-from data.clock import REFERENCE_TIME_SQL
+from data.clock import reference_time
 from data.errors import NotFound
 from data.vocab import CLOSED
 from geo.metric import metric_polygon
@@ -32,7 +32,8 @@ _FRAME_SEGMENT_M = 50.0
 
 @dataclass
 class City:
-    """The city settings a page needs: names, metric CRS, demo flag, data time, attribution."""
+    """The city settings a page needs: names, metric CRS, demo flag, data time, attribution, and
+    ``as_of``, the reference time "overdue" is judged at (data.clock), read once per document."""
 
     code: str
     name: str
@@ -41,6 +42,7 @@ class City:
     is_demo: bool
     data_time: datetime | None
     attribution: str | None
+    as_of: datetime
 
     def label(self, lang: str) -> str:
         return (self.name_en or self.name) if lang == "en" else self.name
@@ -136,7 +138,9 @@ def _wkb(value) -> object:
 def load_city(conn) -> City:
     """The city settings row, or NotFound saying how to set a city up (or choose its metric CRS)."""
     # A page is drawn in metres: a city set up without areas has no metric CRS yet, and is told how to get one.
-    return City(**{**require_city(conn), "metric_srid": metric_srid(conn)})
+    # The reference time is read here once, then passed as a value: written inline into each page's
+    # statement, its probe of the complaints ran once per page (a seq scan of a million rows on the city demo).
+    return City(**{**require_city(conn), "metric_srid": metric_srid(conn), "as_of": reference_time(conn)})
 
 
 def _grid_select(viewer: User | None) -> sql.Composable:
@@ -201,29 +205,29 @@ def grid_count(conn, street_code: str) -> int:
         return cur.fetchone()[0]
 
 
-def open_complaints_by_grid(conn, street_code: str) -> dict[str, tuple[int, int]]:
+def open_complaints_by_grid(conn, street_code: str, as_of: datetime) -> dict[str, tuple[int, int]]:
     """Open and overdue complaint counts of every grid of a street: {grid code: (open, overdue)}.
 
     A complaint counts for a grid when it lies inside it (the same rule the
-    pages use), so the numbers on an index match the checklists.
+    pages use), so the numbers on an index match the checklists; overdue at ``as_of`` (City.as_of).
     """
     with conn.cursor() as cur:
         cur.execute(
-            f"""
+            """
             SELECT g.code,
                    count(c.id),
-                   count(c.id) FILTER (WHERE c.due_at < {REFERENCE_TIME_SQL})
+                   count(c.id) FILTER (WHERE c.due_at < %(as_of)s)
             FROM grids g
             LEFT JOIN complaints c ON ST_Intersects(c.geom, g.geom) AND c.status <> %(closed)s
             WHERE g.street_code = %(street)s
             GROUP BY g.code
             """,
-            {"street": street_code, "closed": CLOSED},
+            {"street": street_code, "closed": CLOSED, "as_of": as_of},
         )
         return {code: (int(n_open), int(n_overdue)) for code, n_open, n_overdue in cur.fetchall()}
 
 
-def rank_grids_for_route(conn, street_code: str, top: int) -> list[tuple[str, float, int, int]]:
+def rank_grids_for_route(conn, street_code: str, top: int, as_of: datetime) -> list[tuple[str, float, int, int]]:
     """The ``top`` grids of a street to inspect first: [(code, score, open, overdue)], best first.
 
     Interim score, named for what it is — ``open + 2 × overdue`` complaints
@@ -231,7 +235,7 @@ def rank_grids_for_route(conn, street_code: str, top: int) -> list[tuple[str, fl
     passed) — until the priority analysis (issue 5) can take its place here.
     Grids without open complaints are never chosen.
     """
-    counts = open_complaints_by_grid(conn, street_code)
+    counts = open_complaints_by_grid(conn, street_code, as_of)
     scored = [(code, float(n_open + 2 * n_overdue), n_open, n_overdue)
               for code, (n_open, n_overdue) in counts.items() if n_open > 0]
     scored.sort(key=lambda r: (-r[1], r[0]))
@@ -268,7 +272,7 @@ WITH frame AS (
 # Facilities and open complaints in the frame, with the columns a checklist
 # row needs. The nearest named road stands in for a missing address (the
 # demo city and many imports have none), only for rows of the checklist.
-_POINTS_SQL = _FRAME_CTE + f"""
+_POINTS_SQL = _FRAME_CTE + """
 , pts AS (
     SELECT 'markets' AS layer, m.id, m.kind, m.name, m.address,
            concat_ws(' ', m.kind, m.stalls || '摊位') AS detail,
@@ -290,7 +294,7 @@ _POINTS_SQL = _FRAME_CTE + f"""
     FROM complaints c, frame WHERE c.geom && frame.g AND c.status <> %(closed)s
 )
 SELECT p.layer, p.id, p.kind, p.name, p.address, p.detail, p.status, p.due_at, p.reported_at,
-       coalesce(p.due_at < {REFERENCE_TIME_SQL}, false) AS overdue,
+       coalesce(p.due_at < %(as_of)s, false) AS overdue,
        ST_Intersects(p.geom, grid.geom) AS in_grid,
        CASE WHEN ST_Intersects(p.geom, grid.geom) AND p.address IS NULL THEN (
            SELECT r.name FROM (
@@ -331,10 +335,10 @@ FROM grids n, frame WHERE n.geom && frame.g AND n.code <> %(code)s
 """
 
 
-def load_page(conn, grid: Grid, frame: tuple[float, float, float, float], srid: int) -> PageData:
+def load_page(conn, grid: Grid, frame: tuple[float, float, float, float], city: City) -> PageData:
     """What a grid page shows inside ``frame`` (metric CRS): four index look-ups."""
-    params = {"x0": frame[0], "y0": frame[1], "x1": frame[2], "y1": frame[3], "srid": srid,
-              "seg": _FRAME_SEGMENT_M, "code": grid.code, "closed": CLOSED}
+    params = {"x0": frame[0], "y0": frame[1], "x1": frame[2], "y1": frame[3], "srid": city.metric_srid,
+              "seg": _FRAME_SEGMENT_M, "code": grid.code, "closed": CLOSED, "as_of": city.as_of}
     page = PageData(grid=grid, frame=frame)
     with conn.cursor() as cur:
         cur.execute(_NEIGHBOURS_SQL, params)

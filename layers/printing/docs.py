@@ -144,7 +144,7 @@ def _context(city: data.City, options: PrintOptions, settings: PrintSettings, wh
 def _plan_grid(conn, grid: data.Grid, city: data.City, paper: Paper) -> _GridPlan:
     _, _, w, h = grid_layout(paper).map
     frame = data.frame_around(grid.geom, aspect=w / h)
-    page = data.load_page(conn, grid, frame, city.metric_srid)
+    page = data.load_page(conn, grid, frame, city)
     rows = page.checklist
     numbers = {(f.layer, f.id): i for i, f in enumerate(rows, start=1)}
     first = first_page_rows(paper)
@@ -244,7 +244,7 @@ def atlas_document(conn, street_code: str, options: PrintOptions | None = None,
         raise InvalidParameter("street", f"street {street_code} has no grids: generate or import grids first")
     if max_pages is not None:
         _refuse_long_atlas(street_code, atlas_page_count(conn, street_code, options), max_pages, at_least=True)
-    counts = data.open_complaints_by_grid(conn, street_code)
+    counts = data.open_complaints_by_grid(conn, street_code, city.as_of)
     roads = data.load_main_roads(conn, street.geom.bounds, city.metric_srid)
     plans = _plan_grids(conn, street.grids, city, options.sheet, progress)
 
@@ -288,11 +288,11 @@ def route_document(conn, street_code: str, top: int, options: PrintOptions | Non
                                         f"(HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS), not {top}")
     city = data.load_city(conn)
     street = data.load_street(conn, street_code, city.metric_srid, options.viewer)
-    ranked = data.rank_grids_for_route(conn, street_code, top)
+    ranked = data.rank_grids_for_route(conn, street_code, top, city.as_of)
     if not ranked:
         raise InvalidParameter("--street", f"street {street_code} has no grid with open complaints: no route to print")
     grids, path_xy, stops = _walk(street, ranked)
-    counts = data.open_complaints_by_grid(conn, street_code)
+    counts = data.open_complaints_by_grid(conn, street_code, city.as_of)
     roads = data.load_main_roads(conn, street.geom.bounds, city.metric_srid)
     plans = _plan_grids(conn, grids, city, options.sheet, progress)
     for k, plan in enumerate(plans, start=1):

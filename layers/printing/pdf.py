@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import threading
+import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 from data.settings import PrintSettings
 from layers.printing import sheets, street_pages
 from layers.printing.data import Street
+from layers.printing.fonts import MISSING_GLYPH, document_font
 from layers.printing.page import PageContext, new_page
 from layers.printing.style import rc_params, register_font
 
@@ -77,12 +81,41 @@ def _render_specs(out, ctx: PageContext, street: Street, specs: list[tuple], fon
                     on_page()
 
 
+def with_fallback(draw: Callable[[io.BytesIO, str | None], None], fonts: tuple[str, str | None]) -> bytes:
+    """PDF bytes drawn by ``draw(buffer, font path)`` with the document's own font (``fonts[0]``,
+    layers.printing.fonts), and again with the whole font (``fonts[1]``) if a character was missing
+    from it (the page would show an empty box). The caller holds RENDER_LOCK."""
+    document, whole = fonts
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        buffer = io.BytesIO()
+        draw(buffer, document)
+    if not any(MISSING_GLYPH in str(w.message) for w in caught):
+        for w in caught:  # the others, as they would have been shown
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return buffer.getvalue()
+    buffer = io.BytesIO()
+    draw(buffer, whole)
+    return buffer.getvalue()
+
+
+def save(out, pdf: bytes) -> None:
+    """PDF bytes to ``out``, a path or a binary file."""
+    if isinstance(out, (str, os.PathLike)):
+        Path(out).write_bytes(pdf)
+    else:
+        out.write(pdf)
+
+
+def _ready() -> None:
+    """Worker process: nothing; submitted first so that the workers start (import matplotlib) early."""
+    return None
+
+
 def _render_part(args: tuple) -> bytes:
     """Worker process: some pages of a document, as PDF bytes."""
-    ctx, street, specs, font_path, title = args
-    buffer = io.BytesIO()
-    _render_specs(buffer, ctx, street, specs, font_path, title)
-    return buffer.getvalue()
+    ctx, street, specs, fonts, title = args
+    return with_fallback(lambda buffer, font: _render_specs(buffer, ctx, street, specs, font, title), fonts)
 
 
 def _render_in_workers(out, ctx: PageContext, settings: PrintSettings, title: str, street: Street,
@@ -98,13 +131,18 @@ def _render_in_workers(out, ctx: PageContext, settings: PrintSettings, title: st
     parts = [specs[i:i + size] for i in range(0, total, size)]
     # spawn, not fork: the web server has threads and open connections that a fork would copy.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_render_part, (ctx, street, part, settings.font_path, title)) for part in parts]
-        writer = PdfWriter()
-        done = 0
-        for future, part in zip(futures, parts):
-            writer.append(io.BytesIO(future.result()))
-            done += len(part)
-            progress("drawing", done, total)
+        for _ in range(workers):
+            pool.submit(_ready)
+        # The document's font is cut once, while the workers start; each part embeds subsets of it.
+        with document_font(settings.font_path, ctx, street, specs) as font:
+            fonts = (font, settings.font_path)
+            futures = [pool.submit(_render_part, (ctx, street, part, fonts, title)) for part in parts]
+            writer = PdfWriter()
+            done = 0
+            for future, part in zip(futures, parts):
+                writer.append(io.BytesIO(future.result()))
+                done += len(part)
+                progress("drawing", done, total)
     writer.add_metadata({"/" + key: value for key, value in _metadata(ctx, title).items()})
     writer.write(out)
 
@@ -130,4 +168,7 @@ def write_pdf(out, ctx: PageContext, settings: PrintSettings, title: str, street
             done += 1
             progress("drawing", done, total)
 
-        _render_specs(out, ctx, street, specs, settings.font_path, title, on_page)
+        with document_font(settings.font_path, ctx, street, specs) as font:
+            save(out, with_fallback(lambda buffer, path: _render_specs(
+                buffer, ctx, street, specs, path, title, on_page if path == font else None),
+                (font, settings.font_path)))

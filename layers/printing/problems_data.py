@@ -19,7 +19,6 @@ import shapely
 
 from data import checklist
 from data.catalog import check_street
-from data.clock import REFERENCE_TIME_SQL
 from data.errors import InvalidParameter
 from data.settings import InspectionSettings
 from data.vocab import TO_RECTIFY
@@ -98,7 +97,7 @@ class ProblemList:
         return list(out.items())
 
 
-_FINDINGS_SQL = f"""
+_FINDINGS_SQL = """
 SELECT f.id, f.responsible_unit, f.street_code, s.name, s.name_en, c.name, c.name_en, f.grid_code,
        (SELECT r.name FROM (SELECT r.name, r.geom FROM roads r WHERE r.name IS NOT NULL
                             ORDER BY r.geom <-> f.geom LIMIT 8) r
@@ -106,7 +105,7 @@ SELECT f.id, f.responsible_unit, f.street_code, s.name, s.name_en, c.name, c.nam
         ORDER BY ST_Distance(r.geom::geography, f.geom::geography) LIMIT 1),
        ST_X(f.geom), ST_Y(f.geom), ST_X(ST_Transform(f.geom, %(srid)s)), ST_Y(ST_Transform(f.geom, %(srid)s)),
        f.item_code, f.place_type, f.item_text, f.deduction, f.observed_at, f.due_at, f.status,
-       (f.status = %(to_rectify)s AND f.due_at < {REFERENCE_TIME_SQL}),
+       (f.status = %(to_rectify)s AND f.due_at < %(as_of)s),
        f.description, f.inspector, f.rectified_by, f.community_code
 FROM inspection_findings f
 LEFT JOIN admin_areas s ON s.level = 'street' AND s.code = f.street_code
@@ -187,7 +186,7 @@ def load_problems(conn, round_id: int, street: str | None = None, viewer: User |
     _check_street(conn, the_round, street)
     city = data.load_city(conn)
     params = {"round": round_id, "street": street, "srid": city.metric_srid, "near": NEAR_ROAD_M,
-              "to_rectify": TO_RECTIFY}
+              "to_rectify": TO_RECTIFY, "as_of": city.as_of}
     with conn.cursor() as cur:
         cur.execute(_FINDINGS_SQL, params)
         items = checklist.load(settings)

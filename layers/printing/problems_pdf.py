@@ -23,6 +23,7 @@ from matplotlib.patches import Rectangle
 from data.settings import LinkSettings, PrintSettings
 from data.vocab import RECHECK_FAILED, RECHECK_PASSED, RECTIFIED, TO_RECTIFY, city_tz
 from layers.printing.docs import crs_name, north_angle
+from layers.printing.fonts import document_font
 from layers.printing.furniture import north_arrow, scale_bar
 from layers.printing.page import (
     HALO,
@@ -39,7 +40,7 @@ from layers.printing.page import (
     new_page,
     paper_axes,
 )
-from layers.printing.pdf import RENDER_LOCK  # one document at a time per process (matplotlib's global state)
+from layers.printing.pdf import RENDER_LOCK, save, with_fallback  # the lock: one document at a time per process
 from layers.printing.problems_data import Problem, ProblemList
 from layers.printing.style import MAIN_ROADS, ROAD_STYLE, Paper, rc_params, register_font, term
 from layers.reports.document import wrap
@@ -308,30 +309,36 @@ def draw_list_page(fig, plist: ProblemList, ctx: PageContext, entries: list[tupl
     footer(ax, ctx, page_no)
 
 
-def write_pdf(plist: ProblemList, out, lang: str = "zh", settings: PrintSettings | None = None,
-              base_url: str | None = None) -> int:
-    """Draw ``plist`` as an A4 PDF at ``out`` (a path or a binary file); its page count."""
+def _render(out, plist: ProblemList, ctx: PageContext, pages: list, thumbs: dict, font: str | None,
+            lang: str) -> None:
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
 
+    # Each thumbnail its own image, not all of a page's composited into one at 72 dpi.
+    with matplotlib.rc_context({**rc_params(register_font(font)), "image.composite_image": False}):
+        with PdfPages(out, metadata={"Title": title(plist, lang), "Creator": "hygiene-map"}) as pdf:
+            fig = new_page(ctx.paper)
+            draw_map_page(fig, plist, ctx)
+            pdf.savefig(fig)
+            for k, entries in enumerate(pages, start=2):
+                fig = new_page(ctx.paper)
+                draw_list_page(fig, plist, ctx, entries, k, thumbs)
+                pdf.savefig(fig)
+
+
+def write_pdf(plist: ProblemList, out, lang: str = "zh", settings: PrintSettings | None = None,
+              base_url: str | None = None) -> int:
+    """Draw ``plist`` as an A4 PDF at ``out`` (a path or a binary file); its page count."""
     settings = settings or PrintSettings.from_env()
     paper = Paper("A4", False)
     ctx = _context(plist, paper, lang, base_url)
     pages = plan_pages(plist, paper)
     ctx.total_pages = 1 + len(pages)
     thumbs = thumbnails(plist, settings.workers)
-    with RENDER_LOCK:
-        family = register_font(settings.font_path)
-        # Each thumbnail its own image, not all of a page's composited into one at 72 dpi.
-        with matplotlib.rc_context({**rc_params(family), "image.composite_image": False}):
-            with PdfPages(out, metadata={"Title": title(plist, lang), "Creator": "hygiene-map"}) as pdf:
-                fig = new_page(paper)
-                draw_map_page(fig, plist, ctx)
-                pdf.savefig(fig)
-                for k, entries in enumerate(pages, start=2):
-                    fig = new_page(paper)
-                    draw_list_page(fig, plist, ctx, entries, k, thumbs)
-                    pdf.savefig(fig)
+    with RENDER_LOCK, document_font(settings.font_path, plist, ctx, T) as font:
+        pdf = with_fallback(lambda buffer, path: _render(buffer, plist, ctx, pages, thumbs, path, lang),
+                            (font, settings.font_path))
+    save(out, pdf)
     return ctx.total_pages
 
 

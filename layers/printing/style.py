@@ -6,7 +6,6 @@ hatching, not by colour alone (colour only helps on a colour printer).
 
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import dataclass
 
@@ -31,27 +30,41 @@ MM_PER_INCH = 25.4
 PT_TO_MM = 25.4 / 72
 
 
-@functools.lru_cache(maxsize=4)
-def register_font(path: str | None) -> str:
-    """Register the CJK font with matplotlib once; its family name."""
+def font_face(path: str | None) -> tuple[str, int, str]:
+    """Register the CJK font with matplotlib (once): its file, face index (in a .ttc) and family name."""
     from matplotlib import font_manager
 
     candidates = (path,) if path else FONT_CANDIDATES
     for candidate in candidates:
         if candidate and os.path.exists(candidate):
-            font_manager.fontManager.addfont(candidate)
             added = [f for f in font_manager.fontManager.ttflist if f.fname == candidate]
+            if not added:
+                font_manager.fontManager.addfont(candidate)
+                added = [f for f in font_manager.fontManager.ttflist if f.fname == candidate]
             # A collection holds several faces; prefer the proportional one.
-            names = [f.name for f in added if "Mono" not in f.name] or [f.name for f in added]
-            if not names:
+            faces = [f for f in added if "Mono" not in f.name] or added
+            if not faces:
                 raise SetupError(f"HYGIENE_MAP_PRINT_FONT={candidate}: matplotlib cannot read this font")
-            return names[0]
+            return candidate, faces[0].index, faces[0].name
     if path:
         raise SetupError(f"HYGIENE_MAP_PRINT_FONT={path}: no such font file")
     raise SetupError(
         "no CJK TrueType font for printing: install the Debian package fonts-wqy-microhei "
         "(scripts/setup.sh does), or set HYGIENE_MAP_PRINT_FONT to a TrueType .ttf/.ttc with Chinese glyphs"
     )
+
+
+def register_font(path: str | None) -> str:
+    """Register the CJK font with matplotlib once; its family name."""
+    return font_face(path)[2]
+
+
+def forget_font(path: str) -> None:
+    """Unregister a font file registered by :func:`font_face` (a document's own font, about to be deleted)."""
+    from matplotlib import font_manager
+
+    manager = font_manager.fontManager
+    manager.ttflist = [f for f in manager.ttflist if f.fname != path]
 
 
 def rc_params(family: str) -> dict:
