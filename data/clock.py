@@ -18,7 +18,9 @@ from psycopg2 import sql
 
 #: SQL for the reference time (a timestamptz), usable inside any statement.
 REFERENCE_TIME_SQL = (
-    "coalesce((SELECT CASE WHEN EXISTS (SELECT 1 FROM complaints n WHERE n.reported_at > s.data_time) THEN now() "
+    # max() is one backward probe of complaints_reported_idx; an EXISTS (… reported_at > data_time) was
+    # planned as a sequential scan expecting an early hit, and read every complaint when none is newer.
+    "coalesce((SELECT CASE WHEN (SELECT max(n.reported_at) FROM complaints n) > s.data_time THEN now() "
     "ELSE s.data_time END FROM city_settings s LIMIT 1), now())"
 )
 
