@@ -119,3 +119,31 @@ def test_help_lists_the_contract_commands():
     assert result.returncode == 0
     for command in ("db", "demo", "serve"):
         assert command in result.stdout
+
+
+def test_serve_with_workers_turns_nagle_off_on_the_socket_its_workers_accept_on(monkeypatch):
+    # With several workers uvicorn's accepted connections never get TCP_NODELAY from asyncio, and every
+    # kept-alive answer waited ~40 ms for the peer's delayed ACK (measured: /healthz 44 ms -> 1.3 ms).
+    import uvicorn.supervisors
+    from click.testing import CliRunner
+
+    from api.cli.main import main
+
+    handed: list[socket.socket] = []
+
+    class Supervisor:
+        def __init__(self, config, sockets):
+            handed.extend(sockets)
+
+        def run(self):
+            return None
+
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Supervisor)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    result = CliRunner().invoke(main, ["serve", "--port", "0", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert len(handed) == 1
+    try:
+        assert handed[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        handed[0].close()

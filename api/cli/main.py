@@ -6,6 +6,7 @@ stderr and a non-zero exit code; users never see a traceback.
 
 from __future__ import annotations
 
+import socket
 import sys
 
 import click
@@ -62,8 +63,20 @@ def serve(host: str, port: int, workers: int) -> None:
     database_url()  # fail now, with a clear message, if there is no database configured
     # Proxy headers are read by api.urls from HYGIENE_MAP_TRUSTED_PROXIES only, not by uvicorn's own rule;
     # api/middleware.py logs each request, with its secrets masked, so uvicorn's access log is off.
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
-                access_log=False, proxy_headers=False)
+    options = dict(factory=True, host=host, port=port, workers=workers, log_level="info", access_log=False,
+                   proxy_headers=False)
+    if workers == 1:
+        uvicorn.run("api.app:create_app", **options)
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    # uvicorn hands its workers a socket made without a protocol number, so asyncio never sets TCP_NODELAY on
+    # the connections they accept and Nagle's algorithm holds a kept-alive answer's last segment ~40 ms.
+    # Accepted sockets inherit the option from the listening one.
+    config = uvicorn.Config("api.app:create_app", **options)
+    sock = config.bind_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(config, sockets=[sock]).run()
 
 
 # One module per command group (api/cli/*.py); serve is the only command of its own.
