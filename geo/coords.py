@@ -229,3 +229,11 @@ def utm_srid(lon: float, lat: float) -> int:
     """The EPSG code of the WGS84 UTM zone containing a point (for metric work)."""
     zone = int(np.clip(np.floor((lon + 180.0) / 6.0) + 1, 1, 60))
     return (32600 if lat >= 0 else 32700) + zone
+
+
+def point_ewkb_hex(lon: np.ndarray, lat: np.ndarray) -> list[str]:
+    """Points in WGS84 as hex EWKB (SRID 4326), exactly the doubles given, without building geometries."""
+    xy = np.column_stack([np.asarray(lon, dtype="<f8"), np.asarray(lat, dtype="<f8")])
+    digits = xy.tobytes().hex().upper()
+    head = "0101000020E6100000"  # little-endian, point, with SRID, 4326
+    return [head + digits[k:k + 32] for k in range(0, len(digits), 32)]

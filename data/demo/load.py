@@ -21,6 +21,7 @@ from data.demo.bulk import REPLACED_TRIGGERS, bulk_tables, check_metric, facilit
 from data.demo.inspections import load_inspections
 from data.demo.model import DATA_END, METRIC_SRID, DemoCity, metric_origin, to_lonlat_transformer
 from data.settings import ImportSettings
+from geo.coords import point_ewkb_hex
 from geo.grids import DENSIFY_M
 
 LAYER_TABLES = [
@@ -247,7 +248,7 @@ def _complaint_chunks(city: DemoCity, metric: bool) -> Iterator[tuple[bytes, int
             _utc_text(cols["due_at"][start:stop]), _utc_text(cols["closed_at"][start:stop]),
             # A fixed-width text array cast to a narrower one keeps the leading characters: the area codes.
             *(grid.astype(f"U{_CODE_LENGTH[a]}").tolist() for a in _AREA_CODES), grid.tolist(),
-            _point_hex(lon, lat),
+            point_ewkb_hex(lon, lat),
         ]
         if metric:
             mx, my = to_metric.transform(lon, lat)
@@ -314,10 +315,3 @@ def _utc_text(values: np.ndarray) -> list[str]:
     """UTC datetime64 → ISO text with its zone (Z); NaT → NULL."""
     text = np.datetime_as_string(values.astype("datetime64[s]"), unit="s", timezone="UTC")
     return np.where(np.isnat(values), "\\N", text).tolist()
-
-
-def _point_hex(lon: np.ndarray, lat: np.ndarray) -> list[str]:
-    """Points in WGS84 as hex EWKB (SRID 4326) of exactly these doubles, without making geometries."""
-    digits = np.column_stack([lon, lat]).astype("<f8").tobytes().hex().upper()
-    head = "0101000020E6100000"  # little-endian point with an SRID, 4326
-    return [head + digits[k:k + 32] for k in range(0, len(digits), 32)]

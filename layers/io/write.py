@@ -18,6 +18,7 @@ from psycopg2 import sql
 from pyproj import Transformer
 
 from data.settings import ImportSettings
+from geo.coords import point_ewkb_hex
 from layers.io import pgcopy
 from layers.io.batch import ImportResult
 from layers.io.values import utc_text
@@ -193,14 +194,6 @@ def _column(values) -> np.ndarray:
     """A column's values as an array: times stay datetime64, the rest are objects."""
     values = np.asarray(values)
     return values if values.dtype.kind == "M" else values.astype(object, copy=False)
-
-
-def point_ewkb_hex(lon: np.ndarray, lat: np.ndarray) -> list[str]:
-    """Points in WGS84 as hex EWKB (SRID 4326), exactly the doubles given, without building geometries."""
-    xy = np.column_stack([np.asarray(lon, dtype="<f8"), np.asarray(lat, dtype="<f8")])
-    digits = xy.tobytes().hex().upper()
-    head = "0101000020E6100000"  # little-endian, point, with SRID, 4326
-    return [head + digits[k:k + 32] for k in range(0, len(digits), 32)]
 
 
 def _metric_srid(cur, spec: LayerSpec) -> int | None:
