@@ -125,3 +125,26 @@ def test_a_finding_observed_before_a_reassignment_stays_with_the_old_unit(client
     assert found["unit"] == old_unit != "后来单位"
     units = {u["unit"]: u for u in client.get(f"/api/inspections/rounds/{rid}/scores").json()["units"]}
     assert units[old_unit]["findings"] == 1 and units["后来单位"]["findings"] == 0
+
+
+def test_a_unit_that_took_a_grid_over_after_the_round_is_not_scored_in_it(client, city):
+    now = datetime.now(UTC)
+    body = {"name": "上月暗访", "kind": "月度暗访", "starts": (now - timedelta(days=40)).isoformat(),
+            "ends": (now - timedelta(days=30)).isoformat(), "streets": [OTHER_STREET]}
+    past = client.post("/api/inspections/rounds", json=body, headers=auth(city, "admin1"))
+    assert past.status_code == 201, past.text
+    moved = client.put(f"/api/grids/{city['grid']['other']}/assignment", headers=auth(city, "admin1"),
+                       json={"unit": "接管单位", "manager": "孙八", "phone": "0535-6000011", "reason": "接管"})
+    assert moved.status_code == 200
+    # Nobody changed hands during the past round (the module's changes are all recent): each grid was held
+    # then by the unit its first later change replaced (a first assignment: its own), or by today's unit.
+    then = {u for (u,) in query(city["url"], """
+        SELECT coalesce((SELECT coalesce(a.before->>'unit', a.responsible_unit) FROM grid_assignments a
+                         WHERE a.grid_code = g.code AND a.changed_at > now() - interval '30 days'
+                         ORDER BY a.changed_at, a.seq LIMIT 1), g.responsible_unit)
+        FROM grids g WHERE g.street_code = %s""", (OTHER_STREET,)) if u}
+    scored = {u["unit"] for u in client.get(f"/api/inspections/rounds/{past.json()['id']}/scores").json()["units"]}
+    assert scored == then and "接管单位" not in scored
+    current = new_round(client, city, streets=(OTHER_STREET,))["id"]
+    now_units = {u["unit"] for u in client.get(f"/api/inspections/rounds/{current}/scores").json()["units"]}
+    assert "接管单位" in now_units and then <= now_units

@@ -1,7 +1,7 @@
 """Scores of an inspection round (谁丢分谁负责): per street and per responsible unit (no HTTP here).
 
-Every street of the round and every unit holding a grid in them (for a
-period: holding one at some time in it, by the assignment history) starts from
+Every street of the round and every unit holding a grid in them at some time
+in the round's span (or the period's), by the assignment history, starts from
 the base score (``HYGIENE_MAP_INSPECTION_SCORE_BASE``) and loses each of its
 findings' deductions, whatever the finding's status: a rectified problem was
 still found. A finding's points are lost by the unit stored with it — the
@@ -12,6 +12,8 @@ A score may go below zero; the rank still tells the worst apart.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from data.settings import InspectionSettings
 from layers.workflow.grids import HOLDERS_SQL
 from layers.workflow.inspections import get_round
@@ -19,21 +21,22 @@ from layers.workflow.inspections import get_round
 # What a score covers: the findings counted (their deductions lost) and the rounds whose streets are scored.
 # One round (its ranking, issue 15), or a period: the findings observed in it and the rounds that ran in it
 # or found something in it (the bulletin's 周检查/月通报, issue 16). Both run the statements below.
-# The units listed besides those charged with a finding: (street_code, unit) of who holds each grid — for a
-# round, today; for a period, whoever held it at some time in [start, end) (grid assignment history, the
+# The units listed besides those charged with a finding: (street_code, unit) of whoever held a grid at some
+# time in [start, end) — a round's own span, or the period's — by the grid assignment history (the
 # bulletin's credit); a grid since retired (grid_archive) was held until it was retired, not since.
-_ROUND = {"findings": "round_id = %(id)s", "rounds": "id = %(id)s",
-          "holders": "SELECT street_code, responsible_unit AS unit FROM grids"}
+# A unit that took a grid over after the round ended is not listed: it was not there to be inspected.
+_HELD = f"""SELECT gs.street_code, h.unit FROM ({HOLDERS_SQL}) h
+            JOIN (SELECT code, street_code, 'infinity'::timestamptz AS gone FROM grids
+                  UNION ALL
+                  SELECT code, street_code, max(retired_at) FROM grid_archive a
+                  WHERE NOT EXISTS (SELECT 1 FROM grids g WHERE g.code = a.code)
+                  GROUP BY code, street_code) gs ON gs.code = h.grid_code
+            WHERE h.since < least(%(end)s, gs.gone) AND h.until > %(start)s AND gs.gone > %(start)s"""
+_ROUND = {"findings": "round_id = %(id)s", "rounds": "id = %(id)s", "holders": _HELD}
 _PERIOD = {"findings": "observed_at >= %(start)s AND observed_at < %(end)s",
            "rounds": "(starts < %(end)s AND ends > %(start)s) OR id IN (SELECT round_id FROM inspection_findings "
                      "WHERE observed_at >= %(start)s AND observed_at < %(end)s)",
-           "holders": f"""SELECT gs.street_code, h.unit FROM ({HOLDERS_SQL}) h
-                          JOIN (SELECT code, street_code, 'infinity'::timestamptz AS gone FROM grids
-                                UNION ALL
-                                SELECT code, street_code, max(retired_at) FROM grid_archive a
-                                WHERE NOT EXISTS (SELECT 1 FROM grids g WHERE g.code = a.code)
-                                GROUP BY code, street_code) gs ON gs.code = h.grid_code
-                          WHERE h.since < least(%(end)s, gs.gone) AND h.until > %(start)s AND gs.gone > %(start)s"""}
+           "holders": _HELD}
 _SCOPE = """f AS (SELECT street_code, responsible_unit AS unit, deduction FROM inspection_findings WHERE {findings}),
             s AS (SELECT DISTINCT unnest(streets) AS code FROM inspection_rounds WHERE {rounds})"""
 
@@ -77,7 +80,8 @@ def scores(conn, round_id: int, settings: InspectionSettings | None = None) -> d
     """``{"round", "base", "streets": [...], "units": [...]}``, each entry with findings, deductions, score, rank."""
     settings = settings or InspectionSettings.from_env()
     the_round = get_round(conn, round_id)
-    params = {"id": round_id, "base": settings.score_base}
+    params = {"id": round_id, "base": settings.score_base, "start": datetime.fromisoformat(the_round["starts"]),
+              "end": datetime.fromisoformat(the_round["ends"])}
     streets, units = _scored(conn, _ROUND, params)
     return {"round": the_round, "base": settings.score_base, "streets": streets, "units": units}
 
