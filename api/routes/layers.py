@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.auth import Reader
@@ -75,10 +76,28 @@ def layer_features(layer_id: str, bbox: Annotated[BBox | None, Depends(bbox_quer
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}},
 )
-def layer_tile(layer_id: str, z: int, x: int, y: int, filters: Filtered, user: Reader, conn: Conn):
+async def layer_tile(request: Request, layer_id: str, z: int, x: int, y: int, filters: Filtered, user: Reader):
     spec = get_layer(layer_id)
     settings = TileSettings.from_env()
-    return tile_response(conn, spec, parse_tile(z, x, y, settings), _query(spec, filters, user), settings)
+    tile = parse_tile(z, x, y, settings)
+    return await pooled_tile_response(request, spec, tile, _query(spec, filters, user), settings)
+
+
+async def pooled_tile_response(request: Request, spec: LayerSpec, tile: Tile, query: FeatureQuery | None,
+                               settings: TileSettings) -> Response:
+    """:func:`tile_response` on a pooled connection, all in one worker thread.
+
+    A tile route is ``async def`` and takes no ``Conn``: a sync route and its
+    connection dependency would hand the request to a worker thread and back
+    three times (connection, route, giving the connection back); on a busy
+    machine each hand-over waits for a core, and together they cost as much
+    as the tile's query.
+    """
+    def work() -> Response:
+        with request.app.state.db.connection() as conn:
+            return tile_response(conn, spec, tile, query, settings)
+
+    return await run_in_threadpool(work)
 
 
 def tile_response(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None, settings: TileSettings) -> Response:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import Conn, Lang
-from api.routes.layers import MVT, tile_response
+from api.deps import Lang
+from api.routes.layers import MVT, pooled_tile_response
 from api.routes.ogc import JSON, OgcRoute, collection_spec, json_response, link, ogc_base
 from data.errors import InvalidParameter, NotFound
 from data.settings import TileSettings
@@ -100,8 +100,8 @@ def collection_tileset(request: Request, collection_id: str, tms_id: str, lang: 
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}},
 )
-def collection_tile(collection_id: str, tms_id: str, tile_matrix: str, tile_row: str, tile_col: str,
-                    request: Request, conn: Conn):
+async def collection_tile(collection_id: str, tms_id: str, tile_matrix: str, tile_row: str, tile_col: str,
+                          request: Request):
     spec = collection_spec(collection_id)
     _check_tms(tms_id)
     wanted = request.query_params.get("f")
@@ -109,4 +109,4 @@ def collection_tile(collection_id: str, tms_id: str, tile_matrix: str, tile_row:
         raise InvalidParameter("f", f"tiles are Mapbox vector tiles: f=mvt, not {wanted!r}")
     settings = TileSettings.from_env()
     z, x, y = ogc.parse_tile_address(tile_matrix, tile_row, tile_col, settings.max_zoom)
-    return tile_response(conn, spec, parse_tile(z, x, y, settings), None, settings)
+    return await pooled_tile_response(request, spec, parse_tile(z, x, y, settings), None, settings)
