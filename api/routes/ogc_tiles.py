@@ -17,9 +17,11 @@ from data.errors import InvalidParameter, NotFound
 from data.settings import TileSettings
 from layers.spec.model import LayerSpec
 from layers.store import ogc
-from layers.store.tiles import parse_tile, tile_mode
+from layers.store.tiles import parse_tile, tile_mode, time_columns
 
 REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+# How a tile carries a time (MVT has no time type): layers.store.tiles.time_columns.
+_SECONDS = {"type": "integer", "description": "seconds since 1970-01-01 00:00 UTC"}
 
 router = APIRouter(prefix="/ogc", tags=["OGC API"], route_class=OgcRoute)
 
@@ -64,9 +66,11 @@ def _tileset(request: Request, spec: LayerSpec, lang: str, full: bool) -> dict:
     if full:
         out["links"].append(link(here + "/{tileMatrix}/{tileRow}/{tileCol}", "item", MVT,
                                   "Mapbox vector tile", templated=True))
+        times = time_columns(spec)
         zooms = {tile_mode(spec, z) for z in range(TileSettings.from_env().max_zoom + 1)}
         layer = {"id": spec.id, "title": spec.name(lang), "dataType": "vector",
-                 "propertiesSchema": {"type": "object", "properties": {c: {} for c in spec.columns}}}
+                 "propertiesSchema": {"type": "object", "properties": {
+                     c: _SECONDS if c in times else {} for c in spec.columns}}}
         dimension = ogc.geometry_dimension(spec)
         if dimension is not None:
             layer["geometryDimension"] = dimension
