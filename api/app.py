@@ -72,6 +72,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
                    routes_plans.router):
         app.include_router(router, dependencies=READS)
     routes_pages.install(app, READS)
+    app.router.routes.insert(0, routes_layers.AnonymousTileRoute())  # before /tiles' own route: see its docstring
     _install_docs(app)  # open: the API's description, no city data
 
     @app.get("/healthz", tags=["service"], summary="Service and database health")

@@ -36,6 +36,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import Conn
@@ -109,15 +110,28 @@ def require_writer(user: User = Depends(current_user)) -> User:
     return user
 
 
-def reader(request: Request, conn: Conn,
-           credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-           session_id: str | None = Depends(_cookie)) -> User | None:
-    """The caller of a read: a user, or None when reads are open (the default)."""
-    user = _user(request, conn, credentials, session_id)
+async def reader(request: Request,
+                 credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+                 session_id: str | None = Depends(_cookie)) -> User | None:
+    """The caller of a read: a user, or None when reads are open (the default).
+
+    A request without credentials (a map's tiles, mostly) is answered here, on
+    the event loop, without a database connection or a worker thread; given
+    credentials are looked up on a pooled connection of their own.
+    """
+    user = None
+    if credentials is not None or session_id:
+        user = await run_in_threadpool(_looked_up, request, credentials, session_id)
     if user is None and AuthSettings.from_env().reads_need_token:
         raise _unauthorized(request, "reading needs a token on this server: send Authorization: Bearer <token> "
                                      "or log in at /login")
     return user
+
+
+def _looked_up(request: Request, credentials: HTTPAuthorizationCredentials | None,
+               session_id: str | None) -> User | None:
+    with request.app.state.db.connection() as conn:
+        return _user(request, conn, credentials, session_id)
 
 
 Reader = Annotated[User | None, Depends(reader)]

@@ -8,6 +8,12 @@ street code is ASCII digits, a NUL byte is a 422. Routes declare them as
 ``Annotated[..., Depends(...)]``; the aliases below (``Conn``, ``Lang``,
 ``Window`` …) are those annotations, written once.
 
+The parameter functions are ``async def`` although they never wait: FastAPI
+runs a plain ``def`` dependency in a worker thread, one hand-over and back per
+dependency and request, which on a busy machine cost as much as a map tile's
+query. Pure parsing runs inline on the event loop; only what touches the
+database (``get_conn``, ``transaction``) runs in a thread.
+
 Transactions have one owner: :func:`transaction`. A write route takes
 ``Transaction`` (not ``Conn``) and never commits itself: the dependency commits
 when the route function has returned and before the response is sent
@@ -60,7 +66,7 @@ Conn = Annotated[Any, Depends(get_conn)]
 Transaction = Annotated[Any, Depends(transaction, scope="function")]
 
 
-def get_lang(lang: Annotated[Literal["zh", "zh-CN", "en"], Query(description="zh (default) or en")] = "zh") -> str:
+async def get_lang(lang: Annotated[Literal["zh", "zh-CN", "en"], Query(description="zh (default) or en")] = "zh") -> str:
     """Language of pages and labels: Chinese first, English on request."""
     return parse_lang(lang)
 
@@ -68,19 +74,19 @@ def get_lang(lang: Annotated[Literal["zh", "zh-CN", "en"], Query(description="zh
 Lang = Annotated[str, Depends(get_lang)]
 
 
-def bbox_query(
+async def bbox_query(
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")] = None,
 ) -> BBox | None:
     """The optional ``bbox`` filter."""
     return parse_bbox(bbox)
 
 
-def bbox_required(bbox: Annotated[str, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")]) -> BBox:
+async def bbox_required(bbox: Annotated[str, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")]) -> BBox:
     """A ``bbox`` the route cannot do without (a heatmap's view)."""
     return _required(parse_bbox(bbox), "bbox")
 
 
-def time_window(
+async def time_window(
     since: Annotated[str | None, Query(description="reported at or after (ISO 8601; without a zone: "
                                                    "the city's time zone)")] = None,
     until: Annotated[str | None, Query(description="reported before (ISO 8601; a date is the start of "
@@ -93,7 +99,7 @@ def time_window(
 Window = Annotated[TimeWindow, Depends(time_window)]
 
 
-def street_query(
+async def street_query(
     street: Annotated[str | None, Query(description="street code (e.g. 370602001): only this street's rows")] = None,
 ) -> str | None:
     """An optional street code."""
@@ -103,14 +109,14 @@ def street_query(
 Street = Annotated[str | None, Depends(street_query)]
 
 
-def street_required(
+async def street_required(
     street: Annotated[str, Query(description="street code (e.g. 370602001)")],
 ) -> str:
     """A street code the route cannot do without (a street's page)."""
     return _required(parse_area_code(street, "street"), "street")
 
 
-def area_prefix_query(
+async def area_prefix_query(
     street: Annotated[str | None, Query(description="area code or its first characters: "
                                                     "only the rows of that area")] = None,
 ) -> str | None:
@@ -118,14 +124,14 @@ def area_prefix_query(
     return parse_area_code(street, "street")
 
 
-def grid_query(
+async def grid_query(
     grid: Annotated[str | None, Query(description="grid code: only this grid's rows")] = None,
 ) -> str | None:
     """An optional grid code."""
     return parse_area_code(grid, "grid")
 
 
-def grid_path(code: Annotated[str, Path(description="grid code: community code + sequence")]) -> str:
+async def grid_path(code: Annotated[str, Path(description="grid code: community code + sequence")]) -> str:
     """The grid code of a path (``/api/grids/{code}``, ``/print/grids/{code}.pdf``)."""
     return _required(parse_area_code(code, "code"), "code")
 
@@ -133,7 +139,7 @@ def grid_path(code: Annotated[str, Path(description="grid code: community code +
 GridCode = Annotated[str, Depends(grid_path)]
 
 
-def street_path(code: Annotated[str, Path(description="street code")]) -> str:
+async def street_path(code: Annotated[str, Path(description="street code")]) -> str:
     """The street code of a path (``/print/streets/{code}/…``)."""
     return _required(parse_area_code(code, "code"), "code")
 
@@ -156,7 +162,7 @@ class Page:
     offset: int = 0
 
 
-def page_query(
+async def page_query(
     limit: Annotated[int | None, Query(description="rows per page (default and cap are settings)")] = None,
     offset: Annotated[int, Query(description="rows to skip (the next page's offset is in each answer)")] = 0,
 ) -> Page:
@@ -176,7 +182,7 @@ class LayerFilters:
     values: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def layer_filters(
+async def layer_filters(
     street: Street,
     window: Window,
     category: Annotated[str | None, Query(description="complaints: event type name(s), comma-separated")] = None,

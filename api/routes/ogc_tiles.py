@@ -10,16 +10,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import Conn, Lang
-from api.routes.layers import MVT, tile_response
+from api.deps import Lang
+from api.routes.layers import MVT, pooled_tile_response
 from api.routes.ogc import JSON, OgcRoute, collection_spec, json_response, link, ogc_base
 from data.errors import InvalidParameter, NotFound
 from data.settings import TileSettings
 from layers.spec.model import LayerSpec
 from layers.store import ogc
-from layers.store.tiles import parse_tile, tile_mode
+from layers.store.tiles import parse_tile, tile_mode, time_columns
 
 REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+# How a tile carries a time (MVT has no time type): layers.store.tiles.time_columns.
+_SECONDS = {"type": "integer", "description": "seconds since 1970-01-01 00:00 UTC"}
 
 router = APIRouter(prefix="/ogc", tags=["OGC API"], route_class=OgcRoute)
 
@@ -64,9 +66,11 @@ def _tileset(request: Request, spec: LayerSpec, lang: str, full: bool) -> dict:
     if full:
         out["links"].append(link(here + "/{tileMatrix}/{tileRow}/{tileCol}", "item", MVT,
                                   "Mapbox vector tile", templated=True))
+        times = time_columns(spec)
         zooms = {tile_mode(spec, z) for z in range(TileSettings.from_env().max_zoom + 1)}
         layer = {"id": spec.id, "title": spec.name(lang), "dataType": "vector",
-                 "propertiesSchema": {"type": "object", "properties": {c: {} for c in spec.columns}}}
+                 "propertiesSchema": {"type": "object", "properties": {
+                     c: _SECONDS if c in times else {} for c in spec.columns}}}
         dimension = ogc.geometry_dimension(spec)
         if dimension is not None:
             layer["geometryDimension"] = dimension
@@ -100,8 +104,8 @@ def collection_tileset(request: Request, collection_id: str, tms_id: str, lang: 
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}},
 )
-def collection_tile(collection_id: str, tms_id: str, tile_matrix: str, tile_row: str, tile_col: str,
-                    request: Request, conn: Conn):
+async def collection_tile(collection_id: str, tms_id: str, tile_matrix: str, tile_row: str, tile_col: str,
+                          request: Request):
     spec = collection_spec(collection_id)
     _check_tms(tms_id)
     wanted = request.query_params.get("f")
@@ -109,4 +113,4 @@ def collection_tile(collection_id: str, tms_id: str, tile_matrix: str, tile_row:
         raise InvalidParameter("f", f"tiles are Mapbox vector tiles: f=mvt, not {wanted!r}")
     settings = TileSettings.from_env()
     z, x, y = ogc.parse_tile_address(tile_matrix, tile_row, tile_col, settings.max_zoom)
-    return tile_response(conn, spec, parse_tile(z, x, y, settings), None, settings)
+    return await pooled_tile_response(request, spec, parse_tile(z, x, y, settings), None, settings)

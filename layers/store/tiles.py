@@ -34,6 +34,7 @@ from layers.spec.model import LayerSpec
 from layers.store.columns import shown_columns
 from layers.store.features import FeatureQuery
 from layers.store.filters import Filters, check_filters, where_clause
+from layers.store.prepared import GENERIC_PLAN, execute_prepared, statement_name
 from layers.workflow.access import readable
 
 HALF_WORLD_M = 20037508.342789244  # half the Web Mercator world width, metres
@@ -138,25 +139,27 @@ def _latitude(y: float) -> float:
     return math.degrees(2 * math.atan(math.exp(y / 6378137)) - math.pi / 2)
 
 
-# The SQL text of raw tiles by their shape (layer, the viewer's columns, zoom class, order, filters): a few
-# dozen on a busy server. Composing it took longer than a small tile's query; the tile's numbers are parameters.
-_RAW_TEXTS: dict[tuple, str] = {}
+# The SQL text of raw tiles by their shape (layer, the viewer's columns, zoom class, order, filters) and a name
+# to prepare it under: a few dozen on a busy server. Composing it took longer than a small tile's query; the
+# tile's numbers are parameters.
+_RAW_TEXTS: dict[tuple, tuple[str, str]] = {}
 _RAW_TEXTS_MAX = 512
 
 
 def _raw_statement(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: int, extent: int,
-                   by_id: bool) -> tuple[str, list]:
-    """(SQL text, parameters) of a raw tile: its MVT and the number of rows read (``cap`` when cut short)."""
+                   by_id: bool) -> tuple[str, str, list]:
+    """(SQL text, statement name, parameters) of a raw tile: its MVT and the number of rows read (``cap`` when
+    cut short)."""
     shape = (spec.id, tuple(readable(spec, query.viewer).items()), tile.z < DETAIL_ZOOM, _keyed(spec, tile),
              by_id, query.filters, None if spec.geometry_type == "Point" else tile.z)
     where, params = where_clause(spec, query.filters)
-    text = _RAW_TEXTS.get(shape)
-    if text is None:
+    cached = _RAW_TEXTS.get(shape)
+    if cached is None:
         if len(_RAW_TEXTS) >= _RAW_TEXTS_MAX:
             _RAW_TEXTS.clear()
-        text = _RAW_TEXTS[shape] = sql.Composed([_FEW_ROWS, _raw_sql(spec, tile, query, where, extent, by_id)]
-                                                ).as_string(conn)
-    return text, [tile.z, tile.x, tile.y, *_tile_row_params(spec, tile, extent), *params, cap]
+        cached = _RAW_TEXTS[shape] = (_raw_sql(spec, tile, query, where, extent, by_id).as_string(conn),
+                                      statement_name())
+    return *cached, [tile.z, tile.x, tile.y, *_tile_row_params(spec, tile, extent), *params, cap]
 
 
 def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, where: sql.Composable, extent: int,
@@ -189,7 +192,12 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, where: sql.Compos
     shown = shown_columns(spec, query.viewer)
     if tile.z < DETAIL_ZOOM:
         shown = [(c, e) for c, e in shown if c in (spec.style_column, "name", "code", "level")]
-    columns = sql.SQL("").join(sql.SQL(", {} AS {}").format(e, sql.Identifier(c)) for c, e in shown if c != "id")
+    # Times as whole seconds since 1970 (UTC): MVT has no time type, and rendering a timestamptz as text per
+    # value was a quarter of ST_AsMVT's work; map.js shows them in the city's zone, as the other pages do.
+    times = time_columns(spec)
+    columns = sql.SQL("").join(
+        sql.SQL(", {} AS {}").format(sql.SQL("floor(date_part('epoch', {}))::bigint").format(e) if c in times else e,
+                                     sql.Identifier(c)) for c, e in shown if c != "id")
     return sql.SQL(
         "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'id') FILTER (WHERE t.geom IS NOT NULL), count(*) FROM ("
         " SELECT id{columns}, ST_AsMVTGeom({g}, ST_TileEnvelope(%s, %s, %s), {extent}, {buffer}, true) AS geom"
@@ -199,6 +207,11 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, where: sql.Compos
         buffer=sql.Literal(BUFFER_PX), table=sql.Identifier(spec.table), rows=_tile_rows(spec, tile), where=where,
         size=size_filter, order=order,
     )
+
+
+def time_columns(spec: LayerSpec) -> set[str]:
+    """The columns a raw tile carries as whole seconds since 1970-01-01 00:00 UTC (integers)."""
+    return {f.column for f in spec.fields if f.kind == "time"}
 
 
 def _heat_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, extent: int):
@@ -332,8 +345,12 @@ def _raw_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, settings: 
     cap, by_id = settings.max_features, False
     with conn.cursor() as cur:
         while True:
-            text, params = _raw_statement(conn, spec, tile, query, cap, settings.extent, by_id)
-            cur.execute(text, params)
+            text, name, params = _raw_statement(conn, spec, tile, query, cap, settings.extent, by_id)
+            if _keyed(spec, tile) and not by_id and not query.filters.narrowed:
+                # The index-only read of the tile index is the plan for any tile: a generic plan is safe.
+                execute_prepared(cur, name, _FEW_ROWS + GENERIC_PLAN, text, params)
+            else:
+                cur.execute(_FEW_ROWS + text, params)
             data, read = cur.fetchone()
             data = bytes(data) if data is not None else b""
             if read >= cap and not by_id and _keyed(spec, tile):
@@ -348,7 +365,7 @@ def _raw_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, settings: 
 # cells than rows (hash, not sort). A tile of raw features reads few rows: a parallel worker costs more
 # than it saves (and its few sorts are top-N sorts of the tile's rows, not to be traded for an index walk).
 SHORT_QUERY = sql.SQL("SET LOCAL jit = off; SET LOCAL enable_sort = off; ")
-_FEW_ROWS = sql.SQL("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0; ")
+_FEW_ROWS = "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0; "
 
 
 # Pre-counted cells (migrations 0200, 0201): layer id -> table of (cx, cy, n) on the grid of 1/64 of a

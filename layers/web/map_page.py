@@ -20,6 +20,7 @@ import folium
 from folium import plugins
 
 from data.settings import FeatureSettings, MapSettings
+from data.vocab import city_tz
 from layers.spec.registry import LAYERS, get_layer
 from layers.web.assets import offline_html
 from layers.web.folium_page import (
@@ -106,7 +107,8 @@ def _layer_config(lang: str, viewer: User | None) -> list[dict]:
             "legend": spec.legend(lang),
             # Personal columns are row-scoped (a street user reads its own street's): flagged, so that
             # map.js leaves out the line where the value was withheld rather than showing an empty one.
-            "popup": [[f.column, f.label(lang), f.column_class == "personal"] for f in spec.popup
+            # A time (the tiles carry seconds since 1970): flagged, map.js formats it in the city's zone.
+            "popup": [[f.column, f.label(lang), f.column_class == "personal", f.kind == "time"] for f in spec.popup
                       if f.column in shown],
             "shown": spec.shown_by_default,
             # The filter control (投诉筛选) sets a time window, a category and a status: only layers
@@ -202,6 +204,7 @@ def build_map(city: dict | None, *, lang: str = "zh", street: dict | None = None
         "layers": _layer_config(lang, viewer), "street": street, "bounds": bounds, "categories": categories or [],
         "statuses": [[e["value"], e["label"]] for e in get_layer("complaints").legend(lang)],
         "limit": FeatureSettings.from_env().max_limit,
+        "time_zone": city_tz().key,  # popups show times in the city's zone, not the browser's
     }
     _HygieneMapScript(config).add_to(m)
     return offline_html(m, lang=lang, title=title)

@@ -45,6 +45,19 @@
     });
   }
 
+  // A time as "2026-11-30 13:05" in the city's zone (sv-SE writes ISO order), as the tracking page shows it.
+  // A tile carries a time as seconds since 1970 (MVT has no time type), GeoJSON as ISO 8601 text.
+  function timeText(v, zone) {
+    var d = new Date(typeof v === "number" ? v * 1000 : v);
+    if (isNaN(d.getTime())) return String(v);
+    try {
+      return new Intl.DateTimeFormat("sv-SE", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+                                                hour: "2-digit", minute: "2-digit", hour12: false }).format(d);
+    } catch (e) {
+      return d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+    }
+  }
+
   function init(map, cfg) {
     var T = cfg.text, gaode = cfg.basemap === "gaode";
     var filters = { since: "", until: "", category: "", status: "" };
@@ -89,18 +102,18 @@
       var i = count >= 1000 ? 4 : count >= 200 ? 3 : count >= 50 ? 2 : count >= 10 ? 1 : 0;
       return { fill: true, fillColor: ramp[i], fillOpacity: 0.55, color: "#fff", weight: 0.5 };
     }
-    function fmt(v) {
+    function fmt(v, isTime) {
       if (v === null || v === undefined || v === "") return "—";
       if (v === true) return T.yes;
       if (v === false) return T.no;
-      if (typeof v === "string" && /^\d{4}-\d\d-\d\dT/.test(v)) return v.slice(0, 16).replace("T", " ");
+      if (isTime || (typeof v === "string" && /^\d{4}-\d\d-\d\dT/.test(v))) return esc(timeText(v, cfg.time_zone));
       return esc(v);
     }
     function popupHtml(spec, props) {
       var rows = spec.popup.filter(function (f) {
         return !(f[2] && props[f[0]] == null);  // a personal value withheld for this row: no empty line
       }).map(function (f) {
-        return "<tr><th>" + esc(f[1]) + "</th><td>" + fmt(props[f[0]]) + "</td></tr>";
+        return "<tr><th>" + esc(f[1]) + "</th><td>" + fmt(props[f[0]], f[3]) + "</td></tr>";
       });
       if (props.count !== undefined) rows.unshift("<tr><th>" + esc(T.count) + "</th><td>" + props.count + "</td></tr>");
       return '<div class="hm-popup"><b>' + esc(spec.name) + "</b><table>" + rows.join("") + "</table></div>";
@@ -323,5 +336,5 @@
     settle();
   }
 
-  window.hygieneMap = { init: init, wgs84ToGcj02: wgs84ToGcj02 };
+  window.hygieneMap = { init: init, wgs84ToGcj02: wgs84ToGcj02, timeText: timeText };
 })();
