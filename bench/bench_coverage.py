@@ -28,18 +28,24 @@ sides; each side's median over ``--runs`` rounds:
 
 Then the what-if edit latency (:mod:`layers.analysis.whatif`): one draft toilet dragged step
 by step, each step one what-if answer with the affected areas' gap polygons.
+
+``--against <another checkout>`` instead times only the new-radius call of this checkout and of the
+other one (e.g. ``git archive <commit> | tar -x -C /tmp/old``), in fresh processes alternating
+between the two, ``--runs`` processes each of 3 calls.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from data.db import connect, database_url  # noqa: E402
 from geo.coverage import coverage  # noqa: E402
@@ -179,10 +185,45 @@ def agreement(answers: dict) -> tuple[float, float, float]:
     return d_area, d_pop, d_naive
 
 
+#: One process of ``--against``: the state kept, then new radii, each call's seconds printed.
+_NEW_RADIUS = """
+import sys, time
+sys.path.insert(0, {root!r})
+from data.db import connect
+from geo.coverage import coverage
+from layers.analysis.coverage_state import MaintainedState
+conn, kept = connect(), MaintainedState()
+coverage(conn, "toilets", by="community", store=kept)
+conn.commit()
+for k in range({calls}):
+    t = time.perf_counter()
+    coverage(conn, "toilets", 300.0 + 0.001 * (k + 1), by="community", store=kept)
+    print(time.perf_counter() - t)
+    conn.commit()
+"""
+
+
+def against(other: str, runs: int, calls: int = 3) -> dict[str, list[float]]:
+    """Seconds per new-radius call of this checkout and of ``other``, in fresh processes taking turns."""
+    roots = {str(ROOT): [], str(Path(other).resolve()): []}
+    for k in range(runs):
+        for root in list(roots)[::1 if k % 2 == 0 else -1]:
+            out = subprocess.run([sys.executable, "-c", _NEW_RADIUS.format(root=root, calls=calls)], cwd=root,
+                                 capture_output=True, text=True, check=True)
+            roots[root] += [float(line) for line in out.stdout.split()]
+    return roots
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--against", help="another checkout: only the new-radius call, this one's and its")
     args = parser.parse_args()
+    if args.against:
+        for root, ts in against(args.against, args.runs).items():
+            print(f"new radius, {root}: median {statistics.median(ts):.3f} s of {len(ts)} calls "
+                  f"({' '.join(f'{t:.2f}' for t in ts)})")
+        return
     warnings.filterwarnings("ignore", message=".*SQLAlchemy.*")
     conn, engine = connect(), connect(url=database_url())
     with conn.cursor() as cur:

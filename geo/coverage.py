@@ -18,9 +18,9 @@ every level gives the same city total.
 Algorithm (straight line): :mod:`geo.coverage_fast` in shapely — each
 area's residential land cut once and kept in the database until an area or
 the land use changes (migration 0760, :mod:`geo.kept`), each facility's disc
-drawn once, the discs' union clipped to each area; a store (``store=``) may
-keep both between requests so that a changed facility re-measures only the
-areas its disc touches. ``engine="postgis"`` computes the same answer in the database
+drawn once, the discs touching a 2 km block of areas unioned once and cut by
+each area of the block; a store (``store=``) may keep both between requests
+so that a changed facility re-measures only the areas its disc touches. ``engine="postgis"`` computes the same answer in the database
 (each disc once, their union cut into small pieces with ST_Subdivide, each
 area intersecting only the pieces near it): the reference the shapely engine
 is tested against, and the engine of walking coverage.

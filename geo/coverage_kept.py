@@ -4,8 +4,8 @@ The maps, bulletins and what-if plans ask for the standard's radius over a
 whole level again and again, and a process starting cold (one CLI run, a
 restarted server) would draw and union every disc again. The part kept
 here is :class:`geo.coverage_fast.Cover` without its discs (redrawn from the
-kept facility geometries in milliseconds): per area the union of the discs
-touching it and what it covers, and the facilities it was measured from.
+kept facility geometries in milliseconds): per area its covered part and
+what it covers, and the facilities it was measured from.
 
 Its stamp covers the area tables and the facility table. When only the
 facility table moved, the reader measures again the areas near the added,
@@ -52,15 +52,15 @@ def _read(conn, part: str, areas: fast.Areas, radius: float, factor: float) -> f
                     "WHERE part = %s", (part,))
         rows = cur.fetchall()
     n, at = len(areas.codes), areas.index()
-    unions, cov, res_cov = np.full(n, None, dtype=object), np.zeros(n), np.zeros(n)
+    covered, cov, res_cov = np.full(n, None, dtype=object), np.zeros(n), np.zeros(n)
     found = [(at[code], w, c, r) for code, w, c, r in rows if code in at]
     if found:
         idx = np.array([f[0] for f in found], dtype=np.int64)
-        unions[idx] = shapely.from_wkb([bytes(f[1]) if f[1] is not None else None for f in found])
+        covered[idx] = shapely.from_wkb([bytes(f[1]) if f[1] is not None else None for f in found])
         cov[idx], res_cov[idx] = [f[2] for f in found], [f[3] for f in found]
     ids = np.fromiter(wkb, dtype=np.int64, count=len(wkb))
     d = fast.discs(shapely.from_wkb(list(wkb.values())), radius, factor) if wkb else np.empty(0, dtype=object)
-    return fast.Cover(radius, factor, wkb, ids, d, shapely.STRtree(d), unions, cov, res_cov)
+    return fast.Cover(radius, factor, wkb, ids, d, shapely.STRtree(d), covered, cov, res_cov)
 
 
 def _write(cur, part: str, srid: int, areas: fast.Areas, new: fast.Cover, idx: np.ndarray,
@@ -74,7 +74,7 @@ def _write(cur, part: str, srid: int, areas: fast.Areas, new: fast.Cover, idx: n
         cur.execute("DELETE FROM kept_cover_facilities WHERE part = %s AND id = ANY(%s)", (part, gone))
         cur.execute("DELETE FROM kept_cover_areas WHERE part = %s AND code = ANY(%s)", (part, codes))
     execute_values(cur, "INSERT INTO kept_cover_facilities (part, id, geom) VALUES %s", came, page_size=1000)
-    unions = [None if new.unions[i] is None else psycopg2.Binary(shapely.to_wkb(new.unions[i])) for i in idx]
+    parts = [None if new.covered[i] is None else psycopg2.Binary(shapely.to_wkb(new.covered[i])) for i in idx]
     execute_values(cur, "INSERT INTO kept_cover_areas (part, code, discs, covered_m2, covered_res_m2) VALUES %s",
-                   [(part, code, u, float(new.cov[i]), float(new.res_cov[i])) for code, u, i in zip(codes, unions, idx)],
+                   [(part, code, u, float(new.cov[i]), float(new.res_cov[i])) for code, u, i in zip(codes, parts, idx)],
                    template=f"(%s, %s, ST_GeomFromWKB(%s, {int(srid)}), %s, %s)", page_size=200)

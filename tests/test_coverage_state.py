@@ -254,3 +254,51 @@ def test_cold_runs_keep_the_cover_and_follow_facility_edits(writable_demo):
             assert cur.fetchone()[0]
     finally:
         conn.close()
+
+
+def test_a_point_disc_is_the_buffer_of_the_point_to_the_bit():
+    """Point discs are one disc about the origin moved to each point: the same coordinates as GEOS's buffer."""
+    import numpy as np
+
+    from geo import coverage_fast as fast
+    from geo.coverage import AREA_FACTOR
+
+    rng = np.random.default_rng(7)
+    geoms = np.concatenate([shapely.points(rng.uniform(-3e6, 3e6, (2000, 2))),
+                            [shapely.LineString([(0, 0), (10, 5)]), shapely.box(1, 1, 50, 60)]])
+    for radius in (0.5, 300.0, 812.25, 9999.0):
+        radii = np.where(shapely.get_type_id(geoms) == 0, radius * AREA_FACTOR, radius)
+        expected = shapely.to_wkb(shapely.buffer(geoms, radii, quad_segs=16))
+        assert list(shapely.to_wkb(fast.discs(geoms, radius, AREA_FACTOR))) == list(expected)
+
+
+def test_a_toilet_moved_and_moved_back_gives_the_answer_before_to_the_bit(writable_demo):
+    """At a planner's own radius (kept in the process only), at the standard's, and cold (from the part kept
+    in the database, updated after each move): after a toilet is moved and moved back the answer is the one
+    before, to the last bit, though the moved facility's disc now comes last among the discs kept (the discs
+    are unioned in facility-id order)."""
+    conn = connect(url=writable_demo)
+    store = MaintainedState()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT id, geom::text FROM toilets ORDER BY id LIMIT 1")
+            toilet, was = cur.fetchone()
+        for radius in (260.0, None):
+            first = coverage(conn, "toilets", radius, store=store, gaps=True)
+            conn.commit()
+            cold_first = coverage(conn, "toilets", gaps=True)  # nothing kept in the process
+            conn.rollback()
+            for statement, value in (("ST_Translate(geom, 0.003, 0)", None), ("%s::geometry", was)):
+                with conn.cursor() as cur:  # moved ~270 m east, then back exactly where it was
+                    cur.execute(f"UPDATE toilets SET geom = {statement} WHERE id = %s",
+                                (value, toilet) if value else (toilet,))
+                conn.commit()
+                moved = assert_same(conn, store=store, radius_m=radius, gaps=True)
+                conn.commit()
+                assert store.last[-1].startswith("updated ")
+                cold = coverage(conn, "toilets", gaps=True)  # updates the part kept in the database
+                conn.rollback()
+            assert moved["rows"] == first["rows"] and moved["summary"] == first["summary"]
+            assert cold["rows"] == cold_first["rows"]
+    finally:
+        conn.close()
