@@ -1,0 +1,199 @@
+"""COPY … FROM STDIN fed from the client's chunks as they are made.
+
+Two ways: one statement for the whole file, its rows read from a generator
+as COPY text or binary (:func:`copy_into`); or one statement per chunk,
+sent while a thread makes the next chunk (:func:`copy_overlapped`), so the
+client's reading, checking and encoding overlaps the server's storing.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from itertools import chain
+
+import numpy as np
+import pandas as pd
+from psycopg2 import sql
+
+from layers.io import pgcopy
+from layers.io.values import utc_text
+
+COPY_CHUNK_ROWS = 20_000  # rows formatted at a time (the memory of their text or bytes)
+_DONE = object()
+
+
+def copy_into(cur, conn, table: str, names: list[str], frames: Iterator[dict],
+              types: dict[str, str] | None = None) -> None:
+    """COPY the rows of each frame (column name → values, in ``names``' order) as the frames come.
+
+    One COPY statement for the whole file: the server stores one chunk while
+    the next is read and checked (its look-ups were made for the first chunk,
+    :meth:`FileState.once`: a connection in COPY answers no other query).
+    With ``types`` (column → SQL type) the rows go in binary, else as text.
+    """
+    if types:
+        parts = chain([pgcopy.HEADER], (b for frame in frames for b in binary_parts(frame, types)), [pgcopy.TRAILER])
+    else:
+        parts = (text for frame in frames for text in _copy_text(frame))
+    stream = _RowStream(parts)
+    try:
+        cur.copy_expert(copy_statement(conn, table, names, binary=bool(types)), stream, size=1 << 20)
+    finally:
+        if stream.error is not None:  # the file's problem, not what the server made of the rows cut short
+            raise stream.error
+
+
+def copy_statement(conn, table: str, names: list[str], *, binary: bool) -> str:
+    """COPY table (names) FROM STDIN, in binary or text."""
+    return sql.SQL("COPY {} ({}) FROM STDIN" + (" WITH (FORMAT binary)" if binary else "")).format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in names)).as_string(conn)
+
+
+def copy_overlapped(cur, jobs: Iterator[tuple[str, bytes]], depth: int = 2) -> None:
+    """Run each (COPY … FROM STDIN statement, its whole input) of ``jobs``, the jobs made in a thread meanwhile.
+
+    psycopg2 lets go of Python's lock while libpq sends, so the next chunk
+    is read, checked and encoded while the server stores this one (at most
+    ``depth`` chunks wait between the two). A failure on either side stops
+    both; the thread's own exception is raised as it is. The jobs must not
+    use the connection (their look-ups are made before, :meth:`FileState.once`).
+    """
+    pending: queue.Queue = queue.Queue(maxsize=depth)
+    stop, failure = threading.Event(), []
+
+    def hand_over(item) -> bool:
+        while not stop.is_set():
+            try:
+                pending.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def make() -> None:
+        try:
+            for job in jobs:
+                if not hand_over(job):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread, raised there
+            failure.append(exc)
+        hand_over(_DONE)
+
+    maker = threading.Thread(target=make, name="import-chunks", daemon=True)
+    maker.start()
+    try:
+        while (job := pending.get()) is not _DONE:
+            statement, data = job
+            cur.copy_expert(statement, _Whole(data), size=max(len(data), 1))
+    finally:
+        stop.set()
+        maker.join()
+    if failure:
+        raise failure[0]
+
+
+class _Whole:
+    """A COPY source handing over one bytes object in one read (one send, outside Python's lock)."""
+
+    def __init__(self, data: bytes):
+        self._data = data
+
+    def read(self, size: int = -1) -> bytes:
+        data, self._data = self._data, b""
+        return data
+
+    readline = read
+
+
+class _RowStream:
+    """A file-like COPY source reading byte chunks as they are made: the text of one slice of rows at a time."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks, self._chunk, self._at = chunks, b"", 0
+        self.error: BaseException | None = None  # raised by the caller once COPY ends
+
+    def read(self, size: int = -1) -> bytes:
+        if self._at >= len(self._chunk):
+            try:
+                self._chunk, self._at = next(self._chunks, b""), 0
+            except Exception as exc:  # psycopg2 would turn it into "error in .read() call": kept as it is
+                self.error, self._chunk, self._at = exc, b"", 0
+        end = len(self._chunk) if size < 0 else self._at + size
+        data = self._chunk[self._at:end]
+        self._at = end
+        return data
+
+    readline = read
+
+
+def binary_parts(columns: dict, types: dict[str, str]) -> Iterator[bytes]:
+    """Rows (columns: name → one value per row) in binary COPY format, COPY_CHUNK_ROWS rows at a time."""
+    n = len(next(iter(columns.values())))
+    for start in range(0, n, COPY_CHUNK_ROWS):
+        yield pgcopy.rows([pgcopy.encode(types[name], values[start:start + COPY_CHUNK_ROWS])
+                           for name, values in columns.items()])
+
+
+def _copy_text(columns: dict) -> Iterator[bytes]:
+    """Rows (columns: name → one value per row) as COPY text, COPY_CHUNK_ROWS rows at a time."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    for start in range(0, n, COPY_CHUNK_ROWS):
+        texts = [_column_text(values[start:start + COPY_CHUNK_ROWS]) for values in columns.values()]
+        yield ("\n".join(map("\t".join, zip(*texts))) + "\n").encode()
+
+
+def _constant(values: np.ndarray) -> bool:
+    """Whether every value equals the first (None counts as a value); a sample rules most columns out fast."""
+    if len(values) == 0:
+        return False
+    missing = pd.isna(values[: min(len(values), 64)])
+    first_missing = bool(missing[0])
+    if (missing != first_missing).any():
+        return False
+    if first_missing:
+        return bool(pd.isna(values).all())
+    sample = values[:: max(1, len(values) // 64)]
+    if not all(v == values[0] for v in sample):
+        return False
+    return bool((values == values[0]).all())
+
+
+# COPY's text format: these four characters are escaped, \\N is NULL.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _column_text(values) -> list[str]:
+    """One column as COPY text: values as str, specials escaped, NULL as \\N."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":  # UTC times (values._time)
+        return ["\\N" if t is None else t for t in utc_text(values)]
+    values = np.asarray(values, dtype=object)
+    if len(values) > 1 and _constant(values):  # the file's source, '{}' attributes, an absent field: one text for every row
+        one = "\\N" if pd.isna(values[0]) else _column_text(values[:1])[0]
+        return [one] * len(values)
+    text = [v if type(v) is str else str(v) for v in values.tolist()]
+    # One scan of the joined column decides whether any value needs escaping (rarely).
+    joined = "".join(text)
+    if any(c in joined for c in "\\\t\n\r"):
+        text = [t.translate(_ESCAPES) for t in text]
+    for i in np.flatnonzero(pd.isna(values)):
+        text[i] = "\\N"
+    return text
+
+
+def kept_frames(columns: list[str], batches: Iterator[tuple[dict, np.ndarray]], counter: list[int]) -> Iterator[dict]:
+    """Each chunk's kept rows as column → values (and lon, lat, geom); ``counter[0]`` counts them."""
+    for out, keep in batches:
+        kept = int(keep.sum())
+        counter[0] += kept
+        rows = slice(None) if kept == len(keep) else keep  # the common chunk keeps every row: no copies
+        yield {c: _column(out[c])[rows] for c in columns} | {
+            "lon": np.asarray(out["lon"])[rows], "lat": np.asarray(out["lat"])[rows],
+            "geom": np.asarray(out["geom"], dtype=object)[rows] if out.get("geom") is not None else None}
+
+
+def _column(values) -> np.ndarray:
+    """A column's values as an array: times stay datetime64, the rest are objects."""
+    values = np.asarray(values)
+    return values if values.dtype.kind == "M" else values.astype(object, copy=False)
