@@ -159,10 +159,10 @@ def _point_frames(frames: Iterator[dict], columns: list[str], srid: int | None, 
 
 
 def _metric_columns(project: Transformer, srid: int, lon: np.ndarray, lat: np.ndarray) -> dict:
-    """metric_srid/x/y of points, as the table's trigger would compute them (floats sent as their repr)."""
+    """metric_srid/x/y of points, as the table's trigger would compute them (as text: floats as their repr)."""
     x, y = project.transform(lon, lat)
-    return {"metric_srid": np.full(len(x), srid, dtype=object), "metric_x": np.asarray(x, dtype=object),
-            "metric_y": np.asarray(y, dtype=object)}
+    return {"metric_srid": np.full(len(x), srid, dtype=np.int64), "metric_x": np.asarray(x, dtype=np.float64),
+            "metric_y": np.asarray(y, dtype=np.float64)}
 
 
 def _check_metric(cur, table: str, new_rows: sql.Composable, args) -> None:
