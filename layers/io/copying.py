@@ -1,9 +1,11 @@
-"""COPY … FROM STDIN fed from the client's chunks as they are made.
+"""COPY … FROM STDIN fed from the client's chunks as a thread makes them.
 
-Two ways: one statement for the whole file, its rows read from a generator
-as COPY text or binary (:func:`copy_into`); or one statement per chunk,
-sent while a thread makes the next chunk (:func:`copy_overlapped`), so the
-client's reading, checking and encoding overlaps the server's storing.
+The chunks are read, checked and encoded in a thread while the calling
+thread sends the bytes made so far (psycopg2 lets go of Python's lock while
+libpq sends): the client's work and the server's storing overlap. The input
+is a run of statements, each followed by its bytes in parts
+(:func:`copy_overlapped`); :func:`copy_into` is one statement for the whole
+file, its rows as COPY text or binary.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
-from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -28,21 +29,22 @@ def copy_into(cur, conn, table: str, names: list[str], frames: Iterator[dict],
               types: dict[str, str] | None = None) -> None:
     """COPY the rows of each frame (column name → values, in ``names``' order) as the frames come.
 
-    One COPY statement for the whole file: the server stores one chunk while
-    the next is read and checked (its look-ups were made for the first chunk,
-    :meth:`FileState.once`: a connection in COPY answers no other query).
-    With ``types`` (column → SQL type) the rows go in binary, else as text.
+    One COPY statement for the whole file. With ``types`` (column → SQL
+    type) the rows go in binary, else as text.
     """
+    copy_overlapped(cur, _one_statement(copy_statement(conn, table, names, binary=bool(types)), frames, types))
+
+
+def _one_statement(statement: str, frames: Iterator[dict], types: dict[str, str] | None) -> Iterator[str | bytes]:
+    yield statement
     if types:
-        parts = chain([pgcopy.HEADER], (b for frame in frames for b in binary_parts(frame, types)), [pgcopy.TRAILER])
+        yield pgcopy.HEADER
+        for frame in frames:
+            yield from binary_parts(frame, types)
+        yield pgcopy.TRAILER
     else:
-        parts = (text for frame in frames for text in _copy_text(frame))
-    stream = _RowStream(parts)
-    try:
-        cur.copy_expert(copy_statement(conn, table, names, binary=bool(types)), stream, size=1 << 20)
-    finally:
-        if stream.error is not None:  # the file's problem, not what the server made of the rows cut short
-            raise stream.error
+        for frame in frames:
+            yield from _copy_text(frame)
 
 
 def copy_statement(conn, table: str, names: list[str], *, binary: bool) -> str:
@@ -51,14 +53,14 @@ def copy_statement(conn, table: str, names: list[str], *, binary: bool) -> str:
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in names)).as_string(conn)
 
 
-def copy_overlapped(cur, jobs: Iterator[tuple[str, bytes]], depth: int = 2) -> None:
-    """Run each (COPY … FROM STDIN statement, its whole input) of ``jobs``, the jobs made in a thread meanwhile.
+def copy_overlapped(cur, parts: Iterator[str | bytes], depth: int = 4) -> None:
+    """Run the COPY … FROM STDIN statements of ``parts`` (a statement, then its input's bytes), made in a thread.
 
-    psycopg2 lets go of Python's lock while libpq sends, so the next chunk
-    is read, checked and encoded while the server stores this one (at most
-    ``depth`` chunks wait between the two). A failure on either side stops
-    both; the thread's own exception is raised as it is. The jobs must not
-    use the connection (their look-ups are made before, :meth:`FileState.once`).
+    At most ``depth`` parts wait between the two threads. A failure on
+    either side stops both; the thread's own exception (the file's problem)
+    is raised as it is, not what the server made of the input cut short.
+    ``parts`` must not use the connection (its look-ups are made before,
+    :meth:`FileState.once`: a connection in COPY answers no other query).
     """
     pending: queue.Queue = queue.Queue(maxsize=depth)
     stop, failure = threading.Event(), []
@@ -74,8 +76,8 @@ def copy_overlapped(cur, jobs: Iterator[tuple[str, bytes]], depth: int = 2) -> N
 
     def make() -> None:
         try:
-            for job in jobs:
-                if not hand_over(job):
+            for part in parts:
+                if not hand_over(part):
                     return
         except BaseException as exc:  # noqa: BLE001 - handed to the calling thread, raised there
             failure.append(exc)
@@ -83,10 +85,17 @@ def copy_overlapped(cur, jobs: Iterator[tuple[str, bytes]], depth: int = 2) -> N
 
     maker = threading.Thread(target=make, name="import-chunks", daemon=True)
     maker.start()
+    stream = _Parts(pending)
     try:
-        while (job := pending.get()) is not _DONE:
-            statement, data = job
-            cur.copy_expert(statement, _Whole(data), size=max(len(data), 1))
+        item = pending.get()
+        while item is not _DONE:
+            stream.ended = None
+            cur.copy_expert(item, stream, size=1 << 20)
+            item = stream.ended
+    except Exception:
+        if failure:
+            raise failure[0] from None
+        raise
     finally:
         stop.set()
         maker.join()
@@ -94,36 +103,21 @@ def copy_overlapped(cur, jobs: Iterator[tuple[str, bytes]], depth: int = 2) -> N
         raise failure[0]
 
 
-class _Whole:
-    """A COPY source handing over one bytes object in one read (one send, outside Python's lock)."""
+class _Parts:
+    """A COPY source handing over the parts made for one statement, each in one read (one send)."""
 
-    def __init__(self, data: bytes):
-        self._data = data
-
-    def read(self, size: int = -1) -> bytes:
-        data, self._data = self._data, b""
-        return data
-
-    readline = read
-
-
-class _RowStream:
-    """A file-like COPY source reading byte chunks as they are made: the text of one slice of rows at a time."""
-
-    def __init__(self, chunks: Iterator[bytes]):
-        self._chunks, self._chunk, self._at = chunks, b"", 0
-        self.error: BaseException | None = None  # raised by the caller once COPY ends
+    def __init__(self, pending: queue.Queue):
+        self._pending = pending
+        self.ended = None  # what ended the statement's input: the next statement, or the end
 
     def read(self, size: int = -1) -> bytes:
-        if self._at >= len(self._chunk):
-            try:
-                self._chunk, self._at = next(self._chunks, b""), 0
-            except Exception as exc:  # psycopg2 would turn it into "error in .read() call": kept as it is
-                self.error, self._chunk, self._at = exc, b"", 0
-        end = len(self._chunk) if size < 0 else self._at + size
-        data = self._chunk[self._at:end]
-        self._at = end
-        return data
+        if self.ended is not None:
+            return b""
+        item = self._pending.get()
+        if isinstance(item, bytes):
+            return item
+        self.ended = item
+        return b""
 
     readline = read
 

@@ -1,11 +1,10 @@
 """Rows of a source new to a point table, COPied straight into it (nothing to update), with their first history.
 
-The rows go in binary when every column can (:mod:`layers.io.pgcopy`), one
-COPY per chunk sent while the next chunk is made
-(:func:`layers.io.copying.copy_overlapped`). A bulk load of complaints
-gives the rows their ids itself (:class:`IdRun`), so each chunk's history
-rows follow it in binary too, instead of one INSERT … SELECT over the new
-complaints at the end.
+The rows go in binary when every column can (:mod:`layers.io.pgcopy`), sent
+while the next chunk is made (:func:`layers.io.copying.copy_overlapped`). A
+bulk load of complaints gives the rows their ids itself (:class:`IdRun`), so
+their history rows follow in binary too, every few hundred thousand rows,
+instead of one INSERT … SELECT over the new complaints at the end.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ FIRST_STATUS = ("INSERT INTO complaint_events (complaint_id, from_status, to_sta
                 "SELECT id, NULL, status, 'import', 'import', reported_at FROM {rows}")
 # The same first history rows, sent by the client: (id, status, 'import', 'import', reported_at) of each complaint.
 _EVENT_COLUMNS = ["complaint_id", "to_status", "note", "actor", "at"]
+_HISTORY_ROWS = 400_000  # rows whose history rows wait for their rows' statement to end (≈ 55 bytes each)
 
 
 class IdRun:
@@ -84,7 +84,7 @@ def copy_new_rows(cur, conn, spec: LayerSpec, columns: list[str], batches, sourc
         cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(table, trigger))
     ids = IdRun(cur, spec.table) if types and bulk and spec.rules.status_history else None
     if types:
-        copy_overlapped(cur, _binary_jobs(conn, spec.table, names, types, frames, ids))
+        copy_overlapped(cur, _binary_parts(conn, spec.table, names, types, frames, ids))
     else:
         copy_into(cur, conn, spec.table, names, frames)
     if ids is not None:
@@ -99,27 +99,51 @@ def copy_new_rows(cur, conn, spec: LayerSpec, columns: list[str], batches, sourc
     return counter[0]
 
 
-def _binary_jobs(conn, table: str, names: list[str], types: dict[str, str], frames: Iterator[dict],
-                 ids: IdRun | None) -> Iterator[tuple[str, bytes]]:
-    """(COPY statement, its binary input) per chunk; with ``ids``, each chunk's rows with their ids, then their history."""
-    rows = copy_statement(conn, table, ["id", *names] if ids else names, binary=True)
+def _binary_parts(conn, table: str, names: list[str], types: dict[str, str], frames: Iterator[dict],
+                  ids: IdRun | None) -> Iterator[str | bytes]:
+    """The COPY statements and their binary input (:func:`copy_overlapped`): the rows, with their ids and history.
+
+    The rows go in one statement; with ``ids``, the history rows of about
+    _HISTORY_ROWS rows follow after each such run (a statement's triggers
+    then see many rows at once, and the history waiting is bounded).
+    """
+    statement = copy_statement(conn, table, ["id", *names] if ids else names, binary=True)
     history = copy_statement(conn, "complaint_events", _EVENT_COLUMNS, binary=True)
     types = types | {"id": "bigint"}
+    events: list[bytes] = []
+    waiting = 0
     for frame in frames:
         n = len(frame[names[0]])
         if ids is not None:
             frame = {"id": ids.take(n)} | frame
-        parts, events = [], []
+        if waiting == 0:
+            yield statement
+            yield pgcopy.HEADER
         for start in range(0, n, COPY_CHUNK_ROWS):
             encoded = {name: pgcopy.encode(types[name], values[start:start + COPY_CHUNK_ROWS])
                        for name, values in frame.items()}
-            parts.append(pgcopy.rows(list(encoded.values())))
+            yield pgcopy.rows(list(encoded.values()))
             if ids is not None:
                 note = pgcopy.encode("text", np.full(len(encoded["id"][0]), "import", dtype=object))
                 events.append(pgcopy.rows([encoded["id"], encoded["status"], note, note, encoded["reported_at"]]))
-        yield rows, pgcopy.HEADER + b"".join(parts) + pgcopy.TRAILER
+        waiting += n
+        if ids is None or waiting < _HISTORY_ROWS:
+            continue
+        yield pgcopy.TRAILER
+        yield from _statement(history, events)
+        events, waiting = [], 0
+    if waiting:
+        yield pgcopy.TRAILER
         if events:
-            yield history, pgcopy.HEADER + b"".join(events) + pgcopy.TRAILER
+            yield from _statement(history, events)
+
+
+def _statement(statement: str, rows: list[bytes]) -> Iterator[str | bytes]:
+    """A binary COPY statement and its input."""
+    yield statement
+    yield pgcopy.HEADER
+    yield from rows
+    yield pgcopy.TRAILER
 
 
 def _binary_types(cur, table: str, names: list[str]) -> dict[str, str] | None:
