@@ -5,7 +5,7 @@ thread sends the bytes made so far (psycopg2 lets go of Python's lock while
 libpq sends): the client's work and the server's storing overlap. The input
 is a run of statements, each followed by its bytes in parts
 (:func:`copy_overlapped`); :func:`copy_into` is one statement for the whole
-file, its rows as COPY text or binary.
+file, its rows as COPY text (binary rows: :mod:`layers.io.fresh`).
 """
 
 from __future__ import annotations
@@ -13,38 +13,22 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from itertools import chain
 
 import numpy as np
 import pandas as pd
 from psycopg2 import sql
 
-from layers.io import pgcopy
 from layers.io.values import utc_text
 
 COPY_CHUNK_ROWS = 20_000  # rows formatted at a time (the memory of their text or bytes)
 _DONE = object()
 
 
-def copy_into(cur, conn, table: str, names: list[str], frames: Iterator[dict],
-              types: dict[str, str] | None = None) -> None:
-    """COPY the rows of each frame (column name → values, in ``names``' order) as the frames come.
-
-    One COPY statement for the whole file. With ``types`` (column → SQL
-    type) the rows go in binary, else as text.
-    """
-    copy_overlapped(cur, _one_statement(copy_statement(conn, table, names, binary=bool(types)), frames, types))
-
-
-def _one_statement(statement: str, frames: Iterator[dict], types: dict[str, str] | None) -> Iterator[str | bytes]:
-    yield statement
-    if types:
-        yield pgcopy.HEADER
-        for frame in frames:
-            yield from binary_parts(frame, types)
-        yield pgcopy.TRAILER
-    else:
-        for frame in frames:
-            yield from _copy_text(frame)
+def copy_into(cur, conn, table: str, names: list[str], frames: Iterator[dict]) -> None:
+    """COPY the rows of each frame (column name → values, in ``names``' order) as text, as the frames come."""
+    copy_overlapped(cur, chain([copy_statement(conn, table, names, binary=False)],
+                               (text for frame in frames for text in _copy_text(frame))))
 
 
 def copy_statement(conn, table: str, names: list[str], *, binary: bool) -> str:
@@ -53,12 +37,15 @@ def copy_statement(conn, table: str, names: list[str], *, binary: bool) -> str:
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in names)).as_string(conn)
 
 
-def copy_overlapped(cur, parts: Iterator[str | bytes], depth: int = 4) -> None:
+def copy_overlapped(cur, parts: Iterator, depth: int = 4) -> None:
     """Run the COPY … FROM STDIN statements of ``parts`` (a statement, then its input's bytes), made in a thread.
 
-    At most ``depth`` parts wait between the two threads. A failure on
-    either side stops both; the thread's own exception (the file's problem)
-    is raised as it is, not what the server made of the input cut short.
+    A part may also be a function making the bytes: it is called by the
+    sending thread, in turn (numpy encoding lets go of Python's lock, so it
+    overlaps the thread reading and checking the next chunk). At most
+    ``depth`` parts wait between the two threads. A failure on either side
+    stops both; the making's own exception (the file's problem) is raised as
+    it is, not what the server made of the input cut short.
     ``parts`` must not use the connection (its look-ups are made before,
     :meth:`FileState.once`: a connection in COPY answers no other query).
     """
@@ -85,10 +72,10 @@ def copy_overlapped(cur, parts: Iterator[str | bytes], depth: int = 4) -> None:
 
     maker = threading.Thread(target=make, name="import-chunks", daemon=True)
     maker.start()
-    stream = _Parts(pending)
+    stream = _Parts(pending, failure)
     try:
         item = pending.get()
-        while item is not _DONE:
+        while item is not _DONE and not failure:
             stream.ended = None
             cur.copy_expert(item, stream, size=1 << 20)
             item = stream.ended
@@ -106,8 +93,8 @@ def copy_overlapped(cur, parts: Iterator[str | bytes], depth: int = 4) -> None:
 class _Parts:
     """A COPY source handing over the parts made for one statement, each in one read (one send)."""
 
-    def __init__(self, pending: queue.Queue):
-        self._pending = pending
+    def __init__(self, pending: queue.Queue, failure: list):
+        self._pending, self._failure = pending, failure
         self.ended = None  # what ended the statement's input: the next statement, or the end
 
     def read(self, size: int = -1) -> bytes:
@@ -116,18 +103,16 @@ class _Parts:
         item = self._pending.get()
         if isinstance(item, bytes):
             return item
+        if callable(item):
+            try:
+                return item()
+            except Exception as exc:  # psycopg2 would turn it into "error in .read() call": kept as it is
+                self._failure.append(exc)
+                item = _DONE
         self.ended = item
         return b""
 
     readline = read
-
-
-def binary_parts(columns: dict, types: dict[str, str]) -> Iterator[bytes]:
-    """Rows (columns: name → one value per row) in binary COPY format, COPY_CHUNK_ROWS rows at a time."""
-    n = len(next(iter(columns.values())))
-    for start in range(0, n, COPY_CHUNK_ROWS):
-        yield pgcopy.rows([pgcopy.encode(types[name], values[start:start + COPY_CHUNK_ROWS])
-                           for name, values in columns.items()])
 
 
 def _copy_text(columns: dict) -> Iterator[bytes]:

@@ -10,6 +10,7 @@ instead of one INSERT … SELECT over the new complaints at the end.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 import numpy as np
 from psycopg2 import sql
@@ -100,12 +101,14 @@ def copy_new_rows(cur, conn, spec: LayerSpec, columns: list[str], batches, sourc
 
 
 def _binary_parts(conn, table: str, names: list[str], types: dict[str, str], frames: Iterator[dict],
-                  ids: IdRun | None) -> Iterator[str | bytes]:
+                  ids: IdRun | None) -> Iterator:
     """The COPY statements and their binary input (:func:`copy_overlapped`): the rows, with their ids and history.
 
     The rows go in one statement; with ``ids``, the history rows of about
     _HISTORY_ROWS rows follow after each such run (a statement's triggers
-    then see many rows at once, and the history waiting is bounded).
+    then see many rows at once, and the history waiting is bounded). The
+    bytes are made by the sending thread (functions here), the history rows
+    with their rows'.
     """
     statement = copy_statement(conn, table, ["id", *names] if ids else names, binary=True)
     history = copy_statement(conn, "complaint_events", _EVENT_COLUMNS, binary=True)
@@ -120,29 +123,34 @@ def _binary_parts(conn, table: str, names: list[str], types: dict[str, str], fra
             yield statement
             yield pgcopy.HEADER
         for start in range(0, n, COPY_CHUNK_ROWS):
-            encoded = {name: pgcopy.encode(types[name], values[start:start + COPY_CHUNK_ROWS])
-                       for name, values in frame.items()}
-            yield pgcopy.rows(list(encoded.values()))
-            if ids is not None:
-                note = pgcopy.encode("text", np.full(len(encoded["id"][0]), "import", dtype=object))
-                events.append(pgcopy.rows([encoded["id"], encoded["status"], note, note, encoded["reported_at"]]))
+            part = {name: values[start:start + COPY_CHUNK_ROWS] for name, values in frame.items()}
+            yield partial(_rows, part, types, events if ids is not None else None)
         waiting += n
         if ids is None or waiting < _HISTORY_ROWS:
             continue
         yield pgcopy.TRAILER
-        yield from _statement(history, events)
+        yield from _statement(history, partial(b"".join, events))
         events, waiting = [], 0
     if waiting:
         yield pgcopy.TRAILER
-        if events:
-            yield from _statement(history, events)
+        if ids is not None:
+            yield from _statement(history, partial(b"".join, events))
 
 
-def _statement(statement: str, rows: list[bytes]) -> Iterator[str | bytes]:
-    """A binary COPY statement and its input."""
+def _rows(part: dict, types: dict[str, str], events: list | None) -> bytes:
+    """The binary rows of a part of a chunk; with ``events``, their first history rows appended to it."""
+    encoded = {name: pgcopy.encode(types[name], values) for name, values in part.items()}
+    if events is not None:
+        note = pgcopy.encode("text", np.full(len(encoded["id"][0]), "import", dtype=object))
+        events.append(pgcopy.rows([encoded["id"], encoded["status"], note, note, encoded["reported_at"]]))
+    return pgcopy.rows(list(encoded.values()))
+
+
+def _statement(statement: str, rows) -> Iterator:
+    """A binary COPY statement and its input (made when sent)."""
     yield statement
     yield pgcopy.HEADER
-    yield from rows
+    yield rows
     yield pgcopy.TRAILER
 
 
