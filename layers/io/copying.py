@@ -21,7 +21,7 @@ from psycopg2 import sql
 
 from layers.io.values import utc_text
 
-COPY_CHUNK_ROWS = 20_000  # rows formatted at a time (the memory of their text or bytes)
+COPY_CHUNK_ROWS = 10_000  # rows formatted at a time (the memory of their text or bytes)
 _DONE = object()
 
 
@@ -37,7 +37,7 @@ def copy_statement(conn, table: str, names: list[str], *, binary: bool) -> str:
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in names)).as_string(conn)
 
 
-def copy_overlapped(cur, parts: Iterator, depth: int = 4) -> None:
+def copy_overlapped(cur, parts: Iterator, depth: int = 2) -> None:
     """Run the COPY … FROM STDIN statements of ``parts`` (a statement, then its input's bytes), made in a thread.
 
     A part may also be a function making the bytes: it is called by the
