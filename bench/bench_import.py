@@ -6,9 +6,8 @@
 Peak RSS is the kernel's (``os.wait4``/``getrusage``), what ``/usr/bin/time -v`` reports as maximum resident set size.
 
 1. ``hygiene-map import complaints FILE`` — the real CLI, end to end: read, map, validate, convert, check the
-   city extent, route every point to its district/street/community and grid, COPY into a staging table and
-   upsert into ``complaints`` (with its GiST and B-tree indexes and a history row per complaint), one
-   transaction.
+   city extent, route every point to its district/street/community and grid, COPY into ``complaints`` (with its
+   GiST and B-tree indexes, keys and foreign keys, and a history row per complaint), one transaction.
 2. what a user would write instead: ``pandas.read_csv`` + ``geopandas.points_from_xy`` +
    ``GeoDataFrame.to_postgis`` into a new table, then a GiST index (no validation, no routing).
 3. the physical floor: ``psql \\copy`` of the same file into a bare table whose geometry is computed from lon/lat

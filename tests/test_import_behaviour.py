@@ -16,7 +16,7 @@ from data.db import connect, transaction
 from data.errors import InvalidInput
 from data.migrate import migrate
 from geo.coords import wgs84_to_gcj02
-from layers.io import write as write_module
+from layers.io import fresh as fresh_module
 from layers.io.export import export_layer
 from layers.io.importing import import_file
 from layers.io.options import ImportOptions
@@ -369,14 +369,14 @@ def test_bulk_complaints_keep_text_exactly_and_the_metric_pair_postgis_computes(
 def test_bulk_complaints_whose_pair_differs_from_postgis_are_projected_again(city, tmp_path, monkeypatch):
     """Should PROJ on the two sides ever disagree, the stored pair is still PostGIS's."""
     monkeypatch.setenv("HYGIENE_MAP_IMPORT_REBUILD_INDEX_ROWS", "1")
-    real = write_module._metric_columns
+    real = fresh_module._metric_columns
 
     def off_by_a_millimetre(*args):
         metric = real(*args)
         metric["metric_x"] = (metric["metric_x"].astype(float) + 0.001).astype(str)
         return metric
 
-    monkeypatch.setattr(write_module, "_metric_columns", off_by_a_millimetre)
+    monkeypatch.setattr(fresh_module, "_metric_columns", off_by_a_millimetre)
     _, conn = city
     lon, lat = city_points(conn, 3)
     empty_complaints(conn)

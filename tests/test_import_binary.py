@@ -64,6 +64,20 @@ def test_every_type_and_null_round_trips(fresh_db):
     assert {r[9] for r in got} == {4326}
 
 
+def test_text_with_and_without_nulls_and_numbers_given_as_numbers(fresh_db):
+    """A text column with no NULL, one all NULL, one holding a number; integers and doubles given as arrays."""
+    got = copy_back(fresh_db, {
+        "t": np.array(["", "餐厨", "a"], dtype=object),
+        "j": np.array([None, None, None], dtype=object),
+        "i": np.array([3, -2, 2147483647], dtype=np.int64),
+        "b": np.array([1, 2**40, -7], dtype=np.int64),
+        "f": np.array([0.1 + 0.2, np.nan, -1e300]),
+    })
+    assert [(r[0], r[1], r[2], r[3], r[4]) for r in got] == [
+        ("", None, 3, 1, 0.1 + 0.2), ("餐厨", None, -2, 2**40, None), ("a", None, 2147483647, -7, -1e300)]
+    assert [r[0] for r in copy_back(fresh_db, {"t": np.array([12, "b", 1.5], dtype=object)})] == ["12", "b", "1.5"]
+
+
 def test_times_given_as_text_with_their_offset(fresh_db):
     """A time column may also come as ISO 8601 text with an offset (None for NULL)."""
     got = copy_back(fresh_db, {"at": np.array(["2024-11-25T02:05:20.000000+00", None, "2024-11-25T10:05:20+08:00"],

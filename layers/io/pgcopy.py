@@ -36,6 +36,8 @@ def encode(sql_type: str, values) -> tuple[np.ndarray, np.ndarray]:
     if sql_type in _TEXT:
         return _text(values, "\x01" if sql_type == "jsonb" else "")  # jsonb: its version byte first
     values = np.asarray(values) if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+    if values.dtype.kind in "iuf" and (sql_type == "double precision" or sql_type in _INTEGERS):
+        return _number(sql_type, values)  # numbers as numbers (the metric pair, ids): nothing to parse
     null = pd.isna(values)
     if sql_type == "timestamp with time zone":
         if values.dtype.kind != "M":  # ISO 8601 text with its offset, or None: pandas' C parser
@@ -51,6 +53,14 @@ def encode(sql_type: str, values) -> tuple[np.ndarray, np.ndarray]:
     return _fixed(numbers.fillna(0).to_numpy().astype("int64").astype(_INTEGERS[sql_type]), null)
 
 
+def _number(sql_type: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A numeric array (NaN: NULL) as doubles or integers."""
+    null = np.isnan(values) if values.dtype.kind == "f" else np.zeros(len(values), dtype=bool)
+    if sql_type == "double precision":
+        return _fixed(values.astype(">f8"), null)
+    return _fixed(np.where(null, 0, values).astype("int64").astype(_INTEGERS[sql_type]), null)
+
+
 def _fixed(values: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     width = values.dtype.itemsize
     lengths = np.where(null, -1, width).astype(np.int64)
@@ -58,27 +68,33 @@ def _fixed(values: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def _text(values, prefix: str) -> tuple[np.ndarray, np.ndarray]:
-    """Text as UTF-8, the column's values joined and encoded at once (their lengths counted in C)."""
+    """Text as UTF-8, the column's values joined and encoded at once, each value's bytes found by NUL separators.
+
+    A NUL never is in text PostgreSQL takes; a value holding one is left to the server to refuse.
+    """
     values = np.asarray(values, dtype=object)
-    null = pd.isna(values)
-    present = values[~null].tolist()
-    try:
-        joined = prefix + prefix.join(present) if prefix else "".join(present)
-    except TypeError:  # a value that is not text (a number a reader kept as one)
-        present = [v if isinstance(v, str) else str(v) for v in present]
-        joined = prefix + prefix.join(present) if prefix else "".join(present)
-    data = joined.encode()
-    sizes = np.fromiter(map(len, present), dtype=np.int64, count=len(present))
-    if len(data) != len(joined):  # not ASCII: the bytes of each value, found by NUL separators (never in text)
-        split = np.frombuffer("\x00".join(present).encode(), dtype=np.uint8)
-        ends = np.flatnonzero(split == 0)
-        if len(ends) == len(present) - 1:
-            sizes = np.diff(ends, prepend=-1, append=len(split)) - 1
-        else:  # a NUL in a value: PostgreSQL refuses it, with its own message
-            sizes = np.fromiter(map(len, map(str.encode, present)), dtype=np.int64, count=len(present))
+    present = values.tolist()
+    try:  # the common column: every value text, none missing
+        joined, null = prefix + ("\x00" + prefix).join(present), None
+    except TypeError:  # NULLs, or a value that is not text (a number a reader kept as one)
+        null = pd.isna(values)
+        present = [v if isinstance(v, str) else str(v) for v in values[~null].tolist()]
+        joined = prefix + ("\x00" + prefix).join(present)
+    split = np.frombuffer(joined.encode(), dtype=np.uint8)
+    separators = split == 0
+    ends = np.flatnonzero(separators)
+    if not present:
+        sizes, data = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint8)
+    elif len(ends) == len(present) - 1:
+        sizes, data = np.diff(ends, prepend=-1, append=len(split)) - 1, split[~separators]
+    else:  # a NUL in a value: each value encoded alone
+        sizes = np.fromiter(map(len, map(str.encode, present)), dtype=np.int64, count=len(present)) + len(prefix)
+        data = np.frombuffer((prefix + prefix.join(present)).encode(), dtype=np.uint8)
+    if null is None:
+        return sizes.astype(np.int64), data
     lengths = np.full(len(values), -1, dtype=np.int64)
-    lengths[~null] = sizes + len(prefix)
-    return lengths, np.frombuffer(data, dtype=np.uint8)
+    lengths[~null] = sizes
+    return lengths, data
 
 
 def rows(columns: list[tuple[np.ndarray, np.ndarray]]) -> bytes:

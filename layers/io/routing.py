@@ -2,13 +2,14 @@
 
 Point-in-area at insert (FixMyStreet-style, DESIGN §11): each row gets the
 district/street/community codes of the area it lies in, complaints also the
-grid code. The spatial index comes first (STRtree), the exact predicate
-second; metric distances are measured in the city's projected CRS.
+grid code. The polygons' boxes come first (a raster of them, :class:`_Boxes`),
+the exact predicate second; metric distances are measured in the city's
+projected CRS.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,7 @@ class AreaIndex:
     extent_metric: object | None  # union of the areas in the metric CRS
     parts_tree: shapely.STRtree | None = None  # the outline's areas in the metric CRS
     grid_area_codes: dict[str, np.ndarray] | None = None
+    _boxes: dict = field(default_factory=dict, repr=False)  # "grid" or a level → its _Boxes, made once
 
     @property
     def empty(self) -> bool:
@@ -122,11 +124,11 @@ class AreaIndex:
     def route(self, lon: np.ndarray, lat: np.ndarray, *, grids: bool = False) -> dict[str, np.ndarray]:
         """district/street/community (and grid) codes, None where none, of the areas holding each point.
 
-        The point index is built once and queried once per polygon (each
-        polygon prepared once), smallest units first: grids (whose rows carry
-        their area codes), then communities, streets and districts for the
-        points still unplaced. The level found fills the levels above it
-        through parent_code.
+        Smallest units first: grids (whose rows carry their area codes), then
+        communities, streets and districts for the points still unplaced,
+        each through its :class:`_Boxes` (made once per import); a point in
+        several (on a shared edge) takes the first in the table's order. The
+        level found fills the levels above it through parent_code.
         """
         n = len(lon)
         out = {f"{level}_code": np.full(n, None, dtype=object) for level in LEVELS}
@@ -134,13 +136,9 @@ class AreaIndex:
             out["grid_code"] = np.full(n, None, dtype=object)
         if n == 0 or (self.empty and self.grid_geoms is None):
             return out
-        points = shapely.points(lon, lat)
-        point_tree = shapely.STRtree(points)
         placed = np.zeros(n, dtype=bool)
         if grids and self.grid_geoms is not None:
-            grid_idx, pt_idx = point_tree.query(self.grid_geoms, predicate="intersects")
-            found = np.full(n, -1)
-            found[pt_idx[::-1]] = grid_idx[::-1]  # first match wins
+            found = self._boxes_of("grid").first_holding(lon, lat)
             placed = found >= 0
             out["grid_code"][placed] = self.grid_codes[found[placed]]
             for level in LEVELS:
@@ -149,21 +147,24 @@ class AreaIndex:
             mask = self.levels == level
             if not mask.any() or placed.all():
                 continue
-            area_idx, pt_idx = point_tree.query(self.geoms[mask], predicate="intersects")
-            keep = ~placed[pt_idx]
-            area_idx, pt_idx = area_idx[keep], pt_idx[keep]
-            if len(pt_idx) == 0:
+            rest = np.flatnonzero(~placed)
+            found = self._boxes_of(level).first_holding(lon[rest], lat[rest])
+            hit = rest[found >= 0]
+            if len(hit) == 0:
                 continue
-            found = np.full(n, -1)
-            found[pt_idx[::-1]] = area_idx[::-1]
-            hit = found >= 0
-            codes = self.codes[mask][found[hit]]
+            codes = self.codes[mask][found[found >= 0]]
             chains = {code: self._chain(code) for code in set(codes)}
             for upper in LEVELS:
                 lookup = {code: chain.get(upper) for code, chain in chains.items()}
                 out[f"{upper}_code"][hit] = pd.Series(codes).map(lookup).to_numpy(dtype=object)
-            placed |= hit
+            placed[hit] = True
         return out
+
+    def _boxes_of(self, key: str) -> _Boxes:
+        """The grids' (key "grid") or a level's areas, indexed for point look-ups once per import."""
+        if key not in self._boxes:
+            self._boxes[key] = _Boxes(self.grid_geoms if key == "grid" else self.geoms[self.levels == key])
+        return self._boxes[key]
 
     def _chain(self, code: str) -> dict[str, str]:
         """level → code of an area and its ancestors (by parent_code)."""
@@ -178,6 +179,73 @@ class AreaIndex:
         """Normalised district name → code (for checking a stated district)."""
         mask = self.levels == "district"
         return {str(n).strip(): str(c) for n, c in zip(self.names[mask], self.codes[mask])}
+
+
+class _Boxes:
+    """Which of some polygons hold a point: a raster over their extent whose cells list the polygons whose box meets them.
+
+    Made once per import. A chunk's points are then tested only against the
+    polygons whose bounding box holds them (numpy), and those exactly
+    (``intersects_xy``, the polygons prepared): no point geometries and no
+    tree per chunk. A point on a cell's edge is in the cell its floor gives,
+    which every box holding the point spans (division and floor keep order).
+    """
+
+    _MAX_CELLS = 1 << 20
+
+    def __init__(self, geoms: np.ndarray):
+        self.geoms = geoms
+        shapely.prepare(geoms)
+        self.bounds = b = shapely.bounds(geoms)
+        usable = np.flatnonzero(np.isfinite(b).all(axis=1))  # empty polygons hold nothing
+        boxes = b[usable] if len(usable) else np.zeros((1, 4))
+        lo, hi = boxes[:, :2].min(axis=0), boxes[:, 2:].max(axis=0)
+        size = max(float(np.median((boxes[:, 2:] - boxes[:, :2]).max(axis=1))), 1e-9)  # about a polygon's size
+        shape = np.floor((hi - lo) / size).astype(np.int64) + 1
+        if shape.prod() > self._MAX_CELLS:
+            size *= float(np.sqrt(shape.prod() / self._MAX_CELLS))
+            shape = np.floor((hi - lo) / size).astype(np.int64) + 1
+        self.origin, self.size, self.shape = lo, size, shape
+        first, last = self._cell(b[usable, :2]), self._cell(b[usable, 2:])
+        spans = last - first + 1
+        polygons, k = _expand(usable, spans[:, 0] * spans[:, 1])
+        width = np.repeat(spans[:, 1], spans[:, 0] * spans[:, 1])
+        cells = ((np.repeat(first[:, 0], spans[:, 0] * spans[:, 1]) + k // width) * shape[1]
+                 + np.repeat(first[:, 1], spans[:, 0] * spans[:, 1]) + k % width)
+        order = np.lexsort((polygons, cells))  # by cell, then polygon
+        self.listed = polygons[order]
+        self.starts = np.searchsorted(cells[order], np.arange(shape.prod() + 1))
+
+    def _cell(self, xy: np.ndarray) -> np.ndarray:
+        return np.clip(np.floor((xy - self.origin) / self.size), 0, self.shape - 1).astype(np.int64)
+
+    def first_holding(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Per point, the lowest index of the polygons holding it (boundary included), -1 for none."""
+        found = np.full(len(x), -1, dtype=np.int64)
+        xy = np.column_stack([x, y])
+        within = np.isfinite(xy).all(axis=1) & (xy >= self.origin).all(axis=1) & \
+            (np.floor((xy - self.origin) / self.size) < self.shape).all(axis=1)
+        points = np.flatnonzero(within)
+        cell = self._cell(xy[points])
+        cell = cell[:, 0] * self.shape[1] + cell[:, 1]
+        counts = self.starts[cell + 1] - self.starts[cell]
+        point, k = _expand(points, counts)
+        polygon = self.listed[np.repeat(self.starts[cell], counts) + k]
+        b, px, py = self.bounds[polygon], x[point], y[point]
+        boxed = (b[:, 0] <= px) & (px <= b[:, 2]) & (b[:, 1] <= py) & (py <= b[:, 3])
+        point, polygon = point[boxed], polygon[boxed]
+        hit = shapely.intersects_xy(self.geoms[polygon], x[point], y[point])
+        point, polygon = point[hit], polygon[hit]
+        first = np.unique(point, return_index=True)[1]  # candidates run by polygon within a point: the lowest
+        found[point[first]] = polygon[first]
+        return found
+
+
+def _expand(items: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each item repeated ``counts`` times, with its repetition's number (0, 1, …)."""
+    repeated = np.repeat(items, counts)
+    k = np.arange(len(repeated)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return repeated, k
 
 
 def _to_metric(geoms: np.ndarray, srid: int) -> np.ndarray:
