@@ -261,6 +261,37 @@ def test_taipei_complaints_are_routed_to_their_grids(taipei_server, taipei_compl
     assert listed.status_code == 200 and len(listed.json()["items"]) >= 205
 
 
+def test_taipei_complaint_tiles_hold_the_complaints_in_them(taipei_server, taipei_complaints):
+    """A z16 tile of Taipei's complaints, as a map asks for it (no credentials) and as staff do (a token):
+    the complaints whose points lie in the tile, public columns only for the map, times as whole seconds."""
+    import mapbox_vector_tile
+
+    city = taipei_server
+    (z, x, y, n), = city.sql("""SELECT 16, tx, ty, count(*) FROM (
+        SELECT floor((ST_X(geom) + 180) / 360 * 65536)::int AS tx,
+               floor((1 - asinh(tan(radians(ST_Y(geom)))) / pi()) / 2 * 65536)::int AS ty FROM complaints) c
+        GROUP BY tx, ty ORDER BY count(*) DESC, tx, ty LIMIT 1""")
+    assert n >= 2
+
+    def ids_within(metres: float) -> set[int]:  # the tile's envelope grown (or shrunk, < 0) by some metres
+        return {r[0] for r in city.sql("SELECT id FROM complaints WHERE ST_Intersects(ST_Transform(geom, 3857), "
+                                       "ST_Expand(ST_TileEnvelope(%s, %s, %s), %s))", (z, x, y, metres))}
+
+    anonymous = httpx.get(f"{city.base}/tiles/complaints/{z}/{x}/{y}.pbf", timeout=30)
+    assert anonymous.status_code == 200 and anonymous.headers["cache-control"].startswith("public")
+    features = mapbox_vector_tile.decode(anonymous.content)["complaints"]["features"]
+    in_tile = {f["id"] for f in features}
+    assert ids_within(-1.0) <= in_tile <= ids_within(40.0) and len(in_tile) >= n
+    assert all("description" not in f["properties"] for f in features)  # the description is personal
+    times = dict(city.sql("SELECT id, floor(extract(epoch FROM reported_at))::bigint FROM complaints "
+                          "WHERE id = ANY(%s)", (sorted(in_tile),)))
+    assert {f["id"]: f["properties"]["reported_at"] for f in features} == times
+    staff = httpx.get(f"{city.base}/tiles/complaints/{z}/{x}/{y}.pbf",
+                      headers={"Authorization": f"Bearer {city.token}"}, timeout=30)
+    assert staff.status_code == 200 and staff.headers["cache-control"].startswith("private")
+    assert {f["id"] for f in mapbox_vector_tile.decode(staff.content)["complaints"]["features"]} == in_tile
+
+
 #: Parameters of each analysis on Taipei (the same on the command line and in the query).
 TAIPEI_ANALYSES = {
     "coverage": {"kind": "toilets", "by": "community"},
