@@ -47,7 +47,9 @@ _N = 4 * QUAD_SEGS
 AREA_FACTOR = math.sqrt(2 * math.pi / (_N * math.sin(2 * math.pi / _N)))
 #: Largest distance of the polygon's boundary from the true circle, as a share of r.
 RADIAL_ERROR = max(AREA_FACTOR - 1, 1 - AREA_FACTOR * math.cos(math.pi / _N))
-#: Largest service radius accepted (metres).
+#: Smallest and largest service radius accepted (metres): below a metre the buffers' arithmetic runs
+#: into denormal numbers (GEOS answers NaN), and no facility serves less.
+MIN_RADIUS_M = 1.0
 MAX_RADIUS_M = 10_000.0
 #: How distance is measured: as the crow flies, or walking along the roads (geo.walking).
 METHODS = ("straight", "walk")
@@ -117,8 +119,9 @@ def resolve(kind: str, radius_m: float | None, rule_id: str | None = None) -> tu
         radius_m = rule.number()
     elif rule is not None and abs(rule.number() - radius_m) > 1e-9:
         rule = None  # the user's own radius, not the standard's
-    if not (0 < radius_m <= MAX_RADIUS_M):
-        raise InvalidParameter("radius", f"must be between 0 and {MAX_RADIUS_M:g} metres, not {radius_m:g}")
+    if not (MIN_RADIUS_M <= radius_m <= MAX_RADIUS_M):
+        raise InvalidParameter("radius", f"must be between {MIN_RADIUS_M:g} and {MAX_RADIUS_M:g} metres, "
+                                         f"not {radius_m:g}")
     return spec, float(radius_m), rule
 
 

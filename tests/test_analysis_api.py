@@ -47,7 +47,8 @@ def test_coverage_route_grid_population_is_null(demo_client):
 
 
 @pytest.mark.parametrize("params,word", [({"kind": "fountains"}, "kind"), ({"by": "moon"}, "by"),
-                                         ({"radius": -5}, "radius"), ({"kind": "markets"}, "radius"),
+                                         ({"radius": -5}, "radius"), ({"radius": 5e-324}, "radius"),
+                                         ({"radius": 0.5}, "radius"), ({"kind": "markets"}, "radius"),
                                          ({"street": "37%"}, "street")])
 def test_coverage_route_bad_parameters_are_422(demo_client, params, word):
     resp = demo_client.get("/api/analysis/coverage", params=params)

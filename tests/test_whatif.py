@@ -112,6 +112,16 @@ def test_bad_edits_name_the_edit(client, edits, parameter):
     assert r.status_code == 422 and parameter in r.text, r.text
 
 
+@pytest.mark.parametrize("radius", [5e-324, 0.5, 0, -1, 10_001])
+def test_a_radius_out_of_range_is_refused_by_name(client, site, radius):
+    """A denormal radius once reached GEOS and came back as NaN coordinates (a 500, found by the fuzz test)."""
+    r = client.post(WHATIF, json={"radius": radius, "edits": []})
+    assert r.status_code == 422 and "radius" in r.text, r.text
+    r = client.post("/api/plans", json={"name": "tiny", "radius": radius, "edits": []}, headers=_auth(site, "planner"))
+    assert r.status_code == 422 and "radius" in r.text, r.text
+    assert all(p["name"] != "tiny" for p in client.get("/api/plans").json())
+
+
 def test_bad_level_and_kind(client):
     assert "by" in client.post(WHATIF, json={"by": "district", "edits": []}).text
     assert client.post(WHATIF, json={"kind": "fountains", "edits": []}).status_code == 422
