@@ -121,3 +121,20 @@ def test_a_metric_pair_unlike_postgis_is_projected_again_on_the_server(conn, mon
         cur.execute("""SELECT count(*) FROM complaints WHERE metric_srid <> 32651
                        OR metric_x <> ST_X(ST_Transform(geom, 32651)) OR metric_y <> ST_Y(ST_Transform(geom, 32651))""")
         assert cur.fetchone()[0] == 0
+
+
+def test_the_demo_over_a_city_in_another_crs_keeps_its_grids_lattice(conn):
+    """The demo's grids record their fishnet's origin in the demo's own metric CRS; loaded over a city kept in
+    another CRS (Taipei's TWD97 here), that origin must not be re-projected as if it were the old city's."""
+    from data.catalog import city_info, write_city
+    from data.demo.model import METRIC_SRID, metric_origin
+
+    with transaction(conn):
+        write_city(conn, code="710000", name="台北市", metric_srid=3826, time_zone="Asia/Taipei")
+    with transaction(conn):
+        demo_load.load(conn, generate("small", 1))
+    assert city_info(conn)["metric_srid"] == METRIC_SRID
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT attributes->'origin' FROM grids")
+        origins = [r[0] for r in cur.fetchall()]
+    assert origins == [[round(v, 3) for v in metric_origin()]]

@@ -69,6 +69,9 @@ def load(conn, city: DemoCity, progress: Callable[[str, int], None] | None = Non
         stream = _ChunkStream(_complaint_chunks(city, metric), step)
         try:
             cur.execute("TRUNCATE " + ", ".join(present) + " RESTART IDENTITY CASCADE")
+            # The city's CRS first: what the layers store in it (the grids' lattice origin) is in the demo's
+            # CRS already, and a change of CRS written after them would re-project it as the old city's.
+            _set_city(conn, city)
             counts = _copy_layers(cur, city, lookup, step)
             counts["complaints"] = _copy_complaints(cur, len(city.complaints["x"]), metric, stream)
         finally:
@@ -76,7 +79,6 @@ def load(conn, city: DemoCity, progress: Callable[[str, int], None] | None = Non
         if "inspection_findings" in present:
             step("inspections", 0)
             counts["inspection_findings"] = load_inspections(cur)
-        _set_city(conn, city)
         # Every table: triggers fill some besides the layers (complaint cells, change log).
         cur.execute("ANALYZE")
     return counts
