@@ -133,14 +133,14 @@ _TEXT = {
     "zh": {"title": "hygiene-map 卫生城市创建地图", "layers": "图层", "layer": "图层", "count": "要素数",
            "demo": "演示数据（虚构城市）", "no_city": "尚未加载城市数据：运行 hygiene-map demo 或 hygiene-map import。",
            "about": "约", "other": "English", "other_lang": "en", "data_time": "数据时间",
-           "maps": "地图", "map": "总览图（全部图层）", "coverage": "公厕与垃圾收集点服务盲区", "hotspots": "投诉热点",
+           "maps": "地图", "map": "总览图（全部图层）", "coverage": "公厕与垃圾收集点服务盲区", "hotspots": "投诉热点", "plans": "设施规划方案（模拟与对比）",
            "grids": "网格责任", "prints": "打印图件", "atlas": "街道巡查图册 (PDF)", "street": "街道",
            "report": "群众反映问题：拍照、定位、提交，凭查询码查看办理进度（无需注册）"},
     "en": {"title": "hygiene-map — hygiene campaign maps", "layers": "Layers", "layer": "Layer", "count": "Features",
            "demo": "Demo data (fictional city)", "no_city": "No city loaded yet: run hygiene-map demo or hygiene-map import.",
            "about": "about", "other": "中文", "other_lang": "zh", "data_time": "Data as of",
            "maps": "Maps", "map": "Overview map (every layer)", "coverage": "Toilet and garbage point coverage gaps",
-           "hotspots": "Complaint hotspots", "grids": "Grid responsibilities", "prints": "Prints",
+           "hotspots": "Complaint hotspots", "plans": "Facility plans (what-if and comparison)", "grids": "Grid responsibilities", "prints": "Prints",
            "atlas": "Street inspection atlas (PDF)", "street": "Street",
            "report": "Residents: report a problem with a photo and follow it by its tracking number (no account)"},
 }
@@ -151,7 +151,8 @@ def _maps_html(t: dict, lang: str, streets: list[dict]) -> str:
     esc = html.escape
     q = "?lang=en" if lang == "en" else ""
     amp = "&lang=en" if lang == "en" else ""
-    maps = [("/map" + q, t["map"]), ("/map/coverage" + q, t["coverage"]), ("/map/hotspots" + q, t["hotspots"])]
+    maps = [("/map" + q, t["map"]), ("/map/coverage" + q, t["coverage"]), ("/map/hotspots" + q, t["hotspots"]),
+            ("/plans" + q, t["plans"])]
     items = "".join(f'<li><a data-map href="{href}">{esc(label)}</a></li>' for href, label in maps)
     rows = []
     for s in streets:

@@ -45,6 +45,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import openpyxl
@@ -382,6 +383,72 @@ def test_taipei_grid_page_opens_on_the_grid(taipei_server, taipei_grids, taipei_
             break
         time.sleep(0.25)
     assert on_grid, f"the page shows {view}, the whole street, not grid {grid} at ({lon}, {lat})"
+
+
+@pytest.mark.browser
+def test_taipei_plan_saved_printed_and_opened_again_on_the_map(taipei_server, taipei_complaints, browser):
+    """A planner's draft on Taipei's villages — a toilet added where a village has none near, one removed —
+    saved as a plan; its page prints the villages it changes with the comparison's figures, and the coverage
+    map opened from the page's link loads it as the draft again, with the same answer."""
+    import base64
+
+    city = taipei_server
+    (toilet,) = city.sql("SELECT id FROM toilets WHERE street_code = %s ORDER BY id LIMIT 1", (TAIPEI_STREET,))[0]
+    lon, lat = city.sql("""SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_areas
+                           WHERE level = 'community') a
+                           ORDER BY (SELECT min(ST_Distance(p::geography, t.geom::geography)) FROM toilets t) DESC
+                           LIMIT 1""")[0]
+    draft = {"name": "大同區公廁調整", "kind": "toilets", "by": "community",
+             "edits": [{"op": "add", "lon": lon, "lat": lat}, {"op": "remove", "id": toilet}]}
+    saved = httpx.post(f"{city.base}/api/plans", json=draft, headers={"Authorization": f"Bearer {city.token}"},
+                       timeout=120)
+    assert saved.status_code == 201, saved.text
+    plan = saved.json()["id"]
+    compared = city.get(f"/api/plans/{plan}/compare").json()
+    assert compared["after"]["covered_area_pct"] != compared["before"]["covered_area_pct"]
+    page = city.get(f"/plans/{plan}")
+    assert page.status_code == 200 and "大同區公廁調整" in page.text
+    villages = dict(city.sql("SELECT code, name FROM admin_areas WHERE level = 'community' AND code = ANY(%s)",
+                             ([a["code"] for a in compared["areas"]],)))
+    assert villages and all(f'<td class="name">{name}</td>' in page.text for name in villages.values())
+    assert "<tr><td>人口</td><td class=\"n\">—</td>" in page.text  # Taipei's villages carry no population
+    report = browser.open(city.base + f"/plans/{plan}", timeout=60)
+    assert not report.timed_out and report.console_errors == [] and report.failed_requests == []
+    pdf = base64.b64decode(browser.send("Page.printToPDF", paperWidth=8.27, paperHeight=11.69)["data"])
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "plan.pdf").write_bytes(pdf)
+    printed = subprocess.run(["pdftotext", str(ARTIFACTS / "plan.pdf"), "-"], capture_output=True, text=True,
+                             check=True).stdout
+    assert "大同區公廁調整" in printed and "全市合计" in printed and "在地图上打开" not in printed  # links stay off
+    assert "登录" not in printed  # and the session bar
+    on_map = re.search(r'<a class="map" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+    ready = f"{READY_ANALYSIS} && hygieneWhatIfState.loaded === {plan} && hygieneWhatIfState.answers >= 1 " \
+            "&& !hygieneWhatIfState.pending"
+    _page_checks(city, browser, on_map, ready, "plan-on-map.png")
+    shown = browser.evaluate("JSON.stringify([hygieneWhatIfState.draft, hygieneWhatIfState.after])")
+    edits, after = json.loads(shown)
+    assert sorted(e["op"] for e in edits) == ["add", "remove"]
+    assert after["covered_area_pct"] == pytest.approx(compared["after"]["covered_area_pct"], abs=1e-9)
+    # Logged in (the login page, back to the map), the planner saves the loaded draft under a new name.
+    browser.open(f"{city.base}/login?next={quote(on_map)}", ready_js="!!document.getElementById('token')")
+    browser.evaluate(f"document.getElementById('token').value = {json.dumps(city.token)};"
+                     "document.querySelector('form').submit()")
+    deadline = time.monotonic() + 60
+    while not browser.evaluate(ready) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    time.sleep(0.5)  # the session's CSRF token has come
+    browser.evaluate("document.getElementById('hm-whatif-name').value = '大同區公廁調整（二）';"
+                     "document.getElementById('hm-whatif-save').click()")
+    deadline = time.monotonic() + 30
+    while not browser.evaluate("hygieneWhatIfState.saved") and time.monotonic() < deadline:
+        time.sleep(0.25)
+    again = browser.evaluate("hygieneWhatIfState.saved")
+    assert again and again != plan, browser.evaluate("document.getElementById('hm-whatif-msg').innerText")
+    assert browser.evaluate("document.getElementById('hm-whatif-saved').getAttribute('href')") == f"/plans/{again}?lang=zh"
+    copy = city.get(f"/api/plans/{again}").json()
+    by_op = {e["op"]: e for e in copy["edits"]}
+    assert copy["name"] == "大同區公廁調整（二）" and len(copy["edits"]) == 2 and by_op["remove"]["id"] == toilet
+    assert (by_op["add"]["lon"], by_op["add"]["lat"]) == (pytest.approx(lon), pytest.approx(lat))
 
 
 def test_taipei_street_atlas(taipei_server, taipei_grids, taipei_complaints):

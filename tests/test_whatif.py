@@ -154,6 +154,36 @@ def test_plans_saved_by_planners_compared_and_exported(client, site):
     assert client.get(f"/api/plans/{2**64}/export").status_code == 422
 
 
+def test_plan_pages_list_the_plans_and_print_the_comparison(client, site):
+    """/plans lists a saved plan with its links; /plans/{id} shows the comparison's own figures, Chinese first."""
+    from tests.test_bulletin_page import _cells
+
+    name = "<b>夜市公厕</b>"  # a name is text, never markup
+    plan = client.post("/api/plans", json={"name": name, "edits": _edits(site)}, headers=_auth(site, "planner")).json()
+    listing = client.get("/plans")
+    assert listing.status_code == 200 and "设施规划方案" in listing.text and name not in listing.text
+    row = _cells(listing.text, "plans")[[r[0] for r in _cells(listing.text, "plans")].index(str(plan["id"]))]
+    assert row[1:6] == [name, "公共厕所", "300 m", "社区", "3"]
+    assert (f'href="/map/coverage?kind=toilets&amp;radius=300&amp;by=community&amp;plan={plan["id"]}&amp;lang=zh"'
+            in listing.text)
+    page = client.get(f"/plans/{plan['id']}")
+    assert page.status_code == 200 and "<b>夜市公厕</b>" not in page.text and "&lt;b&gt;夜市公厕" in page.text
+    compared = client.get(f"/api/plans/{plan['id']}/compare").json()
+    totals = {r[0]: r[1:] for r in _cells(page.text, "totals")}
+    now, after = compared["before"], compared["after"]
+    assert totals["覆盖面积比例（%）"][:2] == [f"{now['covered_area_pct']:.2f}", f"{after['covered_area_pct']:.2f}"]
+    assert totals["覆盖人口"] == [f"{now['covered_residents']:,}", f"{after['covered_residents']:,}",
+                              f"+{after['covered_residents'] - now['covered_residents']:,}"]
+    areas = _cells(page.text, "areas")
+    assert [r[0] for r in areas] == [a["code"] for a in compared["areas"]] and areas
+    assert areas[0][3:5] == [f"{compared['areas'][0]['covered_area_pct_before']:.2f}",
+                             f"{compared['areas'][0]['covered_area_pct']:.2f}"]
+    assert "新增 1 · 移动 1 · 移除 1" in page.text and f"/api/plans/{plan['id']}/compare?format=xlsx" in page.text
+    en = client.get(f"/plans/{plan['id']}?lang=en")
+    assert "City totals" in en.text and "add 1 · move 1 · remove 1" in en.text
+    assert client.get("/plans/999999").status_code == 404
+
+
 def test_plan_whose_facility_is_gone_is_a_conflict(client, site):
     _, _, (c, cx, cy) = site["toilets"]
     draft = {"name": "移动后被删除", "edits": [{"op": "move", "id": c, "lon": cx + 0.001, "lat": cy}]}

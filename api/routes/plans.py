@@ -7,20 +7,23 @@
 - ``POST /api/plans`` — save a draft under a name (admin, planner);
 - ``GET /api/plans``, ``GET /api/plans/{plan_id}`` — the plans, one plan with its edits;
 - ``GET /api/plans/{plan_id}/compare?format=json|xlsx`` — before/after per area and for the city;
-- ``GET /api/plans/{plan_id}/export`` — the plan's facilities as GeoJSON.
+- ``GET /api/plans/{plan_id}/export`` — the plan's facilities as GeoJSON;
+- ``GET /plans``, ``GET /plans/{plan_id}`` — the pages: the plans, one plan's comparison as it prints, with links
+  to the workbook, the GeoJSON and the coverage map with the plan loaded as a draft (``?plan=``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import current_user
+from api.auth import Reader, current_user
 from api.deps import Conn, Lang, Transaction
 from api.limits import Costly
+from api.routes.session import with_session_bar
 from data.errors import Forbidden
 from data.vocab import CITY_WIDE_ROLES
 from layers.analysis import plans
@@ -92,3 +95,23 @@ def compare_plan(plan_id: PlanId, conn: Conn, lang: Lang,
 def export_plan(plan_id: PlanId, conn: Conn) -> Response:
     return Response(plans.plan_geojson(conn, plan_id), media_type="application/geo+json",
                     headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.geojson"'})
+
+
+@router.get("/plans", response_class=HTMLResponse, summary="The coverage plans page (zh-CN; ?lang=en)")
+def plans_list_page(request: Request, conn: Conn, lang: Lang, user: Reader) -> HTMLResponse:
+    from layers.web.plan_page import plans_page
+
+    page = plans_page(plans.list_plans(conn), lang)
+    return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))
+
+
+@router.get("/plans/{plan_id}", response_class=HTMLResponse,
+            summary="One plan against today's facilities, as it prints (zh-CN; ?lang=en)")
+def plan_comparison_page(request: Request, plan_id: PlanId, conn: Conn, lang: Lang, user: Reader,
+                         _: Costly) -> HTMLResponse:
+    from layers.web.plan_page import plan_page
+
+    result = plans.compare_plan(conn, plan_id)
+    conn.rollback()
+    page = plan_page(result, lang)
+    return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))

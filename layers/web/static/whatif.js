@@ -2,13 +2,15 @@
  * popup; existing facilities, shown from zoom 15, moved or removed the same way). After each edit the whole
  * draft goes to POST /api/analysis/coverage/whatif (one at a time: edits made while one is in flight, or while
  * a 429 waits out its Retry-After, coalesce into the next) and the areas it changes are recoloured, their gaps
- * redrawn; nothing is written until the draft is saved as a named plan (POST /api/plans).
+ * redrawn; nothing is written until the draft is saved as a named plan (POST /api/plans). A saved plan opens
+ * again as a draft with ?plan=ID (its facilities from /api/plans/ID/export), to be changed and saved anew.
  * window.hygieneWhatIfState tells the page tests what the last answer said.
  */
 (function () {
   "use strict";
   var S = window.hygieneWhatIfState = { started: false, edits: 0, answers: 0, pending: false, sent: 0, retries: 0,
-                                        areas: {}, before: null, after: null, errors: [], saved: null };
+                                        areas: {}, before: null, after: null, errors: [], saved: null,
+                                        loaded: null };
 
   function esc(v) {
     return String(v).replace(/[&<>"']/g, function (c) {
@@ -44,7 +46,8 @@
         "<button type='button' id='hm-whatif-clear'>" + esc(T.clear) + "</button>" +
         "<div id='hm-whatif-totals'></div>" +
         "<input id='hm-whatif-name' placeholder='" + esc(T.name) + "'> " +
-        "<button type='button' id='hm-whatif-save'>" + esc(T.save) + "</button><div id='hm-whatif-msg'></div>";
+        "<button type='button' id='hm-whatif-save'>" + esc(T.save) + "</button><div id='hm-whatif-msg'></div>" +
+        "<a id='hm-whatif-plans' href='/plans?lang=" + esc(cfg.lang) + "'>" + esc(T.plans) + "</a>";
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
@@ -75,14 +78,36 @@
         };
       });
     }
-    function addDraft(ll) {
+    function addDraft(ll, quiet) {
       var d = { marker: L.marker(ll, { draggable: true, icon: draftIcon }).addTo(map) };
       drafts.push(d);
       setTimeout(function () { map.closePopup(); }, 0);  // the click also opened the area's popup
       d.marker.on("dragend", send);
       removable(d.marker, function () { map.removeLayer(d.marker); drafts.splice(drafts.indexOf(d), 1); });
-      send();
+      if (!quiet) send();
     }
+    // A saved plan as the draft: its additions as draft markers, its moved and removed facilities as edited ones.
+    function loadPlan(id) {
+      fetch("/api/plans/" + id + "/export", { headers: { Accept: "application/geo+json" } })
+        .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || ("HTTP " + r.status)); return b; }); })
+        .then(function (fc) {
+          fc.features.forEach(function (f) {
+            var p = f.properties, c = f.geometry && f.geometry.coordinates;
+            if (!c) return;  // a facility the plan removes that is gone since
+            var ll = L.latLng(c[1], c[0]);
+            if (p.op === "add") { addDraft(ll, true); return; }
+            var m = editExisting(p.id, ll);
+            existing[p.id] = p.op === "remove" ? { op: "remove", id: p.id } : { op: "move", id: p.id, lon: c[0], lat: c[1] };
+            if (p.op === "remove") { m.setOpacity(0.35); m.dragging.disable(); }
+          });
+          S.loaded = fc.plan.id;
+          message(T.loaded + " #" + fc.plan.id + " " + fc.plan.name);
+          send();
+        })
+        .catch(function (err) { S.errors.push(String(err.message || err)); message(String(err.message || err)); });
+    }
+    var planId = new URLSearchParams(window.location.search).get("plan");
+    if (planId && /^[0-9]+$/.test(planId)) loadPlan(planId);
     function editExisting(id, ll) {
       var m = L.marker(ll, { draggable: true, title: "#" + id }).addTo(map);
       m.on("dragend", function () {
@@ -220,7 +245,9 @@
         .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || ("HTTP " + r.status)); return b; }); })
         .then(function (plan) {
           S.saved = plan.id;
-          message(T.saved + " #" + plan.id);
+          var msg = document.getElementById("hm-whatif-msg");
+          msg.innerHTML = esc(T.saved) + " #" + plan.id + " · <a id='hm-whatif-saved' href='/plans/" + plan.id +
+            "?lang=" + esc(cfg.lang) + "'>" + esc(T.compare) + "</a>";
         })
         .catch(function (err) { message(String(err.message || err)); });
     }
