@@ -233,10 +233,11 @@ def tile_sweep(ours: str, tipg: str, tiles: list[tuple[int, int, int]], check: b
 
 
 def sweep_section(ours: str, tipg: str, url: str, rounds: int, per_round: int, keep_alive: bool = False,
-                  before: str | None = None) -> list[str]:
+                  before: str | None = None, first: int = 0, paired: dict | None = None) -> list[str]:
     """Markdown table: per zoom, the median over rounds of each round's median time over distinct tiles.
 
-    With ``before`` (a second hygiene-map server) also its time, its ratio to tipg, and its time ÷ ours.
+    With ``before`` (a second hygiene-map server) also its time, its ratio to tipg, and its time ÷ ours (per round,
+    and per tile: put in ``paired`` by zoom). ``first``: the z16 tiles start at this one of the shuffled pool.
     """
     import random
 
@@ -255,7 +256,7 @@ def sweep_section(ours: str, tipg: str, url: str, rounds: int, per_round: int, k
     for r in range(rounds):
         for z, pool in pools.items():
             # z16: new tiles every round (cold); z10 and z13 have few tiles, each round sweeps them all.
-            chosen = pool[r * per_round:(r + 1) * per_round] if z == 16 else pool[:per_round]
+            chosen = pool[first + r * per_round:first + (r + 1) * per_round] if z == 16 else pool[:per_round]
             rows = tile_sweep(ours, tipg, [(z, x, y) for x, y in chosen], check=True, keep_alive=keep_alive,
                               before=before)
             results[z].append(rows)
@@ -273,9 +274,11 @@ def sweep_section(ours: str, tipg: str, url: str, rounds: int, per_round: int, k
         if before:
             old = [med(x[4] for x in rows) for rows in per]
             # Before ÷ ours also tile by tile (the same tile, fetched moments apart): the median over every tile.
-            paired = med(x[4] / x[0] for rows in per for x in rows)
+            tile_ratio = med(x[4] / x[0] for rows in per for x in rows)
+            if paired is not None:
+                paired[z] = tile_ratio
             row += (f" {med(old):.1f} | {med(b / o for o, b in zip(old, times[1])):.2f}× | "
-                    f"{med(o / a for o, a in zip(old, times[0])):.2f}× (per tile {paired:.3f}) |")
+                    f"{med(o / a for o, a in zip(old, times[0])):.2f}× (per tile {tile_ratio:.3f}) |")
         out.append(row)
     return out
 
@@ -316,6 +319,8 @@ def main() -> None:
     parser.add_argument("--naive-limit", type=int, default=None, help="embed only this many complaints")
     parser.add_argument("--before", type=Path, default=None,
                         help="another checkout of hygiene-map (e.g. main) served too and swept in the same rotation")
+    parser.add_argument("--swap", action="store_true",
+                        help="with --before: sweep again with the two checkouts exchanged, and combine the two")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: features,tiles,sweep,map")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -324,6 +329,7 @@ def main() -> None:
     ours_path = f"/api/layers/complaints/features?bbox={bbox}&limit=1000"
     tipg_path = f"/collections/public.complaints/items?bbox={bbox}&limit=1000&properties={PROPERTIES}"
     out: list[str] = []
+    paired: dict = {}  # zoom -> per-tile median of before ÷ ours
     with serve_ours(url, args.workers) as ours, \
             (serve_ours(url, args.workers, args.before) if args.before else nullcontext()) as before:
         tipg = Tipg(args.tipg, url, args.workers) if not skip >= {"features", "tiles", "sweep"} else None
@@ -352,7 +358,8 @@ def main() -> None:
                     out.append(f"| {z} | {ta:.0f} | {sa / 1024:.0f} | {tb:.0f} | {sb / 1024:.0f} | {tb / ta:.2f} |")
                     print(out[-1], file=sys.stderr)
             if "sweep" not in skip:
-                out += sweep_section(ours, tipg.base, url, args.sweep_rounds, args.sweep_tiles, args.keep_alive, before)
+                out += sweep_section(ours, tipg.base, url, args.sweep_rounds, args.sweep_tiles, args.keep_alive, before,
+                                     paired=paired)
         finally:
             if tipg:
                 tipg.close()
@@ -404,7 +411,27 @@ def main() -> None:
                 except MemoryError as exc:
                     out.append(f"| naive `folium.GeoJson` | failed to build: {exc} | | | | | |")
             print(out[-1], file=sys.stderr)
+    if args.swap and args.before and "sweep" not in skip:
+        out += swapped_sweep(args, url, paired)
     print("\n".join(out))
+
+
+def swapped_sweep(args, url: str, paired: dict) -> list[str]:
+    """``--swap``: the sweep again on new z16 tiles, the two checkouts' servers exchanged (started in the other
+    order), and per zoom the geometric mean of the two runs' per-tile ratios: a server's place in a run (the one
+    started second came out 7-10 % faster with the same code) cancels out."""
+    out = ["\nThe same sweep on other z16 tiles, the checkouts swapped (ours: `--before`'s; before: this one):"]
+    again: dict = {}
+    with serve_ours(url, args.workers, args.before) as ours, serve_ours(url, args.workers) as before:
+        tipg = Tipg(args.tipg, url, args.workers)
+        try:
+            out += sweep_section(ours, tipg.base, url, args.sweep_rounds, args.sweep_tiles, args.keep_alive, before,
+                                 first=args.sweep_rounds * args.sweep_tiles, paired=again)
+        finally:
+            tipg.close()
+    out.append("\n| zoom | `--before`'s time ÷ this checkout's, per tile, both places (geometric mean) |\n|---|---|")
+    out += [f"| {z} | {math.sqrt(paired[z] / again[z]):.3f} |" for z in paired]
+    return out
 
 
 if __name__ == "__main__":
