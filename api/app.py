@@ -31,6 +31,7 @@ from api.routes.inspections import router as inspections_router
 from api.routes.session import with_session_bar
 from data.catalog import city_info, streets
 from data.db import Database
+from data.db_async import AsyncPool
 from data.errors import DatabaseUnavailable
 from data.settings import DatabaseSettings
 from layers.analysis.cache import AnswerCache
@@ -44,9 +45,11 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.db = Database(settings or DatabaseSettings.from_env())
+        app.state.async_db = AsyncPool(app.state.db)  # anonymous tiles, on the event loop
         app.state.analysis_cache = AnswerCache()
         yield
         app.state.db.close()
+        app.state.async_db.close()
 
     app = FastAPI(
         title="hygiene-map",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import math
 import os
 import statistics
@@ -23,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,15 +62,15 @@ class Tipg:
 
 
 @contextmanager
-def serve_ours(url: str, workers: int):
-    """hygiene-map under uvicorn (tests.chromium.serve_app), given up to 180 s to start: importing the app
-    took a minute on the shared machine at load 9, past serve_app's 30 s."""
+def serve_ours(url: str, workers: int, repo: Path = REPO):
+    """hygiene-map (the checkout ``repo``) under uvicorn (tests.chromium.serve_app), given up to 180 s to start:
+    importing the app took a minute on the shared machine at load 9, past serve_app's 30 s."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="hm-bench-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--log-level", "warning"],
-        cwd=REPO, env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=log)
+        cwd=repo, env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_http(base + "/healthz", 180)
@@ -192,22 +193,28 @@ def tile_ids(body: bytes) -> set[int]:
 
 
 def tile_sweep(ours: str, tipg: str, tiles: list[tuple[int, int, int]], check: bool,
-               keep_alive: bool = False) -> list[tuple[float, float, int, int]]:
-    """(ours ms, tipg ms, ours bytes, tipg bytes) of each tile, fetched once from each server; which server
-    goes first alternates, so neither always finds the other's pages cached.
+               keep_alive: bool = False, before: str | None = None) -> list[tuple]:
+    """(ours ms, tipg ms, ours bytes, tipg bytes, before ms or None) of each tile, fetched once from each server;
+    the servers' order goes through every permutation from tile to tile, so none always finds the others' pages
+    cached, nor always follows the same one.
 
     One connection per request, as tile_stats: on a kept-alive connection uvicorn with ``--workers`` > 1
     (both servers here) leaves Nagle's algorithm on, and a response then waits out the client's delayed
     ACK (40 ms) on some requests and not others, which would swamp the few milliseconds measured.
     ``keep_alive``: one kept-alive connection per server instead (a browser's way; use it with one worker).
+    ``before``: a second hygiene-map server (another checkout, ``--before``), fetched in the same rotation.
     """
-    conns: dict[str, http.client.HTTPConnection | None] = {ours: None, tipg: None}
+    servers = [ours, tipg] + ([before] if before else [])
+    orders = list(itertools.permutations(servers))
+    conns: dict[str, http.client.HTTPConnection | None] = dict.fromkeys(servers)
     rows = []
     for i, (z, x, y) in enumerate(tiles):
         paths = {ours: f"/tiles/complaints/{z}/{x}/{y}.pbf",
                  tipg: f"/collections/public.complaints/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={PROPERTIES}"}
+        if before:
+            paths[before] = paths[ours]
         got = {}
-        for base in ((ours, tipg) if i % 2 == 0 else (tipg, ours)):
+        for base in orders[i % len(orders)]:
             status, body, elapsed, conn = get(base, paths[base], conns[base])
             if keep_alive:
                 conns[base] = conn
@@ -218,20 +225,30 @@ def tile_sweep(ours: str, tipg: str, tiles: list[tuple[int, int, int]], check: b
             got[base] = (elapsed * 1000, body)
         if check and z >= 15 and tile_ids(got[ours][1]) != tile_ids(got[tipg][1]):
             raise SystemExit(f"tile {z}/{x}/{y}: hygiene-map and tipg hold different complaints")
-        rows.append((got[ours][0], got[tipg][0], len(got[ours][1]), len(got[tipg][1])))
+        if before and got[before][1] != got[ours][1]:
+            raise SystemExit(f"tile {z}/{x}/{y}: hygiene-map and --before answered different bytes")
+        rows.append((got[ours][0], got[tipg][0], len(got[ours][1]), len(got[tipg][1]),
+                     got[before][0] if before else None))
     return rows
 
 
-def sweep_section(ours: str, tipg: str, url: str, rounds: int, per_round: int, keep_alive: bool = False) -> list[str]:
-    """Markdown table: per zoom, the median over rounds of each round's median time over distinct tiles."""
+def sweep_section(ours: str, tipg: str, url: str, rounds: int, per_round: int, keep_alive: bool = False,
+                  before: str | None = None, first: int = 0, paired: dict | None = None) -> list[str]:
+    """Markdown table: per zoom, the median over rounds of each round's median time over distinct tiles.
+
+    With ``before`` (a second hygiene-map server) also its time, its ratio to tipg, and its time ÷ ours (per round,
+    and per tile: put in ``paired`` by zoom). ``first``: the z16 tiles start at this one of the shuffled pool.
+    """
     import random
 
+    med = statistics.median
+    extra = " before ms | tipg ÷ before | before ÷ ours |" if before else ""
     out = [f"\nTiles over `complaints`, a sweep of distinct tiles holding complaints ({rounds} interleaved rounds; "
            f"each round: up to {per_round} tiles per zoom not fetched before at z16, each fetched once from each "
            f"server, {'on one kept-alive connection per server' if keep_alive else 'one connection per request'}): "
            "median over rounds of each round's median, and the median of the per-round ratios.\n",
-           "| zoom | tiles per round | hygiene-map ms | KB (median) | tipg ms | KB (median) | tipg time ÷ ours |",
-           "|---|---|---|---|---|---|---|"]
+           "| zoom | tiles per round | hygiene-map ms | KB (median) | tipg ms | KB (median) | tipg time ÷ ours |" + extra,
+           "|---|---|---|---|---|---|---|" + ("---|---|---|" if before else "")]
     vacuum(url)
     pools = {z: city_tiles(url, z) for z in (10, 13, 16)}
     random.Random(18).shuffle(pools[16])
@@ -239,20 +256,30 @@ def sweep_section(ours: str, tipg: str, url: str, rounds: int, per_round: int, k
     for r in range(rounds):
         for z, pool in pools.items():
             # z16: new tiles every round (cold); z10 and z13 have few tiles, each round sweeps them all.
-            chosen = pool[r * per_round:(r + 1) * per_round] if z == 16 else pool[:per_round]
-            rows = tile_sweep(ours, tipg, [(z, x, y) for x, y in chosen], check=True, keep_alive=keep_alive)
+            chosen = pool[first + r * per_round:first + (r + 1) * per_round] if z == 16 else pool[:per_round]
+            rows = tile_sweep(ours, tipg, [(z, x, y) for x, y in chosen], check=True, keep_alive=keep_alive,
+                              before=before)
             results[z].append(rows)
-            a, b = statistics.median(x[0] for x in rows), statistics.median(x[1] for x in rows)
-            print(f"round {r + 1} z{z}: ours {a:.1f} ms, tipg {b:.1f} ms over {len(rows)} tiles "
+            a, b = med(x[0] for x in rows), med(x[1] for x in rows)
+            also = f", before {med(x[4] for x in rows):.1f} ms" if before else ""
+            print(f"round {r + 1} z{z}: ours {a:.1f} ms, tipg {b:.1f} ms{also} over {len(rows)} tiles "
                   f"({b / a:.2f}×) load {os.getloadavg()[0]:.1f}", file=sys.stderr)
     for z, per in results.items():
-        ours_ms = statistics.median(statistics.median(x[0] for x in rows) for rows in per)
-        tipg_ms = statistics.median(statistics.median(x[1] for x in rows) for rows in per)
-        ratio = statistics.median(statistics.median(x[1] for x in rows) / statistics.median(x[0] for x in rows)
-                                  for rows in per)
-        size_a = statistics.median(x[2] for rows in per for x in rows) / 1024
-        size_b = statistics.median(x[3] for rows in per for x in rows) / 1024
-        out.append(f"| {z} | {len(per[0])} | {ours_ms:.1f} | {size_a:.0f} | {tipg_ms:.1f} | {size_b:.0f} | {ratio:.2f}× |")
+        times = [[med(x[i] for x in rows) for rows in per] for i in (0, 1)]  # per round: ours, tipg
+        ratios = [b / a for a, b in zip(*times)]
+        size_a = med(x[2] for rows in per for x in rows) / 1024
+        size_b = med(x[3] for rows in per for x in rows) / 1024
+        row = (f"| {z} | {len(per[0])} | {med(times[0]):.1f} | {size_a:.0f} | {med(times[1]):.1f} | {size_b:.0f} | "
+               f"{med(ratios):.2f}× ({', '.join(f'{q:.2f}' for q in ratios)}) |")
+        if before:
+            old = [med(x[4] for x in rows) for rows in per]
+            # Before ÷ ours also tile by tile (the same tile, fetched moments apart): the median over every tile.
+            tile_ratio = med(x[4] / x[0] for rows in per for x in rows)
+            if paired is not None:
+                paired[z] = tile_ratio
+            row += (f" {med(old):.1f} | {med(b / o for o, b in zip(old, times[1])):.2f}× | "
+                    f"{med(o / a for o, a in zip(old, times[0])):.2f}× (per tile {tile_ratio:.3f}) |")
+        out.append(row)
     return out
 
 
@@ -290,6 +317,10 @@ def main() -> None:
     parser.add_argument("--sweep-tiles", type=int, default=50, help="distinct tiles per zoom and round")
     parser.add_argument("--keep-alive", action="store_true", help="sweep on kept-alive connections (use --workers 1)")
     parser.add_argument("--naive-limit", type=int, default=None, help="embed only this many complaints")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="another checkout of hygiene-map (e.g. main) served too and swept in the same rotation")
+    parser.add_argument("--swap", action="store_true",
+                        help="with --before: sweep again with the two checkouts exchanged, and combine the two")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: features,tiles,sweep,map")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -298,7 +329,9 @@ def main() -> None:
     ours_path = f"/api/layers/complaints/features?bbox={bbox}&limit=1000"
     tipg_path = f"/collections/public.complaints/items?bbox={bbox}&limit=1000&properties={PROPERTIES}"
     out: list[str] = []
-    with serve_ours(url, args.workers) as ours:
+    paired: dict = {}  # zoom -> per-tile median of before ÷ ours
+    with serve_ours(url, args.workers) as ours, \
+            (serve_ours(url, args.workers, args.before) if args.before else nullcontext()) as before:
         tipg = Tipg(args.tipg, url, args.workers) if not skip >= {"features", "tiles", "sweep"} else None
         try:
             if "features" not in skip:
@@ -325,7 +358,8 @@ def main() -> None:
                     out.append(f"| {z} | {ta:.0f} | {sa / 1024:.0f} | {tb:.0f} | {sb / 1024:.0f} | {tb / ta:.2f} |")
                     print(out[-1], file=sys.stderr)
             if "sweep" not in skip:
-                out += sweep_section(ours, tipg.base, url, args.sweep_rounds, args.sweep_tiles, args.keep_alive)
+                out += sweep_section(ours, tipg.base, url, args.sweep_rounds, args.sweep_tiles, args.keep_alive, before,
+                                     paired=paired)
         finally:
             if tipg:
                 tipg.close()
@@ -377,7 +411,27 @@ def main() -> None:
                 except MemoryError as exc:
                     out.append(f"| naive `folium.GeoJson` | failed to build: {exc} | | | | | |")
             print(out[-1], file=sys.stderr)
+    if args.swap and args.before and "sweep" not in skip:
+        out += swapped_sweep(args, url, paired)
     print("\n".join(out))
+
+
+def swapped_sweep(args, url: str, paired: dict) -> list[str]:
+    """``--swap``: the sweep again on new z16 tiles, the two checkouts' servers exchanged (started in the other
+    order), and per zoom the geometric mean of the two runs' per-tile ratios: a server's place in a run (the one
+    started second came out 7-10 % faster with the same code) cancels out."""
+    out = ["\nThe same sweep on other z16 tiles, the checkouts swapped (ours: `--before`'s; before: this one):"]
+    again: dict = {}
+    with serve_ours(url, args.workers, args.before) as ours, serve_ours(url, args.workers) as before:
+        tipg = Tipg(args.tipg, url, args.workers)
+        try:
+            out += sweep_section(ours, tipg.base, url, args.sweep_rounds, args.sweep_tiles, args.keep_alive, before,
+                                 first=args.sweep_rounds * args.sweep_tiles, paired=again)
+        finally:
+            tipg.close()
+    out.append("\n| zoom | `--before`'s time ÷ this checkout's, per tile, both places (geometric mean) |\n|---|---|")
+    out += [f"| {z} | {math.sqrt(paired[z] / again[z]):.3f} |" for z in paired]
+    return out
 
 
 if __name__ == "__main__":

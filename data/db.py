@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import select
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
@@ -34,17 +35,34 @@ def connect(settings: DatabaseSettings | None = None, *, url: str | None = None)
     settings = settings or DatabaseSettings.from_env()
     url = url or database_url(settings)
     try:
-        return load_city_tz(psycopg2.connect(
-            url,
-            connect_timeout=settings.connect_timeout_s,
-            options=f"-c statement_timeout={settings.statement_timeout_ms}",
-            application_name="hygiene-map",
-        ))
+        return load_city_tz(psycopg2.connect(url, **connect_options(settings)))
     except (psycopg2.OperationalError, psycopg2.ProgrammingError) as exc:  # unreachable, or a malformed DSN
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
-        hint = "" if settings.url else "; the embedded database is not running: start it with `hygiene-map db up`"
-        # DatabaseUnavailable's message is redacted (data.redact): no password in any answer or log.
-        raise DatabaseUnavailable(f"cannot connect to the database at {url}: {first}{hint}") from None
+        raise connect_error(settings, url, exc) from None
+
+
+def connect_options(settings: DatabaseSettings) -> dict:
+    """The keyword arguments of every connection (time-outs, name), blocking or asynchronous."""
+    return {"connect_timeout": settings.connect_timeout_s, "application_name": "hygiene-map",
+            "options": f"-c statement_timeout={settings.statement_timeout_ms}"}
+
+
+def connect_error(settings: DatabaseSettings, url: str, exc: Exception) -> DatabaseUnavailable:
+    """What a failed connection attempt (unreachable, or a malformed DSN) tells the user."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
+    hint = "" if settings.url else "; the embedded database is not running: start it with `hygiene-map db up`"
+    # DatabaseUnavailable's message is redacted (data.redact): no password in any answer or log.
+    return DatabaseUnavailable(f"cannot connect to the database at {url}: {first}{hint}")
+
+
+def query_error(exc: psycopg2.Error) -> DatabaseUnavailable | None:
+    """What a statement time-out or a lost connection tells the user; None for any other error."""
+    if isinstance(exc, psycopg2.extensions.QueryCanceledError):
+        return DatabaseUnavailable("the database query took too long and was cancelled "
+                                   "(HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS); try a smaller request")
+    if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        text = str(exc).strip().splitlines()
+        return DatabaseUnavailable(f"the database connection failed: {text[0] if text else 'closed'}")
+    return None
 
 
 @contextmanager
@@ -77,6 +95,56 @@ def session(settings: DatabaseSettings | None = None) -> Iterator[psycopg2.exten
         conn.close()
 
 
+@contextmanager
+def outside_transaction(conn) -> Iterator[None]:
+    """Run one statement on its own when no transaction is open: no BEGIN, no ROLLBACK.
+
+    Two round trips to the server out of three; on a busy machine each is a
+    wait for a core. A connection already in a transaction (a token was
+    looked up) stays in it.
+    """
+    if conn.autocommit or conn.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+        yield
+        return
+    conn.autocommit = True
+    try:
+        yield
+    finally:
+        if not conn.closed:  # a connection that broke is the pool's to drop
+            conn.autocommit = False
+
+
+# Statements as a generator (no I/O of its own): yields (SQL text, parameters), is sent each one's first row (or
+# thrown its error), returns its answer. run_steps runs them on a blocking connection, data.db_async.run_steps_async
+# on an asynchronous one: one place for the SQL of work done both ways (the tiles).
+Steps = Generator[tuple[str, list], tuple, Any]
+
+
+def run_steps(cur, steps: Steps) -> Any:
+    """Run ``steps`` on the cursor of a blocking connection; their answer."""
+    row = error = None
+    while True:
+        done, value = next_step(steps, row, error)
+        if done:
+            return value
+        try:
+            cur.execute(*value)
+            row, error = cur.fetchone(), None
+        except psycopg2.Error as exc:
+            row, error = None, exc
+
+
+def next_step(steps: Steps, row: tuple | None, error: psycopg2.Error | None) -> tuple[bool, Any]:
+    """(False, the steps' next statement) given the last one's first row or error, or (True, their answer).
+
+    An error is thrown into the steps, which clean up and raise it again.
+    """
+    try:
+        return False, steps.throw(error) if error is not None else steps.send(row)
+    except StopIteration as done:
+        return True, done.value
+
+
 def check_postgis(conn) -> str:
     """The PostGIS version, or a SetupError when the server cannot provide PostGIS."""
     with conn.cursor() as cur:
@@ -91,7 +159,7 @@ def check_postgis(conn) -> str:
     return row[0] or row[1]
 
 
-def _alive(conn) -> bool:
+def idle_alive(conn) -> bool:
     """Whether an idle connection can still be used, without a round trip to the server.
 
     An idle connection is sent nothing, except when the server ends it: a
@@ -114,7 +182,7 @@ class Database:
     ``with db.connection() as conn`` yields a connection; it is rolled back
     afterwards unless the caller committed. A connection that failed is
     closed instead of being returned, and an idle one is checked before it
-    is handed out (:func:`_alive`): after a restart of the database the very
+    is handed out (:func:`idle_alive`): after a restart of the database the very
     first request gets a new connection instead of a dead one.
     """
 
@@ -142,7 +210,7 @@ class Database:
         with self._lock:
             conn = self._idle.pop() if self._idle else None
         if conn is not None:
-            if _alive(conn):
+            if idle_alive(conn):
                 return conn
             # One connection died while idle (the database restarted): its siblings did too.
             conn.close()
@@ -177,16 +245,14 @@ class Database:
         broken = False
         try:
             yield conn
-        except psycopg2.extensions.QueryCanceledError:
-            raise DatabaseUnavailable("the database query took too long and was cancelled "
-                                      "(HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS); try a smaller request") from None
+        except psycopg2.extensions.QueryCanceledError as exc:
+            raise query_error(exc) from None
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             broken = True
             # The server went away: the idle connections died with it. Drop them now rather than
             # fail one request each once it is back.
             self.close()
-            text = str(exc).strip().splitlines()
-            raise DatabaseUnavailable(f"the database connection failed: {text[0] if text else 'closed'}") from None
+            raise query_error(exc) from None
         finally:
             self._release(conn, broken)
 

@@ -44,6 +44,8 @@ class DatabaseSettings:
     statement_timeout_ms: int
     pool_max: int
     pool_wait_s: int
+    # Asynchronous connections per server process for anonymous tiles (data.db_async), besides pool_max.
+    async_max: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DatabaseSettings:
@@ -60,6 +62,7 @@ class DatabaseSettings:
             statement_timeout_ms=env_int(env, "HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS", 30_000),
             pool_max=env_int(env, "HYGIENE_MAP_DB_POOL_MAX", 24),
             pool_wait_s=env_int(env, "HYGIENE_MAP_DB_POOL_WAIT_S", 20),
+            async_max=env_int(env, "HYGIENE_MAP_DB_ASYNC_MAX", 8),
         )
 
 

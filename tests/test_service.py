@@ -88,3 +88,22 @@ def test_healthz_is_503_while_the_database_is_down_and_recovers_by_itself(own_cl
         cluster.start()
         # Same address (the port is kept), and no request pays for a connection that died with the old server.
         assert [client.get(path).status_code for path in ("/healthz", "/", "/", "/", "/", "/")] == [200] * 6
+
+
+def test_an_anonymous_tile_is_503_while_the_database_is_down_and_recovers_by_itself(own_cluster):
+    cluster, settings = own_cluster
+    from data.db import connect
+
+    conn = connect(settings)
+    migrate(conn)
+    conn.close()
+    tile = "/tiles/complaints/16/54864/25396.pbf"  # an empty tile: 204 (its statement ran all the same)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        assert client.get(tile).status_code == 204  # on an asynchronous connection (tests/test_tile_async.py)
+        cluster.stop()
+        down = client.get(tile)
+        assert down.status_code == 503 and down.headers["retry-after"] == "5"
+        assert "database" in down.json()["detail"] and "Traceback" not in down.text
+        cluster.start()
+        # No request pays for the connection that died with the old server.
+        assert [client.get(tile).status_code for _ in range(4)] == [204] * 4

@@ -27,8 +27,8 @@ def test_prepared_tiles_are_the_plain_statements_tiles(demo_conn, monkeypatch):
     assert sum(1 for data in got if data) >= 4
     statements = _prepared_statements(demo_conn)
     assert statements and all(custom == 0 and generic >= 1 for _, generic, custom in statements)
-    monkeypatch.setattr(tiles, "execute_prepared", lambda cur, name, settings, body, params:
-                        cur.execute(settings + body, params))
+    monkeypatch.setattr(tiles, "prepared_call", lambda conn, name, settings, body, params:
+                        (settings + body, params, False))
     # The same features (a plain statement's custom plan may read the rows in another order).
     assert [features(get_tile(demo_conn, spec, t)) for t in addresses] == [features(d) for d in got[:len(addresses)]]
 

@@ -11,6 +11,7 @@ from starlette.routing import Match, Route
 
 from api.auth import SESSION_COOKIE, Reader
 from api.deps import Conn, Filtered, Lang, LayerFilters, Paged, bbox_query, bbox_required
+from data.db_async import run_steps_async
 from data.params import BBox
 from data.settings import AuthSettings, TileSettings
 from layers.spec.model import LayerSpec
@@ -18,7 +19,7 @@ from layers.spec.registry import LAYERS, get_layer
 from layers.store.features import FeatureQuery, feature_query, get_features, layer_extent
 from layers.store.heat import get_heat_cells
 from layers.store.summary import layer_counts
-from layers.store.tiles import Tile, get_tile, parse_tile, tile_mode
+from layers.store.tiles import Tile, get_tile, parse_tile, tile_mode, tile_steps
 from layers.workflow.access import User, readable
 
 router = APIRouter(tags=["layers"])
@@ -88,10 +89,11 @@ async def layer_tile(request: Request, layer_id: str, z: int, x: int, y: int, fi
 class AnonymousTileRoute(Route):
     """``/tiles/…`` for most of a map's requests: GET, no query string, no credentials, reads open.
 
-    The same answer as :func:`layer_tile` (the same :func:`pooled_tile_response`,
+    The same answer as :func:`layer_tile` (the same statements, :func:`tile_answer`,
     errors raised to the same handlers), without FastAPI's dependency solving
     and parameter validation: a tenth of a millisecond per dependency, and a map
-    view asks for dozens of tiles. Any other request (filters, a token or a
+    view asks for dozens of tiles; and without a worker thread: the statement
+    runs on an asynchronous connection (:mod:`data.db_async`). Any other request (filters, a token or a
     session cookie, a coordinate that is not plain digits, reads needing a token)
     does not match here and goes on to :func:`layer_tile`; create_app puts this
     route first.
@@ -114,11 +116,16 @@ class AnonymousTileRoute(Route):
 
     @staticmethod
     async def endpoint(request: Request) -> Response:
+        """The tile's statement on an asynchronous connection (data.db_async), on the event loop: no worker
+        thread (unfiltered and public, it needs no other statement)."""
         params = request.path_params
         spec = get_layer(params["layer_id"])
         settings = TileSettings.from_env()
         tile = parse_tile(params["z"], params["x"], params["y"], settings)
-        return await pooled_tile_response(request, spec, tile, _query(spec, LayerFilters(), None), settings)
+        query = _query(spec, LayerFilters(), None)
+        async with request.app.state.async_db.connection() as conn:
+            data = await run_steps_async(conn, tile_steps(conn, spec, tile, query, settings))
+        return tile_answer(data, spec, tile, query, settings)
 
 
 async def pooled_tile_response(request: Request, spec: LayerSpec, tile: Tile, query: FeatureQuery | None,
@@ -139,8 +146,13 @@ async def pooled_tile_response(request: Request, spec: LayerSpec, tile: Tile, qu
 
 
 def tile_response(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None, settings: TileSettings) -> Response:
+    """A tile read on ``conn`` as :func:`tile_answer`."""
+    return tile_answer(get_tile(conn, spec, tile, query, settings), spec, tile, query, settings)
+
+
+def tile_answer(data: bytes, spec: LayerSpec, tile: Tile, query: FeatureQuery | None,
+                settings: TileSettings) -> Response:
     """A tile as an MVT response (204 when empty), cacheable, saying how it was drawn (``X-Tile-Mode``)."""
-    data = get_tile(conn, spec, tile, query, settings)
     # A tile read with credentials may hold columns others may not see: no shared cache keeps it.
     # Nor one read on a server where reading needs a token (OGC tiles pass no query: public columns only).
     shared = (query is None or query.viewer is None) and not AuthSettings.from_env().reads_need_token

@@ -17,8 +17,6 @@ import itertools
 import re
 import weakref
 
-from psycopg2 import Error
-
 # Connection -> names prepared in its session; None once a PREPARE's fate is unknown (its statement failed:
 # PREPARE is not undone by a failure or a rollback), and then that connection prepares nothing more.
 _PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -32,27 +30,31 @@ def statement_name() -> str:
     return f"hm_prepared_{next(_SEQUENCE)}"
 
 
-def execute_prepared(cur, name: str, settings: str, body: str, params: list) -> None:
-    """Run ``settings + body`` (``%s`` placeholders) with ``params``, ``body`` as the prepared statement ``name``.
+def prepared_call(conn, name: str, settings: str, body: str, params: list) -> tuple[str, list, bool]:
+    """(SQL text, parameters, whether it prepares) running ``settings + body`` as the prepared statement ``name``.
 
-    ``settings``: ``SET LOCAL …;`` statements sent before it each time
-    (:data:`GENERIC_PLAN` to use a generic plan from the first execution).
-    The first execution on a connection prepares it in the same round trip.
+    ``body`` has ``%s`` placeholders for ``params``; ``settings``: ``SET LOCAL
+    …;`` statements sent before it each time (:data:`GENERIC_PLAN` to use a
+    generic plan from the first execution). The first execution on a
+    connection prepares it in the same round trip: tell :func:`prepared_done`
+    how it went. The caller sends the text, on a blocking or an asynchronous
+    connection.
     """
-    conn = cur.connection
     known = _PREPARED.setdefault(conn, set())
     if known is None or (name not in known and len(known) >= MAX_PER_CONNECTION):
-        cur.execute(settings + body, params)
-        return
+        return settings + body, params, False
     call = f"EXECUTE {name}({', '.join(['%s'] * len(params))})"
     if name in known:
-        cur.execute(settings + call, params)
-        return
+        return settings + call, params, False
     numbers = itertools.count(1)
     prepare = f"PREPARE {name} AS {re.sub('%s', lambda _: f'${next(numbers)}', body)}; "
-    try:
-        cur.execute(settings + prepare + call, params)
-    except Error:
+    return settings + prepare + call, params, True
+
+
+def prepared_done(conn, name: str, ok: bool) -> None:
+    """After a :func:`prepared_call` that prepared: ``name`` is known on ``conn``, or (``ok`` false, its
+    statement failed) that connection prepares nothing more."""
+    if not ok:
         _PREPARED[conn] = None
-        raise
-    known.add(name)
+    elif (known := _PREPARED.get(conn)) is not None:
+        known.add(name)

@@ -22,19 +22,18 @@ the OGC API can reuse them.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from psycopg2 import sql
-from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+from psycopg2 import Error, sql
 
+from data.db import Steps, outside_transaction, run_steps
 from data.errors import InvalidParameter
 from data.settings import TileSettings
 from layers.spec.model import LayerSpec
 from layers.store.columns import shown_columns
 from layers.store.features import FeatureQuery
 from layers.store.filters import Filters, check_filters, where_clause
-from layers.store.prepared import GENERIC_PLAN, execute_prepared, statement_name
+from layers.store.prepared import GENERIC_PLAN, prepared_call, prepared_done, statement_name
 from layers.workflow.access import readable
 
 HALF_WORLD_M = 20037508.342789244  # half the Web Mercator world width, metres
@@ -292,40 +291,37 @@ def get_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = Non
 
     ``query`` carries the filters (street, time, category …); its bbox,
     limit and offset are ignored. A tile over the byte cap is re-encoded
-    with half the features until it fits.
+    with half the features until it fits. The statements are
+    :func:`tile_steps`', on this blocking connection.
+    """
+    query = query or FeatureQuery()
+    check_filters(conn, query.filters)
+    with outside_transaction(conn), conn.cursor() as cur:
+        return run_steps(cur, tile_steps(conn, spec, tile, query, settings))
+
+
+def tile_steps(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = None,
+               settings: TileSettings | None = None) -> Steps:
+    """The statements of one tile, without running them: yields (SQL text, parameters), is sent each one's
+    first row (or thrown its error), returns the MVT bytes.
+
+    One place for the tile's SQL, run by :func:`get_tile` on a blocking
+    connection or by :func:`data.db_async.run_steps_async` on an asynchronous
+    one (autocommit). ``query``'s filters must be checked already
+    (:func:`~layers.store.filters.check_filters`); ``conn`` only renders the
+    text and keeps its prepared statements.
     """
     settings = settings or TileSettings.from_env()
     query = query or FeatureQuery()
     query = FeatureQuery(replace(query.filters, boxes=()), viewer=query.viewer)
-    check_filters(conn, query.filters)
     mode = tile_mode(spec, tile.z)
-    with _outside_transaction(conn):
-        if mode == "features":
-            return _raw_tile(conn, spec, tile, query, settings)
-        return _aggregated_tile(conn, spec, tile, query, settings, mode)
+    if mode == "features":
+        return _raw_steps(conn, spec, tile, query, settings)
+    return _aggregated_steps(conn, spec, tile, query, settings, mode)
 
 
-@contextmanager
-def _outside_transaction(conn):
-    """Run a tile's one statement on its own when no transaction is open: no BEGIN, no ROLLBACK.
-
-    Two round trips to the server out of three; on a busy machine each is a
-    wait for a core. A connection already in a transaction (a token was
-    looked up) stays in it.
-    """
-    if conn.autocommit or conn.get_transaction_status() != TRANSACTION_STATUS_IDLE:
-        yield
-        return
-    conn.autocommit = True
-    try:
-        yield
-    finally:
-        if not conn.closed:  # a connection that broke is the pool's to drop
-            conn.autocommit = False
-
-
-def _aggregated_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, settings: TileSettings,
-                     mode: str) -> bytes:
+def _aggregated_steps(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, settings: TileSettings,
+                      mode: str) -> Steps:
     """A tile of heat points or hexagons with counts (never over the caps: at most one point per cell)."""
     if mode == "heat" and tile.z <= CELL_ZOOM and use_cells(spec, query.filters):
         statement, params = _heat_cells_tile_sql(spec, tile, settings.extent)
@@ -333,32 +329,37 @@ def _aggregated_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, set
         statement, params = _heat_sql(spec, tile, query, settings.extent)
     else:
         statement, params = _hex_sql(spec, tile, query, settings.extent)
-    with conn.cursor() as cur:
-        # The settings travel with the query: one round trip to the server, not three.
-        cur.execute(sql.Composed([SHORT_QUERY, statement]), params)
-        data = cur.fetchone()[0]
+    # The settings travel with the query: one round trip to the server, not three.
+    data = (yield sql.Composed([SHORT_QUERY, statement]).as_string(conn), params)[0]
     return bytes(data) if data is not None else b""
 
 
-def _raw_tile(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, settings: TileSettings) -> bytes:
+def _raw_steps(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, settings: TileSettings) -> Steps:
     """A tile of single features: capped at ``max_features``, then halved until under ``max_bytes``."""
     cap, by_id = settings.max_features, False
-    with conn.cursor() as cur:
-        while True:
-            text, name, params = _raw_statement(conn, spec, tile, query, cap, settings.extent, by_id)
-            if _keyed(spec, tile) and not by_id and not query.filters.narrowed:
-                # The index-only read of the tile index is the plan for any tile: a generic plan is safe.
-                execute_prepared(cur, name, _FEW_ROWS + GENERIC_PLAN, text, params)
-            else:
-                cur.execute(_FEW_ROWS + text, params)
-            data, read = cur.fetchone()
-            data = bytes(data) if data is not None else b""
-            if read >= cap and not by_id and _keyed(spec, tile):
-                by_id = True  # cut short in the index's order: again, keeping the first rows by id
-                continue
-            if len(data) <= settings.max_bytes or cap <= 1:
-                return data
-            cap, by_id = max(1, math.ceil(cap / 2)), True
+    while True:
+        text, name, params = _raw_statement(conn, spec, tile, query, cap, settings.extent, by_id)
+        preparing = False
+        if _keyed(spec, tile) and not by_id and not query.filters.narrowed:
+            # The index-only read of the tile index is the plan for any tile: a generic plan is safe.
+            text, params, preparing = prepared_call(conn, name, _FEW_ROWS + GENERIC_PLAN, text, params)
+        else:
+            text = _FEW_ROWS + text
+        try:
+            data, read = yield text, params
+        except Error:
+            if preparing:
+                prepared_done(conn, name, ok=False)
+            raise
+        if preparing:
+            prepared_done(conn, name, ok=True)
+        data = bytes(data) if data is not None else b""
+        if read >= cap and not by_id and _keyed(spec, tile):
+            by_id = True  # cut short in the index's order: again, keeping the first rows by id
+            continue
+        if len(data) <= settings.max_bytes or cap <= 1:
+            return data
+        cap, by_id = max(1, math.ceil(cap / 2)), True
 
 
 # Tile queries are short: JIT compilation costs more than it saves, and the aggregates group far fewer
