@@ -146,3 +146,25 @@ def test_gdal_spatial_filter_is_answered_by_the_server(ogc_server, demo_conn, tm
           "-spat", *map(str, box), "-oo", "PAGE_SIZE=7")
     copied = pyogrio.read_dataframe(gpkg, layer="toilets", fid_as_index=True)
     assert sorted(copied.index.tolist()) == expected
+
+
+def test_gdal_reads_an_ogc_tile_with_its_times_as_text(ogc_server, demo_conn, tmp_path):
+    """GDAL's MVT driver (as QGIS uses it) reads an OGC tile of complaints: the features in it, with
+    ``reported_at`` as the same ISO 8601 text the OGC features give, not a number of seconds."""
+    with demo_conn.cursor() as cur:
+        cur.execute("""SELECT tx, ty FROM (SELECT floor((ST_X(geom) + 180) / 360 * 65536)::int AS tx,
+                         floor((1 - asinh(tan(radians(ST_Y(geom)))) / pi()) / 2 * 65536)::int AS ty
+                         FROM complaints) c GROUP BY tx, ty ORDER BY count(*) DESC LIMIT 1""")
+        x, y = cur.fetchone()
+    tile = httpx.get(f"{ogc_server}/ogc/collections/complaints/tiles/WebMercatorQuad/16/{y}/{x}", timeout=30)
+    assert tile.status_code == 200
+    path = tmp_path / "16" / str(x) / f"{y}.pbf"  # the driver reads z/x/y from the path
+    path.parent.mkdir(parents=True)
+    path.write_bytes(tile.content)
+    info = _gdal("ogrinfo", "-ro", "-al", str(path))
+    assert re.search(r"^reported_at: String", info, re.M), info[:2000]
+    shown = re.findall(r"^\s+reported_at \(String\) = (\S+)$", info, re.M)
+    assert shown and all(datetime.fromisoformat(v) for v in shown)
+    first_id = int(re.search(r"^\s+mvt_id \(Integer64\) = (\d+)$", info, re.M).group(1))
+    item = httpx.get(f"{ogc_server}/ogc/collections/complaints/items/{first_id}", timeout=30).json()
+    assert shown[0] == item["properties"]["reported_at"]

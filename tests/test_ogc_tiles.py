@@ -1,14 +1,16 @@
-"""OGC API – Tiles under /ogc: tile matrix set, tilesets, and the same vector tiles as /tiles."""
+"""OGC API – Tiles under /ogc: tile matrix set, tilesets, and the same vector tiles as /tiles (times as text)."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import mapbox_vector_tile
 import pytest
 
-from layers.spec.registry import LAYERS
+from layers.spec.registry import LAYERS, get_layer
 from layers.store import ogc
+from layers.store.tiles import tile_mode, time_columns
 
 
 def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -45,10 +47,27 @@ def test_every_collection_has_a_vector_tileset_serving_the_tiles_of_slash_tiles(
     response = demo_client.get(url)
     plain = demo_client.get(f"/tiles/{layer}/14/{x}/{y}.pbf")
     assert response.status_code == plain.status_code
-    assert response.content == plain.content
     if response.status_code == 200:
         assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
         assert list(mapbox_vector_tile.decode(response.content)) == [layer]
+    # The same features; times as ISO text in the OGC tile, whole seconds in /tiles (the same instants).
+    times = time_columns(get_layer(layer))
+    assert _with_seconds(response.content, times) == _with_seconds(plain.content, times)
+    if not times or tile_mode(get_layer(layer), 14) != "features":
+        assert response.content == plain.content
+
+
+def _with_seconds(tile: bytes, times: set[str]) -> list:
+    """A tile's features, ISO times turned into whole seconds since 1970."""
+    from datetime import datetime
+
+    features = next(iter(mapbox_vector_tile.decode(tile).values()), {"features": []})["features"] if tile else []
+    out = []
+    for f in features:
+        props = {k: math.floor(datetime.fromisoformat(v).timestamp()) if k in times and isinstance(v, str) else v
+                 for k, v in f["properties"].items()}
+        out.append((f.get("id"), json.dumps(f["geometry"], sort_keys=True), sorted(props.items())))
+    return sorted(out, key=repr)
 
 
 def test_tile_errors(demo_client):

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import re
 import shutil
@@ -291,6 +292,12 @@ def test_taipei_complaint_tiles_hold_the_complaints_in_them(taipei_server, taipe
                       headers={"Authorization": f"Bearer {city.token}"}, timeout=30)
     assert staff.status_code == 200 and staff.headers["cache-control"].startswith("private")
     assert {f["id"] for f in mapbox_vector_tile.decode(staff.content)["complaints"]["features"]} == in_tile
+    # The OGC tile (QGIS, GDAL): the same complaints, their times as ISO 8601 text of the same instants.
+    ogc = httpx.get(f"{city.base}/ogc/collections/complaints/tiles/WebMercatorQuad/{z}/{y}/{x}", timeout=30)
+    assert ogc.status_code == 200 and ogc.headers["cache-control"].startswith("public")
+    texts = {f["id"]: f["properties"]["reported_at"] for f in mapbox_vector_tile.decode(ogc.content)["complaints"]["features"]}
+    assert set(texts) == in_tile
+    assert {i: math.floor(datetime.fromisoformat(t).timestamp()) for i, t in texts.items()} == times
 
 
 #: Parameters of each analysis on Taipei (the same on the command line and in the query).

@@ -1,5 +1,5 @@
-"""Raw tiles carry times as whole seconds since 1970 (UTC); the OGC tileset says so; the map shows them in the
-city's zone as "YYYY-MM-DD HH:MM", from a tile or from GeoJSON alike."""
+"""Raw tiles carry times as whole seconds since 1970 (UTC), the OGC tiles as ISO 8601 text (the tileset says so);
+the map shows them in the city's zone as "YYYY-MM-DD HH:MM", from a tile or from GeoJSON alike."""
 
 from __future__ import annotations
 
@@ -39,10 +39,29 @@ def test_tile_times_are_the_rows_times_in_seconds(demo_client, demo_conn):
             assert by_id[id_]["due_at"] == math.floor(due.timestamp())
             checked_due += 1
     assert checked_due > 0
+
+
+def test_ogc_tile_times_are_iso_text_a_gis_client_shows_as_dates(demo_client, demo_conn):
+    """The OGC tiles (QGIS, GDAL) carry times as ISO 8601 text, as the OGC features do; the tileset says so."""
+    from datetime import datetime
+
+    x, y = _tile_of(121.38, 37.49, 16)
+    response = demo_client.get(f"/ogc/collections/complaints/tiles/WebMercatorQuad/16/{y}/{x}")
+    assert response.status_code == 200 and response.headers["cache-control"].startswith("public")
+    features = mapbox_vector_tile.decode(response.content)["complaints"]["features"]
+    assert len(features) > 10
+    by_id = {f["id"]: f["properties"] for f in features}
+    with demo_conn.cursor() as cur:
+        cur.execute("SELECT id, reported_at FROM complaints WHERE id = ANY(%s)", (list(by_id),))
+        rows = cur.fetchall()
+    assert len(rows) == len(by_id)
+    assert all(datetime.fromisoformat(by_id[id_]["reported_at"]) == reported for id_, reported in rows)
+    some = rows[0][0]
+    item = demo_client.get(f"/ogc/collections/complaints/items/{some}").json()
+    assert by_id[some]["reported_at"] == item["properties"]["reported_at"]  # the features' own text
     tileset = demo_client.get("/ogc/collections/complaints/tiles/WebMercatorQuad").json()
     schema = tileset["layers"][0]["propertiesSchema"]["properties"]
-    assert schema["reported_at"]["type"] == "integer" and "1970" in schema["reported_at"]["description"]
-    assert schema["category"] == {}
+    assert schema["reported_at"] == {"type": "string", "format": "date-time"} and schema["category"] == {}
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")

@@ -17,11 +17,16 @@ from data.errors import InvalidParameter, NotFound
 from data.settings import TileSettings
 from layers.spec.model import LayerSpec
 from layers.store import ogc
+from layers.store.features import FeatureQuery
 from layers.store.tiles import parse_tile, tile_mode, time_columns
 
 REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
-# How a tile carries a time (MVT has no time type): layers.store.tiles.time_columns.
-_SECONDS = {"type": "integer", "description": "seconds since 1970-01-01 00:00 UTC"}
+# How an OGC tile carries a time (MVT has no time type): ISO 8601 text, as the OGC features do
+# (layers.store.tiles.time_columns; the /tiles of the project's own map carry whole seconds).
+_TIME = {"type": "string", "format": "date-time"}
+
+#: What an OGC tile holds: every feature, public columns, times as text.
+OGC_TILE = FeatureQuery(iso_times=True)
 
 router = APIRouter(prefix="/ogc", tags=["OGC API"], route_class=OgcRoute)
 
@@ -70,7 +75,7 @@ def _tileset(request: Request, spec: LayerSpec, lang: str, full: bool) -> dict:
         zooms = {tile_mode(spec, z) for z in range(TileSettings.from_env().max_zoom + 1)}
         layer = {"id": spec.id, "title": spec.name(lang), "dataType": "vector",
                  "propertiesSchema": {"type": "object", "properties": {
-                     c: _SECONDS if c in times else {} for c in spec.columns}}}
+                     c: _TIME if c in times else {} for c in spec.columns}}}
         dimension = ogc.geometry_dimension(spec)
         if dimension is not None:
             layer["geometryDimension"] = dimension
@@ -113,4 +118,4 @@ async def collection_tile(collection_id: str, tms_id: str, tile_matrix: str, til
         raise InvalidParameter("f", f"tiles are Mapbox vector tiles: f=mvt, not {wanted!r}")
     settings = TileSettings.from_env()
     z, x, y = ogc.parse_tile_address(tile_matrix, tile_row, tile_col, settings.max_zoom)
-    return await pooled_tile_response(request, spec, parse_tile(z, x, y, settings), None, settings)
+    return await pooled_tile_response(request, spec, parse_tile(z, x, y, settings), OGC_TILE, settings)

@@ -39,6 +39,8 @@ class FeatureQuery:
     limit: int = 1000
     offset: int = 0
     viewer: User | None = None
+    #: Times in a tile as ISO 8601 text (the OGC tiles: what GIS clients show as dates) instead of whole seconds.
+    iso_times: bool = False
 
 
 def feature_query(

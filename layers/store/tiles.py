@@ -150,7 +150,7 @@ def _raw_statement(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, cap: 
     """(SQL text, statement name, parameters) of a raw tile: its MVT and the number of rows read (``cap`` when
     cut short)."""
     shape = (spec.id, tuple(readable(spec, query.viewer).items()), tile.z < DETAIL_ZOOM, _keyed(spec, tile),
-             by_id, query.filters, None if spec.geometry_type == "Point" else tile.z)
+             by_id, query.filters, None if spec.geometry_type == "Point" else tile.z, query.iso_times)
     where, params = where_clause(spec, query.filters)
     cached = _RAW_TEXTS.get(shape)
     if cached is None:
@@ -193,10 +193,12 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, where: sql.Compos
         shown = [(c, e) for c, e in shown if c in (spec.style_column, "name", "code", "level")]
     # Times as whole seconds since 1970 (UTC): MVT has no time type, and rendering a timestamptz as text per
     # value was a quarter of ST_AsMVT's work; map.js shows them in the city's zone, as the other pages do.
+    # The OGC tiles write ISO 8601 text as the OGC features do: a GIS client shows it as a date.
     times = time_columns(spec)
+    as_time = "(to_json({})#>>'{{}}')" if query.iso_times else "floor(date_part('epoch', {}))::bigint"
     columns = sql.SQL("").join(
-        sql.SQL(", {} AS {}").format(sql.SQL("floor(date_part('epoch', {}))::bigint").format(e) if c in times else e,
-                                     sql.Identifier(c)) for c, e in shown if c != "id")
+        sql.SQL(", {} AS {}").format(sql.SQL(as_time).format(e) if c in times else e, sql.Identifier(c))
+        for c, e in shown if c != "id")
     return sql.SQL(
         "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'id') FILTER (WHERE t.geom IS NOT NULL), count(*) FROM ("
         " SELECT id{columns}, ST_AsMVTGeom({g}, ST_TileEnvelope(%s, %s, %s), {extent}, {buffer}, true) AS geom"
@@ -209,7 +211,8 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, where: sql.Compos
 
 
 def time_columns(spec: LayerSpec) -> set[str]:
-    """The columns a raw tile carries as whole seconds since 1970-01-01 00:00 UTC (integers)."""
+    """The columns a raw tile carries as whole seconds since 1970-01-01 00:00 UTC (integers; ISO 8601 text in
+    the OGC tiles, ``FeatureQuery.iso_times``)."""
     return {f.column for f in spec.fields if f.kind == "time"}
 
 
@@ -313,7 +316,7 @@ def tile_steps(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery | None = N
     """
     settings = settings or TileSettings.from_env()
     query = query or FeatureQuery()
-    query = FeatureQuery(replace(query.filters, boxes=()), viewer=query.viewer)
+    query = FeatureQuery(replace(query.filters, boxes=()), viewer=query.viewer, iso_times=query.iso_times)
     mode = tile_mode(spec, tile.z)
     if mode == "features":
         return _raw_steps(conn, spec, tile, query, settings)
