@@ -192,13 +192,12 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, where: sql.Compos
     if tile.z < DETAIL_ZOOM:
         shown = [(c, e) for c, e in shown if c in (spec.style_column, "name", "code", "level")]
     # Times as whole seconds since 1970 (UTC): MVT has no time type, and rendering a timestamptz as text per
-    # value was a quarter of ST_AsMVT's work; map.js shows them in the city's zone, as the other pages do.
-    # The OGC tiles write ISO 8601 text as the OGC features do: a GIS client shows it as a date.
+    # value was a quarter of ST_AsMVT's work; map.js shows them in the city's zone. The OGC tiles write
+    # ISO 8601 text as the OGC features do: a GIS client shows it as a date.
     times = time_columns(spec)
     as_time = "(to_json({})#>>'{{}}')" if query.iso_times else "floor(date_part('epoch', {}))::bigint"
-    columns = sql.SQL("").join(
-        sql.SQL(", {} AS {}").format(sql.SQL(as_time).format(e) if c in times else e, sql.Identifier(c))
-        for c, e in shown if c != "id")
+    columns = sql.SQL("").join(sql.SQL(", {} AS {}").format(sql.SQL(as_time).format(e) if c in times else e,
+                                                            sql.Identifier(c)) for c, e in shown if c != "id")
     return sql.SQL(
         "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'id') FILTER (WHERE t.geom IS NOT NULL), count(*) FROM ("
         " SELECT id{columns}, ST_AsMVTGeom({g}, ST_TileEnvelope(%s, %s, %s), {extent}, {buffer}, true) AS geom"
@@ -211,8 +210,7 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, where: sql.Compos
 
 
 def time_columns(spec: LayerSpec) -> set[str]:
-    """The columns a raw tile carries as whole seconds since 1970-01-01 00:00 UTC (integers; ISO 8601 text in
-    the OGC tiles, ``FeatureQuery.iso_times``)."""
+    """The columns a raw tile carries as whole seconds since 1970 UTC (ISO 8601 text with ``iso_times``)."""
     return {f.column for f in spec.fields if f.kind == "time"}
 
 
