@@ -12,6 +12,7 @@ from geo.coverage import coverage
 from layers.reports.compose import bulletin
 
 OCTOBER = "2026-10-15 10:00+08"
+NOVEMBER = "2026-11-15 10:00+08"  # not "now": from 16:00 UTC on 30 November it is December in the city
 
 
 def _share(conn) -> float:
@@ -57,8 +58,9 @@ def test_period_changes_and_covered_share(history):
     before = _share(conn)
     ids = _october_changes(conn)
     after = _share(conn)
-    with conn, conn.cursor() as cur:  # a later removal (now, November) must be put back for October's end
+    with conn, conn.cursor() as cur:  # a later removal (November) must be put back for October's end
         cur.execute("DELETE FROM toilets WHERE id = (SELECT max(id) FROM toilets WHERE id <> %s)", (ids["added"],))
+        cur.execute("UPDATE facility_changes SET at = %s WHERE at <> %s::timestamptz", (NOVEMBER, OCTOBER))
     c = bulletin(conn, parse_period("month", "2026-10"))["coverage"]
     assert c["available"] and c["since"].startswith("2025-12-31T16:00")
     toilets = {k["kind"]: k for k in c["kinds"]}["toilets"]
