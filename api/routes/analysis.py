@@ -60,12 +60,14 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
     options = [o for o in analysis.options if o.name in shown]
 
     def page(request: Request, lang: str, conn, user, **raw) -> HTMLResponse:
-        from data.catalog import city_info, city_view
+        from data.catalog import area_level, city_info, city_view
         from layers.web import analysis_page
 
         render = getattr(analysis_page, f"{analysis.name}_page")
         args = analysis.parse(raw)
         query = {o.name: _shown(o, raw[o.name], args) for o in options}
+        if "by" in query and query["by"] is None:  # the level the answer will be by: the what-if panel needs it
+            query["by"] = area_level(conn, "community")
         center, bounds = city_view(conn)
         html = render(city_info(conn), lang=lang, center=center, bounds=bounds, query={**query, "lang": lang})
         return HTMLResponse(with_session_bar(html, user, lang, request.url.path + "?" + request.url.query))
