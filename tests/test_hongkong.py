@@ -118,7 +118,7 @@ def hk_server(hongkong):
     from tests.chromium import serve_app
 
     hongkong.token = hongkong.cli("users", "add", "hk-admin", "--role", "admin").stdout.strip().splitlines()[-1]
-    with serve_app(hongkong.url) as base:
+    with serve_app(hongkong.url, extra_env={"HYGIENE_MAP_PUBLIC_POW_BITS": "0"}) as base:
         hongkong.base = base
         yield hongkong
 
@@ -311,3 +311,25 @@ def test_hongkong_whatif_and_a_saved_plan(hk_server, hk_grids):
     rows = list(openpyxl.load_workbook(city.work / "plan.xlsx").active.iter_rows(values_only=True))
     assert any(isinstance(c, str) and "覆盖" in c for c in rows[1]), rows[1]
     assert any(isinstance(c, float) for c in rows[2]), rows[2]
+
+
+@pytest.mark.browser
+def test_hongkong_hotspots_of_a_few_complaints_say_so(hk_server, browser):
+    """A resident's report through the public channel, then the hot-spot map: with a handful of complaints
+    the cells near them come out "99 %" hot, so the answer, the command and the page's legend warn."""
+    city = hk_server
+    challenge = city.get("/api/public/challenge").json()
+    assert challenge["bits"] == 0
+    filed = httpx.post(city.base + "/api/public/reports", timeout=30, json={
+        "lon": 114.1722, "lat": 22.2975, "category": "垃圾满溢", "description": "尖沙咀海旁垃圾桶滿了",
+        "challenge": challenge["challenge"], "nonce": "0"})
+    assert filed.status_code == 201, filed.text
+    n = city.one("SELECT count(*) FROM complaints")
+    assert 1 <= n < 30
+    served = city.get("/api/analysis/hotspots").json()
+    assert served["summary"]["complaints"] == n
+    assert served["warning"] and f"{n} 件" in served["warning"], served.get("warning")
+    assert "not reliable" in city.get("/api/analysis/hotspots", lang="en").json()["warning"]
+    assert "热点置信度不可靠" in city.cli("analyze", "hotspots").stdout
+    _page_checks(city, browser, "/map/hotspots", READY_ANALYSIS, "hk-hotspots.png")
+    assert "热点置信度不可靠" in browser.evaluate("document.querySelector('.hm-legend').innerText")
