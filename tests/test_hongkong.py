@@ -46,7 +46,8 @@ def hongkong(pg_server, tmp_path_factory):
     try:
         city.cli("city", "init", "--name", "香港", "--code", "810000", "--name-en", "Hong Kong")
         city.log["districts"] = city.cli("import", "admin_areas", DISTRICTS, "--level", "district",
-                                         "--code-field", "DC_CODE", "--name-field", "DC_CHIN")
+                                         "--code-field", "DC_CODE", "--name-field", "DC_CHIN",
+                                         "--name-en-field", "DC_ENG")
         city.log["toilets"] = city.cli("import", "toilets", TOILETS, "--skip-bad")
         yield city
     finally:
@@ -85,6 +86,9 @@ def test_hongkong_city_and_its_metric_crs(hongkong):
     shown = hongkong.cli("city", "show").stdout
     assert "香港 (Hong Kong)" in shown and "810000" in shown and "18 districts" in shown, shown
     assert dict(hongkong.sql("SELECT level, count(*) FROM admin_areas GROUP BY level")) == {"district": 18}
+    assert hongkong.one("SELECT name_en FROM admin_areas WHERE code = 'T'") == "Islands"
+    assert "Islands" in hongkong.cli("analyze", "coverage", "--kind", "toilets", "--by", "district",
+                                     "--lang", "en").stdout
 
 
 def test_hongkong_toilets_keep_their_chinese_names_and_ids(hongkong):
@@ -333,3 +337,20 @@ def test_hongkong_hotspots_of_a_few_complaints_say_so(hk_server, browser):
     assert "热点置信度不可靠" in city.cli("analyze", "hotspots").stdout
     _page_checks(city, browser, "/map/hotspots", READY_ANALYSIS, "hk-hotspots.png")
     assert "热点置信度不可靠" in browser.evaluate("document.querySelector('.hm-legend').innerText")
+
+
+def test_hongkong_siting_without_roads_land_use_or_population(hk_server):
+    """Siting in a city of outlines and toilets only: the objective is area (the label says the areas stand in
+    for residential land), candidates on the demand lattice; each site newly covers about one 300 m disc at most,
+    and the city's covered share before is the coverage map's."""
+    city = hk_server
+    served = city.get("/api/analysis/siting", kind="toilets", add=3).json()
+    assert served["objective"] == "area" and served["candidates_on"] == "lattice"
+    assert "辖区面积" in served["objective_label"], served["objective_label"]
+    sites = served["features"]
+    assert len(sites) == 3
+    # The demand is a 50 m lattice: a disc holds the cells whose centres it holds, up to half a diagonal more.
+    assert all(0 < f["properties"]["new_area_m2"] <= 3.1416 * (300 + 36) ** 2 for f in sites), sites
+    coverage = city.get("/api/analysis/coverage", kind="toilets", by="district").json()["summary"]
+    assert served["before"]["pct"] == pytest.approx(coverage["covered_area_pct"], abs=0.1)
+    assert served["after"]["pct"] > served["before"]["pct"]
