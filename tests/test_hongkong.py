@@ -276,6 +276,7 @@ def test_hongkong_grid_sheet_lists_its_toilets_by_name(hk_server, hk_grids):
                              "description": "街市後巷垃圾"}, timeout=30)
     assert filed.status_code == 201 and filed.json()["grid_code"] == grid, filed.text
     city.cli("print", "grid", grid, "--out", "grid.pdf", timeout=300)
+    assert "9 digits" not in city.cli("print", "atlas", "--help").stdout  # Hong Kong's street codes have 2
     text = subprocess.run(["pdftotext", str(city.work / "grid.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     names = [n for (n,) in city.sql("SELECT t.name FROM toilets t JOIN grids g ON ST_Contains(g.geom, t.geom) "
