@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 
 import httpx
 import openpyxl
@@ -220,6 +221,32 @@ def test_hongkong_pages_draw_the_city(hk_server, browser):
     assert browser.evaluate("hygieneAnalysisState.features") >= 18
 
 
+@pytest.mark.browser
+def test_hongkong_whatif_on_the_districts_map(hk_server, browser):
+    """A city of districts only drafts on its districts: the coverage map opens with the 规划草案 panel, a toilet
+    placed with the mouse in Central and Western raises that district's covered share, and the what-if route
+    answers by district (by the city's finest level only: see the plan test once communities exist)."""
+    from tests.test_whatif_browser import READY, _mouse, _wait
+
+    city = hk_server
+    report = browser.open(city.base + "/map/coverage?kind=toilets", ready_js=READY, timeout=90)
+    assert not report.timed_out and report.console_errors == [], report.console_errors
+    assert "规划草案" in browser.evaluate("document.querySelector('.hm-whatif').innerText")
+    shown = browser.evaluate("hygieneCoverageLayers.areas['A'].feature.properties.covered_area_pct")
+    time.sleep(1.0)  # the map's zoom to the areas has ended
+    browser.evaluate("document.getElementById('hm-whatif-add').click()")
+    at = browser.evaluate("hygieneWhatIfState.pixel(114.1500, 22.2800)")  # the Mid-Levels
+    _mouse(browser, "mousePressed", at["x"], at["y"])
+    _mouse(browser, "mouseReleased", at["x"], at["y"])
+    _wait(browser, "hygieneWhatIfState.answers >= 1 && !hygieneWhatIfState.pending")
+    assert browser.evaluate("hygieneWhatIfState.errors") == []
+    assert browser.evaluate("hygieneWhatIfState.areas['A']") > shown
+    answer = httpx.post(city.base + "/api/analysis/coverage/whatif", timeout=120, json={
+        "kind": "toilets", "by": "district", "edits": [{"op": "add", "lon": 114.15, "lat": 22.28}]})
+    assert answer.status_code == 200, answer.text
+    assert [a["code"] for a in answer.json()["areas"]] == ["A"]
+
+
 def test_hongkong_exports_read_back(hk_server):
     """XLSX: Chinese headers, the names, lon/lat as numbers; GeoPackage and GeoJSON read by GDAL with every
     toilet; the OGC API listed and counted by `ogrinfo`."""
@@ -307,6 +334,9 @@ def test_hongkong_whatif_and_a_saved_plan(hk_server, hk_grids):
                         "FROM admin_areas WHERE code = '111'")
     gain = changed["111"]["covered_area_pct"] - changed["111"]["covered_area_pct_before"]
     assert 0 < gain <= 100 * 0.2827 / area_km2 + 1e-6, gain  # at most one 300 m disc (0.283 km²)
+    refused = httpx.post(city.base + "/api/analysis/coverage/whatif", timeout=120,
+                         json={"kind": "toilets", "by": "district", "edits": edits})
+    assert refused.status_code == 422 and "finest" in refused.text  # the city has communities now
     saved = httpx.post(city.base + "/api/plans", headers={"Authorization": f"Bearer {city.token}"}, timeout=120,
                        json={"name": "半山公廁", "kind": "toilets", "by": "community", "edits": edits})
     assert saved.status_code == 201, saved.text
