@@ -196,6 +196,20 @@ def areas_summary(conn) -> dict:
     return {"counts": counts, "extent": None if extent[0] is None else tuple(round(v, 6) for v in extent)}
 
 
+def area_level(conn, wanted: str) -> str:
+    """``wanted`` (an admin level) when the city has areas at it, else its finest level that has areas.
+
+    A city imported with districts only (Hong Kong's 18, Yantai's 11) answers an analysis asked without
+    ``by`` by its districts instead of an empty map; with no areas at all, ``wanted``.
+    """
+    with conn.cursor() as cur:
+        cur.execute("SELECT array_agg(DISTINCT level) FROM admin_areas")
+        present = cur.fetchone()[0] or []
+    if wanted in present:
+        return wanted
+    return next((level for level in ("community", "street", "district") if level in present), wanted)
+
+
 def areas_centre(conn) -> tuple[float, float] | None:
     """(lon, lat) of the centroid of every admin area, None without areas."""
     with conn.cursor() as cur:

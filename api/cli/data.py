@@ -47,11 +47,12 @@ def _print_problems(problems, out) -> None:
               help="admin_areas: the level of the areas in the file")
 @click.option("--code-field", default=None, help="admin_areas: the code column")
 @click.option("--name-field", default=None, help="admin_areas: the name column")
+@click.option("--name-en-field", default=None, help="admin_areas: the English name column (pages with lang=en)")
 @click.option("--parent-field", default=None, help="admin_areas: the parent area's code column")
 @click.option("--population-field", default=None, help="admin_areas: the population column")
 def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_col, id_field, source, mapping,
                    category_map, timezone, tolerance, dry_run, skip_bad, rejects, level, code_field, name_field,
-                   parent_field, population_field) -> None:
+                   name_en_field, parent_field, population_field) -> None:
     """Import FILE (CSV, XLSX, GeoJSON, Shapefile folder/zip, GeoPackage, KML) into LAYER.
 
     All or nothing by default: one bad row and nothing is written; the report
@@ -69,8 +70,8 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
         mapping=load_mapping(mapping) if mapping else {},
         category_map=_category_map(category_map) if category_map else {},
         timezone=timezone, tolerance_m=tolerance, dry_run=dry_run, skip_bad=skip_bad, rejects=rejects,
-        level=level, code_field=code_field, name_field=name_field, parent_field=parent_field,
-        population_field=population_field,
+        level=level, code_field=code_field, name_field=name_field, name_en_field=name_en_field,
+        parent_field=parent_field, population_field=population_field,
     )
     try:
         result = _run_import(file, opts)

@@ -103,7 +103,7 @@ def print_grid_cmd(code: str, out: Path | None, **kwargs) -> None:
 
 
 @print_group.command("atlas")
-@click.option("--street", "street", required=True, help="street (街道) code, 9 digits")
+@click.option("--street", "street", required=True, help="street (街道) code")
 @_common
 def print_atlas_cmd(street: str, out: Path | None, **kwargs) -> None:
     """A street's atlas: cover with every grid, an index, then one sheet per grid."""
@@ -113,7 +113,7 @@ def print_atlas_cmd(street: str, out: Path | None, **kwargs) -> None:
 
 
 @print_group.command("route")
-@click.option("--street", "street", required=True, help="street (街道) code, 9 digits")
+@click.option("--street", "street", required=True, help="street (街道) code")
 @click.option("--top", type=int, default=10, show_default=True, help="how many grids to visit (highest priority)")
 @_common
 def print_route_cmd(street: str, top: int, out: Path | None, **kwargs) -> None:

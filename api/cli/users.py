@@ -26,7 +26,7 @@ def users() -> None:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLES),
               help="admin: everything; planner: reads only; street: its street; inspector: complaints in its grids")
-@click.option("--street", "street_code", default=None, help="street code (9 digits): scope of a street user or inspector")
+@click.option("--street", "street_code", default=None, help="street code: scope of a street user or inspector")
 @click.option("--grids", "grid_codes", default=None, help="comma-separated grid codes: scope of an inspector")
 def users_add(name: str, role: str, street_code: str | None, grid_codes: str | None) -> None:
     """Add a user and print its bearer token. The token is shown only now; only its hash is stored."""

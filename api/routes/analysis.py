@@ -60,14 +60,19 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
     options = [o for o in analysis.options if o.name in shown]
 
     def page(request: Request, lang: str, conn, user, **raw) -> HTMLResponse:
-        from data.catalog import city_info, city_view
+        from data.catalog import area_level, city_info, city_view
         from layers.web import analysis_page
 
         render = getattr(analysis_page, f"{analysis.name}_page")
         args = analysis.parse(raw)
         query = {o.name: _shown(o, raw[o.name], args) for o in options}
+        extra = {}
+        if "by" in query:  # coverage: the level the answer will be by, and the city's finest (the what-if panel)
+            extra["finest"] = area_level(conn, "community")
+            query["by"] = query["by"] or extra["finest"]
         center, bounds = city_view(conn)
-        html = render(city_info(conn), lang=lang, center=center, bounds=bounds, query={**query, "lang": lang})
+        html = render(city_info(conn), lang=lang, center=center, bounds=bounds, query={**query, "lang": lang},
+                      **extra)
         return HTMLResponse(with_session_bar(html, user, lang, request.url.path + "?" + request.url.query))
 
     conn = inspect.Parameter("conn", inspect.Parameter.KEYWORD_ONLY, default=Depends(get_conn))

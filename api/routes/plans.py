@@ -42,7 +42,8 @@ class DraftIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: str = "toilets"
     radius: float | None = Field(None, description="metres; default: the kind's standard")
-    by: str = Field("community", description="community, urban_village or grid")
+    by: str = Field("community", description="community, urban_village or grid, or the city's finest admin level "
+                                             "(district or street) when it has no communities")
     edits: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_EDITS,
                                         description="[{op: add|move|remove, id?, lon?, lat?}]")
 

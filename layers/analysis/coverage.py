@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from data.catalog import area_level
 from data.params import clean_text, parse_area_code, parse_bool
 from data.vocab import FACILITY_KINDS
 from geo.coverage import LEVELS, METHODS, check_level, check_method, coverage, resolve
@@ -25,7 +26,7 @@ class Coverage(Analysis):
     params = (
         KIND,
         RADIUS,
-        param("by", clean_text, ", ".join(LEVELS), default="community"),
+        param("by", clean_text, f"{', '.join(LEVELS)}; default: community, else the finest level the city has"),
         param("gaps", parse_bool, "also the gap polygons (uncovered part of each area)", kind="flag"),
         param("street", parse_area_code, "only areas whose code starts with this"),
         param("method", clean_text, f"{' or '.join(METHODS)}: service radius, or walking distance along the "
@@ -34,11 +35,13 @@ class Coverage(Analysis):
 
     def check(self, args: Args) -> None:
         resolve(args["kind"], args["radius"])  # a bad kind, or a kind without a standard radius and none given
-        check_level(args["by"])
+        if args["by"] is not None:
+            check_level(args["by"])
         check_method(args["method"])
 
     def compute(self, conn, args: Args, cache=None) -> dict:
-        return coverage(conn, args["kind"], args["radius"], args["by"], gaps=args["gaps"],
+        by = args["by"] or area_level(conn, "community")
+        return coverage(conn, args["kind"], args["radius"], by, gaps=args["gaps"],
                         code_prefix=args["street"], method=args["method"], store=STATE)
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from data.catalog import area_level
 from data.params import clean_text, parse_area_code
 from geo.coverage import LEVELS, check_level, facility_kind
 from geo.density import density
@@ -10,6 +11,22 @@ from layers.analysis.coverage import KIND
 from layers.analysis.encode import feature_collection, features
 from layers.analysis.registry import Analysis, Args, Report, param
 
+#: Said when an area has no land use: the built-up band is then applied to the whole area.
+WHOLE_AREA_NOTE = {
+    "zh": "无用地数据：期望值 = 整个区域面积 × 建成区密度；区域含山林、郊野公园、水面等非建成区时期望值偏高，"
+          "“低于”仅供参考。导入用地（land_use）后按用地类型计算",
+    "en": "no land use: the expected range is the built-up band times the whole area; where an area includes "
+          "hills, country parks or water that are not built up, the range is too high and 'below' only indicative. "
+          "Import land use to judge by land-use class",
+}
+
+
+def basis_note(result: dict, lang: str) -> str | None:
+    """The caveat of areas judged without land use (basis ``city``), or None when every area had land use."""
+    if any(r["basis"] == "city" for r in result["rows"]):
+        return WHOLE_AREA_NOTE["en" if lang == "en" else "zh"]
+    return None
+
 
 class Density(Analysis):
     name = "density"
@@ -17,20 +34,23 @@ class Density(Analysis):
     tables = PLACE_TABLES
     params = (
         KIND,  # only toilets have density bands
-        param("by", clean_text, ", ".join(LEVELS), default="street"),
+        param("by", clean_text, f"{', '.join(LEVELS)}; default: street, else the finest level the city has"),
         param("street", parse_area_code, "only areas whose code starts with this"),
     )
 
     def check(self, args: Args) -> None:
         facility_kind(args["kind"])
-        check_level(args["by"])
+        if args["by"] is not None:
+            check_level(args["by"])
 
     def compute(self, conn, args: Args, cache=None) -> dict:
-        return density(conn, args["kind"], args["by"], code_prefix=args["street"])
+        by = args["by"] or area_level(conn, "street")
+        return density(conn, args["kind"], by, code_prefix=args["street"])
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         return feature_collection(features(result["rows"]), kind=result["kind"], by=result["by"],
-                                  rules=[r.as_dict(lang) for r in result["rules"]], summary=result["summary"])
+                                  rules=[r.as_dict(lang) for r in result["rules"]], summary=result["summary"],
+                                  basis_note=basis_note(result, lang))
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
         rows = [[r["code"], r["name_en"] if lang == "en" and r["name_en"] else r["name"], r["count"], r["area_km2"],
@@ -38,7 +58,8 @@ class Density(Analysis):
                  f"{r['expected_min']:.1f}–{r['expected_max']:.1f}" if r["expected_min"] is not None else None,
                  r["status"]] for r in result["rows"]]
         s = result["summary"]
-        return Report([rule.describe(lang) for rule in result["rules"]],
+        note = basis_note(result, lang)
+        return Report([rule.describe(lang) for rule in result["rules"]] + ([note] if note else []),
                       ["code", "name", "count", "km²", "per km²", "per 10k", "expected", "status"], rows,
                       [f"total: {s['areas']} areas: {s['below']} below, {s['within']} within, "
                        f"{s['above']} above the band"])

@@ -13,6 +13,19 @@ from layers.analysis.registry import Analysis, Args, Report, optional_number, pa
 
 STATISTIC = ("Getis–Ord Gi*, binary weights over edge-sharing hexagons plus the cell itself; two-sided p; "
              "bins ±3/±2/±1 = 99/95/90 % confidence after FDR correction")
+#: Fewer complaints than this and Gi* bins say little: a couple of complaints in an empty city make "99 %"
+#: hot spots. ArcGIS's Optimized Hot Spot Analysis refuses fewer than 30 incidents; here the map is still drawn,
+#: with a warning.
+MIN_COMPLAINTS = 30
+FEW = {"zh": "投诉仅 {n} 件（少于 {min} 件）：热点置信度不可靠，仅供参考",
+       "en": "only {n} complaints (fewer than {min}): the hot-spot confidence levels are not reliable"}
+
+
+def few_warning(summary: dict, lang: str) -> str | None:
+    """The warning of a map made from too few complaints, or None."""
+    if summary["complaints"] >= MIN_COMPLAINTS:
+        return None
+    return FEW["en" if lang == "en" else "zh"].format(n=summary["complaints"], min=MIN_COMPLAINTS)
 
 
 @dataclass
@@ -67,7 +80,8 @@ class Hotspots(Analysis):
                 props["pattern"] = patterns[i]
                 props["pattern_name"] = hs.PATTERNS[patterns[i]][1 if lang == "en" else 0]
             feats.append((geometry, props))
-        return feature_collection(feats, cell_m=result.cell_m, statistic=STATISTIC, summary=result.summary)
+        return feature_collection(feats, cell_m=result.cell_m, statistic=STATISTIC, summary=result.summary,
+                                  warning=few_warning(result.summary, lang))
 
     def rows(self, found: Found) -> list[dict]:
         """The cells hottest first (without their polygons)."""
@@ -83,6 +97,7 @@ class Hotspots(Analysis):
                 f"{s['complaints']:,} complaints; FDR-corrected bins",
                 f"hot 99 %: {s['hot_99']}  95 %: {s['hot_95']}  90 %: {s['hot_90']}   "
                 f"cold 90 %: {s['cold_90']}  95 %: {s['cold_95']}  99 %: {s['cold_99']}"]
+        head += [w for w in (few_warning(s, lang),) if w]
         headers = ["q", "r", "count", "gi_z", "gi_p", "gi_bin"] + (["pattern"] if found.patterns else [])
         rows = [[row[h] if h != "gi_p" else f"{row[h]:.2e}" for h in headers] for row in self.rows(found)]
         return Report(head, headers, rows)

@@ -75,7 +75,8 @@ class Siting(Analysis):
 #: What each objective maximises (zh, en), and why it was the automatic choice.
 _LABELS = {
     "residents": ("新增覆盖常住人口", "newly covered residents", "", ""),
-    "area": ("新增覆盖居住用地面积", "newly covered residential area (m²)",
+    "area": ("新增覆盖居住用地面积（无用地数据处为辖区面积）",
+             "newly covered residential area (the areas themselves where there is no land use) (m²)",
              "无社区人口数据", "no population per community"),
     "complaints": ("新增覆盖未结案投诉", "newly covered open complaints",
                    "无社区人口、无行政区划", "no population and no admin areas"),

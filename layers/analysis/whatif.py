@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from data.catalog import metric_srid
+from data.catalog import area_level, metric_srid
 from data.errors import InvalidParameter
 from geo import coverage_fast as fast
 from geo.coverage import resolve, state
@@ -57,11 +57,13 @@ def parse_edits(raw) -> list[dict]:
     return edits
 
 
-def check_level(by: str) -> str:
-    """``by`` when a what-if can answer by it."""
-    if by not in WHATIF_LEVELS:
-        raise InvalidParameter("by", f"a what-if answers by {', '.join(WHATIF_LEVELS)}, not {by!r}")
-    return by
+def check_level(by: str, conn) -> str:
+    """``by`` when a what-if can answer by it: :data:`WHATIF_LEVELS`, or the city's finest admin level when that
+    is coarser (a city of districts only, such as Hong Kong's 18: their population is their own)."""
+    if by in WHATIF_LEVELS or (by in ("district", "street") and area_level(conn, "community") == by):
+        return by
+    raise InvalidParameter("by", f"a what-if answers by {', '.join(WHATIF_LEVELS)} or the city's finest level "
+                           f"of admin areas, not {by!r}")
 
 
 def _points(conn, srid: int, edits: list[dict]) -> list[bytes]:
@@ -155,7 +157,7 @@ def whatif(conn, kind: str, radius_m: float | None, edits: list[dict], by: str =
         ``kind``, ``radius_m``, ``by``, ``areas`` (one row per changed area, see :func:`compare`, with
         ``gaps``), ``before`` and ``after`` (:func:`totals`).
     """
-    check_level(by)
+    check_level(by, conn)
     spec, radius, _ = resolve(kind, radius_m)
     srid = metric_srid(conn)
     areas, base = state(conn, store, spec, by, srid, radius, None, by != "grid")

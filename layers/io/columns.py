@@ -24,6 +24,10 @@ Y_ALIASES = ("y", "pointy", "ycoord", "纵坐标", "縱坐標", "北坐标")
 PAIR_ALIASES = ("坐标", "座標", "坐標", "经纬度", "經緯度", "latlon", "latlng", "latlong", "location", "locationpoint",
                 "coordinates", "coords", "point")
 WKT_ALIASES = ("wkt", "geometry", "geom", "thegeom", "shape")
+#: Language tags a header may end in when a file gives a column in several languages (Hong Kong's
+#: nameTC/nameSC/nameEN, name_zh): a Chinese one feeds the column, else an English one.
+ZH_TAGS = ("tc", "sc", "zh", "cn", "chi", "chs", "cht", "中文", "繁体", "繁體", "简体", "簡體")
+EN_TAGS = ("en", "eng", "english", "英文")
 # Options naming the column of a field (admin areas from any file).
 _FIELD_OPTIONS = {"code": "code_field", "name": "name_field", "parent_code": "parent_field",
                   "population": "population_field", "name_en": "name_en_field"}
@@ -71,6 +75,17 @@ class _Headers:
                 return hit
         return None
 
+    def localised(self, aliases) -> str | None:
+        """The free column named by an alias plus a language tag: the file's first Chinese one, else English."""
+        names = {normalise_header(a) for a in aliases}
+        free = [c for c in self.columns if c not in self.used]
+        for tags in (ZH_TAGS, EN_TAGS):
+            for col in free:
+                norm = normalise_header(col)
+                if any(norm.endswith(t) and norm[:-len(t)] in names for t in tags):
+                    return col
+        return None
+
     def named(self, given: str | None, option: str) -> str | None:
         """The column an option names (exactly, else loosely), or InvalidParameter naming the columns."""
         if given is None:
@@ -114,6 +129,7 @@ def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnP
         if col is None and f.suffixes:
             col = next((c for c in headers.columns if c not in headers.used
                         and normalise_header(c).endswith(f.suffixes)), None)
+        col = col or headers.localised(header_names(f))
         if col is not None:
             fields[f.column] = headers.take(col)
     code_cols = {}

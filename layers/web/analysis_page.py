@@ -72,13 +72,15 @@ class _CoverageScript(_AnalysisScript):
     default_js = _AnalysisScript.default_js + [("hygiene_whatif", "/static/app/whatif.js")]
 
 
-def _whatif(query: dict, lang: str) -> dict | None:
-    """The what-if planner's configuration, or None where it cannot answer (walking; districts, streets)."""
+def _whatif(query: dict, lang: str, finest: str) -> dict | None:
+    """The what-if planner's configuration, or None where it cannot answer (walking; districts, streets of a
+    city that has finer areas: ``finest`` is its finest admin level)."""
     from data.vocab import FACILITY_KINDS
     from layers.analysis.whatif import WHATIF_LEVELS
 
     kind = FACILITY_KINDS[query.get("kind") or "toilets"]
-    if (query.get("method") or "straight") != "straight" or (query.get("by") or "community") not in WHATIF_LEVELS:
+    if (query.get("method") or "straight") != "straight" or (query.get("by") or "community") not in (*WHATIF_LEVELS,
+                                                                                                       finest):
         return None
     radius = query.get("radius")
     return {"url": "/api/analysis/coverage/whatif", "kind": kind.key, "by": query.get("by") or "community",
@@ -86,7 +88,8 @@ def _whatif(query: dict, lang: str) -> dict | None:
             "category": kind.category, "text": _WORDS[lang]["whatif"]}
 
 
-def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str, query: dict) -> str:
+def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str, query: dict,
+          finest: str = "community") -> str:
     t = TEXT[lang]
     m = new_map(center)
     add_context(m, lang)  # analysis pages have no basemap: the city's roads, outlines and names beneath
@@ -100,17 +103,18 @@ def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str,
     config = {"kind": kind, "lang": lang, "text": t, "url": api_url, "bounds": bounds,
               "coverage_classes": COVERAGE_CLASSES, "bin_colours": BIN_COLOURS}
     if kind == "coverage":
-        _CoverageScript({**config, "whatif": _whatif(query, lang)}).add_to(m)
+        _CoverageScript({**config, "whatif": _whatif(query, lang, finest)}).add_to(m)
     else:
         _AnalysisScript(config).add_to(m)
     return offline_html(m, lang=lang, title=full_title)
 
 
-def coverage_page(city: dict | None, *, lang: str, center, bounds, query: dict) -> str:
-    """/map/coverage: areas coloured by covered area %, gap polygons on top, the rule in the legend."""
+def coverage_page(city: dict | None, *, lang: str, center, bounds, query: dict, finest: str = "community") -> str:
+    """/map/coverage: areas coloured by covered area %, gap polygons on top, the rule in the legend; the what-if
+    panel where the level allows (``finest``: the city's finest admin level)."""
     params = {k: v for k, v in query.items() if v is not None and k != "lang"}
     api = "/api/analysis/coverage?" + urlencode({**params, "gaps": 1, "lang": lang})
-    return _page("coverage", city, lang, center, bounds, api, query)
+    return _page("coverage", city, lang, center, bounds, api, query, finest)
 
 
 def hotspots_page(city: dict | None, *, lang: str, center, bounds, query: dict) -> str:

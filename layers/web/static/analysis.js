@@ -102,6 +102,7 @@
     });
     html += "<div>" + fc.summary.cells + " " + esc(T.cells) + ", " + esc(T.cell) + " " + fc.cell_m + " m, " +
       fc.summary.complaints + " " + esc(T.complaints) + "</div>";
+    if (fc.warning) html += "<div class='hm-warning'><b>" + esc(fc.warning) + "</b></div>";
     legendControl(map, html);
     if (fc.features.length) map.fitBounds(layer.getBounds());
   }
