@@ -418,3 +418,17 @@ def test_the_weekly_bulletin_ranks_the_streets_and_units(site, reports, finding)
     head = rows[0]
     ranked = {r[head.index("责任单位")]: (r[head.index("排名")], r[head.index("得分")]) for r in rows[1:]}
     assert ranked[EAST_UNIT] == (units[EAST_UNIT]["rank"], 100) and ranked[WEST_UNIT][1] == 100 - deduction
+
+
+def test_the_bulletin_page_defaults_to_the_last_whole_period_of_the_kind_asked(site):
+    """/reports?period=week with no date is last week's bulletin (in the city's time), as /reports is last
+    month's; a date of the wrong form says which forms fit."""
+    year, week, _ = (datetime.now(ZONE).date() - timedelta(days=7)).isocalendar()
+    page = _call(site, "GET", "/reports", params={"period": "week"})
+    assert page.status_code == 200, page.text
+    assert f'value="{year}-W{week:02d}"' in page.text and f"{year}年第{week}周" in page.text
+    for kind, wanted in (("quarter", "-Q"), ("year", f'value="{datetime.now(ZONE).year - 1}"')):
+        other = _call(site, "GET", "/reports", params={"period": kind})
+        assert other.status_code == 200 and wanted in other.text, (kind, other.text[:300])
+    wrong = _call(site, "GET", "/reports", params={"period": "week", "date": "2026-11"})
+    assert wrong.status_code == 422 and "ISO week (2026-W44)" in wrong.json()["detail"], wrong.text
