@@ -232,6 +232,7 @@ class EmbeddedCluster:
             return
         port = self._choose_port()
         self.port_file.write_text(f"{port}\n")
+        logged = self.logfile.stat().st_size if self.logfile.exists() else 0
         result = self._run(
             [
                 self._bin("pg_ctl"),
@@ -244,14 +245,24 @@ class EmbeddedCluster:
             check=False,
         )
         if result.returncode != 0:
-            tail = ""
-            try:
-                lines = self.logfile.read_text(errors="replace").strip().splitlines()
-                tail = lines[-1] if lines else ""
-            except OSError:
-                pass
-            raise SetupError(f"the embedded PostgreSQL did not start (see {self.logfile}): {tail}")
+            raise SetupError(self._start_failure(port, logged))
         self._create_database()
+
+    def _start_failure(self, port: int, logged: int) -> str:
+        """Why the server did not start, from what this start wrote to its log (past byte ``logged``): the
+        reason (its first FATAL or PANIC line), not the last line ("database system is shut down"); a port
+        taken since it was checked is said so."""
+        try:
+            with open(self.logfile, "rb") as log:
+                log.seek(logged)
+                lines = log.read().decode(errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        if any("Address already in use" in line for line in lines):
+            return (f"port {port} is busy on 127.0.0.1: another server took it as the embedded PostgreSQL started "
+                    f"(see {self.logfile}); run `hygiene-map db up` again, or choose another HYGIENE_MAP_DB_PORT")
+        reason = next((line for line in lines if "FATAL" in line or "PANIC" in line), lines[-1] if lines else "")
+        return f"the embedded PostgreSQL did not start (see {self.logfile}): {reason}"
 
     def _create_database(self) -> None:
         import psycopg2

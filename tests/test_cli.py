@@ -147,3 +147,23 @@ def test_serve_with_workers_turns_nagle_off_on_the_socket_its_workers_accept_on(
         assert handed[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     finally:
         handed[0].close()
+
+
+def test_db_up_when_the_port_is_taken_as_the_server_starts(home, monkeypatch):
+    """Another server takes the port between the check and PostgreSQL's start (two set-ups at once): the error
+    says the port is busy, not the log's last line ("database system is shut down")."""
+    from data import cluster
+    from data.errors import SetupError
+    from data.settings import DatabaseSettings
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        monkeypatch.setattr(cluster, "_port_is_free", lambda p: True)  # free when checked, taken just after
+        embedded = cluster.EmbeddedCluster(DatabaseSettings.from_env(
+            {"HYGIENE_MAP_HOME": str(home), "HYGIENE_MAP_DB_PORT": str(port)}))
+        embedded.init()
+        with pytest.raises(SetupError) as raised:
+            embedded.start(timeout_s=30)
+    assert f"port {port} is busy" in str(raised.value) and "shut down" not in str(raised.value), raised.value
