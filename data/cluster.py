@@ -111,10 +111,9 @@ class EmbeddedCluster:
         """The database URL of the cluster (it need not be running)."""
         port = self.port
         if port is None:
-            raise SetupError(
-                f"the embedded database in {self.home} has not been created: run `hygiene-map db up` "
-                "(or set DATABASE_URL)"
-            )
+            done = "has never started" if self.is_initialized() else "has not been created"
+            raise SetupError(f"the embedded database in {self.home} {done}: run `hygiene-map db up` "
+                             "(or set DATABASE_URL)")
         return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}"
 
     def is_initialized(self) -> bool:
@@ -230,7 +229,7 @@ class EmbeddedCluster:
         """Start the cluster (idempotent) and create the database."""
         if self.is_running():
             return
-        port = self._choose_port()
+        port, before = self._choose_port(), self.port
         self.port_file.write_text(f"{port}\n")
         logged = self.logfile.stat().st_size if self.logfile.exists() else 0
         result = self._run(
@@ -245,6 +244,11 @@ class EmbeddedCluster:
             check=False,
         )
         if result.returncode != 0:
+            # The port stays the cluster's only if it ran there: commands must not reach whatever holds it now.
+            if before is None:
+                self.port_file.unlink(missing_ok=True)
+            else:
+                self.port_file.write_text(f"{before}\n")
             raise SetupError(self._start_failure(port, logged))
         self._create_database()
 
