@@ -32,7 +32,7 @@ from openpyxl import load_workbook
 
 from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
 from tests.test_public_browser import _tap, _wait
-from tests.test_real_city import yantai  # noqa: F401  (the city, built once for this module)
+from tests.test_real_city import ARTIFACTS, yantai  # noqa: F401  (the city, built once for this module)
 
 STREET, OTHER_STREET = "370602001", "370613001"
 WEST, EAST = "370602001001", "370602001002"
@@ -432,3 +432,22 @@ def test_the_bulletin_page_defaults_to_the_last_whole_period_of_the_kind_asked(s
         assert other.status_code == 200 and wanted in other.text, (kind, other.text[:300])
     wrong = _call(site, "GET", "/reports", params={"period": "week", "date": "2026-11"})
     assert wrong.status_code == 422 and "ISO week (2026-W44)" in wrong.json()["detail"], wrong.text
+
+
+_ONE_LINE_LABELS = ("Array.from(document.querySelectorAll('.hm-label span')).filter(function (s) {"
+                    " return s.getBoundingClientRect().height >= 2 * parseFloat(getComputedStyle(s).fontSize); })"
+                    ".map(function (s) { return s.textContent; })")
+
+
+@pytest.mark.browser
+def test_the_phone_pages_write_place_names_on_one_line(site, phone):
+    """/report (no basemap: the city's own outlines and names) at 390 px: Yantai's district names are written
+    across, centred on their place, not one character a line."""
+    report = phone.open(site.base + "/report", ready_js="window.hygieneContextState && hygieneContextState.ready "
+                                                        "&& hygieneContextState.labels > 0")
+    assert not report.timed_out and report.console_errors == [] and report.other_hosts(site.base) == []
+    names = phone.evaluate("Array.from(document.querySelectorAll('.hm-label span')).map(function (s) "
+                           "{ return s.textContent; })")
+    assert "芝罘区" in names, names
+    assert phone.evaluate(_ONE_LINE_LABELS) == []
+    phone.screenshot(ARTIFACTS / "yantai-report.png")
