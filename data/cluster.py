@@ -111,10 +111,9 @@ class EmbeddedCluster:
         """The database URL of the cluster (it need not be running)."""
         port = self.port
         if port is None:
-            raise SetupError(
-                f"the embedded database in {self.home} has not been created: run `hygiene-map db up` "
-                "(or set DATABASE_URL)"
-            )
+            done = "has never started" if self.is_initialized() else "has not been created"
+            raise SetupError(f"the embedded database in {self.home} {done}: run `hygiene-map db up` "
+                             "(or set DATABASE_URL)")
         return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}"
 
     def is_initialized(self) -> bool:
@@ -230,8 +229,9 @@ class EmbeddedCluster:
         """Start the cluster (idempotent) and create the database."""
         if self.is_running():
             return
-        port = self._choose_port()
+        port, before = self._choose_port(), self.port
         self.port_file.write_text(f"{port}\n")
+        logged = self.logfile.stat().st_size if self.logfile.exists() else 0
         result = self._run(
             [
                 self._bin("pg_ctl"),
@@ -244,14 +244,29 @@ class EmbeddedCluster:
             check=False,
         )
         if result.returncode != 0:
-            tail = ""
-            try:
-                lines = self.logfile.read_text(errors="replace").strip().splitlines()
-                tail = lines[-1] if lines else ""
-            except OSError:
-                pass
-            raise SetupError(f"the embedded PostgreSQL did not start (see {self.logfile}): {tail}")
+            # The port stays the cluster's only if it ran there: commands must not reach whatever holds it now.
+            if before is None:
+                self.port_file.unlink(missing_ok=True)
+            else:
+                self.port_file.write_text(f"{before}\n")
+            raise SetupError(self._start_failure(port, logged))
         self._create_database()
+
+    def _start_failure(self, port: int, logged: int) -> str:
+        """Why the server did not start, from what this start wrote to its log (past byte ``logged``): the
+        reason (its first FATAL or PANIC line), not the last line ("database system is shut down"); a port
+        taken since it was checked is said so."""
+        try:
+            with open(self.logfile, "rb") as log:
+                log.seek(logged)
+                lines = log.read().decode(errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        if any("Address already in use" in line for line in lines):
+            return (f"port {port} is busy on 127.0.0.1: another server took it as the embedded PostgreSQL started "
+                    f"(see {self.logfile}); run `hygiene-map db up` again, or choose another HYGIENE_MAP_DB_PORT")
+        reason = next((line for line in lines if "FATAL" in line or "PANIC" in line), lines[-1] if lines else "")
+        return f"the embedded PostgreSQL did not start (see {self.logfile}): {reason}"
 
     def _create_database(self) -> None:
         import psycopg2

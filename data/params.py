@@ -307,7 +307,9 @@ def parse_period(kind: str | None, raw: str | None, names: tuple[str, str] = ("p
         if match is None:
             continue
         if kind_text not in kinds:
-            raise InvalidParameter(names[1], f"{text!r} is {form}, which does not name one {kind_text}")
+            fits = " or ".join(f for _, ks, f in _PERIOD_FORMS if kind_text in ks)
+            raise InvalidParameter(names[1], f"{text!r} is {form}, which does not name one {kind_text}: "
+                                             f"give {fits}")
         return period_of(kind_text, _first_day(form, match, names[1], text))
     raise InvalidParameter(names[1], f"{text!r} is not a day (2026-10-30), an ISO week (2026-W44), "
                                      "a month (2026-10), a quarter (2026-Q3) or a year (2026)")

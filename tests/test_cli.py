@@ -147,3 +147,42 @@ def test_serve_with_workers_turns_nagle_off_on_the_socket_its_workers_accept_on(
         assert handed[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     finally:
         handed[0].close()
+
+
+def test_db_up_when_the_port_is_taken_as_the_server_starts(home, monkeypatch):
+    """Another server takes the port between the check and PostgreSQL's start (two set-ups at once): the error
+    says the port is busy, not the log's last line ("database system is shut down")."""
+    from data import cluster
+    from data.errors import SetupError
+    from data.settings import DatabaseSettings
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        monkeypatch.setattr(cluster, "_port_is_free", lambda p: True)  # free when checked, taken just after
+        embedded = cluster.EmbeddedCluster(DatabaseSettings.from_env(
+            {"HYGIENE_MAP_HOME": str(home), "HYGIENE_MAP_DB_PORT": str(port)}))
+        embedded.init()
+        with pytest.raises(SetupError) as raised:
+            embedded.start(timeout_s=30)
+    assert f"port {port} is busy" in str(raised.value) and "shut down" not in str(raised.value), raised.value
+    # The port is not remembered as the cluster's: later commands do not reach the server that holds it.
+    status = run(["db", "status"], {"HYGIENE_MAP_HOME": str(home)})
+    assert_one_line_error(status, "has never started", "hygiene-map db up")
+
+
+def test_db_status_of_a_stopped_cluster_whose_port_another_server_took(home, pg_server):
+    """A stopped cluster whose remembered port now belongs to another PostgreSQL (another user's cluster):
+    `db status` says it is stopped, not "running" with the other server's migrations."""
+    from data.cluster import EmbeddedCluster
+    from data.settings import DatabaseSettings
+
+    if pg_server[1] is None:
+        pytest.skip("the tests' server is not an embedded cluster")
+    mine = EmbeddedCluster(DatabaseSettings.from_env({"HYGIENE_MAP_HOME": str(home)}))
+    mine.init()
+    mine.port_file.write_text(f"{pg_server[1].port}\n")  # where it ran before it was stopped
+    result = run(["db", "status"], {"HYGIENE_MAP_HOME": str(home)})
+    assert result.returncode == 1 and "(stopped)" in result.stdout, result.stdout + result.stderr
+    assert "status: stopped" in result.stdout and "status: running" not in result.stdout, result.stdout

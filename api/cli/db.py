@@ -79,12 +79,29 @@ def db_status() -> None:
         click.echo(f"status: unreachable ({exc})")
         sys.exit(1)
     try:
+        if settings.url is None and not _is_this_cluster(conn, cluster):
+            click.echo("status: stopped; the server answering on its port is another one: run `hygiene-map db up` "
+                       "(it starts this cluster on a free port)")
+            sys.exit(1)
         postgis = check_postgis(conn)
         have = applied_versions(conn)
         pending = [m for m in available() if m.version not in have]
         click.echo(f"status: running, PostGIS {postgis}, {len(have)} migrations applied, {len(pending)} pending")
     finally:
         conn.close()
+
+
+def _is_this_cluster(conn, cluster) -> bool:
+    """Whether ``conn`` reached ``cluster`` itself, not another server that took its port while it was stopped."""
+    import psycopg2
+
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW data_directory")
+            served = Path(cur.fetchone()[0])
+    except psycopg2.Error:  # not allowed to see it: not a cluster of ours, whose user is its superuser
+        return False
+    return served.resolve() == cluster.pgdata.resolve()
 
 
 @db.command("migrate")

@@ -59,9 +59,19 @@ def bulletin_file(suffix: Literal["pdf", "xlsx"], period: ReportPeriod, conn: Co
                     headers={"Content-Disposition": f'attachment; filename="{file_name(period, suffix)}"'})
 
 
-def _last_month() -> str:
-    """The month before today's in the city (2026-10 on 30 November): the last month a 月通报 can cover whole."""
+def _last_period(kind: str) -> str:
+    """The last whole period of ``kind`` before today's in the city, as ``date`` names it (on 30 November
+    2026: week 2026-W48, month 2026-10, quarter 2026-Q3, year 2025); an unknown kind gets the month (and
+    its own error from parse_period)."""
     today = datetime.now(city_tz()).date()
+    if kind == "week":
+        year, week, _ = (today - timedelta(days=7)).isocalendar()
+        return f"{year}-W{week:02d}"
+    if kind == "quarter":
+        done = (today.month - 1) // 3  # whole quarters of this year so far
+        return f"{today.year}-Q{done}" if done else f"{today.year - 1}-Q4"
+    if kind == "year":
+        return str(today.year - 1)
     return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
@@ -69,10 +79,11 @@ def _last_month() -> str:
             summary="The bulletin page: pick a period, see the rankings, download the PDF and XLSX (zh-CN; ?lang=en)")
 def reports_page(request: Request, conn: Conn, lang: Lang, user: Reader,
                  period: Annotated[str, Query(description=f"one of {', '.join(PERIOD_KINDS)}")] = "month",
-                 date: Annotated[str | None, Query(description="as for /api/reports/bulletin; default: last month")] = None):
+                 date: Annotated[str | None, Query(description="as for /api/reports/bulletin; default: the last whole "
+                                                               "period of its kind (last week, month …)")] = None):
     from layers.web.bulletin_page import bulletin_page
 
-    date = date or _last_month()
+    date = date or _last_period(period)
     b = bulletin(conn, parse_period(period, date), lang)
     page = bulletin_page(b, lang=lang, kind=period, date=date)
     return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))

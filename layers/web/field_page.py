@@ -25,8 +25,8 @@ _APP = STATIC_PREFIX + "/app/"
 #: Where the service worker is served: at the root, so that it may control /field (scope "/field").
 SW_PATH = "/field-sw.js"
 #: The files the page loads; the service worker keeps them (and the page) in a cache named after their contents.
-PAGE_FILES = (_V + "leaflet/dist/leaflet.css", _APP + "public.css", _APP + "field.css", _V + "leaflet/dist/leaflet.js",
-              _V + "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js", _APP + "context.js", _APP + "field.js")
+PAGE_FILES = (_V + "leaflet/dist/leaflet.css", _APP + "map.css", _APP + "public.css", _APP + "field.css",
+              _V + "leaflet/dist/leaflet.js", _V + "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js", _APP + "context.js", _APP + "field.js")
 #: How often (ms) the queue tries again while findings wait, besides the browser's "online" event.
 RETRY_MS = 20000
 

@@ -96,6 +96,7 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(t["title"])}</title>
 <link rel="stylesheet" href="{_V}leaflet/dist/leaflet.css">
+<link rel="stylesheet" href="{STATIC_PREFIX}/app/map.css">
 <link rel="stylesheet" href="{STATIC_PREFIX}/app/public.css">
 </head><body class="tr">
 <header><h1>{esc(t["title"])}</h1><a class="tr-lang" href="/report?lang={'zh' if lang == 'en' else 'en'}">{esc(t["other"])}</a></header>

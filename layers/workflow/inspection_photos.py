@@ -11,7 +11,7 @@ from pathlib import Path
 
 from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from data.settings import InspectionSettings
-from data.vocab import TO_RECTIFY
+from data.vocab import TO_RECTIFY, city_tz
 from layers.workflow.access import User, audit
 from layers.workflow.photos import clean, store, stored_file
 
@@ -98,12 +98,27 @@ def photo_file(conn, finding_id: int, photo_id: int, settings: InspectionSetting
     return path, row[1]
 
 
-def has_fresh_after_photo(conn, finding_id: int) -> bool:
-    """Whether an after photo was added since the finding last went (back) to 待整改."""
-    with conn.cursor() as cur:
-        cur.execute("""SELECT EXISTS (SELECT 1 FROM inspection_photos p WHERE p.finding_id = %(id)s AND p.stage = 'after'
-                           AND p.uploaded_at >= (SELECT max(at) FROM inspection_events
-                                                 WHERE finding_id = %(id)s AND to_status = %(to_rectify)s))""",
-                    {"id": finding_id, "to_rectify": TO_RECTIFY})
-        return cur.fetchone()[0]
+def missing_after_photo(conn, finding_id: int) -> str | None:
+    """What ``finding_id`` needs before it is marked 已整改, or None when an after photo was added since it
+    last went (back) to 待整改.
 
+    After a failed re-check the after photos sent before it do not count, and the same photo sent again is
+    the row already there (its old time): the reason says so, rather than ask for a photo the user just sent.
+    """
+    with conn.cursor() as cur:
+        cur.execute("""WITH since AS (SELECT max(at) AS at FROM inspection_events
+                                      WHERE finding_id = %(id)s AND to_status = %(to_rectify)s)
+                       SELECT since.at, count(p.id) FILTER (WHERE p.uploaded_at >= since.at), count(p.id),
+                              (SELECT count(*) > 1 FROM inspection_events
+                               WHERE finding_id = %(id)s AND to_status = %(to_rectify)s)
+                       FROM since LEFT JOIN inspection_photos p ON p.finding_id = %(id)s AND p.stage = 'after'
+                       GROUP BY since.at""",
+                    {"id": finding_id, "to_rectify": TO_RECTIFY})
+        since, fresh, every, sent_back = cur.fetchone()
+    if fresh:
+        return None
+    if every and sent_back:
+        when = since.astimezone(city_tz()).strftime("%Y-%m-%d %H:%M")
+        return (f"an after photo added since the failed re-check sent it back to {TO_RECTIFY} at {when}: its "
+                f"{every} after photo(s) are older, and a photo sent again is the one already there")
+    return "an after photo of the rectification first"

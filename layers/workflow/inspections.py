@@ -30,7 +30,7 @@ from data.vocab import (
 from geo import coords
 from layers.workflow.access import User, audit
 from layers.workflow.complaints import POINT_CRS, route
-from layers.workflow.inspection_photos import has_fresh_after_photo
+from layers.workflow.inspection_photos import missing_after_photo
 
 _ROUND_COLUMNS = ("id", "name", "kind", "starts", "ends", "streets", "created_by", "created_at")
 
@@ -254,8 +254,9 @@ def move(conn, user: User, finding_id: int, to_status: str, note: str | None) ->
         nxt = ", ".join(allowed) if allowed else "none: the re-check passed"
         raise Conflict(f"finding {finding_id}: cannot go from {frm} to {to_status}; allowed next: {nxt}")
     _check_move(user, current, to_status)
-    if to_status == RECTIFIED and not has_fresh_after_photo(conn, finding_id):
-        raise Conflict(f"finding {finding_id}: marking it 已整改 needs an after photo of the rectification first "
+    missing = missing_after_photo(conn, finding_id) if to_status == RECTIFIED else None
+    if missing:
+        raise Conflict(f"finding {finding_id}: marking it 已整改 needs {missing} "
                        f"(POST /api/inspections/findings/{finding_id}/photos with stage=after)")
     if to_status == RECHECK_FAILED and not (note or "").strip():
         raise InvalidParameter("note", "a failed re-check needs a note saying what is still wrong")
