@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -184,11 +185,37 @@ def test_cli_tables_and_files(demo_db, env_for, tmp_path):
     import pandas as pd
 
     frame = pd.read_excel(tmp_path / "p.xlsx")
-    assert {"rank", "code", "score", "hotspot_value", "overdue_weighted"} <= set(frame.columns)
+    assert {"排名", "代码", "得分", "投诉热点·原值", "逾期投诉·加权分"} <= set(frame.columns)
     res = runner.invoke(main, ["analyze", "density", "--lang", "en"])
     assert res.exit_code == 0 and "secondary source" in res.output
     res = runner.invoke(main, ["analyze", "siting", "--add", "2", "--street", "379901001"])
     assert res.exit_code == 0 and "before" in res.output and "after" in res.output
+
+
+ANALYSIS_RUNS = {"coverage": [], "density": [], "hotspots": ["--cell", "200"], "priority": ["--street", "379901001"],
+                 "siting": ["--add", "2", "--street", "379901001"]}
+
+
+@pytest.mark.parametrize("name", list(ANALYSIS_RUNS))
+def test_cli_workbook_headers_in_chinese_numbers_as_numbers(demo_db, env_for, tmp_path, name):
+    """Every column of an analysis's workbook has a Chinese header (English with --lang en); figures are numbers."""
+    import pandas as pd
+
+    env_for(demo_db)
+    runner = CliRunner()
+    books = {}
+    for lang in ("zh", "en"):
+        out = tmp_path / f"{name}-{lang}.xlsx"
+        res = runner.invoke(main, ["analyze", name, *ANALYSIS_RUNS[name], "--lang", lang, "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        books[lang] = pd.read_excel(out)
+    zh, en = books["zh"], books["en"]
+    assert len(zh) > 0 and len(zh) == len(en) and len(zh.columns) == len(en.columns)
+    assert all(re.search("[\u4e00-\u9fff]", c) for c in zh.columns), list(zh.columns)
+    assert not any(re.search("[\u4e00-\u9fff]", c) or "_" in c for c in en.columns), list(en.columns)
+    numeric = {"coverage": "覆盖面积占比（%）", "density": "每平方公里", "hotspots": "Gi* z 值", "priority": "得分",
+               "siting": "新增覆盖人口"}[name]
+    assert zh[numeric].dtype.kind in "fi"
 
 
 def test_cli_bad_input_is_one_line(demo_db, env_for, tmp_path):

@@ -171,7 +171,7 @@ def test_export_round_trips_into_an_empty_database(demo_conn, pg_server, tmp_pat
     from tests.conftest import create_database, drop_database
 
     conn = demo_conn
-    layer = "toilets" if fmt in ("shp", "kml") else "garbage_stations"
+    layer = "toilets" if fmt in ("shp", "kml", "xlsx") else "garbage_stations"  # xlsx: 是/否 and numbers back
     out = tmp_path / f"out.{'zip' if fmt == 'shp' else fmt}"
     n = export_layer(conn, layer, fmt, out)
     assert n > 0
@@ -229,6 +229,15 @@ def test_http_export_and_bad_requests(demo_conn, demo_client):
     assert {f["properties"]["street_code"] for f in doc["features"]} == {street}
     res = client.get("/api/layers/toilets/export?format=xlsx")
     assert res.status_code == 200 and res.content[:2] == b"PK"
+    import io
+
+    import openpyxl
+
+    sheet = list(openpyxl.load_workbook(io.BytesIO(res.content)).active.iter_rows(values_only=True))
+    column = {h: [r[i] for r in sheet[1:]] for i, h in enumerate(sheet[0])}
+    # A workbook is read by people: numbers as numbers, yes/no in Chinese.
+    assert column["厕位数"] and all(isinstance(v, int) for v in column["厕位数"] if v is not None)
+    assert set(column["是否免费"]) | set(column["无障碍"]) <= {"是", "否", None}
     assert client.get("/api/layers/nope/export?format=csv").status_code == 404
     bad = client.get("/api/layers/toilets/export?format=dwg")
     assert bad.status_code == 422 and "format" in bad.json()["detail"]

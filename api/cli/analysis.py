@@ -36,7 +36,7 @@ def _option(option: Option) -> click.Option:
 
 
 _COMMON = (
-    (["--out"], dict(type=click.Path(dir_okay=False, path_type=Path), help="write all rows: .geojson, .csv or .xlsx")),
+    (["--out"], dict(type=click.Path(dir_okay=False, path_type=Path), help="write all rows: .geojson, .csv (keys as headers) or .xlsx (headers in --lang)")),
     (["--limit"], dict(type=int, default=40, show_default=True, help="rows printed (not written)")),
     (["--lang"], dict(type=click.Choice(["zh", "en"]), default="zh", show_default=True)),
 )
@@ -58,7 +58,7 @@ def _command(analysis: Analysis) -> click.Command:
         _echo(analysis.report(result, args, lang), limit)
         if out is not None:
             rows = analysis.rows(result)
-            fmt = write(out, rows, lambda: analysis.geojson(result, args, lang))
+            fmt = write(out, rows, lambda: analysis.geojson(result, args, lang), lang)
             click.echo(f"wrote {len(rows)} rows to {out} ({fmt})")
 
     params = [_option(o) for o in analysis.options if o.cli] + [click.Option(d, **kw) for d, kw in _COMMON]

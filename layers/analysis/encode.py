@@ -71,8 +71,44 @@ def out_format(path: Path) -> str:
     return fmt
 
 
-def write(path: Path, rows: list[dict], geojson: Callable[[], bytes]) -> str:
-    """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV or XLSX."""
+#: Spreadsheet headers of the analyses' table columns (zh, en). CSV keeps the keys, as the layer exports do:
+#: a CSV feeds scripts, a workbook is read by people.
+HEADERS = {
+    "code": ("代码", "Code"), "name": ("名称", "Name"), "name_en": ("英文名称", "Name (English)"),
+    "area_km2": ("面积（km²）", "Area (km²)"), "covered_area_pct": ("覆盖面积占比（%）", "Area covered (%)"),
+    "population": ("人口", "Population"), "covered_pop_pct": ("覆盖人口占比（%）", "Residents covered (%)"),
+    "population_spread": ("人口分布方式", "How population is spread"), "count": ("数量", "Count"),
+    "per_km2": ("每平方公里", "Per km²"), "per_10k_residents": ("每万人", "Per 10,000 residents"),
+    "expected_min": ("标准下限", "Standard, low"), "expected_max": ("标准上限", "Standard, high"),
+    "status": ("判定", "Status"), "basis": ("依据", "Basis"),
+    "q": ("六边形列 q", "Hexagon q"), "r": ("六边形行 r", "Hexagon r"), "gi_z": ("Gi* z 值", "Gi* z"),
+    "gi_p": ("Gi* p 值", "Gi* p"), "gi_bin": ("热点等级", "Hot/cold spot bin"), "score": ("得分", "Score"),
+    "rank": ("排名", "Rank"), "x": ("平面坐标 x（m）", "x (m)"), "y": ("平面坐标 y（m）", "y (m)"),
+    "new_residents": ("新增覆盖人口", "Residents newly covered"), "lon": ("经度", "Longitude"),
+    "lat": ("纬度", "Latitude"),
+}
+#: Priority's components: a column per component and part (``overdue_weighted``: 逾期投诉·加权分).
+COMPONENTS = {"hotspot": ("投诉热点", "Hot spot"), "overdue": ("逾期投诉", "Overdue complaints"),
+              "open": ("未办结投诉", "Open complaints"), "coverage_gap": ("公厕覆盖缺口", "Coverage gap"),
+              "urban_village": ("城中村", "Urban village"), "markets": ("农贸市场", "Markets")}
+PARTS = {"value": ("原值", "value"), "scaled": ("归一化", "scaled"), "weighted": ("加权分", "weighted")}
+
+
+def header(key: str, lang: str) -> str:
+    """The spreadsheet header of a table column in ``lang``; the key itself for a column without one."""
+    i = 0 if lang == "zh" else 1
+    if key in HEADERS:
+        return HEADERS[key][i]
+    component, _, part = key.rpartition("_")
+    if component in COMPONENTS and part in PARTS:
+        return f"{COMPONENTS[component][i]}·{PARTS[part][i]}" if i == 0 else \
+            f"{COMPONENTS[component][i]}, {PARTS[part][i]}"
+    return key
+
+
+def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh") -> str:
+    """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV (keys as
+    headers) or XLSX (headers in ``lang``, numbers as numbers)."""
     import pandas as pd
 
     fmt = out_format(path)
@@ -83,5 +119,5 @@ def write(path: Path, rows: list[dict], geojson: Callable[[], bytes]) -> str:
     if fmt == "csv":
         frame.to_csv(path, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese CSV correctly
     else:
-        frame.to_excel(path, index=False)
+        frame.rename(columns=lambda key: header(key, lang)).to_excel(path, index=False)
     return fmt

@@ -127,14 +127,23 @@ def _is_point(layer: str) -> bool:
     return get_layer(layer).rules.points
 
 
-def _table_rows(conn, layer, street, viewer, lang):
+def _cell(value, kind: str, lang: str):
+    """A workbook cell: numbers as numbers, yes/no as 是/否 (yes/no in English), the rest as :func:`_text`."""
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang != "en" else ("yes" if value else "no")
+    if kind in ("int", "num") and value is not None:
+        return float(value) if isinstance(value, Decimal) else value
+    return _text(value, kind)
+
+
+def _table_rows(conn, layer, street, viewer, lang, cell=_text):
     geometry = "ST_X(geom), ST_Y(geom)" if _is_point(layer) else "ST_AsText(geom)"
     cols, rows = _fetch(conn, layer, street, viewer, geometry)
     zh = lang != "en"
     header = [label if zh else name for name, _, label in cols]
     header += (["经度", "纬度"] if zh else ["lon", "lat"]) if _is_point(layer) else ["WKT"]
     width = len(cols)
-    body = ([_text(v, kind) for (_, kind, _), v in zip(cols, row[:width])] + list(row[width:]) for row in rows)
+    body = ([cell(v, kind) for (_, kind, _), v in zip(cols, row[:width])] + list(row[width:]) for row in rows)
     return header, body, len(rows)
 
 
@@ -154,7 +163,7 @@ def _csv(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
 def _xlsx(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
     from openpyxl import Workbook
 
-    header, body, n = _table_rows(conn, layer, street, viewer, lang)
+    header, body, n = _table_rows(conn, layer, street, viewer, lang, lambda v, kind: _cell(v, kind, lang))
     book = Workbook(write_only=True)
     sheet = book.create_sheet(get_layer(layer).name(lang)[:31])
     sheet.append(header)
