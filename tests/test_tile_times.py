@@ -20,16 +20,24 @@ def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
-def test_tile_times_are_the_rows_times_in_seconds(demo_client, demo_conn):
+def _centre_tile(client, conn, path: str, columns: str):
+    """(properties by feature id, the rows' ``id, columns``) of the city centre's z16 tile served at ``path``
+    (``{x}``, ``{y}`` filled in)."""
     x, y = _tile_of(121.38, 37.49, 16)
-    response = demo_client.get(f"/tiles/complaints/16/{x}/{y}.pbf")
+    response = client.get(path.format(x=x, y=y))
+    assert response.status_code == 200 and response.headers["cache-control"].startswith("public")
     features = mapbox_vector_tile.decode(response.content)["complaints"]["features"]
     assert len(features) > 10
     by_id = {f["id"]: f["properties"] for f in features}
-    with demo_conn.cursor() as cur:
-        cur.execute("SELECT id, reported_at, due_at FROM complaints WHERE id = ANY(%s)", (list(by_id),))
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT id, {columns} FROM complaints WHERE id = ANY(%s)", (list(by_id),))
         rows = cur.fetchall()
     assert len(rows) == len(by_id)
+    return by_id, rows
+
+
+def test_tile_times_are_the_rows_times_in_seconds(demo_client, demo_conn):
+    by_id, rows = _centre_tile(demo_client, demo_conn, "/tiles/complaints/16/{x}/{y}.pbf", "reported_at, due_at")
     checked_due = 0
     for id_, reported, due in rows:
         assert by_id[id_]["reported_at"] == math.floor(reported.timestamp())
@@ -45,16 +53,8 @@ def test_ogc_tile_times_are_iso_text_a_gis_client_shows_as_dates(demo_client, de
     """The OGC tiles (QGIS, GDAL) carry times as ISO 8601 text, as the OGC features do; the tileset says so."""
     from datetime import datetime
 
-    x, y = _tile_of(121.38, 37.49, 16)
-    response = demo_client.get(f"/ogc/collections/complaints/tiles/WebMercatorQuad/16/{y}/{x}")
-    assert response.status_code == 200 and response.headers["cache-control"].startswith("public")
-    features = mapbox_vector_tile.decode(response.content)["complaints"]["features"]
-    assert len(features) > 10
-    by_id = {f["id"]: f["properties"] for f in features}
-    with demo_conn.cursor() as cur:
-        cur.execute("SELECT id, reported_at FROM complaints WHERE id = ANY(%s)", (list(by_id),))
-        rows = cur.fetchall()
-    assert len(rows) == len(by_id)
+    by_id, rows = _centre_tile(demo_client, demo_conn,
+                               "/ogc/collections/complaints/tiles/WebMercatorQuad/16/{y}/{x}", "reported_at")
     assert all(datetime.fromisoformat(by_id[id_]["reported_at"]) == reported for id_, reported in rows)
     some = rows[0][0]
     item = demo_client.get(f"/ogc/collections/complaints/items/{some}").json()
