@@ -22,7 +22,7 @@ _WORDS = {
            "areas": "受影响的统计单元（{n} 个）", "no_areas": "本方案不改变任何统计单元的覆盖。",
            "rows": (("population", "人口"), ("covered_area_pct", "覆盖面积比例（%）"),
                     ("covered_pop_pct", "覆盖人口比例（%）"), ("covered_residents", "覆盖人口")),
-           "levels": {"community": "社区", "urban_village": "城中村", "grid": "网格"}, "other": "English",
+           "levels": {"community": "社区", "urban_village": "城中村", "grid": "网格", "street": "街道", "district": "区"}, "other": "English",
            "ops": {"add": "新增", "move": "移动", "remove": "移除"}},
     "en": {"plans": "Facility plans", "plan": "Plan", "none": "No plan saved yet: add, move or remove facilities "
                                                                "on the coverage map, then save the draft.",
@@ -34,7 +34,8 @@ _WORDS = {
            "areas": "Areas the plan changes ({n})", "no_areas": "The plan changes no area's coverage.",
            "rows": (("population", "population"), ("covered_area_pct", "covered area (%)"),
                     ("covered_pop_pct", "covered population (%)"), ("covered_residents", "covered residents")),
-           "levels": {"community": "community", "urban_village": "urban village", "grid": "grid"}, "other": "中文",
+           "levels": {"community": "community", "urban_village": "urban village", "grid": "grid", "street": "street",
+                      "district": "district"}, "other": "中文",
            "ops": {"add": "add", "move": "move", "remove": "remove"}},
 }
 _STYLE = """body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:1.5em 2em;color:#222}
