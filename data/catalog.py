@@ -196,18 +196,40 @@ def areas_summary(conn) -> dict:
     return {"counts": counts, "extent": None if extent[0] is None else tuple(round(v, 6) for v in extent)}
 
 
+def level_counts(conn) -> dict[str, int]:
+    """How many areas the city has at each level an analysis can answer by (admin levels, grids, urban villages)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT level, count(*) FROM admin_areas GROUP BY level "
+                    "UNION ALL SELECT 'grid', count(*) FROM grids "
+                    "UNION ALL SELECT 'urban_village', count(*) FROM urban_villages")
+        return {level: n for level, n in cur.fetchall() if n}
+
+
 def area_level(conn, wanted: str) -> str:
     """``wanted`` (an admin level) when the city has areas at it, else its finest level that has areas.
 
     A city imported with districts only (Hong Kong's 18, Yantai's 11) answers an analysis asked without
     ``by`` by its districts instead of an empty map; with no areas at all, ``wanted``.
     """
-    with conn.cursor() as cur:
-        cur.execute("SELECT array_agg(DISTINCT level) FROM admin_areas")
-        present = cur.fetchone()[0] or []
+    present = level_counts(conn)
     if wanted in present:
         return wanted
     return next((level for level in ("community", "street", "district") if level in present), wanted)
+
+
+def require_level(conn, by: str) -> str:
+    """``by`` when the city has areas at that level; else InvalidParameter saying what it has and how to add them.
+
+    Asked explicitly (``by=community`` in a city of districts only), an empty answer would read as "no gaps".
+    """
+    present = level_counts(conn)
+    if by in present:
+        return by
+    have = ", ".join(f"{level} ({n})" for level, n in present.items()) or "no areas at all"
+    how = {"grid": "cut them with `hygiene-map grids generate`",
+           "urban_village": "import them with `hygiene-map import urban_villages FILE`"}.get(
+        by, f"import them with `hygiene-map import admin_areas FILE --level {by}`")
+    raise InvalidParameter("by", f"this city has no {by} areas (it has: {have}); {how}, or ask by a level it has")
 
 
 def areas_centre(conn) -> tuple[float, float] | None:

@@ -176,8 +176,20 @@ def test_hongkong_analyses_without_by_answer_by_its_districts(hk_server):
         assert served["by"] == "district" and len(served["features"]) == 18, (name, served.get("summary"))
     shown = city.cli("analyze", "coverage", "--kind", "toilets").stdout
     assert "total: 18 areas" in shown and "離島區" in shown, shown
-    asked = city.get("/api/analysis/coverage", kind="toilets", by="community").json()  # asked for: as asked
-    assert asked["by"] == "community" and asked["features"] == []
+    # Asked explicitly by a level it lacks: refused with what it has and how to add it, not an empty map that
+    # reads as "no gaps" — over HTTP, on the command line, and for a what-if by grid before any grid is cut.
+    for name in ("coverage", "density"):
+        asked = city.get(f"/api/analysis/{name}", kind="toilets", by="community")
+        assert asked.status_code == 422, asked.text
+        assert asked.json()["detail"].startswith("by: "), asked.text
+        assert "no community areas" in asked.text and "district (18)" in asked.text, asked.text
+        assert "import admin_areas" in asked.text and "--level community" in asked.text, asked.text
+    refused = city.cli("analyze", "density", "--kind", "toilets", "--by", "street", check=False)
+    assert refused.returncode != 0 and "no street areas" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    whatif = httpx.post(city.base + "/api/analysis/coverage/whatif", timeout=120,
+                        json={"kind": "toilets", "by": "grid", "edits": [{"op": "add", "lon": 114.15, "lat": 22.28}]})
+    assert whatif.status_code == 422 and "grids generate" in whatif.text, whatif.text
 
 
 def test_hongkong_density_matches_shapely_and_says_its_basis(hk_server, reference):

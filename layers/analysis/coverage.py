@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from data.catalog import area_level
+from data.catalog import area_level, require_level
 from data.params import clean_text, parse_area_code, parse_bool
 from data.vocab import FACILITY_KINDS
 from geo.coverage import LEVELS, METHODS, check_level, check_method, coverage, resolve
@@ -40,7 +40,7 @@ class Coverage(Analysis):
         check_method(args["method"])
 
     def compute(self, conn, args: Args, cache=None) -> dict:
-        by = args["by"] or area_level(conn, "community")
+        by = require_level(conn, args["by"]) if args["by"] else area_level(conn, "community")
         return coverage(conn, args["kind"], args["radius"], by, gaps=args["gaps"],
                         code_prefix=args["street"], method=args["method"], store=STATE)
 

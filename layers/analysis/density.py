@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from data.catalog import area_level
+from data.catalog import area_level, require_level
 from data.params import clean_text, parse_area_code
 from geo.coverage import LEVELS, check_level, facility_kind
 from geo.density import density
@@ -44,7 +44,7 @@ class Density(Analysis):
             check_level(args["by"])
 
     def compute(self, conn, args: Args, cache=None) -> dict:
-        by = args["by"] or area_level(conn, "street")
+        by = require_level(conn, args["by"]) if args["by"] else area_level(conn, "street")
         return density(conn, args["kind"], by, code_prefix=args["street"])
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:

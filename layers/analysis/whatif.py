@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from data.catalog import area_level, metric_srid
+from data.catalog import area_level, metric_srid, require_level
 from data.errors import InvalidParameter
 from geo import coverage_fast as fast
 from geo.coverage import resolve, state
@@ -61,7 +61,7 @@ def check_level(by: str, conn) -> str:
     """``by`` when a what-if can answer by it: :data:`WHATIF_LEVELS`, or the city's finest admin level when that
     is coarser (a city of districts only, such as Hong Kong's 18: their population is their own)."""
     if by in WHATIF_LEVELS or (by in ("district", "street") and area_level(conn, "community") == by):
-        return by
+        return require_level(conn, by)
     raise InvalidParameter("by", f"a what-if answers by {', '.join(WHATIF_LEVELS)} or the city's finest level "
                            f"of admin areas, not {by!r}")
 
