@@ -215,6 +215,26 @@ def test_report_with_a_photo_followed_through_rework_to_a_second_closing(phone, 
     phone.screenshot(ARTIFACTS / "tracking-closed-again.png")
 
 
+def test_a_report_outside_the_city_is_told_so_in_the_residents_words(phone, site, city):
+    """A place east of every community (at sea, off the demo coast): the page says the place is outside the
+    city and to move the marker, in Chinese, not the API's English; the form stays filled and nothing is written."""
+    conn = connect(url=city["url"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT ST_XMax(e) + 0.05, (ST_YMin(e) + ST_YMax(e)) / 2, (SELECT count(*) FROM public_reports) "
+                    "FROM (SELECT ST_Extent(geom)::geometry e FROM admin_areas WHERE level = 'community') s")
+        lon, lat, before = cur.fetchone()
+    _report_on_page(phone, site, lon, lat, "海边垃圾")
+    _wait(phone, "document.getElementById('rp-msg').textContent.length > 0")
+    said = phone.evaluate("document.getElementById('rp-msg').textContent")
+    assert "不在本市受理范围内" in said and "lon/lat" not in said, said
+    assert phone.evaluate("document.querySelector('textarea[name=description]').value") == "海边垃圾"
+    assert phone.evaluate("location.pathname") == "/report"
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM public_reports")
+        assert cur.fetchone()[0] == before
+    conn.close()
+
+
 def test_a_report_near_an_open_case_asks_and_joins_it(phone, site, city):
     lon = city["lon"] + 0.003  # a spot of its own, about 300 m east
     challenge = _call(site, "GET", "/api/public/challenge")

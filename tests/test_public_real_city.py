@@ -73,3 +73,25 @@ def test_a_public_report_in_taipei_is_routed_to_its_grid(site):
     for text in (made.text, photo.text, httpx.get(city.base + f"/report/{tracking}", timeout=30).text,
                  str(followed), str(request)):
         assert "0912-345-678" not in text and "datong-staff" not in text
+
+
+def test_a_place_outside_taipei_is_refused_before_anything_is_written(site):
+    """A point in Taoyuan, west of every Taipei village: the nearby check (the page's first call) and the report
+    itself answer 422 naming lon/lat and why; no report, complaint or contact is written."""
+    city = site
+    lon, lat = 121.30, 25.00
+    assert city.sql("SELECT count(*) FROM admin_areas WHERE ST_Intersects(geom, "
+                    "ST_SetSRID(ST_MakePoint(%s, %s), 4326))", (lon, lat))[0][0] == 0
+    counts = "SELECT (SELECT count(*) FROM public_reports), (SELECT count(*) FROM complaints), " \
+             "(SELECT count(*) FROM public_contacts)"
+    before = city.sql(counts)[0]
+    nearby = httpx.get(city.base + "/api/public/nearby", timeout=30,
+                       params={"lon": lon, "lat": lat, "category": "垃圾满溢"})
+    assert nearby.status_code == 422 and nearby.json()["detail"].startswith("lon/lat: "), nearby.text
+    assert "outside every community" in nearby.text
+    challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
+    made = httpx.post(city.base + "/api/public/reports", timeout=30, json={
+        "lon": lon, "lat": lat, "category": "垃圾满溢", "phone": "0912-345-678", "challenge": challenge["challenge"],
+        "nonce": _solve(challenge["challenge"], challenge["bits"])})
+    assert made.status_code == 422 and made.json()["detail"].startswith("lon/lat: "), made.text
+    assert city.sql(counts)[0] == before

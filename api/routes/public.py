@@ -166,6 +166,7 @@ def get_nearby(settings: PublicRead, conn: Conn,
                lat: float = Query(..., ge=-90, le=90, allow_inf_nan=False),
                category: str = Query(..., min_length=1, max_length=50), crs: PointCrs = Query("wgs84")):
     x, y = public.to_wgs84(lon, lat, crs)
+    public.check_place(conn, x, y)  # outside the city: said before the resident is asked to join a case
     found = public.nearby_open(conn, x, y, clean_text(category, "category", 50) or "")
     return {"items": [{k: item[k] for k in ("status", "reported_at", "distance_m", "supporters")}
                       for item in found],

@@ -41,7 +41,8 @@ WORDS = {
            "join": "是，补充到已有反映", "back": "返回修改", "solving": "正在提交…", "sent": "已提交",
            "failed": "提交失败：", "other": "English",
            "photos": "照片（选填，最多 3 张）", "add_photo": "拍照或选择照片", "remove": "删除",
-           "too_many": "最多 3 张照片", "photo_bad": "无法读取这张照片", "photo_failed": "照片未能上传："},
+           "too_many": "最多 3 张照片", "photo_bad": "无法读取这张照片", "photo_failed": "照片未能上传：",
+           "outside": "这个位置不在本市受理范围内（不属于本市任何社区）。请把标记移到本市范围内的地点，再提交。"},
     "en": {"title": "Report a problem", "intro": "No account needed. Choose the place and the category, describe it, "
                                                 "then follow your report with its tracking number.",
            "place": "Place", "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen",
@@ -55,7 +56,9 @@ WORDS = {
            "solving": "Sending…", "sent": "Sent", "failed": "Could not send: ", "other": "中文",
            "photos": "Photos (optional, up to 3)", "add_photo": "Take or choose photos", "remove": "Remove",
            "too_many": "Up to 3 photos", "photo_bad": "Cannot read this photo",
-           "photo_failed": "A photo was not uploaded: "},
+           "photo_failed": "A photo was not uploaded: ",
+           "outside": "This place is outside the area the city handles (in none of its communities). "
+                      "Move the marker to a place within the city and send again."},
 }
 
 

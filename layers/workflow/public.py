@@ -156,6 +156,11 @@ def to_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
     return float(x), float(y)
 
 
+def check_place(conn, lon: float, lat: float) -> None:
+    """InvalidParameter (lon/lat) when a WGS84 point lies in none of the city's communities: no case could take it."""
+    cases.route(conn, lon, lat)
+
+
 def submit(conn, *, lon: float, lat: float, category: str, description: str | None, phone: str | None,
            channel: str) -> dict:
     """File a public report at a WGS84 point, or join the nearest open case of its type; its tracking number.
@@ -167,7 +172,7 @@ def submit(conn, *, lon: float, lat: float, category: str, description: str | No
     if category not in cases.categories(conn):
         raise InvalidParameter("category", f"{category!r} is not an event type; use one of "
                                            f"{', '.join(cases.categories(conn))}")
-    cases.route(conn, lon, lat)  # outside the city: refused before anything is written
+    check_place(conn, lon, lat)  # outside the city: refused before anything is written
     near = nearby_open(conn, lon, lat, category, limit=1)
     if near:
         complaint_id, joined = near[0]["id"], True

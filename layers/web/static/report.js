@@ -132,7 +132,12 @@
       return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || r.status); return b; });
     });
   }
-  function fail(e) { stage('form'); send.disabled = false; msg.textContent = t.failed + (e.message || e); }
+  function fail(e) {
+    stage('form'); send.disabled = false;
+    var said = String(e.message || e);
+    // The place refused (outside every community): say so in the resident's words, not the API's.
+    msg.textContent = said.indexOf('lon/lat:') === 0 ? t.outside : t.failed + said;
+  }
 
   form.addEventListener('submit', function (ev) {
     ev.preventDefault();
