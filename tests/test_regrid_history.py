@@ -208,3 +208,32 @@ def test_taipei_regrid_moves_open_findings_and_keeps_the_units_charged(taipei): 
     conn = connect(url=url)
     assert _rows(conn, "SELECT id, grid_code, origin_grid_code FROM complaints ORDER BY id") == kept
     conn.close()
+
+
+def test_the_migration_marks_grids_cut_by_earlier_regrids(fresh_db, monkeypatch):
+    """Grids cut before migration 0840 are read from their history's reason: held by nobody before their cut."""
+    from data import migrate as migrations
+    from layers.workflow.grids import HOLDERS_SQL
+
+    every = migrations.available()
+    monkeypatch.setattr(migrations, "available", lambda: [m for m in every if m.version < 840])
+    conn = connect(url=fresh_db)
+    migrations.migrate(conn)
+    with conn.cursor() as cur:
+        for code in ("37990100100101", "37990100100102"):
+            cur.execute("""INSERT INTO grids (code, district_code, street_code, community_code, responsible_unit, geom)
+                           VALUES (%s, '379901', '379901001', '379901001001', '甲单位',
+                                   ST_Multi(ST_MakeEnvelope(120, 37, 120.01, 37.01, 4326)))""", (code,))
+        cur.execute("""INSERT INTO grid_assignments (grid_code, responsible_unit, before, reason, changed_by, changed_at)
+                       VALUES ('37990100100101', '甲单位', NULL, '网格重新划分 square 200 m：继承自 37990100100199',
+                               'cli:x', '2026-11-20'),
+                              ('37990100100102', '甲单位', NULL, '名册导入', 'cli:x', '2026-11-20')""")
+    conn.commit()
+    monkeypatch.setattr(migrations, "available", lambda: every)
+    assert [m.version for m in migrations.migrate(conn)] == [840]
+    held = dict(_rows(conn, f"SELECT grid_code, unit FROM ({HOLDERS_SQL}) h WHERE since < '2026-11-01' "
+                            "AND until > '2026-11-01'"))
+    assert held == {"37990100100101": None, "37990100100102": "甲单位"}
+    assert _rows(conn, "SELECT grid_code, inherited_from FROM grid_assignments ORDER BY grid_code") == [
+        ("37990100100101", "37990100100199"), ("37990100100102", None)]
+    conn.close()
