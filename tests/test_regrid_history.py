@@ -174,11 +174,11 @@ def test_taipei_regrid_moves_open_findings_and_keeps_the_units_charged(taipei): 
     # A complaint and a finding at a point of every 500 m grid, after the roster gave each grid its unit.
     for code, lon, lat in _taipei_points(conn):
         complaints.create(conn, lon=lon, lat=lat, category=category, description=None, channel="1999",
-                          reported_at=datetime.now(UTC), actor="test")
+                          reported_at=now, actor="test")
         inspections.record_finding(conn, OPERATOR, round_id=the_round["id"], lon=lon, lat=lat, item="TLT-01",
-                                   note="門口", observed_at=datetime.now(UTC), client_id=f"tp-{code}")
+                                   note="門口", observed_at=now, client_id=f"tp-{code}")
     conn.commit()
-    week = period_of("week", datetime.now(city_tz()).date(), city_tz())
+    week = period_of("week", now.astimezone(city_tz()).date(), city_tz())
     charged = _units(conn, week)
     assert len([u for u in charged if u]) == 3
     units_before = dict(_rows(conn, "SELECT id, responsible_unit FROM inspection_findings"))
