@@ -51,7 +51,8 @@ def grids_generate(street_code: str, size_m: float, shape: str, origin: str | No
             return
         result = regrid.apply(conn, plan, cli_actor(), force=force)
     click.echo(f"written: {result['history_rows']} assignment history rows, "
-               f"{result['complaints_rerouted']} complaints re-routed to their new grid")
+               f"{result['complaints_rerouted']} complaints and {result['findings_rerouted']} findings "
+               "re-routed to their new grid")
 
 
 def _echo_plan(plan) -> None:

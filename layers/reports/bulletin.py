@@ -4,7 +4,9 @@ One statement per period reads the period's complaints (a cohort: reported
 in the period) and the stock still open at its end, and aggregates them by
 ``GROUPING SETS`` (street, unit, category, city). Each complaint counts for
 the unit that held its grid when it was reported (grid assignment history,
-:mod:`layers.workflow.grids`), not today's holder. The definitions are
+:mod:`layers.workflow.grids`), not today's holder; a complaint a regrid moved
+counts by the grid it was reported in (``origin_grid_code``), and one whose
+grid did not exist when it was reported counts for no unit. The definitions are
 ``data/figures.csv`` (:mod:`layers.reports.figures`).
 """
 
@@ -46,7 +48,8 @@ WITH h AS ({HOLDERS_SQL}),
                   c.closed_at < %(end)s AS closed_by_end
            FROM complaints c
            LEFT JOIN ev ON ev.complaint_id = c.id
-           LEFT JOIN h ON h.grid_code = c.grid_code AND c.reported_at >= h.since AND c.reported_at < h.until
+           LEFT JOIN h ON h.grid_code = coalesce(c.origin_grid_code, c.grid_code)
+                      AND c.reported_at >= h.since AND c.reported_at < h.until
            WHERE c.reported_at < %(end)s
              AND (c.reported_at >= %(start)s OR c.closed_at IS NULL OR c.closed_at >= %(end)s)),
      j AS (SELECT least(%(end)s::timestamptz, {REFERENCE_TIME_SQL}) AS judged)

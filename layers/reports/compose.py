@@ -20,7 +20,9 @@ TOP_CATEGORIES = 3
 #: Streets on the red list (红榜) and the black list (黑榜): the best and the worst this many ranked (at most half);
 #: the summary names the black list (排名后三位).
 LIST_SIZE = 3
-UNASSIGNED = {"zh": "（未分配）", "en": "(unassigned)"}
+#: The units row of complaints charged to no unit: their grid had no unit then, or did not exist yet (cut by
+#: a later regrid, so who held the place cannot be told: layers.workflow.grids.HOLDERS_SQL).
+UNASSIGNED = {"zh": "（未分配或无法归属）", "en": "(unassigned or not attributable)"}
 _NOUN = {"zh": {"week": "本周", "month": "本月", "quarter": "本季度", "year": "本年度"},
          "en": {"week": "this week", "month": "this month", "quarter": "this quarter", "year": "this year"}}
 _PREVIOUS = {"zh": {"week": "上周", "month": "上月", "quarter": "上季度", "year": "上年"},

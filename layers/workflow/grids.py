@@ -26,21 +26,32 @@ MANAGER_MAX = 100
 
 #: Who held each grid when: rows (grid_code, unit, since, until), [since, until) intervals from the assignment
 #: history, an assignment holding from its changed_at until the next one's (time order; the step breaks ties).
-#: Before a grid's earliest recorded change its holder is that change's "before" (the first holder when there
-#: is none); a grid without history is held by its current unit throughout. The bulletin credits complaints
-#: by it (layers.reports.bulletin), the period scores list units by it (layers.workflow.inspection_scores).
+#: Before a grid's earliest recorded change its holder is that change's "before"; when there is none, the first
+#: holder for a grid loaded with it (as the demo and a first roster are), and nobody (NULL) for a grid cut by a
+#: regrid (``inherited_from``, migration 0840): it did not exist then, and the unit of the old grid it took its
+#: assignment from held only part of its place. A grid without history is held by its current unit throughout,
+#: a retired one without history by its last unit. The bulletin credits complaints by it
+#: (layers.reports.bulletin), the period scores list units by it (layers.workflow.inspection_scores).
 HOLDERS_SQL = """
     SELECT grid_code, responsible_unit AS unit, changed_at AS since,
            coalesce(lead(changed_at) OVER (PARTITION BY grid_code ORDER BY changed_at, seq), 'infinity') AS until
     FROM grid_assignments
     UNION ALL
     SELECT * FROM (SELECT DISTINCT ON (grid_code) grid_code,
-                          CASE WHEN before IS NULL THEN responsible_unit ELSE before->>'unit' END,
+                          CASE WHEN before IS NOT NULL THEN before->>'unit'
+                               WHEN inherited_from IS NULL THEN responsible_unit END,
                           '-infinity'::timestamptz, changed_at
                    FROM grid_assignments ORDER BY grid_code, changed_at, seq) first_holder
     UNION ALL
     SELECT code, responsible_unit, '-infinity', 'infinity' FROM grids g
-    WHERE NOT EXISTS (SELECT 1 FROM grid_assignments a WHERE a.grid_code = g.code)"""
+    WHERE NOT EXISTS (SELECT 1 FROM grid_assignments a WHERE a.grid_code = g.code)
+    UNION ALL
+    SELECT * FROM (SELECT DISTINCT ON (code) code, last_row->>'responsible_unit', '-infinity'::timestamptz,
+                          'infinity'::timestamptz
+                   FROM grid_archive r
+                   WHERE NOT EXISTS (SELECT 1 FROM grid_assignments a WHERE a.grid_code = r.code)
+                     AND NOT EXISTS (SELECT 1 FROM grids g WHERE g.code = r.code)
+                   ORDER BY code, retired_at DESC) retired"""
 
 # Facilities a grid answers for (roster column, workload): toilets, garbage points, markets inside it.
 # A CTE over the grids CTE ``g``; gives (code, n).

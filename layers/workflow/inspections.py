@@ -30,6 +30,7 @@ from data.vocab import (
 from geo import coords
 from layers.workflow.access import User, audit
 from layers.workflow.complaints import POINT_CRS, route
+from layers.workflow.grids import HOLDERS_SQL
 from layers.workflow.inspection_photos import missing_after_photo
 
 _ROUND_COLUMNS = ("id", "name", "kind", "starts", "ends", "streets", "created_by", "created_at")
@@ -92,22 +93,15 @@ def rounds(conn) -> list[dict]:
 
 
 def unit_at(conn, grid_code: str | None, at: datetime, current: str | None) -> str | None:
-    """The unit that held ``grid_code`` at ``at``: its last assignment by then, else what the first
-    later assignment replaced, else ``current`` (a grid with no recorded history)."""
+    """The unit that held ``grid_code`` at ``at`` by the assignment history (:data:`HOLDERS_SQL`: nobody
+    before a grid cut by a regrid existed), else ``current`` (no grid)."""
     if grid_code is None:
         return current
     with conn.cursor() as cur:
-        cur.execute("""SELECT responsible_unit FROM grid_assignments WHERE grid_code = %s AND changed_at <= %s
-                       ORDER BY seq DESC LIMIT 1""", (grid_code, at))
+        cur.execute(f"SELECT unit FROM ({HOLDERS_SQL}) h WHERE grid_code = %s AND since <= %s AND until > %s LIMIT 1",
+                    (grid_code, at, at))
         row = cur.fetchone()
-        if row is not None:
-            return row[0]
-        cur.execute("""SELECT before FROM grid_assignments WHERE grid_code = %s AND changed_at > %s
-                       ORDER BY seq LIMIT 1""", (grid_code, at))
-        row = cur.fetchone()
-    if row is not None and row[0] is not None:
-        return row[0].get("unit")
-    return current
+    return row[0] if row is not None else current
 
 
 # -- Findings ----------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ the old grid it overlaps most; the plan lists what is unchanged, reshaped,
 moved, new and removed, and which old assignments no new grid inherits
 ("dropped"). Applying a plan with dropped assignments needs ``force``.
 Removed grids go to ``grid_archive``; their history stays in
-``grid_assignments``. Complaints of the street are re-routed to the new grids.
+``grid_assignments``. Complaints and inspection findings of the street are
+re-routed to the new grids, each keeping the grid it was first in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 
 import shapely
+from psycopg2 import sql
 
 from data.catalog import check_street, metric_srid
 from data.errors import Conflict, InvalidParameter, NotFound
@@ -118,7 +120,8 @@ def apply(conn, p: GridPlan, actor: str, *, force: bool = False) -> dict:
 
     Removed grids are archived, new and changed grids written with the
     assignment they inherit (each change appended to the history), and the
-    street's complaints re-routed to the grid now containing them.
+    street's complaints and inspection findings re-routed to the grid now
+    containing them (:data:`_REROUTE_SQL` says why closed ones too).
     """
     if p.dropped and not force:
         listed = ", ".join(f"{d['code']} ({d['unit'] or '-'} / {d['manager'] or '-'})" for d in p.dropped[:5])
@@ -133,8 +136,10 @@ def apply(conn, p: GridPlan, actor: str, *, force: bool = False) -> dict:
         for code in p.removed:
             _archive(cur, p, code, reason, actor)
         history_rows = sum(_write_grid(cur, p, code, reason, actor) for code in p.new)
-        rerouted = _reroute_complaints(cur, p.street_code)
-    result = {**p.counts(), "history_rows": history_rows, "complaints_rerouted": rerouted}
+        complaints = _reroute(cur, "complaints", p.street_code)
+        findings = _reroute(cur, "inspection_findings", p.street_code)
+    result = {**p.counts(), "history_rows": history_rows, "complaints_rerouted": complaints,
+              "findings_rerouted": findings}
     audit(conn, actor, "grids.generate", f"street:{p.street_code}", None, result,
           {"size_m": p.size_m, "shape": p.shape, "origin": list(p.origin), "removed": p.removed,
            "dropped": p.dropped, "forced": bool(force and p.dropped)})
@@ -194,24 +199,32 @@ def _write_grid(cur, p: GridPlan, code: str, reason: str, actor: str) -> int:
         return 0
     cur.execute(
         """INSERT INTO grid_assignments (grid_code, responsible_unit, grid_manager, phone, before,
-                                         reason, changed_by)
-           VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)""",
+                                         reason, changed_by, inherited_from)
+           VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s)""",
         (code, a["unit"], a["manager"], a["phone"], json.dumps(before, ensure_ascii=False) if before else None,
-         f"{reason}：继承自 {m['source']}", actor),
+         f"{reason}：继承自 {m['source']}", actor, m["source"]),
     )
     return 1
 
 
-def _reroute_complaints(cur, street_code: str) -> int:
-    """Give each complaint of the street the grid now containing it; how many changed."""
-    cur.execute(
-        """WITH n AS (SELECT c.id, g.code, g.community_code
-                      FROM complaints c CROSS JOIN LATERAL (
-                          SELECT code, community_code FROM grids g
-                          WHERE g.street_code = %(s)s AND ST_Intersects(g.geom, c.geom) ORDER BY g.code LIMIT 1) g
-                      WHERE c.street_code = %(s)s)
-           UPDATE complaints c SET grid_code = n.code, community_code = n.community_code
-           FROM n WHERE n.id = c.id AND n.code IS NOT NULL AND c.grid_code IS DISTINCT FROM n.code""",
-        {"s": street_code},
-    )
+# Each case (complaint, finding) of the street goes to the grid now containing its place, closed cases too:
+# a grid's lists, prints, counts and the inspectors scoped to it read grid_code as "the grid this place is
+# in", and a case left on a grid that no longer exists is seen by nobody. A closed case is history, and
+# what history needs stays: the grid it lay in when reported or observed (origin_grid_code, set on its
+# first move only), through which the bulletin charges a complaint to the unit of that time, and a
+# finding's unit, stored when it was observed.
+_REROUTE_SQL = """
+    WITH n AS (SELECT x.id, g.code, g.community_code
+               FROM {table} x CROSS JOIN LATERAL (
+                   SELECT code, community_code FROM grids g
+                   WHERE g.street_code = %(s)s AND ST_Intersects(g.geom, x.geom) ORDER BY g.code LIMIT 1) g
+               WHERE x.street_code = %(s)s)
+    UPDATE {table} x SET grid_code = n.code, community_code = n.community_code,
+                         origin_grid_code = coalesce(x.origin_grid_code, x.grid_code)
+    FROM n WHERE n.id = x.id AND n.code IS NOT NULL AND x.grid_code IS DISTINCT FROM n.code"""
+
+
+def _reroute(cur, table: str, street_code: str) -> int:
+    """Give each case of ``table`` in the street the grid now containing it; how many changed."""
+    cur.execute(sql.SQL(_REROUTE_SQL).format(table=sql.Identifier(table)), {"s": street_code})
     return cur.rowcount
