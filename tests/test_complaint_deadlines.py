@@ -240,6 +240,29 @@ def test_a_retried_request_is_answered_once(client, demo):
     assert first.json() == retry.json() and len(_get(client, tokens, c["id"], OFFICE)["deadline_changes"]) == 1
 
 
+def test_the_deadline_history_cannot_be_rewritten_and_goes_with_its_complaint(client, demo):
+    """As the status history: no UPDATE or DELETE of a row, even by SQL; removing the complaint takes it along."""
+    import psycopg2
+
+    tokens = demo["tokens"]
+    c = _file(client, tokens, STAFF, *demo["street_points"][7])
+    assert _ask(client, tokens, STAFF, c["id"], datetime.now(UTC) + timedelta(days=2)).status_code == 201
+    conn = connect(url=demo["url"])
+    try:
+        for statement in ("UPDATE complaint_deadlines SET reason = 'x' WHERE complaint_id = %s",
+                          "DELETE FROM complaint_deadlines WHERE complaint_id = %s"):
+            with pytest.raises(psycopg2.Error, match="append-only"), conn.cursor() as cur:
+                cur.execute(statement, (c["id"],))
+            conn.rollback()
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM complaints WHERE id = %s", (c["id"],))
+            cur.execute("SELECT count(*) FROM complaint_deadlines WHERE complaint_id = %s", (c["id"],))
+            assert cur.fetchone()[0] == 0
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def test_reasons_stay_off_public_routes_and_open311(client, demo):
     """Residents follow their report; they see its deadline move, never the staff's reasons nor names."""
     tokens = demo["tokens"]
