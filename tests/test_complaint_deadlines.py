@@ -263,6 +263,43 @@ def test_the_deadline_history_cannot_be_rewritten_and_goes_with_its_complaint(cl
         conn.close()
 
 
+def test_a_reimported_hotline_export_keeps_the_approved_deadline(client, demo, tmp_path):
+    """The next day's export of the same 12345 work orders carries the original deadlines: an approved extension
+    stays, while a work order nobody extended takes the file's new deadline as before."""
+    from data.db import transaction
+    from layers.io.importing import import_file
+    from layers.io.options import ImportOptions
+
+    tokens, (lon, lat), zone = demo["tokens"], demo["street_points"][8], ZoneInfo("Asia/Shanghai")
+    reported = (datetime.now(UTC) - timedelta(days=10)).astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+    path = tmp_path / "12345-export.csv"
+
+    def load(due_of_second: datetime) -> dict[str, tuple[int, datetime]]:
+        path.write_text("工单编号,问题类型,上报时间,处置时限,经度,纬度\n"
+                        f"DL-1,暴露垃圾,{reported:%Y-%m-%d %H:%M},{reported + timedelta(days=1):%Y-%m-%d %H:%M},{lon},{lat}\n"
+                        f"DL-2,暴露垃圾,{reported:%Y-%m-%d %H:%M},{due_of_second:%Y-%m-%d %H:%M},{lon},{lat}\n",
+                        encoding="utf-8")
+        conn = connect(url=demo["url"])
+        try:
+            with transaction(conn):
+                import_file(conn, path, ImportOptions("complaints", id_field="工单编号"))
+            with conn.cursor() as cur:
+                cur.execute("SELECT source_id, id, due_at FROM complaints WHERE source = %s", (path.name,))
+                return {r[0]: (r[1], r[2]) for r in cur.fetchall()}
+        finally:
+            conn.close()
+
+    first = load(reported + timedelta(days=1))
+    complaint_id = first["DL-1"][0]
+    due = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    request_id = _ask(client, tokens, STAFF, complaint_id, due).json()["deadline_request"]["id"]
+    assert _decide(client, tokens, OFFICE, complaint_id, request_id, "approve", NOTE).status_code == 200
+    again = load(reported + timedelta(days=2))
+    assert again["DL-1"] == (complaint_id, due)  # the decision stands
+    assert again["DL-2"][1] == (reported + timedelta(days=2)).replace(tzinfo=zone)  # the file's, as before
+    assert _get(client, tokens, complaint_id, OFFICE)["overdue"] is False
+
+
 def test_reasons_stay_off_public_routes_and_open311(client, demo):
     """Residents follow their report; they see its deadline move, never the staff's reasons nor names."""
     tokens = demo["tokens"]

@@ -26,6 +26,23 @@ CREATE UNIQUE INDEX complaint_deadlines_decided_idx ON complaint_deadlines (requ
 CREATE TRIGGER complaint_deadlines_append_only BEFORE UPDATE OR DELETE ON complaint_deadlines
     FOR EACH ROW EXECUTE FUNCTION hm_append_only();
 
+-- Once the campaign office has decided a deadline (an approval, or a deadline set), complaints.due_at is the
+-- latest decided one: a later import of the same hotline export (an upsert carrying the original deadline) or
+-- any other write cannot undo the decision. The decision itself is written first, then due_at moved to it.
+CREATE FUNCTION hm_complaint_decided_deadline() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    decided timestamptz;
+BEGIN
+    SELECT d.due_after INTO decided FROM complaint_deadlines d
+    WHERE d.complaint_id = OLD.id AND d.kind IN ('approve', 'set') ORDER BY d.id DESC LIMIT 1;
+    IF FOUND THEN
+        NEW.due_at := decided;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER complaints_decided_deadline BEFORE UPDATE OF due_at ON complaints
+    FOR EACH ROW WHEN (NEW.due_at IS DISTINCT FROM OLD.due_at) EXECUTE FUNCTION hm_complaint_decided_deadline();
+
 -- As migration 0410 for complaint_events: removing a whole complaint takes its deadline history with it
 -- (the cascade); a row of a complaint that still exists stays untouchable.
 CREATE OR REPLACE FUNCTION hm_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
