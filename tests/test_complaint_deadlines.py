@@ -191,6 +191,10 @@ def test_bad_times_and_reasons_are_422_naming_the_field(client, demo):
     r = _ask(client, tokens, STAFF, c["id"], wall.isoformat())
     assert r.status_code == 201, r.text
     assert _same_instant(r.json()["deadline_request"]["due_after"], wall.replace(tzinfo=ZoneInfo("Asia/Shanghai")))
+    bad = client.get("/api/complaints", params={"pending_extension": "maybe"})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("pending_extension:"), bad.text
+    bad = _decide(client, tokens, OFFICE, c["id"], r.json()["deadline_request"]["id"], "accept")
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("decision:"), bad.text
 
 
 def test_a_closed_complaint_cannot_be_extended(client, demo):
