@@ -13,10 +13,11 @@ from api.auth import Reader, Writer
 from api.deps import Conn, Paged, Street, Transaction, Window, grid_query
 from api.idempotency import IdempotencyKey, once
 from data.errors import Forbidden, InvalidParameter
-from data.params import parse_instant
+from data.params import parse_bool, parse_instant
 from data.vocab import Status
 from layers.spec.complaints import LAYER as COMPLAINTS
 from layers.workflow import complaints as cases
+from layers.workflow import deadlines
 from layers.workflow.access import shown_row
 
 PointCrs = Literal[cases.POINT_CRS]
@@ -73,11 +74,10 @@ class ComplaintIn(BaseModel):
         return body_instant(value, "reported_at")
 
 
-class TransitionIn(BaseModel):
-    """The next workflow state and a note (why; required when closing unregistered or sending back)."""
+class NoteIn(BaseModel):
+    """A staff note on a step of a case (why); the bodies below add what the step is."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    status: Status
     note: str | None = Field(None, max_length=1000)
 
     @field_validator("note")
@@ -85,6 +85,75 @@ class TransitionIn(BaseModel):
     def _no_nul(cls, value):
         return no_nul(value)
 
+
+class TransitionIn(NoteIn):
+    """The next workflow state and a note (why; required when closing unregistered or sending back)."""
+
+    status: Status
+
+
+class DeadlineIn(BaseModel):
+    """A new deadline and why: an extension request (延期申请), or the campaign office's deadline (限期整改)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    due_at: datetime = Field(..., description="ISO 8601; without a zone: the city's time zone",
+                             examples=["2026-12-05T18:00:00+08:00"])
+    reason: str = Field(..., min_length=1, max_length=1000, description="why (staff text, never shown publicly)")
+
+    @field_validator("reason")
+    @classmethod
+    def _no_nul(cls, value):
+        return no_nul(value)
+
+    @field_validator("due_at", mode="before")
+    @classmethod
+    def _instant(cls, value):
+        return body_instant(value, "due_at")
+
+
+class DecisionIn(NoteIn):
+    """The campaign office's decision on an extension request; a note is required to reject."""
+
+    decision: Literal[tuple(deadlines.DECISIONS)]
+
+
+def handled(user, conn, complaint_id: int) -> dict:
+    """The complaint, locked, when ``user`` may handle it (``User.may_write_complaint``); else Forbidden."""
+    current = cases.get(conn, complaint_id, lock=True)
+    if not user.may_write_complaint(current["street_code"], current["grid_code"]):
+        raise Forbidden(f"user {user.name!r} may handle complaints in {user.scope_text()}, not complaint "
+                        f"{complaint_id} in grid {current['grid_code'] or '-'} of street {current['street_code']}")
+    return current
+
+
+def decided_by_office(user, conn, complaint_id: int, what: str) -> dict:
+    """The complaint, locked, when ``user`` is the campaign office (admin); else Forbidden."""
+    if not user.may_decide_deadlines():
+        raise Forbidden(f"user {user.name!r} is a {user.role} user: only the campaign office (创卫办, role admin) "
+                        f"{what}; ask for more time with POST /api/complaints/{complaint_id}/deadline/requests")
+    return cases.get(conn, complaint_id, lock=True)
+
+
+def detail(conn, user, complaint_id: int) -> dict:
+    """One complaint with its status history, its deadline history and the extension request awaiting a decision,
+    each with what ``user`` may not read taken out (who and why are staff-only, as the status notes)."""
+    complaint = shown_row(COMPLAINTS, user, cases.get(conn, complaint_id))
+    complaint["events"] = [shown_row(COMPLAINTS, user, e) for e in cases.events(conn, complaint_id)]
+    renames = {"reason": "note"}
+    waiting = deadlines.pending(conn, complaint_id)
+    complaint["deadline_request"] = waiting and shown_row(COMPLAINTS, user, waiting, renames)
+    complaint["deadline_changes"] = [shown_row(COMPLAINTS, user, r, renames)
+                                     for r in deadlines.history(conn, complaint_id)]
+    return complaint
+
+
+async def pending_extension_query(
+    pending_extension: Annotated[str | None, Query(description="true: only complaints with an extension request "
+                                                               "awaiting the campaign office's decision; "
+                                                               "false: only those without")] = None,
+) -> bool | None:
+    """An optional yes/no: complaints with (or without) an extension request awaiting a decision."""
+    return None if pending_extension is None else parse_bool(pending_extension, "pending_extension")
 
 
 @router.post("/api/complaints", status_code=201, summary="File a complaint; it is routed to the grid containing it")
@@ -105,10 +174,7 @@ def post_complaint(body: ComplaintIn, user: Writer, conn: Transaction, request: 
 def patch_complaint(body: TransitionIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey,
                     complaint_id: int = COMPLAINT_ID):
     def write() -> JSONResponse:
-        current = cases.get(conn, complaint_id, lock=True)
-        if not user.may_write_complaint(current["street_code"], current["grid_code"]):
-            raise Forbidden(f"user {user.name!r} may handle complaints in {user.scope_text()}, not complaint "
-                            f"{complaint_id} in grid {current['grid_code'] or '-'} of street {current['street_code']}")
+        handled(user, conn, complaint_id)
         result = cases.transition(conn, complaint_id, body.status, body.note, user.name)
         result["events"] = cases.events(conn, complaint_id)
         return JSONResponse(result)
@@ -116,11 +182,47 @@ def patch_complaint(body: TransitionIn, user: Writer, conn: Transaction, request
     return once(conn, user, key, request, body, write)
 
 
-@router.get("/api/complaints/{complaint_id}", summary="One complaint with its status history")
+@router.post("/api/complaints/{complaint_id}/deadline/requests", status_code=201,
+             summary="Ask the campaign office for more time (延期申请): a later deadline and why")
+def post_extension_request(body: DeadlineIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey,
+                           complaint_id: int = COMPLAINT_ID):
+    def write() -> JSONResponse:
+        current = handled(user, conn, complaint_id)
+        deadlines.request_extension(conn, current, body.due_at, body.reason, user.name)
+        return JSONResponse(detail(conn, user, complaint_id), status_code=201,
+                            headers={"Location": f"/api/complaints/{complaint_id}"})
+
+    return once(conn, user, key, request, body, write)
+
+
+@router.post("/api/complaints/{complaint_id}/deadline/requests/{request_id}/decision",
+             summary="Approve or reject an extension request (the campaign office)")
+def post_extension_decision(body: DecisionIn, user: Writer, conn: Transaction, request: Request,
+                            key: IdempotencyKey, complaint_id: int = COMPLAINT_ID,
+                            request_id: int = Path(..., ge=1, le=2**63 - 1)):
+    def write() -> JSONResponse:
+        current = decided_by_office(user, conn, complaint_id, "approves or rejects extension requests")
+        deadlines.decide(conn, current, request_id, body.decision, body.note, user.name)
+        return JSONResponse(detail(conn, user, complaint_id))
+
+    return once(conn, user, key, request, body, write)
+
+
+@router.put("/api/complaints/{complaint_id}/deadline", summary="Set a complaint's deadline (限期整改, the campaign office)")
+def put_deadline(body: DeadlineIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey,
+                 complaint_id: int = COMPLAINT_ID):
+    def write() -> JSONResponse:
+        current = decided_by_office(user, conn, complaint_id, "sets deadlines directly")
+        deadlines.set_deadline(conn, current, body.due_at, body.reason, user.name)
+        return JSONResponse(detail(conn, user, complaint_id))
+
+    return once(conn, user, key, request, body, write)
+
+
+@router.get("/api/complaints/{complaint_id}",
+            summary="One complaint with its status history and its deadline requests and changes")
 def get_complaint(user: Reader, conn: Conn, complaint_id: int = COMPLAINT_ID):
-    complaint = shown_row(COMPLAINTS, user, cases.get(conn, complaint_id))
-    complaint["events"] = [shown_row(COMPLAINTS, user, e) for e in cases.events(conn, complaint_id)]
-    return complaint
+    return detail(conn, user, complaint_id)
 
 
 @router.get("/api/complaints", summary="Complaints, newest first, a page at a time")
@@ -134,12 +236,14 @@ def list_complaints(
     status: Status | None = Query(None),
     overdue: bool | None = Query(None, description="true: open and past due; false: not"),
     open: bool | None = Query(None, description="true: not yet closed (结案); false: closed"),
+    pending_extension: Annotated[bool | None, Depends(pending_extension_query)] = None,
 ):
     settings = cases.ComplaintSettings.from_env()
     limit = page.limit or settings.page_default
     if limit > settings.page_max:
         raise InvalidParameter("limit", f"at most {settings.page_max} per page, not {limit}")
     found = cases.search(conn, street=street, grid=grid, status=status, overdue=overdue, is_open=open,
-                         since=window.since, until=window.until, limit=limit, offset=page.offset)
+                         since=window.since, until=window.until, pending_extension=pending_extension,
+                         limit=limit, offset=page.offset)
     found["items"] = [shown_row(COMPLAINTS, user, item) for item in found["items"]]
     return found

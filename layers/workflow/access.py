@@ -58,6 +58,10 @@ class User:
             return street_code is not None and street_code == self.street_code
         return False
 
+    def may_decide_deadlines(self) -> bool:
+        """Set a complaint's deadline or decide an extension request: the campaign office (创卫办, admin) only."""
+        return self.role == "admin"
+
     def scope_text(self) -> str:
         if self.role == "street":
             return f"street {self.street_code}"

@@ -17,6 +17,7 @@ from data.settings import ComplaintSettings
 from data.vocab import CLOSED, NOTE_REQUIRED, RECEIVED, STATUSES, TRANSITIONS
 from geo import coords
 from layers.workflow.access import User, audit
+from layers.workflow.deadlines import PENDING_SQL
 
 METRES_PER_DEGREE = 111_320.0
 #: Coordinate systems a complaint's point may be given in: WGS84, GCJ-02 (Gaode, Tencent), BD-09 (Baidu).
@@ -228,8 +229,12 @@ def events(conn, complaint_id: int) -> list[dict]:
 
 def search(conn, *, street: str | None = None, grid: str | None = None, status: str | None = None,
            overdue: bool | None = None, is_open: bool | None = None, since: datetime | None = None, until: datetime | None = None,
-           limit: int = 100, offset: int = 0) -> dict:
-    """A page of complaints, newest first. No total count (a city has a million rows): ``next_offset`` or None."""
+           pending_extension: bool | None = None, limit: int = 100, offset: int = 0) -> dict:
+    """A page of complaints, newest first. No total count (a city has a million rows): ``next_offset`` or None.
+
+    ``pending_extension``: True, only those with an extension request awaiting a decision
+    (:mod:`layers.workflow.deadlines`); False, only those without.
+    """
     filters = {"street": (street, "c.street_code = %(street)s"), "grid": (grid, "c.grid_code = %(grid)s"),
                "status": (status, "c.status = %(status)s"), "since": (since, "c.reported_at >= %(since)s"),
                "until": (until, "c.reported_at < %(until)s")}
@@ -239,6 +244,8 @@ def search(conn, *, street: str | None = None, grid: str | None = None, status: 
         clauses.append(_OVERDUE if overdue else f"NOT ({_OVERDUE})")
     if is_open is not None:
         clauses.append("c.status <> %(closed)s" if is_open else "c.status = %(closed)s")
+    if pending_extension is not None:
+        clauses.append(("" if pending_extension else "NOT ") + f"c.id IN (SELECT p.complaint_id FROM ({PENDING_SQL}) p)")
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     params.update(limit=limit + 1, offset=offset, closed=CLOSED)
     with conn.cursor() as cur:

@@ -1,0 +1,347 @@
+"""Complaint deadlines set and extended (限期整改 / 延期申请与审批), on the small demo and on Yantai from nothing.
+
+A street office asks the campaign office (创卫办, role admin) for more time; the office approves (the deadline
+moves, the complaint is no longer overdue, the bulletin's overdue count follows) or rejects (the deadline stays),
+or sets a deadline itself. Every request, decision and change is in the complaint's history with who and when;
+the reasons are staff text and never reach the public channel nor Open311.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+
+from data.db import connect
+from layers.workflow.access import add_user
+from tests.test_public import _complaint_id, _report, public_city
+from tests.test_real_city import yantai  # noqa: F401  (the city from nothing, for the Yantai test)
+from tests.test_yantai_paths import GPS, STREET, city  # noqa: F401
+
+STAFF, OTHER, OFFICE, PLANNER = "王街道员", "李外街员", "赵管理员", "钱规划员"
+#: Staff text with a marker no public answer may carry.
+REASON = "雨天清运车辆不足，需协调环卫所 DL-REASON-7f3a"
+NOTE = "已核实，同意延期 DL-NOTE-91c2"
+
+
+@pytest.fixture(scope="module")
+def demo(module_demo):
+    """A writable small demo: a street user, one of another street, the campaign office and a planner."""
+    facts = public_city(module_demo)
+    conn = connect(url=module_demo)
+    _, facts["tokens"][PLANNER] = add_user(conn, PLANNER, "planner", created_by="test")
+    conn.commit()
+    conn.close()
+    return facts
+
+
+@pytest.fixture
+def client(demo, env_for, monkeypatch):
+    from api.app import create_app
+
+    env_for(demo["url"])
+    monkeypatch.setenv("HYGIENE_MAP_PUBLIC_POW_BITS", "8")
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        yield c
+
+
+def _auth(tokens, who):
+    return {"Authorization": f"Bearer {tokens[who]}"} if who else {}
+
+
+def _file(client, tokens, who, lon, lat, days_ago=10) -> dict:
+    """A complaint reported ``days_ago`` days ago (past its deadline when that is longer than the time limit)."""
+    reported = (datetime.now(UTC) - timedelta(days=days_ago)).isoformat()
+    r = client.post("/api/complaints", json={"lon": lon, "lat": lat, "category": "暴露垃圾", "source": "12345",
+                                             "reported_at": reported}, headers=_auth(tokens, who))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _ask(client, tokens, who, complaint_id, due, reason=REASON, **headers):
+    due = due.isoformat() if isinstance(due, datetime) else due
+    return client.post(f"/api/complaints/{complaint_id}/deadline/requests", json={"due_at": due, "reason": reason},
+                       headers={**_auth(tokens, who), **headers})
+
+
+def _decide(client, tokens, who, complaint_id, request_id, decision, note=None):
+    return client.post(f"/api/complaints/{complaint_id}/deadline/requests/{request_id}/decision",
+                       json={"decision": decision, "note": note}, headers=_auth(tokens, who))
+
+
+def _get(client, tokens, complaint_id, who) -> dict:
+    r = client.get(f"/api/complaints/{complaint_id}", headers=_auth(tokens, who))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _ids(client, tokens, who, **params) -> set[int]:
+    r = client.get("/api/complaints", params={"limit": 1000, **params}, headers=_auth(tokens, who))
+    assert r.status_code == 200, r.text
+    return {item["id"] for item in r.json()["items"]}
+
+
+def _overdue_in_bulletin(client, street, reported_at) -> int:
+    """The bulletin's open-and-overdue count of ``street`` for the month the complaint was reported in."""
+    month = datetime.fromisoformat(reported_at).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    r = client.get("/api/reports/bulletin", params={"period": "month", "date": month})
+    assert r.status_code == 200, r.text
+    return next(row["overdue_at_end"] for row in r.json()["streets"] if row["code"] == street)
+
+
+def _same_instant(a: str, b: datetime) -> bool:
+    return datetime.fromisoformat(a) == b
+
+
+def _extension_is_approved_and_counted(client, tokens, street, lon, lat, staff, office, outsider):
+    """The whole path a street office and the campaign office take; shared by the demo and Yantai."""
+    c = _file(client, tokens, staff, lon, lat)
+    assert c["street_code"] == street and _get(client, tokens, c["id"], office)["overdue"] is True
+    before = _overdue_in_bulletin(client, street, c["reported_at"])
+    due = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+
+    assert _ask(client, tokens, outsider, c["id"], due).status_code == 403  # another street's office
+    asked = _ask(client, tokens, staff, c["id"], due)
+    assert asked.status_code == 201, asked.text
+    pending = asked.json()["deadline_request"]
+    assert _same_instant(pending["due_after"], due) and pending["reason"] == REASON and pending["actor"]
+    assert asked.json()["due_at"] == c["due_at"]  # nothing moves before the decision
+    assert c["id"] in _ids(client, tokens, office, pending_extension="true", street=street)
+    assert c["id"] not in _ids(client, tokens, office, pending_extension="false", street=street)
+
+    again = _ask(client, tokens, staff, c["id"], due + timedelta(days=1))
+    assert again.status_code == 409 and str(pending["id"]) in again.json()["detail"], again.text
+    own = _decide(client, tokens, staff, c["id"], pending["id"], "approve")
+    assert own.status_code == 403 and "campaign office" in own.json()["detail"], own.text
+
+    approved = _decide(client, tokens, office, c["id"], pending["id"], "approve", NOTE)
+    assert approved.status_code == 200, approved.text
+    after = approved.json()
+    assert _same_instant(after["due_at"], due) and after["overdue"] is False and after["deadline_request"] is None
+    assert c["id"] not in _ids(client, tokens, office, overdue="true", street=street)
+    assert c["id"] not in _ids(client, tokens, office, pending_extension="true", street=street)
+    assert _overdue_in_bulletin(client, street, c["reported_at"]) == before - 1
+    twice = _decide(client, tokens, office, c["id"], pending["id"], "reject", "迟了")
+    assert twice.status_code == 409 and "decided already" in twice.json()["detail"]
+    kinds = [(h["kind"], h["request_id"]) for h in _get(client, tokens, c["id"], office)["deadline_changes"]]
+    assert kinds == [("request", None), ("approve", pending["id"])]
+    return c
+
+
+def test_request_then_approval_moves_the_deadline_and_the_bulletin_follows(client, demo):
+    _extension_is_approved_and_counted(client, demo["tokens"], demo["street"], demo["lon"], demo["lat"],
+                                       STAFF, OFFICE, OTHER)
+
+
+def test_a_rejection_needs_a_note_and_keeps_the_deadline(client, demo):
+    tokens = demo["tokens"]
+    c = _file(client, tokens, STAFF, *demo["street_points"][0])
+    request_id = _ask(client, tokens, STAFF, c["id"], datetime.now(UTC) + timedelta(days=2)).json()[
+        "deadline_request"]["id"]
+    bare = _decide(client, tokens, OFFICE, c["id"], request_id, "reject")
+    assert bare.status_code == 422 and bare.json()["detail"].startswith("note:"), bare.text
+    rejected = _decide(client, tokens, OFFICE, c["id"], request_id, "reject", "理由不充分")
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["due_at"] == c["due_at"] and rejected.json()["overdue"] is True
+    assert c["id"] in _ids(client, tokens, OFFICE, overdue="true", street=demo["street"])
+    history = rejected.json()["deadline_changes"]
+    assert [h["kind"] for h in history] == ["request", "reject"]
+    assert history[1]["request_id"] == request_id and history[1]["reason"] == "理由不充分"
+    assert all(h["actor"] and h["at"] for h in history) and {h["actor"] for h in history} == {STAFF, OFFICE}
+    # Rejected, the street may ask again.
+    assert _ask(client, tokens, STAFF, c["id"], datetime.now(UTC) + timedelta(days=4)).status_code == 201
+    wrong = _decide(client, tokens, OFFICE, c["id"], request_id + 1000, "approve")
+    assert wrong.status_code == 404, wrong.text
+
+
+def test_who_may_ask_and_who_may_decide(client, demo):
+    tokens = demo["tokens"]
+    c = _file(client, tokens, STAFF, *demo["street_points"][1])
+    due = datetime.now(UTC) + timedelta(days=2)
+    outsider = _ask(client, tokens, OTHER, c["id"], due)
+    assert outsider.status_code == 403 and demo["street"] in outsider.json()["detail"], outsider.text
+    assert _ask(client, tokens, PLANNER, c["id"], due).status_code == 403
+    assert _ask(client, tokens, None, c["id"], due).status_code == 401
+    put = client.put(f"/api/complaints/{c['id']}/deadline", json={"due_at": due.isoformat(), "reason": "限期整改"},
+                     headers=_auth(tokens, STAFF))
+    assert put.status_code == 403 and "campaign office" in put.json()["detail"], put.text
+    assert _get(client, tokens, c["id"], OFFICE)["deadline_changes"] == []  # refused writes leave no trace
+
+
+def test_bad_times_and_reasons_are_422_naming_the_field(client, demo):
+    tokens = demo["tokens"]
+    c = _file(client, tokens, STAFF, *demo["street_points"][2], days_ago=0)
+    current = datetime.fromisoformat(c["due_at"])
+    cases = [(datetime.now(UTC) - timedelta(hours=1), REASON, "due_at:", "past"),
+             (current - timedelta(minutes=30), REASON, "due_at:", "not later than the current deadline"),
+             ("tomorrow", REASON, "due_at:", "ISO 8601"),
+             ("2026-13-01T08:00", REASON, "due_at:", "ISO 8601"),
+             (current + timedelta(days=1), "   ", "reason:", ""),
+             (current + timedelta(days=1), "a\x00b", "reason:", "NUL")]
+    for due, reason, field, words in cases:
+        r = _ask(client, tokens, STAFF, c["id"], due, reason)
+        assert r.status_code == 422 and r.json()["detail"].startswith(field) and words in r.json()["detail"], (due, r.text)
+    missing = client.post(f"/api/complaints/{c['id']}/deadline/requests", json={"due_at": current.isoformat()},
+                          headers=_auth(tokens, STAFF))
+    assert missing.status_code == 422 and missing.json()["detail"].startswith("reason:"), missing.text
+    # A time without a zone is the city's time (Asia/Shanghai in the demo).
+    wall = (current + timedelta(days=5)).astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
+    r = _ask(client, tokens, STAFF, c["id"], wall.isoformat())
+    assert r.status_code == 201, r.text
+    assert _same_instant(r.json()["deadline_request"]["due_after"], wall.replace(tzinfo=ZoneInfo("Asia/Shanghai")))
+    bad = client.get("/api/complaints", params={"pending_extension": "maybe"})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("pending_extension:"), bad.text
+    bad = _decide(client, tokens, OFFICE, c["id"], r.json()["deadline_request"]["id"], "accept")
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("decision:"), bad.text
+
+
+def test_a_closed_complaint_cannot_be_extended(client, demo):
+    tokens = demo["tokens"]
+    c = _file(client, tokens, STAFF, *demo["street_points"][3])
+    waiting = _ask(client, tokens, STAFF, c["id"], datetime.now(UTC) + timedelta(days=2)).json()["deadline_request"]
+    closed = client.patch(f"/api/complaints/{c['id']}", json={"status": "结案", "note": "不予立案：重复"},
+                          headers=_auth(tokens, STAFF))
+    assert closed.status_code == 200, closed.text
+    late = _ask(client, tokens, STAFF, c["id"], datetime.now(UTC) + timedelta(days=9))
+    assert late.status_code == 409 and "closed" in late.json()["detail"], late.text
+    approve = _decide(client, tokens, OFFICE, c["id"], waiting["id"], "approve")
+    assert approve.status_code == 409 and "closed" in approve.json()["detail"], approve.text
+    # The request waiting since before the close is rejected, which the office may still do.
+    assert _decide(client, tokens, OFFICE, c["id"], waiting["id"], "reject", "已结案").status_code == 200
+
+
+def test_the_campaign_office_sets_a_deadline_directly(client, demo):
+    tokens = demo["tokens"]
+    c = _file(client, tokens, STAFF, *demo["street_points"][4])
+    due = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    url = f"/api/complaints/{c['id']}/deadline"
+    bare = client.put(url, json={"due_at": due.isoformat(), "reason": ""}, headers=_auth(tokens, OFFICE))
+    assert bare.status_code == 422 and bare.json()["detail"].startswith("reason:"), bare.text
+    done = client.put(url, json={"due_at": due.isoformat(), "reason": "限期整改：创卫复查前完成"},
+                      headers=_auth(tokens, OFFICE))
+    assert done.status_code == 200, done.text
+    assert _same_instant(done.json()["due_at"], due) and done.json()["overdue"] is False
+    # Earlier than now is refused; earlier than the current deadline is the office's call.
+    past = client.put(url, json={"due_at": "2020-01-01T08:00", "reason": "x"}, headers=_auth(tokens, OFFICE))
+    assert past.status_code == 422 and past.json()["detail"].startswith("due_at:"), past.text
+    sooner = client.put(url, json={"due_at": (due - timedelta(hours=12)).isoformat(), "reason": "提前"},
+                        headers=_auth(tokens, OFFICE))
+    assert sooner.status_code == 200, sooner.text
+    history = sooner.json()["deadline_changes"]
+    assert [(h["kind"], h["actor"]) for h in history] == [("set", OFFICE), ("set", OFFICE)]
+    assert history[0]["due_before"] == c["due_at"] and history[1]["due_before"] == history[0]["due_after"]
+
+
+def test_a_retried_request_is_answered_once(client, demo):
+    tokens = demo["tokens"]
+    c = _file(client, tokens, STAFF, *demo["street_points"][5])
+    due = datetime.now(UTC) + timedelta(days=2)
+    first = _ask(client, tokens, STAFF, c["id"], due, **{"Idempotency-Key": "dl-retry-1"})
+    retry = _ask(client, tokens, STAFF, c["id"], due, **{"Idempotency-Key": "dl-retry-1"})
+    assert first.status_code == retry.status_code == 201 and retry.headers.get("Idempotent-Replayed") == "true"
+    assert first.json() == retry.json() and len(_get(client, tokens, c["id"], OFFICE)["deadline_changes"]) == 1
+
+
+def test_the_deadline_history_cannot_be_rewritten_and_goes_with_its_complaint(client, demo):
+    """As the status history: no UPDATE or DELETE of a row, even by SQL; removing the complaint takes it along."""
+    import psycopg2
+
+    tokens = demo["tokens"]
+    c = _file(client, tokens, STAFF, *demo["street_points"][7])
+    assert _ask(client, tokens, STAFF, c["id"], datetime.now(UTC) + timedelta(days=2)).status_code == 201
+    conn = connect(url=demo["url"])
+    try:
+        for statement in ("UPDATE complaint_deadlines SET reason = 'x' WHERE complaint_id = %s",
+                          "DELETE FROM complaint_deadlines WHERE complaint_id = %s"):
+            with pytest.raises(psycopg2.Error, match="append-only"), conn.cursor() as cur:
+                cur.execute(statement, (c["id"],))
+            conn.rollback()
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM complaints WHERE id = %s", (c["id"],))
+            cur.execute("SELECT count(*) FROM complaint_deadlines WHERE complaint_id = %s", (c["id"],))
+            assert cur.fetchone()[0] == 0
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_a_reimported_hotline_export_keeps_the_approved_deadline(client, demo, tmp_path):
+    """The next day's export of the same 12345 work orders carries the original deadlines: an approved extension
+    stays, while a work order nobody extended takes the file's new deadline as before."""
+    from data.db import transaction
+    from layers.io.importing import import_file
+    from layers.io.options import ImportOptions
+
+    tokens, (lon, lat), zone = demo["tokens"], demo["street_points"][8], ZoneInfo("Asia/Shanghai")
+    reported = (datetime.now(UTC) - timedelta(days=10)).astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+    path = tmp_path / "12345-export.csv"
+
+    def load(due_of_second: datetime) -> dict[str, tuple[int, datetime]]:
+        path.write_text("工单编号,问题类型,上报时间,处置时限,经度,纬度\n"
+                        f"DL-1,暴露垃圾,{reported:%Y-%m-%d %H:%M},{reported + timedelta(days=1):%Y-%m-%d %H:%M},{lon},{lat}\n"
+                        f"DL-2,暴露垃圾,{reported:%Y-%m-%d %H:%M},{due_of_second:%Y-%m-%d %H:%M},{lon},{lat}\n",
+                        encoding="utf-8")
+        conn = connect(url=demo["url"])
+        try:
+            with transaction(conn):
+                import_file(conn, path, ImportOptions("complaints", id_field="工单编号"))
+            with conn.cursor() as cur:
+                cur.execute("SELECT source_id, id, due_at FROM complaints WHERE source = %s", (path.name,))
+                return {r[0]: (r[1], r[2]) for r in cur.fetchall()}
+        finally:
+            conn.close()
+
+    first = load(reported + timedelta(days=1))
+    complaint_id = first["DL-1"][0]
+    due = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    request_id = _ask(client, tokens, STAFF, complaint_id, due).json()["deadline_request"]["id"]
+    assert _decide(client, tokens, OFFICE, complaint_id, request_id, "approve", NOTE).status_code == 200
+    again = load(reported + timedelta(days=2))
+    assert again["DL-1"] == (complaint_id, due)  # the decision stands
+    assert again["DL-2"][1] == (reported + timedelta(days=2)).replace(tzinfo=zone)  # the file's, as before
+    assert _get(client, tokens, complaint_id, OFFICE)["overdue"] is False
+
+
+def test_reasons_stay_off_public_routes_and_open311(client, demo):
+    """Residents follow their report; they see its deadline move, never the staff's reasons nor names."""
+    tokens = demo["tokens"]
+    lon, lat = demo["street_points"][6]
+    reported = _report(client, lon + 0.0001, lat)
+    assert reported.status_code == 201, reported.text
+    tracking = reported.json()["tracking"]
+    complaint_id = _complaint_id(demo, tracking)
+    due = (datetime.now(UTC) + timedelta(days=6)).replace(microsecond=0)
+    request_id = _ask(client, tokens, STAFF, complaint_id, due).json()["deadline_request"]["id"]
+    assert _decide(client, tokens, OFFICE, complaint_id, request_id, "approve", NOTE).status_code == 200
+    public = [f"/api/public/reports/{tracking}", f"/report/{tracking}", f"/open311/v2/requests/{tracking}.json",
+              f"/open311/v2/requests/{tracking}.xml", "/open311/v2/requests.json"]
+    for path in public:
+        r = client.get(path)
+        assert r.status_code == 200, (path, r.text)
+        for secret in (REASON, NOTE, "DL-", STAFF, OFFICE):
+            assert secret not in r.text, (path, secret)
+    assert _same_instant(client.get(f"/api/public/reports/{tracking}").json()["due_at"], due)
+    expected = client.get(f"/open311/v2/requests/{tracking}.json").json()[0]["expected_datetime"]
+    assert _same_instant(expected, due)
+    # Anonymous readers of the staff API see that the deadline changed and when, not who nor why.
+    seen = client.get(f"/api/complaints/{complaint_id}").json()
+    assert [h["kind"] for h in seen["deadline_changes"]] == ["request", "approve"]
+    assert all("reason" not in h and "actor" not in h for h in seen["deadline_changes"])
+    assert REASON in client.get(f"/api/complaints/{complaint_id}", headers=_auth(tokens, PLANNER)).text
+
+
+def test_yantai_from_nothing_street_office_asks_and_campaign_office_decides(city, env_for):  # noqa: F811
+    """向阳街道 on Yantai's real Gaode outlines: its office asks, 黄海路街道's cannot, the office approves."""
+    from api.app import create_app
+
+    env_for(city.url)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        c = _extension_is_approved_and_counted(client, city.tokens, STREET, *GPS, "street", "admin", "other")
+        asked = _ask(client, city.tokens, "inspector", c["id"], datetime.now(UTC) + timedelta(days=5))
+        assert asked.status_code == 201, asked.text  # an inspector of the street handles its complaints too
+        planner = _decide(client, city.tokens, "planner", c["id"], asked.json()["deadline_request"]["id"], "approve")
+        assert planner.status_code == 403, planner.text
+    rows = city.sql("SELECT kind, actor FROM complaint_deadlines WHERE complaint_id = %s ORDER BY id", (c["id"],))
+    assert rows == [("request", "yt-street"), ("approve", "yt-admin"), ("request", "yt-inspector")]
