@@ -220,7 +220,7 @@ def test_newyork_descriptions_reach_only_those_entitled(ny_server):
 
 def test_newyork_hotspots_by_period_and_the_few_complaints_warning(ny_server):
     """Hot spots count the requests of the window asked, in New York time (January 2018: 140; the 2023 day: 474),
-    and a window of a handful warns that its "99 %" means little."""
+    a window of a handful warns that its "99 %" means little, and a parameter they do not take is refused."""
     for since, until, n in (("2018-01-01", "2018-02-01", 140), ("2023-02-28", "2023-03-01", 474), (None, None, 614)):
         params = {k: v for k, v in (("since", since), ("until", until)) if v}
         served = _call(ny_server, "GET", "/api/analysis/hotspots", params=params).json()
@@ -234,6 +234,11 @@ def test_newyork_hotspots_by_period_and_the_few_complaints_warning(ny_server):
         "SELECT count(*) FROM complaints WHERE (reported_at AT TIME ZONE 'America/New_York')::date = '2018-01-22'")
     none = _call(ny_server, "GET", "/api/analysis/hotspots", params={"since": "2020-01-01", "until": "2020-02-01"})
     assert none.status_code == 404 and "no complaints" in none.json()["detail"]
+    # Hot spots take no street (the other analyses do): asked for MN03's they answered for the whole city.
+    street = _call(ny_server, "GET", "/api/analysis/hotspots", params={"street": STREET})
+    assert street.status_code == 422, street.text
+    assert street.json()["detail"].startswith("street: hotspots takes no parameter 'street'"), street.text
+    assert "since, until, category" in street.json()["detail"]
 
 
 @pytest.fixture(scope="module")
