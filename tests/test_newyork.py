@@ -398,3 +398,22 @@ def test_newyork_exports_read_back_by_gdal(ny_server, ny_grids):
             lon, lat = by_key["38270553"]["geometry"]["coordinates"]  # 18 Irving Avenue, Bushwick
             assert by_key["38270553"]["properties"]["street_code"] == OTHER
             assert -73.93 < lon < -73.92 and 40.70 < lat < 40.71
+
+
+@pytest.mark.browser
+def test_newyork_street_office_page_shows_times_in_new_york_time(ny_server, ny_grids, browser):
+    """The street office's map of MN03: its open case's popup gives the report time and the deadline as New York
+    reads them ("2023-02-28 …"), not the API's UTC text ("2023-03-01T…+00:00", the next day's date)."""
+    from tests.test_real_city import READY_GRIDS, _page_checks
+
+    city = ny_server
+    reported, due = city.sql("SELECT reported_at, due_at FROM complaints WHERE street_code = %s AND status <> '结案' "
+                             "ORDER BY due_at LIMIT 1", (STREET,))[0]
+    _page_checks(city, browser, f"/map/grids?street={STREET}", READY_GRIDS, "ny-grids.png")
+    popups = browser.evaluate("""(function () { var out = [];
+        hygieneGridPage.map.eachLayer(function (l) {
+          if (l instanceof L.CircleMarker && l.getPopup()) out.push(String(l.getPopup().getContent())); });
+        return out; })()""")
+    assert len(popups) == 1, popups
+    assert f"{reported.astimezone(NY):%Y-%m-%d %H:%M}" in popups[0], popups
+    assert f"{due.astimezone(NY):%Y-%m-%d %H:%M}" in popups[0] and "+00:00" not in popups[0], popups
