@@ -417,3 +417,21 @@ def test_newyork_street_office_page_shows_times_in_new_york_time(ny_server, ny_g
     assert len(popups) == 1, popups
     assert f"{reported.astimezone(NY):%Y-%m-%d %H:%M}" in popups[0], popups
     assert f"{due.astimezone(NY):%Y-%m-%d %H:%M}" in popups[0] and "+00:00" not in popups[0], popups
+
+
+def test_newyork_workbook_export_gives_new_york_times_and_reads_back(ny_server):
+    """The complaints workbook a campaign office opens in Excel: a request made at 11:41 PM on 28 February reads
+    2023-02-28T23:41:49-05:00 (it read 2023-03-01T04:41:49+00:00, the next day); importing the workbook again
+    updates the same 614 rows, none new."""
+    city = ny_server
+    city.cli("export", "complaints", "--format", "xlsx", "--out", "complaints.xlsx")
+    rows = list(openpyxl.load_workbook(city.work / "complaints.xlsx").active.iter_rows(values_only=True))
+    header = rows[0]
+    by_key = {r[header.index("编号")]: r for r in rows[1:]}
+    late = next(r for r in _rows(city, SAMPLE) if r["Unique Key"] == "56920473")
+    assert late["Created Date"] == "02/28/2023 11:41:49 PM"
+    written = by_key["56920473"][header.index("上报时间")]
+    assert written == "2023-02-28T23:41:49-05:00", written
+    assert datetime.fromisoformat(written) == _local(late["Created Date"])
+    again = city.cli("import", "complaints", "complaints.xlsx", "--dry-run")
+    assert f"(0 new, {len(by_key)} updated)" in again.stdout and len(by_key) == 614, again.stdout
