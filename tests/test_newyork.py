@@ -38,7 +38,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import create_database, drop_database, real_data
-from tests.test_real_city import City
+from tests.test_real_city import City, grids_assigned
 
 NY = ZoneInfo("America/New_York")
 SAMPLE, RODENTS = "nyc311_sample_2023-02-28.csv", "nyc311_dohmh_rodent_unsanitary_2018-01.csv"
@@ -244,20 +244,8 @@ def test_newyork_hotspots_by_period_and_the_few_complaints_warning(ny_server):
 @pytest.fixture(scope="module")
 def ny_grids(ny_server):
     """MN03 cut into 400 m grids; the roster filled in by the office (units, managers, phones) and loaded back."""
-    city = ny_server
-    city.log["grids"] = city.cli("grids", "generate", "--street", STREET, "--size", "400")
-    city.cli("grids", "roster", "--street", STREET, "--out", "roster.xlsx")
-    book = openpyxl.load_workbook(city.work / "roster.xlsx")
-    sheet = book.active
-    header = [c.value for c in sheet[1]]
-    unit, manager, phone = (header.index(h) + 1 for h in ("责任单位", "网格长", "联系电话"))
-    for row in range(2, sheet.max_row + 1):
-        sheet.cell(row, unit, f"DSNY Manhattan 3 Section {row % 3 + 1}")
-        sheet.cell(row, manager, f"Supervisor {row:02d}")
-        sheet.cell(row, phone, f"212-555-{row:04d}")
-    book.save(city.work / "roster-filled.xlsx")
-    city.log["assign"] = city.cli("grids", "assign", "roster-filled.xlsx", "--reason", "first assignment")
-    return [code for (code,) in city.sql("SELECT code FROM grids WHERE street_code = %s ORDER BY code", (STREET,))]
+    return grids_assigned(ny_server, STREET, 400, lambda row: (
+        f"DSNY Manhattan 3 Section {row % 3 + 1}", f"Supervisor {row:02d}", f"212-555-{row:04d}"), "first assignment")
 
 
 def test_newyork_grids_hold_mn03s_complaints_and_their_units(ny_server, ny_grids):
