@@ -239,6 +239,10 @@ def test_newyork_hotspots_by_period_and_the_few_complaints_warning(ny_server):
     assert street.status_code == 422, street.text
     assert street.json()["detail"].startswith("street: hotspots takes no parameter 'street'"), street.text
     assert "since, until, category" in street.json()["detail"]
+    # 311's own word, as the import reads it: refused naming the type it is stored as, which holds more than rats.
+    rodent = _call(ny_server, "GET", "/api/analysis/hotspots", params={"category": "Rodent"})
+    assert rodent.status_code == 422 and "imported as '病媒生物'" in rodent.json()["detail"], rodent.text
+    assert "ask category=病媒生物" in ny_server.cli("analyze", "hotspots", "--category", "Rodent", check=False).stderr
 
 
 @pytest.fixture(scope="module")
