@@ -172,23 +172,28 @@ def test_taipei_levels_and_facilities_are_routed(taipei):
     assert taipei.one("SELECT count(*) FROM toilets WHERE street_code = %s", (TAIPEI_STREET,)) > 20
 
 
+def grids_assigned(city: City, street: str, size: int, contact, reason: str) -> list[str]:
+    """``street`` cut into ``size`` m grids, its roster filled in with ``contact(row)`` → (unit, manager, phone)
+    for each spreadsheet row and loaded back (the commands' outputs in ``city.log``); the grid codes, in order."""
+    city.log["generate"] = city.cli("grids", "generate", "--street", street, "--size", size)
+    city.cli("grids", "roster", "--street", street, "--out", "roster.xlsx")
+    book = openpyxl.load_workbook(city.work / "roster.xlsx")
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    columns = [header.index(h) + 1 for h in ("责任单位", "网格长", "联系电话")]
+    for row in range(2, sheet.max_row + 1):
+        for column, value in zip(columns, contact(row), strict=True):
+            sheet.cell(row, column, value)
+    book.save(city.work / "roster-filled.xlsx")
+    city.log["assign"] = city.cli("grids", "assign", "roster-filled.xlsx", "--reason", reason)
+    return [code for (code,) in city.sql("SELECT code FROM grids WHERE street_code = %s ORDER BY code", (street,))]
+
+
 @pytest.fixture(scope="module")
 def taipei_grids(taipei):
     """大同區's villages cut into 500 m grids, and a filled-in roster loaded back."""
-    taipei.log["generate"] = taipei.cli("grids", "generate", "--street", TAIPEI_STREET, "--size", "500")
-    taipei.cli("grids", "roster", "--street", TAIPEI_STREET, "--out", "roster.xlsx")
-    book = openpyxl.load_workbook(taipei.work / "roster.xlsx")
-    sheet = book.active
-    header = [c.value for c in sheet[1]]
-    unit, manager, phone = (header.index(h) + 1 for h in ("责任单位", "网格长", "联系电话"))
-    for row in range(2, sheet.max_row + 1):
-        sheet.cell(row, unit, f"大同區清潔隊第{row % 4 + 1}分隊")
-        sheet.cell(row, manager, f"網格長{row:03d}")
-        sheet.cell(row, phone, f"02-2597-{row:04d}")
-    book.save(taipei.work / "roster-filled.xlsx")
-    taipei.log["assign"] = taipei.cli("grids", "assign", "roster-filled.xlsx", "--reason", "首次指定")
-    return [code for (code,) in taipei.sql("SELECT code FROM grids WHERE street_code = %s ORDER BY code",
-                                            (TAIPEI_STREET,))]
+    return grids_assigned(taipei, TAIPEI_STREET, 500,
+                          lambda row: (f"大同區清潔隊第{row % 4 + 1}分隊", f"網格長{row:03d}", f"02-2597-{row:04d}"), "首次指定")
 
 
 def test_taipei_grids_cover_the_district_office_and_are_assigned(taipei, taipei_grids):

@@ -16,6 +16,7 @@ from api.auth import reader
 from api.deps import get_conn, get_lang
 from api.limits import COSTLY
 from api.routes.session import with_session_bar
+from data.errors import InvalidParameter
 from layers.analysis.cache import cached_geojson
 from layers.analysis.registry import Analysis, Option, load, names
 
@@ -37,8 +38,19 @@ def _signature(options: Iterable[Option], **fixed: inspect.Parameter) -> inspect
     return inspect.Signature(params)
 
 
+def _known_only(request: Request, analysis: Analysis) -> None:
+    """A parameter the analysis does not take is refused, naming those it takes: hot spots asked with
+    ``street=`` (which the other analyses take) would otherwise answer for the whole city without a word."""
+    taken = [o.name for o in analysis.options]
+    for name in request.query_params:
+        if name != "lang" and name not in taken:
+            raise InvalidParameter(name, f"{analysis.name} takes no parameter {name!r}; it takes "
+                                         f"{', '.join(taken)} and lang")
+
+
 def _route(analysis: Analysis) -> Callable[..., Response]:
     def route(request: Request, lang: str, **raw) -> Response:
+        _known_only(request, analysis)
         args = analysis.parse(raw)
         body, kept = cached_geojson(request.app.state.db, request.app.state.analysis_cache, analysis, args, lang)
         return Response(body, media_type=GEOJSON, headers={"X-Analysis-Cache": "hit" if kept else "miss"})

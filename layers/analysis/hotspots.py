@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from data.errors import InvalidParameter
 from data.params import parse_bool, parse_list
 from data.vocab import city_tz
 from geo import hotspots as hs
 from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
 from layers.analysis.encode import feature_collection
 from layers.analysis.registry import Analysis, Args, Report, optional_number, param, window
+from layers.io.columns import normalise_header
+from layers.io.values import vocabulary
+from layers.spec.registry import get_layer
 
 STATISTIC = ("Getis–Ord Gi*, binary weights over edge-sharing hexagons plus the cell itself; two-sided p; "
              "bins ±3/±2/±1 = 99/95/90 % confidence after FDR correction")
@@ -26,6 +30,22 @@ def few_warning(summary: dict, lang: str) -> str | None:
     if summary["complaints"] >= MIN_COMPLAINTS:
         return None
     return FEW["en" if lang == "en" else "zh"].format(n=summary["complaints"], min=MIN_COMPLAINTS)
+
+
+def _event_types(conn, given: tuple[str, ...]) -> list[str] | None:
+    """The event types asked; one spelled as an import reads it (an English name, traditional characters, NYC 311's
+    Rodent: :func:`layers.io.values.vocabulary`) is refused naming the type it is stored as — that type holds more
+    than the spelling asked for (病媒生物: rats, but also mosquitoes and 311's UNSANITARY CONDITION)."""
+    if not given:
+        return None
+    names = vocabulary(conn, next(f for f in get_layer("complaints").fields if f.column == "category"), {})
+    stored = set(names.values())
+    for asked in given:
+        name = names.get(normalise_header(asked))
+        if asked not in stored and name:
+            raise InvalidParameter("category", f"{asked!r} is not an event type: complaints of it are imported as "
+                                   f"{name!r}, which counts every complaint of that type; ask category={name}")
+    return list(given)
 
 
 @dataclass
@@ -60,7 +80,8 @@ class Hotspots(Analysis):
                                size=lambda part: 200 * len(part[2]) + sum(map(len, part[2])))
 
         common = dict(since=args["window"].since, until=args["window"].until,
-                      categories=list(args["category"]) or None, cell_m=args["cell"], tz=city_tz().key, cells=cells)
+                      categories=_event_types(conn, args["category"]), cell_m=args["cell"], tz=city_tz().key,
+                      cells=cells)
         if args["emerging"]:
             cells, patterns, _ = hs.emerging(conn, **common)
             return Found(cells, patterns)

@@ -27,6 +27,7 @@ from psycopg2 import sql
 
 from data.errors import InvalidParameter
 from data.params import parse_area_code
+from data.vocab import city_tz
 from layers.spec.registry import get_layer
 from layers.store.columns import shown_columns
 from layers.workflow.access import OPERATOR, User, readable
@@ -81,8 +82,8 @@ def _text(value, kind: str):
         return None
     if kind == "json":
         return orjson.dumps(value).decode() if value else "{}"
-    if isinstance(value, datetime):
-        return value.isoformat()
+    if isinstance(value, datetime):  # in the city's time, with its offset: Excel's reader sees the city's day
+        return value.astimezone(city_tz()).isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):

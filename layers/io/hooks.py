@@ -13,6 +13,7 @@ import pandas as pd
 
 from data.params import AREA_CODE, area_code_problem
 from data.settings import GridSettings
+from data.vocab import CLOSED
 from layers.io.batch import Batch
 
 
@@ -93,6 +94,30 @@ def deadlines(conn, batch: Batch) -> None:
     out["due_at"] = due
 
 
+def closing_times(conn, batch: Batch) -> None:
+    """A closing time belongs to a closed case: on a case the file says is still open it is not kept (a warning
+    naming the row), as bulletins count a case with a closing time as closed then; a case closed before it was
+    reported is named (its time to close would be negative) and kept as the file gives it.
+
+    NYC 311's older exports carry a Closed Date on Pending requests, months before their Created Date.
+    """
+    out, fields = batch.out, batch.plan.fields
+    closed = np.asarray(out["closed_at"])
+    if closed.dtype.kind != "M" or "status" not in fields:  # no status column: nothing says the case is open
+        return
+    column, status = fields["closed_at"], np.asarray(out["status"], dtype=object)
+    written, said = batch.text(column), batch.text(fields["status"])
+    named = ~np.isnat(closed) & ~batch.found.bad  # a rejected row is named for its own fault only
+    still_open = named & (status != CLOSED)
+    batch.found.add(still_open, column, lambda i: f"closing time {written.iat[i]!r} on a case whose status is "
+                    f"{said.iat[i]!r} ({status[i]}), not {CLOSED}: not kept, the case stays open", severity="warning")
+    closed = np.where(still_open, np.datetime64("NaT"), closed).astype(closed.dtype)
+    early = named & ~still_open & (closed < np.asarray(out["reported_at"]))
+    batch.found.add(early, column, lambda i: f"closing time {written.iat[i]!r} is before the report time",
+                    severity="warning")
+    out["closed_at"] = closed
+
+
 def _pairs(conn, query: str) -> dict:
     """A two-column query as a dict."""
     with conn.cursor() as cur:
@@ -105,4 +130,5 @@ HOOKS: dict[str, Callable[[object, Batch], None]] = {
     "name_from_address": name_from_address,
     "grid_codes": grid_codes,
     "deadlines": deadlines,
+    "closing_times": closing_times,
 }

@@ -58,9 +58,13 @@ class PageContext:
         return self.city.data_time.astimezone(city_tz()).strftime("%Y-%m-%d %H:%M")
 
 
-def fmt_day(value: datetime | None) -> str:
-    """Month and day in the city's time zone (deadlines on a checklist), or nothing."""
-    return value.astimezone(city_tz()).strftime("%m-%d") if value else ""
+def fmt_day(value: datetime | None, year: int) -> str:
+    """Month and day in the city's time zone (deadlines on a checklist), the year too when it is not ``year``
+    (the print's: a deadline of years ago is not read as this year's), or nothing."""
+    if not value:
+        return ""
+    local = value.astimezone(city_tz())
+    return local.strftime("%m-%d" if local.year == year else "%Y-%m-%d")
 
 
 # -- geometry → matplotlib ------------------------------------------------------------

@@ -80,7 +80,8 @@ def checklist_row(ctx: PageContext, number: int, f: Feature) -> list[str]:
     place = f.address or (f"{t['near']}{f.near_road}" if f.near_road else "")
     if f.layer == "complaints":
         name = (f.detail or f.kind) if lang == "en" else f.kind
-        detail = f"{term(f.status, lang)} {t['due']}{fmt_day(f.due_at)}"
+        gap = "" if lang == "zh" else " "  # 限03-01, due 03-01
+        detail = f"{term(f.status, lang)} {t['due']}{gap}{fmt_day(f.due_at, ctx.printed.year)}"
         if f.overdue:
             detail += f" {t['overdue']}"
     else:

@@ -70,11 +70,23 @@ def black_list_size(ranked: int) -> int:
     return min(LIST_SIZE, ranked // 2)
 
 
-def list_marks(rows: list[dict]) -> dict:
-    """{code: "red" | "black"}: the best and the worst :func:`black_list_size` ranked rows."""
+def _lists(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(red list, black list) of ranked ``rows`` in rank order: the best and the worst :func:`black_list_size`,
+    less any row tied with the other end (a row ranked first with every other is on no black list, and when all
+    tie there is neither list)."""
     ranked = [r for r in rows if r["rank"] is not None]
     k = black_list_size(len(ranked))
-    return {**{r["code"]: "red" for r in ranked[:k]}, **{r["code"]: "black" for r in ranked[len(ranked) - k:]}}
+    if not k:
+        return [], []
+    best, worst = ranked[0]["rank"], ranked[-1]["rank"]
+    return ([r for r in ranked[:k] if r["rank"] < worst],
+            [r for r in ranked[len(ranked) - k:] if r["rank"] > best])
+
+
+def list_marks(rows: list[dict]) -> dict:
+    """{code: "red" | "black"}: the rows of the red and the black list (:func:`_lists`)."""
+    red, black = _lists(rows)
+    return {**{r["code"]: "red" for r in red}, **{r["code"]: "black" for r in black}}
 
 
 #: Figures a table shows only when the period has their data: field inspections (issue 15), ratings (issue 17).
@@ -209,9 +221,8 @@ def rank_change_text(value: int | None) -> str:
 
 def _bottom(b: dict) -> list[dict]:
     """The streets the summary names, worst first: the black list (:func:`black_list_size`, so none of 1, 1 of 2
-    or 3, 2 of 4 or 5, 3 of 6 or more ranked)."""
-    ranked = [r for r in b["streets"] if r["rank"] is not None]
-    return ranked[len(ranked) - black_list_size(len(ranked)):][::-1]
+    or 3, 2 of 4 or 5, 3 of 6 or more ranked; none tied with the best)."""
+    return _lists(b["streets"])[1][::-1]
 
 
 def _ranked_value(r: dict, by_score: bool, lang: str) -> str:

@@ -31,6 +31,7 @@ def draw_street_map(fig, rect_mm: tuple, page_mm: tuple, rows: list[dict], shape
     "score" as a share of ``base``), in ``rect_mm`` (x, y, w, h from the page's lower left), the map at its true
     shape on the left and the legend on the right."""
     ax, legend_rect = _map_axes(fig, rect_mm, page_mm, shapes)
+    scale = _mm_per_unit(rect_mm, shapes)
     rates = {r["code"]: r for r in rows}
     for code, geom in shapes.items():
         row = rates.get(code, {})
@@ -39,7 +40,7 @@ def draw_street_map(fig, rect_mm: tuple, page_mm: tuple, rows: list[dict], shape
         draw_polygons(ax, [geom], facecolor=colour_of(share), edgecolor="white", linewidth=0.8)
         p = geom.representative_point()
         shown = "" if value is None else f"\n{value:g}" + ("分" if lang == "zh" else "") if by == "score" else f"\n{100 * value:.1f}%"
-        label = (row.get("name") or code) + shown
+        label = _name_or_code(row.get("name"), code, geom, scale, 6) + shown
         ax.text(p.x, p.y, label, fontsize=6, ha="center", va="center")
     _legend(fig, legend_rect, page_mm, *_classes(lang, by, base))
 
@@ -60,6 +61,21 @@ def _map_axes(fig, rect_mm: tuple, page_mm: tuple, shapes: dict):
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
     return ax, (x + w - LEGEND_MM, y, LEGEND_MM, h)
+
+
+def _mm_per_unit(rect_mm: tuple, shapes: dict) -> float:
+    """Millimetres of paper per map unit of :func:`_map_axes`'s map (true shape: the tighter of width and height)."""
+    minx, miny, maxx, maxy = _bounds(shapes.values())
+    return min((rect_mm[2] - LEGEND_MM) / max(maxx - minx, 1e-9), rect_mm[3] / max(maxy - miny, 1e-9))
+
+
+def _name_or_code(name: str | None, code: str, geom, mm_per_unit: float, points: float) -> str:
+    """A street's label on a map: its name when about as wide as the street on paper, else its code (71 New
+    York community districts named "BK01 Williamsburg-Greenpoint (CD 1 Equivalent)" covered each other)."""
+    if not name:
+        return code
+    wide = sum(1.0 if ord(c) >= 0x2E80 else 0.55 for c in name) * points * 25.4 / 72  # CJK square, Latin ~½
+    return name if wide <= (geom.bounds[2] - geom.bounds[0]) * mm_per_unit * 1.2 else code
 
 
 def _bounds(geoms) -> tuple[float, float, float, float]:
@@ -107,10 +123,12 @@ def draw_hotspot_map(fig, rect_mm: tuple, page_mm: tuple, shapes: dict, street_n
     """The streets in grey, named, and the period's emerging hot spot cells coloured by pattern (``colours``:
     {pattern: colour}), with a legend of the patterns and their counts."""
     ax, legend_rect = _map_axes(fig, rect_mm, page_mm, shapes)
+    scale = _mm_per_unit(rect_mm, shapes)
     for code, geom in shapes.items():
         draw_polygons(ax, [geom], facecolor="#f2f2f2", edgecolor="0.55", linewidth=0.6)
         p = geom.representative_point()
-        ax.text(p.x, p.y, street_names.get(code, code), fontsize=5.5, ha="center", va="center", color="0.45")
+        ax.text(p.x, p.y, _name_or_code(street_names.get(code), code, geom, scale, 5.5), fontsize=5.5, ha="center",
+                va="center", color="0.45")
     for cell in hotspots["cells"]:
         draw_polygons(ax, [hexagon(cell["q"], cell["r"], hotspots["cell_m"])], facecolor=colours[cell["pattern"]],
                       edgecolor="black", linewidth=0.3)

@@ -15,7 +15,7 @@ import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from data.vocab import STATUS_EN
+from data.vocab import STATUS_EN, city_tz
 from layers.spec.registry import get_layer
 from layers.web.assets import offline_html
 from layers.web.folium_page import PAGE_WORDS, add_context
@@ -74,6 +74,10 @@ class _StreetLayers(MacroElement):
   var t = {{ this.text | tojson }};
   function esc(s) { return String(s === null || s === undefined ? '' : s).replace(/[&<>"']/g,
       function (c) { return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]; }); }
+  // A time as "2023-02-28 21:49" in the city's zone (the API gives UTC), as the map and the tracking page show it.
+  var clock = new Intl.DateTimeFormat('sv-SE', {timeZone: {{ this.zone | tojson }}, year: 'numeric',
+      month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false});
+  function when(iso) { return iso ? clock.format(new Date(iso)) : ''; }
   var grids = L.featureGroup().addTo(map);
   var complaints = L.featureGroup().addTo(map);
   var byCode = {};
@@ -141,7 +145,7 @@ class _StreetLayers(MacroElement):
                                         'complaint overdue' : 'complaint open'})
           .bindPopup('<b>' + t.complaint + ' #' + c.id + '</b> ' + esc(c.category) + '<br>' + t.status + ': ' +
                      esc(t.statuses[c.status] || c.status) + (c.overdue ? ' <b style="color:#d7191c">' + t.overdue + '</b>' : '') +
-                     '<br>' + t.reported + ': ' + esc(c.reported_at) + '<br>' + t.due + ': ' + esc(c.due_at) +
+                     '<br>' + t.reported + ': ' + esc(when(c.reported_at)) + '<br>' + t.due + ': ' + esc(when(c.due_at)) +
                      '<br>' + t.grid + ': ' + esc(c.grid_code))
           .addTo(complaints);
       });
@@ -162,6 +166,7 @@ class _StreetLayers(MacroElement):
         self.complaints_url = f"/api/complaints?street={street_code}&open=true&limit=1000"
         self.colors = colors
         self.text = text
+        self.zone = city_tz().key
         self.unassigned = UNASSIGNED
 
 
