@@ -194,6 +194,9 @@ def test_newyork_complaints_by_street_match_shapely_and_overdue_is_open_past_due
         listed += [c["id"] for c in page.json()["items"]]
         offset = page.json()["next_offset"]
     assert sorted(listed) == expected and len(expected) == 10, (listed, expected)
+    for wrong in ("mn03", "XX99"):  # lower case, or no such district: said, not an empty page
+        refused = _call(ny_server, "GET", "/api/complaints", params={"street": wrong})
+        assert refused.status_code == 404 and f"street {wrong!r} does not exist" in refused.text, refused.text
     overdue = _call(ny_server, "GET", "/api/complaints", params={"overdue": "true", "limit": 1000}).json()["items"]
     now = datetime.now(UTC)
     assert overdue and all(c["status"] != "结案" and datetime.fromisoformat(c["due_at"]) < now for c in overdue)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from data.catalog import check_street
 from data.clock import REFERENCE_TIME_SQL
 from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from data.settings import ComplaintSettings
@@ -233,8 +234,11 @@ def search(conn, *, street: str | None = None, grid: str | None = None, status: 
     """A page of complaints, newest first. No total count (a city has a million rows): ``next_offset`` or None.
 
     ``pending_extension``: True, only those with an extension request awaiting a decision
-    (:mod:`layers.workflow.deadlines`); False, only those without.
+    (:mod:`layers.workflow.deadlines`); False, only those without. A street the city does not have is
+    NotFound, not an empty page that reads as "no complaints".
     """
+    if street is not None:
+        check_street(conn, street)
     filters = {"street": (street, "c.street_code = %(street)s"), "grid": (grid, "c.grid_code = %(grid)s"),
                "status": (status, "c.status = %(status)s"), "since": (since, "c.reported_at >= %(since)s"),
                "until": (until, "c.reported_at < %(until)s")}
