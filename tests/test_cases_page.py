@@ -243,6 +243,38 @@ def test_the_office_asks_for_more_time_and_the_campaign_office_approves_it(phone
     assert problems(phone, site) == []
 
 
+def test_in_english_the_campaign_office_sets_a_deadline_and_a_past_one_is_explained(phone, site, city, target):
+    complaint = target["id"]
+    phone.open(site + f"/cases?lang=en#{complaint}", ready_js=f"document.body.dataset.detail === '{complaint}'")
+    assert phone.evaluate("document.querySelector('h1').innerText") == "Case handling"
+    assert phone.evaluate("document.body.innerText").count("dispatched") >= 1  # the status in English
+    phone.evaluate("var f = document.getElementById('cs-set'); f.due_at.value = '2020-01-01T08:00';"
+                   "f.reason.value = '限期整改'; f.querySelector('button').click()")
+    _wait(phone, "document.getElementById('cs-msg') && document.getElementById('cs-msg').innerText.length > 0")
+    assert message(phone).startswith("The new deadline must be later than the current one and not in the past")
+    later = (datetime.now(UTC) + timedelta(days=9)).astimezone(CITY_ZONE).replace(hour=9, minute=30, second=0,
+                                                                                    microsecond=0)
+    phone.evaluate(f"var f = document.getElementById('cs-set'); f.due_at.value = '{later:%Y-%m-%dT%H:%M}';"
+                   "f.reason.value = '限期整改'; f.querySelector('button').click()")
+    _wait(phone, "!!document.getElementById('cs-ok')")
+    assert phone.evaluate("document.getElementById('cs-due').innerText").startswith(f"{later:%Y-%m-%d %H:%M}")
+    assert query(city["url"], "SELECT due_at FROM complaints WHERE id = %s", (complaint,))[0][0] == later
+    assert problems(phone, site, allowed=(f"/api/complaints/{complaint}/deadline", "422")) == []
+
+
+def test_an_inspector_sees_its_grid_and_a_planner_reads_without_buttons(phone, site, city, target):
+    login(phone, site, city, "inspector1")  # scoped to one grid
+    listed = rows(phone)
+    assert listed
+    grids = query(city["url"], "SELECT DISTINCT grid_code FROM complaints WHERE id = ANY(%s)", ([r["id"] for r in listed],))
+    assert grids == [(city["grid"]["own"],)]
+    login(phone, site, city, "planner1")
+    open_case(phone, target["id"])
+    assert buttons(phone) == [] and not phone.evaluate("!!document.getElementById('cs-ask')")
+    assert "只能查看" in phone.evaluate("document.getElementById('cs-detail').innerText")
+    assert problems(phone, site) == []
+
+
 def test_the_index_and_the_street_map_link_the_page(browser, site):
     browser.open(site + "/", ready_js="document.readyState === 'complete'")
     assert browser.evaluate("!!document.querySelector('a[href=\"/cases\"]')")

@@ -38,7 +38,7 @@ WORDS = {
            "kinds": {"request": "申请延期", "approve": "批准延期", "reject": "驳回延期", "set": "设定时限"},
            "e409_status": "该投诉当前状态为 {s}，只能转为：{a}", "e409": "操作冲突：{d}",
            "e403": "该投诉不在您的办理范围内（{scope}）", "e401": "登录已失效，请重新登录", "e422": "输入有误：{d}",
-           "e_other": "操作失败（{n}）：{d}", "e_net": "网络错误，请稍后重试",
+           "e_other": "操作失败（{n}）：{d}", "e_due": "新的时限须晚于当前时限，且不能早于现在", "e_net": "网络错误，请稍后重试",
            "login_needed": "工单办理页需要登录。", "login": "登录", "coords": "坐标",
            "by": "办理人", "none": "无", "page_of": "已显示 {n} 件", "logout": "退出"},
     "en": {"title": "Case handling", "other": "中文", "user": "User", "street": "Street", "grid": "Grid",
@@ -60,7 +60,8 @@ WORDS = {
                      "set": "deadline set"},
            "e409_status": "This complaint is now {s}; it can only move to: {a}", "e409": "Conflict: {d}",
            "e403": "This complaint is outside what you handle ({scope})", "e401": "The login has expired: log in again",
-           "e422": "Invalid input: {d}", "e_other": "Failed ({n}): {d}", "e_net": "Network error: try again later",
+           "e422": "Invalid input: {d}", "e_other": "Failed ({n}): {d}",
+           "e_due": "The new deadline must be later than the current one and not in the past", "e_net": "Network error: try again later",
            "login_needed": "The case page needs a login.", "login": "Log in", "coords": "Coordinates",
            "by": "by", "none": "none", "page_of": "{n} shown", "logout": "Log out"},
 }
@@ -105,7 +106,7 @@ def cases_html(lang: str, config: dict) -> str:
     scripts = "".join(f'<script src="{f}"></script>' for f in PAGE_FILES if f.endswith(".js"))
     user = config["user"]
     return f"""{_head(lang, t["title"])}<body class="tr cs">
-<header><h1>{esc(t["title"])}</h1><a class="tr-lang" href="{PATH}?lang={other}">{esc(t["other"])}</a></header>
+<header><h1>{esc(t["title"])}</h1><a id="cs-lang" class="tr-lang" href="{PATH}?lang={other}">{esc(t["other"])}</a></header>
 <form method="post" action="/logout" class="tr-note cs-who">{esc(t["user"])}: <b id="cs-user">{esc(user["name"])}</b>
 ({esc(user["scope"])}) <button type="submit" id="cs-logout">{esc(t["logout"])}</button></form>
 <section id="cs-list-view">

@@ -67,6 +67,8 @@
     if (n === 409) return t.e409.replace('{d}', d);
     if (n === 403) return t.e403.replace('{scope}', cfg.user.scope) + (/CSRF/.test(d) ? ' · ' + d : '');
     if (n === 401) return t.e401;
+    if (n === 422 && /^due_at\b/.test(d)) return t.e_due + ' (' + d + ')';
+    if (n === 422 && /^note\b/.test(d)) return t.need_note;
     if (n === 422 || n === 400) return t.e422.replace('{d}', d);
     return t.e_other.replace('{n}', n).replace('{d}', d);
   }
@@ -133,6 +135,7 @@
   }
   document.getElementById('cs-filters').addEventListener('change', function () {
     sessionStorage.setItem('hm-cases-scope', scopeSel.value);
+    otherLanguage();
     load(0);
   });
 
@@ -223,7 +226,14 @@
       document.body.setAttribute('data-status', c.status);
     }, function () { detailBox.appendChild(el('p', 'tr-error', t.e_net)); });
   }
+  // The other language keeps the street chosen and the complaint shown.
+  function otherLanguage() {
+    var scope = cfg.scopes[Number(scopeSel.value) || 0], q = new URLSearchParams({lang: cfg.lang === 'en' ? 'zh' : 'en'});
+    if (scope && scope.param === 'street' && cfg.scopes.length > 1) q.set('street', scope.value);
+    document.getElementById('cs-lang').href = '?' + q.toString() + location.hash;
+  }
   function route() {
+    otherLanguage();
     var id = location.hash.replace('#', '');
     if (/^\d+$/.test(id)) { show(id); return; }
     detailBox.hidden = true;
