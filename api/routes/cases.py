@@ -10,7 +10,7 @@ from api.deps import Conn, Lang
 from api.routes.public import PAGE_CSP
 from data.catalog import streets
 from data.vocab import city_tz
-from layers.web.cases_page import PATH, cases_html, login_html
+from layers.web.cases_page import PATH, WORDS, cases_html, login_html
 from layers.workflow.access import User
 
 router = APIRouter(tags=["pages"])
@@ -27,7 +27,7 @@ def scopes(conn, user: User, lang: str) -> list[dict]:
         return [{"param": "street", "value": user.street_code,
                  "label": f"{names.get(user.street_code, '')} {user.street_code}".strip()}]
     every = [{"param": "street", "value": code, "label": f"{name} {code}"} for code, name in names.items()]
-    return [{"param": "", "value": "", "label": "全部街道" if lang == "zh" else "all streets"}, *every]
+    return [{"param": "", "value": "", "label": WORDS[lang]["all_streets"]}, *every]
 
 
 @router.get(PATH, response_class=HTMLResponse,

@@ -23,9 +23,9 @@ PATH = "/cases"
 
 WORDS = {
     "zh": {"title": "工单办理", "other": "English", "user": "当前用户", "street": "街道", "grid": "网格",
-           "status": "状态", "all": "全部", "overdue_only": "仅超期", "pending_only": "待审延期", "open_only": "仅未结案",
-           "id": "编号", "category": "类别", "reported": "上报时间", "due": "处置时限", "overdue": "超期",
-           "more": "加载更多", "empty": "没有符合条件的投诉", "loading": "正在加载…", "back": "返回列表",
+           "status": "状态", "all": "全部", "overdue_only": "仅超期", "pending_only": "待审延期",
+           "id": "编号", "category": "类别", "channel": "渠道", "reported": "上报时间", "due": "处置时限", "overdue": "超期",
+           "more": "加载更多", "empty": "没有符合条件的投诉", "back": "返回列表",
            "description": "问题描述", "address": "位置", "unit": "责任单位", "community": "社区",
            "history": "办理记录", "deadlines": "时限记录", "next": "下一步", "note": "办理说明",
            "note_required": "（此步骤必须填写）", "note_optional": "（选填）", "need_note": "请填写办理说明",
@@ -39,12 +39,12 @@ WORDS = {
            "e409_status": "该投诉当前状态为 {s}，只能转为：{a}", "e409": "操作冲突：{d}",
            "e403": "该投诉不在您的办理范围内（{scope}）", "e401": "登录已失效，请重新登录", "e422": "输入有误：{d}",
            "e_other": "操作失败（{n}）：{d}", "e_due": "新的时限须晚于当前时限，且不能早于现在", "e_net": "网络错误，请稍后重试",
-           "login_needed": "工单办理页需要登录。", "login": "登录", "coords": "坐标",
-           "by": "办理人", "none": "无", "page_of": "已显示 {n} 件", "logout": "退出"},
+           "login_needed": "工单办理页需要登录。", "login": "登录",
+           "by": "办理人", "none": "无", "page_of": "已显示 {n} 件", "logout": "退出", "all_streets": "全部街道"},
     "en": {"title": "Case handling", "other": "中文", "user": "User", "street": "Street", "grid": "Grid",
            "status": "Status", "all": "all", "overdue_only": "overdue only", "pending_only": "extension pending",
-           "open_only": "open only", "id": "No.", "category": "Category", "reported": "Reported", "due": "Due",
-           "overdue": "overdue", "more": "Load more", "empty": "No complaint matches", "loading": "Loading…",
+           "id": "No.", "category": "Category", "channel": "Channel", "reported": "Reported", "due": "Due",
+           "overdue": "overdue", "more": "Load more", "empty": "No complaint matches",
            "back": "Back to the list", "description": "Description", "address": "Place", "unit": "Responsible unit",
            "community": "Community", "history": "Steps", "deadlines": "Deadline changes", "next": "Next step",
            "note": "Note", "note_required": " (required for this step)", "note_optional": " (optional)",
@@ -62,8 +62,8 @@ WORDS = {
            "e403": "This complaint is outside what you handle ({scope})", "e401": "The login has expired: log in again",
            "e422": "Invalid input: {d}", "e_other": "Failed ({n}): {d}",
            "e_due": "The new deadline must be later than the current one and not in the past", "e_net": "Network error: try again later",
-           "login_needed": "The case page needs a login.", "login": "Log in", "coords": "Coordinates",
-           "by": "by", "none": "none", "page_of": "{n} shown", "logout": "Log out"},
+           "login_needed": "The case page needs a login.", "login": "Log in",
+           "by": "by", "none": "none", "page_of": "{n} shown", "logout": "Log out", "all_streets": "all streets"},
 }
 
 

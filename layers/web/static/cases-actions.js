@@ -72,7 +72,8 @@
     form.appendChild(el('h3', null, title));
     var due = el('input');
     due.type = 'datetime-local'; due.name = 'due_at';
-    due.value = localValue(new Date(Math.max(Date.parse(c.due_at), Date.now()) + 86400000).toISOString());
+    // A day after the current deadline (or after now, when that has passed), on the hour.
+    due.value = localValue(new Date(Math.max(Date.parse(c.due_at), Date.now()) + 86400000).toISOString()).slice(0, 14) + '00';
     field(form, t.new_due.replace('{tz}', cfg.time_zone), due);
     var reason = field(form, t.reason, textarea('reason'));
     var b = el('button', null, submit);

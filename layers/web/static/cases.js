@@ -164,9 +164,11 @@
     due.id = 'cs-due';
     if (c.overdue) due.appendChild(el('b', 'cs-flag', t.overdue));
     fact(dl, t.category, c.category);
+    fact(dl, t.channel, c.channel);
     fact(dl, t.description, c.description);
     fact(dl, t.address, (c.lat !== null && c.lat !== undefined) ? c.lat.toFixed(5) + ', ' + c.lon.toFixed(5) : null);
-    fact(dl, t.street, c.street_code);
+    var named = cfg.scopes.filter(function (s) { return s.param === 'street' && s.value === c.street_code; })[0];
+    fact(dl, t.street, named ? named.label : c.street_code);
     fact(dl, t.community, c.community_code);
     fact(dl, t.grid, c.grid_code);
     var unit = fact(dl, t.unit, '…');
