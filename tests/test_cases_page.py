@@ -208,6 +208,28 @@ def test_a_complaint_of_another_street_is_refused_in_the_users_words(phone, site
     assert problems(phone, site, allowed=(f"/api/complaints/{other[0]}", "403")) == []
 
 
+def test_a_step_whose_answer_is_lost_is_sent_again_as_the_same_write(phone, site, city, target):
+    """Offline, the step fails and says so; sent again, it carries the same Idempotency-Key and is written once."""
+    complaint = target["id"]
+    open_case(phone, complaint)
+    problems(phone, site)
+    phone.send("Network.emulateNetworkConditions", offline=True, latency=0, downloadThroughput=-1, uploadThroughput=-1)
+    try:
+        phone.evaluate("document.querySelector('#cs-step button[data-to=\"处置\"]').click()")
+        _wait(phone, "document.getElementById('cs-msg').innerText === '网络错误，请稍后重试'")
+    finally:
+        phone.send("Network.emulateNetworkConditions", offline=False, latency=0, downloadThroughput=-1,
+                   uploadThroughput=-1)
+    phone.evaluate("document.querySelector('#cs-step button[data-to=\"处置\"]').click()")
+    _wait(phone, "document.body.dataset.status === '处置'")
+    keys = [e["params"]["request"]["headers"].get("Idempotency-Key") for e in phone.events
+            if e.get("method") == "Network.requestWillBeSent" and e["params"]["request"]["method"] == "PATCH"]
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    assert query(city["url"], "SELECT count(*) FROM complaint_events WHERE complaint_id = %s AND to_status = '处置'",
+                 (complaint,))[0][0] == 1
+    assert problems(phone, site, allowed=("ERR_INTERNET_DISCONNECTED",)) == []
+
+
 def test_the_office_asks_for_more_time_and_the_campaign_office_approves_it(phone, site, city, target):
     complaint = target["id"]
     open_case(phone, complaint)

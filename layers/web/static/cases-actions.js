@@ -23,9 +23,12 @@
     return a;
   }
   // Run one write and show the complaint again with the outcome; errors in the page's words.
+  // A button sending the same body again (its answer was lost to the network) sends the same Idempotency-Key.
   function run(c, button, method, url, body, ok) {
+    var payload = JSON.stringify(body);
+    if (!button.sent || button.sent.body !== payload) button.sent = {body: payload, key: hm.uuid()};
     button.disabled = true;
-    return hm.write(method, url, body).then(function (a) {
+    return hm.write(method, url, body, button.sent.key).then(function (a) {
       if (a.status >= 200 && a.status < 300) { hm.reloadList(); return hm.show(c.id, {ok: ok}); }
       if (a.status === 409 || a.status === 403) {  // the complaint moved on, or is not ours: show it as it is now
         return fetch('/api/complaints/' + c.id, {credentials: 'same-origin'}).then(function (r) { return r.json(); })

@@ -41,12 +41,13 @@
     if (csrf) return Promise.resolve(csrf);
     return getJson('/api/session').then(function (a) { csrf = a.body.csrf_token; return csrf; });
   }
-  // One write: JSON body, Idempotency-Key (a retry of the same click is the same write), the CSRF token.
-  function write(method, url, body) {
+  // One write: JSON body, the CSRF token and an Idempotency-Key (``key``: the caller's, so that sending the same
+  // body again after a lost answer is the same write, never a second one).
+  function write(method, url, body, key) {
     return token().then(function (csrfToken) {
       return fetch(url, {method: method, credentials: 'same-origin', body: JSON.stringify(body),
         headers: {'Content-Type': 'application/json', 'Accept': 'application/json', 'X-CSRF-Token': csrfToken,
-                  'Idempotency-Key': uuid()}});
+                  'Idempotency-Key': key || uuid()}});
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (b) { return {status: r.status, body: b}; });
     });
@@ -244,7 +245,7 @@
     if (loadedKey !== listUrl(0)) load(0);
   }
   window.addEventListener('hashchange', route);
-  window.hmCases = {cfg: cfg, write: write, show: show, explain: explain, el: el, when: when,
+  window.hmCases = {cfg: cfg, write: write, uuid: uuid, show: show, explain: explain, el: el, when: when,
                     statusName: statusName, reloadList: function () { loadedKey = null; }};
   document.addEventListener('DOMContentLoaded', route);
   if (document.readyState !== 'loading') route();
