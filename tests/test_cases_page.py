@@ -169,6 +169,7 @@ def test_the_office_registers_a_complaint_with_a_note_and_only_allowed_steps_are
     _wait(phone, f"document.body.dataset.detail === '{complaint}'")
     assert buttons(phone) == list(TRANSITIONS["受理"])  # 立案, 结案 (不予立案); never 派遣 or 处置
     assert shown(target["due_at"]) in phone.evaluate("document.getElementById('cs-due').innerText")
+    assert "问题描述" in phone.evaluate("document.getElementById('cs-detail').innerText")  # its street's: readable
     assert fits(phone)
     # 结案 from 受理 needs a note: without one the page says so and writes nothing.
     phone.evaluate("document.querySelector('#cs-step button[data-to=\"结案\"]').click()")
@@ -293,7 +294,9 @@ def test_an_inspector_sees_its_grid_and_a_planner_reads_without_buttons(phone, s
     login(phone, site, city, "planner1")
     open_case(phone, target["id"])
     assert buttons(phone) == [] and not phone.evaluate("!!document.getElementById('cs-ask')")
-    assert "只能查看" in phone.evaluate("document.getElementById('cs-detail').innerText")
+    detail = phone.evaluate("document.getElementById('cs-detail').innerText")
+    assert "只能查看" in detail
+    assert "问题描述" not in detail  # what the complainant wrote is personal: a planner never reads it
     assert problems(phone, site) == []
 
 
