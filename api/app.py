@@ -13,6 +13,7 @@ from api.auth import READS, Reader
 from api.deps import Conn, Lang
 from api.middleware import RequestGuard
 from api.routes import analysis as routes_analysis
+from api.routes import cases as routes_cases
 from api.routes import data as routes_data
 from api.routes import field as routes_field
 from api.routes import layers as routes_layers
@@ -72,7 +73,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     for router in (routes_layers.router, routes_ogc.router, routes_ogc_tiles.router, grids_router,
                    complaints_router, routes_public.staff_router, routes_analysis.router, routes_data.router,
                    routes_print.router, inspections_router, routes_reports.router, routes_field.router,
-                   routes_plans.router):
+                   routes_plans.router, routes_cases.router):
         app.include_router(router, dependencies=READS)
     routes_pages.install(app, READS)
     app.router.routes.insert(0, routes_layers.AnonymousTileRoute())  # before /tiles' own route: see its docstring
@@ -138,6 +139,7 @@ _TEXT = {
            "about": "约", "other": "English", "other_lang": "en", "data_time": "数据时间",
            "maps": "地图", "map": "总览图（全部图层）", "coverage": "公厕与垃圾收集点服务盲区", "hotspots": "投诉热点", "plans": "设施规划方案（模拟与对比）",
            "grids": "网格责任", "prints": "打印图件", "atlas": "街道巡查图册 (PDF)", "street": "街道",
+           "cases": "工单办理（街道办、网格员：受理、立案、派遣、延期申请）", "cases_short": "工单办理",
            "report": "群众反映问题：拍照、定位、提交，凭查询码查看办理进度（无需注册）"},
     "en": {"title": "hygiene-map — hygiene campaign maps", "layers": "Layers", "layer": "Layer", "count": "Features",
            "demo": "Demo data (fictional city)", "no_city": "No city loaded yet: run hygiene-map demo or hygiene-map import.",
@@ -145,6 +147,8 @@ _TEXT = {
            "maps": "Maps", "map": "Overview map (every layer)", "coverage": "Toilet and garbage point coverage gaps",
            "hotspots": "Complaint hotspots", "plans": "Facility plans (what-if and comparison)", "grids": "Grid responsibilities", "prints": "Prints",
            "atlas": "Street inspection atlas (PDF)", "street": "Street",
+           "cases": "Case handling (street offices and inspectors: move complaints, ask for more time)",
+           "cases_short": "Cases",
            "report": "Residents: report a problem with a photo and follow it by its tracking number (no account)"},
 }
 
@@ -157,13 +161,15 @@ def _maps_html(t: dict, lang: str, streets: list[dict]) -> str:
     maps = [("/map" + q, t["map"]), ("/map/coverage" + q, t["coverage"]), ("/map/hotspots" + q, t["hotspots"]),
             ("/plans" + q, t["plans"])]
     items = "".join(f'<li><a data-map href="{href}">{esc(label)}</a></li>' for href, label in maps)
+    items += f'<li><a data-page href="/cases{q}">{esc(t["cases"])}</a></li>'
     rows = []
     for s in streets:
         name = s["name_en"] if lang == "en" and s.get("name_en") else s["name"]
         rows.append(
             f'<tr data-street="{s["code"]}"><td>{esc(name)}</td><td><code>{s["code"]}</code></td>'
             f'<td><a data-map href="/map?street={s["code"]}{amp}">{esc(t["map"])}</a></td>'
-            f'<td><a data-map href="/map/grids?street={s["code"]}{amp}">{esc(t["grids"])}</a></td>'
+            f'<td><a data-map href="/map/grids?street={s["code"]}{amp}">{esc(t["grids"])}</a> · '
+            f'<a data-page href="/cases?street={s["code"]}{amp}">{esc(t["cases_short"])}</a></td>'
             f'<td><a data-print href="/print/streets/{s["code"]}/atlas.pdf">{esc(t["atlas"])}</a></td></tr>'
         )
     table = (f"<table><thead><tr><th>{esc(t['street'])}</th><th></th><th>{esc(t['maps'])}</th><th></th>"

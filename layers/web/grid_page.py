@@ -33,12 +33,13 @@ _WORDS = {
     "zh": {"title": "{name} 网格责任图", "grids": "网格数", "open": "未结投诉", "overdue": "超期",
            "in_time": "按时结案率", "satisfied": "群众满意率", "none": "（未指定）", "complaint": "投诉",
            "legend_open": "未结投诉", "legend_overdue": "超期未结投诉", "label": "标签：社区序号+网格序号",
-           "no_grid": "本街道没有编码为 {code} 的网格：请核对二维码或链接中的网格编码。"},
+           "no_grid": "本街道没有编码为 {code} 的网格：请核对二维码或链接中的网格编码。", "cases": "工单办理"},
     "en": {"title": "{name}: grid responsibilities", "grids": "Grids", "open": "Open",
            "overdue": "Overdue", "in_time": "Closed in time", "satisfied": "Residents satisfied", "none": "(unassigned)", "complaint": "Complaint",
            "legend_open": "open complaint", "legend_overdue": "overdue open complaint",
            "label": "labels: community no. + grid no.",
-           "no_grid": "This street has no grid with the code {code}: check the grid code in the QR code or link."},
+           "no_grid": "This street has no grid with the code {code}: check the grid code in the QR code or link.",
+           "cases": "Case handling"},
 }
 
 
@@ -214,7 +215,8 @@ def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool
   background:#fff5f0}}#grid-focus.missing{{border-color:#b00;color:#b00;font-weight:bold}}
 @media (max-width:700px){{ #unit-panel{{top:auto;bottom:40px;left:10px;right:10px;max-height:38vh}} }}.dot{{display:inline-block;width:9px;height:9px;border-radius:50%;border:1px solid #333}}
 </style>
-<div id="unit-panel"><div style="float:right"><a href="?street={esc(street['code'])}&lang={other}">{t['other_lang']}</a></div>
+<div id="unit-panel"><div style="float:right"><a id="cases-link" href="/cases?street={esc(street['code'])}{'&lang=en' if lang == 'en' else ''}">{t['cases']}</a> ·
+<a href="?street={esc(street['code'])}&lang={other}">{t['other_lang']}</a></div>
 <h3 style="margin:0 0 4px">{esc(title)}</h3>{demo}<div id="grid-focus" role="status"></div>
 <table id="unit-table"><thead><tr><th>{t['unit']}</th><th>{t['grids']}</th><th>{t['open']}</th><th>{t['overdue']}</th>
 <th>{t['in_time']}</th><th>{t['satisfied']}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>

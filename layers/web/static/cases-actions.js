@@ -1,0 +1,133 @@
+/* The case page's writes (/cases): the next workflow step with a note, an extension request, and for the campaign
+   office (admin) the decision on a pending request and a new deadline. Only the states the workflow allows next
+   get a button (the page's workflow comes from data/vocab.py, the source of the API's 409 message). */
+(function () {
+  'use strict';
+  var hm = window.hmCases, cfg = hm.cfg, t = cfg.words, wf = cfg.workflow, el = hm.el;
+
+  // "2026-12-05T18:00" in the city's zone: the value of a datetime-local field, which the API reads in that zone.
+  function localValue(iso) {
+    var s = new Intl.DateTimeFormat('sv-SE', {timeZone: cfg.time_zone, year: 'numeric', month: '2-digit',
+      day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false}).format(new Date(iso));
+    return s.replace(' ', 'T');
+  }
+  function field(form, label, input) {
+    var l = el('label', 'cs-field', label);
+    l.appendChild(input);
+    form.appendChild(l);
+    return input;
+  }
+  function textarea(name) {
+    var a = el('textarea');
+    a.name = name; a.rows = 2; a.maxLength = 1000;
+    return a;
+  }
+  // Run one write and show the complaint again with the outcome; errors in the page's words.
+  // A button sending the same body again (its answer was lost to the network) sends the same Idempotency-Key.
+  function run(c, button, method, url, body, ok) {
+    var payload = JSON.stringify(body);
+    if (!button.sent || button.sent.body !== payload) button.sent = {body: payload, key: hm.uuid()};
+    button.disabled = true;
+    return hm.write(method, url, body, button.sent.key).then(function (a) {
+      if (a.status >= 200 && a.status < 300) { hm.reloadList(); return hm.show(c.id, {ok: ok}); }
+      if (a.status === 409 || a.status === 403) {  // the complaint moved on, or is not ours: show it as it is now
+        return fetch('/api/complaints/' + c.id, {credentials: 'same-origin'}).then(function (r) { return r.json(); })
+          .then(function (now) { return hm.show(c.id, {error: hm.explain(a, now.status ? now : c)}); });
+      }
+      return hm.show(c.id, {error: hm.explain(a, c)});
+    }, function () {
+      button.disabled = false;
+      document.getElementById('cs-msg').textContent = t.e_net;
+    });
+  }
+
+  function steps(c, box) {
+    var next = wf.next[c.status] || [];
+    var form = el('form', 'cs-form');
+    form.id = 'cs-step';
+    form.appendChild(el('h3', null, t.next));
+    if (!next.length) { form.appendChild(el('p', 'tr-note', t.closed)); box.appendChild(form); return; }
+    var needs = function (to) { return wf.note_required.indexOf(c.status + '>' + to) >= 0; };
+    var anyNeeds = next.some(needs);
+    var note = field(form, t.note + (anyNeeds ? '' : t.note_optional), textarea('note'));
+    note.id = 'cs-note';
+    var buttons = el('p', 'cs-buttons');
+    next.forEach(function (to) {
+      var b = el('button', needs(to) ? 'cs-needs-note' : '', statusName(to) + (needs(to) ? t.note_required : ''));
+      b.type = 'button';
+      b.setAttribute('data-to', to);
+      b.addEventListener('click', function () {
+        var text = note.value.trim();
+        if (needs(to) && !text) { document.getElementById('cs-msg').textContent = t.need_note; note.focus(); return; }
+        run(c, b, 'PATCH', '/api/complaints/' + c.id, {status: to, note: text || null},
+            t.moved.replace('{s}', statusName(to)));
+      });
+      buttons.appendChild(b);
+    });
+    form.appendChild(buttons);
+    box.appendChild(form);
+  }
+  function statusName(s) { return hm.statusName(s); }
+
+  function dueForm(c, id, title, submit, url, method, ok) {
+    var form = el('form', 'cs-form');
+    form.id = id;
+    form.appendChild(el('h3', null, title));
+    var due = el('input');
+    due.type = 'datetime-local'; due.name = 'due_at';
+    // A day after the current deadline (or after now, when that has passed), on the hour.
+    due.value = localValue(new Date(Math.max(Date.parse(c.due_at), Date.now()) + 86400000).toISOString()).slice(0, 14) + '00';
+    field(form, t.new_due.replace('{tz}', cfg.time_zone), due);
+    var reason = field(form, t.reason, textarea('reason'));
+    var b = el('button', null, submit);
+    b.type = 'submit';
+    form.appendChild(b);
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var msg = document.getElementById('cs-msg');
+      if (!due.value) { msg.textContent = t.need_due; return; }
+      if (!reason.value.trim()) { msg.textContent = t.need_reason; reason.focus(); return; }
+      run(c, b, method, url, {due_at: due.value, reason: reason.value.trim()}, ok);
+    });
+    return form;
+  }
+  function pending(c, box) {
+    var p = c.deadline_request, form = el('form', 'cs-form cs-pending');
+    form.id = 'cs-request';
+    form.appendChild(el('h3', null, t.pending));
+    form.appendChild(el('p', null, t.asked_for + ' ' + hm.when(p.due_after) + (p.actor ? ' · ' + t.by + ' ' + p.actor : '')));
+    if (p.note) form.appendChild(el('p', 'cs-note', p.note));
+    if (cfg.decides) {
+      var note = field(form, t.decision_note, textarea('note'));
+      var buttons = el('p', 'cs-buttons');
+      ['approve', 'reject'].forEach(function (decision) {
+        var b = el('button', null, t[decision]);
+        b.type = 'button';
+        b.setAttribute('data-decision', decision);
+        b.addEventListener('click', function () {
+          if (decision === 'reject' && !note.value.trim()) {
+            document.getElementById('cs-msg').textContent = t.need_note; note.focus(); return;
+          }
+          run(c, b, 'POST', '/api/complaints/' + c.id + '/deadline/requests/' + p.id + '/decision',
+              {decision: decision, note: note.value.trim() || null}, t.decided);
+        });
+        buttons.appendChild(b);
+      });
+      form.appendChild(buttons);
+    }
+    box.appendChild(form);
+  }
+
+  hm.actions = function (c, box) {
+    if (!cfg.writes) { box.appendChild(el('p', 'tr-note', t.no_write)); return; }
+    steps(c, box);
+    if (!(wf.next[c.status] || []).length) return;  // closed: no deadline any more
+    if (c.deadline_request) pending(c, box);
+    else box.appendChild(dueForm(c, 'cs-ask', t.ask, t.send_ask, '/api/complaints/' + c.id + '/deadline/requests',
+                                 'POST', t.asked));
+    if (cfg.decides) {
+      box.appendChild(dueForm(c, 'cs-set', t.set_due, t.send_set, '/api/complaints/' + c.id + '/deadline', 'PUT',
+                              t.set_done));
+    }
+  };
+})();
