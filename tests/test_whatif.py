@@ -203,6 +203,8 @@ def test_plan_needs_a_name_and_valid_edits(client, site):
     bad = client.post("/api/plans", json={"name": "x", "edits": [{"op": "remove", "id": -5}]},
                       headers=_auth(site, "planner"))
     assert bad.status_code == 422 and "edits[0].id" in bad.text
+    bad = client.post("/api/plans", json={"name": "新增\x00公厕", "edits": []}, headers=_auth(site, "planner"))
+    assert bad.status_code == 422 and "name" in bad.text and "NUL" in bad.text, bad.text  # PostgreSQL holds no NUL
 
 
 def test_whatif_takes_a_slot_of_the_costly_gate(held, tokens, site):  # noqa: F811 (the fixtures)

@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 
 from api.auth import Reader, Writer
+from api.bodies import Body, Instant, Text
 from api.deps import Conn, Paged, Street, Transaction, Window, grid_query
 from api.idempotency import IdempotencyKey, once
 from data.errors import Forbidden, InvalidParameter
-from data.params import parse_bool, parse_instant
+from data.params import parse_bool
 from data.vocab import Status
 from layers.spec.complaints import LAYER as COMPLAINTS
 from layers.workflow import complaints as cases
@@ -29,61 +30,23 @@ FUTURE_SLACK = timedelta(minutes=10)
 COMPLAINT_ID = Path(..., ge=1, le=2**63 - 1)
 
 
-def no_nul(value: str | None) -> str | None:
-    """PostgreSQL text cannot hold NUL characters: refuse them as a bad field, not a server error."""
-    if value is not None and "\x00" in value:
-        raise ValueError("must not contain NUL (\\x00) characters")
-    return value
-
-
-def body_instant(value, field: str) -> datetime | None:
-    """A body's date-time field read by :func:`data.params.parse_instant` (the city's zone when none is given)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 date-time string, such as 2026-01-31T08:00:00+08:00")
-    try:
-        return parse_instant(value, field)
-    except InvalidParameter as exc:
-        raise ValueError(exc.reason) from None
-
-
-class ComplaintIn(BaseModel):
+class ComplaintIn(Body):
     """A citizen complaint or inspection finding at a point."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     lon: float = Field(..., ge=-180, le=180, allow_inf_nan=False, examples=[121.38])
     lat: float = Field(..., ge=-90, le=90, allow_inf_nan=False, examples=[37.49])
     crs: PointCrs = Field("wgs84", description="coordinates as given: WGS84, "
                                                    "GCJ-02 (Gaode, Tencent) or BD-09 (Baidu)")
-    category: str = Field(..., min_length=1, max_length=50, description="event type, e.g. 暴露垃圾")
-    description: str | None = Field(None, max_length=2000)
-    source: str = Field(..., min_length=1, max_length=50, description="channel: 12345, 12319, 微信, 暗访 …")
-    reported_at: datetime | None = Field(None, description="ISO 8601; without a zone: the city's time zone")
-
-    @field_validator("category", "description", "source")
-    @classmethod
-    def _no_nul(cls, value):
-        return no_nul(value)
-
-    @field_validator("reported_at", mode="before")
-    @classmethod
-    def _instant(cls, value):
-        return body_instant(value, "reported_at")
+    category: Text = Field(..., min_length=1, max_length=50, description="event type, e.g. 暴露垃圾")
+    description: Text | None = Field(None, max_length=2000)
+    source: Text = Field(..., min_length=1, max_length=50, description="channel: 12345, 12319, 微信, 暗访 …")
+    reported_at: Instant | None = Field(None, description="ISO 8601; without a zone: the city's time zone")
 
 
-class NoteIn(BaseModel):
+class NoteIn(Body):
     """A staff note on a step of a case (why); the bodies below add what the step is."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    note: str | None = Field(None, max_length=1000)
-
-    @field_validator("note")
-    @classmethod
-    def _no_nul(cls, value):
-        return no_nul(value)
+    note: Text | None = Field(None, max_length=1000)
 
 
 class TransitionIn(NoteIn):
@@ -92,23 +55,12 @@ class TransitionIn(NoteIn):
     status: Status
 
 
-class DeadlineIn(BaseModel):
+class DeadlineIn(Body):
     """A new deadline and why: an extension request (延期申请), or the campaign office's deadline (限期整改)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    due_at: datetime = Field(..., description="ISO 8601; without a zone: the city's time zone",
+    due_at: Instant = Field(..., description="ISO 8601; without a zone: the city's time zone",
                              examples=["2026-12-05T18:00:00+08:00"])
-    reason: str = Field(..., min_length=1, max_length=1000, description="why (staff text, never shown publicly)")
-
-    @field_validator("reason")
-    @classmethod
-    def _no_nul(cls, value):
-        return no_nul(value)
-
-    @field_validator("due_at", mode="before")
-    @classmethod
-    def _instant(cls, value):
-        return body_instant(value, "due_at")
+    reason: Text = Field(..., min_length=1, max_length=1000, description="why (staff text, never shown publicly)")
 
 
 class DecisionIn(NoteIn):

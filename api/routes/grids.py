@@ -7,11 +7,11 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 
 from api.auth import Reader, Writer
+from api.bodies import Body, Text
 from api.deps import Conn, GridCode, Lang, Street, Transaction, street_required
-from api.routes.complaints import no_nul
 from api.routes.session import with_session_bar
 from data import catalog
 from data.errors import Forbidden, NotFound
@@ -23,20 +23,13 @@ from layers.workflow.access import shown_row
 router = APIRouter(tags=["grids"])
 
 
-
-class AssignmentIn(BaseModel):
+class AssignmentIn(Body):
     """A grid's responsible unit (责任单位), manager (网格长) and phone, and why it changes."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    unit: str = Field(..., min_length=1, max_length=grid_admin.UNIT_MAX, examples=["芝阳社区居民委员会"])
-    manager: str = Field(..., min_length=1, max_length=grid_admin.MANAGER_MAX, examples=["王伟"])
+    unit: Text = Field(..., min_length=1, max_length=grid_admin.UNIT_MAX, examples=["芝阳社区居民委员会"])
+    manager: Text = Field(..., min_length=1, max_length=grid_admin.MANAGER_MAX, examples=["王伟"])
     phone: str = Field(..., pattern=grid_admin.PHONE.pattern, examples=["0535-6123456"])
-    reason: str = Field(..., min_length=1, max_length=500, examples=["人员调整"])
-
-    @field_validator("unit", "manager", "reason")
-    @classmethod
-    def _no_nul(cls, value: str) -> str:
-        return no_nul(value)
+    reason: Text = Field(..., min_length=1, max_length=500, examples=["人员调整"])
 
 
 @router.get("/api/grids", summary="Grids with their current assignment (GeoJSON)")

@@ -7,14 +7,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Reader, Writer
+from api.bodies import Body, Instant, Text
 from api.deps import Conn, Lang, Paged, Street, Transaction
 from api.idempotency import IdempotencyKey, once
 from api.limits import Costly
-from api.routes.complaints import FUTURE_SLACK, PointCrs, body_instant, no_nul
+from api.routes.complaints import FUTURE_SLACK, PointCrs
 from api.uploads import field, file_bytes, multipart
 from data import checklist
 from data.errors import Forbidden, InvalidParameter, NotFound
@@ -35,63 +36,35 @@ FINDING_ID = Path(..., ge=1, le=2**63 - 1)
 PHOTO_ID = Path(..., ge=1, le=2**63 - 1)
 
 
-class RoundIn(BaseModel):
+class RoundIn(Body):
     """A round of inspections over some streets."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str = Field(..., min_length=1, max_length=200, examples=["2026年11月月度暗访"])
+    name: Text = Field(..., min_length=1, max_length=200, examples=["2026年11月月度暗访"])
     kind: RoundKind
-    starts: datetime = Field(..., description="ISO 8601; without a zone: the city's time zone")
-    ends: datetime = Field(..., description="exclusive; ISO 8601")
+    starts: Instant = Field(..., description="ISO 8601; without a zone: the city's time zone")
+    ends: Instant = Field(..., description="exclusive; ISO 8601")
     streets: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(..., min_length=1, max_length=500)
 
-    @field_validator("name")
-    @classmethod
-    def _no_nul(cls, value):
-        return no_nul(value)
 
-    @field_validator("starts", "ends", mode="before")
-    @classmethod
-    def _instant(cls, value, info):
-        return body_instant(value, info.field_name)
-
-
-class FindingIn(BaseModel):
+class FindingIn(Body):
     """A checklist item seen at a point during a round."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     round_id: int = Field(..., ge=1, le=2**63 - 1)
     lon: float = Field(..., ge=-180, le=180, allow_inf_nan=False)
     lat: float = Field(..., ge=-90, le=90, allow_inf_nan=False)
     crs: PointCrs = Field("wgs84", description="coordinates as given: WGS84, GCJ-02 or BD-09")
-    item: str = Field(..., min_length=1, max_length=50, description="checklist item code, e.g. TLT-01")
-    note: str | None = Field(None, max_length=2000)
-    observed_at: datetime = Field(..., description="ISO 8601; without a zone: the city's time zone")
-    client_id: str = Field(..., min_length=1, max_length=100,
+    item: Text = Field(..., min_length=1, max_length=50, description="checklist item code, e.g. TLT-01")
+    note: Text | None = Field(None, max_length=2000)
+    observed_at: Instant = Field(..., description="ISO 8601; without a zone: the city's time zone")
+    client_id: Text = Field(..., min_length=1, max_length=100,
                            description="chosen by the phone (a UUID); sending it again answers the same finding")
 
-    @field_validator("item", "note", "client_id")
-    @classmethod
-    def _no_nul(cls, value):
-        return no_nul(value)
 
-    @field_validator("observed_at", mode="before")
-    @classmethod
-    def _instant(cls, value):
-        return body_instant(value, "observed_at")
-
-
-class MoveIn(BaseModel):
+class MoveIn(Body):
     """The next rectification state and a note (required for a failed re-check)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     status: FindingStatus
-    note: str | None = Field(None, max_length=1000)
-
-    @field_validator("note")
-    @classmethod
-    def _no_nul(cls, value):
-        return no_nul(value)
+    note: Text | None = Field(None, max_length=1000)
 
 
 @router.get("/api/inspections/checklist", summary="The checklist items, per place type, with sources and labels")

@@ -18,9 +18,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from api.auth import Reader, current_user
+from api.bodies import Body, Text
 from api.deps import Conn, Lang, Transaction
 from api.limits import Costly
 from api.routes.session import with_session_bar
@@ -36,20 +37,19 @@ PlanId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the plan's id")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class DraftIn(BaseModel):
+class DraftIn(Body):
     """A draft: edits to one facility kind at one radius."""
 
-    model_config = ConfigDict(extra="forbid")
-    kind: str = "toilets"
+    kind: Text = "toilets"
     radius: float | None = Field(None, description="metres; default: the kind's standard")
-    by: str = Field("community", description="community, urban_village or grid, or the city's finest admin level "
-                                             "(district or street) when it has no communities")
+    by: Text = Field("community", description="community, urban_village or grid, or the city's finest admin level "
+                                              "(district or street) when it has no communities")
     edits: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_EDITS,
                                         description="[{op: add|move|remove, id?, lon?, lat?}]")
 
 
 class PlanIn(DraftIn):
-    name: str = Field(description="the plan's name (unique)")
+    name: Text = Field(description="the plan's name (unique)")
 
 
 def planner(user: Annotated[User, Depends(current_user)]) -> User:

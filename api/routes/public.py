@@ -19,12 +19,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Writer
+from api.bodies import Body, Text
 from api.deps import Conn, Lang, Street, Transaction, Window, bbox_required
-from api.routes.complaints import COMPLAINT_ID, PointCrs, no_nul
+from api.routes.complaints import COMPLAINT_ID, PointCrs
 from api.routes.layers import tile_response
 from api.routes.pages import context_labels
 from api.uploads import field, file_bytes, multipart
@@ -108,51 +109,33 @@ router = APIRouter(tags=["public"])
 staff_router = APIRouter(tags=["complaints"])
 
 
-class ReportIn(BaseModel):
+class ReportIn(Body):
     """A resident's report: where, what, optionally a phone number for a reply; and the solved challenge."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     lon: float = Field(..., ge=-180, le=180, allow_inf_nan=False)
     lat: float = Field(..., ge=-90, le=90, allow_inf_nan=False)
     crs: PointCrs = Field("wgs84", description="GPS: wgs84; a tap on a Gaode/Tencent map: gcj02; Baidu: bd09")
-    category: str = Field(..., min_length=1, max_length=50, description="event type, e.g. 暴露垃圾")
-    description: str | None = Field(None, max_length=1000)
-    phone: str | None = Field(None, max_length=32,
-                              description="for a reply (digits, + - and spaces); shown only to staff of the "
-                                          "responsible street")
-    website: str | None = Field(None, max_length=200, description="leave empty (a field people never see)")
-    challenge: str | None = Field(None, max_length=64, description="from GET /api/public/challenge")
-    nonce: str | None = Field(None, max_length=64, description="sha256(challenge:nonce) starts with `bits` zeros")
-
-    @field_validator("category", "description", "phone", "website", "challenge", "nonce")
-    @classmethod
-    def _no_nul(cls, value):
-        return no_nul(value)
+    category: Text = Field(..., min_length=1, max_length=50, description="event type, e.g. 暴露垃圾")
+    description: Text | None = Field(None, max_length=1000)
+    phone: Text | None = Field(None, max_length=32,
+                               description="for a reply (digits, + - and spaces); shown only to staff of the "
+                                           "responsible street")
+    website: Text | None = Field(None, max_length=200, description="leave empty (a field people never see)")
+    challenge: Text | None = Field(None, max_length=64, description="from GET /api/public/challenge")
+    nonce: Text | None = Field(None, max_length=64, description="sha256(challenge:nonce) starts with `bits` zeros")
 
 
-class RatingIn(BaseModel):
+class RatingIn(Body):
     """The reporter's rating of the closing; 不满意 needs a reason (and reopens the case once)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    rating: str = Field(..., description=" / ".join(RATINGS))
-    reason: str | None = Field(None, max_length=500)
-
-    @field_validator("rating", "reason")
-    @classmethod
-    def _no_nul(cls, value):
-        return no_nul(value)
+    rating: Text = Field(..., description=" / ".join(RATINGS))
+    reason: Text | None = Field(None, max_length=500)
 
 
-class ReplyIn(BaseModel):
+class ReplyIn(Body):
     """The responsible unit's reply to the public."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reply: str = Field(..., min_length=1, max_length=2000)
-
-    @field_validator("reply")
-    @classmethod
-    def _no_nul(cls, value):
-        return no_nul(value)
+    reply: Text = Field(..., min_length=1, max_length=2000)
 
 
 @router.get("/api/public/challenge", summary="A single-use proof-of-work challenge for a report")

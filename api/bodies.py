@@ -1,0 +1,51 @@
+"""JSON request bodies: the base every body model derives from and the field types they share.
+
+Every body refuses fields it does not declare and strips text; a text field
+(:data:`Text`) refuses NUL, which PostgreSQL text cannot hold, as a bad field
+(422) rather than a server error; a date-time field (:data:`Instant`) is read
+by :func:`data.params.parse_instant`, so a time without a zone is the city's,
+as on every query parameter.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
+
+from data.errors import InvalidParameter
+from data.params import parse_instant
+
+
+class Body(BaseModel):
+    """A JSON body: undeclared fields refused (a misspelt field is an error, not ignored), text stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def no_nul(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL characters: refuse them as a bad field, not a server error."""
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL (\\x00) characters")
+    return value
+
+
+def body_instant(value, info: ValidationInfo) -> datetime | None:
+    """A body's date-time field read by :func:`data.params.parse_instant` (the city's zone when none is given)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time string, such as 2026-01-31T08:00:00+08:00")
+    try:
+        return parse_instant(value, info.field_name)
+    except InvalidParameter as exc:
+        raise ValueError(exc.reason) from None
+
+
+#: Text in a body (NUL refused).
+Text = Annotated[str, AfterValidator(no_nul)]
+#: A date-time in a body (ISO 8601; without a zone, the city's time zone).
+Instant = Annotated[datetime, BeforeValidator(body_instant)]
