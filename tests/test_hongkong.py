@@ -27,8 +27,7 @@ import httpx
 import openpyxl
 import pytest
 
-from tests.conftest import create_database, drop_database, real_data
-from tests.test_real_city import READY_ANALYSIS, READY_MAP, City, _metric_crs_fits, _page_checks
+from tests.test_real_city import READY_ANALYSIS, READY_MAP, _metric_crs_fits, _page_checks, new_city
 
 DISTRICTS = "hk_district_council_2001_dc_land.json"
 TOILETS = "hk_fehd_public_toilets.json"
@@ -39,20 +38,13 @@ OUTSIDE = 6
 @pytest.fixture(scope="module")
 def hongkong(pg_server, tmp_path_factory):
     """香港 set up by `city init`, its 18 districts and FEHD's toilets imported with the command line."""
-    url = create_database(pg_server[0])
-    work = tmp_path_factory.mktemp("hongkong")
-    for name in (DISTRICTS, TOILETS):
-        real_data(f"hongkong/{name}", work)
-    city = City(url, work)
-    try:
+    with new_city(pg_server, tmp_path_factory, "hongkong", (DISTRICTS, TOILETS)) as city:
         city.cli("city", "init", "--name", "香港", "--code", "810000", "--name-en", "Hong Kong")
         city.log["districts"] = city.cli("import", "admin_areas", DISTRICTS, "--level", "district",
                                          "--code-field", "DC_CODE", "--name-field", "DC_CHIN",
                                          "--name-en-field", "DC_ENG")
         city.log["toilets"] = city.cli("import", "toilets", TOILETS, "--skip-bad")
         yield city
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="module")

@@ -37,8 +37,7 @@ import httpx
 import openpyxl
 import pytest
 
-from tests.conftest import create_database, drop_database, real_data
-from tests.test_real_city import City, grids_assigned
+from tests.test_real_city import City, grids_assigned, new_city
 
 NY = ZoneInfo("America/New_York")
 SAMPLE, RODENTS = "nyc311_sample_2023-02-28.csv", "nyc311_dohmh_rodent_unsanitary_2018-01.csv"
@@ -66,12 +65,7 @@ def _local(text: str) -> datetime:
 @pytest.fixture(scope="module")
 def newyork(pg_server, tmp_path_factory):
     """纽约 set up by `city init` in its own time zone, its outlines, 311 files and facilities imported."""
-    url = create_database(pg_server[0])
-    work = tmp_path_factory.mktemp("newyork")
-    for name in FILES:
-        real_data(f"nyc/{name}", work)
-    city = City(url, work)
-    try:
+    with new_city(pg_server, tmp_path_factory, "nyc", FILES) as city:
         city.cli("city", "init", "--name", "纽约", "--code", "NYC", "--name-en", "New York", "--tz", "America/New_York")
         city.cli("import", "admin_areas", "nybb.shp", "--level", "district", "--code-field", "BoroCode",
                  "--name-field", "BoroName")
@@ -85,8 +79,6 @@ def newyork(pg_server, tmp_path_factory):
         city.cli("import", "garbage_stations", "nyc_dsny_litter_baskets.csv", "--skip-bad")
         city.cli("import", "markets", "nyc_farmers_markets_2023season.csv", "--skip-bad")
         yield city
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="module")

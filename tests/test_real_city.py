@@ -34,6 +34,7 @@ checks one capability, so a failure names the step that broke.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -43,6 +44,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,6 +113,20 @@ class City:
         return httpx.get(self.base + path, params=params or None, headers=headers, timeout=120)
 
 
+@contextlib.contextmanager
+def new_city(pg_server, tmp_path_factory, folder: str, files) -> Iterator[City]:
+    """A :class:`City` over a new database, with ``files`` of the real data's ``folder`` copied into its working
+    folder (as a user downloads them); the database is dropped afterwards."""
+    url = create_database(pg_server[0])
+    work = tmp_path_factory.mktemp(folder)
+    for name in files:
+        real_data(f"{folder}/{name}", work)
+    try:
+        yield City(url, work)
+    finally:
+        drop_database(url)
+
+
 def _metric_crs_fits(srid: int, lon: float, lat: float):
     """The pyproj CRS of ``srid``, checked to be projected, in metres, and true to 0.1 % at (lon, lat)."""
     from pyproj import CRS, Proj
@@ -129,12 +145,7 @@ def _metric_crs_fits(srid: int, lon: float, lat: float):
 @pytest.fixture(scope="module")
 def taipei(pg_server, tmp_path_factory):
     """Taipei's boundaries, toilets and garbage-truck stops imported with the command line into a new database."""
-    url = create_database(pg_server[0])
-    work = tmp_path_factory.mktemp("taipei")
-    for name in TAIPEI_FILES:
-        real_data(f"taipei/{name}", work)
-    city = City(url, work)
-    try:
+    with new_city(pg_server, tmp_path_factory, "taipei", TAIPEI_FILES) as city:
         city.log["first_import"] = city.cli(
             "import", "admin_areas", "taipei_districts_town.geojson", "--level", "district",
             "--code-field", "CPID", "--name-field", "TNAME")
@@ -146,8 +157,6 @@ def taipei(pg_server, tmp_path_factory):
         city.log["toilets"] = city.cli("import", "toilets", "taipei_public_toilets.csv", "--skip-bad")
         city.log["garbage"] = city.cli("import", "garbage_stations", "taipei_garbage_truck_stops.csv", "--skip-bad")
         yield city
-    finally:
-        drop_database(url)
 
 
 def test_taipei_first_import_establishes_the_city(taipei):
@@ -524,17 +533,11 @@ def test_taipei_export_reimport_changes_no_count(taipei_server, taipei_complaint
 @pytest.fixture(scope="module")
 def yantai(pg_server, tmp_path_factory):
     """烟台市 established by `city init`, then its 11 real district outlines (Gaode, GCJ-02)."""
-    url = create_database(pg_server[0])
-    work = tmp_path_factory.mktemp("yantai")
-    real_data("china/yantai_districts_gaode.geojson", work)
-    city = City(url, work)
-    try:
+    with new_city(pg_server, tmp_path_factory, "china", ["yantai_districts_gaode.geojson"]) as city:
         city.cli("city", "init", "--name", "烟台市", "--code", "370600")
         city.log["import"] = city.cli("import", "admin_areas", "yantai_districts_gaode.geojson", "--crs", "gcj02",
                                       "--level", "district", "--code-field", "adcode", "--name-field", "name")
         yield city
-    finally:
-        drop_database(url)
 
 
 def test_yantai_city_init_and_its_gauss_kruger_zone(yantai):
