@@ -10,6 +10,7 @@ row reads back equal, then rolls back.
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 import shapely
@@ -130,6 +131,20 @@ def taipei(pg_server, tmp_path_factory):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_taipei_toilets_export_reimports_into_taipei(taipei, tmp_path, fmt):
     round_trip(taipei, "toilets", fmt, tmp_path)
+
+
+@pytest.mark.parametrize(("fmt", "seats", "is_free"), [("gpkg", "Integer64", "Integer(Boolean)"),
+                                                        ("shp", "Integer64", "String")])
+def test_taipei_toilets_export_numbers_and_yes_no_as_gis_field_types(taipei, tmp_path, fmt, seats, is_free):
+    """Desktop GIS sorts and filters whole numbers as integers (not 12.000000000000000), and in a GeoPackage
+    yes/no as a boolean; a .dbf has no boolean GDAL round-trips, so there it stays the text every export uses."""
+    out = tmp_path / f"toilets{SUFFIXES[fmt]}"
+    export_layer(taipei, "toilets", fmt, out)
+    taipei.rollback()
+    source = f"/vsizip/{out}" if fmt == "shp" else str(out)
+    info = subprocess.run(["ogrinfo", "-ro", "-so", "-al", source], capture_output=True, text=True, timeout=60)
+    assert info.returncode == 0, info.stderr
+    assert f"seats: {seats} " in info.stdout and f"is_free: {is_free} " in info.stdout, info.stdout[-900:]
 
 
 @pytest.fixture(scope="module")

@@ -190,27 +190,53 @@ def _gdal_write(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int
 
     cols, rows = _fetch(conn, layer, street, viewer, "ST_AsBinary(geom), GeometryType(geom)")
     names = [c for c, _, _ in cols]
-    data = []
-    for j, (_, kind, _) in enumerate(cols):
-        values = [r[j] for r in rows]
-        if kind in ("int", "num"):
-            data.append(np.array([np.nan if v is None else float(v) for v in values], dtype="float64"))
-        else:
-            data.append(np.array([_text(v, kind) for v in values], dtype=object))
+    data, masks, offsets = _field_arrays(cols, rows, typed=fmt == "gpkg")
     geoms = np.array([bytes(r[-2]) for r in rows], dtype=object)
     types = {r[-1] for r in rows}
     written = dict(geometry_type=_geometry_type(layer, types), crs="EPSG:4326")
     if fmt == "kml":
-        data, names = _kml_fields(cols, rows, data, lang)
-        pyogrio.raw.write(str(out), geoms, data, names, driver="LIBKML", layer=layer, **written)
+        data, masks, names = _kml_fields(cols, rows, data, masks, lang)
+        pyogrio.raw.write(str(out), geoms, data, names, field_mask=masks, driver="LIBKML", layer=layer, **written)
     elif fmt == "gpkg":
-        pyogrio.raw.write(str(out), geoms, data, names, driver="GPKG", layer=layer, **written)
+        # GeoPackage 1.2: GDAL 3.12 writes 1.4 by default, which older GDAL (QGIS on Debian 12) reads warily
+        pyogrio.raw.write(str(out), geoms, data, names, field_mask=masks, driver="GPKG", layer=layer,
+                          gdal_tz_offsets=offsets, dataset_options={"VERSION": "1.2"}, **written)
     else:
-        _shapefile(layer, out, types, geoms, data, names, encoding, written)
+        _shapefile(layer, out, types, geoms, data, names, encoding, dict(written, field_mask=masks))
     return len(rows)
 
 
-def _kml_fields(cols, rows, data: list, lang: str) -> tuple[list, list[str]]:
+def _field_arrays(cols, rows, *, typed: bool) -> tuple[list, list, dict]:
+    """Each column as the array GDAL writes: (arrays, null masks, time-zone offsets by column).
+
+    Whole numbers become integer fields everywhere. ``typed`` (GeoPackage) also keeps times as DateTime
+    fields in the city's time with its offset (GDAL's code: 100 + quarter-hours from UTC) and yes/no as
+    Boolean fields, so QGIS filters by date; a .dbf has no time type and KML keeps text, so there they
+    stay text as in every other export.
+    """
+    data, masks, offsets = [], [], {}
+    for j, (name, kind, _) in enumerate(cols):
+        values = [r[j] for r in rows]
+        missing = np.array([v is None for v in values], dtype=bool)
+        if kind == "int":
+            data.append(np.array([0 if v is None else int(v) for v in values], dtype="int64"))
+        elif kind == "num":
+            data.append(np.array([np.nan if v is None else float(v) for v in values], dtype="float64"))
+        elif typed and kind == "time":
+            local = [v.astimezone(city_tz()) if v is not None else None for v in values]
+            data.append(np.array([np.datetime64("NaT") if v is None else np.datetime64(v.replace(tzinfo=None), "ms")
+                                  for v in local], dtype="datetime64[ms]"))
+            offsets[name] = np.array([100 if v is None else 100 + int(v.utcoffset().total_seconds()) // 900
+                                      for v in local], dtype="int32")
+        elif typed and kind == "bool":
+            data.append(np.array([bool(v) for v in values], dtype=bool))
+        else:
+            data.append(np.array([_text(v, kind) for v in values], dtype=object))
+        masks.append(missing if missing.any() and kind in ("int", "time", "bool") else None)
+    return data, masks, offsets
+
+
+def _kml_fields(cols, rows, data: list, masks: list, lang: str) -> tuple[list, list, list[str]]:
     """The KML's fields: the placemark's Name and Description (奥维 and Google Earth show them), then every column.
 
     KML's own name/description would take a column of the same name (case-insensitive in KML): the name
@@ -228,7 +254,8 @@ def _kml_fields(cols, rows, data: list, lang: str) -> tuple[list, list[str]]:
     keep = [j for j, c in enumerate(names) if c != "name"]
     fields = [np.array([_text(r[name_col], "text") for r in rows], dtype=object),
               np.array(descriptions, dtype=object), *[data[j] for j in keep]]
-    return fields, ["Name", "Description", *[cols[j][2] if names[j] == "description" else names[j] for j in keep]]
+    return (fields, [None, None, *[masks[j] for j in keep]],
+            ["Name", "Description", *[cols[j][2] if names[j] == "description" else names[j] for j in keep]])
 
 
 #: A .dbf text field holds at most this many bytes: GDAL cuts longer values (JSON then no longer parses).
