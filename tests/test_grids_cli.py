@@ -8,6 +8,7 @@ from openpyxl import Workbook, load_workbook
 
 from api.cli import main
 from data.db import connect
+from data.vocab import city_tz
 from layers.workflow.access import user_for_token
 
 STREET = "379901001"
@@ -214,3 +215,19 @@ def test_balance_proposes_contiguous_zones_and_reports_imbalance(city_db, tmp_pa
         assert parts == 1, zone
     code, text = run("grids", "balance", "--street", STREET, "--zones", "0")
     assert code != 0 and "--zones" in text
+
+
+def test_balance_counts_the_last_days_of_a_frozen_extract_not_of_today(city_db, tmp_path):
+    """The demo is a snapshot to its data time: "the last 30 days" are its last 30 days, whatever today is."""
+    out = tmp_path / "zones.csv"
+    code, text = run("grids", "balance", "--street", STREET, "--zones", "2", "--days", "30", "--out", str(out))
+    assert code == 0, text
+    import csv
+
+    with out.open(encoding="utf-8") as fh:
+        counted = sum(int(r["complaints"]) for r in csv.DictReader(fh))
+    expected, data_time = _query(
+        city_db, "SELECT count(*), max(s.data_time) FROM complaints c, city_settings s WHERE c.street_code = %s "
+                 "AND c.grid_code IS NOT NULL AND c.reported_at >= s.data_time - interval '30 days'", (STREET,))[0]
+    assert counted == expected > 0
+    assert f"complaints of the 30 days to {data_time.astimezone(city_tz()):%Y-%m-%d %H:%M}" in text, text

@@ -118,13 +118,16 @@ def grids_balance(street_code: str, n_zones: int, days: int, out: Path | None) -
 
     Region growing from spread-out seeds, then boundary refinement (geo/zones.py).
     """
+    from data.clock import reference_time
     from data.db import session
+    from data.vocab import city_tz
     from layers.workflow.grids import balance
 
     with session() as conn:
         items, zoning = balance(conn, street_code, n_zones, days)
-    click.echo(f"street {street_code}: {len(items)} grids in {n_zones} zones; workload = complaints of the last "
-               f"{days} days + facilities")
+        until = reference_time(conn).astimezone(city_tz())
+    click.echo(f"street {street_code}: {len(items)} grids in {n_zones} zones; workload = complaints of the "
+               f"{days} days to {until:%Y-%m-%d %H:%M} + facilities")
     for z in range(n_zones):
         members = [items[i] for i, zz in enumerate(zoning.zone_of) if zz == z]
         click.echo(f"  zone {z + 1}: {len(members)} grids, workload {zoning.loads[z]:.0f} "

@@ -248,14 +248,19 @@ def assign_many(conn, rows: list[dict], actor: str, *, source: str) -> dict:
 
 
 def workloads(conn, street_code: str, days: int) -> list[dict]:
-    """Per grid of a street: metric geometry (shapely), complaints of the last ``days`` days, facilities."""
+    """Per grid of a street: metric geometry (shapely), complaints of the last ``days`` days, facilities.
+
+    "The last days" end at the reference time (:mod:`data.clock`): a frozen extract counts its own last
+    year, not the year before today, which would hold none of its complaints.
+    """
     check_street(conn, street_code, "--street")
     with conn.cursor() as cur:
         cur.execute(
             f"""WITH g AS (SELECT code, geom FROM grids WHERE street_code = %(s)s),
                     f AS ({_FACILITIES}),
                     c AS (SELECT grid_code, count(*) AS n FROM complaints
-                          WHERE street_code = %(s)s AND reported_at >= now() - make_interval(days => %(d)s)
+                          WHERE street_code = %(s)s
+                            AND reported_at >= {REFERENCE_TIME_SQL} - make_interval(days => %(d)s)
                           GROUP BY grid_code)
                SELECT g.code, ST_AsBinary(ST_Transform(g.geom, (SELECT metric_srid FROM city_settings))),
                       coalesce(c.n, 0), coalesce(f.n, 0)
