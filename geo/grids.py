@@ -39,6 +39,12 @@ class GridCell:
         """The grid code: the 12-digit community code + the sequence in ``width`` digits (STANDARDS §4)."""
         return f"{self.community_code}{self.sequence:0{width}d}"
 
+    def name(self, community: str) -> str:
+        """The grid's name: its community's name, then 「N号网格」; a space after a name ending in a Latin
+        letter or digit, so "Chinatown-Two Bridges 5号网格" reads as grid 5 and "Block 12" as "Block 12 5号网格"."""
+        separator = " " if community[-1:].isascii() and community[-1:].isalnum() else ""
+        return f"{community}{separator}{self.sequence}号网格"
+
 
 def as_multipolygon(geom) -> MultiPolygon:
     """The polygonal part of a geometry as a valid MultiPolygon."""

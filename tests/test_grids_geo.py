@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from shapely.geometry import Polygon
+from shapely.geometry import Polygon, box
 
 from geo.grids import SLIVER_SHARE, cut_community, cut_grids, hex_side, match_grids
 from geo.zones import adjacency, balance_zones
@@ -68,3 +68,11 @@ def test_balanced_zones_are_contiguous_and_balanced():
     assert zoning.islands == []
     with pytest.raises(ValueError):
         balance_zones(cells, weights, 0)
+
+
+def test_a_grid_is_named_after_its_community_with_its_number_apart_from_latin_names():
+    cell = cut_grids([("110101001001", box(0, 0, 400, 200))], 200)[1]
+    assert cell.sequence == 2
+    assert cell.name("东华门社区") == "东华门社区2号网格"
+    assert cell.name("Chinatown-Two Bridges") == "Chinatown-Two Bridges 2号网格"
+    assert cell.name("Block 12") == "Block 12 2号网格"  # not "Block 122号网格"

@@ -255,6 +255,8 @@ def test_newyork_grids_hold_mn03s_complaints_and_their_units(ny_server, ny_grids
                     "ST_Covers((SELECT geom FROM grids WHERE code = grid_code), geom))", (STREET,)) == 0
     served = _call(city, "GET", "/api/grids", "street", params={"street": STREET}).json()["features"]
     assert len(served) == len(ny_grids) and all(f["properties"]["responsible_unit"] for f in served)
+    # named after their NTA, the grid's number apart from an English name: "Chinatown-Two Bridges 5号网格"
+    assert all(re.fullmatch(r".*[A-Za-z)] \d+号网格", f["properties"]["name"]) for f in served), served[0]["properties"]
     public = _call(city, "GET", "/api/grids", params={"street": STREET}).json()["features"]
     assert all("phone" not in f["properties"] and "grid_manager" not in f["properties"] for f in public)
 

@@ -159,7 +159,7 @@ def add_grids(city: DemoCity, rng: np.random.Generator) -> None:
         city.grids.append(
             {
                 "code": cell.code(width),
-                "name": f"{area.name}{cell.sequence}号网格",
+                "name": cell.name(area.name),
                 "district_code": street.parent_code,
                 "street_code": street.code,
                 "community_code": area.code,

@@ -106,7 +106,7 @@ def plan(conn, street_code: str, size_m: float, shape: str = "square", *, sequen
     for cell in cells:
         code = cell.code(sequence_width)
         p.new[code] = {"geom": cell.geom, "community_code": cell.community_code, "row": cell.row, "col": cell.col,
-                       "name": f"{names[cell.community_code]}{cell.sequence}号网格", "match": matches[code]}
+                       "name": cell.name(names[cell.community_code]), "match": matches[code]}
     p.removed = sorted(set(old) - set(new_geoms))
     inherited = {m["source"] for m in matches.values() if m["source"]}
     for code, a in p.old_assignment.items():
@@ -228,3 +228,4 @@ def _reroute(cur, table: str, street_code: str) -> int:
     """Give each case of ``table`` in the street the grid now containing it; how many changed."""
     cur.execute(sql.SQL(_REROUTE_SQL).format(table=sql.Identifier(table)), {"s": street_code})
     return cur.rowcount
+
