@@ -204,8 +204,8 @@ def browser():
 def module_fresh_db(pg_server):
     """A new, empty database (no migrations) shared by one test module, dropped after it.
 
-    For end-to-end modules that build one city step by step (tests/test_real_city.py,
-    tests/test_readme.py); a test that needs a clean database of its own uses `fresh_db`.
+    For an end-to-end module that builds one city step by step (tests/test_readme.py); a test that needs a
+    clean database of its own uses `fresh_db`.
     """
     url = create_database(pg_server[0])
     yield url

@@ -243,7 +243,7 @@ def test_export_and_complaint_api_drop_personal_columns(client, people):
 
 
 def test_print_sheets_show_contacts_only_to_staff_who_may_read_them(client, people, module_demo, tmp_path):
-    from tests.test_print import pdftext
+    from tests.pdf_tools import pdftext
 
     conn = connect(url=module_demo)
     with conn.cursor() as cur:

@@ -1,6 +1,6 @@
 """The bulletin's figures against an independent computation, on a copy of the small demo city.
 
-The oracle below is plain SQL, one simple query per figure with the period's bounds written out in UTC,
+The oracle (tests/bulletin_oracle.py) is plain SQL, one simple query per figure with the period's bounds written out in UTC,
 and Python for the medians and the holder of a grid at a time; it shares no code with
 layers/reports. The copy is given what the demo lacks: a grid that changes hands inside October,
 cases sent back from 核查 (返工), cases closed without being filed (不予立案), and complaints at the
@@ -9,7 +9,6 @@ edges of October in China time.
 
 from __future__ import annotations
 
-import statistics
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from data.db import connect
 from data.params import parse_period
 from layers.reports.compose import bulletin
+from tests.bulletin_oracle import check, check_inspections, figures_of, oracle
 
 NEW_UNIT = "测试接管单位"
 CHANGE_AT = "2026-10-15 09:00:00+08"  # the grid changes hands inside October (China time)
@@ -107,191 +107,6 @@ def _add_findings_and_ratings(cur, grid: str, old_unit: str, cases: list[int]) -
                     (tracking, cases[case], at, k, rating, rating, at))
 
 
-# -- the oracle --------------------------------------------------------------------------------------
-
-
-def _holder(cur, grid: str | None, at: datetime) -> str | None:
-    """Who held ``grid`` at ``at``: the latest assignment made at or before it; before any, the earliest
-    one's previous holder (its own unit when it had none); the grid's current unit when it has no history."""
-    cur.execute("SELECT changed_at, seq, responsible_unit, before FROM grid_assignments WHERE grid_code = %s",
-                (grid,))
-    history = sorted(cur.fetchall(), key=lambda r: (r[0], r[1]))
-    made = [r for r in history if r[0] <= at]
-    if made:
-        return made[-1][2]
-    if history:
-        first = history[0]
-        return first[2] if first[3] is None else first[3].get("unit")
-    cur.execute("SELECT responsible_unit FROM grids WHERE code = %s", (grid,))
-    row = cur.fetchone()
-    return row[0] if row else None
-
-
-def oracle(conn, start: datetime, end: datetime) -> dict:
-    """Every figure per street, unit, category and the city, from plain SQL over ``[start, end)``."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT data_time FROM city_settings")
-        judged = min(end, cur.fetchone()[0])
-        cur.execute("SELECT count(*) FROM complaints c, city_settings s WHERE c.reported_at > s.data_time")
-        assert cur.fetchone()[0] == 0  # so the reference time is the data time
-        cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '受理' AND to_status = '结案'")
-        not_filed = {r[0] for r in cur.fetchall()}
-        cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '核查' AND to_status = '处置'")
-        sent_back = {r[0] for r in cur.fetchall()}
-        cur.execute("""SELECT id, street_code, category, grid_code, reported_at, status, due_at, closed_at
-                       FROM complaints WHERE reported_at < %s""", (end,))
-        rows = cur.fetchall()
-        holders = {}
-        for r in rows:
-            if r[4] >= start or r[7] is None or r[7] >= end:
-                holders[r[0]] = _holder(cur, r[3], r[4])
-    out: dict = {}
-    for cid, street, category, _grid, reported, status, due, closed in rows:
-        fresh = reported >= start
-        open_end = closed is None or closed >= end
-        if not (fresh or open_end):
-            continue
-        filed = fresh and status != "受理" and cid not in not_filed
-        closed_by_end = closed is not None and closed < end
-        for key in (("streets", street), ("units", holders[cid] or ""), ("categories", category), ("city", None)):
-            f = out.setdefault(key, {"received": 0, "filed": 0, "due": 0, "closed": 0, "on_time": 0,
-                                     "reworked": 0, "open_at_end": 0, "overdue_at_end": 0, "hours": []})
-            f["received"] += fresh
-            f["filed"] += filed
-            f["due"] += filed and (closed_by_end or (due is not None and due < judged))
-            f["closed"] += filed and closed_by_end
-            f["on_time"] += filed and closed_by_end and closed <= due
-            f["reworked"] += filed and cid in sent_back
-            f["open_at_end"] += open_end
-            f["overdue_at_end"] += open_end and due is not None and due < judged
-            if filed and closed_by_end:
-                f["hours"].append((closed - reported).total_seconds() / 3600)
-    return out
-
-
-def held_in(conn, start: datetime, end: datetime) -> set[tuple[str, str]]:
-    """{(street, unit)} of every unit that held a grid at some time in [start, end), in Python over the grids and
-    their assignment history: each change holds from its time to the next change's; before a grid's first change,
-    the unit that change replaced (else the first unit); a grid without history, its unit throughout."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT code, street_code, responsible_unit FROM grids")
-        grids = cur.fetchall()
-        cur.execute("SELECT grid_code, responsible_unit, before, changed_at, seq FROM grid_assignments")
-        changes = cur.fetchall()
-    far_past, far_future = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
-    out = set()
-    for code, street, unit in grids:
-        mine = sorted((c for c in changes if c[0] == code), key=lambda c: (c[3], c[4]))
-        if not mine:
-            spans = [(unit, far_past, far_future)]
-        else:
-            first = mine[0]
-            spans = [(first[2].get("unit") if first[2] else first[1], far_past, first[3])]
-            spans += [(c[1], c[3], mine[i + 1][3] if i + 1 < len(mine) else far_future) for i, c in enumerate(mine)]
-        out |= {(street, u) for u, since, until in spans if u is not None and since < end and until > start}
-    return out
-
-
-def inspection_oracle(conn, start: datetime, end: datetime, base: float = 100.0) -> tuple[dict, dict]:
-    """({street: (findings, deductions, score)}, {unit or "": (...)}) of the period, in Python over plain rows:
-    the findings observed in [start, end); the streets of the rounds running in it or with such a finding; the
-    units that held a grid of those streets at some time in the period or are charged with such a finding (by the
-    unit stored with it)."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT round_id, street_code, responsible_unit, deduction, observed_at FROM inspection_findings")
-        found = [r for r in cur.fetchall() if start <= r[4] < end]
-        cur.execute("SELECT id, starts, ends, streets FROM inspection_rounds")
-        rounds = cur.fetchall()
-    with_findings = {r[0] for r in found}
-    streets = {code for rid, starts, ends, codes in rounds if (starts < end and ends > start) or rid in with_findings
-               for code in codes}
-    units = {unit for street, unit in held_in(conn, start, end) if street in streets} | {r[2] for r in found}
-
-    def tally(keys, pick) -> dict:
-        out = {}
-        for key in keys:
-            mine = [float(r[3]) for r in found if pick(r) == key]
-            out[key] = (len(mine), sum(mine), base - sum(mine))
-        return out
-
-    by_street = tally(streets, lambda r: r[1])
-    return by_street, {k or "": v for k, v in tally(units, lambda r: r[2]).items()}
-
-
-def satisfaction_oracle(conn, start: datetime, end: datetime) -> dict:
-    """{street: (share satisfied, rated)}: each report's latest rating given in [start, end)."""
-    with conn.cursor() as cur:
-        cur.execute("""SELECT r.tracking, r.rating, r.rated_at, c.street_code FROM public_ratings r
-                       JOIN complaints c ON c.id = r.complaint_id""")
-        latest = {}
-        for tracking, rating, at, street in cur.fetchall():
-            if start <= at < end and (tracking not in latest or at > latest[tracking][1]):
-                latest[tracking] = (rating, at, street)
-    out = {}
-    for rating, _, street in latest.values():
-        good, n = out.get(street, (0, 0))
-        out[street] = (good + (rating in ("满意", "基本满意")), n + 1)
-    return {k: (round(good / n, 4), n) for k, (good, n) in out.items()}
-
-
-def _expected(f: dict) -> dict:
-    def rate(a: int, b: int) -> float | None:
-        return round(a / b, 6) if b else None
-
-    return {"received": f["received"], "filed": f["filed"], "due": f["due"], "closed": f["closed"],
-            "on_time": f["on_time"], "closed_rate": rate(f["closed"], f["due"]),
-            "on_time_rate": rate(f["on_time"], f["due"]), "rework_rate": rate(f["reworked"], f["filed"]),
-            "open_at_end": f["open_at_end"], "overdue_at_end": f["overdue_at_end"],
-            "median_hours": round(statistics.median(f["hours"]), 2) if f["hours"] else None}
-
-
-def _figures(row: dict) -> dict:
-    keys = ("received", "filed", "due", "closed", "on_time", "closed_rate", "on_time_rate", "rework_rate",
-            "open_at_end", "overdue_at_end", "median_hours")
-    return {k: row[k] for k in keys}
-
-
-def _check_inspections(b: dict, conn, start: datetime, end: datetime) -> None:
-    streets, units = inspection_oracle(conn, start, end)
-    assert {r["code"]: (r["findings"], r["deductions"], r["score"]) for r in b["streets"]
-            if r["score"] is not None} == streets
-    assert all(r["findings"] is None for r in b["streets"] if r["code"] not in streets)
-    assert {r["code"] or "": (r["findings"], r["deductions"], r["score"]) for r in b["units"]
-            if r["score"] is not None} == units
-    rated = satisfaction_oracle(conn, start, end)
-    assert {r["code"]: (r["satisfaction"], r["rated"]) for r in b["streets"] if r["rated"]} == rated
-    assert b["totals"]["rated"] == sum(n for _, n in rated.values())
-    # Ranked by score when the period has findings, as a round is; else by closure rate.
-    by_score = any(n for n, _, _ in units.values())
-    assert b["ranked_by"] == ("score" if by_score else "closed_rate")
-    for table in (b["streets"], b["units"]):
-        if by_score:
-            scored = [r["score"] for r in table if r["score"] is not None]
-            want = [None if r["score"] is None else 1 + sum(o > r["score"] for o in scored) for r in table]
-        else:
-            keys = [(r["closed_rate"], r["on_time_rate"]) for r in table if r["due"]]
-            want = [None if not r["due"] else 1 + sum(o > (r["closed_rate"], r["on_time_rate"]) for o in keys)
-                    for r in table]
-        assert [r["rank"] for r in table] == want
-
-
-def _check(b: dict, expected: dict) -> None:
-    assert _figures(b["totals"]) == _expected(expected[("city", None)])
-    nothing = {"received": 0, "filed": 0, "due": 0, "closed": 0, "on_time": 0, "reworked": 0, "open_at_end": 0,
-               "overdue_at_end": 0, "hours": []}
-    for row in b["streets"]:
-        assert _figures(row) == _expected(expected.get(("streets", row["code"]), nothing)), row["code"]
-    got_units = {row["code"] or "": _figures(row) for row in b["units"]}
-    want_units = {k[1]: _expected(v) for k, v in expected.items() if k[0] == "units"}
-    # Units that only an inspection names (a holder with no complaint in the period) have nothing received.
-    want_units.update({k: _expected(nothing) for k in set(got_units) - set(want_units)
-                       if all(row["score"] is not None for row in b["units"] if (row["code"] or "") == k)})
-    assert got_units == want_units
-    got_categories = {row["code"]: row["received"] for row in b["categories"] if row["received"]}
-    want_categories = {k[1]: v["received"] for k, v in expected.items() if k[0] == "categories" and v["received"]}
-    assert got_categories == want_categories
-
-
 # -- the tests ---------------------------------------------------------------------------------------
 
 
@@ -310,8 +125,8 @@ def test_every_figure_equals_plain_sql(city, kind, day, start_utc, end_utc):
         period = parse_period(kind, day)
         assert (period.start, period.end) == (start, end)  # China time: midnight is 16:00 UTC the day before
         b = bulletin(conn, period)
-        _check(b, oracle(conn, start, end))
-        _check_inspections(b, conn, start, end)
+        check(b, oracle(conn, start, end))
+        check_inspections(b, conn, start, end)
         assert b["totals"]["received"] > 0 and len(b["streets"]) == 4
     finally:
         conn.close()
@@ -462,7 +277,7 @@ def test_trend_of_the_last_12_months_equals_plain_sql(city):
         assert points[0]["start"] == "2025-11-01T00:00:00+08:00" and points[0]["label"] == "11月\n2025"
         for p in points:
             start, end = datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])
-            want = _expected(oracle(conn, start, end)[("city", None)])
+            want = figures_of(oracle(conn, start, end)[("city", None)])
             assert (p["received"], p["filed"], p["due"], p["closed"], p["closed_rate"]) == (
                 want["received"], want["filed"], want["due"], want["closed"], want["closed_rate"]), p["start"]
         assert (points[-1]["received"], points[-1]["closed_rate"]) == (b["totals"]["received"], b["totals"]["closed_rate"])

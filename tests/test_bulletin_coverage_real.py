@@ -1,5 +1,5 @@
 """The bulletin's coverage section on real data: Taipei's 1,544 public toilets imported with the command line
-(tests/test_real_city.py's fixture, run again for this module), recorded by the facility history; then toilets
+(tests/real_city.py's fixture, run again for this module), recorded by the facility history; then toilets
 removed and moved in a month, the shares checked against the PostGIS coverage engine."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from data.db import connect
 from data.params import parse_period
 from layers.reports.compose import bulletin
+from tests.real_city import TAIPEI_STREET, taipei  # noqa: F401  (a pytest fixture, used by name)
 from tests.test_bulletin_coverage import _share
-from tests.test_real_city import TAIPEI_STREET, taipei  # noqa: F401  (a pytest fixture, used by name)
 
 
 def _toilets(conn, month: str) -> dict:
@@ -19,7 +19,7 @@ def _toilets(conn, month: str) -> dict:
     return {k["kind"]: k for k in c["kinds"]}["toilets"]
 
 
-def test_taipei_history_and_covered_share(taipei):  # noqa: F811 (the fixture)
+def test_taipei_history_and_covered_share(taipei):
     conn = connect(url=taipei.url)
     try:
         with conn.cursor() as cur:

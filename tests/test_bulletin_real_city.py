@@ -1,4 +1,4 @@
-"""The bulletin on real cities, built from the real files as tests/test_real_city.py builds them (its fixtures,
+"""The bulletin on real cities, built from the real files as tests/real_city.py builds them (its fixtures,
 run again for this module): Taipei with its 400 + 5 complaints, and Yantai with nothing but district outlines.
 
 JSON over HTTP, PDF and XLSX from the command line; the figures checked against plain SQL over the city's own
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
-from tests.test_real_city import (  # noqa: F401  (pytest fixtures, used by name)
+from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
     taipei,
     taipei_complaints,
     taipei_grids,
@@ -27,7 +27,7 @@ def _last_month(zone: str) -> str:
     return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
-def test_taipei_bulletin_json_pdf_and_xlsx(taipei_server, taipei_complaints):  # noqa: F811 (the fixtures)
+def test_taipei_bulletin_json_pdf_and_xlsx(taipei_server, taipei_complaints):
     """Last month's bulletin of Taipei: its received per district office equal plain SQL over the month's
     bounds in Taipei time; the PDF (a map of the 12 district offices, the trend) and the XLSX are written."""
     import numpy as np
@@ -77,7 +77,7 @@ def test_taipei_bulletin_json_pdf_and_xlsx(taipei_server, taipei_complaints):  #
     assert {row[2]: row[4] for row in streets[1:] if row[4]} == {k: v for k, v in want.items() if k}
 
 
-def test_yantai_bulletin_of_a_city_without_complaints(yantai):  # noqa: F811 (the fixture)
+def test_yantai_bulletin_of_a_city_without_complaints(yantai):
     """A city with only district outlines: the bulletin is written (zeros, no ranking, no hot spot, no street)
     as JSON, PDF and XLSX, not an error."""
     from tests.chromium import serve_app

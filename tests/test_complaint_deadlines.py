@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from data.db import connect
 from layers.workflow.access import add_user
+from tests.real_city import yantai  # noqa: F401  (the city from nothing, for the Yantai test)
 from tests.test_public import _complaint_id, _report, public_city
-from tests.test_real_city import yantai  # noqa: F401  (the city from nothing, for the Yantai test)
 from tests.test_yantai_paths import GPS, STREET, city  # noqa: F401
 
 STAFF, OTHER, OFFICE, PLANNER = "王街道员", "李外街员", "赵管理员", "钱规划员"
@@ -332,7 +332,7 @@ def test_reasons_stay_off_public_routes_and_open311(client, demo):
     assert REASON in client.get(f"/api/complaints/{complaint_id}", headers=_auth(tokens, PLANNER)).text
 
 
-def test_yantai_from_nothing_street_office_asks_and_campaign_office_decides(city, env_for):  # noqa: F811
+def test_yantai_from_nothing_street_office_asks_and_campaign_office_decides(city, env_for):
     """向阳街道 on Yantai's real Gaode outlines: its office asks, 黄海路街道's cannot, the office approves."""
     from api.app import create_app
 

@@ -4,7 +4,7 @@ FEHD's 810 public toilets (DATA.GOV.HK; names, addresses and hours in three
 languages, nameEN/nameTC/nameSC, and the position as one "lat,lon" string in
 the field `latitude`) and the 18 district council areas of 2001 (Census and
 Statistics Department). Everything goes through the `hygiene-map` command and
-the HTTP API and pages of a real server (the helpers of tests/test_real_city.py).
+the HTTP API and pages of a real server (the helpers of tests/real_city.py).
 
 The city: `city init --name 香港 --code 810000` (GB/T 2260's code for Hong
 Kong), the 18 districts (``DC_CODE`` A…T, names ``DC_CHIN``), the toilets
@@ -27,7 +27,7 @@ import httpx
 import openpyxl
 import pytest
 
-from tests.test_real_city import READY_ANALYSIS, READY_MAP, _metric_crs_fits, _page_checks, new_city
+from tests.real_city import READY_ANALYSIS, READY_MAP, metric_crs_fits, new_city, page_checks
 
 DISTRICTS = "hk_district_council_2001_dc_land.json"
 TOILETS = "hk_fehd_public_toilets.json"
@@ -75,7 +75,7 @@ def test_hongkong_city_and_its_metric_crs(hongkong):
     said = hongkong.log["districts"].stdout + hongkong.log["districts"].stderr
     srid = hongkong.one("SELECT metric_srid FROM city_settings")
     assert f"EPSG:{srid}" in said, said
-    _metric_crs_fits(srid, 114.15, 22.35)
+    metric_crs_fits(srid, 114.15, 22.35)
     shown = hongkong.cli("city", "show").stdout
     assert "香港 (Hong Kong)" in shown and "810000" in shown and "18 districts" in shown, shown
     assert dict(hongkong.sql("SELECT level, count(*) FROM admin_areas GROUP BY level")) == {"district": 18}
@@ -214,13 +214,13 @@ def test_hongkong_pages_draw_the_city(hk_server, browser):
     """The index page names the city and its toilets; the overview map draws districts and toilets; the
     coverage map linked from the index (no `by`) colours the 18 districts."""
     city = hk_server
-    _page_checks(city, browser, "/", None, "hk-index.png")
+    page_checks(city, browser, "/", None, "hk-index.png")
     text = browser.evaluate("document.body.innerText")
     assert "香港" in text and str(810 - OUTSIDE) in text, text
-    _page_checks(city, browser, "/map", READY_MAP, "hk-map.png")
+    page_checks(city, browser, "/map", READY_MAP, "hk-map.png")
     drawn = browser.evaluate("hygieneMapState.drawn")
     assert drawn.get("admin_areas", 0) > 0 and drawn.get("toilets", 0) > 0, drawn
-    _page_checks(city, browser, "/map/coverage", READY_ANALYSIS, "hk-coverage.png")
+    page_checks(city, browser, "/map/coverage", READY_ANALYSIS, "hk-coverage.png")
     assert browser.evaluate("hygieneAnalysisState.errors") == []
     assert browser.evaluate("hygieneAnalysisState.features") >= 18
 
@@ -370,7 +370,7 @@ def test_hongkong_hotspots_of_a_few_complaints_say_so(hk_server, browser):
     assert served["warning"] and f"{n} 件" in served["warning"], served.get("warning")
     assert "not reliable" in city.get("/api/analysis/hotspots", lang="en").json()["warning"]
     assert "热点置信度不可靠" in city.cli("analyze", "hotspots").stdout
-    _page_checks(city, browser, "/map/hotspots", READY_ANALYSIS, "hk-hotspots.png")
+    page_checks(city, browser, "/map/hotspots", READY_ANALYSIS, "hk-hotspots.png")
     assert "热点置信度不可靠" in browser.evaluate("document.querySelector('.hm-legend').innerText")
 
 

@@ -20,7 +20,7 @@ from data.settings import ImportSettings
 from layers.io import hooks
 from layers.io.importing import import_file
 from layers.io.options import ImportOptions
-from tests.test_import_behaviour import city_points, empty_complaints, rows, write_csv
+from tests.import_tools import city_points, empty_complaints, rows, write_csv
 
 HEADER = ["编号", "事件类型", "上报时间", "状态", "经度", "纬度"]
 INSERT_ONE = ("INSERT INTO complaints (source, source_id, category, reported_at, geom) VALUES "

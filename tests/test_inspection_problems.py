@@ -32,7 +32,7 @@ from tests.inspecting import (  # noqa: F401 (fixtures)
     query,
     upload,
 )
-from tests.test_print import crop_mm, pdftext, render_page
+from tests.pdf_tools import crop_mm, pdftext, render_page
 
 
 def _paper():

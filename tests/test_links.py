@@ -21,7 +21,7 @@ from data.db import connect
 from data.settings import LinkSettings
 from layers.printing.sheets import grid_layout
 from layers.printing.style import Paper
-from tests.test_print import crop_mm, render_page
+from tests.pdf_tools import crop_mm, render_page
 
 EVIL = {"Host": "evil.example"}
 

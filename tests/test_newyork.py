@@ -6,7 +6,7 @@ Planning, shapefiles in EPSG:2263 (US feet); public restrooms, DSNY litter
 baskets and farmers markets; two 311 files — one full day of 2023 (the current
 column set) and January 2018's rodent / unsanitary requests (the older one).
 Everything goes through the `hygiene-map` command and the HTTP API and pages of
-a real server (the helpers of tests/test_real_city.py).
+a real server (the helpers of tests/real_city.py).
 
 The city: `city init --name 纽约 --code NYC --tz America/New_York`, the
 boroughs as districts, the 71 community districts as streets (the office whose
@@ -37,7 +37,7 @@ import httpx
 import openpyxl
 import pytest
 
-from tests.test_real_city import City, grids_assigned, new_city
+from tests.real_city import City, grids_assigned, new_city
 
 NY = ZoneInfo("America/New_York")
 SAMPLE, RODENTS = "nyc311_sample_2023-02-28.csv", "nyc311_dohmh_rodent_unsanitary_2018-01.csv"
@@ -407,12 +407,12 @@ def test_newyork_exports_read_back_by_gdal(ny_server, ny_grids):
 def test_newyork_street_office_page_shows_times_in_new_york_time(ny_server, ny_grids, browser):
     """The street office's map of MN03: its open case's popup gives the report time and the deadline as New York
     reads them ("2023-02-28 …"), not the API's UTC text ("2023-03-01T…+00:00", the next day's date)."""
-    from tests.test_real_city import READY_GRIDS, _page_checks
+    from tests.real_city import READY_GRIDS, page_checks
 
     city = ny_server
     reported, due = city.sql("SELECT reported_at, due_at FROM complaints WHERE street_code = %s AND status <> '结案' "
                              "ORDER BY due_at LIMIT 1", (STREET,))[0]
-    _page_checks(city, browser, f"/map/grids?street={STREET}", READY_GRIDS, "ny-grids.png")
+    page_checks(city, browser, f"/map/grids?street={STREET}", READY_GRIDS, "ny-grids.png")
     popups = browser.evaluate("""(function () { var out = [];
         hygieneGridPage.map.eachLayer(function (l) {
           if (l instanceof L.CircleMarker && l.getPopup()) out.push(String(l.getPopup().getContent())); });

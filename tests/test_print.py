@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from itertools import permutations
-from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from PIL import Image
 
 from api.cli import main
 from data.settings import LinkSettings, PrintSettings
@@ -19,49 +16,10 @@ from layers.printing.docs import PrintOptions, atlas_document, grid_document, ro
 from layers.printing.furniture import qr_path
 from layers.printing.sheets import first_page_rows, grid_layout
 from layers.printing.style import Paper, register_font
+from tests.pdf_tools import crop_mm, page_size_pt, pdffonts, pdfinfo, pdftext, render_page
 
 A4_PT = (595.276, 841.89)
 A3_LANDSCAPE_PT = (1190.55, 841.89)
-
-
-def pdfinfo(path: Path) -> dict[str, str]:
-    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
-    return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
-
-
-def page_size_pt(info: dict[str, str]) -> tuple[float, float]:
-    w, h = re.match(r"\s*([\d.]+) x ([\d.]+) pts", info["Page size"]).groups()
-    return float(w), float(h)
-
-
-def pdftext(path: Path, page: int | None = None) -> str:
-    args = ["pdftotext", "-layout"]
-    if page:
-        args += ["-f", str(page), "-l", str(page)]
-    return subprocess.run(args + [str(path), "-"], capture_output=True, text=True, check=True).stdout
-
-
-def pdffonts(path: Path) -> tuple[list[list[str]], str]:
-    done = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True)
-    rows = [line.split() for line in done.stdout.splitlines()[2:] if line.strip()]
-    return rows, done.stderr
-
-
-def render_page(path: Path, page: int, dpi: int, tmp_path: Path) -> Image.Image:
-    prefix = tmp_path / f"p{page}-{dpi}"
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-png", "-singlefile", str(path),
-                    str(prefix)], check=True)
-    return Image.open(f"{prefix}.png").convert("L")
-
-
-def crop_mm(image: Image.Image, paper: Paper, rect: tuple) -> np.ndarray:
-    """The pixels of a rectangle given in page millimetres from the lower left."""
-    W, H = paper.size_mm
-    px_per_mm = image.width / W
-    x, y, w, h = rect
-    box = (round(x * px_per_mm), round((H - y - h) * px_per_mm), round((x + w) * px_per_mm),
-           round((H - y) * px_per_mm))
-    return np.asarray(image.crop(box))
 
 
 # -- fixtures ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The public channel on a real city (issue 17): Taipei from the real files (tests/test_real_city.py builds it
+"""The public channel on a real city (issue 17): Taipei from the real files (tests/real_city.py builds it
 through the command line), a resident's report at a real garbage-truck stop of 大同區 routed to its grid, with
 a photo, followed, seen by the grid's unit, and read back over Open311."""
 
@@ -11,11 +11,11 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.test_real_city import TAIPEI_STREET, taipei, taipei_grids  # noqa: F401  (the city, built once here)
+from tests.real_city import TAIPEI_STREET, taipei, taipei_grids  # noqa: F401  (the city, built once here)
 
 
 @pytest.fixture(scope="module")
-def site(taipei, taipei_grids, tmp_path_factory):  # noqa: F811
+def site(taipei, taipei_grids, tmp_path_factory):
     """The app over Taipei (default proof-of-work), photos in a folder of the test's, and a 大同區 staff token."""
     from tests.chromium import serve_app
 

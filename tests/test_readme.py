@@ -47,9 +47,9 @@ NOT_RUN = {
     ".venv/bin/hygiene-map serve": "serves until stopped; the test serves the same app with uvicorn on a free port",
     "docker compose": "no Docker engine runs on the project's machines (tests/test_compose.py checks the file)",
     ".venv/bin/hygiene-map city init": "sets up a city in a database without one; the demo is a city already "
-                                       "(tests/test_real_city.py runs it on Yantai's real outlines)",
+                                       "(tests/test_yantai_city.py runs it on Yantai's real outlines)",
     ".venv/bin/hygiene-map import admin_areas yantai_districts_gaode.geojson":
-        "a file that lives beside the clone (shared/real-data), not in it; tests/test_real_city.py imports it",
+        "a file that lives beside the clone (shared/real-data), not in it; tests/test_yantai_city.py imports it",
 }
 #: Examples that need a program the machine may lack: skipped (not failed) where it is missing.
 NEEDS = {"ogrinfo": "gdal-bin", "ogr2ogr": "gdal-bin", "curl": "curl"}

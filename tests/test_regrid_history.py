@@ -163,7 +163,7 @@ def _taipei_points(conn) -> list[tuple[str, float, float]]:
                           WHERE street_code = %s) g ORDER BY code""", (TAIPEI_STREET,))
 
 
-def test_taipei_regrid_moves_open_findings_and_keeps_the_units_charged(taipei):  # noqa: F811
+def test_taipei_regrid_moves_open_findings_and_keeps_the_units_charged(taipei):
     url = taipei["url"]
     conn = connect(url=url)
     old_codes = {c for c, *_ in _taipei_points(conn)}

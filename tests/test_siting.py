@@ -74,7 +74,7 @@ def test_lazy_greedy_equals_the_plain_greedy_on_the_demo(demo_db, objective):
         conn.close()
 
 
-def test_lazy_greedy_equals_the_plain_greedy_in_new_york(nyc):  # noqa: F811
+def test_lazy_greedy_equals_the_plain_greedy_in_new_york(nyc):
     """New York's real outlines, restrooms and 311 complaints; no roads, so candidates on the lattice."""
     assert_same_choice(nyc, 8, "area", street=BUSY)
     assert_same_choice(nyc, 8, "area", street="MN03")

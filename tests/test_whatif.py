@@ -207,7 +207,7 @@ def test_plan_needs_a_name_and_valid_edits(client, site):
     assert bad.status_code == 422 and "name" in bad.text and "NUL" in bad.text, bad.text  # PostgreSQL holds no NUL
 
 
-def test_whatif_takes_a_slot_of_the_costly_gate(held, tokens, site):  # noqa: F811 (the fixtures)
+def test_whatif_takes_a_slot_of_the_costly_gate(held, tokens, site):
     """A cold what-if builds the kept coverage state (seconds at city scale): it waits its turn as siting does,
     429 with Retry-After while the caller, or the server, already runs its limit of costly work."""
     client = held.client

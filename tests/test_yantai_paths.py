@@ -1,6 +1,6 @@
 """A street office of Yantai and its residents, on the city's real Gaode outlines (GCJ-02), from nothing.
 
-tests/test_real_city.py builds 烟台市 from `city init` and its 11 district outlines (the `yantai` fixture, a
+tests/real_city.py builds 烟台市 from `city init` and its 11 district outlines (the `yantai` fixture, a
 new database for this module). The real files stop at the districts, so the street office does what it would
 do: it draws its street (向阳街道, 芝罘区) and two communities on a Gaode map — the drawing is in GCJ-02 — and
 imports them with `--crs gcj02`; a second street (黄海路街道, 莱山区) gets a user of its own. Then, through the
@@ -31,8 +31,8 @@ import pytest
 from openpyxl import load_workbook
 
 from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
+from tests.real_city import ARTIFACTS, yantai  # noqa: F401  (the city, built once for this module)
 from tests.test_public_browser import _tap, _wait
-from tests.test_real_city import ARTIFACTS, yantai  # noqa: F401  (the city, built once for this module)
 
 STREET, OTHER_STREET = "370602001", "370613001"
 WEST, EAST = "370602001001", "370602001002"
@@ -62,7 +62,7 @@ def _areas(path, rows) -> None:
 
 
 @pytest.fixture(scope="module")
-def city(yantai):  # noqa: F811
+def city(yantai):
     """向阳街道 with grids and a roster, 黄海路街道, and a token per caller (`users add`)."""
     _areas(yantai.work / "streets.geojson", [(STREET, "向阳街道", "370602", None),
                                               (OTHER_STREET, "黄海路街道", "370613", None)])

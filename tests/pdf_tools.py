@@ -1,0 +1,57 @@
+"""Reading a printed PDF as a user's reader would: poppler's pdfinfo, pdftotext, pdffonts and pdftoppm."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from layers.printing.style import Paper
+
+
+def pdfinfo(path: Path) -> dict[str, str]:
+    """pdfinfo's fields (Pages, Page size …) by name."""
+    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+
+
+def page_size_pt(info: dict[str, str]) -> tuple[float, float]:
+    """(width, height) in points of the first page, from :func:`pdfinfo`."""
+    w, h = re.match(r"\s*([\d.]+) x ([\d.]+) pts", info["Page size"]).groups()
+    return float(w), float(h)
+
+
+def pdftext(path: Path, page: int | None = None) -> str:
+    """The text of the document (or of one page), laid out as on paper."""
+    args = ["pdftotext", "-layout"]
+    if page:
+        args += ["-f", str(page), "-l", str(page)]
+    return subprocess.run(args + [str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def pdffonts(path: Path) -> tuple[list[list[str]], str]:
+    """pdffonts' rows (split into words) and what it said on stderr."""
+    done = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True)
+    rows = [line.split() for line in done.stdout.splitlines()[2:] if line.strip()]
+    return rows, done.stderr
+
+
+def render_page(path: Path, page: int, dpi: int, tmp_path: Path) -> Image.Image:
+    """One page rendered at ``dpi`` by pdftoppm, in grey."""
+    prefix = tmp_path / f"p{page}-{dpi}"
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-png", "-singlefile", str(path),
+                    str(prefix)], check=True)
+    return Image.open(f"{prefix}.png").convert("L")
+
+
+def crop_mm(image: Image.Image, paper: Paper, rect: tuple) -> np.ndarray:
+    """The pixels of a rectangle given in page millimetres from the lower left."""
+    W, H = paper.size_mm
+    px_per_mm = image.width / W
+    x, y, w, h = rect
+    box = (round(x * px_per_mm), round((H - y - h) * px_per_mm), round((x + w) * px_per_mm),
+           round((H - y) * px_per_mm))
+    return np.asarray(image.crop(box))
