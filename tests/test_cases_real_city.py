@@ -5,6 +5,7 @@ registering it (受理→立案) with a note is written and shown."""
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import datetime, timedelta
 
@@ -15,7 +16,7 @@ from tests.test_cases_page import CITY_ZONE, buttons, fits, problems, rows, show
 from tests.test_public_browser import _wait
 
 # Yantai's fixtures (the city from its real outlines, its street with grids and users, the server), built once here.
-from tests.test_yantai_paths import WEST, WEST_UNIT, city, site, yantai  # noqa: F401
+from tests.test_yantai_paths import EAST, STREET, WEST, WEST_UNIT, _call, city, site, yantai  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -64,3 +65,86 @@ def _point(city_):
     """A point inside the first grid of the western community, and that grid's code."""
     return city_.sql("SELECT ST_X(p), ST_Y(p), code FROM (SELECT ST_PointOnSurface(geom) p, code FROM grids "
                      "WHERE community_code = %s ORDER BY code LIMIT 1) g", (WEST,))[0]
+
+
+# A 12345 hotline export of the street: hotline numbers, addresses (one with a literal % and _), and what the callers
+# said — one description holds words found in no address (蓝色铁皮棚), and a caller's phone number.
+HOTLINE = (("12345-2024-0031", "芝罘区幸福路12号", "楼道口堆放杂物，王先生 13912345678", WEST, 3),
+           ("12345-2024-0032", "芝罘区幸福路88号东侧", "垃圾桶满溢", EAST, 4),
+           ("12345-2024-0033", "达标率100%_区域北门", "污水外溢", WEST, 5),
+           ("12345-2024-0034", "胜利路5号", "路口蓝色铁皮棚下积存垃圾", EAST, 6))
+
+
+@pytest.fixture(scope="module")
+def hotline(site):  # noqa: F811
+    """The hotline export imported (`import complaints`), days old; hotline number → complaint id."""
+    now = datetime.now(CITY_ZONE).replace(microsecond=0)
+    path = site.work / "yantai_12345.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["编号", "经度", "纬度", "事件类型", "描述", "地址", "渠道", "上报时间"])
+        for number, address, said, community, days in HOTLINE:
+            lon, lat = site.sql("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
+                                "WHERE community_code = %s ORDER BY code DESC LIMIT 1) g", (community,))[0]
+            writer.writerow([number, f"{lon:.6f}", f"{lat:.6f}", "暴露垃圾", said, address, "12345",
+                             (now - timedelta(days=days)).isoformat()])
+    site.cli("import", "complaints", path.name)
+    return dict(site.sql("SELECT source_id, id FROM complaints WHERE source_id LIKE '12345-2024-%%'"))
+
+
+def _found(site, who, q, **params) -> list[int]:  # noqa: F811
+    answer = _call(site, "GET", "/api/complaints", who, params={"q": q, "limit": 20, **params})
+    assert answer.status_code == 200, answer.text
+    return [c["id"] for c in answer.json()["items"]]
+
+
+def test_a_complaint_is_found_by_its_number_its_hotline_number_or_its_address(site, hotline):  # noqa: F811
+    first, second = hotline["12345-2024-0031"], hotline["12345-2024-0032"]
+    assert _found(site, "street", str(second), street=STREET)[0] == second
+    assert _found(site, "admin", str(second))[0] == second  # the campaign office: every street
+    found = _call(site, "GET", "/api/complaints", "street", params={"q": "12345-2024-0031"}).json()["items"]
+    assert found[0]["id"] == first and found[0]["source_id"] == "12345-2024-0031"
+    assert _found(site, "street", "幸福路", street=STREET) == [first, second]  # newest first
+    assert _found(site, "anonymous", "幸福路") == [first, second]  # the address is public
+    grid = site.one("SELECT grid_code FROM complaints WHERE id = %s", (second,))
+    assert _found(site, "street", "幸福路", grid=grid) == [second]  # with the list's filters
+    assert _found(site, "street", "幸福路", status="立案") == []
+    assert _found(site, "street", "幸福路", street=STREET, offset=1) == [second]  # a page at a time
+
+
+def test_description_words_are_found_only_by_who_may_read_descriptions(site, hotline):  # noqa: F811
+    shed = hotline["12345-2024-0034"]
+    assert _found(site, "street", "蓝色铁皮棚") == [shed] == _found(site, "admin", "蓝色铁皮棚")
+    for who in ("anonymous", "planner", "other"):  # not the other street's office, nor a planner, nor the public
+        assert _found(site, who, "蓝色铁皮棚") == [], who
+        assert _found(site, who, "13912345678") == [], who
+    items = _call(site, "GET", "/api/complaints", "other", params={"q": "幸福路"}).json()["items"]
+    assert items and all(c["description"] is None for c in items)  # its rows are another street's
+
+
+def test_wildcards_are_literal_and_bad_words_are_named(site, hotline):  # noqa: F811
+    marked = hotline["12345-2024-0033"]
+    assert _found(site, "admin", "%") == [marked] == _found(site, "admin", "_")
+    assert _found(site, "admin", "100%_") == [marked]
+    assert _found(site, "admin", "幸福%") == [] == _found(site, "admin", "\\")
+    for bad in ("幸福\x00路", "路" * 101):
+        answer = _call(site, "GET", "/api/complaints", "admin", params={"q": bad})
+        assert answer.status_code == 422 and answer.json()["detail"].startswith("q: "), answer.text
+
+
+def test_the_detail_says_what_this_user_may_do(site, hotline):  # noqa: F811
+    case = hotline["12345-2024-0031"]
+
+    def actions(who):
+        answer = _call(site, "GET", f"/api/complaints/{case}", who)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["actions"]
+
+    nothing = {"steps": [], "request_extension": False, "decide_extension": False, "set_deadline": False}
+    assert actions("street") == {**nothing, "steps": ["立案", "结案"], "request_extension": True}
+    assert actions("admin") == {**nothing, "steps": ["立案", "结案"], "request_extension": True,
+                                "set_deadline": True}
+    for who in ("other", "planner", "anonymous"):
+        assert actions(who) == nothing, who
+    refused = _call(site, "PATCH", f"/api/complaints/{case}", "other", json={"status": "立案", "note": "试试"})
+    assert refused.status_code == 403  # what the detail does not offer is still refused
