@@ -1,7 +1,10 @@
 """The case page (/cases) on a real city: Yantai built from its real Gaode outlines (tests/test_yantai_paths.py's
 fixtures: 向阳街道 with grids and a roster, a street office user). A complaint filed at a point of the street is in
 the street office's list on a phone, with its time in the city's zone; opened, it names its grid and unit, and
-registering it (受理→立案) with a note is written and shown."""
+registering it (受理→立案) with a note is written and shown. With a 12345 hotline export imported, a complaint is
+found (``GET /api/complaints?q=``) by its number, its hotline number or its address — by the words of what the
+caller said only for who may read them — and its detail says what the user may do; on a phone the office finds a
+caller's complaint by the road, and the other street's office reads it without any step to take."""
 
 from __future__ import annotations
 
@@ -34,13 +37,7 @@ def test_a_yantai_street_office_registers_a_complaint_on_its_phone(browser, site
     assert complaint["grid_code"] == grid
     browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
     try:
-        browser.send("Network.clearBrowserCookies")
-        browser.open(site.base + "/cases", ready_js="!!document.getElementById('cs-login-link')")
-        browser.evaluate("document.getElementById('cs-login-link').click()")
-        _wait(browser, "!!document.getElementById('token')")
-        browser.evaluate(f"document.getElementById('token').value = {json.dumps(site.tokens['street'])};"
-                         "document.querySelector('form').submit()")
-        _wait(browser, "location.pathname === '/cases' && document.body.hasAttribute('data-rows')")
+        _login(browser, site, "street")
         row = next(r for r in rows(browser) if r["id"] == complaint["id"])
         assert row["cells"][3] == reported.strftime("%Y-%m-%d %H:%M") == shown(complaint["reported_at"])
         assert fits(browser)
@@ -59,6 +56,17 @@ def test_a_yantai_street_office_registers_a_complaint_on_its_phone(browser, site
         assert problems(browser, site.base) == []
     finally:
         browser.send("Emulation.clearDeviceMetricsOverride")
+
+
+def _login(browser, site, who):  # noqa: F811
+    """Log in on the case page through its login link, as ``who``."""
+    browser.send("Network.clearBrowserCookies")
+    browser.open(site.base + "/cases", ready_js="!!document.getElementById('cs-login-link')")
+    browser.evaluate("document.getElementById('cs-login-link').click()")
+    _wait(browser, "!!document.getElementById('token')")
+    browser.evaluate(f"document.getElementById('token').value = {json.dumps(site.tokens[who])};"
+                     "document.querySelector('form').submit()")
+    _wait(browser, "location.pathname === '/cases' && document.body.hasAttribute('data-rows')")
 
 
 def _point(city_):
@@ -148,3 +156,36 @@ def test_the_detail_says_what_this_user_may_do(site, hotline):  # noqa: F811
         assert actions(who) == nothing, who
     refused = _call(site, "PATCH", f"/api/complaints/{case}", "other", json={"status": "立案", "note": "试试"})
     assert refused.status_code == 403  # what the detail does not offer is still refused
+
+
+def test_on_a_phone_the_office_finds_a_caller_s_complaint_by_the_road_and_another_office_only_reads_it(
+        browser, site, hotline):  # noqa: F811
+    first, second = hotline["12345-2024-0031"], hotline["12345-2024-0032"]
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        _login(browser, site, "street")
+        browser.evaluate("var q = document.getElementById('cs-q'); q.value = '幸福路';"
+                         "q.dispatchEvent(new Event('input', {bubbles: true}))")
+        _wait(browser, "document.body.dataset.rows === '2'")
+        found = rows(browser)
+        assert [r["id"] for r in found] == [first, second]
+        assert "芝罘区幸福路12号" in found[0]["cells"][1] and "芝罘区幸福路88号东侧" in found[1]["cells"][1]
+        assert fits(browser)
+        browser.evaluate(f"document.querySelector('#cs-rows tr[data-id=\"{first}\"]').click()")
+        _wait(browser, f"document.body.dataset.detail === '{first}'")
+        text = browser.evaluate("document.getElementById('cs-detail').innerText")
+        assert "12345-2024-0031" in text and "芝罘区幸福路12号" in text and "13912345678" in text  # its own street's
+        assert buttons(browser) == ["立案", "结案"]
+        assert problems(browser, site.base) == []
+        # The other street's office opens it by its number: it reads it, without the caller's words or any step.
+        _login(browser, site, "other")
+        browser.evaluate(f"location.hash = '{first}'")
+        _wait(browser, f"document.body.dataset.detail === '{first}'")
+        text = browser.evaluate("document.getElementById('cs-detail').innerText")
+        assert "芝罘区幸福路12号" in text and "13912345678" not in text
+        assert buttons(browser) == [] and not browser.evaluate("!!document.getElementById('cs-ask')")
+        assert browser.evaluate("document.getElementById('cs-readonly').innerText").startswith("该投诉不在您的办理范围内")
+        assert fits(browser)
+        assert problems(browser, site.base) == []
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")
