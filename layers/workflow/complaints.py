@@ -273,10 +273,11 @@ def search(conn, *, street: str | None = None, grid: str | None = None, status: 
     """A page of complaints, newest first. No total count (a city has a million rows): ``next_offset`` or None.
 
     ``pending_extension``: True, only those with an extension request awaiting a decision
-    (:mod:`layers.workflow.deadlines`); False, only those without. ``text``: a number that is a complaint's id
-    or equals its hotline number (``source_id``) finds it first (on the first page); else (and after it) the
-    complaints whose address holds the text, or whose description does where ``described`` lets the caller read
-    descriptions (see :func:`_text_clause`); wildcards in it are literal. A street the city does not have is
+    (:mod:`layers.workflow.deadlines`); False, only those without. ``text``: the complaints whose id or hotline
+    number (``source_id``) it is, found through indexes; when there are none, those whose address holds it, or
+    whose description does where ``described`` lets the caller read descriptions (see :func:`_text_clause`), its
+    wildcards literal — a scan, narrowed by the street index within a street, newest first until the page is
+    full city-wide. A street the city does not have is
     NotFound, not an empty page that reads as "no complaints".
     """
     if street is not None:
@@ -293,20 +294,18 @@ def search(conn, *, street: str | None = None, grid: str | None = None, status: 
     if pending_extension is not None:
         clauses.append(("" if pending_extension else "NOT ") + f"c.id IN (SELECT p.complaint_id FROM ({PENDING_SQL}) p)")
     params.update(limit=limit + 1, offset=offset, closed=CLOSED)
-    exact: list[dict] = []
     if text:
         params.update(text=text, like=like_pattern(text), number=int(text) if _NUMBER.fullmatch(text) else None,
                       described=list(described.values) if isinstance(described, RowScope) else None)
-        exact = _found_exactly(conn, clauses, params)  # by index; on later pages only to leave them out
+        exact = _found_exactly(conn, clauses, params)
+        if exact:  # the number a caller gives: that complaint, without scanning addresses for the digits
+            return {"items": exact if offset == 0 else [], "limit": limit, "offset": offset, "next_offset": None}
         clauses.append(_text_clause(conn, described))
-        if exact:
-            clauses.append("c.id <> ALL(%(exact)s)")
-            params["exact"] = [c["id"] for c in exact]
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     with conn.cursor() as cur:
         cur.execute(_select(where) + " ORDER BY c.reported_at DESC, c.id DESC LIMIT %(limit)s OFFSET %(offset)s",
                     params)
         rows = [_row(r) for r in cur.fetchall()]
     more = len(rows) > limit
-    return {"items": (exact if offset == 0 else []) + rows[:limit], "limit": limit, "offset": offset,
+    return {"items": rows[:limit], "limit": limit, "offset": offset,
             "next_offset": offset + limit if more else None}
