@@ -1,10 +1,14 @@
 """The case page (/cases) on a real city: Yantai built from its real Gaode outlines (tests/test_yantai_paths.py's
 fixtures: 向阳街道 with grids and a roster, a street office user). A complaint filed at a point of the street is in
 the street office's list on a phone, with its time in the city's zone; opened, it names its grid and unit, and
-registering it (受理→立案) with a note is written and shown."""
+registering it (受理→立案) with a note is written and shown. With a 12345 hotline export imported, a complaint is
+found (``GET /api/complaints?q=``) by its number, its hotline number or its address — by the words of what the
+caller said only for who may read them — and its detail says what the user may do; on a phone the office finds a
+caller's complaint by the road, and the other street's office reads it without any step to take."""
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import datetime, timedelta
 
@@ -15,7 +19,7 @@ from tests.test_cases_page import CITY_ZONE, buttons, fits, problems, rows, show
 from tests.test_public_browser import _wait
 
 # Yantai's fixtures (the city from its real outlines, its street with grids and users, the server), built once here.
-from tests.test_yantai_paths import WEST, WEST_UNIT, city, site, yantai  # noqa: F401
+from tests.test_yantai_paths import EAST, STREET, WEST, WEST_UNIT, _call, city, site, yantai  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -33,13 +37,7 @@ def test_a_yantai_street_office_registers_a_complaint_on_its_phone(browser, site
     assert complaint["grid_code"] == grid
     browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
     try:
-        browser.send("Network.clearBrowserCookies")
-        browser.open(site.base + "/cases", ready_js="!!document.getElementById('cs-login-link')")
-        browser.evaluate("document.getElementById('cs-login-link').click()")
-        _wait(browser, "!!document.getElementById('token')")
-        browser.evaluate(f"document.getElementById('token').value = {json.dumps(site.tokens['street'])};"
-                         "document.querySelector('form').submit()")
-        _wait(browser, "location.pathname === '/cases' && document.body.hasAttribute('data-rows')")
+        _login(browser, site, "street")
         row = next(r for r in rows(browser) if r["id"] == complaint["id"])
         assert row["cells"][3] == reported.strftime("%Y-%m-%d %H:%M") == shown(complaint["reported_at"])
         assert fits(browser)
@@ -60,7 +58,134 @@ def test_a_yantai_street_office_registers_a_complaint_on_its_phone(browser, site
         browser.send("Emulation.clearDeviceMetricsOverride")
 
 
+def _login(browser, site, who):  # noqa: F811
+    """Log in on the case page through its login link, as ``who``."""
+    browser.send("Network.clearBrowserCookies")
+    browser.open(site.base + "/cases", ready_js="!!document.getElementById('cs-login-link')")
+    browser.evaluate("document.getElementById('cs-login-link').click()")
+    _wait(browser, "!!document.getElementById('token')")
+    browser.evaluate(f"document.getElementById('token').value = {json.dumps(site.tokens[who])};"
+                     "document.querySelector('form').submit()")
+    _wait(browser, "location.pathname === '/cases' && document.body.hasAttribute('data-rows')")
+
+
 def _point(city_):
     """A point inside the first grid of the western community, and that grid's code."""
     return city_.sql("SELECT ST_X(p), ST_Y(p), code FROM (SELECT ST_PointOnSurface(geom) p, code FROM grids "
                      "WHERE community_code = %s ORDER BY code LIMIT 1) g", (WEST,))[0]
+
+
+# A 12345 hotline export of the street: hotline numbers, addresses (one with a literal % and _), and what the callers
+# said — one description holds words found in no address (蓝色铁皮棚), and a caller's phone number.
+HOTLINE = (("12345-2024-0031", "芝罘区幸福路12号", "楼道口堆放杂物，王先生 13912345678", WEST, 3),
+           ("12345-2024-0032", "芝罘区幸福路88号东侧", "垃圾桶满溢", EAST, 4),
+           ("12345-2024-0033", "达标率100%_区域北门", "污水外溢", WEST, 5),
+           ("12345-2024-0034", "胜利路5号", "路口蓝色铁皮棚下积存垃圾", EAST, 6))
+
+
+@pytest.fixture(scope="module")
+def hotline(site):  # noqa: F811
+    """The hotline export imported (`import complaints`), days old; hotline number → complaint id."""
+    now = datetime.now(CITY_ZONE).replace(microsecond=0)
+    path = site.work / "yantai_12345.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["编号", "经度", "纬度", "事件类型", "描述", "地址", "渠道", "上报时间"])
+        for number, address, said, community, days in HOTLINE:
+            lon, lat = site.sql("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
+                                "WHERE community_code = %s ORDER BY code DESC LIMIT 1) g", (community,))[0]
+            writer.writerow([number, f"{lon:.6f}", f"{lat:.6f}", "暴露垃圾", said, address, "12345",
+                             (now - timedelta(days=days)).isoformat()])
+    site.cli("import", "complaints", path.name)
+    return dict(site.sql("SELECT source_id, id FROM complaints WHERE source_id LIKE '12345-2024-%%'"))
+
+
+def _found(site, who, q, **params) -> list[int]:  # noqa: F811
+    answer = _call(site, "GET", "/api/complaints", who, params={"q": q, "limit": 20, **params})
+    assert answer.status_code == 200, answer.text
+    return [c["id"] for c in answer.json()["items"]]
+
+
+def test_a_complaint_is_found_by_its_number_its_hotline_number_or_its_address(site, hotline):  # noqa: F811
+    first, second = hotline["12345-2024-0031"], hotline["12345-2024-0032"]
+    assert _found(site, "street", str(second), street=STREET)[0] == second
+    assert _found(site, "admin", str(second)) == [second]  # the campaign office: every street
+    found = _call(site, "GET", "/api/complaints", "street", params={"q": "12345-2024-0031"}).json()["items"]
+    assert [c["id"] for c in found] == [first] and found[0]["source_id"] == "12345-2024-0031"
+    assert _found(site, "street", "幸福路", street=STREET) == [first, second]  # newest first
+    assert _found(site, "anonymous", "幸福路") == [first, second]  # the address is public
+    grid = site.one("SELECT grid_code FROM complaints WHERE id = %s", (second,))
+    assert _found(site, "street", "幸福路", grid=grid) == [second]  # with the list's filters
+    assert _found(site, "street", "幸福路", status="立案") == []
+    assert _found(site, "street", "幸福路", street=STREET, offset=1) == [second]  # a page at a time
+
+
+def test_description_words_are_found_only_by_who_may_read_descriptions(site, hotline):  # noqa: F811
+    shed = hotline["12345-2024-0034"]
+    assert _found(site, "street", "蓝色铁皮棚") == [shed] == _found(site, "admin", "蓝色铁皮棚")
+    for who in ("anonymous", "planner", "other"):  # not the other street's office, nor a planner, nor the public
+        assert _found(site, who, "蓝色铁皮棚") == [], who
+        assert _found(site, who, "13912345678") == [], who
+    items = _call(site, "GET", "/api/complaints", "other", params={"q": "幸福路"}).json()["items"]
+    assert items and all(c["description"] is None for c in items)  # its rows are another street's
+
+
+def test_wildcards_are_literal_and_bad_words_are_named(site, hotline):  # noqa: F811
+    marked = hotline["12345-2024-0033"]
+    assert _found(site, "admin", "%") == [marked] == _found(site, "admin", "_")
+    assert _found(site, "admin", "100%_") == [marked]
+    assert _found(site, "admin", "幸福%") == [] == _found(site, "admin", "\\")
+    for bad in ("幸福\x00路", "路" * 101):
+        answer = _call(site, "GET", "/api/complaints", "admin", params={"q": bad})
+        assert answer.status_code == 422 and answer.json()["detail"].startswith("q: "), answer.text
+
+
+def test_the_detail_says_what_this_user_may_do(site, hotline):  # noqa: F811
+    case = hotline["12345-2024-0031"]
+
+    def actions(who):
+        answer = _call(site, "GET", f"/api/complaints/{case}", who)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["actions"]
+
+    nothing = {"steps": [], "request_extension": False, "decide_extension": False, "set_deadline": False}
+    assert actions("street") == {**nothing, "steps": ["立案", "结案"], "request_extension": True}
+    assert actions("admin") == {**nothing, "steps": ["立案", "结案"], "request_extension": True,
+                                "set_deadline": True}
+    for who in ("other", "planner", "anonymous"):
+        assert actions(who) == nothing, who
+    refused = _call(site, "PATCH", f"/api/complaints/{case}", "other", json={"status": "立案", "note": "试试"})
+    assert refused.status_code == 403  # what the detail does not offer is still refused
+
+
+def test_on_a_phone_the_office_finds_a_caller_s_complaint_by_the_road_and_another_office_only_reads_it(
+        browser, site, hotline):  # noqa: F811
+    first, second = hotline["12345-2024-0031"], hotline["12345-2024-0032"]
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        _login(browser, site, "street")
+        browser.evaluate("var q = document.getElementById('cs-q'); q.value = '幸福路';"
+                         "q.dispatchEvent(new Event('input', {bubbles: true}))")
+        _wait(browser, "document.body.dataset.rows === '2'")
+        found = rows(browser)
+        assert [r["id"] for r in found] == [first, second]
+        assert "芝罘区幸福路12号" in found[0]["cells"][1] and "芝罘区幸福路88号东侧" in found[1]["cells"][1]
+        assert fits(browser)
+        browser.evaluate(f"document.querySelector('#cs-rows tr[data-id=\"{first}\"]').click()")
+        _wait(browser, f"document.body.dataset.detail === '{first}'")
+        text = browser.evaluate("document.getElementById('cs-detail').innerText")
+        assert "12345-2024-0031" in text and "芝罘区幸福路12号" in text and "13912345678" in text  # its own street's
+        assert buttons(browser) == ["立案", "结案"]
+        assert problems(browser, site.base) == []
+        # The other street's office opens it by its number: it reads it, without the caller's words or any step.
+        _login(browser, site, "other")
+        browser.evaluate(f"location.hash = '{first}'")
+        _wait(browser, f"document.body.dataset.detail === '{first}'")
+        text = browser.evaluate("document.getElementById('cs-detail').innerText")
+        assert "芝罘区幸福路12号" in text and "13912345678" not in text
+        assert buttons(browser) == [] and not browser.evaluate("!!document.getElementById('cs-ask')")
+        assert browser.evaluate("document.getElementById('cs-readonly').innerText").startswith("该投诉不在您的办理范围内")
+        assert fits(browser)
+        assert problems(browser, site.base) == []
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")

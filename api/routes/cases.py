@@ -37,5 +37,5 @@ def cases_page(user: Reader, conn: Conn, lang: Lang):
         return HTMLResponse(login_html(lang), headers=_HEADERS)
     config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text()},
               "scopes": scopes(conn, user, lang), "writes": user.role != "planner",
-              "decides": user.may_decide_deadlines(), "time_zone": city_tz().key}
+              "time_zone": city_tz().key}
     return HTMLResponse(cases_html(lang, config), headers=_HEADERS)

@@ -14,12 +14,12 @@ from api.bodies import Body, Instant, Text
 from api.deps import Conn, Paged, Street, Transaction, Window, grid_query
 from api.idempotency import IdempotencyKey, once
 from data.errors import Forbidden, InvalidParameter
-from data.params import parse_bool
-from data.vocab import Status
+from data.params import clean_text, parse_bool
+from data.vocab import CLOSED, TRANSITIONS, Status
 from layers.spec.complaints import LAYER as COMPLAINTS
 from layers.workflow import complaints as cases
 from layers.workflow import deadlines
-from layers.workflow.access import shown_row
+from layers.workflow.access import column_grant, shown_row
 
 PointCrs = Literal[cases.POINT_CRS]
 
@@ -28,6 +28,8 @@ router = APIRouter(tags=["complaints"])
 # Clocks differ a little; a report "from the future" beyond this is refused.
 FUTURE_SLACK = timedelta(minutes=10)
 COMPLAINT_ID = Path(..., ge=1, le=2**63 - 1)
+#: What a complainant wrote: searched only where the caller may read it (``column_grant``).
+DESCRIPTION = next(f for f in COMPLAINTS.fields if f.column == "description")
 
 
 class ComplaintIn(Body):
@@ -69,10 +71,15 @@ class DecisionIn(NoteIn):
     decision: Literal[tuple(deadlines.DECISIONS)]
 
 
+def _may_handle(user, current: dict) -> bool:
+    """THE test of who moves a complaint or asks for more time: its street's or grids' staff, or an admin."""
+    return user is not None and user.may_write_complaint(current["street_code"], current["grid_code"])
+
+
 def handled(user, conn, complaint_id: int) -> dict:
     """The complaint, locked, when ``user`` may handle it (``User.may_write_complaint``); else Forbidden."""
     current = cases.get(conn, complaint_id, lock=True)
-    if not user.may_write_complaint(current["street_code"], current["grid_code"]):
+    if not _may_handle(user, current):
         raise Forbidden(f"user {user.name!r} may handle complaints in {user.scope_text()}, not complaint "
                         f"{complaint_id} in grid {current['grid_code'] or '-'} of street {current['street_code']}")
     return current
@@ -86,16 +93,31 @@ def decided_by_office(user, conn, complaint_id: int, what: str) -> dict:
     return cases.get(conn, complaint_id, lock=True)
 
 
+def actions(user, current: dict, waiting: dict | None) -> dict:
+    """What ``user`` may do to the complaint now, by the same tests the write routes make: the workflow steps
+    (``steps``), an extension request (``request_extension``: open, none awaiting a decision), the decision on
+    the one awaiting (``decide_extension``) and a new deadline (``set_deadline``: open). Each write still checks
+    for itself; this only spares a page offering what would be refused."""
+    handles, office = _may_handle(user, current), user is not None and user.may_decide_deadlines()
+    still_open = current["status"] != CLOSED
+    return {"steps": list(TRANSITIONS[current["status"]]) if handles else [],
+            "request_extension": handles and still_open and waiting is None,
+            "decide_extension": office and waiting is not None, "set_deadline": office and still_open}
+
+
 def detail(conn, user, complaint_id: int) -> dict:
     """One complaint with its status history, its deadline history and the extension request awaiting a decision,
-    each with what ``user`` may not read taken out (who and why are staff-only, as the status notes)."""
-    complaint = shown_row(COMPLAINTS, user, cases.get(conn, complaint_id))
+    each with what ``user`` may not read taken out (who and why are staff-only, as the status notes), and what
+    ``user`` may do to it now (:func:`actions`)."""
+    current = cases.get(conn, complaint_id)
+    complaint = shown_row(COMPLAINTS, user, current)
     complaint["events"] = [shown_row(COMPLAINTS, user, e) for e in cases.events(conn, complaint_id)]
     renames = {"reason": "note"}
     waiting = deadlines.pending(conn, complaint_id)
     complaint["deadline_request"] = waiting and shown_row(COMPLAINTS, user, waiting, renames)
     complaint["deadline_changes"] = [shown_row(COMPLAINTS, user, r, renames)
                                      for r in deadlines.history(conn, complaint_id)]
+    complaint["actions"] = actions(user, current, waiting)
     return complaint
 
 
@@ -189,6 +211,8 @@ def list_complaints(
     overdue: bool | None = Query(None, description="true: open and past due; false: not"),
     open: bool | None = Query(None, description="true: not yet closed (结案); false: closed"),
     pending_extension: Annotated[bool | None, Depends(pending_extension_query)] = None,
+    q: str | None = Query(None, description="a complaint's id or hotline number (found first), or words of its "
+                                            "address (and of its description, where the caller may read it)"),
 ):
     settings = cases.ComplaintSettings.from_env()
     limit = page.limit or settings.page_default
@@ -196,6 +220,7 @@ def list_complaints(
         raise InvalidParameter("limit", f"at most {settings.page_max} per page, not {limit}")
     found = cases.search(conn, street=street, grid=grid, status=status, overdue=overdue, is_open=open,
                          since=window.since, until=window.until, pending_extension=pending_extension,
+                         text=clean_text(q, "q", 100), described=column_grant(COMPLAINTS, DESCRIPTION, user),
                          limit=limit, offset=page.offset)
     found["items"] = [shown_row(COMPLAINTS, user, item) for item in found["items"]]
     return found

@@ -23,7 +23,9 @@ PATH = "/cases"
 
 WORDS = {
     "zh": {"title": "工单办理", "other": "English", "user": "当前用户", "street": "街道", "grid": "网格",
-           "status": "状态", "all": "全部", "overdue_only": "仅超期", "pending_only": "待审延期",
+           "status": "状态", "all": "全部", "search": "查找",
+           "search_hint": "编号、热线单号或地址", "hotline_no": "来源编号", "street_address": "地址",
+           "not_yours": "该投诉不在您的办理范围内（{scope}），只能查看", "overdue_only": "仅超期", "pending_only": "待审延期",
            "id": "编号", "category": "类别", "channel": "渠道", "reported": "上报时间", "due": "处置时限", "overdue": "超期",
            "more": "加载更多", "empty": "没有符合条件的投诉", "back": "返回列表",
            "description": "问题描述", "address": "位置", "unit": "责任单位", "community": "社区",
@@ -42,7 +44,9 @@ WORDS = {
            "login_needed": "工单办理页需要登录。", "login": "登录",
            "by": "办理人", "none": "无", "page_of": "已显示 {n} 件", "logout": "退出", "all_streets": "全部街道"},
     "en": {"title": "Case handling", "other": "中文", "user": "User", "street": "Street", "grid": "Grid",
-           "status": "Status", "all": "all", "overdue_only": "overdue only", "pending_only": "extension pending",
+           "status": "Status", "all": "all", "search": "Find",
+           "search_hint": "No., hotline no. or address", "hotline_no": "Source no.", "street_address": "Address",
+           "not_yours": "This complaint is outside what you handle ({scope}): read only", "overdue_only": "overdue only", "pending_only": "extension pending",
            "id": "No.", "category": "Category", "channel": "Channel", "reported": "Reported", "due": "Due",
            "overdue": "overdue", "more": "Load more", "empty": "No complaint matches",
            "back": "Back to the list", "description": "Description", "address": "Place", "unit": "Responsible unit",
@@ -110,7 +114,9 @@ def cases_html(lang: str, config: dict) -> str:
 <form method="post" action="/logout" class="tr-note cs-who">{esc(t["user"])}: <b id="cs-user">{esc(user["name"])}</b>
 ({esc(user["scope"])}) <button type="submit" id="cs-logout">{esc(t["logout"])}</button></form>
 <section id="cs-list-view">
-<form id="cs-filters" class="cs-filters">
+<form id="cs-filters" class="cs-filters" role="search">
+<label class="cs-search">{esc(t["search"])} <input type="search" id="cs-q" name="q" maxlength="100"
+ enterkeyhint="search" placeholder="{esc(t["search_hint"])}"></label>
 <label id="cs-scope-box">{esc(t["street"])} <select id="cs-scope" name="scope"></select></label>
 <label>{esc(t["status"])} <select id="cs-status" name="status"></select></label>
 <label><input type="checkbox" id="cs-overdue" name="overdue"> {esc(t["overdue_only"])}</label>

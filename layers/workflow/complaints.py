@@ -9,7 +9,10 @@ the responsible unit. Status changes follow the CJ/T 315 workflow
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
+
+from psycopg2 import sql
 
 from data.catalog import check_street
 from data.clock import REFERENCE_TIME_SQL
@@ -17,7 +20,7 @@ from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from data.settings import ComplaintSettings
 from data.vocab import CLOSED, NOTE_REQUIRED, RECEIVED, STATUSES, TRANSITIONS
 from geo import coords
-from layers.workflow.access import User, audit
+from layers.workflow.access import RowScope, User, audit
 from layers.workflow.deadlines import PENDING_SQL
 
 METRES_PER_DEGREE = 111_320.0
@@ -143,8 +146,8 @@ def possible_duplicates(conn, complaint_id: int, settings: ComplaintSettings | N
                 for r in cur.fetchall()]
 
 
-_COLUMNS = ("id", "category", "description", "channel", "status", "reported_at", "due_at", "closed_at",
-            "district_code", "street_code", "community_code", "grid_code")
+_COLUMNS = ("id", "source_id", "category", "description", "address", "channel", "status", "reported_at", "due_at",
+            "closed_at", "district_code", "street_code", "community_code", "grid_code")
 
 
 # Still open past its due time (at the one reference time, data.clock); the queries pass the closed
@@ -228,13 +231,53 @@ def events(conn, complaint_id: int) -> list[dict]:
                 for r in cur.fetchall()]
 
 
+# The sources complaints came from (a few: 'api', each imported file's), read off the (source, source_id) index one
+# at a time, so that a hotline number is found through that index without a second index on complaints (issue 18).
+_SOURCES = ("WITH RECURSIVE sources(source) AS (SELECT min(source) FROM complaints UNION ALL "
+            "SELECT (SELECT min(x.source) FROM complaints x WHERE x.source > s.source) FROM sources s "
+            "WHERE s.source IS NOT NULL) ")
+_EXACT = ("c.id IN (SELECT %(number)s UNION ALL SELECT x.id FROM sources s JOIN complaints x "
+          "ON x.source = s.source AND x.source_id = %(text)s)")
+_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern finding ``text`` anywhere, its wildcards (``%``, ``_``) and ``\\`` taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _text_clause(conn, described: bool | RowScope) -> str:
+    """Where the words are looked for: the address; the description too, on the rows whose description the
+    user may read (``described``: every row, none, or the user's street or grids, from ``column_grant``)."""
+    address = "c.address ILIKE %(like)s"
+    if described is True:
+        return f"({address} OR c.description ILIKE %(like)s)"
+    if isinstance(described, RowScope):
+        own = sql.SQL("c.{} = ANY(%(described)s)").format(sql.Identifier(described.column)).as_string(conn)
+        return f"({address} OR ({own} AND c.description ILIKE %(like)s))"
+    return address
+
+
+def _found_exactly(conn, clauses: list[str], params: dict) -> list[dict]:
+    """The complaints whose id or hotline number (``source_id``) is the text searched for, passing the filters."""
+    where = "WHERE " + " AND ".join([_EXACT, *clauses])
+    with conn.cursor() as cur:
+        cur.execute(_SOURCES + _select(where) + " ORDER BY c.reported_at DESC, c.id DESC LIMIT %(limit)s", params)
+        return [_row(r) for r in cur.fetchall()]
+
+
 def search(conn, *, street: str | None = None, grid: str | None = None, status: str | None = None,
            overdue: bool | None = None, is_open: bool | None = None, since: datetime | None = None, until: datetime | None = None,
-           pending_extension: bool | None = None, limit: int = 100, offset: int = 0) -> dict:
+           pending_extension: bool | None = None, text: str | None = None, described: bool | RowScope = False,
+           limit: int = 100, offset: int = 0) -> dict:
     """A page of complaints, newest first. No total count (a city has a million rows): ``next_offset`` or None.
 
     ``pending_extension``: True, only those with an extension request awaiting a decision
-    (:mod:`layers.workflow.deadlines`); False, only those without. A street the city does not have is
+    (:mod:`layers.workflow.deadlines`); False, only those without. ``text``: the complaints whose id or hotline
+    number (``source_id``) it is, found through indexes; when there are none, those whose address holds it, or
+    whose description does where ``described`` lets the caller read descriptions (see :func:`_text_clause`), its
+    wildcards literal — a scan, narrowed by the street index within a street, newest first until the page is
+    full city-wide. A street the city does not have is
     NotFound, not an empty page that reads as "no complaints".
     """
     if street is not None:
@@ -250,8 +293,15 @@ def search(conn, *, street: str | None = None, grid: str | None = None, status: 
         clauses.append("c.status <> %(closed)s" if is_open else "c.status = %(closed)s")
     if pending_extension is not None:
         clauses.append(("" if pending_extension else "NOT ") + f"c.id IN (SELECT p.complaint_id FROM ({PENDING_SQL}) p)")
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     params.update(limit=limit + 1, offset=offset, closed=CLOSED)
+    if text:
+        params.update(text=text, like=like_pattern(text), number=int(text) if _NUMBER.fullmatch(text) else None,
+                      described=list(described.values) if isinstance(described, RowScope) else None)
+        exact = _found_exactly(conn, clauses, params)
+        if exact:  # the number a caller gives: that complaint, without scanning addresses for the digits
+            return {"items": exact if offset == 0 else [], "limit": limit, "offset": offset, "next_offset": None}
+        clauses.append(_text_clause(conn, described))
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     with conn.cursor() as cur:
         cur.execute(_select(where) + " ORDER BY c.reported_at DESC, c.id DESC LIMIT %(limit)s OFFSET %(offset)s",
                     params)

@@ -1,6 +1,7 @@
 /* The case page's writes (/cases): the next workflow step with a note, an extension request, and for the campaign
-   office (admin) the decision on a pending request and a new deadline. Only the states the workflow allows next
-   get a button (the page's workflow comes from data/vocab.py, the source of the API's 409 message). */
+   office (admin) the decision on a pending request and a new deadline. Only what the server says this user may do
+   to this complaint (its detail's ``actions``: the workflow's next states within the user's scope and role, and
+   the deadline rules) gets a button or a form; with nothing to do, a read-only note says why. */
 (function () {
   'use strict';
   var hm = window.hmCases, cfg = hm.cfg, t = cfg.words, wf = cfg.workflow, el = hm.el;
@@ -41,12 +42,10 @@
     });
   }
 
-  function steps(c, box) {
-    var next = wf.next[c.status] || [];
+  function steps(c, box, next) {
     var form = el('form', 'cs-form');
     form.id = 'cs-step';
     form.appendChild(el('h3', null, t.next));
-    if (!next.length) { form.appendChild(el('p', 'tr-note', t.closed)); box.appendChild(form); return; }
     var needs = function (to) { return wf.note_required.indexOf(c.status + '>' + to) >= 0; };
     var anyNeeds = next.some(needs);
     var note = field(form, t.note + (anyNeeds ? '' : t.note_optional), textarea('note'));
@@ -91,13 +90,13 @@
     });
     return form;
   }
-  function pending(c, box) {
+  function pending(c, box, decides) {
     var p = c.deadline_request, form = el('form', 'cs-form cs-pending');
     form.id = 'cs-request';
     form.appendChild(el('h3', null, t.pending));
     form.appendChild(el('p', null, t.asked_for + ' ' + hm.when(p.due_after) + (p.actor ? ' · ' + t.by + ' ' + p.actor : '')));
     if (p.note) form.appendChild(el('p', 'cs-note', p.note));
-    if (cfg.decides) {
+    if (decides) {
       var note = field(form, t.decision_note, textarea('note'));
       var buttons = el('p', 'cs-buttons');
       ['approve', 'reject'].forEach(function (decision) {
@@ -118,16 +117,25 @@
     box.appendChild(form);
   }
 
+  // Why nothing is offered: the account only reads, the case is closed, or it is outside the user's scope.
+  function readOnly(c, box) {
+    var why = !cfg.writes ? t.no_write : !(wf.next[c.status] || []).length ? t.closed
+      : t.not_yours.replace('{scope}', cfg.user.scope);
+    box.appendChild(el('p', 'tr-note cs-readonly', why)).id = 'cs-readonly';
+  }
+
   hm.actions = function (c, box) {
-    if (!cfg.writes) { box.appendChild(el('p', 'tr-note', t.no_write)); return; }
-    steps(c, box);
-    if (!(wf.next[c.status] || []).length) return;  // closed: no deadline any more
-    if (c.deadline_request) pending(c, box);
-    else box.appendChild(dueForm(c, 'cs-ask', t.ask, t.send_ask, '/api/complaints/' + c.id + '/deadline/requests',
-                                 'POST', t.asked));
-    if (cfg.decides) {
+    var may = c.actions || {steps: []};
+    if (may.steps.length) steps(c, box, may.steps);
+    if (c.deadline_request) pending(c, box, may.decide_extension);
+    if (may.request_extension) {
+      box.appendChild(dueForm(c, 'cs-ask', t.ask, t.send_ask, '/api/complaints/' + c.id + '/deadline/requests',
+                              'POST', t.asked));
+    }
+    if (may.set_deadline) {
       box.appendChild(dueForm(c, 'cs-set', t.set_due, t.send_set, '/api/complaints/' + c.id + '/deadline', 'PUT',
                               t.set_done));
     }
+    if (!may.steps.length && !may.request_extension && !may.decide_extension && !may.set_deadline) readOnly(c, box);
   };
 })();

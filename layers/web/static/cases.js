@@ -11,7 +11,7 @@
   var listView = document.getElementById('cs-list-view'), detailBox = document.getElementById('cs-detail');
   var listMsg = document.getElementById('cs-list-msg');
   var scopeSel = document.getElementById('cs-scope'), statusSel = document.getElementById('cs-status');
-  var PAGE = 20, shown = 0, units = {}, csrf = null, loadedKey = null;
+  var PAGE = 20, shown = 0, units = {}, csrf = null, loadedKey = null, loads = 0;
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -32,10 +32,12 @@
     crypto.getRandomValues(b);
     return Array.prototype.map.call(b, function (x) { return ('0' + x.toString(16)).slice(-2); }).join('');
   }
+  // An API answer as {status, body}; a body that is not JSON reads as {}.
+  function answer(r) {
+    return r.json().catch(function () { return {}; }).then(function (b) { return {status: r.status, body: b}; });
+  }
   function getJson(url) {
-    return fetch(url, {credentials: 'same-origin', headers: {'Accept': 'application/json'}}).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (b) { return {status: r.status, body: b}; });
-    });
+    return fetch(url, {credentials: 'same-origin', headers: {'Accept': 'application/json'}}).then(answer);
   }
   function token() {
     if (csrf) return Promise.resolve(csrf);
@@ -48,9 +50,7 @@
       return fetch(url, {method: method, credentials: 'same-origin', body: JSON.stringify(body),
         headers: {'Content-Type': 'application/json', 'Accept': 'application/json', 'X-CSRF-Token': csrfToken,
                   'Idempotency-Key': key || uuid()}});
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (b) { return {status: r.status, body: b}; });
-    });
+    }).then(answer);
   }
   function detailText(body) {
     var d = body && body.detail;
@@ -101,6 +101,8 @@
     if (statusSel.value) q.set('status', statusSel.value);
     if (document.getElementById('cs-overdue').checked) q.set('overdue', 'true');
     if (document.getElementById('cs-pending').checked) q.set('pending_extension', 'true');
+    var words = document.getElementById('cs-q').value.trim();
+    if (words) q.set('q', words);
     return '/api/complaints?' + q.toString();
   }
   function row(c) {
@@ -113,7 +115,9 @@
     status.setAttribute('data-status', c.status);
     var due = el('td', null, when(c.due_at));
     if (c.overdue) due.appendChild(el('b', 'cs-flag', t.overdue));
-    [id, el('td', null, c.category), status, el('td', null, when(c.reported_at)), due].forEach(function (td) { tr.appendChild(td); });
+    var category = el('td', null, c.category);
+    if (c.address) category.appendChild(el('small', 'cs-addr', c.address));
+    [id, category, status, el('td', null, when(c.reported_at)), due].forEach(function (td) { tr.appendChild(td); });
     tr.addEventListener('click', function () { location.hash = String(c.id); });
     return tr;
   }
@@ -122,7 +126,9 @@
     listMsg.textContent = '';
     more.hidden = true;
     document.body.removeAttribute('data-rows');
+    var mine = ++loads;  // only the last list asked for is shown (typing sends several)
     return getJson(listUrl(offset)).then(function (a) {
+      if (mine !== loads) return;
       if (a.status !== 200) { listMsg.textContent = explain(a); return; }
       a.body.items.forEach(function (c) { rows.appendChild(row(c)); });
       shown += a.body.items.length;
@@ -134,10 +140,19 @@
       loadedKey = listUrl(0);
     }, function () { listMsg.textContent = t.e_net; });
   }
-  document.getElementById('cs-filters').addEventListener('change', function () {
+  var filters = document.getElementById('cs-filters'), typing = null;
+  function filtered() {
+    clearTimeout(typing);
     sessionStorage.setItem('hm-cases-scope', scopeSel.value);
     otherLanguage();
-    load(0);
+    if (loadedKey !== listUrl(0)) load(0);
+  }
+  filters.addEventListener('change', filtered);
+  filters.addEventListener('submit', function (ev) { ev.preventDefault(); filtered(); });
+  // The search box looks a moment after the typing stops (a number, a hotline number or words of the address).
+  document.getElementById('cs-q').addEventListener('input', function () {
+    clearTimeout(typing);
+    typing = setTimeout(filtered, 400);
   });
 
   // ---- one complaint ----
@@ -166,7 +181,9 @@
     if (c.overdue) due.appendChild(el('b', 'cs-flag', t.overdue));
     fact(dl, t.category, c.category);
     fact(dl, t.channel, c.channel);
+    fact(dl, t.hotline_no, c.source_id);
     fact(dl, t.description, c.description);
+    fact(dl, t.street_address, c.address);
     fact(dl, t.address, (c.lat !== null && c.lat !== undefined) ? c.lat.toFixed(5) + ', ' + c.lon.toFixed(5) : null);
     var named = cfg.scopes.filter(function (s) { return s.param === 'street' && s.value === c.street_code; })[0];
     fact(dl, t.street, named ? named.label : c.street_code);
