@@ -197,7 +197,8 @@ def _read_fields(conn, batch: Batch) -> None:
                 raise InvalidParameter(f.option, f"{given!r} is not {_one_of(f.choices)}")
             batch.out[f.column] = np.full(n, given, dtype=object)
         elif col is not None:
-            values = check_field(f, batch.text(col), col, batch.found, names=names.get(f.column),
+            finer = [(c, batch.text(c)) for c in plan.refined.get(f.column, ())]
+            values = check_field(f, batch.text(col), col, batch.found, names=names.get(f.column), finer=finer,
                                  timezone=opts.timezone)
             batch.out[f.column] = values.to_numpy(dtype="datetime64[us]" if f.kind == "time" else object)
         else:
