@@ -84,3 +84,13 @@ def test_hotline_major_and_minor_classes(conn, tmp_path):
         result = import_file(conn, path, ImportOptions("complaints"))
     assert result.inserted == 2
     assert categories(conn, path.name) == {"D1": "垃圾满溢", "D2": "暴露垃圾"}
+
+
+def test_category_map_applies_at_any_level(conn, tmp_path):
+    """A --category-map spelling counts at whichever level it stands, and the finest level still decides."""
+    path = write_hotline(conn, tmp_path / "12345.csv")
+    with transaction(conn):
+        result = import_file(conn, path, ImportOptions("complaints", category_map={"其他": "道路不洁"}))
+    assert result.inserted == len(CASES)
+    got = categories(conn, path.name)
+    assert got["G6"] == got["G3"] == "道路不洁" and got["G1"] == "垃圾满溢"
