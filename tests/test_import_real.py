@@ -194,6 +194,9 @@ def test_nyc_311_unsanitary_condition_follows_its_descriptor(nyc, tmp_path):
                and "no public-hygiene event" in p.reason for p in said.values())
     rejects = result.rejects_path.read_text(encoding="utf-8-sig")
     assert rejects.count("Descriptor 'MOLD' is no public-hygiene event") == 83
+    # The report's note counts them first, then the most frequent other types.
+    note = next(n for n in result.notes if n.startswith("rows refused as no hygiene event, by category: "))
+    assert note.split(": ", 1)[1].startswith("83 × 'UNSANITARY CONDITION' / Descriptor 'MOLD' (declared none"), note
     with transaction(nyc):
         again = import_file(nyc, path, ImportOptions("complaints", skip_bad=True, timezone="America/New_York"))
     assert (again.inserted, again.updated) == (0, result.rows_written)

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import re
 import warnings
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -82,17 +83,31 @@ def _named(f: Field, levels: list[pd.Series], empty, names: dict, columns: list[
     unknown = ~empty & (level < 0)
     declared = ~empty & (level >= 0) & pd.isna(result)
 
-    def said(i: int) -> str:
-        return " / ".join([f"{f.column} {levels[0].iat[i]!r}"] + [f"{c} {t.iat[i]!r}" for c, t in
-                                                                    zip(columns[1:], levels[1:]) if t.iat[i]])
+    def said(i: int) -> str:  # 'UNSANITARY CONDITION' / Descriptor 'MOLD'
+        return " / ".join([repr(levels[0].iat[i])] + [f"{c} {t.iat[i]!r}" for c, t in zip(columns[1:], levels[1:])
+                                                      if t.iat[i]])
     if unknown.any():
         known = "、".join(sorted({n for n in names.values() if n}))
-        found.add(unknown, columns[0], lambda i: f"{said(i)} is not a hygiene event type ({known}); "
+        found.add(unknown, columns[0], lambda i: f"{f.column} {said(i)} is not a hygiene event type ({known}); "
                   "map it with --category-map")
+        found.refused.update((False, repr(v)) for v in levels[0][unknown])
     if declared.any():
-        found.add(declared, columns[0], lambda i: f"{said(i)} is no public-hygiene event (declared none of the "
-                  "event types): not imported; map it with --category-map to import it as one")
+        found.add(declared, columns[0], lambda i: f"{f.column} {said(i)} is no public-hygiene event (declared none "
+                  "of the event types): not imported; map it with --category-map to import it as one")
+        found.refused.update((True, said(i)) for i in np.flatnonzero(declared))
     return pd.Series(result, index=levels[0].index).where(~empty, None)
+
+
+def refused_note(refused: Counter) -> str:
+    """The file's note on the rows refused as no hygiene event (``Findings.refused``): each category declared none
+    of the event types, then the most frequent unknown ones, counted."""
+    declared = [f"{n:,} × {what} (declared none of the event types)" for (none, what), n in refused.most_common()
+                if none]
+    unknown = [(what, n) for (none, what), n in refused.most_common() if not none]
+    rest = unknown[6:]
+    return "rows refused as no hygiene event, by category: " + "; ".join(
+        declared + [f"{n:,} × {what}" for what, n in unknown[:6]]
+        + ([f"{sum(n for _, n in rest):,} rows of {len(rest)} other categories"] if rest else []))
 
 
 def _by_level(levels: list[pd.Series], names: dict) -> tuple[np.ndarray, np.ndarray]:
