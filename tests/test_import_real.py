@@ -6,6 +6,9 @@ and NYC Department of City Planning.
 
 from __future__ import annotations
 
+import csv
+from collections import Counter
+
 import pytest
 
 from data.db import connect, transaction
@@ -154,7 +157,56 @@ def test_nyc_311_hygiene_categories_mapped_and_the_rest_reported(nyc, tmp_path):
         cur.execute("SELECT reported_at AT TIME ZONE 'America/New_York', status FROM complaints "
                     "WHERE source_id = (SELECT min(source_id) FROM complaints WHERE category = '病媒生物')")
         local_time, status = cur.fetchone()
-    assert by_type["病媒生物"] >= 78 + 240  # Rodent + UNSANITARY CONDITION (less rows without coordinates)
+    # Rodent + UNSANITARY CONDITION's PESTS + Unsanitary Animal Pvt Property (every one has coordinates); the
+    # condition's mould, refuse storage and sewage are no pests (see the next test).
+    assert by_type["病媒生物"] == 78 + 122 + 7
     assert by_type["道路不洁"] >= 40 and by_type["暴露垃圾"] >= 20
     assert sum(by_type.values()) == result.rows_written == events
     assert local_time.year == 2023 and status in ("受理", "派遣", "处置", "结案")
+
+
+#: What 311's UNSANITARY CONDITION is, by its Descriptor (None: mould in a flat, no public-hygiene event).
+UNSANITARY = {"PESTS": "病媒生物", "GARBAGE/RECYCLING STORAGE": "积存垃圾渣土", "SEWAGE": "乱倒污水", "MOLD": None}
+
+
+def test_nyc_311_unsanitary_condition_follows_its_descriptor(nyc, tmp_path):
+    """Each UNSANITARY CONDITION request is the event its Descriptor names; its mould is refused as no hygiene
+    event, the row named with type and descriptor; Rodent stays 病媒生物; a second import changes nothing."""
+    path = real_data("nyc/nyc311_sample_2023-02-28.csv", tmp_path)
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = {r["Unique Key"]: (n + 2, r) for n, r in enumerate(csv.DictReader(f))}  # row 1: the header
+    located = {key: r for key, (_, r) in rows.items() if r["Latitude"] and r["Longitude"]}
+    unsanitary = {key: r["Descriptor"] for key, r in located.items() if r["Complaint Type"] == "UNSANITARY CONDITION"}
+    rodents = {key for key, r in located.items() if r["Complaint Type"] == "Rodent"}
+    with transaction(nyc):
+        result = import_file(nyc, path, ImportOptions("complaints", skip_bad=True, timezone="America/New_York"))
+    stored = stored_categories(nyc)
+    expected = Counter(UNSANITARY[d] for d in unsanitary.values() if UNSANITARY[d])
+    assert Counter(stored[key] for key in unsanitary if key in stored) == expected
+    assert expected["病媒生物"] == 122 and expected["积存垃圾渣土"] == 24 and expected["乱倒污水"] == 11
+    assert all(stored[key] == UNSANITARY[d] for key, d in unsanitary.items() if UNSANITARY[d])
+    assert {stored[key] for key in rodents} == {"病媒生物"} and len(rodents) == 78
+    mould = {rows[key][0] for key, d in unsanitary.items() if d == "MOLD"}
+    assert len(mould) == 83 and not mould & {rows[key][0] for key in stored}
+    said = {p.row: p for p in result.errors if p.row in mould}
+    assert set(said) == mould
+    assert all(p.column == "Complaint Type" and "'UNSANITARY CONDITION' / Descriptor 'MOLD'" in p.reason
+               and "no public-hygiene event" in p.reason for p in said.values())
+    rejects = result.rejects_path.read_text(encoding="utf-8-sig")
+    assert rejects.count("Descriptor 'MOLD' is no public-hygiene event") == 83
+    # The report's note counts them first, then the most frequent other types.
+    note = next(n for n in result.notes if n.startswith("rows refused as no hygiene event, by category: "))
+    assert note.split(": ", 1)[1].startswith("83 × 'UNSANITARY CONDITION' / Descriptor 'MOLD' (declared none"), note
+    with transaction(nyc):
+        again = import_file(nyc, path, ImportOptions("complaints", skip_bad=True, timezone="America/New_York"))
+    assert (again.inserted, again.updated) == (0, result.rows_written)
+    assert stored_categories(nyc) == stored
+
+
+def stored_categories(conn) -> dict[str, str]:
+    """Each stored complaint's category, by its source id."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT source_id, category FROM complaints")
+        got = dict(cur.fetchall())
+    conn.rollback()
+    return got

@@ -35,13 +35,14 @@ def few_warning(summary: dict, lang: str) -> str | None:
 def _event_types(conn, given: tuple[str, ...]) -> list[str] | None:
     """The event types asked; one spelled as an import reads it (an English name, traditional characters, NYC 311's
     Rodent: :func:`layers.io.values.vocabulary`) is refused naming the type it is stored as — that type holds more
-    than the spelling asked for (病媒生物: rats, but also mosquitoes and 311's UNSANITARY CONDITION)."""
+    than the spelling asked for (病媒生物: rats, but also mosquitoes and 311's pests in a flat)."""
     if not given:
         return None
     names = vocabulary(conn, next(f for f in get_layer("complaints").fields if f.column == "category"), {})
     stored = set(names.values())
     for asked in given:
-        name = names.get(normalise_header(asked))
+        key = normalise_header(asked)
+        name = names.get(key) or names.get((key,))  # (key,): a type only as a file's coarsest level (NYC 311's)
         if asked not in stored and name:
             raise InvalidParameter("category", f"{asked!r} is not an event type: complaints of it are imported as "
                                    f"{name!r}, which counts every complaint of that type; ask category={name}")

@@ -7,6 +7,7 @@ and the reason; errors mark their row bad, warnings do not.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,7 @@ class Findings:
         self.file = raw.path.name
         self.bad = np.zeros(len(raw.frame), dtype=bool)
         self.items: list[Problem] = []
+        self.refused: Counter = Counter()  # (declared none?, category) → rows refused as no hygiene event
 
     def rownum(self, idx: int) -> int:
         return int(idx) + self.raw.first_row
@@ -131,6 +133,7 @@ class FileState:
     ids: Seen = field(default_factory=Seen)
     contents: Seen = field(default_factory=Seen)
     off_city: list = field(default_factory=list)  # (lon, lat) arrays of points strictly outside the city
+    refused: Counter = field(default_factory=Counter)  # the chunks' Findings.refused
     lookups: dict = field(default_factory=dict)
 
     def once(self, key, load):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from data.errors import InvalidInput, InvalidParameter
 from layers.io.options import ImportOptions
@@ -51,6 +51,7 @@ class ColumnPlan:
     code_cols: dict[str, str]    # area-code column → file column stating it
     coord: tuple                 # ("lonlat", lon, lat) | ("pair", col) | ("wkt", col) | ("geometry", [col])
     extra: list[str]             # the rest: kept in attributes
+    refined: dict[str, list[str]] = field(default_factory=dict)  # layer column → its finer levels' file columns
 
 
 class _Headers:
@@ -123,7 +124,7 @@ def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnP
     id_col = id_col or headers.find(SOURCE_ID.aliases)
     source_col = headers.find(SOURCE.aliases)
     attributes_col = headers.find(ATTRIBUTES.aliases)
-    fields = {}
+    fields, refined = {}, {}
     for f in spec.imported:
         col = mapped.get(f.column) or headers.find(header_names(f), take=False)
         if col is None and f.suffixes:
@@ -132,6 +133,9 @@ def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnP
         col = col or headers.localised(header_names(f))
         if col is not None:
             fields[f.column] = headers.take(col)
+            # Its finer levels (二级分类, 311's Descriptor) stay free: a later field may read one too (description),
+            # else attributes keep them.
+            refined[f.column] = [c for names in f.refined_by if (c := headers.find(names, take=False))]
     code_cols = {}
     for f in spec.area_codes:
         if col := headers.find((f.column, f.label_zh, f.column[:10])):
@@ -139,7 +143,8 @@ def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnP
     # A stated district is checked against the routing, not stored (the admin areas state none).
     district_col = headers.find(DISTRICT_ALIASES) if spec.rules.routing != "none" else None
     extra = [c for c in headers.columns if c not in headers.used]
-    return ColumnPlan(fields, id_col, source_col, district_col, attributes_col, code_cols, coord, extra)
+    return ColumnPlan(fields, id_col, source_col, district_col, attributes_col, code_cols, coord, extra,
+                      {column: cols for column, cols in refined.items() if cols})
 
 
 def _mapped(headers: _Headers, opts: ImportOptions, spec: LayerSpec) -> dict[str, str]:

@@ -44,7 +44,7 @@ from layers.io.options import ImportOptions
 from layers.io.rawtable import RawTable
 from layers.io.readers import read_chunks
 from layers.io.routing import AreaIndex, place, shifted_note
-from layers.io.values import attributes, bool_text, check_field, vocabulary, without_kml_display
+from layers.io.values import attributes, bool_text, check_field, refused_note, vocabulary, without_kml_display
 from layers.io.write import write
 from layers.spec.model import Field
 from layers.spec.registry import get_layer
@@ -112,6 +112,7 @@ class _Run:
         result.rows_read += batch.n
         result.rejected += int(bad.sum())
         result.problems.extend(batch.found.items)
+        self.state.refused.update(batch.found.refused)
         for note in batch.result.notes:
             if note not in result.notes:
                 result.notes.append(note)
@@ -138,6 +139,8 @@ class _Run:
         if note:
             result.notes.append(note)
             result.problems.append(Problem(self.path.name, None, None, note, "warning"))
+        if self.state.refused:
+            result.notes.append(refused_note(self.state.refused))
         # By row (the file's own notes first), however the file was cut into chunks.
         result.problems.sort(key=lambda p: -1 if p.row is None else p.row)
         if result.rejected == result.rows_read and not self.opts.dry_run:
@@ -197,7 +200,8 @@ def _read_fields(conn, batch: Batch) -> None:
                 raise InvalidParameter(f.option, f"{given!r} is not {_one_of(f.choices)}")
             batch.out[f.column] = np.full(n, given, dtype=object)
         elif col is not None:
-            values = check_field(f, batch.text(col), col, batch.found, names=names.get(f.column),
+            finer = [(c, batch.text(c)) for c in plan.refined.get(f.column, ())]
+            values = check_field(f, batch.text(col), col, batch.found, names=names.get(f.column), finer=finer,
                                  timezone=opts.timezone)
             batch.out[f.column] = values.to_numpy(dtype="datetime64[us]" if f.kind == "time" else object)
         else:

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import re
 import warnings
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -44,17 +45,20 @@ def numbers(stripped: pd.Series) -> np.ndarray:
 
 
 def check_field(f: Field, stripped: pd.Series, column: str, found: Findings, *,
-                names: dict[str, str] | None = None, timezone: str | None) -> pd.Series:
+                names: dict | None = None, finer: list[tuple[str, pd.Series]] = (), timezone: str | None) -> pd.Series:
     """One column's values (stripped: ``Batch.text``) normalised to what the table accepts; the rest reported.
 
     ``names`` maps every spelling of the allowed values to the value, for a
-    column whose values are the names of a lookup table (``f.vocabulary``).
+    column whose values are the names of a lookup table (``f.vocabulary``,
+    see :func:`vocabulary`); ``finer``: the (file column, stripped text) of
+    the finer levels of such a value, coarse to fine (``f.refined_by``).
     """
     empty = (stripped == "").to_numpy()
     if f.required:
         found.add(empty, column, f"{f.column} is required but empty")
     if names is not None:
-        return _named(f, stripped, empty, names, column, found)
+        return _named(f, [stripped, *(text for _, text in finer)], empty, names, [column, *(c for c, _ in finer)],
+                      found)
     if f.choices is not None:
         return _choice(f, stripped, empty, column, found)
     check = {"text": _text, "int": _number, "num": _number, "bool": _yes_no, "time": _time}[f.kind]
@@ -72,37 +76,102 @@ def _lookup(stripped: pd.Series, empty: np.ndarray, table: dict[str, str]) -> tu
     return result, (~empty) & result.isna().to_numpy()
 
 
-def _named(f: Field, stripped, empty, names, column, found) -> pd.Series:
-    result, unknown = _lookup(stripped, empty, names)
+def _named(f: Field, levels: list[pd.Series], empty, names: dict, columns: list[str], found) -> pd.Series:
+    """A vocabulary's names by the finest level of each row naming one; rows no level names, or whose finest named
+    level is declared no name, reported (in the coarsest level's column, with every level's value)."""
+    result, level = _by_level(levels, names)
+    unknown = ~empty & (level < 0)
+    declared = ~empty & (level >= 0) & pd.isna(result)
+
+    def said(i: int) -> str:  # 'UNSANITARY CONDITION' / Descriptor 'MOLD'
+        return " / ".join([repr(levels[0].iat[i])] + [f"{c} {t.iat[i]!r}" for c, t in zip(columns[1:], levels[1:])
+                                                      if t.iat[i]])
     if unknown.any():
-        known = "、".join(sorted(set(names.values())))
-        found.add(unknown, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not a hygiene event type "
-                  f"({known}); map it with --category-map")
-    return result.where(~empty, None)
+        known = "、".join(sorted({n for n in names.values() if n}))
+        found.add(unknown, columns[0], lambda i: f"{f.column} {said(i)} is not a hygiene event type ({known}); "
+                  "map it with --category-map")
+        found.refused.update((False, repr(v)) for v in levels[0][unknown])
+    if declared.any():
+        found.add(declared, columns[0], lambda i: f"{f.column} {said(i)} is no public-hygiene event (declared none "
+                  "of the event types): not imported; map it with --category-map to import it as one")
+        found.refused.update((True, said(i)) for i in np.flatnonzero(declared))
+    return pd.Series(result, index=levels[0].index).where(~empty, None)
 
 
-def vocabulary(conn, f: Field, category_map: dict[str, str]) -> dict[str, str]:
-    """Every spelling of the names in ``f.vocabulary`` → the name (STANDARDS §4).
+def refused_note(refused: Counter) -> str:
+    """The file's note on the rows refused as no hygiene event (``Findings.refused``): each category declared none
+    of the event types, then the most frequent unknown ones, counted."""
+    declared = [f"{n:,} × {what} (declared none of the event types)" for (none, what), n in refused.most_common()
+                if none]
+    unknown = [(what, n) for (none, what), n in refused.most_common() if not none]
+    rest = unknown[6:]
+    return "rows refused as no hygiene event, by category: " + "; ".join(
+        declared + [f"{n:,} × {what}" for what, n in unknown[:6]]
+        + ([f"{sum(n for _, n in rest):,} rows of {len(rest)} other categories"] if rest else []))
 
-    The table's names and English names, the field's synonyms of names the
-    table holds, and the user's --category-map (whose targets must be names).
+
+def _by_level(levels: list[pd.Series], names: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's name by its finest non-empty level naming one, and that level (-1: none).
+
+    At each level a path of values from the coarsest (``("unsanitarycondition", "pests")``) comes before the
+    level's value alone. Vectorised: values are normalised once per distinct value, and only rows whose value
+    ends a declared path are looked up by path, row by row.
+    """
+    n = len(levels[0])
+    result, level = np.full(n, None, dtype=object), np.full(n, -1, dtype=np.int64)
+    normalised = []
+    for text in levels:
+        code, uniques = pd.factorize(text.to_numpy(dtype=object))
+        key = np.array([normalise_header(u) if isinstance(u, str) else "" for u in uniques] + [""], dtype=object)
+        normalised.append((code, key))  # code -1 (None, NaN): the last key, ""
+    for i in range(len(levels) - 1, -1, -1):
+        code, key = normalised[i]
+        paths = {p: name for p, name in names.items() if isinstance(p, tuple) and len(p) == i + 1}
+        ends = {p[-1] for p in paths}
+        rows = np.flatnonzero((level < 0) & np.array([k in ends for k in key])[code])
+        if len(rows):
+            values = zip(*(k[c[rows]] for c, k in normalised[:i + 1]))
+            hit = [(r, paths[p]) for r, p in zip(rows, values) if p in paths]
+            if hit:
+                at, named = zip(*hit)
+                result[list(at)], level[list(at)] = named, i
+        known = np.array([k != "" and k in names for k in key])
+        rows = (level < 0) & known[code]
+        result[rows] = np.array([names.get(k) for k in key], dtype=object)[code[rows]]
+        level[rows] = i
+    return result, level
+
+
+def vocabulary(conn, f: Field, category_map: dict[str, str]) -> dict:
+    """Every spelling of the names in ``f.vocabulary`` → the name (STANDARDS §4), spellings normalised.
+
+    The table's names and English names; the field's synonyms of names the
+    table holds, a tuple key being a path of values from the coarsest level
+    (None: declared no name); and the user's --category-map (whose targets
+    must be names), at any level, over the paths ending in its spellings.
     """
     with conn.cursor() as cur:
         cur.execute(sql.SQL("SELECT name, name_en FROM {}").format(sql.Identifier(f.vocabulary)))
         rows = cur.fetchall()
     valid = {name for name, _ in rows}
-    names = {}
+    names: dict = {}
     for name, name_en in rows:
         names[normalise_header(name)] = name
         if name_en:
             names[normalise_header(name_en)] = name
-    names.update({normalise_header(spelling): name for spelling, name in f.synonyms.items() if name in valid})
+    names.update({_spelling(spelling): name for spelling, name in f.synonyms.items() if name is None or name in valid})
+    user = {}
     for spelling, name in category_map.items():
         if name not in valid:
             raise InvalidParameter("--category-map", f"{name!r} is not an event type; types are: "
                                    + "、".join(sorted(valid)))
-        names[normalise_header(spelling)] = name
-    return names
+        user[normalise_header(spelling)] = name
+    return {**{k: v for k, v in names.items() if not (isinstance(k, tuple) and k[-1] in user)}, **user}
+
+
+def _spelling(spelling: str | tuple[str, ...]) -> str | tuple[str, ...]:
+    """A synonym's key normalised: a spelling, or each value of a path."""
+    return tuple(map(normalise_header, spelling)) if isinstance(spelling, tuple) else normalise_header(spelling)
 
 
 def _choice(f: Field, stripped, empty, column, found) -> pd.Series:

@@ -23,26 +23,46 @@ _STATUS_SPELLINGS = (
 STATUS_SYNONYMS = {spelling: status for status, others in zip(STATUSES, _STATUS_SPELLINGS, strict=True)
                    for spelling in (STATUS_EN[status], *others)}
 
-# Other spellings of each hygiene event type (the names of event_types): traditional
-# characters, and the complaint types of NYC 311 that are the same hygiene events.
+# Other spellings of each hygiene event type (the names of event_types): traditional characters and the
+# categories of 12345 hotline exports, at whichever level of the file's categories they stand.
 _EVENT_SPELLINGS = {
-    "暴露垃圾": ("垃圾乱倒", "Illegal Dumping", "Residential Disposal Complaint", "Commercial Disposal Complaint",
-                 "Dead Animal"),
-    "积存垃圾渣土": ("積存垃圾渣土", "乱堆乱放", "Lot Condition"),
-    "道路不洁": ("道路不潔", "Dirty Condition", "Dirty Conditions", "Sanitation Condition",
-                 "Street Sweeping Complaint"),
-    "水域不洁": ("水域不潔", "Water Quality"),
+    "暴露垃圾": ("垃圾乱倒", "乱扔垃圾", "乱倒垃圾"),
+    "积存垃圾渣土": ("積存垃圾渣土", "乱堆乱放", "建筑垃圾乱堆", "渣土乱堆"),
+    "道路不洁": ("道路不潔", "道路保洁不到位", "路面不洁"),
+    "水域不洁": ("水域不潔", "河道漂浮物", "水面漂浮物"),
     "绿地脏乱": ("綠地髒亂",),
-    "乱倒污水": ("亂倒污水", "Indoor Sewage", "Sewer"),
+    "乱倒污水": ("亂倒污水", "污水乱排", "乱排污水", "污水外溢"),
     "餐厨垃圾遗撒": ("餐廚垃圾遺撒",),
-    "垃圾满溢": ("垃圾滿溢", "Litter Basket Complaint", "Litter Basket Request", "Overflowing Litter Baskets",
-                 "Missed Collection"),
-    "占道经营": ("佔道經營", "Street Vendor", "Mobile Food Vendor", "Vending"),
-    "非法小广告": ("非法小廣告", "Illegal Posting"),
-    "病媒生物": ("鼠患", "蚊蝇", "Rodent", "Mosquitoes", "Unsanitary Pigeon Condition", "UNSANITARY CONDITION",
-                 "Unsanitary Animal Pvt Property", "Standing Water"),
+    "垃圾满溢": ("垃圾滿溢", "垃圾清运不及时", "垃圾桶满溢", "垃圾箱满溢"),
+    "占道经营": ("佔道經營", "流动摊贩", "占道摆摊"),
+    "非法小广告": ("非法小廣告", "乱贴小广告", "乱张贴"),
+    "病媒生物": ("鼠患", "蚊蝇", "老鼠", "蟑螂"),
 }
-EVENT_SYNONYMS = {spelling: name for name, spellings in _EVENT_SPELLINGS.items() for spelling in spellings}
+# NYC 311's complaint types that are hygiene events, each a path of one value: a type only as the file's
+# coarsest level (a Descriptor "Mobile Food Vendor" under Consumer Complaint is no street vending).
+_NYC_311_TYPES = {
+    "暴露垃圾": ("Illegal Dumping", "Residential Disposal Complaint", "Commercial Disposal Complaint", "Dead Animal"),
+    "积存垃圾渣土": ("Lot Condition",),
+    "道路不洁": ("Dirty Condition", "Dirty Conditions", "Sanitation Condition", "Street Sweeping Complaint"),
+    "水域不洁": ("Water Quality",),
+    "乱倒污水": ("Indoor Sewage", "Sewer"),
+    "垃圾满溢": ("Litter Basket Complaint", "Litter Basket Request", "Overflowing Litter Baskets", "Missed Collection"),
+    "占道经营": ("Street Vendor", "Mobile Food Vendor", "Vending"),
+    "非法小广告": ("Illegal Posting",),
+    "病媒生物": ("Rodent", "Mosquitoes", "Unsanitary Pigeon Condition", "Unsanitary Animal Pvt Property",
+                 "Standing Water"),
+}
+# A 311 type its Descriptor decides (Complaint Type, Descriptor): UNSANITARY CONDITION is a flat's pests,
+# stored refuse or sewage, or its mould, which is no public-hygiene event (None: refused as one).
+_NYC_311_DESCRIPTORS = {
+    ("UNSANITARY CONDITION", "PESTS"): "病媒生物",
+    ("UNSANITARY CONDITION", "GARBAGE/RECYCLING STORAGE"): "积存垃圾渣土",
+    ("UNSANITARY CONDITION", "SEWAGE"): "乱倒污水",
+    ("UNSANITARY CONDITION", "MOLD"): None,
+}
+EVENT_SYNONYMS = {**{spelling: name for name, spellings in _EVENT_SPELLINGS.items() for spelling in spellings},
+                  **{(kind,): name for name, kinds in _NYC_311_TYPES.items() for kind in kinds},
+                  **_NYC_311_DESCRIPTORS}
 
 LAYER = LayerSpec(
     "complaints", "投诉举报", "Complaints", "Point", large=True,
@@ -54,7 +74,9 @@ LAYER = LayerSpec(
         Field("category", label_zh="事件类型", label_en="Category", vocabulary="event_types", synonyms=EVENT_SYNONYMS,
               required=True, popup=True,
               aliases=("事件类型", "事件類型", "问题类型", "問題類型", "投诉类型", "投訴類型", "类别", "類別", "category",
-                       "complainttype", "eventtype", "type")),
+                       "complainttype", "eventtype", "type", "一级分类", "一級分類", "问题大类", "問題大類"),
+              # 12345 exports' finer categories; NYC 311's Descriptor (it is the description too).
+              refined_by=(("二级分类", "二級分類", "问题小类", "問題小類", "descriptor"), ("三级分类", "三級分類"))),
         Field("reported_at", "time", "上报时间", "Reported", required=True, past=True, popup=True,
               aliases=("上报时间", "上報時間", "投诉时间", "投訴時間", "举报时间", "受理时间", "时间", "時間", "reportedat",
                        "createddate", "created", "date", "time")),

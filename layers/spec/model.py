@@ -39,7 +39,11 @@ class Field(Bilingual):
         imports again unchanged.
     aliases : other header names people give it (traditional characters, English).
     suffixes : header endings that name it when no alias matched (公廁名稱, Facility Name → name).
-    choices, synonyms : the allowed values (the table's CHECK) and other spellings of them.
+    choices, synonyms : the allowed values (the table's CHECK) and other spellings of them. A
+        vocabulary's synonym may be keyed by a tuple, a path of values from the coarsest level down
+        (``("UNSANITARY CONDITION", "PESTS")``), and map to None: that path is declared no name.
+    refined_by : header names of the finer levels of the value, coarse to fine (二级分类, 三级分类;
+        NYC 311's Descriptor): the finest level whose value is a synonym decides.
     vocabulary : a lookup table whose names are the allowed values (complaint categories).
     required, default : an import refuses a file or row without it / fills empty cells with it.
     option : the command-line option that may set it for a whole file (``--level``).
@@ -59,7 +63,8 @@ class Field(Bilingual):
     aliases: tuple[str, ...] = ()
     suffixes: tuple[str, ...] = ()
     choices: tuple[str, ...] | None = None
-    synonyms: Mapping[str, str] = field(default_factory=dict, hash=False)  # hash: the other fields
+    synonyms: Mapping[str | tuple[str, ...], str | None] = field(default_factory=dict, hash=False)  # hash: the others
+    refined_by: tuple[tuple[str, ...], ...] = ()
     vocabulary: str | None = None
     required: bool = False
     default: str | None = None
