@@ -1,4 +1,4 @@
-"""The case page (/cases) on a real city: Yantai built from its real Gaode outlines (tests/test_yantai_paths.py's
+"""The case page (/cases) on a real city: Yantai built from its real Gaode outlines (tests/yantai_street.py's
 fixtures: 向阳街道 with grids and a roster, a street office user). A complaint filed at a point of the street is in
 the street office's list on a phone, with its time in the city's zone; opened, it names its grid and unit, and
 registering it (受理→立案) with a note is written and shown. With a 12345 hotline export imported, a complaint is
@@ -19,7 +19,7 @@ from tests.test_cases_page import CITY_ZONE, buttons, fits, problems, rows, show
 from tests.test_public_browser import _wait
 
 # Yantai's fixtures (the city from its real outlines, its street with grids and users, the server), built once here.
-from tests.test_yantai_paths import EAST, STREET, WEST, WEST_UNIT, _call, city, site, yantai  # noqa: F401
+from tests.yantai_street import EAST, STREET, WEST, WEST_UNIT, call, city, site, yantai  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -101,7 +101,7 @@ def hotline(site):  # noqa: F811
 
 
 def _found(site, who, q, **params) -> list[int]:  # noqa: F811
-    answer = _call(site, "GET", "/api/complaints", who, params={"q": q, "limit": 20, **params})
+    answer = call(site, "GET", "/api/complaints", who, params={"q": q, "limit": 20, **params})
     assert answer.status_code == 200, answer.text
     return [c["id"] for c in answer.json()["items"]]
 
@@ -110,7 +110,7 @@ def test_a_complaint_is_found_by_its_number_its_hotline_number_or_its_address(si
     first, second = hotline["12345-2024-0031"], hotline["12345-2024-0032"]
     assert _found(site, "street", str(second), street=STREET)[0] == second
     assert _found(site, "admin", str(second)) == [second]  # the campaign office: every street
-    found = _call(site, "GET", "/api/complaints", "street", params={"q": "12345-2024-0031"}).json()["items"]
+    found = call(site, "GET", "/api/complaints", "street", params={"q": "12345-2024-0031"}).json()["items"]
     assert [c["id"] for c in found] == [first] and found[0]["source_id"] == "12345-2024-0031"
     assert _found(site, "street", "幸福路", street=STREET) == [first, second]  # newest first
     assert _found(site, "anonymous", "幸福路") == [first, second]  # the address is public
@@ -126,7 +126,7 @@ def test_description_words_are_found_only_by_who_may_read_descriptions(site, hot
     for who in ("anonymous", "planner", "other"):  # not the other street's office, nor a planner, nor the public
         assert _found(site, who, "蓝色铁皮棚") == [], who
         assert _found(site, who, "13912345678") == [], who
-    items = _call(site, "GET", "/api/complaints", "other", params={"q": "幸福路"}).json()["items"]
+    items = call(site, "GET", "/api/complaints", "other", params={"q": "幸福路"}).json()["items"]
     assert items and all(c["description"] is None for c in items)  # its rows are another street's
 
 
@@ -136,7 +136,7 @@ def test_wildcards_are_literal_and_bad_words_are_named(site, hotline):  # noqa: 
     assert _found(site, "admin", "100%_") == [marked]
     assert _found(site, "admin", "幸福%") == [] == _found(site, "admin", "\\")
     for bad in ("幸福\x00路", "路" * 101):
-        answer = _call(site, "GET", "/api/complaints", "admin", params={"q": bad})
+        answer = call(site, "GET", "/api/complaints", "admin", params={"q": bad})
         assert answer.status_code == 422 and answer.json()["detail"].startswith("q: "), answer.text
 
 
@@ -144,7 +144,7 @@ def test_the_detail_says_what_this_user_may_do(site, hotline):  # noqa: F811
     case = hotline["12345-2024-0031"]
 
     def actions(who):
-        answer = _call(site, "GET", f"/api/complaints/{case}", who)
+        answer = call(site, "GET", f"/api/complaints/{case}", who)
         assert answer.status_code == 200, answer.text
         return answer.json()["actions"]
 
@@ -154,7 +154,7 @@ def test_the_detail_says_what_this_user_may_do(site, hotline):  # noqa: F811
                                 "set_deadline": True}
     for who in ("other", "planner", "anonymous"):
         assert actions(who) == nothing, who
-    refused = _call(site, "PATCH", f"/api/complaints/{case}", "other", json={"status": "立案", "note": "试试"})
+    refused = call(site, "PATCH", f"/api/complaints/{case}", "other", json={"status": "立案", "note": "试试"})
     assert refused.status_code == 403  # what the detail does not offer is still refused
 
 

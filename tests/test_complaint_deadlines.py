@@ -18,7 +18,7 @@ from data.db import connect
 from layers.workflow.access import add_user
 from tests.real_city import yantai  # noqa: F401  (the city from nothing, for the Yantai test)
 from tests.test_public import _complaint_id, _report, public_city
-from tests.test_yantai_paths import GPS, STREET, city  # noqa: F401
+from tests.yantai_street import GPS, STREET, city  # noqa: F401
 
 STAFF, OTHER, OFFICE, PLANNER = "王街道员", "李外街员", "赵管理员", "钱规划员"
 #: Staff text with a marker no public answer may carry.

@@ -24,95 +24,35 @@ import io
 import json
 import subprocess
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from openpyxl import load_workbook
 
 from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
-from tests.real_city import ARTIFACTS, yantai  # noqa: F401  (the city, built once for this module)
+from tests.real_city import ARTIFACTS
 from tests.test_public_browser import _tap, _wait
-
-STREET, OTHER_STREET = "370602001", "370613001"
-WEST, EAST = "370602001001", "370602001002"
-WEST_UNIT, EAST_UNIT = "向阳街道环卫一队", "芝罘城管二中队"
-#: As drawn on a Gaode map (GCJ-02): the street, its two communities split at 121.390°E, the other street.
-DRAWN = {STREET: (121.380, 37.520, 121.400, 37.535), WEST: (121.380, 37.520, 121.390, 37.535),
-         EAST: (121.390, 37.520, 121.400, 37.535), OTHER_STREET: (121.425, 37.380, 121.440, 37.392)}
-#: A phone's GPS fix (WGS84) in the west community, whose GCJ-02 numbers read as WGS84 lie in the east one.
-GPS = (121.382, 37.526)
-#: A place in the east community, tapped on the Gaode map (the page sends its GCJ-02 numbers).
-TAPPED = (121.390, 37.530)
-#: Where the inspector stands (WGS84 GPS), in the west community.
-INSPECTED = (121.379, 37.522)
-PHONE, WORDS, ZONE = "13912345678", "楼下垃圾桶旁堆了三天的垃圾", ZoneInfo("Asia/Shanghai")
-CALLERS = ("anonymous", "other", "planner", "street", "admin")
-
-
-def _box(x0, y0, x1, y1) -> dict:
-    return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
-
-
-def _areas(path, rows) -> None:
-    features = [{"type": "Feature", "properties": {"code": code, "name": name, "parent": parent, "pop": pop},
-                 "geometry": _box(*DRAWN[code])} for code, name, parent, pop in rows]
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
-                    encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def city(yantai):
-    """向阳街道 with grids and a roster, 黄海路街道, and a token per caller (`users add`)."""
-    _areas(yantai.work / "streets.geojson", [(STREET, "向阳街道", "370602", None),
-                                              (OTHER_STREET, "黄海路街道", "370613", None)])
-    _areas(yantai.work / "communities.geojson", [(WEST, "西山社区", STREET, 6000), (EAST, "东海社区", STREET, 5000)])
-    common = ["--crs", "gcj02", "--code-field", "code", "--name-field", "name", "--parent-field", "parent"]
-    yantai.cli("import", "admin_areas", "streets.geojson", "--level", "street", *common)
-    yantai.cli("import", "admin_areas", "communities.geojson", "--level", "community", *common,
-               "--population-field", "pop")
-    yantai.cli("grids", "generate", "--street", STREET, "--size", "250")
-    yantai.cli("grids", "roster", "--street", STREET, "--out", "roster.xlsx")
-    book = load_workbook(yantai.work / "roster.xlsx")
-    sheet = book.active
-    head = [c.value for c in sheet[1]]
-    for row in sheet.iter_rows(min_row=2):
-        west = row[head.index("社区编码")].value == WEST
-        row[head.index("责任单位")].value = WEST_UNIT if west else EAST_UNIT
-        row[head.index("网格长")].value = "张网格" if west else "李网格"
-        row[head.index("联系电话")].value = "13800000001" if west else "13800000002"
-    book.save(yantai.work / "roster.xlsx")
-    yantai.cli("grids", "assign", "roster.xlsx", "--reason", "首次分配")
-    users = {"admin": ["--role", "admin"], "street": ["--role", "street", "--street", STREET],
-             "other": ["--role", "street", "--street", OTHER_STREET], "planner": ["--role", "planner"],
-             "inspector": ["--role", "inspector", "--street", STREET]}
-    yantai.tokens = {who: yantai.cli("users", "add", f"yt-{who}", *role).stdout.strip().splitlines()[-1]
-                     for who, role in users.items()}
-    yantai.tokens["anonymous"] = None
-    return yantai
-
-
-@pytest.fixture(scope="module")
-def site(city, tmp_path_factory):
-    from tests.chromium import serve_app
-
-    photos = tmp_path_factory.mktemp("photos")
-    with serve_app(city.url, extra_env={"HYGIENE_MAP_PUBLIC_POW_BITS": "8",
-                                        "HYGIENE_MAP_PHOTO_DIR": str(photos)}) as base:
-        city.base = base
-        yield city
-
-
-def _call(city, method, path, who=None, **kwargs) -> httpx.Response:
-    token = city.tokens.get(who) if who else None
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.request(method, city.base + path, headers=headers, timeout=120, **kwargs)
-
-
-def _grid_at(city, lon, lat) -> tuple[str, str, str]:
-    """(grid, community, unit) whose stored (WGS84) outline holds the WGS84 point."""
-    return city.sql("SELECT code, community_code, responsible_unit FROM grids "
-                    "WHERE ST_Contains(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))", (lon, lat))[0]
+from tests.yantai_street import (  # noqa: F401  (pytest fixtures, used by name)
+    CALLERS,
+    DRAWN,
+    EAST,
+    EAST_UNIT,
+    GPS,
+    INSPECTED,
+    OTHER_STREET,
+    PHONE,
+    STREET,
+    TAPPED,
+    WEST,
+    WEST_UNIT,
+    WORDS,
+    ZONE,
+    call,
+    city,
+    grid_at,
+    site,
+    yantai,
+)
 
 
 def test_areas_drawn_on_gaode_are_stored_in_wgs84_and_cut_into_assigned_grids(city):
@@ -131,9 +71,9 @@ def test_areas_drawn_on_gaode_are_stored_in_wgs84_and_cut_into_assigned_grids(ci
         "count(*), count(responsible_unit) FROM grids WHERE street_code = %s", (STREET, STREET))[0]
     assert abs(grids_area - street_area) < 0.001 * street_area and grids == units > 30
     # The GPS fix is in the west community; its GCJ-02 numbers, misread as WGS84, are in the east one.
-    assert _grid_at(city, *GPS)[1:] == (WEST, WEST_UNIT)
-    assert _grid_at(city, *(float(v) for v in wgs84_to_gcj02(*GPS)))[1:] == (EAST, EAST_UNIT)
-    assert _grid_at(city, *TAPPED)[1:] == (EAST, EAST_UNIT) and _grid_at(city, *INSPECTED)[1:] == (WEST, WEST_UNIT)
+    assert grid_at(city, *GPS)[1:] == (WEST, WEST_UNIT)
+    assert grid_at(city, *(float(v) for v in wgs84_to_gcj02(*GPS)))[1:] == (EAST, EAST_UNIT)
+    assert grid_at(city, *TAPPED)[1:] == (EAST, EAST_UNIT) and grid_at(city, *INSPECTED)[1:] == (WEST, WEST_UNIT)
 
 
 @pytest.fixture
@@ -191,7 +131,7 @@ def test_a_phone_report_lands_in_the_grid_that_holds_it(site, reports):
         off = site.one("SELECT ST_Distance(ST_MakePoint(%s, %s)::geography, ST_MakePoint(%s, %s)::geography)",
                        (lon, lat, *place))
         assert off < metres, (how, lon, lat, off)
-        assert (grid, community, street, district) == (*_grid_at(site, *place)[:2], STREET, "370602"), how
+        assert (grid, community, street, district) == (*grid_at(site, *place)[:2], STREET, "370602"), how
     assert reports["gps"][2] == WEST and reports["tap"][2] == EAST
 
 
@@ -205,27 +145,27 @@ def test_the_resident_follows_the_report_as_the_street_office_moves_it(site, rep
     assert tracking in text and WEST_UNIT in text and WORDS in text and PHONE not in text
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     for status in ("立案", "派遣"):
-        moved = _call(site, "PATCH", f"/api/complaints/{complaint}", "street", json={"status": status, "note": "转环卫一队"})
+        moved = call(site, "PATCH", f"/api/complaints/{complaint}", "street", json={"status": status, "note": "转环卫一队"})
         assert moved.status_code == 200, moved.text
     _wait(phone, "document.body.dataset.status === '派遣'")
     text = phone.evaluate("document.body.innerText")
     assert "立案" in text and "派遣" in text and "转环卫一队" not in text and "yt-street" not in text
     # Another street's user cannot move it.
-    refused = _call(site, "PATCH", f"/api/complaints/{complaint}", "other", json={"status": "处置"})
+    refused = call(site, "PATCH", f"/api/complaints/{complaint}", "other", json={"status": "处置"})
     assert refused.status_code == 403, refused.text
 
 
 @pytest.mark.browser
 def test_the_street_office_sees_it_in_its_grid_and_unit(site, reports):
     complaint, grid = reports["gps"][0], reports["gps"][1]
-    listed = _call(site, "GET", "/api/complaints", "street", params={"street": STREET, "limit": 100}).json()["items"]
+    listed = call(site, "GET", "/api/complaints", "street", params={"street": STREET, "limit": 100}).json()["items"]
     mine = next(c for c in listed if c["id"] == complaint)
     assert mine["grid_code"] == grid and mine["street_code"] == STREET
-    grids = _call(site, "GET", "/api/grids", "street", params={"street": STREET}).json()["features"]
+    grids = call(site, "GET", "/api/grids", "street", params={"street": STREET}).json()["features"]
     held = next(f["properties"] for f in grids if f["properties"]["code"] == grid)
     assert held["responsible_unit"] == WEST_UNIT and held["open_complaints"] >= 1
-    assert _call(site, "GET", f"/api/public/reports/{reports['gps'][-1]}").json()["unit"] == WEST_UNIT
-    assert _call(site, "GET", f"/api/public/reports/{reports['tap'][-1]}").json()["unit"] == EAST_UNIT
+    assert call(site, "GET", f"/api/public/reports/{reports['gps'][-1]}").json()["unit"] == WEST_UNIT
+    assert call(site, "GET", f"/api/public/reports/{reports['tap'][-1]}").json()["unit"] == EAST_UNIT
 
 
 def _texts(city, who: str, complaint: int, grid: str) -> dict[str, str]:
@@ -237,7 +177,7 @@ def _texts(city, who: str, complaint: int, grid: str) -> dict[str, str]:
               "open311": "/open311/v2/requests.json"}
     out = {}
     for name, path in routes.items():
-        answer = _call(city, "GET", path, who)
+        answer = call(city, "GET", path, who)
         if answer.status_code != 200:
             out[name] = str(answer.status_code)
         elif path.endswith(".pdf"):
@@ -263,7 +203,7 @@ def test_the_reporters_words_and_phone_reach_only_those_entitled(site, reports):
         assert json.loads(seen[who]["one"])["grid_code"] == grid  # the case itself is public
     for who in CALLERS:
         assert all(PHONE not in text for route, text in seen[who].items() if route != "contacts"), who
-    tile = _call(site, "GET", "/tiles/complaints/18/{}/{}.pbf".format(*_tile(*GPS, 18)), "admin")
+    tile = call(site, "GET", "/tiles/complaints/18/{}/{}.pbf".format(*_tile(*GPS, 18)), "admin")
     assert tile.status_code == 200 and WORDS.encode() not in tile.content and PHONE.encode() not in tile.content
 
 
@@ -282,14 +222,14 @@ def _now_in_city(hours: float = 0) -> str:
 def finding(site):
     """A week's round over 向阳街道 (admin) and a finding by the inspector's GPS in the west community."""
     today = datetime.now(ZONE).date()
-    made = _call(site, "POST", "/api/inspections/rounds", "admin", json={
+    made = call(site, "POST", "/api/inspections/rounds", "admin", json={
         "name": "向阳街道周检查", "kind": "周检查", "streets": [STREET],
         "starts": str(today - timedelta(days=1)), "ends": str(today + timedelta(days=7))})
     assert made.status_code == 201, made.text
     site.round = made.json()["id"]
-    item = next(i for i in _call(site, "GET", "/api/inspections/checklist", params={"place_type": "背街小巷"}).json()
+    item = next(i for i in call(site, "GET", "/api/inspections/checklist", params={"place_type": "背街小巷"}).json()
                 ["items"])
-    found = _call(site, "POST", "/api/inspections/findings", "inspector", json={
+    found = call(site, "POST", "/api/inspections/findings", "inspector", json={
         "round_id": site.round, "lon": INSPECTED[0], "lat": INSPECTED[1], "item": item["code"],
         "note": "巷口垃圾箱满溢，住户王某说已一周", "observed_at": _now_in_city(), "client_id": "yt-1"})
     assert found.status_code == 201, found.text
@@ -302,7 +242,7 @@ def test_the_inspector_finding_is_routed_given_a_deadline_rectified_and_rechecke
     deadline, the next one passes; the one who rectified may not re-check."""
     from PIL import Image
 
-    grid, community, unit = _grid_at(site, *INSPECTED)
+    grid, community, unit = grid_at(site, *INSPECTED)
     assert (finding["grid_code"], finding["community_code"], finding["responsible_unit"]) == (grid, community, unit)
     observed, due = (datetime.fromisoformat(finding[k]) for k in ("observed_at", "due_at"))
     assert due - observed == timedelta(days=finding["checklist"]["due_days"]) and finding["status"] == "待整改"
@@ -311,14 +251,14 @@ def test_the_inspector_finding_is_routed_given_a_deadline_rectified_and_rechecke
     def rectify(colour) -> httpx.Response:
         image = io.BytesIO()
         Image.new("RGB", (64, 48), colour).save(image, format="JPEG")
-        photo = _call(site, "POST", path + "/photos", "street", data={"stage": "after"},
+        photo = call(site, "POST", path + "/photos", "street", data={"stage": "after"},
                       files={"file": ("after.jpg", image.getvalue(), "image/jpeg")})
         assert photo.status_code in (200, 201), photo.text
-        return _call(site, "PATCH", path, "street", json={"status": "已整改", "note": "已清运"})
+        return call(site, "PATCH", path, "street", json={"status": "已整改", "note": "已清运"})
 
     assert rectify((90, 140, 90)).status_code == 200
-    assert _call(site, "PATCH", path, "street", json={"status": "复查通过"}).status_code == 403
-    failed = _call(site, "PATCH", path, "inspector", json={"status": "复查未通过", "note": "仍有垃圾"})
+    assert call(site, "PATCH", path, "street", json={"status": "复查通过"}).status_code == 403
+    failed = call(site, "PATCH", path, "inspector", json={"status": "复查未通过", "note": "仍有垃圾"})
     assert failed.status_code == 200 and failed.json()["status"] == "待整改", failed.text
     assert datetime.fromisoformat(failed.json()["due_at"]) > due
     # The photo of the first rectification, sent again, is not new evidence: the refusal says why, not
@@ -327,13 +267,13 @@ def test_the_inspector_finding_is_routed_given_a_deadline_rectified_and_rechecke
     assert again.status_code == 409 and "failed re-check" in again.json()["detail"], again.text
     assert "sent again" in again.json()["detail"], again.text
     assert rectify((60, 160, 60)).status_code == 200
-    passed = _call(site, "PATCH", path, "inspector", json={"status": "复查通过", "note": "已整改到位"})
+    passed = call(site, "PATCH", path, "inspector", json={"status": "复查通过", "note": "已整改到位"})
     assert passed.status_code == 200 and passed.json()["status"] == "复查通过", passed.text
-    steps = [s["to"] for s in _call(site, "GET", path, "admin").json()["events"]]
+    steps = [s["to"] for s in call(site, "GET", path, "admin").json()["events"]]
     assert steps == ["待整改", "已整改", "复查未通过", "待整改", "已整改", "复查通过"], steps
     # What the inspector wrote: the street and admin read it; another street and the public do not.
     for who, sees in (("street", True), ("admin", True), ("other", False), ("anonymous", False)):
-        assert ("王某" in _call(site, "GET", path, who).text) is sees, who
+        assert ("王某" in call(site, "GET", path, who).text) is sees, who
 
 
 _MAP = "Object.keys(window).filter(function(k){return k.indexOf('map_')===0&&window[k]&&window[k].eachLayer;}).map(function(k){return window[k];})[0]"
@@ -392,9 +332,9 @@ def test_the_maps_draw_each_marker_inside_its_outline(site, reports, finding, br
 def test_the_weekly_bulletin_ranks_the_streets_and_units(site, reports, finding):
     """The week of the reports (in the city's time): 向阳街道 received both, its units one each; the unit the
     finding was charged to loses the item's points and ranks below the other; PDF and XLSX say the same."""
-    reported = _call(site, "GET", f"/api/complaints/{reports['gps'][0]}", "admin").json()["reported_at"]
+    reported = call(site, "GET", f"/api/complaints/{reports['gps'][0]}", "admin").json()["reported_at"]
     day = datetime.fromisoformat(reported).astimezone(ZONE).date().isoformat()
-    answer = _call(site, "GET", "/api/reports/bulletin", params={"period": "week", "date": day})
+    answer = call(site, "GET", "/api/reports/bulletin", params={"period": "week", "date": day})
     assert answer.status_code == 200, answer.text
     b = answer.json()
     start, end = (datetime.fromisoformat(b["period"][k]) for k in ("start", "end"))
@@ -424,13 +364,13 @@ def test_the_bulletin_page_defaults_to_the_last_whole_period_of_the_kind_asked(s
     """/reports?period=week with no date is last week's bulletin (in the city's time), as /reports is last
     month's; a date of the wrong form says which forms fit."""
     year, week, _ = (datetime.now(ZONE).date() - timedelta(days=7)).isocalendar()
-    page = _call(site, "GET", "/reports", params={"period": "week"})
+    page = call(site, "GET", "/reports", params={"period": "week"})
     assert page.status_code == 200, page.text
     assert f'value="{year}-W{week:02d}"' in page.text and f"{year}年第{week}周" in page.text
     for kind, wanted in (("quarter", "-Q"), ("year", f'value="{datetime.now(ZONE).year - 1}"')):
-        other = _call(site, "GET", "/reports", params={"period": kind})
+        other = call(site, "GET", "/reports", params={"period": kind})
         assert other.status_code == 200 and wanted in other.text, (kind, other.text[:300])
-    wrong = _call(site, "GET", "/reports", params={"period": "week", "date": "2026-11"})
+    wrong = call(site, "GET", "/reports", params={"period": "week", "date": "2026-11"})
     assert wrong.status_code == 422 and "ISO week (2026-W44)" in wrong.json()["detail"], wrong.text
 
 
