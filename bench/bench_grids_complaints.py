@@ -40,13 +40,8 @@ def med_ms(values):
     return f"{statistics.median(values) * 1000:.1f} ms"
 
 
-def main() -> None:
-    conn = connect()
-    with conn.cursor() as cur:
-        cur.execute("SELECT max(id) FROM complaints")
-        top = cur.fetchone()[0]
-        cur.execute("SELECT code FROM admin_areas WHERE level = 'street' ORDER BY code")
-        streets = [r[0] for r in cur.fetchall()]
+def _duplicates(conn, top: int) -> None:
+    """The duplicate search of 30 random complaints, shipped against the naive query, interleaved."""
     rng = np.random.default_rng(6)
     ids = [int(i) for i in rng.integers(1, top, 30)]
 
@@ -66,6 +61,9 @@ def main() -> None:
           f"{statistics.median(naive) / statistics.median(ours):.0f}× |")
     print(f"\nsame duplicates found: {agree}/30\n")
 
+
+def _routing_and_reads(conn, streets: list[str]) -> None:
+    """Routing at insert (point in grid on the GiST index), a complaint's POST, and a street office's reads."""
     # Routing at insert: point-in-grid with the GiST index.
     with conn.cursor() as cur:
         cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
@@ -94,6 +92,9 @@ def main() -> None:
     for name, values in reads.items():
         print(f"| {name}, 10 streets | {med_ms(values)} |")
 
+
+def _regrids(conn, streets: list[str]) -> None:
+    """A street's grids planned and applied again (rolled back), for 3 streets."""
     width = GridSettings.from_env().sequence_width
     plans, applies = [], []
     for street in streets[:3]:
@@ -105,8 +106,19 @@ def main() -> None:
     print(f"| grids generate --dry-run, one street (~110 grids), 3 streets | {med_ms(plans)} |")
     print(f"| grids generate applied (archive, history, re-route ~16,000 complaints), rolled back | "
           f"{med_ms(applies)} |")
-    conn.close()
 
+
+def main() -> None:
+    conn = connect()
+    with conn.cursor() as cur:
+        cur.execute("SELECT max(id) FROM complaints")
+        top = cur.fetchone()[0]
+        cur.execute("SELECT code FROM admin_areas WHERE level = 'street' ORDER BY code")
+        streets = [r[0] for r in cur.fetchall()]
+    _duplicates(conn, top)
+    _routing_and_reads(conn, streets)
+    _regrids(conn, streets)
+    conn.close()
 
 if __name__ == "__main__":
     main()

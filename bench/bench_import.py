@@ -183,7 +183,7 @@ def measure(name: str, url: str, csv_path: Path, before: str | None) -> tuple[fl
     return elapsed, peak
 
 
-def main() -> None:
+def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -192,23 +192,22 @@ def main() -> None:
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     parser.add_argument("--before", help="another checkout (e.g. `git archive main | tar -x -C DIR`) run alongside")
-    args = parser.parse_args()
-    if args.before:
-        CONTENDERS[BEFORE] = lambda url, csv_path: run_hygiene_map(url, csv_path, Path(args.before))
-    if args.one:
-        CONTENDERS[args.one](args.url, Path(args.csv))
-        import resource
+    return parser.parse_args()
 
-        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        if children:
-            (WORK / "child_peak.json").write_text(json.dumps({"peak_mb": children}))
-        return
-    from data.db import database_url
 
-    city_url = database_url()
-    global BENCH_DB
-    BENCH_DB = urlsplit(city_url).path.lstrip("/") + "_bench_import"
-    url, csv_path = prepare(city_url, args.rows)
+def _one(args) -> None:
+    """One contender in this process (``--one``), its children's peak memory left for the parent."""
+    CONTENDERS[args.one](args.url, Path(args.csv))
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if children:
+        (WORK / "child_peak.json").write_text(json.dumps({"peak_mb": children}))
+
+
+def _rounds(args, city_url: str, url: str, csv_path: Path) -> tuple[dict, dict, tuple[int, int, int]]:
+    """Every contender once per round, interleaved; (times and peaks by contender, each checkout's stored digest,
+    the complaints written and routed), the bench database dropped unless ``--keep``."""
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in CONTENDERS}
     stored: dict[str, str] = {}
     try:
@@ -222,7 +221,7 @@ def main() -> None:
         conn = psycopg2.connect(url)
         with conn.cursor() as cur:
             cur.execute("SELECT count(*), count(grid_code), count(street_code) FROM complaints")
-            n, with_grid, with_street = cur.fetchone()
+            counts = cur.fetchone()
         conn.close()
     finally:
         if not args.keep:
@@ -231,6 +230,11 @@ def main() -> None:
             with admin.cursor() as cur:
                 cur.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
             admin.close()
+    return results, stored, counts
+
+
+def _report(args, results: dict, stored: dict, counts: tuple[int, int, int], csv_path: Path) -> None:
+    n, with_grid, with_street = counts
     floor = statistics.median(t for t, _ in results["psql \\copy + ST_MakePoint + GiST (floor)"])
     size = csv_path.stat().st_size / 2**20
     print(f"\n{args.rows:,} rows, {size:.0f} MB CSV; {args.runs} interleaved runs each\n")
@@ -247,6 +251,22 @@ def main() -> None:
         raise SystemExit(f"THE CHECKOUTS STORED DIFFERENT TABLES (main stored: {expected or 'not recorded'})")
     print("stored tables equal" + (" to main's" if expected else ""))
 
+
+def main() -> None:
+    args = _args()
+    if args.before:
+        CONTENDERS[BEFORE] = lambda url, csv_path: run_hygiene_map(url, csv_path, Path(args.before))
+    if args.one:
+        _one(args)
+        return
+    from data.db import database_url
+
+    city_url = database_url()
+    global BENCH_DB
+    BENCH_DB = urlsplit(city_url).path.lstrip("/") + "_bench_import"
+    url, csv_path = prepare(city_url, args.rows)
+    results, stored, counts = _rounds(args, city_url, url, csv_path)
+    _report(args, results, stored, counts, csv_path)
 
 if __name__ == "__main__":
     main()

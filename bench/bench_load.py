@@ -143,7 +143,7 @@ class Run:
                 await self.one(client, rng, started)
 
 
-def main() -> None:
+def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", default="/tmp/hm-load")
     parser.add_argument("--clients", type=int, default=64)
@@ -154,20 +154,22 @@ def main() -> None:
     parser.add_argument("--fault-at", type=float, default=60,
                         help="seconds into the run (after the cold start's first analyses)")
     parser.add_argument("--scale", default="city")
-    args = parser.parse_args()
-    env = _env(args.home)
+    return parser.parse_args()
+
+
+def _city(env: dict, scale: str) -> tuple[str, tuple, int, str]:
+    """The embedded cluster up with a demo city (made once); (its URL, the city's extent, complaints, a token)."""
+    import psycopg2
 
     subprocess.run([CLI, "db", "up"], env=env, check=True, capture_output=True)
     status = subprocess.run([CLI, "db", "status"], env=env, capture_output=True, text=True)
-    import psycopg2
-
     url = next(line[5:] for line in status.stdout.splitlines() if line.startswith("url: "))
     conn = psycopg2.connect(url)
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM city_settings")
         if cur.fetchone()[0] == 0:
             conn.close()
-            subprocess.run([CLI, "demo", "--scale", args.scale], env=env, check=True, capture_output=True)
+            subprocess.run([CLI, "demo", "--scale", scale], env=env, check=True, capture_output=True)
             conn = psycopg2.connect(url)
     with conn.cursor() as cur:
         cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
@@ -179,8 +181,11 @@ def main() -> None:
     name = f"load-{int(time.time())}"
     made = subprocess.run([CLI, "users", "add", name, "--role", "admin"], env=env, capture_output=True, text=True,
                           check=True)
-    token = made.stdout.strip().split()[-1]
+    return url, extent, complaints_before, made.stdout.strip().split()[-1]
 
+
+def _serve(args, env: dict):
+    """uvicorn with ``args.workers`` workers on a free port, its stderr in a file; (process, base URL, the file)."""
     port = _free_port()
     server_log = open(Path(args.home) / "server.log", "w+")
     server = subprocess.Popen(
@@ -196,8 +201,12 @@ def main() -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
+    return server, base, server_log
 
-    run = Run(base, token, extent)
+
+def _drive(run: Run, args, env: dict) -> tuple[float, dict[str, float]]:
+    """The clients for ``args.duration`` seconds, and the database stopped and started again with ``--fault``;
+    (the run's length, the outage's times into it)."""
     outage: dict[str, float] = {}
 
     async def fault(started: float) -> None:
@@ -219,16 +228,10 @@ def main() -> None:
         await asyncio.gather(*tasks)
         return time.monotonic() - started
 
-    elapsed = asyncio.run(go())
-    server.terminate()
-    server.wait(timeout=30)
+    return asyncio.run(go()), outage
 
-    conn = psycopg2.connect(url)
-    with conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM complaints WHERE id = ANY(%s)", (run.acknowledged,))
-        found = cur.fetchone()[0]
-    conn.close()
 
+def _report(run: Run, args, elapsed: float, complaints_before: int, found: int) -> None:
     total = sum(sum(c.values()) for c in run.status.values())
     server_errors = sum(n for c in run.status.values() for code, n in c.items() if code >= 500 and code != 503)
     print(f"### {'Fault' if args.fault else 'Load'} run: {args.clients} clients, {args.duration:.0f} s, "
@@ -252,19 +255,42 @@ def main() -> None:
     if run.analysis_cache:
         print(f"\nAnalysis answers computed: {run.analysis_cache['miss']:,}; served from the answer cache (data "
               f"unchanged since, or the same request already under way): {run.analysis_cache['hit']:,}.")
+
+
+def _report_outage(run: Run, args, outage: dict[str, float]) -> None:
+    during = [(t, k, c) for t, k, c in run.events if outage["stopped"] <= t <= outage["start"]]
+    # Requests sent while the database was down: how long did their (error) answer take?
+    down = [took for sent, took in run.slow_errors if outage["stopped"] <= sent <= outage["start"]]
+    slowest_error = max(down) if down else 0
+    after = [t for t, k, c in run.events if t > outage["started"] and 200 <= c < 300]
+    first_ok = (min(after) - outage["started"]) if after else float("nan")
+    codes = Counter(c for _, _, c in during)
+    print(f"\nDatabase stopped at {outage['stop']:.0f} s for {args.outage:.0f} s. Answers while it was down: "
+          + ", ".join(f"{c}: {n}" for c, n in sorted(codes.items()))
+          + f". Slowest answer to a request sent while it was down: {slowest_error:.2f} s "
+          f"(median {statistics.median(down) if down else 0:.3f} s). First 2xx after `db up` returned: "
+          f"{first_ok:.2f} s later.")
+
+
+def main() -> None:
+    import psycopg2
+
+    args = _args()
+    env = _env(args.home)
+    url, extent, complaints_before, token = _city(env, args.scale)
+    server, base, server_log = _serve(args, env)
+    run = Run(base, token, extent)
+    elapsed, outage = _drive(run, args, env)
+    server.terminate()
+    server.wait(timeout=30)
+    conn = psycopg2.connect(url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM complaints WHERE id = ANY(%s)", (run.acknowledged,))
+        found = cur.fetchone()[0]
+    conn.close()
+    _report(run, args, elapsed, complaints_before, found)
     if args.fault and outage:
-        during = [(t, k, c) for t, k, c in run.events if outage["stopped"] <= t <= outage["start"]]
-        # Requests sent while the database was down: how long did their (error) answer take?
-        down = [took for sent, took in run.slow_errors if outage["stopped"] <= sent <= outage["start"]]
-        slowest_error = max(down) if down else 0
-        after = [t for t, k, c in run.events if t > outage["started"] and 200 <= c < 300]
-        first_ok = (min(after) - outage["started"]) if after else float("nan")
-        codes = Counter(c for _, _, c in during)
-        print(f"\nDatabase stopped at {outage['stop']:.0f} s for {args.outage:.0f} s. Answers while it was down: "
-              + ", ".join(f"{c}: {n}" for c, n in sorted(codes.items()))
-              + f". Slowest answer to a request sent while it was down: {slowest_error:.2f} s "
-              f"(median {statistics.median(down) if down else 0:.3f} s). First 2xx after `db up` returned: "
-              f"{first_ok:.2f} s later.")
+        _report_outage(run, args, outage)
     server_log.seek(0)
     tail = server_log.read()
     if "Traceback" in tail:

@@ -52,6 +52,21 @@ def street_near(conn, target: int) -> tuple[str, int]:
         return cur.fetchone()
 
 
+#: What the naive script draws on each grid's page, read per page by bounding box as a geopandas user would.
+_NAIVE_LAYERS = {
+    "roads": "SELECT class, name, geom FROM roads",
+    "urban_villages": "SELECT name, geom FROM urban_villages",
+    "health_trails": "SELECT name, geom FROM health_trails",
+    "markets": "SELECT id, name, geom FROM markets",
+    "toilets": "SELECT id, name, geom FROM toilets",
+    "garbage_stations": "SELECT id, name, kind, geom FROM garbage_stations",
+    "complaints": "SELECT id, category AS name, status, geom FROM complaints WHERE status <> '结案'",
+    "grids": "SELECT code, geom FROM grids",
+}
+_NAIVE_STYLES = {"markets": ("s", "orange"), "toilets": ("^", "tab:blue"), "garbage_stations": ("o", "green"),
+                 "complaints": ("X", "red")}
+
+
 def naive_atlas(conn, street: str, out: str) -> int:
     """One page per grid the way a geopandas user would script it. Returns the page count."""
     import geopandas as gpd
@@ -72,54 +87,51 @@ def naive_atlas(conn, street: str, out: str) -> int:
     grids = gpd.read_postgis(
         "SELECT code, name, responsible_unit, grid_manager, phone, geom FROM grids WHERE street_code = %s "
         "ORDER BY code", conn, params=(street,), geom_col="geom", crs=4326).to_crs(srid)
-    layers = {
-        "roads": "SELECT class, name, geom FROM roads",
-        "urban_villages": "SELECT name, geom FROM urban_villages",
-        "health_trails": "SELECT name, geom FROM health_trails",
-        "markets": "SELECT id, name, geom FROM markets",
-        "toilets": "SELECT id, name, geom FROM toilets",
-        "garbage_stations": "SELECT id, name, kind, geom FROM garbage_stations",
-        "complaints": "SELECT id, category AS name, status, geom FROM complaints WHERE status <> '结案'",
-        "grids": "SELECT code, geom FROM grids",
-    }
-    styles = {"markets": ("s", "orange"), "toilets": ("^", "tab:blue"), "garbage_stations": ("o", "green"),
-              "complaints": ("X", "red")}
     with PdfPages(out) as pdf:
         for _, grid in grids.iterrows():
-            box = gpd.GeoSeries([grid.geom.buffer(90).envelope], crs=srid).to_crs(4326).total_bounds
-            frames = {}
-            for name, query in layers.items():
-                where = " AND " if "WHERE" in query else " WHERE "
-                frames[name] = gpd.read_postgis(
-                    query + where + "geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", conn, params=tuple(float(v) for v in box),
-                    geom_col="geom", crs=4326).to_crs(srid)
-            fig, (ax, tab) = plt.subplots(2, 1, figsize=A4_IN, gridspec_kw={"height_ratios": [3, 2]})
-            frames["urban_villages"].plot(ax=ax, facecolor="none", edgecolor="brown", hatch="///")
-            frames["health_trails"].plot(ax=ax, color="green", linestyle=":")
-            frames["roads"].plot(ax=ax, color="grey", linewidth=0.8)
-            frames["grids"].boundary.plot(ax=ax, color="grey", linestyle="--", linewidth=0.5)
-            gpd.GeoSeries([grid.geom], crs=srid).boundary.plot(ax=ax, color="black", linewidth=2)
-            rows, n = [], 0
-            for name, (marker, color) in styles.items():
-                frame = frames[name]
-                if frame.empty:
-                    continue
-                frame.plot(ax=ax, marker=marker, color=color, markersize=25)
-                inside = frame[frame.within(grid.geom)]
-                for _, f in inside.iterrows():
-                    n += 1
-                    ax.annotate(str(n), (f.geom.x, f.geom.y), xytext=(3, 3), textcoords="offset points")
-                    rows.append([str(n), name, str(f["name"]), str(f.get("status", "")), str(f["id"]), ""])
-            ax.set_xlim(grid.geom.bounds[0] - 90, grid.geom.bounds[2] + 90)
-            ax.set_ylim(grid.geom.bounds[1] - 90, grid.geom.bounds[3] + 90)
-            ax.set_title(f"{grid['name']} {grid['code']}  {grid['responsible_unit']} {grid['grid_manager']} "
-                         f"{grid['phone']}")
-            tab.axis("off")
-            if rows:
-                tab.table(cellText=rows[:30], colLabels=["No", "type", "name", "status", "id", "ok"], loc="upper center")
+            fig = _naive_page(conn, grid, srid)
             pdf.savefig(fig)
             plt.close(fig)
     return len(grids)
+
+
+def _naive_page(conn, grid, srid: int):
+    """One grid's page of the naive atlas: the layers around it read by bounding box, its features numbered."""
+    import geopandas as gpd
+    import matplotlib.pyplot as plt
+
+    box = gpd.GeoSeries([grid.geom.buffer(90).envelope], crs=srid).to_crs(4326).total_bounds
+    frames = {}
+    for name, query in _NAIVE_LAYERS.items():
+        where = " AND " if "WHERE" in query else " WHERE "
+        frames[name] = gpd.read_postgis(
+            query + where + "geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", conn, params=tuple(float(v) for v in box),
+            geom_col="geom", crs=4326).to_crs(srid)
+    fig, (ax, tab) = plt.subplots(2, 1, figsize=A4_IN, gridspec_kw={"height_ratios": [3, 2]})
+    frames["urban_villages"].plot(ax=ax, facecolor="none", edgecolor="brown", hatch="///")
+    frames["health_trails"].plot(ax=ax, color="green", linestyle=":")
+    frames["roads"].plot(ax=ax, color="grey", linewidth=0.8)
+    frames["grids"].boundary.plot(ax=ax, color="grey", linestyle="--", linewidth=0.5)
+    gpd.GeoSeries([grid.geom], crs=srid).boundary.plot(ax=ax, color="black", linewidth=2)
+    rows, n = [], 0
+    for name, (marker, color) in _NAIVE_STYLES.items():
+        frame = frames[name]
+        if frame.empty:
+            continue
+        frame.plot(ax=ax, marker=marker, color=color, markersize=25)
+        inside = frame[frame.within(grid.geom)]
+        for _, f in inside.iterrows():
+            n += 1
+            ax.annotate(str(n), (f.geom.x, f.geom.y), xytext=(3, 3), textcoords="offset points")
+            rows.append([str(n), name, str(f["name"]), str(f.get("status", "")), str(f["id"]), ""])
+    ax.set_xlim(grid.geom.bounds[0] - 90, grid.geom.bounds[2] + 90)
+    ax.set_ylim(grid.geom.bounds[1] - 90, grid.geom.bounds[3] + 90)
+    ax.set_title(f"{grid['name']} {grid['code']}  {grid['responsible_unit']} {grid['grid_manager']} "
+                 f"{grid['phone']}")
+    tab.axis("off")
+    if rows:
+        tab.table(cellText=rows[:30], colLabels=["No", "type", "name", "status", "id", "ok"], loc="upper center")
+    return fig
 
 
 def _atlas(conn, street: str, out: str, settings: PrintSettings) -> int:
@@ -163,7 +175,7 @@ def peak_rss_mb() -> tuple[float, float]:
     return own, children
 
 
-def main() -> None:
+def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grids", type=int, default=100, help="pick the street with about this many grids")
     parser.add_argument("--street", help="or name the street")
@@ -171,20 +183,12 @@ def main() -> None:
     parser.add_argument("--naive-runs", type=int, default=1)
     parser.add_argument("--single-runs", type=int, default=None, help="runs in one process (default: --runs)")
     parser.add_argument("--before", type=Path, help="a copy of older code to run side by side")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    conn = connect()
-    if args.street:
-        street = args.street
-        with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM grids WHERE street_code = %s", (street,))
-            n_grids = cur.fetchone()[0]
-    else:
-        street, n_grids = street_near(conn, args.grids)
-    conn.rollback()
+
+def _contenders(args, conn, street: str) -> list[tuple]:
+    """(name, make the atlas at a path → pages, runs) of each contender, hygiene-map's default first."""
     default_workers = PrintSettings.from_env().workers
-    print(f"street {street}: {n_grids} grids; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}", file=sys.stderr)
-
     contenders = [("hygiene-map, 1 process", lambda out: _atlas(
         conn, street, out, PrintSettings.from_env({"HYGIENE_MAP_PRINT_WORKERS": "1"})),
         args.runs if args.single_runs is None else args.single_runs)]
@@ -196,11 +200,14 @@ def main() -> None:
                            lambda out: atlas_in(args.before.resolve(), street, out), args.runs))
     contenders.append(("naive geopandas (read_postgis + .plot per page)", lambda out: naive_atlas(conn, street, out),
                        args.naive_runs))
-    contenders = [c for c in contenders if c[2] > 0]
+    return [c for c in contenders if c[2] > 0]
 
+
+def _interleaved(conn, contenders: list[tuple]) -> list[tuple]:
+    """The contenders' runs interleaved, so that load from other users falls on every one alike; per contender
+    (name, runs, median s, pages, s per page, × the first, PDF size). Every hygiene-map atlas prints alike."""
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        # Interleave the runs so that load from other users falls on every contender alike.
         times: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
         meta: dict[str, tuple[int, int]] = {}
         answer = None  # the pages' text, which every hygiene-map contender must print alike
@@ -226,6 +233,23 @@ def main() -> None:
             median = statistics.median(times[name])
             pages, size = meta[name]
             results.append((name, len(times[name]), median, pages, median / pages, median / base, size))
+    return results
+
+
+def main() -> None:
+    args = _args()
+    conn = connect()
+    if args.street:
+        street = args.street
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM grids WHERE street_code = %s", (street,))
+            n_grids = cur.fetchone()[0]
+    else:
+        street, n_grids = street_near(conn, args.grids)
+    conn.rollback()
+    print(f"street {street}: {n_grids} grids; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    contenders = _contenders(args, conn, street)
+    results = _interleaved(conn, contenders)
     own, children = peak_rss_mb()
     print(f"\n| contender | runs | median wall time | pages | s/page | × {contenders[0][0]} | PDF size |")
     print("|---|---|---|---|---|---|---|")
@@ -234,7 +258,6 @@ def main() -> None:
     print("all hygiene-map PDFs: the same pages and text")
     print(f"\nstreet {street} ({n_grids} grids); peak RSS: this process {own:.0f} MB, "
           f"largest worker {children:.0f} MB; load average at the end {os.getloadavg()[0]:.1f}")
-
 
 if __name__ == "__main__":
     main()

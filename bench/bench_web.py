@@ -25,125 +25,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
-from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.web_peers import PROPERTIES, Tipg, get, load, serve_ours, tile_of, tile_stats  # noqa: E402
 from data.db import database_url  # noqa: E402
 from tests.chromium import Chromium, _wait_http, free_port  # noqa: E402
-
-PROPERTIES = "id,category,status,reported_at,due_at,channel,address,grid_code,street_code"
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-
-
-class Tipg:
-    """tipg's uvicorn app over the same database."""
-
-    def __init__(self, uvicorn: str, url: str, workers: int):
-        self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]',
-               "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
-        env.pop("HYGIENE_MAP_HOME", None)
-        self.proc = subprocess.Popen(
-            [uvicorn, "tipg.main:app", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
-             "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.base = f"http://127.0.0.1:{self.port}"
-        _wait_http(self.base + "/collections", 180)
-
-    def close(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-
-
-@contextmanager
-def serve_ours(url: str, workers: int, repo: Path = REPO):
-    """hygiene-map (the checkout ``repo``) under uvicorn (tests.chromium.serve_app), given up to 180 s to start:
-    importing the app took a minute on the shared machine at load 9, past serve_app's 30 s."""
-    port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="hm-bench-", suffix=".log", delete=False)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning"],
-        cwd=repo, env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_http(base + "/healthz", 180)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
-        os.unlink(log.name)
-
-
-def get(base: str, path: str, conn: http.client.HTTPConnection | None = None):
-    parts = urlsplit(base)
-    conn = conn or http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
-    started = time.perf_counter()
-    conn.request("GET", path)
-    response = conn.getresponse()
-    body = response.read()
-    return response.status, body, time.perf_counter() - started, conn
-
-
-def load(base: str, path: str, clients: int, seconds: float) -> dict:
-    """Requests/s, p50 and p95 latency with `clients` concurrent keep-alive clients for `seconds`."""
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    stop = time.perf_counter() + seconds
-
-    def client():
-        conn = None
-        while time.perf_counter() < stop:
-            try:
-                status, body, elapsed, conn = get(base, path, conn)
-            except (OSError, http.client.HTTPException):
-                conn = None
-                with lock:
-                    errors[0] += 1
-                continue
-            with lock:
-                if status == 200:
-                    latencies.append(elapsed)
-                else:
-                    errors[0] += 1
-
-    get(base, path)  # warm the server's caches and connections once
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "rps": len(latencies) / wall,
-        "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
-        "p95": latencies[int(0.95 * (len(latencies) - 1))] * 1000 if latencies else float("nan"),
-        "n": len(latencies), "errors": errors[0],
-    }
-
-
-def tile_stats(base: str, path: str, runs: int) -> tuple[float, int, int]:
-    """Median time (ms), size (bytes) and status of one tile fetched `runs` times."""
-    times, size, status = [], 0, 0
-    for _ in range(runs):
-        status, body, elapsed, conn = get(base, path)
-        conn.close()
-        times.append(elapsed * 1000)
-        size = len(body)
-    return statistics.median(times), size, status
 
 
 def city_tiles(url: str, z: int) -> list[tuple[int, int]]:
@@ -313,7 +204,7 @@ def naive_folium_page(url: str, static_base: str, out: Path, limit: int | None) 
     return time.perf_counter() - started, out.stat().st_size, f"{len(gdf):,} complaints"
 
 
-def main() -> None:
+def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tipg", default="/tmp/tipg-venv/bin/uvicorn", help="uvicorn of the venv with tipg")
     parser.add_argument("--workers", type=int, default=2)
@@ -331,7 +222,102 @@ def main() -> None:
     parser.add_argument("--one-order", action="store_true",
                         help="sweep with hygiene-map started first only (default: again with tipg started first)")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: features,tiles,sweep,map")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def _features_section(ours: str, tipg: Tipg, args, bbox: str, ours_path: str, tipg_path: str) -> list[str]:
+    """Pages of 1,000 features under 1, 8 and 32 clients, hygiene-map and tipg one after the other."""
+    out: list[str] = []
+    out.append(f"Features: 1,000-feature pages of `complaints` in bbox `{bbox}`, {args.workers} "
+               f"uvicorn workers each, {args.seconds:.0f} s per level.\n")
+    out.append("| clients | hygiene-map req/s | p50 ms | p95 ms | tipg req/s | p50 ms | p95 ms | ratio |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    for clients in (int(c) for c in args.clients.split(",")):
+        a = load(ours, ours_path, clients, args.seconds)
+        b = load(tipg.base, tipg_path, clients, args.seconds)
+        out.append(f"| {clients} | {a['rps']:.1f} | {a['p50']:.0f} | {a['p95']:.0f} | {b['rps']:.1f} | "
+                   f"{b['p50']:.0f} | {b['p95']:.0f} | {a['rps'] / b['rps']:.1f}× |")
+        print(out[-1], f"(errors {a['errors']}/{b['errors']})", file=sys.stderr)
+    return out
+
+
+def _tiles_section(ours: str, tipg: Tipg, args) -> list[str]:
+    """One tile at the city centre per zoom (10, 13, 16), median of sequential requests, both servers."""
+    out: list[str] = []
+    out.append(f"\nTiles over `complaints` at the city centre, median of {args.tile_runs} sequential "
+               "requests (ours: heat cells at z≤13, hexagons at z14, points from z15):\n")
+    out.append("| zoom | hygiene-map ms | size KB | tipg ms | size KB | tipg time ÷ ours |")
+    out.append("|---|---|---|---|---|---|")
+    for z in (10, 13, 16):
+        x, y = tile_of(121.38, 37.49, z)
+        ta, sa, _ = tile_stats(ours, f"/tiles/complaints/{z}/{x}/{y}.pbf", args.tile_runs)
+        tb, sb, _ = tile_stats(tipg.base, f"/collections/public.complaints/tiles/WebMercatorQuad/{z}/{x}/{y}"
+                               f"?properties={PROPERTIES}", args.tile_runs)
+        out.append(f"| {z} | {ta:.0f} | {sa / 1024:.0f} | {tb:.0f} | {sb / 1024:.0f} | {tb / ta:.2f} |")
+        print(out[-1], file=sys.stderr)
+    return out
+
+
+def _map_section(ours: str, url: str, args) -> list[str]:
+    """/map in headless Chromium (3 cold loads), then the naive folium page a user would build instead."""
+    out: list[str] = []
+    ready = "window.hygieneMapState && hygieneMapState.ready && hygieneMapState.pending === 0"
+    first = ("window.hygieneMapState && Object.values(hygieneMapState.drawn)"
+             ".reduce(function(a, b) { return a + b; }, 0) > 0")
+    rows = []
+    for _run in range(3):
+        browser = Chromium()
+        try:
+            r1 = browser.open(ours + "/map", ready_js=first, timeout=60)
+            r2 = browser.open(ours + "/map", ready_js=ready, timeout=60)
+            size = len(get(ours, "/map")[1])
+            rows.append((size, r2.load_ms, r1.ready_ms, r2.ready_ms, r2.transferred_bytes,
+                         len(r2.console_errors) + len(r2.failed_requests)))
+        finally:
+            browser.close()
+    out.append("\n`/map` on the city demo in headless Chromium (median of 3 cold loads, cache disabled):\n")
+    out.append("| page | HTML size | load event | first features drawn | every layer drawn | bytes transferred | errors |")
+    out.append("|---|---|---|---|---|---|---|")
+    med = [statistics.median(c) for c in zip(*rows)]
+    out.append(f"| hygiene-map `/map` | {med[0] / 1024:.0f} KB | {med[1] / 1000:.2f} s | {med[2] / 1000:.2f} s | "
+               f"{med[3] / 1000:.2f} s | {med[4] / 1e6:.1f} MB | {int(med[5])} |")
+    print(out[-1], file=sys.stderr)
+    out.append(_naive_row(url, ours, args))
+    print(out[-1], file=sys.stderr)
+    return out
+
+
+def _naive_row(url: str, ours: str, args) -> str:
+    """The table row of the naive ``folium.GeoJson`` page, served statically and opened in Chromium."""
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "naive.html"
+        try:
+            seconds, size, note = naive_folium_page(url, ours, page, args.naive_limit)
+            port = free_port()
+            server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                                      cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                _wait_http(f"http://127.0.0.1:{port}/", 10)
+                browser = Chromium()
+                try:
+                    drawn = "document.querySelectorAll('.leaflet-marker-icon, path').length > 0"
+                    r = browser.open(f"http://127.0.0.1:{port}/naive.html", ready_js=drawn, timeout=180)
+                    result = ("timed out after 180 s" if r.timed_out else
+                              f"{r.load_ms / 1000:.1f} s | {r.ready_ms / 1000:.1f} s")
+                except Exception as exc:  # the browser may die or hang on a page this size: record it
+                    result = f"failed: DevTools did not answer ({type(exc).__name__}: {exc})"[:140]
+                finally:
+                    browser.close()
+            finally:
+                server.terminate()
+            return (f"| naive `folium.GeoJson` ({note}, built in {seconds:.0f} s) | {size / 1e6:.0f} MB | "
+                    f"{result} | — | — | — |")
+        except MemoryError as exc:
+            return f"| naive `folium.GeoJson` | failed to build: {exc} | | | | | |"
+
+
+def main() -> None:
+    args = _args()
     skip = set(filter(None, args.skip.split(",")))
     url = database_url()
     bbox = "121.33,37.45,121.43,37.53"  # the busy city centre: every page is full
@@ -345,28 +331,9 @@ def main() -> None:
         tipg = Tipg(args.tipg, url, args.workers) if not skip >= {"features", "tiles", "sweep"} else None
         try:
             if "features" not in skip:
-                out.append(f"Features: 1,000-feature pages of `complaints` in bbox `{bbox}`, {args.workers} "
-                           f"uvicorn workers each, {args.seconds:.0f} s per level.\n")
-                out.append("| clients | hygiene-map req/s | p50 ms | p95 ms | tipg req/s | p50 ms | p95 ms | ratio |")
-                out.append("|---|---|---|---|---|---|---|---|")
-                for clients in (int(c) for c in args.clients.split(",")):
-                    a = load(ours, ours_path, clients, args.seconds)
-                    b = load(tipg.base, tipg_path, clients, args.seconds)
-                    out.append(f"| {clients} | {a['rps']:.1f} | {a['p50']:.0f} | {a['p95']:.0f} | {b['rps']:.1f} | "
-                               f"{b['p50']:.0f} | {b['p95']:.0f} | {a['rps'] / b['rps']:.1f}× |")
-                    print(out[-1], f"(errors {a['errors']}/{b['errors']})", file=sys.stderr)
+                out += _features_section(ours, tipg, args, bbox, ours_path, tipg_path)
             if "tiles" not in skip:
-                out.append(f"\nTiles over `complaints` at the city centre, median of {args.tile_runs} sequential "
-                           "requests (ours: heat cells at z≤13, hexagons at z14, points from z15):\n")
-                out.append("| zoom | hygiene-map ms | size KB | tipg ms | size KB | tipg time ÷ ours |")
-                out.append("|---|---|---|---|---|---|")
-                for z in (10, 13, 16):
-                    x, y = tile_of(121.38, 37.49, z)
-                    ta, sa, _ = tile_stats(ours, f"/tiles/complaints/{z}/{x}/{y}.pbf", args.tile_runs)
-                    tb, sb, _ = tile_stats(tipg.base, f"/collections/public.complaints/tiles/WebMercatorQuad/{z}/{x}/{y}"
-                                           f"?properties={PROPERTIES}", args.tile_runs)
-                    out.append(f"| {z} | {ta:.0f} | {sa / 1024:.0f} | {tb:.0f} | {sb / 1024:.0f} | {tb / ta:.2f} |")
-                    print(out[-1], file=sys.stderr)
+                out += _tiles_section(ours, tipg, args)
             if "sweep" not in skip:
                 out += sweep_section(ours, tipg.base, url, args.sweep_rounds, args.sweep_tiles, args.keep_alive, before,
                                      paired=paired, versus=versus)
@@ -374,59 +341,12 @@ def main() -> None:
             if tipg:
                 tipg.close()
         if "map" not in skip:
-            ready = "window.hygieneMapState && hygieneMapState.ready && hygieneMapState.pending === 0"
-            first = ("window.hygieneMapState && Object.values(hygieneMapState.drawn)"
-                     ".reduce(function(a, b) { return a + b; }, 0) > 0")
-            rows = []
-            for _run in range(3):
-                browser = Chromium()
-                try:
-                    r1 = browser.open(ours + "/map", ready_js=first, timeout=60)
-                    r2 = browser.open(ours + "/map", ready_js=ready, timeout=60)
-                    size = len(get(ours, "/map")[1])
-                    rows.append((size, r2.load_ms, r1.ready_ms, r2.ready_ms, r2.transferred_bytes,
-                                 len(r2.console_errors) + len(r2.failed_requests)))
-                finally:
-                    browser.close()
-            out.append("\n`/map` on the city demo in headless Chromium (median of 3 cold loads, cache disabled):\n")
-            out.append("| page | HTML size | load event | first features drawn | every layer drawn | bytes transferred | errors |")
-            out.append("|---|---|---|---|---|---|---|")
-            med = [statistics.median(c) for c in zip(*rows)]
-            out.append(f"| hygiene-map `/map` | {med[0] / 1024:.0f} KB | {med[1] / 1000:.2f} s | {med[2] / 1000:.2f} s | "
-                       f"{med[3] / 1000:.2f} s | {med[4] / 1e6:.1f} MB | {int(med[5])} |")
-            print(out[-1], file=sys.stderr)
-            with tempfile.TemporaryDirectory() as tmp:
-                page = Path(tmp) / "naive.html"
-                try:
-                    seconds, size, note = naive_folium_page(url, ours, page, args.naive_limit)
-                    port = free_port()
-                    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-                                              cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                    try:
-                        _wait_http(f"http://127.0.0.1:{port}/", 10)
-                        browser = Chromium()
-                        try:
-                            drawn = "document.querySelectorAll('.leaflet-marker-icon, path').length > 0"
-                            r = browser.open(f"http://127.0.0.1:{port}/naive.html", ready_js=drawn, timeout=180)
-                            result = ("timed out after 180 s" if r.timed_out else
-                                      f"{r.load_ms / 1000:.1f} s | {r.ready_ms / 1000:.1f} s")
-                        except Exception as exc:  # the browser may die or hang on a page this size: record it
-                            result = f"failed: DevTools did not answer ({type(exc).__name__}: {exc})"[:140]
-                        finally:
-                            browser.close()
-                    finally:
-                        server.terminate()
-                    out.append(f"| naive `folium.GeoJson` ({note}, built in {seconds:.0f} s) | {size / 1e6:.0f} MB | "
-                               f"{result} | — | — | — |")
-                except MemoryError as exc:
-                    out.append(f"| naive `folium.GeoJson` | failed to build: {exc} | | | | | |")
-            print(out[-1], file=sys.stderr)
+            out += _map_section(ours, url, args)
     if args.swap and args.before and "sweep" not in skip:
         out += swapped_sweep(args, url, paired)
     if "sweep" not in skip and not args.one_order:
         out += peer_first_sweep(args, url, versus)
     print("\n".join(out))
-
 
 def peer_first_sweep(args, url: str, versus: dict) -> list[str]:
     """The sweep again on new z16 tiles with tipg started before hygiene-map, and per zoom the geometric mean of
