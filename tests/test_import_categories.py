@@ -11,7 +11,7 @@ from data.db import connect, transaction
 from data.errors import InvalidInput
 from layers.io.importing import import_file
 from layers.io.options import ImportOptions
-from tests.test_import_behaviour import city_points, empty_complaints, rows, write_csv
+from tests.import_tools import city_points, empty_complaints, rows, write_csv
 
 HEADER = ["编号", "一级分类", "二级分类", "三级分类", "受理时间", "投诉内容", "经度", "纬度"]
 #: (id, the three levels, the event type the finest level naming one gives; None: no level names one).
@@ -94,3 +94,28 @@ def test_category_map_applies_at_any_level(conn, tmp_path):
     assert result.inserted == len(CASES)
     got = categories(conn, path.name)
     assert got["G6"] == got["G3"] == "道路不洁" and got["G1"] == "垃圾满溢"
+
+
+def test_a_12345_export_with_its_own_column_names_lands_in_every_column(conn, tmp_path):
+    """The columns a 12345 work-order export is written with (工单编号, 来电时间, 诉求内容, 事发地址, 工单状态,
+    办理时限, 办结时间) are read as the complaint's number, time, words, place, status, deadline and closing."""
+    lon, lat = city_points(conn, 2)
+    header = ["工单编号", "来电时间", "诉求内容", "事发地址", "一级分类", "二级分类", "三级分类", "工单状态",
+              "办理时限", "办结时间", "经度", "纬度"]
+    lines = [["GD20260301001", "2026-03-01 08:30", "小区门口垃圾桶满了没人清", "幸福路12号", "城乡建设", "市容环境",
+              "垃圾清运不及时", "已办结", "2026-03-02 08:30", "2026-03-01 16:00", f"{lon[0]:.6f}", f"{lat[0]:.6f}"],
+             ["GD20260301002", "2026-03-01 09:10", "路边有人摆摊卖菜", "建设路5号", "城乡建设", "占道经营", "",
+              "已派单", "2026-03-02 09:10", "", f"{lon[1]:.6f}", f"{lat[1]:.6f}"]]
+    path = write_csv(tmp_path / "12345工单导出.csv", header, lines)
+    with transaction(conn):
+        result = import_file(conn, path, ImportOptions("complaints"))
+    assert (result.inserted, result.rejected) == (2, 0)
+    got = rows(conn, "SELECT source_id, category, status, description, address, "
+                     "to_char(reported_at AT TIME ZONE 'Asia/Shanghai', 'MM-DD HH24:MI'), "
+                     "to_char(due_at AT TIME ZONE 'Asia/Shanghai', 'MM-DD HH24:MI'), "
+                     "to_char(closed_at AT TIME ZONE 'Asia/Shanghai', 'MM-DD HH24:MI') "
+                     "FROM complaints WHERE source = %s ORDER BY source_id", path.name)
+    assert got == [("GD20260301001", "垃圾满溢", "结案", "小区门口垃圾桶满了没人清", "幸福路12号", "03-01 08:30",
+                    "03-02 08:30", "03-01 16:00"),
+                   ("GD20260301002", "占道经营", "派遣", "路边有人摆摊卖菜", "建设路5号", "03-01 09:10",
+                    "03-02 09:10", None)]

@@ -13,12 +13,12 @@ STATUS_CATEGORIES = tuple(Category(s, s, STATUS_EN[s].capitalize(), color)
 
 # Other spellings of each status (besides its English name), in the order of STATUSES.
 _STATUS_SPELLINGS = (
-    ("open", "new", "pending", "待处理", "已受理"),
+    ("open", "new", "pending", "待处理", "已受理", "待受理"),
     (),
-    ("assigned",),
-    ("處置", "inprogress", "started", "处理中"),
+    ("assigned", "已派单", "已派遣", "派单"),
+    ("處置", "inprogress", "started", "处理中", "办理中", "处置中"),
     ("verified",),
-    ("結案", "resolved", "已结案", "已办结", "办结"),
+    ("結案", "resolved", "已结案", "已办结", "办结", "已回访"),
 )
 STATUS_SYNONYMS = {spelling: status for status, others in zip(STATUSES, _STATUS_SPELLINGS, strict=True)
                    for spelling in (STATUS_EN[status], *others)}
@@ -78,17 +78,19 @@ LAYER = LayerSpec(
               # 12345 exports' finer categories; NYC 311's Descriptor (it is the description too).
               refined_by=(("二级分类", "二級分類", "问题小类", "問題小類", "descriptor"), ("三级分类", "三級分類"))),
         Field("reported_at", "time", "上报时间", "Reported", required=True, past=True, popup=True,
-              aliases=("上报时间", "上報時間", "投诉时间", "投訴時間", "举报时间", "受理时间", "时间", "時間", "reportedat",
+              aliases=("上报时间", "上報時間", "投诉时间", "投訴時間", "举报时间", "受理时间", "来电时间", "來電時間", "诉求时间",
+                       "登记时间", "反映时间", "时间", "時間", "reportedat",
                        "createddate", "created", "date", "time")),
-        Field("status", label_zh="状态", label_en="Status", aliases=("状态", "狀態", "办理状态", "status"),
+        Field("status", label_zh="状态", label_en="Status", aliases=("状态", "狀態", "办理状态", "工单状态", "工單狀態", "status"),
               choices=STATUSES, synonyms=STATUS_SYNONYMS, default=RECEIVED, popup=True),
         Field("channel", label_zh="渠道", label_en="Channel", popup=True,
               aliases=("渠道", "来源渠道", "來源渠道", "channel", "opendatachanneltype")),
         # What the complainant wrote: names, doors, phone numbers turn up in it.
         Field("description", label_zh="描述", label_en="Description", column_class="personal",
-              aliases=("描述", "内容", "內容", "投诉内容", "投訴內容", "问题描述", "description", "descriptor")),
-        address(("incidentaddress", *ADDRESS_ALIASES)),
-        Field("due_at", "time", "处置时限", "Due", aliases=("处置时限", "办结时限", "截止时间", "dueat", "duedate"),
+              aliases=("描述", "内容", "內容", "投诉内容", "投訴內容", "问题描述", "诉求内容", "訴求內容",
+                       "来电内容", "反映内容", "工单内容", "description", "descriptor")),
+        address(("incidentaddress", "事发地址", "事發地址", "事发地点", "诉求地址", "问题地址", *ADDRESS_ALIASES)),
+        Field("due_at", "time", "处置时限", "Due", aliases=("处置时限", "办结时限", "办理时限", "承办时限", "截止时间", "dueat", "duedate"),
               popup=True),
         Field("closed_at", "time", "结案时间", "Closed", aliases=("结案时间", "結案時間", "办结时间", "closedat", "closeddate")),
         *area_codes("district_code", "street_code", "community_code", "grid_code", shown=("street_code", "grid_code")),

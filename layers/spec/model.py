@@ -166,7 +166,7 @@ AREA_CODE_COLUMNS = ("district_code", "street_code", "community_code", "grid_cod
 SOURCE = Field("source", label_zh="数据来源", label_en="Source", aliases=("source", "数据来源", "數據來源"),
                imported=False)
 SOURCE_ID = Field("source_id", label_zh="编号", label_en="Source id", imported=False,
-                  aliases=("sourceid", "id", "编号", "編號", "序号", "uniquekey", "objectid", "fid", "basketid", "mapid", "gid",
+                  aliases=("sourceid", "id", "编号", "編號", "工单编号", "工單編號", "工单号", "受理编号", "诉求编号", "序号", "uniquekey", "objectid", "fid", "basketid", "mapid", "gid",
                            "uid"))
 ATTRIBUTES = Field("attributes", "json", "属性", "Attributes", aliases=("attributes", "属性", "屬性"),
                    column_class="internal", imported=False)
