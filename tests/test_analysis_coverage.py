@@ -177,13 +177,53 @@ def test_taipei_toilets_by_village_equal_shapely(taipei_db):
     assert all(r["covered_pop_pct"] is None for r in result["rows"])  # no population in this file
 
 
-def test_walking_coverage_equals_an_independent_network_walk(demo_conn):
-    """pgRouting's service area against scipy's Dijkstra on the same roads, stretches drawn with shapely."""
+def _walked_area(lines: list, toilets_xy: tuple[np.ndarray, np.ndarray], limit_m: float = 300.0):
+    """The stretches of road within ``limit_m`` walk of a toilet, by scipy's Dijkstra on the roads as a graph
+    (ends snapped as geo.walking snaps them), grown by the access distance: the area a walk covers."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import dijkstra
 
     from geo.walking import SNAP_M, WALK_ACCESS_M
 
+    ends = np.array([[ln.coords[0], ln.coords[-1]] for ln in lines])  # (m, 2, 2)
+    keys = np.round(ends / SNAP_M).reshape(-1, 2)
+    uniq, node_of = np.unique(keys, axis=0, return_inverse=True)
+    node_of = node_of.reshape(-1, 2)
+    node_xy = ends.reshape(-1, 2)[np.unique(node_of.ravel(), return_index=True)[1]]
+    n = len(uniq)
+    tx, ty = toilets_xy
+    nearest = np.argmin((node_xy[:, 0][None, :] - tx[:, None]) ** 2 + (node_xy[:, 1][None, :] - ty[:, None]) ** 2, axis=1)
+    offset = np.hypot(node_xy[nearest, 0] - tx, node_xy[nearest, 1] - ty)
+    # One super-source (index n) joined to each toilet's node by the walk to it.
+    lengths = np.array([ln.length for ln in lines])
+    rows = np.concatenate([node_of[:, 0], node_of[:, 1], np.full(len(nearest), n)])
+    cols = np.concatenate([node_of[:, 1], node_of[:, 0], nearest])
+    data = np.concatenate([lengths, lengths, offset + 1e-9])
+    # A sparse matrix adds duplicate entries up: keep the shortest of parallel links instead.
+    order = np.lexsort((data, cols, rows))
+    rows, cols, data = rows[order], cols[order], data[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    graph = coo_matrix((data[first], (rows[first], cols[first])), shape=(n + 1, n + 1)).tocsr()
+    dist = dijkstra(graph, indices=n, directed=True, limit=limit_m + 1e-6)[:n]
+    stretches = []
+    for ln, (s, t), length in zip(lines, node_of, lengths):
+        bs, bt = limit_m - dist[s], limit_m - dist[t]
+        if not (np.isfinite(bs) or np.isfinite(bt)):
+            continue
+        bs, bt = (bs if np.isfinite(bs) else -1.0), (bt if np.isfinite(bt) else -1.0)
+        if bs + bt >= length:
+            stretches.append(ln)
+            continue
+        if bs > 0:
+            stretches.append(shapely.ops.substring(ln, 0, bs))
+        if bt > 0:
+            stretches.append(shapely.ops.substring(ln, length - bt, length))
+    return unary_union(shapely.buffer(stretches, WALK_ACCESS_M, quad_segs=16))
+
+
+def test_walking_coverage_equals_an_independent_network_walk(demo_conn):
+    """pgRouting's service area against scipy's Dijkstra on the same roads, stretches drawn with shapely."""
     result = coverage(demo_conn, "toilets", by="street", method="walk")
     assert result["method"].startswith("walking along roads (pgRouting")
     tr = _metric(demo_conn)
@@ -198,42 +238,7 @@ def test_walking_coverage_equals_an_independent_network_walk(demo_conn):
     def metric(g):
         return shapely.transform(g, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
-    lines = [metric(g) for g in roads]
-    ends = np.array([[ln.coords[0], ln.coords[-1]] for ln in lines])  # (m, 2, 2)
-    keys = np.round(ends / SNAP_M).reshape(-1, 2)
-    uniq, node_of = np.unique(keys, axis=0, return_inverse=True)
-    node_of = node_of.reshape(-1, 2)
-    node_xy = ends.reshape(-1, 2)[np.unique(node_of.ravel(), return_index=True)[1]]
-    n = len(uniq)
-    tx, ty = tr.transform(toilets[:, 0], toilets[:, 1])
-    nearest = np.argmin((node_xy[:, 0][None, :] - tx[:, None]) ** 2 + (node_xy[:, 1][None, :] - ty[:, None]) ** 2, axis=1)
-    offset = np.hypot(node_xy[nearest, 0] - tx, node_xy[nearest, 1] - ty)
-    # One super-source (index n) joined to each toilet's node by the walk to it.
-    lengths = np.array([ln.length for ln in lines])
-    rows = np.concatenate([node_of[:, 0], node_of[:, 1], np.full(len(nearest), n)])
-    cols = np.concatenate([node_of[:, 1], node_of[:, 0], nearest])
-    data = np.concatenate([lengths, lengths, offset + 1e-9])
-    # A sparse matrix adds duplicate entries up: keep the shortest of parallel links instead.
-    order = np.lexsort((data, cols, rows))
-    rows, cols, data = rows[order], cols[order], data[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    graph = coo_matrix((data[first], (rows[first], cols[first])), shape=(n + 1, n + 1)).tocsr()
-    dist = dijkstra(graph, indices=n, directed=True, limit=300.0 + 1e-6)[:n]
-    stretches = []
-    for ln, (s, t), length in zip(lines, node_of, lengths):
-        bs, bt = 300.0 - dist[s], 300.0 - dist[t]
-        if not (np.isfinite(bs) or np.isfinite(bt)):
-            continue
-        bs, bt = (bs if np.isfinite(bs) else -1.0), (bt if np.isfinite(bt) else -1.0)
-        if bs + bt >= length:
-            stretches.append(ln)
-            continue
-        if bs > 0:
-            stretches.append(shapely.ops.substring(ln, 0, bs))
-        if bt > 0:
-            stretches.append(shapely.ops.substring(ln, length - bt, length))
-    walk_area = unary_union(shapely.buffer(stretches, WALK_ACCESS_M, quad_segs=16))
+    walk_area = _walked_area([metric(g) for g in roads], tr.transform(toilets[:, 0], toilets[:, 1]))
     expected = {code: 100 * metric(shapely.from_wkb(bytes(w))).intersection(walk_area).area
                 / metric(shapely.from_wkb(bytes(w))).area for code, w in streets}
     for row in result["rows"]:

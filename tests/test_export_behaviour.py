@@ -3,6 +3,7 @@ shapefile's .cpg and GBK option, KML for earth viewers, HTTP exports and their r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import zipfile
 
@@ -14,25 +15,35 @@ from data.migrate import migrate
 from layers.io.export import export_layer
 from layers.io.importing import import_file
 from layers.io.options import ImportOptions
+from tests.conftest import create_database, drop_database
 from tests.import_tools import rows
+
+
+@contextlib.contextmanager
+def imported_into_an_empty_city(pg_server, path, layer: str):
+    """``path`` imported as ``layer`` into a new, migrated database: (its connection, the import's result);
+    the database is dropped afterwards."""
+    target = create_database(pg_server[0])
+    other = connect(url=target)
+    try:
+        migrate(other)
+        with transaction(other):
+            result = import_file(other, path, ImportOptions(layer))
+        yield other, result
+    finally:
+        other.close()
+        drop_database(target)
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp", "csv", "xlsx", "kml"])
 def test_export_round_trips_into_an_empty_database(demo_conn, pg_server, tmp_path, fmt):
     """export → import into an empty database gives the same rows and geometries."""
-    from tests.conftest import create_database, drop_database
-
     conn = demo_conn
     layer = "toilets" if fmt in ("shp", "kml", "xlsx") else "garbage_stations"  # xlsx: 是/否 and numbers back
     out = tmp_path / f"out.{'zip' if fmt == 'shp' else fmt}"
     n = export_layer(conn, layer, fmt, out)
     assert n > 0
-    target = create_database(pg_server[0])
-    try:
-        other = connect(url=target)
-        migrate(other)
-        with transaction(other):
-            result = import_file(other, out, ImportOptions(layer))
+    with imported_into_an_empty_city(pg_server, out, layer) as (other, result):
         assert result.inserted == n
         cols = "source, source_id, name, district_code, street_code, community_code"
         mine = rows(conn, f"SELECT {cols}, ST_AsBinary(geom) FROM {layer} ORDER BY 1, 2")
@@ -44,9 +55,6 @@ def test_export_round_trips_into_an_empty_database(demo_conn, pg_server, tmp_pat
         if layer == "toilets":
             same = rows(other, "SELECT grade, kind, seats, is_free, accessible FROM toilets ORDER BY source_id")
             assert same == rows(conn, "SELECT grade, kind, seats, is_free, accessible FROM toilets ORDER BY source_id")
-        other.close()
-    finally:
-        drop_database(target)
 
 
 def test_shapefile_zip_has_cpg_and_gbk_option(demo_conn, tmp_path):
@@ -100,18 +108,11 @@ def test_http_export_and_bad_requests(demo_conn, demo_client):
 @pytest.mark.parametrize("layer", ["admin_areas", "markets", "urban_villages", "health_trails", "roads", "land_use",
                                    "complaints", "grids"])
 def test_every_layer_round_trips_through_geopackage(demo_conn, pg_server, tmp_path, layer):
-    from tests.conftest import create_database, drop_database
-
     conn = demo_conn
     out = tmp_path / f"{layer}.gpkg"
     n = export_layer(conn, layer, "gpkg", out)
     assert n > 0
-    target = create_database(pg_server[0])
-    try:
-        other = connect(url=target)
-        migrate(other)
-        with transaction(other):
-            result = import_file(other, out, ImportOptions(layer))
+    with imported_into_an_empty_city(pg_server, out, layer) as (other, result):
         assert (result.inserted, result.rejected) == (n, 0)
         key = "code" if layer in ("admin_areas", "grids") else "source_id"
         query = f"SELECT {key}, ST_AsBinary(geom) FROM {layer} ORDER BY 1"
@@ -120,29 +121,17 @@ def test_every_layer_round_trips_through_geopackage(demo_conn, pg_server, tmp_pa
         a = shapely.from_wkb([bytes(r[1]) for r in mine])
         b = shapely.from_wkb([bytes(r[1]) for r in theirs])
         assert shapely.equals_exact(a, b, tolerance=1e-8).all()
-        other.close()
-    finally:
-        drop_database(target)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_polygons_round_trip_through_wkt_in_tables(demo_conn, pg_server, tmp_path, fmt):
-    from tests.conftest import create_database, drop_database
-
     out = tmp_path / f"villages.{fmt}"
     n = export_layer(demo_conn, "urban_villages", fmt, out)
-    target = create_database(pg_server[0])
-    try:
-        other = connect(url=target)
-        migrate(other)
-        with transaction(other):
-            assert import_file(other, out, ImportOptions("urban_villages")).inserted == n
+    with imported_into_an_empty_city(pg_server, out, "urban_villages") as (other, result):
+        assert result.inserted == n
         query = "SELECT source_id, name, kind, population, renovation_status, ST_AsBinary(geom) FROM urban_villages " \
                 "ORDER BY source_id"
         mine, theirs = rows(demo_conn, query), rows(other, query)
         assert [r[:-1] for r in theirs] == [r[:-1] for r in mine]
         assert shapely.equals_exact(shapely.from_wkb([bytes(r[-1]) for r in mine]),
                                     shapely.from_wkb([bytes(r[-1]) for r in theirs]), tolerance=1e-8).all()
-        other.close()
-    finally:
-        drop_database(target)

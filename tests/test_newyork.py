@@ -6,7 +6,7 @@ Planning, shapefiles in EPSG:2263 (US feet); public restrooms, DSNY litter
 baskets and farmers markets; two 311 files — one full day of 2023 (the current
 column set) and January 2018's rodent / unsanitary requests (the older one).
 Everything goes through the `hygiene-map` command and the HTTP API and pages of
-a real server (the helpers of tests/real_city.py).
+a real server (tests/new_york.py builds the city with the helpers of tests/real_city.py).
 
 The city: `city init --name 纽约 --code NYC --tz America/New_York`, the
 boroughs as districts, the 71 community districts as streets (the office whose
@@ -24,87 +24,32 @@ local times with zoneinfo.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
 import subprocess
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-import httpx
 import openpyxl
 import pytest
 
-from tests.real_city import City, grids_assigned, new_city
-
-NY = ZoneInfo("America/New_York")
-SAMPLE, RODENTS = "nyc311_sample_2023-02-28.csv", "nyc311_dohmh_rodent_unsanitary_2018-01.csv"
-FILES = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", SAMPLE, RODENTS,
-         "nyc_public_restrooms_20241203.csv", "nyc_dsny_litter_baskets.csv", "nyc_farmers_markets_2023season.csv")
-#: Manhattan Community District 3 (Lower East Side, Chinatown): the street office of the walk.
-STREET, OTHER = "MN03", "BK04"
-#: The 311 statuses as the case statuses they are (STANDARDS §4).
-STATUS = {"Closed": "结案", "Pending": "受理", "Open": "受理", "Assigned": "派遣", "In Progress": "处置",
-          "Started": "处置"}
-#: The 2018 file's Pending requests that carry a Closed Date (months before their Created Date).
-PENDING_WITH_CLOSED_DATE = 16
-#: The 2023 day's hygiene requests: 474 by their Complaint Type, less its 83 UNSANITARY CONDITION whose Descriptor
-#: is MOLD (mould in a flat is no public-hygiene event: not imported).
-SAMPLE_WRITTEN = 474 - 83
-
-
-def _rows(city: City, name: str) -> list[dict]:
-    with open(city.work / name, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _local(text: str) -> datetime:
-    """A 311 time ('02/28/2023 11:41:49 PM', New York's local time) as an aware datetime."""
-    return datetime.strptime(text, "%m/%d/%Y %I:%M:%S %p").replace(tzinfo=NY)
-
-
-@pytest.fixture(scope="module")
-def newyork(pg_server, tmp_path_factory):
-    """纽约 set up by `city init` in its own time zone, its outlines, 311 files and facilities imported."""
-    with new_city(pg_server, tmp_path_factory, "nyc", FILES) as city:
-        city.cli("city", "init", "--name", "纽约", "--code", "NYC", "--name-en", "New York", "--tz", "America/New_York")
-        city.cli("import", "admin_areas", "nybb.shp", "--level", "district", "--code-field", "BoroCode",
-                 "--name-field", "BoroName")
-        city.cli("import", "admin_areas", "nycdta2020.shp", "--level", "street", "--code-field", "CDTA2020",
-                 "--name-field", "CDTAName", "--parent-field", "BoroCode")
-        city.cli("import", "admin_areas", "nynta2020.shp", "--level", "community", "--code-field", "NTA2020",
-                 "--name-field", "NTAName", "--parent-field", "CDTA2020")
-        for name in (SAMPLE, RODENTS):
-            city.log[name] = city.cli("import", "complaints", name, "--skip-bad")
-        city.cli("import", "toilets", "nyc_public_restrooms_20241203.csv", "--skip-bad")
-        city.cli("import", "garbage_stations", "nyc_dsny_litter_baskets.csv", "--skip-bad")
-        city.cli("import", "markets", "nyc_farmers_markets_2023season.csv", "--skip-bad")
-        yield city
-
-
-@pytest.fixture(scope="module")
-def ny_server(newyork, tmp_path_factory):
-    """The app over New York, with tokens of an admin, a planner, MN03's and BK04's offices and MN03's inspector."""
-    from tests.chromium import serve_app
-
-    city = newyork
-    city.tokens = {}
-    for who, role, street in (("admin", "admin", None), ("planner", "planner", None), ("street", "street", STREET),
-                              ("other", "street", OTHER), ("inspector", "inspector", STREET)):
-        scope = ("--street", street) if street else ()
-        city.tokens[who] = city.cli("users", "add", f"ny-{who}", "--role", role, *scope).stdout.strip().split()[-1]
-    city.token = city.tokens["admin"]
-    photos = tmp_path_factory.mktemp("ny-photos")
-    with serve_app(city.url, extra_env={"HYGIENE_MAP_PHOTO_DIR": str(photos)}) as base:
-        city.base = base
-        yield city
-
-
-def _call(city: City, method: str, path: str, who: str | None = None, **kwargs) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {city.tokens[who]}"} if who else {}
-    return httpx.request(method, city.base + path, headers=headers, timeout=180, **kwargs)
+from tests.new_york import (  # noqa: F401  (pytest fixtures, used by name)
+    NY,
+    OTHER,
+    PENDING_WITH_CLOSED_DATE,
+    RODENTS,
+    SAMPLE,
+    SAMPLE_WRITTEN,
+    STATUS,
+    STREET,
+    call,
+    local_time,
+    newyork,
+    ny_server,
+    rows_of,
+)
+from tests.real_city import grids_assigned
 
 
 def test_newyork_city_in_its_own_time_zone_and_levels(newyork):
@@ -125,17 +70,17 @@ def test_newyork_311_rows_as_cases_with_local_times_statuses_and_deadlines(newyo
         "JOIN event_types e ON e.name = c.category")}
     assert len(stored) == newyork.one("SELECT count(*) FROM complaints")
     for name in (SAMPLE, RODENTS):
-        rows = {r["Unique Key"]: r for r in _rows(newyork, name) if r["Unique Key"] in stored}
+        rows = {r["Unique Key"]: r for r in rows_of(newyork, name) if r["Unique Key"] in stored}
         assert len(rows) == {SAMPLE: SAMPLE_WRITTEN, RODENTS: 140}[name]
         assert f"wrote {len(rows)}" in newyork.log[name].stdout, newyork.log[name].stdout
         for key, row in rows.items():
             reported, status, due, closed, limit = stored[key]
-            assert reported == _local(row["Created Date"]), (key, reported, row["Created Date"])
+            assert reported == local_time(row["Created Date"]), (key, reported, row["Created Date"])
             assert status == STATUS[row["Status"]], (key, status, row["Status"])
-            expected_due = _local(row["Due Date"]) if row["Due Date"] else reported + timedelta(hours=limit)
+            expected_due = local_time(row["Due Date"]) if row["Due Date"] else reported + timedelta(hours=limit)
             assert due == expected_due, (key, due, row["Due Date"])
             if status == "结案":
-                assert closed == _local(row["Closed Date"]), (key, closed, row["Closed Date"])
+                assert closed == local_time(row["Closed Date"]), (key, closed, row["Closed Date"])
 
 
 def test_newyork_open_cases_keep_no_closing_time(newyork, ny_server):
@@ -144,15 +89,15 @@ def test_newyork_open_cases_keep_no_closing_time(newyork, ny_server):
     bulletin counts it open at the end (it counted 62 of the 78 open cases)."""
     said = newyork.log[RODENTS].stderr + newyork.log[RODENTS].stdout
     named = re.findall(r"row (\d+), column Closed Date: closing time '[^']+' on a case whose status is 'Pending'", said)
-    rows = _rows(newyork, RODENTS)
+    rows = rows_of(newyork, RODENTS)
     expected = [str(i + 2) for i, r in enumerate(rows)
                 if r["Status"] == "Pending" and r["Closed Date"] and r["Latitude"]]
     assert named == expected and len(named) == PENDING_WITH_CLOSED_DATE, said
     assert newyork.one("SELECT count(*) FROM complaints WHERE status <> '结案' AND closed_at IS NOT NULL") == 0
     pending = newyork.one("SELECT id FROM complaints WHERE source_id = '38270553'")  # row 2
-    case = _call(ny_server, "GET", f"/api/complaints/{pending}", "admin").json()
+    case = call(ny_server, "GET", f"/api/complaints/{pending}", "admin").json()
     assert (case["status"], case["closed_at"], case["overdue"]) == ("受理", None, True), case
-    month = _call(ny_server, "GET", "/api/reports/bulletin", params={"period": "month", "date": "2018-01"}).json()
+    month = call(ny_server, "GET", "/api/reports/bulletin", params={"period": "month", "date": "2018-01"}).json()
     still_open = sum(1 for r in rows if r["Status"] != "Closed" and r["Latitude"]
                      and r["Complaint Type"] != "Food Poisoning")
     assert month["totals"]["open_at_end"] == still_open == 78, month["totals"]
@@ -168,7 +113,7 @@ def districts_of(newyork):
 
     outlines = gpd.read_file(newyork.work / "nycdta2020.shp").to_crs(4326)
     keys = {k for (k,) in newyork.sql("SELECT source_id FROM complaints")}
-    rows = [r for name in (SAMPLE, RODENTS) for r in _rows(newyork, name) if r["Unique Key"] in keys]
+    rows = [r for name in (SAMPLE, RODENTS) for r in rows_of(newyork, name) if r["Unique Key"] in keys]
     points = shapely.points([float(r["Longitude"]) for r in rows], [float(r["Latitude"]) for r in rows])
     inside, outline = shapely.STRtree(outlines.geometry.values).query(points, predicate="within")
     found = {rows[i]["Unique Key"]: outlines.CDTA2020.iat[j] for i, j in zip(inside, outline, strict=True)}
@@ -184,15 +129,15 @@ def test_newyork_complaints_by_street_match_shapely_and_overdue_is_open_past_due
         "SELECT id FROM complaints WHERE source_id = ANY(%s)", ([k for k, d in found.items() if d == STREET],)))
     listed, offset = [], 0
     while offset is not None:
-        page = _call(ny_server, "GET", "/api/complaints", params={"street": STREET, "limit": 5, "offset": offset})
+        page = call(ny_server, "GET", "/api/complaints", params={"street": STREET, "limit": 5, "offset": offset})
         assert page.status_code == 200, page.text
         listed += [c["id"] for c in page.json()["items"]]
         offset = page.json()["next_offset"]
     assert sorted(listed) == expected and len(expected) == 9, (listed, expected)  # and 1 MOLD, not imported
     for wrong in ("mn03", "XX99"):  # lower case, or no such district: said, not an empty page
-        refused = _call(ny_server, "GET", "/api/complaints", params={"street": wrong})
+        refused = call(ny_server, "GET", "/api/complaints", params={"street": wrong})
         assert refused.status_code == 404 and f"street {wrong!r} does not exist" in refused.text, refused.text
-    overdue = _call(ny_server, "GET", "/api/complaints", params={"overdue": "true", "limit": 1000}).json()["items"]
+    overdue = call(ny_server, "GET", "/api/complaints", params={"overdue": "true", "limit": 1000}).json()["items"]
     now = datetime.now(UTC)
     assert overdue and all(c["status"] != "结案" and datetime.fromisoformat(c["due_at"]) < now for c in overdue)
     assert len(overdue) == ny_server.one("SELECT count(*) FROM complaints WHERE status <> '结案' AND due_at < now()")
@@ -204,11 +149,11 @@ def test_newyork_descriptions_reach_only_those_entitled(ny_server):
     case = ny_server.one("SELECT id FROM complaints WHERE street_code = %s AND description = 'PESTS' LIMIT 1",
                          (STREET,))
     for who, sees in (("admin", True), ("street", True), ("other", False), ("planner", False), (None, False)):
-        one = _call(ny_server, "GET", f"/api/complaints/{case}", who).json()
+        one = call(ny_server, "GET", f"/api/complaints/{case}", who).json()
         assert (one.get("description") == "PESTS") is sees, (who, one)
-        listed = _call(ny_server, "GET", "/api/complaints", who, params={"street": STREET, "limit": 50}).json()
+        listed = call(ny_server, "GET", "/api/complaints", who, params={"street": STREET, "limit": 50}).json()
         assert any(c.get("description") for c in listed["items"]) is sees, who
-        export = _call(ny_server, "GET", "/api/layers/complaints/export", who,
+        export = call(ny_server, "GET", "/api/layers/complaints/export", who,
                        params={"format": "geojson", "street": STREET})
         assert export.status_code == 200, (who, export.text[:300])
         props = [f["properties"] for f in export.json()["features"]]
@@ -222,24 +167,24 @@ def test_newyork_hotspots_by_period_and_the_few_complaints_warning(ny_server):
     for since, until, n in (("2018-01-01", "2018-02-01", 140), ("2023-02-28", "2023-03-01", SAMPLE_WRITTEN),
                             (None, None, 140 + SAMPLE_WRITTEN)):
         params = {k: v for k, v in (("since", since), ("until", until)) if v}
-        served = _call(ny_server, "GET", "/api/analysis/hotspots", params=params).json()
+        served = call(ny_server, "GET", "/api/analysis/hotspots", params=params).json()
         assert served["summary"]["complaints"] == n and served["warning"] is None, served["summary"]
         assert served["summary"]["hot_99"] > 0
-    few = _call(ny_server, "GET", "/api/analysis/hotspots", params={"category": "水域不洁"}).json()
+    few = call(ny_server, "GET", "/api/analysis/hotspots", params={"category": "水域不洁"}).json()
     assert few["summary"]["complaints"] == 2 and "仅 2 件" in few["warning"], few.get("warning")
     # The day's first hour in New York is 05:00 UTC: midnight-stamped 2018 requests of 22 January count there.
-    first = _call(ny_server, "GET", "/api/analysis/hotspots", params={"since": "2018-01-22", "until": "2018-01-23"})
+    first = call(ny_server, "GET", "/api/analysis/hotspots", params={"since": "2018-01-22", "until": "2018-01-23"})
     assert first.json()["summary"]["complaints"] == ny_server.one(
         "SELECT count(*) FROM complaints WHERE (reported_at AT TIME ZONE 'America/New_York')::date = '2018-01-22'")
-    none = _call(ny_server, "GET", "/api/analysis/hotspots", params={"since": "2020-01-01", "until": "2020-02-01"})
+    none = call(ny_server, "GET", "/api/analysis/hotspots", params={"since": "2020-01-01", "until": "2020-02-01"})
     assert none.status_code == 404 and "no complaints" in none.json()["detail"]
     # Hot spots take no street (the other analyses do): asked for MN03's they answered for the whole city.
-    street = _call(ny_server, "GET", "/api/analysis/hotspots", params={"street": STREET})
+    street = call(ny_server, "GET", "/api/analysis/hotspots", params={"street": STREET})
     assert street.status_code == 422, street.text
     assert street.json()["detail"].startswith("street: hotspots takes no parameter 'street'"), street.text
     assert "since, until, category" in street.json()["detail"]
     # 311's own word, as the import reads it: refused naming the type it is stored as, which holds more than rats.
-    rodent = _call(ny_server, "GET", "/api/analysis/hotspots", params={"category": "Rodent"})
+    rodent = call(ny_server, "GET", "/api/analysis/hotspots", params={"category": "Rodent"})
     assert rodent.status_code == 422 and "imported as '病媒生物'" in rodent.json()["detail"], rodent.text
     assert "ask category=病媒生物" in ny_server.cli("analyze", "hotspots", "--category", "Rodent", check=False).stderr
 
@@ -257,11 +202,11 @@ def test_newyork_grids_hold_mn03s_complaints_and_their_units(ny_server, ny_grids
     assert f"changed {len(ny_grids)} grid(s)" in city.log["assign"].stdout
     assert city.one("SELECT count(*) FROM complaints WHERE street_code = %s AND (grid_code IS NULL OR NOT "
                     "ST_Covers((SELECT geom FROM grids WHERE code = grid_code), geom))", (STREET,)) == 0
-    served = _call(city, "GET", "/api/grids", "street", params={"street": STREET}).json()["features"]
+    served = call(city, "GET", "/api/grids", "street", params={"street": STREET}).json()["features"]
     assert len(served) == len(ny_grids) and all(f["properties"]["responsible_unit"] for f in served)
     # named after their NTA, the grid's number apart from an English name: "Chinatown-Two Bridges 5号网格"
     assert all(re.fullmatch(r".*[A-Za-z)] \d+号网格", f["properties"]["name"]) for f in served), served[0]["properties"]
-    public = _call(city, "GET", "/api/grids", params={"street": STREET}).json()["features"]
+    public = call(city, "GET", "/api/grids", params={"street": STREET}).json()["features"]
     assert all("phone" not in f["properties"] and "grid_manager" not in f["properties"] for f in public)
 
 
@@ -290,14 +235,14 @@ def test_newyork_grid_sheet_lists_its_open_case_with_the_year_of_its_deadline(ny
 def ny_round(ny_server, ny_grids):
     """A week's round over MN03 in the 2023 week (admin) and the inspector's finding at MN03's first grid."""
     city = ny_server
-    made = _call(city, "POST", "/api/inspections/rounds", "admin", json={
+    made = call(city, "POST", "/api/inspections/rounds", "admin", json={
         "name": "曼哈顿第3社区周检查", "kind": "周检查", "streets": [STREET], "starts": "2023-02-27",
         "ends": "2023-03-06"})
     assert made.status_code == 201, made.text
     city.round = made.json()["id"]
     lon, lat = city.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
                         "WHERE code = %s", (ny_grids[0],))[0]
-    found = _call(city, "POST", "/api/inspections/findings", "inspector", json={
+    found = call(city, "POST", "/api/inspections/findings", "inspector", json={
         "round_id": city.round, "lon": lon, "lat": lat, "item": "GBG-01", "note": "Bags piled by the basket",
         "observed_at": "2023-02-28T10:30", "client_id": "ny-1"})
     assert found.status_code == 201, found.text
@@ -319,32 +264,32 @@ def test_newyork_inspection_round_finding_rectified_and_rechecked(ny_server, ny_
     def rectify(colour) -> int:
         image = io.BytesIO()
         Image.new("RGB", (64, 48), colour).save(image, format="JPEG")
-        photo = _call(city, "POST", path + "/photos", "street", data={"stage": "after"},
+        photo = call(city, "POST", path + "/photos", "street", data={"stage": "after"},
                       files={"file": ("after.jpg", image.getvalue(), "image/jpeg")})
         assert photo.status_code in (200, 201), photo.text
-        return _call(city, "PATCH", path, "street", json={"status": "已整改", "note": "cleared"}).status_code
+        return call(city, "PATCH", path, "street", json={"status": "已整改", "note": "cleared"}).status_code
 
     assert rectify((90, 140, 90)) == 200
-    failed = _call(city, "PATCH", path, "inspector", json={"status": "复查未通过", "note": "bags back next morning"})
+    failed = call(city, "PATCH", path, "inspector", json={"status": "复查未通过", "note": "bags back next morning"})
     assert failed.status_code == 200 and failed.json()["status"] == "待整改", failed.text
     assert rectify((60, 160, 60)) == 200
-    passed = _call(city, "PATCH", path, "inspector", json={"status": "复查通过", "note": "clean"})
+    passed = call(city, "PATCH", path, "inspector", json={"status": "复查通过", "note": "clean"})
     assert passed.status_code == 200, passed.text
-    scores = _call(city, "GET", f"/api/inspections/rounds/{city.round}/scores").json()
+    scores = call(city, "GET", f"/api/inspections/rounds/{city.round}/scores").json()
     assert [(s["street_code"], s["findings"], s["score"]) for s in scores["streets"]] == [(STREET, 1, 98.0)]
     for who, sees in (("street", True), ("other", False), (None, False)):
-        assert ("Bags piled" in _call(city, "GET", path, who).text) is sees, who
+        assert ("Bags piled" in call(city, "GET", path, who).text) is sees, who
 
 
 def test_newyork_month_of_ties_names_no_black_list(ny_server):
     """January 2018: every community district with a case due closed all of them (100 %, all ranked first): the
     summary names no "lowest-ranked" streets and the page marks none 黑榜 or 红榜, where it named three
     first-ranked districts as the worst."""
-    month = _call(ny_server, "GET", "/api/reports/bulletin", params={"period": "month", "date": "2018-01"}).json()
+    month = call(ny_server, "GET", "/api/reports/bulletin", params={"period": "month", "date": "2018-01"}).json()
     ranked = [s for s in month["streets"] if s["rank"] is not None]
     assert ranked and {s["rank"] for s in ranked} == {1} and month["ranked_by"] == "closed_rate"
     assert "排名后" not in month["summary_zh"] and "Lowest-ranked" not in month["summary_en"], month["summary_zh"]
-    page = _call(ny_server, "GET", "/reports", params={"period": "month", "date": "2018-01"})
+    page = call(ny_server, "GET", "/reports", params={"period": "month", "date": "2018-01"})
     assert page.status_code == 200 and "2018年1月" in page.text
     assert 'class="black"' not in page.text and 'class="red"' not in page.text
 
@@ -355,10 +300,10 @@ def test_newyork_week_bulletin_counts_per_community_district_as_shapely(ny_serve
     has findings (MN03 only, ranked first), says so, and its workbook and PDF are written, the PDF's map labelling
     each district it cannot name legibly by its code."""
     found, rows = districts_of
-    week = _call(ny_server, "GET", "/api/reports/bulletin", params={"period": "week", "date": "2023-02-28"}).json()
+    week = call(ny_server, "GET", "/api/reports/bulletin", params={"period": "week", "date": "2023-02-28"}).json()
     assert week["period"]["start"] == "2023-02-27T00:00:00-05:00", week["period"]
     start = datetime(2023, 2, 27, tzinfo=NY)
-    expected = Counter(found[k] for k, r in rows.items() if start <= _local(r["Created Date"]) < start + timedelta(7))
+    expected = Counter(found[k] for k, r in rows.items() if start <= local_time(r["Created Date"]) < start + timedelta(7))
     served = {s["code"]: s["received"] for s in week["streets"] if s["received"]}
     assert served == dict(expected) and sum(served.values()) == week["totals"]["received"] == SAMPLE_WRITTEN
     assert week["ranked_by"] == "score" and [s["code"] for s in week["streets"] if s["rank"]] == [STREET]
@@ -382,7 +327,7 @@ def test_newyork_exports_read_back_by_gdal(ny_server, ny_grids):
     total = city.one("SELECT count(*) FROM complaints")
     for who, layer, params, count in ((None, "complaints", {}, total), ("admin", "complaints", {}, total),
                                       ("admin", "grids", {"street": STREET}, len(ny_grids))):
-        answer = _call(city, "GET", f"/api/layers/{layer}/export", who, params={"format": "gpkg", **params})
+        answer = call(city, "GET", f"/api/layers/{layer}/export", who, params={"format": "gpkg", **params})
         assert answer.status_code == 200, answer.text[:300]
         path = city.work / f"{layer}-{who}.gpkg"
         path.write_bytes(answer.content)
@@ -435,10 +380,10 @@ def test_newyork_workbook_export_gives_new_york_times_and_reads_back(ny_server):
     rows = list(openpyxl.load_workbook(city.work / "complaints.xlsx").active.iter_rows(values_only=True))
     header = rows[0]
     by_key = {r[header.index("编号")]: r for r in rows[1:]}
-    late = next(r for r in _rows(city, SAMPLE) if r["Unique Key"] == "56920473")
+    late = next(r for r in rows_of(city, SAMPLE) if r["Unique Key"] == "56920473")
     assert late["Created Date"] == "02/28/2023 11:41:49 PM"
     written = by_key["56920473"][header.index("上报时间")]
     assert written == "2023-02-28T23:41:49-05:00", written
-    assert datetime.fromisoformat(written) == _local(late["Created Date"])
+    assert datetime.fromisoformat(written) == local_time(late["Created Date"])
     again = city.cli("import", "complaints", "complaints.xlsx", "--dry-run")
     assert f"(0 new, {len(by_key)} updated)" in again.stdout and len(by_key) == 140 + SAMPLE_WRITTEN, again.stdout

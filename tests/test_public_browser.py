@@ -142,14 +142,16 @@ def _photos_shown(browser, stage):
                             ".filter(function (i) {{ return i.complete && i.naturalWidth > 0; }}).length")
 
 
-def test_report_with_a_photo_followed_through_rework_to_a_second_closing(phone, site, city, big_photo, tmp_path):
+def _reported_with_a_photo(phone, site, city, big_photo) -> str:
+    """A resident reports with a photo on the phone; the tracking page shows it received, the photo resized
+    and stripped of its EXIF, the words picked, times in the city's zone. The tracking code."""
     _report_on_page(phone, site, city["lon"], city["lat"], "楼下垃圾桶满了", PHONE, photo=big_photo)
     _wait(phone, "location.pathname.indexOf('/report/') === 0 && document.body.dataset.status === '受理'")
-    made = {"tracking": phone.evaluate("location.pathname.split('/').pop()")}
+    tracking = phone.evaluate("location.pathname.split('/').pop()")
     # The photo went with it: resized on the phone, shown on the tracking page, without the camera's EXIF.
     _wait(phone, "document.querySelectorAll('.tr-photos[data-stage=before] img').length === 1")
     _wait(phone, "(function(){var i=document.querySelector('.tr-photos img');return i.complete&&i.naturalWidth>0})()")
-    followed = _call(site, "GET", f"/api/public/reports/{made['tracking']}")
+    followed = _call(site, "GET", f"/api/public/reports/{tracking}")
     shown = followed["photos"][0]
     assert (shown["width"], shown["height"]) == (1600, 1200)
     with urllib.request.urlopen(site + shown["url"], timeout=30) as r:
@@ -157,15 +159,17 @@ def test_report_with_a_photo_followed_through_rework_to_a_second_closing(phone, 
     assert b"PhoneMaker" not in served and "张三".encode() not in served and b"Exif" not in served
     phone.screenshot(ARTIFACTS / "tracking-received.png")
     text = phone.evaluate("document.body.innerText")
-    assert made["tracking"] in text and "楼下垃圾桶满了" in text and "受理" in text and PHONE not in text
+    assert tracking in text and "楼下垃圾桶满了" in text and "受理" in text and PHONE not in text
     assert "垃圾乱堆乱放（暴露垃圾）" in text  # the plain words picked on /report, then the official name
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     # Times in the city's zone (the page's), whatever the server's or the phone's zone.
     zone = ZoneInfo(phone.evaluate("JSON.parse(document.getElementById('tr-config').textContent).time_zone"))
     assert datetime.fromisoformat(followed["reported_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M") in text
+    return tracking
 
-    # The street office moves it through the workflow, shows the result with an after photo, replies.
-    complaint = _complaint_id(city, made["tracking"])
+
+def _closed_with_an_after_photo_and_a_reply(phone, site, city, complaint: int, tmp_path) -> None:
+    """The street office moves the case to 结案 with an after photo and a reply; the open page follows."""
     for status in ("立案", "派遣", "处置", "核查", "结案"):
         _call(site, "PATCH", f"/api/complaints/{complaint}", {"status": status, "note": f"{STAFF}已处理"},
               city["token"])
@@ -184,7 +188,9 @@ def test_report_with_a_photo_followed_through_rework_to_a_second_closing(phone, 
     assert PHONE not in text and STAFF not in text
     phone.screenshot(ARTIFACTS / "tracking-closed.png")
 
-    # 不满意 without a reason is refused by the form; with one, the case goes back (返工) to 处置.
+
+def _rated_unsatisfied_and_reworked(phone) -> None:
+    """不满意 without a reason is refused by the form; with one, the case goes back (返工) to 处置."""
     phone.evaluate("document.querySelector('input[value=\"不满意\"]').click();"
                    "document.querySelector('#tr-rate button').click()")
     assert phone.evaluate("document.getElementById('tr-rate-msg').textContent") != ""
@@ -196,6 +202,12 @@ def test_report_with_a_photo_followed_through_rework_to_a_second_closing(phone, 
     assert phone.evaluate("document.querySelector('.tr-steps li:last-child').dataset.status") == "处置"
     phone.screenshot(ARTIFACTS / "tracking-rework.png")
 
+
+def test_report_with_a_photo_followed_through_rework_to_a_second_closing(phone, site, city, big_photo, tmp_path):
+    tracking = _reported_with_a_photo(phone, site, city, big_photo)
+    complaint = _complaint_id(city, tracking)
+    _closed_with_an_after_photo_and_a_reply(phone, site, city, complaint, tmp_path)
+    _rated_unsatisfied_and_reworked(phone)
     # The street office does the work again and closes it: the page follows, and the new closing is rated.
     for status in ("核查", "结案"):
         _call(site, "PATCH", f"/api/complaints/{complaint}", {"status": status, "note": f"{STAFF}返工完成"},
@@ -209,7 +221,7 @@ def test_report_with_a_photo_followed_through_rework_to_a_second_closing(phone, 
     _wait(phone, "!document.getElementById('tr-rate') && document.querySelector('.tr-rated') !== null "
                  "&& document.querySelector('.tr-rated').textContent.indexOf('满意') > 0")
     assert _photos_shown(phone, "before") == 1 and _photos_shown(phone, "after") == 1
-    ratings = _call(site, "GET", f"/api/public/reports/{made['tracking']}")["ratings"]
+    ratings = _call(site, "GET", f"/api/public/reports/{tracking}")["ratings"]
     assert [(q["rating"], q["reopened"]) for q in ratings] == [("不满意", True), ("满意", False)]
     assert STAFF not in phone.evaluate("document.body.innerText")
     phone.screenshot(ARTIFACTS / "tracking-closed-again.png")

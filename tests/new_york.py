@@ -1,0 +1,83 @@
+"""New York from nothing, for tests/test_newyork.py: the city built through the `hygiene-map` command from NYC
+Open Data's files (outlines, both 311 files, restrooms, litter baskets, markets), served with a token per caller.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests.real_city import City, new_city
+
+NY = ZoneInfo("America/New_York")
+SAMPLE, RODENTS = "nyc311_sample_2023-02-28.csv", "nyc311_dohmh_rodent_unsanitary_2018-01.csv"
+FILES = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", SAMPLE, RODENTS,
+         "nyc_public_restrooms_20241203.csv", "nyc_dsny_litter_baskets.csv", "nyc_farmers_markets_2023season.csv")
+#: Manhattan Community District 3 (Lower East Side, Chinatown): the street office of the walk.
+STREET, OTHER = "MN03", "BK04"
+#: The 311 statuses as the case statuses they are (STANDARDS §4).
+STATUS = {"Closed": "结案", "Pending": "受理", "Open": "受理", "Assigned": "派遣", "In Progress": "处置",
+          "Started": "处置"}
+#: The 2018 file's Pending requests that carry a Closed Date (months before their Created Date).
+PENDING_WITH_CLOSED_DATE = 16
+#: The 2023 day's hygiene requests: 474 by their Complaint Type, less its 83 UNSANITARY CONDITION whose Descriptor
+#: is MOLD (mould in a flat is no public-hygiene event: not imported).
+SAMPLE_WRITTEN = 474 - 83
+
+
+def rows_of(city: City, name: str) -> list[dict]:
+    """The rows of one of the city's CSV files, as the test's own independent reading."""
+    with open(city.work / name, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def local_time(text: str) -> datetime:
+    """A 311 time ('02/28/2023 11:41:49 PM', New York's local time) as an aware datetime."""
+    return datetime.strptime(text, "%m/%d/%Y %I:%M:%S %p").replace(tzinfo=NY)
+
+
+@pytest.fixture(scope="module")
+def newyork(pg_server, tmp_path_factory):
+    """纽约 set up by `city init` in its own time zone, its outlines, 311 files and facilities imported."""
+    with new_city(pg_server, tmp_path_factory, "nyc", FILES) as city:
+        city.cli("city", "init", "--name", "纽约", "--code", "NYC", "--name-en", "New York", "--tz", "America/New_York")
+        city.cli("import", "admin_areas", "nybb.shp", "--level", "district", "--code-field", "BoroCode",
+                 "--name-field", "BoroName")
+        city.cli("import", "admin_areas", "nycdta2020.shp", "--level", "street", "--code-field", "CDTA2020",
+                 "--name-field", "CDTAName", "--parent-field", "BoroCode")
+        city.cli("import", "admin_areas", "nynta2020.shp", "--level", "community", "--code-field", "NTA2020",
+                 "--name-field", "NTAName", "--parent-field", "CDTA2020")
+        for name in (SAMPLE, RODENTS):
+            city.log[name] = city.cli("import", "complaints", name, "--skip-bad")
+        city.cli("import", "toilets", "nyc_public_restrooms_20241203.csv", "--skip-bad")
+        city.cli("import", "garbage_stations", "nyc_dsny_litter_baskets.csv", "--skip-bad")
+        city.cli("import", "markets", "nyc_farmers_markets_2023season.csv", "--skip-bad")
+        yield city
+
+
+@pytest.fixture(scope="module")
+def ny_server(newyork, tmp_path_factory):
+    """The app over New York, with tokens of an admin, a planner, MN03's and BK04's offices and MN03's inspector."""
+    from tests.chromium import serve_app
+
+    city = newyork
+    city.tokens = {}
+    for who, role, street in (("admin", "admin", None), ("planner", "planner", None), ("street", "street", STREET),
+                              ("other", "street", OTHER), ("inspector", "inspector", STREET)):
+        scope = ("--street", street) if street else ()
+        city.tokens[who] = city.cli("users", "add", f"ny-{who}", "--role", role, *scope).stdout.strip().split()[-1]
+    city.token = city.tokens["admin"]
+    photos = tmp_path_factory.mktemp("ny-photos")
+    with serve_app(city.url, extra_env={"HYGIENE_MAP_PHOTO_DIR": str(photos)}) as base:
+        city.base = base
+        yield city
+
+
+def call(city: City, method: str, path: str, who: str | None = None, **kwargs) -> httpx.Response:
+    """``method path`` on the served city as ``who`` (a key of ``city.tokens``; None: no credentials)."""
+    headers = {"Authorization": f"Bearer {city.tokens[who]}"} if who else {}
+    return httpx.request(method, city.base + path, headers=headers, timeout=180, **kwargs)
