@@ -272,8 +272,10 @@ def establish_city(conn, source: str, *, dry_run: bool = False) -> list[str]:
     code, name, name_en = _city_names(top, source)
     zone = auto_time_zone(*centre)
     write_city(conn, code=code, name=name, name_en=name_en, metric_srid=srid, time_zone=zone)
+    fixed = " (a fixed offset from UTC, without daylight saving: name the city's own zone with `--tz`, " \
+            "e.g. America/New_York)" if zone.startswith("Etc/") else ""
     return [f"no city was set up: this import {verb} it up from these areas as {name!r} "
-            f"(code {code}), metric CRS EPSG:{srid} ({crs_name(conn, srid)}), time zone {zone}; "
+            f"(code {code}), metric CRS EPSG:{srid} ({crs_name(conn, srid)}), time zone {zone}{fixed}; "
             "see it with `hygiene-map city show`, change any of it with `hygiene-map city set --name … --code … "
             "--crs … --tz …`"]
 
