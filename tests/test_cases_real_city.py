@@ -19,7 +19,7 @@ from tests.test_cases_page import CITY_ZONE, buttons, fits, problems, rows, show
 from tests.test_public_browser import _wait
 
 # Yantai's fixtures (the city from its real outlines, its street with grids and users, the server), built once here.
-from tests.yantai_street import EAST, STREET, WEST, WEST_UNIT, call, city, site, yantai  # noqa: F401
+from tests.yantai_street import EAST, EAST_UNIT, STREET, WEST, WEST_UNIT, call, city, site, yantai  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -156,6 +156,15 @@ def test_the_detail_says_what_this_user_may_do(site, hotline):  # noqa: F811
         assert actions(who) == nothing, who
     refused = call(site, "PATCH", f"/api/complaints/{case}", "other", json={"status": "立案", "note": "试试"})
     assert refused.status_code == 403  # what the detail does not offer is still refused
+
+
+def test_the_detail_names_the_unit_responsible_for_its_grid(site, hotline):
+    """The unit the roster gave the complaint's grid (西山社区's 向阳街道环卫一队, 东海社区's 芝罘城管二中队),
+    in the detail itself for every caller: the unit is public, as on the grid layer."""
+    for number, unit in (("12345-2024-0031", WEST_UNIT), ("12345-2024-0032", EAST_UNIT)):
+        for who in ("street", "other", "anonymous"):
+            answer = call(site, "GET", f"/api/complaints/{hotline[number]}", who)
+            assert answer.status_code == 200 and answer.json()["responsible_unit"] == unit, (who, answer.text)
 
 
 def test_on_a_phone_the_office_finds_a_caller_s_complaint_by_the_road_and_another_office_only_reads_it(

@@ -118,6 +118,7 @@ def detail(conn, user, complaint_id: int) -> dict:
     complaint["deadline_changes"] = [shown_row(COMPLAINTS, user, r, renames)
                                      for r in deadlines.history(conn, complaint_id)]
     complaint["actions"] = actions(user, current, waiting)
+    complaint["responsible_unit"] = cases.responsible_unit(conn, current["grid_code"])
     return complaint
 
 

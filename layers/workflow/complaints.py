@@ -184,6 +184,16 @@ def get(conn, complaint_id: int, *, lock: bool = False) -> dict:
     return _row(row)
 
 
+def responsible_unit(conn, grid_code: str | None) -> str | None:
+    """The unit responsible for ``grid_code`` now (public, as on the grid layer), or None."""
+    if grid_code is None:
+        return None
+    with conn.cursor() as cur:
+        cur.execute("SELECT responsible_unit FROM grids WHERE code = %s", (grid_code,))
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
 def transition(conn, complaint_id: int, to_status: str, note: str | None, actor: str) -> dict:
     """Move a complaint to the next workflow state; Conflict (409) for an illegal move."""
     if to_status not in STATUSES:

@@ -11,7 +11,7 @@
   var listView = document.getElementById('cs-list-view'), detailBox = document.getElementById('cs-detail');
   var listMsg = document.getElementById('cs-list-msg');
   var scopeSel = document.getElementById('cs-scope'), statusSel = document.getElementById('cs-status');
-  var PAGE = 20, shown = 0, units = {}, csrf = null, loadedKey = null, loads = 0;
+  var PAGE = 20, shown = 0, csrf = null, loadedKey = null, loads = 0;
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -161,17 +161,6 @@
     dl.appendChild(el('dt', null, label));
     return dl.appendChild(el('dd', null, value === null || value === '' ? '–' : value));
   }
-  function unitOf(c) {
-    if (!c.grid_code || !c.street_code) return Promise.resolve(null);
-    if (!units[c.street_code]) {
-      units[c.street_code] = getJson('/api/grids?street=' + encodeURIComponent(c.street_code)).then(function (a) {
-        var byCode = {};
-        ((a.body && a.body.features) || []).forEach(function (f) { byCode[f.properties.code] = f.properties.responsible_unit; });
-        return byCode;
-      });
-    }
-    return units[c.street_code].then(function (byCode) { return byCode[c.grid_code] || null; });
-  }
   function facts(c) {
     var dl = el('dl', 'tr-facts');
     fact(dl, t.status, statusName(c.status));
@@ -189,8 +178,7 @@
     fact(dl, t.street, named ? named.label : c.street_code);
     fact(dl, t.community, c.community_code);
     fact(dl, t.grid, c.grid_code);
-    var unit = fact(dl, t.unit, '…');
-    unitOf(c).then(function (u) { unit.textContent = u || '–'; });
+    fact(dl, t.unit, c.responsible_unit);
     return dl;
   }
   function history(c) {
