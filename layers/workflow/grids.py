@@ -67,8 +67,11 @@ def grids_geojson(conn, street_code: str | None = None) -> str:
     """A GeoJSON FeatureCollection of grids (one street, or all) with assignment and complaint counts.
 
     PostGIS encodes the geometry; open and overdue counts come from one
-    aggregate over the street's open complaints.
+    aggregate over the street's open complaints. A street the city does not
+    have is NotFound, not an empty collection that reads as "no grids".
     """
+    if street_code is not None:
+        check_street(conn, street_code)
     with conn.cursor() as cur:
         cur.execute(
             f"""WITH g AS (SELECT * FROM grids WHERE %(street)s::text IS NULL OR street_code = %(street)s),
