@@ -1,5 +1,6 @@
 """New York from nothing, for tests/test_newyork.py: the city built through the `hygiene-map` command from NYC
-Open Data's files (outlines, both 311 files, restrooms, litter baskets, markets), served with a token per caller.
+Open Data's files (outlines, both 311 files, restrooms, litter baskets, markets), served with a token per caller;
+each 311 request's community district by shapely (the independent reading); MN03's grids with a roster; a round.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.real_city import City, new_city
+from tests.real_city import City, grids_assigned, new_city
 
 NY = ZoneInfo("America/New_York")
 SAMPLE, RODENTS = "nyc311_sample_2023-02-28.csv", "nyc311_dohmh_rodent_unsanitary_2018-01.csv"
@@ -81,3 +82,45 @@ def call(city: City, method: str, path: str, who: str | None = None, **kwargs) -
     """``method path`` on the served city as ``who`` (a key of ``city.tokens``; None: no credentials)."""
     headers = {"Authorization": f"Bearer {city.tokens[who]}"} if who else {}
     return httpx.request(method, city.base + path, headers=headers, timeout=180, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def districts_of(newyork):
+    """{Unique Key: CDTA2020} of every imported 311 request, by shapely: the CSV's point in the shapefile's
+    community district outline (read with pyogrio, reprojected from EPSG:2263 by pyproj)."""
+    import geopandas as gpd
+    import shapely
+
+    outlines = gpd.read_file(newyork.work / "nycdta2020.shp").to_crs(4326)
+    keys = {k for (k,) in newyork.sql("SELECT source_id FROM complaints")}
+    rows = [r for name in (SAMPLE, RODENTS) for r in rows_of(newyork, name) if r["Unique Key"] in keys]
+    points = shapely.points([float(r["Longitude"]) for r in rows], [float(r["Latitude"]) for r in rows])
+    inside, outline = shapely.STRtree(outlines.geometry.values).query(points, predicate="within")
+    found = {rows[i]["Unique Key"]: outlines.CDTA2020.iat[j] for i, j in zip(inside, outline, strict=True)}
+    assert len(found) == len(rows)  # every imported request lies in one district's outline
+    return found, {r["Unique Key"]: r for r in rows}
+
+
+@pytest.fixture(scope="module")
+def ny_grids(ny_server):
+    """MN03 cut into 400 m grids; the roster filled in by the office (units, managers, phones) and loaded back."""
+    return grids_assigned(ny_server, STREET, 400, lambda row: (
+        f"DSNY Manhattan 3 Section {row % 3 + 1}", f"Supervisor {row:02d}", f"212-555-{row:04d}"), "first assignment")
+
+
+@pytest.fixture(scope="module")
+def ny_round(ny_server, ny_grids):
+    """A week's round over MN03 in the 2023 week (admin) and the inspector's finding at MN03's first grid."""
+    city = ny_server
+    made = call(city, "POST", "/api/inspections/rounds", "admin", json={
+        "name": "曼哈顿第3社区周检查", "kind": "周检查", "streets": [STREET], "starts": "2023-02-27",
+        "ends": "2023-03-06"})
+    assert made.status_code == 201, made.text
+    city.round = made.json()["id"]
+    lon, lat = city.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                        "WHERE code = %s", (ny_grids[0],))[0]
+    found = call(city, "POST", "/api/inspections/findings", "inspector", json={
+        "round_id": city.round, "lon": lon, "lat": lat, "item": "GBG-01", "note": "Bags piled by the basket",
+        "observed_at": "2023-02-28T10:30", "client_id": "ny-1"})
+    assert found.status_code == 201, found.text
+    return found.json()

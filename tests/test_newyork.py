@@ -44,12 +44,14 @@ from tests.new_york import (  # noqa: F401  (pytest fixtures, used by name)
     STATUS,
     STREET,
     call,
+    districts_of,
     local_time,
     newyork,
+    ny_grids,
+    ny_round,
     ny_server,
     rows_of,
 )
-from tests.real_city import grids_assigned
 
 
 def test_newyork_city_in_its_own_time_zone_and_levels(newyork):
@@ -102,23 +104,6 @@ def test_newyork_open_cases_keep_no_closing_time(newyork, ny_server):
                      and r["Complaint Type"] != "Food Poisoning")
     assert month["totals"]["open_at_end"] == still_open == 78, month["totals"]
     assert "期末未结案78件" in month["summary_zh"], month["summary_zh"]
-
-
-@pytest.fixture(scope="module")
-def districts_of(newyork):
-    """{Unique Key: CDTA2020} of every imported 311 request, by shapely: the CSV's point in the shapefile's
-    community district outline (read with pyogrio, reprojected from EPSG:2263 by pyproj)."""
-    import geopandas as gpd
-    import shapely
-
-    outlines = gpd.read_file(newyork.work / "nycdta2020.shp").to_crs(4326)
-    keys = {k for (k,) in newyork.sql("SELECT source_id FROM complaints")}
-    rows = [r for name in (SAMPLE, RODENTS) for r in rows_of(newyork, name) if r["Unique Key"] in keys]
-    points = shapely.points([float(r["Longitude"]) for r in rows], [float(r["Latitude"]) for r in rows])
-    inside, outline = shapely.STRtree(outlines.geometry.values).query(points, predicate="within")
-    found = {rows[i]["Unique Key"]: outlines.CDTA2020.iat[j] for i, j in zip(inside, outline, strict=True)}
-    assert len(found) == len(rows)  # every imported request lies in one district's outline
-    return found, {r["Unique Key"]: r for r in rows}
 
 
 def test_newyork_complaints_by_street_match_shapely_and_overdue_is_open_past_due(ny_server, districts_of):
@@ -189,13 +174,6 @@ def test_newyork_hotspots_by_period_and_the_few_complaints_warning(ny_server):
     assert "ask category=病媒生物" in ny_server.cli("analyze", "hotspots", "--category", "Rodent", check=False).stderr
 
 
-@pytest.fixture(scope="module")
-def ny_grids(ny_server):
-    """MN03 cut into 400 m grids; the roster filled in by the office (units, managers, phones) and loaded back."""
-    return grids_assigned(ny_server, STREET, 400, lambda row: (
-        f"DSNY Manhattan 3 Section {row % 3 + 1}", f"Supervisor {row:02d}", f"212-555-{row:04d}"), "first assignment")
-
-
 def test_newyork_grids_hold_mn03s_complaints_and_their_units(ny_server, ny_grids):
     """Every MN03 request is re-routed to the grid holding it; each grid has the unit the roster gave it."""
     city = ny_server
@@ -208,6 +186,27 @@ def test_newyork_grids_hold_mn03s_complaints_and_their_units(ny_server, ny_grids
     assert all(re.fullmatch(r".*[A-Za-z)] \d+号网格", f["properties"]["name"]) for f in served), served[0]["properties"]
     public = call(city, "GET", "/api/grids", params={"street": STREET}).json()["features"]
     assert all("phone" not in f["properties"] and "grid_manager" not in f["properties"] for f in public)
+
+
+def test_newyork_balance_counts_the_extract_s_own_last_days_once_its_data_time_is_set(ny_server, ny_grids):
+    """311 extracts are years old: "complaints of the last 30 days" end at the data time the office sets
+    (`city set --data-time`), so MN03's zones weigh its January 2018 and February 2023 requests; without a
+    data time the days end today and hold none of them."""
+    city = ny_server
+    expected = city.one("SELECT count(*) FROM complaints WHERE street_code = %s AND grid_code IS NOT NULL "
+                        "AND reported_at >= timestamptz '2023-03-01 00:00-05' - interval '30 days'", (STREET,))
+    assert expected > 0
+
+    def counted() -> int:
+        city.cli("grids", "balance", "--street", STREET, "--zones", "2", "--days", "30", "--out", "zones.csv")
+        return sum(int(r["complaints"]) for r in rows_of(city, "zones.csv"))
+
+    assert counted() == 0
+    city.cli("city", "set", "--data-time", "2023-03-01T00:00")
+    try:
+        assert counted() == expected
+    finally:
+        city.cli("city", "set", "--data-time", "none")
 
 
 def test_newyork_grid_sheet_lists_its_open_case_with_the_year_of_its_deadline(ny_server, ny_grids):
@@ -229,24 +228,6 @@ def test_newyork_grid_sheet_lists_its_open_case_with_the_year_of_its_deadline(ny
     picture = Image.open(next(city.work.glob("grid*.png"))).convert("L")
     dark = sum(picture.histogram()[:128]) / (picture.width * picture.height)
     assert 0.01 < dark < 0.5, dark
-
-
-@pytest.fixture(scope="module")
-def ny_round(ny_server, ny_grids):
-    """A week's round over MN03 in the 2023 week (admin) and the inspector's finding at MN03's first grid."""
-    city = ny_server
-    made = call(city, "POST", "/api/inspections/rounds", "admin", json={
-        "name": "曼哈顿第3社区周检查", "kind": "周检查", "streets": [STREET], "starts": "2023-02-27",
-        "ends": "2023-03-06"})
-    assert made.status_code == 201, made.text
-    city.round = made.json()["id"]
-    lon, lat = city.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
-                        "WHERE code = %s", (ny_grids[0],))[0]
-    found = call(city, "POST", "/api/inspections/findings", "inspector", json={
-        "round_id": city.round, "lon": lon, "lat": lat, "item": "GBG-01", "note": "Bags piled by the basket",
-        "observed_at": "2023-02-28T10:30", "client_id": "ny-1"})
-    assert found.status_code == 201, found.text
-    return found.json()
 
 
 def test_newyork_inspection_round_finding_rectified_and_rechecked(ny_server, ny_grids, ny_round):
