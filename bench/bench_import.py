@@ -33,12 +33,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.benchdb import db_name, drop_database, new_database  # noqa: E402
+
 BENCH_DB = "hm_bench_import"  # beside the city database DB: DB_bench_import (helpers share a cluster)
 WORK = Path("/tmp/hm-bench-import")
 HEADER = ["工单编号", "事件类型", "上报时间", "状态", "渠道", "经度", "纬度"]
@@ -47,21 +49,11 @@ HEADER = ["工单编号", "事件类型", "上报时间", "状态", "渠道", "�
 STORED_BY_MAIN = {1_000_000: "1,000,000 complaints a01d383dbb4d, 1,000,000 history rows 5107f64ca30f"}
 
 
-def with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
 def prepare(city_url: str, rows: int) -> tuple[str, Path]:
     """Create the bench database with the city's areas and grids, and the CSV of complaints."""
     from data.migrate import migrate
 
-    admin = psycopg2.connect(with_db(city_url, "postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    admin.close()
-    url = with_db(city_url, BENCH_DB)
+    url = new_database(city_url, BENCH_DB)
     src, dst = psycopg2.connect(city_url), psycopg2.connect(url)
     migrate(dst)
     import io
@@ -225,11 +217,7 @@ def _rounds(args, city_url: str, url: str, csv_path: Path) -> tuple[dict, dict, 
         conn.close()
     finally:
         if not args.keep:
-            admin = psycopg2.connect(with_db(city_url, "postgres"))
-            admin.autocommit = True
-            with admin.cursor() as cur:
-                cur.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-            admin.close()
+            drop_database(city_url, BENCH_DB)
     return results, stored, counts
 
 
@@ -263,7 +251,7 @@ def main() -> None:
 
     city_url = database_url()
     global BENCH_DB
-    BENCH_DB = urlsplit(city_url).path.lstrip("/") + "_bench_import"
+    BENCH_DB = db_name(city_url) + "_bench_import"
     url, csv_path = prepare(city_url, args.rows)
     results, stored, counts = _rounds(args, city_url, url, csv_path)
     _report(args, results, stored, counts, csv_path)

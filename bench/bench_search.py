@@ -19,12 +19,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg2  # noqa: E402
 
+from bench.benchdb import db_name, drop_database, new_database  # noqa: E402
 from data.db import database_url  # noqa: E402
 from layers.workflow import complaints as cases  # noqa: E402
 
@@ -38,21 +38,9 @@ NAIVE = """SELECT c.id FROM complaints c
            ORDER BY c.reported_at DESC, c.id DESC LIMIT 20"""
 
 
-def with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
 def copy_city(url: str) -> str:
     """A copy of the city database with an address on every complaint; its URL."""
-    name = urlsplit(url).path.lstrip("/") + "_bench_search"
-    admin = psycopg2.connect(with_db(url, "postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{urlsplit(url).path.lstrip("/")}"')
-    admin.close()
-    copy = with_db(url, name)
+    copy = new_database(url, db_name(url) + "_bench_search", template=db_name(url))
     conn = psycopg2.connect(copy)
     with conn.cursor() as cur:
         cur.execute(ADDRESSES, {"roads": ROADS, "n": len(ROADS)})
@@ -64,18 +52,11 @@ def copy_city(url: str) -> str:
     return copy
 
 
-def drop(url: str, copy: str) -> None:
-    admin = psycopg2.connect(with_db(url, "postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{urlsplit(copy).path.lstrip("/")}" WITH (FORCE)')
-    admin.close()
-
-
 def searches(conn) -> list[tuple[str, str, str | None]]:
     """(what, q, street) of each search timed: by number, by a road, and words found nowhere."""
     with conn.cursor() as cur:
-        cur.execute("SELECT id, source_id, street_code FROM complaints ORDER BY id LIMIT 1 OFFSET 500000")
+        cur.execute("SELECT id, source_id, street_code FROM complaints ORDER BY id LIMIT 1 "
+                    "OFFSET (SELECT count(*) / 2 FROM complaints)")  # the middle one
         cid, source_id, street = cur.fetchone()
     return [("a complaint's id, city-wide", str(cid), None),
             ("a hotline number, city-wide", source_id, None),
@@ -131,7 +112,7 @@ def main() -> None:
         rows = measure(conn, args.runs)
         conn.close()
     finally:
-        drop(url, copy)
+        drop_database(url, db_name(copy))
     print(f"\n{total:,} complaints, an address on every one; median of {args.runs} interleaved runs, 20 rows a page\n")
     print("| search (`q=`) | shipped | one `OR … ILIKE` query | naive ÷ shipped |\n|---|---|---|---|")
     for what, ours, theirs in rows:
