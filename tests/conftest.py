@@ -77,6 +77,17 @@ def drop_database(url: str) -> None:
     conn.close()
 
 
+def query(url: str, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of a read-only query on its own connection: a test's own check of what the code under test wrote."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
 @pytest.fixture
 def fresh_db(pg_server):
     """The URL of a new, empty database (no migrations), dropped afterwards."""

@@ -17,22 +17,13 @@ from PIL import Image
 from api.app import create_app
 from data.db import connect
 from layers.workflow.access import add_user
+from tests.conftest import query
 
 OWN_STREET, OTHER_STREET = "379901001", "379901002"
 USERS = [("admin1", "admin", None, None), ("admin2", "admin", None, None), ("planner1", "planner", None, None),
          ("street1", "street", OWN_STREET, None), ("street2", "street", OTHER_STREET, None),
          ("inspector1", "inspector", None, "own"), ("inspector2", "inspector", OWN_STREET, None),
          ("inspector3", "inspector", OTHER_STREET, None)]
-
-
-def query(url, sql, params=()):
-    conn = connect(url=url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def make_city(url: str) -> dict:

@@ -23,7 +23,7 @@ import httpx
 import openpyxl
 import pytest
 
-from tests.conftest import REPO, create_database, drop_database, real_data
+from tests.conftest import REPO, create_database, drop_database, query, real_data
 
 CLI = [sys.executable, "-m", "api.cli"]
 READY_MAP = "window.hygieneMapState && hygieneMapState.ready && hygieneMapState.pending === 0"
@@ -61,17 +61,9 @@ class City:
                                           f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         return done
 
-    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
+    def sql(self, statement: str, params: tuple = ()) -> list[tuple]:
         """Rows of a read-only query (the test's own check of what the commands wrote)."""
-        import psycopg2
-
-        conn = psycopg2.connect(self.url)
-        try:
-            with conn.cursor() as cur:
-                cur.execute(query, params)
-                return cur.fetchall()
-        finally:
-            conn.close()
+        return query(self.url, statement, params)
 
     def one(self, query: str, params: tuple = ()):
         return self.sql(query, params)[0][0]

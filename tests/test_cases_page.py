@@ -17,7 +17,8 @@ import pytest
 
 from data.vocab import TRANSITIONS
 from tests.chromium import PageReport
-from tests.inspecting import OTHER_STREET, OWN_STREET, make_city, query
+from tests.conftest import query
+from tests.inspecting import OTHER_STREET, OWN_STREET, make_city
 from tests.test_public_browser import _wait
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.inspecting import make_city, point_in, query
+from tests.conftest import query
+from tests.inspecting import make_city, point_in
 from tests.test_public_browser import _wait
 
 pytestmark = pytest.mark.browser

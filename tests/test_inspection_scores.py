@@ -12,7 +12,8 @@ import pytest
 
 from data import checklist
 from data.db import connect
-from tests.inspecting import OTHER_STREET, OWN_STREET, auth, city_fixture, client_fixture, new_round, query  # noqa: F401 (fixtures)
+from tests.conftest import query
+from tests.inspecting import OTHER_STREET, OWN_STREET, auth, city_fixture, client_fixture, new_round  # noqa: F401 (fixtures)
 
 # The unit charged with each finding, read from the assignment history at the time it was observed.
 UNIT_AT_OBSERVATION = """
