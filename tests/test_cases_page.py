@@ -128,8 +128,21 @@ def test_without_a_login_the_page_says_so_and_links_the_login(browser, site):
     assert "next=/cases%3Flang%3Den" in browser.evaluate("document.getElementById('cs-login-link').href")
 
 
+def choose_status(browser, value: str) -> None:
+    """Pick a status in the list's filter ('' all, 'open' 未办结, or a status) and wait for its first page."""
+    browser.evaluate(f"var s = document.getElementById('cs-status'); s.value = {json.dumps(value)};"
+                     "s.dispatchEvent(new Event('change', {bubbles: true}))")
+    _wait(browser, "document.body.hasAttribute('data-rows')")
+
+
 def test_a_street_office_sees_its_own_complaints_newest_first_in_city_time(phone, site, city):
     login(phone, site, city, "street1")
+    # An inbox: the page opens on the complaints still to be handled (未办结), newest first.
+    assert phone.evaluate("document.getElementById('cs-status').value") == "open"
+    still_open = query(city["url"], "SELECT id FROM complaints WHERE street_code = %s AND status <> '结案' "
+                                    "ORDER BY reported_at DESC, id DESC LIMIT 20", (OWN_STREET,))
+    assert [r["id"] for r in rows(phone)] == [r[0] for r in still_open] and still_open
+    choose_status(phone, "")  # 全部: closed ones too
     listed = rows(phone)
     assert len(listed) == 20  # a page
     ids = [r["id"] for r in listed]
@@ -151,6 +164,7 @@ def test_a_street_office_sees_its_own_complaints_newest_first_in_city_time(phone
 
 
 def test_the_overdue_filter_shows_the_overdue_ones_as_the_api_lists_them(phone, site, city):
+    choose_status(phone, "open")
     phone.evaluate("document.getElementById('cs-overdue').click()")
     _wait(phone, "document.body.hasAttribute('data-rows')")
     listed = rows(phone)
@@ -158,7 +172,9 @@ def test_the_overdue_filter_shows_the_overdue_ones_as_the_api_lists_them(phone, 
     assert [r["id"] for r in listed] == [c["id"] for c in expected]
     assert listed and all(r["overdue"] and "超期" in r["cells"][4] for r in listed)
     phone.evaluate("document.getElementById('cs-overdue').click()")
-    _wait(phone, "document.body.dataset.rows === '20'")
+    still_open = query(city["url"], "SELECT count(*) FROM complaints WHERE street_code = %s AND status <> '结案'",
+                       (OWN_STREET,))[0][0]
+    _wait(phone, f"document.body.dataset.rows === '{min(20, still_open)}'")  # the inbox again: open ones
     assert problems(phone, site) == []
 
 
@@ -170,7 +186,12 @@ def search(browser, words):
 
 def test_the_office_finds_a_complaint_by_its_number_or_its_hotline_number(phone, site, city):
     oldest, hotline = query(city["url"], "SELECT id, source_id FROM complaints WHERE street_code = %s "
-                                         "ORDER BY reported_at, id LIMIT 1", (OWN_STREET,))[0]
+                                         "AND status = '结案' ORDER BY reported_at, id LIMIT 1", (OWN_STREET,))[0]
+    login(phone, site, city, "street1")
+    search(phone, hotline)  # the inbox holds open complaints only: a closed one is not there, and the page says why
+    _wait(phone, "document.body.dataset.rows === '0'")
+    assert "状态选“全部”可查已结案的" in phone.evaluate("document.getElementById('cs-rows').innerText")
+    choose_status(phone, "")
     search(phone, hotline)
     _wait(phone, "document.body.dataset.rows === '1'")
     assert [r["id"] for r in rows(phone)] == [oldest]  # far past the first pages, found at once
@@ -324,6 +345,7 @@ def test_in_english_the_campaign_office_sets_a_deadline_and_a_past_one_is_explai
 
 def test_an_inspector_sees_its_grid_and_a_planner_reads_without_buttons(phone, site, city, target):
     login(phone, site, city, "inspector1")  # scoped to one grid
+    choose_status(phone, "")  # its grid's complaints of every status
     listed = rows(phone)
     assert listed
     grids = query(city["url"], "SELECT DISTINCT grid_code FROM complaints WHERE id = ANY(%s)", ([r["id"] for r in listed],))

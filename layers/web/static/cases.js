@@ -11,7 +11,7 @@
   var listView = document.getElementById('cs-list-view'), detailBox = document.getElementById('cs-detail');
   var listMsg = document.getElementById('cs-list-msg');
   var scopeSel = document.getElementById('cs-scope'), statusSel = document.getElementById('cs-status');
-  var PAGE = 20, shown = 0, csrf = null, loadedKey = null, loads = 0;
+  var PAGE = 20, shown = 0, csrf = null, loadedKey = null, loads = 0, OPEN = 'open';
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -84,6 +84,10 @@
     var box = document.getElementById('cs-scope-box');
     if (cfg.scopes.length < 2) box.hidden = true;
     else if (cfg.scopes[0].param === 'grid') box.firstChild.textContent = t.grid + ' ';
+    // An inbox: the complaints still to be handled first (未办结, the default), then all, then each status.
+    var open = el('option', null, t.open);
+    open.value = OPEN;
+    statusSel.appendChild(open);
     var all = el('option', null, t.all);
     all.value = '';
     statusSel.appendChild(all);
@@ -98,7 +102,8 @@
     var q = new URLSearchParams({limit: String(PAGE), offset: String(offset)});
     var scope = cfg.scopes[Number(scopeSel.value) || 0];
     if (scope && scope.param) q.set(scope.param, scope.value);
-    if (statusSel.value) q.set('status', statusSel.value);
+    if (statusSel.value === OPEN) q.set('open', 'true');
+    else if (statusSel.value) q.set('status', statusSel.value);
     if (document.getElementById('cs-overdue').checked) q.set('overdue', 'true');
     if (document.getElementById('cs-pending').checked) q.set('pending_extension', 'true');
     var words = document.getElementById('cs-q').value.trim();
@@ -132,7 +137,10 @@
       if (a.status !== 200) { listMsg.textContent = explain(a); return; }
       a.body.items.forEach(function (c) { rows.appendChild(row(c)); });
       shown += a.body.items.length;
-      if (!shown) rows.appendChild(el('tr', 'tr-note')).appendChild(el('td', null, t.empty)).colSpan = 5;
+      if (!shown) {
+        rows.appendChild(el('tr', 'tr-note')).appendChild(
+          el('td', null, statusSel.value === OPEN ? t.empty_open : t.empty)).colSpan = 5;
+      }
       more.hidden = a.body.next_offset === null;
       more.onclick = function () { load(a.body.next_offset); };
       document.getElementById('cs-count').textContent = t.page_of.replace('{n}', shown);
