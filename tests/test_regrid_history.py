@@ -9,8 +9,13 @@ On the small demo and on Taipei's 大同區 from the real files (villages as com
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
+import psycopg2
+import pytest
+import shapely
 from click.testing import CliRunner
 
 from api.cli import main
@@ -22,6 +27,7 @@ from layers.reports.bulletin import period_figures
 from layers.reports.compose import bulletin
 from layers.workflow import complaints, inspections
 from layers.workflow.access import OPERATOR, User
+from layers.workflow.grids import HOLDERS_SQL
 from tests.test_inspection_problems import TAIPEI_STREET, _cli, taipei  # noqa: F401 (the real-city fixture)
 
 DEMO_STREET = "379901001"
@@ -103,10 +109,23 @@ def test_demo_regrid_moves_every_finding_to_the_grid_now_containing_it(writable_
     conn.close()
 
 
+def _old_grids(conn, street: str) -> list[tuple[str, str, object]]:
+    """The street's grids (code, unit, shape) as they are now, before a regrid."""
+    return [(c, u, shapely.from_wkb(bytes(g))) for c, u, g in _rows(
+        conn, "SELECT code, responsible_unit, ST_AsBinary(geom) FROM grids WHERE street_code = %s", (street,))]
+
+
+def _held_then(old: list, lon: float, lat: float) -> tuple[str, str]:
+    """The old grid holding a point, and its unit."""
+    held = [(c, u) for c, u, g in old if g.intersects(shapely.Point(lon, lat))]
+    assert len(held) == 1, held
+    return held[0]
+
+
 def test_demo_bulletin_before_a_regrid_keeps_its_units(writable_demo, env_for):
     env_for(writable_demo)
     conn = connect(url=writable_demo)
-    old_codes = {c for (c,) in _rows(conn, "SELECT code FROM grids WHERE street_code = %s", (DEMO_STREET,))}
+    old = _old_grids(conn, DEMO_STREET)
     october = _units(conn, OCTOBER)
     assert sum(f["received"] for f in october.values()) > 50
     conn.close()
@@ -115,19 +134,19 @@ def test_demo_bulletin_before_a_regrid_keeps_its_units(writable_demo, env_for):
     # October's bulletin is the one printed before the regrid: every unit charged as it was.
     assert _units(conn, OCTOBER) == october
 
-    # A complaint of October loaded after the regrid, inside a grid that did not exist in October:
-    # nobody can be said to have held that place through the new grid, so no unit is charged.
-    code, unit, lon, lat = _new_code_point(conn, DEMO_STREET, old_codes)
-    complaints.create(conn, lon=lon, lat=lat, category=_rows(conn, "SELECT name FROM event_types LIMIT 1")[0][0],
-                      description=None, channel="12345", reported_at=datetime(2026, 10, 20, 9, tzinfo=city_tz()),
-                      actor="test")
+    # A complaint of October loaded after the regrid, inside a grid that did not exist in October: charged to
+    # the unit of the grid that held its place in October (the demo's grids were held by one unit throughout),
+    # not to the new grid's unit, and not left unattributed.
+    code, unit, lon, lat = _new_code_point(conn, DEMO_STREET, {c for c, *_ in old})
+    then, unit_then = _held_then(old, lon, lat)
+    late = complaints.create(conn, lon=lon, lat=lat, category=_rows(conn, "SELECT name FROM event_types LIMIT 1")[0][0],
+                             description=None, channel="12345",
+                             reported_at=datetime(2026, 10, 20, 9, tzinfo=city_tz()), actor="test")
+    assert _rows(conn, "SELECT grid_code, origin_grid_code FROM complaints WHERE id = %s", (late["id"],)) == [
+        (code, then)]
     after = _units(conn, OCTOBER)
-    assert after.get(unit, {}).get("received", 0) == october.get(unit, {}).get("received", 0)
-    assert after[""]["received"] == october.get("", {}).get("received", 0) + 1
-    # The bulletin says so: its row without a unit names why.
-    row = next(r for r in bulletin(conn, OCTOBER)["units"] if r["code"] is None)
-    assert "无法归属" in row["name"] and row["received"] >= 1
-    assert "not attributable" in next(r for r in bulletin(conn, OCTOBER, "en")["units"] if r["code"] is None)["name"]
+    assert after[unit_then]["received"] == october[unit_then]["received"] + 1
+    assert after.get("", {}).get("received", 0) == october.get("", {}).get("received", 0)
     conn.rollback()
     conn.close()
 
@@ -166,7 +185,8 @@ def _taipei_points(conn) -> list[tuple[str, float, float]]:
 def test_taipei_regrid_moves_open_findings_and_keeps_the_units_charged(taipei):
     url = taipei["url"]
     conn = connect(url=url)
-    old_codes = {c for c, *_ in _taipei_points(conn)}
+    old = _old_grids(conn, TAIPEI_STREET)
+    old_codes = {c for c, *_ in old}
     now = datetime.now(UTC)
     the_round = inspections.create_round(conn, name="大同區週檢", kind="周检查", starts=now - timedelta(days=1),
                                          ends=now + timedelta(days=1), streets=[TAIPEI_STREET], actor="test")
@@ -194,12 +214,23 @@ def test_taipei_regrid_moves_open_findings_and_keeps_the_units_charged(taipei):
     # This week's bulletin: each complaint still charged to the unit whose grid it was reported in.
     assert _units(conn, week) == charged
 
-    # October's complaints, loaded after the regrid in a grid cut by it: held by nobody in October.
+    # A complaint of this week from before the regrid, loaded after it, in a grid the regrid cut: charged to
+    # the unit that held its place when it was reported. October's: to nobody (the roster came this week).
     code, unit, lon, lat = _new_code_point(conn, TAIPEI_STREET, old_codes)
-    complaints.create(conn, lon=lon, lat=lat, category=category, description=None, channel="1999",
-                      reported_at=datetime(2026, 10, 8, 10, tzinfo=city_tz()), actor="test")
+    then, unit_then = _held_then(old, lon, lat)
+    assert unit_then
+    for at in (now, datetime(2026, 10, 8, 10, tzinfo=city_tz())):
+        complaints.create(conn, lon=lon, lat=lat, category=category, description=None, channel="1999",
+                          reported_at=at, actor="test")
+    after = _units(conn, week)
+    assert after[unit_then]["received"] == charged[unit_then]["received"] + 1
+    assert after.get("", {}).get("received", 0) == charged.get("", {}).get("received", 0)
     october = _units(conn, OCTOBER)
-    assert unit not in october and october[""]["received"] == 1
+    assert unit_then not in october and october[""]["received"] == 1
+    # The bulletin says so: its row without a unit names why.
+    row = next(r for r in bulletin(conn, OCTOBER)["units"] if r["code"] is None)
+    assert "无法归属" in row["name"] and row["received"] == 1
+    assert "not attributable" in next(r for r in bulletin(conn, OCTOBER, "en")["units"] if r["code"] is None)["name"]
     conn.rollback()
     # The same cut again moves nothing and keeps each record as it was.
     kept = _rows(conn, "SELECT id, grid_code, origin_grid_code FROM complaints ORDER BY id")
@@ -210,10 +241,45 @@ def test_taipei_regrid_moves_open_findings_and_keeps_the_units_charged(taipei):
     conn.close()
 
 
-def test_the_migration_marks_grids_cut_by_earlier_regrids(fresh_db, monkeypatch):
-    """Grids cut before migration 0840 are read from their history's reason: held by nobody before their cut."""
+def test_taipei_hotline_export_loaded_after_a_regrid_charges_each_call_to_the_unit_of_its_time(taipei):
+    """The week's 1999 export, imported after the street was cut again: a call from before the cut is charged
+    to the unit that held its place then, one from after it to the new grid's unit."""
+    url, work = taipei["url"], taipei["work"]
+    conn = connect(url=url)
+    old = _old_grids(conn, TAIPEI_STREET)
+    category = _rows(conn, "SELECT name FROM event_types ORDER BY name LIMIT 1")[0][0]
+    conn.close()
+    time.sleep(1)  # the call before the cut comes after the roster (the file's times are whole seconds)
+    before_cut = datetime.now(UTC).replace(microsecond=0)
+    _cli(url, work, "grids", "generate", "--street", TAIPEI_STREET, "--size", "250", "--force")
+    after_cut = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    time.sleep(2)  # the call after the cut is not in the future when the file is read
+    conn = connect(url=url)
+    code, unit, lon, lat = _new_code_point(conn, TAIPEI_STREET, {c for c, *_ in old})
+    then, unit_then = _held_then(old, lon, lat)
+    week = period_of("week", before_cut.astimezone(city_tz()).date(), city_tz())
+    charged = _units(conn, week)
+    conn.close()
+    city = lambda t: t.astimezone(city_tz()).strftime("%Y-%m-%d %H:%M:%S")  # noqa: E731
+    (work / "1999.csv").write_text("工单编号,事件类型,上报时间,状态,经度,纬度\n"
+                                   f"TP-1,{category},{city(before_cut)},受理,{lon},{lat}\n"
+                                   f"TP-2,{category},{city(after_cut)},受理,{lon},{lat}\n", encoding="utf-8")
+    _cli(url, work, "import", "complaints", "1999.csv", "--id-field", "工单编号")
+    conn = connect(url=url)
+    assert _rows(conn, "SELECT source_id, grid_code, origin_grid_code FROM complaints WHERE source = '1999.csv' "
+                       "ORDER BY source_id") == [("TP-1", code, then), ("TP-2", code, None)]
+    expected = Counter({unit_then: 1})
+    expected[unit] += week.start <= after_cut < week.end
+    after = _units(conn, week)
+    added = {u: after[u]["received"] - charged.get(u, {}).get("received", 0) for u in after}
+    assert {u: n for u, n in added.items() if n} == dict(expected)
+    conn.close()
+
+
+def test_the_migrations_mark_grids_cut_and_keep_shapes_removed_by_earlier_regrids(fresh_db, monkeypatch):
+    """Grids cut before migration 0840 are read from their history's reason: held by nobody before their cut.
+    Grids removed before migration 0850 (in the archive) keep their shape until their removal."""
     from data import migrate as migrations
-    from layers.workflow.grids import HOLDERS_SQL
 
     every = migrations.available()
     monkeypatch.setattr(migrations, "available", lambda: [m for m in every if m.version < 840])
@@ -228,12 +294,21 @@ def test_the_migration_marks_grids_cut_by_earlier_regrids(fresh_db, monkeypatch)
                        VALUES ('37990100100101', '甲单位', NULL, '网格重新划分 square 200 m：继承自 37990100100199',
                                'cli:x', '2026-11-20'),
                               ('37990100100102', '甲单位', NULL, '名册导入', 'cli:x', '2026-11-20')""")
+        cur.execute("""INSERT INTO grid_archive (code, street_code, last_row, geom, reason, retired_by, retired_at)
+                       VALUES ('37990100100199', '379901001', '{}', ST_Multi(ST_MakeEnvelope(120, 37, 120.01, 37.01,
+                               4326)), '网格重新划分 square 200 m', 'cli:x', '2026-11-20')""")
     conn.commit()
     monkeypatch.setattr(migrations, "available", lambda: every)
-    assert [m.version for m in migrations.migrate(conn)] == [840]
+    assert [m.version for m in migrations.migrate(conn)] == [840, 850]
     held = dict(_rows(conn, f"SELECT grid_code, unit FROM ({HOLDERS_SQL}) h WHERE since < '2026-11-01' "
                             "AND until > '2026-11-01'"))
-    assert held == {"37990100100101": None, "37990100100102": "甲单位"}
+    assert held == {"37990100100101": None, "37990100100102": "甲单位", "37990100100199": None}
     assert _rows(conn, "SELECT grid_code, inherited_from FROM grid_assignments ORDER BY grid_code") == [
         ("37990100100101", "37990100100199"), ("37990100100102", None)]
+    shapes = _rows(conn, "SELECT code, street_code, until, ST_AsText(geom) FROM grid_shapes")
+    assert shapes == _rows(conn, "SELECT code, street_code, retired_at, ST_AsText(geom) FROM grid_archive")
+    assert [s[0] for s in shapes] == ["37990100100199"]
+    with pytest.raises(psycopg2.Error, match="append-only"), conn.cursor() as cur:  # history is not rewritten
+        cur.execute("UPDATE grid_shapes SET until = now()")
+    conn.rollback()
     conn.close()

@@ -1,7 +1,9 @@
-"""Import steps one layer needs, named in its declaration (``ImportRules.hooks``).
+"""Import steps one layer needs, named in its declaration (``ImportRules.hooks`` and ``after_write``).
 
 Each hook runs once a file's columns are read, with the connection and the
 :class:`~layers.io.batch.Batch`; it fills or checks columns in ``batch.out``.
+An after-write step runs once the rows are written, in the import's
+transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from data.params import AREA_CODE, area_code_problem
 from data.settings import GridSettings
 from data.vocab import CLOSED
 from layers.io.batch import Batch
+from layers.workflow.grids import charge_late_reports
 
 
 def name_from_address(conn, batch: Batch) -> None:
@@ -118,6 +121,15 @@ def closing_times(conn, batch: Batch) -> None:
     out["closed_at"] = closed
 
 
+def grid_then(cur) -> None:
+    """Complaints reported before a regrid of their place are charged through the grid they were reported in.
+
+    The rows just written are those updated now (an import is one
+    transaction; its rows' ``updated_at`` is its start).
+    """
+    charge_late_reports(cur, "x.updated_at = now()")
+
+
 def _pairs(conn, query: str) -> dict:
     """A two-column query as a dict."""
     with conn.cursor() as cur:
@@ -132,3 +144,6 @@ HOOKS: dict[str, Callable[[object, Batch], None]] = {
     "deadlines": deadlines,
     "closing_times": closing_times,
 }
+
+#: Steps on the rows once written (``ImportRules.after_write``), given the import's cursor.
+AFTER_WRITE: dict[str, Callable[[object], None]] = {"grid_then": grid_then}

@@ -18,6 +18,7 @@ from data.settings import ImportSettings
 from layers.io.batch import ImportResult
 from layers.io.copying import copy_into, kept_frames
 from layers.io.fresh import FIRST_STATUS, copy_new_rows
+from layers.io.hooks import AFTER_WRITE
 from layers.spec.model import LayerSpec
 
 _SQL_TYPES = {"text": "text", "int": "integer", "num": "numeric", "bool": "boolean", "time": "timestamptz",
@@ -58,6 +59,8 @@ def write(conn, spec: LayerSpec, batches: Iterator[tuple[dict, np.ndarray]], res
             cur.execute("SELECT set_config('maintenance_work_mem', '256MB', true)")
             for statement in rebuild:
                 cur.execute(statement)
+        for step in spec.rules.after_write:
+            AFTER_WRITE[step](cur)
     result.inserted, result.rows_written = int(inserted), int(total)
     result.updated = result.rows_written - result.inserted
 

@@ -68,7 +68,8 @@ LAYER = LayerSpec(
     "complaints", "投诉举报", "Complaints", "Point", large=True,
     # Each imported status enters the case history; a missing deadline is the event type's time limit; an
     # open case keeps no closing time.
-    rules=ImportRules(geometry=("Point",), status_history=True, hooks=("deadlines", "closing_times")),
+    rules=ImportRules(geometry=("Point",), status_history=True, hooks=("deadlines", "closing_times"),
+                      after_write=("grid_then",)),
     fields=(
         Field("id", "int", "编号", "No.", popup=True, imported=False),
         Field("category", label_zh="事件类型", label_en="Category", vocabulary="event_types", synonyms=EVENT_SYNONYMS,

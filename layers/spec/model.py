@@ -141,6 +141,7 @@ class ImportRules:
     multi_part : a row may be several lines; otherwise multi-part lines and points are refused.
     status_history : every imported status is appended to complaint_events.
     hooks : named steps of :mod:`layers.io.hooks` run once the columns are read.
+    after_write : named steps of :mod:`layers.io.hooks` (``AFTER_WRITE``) run on the rows once written.
     from_files : rows may come from files; False for layers written only through
         their own workflow (inspection findings are made in the field).
     """
@@ -151,6 +152,7 @@ class ImportRules:
     multi_part: bool = False
     status_history: bool = False
     hooks: tuple[str, ...] = ()
+    after_write: tuple[str, ...] = ()
     from_files: bool = True
 
     @property

@@ -53,6 +53,37 @@ HOLDERS_SQL = """
                      AND NOT EXISTS (SELECT 1 FROM grids g WHERE g.code = r.code)
                    ORDER BY code, retired_at DESC) retired"""
 
+#: The grid a place lay in at a time, when a regrid has replaced the street's grids since: of the shapes grids had
+#: until a regrid (``grid_shapes``, migration 0850), the first replaced after the time that holds the place (one
+#: grid held a place at a time; a shape replaced later was cut later). NULL when no regrid came since (the
+#: place's current grid held it). Formatted with SQL for {geom} and {at}.
+GRID_THEN_SQL = """(SELECT s.code FROM grid_shapes s WHERE ST_Intersects(s.geom, {geom}) AND s.until > {at}
+                    ORDER BY s.until, s.code LIMIT 1)"""
+
+
+def charge_late_reports(cur, rows: str) -> int:
+    """Give complaints reported before a regrid, and loaded after it, the grid they were reported in.
+
+    A regrid notes that grid (``origin_grid_code``) on the complaints it
+    moves; a complaint loaded later is routed to today's grid, which may not
+    have existed when it was reported. The bulletin charges it to whoever held
+    the grid it was reported in (:data:`HOLDERS_SQL`), so that grid is noted
+    here too (when it is not the current one: the column says the case moved).
+    ``rows`` is a SQL condition on ``complaints x`` choosing the complaints
+    just written. Returns how many were given a grid.
+    """
+    cur.execute("SELECT max(until) FROM grid_shapes")
+    last = cur.fetchone()[0]
+    if last is None:  # no regrid yet: nothing to look at
+        return 0
+    cur.execute(f"""UPDATE complaints c SET origin_grid_code = t.code
+                    FROM (SELECT id, {GRID_THEN_SQL.format(geom="x.geom", at="x.reported_at")} AS code
+                          FROM complaints x
+                          WHERE ({rows}) AND x.origin_grid_code IS NULL AND x.reported_at < %s) t
+                    WHERE c.id = t.id AND t.code IS NOT NULL AND t.code IS DISTINCT FROM c.grid_code""", (last,))
+    return cur.rowcount
+
+
 # Facilities a grid answers for (roster column, workload): toilets, garbage points, markets inside it.
 # A CTE over the grids CTE ``g``; gives (code, n).
 _FACILITIES = """SELECT g.code, count(*) AS n FROM g

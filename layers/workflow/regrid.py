@@ -6,8 +6,10 @@ the old grid it overlaps most; the plan lists what is unchanged, reshaped,
 moved, new and removed, and which old assignments no new grid inherits
 ("dropped"). Applying a plan with dropped assignments needs ``force``.
 Removed grids go to ``grid_archive``; their history stays in
-``grid_assignments``. Complaints and inspection findings of the street are
-re-routed to the new grids, each keeping the grid it was first in.
+``grid_assignments``; the shapes of all the street's old grids go to
+``grid_shapes`` (a complaint of before, loaded later, is charged by them).
+Complaints and inspection findings of the street are re-routed to the new
+grids, each keeping the grid it was first in.
 """
 
 from __future__ import annotations
@@ -133,6 +135,9 @@ def apply(conn, p: GridPlan, actor: str, *, force: bool = False) -> dict:
         )
     reason = f"网格重新划分 {p.shape} {p.size_m:g} m"
     with conn.cursor() as cur:
+        # The street's grids as they were: a complaint of before, loaded later, is charged through them.
+        cur.execute("INSERT INTO grid_shapes (code, street_code, geom, until) "
+                    "SELECT code, street_code, geom, now() FROM grids WHERE street_code = %s", (p.street_code,))
         for code in p.removed:
             _archive(cur, p, code, reason, actor)
         history_rows = sum(_write_grid(cur, p, code, reason, actor) for code in p.new)
