@@ -72,15 +72,22 @@ def black_list_size(ranked: int) -> int:
 
 def _lists(rows: list[dict]) -> tuple[list[dict], list[dict]]:
     """(red list, black list) of ranked ``rows`` in rank order: the best and the worst :func:`black_list_size`,
-    less any row tied with the other end (a row ranked first with every other is on no black list, and when all
-    tie there is neither list)."""
+    with every row tied with the last of them (并列: equal figures, equal standing). Were the rows tied there to
+    make a list longer than half the ranked rows, none of them is on it (a row ranked first with every other is
+    on no black list, and when all tie there is neither list); so no row is on both."""
     ranked = [r for r in rows if r["rank"] is not None]
     k = black_list_size(len(ranked))
     if not k:
         return [], []
-    best, worst = ranked[0]["rank"], ranked[-1]["rank"]
-    return ([r for r in ranked[:k] if r["rank"] < worst],
-            [r for r in ranked[len(ranked) - k:] if r["rank"] > best])
+    return _end(ranked, k, best=True), _end(ranked, k, best=False)
+
+
+def _end(ranked: list[dict], k: int, *, best: bool) -> list[dict]:
+    """The rows at one end of ``ranked`` (rank order) down to the ``k``-th and those tied with it (see _lists)."""
+    cut = ranked[k - 1]["rank"] if best else ranked[len(ranked) - k]["rank"]
+    beyond = (lambda r: r < cut) if best else (lambda r: r > cut)  # noqa: E731
+    rows = [r for r in ranked if beyond(r["rank"]) or r["rank"] == cut]
+    return rows if len(rows) <= len(ranked) // 2 else [r for r in ranked if beyond(r["rank"])]
 
 
 def list_marks(rows: list[dict]) -> dict:
@@ -221,8 +228,13 @@ def rank_change_text(value: int | None) -> str:
 
 def _bottom(b: dict) -> list[dict]:
     """The streets the summary names, worst first: the black list (:func:`black_list_size`, so none of 1, 1 of 2
-    or 3, 2 of 4 or 5, 3 of 6 or more ranked; none tied with the best)."""
+    or 3, 2 of 4 or 5, 3 of 6 or more ranked, and those tied with the last of them; none tied with the best)."""
     return _lists(b["streets"])[1][::-1]
+
+
+def _list_size(b: dict) -> int:
+    """How many streets the black list names before ties (:func:`black_list_size` of the ranked streets)."""
+    return black_list_size(sum(r["rank"] is not None for r in b["streets"]))
 
 
 def _ranked_value(r: dict, by_score: bool, lang: str) -> str:
@@ -245,7 +257,8 @@ def summary(b: dict, period: Period, lang: str) -> str:
         if t["rated"]:
             text += f" Satisfaction {percent(t['satisfaction'])} of {t['rated']} ratings."
         if bottom:
-            text += (f" Lowest-ranked streets ({'inspection score' if by_score else 'closure rate'}): "
+            ties = f"; {len(bottom)} with ties" if len(bottom) > _list_size(b) else ""
+            text += (f" Lowest-ranked streets ({'inspection score' if by_score else 'closure rate'}{ties}): "
                      + ", ".join(f"{r['name']} ({_ranked_value(r, by_score, lang)})" for r in bottom) + ".")
         if top:
             text += " Most reported: " + ", ".join(
@@ -259,7 +272,9 @@ def summary(b: dict, period: Period, lang: str) -> str:
     if t["rated"]:
         text += f"群众回访评价{t['rated']}件，满意率{percent(t['satisfaction'])}。"
     if bottom:
-        text += f"{'检查得分' if by_score else '结案率'}排名后{len(bottom)}位的街道是" + "、".join(
+        k = _list_size(b)
+        ties = f"（含并列，共{len(bottom)}个）" if len(bottom) > k else ""
+        text += f"{'检查得分' if by_score else '结案率'}排名后{min(k, len(bottom))}位{ties}的街道是" + "、".join(
             f"{r['name']}（{_ranked_value(r, by_score, lang)}）" for r in bottom) + "。"
     if top:
         text += "反映最多的问题是" + "、".join(
