@@ -101,19 +101,33 @@ def wrap(text: str, width_mm: float, size: float) -> list[str]:
     return [*lines, line.rstrip()] if line else lines
 
 
+# Chinese line breaking (避头尾, GB/T 15834): closing marks never start a line, opening marks never end one.
+_CLOSING = set("。，、；：？！）》」』】〕〉％")
+_OPENING = set("（《「『【〔〈")
+
+
 def _tokens(text: str) -> list[str]:
-    """Single CJK characters and Latin words with their trailing space."""
-    out, word = [], ""
+    """Single CJK characters and Latin words with their trailing space, each closing mark kept with what it
+    closes and each opening mark with what it opens (a line never starts with 。 nor ends with （)."""
+    out, word, opening = [], "", ""
     for ch in text:
-        if ord(ch) > 0x2E7F:
-            out.extend([word, ch] if word else [ch])
-            word = ""
-        else:
+        if ord(ch) <= 0x2E7F:
             word += ch
             if ch == " ":
-                out.append(word)
-                word = ""
-    return [*out, word] if word else out
+                out.append(opening + word)
+                word = opening = ""
+            continue
+        if word:
+            out.append(opening + word)
+            word = opening = ""
+        if ch in _OPENING:
+            opening += ch
+        elif ch in _CLOSING and out:
+            out[-1] += ch
+        else:
+            out.append(opening + ch)
+            opening = ""
+    return [*out, opening + word] if word or opening else out
 
 
 def _paragraph(flow: _Flow, text: str, size: float, *, color: str = "black") -> None:
