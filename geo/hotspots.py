@@ -320,6 +320,10 @@ def classify_emerging(bins: np.ndarray, trend_z: np.ndarray, trend_p: np.ndarray
     return out
 
 
+#: Months with complaints an emerging hot spot analysis needs (a trend per cell over fewer says nothing).
+MIN_MONTHS = 4
+
+
 def emerging(conn, *, since: datetime | None = None, until: datetime | None = None,
              categories: list[str] | None = None, cell_m: float | None = None,
              tz: str = CITY_TIME_ZONE, cells=city_cells) -> tuple[HotspotResult, list[str], np.ndarray]:
@@ -334,8 +338,9 @@ def emerging(conn, *, since: datetime | None = None, until: datetime | None = No
     rows = hotspot_counts.counts(conn, size=whole.cell_m, srid=whole.srid, tz=tz, since=since, until=until,
                                  categories=categories, by_month=True)
     months = np.array(sorted({row[2] for row in rows}))
-    if months.size < 4:
-        raise InvalidParameter("since", f"emerging hotspots need at least 4 months of complaints, got {months.size}")
+    if months.size < MIN_MONTHS:
+        raise InvalidParameter("since", f"emerging hotspots need at least {MIN_MONTHS} months of complaints, "
+                                        f"got {months.size}")
     series = np.zeros((whole.q.size, months.size), dtype=float)
     for k, m in enumerate(months):
         sel = np.array([(row[0], row[1], row[3]) for row in rows if row[2] == m], dtype=np.int64).reshape(-1, 3)

@@ -332,7 +332,8 @@ def test_hotspots_that_became_or_grew_in_the_month(city):
         assert {(c["q"], c["r"]): (c["pattern"], c["street"], c["count"]) for c in h["cells"]} == want
         assert want and sum(h["counts"].values()) == len(want)  # the demo's October has one: the test can fail
         early = bulletin(conn, parse_period("month", "2024-01"))["hotspots"]
-        assert not early["available"] and "4 months" in early["reason"] and early["cells"] == []
+        assert not early["available"] and "月份不足4个" in early["reason"] and early["cells"] == []
+        assert "4 months" in bulletin(conn, parse_period("month", "2024-01"), "en")["hotspots"]["reason"]
     finally:
         conn.close()
 

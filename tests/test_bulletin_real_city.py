@@ -51,7 +51,7 @@ def test_taipei_bulletin_json_pdf_and_xlsx(taipei_server, taipei_complaints):
     assert b["totals"]["received"] == sum(want.values()) > 0
     assert len(b["streets"]) == 12 and b["inspections"] is None and b["ranked_by"] == "closed_rate"
     assert len(b["trend"]) == 12 and b["trend"][-1]["received"] == b["totals"]["received"]
-    assert b["hotspots"]["available"] or "months" in b["hotspots"]["reason"]
+    assert b["hotspots"]["available"] or "月份不足" in b["hotspots"]["reason"]
     assert b["coverage"]["available"] is False and b["coverage"]["kinds"]
 
     city.cli("report", "bulletin", "--period", "month", "--date", month, "--out", "taipei.pdf", timeout=600)

@@ -82,13 +82,16 @@ def test_newyork_week_lists_every_district_tied_at_either_end(newyork_day, monke
 
 
 def test_newyork_summary_prints_by_the_rules_of_chinese_line_breaking(newyork_day):
-    """The week's summary as the PDF lays it out (A4 less margins, at 9 pt and larger): no line starts with 。，、）and no line
+    """The week's summary (and why it has no hot spot analysis) in Chinese, as the PDF lays it out (A4 less margins, at 9 pt and larger): no line starts with 。，、）and no line
     ends with （, where the printed 通报 began a line with 。; nothing is lost or reordered."""
     from layers.reports.document import MARGIN_MM, wrap
 
     conn = connect(url=newyork_day.url)
-    text = bulletin(conn, period_of("week", date(2023, 2, 28), city_tz()))["summary_zh"]
+    b = bulletin(conn, period_of("week", date(2023, 2, 28), city_tz()))
     conn.close()
+    text = b["summary_zh"]
+    # One month of complaints: no emerging hot spots, and the Chinese bulletin says why in Chinese.
+    assert b["hotspots"]["reason"] == "分析窗口内有投诉的月份不足4个（逐月计算趋势）"
     for size in (9, 10.5, 12):
         lines = wrap(text, 210 - 2 * MARGIN_MM, size)
         assert len(lines) > 3

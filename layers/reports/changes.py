@@ -35,6 +35,17 @@ def _centre(geojson: str) -> tuple[float, float]:
     return sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)
 
 
+def _why_none(e: InvalidParameter | NotFound, lang: str) -> str:
+    """Why the window has no emerging hot spot analysis, in the bulletin's language."""
+    if lang == "en":
+        return getattr(e, "reason", str(e))
+    if isinstance(e, NotFound):
+        return "分析窗口内没有投诉" if "complaints" in str(e) else "城市还没有行政区划（六边形网格按城市轮廓划分）"
+    if e.parameter == "since":
+        return f"分析窗口内有投诉的月份不足{hs.MIN_MONTHS}个（逐月计算趋势）"
+    return f"{e.parameter}：{e.reason}"
+
+
 def hotspots_section(conn, period: Period, names: dict, lang: str) -> dict:
     """The ``hotspots`` section: the cells whose emerging pattern over the window is one of :data:`EMERGED`,
     hottest first, each with its street; or why there is none (too few months, no complaint)."""
@@ -43,7 +54,7 @@ def hotspots_section(conn, period: Period, names: dict, lang: str) -> dict:
     try:
         whole, patterns, months = hs.emerging(conn, since=since, until=until, tz=city_tz().key)
     except (InvalidParameter, NotFound) as e:  # fewer than 4 months of complaints, or none: nothing to say
-        return {"available": False, "window": window, "reason": getattr(e, "reason", str(e)), "cells": []}
+        return {"available": False, "window": window, "reason": _why_none(e, lang), "cells": []}
     picked = sorted((i for i, p in enumerate(patterns) if p in EMERGED), key=lambda i: -whole.gi_z[i])
     centres = [_centre(whole.geojson[i]) for i in picked]
     streets = streets_at(conn, centres)
