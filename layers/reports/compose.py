@@ -50,11 +50,11 @@ def file_name(period: Period, suffix: str) -> str:
 def ranks(rows: dict, by_score: bool = False) -> dict:
     """Competition ranks (1, 2, 2, 4) of ``rows`` ({key: row dict}), high to low: by inspection ``score`` when
     ``by_score`` (rows not inspected are not ranked), else by closure rate then on-time rate (rows with nothing
-    due are not ranked)."""
+    due are not ranked). The row without a key (complaints charged to no unit) is no unit: not ranked."""
     def key_of(r: dict) -> tuple:
         return (r["score"],) if by_score else (r["closed_rate"], r["on_time_rate"])
 
-    ranked = sorted(((k, r) for k, r in rows.items() if (r["score"] is not None if by_score else r["due"])),
+    ranked = sorted(((k, r) for k, r in rows.items() if k and (r["score"] is not None if by_score else r["due"])),
                     key=lambda kr: tuple(-v for v in key_of(kr[1])))
     out, previous_key, previous_rank = {}, None, 0
     for i, (k, r) in enumerate(ranked, start=1):

@@ -36,7 +36,8 @@ TREND_MM = 45.0
 MAP_MM = 80.0
 _T = {
     "zh": {"title": "{city}创建卫生城市工作通报", "number": "文号：＿＿＿＿〔{year}〕第＿＿＿号",
-           "streets": "一、街道排名", "units": "二、责任单位排名后{n}位", "overdue": "三、超期未结案较多的责任单位",
+           "streets": "一、街道排名", "units": "二、责任单位排名后{n}位", "units_none": "二、责任单位排名",
+           "no_units": "本期没有可排名的责任单位：没有投诉落在有责任单位的网格里（尚未划分网格或指定责任单位）。", "overdue": "三、超期未结案较多的责任单位",
            "categories": "四、主要问题类别", "map": {"closed_rate": "街道结案率分布", "score": "街道检查得分分布"}, "notes": "指标说明", "red": "红榜", "black": "黑榜",
            "street": "街道", "unit": "责任单位", "category": "问题类别", "mark": "标记", "previous": "上期",
            "change": "增减", "page": "第 {n} 页", "hotspots": "五、热点变化", "coverage": "六、设施变化",
@@ -46,7 +47,9 @@ _T = {
            "trend": "近{n}{kind}受理数与结案率",
            "kinds": {"week": "周", "month": "个月", "quarter": "个季度", "year": "年"}, "demo": "演示数据（虚构城市）"},
     "en": {"title": "{city}: hygiene campaign bulletin", "number": "No. ____ [{year}] ____",
-           "streets": "1. Streets ranked", "units": "2. The {n} lowest-ranked units", "overdue":
+           "streets": "1. Streets ranked", "units": "2. The {n} lowest-ranked units", "units_none": "2. Units ranked",
+           "no_units": "No unit to rank this period: no complaint lies in a grid with a responsible unit (no grids "
+                       "cut or no units assigned yet).", "overdue":
            "3. Units with most overdue cases", "categories": "4. Main event types", "map": {"closed_rate": "Closure rate by street", "score": "Inspection score by street"}, "notes": "Definitions",
            "red": "red list", "black": "black list", "street": "Street", "unit": "Unit", "category": "Event type",
            "mark": "Mark", "previous": "Previous", "change": "Change", "page": "page {n}", "hotspots": "5. Emerging hot spots", "coverage": "6. Facilities",
@@ -245,8 +248,13 @@ def _draw(flow: _Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> N
     ranked = [r for r in b["units"] if r["rank"] is not None]
     worst = ranked[-UNIT_ROWS:][::-1]
     extra = extra_figures(b, "units")
-    _table(flow, t["units"].format(n=len(worst)), _figure_columns(lang, t["unit"], 2.6, extra),
-           [_figure_cells(r, extra) for r in worst])
+    if worst:
+        _table(flow, t["units"].format(n=len(worst)), _figure_columns(lang, t["unit"], 2.6, extra),
+               [_figure_cells(r, extra) for r in worst])
+    else:  # no complaint in a grid with a unit (a city without grids yet): say so, not an empty table
+        _heading_line(flow, t["units_none"], 10)
+        _paragraph(flow, t["no_units"], 8)
+        flow.y -= 4
     overdue = sorted((r for r in b["units"] if r["overdue_at_end"]), key=lambda r: (-r["overdue_at_end"], r["name"]))
     _table(flow, t["overdue"], _figure_columns(lang, t["unit"], 2.6), [_figure_cells(r) for r in overdue[:UNIT_ROWS]])
     defs = figures()

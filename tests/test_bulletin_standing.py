@@ -1,8 +1,9 @@
-"""红榜 and 黑榜 with ties (并列): streets with equal figures have equal standing in a bulletin.
+"""Who stands where in a bulletin: 红榜 and 黑榜 with ties (并列), units, the printed summary.
 
 A campaign office publishes the red and the black list; a street tied with one on a list is on it too, never
-left off because of its code. New York's week of 27 February 2023 from the real 311 day (no inspection that week,
-so the streets rank by closure rate) has six community districts tied first and seven tied last at 0 %.
+left off because of its code. Complaints charged to no unit are no unit: never ranked among the units. New
+York's week of 27 February 2023 from the real 311 day (no inspection and no grid that week, so the streets rank
+by closure rate) has six community districts tied first and seven tied last at 0 %, and no unit.
 """
 
 from __future__ import annotations
@@ -99,3 +100,19 @@ def test_newyork_summary_prints_by_the_rules_of_chinese_line_breaking(newyork_da
         for line in lines:
             assert line[0] not in "。，、；：）", line
             assert line[-1] not in "（", line
+
+
+def test_newyork_week_without_grids_ranks_no_unit(newyork_day, tmp_path):
+    """No grid, so no unit: the complaints are charged to the unassigned row, which is not ranked (it ranked first
+    among the units, and the PDF printed "责任单位排名后0位" over an empty table); the PDF says why no unit is ranked."""
+    from layers.reports.document import write_pdf
+    from tests.pdf_tools import pdftext
+
+    conn = connect(url=newyork_day.url)
+    b = bulletin(conn, period_of("week", date(2023, 2, 28), city_tz()))
+    conn.close()
+    assert [(u["code"], u["rank"], u["received"]) for u in b["units"]] == [(None, None, b["totals"]["received"])]
+    write_pdf(b, tmp_path / "week.pdf")
+    text = pdftext(tmp_path / "week.pdf").replace(" ", "")
+    assert "本期没有可排名的责任单位" in text and "排名后0位" not in text
+    assert "（未分配或无法归属）" in text  # still listed among the units with overdue cases
