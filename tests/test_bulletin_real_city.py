@@ -75,6 +75,11 @@ def test_taipei_bulletin_json_pdf_and_xlsx(taipei_server, taipei_complaints):
     book = load_workbook(city.work / "taipei.xlsx")
     streets = list(book["街道排名"].values)
     assert {row[2]: row[4] for row in streets[1:] if row[4]} == {k: v for k, v in want.items() if k}
+    # The period and the trend's months are dates a spreadsheet can sort and filter by, not text.
+    assert book["概况"].cell(3, 2).value.date() == start.date() and book["概况"].cell(4, 2).value.date() == end.date()
+    trend = list(book["近期趋势"].values)[1:]
+    assert [(r[0].date().isoformat(), r[2]) for r in trend] == [(p["start"][:10], p["received"]) for p in b["trend"]]
+    assert book["近期趋势"].cell(2, 1).number_format == "yyyy-mm-dd"
 
 
 def test_yantai_bulletin_of_a_city_without_complaints(yantai):

@@ -3,6 +3,7 @@ numbers (rates as percentages), and a sheet of the figures' definitions with the
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from layers.reports.changes import COV_HEAD, change_lines, coverage_rows
@@ -11,6 +12,7 @@ from layers.reports.figures import figures
 
 _RATE = "0.0%"
 _HOURS = "0.0"
+_DATE = "yyyy-mm-dd"
 #: The figure columns of the street and unit sheets, in order (codes of data/figures.csv).
 ROW_FIGURES = ("received", "filed", "due", "closed", "on_time", "closed_rate", "on_time_rate", "rework_rate",
                "open_at_end", "overdue_at_end", "median_hours")
@@ -41,6 +43,11 @@ def _format(code: str) -> str | None:
     return _HOURS if code == "median_hours" else "0.##" if code in ("deductions", "score") else None
 
 
+def _day(instant: str) -> date:
+    """The city's calendar day of an ISO instant written in the city's time (a date cell, not text)."""
+    return date.fromisoformat(instant[:10])
+
+
 def _sheet(book, title: str, header: list[str], rows: list[list], formats: list[str | None], widths: list[int]):
     from openpyxl.styles import Font
 
@@ -62,11 +69,11 @@ def _sheet(book, title: str, header: list[str], rows: list[list], formats: list[
 
 def _changes(book, b: dict, t: dict, defs: dict, lang: str) -> None:
     """The sheets of the trend (the last 12 periods), the emerging hot spots and the facilities."""
-    rows = [[p["start"][:10], p["end"][:10], p["received"], p["filed"], p["due"], p["closed"], p["closed_rate"]]
+    rows = [[_day(p["start"]), _day(p["end"]), p["received"], p["filed"], p["due"], p["closed"], p["closed_rate"]]
             for p in b["trend"]]
     _sheet(book, t["trend"], [t["start"], t["end"], *(defs[c].name(lang) for c in ("received", "filed", "due", "closed",
                                                                                     "closed_rate"))],
-           rows, [None] * 6 + [_RATE], [12, 12, 10, 10, 10, 10, 10])
+           rows, [_DATE] * 2 + [None] * 4 + [_RATE], [12, 12, 10, 10, 10, 10, 10])
     h = b["hotspots"]
     rows = [[c["pattern_name"], c["street"], c["street_name"], c["count"], c["gi_z"], c["lon"], c["lat"], c["q"], c["r"]]
             for c in h["cells"]] or [[h.get("reason") or t["none"]]]
@@ -84,11 +91,13 @@ def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
     t, defs = _TEXT[lang], figures()
     book = Workbook()
     book.remove(book.active)
-    summary_rows = [[t["period"], b["period"]["label"], None], [t["start"], b["period"]["start"], None],
-                    [t["end"], b["period"]["end"], None], [t["text"], b[f"summary_{lang}"], None]]
+    summary_rows = [[t["period"], b["period"]["label"], None], [t["start"], _day(b["period"]["start"]), None],
+                    [t["end"], _day(b["period"]["end"]), None], [t["text"], b[f"summary_{lang}"], None]]
     summary_rows += [[defs[c].name(lang), b["totals"][c], b["previous_totals"][c]] for c in ROW_FIGURES]
     sheet = _sheet(book, t["summary"], [t["item"], t["value"], t["before"]], summary_rows, [None, None, None],
                    [22, 60, 16])
+    for k in (2, 3):
+        sheet.cell(k + 1, 2).number_format = _DATE
     for k, code in enumerate(ROW_FIGURES, start=6):
         for cell in (sheet.cell(k, 2), sheet.cell(k, 3)):
             cell.number_format = _format(code) or "General"
