@@ -41,17 +41,23 @@ def local_time(text: str) -> datetime:
     return datetime.strptime(text, "%m/%d/%Y %I:%M:%S %p").replace(tzinfo=NY)
 
 
+def outlines(city: City) -> None:
+    """纽约 set up by `city init` in its own time zone, with its boroughs, community districts (the streets) and
+    neighbourhoods (the communities) imported from the shapefiles."""
+    city.cli("city", "init", "--name", "纽约", "--code", "NYC", "--name-en", "New York", "--tz", "America/New_York")
+    city.cli("import", "admin_areas", "nybb.shp", "--level", "district", "--code-field", "BoroCode",
+             "--name-field", "BoroName")
+    city.cli("import", "admin_areas", "nycdta2020.shp", "--level", "street", "--code-field", "CDTA2020",
+             "--name-field", "CDTAName", "--parent-field", "BoroCode")
+    city.cli("import", "admin_areas", "nynta2020.shp", "--level", "community", "--code-field", "NTA2020",
+             "--name-field", "NTAName", "--parent-field", "CDTA2020")
+
+
 @pytest.fixture(scope="module")
 def newyork(pg_server, tmp_path_factory):
     """纽约 set up by `city init` in its own time zone, its outlines, 311 files and facilities imported."""
     with new_city(pg_server, tmp_path_factory, "nyc", FILES) as city:
-        city.cli("city", "init", "--name", "纽约", "--code", "NYC", "--name-en", "New York", "--tz", "America/New_York")
-        city.cli("import", "admin_areas", "nybb.shp", "--level", "district", "--code-field", "BoroCode",
-                 "--name-field", "BoroName")
-        city.cli("import", "admin_areas", "nycdta2020.shp", "--level", "street", "--code-field", "CDTA2020",
-                 "--name-field", "CDTAName", "--parent-field", "BoroCode")
-        city.cli("import", "admin_areas", "nynta2020.shp", "--level", "community", "--code-field", "NTA2020",
-                 "--name-field", "NTAName", "--parent-field", "CDTA2020")
+        outlines(city)
         for name in (SAMPLE, RODENTS):
             city.log[name] = city.cli("import", "complaints", name, "--skip-bad")
         city.cli("import", "toilets", "nyc_public_restrooms_20241203.csv", "--skip-bad")

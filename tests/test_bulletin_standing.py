@@ -16,7 +16,7 @@ from data.db import connect
 from data.params import period_of
 from data.vocab import city_tz
 from layers.reports.compose import bulletin, list_marks
-from tests.new_york import SAMPLE
+from tests.new_york import SAMPLE, outlines
 from tests.real_city import new_city
 
 
@@ -47,13 +47,7 @@ def newyork_day(pg_server, tmp_path_factory):
     """New York's outlines and its 311 day of 28 February 2023, imported from the real files."""
     files = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", SAMPLE)
     with new_city(pg_server, tmp_path_factory, "nyc", files) as city:
-        city.cli("city", "init", "--name", "纽约", "--code", "NYC", "--name-en", "New York", "--tz", "America/New_York")
-        city.cli("import", "admin_areas", "nybb.shp", "--level", "district", "--code-field", "BoroCode",
-                 "--name-field", "BoroName")
-        city.cli("import", "admin_areas", "nycdta2020.shp", "--level", "street", "--code-field", "CDTA2020",
-                 "--name-field", "CDTAName", "--parent-field", "BoroCode")
-        city.cli("import", "admin_areas", "nynta2020.shp", "--level", "community", "--code-field", "NTA2020",
-                 "--name-field", "NTAName", "--parent-field", "CDTA2020")
+        outlines(city)
         city.cli("import", "complaints", SAMPLE, "--skip-bad")
         yield city
 
