@@ -95,3 +95,45 @@ def test_a_place_outside_taipei_is_refused_before_anything_is_written(site):
         "nonce": _solve(challenge["challenge"], challenge["bits"])})
     assert made.status_code == 422 and made.json()["detail"].startswith("lon/lat: "), made.text
     assert city.sql(counts)[0] == before
+
+
+def test_an_outsider_with_a_listed_tracking_number_neither_reads_the_text_nor_rates(site):
+    """Open311 lists every case's tracking number to anyone (its ``service_request_id``). An outsider who takes
+    one from the list reads the case's progress, never the reporter's own words, and cannot rate it; the
+    reporter, with the report's key (the challenge it was made with, which the page hands to the tracking
+    page in the link's #k= fragment), reads them and rates."""
+    city = site
+    lon, lat = city.sql("SELECT ST_X(s.geom), ST_Y(s.geom) FROM garbage_stations s WHERE s.street_code = %s "
+                        "ORDER BY s.source_id OFFSET 40 LIMIT 1", (TAIPEI_STREET,))[0]
+    words = "我住延平北路二段某號三樓，樓下垃圾堆了一週"
+    challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
+    made = httpx.post(city.base + "/api/public/reports", timeout=30, json={
+        "lon": lon, "lat": lat, "category": "暴露垃圾", "description": words, "challenge": challenge["challenge"],
+        "nonce": _solve(challenge["challenge"], challenge["bits"])})
+    assert made.status_code == 201, made.text
+    tracking, key = made.json()["tracking"], challenge["challenge"]
+    complaint_id = city.sql("SELECT complaint_id FROM public_reports WHERE tracking = %s", (tracking,))[0][0]
+    staff = {"Authorization": f"Bearer {city.token}"}
+    for status in ("立案", "派遣", "处置", "核查", "结案"):
+        moved = httpx.patch(city.base + f"/api/complaints/{complaint_id}", headers=staff, timeout=30,
+                            json={"status": status, "note": "大同區清潔隊已清運"})
+        assert moved.status_code == 200, moved.text
+    listed = httpx.get(city.base + "/open311/v2/requests.json", timeout=60).json()
+    assert tracking in {r["service_request_id"] for r in listed}
+    seen = httpx.get(city.base + f"/api/public/reports/{tracking}", timeout=30)
+    assert seen.json()["status"] == "结案" and seen.json()["steps"][-1]["to"] == "结案"
+    assert words not in seen.text and seen.json()["may_rate"] is False and seen.json()["reporter"] is False
+    rated = httpx.post(city.base + f"/api/public/reports/{tracking}/rating", timeout=30,
+                       json={"rating": "不满意", "reason": "亂評"})
+    assert rated.status_code == 403 and rated.json()["detail"].startswith("key: "), rated.text
+    wrong = httpx.post(city.base + f"/api/public/reports/{tracking}/rating", timeout=30,
+                       json={"rating": "不满意", "reason": "亂評", "key": "x" * 24})
+    assert wrong.status_code == 403, wrong.text
+    assert city.sql("SELECT count(*) FROM public_ratings WHERE tracking = %s", (tracking,))[0][0] == 0
+    assert city.sql("SELECT status FROM complaints WHERE id = %s", (complaint_id,))[0][0] == "结案"
+    # The reporter, with the key.
+    mine = httpx.get(city.base + f"/api/public/reports/{tracking}", headers={"X-Report-Key": key}, timeout=30).json()
+    assert mine["description"] == words and mine["may_rate"] is True and mine["reporter"] is True
+    rated = httpx.post(city.base + f"/api/public/reports/{tracking}/rating", timeout=30,
+                       json={"rating": "满意", "key": key})
+    assert rated.status_code == 201 and rated.json()["rating"] == "满意", rated.text

@@ -17,7 +17,7 @@ import time
 from collections import deque
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
@@ -39,7 +39,7 @@ from layers.spec.registry import get_layer
 from layers.store.tiles import parse_tile
 from layers.web.report_page import CONTEXT_LABELS, CONTEXT_TILES, basemap_config, report_html, tile_hosts
 from layers.web.tracking_page import tracking_html
-from layers.workflow import public, public_photos
+from layers.workflow import public, public_challenges, public_photos
 
 
 class ClientWindow:
@@ -130,6 +130,7 @@ class RatingIn(Body):
 
     rating: Text = Field(..., description=" / ".join(RATINGS))
     reason: Text | None = Field(None, max_length=500)
+    key: Text | None = Field(None, max_length=64, description="the report's key: the challenge it was made with")
 
 
 class ReplyIn(Body):
@@ -140,7 +141,7 @@ class ReplyIn(Body):
 
 @router.get("/api/public/challenge", summary="A single-use proof-of-work challenge for a report")
 def get_challenge(settings: PublicRead, conn: Transaction):
-    return public.issue_challenge(conn, settings)
+    return public_challenges.issue_challenge(conn, settings)
 
 
 @router.get("/api/public/nearby", summary="Open reports of the same type nearby (已有人反映，是否补充？)")
@@ -161,13 +162,13 @@ def post_report(body: ReportIn, settings: PublicWrite, conn: Transaction):
     if body.website:
         raise InvalidParameter("website", "must be left empty")
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    replayed = public.spend_challenge(conn, body.challenge, body.nonce, settings, fingerprint)
+    replayed = public_challenges.spend_challenge(conn, body.challenge, body.nonce, settings, fingerprint)
     if replayed is not None:  # the same report again (its answer was lost): the same tracking number
         return _report_answer(replayed, public.report(conn, replayed)["joined"], 200, {"Idempotent-Replayed": "true"})
     x, y = public.to_wgs84(body.lon, body.lat, body.crs)
     made = public.submit(conn, lon=x, lat=y, category=body.category, description=body.description,
                          phone=body.phone, channel=PUBLIC_CHANNEL)
-    public.mark_challenge(conn, body.challenge, made["tracking"], fingerprint)
+    public_challenges.mark_challenge(conn, body.challenge, made["tracking"], fingerprint)
     return _report_answer(made["tracking"], made["joined"], 201)
 
 
@@ -177,9 +178,13 @@ def _report_answer(tracking: str, joined: bool, status: int, headers: dict | Non
                         status_code=status, headers={"Location": f"/api/public/reports/{tracking}", **(headers or {})})
 
 
-@router.get("/api/public/reports/{tracking}", summary="Follow a report: its steps, the unit, the unit's replies")
-def get_report(settings: PublicRead, conn: Conn, tracking: str = TRACKING):
-    return public.follow(conn, tracking, settings)
+@router.get("/api/public/reports/{tracking}",
+            summary="Follow a report: its steps, the unit, the unit's replies (with X-Report-Key: the reporter's own "
+                    "description and whether they may rate)")
+def get_report(settings: PublicRead, conn: Conn, tracking: str = TRACKING,
+               key: Annotated[str | None, Header(alias="X-Report-Key", max_length=64,
+                                                 description="the report's key: its reporter's own view")] = None):
+    return public.follow(conn, tracking, settings, key)
 
 
 #: The public pages load only this server's files (their data from its API); nothing from another host.
@@ -215,9 +220,10 @@ def tracking_page(settings: PublicRead, conn: Conn, lang: Lang, tracking: str = 
 
 
 @router.post("/api/public/reports/{tracking}/rating", status_code=201,
-             summary="Rate the closing (满意/基本满意/不满意); 不满意 with a reason reopens the case once")
+             summary="The reporter rates the closing (满意/基本满意/不满意, with the report's key); 不满意 with a "
+                     "reason reopens the case once")
 def post_rating(body: RatingIn, settings: PublicWrite, conn: Transaction, tracking: str = TRACKING):
-    return public.rate(conn, tracking, body.rating, body.reason, settings)
+    return public.rate(conn, tracking, body.rating, body.reason, settings, body.key)
 
 
 @staff_router.get("/api/complaints/{complaint_id}/contacts",

@@ -2,7 +2,8 @@
 
 Phone width, Chinese first. The server writes the page's frame and words; the
 page's script (static/app/tracking.js) reads ``GET /api/public/reports/{tracking}``
-(which never carries a contact or a staff name), draws it with its before/after photos, follows it every
+(which never carries a contact or a staff name; with the report's key from the link's ``#k=`` fragment, kept
+on the phone, the reporter's own description and the rating form), draws it with its before/after photos, follows it every
 few seconds, and posts the rating. Nothing is loaded from another host.
 """
 
@@ -29,7 +30,8 @@ WORDS = {
            "rework": "返工", "need_reason": "选择“不满意”时请写明理由", "pick": "请选择一项评价",
            "loading": "正在加载…", "failed": "暂时无法加载，请稍后刷新", "missing": "没有这个查询码的反映，请核对后再试。",
            "other": "English", "keep": "请保存查询码，凭它查看进度。",
-           "photos_before": "现场照片", "photos_after": "处理后照片"},
+           "photos_before": "现场照片", "photos_after": "处理后照片",
+           "reporter_only": "只有反映人可以评价：请在提交反映的手机上，用提交后打开的链接查看本页。"},
     "en": {"title": "Report progress", "tracking": "Tracking number", "category": "Category", "status": "Status",
            "reported": "Reported", "due": "Due", "unit": "Responsible unit", "yours": "Your report",
            "steps": "Steps", "replies": "Replies from the unit", "no_reply": "No reply yet",
@@ -41,7 +43,9 @@ WORDS = {
            "loading": "Loading…", "failed": "Cannot load now; please refresh later",
            "missing": "No report has this tracking number; please check it.", "other": "中文",
            "keep": "Keep the tracking number to follow your report.",
-           "photos_before": "Photos of the problem", "photos_after": "Photos after the work"},
+           "photos_before": "Photos of the problem", "photos_after": "Photos after the work",
+           "reporter_only": "Only the reporter can rate: open this page with the link the report page opened, "
+                            "on the phone the report was sent from."},
 }
 
 RATING_EN = {"满意": "satisfied", "基本满意": "mostly satisfied", "不满意": "not satisfied"}
@@ -53,7 +57,7 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
     esc = html.escape
     other = "zh" if lang == "en" else "en"
     path = "/report/" + quote(tracking, safe="")
-    config = {"api": "/api/public/reports/" + quote(tracking, safe=""), "lang": lang, "follow_ms": FOLLOW_MS,
+    config = {"api": "/api/public/reports/" + quote(tracking, safe=""), "tracking": tracking, "lang": lang, "follow_ms": FOLLOW_MS,
               "time_zone": city_tz().key,  # times are shown in the city's zone, not the phone's
               "words": t, "statuses": STATUS_EN if lang == "en" else {},
               "ratings": [[r, RATING_EN[r] if lang == "en" else r] for r in RATINGS], "unsatisfied": UNSATISFIED,

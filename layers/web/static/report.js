@@ -187,7 +187,11 @@
           challenge: ch.challenge, nonce: nonce});
       });
     }).then(function (made) {
-      var go = function () { window.location.href = cfg.track + encodeURIComponent(made.tracking) + cfg.query; };
+      // The challenge is the report's key (only this client has it): the tracking page gets it in the fragment,
+      // which no browser sends to a server, to show the reporter's own text and the rating form.
+      var go = function () {
+        window.location.href = cfg.track + encodeURIComponent(made.tracking) + cfg.query + '#k=' + encodeURIComponent(challenge);
+      };
       stage('sent');
       send.textContent = t.sent;
       // The report is made: a photo that fails is said, and the tracking page opens all the same.

@@ -8,6 +8,15 @@
   var state = document.getElementById('tr-state');
   var box = document.getElementById('tr-report');
   var last = null;  // the last answer drawn (JSON), so a follow that changes nothing keeps the form as typed
+  // The report's key (only its reporter has it): from the link's #k= fragment, which no browser sends to a
+  // server, kept on this phone for later visits. It shows the reporter's own text and lets them rate.
+  var key = null;
+  var store = 'hm-report-key:' + cfg.tracking;
+  try {
+    var given = /[#&]k=([^&]+)/.exec(window.location.hash);
+    if (given) key = decodeURIComponent(given[1]);
+    if (key) window.localStorage.setItem(store, key); else key = window.localStorage.getItem(store);
+  } catch (e) { /* no storage (a private window): the fragment alone */ }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -96,6 +105,7 @@
                                           (latest.reopened ? ' · ' + t.reopened : '')));
     }
     if (r.may_rate) box.appendChild(ratingForm(r));
+    else if (r.status === '结案' && !r.reporter && r.rate_until) box.appendChild(el('p', 'tr-note', t.reporter_only));
     box.hidden = false;
     document.body.setAttribute('data-status', r.status);
   }
@@ -130,7 +140,7 @@
       if (picked.value === cfg.unsatisfied && !why) { msg.textContent = t.need_reason; return; }
       send.disabled = true;
       fetch(cfg.api + '/rating', {method: 'POST', headers: {'Content-Type': 'application/json'},
-                                  body: JSON.stringify({rating: picked.value, reason: why || null})})
+                                  body: JSON.stringify({rating: picked.value, reason: why || null, key: key})})
         .then(function (resp) {
           return resp.json().then(function (b) {
             if (!resp.ok) throw new Error(b.detail || b.message || resp.status);
@@ -143,7 +153,9 @@
   }
 
   function load() {
-    return fetch(cfg.api, {headers: {'Accept': 'application/json'}, cache: 'no-store'}).then(function (resp) {
+    var headers = {'Accept': 'application/json'};
+    if (key) headers['X-Report-Key'] = key;
+    return fetch(cfg.api, {headers: headers, cache: 'no-store'}).then(function (resp) {
       if (resp.status === 404) { state.textContent = t.missing; state.className = 'tr-error'; return; }
       if (!resp.ok) throw new Error(resp.status);
       return resp.text().then(function (text) {
