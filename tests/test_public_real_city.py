@@ -22,7 +22,9 @@ def site(taipei, taipei_grids, tmp_path_factory):
     taipei.token = taipei.cli("users", "add", "datong-staff", "--role", "street",
                               "--street", TAIPEI_STREET).stdout.strip().splitlines()[-1]
     photos = tmp_path_factory.mktemp("photos")
-    with serve_app(taipei.url, extra_env={"HYGIENE_MAP_PHOTO_DIR": str(photos)}) as base:
+    # The tests here report and rate from one address more often than a resident would in an hour.
+    with serve_app(taipei.url, extra_env={"HYGIENE_MAP_PHOTO_DIR": str(photos),
+                                          "HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR": "100"}) as base:
         taipei.base = base
         yield taipei
 
@@ -97,27 +99,34 @@ def test_a_place_outside_taipei_is_refused_before_anything_is_written(site):
     assert city.sql(counts)[0] == before
 
 
-def test_an_outsider_with_a_listed_tracking_number_neither_reads_the_text_nor_rates(site):
-    """Open311 lists every case's tracking number to anyone (its ``service_request_id``). An outsider who takes
-    one from the list reads the case's progress, never the reporter's own words, and cannot rate it; the
-    reporter, with the report's key (the challenge it was made with, which the page hands to the tracking
-    page in the link's #k= fragment), reads them and rates."""
-    city = site
+def _reported_and_closed(city, stop: int, words: str) -> tuple[str, str, int]:
+    """A resident's report at the ``stop``-th garbage-truck stop of 大同區, taken to 结案 by its staff; the
+    tracking number, the report's key (its challenge) and the case."""
     lon, lat = city.sql("SELECT ST_X(s.geom), ST_Y(s.geom) FROM garbage_stations s WHERE s.street_code = %s "
-                        "ORDER BY s.source_id OFFSET 40 LIMIT 1", (TAIPEI_STREET,))[0]
-    words = "我住延平北路二段某號三樓，樓下垃圾堆了一週"
+                        "ORDER BY s.source_id OFFSET %s LIMIT 1", (TAIPEI_STREET, stop))[0]
     challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
     made = httpx.post(city.base + "/api/public/reports", timeout=30, json={
         "lon": lon, "lat": lat, "category": "暴露垃圾", "description": words, "challenge": challenge["challenge"],
         "nonce": _solve(challenge["challenge"], challenge["bits"])})
     assert made.status_code == 201, made.text
-    tracking, key = made.json()["tracking"], challenge["challenge"]
+    tracking = made.json()["tracking"]
     complaint_id = city.sql("SELECT complaint_id FROM public_reports WHERE tracking = %s", (tracking,))[0][0]
     staff = {"Authorization": f"Bearer {city.token}"}
     for status in ("立案", "派遣", "处置", "核查", "结案"):
         moved = httpx.patch(city.base + f"/api/complaints/{complaint_id}", headers=staff, timeout=30,
                             json={"status": status, "note": "大同區清潔隊已清運"})
         assert moved.status_code == 200, moved.text
+    return tracking, challenge["challenge"], complaint_id
+
+
+def test_an_outsider_with_a_listed_tracking_number_neither_reads_the_text_nor_rates(site):
+    """Open311 lists every case's tracking number to anyone (its ``service_request_id``). An outsider who takes
+    one from the list reads the case's progress, never the reporter's own words, and cannot rate it; the
+    reporter, with the report's key (the challenge it was made with, which the page hands to the tracking
+    page in the link's #k= fragment), reads them and rates."""
+    city = site
+    words = "我住延平北路二段某號三樓，樓下垃圾堆了一週"
+    tracking, key, complaint_id = _reported_and_closed(city, 40, words)
     listed = httpx.get(city.base + "/open311/v2/requests.json", timeout=60).json()
     assert tracking in {r["service_request_id"] for r in listed}
     seen = httpx.get(city.base + f"/api/public/reports/{tracking}", timeout=30)
@@ -137,3 +146,70 @@ def test_an_outsider_with_a_listed_tracking_number_neither_reads_the_text_nor_ra
     rated = httpx.post(city.base + f"/api/public/reports/{tracking}/rating", timeout=30,
                        json={"rating": "满意", "key": key})
     assert rated.status_code == 201 and rated.json()["rating"] == "满意", rated.text
+
+
+@pytest.mark.browser
+def test_the_report_page_says_refusals_in_the_residents_words_at_phone_width(site, browser):
+    """On a phone (390 px) over Taipei: a number that is no phone number is said in Chinese, naming the field and
+    the rule, before anything is sent; a refusal of the server (a category the city does not have) is said in
+    Chinese too, not in the API's English; the English page says them in English. Nothing is written."""
+    from tests.test_public_browser import _tap, _wait
+
+    city = site
+    lon, lat = city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
+                        "ORDER BY source_id OFFSET 80 LIMIT 1", (TAIPEI_STREET,))[0]
+    before = city.sql("SELECT count(*) FROM public_reports")[0][0]
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        for lang, phone_rule, category_rule in (("zh", "联系电话格式不对", "这个类别无法受理"),
+                                                 ("en", "The phone number is not valid", "This category cannot")):
+            page = browser.open(city.base + f"/report?lang={lang}",
+                                ready_js="window.hygieneContextState && hygieneContextState.ready", timeout=90)
+            assert not page.timed_out and page.console_errors == [], page.console_errors
+            assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            _tap(browser, lon, lat)
+            _wait(browser, "window.hmReportPlace !== undefined && window.hmReportPlace !== null")
+            browser.evaluate("document.querySelector('input[name=category][value=\"暴露垃圾\"]').click();"
+                             "document.querySelector('input[name=phone]').value = '請回電 0912';"
+                             "document.getElementById('rp-send').click()")
+            _wait(browser, "document.getElementById('rp-msg').textContent.length > 0")
+            said = browser.evaluate("document.getElementById('rp-msg').textContent")
+            assert said.startswith(phone_rule) and "phone:" not in said, said
+            # A category the server refuses (a page older than the city's list): its words, in the page's language.
+            browser.evaluate("var c = document.querySelector('input[name=category]:checked'); c.value = '路燈不亮';"
+                             "document.querySelector('input[name=phone]').value = '0912-345-678';"
+                             "document.getElementById('rp-msg').textContent = '';"
+                             "document.getElementById('rp-send').click()")
+            _wait(browser, "document.getElementById('rp-msg').textContent.length > 0", timeout=60)
+            said = browser.evaluate("document.getElementById('rp-msg').textContent")
+            assert said.startswith(category_rule) and "not an event type" not in said, said
+            assert browser.evaluate("document.getElementById('rp-send').disabled") is False  # the resident may retry
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")
+    assert city.sql("SELECT count(*) FROM public_reports")[0][0] == before
+
+
+@pytest.mark.browser
+def test_a_refused_rating_is_said_in_the_residents_words(site, browser):
+    """The reporter's tracking page at 390 px, closed in Taipei, its rating form open; the closing gets rated
+    meanwhile (the reporter's other tab): sending the form is refused (409), and the page says so in Chinese."""
+    from tests.test_public_browser import _wait
+
+    city = site
+    tracking, key, _ = _reported_and_closed(city, 120, "迪化街口垃圾")
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        page = browser.open(city.base + f"/report/{tracking}#k={key}", ready_js="!!document.getElementById('tr-rate')")
+        assert not page.timed_out and page.console_errors == [], page.console_errors
+        assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        text = browser.evaluate("document.body.innerText")
+        assert tracking in text and "迪化街口垃圾" in text and "大同區" in text, text
+        rated = httpx.post(city.base + f"/api/public/reports/{tracking}/rating", timeout=30,
+                           json={"rating": "基本满意", "key": key})
+        assert rated.status_code == 201, rated.text
+        browser.evaluate("document.querySelector('#tr-rate input[value=\"满意\"]').click();"
+                         "document.querySelector('#tr-rate button').click()")
+        _wait(browser, "document.getElementById('tr-rate-msg').textContent.length > 0")
+        assert browser.evaluate("document.getElementById('tr-rate-msg').textContent") == "这次办结已经评价过了。"
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")

@@ -31,7 +31,10 @@ WORDS = {
            "loading": "正在加载…", "failed": "暂时无法加载，请稍后刷新", "missing": "没有这个查询码的反映，请核对后再试。",
            "other": "English", "keep": "请保存查询码，凭它查看进度。",
            "photos_before": "现场照片", "photos_after": "处理后照片",
-           "reporter_only": "只有反映人可以评价：请在提交反映的手机上，用提交后打开的链接查看本页。"},
+           "reporter_only": "只有反映人可以评价：请在提交反映的手机上，用提交后打开的链接查看本页。",
+           "rated_already": "这次办结已经评价过了。", "too_late": "已过评价期限。",
+           "not_closed": "案件尚未办结，办结后才能评价。", "too_often": "提交太频繁，请约 {m} 分钟后再试。",
+           "rate_failed": "评价未能提交："},
     "en": {"title": "Report progress", "tracking": "Tracking number", "category": "Category", "status": "Status",
            "reported": "Reported", "due": "Due", "unit": "Responsible unit", "yours": "Your report",
            "steps": "Steps", "replies": "Replies from the unit", "no_reply": "No reply yet",
@@ -45,7 +48,11 @@ WORDS = {
            "keep": "Keep the tracking number to follow your report.",
            "photos_before": "Photos of the problem", "photos_after": "Photos after the work",
            "reporter_only": "Only the reporter can rate: open this page with the link the report page opened, "
-                            "on the phone the report was sent from."},
+                            "on the phone the report was sent from.",
+           "rated_already": "This closing has been rated already.",
+           "too_late": "The time to rate this closing has passed.",
+           "not_closed": "The case is not closed yet: rate it once it is.",
+           "too_often": "Too many from here: try again in about {m} minutes.", "rate_failed": "Rating not sent: "},
 }
 
 RATING_EN = {"满意": "satisfied", "基本满意": "mostly satisfied", "不满意": "not satisfied"}

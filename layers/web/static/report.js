@@ -115,7 +115,7 @@
         body.append('challenge', challenge);
         body.append('file', p.blob, 'photo' + (i + 1) + '.jpg');
         return fetch('/api/public/reports/' + encodeURIComponent(tracking) + '/photos', {method: 'POST', body: body})
-          .then(function (r) { if (!r.ok) return r.json().then(function (b) { throw new Error(b.detail || r.status); }); });
+          .then(function (r) { if (!r.ok) return r.json().then(function (b) { throw refused(r, b); }); });
       });
     }, Promise.resolve());
   }
@@ -129,14 +129,27 @@
     var init = {method: method, headers: {'Accept': 'application/json'}};
     if (body) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
     return fetch(url, init).then(function (r) {
-      return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || r.status); return b; });
+      return r.json().then(function (b) { if (!r.ok) throw refused(r, b); return b; });
     });
+  }
+  function refused(r, b) {  // an API refusal: its words ("field: reason"), status and Retry-After
+    var e = new Error(b.detail || r.status);
+    e.status = r.status;
+    e.retry = Number(r.headers.get('Retry-After')) || 0;
+    return e;
+  }
+  // A refusal in the resident's words, by the field the API names (the API speaks English); else null.
+  function said(e) {
+    var detail = String(e.message || e);
+    if (e.status === 429) return t.refused.too_often.replace('{m}', Math.max(1, Math.ceil((e.retry || 60) / 60)));
+    if (e.status === 413) return t.refused.too_large;
+    var field = detail.split(':')[0];
+    if (field === 'lon/lat') return t.outside;  // outside every community: move the marker
+    return t.refused[field] || null;
   }
   function fail(e) {
     stage('form'); send.disabled = false;
-    var said = String(e.message || e);
-    // The place refused (outside every community): say so in the resident's words, not the API's.
-    msg.textContent = said.indexOf('lon/lat:') === 0 ? t.outside : t.failed + said;
+    msg.textContent = said(e) || t.failed + (e.message || e);
   }
 
   form.addEventListener('submit', function (ev) {
@@ -144,6 +157,8 @@
     var f = fields();
     if (!place) { msg.textContent = t.need_place; return; }
     if (!f.category) { msg.textContent = t.need_category; return; }
+    // The server's rule for a number (layers/workflow/public.py PHONE), said before anything is sent.
+    if (f.phone && !/^\+?[0-9][0-9 -]{2,30}$/.test(f.phone)) { msg.textContent = t.refused.phone; form.phone.focus(); return; }
     send.disabled = true;
     msg.textContent = '';
     var q = '?lon=' + place.lon + '&lat=' + place.lat + '&crs=' + place.crs + '&category=' + encodeURIComponent(f.category);
@@ -196,7 +211,7 @@
       send.textContent = t.sent;
       // The report is made: a photo that fails is said, and the tracking page opens all the same.
       return upload(made.tracking, challenge).then(go, function (e) {
-        msg.textContent = t.photo_failed + (e.message || e);
+        msg.textContent = t.photo_failed + (said(e) || e.message || e);
         setTimeout(go, 2500);
       });
     }).catch(function (e) { send.textContent = t.send; fail(e); });

@@ -143,13 +143,26 @@
                                   body: JSON.stringify({rating: picked.value, reason: why || null, key: key})})
         .then(function (resp) {
           return resp.json().then(function (b) {
-            if (!resp.ok) throw new Error(b.detail || b.message || resp.status);
+            if (!resp.ok) throw refusal(resp, String(b.detail || b.message || resp.status));
           });
         })
         .then(function () { last = null; load(); })
-        .catch(function (e) { send.disabled = false; msg.textContent = String(e.message || e); });
+        .catch(function (e) { send.disabled = false; msg.textContent = e.words || t.rate_failed + (e.message || e); });
     });
     return f;
+  }
+
+  // A refused rating in the reader's words (the API speaks English): by its status and what it names.
+  function refusal(resp, detail) {
+    var e = new Error(detail);
+    if (resp.status === 403) e.words = t.reporter_only;
+    else if (resp.status === 429) {
+      e.words = t.too_often.replace('{m}', Math.max(1, Math.ceil((Number(resp.headers.get('Retry-After')) || 60) / 60)));
+    } else if (resp.status === 409) {
+      e.words = detail.indexOf('rated already') >= 0 ? t.rated_already
+        : detail.indexOf('RATING_DAYS') >= 0 ? t.too_late : t.not_closed;
+    } else if (detail.indexOf('reason:') === 0) e.words = t.need_reason;
+    return e;
   }
 
   function load() {
