@@ -50,7 +50,8 @@ WORDS = {
                        "challenge": "提交校验已失效，请再点一次“提交”。", "nonce": "提交校验未通过，请再点一次“提交”。",
                        "file": "这张照片无法使用：请选择 JPEG、PNG 或 WebP 格式的照片。",
                        "too_large": "内容太大：请换一张较小的照片。",
-                       "too_often": "提交太频繁，请约 {m} 分钟后再试。"}},
+                       "too_often": "提交太频繁，请约 {m} 分钟后再试。",
+                       "city": "本市尚未设置网上反映的受理范围（社区），暂时无法在此提交，请通过其他渠道反映。"}},
     "en": {"title": "Report a problem", "intro": "No account needed. Choose the place and the category, describe it, "
                                                 "then follow your report with its tracking number.",
            "place": "Place", "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen",
@@ -75,7 +76,9 @@ WORDS = {
                        "nonce": "The sending check failed: press Send again.",
                        "file": "This photo cannot be used: choose a JPEG, PNG or WebP photo.",
                        "too_large": "Too large: choose a smaller photo.",
-                       "too_often": "Too many reports from here: try again in about {m} minutes."}},
+                       "too_often": "Too many reports from here: try again in about {m} minutes.",
+                       "city": "The city has not set up the areas it takes reports in yet: reports cannot be sent "
+                               "here for now; please use another channel."}},
 }
 
 

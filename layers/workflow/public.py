@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from psycopg2 import errors as pg_errors
 
@@ -95,8 +95,21 @@ def to_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
 
 
 def check_place(conn, lon: float, lat: float) -> None:
-    """InvalidParameter (lon/lat) when a WGS84 point lies in none of the city's communities: no case could take it."""
-    cases.route(conn, lon, lat)
+    """InvalidParameter (lon/lat) when a WGS84 point lies in none of the city's communities: no case could take it.
+
+    Conflict (naming ``city``) when the city has no community at all: no place could be taken, and moving the
+    marker would not help.
+    """
+    try:
+        cases.route(conn, lon, lat)
+    except InvalidParameter:
+        with conn.cursor() as cur:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM admin_areas WHERE level = 'community')")
+            if not cur.fetchone()[0]:
+                raise Conflict("city: no community areas are loaded yet, so no report can be routed; the city's "
+                               "administrator imports them (hygiene-map import admin_areas FILE --level community)"
+                               ) from None
+        raise
 
 
 def submit(conn, *, lon: float, lat: float, category: str, description: str | None, phone: str | None,
@@ -116,13 +129,21 @@ def submit(conn, *, lon: float, lat: float, category: str, description: str | No
         complaint_id, joined = near[0]["id"], True
     else:
         complaint_id = cases.create(conn, lon=lon, lat=lat, category=category, description=description,
-                                    channel=channel, reported_at=datetime.now(UTC), actor=PUBLIC_ACTOR)["id"]
+                                    channel=channel, reported_at=_now(conn), actor=PUBLIC_ACTOR)["id"]
         joined = False
     tracking = _insert_report(conn, complaint_id, joined, channel, description, lon, lat)
     if phone:
         with conn.cursor() as cur:
             cur.execute("INSERT INTO public_contacts (tracking, phone) VALUES (%s, %s)", (tracking, phone))
     return {"tracking": tracking, "joined": joined, "complaint_id": complaint_id}
+
+
+def _now(conn) -> datetime:
+    """The transaction's time: the case's reported_at then equals its first step's and updated_at (Open311 reads
+    them as requested_datetime and updated_datetime, which must not come before it)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT now()")
+        return cur.fetchone()[0]
 
 
 def _insert_report(conn, complaint_id: int, joined: bool, channel: str, description: str | None,
