@@ -198,7 +198,7 @@ def _no_words_and_no_form_without_the_key(phone, site, tracking) -> None:
     other = phone.open(site + f"/report/{tracking}", ready_js="document.body.dataset.status === '结案'")
     assert not other.timed_out and other.console_errors == [], other.console_errors
     text = phone.evaluate("document.body.innerText")
-    assert "垃圾已清运" in text and "只有反映人可以评价" in text, text
+    assert "垃圾已清运" in text and "只有反映人可以评价" in text and "请保存查询码" in text, text
     assert "楼下垃圾桶满了" not in text and not phone.evaluate("!!document.getElementById('tr-rate')")
     back = phone.open(site + f"/report/{tracking}?lang=zh#k={key}", ready_js="!!document.getElementById('tr-rate')")
     assert not back.timed_out and "楼下垃圾桶满了" in phone.evaluate("document.body.innerText")

@@ -204,6 +204,7 @@ def test_a_refused_rating_is_said_in_the_residents_words(site, browser):
         assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         text = browser.evaluate("document.body.innerText")
         assert tracking in text and "迪化街口垃圾" in text and "大同區" in text, text
+        assert "请收藏本页" in text  # the link, not only the number, lets the reporter rate later
         rated = httpx.post(city.base + f"/api/public/reports/{tracking}/rating", timeout=30,
                            json={"rating": "基本满意", "key": key})
         assert rated.status_code == 201, rated.text

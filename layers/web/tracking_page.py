@@ -30,6 +30,7 @@ WORDS = {
            "rework": "返工", "need_reason": "选择“不满意”时请写明理由", "pick": "请选择一项评价",
            "loading": "正在加载…", "failed": "暂时无法加载，请稍后刷新", "missing": "没有这个查询码的反映，请核对后再试。",
            "other": "English", "keep": "请保存查询码，凭它查看进度。",
+           "keep_link": "请收藏本页：本页链接含您的评价凭证。只凭查询码也能查看进度，但评价需用本页链接。",
            "photos_before": "现场照片", "photos_after": "处理后照片",
            "reporter_only": "只有反映人可以评价：请在提交反映的手机上，用提交后打开的链接查看本页。",
            "rated_already": "这次办结已经评价过了。", "too_late": "已过评价期限。",
@@ -46,6 +47,8 @@ WORDS = {
            "loading": "Loading…", "failed": "Cannot load now; please refresh later",
            "missing": "No report has this tracking number; please check it.", "other": "中文",
            "keep": "Keep the tracking number to follow your report.",
+           "keep_link": "Bookmark this page: its link holds your key to rate. The tracking number alone shows the "
+                        "progress but cannot rate.",
            "photos_before": "Photos of the problem", "photos_after": "Photos after the work",
            "reporter_only": "Only the reporter can rate: open this page with the link the report page opened, "
                             "on the phone the report was sent from.",

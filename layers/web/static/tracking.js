@@ -172,12 +172,13 @@
       if (resp.status === 404) { state.textContent = t.missing; state.className = 'tr-error'; return; }
       if (!resp.ok) throw new Error(resp.status);
       return resp.text().then(function (text) {
-        state.textContent = t.keep;
+        var r = JSON.parse(text);
+        state.textContent = r.reporter ? t.keep_link : t.keep;  // the reporter's link holds the key: keep it
         state.className = 'tr-note';
         if (text === last) return;
         // Keep a half-filled rating form: redraw only when the report changed.
         last = text;
-        draw(JSON.parse(text));
+        draw(r);
       });
     }).catch(function () { state.textContent = t.failed; state.className = 'tr-error'; });
   }
