@@ -214,3 +214,29 @@ def test_a_refused_rating_is_said_in_the_residents_words(site, browser):
         assert browser.evaluate("document.getElementById('tr-rate-msg').textContent") == "这次办结已经评价过了。"
     finally:
         browser.send("Emulation.clearDeviceMetricsOverride")
+
+
+def test_a_supporters_addition_reaches_the_street_office(site):
+    """"已有人反映，是否补充？" — a second resident at the same Taipei stop joins the first case with words of their
+    own. The district office's staff read both reports' words (and numbers) beside the case; the public never."""
+    city = site
+    lon, lat = city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
+                        "ORDER BY source_id OFFSET 160 LIMIT 1", (TAIPEI_STREET,))[0]
+    made = []
+    for words, phone in (("垃圾車停靠點有廚餘", "0912-000-111"), ("補充：晚上十點後還有人偷倒", None)):
+        challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
+        answer = httpx.post(city.base + "/api/public/reports", timeout=30, json={
+            "lon": lon, "lat": lat, "category": "餐厨垃圾遗撒", "description": words, "phone": phone,
+            "challenge": challenge["challenge"], "nonce": _solve(challenge["challenge"], challenge["bits"])})
+        assert answer.status_code == 201, answer.text
+        made.append(answer.json())
+    assert [m["joined"] for m in made] == [False, True]
+    complaint_id = city.sql("SELECT complaint_id FROM public_reports WHERE tracking = %s", (made[1]["tracking"],))[0][0]
+    staff = {"Authorization": f"Bearer {city.token}"}
+    reports = httpx.get(city.base + f"/api/complaints/{complaint_id}/contacts", headers=staff, timeout=30).json()
+    assert [(r["tracking"], r["description"], r["phone"]) for r in reports["reports"]] == [
+        (made[0]["tracking"], "垃圾車停靠點有廚餘", "0912-000-111"), (made[1]["tracking"], "補充：晚上十點後還有人偷倒", None)]
+    for m in made:
+        seen = httpx.get(city.base + f"/api/public/reports/{m['tracking']}", timeout=30).text
+        assert "偷倒" not in seen and "廚餘" not in seen
+    assert "偷倒" not in httpx.get(city.base + "/open311/v2/requests.json", timeout=60).text

@@ -227,7 +227,7 @@ def post_rating(body: RatingIn, settings: PublicWrite, conn: Transaction, tracki
 
 
 @staff_router.get("/api/complaints/{complaint_id}/contacts",
-                  summary="Reporters' contact numbers (staff of the complaint's street or grids)")
+                  summary="Reporters' contact numbers and own descriptions (staff of the complaint's street or grids)")
 def get_contacts(user: Writer, conn: Conn, complaint_id: int = COMPLAINT_ID):
     return {"complaint_id": complaint_id, "reports": public.contacts(conn, user, complaint_id)}
 

@@ -319,15 +319,16 @@ def reply(conn, user: User, complaint_id: int, text: str) -> dict:
 
 
 def contacts(conn, user: User, complaint_id: int) -> list[dict]:
-    """The public reports on a case with their contact numbers: staff of the case's street (or grids) only."""
+    """The public reports on a case with their contact numbers and their own descriptions (a supporter's
+    补充 is only here: the case keeps the first report's): staff of the case's street (or grids) only."""
     staff_case(conn, user, complaint_id, "read reporters' contact numbers")
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT r.tracking, r.joined, r.channel, r.created_at, p.phone
+            """SELECT r.tracking, r.joined, r.channel, r.created_at, p.phone, r.description
                FROM public_reports r LEFT JOIN public_contacts p ON p.tracking = r.tracking
                WHERE r.complaint_id = %s ORDER BY r.created_at, r.tracking""", (complaint_id,))
         return [{"tracking": q[0], "joined": q[1], "channel": q[2], "reported_at": q[3].isoformat(),
-                 "phone": q[4]} for q in cur.fetchall()]
+                 "phone": q[4], "description": q[5]} for q in cur.fetchall()]
 
 
 #: What :func:`satisfaction` groups by: the street (code and name), or the responsible unit of the case's grid.
