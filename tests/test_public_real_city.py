@@ -240,3 +240,25 @@ def test_a_supporters_addition_reaches_the_street_office(site):
         seen = httpx.get(city.base + f"/api/public/reports/{m['tracking']}", timeout=30).text
         assert "偷倒" not in seen and "廚餘" not in seen
     assert "偷倒" not in httpx.get(city.base + "/open311/v2/requests.json", timeout=60).text
+
+
+def test_the_pages_say_a_closed_channel_or_a_busy_client_in_the_residents_words(taipei, env_for, monkeypatch):
+    """A resident opening /report or a tracking page when the channel is closed or their address has read too
+    much (many phones behind one carrier address) gets a page in their language, not the API's JSON."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    env_for(taipei.url)
+    monkeypatch.setenv("HYGIENE_MAP_PUBLIC_READS_PER_MINUTE", "2")
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        assert client.get("/report").status_code == 200 and client.get("/report?lang=en").status_code == 200
+        for path, words in (("/report/0000000000", "访问太频繁，请约"), ("/report?lang=en", "Too many requests")):
+            busy = client.get(path)
+            assert busy.status_code == 429 and busy.headers["content-type"].startswith("text/html"), busy.text
+            assert words in busy.text and int(busy.headers["Retry-After"]) > 0 and "detail" not in busy.text
+        monkeypatch.setenv("HYGIENE_MAP_PUBLIC_CHANNEL", "0")
+        for path, words in (("/report", "网上反映暂未开放"), ("/report/0000000000?lang=en", "cannot be made here")):
+            closed = client.get(path)
+            assert closed.status_code == 403 and closed.headers["content-type"].startswith("text/html")
+            assert words in closed.text, closed.text

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Writer
 from api.bodies import Body, Text
 from api.deps import Conn, Lang, Street, Transaction, Window, bbox_required
+from api.errors import status_for
 from api.routes.complaints import COMPLAINT_ID, PointCrs
 from api.routes.layers import tile_response
 from api.routes.pages import context_labels
@@ -38,7 +39,7 @@ from data.vocab import BASEMAPS, PUBLIC_CHANNEL, RATINGS
 from layers.spec.registry import get_layer
 from layers.store.tiles import parse_tile
 from layers.web.report_page import CONTEXT_LABELS, CONTEXT_TILES, basemap_config, report_html, tile_hosts
-from layers.web.tracking_page import tracking_html
+from layers.web.tracking_page import refused_html, tracking_html
 from layers.workflow import public, public_challenges, public_photos
 
 
@@ -191,11 +192,25 @@ def get_report(settings: PublicRead, conn: Conn, tracking: str = TRACKING,
 PAGE_CSP = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; connect-src 'self'"
 
 
+def _page_refusal(request: Request, lang: str) -> HTMLResponse | None:
+    """None when this client may read a public page; else the refusal (closed 403, too busy 429) as a page in
+    the resident's language, not the API's JSON."""
+    try:
+        public_read(request)
+    except (Forbidden, TooBusy) as exc:
+        wait = exc.retry_after if isinstance(exc, TooBusy) else None
+        headers = {"Content-Security-Policy": PAGE_CSP, **({"Retry-After": str(wait)} if wait else {})}
+        return HTMLResponse(refused_html(lang, wait), status_code=status_for(exc), headers=headers)
+    return None
+
+
 @router.get("/report", response_class=HTMLResponse,
             summary="The report page: place by GPS or a tap, category, description, photos, optional phone "
                     "(zh; ?lang=en)")
-def report_page(settings: PublicRead, conn: Conn, lang: Lang,
+def report_page(request: Request, conn: Conn, lang: Lang,
                 basemap: str | None = Query(None, description="none | osm | tianditu | gaode (default: the setting)")):
+    if refused := _page_refusal(request, lang):
+        return refused
     if basemap is not None and basemap not in BASEMAPS:
         raise InvalidParameter("basemap", f"must be one of {', '.join(BASEMAPS)}, not {basemap!r}")
     maps = MapSettings.from_env()
@@ -209,7 +224,9 @@ def report_page(settings: PublicRead, conn: Conn, lang: Lang,
 
 @router.get("/report/{tracking}", response_class=HTMLResponse,
             summary="The tracking page: steps, the unit's replies, the rating form after 结案 (zh; ?lang=en)")
-def tracking_page(settings: PublicRead, conn: Conn, lang: Lang, tracking: str = TRACKING):
+def tracking_page(request: Request, conn: Conn, lang: Lang, tracking: str = TRACKING):
+    if refused := _page_refusal(request, lang):
+        return refused
     try:
         code = public.report(conn, tracking)["tracking"]
     except NotFound:

@@ -91,6 +91,29 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
 </body></html>"""
 
 
+#: A public page refused: the channel closed, or this client too busy (429).
+REFUSED = {"zh": {"title": "反映问题", "closed": "网上反映暂未开放，请通过其他渠道反映。",
+                  "busy": "访问太频繁，请约 {s} 秒后再试。"},
+           "en": {"title": "Report a problem", "closed": "Reports cannot be made here for now; please use another channel.",
+                  "busy": "Too many requests from here: try again in about {s} seconds."}}
+
+
+def refused_html(lang: str, retry_after: int | None) -> str:
+    """A public page refused: the channel closed (``retry_after`` None) or this client too busy, said in ``lang``."""
+    t, words = WORDS[lang], REFUSED[lang]
+    said = words["closed"] if retry_after is None else words["busy"].format(s=retry_after)
+    return f"""<!doctype html>
+<html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{html.escape(said)}</title>
+<link rel="stylesheet" href="{STATIC_PREFIX}/app/public.css">
+</head><body class="tr">
+<header><h1>{html.escape(words["title"])}</h1><a class="tr-lang" href="?lang={'zh' if lang == 'en' else 'en'}">{html.escape(t["other"])}</a></header>
+<p id="tr-state" class="tr-error">{html.escape(said)}</p>
+</body></html>"""
+
+
 def script_json(value) -> str:
     """JSON safe inside a <script> element (no closing tag, no comment opener)."""
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
