@@ -262,3 +262,35 @@ def test_the_pages_say_a_closed_channel_or_a_busy_client_in_the_residents_words(
             closed = client.get(path)
             assert closed.status_code == 403 and closed.headers["content-type"].startswith("text/html")
             assert words in closed.text, closed.text
+
+
+@pytest.mark.browser
+def test_a_resident_with_only_the_number_finds_the_report_at_phone_width(site, browser):
+    """The resident wrote the number down (or heard it read aloud on the hotline) and comes back on a phone: the
+    report page's 查询 box takes it as typed — lower case, dashes, O for 0 — and opens the case's progress; a
+    wrong number says so and offers the box again."""
+    from tests.test_public_browser import _wait
+
+    city = site
+    tracking, _, _ = _reported_and_closed(city, 200, "雙連站旁垃圾")
+    typed = "-".join([tracking[:4], tracking[4:8], tracking[8:]]).lower().replace("0", "o")
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        page = browser.open(city.base + "/report", ready_js="!!document.getElementById('tr-find-code')")
+        assert not page.timed_out and page.console_errors == [], page.console_errors
+        assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        box = browser.evaluate("(function(){var r=document.querySelector('#tr-find button').getBoundingClientRect();"
+                               "return [r.left, r.right, r.height];})()")
+        assert box[0] >= 0 and box[1] <= 390 and box[2] >= 32, box  # reachable, big enough for a thumb
+        assert "已反映过？输入查询码查看进度" in browser.evaluate("document.body.innerText")
+        browser.evaluate(f"document.getElementById('tr-find-code').value = {typed!r};"
+                         "document.querySelector('#tr-find button').click()")
+        _wait(browser, "document.body.dataset.status === '结案'")
+        assert browser.evaluate("location.pathname") == f"/report/{tracking}"
+        assert tracking in browser.evaluate("document.body.innerText")
+        browser.evaluate("location.href = '/report?code=ZZZZZZZZZZ'")
+        _wait(browser, "document.getElementById('tr-state') && document.getElementById('tr-find-code') !== null "
+                       "&& location.pathname.indexOf('/report/') === 0")
+        assert "没有这个查询码的反映" in browser.evaluate("document.body.innerText")
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")

@@ -16,9 +16,10 @@ import threading
 import time
 from collections import deque
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
@@ -208,9 +209,17 @@ def _page_refusal(request: Request, lang: str) -> HTMLResponse | None:
             summary="The report page: place by GPS or a tap, category, description, photos, optional phone "
                     "(zh; ?lang=en)")
 def report_page(request: Request, conn: Conn, lang: Lang,
-                basemap: str | None = Query(None, description="none | osm | tianditu | gaode (default: the setting)")):
+                basemap: str | None = Query(None, description="none | osm | tianditu | gaode (default: the setting)"),
+                code: str | None = Query(None, max_length=40, description="a tracking number: go to its page")):
     if refused := _page_refusal(request, lang):
         return refused
+    if code and code.strip():  # the page's 查询 form: to the number's page (an unknown one says so there)
+        try:
+            found = public.read_tracking(code)
+        except NotFound:
+            found = code.strip()
+        return RedirectResponse(f"/report/{quote(found, safe='')}" + ("?lang=en" if lang == "en" else ""),
+                                status_code=303)
     if basemap is not None and basemap not in BASEMAPS:
         raise InvalidParameter("basemap", f"must be one of {', '.join(BASEMAPS)}, not {basemap!r}")
     maps = MapSettings.from_env()

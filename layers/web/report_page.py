@@ -20,7 +20,7 @@ from data.settings import MapSettings
 from layers.web.assets import STATIC_PREFIX
 from layers.web.map_page import tile_layers
 from layers.web.report_categories import choices
-from layers.web.tracking_page import script_json
+from layers.web.tracking_page import find_form, script_json
 from layers.workflow.public_photos import PER_REPORT
 
 _V = STATIC_PREFIX + "/vendor/"
@@ -124,6 +124,7 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 </head><body class="tr">
 <header><h1>{esc(t["title"])}</h1><a class="tr-lang" href="/report?lang={'zh' if lang == 'en' else 'en'}">{esc(t["other"])}</a></header>
 <p class="tr-note">{esc(t["intro"])}</p>
+{find_form(lang)}
 <form id="rp-form" novalidate>
 <h2>{esc(t["place"])}</h2>
 <button type="button" id="rp-gps" class="rp-secondary">{esc(t["gps"])}</button>

@@ -35,7 +35,7 @@ WORDS = {
            "reporter_only": "只有反映人可以评价：请在提交反映的手机上，用提交后打开的链接查看本页。",
            "rated_already": "这次办结已经评价过了。", "too_late": "已过评价期限。",
            "not_closed": "案件尚未办结，办结后才能评价。", "too_often": "提交太频繁，请约 {m} 分钟后再试。",
-           "rate_failed": "评价未能提交："},
+           "rate_failed": "评价未能提交：", "find": "已反映过？输入查询码查看进度", "find_go": "查询"},
     "en": {"title": "Report progress", "tracking": "Tracking number", "category": "Category", "status": "Status",
            "reported": "Reported", "due": "Due", "unit": "Responsible unit", "yours": "Your report",
            "steps": "Steps", "replies": "Replies from the unit", "no_reply": "No reply yet",
@@ -55,7 +55,8 @@ WORDS = {
            "rated_already": "This closing has been rated already.",
            "too_late": "The time to rate this closing has passed.",
            "not_closed": "The case is not closed yet: rate it once it is.",
-           "too_often": "Too many from here: try again in about {m} minutes.", "rate_failed": "Rating not sent: "},
+           "too_often": "Too many from here: try again in about {m} minutes.", "rate_failed": "Rating not sent: ",
+           "find": "Reported already? Enter your tracking number", "find_go": "Look up"},
 }
 
 RATING_EN = {"满意": "satisfied", "基本满意": "mostly satisfied", "不满意": "not satisfied"}
@@ -74,7 +75,7 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
               # the plain words the resident picked on /report, beside the official name
               "plain": {name: words[1 if lang == "en" else 0] for name, words in PLAIN.items()}}
     body = (f'<p id="tr-state" class="tr-note">{esc(t["loading"])}</p><div id="tr-report" hidden></div>'
-            if found else f'<p id="tr-state" class="tr-error">{esc(t["missing"])}</p>')
+            if found else f'<p id="tr-state" class="tr-error">{esc(t["missing"])}</p>{find_form(lang)}')
     script = (f'<script id="tr-config" type="application/json">{script_json(config)}</script>'
               f'<script src="{STATIC_PREFIX}/app/tracking.js"></script>') if found else ""
     return f"""<!doctype html>
@@ -96,6 +97,16 @@ REFUSED = {"zh": {"title": "反映问题", "closed": "网上反映暂未开放�
                   "busy": "访问太频繁，请约 {s} 秒后再试。"},
            "en": {"title": "Report a problem", "closed": "Reports cannot be made here for now; please use another channel.",
                   "busy": "Too many requests from here: try again in about {s} seconds."}}
+
+
+def find_form(lang: str) -> str:
+    """A form to open a report's tracking page by its number, as written down or read aloud (GET /report?code=)."""
+    t = WORDS[lang]
+    keep = '<input type="hidden" name="lang" value="en">' if lang == "en" else ""
+    return (f'<form id="tr-find" class="tr-find" method="get" action="/report"><label for="tr-find-code">'
+            f'{html.escape(t["find"])}</label><div><input id="tr-find-code" name="code" maxlength="40" required '
+            f'autocomplete="off" autocapitalize="characters" spellcheck="false">{keep}'
+            f'<button type="submit">{html.escape(t["find_go"])}</button></div></form>')
 
 
 def refused_html(lang: str, retry_after: int | None) -> str:
