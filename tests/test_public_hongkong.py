@@ -1,6 +1,7 @@
-"""The public channel in Hong Kong set up from nothing with the real files (DATA.GOV.HK's 18 district council
-areas of 2001): first a city of districts only, then with the districts imported again as streets and communities
-(the file has no finer level), as tests/test_hongkong.py does. A resident's report and its Open311 record."""
+"""The public channel in Hong Kong set up from nothing with the real files (tests/test_hongkong.py's fixtures:
+DATA.GOV.HK's 18 district council areas of 2001 and FEHD's toilets): first a city of districts only, then with
+the districts imported again as streets and communities (the file has no finer level) and grids in Central and
+Western. A resident's report and its Open311 record."""
 
 from __future__ import annotations
 
@@ -11,21 +12,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from layers.workflow import public_challenges
-from tests.real_city import new_city
+from tests.test_hongkong import hk_grids, hk_server, hongkong  # noqa: F401  (the city, built here from nothing)
 
-DISTRICTS = "hk_district_council_2001_dc_land.json"
 MONG_KOK = (114.1694, 22.3193)  # 旺角, in 油尖旺區
 AT_SEA = (114.40, 22.10)  # south-east of every district
 
 
 @pytest.fixture(scope="module")
-def hk(pg_server, tmp_path_factory):
-    """香港 by `city init` and its 18 districts, nothing finer yet."""
-    with new_city(pg_server, tmp_path_factory, "hongkong", (DISTRICTS,)) as city:
-        city.cli("city", "init", "--name", "香港", "--code", "810000", "--name-en", "Hong Kong")
-        city.cli("import", "admin_areas", DISTRICTS, "--level", "district", "--code-field", "DC_CODE",
-                 "--name-field", "DC_CHIN", "--name-en-field", "DC_ENG")
-        yield city
+def hk(hongkong):
+    """香港 by `city init`, its 18 districts and FEHD's toilets (tests/test_hongkong.py): nothing finer yet."""
+    return hongkong
 
 
 @pytest.fixture
@@ -87,17 +83,10 @@ def test_the_report_page_of_a_city_without_communities_says_why_at_phone_width(h
     assert said.startswith("本市尚未设置网上反映的受理范围") and "city:" not in said, said
 
 
-def test_with_communities_a_report_is_routed_and_open311_times_run_forward(hk, client):
-    """The districts as streets and communities: Mong Kok's report is routed to 油尖旺區; a point at sea is
-    refused naming lon/lat; Open311 never says a request was updated before it was requested."""
-    hk.cli("import", "admin_areas", DISTRICTS, "--level", "street", "--code-field", "DC", "--name-field",
-           "DC_CHIN", "--parent-field", "DC_CODE", "--source", "hk_dc_streets")
-    collection = json.loads((hk.work / DISTRICTS).read_text(encoding="utf-8"))
-    for f in collection["features"]:
-        f["properties"]["COMMUNITY"] = f["properties"]["DC"] + "1"
-    (hk.work / "hk_communities.json").write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
-    hk.cli("import", "admin_areas", "hk_communities.json", "--level", "community", "--code-field", "COMMUNITY",
-           "--name-field", "DC_CHIN", "--parent-field", "DC")
+def test_with_communities_a_report_is_routed_and_open311_times_run_forward(hk, hk_grids, client):
+    """The districts as streets and communities (and grids in Central and Western only): Mong Kok's report is
+    routed to 油尖旺區's community; a point at sea is refused naming lon/lat; Open311 never says a request was
+    updated before it was requested."""
     before = _counts(hk)
     at_sea = _report(client, *AT_SEA)
     assert at_sea.status_code == 422 and at_sea.json()["detail"].startswith("lon/lat: "), at_sea.text
@@ -116,7 +105,7 @@ def test_with_communities_a_report_is_routed_and_open311_times_run_forward(hk, c
 @pytest.mark.xfail(strict=True, reason="layers/workflow/complaints.py route(): without a grid, the street and "
                                        "district are cut from the community's code (code[:9], code[:6]), true of "
                                        "GB/T 2260 codes only; Hong Kong's community 271 gets street 271, not 27")
-def test_a_report_without_a_grid_goes_to_the_street_holding_its_community(hk, client):
+def test_a_report_without_a_grid_goes_to_the_street_holding_its_community(hk, hk_grids, client):
     """Mong Kok has no grid: the report's case belongs to the street and district holding its community (the
     areas' parents), so 油尖旺區's staff see it and the tracking page names the unit."""
     made = _report(client, MONG_KOK[0] + 0.002, MONG_KOK[1], description="旺角道垃圾")
