@@ -141,7 +141,9 @@ def test_an_outsider_with_a_listed_tracking_number_neither_reads_the_text_nor_ra
     assert city.sql("SELECT count(*) FROM public_ratings WHERE tracking = %s", (tracking,))[0][0] == 0
     assert city.sql("SELECT status FROM complaints WHERE id = %s", (complaint_id,))[0][0] == "结案"
     # The reporter, with the key.
-    mine = httpx.get(city.base + f"/api/public/reports/{tracking}", headers={"X-Report-Key": key}, timeout=30).json()
+    answer = httpx.get(city.base + f"/api/public/reports/{tracking}", headers={"X-Report-Key": key}, timeout=30)
+    assert "no-store" in answer.headers["Cache-Control"] and "X-Report-Key" in answer.headers["Vary"]  # no cache
+    mine = answer.json()
     assert mine["description"] == words and mine["may_rate"] is True and mine["reporter"] is True
     rated = httpx.post(city.base + f"/api/public/reports/{tracking}/rating", timeout=30,
                        json={"rating": "满意", "key": key})

@@ -186,7 +186,9 @@ def _report_answer(tracking: str, joined: bool, status: int, headers: dict | Non
 def get_report(settings: PublicRead, conn: Conn, tracking: str = TRACKING,
                key: Annotated[str | None, Header(alias="X-Report-Key", max_length=64,
                                                  description="the report's key: its reporter's own view")] = None):
-    return public.follow(conn, tracking, settings, key)
+    # The reporter's view (their words) must never be kept by a shared cache and handed to someone else.
+    return JSONResponse(public.follow(conn, tracking, settings, key),
+                        headers={"Cache-Control": "private, no-store", "Vary": "X-Report-Key"})
 
 
 #: The public pages load only this server's files (their data from its API); nothing from another host.
