@@ -296,3 +296,43 @@ def test_a_resident_with_only_the_number_finds_the_report_at_phone_width(site, b
         assert "没有这个查询码的反映" in browser.evaluate("document.body.innerText")
     finally:
         browser.send("Emulation.clearDeviceMetricsOverride")
+
+
+@pytest.mark.browser
+def test_a_report_whose_answer_was_lost_is_not_filed_twice(site, browser):
+    """A phone on a bad network in Taipei: the report reaches the server but its answer is lost, and the resident
+    presses 提交 again. The page sends the same report with the same solved challenge: one report, its tracking
+    page opens, and the case counts no supporter (not the resident again)."""
+    from tests.test_public_browser import _tap, _wait
+
+    city = site
+    lon, lat = city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
+                        "ORDER BY source_id OFFSET 240 LIMIT 1", (TAIPEI_STREET,))[0]
+    count = "SELECT count(*) FROM public_reports WHERE description = '大稻埕碼頭旁垃圾'"
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        page = browser.open(city.base + "/report", ready_js="window.hygieneContextState && hygieneContextState.ready",
+                            timeout=90)
+        assert not page.timed_out and page.console_errors == [], page.console_errors
+        _tap(browser, lon, lat)
+        _wait(browser, "!!window.hmReportPlace")
+        # The network loses the first report's answer: the server has it, the page sees a failed fetch.
+        browser.evaluate("(function(){var real = window.fetch, lost = false; window.fetch = function (url, init) {"
+                         "var p = real(url, init); if (!lost && init && init.method === 'POST' && "
+                         "url === '/api/public/reports') { lost = true; return p.then(function () {"
+                         "throw new TypeError('Failed to fetch'); }); } return p; }; })(); 0")
+        browser.evaluate("document.querySelector('input[name=category][value=\"暴露垃圾\"]').click();"
+                         "document.querySelector('textarea[name=description]').value = '大稻埕碼頭旁垃圾';"
+                         "document.getElementById('rp-send').click()")
+        _wait(browser, "document.getElementById('rp-msg').textContent.indexOf('提交失败') === 0", timeout=60)
+        assert city.sql(count)[0][0] == 1
+        browser.evaluate("document.getElementById('rp-send').click()")
+        _wait(browser, "location.pathname.indexOf('/report/') === 0 && document.body.dataset.status === '受理'",
+              timeout=60)
+        tracking = browser.evaluate("location.pathname.split('/').pop()")
+        assert "另有" not in browser.evaluate("document.body.innerText")
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")
+    assert city.sql(count)[0][0] == 1
+    assert city.sql("SELECT tracking, joined FROM public_reports WHERE description = '大稻埕碼頭旁垃圾'") == [
+        (tracking, False)]

@@ -125,6 +125,10 @@
     return {category: picked ? picked.value : '', description: form.description.value.trim() || null,
             phone: form.phone.value.trim() || null, website: form.website.value || null};
   }
+  function reportOf(f) {  // what is sent, but the challenge
+    return {lon: place.lon, lat: place.lat, crs: place.crs, category: f.category, description: f.description,
+            phone: f.phone, website: f.website};
+  }
   function api(method, url, body) {
     var init = {method: method, headers: {'Accept': 'application/json'}};
     if (body) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
@@ -161,6 +165,8 @@
     if (f.phone && !/^\+?[0-9][0-9 -]{2,30}$/.test(f.phone)) { msg.textContent = t.refused.phone; form.phone.focus(); return; }
     send.disabled = true;
     msg.textContent = '';
+    // Sent already, its answer lost: send it again as it was (not a supporter of itself after the nearby check).
+    if (solved && solved.report === JSON.stringify(reportOf(f))) { submit(); return; }
     var q = '?lon=' + place.lon + '&lat=' + place.lat + '&crs=' + place.crs + '&category=' + encodeURIComponent(f.category);
     api('GET', '/api/public/nearby' + q).then(function (found) {
       if (!found.joins) return submit();
@@ -188,19 +194,29 @@
     nearbyBox.hidden = true; send.hidden = false; send.disabled = false; stage('form');
   });
 
+  // The last challenge solved and the report it was solved for: the same report sent again (its answer was lost
+  // on a bad network) goes with it, and the server answers the same tracking number rather than file it twice.
+  var solved = null;
+  function solvedFor(report) {
+    var same = JSON.stringify(report);
+    if (solved && solved.report === same) return Promise.resolve(solved);
+    return api('GET', '/api/public/challenge').then(function (ch) {
+      return solve(ch.challenge, ch.bits).then(function (nonce) {
+        solved = {report: same, challenge: ch.challenge, nonce: nonce};
+        return solved;
+      });
+    });
+  }
+
   function submit() {
     stage('solving');
     send.disabled = true;
     send.textContent = t.solving;
-    var f = fields();
+    var report = reportOf(fields());
     var challenge = null;
-    return api('GET', '/api/public/challenge').then(function (ch) {
-      challenge = ch.challenge;
-      return solve(ch.challenge, ch.bits).then(function (nonce) {
-        return api('POST', '/api/public/reports', {lon: place.lon, lat: place.lat, crs: place.crs,
-          category: f.category, description: f.description, phone: f.phone, website: f.website,
-          challenge: ch.challenge, nonce: nonce});
-      });
+    return solvedFor(report).then(function (s) {
+      challenge = s.challenge;
+      return api('POST', '/api/public/reports', Object.assign({challenge: s.challenge, nonce: s.nonce}, report));
     }).then(function (made) {
       // The challenge is the report's key (only this client has it): the tracking page gets it in the fragment,
       // which no browser sends to a server, to show the reporter's own text and the rating form.
@@ -214,7 +230,10 @@
         msg.textContent = t.photo_failed + (said(e) || e.message || e);
         setTimeout(go, 2500);
       });
-    }).catch(function (e) { send.textContent = t.send; fail(e); });
+    }).catch(function (e) {
+      if (/^(challenge|nonce):/.test(String(e.message))) solved = null;  // expired or spent: a new one next time
+      send.textContent = t.send; fail(e);
+    });
   }
 
   // sha256(challenge + ':' + nonce) must start with `bits` zero bits (layers/workflow/public.py pow_ok).
