@@ -26,6 +26,7 @@ def site(taipei, taipei_grids, tmp_path_factory):
     with serve_app(taipei.url, extra_env={"HYGIENE_MAP_PHOTO_DIR": str(photos),
                                           "HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR": "100"}) as base:
         taipei.base = base
+        taipei.photos = photos
         yield taipei
 
 
@@ -336,3 +337,35 @@ def test_a_report_whose_answer_was_lost_is_not_filed_twice(site, browser):
     assert city.sql(count)[0][0] == 1
     assert city.sql("SELECT tracking, joined FROM public_reports WHERE description = '大稻埕碼頭旁垃圾'") == [
         (tracking, False)]
+
+
+def test_a_photo_past_the_limit_leaves_nothing_behind(site):
+    """A Taipei report with its 3 photos: a 4th, new photo is refused (409) and no file of it is left in the photo
+    folder; the 3rd sent again (its answer lost) is answered as it was (200)."""
+    city = site
+    lon, lat = city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
+                        "ORDER BY source_id OFFSET 20 LIMIT 1", (TAIPEI_STREET,))[0]
+    challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
+    made = httpx.post(city.base + "/api/public/reports", timeout=30, json={
+        "lon": lon, "lat": lat, "category": "暴露垃圾", "challenge": challenge["challenge"],
+        "nonce": _solve(challenge["challenge"], challenge["bits"])})
+    assert made.status_code == 201, made.text
+    url = city.base + f"/api/public/reports/{made.json()['tracking']}/photos"
+
+    def photo(shade: int) -> bytes:
+        image = io.BytesIO()
+        Image.new("RGB", (320, 240), (shade, 120, 40)).save(image, format="JPEG")
+        return image.getvalue()
+
+    for shade in (10, 20, 30):
+        sent = httpx.post(url, data={"challenge": challenge["challenge"]}, files={"file": ("p.jpg", photo(shade))},
+                          timeout=30)
+        assert sent.status_code == 201, sent.text
+    files = sorted(p.name for p in city.photos.rglob("*") if p.is_file())
+    fourth = httpx.post(url, data={"challenge": challenge["challenge"]}, files={"file": ("p.jpg", photo(40))},
+                        timeout=30)
+    assert fourth.status_code == 409 and "3 photos already" in fourth.text, fourth.text
+    assert sorted(p.name for p in city.photos.rglob("*") if p.is_file()) == files
+    again = httpx.post(url, data={"challenge": challenge["challenge"]}, files={"file": ("p.jpg", photo(30))},
+                       timeout=30)
+    assert again.status_code == 200, again.text
