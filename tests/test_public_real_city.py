@@ -369,3 +369,33 @@ def test_a_photo_past_the_limit_leaves_nothing_behind(site):
     again = httpx.post(url, data={"challenge": challenge["challenge"]}, files={"file": ("p.jpg", photo(30))},
                        timeout=30)
     assert again.status_code == 200, again.text
+
+
+@pytest.mark.browser
+def test_the_english_page_asks_about_a_case_nearby_in_english(site, browser):
+    """An open case at a Taipei stop; a resident on the English page reports the same there: the question
+    "Someone has reported this already" lists the case's status in English (received), not 受理."""
+    from tests.test_public_browser import _tap, _wait
+
+    city = site
+    lon, lat = city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
+                        "ORDER BY source_id OFFSET 60 LIMIT 1", (TAIPEI_STREET,))[0]
+    challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
+    first = httpx.post(city.base + "/api/public/reports", timeout=30, json={
+        "lon": lon, "lat": lat, "category": "绿地脏乱", "challenge": challenge["challenge"],
+        "nonce": _solve(challenge["challenge"], challenge["bits"])})
+    assert first.status_code == 201 and not first.json()["joined"], first.text
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        page = browser.open(city.base + "/report?lang=en",
+                            ready_js="window.hygieneContextState && hygieneContextState.ready", timeout=90)
+        assert not page.timed_out and page.console_errors == [], page.console_errors
+        _tap(browser, lon, lat)
+        _wait(browser, "!!window.hmReportPlace")
+        browser.evaluate("document.querySelector('input[name=category][value=\"绿地脏乱\"]').click();"
+                         "document.getElementById('rp-send').click()")
+        _wait(browser, "document.body.dataset.stage === 'nearby'")
+        said = browser.evaluate("document.getElementById('rp-nearby').innerText")
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")
+    assert "Someone has reported this already" in said and "received" in said and "受理" not in said, said

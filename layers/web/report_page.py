@@ -17,6 +17,7 @@ import html
 from urllib.parse import urlsplit
 
 from data.settings import MapSettings
+from data.vocab import STATUS_EN
 from layers.web.assets import STATIC_PREFIX
 from layers.web.map_page import tile_layers
 from layers.web.report_categories import choices
@@ -111,7 +112,8 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
     config = {"lang": lang, "words": t, "max_photos": PER_REPORT, "photo_px": PHOTO_PX,
               "basemap": basemap or {"name": "none", "crs": "wgs84", "layers": []},
               "context": {"tiles": CONTEXT_TILES, "labels": CONTEXT_LABELS}, "center": list(center) if center else [0, 0], "bounds": bounds,
-              "track": "/report/", "query": "?lang=en" if lang == "en" else ""}
+              "track": "/report/", "query": "?lang=en" if lang == "en" else "",
+              "statuses": STATUS_EN if lang == "en" else {}}  # a nearby case's status, in the page's language
     # On a GCJ-02 basemap the page shifts the phone's GPS fix to draw it (map.js has the formula).
     gcj = f'\n<script src="{STATIC_PREFIX}/app/map.js"></script>' if config["basemap"]["crs"] == "gcj02" else ""
     return f"""<!doctype html>

@@ -178,7 +178,8 @@
     ul.textContent = '';
     items.forEach(function (it) {
       var li = document.createElement('li');
-      li.textContent = t.nearby_item.replace('{status}', it.status).replace('{d}', Math.round(it.distance_m))
+      li.textContent = t.nearby_item.replace('{status}', cfg.statuses[it.status] || it.status)
+        .replace('{d}', Math.round(it.distance_m))
         .replace('{n}', it.supporters);
       ul.appendChild(li);
     });
