@@ -399,3 +399,33 @@ def test_the_english_page_asks_about_a_case_nearby_in_english(site, browser):
     finally:
         browser.send("Emulation.clearDeviceMetricsOverride")
     assert "Someone has reported this already" in said and "received" in said and "受理" not in said, said
+
+
+@pytest.mark.browser
+def test_a_partners_report_says_to_rate_through_the_partner(site, browser):
+    """Taipei's 1999 hotline posts a request over Open311 (its api_key); the district office closes the case. The
+    tracking page, read on a phone by its number, says to rate through 1999 — not to find a link it never had."""
+    from tests.test_public_browser import _wait
+
+    city = site
+    key = city.cli("channels", "add", "1999市民熱線").stdout.strip().splitlines()[-1]
+    lon, lat = city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
+                        "ORDER BY source_id OFFSET 100 LIMIT 1", (TAIPEI_STREET,))[0]
+    posted = httpx.post(city.base + "/open311/v2/requests.json", timeout=30, data={
+        "api_key": key, "service_code": "道路不洁", "lat": str(lat), "long": str(lon), "description": "路面油污"})
+    assert posted.status_code == 200, posted.text
+    tracking = posted.json()[0]["service_request_id"]
+    complaint_id = city.sql("SELECT complaint_id FROM public_reports WHERE tracking = %s", (tracking,))[0][0]
+    for status in ("立案", "派遣", "处置", "核查", "结案"):
+        moved = httpx.patch(city.base + f"/api/complaints/{complaint_id}", timeout=30, json={"status": status},
+                            headers={"Authorization": f"Bearer {city.token}"})
+        assert moved.status_code == 200, moved.text
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        page = browser.open(city.base + f"/report/{tracking}", ready_js="document.body.dataset.status === '结案'")
+        assert not page.timed_out and page.console_errors == [], page.console_errors
+        text = browser.evaluate("document.body.innerText")
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")
+    assert "经“1999市民熱線”转来：请通过该渠道评价" in text and "只有反映人可以评价" not in text, text
+    assert "路面油污" not in text

@@ -13,7 +13,7 @@ import html
 import json
 from urllib.parse import quote
 
-from data.vocab import RATINGS, STATUS_EN, UNSATISFIED, city_tz
+from data.vocab import PUBLIC_CHANNEL, RATINGS, STATUS_EN, UNSATISFIED, city_tz
 from layers.web.assets import STATIC_PREFIX
 from layers.web.report_categories import PLAIN
 
@@ -33,6 +33,7 @@ WORDS = {
            "keep_link": "请收藏本页：本页链接含您的评价凭证。只凭查询码也能查看进度，但评价需用本页链接。",
            "photos_before": "现场照片", "photos_after": "处理后照片",
            "reporter_only": "只有反映人可以评价：请在提交反映的手机上，用提交后打开的链接查看本页。",
+           "by_channel": "这条反映经“{c}”转来：请通过该渠道评价办理结果。",
            "rated_already": "这次办结已经评价过了。", "too_late": "已过评价期限。",
            "not_closed": "案件尚未办结，办结后才能评价。", "too_often": "提交太频繁，请约 {m} 分钟后再试。",
            "rate_failed": "评价未能提交：", "find": "已反映过？输入查询码查看进度", "find_go": "查询"},
@@ -52,6 +53,7 @@ WORDS = {
            "photos_before": "Photos of the problem", "photos_after": "Photos after the work",
            "reporter_only": "Only the reporter can rate: open this page with the link the report page opened, "
                             "on the phone the report was sent from.",
+           "by_channel": "This report came through {c}: rate the result through that channel.",
            "rated_already": "This closing has been rated already.",
            "too_late": "The time to rate this closing has passed.",
            "not_closed": "The case is not closed yet: rate it once it is.",
@@ -72,6 +74,7 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
               "time_zone": city_tz().key,  # times are shown in the city's zone, not the phone's
               "words": t, "statuses": STATUS_EN if lang == "en" else {},
               "ratings": [[r, RATING_EN[r] if lang == "en" else r] for r in RATINGS], "unsatisfied": UNSATISFIED,
+              "own_channel": PUBLIC_CHANNEL,  # reports made here; a partner's reporters rate through the partner
               # the plain words the resident picked on /report, beside the official name
               "plain": {name: words[1 if lang == "en" else 0] for name, words in PLAIN.items()}}
     body = (f'<p id="tr-state" class="tr-note">{esc(t["loading"])}</p><div id="tr-report" hidden></div>'

@@ -216,7 +216,8 @@ def follow(conn, tracking: str, settings: PublicSettings | None = None, key: str
         now = cur.fetchone()[0]
     rate_until = _rate_until(r, s)
     rated = any(q[3] for q in rows)  # this closing is rated already
-    return {"tracking": r["tracking"], "joined": r["joined"], "category": r["category"], "reporter": mine,
+    return {"tracking": r["tracking"], "joined": r["joined"], "channel": r["channel"], "category": r["category"],
+            "reporter": mine,
             "description": r["description"] if mine else None, "lon": r["lon"], "lat": r["lat"], "status": r["status"],
             "reported_at": _iso(r["created_at"]), "due_at": _iso(r["due_at"]), "closed_at": _iso(r["closed_at"]),
             "unit": r["unit"], "supporters": supporters, "steps": steps, "replies": replies, "ratings": ratings,

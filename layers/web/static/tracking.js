@@ -105,7 +105,10 @@
                                           (latest.reopened ? ' · ' + t.reopened : '')));
     }
     if (r.may_rate) box.appendChild(ratingForm(r));
-    else if (r.status === '结案' && !r.reporter && r.rate_until) box.appendChild(el('p', 'tr-note', t.reporter_only));
+    else if (r.status === '结案' && !r.reporter && r.rate_until) {
+      box.appendChild(el('p', 'tr-note', r.channel === cfg.own_channel ? t.reporter_only
+                                                                       : t.by_channel.replace('{c}', r.channel)));
+    }
     box.hidden = false;
     document.body.setAttribute('data-status', r.status);
   }
