@@ -37,6 +37,21 @@ def _solve(challenge: str, bits: int) -> str:
     return str(n)
 
 
+def _stop(city, offset: int) -> tuple[float, float]:
+    """The ``offset``-th garbage-truck stop of 大同區 (by its source id): a real place for a test's report."""
+    return city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
+                    "ORDER BY source_id OFFSET %s LIMIT 1", (TAIPEI_STREET, offset))[0]
+
+
+def _post_report(city, lon: float, lat: float, category: str, **extra) -> tuple[httpx.Response, str]:
+    """A report as the page sends it, with a solved challenge; the answer and the challenge (the report's key)."""
+    challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
+    answer = httpx.post(city.base + "/api/public/reports", timeout=30, json={
+        "lon": lon, "lat": lat, "category": category, "challenge": challenge["challenge"],
+        "nonce": _solve(challenge["challenge"], challenge["bits"]), **extra})
+    return answer, challenge["challenge"]
+
+
 def test_a_public_report_in_taipei_is_routed_to_its_grid(site):
     city = site
     # A real garbage-truck stop of 大同區, and the grid (from the roster) that holds it.
@@ -103,12 +118,7 @@ def test_a_place_outside_taipei_is_refused_before_anything_is_written(site):
 def _reported_and_closed(city, stop: int, words: str) -> tuple[str, str, int]:
     """A resident's report at the ``stop``-th garbage-truck stop of 大同區, taken to 结案 by its staff; the
     tracking number, the report's key (its challenge) and the case."""
-    lon, lat = city.sql("SELECT ST_X(s.geom), ST_Y(s.geom) FROM garbage_stations s WHERE s.street_code = %s "
-                        "ORDER BY s.source_id OFFSET %s LIMIT 1", (TAIPEI_STREET, stop))[0]
-    challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
-    made = httpx.post(city.base + "/api/public/reports", timeout=30, json={
-        "lon": lon, "lat": lat, "category": "暴露垃圾", "description": words, "challenge": challenge["challenge"],
-        "nonce": _solve(challenge["challenge"], challenge["bits"])})
+    made, key = _post_report(city, *_stop(city, stop), "暴露垃圾", description=words)
     assert made.status_code == 201, made.text
     tracking = made.json()["tracking"]
     complaint_id = city.sql("SELECT complaint_id FROM public_reports WHERE tracking = %s", (tracking,))[0][0]
@@ -117,7 +127,7 @@ def _reported_and_closed(city, stop: int, words: str) -> tuple[str, str, int]:
         moved = httpx.patch(city.base + f"/api/complaints/{complaint_id}", headers=staff, timeout=30,
                             json={"status": status, "note": "大同區清潔隊已清運"})
         assert moved.status_code == 200, moved.text
-    return tracking, challenge["challenge"], complaint_id
+    return tracking, key, complaint_id
 
 
 def test_an_outsider_with_a_listed_tracking_number_neither_reads_the_text_nor_rates(site):
@@ -159,8 +169,7 @@ def test_the_report_page_says_refusals_in_the_residents_words_at_phone_width(sit
     from tests.test_public_browser import _tap, _wait
 
     city = site
-    lon, lat = city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
-                        "ORDER BY source_id OFFSET 80 LIMIT 1", (TAIPEI_STREET,))[0]
+    lon, lat = _stop(city, 80)
     before = city.sql("SELECT count(*) FROM public_reports")[0][0]
     browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
     try:
@@ -223,14 +232,9 @@ def test_a_supporters_addition_reaches_the_street_office(site):
     """"已有人反映，是否补充？" — a second resident at the same Taipei stop joins the first case with words of their
     own. The district office's staff read both reports' words (and numbers) beside the case; the public never."""
     city = site
-    lon, lat = city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
-                        "ORDER BY source_id OFFSET 160 LIMIT 1", (TAIPEI_STREET,))[0]
     made = []
     for words, phone in (("垃圾車停靠點有廚餘", "0912-000-111"), ("補充：晚上十點後還有人偷倒", None)):
-        challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
-        answer = httpx.post(city.base + "/api/public/reports", timeout=30, json={
-            "lon": lon, "lat": lat, "category": "餐厨垃圾遗撒", "description": words, "phone": phone,
-            "challenge": challenge["challenge"], "nonce": _solve(challenge["challenge"], challenge["bits"])})
+        answer, _ = _post_report(city, *_stop(city, 160), "餐厨垃圾遗撒", description=words, phone=phone)
         assert answer.status_code == 201, answer.text
         made.append(answer.json())
     assert [m["joined"] for m in made] == [False, True]
@@ -307,8 +311,7 @@ def test_a_report_whose_answer_was_lost_is_not_filed_twice(site, browser):
     from tests.test_public_browser import _tap, _wait
 
     city = site
-    lon, lat = city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
-                        "ORDER BY source_id OFFSET 240 LIMIT 1", (TAIPEI_STREET,))[0]
+    lon, lat = _stop(city, 240)
     count = "SELECT count(*) FROM public_reports WHERE description = '大稻埕碼頭旁垃圾'"
     browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
     try:
@@ -343,12 +346,7 @@ def test_a_photo_past_the_limit_leaves_nothing_behind(site):
     """A Taipei report with its 3 photos: a 4th, new photo is refused (409) and no file of it is left in the photo
     folder; the 3rd sent again (its answer lost) is answered as it was (200)."""
     city = site
-    lon, lat = city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
-                        "ORDER BY source_id OFFSET 20 LIMIT 1", (TAIPEI_STREET,))[0]
-    challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
-    made = httpx.post(city.base + "/api/public/reports", timeout=30, json={
-        "lon": lon, "lat": lat, "category": "暴露垃圾", "challenge": challenge["challenge"],
-        "nonce": _solve(challenge["challenge"], challenge["bits"])})
+    made, key = _post_report(city, *_stop(city, 20), "暴露垃圾")
     assert made.status_code == 201, made.text
     url = city.base + f"/api/public/reports/{made.json()['tracking']}/photos"
 
@@ -358,15 +356,15 @@ def test_a_photo_past_the_limit_leaves_nothing_behind(site):
         return image.getvalue()
 
     for shade in (10, 20, 30):
-        sent = httpx.post(url, data={"challenge": challenge["challenge"]}, files={"file": ("p.jpg", photo(shade))},
+        sent = httpx.post(url, data={"challenge": key}, files={"file": ("p.jpg", photo(shade))},
                           timeout=30)
         assert sent.status_code == 201, sent.text
     files = sorted(p.name for p in city.photos.rglob("*") if p.is_file())
-    fourth = httpx.post(url, data={"challenge": challenge["challenge"]}, files={"file": ("p.jpg", photo(40))},
+    fourth = httpx.post(url, data={"challenge": key}, files={"file": ("p.jpg", photo(40))},
                         timeout=30)
     assert fourth.status_code == 409 and "3 photos already" in fourth.text, fourth.text
     assert sorted(p.name for p in city.photos.rglob("*") if p.is_file()) == files
-    again = httpx.post(url, data={"challenge": challenge["challenge"]}, files={"file": ("p.jpg", photo(30))},
+    again = httpx.post(url, data={"challenge": key}, files={"file": ("p.jpg", photo(30))},
                        timeout=30)
     assert again.status_code == 200, again.text
 
@@ -378,12 +376,8 @@ def test_the_english_page_asks_about_a_case_nearby_in_english(site, browser):
     from tests.test_public_browser import _tap, _wait
 
     city = site
-    lon, lat = city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
-                        "ORDER BY source_id OFFSET 60 LIMIT 1", (TAIPEI_STREET,))[0]
-    challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
-    first = httpx.post(city.base + "/api/public/reports", timeout=30, json={
-        "lon": lon, "lat": lat, "category": "绿地脏乱", "challenge": challenge["challenge"],
-        "nonce": _solve(challenge["challenge"], challenge["bits"])})
+    lon, lat = _stop(city, 60)
+    first, _ = _post_report(city, lon, lat, "绿地脏乱")
     assert first.status_code == 201 and not first.json()["joined"], first.text
     browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
     try:
@@ -405,12 +399,9 @@ def test_the_english_page_asks_about_a_case_nearby_in_english(site, browser):
 def test_a_partners_report_says_to_rate_through_the_partner(site, browser):
     """Taipei's 1999 hotline posts a request over Open311 (its api_key); the district office closes the case. The
     tracking page, read on a phone by its number, says to rate through 1999 — not to find a link it never had."""
-    from tests.test_public_browser import _wait
-
     city = site
     key = city.cli("channels", "add", "1999市民熱線").stdout.strip().splitlines()[-1]
-    lon, lat = city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
-                        "ORDER BY source_id OFFSET 100 LIMIT 1", (TAIPEI_STREET,))[0]
+    lon, lat = _stop(city, 100)
     posted = httpx.post(city.base + "/open311/v2/requests.json", timeout=30, data={
         "api_key": key, "service_code": "道路不洁", "lat": str(lat), "long": str(lon), "description": "路面油污"})
     assert posted.status_code == 200, posted.text
