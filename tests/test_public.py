@@ -6,12 +6,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from data.db import connect
-from layers.workflow import public
+from layers.workflow import public, public_challenges
 from layers.workflow.access import add_user
 
 PHONE = "13912345678"
 CATEGORY = "暴露垃圾"
 MAIN_LINE = ("立案", "派遣", "处置", "核查", "结案")
+#: Each report's key (the challenge it was made with), as the report page hands it to the tracking page.
+KEYS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +62,21 @@ def _report(client, lon, lat, category=CATEGORY, **extra):
     """What the report page does: fetch a challenge, solve it, post."""
     ch = client.get("/api/public/challenge").json()
     body = {"lon": lon, "lat": lat, "category": category, "challenge": ch["challenge"],
-            "nonce": public.solve(ch["challenge"], ch["bits"]), **extra}
-    return client.post("/api/public/reports", json=body)
+            "nonce": public_challenges.solve(ch["challenge"], ch["bits"]), **extra}
+    made = client.post("/api/public/reports", json=body)
+    if made.status_code == 201:
+        KEYS[made.json()["tracking"]] = body["challenge"]
+    return made
+
+
+def _rate(client, tracking, **body):
+    """The reporter's rating, sent with the report's key (as the tracking page does)."""
+    return client.post(f"/api/public/reports/{tracking}/rating", json={**body, "key": KEYS[tracking]})
+
+
+def _mine(client, tracking):
+    """The tracking page's view of the report for its reporter (the key in X-Report-Key)."""
+    return client.get(f"/api/public/reports/{tracking}", headers={"X-Report-Key": KEYS[tracking]}).json()
 
 
 def _complaint_id(city, tracking):
@@ -138,20 +153,19 @@ def test_a_second_report_nearby_joins_the_first(client, city):
 def test_unsatisfied_rating_reopens_once(client, city):
     tracking = _report(client, *_shift(city, 600)).json()["tracking"]
     complaint_id = _complaint_id(city, tracking)
-    rate = f"/api/public/reports/{tracking}/rating"
-    assert client.post(rate, json={"rating": "不满意", "reason": "还有"}).status_code == 409  # not closed yet
+    assert _rate(client, tracking, rating="不满意", reason="还有").status_code == 409  # not closed yet
     _move(client, city, complaint_id, MAIN_LINE)
-    assert client.get(f"/api/public/reports/{tracking}").json()["may_rate"] is True
-    assert client.post(rate, json={"rating": "不满意"}).status_code == 422  # a reason is needed
-    r = client.post(rate, json={"rating": "不满意", "reason": "垃圾还在"})
+    assert _mine(client, tracking)["may_rate"] is True
+    assert _rate(client, tracking, rating="不满意").status_code == 422  # a reason is needed
+    r = _rate(client, tracking, rating="不满意", reason="垃圾还在")
     assert r.status_code == 201 and r.json()["reopened"] and r.json()["status"] == "处置", r.text
     steps = client.get(f"/api/public/reports/{tracking}").json()["steps"]
     assert (steps[-1]["from"], steps[-1]["to"]) == ("结案", "处置")
     _move(client, city, complaint_id, MAIN_LINE[3:])
-    again = client.post(rate, json={"rating": "不满意", "reason": "仍然没清"})
+    again = _rate(client, tracking, rating="不满意", reason="仍然没清")
     assert again.status_code == 201 and not again.json()["reopened"] and again.json()["status"] == "结案"
-    assert client.post(rate, json={"rating": "满意"}).status_code == 409  # this closing is rated already
-    assert client.get(f"/api/public/reports/{tracking}").json()["may_rate"] is False
+    assert _rate(client, tracking, rating="满意").status_code == 409  # this closing is rated already
+    assert _mine(client, tracking)["may_rate"] is False
 
 
 def test_rating_window_closes(client, city):
@@ -163,7 +177,7 @@ def test_rating_window_closes(client, city):
         cur.execute("UPDATE complaints SET closed_at = now() - interval '8 days' WHERE id = %s", (complaint_id,))
     conn.commit()
     conn.close()
-    r = client.post(f"/api/public/reports/{tracking}/rating", json={"rating": "满意"})
+    r = _rate(client, tracking, rating="满意")
     assert r.status_code == 409 and "HYGIENE_MAP_PUBLIC_RATING_DAYS" in r.text
 
 
@@ -172,9 +186,9 @@ def test_abuse_guards(client, city, monkeypatch):
     assert _report(client, lon, lat, website="http://spam").status_code == 422  # the honeypot
     ch = client.get("/api/public/challenge").json()
     body = {"lon": lon, "lat": lat, "category": CATEGORY, "challenge": ch["challenge"], "nonce": "x"}
-    wrong = "x" if not public.pow_ok(ch["challenge"], "x", ch["bits"]) else "y"
+    wrong = "x" if not public_challenges.pow_ok(ch["challenge"], "x", ch["bits"]) else "y"
     assert client.post("/api/public/reports", json={**body, "nonce": wrong}).status_code == 422
-    body["nonce"] = public.solve(ch["challenge"], ch["bits"])
+    body["nonce"] = public_challenges.solve(ch["challenge"], ch["bits"])
     first = client.post("/api/public/reports", json=body)
     assert first.status_code == 201
     # The phone lost the answer and sends the same report again: the same tracking number, no second report.
@@ -227,8 +241,7 @@ def test_satisfaction_share_per_street(client, city):
     made = [_report(client, *point, category="道路不洁").json()["tracking"] for point in city["street_points"][:3]]
     for tracking, rating in zip(made, ("满意", "基本满意", "不满意")):
         _move(client, city, _complaint_id(city, tracking), MAIN_LINE)
-        assert client.post(f"/api/public/reports/{tracking}/rating",
-                           json={"rating": rating, "reason": "还脏"}).status_code == 201
+        assert _rate(client, tracking, rating=rating, reason="还脏").status_code == 201
     street = city["street"]
     window = f"since={since.isoformat().replace('+', '%2B')}"
     items = client.get(f"/api/satisfaction?street={street}&{window}").json()["items"]
@@ -260,7 +273,7 @@ def test_satisfaction_share_per_street(client, city):
     # The 不满意 case was reopened and is closed again: its reporter's new rating replaces the old one.
     tracking = made[2]
     _move(client, city, _complaint_id(city, tracking), MAIN_LINE[3:])
-    client.post(f"/api/public/reports/{tracking}/rating", json={"rating": "满意"})
+    _rate(client, tracking, rating="满意")
     again = client.get(f"/api/satisfaction?street={street}&{window}").json()["items"][0]
     assert (again["rated"], again["满意"], again["satisfied_share"]) == (3, 2, 1.0)
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from data.db import connect
-from layers.workflow import public
+from layers.workflow import public_challenges
 from layers.workflow.access import add_user
 from tests.test_public import _complaint_id
 
@@ -189,6 +189,21 @@ def _closed_with_an_after_photo_and_a_reply(phone, site, city, complaint: int, t
     phone.screenshot(ARTIFACTS / "tracking-closed.png")
 
 
+def _no_words_and_no_form_without_the_key(phone, site, tracking) -> None:
+    """The same page on another phone (no key kept, the number typed in): the case's steps and reply, but not
+    the reporter's words nor the rating form, and why; the reporter's link (its #k= key) brings both back."""
+    key = phone.evaluate(f"localStorage.getItem('hm-report-key:{tracking}')")
+    assert key and key in phone.evaluate("location.hash")
+    phone.evaluate("localStorage.clear()")
+    other = phone.open(site + f"/report/{tracking}", ready_js="document.body.dataset.status === '结案'")
+    assert not other.timed_out and other.console_errors == [], other.console_errors
+    text = phone.evaluate("document.body.innerText")
+    assert "垃圾已清运" in text and "只有反映人可以评价" in text and "请保存查询码" in text, text
+    assert "楼下垃圾桶满了" not in text and not phone.evaluate("!!document.getElementById('tr-rate')")
+    back = phone.open(site + f"/report/{tracking}?lang=zh#k={key}", ready_js="!!document.getElementById('tr-rate')")
+    assert not back.timed_out and "楼下垃圾桶满了" in phone.evaluate("document.body.innerText")
+
+
 def _rated_unsatisfied_and_reworked(phone) -> None:
     """不满意 without a reason is refused by the form; with one, the case goes back (返工) to 处置."""
     phone.evaluate("document.querySelector('input[value=\"不满意\"]').click();"
@@ -207,6 +222,7 @@ def test_report_with_a_photo_followed_through_rework_to_a_second_closing(phone, 
     tracking = _reported_with_a_photo(phone, site, city, big_photo)
     complaint = _complaint_id(city, tracking)
     _closed_with_an_after_photo_and_a_reply(phone, site, city, complaint, tmp_path)
+    _no_words_and_no_form_without_the_key(phone, site, tracking)
     _rated_unsatisfied_and_reworked(phone)
     # The street office does the work again and closes it: the page follows, and the new closing is rated.
     for status in ("核查", "结案"):
@@ -252,7 +268,7 @@ def test_a_report_near_an_open_case_asks_and_joins_it(phone, site, city):
     challenge = _call(site, "GET", "/api/public/challenge")
     first = _call(site, "POST", "/api/public/reports", {
         "lon": lon, "lat": city["lat"], "category": "暴露垃圾", "challenge": challenge["challenge"],
-        "nonce": public.solve(challenge["challenge"], challenge["bits"])})
+        "nonce": public_challenges.solve(challenge["challenge"], challenge["bits"])})
     _report_on_page(phone, site, lon, city["lat"], "这里也有")
     _wait(phone, "document.body.dataset.stage === 'nearby'")
     assert "已有人反映，是否补充？" in phone.evaluate("document.getElementById('rp-nearby').innerText")
@@ -279,7 +295,7 @@ def test_bundled_sha256_matches_hashlib(phone, site):
     assert phone.evaluate("window.crypto.subtle") is None
     nonce = phone.send("Runtime.evaluate", expression="window.hmSolve('ch4ll3nge', 10)", awaitPromise=True,
                        returnByValue=True)["result"]["value"]
-    assert public.pow_ok("ch4ll3nge", nonce, 10) and nonce == public.solve("ch4ll3nge", 10)
+    assert public_challenges.pow_ok("ch4ll3nge", nonce, 10) and nonce == public_challenges.solve("ch4ll3nge", 10)
 
 
 def test_a_tap_on_the_gaode_basemap_is_stored_in_wgs84(phone, site, city):

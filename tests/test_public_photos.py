@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from data.db import connect
-from layers.workflow import public
+from layers.workflow import public_challenges
 from tests.inspecting import photo_bytes
 from tests.test_public import MAIN_LINE, PHONE, _auth, _complaint_id, _move, _shift, public_city
 
@@ -39,7 +39,7 @@ def _made(client, lon, lat, **extra):
     ch = client.get("/api/public/challenge").json()
     r = client.post("/api/public/reports", json={
         "lon": lon, "lat": lat, "category": "暴露垃圾", "challenge": ch["challenge"],
-        "nonce": public.solve(ch["challenge"], ch["bits"]), **extra})
+        "nonce": public_challenges.solve(ch["challenge"], ch["bits"]), **extra})
     assert r.status_code == 201, r.text
     return r.json()["tracking"], ch["challenge"]
 

@@ -16,15 +16,17 @@ import threading
 import time
 from collections import deque
 from typing import Annotated, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Writer
 from api.bodies import Body, Text
 from api.deps import Conn, Lang, Street, Transaction, Window, bbox_required
+from api.errors import status_for
 from api.routes.complaints import COMPLAINT_ID, PointCrs
 from api.routes.layers import tile_response
 from api.routes.pages import context_labels
@@ -38,8 +40,8 @@ from data.vocab import BASEMAPS, PUBLIC_CHANNEL, RATINGS
 from layers.spec.registry import get_layer
 from layers.store.tiles import parse_tile
 from layers.web.report_page import CONTEXT_LABELS, CONTEXT_TILES, basemap_config, report_html, tile_hosts
-from layers.web.tracking_page import tracking_html
-from layers.workflow import public, public_photos
+from layers.web.tracking_page import refused_html, tracking_html
+from layers.workflow import public, public_challenges, public_photos
 
 
 class ClientWindow:
@@ -130,6 +132,7 @@ class RatingIn(Body):
 
     rating: Text = Field(..., description=" / ".join(RATINGS))
     reason: Text | None = Field(None, max_length=500)
+    key: Text | None = Field(None, max_length=64, description="the report's key: the challenge it was made with")
 
 
 class ReplyIn(Body):
@@ -140,7 +143,7 @@ class ReplyIn(Body):
 
 @router.get("/api/public/challenge", summary="A single-use proof-of-work challenge for a report")
 def get_challenge(settings: PublicRead, conn: Transaction):
-    return public.issue_challenge(conn, settings)
+    return public_challenges.issue_challenge(conn, settings)
 
 
 @router.get("/api/public/nearby", summary="Open reports of the same type nearby (已有人反映，是否补充？)")
@@ -161,13 +164,13 @@ def post_report(body: ReportIn, settings: PublicWrite, conn: Transaction):
     if body.website:
         raise InvalidParameter("website", "must be left empty")
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    replayed = public.spend_challenge(conn, body.challenge, body.nonce, settings, fingerprint)
+    replayed = public_challenges.spend_challenge(conn, body.challenge, body.nonce, settings, fingerprint)
     if replayed is not None:  # the same report again (its answer was lost): the same tracking number
         return _report_answer(replayed, public.report(conn, replayed)["joined"], 200, {"Idempotent-Replayed": "true"})
     x, y = public.to_wgs84(body.lon, body.lat, body.crs)
     made = public.submit(conn, lon=x, lat=y, category=body.category, description=body.description,
                          phone=body.phone, channel=PUBLIC_CHANNEL)
-    public.mark_challenge(conn, body.challenge, made["tracking"], fingerprint)
+    public_challenges.mark_challenge(conn, body.challenge, made["tracking"], fingerprint)
     return _report_answer(made["tracking"], made["joined"], 201)
 
 
@@ -177,20 +180,48 @@ def _report_answer(tracking: str, joined: bool, status: int, headers: dict | Non
                         status_code=status, headers={"Location": f"/api/public/reports/{tracking}", **(headers or {})})
 
 
-@router.get("/api/public/reports/{tracking}", summary="Follow a report: its steps, the unit, the unit's replies")
-def get_report(settings: PublicRead, conn: Conn, tracking: str = TRACKING):
-    return public.follow(conn, tracking, settings)
+@router.get("/api/public/reports/{tracking}",
+            summary="Follow a report: its steps, the unit, the unit's replies (with X-Report-Key: the reporter's own "
+                    "description and whether they may rate)")
+def get_report(settings: PublicRead, conn: Conn, tracking: str = TRACKING,
+               key: Annotated[str | None, Header(alias="X-Report-Key", max_length=64,
+                                                 description="the report's key: its reporter's own view")] = None):
+    # The reporter's view (their words) must never be kept by a shared cache and handed to someone else.
+    return JSONResponse(public.follow(conn, tracking, settings, key),
+                        headers={"Cache-Control": "private, no-store", "Vary": "X-Report-Key"})
 
 
 #: The public pages load only this server's files (their data from its API); nothing from another host.
 PAGE_CSP = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; connect-src 'self'"
 
 
+def _page_refusal(request: Request, lang: str) -> HTMLResponse | None:
+    """None when this client may read a public page; else the refusal (closed 403, too busy 429) as a page in
+    the resident's language, not the API's JSON."""
+    try:
+        public_read(request)
+    except (Forbidden, TooBusy) as exc:
+        wait = exc.retry_after if isinstance(exc, TooBusy) else None
+        headers = {"Content-Security-Policy": PAGE_CSP, **({"Retry-After": str(wait)} if wait else {})}
+        return HTMLResponse(refused_html(lang, wait), status_code=status_for(exc), headers=headers)
+    return None
+
+
 @router.get("/report", response_class=HTMLResponse,
             summary="The report page: place by GPS or a tap, category, description, photos, optional phone "
                     "(zh; ?lang=en)")
-def report_page(settings: PublicRead, conn: Conn, lang: Lang,
-                basemap: str | None = Query(None, description="none | osm | tianditu | gaode (default: the setting)")):
+def report_page(request: Request, conn: Conn, lang: Lang,
+                basemap: str | None = Query(None, description="none | osm | tianditu | gaode (default: the setting)"),
+                code: str | None = Query(None, max_length=40, description="a tracking number: go to its page")):
+    if refused := _page_refusal(request, lang):
+        return refused
+    if code and code.strip():  # the page's 查询 form: to the number's page (an unknown one says so there)
+        try:
+            found = public.read_tracking(code)
+        except NotFound:
+            found = code.strip()
+        return RedirectResponse(f"/report/{quote(found, safe='')}" + ("?lang=en" if lang == "en" else ""),
+                                status_code=303)
     if basemap is not None and basemap not in BASEMAPS:
         raise InvalidParameter("basemap", f"must be one of {', '.join(BASEMAPS)}, not {basemap!r}")
     maps = MapSettings.from_env()
@@ -204,7 +235,9 @@ def report_page(settings: PublicRead, conn: Conn, lang: Lang,
 
 @router.get("/report/{tracking}", response_class=HTMLResponse,
             summary="The tracking page: steps, the unit's replies, the rating form after 结案 (zh; ?lang=en)")
-def tracking_page(settings: PublicRead, conn: Conn, lang: Lang, tracking: str = TRACKING):
+def tracking_page(request: Request, conn: Conn, lang: Lang, tracking: str = TRACKING):
+    if refused := _page_refusal(request, lang):
+        return refused
     try:
         code = public.report(conn, tracking)["tracking"]
     except NotFound:
@@ -215,13 +248,14 @@ def tracking_page(settings: PublicRead, conn: Conn, lang: Lang, tracking: str = 
 
 
 @router.post("/api/public/reports/{tracking}/rating", status_code=201,
-             summary="Rate the closing (满意/基本满意/不满意); 不满意 with a reason reopens the case once")
+             summary="The reporter rates the closing (满意/基本满意/不满意, with the report's key); 不满意 with a "
+                     "reason reopens the case once")
 def post_rating(body: RatingIn, settings: PublicWrite, conn: Transaction, tracking: str = TRACKING):
-    return public.rate(conn, tracking, body.rating, body.reason, settings)
+    return public.rate(conn, tracking, body.rating, body.reason, settings, body.key)
 
 
 @staff_router.get("/api/complaints/{complaint_id}/contacts",
-                  summary="Reporters' contact numbers (staff of the complaint's street or grids)")
+                  summary="Reporters' contact numbers and own descriptions (staff of the complaint's street or grids)")
 def get_contacts(user: Writer, conn: Conn, complaint_id: int = COMPLAINT_ID):
     return {"complaint_id": complaint_id, "reports": public.contacts(conn, user, complaint_id)}
 

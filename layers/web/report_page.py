@@ -17,10 +17,11 @@ import html
 from urllib.parse import urlsplit
 
 from data.settings import MapSettings
+from data.vocab import STATUS_EN
 from layers.web.assets import STATIC_PREFIX
 from layers.web.map_page import tile_layers
 from layers.web.report_categories import choices
-from layers.web.tracking_page import script_json
+from layers.web.tracking_page import find_form, script_json
 from layers.workflow.public_photos import PER_REPORT
 
 _V = STATIC_PREFIX + "/vendor/"
@@ -42,7 +43,16 @@ WORDS = {
            "failed": "提交失败：", "other": "English",
            "photos": "照片（选填，最多 3 张）", "add_photo": "拍照或选择照片", "remove": "删除",
            "too_many": "最多 3 张照片", "photo_bad": "无法读取这张照片", "photo_failed": "照片未能上传：",
-           "outside": "这个位置不在本市受理范围内（不属于本市任何社区）。请把标记移到本市范围内的地点，再提交。"},
+           "outside": "这个位置不在本市受理范围内（不属于本市任何社区）。请把标记移到本市范围内的地点，再提交。",
+           # The API's refusals ("field: reason", in English) in the resident's words, by the field they name.
+           "refused": {"phone": "联系电话格式不对：只填数字，可在开头加 +，可用空格或短横线分隔（3 到 32 个字符）。",
+                       "category": "这个类别无法受理，请从上面的列表中重新选择类别。",
+                       "description": "描述太长，最多 1000 字。",
+                       "challenge": "提交校验已失效，请再点一次“提交”。", "nonce": "提交校验未通过，请再点一次“提交”。",
+                       "file": "这张照片无法使用：请选择 JPEG、PNG 或 WebP 格式的照片。",
+                       "too_large": "内容太大：请换一张较小的照片。",
+                       "too_often": "提交太频繁，请约 {m} 分钟后再试。",
+                       "city": "本市尚未设置网上反映的受理范围（社区），暂时无法在此提交，请通过其他渠道反映。"}},
     "en": {"title": "Report a problem", "intro": "No account needed. Choose the place and the category, describe it, "
                                                 "then follow your report with its tracking number.",
            "place": "Place", "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen",
@@ -58,7 +68,18 @@ WORDS = {
            "too_many": "Up to 3 photos", "photo_bad": "Cannot read this photo",
            "photo_failed": "A photo was not uploaded: ",
            "outside": "This place is outside the area the city handles (in none of its communities). "
-                      "Move the marker to a place within the city and send again."},
+                      "Move the marker to a place within the city and send again.",
+           "refused": {"phone": "The phone number is not valid: digits only, an optional leading +, spaces or dashes "
+                                "between them (3 to 32 characters).",
+                       "category": "This category cannot be taken: choose one from the list above again.",
+                       "description": "The description is too long: at most 1000 characters.",
+                       "challenge": "The sending check has expired: press Send again.",
+                       "nonce": "The sending check failed: press Send again.",
+                       "file": "This photo cannot be used: choose a JPEG, PNG or WebP photo.",
+                       "too_large": "Too large: choose a smaller photo.",
+                       "too_often": "Too many reports from here: try again in about {m} minutes.",
+                       "city": "The city has not set up the areas it takes reports in yet: reports cannot be sent "
+                               "here for now; please use another channel."}},
 }
 
 
@@ -91,7 +112,8 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
     config = {"lang": lang, "words": t, "max_photos": PER_REPORT, "photo_px": PHOTO_PX,
               "basemap": basemap or {"name": "none", "crs": "wgs84", "layers": []},
               "context": {"tiles": CONTEXT_TILES, "labels": CONTEXT_LABELS}, "center": list(center) if center else [0, 0], "bounds": bounds,
-              "track": "/report/", "query": "?lang=en" if lang == "en" else ""}
+              "track": "/report/", "query": "?lang=en" if lang == "en" else "",
+              "statuses": STATUS_EN if lang == "en" else {}}  # a nearby case's status, in the page's language
     # On a GCJ-02 basemap the page shifts the phone's GPS fix to draw it (map.js has the formula).
     gcj = f'\n<script src="{STATIC_PREFIX}/app/map.js"></script>' if config["basemap"]["crs"] == "gcj02" else ""
     return f"""<!doctype html>
@@ -104,6 +126,7 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 </head><body class="tr">
 <header><h1>{esc(t["title"])}</h1><a class="tr-lang" href="/report?lang={'zh' if lang == 'en' else 'en'}">{esc(t["other"])}</a></header>
 <p class="tr-note">{esc(t["intro"])}</p>
+{find_form(lang)}
 <form id="rp-form" novalidate>
 <h2>{esc(t["place"])}</h2>
 <button type="button" id="rp-gps" class="rp-secondary">{esc(t["gps"])}</button>

@@ -2,7 +2,8 @@
 
 Phone width, Chinese first. The server writes the page's frame and words; the
 page's script (static/app/tracking.js) reads ``GET /api/public/reports/{tracking}``
-(which never carries a contact or a staff name), draws it with its before/after photos, follows it every
+(which never carries a contact or a staff name; with the report's key from the link's ``#k=`` fragment, kept
+on the phone, the reporter's own description and the rating form), draws it with its before/after photos, follows it every
 few seconds, and posts the rating. Nothing is loaded from another host.
 """
 
@@ -12,7 +13,7 @@ import html
 import json
 from urllib.parse import quote
 
-from data.vocab import RATINGS, STATUS_EN, UNSATISFIED, city_tz
+from data.vocab import PUBLIC_CHANNEL, RATINGS, STATUS_EN, UNSATISFIED, city_tz
 from layers.web.assets import STATIC_PREFIX
 from layers.web.report_categories import PLAIN
 
@@ -29,7 +30,13 @@ WORDS = {
            "rework": "返工", "need_reason": "选择“不满意”时请写明理由", "pick": "请选择一项评价",
            "loading": "正在加载…", "failed": "暂时无法加载，请稍后刷新", "missing": "没有这个查询码的反映，请核对后再试。",
            "other": "English", "keep": "请保存查询码，凭它查看进度。",
-           "photos_before": "现场照片", "photos_after": "处理后照片"},
+           "keep_link": "请收藏本页：本页链接含您的评价凭证。只凭查询码也能查看进度，但评价需用本页链接。",
+           "photos_before": "现场照片", "photos_after": "处理后照片",
+           "reporter_only": "只有反映人可以评价：请在提交反映的手机上，用提交后打开的链接查看本页。",
+           "by_channel": "这条反映经“{c}”转来：请通过该渠道评价办理结果。",
+           "rated_already": "这次办结已经评价过了。", "too_late": "已过评价期限。",
+           "not_closed": "案件尚未办结，办结后才能评价。", "too_often": "提交太频繁，请约 {m} 分钟后再试。",
+           "rate_failed": "评价未能提交：", "find": "已反映过？输入查询码查看进度", "find_go": "查询"},
     "en": {"title": "Report progress", "tracking": "Tracking number", "category": "Category", "status": "Status",
            "reported": "Reported", "due": "Due", "unit": "Responsible unit", "yours": "Your report",
            "steps": "Steps", "replies": "Replies from the unit", "no_reply": "No reply yet",
@@ -41,7 +48,17 @@ WORDS = {
            "loading": "Loading…", "failed": "Cannot load now; please refresh later",
            "missing": "No report has this tracking number; please check it.", "other": "中文",
            "keep": "Keep the tracking number to follow your report.",
-           "photos_before": "Photos of the problem", "photos_after": "Photos after the work"},
+           "keep_link": "Bookmark this page: its link holds your key to rate. The tracking number alone shows the "
+                        "progress but cannot rate.",
+           "photos_before": "Photos of the problem", "photos_after": "Photos after the work",
+           "reporter_only": "Only the reporter can rate: open this page with the link the report page opened, "
+                            "on the phone the report was sent from.",
+           "by_channel": "This report came through {c}: rate the result through that channel.",
+           "rated_already": "This closing has been rated already.",
+           "too_late": "The time to rate this closing has passed.",
+           "not_closed": "The case is not closed yet: rate it once it is.",
+           "too_often": "Too many from here: try again in about {m} minutes.", "rate_failed": "Rating not sent: ",
+           "find": "Reported already? Enter your tracking number", "find_go": "Look up"},
 }
 
 RATING_EN = {"满意": "satisfied", "基本满意": "mostly satisfied", "不满意": "not satisfied"}
@@ -53,14 +70,15 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
     esc = html.escape
     other = "zh" if lang == "en" else "en"
     path = "/report/" + quote(tracking, safe="")
-    config = {"api": "/api/public/reports/" + quote(tracking, safe=""), "lang": lang, "follow_ms": FOLLOW_MS,
+    config = {"api": "/api/public/reports/" + quote(tracking, safe=""), "tracking": tracking, "lang": lang, "follow_ms": FOLLOW_MS,
               "time_zone": city_tz().key,  # times are shown in the city's zone, not the phone's
               "words": t, "statuses": STATUS_EN if lang == "en" else {},
               "ratings": [[r, RATING_EN[r] if lang == "en" else r] for r in RATINGS], "unsatisfied": UNSATISFIED,
+              "own_channel": PUBLIC_CHANNEL,  # reports made here; a partner's reporters rate through the partner
               # the plain words the resident picked on /report, beside the official name
               "plain": {name: words[1 if lang == "en" else 0] for name, words in PLAIN.items()}}
     body = (f'<p id="tr-state" class="tr-note">{esc(t["loading"])}</p><div id="tr-report" hidden></div>'
-            if found else f'<p id="tr-state" class="tr-error">{esc(t["missing"])}</p>')
+            if found else f'<p id="tr-state" class="tr-error">{esc(t["missing"])}</p>{find_form(lang)}')
     script = (f'<script id="tr-config" type="application/json">{script_json(config)}</script>'
               f'<script src="{STATIC_PREFIX}/app/tracking.js"></script>') if found else ""
     return f"""<!doctype html>
@@ -74,6 +92,39 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
 <p class="tr-code">{esc(t["tracking"])}: <b>{esc(tracking.upper())}</b></p>
 {body}
 {script}
+</body></html>"""
+
+
+#: A public page refused: the channel closed, or this client too busy (429).
+REFUSED = {"zh": {"title": "反映问题", "closed": "网上反映暂未开放，请通过其他渠道反映。",
+                  "busy": "访问太频繁，请约 {s} 秒后再试。"},
+           "en": {"title": "Report a problem", "closed": "Reports cannot be made here for now; please use another channel.",
+                  "busy": "Too many requests from here: try again in about {s} seconds."}}
+
+
+def find_form(lang: str) -> str:
+    """A form to open a report's tracking page by its number, as written down or read aloud (GET /report?code=)."""
+    t = WORDS[lang]
+    keep = '<input type="hidden" name="lang" value="en">' if lang == "en" else ""
+    return (f'<form id="tr-find" class="tr-find" method="get" action="/report"><label for="tr-find-code">'
+            f'{html.escape(t["find"])}</label><div><input id="tr-find-code" name="code" maxlength="40" required '
+            f'autocomplete="off" autocapitalize="characters" spellcheck="false">{keep}'
+            f'<button type="submit">{html.escape(t["find_go"])}</button></div></form>')
+
+
+def refused_html(lang: str, retry_after: int | None) -> str:
+    """A public page refused: the channel closed (``retry_after`` None) or this client too busy, said in ``lang``."""
+    t, words = WORDS[lang], REFUSED[lang]
+    said = words["closed"] if retry_after is None else words["busy"].format(s=retry_after)
+    return f"""<!doctype html>
+<html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{html.escape(said)}</title>
+<link rel="stylesheet" href="{STATIC_PREFIX}/app/public.css">
+</head><body class="tr">
+<header><h1>{html.escape(words["title"])}</h1><a class="tr-lang" href="?lang={'zh' if lang == 'en' else 'en'}">{html.escape(t["other"])}</a></header>
+<p id="tr-state" class="tr-error">{html.escape(said)}</p>
 </body></html>"""
 
 

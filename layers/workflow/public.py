@@ -7,17 +7,18 @@ duplicate radius and days (50 m, 7 days) of an open case of the same type
 joins that case as a supporter. The reporter's phone number lives apart in
 ``public_contacts`` and only :func:`contacts` (staff of the case's street)
 reads it; :func:`follow` — what the public sees — never touches it, nor a
-staff note or name. After 结案 a reporter rates the closing within the
-rating window; 不满意 with a reason reopens the case as 返工, once per case.
+staff note or name; the reporter's description only with the report's key
+(:mod:`layers.workflow.public_challenges`). After 结案 the reporter (the
+key's holder) rates the closing within the rating window; 不满意 with a
+reason reopens the case as 返工, once per case.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from psycopg2 import errors as pg_errors
 
@@ -28,6 +29,7 @@ from geo import coords
 from layers.workflow import complaints as cases
 from layers.workflow import public_photos
 from layers.workflow.access import User, audit
+from layers.workflow.public_challenges import holds_key
 
 #: Crockford's base32 alphabet (no I, L, O, U): read aloud and typed from a phone without mix-ups.
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -51,70 +53,6 @@ def read_tracking(raw: str) -> str:
     if len(text) != TRACKING_LENGTH or any(ch not in CROCKFORD for ch in text):
         raise NotFound(f"no report has the tracking number {raw[:40]!r}")
     return text
-
-
-# -- Proof of work: a challenge the server issued, solved by the client's CPU (no third party) ------------------
-
-
-def pow_ok(challenge: str, nonce: str, bits: int) -> bool:
-    """Whether SHA-256 of ``challenge:nonce`` (UTF-8) starts with ``bits`` zero bits."""
-    digest = hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()
-    return int.from_bytes(digest, "big") >> (256 - bits) == 0 if bits else True
-
-
-def solve(challenge: str, bits: int) -> str:
-    """The first decimal nonce that solves ``challenge`` (what the report page's script does)."""
-    n = 0
-    while not pow_ok(challenge, str(n), bits):
-        n += 1
-    return str(n)
-
-
-def issue_challenge(conn, settings: PublicSettings) -> dict:
-    """A new single-use challenge with the current difficulty; expired ones are swept on the way."""
-    challenge = secrets.token_urlsafe(18)
-    with conn.cursor() as cur:
-        # A used challenge is kept through its report's photo window: it is what lets the client add photos.
-        cur.execute("DELETE FROM public_challenges WHERE expires_at < now() - make_interval(mins => %s)",
-                    (settings.photo_minutes,))
-        cur.execute("INSERT INTO public_challenges (challenge, bits, expires_at) "
-                    "VALUES (%s, %s, now() + make_interval(mins => %s)) RETURNING expires_at",
-                    (challenge, settings.pow_bits, settings.challenge_minutes))
-        expires = cur.fetchone()[0]
-    return {"challenge": challenge, "bits": settings.pow_bits, "expires_at": expires.isoformat(),
-            "rule": "find a nonce such that sha256(challenge + ':' + nonce) starts with `bits` zero bits"}
-
-
-def spend_challenge(conn, challenge: str | None, nonce: str | None, settings: PublicSettings,
-                    fingerprint: str) -> str | None:
-    """Check a solved challenge for a report whose body has ``fingerprint``; the tracking number of a replay.
-
-    None: the challenge is fresh and solved, file the report and :func:`mark_challenge`. A tracking
-    number: this very report was filed with this challenge already (its answer was lost), answer it
-    again. InvalidParameter when the challenge is unknown, expired, used for another report or not solved.
-    """
-    if settings.pow_bits == 0:
-        return None
-    with conn.cursor() as cur:
-        cur.execute("SELECT bits, tracking, fingerprint FROM public_challenges "
-                    "WHERE challenge = %s AND expires_at > now() FOR UPDATE", (challenge or "",))
-        row = cur.fetchone()
-    if row is None:
-        raise InvalidParameter("challenge", "unknown or expired: get a new one from GET /api/public/challenge")
-    bits, tracking, used_for = row
-    if not pow_ok(challenge, nonce or "", bits):
-        raise InvalidParameter("nonce", f"sha256(challenge:nonce) must start with {bits} zero bits")
-    if tracking is not None and used_for != fingerprint:
-        raise InvalidParameter("challenge", "already used for another report: get a new one from "
-                                            "GET /api/public/challenge")
-    return tracking
-
-
-def mark_challenge(conn, challenge: str | None, tracking: str, fingerprint: str) -> None:
-    """Remember which report a challenge served (a no-op when proof-of-work is off)."""
-    with conn.cursor() as cur:
-        cur.execute("UPDATE public_challenges SET tracking = %s, fingerprint = %s WHERE challenge = %s",
-                    (tracking, fingerprint, challenge or ""))
 
 
 # -- Reports -----------------------------------------------------------------------------------------------------
@@ -157,8 +95,21 @@ def to_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
 
 
 def check_place(conn, lon: float, lat: float) -> None:
-    """InvalidParameter (lon/lat) when a WGS84 point lies in none of the city's communities: no case could take it."""
-    cases.route(conn, lon, lat)
+    """InvalidParameter (lon/lat) when a WGS84 point lies in none of the city's communities: no case could take it.
+
+    Conflict (naming ``city``) when the city has no community at all: no place could be taken, and moving the
+    marker would not help.
+    """
+    try:
+        cases.route(conn, lon, lat)
+    except InvalidParameter:
+        with conn.cursor() as cur:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM admin_areas WHERE level = 'community')")
+            if not cur.fetchone()[0]:
+                raise Conflict("city: no community areas are loaded yet, so no report can be routed; the city's "
+                               "administrator imports them (hygiene-map import admin_areas FILE --level community)"
+                               ) from None
+        raise
 
 
 def submit(conn, *, lon: float, lat: float, category: str, description: str | None, phone: str | None,
@@ -178,13 +129,21 @@ def submit(conn, *, lon: float, lat: float, category: str, description: str | No
         complaint_id, joined = near[0]["id"], True
     else:
         complaint_id = cases.create(conn, lon=lon, lat=lat, category=category, description=description,
-                                    channel=channel, reported_at=datetime.now(UTC), actor=PUBLIC_ACTOR)["id"]
+                                    channel=channel, reported_at=_now(conn), actor=PUBLIC_ACTOR)["id"]
         joined = False
     tracking = _insert_report(conn, complaint_id, joined, channel, description, lon, lat)
     if phone:
         with conn.cursor() as cur:
             cur.execute("INSERT INTO public_contacts (tracking, phone) VALUES (%s, %s)", (tracking, phone))
     return {"tracking": tracking, "joined": joined, "complaint_id": complaint_id}
+
+
+def _now(conn) -> datetime:
+    """The transaction's time: the case's reported_at then equals its first step's and updated_at (Open311 reads
+    them as requested_datetime and updated_datetime, which must not come before it)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT now()")
+        return cur.fetchone()[0]
 
 
 def _insert_report(conn, complaint_id: int, joined: bool, channel: str, description: str | None,
@@ -229,14 +188,17 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def follow(conn, tracking: str, settings: PublicSettings | None = None) -> dict:
+def follow(conn, tracking: str, settings: PublicSettings | None = None, key: str | None = None) -> dict:
     """What the public sees of a report: its case's steps with times, the unit, its public replies, photos.
 
-    Never the contact number, a staff note or a staff name (steps name only the statuses); the
-    description shown is the reporter's own, not the first reporter's when this report joined a case.
+    Never the contact number, a staff note or a staff name (steps name only the statuses). With the
+    report's ``key`` (its reporter): the reporter's own description (not the first reporter's when this
+    report joined a case) and ``may_rate``; without it (anyone holding the tracking number, which Open311
+    lists) ``description`` is None and ``may_rate`` false. ``reporter`` says which.
     """
     s = settings or PublicSettings.from_env()
     r = report(conn, tracking)
+    mine = holds_key(conn, r["tracking"], key)
     with conn.cursor() as cur:
         cur.execute("SELECT seq, from_status, to_status, at FROM complaint_events WHERE complaint_id = %s "
                     "ORDER BY seq", (r["complaint_id"],))
@@ -254,12 +216,13 @@ def follow(conn, tracking: str, settings: PublicSettings | None = None) -> dict:
         now = cur.fetchone()[0]
     rate_until = _rate_until(r, s)
     rated = any(q[3] for q in rows)  # this closing is rated already
-    return {"tracking": r["tracking"], "joined": r["joined"], "category": r["category"],
-            "description": r["description"], "lon": r["lon"], "lat": r["lat"], "status": r["status"],
+    return {"tracking": r["tracking"], "joined": r["joined"], "channel": r["channel"], "category": r["category"],
+            "reporter": mine,
+            "description": r["description"] if mine else None, "lon": r["lon"], "lat": r["lat"], "status": r["status"],
             "reported_at": _iso(r["created_at"]), "due_at": _iso(r["due_at"]), "closed_at": _iso(r["closed_at"]),
             "unit": r["unit"], "supporters": supporters, "steps": steps, "replies": replies, "ratings": ratings,
             "photos": public_photos.report_photos(conn, r["complaint_id"], r["tracking"]),
-            "rate_until": _iso(rate_until), "may_rate": bool(rate_until and now < rate_until and not rated)}
+            "rate_until": _iso(rate_until), "may_rate": bool(mine and rate_until and now < rate_until and not rated)}
 
 
 def _rate_until(r: dict, settings: PublicSettings):
@@ -269,10 +232,12 @@ def _rate_until(r: dict, settings: PublicSettings):
     return r["closed_at"] + timedelta(days=settings.rating_days)
 
 
-def rate(conn, tracking: str, rating: str, reason: str | None, settings: PublicSettings | None = None) -> dict:
+def rate(conn, tracking: str, rating: str, reason: str | None, settings: PublicSettings | None = None,
+         key: str | None = None) -> dict:
     """Rate the closing of a report's case; 不满意 with a reason reopens it as 返工, the first time only.
 
-    Conflict while the case is open, after the rating window, or when this closing is rated already.
+    Only the reporter rates: Forbidden without the report's ``key``. Conflict while the case is open, after
+    the rating window, or when this closing is rated already.
     Returns ``rating``, ``reopened`` and the case's ``status`` after it.
     """
     s = settings or PublicSettings.from_env()
@@ -281,6 +246,9 @@ def rate(conn, tracking: str, rating: str, reason: str | None, settings: PublicS
     if rating == UNSATISFIED and not (reason or "").strip():
         raise InvalidParameter("reason", f"{UNSATISFIED} needs a reason saying what is still wrong")
     r = report(conn, tracking)
+    if not holds_key(conn, r["tracking"], key):
+        raise Forbidden(f"key: report {r['tracking']} is rated only by its reporter, with the key of the link "
+                        "the report page opened (/report/{tracking}#k=…); the tracking number alone is not enough")
     case = cases.get(conn, r["complaint_id"], lock=True)
     r.update(status=case["status"], closed_at=_closed_at(conn, r["complaint_id"]))
     until = _rate_until(r, s)
@@ -352,15 +320,16 @@ def reply(conn, user: User, complaint_id: int, text: str) -> dict:
 
 
 def contacts(conn, user: User, complaint_id: int) -> list[dict]:
-    """The public reports on a case with their contact numbers: staff of the case's street (or grids) only."""
+    """The public reports on a case with their contact numbers and their own descriptions (a supporter's
+    补充 is only here: the case keeps the first report's): staff of the case's street (or grids) only."""
     staff_case(conn, user, complaint_id, "read reporters' contact numbers")
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT r.tracking, r.joined, r.channel, r.created_at, p.phone
+            """SELECT r.tracking, r.joined, r.channel, r.created_at, p.phone, r.description
                FROM public_reports r LEFT JOIN public_contacts p ON p.tracking = r.tracking
                WHERE r.complaint_id = %s ORDER BY r.created_at, r.tracking""", (complaint_id,))
         return [{"tracking": q[0], "joined": q[1], "channel": q[2], "reported_at": q[3].isoformat(),
-                 "phone": q[4]} for q in cur.fetchall()]
+                 "phone": q[4], "description": q[5]} for q in cur.fetchall()]
 
 
 #: What :func:`satisfaction` groups by: the street (code and name), or the responsible unit of the case's grid.

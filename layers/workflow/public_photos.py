@@ -13,6 +13,7 @@ case's staff photos and the report's own, never who took them.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from pathlib import Path
 
@@ -47,15 +48,30 @@ def shown(photo: dict) -> dict:
     return {k: photo[k] for k in ("stage", "url", "width", "height", "uploaded_at")}
 
 
+def _recorded(cur, complaint_id: int, digest: str, tracking: str | None, stage: str) -> dict | None:
+    """The photo with this content already recorded for the report (or the case's staff stage), if any."""
+    cur.execute(f"SELECT {', '.join(_COLUMNS)} FROM public_photos WHERE complaint_id = %s AND sha256 = %s AND "
+                "tracking IS NOT DISTINCT FROM %s AND stage = %s", (complaint_id, digest, tracking, stage))
+    row = cur.fetchone()
+    return _row(row) if row else None
+
+
 def _insert(conn, *, complaint_id: int, tracking: str | None, stage: str, data: bytes, actor: str,
-            conflict: str) -> tuple[dict, bool]:
+            conflict: str, full: str | None = None) -> tuple[dict, bool]:
     """Clean, store and record a photo; an identical one already recorded (``conflict`` names its unique
-    columns) answers the row already there with ``False``."""
+    columns) answers the row already there with ``False``. ``full``: no room is left, and this refusal
+    (Conflict) is said before anything is stored — unless this very photo is there (its answer was lost)."""
     settings = InspectionSettings.from_env()  # the photo settings (limits, folder) are the inspections' too
     cleaned, facts = clean(data, settings)
-    digest = store(cleaned, facts["ext"], settings)
+    digest = hashlib.sha256(cleaned).hexdigest()
     cols = ", ".join(_COLUMNS)
     with conn.cursor() as cur:
+        if full:
+            there = _recorded(cur, complaint_id, digest, tracking, stage)
+            if there is None:
+                raise Conflict(full)
+            return there, False
+        store(cleaned, facts["ext"], settings)
         cur.execute(
             f"""INSERT INTO public_photos (key, complaint_id, tracking, stage, sha256, media_type, bytes, width,
                     height, uploaded_by)
@@ -65,9 +81,7 @@ def _insert(conn, *, complaint_id: int, tracking: str | None, stage: str, data: 
              facts["width"], facts["height"], actor))
         row = cur.fetchone()
         if row is None:
-            cur.execute(f"SELECT {cols} FROM public_photos WHERE complaint_id = %s AND sha256 = %s AND "
-                        "tracking IS NOT DISTINCT FROM %s AND stage = %s", (complaint_id, digest, tracking, stage))
-            return _row(cur.fetchone()), False
+            return _recorded(cur, complaint_id, digest, tracking, stage), False
     return _row(row), True
 
 
@@ -94,11 +108,9 @@ def add_resident_photo(conn, code: str, challenge: str | None, data: bytes,
     if late:
         raise Conflict(f"report {code} took photos for {settings.photo_minutes} minutes after it was made "
                        "(HYGIENE_MAP_PUBLIC_PHOTO_MINUTES)")
-    photo, new = _insert(conn, complaint_id=complaint_id, tracking=code, stage="before", data=data,
-                         actor=PUBLIC_ACTOR, conflict="(tracking, sha256) WHERE tracking IS NOT NULL")
-    if new and count >= PER_REPORT:
-        raise Conflict(f"report {code} has {PER_REPORT} photos already, the most a report takes")
-    return photo, new
+    full = f"report {code} has {PER_REPORT} photos already, the most a report takes" if count >= PER_REPORT else None
+    return _insert(conn, complaint_id=complaint_id, tracking=code, stage="before", data=data, actor=PUBLIC_ACTOR,
+                   conflict="(tracking, sha256) WHERE tracking IS NOT NULL", full=full)
 
 
 def add_staff_photo(conn, user: User, complaint_id: int, stage: str, data: bytes) -> tuple[dict, bool]:
@@ -119,10 +131,9 @@ def add_staff_photo(conn, user: User, complaint_id: int, stage: str, data: bytes
         cur.execute("SELECT count(*) FROM public_photos WHERE complaint_id = %s AND stage = %s AND tracking IS NULL",
                     (complaint_id, stage))
         count = cur.fetchone()[0]
+    full = f"complaint {complaint_id} has {PER_STAFF_STAGE} {stage} photos already" if count >= PER_STAFF_STAGE else None
     photo, new = _insert(conn, complaint_id=complaint_id, tracking=None, stage=stage, data=data, actor=user.name,
-                         conflict="(complaint_id, stage, sha256) WHERE tracking IS NULL")
-    if new and count >= PER_STAFF_STAGE:
-        raise Conflict(f"complaint {complaint_id} has {PER_STAFF_STAGE} {stage} photos already")
+                         conflict="(complaint_id, stage, sha256) WHERE tracking IS NULL", full=full)
     if new:
         audit(conn, user.name, "complaint.photo", f"complaint:{complaint_id}", None,
               {"stage": stage, "key": photo["key"]})

@@ -115,7 +115,7 @@
         body.append('challenge', challenge);
         body.append('file', p.blob, 'photo' + (i + 1) + '.jpg');
         return fetch('/api/public/reports/' + encodeURIComponent(tracking) + '/photos', {method: 'POST', body: body})
-          .then(function (r) { if (!r.ok) return r.json().then(function (b) { throw new Error(b.detail || r.status); }); });
+          .then(function (r) { if (!r.ok) return r.json().then(function (b) { throw refused(r, b); }); });
       });
     }, Promise.resolve());
   }
@@ -125,18 +125,35 @@
     return {category: picked ? picked.value : '', description: form.description.value.trim() || null,
             phone: form.phone.value.trim() || null, website: form.website.value || null};
   }
+  function reportOf(f) {  // what is sent, but the challenge
+    return {lon: place.lon, lat: place.lat, crs: place.crs, category: f.category, description: f.description,
+            phone: f.phone, website: f.website};
+  }
   function api(method, url, body) {
     var init = {method: method, headers: {'Accept': 'application/json'}};
     if (body) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
     return fetch(url, init).then(function (r) {
-      return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || r.status); return b; });
+      return r.json().then(function (b) { if (!r.ok) throw refused(r, b); return b; });
     });
+  }
+  function refused(r, b) {  // an API refusal: its words ("field: reason"), status and Retry-After
+    var e = new Error(b.detail || r.status);
+    e.status = r.status;
+    e.retry = Number(r.headers.get('Retry-After')) || 0;
+    return e;
+  }
+  // A refusal in the resident's words, by the field the API names (the API speaks English); else null.
+  function said(e) {
+    var detail = String(e.message || e);
+    if (e.status === 429) return t.refused.too_often.replace('{m}', Math.max(1, Math.ceil((e.retry || 60) / 60)));
+    if (e.status === 413) return t.refused.too_large;
+    var field = detail.split(':')[0];
+    if (field === 'lon/lat') return t.outside;  // outside every community: move the marker
+    return t.refused[field] || null;
   }
   function fail(e) {
     stage('form'); send.disabled = false;
-    var said = String(e.message || e);
-    // The place refused (outside every community): say so in the resident's words, not the API's.
-    msg.textContent = said.indexOf('lon/lat:') === 0 ? t.outside : t.failed + said;
+    msg.textContent = said(e) || t.failed + (e.message || e);
   }
 
   form.addEventListener('submit', function (ev) {
@@ -144,8 +161,12 @@
     var f = fields();
     if (!place) { msg.textContent = t.need_place; return; }
     if (!f.category) { msg.textContent = t.need_category; return; }
+    // The server's rule for a number (layers/workflow/public.py PHONE), said before anything is sent.
+    if (f.phone && !/^\+?[0-9][0-9 -]{2,30}$/.test(f.phone)) { msg.textContent = t.refused.phone; form.phone.focus(); return; }
     send.disabled = true;
     msg.textContent = '';
+    // Sent already, its answer lost: send it again as it was (not a supporter of itself after the nearby check).
+    if (solved && solved.report === JSON.stringify(reportOf(f))) { submit(); return; }
     var q = '?lon=' + place.lon + '&lat=' + place.lat + '&crs=' + place.crs + '&category=' + encodeURIComponent(f.category);
     api('GET', '/api/public/nearby' + q).then(function (found) {
       if (!found.joins) return submit();
@@ -157,7 +178,8 @@
     ul.textContent = '';
     items.forEach(function (it) {
       var li = document.createElement('li');
-      li.textContent = t.nearby_item.replace('{status}', it.status).replace('{d}', Math.round(it.distance_m))
+      li.textContent = t.nearby_item.replace('{status}', cfg.statuses[it.status] || it.status)
+        .replace('{d}', Math.round(it.distance_m))
         .replace('{n}', it.supporters);
       ul.appendChild(li);
     });
@@ -173,29 +195,46 @@
     nearbyBox.hidden = true; send.hidden = false; send.disabled = false; stage('form');
   });
 
+  // The last challenge solved and the report it was solved for: the same report sent again (its answer was lost
+  // on a bad network) goes with it, and the server answers the same tracking number rather than file it twice.
+  var solved = null;
+  function solvedFor(report) {
+    var same = JSON.stringify(report);
+    if (solved && solved.report === same) return Promise.resolve(solved);
+    return api('GET', '/api/public/challenge').then(function (ch) {
+      return solve(ch.challenge, ch.bits).then(function (nonce) {
+        solved = {report: same, challenge: ch.challenge, nonce: nonce};
+        return solved;
+      });
+    });
+  }
+
   function submit() {
     stage('solving');
     send.disabled = true;
     send.textContent = t.solving;
-    var f = fields();
+    var report = reportOf(fields());
     var challenge = null;
-    return api('GET', '/api/public/challenge').then(function (ch) {
-      challenge = ch.challenge;
-      return solve(ch.challenge, ch.bits).then(function (nonce) {
-        return api('POST', '/api/public/reports', {lon: place.lon, lat: place.lat, crs: place.crs,
-          category: f.category, description: f.description, phone: f.phone, website: f.website,
-          challenge: ch.challenge, nonce: nonce});
-      });
+    return solvedFor(report).then(function (s) {
+      challenge = s.challenge;
+      return api('POST', '/api/public/reports', Object.assign({challenge: s.challenge, nonce: s.nonce}, report));
     }).then(function (made) {
-      var go = function () { window.location.href = cfg.track + encodeURIComponent(made.tracking) + cfg.query; };
+      // The challenge is the report's key (only this client has it): the tracking page gets it in the fragment,
+      // which no browser sends to a server, to show the reporter's own text and the rating form.
+      var go = function () {
+        window.location.href = cfg.track + encodeURIComponent(made.tracking) + cfg.query + '#k=' + encodeURIComponent(challenge);
+      };
       stage('sent');
       send.textContent = t.sent;
       // The report is made: a photo that fails is said, and the tracking page opens all the same.
       return upload(made.tracking, challenge).then(go, function (e) {
-        msg.textContent = t.photo_failed + (e.message || e);
+        msg.textContent = t.photo_failed + (said(e) || e.message || e);
         setTimeout(go, 2500);
       });
-    }).catch(function (e) { send.textContent = t.send; fail(e); });
+    }).catch(function (e) {
+      if (/^(challenge|nonce):/.test(String(e.message))) solved = null;  // expired or spent: a new one next time
+      send.textContent = t.send; fail(e);
+    });
   }
 
   // sha256(challenge + ':' + nonce) must start with `bits` zero bits (layers/workflow/public.py pow_ok).

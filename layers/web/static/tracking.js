@@ -8,6 +8,15 @@
   var state = document.getElementById('tr-state');
   var box = document.getElementById('tr-report');
   var last = null;  // the last answer drawn (JSON), so a follow that changes nothing keeps the form as typed
+  // The report's key (only its reporter has it): from the link's #k= fragment, which no browser sends to a
+  // server, kept on this phone for later visits. It shows the reporter's own text and lets them rate.
+  var key = null;
+  var store = 'hm-report-key:' + cfg.tracking;
+  try {
+    var given = /[#&]k=([^&]+)/.exec(window.location.hash);
+    if (given) key = decodeURIComponent(given[1]);
+    if (key) window.localStorage.setItem(store, key); else key = window.localStorage.getItem(store);
+  } catch (e) { /* no storage (a private window): the fragment alone */ }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -96,6 +105,10 @@
                                           (latest.reopened ? ' · ' + t.reopened : '')));
     }
     if (r.may_rate) box.appendChild(ratingForm(r));
+    else if (r.status === '结案' && !r.reporter && r.rate_until) {
+      box.appendChild(el('p', 'tr-note', r.channel === cfg.own_channel ? t.reporter_only
+                                                                       : t.by_channel.replace('{c}', r.channel)));
+    }
     box.hidden = false;
     document.body.setAttribute('data-status', r.status);
   }
@@ -130,29 +143,45 @@
       if (picked.value === cfg.unsatisfied && !why) { msg.textContent = t.need_reason; return; }
       send.disabled = true;
       fetch(cfg.api + '/rating', {method: 'POST', headers: {'Content-Type': 'application/json'},
-                                  body: JSON.stringify({rating: picked.value, reason: why || null})})
+                                  body: JSON.stringify({rating: picked.value, reason: why || null, key: key})})
         .then(function (resp) {
           return resp.json().then(function (b) {
-            if (!resp.ok) throw new Error(b.detail || b.message || resp.status);
+            if (!resp.ok) throw refusal(resp, String(b.detail || b.message || resp.status));
           });
         })
         .then(function () { last = null; load(); })
-        .catch(function (e) { send.disabled = false; msg.textContent = String(e.message || e); });
+        .catch(function (e) { send.disabled = false; msg.textContent = e.words || t.rate_failed + (e.message || e); });
     });
     return f;
   }
 
+  // A refused rating in the reader's words (the API speaks English): by its status and what it names.
+  function refusal(resp, detail) {
+    var e = new Error(detail);
+    if (resp.status === 403) e.words = t.reporter_only;
+    else if (resp.status === 429) {
+      e.words = t.too_often.replace('{m}', Math.max(1, Math.ceil((Number(resp.headers.get('Retry-After')) || 60) / 60)));
+    } else if (resp.status === 409) {
+      e.words = detail.indexOf('rated already') >= 0 ? t.rated_already
+        : detail.indexOf('RATING_DAYS') >= 0 ? t.too_late : t.not_closed;
+    } else if (detail.indexOf('reason:') === 0) e.words = t.need_reason;
+    return e;
+  }
+
   function load() {
-    return fetch(cfg.api, {headers: {'Accept': 'application/json'}, cache: 'no-store'}).then(function (resp) {
+    var headers = {'Accept': 'application/json'};
+    if (key) headers['X-Report-Key'] = key;
+    return fetch(cfg.api, {headers: headers, cache: 'no-store'}).then(function (resp) {
       if (resp.status === 404) { state.textContent = t.missing; state.className = 'tr-error'; return; }
       if (!resp.ok) throw new Error(resp.status);
       return resp.text().then(function (text) {
-        state.textContent = t.keep;
+        var r = JSON.parse(text);
+        state.textContent = r.reporter ? t.keep_link : t.keep;  // the reporter's link holds the key: keep it
         state.className = 'tr-note';
         if (text === last) return;
         // Keep a half-filled rating form: redraw only when the report changed.
         last = text;
-        draw(JSON.parse(text));
+        draw(r);
       });
     }).catch(function () { state.textContent = t.failed; state.className = 'tr-error'; });
   }
