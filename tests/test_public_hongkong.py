@@ -102,9 +102,6 @@ def test_with_communities_a_report_is_routed_and_open311_times_run_forward(hk, h
     assert "旺角街市" not in json.dumps(request, ensure_ascii=False)
 
 
-@pytest.mark.xfail(strict=True, reason="layers/workflow/complaints.py route(): without a grid, the street and "
-                                       "district are cut from the community's code (code[:9], code[:6]), true of "
-                                       "GB/T 2260 codes only; Hong Kong's community 271 gets street 271, not 27")
 def test_a_report_without_a_grid_goes_to_the_street_holding_its_community(hk, hk_grids, client):
     """Mong Kok has no grid: the report's case belongs to the street and district holding its community (the
     areas' parents), so 油尖旺區's staff see it and the tracking page names the unit."""

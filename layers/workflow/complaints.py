@@ -51,17 +51,22 @@ def route(conn, lon: float, lat: float) -> dict:
         row = cur.fetchone()
         if row:
             return dict(zip(["grid_code", "community_code", "street_code", "district_code", "responsible_unit"], row))
+        # The community's street and district are its parents among the areas (any city's codes); a GB/T 2260
+        # code without them gives them by its digits (6 + 3 + 3).
         cur.execute(
-            """SELECT code FROM admin_areas WHERE level = 'community'
-               AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ORDER BY code LIMIT 1""",
+            """SELECT c.code, c.parent_code, s.parent_code FROM admin_areas c
+               LEFT JOIN admin_areas s ON s.code = c.parent_code AND s.level = 'street'
+               WHERE c.level = 'community' AND ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))
+               ORDER BY c.code LIMIT 1""",
             (lon, lat),
         )
         row = cur.fetchone()
     if row is None:
         raise InvalidParameter("lon/lat", f"the point ({lon}, {lat}) lies outside every community of this city")
-    code = row[0]
-    return {"grid_code": None, "community_code": code, "street_code": code[:9], "district_code": code[:6],
-            "responsible_unit": None}
+    code, street, district = row
+    digits = len(code) == 12 and code.isascii() and code.isdigit()
+    return {"grid_code": None, "community_code": code, "street_code": street or (code[:9] if digits else None),
+            "district_code": district or (code[:6] if digits else None), "responsible_unit": None}
 
 
 def create(conn, *, lon: float, lat: float, category: str, description: str | None, channel: str,
