@@ -43,8 +43,17 @@ def _validation_message(exc: RequestValidationError) -> str:
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body", "header")]
         where = ".".join(loc) or "request"
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        parts.append(f"{where}: {_said(err)}")
     return "; ".join(parts) or "invalid request"
+
+
+def _said(err: dict) -> str:
+    """Pydantic's message, but a text too long in characters (an optional text's limit reads "items" in
+    pydantic's words)."""
+    ctx = err.get("ctx") or {}
+    if err.get("type") == "too_long" and isinstance(err.get("input"), str):
+        return f"at most {ctx.get('max_length')} characters, not {ctx.get('actual_length')}"
+    return err.get("msg", "invalid")
 
 
 ERROR_SCHEMA = {

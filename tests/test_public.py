@@ -207,7 +207,9 @@ def test_abuse_guards(client, city, monkeypatch):
     assert _report(client, lon, lat, challenge="a\x00b").status_code == 422
     assert client.get(f"/api/public/nearby?lon={lon}&lat={lat}&category=a%00b").status_code == 422
     assert _report(client, 0.0, 0.0).status_code == 422  # outside the city
-    assert _report(client, lon, lat, description="x" * 5000).status_code == 422
+    too_long = _report(client, lon, lat, description="x" * 5000)
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"] == "description: at most 1000 characters, not 5000", too_long.text
 
 
 def test_burst_from_one_client_is_429_while_others_go_on(client, city, monkeypatch):
@@ -285,6 +287,9 @@ def test_tracking_page_is_local_and_says_an_unknown_number(client, city):
     # Chinese first, English on request; the number as stored; the script reads this report's API.
     assert '<html lang="zh-CN">' in page.text and "反映办理进度" in page.text and tracking in page.text
     assert f'"/api/public/reports/{tracking}"' in page.text and "/static/app/tracking.js" in page.text
+    # It follows the case once a minute (a case moves in hours; phones behind one carrier address share the
+    # read limit), not every 5 s.
+    assert '"follow_ms": 60000' in page.text
     assert "Report progress" in client.get(f"/report/{tracking}?lang=en").text
     # Only this server's files and API: every src/href is local, and the browser is told so.
     import re
