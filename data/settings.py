@@ -316,12 +316,16 @@ class PublicSettings(EnvSettings):
     reads_per_minute: int = setting("HYGIENE_MAP_PUBLIC_READS_PER_MINUTE", 60)  # tracking, nearby, challenges
     rating_days: int = setting("HYGIENE_MAP_PUBLIC_RATING_DAYS", 7)  # a closing is rated within this many days
     photo_minutes: int = setting("HYGIENE_MAP_PUBLIC_PHOTO_MINUTES", 30)  # a report takes its photos this long
+    # The tracking page asks again this often while shown (and at once when shown again): a case moves in hours,
+    # and phones behind one carrier address share reads_per_minute.
+    follow_seconds: int = setting("HYGIENE_MAP_PUBLIC_FOLLOW_SECONDS", 60)
 
     def check(self) -> None:
         check_positive(HYGIENE_MAP_PUBLIC_CHALLENGE_MINUTES=self.challenge_minutes,
                        HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR=self.reports_per_hour,
                        HYGIENE_MAP_PUBLIC_READS_PER_MINUTE=self.reads_per_minute,
                        HYGIENE_MAP_PUBLIC_RATING_DAYS=self.rating_days,
-                       HYGIENE_MAP_PUBLIC_PHOTO_MINUTES=self.photo_minutes)
+                       HYGIENE_MAP_PUBLIC_PHOTO_MINUTES=self.photo_minutes,
+                       HYGIENE_MAP_PUBLIC_FOLLOW_SECONDS=self.follow_seconds)
         if not 0 <= self.pow_bits <= 32:
             raise SetupError(f"HYGIENE_MAP_PUBLIC_POW_BITS must be between 0 and 32, not {self.pow_bits}")

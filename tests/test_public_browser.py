@@ -44,7 +44,8 @@ def site(module_demo, tmp_path_factory):
     from tests.chromium import serve_app
 
     photos = tmp_path_factory.mktemp("photos")
-    with serve_app(module_demo, extra_env={"HYGIENE_MAP_PUBLIC_POW_BITS": "8",
+    # The tracking page asks again every 2 s here (60 by default), so that the test sees it follow the case.
+    with serve_app(module_demo, extra_env={"HYGIENE_MAP_PUBLIC_POW_BITS": "8", "HYGIENE_MAP_PUBLIC_FOLLOW_SECONDS": "2",
                                            "HYGIENE_MAP_PHOTO_DIR": str(photos)}) as base:
         yield base
 

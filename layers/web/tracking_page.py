@@ -13,12 +13,10 @@ import html
 import json
 from urllib.parse import quote
 
+from data.settings import PublicSettings
 from data.vocab import PUBLIC_CHANNEL, RATINGS, STATUS_EN, UNSATISFIED, city_tz
 from layers.web.assets import STATIC_PREFIX
 from layers.web.report_categories import PLAIN
-
-#: How often the page asks again (ms): staff moving the case show without a reload.
-FOLLOW_MS = 5000
 
 WORDS = {
     "zh": {"title": "反映办理进度", "tracking": "查询码", "category": "类别", "status": "当前状态",
@@ -70,7 +68,7 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
     esc = html.escape
     other = "zh" if lang == "en" else "en"
     path = "/report/" + quote(tracking, safe="")
-    config = {"api": "/api/public/reports/" + quote(tracking, safe=""), "tracking": tracking, "lang": lang, "follow_ms": FOLLOW_MS,
+    config = {"api": "/api/public/reports/" + quote(tracking, safe=""), "tracking": tracking, "lang": lang, "follow_ms": 1000 * PublicSettings.from_env().follow_seconds,
               "time_zone": city_tz().key,  # times are shown in the city's zone, not the phone's
               "words": t, "statuses": STATUS_EN if lang == "en" else {},
               "ratings": [[r, RATING_EN[r] if lang == "en" else r] for r in RATINGS], "unsatisfied": UNSATISFIED,

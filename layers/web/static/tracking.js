@@ -187,5 +187,7 @@
   }
 
   load();
+  // Staff moving the case show without a reload: asked again while the page is shown, at once when shown again.
   setInterval(function () { if (!document.hidden) load(); }, cfg.follow_ms);
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) load(); });
 })();
