@@ -28,7 +28,7 @@ def field_page(user: Reader, conn: Conn, lang: Lang, grid: str | None = Depends(
         raise LoginRequired("the field page records findings as you: log in first")
     center, bounds = city_view(conn)
     config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text()},
-              "rounds": work.rounds(conn), "center": list(center) if center else [0, 0], "bounds": bounds,
+              "rounds": work.rounds_for(conn, user), "center": list(center) if center else [0, 0], "bounds": bounds,
               "items": [i.as_dict(lang) for i in checklist.load().values()],
               "place_types": list(PLACE_TYPES), "near_m": NEAR_M, "time_zone": city_tz().key, "grid": grid_place(conn, grid) if grid else None}
     return HTMLResponse(field_html(lang, config),

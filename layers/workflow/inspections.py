@@ -92,6 +92,21 @@ def rounds(conn) -> list[dict]:
         return [{**_round_row(r[:n]), "findings": r[n], "to_rectify": r[n + 1]} for r in cur.fetchall()]
 
 
+def rounds_for(conn, user: User) -> list[dict]:
+    """The rounds ``user`` records findings in (the field page's choice): an inspector's, those over its street
+    or its grids' streets (a finding kept on a phone for a round elsewhere would be refused once sent); everyone
+    else's, every round."""
+    every = rounds(conn)
+    if user.role != "inspector":
+        return every
+    streets = {user.street_code}
+    if user.grid_codes:
+        with conn.cursor() as cur:
+            cur.execute("SELECT DISTINCT street_code FROM grids WHERE code = ANY(%s)", (list(user.grid_codes),))
+            streets = {s for (s,) in cur.fetchall()}
+    return [r for r in every if streets & set(r["streets"])]
+
+
 def unit_at(conn, grid_code: str | None, at: datetime, current: str | None) -> str | None:
     """The unit that held ``grid_code`` at ``at`` by the assignment history (:data:`HOLDERS_SQL`: nobody
     before a grid cut by a regrid existed), else ``current`` (no grid)."""

@@ -1,0 +1,101 @@
+"""An inspector's week in New York (NYC Open Data, built from nothing by tests/new_york.py): the printed grid sheet
+as the street office hands it out, and the field page on a phone at 390 px.
+
+New York's names are long ("MN03 Lower East Side-Chinatown (CD 3 Equivalent)", "Chinatown-Two Bridges 2号网格"):
+the sheet's title ran off the page and the grid manager's phone number was cut to "212-555-00…". The field page
+offered every round of the city, so an inspector of Bushwick (BK04) saving findings offline under the Lower East
+Side's round had each refused once the phone was back online.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.new_york import (  # noqa: F401  (pytest fixtures, used by name)
+    OTHER,
+    STREET,
+    call,
+    newyork,
+    ny_grids,
+    ny_server,
+)
+
+
+def _words(pdf, page: int) -> list[tuple[float, float, str]]:
+    """(xMax, yMax, word) of every word pdftotext finds on ``page``, in points from the top left."""
+    out = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    return [(float(a), float(b), w) for a, b, w in
+            re.findall(r'<word xMin="[^"]+" yMin="[^"]+" xMax="([^"]+)" yMax="([^"]+)">([^<]*)</word>', out)]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_newyork_grid_sheet_keeps_its_title_on_the_page_and_the_managers_phone_whole(ny_server, ny_grids, lang,
+                                                                                      tmp_path):
+    """MN030102's sheet, as its street office prints it: every word of the title lies inside the page, and the
+    manager's name and phone from the roster are printed whole (the English sheet cut the phone number)."""
+    code = ny_grids[1]
+    manager, phone = ny_server.sql("SELECT grid_manager, phone FROM grids WHERE code = %s", (code,))[0]
+    got = call(ny_server, "GET", f"/print/grids/{code}.pdf", "street", params={"lang": lang})
+    assert got.status_code == 200, got.text[:300]
+    pdf = tmp_path / f"{code}-{lang}.pdf"
+    pdf.write_bytes(got.content)
+    width_pt = 210 / 25.4 * 72
+    words = _words(pdf, 1)
+    title = [w for w in words if w[1] < 60]  # the header's title line, 10 mm from the top
+    assert "Chinatown-Two" in [w[2] for w in title] and "(CD" in [w[2] for w in title], title
+    assert max(x for x, _, _ in title) <= width_pt - 20, title  # inside the right margin (10 mm ≈ 28 pt)
+    text = " ".join(w[2] for w in words)
+    assert phone in text and manager in text, (phone, manager, text[-2000:])
+
+
+def _browser_rounds(ny_server, who: str) -> list[str]:
+    """The round choices the field page shows ``who`` on a phone (Chromium, 390 px), logged in by the login page."""
+    from tests.chromium import Chromium, chromium_binary
+    from tests.test_public_browser import _wait
+
+    if chromium_binary() is None:
+        pytest.skip("chromium is not installed")
+    browser = Chromium()
+    try:
+        browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+        browser.open(ny_server.base + "/field", ready_js="!!document.getElementById('token')")
+        browser.evaluate(f"document.getElementById('token').value = {json.dumps(ny_server.tokens[who])};"
+                         "document.querySelector('form').submit()")
+        _wait(browser, "location.pathname === '/field' && !!window.hmField")
+        assert browser.evaluate("document.documentElement.scrollWidth") <= 390
+        return browser.evaluate("Array.from(document.querySelectorAll('#fd-round option'))"
+                                ".map(function (o) { return o.textContent; })")
+    finally:
+        browser.close()
+
+
+def test_newyork_field_page_offers_an_inspector_only_the_rounds_over_its_street(ny_server):
+    """Two rounds this week, one over the Lower East Side (MN03), one over Bushwick (BK04): Bushwick's inspector
+    is offered Bushwick's round only, MN03's inspector MN03's only, the admin both; a finding of Bushwick's
+    inspector in the other round is refused as before (the choice it was offered is the one that works)."""
+    now = datetime.now(UTC)
+    names = {}
+    for street, name in ((STREET, "曼哈顿第3社区本周检查"), (OTHER, "布鲁克林第4社区月度暗访")):
+        made = call(ny_server, "POST", "/api/inspections/rounds", "admin", json={
+            "name": name, "kind": "周检查", "streets": [street], "starts": (now - timedelta(days=1)).isoformat(),
+            "ends": (now + timedelta(days=6)).isoformat()})
+        assert made.status_code == 201, made.text
+        names[street] = (made.json()["id"], name)
+    if "bushwick" not in ny_server.tokens:
+        added = ny_server.cli("users", "add", "ny-bushwick", "--role", "inspector", "--street", OTHER)
+        ny_server.tokens["bushwick"] = added.stdout.strip().split()[-1]
+    assert _browser_rounds(ny_server, "bushwick") == [f"{names[OTHER][1]} · 周检查"]
+    assert _browser_rounds(ny_server, "inspector") == [f"{names[STREET][1]} · 周检查"]
+    assert set(_browser_rounds(ny_server, "admin")) >= {f"{n} · 周检查" for _, n in names.values()}
+    lon, lat = ny_server.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                             "WHERE street_code = %s ORDER BY code LIMIT 1", (STREET,))[0]
+    refused = call(ny_server, "POST", "/api/inspections/findings", "bushwick", json={
+        "round_id": names[STREET][0], "lon": lon, "lat": lat, "item": "GBG-01", "observed_at": now.isoformat(),
+        "client_id": "bushwick-in-mn03"})
+    assert refused.status_code == 403 and "inspects street BK04" in refused.text, refused.text
