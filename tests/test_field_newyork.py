@@ -22,6 +22,7 @@ from tests.new_york import (  # noqa: F401  (pytest fixtures, used by name)
     call,
     newyork,
     ny_grids,
+    ny_round,
     ny_server,
 )
 
@@ -99,3 +100,16 @@ def test_newyork_field_page_offers_an_inspector_only_the_rounds_over_its_street(
         "round_id": names[STREET][0], "lon": lon, "lat": lat, "item": "GBG-01", "observed_at": now.isoformat(),
         "client_id": "bushwick-in-mn03"})
     assert refused.status_code == 403 and "inspects street BK04" in refused.text, refused.text
+
+
+def test_newyork_findings_of_a_street_or_round_that_does_not_exist_are_refused_not_an_empty_page(ny_server, ny_round):
+    """The office lists MN03's findings; a street typed in lower case, one the city lacks, or a round that does not
+    exist is refused naming it (as /api/complaints refuses them), where the list answered an empty page."""
+    listed = call(ny_server, "GET", "/api/inspections/findings", "street", params={"street": STREET})
+    assert listed.status_code == 200 and ny_round["id"] in [f["id"] for f in listed.json()["items"]], listed.text
+    assert {f["street_code"] for f in listed.json()["items"]} == {STREET}
+    for wrong in ("mn03", "XX99"):
+        refused = call(ny_server, "GET", "/api/inspections/findings", "street", params={"street": wrong})
+        assert refused.status_code == 404 and f"street {wrong!r} does not exist" in refused.text, refused.text
+    missing = call(ny_server, "GET", "/api/inspections/findings", "street", params={"round": 987654})
+    assert missing.status_code == 404 and "no inspection round with id 987654" in missing.text, missing.text

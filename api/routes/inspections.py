@@ -18,6 +18,7 @@ from api.limits import Costly
 from api.routes.complaints import FUTURE_SLACK, PointCrs
 from api.uploads import field, file_bytes, multipart
 from data import checklist
+from data.catalog import check_street
 from data.errors import Forbidden, InvalidParameter, NotFound
 from data.settings import ComplaintSettings
 from data.vocab import PLACE_TYPES, FindingStatus, RoundKind
@@ -175,6 +176,11 @@ def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
     limit = page.limit or settings.page_default
     if limit > settings.page_max:
         raise InvalidParameter("limit", f"at most {settings.page_max} per page, not {limit}")
+    # A street or round that does not exist is said, not answered with an empty page (as /api/complaints does).
+    if street is not None:
+        check_street(conn, street)
+    if round_id is not None:
+        work.get_round(conn, round_id)
     found = work.search(conn, round_id=round_id, street=street, status=status, limit=limit, offset=page.offset)
     found["items"] = [shown_row(FINDINGS, user, item) for item in found["items"]]
     return found
