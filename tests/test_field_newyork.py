@@ -9,6 +9,7 @@ Side's round had each refused once the phone was back online.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -55,8 +56,9 @@ def test_newyork_grid_sheet_keeps_its_title_on_the_page_and_the_managers_phone_w
     assert phone in text and manager in text, (phone, manager, text[-2000:])
 
 
-def _browser_rounds(ny_server, who: str) -> list[str]:
-    """The round choices the field page shows ``who`` on a phone (Chromium, 390 px), logged in by the login page."""
+@contextlib.contextmanager
+def _phone(ny_server, who: str, path: str = "/field"):
+    """Chromium at a phone's width (390 px), logged in as ``who`` by the login page, on ``path``."""
     from tests.chromium import Chromium, chromium_binary
     from tests.test_public_browser import _wait
 
@@ -65,15 +67,24 @@ def _browser_rounds(ny_server, who: str) -> list[str]:
     browser = Chromium()
     try:
         browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
-        browser.open(ny_server.base + "/field", ready_js="!!document.getElementById('token')")
+        browser.open(ny_server.base + "/login", ready_js="!!document.getElementById('token')")
         browser.evaluate(f"document.getElementById('token').value = {json.dumps(ny_server.tokens[who])};"
                          "document.querySelector('form').submit()")
-        _wait(browser, "location.pathname === '/field' && !!window.hmField")
+        _wait(browser, "location.pathname !== '/login'")
+        report = browser.open(ny_server.base + path, ready_js="!!window.hmField")
+        assert not report.console_errors and not report.failed_requests, (report.console_errors,
+                                                                           report.failed_requests)
         assert browser.evaluate("document.documentElement.scrollWidth") <= 390
-        return browser.evaluate("Array.from(document.querySelectorAll('#fd-round option'))"
-                                ".map(function (o) { return o.textContent; })")
+        yield browser
     finally:
         browser.close()
+
+
+def _browser_rounds(ny_server, who: str) -> list[str]:
+    """The round choices the field page shows ``who`` on a phone."""
+    with _phone(ny_server, who) as browser:
+        return browser.evaluate("Array.from(document.querySelectorAll('#fd-round option'))"
+                                ".map(function (o) { return o.textContent; })")
 
 
 def test_newyork_field_page_offers_an_inspector_only_the_rounds_over_its_street(ny_server):
@@ -113,3 +124,23 @@ def test_newyork_findings_of_a_street_or_round_that_does_not_exist_are_refused_n
         assert refused.status_code == 404 and f"street {wrong!r} does not exist" in refused.text, refused.text
     missing = call(ny_server, "GET", "/api/inspections/findings", "street", params={"round": 987654})
     assert missing.status_code == 404 and "no inspection round with id 987654" in missing.text, missing.text
+
+
+@pytest.mark.parametrize(("lang", "toilets", "markets"), [("zh", "公厕", "农贸市场"), ("en", "public toilets", "markets")])
+def test_newyork_field_page_names_the_place_types_in_the_pages_language(ny_server, lang, toilets, markets):
+    """MN03's inspector taps the map at one of the city's public restrooms (NYC Open Data): the restroom's items
+    come first under the place type's name, and the other types fold below, in the page's language (the English
+    page named them 公厕, 农贸市场)."""
+    from tests.test_public_browser import _wait
+
+    name, lon, lat = ny_server.sql(
+        "SELECT t.name, ST_X(t.geom), ST_Y(t.geom) FROM toilets t JOIN admin_areas s ON s.level = 'street' "
+        "AND s.code = %s AND ST_Covers(s.geom, t.geom) ORDER BY t.name LIMIT 1", (STREET,))[0]
+    with _phone(ny_server, "inspector", f"/field?lang={lang}") as browser:
+        browser.evaluate(f"hmField.map.fire('click', {{latlng: L.latLng({lat}, {lon})}}); 0")
+        _wait(browser, "(document.body.getAttribute('data-near') || '').indexOf('公厕') === 0")
+        legends = browser.evaluate("Array.from(document.querySelectorAll('#fd-items legend'))"
+                                   ".map(function (l) { return l.textContent; })")
+        near = browser.evaluate("document.getElementById('fd-near').textContent")
+    assert legends[0] == toilets and markets in legends, legends
+    assert f"{toilets}（{name}）" in near, near

@@ -30,7 +30,9 @@ def field_page(user: Reader, conn: Conn, lang: Lang, grid: str | None = Depends(
     config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text()},
               "rounds": work.rounds_for(conn, user), "center": list(center) if center else [0, 0], "bounds": bounds,
               "items": [i.as_dict(lang) for i in checklist.load().values()],
-              "place_types": list(PLACE_TYPES), "near_m": NEAR_M, "time_zone": city_tz().key, "grid": grid_place(conn, grid) if grid else None}
+              "place_types": list(PLACE_TYPES),
+              "place_names": {zh: en if lang == "en" else zh for zh, en in PLACE_TYPES.items()}, "near_m": NEAR_M,
+              "time_zone": city_tz().key, "grid": grid_place(conn, grid) if grid else None}
     return HTMLResponse(field_html(lang, config),
                         headers={"Content-Security-Policy": FIELD_CSP, "Cache-Control": "private, no-cache"})
 

@@ -94,7 +94,7 @@
   function group(type) {
     var box = document.createElement('fieldset');
     box.innerHTML = '<legend></legend>';
-    box.firstChild.textContent = type;
+    box.firstChild.textContent = cfg.place_names[type] || type;  // the page's language; matched by its zh name
     cfg.items.filter(function (i) { return i.place_type === type; }).forEach(function (i) {
       var label = document.createElement('label');
       label.className = 'fd-item';
@@ -121,7 +121,7 @@
     var again = keep && itemsBox.querySelector('input[value="' + keep + '"]');
     if (again) again.checked = true;
     document.getElementById('fd-near').textContent = near.length ? t.nearby.replace('{m}', cfg.near_m) +
-      near.map(function (n) { return n.place_type + (n.name ? '（' + n.name + '）' : '') + ' ' + Math.round(n.distance_m) + ' m'; }).join('、') : '';
+      near.map(function (n) { return (cfg.place_names[n.place_type] || n.place_type) + (n.name ? '（' + n.name + '）' : '') + ' ' + Math.round(n.distance_m) + ' m'; }).join('、') : '';
     document.body.setAttribute('data-near', types.join(','));
   }
   function lookNearby() {
