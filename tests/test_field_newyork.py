@@ -56,6 +56,19 @@ def test_newyork_grid_sheet_keeps_its_title_on_the_page_and_the_managers_phone_w
     assert phone in text and manager in text, (phone, manager, text[-2000:])
 
 
+@pytest.mark.parametrize(("lang", "last"), [("zh", "巡查路线图"), ("en", "route")])
+def test_newyork_route_sheet_title_whole_on_the_page(ny_server, ny_grids, lang, last, tmp_path):
+    """MN03's inspection route: its title ("… (CD 3 Equivalent) · Inspection route") ends with its last word,
+    inside the page (shrunk to fit, never cut while it fits)."""
+    got = call(ny_server, "GET", f"/print/streets/{STREET}/route.pdf", "street", params={"lang": lang, "top": 3})
+    assert got.status_code == 200, got.text[:300]
+    pdf = tmp_path / f"route-{lang}.pdf"
+    pdf.write_bytes(got.content)
+    title = [w for w in _words(pdf, 1) if w[1] < 60]
+    assert title[-1][2].endswith(last) and "…" not in "".join(w[2] for w in title), title
+    assert max(x for x, _, _ in title) <= 210 / 25.4 * 72 - 20, title
+
+
 @contextlib.contextmanager
 def _phone(ny_server, who: str, path: str = "/field"):
     """Chromium at a phone's width (390 px), logged in as ``who`` by the login page, on ``path``."""

@@ -17,9 +17,11 @@ import numpy as np
 import shapely
 from matplotlib import patheffects
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
+from matplotlib.textpath import TextToPath
 
 from data.vocab import city_tz
 from layers.printing.data import City
@@ -160,11 +162,23 @@ def body_rect(paper: Paper) -> tuple:
     return (MARGIN_MM, MARGIN_MM, W - 2 * MARGIN_MM, H - 2 * MARGIN_MM - HEADER_MM - 2)
 
 
+def measured_mm(text: str, size_pt: float) -> float:
+    """How wide ``text`` prints in the document's font (matplotlib's own measure: a title's Latin letters are
+    narrower than :func:`text_width_mm` reckons, and a title cut too early loses its last word)."""
+    width, _, _ = TextToPath().get_text_width_height_descent(text, FontProperties(size=size_pt), ismath=False)
+    return width * PT_TO_MM
+
+
 def shrunk(text: str, width_mm: float, size_pt: float, smallest_pt: float) -> tuple[str, float]:
     """``text`` and a font size at most ``size_pt`` at which it fits ``width_mm``: smaller down to
     ``smallest_pt`` (a real city's long names stay whole), then cut with an ellipsis."""
-    size = min(size_pt, max(smallest_pt, size_pt * width_mm / max(text_width_mm(text, size_pt), 1e-9)))
-    return fit(text, width_mm, size), size
+    # 1 % below the exact size: at the exact one, rounding measures it a hair too wide, and cuts its last letter.
+    size = min(size_pt, max(smallest_pt, 0.99 * size_pt * width_mm / max(measured_mm(text, size_pt), 1e-9)))
+    if measured_mm(text, size) <= width_mm:
+        return text, size
+    while text and measured_mm(text + "…", size) > width_mm:
+        text = text[:-1]
+    return text + "…", size
 
 
 def header(ax, ctx: PageContext, title: str, subtitle: str, right: str | None = None) -> None:
