@@ -157,3 +157,18 @@ def test_newyork_field_page_names_the_place_types_in_the_pages_language(ny_serve
         near = browser.evaluate("document.getElementById('fd-near').textContent")
     assert legends[0] == toilets and markets in legends, legends
     assert f"{toilets}（{name}）" in near, near
+
+
+def test_newyork_problem_list_prints_the_deadline_with_its_hour(ny_server, ny_round, tmp_path):
+    """The inspector's finding of 28 February 2023, 10:30 in New York (GBG-01, due in a day): MN03's 问题清单 prints
+    its deadline as the day and, under it, 10:30 New York time (the day alone read as 'by the evening')."""
+    got = call(ny_server, "GET", f"/api/inspections/rounds/{ny_round['round_id']}/problems.pdf", "street",
+               params={"street": STREET})
+    assert got.status_code == 200, got.text[:300]
+    pdf = tmp_path / "problems.pdf"
+    pdf.write_bytes(got.content)
+    words = _words(pdf, 2)  # page 1 is the map, page 2 the list
+    day = [w for w in words if w[2] == "2023-03-01"]
+    assert len(day) == 1, words
+    below = [w for w in words if w[2] == "10:30" and 0 < w[1] - day[0][1] < 15 and abs(w[0] - day[0][0]) < 40]
+    assert below, [w for w in words if abs(w[1] - day[0][1]) < 20]
