@@ -172,3 +172,69 @@ def test_newyork_problem_list_prints_the_deadline_with_its_hour(ny_server, ny_ro
     assert len(day) == 1, words
     below = [w for w in words if w[2] == "10:30" and 0 < w[1] - day[0][1] < 15 and abs(w[0] - day[0][0]) < 40]
     assert below, [w for w in words if abs(w[1] - day[0][1]) < 20]
+
+
+def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_server, ny_grids, tmp_path):
+    """The loop on the field page at 390 px: MN03's inspector records a finding at a restroom; MN03's office finds it
+    in its list 本街道待整改问题, takes the photo after, marks it 已整改 — the photo is stored as the finding's
+    'after' photo; marking another without a photo is refused on the phone before anything is sent. The inspector
+    finds it under 待复查问题 and passes it; a failed re-check needs its reason. BK04's office lists none of MN03's
+    findings and reads no description."""
+    from PIL import Image
+
+    from tests.test_public_browser import _wait
+
+    now = datetime.now(UTC)
+    made = call(ny_server, "POST", "/api/inspections/rounds", "admin", json={
+        "name": "曼哈顿第3社区整改复查", "kind": "专项检查", "streets": [STREET],
+        "starts": (now - timedelta(days=1)).isoformat(), "ends": (now + timedelta(days=6)).isoformat()})
+    assert made.status_code == 201, made.text
+    lon, lat = ny_server.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                             "WHERE code = %s", (ny_grids[2],))[0]
+    ids = []
+    for n in range(2):
+        found = call(ny_server, "POST", "/api/inspections/findings", "inspector", json={
+            "round_id": made.json()["id"], "lon": lon, "lat": lat, "item": "TLT-03", "note": f"洗手池无水 第{n}处",
+            "observed_at": (now - timedelta(hours=2)).isoformat(), "client_id": f"todo-{n}"})
+        assert found.status_code == 201, found.text
+        ids.append(found.json()["id"])
+    after = tmp_path / "after.jpg"
+    Image.new("RGB", (2400, 1800), (40, 160, 60)).save(after, quality=90)
+
+    with _phone(ny_server, "street") as phone:
+        _wait(phone, "document.body.getAttribute('data-todo') !== null")
+        for i in ids:
+            assert phone.evaluate(f"!!document.querySelector('#fd-todo li[data-finding=\"{i}\"]')"), i
+        # without the photo after: said on the card, nothing sent
+        phone.evaluate(f"document.querySelector('#fd-todo li[data-finding=\"{ids[1]}\"] button').click(); 0")
+        _wait(phone, f"document.querySelector('#fd-todo li[data-finding=\"{ids[1]}\"] .tr-error').textContent !== ''")
+        assert "整改后照片" in phone.evaluate(
+            f"document.querySelector('#fd-todo li[data-finding=\"{ids[1]}\"] .tr-error').textContent")
+        root = phone.send("DOM.getDocument")["root"]["nodeId"]
+        node = phone.send("DOM.querySelector", nodeId=root,
+                          selector=f"#fd-todo li[data-finding=\"{ids[0]}\"] input[type=file]")["nodeId"]
+        phone.send("DOM.setFileInputFiles", files=[str(after)], nodeId=node)
+        phone.evaluate(f"document.querySelector('#fd-todo li[data-finding=\"{ids[0]}\"] button').click(); 0")
+        _wait(phone, f"document.querySelector('#fd-todo li[data-finding=\"{ids[0]}\"]').dataset.state === 'sent'")
+    first = call(ny_server, "GET", f"/api/inspections/findings/{ids[0]}", "street").json()
+    assert first["status"] == "已整改" and first["rectified_by"] == "ny-street", first
+    photos = [p for p in first["photos"] if p["stage"] == "after"]
+    assert len(photos) == 1 and max(photos[0]["width"], photos[0]["height"]) <= 1600, photos  # resized on the phone
+    assert call(ny_server, "GET", f"/api/inspections/findings/{ids[1]}", "street").json()["status"] == "待整改"
+
+    with _phone(ny_server, "inspector") as phone:
+        _wait(phone, "document.body.getAttribute('data-todo') !== null")
+        assert phone.evaluate(f"!!document.querySelector('#fd-todo li[data-finding=\"{ids[0]}\"]')")
+        assert not phone.evaluate(f"!!document.querySelector('#fd-todo li[data-finding=\"{ids[1]}\"]')")
+        card = f"#fd-todo li[data-finding=\"{ids[0]}\"]"
+        phone.evaluate(f"document.querySelector('{card} .fd-fail').click(); 0")  # failing needs a reason
+        _wait(phone, f"document.querySelector('{card} .tr-error').textContent !== ''")
+        phone.evaluate(f"document.querySelector('{card} button').click(); 0")  # 复查通过
+        _wait(phone, f"document.querySelector('{card}').dataset.state === 'sent'")
+    done = call(ny_server, "GET", f"/api/inspections/findings/{ids[0]}", "inspector").json()
+    assert done["status"] == "复查通过" and [e["to"] for e in done["events"]] == ["待整改", "已整改", "复查通过"]
+
+    other = call(ny_server, "GET", "/api/inspections/findings", "other",
+                 params={"street": OTHER, "status": "待整改"}).json()["items"]
+    assert not any(f["id"] in ids for f in other)
+    assert call(ny_server, "GET", f"/api/inspections/findings/{ids[1]}", "other").json()["description"] is None
