@@ -100,7 +100,7 @@ def _browser_rounds(ny_server, who: str) -> list[str]:
                                 ".map(function (o) { return o.textContent; })")
 
 
-def test_newyork_field_page_offers_an_inspector_only_the_rounds_over_its_street(ny_server):
+def test_newyork_field_page_offers_an_inspector_only_the_rounds_over_its_street(ny_server, ny_grids):
     """Two rounds this week, one over the Lower East Side (MN03), one over Bushwick (BK04): Bushwick's inspector
     is offered Bushwick's round only, MN03's inspector MN03's only, the admin both; a finding of Bushwick's
     inspector in the other round is refused as before (the choice it was offered is the one that works)."""
@@ -203,6 +203,7 @@ def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_
 
     with _phone(ny_server, "street") as phone:
         _wait(phone, "document.body.getAttribute('data-todo') !== null")
+        assert phone.evaluate("document.querySelector('p.tr-note').textContent").startswith("账号: ny-street")
         for i in ids:
             assert phone.evaluate(f"!!document.querySelector('#fd-todo li[data-finding=\"{i}\"]')"), i
         # without the photo after: said on the card, nothing sent

@@ -44,7 +44,7 @@ WORDS = {
            "login_again": "登录已失效，请重新登录后发送", "remove": "删除", "other": "English",
            "other_user": "其他用户的记录（{u}），需该用户登录后发送", "user": "检查人", "resizing": "正在处理照片…",
            "not_inspector": "只有检查员和管理员能记录问题；本账号的记录会被服务器拒绝",
-           "todo_rectify": "本街道待整改问题", "todo_recheck": "待复查问题", "todo_empty": "暂无",
+           "todo_rectify": "本街道待整改问题", "todo_recheck": "待复查问题", "todo_empty": "暂无", "account": "账号",
            "after": "整改后照片", "rectify": "已整改", "pass": "复查通过", "fail": "复查未通过",
            "fail_note": "未通过的原因（复查未通过时必填）", "need_after": "请先拍整改后照片",
            "need_note": "请写明未通过的原因", "done": "已提交", "overdue": "已超期"},
@@ -63,7 +63,7 @@ WORDS = {
            "resizing": "Preparing the photo…",
            "not_inspector": "Only inspectors and admins record findings: the server refuses this account's",
            "todo_rectify": "Findings of your street to rectify", "todo_recheck": "Findings to re-check",
-           "todo_empty": "None", "after": "Photo after rectification", "rectify": "Rectified", "pass": "Re-check passed",
+           "todo_empty": "None", "account": "Signed in as", "after": "Photo after rectification", "rectify": "Rectified", "pass": "Re-check passed",
            "fail": "Re-check failed", "fail_note": "What is still wrong (needed when it fails)",
            "need_after": "Take the photo after rectification first", "need_note": "Say what is still wrong",
            "done": "Done", "overdue": "overdue"},
@@ -93,7 +93,7 @@ def field_html(lang: str, config: dict) -> str:
 {links}
 </head><body class="tr">
 <header><h1>{esc(t["title"])}</h1><a class="tr-lang" href="/field{here}">{esc(t["other"])}</a></header>
-<p class="tr-note">{esc(t["user"])}: <b id="fd-user">{esc(config["user"]["name"])}</b>
+<p class="tr-note">{esc(t["user"] if config["user"]["role"] in ("inspector", "admin") else t["account"])}: <b id="fd-user">{esc(config["user"]["name"])}</b>
 <span id="fd-net"></span></p>
 {todo if rectifier else ""}<form id="fd-form" novalidate>
 <h2><label for="fd-round">{esc(t["round"])}</label></h2>

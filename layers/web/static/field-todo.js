@@ -102,5 +102,7 @@
       if (!page.items.length) list.innerHTML = '<li class="tr-note"></li>', list.firstChild.textContent = t.todo_empty;
       document.body.setAttribute('data-todo', page.items.length);
     })
-    .catch(function (e) { document.getElementById('fd-todo-msg').textContent = String(e.message || e); });
+    .catch(function (e) {  // offline: the list needs the network (findings recorded here still wait on the phone)
+      document.getElementById('fd-todo-msg').textContent = navigator.onLine ? String(e.message || e) : t.offline;
+    });
 })();
