@@ -174,7 +174,7 @@ def test_newyork_problem_list_prints_the_deadline_with_its_hour(ny_server, ny_ro
     assert below, [w for w in words if abs(w[1] - day[0][1]) < 20]
 
 
-def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_server, ny_grids, tmp_path):
+def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_server, ny_grids, ny_round, tmp_path):
     """The loop on the field page at 390 px: MN03's inspector records a finding at a restroom; MN03's office finds it
     in its list 本街道待整改问题, takes the photo after, marks it 已整改 — the photo is stored as the finding's
     'after' photo; marking another without a photo is refused on the phone before anything is sent. The inspector
@@ -204,6 +204,11 @@ def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_
     with _phone(ny_server, "street") as phone:
         _wait(phone, "document.body.getAttribute('data-todo') !== null")
         assert phone.evaluate("document.querySelector('p.tr-note').textContent").startswith("账号: ny-street")
+        # soonest deadline first: the round of February 2023's finding, long overdue, on top
+        listed = phone.evaluate("Array.from(document.querySelectorAll('#fd-todo li')).map(function (li) {"
+                                " return Number(li.dataset.finding); })")
+        assert listed[0] == ny_round["id"] and listed.index(ids[0]) < listed.index(ids[1]), listed
+        assert phone.evaluate("document.querySelector('#fd-todo li').textContent").find("已超期") > 0
         for i in ids:
             assert phone.evaluate(f"!!document.querySelector('#fd-todo li[data-finding=\"{i}\"]')"), i
         # without the photo after: said on the card, nothing sent

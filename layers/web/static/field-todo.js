@@ -92,12 +92,14 @@
     return li;
   }
 
-  var query = '?status=' + encodeURIComponent(todo.status) + '&limit=100' +
+  // One page of the most the API gives, soonest deadline first (the overdue ones on top).
+  var query = '?status=' + encodeURIComponent(todo.status) + '&limit=1000' +
               (todo.street ? '&street=' + encodeURIComponent(todo.street) : '');
   fetch('/api/inspections/findings' + query, {credentials: 'same-origin', headers: {'Accept': 'application/json'}})
     .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
     .then(function (page) {
       list.textContent = '';
+      page.items.sort(function (a, b) { return Date.parse(a.due_at) - Date.parse(b.due_at) || a.id - b.id; });
       page.items.forEach(function (f) { list.appendChild(card(f)); });
       if (!page.items.length) list.innerHTML = '<li class="tr-note"></li>', list.firstChild.textContent = t.todo_empty;
       document.body.setAttribute('data-todo', page.items.length);
