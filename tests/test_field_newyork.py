@@ -244,3 +244,15 @@ def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_
                  params={"street": OTHER, "status": "待整改"}).json()["items"]
     assert not any(f["id"] in ids for f in other)
     assert call(ny_server, "GET", f"/api/inspections/findings/{ids[1]}", "other").json()["description"] is None
+
+
+def test_newyork_only_the_campaign_office_opens_a_round(ny_server):
+    """MN03's inspector and office may not open a round: refused saying who they are and who may; nothing is
+    written."""
+    before = ny_server.one("SELECT count(*) FROM inspection_rounds")
+    for who, role in (("inspector", "inspector"), ("street", "street")):
+        refused = call(ny_server, "POST", "/api/inspections/rounds", who, json={
+            "name": "自查", "kind": "周检查", "streets": [STREET], "starts": "2026-11-23", "ends": "2026-11-30"})
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["detail"] == f"user 'ny-{who}' ({role}) may not open an inspection round: only admins do"
+    assert ny_server.one("SELECT count(*) FROM inspection_rounds") == before

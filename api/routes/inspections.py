@@ -79,7 +79,7 @@ def get_checklist(lang: Lang, place_type: str | None = Query(None, description="
 @router.post("/api/inspections/rounds", status_code=201, summary="Open a round of inspections (admin)")
 def post_round(body: RoundIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey):
     if user.role != "admin":
-        raise Forbidden(f"user {user.name!r} is a {user.role}: only admins open inspection rounds")
+        raise Forbidden(f"user {user.name!r} ({user.role}) may not open an inspection round: only admins do")
 
     def write() -> JSONResponse:
         made = work.create_round(conn, name=body.name, kind=body.kind, starts=body.starts, ends=body.ends,
