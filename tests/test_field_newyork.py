@@ -10,6 +10,7 @@ Side's round had each refused once the phone was back online.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
 import subprocess
@@ -200,6 +201,16 @@ def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_
         ids.append(found.json()["id"])
     after = tmp_path / "after.jpg"
     Image.new("RGB", (2400, 1800), (40, 160, 60)).save(after, quality=90)
+    before = io.BytesIO()
+    Image.new("RGB", (800, 600), (150, 40, 40)).save(before, format="JPEG")
+    sent = call(ny_server, "POST", f"/api/inspections/findings/{ids[0]}/photos", "inspector", data={"stage": "before"},
+                files={"file": ("before.jpg", before.getvalue(), "image/jpeg")})
+    assert sent.status_code == 201, sent.text
+    # The list carries the photos to those who may see them: MN03's office, not BK04's.
+    for who, sees in (("street", True), ("other", False), ("planner", False)):
+        items = call(ny_server, "GET", "/api/inspections/findings", who, params={"street": STREET}).json()["items"]
+        mine = next(f for f in items if f["id"] == ids[0])
+        assert ([p["url"] for p in mine["photos"]] == [sent.json()["url"]]) if sees else "photos" not in mine, who
 
     with _phone(ny_server, "street") as phone:
         _wait(phone, "document.body.getAttribute('data-todo') !== null")
@@ -216,6 +227,9 @@ def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_
         _wait(phone, f"document.querySelector('#fd-todo li[data-finding=\"{ids[1]}\"] .tr-error').textContent !== ''")
         assert "整改后照片" in phone.evaluate(
             f"document.querySelector('#fd-todo li[data-finding=\"{ids[1]}\"] .tr-error').textContent")
+        # the inspector's photo before, on the card (loaded: the session may read it)
+        _wait(phone, f"(document.querySelector('#fd-todo li[data-finding=\"{ids[0]}\"] img.fd-before') || {{}})"
+                     ".naturalWidth > 0")
         root = phone.send("DOM.getDocument")["root"]["nodeId"]
         node = phone.send("DOM.querySelector", nodeId=root,
                           selector=f"#fd-todo li[data-finding=\"{ids[0]}\"] input[type=file]")["nodeId"]

@@ -168,7 +168,7 @@ def get_photo(user: Reader, conn: Conn, finding_id: int = FINDING_ID, photo_id: 
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
 
-@router.get("/api/inspections/findings", summary="Findings, newest observed first, a page at a time")
+@router.get("/api/inspections/findings", summary="Findings, newest observed first, a page at a time (with their photos for those who may see them)")
 def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
                   round_id: int | None = Query(None, alias="round", ge=1, le=2**63 - 1),
                   status: FindingStatus | None = Query(None)):
@@ -182,7 +182,12 @@ def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
     if round_id is not None:
         work.get_round(conn, round_id)
     found = work.search(conn, round_id=round_id, street=street, status=status, limit=limit, offset=page.offset)
-    found["items"] = [shown_row(FINDINGS, user, item) for item in found["items"]]
+    # Photos (as one finding shows them) for those who may see them: the rectifier sees what the inspector saw.
+    seen = {item["id"] for item in found["items"] if sees_photos(user, item)}
+    taken = pictures.photos_of(conn, list(seen)) if seen else {}
+    found["items"] = [{**shown_row(FINDINGS, user, item), **({"photos": taken.get(item["id"], [])}
+                                                             if item["id"] in seen else {})}
+                      for item in found["items"]]
     return found
 
 

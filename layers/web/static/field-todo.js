@@ -52,6 +52,12 @@
     li.querySelector('.fd-state').textContent = t.grid + ' ' + (f.grid_code || '-') + ' · ' + t.due + ' ' +
       field.when(f.due_at, true) + (f.overdue ? ' · ' + t.overdue : '');
     li.querySelector('small').textContent = f.description || '';
+    var before = (f.photos || []).filter(function (p) { return p.stage === 'before'; })[0];
+    if (before) {  // what the inspector saw (the photos come only to those who may see them)
+      var img = document.createElement('img');
+      img.className = 'fd-before'; img.loading = 'lazy'; img.alt = t.before; img.src = before.url;
+      li.insertBefore(img, li.querySelector('.fd-todo-act'));
+    }
     var box = li.querySelector('.fd-todo-act'), err = li.querySelector('.tr-error');
     var note = document.createElement('textarea');
     note.rows = 1; note.maxLength = 1000;
