@@ -215,6 +215,7 @@ def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_
     with _phone(ny_server, "street") as phone:
         _wait(phone, "document.body.getAttribute('data-todo') !== null")
         assert phone.evaluate("document.querySelector('p.tr-note').textContent").startswith("账号: ny-street")
+        assert phone.evaluate("document.querySelector('#fd-todo textarea').placeholder") == "整改说明（选填）"
         # soonest deadline first: the round of February 2023's finding, long overdue, on top
         listed = phone.evaluate("Array.from(document.querySelectorAll('#fd-todo li')).map(function (li) {"
                                 " return Number(li.dataset.finding); })")

@@ -61,7 +61,7 @@
     var box = li.querySelector('.fd-todo-act'), err = li.querySelector('.tr-error');
     var note = document.createElement('textarea');
     note.rows = 1; note.maxLength = 1000;
-    note.placeholder = todo.action === 'rectify' ? t.note_hint : t.fail_note;
+    note.placeholder = todo.action === 'rectify' ? t.rectify_note : t.fail_note;
     var buttons = [];
     if (todo.action === 'rectify') {
       var photo = document.createElement('label');
