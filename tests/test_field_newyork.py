@@ -271,3 +271,34 @@ def test_newyork_only_the_campaign_office_opens_a_round(ny_server):
         assert refused.status_code == 403, refused.text
         assert refused.json()["detail"] == f"user 'ny-{who}' ({role}) may not open an inspection round: only admins do"
     assert ny_server.one("SELECT count(*) FROM inspection_rounds") == before
+
+
+def test_newyork_finding_recorded_on_the_phone_shows_its_deadline_hour_in_new_york_time(ny_server, ny_grids):
+    """MN03's inspector taps a public restroom on the field page, picks the first toilet item and saves: the phone
+    lists it sent, with its grid and its deadline to the minute in New York time (a day's item is due at the hour
+    it was found; the phone showed the day only)."""
+    from zoneinfo import ZoneInfo
+
+    from tests.test_public_browser import _wait
+
+    now = datetime.now(UTC)
+    made = call(ny_server, "POST", "/api/inspections/rounds", "admin", json={
+        "name": "曼哈顿第3社区公厕专项", "kind": "专项检查", "streets": [STREET],
+        "starts": (now - timedelta(days=1)).isoformat(), "ends": (now + timedelta(days=6)).isoformat()})
+    assert made.status_code == 201, made.text
+    lon, lat = ny_server.sql(
+        "SELECT ST_X(t.geom), ST_Y(t.geom) FROM toilets t JOIN grids g ON ST_Covers(g.geom, t.geom) "
+        "WHERE g.street_code = %s ORDER BY t.name LIMIT 1", (STREET,))[0]
+    with _phone(ny_server, "inspector") as phone:
+        phone.evaluate(f"document.getElementById('fd-round').value = '{made.json()['id']}'; "
+                       f"hmField.map.fire('click', {{latlng: L.latLng({lat}, {lon})}}); 0")
+        _wait(phone, "(document.body.getAttribute('data-near') || '').indexOf('公厕') === 0")
+        phone.evaluate("document.querySelector('#fd-items input[value=\"TLT-01\"]').checked = true;"
+                       "document.getElementById('fd-save').click(); 0")
+        _wait(phone, "document.body.dataset.sent === '1' && document.body.dataset.pending === '0'")
+        shown = phone.evaluate("document.querySelector('#fd-queue li[data-state=\"sent\"] .fd-state').textContent")
+    stored = call(ny_server, "GET", "/api/inspections/findings", "inspector",
+                  params={"round": made.json()["id"]}).json()["items"]
+    assert len(stored) == 1 and stored[0]["item_code"] == "TLT-01", stored
+    due = datetime.fromisoformat(stored[0]["due_at"]).astimezone(ZoneInfo("America/New_York"))
+    assert stored[0]["grid_code"] in shown and due.strftime("%H:%M") in shown, (shown, due)

@@ -278,7 +278,7 @@
         if (rec.state === 'sent') sent++;
         li.setAttribute('data-state', rec.state);
         li.setAttribute('data-client-id', rec.client_id);
-        var state = rec.state === 'sent' ? t.sent + ' · ' + t.grid + ' ' + (rec.server.grid_code || '-') + ' · ' + t.due + ' ' + when(rec.server.due_at)
+        var state = rec.state === 'sent' ? t.sent + ' · ' + t.grid + ' ' + (rec.server.grid_code || '-') + ' · ' + t.due + ' ' + when(rec.server.due_at, true)
           : rec.state === 'failed' ? t.failed + ': ' + rec.error : t.pending;
         if (rec.user !== cfg.user.name) state = t.other_user.replace('{u}', rec.user);
         li.innerHTML = '<b></b><br><span class="fd-state"></span><br><small></small>';
