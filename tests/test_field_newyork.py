@@ -302,3 +302,26 @@ def test_newyork_finding_recorded_on_the_phone_shows_its_deadline_hour_in_new_yo
     assert len(stored) == 1 and stored[0]["item_code"] == "TLT-01", stored
     due = datetime.fromisoformat(stored[0]["due_at"]).astimezone(ZoneInfo("America/New_York"))
     assert stored[0]["grid_code"] in shown and due.strftime("%H:%M") in shown, (shown, due)
+
+
+def test_newyork_problem_list_workbook_links_each_photo_on_this_server(ny_server, ny_round):
+    """MN03's 问题清单 as XLSX over HTTP: the photo's address is a whole link to this server (a click opens it for
+    someone logged in), where it was a bare path; BK04's office gets the list without it."""
+    import openpyxl
+    from PIL import Image
+
+    photo = io.BytesIO()
+    Image.new("RGB", (640, 480), (120, 90, 30)).save(photo, format="JPEG")
+    sent = call(ny_server, "POST", f"/api/inspections/findings/{ny_round['id']}/photos", "inspector",
+                data={"stage": "before"}, files={"file": ("before.jpg", photo.getvalue(), "image/jpeg")})
+    assert sent.status_code in (200, 201), sent.text
+    for who, link in (("street", ny_server.base + sent.json()["url"]), ("other", None)):
+        got = call(ny_server, "GET", f"/api/inspections/rounds/{ny_round['round_id']}/problems.xlsx", who,
+                   params={"street": STREET})
+        assert got.status_code == 200, got.text[:300]
+        sheet = openpyxl.load_workbook(io.BytesIO(got.content)).worksheets[0]
+        head = [c.value for c in sheet[1]]
+        row = next(r for r in sheet.iter_rows(min_row=2) if r[head.index("问题ID")].value == ny_round["id"])
+        cell = row[head.index("照片地址")]
+        assert cell.value == link, (who, cell.value)
+        assert (cell.hyperlink.target if cell.hyperlink else None) == link, who

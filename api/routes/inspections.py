@@ -17,6 +17,7 @@ from api.idempotency import IdempotencyKey, once
 from api.limits import Costly
 from api.routes.complaints import FUTURE_SLACK, PointCrs
 from api.uploads import field, file_bytes, multipart
+from api.urls import base_url
 from data import checklist
 from data.catalog import check_street
 from data.errors import Forbidden, InvalidParameter, NotFound
@@ -206,7 +207,8 @@ _DOCUMENTS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheet
 @router.get("/api/inspections/rounds/{round_id}/problems.{fmt}", response_class=Response,
             responses={200: {"content": {t: {} for t in _DOCUMENTS.values()}, "description": "XLSX or PDF"}},
             summary="A round's 问题清单 (one street's with ?street=) as XLSX or PDF: per unit, each finding, a map")
-def get_problems(user: Reader, conn: Conn, street: Street, lang: Lang, _: Costly, round_id: int = ROUND_ID,
+def get_problems(request: Request, user: Reader, conn: Conn, street: Street, lang: Lang, _: Costly,
+                 round_id: int = ROUND_ID,
                  fmt: Literal["xlsx", "pdf"] = Path(..., description="xlsx (a table) or pdf (a map, then the list)")):
     from layers.printing.problems_data import load_problems
     from layers.printing.problems_pdf import pdf_bytes
@@ -214,7 +216,7 @@ def get_problems(user: Reader, conn: Conn, street: Street, lang: Lang, _: Costly
 
     plist = load_problems(conn, round_id, street, viewer=user)  # descriptions and photos as the caller may see them
     conn.rollback()  # loaded: end the read transaction before drawing, which needs no database
-    body = pdf_bytes(plist, lang) if fmt == "pdf" else xlsx_bytes(plist, lang)
+    body = pdf_bytes(plist, lang) if fmt == "pdf" else xlsx_bytes(plist, lang, base_url(request))
     name = f"problems-{round_id}{'-' + street if street else ''}.{fmt}"
     return Response(body, media_type=_DOCUMENTS[fmt],
                     headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})
