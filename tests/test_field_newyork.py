@@ -325,3 +325,24 @@ def test_newyork_problem_list_workbook_links_each_photo_on_this_server(ny_server
         cell = row[head.index("照片地址")]
         assert cell.value == link, (who, cell.value)
         assert (cell.hyperlink.target if cell.hyperlink else None) == link, who
+
+
+def test_newyork_finding_outside_the_inspectors_street_is_refused_naming_both(ny_server, ny_grids):
+    """MN03's inspector records a finding in Bushwick (BK04, no grids): refused naming its own street and the
+    place's, without a stray 'grid -'; nothing is written."""
+    now = datetime.now(UTC)
+    made = call(ny_server, "POST", "/api/inspections/rounds", "admin", json={
+        "name": "两区交叉检查", "kind": "复审模拟", "streets": [STREET, OTHER],
+        "starts": (now - timedelta(days=1)).isoformat(), "ends": (now + timedelta(days=6)).isoformat()})
+    lon, lat = ny_server.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM admin_areas "
+                             "WHERE level = 'street' AND code = %s", (OTHER,))[0]
+    refused = call(ny_server, "POST", "/api/inspections/findings", "inspector", json={
+        "round_id": made.json()["id"], "lon": lon, "lat": lat, "item": "LAN-01", "observed_at": now.isoformat(),
+        "client_id": "outside-mn03"})
+    assert refused.status_code == 403, refused.text
+    detail = refused.json()["detail"]
+    # The street named is the place's community's first characters until routing outside grids reads the
+    # community's parent (layers/workflow/complaints.route: BK0402 here, not BK04): the wording is what is checked.
+    assert re.fullmatch(rf"user 'ny-inspector' inspects street {STREET}, not street {OTHER}\S* \(no grid there\)",
+                        detail), detail
+    assert ny_server.one("SELECT count(*) FROM inspection_findings WHERE client_id = 'outside-mn03'") == 0

@@ -170,7 +170,9 @@ def _check_place(user: User, the_round: dict, routed: dict, observed_at: datetim
                                                                                routed["grid_code"]):
         who = "only inspectors and admins record findings" if user.role not in ("admin", "inspector") \
             else f"user {user.name!r} inspects {user.scope_text()}"
-        raise Forbidden(f"{who}, not grid {routed['grid_code'] or '-'} of street {routed['street_code']}")
+        where = (f"grid {routed['grid_code']} of street {routed['street_code']}" if routed["grid_code"]
+                 else f"street {routed['street_code']} (no grid there)")
+        raise Forbidden(f"{who}, not {where}")
     if routed["street_code"] not in the_round["streets"]:
         raise InvalidParameter("lon/lat", f"the point lies in street {routed['street_code']}, which round "
                                           f"{the_round['id']} does not cover ({', '.join(the_round['streets'])})")
