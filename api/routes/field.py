@@ -11,7 +11,7 @@ from api.routes.public import PAGE_CSP
 from data import checklist
 from data.catalog import city_view
 from data.errors import LoginRequired
-from data.vocab import PLACE_TYPES, city_tz
+from data.vocab import PLACE_TYPES, RECHECK_FAILED, RECHECK_PASSED, RECTIFIED, TO_RECTIFY, city_tz
 from layers.web.field_page import SW_PATH, field_html, service_worker
 from layers.workflow import inspections as work
 from layers.workflow.inspection_places import NEAR_M, grid_place
@@ -28,11 +28,24 @@ def field_page(user: Reader, conn: Conn, lang: Lang, grid: str | None = Depends(
         raise LoginRequired("the field page records findings as you: log in first")
     center, bounds = city_view(conn)
     config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text()},
-              "rounds": work.rounds(conn), "center": list(center) if center else [0, 0], "bounds": bounds,
+              "rounds": work.rounds_for(conn, user), "center": list(center) if center else [0, 0], "bounds": bounds,
               "items": [i.as_dict(lang) for i in checklist.load().values()],
-              "place_types": list(PLACE_TYPES), "near_m": NEAR_M, "time_zone": city_tz().key, "grid": grid_place(conn, grid) if grid else None}
+              "place_types": list(PLACE_TYPES),
+              "place_names": {zh: en if lang == "en" else zh for zh, en in PLACE_TYPES.items()}, "near_m": NEAR_M,
+              "time_zone": city_tz().key, "grid": grid_place(conn, grid) if grid else None, "todo": _todo(user)}
     return HTMLResponse(field_html(lang, config),
                         headers={"Content-Security-Policy": FIELD_CSP, "Cache-Control": "private, no-cache"})
+
+
+def _todo(user) -> dict | None:
+    """The findings the page lists for ``user`` to act on: a street office's 待整改 (to add the after photo and mark
+    已整改), an inspector's or an admin's 已整改 (to re-check); a planner's none. The server still decides each."""
+    moves = {"rectified": RECTIFIED, "passed": RECHECK_PASSED, "failed": RECHECK_FAILED}
+    if user.role == "street":
+        return {"action": "rectify", "status": TO_RECTIFY, "street": user.street_code, "moves": moves}
+    if user.role in ("inspector", "admin"):
+        return {"action": "recheck", "status": RECTIFIED, "street": user.street_code, "moves": moves}
+    return None
 
 
 @router.get(SW_PATH, include_in_schema=False)

@@ -17,7 +17,9 @@ from api.idempotency import IdempotencyKey, once
 from api.limits import Costly
 from api.routes.complaints import FUTURE_SLACK, PointCrs
 from api.uploads import field, file_bytes, multipart
+from api.urls import base_url
 from data import checklist
+from data.catalog import check_street
 from data.errors import Forbidden, InvalidParameter, NotFound
 from data.settings import ComplaintSettings
 from data.vocab import PLACE_TYPES, FindingStatus, RoundKind
@@ -78,7 +80,7 @@ def get_checklist(lang: Lang, place_type: str | None = Query(None, description="
 @router.post("/api/inspections/rounds", status_code=201, summary="Open a round of inspections (admin)")
 def post_round(body: RoundIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey):
     if user.role != "admin":
-        raise Forbidden(f"user {user.name!r} is a {user.role}: only admins open inspection rounds")
+        raise Forbidden(f"user {user.name!r} ({user.role}) may not open an inspection round: only admins do")
 
     def write() -> JSONResponse:
         made = work.create_round(conn, name=body.name, kind=body.kind, starts=body.starts, ends=body.ends,
@@ -167,7 +169,7 @@ def get_photo(user: Reader, conn: Conn, finding_id: int = FINDING_ID, photo_id: 
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
 
-@router.get("/api/inspections/findings", summary="Findings, newest observed first, a page at a time")
+@router.get("/api/inspections/findings", summary="Findings, newest observed first, a page at a time (with their photos for those who may see them)")
 def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
                   round_id: int | None = Query(None, alias="round", ge=1, le=2**63 - 1),
                   status: FindingStatus | None = Query(None)):
@@ -175,8 +177,18 @@ def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
     limit = page.limit or settings.page_default
     if limit > settings.page_max:
         raise InvalidParameter("limit", f"at most {settings.page_max} per page, not {limit}")
+    # A street or round that does not exist is said, not answered with an empty page (as /api/complaints does).
+    if street is not None:
+        check_street(conn, street)
+    if round_id is not None:
+        work.get_round(conn, round_id)
     found = work.search(conn, round_id=round_id, street=street, status=status, limit=limit, offset=page.offset)
-    found["items"] = [shown_row(FINDINGS, user, item) for item in found["items"]]
+    # Photos (as one finding shows them) for those who may see them: the rectifier sees what the inspector saw.
+    seen = {item["id"] for item in found["items"] if sees_photos(user, item)}
+    taken = pictures.photos_of(conn, list(seen)) if seen else {}
+    found["items"] = [{**shown_row(FINDINGS, user, item), **({"photos": taken.get(item["id"], [])}
+                                                             if item["id"] in seen else {})}
+                      for item in found["items"]]
     return found
 
 
@@ -195,7 +207,8 @@ _DOCUMENTS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheet
 @router.get("/api/inspections/rounds/{round_id}/problems.{fmt}", response_class=Response,
             responses={200: {"content": {t: {} for t in _DOCUMENTS.values()}, "description": "XLSX or PDF"}},
             summary="A round's 问题清单 (one street's with ?street=) as XLSX or PDF: per unit, each finding, a map")
-def get_problems(user: Reader, conn: Conn, street: Street, lang: Lang, _: Costly, round_id: int = ROUND_ID,
+def get_problems(request: Request, user: Reader, conn: Conn, street: Street, lang: Lang, _: Costly,
+                 round_id: int = ROUND_ID,
                  fmt: Literal["xlsx", "pdf"] = Path(..., description="xlsx (a table) or pdf (a map, then the list)")):
     from layers.printing.problems_data import load_problems
     from layers.printing.problems_pdf import pdf_bytes
@@ -203,7 +216,7 @@ def get_problems(user: Reader, conn: Conn, street: Street, lang: Lang, _: Costly
 
     plist = load_problems(conn, round_id, street, viewer=user)  # descriptions and photos as the caller may see them
     conn.rollback()  # loaded: end the read transaction before drawing, which needs no database
-    body = pdf_bytes(plist, lang) if fmt == "pdf" else xlsx_bytes(plist, lang)
+    body = pdf_bytes(plist, lang) if fmt == "pdf" else xlsx_bytes(plist, lang, base_url(request))
     name = f"problems-{round_id}{'-' + street if street else ''}.{fmt}"
     return Response(body, media_type=_DOCUMENTS[fmt],
                     headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})

@@ -17,9 +17,11 @@ import numpy as np
 import shapely
 from matplotlib import patheffects
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
+from matplotlib.textpath import TextToPath
 
 from data.vocab import city_tz
 from layers.printing.data import City
@@ -160,17 +162,40 @@ def body_rect(paper: Paper) -> tuple:
     return (MARGIN_MM, MARGIN_MM, W - 2 * MARGIN_MM, H - 2 * MARGIN_MM - HEADER_MM - 2)
 
 
+def measured_mm(text: str, size_pt: float) -> float:
+    """How wide ``text`` prints in the document's font (matplotlib's own measure: a title's Latin letters are
+    narrower than :func:`text_width_mm` reckons, and a title cut too early loses its last word)."""
+    width, _, _ = TextToPath().get_text_width_height_descent(text, FontProperties(size=size_pt), ismath=False)
+    return width * PT_TO_MM
+
+
+def shrunk(text: str, width_mm: float, size_pt: float, smallest_pt: float) -> tuple[str, float]:
+    """``text`` and a font size at most ``size_pt`` at which it fits ``width_mm``: smaller down to
+    ``smallest_pt`` (a real city's long names stay whole), then cut with an ellipsis."""
+    # 1 % below the exact size: at the exact one, rounding measures it a hair too wide, and cuts its last letter.
+    size = min(size_pt, max(smallest_pt, 0.99 * size_pt * width_mm / max(measured_mm(text, size_pt), 1e-9)))
+    if measured_mm(text, size) <= width_mm:
+        return text, size
+    while text and measured_mm(text + "…", size) > width_mm:
+        text = text[:-1]
+    return text + "…", size
+
+
 def header(ax, ctx: PageContext, title: str, subtitle: str, right: str | None = None) -> None:
     """Title and subtitle on the left, a note (route stop) and the demo warning on the right, a rule."""
     W, H = ctx.paper.size_mm
     k = ctx.paper.text_scale
-    ax.text(MARGIN_MM, H - MARGIN_MM - 5.5, title, fontsize=13.5 * k, va="center", ha="left")
-    ax.text(MARGIN_MM, H - MARGIN_MM - 12.5, subtitle, fontsize=7.5 * k, va="center", ha="left", color="0.2")
     notes = [n for n in (right, ctx.t["demo"] if ctx.city.is_demo else None) if n]
-    for i, note in enumerate(notes):
-        big = i == 0 and right is not None
-        ax.text(W - MARGIN_MM, H - MARGIN_MM - 5.5 - 7 * i, note, fontsize=(11 if big else 7.5) * k, va="center",
-                ha="right", color="0.1" if big else "0.35")
+    sizes = [(11 if i == 0 and right is not None else 7.5) * k for i in range(len(notes))]
+    # The title keeps clear of the notes beside it (New York's street and grid names ran off the page).
+    beside = [text_width_mm(n, s) + 4 for n, s in zip(notes, sizes, strict=True)]
+    title, size = shrunk(title, W - 2 * MARGIN_MM - (beside[0] if beside else 0), 13.5 * k, 9 * k)
+    subtitle, small = shrunk(subtitle, W - 2 * MARGIN_MM - (beside[1] if len(beside) > 1 else 0), 7.5 * k, 6 * k)
+    ax.text(MARGIN_MM, H - MARGIN_MM - 5.5, title, fontsize=size, va="center", ha="left")
+    ax.text(MARGIN_MM, H - MARGIN_MM - 12.5, subtitle, fontsize=small, va="center", ha="left", color="0.2")
+    for i, (note, note_size) in enumerate(zip(notes, sizes, strict=True)):
+        ax.text(W - MARGIN_MM, H - MARGIN_MM - 5.5 - 7 * i, note, fontsize=note_size, va="center",
+                ha="right", color="0.1" if i == 0 and right is not None else "0.35")
     ax.add_line(Line2D([MARGIN_MM, W - MARGIN_MM], [H - MARGIN_MM - 15.5] * 2, color="black", linewidth=0.8))
 
 

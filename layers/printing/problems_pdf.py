@@ -153,8 +153,10 @@ def draw_map_page(fig, plist: ProblemList, ctx: PageContext) -> None:
 
 
 # -- the list pages -----------------------------------------------------------------------------------------
-def _day(value) -> str:
-    return value.astimezone(city_tz()).strftime("%Y-%m-%d")
+def _deadline(value) -> str:
+    """The day and, below it, the time in the city's zone: most items are due within a day or three of the
+    finding, at the hour it was found, and the day alone let the street office think it had until the evening."""
+    return value.astimezone(city_tz()).strftime("%Y-%m-%d\n%H:%M")
 
 
 def _lines(text: str, width: float, n: int) -> str:
@@ -174,7 +176,7 @@ def _cells(p: Problem, lang: str, widths: dict) -> dict[str, str]:
     place = "\n".join(fit(s, widths["place"] - 1.5, SIZE) for s in
                       (" · ".join(s for s in (street, community) if s), f"{t['grid']}{p.grid_code or '—'}", where))
     item = _lines(f"{p.item_code} {p.item_text_en if en else p.item_text}", widths["item"], 4)
-    due = _day(p.due_at) + (f"\n{t['overdue']}" if p.overdue else "")
+    due = _deadline(p.due_at) + (f"\n{t['overdue']}" if p.overdue else "")
     described = _lines(p.description or "", widths["description"], 4) if p.personal else t["hidden"]
     return {"no": str(p.number), "place": place, "item": item, "deduction": f"{p.deduction:g}", "due": due,
             "status": _lines(term(p.status, lang), widths["status"], 2), "description": described,

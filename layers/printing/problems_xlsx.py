@@ -37,11 +37,11 @@ def _local(value):
     return value.astimezone(city_tz()).replace(tzinfo=None)
 
 
-def _row(p: Problem, lang: str) -> list:
+def _row(p: Problem, lang: str, base: str = "") -> list:
     en = lang == "en"
     t = T[lang]
     place = f"{t['near']}{p.near_road}" if p.near_road else None
-    urls = "\n".join(f"/api/inspections/findings/{p.id}/photos/{ph.id}" for ph in p.photos)
+    urls = "\n".join(f"{base}/api/inspections/findings/{p.id}/photos/{ph.id}" for ph in p.photos)
     return [p.number, p.unit, p.street_code, (p.street_name_en if en and p.street_name_en else p.street_name),
             (p.community_name_en if en and p.community_name_en else p.community_name), p.grid_code, place,
             round(p.lon, 6), round(p.lat, 6), p.item_code, PLACE_TYPES.get(p.place_type, p.place_type) if en else p.place_type,
@@ -70,16 +70,21 @@ def _sheet(book, name: str, head: tuple, rows: list[list], widths: tuple):
     return sheet
 
 
-def write_xlsx(plist: ProblemList, out, lang: str = "zh") -> None:
-    """Write ``plist`` to ``out`` (a path or a binary file) as a workbook in ``lang``."""
+def write_xlsx(plist: ProblemList, out, lang: str = "zh", base: str = "") -> None:
+    """Write ``plist`` to ``out`` (a path or a binary file) as a workbook in ``lang``; photo addresses start with
+    ``base`` (the server's, over HTTP: a link to open, the first of each finding's one click away)."""
     from openpyxl import Workbook
 
     book = Workbook()
     book.remove(book.active)
-    sheet = _sheet(book, _SHEETS[lang][0], _HEAD[lang], [_row(p, lang) for p in plist.problems], _WIDTHS)
+    sheet = _sheet(book, _SHEETS[lang][0], _HEAD[lang], [_row(p, lang, base) for p in plist.problems], _WIDTHS)
     for col in (14, 15):  # observed, deadline
         for (cell,) in sheet.iter_rows(min_row=2, min_col=col, max_col=col):
             cell.number_format = _TIME
+    links = _HEAD["zh"].index("照片地址") + 1
+    for (cell,) in sheet.iter_rows(min_row=2, min_col=links, max_col=links):
+        if base and cell.value:
+            cell.hyperlink = cell.value.split("\n")[0]
     units = [[unit or T[lang]["no_unit"], len(group), sum(p.deduction for p in group),
               sum(p.status == TO_RECTIFY for p in group), sum(p.overdue for p in group)]
              for unit, group in plist.units()]
@@ -89,8 +94,8 @@ def write_xlsx(plist: ProblemList, out, lang: str = "zh") -> None:
     book.save(out)
 
 
-def xlsx_bytes(plist: ProblemList, lang: str = "zh") -> bytes:
+def xlsx_bytes(plist: ProblemList, lang: str = "zh", base: str = "") -> bytes:
     """The workbook, in memory."""
     buffer = io.BytesIO()
-    write_xlsx(plist, buffer, lang)
+    write_xlsx(plist, buffer, lang, base)
     return buffer.getvalue()

@@ -163,8 +163,13 @@ def _info_lines(page: PageData, ctx: PageContext) -> list[str]:
 def _info_block(ax, page: PageData, ctx: PageContext, rect: tuple) -> None:
     ix, iy, iw, ih = rect
     size = 6.6 * ctx.paper.text_scale
-    for i, line in enumerate(_info_lines(page, ctx)):
-        ax.text(ix, iy + ih - 2.5 - i * 5.0, fit(line, iw, size), fontsize=size, va="center")
+    lines = []
+    for line in _info_lines(page, ctx):
+        # The manager and the phone share a line where both fit; else each its own, never a phone number cut.
+        lines += line.split("    ") if text_width_mm(line, size) > iw else [line]
+    step = min(5.0, (ih - 3.0) / max(len(lines) - 1, 1))
+    for i, line in enumerate(lines):
+        ax.text(ix, iy + ih - 2.5 - i * step, fit(line, iw, size), fontsize=size, va="center")
 
 
 def _overview_block(fig: Figure, ax_page, page: PageData, street: Street, ctx: PageContext, rect: tuple) -> None:

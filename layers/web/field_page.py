@@ -26,7 +26,8 @@ _APP = STATIC_PREFIX + "/app/"
 SW_PATH = "/field-sw.js"
 #: The files the page loads; the service worker keeps them (and the page) in a cache named after their contents.
 PAGE_FILES = (_V + "leaflet/dist/leaflet.css", _APP + "map.css", _APP + "public.css", _APP + "field.css",
-              _V + "leaflet/dist/leaflet.js", _V + "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js", _APP + "context.js", _APP + "field.js")
+              _V + "leaflet/dist/leaflet.js", _V + "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js", _APP + "context.js", _APP + "field.js",
+              _APP + "field-todo.js")
 #: How often (ms) the queue tries again while findings wait, besides the browser's "online" event.
 RETRY_MS = 20000
 
@@ -42,7 +43,11 @@ WORDS = {
            "offline": "离线：记录保存在手机上，联网后自动发送", "online": "在线", "send_now": "立即发送",
            "login_again": "登录已失效，请重新登录后发送", "remove": "删除", "other": "English",
            "other_user": "其他用户的记录（{u}），需该用户登录后发送", "user": "检查人", "resizing": "正在处理照片…",
-           "not_inspector": "只有检查员和管理员能记录问题；本账号的记录会被服务器拒绝"},
+           "not_inspector": "只有检查员和管理员能记录问题；本账号的记录会被服务器拒绝",
+           "todo_rectify": "本街道待整改问题", "todo_recheck": "待复查问题", "todo_empty": "暂无", "account": "账号", "before": "整改前照片", "rectify_note": "整改说明（选填）",
+           "after": "整改后照片", "rectify": "已整改", "pass": "复查通过", "fail": "复查未通过",
+           "fail_note": "未通过的原因（复查未通过时必填）", "need_after": "请先拍整改后照片",
+           "need_note": "请写明未通过的原因", "done": "已提交", "overdue": "已超期"},
     "en": {"title": "Field inspection", "round": "Round", "no_round": "No round is running", "place": "Place",
            "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen", "grid": "Grid",
            "no_gps": "No location (needs HTTPS and permission): tap the map instead", "item": "Problem",
@@ -56,7 +61,12 @@ WORDS = {
            "login_again": "The login has expired: log in again to send", "remove": "Remove", "other": "中文",
            "other_user": "Recorded by another user ({u}): sent when they log in", "user": "Inspector",
            "resizing": "Preparing the photo…",
-           "not_inspector": "Only inspectors and admins record findings: the server refuses this account's"},
+           "not_inspector": "Only inspectors and admins record findings: the server refuses this account's",
+           "todo_rectify": "Findings of your street to rectify", "todo_recheck": "Findings to re-check",
+           "todo_empty": "None", "account": "Signed in as", "before": "Photo before", "rectify_note": "What was done (optional)", "after": "Photo after rectification", "rectify": "Rectified", "pass": "Re-check passed",
+           "fail": "Re-check failed", "fail_note": "What is still wrong (needed when it fails)",
+           "need_after": "Take the photo after rectification first", "need_note": "Say what is still wrong",
+           "done": "Done", "overdue": "overdue"},
 }
 
 
@@ -68,6 +78,11 @@ def field_html(lang: str, config: dict) -> str:
     grid = config.get("grid")
     here = f"?grid={esc(grid['code'])}&amp;lang={other}" if grid else f"?lang={other}"
     config = {**config, "lang": lang, "words": t, "retry_ms": RETRY_MS, "sw": SW_PATH}
+    # The to-do list (static/app/field-todo.js): a street office's comes first, an inspector's after its own records.
+    action = (config.get("todo") or {}).get("action")
+    rectifier = action == "rectify"
+    todo = (f'<h2>{esc(t["todo_" + action])}</h2>\n<ul id="fd-todo" class="fd-queue"></ul>\n'
+            f'<p id="fd-todo-msg" class="tr-error" role="alert"></p>\n') if action else ""
     links = "".join(f'<link rel="stylesheet" href="{f}">' for f in PAGE_FILES if f.endswith(".css"))
     scripts = "".join(f'<script src="{f}"></script>' for f in PAGE_FILES if f.endswith(".js"))
     return f"""<!doctype html>
@@ -78,9 +93,9 @@ def field_html(lang: str, config: dict) -> str:
 {links}
 </head><body class="tr">
 <header><h1>{esc(t["title"])}</h1><a class="tr-lang" href="/field{here}">{esc(t["other"])}</a></header>
-<p class="tr-note">{esc(t["user"])}: <b id="fd-user">{esc(config["user"]["name"])}</b>
+<p class="tr-note">{esc(t["user"] if config["user"]["role"] in ("inspector", "admin") else t["account"])}: <b id="fd-user">{esc(config["user"]["name"])}</b>
 <span id="fd-net"></span></p>
-<form id="fd-form" novalidate>
+{todo if rectifier else ""}<form id="fd-form" novalidate>
 <h2><label for="fd-round">{esc(t["round"])}</label></h2>
 <select id="fd-round" name="round"></select>
 <h2>{esc(t["place"])}</h2>
@@ -101,7 +116,7 @@ def field_html(lang: str, config: dict) -> str:
 </form>
 <h2>{esc(t["queue"])} <button type="button" id="fd-send" class="fd-small">{esc(t["send_now"])}</button></h2>
 <ul id="fd-queue" class="fd-queue"></ul>
-<script id="fd-config" type="application/json">{script_json(config)}</script>
+{"" if rectifier else todo}<script id="fd-config" type="application/json">{script_json(config)}</script>
 {scripts}
 </body></html>"""
 

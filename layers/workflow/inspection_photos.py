@@ -79,10 +79,20 @@ def add_photo(conn, user: User, finding: dict, stage: str, data: bytes,
 
 def photos(conn, finding_id: int) -> list[dict]:
     """The photos of a finding, in upload order."""
+    return photos_of(conn, [finding_id]).get(finding_id, [])
+
+
+def photos_of(conn, finding_ids: list[int]) -> dict[int, list[dict]]:
+    """The photos of some findings (a page of a list), each finding's in upload order; a finding without any is
+    left out."""
+    out: dict[int, list[dict]] = {}
     with conn.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(_PHOTO_COLUMNS)} FROM inspection_photos WHERE finding_id = %s ORDER BY id",
-                    (finding_id,))
-        return [_photo_row(r) for r in cur.fetchall()]
+        cur.execute(f"SELECT {', '.join(_PHOTO_COLUMNS)} FROM inspection_photos WHERE finding_id = ANY(%s) "
+                    "ORDER BY id", (list(finding_ids),))
+        for r in cur.fetchall():
+            photo = _photo_row(r)
+            out.setdefault(photo["finding_id"], []).append(photo)
+    return out
 
 
 def photo_file(conn, finding_id: int, photo_id: int, settings: InspectionSettings | None = None) -> tuple[Path, str]:

@@ -92,6 +92,21 @@ def rounds(conn) -> list[dict]:
         return [{**_round_row(r[:n]), "findings": r[n], "to_rectify": r[n + 1]} for r in cur.fetchall()]
 
 
+def rounds_for(conn, user: User) -> list[dict]:
+    """The rounds ``user`` records findings in (the field page's choice): an inspector's, those over its street
+    or its grids' streets (a finding kept on a phone for a round elsewhere would be refused once sent); everyone
+    else's, every round."""
+    every = rounds(conn)
+    if user.role != "inspector":
+        return every
+    streets = {user.street_code}
+    if user.grid_codes:
+        with conn.cursor() as cur:
+            cur.execute("SELECT DISTINCT street_code FROM grids WHERE code = ANY(%s)", (list(user.grid_codes),))
+            streets = {s for (s,) in cur.fetchall()}
+    return [r for r in every if streets & set(r["streets"])]
+
+
 def unit_at(conn, grid_code: str | None, at: datetime, current: str | None) -> str | None:
     """The unit that held ``grid_code`` at ``at`` by the assignment history (:data:`HOLDERS_SQL`: nobody
     before a grid cut by a regrid existed), else ``current`` (no grid)."""
@@ -155,7 +170,9 @@ def _check_place(user: User, the_round: dict, routed: dict, observed_at: datetim
                                                                                routed["grid_code"]):
         who = "only inspectors and admins record findings" if user.role not in ("admin", "inspector") \
             else f"user {user.name!r} inspects {user.scope_text()}"
-        raise Forbidden(f"{who}, not grid {routed['grid_code'] or '-'} of street {routed['street_code']}")
+        where = (f"grid {routed['grid_code']} of street {routed['street_code']}" if routed["grid_code"]
+                 else f"street {routed['street_code']} (no grid there)")
+        raise Forbidden(f"{who}, not {where}")
     if routed["street_code"] not in the_round["streets"]:
         raise InvalidParameter("lon/lat", f"the point lies in street {routed['street_code']}, which round "
                                           f"{the_round['id']} does not cover ({', '.join(the_round['streets'])})")

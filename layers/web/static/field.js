@@ -94,7 +94,7 @@
   function group(type) {
     var box = document.createElement('fieldset');
     box.innerHTML = '<legend></legend>';
-    box.firstChild.textContent = type;
+    box.firstChild.textContent = cfg.place_names[type] || type;  // the page's language; matched by its zh name
     cfg.items.filter(function (i) { return i.place_type === type; }).forEach(function (i) {
       var label = document.createElement('label');
       label.className = 'fd-item';
@@ -121,7 +121,7 @@
     var again = keep && itemsBox.querySelector('input[value="' + keep + '"]');
     if (again) again.checked = true;
     document.getElementById('fd-near').textContent = near.length ? t.nearby.replace('{m}', cfg.near_m) +
-      near.map(function (n) { return n.place_type + (n.name ? '（' + n.name + '）' : '') + ' ' + Math.round(n.distance_m) + ' m'; }).join('、') : '';
+      near.map(function (n) { return (cfg.place_names[n.place_type] || n.place_type) + (n.name ? '（' + n.name + '）' : '') + ' ' + Math.round(n.distance_m) + ' m'; }).join('、') : '';
     document.body.setAttribute('data-near', types.join(','));
   }
   function lookNearby() {
@@ -278,7 +278,7 @@
         if (rec.state === 'sent') sent++;
         li.setAttribute('data-state', rec.state);
         li.setAttribute('data-client-id', rec.client_id);
-        var state = rec.state === 'sent' ? t.sent + ' · ' + t.grid + ' ' + (rec.server.grid_code || '-') + ' · ' + t.due + ' ' + when(rec.server.due_at)
+        var state = rec.state === 'sent' ? t.sent + ' · ' + t.grid + ' ' + (rec.server.grid_code || '-') + ' · ' + t.due + ' ' + when(rec.server.due_at, true)
           : rec.state === 'failed' ? t.failed + ': ' + rec.error : t.pending;
         if (rec.user !== cfg.user.name) state = t.other_user.replace('{u}', rec.user);
         li.innerHTML = '<b></b><br><span class="fd-state"></span><br><small></small>';
@@ -319,5 +319,6 @@
     navigator.serviceWorker.register(cfg.sw, {scope: '/field'}).catch(function () { /* plain HTTP: no worker */ });
   }
   render().then(flush);
-  window.hmField = {map: map, flush: flush, all: all, place: function () { return place && [place.lat, place.lon]; }};
+  window.hmField = {map: map, flush: flush, all: all, place: function () { return place && [place.lat, place.lon]; },
+                    resize: resize, send: send, when: when};  // field-todo.js uses the last three
 })();
