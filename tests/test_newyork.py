@@ -258,6 +258,9 @@ def test_newyork_inspection_round_finding_rectified_and_rechecked(ny_server, ny_
     assert passed.status_code == 200, passed.text
     scores = call(city, "GET", f"/api/inspections/rounds/{city.round}/scores").json()
     assert [(s["street_code"], s["findings"], s["score"]) for s in scores["streets"]] == [(STREET, 1, 98.0)]
+    # The roster came long after February 2023: nobody held the grid then, so no unit is scored, and the finding,
+    # charged to no unit, is listed with what it lost but not ranked as if it were a unit.
+    assert scores["units"] == [{"unit": None, "findings": 1, "deductions": 2.0, "score": 98.0, "rank": None}]
     for who, sees in (("street", True), ("other", False), (None, False)):
         assert ("Bags piled" in call(city, "GET", path, who).text) is sees, who
 

@@ -51,7 +51,8 @@ _STREETS = """
     ORDER BY 7, 1"""
 
 # Units: those charged with a finding, and those holding a grid of the scored streets (``holders`` of the
-# scope; a unit nobody found fault with keeps the base score). A finding in no grid has no unit (NULL).
+# scope; a unit nobody found fault with keeps the base score). A finding in no grid, or in one nobody held
+# then, has no unit (NULL): listed last with what it lost, never ranked among the units.
 _UNITS = """
     WITH {scope},
          u AS (SELECT DISTINCT hg.unit FROM ({holders}) hg JOIN s ON hg.street_code = s.code
@@ -59,8 +60,9 @@ _UNITS = """
                UNION SELECT unit FROM f),
          t AS (SELECT u.unit, count(f.deduction) AS findings, coalesce(sum(f.deduction), 0) AS lost
                FROM u LEFT JOIN f ON f.unit IS NOT DISTINCT FROM u.unit GROUP BY u.unit)
-    SELECT unit, findings, lost, %(base)s - lost, rank() OVER (ORDER BY lost) FROM t
-    ORDER BY 5, 1 NULLS LAST"""
+    SELECT unit, findings, lost, %(base)s - lost,
+           CASE WHEN unit IS NOT NULL THEN rank() OVER (PARTITION BY unit IS NULL ORDER BY lost) END FROM t
+    ORDER BY 5 NULLS LAST, 1 NULLS LAST"""
 
 
 def _scored(conn, scope: dict, params: dict) -> tuple[list[dict], list[dict]]:
