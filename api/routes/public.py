@@ -255,9 +255,11 @@ def post_rating(body: RatingIn, settings: PublicWrite, conn: Transaction, tracki
 
 
 @staff_router.get("/api/complaints/{complaint_id}/contacts",
-                  summary="Reporters' contact numbers and own descriptions (staff of the complaint's street or grids)")
+                  summary="Reporters' contact numbers and own descriptions, and the public replies given with who "
+                          "gave them (staff of the complaint's street or grids)")
 def get_contacts(user: Writer, conn: Conn, complaint_id: int = COMPLAINT_ID):
-    return {"complaint_id": complaint_id, "reports": public.contacts(conn, user, complaint_id)}
+    return {"complaint_id": complaint_id, "reports": public.contacts(conn, user, complaint_id),
+            "replies": public.replies(conn, complaint_id)}
 
 
 @staff_router.post("/api/complaints/{complaint_id}/replies", status_code=201,
