@@ -13,7 +13,7 @@
     li.setAttribute('data-tracking', r.tracking);
     li.appendChild(el('b', null, (r.joined ? t.supporter : t.first_report) + ' · ' + hm.when(r.reported_at)));
     li.appendChild(el('span', 'cs-tracking', ' ' + t.tracking + ' ' + r.tracking + (r.channel ? ' · ' + r.channel : '')));
-    var phone = el('p', 'cs-phone', t.phone + ': ');
+    var phone = el('p', 'cs-phone', t.phone);
     if (r.phone) {
       var a = el('a', null, r.phone);
       a.href = 'tel:' + r.phone.replace(/[\s-]/g, '');
@@ -59,7 +59,7 @@
     form.id = 'cs-reply-form';
     var box = el('textarea');
     box.id = 'cs-reply'; box.name = 'reply'; box.rows = 4; box.maxLength = 2000;
-    var label = el('label', 'cs-field', t.send_reply);
+    var label = el('label', 'cs-field', t.reply_label);
     label.appendChild(box);
     form.appendChild(label);
     form.appendChild(el('p', 'tr-note cs-hint', t.reply_hint));

@@ -229,8 +229,8 @@
       var c = a.body;
       detailBox.appendChild(el('h2', null, t.id + ' ' + c.id + ' · ' + c.category));
       detailBox.appendChild(facts(c));
+      window.hmCases.reporters(c, detailBox);  // who reported it, in their words, before what to do
       window.hmCases.actions(c, detailBox);
-      window.hmCases.reporters(c, detailBox);
       var msg = el('p', 'tr-error cs-msg', message && message.error);
       msg.id = 'cs-msg'; msg.setAttribute('role', 'alert');
       detailBox.insertBefore(msg, detailBox.children[2]);
