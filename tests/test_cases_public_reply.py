@@ -167,3 +167,24 @@ def test_in_english_a_refused_reply_is_explained_and_kept(browser, site, reporte
     assert browser.evaluate("document.querySelector('#cs-reply-form button').disabled") is False
     assert site.one("SELECT count(*) FROM public_replies WHERE complaint_id = %s AND length(reply) > 2000",
                     (reported["id"],)) == 0
+
+
+def test_a_reply_sent_again_with_its_key_is_published_once(site, reported):  # noqa: F811
+    """The case page sends each reply with an Idempotency-Key and the same key when the same words are sent again
+    (an answer lost to the network): the reply is published once, the retry answers the first result."""
+    path, words = f"/api/complaints/{reported['id']}/replies", "重复发送测试：已安排专人每日巡查。"
+
+    def send(who, text, key):
+        return httpx.post(site.base + path, json={"reply": text}, timeout=30, headers={
+            "Authorization": f"Bearer {site.tokens[who]}", "Idempotency-Key": key})
+
+    first, again = send("street", words, "casereply-1"), send("street", words, "casereply-1")
+    assert first.status_code == 201 == again.status_code, (first.text, again.text)
+    assert again.json() == first.json() and again.headers.get("Idempotent-Replayed") == "true"
+    assert site.one("SELECT count(*) FROM public_replies WHERE reply = %s", (words,)) == 1
+    other = send("street", words + "！", "casereply-1")  # the same key with other words
+    assert other.status_code == 422 and "Idempotency-Key" in other.text, other.text
+    refused = send("other", words, "casereply-2")
+    assert refused.status_code == 403, refused.text
+    listed = call(site, "GET", f"/api/complaints/{reported['id']}/contacts", "street").json()["replies"]
+    assert [r["reply"] for r in listed].count(words) == 1 and listed[-1]["actor"] == "yt-street"
