@@ -148,7 +148,8 @@ def test_the_detail_says_what_this_user_may_do(site, hotline):  # noqa: F811
         assert answer.status_code == 200, answer.text
         return answer.json()["actions"]
 
-    nothing = {"steps": [], "request_extension": False, "decide_extension": False, "set_deadline": False}
+    nothing = {"steps": [], "request_extension": False, "decide_extension": False, "set_deadline": False,
+               "public_reply": False}  # a hotline complaint: no reporter of the public channel to answer
     assert actions("street") == {**nothing, "steps": ["立案", "结案"], "request_extension": True}
     assert actions("admin") == {**nothing, "steps": ["立案", "结案"], "request_extension": True,
                                 "set_deadline": True}

@@ -18,7 +18,7 @@ from data.params import clean_text, parse_bool
 from data.vocab import CLOSED, TRANSITIONS, Status
 from layers.spec.complaints import LAYER as COMPLAINTS
 from layers.workflow import complaints as cases
-from layers.workflow import deadlines
+from layers.workflow import deadlines, public
 from layers.workflow.access import column_grant, shown_row
 
 PointCrs = Literal[cases.POINT_CRS]
@@ -93,16 +93,19 @@ def decided_by_office(user, conn, complaint_id: int, what: str) -> dict:
     return cases.get(conn, complaint_id, lock=True)
 
 
-def actions(user, current: dict, waiting: dict | None) -> dict:
+def actions(user, current: dict, waiting: dict | None, reported: bool) -> dict:
     """What ``user`` may do to the complaint now, by the same tests the write routes make: the workflow steps
     (``steps``), an extension request (``request_extension``: open, none awaiting a decision), the decision on
-    the one awaiting (``decide_extension``) and a new deadline (``set_deadline``: open). Each write still checks
-    for itself; this only spares a page offering what would be refused."""
+    the one awaiting (``decide_extension``), a new deadline (``set_deadline``: open), and for a complaint
+    ``reported`` through the public channel, reading its reporters' numbers and words and replying publicly
+    (``public_reply``: the test of GET .../contacts and POST .../replies). Each route still checks for itself;
+    this only spares a page offering (or fetching) what would be refused."""
     handles, office = _may_handle(user, current), user is not None and user.may_decide_deadlines()
     still_open = current["status"] != CLOSED
     return {"steps": list(TRANSITIONS[current["status"]]) if handles else [],
             "request_extension": handles and still_open and waiting is None,
-            "decide_extension": office and waiting is not None, "set_deadline": office and still_open}
+            "decide_extension": office and waiting is not None, "set_deadline": office and still_open,
+            "public_reply": handles and reported}
 
 
 def detail(conn, user, complaint_id: int) -> dict:
@@ -117,7 +120,7 @@ def detail(conn, user, complaint_id: int) -> dict:
     complaint["deadline_request"] = waiting and shown_row(COMPLAINTS, user, waiting, renames)
     complaint["deadline_changes"] = [shown_row(COMPLAINTS, user, r, renames)
                                      for r in deadlines.history(conn, complaint_id)]
-    complaint["actions"] = actions(user, current, waiting)
+    complaint["actions"] = actions(user, current, waiting, public.reported(conn, complaint_id))
     complaint["responsible_unit"] = cases.responsible_unit(conn, current["grid_code"])
     return complaint
 

@@ -27,6 +27,7 @@ from api.auth import Writer
 from api.bodies import Body, Text
 from api.deps import Conn, Lang, Street, Transaction, Window, bbox_required
 from api.errors import status_for
+from api.idempotency import IdempotencyKey, once
 from api.routes.complaints import COMPLAINT_ID, PointCrs
 from api.routes.layers import tile_response
 from api.routes.pages import context_labels
@@ -255,15 +256,20 @@ def post_rating(body: RatingIn, settings: PublicWrite, conn: Transaction, tracki
 
 
 @staff_router.get("/api/complaints/{complaint_id}/contacts",
-                  summary="Reporters' contact numbers and own descriptions (staff of the complaint's street or grids)")
+                  summary="Reporters' contact numbers and own descriptions, and the public replies given with who "
+                          "gave them (staff of the complaint's street or grids)")
 def get_contacts(user: Writer, conn: Conn, complaint_id: int = COMPLAINT_ID):
-    return {"complaint_id": complaint_id, "reports": public.contacts(conn, user, complaint_id)}
+    return {"complaint_id": complaint_id, "reports": public.contacts(conn, user, complaint_id),
+            "replies": public.replies(conn, complaint_id)}
 
 
 @staff_router.post("/api/complaints/{complaint_id}/replies", status_code=201,
                    summary="The responsible unit's reply to the public, shown on the tracking page")
-def post_reply(body: ReplyIn, user: Writer, conn: Transaction, complaint_id: int = COMPLAINT_ID):
-    return public.reply(conn, user, complaint_id, body.reply)
+def post_reply(body: ReplyIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey,
+               complaint_id: int = COMPLAINT_ID):
+    # With a key, a reply whose answer was lost and is sent again is published once (the case page sends one).
+    return once(conn, user, key, request, body,
+                lambda: JSONResponse(public.reply(conn, user, complaint_id, body.reply), status_code=201))
 
 
 @staff_router.get("/api/satisfaction",

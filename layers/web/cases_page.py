@@ -18,7 +18,8 @@ from layers.web.assets import STATIC_PREFIX
 from layers.web.tracking_page import script_json
 
 _APP = STATIC_PREFIX + "/app/"
-PAGE_FILES = (_APP + "public.css", _APP + "cases.css", _APP + "cases.js", _APP + "cases-actions.js")
+PAGE_FILES = (_APP + "public.css", _APP + "cases.css", _APP + "cases.js", _APP + "cases-actions.js",
+              _APP + "cases-public.js")
 PATH = "/cases"
 
 WORDS = {
@@ -43,7 +44,14 @@ WORDS = {
            "e403": "该投诉不在您的办理范围内（{scope}）", "e401": "登录已失效，请重新登录", "e422": "输入有误：{d}",
            "e_other": "操作失败（{n}）：{d}", "e_due": "新的时限须晚于当前时限，且不能早于现在", "e_net": "网络错误，请稍后重试",
            "login_needed": "工单办理页需要登录。", "login": "登录",
-           "by": "办理人", "none": "无", "page_of": "已显示 {n} 件", "logout": "退出", "all_streets": "全部街道"},
+           "by": "办理人", "none": "无", "page_of": "已显示 {n} 件", "logout": "退出", "all_streets": "全部街道",
+           "reporters": "群众反映", "first_report": "首报", "supporter": "补充", "tracking": "跟踪号",
+           "reply_label": "答复内容（公开）",
+           "phone": "联系电话：", "no_phone": "未留电话", "no_words": "（未填写描述）",
+           "replies": "公开答复", "no_reply": "尚未答复", "send_reply": "发布公开答复",
+           "reply_hint": "答复会显示在群众的跟踪页上（首报人和所有补充人都能看到），请勿写入电话号码等个人信息",
+           "need_reply": "请填写答复内容", "replied": "公开答复已发布，群众可在跟踪页看到",
+           "e_reply": "答复未能发布：{d}", "e_contacts": "无法读取群众反映：{d}"},
     "en": {"title": "Case handling", "other": "中文", "user": "User", "street": "Street", "grid": "Grid",
            "status": "Status", "all": "all", "open": "open", "search": "Find",
            "search_hint": "No., hotline no. or address", "hotline_no": "Source no.", "street_address": "Address",
@@ -69,7 +77,16 @@ WORDS = {
            "e422": "Invalid input: {d}", "e_other": "Failed ({n}): {d}",
            "e_due": "The new deadline must be later than the current one and not in the past", "e_net": "Network error: try again later",
            "login_needed": "The case page needs a login.", "login": "Log in",
-           "by": "by", "none": "none", "page_of": "{n} shown", "logout": "Log out", "all_streets": "all streets"},
+           "by": "by", "none": "none", "page_of": "{n} shown", "logout": "Log out", "all_streets": "all streets",
+           "reporters": "Residents' reports", "first_report": "First report", "supporter": "Added by a supporter",
+           "tracking": "tracking no.", "phone": "Phone: ", "reply_label": "Reply to the public",
+           "no_phone": "no number left",
+           "no_words": "(no description)", "replies": "Public replies", "no_reply": "No reply yet",
+           "send_reply": "Publish the reply",
+           "reply_hint": "The reply is shown on the residents' tracking pages (the first reporter's and every "
+                         "supporter's): write no phone number or other personal data",
+           "need_reply": "Write the reply", "replied": "Reply published: residents see it on the tracking page",
+           "e_reply": "The reply was not published: {d}", "e_contacts": "The residents' reports cannot be read: {d}"},
 }
 
 

@@ -203,9 +203,6 @@ def follow(conn, tracking: str, settings: PublicSettings | None = None, key: str
         cur.execute("SELECT seq, from_status, to_status, at FROM complaint_events WHERE complaint_id = %s "
                     "ORDER BY seq", (r["complaint_id"],))
         steps = [{"step": q[0], "from": q[1], "to": q[2], "at": q[3].isoformat()} for q in cur.fetchall()]
-        cur.execute("SELECT reply, at FROM public_replies WHERE complaint_id = %s ORDER BY at, id",
-                    (r["complaint_id"],))
-        replies = [{"reply": q[0], "at": q[1].isoformat()} for q in cur.fetchall()]
         cur.execute("SELECT count(*) - 1 FROM public_reports WHERE complaint_id = %s", (r["complaint_id"],))
         supporters = max(cur.fetchone()[0], 0)
         cur.execute("SELECT rating, rated_at, reopened, closed_at = %s FROM public_ratings WHERE tracking = %s "
@@ -220,7 +217,8 @@ def follow(conn, tracking: str, settings: PublicSettings | None = None, key: str
             "reporter": mine,
             "description": r["description"] if mine else None, "lon": r["lon"], "lat": r["lat"], "status": r["status"],
             "reported_at": _iso(r["created_at"]), "due_at": _iso(r["due_at"]), "closed_at": _iso(r["closed_at"]),
-            "unit": r["unit"], "supporters": supporters, "steps": steps, "replies": replies, "ratings": ratings,
+            "unit": r["unit"], "supporters": supporters, "steps": steps,
+            "replies": [{"reply": q["reply"], "at": q["at"]} for q in replies(conn, r["complaint_id"])], "ratings": ratings,
             "photos": public_photos.report_photos(conn, r["complaint_id"], r["tracking"]),
             "rate_until": _iso(rate_until), "may_rate": bool(mine and rate_until and now < rate_until and not rated)}
 
@@ -330,6 +328,22 @@ def contacts(conn, user: User, complaint_id: int) -> list[dict]:
                WHERE r.complaint_id = %s ORDER BY r.created_at, r.tracking""", (complaint_id,))
         return [{"tracking": q[0], "joined": q[1], "channel": q[2], "reported_at": q[3].isoformat(),
                  "phone": q[4], "description": q[5]} for q in cur.fetchall()]
+
+
+def replies(conn, complaint_id: int) -> list[dict]:
+    """The unit's public replies to a case, oldest first, each with who wrote it (staff only: the tracking page
+    shows the reply and its time)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, reply, at, actor FROM public_replies WHERE complaint_id = %s ORDER BY at, id",
+                    (complaint_id,))
+        return [{"id": q[0], "reply": q[1], "at": q[2].isoformat(), "actor": q[3]} for q in cur.fetchall()]
+
+
+def reported(conn, complaint_id: int) -> bool:
+    """Whether the case came through the public channel (it has a public report, a resident's or a partner's)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM public_reports WHERE complaint_id = %s)", (complaint_id,))
+        return cur.fetchone()[0]
 
 
 #: What :func:`satisfaction` groups by: the street (code and name), or the responsible unit of the case's grid.

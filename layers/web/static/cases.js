@@ -229,6 +229,7 @@
       var c = a.body;
       detailBox.appendChild(el('h2', null, t.id + ' ' + c.id + ' · ' + c.category));
       detailBox.appendChild(facts(c));
+      window.hmCases.reporters(c, detailBox);  // who reported it, in their words, before what to do
       window.hmCases.actions(c, detailBox);
       var msg = el('p', 'tr-error cs-msg', message && message.error);
       msg.id = 'cs-msg'; msg.setAttribute('role', 'alert');
@@ -258,7 +259,8 @@
     if (loadedKey !== listUrl(0)) load(0);
   }
   window.addEventListener('hashchange', route);
-  window.hmCases = {cfg: cfg, write: write, uuid: uuid, show: show, explain: explain, el: el, when: when,
+  window.hmCases = {cfg: cfg, write: write, getJson: getJson, uuid: uuid, show: show, explain: explain,
+                    detailText: detailText, el: el, when: when,
                     statusName: statusName, reloadList: function () { loadedKey = null; }};
   document.addEventListener('DOMContentLoaded', route);
   if (document.readyState !== 'loading') route();
