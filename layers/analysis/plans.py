@@ -105,18 +105,20 @@ def comparison_xlsx(result: dict, lang: str) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "规划对比" if zh else "comparison"
+    kind = facility_kind(result["kind"])
     sheet.append([f"{'方案' if zh else 'plan'}：{result['plan']['name']}",
-                  f"{result['kind']} {result['radius_m']:g} m"])
+                  f"{kind.name(lang)} {result['radius_m']:g} m"])
     sheet.append([zh_h if zh else en_h for _, zh_h, en_h in COLUMNS])
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in result["areas"]:
         sheet.append([_cell(row[key]) for key, _, _ in COLUMNS])
     sheet.append([])
-    for label, part in (("现状合计" if zh else "city now", "before"), ("规划后合计" if zh else "city with plan", "after")):
-        t = result[part]
-        sheet.append([label, "", t["population"], _cell(t["covered_area_pct"]), "", _cell(t["covered_pop_pct"]), "",
-                      t["covered_residents"]])
+    # The city's totals under the same columns: each figure now, then with the plan.
+    now, plan = result["before"], result["after"]
+    sheet.append(["全市合计" if zh else "city", "", now["population"],
+                  *(_cell(t[key]) for key in ("covered_area_pct", "covered_pop_pct", "covered_residents")
+                    for t in (now, plan))])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

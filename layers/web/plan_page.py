@@ -101,12 +101,8 @@ def _totals(result: dict, lang: str) -> str:
     """Before, after and the change of the city's population and coverage."""
     t, esc = _WORDS[lang], html.escape
     rows = []
-    # Without population figures (a city whose areas have none) the people counts are unknown, not zero.
-    known = result["before"]["covered_pop_pct"] is not None
-    for key, label in t["rows"]:
+    for key, label in t["rows"]:  # the people counts are None (unknown) in a city without population
         now, after = result["before"][key], result["after"][key]
-        if not known and key in ("population", "covered_residents"):
-            now = after = None
         change = None if now is None or after is None else after - now
         mark = "" if not change else "up" if change > 0 else "down"
         sign = "+" if change and change > 0 else ""

@@ -1,0 +1,136 @@
+"""A planner's drafts and plans on Taipei imported from nothing (real files, ../shared/real-data/taipei).
+
+Taipei's 12 districts, 456 villages (里, as communities), 1,544 public toilets and 4,024 garbage-truck stops; no
+population, no land use, no roads: what a city has on its first day. Credits: data.taipei (Open Government Data
+License, Taiwan 1.0).
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from data.db import connect, transaction
+from data.migrate import migrate
+from layers.io.importing import import_file
+from layers.io.options import ImportOptions
+from layers.workflow.access import add_user
+from tests.conftest import create_database, drop_database, query, real_data
+
+WHATIF = "/api/analysis/coverage/whatif"
+#: Two points in 大同區 (the 300 m gaps of 景星里 and 國順里) that a siting run on Taipei proposes.
+DATONG = [{"op": "add", "lon": 121.507996, "lat": 25.064684}, {"op": "add", "lon": 121.506896, "lat": 25.073699}]
+
+
+@pytest.fixture(scope="module")
+def taipei(pg_server, tmp_path_factory):
+    """Taipei's URL and an admin token: districts, villages, toilets and garbage-truck stops imported."""
+    url = create_database(pg_server[0])
+    work = tmp_path_factory.mktemp("taipei-plans")
+    conn = connect(url=url)
+    try:
+        migrate(conn)
+        for name, layer, options in (
+                ("taipei_districts_town.geojson", "admin_areas",
+                 {"level": "district", "code_field": "CPTID", "name_field": "TNAME"}),
+                ("taipei_villages_li.geojson", "admin_areas",
+                 {"level": "community", "code_field": "CPTVID", "name_field": "VNAME", "parent_field": "CPTID"}),
+                ("taipei_public_toilets.csv", "toilets", {}), ("taipei_garbage_truck_stops.csv", "garbage_stations", {})):
+            with transaction(conn):
+                import_file(conn, real_data(f"taipei/{name}", work), ImportOptions(layer, skip_bad=True, **options))
+        token = add_user(conn, "taipei-planner", "planner", created_by="test")[1]
+        conn.commit()
+    finally:
+        conn.close()
+    yield {"url": url, "token": token}
+    drop_database(url)
+
+
+@pytest.fixture
+def client(taipei, env_for):
+    from api.app import create_app
+
+    env_for(taipei["url"])
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        c.headers["Authorization"] = f"Bearer {taipei['token']}"
+        yield c
+
+
+def _plans(taipei) -> int:
+    return query(taipei["url"], "SELECT count(*) FROM coverage_plans")[0][0]
+
+
+def _north(taipei) -> tuple[float, float]:
+    """Taipei's northernmost vertex (lon, lat)."""
+    return query(taipei["url"], "SELECT ST_X(p), ST_Y(p) FROM (SELECT (ST_DumpPoints(geom)).geom p FROM admin_areas "
+                                "WHERE level = 'district') d ORDER BY ST_Y(p) DESC LIMIT 1")[0]
+
+
+@pytest.mark.parametrize("lon,lat", [(0, 0), (12.1508, 25.0647), (121.508, -25.0647), (116.4, 39.9)])
+def test_a_draft_point_outside_the_city_is_refused_by_name(client, taipei, lon, lat):
+    """A point typed at 0, 0 or with a digit slipped covers nothing of Taipei: refused, naming the edit, and no plan
+    is written; before, the what-if answered 200 with nothing changed and the plan was saved."""
+    edits = [*DATONG, {"op": "add", "lon": lon, "lat": lat}]
+    answer = client.post(WHATIF, json={"kind": "toilets", "edits": edits})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"].startswith("edits[2]: ") and "outside the city" in answer.json()["detail"]
+    assert "121.4" in answer.json()["detail"]  # the city's extent, to see what was meant
+    before = _plans(taipei)
+    saved = client.post("/api/plans", json={"name": f"outside {lon} {lat}", "kind": "toilets", "edits": edits})
+    assert saved.status_code == 422 and saved.json()["detail"].startswith("edits[2]: "), saved.text
+    assert _plans(taipei) == before
+    toilet = query(taipei["url"], "SELECT min(id) FROM toilets")[0][0]
+    moved = client.post(WHATIF, json={"kind": "toilets", "edits": [{"op": "move", "id": toilet, "lon": lon, "lat": lat}]})
+    assert moved.status_code == 422 and moved.json()["detail"].startswith("edits[0]: "), moved.text
+
+
+def test_a_draft_point_just_outside_the_boundary_still_counts(client, taipei):
+    """A toilet 200 m beyond the city line still serves it within 300 m (and a garbage point 200 m out does not
+    within 120 m): the limit is the service radius, not the outline."""
+    lon, lat = _north(taipei)
+    near = {"op": "add", "lon": lon, "lat": lat + 0.0018}  # ~200 m north of Taipei's northernmost point
+    answer = client.post(WHATIF, json={"kind": "toilets", "edits": [near]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["after"]["covered_area_pct"] > answer.json()["before"]["covered_area_pct"]
+    answer = client.post(WHATIF, json={"kind": "garbage_points", "edits": [near]})
+    assert answer.status_code == 422 and "more than 120 m" in answer.json()["detail"], answer.text
+
+
+def _sheet_rows(content: bytes) -> list[tuple]:
+    return list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+
+
+def test_a_plan_in_a_city_without_population_counts_no_residents_and_its_workbook_lines_up(client, taipei):
+    """Taipei has no population: the residents covered are unknown (null, —), not 0 → 0; the workbook's city
+    totals sit under their own columns (before, the plan's covered area was under 现状) and name the kind in
+    Chinese (公共厕所, not toilets)."""
+    coverage = client.get("/api/analysis/coverage", params={"kind": "toilets"}).json()
+    draft = client.post(WHATIF, json={"kind": "toilets", "edits": DATONG}).json()
+    assert coverage["summary"]["population"] is None
+    for part in ("before", "after"):
+        assert draft[part]["population"] is None and draft[part]["covered_residents"] is None, draft[part]
+        assert draft[part]["covered_pop_pct"] is None
+    assert draft["before"]["covered_area_pct"] == pytest.approx(coverage["summary"]["covered_area_pct"], abs=1e-9)
+    assert draft["after"]["covered_area_pct"] > draft["before"]["covered_area_pct"]
+    plan = client.post("/api/plans", json={"name": "大同區補兩座公廁", "kind": "toilets", "edits": DATONG})
+    assert plan.status_code == 201, plan.text
+    pid = plan.json()["id"]
+    compared = client.get(f"/api/plans/{pid}/compare").json()
+    assert compared["after"] == draft["after"]
+    rows = _sheet_rows(client.get(f"/api/plans/{pid}/compare", params={"format": "xlsx"}).content)
+    assert rows[0][:2] == ("方案：大同區補兩座公廁", "公共厕所 300 m")
+    header, city = rows[1], rows[-1]
+    assert city[0] == "全市合计" and rows[-2] == (None,) * len(header)
+    totals = dict(zip(header, city))
+    assert totals["覆盖面积比例（现状，%）"] == round(draft["before"]["covered_area_pct"], 2)
+    assert totals["覆盖面积比例（规划后，%）"] == round(draft["after"]["covered_area_pct"], 2)
+    assert totals["人口"] is None and totals["覆盖人口（现状）"] is None and totals["覆盖人口（规划后）"] is None
+    jingxing = next(r for r in rows[2:-2] if r[1] == "景星里")  # a village the first toilet fills
+    assert isinstance(jingxing[3], float) and jingxing[4] > jingxing[3]
+    en = _sheet_rows(client.get(f"/api/plans/{pid}/compare", params={"format": "xlsx", "lang": "en"}).content)
+    assert en[0][1] == "public toilets 300 m" and en[-1][0] == "city"
+    page = client.get(f"/plans/{pid}")
+    assert page.status_code == 200 and "覆盖人口" in page.text
