@@ -1,6 +1,6 @@
 """A planner's drafts and plans on Taipei imported from nothing (real files, ../shared/real-data/taipei).
 
-Taipei's 12 districts, 456 villages (里, as communities), 1,544 public toilets and 4,024 garbage-truck stops; no
+Taipei's 12 districts (and their district offices as streets), 456 villages (里, as communities), 1,544 public toilets and 4,024 garbage-truck stops; no
 population, no land use, no roads: what a city has on its first day. Credits: data.taipei (Open Government Data
 License, Taiwan 1.0).
 """
@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from data.db import connect, transaction
 from data.migrate import migrate
+from layers.analysis import registry
 from layers.io.importing import import_file
 from layers.io.options import ImportOptions
 from layers.workflow.access import add_user
@@ -35,7 +36,9 @@ def taipei(pg_server, tmp_path_factory):
         migrate(conn)
         for name, layer, options in (
                 ("taipei_districts_town.geojson", "admin_areas",
-                 {"level": "district", "code_field": "CPTID", "name_field": "TNAME"}),
+                 {"level": "district", "code_field": "CPID", "name_field": "TNAME"}),
+                ("taipei_districts_town.geojson", "admin_areas",  # the district offices (區公所) as streets
+                 {"level": "street", "code_field": "CPTID", "name_field": "TNAME", "parent_field": "CPID"}),
                 ("taipei_villages_li.geojson", "admin_areas",
                  {"level": "community", "code_field": "CPTVID", "name_field": "VNAME", "parent_field": "CPTID"}),
                 ("taipei_public_toilets.csv", "toilets", {}), ("taipei_garbage_truck_stops.csv", "garbage_stations", {})):
@@ -134,3 +137,41 @@ def test_a_plan_in_a_city_without_population_counts_no_residents_and_its_workboo
     assert en[0][1] == "public toilets 300 m" and en[-1][0] == "city"
     page = client.get(f"/plans/{pid}")
     assert page.status_code == 200 and "覆盖人口" in page.text
+
+
+def _report(taipei, name: str, lang: str, **raw):
+    """What `hygiene-map analyze NAME` prints (its head, headers, rows and tail), computed on Taipei."""
+    analysis = registry.load(name)
+    conn = connect(url=taipei["url"])
+    try:
+        args = analysis.parse(raw)
+        return analysis.report(analysis.compute(conn, args), args, lang)
+    finally:
+        conn.close()
+
+
+def test_density_of_a_kind_without_a_band_says_so_instead_of_zero_verdicts(client, taipei):
+    """Taipei's 4,024 garbage-truck stops have no planning density in the standards: the report says so and gives
+    no "0 below, 0 within, 0 above the band" (which read as a verdict); toilets keep their band and verdicts."""
+    stops = query(taipei["url"], "SELECT count(*) FROM garbage_stations s WHERE EXISTS (SELECT 1 FROM admin_areas a "
+                                 "WHERE a.level = 'district' AND ST_Intersects(a.geom, s.geom))")[0][0]
+    assert stops > 4000
+    for lang, words in (("zh", "标准未规定设置密度"), ("en", "no standard gives a planning density")):
+        report = _report(taipei, "density", lang, kind="garbage_points", by="district")
+        assert any(words in line for line in report.head), report.head
+        assert report.tail == ["total: 12 areas"], report.tail
+        assert sum(row[2] for row in report.rows) == stops and all(row[-1] is None for row in report.rows)
+    toilets = _report(taipei, "density", "zh", kind="toilets", by="district")
+    assert toilets.tail[0].endswith("above the band") and "3–5 座/km²" in toilets.head[0]
+    body = client.get("/api/analysis/density", params={"kind": "garbage_points", "by": "district"}).json()
+    assert body["rules"] == [] and all(f["properties"]["status"] is None for f in body["features"])
+
+
+def test_siting_on_a_code_that_is_no_street_names_the_parameter(client):
+    """63006 is 大同區's district code (its street, the district office, is 6300600): a 404 naming `street`, as the
+    coverage route does; before it said only "no street with code '63006'"."""
+    answer = client.get("/api/analysis/siting", params={"kind": "toilets", "add": "2", "street": "63006"})
+    assert answer.status_code == 404 and answer.json()["detail"].startswith("street: "), answer.text
+    assert "63006" in answer.json()["detail"]
+    sites = client.get("/api/analysis/siting", params={"kind": "toilets", "add": "2", "street": "6300600"})
+    assert sites.status_code == 200 and len(sites.json()["features"]) == 2, sites.text
