@@ -7,7 +7,10 @@ License, Taiwan 1.0).
 
 from __future__ import annotations
 
+import csv
 import io
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -44,12 +47,31 @@ def taipei(pg_server, tmp_path_factory):
                 ("taipei_public_toilets.csv", "toilets", {}), ("taipei_garbage_truck_stops.csv", "garbage_stations", {})):
             with transaction(conn):
                 import_file(conn, real_data(f"taipei/{name}", work), ImportOptions(layer, skip_bad=True, **options))
+        with transaction(conn):
+            import_file(conn, _complaints(conn, work), ImportOptions("complaints"))
         token = add_user(conn, "taipei-planner", "planner", created_by="test")[1]
         conn.commit()
     finally:
         conn.close()
     yield {"url": url, "token": token}
     drop_database(url)
+
+
+def _complaints(conn, work):
+    """A 12345-hotline export of 300 complaints at real garbage-truck stops, two in three of them in 大同區."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT ST_X(geom), ST_Y(geom), street_code = '6300600' FROM garbage_stations ORDER BY source_id")
+        stops = cur.fetchall()
+    datong, rest = [s for s in stops if s[2]], [s for s in stops if not s[2]]
+    now = datetime.now(UTC).replace(microsecond=0)
+    path = work / "taipei_12345.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["编号", "经度", "纬度", "事件类型", "上报时间"])
+        for i in range(300):
+            lon, lat, _ = rest[(i * 7) % len(rest)] if i % 3 == 0 else datong[i % len(datong)]
+            writer.writerow([f"TP{i:05d}", f"{lon:.6f}", f"{lat:.6f}", "暴露垃圾", (now - timedelta(hours=5 * i + 1)).isoformat()])
+    return path
 
 
 @pytest.fixture
@@ -175,3 +197,41 @@ def test_siting_on_a_code_that_is_no_street_names_the_parameter(client):
     assert "63006" in answer.json()["detail"]
     sites = client.get("/api/analysis/siting", params={"kind": "toilets", "add": "2", "street": "6300600"})
     assert sites.status_code == 200 and len(sites.json()["features"]) == 2, sites.text
+
+
+def _workbook(taipei, name: str, tmp_path, lang: str = "zh", **raw) -> tuple[dict, list[dict]]:
+    """(the GeoJSON, the rows of `hygiene-map analyze NAME --out x.xlsx` read back by header) on Taipei."""
+    from layers.analysis.encode import write
+
+    analysis = registry.load(name)
+    conn = connect(url=taipei["url"])
+    try:
+        args = analysis.parse(raw)
+        result = analysis.compute(conn, args)
+        body = json.loads(analysis.geojson(result, args, lang))
+        write(tmp_path / "x.xlsx", analysis.rows(result), lambda: b"", lang)
+    finally:
+        conn.close()
+    rows = _sheet_rows((tmp_path / "x.xlsx").read_bytes())
+    return body, [dict(zip(rows[0], row)) for row in rows[1:]]
+
+
+def test_hot_spot_and_siting_workbooks_say_where_and_in_chinese(taipei, tmp_path):
+    """A planner opens the hot spots in a spreadsheet: each hexagon has the lon/lat of its centre (q, r alone
+    locate nothing), and the siting workbook's gain column has a Chinese header like the others."""
+    from shapely.geometry import Point, shape
+
+    body, rows = _workbook(taipei, "hotspots", tmp_path)
+    hottest = rows[0]
+    assert hottest["热点等级"] == 3 and isinstance(hottest["经度"], float) and isinstance(hottest["纬度"], float)
+    cell = next(f for f in body["features"]
+                if (f["properties"]["q"], f["properties"]["r"]) == (hottest["六边形列 q"], hottest["六边形行 r"]))
+    assert shape(cell["geometry"]).centroid.distance(Point(hottest["经度"], hottest["纬度"])) < 1e-5
+    where = query(taipei["url"], "SELECT name FROM admin_areas WHERE level = 'district' AND "
+                                 "ST_Intersects(geom, ST_GeomFromGeoJSON(%s)) ORDER BY code",
+                  (json.dumps(cell["geometry"]),))
+    assert ("大同區",) in where  # two complaints in three are in 大同區: the hottest hexagon is on it
+    _, sites = _workbook(taipei, "siting", tmp_path, add="2", street="6300600")
+    assert list(sites[0]) == ["排名", "平面坐标 x（m）", "平面坐标 y（m）", "新增覆盖面积（m²）", "经度", "纬度"]
+    _, sites = _workbook(taipei, "siting", tmp_path, "en", add="1", objective="complaints")
+    assert "Open complaints newly covered" in sites[0] and sites[0]["Open complaints newly covered"] >= 1

@@ -84,7 +84,10 @@ HEADERS = {
     "q": ("六边形列 q", "Hexagon q"), "r": ("六边形行 r", "Hexagon r"), "gi_z": ("Gi* z 值", "Gi* z"),
     "gi_p": ("Gi* p 值", "Gi* p"), "gi_bin": ("热点等级", "Hot/cold spot bin"), "score": ("得分", "Score"),
     "rank": ("排名", "Rank"), "x": ("平面坐标 x（m）", "x (m)"), "y": ("平面坐标 y（m）", "y (m)"),
-    "new_residents": ("新增覆盖人口", "Residents newly covered"), "lon": ("经度", "Longitude"),
+    "new_residents": ("新增覆盖人口", "Residents newly covered"),
+    "new_area_m2": ("新增覆盖面积（m²）", "Area newly covered (m²)"),
+    "new_complaints": ("新增覆盖未结案投诉", "Open complaints newly covered"),
+    "pattern": ("热点趋势", "Trend pattern"), "lon": ("经度", "Longitude"),
     "lat": ("纬度", "Latitude"),
 }
 #: Priority's components: a column per component and part (``overdue_weighted``: 逾期投诉·加权分).
