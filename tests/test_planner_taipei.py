@@ -231,6 +231,9 @@ def test_hot_spot_and_siting_workbooks_say_where_and_in_chinese(taipei, tmp_path
                                  "ST_Intersects(geom, ST_GeomFromGeoJSON(%s)) ORDER BY code",
                   (json.dumps(cell["geometry"]),))
     assert ("大同區",) in where  # two complaints in three are in 大同區: the hottest hexagon is on it
+    printed = _report(taipei, "hotspots", "zh")
+    assert printed.headers[-2:] == ["lon", "lat"]
+    assert printed.rows[0][-2:] == [f"{hottest['经度']:.6f}", f"{hottest['纬度']:.6f}"]  # not rounded to 0.1°
     _, sites = _workbook(taipei, "siting", tmp_path, add="2", street="6300600")
     assert list(sites[0]) == ["排名", "平面坐标 x（m）", "平面坐标 y（m）", "新增覆盖面积（m²）", "经度", "纬度"]
     _, sites = _workbook(taipei, "siting", tmp_path, "en", add="1", objective="complaints")

@@ -129,5 +129,6 @@ class Hotspots(Analysis):
                 f"cold 90 %: {s['cold_90']}  95 %: {s['cold_95']}  99 %: {s['cold_99']}"]
         head += [w for w in (few_warning(s, lang),) if w]
         headers = ["q", "r", "count", "gi_z", "gi_p", "gi_bin"] + (["pattern"] if found.patterns else []) + ["lon", "lat"]
-        rows = [[row[h] if h != "gi_p" else f"{row[h]:.2e}" for h in headers] for row in self.rows(found)]
+        shown = {"gi_p": "{:.2e}", "lon": "{:.6f}", "lat": "{:.6f}"}  # the rest as the table's figures
+        rows = [[shown[h].format(row[h]) if h in shown else row[h] for h in headers] for row in self.rows(found)]
         return Report(head, headers, rows)
