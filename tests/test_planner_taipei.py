@@ -238,3 +238,15 @@ def test_hot_spot_and_siting_workbooks_say_where_and_in_chinese(taipei, tmp_path
     assert list(sites[0]) == ["排名", "平面坐标 x（m）", "平面坐标 y（m）", "新增覆盖面积（m²）", "经度", "纬度"]
     _, sites = _workbook(taipei, "siting", tmp_path, "en", add="1", objective="complaints")
     assert "Open complaints newly covered" in sites[0] and sites[0]["Open complaints newly covered"] >= 1
+
+
+@pytest.mark.parametrize("radius", [True, False])
+def test_a_radius_of_true_or_false_is_refused_not_read_as_1_or_0_metres(client, taipei, radius):
+    """JSON true was read as radius 1 (a plan saved with a 1 m radius); false as 0 (refused, but as 'not 0')."""
+    before = _plans(taipei)
+    for path, body in ((WHATIF, {}), ("/api/plans", {"name": f"radius {radius}"})):
+        answer = client.post(path, json={**body, "kind": "toilets", "radius": radius, "edits": DATONG})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"].startswith("radius: ") and str(radius).lower() in answer.json()["detail"]
+    assert _plans(taipei) == before
+    assert client.post(WHATIF, json={"kind": "toilets", "radius": "300", "edits": DATONG}).status_code == 200
