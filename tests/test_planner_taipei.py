@@ -250,3 +250,35 @@ def test_a_radius_of_true_or_false_is_refused_not_read_as_1_or_0_metres(client, 
         assert answer.json()["detail"].startswith("radius: ") and str(radius).lower() in answer.json()["detail"]
     assert _plans(taipei) == before
     assert client.post(WHATIF, json={"kind": "toilets", "radius": "300", "edits": DATONG}).status_code == 200
+
+
+def test_a_plan_says_where_its_facilities_go_on_its_page_and_in_its_workbook(client, taipei):
+    """The printed plan and its workbook listed the areas it changes but not where its toilets go: the edits are
+    now listed with the toilet's name (moved, removed) and position, to the sixth decimal, on paper and on a sheet."""
+    (a, a_name, ax, ay), (b, b_name, bx, by) = query(
+        taipei["url"], "SELECT id, name, ST_X(geom), ST_Y(geom) FROM toilets WHERE street_code = '6300600' "
+                       "ORDER BY id LIMIT 2")
+    edits = [DATONG[0], {"op": "move", "id": a, "lon": ax + 0.001, "lat": ay}, {"op": "remove", "id": b}]
+    plan = client.post("/api/plans", json={"name": "大同區調整三處", "kind": "toilets", "edits": edits})
+    assert plan.status_code == 201, plan.text
+    pid = plan.json()["id"]
+    changes = client.get(f"/api/plans/{pid}/compare").json()["changes"]
+    assert [(c["edit"], c["op"], c["id"], c["name"]) for c in changes] == [
+        (1, "add", None, None), (2, "move", a, a_name), (3, "remove", b, b_name)]
+    assert (changes[0]["lon"], changes[0]["lat"]) == (DATONG[0]["lon"], DATONG[0]["lat"])
+    assert changes[1]["lon"] == pytest.approx(ax + 0.001) and changes[1]["from_lon"] == pytest.approx(ax)
+    assert (changes[2]["lon"], changes[2]["lat"]) == pytest.approx((bx, by)) and changes[2]["from_lon"] is None
+    page = client.get(f"/plans/{pid}").text
+    assert "调整清单（3 项）" in page and a_name in page and b_name in page
+    assert f"{DATONG[0]['lon']:.6f}" in page and f"{bx:.6f}" in page and "移除" in page
+    book = load_workbook(io.BytesIO(client.get(f"/api/plans/{pid}/compare", params={"format": "xlsx"}).content))
+    rows = list(book["调整清单"].iter_rows(values_only=True))
+    assert rows[0][:6] == ("序号", "调整", "设施编号", "设施名称", "经度", "纬度")
+    assert rows[1][:2] == (1, "新增") and rows[2][1:4] == ("移动", a, a_name) and rows[3][1:4] == ("移除", b, b_name)
+    assert rows[3][4:6] == pytest.approx((bx, by))  # numbers, not text
+    en = load_workbook(io.BytesIO(client.get(f"/api/plans/{pid}/compare",
+                                             params={"format": "xlsx", "lang": "en"}).content))
+    assert [r[1] for r in en["edits"].iter_rows(min_row=2, values_only=True)] == ["add", "move", "remove"]
+    exported = client.get(f"/api/plans/{pid}/export").json()["features"]
+    for feature, change in zip(exported, changes, strict=True):
+        assert feature["geometry"]["coordinates"] == pytest.approx([change["lon"], change["lat"]])

@@ -197,6 +197,24 @@ def test_plan_whose_facility_is_gone_is_a_conflict(client, site):
     assert r.status_code == 409 and "edits[0].id" in r.text, r.text
 
 
+def test_plan_removing_a_trail_exports_and_prints_where_it_stands(client, site):
+    """Health trails are lines: a plan removing one answered its GeoJSON export with a 500 (ST_X of a line)."""
+    conn = connect(url=site["url"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, name, ST_X(p), ST_Y(p) FROM (SELECT id, name, ST_PointOnSurface(geom) p "
+                    "FROM health_trails WHERE GeometryType(geom) LIKE '%%LINESTRING' ORDER BY id LIMIT 1) t")
+        trail, name, x, y = cur.fetchone()
+    conn.close()
+    draft = {"name": "撤除一条步道", "kind": "health_trails", "radius": 500, "edits": [{"op": "remove", "id": trail}]}
+    plan = client.post("/api/plans", json=draft, headers=_auth(site, "planner")).json()
+    exported = client.get(f"/api/plans/{plan['id']}/export")
+    assert exported.status_code == 200, exported.text
+    lon, lat = exported.json()["features"][0]["geometry"]["coordinates"]
+    assert (lon, lat) == pytest.approx((x, y))  # a point on the line
+    page = client.get(f"/plans/{plan['id']}")
+    assert page.status_code == 200 and name in page.text and f"{lon:.6f}" in page.text
+
+
 def test_plan_needs_a_name_and_valid_edits(client, site):
     bad = client.post("/api/plans", json={"name": " ", "edits": []}, headers=_auth(site, "planner"))
     assert bad.status_code == 422 and "name" in bad.text

@@ -11,7 +11,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from data.vocab import FACILITY_KINDS, city_tz
-from layers.analysis.plans import COLUMNS
+from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS
 
 _WORDS = {
     "zh": {"plans": "设施规划方案", "plan": "规划方案", "none": "尚无保存的方案：在覆盖分析地图上添加、移动或移除设施后保存。",
@@ -23,7 +23,7 @@ _WORDS = {
            "rows": (("population", "人口"), ("covered_area_pct", "覆盖面积比例（%）"),
                     ("covered_pop_pct", "覆盖人口比例（%）"), ("covered_residents", "覆盖人口")),
            "levels": {"community": "社区", "urban_village": "城中村", "grid": "网格", "street": "街道", "district": "区"}, "other": "English",
-           "ops": {"add": "新增", "move": "移动", "remove": "移除"}},
+           "changes": "调整清单（{n} 项）"},
     "en": {"plans": "Facility plans", "plan": "Plan", "none": "No plan saved yet: add, move or remove facilities "
                                                                "on the coverage map, then save the draft.",
            "head": ("No.", "Name", "Facilities", "Radius", "Areas", "Edits", "Saved by", "Saved at", ""),
@@ -36,7 +36,7 @@ _WORDS = {
                     ("covered_pop_pct", "covered population (%)"), ("covered_residents", "covered residents")),
            "levels": {"community": "community", "urban_village": "urban village", "grid": "grid", "street": "street",
                       "district": "district"}, "other": "中文",
-           "ops": {"add": "add", "move": "move", "remove": "remove"}},
+           "changes": "Edits ({n})"},
 }
 _STYLE = """body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:1.5em 2em;color:#222}
 h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin:1.4em 0 .4em;border-left:4px solid #1f78b4;
@@ -128,6 +128,19 @@ def _areas(result: dict, lang: str) -> str:
     return f'<table id="areas"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
+def _changes(result: dict, lang: str) -> str:
+    """The edits' table: where each new or moved facility goes, which ones are removed (the workbook's 2nd sheet)."""
+    esc, en = html.escape, lang == "en"
+    head = "".join(f"<th>{esc(en_h if en else zh_h)}</th>" for _, zh_h, en_h in CHANGE_COLUMNS)
+    body = []
+    for row in result["changes"]:
+        cells = [OPS[row["op"]][en] if key == "op" else row[key] for key, _, _ in CHANGE_COLUMNS]
+        body.append("<tr>" + "".join(
+            f'<td class="n">{v:.6f}</td>' if isinstance(v, float) else f'<td class="n">{v}</td>' if isinstance(v, int)
+            else f"<td>{esc(v or '—')}</td>" for v in cells) + "</tr>")
+    return f'<table id="changes"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
 def plan_page(result: dict, lang: str) -> str:
     """/plans/{id}: the plan (``plans.compare_plan``'s answer) against today's facilities, as it prints."""
     t, esc, plan = _WORDS[lang], html.escape, result["plan"]
@@ -137,10 +150,11 @@ def plan_page(result: dict, lang: str) -> str:
     facts = t["facts"].format(kind=_kind(plan["kind"], lang), radius=plan["radius_m"],
                               by=t["levels"].get(plan["by"], plan["by"]), who=plan["created_by"],
                               at=_when(plan["created_at"]),
-                              edits=" · ".join(f"{t['ops'][op]} {n}" for op, n in ops.items()) or "0")
+                              edits=" · ".join(f"{OPS[op][lang == 'en']} {n}" for op, n in ops.items()) or "0")
     body = (f'<p class="facts" id="facts">{esc(facts)}</p>'
             f'<p class="links"><a href="/plans?lang={lang}">{esc(t["all"])}</a>{_links(plan, lang)}</p>'
             f'<h2>{esc(t["totals"])}</h2>{_totals(result, lang)}'
-            f'<h2>{esc(t["areas"].format(n=len(result["areas"])))}</h2>{_areas(result, lang)}')
+            f'<h2>{esc(t["areas"].format(n=len(result["areas"])))}</h2>{_areas(result, lang)}'
+            f'<h2>{esc(t["changes"].format(n=len(result["changes"])))}</h2>{_changes(result, lang)}')
     other = f"/plans/{plan['id']}?lang={'zh' if lang == 'en' else 'en'}"
     return _page(f"{t['plan']} · {plan['name']}", lang, other, body)
