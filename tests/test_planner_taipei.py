@@ -282,3 +282,22 @@ def test_a_plan_says_where_its_facilities_go_on_its_page_and_in_its_workbook(cli
     exported = client.get(f"/api/plans/{pid}/export").json()["features"]
     for feature, change in zip(exported, changes, strict=True):
         assert feature["geometry"]["coordinates"] == pytest.approx([change["lon"], change["lat"]])
+
+
+def test_a_draft_lists_only_the_areas_it_changes(client, taipei):
+    """大同區's 南芳里 is wholly covered already: the first toilet's disc touches it, but it stays 100 % and is not
+    an area the draft changes (it was listed, outlined on the map and counted on the plan's page, 100.00 → 100.00).
+    Moving a toilet out of 士林區 listed a dozen villages whose other toilets still cover them as much."""
+    answer = client.post(WHATIF, json={"kind": "toilets", "edits": DATONG}).json()
+    names = {a["name"]: a for a in answer["areas"]}
+    assert "南芳里" not in names and {"景星里", "國順里"} <= set(names), sorted(names)
+    coverage = {f["properties"]["name"]: f["properties"]["covered_area_pct"] for f in client.get(
+        "/api/analysis/coverage", params={"kind": "toilets", "street": "63006"}).json()["features"]}
+    assert coverage["南芳里"] == pytest.approx(100)
+    toilet, lon, lat = query(taipei["url"], "SELECT id, ST_X(geom), ST_Y(geom) FROM toilets WHERE street_code = "
+                                            "'6301100' ORDER BY id LIMIT 1")[0]
+    moved = client.post(WHATIF, json={"kind": "toilets", "edits": [
+        {"op": "move", "id": toilet, "lon": DATONG[0]["lon"], "lat": DATONG[0]["lat"]}]}).json()
+    assert moved["areas"], moved
+    for area in moved["areas"]:
+        assert area["covered_area_pct"] != pytest.approx(area["covered_area_pct_before"], abs=1e-6), area

@@ -167,6 +167,19 @@ def compare(areas: fast.Areas, before: fast.Cover, after: fast.Cover, idx: np.nd
     return rows
 
 
+#: Covered m² that count as a change: a disc's union measured again differs from the old by far less where
+#: nothing changed (an area wholly covered before and after), by far more where something did.
+CHANGE_M2 = 0.01
+
+
+def changed(before: fast.Cover, after: fast.Cover, touched: np.ndarray) -> np.ndarray:
+    """The areas among ``touched`` (those an edited disc touches) whose covered area or residential land changed:
+    an area already wholly covered stays 100 % → 100 %, and is not one the draft changes."""
+    keep = [i for i in touched if abs(after.cov[i] - before.cov[i]) > CHANGE_M2
+            or abs(np.nan_to_num(after.res_cov[i]) - np.nan_to_num(before.res_cov[i])) > CHANGE_M2]
+    return np.array(keep, dtype=np.int64)
+
+
 def whatif(conn, kind: str, radius_m: float | None, edits: list[dict], by: str = "community", *,
            gaps: bool = True, store=STATE) -> dict:
     """The areas a draft's edits change, before and after, and the city's totals; nothing is written.
@@ -193,7 +206,8 @@ def whatif(conn, kind: str, radius_m: float | None, edits: list[dict], by: str =
     check_inside(conn, edits, radius)
     srid = metric_srid(conn)
     areas, base = state(conn, store, spec, by, srid, radius, None, by != "grid")
-    draft, idx = fast.with_facilities(areas, base, apply_edits(conn, srid, base.wkb, edits, spec.key))
+    draft, touched = fast.with_facilities(areas, base, apply_edits(conn, srid, base.wkb, edits, spec.key))
+    idx = changed(base, draft, touched)
     rows = compare(areas, base, draft, idx)
     if gaps:
         for row, gap in zip(rows, fast.gaps(conn, srid, areas, draft, idx)):
