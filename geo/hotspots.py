@@ -202,7 +202,13 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
         raise NotFound("no complaints match this time window and categories")
     value = counts.astype(float)
     if per_population:
+        if not (pop > 0).any():
+            raise InvalidParameter("per_population", "no community has a population, so there is no rate per 10,000 "
+                                   "residents: import the communities with --population-field, or ask without it")
         value = np.where(pop > 0, counts / np.where(pop > 0, pop, 1.0) * 10_000.0, 0.0)
+    if value.min() == value.max():  # Gi* compares cells: with nothing to compare it is undefined
+        raise InvalidParameter("cell", f"all {q.size} hexagons of {cell_m:g} m have the same value, so Gi* has "
+                               "nothing to compare: ask for a smaller cell or a longer window")
     neighbours = hexgrid.neighbour_index(q, r)
     z = gi_star(value, neighbours)
     p = two_sided_p(z)

@@ -301,3 +301,12 @@ def test_a_draft_lists_only_the_areas_it_changes(client, taipei):
     assert moved["areas"], moved
     for area in moved["areas"]:
         assert area["covered_area_pct"] != pytest.approx(area["covered_area_pct_before"], abs=1e-6), area
+
+
+def test_hot_spots_per_resident_in_a_city_without_population_say_why(client):
+    """Taipei's villages have no population: hot spots per 10,000 residents were a 500 (Gi* of all zeros); a 422
+    naming per_population and how to give the population. The counts' map still answers."""
+    answer = client.get("/api/analysis/hotspots", params={"per_population": "1"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"].startswith("per_population: ") and "--population-field" in answer.json()["detail"]
+    assert client.get("/api/analysis/hotspots").status_code == 200
