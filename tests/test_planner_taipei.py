@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -310,3 +311,38 @@ def test_hot_spots_per_resident_in_a_city_without_population_say_why(client):
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"].startswith("per_population: ") and "--population-field" in answer.json()["detail"]
     assert client.get("/api/analysis/hotspots").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def taipei_base(taipei):
+    """Taipei served by uvicorn (the browser's server)."""
+    from tests.chromium import serve_app
+
+    with serve_app(taipei["url"]) as base:
+        yield base
+
+
+@pytest.mark.browser
+def test_a_draft_clicked_outside_the_city_is_taken_back_on_the_map(taipei_base, browser):
+    """At desktop width the map shows land and sea around Taipei: a draft toilet clicked there was refused by the
+    what-if route, stayed on the map, and every later draft failed with an English message until it was found and
+    removed. It is now taken back, with a Chinese notice, and the draft's other toilets answered again."""
+    from tests.test_whatif_browser import READY, _mouse, _wait
+
+    report = browser.open(taipei_base + "/map/coverage?kind=toilets&by=community", ready_js=READY, timeout=90)
+    assert not report.timed_out and report.console_errors == [], report.console_errors
+    time.sleep(1.0)  # the map's zoom to the areas has ended
+    browser.evaluate("document.getElementById('hm-whatif-add').click()")
+    for k, (lon, lat) in enumerate(((DATONG[0]["lon"], DATONG[0]["lat"]), (121.40, 25.05))):  # 大同區, then 新北
+        at = browser.evaluate(f"hygieneWhatIfState.pixel({lon}, {lat})")
+        assert 0 < at["x"] < 1280 and 0 < at["y"] < 700, at  # on screen
+        _mouse(browser, "mousePressed", at["x"], at["y"])
+        _mouse(browser, "mouseReleased", at["x"], at["y"])
+        _wait(browser, f"hygieneWhatIfState.sent >= {k + 1} && !hygieneWhatIfState.pending")
+    _wait(browser, "hygieneWhatIfState.takenBack === 1 && !hygieneWhatIfState.pending")
+    state = browser.evaluate("hygieneWhatIfState")
+    assert state["errors"] == [] and len(state["draft"]) == 1, state
+    assert state["draft"][0]["lon"] == pytest.approx(DATONG[0]["lon"], abs=0.001)
+    assert "城市范围外" in browser.evaluate("document.getElementById('hm-whatif-msg').textContent")
+    assert state["after"]["covered_area_pct"] > state["before"]["covered_area_pct"]  # the toilet in 大同區 counts
+    assert browser.evaluate("document.querySelectorAll('.hm-draft').length") == 1
