@@ -346,3 +346,12 @@ def test_a_draft_clicked_outside_the_city_is_taken_back_on_the_map(taipei_base, 
     assert "城市范围外" in browser.evaluate("document.getElementById('hm-whatif-msg').textContent")
     assert state["after"]["covered_area_pct"] > state["before"]["covered_area_pct"]  # the toilet in 大同區 counts
     assert browser.evaluate("document.querySelectorAll('.hm-draft').length") == 1
+
+
+def test_ogc_html_says_yes_and_no(client):
+    """The OGC pages a GIS user opens in a browser showed Python's True/False for Taipei's free toilets."""
+    page = client.get("/ogc/collections/toilets/items", params={"f": "html", "limit": "3"}).text
+    assert "True" not in page and "False" not in page and "<td>是</td>" in page
+    one = client.get("/ogc/collections/toilets/items/1", params={"f": "html", "lang": "en"}).text
+    assert "True" not in one and "<td>yes</td>" in one
+    assert client.get("/ogc/collections/toilets/items/1", params={"f": "json"}).json()["properties"]["is_free"] is True
