@@ -355,3 +355,16 @@ def test_ogc_html_says_yes_and_no(client):
     one = client.get("/ogc/collections/toilets/items/1", params={"f": "html", "lang": "en"}).text
     assert "True" not in one and "<td>yes</td>" in one
     assert client.get("/ogc/collections/toilets/items/1", params={"f": "json"}).json()["properties"]["is_free"] is True
+
+
+@pytest.mark.browser
+def test_the_coverage_legend_of_a_city_without_population_shows_a_dash_not_a_share(taipei_base, browser):
+    """Taipei has no population: the legend's total and the popups said "覆盖人口比例 — %"; now a bare dash."""
+    from tests.test_whatif_browser import READY
+
+    report = browser.open(taipei_base + "/map/coverage?kind=toilets&by=community", ready_js=READY, timeout=90)
+    assert not report.timed_out and report.console_errors == [], report.console_errors
+    legend = browser.evaluate("document.querySelector('.hm-legend').innerText")
+    assert "覆盖面积比例 42.5 %" in legend and "— %" not in legend and "覆盖人口比例 —" in legend, legend
+    popup = browser.evaluate("hygieneCoverageLayers.popup(hygieneCoverageLayers.areas['6300600012'].feature.properties)")
+    assert "— %" not in popup and "100.0 %" in popup, popup
