@@ -10,6 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -23,7 +26,7 @@ from layers.analysis import registry
 from layers.io.importing import import_file
 from layers.io.options import ImportOptions
 from layers.workflow.access import add_user
-from tests.conftest import create_database, drop_database, query, real_data
+from tests.conftest import REPO, create_database, drop_database, query, real_data
 
 WHATIF = "/api/analysis/coverage/whatif"
 #: Two points in 大同區 (the 300 m gaps of 景星里 and 國順里) that a siting run on Taipei proposes.
@@ -368,3 +371,19 @@ def test_the_coverage_legend_of_a_city_without_population_shows_a_dash_not_a_sha
     assert "覆盖面积比例 42.5 %" in legend and "— %" not in legend and "覆盖人口比例 —" in legend, legend
     popup = browser.evaluate("hygieneCoverageLayers.popup(hygieneCoverageLayers.areas['6300600012'].feature.properties)")
     assert "— %" not in popup and "100.0 %" in popup, popup
+
+
+def test_analyze_out_to_a_missing_folder_says_so_before_the_work(taipei, tmp_path):
+    """`hygiene-map analyze coverage --out /nonexistent/x.csv` computed Taipei's 456 villages, printed them, then
+    ended in a pandas traceback; now one line naming --out and the folder, before any work, and nothing written."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HYGIENE_MAP_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=taipei["url"], PYTHONPATH=str(REPO))
+    missing = tmp_path / "nowhere" / "gaps.csv"
+    done = subprocess.run([sys.executable, "-m", "api.cli", "analyze", "coverage", "--kind", "toilets", "--out",
+                           str(missing)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == f"hygiene-map: error: --out: {missing}: the folder {missing.parent} does not exist"
+    assert done.stdout == "" and not missing.parent.exists()  # refused before the work
+    done = subprocess.run([sys.executable, "-m", "api.cli", "analyze", "coverage", "--kind", "toilets", "--out",
+                           "gaps.csv"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and (tmp_path / "gaps.csv").read_text(encoding="utf-8-sig").startswith("code,name")

@@ -6,6 +6,7 @@ stitched in as raw JSON fragments: no geometry passes through shapely.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -64,10 +65,16 @@ FORMATS = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".xlsx": "x
 
 
 def out_format(path: Path) -> str:
-    """The format ``path`` asks for by its extension; InvalidParameter for any other."""
+    """The format ``path`` asks for by its extension; InvalidParameter for any other, or for a folder that does not
+    exist or cannot be written to (said before the work, not as a traceback after it)."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InvalidParameter("--out", f"{path.name}: the extension must be .geojson, .csv or .xlsx")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InvalidParameter("--out", f"{path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise InvalidParameter("--out", f"{path}: the folder {folder} cannot be written to")
     return fmt
 
 
