@@ -373,17 +373,32 @@ def test_the_coverage_legend_of_a_city_without_population_shows_a_dash_not_a_sha
     assert "— %" not in popup and "100.0 %" in popup, popup
 
 
+def _analyze(taipei, cwd, *args) -> subprocess.CompletedProcess:
+    """`hygiene-map analyze ARGS` run on Taipei in ``cwd``, as typed in a shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HYGIENE_MAP_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=taipei["url"], PYTHONPATH=str(REPO))
+    return subprocess.run([sys.executable, "-m", "api.cli", "analyze", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_analyze_siting_without_add_says_it_is_required(taipei, tmp_path):
+    """`--add` shows as [required] in the help, yet `hygiene-map analyze siting` ran with 5 sites (click 8.5 takes
+    a required option with default None as given)."""
+    assert "[required]" in _analyze(taipei, tmp_path, "siting", "--help").stdout
+    done = _analyze(taipei, tmp_path, "siting", "--kind", "toilets")
+    assert done.returncode != 0 and done.stdout == "", done.stdout
+    assert done.stderr.strip() == "hygiene-map: error: --add: is required (how many new sites to propose)"
+    done = _analyze(taipei, tmp_path, "siting", "--kind", "toilets", "--add", "2", "--street", "6300600")
+    assert done.returncode == 0 and done.stdout.count("\n1  ") + done.stdout.count("\n2  ") == 2, done.stdout
+
+
 def test_analyze_out_to_a_missing_folder_says_so_before_the_work(taipei, tmp_path):
     """`hygiene-map analyze coverage --out /nonexistent/x.csv` computed Taipei's 456 villages, printed them, then
     ended in a pandas traceback; now one line naming --out and the folder, before any work, and nothing written."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HYGIENE_MAP_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=taipei["url"], PYTHONPATH=str(REPO))
     missing = tmp_path / "nowhere" / "gaps.csv"
-    done = subprocess.run([sys.executable, "-m", "api.cli", "analyze", "coverage", "--kind", "toilets", "--out",
-                           str(missing)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    done = _analyze(taipei, tmp_path, "coverage", "--kind", "toilets", "--out", missing)
     assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.strip() == f"hygiene-map: error: --out: {missing}: the folder {missing.parent} does not exist"
     assert done.stdout == "" and not missing.parent.exists()  # refused before the work
-    done = subprocess.run([sys.executable, "-m", "api.cli", "analyze", "coverage", "--kind", "toilets", "--out",
-                           "gaps.csv"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    done = _analyze(taipei, tmp_path, "coverage", "--kind", "toilets", "--out", "gaps.csv")
     assert done.returncode == 0 and (tmp_path / "gaps.csv").read_text(encoding="utf-8-sig").startswith("code,name")
