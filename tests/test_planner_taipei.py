@@ -402,3 +402,22 @@ def test_analyze_out_to_a_missing_folder_says_so_before_the_work(taipei, tmp_pat
     assert done.stdout == "" and not missing.parent.exists()  # refused before the work
     done = _analyze(taipei, tmp_path, "coverage", "--kind", "toilets", "--out", "gaps.csv")
     assert done.returncode == 0 and (tmp_path / "gaps.csv").read_text(encoding="utf-8-sig").startswith("code,name")
+
+
+@pytest.mark.browser
+def test_a_long_plan_name_does_not_crush_the_plans_list(client, taipei_base, browser):
+    """A 200-character name (the longest allowed) took the /plans table's width at desktop size: the radius,
+    date and level columns broke into one character a line. The name now wraps in its own column."""
+    name = "大同區公廁補點方案" * 22 + "（第二版）"[:2]
+    assert len(name) == 200
+    assert client.post("/api/plans", json={"name": name, "kind": "toilets", "edits": DATONG}).status_code == 201
+    report = browser.open(taipei_base + "/plans", timeout=60)
+    assert not report.timed_out and report.console_errors == []
+    lines = ("(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector(%r));"
+             " return r.getClientRects().length; })()")
+    row = browser.evaluate("[...document.querySelectorAll('#plans tbody tr')].find(tr => tr.innerText.includes("
+                           f"{name[:20]!r})).id")
+    for cell in ("td:nth-child(4)", "td:nth-child(5)", "td:nth-child(8)"):  # radius, level, saved at
+        assert browser.evaluate(lines % f"#{row} {cell}") == 1, cell
+    width = browser.evaluate(f"document.querySelector('#{row} td:nth-child(2)').getBoundingClientRect().width")
+    assert width < 0.45 * browser.evaluate("document.querySelector('#plans').getBoundingClientRect().width")

@@ -43,6 +43,8 @@ h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin:1.4em 0 .4em;border-
 padding-left:.4em}table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #bbb;padding:3px 7px}
 th{background:#f0f0f0}td.n{text-align:right}.links a{margin-right:1.2em}.lang{float:right}.facts{color:#444}
 td.up{color:#006d2c;font-weight:bold}td.down{color:#c00000;font-weight:bold}td.name{white-space:nowrap}
+#plans td.plan{max-width:22em;overflow-wrap:anywhere}h1{overflow-wrap:anywhere}
+#plans td.n,#plans td.when,#plans th,#plans td.links a{white-space:nowrap}
 @media print{.links,.lang,.hm-session{display:none}body{margin:0}table{font-size:11px}}"""
 
 
@@ -85,10 +87,10 @@ def plans_page(plans: list[dict], lang: str) -> str:
     """/plans: every saved plan, newest first, with links to its comparison, the map, the workbook and GeoJSON."""
     t, esc = _WORDS[lang], html.escape
     rows = "".join(
-        f'<tr id="plan-{p["id"]}"><td class="n">{p["id"]}</td><td><a href="/plans/{p["id"]}?lang={lang}">'
+        f'<tr id="plan-{p["id"]}"><td class="n">{p["id"]}</td><td class="plan"><a href="/plans/{p["id"]}?lang={lang}">'
         f'{esc(p["name"])}</a></td><td>{esc(_kind(p["kind"], lang))}</td><td class="n">{p["radius_m"]:g} m</td>'
         f'<td>{esc(t["levels"].get(p["by"], p["by"]))}</td><td class="n">{p["edits"]}</td>'
-        f'<td>{esc(p["created_by"])}</td><td>{_when(p["created_at"])}</td>'
+        f'<td>{esc(p["created_by"])}</td><td class="when">{_when(p["created_at"])}</td>'
         f'<td class="links"><a href="/plans/{p["id"]}?lang={lang}">{esc(t["compare"])}</a>{_links(p, lang)}</td></tr>'
         for p in plans)
     head = "".join(f"<th>{esc(h)}</th>" for h in t["head"])
