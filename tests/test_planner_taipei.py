@@ -421,3 +421,25 @@ def test_a_long_plan_name_does_not_crush_the_plans_list(client, taipei_base, bro
         assert browser.evaluate(lines % f"#{row} {cell}") == 1, cell
     width = browser.evaluate(f"document.querySelector('#{row} td:nth-child(2)').getBoundingClientRect().width")
     assert width < 0.45 * browser.evaluate("document.querySelector('#plans').getBoundingClientRect().width")
+
+
+def test_workbooks_say_their_verdicts_in_the_workbook_language(taipei, tmp_path):
+    """A Chinese workbook said 'above', 'city' and 'area' under 判定, 依据 and 人口分布方式; CSV keeps the codes."""
+    from layers.analysis.encode import write
+
+    _, rows = _workbook(taipei, "density", tmp_path, kind="toilets", by="district")
+    assert {r["判定"] for r in rows} == {"高于标准", "符合标准", "低于标准"} and {r["依据"] for r in rows} == {"整个区域按建成区密度"}
+    datong = next(r for r in rows if r["名称"] == "大同區")
+    assert datong["判定"] == "高于标准" and datong["数量"] > datong["标准上限"]
+    _, rows = _workbook(taipei, "density", tmp_path, "en", kind="toilets", by="district")
+    assert {r["Status"] for r in rows} == {"above", "within", "below"}
+    _, rows = _workbook(taipei, "coverage", tmp_path, kind="toilets", by="district")
+    assert {r["人口分布方式"] for r in rows} == {"按区域面积"}
+    analysis = registry.load("density")
+    conn = connect(url=taipei["url"])
+    try:
+        args = analysis.parse({"kind": "toilets", "by": "district"})
+        write(tmp_path / "d.csv", analysis.rows(analysis.compute(conn, args)), lambda: b"")
+    finally:
+        conn.close()
+    assert ",above,city" in (tmp_path / "d.csv").read_text(encoding="utf-8-sig")

@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 
 from data.errors import InvalidParameter
+from geo.hotspots import PATTERNS
 
 
 def feature_collection(features: Iterable[tuple[str | None, dict]], **top: object) -> bytes:
@@ -97,6 +98,15 @@ HEADERS = {
     "pattern": ("热点趋势", "Trend pattern"), "lon": ("经度", "Longitude"),
     "lat": ("纬度", "Latitude"),
 }
+#: Coded values of the tables' columns as a workbook says them (zh, en); CSV keeps the codes, for scripts.
+VALUES = {
+    "status": {"below": ("低于标准", "below"), "within": ("符合标准", "within"), "above": ("高于标准", "above")},
+    "basis": {"land_use": ("按用地类型", "by land-use class"),
+              "city": ("整个区域按建成区密度", "whole area at the built-up band")},
+    "population_spread": {"residential": ("按居住用地", "over residential land"), "area": ("按区域面积", "over the area"),
+                          "communities": ("由社区汇总", "summed from communities")},
+    "pattern": PATTERNS,
+}
 #: Priority's components: a column per component and part (``overdue_weighted``: 逾期投诉·加权分).
 COMPONENTS = {"hotspot": ("投诉热点", "Hot spot"), "overdue": ("逾期投诉", "Overdue complaints"),
               "open": ("未办结投诉", "Open complaints"), "coverage_gap": ("公厕覆盖缺口", "Coverage gap"),
@@ -118,7 +128,7 @@ def header(key: str, lang: str) -> str:
 
 def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh") -> str:
     """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV (keys as
-    headers) or XLSX (headers in ``lang``, numbers as numbers)."""
+    headers, codes as values) or XLSX (headers and coded values in ``lang``, numbers as numbers)."""
     import pandas as pd
 
     fmt = out_format(path)
@@ -129,5 +139,8 @@ def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str 
     if fmt == "csv":
         frame.to_csv(path, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese CSV correctly
     else:
+        i = 0 if lang == "zh" else 1
+        for key in set(VALUES) & set(frame.columns):
+            frame[key] = frame[key].map(lambda v, names=VALUES[key]: names[v][i] if v in names else v)
         frame.rename(columns=lambda key: header(key, lang)).to_excel(path, index=False)
     return fmt
