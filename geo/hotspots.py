@@ -200,9 +200,7 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
     counts, outside = _scatter(q, r, binned)
     if counts.sum() == 0:
         raise NotFound("no complaints match this time window and categories")
-    value = counts.astype(float)
-    if per_population:
-        value = np.where(pop > 0, counts / np.where(pop > 0, pop, 1.0) * 10_000.0, 0.0)
+    value = _values(counts, pop, cell_m)
     neighbours = hexgrid.neighbour_index(q, r)
     z = gi_star(value, neighbours)
     p = two_sided_p(z)
@@ -216,6 +214,21 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
         "value": "complaints per 10,000 residents" if per_population else "complaint count",
     }
     return result
+
+
+def _values(counts: np.ndarray, pop: np.ndarray | None, cell_m: float) -> np.ndarray:
+    """What Gi* runs on: the counts, or per 10,000 residents with ``pop``; InvalidParameter where that is undefined
+    (no population, or every cell the same: Gi* compares cells)."""
+    value = counts.astype(float)
+    if pop is not None:
+        if not (pop > 0).any():
+            raise InvalidParameter("per_population", "no community has a population, so there is no rate per 10,000 "
+                                   "residents: import the communities with --population-field, or ask without it")
+        value = np.where(pop > 0, counts / np.where(pop > 0, pop, 1.0) * 10_000.0, 0.0)
+    if value.min() == value.max():
+        raise InvalidParameter("cell", f"all {value.size} hexagons of {cell_m:g} m have the same value, so Gi* has "
+                               "nothing to compare: ask for a smaller cell or a longer window")
+    return value
 
 
 def _scatter(q: np.ndarray, r: np.ndarray, binned: np.ndarray) -> tuple[np.ndarray, int]:

@@ -20,8 +20,9 @@ from psycopg2 import sql
 from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
+from data.catalog import check_street
 from data.catalog import metric_srid as city_srid
-from data.errors import InvalidParameter, NotFound
+from data.errors import InvalidParameter
 from data.settings import AnalysisSettings
 from geo.coverage import AREA_FACTOR, QUAD_SEGS, kind_filter, resolve
 from geo.demand import PlaceDemand, check_objective, demand_points, place_demand
@@ -142,11 +143,9 @@ def siting_places(conn, kind: str, street: str | None, objective: str | None) ->
     spec = resolve(kind, None)[0]
     params = _params(city_srid(conn), street)
     existing_sql = sql.SQL(_EXISTING_SQL).format(table=sql.Identifier(spec.table), where=kind_filter(spec))
+    if street:
+        check_street(conn, street)
     with conn.cursor() as cur:
-        if street:
-            cur.execute("SELECT 1 FROM admin_areas WHERE level = 'street' AND code = %s", (street,))
-            if cur.fetchone() is None:
-                raise NotFound(f"no street with code {street!r}")
         cur.execute(existing_sql, params)
         existing = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
         cur.execute(_CANDIDATES_SQL, params)

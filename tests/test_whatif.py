@@ -143,7 +143,7 @@ def test_plans_saved_by_planners_compared_and_exported(client, site):
     book = load_workbook(io.BytesIO(client.get(f"/api/plans/{plan['id']}/compare?format=xlsx").content))
     sheet = book.active
     assert sheet.title == "规划对比" and sheet.cell(2, 4).value == "覆盖面积比例（现状，%）"
-    assert sheet.max_row == 2 + len(compared["areas"]) + 3
+    assert sheet.max_row == 2 + len(compared["areas"]) + 2  # a blank row, the city's totals now and with the plan
     en = load_workbook(io.BytesIO(client.get(f"/api/plans/{plan['id']}/compare?format=xlsx&lang=en").content))
     assert en.active.cell(2, 4).value == "covered area % (now)"
     exported = client.get(f"/api/plans/{plan['id']}/export").json()
@@ -195,6 +195,24 @@ def test_plan_whose_facility_is_gone_is_a_conflict(client, site):
     conn.close()
     r = client.get(f"/api/plans/{plan['id']}/compare")
     assert r.status_code == 409 and "edits[0].id" in r.text, r.text
+
+
+def test_plan_removing_a_trail_exports_and_prints_where_it_stands(client, site):
+    """Health trails are lines: a plan removing one answered its GeoJSON export with a 500 (ST_X of a line)."""
+    conn = connect(url=site["url"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, name, ST_X(p), ST_Y(p) FROM (SELECT id, name, ST_PointOnSurface(geom) p "
+                    "FROM health_trails WHERE GeometryType(geom) LIKE '%%LINESTRING' ORDER BY id LIMIT 1) t")
+        trail, name, x, y = cur.fetchone()
+    conn.close()
+    draft = {"name": "撤除一条步道", "kind": "health_trails", "radius": 500, "edits": [{"op": "remove", "id": trail}]}
+    plan = client.post("/api/plans", json=draft, headers=_auth(site, "planner")).json()
+    exported = client.get(f"/api/plans/{plan['id']}/export")
+    assert exported.status_code == 200, exported.text
+    lon, lat = exported.json()["features"][0]["geometry"]["coordinates"]
+    assert (lon, lat) == pytest.approx((x, y))  # a point on the line
+    page = client.get(f"/plans/{plan['id']}")
+    assert page.status_code == 200 and name in page.text and f"{lon:.6f}" in page.text
 
 
 def test_plan_needs_a_name_and_valid_edits(client, site):

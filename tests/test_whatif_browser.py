@@ -8,6 +8,7 @@ import json
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from data.db import connect
@@ -32,6 +33,19 @@ def gap(demo_db):
         count = cur.fetchone()[0]
     conn.close()
     return found, count
+
+
+def _changing_spot(server: str, code: str, lon: float, lat: float) -> tuple[float, float]:
+    """Where to drag the draft: ~1.7 km away (west first), out of reach of community ``code``, at a spot where a
+    toilet changes some area's coverage (the what-if lists only the areas a draft changes)."""
+    for dx, dy in ((-0.02, 0), (0.02, 0), (0, -0.016), (0, 0.016), (-0.014, -0.011), (0.014, 0.011),
+                   (-0.014, 0.011), (0.014, -0.011)):
+        answer = httpx.post(server + "/api/analysis/coverage/whatif", timeout=60,
+                            json={"kind": "toilets", "edits": [{"op": "add", "lon": lon + dx, "lat": lat + dy}]})
+        codes = [a["code"] for a in answer.json().get("areas", [])] if answer.status_code == 200 else []
+        if codes and code not in codes:
+            return lon + dx, lat + dy
+    raise AssertionError(f"no spot ~1.7 km from {lon}, {lat} where a toilet changes coverage")
 
 
 def _wait(browser, expression: str, timeout: float = 30.0):
@@ -64,16 +78,17 @@ def test_dragging_a_draft_toilet_changes_the_covered_share(browser, server, demo
     added = browser.evaluate(f"hygieneWhatIfState.areas['{code}']")
     assert added > shown  # a toilet where there was none covers more of the community
     assert browser.evaluate("hygieneWhatIfState.after.covered_area_pct > hygieneWhatIfState.before.covered_area_pct")
-    # Drag the draft ~1.7 km west (into the city) with the mouse (pressed on the marker, moved in steps, released): out of the
+    # Drag the draft ~1.7 km (into the city) with the mouse (pressed on the marker, moved in steps, released): out of the
     # community (a disc wholly inside it and clear of other toilets covers the same share wherever it stands).
-    to = browser.evaluate(f"hygieneWhatIfState.pixel({lon} - 0.02, {lat})")
+    to_lon, to_lat = _changing_spot(server, code, lon, lat)
+    to = browser.evaluate(f"hygieneWhatIfState.pixel({to_lon}, {to_lat})")
     _mouse(browser, "mousePressed", at["x"], at["y"])
     for k in range(1, 11):
         _mouse(browser, "mouseMoved", at["x"] + (to["x"] - at["x"]) * k / 10, at["y"] + (to["y"] - at["y"]) * k / 10)
     _mouse(browser, "mouseReleased", to["x"], to["y"])
     _wait(browser, "hygieneWhatIfState.answers >= 2 && !hygieneWhatIfState.pending")
     moved = browser.evaluate("hygieneWhatIfState.draft[0]")
-    assert moved["op"] == "add" and moved["lon"] == pytest.approx(lon - 0.02, abs=0.002)
+    assert moved["op"] == "add" and (moved["lon"], moved["lat"]) == pytest.approx((to_lon, to_lat), abs=0.002)
     # What the map shows for the community now: the draft's figure where it still reaches it, else today's.
     dragged = browser.evaluate(f"hygieneWhatIfState.areas['{code}']")
     assert (dragged if dragged is not None else shown) < added - 1  # the share went with the toilet

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from api.auth import Reader, current_user
 from api.bodies import Body, Text
@@ -46,6 +46,14 @@ class DraftIn(Body):
                                               "(district or street) when it has no communities")
     edits: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_EDITS,
                                         description="[{op: add|move|remove, id?, lon?, lat?}]")
+
+    @field_validator("radius", mode="before")
+    @classmethod
+    def _no_switch(cls, value):
+        # JSON true would otherwise be read as 1: a 1 m radius, a plan saved with it.
+        if isinstance(value, bool):
+            raise ValueError(f"must be a number of metres, not {str(value).lower()}")
+        return value
 
 
 class PlanIn(DraftIn):

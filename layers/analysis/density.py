@@ -58,8 +58,17 @@ class Density(Analysis):
                  f"{r['expected_min']:.1f}–{r['expected_max']:.1f}" if r["expected_min"] is not None else None,
                  r["status"]] for r in result["rows"]]
         s = result["summary"]
-        note = basis_note(result, lang)
+        note = basis_note(result, lang) if result["rules"] else no_band_note(result["kind"], lang)
+        total = f"total: {s['areas']} areas"
+        if result["rules"]:  # without a band there is no verdict: "0 below, 0 within, 0 above" would read as one
+            total += f": {s['below']} below, {s['within']} within, {s['above']} above the band"
         return Report([rule.describe(lang) for rule in result["rules"]] + ([note] if note else []),
-                      ["code", "name", "count", "km²", "per km²", "per 10k", "expected", "status"], rows,
-                      [f"total: {s['areas']} areas: {s['below']} below, {s['within']} within, "
-                       f"{s['above']} above the band"])
+                      ["code", "name", "count", "km²", "per km²", "per 10k", "expected", "status"], rows, [total])
+
+
+def no_band_note(kind: str, lang: str) -> str:
+    """Said when no standard gives ``kind`` a planning density: the counts and densities are shown, not judged."""
+    name = facility_kind(kind).name(lang)
+    if lang == "en":
+        return f"{name}: no standard gives a planning density; counts and densities only, no below/within/above"
+    return f"{name}：标准未规定设置密度，仅列数量与密度，不作低于/符合/高于判断"

@@ -6,12 +6,14 @@ stitched in as raw JSON fragments: no geometry passes through shapely.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import orjson
 
 from data.errors import InvalidParameter
+from geo.hotspots import PATTERNS
 
 
 def feature_collection(features: Iterable[tuple[str | None, dict]], **top: object) -> bytes:
@@ -64,10 +66,16 @@ FORMATS = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".xlsx": "x
 
 
 def out_format(path: Path) -> str:
-    """The format ``path`` asks for by its extension; InvalidParameter for any other."""
+    """The format ``path`` asks for by its extension; InvalidParameter for any other, or for a folder that does not
+    exist or cannot be written to (said before the work, not as a traceback after it)."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InvalidParameter("--out", f"{path.name}: the extension must be .geojson, .csv or .xlsx")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InvalidParameter("--out", f"{path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise InvalidParameter("--out", f"{path}: the folder {folder} cannot be written to")
     return fmt
 
 
@@ -84,8 +92,20 @@ HEADERS = {
     "q": ("六边形列 q", "Hexagon q"), "r": ("六边形行 r", "Hexagon r"), "gi_z": ("Gi* z 值", "Gi* z"),
     "gi_p": ("Gi* p 值", "Gi* p"), "gi_bin": ("热点等级", "Hot/cold spot bin"), "score": ("得分", "Score"),
     "rank": ("排名", "Rank"), "x": ("平面坐标 x（m）", "x (m)"), "y": ("平面坐标 y（m）", "y (m)"),
-    "new_residents": ("新增覆盖人口", "Residents newly covered"), "lon": ("经度", "Longitude"),
+    "new_residents": ("新增覆盖人口", "Residents newly covered"),
+    "new_area_m2": ("新增覆盖面积（m²）", "Area newly covered (m²)"),
+    "new_complaints": ("新增覆盖未结案投诉", "Open complaints newly covered"),
+    "pattern": ("热点趋势", "Trend pattern"), "lon": ("经度", "Longitude"),
     "lat": ("纬度", "Latitude"),
+}
+#: Coded values of the tables' columns as a workbook says them (zh, en); CSV keeps the codes, for scripts.
+VALUES = {
+    "status": {"below": ("低于标准", "below"), "within": ("符合标准", "within"), "above": ("高于标准", "above")},
+    "basis": {"land_use": ("按用地类型", "by land-use class"),
+              "city": ("整个区域按建成区密度", "whole area at the built-up band")},
+    "population_spread": {"residential": ("按居住用地", "over residential land"), "area": ("按区域面积", "over the area"),
+                          "communities": ("由社区汇总", "summed from communities")},
+    "pattern": PATTERNS,
 }
 #: Priority's components: a column per component and part (``overdue_weighted``: 逾期投诉·加权分).
 COMPONENTS = {"hotspot": ("投诉热点", "Hot spot"), "overdue": ("逾期投诉", "Overdue complaints"),
@@ -108,7 +128,7 @@ def header(key: str, lang: str) -> str:
 
 def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh") -> str:
     """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV (keys as
-    headers) or XLSX (headers in ``lang``, numbers as numbers)."""
+    headers, codes as values) or XLSX (headers and coded values in ``lang``, numbers as numbers)."""
     import pandas as pd
 
     fmt = out_format(path)
@@ -119,5 +139,8 @@ def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str 
     if fmt == "csv":
         frame.to_csv(path, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese CSV correctly
     else:
+        i = 0 if lang == "zh" else 1
+        for key in set(VALUES) & set(frame.columns):
+            frame[key] = frame[key].map(lambda v, names=VALUES[key]: names[v][i] if v in names else v)
         frame.rename(columns=lambda key: header(key, lang)).to_excel(path, index=False)
     return fmt

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from data.errors import InvalidParameter
@@ -47,6 +48,13 @@ def _event_types(conn, given: tuple[str, ...]) -> list[str] | None:
             raise InvalidParameter("category", f"{asked!r} is not an event type: complaints of it are imported as "
                                    f"{name!r}, which counts every complaint of that type; ask category={name}")
     return list(given)
+
+
+def centre(geometry: str) -> dict:
+    """The ``lon``, ``lat`` of a hexagon's centre (the mean of its six corners, 6 decimals): where a table's row
+    is on the ground, since the axial q, r mean nothing to a reader of the spreadsheet."""
+    corners = json.loads(geometry)["coordinates"][0][:6]
+    return {"lon": round(sum(c[0] for c in corners) / 6, 6), "lat": round(sum(c[1] for c in corners) / 6, 6)}
 
 
 @dataclass
@@ -111,7 +119,7 @@ class Hotspots(Analysis):
         order = sorted(range(result.q.size), key=lambda i: -result.gi_z[i])
         return [{"q": int(result.q[i]), "r": int(result.r[i]), "count": int(result.count[i]),
                  "gi_z": float(result.gi_z[i]), "gi_p": float(result.gi_p[i]), "gi_bin": int(result.gi_bin[i]),
-                 **({"pattern": patterns[i]} if patterns else {})} for i in order]
+                 **({"pattern": patterns[i]} if patterns else {}), **centre(result.geojson[i])} for i in order]
 
     def report(self, found: Found, args: Args, lang: str) -> Report:
         result, s = found.cells, found.cells.summary
@@ -120,6 +128,7 @@ class Hotspots(Analysis):
                 f"hot 99 %: {s['hot_99']}  95 %: {s['hot_95']}  90 %: {s['hot_90']}   "
                 f"cold 90 %: {s['cold_90']}  95 %: {s['cold_95']}  99 %: {s['cold_99']}"]
         head += [w for w in (few_warning(s, lang),) if w]
-        headers = ["q", "r", "count", "gi_z", "gi_p", "gi_bin"] + (["pattern"] if found.patterns else [])
-        rows = [[row[h] if h != "gi_p" else f"{row[h]:.2e}" for h in headers] for row in self.rows(found)]
+        headers = ["q", "r", "count", "gi_z", "gi_p", "gi_bin"] + (["pattern"] if found.patterns else []) + ["lon", "lat"]
+        shown = {"gi_p": "{:.2e}", "lon": "{:.6f}", "lat": "{:.6f}"}  # the rest as the table's figures
+        rows = [[shown[h].format(row[h]) if h in shown else row[h] for h in headers] for row in self.rows(found)]
         return Report(head, headers, rows)

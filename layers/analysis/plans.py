@@ -29,6 +29,13 @@ COLUMNS = (
     ("covered_residents_before", "覆盖人口（现状）", "covered residents (now)"),
     ("covered_residents", "覆盖人口（规划后）", "covered residents (plan)"),
 )
+#: The edit list's columns (:func:`changes`), and the edits' names: (key, Chinese, English).
+CHANGE_COLUMNS = (
+    ("edit", "序号", "No."), ("op", "调整", "edit"), ("id", "设施编号", "facility id"), ("name", "设施名称", "facility name"),
+    ("lon", "经度", "longitude"), ("lat", "纬度", "latitude"),
+    ("from_lon", "原经度（移动前）", "longitude before the move"), ("from_lat", "原纬度（移动前）", "latitude before the move"),
+)
+OPS = {"add": ("新增", "add"), "move": ("移动", "move"), "remove": ("移除", "remove")}
 _PLAN = "SELECT id, name, kind, radius_m, by_level, edits, created_by, created_at FROM coverage_plans"
 
 
@@ -93,11 +100,34 @@ def compare_plan(conn, plan_id: int) -> dict:
         result = whatif(conn, plan["kind"], plan["radius_m"], parse_edits(plan["edits"]), plan["by"], gaps=False)
     except InvalidParameter as exc:  # e.g. a facility it moves was removed since
         raise Conflict(f"plan {plan['name']!r} no longer fits today's facilities: {exc}") from None
-    return {"plan": plan, **result}
+    return {"plan": plan, **result, "changes": changes(conn, plan)}
+
+
+def changes(conn, plan: dict) -> list[dict]:
+    """Each edit of ``plan`` where it is on the ground: ``edit`` (from 1), ``op``, the facility's ``id`` and
+    ``name`` (move, remove), ``lon``/``lat`` where it goes (add, move) or stands (remove), ``from_lon``/``from_lat``
+    where a moved one stands. A facility stands at its point, or a point on it for a trail (a line)."""
+    ids = [e["id"] for e in plan["edits"] if "id" in e]
+    standing = {}
+    if ids:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("SELECT id, name, ST_X(p), ST_Y(p) FROM (SELECT id, name, ST_PointOnSurface(geom) p "
+                                "FROM {} WHERE id = ANY(%s)) f").format(
+                sql.Identifier(facility_kind(plan["kind"]).table)), (ids,))
+            standing = {r[0]: r[1:] for r in cur.fetchall()}
+    rows = []
+    for k, edit in enumerate(plan["edits"]):
+        name, x, y = standing.get(edit.get("id"), (None, None, None))
+        moved = "lon" in edit
+        rows.append({"edit": k + 1, "op": edit["op"], "id": edit.get("id"), "name": name,
+                     "lon": edit["lon"] if moved else x, "lat": edit["lat"] if moved else y,
+                     "from_lon": x if edit["op"] == "move" else None, "from_lat": y if edit["op"] == "move" else None})
+    return rows
 
 
 def comparison_xlsx(result: dict, lang: str) -> bytes:
-    """The comparison as a workbook: the areas' table (Chinese headers first) and the city's totals."""
+    """The comparison as a workbook: the areas' table (Chinese headers first) and the city's totals; the edits
+    on a second sheet (where each new or moved facility goes, which ones go)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -105,18 +135,26 @@ def comparison_xlsx(result: dict, lang: str) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "规划对比" if zh else "comparison"
+    kind = facility_kind(result["kind"])
     sheet.append([f"{'方案' if zh else 'plan'}：{result['plan']['name']}",
-                  f"{result['kind']} {result['radius_m']:g} m"])
+                  f"{kind.name(lang)} {result['radius_m']:g} m"])
     sheet.append([zh_h if zh else en_h for _, zh_h, en_h in COLUMNS])
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in result["areas"]:
         sheet.append([_cell(row[key]) for key, _, _ in COLUMNS])
     sheet.append([])
-    for label, part in (("现状合计" if zh else "city now", "before"), ("规划后合计" if zh else "city with plan", "after")):
-        t = result[part]
-        sheet.append([label, "", t["population"], _cell(t["covered_area_pct"]), "", _cell(t["covered_pop_pct"]), "",
-                      t["covered_residents"]])
+    # The city's totals under the same columns: each figure now, then with the plan.
+    now, plan = result["before"], result["after"]
+    sheet.append(["全市合计" if zh else "city", "", now["population"],
+                  *(_cell(t[key]) for key in ("covered_area_pct", "covered_pop_pct", "covered_residents")
+                    for t in (now, plan))])
+    edits = book.create_sheet("调整清单" if zh else "edits")
+    edits.append([zh_h if zh else en_h for _, zh_h, en_h in CHANGE_COLUMNS])
+    for cell in edits[1]:
+        cell.font = Font(bold=True)
+    for row in result["changes"]:
+        edits.append([OPS[row["op"]][0 if zh else 1] if key == "op" else row[key] for key, _, _ in CHANGE_COLUMNS])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -129,17 +167,9 @@ def _cell(value):
 def plan_geojson(conn, plan_id: int) -> bytes:
     """The plan's facilities as GeoJSON points: each edit's new position (remove: where the facility stands)."""
     plan = get_plan(conn, plan_id)
-    ids = [e["id"] for e in plan["edits"] if e["op"] == "remove"]
-    where = {}
-    if ids:
-        spec = facility_kind(plan["kind"])
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("SELECT id, ST_X(geom), ST_Y(geom) FROM {} WHERE id = ANY(%s)").format(
-                sql.Identifier(spec.table)), (ids,))
-            where = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
     features = []
-    for k, edit in enumerate(plan["edits"]):
-        lon, lat = (edit["lon"], edit["lat"]) if "lon" in edit else where.get(edit["id"], (None, None))
-        geometry = json.dumps({"type": "Point", "coordinates": [lon, lat]}) if lon is not None else None
-        features.append((geometry, {"edit": k, "op": edit["op"], "id": edit.get("id"), "kind": plan["kind"]}))
+    for row in changes(conn, plan):
+        point = json.dumps({"type": "Point", "coordinates": [row["lon"], row["lat"]]}) if row["lon"] is not None \
+            else None
+        features.append((point, {"edit": row["edit"] - 1, "op": row["op"], "id": row["id"], "kind": plan["kind"]}))
     return feature_collection(features, plan={k: plan[k] for k in ("id", "name", "kind", "radius_m", "by")})

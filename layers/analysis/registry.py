@@ -24,7 +24,7 @@ from functools import cache
 from typing import Any, Literal
 
 from data.catalog import check_area_prefix
-from data.errors import NotFound
+from data.errors import InvalidParameter, NotFound
 from data.params import clean_text, parse_number, parse_window
 
 #: Analysis name → the class declaring it.
@@ -148,6 +148,9 @@ class Analysis:
         """The typed arguments from raw values (absent ones take their option's default)."""
         args = {}
         for p in self.params:
+            for o in p.options:  # click takes a required option with default None as given: asked here
+                if cli and o.cli_required and raw.get(o.name) is None:
+                    raise InvalidParameter(o.label(cli), f"is required ({o.help})")
             raws = tuple(o.default if raw.get(o.name) is None else raw[o.name] for o in p.options)
             args[p.key] = p.parse(raws, tuple(o.label(cli) for o in p.options))
         self.check(args)

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from data.catalog import area_level, metric_srid, require_level
+from data.catalog import area_level, areas_summary, metric_srid, require_level
 from data.errors import InvalidParameter
 from geo import coverage_fast as fast
 from geo.coverage import resolve, state
@@ -27,6 +27,17 @@ OPS = {"add": ("lon", "lat"), "move": ("id", "lon", "lat"), "remove": ("id",)}
 WHATIF_LEVELS = ("community", "urban_village", "grid")
 #: Most edits one draft may hold.
 MAX_EDITS = 500
+#: The first placed point (1-based among them) farther than the radius from every admin area. The box test lets
+#: the index pick the areas near the point (its half-sides in degrees are over the radius: 1° of latitude is
+#: over 110 km, of longitude over 110 km × cos(latitude + 1°) within it); the geography test is exact.
+_OUTSIDE_SQL = """
+SELECT n FROM unnest(%(x)s::float8[], %(y)s::float8[]) WITH ORDINALITY u(x, y, n),
+     LATERAL (SELECT ST_SetSRID(ST_MakePoint(x, y), 4326) AS p) q
+WHERE NOT EXISTS (
+    SELECT 1 FROM admin_areas a
+    WHERE a.geom && ST_Expand(q.p, %(r)s / 110000.0 / cos(radians(least(abs(y) + 1, 89))), %(r)s / 110000.0)
+      AND ST_DWithin(a.geom::geography, q.p::geography, %(r)s))
+ORDER BY n LIMIT 1"""
 
 
 def parse_edits(raw) -> list[dict]:
@@ -64,6 +75,25 @@ def check_level(by: str, conn) -> str:
         return require_level(conn, by)
     raise InvalidParameter("by", f"a what-if answers by {', '.join(WHATIF_LEVELS)} or the city's finest level "
                            f"of admin areas, not {by!r}")
+
+
+def check_inside(conn, edits: list[dict], radius: float) -> None:
+    """InvalidParameter naming the first added or moved point farther than ``radius`` from every admin area: its
+    disc would cover nothing of the city, so the draft (or plan) would change nothing, silently (a point typed
+    at 0, 0, or with its digits slipped)."""
+    placed = [i for i, e in enumerate(edits) if "lon" in e]
+    if not placed:
+        return
+    with conn.cursor() as cur:
+        cur.execute(_OUTSIDE_SQL, {"x": [edits[i]["lon"] for i in placed], "y": [edits[i]["lat"] for i in placed],
+                                   "r": radius})
+        row = cur.fetchone()
+    if row is not None:
+        i = placed[row[0] - 1]
+        west, south, east, north = areas_summary(conn)["extent"]
+        raise InvalidParameter(f"edits[{i}]", f"({edits[i]['lon']:g}, {edits[i]['lat']:g}) is outside the city: more "
+                                              f"than {radius:g} m from every admin area (the city spans lon "
+                                              f"{west:g} to {east:g}, lat {south:g} to {north:g})")
 
 
 def _points(conn, srid: int, edits: list[dict]) -> list[bytes]:
@@ -108,7 +138,8 @@ def _share(areas: fast.Areas, cov: np.ndarray, res_cov: np.ndarray, i: int) -> t
 
 
 def totals(areas: fast.Areas, cover: fast.Cover) -> dict:
-    """The city's covered area %, its population, covered residents and covered population %."""
+    """The city's covered area %, its population, covered residents and covered population %; the last three None
+    when no area has a population (unknown, not nobody: as coverage's summary says)."""
     m2 = float(areas.m2.sum())
     people = covered = 0.0
     for i in range(len(areas.codes)):
@@ -117,7 +148,7 @@ def totals(areas: fast.Areas, cover: fast.Cover) -> dict:
             people += areas.pops[i]
             covered += areas.pops[i] * pop_pct / 100.0
     return {"covered_area_pct": 100.0 * float(cover.cov.sum()) / m2 if m2 else None,
-            "population": int(people), "covered_residents": round(covered),
+            "population": int(people) if people else None, "covered_residents": round(covered) if people else None,
             "covered_pop_pct": 100.0 * covered / people if people else None}
 
 
@@ -134,6 +165,19 @@ def compare(areas: fast.Areas, before: fast.Cover, after: fast.Cover, idx: np.nd
                      "covered_residents_before": round(pop * p0 / 100) if p0 is not None else None,
                      "covered_residents": round(pop * p1 / 100) if p1 is not None else None})
     return rows
+
+
+#: Covered m² that count as a change: a disc's union measured again differs from the old by far less where
+#: nothing changed (an area wholly covered before and after), by far more where something did.
+CHANGE_M2 = 0.01
+
+
+def changed(before: fast.Cover, after: fast.Cover, touched: np.ndarray) -> np.ndarray:
+    """The areas among ``touched`` (those an edited disc touches) whose covered area or residential land changed:
+    an area already wholly covered stays 100 % → 100 %, and is not one the draft changes."""
+    keep = [i for i in touched if abs(after.cov[i] - before.cov[i]) > CHANGE_M2
+            or abs(np.nan_to_num(after.res_cov[i]) - np.nan_to_num(before.res_cov[i])) > CHANGE_M2]
+    return np.array(keep, dtype=np.int64)
 
 
 def whatif(conn, kind: str, radius_m: float | None, edits: list[dict], by: str = "community", *,
@@ -159,9 +203,11 @@ def whatif(conn, kind: str, radius_m: float | None, edits: list[dict], by: str =
     """
     check_level(by, conn)
     spec, radius, _ = resolve(kind, radius_m)
+    check_inside(conn, edits, radius)
     srid = metric_srid(conn)
     areas, base = state(conn, store, spec, by, srid, radius, None, by != "grid")
-    draft, idx = fast.with_facilities(areas, base, apply_edits(conn, srid, base.wkb, edits, spec.key))
+    draft, touched = fast.with_facilities(areas, base, apply_edits(conn, srid, base.wkb, edits, spec.key))
+    idx = changed(base, draft, touched)
     rows = compare(areas, base, draft, idx)
     if gaps:
         for row, gap in zip(rows, fast.gaps(conn, srid, areas, draft, idx)):

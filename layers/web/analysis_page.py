@@ -30,7 +30,8 @@ _WORDS = {
                    "add": "添加", "clear": "清除草案", "name": "方案名称", "save": "保存为方案", "remove": "移除",
                    "edit": "调整此设施", "before": "现状", "covered": "覆盖面积比例", "residents": "覆盖人口",
                    "edits": "处改动", "areas": "个区域", "need_name": "请先填写方案名称", "saved": "已保存方案",
-                   "compare": "查看对比表", "plans": "全部方案", "loaded": "已载入方案"},
+                   "compare": "查看对比表", "plans": "全部方案", "loaded": "已载入方案",
+                   "outside": "该点在城市范围外（距各行政区均超过服务半径），已撤回"},
     },
     "en": {
         "coverage_title": "Service coverage and gaps", "hotspots_title": "Complaint hotspots",
@@ -47,7 +48,8 @@ _WORDS = {
                    "add": "Add", "clear": "Clear draft", "name": "plan name", "save": "Save as plan", "remove": "Remove",
                    "edit": "Edit this facility", "before": "now", "covered": "Covered area", "residents": "Covered residents",
                    "edits": "edits", "areas": "areas", "need_name": "Name the plan first", "saved": "Saved plan",
-                   "compare": "see the comparison", "plans": "all plans", "loaded": "Loaded plan"},
+                   "compare": "see the comparison", "plans": "all plans", "loaded": "Loaded plan",
+                   "outside": "That point is outside the city (beyond the service radius of every area): taken back"},
     },
 }
 TEXT = {lang: {**PAGE_WORDS[lang], **words} for lang, words in _WORDS.items()}

@@ -93,7 +93,13 @@ def collection(body: dict, lang: str) -> str:
     return _page(body["title"], parts, lang)
 
 
-def _value(value) -> str:
+#: A yes/no property as a reader says it (Python's True/False on a Chinese page read as code).
+_YES_NO = {"zh": ("否", "是"), "en": ("no", "yes")}
+
+
+def _value(value, lang: str) -> str:
+    if isinstance(value, bool):
+        return _YES_NO[lang][value]
     return "" if value is None else _esc(str(value))
 
 
@@ -117,7 +123,7 @@ def items(spec: LayerSpec, body: dict, lang: str, crs: str) -> str:
     head += f"<th>{_esc(t['geometry'])}</th>"
     rows = []
     for feature in body["features"]:
-        cells = "".join(f"<td>{_value(feature['properties'].get(c))}</td>" for c in spec.columns)
+        cells = "".join(f"<td>{_value(feature['properties'].get(c), lang)}</td>" for c in spec.columns)
         cells += f"<td>{_geometry(feature.get('geometry'))}</td>"
         rows.append(f'<tr data-id="{feature["id"]}"><td><a href="/ogc/collections/{spec.id}/items/{feature["id"]}'
                     f'?f=html&amp;lang={lang}">{feature["id"]}</a></td>{cells}</tr>')
@@ -136,7 +142,7 @@ def item(spec: LayerSpec, feature: dict, lang: str) -> str:
     """One feature: its properties and its geometry."""
     t = _T[lang]
     labels = _labels(spec, lang)
-    rows = "".join(f"<tr><th>{_esc(labels.get(c, c))}</th><td>{_value(feature['properties'].get(c))}</td></tr>"
+    rows = "".join(f"<tr><th>{_esc(labels.get(c, c))}</th><td>{_value(feature['properties'].get(c), lang)}</td></tr>"
                    for c in spec.columns)
     geometry = feature.get("geometry") or {}
     parts = (f"<table><tbody><tr><th>{t['id']}</th><td>{feature['id']}</td></tr>{rows}"

@@ -11,7 +11,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from data.vocab import FACILITY_KINDS, city_tz
-from layers.analysis.plans import COLUMNS
+from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS
 
 _WORDS = {
     "zh": {"plans": "设施规划方案", "plan": "规划方案", "none": "尚无保存的方案：在覆盖分析地图上添加、移动或移除设施后保存。",
@@ -23,7 +23,7 @@ _WORDS = {
            "rows": (("population", "人口"), ("covered_area_pct", "覆盖面积比例（%）"),
                     ("covered_pop_pct", "覆盖人口比例（%）"), ("covered_residents", "覆盖人口")),
            "levels": {"community": "社区", "urban_village": "城中村", "grid": "网格", "street": "街道", "district": "区"}, "other": "English",
-           "ops": {"add": "新增", "move": "移动", "remove": "移除"}},
+           "changes": "调整清单（{n} 项）"},
     "en": {"plans": "Facility plans", "plan": "Plan", "none": "No plan saved yet: add, move or remove facilities "
                                                                "on the coverage map, then save the draft.",
            "head": ("No.", "Name", "Facilities", "Radius", "Areas", "Edits", "Saved by", "Saved at", ""),
@@ -36,13 +36,15 @@ _WORDS = {
                     ("covered_pop_pct", "covered population (%)"), ("covered_residents", "covered residents")),
            "levels": {"community": "community", "urban_village": "urban village", "grid": "grid", "street": "street",
                       "district": "district"}, "other": "中文",
-           "ops": {"add": "add", "move": "move", "remove": "remove"}},
+           "changes": "Edits ({n})"},
 }
 _STYLE = """body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:1.5em 2em;color:#222}
 h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin:1.4em 0 .4em;border-left:4px solid #1f78b4;
 padding-left:.4em}table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #bbb;padding:3px 7px}
 th{background:#f0f0f0}td.n{text-align:right}.links a{margin-right:1.2em}.lang{float:right}.facts{color:#444}
 td.up{color:#006d2c;font-weight:bold}td.down{color:#c00000;font-weight:bold}td.name{white-space:nowrap}
+#plans td.plan{max-width:22em;overflow-wrap:anywhere}h1{overflow-wrap:anywhere}
+#plans td.n,#plans td.when,#plans th,#plans td.links a{white-space:nowrap}
 @media print{.links,.lang,.hm-session{display:none}body{margin:0}table{font-size:11px}}"""
 
 
@@ -85,10 +87,10 @@ def plans_page(plans: list[dict], lang: str) -> str:
     """/plans: every saved plan, newest first, with links to its comparison, the map, the workbook and GeoJSON."""
     t, esc = _WORDS[lang], html.escape
     rows = "".join(
-        f'<tr id="plan-{p["id"]}"><td class="n">{p["id"]}</td><td><a href="/plans/{p["id"]}?lang={lang}">'
+        f'<tr id="plan-{p["id"]}"><td class="n">{p["id"]}</td><td class="plan"><a href="/plans/{p["id"]}?lang={lang}">'
         f'{esc(p["name"])}</a></td><td>{esc(_kind(p["kind"], lang))}</td><td class="n">{p["radius_m"]:g} m</td>'
         f'<td>{esc(t["levels"].get(p["by"], p["by"]))}</td><td class="n">{p["edits"]}</td>'
-        f'<td>{esc(p["created_by"])}</td><td>{_when(p["created_at"])}</td>'
+        f'<td>{esc(p["created_by"])}</td><td class="when">{_when(p["created_at"])}</td>'
         f'<td class="links"><a href="/plans/{p["id"]}?lang={lang}">{esc(t["compare"])}</a>{_links(p, lang)}</td></tr>'
         for p in plans)
     head = "".join(f"<th>{esc(h)}</th>" for h in t["head"])
@@ -101,12 +103,8 @@ def _totals(result: dict, lang: str) -> str:
     """Before, after and the change of the city's population and coverage."""
     t, esc = _WORDS[lang], html.escape
     rows = []
-    # Without population figures (a city whose areas have none) the people counts are unknown, not zero.
-    known = result["before"]["covered_pop_pct"] is not None
-    for key, label in t["rows"]:
+    for key, label in t["rows"]:  # the people counts are None (unknown) in a city without population
         now, after = result["before"][key], result["after"][key]
-        if not known and key in ("population", "covered_residents"):
-            now = after = None
         change = None if now is None or after is None else after - now
         mark = "" if not change else "up" if change > 0 else "down"
         sign = "+" if change and change > 0 else ""
@@ -132,6 +130,19 @@ def _areas(result: dict, lang: str) -> str:
     return f'<table id="areas"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
+def _changes(result: dict, lang: str) -> str:
+    """The edits' table: where each new or moved facility goes, which ones are removed (the workbook's 2nd sheet)."""
+    esc, en = html.escape, lang == "en"
+    head = "".join(f"<th>{esc(en_h if en else zh_h)}</th>" for _, zh_h, en_h in CHANGE_COLUMNS)
+    body = []
+    for row in result["changes"]:
+        cells = [OPS[row["op"]][en] if key == "op" else row[key] for key, _, _ in CHANGE_COLUMNS]
+        body.append("<tr>" + "".join(
+            f'<td class="n">{v:.6f}</td>' if isinstance(v, float) else f'<td class="n">{v}</td>' if isinstance(v, int)
+            else f"<td>{esc(v or '—')}</td>" for v in cells) + "</tr>")
+    return f'<table id="changes"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
 def plan_page(result: dict, lang: str) -> str:
     """/plans/{id}: the plan (``plans.compare_plan``'s answer) against today's facilities, as it prints."""
     t, esc, plan = _WORDS[lang], html.escape, result["plan"]
@@ -141,10 +152,11 @@ def plan_page(result: dict, lang: str) -> str:
     facts = t["facts"].format(kind=_kind(plan["kind"], lang), radius=plan["radius_m"],
                               by=t["levels"].get(plan["by"], plan["by"]), who=plan["created_by"],
                               at=_when(plan["created_at"]),
-                              edits=" · ".join(f"{t['ops'][op]} {n}" for op, n in ops.items()) or "0")
+                              edits=" · ".join(f"{OPS[op][lang == 'en']} {n}" for op, n in ops.items()) or "0")
     body = (f'<p class="facts" id="facts">{esc(facts)}</p>'
             f'<p class="links"><a href="/plans?lang={lang}">{esc(t["all"])}</a>{_links(plan, lang)}</p>'
             f'<h2>{esc(t["totals"])}</h2>{_totals(result, lang)}'
-            f'<h2>{esc(t["areas"].format(n=len(result["areas"])))}</h2>{_areas(result, lang)}')
+            f'<h2>{esc(t["areas"].format(n=len(result["areas"])))}</h2>{_areas(result, lang)}'
+            f'<h2>{esc(t["changes"].format(n=len(result["changes"])))}</h2>{_changes(result, lang)}')
     other = f"/plans/{plan['id']}?lang={'zh' if lang == 'en' else 'en'}"
     return _page(f"{t['plan']} · {plan['name']}", lang, other, body)

@@ -12,6 +12,8 @@
     });
   }
   function fmt(v, d) { return v === null || v === undefined ? "—" : Number(v).toFixed(d === undefined ? 1 : d); }
+  // A share, or a bare dash where it is unknown (a city without population): "— %" read as a broken figure.
+  function pct(v) { return v === null || v === undefined ? "—" : fmt(v) + " %"; }
 
   function legendControl(map, html) {
     var ctl = L.control({ position: "bottomright" });
@@ -40,7 +42,7 @@
     var byCode = {}, gapByCode = {};
     function popup(p) {
       return "<b>" + esc(p.name) + "</b> (" + esc(p.code) + ")<br>" + esc(T.covered) + ": " +
-        fmt(p.covered_area_pct) + " %<br>" + esc(T.population) + ": " + fmt(p.covered_pop_pct) + " %";
+        pct(p.covered_area_pct) + "<br>" + esc(T.population) + ": " + pct(p.covered_pop_pct);
     }
     var areaLayer = L.geoJSON(areas, {
       style: function (f) {
@@ -68,8 +70,8 @@
       html += swatch(c[1], T.covered + " " + c[0] + "–" + upper + " %");
     });
     html += swatch("#b2182b", T.gap);
-    html += "<div>" + esc(T.summary) + ": " + esc(T.covered) + " " + fmt(fc.summary.covered_area_pct) + " %, " +
-      esc(T.population) + " " + fmt(fc.summary.covered_pop_pct) + " %</div>";
+    html += "<div>" + esc(T.summary) + ": " + esc(T.covered) + " " + pct(fc.summary.covered_area_pct) + ", " +
+      esc(T.population) + " " + pct(fc.summary.covered_pop_pct) + "</div>";
     legendControl(map, html);
     if (areas.features.length) map.fitBounds(areaLayer.getBounds());
     if (window.hygieneWhatIf && cfg.whatif) window.hygieneWhatIf.start(map, cfg, layers);

@@ -10,7 +10,7 @@
   "use strict";
   var S = window.hygieneWhatIfState = { started: false, edits: 0, answers: 0, pending: false, sent: 0, retries: 0,
                                         areas: {}, before: null, after: null, errors: [], saved: null,
-                                        loaded: null };
+                                        loaded: null, takenBack: 0 };
 
   function esc(v) {
     return String(v).replace(/[&<>"']/g, function (c) {
@@ -163,7 +163,7 @@
     // request of ours would get 429. Edits made meanwhile only mark the draft as changed (they coalesce), and
     // the latest draft goes when the answer comes. On 429 (the server busy with costly work) the latest draft
     // goes again after Retry-After: the planner sees the last answer until then, never an error.
-    var inFlight = false, queued = false, retryTimer = null;
+    var inFlight = false, queued = false, retryTimer = null, notice = "";
     function send() {
       var body = draft();
       S.pending = true;
@@ -188,7 +188,22 @@
           return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || ("HTTP " + r.status)); return b; });
         })
         .then(function (b) { if (b && !queued) show(b); })  // a newer draft waits: its answer will be shown
-        .catch(function (err) { S.errors.push(String(err.message || err)); message(String(err.message || err)); })
+        .catch(function (err) {
+          var text = String(err.message || err), k = /^edits\[(\d+)\]: .* is outside the city/.exec(text);
+          if (k && +k[1] < drafts.length) {  // a draft placed beyond the city's reach: taken back, the rest sent again
+            map.removeLayer(drafts[+k[1]].marker);
+            drafts.splice(+k[1], 1);
+            S.takenBack += 1;
+            S.draft = edits();
+            S.edits = S.draft.length;
+            notice = T.outside;
+            message(notice);
+            queued = true;
+            return;
+          }
+          S.errors.push(text);
+          message(text);
+        })
         .then(function () {
           inFlight = false;
           if (retryTimer) return;
@@ -225,7 +240,8 @@
         " %</b><br>" +
         esc(T.residents) + ": " + num(b.before.covered_residents) + " → <b>" + num(b.after.covered_residents) + "</b>" +
         " (" + b.edits + " " + esc(T.edits) + ", " + b.areas.length + " " + esc(T.areas) + ")";
-      message("");
+      message(notice);  // a draft taken back stays said until the next answer
+      notice = "";
     }
     function message(text) { document.getElementById("hm-whatif-msg").textContent = text; }
     function clear() {
