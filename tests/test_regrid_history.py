@@ -151,16 +151,18 @@ def test_demo_bulletin_before_a_regrid_keeps_its_units(writable_demo, env_for):
     conn.close()
 
 
-def test_demo_finding_observed_before_its_grid_existed_is_charged_to_no_grid_cut_later(writable_demo, env_for):
-    """A phone syncing a finding seen before the regrid: the new grid's first unit did not hold the place then."""
+def test_demo_finding_observed_before_a_regrid_is_charged_to_the_unit_holding_its_place_then(writable_demo, env_for):
+    """A phone syncing a finding seen before the regrid: charged to the unit of the grid its place lay in then,
+    not to the new grid's first unit (who did not hold the place then), nor to nobody."""
     env_for(writable_demo)
     conn = connect(url=writable_demo)
-    old_codes = {c for (c,) in _rows(conn, "SELECT code FROM grids WHERE street_code = %s", (DEMO_STREET,))}
+    old = _old_grids(conn, DEMO_STREET)
     conn.close()
     before = datetime.now(UTC) - timedelta(hours=2)
     _regrid("200")
     conn = connect(url=writable_demo)
-    code, unit, lon, lat = _new_code_point(conn, DEMO_STREET, old_codes)
+    code, unit, lon, lat = _new_code_point(conn, DEMO_STREET, {c for c, *_ in old})
+    then, unit_then = _held_then(old, lon, lat)
     the_round = inspections.create_round(conn, name="补录", kind="周检查", starts=before - timedelta(days=1),
                                          ends=datetime.now(UTC) + timedelta(days=1), streets=[DEMO_STREET],
                                          actor="test")
@@ -169,8 +171,9 @@ def test_demo_finding_observed_before_its_grid_existed_is_charged_to_no_grid_cut
     now, _ = inspections.record_finding(conn, OPERATOR, round_id=the_round["id"], lon=lon, lat=lat, item="TLT-01",
                                         note=None, observed_at=datetime.now(UTC), client_id="now")
     assert late["grid_code"] == now["grid_code"] == code
-    assert now["responsible_unit"] == unit
-    assert late["responsible_unit"] is None
+    assert (now["responsible_unit"], late["responsible_unit"]) == (unit, unit_then)
+    assert _rows(conn, "SELECT client_id, origin_grid_code FROM inspection_findings WHERE client_id IN "
+                       "('late-sync', 'now') ORDER BY client_id") == [("late-sync", then), ("now", None)]
     conn.rollback()
     conn.close()
 

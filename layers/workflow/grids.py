@@ -61,6 +61,15 @@ GRID_THEN_SQL = """(SELECT s.code FROM grid_shapes s WHERE ST_Intersects(s.geom,
                     ORDER BY s.until, s.code LIMIT 1)"""
 
 
+def grid_then(conn, lon: float, lat: float, at) -> str | None:
+    """The grid a WGS84 point lay in at ``at`` when a regrid has replaced it since (:data:`GRID_THEN_SQL`), else
+    None (the point's current grid held it)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT " + GRID_THEN_SQL.format(geom="ST_SetSRID(ST_MakePoint(%s, %s), 4326)", at="%s"),
+                    (lon, lat, at))
+        return cur.fetchone()[0]
+
+
 def charge_late_reports(cur, rows: str) -> int:
     """Give complaints reported before a regrid, and loaded after it, the grid they were reported in.
 

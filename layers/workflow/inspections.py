@@ -30,7 +30,7 @@ from data.vocab import (
 from geo import coords
 from layers.workflow.access import User, audit
 from layers.workflow.complaints import POINT_CRS, route
-from layers.workflow.grids import HOLDERS_SQL
+from layers.workflow.grids import HOLDERS_SQL, grid_then
 from layers.workflow.inspection_photos import missing_after_photo
 
 _ROUND_COLUMNS = ("id", "name", "kind", "starts", "ends", "streets", "created_by", "created_at")
@@ -199,22 +199,25 @@ def record_finding(conn, user: User, *, round_id: int, lon: float, lat: float, c
     the_round, entry = get_round(conn, round_id), checklist.item(item)
     routed = route(conn, lon, lat)
     _check_place(user, the_round, routed, observed_at)
-    unit = unit_at(conn, routed["grid_code"], observed_at, routed["responsible_unit"])
+    # A finding seen before a regrid and synced after it: charged through the grid that held its place then.
+    then = grid_then(conn, lon, lat, observed_at)
+    unit = unit_at(conn, then or routed["grid_code"], observed_at, routed["responsible_unit"])
+    origin = then if then != routed["grid_code"] else None
     due_at = observed_at + timedelta(days=entry.due_days)
     with conn.cursor() as cur:
         cur.execute(
             """INSERT INTO inspection_findings (round_id, client_id, inspector, item_code, place_type, item_text,
                    deduction, due_days, description, observed_at, status, due_at, district_code, street_code,
-                   community_code, grid_code, responsible_unit, geom)
+                   community_code, grid_code, origin_grid_code, responsible_unit, geom)
                VALUES (%(round_id)s, %(client_id)s, %(inspector)s, %(item)s, %(place_type)s, %(text)s,
                    %(deduction)s, %(due_days)s, %(note)s, %(observed_at)s, %(status)s, %(due_at)s,
-                   %(district_code)s, %(street_code)s, %(community_code)s, %(grid_code)s, %(unit)s,
+                   %(district_code)s, %(street_code)s, %(community_code)s, %(grid_code)s, %(origin)s, %(unit)s,
                    ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
                ON CONFLICT (inspector, client_id) DO NOTHING RETURNING id""",
             {**routed, "round_id": round_id, "client_id": client_id, "inspector": user.name, "item": entry.code,
              "place_type": entry.place_type, "text": entry.text_zh, "deduction": entry.deduction,
              "due_days": entry.due_days, "note": note, "observed_at": observed_at, "status": TO_RECTIFY,
-             "due_at": due_at, "unit": unit, "lon": lon, "lat": lat},
+             "due_at": due_at, "unit": unit, "origin": origin, "lon": lon, "lat": lat},
         )
         row = cur.fetchone()
         if row is None:  # the same client_id committed meanwhile by a parallel retry
