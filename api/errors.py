@@ -42,7 +42,8 @@ def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body", "header")]
-        where = ".".join(loc) or "request"
+        # A body that is no JSON at all is located by its character offset: say "body", not a number.
+        where = "body" if err.get("type") == "json_invalid" else ".".join(loc) or "request"
         parts.append(f"{where}: {_said(err)}")
     return "; ".join(parts) or "invalid request"
 
@@ -53,6 +54,8 @@ def _said(err: dict) -> str:
     ctx = err.get("ctx") or {}
     if err.get("type") == "too_long" and isinstance(err.get("input"), str):
         return f"at most {ctx.get('max_length')} characters, not {ctx.get('actual_length')}"
+    if err.get("type") == "json_invalid":
+        return f"is not valid JSON ({ctx.get('error', 'cannot be read')} at character {err['loc'][-1]})"
     return err.get("msg", "invalid")
 
 

@@ -75,6 +75,20 @@ def test_type_and_size_limits(client, city, finding, monkeypatch):
     assert missing.status_code == 422
 
 
+def test_a_small_file_holding_a_huge_image_is_refused_by_its_pixels(client, city, finding):
+    """10000×10000 pixels in about 100 kB, and 20000×10000: refused naming the pixels and the limit (it was called
+    unreadable, naming a Pillow warning), before the image is decoded."""
+    fid = finding["id"]
+    for width, said in ((10_000, "has 10000×10000 pixels; at most 40,000,000 (HYGIENE_MAP_PHOTO_MAX_MEGAPIXELS)"),
+                        (20_000, "has far more pixels than an image may have; at most 40,000,000")):
+        huge = io.BytesIO()
+        Image.new("1", (width, 10_000)).save(huge, format="PNG")
+        assert len(huge.getvalue()) < 300_000
+        refused = upload(client, city, fid, "before", "inspector1", huge.getvalue(), name="huge.png",
+                         media_type="image/png")
+        assert refused.status_code == 422 and said in refused.json()["detail"], refused.text
+
+
 def test_photos_are_read_like_the_description(client, city, finding):
     fid = finding["id"]
     photo = upload(client, city, fid, "before", "inspector1").json()

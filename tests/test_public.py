@@ -207,6 +207,8 @@ def test_abuse_guards(client, city, monkeypatch):
     assert _report(client, lon, lat, challenge="a\x00b").status_code == 422
     assert client.get(f"/api/public/nearby?lon={lon}&lat={lat}&category=a%00b").status_code == 422
     assert _report(client, 0.0, 0.0).status_code == 422  # outside the city
+    broken = client.post("/api/public/reports", content=b'{"lon": 121.4,', headers={"content-type": "application/json"})
+    assert broken.status_code == 422 and broken.json()["detail"].startswith("body: is not valid JSON ("), broken.text
     too_long = _report(client, lon, lat, description="x" * 5000)
     assert too_long.status_code == 422
     assert too_long.json()["detail"] == "description: at most 1000 characters, not 5000", too_long.text

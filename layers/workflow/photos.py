@@ -60,6 +60,26 @@ def exif_facts(image: Image.Image) -> dict:
     return out
 
 
+def _decoded(data: bytes, max_pixels: int) -> Image.Image:
+    """The image of ``data``, its size checked from its header before it is decoded (a small file may hold a
+    huge image); InvalidParameter naming ``file`` and the limit, or why it cannot be read."""
+    limit = f"at most {max_pixels:,} (HYGIENE_MAP_PHOTO_MAX_MEGAPIXELS)"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit below says it in our words
+            image = Image.open(io.BytesIO(data))
+            if image.format not in FORMATS:
+                raise InvalidParameter("file", f"is {image.format or 'an unknown format'}; send JPEG, PNG or WebP")
+            if image.width * image.height > max_pixels:
+                raise InvalidParameter("file", f"has {image.width}×{image.height} pixels; {limit}")
+            image.load()
+    except Image.DecompressionBombError:
+        raise InvalidParameter("file", f"has far more pixels than an image may have; {limit}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InvalidParameter("file", f"is not a readable JPEG, PNG or WebP image ({type(exc).__name__})") from None
+    return image
+
+
 def clean(data: bytes, settings: InspectionSettings) -> tuple[bytes, dict]:
     """The photo re-encoded without metadata, and what was read from it; InvalidParameter naming ``file``."""
     if not data:
@@ -67,19 +87,7 @@ def clean(data: bytes, settings: InspectionSettings) -> tuple[bytes, dict]:
     if len(data) > settings.photo_max_bytes:
         raise InvalidParameter("file", f"is {len(data):,} bytes; at most {settings.photo_max_bytes:,} "
                                        "(HYGIENE_MAP_PHOTO_MAX_KB): resize it on the phone")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            image.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
-            SyntaxError, ValueError) as exc:
-        raise InvalidParameter("file", f"is not a readable JPEG, PNG or WebP image ({type(exc).__name__})") from None
-    if image.format not in FORMATS:
-        raise InvalidParameter("file", f"is {image.format or 'an unknown format'}; send JPEG, PNG or WebP")
-    if image.width * image.height > settings.photo_max_pixels:
-        raise InvalidParameter("file", f"has {image.width}×{image.height} pixels; at most "
-                                       f"{settings.photo_max_pixels:,} (HYGIENE_MAP_PHOTO_MAX_MEGAPIXELS)")
+    image = _decoded(data, settings.photo_max_pixels)
     facts = exif_facts(image)
     fmt = image.format
     upright = ImageOps.exif_transpose(image)
