@@ -175,15 +175,10 @@ def test_newyork_problem_list_prints_the_deadline_with_its_hour(ny_server, ny_ro
     assert below, [w for w in words if abs(w[1] - day[0][1]) < 20]
 
 
-def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_server, ny_grids, ny_round, tmp_path):
-    """The loop on the field page at 390 px: MN03's inspector records a finding at a restroom; MN03's office finds it
-    in its list 本街道待整改问题, takes the photo after, marks it 已整改 — the photo is stored as the finding's
-    'after' photo; marking another without a photo is refused on the phone before anything is sent. The inspector
-    finds it under 待复查问题 and passes it; a failed re-check needs its reason. BK04's office lists none of MN03's
-    findings and reads no description."""
+def _two_findings_the_first_photographed(ny_server, ny_grids, tmp_path) -> tuple[list[int], object]:
+    """Two findings of MN03's inspector at one of its grids, the first with the inspector's photo before (seen in
+    the list by MN03's office only); their ids and a phone's photo for after."""
     from PIL import Image
-
-    from tests.test_public_browser import _wait
 
     now = datetime.now(UTC)
     made = call(ny_server, "POST", "/api/inspections/rounds", "admin", json={
@@ -212,6 +207,13 @@ def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_
         mine = next(f for f in items if f["id"] == ids[0])
         assert ([p["url"] for p in mine["photos"]] == [sent.json()["url"]]) if sees else "photos" not in mine, who
 
+    return ids, after
+
+
+def _street_office_rectifies_on_the_phone(ny_server, ny_round, ids: list[int], after) -> None:
+    """MN03's office: its list soonest deadline first, the second refused without a photo, the first sent with one."""
+    from tests.test_public_browser import _wait
+
     with _phone(ny_server, "street") as phone:
         _wait(phone, "document.body.getAttribute('data-todo') !== null")
         assert phone.evaluate("document.querySelector('p.tr-note').textContent").startswith("账号: ny-street")
@@ -237,11 +239,11 @@ def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_
         phone.send("DOM.setFileInputFiles", files=[str(after)], nodeId=node)
         phone.evaluate(f"document.querySelector('#fd-todo li[data-finding=\"{ids[0]}\"] button').click(); 0")
         _wait(phone, f"document.querySelector('#fd-todo li[data-finding=\"{ids[0]}\"]').dataset.state === 'sent'")
-    first = call(ny_server, "GET", f"/api/inspections/findings/{ids[0]}", "street").json()
-    assert first["status"] == "已整改" and first["rectified_by"] == "ny-street", first
-    photos = [p for p in first["photos"] if p["stage"] == "after"]
-    assert len(photos) == 1 and max(photos[0]["width"], photos[0]["height"]) <= 1600, photos  # resized on the phone
-    assert call(ny_server, "GET", f"/api/inspections/findings/{ids[1]}", "street").json()["status"] == "待整改"
+
+
+def _inspector_passes_on_the_phone(ny_server, ids: list[int]) -> None:
+    """The inspector lists only the rectified one; failing it needs a reason; it is passed."""
+    from tests.test_public_browser import _wait
 
     with _phone(ny_server, "inspector") as phone:
         _wait(phone, "document.body.getAttribute('data-todo') !== null")
@@ -252,6 +254,23 @@ def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_
         _wait(phone, f"document.querySelector('{card} .tr-error').textContent !== ''")
         phone.evaluate(f"document.querySelector('{card} button').click(); 0")  # 复查通过
         _wait(phone, f"document.querySelector('{card}').dataset.state === 'sent'")
+
+
+def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_server, ny_grids, ny_round, tmp_path):
+    """The loop on the field page at 390 px: MN03's inspector records a finding at a restroom; MN03's office finds it
+    in its list 本街道待整改问题, takes the photo after, marks it 已整改 — the photo is stored as the finding's
+    'after' photo; marking another without a photo is refused on the phone before anything is sent. The inspector
+    finds it under 待复查问题 and passes it; a failed re-check needs its reason. BK04's office lists none of MN03's
+    findings and reads no description."""
+    ids, after = _two_findings_the_first_photographed(ny_server, ny_grids, tmp_path)
+    _street_office_rectifies_on_the_phone(ny_server, ny_round, ids, after)
+    first = call(ny_server, "GET", f"/api/inspections/findings/{ids[0]}", "street").json()
+    assert first["status"] == "已整改" and first["rectified_by"] == "ny-street", first
+    photos = [p for p in first["photos"] if p["stage"] == "after"]
+    assert len(photos) == 1 and max(photos[0]["width"], photos[0]["height"]) <= 1600, photos  # resized on the phone
+    assert call(ny_server, "GET", f"/api/inspections/findings/{ids[1]}", "street").json()["status"] == "待整改"
+
+    _inspector_passes_on_the_phone(ny_server, ids)
     done = call(ny_server, "GET", f"/api/inspections/findings/{ids[0]}", "inspector").json()
     assert done["status"] == "复查通过" and [e["to"] for e in done["events"]] == ["待整改", "已整改", "复查通过"]
 

@@ -4,7 +4,6 @@ a photo, followed, seen by the grid's unit, and read back over Open311."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 
 import httpx
@@ -12,44 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.real_city import TAIPEI_STREET, taipei, taipei_grids  # noqa: F401  (the city, built once here)
-
-
-@pytest.fixture(scope="module")
-def site(taipei, taipei_grids, tmp_path_factory):
-    """The app over Taipei (default proof-of-work), photos in a folder of the test's, and a 大同區 staff token."""
-    from tests.chromium import serve_app
-
-    taipei.token = taipei.cli("users", "add", "datong-staff", "--role", "street",
-                              "--street", TAIPEI_STREET).stdout.strip().splitlines()[-1]
-    photos = tmp_path_factory.mktemp("photos")
-    # The tests here report and rate from one address more often than a resident would in an hour.
-    with serve_app(taipei.url, extra_env={"HYGIENE_MAP_PHOTO_DIR": str(photos),
-                                          "HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR": "100"}) as base:
-        taipei.base = base
-        taipei.photos = photos
-        yield taipei
-
-
-def _solve(challenge: str, bits: int) -> str:
-    n = 0
-    while int.from_bytes(hashlib.sha256(f"{challenge}:{n}".encode()).digest(), "big") >> (256 - bits):
-        n += 1
-    return str(n)
-
-
-def _stop(city, offset: int) -> tuple[float, float]:
-    """The ``offset``-th garbage-truck stop of 大同區 (by its source id): a real place for a test's report."""
-    return city.sql("SELECT ST_X(geom), ST_Y(geom) FROM garbage_stations WHERE street_code = %s "
-                    "ORDER BY source_id OFFSET %s LIMIT 1", (TAIPEI_STREET, offset))[0]
-
-
-def _post_report(city, lon: float, lat: float, category: str, **extra) -> tuple[httpx.Response, str]:
-    """A report as the page sends it, with a solved challenge; the answer and the challenge (the report's key)."""
-    challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
-    answer = httpx.post(city.base + "/api/public/reports", timeout=30, json={
-        "lon": lon, "lat": lat, "category": category, "challenge": challenge["challenge"],
-        "nonce": _solve(challenge["challenge"], challenge["bits"]), **extra})
-    return answer, challenge["challenge"]
+from tests.taipei_public import post_report, reported_and_closed, site, solve, stop  # noqa: F401
 
 
 def test_a_public_report_in_taipei_is_routed_to_its_grid(site):
@@ -64,7 +26,7 @@ def test_a_public_report_in_taipei_is_routed_to_its_grid(site):
     made = httpx.post(city.base + "/api/public/reports", timeout=30, json={
         "lon": lon, "lat": lat, "category": "垃圾满溢", "description": "垃圾車停靠點的垃圾桶滿了",
         "phone": "0912-345-678", "challenge": challenge["challenge"],
-        "nonce": _solve(challenge["challenge"], challenge["bits"])})
+        "nonce": solve(challenge["challenge"], challenge["bits"])})
     assert made.status_code == 201, made.text
     tracking = made.json()["tracking"]
     image = io.BytesIO()
@@ -110,24 +72,9 @@ def test_a_place_outside_taipei_is_refused_before_anything_is_written(site):
     challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
     made = httpx.post(city.base + "/api/public/reports", timeout=30, json={
         "lon": lon, "lat": lat, "category": "垃圾满溢", "phone": "0912-345-678", "challenge": challenge["challenge"],
-        "nonce": _solve(challenge["challenge"], challenge["bits"])})
+        "nonce": solve(challenge["challenge"], challenge["bits"])})
     assert made.status_code == 422 and made.json()["detail"].startswith("lon/lat: "), made.text
     assert city.sql(counts)[0] == before
-
-
-def _reported_and_closed(city, stop: int, words: str) -> tuple[str, str, int]:
-    """A resident's report at the ``stop``-th garbage-truck stop of 大同區, taken to 结案 by its staff; the
-    tracking number, the report's key (its challenge) and the case."""
-    made, key = _post_report(city, *_stop(city, stop), "暴露垃圾", description=words)
-    assert made.status_code == 201, made.text
-    tracking = made.json()["tracking"]
-    complaint_id = city.sql("SELECT complaint_id FROM public_reports WHERE tracking = %s", (tracking,))[0][0]
-    staff = {"Authorization": f"Bearer {city.token}"}
-    for status in ("立案", "派遣", "处置", "核查", "结案"):
-        moved = httpx.patch(city.base + f"/api/complaints/{complaint_id}", headers=staff, timeout=30,
-                            json={"status": status, "note": "大同區清潔隊已清運"})
-        assert moved.status_code == 200, moved.text
-    return tracking, key, complaint_id
 
 
 def test_an_outsider_with_a_listed_tracking_number_neither_reads_the_text_nor_rates(site):
@@ -137,7 +84,7 @@ def test_an_outsider_with_a_listed_tracking_number_neither_reads_the_text_nor_ra
     page in the link's #k= fragment), reads them and rates."""
     city = site
     words = "我住延平北路二段某號三樓，樓下垃圾堆了一週"
-    tracking, key, complaint_id = _reported_and_closed(city, 40, words)
+    tracking, key, complaint_id = reported_and_closed(city, 40, words)
     listed = httpx.get(city.base + "/open311/v2/requests.json", timeout=60).json()
     assert tracking in {r["service_request_id"] for r in listed}
     seen = httpx.get(city.base + f"/api/public/reports/{tracking}", timeout=30)
@@ -169,7 +116,7 @@ def test_the_report_page_says_refusals_in_the_residents_words_at_phone_width(sit
     from tests.test_public_browser import _tap, _wait
 
     city = site
-    lon, lat = _stop(city, 80)
+    lon, lat = stop(city, 80)
     before = city.sql("SELECT count(*) FROM public_reports")[0][0]
     browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
     try:
@@ -208,7 +155,7 @@ def test_a_refused_rating_is_said_in_the_residents_words(site, browser):
     from tests.test_public_browser import _wait
 
     city = site
-    tracking, key, _ = _reported_and_closed(city, 120, "迪化街口垃圾")
+    tracking, key, _ = reported_and_closed(city, 120, "迪化街口垃圾")
     browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
     try:
         page = browser.open(city.base + f"/report/{tracking}#k={key}", ready_js="!!document.getElementById('tr-rate')")
@@ -234,7 +181,7 @@ def test_a_supporters_addition_reaches_the_street_office(site):
     city = site
     made = []
     for words, phone in (("垃圾車停靠點有廚餘", "0912-000-111"), ("補充：晚上十點後還有人偷倒", None)):
-        answer, _ = _post_report(city, *_stop(city, 160), "餐厨垃圾遗撒", description=words, phone=phone)
+        answer, _ = post_report(city, *stop(city, 160), "餐厨垃圾遗撒", description=words, phone=phone)
         assert answer.status_code == 201, answer.text
         made.append(answer.json())
     assert [m["joined"] for m in made] == [False, True]
@@ -279,7 +226,7 @@ def test_a_resident_with_only_the_number_finds_the_report_at_phone_width(site, b
     from tests.test_public_browser import _wait
 
     city = site
-    tracking, _, _ = _reported_and_closed(city, 200, "雙連站旁垃圾")
+    tracking, _, _ = reported_and_closed(city, 200, "雙連站旁垃圾")
     typed = "-".join([tracking[:4], tracking[4:8], tracking[8:]]).lower().replace("0", "o")
     browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
     try:
@@ -311,7 +258,7 @@ def test_a_report_whose_answer_was_lost_is_not_filed_twice(site, browser):
     from tests.test_public_browser import _tap, _wait
 
     city = site
-    lon, lat = _stop(city, 240)
+    lon, lat = stop(city, 240)
     count = "SELECT count(*) FROM public_reports WHERE description = '大稻埕碼頭旁垃圾'"
     browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
     try:
@@ -346,7 +293,7 @@ def test_a_photo_past_the_limit_leaves_nothing_behind(site):
     """A Taipei report with its 3 photos: a 4th, new photo is refused (409) and no file of it is left in the photo
     folder; the 3rd sent again (its answer lost) is answered as it was (200)."""
     city = site
-    made, key = _post_report(city, *_stop(city, 20), "暴露垃圾")
+    made, key = post_report(city, *stop(city, 20), "暴露垃圾")
     assert made.status_code == 201, made.text
     url = city.base + f"/api/public/reports/{made.json()['tracking']}/photos"
 
@@ -376,8 +323,8 @@ def test_the_english_page_asks_about_a_case_nearby_in_english(site, browser):
     from tests.test_public_browser import _tap, _wait
 
     city = site
-    lon, lat = _stop(city, 60)
-    first, _ = _post_report(city, lon, lat, "绿地脏乱")
+    lon, lat = stop(city, 60)
+    first, _ = post_report(city, lon, lat, "绿地脏乱")
     assert first.status_code == 201 and not first.json()["joined"], first.text
     browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
     try:
@@ -401,7 +348,7 @@ def test_a_partners_report_says_to_rate_through_the_partner(site, browser):
     tracking page, read on a phone by its number, says to rate through 1999 — not to find a link it never had."""
     city = site
     key = city.cli("channels", "add", "1999市民熱線").stdout.strip().splitlines()[-1]
-    lon, lat = _stop(city, 100)
+    lon, lat = stop(city, 100)
     posted = httpx.post(city.base + "/open311/v2/requests.json", timeout=30, data={
         "api_key": key, "service_code": "道路不洁", "lat": str(lat), "long": str(lon), "description": "路面油污"})
     assert posted.status_code == 200, posted.text
