@@ -3,6 +3,7 @@ event types and their change, and a summary written from the figures (Chinese an
 
 from __future__ import annotations
 
+import operator
 from datetime import timedelta
 
 from data.catalog import require_city
@@ -85,9 +86,9 @@ def _lists(rows: list[dict]) -> tuple[list[dict], list[dict]]:
 def _end(ranked: list[dict], k: int, *, best: bool) -> list[dict]:
     """The rows at one end of ``ranked`` (rank order) down to the ``k``-th and those tied with it (see _lists)."""
     cut = ranked[k - 1]["rank"] if best else ranked[len(ranked) - k]["rank"]
-    beyond = (lambda r: r < cut) if best else (lambda r: r > cut)  # noqa: E731
-    rows = [r for r in ranked if beyond(r["rank"]) or r["rank"] == cut]
-    return rows if len(rows) <= len(ranked) // 2 else [r for r in ranked if beyond(r["rank"])]
+    beyond = operator.lt if best else operator.gt
+    rows = [r for r in ranked if beyond(r["rank"], cut) or r["rank"] == cut]
+    return rows if len(rows) <= len(ranked) // 2 else [r for r in ranked if beyond(r["rank"], cut)]
 
 
 def list_marks(rows: list[dict]) -> dict:
