@@ -15,9 +15,9 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.taipei_public import solve as _solve
 from tests.test_cases_page import fits, login, problems
 from tests.test_public_browser import _wait
-from tests.test_public_real_city import _solve
 
 # Yantai's fixtures (the city from its real outlines, its street with grids and users, the server), built once here.
 from tests.yantai_street import GPS, STREET, call, city, site, yantai  # noqa: F401
@@ -188,3 +188,43 @@ def test_a_reply_sent_again_with_its_key_is_published_once(site, reported):  # n
     assert refused.status_code == 403, refused.text
     listed = call(site, "GET", f"/api/complaints/{reported['id']}/contacts", "street").json()["replies"]
     assert [r["reply"] for r in listed].count(words) == 1 and listed[-1]["actor"] == "yt-street"
+
+
+def _awaiting(site, value="true") -> set[int]:  # noqa: F811
+    """The street office's complaints of its street filtered by awaiting_reply (a page big enough for the test)."""
+    got = call(site, "GET", "/api/complaints", "street", params={"street": STREET, "awaiting_reply": value,
+                                                                  "limit": 500})
+    assert got.status_code == 200, got.text
+    return {c["id"] for c in got.json()["items"]}
+
+
+def test_the_inbox_finds_the_residents_awaiting_a_reply(browser, site):  # noqa: F811
+    """待答复群众: a resident's report not yet answered is listed (on the page too); answered, it is not; a
+    neighbour's addition after the answer awaits one again. A hotline complaint never awaits a public reply."""
+    lon, lat = site.one("SELECT ARRAY[ST_X(p), ST_Y(p)] FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
+                        "WHERE street_code = %s ORDER BY code DESC LIMIT 1) g", (STREET,))
+    made, _ = _report(site, lon, lat, "公厕门口积水很久没人管", None)
+    case = site.one("SELECT complaint_id FROM public_reports WHERE tracking = %s", (made["tracking"],))
+    filed = call(site, "POST", "/api/complaints", "street", json={"lon": lon, "lat": lat, "category": "暴露垃圾",
+                                                                   "source": "12345"})
+    assert filed.status_code == 201, filed.text
+    hotline = filed.json()["id"]
+    assert case in _awaiting(site) and case not in _awaiting(site, "false")
+    assert hotline not in _awaiting(site) and hotline in _awaiting(site, "false")
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        login(browser, site.base, {"tokens": site.tokens}, "street")
+        browser.evaluate("document.getElementById('cs-awaiting').click(); 0")
+        _wait(browser, f"!!document.querySelector('#cs-rows tr[data-id=\"{case}\"]')")
+        rows = browser.evaluate("Array.from(document.querySelectorAll('#cs-rows tr[data-id]'))"
+                                ".map(function (tr) { return Number(tr.dataset.id); })")
+        assert case in rows and hotline not in rows and set(rows) <= _awaiting(site), rows
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")
+    replied = call(site, "POST", f"/api/complaints/{case}/replies", "street", json={"reply": "已安排保洁员处理积水。"})
+    assert replied.status_code == 201, replied.text
+    assert case not in _awaiting(site) and case in _awaiting(site, "false")
+    again, _ = _report(site, lon + 0.00005, lat, "补充：今天又积水了", None)
+    assert again["joined"] and case in _awaiting(site)
+    refused = call(site, "GET", "/api/complaints", "street", params={"awaiting_reply": "maybe"})
+    assert refused.status_code == 422 and "awaiting_reply" in refused.json()["detail"], refused.text

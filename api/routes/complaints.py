@@ -134,6 +134,15 @@ async def pending_extension_query(
     return None if pending_extension is None else parse_bool(pending_extension, "pending_extension")
 
 
+async def awaiting_reply_query(
+    awaiting_reply: Annotated[str | None, Query(description="true: only complaints residents reported through the "
+                                                            "public channel that await a public reply since their "
+                                                            "latest report; false: only the rest")] = None,
+) -> bool | None:
+    """An optional yes/no: complaints awaiting (or not) the unit's public reply to residents."""
+    return None if awaiting_reply is None else parse_bool(awaiting_reply, "awaiting_reply")
+
+
 @router.post("/api/complaints", status_code=201, summary="File a complaint; it is routed to the grid containing it")
 def post_complaint(body: ComplaintIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey):
     def write() -> JSONResponse:
@@ -215,6 +224,7 @@ def list_complaints(
     overdue: bool | None = Query(None, description="true: open and past due; false: not"),
     open: bool | None = Query(None, description="true: not yet closed (结案); false: closed"),
     pending_extension: Annotated[bool | None, Depends(pending_extension_query)] = None,
+    awaiting_reply: Annotated[bool | None, Depends(awaiting_reply_query)] = None,
     q: str | None = Query(None, description="a complaint's id or hotline number (found first), or words of its "
                                             "address (and of its description, where the caller may read it)"),
 ):
@@ -224,6 +234,7 @@ def list_complaints(
         raise InvalidParameter("limit", f"at most {settings.page_max} per page, not {limit}")
     found = cases.search(conn, street=street, grid=grid, status=status, overdue=overdue, is_open=open,
                          since=window.since, until=window.until, pending_extension=pending_extension,
+                         awaiting_reply=awaiting_reply,
                          text=clean_text(q, "q", 100), described=column_grant(COMPLAINTS, DESCRIPTION, user),
                          limit=limit, offset=page.offset)
     found["items"] = [shown_row(COMPLAINTS, user, item) for item in found["items"]]

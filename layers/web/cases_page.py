@@ -27,6 +27,7 @@ WORDS = {
            "status": "状态", "all": "全部", "open": "未办结", "search": "查找",
            "search_hint": "编号、热线单号或地址", "hotline_no": "来源编号", "street_address": "地址",
            "not_yours": "该投诉不在您的办理范围内（{scope}），只能查看", "overdue_only": "仅超期", "pending_only": "待审延期",
+           "awaiting_only": "待答复群众",
            "id": "编号", "category": "类别", "channel": "渠道", "reported": "上报时间", "due": "处置时限", "overdue": "超期",
            "more": "加载更多", "empty": "没有符合条件的投诉",
            "empty_open": "没有符合条件的未办结投诉；状态选“全部”可查已结案的", "back": "返回列表",
@@ -56,6 +57,7 @@ WORDS = {
            "status": "Status", "all": "all", "open": "open", "search": "Find",
            "search_hint": "No., hotline no. or address", "hotline_no": "Source no.", "street_address": "Address",
            "not_yours": "This complaint is outside what you handle ({scope}): read only", "overdue_only": "overdue only", "pending_only": "extension pending",
+           "awaiting_only": "awaiting a reply to residents",
            "id": "No.", "category": "Category", "channel": "Channel", "reported": "Reported", "due": "Due",
            "overdue": "overdue", "more": "Load more", "empty": "No complaint matches",
            "empty_open": "No open complaint matches; choose status “all” to include closed ones",
@@ -140,6 +142,7 @@ def cases_html(lang: str, config: dict) -> str:
 <label>{esc(t["status"])} <select id="cs-status" name="status"></select></label>
 <label><input type="checkbox" id="cs-overdue" name="overdue"> {esc(t["overdue_only"])}</label>
 <label><input type="checkbox" id="cs-pending" name="pending"> {esc(t["pending_only"])}</label>
+<label><input type="checkbox" id="cs-awaiting" name="awaiting"> {esc(t["awaiting_only"])}</label>
 </form>
 <p id="cs-list-msg" class="tr-error" role="alert"></p>
 <table id="cs-table" class="cs-table"><thead><tr><th>{esc(t["id"])}</th><th>{esc(t["category"])}</th>

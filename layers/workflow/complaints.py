@@ -284,14 +284,22 @@ def _found_exactly(conn, clauses: list[str], params: dict) -> list[dict]:
         return [_row(r) for r in cur.fetchall()]
 
 
+#: A case reported through the public channel (:mod:`layers.workflow.public`) that its unit has not answered
+#: publicly since its latest report (a supporter's addition after a reply awaits an answer again).
+AWAITING_REPLY = """EXISTS (SELECT 1 FROM public_reports r WHERE r.complaint_id = c.id AND r.created_at >
+                        coalesce((SELECT max(p.at) FROM public_replies p WHERE p.complaint_id = c.id), '-infinity'))"""
+
+
 def search(conn, *, street: str | None = None, grid: str | None = None, status: str | None = None,
            overdue: bool | None = None, is_open: bool | None = None, since: datetime | None = None, until: datetime | None = None,
-           pending_extension: bool | None = None, text: str | None = None, described: bool | RowScope = False,
-           limit: int = 100, offset: int = 0) -> dict:
+           pending_extension: bool | None = None, awaiting_reply: bool | None = None, text: str | None = None,
+           described: bool | RowScope = False, limit: int = 100, offset: int = 0) -> dict:
     """A page of complaints, newest first. No total count (a city has a million rows): ``next_offset`` or None.
 
     ``pending_extension``: True, only those with an extension request awaiting a decision
-    (:mod:`layers.workflow.deadlines`); False, only those without. ``text``: the complaints whose id or hotline
+    (:mod:`layers.workflow.deadlines`); False, only those without. ``awaiting_reply``: True, only those a
+    resident reported through the public channel and the unit has not answered since (:data:`AWAITING_REPLY`);
+    False, only the rest. ``text``: the complaints whose id or hotline
     number (``source_id``) it is, found through indexes; when there are none, those whose address holds it, or
     whose description does where ``described`` lets the caller read descriptions (see :func:`_text_clause`), its
     wildcards literal — a scan, narrowed by the street index within a street, newest first until the page is
@@ -311,6 +319,8 @@ def search(conn, *, street: str | None = None, grid: str | None = None, status: 
         clauses.append("c.status <> %(closed)s" if is_open else "c.status = %(closed)s")
     if pending_extension is not None:
         clauses.append(("" if pending_extension else "NOT ") + f"c.id IN (SELECT p.complaint_id FROM ({PENDING_SQL}) p)")
+    if awaiting_reply is not None:
+        clauses.append(("" if awaiting_reply else "NOT ") + AWAITING_REPLY)
     params.update(limit=limit + 1, offset=offset, closed=CLOSED)
     if text:
         params.update(text=text, like=like_pattern(text), number=int(text) if _NUMBER.fullmatch(text) else None,

@@ -106,6 +106,7 @@
     else if (statusSel.value) q.set('status', statusSel.value);
     if (document.getElementById('cs-overdue').checked) q.set('overdue', 'true');
     if (document.getElementById('cs-pending').checked) q.set('pending_extension', 'true');
+    if (document.getElementById('cs-awaiting').checked) q.set('awaiting_reply', 'true');
     var words = document.getElementById('cs-q').value.trim();
     if (words) q.set('q', words);
     return '/api/complaints?' + q.toString();
