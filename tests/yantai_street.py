@@ -81,7 +81,8 @@ def site(city, tmp_path_factory):
     from tests.chromium import serve_app
 
     photos = tmp_path_factory.mktemp("photos")
-    with serve_app(city.url, extra_env={"HYGIENE_MAP_PUBLIC_POW_BITS": "8",
+    # The tracking page asks again every 2 s here (60 by default), so that a test sees it follow the case.
+    with serve_app(city.url, extra_env={"HYGIENE_MAP_PUBLIC_POW_BITS": "8", "HYGIENE_MAP_PUBLIC_FOLLOW_SECONDS": "2",
                                         "HYGIENE_MAP_PHOTO_DIR": str(photos)}) as base:
         city.base = base
         yield city
