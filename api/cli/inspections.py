@@ -36,7 +36,7 @@ def problems_command(round_id: int, street: str | None, lang: str, out: Path) ->
     street = parse_area_code(street, "--street")
     conn = connect()
     try:
-        plist = load_problems(conn, round_id, street)  # the command line reads every column (OPERATOR)
+        plist = load_problems(conn, round_id, street, parameter="--street")  # every column (OPERATOR)
     finally:
         conn.close()  # drawing needs no database: end the read transaction first
     # Written beside the target, then renamed: a failed run leaves no half-written file.

@@ -45,4 +45,4 @@ def bulletin_command(kind: str, day: str, lang: str, out: Path) -> None:
     writers[out.suffix.lower()](b, out, lang, **extras)
     t = b["totals"]
     click.echo(f"{out}: {t['received']} received, {t['closed']} closed of {t['due']} due, "
-               f"{len(b['streets'])} streets, {len(b['units'])} units")
+               f"{len(b['streets'])} streets, {sum(u['code'] is not None for u in b['units'])} units")

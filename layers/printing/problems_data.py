@@ -165,25 +165,26 @@ def _outlines(conn, streets: list[str], srid: int) -> tuple[list, list, list]:
     return outlines, communities, grids
 
 
-def _check_street(conn, the_round: dict, street: str | None) -> None:
+def _check_street(conn, the_round: dict, street: str | None, parameter: str) -> None:
     if street is None:
         return
-    check_street(conn, street, "street")
+    check_street(conn, street, parameter)
     if street not in the_round["streets"]:
-        raise InvalidParameter("street", f"round {the_round['id']} does not cover street {street} "
-                                         f"(it covers {', '.join(the_round['streets'])})")
+        raise InvalidParameter(parameter, f"round {the_round['id']} does not cover street {street} "
+                                          f"(it covers {', '.join(the_round['streets'])})")
 
 
 def load_problems(conn, round_id: int, street: str | None = None, viewer: User | None = OPERATOR,
-                  settings: InspectionSettings | None = None) -> ProblemList:
+                  settings: InspectionSettings | None = None, *, parameter: str = "street") -> ProblemList:
     """A round's problem list (one street's with ``street``), as ``viewer`` may read it.
 
     NotFound for a round or street that does not exist; InvalidParameter
-    naming ``street`` for a street the round does not cover.
+    naming ``parameter`` (the street's, as the caller calls it: ``street``,
+    ``--street``) for a street the round does not cover.
     """
     settings = settings or InspectionSettings.from_env()
     the_round = get_round(conn, round_id)
-    _check_street(conn, the_round, street)
+    _check_street(conn, the_round, street, parameter)
     city = data.load_city(conn)
     params = {"round": round_id, "street": street, "srid": city.metric_srid, "near": NEAR_ROAD_M,
               "to_rectify": TO_RECTIFY, "as_of": city.as_of}
