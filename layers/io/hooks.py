@@ -122,12 +122,9 @@ def closing_times(conn, batch: Batch) -> None:
 
 
 def grid_then(cur) -> None:
-    """Complaints reported before a regrid of their place are charged through the grid they were reported in.
-
-    The rows just written are those updated now (an import is one
-    transaction; its rows' ``updated_at`` is its start).
-    """
-    charge_late_reports(cur, "x.updated_at = now()")
+    """Complaints reported before a regrid of their place are charged through the grid they were reported in
+    (an import is one transaction: its rows are those written in it)."""
+    charge_late_reports(cur)
 
 
 def _pairs(conn, query: str) -> dict:

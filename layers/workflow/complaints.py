@@ -22,7 +22,7 @@ from data.vocab import CLOSED, NOTE_REQUIRED, RECEIVED, STATUSES, TRANSITIONS
 from geo import coords
 from layers.workflow.access import RowScope, User, audit
 from layers.workflow.deadlines import PENDING_SQL
-from layers.workflow.grids import GRID_THEN_SQL
+from layers.workflow.grids import grid_then
 
 METRES_PER_DEGREE = 111_320.0
 #: Coordinate systems a complaint's point may be given in: WGS84, GCJ-02 (Gaode, Tencent), BD-09 (Baidu).
@@ -76,19 +76,20 @@ def create(conn, *, lon: float, lat: float, category: str, description: str | No
     if category not in limits:
         raise InvalidParameter("category", f"{category!r} is not an event type; use one of {', '.join(limits)}")
     routed = routed or route(conn, lon, lat)
+    # Reported before a regrid, filed after it: the grid it was reported in is noted (the bulletin charges it).
+    then = grid_then(conn, lon, lat, reported_at)
     with conn.cursor() as cur:
         cur.execute(
-            f"""INSERT INTO complaints (source, channel, category, description, reported_at, status, due_at,
-                                        district_code, street_code, community_code, grid_code, origin_grid_code,
-                                        geom)
-                SELECT 'api', %(channel)s, %(category)s, %(description)s, %(reported_at)s, %(status)s,
+            """INSERT INTO complaints (source, channel, category, description, reported_at, status, due_at,
+                                       district_code, street_code, community_code, grid_code, origin_grid_code, geom)
+               VALUES ('api', %(channel)s, %(category)s, %(description)s, %(reported_at)s, %(status)s,
                        %(reported_at)s + make_interval(hours => %(hours)s),
-                       %(district_code)s, %(street_code)s, %(community_code)s, %(grid_code)s,
-                       NULLIF({GRID_THEN_SQL.format(geom="p", at="%(reported_at)s")}, %(grid_code)s), p
-                FROM ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p
-                RETURNING id""",
+                       %(district_code)s, %(street_code)s, %(community_code)s, %(grid_code)s, %(origin)s,
+                       ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
+               RETURNING id""",
             {**routed, "channel": channel, "category": category, "description": description, "status": RECEIVED,
-             "reported_at": reported_at, "hours": limits[category], "lon": lon, "lat": lat},
+             "reported_at": reported_at, "hours": limits[category], "lon": lon, "lat": lat,
+             "origin": then if then != routed["grid_code"] else None},
         )
         complaint_id = cur.fetchone()[0]
         cur.execute("UPDATE complaints SET source_id = %s WHERE id = %s", (f"api-{complaint_id}", complaint_id))

@@ -70,7 +70,7 @@ def grid_then(conn, lon: float, lat: float, at) -> str | None:
         return cur.fetchone()[0]
 
 
-def charge_late_reports(cur, rows: str) -> int:
+def charge_late_reports(cur) -> int:
     """Give complaints reported before a regrid, and loaded after it, the grid they were reported in.
 
     A regrid notes that grid (``origin_grid_code``) on the complaints it
@@ -78,8 +78,8 @@ def charge_late_reports(cur, rows: str) -> int:
     have existed when it was reported. The bulletin charges it to whoever held
     the grid it was reported in (:data:`HOLDERS_SQL`), so that grid is noted
     here too (when it is not the current one: the column says the case moved).
-    ``rows`` is a SQL condition on ``complaints x`` choosing the complaints
-    just written. Returns how many were given a grid.
+    The complaints looked at are those written in this transaction (their
+    ``updated_at`` is its start). Returns how many were given a grid.
     """
     cur.execute("SELECT max(until) FROM grid_shapes")
     last = cur.fetchone()[0]
@@ -88,7 +88,7 @@ def charge_late_reports(cur, rows: str) -> int:
     cur.execute(f"""UPDATE complaints c SET origin_grid_code = t.code
                     FROM (SELECT id, {GRID_THEN_SQL.format(geom="x.geom", at="x.reported_at")} AS code
                           FROM complaints x
-                          WHERE ({rows}) AND x.origin_grid_code IS NULL AND x.reported_at < %s) t
+                          WHERE x.updated_at = now() AND x.origin_grid_code IS NULL AND x.reported_at < %s) t
                     WHERE c.id = t.id AND t.code IS NOT NULL AND t.code IS DISTINCT FROM c.grid_code""", (last,))
     return cur.rowcount
 
