@@ -225,6 +225,25 @@ def test_burst_from_one_client_is_429_while_others_go_on(client, city, monkeypat
     assert other.post("/api/public/reports", json=body).status_code == 201
 
 
+def test_refused_reports_do_not_use_up_the_hour(client, city, monkeypatch):
+    """A resident corrects a refused report (outside the city, a description too long, a bad phone) and
+    still has the hour's reports; the refusals count as reads, so they cannot be asked for without end."""
+    monkeypatch.setenv("HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR", "2")
+    monkeypatch.setenv("HYGIENE_MAP_PUBLIC_READS_PER_MINUTE", "5")
+    monkeypatch.setenv("HYGIENE_MAP_PUBLIC_POW_BITS", "0")
+    resident = TestClient(client.app, raise_server_exceptions=False, client=("10.9.8.7", 5000))
+    body = {"lon": city["lon"], "lat": city["lat"], "category": "病媒生物"}
+    refused = [resident.post("/api/public/reports", json={**body, "lon": 0.0, "lat": 0.0}),
+               resident.post("/api/public/reports", json={**body, "description": "x" * 5000}),
+               resident.post("/api/public/reports", json={**body, "phone": "call me"})]
+    assert [r.status_code for r in refused] == [422, 422, 422], [r.text for r in refused]
+    made = [resident.post("/api/public/reports", json=body) for _ in range(3)]
+    assert [r.status_code for r in made] == [201, 201, 429], [r.text for r in made]
+    # Three refusals were counted as reads: two reads are left of the minute's five.
+    reads = [resident.get("/api/public/challenge") for _ in range(3)]
+    assert [r.status_code for r in reads] == [200, 200, 429]
+
+
 def test_channel_stays_open_when_reads_need_a_token_and_closes_by_setting(client, city, monkeypatch):
     monkeypatch.setenv("HYGIENE_MAP_READS_NEED_TOKEN", "1")
     assert client.get("/api/public/challenge").status_code == 200

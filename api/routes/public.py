@@ -15,6 +15,7 @@ import hashlib
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -57,19 +58,32 @@ class ClientWindow:
 
     def admit(self, bucket: str, client: str, limit: int, period_s: float, setting: str) -> None:
         """Count one event of ``client`` in ``bucket``, or raise :class:`TooBusy` with the seconds to wait."""
-        now = time.monotonic()
         with self._lock:
-            seen = self._seen.setdefault((bucket, client), deque())
-            while seen and seen[0] <= now - period_s:
-                seen.popleft()
-            if len(seen) >= limit:
-                wait = max(1, int(seen[0] + period_s - now) + 1)
-                raise TooBusy(f"this client has reached {limit} per {int(period_s)} s ({setting}); "
-                              f"try again in {wait} s", wait)
-            seen.append(now)
-            if len(self._seen) > 100_000:  # forget idle clients rather than grow without end
-                for key in [k for k, v in self._seen.items() if not v]:
-                    del self._seen[key]
+            self._check(bucket, client, limit, period_s, setting).append(time.monotonic())
+
+    def check(self, bucket: str, client: str, limit: int, period_s: float, setting: str) -> None:
+        """Raise :class:`TooBusy` when ``client`` has no event left in ``bucket``; count nothing."""
+        with self._lock:
+            self._check(bucket, client, limit, period_s, setting)
+
+    def note(self, bucket: str, client: str) -> None:
+        """Count one event of ``client`` in ``bucket`` (checked before with :meth:`check`)."""
+        with self._lock:
+            self._seen.setdefault((bucket, client), deque()).append(time.monotonic())
+
+    def _check(self, bucket: str, client: str, limit: int, period_s: float, setting: str) -> deque:
+        now = time.monotonic()
+        seen = self._seen.setdefault((bucket, client), deque())
+        while seen and seen[0] <= now - period_s:
+            seen.popleft()
+        if len(seen) >= limit:
+            wait = max(1, int(seen[0] + period_s - now) + 1)
+            raise TooBusy(f"this client has reached {limit} per {int(period_s)} s ({setting}); "
+                          f"try again in {wait} s", wait)
+        if len(self._seen) > 100_000:  # forget idle clients rather than grow without end
+            for key in [k for k, v in self._seen.items() if not v and k != (bucket, client)]:
+                del self._seen[key]
+        return seen
 
 
 def _open_channel() -> PublicSettings:
@@ -79,12 +93,23 @@ def _open_channel() -> PublicSettings:
     return settings
 
 
-def public_write(request: Request) -> PublicSettings:
-    """Admit one public write (report, rating) of this client; the channel's settings."""
+def public_write(request: Request) -> Iterator[PublicSettings]:
+    """Admit one public write (report, rating) of this client; the channel's settings.
+
+    Only a write that is made counts against the client's reports per hour:
+    a resident whose report was refused (outside the city, a word too many)
+    and who corrects it has lost none. A refused write counts as a read
+    instead, so refusals cannot be asked for without end.
+    """
     s = _open_channel()
-    request.app.state.client_window.admit("write", client_address(request), s.reports_per_hour, 3600,
-                                     "HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR")
-    return s
+    window, client = request.app.state.client_window, client_address(request)
+    window.check("write", client, s.reports_per_hour, 3600, "HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR")
+    try:
+        yield s
+    except Exception:
+        window.note("read", client)
+        raise
+    window.note("write", client)
 
 
 def public_read(request: Request) -> PublicSettings:
@@ -103,7 +128,8 @@ def public_photo(request: Request) -> PublicSettings:
     return s
 
 
-PublicWrite = Annotated[PublicSettings, Depends(public_write)]
+# Counted when the route function has returned (scope function), before the answer is sent.
+PublicWrite = Annotated[PublicSettings, Depends(public_write, scope="function")]
 PublicPhoto = Annotated[PublicSettings, Depends(public_photo)]
 PublicRead = Annotated[PublicSettings, Depends(public_read)]
 TRACKING = Path(..., min_length=1, max_length=40, description="the tracking number the report's answer gave")
