@@ -228,3 +228,52 @@ def test_the_inbox_finds_the_residents_awaiting_a_reply(browser, site):  # noqa:
     assert again["joined"] and case in _awaiting(site)
     refused = call(site, "GET", "/api/complaints", "street", params={"awaiting_reply": "maybe"})
     assert refused.status_code == 422 and "awaiting_reply" in refused.json()["detail"], refused.text
+
+
+def _ready_to_close(site, lon, lat, words) -> int:  # noqa: F811
+    """A resident's new report there, taken by the street office (API) to the step before 结案; its case."""
+    made, _ = _report(site, lon, lat, words, None)
+    case = site.one("SELECT complaint_id FROM public_reports WHERE tracking = %s", (made["tracking"],))
+    for status in ("立案", "派遣", "处置", "核查"):
+        moved = call(site, "PATCH", f"/api/complaints/{case}", "street", json={"status": status, "note": "已处理"})
+        assert moved.status_code == 200, moved.text
+    return case
+
+
+def _close_clicked(browser):
+    browser.evaluate("document.querySelector('#cs-step button[data-to=\"结案\"]').click(); 0")
+
+
+def test_closing_a_resident_s_case_asks_for_a_reply_first(browser, site):  # noqa: F811
+    """举报必查: the resident must hear what was done. Closing a public case nobody has answered says so and leads
+    to the reply form, closing nothing; once replied, 结案 closes at once; in English a second click closes anyway."""
+    lon, lat = site.one("SELECT ARRAY[ST_X(p), ST_Y(p)] FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
+                        "WHERE street_code = %s ORDER BY code LIMIT 1 OFFSET 1) g", (STREET,))
+    case = _ready_to_close(site, lon, lat, "楼道口的垃圾桶坏了")
+    login(browser, site.base, {"tokens": site.tokens}, "street")
+    _open(browser, case)
+    _wait(browser, f"document.body.dataset.awaiting === '{case}'")
+    _close_clicked(browser)
+    said = browser.evaluate("document.getElementById('cs-msg').innerText")
+    assert said.startswith("群众尚未收到答复") and "再次点击“结案”" in said, said
+    assert browser.evaluate("document.activeElement.id") == "cs-reply"
+    assert site.one("SELECT status FROM complaints WHERE id = %s", (case,)) == "核查"
+    browser.evaluate("document.getElementById('cs-reply').value = '已更换新的垃圾桶。';"
+                     "document.querySelector('#cs-reply-form button').click()")
+    _wait(browser, f"!!document.getElementById('cs-ok') && document.body.dataset.public === '{case}'")
+    assert "awaiting" not in browser.evaluate("JSON.stringify(document.body.dataset)")
+    _close_clicked(browser)
+    _wait(browser, f"document.body.dataset.detail === '{case}' && !document.querySelector('#cs-step')")
+    assert site.one("SELECT status FROM complaints WHERE id = %s", (case,)) == "结案"
+    assert problems(browser, site.base) == []
+
+    other = _ready_to_close(site, lon + 0.00002, lat + 0.0003, "路边绿化带里有人倒垃圾")
+    login(browser, site.base, {"tokens": site.tokens}, "street", "?lang=en")
+    _open(browser, other)
+    _wait(browser, f"document.body.dataset.awaiting === '{other}'")
+    _close_clicked(browser)
+    assert browser.evaluate("document.getElementById('cs-msg').innerText").startswith("The residents have had no reply")
+    assert site.one("SELECT status FROM complaints WHERE id = %s", (other,)) == "核查"
+    _close_clicked(browser)
+    _wait(browser, f"document.body.dataset.detail === '{other}' && !document.querySelector('#cs-step')")
+    assert site.one("SELECT status FROM complaints WHERE id = %s", (other,)) == "结案"

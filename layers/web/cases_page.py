@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from urllib.parse import quote
 
-from data.vocab import NOTE_REQUIRED, STATUS_EN, STATUSES, TRANSITIONS
+from data.vocab import CLOSED, NOTE_REQUIRED, STATUS_EN, STATUSES, TRANSITIONS
 from layers.web.assets import STATIC_PREFIX
 from layers.web.tracking_page import script_json
 
@@ -52,7 +52,9 @@ WORDS = {
            "replies": "公开答复", "no_reply": "尚未答复", "send_reply": "发布公开答复",
            "reply_hint": "答复会显示在群众的跟踪页上（首报人和所有补充人都能看到），请勿写入电话号码等个人信息",
            "need_reply": "请填写答复内容", "replied": "公开答复已发布，群众可在跟踪页看到",
-           "e_reply": "答复未能发布：{d}", "e_contacts": "无法读取群众反映：{d}"},
+           "e_reply": "答复未能发布：{d}", "e_contacts": "无法读取群众反映：{d}",
+           "close_unanswered": "群众尚未收到答复：结案后群众在跟踪页只能看到“{s}”。请先在下方“公开答复”中说明处理结果；"
+                               "确需直接结案，请再次点击“{s}”。"},
     "en": {"title": "Case handling", "other": "中文", "user": "User", "street": "Street", "grid": "Grid",
            "status": "Status", "all": "all", "open": "open", "search": "Find",
            "search_hint": "No., hotline no. or address", "hotline_no": "Source no.", "street_address": "Address",
@@ -88,7 +90,10 @@ WORDS = {
            "reply_hint": "The reply is shown on the residents' tracking pages (the first reporter's and every "
                          "supporter's): write no phone number or other personal data",
            "need_reply": "Write the reply", "replied": "Reply published: residents see it on the tracking page",
-           "e_reply": "The reply was not published: {d}", "e_contacts": "The residents' reports cannot be read: {d}"},
+           "e_reply": "The reply was not published: {d}", "e_contacts": "The residents' reports cannot be read: {d}",
+           "close_unanswered": "The residents have had no reply: once it is {s} their tracking page shows only that. "
+                               "Write what was done under “Public replies” below first, or click “{s}” again to "
+                               "close anyway."},
 }
 
 
@@ -96,7 +101,7 @@ def workflow(lang: str) -> dict:
     """The workflow the page offers, from the vocabulary: statuses in order, each one's next states, the steps
     that need a note, and the statuses' names in ``lang``."""
     return {"statuses": list(STATUSES), "next": {s: list(n) for s, n in TRANSITIONS.items()},
-            "note_required": [f"{a}>{b}" for a, b in sorted(NOTE_REQUIRED)],
+            "note_required": [f"{a}>{b}" for a, b in sorted(NOTE_REQUIRED)], "closed": CLOSED,
             "names": {s: (STATUS_EN[s] if lang == "en" else s) for s in STATUSES}}
 
 

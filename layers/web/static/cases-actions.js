@@ -58,6 +58,7 @@
       b.addEventListener('click', function () {
         var text = note.value.trim();
         if (needs(to) && !text) { document.getElementById('cs-msg').textContent = t.need_note; note.focus(); return; }
+        if (unanswered(c, to, b)) return;
         run(c, b, 'PATCH', '/api/complaints/' + c.id, {status: to, note: text || null},
             t.moved.replace('{s}', statusName(to)));
       });
@@ -67,6 +68,15 @@
     box.appendChild(form);
   }
   function statusName(s) { return hm.statusName(s); }
+  // Closing a resident's case nobody has answered: say so once (the reply form is below); a second click closes.
+  function unanswered(c, to, b) {
+    if (to !== wf.closed || document.body.getAttribute('data-awaiting') !== String(c.id) || b.warned) return false;
+    b.warned = true;
+    document.getElementById('cs-msg').textContent = t.close_unanswered.split('{s}').join(statusName(to));
+    var reply = document.getElementById('cs-reply');
+    if (reply) reply.focus();
+    return true;
+  }
 
   function dueForm(c, id, title, submit, url, method, ok) {
     var form = el('form', 'cs-form');

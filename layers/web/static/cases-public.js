@@ -3,7 +3,8 @@
    the unit's public replies, with a form to write one (公开答复, shown at once here and on the residents' tracking
    pages). Only where the detail's ``actions.public_reply`` says this user may (the test of GET .../contacts and
    POST .../replies): for anyone else nothing is shown and nothing is fetched. Other people's words go in as text
-   only. For people and tests: body[data-public] = the complaint whose section is filled. */
+   only. For people and tests: body[data-public] = the complaint whose section is filled; body[data-awaiting] = that
+   complaint when a resident has had no reply since their report (closing it asks for one first). */
 (function () {
   'use strict';
   var hm = window.hmCases, t = hm.cfg.words, el = hm.el;
@@ -95,10 +96,16 @@
     section.appendChild(el('h3', null, t.replies));
     section.appendChild(replyList(contacts.replies || []));
     section.appendChild(replyForm(c));
+    // No reply since the latest report: closing the case now would leave the residents with a bare 结案.
+    var answered = (contacts.replies || []).reduce(function (m, q) { return Math.max(m, Date.parse(q.at)); }, -Infinity);
+    if (reports.some(function (r) { return Date.parse(r.reported_at) > answered; })) {
+      document.body.setAttribute('data-awaiting', c.id);
+    }
   }
 
   hm.reporters = function (c, box) {
     document.body.removeAttribute('data-public');
+    document.body.removeAttribute('data-awaiting');
     if (!(c.actions && c.actions.public_reply)) return;
     var section = el('section', 'cs-public');
     section.id = 'cs-public';
