@@ -225,3 +225,19 @@ class Chromium:
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
             shutil.rmtree(self.profile, ignore_errors=True)
+
+
+# What the page's corners hold: none may cover another, nor run off the screen, on a laptop's screen.
+MAP_CONTROL_CLASHES = """(function () {
+  var boxes = ['.leaflet-control-layers', '.hm-filters', '.hm-legend', '.leaflet-control-minimap',
+               '.leaflet-control-zoom', '#hm-title'].map(function (s) {
+    var r = document.querySelector(s).getBoundingClientRect();
+    return {name: s, left: r.left, top: r.top, right: r.right, bottom: r.bottom};
+  });
+  var clashes = [];
+  boxes.forEach(function (a, i) { boxes.slice(i + 1).forEach(function (b) {
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) clashes.push(a.name + ' / ' + b.name);
+  }); });
+  boxes.forEach(function (a) { if (a.bottom > innerHeight || a.top < 0) clashes.push(a.name + ' off the screen'); });
+  return clashes;
+})()"""

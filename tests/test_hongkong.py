@@ -27,6 +27,7 @@ import httpx
 import openpyxl
 import pytest
 
+from tests.chromium import MAP_CONTROL_CLASHES
 from tests.real_city import READY_ANALYSIS, READY_MAP, metric_crs_fits, new_city, page_checks
 
 DISTRICTS = "hk_district_council_2001_dc_land.json"
@@ -220,6 +221,12 @@ def test_hongkong_pages_draw_the_city(hk_server, browser):
     page_checks(city, browser, "/map", READY_MAP, "hk-map.png")
     drawn = browser.evaluate("hygieneMapState.drawn")
     assert drawn.get("admin_areas", 0) > 0 and drawn.get("toilets", 0) > 0, drawn
+    browser.send("Emulation.setDeviceMetricsOverride", width=1366, height=657, deviceScaleFactor=1, mobile=False)
+    try:  # a laptop's screen: the legend keeps clear of the layer list and the filters above it
+        page_checks(city, browser, "/map", READY_MAP, "hk-map-laptop.png")
+        assert browser.evaluate(MAP_CONTROL_CLASHES) == []
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")
     page_checks(city, browser, "/map/coverage", READY_ANALYSIS, "hk-coverage.png")
     assert browser.evaluate("hygieneAnalysisState.errors") == []
     assert browser.evaluate("hygieneAnalysisState.features") >= 18

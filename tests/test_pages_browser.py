@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import MAP_CONTROL_CLASHES
+
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -135,3 +137,13 @@ def test_complaint_filters_reload_the_complaints_with_the_window_and_category(br
                             for u in filtered), filtered
     assert browser.evaluate("hygieneMapState.drawn.complaints") > 0
     assert browser.evaluate("hygieneMapState.errors") == []
+
+
+@pytest.mark.parametrize("width,height", [(1280, 757), (1366, 657), (1920, 969)])
+def test_the_map_s_controls_cover_none_of_each_other_on_a_laptop(browser, server, width, height):
+    browser.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+    try:
+        _open_clean(browser, server, "/map", f"map-{width}x{height}.png")
+        assert browser.evaluate(MAP_CONTROL_CLASHES) == []
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")

@@ -308,6 +308,16 @@
     };
     filterCtl.addTo(map);
 
+    // The legend (bottom right) takes the height the right-hand column leaves it, and scrolls within it: on a
+    // laptop's screen the layer list and the complaint filters above it fill most of the column.
+    function fitLegend() {
+      var column = document.querySelector(".leaflet-top.leaflet-right").getBoundingClientRect();
+      var div = legend.getContainer(), bottom = div.getBoundingClientRect().bottom;
+      div.style.maxHeight = Math.max(60, Math.floor(bottom - column.bottom - 10)) + "px";
+    }
+    fitLegend();
+    map.on("resize", fitLegend);
+
     // ---- minimap: the city's districts (or the chosen basemap) ---------------------------------
     var miniLayer = cfg.basemap === "none"
       ? L.vectorGrid.protobuf("/tiles/admin_areas/{z}/{x}/{y}.pbf", {
