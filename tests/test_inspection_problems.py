@@ -5,6 +5,7 @@ on the demo and on a real city (Taipei's 大同區, its real outlines and toilet
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -355,6 +356,7 @@ def test_grid_sheet_qr_codes_open_the_map_and_the_field_page(demo_db, tmp_path, 
 
     (code, street), = query(demo_db, "SELECT code, street_code FROM grids ORDER BY code LIMIT 1")
     conn = connect(url=demo_db)
+    made = datetime.now(UTC)
     document = grid_document(conn, code, PrintOptions(paper=paper, landscape=landscape, lang=lang),
                              settings=PrintSettings.from_env({}))
     conn.close()
@@ -364,8 +366,12 @@ def test_grid_sheet_qr_codes_open_the_map_and_the_field_page(demo_db, tmp_path, 
     layout = grid_layout(sheet)
     image = render_page(path, 1, 300 if paper == "A4" else 200, tmp_path)
     base, suffix = LinkSettings.from_env({}).fallback_url(), "&lang=en" if lang == "en" else ""
-    assert _qr_reads(image, sheet, layout.qr, f"{base}/map/grids?street={street}&grid={code}{suffix}") > 0.99
-    assert _qr_reads(image, sheet, layout.qr_field, f"{base}/field?grid={code}{suffix}") > 0.99
     text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    # The map's link carries when the sheet was printed (a regrid since is said there), as printed beneath.
+    printed = re.search(r"&printed=(\d{8}T\d{6}Z)", text.replace("\n", "")).group(1)
+    assert abs(datetime.strptime(printed, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) - made) < timedelta(minutes=1)
+    map_url = f"{base}/map/grids?street={street}&grid={code}&printed={printed}{suffix}"
+    assert _qr_reads(image, sheet, layout.qr, map_url) > 0.99
+    assert _qr_reads(image, sheet, layout.qr_field, f"{base}/field?grid={code}{suffix}") > 0.99
     assert ("现场检查" in text and "地图" in text) if lang == "zh" else ("Field check" in text and "Map" in text)
     assert f"/field?grid={code}" in text.replace("\n", "")  # the URL printed beneath, to type in

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
+import httpx
 import psycopg2
 import pytest
 import shapely
@@ -315,3 +316,51 @@ def test_the_migrations_mark_grids_cut_and_keep_shapes_removed_by_earlier_regrid
         cur.execute("UPDATE grid_shapes SET until = now()")
     conn.rollback()
     conn.close()
+
+
+def _printed_map_link(url: str, work, code: str) -> str:
+    """The grid sheet of ``code`` printed now; the path of its map QR code, read from the URL printed beneath it."""
+    import re
+    import subprocess
+
+    from layers.printing.docs import PrintOptions, grid_document
+
+    conn = connect(url=url)
+    document = grid_document(conn, code, PrintOptions(paper="A4", lang="zh"))
+    conn.close()
+    document.write(str(work / "sheet.pdf"))
+    text = subprocess.run(["pdftotext", "-raw", str(work / "sheet.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout.replace("\n", "")
+    return re.search(r"/map/grids\?street=\d+&grid=\d+&printed=\d{8}T\d{6}Z", text).group(0)
+
+
+@pytest.mark.browser
+def test_a_grid_sheet_printed_before_a_regrid_says_so_when_its_qr_code_is_scanned(taipei, browser):
+    """A sheet (or a notice board) printed before the street was cut again: its QR code opens the street's map on
+    the grid as printed, dashed, and says when the grids were redrawn — not today's grid that has its code. A sheet
+    printed after the cut opens that grid as before."""
+    from tests.chromium import serve_app
+
+    url, work = taipei["url"], taipei["work"]
+    (code,) = _rows(connect(url=url), "SELECT code FROM grids WHERE street_code = %s ORDER BY code DESC LIMIT 1",
+                    (TAIPEI_STREET,))[0]
+    before = _printed_map_link(url, work, code)
+    time.sleep(1)  # the sheet's time is whole seconds
+    _cli(url, work, "grids", "generate", "--street", TAIPEI_STREET, "--size", "200", "--force")
+    time.sleep(1)  # a sheet's time is rounded down: one printed within the second of the cut would be flagged
+    after = _printed_map_link(url, work, code)
+    assert before != after
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        with serve_app(url) as base:
+            browser.open(base + before, ready_js="!!document.body.getAttribute('data-grid-focus')", timeout=60)
+            assert browser.evaluate("document.body.getAttribute('data-grid-focus')") == "redrawn"
+            said = browser.evaluate("document.getElementById('grid-focus').innerText")
+            assert "重新划分" in said and code in said, said
+            assert browser.evaluate("document.querySelectorAll('path[stroke-dasharray]').length") == 1
+            browser.open(base + after, ready_js="!!document.body.getAttribute('data-grid-focus')", timeout=60)
+            assert browser.evaluate("document.body.getAttribute('data-grid-focus')") == code
+            bad = httpx.get(base + before.replace("&printed=", "&printed=x"), timeout=30)
+            assert bad.status_code == 422 and "printed" in bad.json()["detail"], bad.text
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 
@@ -15,6 +16,7 @@ from api.deps import Conn, GridCode, Lang, Street, Transaction, street_required
 from api.routes.session import with_session_bar
 from data import catalog
 from data.errors import Forbidden, NotFound
+from data.params import parse_instant
 from layers.spec.grids import LAYER as GRIDS
 from layers.workflow import grids as grid_admin
 from layers.workflow import public
@@ -69,6 +71,14 @@ def get_history(code: GridCode, user: Reader, conn: Conn):
 ASSIGNMENT_COLUMNS = {"unit": "responsible_unit", "manager": "grid_manager", "phone": "phone"}
 
 
+async def printed_query(
+    printed: Annotated[str | None, Query(description="when the sheet whose QR code led here was printed (UTC, "
+                                                       "e.g. 20261201T0130Z): a regrid since is said")] = None,
+) -> datetime | None:
+    """When the printed sheet (or notice board) that links here was made; None when not given."""
+    return parse_instant(printed, "printed")
+
+
 def _street_of(conn, code: str) -> str | None:
     try:
         return grid_admin.get_grid(conn, code)["street_code"]
@@ -79,14 +89,17 @@ def _street_of(conn, code: str) -> str | None:
 @router.get("/map/grids", response_class=HTMLResponse, tags=["pages"],
             summary="Street office map: grids by responsible unit, open and overdue complaints, table per unit")
 def grids_page(request: Request, street: Annotated[str, Depends(street_required)], lang: Lang, user: Reader,
-               conn: Conn):
+               conn: Conn, printed: Annotated[datetime | None, Depends(printed_query)] = None,
+               grid: Annotated[str | None, Query(max_length=40, description="a grid to zoom to")] = None):
     from layers.web.grid_page import street_page
 
     info = catalog.street_info(conn, street)
+    # A sheet or notice board printed before a regrid: its grid code may name another grid today.
+    redrawn = grid_admin.shape_when_printed(conn, street, grid, printed) if grid and printed else None
     units = grid_admin.unit_table(conn, street)
     rated = {r["unit"]: r for r in public.satisfaction(conn, street=street, by="unit")}  # residents' ratings
     for u in units:
         u["satisfied"] = rated.get(u["unit"], {}).get("satisfied_share")
     city = catalog.city_info(conn) or {}
-    page = street_page(info, units, lang, bool(city.get("is_demo")), viewer=user)
+    page = street_page(info, units, lang, bool(city.get("is_demo")), viewer=user, redrawn=redrawn)
     return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))

@@ -21,7 +21,7 @@ import functools
 import io
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ import shapely
 
 from data.errors import InvalidParameter
 from data.settings import LinkSettings, PrintSettings
+from data.vocab import city_tz
 from geo.tour import open_tour
 from layers.printing import data as data
 from layers.printing.page import PageContext
@@ -136,7 +137,7 @@ def _context(city: data.City, options: PrintOptions, settings: PrintSettings, wh
     c = where.centroid
     return PageContext(
         city=city, paper=options.sheet, lang=options.lang, crs_name=crs_name(city.metric_srid),
-        north_angle_deg=north_angle(city.metric_srid, c.x, c.y), printed=date.today(),
+        north_angle_deg=north_angle(city.metric_srid, c.x, c.y), printed=datetime.now(city_tz()),
         public_url=options.base_url or LinkSettings.from_env().fallback_url(),
     )
 

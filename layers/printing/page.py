@@ -11,7 +11,7 @@ of a hundred pages renders in seconds, not minutes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 import numpy as np
 import shapely
@@ -43,7 +43,7 @@ class PageContext:
     lang: str
     crs_name: str
     north_angle_deg: float  # true north, clockwise from grid north (meridian convergence)
-    printed: date
+    printed: datetime  # when the document was made, in the city's zone
     public_url: str
     total_pages: int = 0
     page_of_grid: dict[str, int] = field(default_factory=dict)  # atlas page numbers for neighbour labels

@@ -11,7 +11,7 @@ the last photo after rectification. Data from :mod:`layers.printing.problems_dat
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +75,7 @@ def _context(plist: ProblemList, paper: Paper, lang: str, base_url: str | None) 
         or [shapely.Point(0, 0)]
     c = shapely.union_all(shapes).centroid
     return PageContext(city=plist.city, paper=paper, lang=lang, crs_name=crs_name(plist.city.metric_srid),
-                       north_angle_deg=north_angle(plist.city.metric_srid, c.x, c.y), printed=date.today(),
+                       north_angle_deg=north_angle(plist.city.metric_srid, c.x, c.y), printed=datetime.now(city_tz()),
                        public_url=base_url or LinkSettings.from_env().fallback_url())
 
 

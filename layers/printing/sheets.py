@@ -10,6 +10,7 @@ continuation pages.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 
 from matplotlib.figure import Figure
 
@@ -104,9 +105,11 @@ def continuation_rows(paper: Paper) -> int:
 
 
 def grid_url(ctx: PageContext, grid: Grid) -> str:
-    """The online map of a grid: the street's grid map, focused on this grid."""
+    """The online map of a grid: the street's grid map, focused on this grid. It carries when the sheet was
+    printed: a sheet posted on a wall outlives a regrid, and its code may name another grid by then."""
     lang = "&lang=en" if ctx.lang == "en" else ""
-    return f"{ctx.public_url}/map/grids?street={grid.street_code}&grid={grid.code}{lang}"
+    printed = ctx.printed.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{ctx.public_url}/map/grids?street={grid.street_code}&grid={grid.code}&printed={printed}{lang}"
 
 
 def field_url(ctx: PageContext, grid: Grid) -> str:

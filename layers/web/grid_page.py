@@ -33,13 +33,18 @@ _WORDS = {
     "zh": {"title": "{name} 网格责任图", "grids": "网格数", "open": "未结投诉", "overdue": "超期",
            "in_time": "按时结案率", "satisfied": "群众满意率", "none": "（未指定）", "complaint": "投诉",
            "legend_open": "未结投诉", "legend_overdue": "超期未结投诉", "label": "标签：社区序号+网格序号",
-           "no_grid": "本街道没有编码为 {code} 的网格：请核对二维码或链接中的网格编码。", "cases": "工单办理"},
+           "no_grid": "本街道没有编码为 {code} 的网格：请核对二维码或链接中的网格编码。", "cases": "工单办理",
+           "redrawn": "此二维码所在的图纸或公示牌印制后，本街道网格已于 {until} 重新划分：印制时的网格 {code} 以红色虚线标出，"
+                      "现在负责这里的是图中各色网格（点击查看责任单位）。"},
     "en": {"title": "{name}: grid responsibilities", "grids": "Grids", "open": "Open",
            "overdue": "Overdue", "in_time": "Closed in time", "satisfied": "Residents satisfied", "none": "(unassigned)", "complaint": "Complaint",
            "legend_open": "open complaint", "legend_overdue": "overdue open complaint",
            "label": "labels: community no. + grid no.",
            "no_grid": "This street has no grid with the code {code}: check the grid code in the QR code or link.",
-           "cases": "Case handling"},
+           "cases": "Case handling",
+           "redrawn": "The street's grids were redrawn on {until}, after the sheet or notice board with this QR code "
+                      "was printed: grid {code} as printed is outlined in dashed red; the coloured grids now answer "
+                      "for the place (click one for its unit)."},
 }
 
 
@@ -118,6 +123,7 @@ class _StreetLayers(MacroElement):
     var other = document.querySelector('#unit-panel a[href^="?street="]');
     if (other) other.href += '&grid=' + encodeURIComponent(code);  // the other language keeps the grid
     box.style.display = 'block';
+    if (redrawn) return printedBefore(code, box);
     if (!layer) {
       box.className = 'missing';
       box.innerHTML = esc(t.no_grid.replace('{code}', code));
@@ -135,6 +141,16 @@ class _StreetLayers(MacroElement):
     box.innerHTML = gridHtml(layer.feature.properties);
     map.once('moveend', function () { layer.openPopup(); });
     window.setTimeout(function () { layer.openPopup(); document.body.setAttribute('data-grid-focus', code); }, 400);
+  }
+  // The sheet was printed before a regrid: its grid as printed (dashed), not today's grid of that code.
+  var redrawn = {{ this.redrawn | tojson }};
+  function printedBefore(code, box) {
+    var then = L.geoJSON(redrawn.geometry, {style: {color: '#d7191c', weight: 3, dashArray: '8 6', fill: false},
+                                            interactive: false}).addTo(map);
+    map.fitBounds(then.getBounds(), {maxZoom: 18, padding: [20, 20]});
+    box.className = 'missing';
+    box.textContent = t.redrawn.replace('{until}', when(redrawn.until)).replace('{code}', code);
+    document.body.setAttribute('data-grid-focus', 'redrawn');
   }
   window.hygieneGridPage = {map: map, grids: byCode};
   var loaded = 0;
@@ -160,8 +176,9 @@ class _StreetLayers(MacroElement):
 {% endmacro %}
 """)
 
-    def __init__(self, street_code: str, colors: dict[str, str], text: dict):
+    def __init__(self, street_code: str, colors: dict[str, str], text: dict, redrawn: dict | None = None):
         super().__init__()
+        self.redrawn = redrawn
         self._name = "StreetLayers"
         self.grids_url = f"/api/grids?street={street_code}"
         self.complaints_url = f"/api/complaints?street={street_code}&open=true&limit=1000"
@@ -179,9 +196,10 @@ def _viewer_text(lang: str, viewer: User | None) -> dict:
 
 
 def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool = False,
-                viewer: User | None = None) -> str:
+                viewer: User | None = None, redrawn: dict | None = None) -> str:
     """The HTML of the street office's map; ``street`` from data.catalog.street_info, ``units`` from unit_table;
-    ``viewer`` who reads it (None: anonymous): the grid popups name only the contacts they may read."""
+    ``viewer`` who reads it (None: anonymous): the grid popups name only the contacts they may read; ``redrawn``
+    (layers.workflow.grids.shape_when_printed): the focused grid as a sheet printed before a regrid showed it."""
     t = _viewer_text(lang, viewer)
     other = "zh" if lang == "en" else "en"
     name = street["name_en"] if lang == "en" and street.get("name_en") else street["name"]
@@ -190,7 +208,7 @@ def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
     m.fit_bounds(street["bounds"])
     add_context(m, lang)  # no basemap: the city's roads, outlines and names beneath the grids
-    _StreetLayers(street["code"], colors, t).add_to(m)
+    _StreetLayers(street["code"], colors, t, redrawn).add_to(m)
     esc = html.escape
     rows = []
     for u in units:

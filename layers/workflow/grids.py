@@ -70,6 +70,18 @@ def grid_then(conn, lon: float, lat: float, at) -> str | None:
         return cur.fetchone()[0]
 
 
+def shape_when_printed(conn, street: str, code: str, printed) -> dict | None:
+    """The grid ``code`` of ``street`` as a sheet printed at ``printed`` showed it, when a regrid has redrawn the
+    street since: ``{"until": the first such regrid, "geometry": its outline then (GeoJSON)}``; else None (the
+    grid of that code today is the one printed)."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT until, ST_AsGeoJSON(geom, 6)::json FROM grid_shapes
+                       WHERE street_code = %s AND code = %s AND until > %s ORDER BY until LIMIT 1""",
+                    (street, code, printed))
+        row = cur.fetchone()
+    return row and {"until": row[0].isoformat(), "geometry": row[1]}
+
+
 def charge_late_reports(cur) -> int:
     """Give complaints reported before a regrid, and loaded after it, the grid they were reported in.
 
