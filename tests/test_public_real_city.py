@@ -367,3 +367,32 @@ def test_a_partners_report_says_to_rate_through_the_partner(site, browser):
         browser.send("Emulation.clearDeviceMetricsOverride")
     assert "经“1999市民熱線”转来：请通过该渠道评价" in text and "只有反映人可以评价" not in text, text
     assert "路面油污" not in text
+
+
+@pytest.mark.browser
+def test_the_tracking_page_asks_again_at_once_when_the_phone_shows_it_again(site, browser):
+    """A resident leaves the tracking page in a background tab (the server's default: asked every 60 s while
+    shown, never while hidden); the street office moves the case; back on the page, it shows the step at once."""
+    from tests.test_public_browser import _wait
+
+    city = site
+    made, _ = post_report(city, *stop(city, 170), "暴露垃圾", description="巷口垃圾")
+    assert made.status_code == 201, made.text
+    tracking = made.json()["tracking"]
+    case = city.sql("SELECT complaint_id FROM public_reports WHERE tracking = %s", (tracking,))[0][0]
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        browser.open(city.base + f"/report/{tracking}", ready_js="document.body.dataset.status === '受理'")
+        # The page's document says it is hidden (a headless browser never hides a page); its fetches are counted.
+        browser.evaluate("window.hidden = true; Object.defineProperty(document, 'hidden', {configurable: true, "
+                         "get: function () { return window.hidden; }}); window.asked = 0; var f = window.fetch;"
+                         "window.fetch = function () { window.asked += 1; return f.apply(this, arguments); }; 0")
+        moved = httpx.patch(city.base + f"/api/complaints/{case}", headers={"Authorization": f"Bearer {city.token}"},
+                            json={"status": "立案", "note": "已派清潔隊"}, timeout=30)
+        assert moved.status_code == 200, moved.text
+        assert browser.evaluate("document.dispatchEvent(new Event('visibilitychange')); window.asked") == 0
+        assert browser.evaluate("window.hidden = false; document.dispatchEvent(new Event('visibilitychange'));"
+                                "window.asked") == 1
+        _wait(browser, "document.body.dataset.status === '立案'")
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")
