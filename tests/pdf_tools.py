@@ -32,6 +32,12 @@ def pdftext(path: Path, page: int | None = None) -> str:
     return subprocess.run(args + [str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
+def printed_param(path: Path) -> str:
+    """``&printed=…`` of a grid sheet's map link, as printed beneath its QR code (the sheet's time, UTC)."""
+    raw = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return re.search(r"&printed=\d{8}T\d{6}Z", raw.replace("\n", "")).group(0)
+
+
 def pdffonts(path: Path) -> tuple[list[list[str]], str]:
     """pdffonts' rows (split into words) and what it said on stderr."""
     done = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True)

@@ -5,7 +5,6 @@ on the demo and on a real city (Taipei's 大同區, its real outlines and toilet
 from __future__ import annotations
 
 import io
-import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -33,7 +32,7 @@ from tests.inspecting import (  # noqa: F401 (fixtures)
     query,
     upload,
 )
-from tests.pdf_tools import crop_mm, pdftext, render_page
+from tests.pdf_tools import crop_mm, pdftext, printed_param, render_page
 
 
 def _paper():
@@ -368,9 +367,9 @@ def test_grid_sheet_qr_codes_open_the_map_and_the_field_page(demo_db, tmp_path, 
     base, suffix = LinkSettings.from_env({}).fallback_url(), "&lang=en" if lang == "en" else ""
     text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
     # The map's link carries when the sheet was printed (a regrid since is said there), as printed beneath.
-    printed = re.search(r"&printed=(\d{8}T\d{6}Z)", text.replace("\n", "")).group(1)
-    assert abs(datetime.strptime(printed, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) - made) < timedelta(minutes=1)
-    map_url = f"{base}/map/grids?street={street}&grid={code}&printed={printed}{suffix}"
+    printed = printed_param(path)
+    assert abs(datetime.strptime(printed, "&printed=%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) - made) < timedelta(minutes=1)
+    map_url = f"{base}/map/grids?street={street}&grid={code}{printed}{suffix}"
     assert _qr_reads(image, sheet, layout.qr, map_url) > 0.99
     assert _qr_reads(image, sheet, layout.qr_field, f"{base}/field?grid={code}{suffix}") > 0.99
     assert ("现场检查" in text and "地图" in text) if lang == "zh" else ("Field check" in text and "Map" in text)

@@ -21,7 +21,7 @@ from data.db import connect
 from data.settings import LinkSettings
 from layers.printing.sheets import grid_layout
 from layers.printing.style import Paper
-from tests.pdf_tools import crop_mm, render_page
+from tests.pdf_tools import crop_mm, printed_param, render_page
 
 EVIL = {"Host": "evil.example"}
 
@@ -140,7 +140,7 @@ def _qr_reads(pdf: bytes, url: str, tmp_path) -> float:
     path = tmp_path / "sheet.pdf"
     path.write_bytes(pdf)
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    qr.add_data(url)
+    qr.add_data(url + printed_param(path))  # the map link says when the sheet was printed
     qr.make(fit=True)
     modules = np.array(qr.get_matrix(), dtype=bool)
     paper = Paper("A4", False)

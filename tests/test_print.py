@@ -16,7 +16,7 @@ from layers.printing.docs import PrintOptions, atlas_document, grid_document, ro
 from layers.printing.furniture import qr_path
 from layers.printing.sheets import first_page_rows, grid_layout
 from layers.printing.style import Paper, register_font
-from tests.pdf_tools import crop_mm, page_size_pt, pdffonts, pdfinfo, pdftext, render_page
+from tests.pdf_tools import crop_mm, page_size_pt, pdffonts, pdfinfo, pdftext, printed_param, render_page
 
 A4_PT = (595.276, 841.89)
 A3_LANDSCAPE_PT = (1190.55, 841.89)
@@ -126,7 +126,7 @@ def test_map_frame_is_drawn_and_the_qr_code_is_the_grids_url(grid_pdf, busiest_g
 
     # The QR code's modules, read back from the rendered page, are those of the grid's URL.
     ctx_url = f"{LinkSettings.from_env({}).fallback_url()}/map/grids?street={busiest_grid['street_code']}" \
-              f"&grid={busiest_grid['code']}"
+              f"&grid={busiest_grid['code']}{printed_param(path)}"
     import qrcode
 
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
