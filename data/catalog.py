@@ -27,9 +27,11 @@ _CITY_COLUMNS = ("code", "name", "name_en", "metric_srid", "is_demo", "data_time
 _SETTINGS_COLUMNS = (*_CITY_COLUMNS, "time_zone")
 
 #: The extent of China (lon/lat): the mainland, Hainan, Taiwan, Hong Kong and Macau. A city whose areas
-#: centre inside it gets a CGCS2000 Gauss–Krüger zone and Asia/Shanghai; a rectangle, so parts of
+#: centre inside it gets a CGCS2000 Gauss–Krüger zone; a rectangle, so parts of
 #: neighbouring countries fall inside too (a GK zone measures there as well as UTM; `city set` changes it).
 CHINA_EXTENT = (73.4, 18.1, 135.1, 53.6)
+#: The mainland's zones in the tz database: official business keeps Beijing time in all of them.
+_MAINLAND_ZONES = {"Asia/Shanghai", "Asia/Urumqi"}
 #: EPSG:4534 is "CGCS2000 / 3-degree Gauss-Kruger CM 75E"; one code per 3° up to CM 135E, EPSG:4554
 #: (PostGIS spatial_ref_sys; tests/test_city.py checks every one).
 _GK_FIRST_EPSG, _GK_FIRST_CM, _GK_LAST_CM = 4534, 75, 135
@@ -77,12 +79,16 @@ def auto_metric_srid(lon: float, lat: float) -> int:
 
 
 def auto_time_zone(lon: float, lat: float) -> str:
-    """The time zone a new city starts with: Asia/Shanghai inside China (Taiwan included), else the
-    whole-hour zone of its longitude (Etc/GMT+5 for New York: no daylight saving; `city set --tz`
-    names the real one)."""
-    west, south, east, north = CHINA_EXTENT
-    if west <= lon <= east and south <= lat <= north:
+    """The time zone a new city starts with: the IANA zone of its centre (America/New_York, Asia/Hong_Kong,
+    Asia/Taipei …, with daylight saving where it has it), Beijing time (Asia/Shanghai) anywhere on the mainland
+    — Xinjiang's offices keep it too —, and at sea the whole-hour zone of the longitude."""
+    from timezonefinder import TimezoneFinder  # its boundary data are read from disk on first use only
+
+    zone = TimezoneFinder().timezone_at(lng=lon, lat=lat)
+    if zone in _MAINLAND_ZONES:
         return CITY_TIME_ZONE
+    if zone:
+        return zone
     hours = round(lon / 15)
     return "Etc/GMT" if hours == 0 else f"Etc/GMT{-hours:+d}"  # POSIX sign: Etc/GMT+5 is UTC−5
 

@@ -16,7 +16,7 @@ import shapely
 from click.testing import CliRunner
 
 from api.cli import main
-from data.catalog import auto_metric_srid, city_info, update_city
+from data.catalog import auto_metric_srid, auto_time_zone, city_info, update_city
 from data.db import connect, transaction
 from data.errors import InvalidInput
 from data.migrate import migrate
@@ -85,6 +85,17 @@ def test_every_gauss_kruger_zone_is_the_one_spatial_ref_sys_names(conn):
                      (auto_metric_srid(lon, lat),))[0][0] == name
 
 
+@pytest.mark.parametrize("place,lon,lat,zone", [
+    ("Yantai", 121.4, 37.5, "Asia/Shanghai"), ("Urumqi", 87.6, 43.8, "Asia/Shanghai"),
+    ("Hong Kong", 114.17, 22.32, "Asia/Hong_Kong"), ("Macau", 113.55, 22.19, "Asia/Macau"),
+    ("Taipei", 121.52, 25.05, "Asia/Taipei"), ("New York", -73.95, 40.7, "America/New_York"),
+    ("Ulaanbaatar", 106.9, 47.9, "Asia/Ulaanbaatar"), ("the Pacific", -150.0, 30.0, "Etc/GMT+10")])
+def test_a_new_city_gets_the_zone_it_lies_in_and_the_mainland_beijing_time(place, lon, lat, zone):
+    """Government offices all over the mainland keep Beijing time, Xinjiang's too; elsewhere the place's own zone
+    (New York with its summer time); at sea a longitude's whole hour."""
+    assert auto_time_zone(lon, lat) == zone, place
+
+
 # -- Taipei: districts + villages set up a city ----------------------------------------------------
 
 def test_taipei_import_sets_up_a_city_in_its_gauss_kruger_zone(conn, tmp_path):
@@ -103,7 +114,7 @@ def test_taipei_import_sets_up_a_city_in_its_gauss_kruger_zone(conn, tmp_path):
     assert 121.5 < centre.x < 121.6  # just east of the 120E/123E zone border (121.5E)
     city = city_info(conn, settings=True)
     assert city["metric_srid"] == expected_gk(centre.x) == 4550
-    assert city["time_zone"] == "Asia/Shanghai" and not city["is_demo"]
+    assert city["time_zone"] == "Asia/Taipei" and not city["is_demo"]  # Taipei's own zone, not Beijing's
     # Several districts and no shared parent: named after the file, coded by the districts' common prefix.
     assert (city["name"], city["code"]) == ("taipei_districts_town", "630")
 
@@ -111,9 +122,9 @@ def test_taipei_import_sets_up_a_city_in_its_gauss_kruger_zone(conn, tmp_path):
     assert code == 0, out
     assert "EPSG:4550 CGCS2000 / 3-degree Gauss-Kruger CM 123E" in out
     assert "12 districts, 0 streets, 456 communities" in out and "demo data:   no" in out
-    code, out = run("city", "set", "--name", "臺北市", "--name-en", "Taipei", "--code", "63000", "--tz", "Asia/Taipei")
+    code, out = run("city", "set", "--name", "臺北市", "--name-en", "Taipei", "--code", "63000", "--tz", "Asia/Macau")
     assert code == 0, out
-    assert "臺北市 (Taipei)" in out and "time zone:   Asia/Taipei" in out and "63000" in out
+    assert "臺北市 (Taipei)" in out and "time zone:   Asia/Macau" in out and "63000" in out
 
 
 # -- New York: boroughs → community districts → neighbourhoods ---------------------------------------
@@ -129,15 +140,15 @@ def nyc(conn, tmp_path):
                                                parent_field=fields[2]))
         if shp == "nybb":
             assert any(n.startswith("no city was set up") and "EPSG:32618" in n for n in result.notes)
-            # New York's summer time is not a longitude's: the note says so and how to name the zone
-            assert any("time zone Etc/GMT+5 (a fixed offset from UTC, without daylight saving" in n
-                       for n in result.notes), result.notes
+            # New York's own zone, with its summer time (not a longitude's fixed offset)
+            assert any("time zone America/New_York;" in n for n in result.notes), result.notes
+            assert not any("fixed offset" in n for n in result.notes), result.notes
     return conn
 
 
 def test_new_york_gets_utm_18n_and_its_own_time_zone_in_every_process(nyc, fresh_db, tmp_path):
     city = city_info(nyc, settings=True)
-    assert city["metric_srid"] == 32618 and city["time_zone"] == "Etc/GMT+5"
+    assert city["metric_srid"] == 32618 and city["time_zone"] == "America/New_York"
     assert city["code"] == "nybb"  # borough codes 1–5 share nothing: the file names the city
     code, out = run("city", "set", "--name", "New York", "--code", "3651000", "--tz", "America/New_York",
                     "--data-time", "2023-02-28T23:59")

@@ -33,7 +33,7 @@ def city() -> None:
 @click.option("--name-en", default=None, help="its English name (Yantai)")
 @click.option("--crs", default=None, help="metric CRS as EPSG:n; default: chosen from the admin areas "
               "(CGCS2000 3° Gauss–Krüger in China, else UTM), at their first import if there are none yet")
-@click.option("--tz", default=None, help="IANA time zone; default: Asia/Shanghai in China (see README)")
+@click.option("--tz", default=None, help="IANA time zone; default: where the areas lie (Asia/Shanghai on the mainland; see README)")
 def init(name: str, code: str, name_en: str | None, crs: str | None, tz: str | None) -> None:
     """Set up the city (no demo): refuses when one is set up already (see `city set`)."""
     from data.catalog import areas_centre, auto_metric_srid, auto_time_zone, city_info, write_city
