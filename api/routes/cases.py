@@ -12,6 +12,7 @@ from data.catalog import streets
 from data.vocab import city_tz
 from layers.web.cases_page import PATH, WORDS, cases_html, login_html
 from layers.workflow.access import User
+from layers.workflow.photos import PHONE_PX
 
 router = APIRouter(tags=["pages"])
 _HEADERS = {"Content-Security-Policy": PAGE_CSP, "Cache-Control": "private, no-cache"}
@@ -37,5 +38,5 @@ def cases_page(user: Reader, conn: Conn, lang: Lang):
         return HTMLResponse(login_html(lang), headers=_HEADERS)
     config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text()},
               "scopes": scopes(conn, user, lang), "writes": user.role != "planner",
-              "time_zone": city_tz().key}
+              "time_zone": city_tz().key, "photo_px": PHONE_PX}
     return HTMLResponse(cases_html(lang, config), headers=_HEADERS)

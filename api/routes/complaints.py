@@ -98,14 +98,15 @@ def actions(user, current: dict, waiting: dict | None, reported: bool) -> dict:
     (``steps``), an extension request (``request_extension``: open, none awaiting a decision), the decision on
     the one awaiting (``decide_extension``), a new deadline (``set_deadline``: open), and for a complaint
     ``reported`` through the public channel, reading its reporters' numbers and words and replying publicly
-    (``public_reply``: the test of GET .../contacts and POST .../replies). Each route still checks for itself;
+    (``public_reply``: the test of GET .../contacts and POST .../replies), and the photos of the work (``photos``:
+    the test of GET and POST .../photos). Each route still checks for itself;
     this only spares a page offering (or fetching) what would be refused."""
     handles, office = _may_handle(user, current), user is not None and user.may_decide_deadlines()
     still_open = current["status"] != CLOSED
     return {"steps": list(TRANSITIONS[current["status"]]) if handles else [],
             "request_extension": handles and still_open and waiting is None,
             "decide_extension": office and waiting is not None, "set_deadline": office and still_open,
-            "public_reply": handles and reported}
+            "public_reply": handles and reported, "photos": handles}
 
 
 def detail(conn, user, complaint_id: int) -> dict:

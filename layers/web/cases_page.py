@@ -16,10 +16,11 @@ from urllib.parse import quote
 from data.vocab import CLOSED, NOTE_REQUIRED, STATUS_EN, STATUSES, TRANSITIONS
 from layers.web.assets import STATIC_PREFIX
 from layers.web.tracking_page import script_json
+from layers.workflow.public_photos import AFTER_FROM
 
 _APP = STATIC_PREFIX + "/app/"
-PAGE_FILES = (_APP + "public.css", _APP + "cases.css", _APP + "cases.js", _APP + "cases-actions.js",
-              _APP + "cases-public.js")
+PAGE_FILES = (_APP + "public.css", _APP + "cases.css", _APP + "photo-shrink.js", _APP + "cases.js",
+              _APP + "cases-actions.js", _APP + "cases-public.js", _APP + "cases-photos.js")
 PATH = "/cases"
 
 WORDS = {
@@ -54,7 +55,11 @@ WORDS = {
            "need_reply": "请填写答复内容", "replied": "公开答复已发布，群众可在跟踪页看到",
            "e_reply": "答复未能发布：{d}", "e_contacts": "无法读取群众反映：{d}",
            "close_unanswered": "群众尚未收到答复：结案后群众在跟踪页只能看到“{s}”。请先在下方“公开答复”中说明处理结果；"
-                               "确需直接结案，请再次点击“{s}”。"},
+                               "确需直接结案，请再次点击“{s}”。",
+           "photos": "处置照片", "before": "处置前", "after": "处置后", "photo_stage": "照片类型", "add_photo": "拍照或选择照片",
+           "after_wait": "处置后照片在 {s} 时才能添加", "resizing": "正在处理照片…", "photo_added": "照片已添加",
+           "photo_bad": "无法读取这张照片，请换一张", "e_photo": "照片未能添加：{d}",
+           "photo_hint": "群众反映的投诉，照片会显示在群众的跟踪页上（不显示拍摄人）；请勿拍入人脸、车牌等个人信息"},
     "en": {"title": "Case handling", "other": "中文", "user": "User", "street": "Street", "grid": "Grid",
            "status": "Status", "all": "all", "open": "open", "search": "Find",
            "search_hint": "No., hotline no. or address", "hotline_no": "Source no.", "street_address": "Address",
@@ -93,7 +98,13 @@ WORDS = {
            "e_reply": "The reply was not published: {d}", "e_contacts": "The residents' reports cannot be read: {d}",
            "close_unanswered": "The residents have had no reply: once it is {s} their tracking page shows only that. "
                                "Write what was done under “Public replies” below first, or click “{s}” again to "
-                               "close anyway."},
+                               "close anyway.",
+           "photos": "Photos of the work", "before": "Before", "after": "After", "photo_stage": "Photo of",
+           "add_photo": "Take or choose a photo", "after_wait": "After photos can be added from {s} on",
+           "resizing": "Preparing the photo…", "photo_added": "Photo added",
+           "photo_bad": "This photo cannot be read: choose another", "e_photo": "The photo was not added: {d}",
+           "photo_hint": "On a resident's case the photos show on the tracking page (not who took them): keep faces "
+                         "and number plates out of them"},
 }
 
 
@@ -102,6 +113,7 @@ def workflow(lang: str) -> dict:
     that need a note, and the statuses' names in ``lang``."""
     return {"statuses": list(STATUSES), "next": {s: list(n) for s, n in TRANSITIONS.items()},
             "note_required": [f"{a}>{b}" for a, b in sorted(NOTE_REQUIRED)], "closed": CLOSED,
+            "after_from": list(AFTER_FROM),
             "names": {s: (STATUS_EN[s] if lang == "en" else s) for s in STATUSES}}
 
 

@@ -7,7 +7,7 @@ Gaode's GCJ-02 tiles is sent as GCJ-02 and the server stores it in WGS84. Before
 an open case of the same type is close, says "已有人反映，是否补充？". It then
 solves the server's proof-of-work (crypto.subtle, or static/app/sha256.js over
 plain HTTP) and posts ``/api/public/reports``, then each photo (resized on the phone to a JPEG of at most
-:data:`PHOTO_PX` pixels) to ``/api/public/reports/{tracking}/photos`` with the report's challenge; the
+:data:`layers.workflow.photos.PHONE_PX` pixels) to ``/api/public/reports/{tracking}/photos`` with the report's challenge; the
 answer's tracking page follows.
 """
 
@@ -22,14 +22,13 @@ from layers.web.assets import STATIC_PREFIX
 from layers.web.map_page import tile_layers
 from layers.web.report_categories import choices
 from layers.web.tracking_page import find_form, script_json
+from layers.workflow.photos import PHONE_PX
 from layers.workflow.public_photos import PER_REPORT
 
 _V = STATIC_PREFIX + "/vendor/"
 #: The city's roads, outlines and names for the page's map, through the public channel (no token needed).
 CONTEXT_TILES = "/api/public/context/tiles/"
 CONTEXT_LABELS = "/api/public/context/labels"
-#: The phone resizes each photo to at most this many pixels on its long side (JPEG) before sending.
-PHOTO_PX = 1600
 
 WORDS = {
     "zh": {"title": "反映问题", "intro": "无需注册。选好位置和类别，简要描述，提交后凭查询码查看办理进度。",
@@ -109,7 +108,7 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
     over ``basemap`` (:func:`basemap_config`; none by default)."""
     t = WORDS[lang]
     esc = html.escape
-    config = {"lang": lang, "words": t, "max_photos": PER_REPORT, "photo_px": PHOTO_PX,
+    config = {"lang": lang, "words": t, "max_photos": PER_REPORT, "photo_px": PHONE_PX,
               "basemap": basemap or {"name": "none", "crs": "wgs84", "layers": []},
               "context": {"tiles": CONTEXT_TILES, "labels": CONTEXT_LABELS}, "center": list(center) if center else [0, 0], "bounds": bounds,
               "track": "/report/", "query": "?lang=en" if lang == "en" else "",

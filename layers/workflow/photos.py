@@ -28,6 +28,8 @@ from data.settings import InspectionSettings
 from data.vocab import city_tz
 
 #: Formats accepted, with the media type and file extension they are stored with.
+#: A phone page shrinks each photo to at most this many pixels on its long side (JPEG) before sending it.
+PHONE_PX = 1600
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _DATETIME_ORIGINAL, _DATETIME = 0x9003, 0x0132

@@ -232,6 +232,7 @@
       detailBox.appendChild(facts(c));
       window.hmCases.reporters(c, detailBox);  // who reported it, in their words, before what to do
       window.hmCases.actions(c, detailBox);
+      window.hmCases.photos(c, detailBox);  // before and after photos of the work, and adding one
       var msg = el('p', 'tr-error cs-msg', message && message.error);
       msg.id = 'cs-msg'; msg.setAttribute('role', 'alert');
       detailBox.insertBefore(msg, detailBox.children[2]);
@@ -261,6 +262,7 @@
   }
   window.addEventListener('hashchange', route);
   window.hmCases = {cfg: cfg, write: write, getJson: getJson, uuid: uuid, show: show, explain: explain,
+                    token: token, answer: answer,
                     detailText: detailText, el: el, when: when,
                     statusName: statusName, reloadList: function () { loadedKey = null; }};
   document.addEventListener('DOMContentLoaded', route);
