@@ -15,13 +15,24 @@ from data.settings import ServerSettings
 
 access_log = logging.getLogger("hygiene_map.access")
 
-# Query parameters that may carry secrets (map keys, tokens): never logged.
-_SECRET_PARAMS = {"token", "access_token", "tk", "key", "api_key", "password", "session", "csrf"}
+# Query parameters whose value is never logged: a name holding one of these (clients put tokens under many
+# names: ?apikey=, ?auth=, ?client_secret=, ?hm_session= …), and the search words, which are a caller's number or
+# name as often as a place (``q=917-555-0142``).
+_MASKED_NAME_PARTS = ("token", "key", "secret", "pass", "pwd", "auth", "bearer", "session", "csrf", "cookie",
+                      "credential", "jwt", "sig", "phone")
+_MASKED_NAMES = {"tk", "q"}
+
+
+def _masked(name: str) -> bool:
+    name = name.lower()
+    return name in _MASKED_NAMES or any(part in name for part in _MASKED_NAME_PARTS)
 
 
 def _safe_query(raw: bytes) -> str:
+    """The query string as logged: masked values (:func:`_masked`), and each value passed through
+    :func:`~data.redact.redact` (``?x=Bearer …``, a database URL) before it is encoded again."""
     pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
-    return redact(urlencode([(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs]))
+    return urlencode([(k, "***" if _masked(k) else redact(v)) for k, v in pairs], safe="*")
 
 
 class RedactingFilter(logging.Filter):

@@ -1,0 +1,124 @@
+"""Privacy audit on New York's 311 (tenth session): what a token, a search or a caller's data leave behind.
+
+New York from nothing — its outlines, the 2023 day of 311 requests, Manhattan 3 (MN03) and Brooklyn 4 (BK04) cut
+into grids with their rosters — served by ``hygiene-map serve`` as a city runs it, its log in a file of the test's.
+A complaint of MN03 carries a caller's name and number in its description, as 12345 and 311 notes do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.chromium import free_port
+from tests.conftest import REPO
+from tests.new_york import OTHER, SAMPLE, STREET, outlines
+from tests.real_city import grids_assigned, new_city
+
+FILES = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", SAMPLE)
+#: What the MN03 caller said: a name and a number, personal data of MN03's rows.
+CALLER = "Mrs Chen of 41 Henry St, call 917-555-0142"
+
+
+def _serve(city, log: Path):
+    """``hygiene-map serve`` on a free port, its stderr (the access log) into ``log``; the process and base URL."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HYGIENE_MAP_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=city.url, PYTHONPATH=str(REPO))
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                                cwd=city.work, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(base + "/healthz", timeout=5)
+            return proc, base
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(log.read_text(errors="replace")[-2000:]) from None
+            time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def nyc(pg_server, tmp_path_factory):
+    """New York's outlines and 311 day, MN03 and BK04 with grids and rosters, tokens per role, served."""
+    with new_city(pg_server, tmp_path_factory, "nyc", FILES) as city:
+        outlines(city)
+        city.cli("import", "complaints", SAMPLE, "--skip-bad")
+        for street in (STREET, OTHER):
+            grids_assigned(city, street, 400, lambda row, s=street: (
+                f"DSNY {s} Section {row % 3 + 1}", f"Supervisor {s}-{row:02d}", f"212-555-{row:04d}"), "first roster")
+        city.tokens = {}
+        for who, role, scope in (("admin", "admin", ()), ("planner", "planner", ()),
+                                 ("street", "street", ("--street", STREET)), ("other", "street", ("--street", OTHER))):
+            city.tokens[who] = city.cli("users", "add", f"ny-{who}", "--role", role, *scope).stdout.split()[-1]
+        city.log_file = city.work / "server.log"
+        proc, city.base = _serve(city, city.log_file)
+        try:
+            lon, lat = city.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                                "WHERE street_code = %s ORDER BY code LIMIT 1", (STREET,))[0]
+            made = call(city, "POST", "/api/complaints", "admin", json={
+                "lon": lon, "lat": lat, "category": "暴露垃圾", "source": "311", "description": CALLER})
+            assert made.status_code == 201, made.text
+            city.complaint = made.json()["id"]
+            yield city
+        finally:
+            proc.terminate()
+            proc.wait(15)
+
+
+def call(city, method: str, path: str, who: str | None = None, **kwargs) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {city.tokens[who]}"} if who else {}
+    return httpx.request(method, city.base + path, headers={**headers, **kwargs.pop("headers", {})}, timeout=120,
+                         **kwargs)
+
+
+def logged(city, path: str, at_least: int = 1) -> list[dict]:
+    """The access-log lines of ``path``, once there are ``at_least`` (a line is written as its answer ends)."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [json.loads(text) for text in city.log_file.read_text(errors="replace").splitlines()
+                 if text.startswith("{") and f'"path": "{path}"' in text]
+        if len(lines) >= at_least or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.1)
+
+
+def test_a_token_in_any_query_parameter_never_reaches_the_log(nyc):
+    """Clients put tokens where they should not: in ``?apikey=``, ``?auth=``, ``?authorization=Bearer …`` and
+    other names than the few the log masked; the token must not be written to the server's log."""
+    token = nyc.tokens["street"]
+    names = ("apikey", "api-key", "auth", "authorization", "bearer", "secret", "client_secret", "hm_session",
+             "report_key", "x-report-key", "access-token", "jwt")
+    for name in names:
+        value = f"Bearer {token}" if name == "authorization" else token
+        assert call(nyc, "GET", "/api/layers", params={name: value, "lang": "en"}).status_code == 200
+    lines = logged(nyc, "/api/layers", len(names))
+    assert len(lines) >= len(names)
+    assert all("lang=en" in line["query"] for line in lines[-len(names):])  # the rest of the query stays readable
+    assert token not in nyc.log_file.read_text(errors="replace")
+
+
+def test_a_search_for_a_callers_number_is_answered_but_not_logged(nyc):
+    """Street staff find a case by the caller's number (``q=``): MN03 sees it, the log keeps no number."""
+    found = call(nyc, "GET", "/api/complaints", "street", params={"q": "917-555-0142", "street": STREET})
+    assert found.status_code == 200
+    assert [i["description"] for i in found.json()["items"]] == [CALLER]
+    assert call(nyc, "GET", "/api/complaints", "other", params={"q": "917-555-0142"}).json()["items"] == []
+    assert logged(nyc, "/api/complaints")
+    assert "917-555-0142" not in nyc.log_file.read_text(errors="replace")
+
+
+def test_a_wrong_token_is_refused_in_words_a_user_can_read(nyc):
+    answer = call(nyc, "GET", "/api/layers", headers={"Authorization": "Bearer not-a-token-of-this-city"})
+    assert answer.status_code == 401
+    assert "***" not in answer.json()["detail"] and "token" in answer.json()["detail"]
