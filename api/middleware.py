@@ -65,6 +65,23 @@ def install_log_redaction() -> None:
                 handler.addFilter(RedactingFilter())
 
 
+# An answer to a caller with credentials may hold what only that caller reads (a complaint's words, a grid's
+# phone): kept by no shared cache (an intranet proxy keeping every 200) and by no browser of a shared office
+# computer, unless its route said otherwise (tiles read with credentials: private, max-age).
+_CALLERS_CACHE = (b"cache-control", b"private, no-store")
+
+
+def _uncached_for_callers(scope, message: dict) -> dict:
+    """``message`` (a response start) with ``Cache-Control: private, no-store`` when the request was made with
+    credentials (api/auth.py put its user in the request's state) and the route set no Cache-Control."""
+    if (scope.get("state") or {}).get("user") is None:
+        return message
+    headers = list(message.get("headers") or [])
+    if any(name.lower() == b"cache-control" for name, _ in headers):
+        return message
+    return {**message, "headers": [*headers, _CALLERS_CACHE]}
+
+
 def _too_large(limit: int) -> str:
     return f"request body is larger than the limit of {limit} bytes (HYGIENE_MAP_MAX_BODY_BYTES)"
 
@@ -131,6 +148,7 @@ class RequestGuard:
             if message["type"] == "http.response.start":
                 response_started = True
                 status_holder["status"] = message["status"]
+                message = _uncached_for_callers(scope, message)
             await send(message)
 
         try:

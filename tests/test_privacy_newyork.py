@@ -122,3 +122,28 @@ def test_a_wrong_token_is_refused_in_words_a_user_can_read(nyc):
     answer = call(nyc, "GET", "/api/layers", headers={"Authorization": "Bearer not-a-token-of-this-city"})
     assert answer.status_code == 401
     assert "***" not in answer.json()["detail"] and "token" in answer.json()["detail"]
+
+
+def _login(city, who: str) -> httpx.Cookies:
+    answer = httpx.post(city.base + "/login", data={"token": city.tokens[who]}, follow_redirects=False, timeout=30)
+    assert answer.status_code == 303, answer.text
+    return answer.cookies
+
+
+def test_answers_holding_personal_data_are_kept_by_no_cache(nyc):
+    """A street office's answers carry callers' words and grid phones: no shared cache (an intranet proxy that
+    keeps 200s) and no browser cache of a shared office computer may keep them — with a token or a login cookie."""
+    paths = (f"/api/complaints/{nyc.complaint}", "/api/complaints?q=917-555-0142",
+             f"/api/layers/complaints/export?format=csv&street={STREET}", f"/api/grids?street={STREET}",
+             f"/ogc/collections/grids/items?street_code={STREET}&f=html")
+    cookies = _login(nyc, "street")
+    for path in paths:
+        for answer in (call(nyc, "GET", path, "street"), httpx.get(nyc.base + path, cookies=cookies, timeout=60)):
+            assert answer.status_code == 200, (path, answer.text[:300])
+            assert "917-555-0142" in answer.text or "212-555-0002" in answer.text, path  # personal data, rightly
+            cache = answer.headers.get("cache-control", "")
+            assert "no-store" in cache and "private" in cache, (path, cache)
+    # What everyone reads stays shareable: an anonymous tile, and a tile read with credentials keeps its own rule.
+    x, y = 19294, 24631
+    assert call(nyc, "GET", f"/tiles/grids/16/{x}/{y}.pbf").headers["cache-control"].startswith("public")
+    assert call(nyc, "GET", f"/tiles/grids/16/{x}/{y}.pbf", "street").headers["cache-control"].startswith("private, max-age")
