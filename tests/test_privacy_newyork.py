@@ -147,3 +147,24 @@ def test_answers_holding_personal_data_are_kept_by_no_cache(nyc):
     x, y = 19294, 24631
     assert call(nyc, "GET", f"/tiles/grids/16/{x}/{y}.pbf").headers["cache-control"].startswith("public")
     assert call(nyc, "GET", f"/tiles/grids/16/{x}/{y}.pbf", "street").headers["cache-control"].startswith("private, max-age")
+
+
+def test_ogc_tilesets_describe_only_what_their_tiles_carry(nyc):
+    """OGC tiles carry public columns for everyone (a cache may share them); their tileset's propertiesSchema named
+    the grid manager and the phone too: a schema promising staff-only and personal fields to anonymous readers, and
+    to QGIS empty fields. It names what the tile holds."""
+    import mapbox_vector_tile
+
+    x, y = nyc.sql("SELECT floor((ST_X(c) + 180) / 360 * 65536)::int, "
+                   "floor((1 - ln(tan(radians(ST_Y(c))) + 1 / cos(radians(ST_Y(c)))) / pi()) / 2 * 65536)::int "
+                   "FROM (SELECT ST_PointOnSurface(geom) c FROM grids WHERE code = %s) p", (f"{STREET}0101",))[0]
+    for who in (None, "street", "admin"):
+        meta = call(nyc, "GET", "/ogc/collections/grids/tiles/WebMercatorQuad", who)
+        schema = meta.json()["layers"][0]["propertiesSchema"]["properties"]
+        tile = call(nyc, "GET", f"/ogc/collections/grids/tiles/WebMercatorQuad/16/{y}/{x}", who)
+        assert tile.status_code == 200, tile.text
+        carried = {k for layer in mapbox_vector_tile.decode(tile.content).values()
+                   for feature in layer["features"] for k in feature["properties"]}
+        assert "212-555-" not in tile.text
+        assert carried and carried <= set(schema), (carried, schema)
+        assert not {"grid_manager", "phone"} & set(schema), schema
