@@ -168,3 +168,60 @@ def test_ogc_tilesets_describe_only_what_their_tiles_carry(nyc):
         assert "212-555-" not in tile.text
         assert carried and carried <= set(schema), (carried, schema)
         assert not {"grid_manager", "phone"} & set(schema), schema
+
+
+def _expire(city, cookies: httpx.Cookies) -> None:
+    """The clock of one login moves past its hours (HYGIENE_MAP_SESSION_HOURS): its row's expiry a minute ago."""
+    import psycopg2
+
+    from layers.workflow.access import token_digest
+
+    with psycopg2.connect(city.url) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE sessions SET expires_at = now() - interval '1 minute' WHERE id_sha256 = %s",
+                    (token_digest(cookies["hm_session"]),))
+    conn.close()
+
+
+def test_a_login_ends_when_its_hours_pass_and_every_door_closes_when_its_user_is_disabled(nyc):
+    """A street office's login reads its callers' words; past its hours it reads nothing, and once its user is
+    disabled neither its other logins nor its token read anything: API, page, tile."""
+    token = nyc.cli("users", "add", "ny-leaver", "--role", "street", "--street", STREET).stdout.split()[-1]
+    nyc.tokens["leaver"] = token
+    first, second = _login(nyc, "leaver"), _login(nyc, "leaver")
+    path = f"/api/complaints/{nyc.complaint}"
+    for cookies in (first, second):
+        assert httpx.get(nyc.base + path, cookies=cookies, timeout=60).json()["description"] == CALLER
+    _expire(nyc, first)
+    late = httpx.get(nyc.base + path, cookies=first, timeout=60)
+    assert late.status_code == 401 and "expired" in late.json()["detail"] and CALLER not in late.text
+    page = httpx.get(nyc.base + "/cases", cookies=first, timeout=60, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    assert httpx.get(nyc.base + path, cookies=second, timeout=60).json()["description"] == CALLER
+    nyc.cli("users", "disable", "ny-leaver")
+    refused = [httpx.get(nyc.base + path, cookies=second, timeout=60), call(nyc, "GET", path, "leaver"),
+               httpx.get(nyc.base + "/tiles/grids/16/19297/24630.pbf", cookies=second, timeout=60),
+               httpx.get(nyc.base + f"/api/layers/complaints/export?format=csv&street={STREET}", cookies=second,
+                         timeout=60)]
+    assert [r.status_code for r in refused] == [401, 401, 401, 401]
+    assert not any(CALLER in r.text or "212-555-" in r.text for r in refused)
+    assert httpx.get(nyc.base + "/cases", cookies=second, timeout=60, follow_redirects=False).status_code == 303
+
+
+def test_another_streets_office_neither_reads_nor_moves_a_case_by_its_id(nyc):
+    """BK04's office asks for MN03's case by its id: its public columns, never the caller's words, and every
+    write refused (403) with nothing changed."""
+    path = f"/api/complaints/{nyc.complaint}"
+    before = call(nyc, "GET", path, "admin").json()
+    seen = call(nyc, "GET", path, "other").json()
+    assert seen["id"] == nyc.complaint and seen["description"] is None
+    assert call(nyc, "GET", path + "/contacts", "other").status_code == 403
+    assert call(nyc, "GET", path + "/photos", "other").status_code == 403
+    writes = [call(nyc, "PATCH", path, "other", json={"status": "立案"}),
+              call(nyc, "POST", path + "/deadline/requests", "other",
+                   json={"due_at": "2031-01-01T10:00", "reason": "借口"}),
+              call(nyc, "POST", path + "/replies", "other", json={"reply": "已处理"})]
+    assert [w.status_code for w in writes] == [403, 403, 403], [w.text for w in writes]
+    assert all(CALLER not in w.text for w in writes)
+    after = call(nyc, "GET", path, "admin").json()
+    assert (after["status"], after["events"], after["deadline_changes"]) == (
+        before["status"], before["events"], before["deadline_changes"])
