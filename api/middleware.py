@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from urllib.parse import parse_qsl, urlencode
@@ -35,8 +36,20 @@ def _safe_query(raw: bytes) -> str:
     return urlencode([(k, "***" if _masked(k) else redact(v)) for k, v in pairs], safe="*")
 
 
+# PostgreSQL's DETAIL quotes the values of a failing row or key (a caller's words, a phone): the reason stays in
+# the log, the values do not. A row's values may span lines and hold brackets: up to the end of the DETAIL.
+_ROW_VALUES = re.compile(r"(Failing row contains |Key \(.*?\)=)\(.*?\)"
+                         r"(?=(?: already exists| is not present| conflicts with)|\.?\n(?:[A-Z]+:|\n)|\.?\s*\Z)", re.S)
+
+
+def scrub(text: str) -> str:
+    """``text`` as logged: secrets masked (:func:`data.redact.redact`) and no row values of a database error."""
+    return _ROW_VALUES.sub(r"\1(***)", redact(text))
+
+
 class RedactingFilter(logging.Filter):
-    """Masks passwords, tokens and session ids (:func:`data.redact.redact`) in a record and its traceback."""
+    """Masks passwords, tokens and session ids (:func:`data.redact.redact`) in a record and its traceback, and the
+    row values a database error quotes (:func:`scrub`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         # The arguments each, kept apart from the message: formatters (uvicorn's access log) read them.
@@ -49,10 +62,10 @@ class RedactingFilter(logging.Filter):
             text = record.getMessage()
         except (TypeError, ValueError):
             return True
-        if redact(text) != text:
-            record.msg, record.args = redact(text), None
+        if scrub(text) != text:
+            record.msg, record.args = scrub(text), None
         if record.exc_info and not record.exc_text:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
         return True
 
 

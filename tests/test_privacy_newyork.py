@@ -25,6 +25,7 @@ from tests.real_city import grids_assigned, new_city
 FILES = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", SAMPLE)
 #: What the MN03 caller said: a name and a number, personal data of MN03's rows.
 CALLER = "Mrs Chen of 41 Henry St, call 917-555-0142"
+WORDS_ON_TWO_LINES = "Mrs Chen (41 Henry St)\ncall 917-555-0142"
 
 
 def _serve(city, log: Path):
@@ -225,3 +226,43 @@ def test_another_streets_office_neither_reads_nor_moves_a_case_by_its_id(nyc):
     after = call(nyc, "GET", path, "admin").json()
     assert (after["status"], after["events"], after["deadline_changes"]) == (
         before["status"], before["events"], before["deadline_changes"])
+
+
+def test_a_database_error_logged_with_its_traceback_keeps_no_row_values(nyc):
+    """An unexpected error is logged with its traceback (api/errors.py); PostgreSQL's DETAIL quotes the failing row
+    or key, a caller's words among them. The server's log filter keeps the reason and masks the values."""
+    import io
+    import logging
+
+    import psycopg2
+
+    from api.middleware import RedactingFilter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(RedactingFilter())
+    log = logging.getLogger("hygiene_map.test_privacy")
+    log.addHandler(handler)
+    statements = (  # a row refused by a NOT NULL column; a key already taken: each quoting the caller's words
+        "INSERT INTO complaints (category, description, reported_at, status, geom) "
+        "VALUES (NULL, %(words)s, now(), '受理', ST_SetSRID(ST_MakePoint(-73.99, 40.71), 4326))",
+        "INSERT INTO complaints (source, source_id, category, reported_at, status, geom) "
+        "SELECT 'hotline', %(words)s, category, reported_at, status, geom FROM complaints WHERE id = %(id)s; "
+        "INSERT INTO complaints (source, source_id, category, reported_at, status, geom) "
+        "SELECT 'hotline', %(words)s, category, reported_at, status, geom FROM complaints WHERE id = %(id)s")
+    try:
+        for statement in statements:
+            conn = psycopg2.connect(nyc.url)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(statement, {"words": WORDS_ON_TWO_LINES, "id": nyc.complaint})
+            except psycopg2.Error:
+                log.exception("unexpected error on %s %s", "POST", "/api/complaints")
+            finally:
+                conn.rollback()
+                conn.close()
+    finally:
+        log.removeHandler(handler)
+    text = out.getvalue()
+    assert "Failing row contains" in text and "already exists" in text  # the reason stays readable
+    assert "917-555-0142" not in text and "Henry St" not in text, text
