@@ -28,11 +28,12 @@ CALLER = "Mrs Chen of 41 Henry St, call 917-555-0142"
 WORDS_ON_TWO_LINES = "Mrs Chen (41 Henry St)\ncall 917-555-0142"
 
 
-def _serve(city, log: Path):
-    """``hygiene-map serve`` on a free port, its stderr (the access log) into ``log``; the process and base URL."""
+def serve_logged(city, log: Path, **settings: str):
+    """``hygiene-map serve`` on a free port (with ``settings``, HYGIENE_MAP_… variables), its stderr (the access log)
+    into ``log``; the process and base URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HYGIENE_MAP_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=city.url, PYTHONPATH=str(REPO))
+    env.update(DATABASE_URL=city.url, PYTHONPATH=str(REPO), **settings)
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                                 cwd=city.work, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -63,7 +64,7 @@ def nyc(pg_server, tmp_path_factory):
                                  ("street", "street", ("--street", STREET)), ("other", "street", ("--street", OTHER))):
             city.tokens[who] = city.cli("users", "add", f"ny-{who}", "--role", role, *scope).stdout.split()[-1]
         city.log_file = city.work / "server.log"
-        proc, city.base = _serve(city, city.log_file)
+        proc, city.base = serve_logged(city, city.log_file)
         try:
             lon, lat = city.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
                                 "WHERE street_code = %s ORDER BY code LIMIT 1", (STREET,))[0]
