@@ -68,7 +68,7 @@ def _user(request: Request, conn, credentials: HTTPAuthorizationCredentials | No
     if credentials is not None:
         user = user_for_token(conn, credentials.credentials)
         if user is None:
-            raise Unauthorized("the bearer token is unknown or disabled")
+            raise Unauthorized("the token sent in the Authorization header is unknown or disabled")
     else:
         session = _session(request, conn, session_id)
         if session is None:

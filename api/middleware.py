@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from urllib.parse import parse_qsl, urlencode
@@ -15,17 +16,40 @@ from data.settings import ServerSettings
 
 access_log = logging.getLogger("hygiene_map.access")
 
-# Query parameters that may carry secrets (map keys, tokens): never logged.
-_SECRET_PARAMS = {"token", "access_token", "tk", "key", "api_key", "password", "session", "csrf"}
+# Query parameters whose value is never logged: a name holding one of these (clients put tokens under many
+# names: ?apikey=, ?auth=, ?client_secret=, ?hm_session= …), and the search words, which are a caller's number or
+# name as often as a place (``q=917-555-0142``).
+_MASKED_NAME_PARTS = ("token", "key", "secret", "pass", "pwd", "auth", "bearer", "session", "csrf", "cookie",
+                      "credential", "jwt", "sig", "phone")
+_MASKED_NAMES = {"tk", "q"}
+
+
+def _masked(name: str) -> bool:
+    name = name.lower()
+    return name in _MASKED_NAMES or any(part in name for part in _MASKED_NAME_PARTS)
 
 
 def _safe_query(raw: bytes) -> str:
+    """The query string as logged: masked values (:func:`_masked`), and each value passed through
+    :func:`~data.redact.redact` (``?x=Bearer …``, a database URL) before it is encoded again."""
     pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
-    return redact(urlencode([(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs]))
+    return urlencode([(k, "***" if _masked(k) else redact(v)) for k, v in pairs], safe="*")
+
+
+# PostgreSQL's DETAIL quotes the values of a failing row or key (a caller's words, a phone): the reason stays in
+# the log, the values do not. A row's values may span lines and hold brackets: up to the end of the DETAIL.
+_ROW_VALUES = re.compile(r"(Failing row contains |Key \(.*?\)=)\(.*?\)"
+                         r"(?=(?: already exists| is not present| conflicts with)|\.?\n(?:[A-Z]+:|\n)|\.?\s*\Z)", re.S)
+
+
+def scrub(text: str) -> str:
+    """``text`` as logged: secrets masked (:func:`data.redact.redact`) and no row values of a database error."""
+    return _ROW_VALUES.sub(r"\1(***)", redact(text))
 
 
 class RedactingFilter(logging.Filter):
-    """Masks passwords, tokens and session ids (:func:`data.redact.redact`) in a record and its traceback."""
+    """Masks passwords, tokens and session ids (:func:`data.redact.redact`) in a record and its traceback, and the
+    row values a database error quotes (:func:`scrub`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         # The arguments each, kept apart from the message: formatters (uvicorn's access log) read them.
@@ -38,10 +62,10 @@ class RedactingFilter(logging.Filter):
             text = record.getMessage()
         except (TypeError, ValueError):
             return True
-        if redact(text) != text:
-            record.msg, record.args = redact(text), None
+        if scrub(text) != text:
+            record.msg, record.args = scrub(text), None
         if record.exc_info and not record.exc_text:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
         return True
 
 
@@ -52,6 +76,23 @@ def install_log_redaction() -> None:
         for handler in logging.getLogger(name).handlers:
             if not any(isinstance(f, RedactingFilter) for f in handler.filters):
                 handler.addFilter(RedactingFilter())
+
+
+# An answer to a caller with credentials may hold what only that caller reads (a complaint's words, a grid's
+# phone): kept by no shared cache (an intranet proxy keeping every 200) and by no browser of a shared office
+# computer, unless its route said otherwise (tiles read with credentials: private, max-age).
+_CALLERS_CACHE = (b"cache-control", b"private, no-store")
+
+
+def _uncached_for_callers(scope, message: dict) -> dict:
+    """``message`` (a response start) with ``Cache-Control: private, no-store`` when the request was made with
+    credentials (api/auth.py put its user in the request's state) and the route set no Cache-Control."""
+    if (scope.get("state") or {}).get("user") is None:
+        return message
+    headers = list(message.get("headers") or [])
+    if any(name.lower() == b"cache-control" for name, _ in headers):
+        return message
+    return {**message, "headers": [*headers, _CALLERS_CACHE]}
 
 
 def _too_large(limit: int) -> str:
@@ -120,6 +161,7 @@ class RequestGuard:
             if message["type"] == "http.response.start":
                 response_started = True
                 status_holder["status"] = message["status"]
+                message = _uncached_for_callers(scope, message)
             await send(message)
 
         try:

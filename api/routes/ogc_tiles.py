@@ -19,13 +19,14 @@ from layers.spec.model import LayerSpec
 from layers.store import ogc
 from layers.store.features import FeatureQuery
 from layers.store.tiles import parse_tile, tile_mode, time_columns
+from layers.workflow.access import readable
 
 REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 # How an OGC tile carries a time (MVT has no time type): ISO 8601 text, as the OGC features do
 # (layers.store.tiles.time_columns; the /tiles of the project's own map carry whole seconds).
 _TIME = {"type": "string", "format": "date-time"}
 
-#: What an OGC tile holds: every feature, public columns, times as text.
+#: What an OGC tile holds: every feature, public columns (no viewer, whoever asks), times as text.
 OGC_TILE = FeatureQuery(iso_times=True)
 
 router = APIRouter(prefix="/ogc", tags=["OGC API"], route_class=OgcRoute)
@@ -75,7 +76,7 @@ def _tileset(request: Request, spec: LayerSpec, lang: str, full: bool) -> dict:
         zooms = {tile_mode(spec, z) for z in range(TileSettings.from_env().max_zoom + 1)}
         layer = {"id": spec.id, "title": spec.name(lang), "dataType": "vector",
                  "propertiesSchema": {"type": "object", "properties": {
-                     c: _TIME if c in times else {} for c in spec.columns}}}
+                     c: _TIME if c in times else {} for c in readable(spec, OGC_TILE.viewer)}}}
         dimension = ogc.geometry_dimension(spec)
         if dimension is not None:
             layer["geometryDimension"] = dimension
