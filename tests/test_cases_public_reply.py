@@ -230,14 +230,15 @@ def test_the_inbox_finds_the_residents_awaiting_a_reply(browser, site):  # noqa:
     assert refused.status_code == 422 and "awaiting_reply" in refused.json()["detail"], refused.text
 
 
-def _ready_to_close(site, lon, lat, words) -> int:  # noqa: F811
-    """A resident's new report there, taken by the street office (API) to the step before 结案; its case."""
-    made, _ = _report(site, lon, lat, words, None)
+def _ready_to_close(site, lon, lat, words) -> tuple[int, str, str]:  # noqa: F811
+    """A resident's new report there, taken by the street office (API) to the step before 结案; its case, its
+    tracking number and the report's key."""
+    made, key = _report(site, lon, lat, words, None)
     case = site.one("SELECT complaint_id FROM public_reports WHERE tracking = %s", (made["tracking"],))
     for status in ("立案", "派遣", "处置", "核查"):
         moved = call(site, "PATCH", f"/api/complaints/{case}", "street", json={"status": status, "note": "已处理"})
         assert moved.status_code == 200, moved.text
-    return case
+    return case, made["tracking"], key
 
 
 def _close_clicked(browser):
@@ -249,7 +250,7 @@ def test_closing_a_resident_s_case_asks_for_a_reply_first(browser, site):  # noq
     to the reply form, closing nothing; once replied, 结案 closes at once; in English a second click closes anyway."""
     lon, lat = site.one("SELECT ARRAY[ST_X(p), ST_Y(p)] FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
                         "WHERE street_code = %s ORDER BY code LIMIT 1 OFFSET 1) g", (STREET,))
-    case = _ready_to_close(site, lon, lat, "楼道口的垃圾桶坏了")
+    case, tracking, key = _ready_to_close(site, lon, lat, "楼道口的垃圾桶坏了")
     login(browser, site.base, {"tokens": site.tokens}, "street")
     _open(browser, case)
     _wait(browser, f"document.body.dataset.awaiting === '{case}'")
@@ -267,7 +268,7 @@ def test_closing_a_resident_s_case_asks_for_a_reply_first(browser, site):  # noq
     assert site.one("SELECT status FROM complaints WHERE id = %s", (case,)) == "结案"
     assert problems(browser, site.base) == []
 
-    other = _ready_to_close(site, lon + 0.00002, lat + 0.0003, "路边绿化带里有人倒垃圾")
+    other, _, _ = _ready_to_close(site, lon + 0.00002, lat + 0.0003, "路边绿化带里有人倒垃圾")
     login(browser, site.base, {"tokens": site.tokens}, "street", "?lang=en")
     _open(browser, other)
     _wait(browser, f"document.body.dataset.awaiting === '{other}'")
@@ -277,3 +278,14 @@ def test_closing_a_resident_s_case_asks_for_a_reply_first(browser, site):  # noq
     _close_clicked(browser)
     _wait(browser, f"document.body.dataset.detail === '{other}' && !document.querySelector('#cs-step')")
     assert site.one("SELECT status FROM complaints WHERE id = %s", (other,)) == "结案"
+    # The first resident is not satisfied: the office reads her reason with her report (and only there).
+    login(browser, site.base, {"tokens": site.tokens}, "street")
+    rated = httpx.post(site.base + f"/api/public/reports/{tracking}/rating", timeout=30,
+                       json={"rating": "不满意", "reason": "新桶还是漏水", "key": key})
+    assert rated.status_code == 201, rated.text
+    browser.evaluate("location.hash = ''; 0")
+    _open(browser, case)
+    _wait(browser, f"document.body.dataset.public === '{case}'")
+    assert browser.evaluate("document.querySelector('#cs-reporters .cs-rating').innerText").startswith("群众评价：不满意")
+    assert "新桶还是漏水" in browser.evaluate("document.querySelector('#cs-reporters .cs-rating').innerText")
+    assert "新桶还是漏水" not in browser.evaluate("document.getElementById('cs-history').innerText")

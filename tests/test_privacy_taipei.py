@@ -77,3 +77,34 @@ def test_a_residents_number_words_and_key_reach_only_her_office_and_never_the_lo
     assert logged(city, "/api/complaints", 2) and logged(city, f"/api/public/reports/{tracking}")
     log = city.log_file.read_text(errors="replace")
     assert all(secret not in log for secret in (PHONE, key, "重慶北路", "王小姐", *city.tokens.values()))
+
+
+def test_a_residents_reason_for_not_being_satisfied_reaches_only_her_office(taipei_private):
+    """不满意 sends the case back (返工) with her reason — her own words, perhaps her name and number. Her office
+    reads it with her report; the case's history (read by every staff user) says only that she was not."""
+    city = taipei_private
+    lon, lat = city.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM admin_areas "
+                        "WHERE level = 'community' AND parent_code = %s ORDER BY code OFFSET 1 LIMIT 1",
+                        (TAIPEI_STREET,))[0]
+    key = httpx.get(city.base + "/api/public/challenge", timeout=30).json()["challenge"]
+    made = httpx.post(city.base + "/api/public/reports", timeout=30, json={
+        "lon": lon, "lat": lat, "category": "暴露垃圾", "challenge": key, "nonce": "0"})
+    assert made.status_code == 201, made.text
+    tracking = made.json()["tracking"]
+    case = city.one("SELECT complaint_id FROM public_reports WHERE tracking = %s", (tracking,))
+    for status in ("立案", "派遣", "处置", "核查", "结案"):
+        moved = httpx.patch(city.base + f"/api/complaints/{case}", timeout=30, json={"status": status, "note": "已清運"},
+                            headers={"Authorization": f"Bearer {city.tokens['datong']}"})
+        assert moved.status_code == 200, moved.text
+    reason = "還是很髒，我是林先生 0922-111-222，住三樓"
+    rated = httpx.post(city.base + f"/api/public/reports/{tracking}/rating", timeout=30,
+                       json={"rating": "不满意", "reason": reason, "key": key})
+    assert rated.status_code == 201 and rated.json()["reopened"] is True, rated.text
+    for who in ("zhongshan", None):
+        seen = _get(city, f"/api/complaints/{case}", who)
+        assert seen.status_code == 200 and seen.json()["status"] == "处置"
+        assert "林先生" not in seen.text and "0922" not in seen.text, who
+    own = _get(city, f"/api/complaints/{case}", "datong").json()
+    assert own["events"][-1]["note"] == "返工：群众评价不满意（理由见群众反映）"
+    contacts = _get(city, f"/api/complaints/{case}/contacts", "datong").json()["reports"]
+    assert [(r["rating"]["rating"], r["rating"]["reason"]) for r in contacts] == [("不满意", reason)]

@@ -56,7 +56,7 @@ WORDS = {
            "e_reply": "答复未能发布：{d}", "e_contacts": "无法读取群众反映：{d}",
            "close_unanswered": "群众尚未收到答复：结案后群众在跟踪页只能看到“{s}”。请先在下方“公开答复”中说明处理结果；"
                                "确需直接结案，请再次点击“{s}”。",
-           "photos": "处置照片", "before": "处置前", "after": "处置后", "photo_stage": "照片类型", "add_photo": "拍照或选择照片",
+           "rated": "群众评价：", "photos": "处置照片", "before": "处置前", "after": "处置后", "photo_stage": "照片类型", "add_photo": "拍照或选择照片",
            "after_wait": "处置后照片在 {s} 时才能添加", "resizing": "正在处理照片…", "photo_added": "照片已添加",
            "photo_bad": "无法读取这张照片，请换一张", "e_photo": "照片未能添加：{d}",
            "photo_hint": "群众反映的投诉，照片会显示在群众的跟踪页上（不显示拍摄人）；请勿拍入人脸、车牌等个人信息"},
@@ -99,7 +99,7 @@ WORDS = {
            "close_unanswered": "The residents have had no reply: once it is {s} their tracking page shows only that. "
                                "Write what was done under “Public replies” below first, or click “{s}” again to "
                                "close anyway.",
-           "photos": "Photos of the work", "before": "Before", "after": "After", "photo_stage": "Photo of",
+           "rated": "Rated: ", "photos": "Photos of the work", "before": "Before", "after": "After", "photo_stage": "Photo of",
            "add_photo": "Take or choose a photo", "after_wait": "After photos can be added from {s} on",
            "resizing": "Preparing the photo…", "photo_added": "Photo added",
            "photo_bad": "This photo cannot be read: choose another", "e_photo": "The photo was not added: {d}",

@@ -281,7 +281,9 @@ def _closed_at(conn, complaint_id: int) -> datetime | None:
 def _rework(conn, r: dict, reason: str) -> None:
     """Send the closed case back to 处置 (返工) for the reporter's reason; the rating is marked as the reopening."""
     frm, to = REWORK
-    note = f"返工：群众评价{UNSATISFIED}（{reason.strip()}）"
+    # The reason is the resident's own words: kept with the rating, shown only to the case's staff (contacts);
+    # the status note is read by every staff user, other streets' and planners too.
+    note = f"返工：群众评价{UNSATISFIED}（理由见群众反映）"
     with conn.cursor() as cur:
         cur.execute("UPDATE complaints SET status = %s, closed_at = NULL, updated_at = now() WHERE id = %s",
                     (to, r["complaint_id"]))
@@ -318,16 +320,22 @@ def reply(conn, user: User, complaint_id: int, text: str) -> dict:
 
 
 def contacts(conn, user: User, complaint_id: int) -> list[dict]:
-    """The public reports on a case with their contact numbers and their own descriptions (a supporter's
-    补充 is only here: the case keeps the first report's): staff of the case's street (or grids) only."""
+    """The public reports on a case with their contact numbers, their own descriptions (a supporter's 补充 is
+    only here: the case keeps the first report's) and their latest rating with its reason: staff of the case's
+    street (or grids) only."""
     staff_case(conn, user, complaint_id, "read reporters' contact numbers")
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT r.tracking, r.joined, r.channel, r.created_at, p.phone, r.description
+            """SELECT r.tracking, r.joined, r.channel, r.created_at, p.phone, r.description,
+                      g.rating, g.reason, g.rated_at
                FROM public_reports r LEFT JOIN public_contacts p ON p.tracking = r.tracking
+               LEFT JOIN LATERAL (SELECT rating, reason, rated_at FROM public_ratings x WHERE x.tracking = r.tracking
+                                  ORDER BY x.closed_at DESC LIMIT 1) g ON true
                WHERE r.complaint_id = %s ORDER BY r.created_at, r.tracking""", (complaint_id,))
         return [{"tracking": q[0], "joined": q[1], "channel": q[2], "reported_at": q[3].isoformat(),
-                 "phone": q[4], "description": q[5]} for q in cur.fetchall()]
+                 "phone": q[4], "description": q[5],
+                 "rating": q[6] and {"rating": q[6], "reason": q[7], "at": q[8].isoformat()}}
+                for q in cur.fetchall()]
 
 
 def replies(conn, complaint_id: int) -> list[dict]:

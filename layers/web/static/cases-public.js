@@ -24,6 +24,12 @@
     }
     li.appendChild(phone);
     li.appendChild(el('p', 'cs-note cs-words', r.description || t.no_words));
+    if (r.rating) {  // the resident's rating of the closing, and why when not satisfied
+      var rated = el('p', 'cs-rating', t.rated + r.rating.rating + ' · ' + hm.when(r.rating.at));
+      rated.setAttribute('data-rating', r.rating.rating);
+      if (r.rating.reason) rated.appendChild(el('span', 'cs-note', ' ' + r.rating.reason));
+      li.appendChild(rated);
+    }
     var mine = photos.filter(function (p) { return p.tracking === r.tracking; });
     if (mine.length) {
       var strip = el('p', 'cs-photos');
