@@ -5,10 +5,10 @@ from __future__ import annotations
 from data.catalog import area_level, require_level
 from data.params import clean_text, parse_area_code, parse_bool
 from data.vocab import FACILITY_KINDS
-from geo.coverage import LEVELS, METHODS, check_level, check_method, coverage, resolve
+from geo.coverage import LEVELS, METHODS, RADIAL_ERROR, SIDES, check_level, check_method, coverage, resolve
 from layers.analysis.cache import PLACE_TABLES
 from layers.analysis.coverage_state import STATE
-from layers.analysis.encode import feature_collection, figure
+from layers.analysis.encode import feature_collection, figure, headers
 from layers.analysis.registry import Analysis, Args, Report, optional_number, param
 
 #: The members of an area feature (besides its type and rule).
@@ -57,12 +57,32 @@ class Coverage(Analysis):
                                   rule=rule, summary=result["summary"])
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
-        rule, s = result["rule"], result["summary"]
-        head = [rule.describe(lang) if rule else f"radius {result['radius_m']:g} m (given; no standard applied)",
-                f"method: {result['method']}; circle: {result['circle']}"]
-        rows = [[r["code"], r["name_en"] if lang == "en" and r["name_en"] else r["name"], r["area_km2"],
+        s, en = result["summary"], lang == "en"
+        rows = [[r["code"], r["name_en"] if en and r["name_en"] else r["name"], r["area_km2"],
                  r["covered_area_pct"], r["population"], r["covered_pop_pct"]]
                 for r in sorted(result["rows"], key=lambda r: r["covered_area_pct"] or 0)]
-        tail = [f"total: {s['areas']} areas, covered area {figure(s['covered_area_pct'])} %, "
-                f"covered population {figure(s['covered_pop_pct'])} %"]
-        return Report(head, ["code", "name", "km²", "covered area %", "population", "covered pop %"], rows, tail)
+        if en:
+            tail = f"total: {s['areas']} areas, covered area {figure(s['covered_area_pct'])} %, " \
+                   f"covered population {figure(s['covered_pop_pct'])} %"
+        else:
+            tail = f"合计：{s['areas']} 个区域，覆盖面积 {figure(s['covered_area_pct'])} %，" \
+                   f"覆盖人口 {figure(s['covered_pop_pct'])} %"
+        keys = ("code", "name", "area_km2", "covered_area_pct", "population", "covered_pop_pct")
+        return Report(_head(result, args, lang), headers(keys, lang), rows, [tail])
+
+
+def _head(result: dict, args: Args, lang: str) -> list[str]:
+    """The rule (or the radius given) and the method, in ``lang``."""
+    rule, radius = result["rule"], result["radius_m"]
+    if lang == "en":
+        return [rule.describe(lang) if rule else f"radius {radius:g} m (given; no standard applied)",
+                f"method: {result['method']}; circle: {result['circle']}"]
+    if result["method_key"] == "walk":
+        from geo.walking import WALK_ACCESS_M
+
+        method = (f"沿道路步行距离（pgRouting pgr_drivingDistance，到达 {result['walk_nodes']:,} 个路网节点，"
+                  f"所达道路两侧各 {WALK_ACCESS_M:g} m）")
+    else:
+        method = "直线距离" + ("（要求步行距离，但没有道路数据）" if args["method"] == "walk" else "")
+    return [rule.describe(lang) if rule else f"服务半径 {radius:g} m（用户指定，未采用标准条文）",
+            f"方法：{method}；圆：等面积正 {SIDES} 边形，边界与真圆之差不超过 r 的 {RADIAL_ERROR * 100:.3f} %"]

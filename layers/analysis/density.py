@@ -8,7 +8,7 @@ from geo.coverage import LEVELS, check_level, facility_kind
 from geo.density import density
 from layers.analysis.cache import PLACE_TABLES
 from layers.analysis.coverage import KIND
-from layers.analysis.encode import feature_collection, features
+from layers.analysis.encode import feature_collection, features, headers, value_name
 from layers.analysis.registry import Analysis, Args, Report, param
 
 #: Said when an area has no land use: the built-up band is then applied to the whole area.
@@ -56,14 +56,22 @@ class Density(Analysis):
         rows = [[r["code"], r["name_en"] if lang == "en" and r["name_en"] else r["name"], r["count"], r["area_km2"],
                  r["per_km2"], r["per_10k_residents"],
                  f"{r['expected_min']:.1f}–{r['expected_max']:.1f}" if r["expected_min"] is not None else None,
-                 r["status"]] for r in result["rows"]]
-        s = result["summary"]
+                 value_name("status", r["status"], lang)] for r in result["rows"]]
         note = basis_note(result, lang) if result["rules"] else no_band_note(result["kind"], lang)
-        total = f"total: {s['areas']} areas"
-        if result["rules"]:  # without a band there is no verdict: "0 below, 0 within, 0 above" would read as one
-            total += f": {s['below']} below, {s['within']} within, {s['above']} above the band"
+        keys = ("code", "name", "count", "area_km2", "per_km2", "per_10k_residents", "expected", "status")
         return Report([rule.describe(lang) for rule in result["rules"]] + ([note] if note else []),
-                      ["code", "name", "count", "km²", "per km²", "per 10k", "expected", "status"], rows, [total])
+                      headers(keys, lang), rows, [_total(result, lang)])
+
+
+def _total(result: dict, lang: str) -> str:
+    """The summary line: how many areas, and (where a band applies) how many below, within and above it."""
+    s = result["summary"]
+    # Without a band there is no verdict: "0 below, 0 within, 0 above" would read as one.
+    if lang == "en":
+        verdict = f": {s['below']} below, {s['within']} within, {s['above']} above the band" if result["rules"] else ""
+        return f"total: {s['areas']} areas{verdict}"
+    verdict = f"：低于标准 {s['below']} 个，符合 {s['within']} 个，高于 {s['above']} 个" if result["rules"] else ""
+    return f"合计：{s['areas']} 个区域{verdict}"
 
 
 def no_band_note(kind: str, lang: str) -> str:
