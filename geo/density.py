@@ -79,16 +79,23 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
             "summary": {"areas": len(rows), **counts}}
 
 
+#: A district's or street's residents: its communities' sum where they have any (as coverage counts them, so both
+#: analyses give an area the same residents), else its own figure.
+_FROM_COMMUNITIES = """coalesce((SELECT sum(c.population)::bigint FROM admin_areas c WHERE c.level = 'community'
+                                AND c.code LIKE a.code || '%%' AND c.population > 0), a.population)"""
+
+
 def _measure(conn, spec: FacilityKind, by: str, code_prefix: str | None) -> list[tuple]:
     """Per area: code, names, population, area (m²), facilities inside, land-use class areas (m²), GeoJSON."""
     prefix = "AND code LIKE %(prefix)s" if code_prefix else ""
+    population = _FROM_COMMUNITIES if by in ("district", "street") else "a.population"
     query = sql.SQL(
         """
         WITH areas AS (
             SELECT code, name, name_en, population, geom, {metric_geom} AS g
             FROM ({level}) a(code, name, name_en, population, geom) WHERE true {prefix}
         )
-        SELECT a.code, a.name, a.name_en, a.population, ST_Area(a.g),
+        SELECT a.code, a.name, a.name_en, {population}, ST_Area(a.g),
                (SELECT count(*) FROM {table} f WHERE f.geom && a.geom AND ST_Intersects(f.geom, a.geom) AND {where}),
                (SELECT coalesce(jsonb_object_agg(class, m2), '{{}}'::jsonb) FROM (
                     SELECT l.class, sum(ST_Area(ST_Intersection(a.g, {metric_land}))) AS m2
@@ -98,7 +105,7 @@ def _measure(conn, spec: FacilityKind, by: str, code_prefix: str | None) -> list
         """
     ).format(level=sql.SQL(LEVELS[by]), table=sql.Identifier(spec.table), where=kind_filter(spec),
              metric_geom=sql.SQL(metric_polygon("geom")), metric_land=sql.SQL(metric_polygon("l.geom")),
-             prefix=sql.SQL(prefix))
+             prefix=sql.SQL(prefix), population=sql.SQL(population))
     with conn.cursor() as cur:
         cur.execute(query, {"srid": city_srid(conn), "prefix": (code_prefix or "") + "%"})
         return cur.fetchall()
