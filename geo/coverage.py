@@ -92,6 +92,16 @@ def check_method(method: str) -> str:
     return method
 
 
+def radius_rule(rules: dict[str, Rule], kind: str, radius_m: float) -> Rule | None:
+    """The service-radius rule of ``kind`` whose value is ``radius_m`` (garbage points at 70 m: the planning
+    guidance; toilets at 500 m: the national rankings' circle), or None for a radius of no rule."""
+    for rule in rules.values():
+        if rule.kind == kind and (rule.metric or "").startswith("service_radius") and rule.unit == "m" \
+                and abs(rule.number() - radius_m) <= 1e-9:
+            return rule
+    return None
+
+
 def resolve(kind: str, radius_m: float | None, rule_id: str | None = None) -> tuple[FacilityKind, float, Rule | None]:
     """The kind, the radius to use and the rule it comes from.
 
@@ -117,8 +127,8 @@ def resolve(kind: str, radius_m: float | None, rule_id: str | None = None) -> tu
         if rule is None:
             raise InvalidParameter("radius", f"no standard gives a service radius for {kind}: give --radius / radius=")
         radius_m = rule.number()
-    elif rule is not None and abs(rule.number() - radius_m) > 1e-9:
-        rule = None  # the user's own radius, not the standard's
+    elif rule is None or abs(rule.number() - radius_m) > 1e-9:
+        rule = radius_rule(rules, spec.key, radius_m)  # another radius of the kind's standards, else the user's own
     if not (MIN_RADIUS_M <= radius_m <= MAX_RADIUS_M):
         raise InvalidParameter("radius", f"must be between {MIN_RADIUS_M:g} and {MAX_RADIUS_M:g} metres, "
                                          f"not {radius_m:g}")
