@@ -50,7 +50,7 @@ def save_plan(conn, raw: dict, user: str) -> dict:
     if not name or len(name) > 200:
         raise InvalidParameter("name", "a plan needs a name of 1 to 200 characters")
     spec, radius, _ = resolve(str(raw.get("kind") or "toilets"), _radius(raw.get("radius")))
-    by = check_level(str(raw.get("by") or "community"), conn)
+    by = check_level(str(raw["by"]) if raw.get("by") else None, conn)
     edits = parse_edits(raw.get("edits"))
     whatif(conn, spec.key, radius, edits, by, gaps=False)  # ids that exist, points that transform
     try:
