@@ -256,8 +256,17 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
     rows, summary = _area_rows(fetched, shares, population)
     return {"kind": spec.key, "by": by, "radius_m": radius, "rule": rule, "method": used,
             "method_key": "walk" if walk else "straight", "walk_nodes": nodes,
+            "facilities": has_facilities(conn, spec),
             "circle": f"equal-area {SIDES}-gon, boundary within {RADIAL_ERROR * 100:.3f} % of r of the true circle",
             "rows": rows, "summary": summary}
+
+
+def has_facilities(conn, spec: FacilityKind) -> bool:
+    """Whether the city has any facility of the kind: without one every area is a gap, which says nothing."""
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {})").format(sql.Identifier(spec.table),
+                                                                               kind_filter(spec)))
+        return cur.fetchone()[0]
 
 
 def _walk_cover(conn, spec: FacilityKind, srid: int, radius: float) -> tuple[bool, str, int | None]:

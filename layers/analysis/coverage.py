@@ -54,7 +54,7 @@ class Coverage(Analysis):
                       for r in result["rows"] if r["gaps"]]
         return feature_collection(feats, kind=result["kind"], by=result["by"], radius_m=result["radius_m"],
                                   method=result["method"], method_key=result["method_key"], circle=result["circle"],
-                                  rule=rule, summary=result["summary"])
+                                  rule=rule, summary=result["summary"], warning=none_warning(result, lang))
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
         s, en = result["summary"], lang == "en"
@@ -68,7 +68,19 @@ class Coverage(Analysis):
             tail = f"合计：{s['areas']} 个区域，覆盖面积 {figure(s['covered_area_pct'])} %，" \
                    f"覆盖人口 {figure(s['covered_pop_pct'])} %"
         keys = ("code", "name", "area_km2", "covered_area_pct", "population", "covered_pop_pct")
-        return Report(_head(result, args, lang), headers(keys, lang), rows, [tail])
+        warning = none_warning(result, lang)
+        return Report(_head(result, args, lang) + ([warning] if warning else []), headers(keys, lang), rows, [tail])
+
+
+def none_warning(result: dict, lang: str) -> str | None:
+    """Said when the city has no facility of the kind: its map is all gap for want of data, not of facilities."""
+    if result["facilities"]:
+        return None
+    kind = FACILITY_KINDS[result["kind"]]
+    if lang == "en":
+        return f"no {kind.name('en')} in the city's data: every area counts as a gap; import the {kind.table} layer " \
+               "first (hygiene-map import)"
+    return f"没有{kind.name('zh')}数据：各区域均按服务盲区计；请先导入 {kind.table} 图层（hygiene-map import）"
 
 
 def _head(result: dict, args: Args, lang: str) -> list[str]:
