@@ -32,3 +32,20 @@ def test_coverage_of_a_kind_with_no_facilities_says_there_are_none(taipei):
     body, head = _coverage(taipei, "zh", kind="garbage_points")
     assert body["summary"]["covered_area_pct"] > 0 and body["warning"] is None
     assert not any("没有" in line for line in head), head
+
+
+def test_density_of_a_kind_with_no_facilities_says_there_are_none(taipei):
+    """Yantai's districts before any toilet is imported, or Taipei's transfer stations: every area 0 per km² — for
+    toilets every one 低于标准 — with no word that the city has no such facility in its data."""
+    analysis = registry.load("density")
+    conn = connect(url=taipei["url"])
+    try:
+        for kind, warned in (("transfer_stations", True), ("toilets", False)):
+            args = analysis.parse({"kind": kind, "by": "district"})
+            result = analysis.compute(conn, args)
+            body = json.loads(analysis.geojson(result, args, "zh"))
+            head = analysis.report(result, args, "en").head
+            assert (body["warning"] is not None) is warned, body["warning"]
+            assert any("no transfer stations" in line for line in head) is warned, head
+    finally:
+        conn.close()

@@ -73,14 +73,14 @@ class Coverage(Analysis):
 
 
 def none_warning(result: dict, lang: str) -> str | None:
-    """Said when the city has no facility of the kind: its map is all gap for want of data, not of facilities."""
+    """Said when the city has no facility of the kind (coverage, density): its zeros are missing data."""
     if result["facilities"]:
         return None
     kind = FACILITY_KINDS[result["kind"]]
     if lang == "en":
-        return f"no {kind.name('en')} in the city's data: every area counts as a gap; import the {kind.table} layer " \
-               "first (hygiene-map import)"
-    return f"没有{kind.name('zh')}数据：各区域均按服务盲区计；请先导入 {kind.table} 图层（hygiene-map import）"
+        return f"no {kind.name('en')} in the city's data: its zeros are missing data, not necessarily missing " \
+               f"facilities; import the {kind.table} layer first (hygiene-map import)"
+    return f"没有{kind.name('zh')}数据：结果中的 0 是缺少数据，不一定是缺少设施；请先导入 {kind.table} 图层（hygiene-map import）"
 
 
 def _head(result: dict, args: Args, lang: str) -> list[str]:

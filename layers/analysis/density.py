@@ -7,7 +7,7 @@ from data.params import clean_text, parse_area_code
 from geo.coverage import LEVELS, check_level, facility_kind
 from geo.density import density
 from layers.analysis.cache import PLACE_TABLES
-from layers.analysis.coverage import KIND
+from layers.analysis.coverage import KIND, none_warning
 from layers.analysis.encode import feature_collection, features, headers, value_name
 from layers.analysis.registry import Analysis, Args, Report, param
 
@@ -50,7 +50,7 @@ class Density(Analysis):
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         return feature_collection(features(result["rows"]), kind=result["kind"], by=result["by"],
                                   rules=[r.as_dict(lang) for r in result["rules"]], summary=result["summary"],
-                                  basis_note=basis_note(result, lang))
+                                  basis_note=basis_note(result, lang), warning=none_warning(result, lang))
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
         rows = [[r["code"], r["name_en"] if lang == "en" and r["name_en"] else r["name"], r["count"], r["area_km2"],
@@ -59,7 +59,8 @@ class Density(Analysis):
                  value_name("status", r["status"], lang)] for r in result["rows"]]
         note = basis_note(result, lang) if result["rules"] else no_band_note(result["kind"], lang)
         keys = ("code", "name", "count", "area_km2", "per_km2", "per_10k_residents", "expected", "status")
-        return Report([rule.describe(lang) for rule in result["rules"]] + ([note] if note else []),
+        warning = none_warning(result, lang)
+        return Report([rule.describe(lang) for rule in result["rules"]] + [n for n in (note, warning) if n],
                       headers(keys, lang), rows, [_total(result, lang)])
 
 
