@@ -72,6 +72,14 @@ class Coverage(Analysis):
         return Report(_head(result, args, lang) + ([warning] if warning else []), headers(keys, lang), rows, [tail])
 
 
+def rule_line(rule, radius: float, lang: str) -> str:
+    """The standard a radius comes from, as maps and plans cite it; or that the radius is the user's own."""
+    if rule is not None:
+        return rule.describe(lang)
+    return f"radius {radius:g} m (given; no standard applied)" if lang == "en" else \
+        f"服务半径 {radius:g} m（用户指定，未采用标准条文）"
+
+
 def none_warning(result: dict, lang: str) -> str | None:
     """Said when the city has no facility of the kind (coverage, density): its zeros are missing data."""
     if result["facilities"]:
@@ -85,9 +93,8 @@ def none_warning(result: dict, lang: str) -> str | None:
 
 def _head(result: dict, args: Args, lang: str) -> list[str]:
     """The rule (or the radius given) and the method, in ``lang``."""
-    rule, radius = result["rule"], result["radius_m"]
     if lang == "en":
-        return [rule.describe(lang) if rule else f"radius {radius:g} m (given; no standard applied)",
+        return [rule_line(result["rule"], result["radius_m"], lang),
                 f"method: {result['method']}; circle: {result['circle']}"]
     if result["method_key"] == "walk":
         from geo.walking import WALK_ACCESS_M
@@ -96,5 +103,5 @@ def _head(result: dict, args: Args, lang: str) -> list[str]:
                   f"所达道路两侧各 {WALK_ACCESS_M:g} m）")
     else:
         method = "直线距离" + ("（要求步行距离，但没有道路数据）" if args["method"] == "walk" else "")
-    return [rule.describe(lang) if rule else f"服务半径 {radius:g} m（用户指定，未采用标准条文）",
+    return [rule_line(result["rule"], result["radius_m"], lang),
             f"方法：{method}；圆：等面积正 {SIDES} 边形，边界与真圆之差不超过 r 的 {RADIAL_ERROR * 100:.3f} %"]
