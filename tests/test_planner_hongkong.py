@@ -69,3 +69,23 @@ def test_a_draft_without_by_answers_by_the_districts(client):
     refused = client.post("/api/analysis/coverage/whatif", json={"kind": "toilets", "by": "community",
                                                                   "edits": [YAU_TSIM]})
     assert refused.status_code == 422 and "district (18)" in refused.text, refused.text
+
+
+def test_siting_in_one_district_of_a_city_of_districts(client, hongkong):
+    """Where should 中西區 (A) add two toilets? Coverage and density take `street=A` (a code prefix) in Hong Kong,
+    but siting refused it: "street 'A' does not exist" — a city of districts only could site only city-wide."""
+    from tests.conftest import query
+
+    answer = client.get("/api/analysis/siting", params={"kind": "toilets", "add": "2", "street": "A"})
+    assert answer.status_code == 200, answer.text
+    sites = answer.json()["features"]
+    assert len(sites) == 2
+    for site in sites:
+        p = site["properties"]
+        inside = query(hongkong["url"], "SELECT code FROM admin_areas WHERE ST_Intersects(geom, "
+                                        "ST_Buffer(ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, 60)::geometry)",
+                       (p["lon"], p["lat"]))
+        assert ("A",) in inside, (p, inside)
+    # A code that is no district is still refused by name.
+    refused = client.get("/api/analysis/siting", params={"kind": "toilets", "add": "2", "street": "Z"})
+    assert refused.status_code == 404 and refused.json()["detail"].startswith("street: "), refused.text

@@ -24,7 +24,8 @@ class Siting(Analysis):
         KIND,
         param("add", lambda raw, name: parse_int(raw, name, *INT4), "how many new sites to propose", default="5",
               cli_required=True),
-        param("street", parse_area_code, "street code: demand and candidates inside this street only"),
+        param("street", parse_area_code, "street code (a district code in a city of districts only): demand and "
+                                        "candidates inside it only"),
         RADIUS,
         param("objective", lambda raw, name: check_objective(clean_text(raw, name) or None),
               f"what to cover: {' | '.join(OBJECTIVES)} (default: the first the data has, in that order)"),
