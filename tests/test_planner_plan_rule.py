@@ -27,3 +27,12 @@ def test_a_plan_cites_its_standard(client, kind, radius, words):
         english = client.get(f"/plans/{plan}", params={"lang": "en"}).text
         assert "Public toilet service radius (mandatory) 300 m" in english
         assert client.get(f"/api/plans/{plan}/compare").json()["rule"] == "toilet_radius_mandatory"
+
+
+def test_the_english_workbook_heads_its_plan_in_english(client):
+    """The English workbook's first cell read "plan：…" with a Chinese colon."""
+    plan = client.post("/api/plans", json={"name": "Datong two", "kind": "toilets", "edits": DATONG}).json()["id"]
+    rows = sheet_rows(client.get(f"/api/plans/{plan}/compare", params={"format": "xlsx", "lang": "en"}).content)
+    assert rows[0][:2] == ("plan: Datong two", "public toilets 300 m"), rows[0]
+    rows = sheet_rows(client.get(f"/api/plans/{plan}/compare", params={"format": "xlsx"}).content)
+    assert rows[0][:2] == ("方案：Datong two", "公共厕所 300 m"), rows[0]

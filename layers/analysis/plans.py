@@ -145,7 +145,7 @@ def comparison_xlsx(result: dict, lang: str) -> bytes:
     sheet = book.active
     sheet.title = "规划对比" if zh else "comparison"
     kind = facility_kind(result["kind"])
-    sheet.append([f"{'方案' if zh else 'plan'}：{result['plan']['name']}",
+    sheet.append([f"{'方案：' if zh else 'plan: '}{result['plan']['name']}",
                   f"{kind.name(lang)} {result['radius_m']:g} m", plan_rule(result, lang)])
     sheet.append([zh_h if zh else en_h for _, zh_h, en_h in COLUMNS])
     for cell in sheet[2]:
