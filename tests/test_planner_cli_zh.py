@@ -45,3 +45,10 @@ def test_analyze_in_english_stays_english(taipei, tmp_path):
     assert re.search(r"^total: 12 areas: \d+ below, \d+ within, \d+ above the band$", done.stdout, re.M), done.stdout
     header = next(line for line in done.stdout.splitlines() if line.startswith("Code"))
     assert header.split()[:3] == ["Code", "Name", "Count"] and "Status" in header, done.stdout
+
+
+def test_walking_asked_without_roads_says_so_in_chinese(taipei, tmp_path):
+    """Taipei's files have no roads: walking falls back to the straight line, and the Chinese head says why."""
+    done = analyze(taipei, tmp_path, "coverage", "--kind", "toilets", "--by", "district", "--method", "walk")
+    assert done.returncode == 0, done.stderr
+    assert "方法：直线距离（要求步行距离，但没有道路数据）" in done.stdout, done.stdout
