@@ -76,7 +76,18 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
                      "per_10k_residents": (n / pop * 10_000) if pop else None,
                      "expected_min": lo, "expected_max": hi, "status": status, "basis": basis, "geometry": geom})
     return {"kind": kind, "by": by, "rows": rows, "rules": list(used.values()), "facilities": has_facilities(conn, spec),
-            "summary": {"areas": len(rows), **counts}}
+            "summary": {"areas": len(rows), **counts, **_together(rows)}}
+
+
+def _together(rows: list[dict]) -> dict:
+    """The areas' figures added up: count, km², per km²; residents and per 10,000 of the areas whose residents are
+    known (None when none is)."""
+    count, km2 = sum(r["count"] for r in rows), sum(r["area_km2"] for r in rows)
+    known = [r for r in rows if r["population"]]
+    people = sum(r["population"] for r in known)
+    return {"count": count, "area_km2": km2, "per_km2": count / km2 if km2 else None,
+            "population": people or None,
+            "per_10k_residents": sum(r["count"] for r in known) / people * 10_000 if people else None}
 
 
 #: A district's or street's residents: its communities' sum where they have any (as coverage counts them, so both

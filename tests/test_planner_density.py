@@ -45,3 +45,20 @@ def test_density_per_10k_residents_of_a_district_sums_its_communities(populated,
     # A village keeps its own figure.
     village = _computed(populated, "density", kind="toilets", by="community", street="6301200")["rows"][0]
     assert village["population"] == 2000 + int(village["code"][-3:]) * 10
+
+
+def test_density_gives_the_figures_of_all_areas_together(populated):
+    """The planner's headline figure — all Taipei's toilets per km² and per 10,000 residents — was nowhere: the
+    summary counted only the areas below, within and above their bands."""
+    analysis = registry.load("density")
+    args = analysis.parse({"kind": "toilets", "by": "district"})
+    result = analysis.compute(populated, args)
+    rows, s = result["rows"], result["summary"]
+    assert s["count"] == sum(r["count"] for r in rows) > 1500
+    assert s["area_km2"] == pytest.approx(sum(r["area_km2"] for r in rows)) and 250 < s["area_km2"] < 290
+    assert s["per_km2"] == pytest.approx(s["count"] / s["area_km2"])
+    assert s["population"] == sum(r["population"] for r in rows)
+    assert s["per_10k_residents"] == pytest.approx(s["count"] / s["population"] * 10_000)
+    zh, en = analysis.report(result, args, "zh").head[-1], analysis.report(result, args, "en").head[-1]
+    assert zh.startswith(f"各区域合计：{s['count']:,} 座") and f"每万人 {s['per_10k_residents']:.1f} 座" in zh, zh
+    assert en.startswith(f"all areas: {s['count']:,} facilities") and "per 10,000 residents" in en, en

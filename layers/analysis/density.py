@@ -8,7 +8,7 @@ from geo.coverage import LEVELS, check_level, facility_kind
 from geo.density import density
 from layers.analysis.cache import PLACE_TABLES
 from layers.analysis.coverage import KIND, none_warning
-from layers.analysis.encode import feature_collection, features, headers, value_name
+from layers.analysis.encode import feature_collection, features, figure, headers, value_name
 from layers.analysis.registry import Analysis, Args, Report, param
 
 #: Said when an area has no land use: the built-up band is then applied to the whole area.
@@ -60,8 +60,19 @@ class Density(Analysis):
         note = basis_note(result, lang) if result["rules"] else no_band_note(result["kind"], lang)
         keys = ("code", "name", "count", "area_km2", "per_km2", "per_10k_residents", "expected", "status")
         warning = none_warning(result, lang)
-        return Report([rule.describe(lang) for rule in result["rules"]] + [n for n in (note, warning) if n],
+        return Report([rule.describe(lang) for rule in result["rules"]] + [n for n in (note, warning) if n]
+                      + [_together(result, lang)],
                       headers(keys, lang), rows, [_total(result, lang)])
+
+
+def _together(result: dict, lang: str) -> str:
+    """All the areas together: how many facilities, their km², per km² and per 10,000 residents."""
+    s, unit = result["summary"], "座" if result["kind"] == "toilets" else "处"  # toilets are counted in 座
+    if lang == "en":
+        return f"all areas: {s['count']:,} facilities, {figure(s['area_km2'])} km², {figure(s['per_km2'])} per km², " \
+               f"{figure(s['per_10k_residents'])} per 10,000 residents"
+    return f"各区域合计：{s['count']:,} {unit}，{figure(s['area_km2'])} km²，每平方公里 {figure(s['per_km2'])} {unit}，" \
+           f"每万人 {figure(s['per_10k_residents'])} {unit}"
 
 
 def _total(result: dict, lang: str) -> str:
