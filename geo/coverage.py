@@ -42,11 +42,11 @@ from geo import coverage_kept
 from geo.metric import metric_polygon
 
 QUAD_SEGS = 16
-_N = 4 * QUAD_SEGS
+SIDES = 4 * QUAD_SEGS
 #: Enlargement of the polygon's circumradius so that its area is πr².
-AREA_FACTOR = math.sqrt(2 * math.pi / (_N * math.sin(2 * math.pi / _N)))
+AREA_FACTOR = math.sqrt(2 * math.pi / (SIDES * math.sin(2 * math.pi / SIDES)))
 #: Largest distance of the polygon's boundary from the true circle, as a share of r.
-RADIAL_ERROR = max(AREA_FACTOR - 1, 1 - AREA_FACTOR * math.cos(math.pi / _N))
+RADIAL_ERROR = max(AREA_FACTOR - 1, 1 - AREA_FACTOR * math.cos(math.pi / SIDES))
 #: Smallest and largest service radius accepted (metres): below a metre the buffers' arithmetic runs
 #: into denormal numbers (GEOS answers NaN), and no facility serves less.
 MIN_RADIUS_M = 1.0
@@ -92,6 +92,16 @@ def check_method(method: str) -> str:
     return method
 
 
+def radius_rule(rules: dict[str, Rule], kind: str, radius_m: float) -> Rule | None:
+    """The service-radius rule of ``kind`` whose value is ``radius_m`` (garbage points at 70 m: the planning
+    guidance; toilets at 500 m: the national rankings' circle), or None for a radius of no rule."""
+    for rule in rules.values():
+        if rule.kind == kind and (rule.metric or "").startswith("service_radius") and rule.unit == "m" \
+                and abs(rule.number() - radius_m) <= 1e-9:
+            return rule
+    return None
+
+
 def resolve(kind: str, radius_m: float | None, rule_id: str | None = None) -> tuple[FacilityKind, float, Rule | None]:
     """The kind, the radius to use and the rule it comes from.
 
@@ -117,8 +127,8 @@ def resolve(kind: str, radius_m: float | None, rule_id: str | None = None) -> tu
         if rule is None:
             raise InvalidParameter("radius", f"no standard gives a service radius for {kind}: give --radius / radius=")
         radius_m = rule.number()
-    elif rule is not None and abs(rule.number() - radius_m) > 1e-9:
-        rule = None  # the user's own radius, not the standard's
+    elif rule is None or abs(rule.number() - radius_m) > 1e-9:
+        rule = radius_rule(rules, spec.key, radius_m)  # another radius of the kind's standards, else the user's own
     if not (MIN_RADIUS_M <= radius_m <= MAX_RADIUS_M):
         raise InvalidParameter("radius", f"must be between {MIN_RADIUS_M:g} and {MAX_RADIUS_M:g} metres, "
                                          f"not {radius_m:g}")
@@ -232,7 +242,7 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
     code_prefix = parse_area_code(code_prefix, "street")
     spec, radius, rule = resolve(kind, radius_m, rule_id)
     srid = city_srid(conn)
-    walk, used = _walk_cover(conn, spec, srid, radius) if method == "walk" else (False, "straight-line")
+    walk, used, nodes = _walk_cover(conn, spec, srid, radius) if method == "walk" else (False, "straight-line", None)
     params = {"srid": srid, "radius": radius, "factor": AREA_FACTOR,
               # Generous: a degree of longitude is ≥ 111 km·cos(lat) and cities lie below 55°N.
               "margin_deg": radius / 111_000.0 / math.cos(math.radians(60)),
@@ -245,20 +255,30 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
                                         code_prefix=code_prefix, population=population)
     rows, summary = _area_rows(fetched, shares, population)
     return {"kind": spec.key, "by": by, "radius_m": radius, "rule": rule, "method": used,
-            "method_key": "walk" if walk else "straight",
-            "circle": f"equal-area {_N}-gon, boundary within {RADIAL_ERROR * 100:.3f} % of r of the true circle",
+            "method_key": "walk" if walk else "straight", "walk_nodes": nodes,
+            "facilities": has_facilities(conn, spec),
+            "circle": f"equal-area {SIDES}-gon, boundary within {RADIAL_ERROR * 100:.3f} % of r of the true circle",
             "rows": rows, "summary": summary}
 
 
-def _walk_cover(conn, spec: FacilityKind, srid: int, radius: float) -> tuple[bool, str]:
-    """Build the walking service area (True) or say why the straight line is used instead (False)."""
+def has_facilities(conn, spec: FacilityKind) -> bool:
+    """Whether the city has any facility of the kind: without one every area is a gap, which says nothing."""
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {})").format(sql.Identifier(spec.table),
+                                                                               kind_filter(spec)))
+        return cur.fetchone()[0]
+
+
+def _walk_cover(conn, spec: FacilityKind, srid: int, radius: float) -> tuple[bool, str, int | None]:
+    """Build the walking service area (True) or say why the straight line is used instead (False); the road
+    nodes reached (None without roads)."""
     from geo import walking
 
     if not walking.has_roads(conn):
-        return False, "straight-line (walking asked, but there are no roads)"
+        return False, "straight-line (walking asked, but there are no roads)", None
     reached = walking.build_walk_cover(conn, sql.Identifier(spec.table), kind_filter(spec), srid, radius)
     return True, (f"walking along roads (pgRouting pgr_drivingDistance, {reached:,} road nodes reached, "
-                  f"{walking.WALK_ACCESS_M:g} m either side of a reached road)")
+                  f"{walking.WALK_ACCESS_M:g} m either side of a reached road)"), reached
 
 
 def _measure(conn, spec: FacilityKind, by: str, params: dict, *, gaps: bool, code_prefix: str | None,

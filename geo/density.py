@@ -15,7 +15,7 @@ from data.catalog import metric_srid as city_srid
 from data.params import parse_area_code
 from data.standards import Rule, load
 from data.vocab import FacilityKind
-from geo.coverage import LEVELS, check_level, facility_kind, kind_filter
+from geo.coverage import LEVELS, check_level, facility_kind, has_facilities, kind_filter
 from geo.metric import metric_polygon
 
 #: Rules whose metric is density_land_use_<classes>; the city band is density_city.
@@ -75,20 +75,38 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
                      "per_km2": n / km2 if km2 else None, "population": pop,
                      "per_10k_residents": (n / pop * 10_000) if pop else None,
                      "expected_min": lo, "expected_max": hi, "status": status, "basis": basis, "geometry": geom})
-    return {"kind": kind, "by": by, "rows": rows, "rules": list(used.values()),
-            "summary": {"areas": len(rows), **counts}}
+    return {"kind": kind, "by": by, "rows": rows, "rules": list(used.values()), "facilities": has_facilities(conn, spec),
+            "summary": {"areas": len(rows), **counts, **_together(rows)}}
+
+
+def _together(rows: list[dict]) -> dict:
+    """The areas' figures added up: count, km², per km²; residents and per 10,000 of the areas whose residents are
+    known (None when none is)."""
+    count, km2 = sum(r["count"] for r in rows), sum(r["area_km2"] for r in rows)
+    known = [r for r in rows if r["population"]]
+    people = sum(r["population"] for r in known)
+    return {"count": count, "area_km2": km2, "per_km2": count / km2 if km2 else None,
+            "population": people or None,
+            "per_10k_residents": sum(r["count"] for r in known) / people * 10_000 if people else None}
+
+
+#: A district's or street's residents: its communities' sum where they have any (as coverage counts them, so both
+#: analyses give an area the same residents), else its own figure.
+_FROM_COMMUNITIES = """coalesce((SELECT sum(c.population)::bigint FROM admin_areas c WHERE c.level = 'community'
+                                AND c.code LIKE a.code || '%%' AND c.population > 0), a.population)"""
 
 
 def _measure(conn, spec: FacilityKind, by: str, code_prefix: str | None) -> list[tuple]:
     """Per area: code, names, population, area (m²), facilities inside, land-use class areas (m²), GeoJSON."""
     prefix = "AND code LIKE %(prefix)s" if code_prefix else ""
+    population = _FROM_COMMUNITIES if by in ("district", "street") else "a.population"
     query = sql.SQL(
         """
         WITH areas AS (
             SELECT code, name, name_en, population, geom, {metric_geom} AS g
             FROM ({level}) a(code, name, name_en, population, geom) WHERE true {prefix}
         )
-        SELECT a.code, a.name, a.name_en, a.population, ST_Area(a.g),
+        SELECT a.code, a.name, a.name_en, {population}, ST_Area(a.g),
                (SELECT count(*) FROM {table} f WHERE f.geom && a.geom AND ST_Intersects(f.geom, a.geom) AND {where}),
                (SELECT coalesce(jsonb_object_agg(class, m2), '{{}}'::jsonb) FROM (
                     SELECT l.class, sum(ST_Area(ST_Intersection(a.g, {metric_land}))) AS m2
@@ -98,7 +116,7 @@ def _measure(conn, spec: FacilityKind, by: str, code_prefix: str | None) -> list
         """
     ).format(level=sql.SQL(LEVELS[by]), table=sql.Identifier(spec.table), where=kind_filter(spec),
              metric_geom=sql.SQL(metric_polygon("geom")), metric_land=sql.SQL(metric_polygon("l.geom")),
-             prefix=sql.SQL(prefix))
+             prefix=sql.SQL(prefix), population=sql.SQL(population))
     with conn.cursor() as cur:
         cur.execute(query, {"srid": city_srid(conn), "prefix": (code_prefix or "") + "%"})
         return cur.fetchall()

@@ -20,9 +20,9 @@ from psycopg2 import sql
 from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
-from data.catalog import check_street
+from data.catalog import area_level, check_street
 from data.catalog import metric_srid as city_srid
-from data.errors import InvalidParameter
+from data.errors import InvalidParameter, NotFound
 from data.settings import AnalysisSettings
 from geo.coverage import AREA_FACTOR, QUAD_SEGS, kind_filter, resolve
 from geo.demand import PlaceDemand, check_objective, demand_points, place_demand
@@ -144,7 +144,7 @@ def siting_places(conn, kind: str, street: str | None, objective: str | None) ->
     params = _params(city_srid(conn), street)
     existing_sql = sql.SQL(_EXISTING_SQL).format(table=sql.Identifier(spec.table), where=kind_filter(spec))
     if street:
-        check_street(conn, street)
+        _check_area(conn, street)
     with conn.cursor() as cur:
         cur.execute(existing_sql, params)
         existing = np.array(cur.fetchall(), dtype=float).reshape(-1, 2)
@@ -152,6 +152,18 @@ def siting_places(conn, kind: str, street: str | None, objective: str | None) ->
         # Sorted (x, then y): the greedy breaks ties by this order, so the answer never depends on a plan.
         candidates = np.unique(np.array(cur.fetchall(), dtype=float).reshape(-1, 2), axis=0)
     return Places(existing, candidates, place_demand(conn, objective, params))
+
+
+def _check_area(conn, street: str) -> None:
+    """NotFound unless ``street`` is a street, or a district of a city that has districts only (Hong Kong's 18:
+    the demand is its finest areas, the districts, so one of them is where a planner sites)."""
+    if area_level(conn, "street") != "district":
+        check_street(conn, street)
+        return
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM admin_areas WHERE level = 'district' AND code = %s", (street,))
+        if cur.fetchone() is None:
+            raise NotFound(f"street: {street!r} is no district of this city (it has no streets: give a district code)")
 
 
 def _covered(demand: np.ndarray, existing: np.ndarray, radius: float) -> np.ndarray:

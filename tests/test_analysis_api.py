@@ -175,7 +175,7 @@ def test_cli_tables_and_files(demo_db, env_for, tmp_path):
     out = tmp_path / "cov.geojson"
     res = runner.invoke(main, ["analyze", "coverage", "--by", "street", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "公厕服务半径 300 m" in res.output and "covered area" in res.output
+    assert "公厕服务半径 300 m" in res.output and "覆盖面积" in res.output
     assert len(json.loads(out.read_text())["features"]) == 4
     res = runner.invoke(main, ["analyze", "hotspots", "--cell", "200", "--out", str(tmp_path / "h.csv")])
     assert res.exit_code == 0, res.output
@@ -189,7 +189,7 @@ def test_cli_tables_and_files(demo_db, env_for, tmp_path):
     res = runner.invoke(main, ["analyze", "density", "--lang", "en"])
     assert res.exit_code == 0 and "secondary source" in res.output
     res = runner.invoke(main, ["analyze", "siting", "--add", "2", "--street", "379901001"])
-    assert res.exit_code == 0 and "before" in res.output and "after" in res.output
+    assert res.exit_code == 0 and "现状" in res.output and "新增后" in res.output
 
 
 ANALYSIS_RUNS = {"coverage": [], "density": [], "hotspots": ["--cell", "200"], "priority": ["--street", "379901001"],

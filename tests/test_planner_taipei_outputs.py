@@ -4,6 +4,7 @@ and hot spot workbooks, the command line's refusals, the OGC HTML pages."""
 from __future__ import annotations
 
 import json
+import re
 
 from data.db import connect
 from layers.analysis import registry
@@ -17,13 +18,14 @@ def test_density_of_a_kind_without_a_band_says_so_instead_of_zero_verdicts(clien
     stops = query(taipei["url"], "SELECT count(*) FROM garbage_stations s WHERE EXISTS (SELECT 1 FROM admin_areas a "
                                  "WHERE a.level = 'district' AND ST_Intersects(a.geom, s.geom))")[0][0]
     assert stops > 4000
-    for lang, words in (("zh", "标准未规定设置密度"), ("en", "no standard gives a planning density")):
+    for lang, words, total in (("zh", "标准未规定设置密度", "合计：12 个区域"),
+                               ("en", "no standard gives a planning density", "total: 12 areas")):
         report = analysis_report(taipei, "density", lang, kind="garbage_points", by="district")
         assert any(words in line for line in report.head), report.head
-        assert report.tail == ["total: 12 areas"], report.tail
+        assert report.tail == [total], report.tail
         assert sum(row[2] for row in report.rows) == stops and all(row[-1] is None for row in report.rows)
     toilets = analysis_report(taipei, "density", "zh", kind="toilets", by="district")
-    assert toilets.tail[0].endswith("above the band") and "3–5 座/km²" in toilets.head[0]
+    assert re.search(r"低于标准 \d+ 个，符合 \d+ 个，高于 \d+ 个$", toilets.tail[0]) and "3–5 座/km²" in toilets.head[0]
     body = client.get("/api/analysis/density", params={"kind": "garbage_points", "by": "district"}).json()
     assert body["rules"] == [] and all(f["properties"]["status"] is None for f in body["features"])
 
@@ -54,7 +56,7 @@ def test_hot_spot_and_siting_workbooks_say_where_and_in_chinese(taipei, tmp_path
                   (json.dumps(cell["geometry"]),))
     assert ("大同區",) in where  # two complaints in three are in 大同區: the hottest hexagon is on it
     printed = analysis_report(taipei, "hotspots", "zh")
-    assert printed.headers[-2:] == ["lon", "lat"]
+    assert printed.headers[-2:] == ["经度", "纬度"]
     assert printed.rows[0][-2:] == [f"{hottest['经度']:.6f}", f"{hottest['纬度']:.6f}"]  # not rounded to 0.1°
     _, sites = workbook(taipei, "siting", tmp_path, add="2", street="6300600")
     assert list(sites[0]) == ["排名", "平面坐标 x（m）", "平面坐标 y（m）", "新增覆盖面积（m²）", "经度", "纬度"]

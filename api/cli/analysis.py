@@ -55,17 +55,18 @@ def _command(analysis: Analysis) -> click.Command:
             result = analysis.run(conn, args)
         finally:
             conn.close()
-        _echo(analysis.report(result, args, lang), limit)
+        _echo(analysis.report(result, args, lang), limit, lang)
         if out is not None:
             rows = analysis.rows(result)
             fmt = write(out, rows, lambda: analysis.geojson(result, args, lang), lang)
-            click.echo(f"wrote {len(rows)} rows to {out} ({fmt})")
+            click.echo(f"wrote {len(rows)} rows to {out} ({fmt})" if lang == "en" else
+                       f"已写出 {len(rows)} 行到 {out}（{fmt}）")
 
     params = [_option(o) for o in analysis.options if o.cli] + [click.Option(d, **kw) for d, kw in _COMMON]
     return click.Command(analysis.name, callback=run, params=params, help=analysis.summary + ".")
 
 
-def _echo(report: Report, limit: int | None) -> None:
+def _echo(report: Report, limit: int | None, lang: str) -> None:
     from layers.analysis.encode import figure
 
     for line in report.head:
@@ -77,7 +78,9 @@ def _echo(report: Report, limit: int | None) -> None:
     for row in cells:
         click.echo("  ".join(_pad(v, w) for v, w in zip(row, widths)))
     if len(shown) < len(report.rows):
-        click.echo(f"… {len(report.rows) - len(shown)} more rows (all of them with --out FILE)")
+        more = len(report.rows) - len(shown)
+        click.echo(f"… {more} more rows (all of them with --out FILE)" if lang == "en" else
+                   f"… 还有 {more} 行（--out FILE 写出全部）")
     for line in report.tail:
         click.echo(line)
 

@@ -42,8 +42,8 @@ class DraftIn(Body):
 
     kind: Text = "toilets"
     radius: float | None = Field(None, description="metres; default: the kind's standard")
-    by: Text = Field("community", description="community, urban_village or grid, or the city's finest admin level "
-                                              "(district or street) when it has no communities")
+    by: Text | None = Field(None, description="community, urban_village or grid, or the city's finest admin level "
+                                              "(district or street); default: community, else the finest level")
     edits: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_EDITS,
                                         description="[{op: add|move|remove, id?, lon?, lat?}]")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from data.catalog import area_level, require_level
 from data.params import clean_text, parse_area_code, parse_bool
 from data.vocab import FACILITY_KINDS
-from geo.coverage import LEVELS, METHODS, check_level, check_method, coverage, resolve
+from geo.coverage import LEVELS, METHODS, RADIAL_ERROR, SIDES, check_level, check_method, coverage, resolve
 from layers.analysis.cache import PLACE_TABLES
 from layers.analysis.coverage_state import STATE
-from layers.analysis.encode import feature_collection, figure
+from layers.analysis.encode import feature_collection, figure, headers
 from layers.analysis.registry import Analysis, Args, Report, optional_number, param
 
 #: The members of an area feature (besides its type and rule).
@@ -54,15 +54,54 @@ class Coverage(Analysis):
                       for r in result["rows"] if r["gaps"]]
         return feature_collection(feats, kind=result["kind"], by=result["by"], radius_m=result["radius_m"],
                                   method=result["method"], method_key=result["method_key"], circle=result["circle"],
-                                  rule=rule, summary=result["summary"])
+                                  rule=rule, summary=result["summary"], warning=none_warning(result, lang))
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
-        rule, s = result["rule"], result["summary"]
-        head = [rule.describe(lang) if rule else f"radius {result['radius_m']:g} m (given; no standard applied)",
-                f"method: {result['method']}; circle: {result['circle']}"]
-        rows = [[r["code"], r["name_en"] if lang == "en" and r["name_en"] else r["name"], r["area_km2"],
+        s, en = result["summary"], lang == "en"
+        rows = [[r["code"], r["name_en"] if en and r["name_en"] else r["name"], r["area_km2"],
                  r["covered_area_pct"], r["population"], r["covered_pop_pct"]]
                 for r in sorted(result["rows"], key=lambda r: r["covered_area_pct"] or 0)]
-        tail = [f"total: {s['areas']} areas, covered area {figure(s['covered_area_pct'])} %, "
-                f"covered population {figure(s['covered_pop_pct'])} %"]
-        return Report(head, ["code", "name", "km²", "covered area %", "population", "covered pop %"], rows, tail)
+        if en:
+            tail = f"total: {s['areas']} areas, covered area {figure(s['covered_area_pct'])} %, " \
+                   f"covered population {figure(s['covered_pop_pct'])} %"
+        else:
+            tail = f"合计：{s['areas']} 个区域，覆盖面积 {figure(s['covered_area_pct'])} %，" \
+                   f"覆盖人口 {figure(s['covered_pop_pct'])} %"
+        keys = ("code", "name", "area_km2", "covered_area_pct", "population", "covered_pop_pct")
+        warning = none_warning(result, lang)
+        return Report(_head(result, args, lang) + ([warning] if warning else []), headers(keys, lang), rows, [tail])
+
+
+def rule_line(rule, radius: float, lang: str) -> str:
+    """The standard a radius comes from, as maps and plans cite it; or that the radius is the user's own."""
+    if rule is not None:
+        return rule.describe(lang)
+    return f"radius {radius:g} m (given; no standard applied)" if lang == "en" else \
+        f"服务半径 {radius:g} m（用户指定，未采用标准条文）"
+
+
+def none_warning(result: dict, lang: str) -> str | None:
+    """Said when the city has no facility of the kind (coverage, density): its zeros are missing data."""
+    if result["facilities"]:
+        return None
+    kind = FACILITY_KINDS[result["kind"]]
+    if lang == "en":
+        return f"no {kind.name('en')} in the city's data: its zeros are missing data, not necessarily missing " \
+               f"facilities; import the {kind.table} layer first (hygiene-map import)"
+    return f"没有{kind.name('zh')}数据：结果中的 0 是缺少数据，不一定是缺少设施；请先导入 {kind.table} 图层（hygiene-map import）"
+
+
+def _head(result: dict, args: Args, lang: str) -> list[str]:
+    """The rule (or the radius given) and the method, in ``lang``."""
+    if lang == "en":
+        return [rule_line(result["rule"], result["radius_m"], lang),
+                f"method: {result['method']}; circle: {result['circle']}"]
+    if result["method_key"] == "walk":
+        from geo.walking import WALK_ACCESS_M
+
+        method = (f"沿道路步行距离（pgRouting pgr_drivingDistance，到达 {result['walk_nodes']:,} 个路网节点，"
+                  f"所达道路两侧各 {WALK_ACCESS_M:g} m）")
+    else:
+        method = "直线距离" + ("（要求步行距离，但没有道路数据）" if args["method"] == "walk" else "")
+    return [rule_line(result["rule"], result["radius_m"], lang),
+            f"方法：{method}；圆：等面积正 {SIDES} 边形，边界与真圆之差不超过 r 的 {RADIAL_ERROR * 100:.3f} %"]

@@ -7,8 +7,8 @@ from data.params import clean_text, parse_area_code
 from geo.coverage import LEVELS, check_level, facility_kind
 from geo.density import density
 from layers.analysis.cache import PLACE_TABLES
-from layers.analysis.coverage import KIND
-from layers.analysis.encode import feature_collection, features
+from layers.analysis.coverage import KIND, none_warning
+from layers.analysis.encode import feature_collection, features, figure, headers, value_name
 from layers.analysis.registry import Analysis, Args, Report, param
 
 #: Said when an area has no land use: the built-up band is then applied to the whole area.
@@ -50,20 +50,40 @@ class Density(Analysis):
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         return feature_collection(features(result["rows"]), kind=result["kind"], by=result["by"],
                                   rules=[r.as_dict(lang) for r in result["rules"]], summary=result["summary"],
-                                  basis_note=basis_note(result, lang))
+                                  basis_note=basis_note(result, lang), warning=none_warning(result, lang))
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
         rows = [[r["code"], r["name_en"] if lang == "en" and r["name_en"] else r["name"], r["count"], r["area_km2"],
                  r["per_km2"], r["per_10k_residents"],
                  f"{r['expected_min']:.1f}–{r['expected_max']:.1f}" if r["expected_min"] is not None else None,
-                 r["status"]] for r in result["rows"]]
-        s = result["summary"]
+                 value_name("status", r["status"], lang)] for r in result["rows"]]
         note = basis_note(result, lang) if result["rules"] else no_band_note(result["kind"], lang)
-        total = f"total: {s['areas']} areas"
-        if result["rules"]:  # without a band there is no verdict: "0 below, 0 within, 0 above" would read as one
-            total += f": {s['below']} below, {s['within']} within, {s['above']} above the band"
-        return Report([rule.describe(lang) for rule in result["rules"]] + ([note] if note else []),
-                      ["code", "name", "count", "km²", "per km²", "per 10k", "expected", "status"], rows, [total])
+        keys = ("code", "name", "count", "area_km2", "per_km2", "per_10k_residents", "expected", "status")
+        warning = none_warning(result, lang)
+        return Report([rule.describe(lang) for rule in result["rules"]] + [n for n in (note, warning) if n]
+                      + [_together(result, lang)],
+                      headers(keys, lang), rows, [_total(result, lang)])
+
+
+def _together(result: dict, lang: str) -> str:
+    """All the areas together: how many facilities, their km², per km² and per 10,000 residents."""
+    s, unit = result["summary"], "座" if result["kind"] == "toilets" else "处"  # toilets are counted in 座
+    if lang == "en":
+        return f"all areas: {s['count']:,} facilities, {figure(s['area_km2'])} km², {figure(s['per_km2'])} per km², " \
+               f"{figure(s['per_10k_residents'])} per 10,000 residents"
+    return f"各区域合计：{s['count']:,} {unit}，{figure(s['area_km2'])} km²，每平方公里 {figure(s['per_km2'])} {unit}，" \
+           f"每万人 {figure(s['per_10k_residents'])} {unit}"
+
+
+def _total(result: dict, lang: str) -> str:
+    """The summary line: how many areas, and (where a band applies) how many below, within and above it."""
+    s = result["summary"]
+    # Without a band there is no verdict: "0 below, 0 within, 0 above" would read as one.
+    if lang == "en":
+        verdict = f": {s['below']} below, {s['within']} within, {s['above']} above the band" if result["rules"] else ""
+        return f"total: {s['areas']} areas{verdict}"
+    verdict = f"：低于标准 {s['below']} 个，符合 {s['within']} 个，高于 {s['above']} 个" if result["rules"] else ""
+    return f"合计：{s['areas']} 个区域{verdict}"
 
 
 def no_band_note(kind: str, lang: str) -> str:

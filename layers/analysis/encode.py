@@ -97,6 +97,8 @@ HEADERS = {
     "new_complaints": ("新增覆盖未结案投诉", "Open complaints newly covered"),
     "pattern": ("热点趋势", "Trend pattern"), "lon": ("经度", "Longitude"),
     "lat": ("纬度", "Latitude"),
+    # Columns of the printed tables only (the command line's).
+    "expected": ("标准范围（座）", "Expected"), "grid": ("网格", "Grid"),
 }
 #: Coded values of the tables' columns as a workbook says them (zh, en); CSV keeps the codes, for scripts.
 VALUES = {
@@ -126,6 +128,17 @@ def header(key: str, lang: str) -> str:
     return key
 
 
+def headers(keys: Iterable[str], lang: str) -> list[str]:
+    """The headers of a printed table's columns in ``lang``: the spreadsheet's (:func:`header`)."""
+    return [header(key, lang) for key in keys]
+
+
+def value_name(key: str, value, lang: str):
+    """A coded value of column ``key`` as people read it in ``lang`` (低于标准 / below); others as they are."""
+    names = VALUES.get(key, {})
+    return names[value][0 if lang == "zh" else 1] if value in names else value
+
+
 def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh") -> str:
     """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV (keys as
     headers, codes as values) or XLSX (headers and coded values in ``lang``, numbers as numbers)."""
@@ -139,8 +152,7 @@ def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str 
     if fmt == "csv":
         frame.to_csv(path, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese CSV correctly
     else:
-        i = 0 if lang == "zh" else 1
         for key in set(VALUES) & set(frame.columns):
-            frame[key] = frame[key].map(lambda v, names=VALUES[key]: names[v][i] if v in names else v)
+            frame[key] = frame[key].map(lambda v, key=key: value_name(key, v, lang))
         frame.rename(columns=lambda key: header(key, lang)).to_excel(path, index=False)
     return fmt

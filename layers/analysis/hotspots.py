@@ -10,7 +10,7 @@ from data.params import parse_bool, parse_list
 from data.vocab import city_tz
 from geo import hotspots as hs
 from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
-from layers.analysis.encode import feature_collection
+from layers.analysis.encode import feature_collection, headers, value_name
 from layers.analysis.registry import Analysis, Args, Report, optional_number, param, window
 from layers.io.columns import normalise_header
 from layers.io.values import vocabulary
@@ -123,12 +123,23 @@ class Hotspots(Analysis):
 
     def report(self, found: Found, args: Args, lang: str) -> Report:
         result, s = found.cells, found.cells.summary
-        head = [f"Getis–Ord Gi* on {s['cells']:,} hexagons of {result.cell_m:g} m ({s['value']}), "
+        head = _head(s, result.cell_m, lang) + [w for w in (few_warning(s, lang),) if w]
+        keys = ["q", "r", "count", "gi_z", "gi_p", "gi_bin"] + (["pattern"] if found.patterns else []) + ["lon", "lat"]
+        shown = {"gi_p": "{:.2e}", "lon": "{:.6f}", "lat": "{:.6f}"}  # the rest as the table's figures
+        rows = [[shown[k].format(row[k]) if k in shown else value_name(k, row[k], lang) for k in keys]
+                for row in self.rows(found)]
+        return Report(head, headers(keys, lang), rows)
+
+
+def _head(s: dict, cell_m: float, lang: str) -> list[str]:
+    """What the map is made of and how many cells are hot or cold at each confidence, in ``lang``."""
+    if lang == "en":
+        return [f"Getis–Ord Gi* on {s['cells']:,} hexagons of {cell_m:g} m ({s['value']}), "
                 f"{s['complaints']:,} complaints; FDR-corrected bins",
                 f"hot 99 %: {s['hot_99']}  95 %: {s['hot_95']}  90 %: {s['hot_90']}   "
                 f"cold 90 %: {s['cold_90']}  95 %: {s['cold_95']}  99 %: {s['cold_99']}"]
-        head += [w for w in (few_warning(s, lang),) if w]
-        headers = ["q", "r", "count", "gi_z", "gi_p", "gi_bin"] + (["pattern"] if found.patterns else []) + ["lon", "lat"]
-        shown = {"gi_p": "{:.2e}", "lon": "{:.6f}", "lat": "{:.6f}"}  # the rest as the table's figures
-        rows = [[shown[h].format(row[h]) if h in shown else row[h] for h in headers] for row in self.rows(found)]
-        return Report(head, headers, rows)
+    value = "每万人投诉数" if s["value"].endswith("residents") else "投诉数"
+    return [f"Getis–Ord Gi* 统计：边长 {cell_m:g} m 的六边形 {s['cells']:,} 个（{value}），投诉 {s['complaints']:,} 件；"
+            "经 FDR 校正分级",
+            f"热点 99 %：{s['hot_99']}  95 %：{s['hot_95']}  90 %：{s['hot_90']}   "
+            f"冷点 90 %：{s['cold_90']}  95 %：{s['cold_95']}  99 %：{s['cold_99']}"]

@@ -16,6 +16,7 @@ from psycopg2.errors import UniqueViolation
 from data.errors import Conflict, InvalidParameter, NotFound
 from data.params import clean_text
 from geo.coverage import facility_kind, resolve
+from layers.analysis.coverage import rule_line
 from layers.analysis.encode import feature_collection
 from layers.analysis.whatif import check_level, parse_edits, whatif
 
@@ -50,7 +51,7 @@ def save_plan(conn, raw: dict, user: str) -> dict:
     if not name or len(name) > 200:
         raise InvalidParameter("name", "a plan needs a name of 1 to 200 characters")
     spec, radius, _ = resolve(str(raw.get("kind") or "toilets"), _radius(raw.get("radius")))
-    by = check_level(str(raw.get("by") or "community"), conn)
+    by = check_level(str(raw["by"]) if raw.get("by") else None, conn)
     edits = parse_edits(raw.get("edits"))
     whatif(conn, spec.key, radius, edits, by, gaps=False)  # ids that exist, points that transform
     try:
@@ -100,7 +101,15 @@ def compare_plan(conn, plan_id: int) -> dict:
         result = whatif(conn, plan["kind"], plan["radius_m"], parse_edits(plan["edits"]), plan["by"], gaps=False)
     except InvalidParameter as exc:  # e.g. a facility it moves was removed since
         raise Conflict(f"plan {plan['name']!r} no longer fits today's facilities: {exc}") from None
-    return {"plan": plan, **result, "changes": changes(conn, plan)}
+    rule = resolve(plan["kind"], plan["radius_m"])[2]
+    return {"plan": plan, **result, "rule": rule.id if rule else None, "changes": changes(conn, plan)}
+
+
+def plan_rule(result: dict, lang: str) -> str:
+    """The standard ``compare_plan``'s answer is measured against, in ``lang`` (its page, print and workbook)."""
+    from data.standards import load
+
+    return rule_line(load()[result["rule"]] if result["rule"] else None, result["radius_m"], lang)
 
 
 def changes(conn, plan: dict) -> list[dict]:
@@ -136,8 +145,8 @@ def comparison_xlsx(result: dict, lang: str) -> bytes:
     sheet = book.active
     sheet.title = "规划对比" if zh else "comparison"
     kind = facility_kind(result["kind"])
-    sheet.append([f"{'方案' if zh else 'plan'}：{result['plan']['name']}",
-                  f"{kind.name(lang)} {result['radius_m']:g} m"])
+    sheet.append([f"{'方案：' if zh else 'plan: '}{result['plan']['name']}",
+                  f"{kind.name(lang)} {result['radius_m']:g} m", plan_rule(result, lang)])
     sheet.append([zh_h if zh else en_h for _, zh_h, en_h in COLUMNS])
     for cell in sheet[2]:
         cell.font = Font(bold=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from data.params import parse_area_code, parse_int
 from geo.priority import grid_places, priority
 from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
-from layers.analysis.encode import feature_collection, features
+from layers.analysis.encode import COMPONENTS, feature_collection, features, headers
 from layers.analysis.registry import Analysis, Args, Report, param, window
 
 #: Most grids one answer may list.
@@ -36,12 +36,14 @@ class Priority(Analysis):
                                   hotspot_cell_m=result["hotspot_cell_m"], missing=result["missing"])
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
-        weights = result["weights"]
+        weights, i = result["weights"], lang == "en"
         rows = [[r["rank"], r["code"], r["score"]]
                 + [f"{c['value']} → {c['weighted']:.1f}" for c in r["components"].values()] for r in result["rows"]]
-        tail = [_MISSING[m][lang == "en"] for m in result["missing"]]
-        return Report(["weights: " + ", ".join(f"{k} {v:g}" for k, v in weights.items())],
-                      ["rank", "grid", "score"] + list(weights), rows, tail)
+        tail = [_MISSING[m][i] for m in result["missing"]]
+        names = [COMPONENTS[k][i] for k in weights]
+        said = (", " if i else "，").join(f"{name} {v:g}" for name, v in zip(names, weights.values()))
+        return Report([("weights: " if i else "权重：") + said], headers(("rank", "grid", "score"), lang) + names,
+                      rows, tail)
 
 
 #: What a city without grids or complaints is told (zh, en).

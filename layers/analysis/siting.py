@@ -8,7 +8,7 @@ from geo.demand import OBJECTIVES, check_objective
 from geo.siting import check_add, siting, siting_places
 from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
 from layers.analysis.coverage import KIND, RADIUS
-from layers.analysis.encode import feature_collection, features, figure
+from layers.analysis.encode import feature_collection, features, figure, headers
 from layers.analysis.registry import Analysis, Args, Report, param
 
 #: PostgreSQL's integer range: what ``add`` may be written as; its range is check_add's, which names its setting.
@@ -24,7 +24,8 @@ class Siting(Analysis):
         KIND,
         param("add", lambda raw, name: parse_int(raw, name, *INT4), "how many new sites to propose", default="5",
               cli_required=True),
-        param("street", parse_area_code, "street code: demand and candidates inside this street only"),
+        param("street", parse_area_code, "street code (a district code in a city of districts only): demand and "
+                                        "candidates inside it only"),
         RADIUS,
         param("objective", lambda raw, name: check_objective(clean_text(raw, name) or None),
               f"what to cover: {' | '.join(OBJECTIVES)} (default: the first the data has, in that order)"),
@@ -56,20 +57,27 @@ class Siting(Analysis):
         return result["sites"]
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
-        rule, sites, measure = result["rule"], result["sites"], result["measure"]
-        head = [rule.describe(lang) if rule else f"radius {result['radius_m']:g} m (given)",
-                objective_label(result, lang)]
+        rule, sites, measure, en = result["rule"], result["sites"], result["measure"], lang == "en"
+        given = f"radius {result['radius_m']:g} m (given)" if en else f"服务半径 {result['radius_m']:g} m（用户指定）"
+        head = [rule.describe(lang) if rule else given, objective_label(result, lang)]
         if result["candidates_on"] == "lattice":
-            head.append("无道路数据：候选点取需求网格中心" if lang != "en" else
-                        "no roads: candidate sites at the centres of the demand lattice")
+            head.append("no roads: candidate sites at the centres of the demand lattice" if en else
+                        "无道路数据：候选点取需求网格中心")
         rows = [[s["rank"], f"{s['lon']:.6f}", f"{s['lat']:.6f}", s["new_" + measure]] for s in sites]
         tail = []
         if len(sites) < args["add"]:
-            tail.append(f"stopped after {len(sites)} sites: no other candidate covers anything new")
+            tail.append(f"stopped after {len(sites)} sites: no other candidate covers anything new" if en else
+                        f"选出 {len(sites)} 处后停止：其余候选点都不能新增覆盖")
         b, a = result["before"], result["after"]
-        tail.append(f"covered {measure}: before {b[measure]:,.0f} ({figure(b['pct'])} %), "
-                    f"after {a[measure]:,.0f} ({figure(a['pct'])} %)")
-        return Report(head, ["rank", "lon", "lat", "new " + measure], rows, tail, whole=True)
+        before, after = (f"{x[measure]:,.0f} ({figure(x['pct'])} %)" if en else f"{x[measure]:,.0f}（{figure(x['pct'])} %）"
+                         for x in (b, a))
+        tail.append(f"covered {measure}: before {before}, after {after}" if en else
+                    f"已覆盖{_MEASURES[measure]}：现状 {before}，新增后 {after}")
+        return Report(head, headers(("rank", "lon", "lat", "new_" + measure), lang), rows, tail, whole=True)
+
+
+#: What the covered demand is counted in (zh).
+_MEASURES = {"residents": "人口", "area_m2": "面积（m²）", "complaints": "未结案投诉"}
 
 
 #: What each objective maximises (zh, en), and why it was the automatic choice.

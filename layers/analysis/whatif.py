@@ -68,9 +68,11 @@ def parse_edits(raw) -> list[dict]:
     return edits
 
 
-def check_level(by: str, conn) -> str:
+def check_level(by: str | None, conn) -> str:
     """``by`` when a what-if can answer by it: :data:`WHATIF_LEVELS`, or the city's finest admin level when that
-    is coarser (a city of districts only, such as Hong Kong's 18: their population is their own)."""
+    is coarser (a city of districts only, such as Hong Kong's 18: their population is their own). Without ``by``:
+    communities, else the city's finest level, as coverage answers without it."""
+    by = by or area_level(conn, "community")
     if by in WHATIF_LEVELS or (by in ("district", "street") and area_level(conn, "community") == by):
         return require_level(conn, by)
     raise InvalidParameter("by", f"a what-if answers by {', '.join(WHATIF_LEVELS)} or the city's finest level "
@@ -180,7 +182,7 @@ def changed(before: fast.Cover, after: fast.Cover, touched: np.ndarray) -> np.nd
     return np.array(keep, dtype=np.int64)
 
 
-def whatif(conn, kind: str, radius_m: float | None, edits: list[dict], by: str = "community", *,
+def whatif(conn, kind: str, radius_m: float | None, edits: list[dict], by: str | None = None, *,
            gaps: bool = True, store=STATE) -> dict:
     """The areas a draft's edits change, before and after, and the city's totals; nothing is written.
 
@@ -190,8 +192,8 @@ def whatif(conn, kind: str, radius_m: float | None, edits: list[dict], by: str =
     kind, radius_m : the facility kind and its service radius (default: its standard), as for coverage.
     edits : list of dict
         Parsed by :func:`parse_edits`: ``add`` (lon, lat), ``move`` (id, lon, lat), ``remove`` (id).
-    by : str
-        community (default), urban_village or grid.
+    by : str, optional
+        community (default: else the city's finest admin level), urban_village or grid.
     gaps : bool
         Also each changed area's gap polygon after the edits (GeoJSON).
 
@@ -201,7 +203,7 @@ def whatif(conn, kind: str, radius_m: float | None, edits: list[dict], by: str =
         ``kind``, ``radius_m``, ``by``, ``areas`` (one row per changed area, see :func:`compare`, with
         ``gaps``), ``before`` and ``after`` (:func:`totals`).
     """
-    check_level(by, conn)
+    by = check_level(by, conn)
     spec, radius, _ = resolve(kind, radius_m)
     check_inside(conn, edits, radius)
     srid = metric_srid(conn)

@@ -11,13 +11,13 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from data.vocab import FACILITY_KINDS, city_tz
-from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS
+from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS, plan_rule
 
 _WORDS = {
     "zh": {"plans": "设施规划方案", "plan": "规划方案", "none": "尚无保存的方案：在覆盖分析地图上添加、移动或移除设施后保存。",
            "head": ("编号", "方案名称", "设施", "服务半径", "统计单元", "调整数", "保存人", "保存时间", ""),
            "compare": "对比", "map": "在地图上打开", "xlsx": "对比表（XLSX）", "geojson": "设施（GeoJSON）",
-           "all": "全部方案", "facts": "{kind}，服务半径 {radius:g} 米，按{by}统计；{edits} 项调整；{who} 保存于 {at}。",
+           "all": "全部方案", "rule": "标准：", "facts": "{kind}，服务半径 {radius:g} 米，按{by}统计；{edits} 项调整；{who} 保存于 {at}。",
            "totals": "全市合计", "measure": "指标", "now": "现状", "after": "规划后", "change": "变化",
            "areas": "受影响的统计单元（{n} 个）", "no_areas": "本方案不改变任何统计单元的覆盖。",
            "rows": (("population", "人口"), ("covered_area_pct", "覆盖面积比例（%）"),
@@ -28,7 +28,7 @@ _WORDS = {
                                                                "on the coverage map, then save the draft.",
            "head": ("No.", "Name", "Facilities", "Radius", "Areas", "Edits", "Saved by", "Saved at", ""),
            "compare": "compare", "map": "open on the map", "xlsx": "comparison (XLSX)", "geojson": "facilities (GeoJSON)",
-           "all": "all plans", "facts": "{kind}, service radius {radius:g} m, by {by}; {edits} edits; saved by {who} "
+           "all": "all plans", "rule": "Standard: ", "facts": "{kind}, service radius {radius:g} m, by {by}; {edits} edits; saved by {who} "
                                         "on {at}.",
            "totals": "City totals", "measure": "Measure", "now": "Now", "after": "With the plan", "change": "Change",
            "areas": "Areas the plan changes ({n})", "no_areas": "The plan changes no area's coverage.",
@@ -154,6 +154,7 @@ def plan_page(result: dict, lang: str) -> str:
                               at=_when(plan["created_at"]),
                               edits=" · ".join(f"{OPS[op][lang == 'en']} {n}" for op, n in ops.items()) or "0")
     body = (f'<p class="facts" id="facts">{esc(facts)}</p>'
+            f'<p class="facts" id="rule">{esc(t["rule"])}{esc(plan_rule(result, lang))}</p>'
             f'<p class="links"><a href="/plans?lang={lang}">{esc(t["all"])}</a>{_links(plan, lang)}</p>'
             f'<h2>{esc(t["totals"])}</h2>{_totals(result, lang)}'
             f'<h2>{esc(t["areas"].format(n=len(result["areas"])))}</h2>{_areas(result, lang)}'

@@ -1,0 +1,64 @@
+"""Density per 10,000 residents on Taipei imported from nothing (tests/taipei_planner.py), with the population a city
+usually has: per community (社区/里, from its census), none on its districts and streets."""
+
+from __future__ import annotations
+
+import pytest
+
+from data.db import connect
+from layers.analysis import registry
+from tests.taipei_planner import taipei  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def populated(taipei):
+    """Taipei's connection with a population on every village (里) only, rolled back afterwards."""
+    conn = connect(url=taipei["url"])
+    with conn.cursor() as cur:  # a different figure per village: a sum that mixes them up shows
+        cur.execute("UPDATE admin_areas SET population = 2000 + right(code, 3)::int * 10 WHERE level = 'community'")
+    try:
+        yield conn
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def _computed(conn, name: str, **raw) -> dict:
+    analysis = registry.load(name)
+    return analysis.compute(conn, analysis.parse(raw))
+
+
+@pytest.mark.parametrize("by", ["district", "street"])
+def test_density_per_10k_residents_of_a_district_sums_its_communities(populated, by):
+    """Coverage gave 北投區 its villages' 210,000-odd residents, yet density by district printed "—" per 10,000
+    residents for every district: it read the district's own (empty) population."""
+    with populated.cursor() as cur:
+        cur.execute("SELECT d.code, sum(c.population) FROM admin_areas d JOIN admin_areas c ON c.level = 'community' "
+                    "AND c.code LIKE d.code || '%%' WHERE d.level = %s GROUP BY d.code", (by,))
+        residents = dict(cur.fetchall())
+    rows = {r["code"]: r for r in _computed(populated, "density", kind="toilets", by=by)["rows"]}
+    covered = {r["code"]: r["population"] for r in _computed(populated, "coverage", kind="toilets", by=by)["rows"]}
+    assert set(rows) == set(residents) and len(rows) == 12
+    for code, row in rows.items():
+        assert row["population"] == residents[code] == covered[code], code
+        assert row["per_10k_residents"] == pytest.approx(row["count"] / residents[code] * 10_000), code
+    # A village keeps its own figure.
+    village = _computed(populated, "density", kind="toilets", by="community", street="6301200")["rows"][0]
+    assert village["population"] == 2000 + int(village["code"][-3:]) * 10
+
+
+def test_density_gives_the_figures_of_all_areas_together(populated):
+    """The planner's headline figure — all Taipei's toilets per km² and per 10,000 residents — was nowhere: the
+    summary counted only the areas below, within and above their bands."""
+    analysis = registry.load("density")
+    args = analysis.parse({"kind": "toilets", "by": "district"})
+    result = analysis.compute(populated, args)
+    rows, s = result["rows"], result["summary"]
+    assert s["count"] == sum(r["count"] for r in rows) > 1500
+    assert s["area_km2"] == pytest.approx(sum(r["area_km2"] for r in rows)) and 250 < s["area_km2"] < 290
+    assert s["per_km2"] == pytest.approx(s["count"] / s["area_km2"])
+    assert s["population"] == sum(r["population"] for r in rows)
+    assert s["per_10k_residents"] == pytest.approx(s["count"] / s["population"] * 10_000)
+    zh, en = analysis.report(result, args, "zh").head[-1], analysis.report(result, args, "en").head[-1]
+    assert zh.startswith(f"各区域合计：{s['count']:,} 座") and f"每万人 {s['per_10k_residents']:.1f} 座" in zh, zh
+    assert en.startswith(f"all areas: {s['count']:,} facilities") and "per 10,000 residents" in en, en

@@ -1,0 +1,91 @@
+"""A planner's drafts in Hong Kong imported from nothing: 18 districts (no streets, no communities) and FEHD's
+public toilets (../shared/real-data/hongkong), loaded in-process for speed (tests/test_hongkong.py does it with
+the command line and a served city)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from data.db import connect, transaction
+from data.migrate import migrate
+from layers.io.importing import import_file
+from layers.io.options import ImportOptions
+from layers.workflow.access import add_user
+from tests.conftest import create_database, drop_database, real_data
+
+#: A point in 油尖旺區 (Yau Tsim Mong), near a gap of its toilets' 300 m discs.
+YAU_TSIM = {"op": "add", "lon": 114.17, "lat": 22.32}
+
+
+@pytest.fixture(scope="module")
+def hongkong(pg_server, tmp_path_factory):
+    """Hong Kong's URL and a planner's token: its districts and toilets."""
+    url = create_database(pg_server[0])
+    work = tmp_path_factory.mktemp("hk-plans")
+    conn = connect(url=url)
+    try:
+        migrate(conn)
+        with transaction(conn):
+            import_file(conn, real_data("hongkong/hk_district_council_2001_dc_land.json", work),
+                        ImportOptions("admin_areas", level="district", code_field="DC_CODE", name_field="DC_CHIN",
+                                      name_en_field="DC_ENG"))
+        with transaction(conn):
+            import_file(conn, real_data("hongkong/hk_fehd_public_toilets.json", work),
+                        ImportOptions("toilets", skip_bad=True))
+        token = add_user(conn, "hk-planner", "planner", created_by="test")[1]
+        conn.commit()
+    finally:
+        conn.close()
+    yield {"url": url, "token": token}
+    drop_database(url)
+
+
+@pytest.fixture
+def client(hongkong, env_for):
+    from api.app import create_app
+
+    env_for(hongkong["url"])
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        c.headers["Authorization"] = f"Bearer {hongkong['token']}"
+        yield c
+
+
+def test_a_draft_without_by_answers_by_the_districts(client):
+    """`GET /api/analysis/coverage` without `by` answers Hong Kong by its districts, and so does the coverage page's
+    draft panel; the what-if route and a plan saved without `by` were refused ("this city has no community areas")."""
+    draft = client.post("/api/analysis/coverage/whatif", json={"kind": "toilets", "edits": [YAU_TSIM]})
+    assert draft.status_code == 200, draft.text
+    body = draft.json()
+    assert body["by"] == "district" and [a["name"] for a in body["areas"]] == ["油尖旺區"], body["areas"]
+    assert body["areas"][0]["covered_area_pct"] > body["areas"][0]["covered_area_pct_before"]
+    saved = client.post("/api/plans", json={"name": "油尖旺加一座", "kind": "toilets", "edits": [YAU_TSIM]})
+    assert saved.status_code in (200, 201), saved.text
+    plan = saved.json()
+    assert plan["by"] == "district"
+    compared = client.get(f"/api/plans/{plan['id']}/compare").json()
+    assert [a["name"] for a in compared["areas"]] == ["油尖旺區"], compared
+    # Asked by a level Hong Kong lacks, still refused with what it has.
+    refused = client.post("/api/analysis/coverage/whatif", json={"kind": "toilets", "by": "community",
+                                                                  "edits": [YAU_TSIM]})
+    assert refused.status_code == 422 and "district (18)" in refused.text, refused.text
+
+
+def test_siting_in_one_district_of_a_city_of_districts(client, hongkong):
+    """Where should 中西區 (A) add two toilets? Coverage and density take `street=A` (a code prefix) in Hong Kong,
+    but siting refused it: "street 'A' does not exist" — a city of districts only could site only city-wide."""
+    from tests.conftest import query
+
+    answer = client.get("/api/analysis/siting", params={"kind": "toilets", "add": "2", "street": "A"})
+    assert answer.status_code == 200, answer.text
+    sites = answer.json()["features"]
+    assert len(sites) == 2
+    for site in sites:
+        p = site["properties"]
+        inside = query(hongkong["url"], "SELECT code FROM admin_areas WHERE ST_Intersects(geom, "
+                                        "ST_Buffer(ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, 60)::geometry)",
+                       (p["lon"], p["lat"]))
+        assert ("A",) in inside, (p, inside)
+    # A code that is no district is still refused by name.
+    refused = client.get("/api/analysis/siting", params={"kind": "toilets", "add": "2", "street": "Z"})
+    assert refused.status_code == 404 and refused.json()["detail"].startswith("street: "), refused.text
