@@ -50,6 +50,17 @@ def test_the_coverage_legend_of_a_city_without_population_shows_a_dash_not_a_sha
 
 
 @pytest.mark.browser
+def test_the_coverage_map_of_a_kind_taipei_has_none_of_says_so_in_its_legend(taipei_base, browser):
+    """Taipei's files hold no transfer station: the map drew the whole city as 服务盲区 and only the API said why;
+    the legend says it too."""
+    from tests.test_whatif_browser import READY
+
+    report = browser.open(taipei_base + "/map/coverage?kind=transfer_stations", ready_js=READY, timeout=90)
+    assert not report.timed_out and report.console_errors == [], report.console_errors
+    assert "没有垃圾转运站" in browser.evaluate("document.querySelector('.hm-legend .hm-warning').innerText")
+
+
+@pytest.mark.browser
 def test_a_long_plan_name_does_not_crush_the_plans_list(client, taipei_base, browser):
     """A 200-character name (the longest allowed) took the /plans table's width at desktop size: the radius,
     date and level columns broke into one character a line. The name now wraps in its own column."""

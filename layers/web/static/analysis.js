@@ -72,6 +72,7 @@
     html += swatch("#b2182b", T.gap);
     html += "<div>" + esc(T.summary) + ": " + esc(T.covered) + " " + pct(fc.summary.covered_area_pct) + ", " +
       esc(T.population) + " " + pct(fc.summary.covered_pop_pct) + "</div>";
+    if (fc.warning) html += "<div class='hm-warning'><b>" + esc(fc.warning) + "</b></div>";  // e.g. no facility at all
     legendControl(map, html);
     if (areas.features.length) map.fitBounds(areaLayer.getBounds());
     if (window.hygieneWhatIf && cfg.whatif) window.hygieneWhatIf.start(map, cfg, layers);
