@@ -267,3 +267,20 @@ def test_a_database_error_logged_with_its_traceback_keeps_no_row_values(nyc):
     text = out.getvalue()
     assert "Failing row contains" in text and "already exists" in text  # the reason stays readable
     assert "917-555-0142" not in text and "Henry St" not in text, text
+
+
+def test_an_inspector_of_some_grids_reads_their_managers_phone_in_the_history_too(nyc):
+    """An inspector given two of MN03's grids reads their grid manager's phone on the grids list; the grids'
+    history gave it null (its access was tested by street only), and another grid's stays hidden."""
+    first, second, third = [c for (c,) in nyc.sql("SELECT code FROM grids WHERE street_code = %s ORDER BY code "
+                                                 "LIMIT 3", (STREET,))]
+    token = nyc.cli("users", "add", "ny-gridded", "--role", "inspector", "--grids", f"{first},{second}").stdout
+    nyc.tokens["gridded"] = token.split()[-1]
+    listed = call(nyc, "GET", "/api/grids", "gridded", params={"street": STREET}).json()["features"]
+    phones = {f["properties"]["code"]: f["properties"].get("phone") for f in listed}
+    assert phones[first] and phones[second] and not phones[third]
+    for code in (first, third):
+        history = call(nyc, "GET", f"/api/grids/{code}/history", "gridded")
+        assert history.status_code == 200, history.text
+        after = history.json()["history"][-1]["after"]
+        assert after["phone"] == (phones[first] if code == first else None), (code, after)

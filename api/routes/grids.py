@@ -62,8 +62,10 @@ def get_history(code: GridCode, user: Reader, conn: Conn):
     for entry in answer["history"]:
         for part in ("before", "after"):
             if entry[part]:
-                shown = shown_row(GRIDS, user, {**entry[part], "street_code": street}, ASSIGNMENT_COLUMNS)
-                entry[part] = {k: v for k, v in shown.items() if k != "street_code"}
+                # The grid's street and code: a street user reads by the one, a grid-scoped inspector by the other.
+                shown = shown_row(GRIDS, user, {**entry[part], "street_code": street, "code": code},
+                                  ASSIGNMENT_COLUMNS)
+                entry[part] = {k: v for k, v in shown.items() if k not in ("street_code", "code")}
     return answer
 
 
