@@ -142,3 +142,21 @@ def test_a_draft_lists_only_the_areas_it_changes(client, taipei):
     assert moved["areas"], moved
     for area in moved["areas"]:
         assert area["covered_area_pct"] != pytest.approx(area["covered_area_pct_before"], abs=1e-6), area
+
+
+def test_who_saved_a_plan_is_for_the_citys_staff_not_the_public(client):
+    """A plan's author is staff's to know, as every actor is: the plans list, one plan, its comparison and its
+    pages name the planner to a login and to nobody without one."""
+    made = client.post("/api/plans", json={"name": "大同區補點", "kind": "toilets", "edits": DATONG[:1]})
+    assert made.status_code == 201, made.text
+    plan = made.json()["id"]
+    paths = ["/api/plans", f"/api/plans/{plan}", f"/api/plans/{plan}/compare", "/plans", f"/plans/{plan}"]
+    for path in paths:
+        assert "taipei-planner" in client.get(path).text, path
+    token = client.headers.pop("Authorization")
+    try:
+        for path in paths:
+            seen = client.get(path)
+            assert seen.status_code == 200 and "taipei-planner" not in seen.text, path
+    finally:
+        client.headers["Authorization"] = token

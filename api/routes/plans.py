@@ -79,21 +79,27 @@ def save_plan(body: PlanIn, user: Annotated[User, Depends(planner)], conn: Trans
     return plans.save_plan(conn, body.model_dump(), user.name)
 
 
-@router.get("/api/plans", summary="The coverage plans, newest first")
-def list_plans(conn: Conn) -> list[dict]:
-    return plans.list_plans(conn)
+def _named(plan: dict, user: User | None) -> dict:
+    """The plan as ``user`` reads it: who saved it is for the city's staff (any login), as every actor is."""
+    return plan if user is not None else {**plan, "created_by": None}
 
 
-@router.get("/api/plans/{plan_id}", summary="One coverage plan with its edits")
-def get_plan(plan_id: PlanId, conn: Conn) -> dict:
-    return plans.get_plan(conn, plan_id)
+@router.get("/api/plans", summary="The coverage plans, newest first (who saved each: for a login)")
+def list_plans(conn: Conn, user: Reader) -> list[dict]:
+    return [_named(p, user) for p in plans.list_plans(conn)]
+
+
+@router.get("/api/plans/{plan_id}", summary="One coverage plan with its edits (who saved it: for a login)")
+def get_plan(plan_id: PlanId, conn: Conn, user: Reader) -> dict:
+    return _named(plans.get_plan(conn, plan_id), user)
 
 
 @router.get("/api/plans/{plan_id}/compare", summary="A plan against today's facilities: before/after (JSON or XLSX)")
-def compare_plan(plan_id: PlanId, conn: Conn, lang: Lang,
+def compare_plan(plan_id: PlanId, conn: Conn, lang: Lang, user: Reader,
                  format: Annotated[Literal["json", "xlsx"], Query(description="json or xlsx")] = "json"):
     result = plans.compare_plan(conn, plan_id)
     conn.rollback()
+    result["plan"] = _named(result["plan"], user)
     if format == "json":
         return JSONResponse(result)
     return Response(plans.comparison_xlsx(result, lang), media_type=XLSX,
@@ -110,7 +116,7 @@ def export_plan(plan_id: PlanId, conn: Conn) -> Response:
 def plans_list_page(request: Request, conn: Conn, lang: Lang, user: Reader) -> HTMLResponse:
     from layers.web.plan_page import plans_page
 
-    page = plans_page(plans.list_plans(conn), lang)
+    page = plans_page([_named(p, user) for p in plans.list_plans(conn)], lang)
     return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))
 
 
@@ -122,5 +128,5 @@ def plan_comparison_page(request: Request, plan_id: PlanId, conn: Conn, lang: La
 
     result = plans.compare_plan(conn, plan_id)
     conn.rollback()
-    page = plan_page(result, lang)
+    page = plan_page({**result, "plan": _named(result["plan"], user)}, lang)
     return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))

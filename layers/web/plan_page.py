@@ -90,7 +90,7 @@ def plans_page(plans: list[dict], lang: str) -> str:
         f'<tr id="plan-{p["id"]}"><td class="n">{p["id"]}</td><td class="plan"><a href="/plans/{p["id"]}?lang={lang}">'
         f'{esc(p["name"])}</a></td><td>{esc(_kind(p["kind"], lang))}</td><td class="n">{p["radius_m"]:g} m</td>'
         f'<td>{esc(t["levels"].get(p["by"], p["by"]))}</td><td class="n">{p["edits"]}</td>'
-        f'<td>{esc(p["created_by"])}</td><td class="when">{_when(p["created_at"])}</td>'
+        f'<td>{esc(p["created_by"] or "—")}</td><td class="when">{_when(p["created_at"])}</td>'
         f'<td class="links"><a href="/plans/{p["id"]}?lang={lang}">{esc(t["compare"])}</a>{_links(p, lang)}</td></tr>'
         for p in plans)
     head = "".join(f"<th>{esc(h)}</th>" for h in t["head"])
@@ -150,7 +150,7 @@ def plan_page(result: dict, lang: str) -> str:
     for edit in plan["edits"]:
         ops[edit["op"]] = ops.get(edit["op"], 0) + 1
     facts = t["facts"].format(kind=_kind(plan["kind"], lang), radius=plan["radius_m"],
-                              by=t["levels"].get(plan["by"], plan["by"]), who=plan["created_by"],
+                              by=t["levels"].get(plan["by"], plan["by"]), who=plan["created_by"] or "—",
                               at=_when(plan["created_at"]),
                               edits=" · ".join(f"{OPS[op][lang == 'en']} {n}" for op, n in ops.items()) or "0")
     body = (f'<p class="facts" id="facts">{esc(facts)}</p>'
