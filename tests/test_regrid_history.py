@@ -364,3 +364,28 @@ def test_a_grid_sheet_printed_before_a_regrid_says_so_when_its_qr_code_is_scanne
             assert bad.status_code == 422 and "printed" in bad.json()["detail"], bad.text
     finally:
         browser.send("Emulation.clearDeviceMetricsOverride")
+
+
+def test_an_inspector_of_some_grids_keeps_its_ground_when_the_street_is_cut_again(taipei):
+    """An inspector given two of 大同區's grids: after a cut renumbers them its codes would name other places. It
+    gets the new grids mostly on the ground its old ones covered — checked against shapely — and the cut says so."""
+    url, work = taipei["url"], taipei["work"]
+    conn = connect(url=url)
+    old = {code: shapely.from_wkb(bytes(wkb)) for code, wkb in _rows(
+        conn, "SELECT code, ST_AsBinary(geom) FROM grids WHERE street_code = %s ORDER BY code LIMIT 2",
+        (TAIPEI_STREET,))}
+    conn.close()
+    _cli(url, work, "users", "add", "tp-gridded", "--role", "inspector", "--grids", ",".join(old))
+    out = _cli(url, work, "grids", "generate", "--street", TAIPEI_STREET, "--size", "350", "--force")
+    conn = connect(url=url)
+    ground = shapely.union_all(list(old.values()))
+    new = {code: shapely.from_wkb(bytes(wkb)) for code, wkb in _rows(
+        conn, "SELECT code, ST_AsBinary(geom) FROM grids WHERE street_code = %s", (TAIPEI_STREET,))}
+    expected = sorted(c for c, g in new.items() if g.intersection(ground).area >= 0.5 * g.area)
+    (given,) = _rows(conn, "SELECT grid_codes FROM users WHERE name = 'tp-gridded'")[0]
+    assert given == expected and expected != sorted(old), (given, sorted(old))
+    assert f"user tp-gridded keeps its ground: grids {', '.join(old)} → {', '.join(expected)}" in out, out
+    audited = _rows(conn, "SELECT before, after FROM audit_log WHERE action = 'user.grids' AND target = "
+                          "'user:tp-gridded'")
+    assert audited == [({"grid_codes": list(old)}, {"grid_codes": expected})]
+    conn.close()

@@ -53,6 +53,13 @@ def grids_generate(street_code: str, size_m: float, shape: str, origin: str | No
     click.echo(f"written: {result['history_rows']} assignment history rows, "
                f"{result['complaints_rerouted']} complaints and {result['findings_rerouted']} findings "
                "re-routed to their new grid")
+    for moved in result["inspectors"]:  # their codes would name other places now: they keep their ground
+        if moved["after"] is None:
+            click.echo(f"  user {moved['name']}: no grid is left where its grids {', '.join(moved['before'])} "
+                       "were; its grids are unchanged (disable it and add one for the new grids)")
+        else:
+            click.echo(f"  user {moved['name']} keeps its ground: grids {', '.join(moved['before'])} → "
+                       f"{', '.join(moved['after'])}")
 
 
 def _echo_plan(plan) -> None:

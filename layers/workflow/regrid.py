@@ -9,7 +9,8 @@ Removed grids go to ``grid_archive``; their history stays in
 ``grid_assignments``; the shapes of all the street's old grids go to
 ``grid_shapes`` (a complaint of before, loaded later, is charged by them).
 Complaints and inspection findings of the street are re-routed to the new
-grids, each keeping the grid it was first in.
+grids, each keeping the grid it was first in; users given grids of the street
+(grid-scoped inspectors) get the new grids on the same ground.
 """
 
 from __future__ import annotations
@@ -143,8 +144,12 @@ def apply(conn, p: GridPlan, actor: str, *, force: bool = False) -> dict:
         history_rows = sum(_write_grid(cur, p, code, reason, actor) for code in p.new)
         complaints = _reroute(cur, "complaints", p.street_code)
         findings = _reroute(cur, "inspection_findings", p.street_code)
+        inspectors = _keep_grounds(cur, p.street_code)
+    for moved in (m for m in inspectors if m["after"] is not None):
+        audit(conn, actor, "user.grids", f"user:{moved['name']}", {"grid_codes": moved["before"]},
+              {"grid_codes": moved["after"]}, {"reason": reason})
     result = {**p.counts(), "history_rows": history_rows, "complaints_rerouted": complaints,
-              "findings_rerouted": findings}
+              "findings_rerouted": findings, "inspectors": inspectors}
     audit(conn, actor, "grids.generate", f"street:{p.street_code}", None, result,
           {"size_m": p.size_m, "shape": p.shape, "origin": list(p.origin), "removed": p.removed,
            "dropped": p.dropped, "forced": bool(force and p.dropped)})
@@ -227,6 +232,42 @@ _REROUTE_SQL = """
     UPDATE {table} x SET grid_code = n.code, community_code = n.community_code,
                          origin_grid_code = coalesce(x.origin_grid_code, x.grid_code)
     FROM n WHERE n.id = x.id AND n.code IS NOT NULL AND x.grid_code IS DISTINCT FROM n.code"""
+
+
+# Users given grids of the street: their ground as it was (the old shapes of their grids, kept just now), and the
+# new grids mostly (half or more) on it — else, for a ground too small for that, the new grid overlapping it most.
+_GROUNDS_SQL = """
+    WITH old AS (SELECT code, geom FROM grid_shapes WHERE street_code = %(s)s AND until = now()),
+    ground AS (SELECT u.name, u.grid_codes, ST_Union(o.geom) AS geom
+               FROM users u JOIN old o ON o.code = ANY (u.grid_codes) GROUP BY u.name, u.grid_codes),
+    share AS (SELECT gr.name, g.code, ST_Area(ST_Intersection(g.geom, gr.geom)) / ST_Area(g.geom) AS part,
+                     ST_Area(ST_Intersection(g.geom, gr.geom)) AS area
+              FROM ground gr JOIN grids g ON g.street_code = %(s)s AND ST_Intersects(g.geom, gr.geom))
+    SELECT gr.name, gr.grid_codes,
+           ARRAY(SELECT c FROM unnest(gr.grid_codes) c WHERE c NOT IN (SELECT code FROM old)) AS elsewhere,
+           coalesce(ARRAY(SELECT code FROM share x WHERE x.name = gr.name AND x.part >= 0.5 ORDER BY code),
+                    '{}') AS mostly,
+           (SELECT code FROM share x WHERE x.name = gr.name ORDER BY area DESC, code LIMIT 1) AS most
+    FROM ground gr ORDER BY gr.name"""
+
+
+def _keep_grounds(cur, street_code: str) -> list[dict]:
+    """Give each user scoped to grids of the street the new grids on the ground its old grids covered.
+
+    A regrid renumbers grids: a code an inspector was given may name another
+    place afterwards, so its scope follows the ground, not the code. Returns
+    each user whose grids changed: name, before, after.
+    """
+    cur.execute(_GROUNDS_SQL, {"s": street_code})
+    moved = []
+    for name, before, elsewhere, mostly, most in cur.fetchall():
+        after = sorted(set(elsewhere) | set(mostly or ([most] if most else [])))
+        if not after:  # no grid is left on its ground: said, and left as it was (a new user can be added)
+            moved.append({"name": name, "before": list(before), "after": None})
+        elif after != sorted(before):
+            cur.execute("UPDATE users SET grid_codes = %s WHERE name = %s", (after, name))
+            moved.append({"name": name, "before": list(before), "after": after})
+    return moved
 
 
 def _reroute(cur, table: str, street_code: str) -> int:
