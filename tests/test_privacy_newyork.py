@@ -284,3 +284,12 @@ def test_an_inspector_of_some_grids_reads_their_managers_phone_in_the_history_to
         assert history.status_code == 200, history.text
         after = history.json()["history"][-1]["after"]
         assert after["phone"] == (phones[first] if code == first else None), (code, after)
+
+
+def test_a_shapefile_export_refused_over_http_names_the_query_parameter(nyc):
+    """New York's 311 words do not fit a .dbf field: the refusal names `format` (the query's), not the command
+    line's `--format`, and says what to use instead."""
+    refused = call(nyc, "GET", "/api/layers/complaints/export", "street", params={"format": "shp"})
+    assert refused.status_code == 422, refused.text
+    detail = refused.json()["detail"]
+    assert detail.startswith("format: a shapefile") and "--format" not in detail and "gpkg" in detail, detail

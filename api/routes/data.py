@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from api.auth import Reader
 from api.deps import Conn, Lang, area_prefix_query
+from data.errors import InvalidParameter
 from layers.io.export import FORMATS, MEDIA_TYPES, SUFFIXES, export_layer
 from layers.spec.registry import get_layer
 
@@ -32,6 +33,8 @@ def export(layer_id: Annotated[str, PathParam(description="layer id")],
         export_layer(conn, layer_id, format, out, street=street, encoding=encoding, lang=lang,
                      viewer=user)
         body = out.read_bytes()
+    except InvalidParameter as exc:  # the export names the command's options (--format): here they are query's
+        raise InvalidParameter(exc.parameter.lstrip("-"), exc.reason) from None
     finally:
         _cleanup(folder)
     name = out.name if street is None else f"{layer_id}-{street}{SUFFIXES[format]}"
