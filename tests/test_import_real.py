@@ -74,11 +74,39 @@ def test_taipei_toilets_report_the_row_outside_taipei_and_write_nothing(conn, tm
         name, unit, seats, district, community, kind = cur.fetchone()
     assert (unit, seats, kind) == ("捷運劍潭站(夜)", 5, "交通")
     assert district == "6301100" and community.startswith("63011")  # 士林區 and one of its villages
+    # 無障礙廁座數 counts accessible seats: a toilet with one or more is accessible, with none is not.
+    with open(toilets, encoding="utf-8-sig", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["公廁名稱"] != "古亭地政事務所"]  # the row refused above
+    with conn.cursor() as cur:
+        cur.execute("SELECT accessible, count(*) FROM toilets GROUP BY 1")
+        stored = dict(cur.fetchall())
+        cur.execute("SELECT accessible FROM toilets WHERE name = '蘭雅公園地下停車場'")  # 1 accessible seat
+        assert cur.fetchone()[0] is True
+    expected = sum(int(r["無障礙廁座數"]) > 0 for r in rows)
+    assert stored == {True: expected, False: len(rows) - expected} and expected == 630, stored
 
     with transaction(conn):
         again = import_file(conn, toilets, ImportOptions("toilets", skip_bad=True))
     assert (again.inserted, again.updated) == (0, 1544)
     assert count(conn, "toilets") == 1544
+
+
+def test_a_count_of_accessible_seats_that_is_no_count_is_named(conn, tmp_path):
+    """Two of Taipei's toilets, one with 無障礙廁座數 written 有 (yes) instead of a count: the row and the value
+    are named, nothing is written."""
+    load_taipei_areas(conn, tmp_path)
+    lines = real_data("taipei/taipei_public_toilets.csv", tmp_path).read_text(encoding="utf-8-sig").splitlines()
+    head = lines[0].split(",")
+    second = lines[2].split(",")
+    second[head.index("無障礙廁座數")] = "有"
+    path = tmp_path / "two.csv"
+    path.write_text("\n".join([lines[0], lines[1], ",".join(second)]) + "\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as caught:
+        import_file(conn, path, ImportOptions("toilets"))
+    (problem,) = [p for p in caught.value.problems if p["severity"] == "error"]
+    assert problem["row"] == 3 and problem["column"] == "無障礙廁座數", problem
+    assert "'有' is not a count" in problem["reason"], problem
+    assert count(conn, "toilets") == 0
 
 
 def test_taipei_garbage_stops_outside_taipei_are_reported(conn, tmp_path):

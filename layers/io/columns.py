@@ -52,6 +52,7 @@ class ColumnPlan:
     coord: tuple                 # ("lonlat", lon, lat) | ("pair", col) | ("wkt", col) | ("geometry", [col])
     extra: list[str]             # the rest: kept in attributes
     refined: dict[str, list[str]] = field(default_factory=dict)  # layer column → its finer levels' file columns
+    counted: set[str] = field(default_factory=set)  # layer columns read from a count of them (Field.counted_by)
 
 
 class _Headers:
@@ -124,13 +125,15 @@ def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnP
     id_col = id_col or headers.find(SOURCE_ID.aliases)
     source_col = headers.find(SOURCE.aliases)
     attributes_col = headers.find(ATTRIBUTES.aliases)
-    fields, refined = {}, {}
+    fields, refined, counted = {}, {}, set()
     for f in spec.imported:
         col = mapped.get(f.column) or headers.find(header_names(f), take=False)
         if col is None and f.suffixes:
             col = next((c for c in headers.columns if c not in headers.used
                         and normalise_header(c).endswith(f.suffixes)), None)
         col = col or headers.localised(header_names(f))
+        if col is None and f.counted_by and (col := headers.find(f.counted_by, take=False)):
+            counted.add(f.column)
         if col is not None:
             fields[f.column] = headers.take(col)
             # Its finer levels (二级分类, 311's Descriptor) stay free: a later field may read one too (description),
@@ -144,7 +147,7 @@ def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnP
     district_col = headers.find(DISTRICT_ALIASES) if spec.rules.routing != "none" else None
     extra = [c for c in headers.columns if c not in headers.used]
     return ColumnPlan(fields, id_col, source_col, district_col, attributes_col, code_cols, coord, extra,
-                      {column: cols for column, cols in refined.items() if cols})
+                      {column: cols for column, cols in refined.items() if cols}, counted)
 
 
 def _mapped(headers: _Headers, opts: ImportOptions, spec: LayerSpec) -> dict[str, str]:

@@ -202,7 +202,7 @@ def _read_fields(conn, batch: Batch) -> None:
         elif col is not None:
             finer = [(c, batch.text(c)) for c in plan.refined.get(f.column, ())]
             values = check_field(f, batch.text(col), col, batch.found, names=names.get(f.column), finer=finer,
-                                 timezone=opts.timezone)
+                                 timezone=opts.timezone, counted=f.column in plan.counted)
             batch.out[f.column] = values.to_numpy(dtype="datetime64[us]" if f.kind == "time" else object)
         else:
             batch.out[f.column] = np.full(n, _missing(f, batch), dtype=object)

@@ -44,14 +44,15 @@ def numbers(stripped: pd.Series) -> np.ndarray:
     return pd.to_numeric(stripped.replace("", np.nan), errors="coerce").to_numpy(dtype="float64")
 
 
-def check_field(f: Field, stripped: pd.Series, column: str, found: Findings, *,
-                names: dict | None = None, finer: list[tuple[str, pd.Series]] = (), timezone: str | None) -> pd.Series:
+def check_field(f: Field, stripped: pd.Series, column: str, found: Findings, *, names: dict | None = None,
+                finer: list[tuple[str, pd.Series]] = (), timezone: str | None, counted: bool = False) -> pd.Series:
     """One column's values (stripped: ``Batch.text``) normalised to what the table accepts; the rest reported.
 
     ``names`` maps every spelling of the allowed values to the value, for a
     column whose values are the names of a lookup table (``f.vocabulary``,
     see :func:`vocabulary`); ``finer``: the (file column, stripped text) of
-    the finer levels of such a value, coarse to fine (``f.refined_by``).
+    the finer levels of such a value, coarse to fine (``f.refined_by``); ``counted``: the column gives a count
+    of the yes/no (``f.counted_by``).
     """
     empty = (stripped == "").to_numpy()
     if f.required:
@@ -61,6 +62,8 @@ def check_field(f: Field, stripped: pd.Series, column: str, found: Findings, *,
                       found)
     if f.choices is not None:
         return _choice(f, stripped, empty, column, found)
+    if counted:
+        return _counted_yes_no(f, stripped, empty, column, found)
     check = {"text": _text, "int": _number, "num": _number, "bool": _yes_no, "time": _time}[f.kind]
     return check(f, stripped, empty, column, found, timezone)
 
@@ -212,6 +215,15 @@ def _yes_no(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
     if f.default is not None:
         out = out.where(~empty, bool_text(f.default))
     return out.where(out.notna(), None)
+
+
+def _counted_yes_no(f: Field, stripped, empty, column, found) -> pd.Series:
+    """A yes/no from a count of it (3 accessible seats: yes; 0: no); what is no whole count is reported."""
+    values = numbers(stripped)
+    bad = (~empty) & ~(np.isfinite(values) & (values >= 0) & (values % 1 == 0))
+    found.add(bad, column, lambda i: f"{f.column}: {column} {stripped.iat[i]!r} is not a count (0, 1, 2 …)")
+    out = pd.Series(np.where(values > 0, "true", "false"), index=stripped.index, dtype=object)
+    return out.where(~(empty | bad), None)
 
 
 def _time(f: Field, stripped, empty, column, found, timezone) -> pd.Series:

@@ -39,6 +39,8 @@ class Field(Bilingual):
         imports again unchanged.
     aliases : other header names people give it (traditional characters, English).
     suffixes : header endings that name it when no alias matched (公廁名稱, Facility Name → name).
+    counted_by : header names of a count of it (無障礙廁座數, accessible seats): a yes/no read from such a
+        column is yes when the count is above 0 (a yes/no column's own 2 may be a code for no).
     choices, synonyms : the allowed values (the table's CHECK) and other spellings of them. A
         vocabulary's synonym may be keyed by a tuple, a path of values from the coarsest level down
         (``("UNSANITARY CONDITION", "PESTS")``), and map to None: that path is declared no name.
@@ -62,6 +64,7 @@ class Field(Bilingual):
     label_en: str = ""
     aliases: tuple[str, ...] = ()
     suffixes: tuple[str, ...] = ()
+    counted_by: tuple[str, ...] = ()
     choices: tuple[str, ...] | None = None
     synonyms: Mapping[str | tuple[str, ...], str | None] = field(default_factory=dict, hash=False)  # hash: the others
     refined_by: tuple[tuple[str, ...], ...] = ()
