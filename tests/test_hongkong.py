@@ -230,6 +230,15 @@ def test_hongkong_pages_draw_the_city(hk_server, browser):
     page_checks(city, browser, "/map/coverage", READY_ANALYSIS, "hk-coverage.png")
     assert browser.evaluate("hygieneAnalysisState.errors") == []
     assert browser.evaluate("hygieneAnalysisState.features") >= 18
+    # Printed, the coverage map keeps its legend and scale and drops the buttons (zoom, login, the draft panel).
+    browser.send("Emulation.setEmulatedMedia", media="print")
+    try:
+        shown = browser.evaluate("['.leaflet-control-zoom', '.hm-session', '.hm-whatif', '.hm-legend', "
+                                 "'.leaflet-control-scale'].map(function (s) { var e = document.querySelector(s);"
+                                 " return e ? getComputedStyle(e).display !== 'none' : null; })")
+        assert shown == [False, False, False, True, True], shown
+    finally:
+        browser.send("Emulation.setEmulatedMedia", media="")
 
 
 @pytest.mark.browser

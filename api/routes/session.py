@@ -121,6 +121,7 @@ def with_session_bar(page: str, user: User | None, lang: str, here: str) -> str:
         form = (f'<form method="get" action="/login" style="margin:0"><input type="hidden" name="next" '
                 f'value="{esc(here)}"><input type="hidden" name="lang" value="{lang}">'
                 f'<button id="hm-login" type="submit">{esc(t["title"])}</button></form>')
-    bar = f'<div class="hm-session" style="{_BAR_STYLE}">{form}</div>'
+    # Not on paper: a printed map or plan has no use for the buttons.
+    bar = f'<style>@media print{{.hm-session{{display:none}}}}</style><div class="hm-session" style="{_BAR_STYLE}">{form}</div>'
     match = _BODY.search(page)
     return page[:match.end()] + bar + page[match.end():] if match else page + bar
