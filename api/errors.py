@@ -1,17 +1,20 @@
 """One mapping from the project's exceptions to HTTP statuses.
 
 Every response to an error is JSON ``{"detail": message}`` (plus
-``problems`` for bad rows); no stack trace ever reaches a user.
+``problems`` for bad rows); no stack trace ever reaches a user. A browser
+opening a page (a GET asking for HTML, outside the API's paths) gets the same
+message as a small page in its language instead of raw JSON.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from data import errors
@@ -100,6 +103,27 @@ def _document_errors(app: FastAPI) -> None:
     app.openapi = openapi
 
 
+#: Paths whose clients read JSON (or XML) errors whatever they accept: the API, OGC API, Open311, tiles, files.
+_MACHINE_PATHS = ("/api/", "/ogc", "/open311", "/tiles/", "/static/", "/openapi.json")
+_PAGE_WORDS = {"zh": ("页面无法显示", "返回首页", "English"), "en": ("This page cannot be shown", "Home", "中文")}
+
+
+def _answer(request: Request, body: dict, status: int, headers: dict | None = None):
+    """The error as JSON, or as a small page for a browser opening a page (its Accept asks for HTML)."""
+    path, accept = request.url.path, request.headers.get("accept", "")
+    if request.method != "GET" or "text/html" not in accept or path.startswith(_MACHINE_PATHS):
+        return JSONResponse(body, status_code=status, headers=headers)
+    lang = "en" if request.query_params.get("lang") == "en" else "zh"
+    title, home, other = _PAGE_WORDS[lang]
+    flip = request.url.include_query_params(lang="zh" if lang == "en" else "en")
+    page = (f'<!doctype html><html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>'
+            f'<body><h1>{title}{f"（{status}）" if lang == "zh" else f" ({status})"}</h1><p id="hm-error">{html.escape(str(body["detail"]))}</p>'
+            f'<p><a href="/{"?lang=en" if lang == "en" else ""}">{home}</a> · '
+            f'<a href="{html.escape(str(flip))}">{other}</a></p></body></html>')
+    return HTMLResponse(page, status_code=status, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on an app, and document the error body they send."""
     _document_errors(app)
@@ -118,17 +142,17 @@ def install(app: FastAPI) -> None:
             headers = {"Retry-After": str(exc.retry_after)}
         if isinstance(exc, errors.Unauthorized):
             headers = {"WWW-Authenticate": "Bearer"}
-        return JSONResponse(body, status_code=status, headers=headers)
+        return _answer(request, body, status, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
-        return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+        return _answer(request, {"detail": _validation_message(exc)}, 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return _answer(request, {"detail": exc.detail}, exc.status_code, getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+        return _answer(request, {"detail": "internal error; it has been logged"}, 500)
