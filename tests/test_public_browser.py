@@ -72,10 +72,12 @@ def phone(browser):
     browser.send("Emulation.clearDeviceMetricsOverride")
 
 
-def _call(site, method, path, body=None, token=None):
+def _call(site, method, path, body=None, token=None, key=None):
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    if key:
+        headers["X-Report-Key"] = key
     data = json.dumps(body).encode() if body is not None else None
     with urllib.request.urlopen(urllib.request.Request(site + path, data, headers, method=method), timeout=30) as r:
         return json.load(r)
@@ -152,7 +154,9 @@ def _reported_with_a_photo(phone, site, city, big_photo) -> str:
     # The photo went with it: resized on the phone, shown on the tracking page, without the camera's EXIF.
     _wait(phone, "document.querySelectorAll('.tr-photos[data-stage=before] img').length === 1")
     _wait(phone, "(function(){var i=document.querySelector('.tr-photos img');return i.complete&&i.naturalWidth>0})()")
-    followed = _call(site, "GET", f"/api/public/reports/{tracking}")
+    key = phone.evaluate(f"localStorage.getItem('hm-report-key:{tracking}')")
+    assert _call(site, "GET", f"/api/public/reports/{tracking}")["photos"] == []  # her photo: hers, as her words
+    followed = _call(site, "GET", f"/api/public/reports/{tracking}", key=key)
     shown = followed["photos"][0]
     assert (shown["width"], shown["height"]) == (1600, 1200)
     with urllib.request.urlopen(site + shown["url"], timeout=30) as r:
@@ -201,6 +205,7 @@ def _no_words_and_no_form_without_the_key(phone, site, tracking) -> None:
     text = phone.evaluate("document.body.innerText")
     assert "垃圾已清运" in text and "只有反映人可以评价" in text and "请保存查询码" in text, text
     assert "楼下垃圾桶满了" not in text and not phone.evaluate("!!document.getElementById('tr-rate')")
+    assert phone.evaluate("document.querySelectorAll('.tr-photos[data-stage=before] img').length") == 0
     back = phone.open(site + f"/report/{tracking}?lang=zh#k={key}", ready_js="!!document.getElementById('tr-rate')")
     assert not back.timed_out and "楼下垃圾桶满了" in phone.evaluate("document.body.innerText")
 

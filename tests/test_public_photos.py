@@ -76,7 +76,8 @@ def test_reporter_adds_up_to_three_photos_cleaned_of_exif(client, city):
         assert _attach(client, tracking, challenge, photo_bytes(color)).status_code == 201
     fourth = _attach(client, tracking, challenge, photo_bytes((90, 90, 90)))
     assert fourth.status_code == 409 and "3 photos" in fourth.text
-    followed = client.get(f"/api/public/reports/{tracking}").json()
+    assert client.get(f"/api/public/reports/{tracking}").json()["photos"] == []  # hers, as her words are
+    followed = client.get(f"/api/public/reports/{tracking}", headers={"X-Report-Key": challenge}).json()
     assert [p["stage"] for p in followed["photos"]] == ["before"] * 3 and followed["photos"][0]["url"] == url
     assert client.get("/api/public/photos/" + "A" * 32).status_code == 404
 
@@ -123,7 +124,9 @@ def test_staff_before_and_after_photos_show_on_the_tracking_page_without_names(c
     after = _staff_photo(client, city, complaint_id, "after", photo_bytes((1, 1, 100)))
     assert after.status_code == 201 and after.json()["uploaded_by"] == STAFF
     followed = client.get(f"/api/public/reports/{tracking}")
-    assert [p["stage"] for p in followed.json()["photos"]] == ["before", "before", "after"]
+    assert [p["stage"] for p in followed.json()["photos"]] == ["before", "after"]  # the unit's, to anyone
+    own = client.get(f"/api/public/reports/{tracking}", headers={"X-Report-Key": challenge})
+    assert [p["stage"] for p in own.json()["photos"]] == ["before", "before", "after"]  # and hers, to her
     seen = client.get(f"/api/complaints/{complaint_id}/photos", headers=_auth(city, STAFF)).json()["photos"]
     assert {p["uploaded_by"] for p in seen} == {"公众", STAFF} and seen[0]["tracking"] == tracking
     assert client.get(f"/api/complaints/{complaint_id}/photos", headers=_auth(city, "李外街员")).status_code == 403
@@ -136,12 +139,18 @@ def test_staff_before_and_after_photos_show_on_the_tracking_page_without_names(c
         assert PHONE not in text and STAFF not in text and "公众" not in text, text[:200]
 
 
-def test_open311_media_url_is_the_first_photo_absolute(client, city):
+def test_open311_media_url_is_the_units_first_photo_never_the_residents(client, city):
+    """A resident's photo is hers, as her words are: Open311 (which lists every report) gives none; the unit's
+    photo of the work, absolute, once there is one."""
     tracking, challenge = _made(client, *_shift(city, 1100))
     plain = client.get(f"/open311/v2/requests/{tracking}.json").json()[0]
     assert plain["media_url"] is None
-    first = _attach(client, tracking, challenge).json()["url"]
+    _attach(client, tracking, challenge)
     _attach(client, tracking, challenge, photo_bytes((5, 5, 5)))
+    assert client.get(f"/open311/v2/requests/{tracking}.json").json()[0]["media_url"] is None
+    staff = _staff_photo(client, city, _complaint_id(city, tracking), "before", photo_bytes((9, 90, 9)), who="赵管理员")
+    assert staff.status_code == 201, staff.text
+    first = staff.json()["url"]
     got = client.get(f"/open311/v2/requests/{tracking}.json").json()[0]
     assert got["media_url"] == "http://testserver" + first
     xml = client.get(f"/open311/v2/requests.xml?service_request_id={tracking}").text

@@ -40,7 +40,10 @@ def test_a_public_report_in_taipei_is_routed_to_its_grid(site):
         "JOIN complaints c ON c.id = r.complaint_id WHERE r.tracking = %s", (tracking,))[0]
     assert (street, grid_code, channel, status) == (TAIPEI_STREET, grid, "网上", "受理")
     followed = httpx.get(city.base + f"/api/public/reports/{tracking}", timeout=30).json()
-    assert followed["unit"] == unit and followed["photos"][0]["url"].startswith("/api/public/photos/")
+    assert followed["unit"] == unit and followed["photos"] == []  # her photo is hers, as her words are
+    own = httpx.get(city.base + f"/api/public/reports/{tracking}", headers={"X-Report-Key": challenge["challenge"]},
+                    timeout=30).json()
+    assert own["photos"][0]["url"].startswith("/api/public/photos/")
     # The district office's staff see it in their list and read the contact; the public never does.
     staff = {"Authorization": f"Bearer {city.token}"}
     listed = httpx.get(city.base + "/api/complaints", params={"street": TAIPEI_STREET, "limit": 1000},
@@ -49,7 +52,7 @@ def test_a_public_report_in_taipei_is_routed_to_its_grid(site):
     contacts = httpx.get(city.base + f"/api/complaints/{complaint_id}/contacts", headers=staff, timeout=30).json()
     assert contacts["reports"][0]["phone"] == "0912-345-678"
     request = httpx.get(city.base + f"/open311/v2/requests/{tracking}.json", timeout=30).json()[0]
-    assert request["agency_responsible"] == unit and request["media_url"] == city.base + followed["photos"][0]["url"]
+    assert request["agency_responsible"] == unit and request["media_url"] is None
     for text in (made.text, photo.text, httpx.get(city.base + f"/report/{tracking}", timeout=30).text,
                  str(followed), str(request)):
         assert "0912-345-678" not in text and "datong-staff" not in text

@@ -193,8 +193,9 @@ def follow(conn, tracking: str, settings: PublicSettings | None = None, key: str
 
     Never the contact number, a staff note or a staff name (steps name only the statuses). With the
     report's ``key`` (its reporter): the reporter's own description (not the first reporter's when this
-    report joined a case) and ``may_rate``; without it (anyone holding the tracking number, which Open311
-    lists) ``description`` is None and ``may_rate`` false. ``reporter`` says which.
+    report joined a case), its own photos and ``may_rate``; without it (anyone holding the tracking number,
+    which Open311 lists) ``description`` is None, the photos are the unit's only and ``may_rate`` false.
+    ``reporter`` says which.
     """
     s = settings or PublicSettings.from_env()
     r = report(conn, tracking)
@@ -219,7 +220,7 @@ def follow(conn, tracking: str, settings: PublicSettings | None = None, key: str
             "reported_at": _iso(r["created_at"]), "due_at": _iso(r["due_at"]), "closed_at": _iso(r["closed_at"]),
             "unit": r["unit"], "supporters": supporters, "steps": steps,
             "replies": [{"reply": q["reply"], "at": q["at"]} for q in replies(conn, r["complaint_id"])], "ratings": ratings,
-            "photos": public_photos.report_photos(conn, r["complaint_id"], r["tracking"]),
+            "photos": public_photos.report_photos(conn, r["complaint_id"], r["tracking"], own=mine),
             "rate_until": _iso(rate_until), "may_rate": bool(mine and rate_until and now < rate_until and not rated)}
 
 

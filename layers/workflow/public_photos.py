@@ -8,7 +8,8 @@ report. Staff of the case's street add before photos at any time and after
 photos once the work is done (核查 or 结案). Each photo is checked, cleaned of
 EXIF and stored by :mod:`layers.workflow.photos`; the public reaches it only
 by a random ``key`` (``/api/public/photos/{key}``). A tracking page shows the
-case's staff photos and the report's own, never who took them.
+case's staff photos to anyone and the report's own to its reporter (the
+report's key), never who took them.
 """
 
 from __future__ import annotations
@@ -140,11 +141,14 @@ def add_staff_photo(conn, user: User, complaint_id: int, stage: str, data: bytes
     return photo, new
 
 
-def report_photos(conn, complaint_id: int, tracking: str) -> list[dict]:
-    """The photos a tracking page shows: staff's of the case and the report's own; before first, in order."""
+def report_photos(conn, complaint_id: int, tracking: str, *, own: bool) -> list[dict]:
+    """The photos a tracking page shows: staff's of the case, and with ``own`` (its reporter, holding the
+    report's key) the report's own; before first, in order. A resident's photo is theirs as their words are:
+    a doorway, a neighbour, a number plate — not for whoever holds the tracking number Open311 lists."""
     with conn.cursor() as cur:
         cur.execute(f"SELECT {', '.join(_COLUMNS)} FROM public_photos WHERE complaint_id = %s "
-                    "AND (tracking IS NULL OR tracking = %s) ORDER BY stage = 'after', id", (complaint_id, tracking))
+                    "AND (tracking IS NULL OR (%s AND tracking = %s)) ORDER BY stage = 'after', id",
+                    (complaint_id, own, tracking))
         return [shown(_row(r)) for r in cur.fetchall()]
 
 
@@ -157,11 +161,12 @@ def case_photos(conn, complaint_id: int) -> list[dict]:
 
 
 def first_photos(conn, trackings: list[str]) -> dict[str, str]:
-    """The path of the first photo each report's tracking page shows (Open311 ``media_url``), by tracking."""
+    """The path of the first photo anyone sees on each report's tracking page (Open311 ``media_url``): the
+    unit's, before or after the work (a resident's own photos are its reporter's only), by tracking."""
     with conn.cursor() as cur:
         cur.execute("""SELECT DISTINCT ON (r.tracking) r.tracking, p.key
                        FROM public_reports r JOIN public_photos p ON p.complaint_id = r.complaint_id
-                            AND (p.tracking IS NULL OR p.tracking = r.tracking)
+                            AND p.tracking IS NULL
                        WHERE r.tracking = ANY(%s) ORDER BY r.tracking, p.stage = 'after', p.id""", (trackings,))
         return {t: URL + key for t, key in cur.fetchall()}
 
