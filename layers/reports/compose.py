@@ -12,6 +12,7 @@ from data.vocab import RATINGS
 from layers.reports.bulletin import Figures, names, period_figures
 from layers.reports.changes import coverage_section, hotspots_section
 from layers.reports.figures import available
+from layers.reports.rectification import add_to_rows, rectification, summary_text
 from layers.reports.trend import trend
 from layers.workflow.inspection_scores import period_scores
 from layers.workflow.public import satisfaction
@@ -184,6 +185,9 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
                            unit_label), by_score)
     for row in units:
         row["code"] = row["code"] or None  # the unassigned row has no unit to name
+    rect = rectification(conn, period, lang)
+    add_to_rows(streets, rect and rect["streets"])
+    add_to_rows(units, rect and rect["units"])
     have = frozenset({"inspections"} if ins_now["scored"] else set()) | frozenset(
         {"public_channel"} if city_rated["rated"] else set())
     result = {
@@ -199,6 +203,7 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
                         "streets_scored": len(ins_now["streets"])} if ins_now["scored"] else None,
         "streets": streets,
         "units": units,
+        "rectification": rect and {k: rect[k] for k in ("open", "awaiting_recheck", "overdue", "items")},
         "categories": _categories(now["categories"], before["categories"],
                                   lambda n: known["categories"].get(n, (n, n))[i]),
         "trend": trend(conn, period, lang),
@@ -255,6 +260,7 @@ def summary(b: dict, period: Period, lang: str) -> str:
                 f"of them overdue.")
         if ins:
             text += f" Field inspections found {ins['findings']} problems ({ins['deductions']:g} points deducted)."
+        text += summary_text(b["rectification"], lang)
         if t["rated"]:
             text += f" Satisfaction {percent(t['satisfaction'])} of {t['rated']} ratings."
         if bottom:
@@ -270,6 +276,7 @@ def summary(b: dict, period: Period, lang: str) -> str:
             f"其中超期{t['overdue_at_end']}件。")
     if ins:
         text += f"实地检查发现问题{ins['findings']}处，扣{ins['deductions']:g}分。"
+    text += summary_text(b["rectification"], lang)
     if t["rated"]:
         text += f"群众回访评价{t['rated']}件，满意率{percent(t['satisfaction'])}。"
     if bottom:

@@ -19,6 +19,8 @@ from layers.printing.tables import Column, draw_table
 from layers.reports.changes import COV_HEAD, EMERGED, change_lines, coverage_rows
 from layers.reports.compose import extra_figures, list_marks, percent, rank_change_text
 from layers.reports.figures import figures
+from layers.reports.rectification import TEXT as RECT_TEXT
+from layers.reports.rectification import item_line
 from layers.reports.street_map import draw_hotspot_map, draw_street_map
 from layers.reports.trend import draw_trend
 
@@ -38,6 +40,8 @@ _T = {
     "zh": {"title": "{city}创建卫生城市工作通报", "number": "文号：＿＿＿＿〔{year}〕第＿＿＿号",
            "streets": "一、街道排名", "units": "二、责任单位排名后{n}位", "units_none": "二、责任单位排名",
            "no_units": "本期没有可排名的责任单位：没有投诉落在有责任单位的网格里（尚未划分网格或指定责任单位）。", "overdue": "三、超期未结案较多的责任单位",
+           "no_overdue": "期末没有超期未结案的投诉。",
+           "no_units_score": "本期没有可排名的责任单位：被检查街道的网格本期没有责任单位（尚未指定），发现的问题无单位可计。", "no_categories": "本期和上期都没有受理投诉。",
            "categories": "四、主要问题类别", "map": {"closed_rate": "街道结案率分布", "score": "街道检查得分分布"}, "notes": "指标说明", "red": "红榜", "black": "黑榜",
            "street": "街道", "unit": "责任单位", "category": "问题类别", "mark": "标记", "previous": "上期",
            "change": "增减", "page": "第 {n} 页", "hotspots": "五、热点变化", "coverage": "六、设施变化",
@@ -50,7 +54,10 @@ _T = {
            "streets": "1. Streets ranked", "units": "2. The {n} lowest-ranked units", "units_none": "2. Units ranked",
            "no_units": "No unit to rank this period: no complaint lies in a grid with a responsible unit (no grids "
                        "cut or no units assigned yet).", "overdue":
-           "3. Units with most overdue cases", "categories": "4. Main event types", "map": {"closed_rate": "Closure rate by street", "score": "Inspection score by street"}, "notes": "Definitions",
+           "3. Units with most overdue cases", "no_overdue": "No complaint was open past its time limit at the end.",
+           "no_units_score": "No unit to rank this period: no grid of the inspected streets had a unit then (none "
+                             "assigned yet), so no finding is charged to one.",
+           "no_categories": "No complaint was received in this period or the previous one.", "categories": "4. Main event types", "map": {"closed_rate": "Closure rate by street", "score": "Inspection score by street"}, "notes": "Definitions",
            "red": "red list", "black": "black list", "street": "Street", "unit": "Unit", "category": "Event type",
            "mark": "Mark", "previous": "Previous", "change": "Change", "page": "page {n}", "hotspots": "5. Emerging hot spots", "coverage": "6. Facilities",
            "no_hotspots": "No emerging hot spot analysis for this period: {reason}.", "pattern": "Pattern",
@@ -253,21 +260,34 @@ def _draw(flow: _Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> N
                [_figure_cells(r, extra) for r in worst])
     else:  # no complaint in a grid with a unit (a city without grids yet): say so, not an empty table
         _heading_line(flow, t["units_none"], 10)
-        _paragraph(flow, t["no_units"], 8)
+        _paragraph(flow, t["no_units_score" if b["ranked_by"] == "score" else "no_units"], 8)
         flow.y -= 4
     overdue = sorted((r for r in b["units"] if r["overdue_at_end"]), key=lambda r: (-r["overdue_at_end"], r["name"]))
-    _table(flow, t["overdue"], _figure_columns(lang, t["unit"], 2.6), [_figure_cells(r) for r in overdue[:UNIT_ROWS]])
+    _table_or_none(flow, t["overdue"], _figure_columns(lang, t["unit"], 2.6),
+                   [_figure_cells(r) for r in overdue[:UNIT_ROWS]], t["no_overdue"])
     defs = figures()
-    _table(flow, t["categories"], [Column(t["category"], 3), Column(defs["received"].name(lang), 1, "center"),
-                                   Column(t["previous"], 1, "center"), Column(t["change"], 1, "center")],
-           [[r["name"], str(r["received"]), str(r["previous"]), f"{r['change']:+d}"] for r in b["categories"]])
+    _table_or_none(flow, t["categories"], [Column(t["category"], 3), Column(defs["received"].name(lang), 1, "center"),
+                                           Column(t["previous"], 1, "center"), Column(t["change"], 1, "center")],
+                   [[r["name"], str(r["received"]), str(r["previous"]), f"{r['change']:+d}"] for r in b["categories"]],
+                   t["no_categories"])
     _hotspots(flow, b, shapes, lang)
     _coverage(flow, b, lang)
+    _overdue_findings(flow, b, lang)
     flow.room(12)
     flow.ax.text(MARGIN_MM, flow.y - 2, t["notes"], fontsize=8, va="center")
     flow.y -= 5
     for d in b["definitions"]:
         _paragraph(flow, defs[d["code"]].footnote(lang), 6, color="0.2")
+
+
+def _table_or_none(flow: _Flow, title: str, columns: list[Column], rows: list[list[str]], none: str) -> None:
+    """A titled table, or its title and the sentence ``none`` when it has no row (never an empty table)."""
+    if rows:
+        _table(flow, title, columns, rows)
+        return
+    _heading_line(flow, title, 10)
+    _paragraph(flow, none, 8)
+    flow.y -= 4
 
 
 def _street_map(flow: _Flow, b: dict, shapes: dict, lang: str) -> None:
@@ -335,6 +355,25 @@ def _coverage(flow: _Flow, b: dict, lang: str) -> None:
            [[str(x) if x is not None else "—" for x in row] for row in coverage_rows(c)])
     for line in change_lines(c, lang):
         _paragraph(flow, line, 7)
+
+
+def _overdue_findings(flow: _Flow, b: dict, lang: str) -> None:
+    """七、逾期未整改的检查问题: each inspection finding overdue for rectification at the end, named on a line of its
+    own, longest overdue first (layers.reports.rectification), or that there is none; nothing when nothing was ever
+    found."""
+    rect, t = b.get("rectification"), RECT_TEXT[lang]
+    if rect is None:
+        return
+    _heading_line(flow, ("七、" if lang == "zh" else "7. ") + t["title"], 20)
+    _paragraph(flow, t["note"], 7, color="0.25")
+    flow.y -= 2
+    if not rect["items"]:
+        _paragraph(flow, t["none"], 8)
+        flow.y -= 4
+        return
+    for k, r in enumerate(rect["items"], start=1):  # lines, not a table: long names and items wrap whole
+        _paragraph(flow, item_line(k, r, lang), 7)
+    flow.y -= 4
 
 
 def write_pdf(b: dict, out, lang: str = "zh", settings: PrintSettings | None = None,

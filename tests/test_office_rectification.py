@@ -1,0 +1,135 @@
+"""The campaign office (创卫办) of Yantai asks its bulletin: who has not rectified in time (逾期未整改)?
+
+On Yantai's real district outlines (tests/real_city.py) with 向阳街道 drawn on a Gaode map, cut into grids and
+given units by its roster (tests/yantai_street.py), a round finds four problems after the roster was loaded:
+one is left alone, one is rectified and awaits the re-check, one fails its re-check (a new deadline), one
+passes. With the city's data time three days on (`city set --data-time`), the week's bulletin — JSON, PDF,
+workbook and page — counts the findings still open at its end and those overdue per street and unit, and names
+each overdue one with its unit, item and deadline; a week before any finding says nothing of them.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+
+from tests.pdf_tools import pdftext
+from tests.yantai_street import (  # noqa: F401  (pytest fixtures, used by name)
+    EAST,
+    EAST_UNIT,
+    STREET,
+    WEST,
+    WEST_UNIT,
+    ZONE,
+    call,
+    city,
+    site,
+    yantai,
+)
+
+
+def _point(site, community: str, k: int) -> tuple[float, float]:
+    return site.sql("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
+                    "WHERE community_code = %s ORDER BY code OFFSET %s LIMIT 1) s", (community, k))[0]
+
+
+def _photo() -> bytes:
+    image = io.BytesIO()
+    Image.new("RGB", (64, 48), (80, 150, 80)).save(image, format="JPEG")
+    return image.getvalue()
+
+
+def _move(site, fid: int, who: str, status: str, note: str | None = None) -> None:
+    if status == "已整改":
+        sent = call(site, "POST", f"/api/inspections/findings/{fid}/photos", who, data={"stage": "after"},
+                    files={"file": ("after.jpg", _photo(), "image/jpeg")})
+        assert sent.status_code in (200, 201), sent.text
+    moved = call(site, "PATCH", f"/api/inspections/findings/{fid}", who, json={"status": status, "note": note})
+    assert moved.status_code == 200, moved.text
+
+
+@pytest.fixture(scope="module")
+def week(site):
+    """Four findings of a round over 向阳街道 in four states; the data time three days on; the week holding it."""
+    assigned = site.one("SELECT max(changed_at) FROM grid_assignments")
+    observed = max(assigned + timedelta(seconds=1), datetime.now(ZONE) - timedelta(seconds=1))
+    today = datetime.now(ZONE).date()
+    made = call(site, "POST", "/api/inspections/rounds", "admin", json={
+        "name": "向阳街道周检查（整改）", "kind": "周检查", "streets": [STREET],
+        "starts": str(today - timedelta(days=1)), "ends": str(today + timedelta(days=7))})
+    assert made.status_code == 201, made.text
+    ids = []
+    for community, k in ((WEST, 0), (EAST, 0), (WEST, 1), (EAST, 1)):
+        lon, lat = _point(site, community, k)
+        found = call(site, "POST", "/api/inspections/findings", "inspector", json={
+            "round_id": made.json()["id"], "lon": lon, "lat": lat, "item": "TLT-01", "note": "现场检查",
+            "observed_at": observed.isoformat(), "client_id": str(uuid.uuid4())})
+        assert found.status_code == 201, found.text
+        ids.append(found.json()["id"])
+    left, awaiting, failed, passed = ids
+    for fid in (awaiting, failed, passed):
+        _move(site, fid, "street", "已整改", "已整改")
+    _move(site, failed, "inspector", "复查未通过", "仍有异味")
+    _move(site, passed, "inspector", "复查通过")
+    later = datetime.now(ZONE) + timedelta(days=3)
+    site.cli("city", "set", "--data-time", later.replace(microsecond=0).isoformat())
+    site.ids = {"left": left, "awaiting": awaiting, "failed": failed, "passed": passed}
+    return str(later.date())
+
+
+def test_the_bulletin_counts_and_names_the_findings_overdue_for_rectification(site, week):
+    """The left one and the one failed at its re-check are overdue at the end (judged at the data time), the
+    one awaiting its re-check is open but not overdue, the passed one is neither: per street, per unit, named."""
+    answer = call(site, "GET", "/api/reports/bulletin", params={"period": "week", "date": week})
+    assert answer.status_code == 200, answer.text
+    b = answer.json()
+    rect = b["rectification"]
+    assert (rect["open"], rect["awaiting_recheck"], rect["overdue"]) == (3, 1, 2), rect
+    named = {r["id"]: r for r in rect["items"]}
+    assert set(named) == {site.ids["left"], site.ids["failed"]}
+    assert named[site.ids["left"]]["unit"] == WEST_UNIT and named[site.ids["failed"]]["unit"] == WEST_UNIT
+    assert all(r["street_name"] == "向阳街道" and r["days_overdue"] > 1 for r in rect["items"])
+    street = next(r for r in b["streets"] if r["code"] == STREET)
+    assert (street["findings_open_at_end"], street["findings_overdue_at_end"]) == (3, 2)
+    units = {r["code"]: r for r in b["units"]}
+    assert (units[WEST_UNIT]["findings_open_at_end"], units[WEST_UNIT]["findings_overdue_at_end"]) == (2, 2)
+    assert (units[EAST_UNIT]["findings_open_at_end"], units[EAST_UNIT]["findings_overdue_at_end"]) == (1, 0)
+    assert "期末检查问题未整改3处，其中逾期未整改2处，向阳街道2处" in b["summary_zh"], b["summary_zh"]
+    assert "2 of them overdue for rectification" in b["summary_en"], b["summary_en"]
+    before = call(site, "GET", "/api/reports/bulletin", params={"period": "week", "date": str(
+        datetime.fromisoformat(b["period"]["start"]).date() - timedelta(days=7))}).json()
+    assert before["rectification"] is None and "逾期未整改" not in before["summary_zh"]
+
+
+@pytest.fixture(scope="module")
+def week_pdf(site, week) -> str:
+    """The week's printed bulletin (`report bulletin --out week.pdf`), as text."""
+    site.cli("report", "bulletin", "--period", "week", "--date", week, "--out", "week.pdf", timeout=600)
+    return pdftext(site.work / "week.pdf")
+
+
+def test_the_printed_bulletin_workbook_and_page_name_them(site, week, week_pdf):
+    """The PDF has a section naming each overdue finding with its unit, the workbook a sheet of them with
+    date cells, the page a table of them (zh and en)."""
+    text = week_pdf
+    assert "七、逾期未整改的检查问题" in text and text.count(WEST_UNIT) >= 2, text[-2000:]
+    site.cli("report", "bulletin", "--period", "week", "--date", week, "--lang", "en", "--out", "week.xlsx")
+    sheet = load_workbook(site.work / "week.xlsx")["Overdue findings"]
+    rows = [r for r in sheet.iter_rows(min_row=2, values_only=True) if isinstance(r[0], int)]
+    assert sorted(r[0] for r in rows) == sorted((site.ids["left"], site.ids["failed"]))
+    assert all(r[3] == WEST_UNIT and isinstance(r[8], datetime) for r in rows), rows
+    page = call(site, "GET", "/reports", params={"period": "week", "date": week}).text
+    assert 'id="overdue-findings"' in page and page.count(WEST_UNIT) >= 2
+
+
+def test_the_printed_bulletin_says_when_a_section_has_nothing(week_pdf):
+    """Yantai has no complaint yet: the sections of overdue complaints and of event types say so in a sentence,
+    not as a table of headings over no row."""
+    text = " ".join(week_pdf.split())
+    assert "三、超期未结案较多的责任单位 期末没有超期未结案的投诉。" in text, text[:3000]
+    assert "四、主要问题类别 本期和上期都没有受理投诉。" in text, text[:3000]
