@@ -18,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
+from tests.conftest import real_data
 from tests.pdf_tools import pdftext
 from tests.yantai_street import (  # noqa: F401  (pytest fixtures, used by name)
     EAST,
@@ -133,3 +134,55 @@ def test_the_printed_bulletin_says_when_a_section_has_nothing(week_pdf):
     text = " ".join(week_pdf.split())
     assert "三、超期未结案较多的责任单位 期末没有超期未结案的投诉。" in text, text[:3000]
     assert "四、主要问题类别 本期和上期都没有受理投诉。" in text, text[:3000]
+
+
+@pytest.fixture(scope="module")
+def calls(site):
+    """Real 311 calls (New York's sample of 28 February 2023, its sanitation complaints) as 向阳街道's 12345
+    export of the last three weeks: places moved into the street as drawn on Gaode (GCJ-02), times spread
+    back from now, half of them closed two days later; imported with `import complaints --crs gcj02`."""
+    import csv
+
+    from tests.yantai_street import DRAWN
+
+    x0, y0, x1, y1 = DRAWN[STREET]
+    kinds = {"UNSANITARY CONDITION": "暴露垃圾", "Dirty Condition": "道路不洁", "Rodent": "病媒生物",
+             "Illegal Dumping": "积存垃圾渣土", "Graffiti": "非法小广告", "Street Condition": "道路不洁"}
+    with open(real_data("nyc/nyc311_sample_2023-02-28.csv", site.work), encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["Complaint Type"] in kinds][:150]
+    now = datetime.now(ZONE).replace(microsecond=0, tzinfo=None)
+    with (site.work / "xiangyang_12345.csv").open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["编号", "经度", "纬度", "事件类型", "描述", "渠道", "上报时间", "状态", "结案时间"])
+        for k, r in enumerate(rows):
+            reported = now - timedelta(hours=4 * k + 1)
+            closed = reported + timedelta(days=2) if k % 2 and reported + timedelta(days=2) < now else None
+            writer.writerow([f"YT-{r['Unique Key']}", f"{x0 + (x1 - x0) * (0.05 + 0.9 * (k % 11) / 10):.6f}",
+                             f"{y0 + (y1 - y0) * (0.05 + 0.9 * (k % 7) / 6):.6f}", kinds[r["Complaint Type"]],
+                             r["Descriptor"], "12345", reported.isoformat(), "结案" if closed else "派遣",
+                             closed.isoformat() if closed else ""])
+    site.cli("import", "complaints", "xiangyang_12345.csv", "--crs", "gcj02")
+    return len(rows)
+
+
+def test_the_summary_compares_with_the_previous_period(site, week, calls):
+    """Last week's summary says how it compares with the week before (环比): received, closure and on-time rates
+    in percentage points, and the inspection findings (or that the week before had none), in zh and en."""
+    last_week = str((datetime.now(ZONE) - timedelta(days=7)).date())
+    b = call(site, "GET", "/api/reports/bulletin", params={"period": "week", "date": last_week}).json()
+    t, p = b["totals"], b["previous_totals"]
+    assert t["received"] and p["received"], (t, p)  # both weeks hold calls: a comparison to make
+    change = t["received"] - p["received"]
+    said = "持平" if change == 0 else f"{'增加' if change > 0 else '减少'}{abs(change)}件"
+    assert f"与上周相比，受理数{said}" in b["summary_zh"], b["summary_zh"]
+    assert f"Against last week: received {change:+d}" in b["summary_en"], b["summary_en"]
+    if t["due"] and p["due"]:
+        points = round(100 * (t["closed_rate"] - p["closed_rate"]), 1)
+        word = "持平" if points == 0 else f"{'上升' if points > 0 else '下降'}{abs(points):.1f}个百分点"
+        assert f"结案率{word}" in b["summary_zh"], b["summary_zh"]
+    ins = b["inspections"]
+    if ins is None:  # no round ran last week (the round began today)
+        return
+    before = ("上周没有实地检查。" if ins["previous_findings"] is None
+              else f"上周发现{ins['previous_findings']}处，扣{ins['previous_deductions']:g}分。")
+    assert f"实地检查发现问题{ins['findings']}处，扣{ins['deductions']:g}分；{before}" in b["summary_zh"]

@@ -200,6 +200,10 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
         "previous_totals": before["city"][None].as_dict(),
         "inspections": {"base": ins_now["base"], "findings": ins_now["findings"],
                         "deductions": sum(r["deductions"] for r in ins_now["units"].values()),
+                        # None: no round ran in the previous period (not "found nothing")
+                        "previous_findings": ins_before["findings"] if ins_before["scored"] else None,
+                        "previous_deductions": sum(r["deductions"] for r in ins_before["units"].values())
+                        if ins_before["scored"] else None,
                         "streets_scored": len(ins_now["streets"])} if ins_now["scored"] else None,
         "streets": streets,
         "units": units,
@@ -247,6 +251,33 @@ def _ranked_value(r: dict, by_score: bool, lang: str) -> str:
     return (f"{r['score']:g}" + ("" if lang == "en" else "分")) if by_score else percent(r["closed_rate"])
 
 
+def _points(now: float | None, was: float | None, lang: str) -> str | None:
+    """The change of a rate in percentage points (上升1.3个百分点, up 1.3 points); None when either is unknown."""
+    if now is None or was is None:
+        return None
+    change = round(100 * (now - was), 1)
+    if lang == "en":
+        return "unchanged" if change == 0 else f"{'up' if change > 0 else 'down'} {abs(change):.1f} points"
+    return "持平" if change == 0 else f"{'上升' if change > 0 else '下降'}{abs(change):.1f}个百分点"
+
+
+def _versus(b: dict, prev: str, lang: str) -> str:
+    """The sentence comparing the totals with the previous period's (环比): received, and the closure and on-time
+    rates where both periods had cases due; empty when neither period received any."""
+    t, p = b["totals"], b["previous_totals"]
+    if not (t["received"] or p["received"]):
+        return ""
+    rates = [(name, _points(t[code], p[code], lang)) for code, name in (
+        ("closed_rate", "结案率" if lang == "zh" else "closure rate"),
+        ("on_time_rate", "按期结案率" if lang == "zh" else "on-time rate"))]
+    if lang == "en":
+        parts = [f"received {t['received'] - p['received']:+d}"] + [f"{n} {c}" for n, c in rates if c]
+        return f" Against {prev}: " + ", ".join(parts) + "."
+    d = t["received"] - p["received"]
+    parts = [f"受理数{'持平' if d == 0 else ('增加' if d > 0 else '减少') + f'{abs(d)}件'}"]
+    return f"与{prev}相比，" + "，".join(parts + [f"{n}{c}" for n, c in rates if c]) + "。"
+
+
 def summary(b: dict, period: Period, lang: str) -> str:
     """The summary paragraph, written from the figures: totals, rates, inspections, satisfaction, the bottom
     streets (by what they are ranked on), the top problems."""
@@ -258,8 +289,11 @@ def summary(b: dict, period: Period, lang: str) -> str:
                 f"due, {t['closed']} were closed (closure rate {percent(t['closed_rate'])}, on time "
                 f"{percent(t['on_time_rate'])}). {t['open_at_end']} remained open at the end, {t['overdue_at_end']} "
                 f"of them overdue.")
+        text += _versus(b, prev, lang)
         if ins:
-            text += f" Field inspections found {ins['findings']} problems ({ins['deductions']:g} points deducted)."
+            text += f" Field inspections found {ins['findings']} problems ({ins['deductions']:g} points deducted; " + (
+                f"{prev} {ins['previous_findings']} problems, {ins['previous_deductions']:g} points)."
+                if ins["previous_findings"] is not None else f"no field inspection {prev}).")
         text += summary_text(b["rectification"], lang)
         if t["rated"]:
             text += f" Satisfaction {percent(t['satisfaction'])} of {t['rated']} ratings."
@@ -274,8 +308,11 @@ def summary(b: dict, period: Period, lang: str) -> str:
     text = (f"{noun}共受理投诉{t['received']}件，立案{t['filed']}件，应结案{t['due']}件，结案{t['closed']}件，"
             f"结案率{percent(t['closed_rate'])}，按期结案率{percent(t['on_time_rate'])}；期末未结案{t['open_at_end']}件，"
             f"其中超期{t['overdue_at_end']}件。")
+    text += _versus(b, prev, lang)
     if ins:
-        text += f"实地检查发现问题{ins['findings']}处，扣{ins['deductions']:g}分。"
+        text += f"实地检查发现问题{ins['findings']}处，扣{ins['deductions']:g}分；" + (
+            f"{prev}发现{ins['previous_findings']}处，扣{ins['previous_deductions']:g}分。"
+            if ins["previous_findings"] is not None else f"{prev}没有实地检查。")
     text += summary_text(b["rectification"], lang)
     if t["rated"]:
         text += f"群众回访评价{t['rated']}件，满意率{percent(t['satisfaction'])}。"
