@@ -186,3 +186,17 @@ def test_the_summary_compares_with_the_previous_period(site, week, calls):
     before = ("上周没有实地检查。" if ins["previous_findings"] is None
               else f"上周发现{ins['previous_findings']}处，扣{ins['previous_deductions']:g}分。")
     assert f"实地检查发现问题{ins['findings']}处，扣{ins['deductions']:g}分；{before}" in b["summary_zh"]
+
+
+def test_the_office_lists_the_overdue_findings_to_chase(site, week):
+    """督办: the round list counts each round's overdue findings, and the findings list filters them
+    (`?overdue=true`), judged at the data time as the bulletin judges them."""
+    listed = call(site, "GET", "/api/inspections/rounds", "admin").json()["items"]
+    mine = next(r for r in listed if r["name"] == "向阳街道周检查（整改）")
+    assert (mine["findings"], mine["to_rectify"], mine["overdue"]) == (4, 2, 2), mine
+    late = call(site, "GET", "/api/inspections/findings", "admin", params={"overdue": "true", "street": STREET})
+    assert late.status_code == 200, late.text
+    assert {r["id"] for r in late.json()["items"]} == {site.ids["left"], site.ids["failed"]}
+    assert all(r["overdue"] for r in late.json()["items"])
+    others = call(site, "GET", "/api/inspections/findings", "admin", params={"overdue": "false", "round": mine["id"]})
+    assert {r["id"] for r in others.json()["items"]} == {site.ids["awaiting"], site.ids["passed"]}

@@ -116,16 +116,17 @@ _UNCLOSED_AT = f"""
          du AS (SELECT DISTINCT ON (finding_id) finding_id, due_at FROM known WHERE due_at IS NOT NULL
                 ORDER BY finding_id, seq DESC)
     SELECT f.id, f.round_id, r.name, f.street_code, a.name, a.name_en, f.responsible_unit, f.grid_code, f.item_code,
-           f.item_text, f.deduction, f.observed_at, st.to_status, du.due_at, du.due_at < j.judged,
-           extract(epoch FROM j.judged - du.due_at) / 86400.0
+           f.item_text, f.deduction, f.observed_at, s.status, s.due_at, s.due_at < j.judged,
+           extract(epoch FROM j.judged - s.due_at) / 86400.0
     FROM inspection_findings f
-    JOIN st ON st.finding_id = f.id
-    JOIN du ON du.finding_id = f.id
+    -- a finding written without a history (none is, by the code) stands as it is now
+    CROSS JOIN LATERAL (SELECT coalesce((SELECT to_status FROM st WHERE st.finding_id = f.id), f.status) AS status,
+                               coalesce((SELECT due_at FROM du WHERE du.finding_id = f.id), f.due_at) AS due_at) s
     JOIN inspection_rounds r ON r.id = f.round_id
     LEFT JOIN admin_areas a ON a.level = 'street' AND a.code = f.street_code
     CROSS JOIN j
-    WHERE st.to_status IN (%(to_rectify)s, %(rectified)s)
-    ORDER BY du.due_at, f.id"""
+    WHERE f.observed_at < %(end)s AND s.status IN (%(to_rectify)s, %(rectified)s)
+    ORDER BY s.due_at, f.id"""
 
 
 def unclosed_at(conn, end) -> list[dict]:
