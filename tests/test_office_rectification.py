@@ -200,3 +200,24 @@ def test_the_office_lists_the_overdue_findings_to_chase(site, week):
     assert all(r["overdue"] for r in late.json()["items"])
     others = call(site, "GET", "/api/inspections/findings", "admin", params={"overdue": "false", "round": mine["id"]})
     assert {r["id"] for r in others.json()["items"]} == {site.ids["awaiting"], site.ids["passed"]}
+
+
+def test_a_later_extension_does_not_rewrite_a_past_bulletin(site, week, calls):
+    """The office sets a later deadline (限期整改) on a call that was overdue at the end of last week: last week's
+    bulletin, printed again, still counts it overdue (the deadline as it stood at its end, as filed); this week's,
+    in which the decision was made, no longer does."""
+    last_week = str((datetime.now(ZONE) - timedelta(days=7)).date())
+    first = call(site, "GET", "/api/reports/bulletin", params={"period": "week", "date": last_week}).json()
+    end = datetime.fromisoformat(first["period"]["end"])
+    late = site.one("SELECT id FROM complaints WHERE closed_at IS NULL AND due_at < %s AND street_code = %s "
+                    "ORDER BY reported_at DESC, id LIMIT 1", (end, STREET))
+    now = call(site, "GET", "/api/reports/bulletin", params={"period": "week", "date": week}).json()
+    changed = call(site, "PUT", f"/api/complaints/{late}/deadline", "admin", json={
+        "due_at": (datetime.now(ZONE) + timedelta(days=10)).replace(microsecond=0).isoformat(),
+        "reason": "创卫办限期整改：协调环卫所清运"})
+    assert changed.status_code == 200, changed.text
+    again = call(site, "GET", "/api/reports/bulletin", params={"period": "week", "date": last_week}).json()
+    assert again["totals"] == first["totals"], (first["totals"], again["totals"])
+    assert again["trend"] == first["trend"]
+    after = call(site, "GET", "/api/reports/bulletin", params={"period": "week", "date": week}).json()
+    assert after["totals"]["overdue_at_end"] == now["totals"]["overdue_at_end"] - 1
