@@ -221,3 +221,31 @@ def test_a_later_extension_does_not_rewrite_a_past_bulletin(site, week, calls):
     assert again["trend"] == first["trend"]
     after = call(site, "GET", "/api/reports/bulletin", params={"period": "week", "date": week}).json()
     assert after["totals"]["overdue_at_end"] == now["totals"]["overdue_at_end"] - 1
+
+
+def test_the_bulletin_shows_how_each_score_is_made(site, week):
+    """扣分明细: this week's points lost per street, unit and checklist item add up to the ranking's deductions of
+    each street and unit (score = base − them), in the JSON, the PDF (八、), the workbook and the page."""
+    today = str(datetime.now(ZONE).date())
+    b = call(site, "GET", "/api/reports/bulletin", params={"period": "week", "date": today}).json()
+    rows = b["inspections"]["by_item"]
+    assert sum(r["findings"] for r in rows) == 4 and {r["unit"] for r in rows} == {WEST_UNIT, EAST_UNIT}
+    for r in rows:
+        assert r["points"] == r["deduction"] * r["findings"] and r["item_code"] == "TLT-01" and r["item_text"]
+    street = next(r for r in b["streets"] if r["code"] == STREET)
+    assert sum(r["points"] for r in rows if r["street_code"] == STREET) == street["deductions"]
+    assert street["score"] == b["inspections"]["base"] - street["deductions"]
+    for unit in (WEST_UNIT, EAST_UNIT):
+        row = next(r for r in b["units"] if r["code"] == unit)
+        assert sum(r["points"] for r in rows if r["unit"] == unit) == row["deductions"] > 0
+    site.cli("report", "bulletin", "--period", "week", "--date", today, "--out", "today.pdf", timeout=600)
+    text = " ".join(pdftext(site.work / "today.pdf").split())
+    each = rows[0]["deduction"]
+    assert "八、检查扣分明细" in text and f"{WEST_UNIT} · TLT-01" in text, text[-3000:]
+    assert f"每处扣{each:g}分 × 2处 = {2 * each:g}分" in text, text[-3000:]
+    site.cli("report", "bulletin", "--period", "week", "--date", today, "--out", "today.xlsx")
+    sheet = load_workbook(site.work / "today.xlsx")["检查扣分明细"]
+    cells = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == STREET]
+    assert sum(r[7] for r in cells) == street["deductions"] and all(isinstance(r[7], float | int) for r in cells)
+    page = call(site, "GET", "/reports", params={"period": "week", "date": today, "lang": "en"}).text
+    assert 'id="deductions"' in page and "Deductions by checklist item" in page

@@ -12,9 +12,9 @@ from data.vocab import RATINGS
 from layers.reports.bulletin import Figures, names, period_figures
 from layers.reports.changes import coverage_section, hotspots_section
 from layers.reports.figures import available
-from layers.reports.rectification import add_to_rows, rectification, summary_text
+from layers.reports.rectification import add_to_rows, by_item, rectification, summary_text
 from layers.reports.trend import trend
-from layers.workflow.inspection_scores import period_scores
+from layers.workflow.inspection_scores import deductions_by_item, period_scores
 from layers.workflow.public import satisfaction
 
 #: How many event types the summary names.
@@ -150,7 +150,8 @@ def _inspections(conn, period: Period) -> dict:
     def figures_of(r: dict) -> dict:
         return {"findings": r["findings"], "deductions": r["deductions"], "score": r["score"]}
 
-    return {"streets": {r["street_code"]: figures_of(r) for r in scores["streets"]},
+    return {"by_item": deductions_by_item(conn, period.start, period.end),
+            "streets": {r["street_code"]: figures_of(r) for r in scores["streets"]},
             "units": {r["unit"] or "": figures_of(r) for r in scores["units"]}, "base": scores["base"],
             "findings": sum(r["findings"] for r in scores["units"]), "scored": bool(scores["streets"])}
 
@@ -204,7 +205,8 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
                         "previous_findings": ins_before["findings"] if ins_before["scored"] else None,
                         "previous_deductions": sum(r["deductions"] for r in ins_before["units"].values())
                         if ins_before["scored"] else None,
-                        "streets_scored": len(ins_now["streets"])} if ins_now["scored"] else None,
+                        "streets_scored": len(ins_now["streets"]),
+                        "by_item": by_item(ins_now["by_item"], lang)} if ins_now["scored"] else None,
         "streets": streets,
         "units": units,
         "rectification": rect and {k: rect[k] for k in ("open", "awaiting_recheck", "overdue", "items")},

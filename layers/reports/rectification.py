@@ -1,4 +1,4 @@
-"""限期整改 in the bulletin: the inspection findings still open at the period's end and those overdue, counted per
+"""限期整改 and 扣分明细 in the bulletin: the inspection findings still open at the period's end and those overdue, counted per
 street and unit and named one by one (the campaign office asks "谁逾期未整改").
 
 A finding is *open* at the end when it was observed before it and not closed by a passed re-check then (待整改,
@@ -25,7 +25,11 @@ TEXT = {
            "note": ("逾期未整改：期末前发现、期末时仍为待整改且已过整改期限（复查未通过的按重新给出的期限）的检查问题，"
                     "含以前各期发现的；期末晚于数据时间时按数据时间判断。期末未整改：期末时为待整改或已整改待复查的。"),
            "head": ("编号", "街道", "责任单位", "网格", "问题", "扣分", "发现时间", "整改期限", "逾期天数", "检查轮次"),
-           "unassigned": "（未分配）"},
+           "unassigned": "（未分配）", "items_title": "检查扣分明细",
+           "items_note": "期内发现的问题按街道、责任单位和检查项目汇总：每处扣分为检查细则该项的分值，扣分 = 每处扣分 × 问题数；"
+                         "各街道、责任单位的扣分合计即排名表中的扣分，得分 = 基础分 {base:g} − 扣分。",
+           "items_head": ("街道代码", "街道", "责任单位", "检查项目代码", "检查项目", "每处扣分", "问题数", "扣分"),
+           "items_none": "期内检查未发现问题，没有扣分。"},
     "en": {"findings_open_at_end": "Findings open at end", "findings_overdue_at_end": "Findings overdue",
            "title": "Inspection findings overdue for rectification", "sheet": "Overdue findings",
            "none": "No inspection finding was overdue "
@@ -35,7 +39,13 @@ TEXT = {
                     "time when the end is later. Open at end: to be rectified, or rectified and awaiting the re-check."),
            "head": ("No.", "Street", "Unit", "Grid", "Problem", "Points", "Found", "Deadline", "Days overdue",
                     "Round"),
-           "unassigned": "(unassigned)"},
+           "unassigned": "(unassigned)", "items_title": "Deductions by checklist item",
+           "items_note": "The period's findings by street, unit and checklist item: each costs the item's points, lost = "
+                         "points × findings; a street's or unit's sum is the deductions of the ranking, and its score "
+                         "is the base {base:g} less them.",
+           "items_head": ("Street code", "Street", "Unit", "Item code", "Checklist item", "Points each", "Findings",
+                          "Points lost"),
+           "items_none": "The period's inspections found nothing: no points lost."},
 }
 
 
@@ -109,3 +119,22 @@ def item_line(number: int, r: dict, lang: str) -> str:
                 f"found {r['observed_at'][:10]}, due {due}, {r['days_overdue']:.1f} days overdue ({r['round']}).")
     return (f"{number}. 编号{r['id']} {street}，{unit}，网格{grid}：{r['item_text']}（扣{r['deduction']:g}分），"
             f"{r['observed_at'][:10]}发现，限{due}前整改，已逾期{r['days_overdue']:.1f}天（{r['round']}）。")
+
+
+def by_item(rows: list[dict], lang: str) -> list[dict]:
+    """The period's deductions per street, unit and checklist item
+    (:func:`layers.workflow.inspection_scores.deductions_by_item`) in ``lang``: how each street's and unit's lost
+    points are made."""
+    return [{"street_code": r["street_code"], "street_name": r["street_name_en" if lang == "en" else "street_name"],
+             "unit": r["unit"], "item_code": r["item_code"], "item_text": _item_text(r["item_code"], r["item_text"], lang),
+             "deduction": r["deduction"], "findings": r["findings"], "points": r["points"]} for r in rows]
+
+
+def deduction_line(r: dict, lang: str) -> str:
+    """One row of :func:`by_item` as a line of the printed 扣分明细."""
+    unit = r["unit"] or TEXT[lang]["unassigned"]
+    if lang == "en":
+        return (f"{r['street_name'] or r['street_code']} · {unit} · {r['item_code']} {r['item_text']}: "
+                f"{r['deduction']:g} points × {r['findings']} = {r['points']:g} points")
+    return (f"{r['street_name'] or r['street_code']} · {unit} · {r['item_code']} {r['item_text']}："
+            f"每处扣{r['deduction']:g}分 × {r['findings']}处 = {r['points']:g}分")

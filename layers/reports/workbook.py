@@ -100,6 +100,18 @@ def _overdue_findings(book, b: dict, lang: str) -> None:
            [8, 14, 12, 20, 16, 30, 8, 12, 16, 10, 20])
 
 
+def _deductions(book, b: dict, lang: str) -> None:
+    """The sheet of the period's deductions per street, unit and checklist item (扣分明细), with how they add up in
+    its last row; no sheet when the period had no inspection."""
+    ins, t = b["inspections"], RECT_TEXT[lang]
+    if not ins:
+        return
+    rows = [[r["street_code"], r["street_name"], r["unit"] or t["unassigned"], r["item_code"], r["item_text"],
+             r["deduction"], r["findings"], r["points"]] for r in ins["by_item"]] or [[t["items_none"]]]
+    _sheet(book, t["items_title"], list(t["items_head"]), [*rows, [], [t["items_note"].format(base=ins["base"])]],
+           [None] * 5 + ["0.##", None, "0.##"], [12, 14, 22, 10, 36, 10, 8, 8])
+
+
 def _local(instant: str) -> datetime:
     """The city's wall-clock time of an ISO instant written in the city's time (a date-time cell, no zone)."""
     return datetime.fromisoformat(instant).replace(tzinfo=None)
@@ -138,6 +150,7 @@ def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
                                    t["change_rate"]], rows, [None, None, None, None, _RATE], [26, 12, 14, 10, 10])
     _changes(book, b, t, defs, lang)
     _overdue_findings(book, b, lang)
+    _deductions(book, b, lang)
     rows = [[d["name"], d["unit"] if lang == "zh" else _UNITS_EN.get(d["unit"], d["unit"]), d["definition"], d["source"], f"{d['label']} {d['label_text']}".strip()]
             for d in b["definitions"]]
     _sheet(book, t["definitions"], [t["item"], t["unit_col"], t["definition"], t["source"], t["label"]], rows,

@@ -122,6 +122,19 @@ def _overdue_findings(b: dict, lang: str) -> str:
     return f'<h2>{esc(t["title"])}</h2><p class="notes">{esc(t["note"])}</p>{table}'
 
 
+def _deductions(b: dict, lang: str) -> str:
+    """The period's deductions per street, unit and checklist item (扣分明细): how each score is made."""
+    ins, t, esc = b["inspections"], RECT_TEXT[lang], html.escape
+    if not ins:
+        return ""
+    rows = "".join("<tr>" + "".join(f'<td{" class=n" if k > 4 else ""}>{esc(str(x))}</td>' for k, x in enumerate((
+        r["street_code"], r["street_name"] or "", r["unit"] or t["unassigned"], r["item_code"], r["item_text"],
+        f"{r['deduction']:g}", r["findings"], f"{r['points']:g}"))) + "</tr>" for r in ins["by_item"])
+    table = (f'<table id="deductions"><thead><tr>{"".join(f"<th>{esc(h)}</th>" for h in t["items_head"])}</tr>'
+             f"</thead><tbody>{rows}</tbody></table>" if rows else f'<p id="deductions">{esc(t["items_none"])}</p>')
+    return f'<h2>{esc(t["items_title"])}</h2><p class="notes">{esc(t["items_note"].format(base=ins["base"]))}</p>{table}'
+
+
 def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
     """/reports: the bulletin ``b`` of period ``kind`` named by ``date`` (as the user wrote it) as a page."""
     t, esc, defs = _WORDS[lang], html.escape, figures()
@@ -151,4 +164,5 @@ def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
 <h2>{esc(t['categories'])}</h2><table id="categories"><thead><tr>{cat_head}</tr></thead><tbody>{categories}</tbody></table>
 {_changes(b, lang)}
 {_overdue_findings(b, lang)}
+{_deductions(b, lang)}
 <h2>{esc(t['notes'])}</h2><ol class="notes">{notes}</ol></body></html>"""

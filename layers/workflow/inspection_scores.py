@@ -146,3 +146,18 @@ def unclosed_at(conn, end) -> list[dict]:
                     "status": status, "due_at": due.astimezone(zone).isoformat(), "overdue": overdue,
                     "days_overdue": round(float(days), 1) if overdue else None})
     return out
+
+
+def deductions_by_item(conn, start, end) -> list[dict]:
+    """How the period's lost points are made (扣分明细): per street, unit and checklist item, the findings observed in
+    [start, end) and the points they lost (the deduction stored with each finding), street and most points first."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT f.street_code, a.name, coalesce(a.name_en, a.name), f.responsible_unit, f.item_code,
+                              f.item_text, f.deduction, count(*), sum(f.deduction)
+                       FROM inspection_findings f
+                       LEFT JOIN admin_areas a ON a.level = 'street' AND a.code = f.street_code
+                       WHERE f.observed_at >= %s AND f.observed_at < %s
+                       GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 9 DESC, 5, 4 NULLS LAST""", (start, end))
+        return [{"street_code": r[0], "street_name": r[1], "street_name_en": r[2], "unit": r[3], "item_code": r[4],
+                 "item_text": r[5], "deduction": float(r[6]), "findings": r[7], "points": float(r[8])}
+                for r in cur.fetchall()]
