@@ -249,3 +249,30 @@ def test_the_bulletin_shows_how_each_score_is_made(site, week):
     assert sum(r[7] for r in cells) == street["deductions"] and all(isinstance(r[7], float | int) for r in cells)
     page = call(site, "GET", "/reports", params={"period": "week", "date": today, "lang": "en"}).text
     assert 'id="deductions"' in page and "Deductions by checklist item" in page
+
+
+def test_a_street_not_inspected_is_named_not_ranked_as_faultless(site, week):
+    """This week is ranked by inspection score; 黄海路街道, which no round covered, has no score, no rank, and the
+    summary names it as not inspected (zh and en) rather than leaving it out silently."""
+    from tests.yantai_street import OTHER_STREET
+
+    today = str(datetime.now(ZONE).date())
+    b = call(site, "GET", "/api/reports/bulletin", params={"period": "week", "date": today, "lang": "en"}).json()
+    assert b["ranked_by"] == "score"
+    other = next(r for r in b["streets"] if r["code"] == OTHER_STREET)
+    assert other["score"] is None and other["rank"] is None
+    assert "本周未经检查、不参加检查得分排名的街道1个：黄海路街道。" in b["summary_zh"], b["summary_zh"]
+    assert "Not inspected this week, so not ranked by score: 1 street (黄海路街道)." in b["summary_en"], b["summary_en"]
+
+
+def test_a_round_score_says_how_it_is_made(site, week):
+    """The round's scores carry their 扣分明细: per street, unit and item, adding up to each row's deductions."""
+    listed = call(site, "GET", "/api/inspections/rounds", "admin").json()["items"]
+    rid = next(r["id"] for r in listed if r["name"] == "向阳街道周检查（整改）")
+    scores = call(site, "GET", f"/api/inspections/rounds/{rid}/scores", "admin").json()
+    rows = scores["by_item"]
+    assert sum(r["findings"] for r in rows) == 4
+    for street in scores["streets"]:
+        assert sum(r["points"] for r in rows if r["street_code"] == street["street_code"]) == street["deductions"]
+    for unit in scores["units"]:
+        assert sum(r["points"] for r in rows if r["unit"] == unit["unit"]) == unit["deductions"]

@@ -280,6 +280,25 @@ def _versus(b: dict, prev: str, lang: str) -> str:
     return f"与{prev}相比，" + "，".join(parts + [f"{n}{c}" for n, c in rates if c]) + "。"
 
 
+#: How many streets not inspected the summary names before "and N more".
+NAMED_UNINSPECTED = 5
+
+
+def _not_inspected(b: dict, noun: str, lang: str) -> str:
+    """When streets are ranked by inspection score: the streets no round covered in the period, named (at most
+    :data:`NAMED_UNINSPECTED`), so that a street left out of the ranking is not read as one without fault."""
+    if b["ranked_by"] != "score":
+        return ""
+    left = [r["name"] or r["code"] for r in b["streets"] if r["score"] is None]
+    if not left:
+        return ""
+    named, more = left[:NAMED_UNINSPECTED], len(left) - NAMED_UNINSPECTED
+    if lang == "en":
+        return (f" Not inspected {noun}, so not ranked by score: {len(left)} street{'s' if len(left) > 1 else ''} ("
+                + ", ".join(named) + (f" and {more} more" if more > 0 else "") + ").")
+    return f"{noun}未经检查、不参加检查得分排名的街道{len(left)}个：" + "、".join(named) + ("等" if more > 0 else "") + "。"
+
+
 def summary(b: dict, period: Period, lang: str) -> str:
     """The summary paragraph, written from the figures: totals, rates, inspections, satisfaction, the bottom
     streets (by what they are ranked on), the top problems."""
@@ -303,6 +322,7 @@ def summary(b: dict, period: Period, lang: str) -> str:
             ties = f"; {len(bottom)} with ties" if len(bottom) > _list_size(b) else ""
             text += (f" Lowest-ranked streets ({'inspection score' if by_score else 'closure rate'}{ties}): "
                      + ", ".join(f"{r['name']} ({_ranked_value(r, by_score, lang)})" for r in bottom) + ".")
+        text += _not_inspected(b, noun, lang)
         if top:
             text += " Most reported: " + ", ".join(
                 f"{r['name']} ({r['received']}, {r['change']:+d} on {prev})" for r in top) + "."
@@ -323,6 +343,7 @@ def summary(b: dict, period: Period, lang: str) -> str:
         ties = f"（含并列，共{len(bottom)}个）" if len(bottom) > k else ""
         text += f"{'检查得分' if by_score else '结案率'}排名后{min(k, len(bottom))}位{ties}的街道是" + "、".join(
             f"{r['name']}（{_ranked_value(r, by_score, lang)}）" for r in bottom) + "。"
+    text += _not_inspected(b, noun, lang)
     if top:
         text += "反映最多的问题是" + "、".join(
             f"{r['name']}（{r['received']}件，{_change_zh(r['change'], prev)}）"

@@ -81,13 +81,15 @@ def _scored(conn, scope: dict, params: dict) -> tuple[list[dict], list[dict]]:
 
 
 def scores(conn, round_id: int, settings: InspectionSettings | None = None) -> dict:
-    """``{"round", "base", "streets": [...], "units": [...]}``, each entry with findings, deductions, score, rank."""
+    """``{"round", "base", "streets": [...], "units": [...], "by_item": [...]}``: each street and unit with findings,
+    deductions, score, rank; ``by_item``, how the deductions are made (:func:`deductions_by_item`)."""
     settings = settings or InspectionSettings.from_env()
     the_round = get_round(conn, round_id)
     params = {"id": round_id, "base": settings.score_base, "start": datetime.fromisoformat(the_round["starts"]),
               "end": datetime.fromisoformat(the_round["ends"])}
     streets, units = _scored(conn, _ROUND, params)
-    return {"round": the_round, "base": settings.score_base, "streets": streets, "units": units}
+    return {"round": the_round, "base": settings.score_base, "streets": streets, "units": units,
+            "by_item": deductions_by_item(conn, round_id=round_id)}
 
 
 def period_scores(conn, start, end, settings: InspectionSettings | None = None) -> dict:
@@ -148,16 +150,19 @@ def unclosed_at(conn, end) -> list[dict]:
     return out
 
 
-def deductions_by_item(conn, start, end) -> list[dict]:
-    """How the period's lost points are made (扣分明细): per street, unit and checklist item, the findings observed in
-    [start, end) and the points they lost (the deduction stored with each finding), street and most points first."""
+def deductions_by_item(conn, start=None, end=None, round_id: int | None = None) -> list[dict]:
+    """How lost points are made (扣分明细): per street, unit and checklist item, the findings observed in [start, end)
+    — or of round ``round_id`` — and the points they lost (the deduction stored with each finding), street and most
+    points first."""
+    where = "f.round_id = %(id)s" if round_id is not None else "f.observed_at >= %(start)s AND f.observed_at < %(end)s"
     with conn.cursor() as cur:
-        cur.execute("""SELECT f.street_code, a.name, coalesce(a.name_en, a.name), f.responsible_unit, f.item_code,
-                              f.item_text, f.deduction, count(*), sum(f.deduction)
-                       FROM inspection_findings f
-                       LEFT JOIN admin_areas a ON a.level = 'street' AND a.code = f.street_code
-                       WHERE f.observed_at >= %s AND f.observed_at < %s
-                       GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 9 DESC, 5, 4 NULLS LAST""", (start, end))
+        cur.execute(f"""SELECT f.street_code, a.name, coalesce(a.name_en, a.name), f.responsible_unit, f.item_code,
+                               f.item_text, f.deduction, count(*), sum(f.deduction)
+                        FROM inspection_findings f
+                        LEFT JOIN admin_areas a ON a.level = 'street' AND a.code = f.street_code
+                        WHERE {where}
+                        GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 9 DESC, 5, 4 NULLS LAST""",
+                    {"id": round_id, "start": start, "end": end})
         return [{"street_code": r[0], "street_name": r[1], "street_name_en": r[2], "unit": r[3], "item_code": r[4],
                  "item_text": r[5], "deduction": float(r[6]), "findings": r[7], "points": float(r[8])}
                 for r in cur.fetchall()]
