@@ -276,3 +276,22 @@ def test_a_round_score_says_how_it_is_made(site, week):
         assert sum(r["points"] for r in rows if r["street_code"] == street["street_code"]) == street["deductions"]
     for unit in scores["units"]:
         assert sum(r["points"] for r in rows if r["unit"] == unit["unit"]) == unit["deductions"]
+
+
+def test_the_office_plans_and_lists_rounds_from_the_command_line(site, week):
+    """`inspections round` plans a week's round (Monday to Monday, the city's time) and `inspections rounds` lists
+    every round with its findings, those to rectify and those overdue, times as the office wrote them; a street
+    that does not exist is refused in one line."""
+    monday = datetime.now(ZONE).date() - timedelta(days=datetime.now(ZONE).weekday())
+    made = site.cli("inspections", "round", "--name", "向阳街道下周周检查", "--kind", "周检查", "--starts",
+                    str(monday + timedelta(days=7)), "--ends", str(monday + timedelta(days=14)), "--streets", STREET)
+    assert f"{monday + timedelta(days=7)} 00:00 until {monday + timedelta(days=14)} 00:00" in made.stdout, made.stdout
+    rid = int(made.stdout.split()[1].rstrip(":"))
+    starts = site.one("SELECT starts FROM inspection_rounds WHERE id = %s", (rid,))
+    assert starts == datetime.combine(monday + timedelta(days=7), datetime.min.time(), ZONE)
+    listed = site.cli("inspections", "rounds").stdout.splitlines()
+    assert any(line.startswith(f"{rid}\t周检查\t向阳街道下周周检查") and "findings 0" in line for line in listed)
+    assert any("向阳街道周检查（整改）" in line and "findings 4, to rectify 2, overdue 2" in line for line in listed)
+    bad = site.cli("inspections", "round", "--name", "x", "--kind", "周检查", "--starts", str(monday), "--ends",
+                   str(monday + timedelta(days=7)), "--streets", "370602999", check=False)
+    assert bad.returncode != 0 and "370602999" in bad.stderr + bad.stdout and "Traceback" not in bad.stderr
