@@ -63,7 +63,8 @@ def test_xlsx_route_and_cli_agree_with_the_json(demo_client, demo_db, env_for, t
     r = demo_client.get("/reports/bulletin.xlsx?period=month&date=2026-10")
     assert r.status_code == 200 and "bulletin-month-2026-10-01.xlsx" in r.headers["content-disposition"]
     sheets, book = _sheets(r.content)
-    assert list(sheets) == ["概况", "街道排名", "责任单位排名", "问题类别", "近期趋势", "热点变化", "设施变化", "指标说明"]
+    assert list(sheets) == ["概况", "街道排名", "责任单位排名", "问题类别", "近期趋势", "热点变化", "设施变化", "逾期未整改问题",
+                            "检查扣分明细", "指标说明"]
     assert [row[2] for row in sheets["近期趋势"][1:]] == [p["received"] for p in b["trend"]]
     assert [row[0] for row in sheets["热点变化"][1:]] == [c["pattern_name"] for c in b["hotspots"]["cells"]]
     streets = sheets["街道排名"]
@@ -84,7 +85,7 @@ def test_xlsx_route_and_cli_agree_with_the_json(demo_client, demo_db, env_for, t
     assert result.exit_code == 0, result.output
     english, _ = _sheets(out.read_bytes())
     assert list(english) == ["Summary", "Streets", "Units", "Categories", "Trend", "Emerging hot spots", "Facilities",
-                            "Definitions"]
+                            "Overdue findings", "Deductions by checklist item", "Definitions"]
     assert english["Streets"][0][4] == "Received"
     assert [row[4] for row in english["Streets"][1:]] == [row[4] for row in streets[1:]]
 

@@ -79,7 +79,8 @@ def test_newyork_week_lists_every_district_tied_at_either_end(newyork_day, monke
 def test_newyork_summary_prints_by_the_rules_of_chinese_line_breaking(newyork_day):
     """The week's summary (and why it has no hot spot analysis) in Chinese, as the PDF lays it out (A4 less margins, at 9 pt and larger): no line starts with 。，、）and no line
     ends with （, where the printed 通报 began a line with 。; nothing is lost or reordered."""
-    from layers.reports.document import MARGIN_MM, wrap
+    from layers.printing.page import MARGIN_MM
+    from layers.reports.layout import wrap
 
     conn = connect(url=newyork_day.url)
     b = bulletin(conn, period_of("week", date(2023, 2, 28), city_tz()))

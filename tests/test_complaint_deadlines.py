@@ -84,8 +84,11 @@ def _ids(client, tokens, who, **params) -> set[int]:
 
 
 def _overdue_in_bulletin(client, street, reported_at) -> int:
-    """The bulletin's open-and-overdue count of ``street`` for the month the complaint was reported in."""
-    month = datetime.fromisoformat(reported_at).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    """The bulletin's open-and-overdue count of ``street`` for this month, in which the decision is made (the
+    complaint, reported before, is open at its end); a month ended before the decision keeps the deadline as it
+    stood at its end (tests/test_office_rectification.py)."""
+    assert datetime.fromisoformat(reported_at) < datetime.now(UTC)
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
     r = client.get("/api/reports/bulletin", params={"period": "month", "date": month})
     assert r.status_code == 200, r.text
     return next(row["overdue_at_end"] for row in r.json()["streets"] if row["code"] == street)

@@ -1,10 +1,13 @@
-"""`hygiene-map inspections problems`: a round's 问题清单 (problem list) as XLSX or PDF (issue 15)."""
+"""`hygiene-map inspections`: plan rounds (明察暗访), list them with what is still to rectify and overdue, and write
+a round's 问题清单 (problem list) as XLSX or PDF (issue 15)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+
+from data.vocab import ROUND_KINDS
 
 
 @click.group("inspections")
@@ -49,3 +52,56 @@ def problems_command(round_id: int, street: str | None, lang: str, out: Path) ->
     lost = sum(p.deduction for p in plist.problems)
     click.echo(f"wrote {out}: {len(plist.problems)} findings of round {round_id}"
                + (f", street {street}" if street else "") + f", {len(plist.units())} units, {lost:g} points")
+
+
+@inspections.command("round")
+@click.option("--name", required=True, help="the round's name: 2026年12月第1周周检查")
+@click.option("--kind", type=click.Choice(ROUND_KINDS), required=True, help="周检查, 月度暗访 (unannounced), …")
+@click.option("--starts", required=True, help="ISO 8601 date or time (without a zone: the city's): 2026-11-30")
+@click.option("--ends", required=True, help="exclusive: 2026-12-07 is the week of 30 November, Monday to Sunday")
+@click.option("--streets", required=True, help="the street codes it covers, comma-separated")
+def round_command(name: str, kind: str, starts: str, ends: str, streets: str) -> None:
+    """Plan a round of inspections over --streets from --starts until --ends (as POST /api/inspections/rounds)."""
+    from api.cli.users import cli_actor
+    from data.db import connect
+    from data.params import clean_text, parse_instant, parse_list
+    from layers.workflow.inspections import create_round
+
+    conn = connect()  # first: it sets the city's time zone the times are read in
+    try:
+        made = create_round(conn, name=clean_text(name, "--name", 200), kind=kind,
+                            starts=parse_instant(starts, "--starts"), ends=parse_instant(ends, "--ends"),
+                            streets=list(parse_list(streets, "--streets")), actor=cli_actor())
+        conn.commit()
+    finally:
+        conn.close()
+    click.echo(f"round {made['id']}: {made['name']} ({made['kind']}), {_local(made['starts'])} until "
+               f"{_local(made['ends'])}, streets {', '.join(made['streets'])}")
+
+
+def _local(instant: str) -> str:
+    """An ISO instant as the city's wall-clock time (2026-11-30 00:00), as the office planned it."""
+    from datetime import datetime
+
+    from data.vocab import city_tz
+
+    return datetime.fromisoformat(instant).astimezone(city_tz()).strftime("%Y-%m-%d %H:%M")
+
+
+@inspections.command("rounds")
+def rounds_command() -> None:
+    """List every round, newest first: its findings, those still to rectify and those overdue (督办)."""
+    from data.db import connect
+    from layers.workflow.inspections import rounds
+
+    conn = connect()  # it sets the city's time zone the times are shown in
+    try:
+        listed = rounds(conn)
+    finally:
+        conn.close()
+    for r in listed:
+        click.echo(f"{r['id']}\t{r['kind']}\t{r['name']}\t{_local(r['starts'])} – {_local(r['ends'])}\t"
+                   f"streets {','.join(r['streets'])}\tfindings {r['findings']}, to rectify {r['to_rectify']}, "
+                   f"overdue {r['overdue']}")
+    if not listed:
+        click.echo("no round yet: plan one with `hygiene-map inspections round`")

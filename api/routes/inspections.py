@@ -172,7 +172,9 @@ def get_photo(user: Reader, conn: Conn, finding_id: int = FINDING_ID, photo_id: 
 @router.get("/api/inspections/findings", summary="Findings, newest observed first, a page at a time (with their photos for those who may see them)")
 def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
                   round_id: int | None = Query(None, alias="round", ge=1, le=2**63 - 1),
-                  status: FindingStatus | None = Query(None)):
+                  status: FindingStatus | None = Query(None),
+                  overdue: bool | None = Query(None, description="true: only findings waiting for rectification "
+                                                                 "past their deadline (限期整改 overdue); false: the others")):
     settings = ComplaintSettings.from_env()
     limit = page.limit or settings.page_default
     if limit > settings.page_max:
@@ -182,7 +184,8 @@ def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
         check_street(conn, street)
     if round_id is not None:
         work.get_round(conn, round_id)
-    found = work.search(conn, round_id=round_id, street=street, status=status, limit=limit, offset=page.offset)
+    found = work.search(conn, round_id=round_id, street=street, status=status, overdue=overdue, limit=limit,
+                        offset=page.offset)
     # Photos (as one finding shows them) for those who may see them: the rectifier sees what the inspector saw.
     seen = {item["id"] for item in found["items"] if sees_photos(user, item)}
     taken = pictures.photos_of(conn, list(seen)) if seen else {}

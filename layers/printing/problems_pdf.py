@@ -43,7 +43,7 @@ from layers.printing.page import (
 from layers.printing.pdf import RENDER_LOCK, save, with_fallback  # the lock: one document at a time per process
 from layers.printing.problems_data import Problem, ProblemList
 from layers.printing.style import MAIN_ROADS, ROAD_STYLE, Paper, rc_params, register_font, term
-from layers.reports.document import wrap
+from layers.reports.layout import wrap
 from layers.workflow.photos import PRINT_THUMB_PX, thumbnail
 
 _WORDS = {

@@ -19,6 +19,7 @@ from psycopg2 import sql
 from data.clock import REFERENCE_TIME_SQL
 from data.params import Period
 from data.vocab import CLOSED, RECEIVED, TRANSITIONS
+from layers.workflow.deadlines import APPROVE, SET
 from layers.workflow.grids import HOLDERS_SQL
 
 #: 不予立案: a case closed straight from 受理 was never filed (data.vocab.TRANSITIONS).
@@ -30,6 +31,12 @@ assert NOT_FILED[1] in TRANSITIONS[NOT_FILED[0]] and REWORK[1] in TRANSITIONS[RE
 #: The counted figures of one row, in the order the statement gives them.
 COUNTS = ("received", "filed", "due", "closed", "on_time", "reworked", "open_at_end", "overdue_at_end")
 
+# A complaint's deadline as it stood at a time: the campaign office's later decisions (an extension approved, a
+# deadline set: layers.workflow.deadlines) are undone by the deadline each first replaced, so a period's overdue
+# figures stay what they were at its end when the bulletin is printed again after them.
+DUE_THEN = (f"SELECT DISTINCT ON (complaint_id) complaint_id, due_before FROM complaint_deadlines "
+            f"WHERE kind IN ('{APPROVE}', '{SET}') AND at >= {{end}} ORDER BY complaint_id, id")
+
 _FIGURES = f"""
 WITH h AS ({HOLDERS_SQL}),
      ev AS (SELECT complaint_id,
@@ -39,7 +46,9 @@ WITH h AS ({HOLDERS_SQL}),
             WHERE (from_status = %(nf_from)s AND to_status = %(nf_to)s)
                OR (from_status = %(rw_from)s AND to_status = %(rw_to)s)
             GROUP BY complaint_id),
-     x AS (SELECT c.street_code, coalesce(h.unit, '') AS unit, c.category, c.reported_at, c.closed_at, c.due_at,
+     dl AS ({DUE_THEN.format(end="%(end)s")}),
+     x AS (SELECT c.street_code, coalesce(h.unit, '') AS unit, c.category, c.reported_at, c.closed_at,
+                  CASE WHEN dl.complaint_id IS NULL THEN c.due_at ELSE dl.due_before END AS due_at,
                   c.reported_at >= %(start)s AS fresh,
                   c.reported_at >= %(start)s AND c.status <> %(received)s
                       AND NOT coalesce(ev.not_filed, false) AS filed,
@@ -48,6 +57,7 @@ WITH h AS ({HOLDERS_SQL}),
                   c.closed_at < %(end)s AS closed_by_end
            FROM complaints c
            LEFT JOIN ev ON ev.complaint_id = c.id
+           LEFT JOIN dl ON dl.complaint_id = c.id
            LEFT JOIN h ON h.grid_code = coalesce(c.origin_grid_code, c.grid_code)
                       AND c.reported_at >= h.since AND c.reported_at < h.until
            WHERE c.reported_at < %(end)s
@@ -145,11 +155,16 @@ _TREND = f"""
 WITH p AS (SELECT k, s, e FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) WITH ORDINALITY AS p(s, e, k)),
      nf AS (SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = %(nf_from)s AND to_status = %(nf_to)s),
      ref AS (SELECT {REFERENCE_TIME_SQL} AS t),
-     x AS (SELECT p.k, c.closed_at < p.e AS closed_by_end, c.due_at < least(p.e, ref.t) AS late,
+     ch AS (SELECT DISTINCT complaint_id FROM complaint_deadlines WHERE kind IN ('{APPROVE}', '{SET}')),
+     x AS (SELECT p.k, c.closed_at < p.e AS closed_by_end,
+                  CASE WHEN ch.complaint_id IS NULL THEN c.due_at  -- only the few with decided deadlines look back
+                       ELSE coalesce((SELECT d.due_before FROM ({DUE_THEN.format(end="p.e")}) d
+                                      WHERE d.complaint_id = c.id), c.due_at) END < least(p.e, ref.t) AS late,
                   c.status <> %(received)s AND nf.complaint_id IS NULL AS filed
            FROM p CROSS JOIN ref
            JOIN complaints c ON c.reported_at >= p.s AND c.reported_at < p.e
-           LEFT JOIN nf ON nf.complaint_id = c.id)
+           LEFT JOIN nf ON nf.complaint_id = c.id
+           LEFT JOIN ch ON ch.complaint_id = c.id)
 SELECT p.k, count(x.k), count(*) FILTER (WHERE filed), count(*) FILTER (WHERE filed AND (closed_by_end OR late)),
        count(*) FILTER (WHERE filed AND closed_by_end)
 FROM p LEFT JOIN x ON x.k = p.k

@@ -12,8 +12,9 @@ from data.vocab import RATINGS
 from layers.reports.bulletin import Figures, names, period_figures
 from layers.reports.changes import coverage_section, hotspots_section
 from layers.reports.figures import available
+from layers.reports.rectification import add_to_rows, by_item, rectification, summary_text
 from layers.reports.trend import trend
-from layers.workflow.inspection_scores import period_scores
+from layers.workflow.inspection_scores import deductions_by_item, period_scores
 from layers.workflow.public import satisfaction
 
 #: How many event types the summary names.
@@ -149,7 +150,8 @@ def _inspections(conn, period: Period) -> dict:
     def figures_of(r: dict) -> dict:
         return {"findings": r["findings"], "deductions": r["deductions"], "score": r["score"]}
 
-    return {"streets": {r["street_code"]: figures_of(r) for r in scores["streets"]},
+    return {"by_item": deductions_by_item(conn, period.start, period.end),
+            "streets": {r["street_code"]: figures_of(r) for r in scores["streets"]},
             "units": {r["unit"] or "": figures_of(r) for r in scores["units"]}, "base": scores["base"],
             "findings": sum(r["findings"] for r in scores["units"]), "scored": bool(scores["streets"])}
 
@@ -184,6 +186,9 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
                            unit_label), by_score)
     for row in units:
         row["code"] = row["code"] or None  # the unassigned row has no unit to name
+    rect = rectification(conn, period, lang)
+    add_to_rows(streets, rect and rect["streets"])
+    add_to_rows(units, rect and rect["units"])
     have = frozenset({"inspections"} if ins_now["scored"] else set()) | frozenset(
         {"public_channel"} if city_rated["rated"] else set())
     result = {
@@ -196,9 +201,15 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
         "previous_totals": before["city"][None].as_dict(),
         "inspections": {"base": ins_now["base"], "findings": ins_now["findings"],
                         "deductions": sum(r["deductions"] for r in ins_now["units"].values()),
-                        "streets_scored": len(ins_now["streets"])} if ins_now["scored"] else None,
+                        # None: no round ran in the previous period (not "found nothing")
+                        "previous_findings": ins_before["findings"] if ins_before["scored"] else None,
+                        "previous_deductions": sum(r["deductions"] for r in ins_before["units"].values())
+                        if ins_before["scored"] else None,
+                        "streets_scored": len(ins_now["streets"]),
+                        "by_item": by_item(ins_now["by_item"], lang)} if ins_now["scored"] else None,
         "streets": streets,
         "units": units,
+        "rectification": rect and {k: rect[k] for k in ("open", "awaiting_recheck", "overdue", "items")},
         "categories": _categories(now["categories"], before["categories"],
                                   lambda n: known["categories"].get(n, (n, n))[i]),
         "trend": trend(conn, period, lang),
@@ -242,6 +253,52 @@ def _ranked_value(r: dict, by_score: bool, lang: str) -> str:
     return (f"{r['score']:g}" + ("" if lang == "en" else "分")) if by_score else percent(r["closed_rate"])
 
 
+def _points(now: float | None, was: float | None, lang: str) -> str | None:
+    """The change of a rate in percentage points (上升1.3个百分点, up 1.3 points); None when either is unknown."""
+    if now is None or was is None:
+        return None
+    change = round(100 * (now - was), 1)
+    if lang == "en":
+        return "unchanged" if change == 0 else f"{'up' if change > 0 else 'down'} {abs(change):.1f} points"
+    return "持平" if change == 0 else f"{'上升' if change > 0 else '下降'}{abs(change):.1f}个百分点"
+
+
+def _versus(b: dict, prev: str, lang: str) -> str:
+    """The sentence comparing the totals with the previous period's (环比): received, and the closure and on-time
+    rates where both periods had cases due; empty when neither period received any."""
+    t, p = b["totals"], b["previous_totals"]
+    if not (t["received"] or p["received"]):
+        return ""
+    rates = [(name, _points(t[code], p[code], lang)) for code, name in (
+        ("closed_rate", "结案率" if lang == "zh" else "closure rate"),
+        ("on_time_rate", "按期结案率" if lang == "zh" else "on-time rate"))]
+    if lang == "en":
+        parts = [f"received {t['received'] - p['received']:+d}"] + [f"{n} {c}" for n, c in rates if c]
+        return f" Against {prev}: " + ", ".join(parts) + "."
+    d = t["received"] - p["received"]
+    parts = [f"受理数{'持平' if d == 0 else ('增加' if d > 0 else '减少') + f'{abs(d)}件'}"]
+    return f"与{prev}相比，" + "，".join(parts + [f"{n}{c}" for n, c in rates if c]) + "。"
+
+
+#: How many streets not inspected the summary names before "and N more".
+NAMED_UNINSPECTED = 5
+
+
+def _not_inspected(b: dict, noun: str, lang: str) -> str:
+    """When streets are ranked by inspection score: the streets no round covered in the period, named (at most
+    :data:`NAMED_UNINSPECTED`), so that a street left out of the ranking is not read as one without fault."""
+    if b["ranked_by"] != "score":
+        return ""
+    left = [r["name"] or r["code"] for r in b["streets"] if r["score"] is None]
+    if not left:
+        return ""
+    named, more = left[:NAMED_UNINSPECTED], len(left) - NAMED_UNINSPECTED
+    if lang == "en":
+        return (f" Not inspected {noun}, so not ranked by score: {len(left)} street{'s' if len(left) > 1 else ''} ("
+                + ", ".join(named) + (f" and {more} more" if more > 0 else "") + ").")
+    return f"{noun}未经检查、不参加检查得分排名的街道{len(left)}个：" + "、".join(named) + ("等" if more > 0 else "") + "。"
+
+
 def summary(b: dict, period: Period, lang: str) -> str:
     """The summary paragraph, written from the figures: totals, rates, inspections, satisfaction, the bottom
     streets (by what they are ranked on), the top problems."""
@@ -253,14 +310,19 @@ def summary(b: dict, period: Period, lang: str) -> str:
                 f"due, {t['closed']} were closed (closure rate {percent(t['closed_rate'])}, on time "
                 f"{percent(t['on_time_rate'])}). {t['open_at_end']} remained open at the end, {t['overdue_at_end']} "
                 f"of them overdue.")
+        text += _versus(b, prev, lang)
         if ins:
-            text += f" Field inspections found {ins['findings']} problems ({ins['deductions']:g} points deducted)."
+            text += f" Field inspections found {ins['findings']} problems ({ins['deductions']:g} points deducted; " + (
+                f"{prev} {ins['previous_findings']} problems, {ins['previous_deductions']:g} points)."
+                if ins["previous_findings"] is not None else f"no field inspection {prev}).")
+        text += summary_text(b["rectification"], lang)
         if t["rated"]:
             text += f" Satisfaction {percent(t['satisfaction'])} of {t['rated']} ratings."
         if bottom:
             ties = f"; {len(bottom)} with ties" if len(bottom) > _list_size(b) else ""
             text += (f" Lowest-ranked streets ({'inspection score' if by_score else 'closure rate'}{ties}): "
                      + ", ".join(f"{r['name']} ({_ranked_value(r, by_score, lang)})" for r in bottom) + ".")
+        text += _not_inspected(b, noun, lang)
         if top:
             text += " Most reported: " + ", ".join(
                 f"{r['name']} ({r['received']}, {r['change']:+d} on {prev})" for r in top) + "."
@@ -268,8 +330,12 @@ def summary(b: dict, period: Period, lang: str) -> str:
     text = (f"{noun}共受理投诉{t['received']}件，立案{t['filed']}件，应结案{t['due']}件，结案{t['closed']}件，"
             f"结案率{percent(t['closed_rate'])}，按期结案率{percent(t['on_time_rate'])}；期末未结案{t['open_at_end']}件，"
             f"其中超期{t['overdue_at_end']}件。")
+    text += _versus(b, prev, lang)
     if ins:
-        text += f"实地检查发现问题{ins['findings']}处，扣{ins['deductions']:g}分。"
+        text += f"实地检查发现问题{ins['findings']}处，扣{ins['deductions']:g}分；" + (
+            f"{prev}发现{ins['previous_findings']}处，扣{ins['previous_deductions']:g}分。"
+            if ins["previous_findings"] is not None else f"{prev}没有实地检查。")
+    text += summary_text(b["rectification"], lang)
     if t["rated"]:
         text += f"群众回访评价{t['rated']}件，满意率{percent(t['satisfaction'])}。"
     if bottom:
@@ -277,6 +343,7 @@ def summary(b: dict, period: Period, lang: str) -> str:
         ties = f"（含并列，共{len(bottom)}个）" if len(bottom) > k else ""
         text += f"{'检查得分' if by_score else '结案率'}排名后{min(k, len(bottom))}位{ties}的街道是" + "、".join(
             f"{r['name']}（{_ranked_value(r, by_score, lang)}）" for r in bottom) + "。"
+    text += _not_inspected(b, noun, lang)
     if top:
         text += "反映最多的问题是" + "、".join(
             f"{r['name']}（{r['received']}件，{_change_zh(r['change'], prev)}）"

@@ -9,24 +9,22 @@ footnotes. Tables run on to the next page when they do not fit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-
 from data.settings import PrintSettings
-from layers.printing.page import MARGIN_MM, ROW_MM, new_page, paper_axes, text_width_mm
+from layers.printing.page import MARGIN_MM
 from layers.printing.pdf import RENDER_LOCK
 from layers.printing.style import Paper, rc_params, register_font
-from layers.printing.tables import Column, draw_table
+from layers.printing.tables import Column
 from layers.reports.changes import COV_HEAD, EMERGED, change_lines, coverage_rows
 from layers.reports.compose import extra_figures, list_marks, percent, rank_change_text
 from layers.reports.figures import figures
+from layers.reports.layout import RED, Flow, heading_line, paragraph, table, table_or_none
+from layers.reports.rectification import TEXT as RECT_TEXT
+from layers.reports.rectification import deduction_line, item_line
 from layers.reports.street_map import draw_hotspot_map, draw_street_map
 from layers.reports.trend import draw_trend
 
-#: Size of the tables' text (pt).
-TABLE_PT = 6.8
 #: Units printed in each unit table.
 UNIT_ROWS = 10
-RED = "#c00000"
 #: Height of the map of the period's emerging hot spots, and how many of them the table lists.
 HOTSPOT_MM = 80.0
 HOTSPOT_ROWS = 15
@@ -38,9 +36,11 @@ _T = {
     "zh": {"title": "{city}创建卫生城市工作通报", "number": "文号：＿＿＿＿〔{year}〕第＿＿＿号",
            "streets": "一、街道排名", "units": "二、责任单位排名后{n}位", "units_none": "二、责任单位排名",
            "no_units": "本期没有可排名的责任单位：没有投诉落在有责任单位的网格里（尚未划分网格或指定责任单位）。", "overdue": "三、超期未结案较多的责任单位",
+           "no_overdue": "期末没有超期未结案的投诉。",
+           "no_units_score": "本期没有可排名的责任单位：被检查街道的网格本期没有责任单位（尚未指定），发现的问题无单位可计。", "no_categories": "本期和上期都没有受理投诉。",
            "categories": "四、主要问题类别", "map": {"closed_rate": "街道结案率分布", "score": "街道检查得分分布"}, "notes": "指标说明", "red": "红榜", "black": "黑榜",
            "street": "街道", "unit": "责任单位", "category": "问题类别", "mark": "标记", "previous": "上期",
-           "change": "增减", "page": "第 {n} 页", "hotspots": "五、热点变化", "coverage": "六、设施变化",
+           "change": "增减", "hotspots": "五、热点变化", "coverage": "六、设施变化",
            "no_hotspots": "本期无法做新兴热点分析：{reason}。", "pattern": "模式", "cell_count": "窗口内投诉数",
            "position": "网格中心（经度, 纬度）",
            "hotspot_note": "新兴热点分析窗口 {since} 至 {until}（不含），六边形边长 {cell} 米；新增、连续或加剧的热点 {n} 处。",
@@ -50,9 +50,12 @@ _T = {
            "streets": "1. Streets ranked", "units": "2. The {n} lowest-ranked units", "units_none": "2. Units ranked",
            "no_units": "No unit to rank this period: no complaint lies in a grid with a responsible unit (no grids "
                        "cut or no units assigned yet).", "overdue":
-           "3. Units with most overdue cases", "categories": "4. Main event types", "map": {"closed_rate": "Closure rate by street", "score": "Inspection score by street"}, "notes": "Definitions",
+           "3. Units with most overdue cases", "no_overdue": "No complaint was open past its time limit at the end.",
+           "no_units_score": "No unit to rank this period: no grid of the inspected streets had a unit then (none "
+                             "assigned yet), so no finding is charged to one.",
+           "no_categories": "No complaint was received in this period or the previous one.", "categories": "4. Main event types", "map": {"closed_rate": "Closure rate by street", "score": "Inspection score by street"}, "notes": "Definitions",
            "red": "red list", "black": "black list", "street": "Street", "unit": "Unit", "category": "Event type",
-           "mark": "Mark", "previous": "Previous", "change": "Change", "page": "page {n}", "hotspots": "5. Emerging hot spots", "coverage": "6. Facilities",
+           "mark": "Mark", "previous": "Previous", "change": "Change", "hotspots": "5. Emerging hot spots", "coverage": "6. Facilities",
            "no_hotspots": "No emerging hot spot analysis for this period: {reason}.", "pattern": "Pattern",
            "cell_count": "Complaints in window", "position": "Cell centre (lon, lat)",
            "hotspot_note": "Emerging hot spot window {since} to {until} (exclusive), hexagons of {cell} m; {n} new, "
@@ -61,130 +64,6 @@ _T = {
            "kinds": {"week": "week", "month": "month", "quarter": "quarter", "year": "year"},
            "demo": "Demo data (fictional city)"},
 }
-
-
-@dataclass
-class _Flow:
-    """Pages filled from the top down: the figure of each page and the height left on the current one."""
-
-    paper: Paper
-    lang: str
-    pages: list = field(default_factory=list)
-    y: float = 0.0
-
-    def page(self):
-        fig = new_page(self.paper)
-        ax = paper_axes(fig, self.paper)
-        self.pages.append((fig, ax))
-        W, _ = self.paper.size_mm
-        ax.text(W - MARGIN_MM, 6, _T[self.lang]["page"].format(n=len(self.pages)), fontsize=6.5, ha="right")
-        self.y = self.paper.size_mm[1] - MARGIN_MM
-        return ax
-
-    @property
-    def ax(self):
-        return self.pages[-1][1]
-
-    def room(self, height: float):
-        """The axes to draw ``height`` mm into, on a new page when this one has not that much left."""
-        if not self.pages or self.y - height < MARGIN_MM + 6:
-            self.page()
-        return self.ax
-
-
-def wrap(text: str, width_mm: float, size: float) -> list[str]:
-    """Lines of ``text`` no wider than ``width_mm`` at ``size`` pt (CJK breaks anywhere, Latin at spaces)."""
-    lines, line = [], ""
-    for token in _tokens(text):
-        if line and text_width_mm(line + token, size) > width_mm:
-            lines.append(line.rstrip())
-            line = token.lstrip()
-        else:
-            line += token
-    return [*lines, line.rstrip()] if line else lines
-
-
-# Chinese line breaking (避头尾, GB/T 15834): closing marks never start a line, opening marks never end one.
-_CLOSING = set("。，、；：？！）》」』】〕〉％")
-_OPENING = set("（《「『【〔〈")
-
-
-def _tokens(text: str) -> list[str]:
-    """Single CJK characters and Latin words with their trailing space, each closing mark kept with what it
-    closes and each opening mark with what it opens (a line never starts with 。 nor ends with （)."""
-    out, word, opening = [], "", ""
-    for ch in text:
-        if ord(ch) <= 0x2E7F:
-            word += ch
-            if ch == " ":
-                out.append(opening + word)
-                word = opening = ""
-            continue
-        if word:
-            out.append(opening + word)
-            word = opening = ""
-        if ch in _OPENING:
-            opening += ch
-        elif ch in _CLOSING and out:
-            out[-1] += ch
-        else:
-            out.append(opening + ch)
-            opening = ""
-    return [*out, opening + word] if word or opening else out
-
-
-def _paragraph(flow: _Flow, text: str, size: float, *, color: str = "black") -> None:
-    width = flow.paper.size_mm[0] - 2 * MARGIN_MM
-    line_h = size * 0.52
-    for line in wrap(text, width, size):
-        ax = flow.room(line_h)
-        ax.text(MARGIN_MM, flow.y - line_h / 2, line, fontsize=size, va="center", color=color)
-        flow.y -= line_h
-
-
-def _table(flow: _Flow, title: str | None, columns: list[Column], rows: list[list[str]],
-           marks: list[str] | None = None):
-    """A table with a title (or none), run on over pages; ``marks`` colours a row's last cell red (红榜) or bold
-    black."""
-    width = flow.paper.size_mm[0] - 2 * MARGIN_MM
-    columns = _fitted(columns, rows, width)
-    first = True
-    while first or rows:
-        flow.room(5.0 + 3 * ROW_MM)
-        head = 5.0 if first and title else 0.0
-        fit_rows = max(1, int((flow.y - MARGIN_MM - 8 - head) // ROW_MM) - 1)
-        chunk, rows = rows[:fit_rows], rows[fit_rows:]
-        height = head + ROW_MM * (len(chunk) + 1)
-        shown = [r[:-1] + [""] if marks and marks[k] == "red" else r for k, r in enumerate(chunk)]
-        draw_table(flow.ax, (MARGIN_MM, flow.y - height, width, height), columns, shown,
-                   title=title if first else None, size=TABLE_PT)
-        if marks:
-            _marks(flow, columns, chunk, marks[:len(chunk)], bool(head))
-            marks = marks[len(chunk):]
-        flow.y -= height + 4
-        first = False
-
-
-def _fitted(columns: list[Column], rows: list[list[str]], width: float) -> list[Column]:
-    """Columns as wide as their widest text (heading or cell, and a margin) when all of them fit the table's
-    width (the spare width shared in proportion); else the shares given, the table shortening what does not fit."""
-    needed = [max(text_width_mm(text, TABLE_PT) for text in [c.title, *(r[k] for r in rows)]) + 2.0
-              for k, c in enumerate(columns)]
-    if sum(needed) > width:
-        return columns
-    return [replace(c, width=w) for c, w in zip(columns, needed)]
-
-
-def _marks(flow: _Flow, columns: list[Column], chunk: list[list[str]], marks: list[str], titled: bool) -> None:
-    """Red list marks in red in their cell (left empty by the table; black list marks are drawn black)."""
-    width = flow.paper.size_mm[0] - 2 * MARGIN_MM
-    share = columns[-1].width / sum(c.width for c in columns)
-    x = MARGIN_MM + width * (1 - share / 2)  # the centre of the last column
-    top = flow.y - (5.0 if titled else 0) - ROW_MM
-    for k, mark in enumerate(marks):
-        if mark == "red":
-            y = top - ROW_MM * (k + 0.5)
-            flow.ax.text(x, y, chunk[k][-1], fontsize=TABLE_PT, va="center", ha="center", color=RED)
 
 
 #: Shorter English headings of the ranking tables, where the figures' names (data/figures.csv, printed in
@@ -223,7 +102,7 @@ def _figure_cells(r: dict, extra: tuple[str, ...] = ()) -> list[str]:
             *(cell(c) for c in extra)]
 
 
-def _draw(flow: _Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> None:
+def _draw(flow: Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> None:
     t = _T[lang]
     W = flow.paper.size_mm[0]
     ax = flow.room(30)
@@ -235,11 +114,11 @@ def _draw(flow: _Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> N
         ax.text(W - MARGIN_MM, flow.y - 2, t["demo"], fontsize=6.5, ha="right", va="center", color="0.35")
     ax.plot([MARGIN_MM, W - MARGIN_MM], [flow.y - 26] * 2, color=RED, linewidth=1.2)
     flow.y -= 31
-    _paragraph(flow, b[f"summary_{lang}"], 9)
+    paragraph(flow, b[f"summary_{lang}"], 9)
     flow.y -= 4
     marks, extra = list_marks(b["streets"]), extra_figures(b, "streets")
     rows = [[*_figure_cells(r, extra), t[marks[r["code"]]] if r["code"] in marks else ""] for r in b["streets"]]
-    _table(flow, t["streets"], [*_figure_columns(lang, t["street"], 1.8, extra),
+    table(flow, t["streets"], [*_figure_columns(lang, t["street"], 1.8, extra),
                                 Column(t["mark"], 0.7 if lang == "zh" else 1.1, "center")], rows,
            [marks.get(r["code"], "") for r in b["streets"]])
     if shapes:
@@ -249,28 +128,34 @@ def _draw(flow: _Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> N
     worst = ranked[-UNIT_ROWS:][::-1]
     extra = extra_figures(b, "units")
     if worst:
-        _table(flow, t["units"].format(n=len(worst)), _figure_columns(lang, t["unit"], 2.6, extra),
+        table(flow, t["units"].format(n=len(worst)), _figure_columns(lang, t["unit"], 2.6, extra),
                [_figure_cells(r, extra) for r in worst])
     else:  # no complaint in a grid with a unit (a city without grids yet): say so, not an empty table
-        _heading_line(flow, t["units_none"], 10)
-        _paragraph(flow, t["no_units"], 8)
+        heading_line(flow, t["units_none"], 10)
+        paragraph(flow, t["no_units_score" if b["ranked_by"] == "score" else "no_units"], 8)
         flow.y -= 4
     overdue = sorted((r for r in b["units"] if r["overdue_at_end"]), key=lambda r: (-r["overdue_at_end"], r["name"]))
-    _table(flow, t["overdue"], _figure_columns(lang, t["unit"], 2.6), [_figure_cells(r) for r in overdue[:UNIT_ROWS]])
+    table_or_none(flow, t["overdue"], _figure_columns(lang, t["unit"], 2.6),
+                   [_figure_cells(r) for r in overdue[:UNIT_ROWS]], t["no_overdue"])
     defs = figures()
-    _table(flow, t["categories"], [Column(t["category"], 3), Column(defs["received"].name(lang), 1, "center"),
-                                   Column(t["previous"], 1, "center"), Column(t["change"], 1, "center")],
-           [[r["name"], str(r["received"]), str(r["previous"]), f"{r['change']:+d}"] for r in b["categories"]])
+    table_or_none(flow, t["categories"], [Column(t["category"], 3), Column(defs["received"].name(lang), 1, "center"),
+                                           Column(t["previous"], 1, "center"), Column(t["change"], 1, "center")],
+                   [[r["name"], str(r["received"]), str(r["previous"]), f"{r['change']:+d}"] for r in b["categories"]],
+                   t["no_categories"])
     _hotspots(flow, b, shapes, lang)
     _coverage(flow, b, lang)
+    _overdue_findings(flow, b, lang)
+    _deductions(flow, b, lang)
     flow.room(12)
     flow.ax.text(MARGIN_MM, flow.y - 2, t["notes"], fontsize=8, va="center")
     flow.y -= 5
     for d in b["definitions"]:
-        _paragraph(flow, defs[d["code"]].footnote(lang), 6, color="0.2")
+        paragraph(flow, defs[d["code"]].footnote(lang), 6, color="0.2")
 
 
-def _street_map(flow: _Flow, b: dict, shapes: dict, lang: str) -> None:
+
+
+def _street_map(flow: Flow, b: dict, shapes: dict, lang: str) -> None:
     """The choropleth of streets by what they are ranked on (layers.reports.street_map) under its title, 80 mm high."""
     ax = flow.room(MAP_MM + 6)
     ax.text(MARGIN_MM, flow.y - 2, _T[lang]["map"][b["ranked_by"]], fontsize=8, va="center")
@@ -281,7 +166,7 @@ def _street_map(flow: _Flow, b: dict, shapes: dict, lang: str) -> None:
     flow.y -= MAP_MM + 10
 
 
-def _trend(flow: _Flow, b: dict, lang: str) -> None:
+def _trend(flow: Flow, b: dict, lang: str) -> None:
     """The last 12 periods' received and closure rate (layers.reports.trend) under their title."""
     ax = flow.room(TREND_MM + 6)
     ax.text(MARGIN_MM, flow.y - 2, _T[lang]["trend"].format(n=len(b["trend"]), kind=_T[lang]["kinds"][b["period"]["kind"]]),
@@ -292,19 +177,14 @@ def _trend(flow: _Flow, b: dict, lang: str) -> None:
     flow.y -= TREND_MM + 10
 
 
-def _heading_line(flow: _Flow, text: str, height: float) -> None:
-    """A section title, on a new page when the ``height`` mm under it do not fit."""
-    flow.room(height + 6)
-    flow.ax.text(MARGIN_MM, flow.y - 2.2, text, fontsize=TABLE_PT + 1.8, va="center")
-    flow.y -= 6
 
 
-def _hotspots(flow: _Flow, b: dict, shapes: dict | None, lang: str) -> None:
+def _hotspots(flow: Flow, b: dict, shapes: dict | None, lang: str) -> None:
     """五、热点变化: the period's emerging hot spots on the streets (a map), and a table of them."""
     t, h = _T[lang], b["hotspots"]
-    _heading_line(flow, t["hotspots"], HOTSPOT_MM if shapes and h["available"] else 10)
+    heading_line(flow, t["hotspots"], HOTSPOT_MM if shapes and h["available"] else 10)
     if not h["available"]:
-        _paragraph(flow, t["no_hotspots"].format(reason=h["reason"]), 8)
+        paragraph(flow, t["no_hotspots"].format(reason=h["reason"]), 8)
         flow.y -= 4
         return
     if shapes:
@@ -313,28 +193,63 @@ def _hotspots(flow: _Flow, b: dict, shapes: dict | None, lang: str) -> None:
         draw_hotspot_map(flow.pages[-1][0], (MARGIN_MM, flow.y - HOTSPOT_MM, W - 2 * MARGIN_MM, HOTSPOT_MM), (W, H),
                          shapes, names, h, EMERGED, lang)
         flow.y -= HOTSPOT_MM + 4
-    _paragraph(flow, t["hotspot_note"].format(since=h["window"]["since"][:10], until=h["window"]["until"][:10],
+    paragraph(flow, t["hotspot_note"].format(since=h["window"]["since"][:10], until=h["window"]["until"][:10],
                                               n=len(h["cells"]), cell=f"{h['cell_m']:g}"), 7, color="0.25")
     flow.y -= 2
     if h["cells"]:
-        _table(flow, None, [Column(t["pattern"], 1.2), Column(t["street"], 1.2), Column(t["cell_count"], 0.8, "center"),
+        table(flow, None, [Column(t["pattern"], 1.2), Column(t["street"], 1.2), Column(t["cell_count"], 0.8, "center"),
                             Column("Gi* z", 0.6, "center"), Column(t["position"], 1.4, "center")],
                [[c["pattern_name"], c["street_name"] or "—", str(c["count"]), f"{c['gi_z']:.2f}",
                  f"{c['lon']:.5f}, {c['lat']:.5f}"] for c in h["cells"][:HOTSPOT_ROWS]])
 
 
-def _coverage(flow: _Flow, b: dict, lang: str) -> None:
+def _coverage(flow: Flow, b: dict, lang: str) -> None:
     """六、设施变化: the facilities added, removed and moved in the period and the covered share at its start and
     end, as far as the facility history tells (else what can be told, and why not more)."""
     t, c = _T[lang], b["coverage"]
-    _heading_line(flow, t["coverage"], 20)
-    _paragraph(flow, c["reason"], 7.5, color="0.25")
+    heading_line(flow, t["coverage"], 20)
+    paragraph(flow, c["reason"], 7.5, color="0.25")
     flow.y -= 2
     widths = (2, 0.8, 1.3, 1.1, 0.8, 0.8, 0.8, 1.1, 1.1)
-    _table(flow, None, [Column(h, w, "center" if i else "left") for i, (h, w) in enumerate(zip(COV_HEAD[lang], widths))],
+    table(flow, None, [Column(h, w, "center" if i else "left") for i, (h, w) in enumerate(zip(COV_HEAD[lang], widths))],
            [[str(x) if x is not None else "—" for x in row] for row in coverage_rows(c)])
     for line in change_lines(c, lang):
-        _paragraph(flow, line, 7)
+        paragraph(flow, line, 7)
+
+
+def _overdue_findings(flow: Flow, b: dict, lang: str) -> None:
+    """七、逾期未整改的检查问题: each inspection finding overdue for rectification at the end, named on a line of its
+    own, longest overdue first (layers.reports.rectification), or that there is none; nothing when nothing was ever
+    found."""
+    rect, t = b.get("rectification"), RECT_TEXT[lang]
+    if rect is None:
+        return
+    heading_line(flow, ("七、" if lang == "zh" else "7. ") + t["title"], 20)
+    paragraph(flow, t["note"], 7, color="0.25")
+    flow.y -= 2
+    if not rect["items"]:
+        paragraph(flow, t["none"], 8)
+        flow.y -= 4
+        return
+    for k, r in enumerate(rect["items"], start=1):  # lines, not a table: long names and items wrap whole
+        paragraph(flow, item_line(k, r, lang), 7)
+    flow.y -= 4
+
+
+def _deductions(flow: Flow, b: dict, lang: str) -> None:
+    """八、检查扣分明细: how each street's and unit's lost points are made — per checklist item, the points each and
+    the findings; nothing when the period had no inspection."""
+    ins, t = b["inspections"], RECT_TEXT[lang]
+    if not ins:
+        return
+    heading_line(flow, ("八、" if lang == "zh" else "8. ") + t["items_title"], 20)
+    paragraph(flow, t["items_note"].format(base=ins["base"]), 7, color="0.25")
+    flow.y -= 2
+    for r in ins["by_item"]:  # lines, not a table: long item wordings wrap whole
+        paragraph(flow, deduction_line(r, lang), 7)
+    if not ins["by_item"]:
+        paragraph(flow, t["items_none"], 8)
+    flow.y -= 4
 
 
 def write_pdf(b: dict, out, lang: str = "zh", settings: PrintSettings | None = None,
@@ -349,7 +264,7 @@ def write_pdf(b: dict, out, lang: str = "zh", settings: PrintSettings | None = N
     with RENDER_LOCK:
         family = register_font(settings.font_path)
         with matplotlib.rc_context(rc_params(family)):
-            flow = _Flow(Paper("A4", False), lang)
+            flow = Flow(Paper("A4", False), lang)
             _draw(flow, b, lang, b.get("demo", False), shapes)
             title = _T[lang]["title"].format(city=b["city"] or "") + " " + b["period"]["label"]
             with PdfPages(out, metadata={"Title": title, "Creator": "hygiene-map"}) as pdf:

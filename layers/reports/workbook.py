@@ -3,12 +3,14 @@ numbers (rates as percentages), and a sheet of the figures' definitions with the
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from layers.reports.changes import COV_HEAD, change_lines, coverage_rows
 from layers.reports.compose import extra_figures
 from layers.reports.figures import figures
+from layers.reports.rectification import ROW_FIGURES as RECT_FIGURES
+from layers.reports.rectification import TEXT as RECT_TEXT
 
 _RATE = "0.0%"
 _HOURS = "0.0"
@@ -84,6 +86,37 @@ def _changes(book, b: dict, t: dict, defs: dict, lang: str) -> None:
            [24, 10, 20, 16, 10, 10, 10, 14, 14])
 
 
+def _overdue_findings(book, b: dict, lang: str) -> None:
+    """The sheet of the inspection findings overdue for rectification at the end (layers.reports.rectification),
+    their definition in its last row; no sheet when nothing was ever found."""
+    rect, t = b.get("rectification"), RECT_TEXT[lang]
+    if rect is None:
+        return
+    head = [*t["head"][:2], t["head"][1] + ("代码" if lang == "zh" else " code"), *t["head"][2:]]
+    rows = [[r["id"], r["street_name"], r["street_code"], r["unit"] or t["unassigned"], r["grid_code"], r["item_text"],
+             r["deduction"], _day(r["observed_at"]), _local(r["due_at"]), r["days_overdue"], r["round"]]
+            for r in rect["items"]] or [[t["none"]]]
+    _sheet(book, t["sheet"], head, [*rows, [], [t["note"]]], [None] * 7 + [_DATE, "yyyy-mm-dd hh:mm", "0.0", None],
+           [8, 14, 12, 20, 16, 30, 8, 12, 16, 10, 20])
+
+
+def _deductions(book, b: dict, lang: str) -> None:
+    """The sheet of the period's deductions per street, unit and checklist item (扣分明细), with how they add up in
+    its last row; no sheet when the period had no inspection."""
+    ins, t = b["inspections"], RECT_TEXT[lang]
+    if not ins:
+        return
+    rows = [[r["street_code"], r["street_name"], r["unit"] or t["unassigned"], r["item_code"], r["item_text"],
+             r["deduction"], r["findings"], r["points"]] for r in ins["by_item"]] or [[t["items_none"]]]
+    _sheet(book, t["items_title"], list(t["items_head"]), [*rows, [], [t["items_note"].format(base=ins["base"])]],
+           [None] * 5 + ["0.##", None, "0.##"], [12, 14, 22, 10, 36, 10, 8, 8])
+
+
+def _local(instant: str) -> datetime:
+    """The city's wall-clock time of an ISO instant written in the city's time (a date-time cell, no zone)."""
+    return datetime.fromisoformat(instant).replace(tzinfo=None)
+
+
 def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
     """Write bulletin ``b`` (:func:`layers.reports.compose.bulletin`, built in ``lang``) to ``out``."""
     from openpyxl import Workbook
@@ -106,6 +139,9 @@ def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
     for table, noun in (("streets", "street"), ("units", "unit")):
         codes = (*ROW_FIGURES, *extra_figures(b, table))
         figure_header = [defs[c].name(lang) + (hours if c == "median_hours" else "") for c in codes]
+        if b.get("rectification"):  # not (yet) in data/figures.csv: defined on the sheet of overdue findings
+            codes += RECT_FIGURES
+            figure_header += [RECT_TEXT[lang][c] for c in RECT_FIGURES]
         rows = [[r["rank"], r["rank_change"], r["code"], r["name"], *(r[c] for c in codes)] for r in b[table]]
         _sheet(book, t[table], [*head, t[noun], *figure_header], rows,
                [None] * 4 + [_format(c) for c in codes], [8, 10, 14, 26] + [12] * len(codes))
@@ -113,6 +149,8 @@ def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
     _sheet(book, t["categories"], [t["category"], defs["received"].name(lang), t["previous"], t["change"],
                                    t["change_rate"]], rows, [None, None, None, None, _RATE], [26, 12, 14, 10, 10])
     _changes(book, b, t, defs, lang)
+    _overdue_findings(book, b, lang)
+    _deductions(book, b, lang)
     rows = [[d["name"], d["unit"] if lang == "zh" else _UNITS_EN.get(d["unit"], d["unit"]), d["definition"], d["source"], f"{d['label']} {d['label_text']}".strip()]
             for d in b["definitions"]]
     _sheet(book, t["definitions"], [t["item"], t["unit_col"], t["definition"], t["source"], t["label"]], rows,

@@ -13,6 +13,7 @@ from data.params import PERIOD_KINDS
 from layers.reports.changes import COV_HEAD, change_lines, coverage_rows
 from layers.reports.compose import extra_figures, list_marks, percent, rank_change_text
 from layers.reports.figures import figures
+from layers.reports.rectification import TEXT as RECT_TEXT
 from layers.reports.trend import trend_svg
 
 _WORDS = {
@@ -107,6 +108,33 @@ def _changes(b: dict, lang: str) -> str:
             f'<tbody>{kinds}</tbody></table>' + (f'<ul id="facility-changes">{lines}</ul>' if lines else ""))
 
 
+def _overdue_findings(b: dict, lang: str) -> str:
+    """The inspection findings overdue for rectification at the end, named (layers.reports.rectification)."""
+    rect, t, esc = b.get("rectification"), RECT_TEXT[lang], html.escape
+    if rect is None:
+        return ""
+    rows = "".join("<tr>" + "".join(f'<td{" class=n" if k in (0, 5, 8) else ""}>{esc(str(x))}</td>' for k, x in enumerate((
+        r["id"], r["street_name"] or r["street_code"], r["unit"] or t["unassigned"], r["grid_code"] or "—", r["item_text"],
+        f"{r['deduction']:g}", r["observed_at"][:10], r["due_at"][:16].replace("T", " "), f"{r['days_overdue']:.1f}",
+        r["round"]))) + "</tr>" for r in rect["items"])
+    table = (f'<table id="overdue-findings"><thead><tr>{"".join(f"<th>{esc(h)}</th>" for h in t["head"])}</tr></thead>'
+             f"<tbody>{rows}</tbody></table>" if rows else f'<p id="overdue-findings">{esc(t["none"])}</p>')
+    return f'<h2>{esc(t["title"])}</h2><p class="notes">{esc(t["note"])}</p>{table}'
+
+
+def _deductions(b: dict, lang: str) -> str:
+    """The period's deductions per street, unit and checklist item (扣分明细): how each score is made."""
+    ins, t, esc = b["inspections"], RECT_TEXT[lang], html.escape
+    if not ins:
+        return ""
+    rows = "".join("<tr>" + "".join(f'<td{" class=n" if k > 4 else ""}>{esc(str(x))}</td>' for k, x in enumerate((
+        r["street_code"], r["street_name"] or "", r["unit"] or t["unassigned"], r["item_code"], r["item_text"],
+        f"{r['deduction']:g}", r["findings"], f"{r['points']:g}"))) + "</tr>" for r in ins["by_item"])
+    table = (f'<table id="deductions"><thead><tr>{"".join(f"<th>{esc(h)}</th>" for h in t["items_head"])}</tr>'
+             f"</thead><tbody>{rows}</tbody></table>" if rows else f'<p id="deductions">{esc(t["items_none"])}</p>')
+    return f'<h2>{esc(t["items_title"])}</h2><p class="notes">{esc(t["items_note"].format(base=ins["base"]))}</p>{table}'
+
+
 def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
     """/reports: the bulletin ``b`` of period ``kind`` named by ``date`` (as the user wrote it) as a page."""
     t, esc, defs = _WORDS[lang], html.escape, figures()
@@ -135,4 +163,6 @@ def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
 <h2>{esc(t['units'])}</h2>{_ranking(b['units'], t['unit'], lang, None, 'units', extra_figures(b, 'units'))}
 <h2>{esc(t['categories'])}</h2><table id="categories"><thead><tr>{cat_head}</tr></thead><tbody>{categories}</tbody></table>
 {_changes(b, lang)}
+{_overdue_findings(b, lang)}
+{_deductions(b, lang)}
 <h2>{esc(t['notes'])}</h2><ol class="notes">{notes}</ol></body></html>"""

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from data.clock import REFERENCE_TIME_SQL
 from data.settings import InspectionSettings
+from data.vocab import RECTIFIED, TO_RECTIFY, city_tz
 from layers.workflow.grids import HOLDERS_SQL
 from layers.workflow.inspections import get_round
 
@@ -79,13 +81,15 @@ def _scored(conn, scope: dict, params: dict) -> tuple[list[dict], list[dict]]:
 
 
 def scores(conn, round_id: int, settings: InspectionSettings | None = None) -> dict:
-    """``{"round", "base", "streets": [...], "units": [...]}``, each entry with findings, deductions, score, rank."""
+    """``{"round", "base", "streets": [...], "units": [...], "by_item": [...]}``: each street and unit with findings,
+    deductions, score, rank; ``by_item``, how the deductions are made (:func:`deductions_by_item`)."""
     settings = settings or InspectionSettings.from_env()
     the_round = get_round(conn, round_id)
     params = {"id": round_id, "base": settings.score_base, "start": datetime.fromisoformat(the_round["starts"]),
               "end": datetime.fromisoformat(the_round["ends"])}
     streets, units = _scored(conn, _ROUND, params)
-    return {"round": the_round, "base": settings.score_base, "streets": streets, "units": units}
+    return {"round": the_round, "base": settings.score_base, "streets": streets, "units": units,
+            "by_item": deductions_by_item(conn, round_id=round_id)}
 
 
 def period_scores(conn, start, end, settings: InspectionSettings | None = None) -> dict:
@@ -98,3 +102,67 @@ def period_scores(conn, start, end, settings: InspectionSettings | None = None) 
     settings = settings or InspectionSettings.from_env()
     streets, units = _scored(conn, _PERIOD, {"start": start, "end": end, "base": settings.score_base})
     return {"base": settings.score_base, "streets": streets, "units": units}
+
+
+# Findings not yet closed by a passed re-check at a time ``end`` (限期整改 still running or overdue), each as it
+# stood then: the steps of its history known by then (its first step, the recording, counts from when it was
+# observed: a phone may send it days later), its status then, its deadline then (a failed re-check set a new
+# one), and whether that deadline had passed when judged — at ``end``, or at the reference time (a frozen
+# data time, else now) when ``end`` is later, as complaints' overdue at the end is judged.
+_UNCLOSED_AT = f"""
+    WITH j AS (SELECT least(%(end)s::timestamptz, {REFERENCE_TIME_SQL}) AS judged),
+         known AS (SELECT e.finding_id, e.seq, e.to_status, e.due_at FROM inspection_events e
+                   JOIN inspection_findings f ON f.id = e.finding_id
+                   WHERE f.observed_at < %(end)s AND (e.seq = 1 OR e.at < %(end)s)),
+         st AS (SELECT DISTINCT ON (finding_id) finding_id, to_status FROM known ORDER BY finding_id, seq DESC),
+         du AS (SELECT DISTINCT ON (finding_id) finding_id, due_at FROM known WHERE due_at IS NOT NULL
+                ORDER BY finding_id, seq DESC)
+    SELECT f.id, f.round_id, r.name, f.street_code, a.name, a.name_en, f.responsible_unit, f.grid_code, f.item_code,
+           f.item_text, f.deduction, f.observed_at, s.status, s.due_at, s.due_at < j.judged,
+           extract(epoch FROM j.judged - s.due_at) / 86400.0
+    FROM inspection_findings f
+    -- a finding written without a history (none is, by the code) stands as it is now
+    CROSS JOIN LATERAL (SELECT coalesce((SELECT to_status FROM st WHERE st.finding_id = f.id), f.status) AS status,
+                               coalesce((SELECT due_at FROM du WHERE du.finding_id = f.id), f.due_at) AS due_at) s
+    JOIN inspection_rounds r ON r.id = f.round_id
+    LEFT JOIN admin_areas a ON a.level = 'street' AND a.code = f.street_code
+    CROSS JOIN j
+    WHERE f.observed_at < %(end)s AND s.status IN (%(to_rectify)s, %(rectified)s)
+    ORDER BY s.due_at, f.id"""
+
+
+def unclosed_at(conn, end) -> list[dict]:
+    """The findings observed before ``end`` and not closed at it (待整改, or 已整改 awaiting the re-check), each
+    with its status and deadline as they were then, and ``overdue`` (待整改 past that deadline when judged:
+    at ``end``, or at the reference time when ``end`` is later) with ``days_overdue``; earliest deadline first."""
+    with conn.cursor() as cur:
+        cur.execute(_UNCLOSED_AT, {"end": end, "to_rectify": TO_RECTIFY, "rectified": RECTIFIED})
+        rows = cur.fetchall()
+    out, zone = [], city_tz()
+    for (fid, round_id, round_name, street, name, name_en, unit, grid, item, text, deduction, observed, status, due,
+         late, days) in rows:
+        overdue = status == TO_RECTIFY and bool(late)
+        out.append({"id": fid, "round_id": round_id, "round": round_name, "street_code": street, "street_name": name,
+                    "street_name_en": name_en or name, "unit": unit, "grid_code": grid, "item_code": item,
+                    "item_text": text, "deduction": float(deduction), "observed_at": observed.astimezone(zone).isoformat(),
+                    "status": status, "due_at": due.astimezone(zone).isoformat(), "overdue": overdue,
+                    "days_overdue": round(float(days), 1) if overdue else None})
+    return out
+
+
+def deductions_by_item(conn, start=None, end=None, round_id: int | None = None) -> list[dict]:
+    """How lost points are made (扣分明细): per street, unit and checklist item, the findings observed in [start, end)
+    — or of round ``round_id`` — and the points they lost (the deduction stored with each finding), street and most
+    points first."""
+    where = "f.round_id = %(id)s" if round_id is not None else "f.observed_at >= %(start)s AND f.observed_at < %(end)s"
+    with conn.cursor() as cur:
+        cur.execute(f"""SELECT f.street_code, a.name, coalesce(a.name_en, a.name), f.responsible_unit, f.item_code,
+                               f.item_text, f.deduction, count(*), sum(f.deduction)
+                        FROM inspection_findings f
+                        LEFT JOIN admin_areas a ON a.level = 'street' AND a.code = f.street_code
+                        WHERE {where}
+                        GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 9 DESC, 5, 4 NULLS LAST""",
+                    {"id": round_id, "start": start, "end": end})
+        return [{"street_code": r[0], "street_name": r[1], "street_name_en": r[2], "unit": r[3], "item_code": r[4],
+                 "item_text": r[5], "deduction": float(r[6]), "findings": r[7], "points": float(r[8])}
+                for r in cur.fetchall()]

@@ -79,17 +79,19 @@ def get_round(conn, round_id: int) -> dict:
 
 
 def rounds(conn) -> list[dict]:
-    """Every round, newest first, with how many findings it has and how many still wait for rectification."""
+    """Every round, newest first, with how many findings it has, how many still wait for rectification and how
+    many of those are past their deadline (``overdue``, at the reference time as a finding's own flag)."""
     with conn.cursor() as cur:
         cur.execute(
             f"""SELECT {', '.join('r.' + c for c in _ROUND_COLUMNS)}, count(f.id),
-                       count(f.id) FILTER (WHERE f.status = %s)
+                       count(f.id) FILTER (WHERE f.status = %(to_rectify)s), count(f.id) FILTER (WHERE {_OVERDUE})
                 FROM inspection_rounds r LEFT JOIN inspection_findings f ON f.round_id = r.id
                 GROUP BY r.id ORDER BY r.starts DESC, r.id DESC""",
-            (TO_RECTIFY,),
+            {"to_rectify": TO_RECTIFY},
         )
         n = len(_ROUND_COLUMNS)
-        return [{**_round_row(r[:n]), "findings": r[n], "to_rectify": r[n + 1]} for r in cur.fetchall()]
+        return [{**_round_row(r[:n]), "findings": r[n], "to_rectify": r[n + 1], "overdue": r[n + 2]}
+                for r in cur.fetchall()]
 
 
 def rounds_for(conn, user: User) -> list[dict]:
@@ -308,10 +310,12 @@ def events(conn, finding_id: int) -> list[dict]:
 
 
 def search(conn, *, round_id: int | None = None, street: str | None = None, status: str | None = None,
-           limit: int = 100, offset: int = 0) -> dict:
-    """A page of findings, newest observed first; ``next_offset`` or None."""
+           overdue: bool | None = None, limit: int = 100, offset: int = 0) -> dict:
+    """A page of findings, newest observed first; ``next_offset`` or None. ``overdue``: only those waiting for
+    rectification past their deadline (True), or only the others (False)."""
     filters = {"round_id": (round_id, "f.round_id = %(round_id)s"), "street": (street, "f.street_code = %(street)s"),
-               "status": (status, "f.status = %(status)s")}
+               "status": (status, "f.status = %(status)s"),
+               "overdue": (overdue, f"({_OVERDUE}) IS {'TRUE' if overdue else 'NOT TRUE'}")}
     clauses = [clause for value, clause in filters.values() if value is not None]
     params = {name: value for name, (value, _) in filters.items() if value is not None}
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
