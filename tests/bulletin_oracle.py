@@ -95,17 +95,17 @@ def held_in(conn, start: datetime, end: datetime) -> set[tuple[str, str]]:
 
 def inspection_oracle(conn, start: datetime, end: datetime, base: float = 100.0) -> tuple[dict, dict]:
     """({street: (findings, deductions, score)}, {unit or "": (...)}) of the period, in Python over plain rows:
-    the findings observed in [start, end); the streets of the rounds running in it or with such a finding; the
-    units that held a grid of those streets at some time in the period or are charged with such a finding (by the
-    unit stored with it)."""
+    the findings observed in [start, end); the streets of the rounds whose midpoint lies in it or with such a
+    finding; the units that held a grid of those streets at some time in the period or are charged with such a
+    finding (by the unit stored with it)."""
     with conn.cursor() as cur:
         cur.execute("SELECT round_id, street_code, responsible_unit, deduction, observed_at FROM inspection_findings")
         found = [r for r in cur.fetchall() if start <= r[4] < end]
         cur.execute("SELECT id, starts, ends, streets FROM inspection_rounds")
         rounds = cur.fetchall()
     with_findings = {r[0] for r in found}
-    streets = {code for rid, starts, ends, codes in rounds if (starts < end and ends > start) or rid in with_findings
-               for code in codes}
+    streets = {code for rid, starts, ends, codes in rounds
+               if start <= starts + (ends - starts) / 2 < end or rid in with_findings for code in codes}
     units = {unit for street, unit in held_in(conn, start, end) if street in streets} | {r[2] for r in found}
 
     def tally(keys, pick) -> dict:

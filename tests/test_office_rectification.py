@@ -23,6 +23,7 @@ from tests.pdf_tools import pdftext
 from tests.yantai_street import (  # noqa: F401  (pytest fixtures, used by name)
     EAST,
     EAST_UNIT,
+    OTHER_STREET,
     STREET,
     WEST,
     WEST_UNIT,
@@ -295,3 +296,23 @@ def test_the_office_plans_and_lists_rounds_from_the_command_line(site, week):
     bad = site.cli("inspections", "round", "--name", "x", "--kind", "周检查", "--starts", str(monday), "--ends",
                    str(monday + timedelta(days=7)), "--streets", "370602999", check=False)
     assert bad.returncode != 0 and "370602999" in bad.stderr + bad.stdout and "Traceback" not in bad.stderr
+
+
+def test_planning_next_weeks_round_does_not_rewrite_last_months_bulletin(site):
+    """A weekly round planned from the last day of last month into this month is this month's (its midpoint):
+    last month's bulletin, printed again, neither scores its street at 100 as inspected nor ranks it."""
+    today = datetime.now(ZONE).date()
+    last_day = today.replace(day=1) - timedelta(days=1)
+    month = str(last_day.replace(day=1))
+    before = call(site, "GET", "/api/reports/bulletin", params={"period": "month", "date": month}).json()
+    made = call(site, "POST", "/api/inspections/rounds", "admin", json={
+        "name": "跨月周检查", "kind": "周检查", "streets": [OTHER_STREET],
+        "starts": str(last_day), "ends": str(last_day + timedelta(days=7))})
+    assert made.status_code == 201, made.text
+    again = call(site, "GET", "/api/reports/bulletin", params={"period": "month", "date": month}).json()
+    other = next(r for r in again["streets"] if r["code"] == OTHER_STREET)
+    assert other["score"] is None and other["rank"] == next(
+        r for r in before["streets"] if r["code"] == OTHER_STREET)["rank"], other
+    assert [(r["code"], r["rank"]) for r in again["streets"]] == [(r["code"], r["rank"]) for r in before["streets"]]
+    this_month = call(site, "GET", "/api/reports/bulletin", params={"period": "month", "date": str(today)}).json()
+    assert next(r for r in this_month["streets"] if r["code"] == OTHER_STREET)["score"] == 100

@@ -21,8 +21,8 @@ from layers.workflow.grids import HOLDERS_SQL
 from layers.workflow.inspections import get_round
 
 # What a score covers: the findings counted (their deductions lost) and the rounds whose streets are scored.
-# One round (its ranking, issue 15), or a period: the findings observed in it and the rounds that ran in it
-# or found something in it (the bulletin's 周检查/月通报, issue 16). Both run the statements below.
+# One round (its ranking, issue 15), or a period: the findings observed in it and the rounds whose midpoint lies
+# in it or that found something in it (the bulletin's 周检查/月通报, issue 16). Both run the statements below.
 # The units listed besides those charged with a finding: (street_code, unit) of whoever held a grid at some
 # time in [start, end) — a round's own span, or the period's — by the grid assignment history (the
 # bulletin's credit); a grid since retired (grid_archive) was held until it was retired, not since.
@@ -35,8 +35,13 @@ _HELD = f"""SELECT gs.street_code, h.unit FROM ({HOLDERS_SQL}) h
                   GROUP BY code, street_code) gs ON gs.code = h.grid_code
             WHERE h.since < least(%(end)s, gs.gone) AND h.until > %(start)s AND gs.gone > %(start)s"""
 _ROUND = {"findings": "round_id = %(id)s", "rounds": "id = %(id)s", "holders": _HELD}
+# A round belongs to the period holding its midpoint (a weekly round from Sunday to Sunday is the week's, a
+# round planned across a month's end one month's, not both), or to any period it found something in: a round
+# merely overlapping a period by a day would score its streets at the base there, as inspected and faultless,
+# and planning next week's round would rewrite a printed bulletin.
 _PERIOD = {"findings": "observed_at >= %(start)s AND observed_at < %(end)s",
-           "rounds": "(starts < %(end)s AND ends > %(start)s) OR id IN (SELECT round_id FROM inspection_findings "
+           "rounds": "(starts + (ends - starts) / 2 >= %(start)s AND starts + (ends - starts) / 2 < %(end)s) "
+                     "OR id IN (SELECT round_id FROM inspection_findings "
                      "WHERE observed_at >= %(start)s AND observed_at < %(end)s)",
            "holders": _HELD}
 _SCOPE = """f AS (SELECT street_code, responsible_unit AS unit, deduction FROM inspection_findings WHERE {findings}),
@@ -96,7 +101,8 @@ def period_scores(conn, start, end, settings: InspectionSettings | None = None) 
     """The scores of a period [start, end) as one round's: ``{"base", "streets", "units"}``.
 
     The findings observed in the period are lost from the base by their street and their unit; the streets
-    scored are those of every round that ran in the period or found something in it; the units, those charged
+    scored are those of every round whose midpoint lies in the period or that found something in it; the units,
+    those charged
     with such a finding and those that held a grid of those streets at some time in the period.
     """
     settings = settings or InspectionSettings.from_env()
