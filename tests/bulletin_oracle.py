@@ -37,7 +37,8 @@ def oracle(conn, start: datetime, end: datetime) -> dict:
         assert cur.fetchone()[0] == 0  # so the reference time is the data time
         cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '受理' AND to_status = '结案'")
         not_filed = {r[0] for r in cur.fetchall()}
-        cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '核查' AND to_status = '处置'")
+        cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '核查' AND to_status = '处置' "
+                    "AND at < %s", (end,))
         sent_back = {r[0] for r in cur.fetchall()}
         cur.execute("""SELECT id, street_code, category, grid_code, reported_at, status, due_at, closed_at
                        FROM complaints WHERE reported_at < %s""", (end,))

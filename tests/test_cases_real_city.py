@@ -149,10 +149,10 @@ def test_the_detail_says_what_this_user_may_do(site, hotline):  # noqa: F811
         return answer.json()["actions"]
 
     nothing = {"steps": [], "request_extension": False, "decide_extension": False, "set_deadline": False,
-               "public_reply": False}  # a hotline complaint: no reporter of the public channel to answer
-    assert actions("street") == {**nothing, "steps": ["立案", "结案"], "request_extension": True}
+               "public_reply": False, "photos": False}  # a hotline complaint: no reporter of the public channel
+    assert actions("street") == {**nothing, "steps": ["立案", "结案"], "request_extension": True, "photos": True}
     assert actions("admin") == {**nothing, "steps": ["立案", "结案"], "request_extension": True,
-                                "set_deadline": True}
+                                "set_deadline": True, "photos": True}
     for who in ("other", "planner", "anonymous"):
         assert actions(who) == nothing, who
     refused = call(site, "PATCH", f"/api/complaints/{case}", "other", json={"status": "立案", "note": "试试"})

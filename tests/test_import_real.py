@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from datetime import datetime
 
 import pytest
 
@@ -168,6 +169,28 @@ def test_nyc_restrooms_and_litter_baskets(nyc, tmp_path):
         assert cur.fetchone() == ("10720061", "H", "MN0702")  # Upper West Side NTA
         cur.execute("SELECT count(*) FROM garbage_stations WHERE district_code IS NULL")
         assert cur.fetchone()[0] < 250  # basket on piers/parks just outside an NTA: still within 500 m
+
+
+def test_a_closing_time_in_the_future_is_named_and_nothing_written(nyc, tmp_path):
+    """Two of New York's 311 requests, the second closed "next year" (a typo in the export): its row and column
+    are named, as a report time in the future is, and nothing is written — bulletins would count it closed."""
+    sample = real_data("nyc/nyc311_sample_2023-02-28.csv", tmp_path)
+    with open(sample, encoding="utf-8-sig", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["Complaint Type"] == "Dirty Condition" and r["Closed Date"]][:2]
+    assert len(rows) == 2
+    future = datetime.now().year + 1
+    rows[1]["Closed Date"] = rows[1]["Closed Date"].replace("/2023 ", f"/{future} ")
+    path = tmp_path / "two.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(InvalidInput) as caught:
+        import_file(nyc, path, ImportOptions("complaints", timezone="America/New_York"))
+    (problem,) = [p for p in caught.value.problems if p["severity"] == "error"]
+    assert problem["row"] == 3 and problem["column"] == "Closed Date", problem
+    assert "lies in the future" in problem["reason"] and str(future) in problem["reason"], problem
+    assert count(nyc, "complaints") == 0
 
 
 def test_nyc_311_hygiene_categories_mapped_and_the_rest_reported(nyc, tmp_path):

@@ -316,3 +316,25 @@ def test_planning_next_weeks_round_does_not_rewrite_last_months_bulletin(site):
     assert [(r["code"], r["rank"]) for r in again["streets"]] == [(r["code"], r["rank"]) for r in before["streets"]]
     this_month = call(site, "GET", "/api/reports/bulletin", params={"period": "month", "date": str(today)}).json()
     assert next(r for r in this_month["streets"] if r["code"] == OTHER_STREET)["score"] == 100
+
+
+def test_a_case_sent_back_today_does_not_rewrite_the_bulletin_of_the_week_it_was_reported(site):
+    """A 12345 call of ten days ago, taken to 核查 and sent back (返工) today: the bulletin of its week, printed
+    again, reads the same — 返工 counts in the period it happened by, as a later extension does not count."""
+    reported = (datetime.now(ZONE) - timedelta(days=10)).replace(microsecond=0)
+    lon, lat = _point(site, WEST, 2)
+    made = call(site, "POST", "/api/complaints", "admin", json={
+        "lon": lon, "lat": lat, "category": "暴露垃圾", "source": "12345", "reported_at": reported.isoformat()})
+    assert made.status_code == 201, made.text
+    for status in ("立案", "派遣", "处置", "核查"):
+        moved = call(site, "PATCH", f"/api/complaints/{made.json()['id']}", "street", json={"status": status,
+                                                                                         "note": "已处理"})
+        assert moved.status_code == 200, moved.text
+    week = {"period": "week", "date": str(reported.date())}
+    before = call(site, "GET", "/api/reports/bulletin", params=week).json()
+    back = call(site, "PATCH", f"/api/complaints/{made.json()['id']}", "street", json={"status": "处置",
+                                                                                      "note": "核查不合格，返工"})
+    assert back.status_code == 200, back.text
+    after = call(site, "GET", "/api/reports/bulletin", params=week).json()
+    assert after["totals"] == before["totals"] and after["streets"] == before["streets"], (after["totals"],
+                                                                                         before["totals"])

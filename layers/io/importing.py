@@ -42,9 +42,9 @@ from layers.io.hooks import HOOKS
 from layers.io.identity import identify
 from layers.io.options import ImportOptions
 from layers.io.rawtable import RawTable
-from layers.io.readers import read_chunks
+from layers.io.readers import read_chunks, without_kml_display
 from layers.io.routing import AreaIndex, place, shifted_note
-from layers.io.values import attributes, bool_text, check_field, refused_note, vocabulary, without_kml_display
+from layers.io.values import attributes, bool_text, check_field, refused_note, vocabulary
 from layers.io.write import write
 from layers.spec.model import Field
 from layers.spec.registry import get_layer

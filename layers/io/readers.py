@@ -9,6 +9,7 @@ the file and the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -238,3 +239,23 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+#: KML display settings GDAL reads as columns: never data.
+_KML_DISPLAY = ("tessellate", "extrude", "visibility", "drawOrder", "icon", "altitudeMode", "timestamp", "begin", "end")
+#: In this tool's own KML export (it carries source_id and attributes) the placemark id is GDAL's and the
+#: description renders the other columns: re-importing them would add them to every row's attributes.
+_KML_EXPORT = ("id", "description")
+
+
+def without_kml_display(raw: RawTable) -> RawTable:
+    """A KML's table without the columns that are KML's own (display settings; the export's rendering)."""
+    if raw.path.suffix.lower() not in (".kml", ".kmz"):
+        return raw
+    columns = set(raw.frame.columns)
+    drop = [c for c in _KML_DISPLAY if c in columns]
+    if {"source_id", "attributes"} <= columns:
+        drop += [c for c in _KML_EXPORT if c in columns]
+        if "Name" in columns and raw.frame["Name"].equals(raw.frame["source_id"]):
+            drop.append("Name")  # a layer without names: the placemark shows the id
+    return dataclasses.replace(raw, frame=raw.frame.drop(columns=drop)) if drop else raw

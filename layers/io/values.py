@@ -6,7 +6,6 @@ PostgreSQL casts, None for NULL), reporting every cell it cannot read.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import warnings
@@ -22,7 +21,6 @@ from data.errors import InvalidParameter
 from data.vocab import city_tz
 from layers.io.batch import Batch, Findings
 from layers.io.columns import normalise_header
-from layers.io.rawtable import RawTable
 from layers.spec.model import Field
 
 _BOOL_YES = {"是", "有", "y", "yes", "true", "t", "1", "免费", "免費", "√", "✓"}
@@ -379,23 +377,3 @@ def _attribute_objects(batch: Batch) -> list[dict]:
                 value = {}
         base.append(value)
     return base
-
-
-#: KML display settings GDAL reads as columns: never data.
-_KML_DISPLAY = ("tessellate", "extrude", "visibility", "drawOrder", "icon", "altitudeMode", "timestamp", "begin", "end")
-#: In this tool's own KML export (it carries source_id and attributes) the placemark id is GDAL's and the
-#: description renders the other columns: re-importing them would add them to every row's attributes.
-_KML_EXPORT = ("id", "description")
-
-
-def without_kml_display(raw: RawTable) -> RawTable:
-    """A KML's table without the columns that are KML's own (display settings; the export's rendering)."""
-    if raw.path.suffix.lower() not in (".kml", ".kmz"):
-        return raw
-    columns = set(raw.frame.columns)
-    drop = [c for c in _KML_DISPLAY if c in columns]
-    if {"source_id", "attributes"} <= columns:
-        drop += [c for c in _KML_EXPORT if c in columns]
-        if "Name" in columns and raw.frame["Name"].equals(raw.frame["source_id"]):
-            drop.append("Name")  # a layer without names: the placemark shows the id
-    return dataclasses.replace(raw, frame=raw.frame.drop(columns=drop)) if drop else raw

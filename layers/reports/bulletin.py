@@ -39,9 +39,11 @@ DUE_THEN = (f"SELECT DISTINCT ON (complaint_id) complaint_id, due_before FROM co
 
 _FIGURES = f"""
 WITH h AS ({HOLDERS_SQL}),
+     -- 返工 counts when it happened by the period's end (a past bulletin printed again stays as it was);
+     -- 不予立案 whenever: a case closed unfiled later was not filed at the end either.
      ev AS (SELECT complaint_id,
                    bool_or(from_status = %(nf_from)s AND to_status = %(nf_to)s) AS not_filed,
-                   bool_or(from_status = %(rw_from)s AND to_status = %(rw_to)s) AS reworked
+                   bool_or(from_status = %(rw_from)s AND to_status = %(rw_to)s AND at < %(end)s) AS reworked
             FROM complaint_events
             WHERE (from_status = %(nf_from)s AND to_status = %(nf_to)s)
                OR (from_status = %(rw_from)s AND to_status = %(rw_to)s)
