@@ -293,3 +293,18 @@ def test_a_shapefile_export_refused_over_http_names_the_query_parameter(nyc):
     assert refused.status_code == 422, refused.text
     detail = refused.json()["detail"]
     assert detail.startswith("format: a shapefile") and "--format" not in detail and "gpkg" in detail, detail
+
+
+def test_who_opened_a_round_is_for_the_citys_staff_not_the_public(nyc):
+    """The campaign office's round over MN03: its list, the round and its scores named who opened it to anyone;
+    who did something is staff's to know (as a step's actor is), so a login reads it and nobody else."""
+    made = call(nyc, "POST", "/api/inspections/rounds", "admin", json={
+        "name": "MN03 weekly check", "kind": "周检查", "streets": [STREET], "starts": "2023-02-27",
+        "ends": "2023-03-06"})
+    assert made.status_code == 201, made.text
+    paths = ["/api/inspections/rounds", f"/api/inspections/rounds/{made.json()['id']}",
+             f"/api/inspections/rounds/{made.json()['id']}/scores"]
+    for path in paths:
+        assert "ny-admin" in call(nyc, "GET", path, "street").text, path
+        public = call(nyc, "GET", path)
+        assert public.status_code == 200 and "ny-admin" not in public.text, (path, public.text[:300])

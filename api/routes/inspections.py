@@ -28,7 +28,7 @@ from layers.spec.inspection_findings import LAYER as FINDINGS
 from layers.workflow import inspection_photos as pictures
 from layers.workflow import inspection_places as places
 from layers.workflow import inspections as work
-from layers.workflow.access import shown_row
+from layers.workflow.access import named_for, shown_row
 from layers.workflow.inspection_scores import scores
 
 router = APIRouter(tags=["inspections"])
@@ -92,18 +92,19 @@ def post_round(body: RoundIn, user: Writer, conn: Transaction, request: Request,
 
 @router.get("/api/inspections/rounds", summary="Every round, newest first, with its counts of findings")
 def list_rounds(user: Reader, conn: Conn):
-    return {"items": work.rounds(conn)}
+    return {"items": [named_for(user, r) for r in work.rounds(conn)]}
 
 
 @router.get("/api/inspections/rounds/{round_id}", summary="One round")
 def get_round(user: Reader, conn: Conn, round_id: int = ROUND_ID):
-    return work.get_round(conn, round_id)
+    return named_for(user, work.get_round(conn, round_id))
 
 
 @router.get("/api/inspections/rounds/{round_id}/scores",
             summary="Scores of a round per street and per responsible unit: base minus deductions, ranked")
 def get_scores(user: Reader, conn: Conn, round_id: int = ROUND_ID):
-    return scores(conn, round_id)
+    answer = scores(conn, round_id)
+    return {**answer, "round": named_for(user, answer["round"])}
 
 
 @router.post("/api/inspections/findings", status_code=201,

@@ -29,7 +29,7 @@ from data.errors import Forbidden
 from data.vocab import CITY_WIDE_ROLES
 from layers.analysis import plans
 from layers.analysis.whatif import MAX_EDITS, parse_edits, whatif
-from layers.workflow.access import User
+from layers.workflow.access import User, named_for
 
 router = APIRouter(tags=["analysis"])
 #: A plan's id (a bigint: larger numbers name no plan, and are refused before any SQL).
@@ -79,19 +79,14 @@ def save_plan(body: PlanIn, user: Annotated[User, Depends(planner)], conn: Trans
     return plans.save_plan(conn, body.model_dump(), user.name)
 
 
-def _named(plan: dict, user: User | None) -> dict:
-    """The plan as ``user`` reads it: who saved it is for the city's staff (any login), as every actor is."""
-    return plan if user is not None else {**plan, "created_by": None}
-
-
 @router.get("/api/plans", summary="The coverage plans, newest first (who saved each: for a login)")
 def list_plans(conn: Conn, user: Reader) -> list[dict]:
-    return [_named(p, user) for p in plans.list_plans(conn)]
+    return [named_for(user, p) for p in plans.list_plans(conn)]
 
 
 @router.get("/api/plans/{plan_id}", summary="One coverage plan with its edits (who saved it: for a login)")
 def get_plan(plan_id: PlanId, conn: Conn, user: Reader) -> dict:
-    return _named(plans.get_plan(conn, plan_id), user)
+    return named_for(user, plans.get_plan(conn, plan_id))
 
 
 @router.get("/api/plans/{plan_id}/compare", summary="A plan against today's facilities: before/after (JSON or XLSX)")
@@ -99,7 +94,7 @@ def compare_plan(plan_id: PlanId, conn: Conn, lang: Lang, user: Reader,
                  format: Annotated[Literal["json", "xlsx"], Query(description="json or xlsx")] = "json"):
     result = plans.compare_plan(conn, plan_id)
     conn.rollback()
-    result["plan"] = _named(result["plan"], user)
+    result["plan"] = named_for(user, result["plan"])
     if format == "json":
         return JSONResponse(result)
     return Response(plans.comparison_xlsx(result, lang), media_type=XLSX,
@@ -116,7 +111,7 @@ def export_plan(plan_id: PlanId, conn: Conn) -> Response:
 def plans_list_page(request: Request, conn: Conn, lang: Lang, user: Reader) -> HTMLResponse:
     from layers.web.plan_page import plans_page
 
-    page = plans_page([_named(p, user) for p in plans.list_plans(conn)], lang)
+    page = plans_page([named_for(user, p) for p in plans.list_plans(conn)], lang)
     return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))
 
 
@@ -128,5 +123,5 @@ def plan_comparison_page(request: Request, plan_id: PlanId, conn: Conn, lang: La
 
     result = plans.compare_plan(conn, plan_id)
     conn.rollback()
-    page = plan_page({**result, "plan": _named(result["plan"], user)}, lang)
+    page = plan_page({**result, "plan": named_for(user, result["plan"])}, lang)
     return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))

@@ -159,6 +159,12 @@ def shown_row(spec: LayerSpec, user: User | None, row: dict, renames: dict[str, 
     return out
 
 
+def named_for(user: User | None, row: dict, key: str = "created_by") -> dict:
+    """``row`` as ``user`` reads it: who made it (a round, a plan) is for the city's staff, any login, as every
+    actor of a step is; None for anyone without one."""
+    return row if user is not None or row.get(key) is None else {**row, key: None}
+
+
 def add_user(conn, name: str, role: str, *, street_code: str | None = None, grid_codes: list[str] | None = None,
              created_by: str) -> tuple[User, str]:
     """Create a user; return it with its token (the only time the token exists in clear).
