@@ -4,7 +4,8 @@ Every analysis names the rule it applied by id, value, source and label, and
 shows the label where it is not V (seen in the standard's own wording). A city
 overrides rows with its own CSV of the same columns (only ``id`` and the
 columns it changes are required), named by ``HYGIENE_MAP_STANDARDS_FILE``;
-an override row with a new ``id`` adds a rule.
+an override row with a new ``id`` adds a rule. ``source_zh`` cites the source
+in Chinese lines; a city's own ``source`` without one is cited as written.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from data.csvrows import read_rows
 from data.errors import InvalidInput, NotFound
 
 STANDARDS_CSV = Path(__file__).with_name("standards.csv")
-COLUMNS = ("id", "section", "kind", "metric", "value", "value_max", "unit", "scope", "source", "label",
+COLUMNS = ("id", "section", "kind", "metric", "value", "value_max", "unit", "scope", "source", "source_zh", "label",
            "label_zh", "label_en")
 LABEL_TEXT = {
     "zh": {"S": "二手来源", "R": "未找到出处，凭记忆", "V (local)": "地方规定原文", "V (text)": "条文原文",
@@ -41,6 +42,7 @@ class Rule:
     unit: str
     scope: str
     source: str
+    source_zh: str  # the source in Chinese, for Chinese lines
     label: str
     label_zh: str
     label_en: str
@@ -68,7 +70,8 @@ class Rule:
         name = self.label_en if lang == "en" else self.label_zh
         value = self.value + (f"–{self.value_max}" if self.value_max else "")
         unit = {"per_km2": "座/km²" if lang != "en" else "per km²"}.get(self.unit, self.unit)
-        text = f"{name} {value} {unit}, {self.source}" if lang == "en" else f"{name} {value} {unit}，依据 {self.source}"
+        text = (f"{name} {value} {unit}, {self.source}" if lang == "en"
+                else f"{name} {value} {unit}，依据 {self.source_zh or self.source}")
         if not self.verified:
             note = LABEL_TEXT["en" if lang == "en" else "zh"].get(self.label, self.label)
             text += f" ({note}, {self.label})" if lang == "en" else f"（{note}，{self.label}）"
@@ -77,7 +80,8 @@ class Rule:
     def as_dict(self, lang: str = "zh") -> dict:
         """JSON-ready: the rule's fields and its one-line description."""
         return {"id": self.id, "value": self.value, "value_max": self.value_max or None, "unit": self.unit,
-                "scope": self.scope, "source": self.source, "label": self.label,
+                "scope": self.scope, "source": self.source if lang == "en" else self.source_zh or self.source,
+                "label": self.label,
                 "name": self.label_en if lang == "en" else self.label_zh, "text": self.describe(lang)}
 
 
@@ -113,7 +117,10 @@ def load(env: Mapping[str, str] | None = None) -> dict[str, Rule]:
             if base is None:
                 rules[row["id"]] = Rule(**{c: row.get(c, "") for c in COLUMNS})
             else:
-                rules[row["id"]] = replace(base, **{k: v for k, v in row.items() if k != "id" and v != ""})
+                changed = {k: v for k, v in row.items() if k != "id" and v != ""}
+                if "source" in changed and "source_zh" not in changed:  # a city's own source: cited as written
+                    changed["source_zh"] = changed["source"]
+                rules[row["id"]] = replace(base, **changed)
     return rules
 
 

@@ -39,6 +39,16 @@ def test_a_radius_of_the_standards_table_names_its_rule(taipei, kind, radius, ru
     assert head[0].startswith(words), head
 
 
+def test_a_chinese_line_cites_its_source_in_chinese(taipei):
+    """The coverage head and the rule's JSON said "依据 《市容环卫工程项目规范》GB 55013-2021 §5.0.1 (code number
+    inferred)" in a Chinese line: the source is cited in Chinese there, in English in English."""
+    body, head = _coverage(taipei, kind="toilets", radius="300")
+    assert "依据 《市容环卫工程项目规范》GB 55013-2021 第5.0.1条（规范编号系推断）" in head[0], head
+    assert "inferred" not in head[0] and "inferred" not in json.dumps(body["rule"], ensure_ascii=False)
+    english, head_en = _coverage(taipei, "en", kind="toilets", radius="300")
+    assert "(code number inferred)" in head_en[0] and "推断" not in english["rule"]["text"], head_en
+
+
 def test_a_radius_of_no_rule_names_none(taipei):
     body, head = _coverage(taipei, kind="garbage_points", radius="100")
     assert body["rule"] is None and head[0] == "服务半径 100 m（用户指定，未采用标准条文）", head
