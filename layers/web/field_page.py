@@ -26,8 +26,8 @@ _APP = STATIC_PREFIX + "/app/"
 SW_PATH = "/field-sw.js"
 #: The files the page loads; the service worker keeps them (and the page) in a cache named after their contents.
 PAGE_FILES = (_V + "leaflet/dist/leaflet.css", _APP + "map.css", _APP + "public.css", _APP + "field.css",
-              _V + "leaflet/dist/leaflet.js", _V + "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js", _APP + "context.js", _APP + "field.js",
-              _APP + "field-todo.js")
+              _V + "leaflet/dist/leaflet.js", _V + "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js",
+              _APP + "context.js", _APP + "photo-shrink.js", _APP + "field.js", _APP + "field-todo.js")
 #: How often (ms) the queue tries again while findings wait, besides the browser's "online" event.
 RETRY_MS = 20000
 

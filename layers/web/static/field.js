@@ -133,25 +133,8 @@
   }
   showItems([]);
 
-  // ---- photos: resized on the phone to at most MAX_SIDE pixels, JPEG ----
-  function decode(file) {
-    if (window.createImageBitmap) return createImageBitmap(file, {imageOrientation: 'from-image'});
-    return new Promise(function (done, failed) {
-      var img = new Image();
-      img.onload = function () { done(img); };
-      img.onerror = failed;
-      img.src = URL.createObjectURL(file);
-    });
-  }
-  function resize(file) {
-    return decode(file).then(function (img) {
-      var w = img.width, h = img.height, k = Math.min(1, MAX_SIDE / Math.max(w, h));
-      var canvas = document.createElement('canvas');
-      canvas.width = Math.round(w * k); canvas.height = Math.round(h * k);
-      canvas.getContext('2d').drawImage(img, 0, 0, canvas.width, canvas.height);
-      return new Promise(function (done) { canvas.toBlob(done, 'image/jpeg', 0.85); });
-    });
-  }
+  // ---- photos: resized on the phone to at most MAX_SIDE pixels, JPEG (photo-shrink.js) ----
+  function resize(file) { return window.hmShrink(file, MAX_SIDE); }
   var input = document.getElementById('fd-photo');
   input.addEventListener('change', function () {
     var files = Array.prototype.slice.call(input.files);
