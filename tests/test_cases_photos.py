@@ -99,7 +99,8 @@ def test_in_english_a_file_that_is_no_photo_is_said_and_nothing_is_stored(browse
     assert browser.evaluate("document.querySelector('#cs-work h3').innerText") == "Photos of the work"
     before = site.one("SELECT count(*) FROM public_photos WHERE complaint_id = %s", (case["id"],))
     _choose(browser, bad)
-    _wait(browser, "document.getElementById('cs-photo-msg').innerText.length > 0")
+    # "Preparing the photo…" first, then the refusal.
+    _wait(browser, "document.getElementById('cs-photo-msg').innerText.indexOf('not added') >= 0")
     said = browser.evaluate("document.getElementById('cs-photo-msg').innerText")
     assert said.startswith("The photo was not added") and "cannot be read" in said, said
     assert site.one("SELECT count(*) FROM public_photos WHERE complaint_id = %s", (case["id"],)) == before
