@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from layers.web.assets import APP_STATIC, STATIC_PREFIX
 from layers.web.tracking_page import script_json
+from layers.workflow.photos import PHONE_PX
 
 _V = STATIC_PREFIX + "/vendor/"
 _APP = STATIC_PREFIX + "/app/"
@@ -77,7 +78,7 @@ def field_html(lang: str, config: dict) -> str:
     other = "zh" if lang == "en" else "en"
     grid = config.get("grid")
     here = f"?grid={esc(grid['code'])}&amp;lang={other}" if grid else f"?lang={other}"
-    config = {**config, "lang": lang, "words": t, "retry_ms": RETRY_MS, "sw": SW_PATH}
+    config = {**config, "lang": lang, "words": t, "retry_ms": RETRY_MS, "sw": SW_PATH, "photo_px": PHONE_PX}
     # The to-do list (static/app/field-todo.js): a street office's comes first, an inspector's after its own records.
     action = (config.get("todo") or {}).get("action")
     rectifier = action == "rectify"

@@ -12,7 +12,6 @@
   var place = null;  // {lon, lat, crs}
   var marker = null;
   var photos = [];  // resized blobs of the finding being made
-  var MAX_SIDE = 1600;
 
   // ---- storage: one IndexedDB store of findings, each with its photos (Blobs) and its sending state ----
   var dbReady = new Promise(function (done, failed) {
@@ -133,8 +132,8 @@
   }
   showItems([]);
 
-  // ---- photos: resized on the phone to at most MAX_SIDE pixels, JPEG (photo-shrink.js) ----
-  function resize(file) { return window.hmShrink(file, MAX_SIDE); }
+  // ---- photos: resized on the phone to at most cfg.photo_px pixels, JPEG (photo-shrink.js) ----
+  function resize(file) { return window.hmShrink(file, cfg.photo_px); }
   var input = document.getElementById('fd-photo');
   input.addEventListener('change', function () {
     var files = Array.prototype.slice.call(input.files);
