@@ -40,6 +40,20 @@ def oracle(conn, start: datetime, end: datetime) -> dict:
         cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '核查' AND to_status = '处置' "
                     "AND at < %s", (end,))
         sent_back = {r[0] for r in cur.fetchall()}
+        # As each complaint stood at the end: filed after it (it left 受理 for 立案 or later only then) is not filed
+        # then; a case reopened (a step out of 结案) was closed then when its last close before the end came after
+        # its last reopening before the end.
+        cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '受理' "
+                    "AND to_status <> '结案' AND at >= %s", (end,))
+        filed_later = {r[0] for r in cur.fetchall()}
+        cur.execute("SELECT complaint_id, from_status, to_status, at FROM complaint_events WHERE complaint_id IN "
+                    "(SELECT complaint_id FROM complaint_events WHERE from_status = '结案') AND at < %s ORDER BY at",
+                    (end,))
+        closed_then: dict = {}
+        for cid, frm, to, at in cur.fetchall():
+            closed_then[cid] = at if to == "结案" else None if frm == "结案" else closed_then.get(cid)
+        cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '结案'")
+        reopened = {r[0] for r in cur.fetchall()}
         cur.execute("""SELECT id, street_code, category, grid_code, reported_at, status, due_at, closed_at
                        FROM complaints WHERE reported_at < %s""", (end,))
         rows = cur.fetchall()
@@ -49,11 +63,13 @@ def oracle(conn, start: datetime, end: datetime) -> dict:
                 holders[r[0]] = _holder(cur, r[3], r[4])
     out: dict = {}
     for cid, street, category, _grid, reported, status, due, closed in rows:
+        if cid in reopened:
+            closed = closed_then.get(cid)
         fresh = reported >= start
         open_end = closed is None or closed >= end
         if not (fresh or open_end):
             continue
-        filed = fresh and status != "受理" and cid not in not_filed
+        filed = fresh and status != "受理" and cid not in not_filed and cid not in filed_later
         closed_by_end = closed is not None and closed < end
         for key in (("streets", street), ("units", holders[cid] or ""), ("categories", category), ("city", None)):
             f = out.setdefault(key, {"received": 0, "filed": 0, "due": 0, "closed": 0, "on_time": 0,

@@ -71,6 +71,7 @@ def city(module_demo):
             cur.execute("INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at) "
                         "VALUES (%s, '受理', '结案', '不属于受理范围', 'test', '2026-10-20 10:00+08')", (cid,))
         _add_findings_and_ratings(cur, grid, old[0], ids)
+        _add_later_steps(cur, grid)
     conn.close()
     yield module_demo, grid
 
@@ -105,6 +106,31 @@ def _add_findings_and_ratings(cur, grid: str, old_unit: str, cases: list[int]) -
                        VALUES (%s, %s, %s::timestamptz - interval '1 day' + %s * interval '1 minute', %s,
                                CASE WHEN %s = '不满意' THEN '测试' END, %s)""",
                     (tracking, cases[case], at, k, rating, rating, at))
+
+
+#: Complaints whose October changed after October's end (a past bulletin printed again must not change):
+#: one still at 受理 at the end and filed (立案) in November; one closed in October and reopened in November by a
+#: 不满意 rating (结案 → 处置, which clears closed_at).
+LATER = {"filed_in_november": ("立案", None, (("受理", "立案", "2026-11-05 09:00+08"),)),
+         "reopened_in_november": ("处置", None, (("受理", "立案", "2026-10-12 09:00+08"),
+                                                 ("核查", "结案", "2026-10-14 09:00+08"),
+                                                 ("结案", "处置", "2026-11-03 09:00+08")))}
+
+
+def _add_later_steps(cur, grid: str) -> None:
+    for source_id, (status, closed_at, steps) in LATER.items():
+        cur.execute("""INSERT INTO complaints (source, source_id, channel, category, reported_at, status, due_at,
+                                               closed_at, district_code, street_code, community_code, grid_code, geom)
+                       SELECT 'test', %s, channel, category, '2026-10-11 09:00+08', %s, '2026-10-16 09:00+08', %s,
+                              district_code, street_code, community_code, grid_code, geom
+                       FROM complaints WHERE grid_code = %s ORDER BY id LIMIT 1 RETURNING id""",
+                    (source_id, status, closed_at, grid))
+        cid = cur.fetchone()[0]
+        cur.execute("INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at) "
+                    "VALUES (%s, NULL, '受理', NULL, 'test', '2026-10-11 09:00+08')", (cid,))
+        for frm, to, at in steps:
+            cur.execute("INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor, at) "
+                        "VALUES (%s, %s, %s, 'test', 'test', %s)", (cid, frm, to, at))
 
 
 # -- the tests ---------------------------------------------------------------------------------------
@@ -152,8 +178,8 @@ def test_period_edges_in_china_time(city):
     finally:
         conn.close()
     row = {r["code"]: r for r in october["streets"]}[street]
-    # oct_first_moment, oct_morning_utc_september, oct_last_second, closed_at_deadline
-    assert row["received"] == demo_october + 4
+    # oct_first_moment, oct_morning_utc_september, oct_last_second, closed_at_deadline, and the LATER ones
+    assert row["received"] == demo_october + 4 + len(LATER)
     assert {r["code"]: r for r in september["streets"]}[street]["received"] == demo_september + 1
 
 
@@ -201,8 +227,37 @@ def test_rework_and_not_filed(city):
             past_received = cur.fetchone()[0]
     finally:
         conn.close()
-    assert totals["filed"] == past_received - 3
+    # Not filed: the three closed from 受理, and the one filed only in November.
+    assert totals["filed"] == past_received - 4
     assert totals["rework_rate"] == round(4 / totals["filed"], 6)
+
+
+def test_a_past_period_printed_again_is_as_it_was(city):
+    """October printed in December: a case filed in November was not filed in October, and a case closed in
+    October and reopened in November by a resident's 不满意 was closed at October's end (not open)."""
+    url, grid = city
+    conn = connect(url=url)
+    try:
+        b = bulletin(conn, parse_period("month", "2026-10"))
+        with conn.cursor() as cur:
+            cur.execute("SELECT street_code FROM grids WHERE code = %s", (grid,))
+            street = cur.fetchone()[0]
+            # The history as it stood at October's end (the history is append-only: its guard is off for this
+            # transaction, which is rolled back).
+            cur.execute("SET LOCAL session_replication_role = replica")
+            cur.execute("DELETE FROM complaint_events WHERE at >= '2026-10-31 16:00+00' AND actor = 'test'")
+            cur.execute("UPDATE complaints SET status = '受理' WHERE source_id = 'filed_in_november'")
+            cur.execute("UPDATE complaints SET status = '结案', closed_at = '2026-10-14 09:00+08' "
+                        "WHERE source_id = 'reopened_in_november'")
+            as_printed_then = bulletin(conn, parse_period("month", "2026-10"))
+    finally:
+        conn.rollback()
+        conn.close()
+    row = next(r for r in b["streets"] if r["code"] == street)
+    then = next(r for r in as_printed_then["streets"] if r["code"] == street)
+    for figure in ("received", "filed", "due", "closed", "on_time", "open_at_end", "overdue_at_end", "median_hours"):
+        assert row[figure] == then[figure], figure
+    assert b["totals"]["filed"] == as_printed_then["totals"]["filed"]
 
 
 def test_ranks_and_rank_change(city):

@@ -37,33 +37,47 @@ COUNTS = ("received", "filed", "due", "closed", "on_time", "reworked", "open_at_
 DUE_THEN = (f"SELECT DISTINCT ON (complaint_id) complaint_id, due_before FROM complaint_deadlines "
             f"WHERE kind IN ('{APPROVE}', '{SET}') AND at >= {{end}} ORDER BY complaint_id, id")
 
+# A complaint's closing time as it stood at a time: for a case reopened since (a 不满意 rating takes it from 结案
+# back to 处置 and clears closed_at), its last close before then if no reopening followed it; else closed_at.
+# Correlated, so only the few reopened cases read their history.
+CLOSED_THEN = ("(SELECT CASE WHEN max(e.at) FILTER (WHERE e.to_status = %(closed)s) > coalesce(max(e.at) FILTER "
+               "(WHERE e.from_status = %(closed)s), '-infinity') THEN max(e.at) FILTER (WHERE e.to_status = %(closed)s) "
+               "END FROM complaint_events e WHERE e.complaint_id = c.id AND e.at < {end})")
+
 _FIGURES = f"""
 WITH h AS ({HOLDERS_SQL}),
-     -- 返工 counts when it happened by the period's end (a past bulletin printed again stays as it was);
-     -- 不予立案 whenever: a case closed unfiled later was not filed at the end either.
+     -- As each case stood at the period's end, so that a past bulletin printed again stays as it was: 返工 counts
+     -- when it happened by then; a case that left 受理 for 立案 only after it was not filed then (an import that
+     -- brought a case past 受理 left no such step: its status says); 不予立案 whenever (closed unfiled later, it
+     -- was not filed at the end either).
      ev AS (SELECT complaint_id,
                    bool_or(from_status = %(nf_from)s AND to_status = %(nf_to)s) AS not_filed,
-                   bool_or(from_status = %(rw_from)s AND to_status = %(rw_to)s AND at < %(end)s) AS reworked
+                   bool_or(from_status = %(nf_from)s AND to_status <> %(nf_to)s) AS filed_later,
+                   bool_or(from_status = %(rw_from)s AND to_status = %(rw_to)s AND at < %(end)s) AS reworked,
+                   bool_or(from_status = %(closed)s) AS reopened
             FROM complaint_events
-            WHERE (from_status = %(nf_from)s AND to_status = %(nf_to)s)
-               OR (from_status = %(rw_from)s AND to_status = %(rw_to)s)
+            WHERE (from_status = %(nf_from)s AND (to_status = %(nf_to)s OR at >= %(end)s))
+               OR (from_status = %(rw_from)s AND to_status = %(rw_to)s) OR from_status = %(closed)s
             GROUP BY complaint_id),
      dl AS ({DUE_THEN.format(end="%(end)s")}),
-     x AS (SELECT c.street_code, coalesce(h.unit, '') AS unit, c.category, c.reported_at, c.closed_at,
+     c AS (SELECT c.*, coalesce(ev.not_filed OR ev.filed_later, false) AS unfiled,
+                  coalesce(ev.reworked, false) AS reworked,
+                  CASE WHEN ev.reopened THEN {CLOSED_THEN.format(end="%(end)s")} ELSE c.closed_at END AS closed_then
+           FROM complaints c LEFT JOIN ev ON ev.complaint_id = c.id
+           WHERE c.reported_at < %(end)s
+             AND (c.reported_at >= %(start)s OR c.closed_at IS NULL OR c.closed_at >= %(end)s)),
+     x AS (SELECT c.street_code, coalesce(h.unit, '') AS unit, c.category, c.reported_at, c.closed_then AS closed_at,
                   CASE WHEN dl.complaint_id IS NULL THEN c.due_at ELSE dl.due_before END AS due_at,
                   c.reported_at >= %(start)s AS fresh,
-                  c.reported_at >= %(start)s AND c.status <> %(received)s
-                      AND NOT coalesce(ev.not_filed, false) AS filed,
-                  coalesce(ev.reworked, false) AS reworked,
-                  (c.closed_at IS NULL OR c.closed_at >= %(end)s) AS open_at_end,
-                  c.closed_at < %(end)s AS closed_by_end
-           FROM complaints c
-           LEFT JOIN ev ON ev.complaint_id = c.id
+                  c.reported_at >= %(start)s AND c.status <> %(received)s AND NOT c.unfiled AS filed,
+                  c.reworked,
+                  (c.closed_then IS NULL OR c.closed_then >= %(end)s) AS open_at_end,
+                  c.closed_then < %(end)s AS closed_by_end
+           FROM c
            LEFT JOIN dl ON dl.complaint_id = c.id
            LEFT JOIN h ON h.grid_code = coalesce(c.origin_grid_code, c.grid_code)
                       AND c.reported_at >= h.since AND c.reported_at < h.until
-           WHERE c.reported_at < %(end)s
-             AND (c.reported_at >= %(start)s OR c.closed_at IS NULL OR c.closed_at >= %(end)s)),
+           WHERE c.reported_at >= %(start)s OR c.closed_then IS NULL OR c.closed_then >= %(end)s),
      j AS (SELECT least(%(end)s::timestamptz, {REFERENCE_TIME_SQL}) AS judged)
 SELECT GROUPING(street_code, unit, category) AS g, street_code, unit, category,
        count(*) FILTER (WHERE fresh),
@@ -125,7 +139,7 @@ def _round(value: float | None) -> float | None:
 def period_figures(conn, period: Period) -> dict[str, dict]:
     """The figures of ``period``: ``{"streets": {code: Figures}, "units": {name: Figures},
     "categories": {name: Figures}, "city": {None: Figures}}`` (units without a holder under ``""``)."""
-    params = {"start": period.start, "end": period.end, "received": RECEIVED,
+    params = {"start": period.start, "end": period.end, "received": RECEIVED, "closed": CLOSED,
               "nf_from": NOT_FILED[0], "nf_to": NOT_FILED[1], "rw_from": REWORK[0], "rw_to": REWORK[1]}
     out: dict[str, dict] = {name: {} for name in _GROUPS.values()}
     with conn.cursor() as cur:
@@ -151,21 +165,29 @@ def names(conn) -> dict[str, dict[str, tuple[str, str]]]:
 
 # The trend: received, filed, due and closed of each of several periods (the last 12), in one statement over
 # their bounds (computed in Python: local midnights, summer time included). The same definitions as
-# _FIGURES: a period's cohort is the complaints reported in it; filed unless still at 受理 or closed from it;
-# due when closed by the period's end or past its limit then (at the data time, when the end is later).
+# _FIGURES, each as the case stood at its period's end: a period's cohort is the complaints reported in it; filed
+# unless still at 受理 then or closed from it; due when closed by the period's end or past its limit then (at the
+# data time, when the end is later). A step out of 受理 before the first period's end was before every end.
 _TREND = f"""
 WITH p AS (SELECT k, s, e FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) WITH ORDINALITY AS p(s, e, k)),
-     nf AS (SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = %(nf_from)s AND to_status = %(nf_to)s),
+     ev AS (SELECT complaint_id, bool_or(from_status = %(nf_from)s AND to_status = %(nf_to)s) AS not_filed,
+                   min(at) FILTER (WHERE from_status = %(nf_from)s AND to_status <> %(nf_to)s) AS filed_at,
+                   bool_or(from_status = %(closed)s) AS reopened
+            FROM complaint_events
+            WHERE (from_status = %(nf_from)s AND (to_status = %(nf_to)s OR at >= (SELECT min(e) FROM p)))
+               OR from_status = %(closed)s
+            GROUP BY complaint_id),
      ref AS (SELECT {REFERENCE_TIME_SQL} AS t),
      ch AS (SELECT DISTINCT complaint_id FROM complaint_deadlines WHERE kind IN ('{APPROVE}', '{SET}')),
-     x AS (SELECT p.k, c.closed_at < p.e AS closed_by_end,
+     x AS (SELECT p.k, CASE WHEN ev.reopened THEN {CLOSED_THEN.format(end="p.e")} ELSE c.closed_at END < p.e
+                           AS closed_by_end,
                   CASE WHEN ch.complaint_id IS NULL THEN c.due_at  -- only the few with decided deadlines look back
                        ELSE coalesce((SELECT d.due_before FROM ({DUE_THEN.format(end="p.e")}) d
                                       WHERE d.complaint_id = c.id), c.due_at) END < least(p.e, ref.t) AS late,
-                  c.status <> %(received)s AND nf.complaint_id IS NULL AS filed
+                  c.status <> %(received)s AND NOT coalesce(ev.not_filed OR ev.filed_at >= p.e, false) AS filed
            FROM p CROSS JOIN ref
            JOIN complaints c ON c.reported_at >= p.s AND c.reported_at < p.e
-           LEFT JOIN nf ON nf.complaint_id = c.id
+           LEFT JOIN ev ON ev.complaint_id = c.id
            LEFT JOIN ch ON ch.complaint_id = c.id)
 SELECT p.k, count(x.k), count(*) FILTER (WHERE filed), count(*) FILTER (WHERE filed AND (closed_by_end OR late)),
        count(*) FILTER (WHERE filed AND closed_by_end)
@@ -176,7 +198,7 @@ GROUP BY p.k ORDER BY p.k"""
 def trend_figures(conn, periods: list[Period]) -> list[Figures]:
     """Received, filed, due and closed of each of ``periods`` (in their order), from one statement."""
     params = {"starts": [p.start for p in periods], "ends": [p.end for p in periods], "received": RECEIVED,
-              "nf_from": NOT_FILED[0], "nf_to": NOT_FILED[1]}
+              "closed": CLOSED, "nf_from": NOT_FILED[0], "nf_to": NOT_FILED[1]}
     with conn.cursor() as cur:
         cur.execute(_TREND, params)
         return [Figures(received=r[1], filed=r[2], due=r[3], closed=r[4]) for r in cur.fetchall()]
