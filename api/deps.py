@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query, Request
@@ -35,6 +36,7 @@ from data.params import (
     TimeWindow,
     parse_area_code,
     parse_bbox,
+    parse_instant,
     parse_int,
     parse_lang,
     parse_list,
@@ -137,6 +139,17 @@ async def grid_path(code: Annotated[str, Path(description="grid code: community 
 
 
 GridCode = Annotated[str, Depends(grid_path)]
+
+
+async def printed_query(
+    printed: Annotated[str | None, Query(description="when the sheet whose QR code led here was printed (UTC, "
+                                                       "e.g. 20261201T0130Z): a regrid since is said")] = None,
+) -> datetime | None:
+    """When the printed sheet (or notice board) that links here was made; None when not given."""
+    return parse_instant(printed, "printed")
+
+
+Printed = Annotated[datetime | None, Depends(printed_query)]
 
 
 async def street_path(code: Annotated[str, Path(description="street code")]) -> str:

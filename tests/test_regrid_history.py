@@ -318,8 +318,9 @@ def test_the_migrations_mark_grids_cut_and_keep_shapes_removed_by_earlier_regrid
     conn.close()
 
 
-def _printed_map_link(url: str, work, code: str) -> str:
-    """The grid sheet of ``code`` printed now; the path of its map QR code, read from the URL printed beneath it."""
+def _printed_links(url: str, work, code: str) -> tuple[str, str]:
+    """The grid sheet of ``code`` printed now; the paths of its two QR codes (the map, the field page), read from
+    the URLs printed beneath them."""
     import re
     import subprocess
 
@@ -331,25 +332,31 @@ def _printed_map_link(url: str, work, code: str) -> str:
     document.write(str(work / "sheet.pdf"))
     text = subprocess.run(["pdftotext", "-raw", str(work / "sheet.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout.replace("\n", "")
-    return re.search(r"/map/grids\?street=\d+&grid=\d+&printed=\d{8}T\d{6}Z", text).group(0)
+    return (re.search(r"/map/grids\?street=\d+&grid=\d+&printed=\d{8}T\d{6}Z", text).group(0),
+            re.search(r"/field\?grid=\d+&printed=\d{8}T\d{6}Z", text).group(0))
 
 
 @pytest.mark.browser
 def test_a_grid_sheet_printed_before_a_regrid_says_so_when_its_qr_code_is_scanned(taipei, browser):
     """A sheet (or a notice board) printed before the street was cut again: its QR code opens the street's map on
-    the grid as printed, dashed, and says when the grids were redrawn — not today's grid that has its code. A sheet
-    printed after the cut opens that grid as before."""
+    the grid as printed, dashed, and says when the grids were redrawn — not today's grid that has its code. So does
+    its field-page code, whose place starts inside the grid as printed. A sheet printed after the cut opens that
+    grid as before."""
     from tests.chromium import serve_app
 
     url, work = taipei["url"], taipei["work"]
-    (code,) = _rows(connect(url=url), "SELECT code FROM grids WHERE street_code = %s ORDER BY code DESC LIMIT 1",
+    conn = connect(url=url)
+    (code,) = _rows(conn, "SELECT code FROM grids WHERE street_code = %s ORDER BY code DESC LIMIT 1",
                     (TAIPEI_STREET,))[0]
-    before = _printed_map_link(url, work, code)
+    (printed_shape,) = _rows(conn, "SELECT ST_AsBinary(geom) FROM grids WHERE code = %s", (code,))[0]
+    conn.close()
+    before, field_before = _printed_links(url, work, code)
     time.sleep(1)  # the sheet's time is whole seconds
     _cli(url, work, "grids", "generate", "--street", TAIPEI_STREET, "--size", "200", "--force")
     time.sleep(1)  # a sheet's time is rounded down: one printed within the second of the cut would be flagged
-    after = _printed_map_link(url, work, code)
+    after, field_after = _printed_links(url, work, code)
     assert before != after
+    token = _cli(url, work, "users", "add", "tp-field", "--role", "inspector", "--street", TAIPEI_STREET).strip()
     browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
     try:
         with serve_app(url) as base:
@@ -362,8 +369,30 @@ def test_a_grid_sheet_printed_before_a_regrid_says_so_when_its_qr_code_is_scanne
             assert browser.evaluate("document.body.getAttribute('data-grid-focus')") == code
             bad = httpx.get(base + before.replace("&printed=", "&printed=x"), timeout=30)
             assert bad.status_code == 422 and "printed" in bad.json()["detail"], bad.text
+            _field_as_printed(browser, base, token, field_before, field_after, code, printed_shape)
     finally:
         browser.send("Emulation.clearDeviceMetricsOverride")
+
+
+def _field_as_printed(browser, base: str, token: str, before: str, after: str, code: str, printed_shape) -> None:
+    """The field page from a sheet printed before the cut: the grid as printed, dashed, said, the place starting
+    inside it; from one printed after: today's grid of that code."""
+    from tests.test_public_browser import _wait
+
+    browser.open(base + "/login", ready_js="!!document.getElementById('token')")
+    browser.evaluate(f"document.getElementById('token').value = {token!r}; document.querySelector('form').submit()")
+    _wait(browser, "location.pathname !== '/login'")
+    browser.open(base + before, ready_js="!!window.hmField && !!window.hmField.place()")
+    said = browser.evaluate("(document.getElementById('fd-redrawn') || {}).innerText")
+    assert said and "重新划分" in said and code in said, said
+    assert browser.evaluate("document.querySelectorAll('path[stroke-dasharray]').length") == 1
+    lat, lon = browser.evaluate("window.hmField.place()")
+    assert shapely.from_wkb(bytes(printed_shape)).contains(shapely.Point(lon, lat)), (lon, lat)
+    assert "印制时的网格 " + code in browser.evaluate("document.getElementById('fd-place').innerText")
+    assert browser.evaluate("document.documentElement.scrollWidth") <= 390
+    browser.open(base + after, ready_js="!!window.hmField && !!window.hmField.place()")
+    assert browser.evaluate("document.getElementById('fd-redrawn')") is None
+    assert browser.evaluate("document.querySelectorAll('path[stroke-dasharray]').length") == 0
 
 
 def test_an_inspector_of_some_grids_keeps_its_ground_when_the_street_is_cut_again(taipei):
@@ -389,3 +418,26 @@ def test_an_inspector_of_some_grids_keeps_its_ground_when_the_street_is_cut_agai
                           "'user:tp-gridded'")
     assert audited == [({"grid_codes": list(old)}, {"grid_codes": expected})]
     conn.close()
+
+
+def test_a_sheet_of_a_grid_a_cut_removed_opens_that_grid_as_it_last_was(taipei):
+    """A sheet printed before the printed time was put in its QR code: its grid's code is gone after a cut into
+    fewer grids. The field page starts from the grid's last shape and says when it was redrawn; a code no grid ever
+    had is refused by name."""
+    from data.errors import NotFound
+    from layers.workflow.inspection_places import grid_place
+
+    url, work = taipei["url"], taipei["work"]
+    _cli(url, work, "grids", "generate", "--street", TAIPEI_STREET, "--size", "700", "--force")
+    conn = connect(url=url)
+    try:
+        code, until, wkb = _rows(conn, """SELECT DISTINCT ON (code) code, until, ST_AsBinary(geom) FROM grid_shapes
+                                         WHERE street_code = %s AND code NOT IN (SELECT code FROM grids)
+                                         ORDER BY code DESC, until DESC LIMIT 1""", (TAIPEI_STREET,))[0]
+        place = grid_place(conn, code)
+        assert place["redrawn"] == until.isoformat() and place["street_code"] == TAIPEI_STREET
+        assert shapely.from_wkb(bytes(wkb)).contains(shapely.Point(place["point"]))
+        with pytest.raises(NotFound, match="no grid with code 99"):
+            grid_place(conn, "99" + code)
+    finally:
+        conn.close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 
 from api.auth import Reader
-from api.deps import Conn, Lang, grid_query
+from api.deps import Conn, Lang, Printed, grid_query
 from api.routes.public import PAGE_CSP
 from data import checklist
 from data.catalog import city_view
@@ -23,7 +25,8 @@ FIELD_CSP = PAGE_CSP.replace("img-src 'self' data:", "img-src 'self' data: blob:
 
 @router.get("/field", response_class=HTMLResponse,
             summary="The inspectors' field page: record findings with photos, also offline (zh; ?lang=en; ?grid=CODE)")
-def field_page(user: Reader, conn: Conn, lang: Lang, grid: str | None = Depends(grid_query)):
+def field_page(user: Reader, conn: Conn, lang: Lang, printed: Printed = None,
+               grid: str | None = Depends(grid_query)):
     if user is None:  # a staff page even when reads are open: findings are recorded as someone
         raise LoginRequired("the field page records findings as you: log in first")
     center, bounds = city_view(conn)
@@ -32,7 +35,8 @@ def field_page(user: Reader, conn: Conn, lang: Lang, grid: str | None = Depends(
               "items": [i.as_dict(lang) for i in checklist.load().values()],
               "place_types": list(PLACE_TYPES),
               "place_names": {zh: en if lang == "en" else zh for zh, en in PLACE_TYPES.items()}, "near_m": NEAR_M,
-              "time_zone": city_tz().key, "grid": grid_place(conn, grid) if grid else None, "todo": _todo(user)}
+              "time_zone": city_tz().key, "grid": grid_place(conn, grid, printed) if grid else None, "todo": _todo(user),
+              "printed": printed and f"{printed.astimezone(UTC):%Y%m%dT%H%M%SZ}"}
     return HTMLResponse(field_html(lang, config),
                         headers={"Content-Security-Policy": FIELD_CSP, "Cache-Control": "private, no-cache"})
 

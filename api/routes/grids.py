@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import orjson
@@ -12,11 +11,10 @@ from pydantic import Field
 
 from api.auth import Reader, Writer
 from api.bodies import Body, Text
-from api.deps import Conn, GridCode, Lang, Street, Transaction, street_required
+from api.deps import Conn, GridCode, Lang, Printed, Street, Transaction, street_required
 from api.routes.session import with_session_bar
 from data import catalog
 from data.errors import Forbidden, NotFound
-from data.params import parse_instant
 from layers.spec.grids import LAYER as GRIDS
 from layers.workflow import grids as grid_admin
 from layers.workflow import public
@@ -73,14 +71,6 @@ def get_history(code: GridCode, user: Reader, conn: Conn):
 ASSIGNMENT_COLUMNS = {"unit": "responsible_unit", "manager": "grid_manager", "phone": "phone"}
 
 
-async def printed_query(
-    printed: Annotated[str | None, Query(description="when the sheet whose QR code led here was printed (UTC, "
-                                                       "e.g. 20261201T0130Z): a regrid since is said")] = None,
-) -> datetime | None:
-    """When the printed sheet (or notice board) that links here was made; None when not given."""
-    return parse_instant(printed, "printed")
-
-
 def _street_of(conn, code: str) -> str | None:
     try:
         return grid_admin.get_grid(conn, code)["street_code"]
@@ -91,7 +81,7 @@ def _street_of(conn, code: str) -> str | None:
 @router.get("/map/grids", response_class=HTMLResponse, tags=["pages"],
             summary="Street office map: grids by responsible unit, open and overdue complaints, table per unit")
 def grids_page(request: Request, street: Annotated[str, Depends(street_required)], lang: Lang, user: Reader,
-               conn: Conn, printed: Annotated[datetime | None, Depends(printed_query)] = None,
+               conn: Conn, printed: Printed = None,
                grid: Annotated[str | None, Query(max_length=40, description="a grid to zoom to")] = None):
     from layers.web.grid_page import street_page
 

@@ -107,15 +107,17 @@ def continuation_rows(paper: Paper) -> int:
 def grid_url(ctx: PageContext, grid: Grid) -> str:
     """The online map of a grid: the street's grid map, focused on this grid. It carries when the sheet was
     printed: a sheet posted on a wall outlives a regrid, and its code may name another grid by then."""
-    lang = "&lang=en" if ctx.lang == "en" else ""
-    printed = ctx.printed.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{ctx.public_url}/map/grids?street={grid.street_code}&grid={grid.code}&printed={printed}{lang}"
+    return f"{ctx.public_url}/map/grids?street={grid.street_code}&grid={grid.code}{_printed(ctx)}"
 
 
 def field_url(ctx: PageContext, grid: Grid) -> str:
-    """The field page (现场检查) of a grid: record findings there, the grid prefilled."""
-    lang = "&lang=en" if ctx.lang == "en" else ""
-    return f"{ctx.public_url}/field?grid={grid.code}{lang}"
+    """The field page (现场检查) of a grid: record findings there, the grid (as printed) prefilled."""
+    return f"{ctx.public_url}/field?grid={grid.code}{_printed(ctx)}"
+
+
+def _printed(ctx: PageContext) -> str:
+    """The query's end every QR code of a sheet shares: when it was printed (UTC), and the sheet's language."""
+    return f"&printed={ctx.printed.astimezone(UTC):%Y%m%dT%H%M%SZ}" + ("&lang=en" if ctx.lang == "en" else "")
 
 
 def _qr_codes(ax, ctx: PageContext, grid: Grid, layout: GridLayout) -> None:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+from datetime import datetime
 from functools import lru_cache
 
+from data.vocab import city_tz
 from layers.web.assets import APP_STATIC, STATIC_PREFIX
 from layers.web.tracking_page import script_json
 from layers.workflow.photos import PHONE_PX
@@ -48,7 +50,9 @@ WORDS = {
            "todo_rectify": "本街道待整改问题", "todo_recheck": "待复查问题", "todo_empty": "暂无", "account": "账号", "before": "整改前照片", "rectify_note": "整改说明（选填）",
            "after": "整改后照片", "rectify": "已整改", "pass": "复查通过", "fail": "复查未通过",
            "fail_note": "未通过的原因（复查未通过时必填）", "need_after": "请先拍整改后照片",
-           "need_note": "请写明未通过的原因", "done": "已提交", "overdue": "已超期"},
+           "need_note": "请写明未通过的原因", "done": "已提交", "overdue": "已超期", "grid_then": "印制时的网格",
+           "redrawn": "此检查表印制后，本街道网格已于 {until} 重新划分：图上红色虚线为印制时的网格 {code}，"
+                      "问题记入所选位置现在所在的网格。"},
     "en": {"title": "Field inspection", "round": "Round", "no_round": "No round is running", "place": "Place",
            "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen", "grid": "Grid",
            "no_gps": "No location (needs HTTPS and permission): tap the map instead", "item": "Problem",
@@ -67,7 +71,9 @@ WORDS = {
            "todo_empty": "None", "account": "Signed in as", "before": "Photo before", "rectify_note": "What was done (optional)", "after": "Photo after rectification", "rectify": "Rectified", "pass": "Re-check passed",
            "fail": "Re-check failed", "fail_note": "What is still wrong (needed when it fails)",
            "need_after": "Take the photo after rectification first", "need_note": "Say what is still wrong",
-           "done": "Done", "overdue": "overdue"},
+           "done": "Done", "overdue": "overdue", "grid_then": "Grid as printed",
+           "redrawn": "The street's grids were redrawn on {until}, after this sheet was printed: grid {code} as "
+                      "printed is outlined in dashed red; a finding goes to the grid its place lies in now."},
 }
 
 
@@ -77,7 +83,10 @@ def field_html(lang: str, config: dict) -> str:
     t, esc = WORDS[lang], html.escape
     other = "zh" if lang == "en" else "en"
     grid = config.get("grid")
-    here = f"?grid={esc(grid['code'])}&amp;lang={other}" if grid else f"?lang={other}"
+    printed = f"&amp;printed={esc(config['printed'])}" if config.get("printed") else ""
+    here = f"?grid={esc(grid['code'])}{printed}&amp;lang={other}" if grid else f"?lang={other}"
+    redrawn = (f'<p id="fd-redrawn" class="tr-error">{esc(t["redrawn"].format(until=_day(grid["redrawn"]), code=grid["code"]))}'
+               f'</p>\n') if grid and grid.get("redrawn") else ""
     config = {**config, "lang": lang, "words": t, "retry_ms": RETRY_MS, "sw": SW_PATH, "photo_px": PHONE_PX}
     # The to-do list (static/app/field-todo.js): a street office's comes first, an inspector's after its own records.
     action = (config.get("todo") or {}).get("action")
@@ -102,7 +111,7 @@ def field_html(lang: str, config: dict) -> str:
 <h2>{esc(t["place"])}</h2>
 <button type="button" id="fd-gps" class="fd-secondary">{esc(t["gps"])}</button>
 <p id="fd-place" class="tr-note">{esc(t["tap"])}</p>
-<div id="fd-map"></div>
+{redrawn}<div id="fd-map"></div>
 <h2>{esc(t["item"])}</h2>
 <p id="fd-near" class="tr-note"></p>
 <div id="fd-items"></div>
@@ -136,3 +145,8 @@ def service_worker() -> str:
     source = (APP_STATIC / "field-sw.js").read_text(encoding="utf-8")
     return (source.replace("__VERSION__", _files_digest())
             .replace("__FILES__", script_json(list(PAGE_FILES))))
+
+
+def _day(instant: str) -> str:
+    """The city's day of an ISO instant (when the grids were redrawn)."""
+    return f"{datetime.fromisoformat(instant).astimezone(city_tz()):%Y-%m-%d}"

@@ -65,17 +65,28 @@ def places_near(conn, lon: float, lat: float, radius_m: float = NEAR_M) -> list[
                 for r in cur.fetchall()]
 
 
-def grid_place(conn, code: str) -> dict:
+def grid_place(conn, code: str, printed=None) -> dict:
     """A grid to start inspecting from (the printed sheet's QR code): its outline, a point inside, its street.
 
-    Raises NotFound for an unknown code.
+    A sheet outlives a regrid of its street, and its code may name another place by then, or none: when the
+    street was cut again after ``printed`` (or the code is gone, whenever printed), the grid as the sheet showed
+    it (``grid_shapes``), with ``redrawn`` = when it was cut first since. Raises NotFound for a code never known.
     """
     with conn.cursor() as cur:
-        cur.execute("""SELECT code, name, street_code, ST_AsGeoJSON(geom, 6), ST_X(p), ST_Y(p),
-                              ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)
-                       FROM (SELECT *, ST_PointOnSurface(geom) p FROM grids WHERE code = %s) g""", (code,))
-        row = cur.fetchone()
+        row = printed and _place(cur, "grid_shapes WHERE code = %s AND until > %s ORDER BY until", (code, printed))
+        row = (row or _place(cur, "grids WHERE code = %s", (code,))
+               or _place(cur, "grid_shapes WHERE code = %s ORDER BY until DESC", (code,)))
     if row is None:
         raise NotFound(f"no grid with code {code}")
     return {"code": row[0], "name": row[1], "street_code": row[2], "geometry": json.loads(row[3]),
-            "point": [row[4], row[5]], "bounds": [row[6], row[7], row[8], row[9]]}
+            "point": [row[4], row[5]], "bounds": [row[6], row[7], row[8], row[9]],
+            "redrawn": row[10] and row[10].isoformat()}
+
+
+def _place(cur, rows: str, params: tuple) -> tuple | None:
+    """The first of ``rows`` (a table and its condition: grids, or grid_shapes with their ``until``) as a place."""
+    name, until = ("NULL", "until") if rows.startswith("grid_shapes") else ("name", "NULL")
+    cur.execute(f"""SELECT code, {name}, street_code, ST_AsGeoJSON(geom, 6), ST_X(p), ST_Y(p), ST_XMin(geom),
+                           ST_YMin(geom), ST_XMax(geom), ST_YMax(geom), {until}
+                    FROM (SELECT *, ST_PointOnSurface(geom) p FROM {rows} LIMIT 1) g""", params)
+    return cur.fetchone()

@@ -68,8 +68,10 @@
   if (view) map.fitBounds([[view[1], view[0]], [view[3], view[2]]], {animate: false});
   window.hygieneContext.init(map, {lang: cfg.lang, outlines: true, roads: true});
   if (cfg.grid) {
-    L.geoJSON(cfg.grid.geometry, {style: {color: '#1565c0', weight: 3, fill: true, fillOpacity: 0.08},
-                                  interactive: false}).addTo(map);
+    // A sheet printed before its street was cut again: its grid as printed, dashed (the server says so above).
+    var style = cfg.grid.redrawn ? {color: '#d7191c', weight: 3, dashArray: '8 6', fill: false}
+      : {color: '#1565c0', weight: 3, fill: true, fillOpacity: 0.08};
+    L.geoJSON(cfg.grid.geometry, {style: style, interactive: false}).addTo(map);
   }
   function setPlace(lat, lon, crs) {
     place = {lon: lon, lat: lat, crs: crs};
@@ -295,7 +297,8 @@
   if (['inspector', 'admin'].indexOf(cfg.user.role) < 0) msg.textContent = t.not_inspector;
   if (cfg.grid) {  // prefilled: a point inside the grid; a tap or the GPS moves it
     setPlace(cfg.grid.point[1], cfg.grid.point[0], 'wgs84');
-    document.getElementById('fd-place').textContent += ' · ' + t.grid + ' ' + cfg.grid.code + (cfg.grid.name ? ' ' + cfg.grid.name : '');
+    document.getElementById('fd-place').textContent += ' · ' + (cfg.grid.redrawn ? t.grid_then : t.grid) + ' ' +
+      cfg.grid.code + (cfg.grid.name ? ' ' + cfg.grid.name : '');
   }
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register(cfg.sw, {scope: '/field'}).catch(function () { /* plain HTTP: no worker */ });
