@@ -420,3 +420,18 @@ def test_coverage_says_what_the_data_cannot_tell(city):
     toilets = {k["kind"]: k for k in october["kinds"]}["toilets"]
     assert (toilets["now"], toilets["written"]) == (now, written) and written == 1
     assert {k["kind"]: k for k in that_month["kinds"]}["toilets"]["table_writes"] == writes > 0
+
+
+def test_each_summary_names_streets_and_problems_in_its_own_language(city):
+    """An English bulletin's Chinese summary (and a Chinese bulletin's English one) names the streets and the
+    problems in its own language, as the bulletin of that language does."""
+    url, _ = city
+    conn = connect(url=url)
+    try:
+        zh, en = (bulletin(conn, parse_period("month", "2026-10"), lang=lang) for lang in ("zh", "en"))
+    finally:
+        conn.close()
+    assert zh["summary_zh"] == en["summary_zh"] and zh["summary_en"] == en["summary_en"]
+    top_zh, top_en = zh["categories"][0]["name"], en["categories"][0]["name"]
+    assert top_zh != top_en and top_zh in zh["summary_zh"] and top_en in zh["summary_en"]
+    assert top_en not in en["summary_zh"] and top_zh not in en["summary_en"]

@@ -217,9 +217,21 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
         "coverage": coverage_section(conn, period, lang),
         "definitions": [f.as_dict(lang) for f in available(have)],
     }
-    result["summary_zh"] = summary(result, period, "zh")
-    result["summary_en"] = summary(result, period, "en")
+    result["summary_zh"] = summary(_named(result, known, "zh"), period, "zh")
+    result["summary_en"] = summary(_named(result, known, "en"), period, "en")
     return result
+
+
+def _named(b: dict, known: dict, lang: str) -> dict:
+    """The bulletin with its streets and categories named in ``lang``: the summary in each language names them in
+    its own, whatever language the rest of the bulletin is in."""
+    i = 1 if lang == "en" else 0
+    street = lambda code, name: known["streets"].get(code, (name, name))[i]  # noqa: E731
+    rect = b["rectification"] and {**b["rectification"], "items": [
+        {**r, "street_name": street(r["street_code"], r["street_name"])} for r in b["rectification"]["items"]]}
+    return {**b, "streets": [{**r, "name": street(r["code"], r["name"])} for r in b["streets"]],
+            "categories": [{**r, "name": known["categories"].get(r["code"], (r["name"], r["name"]))[i]}
+                           for r in b["categories"]], "rectification": rect}
 
 
 def _change_zh(change: int, previous: str) -> str:
