@@ -92,6 +92,60 @@ def test_taipei_toilets_report_the_row_outside_taipei_and_write_nothing(conn, tm
     assert count(conn, "toilets") == 1544
 
 
+def test_taipei_toilets_as_an_office_exports_them_a_title_above_the_header(conn, tmp_path):
+    """The same file as a workbook the way offices export one: a title in a merged cell and a date line above
+    the header, cells formatted past the table's edge. The header is found, the rows are the CSV's, and a refused
+    row is named by its row in the sheet (two further down)."""
+    from openpyxl import Workbook
+
+    load_taipei_areas(conn, tmp_path)
+    with open(real_data("taipei/taipei_public_toilets.csv", tmp_path), encoding="utf-8-sig", newline="") as f:
+        table = list(csv.reader(f))
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["臺北市公廁清冊"])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(table[0]))
+    sheet.append(["資料日期：2024-12-03", None, None, "單位：座"])
+    for row in table:
+        sheet.append(row)
+    sheet.cell(5, len(table[0]) + 2).number_format = "0.00"  # formatted, empty: no column
+    path = tmp_path / "臺北市公廁清冊.xlsx"
+    book.save(path)
+    with pytest.raises(InvalidInput) as caught:
+        import_file(conn, path, ImportOptions("toilets"))
+    (error,) = [p for p in caught.value.problems if p["severity"] == "error"]
+    assert error["row"] == 951 + 2 and "2.7 km outside" in error["reason"], error  # 古亭地政事務所, as in the CSV
+    with transaction(conn):
+        result = import_file(conn, path, ImportOptions("toilets", skip_bad=True))
+    assert (result.rows_written, result.rejected) == (1544, 1)
+    assert "the header is row 3: the 2 rows above it (a title) were not read" in result.notes, result.notes
+    with conn.cursor() as cur:
+        cur.execute("SELECT name, manager_unit, seats, accessible FROM toilets WHERE name = '蘭雅公園地下停車場'")
+        assert cur.fetchone() == ("蘭雅公園地下停車場", "蘭雅公園地下停車場", 3, True)
+        cur.execute("SELECT count(*) FROM toilets WHERE attributes ?| array['Unnamed: 14', 'Unnamed: 15']")
+        assert cur.fetchone()[0] == 0
+
+
+def test_taipei_toilets_as_a_csv_saved_from_such_a_workbook_in_gbk(conn, tmp_path):
+    """The workbook saved as CSV by a desktop spreadsheet (GBK, the title's cells as empty fields, a blank line):
+    the header is found below them, and rows are named as the file shows them."""
+    load_taipei_areas(conn, tmp_path)
+    lines = real_data("taipei/taipei_public_toilets.csv", tmp_path).read_text(encoding="utf-8-sig").splitlines()
+    width = lines[0].count(",")
+    path = tmp_path / "公廁清冊.csv"
+    path.write_text("\r\n".join(["臺北市公廁清冊" + "," * width, "資料日期：2024-12-03,,,單位：座" + "," * (width - 3), "",
+                                  *lines]) + "\r\n", encoding="gb18030")
+    with pytest.raises(InvalidInput) as caught:
+        import_file(conn, path, ImportOptions("toilets"))
+    (error,) = [p for p in caught.value.problems if p["severity"] == "error"]
+    assert error["row"] == 951 + 3 and "2.7 km outside" in error["reason"], error
+    with transaction(conn):
+        result = import_file(conn, path, ImportOptions("toilets", skip_bad=True))
+    assert (result.rows_written, result.rejected) == (1544, 1)
+    assert "the header is row 4: the 3 rows above it (a title) were not read" in result.notes, result.notes
+    assert "read as gb18030" in result.notes
+
+
 def test_a_count_of_accessible_seats_that_is_no_count_is_named(conn, tmp_path):
     """Two of Taipei's toilets, one with 無障礙廁座數 written 有 (yes) instead of a count: the row and the value
     are named, nothing is written."""

@@ -9,6 +9,7 @@ shows the file (header = row 1).
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import re
 from collections.abc import Iterator
@@ -84,10 +85,32 @@ def _encoding(path: Path, encoding: str | None) -> tuple[str, bytes | None]:
         return decode_text(path, data, encoding)[1], data
 
 
-def _delimiter(header: str) -> str:
-    counts = {d: header.count(d) for d in _DELIMITERS}
-    delimiter = max(counts, key=counts.get)
-    return delimiter if counts[delimiter] else ","
+#: How far down a file or sheet its header is looked for (below a title, a date line, a note or two).
+HEADER_SEARCH_ROWS = 20
+
+
+def header_index(filled) -> int | None:
+    """The index of the header among a table's first rows, given how many cells of each are filled; None when
+    all are empty.
+
+    Offices' exports often start with a title (one merged cell, 烟台市12345热线工单明细) and a line or two such as
+    导出时间: the header is the first row filled across at least half the widest of these rows — a title or a note
+    fills a cell or two of it. A table with no such lines has its header in row 1.
+    """
+    widest = max(filled, default=0)
+    return next((i for i, n in enumerate(filled) if n >= 0.5 * widest), None) if widest else None
+
+
+def _header(text: str) -> tuple[str, int]:
+    """The delimiter and how many lines precede the header. The delimiter is the one most frequent in the first
+    line that has any (a title typed without one is passed over): not in later lines, where a TSV's text may
+    hold more commas than it has tabs."""
+    lines = text.lstrip("\ufeff").splitlines()[:HEADER_SEARCH_ROWS]
+    first = next((line for line in lines if any(d in line for d in _DELIMITERS)), "")
+    counts = {d: first.count(d) for d in _DELIMITERS}
+    delimiter = max(counts, key=counts.get) if first else ","
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    return delimiter, header_index([sum(bool(cell.strip()) for cell in row) for row in rows]) or 0
 
 
 def iter_csv(path: Path, *, encoding: str | None = None, chunk_rows: int | None = None) -> Iterator[RawTable]:
@@ -105,25 +128,32 @@ def iter_csv(path: Path, *, encoding: str | None = None, chunk_rows: int | None 
     text = (data or head).decode(pandas_encoding, errors="replace")
     if not text or text.isspace():
         raise InvalidInput(f"{path.name}: the file has no text (only blanks)")
-    delimiter = _delimiter(text.lstrip("\ufeff").splitlines()[0])
+    delimiter, skipped = _header(text)
     source = io.BytesIO(data) if data is not None else path
     # object, not str: pandas' string dtype makes every later .str step several times slower.
     reader = _parse(path, lambda: pd.read_csv(
         source, encoding=pandas_encoding, sep=delimiter, dtype=object, keep_default_na=False, na_filter=False,
-        skipinitialspace=False, on_bad_lines="error", engine="c", iterator=True))
-    first_row = 2
+        skipinitialspace=False, on_bad_lines="error", engine="c", iterator=True, skiprows=skipped))
+    start = first_row = skipped + 2
+    notes = (title_note(skipped),) if skipped else ()
     with reader:
         while (frame := _parse(path, lambda: _next_chunk(reader, chunk_rows))) is not None:
-            if first_row == 2:
+            if first_row == start:
                 _check_header(path, frame)
             elif frame.empty:
                 break
             frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
-            yield RawTable(path, frame.reset_index(drop=True), "row", first_row, encoding=used,
-                           estimated_rows=_estimate(path, head, len(frame)) if first_row == 2 else None)
+            yield RawTable(path, frame.reset_index(drop=True), "row", first_row, encoding=used, notes=notes,
+                           estimated_rows=_estimate(path, head, len(frame)) if first_row == start else None)
             first_row += len(frame)
-    if first_row == 2:
+    if first_row == start:
         raise InvalidInput(f"{path.name}: the file has a header but no data rows")
+
+
+def title_note(skipped: int) -> str:
+    """What the import says of the rows above a header (:func:`header_index`)."""
+    return (f"the header is row {skipped + 1}: the {skipped} row{'s' if skipped > 1 else ''} above it (a title) "
+            "were not read")
 
 
 def _next_chunk(reader, rows: int | None) -> pd.DataFrame | None:

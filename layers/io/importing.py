@@ -173,6 +173,7 @@ def prepare(conn, raw: RawTable, opts: ImportOptions, areas: AreaIndex | None = 
     result = ImportResult(raw.path.name, spec.id, len(raw.frame), dry_run=opts.dry_run)
     if raw.encoding and raw.encoding != "utf-8":
         result.notes.append(f"read as {raw.encoding}")
+    result.notes.extend(raw.notes)  # what the reader saw in the file (a title above a sheet's header)
     plan = dataclasses.replace(plan) if plan is not None else plan_columns(raw, opts, spec)
     batch = Batch(raw, opts, spec, plan, Findings(raw), result, state=state or FileState())
     identify(batch)

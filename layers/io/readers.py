@@ -20,7 +20,7 @@ import pandas as pd
 
 from data.errors import InvalidInput, InvalidParameter
 from data.settings import ImportSettings
-from layers.io.delimited import iter_csv
+from layers.io.delimited import HEADER_SEARCH_ROWS, header_index, iter_csv, title_note
 from layers.io.rawtable import RawTable
 
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
@@ -85,7 +85,8 @@ def read_json_records(path: Path) -> RawTable:
 
 # -- XLSX -----------------------------------------------------------------------
 def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
-    """One sheet of a workbook (the first unless --sheet), every value as text."""
+    """One sheet of a workbook (the first unless --sheet), every value as text; its header found under any title
+    rows above it (:func:`~layers.io.delimited.header_index`)."""
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
     except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
@@ -94,14 +95,27 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
         if sheet is not None and sheet not in book.sheet_names:
             raise InvalidParameter("--sheet", f"{path.name} has no sheet {sheet!r}; sheets are: "
                                    + ", ".join(book.sheet_names))
-        frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=str, keep_default_na=False,
-                              na_filter=False)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if len(frame.columns) == 0 or all(c.startswith("Unnamed:") for c in frame.columns):
+        cells = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, header=None, dtype=str,
+                              keep_default_na=False, na_filter=False).astype(str)
+    head = header_index((cells.head(HEADER_SEARCH_ROWS) != "").sum(axis=1).tolist())
+    if head is None:
         raise InvalidInput(f"{path.name}: the sheet is empty (no header row)")
+    names = [str(c).strip() or f"Unnamed: {i}" for i, c in enumerate(cells.iloc[head])]
+    frame = cells.iloc[head + 1:].set_axis(names, axis=1).reset_index(drop=True)
+    # Columns with neither a name nor a value (cells formatted beyond the table's edge) are no columns.
+    frame = frame.loc[:, [not (n.startswith("Unnamed: ") and (frame[n] == "").all()) for n in names]]
+    _check_names(path, list(frame.columns), head + 1)
     if frame.empty:
         raise InvalidInput(f"{path.name}: the sheet has a header but no data rows")
-    return RawTable(path, frame.astype(str).astype(object), "row", 2)
+    notes = (title_note(head),) if head else ()
+    return RawTable(path, frame.astype(object), "row", head + 2, notes=notes)
+
+
+def _check_names(path: Path, names: list[str], row: int) -> None:
+    """A header naming a column twice is refused (which would the import read?), as in a CSV."""
+    seen = pd.Index(names)
+    if seen.has_duplicates:
+        raise InvalidInput(f"{path.name}: the header (row {row}) names column {seen[seen.duplicated()][0]!r} twice")
 
 
 # -- vector formats (GDAL through pyogrio) ---------------------------------------
