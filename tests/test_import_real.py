@@ -126,6 +126,33 @@ def test_taipei_toilets_as_an_office_exports_them_a_title_above_the_header(conn,
         assert cur.fetchone()[0] == 0
 
 
+def test_taipei_toilets_in_the_old_excel_format_offices_still_export(conn, tmp_path):
+    """An .xls (Excel 97–2003) of 201 of Taipei's toilets under a title (tests/data/make_office_xls.py): read like
+    the .xlsx, numbers written as numbers read as the CSV's text, the row outside Taipei named by its sheet row."""
+    import shutil
+    from pathlib import Path
+
+    load_taipei_areas(conn, tmp_path)
+    path = tmp_path / "臺北市公廁清冊.xls"
+    shutil.copy(Path(__file__).parent / "data" / "office" / path.name, path)
+    with pytest.raises(InvalidInput) as caught:
+        import_file(conn, path, ImportOptions("toilets"))
+    (error,) = [p for p in caught.value.problems if p["severity"] == "error"]
+    assert error["row"] == 3 + 201 and "古亭地政事務所" not in error["reason"] and "km outside" in error["reason"]
+    with transaction(conn):
+        result = import_file(conn, path, ImportOptions("toilets", skip_bad=True))
+    assert (result.rows_written, result.rejected) == (200, 1)
+    assert "the header is row 3: the 2 rows above it (a title) were not read" in result.notes
+    with conn.cursor() as cur:
+        cur.execute("SELECT seats, accessible, ST_X(geom), ST_Y(geom), attributes->>'特優級' FROM toilets "
+                    "WHERE name = '捷運劍潭站(淡水信義線)'")
+        assert cur.fetchone() == (5, False, 121.525078, 25.084873, "5")
+    misnamed = tmp_path / "misnamed.xls"  # a web page an "export to Excel" button gave
+    misnamed.write_text("<html><table><tr><td>公廁名稱</td></tr></table></html>", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="misnamed.xls: a web page or XML saved with a spreadsheet's name"):
+        import_file(conn, misnamed, ImportOptions("toilets"))
+
+
 def test_taipei_toilets_as_a_csv_saved_from_such_a_workbook_in_gbk(conn, tmp_path):
     """The workbook saved as CSV by a desktop spreadsheet (GBK, the title's cells as empty fields, a blank line):
     the header is found below them, and rows are named as the file shows them."""

@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from python_calamine import CalamineError
 
 from data.errors import InvalidInput, InvalidParameter
 from data.settings import ImportSettings
 from layers.io.delimited import HEADER_SEARCH_ROWS, header_index, iter_csv, title_note
 from layers.io.rawtable import RawTable
 
-TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
+TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
 VECTOR_SUFFIXES = {".geojson", ".json", ".shp", ".zip", ".gpkg", ".kml", ".kmz"}
 
 
@@ -51,10 +52,8 @@ def read_chunks(path: Path, *, sheet: str | None = None, layer: str | None = Non
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         return iter_csv(path, encoding=encoding, chunk_rows=chunk_rows)
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix in (".xlsx", ".xlsm", ".xls"):
         return iter([read_xlsx(path, sheet=sheet)])
-    if suffix == ".xls":
-        raise InvalidInput(f"{path.name}: the old Excel .xls format is not read; save it as .xlsx")
     if suffix == ".json" and path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
         return iter([read_json_records(path)])
     if suffix in (".zip", ".kmz"):
@@ -84,19 +83,15 @@ def read_json_records(path: Path) -> RawTable:
 
 
 # -- XLSX -----------------------------------------------------------------------
+#: The first bytes of an old .xls (OLE2, Excel 97–2003); an .xlsx is a zip, and some systems' "export to Excel"
+#: is a web page or XML under an .xls name.
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
-    """One sheet of a workbook (the first unless --sheet), every value as text; its header found under any title
-    rows above it (:func:`~layers.io.delimited.header_index`)."""
-    try:
-        book = pd.ExcelFile(path, engine="openpyxl")
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
-        raise InvalidInput(f"{path.name}: not a readable XLSX workbook ({type(exc).__name__})") from None
-    with book:
-        if sheet is not None and sheet not in book.sheet_names:
-            raise InvalidParameter("--sheet", f"{path.name} has no sheet {sheet!r}; sheets are: "
-                                   + ", ".join(book.sheet_names))
-        cells = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, header=None, dtype=str,
-                              keep_default_na=False, na_filter=False).astype(str)
+    """One sheet of a workbook, .xlsx or the old .xls (the first sheet unless --sheet), every value as text; its
+    header found under any title rows above it (:func:`~layers.io.delimited.header_index`)."""
+    cells = _sheet_cells(path, sheet)
     head = header_index((cells.head(HEADER_SEARCH_ROWS) != "").sum(axis=1).tolist())
     if head is None:
         raise InvalidInput(f"{path.name}: the sheet is empty (no header row)")
@@ -109,6 +104,27 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
         raise InvalidInput(f"{path.name}: the sheet has a header but no data rows")
     notes = (title_note(head),) if head else ()
     return RawTable(path, frame.astype(object), "row", head + 2, notes=notes)
+
+
+def _sheet_cells(path: Path, sheet: str | None) -> pd.DataFrame:
+    """Every cell of the sheet as text ('' for empty), no row taken as the header yet."""
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+    if magic.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise InvalidInput(f"{path.name}: a web page or XML saved with a spreadsheet's name, not a workbook; open it "
+                           "in Excel or WPS and save it as .xlsx (or CSV)")
+    # .xls through calamine; an .xlsx misnamed .xls is read as what it is.
+    engine = "calamine" if magic.startswith(_OLE2) else "openpyxl"
+    try:
+        with pd.ExcelFile(path, engine=engine) as book:
+            if sheet is not None and sheet not in book.sheet_names:
+                raise InvalidParameter("--sheet", f"{path.name} has no sheet {sheet!r}; sheets are: "
+                                       + ", ".join(book.sheet_names))
+            return pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, header=None, dtype=str,
+                                 keep_default_na=False, na_filter=False).astype(str)
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, CalamineError) as exc:
+        kind = "XLS" if engine == "calamine" else "XLSX"
+        raise InvalidInput(f"{path.name}: not a readable {kind} workbook ({type(exc).__name__})") from None
 
 
 def _check_names(path: Path, names: list[str], row: int) -> None:

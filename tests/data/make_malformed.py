@@ -127,7 +127,9 @@ def main() -> None:
         f.unlink()
     tmp.rmdir()
     put("not_xlsx.xlsx", b"PK\x03\x04 broken workbook", "toilets", "not a readable XLSX workbook")
-    put("old_excel.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "toilets", "old Excel .xls format")
+    put("old_excel.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "toilets", "not a readable XLS workbook")
+    put("web_page.xls", "<html><body><table><tr><td>编号</td></tr></table></body></html>", "toilets",
+        "a web page or XML saved with a spreadsheet's name")
     put("drawing.dwg", b"AC1032" + bytes(50), "toilets", "unknown file type")
     put("broken.kml", '<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark>'
         "<name>甲</name><Point><coordinates>121.38,37.4", "toilets", "cannot be")
