@@ -94,8 +94,9 @@ def test_taipei_toilets_report_the_row_outside_taipei_and_write_nothing(conn, tm
 
 def test_taipei_toilets_as_an_office_exports_them_a_title_above_the_header(conn, tmp_path):
     """The same file as a workbook the way offices export one: a title in a merged cell and a date line above
-    the header, cells formatted past the table's edge. The header is found, the rows are the CSV's, and a refused
-    row is named by its row in the sheet (two further down)."""
+    the header, a blank row and a line of totals below the rows, cells formatted past the table's edge. The
+    header is found, the rows are the CSV's, and a refused row is named by its row in the sheet (two further
+    down); the totals are no row."""
     from openpyxl import Workbook
 
     load_taipei_areas(conn, tmp_path)
@@ -108,6 +109,8 @@ def test_taipei_toilets_as_an_office_exports_them_a_title_above_the_header(conn,
     sheet.append(["資料日期：2024-12-03", None, None, "單位：座"])
     for row in table:
         sheet.append(row)
+    sheet.append([])
+    sheet.append([f"合计：{len(table) - 1}座"])
     sheet.cell(5, len(table[0]) + 2).number_format = "0.00"  # formatted, empty: no column
     path = tmp_path / "臺北市公廁清冊.xlsx"
     book.save(path)
@@ -119,6 +122,7 @@ def test_taipei_toilets_as_an_office_exports_them_a_title_above_the_header(conn,
         result = import_file(conn, path, ImportOptions("toilets", skip_bad=True))
     assert (result.rows_written, result.rejected) == (1544, 1)
     assert "the header is row 3: the 2 rows above it (a title) were not read" in result.notes, result.notes
+    assert "the 2 last rows (a total: 合计：1545座) were not read" in result.notes, result.notes
     with conn.cursor() as cur:
         cur.execute("SELECT name, manager_unit, seats, accessible FROM toilets WHERE name = '蘭雅公園地下停車場'")
         assert cur.fetchone() == ("蘭雅公園地下停車場", "蘭雅公園地下停車場", 3, True)

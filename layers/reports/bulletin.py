@@ -52,7 +52,7 @@ WITH h AS ({HOLDERS_SQL}),
      -- was not filed at the end either).
      ev AS (SELECT complaint_id,
                    bool_or(from_status = %(nf_from)s AND to_status = %(nf_to)s) AS not_filed,
-                   bool_or(from_status = %(nf_from)s AND to_status <> %(nf_to)s) AS filed_later,
+                   bool_or(from_status = %(nf_from)s AND to_status <> %(nf_to)s AND at >= %(end)s) AS filed_later,
                    bool_or(from_status = %(rw_from)s AND to_status = %(rw_to)s AND at < %(end)s) AS reworked,
                    bool_or(from_status = %(closed)s) AS reopened
             FROM complaint_events
