@@ -301,6 +301,47 @@ def test_nyc_311_hygiene_categories_mapped_and_the_rest_reported(nyc, tmp_path):
     assert local_time.year == 2023 and status in ("受理", "派遣", "处置", "结案")
 
 
+def _chinese_time(text: str, k: int) -> str:
+    """A 311 time (02/28/2023 11:45:00 PM) as offices write one, in turn: 2023年2月28日 下午11点45分, 2023年2月28日
+    23时45分00秒, 2023年02月28日 23:45:00."""
+    if not text:
+        return text
+    t = datetime.strptime(text, "%m/%d/%Y %I:%M:%S %p")
+    day = f"{t.year}年{t.month}月{t.day}日"
+    half = f"{'下午' if t.hour >= 12 else '上午'}{(t.hour - 1) % 12 + 1}点{t.minute:02d}分{t.second:02d}秒"
+    return [f"{day} {half}", f"{day}{t.hour}时{t.minute:02d}分{t.second:02d}秒",
+            f"{t.year}年{t.month:02d}月{t.day:02d}日 {t:%H:%M:%S}"][k % 3]
+
+
+def test_nyc_311_with_times_written_the_chinese_way_stores_the_same_times(nyc, tmp_path):
+    """New York's 311 rows with 报告/结案 times rewritten as offices write them (年月日, 时分秒, 上午/下午): stored
+    with the very times the file as published gives."""
+    source = real_data("nyc/nyc311_sample_2023-02-28.csv", tmp_path)
+    with open(source, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for k, row in enumerate(rows):
+        row["Created Date"], row["Closed Date"] = _chinese_time(row["Created Date"], k), _chinese_time(row["Closed Date"], k + 1)
+    written = tmp_path / "311_中文时间.csv"
+    with open(written, "w", encoding="utf-8", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows(rows)
+    assert rows[0]["Created Date"] == "2023年2月28日 下午11点45分00秒"
+    stored, results = {}, {}
+    for path in (source, written):
+        with transaction(nyc):
+            results[path.name] = import_file(nyc, path, ImportOptions("complaints", skip_bad=True,
+                                                                      timezone="America/New_York"))
+        with nyc.cursor() as cur:
+            cur.execute("SELECT source_id, reported_at, closed_at FROM complaints WHERE source = %s ORDER BY 1",
+                        (path.name,))
+            stored[path.name] = cur.fetchall()
+        nyc.rollback()
+    assert results[written.name].rejected == results[source.name].rejected
+    assert len(stored[source.name]) > 200 and stored[written.name] == stored[source.name]
+    assert sum(closed is not None for _, _, closed in stored[written.name]) > 100
+
+
 #: What 311's UNSANITARY CONDITION is, by its Descriptor (None: mould in a flat, no public-hygiene event).
 UNSANITARY = {"PESTS": "病媒生物", "GARBAGE/RECYCLING STORAGE": "积存垃圾渣土", "SEWAGE": "乱倒污水", "MOLD": None}
 

@@ -20,6 +20,7 @@ from psycopg2 import sql
 from data.errors import InvalidParameter
 from data.vocab import city_tz
 from layers.io.batch import Batch, Findings
+from layers.io.cn_times import western
 from layers.io.columns import normalise_header
 from layers.spec.model import Field
 
@@ -225,7 +226,7 @@ def _counted_yes_no(f: Field, stripped, empty, column, found) -> pd.Series:
 
 
 def _time(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
-    utc = _utc_times(stripped, empty, timezone or city_tz().key)
+    utc = _utc_times(western(stripped), empty, timezone or city_tz().key)
     found.add(np.isnat(utc) & ~empty, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not a date/time")
     if f.past:
         future = utc > np.datetime64(datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1), "us")
