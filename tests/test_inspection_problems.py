@@ -366,11 +366,11 @@ def test_grid_sheet_qr_codes_open_the_map_and_the_field_page(demo_db, tmp_path, 
     image = render_page(path, 1, 300 if paper == "A4" else 200, tmp_path)
     base, suffix = LinkSettings.from_env({}).fallback_url(), "&lang=en" if lang == "en" else ""
     text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    # The map's link carries when the sheet was printed (a regrid since is said there), as printed beneath.
+    # Both links carry when the sheet was printed (a regrid since is said there), as printed beneath.
     printed = printed_param(path)
     assert abs(datetime.strptime(printed, "&printed=%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) - made) < timedelta(minutes=1)
     map_url = f"{base}/map/grids?street={street}&grid={code}{printed}{suffix}"
     assert _qr_reads(image, sheet, layout.qr, map_url) > 0.99
-    assert _qr_reads(image, sheet, layout.qr_field, f"{base}/field?grid={code}{suffix}") > 0.99
+    assert _qr_reads(image, sheet, layout.qr_field, f"{base}/field?grid={code}{printed}{suffix}") > 0.99
     assert ("现场检查" in text and "地图" in text) if lang == "zh" else ("Field check" in text and "Map" in text)
     assert f"/field?grid={code}" in text.replace("\n", "")  # the URL printed beneath, to type in
