@@ -195,6 +195,36 @@ def test_a_count_of_accessible_seats_that_is_no_count_is_named(conn, tmp_path):
     assert count(conn, "toilets") == 0
 
 
+def test_taipei_districts_with_populations_as_statistics_tables_write_them(conn, tmp_path):
+    """Taipei's 12 districts with a 人口 written as statistics tables and Excel write numbers (thousands with
+    commas, full-width digits): stored as the numbers they are; a comma in the wrong place is named."""
+    import json
+
+    districts = json.loads(real_data("taipei/taipei_districts_town.geojson", tmp_path).read_text(encoding="utf-8"))
+    written = {}
+    for k, feature in enumerate(districts["features"]):
+        people = 100_000 + 12_345 * k
+        written[feature["properties"]["CPTID"]] = people
+        text = f"{people:,}"
+        feature["properties"]["人口"] = text.translate(str.maketrans("0123456789,", "０１２３４５６７８９，")) if k % 2 else text
+    path = tmp_path / "districts_people.geojson"
+    path.write_text(json.dumps(districts, ensure_ascii=False), encoding="utf-8")
+    options = ImportOptions("admin_areas", level="district", code_field="CPTID", name_field="TNAME",
+                            population_field="人口")
+    with transaction(conn):
+        import_file(conn, path, options)
+    with conn.cursor() as cur:
+        cur.execute("SELECT code, population FROM admin_areas")
+        assert dict(cur.fetchall()) == written and len(written) == 12
+    conn.rollback()
+    districts["features"][3]["properties"]["人口"] = "12,34"
+    path.write_text(json.dumps(districts, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InvalidInput) as caught:
+        import_file(conn, path, options)
+    (problem,) = [p for p in caught.value.problems if p["severity"] == "error"]
+    assert problem["row"] == 4 and "'12,34' is not a number" in problem["reason"], problem
+
+
 def test_taipei_garbage_stops_outside_taipei_are_reported(conn, tmp_path):
     load_taipei_areas(conn, tmp_path)
     with transaction(conn):

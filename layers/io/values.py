@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import warnings
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -38,9 +39,21 @@ def parse_bool(value: str) -> bool | None:
     return None
 
 
-def numbers(stripped: pd.Series) -> np.ndarray:
-    """Numbers of text already stripped (``Batch.text``), NaN where empty or not a number."""
-    return pd.to_numeric(stripped.replace("", np.nan), errors="coerce").to_numpy(dtype="float64")
+def numbers(stripped: pd.Series, *, grouped: bool = False) -> np.ndarray:
+    """Numbers of text already stripped (``Batch.text``), NaN where empty or not a number. Full-width digits
+    (１２３．５) are digits; with ``grouped``, so are thousands written with commas (12,345 — statistics tables
+    and Excel's number format; not for coordinates, where 121,385 may be a decimal comma)."""
+    values = pd.to_numeric(stripped.replace("", np.nan), errors="coerce").to_numpy(dtype="float64", copy=True)
+    retry = np.isnan(values) & (stripped != "").to_numpy()
+    if retry.any():  # only what pandas could not read: the rest costs nothing
+        plain = stripped[retry].map(lambda v: unicodedata.normalize("NFKC", v))
+        if grouped:
+            plain = plain.where(~plain.str.fullmatch(_GROUPED), plain.str.replace(",", "", regex=False))
+        values[retry] = pd.to_numeric(plain, errors="coerce").to_numpy(dtype="float64")
+    return values
+
+
+_GROUPED = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
 
 
 def check_field(f: Field, stripped: pd.Series, column: str, found: Findings, *, names: dict | None = None,
@@ -187,7 +200,7 @@ def _choice(f: Field, stripped, empty, column, found) -> pd.Series:
 
 
 def _number(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
-    values = numbers(stripped)
+    values = numbers(stripped, grouped=True)
     finite = np.isfinite(values)
     found.add((~empty) & ~finite, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not a number")
     found.add(finite & (values < 0), column, lambda i: f"{f.column} {stripped.iat[i]!r} is negative")
@@ -218,7 +231,7 @@ def _yes_no(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
 
 def _counted_yes_no(f: Field, stripped, empty, column, found) -> pd.Series:
     """A yes/no from a count of it (3 accessible seats: yes; 0: no); what is no whole count is reported."""
-    values = numbers(stripped)
+    values = numbers(stripped, grouped=True)
     bad = (~empty) & ~(np.isfinite(values) & (values >= 0) & (values % 1 == 0))
     found.add(bad, column, lambda i: f"{f.column}: {column} {stripped.iat[i]!r} is not a count (0, 1, 2 …)")
     out = pd.Series(np.where(values > 0, "true", "false"), index=stripped.index, dtype=object)
