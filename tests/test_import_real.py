@@ -177,6 +177,37 @@ def test_taipei_toilets_as_a_csv_saved_from_such_a_workbook_in_gbk(conn, tmp_pat
     assert "read as gb18030" in result.notes
 
 
+def test_taipei_toilets_rejects_corrected_and_read_back_are_the_files_rows(conn, tmp_path):
+    """--skip-bad sets 古亭地政事務所 aside (its point lies outside Taipei) in a rejects file headed in Chinese. Its
+    point corrected, the rejects file read back adds it as row 951 of the original file — not as row 2 of another
+    file — with no 行号/原因 among its attributes, so that importing the original again finds every row."""
+    load_taipei_areas(conn, tmp_path)
+    toilets = real_data("taipei/taipei_public_toilets.csv", tmp_path)
+    with transaction(conn):
+        first = import_file(conn, toilets, ImportOptions("toilets", skip_bad=True))
+    with open(first.rejects_path, encoding="utf-8-sig", newline="") as f:
+        rejected = list(csv.DictReader(f))
+    assert [(r["行号"], r["公廁名稱"]) for r in rejected] == [("951", "古亭地政事務所")] and "2.7 km" in rejected[0]["原因"]
+    rejected[0]["經度"], rejected[0]["緯度"] = "121.5410", "25.0005"  # 萬隆街, 文山區: inside the city
+    with open(first.rejects_path, "w", encoding="utf-8-sig", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rejected[0]))
+        out.writeheader()
+        out.writerows(rejected)
+    with transaction(conn):
+        back = import_file(conn, first.rejects_path, ImportOptions("toilets"))
+    assert (back.inserted, back.rejected) == (1, 0)
+    assert "the rows refused from taipei_public_toilets.csv (its rejects): kept as taipei_public_toilets.csv's rows" \
+        in back.notes, back.notes
+    with conn.cursor() as cur:
+        cur.execute("SELECT source, source_id, district_code, attributes ? '行号' OR attributes ? '原因' FROM toilets "
+                    "WHERE name = '古亭地政事務所'")
+        assert cur.fetchall() == [("taipei_public_toilets.csv", "row-951", "6300800", False)]
+    with transaction(conn):
+        again = import_file(conn, toilets, ImportOptions("toilets", skip_bad=True))
+    assert (again.inserted, again.updated, again.rejected) == (0, 1544, 1)
+    assert count(conn, "toilets") == 1545
+
+
 def test_a_count_of_accessible_seats_that_is_no_count_is_named(conn, tmp_path):
     """Two of Taipei's toilets, one with 無障礙廁座數 written 有 (yes) instead of a count: the row and the value
     are named, nothing is written."""

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from data.errors import InvalidParameter
-from layers.io.columns import ColumnPlan
+from layers.io.columns import REJECTS_REASON, REJECTS_ROW, ColumnPlan
 from layers.io.options import ImportOptions
 from layers.io.rawtable import RawTable
 from layers.spec.model import LayerSpec
@@ -189,8 +189,8 @@ def write_rejects(raw: RawTable, bad: np.ndarray, problems: list[Problem], path:
             reasons.setdefault(p.row, []).append(f"{p.column + ': ' if p.column else ''}{p.reason}")
     rows = raw.frame[bad].copy()
     numbers = np.flatnonzero(bad) + raw.first_row
-    rows.insert(0, raw.row_label, numbers)
-    rows.insert(1, "reason", ["; ".join(reasons.get(int(r), [])) for r in numbers])
+    rows.insert(0, REJECTS_ROW[raw.row_label], numbers)
+    rows.insert(1, REJECTS_REASON, ["; ".join(reasons.get(int(r), [])) for r in numbers])
     try:
         if append:
             rows.to_csv(path, index=False, header=False, mode="a", encoding="utf-8")
@@ -200,9 +200,22 @@ def write_rejects(raw: RawTable, bad: np.ndarray, problems: list[Problem], path:
         raise InvalidParameter("--rejects", f"cannot write {path}: {exc.strerror}") from None
 
 
+_REJECTS_SUFFIX = ".rejects.csv"
+
+
 def rejects_path(path: Path, opts: ImportOptions) -> Path:
     """Where --skip-bad writes the rejected rows: --rejects, else beside the input."""
     if opts.rejects:
         return Path(opts.rejects)
     base = path if path.is_file() else path / path.name
-    return base.with_name(base.stem + ".rejects.csv")
+    return base.with_name(base.stem + _REJECTS_SUFFIX)
+
+
+def rejected_from(path: Path) -> str | None:
+    """The name of the file a rejects file beside it was written for (toilets.rejects.csv → toilets.xlsx), when
+    exactly one file there has that stem; else None."""
+    if not path.name.endswith(_REJECTS_SUFFIX):
+        return None
+    stem = path.name[: -len(_REJECTS_SUFFIX)]
+    found = [p.name for p in path.parent.iterdir() if p.stem == stem and p != path]
+    return found[0] if len(found) == 1 else None

@@ -53,6 +53,13 @@ class ColumnPlan:
     extra: list[str]             # the rest: kept in attributes
     refined: dict[str, list[str]] = field(default_factory=dict)  # layer column → its finer levels' file columns
     counted: set[str] = field(default_factory=set)  # layer columns read from a count of them (Field.counted_by)
+    rejected_row: str | None = None  # a rejects file's 行号: the row each line was on in the file it came from
+
+
+#: The first two columns of a rejects file (``--skip-bad``): where the row was in its file, and why it was refused.
+#: Read back (the rows corrected), they key the rows as that file did and are not attributes.
+REJECTS_ROW = {"row": "行号", "feature": "要素序号"}
+REJECTS_REASON = "原因"
 
 
 class _Headers:
@@ -116,6 +123,10 @@ def header_names(f: Field) -> tuple[str, ...]:
 def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnPlan:
     """Decide which file column feeds which layer column; the rest go to attributes."""
     headers = _Headers(raw)
+    first = headers.columns[:2]
+    rejected_row = first[0] if first[1:] == [REJECTS_REASON] and first[0] in REJECTS_ROW.values() else None
+    if rejected_row:
+        headers.used.update(first)
     mapped = _mapped(headers, opts, spec)
     id_col = mapped.pop("source_id", None) or headers.named(opts.id_field, "--id-field")
     lon_col = mapped.pop("lon", None) or headers.named(opts.lon_col, "--lon-col")
@@ -147,7 +158,7 @@ def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnP
     district_col = headers.find(DISTRICT_ALIASES) if spec.rules.routing != "none" else None
     extra = [c for c in headers.columns if c not in headers.used]
     return ColumnPlan(fields, id_col, source_col, district_col, attributes_col, code_cols, coord, extra,
-                      {column: cols for column, cols in refined.items() if cols}, counted)
+                      {column: cols for column, cols in refined.items() if cols}, counted, rejected_row)
 
 
 def _mapped(headers: _Headers, opts: ImportOptions, spec: LayerSpec) -> dict[str, str]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from layers.io.batch import Batch
+from layers.io.batch import Batch, rejected_from
 
 
 def identify(batch: Batch) -> None:
     """Fill ``source`` and ``source_id``; a duplicate id is a bad row naming the row the id was first on."""
     raw, plan, found, out, n = batch.raw, batch.plan, batch.found, batch.out, batch.n
-    source = batch.opts.source or raw.path.name
+    source = batch.opts.source or _source_of(batch)
     if plan.source_col:
         src = batch.text(plan.source_col)
         out["source"] = src.where(src != "", source).to_numpy(dtype=object)
@@ -23,6 +23,8 @@ def identify(batch: Batch) -> None:
         found.add((ids == "").to_numpy(), plan.id_col, "id is empty")
     elif key_column in plan.fields:
         ids = batch.text(plan.fields[key_column])
+    elif plan.rejected_row:  # rows corrected in a rejects file: the rows of the file they were refused from
+        ids = "row-" + batch.text(plan.rejected_row)
     else:
         ids = pd.Series([f"row-{i + raw.first_row}" for i in range(n)], index=raw.frame.index)
         batch.result.notes.append("no id column: rows are keyed by their row number "
@@ -44,6 +46,19 @@ def identify(batch: Batch) -> None:
         batch.state.contents.add(row_hashes[~content], np.flatnonzero(~content) + raw.first_row)
         if content.any():
             found.add(content, None, "the same values as an earlier row (a duplicate?)", "warning")
+
+
+def _source_of(batch: Batch) -> str:
+    """The file name rows are kept under: the file's own, or for a rejects file read back, the file it was written
+    for (beside it), so that its corrected rows are that file's rows, as a re-import of it will find them."""
+    name = batch.raw.path.name
+    if batch.plan.rejected_row and (original := rejected_from(batch.raw.path)):
+        batch.result.notes.append(f"the rows refused from {original} (its rejects): kept as {original}'s rows")
+        return original
+    if batch.plan.rejected_row:
+        batch.result.notes.append("a rejects file: give --source the file it came from, so that its rows are that "
+                                  "file's rows")
+    return name
 
 
 def _first_on(batch: Batch, key: pd.Series, hashes: np.ndarray) -> np.ndarray:
