@@ -58,7 +58,7 @@ class ColumnPlan:
 
 #: The first two columns of a rejects file (``--skip-bad``): where the row was in its file, and why it was refused.
 #: Read back (the rows corrected), they key the rows as that file did and are not attributes.
-REJECTS_ROW = {"row": "行号", "feature": "要素序号"}
+REJECTS_ROW = {"row": "行号", "feature": "要素序号", "record": "记录序号"}
 REJECTS_REASON = "原因"
 
 
