@@ -82,6 +82,28 @@ def test_taipei_bulletin_json_pdf_and_xlsx(taipei_server, taipei_complaints):
     assert book["近期趋势"].cell(2, 1).number_format == "yyyy-mm-dd"
 
 
+def test_taipei_last_month_printed_again_after_a_case_of_it_is_filed_today(taipei_server, taipei_complaints):
+    """A 12345 case of last month, still at 受理, is registered (立案) today: last month's bulletin printed again
+    says what it said (the case was not filed by the month's end); the case itself is 立案 now."""
+    import httpx
+
+    city = taipei_server
+    zone = city.one("SELECT time_zone FROM city_settings")
+    month = _last_month(zone)
+    start = datetime.fromisoformat(f"{month}-01").replace(tzinfo=ZoneInfo(zone))
+    end = (start + timedelta(days=32)).replace(day=1)
+    before = city.get("/api/reports/bulletin", period="month", date=month).json()
+    case, street = city.sql("SELECT id, street_code FROM complaints WHERE status = '受理' AND reported_at >= %s "
+                            "AND reported_at < %s ORDER BY id LIMIT 1", (start, end))[0]
+    answer = httpx.patch(f"{city.base}/api/complaints/{case}", headers={"Authorization": f"Bearer {city.token}"},
+                         json={"status": "立案"}, timeout=30)
+    assert answer.status_code == 200 and answer.json()["status"] == "立案", answer.text
+    after = city.get("/api/reports/bulletin", period="month", date=month).json()
+    assert after["totals"] == before["totals"]
+    row = {r["code"]: r for r in after["streets"]}[street]
+    assert row == {r["code"]: r for r in before["streets"]}[street]
+
+
 def test_yantai_bulletin_of_a_city_without_complaints(yantai):
     """A city with only district outlines: the bulletin is written (zeros, no ranking, no hot spot, no street)
     as JSON, PDF and XLSX, not an error."""
