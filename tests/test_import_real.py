@@ -93,17 +93,21 @@ def test_taipei_toilets_report_the_row_outside_taipei_and_write_nothing(conn, tm
 
 
 def test_taipei_toilets_as_an_office_exports_them_a_title_above_the_header(conn, tmp_path):
-    """The same file as a workbook the way offices export one: a title in a merged cell and a date line above
-    the header, a blank row and a line of totals below the rows, cells formatted past the table's edge. The
-    header is found, the rows are the CSV's, and a refused row is named by its row in the sheet (two further
-    down); the totals are no row."""
+    """The same file as a workbook the way offices fill one in: a sheet of notes first, then the data under a title
+    in a merged cell and a date line, a blank row and a line of totals below the rows, cells formatted past the
+    table's edge. The data's sheet and header are found, the rows are the CSV's, and a refused row is named by
+    its row in the sheet (two further down); the totals are no row."""
     from openpyxl import Workbook
 
     load_taipei_areas(conn, tmp_path)
     with open(real_data("taipei/taipei_public_toilets.csv", tmp_path), encoding="utf-8-sig", newline="") as f:
         table = list(csv.reader(f))
     book = Workbook()
-    sheet = book.active
+    notes = book.active
+    notes.title = "填表說明"  # a sheet of notes before the data, as templates have
+    notes.append(["本表由各區清潔隊填報，請勿修改表頭。"])
+    notes.append(["座數以實際可使用者為準。"])
+    sheet = book.create_sheet("公廁")
     sheet.append(["臺北市公廁清冊"])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(table[0]))
     sheet.append(["資料日期：2024-12-03", None, None, "單位：座"])
@@ -123,6 +127,7 @@ def test_taipei_toilets_as_an_office_exports_them_a_title_above_the_header(conn,
     assert (result.rows_written, result.rejected) == (1544, 1)
     assert "the header is row 3: the 2 rows above it (a title) were not read" in result.notes, result.notes
     assert "the 2 last rows (a total: 合计：1545座) were not read" in result.notes, result.notes
+    assert "sheet '公廁' read (the workbook's sheets: 填表說明, 公廁; --sheet reads another)" in result.notes
     with conn.cursor() as cur:
         cur.execute("SELECT name, manager_unit, seats, accessible FROM toilets WHERE name = '蘭雅公園地下停車場'")
         assert cur.fetchone() == ("蘭雅公園地下停車場", "蘭雅公園地下停車場", 3, True)

@@ -201,7 +201,8 @@ def _coordinates(headers: _Headers, raw: RawTable, lon_col: str | None, lat_col:
     if wkt := headers.find(WKT_ALIASES, take=False):
         return ("wkt", wkt)
     columns = headers.columns
-    hint = " (only one column was found: is the delimiter , ; or tab?)" if len(columns) == 1 else ""
+    delimited = headers.file.lower().endswith((".csv", ".txt", ".tsv"))
+    hint = " (only one column was found: is the delimiter , ; or tab?)" if len(columns) == 1 and delimited else ""
     raise InvalidInput(f"{headers.file}: no coordinate columns found{hint}; expected 经度/纬度, lng/lat, lon/lat, "
                        "x/y, longitude/latitude, a \"lat,lon\" column or WKT, or give --lon-col/--lat-col; "
                        f"columns are: {', '.join(columns)}")

@@ -91,7 +91,7 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
     """One sheet of a workbook, .xlsx or the old .xls (the first sheet unless --sheet), every value as text; its
     header found under any title rows above it (:func:`~layers.io.delimited.header_index`)."""
-    cells = _sheet_cells(path, sheet)
+    cells, chosen = _sheet_cells(path, sheet)
     head = header_index((cells.head(HEADER_SEARCH_ROWS) != "").sum(axis=1).tolist())
     if head is None:
         raise InvalidInput(f"{path.name}: the sheet is empty (no header row)")
@@ -103,7 +103,7 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
     frame, tail = _without_tail(frame)
     if frame.empty:
         raise InvalidInput(f"{path.name}: the sheet has a header but no data rows")
-    notes = ((title_note(head),) if head else ()) + ((tail,) if tail else ())
+    notes = tuple(n for n in (chosen, title_note(head) if head else None, tail) if n)
     return RawTable(path, frame.astype(object), "row", head + 2, notes=notes)
 
 
@@ -127,8 +127,27 @@ def _without_tail(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     return frame.iloc[:end], f"the {row} ({'a total: ' + totals[:30] if totals else 'blank'}) were not read"
 
 
-def _sheet_cells(path: Path, sheet: str | None) -> pd.DataFrame:
-    """Every cell of the sheet as text ('' for empty), no row taken as the header yet."""
+def _first_table(book: pd.ExcelFile, sheet: str | None) -> tuple[pd.DataFrame, str | None]:
+    """The cells of ``sheet``; without one, of the first sheet that holds a table (a header of two columns or
+    more: a 说明 sheet of notes before the data is passed over), and a note naming it when there are others."""
+    names = [sheet] if sheet is not None else book.sheet_names
+    for name in names:
+        cells = pd.read_excel(book, sheet_name=name, header=None, dtype=str, keep_default_na=False,
+                              na_filter=False).astype(str)
+        head = header_index((cells.head(HEADER_SEARCH_ROWS) != "").sum(axis=1).tolist())
+        if sheet is not None or (head is not None and (cells.iloc[head] != "").sum() >= 2):
+            break
+    else:
+        name, cells = names[0], pd.read_excel(book, sheet_name=0, header=None, dtype=str, keep_default_na=False,
+                                              na_filter=False).astype(str)
+    others = len(book.sheet_names) > 1 and sheet is None
+    return cells, (f"sheet {name!r} read (the workbook's sheets: {', '.join(book.sheet_names)}; --sheet reads "
+                   "another)" if others else None)
+
+
+def _sheet_cells(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str | None]:
+    """Every cell of the sheet (:func:`_first_table`) as text ('' for empty), no row taken as the header yet, and
+    the note saying which sheet it was."""
     with open(path, "rb") as fh:
         magic = fh.read(8)
     if magic.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
@@ -141,8 +160,7 @@ def _sheet_cells(path: Path, sheet: str | None) -> pd.DataFrame:
             if sheet is not None and sheet not in book.sheet_names:
                 raise InvalidParameter("--sheet", f"{path.name} has no sheet {sheet!r}; sheets are: "
                                        + ", ".join(book.sheet_names))
-            return pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, header=None, dtype=str,
-                                 keep_default_na=False, na_filter=False).astype(str)
+            return _first_table(book, sheet)
     except (zipfile.BadZipFile, ValueError, KeyError, OSError, CalamineError) as exc:
         kind = "XLS" if engine == "calamine" else "XLSX"
         raise InvalidInput(f"{path.name}: not a readable {kind} workbook ({type(exc).__name__})") from None
