@@ -163,14 +163,15 @@ def test_taipei_toilets_in_the_old_excel_format_offices_still_export(conn, tmp_p
 
 
 def test_taipei_toilets_as_a_csv_saved_from_such_a_workbook_in_gbk(conn, tmp_path):
-    """The workbook saved as CSV by a desktop spreadsheet (GBK, the title's cells as empty fields, a blank line):
-    the header is found below them, and rows are named as the file shows them."""
+    """The workbook saved as CSV by a desktop spreadsheet (GBK, the title's cells as empty fields, a blank line,
+    the line of totals): the header is found below them, rows are named as the file shows them, the totals are
+    no row."""
     load_taipei_areas(conn, tmp_path)
     lines = real_data("taipei/taipei_public_toilets.csv", tmp_path).read_text(encoding="utf-8-sig").splitlines()
     width = lines[0].count(",")
     path = tmp_path / "公廁清冊.csv"
     path.write_text("\r\n".join(["臺北市公廁清冊" + "," * width, "資料日期：2024-12-03,,,單位：座" + "," * (width - 3), "",
-                                  *lines]) + "\r\n", encoding="gb18030")
+                                  *lines, "合計：1545座" + "," * width]) + "\r\n", encoding="gb18030")
     with pytest.raises(InvalidInput) as caught:
         import_file(conn, path, ImportOptions("toilets"))
     (error,) = [p for p in caught.value.problems if p["severity"] == "error"]
@@ -179,6 +180,7 @@ def test_taipei_toilets_as_a_csv_saved_from_such_a_workbook_in_gbk(conn, tmp_pat
         result = import_file(conn, path, ImportOptions("toilets", skip_bad=True))
     assert (result.rows_written, result.rejected) == (1544, 1)
     assert "the header is row 4: the 3 rows above it (a title) were not read" in result.notes, result.notes
+    assert "the last row (a total: 合計：1545座) was not read" in result.notes, result.notes
     assert "read as gb18030" in result.notes
 
 

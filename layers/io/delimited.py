@@ -101,6 +101,28 @@ def header_index(filled) -> int | None:
     return next((i for i, n in enumerate(filled) if n >= 0.5 * widest), None) if widest else None
 
 
+#: How a table's closing line of totals begins (合计：1,234条; 总计; 共计 …).
+TOTALS = ("合计", "总计", "共计", "小计", "合計", "總計", "共計", "小計")
+
+
+def without_tail(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """The rows without a table's blank last rows and its closing line of totals (合计…, a cell or two filled),
+    which no office means as data, and what was left out; rows above keep their numbers."""
+    end, totals = len(frame), None
+    while end:
+        values = [v.strip() for v in frame.iloc[end - 1] if v.strip()]
+        if values and not (values[0].startswith(TOTALS) and len(values) <= 2):
+            break
+        end -= 1
+        totals = totals or (values[0] if values else None)
+    if end == len(frame):
+        return frame, None
+    what = f"a total: {totals[:30]}" if totals else "blank"
+    left = len(frame) - end
+    said = f"the {left} last rows ({what}) were not read" if left > 1 else f"the last row ({what}) was not read"
+    return frame.iloc[:end], said
+
+
 def _header(text: str) -> tuple[str, int]:
     """The delimiter and how many lines precede the header. The delimiter is the one most frequent in the first
     line that has any (a title typed without one is passed over): not in later lines, where a TSV's text may
@@ -138,6 +160,9 @@ def iter_csv(path: Path, *, encoding: str | None = None, chunk_rows: int | None 
     notes = (title_note(skipped),) if skipped else ()
     with reader:
         while (frame := _parse(path, lambda: _next_chunk(reader, chunk_rows))) is not None:
+            if chunk_rows is None or len(frame) < chunk_rows:  # the last chunk: a line of totals may close it
+                frame, tail = without_tail(frame)
+                notes += (tail,) if tail else ()
             if first_row == start:
                 _check_header(path, frame)
             elif frame.empty:

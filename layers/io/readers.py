@@ -21,7 +21,7 @@ from python_calamine import CalamineError
 
 from data.errors import InvalidInput, InvalidParameter
 from data.settings import ImportSettings
-from layers.io.delimited import HEADER_SEARCH_ROWS, header_index, iter_csv, title_note
+from layers.io.delimited import HEADER_SEARCH_ROWS, header_index, iter_csv, title_note, without_tail
 from layers.io.rawtable import RawTable
 
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
@@ -100,31 +100,13 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
     # Columns with neither a name nor a value (cells formatted beyond the table's edge) are no columns.
     frame = frame.loc[:, [not (n.startswith("Unnamed: ") and (frame[n] == "").all()) for n in names]]
     _check_names(path, list(frame.columns), head + 1)
-    frame, tail = _without_tail(frame)
+    frame, tail = without_tail(frame)
     if frame.empty:
         raise InvalidInput(f"{path.name}: the sheet has a header but no data rows")
     notes = tuple(n for n in (chosen, title_note(head) if head else None, tail) if n)
     return RawTable(path, frame.astype(object), "row", head + 2, notes=notes)
 
 
-#: How a sheet's closing line of totals begins (合计：1,234条; 总计; 共计 …).
-_TOTALS = ("合计", "总计", "共计", "小计", "合計", "總計", "共計", "小計")
-
-
-def _without_tail(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
-    """The rows without the sheet's blank last rows and a closing line of totals (合计…, a cell or two filled),
-    which no office means as data, and what was left out; rows above keep their numbers."""
-    end, totals = len(frame), None
-    while end:
-        values = [v.strip() for v in frame.iloc[end - 1] if v.strip()]
-        if values and not (values[0].startswith(_TOTALS) and len(values) <= 2):
-            break
-        end -= 1
-        totals = totals or (values[0] if values else None)
-    if end == len(frame):
-        return frame, None
-    row = f"{len(frame) - end} last row{'s' if len(frame) - end > 1 else ''}"
-    return frame.iloc[:end], f"the {row} ({'a total: ' + totals[:30] if totals else 'blank'}) were not read"
 
 
 def _first_table(book: pd.ExcelFile, sheet: str | None) -> tuple[pd.DataFrame, str | None]:
