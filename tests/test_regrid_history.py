@@ -365,6 +365,12 @@ def test_a_grid_sheet_printed_before_a_regrid_says_so_when_its_qr_code_is_scanne
             said = browser.evaluate("document.getElementById('grid-focus').innerText")
             assert "重新划分" in said and code in said, said
             assert browser.evaluate("document.querySelectorAll('path[stroke-dasharray]').length") == 1
+            # In English too: the link to the other language keeps the grid and when the sheet was printed.
+            english = browser.evaluate("document.querySelector('#unit-panel a[href*=\"lang=en\"]').href")
+            assert f"grid={code}" in english and "printed=" in english, english
+            browser.open(english, ready_js="!!document.body.getAttribute('data-grid-focus')", timeout=60)
+            assert browser.evaluate("document.body.getAttribute('data-grid-focus')") == "redrawn"
+            assert "redrawn" in browser.evaluate("document.getElementById('grid-focus').innerText")
             browser.open(base + after, ready_js="!!document.body.getAttribute('data-grid-focus')", timeout=60)
             assert browser.evaluate("document.body.getAttribute('data-grid-focus')") == code
             bad = httpx.get(base + before.replace("&printed=", "&printed=x"), timeout=30)

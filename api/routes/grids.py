@@ -93,5 +93,6 @@ def grids_page(request: Request, street: Annotated[str, Depends(street_required)
     for u in units:
         u["satisfied"] = rated.get(u["unit"], {}).get("satisfied_share")
     city = catalog.city_info(conn) or {}
-    page = street_page(info, units, lang, bool(city.get("is_demo")), viewer=user, redrawn=redrawn)
+    focus = {k: v for k, v in request.query_params.items() if k in ("grid", "printed")}
+    page = street_page(info, units, lang, bool(city.get("is_demo")), viewer=user, redrawn=redrawn, focus=focus)
     return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))

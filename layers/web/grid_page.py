@@ -10,6 +10,7 @@ The grids and complaints are fetched by the page from the API
 from __future__ import annotations
 
 import html
+from urllib.parse import urlencode
 
 import folium
 from branca.element import Element, MacroElement
@@ -120,8 +121,6 @@ class _StreetLayers(MacroElement):
   function focus(code) {
     if (!code) return;
     var box = document.getElementById('grid-focus'), layer = byCode[code];
-    var other = document.querySelector('#unit-panel a[href^="?street="]');
-    if (other) other.href += '&grid=' + encodeURIComponent(code);  // the other language keeps the grid
     box.style.display = 'block';
     if (redrawn) return printedBefore(code, box);
     if (!layer) {
@@ -196,10 +195,11 @@ def _viewer_text(lang: str, viewer: User | None) -> dict:
 
 
 def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool = False,
-                viewer: User | None = None, redrawn: dict | None = None) -> str:
+                viewer: User | None = None, redrawn: dict | None = None, focus: dict | None = None) -> str:
     """The HTML of the street office's map; ``street`` from data.catalog.street_info, ``units`` from unit_table;
     ``viewer`` who reads it (None: anonymous): the grid popups name only the contacts they may read; ``redrawn``
-    (layers.workflow.grids.shape_when_printed): the focused grid as a sheet printed before a regrid showed it."""
+    (layers.workflow.grids.shape_when_printed): the focused grid as a sheet printed before a regrid showed it;
+    ``focus``: the query's grid and printed time, which the link to the other language keeps."""
     t = _viewer_text(lang, viewer)
     other = "zh" if lang == "en" else "en"
     name = street["name_en"] if lang == "en" and street.get("name_en") else street["name"]
@@ -234,7 +234,7 @@ def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool
 @media (max-width:700px){{ #unit-panel{{top:auto;bottom:40px;left:10px;right:10px;max-height:38vh}} }}.dot{{display:inline-block;width:9px;height:9px;border-radius:50%;border:1px solid #333}}
 </style>
 <div id="unit-panel"><div style="float:right"><a id="cases-link" href="/cases?street={esc(street['code'])}{'&lang=en' if lang == 'en' else ''}">{t['cases']}</a> ·
-<a href="?street={esc(street['code'])}&lang={other}">{t['other_lang']}</a></div>
+<a href="?{esc(urlencode({'street': street['code'], **(focus or {}), 'lang': other}))}">{t['other_lang']}</a></div>
 <h3 style="margin:0 0 4px">{esc(title)}</h3>{demo}<div id="grid-focus" role="status"></div>
 <table id="unit-table"><thead><tr><th>{t['unit']}</th><th>{t['grids']}</th><th>{t['open']}</th><th>{t['overdue']}</th>
 <th>{t['in_time']}</th><th>{t['satisfied']}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
