@@ -107,24 +107,32 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
     return RawTable(path, frame.astype(object), "row", head + 2, notes=notes)
 
 
-
-
 def _first_table(book: pd.ExcelFile, sheet: str | None) -> tuple[pd.DataFrame, str | None]:
     """The cells of ``sheet``; without one, of the first sheet that holds a table (a header of two columns or
-    more: a 说明 sheet of notes before the data is passed over), and a note naming it when there are others."""
-    names = [sheet] if sheet is not None else book.sheet_names
-    for name in names:
-        cells = pd.read_excel(book, sheet_name=name, header=None, dtype=str, keep_default_na=False,
-                              na_filter=False).astype(str)
-        head = header_index((cells.head(HEADER_SEARCH_ROWS) != "").sum(axis=1).tolist())
-        if sheet is not None or (head is not None and (cells.iloc[head] != "").sum() >= 2):
+    more: a 说明 sheet of notes before the data is passed over; else the first sheet), and a note naming it when
+    the workbook has others."""
+    if sheet is not None:
+        return _cells(book, sheet), None
+    read = [(name, _cells(book, name)) for name in book.sheet_names[:1]]
+    for name in book.sheet_names[1:]:
+        if _holds_table(read[-1][1]):
             break
-    else:
-        name, cells = names[0], pd.read_excel(book, sheet_name=0, header=None, dtype=str, keep_default_na=False,
-                                              na_filter=False).astype(str)
-    others = len(book.sheet_names) > 1 and sheet is None
+        read.append((name, _cells(book, name)))
+    name, cells = next(((n, c) for n, c in read if _holds_table(c)), read[0])
+    others = len(book.sheet_names) > 1
     return cells, (f"sheet {name!r} read (the workbook's sheets: {', '.join(book.sheet_names)}; --sheet reads "
                    "another)" if others else None)
+
+
+def _cells(book: pd.ExcelFile, name: str) -> pd.DataFrame:
+    return pd.read_excel(book, sheet_name=name, header=None, dtype=str, keep_default_na=False,
+                         na_filter=False).astype(str)
+
+
+def _holds_table(cells: pd.DataFrame) -> bool:
+    """A header (:func:`~layers.io.delimited.header_index`) of two named columns or more."""
+    head = header_index((cells.head(HEADER_SEARCH_ROWS) != "").sum(axis=1).tolist())
+    return head is not None and (cells.iloc[head] != "").sum() >= 2
 
 
 def _sheet_cells(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str | None]:
