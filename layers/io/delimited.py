@@ -3,7 +3,9 @@
 The encoding is checked over the whole file first (in blocks, nothing
 kept), so a file that is not valid text is refused before any row is read;
 then pandas parses it chunk by chunk, each chunk numbered as a spreadsheet
-shows the file (header = row 1).
+shows the file (the header's row, row 1 unless a title stands above it).
+What a file and a sheet share is here too: finding the header under a title,
+and leaving out a closing line of totals.
 """
 
 from __future__ import annotations
