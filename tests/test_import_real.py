@@ -92,6 +92,19 @@ def test_taipei_toilets_report_the_row_outside_taipei_and_write_nothing(conn, tm
     assert count(conn, "toilets") == 1544
 
 
+def _refused_at_then_written(conn, path, row: int):
+    """Taipei's toilets in another form: refused whole, naming 古亭地政事務所 (outside the city) by its ``row``;
+    with --skip-bad the 1,544 others written. The second import's result."""
+    with pytest.raises(InvalidInput) as caught:
+        import_file(conn, path, ImportOptions("toilets"))
+    (error,) = [p for p in caught.value.problems if p["severity"] == "error"]
+    assert error["row"] == row and "2.7 km outside" in error["reason"], error
+    with transaction(conn):
+        result = import_file(conn, path, ImportOptions("toilets", skip_bad=True))
+    assert (result.rows_written, result.rejected) == (1544, 1)
+    return result
+
+
 def test_taipei_toilets_as_an_office_exports_them_a_title_above_the_header(conn, tmp_path):
     """The same file as a workbook the way offices fill one in: a sheet of notes first, then the data under a title
     in a merged cell and a date line, a blank row and a line of totals below the rows, cells formatted past the
@@ -118,13 +131,7 @@ def test_taipei_toilets_as_an_office_exports_them_a_title_above_the_header(conn,
     sheet.cell(5, len(table[0]) + 2).number_format = "0.00"  # formatted, empty: no column
     path = tmp_path / "臺北市公廁清冊.xlsx"
     book.save(path)
-    with pytest.raises(InvalidInput) as caught:
-        import_file(conn, path, ImportOptions("toilets"))
-    (error,) = [p for p in caught.value.problems if p["severity"] == "error"]
-    assert error["row"] == 951 + 2 and "2.7 km outside" in error["reason"], error  # 古亭地政事務所, as in the CSV
-    with transaction(conn):
-        result = import_file(conn, path, ImportOptions("toilets", skip_bad=True))
-    assert (result.rows_written, result.rejected) == (1544, 1)
+    result = _refused_at_then_written(conn, path, 951 + 2)  # 古亭地政事務所, two rows further down than in the CSV
     assert "the header is row 3: the 2 rows above it (a title) were not read" in result.notes, result.notes
     assert "the 2 last rows (a total: 合计：1545座) were not read" in result.notes, result.notes
     assert "sheet '公廁' read (the workbook's sheets: 填表說明, 公廁; --sheet reads another)" in result.notes
@@ -172,13 +179,7 @@ def test_taipei_toilets_as_a_csv_saved_from_such_a_workbook_in_gbk(conn, tmp_pat
     path = tmp_path / "公廁清冊.csv"
     path.write_text("\r\n".join(["臺北市公廁清冊" + "," * width, "資料日期：2024-12-03,,,單位：座" + "," * (width - 3), "",
                                   *lines, "合計：1545座" + "," * width]) + "\r\n", encoding="gb18030")
-    with pytest.raises(InvalidInput) as caught:
-        import_file(conn, path, ImportOptions("toilets"))
-    (error,) = [p for p in caught.value.problems if p["severity"] == "error"]
-    assert error["row"] == 951 + 3 and "2.7 km outside" in error["reason"], error
-    with transaction(conn):
-        result = import_file(conn, path, ImportOptions("toilets", skip_bad=True))
-    assert (result.rows_written, result.rejected) == (1544, 1)
+    result = _refused_at_then_written(conn, path, 951 + 3)
     assert "the header is row 4: the 3 rows above it (a title) were not read" in result.notes, result.notes
     assert "the last row (a total: 合計：1545座) was not read" in result.notes, result.notes
     assert "read as gb18030" in result.notes
