@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from data.errors import InvalidParameter
@@ -101,6 +101,12 @@ def parse_epsg(raw: str | None, parameter: str) -> int | None:
     if not match:
         raise InvalidParameter(parameter, f"expected an EPSG code such as EPSG:4549, not {text!r}")
     return int(match.group(1))
+
+
+def compact_utc(value: datetime) -> str:
+    """An instant as the compact UTC stamp links carry (20261201T013000Z: a grid sheet's ``printed``), which
+    :func:`parse_instant` reads back."""
+    return f"{value.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
 def parse_instant(raw: str | None, parameter: str, *, end_of_day: bool = False,

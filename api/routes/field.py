@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 
@@ -13,6 +11,7 @@ from api.routes.public import PAGE_CSP
 from data import checklist
 from data.catalog import city_view
 from data.errors import LoginRequired
+from data.params import compact_utc
 from data.vocab import PLACE_TYPES, RECHECK_FAILED, RECHECK_PASSED, RECTIFIED, TO_RECTIFY, city_tz
 from layers.web.field_page import SW_PATH, field_html, service_worker
 from layers.workflow import inspections as work
@@ -36,7 +35,7 @@ def field_page(user: Reader, conn: Conn, lang: Lang, printed: Printed = None,
               "place_types": list(PLACE_TYPES),
               "place_names": {zh: en if lang == "en" else zh for zh, en in PLACE_TYPES.items()}, "near_m": NEAR_M,
               "time_zone": city_tz().key, "grid": grid_place(conn, grid, printed) if grid else None, "todo": _todo(user),
-              "printed": printed and f"{printed.astimezone(UTC):%Y%m%dT%H%M%SZ}"}
+              "printed": printed and compact_utc(printed)}
     return HTMLResponse(field_html(lang, config),
                         headers={"Content-Security-Policy": FIELD_CSP, "Cache-Control": "private, no-cache"})
 

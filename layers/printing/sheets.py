@@ -10,10 +10,10 @@ continuation pages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
 
 from matplotlib.figure import Figure
 
+from data.params import compact_utc
 from layers.printing.data import Feature, Grid, PageData, Street
 from layers.printing.furniture import draw_legend, draw_overview, draw_qr
 from layers.printing.grid_map import draw_grid_map
@@ -117,7 +117,7 @@ def field_url(ctx: PageContext, grid: Grid) -> str:
 
 def _printed(ctx: PageContext) -> str:
     """The query's end every QR code of a sheet shares: when it was printed (UTC), and the sheet's language."""
-    return f"&printed={ctx.printed.astimezone(UTC):%Y%m%dT%H%M%SZ}" + ("&lang=en" if ctx.lang == "en" else "")
+    return f"&printed={compact_utc(ctx.printed)}" + ("&lang=en" if ctx.lang == "en" else "")
 
 
 def _qr_codes(ax, ctx: PageContext, grid: Grid, layout: GridLayout) -> None:
