@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -372,14 +372,19 @@ def test_nyc_311_hygiene_categories_mapped_and_the_rest_reported(nyc, tmp_path):
 
 def _chinese_time(text: str, k: int) -> str:
     """A 311 time (02/28/2023 11:45:00 PM) as offices write one, in turn: 2023年2月28日 下午11点45分, 2023年2月28日
-    23时45分00秒, 2023年02月28日 23:45:00."""
+    23时45分00秒, 2023年02月28日 23:45:00, and as people type one: 晚上11点45分 (a time after midnight as the
+    evening before: 3月1日 0:30 is 2月28日 晚上12点30分), 下午23:45 (the part of the day only repeating it)."""
     if not text:
         return text
     t = datetime.strptime(text, "%m/%d/%Y %I:%M:%S %p")
     day = f"{t.year}年{t.month}月{t.day}日"
     half = f"{'下午' if t.hour >= 12 else '上午'}{(t.hour - 1) % 12 + 1}点{t.minute:02d}分{t.second:02d}秒"
+    evening = t - timedelta(days=1) if t.hour == 0 else t
+    late = (f"{evening.year}年{evening.month}月{evening.day}日晚上{(t.hour - 1) % 12 + 1}点{t.minute:02d}分{t.second:02d}秒"
+            if t.hour >= 18 or t.hour == 0 else f"{day} {half}")
     return [f"{day} {half}", f"{day}{t.hour}时{t.minute:02d}分{t.second:02d}秒",
-            f"{t.year}年{t.month:02d}月{t.day:02d}日 {t:%H:%M:%S}"][k % 3]
+            f"{t.year}年{t.month:02d}月{t.day:02d}日 {t:%H:%M:%S}", late,
+            f"{day} {'下午' if t.hour >= 12 else ''}{t:%H:%M:%S}"][k % 5]
 
 
 def test_nyc_311_with_times_written_the_chinese_way_stores_the_same_times(nyc, tmp_path):
