@@ -20,13 +20,15 @@ access_log = logging.getLogger("hygiene_map.access")
 # names: ?apikey=, ?auth=, ?client_secret=, ?hm_session= …), and the search words, which are a caller's number or
 # name as often as a place (``q=917-555-0142``).
 _MASKED_NAME_PARTS = ("token", "key", "secret", "pass", "pwd", "auth", "bearer", "session", "csrf", "cookie",
-                      "credential", "jwt", "sig", "phone")
+                      "credential", "jwt", "phone")
 _MASKED_NAMES = {"tk", "q"}
+#: A signature (sig, signature, X-Amz-Signature, hmac_sig) starts a word of the name: ?design= is none.
+_SIGNATURE = re.compile(r"(?:^|[^a-z])sig")
 
 
 def _masked(name: str) -> bool:
     name = name.lower()
-    return name in _MASKED_NAMES or any(part in name for part in _MASKED_NAME_PARTS)
+    return name in _MASKED_NAMES or any(part in name for part in _MASKED_NAME_PARTS) or bool(_SIGNATURE.search(name))
 
 
 def _safe_query(raw: bytes) -> str:
