@@ -185,6 +185,30 @@ def test_taipei_toilets_as_a_csv_saved_from_such_a_workbook_in_gbk(conn, tmp_pat
     assert "read as gb18030" in result.notes
 
 
+@pytest.mark.parametrize("blank, chunk_rows", [(False, 773), (True, 221), (True, 773)])
+def test_taipei_toilets_closing_total_is_no_row_wherever_the_chunks_end(conn, tmp_path, blank, chunk_rows):
+    """The 1,545 toilets, a blank row (empty fields) or not, then the line of totals, read in chunks that end just
+    after the totals (773 + 773, 7 × 221) or just after the blank row (773 + 773 + the totals alone): the totals
+    and the blank row are no rows, whichever chunk holds them."""
+    import dataclasses
+
+    from data.settings import ImportSettings
+
+    load_taipei_areas(conn, tmp_path)
+    lines = real_data("taipei/taipei_public_toilets.csv", tmp_path).read_text(encoding="utf-8-sig").splitlines()
+    width = lines[0].count(",")
+    path = tmp_path / "公廁清冊.csv"
+    path.write_text("\n".join([*lines, *(["," * width] if blank else []), "合計：1545座" + "," * width]) + "\n",
+                    encoding="utf-8")
+    settings = dataclasses.replace(ImportSettings.from_env(), chunk_rows=chunk_rows)
+    with transaction(conn):
+        result = import_file(conn, path, ImportOptions("toilets", skip_bad=True), settings)
+    assert (result.rows_written, result.rejected) == (1544, 1), result.notes
+    told = "the 2 last rows (a total: 合計：1545座) were not read" if blank else \
+        "the last row (a total: 合計：1545座) was not read"
+    assert told in result.notes, result.notes
+
+
 def test_taipei_toilets_rejects_corrected_and_read_back_are_the_files_rows(conn, tmp_path):
     """--skip-bad sets 古亭地政事務所 aside (its point lies outside Taipei) in a rejects file headed in Chinese. Its
     point corrected, the rejects file read back adds it as row 951 of the original file — not as row 2 of another

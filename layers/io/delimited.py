@@ -161,10 +161,8 @@ def iter_csv(path: Path, *, encoding: str | None = None, chunk_rows: int | None 
     start = first_row = skipped + 2
     notes = (title_note(skipped),) if skipped else ()
     with reader:
-        while (frame := _parse(path, lambda: _next_chunk(reader, chunk_rows))) is not None:
-            if chunk_rows is None or len(frame) < chunk_rows:  # the last chunk: a line of totals may close it
-                frame, tail = without_tail(frame)
-                notes += (tail,) if tail else ()
+        for frame, tail in _chunks(path, reader, chunk_rows):
+            notes += (tail,) if tail else ()
             if first_row == start:
                 _check_header(path, frame)
             elif frame.empty:
@@ -181,6 +179,27 @@ def title_note(skipped: int) -> str:
     """What the import says of the rows above a header (:func:`header_index`)."""
     return (f"the header is row {skipped + 1}: the {skipped} row{'s' if skipped > 1 else ''} above it (a title) "
             "were not read")
+
+
+def _chunks(path: Path, reader, rows: int | None) -> Iterator[tuple[pd.DataFrame, str | None]]:
+    """The file's chunks of ``rows`` rows, each with what :func:`without_tail` left out of the last: a line of
+    totals or blank rows close only the file. A full chunk ending in such a row may be the last: the next is read
+    before it is given, and if that one holds nothing else, both are the file's end."""
+    frame = _parse(path, lambda: _next_chunk(reader, rows))
+    while frame is not None:
+        following = None
+        if rows is not None and len(frame) == rows:
+            if len(without_tail(frame.iloc[-1:])[0]):  # ends in a row of data: the end, if it is one, is later
+                yield frame, None
+                frame = _parse(path, lambda: _next_chunk(reader, rows))
+                continue
+            following = _parse(path, lambda: _next_chunk(reader, rows))
+            if following is not None and len(without_tail(following)[0]):
+                yield frame, None
+                frame = following
+                continue
+        yield without_tail(frame if following is None else pd.concat([frame, following]))
+        return
 
 
 def _next_chunk(reader, rows: int | None) -> pd.DataFrame | None:
