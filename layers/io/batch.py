@@ -137,7 +137,7 @@ class FileState:
     lookups: dict = field(default_factory=dict)
 
     def once(self, key, load):
-        """A look-up (event types, area parents) made for the first chunk and kept for the rest.
+        """A look-up (event types, area parents, the name rows are kept under) made for the first chunk and kept.
 
         The later chunks are read while the import's one COPY runs, and a
         connection in COPY answers no other query.

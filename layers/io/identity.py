@@ -11,7 +11,7 @@ from layers.io.batch import Batch, rejected_from
 def identify(batch: Batch) -> None:
     """Fill ``source`` and ``source_id``; a duplicate id is a bad row naming the row the id was first on."""
     raw, plan, found, out, n = batch.raw, batch.plan, batch.found, batch.out, batch.n
-    source = batch.opts.source or _source_of(batch)
+    source = batch.opts.source or batch.state.once("source", lambda: _source_of(batch))  # one look in the folder
     if plan.source_col:
         src = batch.text(plan.source_col)
         out["source"] = src.where(src != "", source).to_numpy(dtype=object)
