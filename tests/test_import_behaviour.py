@@ -53,15 +53,17 @@ def test_all_or_nothing_dry_run_skip_bad_and_reimport(city, tmp_path):
         done = import_file(conn, path, ImportOptions("toilets", skip_bad=True, rejects=rejects))
     assert (done.inserted, done.rejected) == (3, 2)
     text = rejects.read_text(encoding="utf-8-sig")
-    assert "T2" in text and "T3" in text and "is not an allowed grade" in text
+    # The office corrects the rows in Chinese: each reason after its column, in the spreadsheet's words.
+    assert "经度：坐标 'abc' 不是有效数字" in text and "等级：'四类' 不是允许的等级（一类 / 二类 / 三类）" in text
     got = rows(conn, "SELECT source, source_id, grade, street_code IS NOT NULL FROM toilets "
                "WHERE source = 'toilets.csv' ORDER BY source_id")
     assert got == [("toilets.csv", "T0", "二类", True), ("toilets.csv", "T1", "二类", True),
                    ("toilets.csv", "T4", "二类", True)]
 
     with transaction(conn):
-        again = import_file(conn, path, ImportOptions("toilets", skip_bad=True, rejects=rejects))
+        again = import_file(conn, path, ImportOptions("toilets", skip_bad=True, rejects=rejects, lang="en"))
     assert (again.inserted, again.updated) == (0, 3)
+    assert "等级: '四类' is not an allowed grade (一类 / 二类 / 三类)" in rejects.read_text(encoding="utf-8-sig")
     assert rows(conn, "SELECT count(*) FROM toilets")[0][0] == before + 3
 
 

@@ -54,6 +54,10 @@ def test_malformed_file_is_refused_cleanly(city, tmp_path, name):
     exc = caught.value
     texts = [exc.message] + [p["reason"] for p in getattr(exc, "problems", [])]
     assert any(phrase in t for t in texts), texts
+    # Each refused row is said in Chinese too: the rejects file an office corrects gives that reason.
+    untranslated = [p["reason"] for p in getattr(exc, "problems", []) if p["severity"] == "error"
+                    and p["row"] is not None and p["reason_zh"] == p["reason"]]
+    assert not untranslated, untranslated
     # The message names the file (the whole-file errors) or each problem does.
     assert name in exc.message or name == "drawing.dwg" or all(p["file"] == name for p in exc.problems)
     assert snapshot(city) == before

@@ -219,7 +219,8 @@ def test_taipei_toilets_rejects_corrected_and_read_back_are_the_files_rows(conn,
         first = import_file(conn, toilets, ImportOptions("toilets", skip_bad=True))
     with open(first.rejects_path, encoding="utf-8-sig", newline="") as f:
         rejected = list(csv.DictReader(f))
-    assert [(r["行号"], r["公廁名稱"]) for r in rejected] == [("951", "古亭地政事務所")] and "2.7 km" in rejected[0]["原因"]
+    assert [(r["行号"], r["公廁名稱"]) for r in rejected] == [("951", "古亭地政事務所")]
+    assert "在本市行政区以外 2.7 km（容差 500 m，--tolerance）" in rejected[0]["原因"]
     rejected[0]["經度"], rejected[0]["緯度"] = "121.5410", "25.0005"  # 萬隆街, 文山區: inside the city
     with open(first.rejects_path, "w", encoding="utf-8-sig", newline="") as f:
         out = csv.DictWriter(f, fieldnames=list(rejected[0]))
@@ -468,7 +469,7 @@ def test_nyc_311_unsanitary_condition_follows_its_descriptor(nyc, tmp_path):
     assert all(p.column == "Complaint Type" and "'UNSANITARY CONDITION' / Descriptor 'MOLD'" in p.reason
                and "no public-hygiene event" in p.reason for p in said.values())
     rejects = result.rejects_path.read_text(encoding="utf-8-sig")
-    assert rejects.count("Descriptor 'MOLD' is no public-hygiene event") == 83
+    assert rejects.count("Descriptor 'MOLD' 不属于公共卫生事件（已声明不对应任何类型），未导入") == 83
     # The report's note counts them first, then the most frequent other types.
     note = next(n for n in result.notes if n.startswith("rows refused as no hygiene event, by category: "))
     assert note.split(": ", 1)[1].startswith("83 × 'UNSANITARY CONDITION' / Descriptor 'MOLD' (declared none"), note

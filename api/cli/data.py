@@ -43,6 +43,8 @@ def _print_problems(problems, out) -> None:
 @click.option("--skip-bad", is_flag=True, help="write the good rows; bad rows and reasons go to a CSV")
 @click.option("--rejects", type=click.Path(path_type=Path), default=None,
               help="where --skip-bad writes the rejected rows (default: beside the input)")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="language of the reasons in the rejects file")
 @click.option("--level", type=click.Choice(["district", "street", "community"]), default=None,
               help="admin_areas: the level of the areas in the file")
 @click.option("--code-field", default=None, help="admin_areas: the code column")
@@ -51,8 +53,8 @@ def _print_problems(problems, out) -> None:
 @click.option("--parent-field", default=None, help="admin_areas: the parent area's code column")
 @click.option("--population-field", default=None, help="admin_areas: the population column")
 def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_col, id_field, source, mapping,
-                   category_map, timezone, tolerance, dry_run, skip_bad, rejects, level, code_field, name_field,
-                   name_en_field, parent_field, population_field) -> None:
+                   category_map, timezone, tolerance, dry_run, skip_bad, rejects, lang, level, code_field,
+                   name_field, name_en_field, parent_field, population_field) -> None:
     """Import FILE (CSV, XLSX, GeoJSON, Shapefile folder/zip, GeoPackage, KML) into LAYER.
 
     All or nothing by default: one bad row and nothing is written; the report
@@ -69,7 +71,7 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
         lat_col=lat_col, id_field=id_field, source=source,
         mapping=load_mapping(mapping) if mapping else {},
         category_map=_category_map(category_map) if category_map else {},
-        timezone=timezone, tolerance_m=tolerance, dry_run=dry_run, skip_bad=skip_bad, rejects=rejects,
+        timezone=timezone, tolerance_m=tolerance, dry_run=dry_run, skip_bad=skip_bad, rejects=rejects, lang=lang,
         level=level, code_field=code_field, name_field=name_field, name_en_field=name_en_field,
         parent_field=parent_field, population_field=population_field,
     )

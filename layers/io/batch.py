@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,13 @@ from layers.io.columns import REJECTS_REASON, REJECTS_ROW, ColumnPlan
 from layers.io.options import ImportOptions
 from layers.io.rawtable import RawTable
 from layers.spec.model import LayerSpec
+
+
+class Said(NamedTuple):
+    """Why a row is refused, in Chinese for the rejects spreadsheet an office corrects and in English for the report."""
+
+    zh: str
+    en: str
 
 
 @dataclass
@@ -31,10 +39,15 @@ class Problem:
     reason: str
     severity: str = "error"  # or "warning"
     row_label: str = "row"
+    reason_zh: str | None = None  # None: said in English only (warnings and file notes)
+
+    def said(self, lang: str) -> str:
+        """The reason in ``lang`` (zh or en): the English one where no Chinese was given."""
+        return self.reason_zh if lang == "zh" and self.reason_zh else self.reason
 
     def as_dict(self) -> dict:
         return {"file": self.file, "row": self.row, "column": self.column, "reason": self.reason,
-                "severity": self.severity, "row_label": self.row_label}
+                "reason_zh": self.said("zh"), "severity": self.severity, "row_label": self.row_label}
 
 
 @dataclass
@@ -86,14 +99,16 @@ class Findings:
         return int(idx) + self.raw.first_row
 
     def add(self, mask_or_idx, column: str | None, reason, severity: str = "error") -> None:
-        """One problem per row of a mask (or of indexes); ``reason`` text, or a function of the row index."""
+        """One problem per row of a mask (or of indexes); ``reason`` a :class:`Said` (an error's, for the rejects
+        file) or English text, or a function of the row index giving one."""
         idx = np.flatnonzero(mask_or_idx) if np.asarray(mask_or_idx).dtype == bool else np.asarray(mask_or_idx)
         if len(idx) == 0:
             return
         reasons = reason if callable(reason) else None
         for i in idx:
             text = reasons(i) if reasons else reason
-            self.items.append(Problem(self.file, self.rownum(i), column, text, severity, self.raw.row_label))
+            zh, en = text if isinstance(text, Said) else (None, text)
+            self.items.append(Problem(self.file, self.rownum(i), column, en, severity, self.raw.row_label, zh))
         if severity == "error":
             self.bad[idx] = True
 
@@ -181,16 +196,19 @@ def stripped(text: pd.Series) -> pd.Series:
         return text.str.strip()
 
 
-def write_rejects(raw: RawTable, bad: np.ndarray, problems: list[Problem], path: Path, *, append: bool = False) -> None:
-    """The bad rows as read, each with its number and reasons, to a CSV Excel opens (``append``: a later chunk's)."""
+def write_rejects(raw: RawTable, bad: np.ndarray, problems: list[Problem], path: Path, *, append: bool = False,
+                  lang: str = "zh") -> None:
+    """The bad rows as read, each with its number and reasons (in ``lang``: the office corrects them in Chinese),
+    to a CSV Excel opens (``append``: a later chunk's)."""
+    colon, semicolon = ("：", "；") if lang == "zh" else (": ", "; ")
     reasons: dict[int, list[str]] = {}
     for p in problems:
         if p.severity == "error" and p.row is not None:
-            reasons.setdefault(p.row, []).append(f"{p.column + ': ' if p.column else ''}{p.reason}")
+            reasons.setdefault(p.row, []).append(f"{p.column + colon if p.column else ''}{p.said(lang)}")
     rows = raw.frame[bad].copy()
     numbers = np.flatnonzero(bad) + raw.first_row
     rows.insert(0, REJECTS_ROW[raw.row_label], numbers)
-    rows.insert(1, REJECTS_REASON, ["; ".join(reasons.get(int(r), [])) for r in numbers])
+    rows.insert(1, REJECTS_REASON, [semicolon.join(reasons.get(int(r), [])) for r in numbers])
     try:
         if append:
             rows.to_csv(path, index=False, header=False, mode="a", encoding="utf-8")

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from psycopg2 import sql
 
-from layers.io.values import utc_text
+from layers.io.times import utc_text
 
 COPY_CHUNK_ROWS = 10_000  # rows formatted at a time (the memory of their text or bytes)
 _DONE = object()

@@ -16,12 +16,13 @@ import shapely
 
 from data.errors import InvalidInput
 from geo import coords
-from layers.io.batch import Batch, Findings
+from layers.io.batch import Batch, Findings, Said
 from layers.io.values import numbers
 
 _PAIR = re.compile(r"^\s*[\(\[]?\s*([-+0-9.eE]+)\s*[,，;\s]\s*([-+0-9.eE]+)\s*[\)\]]?\s*$")
 _GEOM_FAMILY = {"Point": "Point", "MultiPoint": "Point", "LineString": "LineString",
                 "MultiLineString": "LineString", "Polygon": "Polygon", "MultiPolygon": "Polygon"}
+_NO_COORDINATE = Said("缺少坐标", "coordinate missing")
 
 
 def locate(batch: Batch) -> str:
@@ -77,9 +78,11 @@ def _from_columns(batch: Batch, crs: str, geographic: bool) -> None:
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
     lon[good], lat[good] = coords.to_wgs84(x[good], y[good], crs)
     lost = good & ~(np.isfinite(lon) & np.isfinite(lat))
-    found.add(lost, cols[0], lambda i: f"({x[i]:g}, {y[i]:g}) cannot be converted from {crs}")
+    found.add(lost, cols[0], lambda i: Said(f"坐标 ({x[i]:g}, {y[i]:g}) 无法从 {crs} 转换",
+                                           f"({x[i]:g}, {y[i]:g}) cannot be converted from {crs}"))
     outside = good & ~lost & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
-    found.add(outside, cols[0], lambda i: f"({x[i]:g}, {y[i]:g}) in {crs} is not on the globe: wrong --crs?")
+    found.add(outside, cols[0], lambda i: Said(f"坐标 ({x[i]:g}, {y[i]:g}) 按 {crs} 换算后不在地球上：坐标系（--crs）不对？",
+                                              f"({x[i]:g}, {y[i]:g}) in {crs} is not on the globe: wrong --crs?"))
     batch.out["lon"], batch.out["lat"] = lon, lat
 
 
@@ -97,8 +100,9 @@ def _point_coordinates(batch: Batch) -> tuple[np.ndarray | None, np.ndarray | No
     text = batch.text(col)
     geoms = shapely.from_wkt(text.where(text != "", None).to_numpy(dtype=object), on_invalid="ignore")
     missing = (text == "").to_numpy()
-    batch.found.add(missing, col, "geometry missing")
-    batch.found.add(~missing & shapely.is_missing(geoms), col, lambda i: f"{text.iat[i][:40]!r} is not WKT")
+    batch.found.add(missing, col, Said("缺少几何", "geometry missing"))
+    batch.found.add(~missing & shapely.is_missing(geoms), col,
+                    lambda i: Said(f"{text.iat[i][:40]!r} 不是 WKT 几何", f"{text.iat[i][:40]!r} is not WKT"))
     batch.raw.geometries = geoms
     batch.plan.coord = ("geometry", col)
     return None, None
@@ -109,9 +113,10 @@ def _two_columns(batch: Batch, xcol: str, ycol: str) -> tuple[np.ndarray, np.nda
     x, y = numbers(xs), numbers(ys)
     for col, vals, txt in ((xcol, x, xs), (ycol, y, ys)):
         missing = (txt == "").to_numpy()
-        batch.found.add(missing, col, "coordinate missing")
+        batch.found.add(missing, col, _NO_COORDINATE)
         nan = ~missing & ~np.isfinite(vals)
-        batch.found.add(nan, col, lambda i, txt=txt: f"coordinate {txt.iat[i]!r} is not a finite number")
+        batch.found.add(nan, col, lambda i, txt=txt: Said(f"坐标 {txt.iat[i]!r} 不是有效数字",
+                                                          f"coordinate {txt.iat[i]!r} is not a finite number"))
     return x, y
 
 
@@ -121,9 +126,10 @@ def _pair_column(batch: Batch, col: str) -> tuple[np.ndarray, np.ndarray]:
     a = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype="float64")
     b = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype="float64")
     missing = (text == "").to_numpy()
-    batch.found.add(missing, col, "coordinate missing")
+    batch.found.add(missing, col, _NO_COORDINATE)
     unusable = ~missing & ~(np.isfinite(a) & np.isfinite(b))
-    batch.found.add(unusable, col, lambda i: f"{text.iat[i]!r} is not a \"lat,lon\" pair of numbers")
+    batch.found.add(unusable, col, lambda i: Said(f"{text.iat[i]!r} 不是“纬度,经度”两个数字",
+                                                  f"{text.iat[i]!r} is not a \"lat,lon\" pair of numbers"))
     # "lat,lon" unless the first number cannot be a latitude (then it is "lon,lat").
     lon_first = np.nanmedian(np.abs(a)) > 90 if np.isfinite(a).any() else False
     return (a, b) if lon_first else (b, a)
@@ -138,13 +144,17 @@ def check_degrees(x: np.ndarray, y: np.ndarray, cols: tuple[str, str], found: Fi
         out_of_range = ok & ~swapped & ~metres & ((np.abs(x) > 180) | (np.abs(y) > 90))
         zero = ok & (x == 0) & (y == 0)
         same = ok & ~zero & (x == y)
-    found.add(swapped, cols[1], lambda i: f"latitude {y[i]:g} is beyond ±90 while longitude {x[i]:g} is not: "
-              "latitude and longitude are swapped")
-    found.add(metres, cols[0], lambda i: f"({x[i]:g}, {y[i]:g}) look like metres, not degrees: give the projected "
-              "system with --crs EPSG:n")
-    found.add(out_of_range, cols[0], lambda i: f"({x[i]:g}, {y[i]:g}) is outside ±180° longitude / ±90° latitude")
-    found.add(zero, cols[0], "coordinates are 0,0 (an empty cell filled with zeros?)")
-    found.add(same, cols[0], lambda i: f"longitude and latitude are both {x[i]:g} (one column copied into the other?)")
+    found.add(swapped, cols[1], lambda i: Said(f"纬度 {y[i]:g} 超出 ±90 而经度 {x[i]:g} 没有：经纬度填反了",
+                                               f"latitude {y[i]:g} is beyond ±90 while longitude {x[i]:g} is not: "
+                                               "latitude and longitude are swapped"))
+    found.add(metres, cols[0], lambda i: Said(f"坐标 ({x[i]:g}, {y[i]:g}) 像是米而不是度：请用 --crs EPSG:n 给出投影坐标系",
+                                              f"({x[i]:g}, {y[i]:g}) look like metres, not degrees: give the projected "
+                                              "system with --crs EPSG:n"))
+    found.add(out_of_range, cols[0], lambda i: Said(f"坐标 ({x[i]:g}, {y[i]:g}) 超出经度 ±180°、纬度 ±90°",
+                                                    f"({x[i]:g}, {y[i]:g}) is outside ±180° longitude / ±90° latitude"))
+    found.add(zero, cols[0], Said("坐标为 0,0（空单元格被填了零？）", "coordinates are 0,0 (an empty cell filled with zeros?)"))
+    found.add(same, cols[0], lambda i: Said(f"经度和纬度都是 {x[i]:g}（一列被复制到了另一列？）",
+                                            f"longitude and latitude are both {x[i]:g} (one column copied into the other?)"))
 
 
 def _from_geometries(batch: Batch, crs: str, geographic: bool) -> None:
@@ -167,7 +177,8 @@ def _from_geometries(batch: Batch, crs: str, geographic: bool) -> None:
         bad_box = np.zeros(n, dtype=bool)
         bad_box[usable] = ~np.isfinite(b).all(axis=1) | (np.abs(b[:, [0, 2]]) > 180).any(axis=1) \
             | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)
-        found.add(bad_box, col, f"coordinates outside ±180°/±90° after conversion from {crs}: wrong --crs?")
+        found.add(bad_box, col, Said(f"从 {crs} 转换后坐标超出 ±180°/±90°：坐标系（--crs）不对？",
+                                     f"coordinates outside ±180°/±90° after conversion from {crs}: wrong --crs?"))
     usable = ~found.bad & ~shapely.is_missing(geoms)
     points = batch.spec.rules.points
     if not points:
@@ -206,19 +217,21 @@ def check_geometry_types(geoms: np.ndarray, batch: Batch, col: str | None) -> np
     found, layer, rules = batch.found, batch.spec.id, batch.spec.rules
     accepted = rules.geometry
     missing = shapely.is_missing(geoms)
-    found.add(missing & ~found.bad, col, "no geometry")
+    found.add(missing & ~found.bad, col, Said("没有几何", "no geometry"))
     types = np.array([g.geom_type if g is not None else "" for g in geoms], dtype=object)
     family = np.array([_GEOM_FAMILY.get(t, t) for t in types], dtype=object)
     wrong = ~missing & ~np.isin(family, accepted)
-    found.add(wrong, col, lambda i: f"geometry is a {types[i]}, but {layer} holds {' or '.join(accepted)} geometries")
+    found.add(wrong, col, lambda i: Said(f"几何是 {types[i]}，但{batch.spec.name_zh}图层只收 {'、'.join(accepted)}",
+                                         f"geometry is a {types[i]}, but {layer} holds {' or '.join(accepted)} geometries"))
     empty = ~missing & ~wrong & shapely.is_empty(np.where(missing, None, geoms))
-    found.add(empty, col, "geometry is empty")
+    found.add(empty, col, Said("几何为空", "geometry is empty"))
     geoms = shapely.force_2d(geoms)
     parts = shapely.get_num_geometries(geoms)
     multi_point = np.isin(types, ["MultiPoint", "MultiLineString"]) & ~wrong
     several = multi_point & (parts > 1)
     if not rules.multi_part or (types == "MultiPoint").any():
-        found.add(several, col, lambda i: f"a {types[i]} of {parts[i]} parts; {layer} holds one part per row")
+        found.add(several, col, lambda i: Said(f"{types[i]} 有 {parts[i]} 个部分，{batch.spec.name_zh}图层每行只收一个",
+                                               f"a {types[i]} of {parts[i]} parts; {layer} holds one part per row"))
     single = multi_point & (parts == 1)
     if single.any():
         geoms[single] = shapely.get_geometry(geoms[single], 0)

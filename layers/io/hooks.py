@@ -16,7 +16,7 @@ import pandas as pd
 from data.params import AREA_CODE, area_code_problem
 from data.settings import GridSettings
 from data.vocab import CLOSED
-from layers.io.batch import Batch
+from layers.io.batch import Batch, Said
 from layers.workflow.grids import charge_late_reports
 
 
@@ -26,7 +26,7 @@ def name_from_address(conn, batch: Batch) -> None:
     if "name" in batch.plan.fields:
         empty_name = pd.isna(out["name"])
         if empty_name.any():
-            batch.found.add(empty_name, batch.plan.fields["name"], "name is empty")
+            batch.found.add(empty_name, batch.plan.fields["name"], Said("名称为空", "name is empty"))
         return
     names = np.array([f"{batch.spec.name_zh} {i}" for i in out["source_id"]], dtype=object)
     fallback = out.get("address")
@@ -46,7 +46,9 @@ def _check_codes(batch: Batch, column: str) -> pd.Series:
     """The column's codes ('' where empty); each one that breaks the rule is a bad row, with the reason."""
     codes = pd.Series(batch.out[column], dtype=object).fillna("")
     bad = ~codes.str.fullmatch(AREA_CODE.pattern).to_numpy(dtype=bool) & (codes != "").to_numpy()
-    batch.found.add(bad, batch.plan.fields.get(column), lambda i: f"{column}: {area_code_problem(codes.iat[i])}")
+    batch.found.add(bad, batch.plan.fields.get(column), lambda i: Said(
+        f"{column}：编码 {codes.iat[i]!r} 不合规则（1–32 个半角字母、数字、“-”或“.”；全角数字请改为 0-9，不含空格）",
+        f"{column}: {area_code_problem(codes.iat[i])}"))
     return codes
 
 
@@ -60,8 +62,9 @@ def grid_codes(conn, batch: Batch) -> None:
     codes = _check_codes(batch, "code")
     width = GridSettings.from_env().sequence_width
     bad = ~codes.str.fullmatch(rf".+[0-9]{{{width}}}").to_numpy(dtype=bool) & (codes != "").to_numpy()
-    batch.found.add(bad, batch.plan.fields.get("code"), lambda i: f"grid code {codes.iat[i]!r} is not a community "
-                    f"code followed by a {width}-digit sequence (STANDARDS §4)")
+    batch.found.add(bad, batch.plan.fields.get("code"), lambda i: Said(
+        f"网格编码 {codes.iat[i]!r} 不是社区编码加 {width} 位顺序号",
+        f"grid code {codes.iat[i]!r} is not a community code followed by a {width}-digit sequence (STANDARDS §4)"))
     parents = batch.state.once("area_parents", lambda: _pairs(conn, "SELECT code, parent_code FROM admin_areas"))
     areas = [_grid_areas(code, width, parents) for code in codes]
     for k, level in enumerate(("district_code", "street_code", "community_code")):

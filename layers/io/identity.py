@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from layers.io.batch import Batch, rejected_from
+from layers.io.batch import Batch, Said, rejected_from
+
+#: How the rejects file names a row of each kind of file (layers.io.columns.REJECTS_ROW).
+_LABEL_ZH = {"row": "第 {} 行", "feature": "第 {} 个要素", "record": "第 {} 条记录"}
 
 
 def identify(batch: Batch) -> None:
@@ -20,7 +23,7 @@ def identify(batch: Batch) -> None:
     key_column = batch.spec.rules.key_column
     if plan.id_col:
         ids = batch.text(plan.id_col)
-        found.add((ids == "").to_numpy(), plan.id_col, "id is empty")
+        found.add((ids == "").to_numpy(), plan.id_col, Said("编号为空", "id is empty"))
     elif key_column in plan.fields:
         ids = batch.text(plan.fields[key_column])
     elif plan.rejected_row:  # rows corrected in a rejects file: the rows of the file they were refused from
@@ -38,7 +41,8 @@ def identify(batch: Batch) -> None:
     named = (ids != "").to_numpy()
     first_on = _first_on(batch, key, hashes)
     found.add((first_on >= 0) & named, plan.id_col or plan.fields.get(key_column),
-              lambda i: f"duplicate id {ids.iat[i]!r} (first on {raw.row_label} {first_on[i]})")
+              lambda i: Said(f"编号 {ids.iat[i]!r} 重复（首次出现在{_LABEL_ZH[raw.row_label].format(first_on[i])}）",
+                             f"duplicate id {ids.iat[i]!r} (first on {raw.row_label} {first_on[i]})"))
     out["source_id"] = ids.to_numpy(dtype=object)
     if plan.id_col is None and key_column is None:
         row_hashes = pd.util.hash_pandas_object(raw.frame, index=False).to_numpy()

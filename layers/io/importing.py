@@ -120,7 +120,8 @@ class _Run:
             self.refused |= not (self.opts.skip_bad or self.opts.dry_run)
             if self.opts.skip_bad:
                 self.rejects, append = self.rejects or rejects_path(self.path, self.opts), self.rejects is not None
-                write_rejects(batch.raw, bad, batch.found.items, self.rejects, append=append)
+                write_rejects(batch.raw, bad, batch.found.items, self.rejects, append=append,
+                              lang=self.opts.lang)
         return batch
 
     def kept(self, first: Batch, chunks: Iterator[RawTable]) -> Iterator[tuple[dict, np.ndarray]]:

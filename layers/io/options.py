@@ -31,6 +31,7 @@ class ImportOptions:
     dry_run: bool = False
     skip_bad: bool = False
     rejects: Path | None = None
+    lang: str = "zh"  # of the rejects file's reasons
     level: str | None = None
     code_field: str | None = None
     name_field: str | None = None

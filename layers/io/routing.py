@@ -18,7 +18,7 @@ from pyproj import Transformer
 
 from geo import coords
 from geo.coords import utm_srid
-from layers.io.batch import Batch, Findings
+from layers.io.batch import Batch, Findings, Said
 from layers.spec import admin_areas
 from layers.spec.model import values
 
@@ -321,8 +321,10 @@ def check_extent(areas: AreaIndex, batch: Batch, located: np.ndarray, crs: str) 
     far = idx[areas.outside(lon[idx], lat[idx], tolerance, strict)]
     if len(far):
         swapped_in = ~areas.outside(lat[far], lon[far], tolerance)
-        found.add(far[swapped_in], None, lambda i: f"({lon[i]:.6f}, {lat[i]:.6f}) lies outside the city, but with "
-                  "latitude and longitude exchanged it lies inside: the columns are swapped")
+        found.add(far[swapped_in], None, lambda i: Said(
+            f"坐标 ({lon[i]:.6f}, {lat[i]:.6f}) 在本市以外，经纬度对调后在本市以内：经度、纬度两列填反了",
+            f"({lon[i]:.6f}, {lat[i]:.6f}) lies outside the city, but with latitude and longitude exchanged it lies "
+            "inside: the columns are swapped"))
         rest = far[~swapped_in]
         dist = np.full(len(lon), np.nan)
         measured = rest[:_DISTANCE_LIMIT]
@@ -332,10 +334,12 @@ def check_extent(areas: AreaIndex, batch: Batch, located: np.ndarray, crs: str) 
         def reason(i):
             d = dist[i]
             how_far = f"{d / 1000:.1f} km" if d >= 1000 else f"{d:.0f} m"
+            zh = how_far
             if not np.isfinite(d):
-                how_far = f"more than {tolerance:g} m"
-            return (f"({lon[i]:.6f}, {lat[i]:.6f}) lies {how_far} outside the city's admin areas "
-                    f"(tolerance {tolerance:g} m, --tolerance)")
+                how_far, zh = f"more than {tolerance:g} m", f"超过 {tolerance:g} m"
+            return Said(f"坐标 ({lon[i]:.6f}, {lat[i]:.6f}) 在本市行政区以外 {zh}（容差 {tolerance:g} m，--tolerance）",
+                        f"({lon[i]:.6f}, {lat[i]:.6f}) lies {how_far} outside the city's admin areas "
+                        f"(tolerance {tolerance:g} m, --tolerance)")
 
         found.add(rest, None, reason)
     if crs == "wgs84":

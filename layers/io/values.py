@@ -7,9 +7,7 @@ PostgreSQL casts, None for NULL), reporting every cell it cannot read.
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
-import warnings
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -20,9 +18,10 @@ from psycopg2 import sql
 
 from data.errors import InvalidParameter
 from data.vocab import city_tz
-from layers.io.batch import Batch, Findings
+from layers.io.batch import Batch, Findings, Said
 from layers.io.cn_times import western
 from layers.io.columns import normalise_header
+from layers.io.times import utc_times
 from layers.spec.model import Field
 
 _BOOL_YES = {"是", "有", "y", "yes", "true", "t", "1", "免费", "免費", "√", "✓"}
@@ -68,7 +67,7 @@ def check_field(f: Field, stripped: pd.Series, column: str, found: Findings, *, 
     """
     empty = (stripped == "").to_numpy()
     if f.required:
-        found.add(empty, column, f"{f.column} is required but empty")
+        found.add(empty, column, Said(f"{f.label_zh}为必填，但为空", f"{f.column} is required but empty"))
     if names is not None:
         return _named(f, [stripped, *(text for _, text in finer)], empty, names, [column, *(c for c, _ in finer)],
                       found)
@@ -103,12 +102,15 @@ def _named(f: Field, levels: list[pd.Series], empty, names: dict, columns: list[
                                                       if t.iat[i]])
     if unknown.any():
         known = "、".join(sorted({n for n in names.values() if n}))
-        found.add(unknown, columns[0], lambda i: f"{f.column} {said(i)} is not a hygiene event type ({known}); "
-                  "map it with --category-map")
+        found.add(unknown, columns[0], lambda i: Said(
+            f"{f.label_zh} {said(i)} 不是卫生事件类型（{known}）；请用 --category-map 对应到其中一类",
+            f"{f.column} {said(i)} is not a hygiene event type ({known}); map it with --category-map"))
         found.refused.update((False, repr(v)) for v in levels[0][unknown])
     if declared.any():
-        found.add(declared, columns[0], lambda i: f"{f.column} {said(i)} is no public-hygiene event (declared none "
-                  "of the event types): not imported; map it with --category-map to import it as one")
+        found.add(declared, columns[0], lambda i: Said(
+            f"{f.label_zh} {said(i)} 不属于公共卫生事件（已声明不对应任何类型），未导入；如需导入，请用 --category-map 对应",
+            f"{f.column} {said(i)} is no public-hygiene event (declared none of the event types): not imported; map "
+            "it with --category-map to import it as one"))
         found.refused.update((True, said(i)) for i in np.flatnonzero(declared))
     return pd.Series(result, index=levels[0].index).where(~empty, None)
 
@@ -194,22 +196,27 @@ def _choice(f: Field, stripped, empty, column, found) -> pd.Series:
     table.update({normalise_header(k): v for k, v in f.synonyms.items()})
     result, unknown = _lookup(stripped, empty, table)
     if unknown.any():
-        found.add(unknown, column, lambda i: f"{stripped.iat[i]!r} is not an allowed {f.column} "
-                  f"({' / '.join(f.choices)})")
+        found.add(unknown, column, lambda i: Said(f"{stripped.iat[i]!r} 不是允许的{f.label_zh}（{' / '.join(f.choices)}）",
+                                                  f"{stripped.iat[i]!r} is not an allowed {f.column} "
+                                                  f"({' / '.join(f.choices)})"))
     return result.where(~empty, f.default)
 
 
 def _number(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
     values = numbers(stripped, grouped=True)
     finite = np.isfinite(values)
-    found.add((~empty) & ~finite, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not a number")
-    found.add(finite & (values < 0), column, lambda i: f"{f.column} {stripped.iat[i]!r} is negative")
+    found.add((~empty) & ~finite, column, lambda i: Said(f"{f.label_zh} {stripped.iat[i]!r} 不是数字",
+                                                         f"{f.column} {stripped.iat[i]!r} is not a number"))
+    found.add(finite & (values < 0), column, lambda i: Said(f"{f.label_zh} {stripped.iat[i]!r} 为负数",
+                                                            f"{f.column} {stripped.iat[i]!r} is negative"))
     if f.kind == "num":
         return pd.Series(np.where(finite, values.astype(str), None), index=stripped.index)
     frac = finite & (values % 1 != 0)
-    found.add(frac, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not a whole number")
+    found.add(frac, column, lambda i: Said(f"{f.label_zh} {stripped.iat[i]!r} 不是整数",
+                                           f"{f.column} {stripped.iat[i]!r} is not a whole number"))
     huge = finite & (np.abs(values) > 2**31 - 1)
-    found.add(huge, column, lambda i: f"{f.column} {stripped.iat[i]!r} is too large")
+    found.add(huge, column, lambda i: Said(f"{f.label_zh} {stripped.iat[i]!r} 过大",
+                                           f"{f.column} {stripped.iat[i]!r} is too large"))
     whole = np.nan_to_num(values).astype("int64").astype(str)
     return pd.Series(np.where(finite & ~huge, whole, None), index=stripped.index)
 
@@ -222,7 +229,8 @@ def bool_text(value: str) -> str:
 def _yes_no(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
     result = stripped.map({u: parse_bool(u) for u in pd.unique(stripped[~empty])})
     bad = (~empty) & result.isna().to_numpy()
-    found.add(bad, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not yes/no (是/否)")
+    found.add(bad, column, lambda i: Said(f"{f.label_zh} {stripped.iat[i]!r} 不是“是/否”",
+                                          f"{f.column} {stripped.iat[i]!r} is not yes/no (是/否)"))
     out = result.map({True: "true", False: "false"})
     if f.default is not None:
         out = out.where(~empty, bool_text(f.default))
@@ -233,129 +241,21 @@ def _counted_yes_no(f: Field, stripped, empty, column, found) -> pd.Series:
     """A yes/no from a count of it (3 accessible seats: yes; 0: no); what is no whole count is reported."""
     values = numbers(stripped, grouped=True)
     bad = (~empty) & ~(np.isfinite(values) & (values >= 0) & (values % 1 == 0))
-    found.add(bad, column, lambda i: f"{f.column}: {column} {stripped.iat[i]!r} is not a count (0, 1, 2 …)")
+    found.add(bad, column, lambda i: Said(f"{f.label_zh}：{column} {stripped.iat[i]!r} 不是个数（0、1、2 …）",
+                                          f"{f.column}: {column} {stripped.iat[i]!r} is not a count (0, 1, 2 …)"))
     out = pd.Series(np.where(values > 0, "true", "false"), index=stripped.index, dtype=object)
     return out.where(~(empty | bad), None)
 
 
 def _time(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
-    utc = _utc_times(western(stripped), empty, timezone or city_tz().key)
-    found.add(np.isnat(utc) & ~empty, column, lambda i: f"{f.column} {stripped.iat[i]!r} is not a date/time")
+    utc = utc_times(western(stripped), empty, timezone or city_tz().key)
+    found.add(np.isnat(utc) & ~empty, column, lambda i: Said(f"{f.label_zh} {stripped.iat[i]!r} 不是日期时间",
+                                                             f"{f.column} {stripped.iat[i]!r} is not a date/time"))
     if f.past:
         future = utc > np.datetime64(datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1), "us")
-        found.add(future, column, lambda i: f"{f.column} {stripped.iat[i]!r} lies in the future")
+        found.add(future, column, lambda i: Said(f"{f.label_zh} {stripped.iat[i]!r} 晚于现在",
+                                                 f"{f.column} {stripped.iat[i]!r} lies in the future"))
     return pd.Series(utc, index=stripped.index)  # UTC datetime64[us], NaT where empty (the writer formats it)
-
-
-#: A time part followed by an explicit zone (Z, +08:00, +0800, +08): such a value states its own instant.
-_ZONED = re.compile(r"[T ]\d{1,2}:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d|[+-]\d\d)$", re.IGNORECASE)
-
-
-#: The end of a value that may be a zone: a sign, or Z last (the values joined by NUL).
-_ZONE_TAIL = re.compile(r"[+-][^\x00]{0,5}\x00|[Zz]\x00")
-
-
-def _zoned(values: np.ndarray) -> np.ndarray:
-    """Which values end in a zone (:data:`_ZONED`); the regex runs only where the last six characters could hold one."""
-    try:
-        if not _ZONE_TAIL.search("\x00".join(values) + "\x00"):
-            return np.zeros(len(values), dtype=bool)  # the common file: no value could end in a zone (one scan in C)
-    except TypeError:  # a value that is not text
-        pass
-    search = _ZONED.search
-    # A zone's sign lies within the last six characters (+08:00), a Z last: most times are ruled out unsearched.
-    maybe = (isinstance(v, str) and ("+" in v[-6:] or "-" in v[-6:] or v[-1:] in ("Z", "z")) for v in values)
-    return np.fromiter((m and search(v) is not None for m, v in zip(maybe, values)), dtype=bool, count=len(values))
-
-
-def _utc_times(stripped: pd.Series, empty: np.ndarray, timezone: str) -> np.ndarray:
-    """Each value as a UTC datetime64[us] (NaT where unreadable or empty).
-
-    Values with a zone are read in it; the others in ``timezone``. The two
-    kinds are parsed apart, so a file that mixes them reads each row as
-    written (pandas refuses "mixed timezones" in one column).
-    """
-    zoned = _zoned(stripped.to_numpy(dtype=object)) & ~empty
-    utc = np.full(len(stripped), np.datetime64("NaT"), dtype="datetime64[us]")
-    local = ~zoned
-    try:
-        parsed = _parse_times(stripped[local].where(~empty[local], None), empty[local])
-    except ValueError:  # zones spelled otherwise (… UTC, GMT+8) among times without one: each value alone
-        parsed = _one_by_one(stripped[local], timezone)
-    try:
-        if getattr(parsed.dt, "tz", None) is None:
-            parsed = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
-        parsed = parsed.dt.tz_convert("UTC")
-    except Exception:
-        raise InvalidParameter("--timezone", f"unknown time zone {timezone!r}") from None
-    utc[local] = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
-    if zoned.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            stated = pd.to_datetime(stripped[zoned], utc=True, format="mixed", errors="coerce")
-        utc[zoned] = stated.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
-    return utc
-
-
-def _one_by_one(values: pd.Series, timezone: str) -> pd.Series:
-    """Times read one at a time (slow: only for a column pandas cannot read as one), as UTC."""
-    def one(text):
-        stamp = pd.to_datetime(text, errors="coerce") if text else pd.NaT
-        if pd.isna(stamp):
-            return pd.NaT
-        return stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize(timezone, ambiguous="NaT",
-                                                                              nonexistent="shift_forward")
-    return pd.to_datetime(pd.Series([one(v) for v in values], index=values.index, dtype=object), utc=True)
-
-
-def _parse_times(values: pd.Series, empty: np.ndarray) -> pd.Series:
-    """Times as pandas reads them, in one pass when the file keeps one format."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "could not infer format": the retry below handles it
-        try:
-            parsed = pd.to_datetime(values, errors="coerce")
-        except (ValueError, TypeError, OverflowError):
-            parsed = pd.Series(pd.NaT, index=values.index)
-        retry = parsed.isna().to_numpy() & ~empty
-        if retry.any():
-            parsed_retry = _parse_rest(values[retry])
-            if getattr(parsed.dt, "tz", None) is None and getattr(parsed_retry.dt, "tz", None) is not None:
-                parsed_retry = parsed_retry.dt.tz_convert(None)
-            if getattr(parsed.dt, "tz", 0) is None and getattr(parsed_retry.dt, "tz", 0) is None:
-                # Both without a zone: merged in numpy (through objects: ≈ 10 µs a row).
-                both = parsed.to_numpy(dtype="datetime64[us]").copy()
-                both[retry] = parsed_retry.to_numpy(dtype="datetime64[us]")
-                return pd.Series(both, index=values.index)
-            parsed = parsed.astype(object)
-            parsed[retry] = parsed_retry.astype(object)
-            parsed = pd.to_datetime(parsed, errors="coerce", utc=False)
-    return parsed
-
-
-def _parse_rest(values: pd.Series) -> pd.Series:
-    """Times in a format other than the file's first: ISO 8601 in C, the rest one by one (≈ 40× slower)."""
-    mixed = values
-    try:
-        iso = pd.to_datetime(values, errors="coerce", format="ISO8601")
-        if iso.dt.tz is None:
-            mixed = values[iso.isna().to_numpy()]
-    except (ValueError, TypeError, OverflowError):  # offsets differ within the file
-        iso = None
-    rest = pd.to_datetime(mixed, errors="coerce", format="mixed")
-    if mixed is values:
-        return rest
-    if getattr(rest.dt, "tz", None) is not None:
-        # A zone only among the rest: parse them all as before, one rule for every value.
-        return pd.to_datetime(values, errors="coerce", format="mixed")
-    return pd.concat([iso[iso.notna()], rest]).reindex(values.index)
-
-
-def utc_text(utc: np.ndarray) -> np.ndarray:
-    """UTC datetime64 values as timestamptz text ('…+00'), None for NaT."""
-    # numpy formats a million timestamps in C; Series.dt.strftime is per value.
-    text = np.char.add(np.datetime_as_string(utc, unit="us"), "+00").astype(object)
-    text[np.isnat(utc)] = None
-    return text
 
 
 def attributes(batch: Batch) -> np.ndarray:
@@ -387,7 +287,7 @@ def _attribute_objects(batch: Batch) -> list[dict]:
             except ValueError:
                 value = None
             if not isinstance(value, dict):
-                batch.found.add([i], column, "attributes is not a JSON object")
+                batch.found.add([i], column, Said("属性不是 JSON 对象", "attributes is not a JSON object"))
                 value = {}
         base.append(value)
     return base
