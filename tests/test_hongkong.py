@@ -18,6 +18,7 @@ and cut by each district in the city's metric CRS.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import subprocess
@@ -104,10 +105,21 @@ def test_hongkong_toilets_keep_their_chinese_names_and_ids(hongkong):
 
 
 def test_hongkong_toilets_outside_the_2001_outlines_are_named(hongkong):
-    """The 6 rejected rows are named with their distance, and written to the rejects file."""
+    """The 6 rejected rows are named with their distance, and written to the rejects file, its reasons in Chinese
+    for the office that corrects them (in English with --lang en)."""
     said = hongkong.log["toilets"].stderr + hongkong.log["toilets"].stdout
     assert len(re.findall(r"record \d+: .* outside the city's admin areas", said)) == OUTSIDE, said
-    assert (hongkong.work / "hk_fehd_public_toilets.rejects.csv").exists()
+    rejects = hongkong.work / "hk_fehd_public_toilets.rejects.csv"
+    with open(rejects, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == OUTSIDE and all(r["记录序号"].isdigit() for r in rows)
+    assert all(re.fullmatch(r"坐标 \(.+\) 在本市行政区以外 [0-9.]+ k?m（容差 500 m，--tolerance）", r["原因"])
+               for r in rows), [r["原因"] for r in rows]
+    english = hongkong.work / "rejects_en.csv"
+    hongkong.cli("import", "toilets", TOILETS, "--skip-bad", "--dry-run", "--lang", "en", "--rejects", english)
+    with open(english, encoding="utf-8-sig", newline="") as f:
+        assert [r["原因"].split(" lies ")[1].split(" outside")[0] for r in csv.DictReader(f)] == \
+            [r["原因"].split("以外 ")[1].split("（")[0] for r in rows]
 
 
 @pytest.fixture(scope="module")
