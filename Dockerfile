@@ -1,6 +1,6 @@
 # The hygiene-map app image (PostGIS runs in its own service: docker-compose.yml).
 FROM python:3.11-slim-bookworm
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk nodejs npm \
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-wqy-microhei fonts-symbola nodejs npm \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . .

@@ -34,6 +34,8 @@ if [ "${HYGIENE_MAP_SKIP_SYSTEM:-0}" != "1" ] && command -v apt-get >/dev/null 2
   # Printed PDFs embed a TrueType CJK font: Noto CJK's outlines are CFF, which
   # matplotlib embeds as an (invalid) TrueType program; WenQuanYi Micro Hei is TrueType.
   apt_install fonts-wqy-microhei
+  # …and emoji typed on phones (😡 🐀) as outlines, where the CJK font has none (layers/printing/style.py).
+  apt_install fonts-symbola
   # Node.js may come from elsewhere (with its own npm): install only what is missing.
   command -v node >/dev/null 2>&1 || apt_install nodejs
   command -v npm >/dev/null 2>&1 || apt_install npm

@@ -305,7 +305,8 @@ def test_taipei_round_of_findings_at_real_toilets(taipei, tmp_path):
             for k, (lon, lat) in enumerate(toilets):
                 posted = client.post("/api/inspections/findings", headers={"Authorization": f"Bearer {inspector}"},
                                      json={"round_id": rid, "lon": lon, "lat": lat, "item": "TLT-01",
-                                           "note": f"廁所 {k}", "observed_at": observed,
+                                           "note": f"廁所 {k}" + ("，地面積水😡🐀" if k == 0 else ""),
+                                           "observed_at": observed,
                                            "client_id": f"tp-{k}"})
                 assert posted.status_code == 201, posted.text
             xlsx = client.get(f"/api/inspections/rounds/{rid}/problems.xlsx?street={TAIPEI_STREET}",
@@ -326,6 +327,9 @@ def test_taipei_round_of_findings_at_real_toilets(taipei, tmp_path):
     text = pdftext(out)
     assert "臺北市 · 大同區 · 问题清单" in text and "大同區清潔隊第" in text
     assert all(f"廁所 {k}" in text for k in range(12))
+    # The emoji an inspector's phone put in a note print as themselves (from the symbol font), not as boxes.
+    assert "地面積水😡🐀" in text
+    assert "Symbola" in subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
     assert (_map_ink(out, tmp_path) < 200).mean() > 0.01, "the map of 大同區 is blank"
 
 

@@ -25,6 +25,12 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/arphic/uming.ttc",
 )
 
+# Glyphs no CJK font has (emoji a phone puts in a finding's note or an address: 😡 🐀 ✅), drawn from this
+# font where the CJK one has none, instead of an empty box. Symbola (Debian fonts-symbola) has TrueType
+# outlines, so it embeds and subsets as the CJK font does; a colour emoji font (bitmaps) would not print.
+SYMBOL_FONTS = ("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",
+                "/usr/share/fonts/truetype/ancient-scripts/Symbola.ttf")
+
 PAPERS_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
 MM_PER_INCH = 25.4
 PT_TO_MM = 25.4 / 72
@@ -54,6 +60,18 @@ def font_face(path: str | None) -> tuple[str, int, str]:
     )
 
 
+def _symbol_families() -> list[str]:
+    """The symbol font's family, registered with matplotlib (once), as the CJK font's fallback; [] without it."""
+    from matplotlib import font_manager
+
+    for candidate in SYMBOL_FONTS:
+        if os.path.exists(candidate):
+            if not any(f.fname == candidate for f in font_manager.fontManager.ttflist):
+                font_manager.fontManager.addfont(candidate)
+            return [f.name for f in font_manager.fontManager.ttflist if f.fname == candidate][:1]
+    return []
+
+
 def register_font(path: str | None) -> str:
     """Register the CJK font with matplotlib once; its family name."""
     return font_face(path)[2]
@@ -71,7 +89,7 @@ def rc_params(family: str) -> dict:
     """matplotlib settings of every print: embedded (Type 42) subset fonts, no Unicode minus."""
     return {
         "pdf.fonttype": 42,  # embed TrueType, text stays text (pdftotext, search, copy)
-        "font.family": [family],
+        "font.family": [family, *_symbol_families()],  # per glyph: the CJK font first, then symbols
         "font.size": 7,
         "axes.unicode_minus": False,
         # Hinting only matters for pixels; measuring text with FreeType's
