@@ -68,3 +68,23 @@ def test_yantai_map_draws_the_districts(yantai, browser):
         assert browser.evaluate("hygieneMapState.drawn").get("admin_areas", 0) > 0, report.request_urls
         items = yantai.get("/ogc/collections/admin_areas/items", f="json")
         assert items.status_code == 200 and items.json()["numberMatched"] == 11
+
+
+def test_yantai_districts_to_excel_keep_their_names_and_codes_when_outlines_are_too_long(yantai):
+    """A street office's list of districts in Excel: every district with its name and code; an outline longer
+    than an Excel cell (32,767 characters) says so in its cell and is kept in the other formats; no traceback."""
+    import openpyxl
+
+    said = yantai.cli("export", "admin_areas", "--format", "xlsx", "--out", "districts.xlsx")
+    assert "Traceback" not in said.stderr and "Exception ignored" not in said.stderr, said.stderr
+    sheet = openpyxl.load_workbook(yantai.work / "districts.xlsx", read_only=True).worksheets[0]
+    header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    by_code = {r[header.index("代码")]: r for r in rows}
+    source = json.loads((yantai.work / "yantai_districts_gaode.geojson").read_text(encoding="utf-8"))
+    assert {str(f["properties"]["adcode"]): f["properties"]["name"] for f in source["features"]} == \
+        {code: r[header.index("名称")] for code, r in by_code.items()}
+    outlines = [r[-1] for r in rows]
+    assert any(o.startswith("（边界过长") for o in outlines)
+    assert all(o.startswith(("MULTIPOLYGON", "POLYGON", "（边界过长")) and len(o) <= 32_767 for o in outlines)
+    yantai.cli("export", "admin_areas", "--format", "gpkg", "--out", "districts.gpkg")
+    assert (yantai.work / "districts.gpkg").stat().st_size > 100_000

@@ -144,7 +144,9 @@ def _table_rows(conn, layer, street, viewer, lang, cell=_text):
     header = [label if zh else name for name, _, label in cols]
     header += (["经度", "纬度"] if zh else ["lon", "lat"]) if _is_point(layer) else ["WKT"]
     width = len(cols)
-    body = ([cell(v, kind) for (_, kind, _), v in zip(cols, row[:width])] + list(row[width:]) for row in rows)
+
+    def body():  # the rows as written, again at each call (a check may read them before the writer does)
+        return ([cell(v, kind) for (_, kind, _), v in zip(cols, row[:width])] + list(row[width:]) for row in rows)
     return header, body, len(rows)
 
 
@@ -156,7 +158,7 @@ def _csv(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
     with open(out, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
-        for row in body:
+        for row in body():
             writer.writerow([f"{v:.9f}".rstrip("0") if isinstance(v, float) else v for v in row])
     return n
 
@@ -165,18 +167,34 @@ def _xlsx(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
     from openpyxl import Workbook
 
     header, body, n = _table_rows(conn, layer, street, viewer, lang, lambda v, kind: _cell(v, kind, lang))
+    wkt = None if _is_point(layer) else len(header) - 1
+    _check_cells(header, body(), wkt)  # before the workbook exists: a refusal leaves nothing behind
     book = Workbook(write_only=True)
     sheet = book.create_sheet(get_layer(layer).name(lang)[:31])
     sheet.append(header)
-    for k, row in enumerate(body):
-        for v in row:
-            if isinstance(v, str) and len(v) > XLSX_CELL_LIMIT:
-                raise InvalidParameter("--format", f"row {k + 1} has a value of {len(v):,} characters, above "
-                                       f"Excel's cell limit of {XLSX_CELL_LIMIT:,}; export this layer as gpkg or "
-                                       "geojson")
+    for row in body():
+        if wkt is not None and len(row[wkt] or "") > XLSX_CELL_LIMIT:
+            row[wkt] = _WKT_TOO_LONG[lang]
         sheet.append(row)
     book.save(out)
     return n
+
+
+#: What an area's cell says when its outline is too long for Excel: the sheet is for its names, codes and
+#: figures; the outline is in the other formats.
+_WKT_TOO_LONG = {"zh": f"（边界过长，超出 Excel 单元格 {XLSX_CELL_LIMIT:,} 字符的上限；边界请导出 gpkg、geojson 或 shp）",
+                 "en": f"(outline longer than Excel's cell limit of {XLSX_CELL_LIMIT:,} characters; export gpkg, "
+                       "geojson or shp for the outlines)"}
+
+
+def _check_cells(header: list[str], rows, wkt: int | None) -> None:
+    """Refuse a value other than an outline (``wkt``, the column index) above Excel's cell limit: Excel would cut it."""
+    for k, row in enumerate(rows):
+        for j, v in enumerate(row):
+            if j != wkt and isinstance(v, str) and len(v) > XLSX_CELL_LIMIT:
+                raise InvalidParameter("--format", f"row {k + 1}, column {header[j]}: a value of {len(v):,} "
+                                       f"characters, above Excel's cell limit of {XLSX_CELL_LIMIT:,}; export this "
+                                       "layer as gpkg or geojson, which keep every value whole")
 
 
 def _gdal(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
