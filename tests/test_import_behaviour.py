@@ -43,8 +43,13 @@ def test_all_or_nothing_dry_run_skip_bad_and_reimport(city, tmp_path):
     assert "'四类' is not an allowed grade" in reasons[(5, "等级")]
     assert rows(conn, "SELECT count(*) FROM toilets")[0][0] == before
 
+    # A dry run says what the import would do: refused the same way, every bad row listed.
+    with pytest.raises(InvalidInput, match="2 bad rows; nothing would be written .* write the 3 good rows") as dry, \
+            transaction(conn, dry_run=True):
+        import_file(conn, path, ImportOptions("toilets", dry_run=True))
+    assert {(p["row"], p["column"]) for p in dry.value.problems} == {(4, "经度"), (5, "等级")}
     with transaction(conn, dry_run=True):
-        dry = import_file(conn, path, ImportOptions("toilets", dry_run=True))
+        dry = import_file(conn, path, ImportOptions("toilets", dry_run=True, skip_bad=True, rejects=tmp_path / "d.csv"))
     assert dry.rejected == 2 and dry.rows_written == 3 and dry.dry_run
     assert rows(conn, "SELECT count(*) FROM toilets")[0][0] == before
 
@@ -93,9 +98,10 @@ def test_gbk_csv_and_gcj02_input_is_converted_and_the_shift_is_noticed(city, tmp
     assert (glon - elon).min() > 0.003  # the shift here is several hundred metres east
     lines = [[f"E{k}", f"点{k}", f"{glon[k]:.7f}", f"{glat[k]:.7f}"] for k in range(len(elon))]
     path = write_csv(tmp_path / "gaode.csv", ["id", "名称", "经度", "纬度"], lines)
-    with transaction(conn, dry_run=True):
-        dry = import_file(conn, path, ImportOptions("markets", dry_run=True, tolerance_m=0))
-    assert dry.errors and any("--crs gcj02" in n and "Gaode" in n for n in dry.notes)
+    with pytest.raises(InvalidInput, match="every one of the .* rows is bad; nothing would be written") as dry, \
+            transaction(conn, dry_run=True):
+        import_file(conn, path, ImportOptions("markets", dry_run=True, tolerance_m=0))
+    assert any("--crs gcj02" in p["reason"] and "Gaode" in p["reason"] for p in dry.value.problems)
     with transaction(conn, dry_run=True):
         fixed = import_file(conn, path, ImportOptions("markets", dry_run=True, tolerance_m=0, crs="gcj02"))
     assert not fixed.errors and not any("--crs" in n for n in fixed.notes)
@@ -156,7 +162,9 @@ def test_cli_import_reports_rows_and_one_line_error(city, env_for, tmp_path):
     res = runner.invoke(main, ["import", "markets", str(path)])
     assert res.exit_code != 0
     assert "error: c.csv, row 3, column 经度: coordinate missing" in res.output
-    res = runner.invoke(main, ["import", "markets", str(path), "--dry-run"])
+    res = runner.invoke(main, ["import", "markets", str(path), "--dry-run"])  # as the import would: refused
+    assert res.exit_code == 2 and "error: c.csv, row 3, column 经度: coordinate missing" in res.output
+    res = runner.invoke(main, ["import", "markets", str(path), "--dry-run", "--skip-bad"])
     assert res.exit_code == 0 and "would write 1" in res.output
     res = runner.invoke(main, ["import", "markets", str(path), "--crs", "mars"])
     assert res.exit_code != 0 and "--crs" in res.output and "Traceback" not in res.output

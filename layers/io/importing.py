@@ -101,7 +101,7 @@ class _Run:
         self.state = FileState()
         self.plan: ColumnPlan | None = None
         self.rejects: Path | None = None
-        self.refused = False  # a bad row without --skip-bad or --dry-run: the rest is only checked
+        self.refused = False  # a bad row without --skip-bad (a dry run too, as the real one would): only checked
 
     def prepare(self, raw: RawTable) -> Batch:
         """One chunk mapped, checked, converted and routed; its problems and counts added to the result."""
@@ -117,7 +117,7 @@ class _Run:
             if note not in result.notes:
                 result.notes.append(note)
         if bad.any():
-            self.refused |= not (self.opts.skip_bad or self.opts.dry_run)
+            self.refused |= not self.opts.skip_bad
             if self.opts.skip_bad:
                 self.rejects, append = self.rejects or rejects_path(self.path, self.opts), self.rejects is not None
                 write_rejects(batch.raw, bad, batch.found.items, self.rejects, append=append,
@@ -144,13 +144,15 @@ class _Run:
             result.notes.append(refused_note(self.state.refused))
         # By row (the file's own notes first), however the file was cut into chunks.
         result.problems.sort(key=lambda p: -1 if p.row is None else p.row)
-        if result.rejected == result.rows_read and not self.opts.dry_run:
-            raise InvalidInput(f"{self.path.name}: every one of the {result.rows_read:,} rows is bad; nothing written",
+        # A dry run says what the import would do: refused alike, with every problem listed.
+        nothing = "nothing would be written (dry run)" if self.opts.dry_run else "nothing written"
+        if result.rejected == result.rows_read:
+            raise InvalidInput(f"{self.path.name}: every one of the {result.rows_read:,} rows is bad; {nothing}",
                                [p.as_dict() for p in result.problems])
         if self.refused:
-            raise InvalidInput(f"{self.path.name}: {result.rejected:,} bad rows; nothing written "
-                               "(fix them, or --skip-bad to write the good rows)",
-                               [p.as_dict() for p in result.problems])
+            good = result.rows_read - result.rejected
+            raise InvalidInput(f"{self.path.name}: {result.rejected:,} bad rows; {nothing} (fix them, or --skip-bad "
+                               f"to write the {good:,} good rows)", [p.as_dict() for p in result.problems])
         if self.spec.id == "admin_areas" and result.rows_written:  # the first admin areas set the city up (and say so)
             result.notes.extend(establish_city(self.conn, self.path.name, dry_run=self.opts.dry_run))
         result.rejects_path = self.rejects
