@@ -101,27 +101,59 @@ def deadlines(conn, batch: Batch) -> None:
 
 
 def closing_times(conn, batch: Batch) -> None:
-    """A closing time belongs to a closed case: on a case the file says is still open it is not kept (a warning
-    naming the row), as bulletins count a case with a closing time as closed then; a case closed before it was
-    reported is named (its time to close would be negative) and kept as the file gives it.
+    """A closing time belongs to a closed case, and a closed case has one.
+
+    On a case the file says is still open a closing time is not kept (a warning naming the row), as bulletins
+    count a case with a closing time as closed then; a case closed before it was reported is named (its time to
+    close would be negative) and kept as the file gives it. A case the file says is closed (结案) without a closing
+    time — an empty cell, or a file with no such column — is closed at its report time, as its history row says:
+    else every bulletin would count it open and overdue for ever.
 
     NYC 311's older exports carry a Closed Date on Pending requests, months before their Created Date.
     """
     out, fields = batch.out, batch.plan.fields
-    closed = np.asarray(out["closed_at"])
-    if closed.dtype.kind != "M" or "status" not in fields:  # no status column: nothing says the case is open
+    if "status" not in fields:  # no status column: nothing says the case is open or closed
         return
-    column, status = fields["closed_at"], np.asarray(out["status"], dtype=object)
-    written, said = batch.text(column), batch.text(fields["status"])
+    status = np.asarray(out["status"], dtype=object)
+    closed = np.asarray(out["closed_at"])
+    if closed.dtype.kind == "M":
+        closed = _kept_closing_times(batch, closed, status)
+    else:  # no closing-time column
+        closed = np.full(batch.n, np.datetime64("NaT"), dtype="datetime64[us]")
+    out["closed_at"] = _closed_at_report(batch, closed, status)
+
+
+def _kept_closing_times(batch: Batch, closed: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """The file's closing times, without those of open cases; the ones before the report named."""
+    column = batch.plan.fields["closed_at"]
+    written, said = batch.text(column), batch.text(batch.plan.fields["status"])
     named = ~np.isnat(closed) & ~batch.found.bad  # a rejected row is named for its own fault only
     still_open = named & (status != CLOSED)
     batch.found.add(still_open, column, lambda i: f"closing time {written.iat[i]!r} on a case whose status is "
                     f"{said.iat[i]!r} ({status[i]}), not {CLOSED}: not kept, the case stays open", severity="warning")
     closed = np.where(still_open, np.datetime64("NaT"), closed).astype(closed.dtype)
-    early = named & ~still_open & (closed < np.asarray(out["reported_at"]))
+    early = named & ~still_open & (closed < np.asarray(batch.out["reported_at"]))
     batch.found.add(early, column, lambda i: f"closing time {written.iat[i]!r} is before the report time",
                     severity="warning")
-    out["closed_at"] = closed
+    return closed
+
+
+def _closed_at_report(batch: Batch, closed: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """Closed cases without a closing time closed at their report time, and said so (per row, or once per file
+    that has no closing-time column)."""
+    unknown = (status == CLOSED) & np.isnat(closed) & ~batch.found.bad
+    if not unknown.any():
+        return closed
+    column = batch.plan.fields.get("closed_at")
+    if column:
+        batch.found.add(unknown, column, f"status {CLOSED} but no closing time: closed at its report time (its time "
+                        "to close counts as 0 h)", severity="warning")
+    else:
+        batch.result.notes.append(f"no closing-time column: cases whose status is {CLOSED} are closed at their "
+                                  "report time (their time to close counts as 0 h)")
+    closed = closed.astype("datetime64[us]")
+    closed[unknown] = np.asarray(batch.out["reported_at"]).astype("datetime64[us]")[unknown]
+    return closed
 
 
 def grid_then(cur) -> None:
