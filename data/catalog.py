@@ -23,8 +23,9 @@ NO_CITY = ("no city is loaded: set one up with `hygiene-map city init --name NAM
            "its admin areas (`hygiene-map import admin_areas FILE --level district`), or load the demo "
            "(`hygiene-map demo`)")
 _CITY_COLUMNS = ("code", "name", "name_en", "metric_srid", "is_demo", "data_time", "attribution")
-#: Every setting: the above and the time zone (which readers get from data.vocab.city_tz instead).
-_SETTINGS_COLUMNS = (*_CITY_COLUMNS, "time_zone")
+#: Every setting: the above and the time zone (which readers get from data.vocab.city_tz instead), and whether
+#: that zone is still the default placeholder the first admin-area import replaces (migration 0860).
+_SETTINGS_COLUMNS = (*_CITY_COLUMNS, "time_zone", "time_zone_pending")
 
 #: The extent of China (lon/lat): the mainland, Hainan, Taiwan, Hong Kong and Macau. A city whose areas
 #: centre inside it gets a CGCS2000 Gauss–Krüger zone; a rectangle, so parts of
@@ -128,11 +129,13 @@ def load_city_tz(conn):
 
 def write_city(conn, *, code: str, name: str, metric_srid: int | None, name_en: str | None = None,
                time_zone: str | None = None, is_demo: bool = False, data_time: datetime | None = None,
-               attribution: str | None = None) -> None:
+               attribution: str | None = None, time_zone_pending: bool = False) -> None:
     """Write the city's settings row (replacing the row), in the caller's transaction.
 
     The one writer of ``city_settings``. ``time_zone`` ``None`` is the
-    default zone (:data:`~data.vocab.CITY_TIME_ZONE`). When the metric CRS
+    default zone (:data:`~data.vocab.CITY_TIME_ZONE`); ``time_zone_pending``
+    marks it as a placeholder the first admin-area import replaces by the
+    zone the areas lie in (:func:`establish_city`). When the metric CRS
     changes, what is stored in it follows (:func:`_follow_metric_srid`); the
     time zone holds for this process at once, for others from their next
     connection.
@@ -150,6 +153,8 @@ def write_city(conn, *, code: str, name: str, metric_srid: int | None, name_en: 
               "data_time": data_time, "attribution": attribution}
     if time_zone is not None:  # else the column's default (the demo also loads into schemas before 0600)
         values["time_zone"] = time_zone
+    if time_zone_pending:  # else the column's default, false (and schemas before 0860 have no such column)
+        values["time_zone_pending"] = True
     with conn.cursor() as cur:
         cur.execute("DELETE FROM city_settings")
         cur.execute(sql.SQL("INSERT INTO city_settings ({}) VALUES ({})").format(
@@ -161,9 +166,14 @@ def write_city(conn, *, code: str, name: str, metric_srid: int | None, name_en: 
 
 
 def update_city(conn, changes: dict) -> None:
-    """Change some settings of the existing city (``city set``): ``changes`` maps columns to new values."""
+    """Change some settings of the existing city (``city set``): ``changes`` maps columns to new values.
+
+    A time zone named here is the city's own: no admin-area import replaces it.
+    """
     city = require_city(conn, settings=True)
     merged = {k: v for k, v in city.items() if k != "is_demo"} | changes
+    if "time_zone" in changes:
+        merged["time_zone_pending"] = False
     write_city(conn, is_demo=city["is_demo"], **merged)
 
 
@@ -247,22 +257,26 @@ def areas_centre(conn) -> tuple[float, float] | None:
 
 
 def establish_city(conn, source: str, *, dry_run: bool = False) -> list[str]:
-    """Set up the city from its admin areas when none is set up (or complete its missing metric CRS).
+    """Set up the city from its admin areas when none is set up (or complete its missing metric CRS and zone).
 
     Called by an admin-area import after it wrote; returns the notes saying
-    what was set up (none when a city with a metric CRS exists). The rule:
-    a file whose coarsest level holds one area names the city after it
-    (name and code); otherwise the city is named after the file, coded with
-    the parent code its top areas share, else their longest common prefix,
-    else the file name. Metric CRS and time zone follow from the centroid of
-    the areas (:func:`auto_metric_srid`, :func:`auto_time_zone`).
+    what was set up (none when a city with a metric CRS and a chosen zone
+    exists). The rule: a file whose coarsest level holds one area names the
+    city after it (name and code); otherwise the city is named after the
+    file, coded with the parent code its top areas share, else their longest
+    common prefix, else the file name. Metric CRS and time zone follow from
+    the centroid of the areas (:func:`auto_metric_srid`,
+    :func:`auto_time_zone`); a zone named with ``--tz`` is kept.
     """
-    city = city_info(conn)
-    if city is not None and city["metric_srid"] is not None:
+    city = city_info(conn, settings=True)
+    if city is not None and city["metric_srid"] is not None and not city["time_zone_pending"]:
         return []
     centre = areas_centre(conn)
     if centre is None:
         return []
+    verb = "would set" if dry_run else "sets"
+    if city is not None:
+        return _complete_city(conn, city, centre, verb)
     with conn.cursor() as cur:
         cur.execute("""SELECT code, name, name_en, parent_code FROM admin_areas WHERE level = (
                            SELECT level FROM admin_areas ORDER BY array_position(ARRAY['district', 'street',
@@ -270,20 +284,37 @@ def establish_city(conn, source: str, *, dry_run: bool = False) -> list[str]:
                        ORDER BY code""")
         top = cur.fetchall()
     srid = auto_metric_srid(*centre)
-    verb = "would set" if dry_run else "sets"
-    if city is not None:
-        update_city(conn, {"metric_srid": srid})
-        return [f"the city's metric CRS was not chosen yet: this import {verb} it to EPSG:{srid} "
-                f"({crs_name(conn, srid)}) from the areas' centre; change it with `hygiene-map city set --crs EPSG:n`"]
     code, name, name_en = _city_names(top, source)
     zone = auto_time_zone(*centre)
     write_city(conn, code=code, name=name, name_en=name_en, metric_srid=srid, time_zone=zone)
-    fixed = " (a fixed offset from UTC, without daylight saving: name the city's own zone with `--tz`, " \
-            "e.g. America/New_York)" if zone.startswith("Etc/") else ""
     return [f"no city was set up: this import {verb} it up from these areas as {name!r} "
-            f"(code {code}), metric CRS EPSG:{srid} ({crs_name(conn, srid)}), time zone {zone}{fixed}; "
+            f"(code {code}), metric CRS EPSG:{srid} ({crs_name(conn, srid)}), time zone {zone}{_fixed(zone)}; "
             "see it with `hygiene-map city show`, change any of it with `hygiene-map city set --name … --code … "
             "--crs … --tz …`"]
+
+
+def _complete_city(conn, city: dict, centre: tuple[float, float], verb: str) -> list[str]:
+    """Choose what `city init` left to the areas (the metric CRS, the zone when no ``--tz`` named it); the notes."""
+    changes, notes = {}, []
+    if city["metric_srid"] is None:
+        srid = changes["metric_srid"] = auto_metric_srid(*centre)
+        notes.append(f"the city's metric CRS was not chosen yet: this import {verb} it to EPSG:{srid} "
+                     f"({crs_name(conn, srid)}) from the areas' centre; change it with "
+                     "`hygiene-map city set --crs EPSG:n`")
+    if city["time_zone_pending"]:
+        zone = changes["time_zone"] = auto_time_zone(*centre)
+        notes.append(f"the city's time zone was not named yet: this import {verb} it to {zone}{_fixed(zone)}, "
+                     "the zone the areas lie in; change it with `hygiene-map city set --tz ZONE`")
+    update_city(conn, changes)
+    return notes
+
+
+def _fixed(zone: str) -> str:
+    """What a note adds about a zone chosen at sea: a fixed offset, without daylight saving."""
+    if not zone.startswith("Etc/"):
+        return ""
+    return (" (a fixed offset from UTC, without daylight saving: name the city's own zone with `--tz`, "
+            "e.g. America/New_York)")
 
 
 def _city_names(top: list[tuple], source: str) -> tuple[str, str, str | None]:

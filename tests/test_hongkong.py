@@ -80,6 +80,8 @@ def test_hongkong_city_and_its_metric_crs(hongkong):
     metric_crs_fits(srid, 114.15, 22.35)
     shown = hongkong.cli("city", "show").stdout
     assert "香港 (Hong Kong)" in shown and "810000" in shown and "18 districts" in shown, shown
+    # `city init` named no zone: the districts chose Hong Kong's, as an import without `city init` does
+    assert "time zone:   Asia/Hong_Kong\n" in shown, shown
     assert dict(hongkong.sql("SELECT level, count(*) FROM admin_areas GROUP BY level")) == {"district": 18}
     assert hongkong.one("SELECT name_en FROM admin_areas WHERE code = 'T'") == "Islands"
     assert "Islands" in hongkong.cli("analyze", "coverage", "--kind", "toilets", "--by", "district",

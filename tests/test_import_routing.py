@@ -1,4 +1,4 @@
-"""Routing a chunk's points by the raster of polygon boxes (layers.io.routing._Boxes) finds what an exact search finds.
+"""Routing a chunk's points by the raster of polygon boxes (layers.io.boxes.PolygonBoxes) finds what an exact search finds.
 
 For every point: the lowest-numbered polygon that holds it (its boundary
 included), as a tree query of every point against every polygon gives —
@@ -16,7 +16,8 @@ import shapely
 
 from data.db import connect
 from data.migrate import migrate
-from layers.io.routing import AreaIndex, _Boxes
+from layers.io.boxes import PolygonBoxes
+from layers.io.routing import AreaIndex
 from tests.test_import_real import load_taipei_areas
 
 
@@ -45,7 +46,7 @@ def probe_points(geoms: np.ndarray, n: int = 20_000) -> tuple[np.ndarray, np.nda
 
 def assert_same(geoms: np.ndarray) -> int:
     x, y = probe_points(geoms)
-    got = _Boxes(geoms).first_holding(x, y)
+    got = PolygonBoxes(geoms).first_holding(x, y)
     assert np.array_equal(got, exact_first(geoms, x, y))
     return int((got >= 0).sum())
 

@@ -1,7 +1,7 @@
 """The public channel in Hong Kong set up from nothing with the real files (tests/test_hongkong.py's fixtures:
 DATA.GOV.HK's 18 district council areas of 2001 and FEHD's toilets): first a city of districts only, then with
 the districts imported again as streets and communities (the file has no finer level) and grids in Central and
-Western. A resident's report and its Open311 record."""
+Western. A resident's report and its Open311 record: routed to its district while the city has nothing finer."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tests.test_hongkong import hk_grids, hk_server, hongkong  # noqa: F401  (th
 
 MONG_KOK = (114.1694, 22.3193)  # 旺角, in 油尖旺區
 AT_SEA = (114.40, 22.10)  # south-east of every district
+SHAM_SHUI_PO = (114.1630, 22.3305)  # 深水埗, in 深水埗區
 
 
 @pytest.fixture(scope="module")
@@ -45,23 +46,31 @@ def _counts(city):
     return city.sql("SELECT (SELECT count(*) FROM public_reports), (SELECT count(*) FROM complaints)")[0]
 
 
-def test_a_city_without_communities_says_so_rather_than_move_the_marker(hk, client):
-    """Districts only: no place can take a report. The nearby check (the page's first call) and the report say
-    the city has no community areas yet and how they come — not that Mong Kok lies outside the city."""
+def test_a_city_of_districts_only_routes_a_report_to_its_district(hk, client):
+    """Districts only: a report is routed to the district holding it, as an imported complaint is (not a 409
+    asking for communities); the tracking page and Open311 name the district. A point at sea is refused naming
+    lon/lat, before anything is written."""
     before = _counts(hk)
-    nearby = client.get("/api/public/nearby", params={"lon": MONG_KOK[0], "lat": MONG_KOK[1], "category": "暴露垃圾"})
-    made = _report(client, *MONG_KOK, description="旺角街市後巷垃圾")
-    for answer in (nearby, made):
-        assert answer.status_code == 409, answer.text
-        detail = answer.json()["detail"]
-        assert detail.startswith("city: ") and "--level community" in detail and "outside" not in detail, detail
+    at_sea = _report(client, *AT_SEA, category="垃圾满溢")
+    assert at_sea.status_code == 422 and at_sea.json()["detail"].startswith("lon/lat: "), at_sea.text
     assert _counts(hk) == before
+    nearby = client.get("/api/public/nearby", params={"lon": SHAM_SHUI_PO[0], "lat": SHAM_SHUI_PO[1],
+                                                      "category": "垃圾满溢"})
+    assert nearby.status_code == 200, nearby.text
+    made = _report(client, *SHAM_SHUI_PO, category="垃圾满溢", description="深水埗街市垃圾桶滿了")
+    assert made.status_code == 201, made.text
+    tracking = made.json()["tracking"]
+    assert hk.sql("SELECT c.district_code, c.street_code, c.community_code, c.grid_code FROM complaints c "
+                  "JOIN public_reports r ON r.complaint_id = c.id WHERE r.tracking = %s",
+                  (tracking,))[0] == ("F", None, None, None)  # 深水埗區
+    assert client.get(f"/api/public/reports/{tracking}").json()["unit"] == "深水埗區"
+    assert client.get(f"/open311/v2/requests/{tracking}.json").json()[0]["agency_responsible"] == "深水埗區"
 
 
 @pytest.mark.browser
-def test_the_report_page_of_a_city_without_communities_says_why_at_phone_width(hk, browser):
-    """The same city on a phone: a tap in Mong Kok and 提交 — the page says the city takes no reports here yet,
-    in Chinese, rather than asking the resident to move the marker."""
+def test_the_report_page_of_a_city_of_districts_only_takes_a_report_at_phone_width(hk, browser):
+    """The same city on a phone: a tap in Mong Kok and 提交 — the report is taken and its tracking page opens,
+    rather than the page saying the city takes no reports."""
     from tests.chromium import serve_app
     from tests.test_public_browser import _tap, _wait
 
@@ -74,13 +83,14 @@ def test_the_report_page_of_a_city_without_communities_says_why_at_phone_width(h
             assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
             _tap(browser, *MONG_KOK)
             _wait(browser, "!!window.hmReportPlace")
-            browser.evaluate("document.querySelector('input[name=category][value=\"暴露垃圾\"]').click();"
+            browser.evaluate("document.querySelector('input[name=category][value=\"病媒生物\"]').click();"
                              "document.getElementById('rp-send').click()")
-            _wait(browser, "document.getElementById('rp-msg').textContent.length > 0")
-            said = browser.evaluate("document.getElementById('rp-msg').textContent")
+            _wait(browser, "location.pathname.indexOf('/report/') === 0 && !!document.body.dataset.status")
+            tracking = browser.evaluate("location.pathname.split('/').pop()")
     finally:
         browser.send("Emulation.clearDeviceMetricsOverride")
-    assert said.startswith("本市尚未设置网上反映的受理范围") and "city:" not in said, said
+    assert hk.sql("SELECT c.district_code FROM complaints c JOIN public_reports r ON r.complaint_id = c.id "
+                  "WHERE r.tracking = %s", (tracking,))[0][0] == "E"  # 油尖旺區
 
 
 def test_with_communities_a_report_is_routed_and_open311_times_run_forward(hk, hk_grids, client):

@@ -71,7 +71,7 @@ def test_a_place_outside_taipei_is_refused_before_anything_is_written(site):
     nearby = httpx.get(city.base + "/api/public/nearby", timeout=30,
                        params={"lon": lon, "lat": lat, "category": "垃圾满溢"})
     assert nearby.status_code == 422 and nearby.json()["detail"].startswith("lon/lat: "), nearby.text
-    assert "outside every community" in nearby.text
+    assert "outside every area" in nearby.text
     challenge = httpx.get(city.base + "/api/public/challenge", timeout=30).json()
     made = httpx.post(city.base + "/api/public/reports", timeout=30, json={
         "lon": lon, "lat": lat, "category": "垃圾满溢", "phone": "0912-345-678", "challenge": challenge["challenge"],

@@ -33,7 +33,8 @@ def city() -> None:
 @click.option("--name-en", default=None, help="its English name (Yantai)")
 @click.option("--crs", default=None, help="metric CRS as EPSG:n; default: chosen from the admin areas "
               "(CGCS2000 3° Gauss–Krüger in China, else UTM), at their first import if there are none yet")
-@click.option("--tz", default=None, help="IANA time zone; default: where the areas lie (Asia/Shanghai on the mainland; see README)")
+@click.option("--tz", default=None, help="IANA time zone; default: where the areas lie (Asia/Shanghai on the "
+              "mainland; see README), at their first import if there are none yet")
 def init(name: str, code: str, name_en: str | None, crs: str | None, tz: str | None) -> None:
     """Set up the city (no demo): refuses when one is set up already (see `city set`)."""
     from data.catalog import areas_centre, auto_metric_srid, auto_time_zone, city_info, write_city
@@ -54,7 +55,9 @@ def init(name: str, code: str, name_en: str | None, crs: str | None, tz: str | N
                 srid = auto_metric_srid(*centre)
             if zone is None and centre:
                 zone = auto_time_zone(*centre)
-            write_city(conn, code=code.strip(), name=name, name_en=name_en, metric_srid=srid, time_zone=zone)
+            # No --tz and no areas yet: the default zone until the first admin-area import chooses it.
+            write_city(conn, code=code.strip(), name=name, name_en=name_en, metric_srid=srid, time_zone=zone,
+                       time_zone_pending=zone is None)
         _show(conn)
 
 
@@ -113,8 +116,9 @@ def _show(conn) -> None:
     when = (c["data_time"].astimezone(ZoneInfo(c["time_zone"])).isoformat(" ", "minutes") if c["data_time"]
             else "none (maps show the current time)")
     counts = areas["counts"]
+    zone = c["time_zone"] + (" for now (the first admin-area import chooses it)" if c["time_zone_pending"] else "")
     lines = [("name", c["name"] + (f" ({c['name_en']})" if c["name_en"] else "")), ("code", c["code"]),
-             ("metric CRS", crs), ("time zone", c["time_zone"]), ("data time", when),
+             ("metric CRS", crs), ("time zone", zone), ("data time", when),
              ("demo data", "yes" if c["is_demo"] else "no"),
              ("admin areas", ", ".join(f"{counts.get(level, 0)} {plural}" for level, plural in _LEVELS))]
     if areas["extent"]:

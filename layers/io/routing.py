@@ -2,7 +2,7 @@
 
 Point-in-area at insert (FixMyStreet-style, DESIGN §11): each row gets the
 district/street/community codes of the area it lies in, complaints also the
-grid code. The polygons' boxes come first (a raster of them, :class:`_Boxes`),
+grid code. The polygons' boxes come first (a raster of them, :class:`PolygonBoxes`),
 the exact predicate second; metric distances are measured in the city's
 projected CRS.
 """
@@ -19,12 +19,15 @@ from pyproj import Transformer
 from geo import coords
 from geo.coords import utm_srid
 from layers.io.batch import Batch, Findings, Said
+from layers.io.boxes import PolygonBoxes
 from layers.spec import admin_areas
 from layers.spec.model import values
 
 LEVELS = values(admin_areas.LEVELS)  # coarse to fine
 # Beyond this many rows outside the city, distances are not measured one by one.
 _DISTANCE_LIMIT = 5000
+_GRID_COLUMNS = "code, ST_AsBinary(geom), district_code, street_code, community_code"
+_POINT = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
 
 
 @dataclass
@@ -43,7 +46,7 @@ class AreaIndex:
     extent_metric: object | None  # union of the areas in the metric CRS
     parts_tree: shapely.STRtree | None = None  # the outline's areas in the metric CRS
     grid_area_codes: dict[str, np.ndarray] | None = None
-    _boxes: dict = field(default_factory=dict, repr=False)  # "grid" or a level → its _Boxes, made once
+    _boxes: dict = field(default_factory=dict, repr=False)  # "grid" or a level → its PolygonBoxes, made once
 
     @property
     def empty(self) -> bool:
@@ -55,12 +58,38 @@ class AreaIndex:
         with conn.cursor() as cur:
             cur.execute("SELECT code, name, level, parent_code, ST_AsBinary(geom) FROM admin_areas")
             rows = cur.fetchall()
-            cur.execute("SELECT metric_srid FROM city_settings")
-            srid_row = cur.fetchone()
             grid_rows = []
             if with_grids:
-                cur.execute("SELECT code, ST_AsBinary(geom), district_code, street_code, community_code FROM grids")
+                cur.execute(f"SELECT {_GRID_COLUMNS} FROM grids")
                 grid_rows = cur.fetchall()
+        return cls._of(conn, rows, grid_rows, outline=True)
+
+    @classmethod
+    def holding(cls, conn, lon: float, lat: float) -> AreaIndex:
+        """The grids, else the admin areas (with the areas above them), holding one WGS84 point, lowest code first:
+        what :meth:`route` needs to place that point (a complaint filed by hand) as an import places its rows."""
+        point = {"lon": lon, "lat": lat}
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT {_GRID_COLUMNS} FROM grids WHERE ST_Intersects(geom, {_POINT}) ORDER BY code",
+                        point)
+            grid_rows = cur.fetchall()
+            rows = []
+            if not grid_rows:  # a grid's row carries its areas' codes
+                cur.execute(f"""WITH RECURSIVE held AS (
+                                    SELECT code, parent_code FROM admin_areas WHERE ST_Intersects(geom, {_POINT})
+                                    UNION SELECT a.code, a.parent_code FROM admin_areas a
+                                    JOIN held h ON a.code = h.parent_code)
+                                SELECT code, name, level, parent_code, ST_AsBinary(geom) FROM admin_areas
+                                WHERE code IN (SELECT code FROM held) ORDER BY code""", point)
+                rows = cur.fetchall()
+        return cls._of(conn, rows, grid_rows, outline=False)
+
+    @classmethod
+    def _of(cls, conn, rows: list, grid_rows: list, *, outline: bool) -> AreaIndex:
+        """The index of these rows of admin_areas and grids; ``outline``: with the city's extent in metres."""
+        with conn.cursor() as cur:
+            cur.execute("SELECT metric_srid FROM city_settings")
+            srid_row = cur.fetchone()
         codes = np.array([r[0] for r in rows], dtype=object)
         names = np.array([r[1] for r in rows], dtype=object)
         levels = np.array([r[2] for r in rows], dtype=object)
@@ -69,19 +98,18 @@ class AreaIndex:
         grid_codes = np.array([r[0] for r in grid_rows], dtype=object)
         grid_area_codes = {level: np.array([r[2 + k] for r in grid_rows], dtype=object)
                            for k, level in enumerate(LEVELS)}
-        extent = None
-        if rows:
+        extent = parts = None
+        if rows and outline:
             # The coarsest level present is the city's outline.
             top = next(level for level in LEVELS if (levels == level).any())
-            outline = shapely.union_all(geoms[levels == top])
-            centre = outline.centroid
+            whole = shapely.union_all(geoms[levels == top])
+            centre = whole.centroid
             srid = srid_row[0] if srid_row else utm_srid(centre.x, centre.y)
-            extent = _to_metric(np.array([outline], dtype=object), srid)[0]
+            extent = _to_metric(np.array([whole], dtype=object), srid)[0]
             shapely.prepare(extent)
             parts = shapely.STRtree(_to_metric(geoms[levels == top], srid))
         else:
             srid = srid_row[0] if srid_row else 4326
-            parts = None
         return cls(codes, names, levels, {r[0]: r[3] for r in rows}, {r[0]: r[2] for r in rows}, geoms,
                    grid_codes, grid_geoms, srid, extent, parts, grid_area_codes)
 
@@ -126,7 +154,7 @@ class AreaIndex:
 
         Smallest units first: grids (whose rows carry their area codes), then
         communities, streets and districts for the points still unplaced,
-        each through its :class:`_Boxes` (made once per import); a point in
+        each through its :class:`PolygonBoxes` (made once per import); a point in
         several (on a shared edge) takes the first in the table's order. The
         level found fills the levels above it through parent_code.
         """
@@ -160,10 +188,10 @@ class AreaIndex:
             placed[hit] = True
         return out
 
-    def _boxes_of(self, key: str) -> _Boxes:
+    def _boxes_of(self, key: str) -> PolygonBoxes:
         """The grids' (key "grid") or a level's areas, indexed for point look-ups once per import."""
         if key not in self._boxes:
-            self._boxes[key] = _Boxes(self.grid_geoms if key == "grid" else self.geoms[self.levels == key])
+            self._boxes[key] = PolygonBoxes(self.grid_geoms if key == "grid" else self.geoms[self.levels == key])
         return self._boxes[key]
 
     def _chain(self, code: str) -> dict[str, str]:
@@ -179,73 +207,6 @@ class AreaIndex:
         """Normalised district name → code (for checking a stated district)."""
         mask = self.levels == "district"
         return {str(n).strip(): str(c) for n, c in zip(self.names[mask], self.codes[mask])}
-
-
-class _Boxes:
-    """Which of some polygons hold a point: a raster over their extent whose cells list the polygons whose box meets them.
-
-    Made once per import. A chunk's points are then tested only against the
-    polygons whose bounding box holds them (numpy), and those exactly
-    (``intersects_xy``, the polygons prepared): no point geometries and no
-    tree per chunk. A point on a cell's edge is in the cell its floor gives,
-    which every box holding the point spans (division and floor keep order).
-    """
-
-    _MAX_CELLS = 1 << 20
-
-    def __init__(self, geoms: np.ndarray):
-        self.geoms = geoms
-        shapely.prepare(geoms)
-        self.bounds = b = shapely.bounds(geoms)
-        usable = np.flatnonzero(np.isfinite(b).all(axis=1))  # empty polygons hold nothing
-        boxes = b[usable] if len(usable) else np.zeros((1, 4))
-        lo, hi = boxes[:, :2].min(axis=0), boxes[:, 2:].max(axis=0)
-        size = max(float(np.median((boxes[:, 2:] - boxes[:, :2]).max(axis=1))), 1e-9)  # about a polygon's size
-        shape = np.floor((hi - lo) / size).astype(np.int64) + 1
-        if shape.prod() > self._MAX_CELLS:
-            size *= float(np.sqrt(shape.prod() / self._MAX_CELLS))
-            shape = np.floor((hi - lo) / size).astype(np.int64) + 1
-        self.origin, self.size, self.shape = lo, size, shape
-        first, last = self._cell(b[usable, :2]), self._cell(b[usable, 2:])
-        spans = last - first + 1
-        polygons, k = _expand(usable, spans[:, 0] * spans[:, 1])
-        width = np.repeat(spans[:, 1], spans[:, 0] * spans[:, 1])
-        cells = ((np.repeat(first[:, 0], spans[:, 0] * spans[:, 1]) + k // width) * shape[1]
-                 + np.repeat(first[:, 1], spans[:, 0] * spans[:, 1]) + k % width)
-        order = np.lexsort((polygons, cells))  # by cell, then polygon
-        self.listed = polygons[order]
-        self.starts = np.searchsorted(cells[order], np.arange(shape.prod() + 1))
-
-    def _cell(self, xy: np.ndarray) -> np.ndarray:
-        return np.clip(np.floor((xy - self.origin) / self.size), 0, self.shape - 1).astype(np.int64)
-
-    def first_holding(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Per point, the lowest index of the polygons holding it (boundary included), -1 for none."""
-        found = np.full(len(x), -1, dtype=np.int64)
-        xy = np.column_stack([x, y])
-        within = np.isfinite(xy).all(axis=1) & (xy >= self.origin).all(axis=1) & \
-            (np.floor((xy - self.origin) / self.size) < self.shape).all(axis=1)
-        points = np.flatnonzero(within)
-        cell = self._cell(xy[points])
-        cell = cell[:, 0] * self.shape[1] + cell[:, 1]
-        counts = self.starts[cell + 1] - self.starts[cell]
-        point, k = _expand(points, counts)
-        polygon = self.listed[np.repeat(self.starts[cell], counts) + k]
-        b, px, py = self.bounds[polygon], x[point], y[point]
-        boxed = (b[:, 0] <= px) & (px <= b[:, 2]) & (b[:, 1] <= py) & (py <= b[:, 3])
-        point, polygon = point[boxed], polygon[boxed]
-        hit = shapely.intersects_xy(self.geoms[polygon], x[point], y[point])
-        point, polygon = point[hit], polygon[hit]
-        first = np.unique(point, return_index=True)[1]  # candidates run by polygon within a point: the lowest
-        found[point[first]] = polygon[first]
-        return found
-
-
-def _expand(items: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each item repeated ``counts`` times, with its repetition's number (0, 1, …)."""
-    repeated = np.repeat(items, counts)
-    k = np.arange(len(repeated)) - np.repeat(np.cumsum(counts) - counts, counts)
-    return repeated, k
 
 
 def _to_metric(geoms: np.ndarray, srid: int) -> np.ndarray:

@@ -42,7 +42,7 @@ WORDS = {
            "failed": "提交失败：", "other": "English",
            "photos": "照片（选填，最多 3 张）", "add_photo": "拍照或选择照片", "remove": "删除",
            "too_many": "最多 3 张照片", "photo_bad": "无法读取这张照片", "photo_failed": "照片未能上传：",
-           "outside": "这个位置不在本市受理范围内（不属于本市任何社区）。请把标记移到本市范围内的地点，再提交。",
+           "outside": "这个位置不在本市受理范围内（不在本市任何行政区划内）。请把标记移到本市范围内的地点，再提交。",
            # The API's refusals ("field: reason", in English) in the resident's words, by the field they name.
            "refused": {"phone": "联系电话格式不对：只填数字，可在开头加 +，可用空格或短横线分隔（3 到 32 个字符）。",
                        "category": "这个类别无法受理，请从上面的列表中重新选择类别。",
@@ -51,7 +51,7 @@ WORDS = {
                        "file": "这张照片无法使用：请选择 JPEG、PNG 或 WebP 格式的照片。",
                        "too_large": "内容太大：请换一张较小的照片。",
                        "too_often": "提交太频繁，请约 {m} 分钟后再试。",
-                       "city": "本市尚未设置网上反映的受理范围（社区），暂时无法在此提交，请通过其他渠道反映。"}},
+                       "city": "本市尚未设置网上反映的受理范围（行政区划），暂时无法在此提交，请通过其他渠道反映。"}},
     "en": {"title": "Report a problem", "intro": "No account needed. Choose the place and the category, describe it, "
                                                 "then follow your report with its tracking number.",
            "place": "Place", "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen",
@@ -66,7 +66,7 @@ WORDS = {
            "photos": "Photos (optional, up to 3)", "add_photo": "Take or choose photos", "remove": "Remove",
            "too_many": "Up to 3 photos", "photo_bad": "Cannot read this photo",
            "photo_failed": "A photo was not uploaded: ",
-           "outside": "This place is outside the area the city handles (in none of its communities). "
+           "outside": "This place is outside the area the city handles (in none of its areas). "
                       "Move the marker to a place within the city and send again.",
            "refused": {"phone": "The phone number is not valid: digits only, an optional leading +, spaces or dashes "
                                 "between them (3 to 32 characters).",

@@ -1,8 +1,9 @@
 """SQL about complaint cases: routing at insert, the workflow, listing (no HTTP here).
 
-A complaint is routed when it is inserted (FixMyStreet style): the grid that
-contains the point gives its grid, community, street and district codes and
-the responsible unit. Status changes follow the CJ/T 315 workflow
+A complaint is routed when it is inserted (FixMyStreet style), as an import
+routes its rows: the grid that contains the point gives its grid, community,
+street and district codes and the responsible unit; without a grid, the
+finest admin area holding it. Status changes follow the CJ/T 315 workflow
 受理 → 立案 → 派遣 → 处置 → 核查 → 结案 and are appended to ``complaint_events``.
 """
 
@@ -12,6 +13,7 @@ import math
 import re
 from datetime import datetime
 
+import numpy as np
 from psycopg2 import sql
 
 from data.catalog import check_street
@@ -20,6 +22,7 @@ from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from data.settings import ComplaintSettings
 from data.vocab import CLOSED, NOTE_REQUIRED, RECEIVED, STATUSES, TRANSITIONS
 from geo import coords
+from layers.io.routing import AreaIndex
 from layers.workflow.access import RowScope, User, audit
 from layers.workflow.deadlines import PENDING_SQL
 from layers.workflow.grids import grid_then
@@ -37,36 +40,29 @@ def categories(conn) -> dict[str, int]:
 
 
 def route(conn, lon: float, lat: float) -> dict:
-    """The grid (and its area codes and unit) containing a WGS84 point.
+    """The grid, community, street and district codes (and the grid's unit) of a WGS84 point.
 
-    Falls back to the community when no grid covers the point; a point in no
-    community is outside the city (InvalidParameter naming lon/lat).
+    By the rule an import routes its rows by (:meth:`layers.io.routing.AreaIndex.route`): the finest unit holding
+    the point — a grid, else a community, street or district, so a city of districts only takes it too — and the
+    areas above it by their parents; a community without them, coded by GB/T 2260, gives them by its digits
+    (6 + 3 + 3). A point in no area is outside the city (InvalidParameter naming lon/lat); a city without any
+    admin area takes no point at all (Conflict naming ``city`` and the import that adds them).
     """
-    with conn.cursor() as cur:
-        cur.execute(
-            """SELECT code, community_code, street_code, district_code, responsible_unit FROM grids
-               WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ORDER BY code LIMIT 1""",
-            (lon, lat),
-        )
-        row = cur.fetchone()
-        if row:
-            return dict(zip(["grid_code", "community_code", "street_code", "district_code", "responsible_unit"], row))
-        # The community's street and district are its parents among the areas (any city's codes); a GB/T 2260
-        # code without them gives them by its digits (6 + 3 + 3).
-        cur.execute(
-            """SELECT c.code, c.parent_code, s.parent_code FROM admin_areas c
-               LEFT JOIN admin_areas s ON s.code = c.parent_code AND s.level = 'street'
-               WHERE c.level = 'community' AND ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))
-               ORDER BY c.code LIMIT 1""",
-            (lon, lat),
-        )
-        row = cur.fetchone()
-    if row is None:
-        raise InvalidParameter("lon/lat", f"the point ({lon}, {lat}) lies outside every community of this city")
-    code, street, district = row
-    digits = len(code) == 12 and code.isascii() and code.isdigit()
-    return {"grid_code": None, "community_code": code, "street_code": street or (code[:9] if digits else None),
-            "district_code": district or (code[:6] if digits else None), "responsible_unit": None}
+    found = AreaIndex.holding(conn, lon, lat).route(np.array([lon]), np.array([lat]), grids=True)
+    routed = {key: None if codes[0] is None else str(codes[0]) for key, codes in found.items()}
+    if all(code is None for code in routed.values()):
+        with conn.cursor() as cur:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM admin_areas)")
+            if not cur.fetchone()[0]:
+                raise Conflict("city: no admin areas are loaded yet, so no place can be routed; the city's "
+                               "administrator imports them (hygiene-map import admin_areas FILE --level district)")
+        raise InvalidParameter("lon/lat", f"the point ({lon}, {lat}) lies outside every area of this city")
+    code = routed["community_code"]
+    if code is not None and len(code) == 12 and code.isascii() and code.isdigit():
+        routed["street_code"] = routed["street_code"] or code[:9]
+        routed["district_code"] = routed["district_code"] or code[:6]
+    routed["responsible_unit"] = responsible_unit(conn, routed["grid_code"])
+    return routed
 
 
 def create(conn, *, lon: float, lat: float, category: str, description: str | None, channel: str,

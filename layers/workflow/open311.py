@@ -88,12 +88,13 @@ def event_type_for(conn, service_code: str) -> str:
 _REQUEST_SQL = """
 SELECT r.tracking, c.status, (SELECT p.reply FROM public_replies p WHERE p.complaint_id = c.id
                               ORDER BY p.at DESC, p.id DESC LIMIT 1),
-       e.name, coalesce(e.code, e.name), coalesce(g.responsible_unit, s.name), c.reported_at, c.updated_at,
+       e.name, coalesce(e.code, e.name), coalesce(g.responsible_unit, s.name, d.name), c.reported_at, c.updated_at,
        c.due_at, c.address, ST_Y(c.geom), ST_X(c.geom)
 FROM public_reports r JOIN complaints c ON c.id = r.complaint_id
 JOIN event_types e ON e.name = c.category
 LEFT JOIN grids g ON g.code = c.grid_code
 LEFT JOIN admin_areas s ON s.code = c.street_code AND s.level = 'street'
+LEFT JOIN admin_areas d ON d.code = c.district_code AND d.level = 'district'
 """
 _KEYS = ("service_request_id", "status", "status_notes", "service_name", "service_code", "agency_responsible",
          "requested_datetime", "updated_datetime", "expected_datetime", "address", "lat", "long")

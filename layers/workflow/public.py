@@ -95,21 +95,13 @@ def to_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
 
 
 def check_place(conn, lon: float, lat: float) -> None:
-    """InvalidParameter (lon/lat) when a WGS84 point lies in none of the city's communities: no case could take it.
+    """InvalidParameter (lon/lat) when a WGS84 point lies in none of the city's areas: no case could take it.
 
-    Conflict (naming ``city``) when the city has no community at all: no place could be taken, and moving the
-    marker would not help.
+    Routed as staff's complaints and imported ones are (:func:`layers.workflow.complaints.route`): a city of
+    districts only takes a report in its district. Conflict (naming ``city``) when the city has no admin area at
+    all: no place could be taken, and moving the marker would not help.
     """
-    try:
-        cases.route(conn, lon, lat)
-    except InvalidParameter:
-        with conn.cursor() as cur:
-            cur.execute("SELECT EXISTS (SELECT 1 FROM admin_areas WHERE level = 'community')")
-            if not cur.fetchone()[0]:
-                raise Conflict("city: no community areas are loaded yet, so no report can be routed; the city's "
-                               "administrator imports them (hygiene-map import admin_areas FILE --level community)"
-                               ) from None
-        raise
+    cases.route(conn, lon, lat)
 
 
 def submit(conn, *, lon: float, lat: float, category: str, description: str | None, phone: str | None,
@@ -169,10 +161,11 @@ def report(conn, tracking: str) -> dict:
         cur.execute(
             """SELECT r.tracking, r.complaint_id, r.joined, r.channel, r.description, r.created_at,
                       ST_X(r.geom), ST_Y(r.geom), c.category, c.status, c.reported_at, c.due_at, c.closed_at,
-                      c.street_code, c.grid_code, coalesce(g.responsible_unit, s.name) AS unit, e.code
+                      c.street_code, c.grid_code, coalesce(g.responsible_unit, s.name, d.name) AS unit, e.code
                FROM public_reports r JOIN complaints c ON c.id = r.complaint_id
                LEFT JOIN grids g ON g.code = c.grid_code
                LEFT JOIN admin_areas s ON s.code = c.street_code AND s.level = 'street'
+               LEFT JOIN admin_areas d ON d.code = c.district_code AND d.level = 'district'
                LEFT JOIN event_types e ON e.name = c.category
                WHERE r.tracking = %s""", (code,))
         row = cur.fetchone()

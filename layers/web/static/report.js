@@ -148,7 +148,7 @@
     if (e.status === 429) return t.refused.too_often.replace('{m}', Math.max(1, Math.ceil((e.retry || 60) / 60)));
     if (e.status === 413) return t.refused.too_large;
     var field = detail.split(':')[0];
-    if (field === 'lon/lat') return t.outside;  // outside every community: move the marker
+    if (field === 'lon/lat') return t.outside;  // outside every area of the city: move the marker
     return t.refused[field] || null;
   }
   function fail(e) {
