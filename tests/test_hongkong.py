@@ -106,6 +106,29 @@ def test_hongkong_toilets_keep_their_chinese_names_and_ids(hongkong):
     assert f"(0 new, {810 - OUTSIDE} updated)" in again.stdout, again.stdout
 
 
+def test_hongkong_toilets_a_little_off_the_coastline_belong_to_the_nearest_district(hongkong, reference):
+    """The 2001 outlines follow the coast coarsely: toilets on piers and promenades lie a few dozen metres outside
+    every district, within the import's 500 m. Each takes the nearest district (a warning names its row), so a
+    district's list, export and bulletin hold it; none is left without a district."""
+    from shapely import STRtree
+
+    districts, points = reference
+    tree = STRtree(list(districts.values()))
+    off = [k for k, p in enumerate(points) if len(tree.query(p, predicate="intersects")) == 0
+           and tree.query_nearest(p, return_distance=True)[1][0] <= 500]
+    assert len(off) >= 3  # the file's own points, read as the reference reads them
+    assert hongkong.one("SELECT count(*) FROM toilets WHERE district_code IS NULL") == 0
+    said = hongkong.log["toilets"].stdout + hongkong.log["toilets"].stderr
+    placed = re.findall(r"record (\d+): .* m outside every area \(within the tolerance\): placed in the nearest, (\S+)",
+                        said)
+    assert len(placed) == len(off), said
+    codes = list(districts)
+    for record, name in placed:
+        point = points[int(record) - 1]
+        nearest = codes[tree.query_nearest(point)[0]]
+        assert hongkong.one("SELECT name FROM admin_areas WHERE code = %s", (nearest,)) == name
+
+
 def test_hongkong_toilets_outside_the_2001_outlines_are_named(hongkong):
     """The 6 rejected rows are named with their distance, and written to the rejects file, its reasons in Chinese
     for the office that corrects them (in English with --lang en)."""
