@@ -68,6 +68,7 @@ ERROR_SCHEMA = {
     "required": ["detail"],
     "properties": {
         "detail": {"type": "string", "description": "what is wrong and, where it applies, how to fix it"},
+        "detail_zh": {"type": "string", "description": "the same in Chinese, where the error has it"},
         "problems": {"type": "array", "description": "for bad input rows: one entry per problem"},
     },
 }
@@ -118,7 +119,7 @@ def _answer(request: Request, body: dict, status: int, headers: dict | None = No
     flip = request.url.include_query_params(lang="zh" if lang == "en" else "en")
     page = (f'<!doctype html><html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>'
-            f'<body><h1>{title}{f"（{status}）" if lang == "zh" else f" ({status})"}</h1><p id="hm-error">{html.escape(str(body["detail"]))}</p>'
+            f'<body><h1>{title}{f"（{status}）" if lang == "zh" else f" ({status})"}</h1><p id="hm-error">{html.escape(str(body.get(f"detail_{lang}", body["detail"])))}</p>'
             f'<p><a href="/{"?lang=en" if lang == "en" else ""}">{home}</a> · '
             f'<a href="{html.escape(str(flip))}">{other}</a></p></body></html>')
     return HTMLResponse(page, status_code=status, headers=headers)
@@ -131,7 +132,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.HygieneMapError)
     async def _project_error(request: Request, exc: errors.HygieneMapError):
         status = status_for(exc)
-        body = {"detail": exc.message}
+        body = {"detail": exc.message} | ({"detail_zh": exc.zh} if exc.zh else {})
         if isinstance(exc, errors.InvalidInput) and exc.problems:
             body["problems"] = exc.problems
         if isinstance(exc, errors.LoginRequired):  # a page: to the login form, and back here after it

@@ -355,18 +355,32 @@ def street_info(conn, code: str) -> dict:
             "FROM admin_areas WHERE code = %s AND level = 'street'", (code,))
         row = cur.fetchone()
     if row is None:
-        raise NotFound(f"street {code!r} does not exist (see the admin_areas layer for street codes)")
+        check_street(conn, code)  # says what the code is instead
     west, south, east, north = (round(v, 6) for v in row[3:])
     return {"code": row[0], "name": row[1], "name_en": row[2], "bbox": [west, south, east, north],
             "bounds": [[south, west], [north, east]]}
 
 
 def check_street(conn, code: str, parameter: str = "street") -> None:
-    """NotFound unless ``code`` is a street of the city."""
+    """NotFound unless ``code`` is a street of the city; the message says what the code is instead (a district,
+    a community) and, in a city with no streets yet, what to import."""
     with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM admin_areas WHERE level = 'street' AND code = %s", (code,))
-        if cur.fetchone() is None:
-            raise NotFound(f"{parameter}: street {code!r} does not exist (see the admin_areas layer for street codes)")
+        cur.execute("SELECT level, name FROM admin_areas WHERE code = %s", (code,))
+        found = cur.fetchone()
+        if found and found[0] == "street":
+            return
+        cur.execute("SELECT EXISTS (SELECT 1 FROM admin_areas WHERE level = 'street')")
+        streets = cur.fetchone()[0]
+    level_zh = {"district": "区", "community": "社区"}.get(found[0], "") if found else ""
+    what = (f"{code!r} is a {found[0]} ({found[1]}), not a street" if found else f"street {code!r} does not exist",
+            f"“{code}”是{level_zh}（{found[1]}），不是街道" if found else f"街道“{code}”不存在")
+    if not streets:
+        raise NotFound(f"{parameter}: {what[0]}; this city has no streets yet, and grids, field prints and rosters "
+                       "are made per street: import them (hygiene-map import admin_areas FILE --level street)",
+                       f"{parameter}：{what[1]}；本市尚未导入街道，网格、巡查图和责任名册都按街道制作：请先导入街道"
+                       "（hygiene-map import admin_areas 文件 --level street）")
+    raise NotFound(f"{parameter}: {what[0]} (see the admin_areas layer for street codes)",
+                   f"{parameter}：{what[1]}（街道代码见行政区划图层）")
 
 
 def check_area_prefix(conn, code: str, parameter: str = "street") -> None:

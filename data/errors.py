@@ -13,12 +13,13 @@ from data.redact import redact
 
 
 class HygieneMapError(Exception):
-    """Base of every error hygiene-map raises on purpose."""
+    """Base of every error hygiene-map raises on purpose; ``zh``, where given, says it in Chinese for pages."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, zh: str | None = None):
         message = redact(message)
         super().__init__(message)
         self.message = message
+        self.zh = redact(zh) if zh else None
 
     def __str__(self) -> str:
         return self.message
@@ -39,8 +40,8 @@ class NotFound(HygieneMapError):
 class InvalidParameter(HygieneMapError):
     """A request or command parameter is malformed or out of range."""
 
-    def __init__(self, parameter: str, reason: str):
-        super().__init__(f"{parameter}: {reason}")
+    def __init__(self, parameter: str, reason: str, zh: str | None = None):
+        super().__init__(f"{parameter}: {reason}", f"{parameter}：{zh}" if zh else None)
         self.parameter = parameter
         self.reason = reason
 

@@ -19,6 +19,7 @@ and cut by each district in the city's metric CRS.
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 import subprocess
@@ -328,6 +329,26 @@ def test_hongkong_exports_read_back(hk_server):
                          text=True, timeout=120)
     assert ogc.returncode == 0, ogc.stderr
     assert f"Feature Count: {810 - OUTSIDE}" in ogc.stdout, ogc.stdout
+
+
+def test_hongkong_before_streets_a_district_asked_for_as_a_street_is_named_as_such(hk_server):
+    """A city of districts only (before hk_grids imports streets): printing or gridding district A says that A is a
+    district (中西區) and that streets are to be imported first — on the command line, in the API, and on a page in
+    Chinese — instead of "street 'A' does not exist"."""
+    city = hk_server
+    assert city.one("SELECT count(*) FROM admin_areas WHERE level = 'street'") == 0
+    for argv in (("print", "atlas", "--street", "A", "--out", "a.pdf"), ("grids", "generate", "--street", "A", "--size", "400")):
+        said = city.cli(*argv, check=False)
+        assert said.returncode != 0 and "Traceback" not in said.stderr, said.stderr
+        assert "'A' is a district (中西區), not a street; this city has no streets yet" in said.stderr + said.stdout
+        assert "--level street" in said.stderr + said.stdout
+    page = httpx.get(city.base + "/map/grids", params={"street": "A"}, headers={"Accept": "text/html"}, timeout=60)
+    assert page.status_code == 404 and "“A”是区（中西區），不是街道；本市尚未导入街道" in page.text, page.text
+    english = httpx.get(city.base + "/map/grids", params={"street": "A", "lang": "en"},
+                        headers={"Accept": "text/html"}, timeout=60)
+    assert english.status_code == 404 and "'A' is a district (中西區), not a street" in html.unescape(english.text)
+    answer = city.get("/api/grids", street="A")
+    assert answer.status_code == 404 and answer.json()["detail_zh"].startswith("street：“A”是区"), answer.text
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from datetime import datetime
 import shapely
 from psycopg2 import sql
 
-from data.catalog import metric_srid, require_city
+from data.catalog import check_street, metric_srid, require_city
 from data.clock import reference_time
 from data.errors import NotFound
 from data.vocab import CLOSED
@@ -186,7 +186,7 @@ def load_street(conn, code: str, srid: int, viewer: User | None = OPERATOR) -> S
         )
         row = cur.fetchone()
         if row is None:
-            raise NotFound(f"street {code!r} does not exist")
+            check_street(conn, code)  # says what the code is instead
         cur.execute(
             f"SELECT code, name, ST_AsBinary({metric_polygon('geom')}) FROM admin_areas "
             "WHERE level = 'community' AND parent_code = %(code)s ORDER BY code",
