@@ -5,7 +5,10 @@ The plain greedy recomputes every candidate's gain each round with shapely
 candidate; it runs on the same demand points and candidates, read by
 :func:`geo.siting.siting_places`. On the small demo (all three objectives,
 forty sites, so that rounds with tied gains come up) and on New York from
-its real files (no population there: area and complaints).
+its real files (no population there: area and complaints). The sites must
+be the same; their gains too for complaints, while residents and area are
+reported as coverage measures them, not as the lattice the choice is made
+on (tests/test_analysis_api.py).
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ def assert_same_choice(conn, add: int, objective: str, street: str | None = None
     assert len(ours) == len(plain) > 0
     for rank, (mine, theirs) in enumerate(zip(ours, plain), 1):
         assert mine[:2] == theirs[:2], f"{objective}: site {rank} differs"
-        assert mine[2] == pytest.approx(theirs[2], rel=1e-9)
+        if objective == "complaints":  # counted as points; residents and area are coverage's figures, not the lattice's
+            assert mine[2] == pytest.approx(theirs[2], rel=1e-9)
 
 
 @pytest.mark.parametrize("objective", ["residents", "area", "complaints"])

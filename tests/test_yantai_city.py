@@ -8,6 +8,7 @@ The city is built once for the module (tests/real_city.py's ``yantai`` fixture).
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -68,3 +69,15 @@ def test_yantai_map_draws_the_districts(yantai, browser):
         assert browser.evaluate("hygieneMapState.drawn").get("admin_areas", 0) > 0, report.request_urls
         items = yantai.get("/ogc/collections/admin_areas/items", f="json")
         assert items.status_code == 200 and items.json()["numberMatched"] == 11
+
+
+def test_yantai_siting_gains_are_at_most_a_disc(yantai):
+    """No toilet yet in 芝罘区: each proposed 300 m site newly covers at most its disc (πr², 282,743 m²), and what
+    they cover adds up to the district's covered area after. The 50 m lattice's figure was 284,832 m² a site."""
+    yantai.cli("analyze", "siting", "--kind", "toilets", "--add", "5", "--street", "370602", "--out", "sites.geojson")
+    written = json.loads((yantai.work / "sites.geojson").read_text(encoding="utf-8"))
+    gains = [f["properties"]["new_area_m2"] for f in written["features"]]
+    disc = math.pi * 300**2 * (1 + 1e-12)  # the equal-area 64-gon's area is πr² but for rounding (5.7e-8 m²)
+    assert len(gains) == 5 and all(0 < g <= disc for g in gains), gains
+    assert written["before"]["area_m2"] == 0
+    assert sum(gains) == pytest.approx(written["after"]["area_m2"], rel=1e-9)
