@@ -12,9 +12,11 @@ So the figures are measured here with coverage's own code
 existing facilities and of the chosen sites (equal-area 64-gons, area πr²),
 unioned and cut by the areas of the city's finest level under the street.
 An area's covered share is :func:`geo.coverage._covered_share` — of its
-residential land where coverage spreads its people over that, else of the
-area — and the objective weighs it by the area's population (``residents``)
-or by that land's m² (``area``). ``before`` is therefore the coverage map's
+residential land where it has any, else of the area — and the objective
+weighs it by the area's population (``residents``) or by that land's m²
+(``area``). Coverage cuts the residential land of the areas with people only
+(it spreads people over it); for the area objective the land of the others
+is cut here too, as the lattice's area demand counts it. ``before`` is therefore the coverage map's
 figure today and ``after`` the figure with the sites added as facilities (as
 a what-if adding them answers). Each site's gain is the figure with it minus
 the figure before it, in the order chosen: no gain exceeds a disc and the
@@ -23,7 +25,7 @@ gains add up to ``after − before``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
@@ -32,6 +34,14 @@ from data.catalog import area_level
 from data.vocab import FacilityKind
 from geo import coverage_fast as fast
 from geo.coverage import _covered_share, state
+from geo.metric import metric_polygon
+
+#: Residential land (land-use class R) near a box of the metric CRS (its corners in WGS84, 0.01° more, ~1 km).
+_HOUSING_SQL = f"""
+    SELECT ST_AsBinary({metric_polygon("l.geom")}) FROM land_use l
+    WHERE l.class = 'R' AND l.geom && ST_Expand(ST_Transform(
+        ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, %(srid)s), 4326), 0.01)
+"""
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,8 @@ def figures(conn, spec: FacilityKind, srid: int, radius: float, street: str | No
     """
     level = area_level(conn, "community")
     areas, cover = state(conn, store or fast.FreshState(), spec, level, srid, radius, street, True)
+    if objective == "area":
+        areas, cover = _housing(conn, srid, areas, cover)
     base = _base(areas, objective)
     before = float(_covered(areas, cover, base, np.arange(len(areas.codes))).sum())
     wkb, gains = dict(cover.wkb), []
@@ -88,3 +100,25 @@ def _covered(areas: fast.Areas, cover: fast.Cover, base: np.ndarray, idx: np.nda
     return np.array([base[i] * _covered_share(areas.m2[i], cover.cov[i],
                                               None if np.isnan(areas.res_m2[i]) else areas.res_m2[i],
                                               cover.res_cov[i]) for i in idx])
+
+
+def _housing(conn, srid: int, areas: fast.Areas, cover: fast.Cover) -> tuple[fast.Areas, fast.Cover]:
+    """``areas`` with the residential land of those coverage cut none for (no population), and ``cover`` measured
+    again there: the land the lattice's area demand counts (:mod:`geo.demand`). Unchanged when there is none."""
+    bare = np.flatnonzero(np.isnan(areas.res_m2))
+    if not len(bare):
+        return areas, cover
+    x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(areas.geoms[bare]))
+    with conn.cursor() as cur:
+        cur.execute(_HOUSING_SQL, {"srid": srid, "x0": x0, "y0": y0, "x1": x1, "y1": y1})
+        land = shapely.from_wkb([bytes(r[0]) for r in cur.fetchall()])
+    if not len(land):
+        return areas, cover
+    at, li = shapely.STRtree(land).query(areas.geoms[bare], predicate="intersects")
+    owner, pieces = bare[at], shapely.intersection(areas.geoms[bare[at]], land[li])
+    housed = np.unique(owner)
+    res_m2 = areas.res_m2.copy()
+    res_m2[housed] = np.bincount(owner, shapely.area(pieces), minlength=len(res_m2))[housed]
+    areas = replace(areas, res_owner=np.concatenate([areas.res_owner, owner]),
+                    res_pieces=np.concatenate([areas.res_pieces, pieces]), res_m2=res_m2)
+    return areas, fast.remeasure(areas, cover, housed)
