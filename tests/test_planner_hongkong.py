@@ -108,7 +108,9 @@ def test_siting_figures_in_district_a_are_the_coverage_maps(client, hongkong):
     area_m2 = today["area_km2"] * 1e6
     assert answer["before"]["area_m2"] == pytest.approx(today["covered_area_pct"] / 100 * area_m2, rel=1e-9)
     gains = [f["properties"]["new_area_m2"] for f in answer["features"]]
-    disc = math.pi * 300**2 * (1 + 1e-12)  # the equal-area 64-gon's area is πr² but for rounding (5.7e-8 m²)
+    # At most the disc, πr² (the equal-area 64-gon's), but for rounding: a disc cut by two areas adds up to it within
+    # ~1e-8 of it (0.003 m²); the lattice's figure was up to 2,089 m² over.
+    disc = math.pi * 300**2 * (1 + 1e-6)
     assert len(gains) == 5 and all(0 < g <= disc for g in gains), gains
     assert sum(gains) == pytest.approx(answer["after"]["area_m2"] - answer["before"]["area_m2"], rel=1e-9)
     conn = connect(url=hongkong["url"])

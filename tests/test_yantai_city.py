@@ -77,7 +77,9 @@ def test_yantai_siting_gains_are_at_most_a_disc(yantai):
     yantai.cli("analyze", "siting", "--kind", "toilets", "--add", "5", "--street", "370602", "--out", "sites.geojson")
     written = json.loads((yantai.work / "sites.geojson").read_text(encoding="utf-8"))
     gains = [f["properties"]["new_area_m2"] for f in written["features"]]
-    disc = math.pi * 300**2 * (1 + 1e-12)  # the equal-area 64-gon's area is πr² but for rounding (5.7e-8 m²)
+    # At most the disc, πr² (the equal-area 64-gon's), but for rounding: a disc cut by two areas adds up to it within
+    # ~1e-8 of it (0.003 m²); the lattice's figure was up to 2,089 m² over.
+    disc = math.pi * 300**2 * (1 + 1e-6)
     assert len(gains) == 5 and all(0 < g <= disc for g in gains), gains
     assert written["before"]["area_m2"] == 0
     assert sum(gains) == pytest.approx(written["after"]["area_m2"], rel=1e-9)
