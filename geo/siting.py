@@ -8,6 +8,11 @@ objective the data allows); candidates are points along the roads every
 lattice cells that hold demand); a candidate covers the demand points within the
 service radius. Each step takes the candidate that newly covers the most
 and stops early rather than propose a site that covers nothing new.
+
+The lattice only chooses: the residents and area figures reported (``before``,
+``after``, each site's gain) are measured with coverage's code on the chosen
+sites (:mod:`geo.siting_figures`), so they are the coverage map's figures.
+Open complaints are points, counted as they are.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from data.errors import InvalidParameter, NotFound
 from data.settings import AnalysisSettings
 from geo.coverage import AREA_FACTOR, QUAD_SEGS, kind_filter, resolve
 from geo.demand import PlaceDemand, check_objective, demand_points, place_demand
+from geo.siting_figures import Figures, figures
 
 CANDIDATE_SPACING_M = 50.0
 #: A site must newly cover more than this (less than one person, one m² or one complaint is no reason to build).
@@ -61,7 +67,8 @@ class Places:
 
 
 def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None = None,
-           street: str | None = None, objective: str | None = None, places: Places | None = None) -> dict:
+           street: str | None = None, objective: str | None = None, places: Places | None = None,
+           store=None) -> dict:
     """Propose ``add`` new sites that maximise the newly covered demand.
 
     Parameters
@@ -80,6 +87,8 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
         default the first of them the data has.
     places : Places, optional
         :func:`siting_places` of the same kind, street and objective, when kept.
+    store : optional
+        Where coverage's state is kept (the server's), for the figures (:mod:`geo.siting_figures`).
 
     Returns
     -------
@@ -87,36 +96,35 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
         ``objective`` and its ``measure`` (residents, area_m2, complaints);
         ``candidates_on``: roads, or lattice when the city has no roads;
         ``sites`` (rank, lon, lat, ``new_<measure>``, geometry of the new disc
-        as GeoJSON), ``before`` / ``after`` covered demand and %, the total, the rule and radius.
+        as GeoJSON), ``before`` / ``after`` covered demand and %, the total, the rule and radius;
+        residents and area as coverage measures them.
     """
     check_add(add)
     check_objective(objective)
-    _, radius, rule = resolve(kind, radius_m)
+    spec, radius, rule = resolve(kind, radius_m)
     srid = city_srid(conn)
-    params = _params(srid, street)
     places = places or siting_places(conn, kind, street, objective)
-    objective_used, demand = demand_points(conn, objective, params, places=places.demand)
+    objective_used, demand = demand_points(conn, objective, _params(srid, street), places=places.demand)
     candidates, on = places.candidates, "roads"
     if candidates.size == 0:  # a city without roads yet: the centres of the lattice cells holding demand
         step = max(CANDIDATE_SPACING_M, radius / 3.0)  # a third of the radius: finer buys little
         candidates, on = (np.unique(np.floor(demand[:, :2] / step), axis=0) + 0.5) * step, "lattice"
     measure = MEASURES[objective_used]
-    weight = np.nan_to_num(demand[:, 2])
-    covered = _covered(demand, places.existing, radius)
-    total = weight.sum()
-    before = weight[covered].sum()
-    sites = _greedy(demand, weight, covered, candidates, radius, add, "new_" + measure)
+    xy, counted = _choose(demand, places.existing, candidates, radius, add)
+    # Residents and area measured again on the chosen sites as coverage measures them; complaints are counted.
+    found = counted if objective_used == "complaints" else \
+        figures(conn, spec, srid, radius, street, objective_used, xy, store)
+    sites = [{"rank": k, "x": float(x), "y": float(y), "new_" + measure: gain}
+             for k, ((x, y), gain) in enumerate(zip(xy, found.gains), 1)]
     _add_discs(conn, sites, radius, srid)
-    after = weight[covered].sum()
 
     def share(value: float) -> dict:
-        return {measure: float(value), "pct": float(100.0 * value / total) if total else None}
+        return {measure: float(value), "pct": float(100.0 * value / found.total) if found.total else None}
 
     return {"kind": kind, "radius_m": radius, "rule": rule, "street": street, "objective": objective_used,
-            "objective_asked": objective is not None,
-            "measure": measure, "sites": sites, "candidates": int(len(candidates)),
-            "candidates_on": on, "demand_cells": int(len(demand)),
-            "before": share(before), "after": share(after), measure: float(total)}
+            "objective_asked": objective is not None, "measure": measure, "sites": sites,
+            "candidates": int(len(candidates)), "candidates_on": on, "demand_cells": int(len(demand)),
+            "before": share(found.before), "after": share(found.after), measure: found.total}
 
 
 def check_add(add: int) -> int:
@@ -175,9 +183,22 @@ def _covered(demand: np.ndarray, existing: np.ndarray, radius: float) -> np.ndar
     return covered
 
 
+def _choose(demand: np.ndarray, existing: np.ndarray, candidates: np.ndarray, radius: float,
+            add: int) -> tuple[np.ndarray, Figures]:
+    """The sites the greedy chooses on the demand points (rows x, y, in choice order), and the demand they and the
+    existing facilities cover there: exact for complaints (points, counted), a lattice's estimate otherwise."""
+    weight = np.nan_to_num(demand[:, 2])
+    covered = _covered(demand, existing, radius)
+    before = float(weight[covered].sum())
+    chosen = _greedy(demand, weight, covered, candidates, radius, add)
+    counted = Figures(before, float(weight[covered].sum()), [gain for _, gain in chosen], float(weight.sum()))
+    return candidates[[best for best, _ in chosen]].reshape(-1, 2), counted
+
+
 def _greedy(demand: np.ndarray, weight: np.ndarray, covered: np.ndarray, candidates: np.ndarray,
-            radius: float, add: int, key: str) -> list[dict]:
-    """Up to ``add`` sites, each the candidate newly covering the most demand; marks them in ``covered``.
+            radius: float, add: int) -> list[tuple[int, float]]:
+    """Up to ``add`` sites as (candidate index, demand it newly covers on the lattice), each the candidate newly
+    covering the most; marks them in ``covered``.
 
     Greedy rather than an exact integer programme: it is within 1 − 1/e of
     the optimum, takes seconds where a solver may take hours on a city, and
@@ -200,7 +221,7 @@ def _greedy(demand: np.ndarray, weight: np.ndarray, covered: np.ndarray, candida
     # fresh gain, so an exact tie is always refreshed and goes to the first candidate.
     heap = [(-g * (1 + 1e-9), i) for i, g in enumerate(gains) if g > MIN_GAIN]
     heapq.heapify(heap)
-    sites: list[dict] = []
+    sites: list[tuple[int, float]] = []
     while heap and len(sites) < add:
         _, best = heapq.heappop(heap)
         idx = matrix.indices[matrix.indptr[best]:matrix.indptr[best + 1]]
@@ -212,8 +233,7 @@ def _greedy(demand: np.ndarray, weight: np.ndarray, covered: np.ndarray, candida
             continue
         left[idx] = False
         covered[open_[idx]] = True
-        sites.append({"rank": len(sites) + 1, "x": float(candidates[best, 0]), "y": float(candidates[best, 1]),
-                      key: float(gain)})
+        sites.append((best, float(gain)))
     return sites
 
 

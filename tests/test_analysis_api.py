@@ -135,8 +135,10 @@ def test_priority_route_components_add_up(demo_client):
     assert rows[0]["score"] > rows[-1]["score"]
 
 
-def test_siting_never_proposes_a_site_covering_nobody_new(writable_demo):
-    """Insert the proposed sites one by one: the covered population (computed by coverage()) rises every time."""
+def test_siting_figures_are_coverage_with_the_sites_built(writable_demo):
+    """Insert the proposed sites one by one: the covered population coverage() computes rises by each site's
+    `new_residents` every time, from `before` to `after`. (The 50 m lattice's figures were not coverage's: city-wide
+    the first site "covered" 6,233 residents for 5,359, a community's 847 m² of housing counted whole.)"""
     from geo.coverage import coverage
     from geo.siting import siting
 
@@ -146,24 +148,22 @@ def test_siting_never_proposes_a_site_covering_nobody_new(writable_demo):
         result = siting(conn, "toilets", 60, street=street)
         sites = result["sites"]
         assert 0 < len(sites) < 60, "with 60 asked the greedy must stop when nothing new can be covered"
-        assert all(s["new_residents"] > 0.5 for s in sites)
-        gains = [s["new_residents"] for s in sites]
-        assert gains == sorted(gains, reverse=True)
+        assert all(s["new_residents"] > 0 for s in sites)
 
         def covered_people() -> float:
             rows = coverage(conn, "toilets", by="community", code_prefix=street)["rows"]
             return sum(r["population"] * r["covered_pop_pct"] / 100 for r in rows)
 
         previous = covered_people()
-        assert previous == pytest.approx(result["before"]["residents"], rel=0.02)
+        assert previous == pytest.approx(result["before"]["residents"], rel=1e-9)
         with conn.cursor() as cur:
             for s in sites:
                 cur.execute("INSERT INTO toilets (name, geom) VALUES ('proposed', ST_SetSRID(ST_MakePoint(%s, %s), 4326))",
                             (s["lon"], s["lat"]))
                 now = covered_people()
-                assert now > previous, f"site {s['rank']} covers nobody new"
+                assert now - previous == pytest.approx(s["new_residents"], rel=1e-6, abs=1e-6), f"site {s['rank']}"
                 previous = now
-        assert previous == pytest.approx(result["after"]["residents"], rel=0.02)
+        assert previous == pytest.approx(result["after"]["residents"], rel=1e-9)
         conn.rollback()
     finally:
         conn.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import math
 import re
 import subprocess
 import time
@@ -458,8 +459,8 @@ def test_hongkong_siting_without_roads_land_use_or_population(hk_server):
     assert "辖区面积" in served["objective_label"], served["objective_label"]
     sites = served["features"]
     assert len(sites) == 3
-    # The demand is a 50 m lattice: a disc holds the cells whose centres it holds, up to half a diagonal more.
-    assert all(0 < f["properties"]["new_area_m2"] <= 3.1416 * (300 + 36) ** 2 for f in sites), sites
+    # Measured as coverage measures (the greedy's 50 m lattice only chooses): at most one disc, πr², each.
+    assert all(0 < f["properties"]["new_area_m2"] <= math.pi * 300**2 * (1 + 1e-6) for f in sites), sites
     coverage = city.get("/api/analysis/coverage", kind="toilets", by="district").json()["summary"]
-    assert served["before"]["pct"] == pytest.approx(coverage["covered_area_pct"], abs=0.1)
+    assert served["before"]["pct"] == pytest.approx(coverage["covered_area_pct"], abs=0.01)
     assert served["after"]["pct"] > served["before"]["pct"]

@@ -5,7 +5,10 @@ The plain greedy recomputes every candidate's gain each round with shapely
 candidate; it runs on the same demand points and candidates, read by
 :func:`geo.siting.siting_places`. On the small demo (all three objectives,
 forty sites, so that rounds with tied gains come up) and on New York from
-its real files (no population there: area and complaints).
+its real files (no population there: area and complaints). The sites must
+be the same; their gains too for complaints, while residents and area are
+reported as coverage measures them, not as the lattice the choice is made
+on (tests/test_analysis_api.py).
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ def assert_same_choice(conn, add: int, objective: str, street: str | None = None
     assert len(ours) == len(plain) > 0
     for rank, (mine, theirs) in enumerate(zip(ours, plain), 1):
         assert mine[:2] == theirs[:2], f"{objective}: site {rank} differs"
-        assert mine[2] == pytest.approx(theirs[2], rel=1e-9)
+        if objective == "complaints":  # counted as points; residents and area are coverage's figures, not the lattice's
+            assert mine[2] == pytest.approx(theirs[2], rel=1e-9)
 
 
 @pytest.mark.parametrize("objective", ["residents", "area", "complaints"])
@@ -140,5 +144,49 @@ def test_demand_lattice_kept_in_the_database_follows_land_use(writable_demo):
         with conn.cursor() as cur:
             cur.execute("SELECT stamp FROM kept_parts WHERE part = %s", (f"siting demand area {srid}",))
             assert cur.fetchone()[0] != kept[0]
+    finally:
+        conn.close()
+
+
+def _residential_covered(conn, street: str) -> tuple[float, float]:
+    """(residential m² of the street's communities, the part of it within 300 m of a toilet), computed in PostGIS
+    apart from geo: land-use class R cut by each community, cut by the union of the toilets' equal-area discs."""
+    from geo.coverage import AREA_FACTOR
+    from geo.metric import metric_polygon
+
+    with conn.cursor() as cur:
+        cur.execute(f"""
+            WITH c AS (SELECT {metric_polygon("geom")} AS g FROM admin_areas
+                       WHERE level = 'community' AND code LIKE %(prefix)s),
+            r AS (SELECT ST_Intersection(c.g, {metric_polygon("l.geom")}) AS g FROM c JOIN land_use l
+                  ON l.class = 'R' AND ST_Intersects(c.g, ST_Transform(l.geom, %(srid)s))),
+            d AS (SELECT ST_Union(ST_Buffer(ST_Transform(geom, %(srid)s), %(r)s, 'quad_segs=16')) AS u FROM toilets)
+            SELECT sum(ST_Area(r.g)), sum(ST_Area(ST_Intersection(r.g, d.u))) FROM r, d""",
+                    {"srid": metric_srid(conn), "prefix": street + "%", "r": 300 * AREA_FACTOR})
+        return cur.fetchone()
+
+
+def test_area_figures_count_the_residential_land_of_areas_without_population(writable_demo):
+    """The area objective in a city with land use but no population (the street's communities' population erased):
+    the residential land is what the lattice covers, and what the figures measure — before, after (the sites
+    inserted as toilets) and the total equal to PostGIS's cut of the land by the discs, not the areas whole."""
+    street = "379901001"
+    conn = connect(url=writable_demo)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("UPDATE admin_areas SET population = NULL WHERE code LIKE %s", (street + "%",))
+        conn.commit()
+        result = siting(conn, "toilets", 4, street=street, objective="area")
+        land, before = _residential_covered(conn, street)
+        assert result["area_m2"] == pytest.approx(land, rel=1e-9)
+        assert result["before"]["area_m2"] == pytest.approx(before, rel=1e-9)
+        with conn.cursor() as cur:
+            for s in result["sites"]:
+                cur.execute("INSERT INTO toilets (name, geom) VALUES ('proposed', ST_SetSRID(ST_MakePoint(%s, %s), "
+                            "4326))", (s["lon"], s["lat"]))
+        after = _residential_covered(conn, street)[1]
+        assert result["after"]["area_m2"] == pytest.approx(after, rel=1e-9)
+        assert sum(s["new_area_m2"] for s in result["sites"]) == pytest.approx(after - before, rel=1e-9)
+        conn.rollback()
     finally:
         conn.close()

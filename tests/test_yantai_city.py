@@ -8,6 +8,7 @@ The city is built once for the module (tests/real_city.py's ``yantai`` fixture).
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -88,3 +89,17 @@ def test_yantai_districts_to_excel_keep_their_names_and_codes_when_outlines_are_
     assert all(o.startswith(("MULTIPOLYGON", "POLYGON", "（边界过长")) and len(o) <= 32_767 for o in outlines)
     yantai.cli("export", "admin_areas", "--format", "gpkg", "--out", "districts.gpkg")
     assert (yantai.work / "districts.gpkg").stat().st_size > 100_000
+
+
+def test_yantai_siting_gains_are_at_most_a_disc(yantai):
+    """No toilet yet in 芝罘区: each proposed 300 m site newly covers at most its disc (πr², 282,743 m²), and what
+    they cover adds up to the district's covered area after. The 50 m lattice's figure was 284,832 m² a site."""
+    yantai.cli("analyze", "siting", "--kind", "toilets", "--add", "5", "--street", "370602", "--out", "sites.geojson")
+    written = json.loads((yantai.work / "sites.geojson").read_text(encoding="utf-8"))
+    gains = [f["properties"]["new_area_m2"] for f in written["features"]]
+    # At most the disc, πr² (the equal-area 64-gon's), but for rounding: a disc cut by two areas adds up to it within
+    # ~1e-8 of it (0.003 m²); the lattice's figure was up to 2,089 m² over.
+    disc = math.pi * 300**2 * (1 + 1e-6)
+    assert len(gains) == 5 and all(0 < g <= disc for g in gains), gains
+    assert written["before"]["area_m2"] == 0
+    assert sum(gains) == pytest.approx(written["after"]["area_m2"], rel=1e-9)

@@ -8,6 +8,7 @@ from geo.demand import OBJECTIVES, check_objective
 from geo.siting import check_add, siting, siting_places
 from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
 from layers.analysis.coverage import KIND, RADIUS
+from layers.analysis.coverage_state import STATE
 from layers.analysis.encode import feature_collection, features, figure, headers
 from layers.analysis.registry import Analysis, Args, Report, param
 
@@ -41,8 +42,9 @@ class Siting(Analysis):
         # stand, so a complaint coming in (or another add or radius) reruns only the greedy.
         places = shared_part(cache, conn, ("siting places", kind, street, objective), PLACE_TABLES,
                              lambda: siting_places(conn, kind, street, objective), size=lambda part: part.nbytes)
+        # The figures are measured on coverage's state, kept as the coverage map and the what-ifs keep it.
         return siting(conn, kind, args["add"], radius_m=args["radius"], street=street, objective=objective,
-                      places=places)
+                      places=places, store=STATE)
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         """The new sites' service discs; the objective, covered demand before and after, radius and rule on top."""
