@@ -99,7 +99,8 @@ def city_cells(conn, size: float, srid: int, with_population: bool) -> tuple[np.
         cur.execute(f"SELECT ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g) FROM ({_CITY_SQL}) c(g)", {"srid": srid})
         bounds = cur.fetchone()
         if bounds is None or bounds[0] is None:
-            raise NotFound("the city has no admin areas: the hexagon grid needs the city's outline")
+            raise NotFound("the city has no admin areas: the hexagon grid needs the city's outline",
+                           "本市尚未导入行政区划：热点网格需要城市边界")
         r_min, r_max, q_min, q_max = hexgrid.axial_range(bounds, size)
         max_cells = AnalysisSettings.from_env().hotspot_max_cells
         if (r_max - r_min + 1) * (q_max - q_min + 1) > 4 * max_cells:
@@ -199,7 +200,7 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
                                    categories=categories, keep=keep)
     counts, outside = _scatter(q, r, binned)
     if counts.sum() == 0:
-        raise NotFound("no complaints match this time window and categories")
+        raise NotFound("no complaints match this time window and categories", "该时段和类别下没有投诉，无法计算热点")
     value = _values(counts, pop, cell_m)
     neighbours = hexgrid.neighbour_index(q, r)
     z = gi_star(value, neighbours)

@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from tests.real_city import READY_MAP, metric_crs_fits, page_checks, yantai  # noqa: F401  (a fixture)
+from tests.real_city import READY_ANALYSIS, READY_MAP, metric_crs_fits, page_checks, yantai  # noqa: F401  (a fixture)
 
 
 def test_yantai_city_init_and_its_gauss_kruger_zone(yantai):
@@ -103,3 +103,23 @@ def test_yantai_siting_gains_are_at_most_a_disc(yantai):
     assert len(gains) == 5 and all(0 < g <= disc for g in gains), gains
     assert written["before"]["area_m2"] == 0
     assert sum(gains) == pytest.approx(written["after"]["area_m2"], rel=1e-9)
+
+
+@pytest.mark.browser
+def test_yantai_hot_spots_before_any_complaint_say_why_in_chinese(yantai, browser):
+    """No complaint yet: the hot-spot map says there is none to analyse — in Chinese on the Chinese page, in
+    English on the English one — and its API gives both."""
+    from tests.chromium import serve_app
+
+    with serve_app(yantai.url) as base:
+        yantai.base = base
+        answer = yantai.get("/api/analysis/hotspots")
+        assert answer.status_code == 404, answer.text
+        assert answer.json()["detail_zh"] == "该时段和类别下没有投诉，无法计算热点"
+        shown = {}
+        for lang in ("zh", "en"):
+            report = browser.open(f"{base}/map/hotspots?lang={lang}", ready_js=READY_ANALYSIS, timeout=60)
+            assert not report.timed_out
+            shown[lang] = browser.evaluate("document.getElementById('hm-status').textContent")
+    assert shown["zh"] == "该时段和类别下没有投诉，无法计算热点", shown
+    assert shown["en"] == "no complaints match this time window and categories", shown

@@ -116,7 +116,7 @@
     fetch(cfg.url, { headers: { Accept: "application/geo+json" } })
       .then(function (r) {
         return r.json().then(function (body) {
-          if (!r.ok) throw new Error(body.detail || ("HTTP " + r.status));
+          if (!r.ok) throw new Error((cfg.lang !== "en" && body.detail_zh) || body.detail || ("HTTP " + r.status));
           return body;
         });
       })
