@@ -52,3 +52,15 @@ def test_walking_asked_without_roads_says_so_in_chinese(taipei, tmp_path):
     done = analyze(taipei, tmp_path, "coverage", "--kind", "toilets", "--by", "district", "--method", "walk")
     assert done.returncode == 0, done.stderr
     assert "方法：直线距离（要求步行距离，但没有道路数据）" in done.stdout, done.stdout
+
+
+def test_coverage_to_geojson_counts_the_features_it_wrote(taipei, tmp_path):
+    """Coverage written as GeoJSON holds each district and its gaps (盲区): the command counts what the file holds,
+    not the 12 rows of its table."""
+    import json
+
+    done = analyze(taipei, tmp_path, "coverage", "--kind", "toilets", "--by", "district", "--gaps", "--out", "c.geojson")
+    assert done.returncode == 0, done.stderr
+    features = json.loads((tmp_path / "c.geojson").read_text(encoding="utf-8"))["features"]
+    assert len(features) > 12
+    assert f"已写出 {len(features)} 个要素到" in done.stdout, done.stdout

@@ -57,10 +57,12 @@ def _command(analysis: Analysis) -> click.Command:
             conn.close()
         _echo(analysis.report(result, args, lang), limit, lang)
         if out is not None:
-            rows = analysis.rows(result)
-            fmt = write(out, rows, lambda: analysis.geojson(result, args, lang), lang)
-            click.echo(f"wrote {len(rows)} rows to {out} ({fmt})" if lang == "en" else
-                       f"已写出 {len(rows)} 行到 {out}（{fmt}）")
+            fmt, n = write(out, analysis.rows(result), lambda: analysis.geojson(result, args, lang), lang)
+            if fmt == "geojson":  # coverage's gaps are features beside its areas
+                click.echo(f"wrote {n} features to {out} ({fmt})" if lang == "en" else
+                           f"已写出 {n} 个要素到 {out}（{fmt}）")
+            else:
+                click.echo(f"wrote {n} rows to {out} ({fmt})" if lang == "en" else f"已写出 {n} 行到 {out}（{fmt}）")
 
     params = [_option(o) for o in analysis.options if o.cli] + [click.Option(d, **kw) for d, kw in _COMMON]
     return click.Command(analysis.name, callback=run, params=params, help=analysis.summary + ".")

@@ -139,15 +139,19 @@ def value_name(key: str, value, lang: str):
     return names[value][0 if lang == "zh" else 1] if value in names else value
 
 
-def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh") -> str:
+def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh") -> tuple[str, int]:
     """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV (keys as
-    headers, codes as values) or XLSX (headers and coded values in ``lang``, numbers as numbers)."""
+    headers, codes as values) or XLSX (headers and coded values in ``lang``, numbers as numbers).
+
+    Returns the format and how many features (GeoJSON: the areas and, for coverage, their gaps) or rows it holds.
+    """
     import pandas as pd
 
     fmt = out_format(path)
     if fmt == "geojson":
-        path.write_bytes(geojson())
-        return fmt
+        data = geojson()
+        path.write_bytes(data)
+        return fmt, len(orjson.loads(data)["features"])
     frame = pd.DataFrame(table_rows(rows))
     if fmt == "csv":
         frame.to_csv(path, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese CSV correctly
@@ -155,4 +159,4 @@ def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str 
         for key in set(VALUES) & set(frame.columns):
             frame[key] = frame[key].map(lambda v, key=key: value_name(key, v, lang))
         frame.rename(columns=lambda key: header(key, lang)).to_excel(path, index=False)
-    return fmt
+    return fmt, len(frame)
