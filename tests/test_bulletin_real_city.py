@@ -115,11 +115,14 @@ def test_yantai_bulletin_of_a_city_without_complaints(yantai):
     text = subprocess.run(["pdftotext", str(yantai.work / "yantai.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "烟台市" in text and "本月共受理投诉0件" in text
+    # The empty street table is explained, in the summary every form of the bulletin carries.
+    assert "本市尚未导入街道一级区划，街道排名为空" in text.replace("\n", "")
     assert load_workbook(yantai.work / "yantai.xlsx")["概况"]["B1"].value
     with serve_app(yantai.url) as base:
         yantai.base = base
         b = yantai.get("/api/reports/bulletin", period="month", date=month).json()
         page = yantai.get("/reports", period="month", date=month)
     assert b["totals"]["received"] == 0 and b["streets"] == [] and b["hotspots"]["cells"] == []
+    assert "街道排名为空" in b["summary_zh"] and "The city has no streets yet" in b["summary_en"]
     assert page.status_code == 200 and "烟台市" in page.text
 

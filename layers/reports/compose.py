@@ -311,6 +311,12 @@ def _not_inspected(b: dict, noun: str, lang: str) -> str:
     return f"{noun}未经检查、不参加检查得分排名的街道{len(left)}个：" + "、".join(named) + ("等" if more > 0 else "") + "。"
 
 
+#: Said when the city has no street level (a city of districts only: Hong Kong, Yantai): the street table is empty.
+_NO_STREETS = {"zh": "本市尚未导入街道一级区划，街道排名为空（hygiene-map import admin_areas 文件 --level street）。",
+               "en": " The city has no streets yet, so no street is ranked (hygiene-map import admin_areas FILE "
+                     "--level street)."}
+
+
 def summary(b: dict, period: Period, lang: str) -> str:
     """The summary paragraph, written from the figures: totals, rates, inspections, satisfaction, the bottom
     streets (by what they are ranked on), the top problems."""
@@ -334,7 +340,7 @@ def summary(b: dict, period: Period, lang: str) -> str:
             ties = f"; {len(bottom)} with ties" if len(bottom) > _list_size(b) else ""
             text += (f" Lowest-ranked streets ({'inspection score' if by_score else 'closure rate'}{ties}): "
                      + ", ".join(f"{r['name']} ({_ranked_value(r, by_score, lang)})" for r in bottom) + ".")
-        text += _not_inspected(b, noun, lang)
+        text += _not_inspected(b, noun, lang) + _NO_STREETS[lang] * (not b["streets"])
         if top:
             text += " Most reported: " + ", ".join(
                 f"{r['name']} ({r['received']}, {r['change']:+d} on {prev})" for r in top) + "."
@@ -355,7 +361,7 @@ def summary(b: dict, period: Period, lang: str) -> str:
         ties = f"（含并列，共{len(bottom)}个）" if len(bottom) > k else ""
         text += f"{'检查得分' if by_score else '结案率'}排名后{min(k, len(bottom))}位{ties}的街道是" + "、".join(
             f"{r['name']}（{_ranked_value(r, by_score, lang)}）" for r in bottom) + "。"
-    text += _not_inspected(b, noun, lang)
+    text += _not_inspected(b, noun, lang) + _NO_STREETS[lang] * (not b["streets"])
     if top:
         text += "反映最多的问题是" + "、".join(
             f"{r['name']}（{r['received']}件，{_change_zh(r['change'], prev)}）"
