@@ -44,9 +44,13 @@ from bench.benchdb import db_name, drop_database, new_database  # noqa: E402
 BENCH_DB = "hm_bench_import"  # beside the city database DB: DB_bench_import (helpers share a cluster)
 WORK = Path("/tmp/hm-bench-import")
 HEADER = ["工单编号", "事件类型", "上报时间", "状态", "渠道", "经度", "纬度"]
-# What main stored from the city demo's first 1,000,000 complaints (digest() below, before issue 18's import work):
-# every hygiene-map checkout must store exactly this.
-STORED_BY_MAIN = {1_000_000: "1,000,000 complaints a01d383dbb4d, 1,000,000 history rows 5107f64ca30f"}
+# What main stores from the city demo's first 1,000,000 complaints (digest() below): every hygiene-map checkout must
+# store exactly this. The file gives a status but no closing time: since e02fd45 (twelfth session) its 986,339 结案
+# cases are closed at their report time (layers/io/hooks.py), where main before it, and before issue 18's import
+# work, stored closed_at NULL (STORED_EARLIER: the same tables but those closing times, checked by clearing them).
+# A --before checkout older than e02fd45 may store that.
+STORED_BY_MAIN = {1_000_000: "1,000,000 complaints 34526fc526aa, 1,000,000 history rows 5107f64ca30f"}
+STORED_EARLIER = {1_000_000: "1,000,000 complaints a01d383dbb4d, 1,000,000 history rows 5107f64ca30f"}
 
 
 def prepare(city_url: str, rows: int) -> tuple[str, Path]:
@@ -234,10 +238,13 @@ def _report(args, results: dict, stored: dict, counts: tuple[int, int, int], csv
     print(f"\nhygiene-map wrote {n:,} complaints, {with_street:,} routed to a street, {with_grid:,} to a grid.")
     for name, text in stored.items():
         print(f"{name}: {text}")
-    expected = STORED_BY_MAIN.get(args.rows)
-    if len(set(stored.values())) > 1 or (expected and set(stored.values()) != {expected}):
+    expected, earlier = STORED_BY_MAIN.get(args.rows), STORED_EARLIER.get(args.rows)
+    ours = {text for name, text in stored.items() if name != BEFORE}
+    before_ok = BEFORE not in stored or stored[BEFORE] in ours or (earlier and stored[BEFORE] == earlier)
+    if len(ours) > 1 or (expected and ours != {expected}) or not before_ok:
         raise SystemExit(f"THE CHECKOUTS STORED DIFFERENT TABLES (main stored: {expected or 'not recorded'})")
-    print("stored tables equal" + (" to main's" if expected else ""))
+    print("stored tables equal" + (" to main's" if expected else "")
+          + (" (the --before checkout: main's before e02fd45)" if BEFORE in stored and stored[BEFORE] not in ours else ""))
 
 
 def main() -> None:
