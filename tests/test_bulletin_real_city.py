@@ -11,6 +11,7 @@ import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from openpyxl import load_workbook
 
 from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
@@ -80,6 +81,28 @@ def test_taipei_bulletin_json_pdf_and_xlsx(taipei_server, taipei_complaints):
     trend = list(book["近期趋势"].values)[1:]
     assert [(r[0].date().isoformat(), r[2]) for r in trend] == [(p["start"][:10], p["received"]) for p in b["trend"]]
     assert book["近期趋势"].cell(2, 1).number_format == "yyyy-mm-dd"
+
+
+@pytest.mark.browser
+def test_taipei_bulletin_page_on_a_phone_scrolls_its_tables_not_the_page(taipei_server, taipei_complaints, browser):
+    """The campaign office's page at 390 px: the 12 district offices' table scrolls sideways in its own box; the
+    page itself, its title and the login button stay within the screen."""
+    from tests.chromium import serve_app
+
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        with serve_app(taipei_server.url) as base:
+            report = browser.open(f"{base}/reports?period=month&date={_last_month('Asia/Taipei')}", timeout=60)
+            assert not report.timed_out
+            page = browser.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            table = browser.evaluate("(() => { const t = document.getElementById('streets'); "
+                                     "return [t.scrollWidth, t.clientWidth, t.getBoundingClientRect().right]; })()")
+            bar = browser.evaluate("document.querySelector('.hm-session').getBoundingClientRect().right")
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")
+    assert page == [390, 390], page  # the page is the screen's width: nothing beside it to scroll to
+    assert table[0] > table[1] and table[2] <= 390, table  # wider than the screen: scrolled in its own box
+    assert bar <= 390, bar
 
 
 def test_taipei_last_month_printed_again_after_a_case_of_it_is_filed_today(taipei_server, taipei_complaints):

@@ -153,6 +153,10 @@ def test_login_in_chromium_shows_personal_columns_and_logs_out(browser, locked_s
     browser.evaluate(f"document.getElementById('token').value = {json.dumps(token)}; document.forms[0].submit()")
     _wait(browser, "location.pathname === '/map/grids' && !!document.getElementById('hm-user')")
     assert browser.evaluate("document.getElementById('hm-user').innerText") == people["names"]["admin"]
+    # The bar names the role in the page's language; the map's scale is in metres only (Leaflet adds feet).
+    assert "(管理员)" in browser.evaluate("document.querySelector('.hm-session').innerText")
+    scale = browser.evaluate("Array.from(document.querySelectorAll('.leaflet-control-scale-line')).map(e => e.innerText)")
+    assert len(scale) == 1 and scale[0].endswith(("km", " m")), scale
     assert browser.evaluate("document.cookie") == ""  # HttpOnly: no script reads the session
     grids = _xhr(browser, f"/api/grids?street={people['street']}")
     assert grids["status"] == 200

@@ -27,10 +27,12 @@ router = APIRouter(tags=["session"])
 
 _TEXT = {
     "zh": {"title": "登录", "token": "令牌（hygiene-map users add 打印的令牌）", "submit": "登录",
-           "bad": "令牌无效或已停用。", "other": "English", "other_lang": "en", "as": "已登录", "logout": "退出"},
+           "bad": "令牌无效或已停用。", "other": "English", "other_lang": "en", "as": "已登录", "logout": "退出",
+           "roles": {"admin": "管理员", "planner": "规划人员", "street": "街道办", "inspector": "检查员"}},
     "en": {"title": "Log in", "token": "Token (printed by hygiene-map users add)", "submit": "Log in",
            "bad": "The token is unknown or disabled.", "other": "中文", "other_lang": "zh", "as": "Logged in as",
-           "logout": "Log out"},
+           "logout": "Log out",
+           "roles": {"admin": "admin", "planner": "planner", "street": "street office", "inspector": "inspector"}},
 }
 
 
@@ -114,7 +116,7 @@ def with_session_bar(page: str, user: User | None, lang: str, here: str) -> str:
     t, esc = _TEXT[lang], html.escape
     # Buttons of small forms: logging out is a POST (no link a crawler or a prefetch could follow).
     if user is not None:
-        inner = (f'{esc(t["as"])} <b id="hm-user">{esc(user.name)}</b> ({esc(user.role)}) '
+        inner = (f'{esc(t["as"])} <b id="hm-user">{esc(user.name)}</b> ({esc(t["roles"].get(user.role, user.role))}) '
                  f'<button id="hm-logout" type="submit">{esc(t["logout"])}</button>')
         form = f'<form method="post" action="/logout" style="margin:0">{inner}</form>'
     else:
@@ -122,6 +124,8 @@ def with_session_bar(page: str, user: User | None, lang: str, here: str) -> str:
                 f'value="{esc(here)}"><input type="hidden" name="lang" value="{lang}">'
                 f'<button id="hm-login" type="submit">{esc(t["title"])}</button></form>')
     # Not on paper: a printed map or plan has no use for the buttons.
-    bar = f'<style>@media print{{.hm-session{{display:none}}}}</style><div class="hm-session" style="{_BAR_STYLE}">{form}</div>'
+    # On a phone the bar would cover the map's scale (bottom left): raised above it.
+    bar = (f'<style>@media print{{.hm-session{{display:none}}}}@media (max-width:600px){{.hm-session{{bottom:36px!important}}}}'
+           f'</style><div class="hm-session" style="{_BAR_STYLE}">{form}</div>')
     match = _BODY.search(page)
     return page[:match.end()] + bar + page[match.end():] if match else page + bar

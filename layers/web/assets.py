@@ -138,7 +138,7 @@ def offline_html(m: folium.Map, *, lang: str = "zh", title: str | None = None) -
         from folium import plugins
         from layers.web.assets import offline_html
 
-        m = folium.Map(location=[lat, lon], zoom_start=12, tiles=None, control_scale=True)
+        m = new_map((lat, lon))                   # layers.web.folium_page: no basemap, a scale in metres
         plugins.Fullscreen().add_to(m)            # any plugin in CDN_TO_LOCAL works
         folium.GeoJson("/api/layers/toilets/features?limit=5000").add_to(m)   # data by URL
         return HTMLResponse(offline_html(m, lang=lang, title="公厕覆盖"))

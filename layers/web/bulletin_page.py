@@ -47,7 +47,9 @@ padding-left:.4em}.period{color:#444}table{border-collapse:collapse;font-size:13
 th,td{border:1px solid #bbb;padding:3px 7px}th{background:#f0f0f0}td.n{text-align:right}
 tr.red td{background:#fde8e8}tr.black td{background:#e6e6e6}td.red{color:#c00000;font-weight:bold}
 td.black{color:#000;font-weight:bold}td.red,td.black{white-space:nowrap}form{margin:.8em 0}.downloads a{margin-right:1.2em}
-.notes{font-size:12px;color:#444}.lang{float:right}.demo{color:#666;font-size:12px}"""
+.notes{font-size:12px;color:#444}.lang{float:right}.demo{color:#666;font-size:12px}
+table{display:block;max-width:100%;overflow-x:auto}
+@media (max-width:600px){body{margin:1em .8em}}"""
 
 
 def _cell(code: str, value) -> str:

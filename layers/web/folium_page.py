@@ -11,7 +11,7 @@ import html
 
 import folium
 import orjson
-from branca.element import Element
+from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
@@ -25,10 +25,21 @@ PAGE_WORDS = {
 }
 
 
+class MetricScale(MacroElement):
+    """The map's scale in metres only: Leaflet's default (folium's ``control_scale``) also shows feet, which a
+    Chinese city's page has no use for."""
+
+    _template = Template("{% macro script(this, kwargs) %}"
+                         "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
+                         "{% endmacro %}")
+
+
 def new_map(center: tuple[float, float] | None) -> folium.Map:
-    """A map without a basemap (pages add the one chosen), with a scale, drawn on a canvas."""
-    return folium.Map(location=list(center or DEFAULT_CENTER), zoom_start=12, tiles=None, control_scale=True,
-                      prefer_canvas=True, max_zoom=19)
+    """A map without a basemap (pages add the one chosen), with a scale in metres, drawn on a canvas."""
+    m = folium.Map(location=list(center or DEFAULT_CENTER), zoom_start=12, tiles=None, prefer_canvas=True,
+                   max_zoom=19)
+    MetricScale().add_to(m)
+    return m
 
 
 def city_name(city: dict | None, lang: str) -> str:

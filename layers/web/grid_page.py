@@ -19,7 +19,7 @@ from jinja2 import Template
 from data.vocab import STATUS_EN, city_tz
 from layers.spec.registry import get_layer
 from layers.web.assets import offline_html
-from layers.web.folium_page import PAGE_WORDS, add_context
+from layers.web.folium_page import PAGE_WORDS, MetricScale, add_context
 from layers.workflow.access import User, readable
 
 GRIDS = get_layer("grids")
@@ -205,7 +205,8 @@ def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool
     name = street["name_en"] if lang == "en" and street.get("name_en") else street["name"]
     title = t["title"].format(name=name)
     colors = unit_colors([u["unit"] for u in units])
-    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
+    m = folium.Map(tiles=None, zoom_snap=0.25)
+    MetricScale().add_to(m)
     m.fit_bounds(street["bounds"])
     add_context(m, lang)  # no basemap: the city's roads, outlines and names beneath the grids
     _StreetLayers(street["code"], colors, t, redrawn).add_to(m)
