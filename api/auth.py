@@ -106,7 +106,11 @@ def current_user(request: Request, conn: Conn,
 def require_writer(user: User = Depends(current_user)) -> User:
     """The authenticated user, unless their role writes nothing (planner → 403)."""
     if user.role == "planner":
-        raise Forbidden(f"user {user.name!r} is a planner: planners read everything and write nothing")
+        raise Forbidden(f"user {user.name!r} is a planner: a planner reads maps, analyses and figures but handles "
+                        "no case, so writes nothing and reads no complainant's contact (a street office, inspector "
+                        "or admin account does)",
+                        f"用户 {user.name!r} 是规划人员：可查看地图、分析和统计，但不办理工单，不能写入，也不能查看投诉人联系方式"
+                        "（需街道办、检查员或管理员账号）")
     return user
 
 

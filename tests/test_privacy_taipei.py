@@ -30,6 +30,7 @@ def taipei_private(pg_server, tmp_path_factory):
                  "VNAME", "--parent-field", "CPTID")
         city.tokens = {who: city.cli("users", "add", f"tp-{who}", "--role", "street", "--street", street)
                        .stdout.split()[-1] for who, street in (("datong", TAIPEI_STREET), ("zhongshan", OTHER_STREET))}
+        city.tokens["planner"] = city.cli("users", "add", "tp-planner", "--role", "planner").stdout.split()[-1]
         city.log_file = city.work / "server.log"
         proc, city.base = serve_logged(city, city.log_file, HYGIENE_MAP_PUBLIC_POW_BITS="0")
         try:
@@ -71,6 +72,11 @@ def test_a_residents_number_words_and_key_reach_only_her_office_and_never_the_lo
               _get(city, "/api/complaints", "zhongshan", params={"q": "重慶北路"})]
     assert [r.status_code for r in others] == [403, 200, 200, 200, 200, 200, 200]
     assert not any(PHONE in r.text or "王小姐" in r.text for r in others)
+    # A planner reads maps and figures, not her number: told so (not that planners "read everything").
+    planner = _get(city, f"/api/complaints/{case}/contacts", "planner")
+    assert planner.status_code == 403 and PHONE not in planner.text
+    assert "reads no complainant's contact" in planner.json()["detail"]
+    assert "不能查看投诉人联系方式" in planner.json()["detail_zh"]
     # Her office finds the case by her words; the log keeps neither them, her number nor her key.
     found = _get(city, "/api/complaints", "datong", params={"q": "重慶北路"}).json()["items"]
     assert [i["id"] for i in found] == [case]
