@@ -27,13 +27,14 @@ def test_json_contract(demo_client):
     assert b["summary_zh"].startswith("本月共受理投诉") and b["summary_en"].startswith("This month")
     definitions = {d["code"]: d for d in b["definitions"]}
     assert definitions["closed_rate"]["label"] == "S" and "天门" in definitions["closed_rate"]["source"]
-    assert "working definition" in definitions["rework_rate"]["source"]
+    assert definitions["rework_rate"]["source"] == "本项目工作定义"  # the project's own definition, in the bulletin's language
     # The demo's inspection rounds ran in October: their figures and definitions are there; it has no ratings.
     assert {"findings", "deductions", "score"} <= set(definitions) and "satisfaction" not in definitions
     assert b["ranked_by"] == "score" and b["inspections"]["findings"] == sum(r["findings"] for r in b["streets"])
     assert all({"satisfaction", "rated"} <= set(row) for row in b["streets"])
     en = demo_client.get("/api/reports/bulletin?period=quarter&date=2026-Q3&lang=en").json()
     assert en["period"]["label"] == "2026 Q3" and en["streets"][0]["name"].isascii()
+    assert {d["code"]: d["source"] for d in en["definitions"]}["rework_rate"] == "this project's working definition"
     assert en["inspections"] is None and en["ranked_by"] == "closed_rate" and "score" not in {
         d["code"] for d in en["definitions"]}
 

@@ -60,6 +60,8 @@ def test_taipei_bulletin_json_pdf_and_xlsx(taipei_server, taipei_complaints):
     text = subprocess.run(["pdftotext", str(city.work / "taipei.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "大同區" in text and "近12个月受理数与结案率" in text and "五、热点变化" in text
+    # Its notes name the project's own definitions in Chinese only (the English is the English bulletin's).
+    assert "依据 本项目工作定义（" in text and "working definition" not in text
     subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(city.work / "taipei.pdf"),
                     str(city.work / "taipei")], check=True)
     pixels = np.asarray(Image.open(next(city.work.glob("taipei-1.png"))).convert("RGB")).astype(int)

@@ -19,6 +19,11 @@ from data.standards import LABEL_TEXT
 FIGURES_CSV = Path(__file__).resolve().parents[2] / "data" / "figures.csv"
 
 
+#: data/figures.csv's source of the figures this project defines itself, and how each language says it.
+WORKING_DEFINITION = "本项目工作定义 (this project's working definition)"
+_WORKING_DEFINITION = {"zh": "本项目工作定义", "en": "this project's working definition"}
+
+
 @dataclass(frozen=True)
 class Figure:
     """One row of ``data/figures.csv``."""
@@ -39,6 +44,10 @@ class Figure:
     def definition(self, lang: str = "zh") -> str:
         return self.definition_en if lang == "en" else self.definition_zh
 
+    def source_text(self, lang: str = "zh") -> str:
+        """The source as a reader of ``lang`` reads it: the project's own definition said in that language only."""
+        return _WORKING_DEFINITION[lang if lang == "en" else "zh"] if self.source == WORKING_DEFINITION else self.source
+
     def label_text(self, lang: str = "zh") -> str:
         """The label spelled out ('二手来源', 'secondary source'); the label itself when it is V."""
         return LABEL_TEXT["en" if lang == "en" else "zh"].get(self.label, self.label)
@@ -46,12 +55,13 @@ class Figure:
     def footnote(self, lang: str = "zh") -> str:
         """'结案率：结案数 ÷ 应结案数。依据 …（二手来源，S）' — the line printed under a table."""
         if lang == "en":
-            return f"{self.name_en}: {self.definition_en}. Source: {self.source} ({self.label_text('en')}, {self.label})"
-        return f"{self.name_zh}：{self.definition_zh}。依据 {self.source}（{self.label_text()}，{self.label}）"
+            return (f"{self.name_en}: {self.definition_en}. Source: {self.source_text('en')} ({self.label_text('en')}, "
+                    f"{self.label})")
+        return f"{self.name_zh}：{self.definition_zh}。依据 {self.source_text()}（{self.label_text()}，{self.label}）"
 
     def as_dict(self, lang: str = "zh") -> dict:
         return {"code": self.code, "name": self.name(lang), "unit": self.unit, "definition": self.definition(lang),
-                "source": self.source, "label": self.label, "label_text": self.label_text(lang),
+                "source": self.source_text(lang), "label": self.label, "label_text": self.label_text(lang),
                 "needs": self.needs or None}
 
 
