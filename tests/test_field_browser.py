@@ -138,6 +138,10 @@ def test_findings_recorded_offline_are_sent_once_with_their_photos(phone, city, 
     for n, ((lon, lat), item) in enumerate(zip(places, ("LAN-01", "GBG-03", "VEC-02"), strict=True)):
         _record(phone, lon, lat, item, f"离线记录{n}", camera_photo)
     _wait(phone, "document.body.dataset.pending === '3'")
+    # Saved while offline: said as a notice (grey, not the red of an error), the error line empty.
+    said = phone.evaluate("[document.getElementById('fd-saved').innerText, document.getElementById('fd-msg').innerText,"
+                          "getComputedStyle(document.getElementById('fd-saved')).color]")
+    assert said[:2] == ["已保存，将自动发送", ""] and said[2] != "rgb(176, 0, 32)", said
     queue = phone.evaluate("Array.from(document.querySelectorAll('#fd-queue li')).map(function(li){"
                            "return [li.dataset.state, li.dataset.clientId, li.innerText]})")
     assert [q[0] for q in queue] == ["pending"] * 3 and all("待发送" in q[2] for q in queue)
@@ -155,6 +159,7 @@ def test_findings_recorded_offline_are_sent_once_with_their_photos(phone, city, 
 
     _offline(phone, False)  # the network returns: the "online" event sends the queue
     _wait(phone, "document.body.dataset.pending === '0' && document.body.dataset.sent === '3'", timeout=90)
+    assert phone.evaluate("document.getElementById('fd-saved').innerText") == ""  # sent: the notice is gone
     stored = _stored(city, "离线记录")
     assert sorted(r[0] for r in stored) == sorted(q[1] for q in queue)  # each once, by its client_id
     assert all(r[2] == 1 for r in stored) and all(r[3] <= 1600 for r in stored)  # its photo, resized on the phone

@@ -121,7 +121,7 @@ def field_html(lang: str, config: dict) -> str:
 <label class="fd-camera">{esc(t["camera"])}
 <input id="fd-photo" type="file" accept="image/*" capture="environment" multiple></label>
 <div id="fd-thumbs"></div>
-<p id="fd-msg" class="tr-error" role="alert"></p>
+<p id="fd-msg" class="tr-error" role="alert"></p><p id="fd-saved" class="tr-note" role="status"></p>
 <button type="submit" id="fd-save">{esc(t["save"])}</button>
 </form>
 <h2>{esc(t["queue"])} <button type="button" id="fd-send" class="fd-small">{esc(t["send_now"])}</button></h2>

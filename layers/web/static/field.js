@@ -9,6 +9,7 @@
   var t = cfg.words;
   var form = document.getElementById('fd-form');
   var msg = document.getElementById('fd-msg');
+  var saved = document.getElementById('fd-saved');
   var place = null;  // {lon, lat, crs}
   var marker = null;
   var photos = [];  // resized blobs of the finding being made
@@ -176,7 +177,8 @@
                photos: photos.map(function (b) { return {blob: b, sent: false}; })};
     put(rec).then(function () {
       photos = []; drawThumbs(); picked.checked = false; form.note.value = '';
-      msg.textContent = t.saved;
+      msg.textContent = '';
+      saved.textContent = t.saved;  // a notice, apart from the errors: cleared once nothing waits to be sent
       return render();
     }).then(flush);
   });
@@ -282,6 +284,7 @@
       if (!recs.length) ul.innerHTML = '<li class="tr-note"></li>', ul.firstChild.textContent = t.empty;
       document.body.setAttribute('data-pending', pending);
       document.body.setAttribute('data-sent', sent);
+      if (!pending) saved.textContent = '';
     });
   }
 
