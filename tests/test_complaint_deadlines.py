@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from data.db import connect
 from layers.workflow.access import add_user
+from layers.workflow.deadlines import LAPSED_NOTE
 from tests.real_city import yantai  # noqa: F401  (the city from nothing, for the Yantai test)
 from tests.test_public import _complaint_id, _report, public_city
 from tests.yantai_street import GPS, STREET, city  # noqa: F401
@@ -209,10 +210,16 @@ def test_a_closed_complaint_cannot_be_extended(client, demo):
     assert closed.status_code == 200, closed.text
     late = _ask(client, tokens, STAFF, c["id"], datetime.now(UTC) + timedelta(days=9))
     assert late.status_code == 409 and "closed" in late.json()["detail"], late.text
+    # The request waiting since before the close lapsed with it (rejected by the closing, its note says so): it
+    # waits for no decision in the campaign office's list.
     approve = _decide(client, tokens, OFFICE, c["id"], waiting["id"], "approve")
-    assert approve.status_code == 409 and "closed" in approve.json()["detail"], approve.text
-    # The request waiting since before the close is rejected, which the office may still do.
-    assert _decide(client, tokens, OFFICE, c["id"], waiting["id"], "reject", "已结案").status_code == 200
+    assert approve.status_code == 409 and "decided already" in approve.json()["detail"], approve.text
+    listed = client.get("/api/complaints", params={"pending_extension": "true"}, headers=_auth(tokens, OFFICE))
+    assert c["id"] not in [i["id"] for i in listed.json()["items"]]
+    shown = _get(client, tokens, c["id"], OFFICE)
+    lapsed = [h for h in shown["deadline_changes"] if h["kind"] == "reject"]
+    assert [(h["request_id"], h["reason"]) for h in lapsed] == [(waiting["id"], LAPSED_NOTE)], shown
+    assert shown["deadline_request"] is None
 
 
 def test_the_campaign_office_sets_a_deadline_directly(client, demo):
@@ -346,5 +353,12 @@ def test_yantai_from_nothing_street_office_asks_and_campaign_office_decides(city
         assert asked.status_code == 201, asked.text  # an inspector of the street handles its complaints too
         planner = _decide(client, city.tokens, "planner", c["id"], asked.json()["deadline_request"]["id"], "approve")
         assert planner.status_code == 403, planner.text
-    rows = city.sql("SELECT kind, actor FROM complaint_deadlines WHERE complaint_id = %s ORDER BY id", (c["id"],))
-    assert rows == [("request", "yt-street"), ("approve", "yt-admin"), ("request", "yt-inspector")]
+        # The street closes the case with the inspector's request still waiting: the request lapses with it.
+        closed = client.patch(f"/api/complaints/{c['id']}", json={"status": "结案", "note": "已清理"},
+                              headers=_auth(city.tokens, "street"))
+        assert closed.status_code == 200, closed.text
+    rows = city.sql("SELECT kind, actor, reason FROM complaint_deadlines WHERE complaint_id = %s ORDER BY id",
+                    (c["id"],))
+    assert [r[:2] for r in rows] == [("request", "yt-street"), ("approve", "yt-admin"), ("request", "yt-inspector"),
+                                     ("reject", "yt-street")]
+    assert rows[-1][2] == LAPSED_NOTE

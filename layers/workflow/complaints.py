@@ -23,6 +23,7 @@ from data.settings import ComplaintSettings
 from data.vocab import CLOSED, NOTE_REQUIRED, RECEIVED, STATUSES, TRANSITIONS
 from geo import coords
 from layers.io.routing import AreaIndex
+from layers.workflow import deadlines
 from layers.workflow.access import RowScope, User, audit
 from layers.workflow.deadlines import PENDING_SQL
 from layers.workflow.grids import grid_then
@@ -222,6 +223,8 @@ def transition(conn, complaint_id: int, to_status: str, note: str | None, actor:
             "INSERT INTO complaint_events (complaint_id, from_status, to_status, note, actor) VALUES (%s, %s, %s, %s, %s)",
             (complaint_id, frm, to_status, note, actor),
         )
+    if to_status == CLOSED:
+        deadlines.lapse(conn, current, actor)
     after = get(conn, complaint_id)
     audit(conn, actor, "complaint.transition", f"complaint:{complaint_id}",
           {"status": frm, "closed_at": current["closed_at"]},

@@ -162,6 +162,18 @@ def decide(conn, current: dict, request_id: int, decision: str, note: str | None
     return _write(conn, current, APPROVE, due_after, note, actor, request_id)
 
 
+#: The note of a request that lapsed because its case was closed before anyone decided it.
+LAPSED_NOTE = "案件已结案，延期申请随之失效 (the case was closed: the request lapsed)"
+
+
+def lapse(conn, current: dict, actor: str) -> int | None:
+    """Reject, as lapsed, the extension request still waiting when the case is closed (by ``actor``, who closed
+    it): else it waits in the campaign office's list for a decision that could only be a rejection. Its id, or
+    None when no request was waiting."""
+    waiting = pending(conn, current["id"])
+    return None if waiting is None else _write(conn, current, REJECT, None, LAPSED_NOTE, actor, waiting["id"])
+
+
 def set_deadline(conn, current: dict, due_at: datetime, reason: str, actor: str) -> int:
     """Set the complaint's deadline directly (限期整改, the campaign office); the change's id.
 
