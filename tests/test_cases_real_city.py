@@ -47,6 +47,9 @@ def test_a_yantai_street_office_registers_a_complaint_on_its_phone(browser, site
         text = browser.evaluate("document.getElementById('cs-detail').innerText")
         assert grid in text and "路边垃圾堆放" in text
         assert buttons(browser) == ["立案", "结案"]
+        # 结案 straight from 受理 is 不予立案: the button says so, and that it needs a note.
+        assert browser.evaluate("Array.from(document.querySelectorAll('#cs-step button[data-to]'))"
+                                ".map(function (b) { return b.innerText; })") == ["立案", "不予立案（直接结案）（须填写说明）"]
         browser.evaluate("document.getElementById('cs-note').value = '转向阳街道环卫一队';"
                          "document.querySelector('#cs-step button[data-to=\"立案\"]').click()")
         _wait(browser, "document.body.dataset.status === '立案'")

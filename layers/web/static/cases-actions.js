@@ -52,7 +52,9 @@
     note.id = 'cs-note';
     var buttons = el('p', 'cs-buttons');
     next.forEach(function (to) {
-      var b = el('button', needs(to) ? 'cs-needs-note' : '', statusName(to) + (needs(to) ? t.note_required : ''));
+      // A move that means more than its next status (受理→结案 is 不予立案) is named for what it means.
+      var name = t.moves[c.status + '>' + to] || statusName(to);
+      var b = el('button', needs(to) ? 'cs-needs-note' : '', name + (needs(to) ? t.note_required : ''));
       b.type = 'button';
       b.setAttribute('data-to', to);
       b.addEventListener('click', function () {
