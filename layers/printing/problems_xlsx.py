@@ -27,7 +27,7 @@ _HEAD = {
 _UNITS_HEAD = {"zh": ("责任单位", "问题数", "扣分", "待整改", "超期"),
                "en": ("Responsible unit", "Findings", "Points", "To rectify", "Overdue")}
 _SHEETS = {"zh": ("问题清单", "责任单位汇总"), "en": ("Problems", "Units")}
-_YES = {"zh": ("是", ""), "en": ("yes", "")}
+_YES = {"zh": ("是", "否"), "en": ("yes", "no")}
 _WIDTHS = (6, 24, 12, 14, 14, 16, 18, 11, 11, 10, 14, 40, 7, 17, 17, 10, 6, 40, 14, 8, 8, 40, 9)
 _TIME = "yyyy-mm-dd hh:mm"
 
@@ -46,7 +46,7 @@ def _row(p: Problem, lang: str, base: str = "") -> list:
             (p.community_name_en if en and p.community_name_en else p.community_name), p.grid_code, place,
             round(p.lon, 6), round(p.lat, 6), p.item_code, PLACE_TYPES.get(p.place_type, p.place_type) if en else p.place_type,
             p.item_text_en if en else p.item_text, p.deduction, _local(p.observed_at), _local(p.due_at),
-            term(p.status, lang), _YES[lang][0 if p.overdue else 1] or None, p.description if p.personal else None,
+            term(p.status, lang), _YES[lang][0 if p.overdue else 1], p.description if p.personal else None,
             p.inspector, sum(ph.stage == "before" for ph in p.photos) if p.personal else None,
             sum(ph.stage == "after" for ph in p.photos) if p.personal else None, urls or None, p.id]
 
