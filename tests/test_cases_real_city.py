@@ -46,6 +46,11 @@ def test_a_yantai_street_office_registers_a_complaint_on_its_phone(browser, site
         _wait(browser, f"document.getElementById('cs-detail').innerText.indexOf({json.dumps(WEST_UNIT)}) >= 0")
         text = browser.evaluate("document.getElementById('cs-detail').innerText")
         assert grid in text and "路边垃圾堆放" in text
+        # The street and community by their names, the codes beside them.
+        for level in ("street", "community"):
+            name, code = site.sql(f"SELECT a.name, a.code FROM complaints c JOIN admin_areas a ON "
+                                  f"a.code = c.{level}_code WHERE c.id = %s", (complaint["id"],))[0]
+            assert f"{name}（{code}）" in text, (level, text)
         assert buttons(browser) == ["立案", "结案"]
         # 结案 straight from 受理 is 不予立案: the button says so, and that it needs a note.
         assert browser.evaluate("Array.from(document.querySelectorAll('#cs-step button[data-to]'))"

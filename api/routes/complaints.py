@@ -123,6 +123,7 @@ def detail(conn, user, complaint_id: int) -> dict:
                                      for r in deadlines.history(conn, complaint_id)]
     complaint["actions"] = actions(user, current, waiting, public.reported(conn, complaint_id))
     complaint["responsible_unit"] = cases.responsible_unit(conn, current["grid_code"])
+    complaint["area_names"] = cases.area_names(conn, current)
     return complaint
 
 

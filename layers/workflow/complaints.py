@@ -200,6 +200,17 @@ def responsible_unit(conn, grid_code: str | None) -> str | None:
     return row[0] if row else None
 
 
+def area_names(conn, complaint: dict) -> dict:
+    """The names of the district, street and community a complaint is routed to: ``{"district": {"zh": …,
+    "en": …}, "street": …, "community": …}`` (the English the Chinese where none is given), None where it has none."""
+    codes = {level: complaint.get(f"{level}_code") for level in ("district", "street", "community")}
+    with conn.cursor() as cur:
+        cur.execute("SELECT code, name, name_en FROM admin_areas WHERE code = ANY(%s)",
+                    ([c for c in codes.values() if c],))
+        names = {code: {"zh": name, "en": name_en or name} for code, name, name_en in cur.fetchall()}
+    return {level: names.get(code) for level, code in codes.items()}
+
+
 def transition(conn, complaint_id: int, to_status: str, note: str | None, actor: str) -> dict:
     """Move a complaint to the next workflow state; Conflict (409) for an illegal move."""
     if to_status not in STATUSES:

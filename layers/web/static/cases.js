@@ -183,9 +183,13 @@
     fact(dl, t.description, c.description);
     fact(dl, t.street_address, c.address);
     fact(dl, t.address, (c.lat !== null && c.lat !== undefined) ? c.lat.toFixed(5) + ', ' + c.lon.toFixed(5) : null);
-    var named = cfg.scopes.filter(function (s) { return s.param === 'street' && s.value === c.street_code; })[0];
-    fact(dl, t.street, named ? named.label : c.street_code);
-    fact(dl, t.community, c.community_code);
+    var names = c.area_names || {};  // 大同區（6300600）, 永樂里（6300600005）: the name first, the code beside it
+    var named = function (name, code) {
+      if (!name) return code;
+      return cfg.lang === 'en' ? name.en + ' (' + code + ')' : name.zh + '（' + code + '）';
+    };
+    fact(dl, t.street, named(names.street, c.street_code));
+    fact(dl, t.community, named(names.community, c.community_code));
     fact(dl, t.grid, c.grid_code);
     fact(dl, t.unit, c.responsible_unit);
     return dl;
