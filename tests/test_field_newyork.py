@@ -127,6 +127,25 @@ def test_newyork_field_page_offers_an_inspector_only_the_rounds_over_its_street(
     assert refused.status_code == 403 and "inspects street BK04" in refused.text, refused.text
 
 
+def test_newyork_field_page_opens_on_the_inspectors_street_and_the_admins_city(ny_server, ny_grids):
+    """MN03's inspector opens the field page on the Lower East Side (its extent), not on the five boroughs; the
+    campaign office's admin on the whole city."""
+    import re
+
+    def view(who: str) -> list[float]:
+        page = call(ny_server, "GET", "/field", who)
+        assert page.status_code == 200, page.text
+        found = re.search(r'<script id="fd-config" type="application/json">(.*?)</script>', page.text, re.S)
+        return json.loads(found.group(1))["bounds"]
+
+    street = ny_server.sql("SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM admin_areas "
+                           "WHERE code = %s", (STREET,))[0]
+    city = ny_server.sql("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e "
+                         "FROM admin_areas WHERE level = 'district') x")[0]
+    assert view("inspector") == pytest.approx(street, abs=1e-6)
+    assert view("admin") == pytest.approx(city, abs=1e-6)
+
+
 def test_newyork_findings_of_a_street_or_round_that_does_not_exist_are_refused_not_an_empty_page(ny_server, ny_round):
     """The office lists MN03's findings; a street typed in lower case, one the city lacks, or a round that does not
     exist is refused naming it (as /api/complaints refuses them), where the list answered an empty page."""

@@ -9,8 +9,8 @@ from api.auth import Reader
 from api.deps import Conn, Lang, Printed, grid_query
 from api.routes.public import PAGE_CSP
 from data import checklist
-from data.catalog import city_view
-from data.errors import LoginRequired
+from data.catalog import city_view, street_info
+from data.errors import LoginRequired, NotFound
 from data.params import compact_utc
 from data.vocab import PLACE_TYPES, RECHECK_FAILED, RECHECK_PASSED, RECTIFIED, TO_RECTIFY, city_tz
 from layers.web.field_page import SW_PATH, field_html, service_worker
@@ -29,6 +29,7 @@ def field_page(user: Reader, conn: Conn, lang: Lang, printed: Printed = None,
     if user is None:  # a staff page even when reads are open: findings are recorded as someone
         raise LoginRequired("the field page records findings as you: log in first")
     center, bounds = city_view(conn)
+    bounds = _street_view(conn, user) or bounds
     config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text()},
               "rounds": work.rounds_for(conn, user), "center": list(center) if center else [0, 0], "bounds": bounds,
               "items": [i.as_dict(lang) for i in checklist.load().values()],
@@ -38,6 +39,17 @@ def field_page(user: Reader, conn: Conn, lang: Lang, printed: Printed = None,
               "printed": printed and compact_utc(printed)}
     return HTMLResponse(field_html(lang, config),
                         headers={"Content-Security-Policy": FIELD_CSP, "Cache-Control": "private, no-cache"})
+
+
+def _street_view(conn, user) -> list[float] | None:
+    """The extent of the street a street office's or inspector's account works in, where the page opens; None for
+    a city-wide account (or a street no longer among the areas): the whole city."""
+    if not user.street_code:
+        return None
+    try:
+        return street_info(conn, user.street_code)["bbox"]
+    except NotFound:
+        return None
 
 
 def _todo(user) -> dict | None:
