@@ -132,6 +132,10 @@ def _stored(city, note_prefix):
 
 def test_findings_recorded_offline_are_sent_once_with_their_photos(phone, city, camera_photo):
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # The photo button is the page's own (拍照), not the browser's file control with its "Choose File".
+    box = phone.evaluate("[document.getElementById('fd-photo').getBoundingClientRect().width,"
+                         "document.querySelector('.fd-camera').innerText.trim()]")
+    assert box[0] <= 1 and box[1] == "拍照", box
     _offline(phone, True)
     _wait(phone, "document.body.dataset.online === '0'")
     places = [point_in(city, "own"), point_in(city, "own2"), point_in(city, "own")]

@@ -62,7 +62,7 @@
     f.appendChild(label);
     var input = el('input');
     input.type = 'file'; input.accept = 'image/*'; input.setAttribute('capture', 'environment'); input.id = 'cs-photo';
-    var pick = el('label', 'cs-field', t.add_photo);
+    var pick = el('label', 'cs-field cs-pick', t.add_photo);
     pick.appendChild(input);
     f.appendChild(pick);
     if (!afterOk) f.appendChild(el('p', 'tr-note', t.after_wait.replace('{s}', cfg.workflow.after_from.map(hm.statusName).join(' / '))));
