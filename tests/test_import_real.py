@@ -512,12 +512,13 @@ def test_nyc_311_unsanitary_condition_follows_its_descriptor(nyc, tmp_path):
     assert {stored[key] for key in rodents} == {"病媒生物"} and len(rodents) == 78
     mould = {rows[key][0] for key, d in unsanitary.items() if d == "MOLD"}
     assert len(mould) == 83 and not mould & {rows[key][0] for key in stored}
-    said = {p.row: p for p in result.errors if p.row in mould}
-    assert set(said) == mould
-    assert all(p.column == "Complaint Type" and "'UNSANITARY CONDITION' / Descriptor 'MOLD'" in p.reason
-               and "no public-hygiene event" in p.reason for p in said.values())
-    rejects = result.rejects_path.read_text(encoding="utf-8-sig")
-    assert rejects.count("Descriptor 'MOLD' 不属于公共卫生事件（已声明不对应任何类型），未导入") == 83
+    # Each mould row is in the rejects file, with its reason (the report lists the first rows only).
+    with result.rejects_path.open(encoding="utf-8-sig", newline="") as f:
+        rejected = {int(r["行号"]): r["原因"] for r in csv.DictReader(f)}
+    assert mould <= set(rejected)
+    assert all("'UNSANITARY CONDITION' / Descriptor 'MOLD' 不属于公共卫生事件（已声明不对应任何类型），未导入"
+               in rejected[row] for row in mould)
+    assert sum("Descriptor 'MOLD'" in reason for reason in rejected.values()) == 83
     # The report's note counts them first, then the most frequent other types.
     note = next(n for n in result.notes if n.startswith("rows refused as no hygiene event, by category: "))
     assert note.split(": ", 1)[1].startswith("83 × 'UNSANITARY CONDITION' / Descriptor 'MOLD' (declared none"), note
@@ -534,3 +535,42 @@ def stored_categories(conn) -> dict[str, str]:
         got = dict(cur.fetchall())
     conn.rollback()
     return got
+
+
+def test_a_problem_on_every_row_is_listed_for_the_first_rows_and_counted_for_the_rest(nyc, tmp_path):
+    """311 with every closing time cleared: each closed case is warned of, but the report lists the first 100 rows
+    and counts the rest in one note (in both languages), so a million-row file does not fill memory and the
+    screen; the summary still counts every warning, and every case is still written."""
+    from layers.io.batch import LISTED_PER_COLUMN
+
+    source = real_data("nyc/nyc311_sample_2023-02-28.csv", tmp_path)
+    with open(source, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    closed = [n + 2 for n, row in enumerate(rows) if row["Status"] == "Closed"]
+    for row in rows:
+        row["Closed Date"] = ""
+    written = tmp_path / "311_全部无办结时间.csv"
+    with open(written, "w", encoding="utf-8", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows(rows)
+    with transaction(nyc):
+        result = import_file(nyc, written, ImportOptions("complaints", skip_bad=True, timezone="America/New_York"))
+    with nyc.cursor() as cur:
+        cur.execute("SELECT count(*) FROM complaints WHERE status = '结案' AND closed_at = reported_at")
+        closed_at_report = cur.fetchone()[0]
+    nyc.rollback()
+    said = [p for p in result.warnings if p.row is not None and p.column == "Closed Date"]
+    warned = {p.row for p in said}
+    assert len(said) == LISTED_PER_COLUMN == 100 and warned <= set(closed)
+    rest = [p for p in result.warnings if p.row is None and p.column == "Closed Date"]
+    assert len(rest) == 1, [p.reason for p in result.warnings if p.row is None]
+    n_rest = int(rest[0].reason.split(" ", 1)[0].replace(",", ""))
+    assert n_rest > 100 and rest[0].reason.endswith("not listed (the first 100 are)")
+    assert rest[0].reason_zh.startswith(f"另有 {n_rest:,} 行（Closed Date列）同类警告未逐行列出")
+    # One warning per case closed at its report time, listed or counted, and one for row 4159, a closed case
+    # then refused for having no coordinates; the summary counts all.
+    assert 100 + n_rest == closed_at_report + 1 and rows[4159 - 2]["Latitude"] == ""
+    assert f", {result.warning_count:,} warnings" in result.summary()
+    assert result.warning_count >= 100 + n_rest
+    assert result.problems[-1] is rest[0] or rest[0] in result.problems[-len(result.unlisted):]

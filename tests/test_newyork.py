@@ -24,6 +24,7 @@ local times with zoneinfo.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -61,6 +62,24 @@ def test_newyork_city_in_its_own_time_zone_and_levels(newyork):
     assert "America/New_York" in shown and "EPSG:32618" in shown and "纽约 (New York)" in shown, shown
     assert dict(newyork.sql("SELECT level, count(*) FROM admin_areas GROUP BY level")) == {
         "district": 5, "street": 71, "community": 262}
+
+
+def test_newyork_import_report_lists_each_problem_s_first_rows_and_counts_the_rest(newyork):
+    """311's day of requests, mostly no hygiene event: the report names the first 100 refused rows of the column
+    and counts the rest in one line pointing to the rejects file, which has every refused row."""
+    out = newyork.log[SAMPLE].stdout
+    said = [line for line in out.splitlines() if line.startswith(f"error: {SAMPLE}, ") and "column Complaint Type" in line]
+    rows = [line for line in said if line.startswith(f"error: {SAMPLE}, row ")]
+    rest = [line for line in said if line not in rows]
+    assert len(rows) == 100 and len(rest) == 1, rest
+    more = int(rest[0].split(": ")[-1].split(" ")[0].replace(",", ""))
+    assert rest[0].endswith(f"{more:,} more column Complaint Type with errors not listed (the first 100 are); "
+                            "the rejects file has every one")
+    rejects = out.split("rejected rows and reasons: ")[1].strip()
+    with open(newyork.work / rejects, encoding="utf-8-sig", newline="") as f:
+        refused = list(csv.DictReader(f))
+    assert f", {len(refused):,} rejected" in out
+    assert sum("Complaint Type" in r["原因"] or "投诉类型" in r["原因"] for r in refused) >= 100 + more > 1000
 
 
 def test_newyork_311_rows_as_cases_with_local_times_statuses_and_deadlines(newyork):

@@ -58,7 +58,7 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
     """Import FILE (CSV, XLSX, GeoJSON, Shapefile folder/zip, GeoPackage, KML) into LAYER.
 
     All or nothing by default: one bad row and nothing is written; the report
-    lists every bad row with its file, row, column and reason.
+    lists the bad rows (the first 100 of each column, then a count) with their file, row, column and reason.
     """
     from layers.io.options import ImportOptions, load_mapping
 

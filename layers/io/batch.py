@@ -50,6 +50,10 @@ class Problem:
                 "reason_zh": self.said("zh"), "severity": self.severity, "row_label": self.row_label}
 
 
+#: Problems of one severity in one column listed row by row; more are counted (ImportResult.take).
+LISTED_PER_COLUMN = 100
+
+
 @dataclass
 class ImportResult:
     """What an import did (or, with --dry-run, would do)."""
@@ -65,6 +69,9 @@ class ImportResult:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rejects_path: Path | None = None
+    #: (severity, column) → the rows' problems met beyond LISTED_PER_COLUMN, counted, not kept
+    unlisted: Counter = field(default_factory=Counter)
+    _listed: Counter = field(default_factory=Counter, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -74,14 +81,51 @@ class ImportResult:
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
 
+    def take(self, problems: list[Problem]) -> None:
+        """Keep a chunk's problems: the file's notes all, a row's up to LISTED_PER_COLUMN per severity and column.
+
+        A million-row file can hold a problem on every row (a column left
+        empty); listing each would fill memory and bury the report, so the
+        rest are counted, as ogr2ogr stops reporting a repeated error. The
+        rejects file still has every refused row with its reason.
+        """
+        for p in problems:
+            key = (p.severity, p.column)
+            if p.row is not None and self._listed[key] >= LISTED_PER_COLUMN:
+                self.unlisted[key] += 1
+            else:
+                self._listed[key] += p.row is not None
+                self.problems.append(p)
+
+    def unlisted_notes(self, rejects: bool) -> list[Problem]:
+        """One problem per (severity, column) whose rows were not all listed: how many more, and where they are."""
+        out = []
+        for (severity, column), n in sorted(self.unlisted.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+            where = f"column {column}" if column else "rows"
+            en = f"{n:,} more {where} with {severity}s not listed (the first {LISTED_PER_COLUMN} are)"
+            zh = f"另有 {n:,} 行{'（' + column + '列）' if column else ''}同类{'错误' if severity == 'error' else '警告'}" \
+                 f"未逐行列出（已列出前 {LISTED_PER_COLUMN} 行）"
+            if severity == "error" and rejects:
+                en, zh = en + "; the rejects file has every one", zh + "；拒收文件中逐行列有原因"
+            elif severity == "error":
+                en += "; --skip-bad (with --dry-run: nothing written) lists every one in a rejects file"
+                zh += "；加 --skip-bad（与 --dry-run 同用则不写入）可得逐行列出原因的拒收文件"
+            out.append(Problem(self.file, None, column, en, severity, reason_zh=zh))
+        return out
+
+    @property
+    def warning_count(self) -> int:
+        """Every warning, listed or not."""
+        return len(self.warnings) + sum(n for (severity, _), n in self.unlisted.items() if severity == "warning")
+
     def summary(self) -> str:
         verb = "would write" if self.dry_run else "wrote"
         text = (f"{self.file} → {self.layer}: {self.rows_read:,} rows read, {verb} {self.rows_written:,} "
                 f"({self.inserted:,} new, {self.updated:,} updated)")
         if self.rejected:
             text += f", {self.rejected:,} rejected"
-        if self.warnings:
-            text += f", {len(self.warnings):,} warnings"
+        if self.warning_count:
+            text += f", {self.warning_count:,} warnings"
         return text
 
 

@@ -111,7 +111,7 @@ class _Run:
         result, bad = self.result, batch.found.bad
         result.rows_read += batch.n
         result.rejected += int(bad.sum())
-        result.problems.extend(batch.found.items)
+        result.take(batch.found.items)  # a row's problems listed up to a limit per column, the rest counted
         self.state.refused.update(batch.found.refused)
         for note in batch.result.notes:
             if note not in result.notes:
@@ -144,6 +144,7 @@ class _Run:
             result.notes.append(refused_note(self.state.refused))
         # By row (the file's own notes first), however the file was cut into chunks.
         result.problems.sort(key=lambda p: -1 if p.row is None else p.row)
+        result.problems.extend(result.unlisted_notes(rejects=self.opts.skip_bad))
         # A dry run says what the import would do: refused alike, with every problem listed.
         nothing = "nothing would be written (dry run)" if self.opts.dry_run else "nothing written"
         if result.rejected == result.rows_read:
