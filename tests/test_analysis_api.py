@@ -8,7 +8,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from api.cli import main
+from api.cli.main import main
 from data.db import connect
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from api.cli import main
+from api.cli.main import main
 from data.errors import InvalidParameter, NotFound
 from layers.analysis.registry import load, names
 

@@ -15,7 +15,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from api.cli import main
+from api.cli.main import main
 from data.catalog import auto_metric_srid, auto_time_zone, city_info, update_city
 from data.db import connect, transaction
 from data.errors import InvalidInput

@@ -186,3 +186,15 @@ def test_db_status_of_a_stopped_cluster_whose_port_another_server_took(home, pg_
     result = run(["db", "status"], {"HYGIENE_MAP_HOME": str(home)})
     assert result.returncode == 1 and "(stopped)" in result.stdout, result.stdout + result.stderr
     assert "status: stopped" in result.stdout and "status: running" not in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("command", [[sys.executable, "-m", "api.cli"], [sys.executable, "-m", "api.cli.main"],
+                                     [str(REPO / ".venv" / "bin" / "hygiene-map")]])
+def test_each_way_of_running_the_command_says_its_usage_and_nothing_else(command):
+    """`hygiene-map`, `python -m api.cli` and `python -m api.cli.main` all run the command, with nothing on
+    standard error (runpy warned of a module imported twice when the package imported it first)."""
+    if not Path(command[0]).exists():
+        pytest.skip("no console script: the project is not installed in .venv")
+    done = subprocess.run([*command, "--help"], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0 and "import" in done.stdout and "serve" in done.stdout
+    assert done.stderr == "", done.stderr

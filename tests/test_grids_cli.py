@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
-from api.cli import main
+from api.cli.main import main
 from data.db import connect
 from data.vocab import city_tz
 from layers.workflow.access import user_for_token

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from api.cli import main
+from api.cli.main import main
 from data.db import connect, transaction
 from data.errors import InvalidInput
 from data.migrate import migrate

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from api.cli import main
+from api.cli.main import main
 from data import checklist
 from data.vocab import city_tz
 from tests.conftest import REPO, create_database, drop_database, real_data

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.cli import main
+from api.cli.main import main
 
 
 def test_a_query_over_the_statement_timeout_is_503_with_a_message(demo_db, env_for, monkeypatch):

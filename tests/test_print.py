@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from api.cli import main
+from api.cli.main import main
 from data.settings import LinkSettings, PrintSettings
 from geo.tour import open_tour, path_length
 from layers.printing.docs import PrintOptions, atlas_document, grid_document, route_document

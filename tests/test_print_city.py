@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from api.cli import main
+from api.cli.main import main
 from data.catalog import NO_CITY
 from data.db import connect
 from data.migrate import migrate

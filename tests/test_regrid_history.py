@@ -19,7 +19,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from api.cli import main
+from api.cli.main import main
 from data.db import connect
 from data.params import period_of
 from data.vocab import RECHECK_PASSED, city_tz

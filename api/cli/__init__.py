@@ -1,5 +1,1 @@
-"""The `hygiene-map` command line, one module per command group."""
-
-from api.cli.main import main
-
-__all__ = ["main"]
+"""The `hygiene-map` command line, one module per command group (the command: :func:`api.cli.main.main`)."""
