@@ -451,22 +451,14 @@ def test_nyc_311_closed_cases_without_a_closing_time_are_closed_in_the_bulletin(
     from data.params import period_of
     from layers.reports.bulletin import period_figures
 
-    source = real_data("nyc/nyc311_sample_2023-02-28.csv", tmp_path)
-    with open(source, encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = sample_311(tmp_path)
     if closing == "no column":
         for row in rows:
             del row["Closed Date"]
     else:
         for row in rows[::7]:
             row["Closed Date"] = ""
-    written = tmp_path / "311_无办结时间.csv"
-    with open(written, "w", encoding="utf-8", newline="") as f:
-        out = csv.DictWriter(f, fieldnames=list(rows[0]))
-        out.writeheader()
-        out.writerows(rows)
-    with transaction(nyc):
-        result = import_file(nyc, written, ImportOptions("complaints", skip_bad=True, timezone="America/New_York"))
+    result = import_311(nyc, rows, tmp_path / "311_无办结时间.csv")
     with nyc.cursor() as cur:
         cur.execute("SELECT time_zone FROM city_settings")
         month = period_of("month", datetime(2023, 2, 28).date(), ZoneInfo(cur.fetchone()[0]))
@@ -543,19 +535,11 @@ def test_a_problem_on_every_row_is_listed_for_the_first_rows_and_counted_for_the
     screen; the summary still counts every warning, and every case is still written."""
     from layers.io.batch import LISTED_PER_COLUMN
 
-    source = real_data("nyc/nyc311_sample_2023-02-28.csv", tmp_path)
-    with open(source, encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = sample_311(tmp_path)
     closed = [n + 2 for n, row in enumerate(rows) if row["Status"] == "Closed"]
     for row in rows:
         row["Closed Date"] = ""
-    written = tmp_path / "311_全部无办结时间.csv"
-    with open(written, "w", encoding="utf-8", newline="") as f:
-        out = csv.DictWriter(f, fieldnames=list(rows[0]))
-        out.writeheader()
-        out.writerows(rows)
-    with transaction(nyc):
-        result = import_file(nyc, written, ImportOptions("complaints", skip_bad=True, timezone="America/New_York"))
+    result = import_311(nyc, rows, tmp_path / "311_全部无办结时间.csv")
     with nyc.cursor() as cur:
         cur.execute("SELECT count(*) FROM complaints WHERE status = '结案' AND closed_at = reported_at")
         closed_at_report = cur.fetchone()[0]
@@ -574,3 +558,19 @@ def test_a_problem_on_every_row_is_listed_for_the_first_rows_and_counted_for_the
     assert f", {result.warning_count:,} warnings" in result.summary()
     assert result.warning_count >= 100 + n_rest
     assert result.problems[-1] is rest[0] or rest[0] in result.problems[-len(result.unlisted):]
+
+
+def sample_311(tmp_path) -> list[dict]:
+    """The rows of New York's 311 day (2023-02-28), to be changed and written back by :func:`import_311`."""
+    with open(real_data("nyc/nyc311_sample_2023-02-28.csv", tmp_path), encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def import_311(conn, rows: list[dict], written):
+    """``rows`` written as the CSV ``written`` and imported as complaints (--skip-bad, New York's time zone)."""
+    with open(written, "w", encoding="utf-8", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows(rows)
+    with transaction(conn):
+        return import_file(conn, written, ImportOptions("complaints", skip_bad=True, timezone="America/New_York"))
