@@ -1,4 +1,4 @@
-"""Map labels that do not cover each other.
+"""Map labels that do not cover each other, and markers of one place that do not hide each other.
 
 Areas (:func:`place_area_labels`): a label is tried at its area's pole of
 inaccessibility (the inside point farthest from the edge, which a narrow or
@@ -8,6 +8,10 @@ over its own area. Areas are labelled largest first, as a label engine ranks
 by priority (QGIS's hides what it cannot place); an area whose name fits
 nowhere gets a number instead, which the map's legend names, so that no area
 is lost.
+
+Points (:func:`spread`): markers at the same or nearly the same place are
+moved onto a small ring around it, each joined to the place by a leader line,
+as QGIS's point displacement renderer does.
 """
 
 from __future__ import annotations
@@ -172,3 +176,37 @@ def place_area_labels(areas: list[tuple[str, object, list[str]]], scale: float, 
         x, y = at or (outside[:2] if outside else pole)  # nowhere free: on its pole all the same, named in the legend
         placed[key] = AreaLabel(key, str(number), x, y, number, leader=outside[2] if outside else None)
     return [placed[key] for key, _, _ in areas]
+
+
+def spread(xy: np.ndarray, near: float, radius: float, spacing: float) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Where to draw markers at points ``xy`` (n × 2) so that none hides another.
+
+    Points closer than ``near`` to another (chained) form a group; a group's markers go on a ring around its
+    centre, the first at the top and on clockwise, the ring ``radius`` wide or wider so that neighbours stay
+    ``spacing`` apart. Returns the drawn positions and the groups (index arrays) of two or more points.
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    parent = np.arange(len(xy))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    points = shapely.points(xy)
+    pairs = shapely.STRtree(points).query(points, predicate="dwithin", distance=near)
+    for i, j in pairs.T:
+        parent[root(i)] = root(j)
+    roots = np.array([root(i) for i in range(len(xy))], dtype=int)
+    drawn, groups = xy.copy(), []
+    for r in np.unique(roots):
+        members = np.flatnonzero(roots == r)
+        if len(members) < 2:
+            continue
+        groups.append(members)
+        centre = xy[members].mean(axis=0)
+        ring = max(radius, spacing * len(members) / (2 * math.pi))
+        angles = math.pi / 2 - 2 * math.pi * np.arange(len(members)) / len(members)
+        drawn[members] = centre + ring * np.column_stack([np.cos(angles), np.sin(angles)])
+    return drawn, groups
