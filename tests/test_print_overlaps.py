@@ -16,6 +16,7 @@ from itertools import combinations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.conftest import REAL_DATA
@@ -64,10 +65,11 @@ def taipei_districts() -> tuple[dict, dict]:
     return shapes, names
 
 
-def test_taipei_bulletin_map_labels_cover_no_other_and_every_district_is_named(tmp_path):
-    """The bulletin's map of the 12 district offices (drawn as the bulletin draws it, A4, 80 mm high): no two
-    words on the map overlap, and each district is named — on the map, or by a number on the map that its line in
-    the legend names."""
+@pytest.mark.parametrize("height", [80, 45])
+def test_taipei_bulletin_map_labels_cover_no_other_and_every_district_is_named(tmp_path, height):
+    """The bulletin's map of the 12 district offices (drawn as the bulletin draws it, A4, 80 mm high; and 45 mm,
+    too small for every name): no two words on the map overlap, and each district is named — on the map, or by a
+    number on the map that its line in the legend names."""
     import matplotlib
 
     from data.settings import PrintSettings
@@ -80,7 +82,7 @@ def test_taipei_bulletin_map_labels_cover_no_other_and_every_district_is_named(t
             for k, c in enumerate(sorted(shapes))]
     paper = Paper("A4", False)
     W, H = paper.size_mm
-    rect = (15, 150, W - 30, 80)
+    rect = (15, 150, W - 30, height)
     with matplotlib.rc_context(rc_params(register_font(PrintSettings.from_env().font_path))):
         fig = new_page(paper)
         draw_street_map(fig, rect, (W, H), rows, shapes, "zh")
