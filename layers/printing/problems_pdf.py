@@ -2,7 +2,8 @@
 
 A4 portrait, vector (the sheets' font, header and footer): page 1 maps the
 findings by number over the streets' outlines, communities, grids and main
-roads, each marker's shape telling its status (black and white prints too);
+roads, each marker's shape telling its status (black and white prints too),
+findings at one place spread on a ring around it so that none hides another;
 the following pages list them per unit — number, place, item, deduction,
 deadline, status, description, and a thumbnail of the first photo before and
 the last photo after rectification. Data from :mod:`layers.printing.problems_data`.
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from matplotlib import patheffects
 from matplotlib.collections import LineCollection
 from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
@@ -25,6 +27,7 @@ from data.vocab import RECHECK_FAILED, RECHECK_PASSED, RECTIFIED, TO_RECTIFY, ci
 from layers.printing.docs import crs_name, north_angle
 from layers.printing.fonts import document_font
 from layers.printing.furniture import north_arrow, scale_bar
+from layers.printing.labels import spread
 from layers.printing.page import (
     HALO,
     HEADER_MM,
@@ -104,16 +107,48 @@ def _draw_base(ax, plist: ProblemList) -> None:
     draw_polygons(ax, [g for *_, g in plist.outlines], fill=False, edgecolor="black", linewidth=1.4, zorder=3)
 
 
-def _draw_findings(ax, problems: list[Problem], size: float) -> None:
+#: Findings closer on paper than NEAR_MM (mm) share a place: their markers go on a ring around it, RING_MM wide
+#: at least and APART_MM between neighbours, each joined to its place by a line (two at one toilet hid each other).
+NEAR_MM, RING_MM, APART_MM = 3.0, 4.0, 3.5
+
+
+def _draw_findings(ax, problems: list[Problem], size: float, m_per_mm: float) -> None:
+    if not problems:
+        return
+    xy = np.array([(p.x, p.y) for p in problems])
+    drawn, groups = spread(xy, NEAR_MM * m_per_mm, RING_MM * m_per_mm, APART_MM * m_per_mm)
+    outward = np.zeros_like(xy)
+    for members in groups:
+        add(ax, LineCollection([[xy[i], drawn[i]] for i in members], colors="0.2", linewidths=0.5, zorder=4))
+        ax.scatter(xy[members, 0], xy[members, 1], s=4, color="black", linewidths=0, zorder=4)
+        away = drawn[members] - xy[members].mean(axis=0)
+        outward[members] = away / np.linalg.norm(away, axis=1, keepdims=True)
     for status, (marker, colour) in MARKERS.items():
-        group = [p for p in problems if p.status == status]
+        group = [k for k, p in enumerate(problems) if p.status == status]
         if group:
-            ax.scatter([p.x for p in group], [p.y for p in group], marker=marker, s=22, facecolor=colour,
-                       edgecolor=["black" if p.overdue else "0.2" for p in group],
-                       linewidths=[1.4 if p.overdue else 0.4 for p in group], zorder=5)
-    for p in problems:
-        ax.annotate(str(p.number), (p.x, p.y), xytext=(2.5, 2.0), textcoords="offset points", fontsize=size,
-                    path_effects=HALO, zorder=6)
+            ax.scatter(drawn[group, 0], drawn[group, 1], marker=marker, s=22, facecolor=colour,
+                       edgecolor=["black" if problems[k].overdue else "0.2" for k in group],
+                       linewidths=[1.4 if problems[k].overdue else 0.4 for k in group], zorder=5)
+    for k, p in enumerate(problems):
+        ux, uy = outward[k]
+        if ux == uy == 0:  # alone: the number at the marker's upper right, as before
+            _number(ax, p.number, drawn[k], (2.5, 2.0), size, "left", "baseline")
+            continue
+        # On a ring: the number beyond its marker, away from the place, where no neighbour's is.
+        _number(ax, p.number, drawn[k], (4.0 * ux, 4.0 * uy), size,
+                "left" if ux > 0.3 else "right" if ux < -0.3 else "center",
+                "bottom" if uy > 0.3 else "top" if uy < -0.3 else "center")
+
+
+#: A white outline under a number on the map, drawn on its own: a path effect on the number itself would turn it
+#: into outlines, which a reader of the PDF can no longer search or copy.
+_OUTLINE = [patheffects.Stroke(linewidth=1.6, foreground="white")]
+
+
+def _number(ax, number: int, at, offset: tuple, size: float, ha: str, va: str) -> None:
+    for effects in (_OUTLINE, None):
+        ax.annotate(str(number), at, xytext=offset, textcoords="offset points", fontsize=size, ha=ha, va=va,
+                    path_effects=effects, zorder=6)
 
 
 def _status_legend(ax, ctx: PageContext, x: float, y: float) -> None:
@@ -142,8 +177,8 @@ def draw_map_page(fig, plist: ProblemList, ctx: PageContext) -> None:
         ax.set_xticks([])
         ax.set_yticks([])
         _draw_base(ax, plist)
-        _draw_findings(ax, plist.problems, 5.0 * ctx.paper.text_scale)
         m_per_mm = (frame[2] - frame[0]) / rect[2]
+        _draw_findings(ax, plist.problems, 5.0 * ctx.paper.text_scale, m_per_mm)
         scale_bar(ax, frame, m_per_mm, 5.5)
         north_arrow(ax, ctx.north_angle_deg, t["north"])
     ax_page.text(MARGIN_MM, MARGIN_MM + 16, t["map"] if plist.problems else t["none"], fontsize=8, va="center")
