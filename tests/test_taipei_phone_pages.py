@@ -2,12 +2,17 @@
 
 - The street office's map of 大同區 (/map/grids): grid labels that would overlap are hidden at that zoom and shown
   as one zooms in; the unit table is folded behind a button, so the map stays usable.
+- The field page (/field) in 中正區, whose grids are cut but have no roster yet: the inspector is told that the place
+  has no responsible unit (Chinese, English with lang=en), and the finding is still saved.
 
 The city is built once from nothing by tests/real_city.py's fixtures; screenshots go to var/test-artifacts/real-city.
 """
 
 from __future__ import annotations
 
+import json
+
+import httpx
 import pytest
 
 from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
@@ -23,6 +28,8 @@ from tests.test_public_browser import _wait
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+#: 中正區: cut into grids, no roster loaded yet (the district office has not named its units).
+UNROSTERED = "6300500"
 
 # Each label in the map's view (the grid codes and the place names beneath them): its text, its box on the screen,
 # whether it is seen.
@@ -90,3 +97,72 @@ def test_taipei_grid_page_on_a_phone_hides_colliding_labels_and_folds_the_unit_t
                  f"return l.text === {first['text']!r} && l.seen; }})")
     assert _overlaps(phone.evaluate(LABELS)) == []
     phone.screenshot(ARTIFACTS / "grid-page-phone-zoomed.png")
+
+
+@pytest.fixture(scope="module")
+def unrostered(taipei_server):
+    """中正區 cut into 500 m grids without a roster, its inspector, and a round over it and 大同區 (an admin's)."""
+    from datetime import UTC, datetime, timedelta
+
+    city = taipei_server
+    city.cli("grids", "generate", "--street", UNROSTERED, "--size", 500)
+    token = city.cli("users", "add", "zhongzheng-inspector", "--role", "inspector", "--street",
+                     UNROSTERED).stdout.strip().splitlines()[-1]
+    now = datetime.now(UTC)
+    made = httpx.post(city.base + "/api/inspections/rounds", headers={"Authorization": f"Bearer {city.token}"},
+                      json={"name": "十二月暗访", "kind": "月度暗访", "streets": [UNROSTERED, TAIPEI_STREET],
+                            "starts": (now - timedelta(days=1)).isoformat(),
+                            "ends": (now + timedelta(days=6)).isoformat()}, timeout=30)
+    assert made.status_code == 201, made.text
+    return {"token": token, "round": made.json()["id"]}
+
+
+def _login(browser, base: str, token: str, path: str) -> None:
+    """Log in through the login page, then open ``path``."""
+    browser.send("Network.clearBrowserCookies")
+    browser.open(base + "/login", ready_js="!!document.getElementById('token')")
+    browser.evaluate(f"document.getElementById('token').value = {json.dumps(token)};"
+                     "document.querySelector('form').submit()")
+    _wait(browser, "location.pathname !== '/login'")
+    report = browser.open(base + path, ready_js="document.readyState === 'complete'")
+    assert report.console_errors == [], report.console_errors
+
+
+def _choose(browser, lon: float, lat: float) -> str:
+    """Choose a place on the field page's map; the page's text once it has looked the place up."""
+    browser.evaluate("document.body.removeAttribute('data-near');"
+                     f"hmField.map.fire('click', {{latlng: L.latLng({lat}, {lon})}}); 0")
+    _wait(browser, "document.body.hasAttribute('data-near')")
+    return browser.evaluate("document.getElementById('fd-form').innerText")
+
+
+def test_taipei_field_page_says_a_place_has_no_responsible_unit_and_still_saves(taipei_server, unrostered, phone):
+    city = taipei_server
+    code, lon, lat = city.sql("SELECT code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                              "WHERE street_code = %s ORDER BY code LIMIT 1", (UNROSTERED,))[0]
+    _login(phone, city.base, unrostered["token"], "/field")
+    _wait(phone, "!!window.hmField")
+    text = _choose(phone, lon, lat)
+    phone.screenshot(ARTIFACTS / "field-no-unit-phone.png")
+    assert "尚无责任单位" in text and code in text, text
+    # Recorded all the same: sent, stored without a unit, and its line in the list says so.
+    phone.evaluate(f"document.getElementById('fd-round').value = '{unrostered['round']}';"
+                   "document.querySelector('#fd-items input[value=\"LAN-01\"]').checked = true;"
+                   "document.getElementById('fd-note').value = '中正區無責任單位';"
+                   "document.getElementById('fd-save').click(); 0")
+    _wait(phone, "document.body.dataset.sent === '1' && document.body.dataset.pending === '0'")
+    sent = phone.evaluate("document.querySelector('#fd-queue li[data-state=\"sent\"]').innerText")
+    assert code in sent and "无责任单位" in sent, sent
+    assert city.sql("SELECT grid_code, responsible_unit FROM inspection_findings WHERE description = %s",
+                    ("中正區無責任單位",)) == [(code, None)]
+    phone.evaluate("document.getElementById('fd-queue').scrollIntoView()")
+    phone.screenshot(ARTIFACTS / "field-no-unit-sent-phone.png")
+    # A grid of 大同區 has its unit: nothing is said.
+    lon, lat = city.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                        "WHERE street_code = %s ORDER BY code LIMIT 1", (TAIPEI_STREET,))[0]
+    assert "尚无责任单位" not in _choose(phone, lon, lat)
+    # In English.
+    phone.open(city.base + "/field?lang=en", ready_js="!!window.hmField")
+    text = _choose(phone, *city.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                                    "WHERE code = %s", (code,))[0])
+    assert "no responsible unit" in text and code in text, text
