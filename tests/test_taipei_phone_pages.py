@@ -1,9 +1,11 @@
-"""Pages on a phone (390 px) over Taipei's real files, where a new user found them wanting.
+"""Three pages on a phone (390 px) over Taipei's real files, where a new user found them wanting.
 
 - The street office's map of 大同區 (/map/grids): grid labels that would overlap are hidden at that zoom and shown
   as one zooms in; the unit table is folded behind a button, so the map stays usable.
 - The field page (/field) in 中正區, whose grids are cut but have no roster yet: the inspector is told that the place
   has no responsible unit (Chinese, English with lang=en), and the finding is still saved.
+- The case page (/cases) in a browser whose locale is English (``--lang=en-US``): the deadline is shown and typed
+  year-month-day, as the page writes times, not in the browser's month/day/year.
 
 The city is built once from nothing by tests/real_city.py's fixtures; screenshots go to var/test-artifacts/real-city.
 """
@@ -20,6 +22,7 @@ from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
     READY_GRIDS,
     TAIPEI_STREET,
     taipei,
+    taipei_complaints,
     taipei_grids,
     taipei_server,
 )
@@ -166,3 +169,61 @@ def test_taipei_field_page_says_a_place_has_no_responsible_unit_and_still_saves(
     text = _choose(phone, *city.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
                                     "WHERE code = %s", (code,))[0])
     assert "no responsible unit" in text and code in text, text
+
+
+@pytest.fixture
+def english_phone():
+    """A Chromium whose locale is English (as a browser set up in English), at phone width."""
+    from tests.chromium import Chromium, chromium_binary
+
+    if chromium_binary() is None:
+        pytest.skip("chromium is not installed")
+    browser = Chromium(("--lang=en-US",))
+    try:
+        browser.send("Emulation.setDeviceMetricsOverride", **PHONE)
+        yield browser
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")
+        browser.close()
+
+
+def _type(browser, selector: str, text: str) -> None:
+    """Click a field, select what it holds and type ``text`` over it, key by key, as a user does."""
+    x, y = browser.evaluate(f"(function () {{ var e = document.querySelector({selector!r}); e.scrollIntoView();"
+                            "var r = e.getBoundingClientRect(); return [r.left + 12, r.top + r.height / 2]; })()")
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+    browser.evaluate(f"document.querySelector({selector!r}).select && document.querySelector({selector!r}).select()")
+    for char in text:
+        browser.send("Input.dispatchKeyEvent", type="keyDown", text=char, key=char)
+        browser.send("Input.dispatchKeyEvent", type="keyUp", key=char)
+
+
+def test_taipei_case_deadline_is_year_month_day_in_an_english_browser(taipei_server, taipei_complaints,
+                                                                       english_phone):
+    city, browser = taipei_server, english_phone
+    complaint = taipei_complaints[0]["id"]
+    _login(browser, city.base, city.token, f"/cases?street={TAIPEI_STREET}#{complaint}")
+    assert browser.evaluate("navigator.language") == "en-US"
+    _wait(browser, f"document.body.dataset.detail === '{complaint}' && !!document.getElementById('cs-set')")
+    field = "#cs-set [name=due_at]"
+    browser.evaluate(f"document.querySelector({field!r}).scrollIntoView()")
+    browser.screenshot(ARTIFACTS / "case-deadline-en-US.png")
+    # Typed as the page writes dates, the deadline is that one.
+    _type(browser, field, "2030-01-31 18:00")
+    browser.evaluate("var f = document.getElementById('cs-set'); f.reason.value = '限期整改';"
+                     "f.querySelector('button[type=submit]').click()")
+    _wait(browser, "!!document.getElementById('cs-ok') || !!(document.getElementById('cs-msg') || {}).innerText")
+    assert browser.evaluate("document.getElementById('cs-due').innerText").startswith("2030-01-31 18:00"), \
+        browser.evaluate("document.getElementById('cs-detail').innerText")
+    # The new form shows the deadline's default as the page writes times: 2030-02-01 18:00.
+    shown = browser.evaluate(f"document.querySelector({field!r}).value")
+    assert shown == "2030-02-01 18:00", shown
+    # The page's own calendar picks a day in the page's language, whatever the browser's.
+    browser.evaluate("document.querySelector('#cs-set .cs-pick-day').click()")
+    _wait(browser, "!!document.querySelector('#cs-set .cs-calendar')")
+    calendar = browser.evaluate("document.querySelector('#cs-set .cs-calendar').innerText")
+    assert "日" in calendar and "Sun" not in calendar, calendar
+    browser.screenshot(ARTIFACTS / "case-deadline-calendar-en-US.png")
+    browser.evaluate("document.querySelector('#cs-set .cs-calendar button[data-day=\"15\"]').click()")
+    assert browser.evaluate(f"document.querySelector({field!r}).value")[8:10] == "15"
