@@ -104,13 +104,14 @@ class PageReport:
 class Chromium:
     """One headless Chromium with a fresh profile, driven through one page target."""
 
-    def __init__(self):
+    def __init__(self, flags: tuple[str, ...] = ()):
+        """Start Chromium; ``flags`` are added to the usual ones (e.g. ``--lang=en-US`` for an English browser)."""
         binary = chromium_binary()
         if binary is None:
             raise RuntimeError("chromium is not installed (apt-get install chromium)")
         self.profile = tempfile.mkdtemp(prefix="hm-chromium-")
         self.proc = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
+            [binary, *CHROMIUM_FLAGS, *flags, f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
              "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

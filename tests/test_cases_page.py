@@ -296,7 +296,7 @@ def test_the_office_asks_for_more_time_and_the_campaign_office_approves_it(phone
     asked = (max(target["due_at"], datetime.now(UTC)) + timedelta(days=2)).astimezone(CITY_ZONE)
     asked = asked.replace(hour=18, minute=0, second=0, microsecond=0)
     phone.evaluate(f"var f = document.getElementById('cs-ask'); f.due_at.value = '{asked:%Y-%m-%dT%H:%M}';"
-                   "f.reason.value = '雨天清运车辆不足'; f.querySelector('button').click()")
+                   "f.reason.value = '雨天清运车辆不足'; f.querySelector('button[type=submit]').click()")
     _wait(phone, "!!document.getElementById('cs-request')")
     assert "已提交延期申请" in phone.evaluate("document.getElementById('cs-ok').innerText")
     assert f"{asked:%Y-%m-%d %H:%M}" in phone.evaluate("document.getElementById('cs-request').innerText")
@@ -330,13 +330,13 @@ def test_in_english_the_campaign_office_sets_a_deadline_and_a_past_one_is_explai
     assert phone.evaluate("document.querySelector('h1').innerText") == "Case handling"
     assert phone.evaluate("document.body.innerText").count("dispatched") >= 1  # the status in English
     phone.evaluate("var f = document.getElementById('cs-set'); f.due_at.value = '2020-01-01T08:00';"
-                   "f.reason.value = '限期整改'; f.querySelector('button').click()")
+                   "f.reason.value = '限期整改'; f.querySelector('button[type=submit]').click()")
     _wait(phone, "document.getElementById('cs-msg') && document.getElementById('cs-msg').innerText.length > 0")
     assert message(phone).startswith("The new deadline must be later than the current one and not in the past")
     later = (datetime.now(UTC) + timedelta(days=9)).astimezone(CITY_ZONE).replace(hour=9, minute=30, second=0,
                                                                                     microsecond=0)
     phone.evaluate(f"var f = document.getElementById('cs-set'); f.due_at.value = '{later:%Y-%m-%dT%H:%M}';"
-                   "f.reason.value = '限期整改'; f.querySelector('button').click()")
+                   "f.reason.value = '限期整改'; f.querySelector('button[type=submit]').click()")
     _wait(phone, "!!document.getElementById('cs-ok')")
     assert phone.evaluate("document.getElementById('cs-due').innerText").startswith(f"{later:%Y-%m-%d %H:%M}")
     assert query(city["url"], "SELECT due_at FROM complaints WHERE id = %s", (complaint,))[0][0] == later

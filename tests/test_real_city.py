@@ -205,9 +205,10 @@ def test_taipei_grid_page_opens_on_the_grid(taipei_server, taipei_grids, taipei_
     grid = taipei_grids[len(taipei_grids) // 2]
     page_checks(city, browser, f"/map/grids?street={TAIPEI_STREET}&grid={grid}", READY_GRIDS, "grid-page.png")
     assert browser.evaluate("document.body.getAttribute('data-grids-loaded')") == str(len(taipei_grids))
-    # Each grid is labelled community-sequence (its code less the street's), whatever the codes' lengths.
+    # Each grid is labelled community-sequence (its code less the street's), whatever the codes' lengths (the
+    # text of a label hidden at this zoom, where it would overlap another, too).
     labels = browser.evaluate("Array.from(document.querySelectorAll('.leaflet-tooltip.grid-code'))"
-                              ".map(function(e){return e.innerText.trim();})")
+                              ".map(function(e){return e.textContent.trim();})")
     assert len(labels) == len(taipei_grids) and all(re.fullmatch(r"\d+-\d+", t) for t in labels), labels[:5]
     lon, lat, street_deg2 = city.sql(
         "SELECT ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom)), "

@@ -197,11 +197,13 @@ def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
 
 
 @router.get("/api/inspections/places",
-            summary="Place types with a facility within 30 m of a point, nearest first (the field page's checklist)")
+            summary="Place types with a facility within 30 m of a point, nearest first (the field page's checklist), "
+                    "and the grid holding it with its responsible unit (null: none yet)")
 def get_places(user: Reader, conn: Conn, lon: float = Query(..., ge=-180, le=180, allow_inf_nan=False),
                lat: float = Query(..., ge=-90, le=90, allow_inf_nan=False), crs: PointCrs = Query("wgs84")):
     x, y = coords.to_wgs84(lon, lat, crs)
-    return {"radius_m": places.NEAR_M, "items": places.places_near(conn, float(x), float(y))}
+    return {"radius_m": places.NEAR_M, "items": places.places_near(conn, float(x), float(y)),
+            "grid": places.grid_at(conn, float(x), float(y))}
 
 
 # -- 问题清单: a round's problem list as a document (layers.printing.problems_*) ---------------------------------

@@ -20,7 +20,7 @@ from layers.workflow.public_photos import AFTER_FROM
 
 _APP = STATIC_PREFIX + "/app/"
 PAGE_FILES = (_APP + "public.css", _APP + "cases.css", _APP + "photo-shrink.js", _APP + "cases.js",
-              _APP + "cases-actions.js", _APP + "cases-public.js", _APP + "cases-photos.js")
+              _APP + "cases-date.js", _APP + "cases-actions.js", _APP + "cases-public.js", _APP + "cases-photos.js")
 PATH = "/cases"
 
 WORDS = {
@@ -40,7 +40,10 @@ WORDS = {
            "ask": "申请延期", "new_due": "新的处置时限（城市时间 {tz}）", "reason": "理由", "send_ask": "提交延期申请",
            "asked": "已提交延期申请，等待创卫办审批", "pending": "待审批的延期申请", "asked_for": "申请时限",
            "approve": "批准", "reject": "驳回", "decision_note": "审批意见（驳回时必填）",
-           "need_reason": "请填写理由", "need_due": "请填写新的时限", "decided": "已处理延期申请",
+           "need_reason": "请填写理由", "need_due": "请填写新的时限",
+           "need_due_format": "请按“年-月-日 时:分”填写时限，如 2026-12-05 18:00", "due_hint": "年-月-日 时:分",
+           "pick_day": "选日期", "weekdays": ["日", "一", "二", "三", "四", "五", "六"], "month_title": "{y}年{m}月",
+           "prev_month": "上个月", "next_month": "下个月", "decided": "已处理延期申请",
            "set_due": "直接设定时限（限期整改）", "send_set": "设定时限", "set_done": "时限已修改",
            "kinds": {"request": "申请延期", "approve": "批准延期", "reject": "驳回延期", "set": "设定时限"},
            "e409_status": "该投诉当前状态为 {s}，只能转为：{a}", "e409": "操作冲突：{d}",
@@ -79,7 +82,11 @@ WORDS = {
            "send_ask": "Send the request", "asked": "Request sent; the campaign office decides",
            "pending": "Extension request awaiting a decision", "asked_for": "asked for", "approve": "Approve",
            "reject": "Reject", "decision_note": "Decision note (required to reject)", "need_reason": "Give a reason",
-           "need_due": "Give the new deadline", "decided": "Request decided", "set_due": "Set the deadline (限期整改)",
+           "need_due": "Give the new deadline",
+           "need_due_format": "Write the deadline as yyyy-mm-dd hh:mm, e.g. 2026-12-05 18:00",
+           "due_hint": "yyyy-mm-dd hh:mm", "pick_day": "Pick a day",
+           "weekdays": ["Su", "Mo", "Tu", "We", "Th", "Fr", "Sa"], "month_title": "{y}-{m}",
+           "prev_month": "Previous month", "next_month": "Next month", "decided": "Request decided", "set_due": "Set the deadline (限期整改)",
            "send_set": "Set deadline", "set_done": "Deadline changed",
            "kinds": {"request": "extension asked", "approve": "extension approved", "reject": "extension rejected",
                      "set": "deadline set"},

@@ -52,7 +52,10 @@ WORDS = {
            "fail_note": "未通过的原因（复查未通过时必填）", "need_after": "请先拍整改后照片",
            "need_note": "请写明未通过的原因", "done": "已提交", "overdue": "已超期", "grid_then": "印制时的网格",
            "redrawn": "此检查表印制后，本街道网格已于 {until} 重新划分：图上红色虚线为印制时的网格 {code}，"
-                      "问题记入所选位置现在所在的网格。"},
+                      "问题记入所选位置现在所在的网格。",
+           "no_unit": "此处网格 {grid} 尚无责任单位：问题照常记录（记为无责任单位），请告知街道办尽快指定。",
+           "no_grid": "此处不在任何网格内，尚无责任单位：问题照常记录，请告知街道办。",
+           "no_unit_sent": "无责任单位（请告知街道办）"},
     "en": {"title": "Field inspection", "round": "Round", "no_round": "No round is running", "place": "Place",
            "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen", "grid": "Grid",
            "no_gps": "No location (needs HTTPS and permission): tap the map instead", "item": "Problem",
@@ -73,7 +76,12 @@ WORDS = {
            "need_after": "Take the photo after rectification first", "need_note": "Say what is still wrong",
            "done": "Done", "overdue": "overdue", "grid_then": "Grid as printed",
            "redrawn": "The street's grids were redrawn on {until}, after this sheet was printed: grid {code} as "
-                      "printed is outlined in dashed red; a finding goes to the grid its place lies in now."},
+                      "printed is outlined in dashed red; a finding goes to the grid its place lies in now.",
+           "no_unit": "Grid {grid} here has no responsible unit yet: the finding is still recorded (with no unit); "
+                      "tell the street office so that it names one.",
+           "no_grid": "No grid covers this place, so it has no responsible unit yet: the finding is still recorded; "
+                      "tell the street office.",
+           "no_unit_sent": "no responsible unit (tell the street office)"},
 }
 
 
@@ -111,6 +119,7 @@ def field_html(lang: str, config: dict) -> str:
 <h2>{esc(t["place"])}</h2>
 <button type="button" id="fd-gps" class="fd-secondary">{esc(t["gps"])}</button>
 <p id="fd-place" class="tr-note">{esc(t["tap"])}</p>
+<p id="fd-unit" class="fd-warn" role="status" hidden></p>
 {redrawn}<div id="fd-map"></div>
 <h2>{esc(t["item"])}</h2>
 <p id="fd-near" class="tr-note"></p>

@@ -10,6 +10,7 @@ The grids and complaints are fetched by the page from the API
 from __future__ import annotations
 
 import html
+import json
 from urllib.parse import urlencode
 
 import folium
@@ -35,6 +36,7 @@ _WORDS = {
            "in_time": "按时结案率", "satisfied": "群众满意率", "none": "（未指定）", "complaint": "投诉",
            "legend_open": "未结投诉", "legend_overdue": "超期未结投诉", "label": "标签：社区序号+网格序号",
            "no_grid": "本街道没有编码为 {code} 的网格：请核对二维码或链接中的网格编码。", "cases": "工单办理",
+           "table_show": "责任单位统计 ▾", "table_hide": "收起统计 ▴",
            "redrawn": "此二维码所在的图纸或公示牌印制后，本街道网格已于 {until} 重新划分：印制时的网格 {code} 以红色虚线标出，"
                       "现在负责这里的是图中各色网格（点击查看责任单位）。"},
     "en": {"title": "{name}: grid responsibilities", "grids": "Grids", "open": "Open",
@@ -42,7 +44,7 @@ _WORDS = {
            "legend_open": "open complaint", "legend_overdue": "overdue open complaint",
            "label": "labels: community no. + grid no.",
            "no_grid": "This street has no grid with the code {code}: check the grid code in the QR code or link.",
-           "cases": "Case handling",
+           "cases": "Case handling", "table_show": "Units table ▾", "table_hide": "Hide the table ▴",
            "redrawn": "The street's grids were redrawn on {until}, after the sheet or notice board with this QR code "
                       "was printed: grid {code} as printed is outlined in dashed red; the coloured grids now answer "
                       "for the place (click one for its unit)."},
@@ -106,9 +108,34 @@ class _StreetLayers(MacroElement):
         layer.bindPopup(gridHtml(p));
       }
     }).addTo(grids);
+    declutter();
     document.body.setAttribute('data-grids-loaded', fc.features.length);
     focus(new URLSearchParams(window.location.search).get('grid'));
   });
+  // A label that would overlap one already shown is hidden at this zoom, and shown again as the map zooms in:
+  // the grid codes first (the focused grid's, then in code order), then the place names beneath them.
+  function clash(r, placed) {
+    return placed.some(function (p) {
+      return r.left < p.right + 2 && r.right > p.left - 2 && r.top < p.bottom + 1 && r.bottom > p.top - 1;
+    });
+  }
+  function declutter() {
+    var placed = [], focused = new URLSearchParams(window.location.search).get('grid');
+    Object.keys(byCode).sort(function (a, b) { return (b === focused) - (a === focused) || (a < b ? -1 : 1); })
+      .forEach(function (code) {
+        var tip = byCode[code].getTooltip(), el = tip && tip.getElement();
+        if (!el) return;
+        var r = el.getBoundingClientRect(), hide = clash(r, placed);
+        el.classList.toggle('grid-code-hidden', hide);
+        if (!hide) placed.push(r);
+      });
+    document.querySelectorAll('.hm-label').forEach(function (el) {  // static/app/context.js's names
+      if (el.style.display !== 'none' && el.firstChild) {
+        el.classList.toggle('hm-label-yield', clash(el.firstChild.getBoundingClientRect(), placed));
+      }
+    });
+  }
+  map.on('zoomend hmcontextlabels', declutter);
   function gridHtml(p) {
     // The contacts only where the caller reads them (the page's words name no other column).
     var contact = t.manager ? '<br>' + t.manager + ': ' + esc(p.grid_manager) + (t.phone ? ' ' + esc(p.phone) : '') : '';
@@ -201,15 +228,52 @@ def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool
     (layers.workflow.grids.shape_when_printed): the focused grid as a sheet printed before a regrid showed it;
     ``focus``: the query's grid and printed time, which the link to the other language keeps."""
     t = _viewer_text(lang, viewer)
-    other = "zh" if lang == "en" else "en"
-    name = street["name_en"] if lang == "en" and street.get("name_en") else street["name"]
-    title = t["title"].format(name=name)
+    title = _title(street, t, lang)
     colors = unit_colors([u["unit"] for u in units])
     m = folium.Map(tiles=None, zoom_snap=0.25)
     MetricScale().add_to(m)
     m.fit_bounds(street["bounds"])
     add_context(m, lang)  # no basemap: the city's roads, outlines and names beneath the grids
     _StreetLayers(street["code"], colors, t, redrawn).add_to(m)
+    panel = _unit_panel(street, units, t, colors, lang, is_demo, focus)
+    m.get_root().html.add_child(Element(panel))
+    return offline_html(m, lang=lang, title=title)
+
+
+def _title(street: dict, t: dict, lang: str) -> str:
+    name = street["name_en"] if lang == "en" and street.get("name_en") else street["name"]
+    return t["title"].format(name=name)
+
+
+_PANEL_CSS = """<style>
+#unit-panel{position:absolute;top:10px;right:10px;z-index:1000;background:rgba(255,255,255,.95);padding:8px 10px;
+  max-height:85vh;overflow:auto;font:12px "Noto Sans CJK SC","Microsoft YaHei",sans-serif;box-shadow:0 1px 4px #888}
+#unit-panel table{border-collapse:collapse}#unit-panel td,#unit-panel th{padding:2px 6px;border-bottom:1px solid #ddd;
+  text-align:left}#unit-panel td.n{text-align:right}.sw{display:inline-block;width:10px;height:10px;margin-right:4px;
+  border:1px solid #555}.grid-code{background:transparent;border:0;box-shadow:none;font:10px sans-serif;color:#222;
+  padding:0}.demo{color:#b00}#grid-focus{display:none;margin:4px 0;padding:4px 6px;border-left:4px solid #d7191c;
+  background:#fff5f0}#grid-focus.missing{border-color:#b00;color:#b00;font-weight:bold}
+.grid-code-hidden,.hm-label-yield{visibility:hidden}#unit-panel.folded #unit-body{display:none}
+#unit-toggle{font:inherit;margin:2px 0;padding:4px 10px;border:1px solid #888;border-radius:4px;background:#fff}
+@media (max-width:700px){ #unit-panel{top:auto;bottom:40px;left:10px;right:10px;max-height:38vh}
+  #unit-panel h3{font-size:15px} }.dot{display:inline-block;width:9px;height:9px;border-radius:50%;border:1px solid #333}
+</style>"""
+
+# Folded by default on a phone, so that the map stays usable (open on a wider screen); the button opens it.
+_PANEL_SCRIPT = """<script>(function () {
+  var panel = document.getElementById('unit-panel'), button = document.getElementById('unit-toggle');
+  var words = JSON.parse(button.getAttribute('data-words'));
+  function set(open) {
+    panel.classList.toggle('folded', !open);
+    button.setAttribute('aria-expanded', String(open));
+    button.textContent = open ? words[1] : words[0];
+  }
+  button.addEventListener('click', function () { set(panel.classList.contains('folded')); });
+  set(!window.matchMedia('(max-width: 700px)').matches);
+})();</script>"""
+
+
+def _unit_rows(units: list[dict], t: dict, colors: dict[str, str]) -> str:
     esc = html.escape
     rows = []
     for u in units:
@@ -222,24 +286,23 @@ def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool
             f'<td class="n" data-satisfied="{u.get("satisfied") if u.get("satisfied") is not None else ""}">'
             f'{"–" if u.get("satisfied") is None else format(u["satisfied"], ".0%")}</td></tr>'
         )
+    return "".join(rows)
+
+
+def _unit_panel(street: dict, units: list[dict], t: dict, colors: dict[str, str], lang: str, is_demo: bool,
+                focus: dict | None) -> str:
+    """The panel over the map: title, links, the focused grid, and the unit table behind a fold button."""
+    esc = html.escape
+    other = "zh" if lang == "en" else "en"
     demo = f'<div class="demo">{esc(t["demo"])}</div>' if is_demo else ""
-    panel = f"""
-<style>
-#unit-panel{{position:absolute;top:10px;right:10px;z-index:1000;background:rgba(255,255,255,.95);padding:8px 10px;
-  max-height:85vh;overflow:auto;font:12px "Noto Sans CJK SC","Microsoft YaHei",sans-serif;box-shadow:0 1px 4px #888}}
-#unit-panel table{{border-collapse:collapse}}#unit-panel td,#unit-panel th{{padding:2px 6px;border-bottom:1px solid #ddd;
-  text-align:left}}#unit-panel td.n{{text-align:right}}.sw{{display:inline-block;width:10px;height:10px;margin-right:4px;
-  border:1px solid #555}}.grid-code{{background:transparent;border:0;box-shadow:none;font:10px sans-serif;color:#222;
-  padding:0}}.demo{{color:#b00}}#grid-focus{{display:none;margin:4px 0;padding:4px 6px;border-left:4px solid #d7191c;
-  background:#fff5f0}}#grid-focus.missing{{border-color:#b00;color:#b00;font-weight:bold}}
-@media (max-width:700px){{ #unit-panel{{top:auto;bottom:40px;left:10px;right:10px;max-height:38vh}} }}.dot{{display:inline-block;width:9px;height:9px;border-radius:50%;border:1px solid #333}}
-</style>
+    words = esc(json.dumps([t["table_show"], t["table_hide"]], ensure_ascii=False))
+    return f"""{_PANEL_CSS}
 <div id="unit-panel"><div style="float:right"><a id="cases-link" href="/cases?street={esc(street['code'])}{'&lang=en' if lang == 'en' else ''}">{t['cases']}</a> ·
 <a href="?{esc(urlencode({'street': street['code'], **(focus or {}), 'lang': other}))}">{t['other_lang']}</a></div>
-<h3 style="margin:0 0 4px">{esc(title)}</h3>{demo}<div id="grid-focus" role="status"></div>
-<table id="unit-table"><thead><tr><th>{t['unit']}</th><th>{t['grids']}</th><th>{t['open']}</th><th>{t['overdue']}</th>
-<th>{t['in_time']}</th><th>{t['satisfied']}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
+<h3 style="margin:0 0 4px">{esc(_title(street, t, lang))}</h3>{demo}<div id="grid-focus" role="status"></div>
+<button type="button" id="unit-toggle" aria-controls="unit-body" aria-expanded="true" data-words="{words}">{esc(t["table_hide"])}</button>
+<div id="unit-body"><table id="unit-table"><thead><tr><th>{t['unit']}</th><th>{t['grids']}</th><th>{t['open']}</th><th>{t['overdue']}</th>
+<th>{t['in_time']}</th><th>{t['satisfied']}</th></tr></thead><tbody>{_unit_rows(units, t, colors)}</tbody></table>
 <p><span class="dot" style="background:#fdae61"></span> {t['legend_open']} &nbsp;
-<span class="dot" style="background:#d7191c"></span> {t['legend_overdue']}<br>{t['label']}</p></div>"""
-    m.get_root().html.add_child(Element(panel))
-    return offline_html(m, lang=lang, title=title)
+<span class="dot" style="background:#d7191c"></span> {t['legend_overdue']}<br>{t['label']}</p></div></div>
+{_PANEL_SCRIPT}"""

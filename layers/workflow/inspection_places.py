@@ -65,6 +65,16 @@ def places_near(conn, lon: float, lat: float, radius_m: float = NEAR_M) -> list[
                 for r in cur.fetchall()]
 
 
+def grid_at(conn, lon: float, lat: float) -> dict | None:
+    """The grid holding the WGS84 point, with the unit its roster names now (``responsible_unit`` None: nobody
+    yet), or None where no grid holds it: a finding there is charged to no unit, which the field page says."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT code, responsible_unit FROM grids WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(%s, %s), "
+                    "4326)) ORDER BY code LIMIT 1", (lon, lat))
+        row = cur.fetchone()
+    return {"code": row[0], "responsible_unit": row[1]} if row else None
+
+
 def grid_place(conn, code: str, printed=None) -> dict:
     """A grid to start inspecting from (the printed sheet's QR code): its outline, a point inside, its street.
 

@@ -6,7 +6,7 @@
   'use strict';
   var hm = window.hmCases, cfg = hm.cfg, t = cfg.words, wf = cfg.workflow, el = hm.el;
 
-  // "2026-12-05T18:00" in the city's zone: the value of a datetime-local field, which the API reads in that zone.
+  // "2026-12-05T18:00" in the city's zone, which the API reads in that zone.
   function localValue(iso) {
     var s = new Intl.DateTimeFormat('sv-SE', {timeZone: cfg.time_zone, year: 'numeric', month: '2-digit',
       day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false}).format(new Date(iso));
@@ -84,11 +84,9 @@
     var form = el('form', 'cs-form');
     form.id = id;
     form.appendChild(el('h3', null, title));
-    var due = el('input');
-    due.type = 'datetime-local'; due.name = 'due_at';
-    // A day after the current deadline (or after now, when that has passed), on the hour.
-    due.value = localValue(new Date(Math.max(Date.parse(c.due_at), Date.now()) + 86400000).toISOString()).slice(0, 14) + '00';
-    field(form, t.new_due.replace('{tz}', cfg.time_zone), due);
+    // A day after the current deadline (or after now, when that has passed), on the hour; cases-date.js's field.
+    var at = localValue(new Date(Math.max(Date.parse(c.due_at), Date.now()) + 86400000).toISOString()).slice(0, 14) + '00';
+    var due = field(form, t.new_due.replace('{tz}', cfg.time_zone), hm.dueField(at)).querySelector('input');
     var reason = field(form, t.reason, textarea('reason'));
     var b = el('button', null, submit);
     b.type = 'submit';
@@ -96,9 +94,10 @@
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       var msg = document.getElementById('cs-msg');
-      if (!due.value) { msg.textContent = t.need_due; return; }
+      if (!due.value.trim()) { msg.textContent = t.need_due; due.focus(); return; }
+      if (!hm.dueValue(due)) { msg.textContent = t.need_due_format; due.focus(); return; }
       if (!reason.value.trim()) { msg.textContent = t.need_reason; reason.focus(); return; }
-      run(c, b, method, url, {due_at: due.value, reason: reason.value.trim()}, ok);
+      run(c, b, method, url, {due_at: hm.dueValue(due), reason: reason.value.trim()}, ok);
     });
     return form;
   }

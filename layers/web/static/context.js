@@ -99,6 +99,7 @@
         state.labels = fc.features.length;
         state.kinds = kinds;
         state.ready = true;
+        map.fire("hmcontextlabels");  // a page with labels of its own (the grid page) makes these yield to them
       }).catch(function (e) {
         if (e.name !== "AbortError") { state.errors.push(String(e)); state.ready = true; }
       });

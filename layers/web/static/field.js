@@ -10,6 +10,7 @@
   var form = document.getElementById('fd-form');
   var msg = document.getElementById('fd-msg');
   var saved = document.getElementById('fd-saved');
+  var unitBox = document.getElementById('fd-unit');
   var place = null;  // {lon, lat, crs}
   var marker = null;
   var photos = [];  // resized blobs of the finding being made
@@ -80,6 +81,7 @@
     else marker = L.circleMarker([lat, lon], {radius: 9, color: '#c62828', weight: 3, fillOpacity: 0.4}).addTo(map);
     document.getElementById('fd-place').textContent = t.placed + ': ' + lat.toFixed(5) + ', ' + lon.toFixed(5);
     msg.textContent = '';
+    unitBox.hidden = true;  // said again once the place is looked up (not offline: unknown there)
     lookNearby();
   }
   map.on('click', function (e) { setPlace(e.latlng.lat, e.latlng.lng, 'wgs84'); });
@@ -126,11 +128,18 @@
       near.map(function (n) { return (cfg.place_names[n.place_type] || n.place_type) + (n.name ? '（' + n.name + '）' : '') + ' ' + Math.round(n.distance_m) + ' m'; }).join('、') : '';
     document.body.setAttribute('data-near', types.join(','));
   }
+  // A place no unit answers for yet (its grid has none on the roster, or no grid holds it): the finding is still
+  // saved, charged to nobody, so the inspector is told, to tell the street office.
+  function showUnit(grid) {
+    var none = !(grid && grid.responsible_unit);
+    unitBox.textContent = !none ? '' : grid ? t.no_unit.replace('{grid}', grid.code) : t.no_grid;
+    unitBox.hidden = !none;
+  }
   function lookNearby() {
     var at = place;
     fetch('/api/inspections/places?lon=' + at.lon + '&lat=' + at.lat + '&crs=' + at.crs, {credentials: 'same-origin'})
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (found) { if (place === at) showItems(found.items); })
+      .then(function (found) { if (place === at) { showUnit(found.grid); showItems(found.items); } })
       .catch(function () { if (place === at) showItems([]); });  // offline: every item, unordered by place
   }
   showItems([]);
@@ -199,7 +208,8 @@
       step = send('/api/inspections/findings', {method: 'POST', headers: {'Content-Type': 'application/json'},
                                                 body: JSON.stringify(rec.body)}, csrf).then(function (a) {
         if (a.status === 200 || a.status === 201) {
-          rec.server = {id: a.body.id, grid_code: a.body.grid_code, due_at: a.body.due_at, status: a.body.status};
+          rec.server = {id: a.body.id, grid_code: a.body.grid_code, due_at: a.body.due_at, status: a.body.status,
+                        unit: a.body.unit};
           rec.state = 'sent';
         } else if (refused(a)) { rec.state = 'failed'; rec.error = a.body.detail || String(a.status); }
         else throw new Error('HTTP ' + a.status);
@@ -264,7 +274,8 @@
         if (rec.state === 'sent') sent++;
         li.setAttribute('data-state', rec.state);
         li.setAttribute('data-client-id', rec.client_id);
-        var state = rec.state === 'sent' ? t.sent + ' · ' + t.grid + ' ' + (rec.server.grid_code || '-') + ' · ' + t.due + ' ' + when(rec.server.due_at, true)
+        var state = rec.state === 'sent' ? t.sent + ' · ' + t.grid + ' ' + (rec.server.grid_code || '-') + ' · ' + t.due + ' ' + when(rec.server.due_at, true) +
+          (rec.server.unit === null ? ' · ' + t.no_unit_sent : '')  // null: charged to no unit (undefined: kept before)
           : rec.state === 'failed' ? t.failed + ': ' + rec.error : t.pending;
         if (rec.user !== cfg.user.name) state = t.other_user.replace('{u}', rec.user);
         li.innerHTML = '<b></b><br><span class="fd-state"></span><br><small></small>';
