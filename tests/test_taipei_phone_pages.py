@@ -53,6 +53,13 @@ PANEL = """(function () {
   return {share: p.width * p.height / (innerWidth * innerHeight), table: !!t.offsetParent && t.offsetHeight > 0};
 })()"""
 
+# The login bar and the unit panel (folded or open): where their boxes meet, if they do.
+APART = """(function () {
+  var a = document.querySelector('.hm-session').getBoundingClientRect(),
+      b = document.getElementById('unit-panel').getBoundingClientRect();
+  return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom ? [a.top, a.bottom, b.top, b.bottom] : [];
+})()"""
+
 
 def _overlaps(labels: list[dict]) -> list[tuple[str, str]]:
     seen = [label for label in labels if label["seen"]]
@@ -83,10 +90,12 @@ def test_taipei_grid_page_on_a_phone_hides_colliding_labels_and_folds_the_unit_t
     # The unit table is folded: the map is free but for a bar; the button opens and folds it again.
     panel = phone.evaluate(PANEL)
     assert not panel["table"] and panel["share"] < 0.12, panel
+    assert phone.evaluate(APART) == [], "the login bar covers the unit panel"
     toggle = "document.getElementById('unit-toggle')"
     assert phone.evaluate(f"{toggle}.getAttribute('aria-expanded')") == "false"
     phone.evaluate(f"{toggle}.click()")
     opened = phone.evaluate(PANEL)
+    assert phone.evaluate(APART) == [], "the login bar covers the opened unit panel"
     assert opened["table"] and phone.evaluate(f"{toggle}.getAttribute('aria-expanded')") == "true", opened
     phone.screenshot(ARTIFACTS / "grid-page-phone-table.png")
     phone.evaluate(f"{toggle}.click()")

@@ -256,7 +256,9 @@ _PANEL_CSS = """<style>
 .grid-code-hidden,.hm-label-yield{visibility:hidden}#unit-panel.folded #unit-body{display:none}
 #unit-toggle{font:inherit;margin:2px 0;padding:4px 10px;border:1px solid #888;border-radius:4px;background:#fff}
 @media (max-width:700px){ #unit-panel{top:auto;bottom:40px;left:10px;right:10px;max-height:38vh}
-  #unit-panel h3{font-size:15px} }.dot{display:inline-block;width:9px;height:9px;border-radius:50%;border:1px solid #333}
+  #unit-panel h3{font-size:15px} }
+/* On a phone the login bar is raised to 36 px (api/routes/session.py): the panel sits above it. */
+@media (max-width:600px){ #unit-panel{bottom:72px} }.dot{display:inline-block;width:9px;height:9px;border-radius:50%;border:1px solid #333}
 </style>"""
 
 # Folded by default on a phone, so that the map stays usable (open on a wider screen); the button opens it.
