@@ -10,7 +10,9 @@ Taipei's real district outlines (data.taipei), complaints at a real place in 大
 from __future__ import annotations
 
 import csv
+import re
 
+import pytest
 from openpyxl import load_workbook
 
 from tests.real_city import new_city
@@ -30,7 +32,9 @@ def _export(path, closed: dict) -> None:
                              "结案" if code in closed else "受理", closed.get(code, "")])
 
 
-def test_reimported_closed_cases_are_filed_and_closed(pg_server, tmp_path_factory):
+@pytest.fixture(scope="module")
+def reimported(pg_server, tmp_path_factory):
+    """Taipei's districts (and their offices as streets); the export imported at 受理, then again with 结案."""
     with new_city(pg_server, tmp_path_factory, "taipei", ["taipei_districts_town.geojson"]) as city:
         city.cli("import", "admin_areas", "taipei_districts_town.geojson", "--level", "district",
                  "--code-field", "CPID", "--name-field", "TNAME")
@@ -40,14 +44,28 @@ def test_reimported_closed_cases_are_filed_and_closed(pg_server, tmp_path_factor
         city.cli("import", "complaints", "12345.csv")
         _export(city.work / "12345.csv", CLOSED)
         city.cli("import", "complaints", "12345.csv")
-        # The re-import's history: one 受理 → 结案 step per closed case, by the import.
-        assert city.one("SELECT count(*) FROM complaint_events WHERE from_status = '受理' AND to_status = '结案' "
-                        "AND actor = 'import'") == 4
-        city.cli("report", "bulletin", "--period", "month", "--date", "2025-09", "--out", "b.xlsx")
-        sheet = load_workbook(city.work / "b.xlsx")["概况"]
-        figures = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
-        assert (figures["受理数"], figures["立案数"], figures["应结案数"], figures["结案数"], figures["按期结案数"]) \
-            == (6, 4, 4, 4, 4), figures
-        assert figures["结案率"] == 1 and figures["期末未结案数"] == 2
-        trend = list(load_workbook(city.work / "b.xlsx")["近期趋势"].iter_rows(values_only=True))
-        assert trend[-1][2:6] == (6, 4, 4, 4), trend[-1]
+        yield city
+
+
+def test_reimported_closed_cases_are_filed_and_closed(reimported):
+    city = reimported
+    # The re-import's history: one 受理 → 结案 step per closed case, by the import.
+    assert city.one("SELECT count(*) FROM complaint_events WHERE from_status = '受理' AND to_status = '结案' "
+                    "AND actor = 'import'") == 4
+    city.cli("report", "bulletin", "--period", "month", "--date", "2025-09", "--out", "b.xlsx")
+    sheet = load_workbook(city.work / "b.xlsx")["概况"]
+    figures = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
+    assert (figures["受理数"], figures["立案数"], figures["应结案数"], figures["结案数"], figures["按期结案数"]) \
+        == (6, 4, 4, 4, 4), figures
+    assert figures["结案率"] == 1 and figures["期末未结案数"] == 2
+    trend = list(load_workbook(city.work / "b.xlsx")["近期趋势"].iter_rows(values_only=True))
+    assert trend[-1][2:6] == (6, 4, 4, 4), trend[-1]
+
+
+def test_english_workbook_names_every_unit_in_english(reimported):
+    """The English workbook's definitions sheet: no unit left in Chinese (个百分点 was)."""
+    reimported.cli("report", "bulletin", "--period", "month", "--date", "2025-09", "--lang", "en", "--out", "en.xlsx")
+    sheet = load_workbook(reimported.work / "en.xlsx")["Definitions"]
+    units = {row[1] for row in sheet.iter_rows(min_row=2, values_only=True) if row[1]}
+    assert not [u for u in units if re.search(r"[\u4e00-\u9fff]", u)], units
+    assert "percentage points" in units
