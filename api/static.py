@@ -7,11 +7,13 @@ this module only mounts them on the app.
 from __future__ import annotations
 
 import functools
+import os
 
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from layers.web.assets import APP_STATIC, FOLIUM_TEMPLATES, STATIC_PREFIX, node_modules, vendor_package
+from data.errors import SetupError
+from layers.web.assets import APP_STATIC, FOLIUM_TEMPLATES, STATIC_PREFIX, node_modules, require_vendor, vendor_package
 
 #: ReDoc's bundle as served: its footer logo, otherwise fetched from cdn.redoc.ly, is an empty local image.
 REDOC_JS = STATIC_PREFIX + "/docs/redoc.standalone.js"
@@ -20,7 +22,23 @@ _EMPTY_SVG = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
 
 
 class _VendorFiles(StaticFiles):
-    """node_modules, but only the packages in layers.web.assets.VENDOR_PACKAGES."""
+    """node_modules, but only the packages in layers.web.assets.VENDOR_PACKAGES.
+
+    Without node_modules, a file of a served package is 503 naming the fix, as the pages are, and any other
+    path 404, not StaticFiles' 500 for a missing directory.
+    """
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not os.path.isdir(self.directory):
+            served = vendor_package(self.get_path(scope).lstrip("/")) is not None
+            try:
+                require_vendor()
+            except SetupError as exc:
+                message = str(exc) if served else "not a served front-end package"
+                await Response(message, status_code=503 if served else 404, media_type="text/plain")(
+                    scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
     def get_path(self, scope) -> str:
         path = super().get_path(scope)

@@ -35,7 +35,9 @@ def oracle(conn, start: datetime, end: datetime) -> dict:
         judged = min(end, cur.fetchone()[0])
         cur.execute("SELECT count(*) FROM complaints c, city_settings s WHERE c.reported_at > s.data_time")
         assert cur.fetchone()[0] == 0  # so the reference time is the data time
-        cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '受理' AND to_status = '结案'")
+        # A re-import's step out of 受理 (actor import) stands for the steps before it: neither 不予立案 nor late.
+        cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '受理' AND to_status = '结案' "
+                    "AND actor <> 'import'")
         not_filed = {r[0] for r in cur.fetchall()}
         cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '核查' AND to_status = '处置' "
                     "AND at < %s", (end,))
@@ -44,7 +46,7 @@ def oracle(conn, start: datetime, end: datetime) -> dict:
         # then; a case reopened (a step out of 结案) was closed then when its last close before the end came after
         # its last reopening before the end.
         cur.execute("SELECT DISTINCT complaint_id FROM complaint_events WHERE from_status = '受理' "
-                    "AND to_status <> '结案' AND at >= %s", (end,))
+                    "AND to_status <> '结案' AND at >= %s AND actor <> 'import'", (end,))
         filed_later = {r[0] for r in cur.fetchall()}
         cur.execute("SELECT complaint_id, from_status, to_status, at FROM complaint_events WHERE complaint_id IN "
                     "(SELECT complaint_id FROM complaint_events WHERE from_status = '结案') AND at < %s ORDER BY at",

@@ -24,6 +24,9 @@ from layers.workflow.grids import HOLDERS_SQL
 
 #: 不予立案: a case closed straight from 受理 was never filed (data.vocab.TRANSITIONS).
 NOT_FILED = (RECEIVED, CLOSED)
+#: The actor of the steps an import writes (layers/io): a re-import that moves a case out of 受理 (a hotline export
+#: that now says 结案) stands for the steps taken before it, neither 不予立案 nor a late 立案.
+IMPORT_ACTOR = "import"
 #: 返工: a failed check sends a case back from 核查 to 处置.
 REWORK = ("核查", "处置")
 assert NOT_FILED[1] in TRANSITIONS[NOT_FILED[0]] and REWORK[1] in TRANSITIONS[REWORK[0]]
@@ -48,11 +51,12 @@ _FIGURES = f"""
 WITH h AS ({HOLDERS_SQL}),
      -- As each case stood at the period's end, so that a past bulletin printed again stays as it was: 返工 counts
      -- when it happened by then; a case that left 受理 for 立案 only after it was not filed then (an import that
-     -- brought a case past 受理 left no such step: its status says); 不予立案 whenever (closed unfiled later, it
-     -- was not filed at the end either).
+     -- brought a case past 受理 left no such step, and one that moved it on a re-import stands for the steps
+     -- before: its status says); 不予立案 whenever (closed unfiled later, it was not filed at the end either).
      ev AS (SELECT complaint_id,
-                   bool_or(from_status = %(nf_from)s AND to_status = %(nf_to)s) AS not_filed,
-                   bool_or(from_status = %(nf_from)s AND to_status <> %(nf_to)s AND at >= %(end)s) AS filed_later,
+                   bool_or(from_status = %(nf_from)s AND to_status = %(nf_to)s AND actor <> %(import)s) AS not_filed,
+                   bool_or(from_status = %(nf_from)s AND to_status <> %(nf_to)s AND at >= %(end)s
+                           AND actor <> %(import)s) AS filed_later,
                    bool_or(from_status = %(rw_from)s AND to_status = %(rw_to)s AND at < %(end)s) AS reworked,
                    bool_or(from_status = %(closed)s) AS reopened
             FROM complaint_events
@@ -140,7 +144,8 @@ def period_figures(conn, period: Period) -> dict[str, dict]:
     """The figures of ``period``: ``{"streets": {code: Figures}, "units": {name: Figures},
     "categories": {name: Figures}, "city": {None: Figures}}`` (units without a holder under ``""``)."""
     params = {"start": period.start, "end": period.end, "received": RECEIVED, "closed": CLOSED,
-              "nf_from": NOT_FILED[0], "nf_to": NOT_FILED[1], "rw_from": REWORK[0], "rw_to": REWORK[1]}
+              "nf_from": NOT_FILED[0], "nf_to": NOT_FILED[1], "rw_from": REWORK[0], "rw_to": REWORK[1],
+              "import": IMPORT_ACTOR}
     out: dict[str, dict] = {name: {} for name in _GROUPS.values()}
     with conn.cursor() as cur:
         cur.execute(_FIGURES, params)
@@ -170,8 +175,10 @@ def names(conn) -> dict[str, dict[str, tuple[str, str]]]:
 # data time, when the end is later). A step out of 受理 before the first period's end was before every end.
 _TREND = f"""
 WITH p AS (SELECT k, s, e FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) WITH ORDINALITY AS p(s, e, k)),
-     ev AS (SELECT complaint_id, bool_or(from_status = %(nf_from)s AND to_status = %(nf_to)s) AS not_filed,
-                   min(at) FILTER (WHERE from_status = %(nf_from)s AND to_status <> %(nf_to)s) AS filed_at,
+     ev AS (SELECT complaint_id,
+                   bool_or(from_status = %(nf_from)s AND to_status = %(nf_to)s AND actor <> %(import)s) AS not_filed,
+                   min(at) FILTER (WHERE from_status = %(nf_from)s AND to_status <> %(nf_to)s
+                                   AND actor <> %(import)s) AS filed_at,
                    bool_or(from_status = %(closed)s) AS reopened
             FROM complaint_events
             WHERE (from_status = %(nf_from)s AND (to_status = %(nf_to)s OR at >= (SELECT min(e) FROM p)))
@@ -198,7 +205,7 @@ GROUP BY p.k ORDER BY p.k"""
 def trend_figures(conn, periods: list[Period]) -> list[Figures]:
     """Received, filed, due and closed of each of ``periods`` (in their order), from one statement."""
     params = {"starts": [p.start for p in periods], "ends": [p.end for p in periods], "received": RECEIVED,
-              "closed": CLOSED, "nf_from": NOT_FILED[0], "nf_to": NOT_FILED[1]}
+              "closed": CLOSED, "nf_from": NOT_FILED[0], "nf_to": NOT_FILED[1], "import": IMPORT_ACTOR}
     with conn.cursor() as cur:
         cur.execute(_TREND, params)
         return [Figures(received=r[1], filed=r[2], due=r[3], closed=r[4]) for r in cur.fetchall()]
