@@ -125,6 +125,9 @@ PLACE_TYPES = {"农贸市场": "markets", "公厕": "public toilets", "垃圾收
 #: Kinds of inspection round.
 ROUND_KINDS = ("周检查", "月度暗访", "专项检查", "复审模拟")
 RoundKind = Literal[ROUND_KINDS]
+#: Kinds of round made unannounced (暗访): until one starts, the streets it visits and when are kept from the
+#: street offices it inspects and from the public (layers.workflow.inspections.kept_from).
+UNANNOUNCED_KINDS = ("月度暗访",)
 #: A finding's rectification workflow: 待整改 → 已整改 → 复查通过, or 复查未通过 and back to 待整改.
 TO_RECTIFY, RECTIFIED, RECHECK_PASSED, RECHECK_FAILED = "待整改", "已整改", "复查通过", "复查未通过"
 FINDING_STATUSES = (TO_RECTIFY, RECTIFIED, RECHECK_PASSED, RECHECK_FAILED)

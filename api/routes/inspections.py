@@ -90,19 +90,21 @@ def post_round(body: RoundIn, user: Writer, conn: Transaction, request: Request,
     return once(conn, user, key, request, body, write)
 
 
-@router.get("/api/inspections/rounds", summary="Every round, newest first, with its counts of findings")
+@router.get("/api/inspections/rounds", summary="Every round the caller may know of, newest first, with its counts of findings (an unannounced "
+                    "月度暗访 is kept from the public and the street offices until it starts)")
 def list_rounds(user: Reader, conn: Conn):
-    return {"items": [named_for(user, r) for r in work.rounds(conn)]}
+    return {"items": [named_for(user, r) for r in work.rounds(conn) if not work.kept_from(user, r)]}
 
 
 @router.get("/api/inspections/rounds/{round_id}", summary="One round")
 def get_round(user: Reader, conn: Conn, round_id: int = ROUND_ID):
-    return named_for(user, work.get_round(conn, round_id))
+    return named_for(user, work.round_for(conn, round_id, user))
 
 
 @router.get("/api/inspections/rounds/{round_id}/scores",
             summary="Scores of a round per street and per responsible unit: base minus deductions, ranked")
 def get_scores(user: Reader, conn: Conn, round_id: int = ROUND_ID):
+    work.round_for(conn, round_id, user)
     answer = scores(conn, round_id)
     return {**answer, "round": named_for(user, answer["round"])}
 
@@ -184,7 +186,7 @@ def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
     if street is not None:
         check_street(conn, street)
     if round_id is not None:
-        work.get_round(conn, round_id)
+        work.round_for(conn, round_id, user)
     found = work.search(conn, round_id=round_id, street=street, status=status, overdue=overdue, limit=limit,
                         offset=page.offset)
     # Photos (as one finding shows them) for those who may see them: the rectifier sees what the inspector saw.
@@ -220,6 +222,7 @@ def get_problems(request: Request, user: Reader, conn: Conn, street: Street, lan
     from layers.printing.problems_pdf import pdf_bytes
     from layers.printing.problems_xlsx import xlsx_bytes
 
+    work.round_for(conn, round_id, user)
     plist = load_problems(conn, round_id, street, viewer=user)  # descriptions and photos as the caller may see them
     conn.rollback()  # loaded: end the read transaction before drawing, which needs no database
     body = pdf_bytes(plist, lang) if fmt == "pdf" else xlsx_bytes(plist, lang, base_url(request))

@@ -12,7 +12,7 @@ marked the finding 已整改.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from data import checklist
 from data.catalog import check_street
@@ -26,6 +26,7 @@ from data.vocab import (
     RECTIFIED,
     ROUND_KINDS,
     TO_RECTIFY,
+    UNANNOUNCED_KINDS,
 )
 from geo import coords
 from layers.workflow.access import User, audit
@@ -78,6 +79,22 @@ def get_round(conn, round_id: int) -> dict:
     return _round_row(row)
 
 
+def kept_from(user: User | None, rnd: dict) -> bool:
+    """Whether ``rnd`` is an unannounced round (暗访) that has not started, which ``user`` may not know of: the
+    public and the street offices it would inspect (the campaign office, planners and inspectors plan and
+    carry it out). Once it starts, its findings reach the streets as any round's do."""
+    return ((user is None or user.role == "street") and rnd["kind"] in UNANNOUNCED_KINDS
+            and datetime.fromisoformat(rnd["starts"]) > datetime.now(UTC))
+
+
+def round_for(conn, round_id: int, user: User | None) -> dict:
+    """One round as ``user`` may know it: NotFound, as for no round, when it is kept from them (:func:`kept_from`)."""
+    rnd = get_round(conn, round_id)
+    if kept_from(user, rnd):
+        raise NotFound(f"no inspection round with id {round_id}")
+    return rnd
+
+
 def rounds(conn) -> list[dict]:
     """Every round, newest first, with how many findings it has, how many still wait for rectification and how
     many of those are past their deadline (``overdue``, at the reference time as a finding's own flag)."""
@@ -97,8 +114,8 @@ def rounds(conn) -> list[dict]:
 def rounds_for(conn, user: User) -> list[dict]:
     """The rounds ``user`` records findings in (the field page's choice): an inspector's, those over its street
     or its grids' streets (a finding kept on a phone for a round elsewhere would be refused once sent); everyone
-    else's, every round."""
-    every = rounds(conn)
+    else's, every round they may know of."""
+    every = [r for r in rounds(conn) if not kept_from(user, r)]
     if user.role != "inspector":
         return every
     streets = {user.street_code}
