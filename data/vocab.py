@@ -125,6 +125,8 @@ PLACE_TYPES = {"农贸市场": "markets", "公厕": "public toilets", "垃圾收
 #: Kinds of inspection round.
 ROUND_KINDS = ("周检查", "月度暗访", "专项检查", "复审模拟")
 RoundKind = Literal[ROUND_KINDS]
+#: What every list, sheet, page and print calls the unit of a grid nobody holds (a finding charged to no unit).
+NO_UNIT = {"zh": "（无责任单位）", "en": "(no responsible unit)"}
 #: Kinds of round made unannounced (暗访): until one starts, the streets it visits and when are kept from the
 #: street offices it inspects and from the public (layers.workflow.inspections.kept_from).
 UNANNOUNCED_KINDS = ("月度暗访",)

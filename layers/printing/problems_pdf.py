@@ -23,7 +23,7 @@ from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 
 from data.settings import LinkSettings, PrintSettings
-from data.vocab import RECHECK_FAILED, RECHECK_PASSED, RECTIFIED, TO_RECTIFY, city_tz
+from data.vocab import NO_UNIT, RECHECK_FAILED, RECHECK_PASSED, RECTIFIED, TO_RECTIFY, city_tz
 from layers.printing.docs import crs_name, north_angle
 from layers.printing.fonts import document_font
 from layers.printing.furniture import north_arrow, scale_bar
@@ -53,7 +53,7 @@ _WORDS = {
     "title": ("问题清单", "Problem list"), "map": ("问题分布图", "Map of the findings"),
     "summary": ("问题 {n} 处 · 扣分 {lost:g} · 待整改 {open} 处（超期 {overdue} 处）",
                 "{n} findings · {lost:g} points lost · {open} to rectify ({overdue} overdue)"),
-    "unit_label": ("责任单位：", "Responsible unit: "), "no_unit": ("（无责任单位）", "(no responsible unit)"),
+    "unit_label": ("责任单位：", "Responsible unit: "), "no_unit": (NO_UNIT["zh"], NO_UNIT["en"]),
     "unit_line": ("{unit} · 问题 {n} 处 · 扣分 {lost:g}", "{unit} · {n} findings · {lost:g} points"),
     "no": ("编号", "No."), "place": ("位置", "Place"), "item": ("问题", "Problem"), "deduction": ("扣分", "Points"),
     "due": ("整改期限", "Deadline"), "status": ("状态", "Status"), "description": ("问题描述", "Description"),

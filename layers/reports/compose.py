@@ -24,7 +24,7 @@ TOP_CATEGORIES = 3
 LIST_SIZE = 3
 #: The units row of complaints charged to no unit: their grid had no unit then, or did not exist yet (cut by
 #: a later regrid, so who held the place cannot be told: layers.workflow.grids.HOLDERS_SQL).
-UNASSIGNED = {"zh": "（未分配或无法归属）", "en": "(unassigned or not attributable)"}
+UNASSIGNED = {"zh": "（无责任单位或无法归属）", "en": "(no responsible unit, or not attributable)"}
 _NOUN = {"zh": {"week": "本周", "month": "本月", "quarter": "本季度", "year": "本年度"},
          "en": {"week": "this week", "month": "this month", "quarter": "this quarter", "year": "this year"}}
 _PREVIOUS = {"zh": {"week": "上周", "month": "上月", "quarter": "上季度", "year": "上年"},

@@ -13,7 +13,7 @@ from __future__ import annotations
 from data import checklist
 from data.errors import InvalidParameter
 from data.params import Period
-from data.vocab import RECTIFIED
+from data.vocab import NO_UNIT, RECTIFIED
 from layers.workflow.inspection_scores import unclosed_at
 
 #: The figures each street and unit row gains (0 when it has none).
@@ -25,7 +25,7 @@ TEXT = {
            "note": ("逾期未整改：期末前发现、期末时仍为待整改且已过整改期限（复查未通过的按重新给出的期限）的检查问题，"
                     "含以前各期发现的；期末晚于数据时间时按数据时间判断。期末未整改：期末时为待整改或已整改待复查的。"),
            "head": ("编号", "街道", "责任单位", "网格", "问题", "扣分", "发现时间", "整改期限", "逾期天数", "检查轮次"),
-           "unassigned": "（未分配）", "items_title": "检查扣分明细",
+           "unassigned": NO_UNIT["zh"], "items_title": "检查扣分明细",
            "items_note": "期内发现的问题按街道、责任单位和检查项目汇总：每处扣分为检查细则该项的分值，扣分 = 每处扣分 × 问题数；"
                          "各街道、责任单位的扣分合计即排名表中的扣分，得分 = 基础分 {base:g} − 扣分。",
            "items_head": ("街道代码", "街道", "责任单位", "检查项目代码", "检查项目", "每处扣分", "问题数", "扣分"),
@@ -39,7 +39,7 @@ TEXT = {
                     "time when the end is later. Open at end: to be rectified, or rectified and awaiting the re-check."),
            "head": ("No.", "Street", "Unit", "Grid", "Problem", "Points", "Found", "Deadline", "Days overdue",
                     "Round"),
-           "unassigned": "(unassigned)", "items_title": "Deductions by checklist item",
+           "unassigned": NO_UNIT["en"], "items_title": "Deductions by checklist item",
            "items_note": "The period's findings by street, unit and checklist item: each costs the item's points, lost = "
                          "points × findings; a street's or unit's sum is the deductions of the ranking, and its score "
                          "is the base {base:g} less them.",

@@ -17,7 +17,7 @@ import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from data.vocab import STATUS_EN, city_tz
+from data.vocab import NO_UNIT, STATUS_EN, city_tz
 from layers.spec.registry import get_layer
 from layers.web.assets import offline_html
 from layers.web.folium_page import PAGE_WORDS, MetricScale, add_context
@@ -33,14 +33,14 @@ UNASSIGNED = "#ffffff"
 
 _WORDS = {
     "zh": {"title": "{name} 网格责任图", "grids": "网格数", "open": "未结投诉", "overdue": "超期",
-           "in_time": "按时结案率", "satisfied": "群众满意率", "none": "（未指定）", "complaint": "投诉",
+           "in_time": "按时结案率", "satisfied": "群众满意率", "none": NO_UNIT["zh"], "complaint": "投诉",
            "legend_open": "未结投诉", "legend_overdue": "超期未结投诉", "label": "标签：社区序号+网格序号",
            "no_grid": "本街道没有编码为 {code} 的网格：请核对二维码或链接中的网格编码。", "cases": "工单办理",
            "table_show": "责任单位统计 ▾", "table_hide": "收起统计 ▴",
            "redrawn": "此二维码所在的图纸或公示牌印制后，本街道网格已于 {until} 重新划分：印制时的网格 {code} 以红色虚线标出，"
                       "现在负责这里的是图中各色网格（点击查看责任单位）。"},
     "en": {"title": "{name}: grid responsibilities", "grids": "Grids", "open": "Open",
-           "overdue": "Overdue", "in_time": "Closed in time", "satisfied": "Residents satisfied", "none": "(unassigned)", "complaint": "Complaint",
+           "overdue": "Overdue", "in_time": "Closed in time", "satisfied": "Residents satisfied", "none": NO_UNIT["en"], "complaint": "Complaint",
            "legend_open": "open complaint", "legend_overdue": "overdue open complaint",
            "label": "labels: community no. + grid no.",
            "no_grid": "This street has no grid with the code {code}: check the grid code in the QR code or link.",
