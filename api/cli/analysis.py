@@ -47,11 +47,11 @@ def _command(analysis: Analysis) -> click.Command:
         from data.db import connect
         from layers.analysis.encode import out_format, write
 
-        args = analysis.parse(raw, cli=True)
         if out is not None:
             out_format(out)  # a bad extension is refused before the work
-        conn = connect()
+        conn = connect()  # first: it sets the city's time zone that --since/--until without a zone are read in
         try:
+            args = analysis.parse(raw, cli=True)
             result = analysis.run(conn, args)
         finally:
             conn.close()
