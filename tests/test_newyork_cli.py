@@ -1,31 +1,62 @@
-"""New York from a planner's shell: the commands as typed, on the real files (the boroughs and the 311 day of
-28 February 2023, whose hygiene requests were made between 11:31 and 23:41 New York time)."""
+"""New York as a planner types it: the commands and pages as the README gives them, on the real files (the
+boroughs, community districts and neighbourhoods; the 311 day of 28 February 2023, whose hygiene requests were
+made between 11:31 and 23:41 New York time; MN03 cut into grids)."""
 
 from __future__ import annotations
 
+import re
+
+import httpx
 import pytest
 
-from tests.new_york import SAMPLE
+from tests.new_york import SAMPLE, STREET, outlines
 from tests.real_city import new_city
+
+FILES = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", SAMPLE)
 
 
 @pytest.fixture(scope="module")
-def boroughs(pg_server, tmp_path_factory):
-    """The five boroughs (the first import sets the city up in America/New_York) and the 311 day's requests."""
-    with new_city(pg_server, tmp_path_factory, "nyc", ("boundaries/nybb.shp", SAMPLE)) as city:
-        city.cli("import", "admin_areas", "nybb.shp", "--level", "district", "--code-field", "BoroCode",
-                 "--name-field", "BoroName")
+def newyork(pg_server, tmp_path_factory):
+    """纽约's outlines, the 311 day's requests and MN03's 400 m grids, through the command line."""
+    with new_city(pg_server, tmp_path_factory, "nyc", FILES) as city:
+        outlines(city)
         city.cli("import", "complaints", SAMPLE, "--skip-bad")
+        city.cli("grids", "generate", "--street", STREET, "--size", "400")
         yield city
 
 
-def test_analyze_reads_times_in_the_city_zone(boroughs):
+@pytest.fixture(scope="module")
+def served(newyork):
+    from tests.chromium import serve_app
+
+    with serve_app(newyork.url) as base:
+        newyork.base = base
+        yield newyork
+
+
+def test_analyze_reads_times_in_the_city_zone(newyork):
     """`analyze hotspots --since 2023-02-28 --until 2023-03-01` is New York's 28 February, as the route reads it:
     every request of the day, not the Shanghai day (which ends at 11:00 in New York, before the first of them)."""
-    assert boroughs.one("SELECT time_zone FROM city_settings") == "America/New_York"
-    done = boroughs.cli("analyze", "hotspots", "--since", "2023-02-28", "--until", "2023-03-01", "--cell", "500",
-                        "--limit", "1")
-    day = boroughs.one("SELECT count(*) FROM complaints WHERE reported_at >= '2023-02-28T00:00-05:00' "
-                       "AND reported_at < '2023-03-01T00:00-05:00'")
-    assert day == boroughs.one("SELECT count(*) FROM complaints") > 300
+    assert newyork.one("SELECT time_zone FROM city_settings") == "America/New_York"
+    done = newyork.cli("analyze", "hotspots", "--since", "2023-02-28", "--until", "2023-03-01", "--cell", "500",
+                       "--limit", "1")
+    day = newyork.one("SELECT count(*) FROM complaints WHERE reported_at >= '2023-02-28T00:00-05:00' "
+                      "AND reported_at < '2023-03-01T00:00-05:00'")
+    assert day == newyork.one("SELECT count(*) FROM complaints") > 300
     assert f"投诉 {day:,} 件" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_index_links_an_atlas_only_where_the_street_has_grids(served, lang):
+    """The index offers a street's atlas where it has grids (MN03), in the page's language; the 70 community
+    districts without grids say so instead of linking a print that can only be refused (422, in English)."""
+    page = httpx.get(served.base + "/", params={"lang": lang}, timeout=60).text
+    links = re.findall(r'href="(/print/streets/[^"]+)"', page)
+    assert links == [f"/print/streets/{STREET}/atlas.pdf" + ("?lang=en" if lang == "en" else "")]
+    rows = dict(re.findall(r'<tr data-street="([^"]+)">(.*?)</tr>', page))
+    assert len(rows) == 71
+    without = [code for code, row in rows.items() if "data-no-grids" in row]
+    assert len(without) == 70 and STREET not in without
+    assert ("尚未划分网格" if lang == "zh" else "no grids yet") in rows["QN83"]
+    atlas = httpx.get(served.base + links[0], timeout=300)
+    assert atlas.status_code == 200 and atlas.content.startswith(b"%PDF")
