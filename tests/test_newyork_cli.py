@@ -60,3 +60,12 @@ def test_index_links_an_atlas_only_where_the_street_has_grids(served, lang):
     assert ("尚未划分网格" if lang == "zh" else "no grids yet") in rows["QN83"]
     atlas = httpx.get(served.base + links[0], timeout=300)
     assert atlas.status_code == 200 and atlas.content.startswith(b"%PDF")
+
+
+def test_route_print_names_its_own_parameter(served):
+    """`/print/streets/MN03/route.pdf?top=50` is refused naming `top`, the route's parameter (not the command's
+    `--top`), in Chinese too for the page a browser gets."""
+    answer = httpx.get(served.base + f"/print/streets/{STREET}/route.pdf", params={"top": 50}, timeout=60)
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("top: must be between 1 and 40"), answer.json()
+    assert answer.json()["detail_zh"].startswith("top：须在 1 到 40 之间"), answer.json()
