@@ -69,3 +69,16 @@ def test_route_print_names_its_own_parameter(served):
     assert answer.status_code == 422
     assert answer.json()["detail"].startswith("top: must be between 1 and 40"), answer.json()
     assert answer.json()["detail_zh"].startswith("top：须在 1 到 40 之间"), answer.json()
+
+
+def test_english_bulletin_workbook_gives_every_unit_in_english(newyork):
+    """`report bulletin --lang en` of New York's week: the Definitions sheet's units are English, the change of
+    covered share's too ('percentage points', not 个百分点)."""
+    import openpyxl
+
+    newyork.cli("report", "bulletin", "--period", "week", "--date", "2023-02-28", "--lang", "en",
+                "--out", "week-en.xlsx")
+    sheet = openpyxl.load_workbook(newyork.work / "week-en.xlsx")["Definitions"]
+    units = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert units["Change of covered share"] == "percentage points"
+    assert not [u for u in units.values() if u and re.search("[\u4e00-\u9fff]", u)], units

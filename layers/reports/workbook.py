@@ -18,7 +18,7 @@ _DATE = "yyyy-mm-dd"
 #: The figure columns of the street and unit sheets, in order (codes of data/figures.csv).
 ROW_FIGURES = ("received", "filed", "due", "closed", "on_time", "closed_rate", "on_time_rate", "rework_rate",
                "open_at_end", "overdue_at_end", "median_hours")
-_UNITS_EN = {"件": "count", "小时": "hours", "名": "place", "分": "points", "处": "count"}
+_UNITS_EN = {"件": "count", "小时": "hours", "名": "place", "分": "points", "处": "count", "个百分点": "percentage points"}
 _TEXT = {
     "zh": {"summary": "概况", "streets": "街道排名", "units": "责任单位排名", "categories": "问题类别",
            "definitions": "指标说明", "street": "街道", "unit": "责任单位", "code": "代码", "category": "问题类别",
