@@ -82,3 +82,21 @@ def test_english_bulletin_workbook_gives_every_unit_in_english(newyork):
     units = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert units["Change of covered share"] == "percentage points"
     assert not [u for u in units.values() if u and re.search("[\u4e00-\u9fff]", u)], units
+
+
+def test_gdal_reads_one_complaint_by_its_id(served):
+    """`ogrinfo OAPIF:…/ogc complaints -fid N` (GDAL's OGC API reader, as the README's GDAL section uses it) finds
+    the feature: GDAL appends the id to the collection's items link, which must not carry a query (items?f=json/N
+    was a 400)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("ogrinfo") is None:
+        pytest.skip("gdal-bin (ogrinfo) is not installed")
+    fid, key = served.sql("SELECT id, source_id FROM complaints ORDER BY id DESC LIMIT 1")[0]
+    done = subprocess.run(["ogrinfo", f"OAPIF:{served.base}/ogc", "complaints", "-fid", str(fid)],
+                          capture_output=True, text=True, timeout=120)
+    assert f"OGRFeature(complaints):{fid}" in done.stdout, done.stdout[-2000:] + done.stderr
+    assert "ERROR" not in done.stderr, done.stderr
+    assert f"category (String) = {served.one('SELECT category FROM complaints WHERE id = %s', (fid,))}" \
+        in done.stdout, (key, done.stdout[-2000:])
