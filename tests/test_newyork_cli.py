@@ -100,3 +100,36 @@ def test_gdal_reads_one_complaint_by_its_id(served):
     assert "ERROR" not in done.stderr, done.stderr
     assert f"category (String) = {served.one('SELECT category FROM complaints WHERE id = %s', (fid,))}" \
         in done.stdout, (key, done.stdout[-2000:])
+
+
+def test_gbk_shapefile_refuses_what_gbk_cannot_hold(served):
+    """A finding noted on a phone with an emoji (😡), exported as a GBK shapefile for an old desktop GIS: refused
+    before anything is written, naming the column and the character (GDAL dropped it without a word); UTF-8 keeps
+    it."""
+    import shutil
+    import subprocess
+    import zipfile
+
+    token = served.cli("users", "add", "ny-office", "--role", "admin").stdout.strip().split()[-1]
+    auth = {"Authorization": f"Bearer {token}"}
+    made = httpx.post(served.base + "/api/inspections/rounds", headers=auth, timeout=60, json={
+        "name": "曼哈顿第3社区周检查", "kind": "周检查", "streets": [STREET], "starts": "2023-02-27",
+        "ends": "2023-03-06"})
+    assert made.status_code == 201, made.text
+    lon, lat = served.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                          "WHERE street_code = %s ORDER BY code LIMIT 1", (STREET,))[0]
+    note = "Bags piled by the basket 😡"
+    found = httpx.post(served.base + "/api/inspections/findings", headers=auth, timeout=60, json={
+        "round_id": made.json()["id"], "lon": lon, "lat": lat, "item": "GBG-01", "note": note,
+        "observed_at": "2023-02-28T10:30", "client_id": "ny-gbk"})
+    assert found.status_code == 201, found.text
+    refused = served.cli("export", "inspection_findings", "--format", "shp", "--encoding", "gbk", "--out", "f.zip",
+                         check=False)
+    assert refused.returncode == 2 and "description in 1 row (first: '😡')" in refused.stderr, refused.stderr
+    assert not (served.work / "f.zip").exists()
+    served.cli("export", "inspection_findings", "--format", "shp", "--out", "f.zip")
+    if shutil.which("ogrinfo"):
+        folder = served.work / "f"
+        zipfile.ZipFile(served.work / "f.zip").extractall(folder)
+        shown = subprocess.run(["ogrinfo", "-al", "-q", str(folder)], capture_output=True, text=True).stdout
+        assert note in shown, shown
