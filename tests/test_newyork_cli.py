@@ -12,7 +12,8 @@ import pytest
 from tests.new_york import SAMPLE, STREET, outlines
 from tests.real_city import new_city
 
-FILES = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", SAMPLE)
+FILES = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", SAMPLE,
+         "nyc_dsny_litter_baskets.csv")
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +22,7 @@ def newyork(pg_server, tmp_path_factory):
     with new_city(pg_server, tmp_path_factory, "nyc", FILES) as city:
         outlines(city)
         city.cli("import", "complaints", SAMPLE, "--skip-bad")
+        city.cli("import", "garbage_stations", "nyc_dsny_litter_baskets.csv")
         city.cli("grids", "generate", "--street", STREET, "--size", "400")
         yield city
 
@@ -133,3 +135,18 @@ def test_gbk_shapefile_refuses_what_gbk_cannot_hold(served):
         zipfile.ZipFile(served.work / "f.zip").extractall(folder)
         shown = subprocess.run(["ogrinfo", "-al", "-q", str(folder)], capture_output=True, text=True).stdout
         assert note in shown, shown
+
+
+def test_balanced_zones_are_not_seeded_on_a_grid_across_the_water(newyork):
+    """MN03's 400 m grids include two that touch no other grid (MN030215, MN030314: across the water from the
+    rest); `grids balance --zones 3` grows its zones from grids that have neighbours, and names both islands,
+    instead of making one of the three zones a lone island with no workload."""
+    isolated = [code for (code,) in newyork.sql(
+        "SELECT a.code FROM grids a WHERE a.street_code = %s AND NOT EXISTS (SELECT 1 FROM grids b WHERE "
+        "b.street_code = a.street_code AND b.code <> a.code AND ST_Intersects(a.geom, b.geom)) ORDER BY a.code",
+        (STREET,))]
+    assert len(isolated) == 2, isolated
+    done = newyork.cli("grids", "balance", "--street", STREET, "--zones", "3")
+    zones = re.findall(r"zone \d+: (\d+) grids, workload (\d+)", done.stdout)
+    assert len(zones) == 3 and all(int(n) > 2 and int(load) > 0 for n, load in zones), done.stdout
+    assert f"2 grid(s) touch no other grid of the street: {', '.join(isolated)}" in done.stdout, done.stdout
