@@ -51,7 +51,8 @@ def test_analyze_reads_times_in_the_city_zone(newyork):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_index_links_an_atlas_only_where_the_street_has_grids(served, lang):
     """The index offers a street's atlas where it has grids (MN03), in the page's language; the 70 community
-    districts without grids say so instead of linking a print that can only be refused (422, in English)."""
+    districts without grids say so instead of linking a print that can only be refused (422, in English). It
+    links the bulletins' page too, the campaign office's."""
     page = httpx.get(served.base + "/", params={"lang": lang}, timeout=60).text
     links = re.findall(r'href="(/print/streets/[^"]+)"', page)
     assert links == [f"/print/streets/{STREET}/atlas.pdf" + ("?lang=en" if lang == "en" else "")]
@@ -60,6 +61,7 @@ def test_index_links_an_atlas_only_where_the_street_has_grids(served, lang):
     without = [code for code, row in rows.items() if "data-no-grids" in row]
     assert len(without) == 70 and STREET not in without
     assert ("尚未划分网格" if lang == "zh" else "no grids yet") in rows["QN83"]
+    assert f'href="/reports{"?lang=en" if lang == "en" else ""}"' in page  # the office's bulletins
     atlas = httpx.get(served.base + links[0], timeout=300)
     assert atlas.status_code == 200 and atlas.content.startswith(b"%PDF")
 
