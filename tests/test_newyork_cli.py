@@ -152,3 +152,12 @@ def test_balanced_zones_are_not_seeded_on_a_grid_across_the_water(newyork):
     zones = re.findall(r"zone \d+: (\d+) grids, workload (\d+)", done.stdout)
     assert len(zones) == 3 and all(int(n) > 2 and int(load) > 0 for n, load in zones), done.stdout
     assert f"2 grid(s) touch no other grid of the street: {', '.join(isolated)}" in done.stdout, done.stdout
+
+
+def test_analyze_errors_name_the_option_typed(newyork):
+    """A refusal of `analyze hotspots` names the option as typed on the command line (--cell, --per-population),
+    not the route's query parameter (cell, per_population)."""
+    for words, said in ((("--cell", "5"), "--cell: must be between 25 and 5000 metres"),
+                        (("--per-population", "--cell", "1000"), "--per-population: no community has a population")):
+        done = newyork.cli("analyze", "hotspots", *words, check=False)
+        assert done.returncode == 2 and f"error: {said}" in done.stderr, done.stderr
