@@ -13,7 +13,7 @@ from tests.new_york import SAMPLE, STREET, outlines
 from tests.real_city import new_city
 
 FILES = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", SAMPLE,
-         "nyc_dsny_litter_baskets.csv")
+         "nyc_dsny_litter_baskets.csv", "nyc_public_restrooms_20241203.csv")
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +161,16 @@ def test_analyze_errors_name_the_option_typed(newyork):
                         (("--per-population", "--cell", "1000"), "--per-population: no community has a population")):
         done = newyork.cli("analyze", "hotspots", *words, check=False)
         assert done.returncode == 2 and f"error: {said}" in done.stderr, done.stderr
+
+
+def test_a_repeated_row_is_named_with_the_row_it_repeats(newyork):
+    """The restrooms file (no id column) holds four rows repeating earlier ones: each warning names the earlier
+    row too, as the spreadsheet numbers it (Heckscher Playground: rows 229 and 298)."""
+    import csv
+
+    done = newyork.cli("import", "toilets", "nyc_public_restrooms_20241203.csv", "--dry-run")
+    said = re.findall(r"row (\d+): the same values as row (\d+) \(a duplicate\?\)", done.stdout + done.stderr)
+    with open(newyork.work / "nyc_public_restrooms_20241203.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))  # rows[0] is the header, the spreadsheet's row 1
+    assert len(said) == 4 and ("298", "229") in said, done.stdout + done.stderr
+    assert all(rows[int(later) - 1] == rows[int(first) - 1] and int(first) < int(later) for later, first in said)
