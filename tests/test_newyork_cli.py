@@ -174,3 +174,19 @@ def test_a_repeated_row_is_named_with_the_row_it_repeats(newyork):
         rows = list(csv.reader(f))  # rows[0] is the header, the spreadsheet's row 1
     assert len(said) == 4 and ("298", "229") in said, done.stdout + done.stderr
     assert all(rows[int(later) - 1] == rows[int(first) - 1] and int(first) < int(later) for later, first in said)
+
+
+def test_an_analysis_of_a_street_by_a_coarser_level_is_refused(served):
+    """`coverage?street=MN03&by=district` (and density's) answered no area at all, and density said the standard
+    set no toilet density; refused instead, naming `by` and what to ask, in Chinese for the page too."""
+    for name in ("coverage", "density"):
+        answer = httpx.get(f"{served.base}/api/analysis/{name}", timeout=120,
+                           params={"kind": "toilets", "street": STREET, "by": "district"})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"].startswith("by: no district area's code starts with 'MN03'"), answer.text
+        assert "街道、社区或网格" in answer.json()["detail_zh"], answer.text
+        done = served.cli("analyze", name, "--kind", "toilets", "--street", STREET, "--by", "district", check=False)
+        assert done.returncode == 2 and "--by: no district area" in done.stderr, done.stdout + done.stderr
+    communities = httpx.get(f"{served.base}/api/analysis/coverage", timeout=120,
+                            params={"kind": "toilets", "street": STREET, "by": "community"}).json()
+    assert len(communities["features"]) == 3
