@@ -138,15 +138,19 @@ _TEXT = {
            "demo": "演示数据（虚构城市）", "no_city": "尚未加载城市数据：运行 hygiene-map demo 或 hygiene-map import。",
            "about": "约", "other": "English", "other_lang": "en", "data_time": "数据时间",
            "maps": "地图", "map": "总览图（全部图层）", "coverage": "公厕与垃圾收集点服务盲区", "hotspots": "投诉热点", "plans": "设施规划方案（模拟与对比）",
+           "reports": "工作通报（周、月、季、年：街道和责任单位排名、红黑榜）",
            "grids": "网格责任", "prints": "打印图件", "atlas": "街道巡查图册 (PDF)", "street": "街道",
+           "no_grids": "尚未划分网格，无巡查图册（hygiene-map grids generate）",
            "cases": "工单办理（街道办、网格员：受理、立案、派遣、延期申请）", "cases_short": "工单办理",
            "report": "群众反映问题：拍照、定位、提交，凭查询码查看办理进度（无需注册）"},
     "en": {"title": "hygiene-map — hygiene campaign maps", "layers": "Layers", "layer": "Layer", "count": "Features",
            "demo": "Demo data (fictional city)", "no_city": "No city loaded yet: run hygiene-map demo or hygiene-map import.",
            "about": "about", "other": "中文", "other_lang": "zh", "data_time": "Data as of",
            "maps": "Maps", "map": "Overview map (every layer)", "coverage": "Toilet and garbage point coverage gaps",
-           "hotspots": "Complaint hotspots", "plans": "Facility plans (what-if and comparison)", "grids": "Grid responsibilities", "prints": "Prints",
+           "hotspots": "Complaint hotspots", "plans": "Facility plans (what-if and comparison)",
+           "reports": "Bulletins (week, month, quarter, year: streets and units ranked, red and black lists)", "grids": "Grid responsibilities", "prints": "Prints",
            "atlas": "Street inspection atlas (PDF)", "street": "Street",
+           "no_grids": "no grids yet, so no atlas (hygiene-map grids generate)",
            "cases": "Case handling (street offices and inspectors: move complaints, ask for more time)",
            "cases_short": "Cases",
            "report": "Residents: report a problem with a photo and follow it by its tracking number (no account)"},
@@ -159,7 +163,7 @@ def _maps_html(t: dict, lang: str, streets: list[dict]) -> str:
     q = "?lang=en" if lang == "en" else ""
     amp = "&lang=en" if lang == "en" else ""
     maps = [("/map" + q, t["map"]), ("/map/coverage" + q, t["coverage"]), ("/map/hotspots" + q, t["hotspots"]),
-            ("/plans" + q, t["plans"])]
+            ("/plans" + q, t["plans"]), ("/reports" + q, t["reports"])]
     items = "".join(f'<li><a data-map href="{href}">{esc(label)}</a></li>' for href, label in maps)
     items += f'<li><a data-page href="/cases{q}">{esc(t["cases"])}</a></li>'
     rows = []
@@ -170,7 +174,8 @@ def _maps_html(t: dict, lang: str, streets: list[dict]) -> str:
             f'<td><a data-map href="/map?street={s["code"]}{amp}">{esc(t["map"])}</a></td>'
             f'<td><a data-map href="/map/grids?street={s["code"]}{amp}">{esc(t["grids"])}</a> · '
             f'<a data-page href="/cases?street={s["code"]}{amp}">{esc(t["cases_short"])}</a></td>'
-            f'<td><a data-print href="/print/streets/{s["code"]}/atlas.pdf">{esc(t["atlas"])}</a></td></tr>'
+            + (f'<td><a data-print href="/print/streets/{s["code"]}/atlas.pdf{q}">{esc(t["atlas"])}</a></td></tr>'
+               if s.get("grids") else f'<td class="sub" data-no-grids>{esc(t["no_grids"])}</td></tr>')
         )
     table = (f"<table><thead><tr><th>{esc(t['street'])}</th><th></th><th>{esc(t['maps'])}</th><th></th>"
              f"<th>{esc(t['prints'])}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>") if rows else ""

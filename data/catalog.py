@@ -341,10 +341,11 @@ def city_view(conn) -> tuple[tuple[float, float] | None, list[float] | None]:
 
 
 def streets(conn) -> list[dict]:
-    """Every street (code, name, name_en), in code order."""
+    """Every street (code, name, name_en, and how many grids it has), in code order."""
     with conn.cursor() as cur:
-        cur.execute("SELECT code, name, name_en FROM admin_areas WHERE level = 'street' ORDER BY code")
-        return [{"code": c, "name": n, "name_en": e} for c, n, e in cur.fetchall()]
+        cur.execute("SELECT a.code, a.name, a.name_en, (SELECT count(*) FROM grids g WHERE g.street_code = a.code) "
+                    "FROM admin_areas a WHERE a.level = 'street' ORDER BY a.code")
+        return [{"code": c, "name": n, "name_en": e, "grids": g} for c, n, e, g in cur.fetchall()]
 
 
 def street_info(conn, code: str) -> dict:

@@ -104,7 +104,9 @@ def balance_zones(geoms, weights, n_zones: int, max_rounds: int = 200) -> Zoning
         raise ValueError(f"zones must be between 1 and the number of grids ({n}), not {n_zones}")
     neighbours = adjacency(geoms)
     cent = shapely.get_coordinates(shapely.centroid(geoms))
-    seeds = _seeds(cent, w, n_zones)
+    # A grid touching no other (across water: two of Manhattan's MN03) would seed a zone that cannot grow.
+    joined = np.array([bool(nb) for nb in neighbours])
+    seeds = _seeds(cent, w, n_zones, joined if joined.sum() >= n_zones else None)
     zones = _Zones(w, seeds)
     _grow(zones, neighbours, cent, seeds)
     islands = [int(i) for i in np.flatnonzero(zones.zone < 0)]
@@ -116,15 +118,17 @@ def balance_zones(geoms, weights, n_zones: int, max_rounds: int = 200) -> Zoning
     return Zoning(zone_of=[int(z) for z in zones.zone], loads=[float(x) for x in zones.loads], islands=islands)
 
 
-def _seeds(cent: np.ndarray, w: np.ndarray, n_zones: int) -> list[int]:
-    """Farthest-point sampling: the grid farthest from the weighted centre, then each farthest from all chosen.
+def _seeds(cent: np.ndarray, w: np.ndarray, n_zones: int, allowed: np.ndarray | None = None) -> list[int]:
+    """Farthest-point sampling: the grid farthest from the weighted centre, then each farthest from all chosen;
+    among the ``allowed`` grids only, when given.
 
     Seeds far apart let zones grow without squeezing each other from the start.
     """
     n = len(cent)
     centre = (cent * (w[:, None] + 1e-9)).sum(axis=0) / (w.sum() + 1e-9 * n)
-    seeds = [int(np.argmax(((cent - centre) ** 2).sum(axis=1)))]
-    dist = ((cent - cent[seeds[0]]) ** 2).sum(axis=1)
+    barred = np.zeros(n) if allowed is None else np.where(allowed, 0.0, -np.inf)
+    seeds = [int(np.argmax(((cent - centre) ** 2).sum(axis=1) + barred))]
+    dist = ((cent - cent[seeds[0]]) ** 2).sum(axis=1) + barred
     while len(seeds) < n_zones:
         nxt = int(np.argmax(dist))
         seeds.append(nxt)

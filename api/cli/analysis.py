@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from data.errors import InvalidParameter
 from layers.analysis.registry import Analysis, Option, Report, load, names
 
 
@@ -47,12 +48,14 @@ def _command(analysis: Analysis) -> click.Command:
         from data.db import connect
         from layers.analysis.encode import out_format, write
 
-        args = analysis.parse(raw, cli=True)
         if out is not None:
             out_format(out)  # a bad extension is refused before the work
-        conn = connect()
+        conn = connect()  # first: it sets the city's time zone that --since/--until without a zone are read in
         try:
+            args = analysis.parse(raw, cli=True)
             result = analysis.run(conn, args)
+        except InvalidParameter as error:  # named as the route names it (cell): say the option typed (--cell)
+            raise _as_typed(analysis, error) from None
         finally:
             conn.close()
         _echo(analysis.report(result, args, lang), limit, lang)
@@ -66,6 +69,14 @@ def _command(analysis: Analysis) -> click.Command:
 
     params = [_option(o) for o in analysis.options if o.cli] + [click.Option(d, **kw) for d, kw in _COMMON]
     return click.Command(analysis.name, callback=run, params=params, help=analysis.summary + ".")
+
+
+def _as_typed(analysis: Analysis, error: InvalidParameter) -> InvalidParameter:
+    """``error`` naming the command's option (``--per-population``) where it names the route's parameter."""
+    labels = {o.name: o.label(cli=True) for o in analysis.options if o.cli}
+    if error.parameter not in labels:
+        return error
+    return InvalidParameter(labels[error.parameter], error.reason)
 
 
 def _echo(report: Report, limit: int | None, lang: str) -> None:

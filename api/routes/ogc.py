@@ -181,7 +181,9 @@ def _collection(request: Request, conn, spec: LayerSpec, lang: str, user: User |
         "links": [
             link(f"{here}?f=json", "self", JSON, spec.name(lang)),
             link(f"{here}?f=html", "alternate", HTML, spec.name(lang)),
-            link(f"{here}/items?f=json", "items", GEOJSON, "Features (GeoJSON)"),
+            # No ?f=json here: clients append the feature id to this href (GDAL asked items?f=json/1 for
+            # feature 1); the items answer JSON by the Accept header, as without any f.
+            link(f"{here}/items", "items", GEOJSON, "Features (GeoJSON)"),
             link(f"{here}/items?f=html", "items", HTML, "Features (HTML)"),
             link(f"{here}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                   "application/schema+json", "Queryable properties"),

@@ -11,6 +11,7 @@ from api.auth import Reader
 from api.deps import Conn, GridCode, Lang, StreetCode
 from api.limits import Costly
 from api.urls import base_url
+from data.errors import InvalidParameter
 from data.settings import PrintSettings
 
 # layers.printing.docs (matplotlib, pyproj, qrcode) is imported by the handlers, so
@@ -71,5 +72,10 @@ def route_pdf(code: StreetCode, options: Options, conn: Conn, _: Costly,
               top: int = Query(10, ge=1, description="how many grids to visit")):
     from layers.printing.docs import route_document
 
-    document = route_document(conn, code, top, options=options, settings=PrintSettings.from_env())
+    settings = PrintSettings.from_env()
+    if top > settings.route_max_stops:  # named as this route names it (the document's own check says --top)
+        raise InvalidParameter("top", f"must be between 1 and {settings.route_max_stops} "
+                                      f"(HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS), not {top}",
+                               f"须在 1 到 {settings.route_max_stops} 之间（HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS），不能是 {top}")
+    document = route_document(conn, code, top, options=options, settings=settings)
     return _pdf(conn, document, f"route-{code}.pdf")

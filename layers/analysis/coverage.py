@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from psycopg2 import sql
+
 from data.catalog import area_level, require_level
+from data.errors import InvalidParameter
 from data.params import clean_text, parse_area_code, parse_bool
 from data.vocab import FACILITY_KINDS
 from geo.coverage import LEVELS, METHODS, RADIAL_ERROR, SIDES, check_level, check_method, coverage, resolve
@@ -41,6 +44,7 @@ class Coverage(Analysis):
 
     def compute(self, conn, args: Args, cache=None) -> dict:
         by = require_level(conn, args["by"]) if args["by"] else area_level(conn, "community")
+        require_areas_in(conn, by, args["street"])
         return coverage(conn, args["kind"], args["radius"], by, gaps=args["gaps"],
                         code_prefix=args["street"], method=args["method"], store=STATE)
 
@@ -70,6 +74,26 @@ class Coverage(Analysis):
         keys = ("code", "name", "area_km2", "covered_area_pct", "population", "covered_pop_pct")
         warning = none_warning(result, lang)
         return Report(_head(result, args, lang) + ([warning] if warning else []), headers(keys, lang), rows, [tail])
+
+
+#: Each level's name in Chinese, for the refusals pages show.
+_LEVEL_ZH = {"district": "区", "street": "街道", "community": "社区", "grid": "网格", "urban_village": "城中村"}
+
+
+def require_areas_in(conn, by: str, street: str | None) -> None:
+    """InvalidParameter when ``street`` (a code prefix) holds no area at level ``by``: ``street=MN03&by=district``
+    answered an empty map, which reads as "nothing there", and density then said the standard set no density."""
+    if not street:
+        return
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT 1 FROM ({}) a(code) WHERE starts_with(a.code, %s) LIMIT 1").format(
+            sql.SQL(LEVELS[by])), (street,))
+        if cur.fetchone() is not None:
+            return
+    raise InvalidParameter("by", f"no {by} area's code starts with {street!r}: a {by} is not part of it; ask by a "
+                                 "level within it (street, community, grid) or without street",
+                           f"没有代码以“{street}”开头的{_LEVEL_ZH[by]}：{_LEVEL_ZH[by]}不在其范围内；"
+                           "请按其下的街道、社区或网格统计，或不限街道")
 
 
 def rule_line(rule, radius: float, lang: str) -> str:

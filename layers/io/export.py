@@ -311,6 +311,7 @@ def _check_dbf_text(layer: str, data: list, names: list[str], encoding: str) -> 
         codecs.lookup(encoding)
     except LookupError:
         raise InvalidParameter("--encoding", f"{encoding!r} is not a text encoding (use utf-8 or gbk)") from None
+    _check_encodable(layer, data, names, encoding)
     too_long = []
     for name, values in zip(names, data):
         if values.dtype != object:
@@ -323,6 +324,30 @@ def _check_dbf_text(layer: str, data: list, names: list[str], encoding: str) -> 
         raise InvalidParameter("--format", f"a shapefile's text field holds at most {DBF_TEXT_BYTES} bytes, but "
                                f"{layer} has longer values: {'; '.join(too_long)} ({encoding}); export as gpkg "
                                "(GeoPackage) or geojson, which keep every value whole")
+
+
+def _check_encodable(layer: str, data: list, names: list[str], encoding: str) -> None:
+    """Refuse a shapefile whose text the chosen encoding cannot hold (an emoji or a C1 character in GBK): GDAL
+    would drop those characters without a word."""
+    lost = []
+    for name, values in zip(names, data):
+        if values.dtype != object:
+            continue
+        bad = [v for v in values if v is not None and not _encodes(v, encoding)]
+        if bad:
+            chars = "".join(dict.fromkeys(ch for ch in bad[0] if not _encodes(ch, encoding)))
+            lost.append(f"{name} in {len(bad):,} row{'s' if len(bad) > 1 else ''} (first: {chars!r})")
+    if lost:
+        raise InvalidParameter("--encoding", f"{encoding} cannot hold every character of {layer}: "
+                               f"{'; '.join(lost)}; they would be lost: export with utf-8, or as gpkg or geojson")
+
+
+def _encodes(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _FAMILY = {"POINT": "POINT", "MULTIPOINT": "POINT", "LINESTRING": "LINE", "MULTILINESTRING": "LINE",

@@ -45,11 +45,27 @@ def identify(batch: Batch) -> None:
                              f"duplicate id {ids.iat[i]!r} (first on {raw.row_label} {first_on[i]})"))
     out["source_id"] = ids.to_numpy(dtype=object)
     if plan.id_col is None and key_column is None:
-        row_hashes = pd.util.hash_pandas_object(raw.frame, index=False).to_numpy()
-        content = raw.frame.duplicated(keep="first").to_numpy() | (batch.state.contents.earlier(row_hashes) >= 0)
-        batch.state.contents.add(row_hashes[~content], np.flatnonzero(~content) + raw.first_row)
-        if content.any():
-            found.add(content, None, "the same values as an earlier row (a duplicate?)", "warning")
+        _same_values(batch)
+
+
+def _same_values(batch: Batch) -> None:
+    """Warn of each row with the same values as an earlier one (this chunk or an earlier one), naming that row."""
+    raw = batch.raw
+    row_hashes = pd.util.hash_pandas_object(raw.frame, index=False).to_numpy()
+    first_on = batch.state.contents.earlier(row_hashes)
+    first_at: dict = {}
+    for i, h in enumerate(row_hashes):
+        if first_on[i] < 0:
+            if h in first_at:
+                first_on[i] = batch.found.rownum(first_at[h])
+            else:
+                first_at[h] = i
+    content = first_on >= 0
+    batch.state.contents.add(row_hashes[~content], np.flatnonzero(~content) + raw.first_row)
+    if content.any():
+        batch.found.add(content, None, lambda i: Said(
+            f"与{_LABEL_ZH[raw.row_label].format(first_on[i])}的值完全相同（重复？）",
+            f"the same values as {raw.row_label} {first_on[i]} (a duplicate?)"), "warning")
 
 
 def _source_of(batch: Batch) -> str:

@@ -1,0 +1,192 @@
+"""New York as a planner types it: the commands and pages as the README gives them, on the real files (the
+boroughs, community districts and neighbourhoods; the 311 day of 28 February 2023, whose hygiene requests were
+made between 11:31 and 23:41 New York time; MN03 cut into grids)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.new_york import SAMPLE, STREET, outlines
+from tests.real_city import new_city
+
+FILES = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", SAMPLE,
+         "nyc_dsny_litter_baskets.csv", "nyc_public_restrooms_20241203.csv")
+
+
+@pytest.fixture(scope="module")
+def newyork(pg_server, tmp_path_factory):
+    """纽约's outlines, the 311 day's requests and MN03's 400 m grids, through the command line."""
+    with new_city(pg_server, tmp_path_factory, "nyc", FILES) as city:
+        outlines(city)
+        city.cli("import", "complaints", SAMPLE, "--skip-bad")
+        city.cli("import", "garbage_stations", "nyc_dsny_litter_baskets.csv")
+        city.cli("grids", "generate", "--street", STREET, "--size", "400")
+        yield city
+
+
+@pytest.fixture(scope="module")
+def served(newyork):
+    from tests.chromium import serve_app
+
+    with serve_app(newyork.url) as base:
+        newyork.base = base
+        yield newyork
+
+
+def test_analyze_reads_times_in_the_city_zone(newyork):
+    """`analyze hotspots --since 2023-02-28 --until 2023-03-01` is New York's 28 February, as the route reads it:
+    every request of the day, not the Shanghai day (which ends at 11:00 in New York, before the first of them)."""
+    assert newyork.one("SELECT time_zone FROM city_settings") == "America/New_York"
+    done = newyork.cli("analyze", "hotspots", "--since", "2023-02-28", "--until", "2023-03-01", "--cell", "500",
+                       "--limit", "1")
+    day = newyork.one("SELECT count(*) FROM complaints WHERE reported_at >= '2023-02-28T00:00-05:00' "
+                      "AND reported_at < '2023-03-01T00:00-05:00'")
+    assert day == newyork.one("SELECT count(*) FROM complaints") > 300
+    assert f"投诉 {day:,} 件" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_index_links_an_atlas_only_where_the_street_has_grids(served, lang):
+    """The index offers a street's atlas where it has grids (MN03), in the page's language; the 70 community
+    districts without grids say so instead of linking a print that can only be refused (422, in English). It
+    links the bulletins' page too, the campaign office's."""
+    page = httpx.get(served.base + "/", params={"lang": lang}, timeout=60).text
+    links = re.findall(r'href="(/print/streets/[^"]+)"', page)
+    assert links == [f"/print/streets/{STREET}/atlas.pdf" + ("?lang=en" if lang == "en" else "")]
+    rows = dict(re.findall(r'<tr data-street="([^"]+)">(.*?)</tr>', page))
+    assert len(rows) == 71
+    without = [code for code, row in rows.items() if "data-no-grids" in row]
+    assert len(without) == 70 and STREET not in without
+    assert ("尚未划分网格" if lang == "zh" else "no grids yet") in rows["QN83"]
+    assert f'href="/reports{"?lang=en" if lang == "en" else ""}"' in page  # the office's bulletins
+    atlas = httpx.get(served.base + links[0], timeout=300)
+    assert atlas.status_code == 200 and atlas.content.startswith(b"%PDF")
+
+
+def test_route_print_names_its_own_parameter(served):
+    """`/print/streets/MN03/route.pdf?top=50` is refused naming `top`, the route's parameter (not the command's
+    `--top`), in Chinese too for the page a browser gets."""
+    answer = httpx.get(served.base + f"/print/streets/{STREET}/route.pdf", params={"top": 50}, timeout=60)
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("top: must be between 1 and 40"), answer.json()
+    assert answer.json()["detail_zh"].startswith("top：须在 1 到 40 之间"), answer.json()
+
+
+def test_english_bulletin_workbook_gives_every_unit_in_english(newyork):
+    """`report bulletin --lang en` of New York's week: the Definitions sheet's units are English, the change of
+    covered share's too ('percentage points', not 个百分点)."""
+    import openpyxl
+
+    newyork.cli("report", "bulletin", "--period", "week", "--date", "2023-02-28", "--lang", "en",
+                "--out", "week-en.xlsx")
+    sheet = openpyxl.load_workbook(newyork.work / "week-en.xlsx")["Definitions"]
+    units = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert units["Change of covered share"] == "percentage points"
+    assert not [u for u in units.values() if u and re.search("[\u4e00-\u9fff]", u)], units
+
+
+def test_gdal_reads_one_complaint_by_its_id(served):
+    """`ogrinfo OAPIF:…/ogc complaints -fid N` (GDAL's OGC API reader, as the README's GDAL section uses it) finds
+    the feature: GDAL appends the id to the collection's items link, which must not carry a query (items?f=json/N
+    was a 400)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("ogrinfo") is None:
+        pytest.skip("gdal-bin (ogrinfo) is not installed")
+    fid, key = served.sql("SELECT id, source_id FROM complaints ORDER BY id DESC LIMIT 1")[0]
+    done = subprocess.run(["ogrinfo", f"OAPIF:{served.base}/ogc", "complaints", "-fid", str(fid)],
+                          capture_output=True, text=True, timeout=120)
+    assert f"OGRFeature(complaints):{fid}" in done.stdout, done.stdout[-2000:] + done.stderr
+    assert "ERROR" not in done.stderr, done.stderr
+    assert f"category (String) = {served.one('SELECT category FROM complaints WHERE id = %s', (fid,))}" \
+        in done.stdout, (key, done.stdout[-2000:])
+
+
+def test_gbk_shapefile_refuses_what_gbk_cannot_hold(served):
+    """A finding noted on a phone with an emoji (😡), exported as a GBK shapefile for an old desktop GIS: refused
+    before anything is written, naming the column and the character (GDAL dropped it without a word); UTF-8 keeps
+    it."""
+    import shutil
+    import subprocess
+    import zipfile
+
+    token = served.cli("users", "add", "ny-office", "--role", "admin").stdout.strip().split()[-1]
+    auth = {"Authorization": f"Bearer {token}"}
+    made = httpx.post(served.base + "/api/inspections/rounds", headers=auth, timeout=60, json={
+        "name": "曼哈顿第3社区周检查", "kind": "周检查", "streets": [STREET], "starts": "2023-02-27",
+        "ends": "2023-03-06"})
+    assert made.status_code == 201, made.text
+    lon, lat = served.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                          "WHERE street_code = %s ORDER BY code LIMIT 1", (STREET,))[0]
+    note = "Bags piled by the basket 😡"
+    found = httpx.post(served.base + "/api/inspections/findings", headers=auth, timeout=60, json={
+        "round_id": made.json()["id"], "lon": lon, "lat": lat, "item": "GBG-01", "note": note,
+        "observed_at": "2023-02-28T10:30", "client_id": "ny-gbk"})
+    assert found.status_code == 201, found.text
+    refused = served.cli("export", "inspection_findings", "--format", "shp", "--encoding", "gbk", "--out", "f.zip",
+                         check=False)
+    assert refused.returncode == 2 and "description in 1 row (first: '😡')" in refused.stderr, refused.stderr
+    assert not (served.work / "f.zip").exists()
+    served.cli("export", "inspection_findings", "--format", "shp", "--out", "f.zip")
+    if shutil.which("ogrinfo"):
+        folder = served.work / "f"
+        zipfile.ZipFile(served.work / "f.zip").extractall(folder)
+        shown = subprocess.run(["ogrinfo", "-al", "-q", str(folder)], capture_output=True, text=True).stdout
+        assert note in shown, shown
+
+
+def test_balanced_zones_are_not_seeded_on_a_grid_across_the_water(newyork):
+    """MN03's 400 m grids include two that touch no other grid (MN030215, MN030314: across the water from the
+    rest); `grids balance --zones 3` grows its zones from grids that have neighbours, and names both islands,
+    instead of making one of the three zones a lone island with no workload."""
+    isolated = [code for (code,) in newyork.sql(
+        "SELECT a.code FROM grids a WHERE a.street_code = %s AND NOT EXISTS (SELECT 1 FROM grids b WHERE "
+        "b.street_code = a.street_code AND b.code <> a.code AND ST_Intersects(a.geom, b.geom)) ORDER BY a.code",
+        (STREET,))]
+    assert len(isolated) == 2, isolated
+    done = newyork.cli("grids", "balance", "--street", STREET, "--zones", "3")
+    zones = re.findall(r"zone \d+: (\d+) grids, workload (\d+)", done.stdout)
+    assert len(zones) == 3 and all(int(n) > 2 and int(load) > 0 for n, load in zones), done.stdout
+    assert f"2 grid(s) touch no other grid of the street: {', '.join(isolated)}" in done.stdout, done.stdout
+
+
+def test_analyze_errors_name_the_option_typed(newyork):
+    """A refusal of `analyze hotspots` names the option as typed on the command line (--cell, --per-population),
+    not the route's query parameter (cell, per_population)."""
+    for words, said in ((("--cell", "5"), "--cell: must be between 25 and 5000 metres"),
+                        (("--per-population", "--cell", "1000"), "--per-population: no community has a population")):
+        done = newyork.cli("analyze", "hotspots", *words, check=False)
+        assert done.returncode == 2 and f"error: {said}" in done.stderr, done.stderr
+
+
+def test_a_repeated_row_is_named_with_the_row_it_repeats(newyork):
+    """The restrooms file (no id column) holds four rows repeating earlier ones: each warning names the earlier
+    row too, as the spreadsheet numbers it (Heckscher Playground: rows 229 and 298)."""
+    import csv
+
+    done = newyork.cli("import", "toilets", "nyc_public_restrooms_20241203.csv", "--dry-run")
+    said = re.findall(r"row (\d+): the same values as row (\d+) \(a duplicate\?\)", done.stdout + done.stderr)
+    with open(newyork.work / "nyc_public_restrooms_20241203.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))  # rows[0] is the header, the spreadsheet's row 1
+    assert len(said) == 4 and ("298", "229") in said, done.stdout + done.stderr
+    assert all(rows[int(later) - 1] == rows[int(first) - 1] and int(first) < int(later) for later, first in said)
+
+
+def test_an_analysis_of_a_street_by_a_coarser_level_is_refused(served):
+    """`coverage?street=MN03&by=district` (and density's) answered no area at all, and density said the standard
+    set no toilet density; refused instead, naming `by` and what to ask, in Chinese for the page too."""
+    for name in ("coverage", "density"):
+        answer = httpx.get(f"{served.base}/api/analysis/{name}", timeout=120,
+                           params={"kind": "toilets", "street": STREET, "by": "district"})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"].startswith("by: no district area's code starts with 'MN03'"), answer.text
+        assert "街道、社区或网格" in answer.json()["detail_zh"], answer.text
+        done = served.cli("analyze", name, "--kind", "toilets", "--street", STREET, "--by", "district", check=False)
+        assert done.returncode == 2 and "--by: no district area" in done.stderr, done.stdout + done.stderr
+    communities = httpx.get(f"{served.base}/api/analysis/coverage", timeout=120,
+                            params={"kind": "toilets", "street": STREET, "by": "community"}).json()
+    assert len(communities["features"]) == 3
