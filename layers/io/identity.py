@@ -53,13 +53,11 @@ def _same_values(batch: Batch) -> None:
     raw = batch.raw
     row_hashes = pd.util.hash_pandas_object(raw.frame, index=False).to_numpy()
     first_on = batch.state.contents.earlier(row_hashes)
-    first_at: dict = {}
-    for i, h in enumerate(row_hashes):
-        if first_on[i] < 0:
-            if h in first_at:
-                first_on[i] = batch.found.rownum(first_at[h])
-            else:
-                first_at[h] = i
+    # Within the chunk: each row's first row of the same hash (np.unique's first index), vectorised.
+    _, first, inverse = np.unique(row_hashes, return_index=True, return_inverse=True)
+    within = first[inverse]
+    repeated = (first_on < 0) & (within != np.arange(len(row_hashes)))
+    first_on[repeated] = within[repeated] + raw.first_row
     content = first_on >= 0
     batch.state.contents.add(row_hashes[~content], np.flatnonzero(~content) + raw.first_row)
     if content.any():
