@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -574,3 +574,42 @@ def import_311(conn, rows: list[dict], written):
         out.writerows(rows)
     with transaction(conn):
         return import_file(conn, written, ImportOptions("complaints", skip_bad=True, timezone="America/New_York"))
+
+
+def test_nyc_311_read_again_keeps_the_steps_taken_here_unless_the_hotline_moved_the_case(nyc, tmp_path):
+    """311's day imported, two 处置 (In Progress) cases moved on here to 核查 by the street office, then the export
+    read again: where it still says In Progress, the case stays at 核查 (no step back to 处置, which the bulletin
+    would count as 返工) and the report says so; where the hotline has closed the case since, it is closed as the
+    file says; every other case is as the file says."""
+    from layers.workflow.complaints import transition
+
+    rows = sample_311(tmp_path)
+    written = tmp_path / "311.csv"
+    import_311(nyc, rows, written)
+    with nyc.cursor() as cur:
+        cur.execute("SELECT id, source_id FROM complaints WHERE status = '处置' ORDER BY source_id LIMIT 2")
+        (kept_id, kept_key), (moved_id, moved_key) = cur.fetchall()
+    with transaction(nyc):
+        for case in (kept_id, moved_id):
+            transition(nyc, case, "核查", "已处置，请核查", "mn03-office")
+    for row in rows:
+        if row["Unique Key"] == moved_key:
+            assert row["Status"] == "In Progress"
+            row["Status"], row["Closed Date"] = "Closed", "03/01/2023 09:30:00 AM"
+    again = import_311(nyc, rows, written)
+    with nyc.cursor() as cur:
+        cur.execute("SELECT id, status, closed_at FROM complaints WHERE id IN %s", ((kept_id, moved_id),))
+        now = {i: (s, c) for i, s, c in cur.fetchall()}
+        cur.execute("SELECT complaint_id, from_status, to_status FROM complaint_events WHERE actor = 'import' "
+                    "AND from_status IS NOT NULL")
+        steps = cur.fetchall()
+        cur.execute("SELECT source_id, status FROM complaints WHERE id NOT IN %s", ((kept_id, moved_id),))
+        others = dict(cur.fetchall())
+    nyc.rollback()
+    assert now[kept_id] == ("核查", None)
+    assert now[moved_id][0] == "结案" and now[moved_id][1] == datetime(2023, 3, 1, 14, 30, tzinfo=UTC)
+    assert steps == [(moved_id, "核查", "结案")]
+    assert "1 cases keep the status they were moved to here since their last import (1 核查)" in " ".join(again.notes)
+    statuses = {"Closed": "结案", "Pending": "受理", "Open": "受理", "Assigned": "派遣", "In Progress": "处置",
+                "Started": "处置"}
+    assert others and all(statuses[r["Status"]] == others[r["Unique Key"]] for r in rows if r["Unique Key"] in others)

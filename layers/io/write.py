@@ -8,6 +8,7 @@ updates rows instead of duplicating them. Nothing here commits or rolls back.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 import numpy as np
@@ -54,7 +55,7 @@ def write(conn, spec: LayerSpec, batches: Iterator[tuple[dict, np.ndarray]], res
             # complaints their ids and history rows (layers.io.fresh).
             inserted = total = copy_new_rows(cur, conn, spec, columns, batches, source, bulk=bool(rebuild))
         else:
-            inserted, total = _stage_and_upsert(cur, conn, spec, columns, batches)
+            inserted, total = _stage_and_upsert(cur, conn, spec, columns, batches, result)
         if rebuild:
             cur.execute("SELECT set_config('maintenance_work_mem', '256MB', true)")
             for statement in rebuild:
@@ -103,11 +104,13 @@ def _geometry_expression(spec: LayerSpec) -> str:
     return expr
 
 
-def _stage_and_upsert(cur, conn, spec: LayerSpec, columns, batches) -> tuple[int, int]:
+def _stage_and_upsert(cur, conn, spec: LayerSpec, columns, batches, result: ImportResult) -> tuple[int, int]:
     """COPY into a temporary table, then INSERT … ON CONFLICT (source, source_id) DO UPDATE."""
     if _stage(cur, conn, spec, columns, batches) == 0:
         cur.execute("DROP TABLE import_stage")
         return 0, 0
+    if spec.rules.status_history:
+        _keep_handled(cur, spec, columns, result)
     types = {f.column: _SQL_TYPES[f.kind] for f in spec.stored}
     select = [sql.SQL("s.{}::{}").format(sql.Identifier(c), sql.SQL(types[c])) for c in columns]
     select.append(sql.SQL(_geometry_expression(spec)))
@@ -135,6 +138,33 @@ def _stage_and_upsert(cur, conn, spec: LayerSpec, columns, batches) -> tuple[int
     # Dropped now, not at commit: the caller may import another file in the same transaction.
     cur.execute("DROP TABLE import_stage")
     return counts
+
+
+#: The staged cases whose file still says the status their last import wrote, while the case has moved on here.
+_HANDLED_HERE = """
+    FROM {table} c
+    WHERE c.source = s.source AND c.source_id = s.source_id AND c.status IS DISTINCT FROM s.status
+      AND s.status IS NOT DISTINCT FROM (SELECT e.to_status FROM complaint_events e
+                                         WHERE e.complaint_id = c.id AND e.actor = 'import'
+                                         ORDER BY e.at DESC, e.id DESC LIMIT 1)"""
+
+
+def _keep_handled(cur, spec: LayerSpec, columns, result: ImportResult) -> None:
+    """Keep the status (and closing time) of cases handled here since their last import, where the file still says
+    what that import said.
+
+    A hotline export read again says what the hotline system last knew: a case the street office has moved on
+    here (处置 → 核查) would otherwise be sent back (核查 → 处置), which the bulletin counts as 返工. Where the
+    file's status has changed since its last import, the source moved the case, and the file is followed.
+    """
+    sets = ["status = c.status"] + (["closed_at = c.closed_at::text"] if "closed_at" in columns else [])
+    cur.execute(sql.SQL("UPDATE import_stage s SET " + ", ".join(sets) + _HANDLED_HERE + " RETURNING c.status")
+                .format(table=sql.Identifier(spec.table)))
+    kept = [status for (status,) in cur.fetchall()]
+    if kept:
+        result.notes.append(f"{len(kept):,} cases keep the status they were moved to here since their last import "
+                            f"({', '.join(f'{n} {s}' for s, n in sorted(Counter(kept).items()))}): the file still "
+                            "says what that import did")
 
 
 def _drop_indexes_and_foreign_keys(cur, tables: list[str], incoming: int, *, unique: bool) -> list[sql.Composable]:
