@@ -12,7 +12,7 @@ import pytest
 from tests.new_york import SAMPLE, STREET, outlines
 from tests.real_city import new_city
 
-FILES = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", SAMPLE,
+FILES = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", "boundaries/nycd.shp", SAMPLE,
          "nyc_dsny_litter_baskets.csv", "nyc_public_restrooms_20241203.csv")
 
 
@@ -190,3 +190,16 @@ def test_an_analysis_of_a_street_by_a_coarser_level_is_refused(served):
     communities = httpx.get(f"{served.base}/api/analysis/coverage", timeout=120,
                             params={"kind": "toilets", "street": STREET, "by": "community"}).json()
     assert len(communities["features"]) == 3
+
+
+def test_admin_areas_without_a_name_column_name_the_option_that_says_it(newyork):
+    """The community districts' shapefile has no name column (BoroCD only): the refusal names --name-field, the
+    option an admin-area import names its columns with, beside --mapping; nothing is written."""
+    before = newyork.one("SELECT count(*) FROM admin_areas")
+    done = newyork.cli("import", "admin_areas", "nycd.shp", "--level", "street", "--code-field", "BoroCD",
+                       "--dry-run", check=False)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    said = done.stderr + done.stdout
+    assert "no column for the required name (名称)" in said and "say which with --name-field (or --mapping)" in said
+    assert "BoroCD" in said  # the file's columns are listed
+    assert newyork.one("SELECT count(*) FROM admin_areas") == before

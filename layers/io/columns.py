@@ -33,6 +33,12 @@ _FIELD_OPTIONS = {"code": "code_field", "name": "name_field", "parent_code": "pa
                   "population": "population_field", "name_en": "name_en_field"}
 
 
+def field_option(column: str) -> str | None:
+    """The command-line option that names the file's column for a layer column (``--name-field``), if any."""
+    attribute = _FIELD_OPTIONS.get(column)
+    return "--" + attribute.replace("_", "-") if attribute else None
+
+
 def normalise_header(text: str) -> str:
     """Header text compared loosely: NFKC, lower case, no spaces, underscores, dashes or BOM."""
     text = unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "").strip().lower()
@@ -173,7 +179,7 @@ def _mapped(headers: _Headers, opts: ImportOptions, spec: LayerSpec) -> dict[str
         mapped[target] = col
     for target, attribute in _FIELD_OPTIONS.items():
         if given := getattr(opts, attribute):
-            mapped[target] = headers.named(given, "--" + attribute.replace("_", "-"))
+            mapped[target] = headers.named(given, field_option(target))
     return mapped
 
 

@@ -36,7 +36,7 @@ from data.catalog import establish_city
 from data.errors import InvalidInput, InvalidParameter
 from data.settings import ImportSettings
 from layers.io.batch import Batch, FileState, Findings, ImportResult, Problem, rejects_path, write_rejects
-from layers.io.columns import ColumnPlan, plan_columns
+from layers.io.columns import ColumnPlan, field_option, plan_columns
 from layers.io.geometry import locate
 from layers.io.hooks import HOOKS
 from layers.io.identity import identify
@@ -217,9 +217,11 @@ def _missing(f: Field, batch: Batch) -> str | None:
     """The value of a column the file does not have: its default, or an error for a required one."""
     if f.required:
         label = f.label_zh
+        # Admin areas name their columns with --name-field and the like, which the hint then names first.
+        option = field_option(f.column) if batch.spec.id == "admin_areas" else None
+        say = f"say which with {option} (or --mapping)" if option else "map one with --mapping"
         raise InvalidInput(f"{batch.raw.path.name}: no column for the required {f.column} ({label}); name it "
-                           f"{label} or {f.column}, or map one with --mapping; columns are: "
-                           + ", ".join(batch.raw.frame.columns))
+                           f"{label} or {f.column}, or {say}; columns are: " + ", ".join(batch.raw.frame.columns))
     if f.option:
         raise InvalidParameter(f.option, f"say which {f.column} the {batch.spec.name_en.lower()} are: "
                                f"{_one_of(f.choices)}")
