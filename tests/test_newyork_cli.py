@@ -203,3 +203,13 @@ def test_admin_areas_without_a_name_column_name_the_option_that_says_it(newyork)
     assert "no column for the required name (名称)" in said and "say which with --name-field (or --mapping)" in said
     assert "BoroCD" in said  # the file's columns are listed
     assert newyork.one("SELECT count(*) FROM admin_areas") == before
+
+
+def test_an_atlas_of_a_street_without_grids_is_refused_in_both_languages(served):
+    """BK04 has no grids: its atlas, typed as an address, is a 422 saying so and what to do, in Chinese too (the
+    index no longer links it)."""
+    answer = httpx.get(served.base + "/print/streets/BK04/atlas.pdf", timeout=60)
+    assert answer.status_code == 422, answer.text
+    body = answer.json()
+    assert "street BK04 has no grids" in body["detail"]
+    assert "街道 BK04 尚未划分网格" in body["detail_zh"] and "hygiene-map grids generate" in body["detail_zh"]

@@ -242,7 +242,8 @@ def atlas_document(conn, street_code: str, options: PrintOptions | None = None,
     city = data.load_city(conn)
     street = data.load_street(conn, street_code, city.metric_srid, options.viewer)
     if not street.grids:
-        raise InvalidParameter("street", f"street {street_code} has no grids: generate or import grids first")
+        raise InvalidParameter("street", f"street {street_code} has no grids: generate or import grids first",
+                               f"街道 {street_code} 尚未划分网格：请先生成（hygiene-map grids generate）或导入网格")
     if max_pages is not None:
         _refuse_long_atlas(street_code, atlas_page_count(conn, street_code, options), max_pages, at_least=True)
     counts = data.open_complaints_by_grid(conn, street_code, city.as_of)
