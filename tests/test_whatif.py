@@ -112,6 +112,15 @@ def test_bad_edits_name_the_edit(client, edits, parameter):
     assert r.status_code == 422 and parameter in r.text, r.text
 
 
+def test_an_edit_without_its_place_says_what_is_missing(client):
+    """A move without lon is told the lon is missing (and what a move needs), not that it must lie in ±180."""
+    r = client.post(WHATIF, json={"edits": [{"op": "move", "id": 1, "lat": 37.5}]})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["detail"] == "edits[0].lon: missing: a move needs id, lon, lat", body
+    assert body["detail_zh"] == "edits[0].lon：缺少：move 需要 id, lon, lat", body
+
+
 @pytest.mark.parametrize("radius", [5e-324, 0.5, 0, -1, 10_001])
 def test_a_radius_out_of_range_is_refused_by_name(client, site, radius):
     """A denormal radius once reached GEOS and came back as NaN coordinates (a 500, found by the fuzz test)."""

@@ -54,6 +54,9 @@ def parse_edits(raw) -> list[dict]:
         out = {"op": edit["op"]}
         for key in OPS[edit["op"]]:
             value = edit.get(key)
+            if value is None:
+                raise InvalidParameter(f"{where}.{key}", f"missing: a {edit['op']} needs {', '.join(OPS[edit['op']])}",
+                                       f"缺少：{edit['op']} 需要 {', '.join(OPS[edit['op']])}")
             if key == "id":
                 if isinstance(value, bool) or not isinstance(value, int):
                     raise InvalidParameter(f"{where}.id", "must be the id of an existing facility (an integer)")
