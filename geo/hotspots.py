@@ -353,8 +353,12 @@ def emerging(conn, *, since: datetime | None = None, until: datetime | None = No
                                  categories=categories, by_month=True)
     months = np.array(sorted({row[2] for row in rows}))
     if months.size < MIN_MONTHS:
-        raise InvalidParameter("since", f"emerging hotspots need at least {MIN_MONTHS} months of complaints, "
-                                        f"got {months.size}")
+        # The window asked for (since) is too short; without one, the city's complaints span too few months.
+        where = ("since", "the window from since holds") if since is not None else ("emerging", "the complaints span")
+        raise InvalidParameter(where[0], f"emerging hotspots need at least {MIN_MONTHS} months of complaints; "
+                                         f"{where[1]} {months.size}",
+                               f"新兴热点分析至少需要 {MIN_MONTHS} 个月的投诉，{'所选时段' if since is not None else '现有投诉'}"
+                               f"只有 {months.size} 个月")
     series = np.zeros((whole.q.size, months.size), dtype=float)
     for k, m in enumerate(months):
         sel = np.array([(row[0], row[1], row[3]) for row in rows if row[2] == m], dtype=np.int64).reshape(-1, 3)

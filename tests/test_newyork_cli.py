@@ -213,3 +213,16 @@ def test_an_atlas_of_a_street_without_grids_is_refused_in_both_languages(served)
     body = answer.json()
     assert "street BK04 has no grids" in body["detail"]
     assert "街道 BK04 尚未划分网格" in body["detail_zh"] and "hygiene-map grids generate" in body["detail_zh"]
+
+
+def test_emerging_hot_spots_of_one_day_blame_the_data_not_an_unsent_since(served):
+    """311's single day asked for emerging hot spots without since: the refusal names emerging and says the
+    complaints span 1 month (it named since, which was not sent); with since, it names since."""
+    answer = httpx.get(served.base + "/api/analysis/hotspots", params={"emerging": 1}, timeout=120)
+    assert answer.status_code == 422, answer.text
+    body = answer.json()
+    assert body["detail"] == "emerging: emerging hotspots need at least 4 months of complaints; the complaints span 1"
+    assert body["detail_zh"] == "emerging：新兴热点分析至少需要 4 个月的投诉，现有投诉只有 1 个月"
+    windowed = httpx.get(served.base + "/api/analysis/hotspots", params={"emerging": 1, "since": "2023-01-01"},
+                         timeout=120)
+    assert windowed.status_code == 422 and windowed.json()["detail"].startswith("since: "), windowed.text
