@@ -64,3 +64,12 @@ def test_a_finding_charged_to_no_unit_is_named_alike_in_every_document(taipei_se
     assert row in bulletin  # the unit ranking's row of cases and findings charged to no unit
     for text in (*problems, *bulletin, page):
         assert not any(old in text for old in OLD_NAMES), text[:200]
+
+
+def test_the_round_s_scores_name_each_street_alike_in_both_lists(taipei_server, unowned):
+    """Taipei's districts have no English names: the round's streets are named in English as its deductions by
+    item name them (the Chinese name), not null in one list and filled in the other."""
+    scores = httpx.get(f"{taipei_server.base}/api/inspections/rounds/{unowned}/scores",
+                       headers={"Authorization": f"Bearer {taipei_server.token}"}, timeout=60).json()
+    assert scores["streets"] and all(s["name_en"] == s["name"] == "中正區" for s in scores["streets"]), scores
+    assert {i["street_name_en"] for i in scores["by_item"]} == {"中正區"}, scores["by_item"]

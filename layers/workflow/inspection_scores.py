@@ -77,7 +77,8 @@ def _scored(conn, scope: dict, params: dict) -> tuple[list[dict], list[dict]]:
     clauses = {"scope": _SCOPE.format(**scope), "holders": scope["holders"]}
     with conn.cursor() as cur:
         cur.execute(_STREETS.format(**clauses), params)
-        streets = [{"street_code": r[0], "name": r[1], "name_en": r[2], "findings": r[3], "deductions": float(r[4]),
+        # name_en as by_item and the finding lists give it: the Chinese name where the area has no English one.
+        streets = [{"street_code": r[0], "name": r[1], "name_en": r[2] or r[1], "findings": r[3], "deductions": float(r[4]),
                     "score": float(r[5]), "rank": r[6]} for r in cur.fetchall()]
         cur.execute(_UNITS.format(**clauses), params)
         units = [{"unit": r[0], "findings": r[1], "deductions": float(r[2]), "score": float(r[3]), "rank": r[4]}
