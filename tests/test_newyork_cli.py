@@ -12,7 +12,7 @@ import pytest
 from tests.new_york import SAMPLE, STREET, outlines
 from tests.real_city import new_city
 
-FILES = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", "boundaries/nycd.shp", SAMPLE,
+FILES = ("boundaries/nybb.shp", "boundaries/nycdta2020.shp", "boundaries/nynta2020.shp", "boundaries/nycd.shp", SAMPLE, "nyc_farmers_markets_2023season.csv",
          "nyc_dsny_litter_baskets.csv", "nyc_public_restrooms_20241203.csv")
 
 
@@ -226,3 +226,14 @@ def test_emerging_hot_spots_of_one_day_blame_the_data_not_an_unsent_since(served
     windowed = httpx.get(served.base + "/api/analysis/hotspots", params={"emerging": 1, "since": "2023-01-01"},
                          timeout=120)
     assert windowed.status_code == 422 and windowed.json()["detail"].startswith("since: "), windowed.text
+
+
+def test_a_market_with_its_longitude_left_at_zero_is_refused_naming_the_column(newyork):
+    """NYC's farmers markets: row 67's Longitude is -0.00008 (its Latitude New York's): refused naming the
+    Longitude column and what it likely is, in Chinese in the rejects file, not as a point 6,880 km away."""
+    done = newyork.cli("import", "markets", "nyc_farmers_markets_2023season.csv", "--skip-bad", "--dry-run")
+    line = next(x for x in done.stdout.splitlines() if ", row 67" in x)
+    assert line == ("error: nyc_farmers_markets_2023season.csv, row 67, column Longitude: longitude -0.000080 is about "
+                    "0, which puts the point outside the city (an empty cell filled with zero?)"), line
+    rejects = (newyork.work / "nyc_farmers_markets_2023season.rejects.csv").read_text(encoding="utf-8-sig")
+    assert "Longitude：经度 -0.000080 约为 0，点在本市以外（空单元格被填了零？）" in rejects

@@ -61,6 +61,11 @@ class ColumnPlan:
     counted: set[str] = field(default_factory=set)  # layer columns read from a count of them (Field.counted_by)
     rejected_row: str | None = None  # a rejects file's 行号: the row each line was on in the file it came from
 
+    @property
+    def coord_columns(self) -> tuple[str, str]:
+        """The file columns of the longitude and the latitude (one column twice for a "lat,lon" pair or WKT)."""
+        return (self.coord[1], self.coord[2]) if self.coord[0] == "lonlat" else (self.coord[1],) * 2
+
 
 #: The first two columns of a rejects file (``--skip-bad``): where the row was in its file, and why it was refused.
 #: Read back (the rows corrected), they key the rows as that file did and are not attributes.

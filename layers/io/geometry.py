@@ -71,7 +71,7 @@ def _from_columns(batch: Batch, crs: str, geographic: bool) -> None:
     if not batch.spec.rules.points:
         raise InvalidInput(f"{batch.raw.path.name}: {batch.spec.id} needs line or polygon geometries, but the file "
                            "has point coordinates; give WKT or a GIS format (GeoJSON, Shapefile, GeoPackage, KML)")
-    cols = (plan.coord[1], plan.coord[2]) if plan.coord[0] == "lonlat" else (plan.coord[1],) * 2
+    cols = plan.coord_columns
     if geographic:
         check_degrees(x, y, cols, found)
     good = np.isfinite(x) & np.isfinite(y) & ~found.bad

@@ -323,7 +323,7 @@ def check_extent(areas: AreaIndex, batch: Batch, located: np.ndarray, crs: str) 
             f"坐标 ({lon[i]:.6f}, {lat[i]:.6f}) 在本市以外，经纬度对调后在本市以内：经度、纬度两列填反了",
             f"({lon[i]:.6f}, {lat[i]:.6f}) lies outside the city, but with latitude and longitude exchanged it lies "
             "inside: the columns are swapped"))
-        rest = far[~swapped_in]
+        rest = _near_zero(batch, far[~swapped_in])
         dist = np.full(len(lon), np.nan)
         measured = rest[:_DISTANCE_LIMIT]
         if len(measured):
@@ -343,6 +343,24 @@ def check_extent(areas: AreaIndex, batch: Batch, located: np.ndarray, crs: str) 
     if crs == "wgs84":
         off = idx[strict[0]]
         batch.state.off_city.append((lon[off], lat[off]))
+
+
+#: A coordinate this close to 0° beside one that is not: an empty cell exported as 0 (New York's market at
+#: longitude -0.00008), said as such with its column rather than as a point thousands of km away.
+_ZERO_DEG = 0.01
+
+
+def _near_zero(batch: Batch, far: np.ndarray) -> np.ndarray:
+    """Of the points ``far`` outside the city, refuse those with one coordinate about 0 naming that column (an
+    empty cell filled with zero); the rest, returned, are refused as lying outside."""
+    lon, lat, cols = batch.out["lon"], batch.out["lat"], batch.plan.coord_columns
+    for coord, other, col, zh, en in ((lon, lat, cols[0], "经度", "longitude"), (lat, lon, cols[1], "纬度", "latitude")):
+        zero = (np.abs(coord[far]) < _ZERO_DEG) & (np.abs(other[far]) >= _ZERO_DEG)
+        batch.found.add(far[zero], col, lambda i, v=coord, zh=zh, en=en: Said(
+            f"{zh} {v[i]:.6f} 约为 0，点在本市以外（空单元格被填了零？）",
+            f"{en} {v[i]:.6f} is about 0, which puts the point outside the city (an empty cell filled with zero?)"))
+        far = far[~zero]
+    return far
 
 
 def shifted_note(areas: AreaIndex, off_city: list) -> str | None:
