@@ -72,10 +72,12 @@ def facility_kind(kind: str) -> FacilityKind:
 
 
 def kind_filter(kind: FacilityKind) -> sql.Composable:
-    """The SQL condition that selects the kind's rows of its table."""
+    """The SQL condition that selects the kind's rows of its table: those in service, for one closed or under
+    construction reaches no one (every analysis and the what-if planner count facilities through this)."""
+    serving = sql.Identifier("in_service")
     if kind.category is None:
-        return sql.SQL("true")
-    return sql.SQL("{} = {}").format(sql.Identifier("kind"), sql.Literal(kind.category))
+        return serving
+    return sql.SQL("{} AND {} = {}").format(serving, sql.Identifier("kind"), sql.Literal(kind.category))
 
 
 def check_level(by: str) -> str:

@@ -10,7 +10,7 @@ overdue                 0.20    open complaints past their deadline (÷ the larg
 open                    0.15    open complaints, i.e. not 结案 (÷ the largest)
 coverage_gap            0.15    share of the grid outside every toilet's service radius
 urban_village           0.15    share of the grid inside urban villages
-markets                 0.10    markets in the grid (÷ the largest)
+markets                 0.10    markets in service in the grid (÷ the largest)
 ======================  ======  ==============================================
 
 The weights are this project's working values, not a standard: a street
@@ -51,7 +51,8 @@ def grid_places(conn, street: str | None = None) -> dict:
             f"""
             WITH g AS (SELECT code, name, geom, {metric_polygon("geom")} AS m FROM grids WHERE code LIKE %(prefix)s)
             SELECT g.code, coalesce(g.name, g.code), ST_X(ST_PointOnSurface(g.m)), ST_Y(ST_PointOnSurface(g.m)),
-                   (SELECT count(*) FROM markets k WHERE k.geom && g.geom AND ST_Intersects(k.geom, g.geom)),
+                   (SELECT count(*) FROM markets k WHERE k.in_service AND k.geom && g.geom  -- a closed one draws no one
+                           AND ST_Intersects(k.geom, g.geom)),
                    coalesce((SELECT sum(ST_Area(ST_Intersection(g.m, {metric_polygon("v.geom")})))
                              FROM urban_villages v WHERE v.geom && g.geom AND ST_Intersects(v.geom, g.geom)), 0)
                    / nullif(ST_Area(g.m), 0),

@@ -227,10 +227,20 @@ def bool_text(value: str) -> str:
 
 
 def _yes_no(f: Field, stripped, empty, column, found, timezone) -> pd.Series:
-    result = stripped.map({u: parse_bool(u) for u in pd.unique(stripped[~empty])})
-    bad = (~empty) & result.isna().to_numpy()
-    found.add(bad, column, lambda i: Said(f"{f.label_zh} {stripped.iat[i]!r} 不是“是/否”",
-                                          f"{f.column} {stripped.iat[i]!r} is not yes/no (是/否)"))
+    words = {normalise_header(k): v for k, v in f.synonyms.items()}
+    said = {u: parse_bool(words.get(normalise_header(u)) or u) for u in pd.unique(stripped[~empty])}
+    declared = {u for u in said if normalise_header(u) in words and words[normalise_header(u)] is None}
+    result = stripped.map({u: None if u in declared else v for u, v in said.items()})
+    bad = (~empty) & result.isna().to_numpy() & ~stripped.isin(declared).to_numpy()
+    if words and f.default is not None:
+        # A column of many words (a ledger's 状态: 良好, 一般 …) need not be about this: the default stands.
+        found.add(bad, column, lambda i: Said(f"{f.label_zh}：{column} {stripped.iat[i]!r} 无法识别，按“{f.default}”处理",
+                                              f"{f.column}: {column} {stripped.iat[i]!r} is not a known word, "
+                                              f"taken as {f.default}"), severity="warning")
+        empty = empty | bad
+    else:
+        found.add(bad, column, lambda i: Said(f"{f.label_zh} {stripped.iat[i]!r} 不是“是/否”",
+                                              f"{f.column} {stripped.iat[i]!r} is not yes/no (是/否)"))
     out = result.map({True: "true", False: "false"})
     if f.default is not None:
         out = out.where(~empty, bool_text(f.default))

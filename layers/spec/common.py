@@ -37,6 +37,25 @@ def kind(choices: tuple[str, ...], synonyms: dict[str, str] | None = None, *, la
                  synonyms=synonyms or {}, default=default, popup=True)
 
 
+#: How people write whether a facility serves the public today: New York's Status (Operational, Not Operational,
+#: Closed for Construction, Closed) and the words of Chinese ledgers (在用, 停用, 在建, 已拆除 …).
+_IN_SERVICE_WORDS = {
+    **dict.fromkeys(("在用", "使用中", "正常", "正常使用", "运行", "運行", "开放", "開放", "营业", "營業", "启用", "啟用",
+                     "operational", "open", "in service", "active"), "是"),
+    **dict.fromkeys(("停用", "暂停使用", "暫停使用", "暂停开放", "暫停開放", "关闭", "關閉", "已关闭", "已關閉", "维修",
+                     "維修", "维修中", "維修中", "在建", "施工", "施工中", "拆除", "已拆除", "废弃", "廢棄",
+                     "not operational", "closed", "closed for construction", "under construction",
+                     "out of service", "inactive", "temporarily closed"), "否"),
+}
+
+
+def in_service() -> Field:
+    """Whether a facility serves the public today (是否在用); only those that do count in the analyses."""
+    return Field("in_service", "bool", "是否在用", "In service", popup=True, default="是", synonyms=_IN_SERVICE_WORDS,
+                 aliases=("是否在用", "在用", "使用状态", "使用狀態", "运行状态", "運行狀態", "运营状态", "營運狀態",
+                          "设施状态", "設施狀態", "状态", "狀態", "status", "operationalstatus", "inservice"))
+
+
 POPULATION = Field("population", "int", "人口", "Population", aliases=("人口", "population"), popup=True)
 
 _AREA_CODES = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layers.spec.common import FACILITY_AREA_CODES, address, area_codes, kind, name
+from layers.spec.common import FACILITY_AREA_CODES, address, area_codes, in_service, kind, name
 from layers.spec.model import Category, Field, ImportRules, LayerSpec, PrintSymbol, ScaleDisplay, values
 
 KINDS = (
@@ -26,6 +26,7 @@ LAYER = LayerSpec(
         Field("sorted", "bool", "分类投放", "Sorted", aliases=("分类投放", "分類投放", "垃圾分类", "sorted"), popup=True),
         Field("schedule", label_zh="收运时间", label_en="Schedule", popup=True,
               aliases=("收运时间", "收運時間", "清运时间", "schedule")),
+        in_service(),
         *area_codes(*FACILITY_AREA_CODES),
     ),
     style_column="kind", categories=KINDS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layers.spec.common import FACILITY_AREA_CODES, area_codes, kind, name
+from layers.spec.common import FACILITY_AREA_CODES, area_codes, in_service, kind, name
 from layers.spec.model import Category, Field, ImportRules, LayerSpec, PrintSymbol, values
 
 KINDS = (
@@ -26,6 +26,7 @@ LAYER = LayerSpec(
               popup=True),
         Field("equipment_kinds", "int", "健身器材种类", "Equipment kinds", popup=True,
               aliases=("健身器材种类", "器材种类", "equipmentkinds")),
+        in_service(),
         *area_codes(*FACILITY_AREA_CODES),
     ),
     style_column="kind", categories=KINDS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layers.spec.common import FACILITY_AREA_CODES, KIND_ALIASES, address, area_codes, kind, name
+from layers.spec.common import FACILITY_AREA_CODES, KIND_ALIASES, address, area_codes, in_service, kind, name
 from layers.spec.model import Category, Field, ImportRules, LayerSpec, PrintSymbol, values
 
 KINDS = (
@@ -27,6 +27,7 @@ LAYER = LayerSpec(
                        "hoursofoperation")),
         Field("operator", label_zh="经营单位", label_en="Operator", popup=True,
               aliases=("经营单位", "經營單位", "管理单位", "管理單位", "operator")),
+        in_service(),
         *area_codes(*FACILITY_AREA_CODES),
     ),
     style_column="kind", categories=KINDS,

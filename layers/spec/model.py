@@ -43,7 +43,9 @@ class Field(Bilingual):
         column is yes when the count is above 0 (a yes/no column's own 2 may be a code for no).
     choices, synonyms : the allowed values (the table's CHECK) and other spellings of them. A
         vocabulary's synonym may be keyed by a tuple, a path of values from the coarsest level down
-        (``("UNSANITARY CONDITION", "PESTS")``), and map to None: that path is declared no name.
+        (``("UNSANITARY CONDITION", "PESTS")``), and map to None: that path is declared no name. A yes/no's
+        synonyms map other words to 是 or 否 (Operational, Not Operational) or to None (unknown); where it has
+        a default too, a word none of them names is a warning and the default stands.
     refined_by : header names of the finer levels of the value, coarse to fine (二级分类, 三级分类;
         NYC 311's Descriptor): the finest level whose value is a synonym decides.
     vocabulary : a lookup table whose names are the allowed values (complaint categories).

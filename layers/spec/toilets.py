@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layers.spec.common import FACILITY_AREA_CODES, KIND_ALIASES, address, area_codes, kind, name
+from layers.spec.common import FACILITY_AREA_CODES, KIND_ALIASES, address, area_codes, in_service, kind, name
 from layers.spec.model import Category, Field, ImportRules, LayerSpec, PrintSymbol, values
 
 GRADES = (
@@ -31,10 +31,14 @@ LAYER = LayerSpec(
               default="是", popup=True),
         Field("seats", "int", "厕位数", "Seats", aliases=("厕位数", "廁位數", "座數", "座数", "蹲位数", "seats"),
               popup=True),
-        Field("accessible", "bool", "无障碍", "Accessible", aliases=("无障碍", "無障礙", "accessible", "disabledtoilet", "accessibletoilet"),
+        Field("accessible", "bool", "无障碍", "Accessible",
+              aliases=("无障碍", "無障礙", "accessible", "accessibility", "disabledtoilet", "accessibletoilet"),
+              # New York's Accessibility; "partially" says neither: unknown, not a guess.
+              synonyms={"fully accessible": "是", "not accessible": "否", "partially accessible": None},
               counted_by=("無障礙廁座數", "无障碍厕座数", "无障碍厕位数", "无障碍厕位", "accessiblestalls"), popup=True),
         Field("manager_unit", label_zh="管理单位", label_en="Managed by", popup=True,
               aliases=("管理单位", "管理單位", "manager", "managerunit", "operator")),
+        in_service(),
         *area_codes(*FACILITY_AREA_CODES),
     ),
     style_column="grade", categories=GRADES, color="#6baed6",

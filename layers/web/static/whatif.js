@@ -128,7 +128,8 @@
           facilities.clearLayers();
           fc.features.forEach(function (f) {
             var id = f.id !== undefined && f.id !== null ? f.id : f.properties.id;
-            if (existing[id] || (W.category && f.properties.kind !== W.category)) return;
+            // Closed facilities are not in the plan's base (geo.coverage.kind_filter): nothing to move or remove.
+            if (existing[id] || (W.category && f.properties.kind !== W.category) || f.properties.in_service === false) return;
             var c = f.geometry.coordinates, ll = L.latLng(c[1], c[0]);
             var dot = L.circleMarker(ll, { radius: 5, color: "#08519c", weight: 1, fillOpacity: 0.8 })
               .bindPopup("<button type='button' class='hm-whatif-edit'>" + esc(T.edit) + "</button>");
