@@ -390,3 +390,27 @@ def test_newyork_workbook_export_gives_new_york_times_and_reads_back(ny_server):
     assert datetime.fromisoformat(written) == local_time(late["Created Date"])
     again = city.cli("import", "complaints", "complaints.xlsx", "--dry-run")
     assert f"(0 new, {len(by_key)} updated)" in again.stdout and len(by_key) == 140 + SAMPLE_WRITTEN, again.stdout
+
+
+@pytest.mark.browser
+def test_newyork_restrooms_not_in_service_are_drawn_hollow_and_named_in_the_legend(ny_server, browser):
+    """The overview map draws each restroom New York lists as closed or not operational hollow, the others filled
+    in their grade's colour, and the legend says what a hollow marker means; its popup reads 是否在用：否."""
+    from tests.real_city import READY_MAP, page_checks
+
+    city = ny_server
+    page_checks(city, browser, "/map", READY_MAP, "ny-map.png")
+    drawn = browser.evaluate("""(function () { var out = [];
+        var m = Object.values(window).find(function (v) { return v instanceof L.Map; });
+        m.eachLayer(function (l) {
+          var p = l.feature && l.feature.properties;
+          if (l instanceof L.CircleMarker && p && p.in_service !== undefined)
+            out.push([p.in_service, l.options.fillColor, l.options.weight]); });
+        return out; })()""")
+    closed = [d for d in drawn if d[0] is False]
+    served = [d for d in drawn if d[0] is True]
+    assert len(closed) == city.sql("SELECT count(*) FROM toilets WHERE NOT in_service")[0][0] == 116, len(closed)
+    assert {(fill, weight) for _, fill, weight in closed} == {("#fff", 2)}
+    assert served and all(fill != "#fff" for _, fill, _ in served)
+    legend = browser.evaluate("document.querySelector('.hm-legend').innerText")
+    assert "空心：不在用（停用、在建）" in legend, legend

@@ -190,7 +190,7 @@ def _raw_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, where: sql.Compos
     # Only the columns the viewer may read (layers.workflow.access), each as the viewer reads it.
     shown = shown_columns(spec, query.viewer)
     if tile.z < DETAIL_ZOOM:
-        shown = [(c, e) for c, e in shown if c in (spec.style_column, "name", "code", "level")]
+        shown = [(c, e) for c, e in shown if c in (spec.style_column, "name", "code", "level", "in_service")]
     # Times as whole seconds since 1970 (UTC): MVT has no time type, and rendering a timestamptz as text per
     # value was a quarter of ST_AsMVT's work; map.js shows them in the city's zone. The OGC tiles write
     # ISO 8601 text as the OGC features do: a GIS client shows it as a date.

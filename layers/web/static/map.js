@@ -95,6 +95,8 @@
     }
     function pointStyle(spec, props) {
       var color = colorOf(spec, props);
+      // A facility not in service (closed, under construction) is drawn hollow: on the map, out of every count.
+      if (props.in_service === false) return { radius: 5, color: color, weight: 2, fillColor: "#fff", fillOpacity: 0.9 };
       return { radius: spec.id === "complaints" ? 4 : 5, color: "#fff", weight: 1, fillColor: color, fillOpacity: 0.9 };
     }
     function hexStyle(count) {
@@ -207,7 +209,8 @@
       var geo = L.geoJSON(data, {
         coordsToLatLng: toLatLng,
         pane: paneOf(spec),
-        style: function (f) { return pathStyle(spec, f.properties); },
+        // Leaflet applies style to point markers too: a point keeps its own (a closed facility hollow).
+        style: function (f) { return (f.geometry.type === "Point" ? pointStyle : pathStyle)(spec, f.properties); },
         pointToLayer: function (f, ll) { return L.circleMarker(ll, L.extend(pointStyle(spec, f.properties), { pane: paneOf(spec) })); },
         onEachFeature: function (f, layer) { layer.bindPopup(function () { return popupHtml(spec, f.properties); }); },
       });
@@ -278,6 +281,10 @@
         e.spec.legend.forEach(function (item) {
           parts.push('<div class="hm-legend-row"><span class="hm-swatch" style="background:' + item.color + '"></span>' + esc(item.label) + "</div>");
         });
+        if (e.spec.popup.some(function (f) { return f[0] === "in_service"; })) {
+          parts.push('<div class="hm-legend-row hm-legend-closed"><span class="hm-swatch" style="background:#fff;border:2px solid #666">' +
+                     "</span>" + esc(T.not_in_service) + "</div>");
+        }
       });
       this._div.innerHTML = parts.join("");
     };
