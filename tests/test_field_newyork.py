@@ -27,6 +27,7 @@ from tests.new_york import (  # noqa: F401  (pytest fixtures, used by name)
     ny_round,
     ny_server,
 )
+from tests.pdf_tools import pdftext
 
 
 def _words(pdf, page: int) -> list[tuple[float, float, str]]:
@@ -187,6 +188,7 @@ def test_newyork_problem_list_prints_the_deadline_with_its_hour(ny_server, ny_ro
     assert got.status_code == 200, got.text[:300]
     pdf = tmp_path / "problems.pdf"
     pdf.write_bytes(got.content)
+    assert "北半球第18带 (EPSG:32618)" in pdftext(pdf, 1), pdftext(pdf, 1)[-600:]  # the footer, in Chinese
     words = _words(pdf, 2)  # page 1 is the map, page 2 the list
     day = [w for w in words if w[2] == "2023-03-01"]
     assert len(day) == 1, words

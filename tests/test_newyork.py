@@ -240,6 +240,12 @@ def test_newyork_grid_sheet_lists_its_open_case_with_the_year_of_its_deadline(ny
     unit = city.one("SELECT responsible_unit FROM grids WHERE code = %s", (grid,))
     assert f"限{due.astimezone(NY):%Y-%m-%d} 超期" in text, text
     assert f"责任单位：{unit}" in text and grid in text, text
+    # The footer names the sheet's CRS as Chinese maps do; the English sheet as EPSG does.
+    assert "坐标系 WGS 84 UTM投影 北半球第18带 (EPSG:32618)" in text and "UTM zone" not in text, text[-600:]
+    city.cli("print", "grid", grid, "--lang", "en", "--out", "grid-en.pdf", timeout=300)
+    english = subprocess.run(["pdftotext", "-layout", str(city.work / "grid-en.pdf"), "-"], capture_output=True,
+                             text=True, check=True).stdout
+    assert "WGS 84 / UTM zone 18N (EPSG:32618)" in english, english[-600:]
     subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(city.work / "grid.pdf"),
                     str(city.work / "grid")], check=True)
     from PIL import Image

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -125,18 +126,34 @@ def north_angle(srid: int, x: float, y: float) -> float:
     return math.degrees(math.atan2(x2 - x, y2 - y))
 
 
+#: The metric CRSs a city is given (data.catalog.metric_crs) by their EPSG names, as Chinese maps name them.
+_CRS_ZH = (
+    (re.compile(r"CGCS2000 / ([36])-degree Gauss-Kruger CM (\d+)E"), "CGCS2000 {0}度带高斯-克吕格投影 中央经线东经{1}°"),
+    (re.compile(r"CGCS2000 / ([36])-degree Gauss-Kruger zone (\d+)"), "CGCS2000 {0}度带高斯-克吕格投影 第{1}带"),
+    (re.compile(r"WGS 84 / UTM zone (\d+)N"), "WGS 84 UTM投影 北半球第{0}带"),
+    (re.compile(r"WGS 84 / UTM zone (\d+)S"), "WGS 84 UTM投影 南半球第{0}带"),
+    (re.compile(r"Hong Kong 1980 Grid System"), "香港1980方格网"),
+)
+
+
 @functools.lru_cache(maxsize=8)
-def crs_name(srid: int) -> str:
-    """The name of a CRS and its EPSG code, for the footer."""
+def crs_name(srid: int, lang: str = "zh") -> str:
+    """The name of a CRS and its EPSG code, for the footer: in Chinese where its kind has a Chinese name."""
     from pyproj import CRS
 
-    return f"{CRS.from_epsg(srid).name} (EPSG:{srid})"
+    name = CRS.from_epsg(srid).name
+    if lang == "zh":
+        for pattern, zh in _CRS_ZH:
+            if found := pattern.fullmatch(name):
+                name = zh.format(*found.groups())
+                break
+    return f"{name} (EPSG:{srid})"
 
 
 def _context(city: data.City, options: PrintOptions, settings: PrintSettings, where) -> PageContext:
     c = where.centroid
     return PageContext(
-        city=city, paper=options.sheet, lang=options.lang, crs_name=crs_name(city.metric_srid),
+        city=city, paper=options.sheet, lang=options.lang, crs_name=crs_name(city.metric_srid, options.lang),
         north_angle_deg=north_angle(city.metric_srid, c.x, c.y), printed=datetime.now(city_tz()),
         public_url=options.base_url or LinkSettings.from_env().fallback_url(),
     )

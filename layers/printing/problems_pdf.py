@@ -77,7 +77,7 @@ def _context(plist: ProblemList, paper: Paper, lang: str, base_url: str | None) 
     shapes = [g for *_, g in plist.outlines] or [shapely.Point(p.x, p.y) for p in plist.problems] \
         or [shapely.Point(0, 0)]
     c = shapely.union_all(shapes).centroid
-    return PageContext(city=plist.city, paper=paper, lang=lang, crs_name=crs_name(plist.city.metric_srid),
+    return PageContext(city=plist.city, paper=paper, lang=lang, crs_name=crs_name(plist.city.metric_srid, lang),
                        north_angle_deg=north_angle(plist.city.metric_srid, c.x, c.y), printed=datetime.now(city_tz()),
                        public_url=base_url or LinkSettings.from_env().fallback_url())
 
