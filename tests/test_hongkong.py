@@ -94,7 +94,7 @@ def test_hongkong_toilets_keep_their_chinese_names_and_ids(hongkong):
     """nameTC/addressTC/openHourTC feed name, address, hours (the English ones stay in attributes), mapID is
     the id: a toilet on a map, a print or an export is 香港仔大道公廁, not 公共厕所 row-3."""
     out = hongkong.log["toilets"].stdout
-    assert f"wrote {810 - OUTSIDE}" in out and f"{OUTSIDE} rejected" in out, out
+    assert f"写入 {810 - OUTSIDE} 行" in out and f"拒收 {OUTSIDE} 行" in out, out
     assert hongkong.one("SELECT count(*) FROM toilets WHERE name LIKE '%%row-%%' OR source_id LIKE 'row-%%'") == 0
     name, address, hours, accessible, english = hongkong.sql(
         "SELECT name, address, opening_hours, accessible, attributes->>'nameEN' FROM toilets WHERE source_id = '381'")[0]
@@ -105,7 +105,7 @@ def test_hongkong_toilets_keep_their_chinese_names_and_ids(hongkong):
     assert [r["mapID"] for r in rows if r["mapID"] in stored and stored[r["mapID"]] != r["nameTC"].strip()] == []
     # Re-importing the same file updates the same rows (keyed by mapID).
     again = hongkong.cli("import", "toilets", TOILETS, "--skip-bad", "--dry-run")
-    assert f"(0 new, {810 - OUTSIDE} updated)" in again.stdout, again.stdout
+    assert f"（新增 0，更新 {810 - OUTSIDE}）" in again.stdout, again.stdout
 
 
 def test_hongkong_toilets_a_little_off_the_coastline_belong_to_the_nearest_district(hongkong, reference):
@@ -121,8 +121,7 @@ def test_hongkong_toilets_a_little_off_the_coastline_belong_to_the_nearest_distr
     assert len(off) >= 3  # the file's own points, read as the reference reads them
     assert hongkong.one("SELECT count(*) FROM toilets WHERE district_code IS NULL") == 0
     said = hongkong.log["toilets"].stdout + hongkong.log["toilets"].stderr
-    placed = re.findall(r"record (\d+): .* m outside every area \(within the tolerance\): placed in the nearest, (\S+)",
-                        said)
+    placed = re.findall(r"第 (\d+) 条记录：.* 米（容差内）：归入最近的(\S+)", said)
     assert len(placed) == len(off), said
     codes = list(districts)
     for record, name in placed:
@@ -135,7 +134,7 @@ def test_hongkong_toilets_outside_the_2001_outlines_are_named(hongkong):
     """The 6 rejected rows are named with their distance, and written to the rejects file, its reasons in Chinese
     for the office that corrects them (in English with --lang en)."""
     said = hongkong.log["toilets"].stderr + hongkong.log["toilets"].stdout
-    assert len(re.findall(r"record \d+: .* outside the city's admin areas", said)) == OUTSIDE, said
+    assert len(re.findall(r"错误：.*，第 \d+ 条记录：坐标 .* 在本市行政区以外", said)) == OUTSIDE, said
     rejects = hongkong.work / "hk_fehd_public_toilets.rejects.csv"
     with open(rejects, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))

@@ -159,13 +159,18 @@ def test_cli_import_reports_rows_and_one_line_error(city, env_for, tmp_path):
     path = write_csv(tmp_path / "c.csv", ["id", "名称", "经度", "纬度"],
                      [["A", "甲", f"{lon[0]:.6f}", f"{lat[0]:.6f}"], ["B", "乙", "", f"{lat[1]:.6f}"]])
     runner = CliRunner()
-    res = runner.invoke(main, ["import", "markets", str(path)])
+    res = runner.invoke(main, ["import", "markets", str(path), "--lang", "en"])
     assert res.exit_code != 0
     assert "error: c.csv, row 3, column 经度: coordinate missing" in res.output
-    res = runner.invoke(main, ["import", "markets", str(path), "--dry-run"])  # as the import would: refused
+    res = runner.invoke(main, ["import", "markets", str(path)])  # the office's own language by default
+    assert res.exit_code != 0 and "错误：c.csv，第 3 行，经度 列：" in res.output, res.output
+    res = runner.invoke(main, ["import", "markets", str(path), "--dry-run", "--lang", "en"])  # refused, as the import
     assert res.exit_code == 2 and "error: c.csv, row 3, column 经度: coordinate missing" in res.output
-    res = runner.invoke(main, ["import", "markets", str(path), "--dry-run", "--skip-bad"])
+    res = runner.invoke(main, ["import", "markets", str(path), "--dry-run", "--skip-bad", "--lang", "en"])
     assert res.exit_code == 0 and "would write 1" in res.output
+    res = runner.invoke(main, ["import", "markets", str(path), "--dry-run", "--skip-bad"])
+    assert res.exit_code == 0 and "将写入 1 行（新增 1，更新 0），拒收 1 行" in res.output, res.output
+    assert "说明：没有编号列" not in res.output and "拒收的行及原因：" in res.output, res.output
     res = runner.invoke(main, ["import", "markets", str(path), "--crs", "mars"])
     assert res.exit_code != 0 and "--crs" in res.output and "Traceback" not in res.output
     out = tmp_path / "x.zip"

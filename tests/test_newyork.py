@@ -67,18 +67,17 @@ def test_newyork_city_in_its_own_time_zone_and_levels(newyork):
 def test_newyork_import_report_lists_each_problem_s_first_rows_and_counts_the_rest(newyork):
     """311's day of requests, mostly no hygiene event: the report names the first 100 refused rows of the column
     and counts the rest in one line pointing to the rejects file, which has every refused row."""
-    out = newyork.log[SAMPLE].stdout
-    said = [line for line in out.splitlines() if line.startswith(f"error: {SAMPLE}, ") and "column Complaint Type" in line]
-    rows = [line for line in said if line.startswith(f"error: {SAMPLE}, row ")]
+    out = newyork.log[SAMPLE].stdout  # in Chinese, the command's default
+    said = [line for line in out.splitlines() if line.startswith(f"错误：{SAMPLE}，") and "Complaint Type 列" in line]
+    rows = [line for line in said if line.startswith(f"错误：{SAMPLE}，第 ")]
     rest = [line for line in said if line not in rows]
     assert len(rows) == 100 and len(rest) == 1, rest
-    more = int(rest[0].split(": ")[-1].split(" ")[0].replace(",", ""))
-    assert rest[0].endswith(f"{more:,} more column Complaint Type with errors not listed (the first 100 are); "
-                            "the rejects file has every one")
-    rejects = out.split("rejected rows and reasons: ")[1].strip()
+    more = int(rest[0].split("另有 ")[-1].split(" ")[0].replace(",", ""))
+    assert rest[0].endswith(f"另有 {more:,} 行（Complaint Type列）同类错误未逐行列出（已列出前 100 行）；拒收文件中逐行列有原因")
+    rejects = out.split("拒收的行及原因：")[1].strip()
     with open(newyork.work / rejects, encoding="utf-8-sig", newline="") as f:
         refused = list(csv.DictReader(f))
-    assert f", {len(refused):,} rejected" in out
+    assert f"，拒收 {len(refused):,} 行" in out
     assert sum("Complaint Type" in r["原因"] or "投诉类型" in r["原因"] for r in refused) >= 100 + more > 1000
 
 
@@ -93,7 +92,7 @@ def test_newyork_311_rows_as_cases_with_local_times_statuses_and_deadlines(newyo
     for name in (SAMPLE, RODENTS):
         rows = {r["Unique Key"]: r for r in rows_of(newyork, name) if r["Unique Key"] in stored}
         assert len(rows) == {SAMPLE: SAMPLE_WRITTEN, RODENTS: 140}[name]
-        assert f"wrote {len(rows)}" in newyork.log[name].stdout, newyork.log[name].stdout
+        assert f"写入 {len(rows)} 行" in newyork.log[name].stdout, newyork.log[name].stdout
         for key, row in rows.items():
             reported, status, due, closed, limit = stored[key]
             assert reported == local_time(row["Created Date"]), (key, reported, row["Created Date"])
@@ -109,7 +108,7 @@ def test_newyork_open_cases_keep_no_closing_time(newyork, ny_server):
     names each row and keeps no closing time on an open case, so the API shows it open, and the month's
     bulletin counts it open at the end (it counted 62 of the 78 open cases)."""
     said = newyork.log[RODENTS].stderr + newyork.log[RODENTS].stdout
-    named = re.findall(r"row (\d+), column Closed Date: closing time '[^']+' on a case whose status is 'Pending'", said)
+    named = re.findall(r"第 (\d+) 行，Closed Date 列：结案时间 '[^']+' 所在案件的状态为 'Pending'", said)
     rows = rows_of(newyork, RODENTS)
     expected = [str(i + 2) for i, r in enumerate(rows)
                 if r["Status"] == "Pending" and r["Closed Date"] and r["Latitude"]]
@@ -395,7 +394,7 @@ def test_newyork_workbook_export_gives_new_york_times_and_reads_back(ny_server):
     assert written == "2023-02-28T23:41:49-05:00", written
     assert datetime.fromisoformat(written) == local_time(late["Created Date"])
     again = city.cli("import", "complaints", "complaints.xlsx", "--dry-run")
-    assert f"(0 new, {len(by_key)} updated)" in again.stdout and len(by_key) == 140 + SAMPLE_WRITTEN, again.stdout
+    assert f"（新增 0，更新 {len(by_key)}）" in again.stdout and len(by_key) == 140 + SAMPLE_WRITTEN, again.stdout
 
 
 @pytest.mark.browser

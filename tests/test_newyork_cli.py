@@ -169,7 +169,7 @@ def test_a_repeated_row_is_named_with_the_row_it_repeats(newyork):
     import csv
 
     done = newyork.cli("import", "toilets", "nyc_public_restrooms_20241203.csv", "--dry-run")
-    said = re.findall(r"row (\d+): the same values as row (\d+) \(a duplicate\?\)", done.stdout + done.stderr)
+    said = re.findall(r"第 (\d+) 行：与第 (\d+) 行的值完全相同（重复？）", done.stdout + done.stderr)
     with open(newyork.work / "nyc_public_restrooms_20241203.csv", encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))  # rows[0] is the header, the spreadsheet's row 1
     assert len(said) == 4 and ("298", "229") in said, done.stdout + done.stderr
@@ -232,7 +232,12 @@ def test_a_market_with_its_longitude_left_at_zero_is_refused_naming_the_column(n
     """NYC's farmers markets: row 67's Longitude is -0.00008 (its Latitude New York's): refused naming the
     Longitude column and what it likely is, in Chinese in the rejects file, not as a point 6,880 km away."""
     done = newyork.cli("import", "markets", "nyc_farmers_markets_2023season.csv", "--skip-bad", "--dry-run")
-    line = next(x for x in done.stdout.splitlines() if ", row 67" in x)
+    line = next(x for x in done.stdout.splitlines() if "，第 67 行" in x)
+    assert line == ("错误：nyc_farmers_markets_2023season.csv，第 67 行，Longitude 列：经度 -0.000080 约为 0，"
+                    "点在本市以外（空单元格被填了零？）"), line
+    english = newyork.cli("import", "markets", "nyc_farmers_markets_2023season.csv", "--dry-run", "--lang", "en",
+                          check=False).stdout
+    line = next(x for x in english.splitlines() if ", row 67" in x)
     assert line == ("error: nyc_farmers_markets_2023season.csv, row 67, column Longitude: longitude -0.000080 is about "
                     "0, which puts the point outside the city (an empty cell filled with zero?)"), line
     rejects = (newyork.work / "nyc_farmers_markets_2023season.rejects.csv").read_text(encoding="utf-8-sig")

@@ -98,7 +98,7 @@ def test_taipei_grids_cover_the_district_office_and_are_assigned(taipei, taipei_
 
 def test_taipei_complaints_are_routed_to_their_grids(taipei_server, taipei_complaints):
     city = taipei_server
-    assert "wrote 400" in city.log["complaints"].stdout, city.log["complaints"].stdout
+    assert "写入 400 行" in city.log["complaints"].stdout, city.log["complaints"].stdout
     in_grids = city.one("SELECT count(*) FROM complaints WHERE grid_code IS NOT NULL")
     assert in_grids >= 200  # the 200 at 大同區's stops, and the 5 posted ones
     for complaint in taipei_complaints:
@@ -342,6 +342,6 @@ def test_taipei_export_reimport_changes_no_count(taipei_server, taipei_complaint
         out = f"{layer}-export.{'zip' if fmt == 'shp' else fmt}"
         city.cli("export", layer, "--format", fmt, "--out", out)
         again = city.cli("import", layer, out)
-        assert f"wrote {before:,} (0 new, {before:,} updated)" in again.stdout, again.stdout
+        assert f"写入 {before:,} 行（新增 0，更新 {before:,}）" in again.stdout, again.stdout
         after, keys = city.sql(f"SELECT count(*), count(DISTINCT (source, source_id)) FROM {layer}")[0]
         assert after == keys == before, (layer, fmt, before, after, keys)

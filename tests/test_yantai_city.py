@@ -33,7 +33,7 @@ def test_yantai_outlines_are_read_as_gcj02(yantai):
     from geo.coords import gcj02_to_wgs84
 
     source = json.loads((yantai.work / "yantai_districts_gaode.geojson").read_text(encoding="utf-8"))
-    assert "wrote 11" in yantai.log["import"].stdout, yantai.log["import"].stdout
+    assert "写入 11 行" in yantai.log["import"].stdout, yantai.log["import"].stdout
     far_from_raw = 0
     for feature in source["features"]:
         code = feature["properties"]["adcode"]

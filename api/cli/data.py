@@ -9,14 +9,23 @@ import click
 
 from data.errors import InvalidInput
 from layers.io.export import FORMATS
+from layers.io.rawtable import in_lang
 from layers.spec.registry import layer_ids
 
+#: The report's words in Chinese: severities and what a row is called.
+_ZH = {"error": "错误", "warning": "警告", "row": "第 {} 行", "feature": "第 {} 个要素", "record": "第 {} 条记录"}
 
-def _print_problems(problems, out) -> None:
+
+def _print_problems(problems, out, lang: str) -> None:
     for p in problems:
-        where = p["file"] + (f", {p.get('row_label', 'row')} {p['row']}" if p.get("row") is not None else "")
-        if p.get("column"):
-            where += f", column {p['column']}"
+        row, column = p.get("row"), p.get("column")
+        if lang == "zh":
+            where = p["file"] + (f"，{_ZH[p.get('row_label', 'row')].format(row)}" if row is not None else "")
+            where += f"，{column} 列" if column else ""
+            click.echo(f"{_ZH[p['severity']]}：{where}：{p.get('reason_zh') or p['reason']}", file=out)
+            continue
+        where = p["file"] + (f", {p.get('row_label', 'row')} {row}" if row is not None else "")
+        where += f", column {column}" if column else ""
         click.echo(f"{p['severity']}: {where}: {p['reason']}", file=out)
 
 
@@ -44,7 +53,7 @@ def _print_problems(problems, out) -> None:
 @click.option("--rejects", type=click.Path(path_type=Path), default=None,
               help="where --skip-bad writes the rejected rows (default: beside the input)")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="language of the reasons in the rejects file")
+              help="language of the report and of the reasons in the rejects file")
 @click.option("--level", type=click.Choice(["district", "street", "community"]), default=None,
               help="admin_areas: the level of the areas in the file")
 @click.option("--code-field", default=None, help="admin_areas: the code column")
@@ -78,14 +87,15 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
     try:
         result = _run_import(file, opts)
     except InvalidInput as exc:
-        _print_problems(exc.problems, sys.stdout)
+        _print_problems(exc.problems, sys.stdout, lang)
         raise
-    _print_problems([p.as_dict() for p in result.problems], sys.stdout)
+    _print_problems([p.as_dict() for p in result.problems], sys.stdout, lang)
     for note in result.notes:
-        click.echo(f"note: {note}")
-    click.echo(result.summary())
+        click.echo(f"说明：{in_lang(note, 'zh')}" if lang == "zh" else f"note: {note}")
+    click.echo(result.summary(lang))
     if result.rejects_path:
-        click.echo(f"rejected rows and reasons: {result.rejects_path}")
+        click.echo(f"拒收的行及原因：{result.rejects_path}" if lang == "zh" else
+                   f"rejected rows and reasons: {result.rejects_path}")
 
 
 def _run_import(file: Path, opts):

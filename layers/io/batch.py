@@ -118,7 +118,13 @@ class ImportResult:
         """Every warning, listed or not."""
         return len(self.warnings) + sum(n for (severity, _), n in self.unlisted.items() if severity == "warning")
 
-    def summary(self) -> str:
+    def summary(self, lang: str = "en") -> str:
+        """One line: rows read, written (new, updated), rejected and warnings, in ``lang``."""
+        if lang == "zh":
+            text = (f"{self.file} → {self.layer}：读取 {self.rows_read:,} 行，{'将写入' if self.dry_run else '写入'} "
+                    f"{self.rows_written:,} 行（新增 {self.inserted:,}，更新 {self.updated:,}）")
+            text += f"，拒收 {self.rejected:,} 行" if self.rejected else ""
+            return text + (f"，警告 {self.warning_count:,} 条" if self.warning_count else "")
         verb = "would write" if self.dry_run else "wrote"
         text = (f"{self.file} → {self.layer}: {self.rows_read:,} rows read, {verb} {self.rows_written:,} "
                 f"({self.inserted:,} new, {self.updated:,} updated)")

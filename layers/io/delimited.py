@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from data.errors import InvalidInput, InvalidParameter
-from layers.io.rawtable import RawTable
+from layers.io.rawtable import Note, RawTable
 
 _DELIMITERS = (",", "\t", ";", "|")
 _BLOCK = 1 << 23  # bytes read at a time while checking the encoding
@@ -107,7 +107,7 @@ def header_index(filled) -> int | None:
 TOTALS = ("合计", "总计", "共计", "小计", "合計", "總計", "共計", "小計")
 
 
-def without_tail(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+def without_tail(frame: pd.DataFrame) -> tuple[pd.DataFrame, Note | None]:
     """The rows without a table's blank last rows and its closing line of totals (合计…, a cell or two filled),
     which no office means as data, and what was left out; rows above keep their numbers."""
     end, totals = len(frame), None
@@ -119,10 +119,10 @@ def without_tail(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
         totals = totals or (values[0] if values else None)
     if end == len(frame):
         return frame, None
-    what = f"a total: {totals[:30]}" if totals else "blank"
+    what = (f"合计行：{totals[:30]}", f"a total: {totals[:30]}") if totals else ("空行", "blank")
     left = len(frame) - end
-    said = f"the {left} last rows ({what}) were not read" if left > 1 else f"the last row ({what}) was not read"
-    return frame.iloc[:end], said
+    said = f"the {left} last rows ({what[1]}) were not read" if left > 1 else f"the last row ({what[1]}) was not read"
+    return frame.iloc[:end], Note(f"末尾 {left} 行（{what[0]}）未读取", said)
 
 
 def _header(text: str) -> tuple[str, int]:
@@ -175,10 +175,11 @@ def iter_csv(path: Path, *, encoding: str | None = None, chunk_rows: int | None 
         raise InvalidInput(f"{path.name}: the file has a header but no data rows")
 
 
-def title_note(skipped: int) -> str:
+def title_note(skipped: int) -> Note:
     """What the import says of the rows above a header (:func:`header_index`)."""
-    return (f"the header is row {skipped + 1}: the {skipped} row{'s' if skipped > 1 else ''} above it (a title) "
-            "were not read")
+    return Note(f"表头在第 {skipped + 1} 行：其上 {skipped} 行（标题）未读取",
+                f"the header is row {skipped + 1}: the {skipped} row{'s' if skipped > 1 else ''} above it (a title) "
+                "were not read")
 
 
 def _chunks(path: Path, reader, rows: int | None) -> Iterator[tuple[pd.DataFrame, str | None]]:

@@ -17,6 +17,7 @@ import shapely
 from data.errors import InvalidInput
 from geo import coords
 from layers.io.batch import Batch, Findings, Said
+from layers.io.rawtable import Note
 from layers.io.values import numbers
 
 _PAIR = re.compile(r"^\s*[\(\[]?\s*([-+0-9.eE]+)\s*[,，;\s]\s*([-+0-9.eE]+)\s*[\)\]]?\s*$")
@@ -46,9 +47,11 @@ def _source_crs(batch: Batch) -> str:
     file_crs = _normalise_file_crs(batch.raw.crs)
     notes = batch.result.notes
     if crs_option and file_crs and crs_option != file_crs and file_crs != "wgs84":
-        notes.append(f"--crs {crs_option} overrides the file's own CRS ({file_crs[:40]})")
+        notes.append(Note(f"--crs {crs_option} 取代了文件自带的坐标系（{file_crs[:40]}）",
+                          f"--crs {crs_option} overrides the file's own CRS ({file_crs[:40]})"))
     elif file_crs and not crs_option and file_crs != "wgs84":
-        notes.append(f"coordinates converted from the file's own CRS {file_crs[:60]}")
+        notes.append(Note(f"坐标已从文件自带的坐标系 {file_crs[:60]} 转换",
+                          f"coordinates converted from the file's own CRS {file_crs[:60]}"))
     return crs_option or file_crs or "wgs84"
 
 
@@ -198,7 +201,8 @@ def _note_invalid(geoms: np.ndarray, usable: np.ndarray, col: str | None, found:
     if invalid.any():
         reasons = np.full(len(geoms), "", dtype=object)
         reasons[invalid] = shapely.is_valid_reason(geoms[invalid])
-        found.add(invalid, col, lambda i: f"invalid geometry ({reasons[i]}): repaired with ST_MakeValid", "warning")
+        found.add(invalid, col, lambda i: Said(f"几何图形无效（{reasons[i]}）：已用 ST_MakeValid 修复",
+                                               f"invalid geometry ({reasons[i]}): repaired with ST_MakeValid"), "warning")
 
 
 def _convert_geometries(geoms: np.ndarray, crs: str) -> np.ndarray:

@@ -17,6 +17,7 @@ from data.params import AREA_CODE, area_code_problem
 from data.settings import GridSettings
 from data.vocab import CLOSED
 from layers.io.batch import Batch, Said
+from layers.io.rawtable import Note
 from layers.workflow.grids import charge_late_reports
 
 
@@ -33,7 +34,7 @@ def name_from_address(conn, batch: Batch) -> None:
     if fallback is not None:
         names = np.where(pd.isna(fallback), names, fallback)
     out["name"] = names
-    batch.result.notes.append("no name column: rows are named by their address (or id)")
+    batch.result.notes.append(Note("没有名称列：各行以地址（或编号）命名", "no name column: rows are named by their address (or id)"))
 
 
 def area_codes(conn, batch: Batch) -> None:
@@ -129,11 +130,14 @@ def _kept_closing_times(batch: Batch, closed: np.ndarray, status: np.ndarray) ->
     written, said = batch.text(column), batch.text(batch.plan.fields["status"])
     named = ~np.isnat(closed) & ~batch.found.bad  # a rejected row is named for its own fault only
     still_open = named & (status != CLOSED)
-    batch.found.add(still_open, column, lambda i: f"closing time {written.iat[i]!r} on a case whose status is "
-                    f"{said.iat[i]!r} ({status[i]}), not {CLOSED}: not kept, the case stays open", severity="warning")
+    batch.found.add(still_open, column, lambda i: Said(
+        f"结案时间 {written.iat[i]!r} 所在案件的状态为 {said.iat[i]!r}（{status[i]}），不是{CLOSED}：未保留，案件仍为未结",
+        f"closing time {written.iat[i]!r} on a case whose status is {said.iat[i]!r} ({status[i]}), not {CLOSED}: "
+        "not kept, the case stays open"), severity="warning")
     closed = np.where(still_open, np.datetime64("NaT"), closed).astype(closed.dtype)
     early = named & ~still_open & (closed < np.asarray(batch.out["reported_at"]))
-    batch.found.add(early, column, lambda i: f"closing time {written.iat[i]!r} is before the report time",
+    batch.found.add(early, column, lambda i: Said(f"结案时间 {written.iat[i]!r} 早于上报时间",
+                                                  f"closing time {written.iat[i]!r} is before the report time"),
                     severity="warning")
     return closed
 
@@ -146,11 +150,13 @@ def _closed_at_report(batch: Batch, closed: np.ndarray, status: np.ndarray) -> n
         return closed
     column = batch.plan.fields.get("closed_at")
     if column:
-        batch.found.add(unknown, column, f"status {CLOSED} but no closing time: closed at its report time (its time "
-                        "to close counts as 0 h)", severity="warning")
+        batch.found.add(unknown, column, Said(f"状态为{CLOSED}但没有结案时间：按上报时间结案（办结用时计为 0 小时）",
+                                              f"status {CLOSED} but no closing time: closed at its report time (its "
+                                              "time to close counts as 0 h)"), severity="warning")
     else:
-        batch.result.notes.append(f"no closing-time column: cases whose status is {CLOSED} are closed at their "
-                                  "report time (their time to close counts as 0 h)")
+        batch.result.notes.append(Note(f"没有结案时间列：状态为{CLOSED}的案件按上报时间结案（办结用时计为 0 小时）",
+                                       f"no closing-time column: cases whose status is {CLOSED} are closed at their "
+                                       "report time (their time to close counts as 0 h)"))
     closed = closed.astype("datetime64[us]")
     closed[unknown] = np.asarray(batch.out["reported_at"]).astype("datetime64[us]")[unknown]
     return closed

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from layers.io.batch import Batch, Said, rejected_from
+from layers.io.rawtable import Note
 
 #: How the rejects file names a row of each kind of file (layers.io.columns.REJECTS_ROW).
 _LABEL_ZH = {"row": "第 {} 行", "feature": "第 {} 个要素", "record": "第 {} 条记录"}
@@ -30,8 +31,9 @@ def identify(batch: Batch) -> None:
         ids = "row-" + batch.text(plan.rejected_row)
     else:
         ids = pd.Series([f"row-{i + raw.first_row}" for i in range(n)], index=raw.frame.index)
-        batch.result.notes.append("no id column: rows are keyed by their row number "
-                                  "(re-importing the same file updates them)")
+        batch.result.notes.append(Note("没有编号列：各行以行号为键（再次导入同一文件即更新这些行）",
+                                       "no id column: rows are keyed by their row number "
+                                       "(re-importing the same file updates them)"))
     if plan.source_col:
         key = pd.Series(list(zip(out["source"], ids)), index=raw.frame.index)
         hashes = pd.util.hash_pandas_object(pd.DataFrame({"s": out["source"], "i": ids.to_numpy(dtype=object)}),
@@ -71,11 +73,13 @@ def _source_of(batch: Batch) -> str:
     for (beside it), so that its corrected rows are that file's rows, as a re-import of it will find them."""
     name = batch.raw.path.name
     if batch.plan.rejected_row and (original := rejected_from(batch.raw.path)):
-        batch.result.notes.append(f"the rows refused from {original} (its rejects): kept as {original}'s rows")
+        batch.result.notes.append(Note(f"{original} 的拒收行（其拒收文件）：作为 {original} 的行保存",
+                                       f"the rows refused from {original} (its rejects): kept as {original}'s rows"))
         return original
     if batch.plan.rejected_row:
-        batch.result.notes.append("a rejects file: give --source the file it came from, so that its rows are that "
-                                  "file's rows")
+        batch.result.notes.append(Note("这是拒收文件：请用 --source 指明它来自哪个文件，使其各行归入该文件",
+                                       "a rejects file: give --source the file it came from, so that its rows are "
+                                       "that file's rows"))
     return name
 
 

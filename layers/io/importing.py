@@ -41,7 +41,7 @@ from layers.io.geometry import locate
 from layers.io.hooks import HOOKS
 from layers.io.identity import identify
 from layers.io.options import ImportOptions
-from layers.io.rawtable import RawTable
+from layers.io.rawtable import Note, RawTable
 from layers.io.readers import read_chunks, without_kml_display
 from layers.io.routing import AreaIndex, place, shifted_note
 from layers.io.values import attributes, bool_text, check_field, refused_note, vocabulary
@@ -139,7 +139,7 @@ class _Run:
         note = shifted_note(self.areas, self.state.off_city) if self.areas is not None else None
         if note:
             result.notes.append(note)
-            result.problems.append(Problem(self.path.name, None, None, note, "warning"))
+            result.problems.append(Problem(self.path.name, None, None, note, "warning", reason_zh=note.zh))
         if self.state.refused:
             result.notes.append(refused_note(self.state.refused))
         # By row (the file's own notes first), however the file was cut into chunks.
@@ -176,7 +176,7 @@ def prepare(conn, raw: RawTable, opts: ImportOptions, areas: AreaIndex | None = 
     raw = without_kml_display(raw)
     result = ImportResult(raw.path.name, spec.id, len(raw.frame), dry_run=opts.dry_run)
     if raw.encoding and raw.encoding != "utf-8":
-        result.notes.append(f"read as {raw.encoding}")
+        result.notes.append(Note(f"按 {raw.encoding} 编码读取", f"read as {raw.encoding}"))
     result.notes.extend(raw.notes)  # what the reader saw in the file (a title above a sheet's header)
     plan = dataclasses.replace(plan) if plan is not None else plan_columns(raw, opts, spec)
     batch = Batch(raw, opts, spec, plan, Findings(raw), result, state=state or FileState())

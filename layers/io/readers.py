@@ -22,7 +22,7 @@ from python_calamine import CalamineError
 from data.errors import InvalidInput, InvalidParameter
 from data.settings import ImportSettings
 from layers.io.delimited import HEADER_SEARCH_ROWS, header_index, iter_csv, title_note, without_tail
-from layers.io.rawtable import RawTable
+from layers.io.rawtable import Note, RawTable
 
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
 VECTOR_SUFFIXES = {".geojson", ".json", ".shp", ".zip", ".gpkg", ".kml", ".kmz"}
@@ -120,8 +120,9 @@ def _first_table(book: pd.ExcelFile, sheet: str | None) -> tuple[pd.DataFrame, s
         read.append((name, _cells(book, name)))
     name, cells = next(((n, c) for n, c in read if _holds_table(c)), read[0])
     others = len(book.sheet_names) > 1
-    return cells, (f"sheet {name!r} read (the workbook's sheets: {', '.join(book.sheet_names)}; --sheet reads "
-                   "another)" if others else None)
+    return cells, (Note(f"已读取工作表 {name!r}（工作簿中的工作表：{'、'.join(book.sheet_names)}；用 --sheet 读取其他工作表）",
+                        f"sheet {name!r} read (the workbook's sheets: {', '.join(book.sheet_names)}; --sheet reads "
+                        "another)") if others else None)
 
 
 def _cells(book: pd.ExcelFile, name: str) -> pd.DataFrame:

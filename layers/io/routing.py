@@ -20,6 +20,7 @@ from geo import coords
 from geo.coords import utm_srid
 from layers.io.batch import Batch, Findings, Said
 from layers.io.boxes import PolygonBoxes
+from layers.io.rawtable import Note
 from layers.spec import admin_areas
 from layers.spec.model import values
 
@@ -280,8 +281,9 @@ def _nearest_for_the_rest(areas: AreaIndex, routed: dict, rows: np.ndarray, lon:
     names = dict(zip(areas.codes, areas.names))
     finest = next(near[f"{level}_code"] for level in LEVELS[::-1] if any(near[f"{level}_code"]))
     said = dict(zip(rows[rest], zip(finest, metres)))
-    found.add(rows[rest], None, lambda i: f"({lon[i]:.6f}, {lat[i]:.6f}) lies {said[i][1]:.0f} m outside every area "
-              f"(within the tolerance): placed in the nearest, {names.get(said[i][0], said[i][0])}", "warning")
+    found.add(rows[rest], None, lambda i: Said(f"（{lon[i]:.6f}, {lat[i]:.6f}）在所有区域之外 {said[i][1]:.0f} 米（容差内）："
+              f"归入最近的{names.get(said[i][0], said[i][0])}", f"({lon[i]:.6f}, {lat[i]:.6f}) lies {said[i][1]:.0f} m outside "
+              f"every area (within the tolerance): placed in the nearest, {names.get(said[i][0], said[i][0])}"), "warning")
 
 
 def _keep_stated_spans(areas: AreaIndex, geoms: np.ndarray, stated: dict[str, np.ndarray],
@@ -363,7 +365,7 @@ def _near_zero(batch: Batch, far: np.ndarray) -> np.ndarray:
     return far
 
 
-def shifted_note(areas: AreaIndex, off_city: list) -> str | None:
+def shifted_note(areas: AreaIndex, off_city: list) -> Note | None:
     """A whole file read in the wrong system sits off by the GCJ-02/BD-09 shift: the note that says so, if it does.
 
     ``off_city``: the (lon, lat) arrays of the file's points outside the city, chunk by chunk.
@@ -376,9 +378,12 @@ def shifted_note(areas: AreaIndex, off_city: list) -> str | None:
     for name, back in (("gcj02", coords.gcj02_to_wgs84), ("bd09", coords.bd09_to_wgs84)):
         still = int(areas.strictly_outside(*back(lon, lat)).sum())
         if still <= len(lon) // 2:
-            return (f"{len(lon)} points lie outside the city's areas, and {len(lon) - still} of them fall inside "
-                    f"when read as {name.upper()} ({'Gaode/Tencent' if name == 'gcj02' else 'Baidu'}): is the file "
-                    f"in {name.upper()}? then import it with --crs {name}")
+            maker = ("高德/腾讯", "Gaode/Tencent") if name == "gcj02" else ("百度", "Baidu")
+            return Note(f"{len(lon)} 个点位于本市区域之外，按 {name.upper()}（{maker[0]}）读取时其中 {len(lon) - still} 个"
+                        f"落入区域内：文件是否为 {name.upper()} 坐标？如是，请加 --crs {name} 导入",
+                        f"{len(lon)} points lie outside the city's areas, and {len(lon) - still} of them fall inside "
+                        f"when read as {name.upper()} ({maker[1]}): is the file in {name.upper()}? then import it "
+                        f"with --crs {name}")
     return None
 
 
@@ -390,5 +395,5 @@ def _check_stated_district(areas: AreaIndex, stated: pd.Series, routed: np.ndarr
     by_code = {c: n for n, c in names.items()}
     expected = stated.map(lambda t: names.get(t) or (t if t in by_code else None)).to_numpy(dtype=object)
     mismatch = located & pd.notna(expected) & pd.notna(routed) & (expected != routed)
-    found.add(mismatch, column, lambda i: f"states district {stated.iat[i]} but the point lies in "
-              f"{by_code.get(routed[i], routed[i])}", "warning")
+    found.add(mismatch, column, lambda i: Said(f"所填区县为 {stated.iat[i]}，但点位于{by_code.get(routed[i], routed[i])}",
+              f"states district {stated.iat[i]} but the point lies in {by_code.get(routed[i], routed[i])}"), "warning")

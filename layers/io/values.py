@@ -21,6 +21,7 @@ from data.vocab import city_tz
 from layers.io.batch import Batch, Findings, Said
 from layers.io.cn_times import western
 from layers.io.columns import normalise_header
+from layers.io.rawtable import Note
 from layers.io.times import utc_times
 from layers.spec.model import Field
 
@@ -115,16 +116,19 @@ def _named(f: Field, levels: list[pd.Series], empty, names: dict, columns: list[
     return pd.Series(result, index=levels[0].index).where(~empty, None)
 
 
-def refused_note(refused: Counter) -> str:
+def refused_note(refused: Counter) -> Note:
     """The file's note on the rows refused as no hygiene event (``Findings.refused``): each category declared none
     of the event types, then the most frequent unknown ones, counted."""
-    declared = [f"{n:,} × {what} (declared none of the event types)" for (none, what), n in refused.most_common()
-                if none]
-    unknown = [(what, n) for (none, what), n in refused.most_common() if not none]
+    declared = [(n, what) for (none, what), n in refused.most_common() if none]
+    unknown = [(n, what) for (none, what), n in refused.most_common() if not none]
     rest = unknown[6:]
-    return "rows refused as no hygiene event, by category: " + "; ".join(
-        declared + [f"{n:,} × {what}" for what, n in unknown[:6]]
-        + ([f"{sum(n for _, n in rest):,} rows of {len(rest)} other categories"] if rest else []))
+    others = sum(n for n, _ in rest)
+    zh = [f"{n:,} × {what}（声明为非事件类型）" for n, what in declared] + [f"{n:,} × {w}" for n, w in unknown[:6]] \
+        + ([f"其他 {len(rest)} 类共 {others:,} 行"] if rest else [])
+    en = [f"{n:,} × {what} (declared none of the event types)" for n, what in declared] \
+        + [f"{n:,} × {w}" for n, w in unknown[:6]] + ([f"{others:,} rows of {len(rest)} other categories"] if rest else [])
+    return Note("因不属于卫生事件而拒收的行，按类别：" + "；".join(zh),
+                "rows refused as no hygiene event, by category: " + "; ".join(en))
 
 
 def _by_level(levels: list[pd.Series], names: dict) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ from layers.io.batch import ImportResult
 from layers.io.copying import copy_into, kept_frames
 from layers.io.fresh import FIRST_STATUS, copy_new_rows
 from layers.io.hooks import AFTER_WRITE
+from layers.io.rawtable import Note
 from layers.spec.model import LayerSpec
 
 _SQL_TYPES = {"text": "text", "int": "integer", "num": "numeric", "bool": "boolean", "time": "timestamptz",
@@ -162,9 +163,12 @@ def _keep_handled(cur, spec: LayerSpec, columns, result: ImportResult) -> None:
                 .format(table=sql.Identifier(spec.table)))
     kept = [status for (status,) in cur.fetchall()]
     if kept:
-        result.notes.append(f"{len(kept):,} cases keep the status they were moved to here since their last import "
-                            f"({', '.join(f'{n} {s}' for s, n in sorted(Counter(kept).items()))}): the file still "
-                            "says what that import did")
+        counted = sorted(Counter(kept).items())
+        result.notes.append(Note(f"{len(kept):,} 件案件保留上次导入后在本系统中办理到的状态（"
+                                 f"{'，'.join(f'{s} {n} 件' for s, n in counted)}）：文件所写仍是上次导入时的状态",
+                                 f"{len(kept):,} cases keep the status they were moved to here since their last import "
+                                 f"({', '.join(f'{n} {s}' for s, n in counted)}): the file still says what that "
+                                 "import did"))
 
 
 def _drop_indexes_and_foreign_keys(cur, tables: list[str], incoming: int, *, unique: bool) -> list[sql.Composable]:
