@@ -100,7 +100,7 @@ class PageData:
 
     grid: Grid
     frame: tuple[float, float, float, float]  # xmin, ymin, xmax, ymax in metres
-    neighbours: list[tuple[str, str | None, object]] = field(default_factory=list)  # code, name, geom
+    neighbours: list[tuple[str, str, str, object]] = field(default_factory=list)  # code, community, street, geom
     roads: list[tuple[str, str | None, object, bool]] = field(default_factory=list)  # class, name, geom, in grid
     villages: list[tuple[str, str, object]] = field(default_factory=list)  # name, kind, geom
     trails: list[tuple[str, str, object]] = field(default_factory=list)  # name, kind, geom
@@ -330,7 +330,7 @@ FROM roads r, frame, grid WHERE r.geom && frame.g
 """
 
 _NEIGHBOURS_SQL = _FRAME_CTE + """
-SELECT n.code, n.name, ST_AsBinary(ST_Transform(n.geom, %(srid)s))
+SELECT n.code, n.community_code, n.street_code, ST_AsBinary(ST_Transform(n.geom, %(srid)s))
 FROM grids n, frame WHERE n.geom && frame.g AND n.code <> %(code)s
 """
 
@@ -342,7 +342,7 @@ def load_page(conn, grid: Grid, frame: tuple[float, float, float, float], city: 
     page = PageData(grid=grid, frame=frame)
     with conn.cursor() as cur:
         cur.execute(_NEIGHBOURS_SQL, params)
-        page.neighbours = [(code, name, _wkb(g)) for code, name, g in cur.fetchall()]
+        page.neighbours = [(code, community, street, _wkb(g)) for code, community, street, g in cur.fetchall()]
         cur.execute(_ROADS_SQL, params)
         page.roads = [(klass, name, _wkb(g), inside) for klass, name, g, inside in cur.fetchall()]
         cur.execute(_AREAS_SQL, params)

@@ -31,6 +31,25 @@ def nice_length(target_m: float) -> float:
     return float(10 ** (exp - 1) * 5)
 
 
+def scale_bar_box(frame, m_per_mm: float) -> tuple[float, float, float, float]:
+    """The scale bar's white box (minx, miny, maxx, maxy in map units): no map word goes over it."""
+    length = nice_length(0.22 * (frame[2] - frame[0]))
+    x0, y0 = frame[0] + 3 * m_per_mm, frame[1] + 3 * m_per_mm
+    return (x0, y0, x0 + length + 12 * m_per_mm, y0 + 8.5 * m_per_mm)
+
+
+#: Where the north arrow stands, as a share of the map's width and height from its lower left.
+NORTH_AT = (0.955, 0.9)
+
+
+def north_arrow_box(frame, m_per_mm: float) -> tuple[float, float, float, float]:
+    """The north arrow and its letter (map units): no map word goes over them."""
+    w, h = frame[2] - frame[0], frame[3] - frame[1]
+    cx, cy = frame[0] + NORTH_AT[0] * w, frame[1] + NORTH_AT[1] * h
+    half = max(0.035 * w, 5.5 * m_per_mm)  # its white ground (a share of the map), or the arrow and letter
+    return (cx - half, cy - max(0.08 * h, 6 * m_per_mm), cx + half, cy + max(0.05 * h, 9.5 * m_per_mm))
+
+
 def scale_bar(ax, frame, m_per_mm: float, size: float) -> None:
     """A chequered scale bar of a round length, on a white box in the map's lower left."""
     width_m = frame[2] - frame[0]
@@ -53,7 +72,7 @@ def scale_bar(ax, frame, m_per_mm: float, size: float) -> None:
 def north_arrow(ax, angle_deg: float, label: str) -> None:
     """A half-filled arrow to true north, in the axes' upper right (axes coordinates)."""
     fig_w, fig_h = ax.bbox.width, ax.bbox.height  # display units: keep the arrow's shape on any aspect
-    cx, cy = 0.955, 0.9
+    cx, cy = NORTH_AT
     size = 9.0 / 25.4 * ax.figure.dpi  # 9 mm long
     theta = math.radians(angle_deg)
 

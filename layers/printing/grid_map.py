@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import shapely
 from matplotlib.collections import LineCollection
 
 from layers.printing.data import Feature, PageData
-from layers.printing.furniture import metre_ticks, north_arrow, scale_bar
-from layers.printing.page import HALO, PageContext, add, draw_polygons, line_parts
+from layers.printing.furniture import metre_ticks, north_arrow, north_arrow_box, scale_bar, scale_bar_box
+from layers.printing.labels import LINE_SPACING
+from layers.printing.map_words import NUMBER_PAD, MapWords, short_code
+from layers.printing.page import PageContext, add, draw_polygons, line_parts
 from layers.printing.style import (
     BACK_STREET,
     POINT_STYLE,
+    PT_TO_MM,
     ROAD_STYLE,
     TRAIL_AREA_STYLE,
     TRAIL_LINE_STYLE,
@@ -43,7 +47,7 @@ def _draw_areas_and_roads(ax, page: PageData) -> None:
         if lines:
             add(ax, LineCollection(lines, colors=style["color"], linewidths=style["linewidth"],
                                    linestyles=[style["linestyle"]], zorder=style["zorder"], capstyle="round"))
-    draw_polygons(ax, [g for _, _, g in page.neighbours], fill=False, edgecolor="0.3", linewidth=0.7,
+    draw_polygons(ax, [g for *_, g in page.neighbours], fill=False, edgecolor="0.3", linewidth=0.7,
                   linestyle=(0, (4, 2)), zorder=4)
 
 
@@ -68,67 +72,82 @@ def _highlight_grid(ax, page: PageData) -> None:
     draw_polygons(ax, [page.grid.geom], fill=False, edgecolor="black", linewidth=2.2, zorder=5.5)
 
 
-def _neighbour_labels(ax, page: PageData, ctx: PageContext, size: float) -> None:
-    """Each neighbouring grid's community and grid number, and its atlas page when it has one."""
-    for code, _, geom in page.neighbours:
-        at = shapely.point_on_surface(shapely.clip_by_rect(geom, *page.frame))
-        if at.is_empty:
-            continue
-        label = f"{code[9:12]}-{code[12:]}"
-        if code in ctx.page_of_grid:
-            label += f"\nP{ctx.page_of_grid[code]}"
-        ax.text(at.x, at.y, label, fontsize=size * 0.9, color="0.4", ha="center", va="center", zorder=4.6,
-                linespacing=1.0)
+def _word_places(page: PageData, frame, m_per_mm: float) -> MapWords:
+    """The map's words so far: none; the scale bar and the north arrow taken; the markers to keep clear of."""
+    points = page.points
+    xy = np.array([[f.x, f.y] for f in points]).reshape(-1, 2)
+    radii = np.array([math.sqrt(POINT_STYLE[point_style_key(f.layer, f.kind, f.overdue)]["s"]
+                                * (1.0 if f.in_grid else 0.7)) / 2 * PT_TO_MM for f in points])
+    return MapWords(frame, 1 / m_per_mm, [scale_bar_box(frame, m_per_mm), north_arrow_box(frame, m_per_mm)], xy,
+                    radii)
 
 
-def _label_angle(line) -> float:
-    """The direction of a line at its middle, in degrees, turned so that text never reads upside down."""
-    a = line.interpolate(0.45, normalized=True)
-    b = line.interpolate(0.55, normalized=True)
-    angle = math.degrees(math.atan2(b.y - a.y, b.x - a.x))
-    if angle > 90:
-        angle -= 180
-    elif angle < -90:
-        angle += 180
-    return angle
+def _number_items(page: PageData, numbers: dict[tuple[str, int], int]) -> list[tuple]:
+    """(key, number, x, y, marker radius mm, on an area) of each checklist feature."""
+    items = []
+    for f in page.checklist:
+        area = f.layer in _AREA_LAYERS
+        r = 0.0 if area else math.sqrt(POINT_STYLE[point_style_key(f.layer, f.kind, f.overdue)]["s"]) / 2 * PT_TO_MM
+        items.append(((f.layer, f.id), str(numbers[(f.layer, f.id)]), f.x, f.y, r, area))
+    return items
 
 
-def _road_labels(ax, page: PageData, frame, size: float) -> None:
-    """One label per named road in the frame, on its longest visible piece, along the road."""
-    box = shapely.box(*frame).buffer(-0.04 * (frame[2] - frame[0]))
+def _road_pieces(page: PageData, frame) -> list[tuple[str, object, bool]]:
+    """(name, longest visible piece, a back street) of each named road worth naming: the grid's back streets and
+    every other named road, longest first."""
+    box = shapely.box(*frame)
     by_name: dict[str, list] = {}
+    alleys = set()
     for klass, name, geom, in_grid in page.roads:
         if not name or (klass == BACK_STREET and not in_grid):
             continue
         by_name.setdefault(name, []).append(geom)
-    placed: list = []
+        if klass == BACK_STREET:
+            alleys.add(name)
+    pieces = []
     for name, geoms in by_name.items():
         merged = shapely.line_merge(shapely.intersection(shapely.union_all(geoms), box))
         parts = [p for p in shapely.get_parts(merged) if p.geom_type == "LineString"]
-        if not parts:
-            continue
-        longest = max(parts, key=lambda p: p.length)
-        if longest.length < 0.12 * (frame[2] - frame[0]):
-            continue
-        mid = longest.interpolate(0.5, normalized=True)
-        if any(mid.distance(p) < 0.1 * (frame[2] - frame[0]) for p in placed):
-            continue
-        placed.append(mid)
-        alley = any(k == BACK_STREET for k, n, _, _ in page.roads if n == name)
-        ax.text(mid.x, mid.y, name, fontsize=size * (0.85 if alley else 1.0), rotation=_label_angle(longest),
-                rotation_mode="anchor", ha="center", va="center", color="#5a2d0c" if alley else "0.15",
-                path_effects=HALO, zorder=6.5, clip_on=True)
+        if parts:
+            pieces.append((name, max(parts, key=lambda p: p.length), name in alleys))
+    return sorted(pieces, key=lambda p: -p[1].length)
 
 
-def _checklist_numbers(ax, page: PageData, numbers: dict[tuple[str, int], int], size: float) -> None:
-    """Each checklist feature's row number: boxed beside a point, rounded inside an area."""
-    for f in page.checklist:
-        n = numbers[(f.layer, f.id)]
-        area = f.layer in _AREA_LAYERS
-        ax.annotate(str(n), (f.x, f.y), xytext=(0, 0) if area else (3.2, 2.4), textcoords="offset points",
-                    fontsize=size * 1.05, ha="center" if area else "left", va="center" if area else "bottom",
-                    zorder=7, bbox={"boxstyle": "round,pad=0.15" if area else "square,pad=0.12",
-                                    "facecolor": "white", "edgecolor": "black", "linewidth": 0.35})
+def _place_words(page: PageData, ctx: PageContext, numbers: dict, m_per_mm: float, size: float) -> MapWords:
+    """Every checklist number, then the road names and the neighbours' short codes that fit."""
+    frame = page.frame
+    words = _word_places(page, frame, m_per_mm)
+    words.numbers(_number_items(page, numbers), size * 1.05)
+    for name, line, alley in _road_pieces(page, frame):
+        words.road(name, line, size * (0.85 if alley else 1.0), alley)
+    grid = page.grid.geom.buffer(2 * m_per_mm)
+    for code, community, street, geom in page.neighbours:
+        label = short_code(code, community, street)
+        if code in ctx.page_of_grid:
+            label += f"\nP{ctx.page_of_grid[code]}"
+        words.neighbour(label, shapely.clip_by_rect(geom, *frame).difference(grid), size * 0.9)
+    return words
+
+
+def _draw_words(ax, words: MapWords, size: float) -> None:
+    """The placed words: numbers boxed (rounded on an area) with their leader lines, roads along, neighbours grey."""
+    for w in words.words:
+        if w.kind in ("number", "area"):
+            if w.leader:
+                (x0, y0), (x1, y1) = w.leader
+                ax.plot([x0, x1], [y0, y1], color="black", linewidth=0.4, zorder=6.9, solid_capstyle="butt")
+            ax.text(w.x, w.y, w.text, fontsize=size * 1.05, ha="center", va="center", zorder=7,
+                    bbox={"boxstyle": f"{'round' if w.kind == 'area' else 'square'},pad={NUMBER_PAD}",
+                          "facecolor": "white", "edgecolor": "black", "linewidth": 0.35})
+        elif w.kind in ("road", "alley"):
+            alley = w.kind == "alley"
+            ax.text(w.x, w.y, w.text, fontsize=size * (0.85 if alley else 1.0), rotation=w.rotation,
+                    rotation_mode="anchor", ha="center", va="center", color="#5a2d0c" if alley else "0.15",
+                    zorder=6.5, bbox={"boxstyle": "square,pad=0.05", "facecolor": "white", "edgecolor": "none",
+                                      "alpha": 0.7})
+        else:
+            ax.text(w.x, w.y, w.text, fontsize=size * 0.9, color="0.4", ha="center", va="center", zorder=4.6,
+                    linespacing=LINE_SPACING)
 
 
 def draw_grid_map(ax, page: PageData, ctx: PageContext, numbers: dict[tuple[str, int], int],
@@ -143,9 +162,7 @@ def draw_grid_map(ax, page: PageData, ctx: PageContext, numbers: dict[tuple[str,
     _draw_points(ax, page)
     _highlight_grid(ax, page)
     size = 6.0 * ctx.paper.text_scale
-    _neighbour_labels(ax, page, ctx, size)
-    _road_labels(ax, page, frame, size)
-    _checklist_numbers(ax, page, numbers, size)
+    _draw_words(ax, _place_words(page, ctx, numbers, m_per_mm, size), size)
     metre_ticks(ax, 0.04, length=2.5, labelsize=5.2, pad=1.5)
     for spine in ax.spines.values():
         spine.set_linewidth(0.9)

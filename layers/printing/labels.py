@@ -71,7 +71,7 @@ def inside_points(geom, step: float) -> list[tuple[float, float]]:
     return [(pole.x, pole.y), *zip(xs[order].tolist(), ys[order].tolist())]
 
 
-class _Taken:
+class Taken:
     """The boxes of the labels placed so far and their leader lines, in map units, and the frame they stay in."""
 
     def __init__(self, frame: tuple, gap: float):
@@ -114,7 +114,7 @@ def _share_over(geom, x: float, y: float, w: float, h: float) -> float:
     return float(shapely.contains_xy(geom, gx.ravel(), gy.ravel()).mean())
 
 
-def _fit(taken: _Taken, geom, points, w: float, h: float, on_area: float) -> tuple[float, float] | None:
+def _fit(taken: Taken, geom, points, w: float, h: float, on_area: float) -> tuple[float, float] | None:
     """The first of ``points`` where a ``w`` × ``h`` box is free and at least ``on_area`` of it over ``geom``."""
     for x, y in points:
         b = taken.box(x, y, w, h)
@@ -124,7 +124,7 @@ def _fit(taken: _Taken, geom, points, w: float, h: float, on_area: float) -> tup
     return None
 
 
-def _fit_outside(taken: _Taken, anchor: tuple, points, w: float, h: float) -> tuple | None:
+def _fit_outside(taken: Taken, anchor: tuple, points, w: float, h: float) -> tuple | None:
     """The first of ``points`` where a ``w`` × ``h`` box is free and its leader line from ``anchor`` (to the box's
     nearer edge) crosses no other label or leader, else the first where the box alone is free: (x, y, the
     leader's two ends)."""
@@ -153,7 +153,7 @@ def place_area_labels(areas: list[tuple[str, object, list[str]]], scale: float, 
     its area. An area none of whose texts fits gets a number (1, 2, … in the
     order of ``areas``), placed inside it where it fits, else nearby with a leader line.
     """
-    taken = _Taken(frame, GAP_MM / scale)
+    taken = Taken(frame, GAP_MM / scale)
     for _, geom, _ in areas:
         shapely.prepare(geom)  # many point-in-area tests each
     tried = {key: inside_points(geom, STEP_MM / scale) for key, geom, _ in areas}
