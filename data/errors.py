@@ -49,8 +49,8 @@ class InvalidParameter(HygieneMapError):
 class InvalidInput(HygieneMapError):
     """An input file or body has bad rows; ``problems`` lists each one."""
 
-    def __init__(self, message: str, problems: list | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, problems: list | None = None, zh: str | None = None):
+        super().__init__(message, zh)
         self.problems = problems or []
 
 

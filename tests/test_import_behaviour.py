@@ -171,6 +171,12 @@ def test_cli_import_reports_rows_and_one_line_error(city, env_for, tmp_path):
     res = runner.invoke(main, ["import", "markets", str(path), "--dry-run", "--skip-bad"])
     assert res.exit_code == 0 and "将写入 1 行（新增 1，更新 0），拒收 1 行" in res.output, res.output
     assert "说明：没有编号列" not in res.output and "拒收的行及原因：" in res.output, res.output
+    flat = write_csv(tmp_path / "flat.csv", ["id", "名称", "地址"], [["A", "甲", "幸福路 1 号"]])
+    res = runner.invoke(main, ["import", "markets", str(flat)])  # a refusal of the whole file, in Chinese too
+    assert res.exit_code == 2 and "hygiene-map：错误：flat.csv：找不到坐标列；" in res.output, res.output
+    assert "现有列：id、名称、地址" in res.output and "Traceback" not in res.output
+    res = runner.invoke(main, ["import", "markets", str(flat), "--lang", "en"])
+    assert res.exit_code == 2 and "hygiene-map: error: flat.csv: no coordinate columns found" in res.output, res.output
     res = runner.invoke(main, ["import", "markets", str(path), "--crs", "mars"])
     assert res.exit_code != 0 and "--crs" in res.output and "Traceback" not in res.output
     out = tmp_path / "x.zip"

@@ -200,8 +200,11 @@ def test_admin_areas_without_a_name_column_name_the_option_that_says_it(newyork)
                        "--dry-run", check=False)
     assert done.returncode != 0 and "Traceback" not in done.stderr
     said = done.stderr + done.stdout
-    assert "no column for the required name (名称)" in said and "say which with --name-field (or --mapping)" in said
+    assert "缺少必填的“名称”列；请把表头写作 名称，或用 --name-field 指明" in said, said  # in Chinese by default
     assert "BoroCD" in said  # the file's columns are listed
+    english = newyork.cli("import", "admin_areas", "nycd.shp", "--level", "street", "--code-field", "BoroCD",
+                          "--dry-run", "--lang", "en", check=False).stderr
+    assert "no column for the required name (名称)" in english and "say which with --name-field (or --mapping)" in english
     assert newyork.one("SELECT count(*) FROM admin_areas") == before
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from data.errors import InvalidInput
+from data.errors import HygieneMapError
 from layers.io.export import FORMATS
 from layers.io.rawtable import in_lang
 from layers.spec.registry import layer_ids
@@ -86,8 +86,11 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
     )
     try:
         result = _run_import(file, opts)
-    except InvalidInput as exc:
-        _print_problems(exc.problems, sys.stdout, lang)
+    except HygieneMapError as exc:
+        _print_problems(getattr(exc, "problems", []), sys.stdout, lang)
+        if lang == "zh" and exc.zh:  # said in the report's language; else as every command says it (main)
+            click.echo(f"hygiene-map：错误：{exc.zh}", err=True)
+            sys.exit(getattr(exc, "exit_code", 2))
         raise
     _print_problems([p.as_dict() for p in result.problems], sys.stdout, lang)
     for note in result.notes:

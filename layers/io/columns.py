@@ -213,7 +213,11 @@ def _coordinates(headers: _Headers, raw: RawTable, lon_col: str | None, lat_col:
         return ("wkt", wkt)
     columns = headers.columns
     delimited = headers.file.lower().endswith((".csv", ".txt", ".tsv"))
-    hint = " (only one column was found: is the delimiter , ; or tab?)" if len(columns) == 1 and delimited else ""
+    one = len(columns) == 1 and delimited
+    hint = " (only one column was found: is the delimiter , ; or tab?)" if one else ""
     raise InvalidInput(f"{headers.file}: no coordinate columns found{hint}; expected 经度/纬度, lng/lat, lon/lat, "
                        "x/y, longitude/latitude, a \"lat,lon\" column or WKT, or give --lon-col/--lat-col; "
-                       f"columns are: {', '.join(columns)}")
+                       f"columns are: {', '.join(columns)}",
+                       zh=f"{headers.file}：找不到坐标列{'（只读到一列：分隔符是逗号、分号还是制表符？）' if one else ''}；"
+                          "应有 经度/纬度、lng/lat、lon/lat、x/y、“纬度,经度”合一的列或 WKT，或用 --lon-col/--lat-col 指明；"
+                          f"现有列：{'、'.join(columns)}")

@@ -35,7 +35,8 @@ def decode_text(path: Path, data: bytes, encoding: str | None) -> tuple[str, str
         except LookupError:
             raise InvalidParameter("--encoding", f"unknown encoding {encoding!r}") from None
         except UnicodeDecodeError as exc:
-            raise InvalidInput(f"{path.name}: not valid {encoding} at byte {exc.start}") from None
+            raise InvalidInput(f"{path.name}: not valid {encoding} at byte {exc.start}",
+                               zh=f"{path.name}：第 {exc.start} 字节起不是有效的 {encoding} 文本") from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -55,13 +56,16 @@ def decode_text(path: Path, data: bytes, encoding: str | None) -> tuple[str, str
                 pass
     if utf8_lines:
         raise InvalidInput(f"{path.name}: mixed text encodings: line {bad_line} is not UTF-8 while {utf8_lines} "
-                           "other line(s) are; save the whole file as UTF-8")
+                           "other line(s) are; save the whole file as UTF-8",
+                           zh=f"{path.name}：文本编码混杂：第 {bad_line} 行不是 UTF-8，而另有 {utf8_lines} 行是；"
+                              "请把整个文件另存为 UTF-8")
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InvalidInput(f"{path.name}: line {line} is neither UTF-8 nor GBK/GB18030 text; "
-                           "give the encoding with --encoding") from None
+                           "give the encoding with --encoding",
+                           zh=f"{path.name}：第 {line} 行既不是 UTF-8 也不是 GBK/GB18030 文本；请用 --encoding 指明编码") from None
 
 
 def _encoding(path: Path, encoding: str | None) -> tuple[str, bytes | None]:
@@ -146,12 +150,12 @@ def iter_csv(path: Path, *, encoding: str | None = None, chunk_rows: int | None 
     with open(path, "rb") as fh:
         head = fh.read(_HEAD)
     if b"\x00" in head[:4096]:
-        raise InvalidInput(f"{path.name}: this is a binary file, not CSV text")
+        raise InvalidInput(f"{path.name}: this is a binary file, not CSV text", zh=f"{path.name}：这是二进制文件，不是 CSV 文本")
     used, data = _encoding(path, encoding)
     pandas_encoding = "utf-8-sig" if used == "utf-8" else used
     text = (data or head).decode(pandas_encoding, errors="replace")
     if not text or text.isspace():
-        raise InvalidInput(f"{path.name}: the file has no text (only blanks)")
+        raise InvalidInput(f"{path.name}: the file has no text (only blanks)", zh=f"{path.name}：文件没有内容（只有空白）")
     delimiter, skipped = _header(text)
     source = io.BytesIO(data) if data is not None else path
     # object, not str: pandas' string dtype makes every later .str step several times slower.
@@ -172,7 +176,7 @@ def iter_csv(path: Path, *, encoding: str | None = None, chunk_rows: int | None 
                            estimated_rows=_estimate(path, head, len(frame)) if first_row == start else None)
             first_row += len(frame)
     if first_row == start:
-        raise InvalidInput(f"{path.name}: the file has a header but no data rows")
+        raise InvalidInput(f"{path.name}: the file has a header but no data rows", zh=f"{path.name}：文件只有表头，没有数据行")
 
 
 def title_note(skipped: int) -> Note:
@@ -219,19 +223,22 @@ def _parse(path: Path, step):
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if found:
             raise InvalidInput(f"{path.name}: row {found.group(2)} has {found.group(3)} fields but the header has "
-                               f"{found.group(1)} (a stray delimiter or an unclosed quote?)") from None
+                               f"{found.group(1)} (a stray delimiter or an unclosed quote?)",
+                               zh=f"{path.name}：第 {found.group(2)} 行有 {found.group(3)} 个字段，而表头有 {found.group(1)} 个"
+                                  "（多了分隔符，或引号没有闭合？）") from None
         first = str(exc).strip().splitlines()[0]
         raise InvalidInput(f"{path.name}: cannot be read as CSV: {first}") from None
     except pd.errors.EmptyDataError:
-        raise InvalidInput(f"{path.name}: the file has no header row") from None
+        raise InvalidInput(f"{path.name}: the file has no header row", zh=f"{path.name}：文件没有表头行") from None
 
 
 def _check_header(path: Path, frame: pd.DataFrame) -> None:
     columns = pd.Index([str(c).replace("\ufeff", "").strip() for c in frame.columns])
     if columns.duplicated().any():
-        raise InvalidInput(f"{path.name}: the header names column {columns[columns.duplicated()][0]!r} twice")
+        twice = columns[columns.duplicated()][0]
+        raise InvalidInput(f"{path.name}: the header names column {twice!r} twice", zh=f"{path.name}：表头中 {twice!r} 列出现两次")
     if frame.empty:
-        raise InvalidInput(f"{path.name}: the file has a header but no data rows")
+        raise InvalidInput(f"{path.name}: the file has a header but no data rows", zh=f"{path.name}：文件只有表头，没有数据行")
 
 
 def _estimate(path: Path, head: bytes, rows: int) -> int:

@@ -147,13 +147,17 @@ class _Run:
         result.problems.extend(result.unlisted_notes(rejects=self.opts.skip_bad))
         # A dry run says what the import would do: refused alike, with every problem listed.
         nothing = "nothing would be written (dry run)" if self.opts.dry_run else "nothing written"
+        none_zh = "（试运行）不会写入任何行" if self.opts.dry_run else "未写入任何行"
         if result.rejected == result.rows_read:
             raise InvalidInput(f"{self.path.name}: every one of the {result.rows_read:,} rows is bad; {nothing}",
-                               [p.as_dict() for p in result.problems])
+                               [p.as_dict() for p in result.problems],
+                               zh=f"{self.path.name}：全部 {result.rows_read:,} 行都有错误；{none_zh}")
         if self.refused:
             good = result.rows_read - result.rejected
             raise InvalidInput(f"{self.path.name}: {result.rejected:,} bad rows; {nothing} (fix them, or --skip-bad "
-                               f"to write the {good:,} good rows)", [p.as_dict() for p in result.problems])
+                               f"to write the {good:,} good rows)", [p.as_dict() for p in result.problems],
+                               zh=f"{self.path.name}：{result.rejected:,} 行有错误；{none_zh}（请改正，或加 --skip-bad "
+                                  f"只写入其余 {good:,} 行正确的行）")
         if self.spec.id == "admin_areas" and result.rows_written:  # the first admin areas set the city up (and say so)
             result.notes.extend(establish_city(self.conn, self.path.name, dry_run=self.opts.dry_run))
         result.rejects_path = self.rejects
@@ -220,8 +224,11 @@ def _missing(f: Field, batch: Batch) -> str | None:
         # Admin areas name their columns with --name-field and the like, which the hint then names first.
         option = field_option(f.column) if batch.spec.id == "admin_areas" else None
         say = f"say which with {option} (or --mapping)" if option else "map one with --mapping"
+        columns = list(batch.raw.frame.columns)
         raise InvalidInput(f"{batch.raw.path.name}: no column for the required {f.column} ({label}); name it "
-                           f"{label} or {f.column}, or {say}; columns are: " + ", ".join(batch.raw.frame.columns))
+                           f"{label} or {f.column}, or {say}; columns are: " + ", ".join(columns),
+                           zh=f"{batch.raw.path.name}：缺少必填的“{label}”列；请把表头写作 {label}，或用 "
+                              f"{option or '--mapping'} 指明；现有列：" + "、".join(columns))
     if f.option:
         raise InvalidParameter(f.option, f"say which {f.column} the {batch.spec.name_en.lower()} are: "
                                f"{_one_of(f.choices)}")

@@ -40,12 +40,12 @@ def read_chunks(path: Path, *, sheet: str | None = None, layer: str | None = Non
     settings = settings or ImportSettings.from_env()
     path = Path(path)
     if not path.exists():
-        raise InvalidParameter("FILE", f"{path} does not exist")
+        raise InvalidParameter("FILE", f"{path} does not exist", f"{path} 不存在")
     if path.is_dir():
         return iter([_read_vector(_shapefile_in_folder(path, layer), None, encoding, settings)])
     size = path.stat().st_size
     if size == 0:
-        raise InvalidInput(f"{path.name}: the file is empty")
+        raise InvalidInput(f"{path.name}: the file is empty", zh=f"{path.name}：文件是空的")
     if size > settings.max_file_mb * 1024 * 1024:
         raise InvalidInput(f"{path.name}: the file is {size / 2**20:,.0f} MB, above the import limit of "
                            f"{settings.max_file_mb} MB (HYGIENE_MAP_IMPORT_MAX_FILE_MB)")
@@ -61,7 +61,9 @@ def read_chunks(path: Path, *, sheet: str | None = None, layer: str | None = Non
     if suffix in VECTOR_SUFFIXES:
         return iter([_read_vector(path, layer, encoding, settings)])
     raise InvalidInput(f"{path.name}: unknown file type {suffix or '(no suffix)'}; "
-                       "use .csv, .xlsx, .geojson, .shp (or a zip or folder), .gpkg or .kml")
+                       "use .csv, .xlsx, .geojson, .shp (or a zip or folder), .gpkg or .kml",
+                       zh=f"{path.name}：无法识别的文件类型 {suffix or '（无扩展名）'}；"
+                          "请用 .csv、.xlsx、.geojson、.shp（或其 zip、文件夹）、.gpkg 或 .kml")
 
 
 # -- JSON records (an API's answer saved to a file) -------------------------------
@@ -94,7 +96,7 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
     cells, chosen = _sheet_cells(path, sheet)
     head = header_index((cells.head(HEADER_SEARCH_ROWS) != "").sum(axis=1).tolist())
     if head is None:
-        raise InvalidInput(f"{path.name}: the sheet is empty (no header row)")
+        raise InvalidInput(f"{path.name}: the sheet is empty (no header row)", zh=f"{path.name}：工作表是空的（没有表头行）")
     names = [str(c).strip() or f"Unnamed: {i}" for i, c in enumerate(cells.iloc[head])]
     frame = cells.iloc[head + 1:].set_axis(names, axis=1).reset_index(drop=True)
     # Columns with neither a name nor a value (cells formatted beyond the table's edge) are no columns.
@@ -102,7 +104,8 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
     _check_names(path, list(frame.columns), head + 1)
     frame, tail = without_tail(frame)
     if frame.empty:
-        raise InvalidInput(f"{path.name}: the sheet has a header but no data rows")
+        raise InvalidInput(f"{path.name}: the sheet has a header but no data rows",
+                           zh=f"{path.name}：工作表只有表头，没有数据行")
     notes = tuple(n for n in (chosen, title_note(head) if head else None, tail) if n)
     return RawTable(path, frame.astype(object), "row", head + 2, notes=notes)
 
@@ -143,7 +146,8 @@ def _sheet_cells(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str | Non
         magic = fh.read(8)
     if magic.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         raise InvalidInput(f"{path.name}: a web page or XML saved with a spreadsheet's name, not a workbook; open it "
-                           "in Excel or WPS and save it as .xlsx (or CSV)")
+                           "in Excel or WPS and save it as .xlsx (or CSV)",
+                           zh=f"{path.name}：这是以表格文件名保存的网页或 XML，不是工作簿；请用 Excel 或 WPS 打开并另存为 .xlsx（或 CSV）")
     # .xls through calamine; an .xlsx misnamed .xls is read as what it is.
     engine = "calamine" if magic.startswith(_OLE2) else "openpyxl"
     try:
