@@ -9,14 +9,12 @@ admin-area import, the demo).
 from __future__ import annotations
 
 import math
-import os
-import re
 from datetime import datetime
 
 from psycopg2 import sql
 
 from data.errors import InvalidParameter, NotFound
-from data.params import AREA_CODE, area_code_problem
+from data.params import area_code_problem
 from data.vocab import CITY_TIME_ZONE, set_city_tz
 
 NO_CITY = ("no city is loaded: set one up with `hygiene-map city init --name NAME --code CODE` or by importing "
@@ -254,79 +252,6 @@ def areas_centre(conn) -> tuple[float, float] | None:
         cur.execute("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(geom)) c FROM admin_areas) s")
         lon, lat = cur.fetchone()
     return None if lon is None else (lon, lat)
-
-
-def establish_city(conn, source: str, *, dry_run: bool = False) -> list[str]:
-    """Set up the city from its admin areas when none is set up (or complete its missing metric CRS and zone).
-
-    Called by an admin-area import after it wrote; returns the notes saying
-    what was set up (none when a city with a metric CRS and a chosen zone
-    exists). The rule: a file whose coarsest level holds one area names the
-    city after it (name and code); otherwise the city is named after the
-    file, coded with the parent code its top areas share, else their longest
-    common prefix, else the file name. Metric CRS and time zone follow from
-    the centroid of the areas (:func:`auto_metric_srid`,
-    :func:`auto_time_zone`); a zone named with ``--tz`` is kept.
-    """
-    city = city_info(conn, settings=True)
-    if city is not None and city["metric_srid"] is not None and not city["time_zone_pending"]:
-        return []
-    centre = areas_centre(conn)
-    if centre is None:
-        return []
-    verb = "would set" if dry_run else "sets"
-    if city is not None:
-        return _complete_city(conn, city, centre, verb)
-    with conn.cursor() as cur:
-        cur.execute("""SELECT code, name, name_en, parent_code FROM admin_areas WHERE level = (
-                           SELECT level FROM admin_areas ORDER BY array_position(ARRAY['district', 'street',
-                                                                                        'community'], level) LIMIT 1)
-                       ORDER BY code""")
-        top = cur.fetchall()
-    srid = auto_metric_srid(*centre)
-    code, name, name_en = _city_names(top, source)
-    zone = auto_time_zone(*centre)
-    write_city(conn, code=code, name=name, name_en=name_en, metric_srid=srid, time_zone=zone)
-    return [f"no city was set up: this import {verb} it up from these areas as {name!r} "
-            f"(code {code}), metric CRS EPSG:{srid} ({crs_name(conn, srid)}), time zone {zone}{_fixed(zone)}; "
-            "see it with `hygiene-map city show`, change any of it with `hygiene-map city set --name … --code … "
-            "--crs … --tz …`"]
-
-
-def _complete_city(conn, city: dict, centre: tuple[float, float], verb: str) -> list[str]:
-    """Choose what `city init` left to the areas (the metric CRS, the zone when no ``--tz`` named it); the notes."""
-    changes, notes = {}, []
-    if city["metric_srid"] is None:
-        srid = changes["metric_srid"] = auto_metric_srid(*centre)
-        notes.append(f"the city's metric CRS was not chosen yet: this import {verb} it to EPSG:{srid} "
-                     f"({crs_name(conn, srid)}) from the areas' centre; change it with "
-                     "`hygiene-map city set --crs EPSG:n`")
-    if city["time_zone_pending"]:
-        zone = changes["time_zone"] = auto_time_zone(*centre)
-        notes.append(f"the city's time zone was not named yet: this import {verb} it to {zone}{_fixed(zone)}, "
-                     "the zone the areas lie in; change it with `hygiene-map city set --tz ZONE`")
-    update_city(conn, changes)
-    return notes
-
-
-def _fixed(zone: str) -> str:
-    """What a note adds about a zone chosen at sea: a fixed offset, without daylight saving."""
-    if not zone.startswith("Etc/"):
-        return ""
-    return (" (a fixed offset from UTC, without daylight saving: name the city's own zone with `--tz`, "
-            "e.g. America/New_York)")
-
-
-def _city_names(top: list[tuple], source: str) -> tuple[str, str, str | None]:
-    """(code, name, name_en) of a city set up from its top areas (rows of code, name, name_en, parent_code)."""
-    if len(top) == 1:
-        return top[0][0], top[0][1], top[0][2]
-    stem = re.sub(r"\.[A-Za-z0-9]+$", "", os.path.basename(source)) or "city"
-    parents = {row[3] for row in top}
-    code = parents.pop() if len(parents) == 1 and None not in parents else os.path.commonprefix([r[0] for r in top])
-    if not AREA_CODE.fullmatch(code or ""):
-        code = re.sub(r"[^A-Za-z0-9.\-]", "", stem)[:32] or "city"
-    return code, stem, None
 
 
 def city_view(conn) -> tuple[tuple[float, float] | None, list[float] | None]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from data.errors import HygieneMapError
+from data.said import in_lang
 from layers.io.export import FORMATS
-from layers.io.rawtable import in_lang
 from layers.spec.registry import layer_ids
 
 #: The report's words in Chinese: severities and what a row is called.

@@ -20,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from data.errors import InvalidInput, InvalidParameter
-from layers.io.rawtable import Note, RawTable
+from data.said import Note
+from layers.io.rawtable import RawTable
 
 _DELIMITERS = (",", "\t", ";", "|")
 _BLOCK = 1 << 23  # bytes read at a time while checking the encoding

@@ -15,9 +15,9 @@ import pandas as pd
 import shapely
 
 from data.errors import InvalidInput
+from data.said import Note
 from geo import coords
 from layers.io.batch import Batch, Findings, Said
-from layers.io.rawtable import Note
 from layers.io.values import numbers
 
 _PAIR = re.compile(r"^\s*[\(\[]?\s*([-+0-9.eE]+)\s*[,，;\s]\s*([-+0-9.eE]+)\s*[\)\]]?\s*$")

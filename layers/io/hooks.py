@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from data.params import AREA_CODE, area_code_problem
+from data.said import Note
 from data.settings import GridSettings
 from data.vocab import CLOSED
 from layers.io.batch import Batch, Said
-from layers.io.rawtable import Note
 from layers.workflow.grids import charge_late_reports
 
 

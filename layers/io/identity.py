@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from data.said import Note
 from layers.io.batch import Batch, Said, rejected_from
-from layers.io.rawtable import Note
 
 #: How the rejects file names a row of each kind of file (layers.io.columns.REJECTS_ROW).
 _LABEL_ZH = {"row": "第 {} 行", "feature": "第 {} 个要素", "record": "第 {} 条记录"}

@@ -32,8 +32,9 @@ from pathlib import Path
 import numpy as np
 import psycopg2
 
-from data.catalog import establish_city
+from data.city_setup import establish_city
 from data.errors import InvalidInput, InvalidParameter
+from data.said import Note
 from data.settings import ImportSettings
 from layers.io.batch import Batch, FileState, Findings, ImportResult, Problem, rejects_path, write_rejects
 from layers.io.columns import ColumnPlan, field_option, plan_columns
@@ -41,7 +42,7 @@ from layers.io.geometry import locate
 from layers.io.hooks import HOOKS
 from layers.io.identity import identify
 from layers.io.options import ImportOptions
-from layers.io.rawtable import Note, RawTable
+from layers.io.rawtable import RawTable
 from layers.io.readers import read_chunks, without_kml_display
 from layers.io.routing import AreaIndex, place, shifted_note
 from layers.io.values import attributes, bool_text, check_field, refused_note, vocabulary

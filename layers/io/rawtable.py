@@ -27,19 +27,3 @@ class RawTable:
     def rows_expected(self) -> int:
         """The file's rows (an estimate while it is streamed), to decide a bulk load."""
         return self.estimated_rows or len(self.frame)
-
-
-class Note(str):
-    """A note of the import report: the English text itself, and ``zh``, the same in Chinese."""
-
-    zh: str
-
-    def __new__(cls, zh: str, en: str) -> Note:
-        note = super().__new__(cls, en)
-        note.zh = zh
-        return note
-
-
-def in_lang(text: str, lang: str) -> str:
-    """A note or reason in ``lang``: its Chinese where it has one, else the English."""
-    return getattr(text, "zh", None) or str(text) if lang == "zh" else str(text)

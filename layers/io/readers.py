@@ -20,9 +20,10 @@ import pandas as pd
 from python_calamine import CalamineError
 
 from data.errors import InvalidInput, InvalidParameter
+from data.said import Note
 from data.settings import ImportSettings
 from layers.io.delimited import HEADER_SEARCH_ROWS, header_index, iter_csv, title_note, without_tail
-from layers.io.rawtable import Note, RawTable
+from layers.io.rawtable import RawTable
 
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
 VECTOR_SUFFIXES = {".geojson", ".json", ".shp", ".zip", ".gpkg", ".kml", ".kmz"}

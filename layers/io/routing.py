@@ -16,11 +16,11 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from data.said import Note
 from geo import coords
 from geo.coords import utm_srid
 from layers.io.batch import Batch, Findings, Said
 from layers.io.boxes import PolygonBoxes
-from layers.io.rawtable import Note
 from layers.spec import admin_areas
 from layers.spec.model import values
 

@@ -17,11 +17,11 @@ import pandas as pd
 from psycopg2 import sql
 
 from data.errors import InvalidParameter
+from data.said import Note
 from data.vocab import city_tz
 from layers.io.batch import Batch, Findings, Said
 from layers.io.cn_times import western
 from layers.io.columns import normalise_header
-from layers.io.rawtable import Note
 from layers.io.times import utc_times
 from layers.spec.model import Field
 

@@ -15,12 +15,12 @@ import numpy as np
 import shapely
 from psycopg2 import sql
 
+from data.said import Note
 from data.settings import ImportSettings
 from layers.io.batch import ImportResult
 from layers.io.copying import copy_into, kept_frames
 from layers.io.fresh import FIRST_STATUS, copy_new_rows
 from layers.io.hooks import AFTER_WRITE
-from layers.io.rawtable import Note
 from layers.spec.model import LayerSpec
 
 _SQL_TYPES = {"text": "text", "int": "integer", "num": "numeric", "bool": "boolean", "time": "timestamptz",
