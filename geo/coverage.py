@@ -258,7 +258,7 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
     rows, summary = _area_rows(fetched, shares, population)
     return {"kind": spec.key, "by": by, "radius_m": radius, "rule": rule, "method": used,
             "method_key": "walk" if walk else "straight", "walk_nodes": nodes,
-            "facilities": has_facilities(conn, spec),
+            "facilities": has_facilities(conn, spec), "not_in_service": not_in_service(conn, spec),
             "circle": f"equal-area {SIDES}-gon, boundary within {RADIAL_ERROR * 100:.3f} % of r of the true circle",
             "rows": rows, "summary": summary}
 
@@ -268,6 +268,16 @@ def has_facilities(conn, spec: FacilityKind) -> bool:
     with conn.cursor() as cur:
         cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {})").format(sql.Identifier(spec.table),
                                                                                kind_filter(spec)))
+        return cur.fetchone()[0]
+
+
+def not_in_service(conn, spec: FacilityKind) -> int:
+    """How many facilities of the kind are not in service: on the map but left out of the answer, which says so."""
+    category = sql.SQL("true") if spec.category is None else \
+        sql.SQL("{} = {}").format(sql.Identifier("kind"), sql.Literal(spec.category))
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT count(*) FROM {} WHERE NOT in_service AND {}").format(
+            sql.Identifier(spec.table), category))
         return cur.fetchone()[0]
 
 

@@ -15,7 +15,7 @@ from data.catalog import metric_srid as city_srid
 from data.params import parse_area_code
 from data.standards import Rule, load
 from data.vocab import FacilityKind
-from geo.coverage import LEVELS, check_level, facility_kind, has_facilities, kind_filter
+from geo.coverage import LEVELS, check_level, facility_kind, has_facilities, kind_filter, not_in_service
 from geo.metric import metric_polygon
 
 #: Rules whose metric is density_land_use_<classes>; the city band is density_city.
@@ -76,7 +76,7 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
                      "per_10k_residents": (n / pop * 10_000) if pop else None,
                      "expected_min": lo, "expected_max": hi, "status": status, "basis": basis, "geometry": geom})
     return {"kind": kind, "by": by, "rows": rows, "rules": list(used.values()), "facilities": has_facilities(conn, spec),
-            "summary": {"areas": len(rows), **counts, **_together(rows)}}
+            "not_in_service": not_in_service(conn, spec), "summary": {"areas": len(rows), **counts, **_together(rows)}}
 
 
 def _together(rows: list[dict]) -> dict:

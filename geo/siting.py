@@ -29,7 +29,7 @@ from data.catalog import area_level, check_street
 from data.catalog import metric_srid as city_srid
 from data.errors import InvalidParameter, NotFound
 from data.settings import AnalysisSettings
-from geo.coverage import AREA_FACTOR, QUAD_SEGS, has_facilities, kind_filter, resolve
+from geo.coverage import AREA_FACTOR, QUAD_SEGS, has_facilities, kind_filter, not_in_service, resolve
 from geo.demand import PlaceDemand, check_objective, demand_points, place_demand
 from geo.siting_figures import Figures, figures
 
@@ -97,7 +97,8 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
         ``candidates_on``: roads, or lattice when the city has no roads;
         ``sites`` (rank, lon, lat, ``new_<measure>``, geometry of the new disc
         as GeoJSON), ``before`` / ``after`` covered demand and %, the total, the rule and radius;
-        residents and area as coverage measures them; ``facilities``: whether the city has any of the kind.
+        residents and area as coverage measures them; ``facilities``: whether the city has any of the kind (in
+        service); ``not_in_service``: how many of the kind are not, left out.
     """
     check_add(add)
     check_objective(objective)
@@ -125,7 +126,7 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
             "objective_asked": objective is not None, "measure": measure, "sites": sites,
             "candidates": int(len(candidates)), "candidates_on": on, "demand_cells": int(len(demand)),
             "before": share(found.before), "after": share(found.after), measure: found.total,
-            "facilities": has_facilities(conn, spec)}
+            "facilities": has_facilities(conn, spec), "not_in_service": not_in_service(conn, spec)}
 
 
 def check_add(add: int) -> int:

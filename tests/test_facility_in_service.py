@@ -52,12 +52,31 @@ def statuses(tmp_path) -> list[tuple[str, float, float, str]]:
                 for r in csv.DictReader(f)]
 
 
-def run(conn, name: str, **raw) -> dict:
+def answer(conn, name: str, lang: str = "en", **raw) -> tuple[dict, object]:
+    """(the GeoJSON answer, the CLI report) of one analysis."""
     analysis = registry.load(name)
     args = analysis.parse(raw)
-    body = json.loads(analysis.geojson(analysis.compute(conn, args), args, "en"))
+    result = analysis.compute(conn, args)
     conn.rollback()
+    return json.loads(analysis.geojson(result, args, lang)), analysis.report(result, args, lang)
+
+
+def run(conn, name: str, **raw) -> dict:
+    body, _ = answer(conn, name, **raw)
     return {f["properties"]["code"]: f["properties"] for f in body["features"]}
+
+
+def test_the_answers_say_how_many_were_left_out(nyc):
+    """Coverage, density and siting say beside their answer that 116 restrooms not in service are not counted,
+    on the map page (the GeoJSON's warning) and in the command's report, in Chinese and in English."""
+    conn, _, _ = nyc
+    for name, raw in (("coverage", {"by": "district"}), ("density", {"by": "district"}),
+                      ("siting", {"add": "1", "street": "MN03"})):
+        body, report = answer(conn, name, "zh", **raw)
+        assert body["warning"] == "不计不在用（停用、在建等）的公共厕所 116 处", (name, body["warning"])
+        assert body["warning"] in report.head, (name, report.head)
+        english, _ = answer(conn, name, "en", **raw)
+        assert english["warning"] == "116 public toilets not in service (closed, under construction) are not counted"
 
 
 def test_nyc_status_and_accessibility_are_read(nyc):

@@ -58,7 +58,7 @@ class Coverage(Analysis):
                       for r in result["rows"] if r["gaps"]]
         return feature_collection(feats, kind=result["kind"], by=result["by"], radius_m=result["radius_m"],
                                   method=result["method"], method_key=result["method_key"], circle=result["circle"],
-                                  rule=rule, summary=result["summary"], warning=none_warning(result, lang))
+                                  rule=rule, summary=result["summary"], warning=facility_warning(result, lang))
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
         s, en = result["summary"], lang == "en"
@@ -72,7 +72,7 @@ class Coverage(Analysis):
             tail = f"合计：{s['areas']} 个区域，覆盖面积 {figure(s['covered_area_pct'])} %，" \
                    f"覆盖人口 {figure(s['covered_pop_pct'])} %"
         keys = ("code", "name", "area_km2", "covered_area_pct", "population", "covered_pop_pct")
-        warning = none_warning(result, lang)
+        warning = facility_warning(result, lang)
         return Report(_head(result, args, lang) + ([warning] if warning else []), headers(keys, lang), rows, [tail])
 
 
@@ -104,15 +104,19 @@ def rule_line(rule, radius: float, lang: str) -> str:
         f"服务半径 {radius:g} m（用户指定，未采用标准条文）"
 
 
-def none_warning(result: dict, lang: str) -> str | None:
-    """Said when the city has no facility of the kind (coverage, density): its zeros are missing data."""
-    if result["facilities"]:
-        return None
-    kind = FACILITY_KINDS[result["kind"]]
-    if lang == "en":
-        return f"no {kind.name('en')} in the city's data: its zeros are missing data, not necessarily missing " \
-               f"facilities; import the {kind.table} layer first (hygiene-map import)"
-    return f"没有{kind.name('zh')}数据：结果中的 0 是缺少数据，不一定是缺少设施；请先导入 {kind.table} 图层（hygiene-map import）"
+def facility_warning(result: dict, lang: str) -> str | None:
+    """What coverage, density and siting leave out, said beside the answer: facilities of the kind not in service
+    (closed, under construction); and when none is left, that the zeros are missing data."""
+    kind, said = FACILITY_KINDS[result["kind"]], []
+    if n := result.get("not_in_service"):
+        said.append(f"{n:,} {kind.name('en')} not in service (closed, under construction) are not counted" if lang == "en"
+                    else f"不计不在用（停用、在建等）的{kind.name('zh')} {n:,} 处")
+    if not result["facilities"]:
+        said.append(f"no {kind.name('en')} in the city's data: its zeros are missing data, not necessarily missing "
+                    f"facilities; import the {kind.table} layer first (hygiene-map import)" if lang == "en" else
+                    f"没有{kind.name('zh')}数据：结果中的 0 是缺少数据，不一定是缺少设施；请先导入 {kind.table} 图层"
+                    "（hygiene-map import）")
+    return ("; " if lang == "en" else "；").join(said) or None
 
 
 def _head(result: dict, args: Args, lang: str) -> list[str]:

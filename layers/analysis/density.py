@@ -7,7 +7,7 @@ from data.params import clean_text, parse_area_code
 from geo.coverage import LEVELS, check_level, facility_kind
 from geo.density import density
 from layers.analysis.cache import PLACE_TABLES
-from layers.analysis.coverage import KIND, none_warning, require_areas_in
+from layers.analysis.coverage import KIND, facility_warning, require_areas_in
 from layers.analysis.encode import feature_collection, features, figure, headers, value_name
 from layers.analysis.registry import Analysis, Args, Report, param
 
@@ -51,7 +51,7 @@ class Density(Analysis):
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         return feature_collection(features(result["rows"]), kind=result["kind"], by=result["by"],
                                   rules=[r.as_dict(lang) for r in result["rules"]], summary=result["summary"],
-                                  basis_note=basis_note(result, lang), warning=none_warning(result, lang))
+                                  basis_note=basis_note(result, lang), warning=facility_warning(result, lang))
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
         rows = [[r["code"], r["name_en"] if lang == "en" and r["name_en"] else r["name"], r["count"], r["area_km2"],
@@ -60,7 +60,7 @@ class Density(Analysis):
                  value_name("status", r["status"], lang)] for r in result["rows"]]
         note = basis_note(result, lang) if result["rules"] else no_band_note(result["kind"], lang)
         keys = ("code", "name", "count", "area_km2", "per_km2", "per_10k_residents", "expected", "status")
-        warning = none_warning(result, lang)
+        warning = facility_warning(result, lang)
         return Report([rule.describe(lang) for rule in result["rules"]] + [n for n in (note, warning) if n]
                       + [_together(result, lang)],
                       headers(keys, lang), rows, [_total(result, lang)])

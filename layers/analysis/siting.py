@@ -7,7 +7,7 @@ from geo.coverage import resolve
 from geo.demand import OBJECTIVES, check_objective
 from geo.siting import check_add, siting, siting_places
 from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
-from layers.analysis.coverage import KIND, RADIUS, none_warning
+from layers.analysis.coverage import KIND, RADIUS, facility_warning
 from layers.analysis.coverage_state import STATE
 from layers.analysis.encode import feature_collection, features, figure, headers
 from layers.analysis.registry import Analysis, Args, Report, param
@@ -53,7 +53,7 @@ class Siting(Analysis):
                                   objective_label=objective_label(result, lang), measure=result["measure"],
                                   candidates_on=result["candidates_on"],
                                   before=result["before"], after=result["after"], radius_m=result["radius_m"],
-                                  rule=rule, warning=none_warning(result, lang))
+                                  rule=rule, warning=facility_warning(result, lang))
 
     def rows(self, result: dict) -> list[dict]:
         return result["sites"]
@@ -62,7 +62,7 @@ class Siting(Analysis):
         rule, sites, measure, en = result["rule"], result["sites"], result["measure"], lang == "en"
         given = f"radius {result['radius_m']:g} m (given)" if en else f"服务半径 {result['radius_m']:g} m（用户指定）"
         head = [rule.describe(lang) if rule else given, objective_label(result, lang)]
-        warning = none_warning(result, lang)  # no facility of the kind at all: its 0 before is missing data
+        warning = facility_warning(result, lang)  # no facility of the kind at all: its 0 before is missing data
         if warning:
             head.append(warning)
         if result["candidates_on"] == "lattice":
