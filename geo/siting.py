@@ -97,8 +97,7 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
         ``candidates_on``: roads, or lattice when the city has no roads;
         ``sites`` (rank, lon, lat, ``new_<measure>``, geometry of the new disc
         as GeoJSON), ``before`` / ``after`` covered demand and %, the total, the rule and radius;
-        residents and area as coverage measures them; ``facilities``: whether the city has any of the kind (in
-        service); ``not_in_service``: how many of the kind are not, left out.
+        residents and area as coverage measures them; ``facilities``, ``not_in_service``: as coverage's.
     """
     check_add(add)
     check_objective(objective)
