@@ -8,27 +8,18 @@ neighbourhoods; a planner deciding where the next toilets go was told a closed r
 from __future__ import annotations
 
 import csv
-import json
 
 import pytest
 
 from data.db import connect, transaction
 from data.migrate import migrate
-from layers.analysis import registry
 from layers.io.importing import import_file
 from layers.io.options import ImportOptions
 from tests.conftest import real_data
+from tests.test_real_analyses import load
+from tests.test_real_analyses import run as answer
 
 RESTROOMS = "nyc/nyc_public_restrooms_20241203.csv"
-
-
-def load(conn, tmp_path, relative: str, layer: str, **options):
-    path = real_data(relative, tmp_path)
-    if path.suffix == ".shp":
-        for ext in (".dbf", ".shx", ".prj"):
-            real_data(relative[:-4] + ext, tmp_path)
-    with transaction(conn):
-        return import_file(conn, path, ImportOptions(layer, skip_bad=True, **options))
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +43,8 @@ def statuses(tmp_path) -> list[tuple[str, float, float, str]]:
                 for r in csv.DictReader(f)]
 
 
-def answer(conn, name: str, lang: str = "en", **raw) -> tuple[dict, object]:
-    """(the GeoJSON answer, the CLI report) of one analysis."""
-    analysis = registry.load(name)
-    args = analysis.parse(raw)
-    result = analysis.compute(conn, args)
-    conn.rollback()
-    return json.loads(analysis.geojson(result, args, lang)), analysis.report(result, args, lang)
-
-
-def run(conn, name: str, **raw) -> dict:
+def by_code(conn, name: str, **raw) -> dict:
+    """Each area's properties in one analysis's answer, by its code."""
     body, _ = answer(conn, name, **raw)
     return {f["properties"]["code"]: f["properties"] for f in body["features"]}
 
@@ -105,8 +88,8 @@ def test_a_closed_restroom_covers_no_one_and_counts_in_no_density(nyc):
     """Reopening New York's closed restrooms raises the boroughs' coverage and counts; closing them again gives
     back the answer before to the digit (the kept coverage follows the change)."""
     conn, _, _ = nyc
-    before = run(conn, "coverage", by="district")
-    density = run(conn, "density", by="district")
+    before = by_code(conn, "coverage", by="district")
+    density = by_code(conn, "density", by="district")
     with conn.cursor() as cur:
         cur.execute("SELECT a.code, count(*) FILTER (WHERE in_service), count(*) FILTER (WHERE NOT in_service) "
                     "FROM admin_areas a JOIN toilets t ON ST_Intersects(t.geom, a.geom) "
@@ -118,8 +101,8 @@ def test_a_closed_restroom_covers_no_one_and_counts_in_no_density(nyc):
     try:
         with transaction(conn), conn.cursor() as cur:
             cur.execute("UPDATE toilets SET in_service = true WHERE id = ANY(%s)", (closed_ids,))
-        reopened = run(conn, "coverage", by="district")
-        more = run(conn, "density", by="district")
+        reopened = by_code(conn, "coverage", by="district")
+        more = by_code(conn, "density", by="district")
     finally:
         with transaction(conn), conn.cursor() as cur:
             cur.execute("UPDATE toilets SET in_service = false WHERE id = ANY(%s)", (closed_ids,))
@@ -127,7 +110,7 @@ def test_a_closed_restroom_covers_no_one_and_counts_in_no_density(nyc):
     for code, p in before.items():
         assert reopened[code]["covered_area_pct"] >= p["covered_area_pct"] - 1e-9, code
     assert sum(reopened[c]["covered_area_pct"] - p["covered_area_pct"] for c, p in before.items()) > 0.1
-    again = run(conn, "coverage", by="district")
+    again = by_code(conn, "coverage", by="district")
     assert {c: p["covered_area_pct"] for c, p in again.items()} == {c: p["covered_area_pct"] for c, p in before.items()}
 
 

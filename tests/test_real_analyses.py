@@ -24,13 +24,13 @@ from tests.conftest import real_data
 BUSY = "BX05"
 
 
-def load(conn, tmp_path, relative: str, layer: str, **options) -> None:
+def load(conn, tmp_path, relative: str, layer: str, **options):
     path = real_data(relative, tmp_path)
     if path.suffix == ".shp":  # the shapefile's companions beside it
         for ext in (".dbf", ".shx", ".prj"):
             real_data(relative[:-4] + ext, tmp_path)
     with transaction(conn):
-        import_file(conn, path, ImportOptions(layer, skip_bad=True, **options))
+        return import_file(conn, path, ImportOptions(layer, skip_bad=True, **options))
 
 
 @pytest.fixture
