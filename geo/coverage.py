@@ -71,13 +71,14 @@ def facility_kind(kind: str) -> FacilityKind:
     return FACILITY_KINDS[kind]
 
 
-def kind_filter(kind: FacilityKind) -> sql.Composable:
+def kind_filter(kind: FacilityKind, *, serving: bool = True) -> sql.Composable:
     """The SQL condition that selects the kind's rows of its table: those in service, for one closed or under
-    construction reaches no one (every analysis and the what-if planner count facilities through this)."""
-    serving = sql.Identifier("in_service")
+    construction reaches no one (every analysis and the what-if planner count facilities through this); with
+    ``serving=False`` those not in service."""
+    state = sql.SQL("{}" if serving else "NOT {}").format(sql.Identifier("in_service"))
     if kind.category is None:
-        return serving
-    return sql.SQL("{} AND {} = {}").format(serving, sql.Identifier("kind"), sql.Literal(kind.category))
+        return state
+    return sql.SQL("{} AND {} = {}").format(state, sql.Identifier("kind"), sql.Literal(kind.category))
 
 
 def check_level(by: str) -> str:
@@ -273,11 +274,9 @@ def has_facilities(conn, spec: FacilityKind) -> bool:
 
 def not_in_service(conn, spec: FacilityKind) -> int:
     """How many facilities of the kind are not in service: on the map but left out of the answer, which says so."""
-    category = sql.SQL("true") if spec.category is None else \
-        sql.SQL("{} = {}").format(sql.Identifier("kind"), sql.Literal(spec.category))
     with conn.cursor() as cur:
-        cur.execute(sql.SQL("SELECT count(*) FROM {} WHERE NOT in_service AND {}").format(
-            sql.Identifier(spec.table), category))
+        cur.execute(sql.SQL("SELECT count(*) FROM {} WHERE {}").format(sql.Identifier(spec.table),
+                                                                     kind_filter(spec, serving=False)))
         return cur.fetchone()[0]
 
 
