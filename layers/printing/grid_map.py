@@ -32,6 +32,8 @@ from layers.printing.style import (
 
 # Layers whose checklist number sits inside the area (the others label a point).
 _AREA_LAYERS = ("urban_villages", "health_trails")
+#: Markers outside the grid are drawn smaller (a share of the scatter's area ``s``), under the veil.
+OUTSIDE_SCALE = 0.7
 
 
 def _draw_areas_and_roads(ax, page: PageData) -> None:
@@ -55,7 +57,7 @@ def _draw_points(ax, page: PageData) -> None:
     """Facilities and complaints, one scatter per symbol: smaller and under the veil outside the grid."""
     outside = [f for f in page.points if not f.in_grid]
     inside = [f for f in page.points if f.in_grid]
-    for group, zorder, scale in ((outside, 4.2, 0.7), (inside, 6.0, 1.0)):
+    for group, zorder, scale in ((outside, 4.2, OUTSIDE_SCALE), (inside, 6.0, 1.0)):
         keys: dict[str, list[Feature]] = {}
         for f in group:
             keys.setdefault(point_style_key(f.layer, f.kind, f.overdue), []).append(f)
@@ -72,12 +74,17 @@ def _highlight_grid(ax, page: PageData) -> None:
     draw_polygons(ax, [page.grid.geom], fill=False, edgecolor="black", linewidth=2.2, zorder=5.5)
 
 
+def _marker_radius_mm(f: Feature) -> float:
+    """A point's marker radius on paper (mm), as :func:`_draw_points` draws it."""
+    s = POINT_STYLE[point_style_key(f.layer, f.kind, f.overdue)]["s"] * (1.0 if f.in_grid else OUTSIDE_SCALE)
+    return math.sqrt(s) / 2 * PT_TO_MM
+
+
 def _word_places(page: PageData, frame, m_per_mm: float) -> MapWords:
     """The map's words so far: none; the scale bar and the north arrow taken; the markers to keep clear of."""
     points = page.points
     xy = np.array([[f.x, f.y] for f in points]).reshape(-1, 2)
-    radii = np.array([math.sqrt(POINT_STYLE[point_style_key(f.layer, f.kind, f.overdue)]["s"]
-                                * (1.0 if f.in_grid else 0.7)) / 2 * PT_TO_MM for f in points])
+    radii = np.array([_marker_radius_mm(f) for f in points])
     return MapWords(frame, 1 / m_per_mm, [scale_bar_box(frame, m_per_mm), north_arrow_box(frame, m_per_mm)], xy,
                     radii)
 
@@ -87,7 +94,7 @@ def _number_items(page: PageData, numbers: dict[tuple[str, int], int]) -> list[t
     items = []
     for f in page.checklist:
         area = f.layer in _AREA_LAYERS
-        r = 0.0 if area else math.sqrt(POINT_STYLE[point_style_key(f.layer, f.kind, f.overdue)]["s"]) / 2 * PT_TO_MM
+        r = 0.0 if area else _marker_radius_mm(f)
         items.append(((f.layer, f.id), str(numbers[(f.layer, f.id)]), f.x, f.y, r, area))
     return items
 
