@@ -62,7 +62,7 @@ class Siting(Analysis):
         rule, sites, measure, en = result["rule"], result["sites"], result["measure"], lang == "en"
         given = f"radius {result['radius_m']:g} m (given)" if en else f"服务半径 {result['radius_m']:g} m（用户指定）"
         head = [rule.describe(lang) if rule else given, objective_label(result, lang)]
-        warning = facility_warning(result, lang)  # no facility of the kind at all: its 0 before is missing data
+        warning = facility_warning(result, lang)  # those not in service left out; none at all: its 0 is missing data
         if warning:
             head.append(warning)
         if result["candidates_on"] == "lattice":
