@@ -135,3 +135,25 @@ def test_a_ledger_status_column_in_chinese(fresh_db, tmp_path):
         assert warning.severity == "warning" and warning.row == 4 and "'良好'" in warning.reason_zh, warning
     finally:
         conn.close()
+
+
+def test_every_toilet_closed_is_said_as_such_not_as_missing_data(fresh_db, tmp_path):
+    """A district whose toilets are all suspended: the answer says they are all left out and every answer is 0, not
+    that the city has no toilet data to import (it has)."""
+    conn = connect(url=fresh_db)
+    try:
+        migrate(conn)
+        load(conn, tmp_path, "taipei/taipei_districts_town.geojson", "admin_areas", level="district",
+             code_field="CPTID", name_field="TNAME")
+        ledger = tmp_path / "ledger.csv"
+        ledger.write_text("名称,经度,纬度,状态\n剑潭站公厕,121.525078,25.084873,暂停使用\n"
+                          "士林站公厕,121.52623,25.093535,停用\n", encoding="utf-8")
+        with transaction(conn):
+            import_file(conn, ledger, ImportOptions("toilets"))
+        body, _ = answer(conn, "coverage", "zh", by="district")
+        assert body["warning"] == "不计不在用（停用、在建等）的公共厕所 2 处；均不在用：结果全为 0", body["warning"]
+        english, _ = answer(conn, "coverage", "en", by="district")
+        assert english["warning"] == ("2 public toilets not in service (closed, under construction) are not counted; "
+                                      "none of them is in service: every answer is 0"), english["warning"]
+    finally:
+        conn.close()

@@ -106,12 +106,14 @@ def rule_line(rule, radius: float, lang: str) -> str:
 
 def facility_warning(result: dict, lang: str) -> str | None:
     """What coverage, density and siting leave out, said beside the answer: facilities of the kind not in service
-    (closed, under construction); and when none is left, that the zeros are missing data."""
+    (closed, under construction); and when none is in the data at all, that the zeros are missing data."""
     kind, said = FACILITY_KINDS[result["kind"]], []
     if n := result.get("not_in_service"):
         said.append(f"{n:,} {kind.name('en')} not in service (closed, under construction) are not counted" if lang == "en"
                     else f"不计不在用（停用、在建等）的{kind.name('zh')} {n:,} 处")
-    if not result["facilities"]:
+    if not result["facilities"] and n:
+        said.append("none of them is in service: every answer is 0" if lang == "en" else "均不在用：结果全为 0")
+    elif not result["facilities"]:
         said.append(f"no {kind.name('en')} in the city's data: its zeros are missing data, not necessarily missing "
                     f"facilities; import the {kind.table} layer first (hygiene-map import)" if lang == "en" else
                     f"没有{kind.name('zh')}数据：结果中的 0 是缺少数据，不一定是缺少设施；请先导入 {kind.table} 图层"
