@@ -1,9 +1,11 @@
-"""Reading a printed PDF as a user's reader would: poppler's pdfinfo, pdftotext, pdffonts and pdftoppm."""
+"""Reading a printed PDF as a user's reader would: poppler's pdfinfo, pdftotext, pdffonts and pdftoppm; pypdf for
+the colours its shapes are painted in."""
 
 from __future__ import annotations
 
 import re
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +63,42 @@ def crop_mm(image: Image.Image, paper: Paper, rect: tuple) -> np.ndarray:
     box = (round(x * px_per_mm), round((H - y - h) * px_per_mm), round((x + w) * px_per_mm),
            round((H - y) * px_per_mm))
     return np.asarray(image.crop(box))
+
+
+#: PDF operators that fill and stroke a shape (a marker), and the one that draws a stored shape (a marker used
+#: more than once: matplotlib stores it once and draws it at each place).
+_FILL_AND_STROKE, _DRAW_STORED = {b"B", b"B*", b"b", b"b*"}, b"Do"
+
+
+def painted_markers(path: Path, page: int = 1) -> Counter:
+    """How many shapes a page fills and strokes, by their (fill, stroke) colours as RGB rounded to two decimals:
+    read from the page's drawing operators (rg and RG, g and G for greys, q, Q) as a PDF reader paints them."""
+    from pypdf import PdfReader
+    from pypdf.generic import ContentStream
+
+    reader = PdfReader(str(path))
+    content = ContentStream(reader.pages[page - 1].get_contents(), reader)
+    state, saved, found = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0)), [], Counter()
+    for operands, operator in content.operations:
+        if operator == b"q":
+            saved.append(state)
+        elif operator == b"Q":
+            state = saved.pop()
+        elif operator in (b"rg", b"g"):
+            state = (_colour(operands), state[1])
+        elif operator in (b"RG", b"G"):
+            state = (state[0], _colour(operands))
+        elif operator in _FILL_AND_STROKE or operator == _DRAW_STORED:
+            found[state] += 1
+    return found
+
+
+def _colour(operands) -> tuple[float, float, float]:
+    """An RGB colour or a grey level, as RGB rounded to two decimals."""
+    values = [round(float(v), 2) for v in operands]
+    return tuple(values * 3 if len(values) == 1 else values)
+
+
+def rgb(hex_colour: str) -> tuple[float, float, float]:
+    """'#2b6cb0' as painted_markers reads a colour."""
+    return tuple(round(int(hex_colour[i:i + 2], 16) / 255, 2) for i in (1, 3, 5))

@@ -75,7 +75,8 @@ class Feature:
 
     ``x, y`` is where its number is drawn (metric CRS); ``in_grid`` says
     whether it belongs to the page's checklist (features of neighbouring
-    grids are drawn for orientation, without numbers).
+    grids are drawn for orientation, without numbers); ``in_service`` is
+    False for a facility closed or under construction (是否在用: 否).
     """
 
     layer: str  # markets, toilets, garbage_stations, complaints, urban_villages, health_trails
@@ -92,6 +93,7 @@ class Feature:
     near_road: str | None
     x: float
     y: float
+    in_service: bool = True
 
 
 @dataclass
@@ -276,21 +278,22 @@ _POINTS_SQL = _FRAME_CTE + """
 , pts AS (
     SELECT 'markets' AS layer, m.id, m.kind, m.name, m.address,
            concat_ws(' ', m.kind, m.stalls || '摊位') AS detail,
-           NULL::text AS status, NULL::timestamptz AS due_at, NULL::timestamptz AS reported_at, m.geom
+           NULL::text AS status, NULL::timestamptz AS due_at, NULL::timestamptz AS reported_at, m.geom,
+           m.in_service
     FROM markets m, frame WHERE m.geom && frame.g
     UNION ALL
     SELECT 'toilets', t.id, t.kind, t.name, t.address, concat_ws(' ', t.grade, t.kind),
-           NULL, NULL, NULL, t.geom
+           NULL, NULL, NULL, t.geom, t.in_service
     FROM toilets t, frame WHERE t.geom && frame.g
     UNION ALL
     SELECT 'garbage_stations', s.id, s.kind, s.name, s.address,
            concat_ws(' ', s.kind, CASE WHEN s.sorted THEN '分类' WHEN NOT s.sorted THEN '未分类' END),
-           NULL, NULL, NULL, s.geom
+           NULL, NULL, NULL, s.geom, s.in_service
     FROM garbage_stations s, frame WHERE s.geom && frame.g
     UNION ALL
     SELECT 'complaints', c.id, c.category, NULL, c.address,
            (SELECT e.name_en FROM event_types e WHERE e.name = c.category),  -- for English pages
-           c.status, c.due_at, c.reported_at, c.geom
+           c.status, c.due_at, c.reported_at, c.geom, true
     FROM complaints c, frame WHERE c.geom && frame.g AND c.status <> %(closed)s
 )
 SELECT p.layer, p.id, p.kind, p.name, p.address, p.detail, p.status, p.due_at, p.reported_at,
@@ -301,7 +304,7 @@ SELECT p.layer, p.id, p.kind, p.name, p.address, p.detail, p.status, p.due_at, p
                SELECT r.name, r.geom FROM roads r WHERE r.name IS NOT NULL ORDER BY r.geom <-> p.geom LIMIT 8
            ) r ORDER BY ST_Distance(r.geom::geography, p.geom::geography) LIMIT 1
        ) END AS near_road,
-       ST_X(ST_Transform(p.geom, %(srid)s)), ST_Y(ST_Transform(p.geom, %(srid)s))
+       ST_X(ST_Transform(p.geom, %(srid)s)), ST_Y(ST_Transform(p.geom, %(srid)s)), p.in_service
 FROM pts p, grid
 """
 
@@ -312,7 +315,8 @@ SELECT 'urban_villages' AS layer, v.id, v.kind, v.name, v.renovation_status AS d
        ST_AsBinary(ST_Transform(v.geom, %(srid)s)),
        ST_Intersects(v.geom, grid.geom),
        CASE WHEN ST_Intersects(v.geom, grid.geom) THEN
-            ST_AsBinary(ST_Transform(ST_PointOnSurface(ST_Intersection(v.geom, grid.geom)), %(srid)s)) END
+            ST_AsBinary(ST_Transform(ST_PointOnSurface(ST_Intersection(v.geom, grid.geom)), %(srid)s)) END,
+       true AS in_service
 FROM urban_villages v, frame, grid WHERE v.geom && frame.g
 UNION ALL
 SELECT 'health_trails', h.id, h.kind, h.name,
@@ -320,7 +324,8 @@ SELECT 'health_trails', h.id, h.kind, h.name,
        ST_AsBinary(ST_Transform(h.geom, %(srid)s)),
        ST_Intersects(h.geom, grid.geom),
        CASE WHEN ST_Intersects(h.geom, grid.geom) THEN
-            ST_AsBinary(ST_Transform(ST_PointOnSurface(ST_Intersection(h.geom, grid.geom)), %(srid)s)) END
+            ST_AsBinary(ST_Transform(ST_PointOnSurface(ST_Intersection(h.geom, grid.geom)), %(srid)s)) END,
+       h.in_service
 FROM health_trails h, frame, grid WHERE h.geom && frame.g
 """
 
@@ -346,13 +351,13 @@ def load_page(conn, grid: Grid, frame: tuple[float, float, float, float], city: 
         cur.execute(_ROADS_SQL, params)
         page.roads = [(klass, name, _wkb(g), inside) for klass, name, g, inside in cur.fetchall()]
         cur.execute(_AREAS_SQL, params)
-        for layer, fid, kind, name, detail, g, inside, label_at in cur.fetchall():
+        for layer, fid, kind, name, detail, g, inside, label_at, in_service in cur.fetchall():
             geom = _wkb(g)
             (page.villages if layer == "urban_villages" else page.trails).append((name, kind, geom))
             if inside:
                 at = _wkb(label_at)
                 page.areas.append(Feature(layer, fid, kind, name, None, detail, None, None, None, False, True,
-                                          None, at.x, at.y))
+                                          None, at.x, at.y, in_service))
         cur.execute(_POINTS_SQL, params)
         page.points = [Feature(*row) for row in cur.fetchall()]
     return page

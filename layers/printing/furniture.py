@@ -13,6 +13,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from layers.printing.data import Street
 from layers.printing.page import PageContext, add, draw_polygons, fit
 from layers.printing.style import (
+    HOLLOW_LEGEND,
     POINT_STYLE,
     ROAD_STYLE,
     TRAIL_LINE_STYLE,
@@ -116,9 +117,11 @@ def _road_line(klass: str) -> dict:
     return {k: v for k, v in ROAD_STYLE[klass].items() if k != "zorder"}
 
 
-def _legend_entries(ctx: PageContext) -> list[tuple[str, str, dict]]:
-    """(kind of symbol, words, style) of every legend entry, in reading order."""
+def _legend_entries(ctx: PageContext, hollow: bool) -> list[tuple[str, str, dict]]:
+    """(kind of symbol, words, style) of every legend entry, in reading order; with ``hollow``, what a hollow
+    marker means (a sheet drawing a facility not in service)."""
     t, lang = ctx.t, ctx.lang
+    closed = [("point", t["hollow"], HOLLOW_LEGEND)] if hollow else []
     return [
         ("line", t["grid"], {"color": "black", "linewidth": 2.2}),
         ("line", t["neighbour"], {"color": "0.3", "linewidth": 0.7, "linestyle": (0, (4, 2))}),
@@ -134,14 +137,15 @@ def _legend_entries(ctx: PageContext) -> list[tuple[str, str, dict]]:
         ("point", term("转运站", lang), POINT_STYLE["转运站"]),
         ("point", t["complaint"], POINT_STYLE["complaint"]),
         ("point", t["overdue_complaint"], POINT_STYLE["overdue"]),
+        *closed,
         ("number", t["numbered"], {}),
         ("text", t["outside"], {}),
     ]
 
 
-def draw_legend(ax, ctx: PageContext, rect: tuple, cols: int) -> None:
-    """The legend strip (page mm): symbol then words, in columns."""
-    entries = _legend_entries(ctx)
+def draw_legend(ax, ctx: PageContext, rect: tuple, cols: int, hollow: bool = False) -> None:
+    """The legend strip (page mm): symbol then words, in columns; with ``hollow``, the hollow marker's row."""
+    entries = _legend_entries(ctx, hollow)
     x_left, y_bottom, width, height = rect
     rows = math.ceil(len(entries) / cols)
     col_w = width / cols

@@ -27,6 +27,7 @@ from layers.printing.style import (
     TRAIL_AREA_STYLE,
     TRAIL_LINE_STYLE,
     VILLAGE_STYLE,
+    hollow,
     point_style_key,
 )
 
@@ -53,16 +54,23 @@ def _draw_areas_and_roads(ax, page: PageData) -> None:
                   linestyle=(0, (4, 2)), zorder=4)
 
 
+def shows_hollow(page: PageData) -> bool:
+    """Whether the map draws a facility not in service (hollow), which the legend then explains."""
+    x0, y0, x1, y1 = page.frame
+    return any(not f.in_service and x0 <= f.x <= x1 and y0 <= f.y <= y1 for f in page.points)
+
+
 def _draw_points(ax, page: PageData) -> None:
-    """Facilities and complaints, one scatter per symbol: smaller and under the veil outside the grid."""
+    """Facilities and complaints, one scatter per symbol: smaller and under the veil outside the grid; a
+    facility not in service hollow."""
     outside = [f for f in page.points if not f.in_grid]
     inside = [f for f in page.points if f.in_grid]
     for group, zorder, scale in ((outside, 4.2, OUTSIDE_SCALE), (inside, 6.0, 1.0)):
-        keys: dict[str, list[Feature]] = {}
+        keys: dict[tuple[str, bool], list[Feature]] = {}
         for f in group:
-            keys.setdefault(point_style_key(f.layer, f.kind, f.overdue), []).append(f)
-        for key, feats in keys.items():
-            style = dict(POINT_STYLE[key])
+            keys.setdefault((point_style_key(f.layer, f.kind, f.overdue), f.in_service), []).append(f)
+        for (key, in_service), feats in keys.items():
+            style = dict(POINT_STYLE[key] if in_service else hollow(POINT_STYLE[key]))
             style["s"] = style["s"] * scale
             ax.scatter([f.x for f in feats], [f.y for f in feats], zorder=zorder, clip_on=True, **style)
 

@@ -147,6 +147,21 @@ def point_style_key(layer: str, kind: str | None, overdue: bool) -> str:
     return get_layer(layer).symbol.key(kind, overdue)
 
 
+#: The ring of a facility not in service: dashed, so that it reads in black and white too, and apart from
+#: a collection point's marker, which is white inside already.
+HOLLOW_RING = {"linewidths": 1.0, "linestyle": (0, (1.6, 0.9))}
+#: The legend's hollow marker: the ring of any kind, in dark grey.
+HOLLOW_LEGEND = {"marker": "o", "s": 30, "facecolor": "white", "edgecolor": "0.2", **HOLLOW_RING}
+
+
+def hollow(style: dict) -> dict:
+    """A facility's marker when it is not in service (closed, under construction): white inside, ringed in its
+    kind's colour, as the web map draws it; the same shape and size."""
+    filled = style["facecolor"] not in ("white", "#fff", "#ffffff")
+    return {**style, "facecolor": "white", "edgecolor": style["facecolor"] if filled else style["edgecolor"],
+            **HOLLOW_RING}
+
+
 # -- words --------------------------------------------------------------------------
 # Every word of a printed page in Chinese and English, side by side.
 _WORDS: dict[str, tuple[str, str]] = {
@@ -186,6 +201,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "overdue_complaint": ("超期投诉", "Overdue complaint"),
     "numbered": ("编号 = 核查清单序号", "number = checklist row"),
     "outside": ("网格外要素淡显，不编号", "Faded: outside the grid, not numbered"),
+    "hollow": ("空心：不在用（停用、在建）", "hollow: not in service"),  # the English the legend has room for
+    "not_in_service": ("不在用", "not in service"),
     "page_numbers": ("格内数字为页码", "numbers in the grids are page numbers"),
     "due": ("限", "due"),
     "index": ("网格索引", "Grid index"),

@@ -75,7 +75,8 @@ def checklist_columns(ctx: PageContext) -> list[Column]:
 
 
 def checklist_row(ctx: PageContext, number: int, f: Feature) -> list[str]:
-    """Number, type, name and place, what to check against (a complaint's status and deadline), id."""
+    """Number, type, name and place, what to check against (a complaint's status and deadline; a facility not
+    in service says so first), id."""
     t, lang = ctx.t, ctx.lang
     place = f.address or (f"{t['near']}{f.near_road}" if f.near_road else "")
     if f.layer == "complaints":
@@ -87,6 +88,8 @@ def checklist_row(ctx: PageContext, number: int, f: Feature) -> list[str]:
     else:
         name = f.name or ""
         detail = term(f.detail, lang)
+        if not f.in_service:  # first, where a narrow column cuts the rest
+            detail = f"{t['not_in_service']} · {detail}" if detail else t["not_in_service"]
     label = " · ".join(p for p in (name, place) if p)
     return [str(number), t["layer"][f.layer], label, detail, str(f.id), ""]
 
