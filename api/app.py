@@ -35,6 +35,7 @@ from data.db import Database
 from data.db_async import AsyncPool
 from data.errors import DatabaseUnavailable
 from data.settings import DatabaseSettings
+from data.vocab import city_tz
 from layers.analysis.cache import AnswerCache
 from layers.spec.registry import LAYERS
 from layers.store.summary import layer_counts, server_versions
@@ -193,7 +194,7 @@ def _index_html(city: dict | None, counts: dict[str, tuple[int, bool]], lang: st
         if city.get("is_demo"):
             notes.append(esc(t["demo"]))
         if city.get("data_time"):
-            notes.append(f"{esc(t['data_time'])}: {city['data_time']:%Y-%m-%d}")
+            notes.append(f"{esc(t['data_time'])}: {city['data_time'].astimezone(city_tz()):%Y-%m-%d}")  # the city's day
         sub = " · ".join(notes)
     else:
         heading, sub = esc(t["title"]), esc(t["no_city"])

@@ -25,6 +25,23 @@ def test_index_links_every_map_and_each_streets_map_and_atlas(demo_client, demo_
     assert 'href="/map?lang=en"' in demo_client.get("/", params={"lang": "en"}).text
 
 
+def test_index_gives_the_data_time_as_the_citys_day(writable_demo, env_for):
+    """Data as of midnight on 28 November in the city (UTC+8) is the 28th on the index, not the UTC 27th."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from data.db import connect, transaction
+
+    conn = connect(url=writable_demo)
+    with transaction(conn), conn.cursor() as cur:
+        cur.execute("UPDATE city_settings SET data_time = '2026-11-28 00:00+08'")
+    conn.close()
+    env_for(writable_demo)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        assert "数据时间: 2026-11-28" in client.get("/").text
+        assert "Data as of: 2026-11-28" in client.get("/", params={"lang": "en"}).text
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_map_page_is_small_offline_and_carries_no_features(demo_client, lang):
     response = demo_client.get("/map", params={"lang": lang})
