@@ -17,6 +17,7 @@ from data.params import AREA_CODE, area_code_problem
 from data.said import Note
 from data.settings import GridSettings
 from data.vocab import CLOSED
+from layers.io.backfill import place_in_areas, place_in_grids
 from layers.io.batch import Batch, Said
 from layers.workflow.grids import charge_late_reports
 
@@ -162,10 +163,11 @@ def _closed_at_report(batch: Batch, closed: np.ndarray, status: np.ndarray) -> n
     return closed
 
 
-def grid_then(cur) -> None:
+def grid_then(cur) -> list[Note]:
     """Complaints reported before a regrid of their place are charged through the grid they were reported in
     (an import is one transaction: its rows are those written in it)."""
     charge_late_reports(cur)
+    return []
 
 
 def _pairs(conn, query: str) -> dict:
@@ -183,5 +185,7 @@ HOOKS: dict[str, Callable[[object, Batch], None]] = {
     "closing_times": closing_times,
 }
 
-#: Steps on the rows once written (``ImportRules.after_write``), given the import's cursor.
-AFTER_WRITE: dict[str, Callable[[object], None]] = {"grid_then": grid_then}
+#: Steps on the rows once written (``ImportRules.after_write``), given the import's cursor; each returns the notes
+#: it has for the report.
+AFTER_WRITE: dict[str, Callable[[object], list[Note]]] = {
+    "grid_then": grid_then, "place_in_areas": place_in_areas, "place_in_grids": place_in_grids}

@@ -62,7 +62,7 @@ def write(conn, spec: LayerSpec, batches: Iterator[tuple[dict, np.ndarray]], res
             for statement in rebuild:
                 cur.execute(statement)
         for step in spec.rules.after_write:
-            AFTER_WRITE[step](cur)
+            result.notes.extend(AFTER_WRITE[step](cur))
     result.inserted, result.rows_written = int(inserted), int(total)
     result.updated = result.rows_written - result.inserted
 

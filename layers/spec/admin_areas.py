@@ -14,7 +14,8 @@ LEVELS = (
 LAYER = LayerSpec(
     "admin_areas", "行政区划", "Administrative areas", "MultiPolygon",
     # The areas themselves: nothing to route them into; a row is known by its code.
-    rules=ImportRules(geometry=("Polygon",), routing="none", key_column="code", hooks=("area_codes",)),
+    rules=ImportRules(geometry=("Polygon",), routing="none", key_column="code", hooks=("area_codes",),
+                      after_write=("place_in_areas",)),
     fields=(
         Field("level", label_zh="级别", label_en="Level", aliases=("级别", "級別", "level"), choices=values(LEVELS),
               synonyms={"区": "district", "區": "district", "县": "district", "街道": "street", "乡镇": "street",

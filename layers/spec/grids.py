@@ -8,7 +8,8 @@ from layers.spec.model import Field, ImportRules, LayerSpec, ScaleDisplay
 LAYER = LayerSpec(
     "grids", "网格", "Grids", "MultiPolygon",
     # A grid's code holds its district, street and community codes: no point-in-area.
-    rules=ImportRules(geometry=("Polygon",), routing="code", key_column="code", hooks=("grid_codes",)),
+    rules=ImportRules(geometry=("Polygon",), routing="code", key_column="code", hooks=("grid_codes",),
+                      after_write=("place_in_grids",)),
     fields=(
         Field("code", label_zh="网格编码", label_en="Grid code", required=True, popup=True,
               aliases=("网格编码", "網格編碼", "网格代码", "code", "gridcode")),
