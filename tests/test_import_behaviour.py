@@ -107,6 +107,29 @@ def test_gbk_csv_and_gcj02_input_is_converted_and_the_shift_is_noticed(city, tmp
     assert not fixed.errors and not any("--crs" in n for n in fixed.notes)
 
 
+def test_points_at_sea_that_a_shift_brings_ashore_are_no_sign_of_a_shifted_file(city, tmp_path):
+    """A WGS84 file with a few points just off the east edge — which the GCJ-02 reading would bring inside — and
+    many just inside the west edge, which that reading would push out: the file is not in GCJ-02 (a wrong system
+    moves every point), so the import does not suggest --crs gcj02 (a user's register read so with 4 of 40 points
+    at sea)."""
+    _, conn = city
+    edge = "SELECT ST_X(p), ST_Y(p) FROM (SELECT (ST_DumpPoints(ST_Boundary(ST_Union(geom)))).geom p " \
+           "FROM admin_areas WHERE level = 'district') x WHERE ST_X(p) {} %s"
+    xmin, xmax = rows(conn, "SELECT ST_XMin(ST_Extent(geom)), ST_XMax(ST_Extent(geom)) FROM admin_areas")[0]
+    east = np.array(rows(conn, edge.format(">"), xmax - 0.002))
+    west = np.array(rows(conn, edge.format("<"), xmin + 0.002))
+    off_lon, off_lat = wgs84_to_gcj02(east[:, 0] - 0.0003, east[:, 1])  # outside as given, inside as GCJ-02
+    assert len(off_lon) >= 3 and len(west) >= 2
+    lines = [[f"E{k}", f"点{k}", f"{off_lon[k]:.7f}", f"{off_lat[k]:.7f}"] for k in range(len(off_lon))]
+    inside = [(x + 0.0003, y) for x, y in west] * (3 * len(off_lon) // len(west) + 1)  # ~25 m inside the west edge
+    lines += [[f"W{k}", f"点W{k}", f"{x:.7f}", f"{y:.7f}"] for k, (x, y) in enumerate(inside)]
+    path = write_csv(tmp_path / "register.csv", ["id", "名称", "经度", "纬度"], lines)
+    with transaction(conn, dry_run=True):
+        result = import_file(conn, path, ImportOptions("markets", dry_run=True, tolerance_m=1000, skip_bad=True))
+    assert not any("--crs" in n for n in result.notes), result.notes
+    assert result.rows_written == len(lines)  # within the tolerance: all written, none refused
+
+
 def test_swapped_and_outside_points_are_named(city, tmp_path):
     _, conn = city
     lon, lat = city_points(conn, 3)

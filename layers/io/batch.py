@@ -198,6 +198,8 @@ class FileState:
     ids: Seen = field(default_factory=Seen)
     contents: Seen = field(default_factory=Seen)
     off_city: list = field(default_factory=list)  # (lon, lat) arrays of points strictly outside the city
+    in_city: list = field(default_factory=list)  # (lon, lat) arrays of a sample of the points inside it
+    in_city_n: int = 0  # how many points lie inside it
     refused: Counter = field(default_factory=Counter)  # the chunks' Findings.refused
     lookups: dict = field(default_factory=dict)
 

@@ -137,7 +137,7 @@ class _Run:
     def finish(self) -> ImportResult:
         """The file's verdict once every chunk is read: the whole-file note, all or nothing, the city set up."""
         result = self.result
-        note = shifted_note(self.areas, self.state.off_city) if self.areas is not None else None
+        note = shifted_note(self.areas, self.state) if self.areas is not None else None
         if note:
             result.notes.append(note)
             result.problems.append(Problem(self.path.name, None, None, note, "warning", reason_zh=note.zh))

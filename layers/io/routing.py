@@ -343,8 +343,11 @@ def check_extent(areas: AreaIndex, batch: Batch, located: np.ndarray, crs: str) 
 
         found.add(rest, None, reason)
     if crs == "wgs84":
-        off = idx[strict[0]]
+        off, inside = idx[strict[0]], idx[~strict[0]]
         batch.state.off_city.append((lon[off], lat[off]))
+        room = _IN_CITY_SAMPLE - sum(len(x) for x, _ in batch.state.in_city)
+        batch.state.in_city.append((lon[inside[:room]], lat[inside[:room]]))
+        batch.state.in_city_n += len(inside)
 
 
 #: A coordinate this close to 0° beside one that is not: an empty cell exported as 0 (New York's market at
@@ -365,19 +368,28 @@ def _near_zero(batch: Batch, far: np.ndarray) -> np.ndarray:
     return far
 
 
-def shifted_note(areas: AreaIndex, off_city: list) -> Note | None:
+#: Points inside the city kept to test a shifted reading on (a whole file moves, not only the points outside).
+_IN_CITY_SAMPLE = 2000
+
+
+def shifted_note(areas: AreaIndex, state) -> Note | None:
     """A whole file read in the wrong system sits off by the GCJ-02/BD-09 shift: the note that says so, if it does.
 
-    ``off_city``: the (lon, lat) arrays of the file's points outside the city, chunk by chunk.
+    ``state``: the file's :class:`~layers.io.batch.FileState`, with the points outside the city and a sample of
+    those inside. A reading is suggested when it would at least halve the file's points outside the city: its
+    points outside brought in, less those inside it would push out (estimated from the sample). Points at sea
+    that a shift happens to bring ashore are not enough when it pushes as many others out.
     """
-    if not off_city:
+    if not state.off_city:
         return None
-    lon, lat = np.concatenate([o[0] for o in off_city]), np.concatenate([o[1] for o in off_city])
+    lon, lat = np.concatenate([o[0] for o in state.off_city]), np.concatenate([o[1] for o in state.off_city])
     if len(lon) < 3:
         return None
+    in_lon, in_lat = (np.concatenate([o[k] for o in state.in_city]) for k in (0, 1))
     for name, back in (("gcj02", coords.gcj02_to_wgs84), ("bd09", coords.bd09_to_wgs84)):
         still = int(areas.strictly_outside(*back(lon, lat)).sum())
-        if still <= len(lon) // 2:
+        pushed = (areas.strictly_outside(*back(in_lon, in_lat)).mean() * state.in_city_n) if len(in_lon) else 0.0
+        if still + pushed <= len(lon) // 2:
             maker = ("高德/腾讯", "Gaode/Tencent") if name == "gcj02" else ("百度", "Baidu")
             return Note(f"{len(lon)} 个点位于本市区域之外，按 {name.upper()}（{maker[0]}）读取时其中 {len(lon) - still} 个"
                         f"落入区域内：文件是否为 {name.upper()} 坐标？如是，请加 --crs {name} 导入",
