@@ -71,6 +71,8 @@ WITH h AS ({HOLDERS_SQL}),
            WHERE c.reported_at < %(end)s
              AND (c.reported_at >= %(start)s OR c.closed_at IS NULL OR c.closed_at >= %(end)s)),
      x AS (SELECT c.street_code, coalesce(h.unit, '') AS unit, c.category, c.reported_at, c.closed_then AS closed_at,
+                  -- the district of a complaint in no street ('' when in none either), to say where streets are missing
+                  CASE WHEN c.street_code IS NULL THEN coalesce(c.district_code, '') END AS loose_district,
                   CASE WHEN dl.complaint_id IS NULL THEN c.due_at ELSE dl.due_before END AS due_at,
                   c.reported_at >= %(start)s AS fresh,
                   c.reported_at >= %(start)s AND c.status <> %(received)s AND NOT c.unfiled AS filed,
@@ -83,7 +85,7 @@ WITH h AS ({HOLDERS_SQL}),
                       AND c.reported_at >= h.since AND c.reported_at < h.until
            WHERE c.reported_at >= %(start)s OR c.closed_then IS NULL OR c.closed_then >= %(end)s),
      j AS (SELECT least(%(end)s::timestamptz, {REFERENCE_TIME_SQL}) AS judged)
-SELECT GROUPING(street_code, unit, category) AS g, street_code, unit, category,
+SELECT GROUPING(street_code, unit, category, loose_district) AS g, street_code, unit, category, loose_district,
        count(*) FILTER (WHERE fresh),
        count(*) FILTER (WHERE filed),
        count(*) FILTER (WHERE filed AND (closed_by_end OR due_at < j.judged)),
@@ -95,10 +97,10 @@ SELECT GROUPING(street_code, unit, category) AS g, street_code, unit, category,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM closed_at - reported_at) / 3600.0)
            FILTER (WHERE filed AND closed_by_end)
 FROM x CROSS JOIN j
-GROUP BY GROUPING SETS ((street_code), (unit), (category), ())"""
+GROUP BY GROUPING SETS ((street_code), (unit), (category), (loose_district), ())"""
 
-# GROUPING(street_code, unit, category): the bit of a column is 1 when the row is NOT grouped by it.
-_GROUPS = {0b011: "streets", 0b101: "units", 0b110: "categories", 0b111: "city"}
+# GROUPING(street_code, unit, category, loose_district): the bit of a column is 1 when the row is NOT grouped by it.
+_GROUPS = {0b0111: "streets", 0b1011: "units", 0b1101: "categories", 0b1110: "districts", 0b1111: "city"}
 
 
 @dataclass
@@ -142,16 +144,20 @@ def _round(value: float | None) -> float | None:
 
 def period_figures(conn, period: Period) -> dict[str, dict]:
     """The figures of ``period``: ``{"streets": {code: Figures}, "units": {name: Figures},
-    "categories": {name: Figures}, "city": {None: Figures}}`` (units without a holder under ``""``)."""
+    "categories": {name: Figures}, "districts": {code: Figures}, "city": {None: Figures}}`` (units without a holder
+    under ``""``; the complaints in no street under the street None, and by their district under ``districts``,
+    ``""`` for those in no district either)."""
     params = {"start": period.start, "end": period.end, "received": RECEIVED, "closed": CLOSED,
               "nf_from": NOT_FILED[0], "nf_to": NOT_FILED[1], "rw_from": REWORK[0], "rw_to": REWORK[1],
               "import": IMPORT_ACTOR}
     out: dict[str, dict] = {name: {} for name in _GROUPS.values()}
     with conn.cursor() as cur:
         cur.execute(_FIGURES, params)
-        for g, street, unit, category, *values in cur.fetchall():
+        for g, street, unit, category, district, *values in cur.fetchall():
             group = _GROUPS[g]
-            key = {"streets": street, "units": unit, "categories": category, "city": None}[group]
+            key = {"streets": street, "units": unit, "categories": category, "districts": district, "city": None}[group]
+            if group == "districts" and district is None:  # the complaints in a street
+                continue
             median = values.pop()
             out[group][key] = Figures(*(int(v) for v in values), median_hours=None if median is None else float(median))
     out["city"].setdefault(None, Figures())
@@ -159,13 +165,17 @@ def period_figures(conn, period: Period) -> dict[str, dict]:
 
 
 def names(conn) -> dict[str, dict[str, tuple[str, str]]]:
-    """Names of the streets and event types: ``{"streets": {code: (zh, en)}, "categories": {name: (zh, en)}}``."""
+    """Names of the streets, districts and event types: ``{"streets": {code: (zh, en)}, "districts": {code: (zh, en)},
+    "categories": {name: (zh, en)}}``."""
     with conn.cursor() as cur:
-        cur.execute("SELECT code, name, coalesce(name_en, name) FROM admin_areas WHERE level = 'street' ORDER BY code")
-        streets = {c: (n, e) for c, n, e in cur.fetchall()}
+        cur.execute("SELECT level, code, name, coalesce(name_en, name) FROM admin_areas "
+                    "WHERE level IN ('street', 'district') ORDER BY code")
+        areas = cur.fetchall()
+        streets = {c: (n, e) for level, c, n, e in areas if level == "street"}
+        districts = {c: (n, e) for level, c, n, e in areas if level == "district"}
         cur.execute("SELECT name, coalesce(name_en, name) FROM event_types ORDER BY name")
         categories = {n: (n, e) for n, e in cur.fetchall()}
-    return {"streets": streets, "categories": categories}
+    return {"streets": streets, "districts": districts, "categories": categories}
 
 
 # The trend: received, filed, due and closed of each of several periods (the last 12), in one statement over

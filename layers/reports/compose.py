@@ -12,6 +12,7 @@ from data.vocab import RATINGS
 from layers.reports.bulletin import Figures, names, period_figures
 from layers.reports.changes import coverage_section, hotspots_section
 from layers.reports.figures import available
+from layers.reports.outside import outside_row, outside_section, outside_text, renamed
 from layers.reports.rectification import add_to_rows, by_item, rectification, summary_text
 from layers.reports.trend import trend
 from layers.workflow.inspection_scores import deductions_by_item, period_scores
@@ -178,6 +179,8 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
     street_label = lambda c: known["streets"][c][i]  # noqa: E731
     streets = _ranked(_table(now["streets"], ins_now["streets"], known["streets"], street_label),
                       _table(before["streets"], ins_before["streets"], known["streets"], street_label), by_score)
+    outside = outside_row(now["streets"].get(None), lang)  # the complaints in no street: after the ranked ones
+    streets += [outside] if outside else []
     for row in streets:
         row.update(rated.get(row["code"], {"satisfaction": None, "rated": 0}))
     unit_label = lambda u: u or UNASSIGNED[lang]  # noqa: E731
@@ -208,6 +211,7 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
                         "streets_scored": len(ins_now["streets"]),
                         "by_item": by_item(ins_now["by_item"], lang)} if ins_now["scored"] else None,
         "streets": streets,
+        "outside_streets": outside_section(outside, now["districts"], known["districts"], lang),
         "units": units,
         "rectification": rect and {k: rect[k] for k in ("open", "awaiting_recheck", "overdue", "items")},
         "categories": _categories(now["categories"], before["categories"],
@@ -230,6 +234,7 @@ def _named(b: dict, known: dict, lang: str) -> dict:
     rect = b["rectification"] and {**b["rectification"], "items": [
         {**r, "street_name": street(r["street_code"], r["street_name"])} for r in b["rectification"]["items"]]}
     return {**b, "streets": [{**r, "name": street(r["code"], r["name"])} for r in b["streets"]],
+            "outside_streets": renamed(b["outside_streets"], known["districts"], lang),
             "categories": [{**r, "name": known["categories"].get(r["code"], (r["name"], r["name"]))[i]}
                            for r in b["categories"]], "rectification": rect}
 
@@ -301,7 +306,7 @@ def _not_inspected(b: dict, noun: str, lang: str) -> str:
     :data:`NAMED_UNINSPECTED`), so that a street left out of the ranking is not read as one without fault."""
     if b["ranked_by"] != "score":
         return ""
-    left = [r["name"] or r["code"] for r in b["streets"] if r["score"] is None]
+    left = [r["name"] or r["code"] for r in b["streets"] if r["score"] is None and r["code"]]
     if not left:
         return ""
     named, more = left[:NAMED_UNINSPECTED], len(left) - NAMED_UNINSPECTED
@@ -317,6 +322,11 @@ _NO_STREETS = {"zh": "本市尚未导入街道一级区划，街道排名为空�
                      "--level street)."}
 
 
+def _some_streets(b: dict) -> bool:
+    """Whether the city has streets (the street table has more than the line of complaints in no street)."""
+    return any(r["code"] for r in b["streets"])
+
+
 def summary(b: dict, period: Period, lang: str) -> str:
     """The summary paragraph, written from the figures: totals, rates, inspections, satisfaction, the bottom
     streets (by what they are ranked on), the top problems."""
@@ -328,7 +338,7 @@ def summary(b: dict, period: Period, lang: str) -> str:
                 f"due, {t['closed']} were closed (closure rate {percent(t['closed_rate'])}, on time "
                 f"{percent(t['on_time_rate'])}). {t['open_at_end']} remained open at the end, {t['overdue_at_end']} "
                 f"of them overdue.")
-        text += _versus(b, prev, lang)
+        text += _versus(b, prev, lang) + outside_text(b["outside_streets"], noun, lang, _some_streets(b))
         if ins:
             text += f" Field inspections found {ins['findings']} problems ({ins['deductions']:g} points deducted; " + (
                 f"{prev} {ins['previous_findings']} problems, {ins['previous_deductions']:g} points)."
@@ -340,7 +350,7 @@ def summary(b: dict, period: Period, lang: str) -> str:
             ties = f"; {len(bottom)} with ties" if len(bottom) > _list_size(b) else ""
             text += (f" Lowest-ranked streets ({'inspection score' if by_score else 'closure rate'}{ties}): "
                      + ", ".join(f"{r['name']} ({_ranked_value(r, by_score, lang)})" for r in bottom) + ".")
-        text += _not_inspected(b, noun, lang) + _NO_STREETS[lang] * (not b["streets"])
+        text += _not_inspected(b, noun, lang) + _NO_STREETS[lang] * (not _some_streets(b))
         if top:
             text += " Most reported: " + ", ".join(
                 f"{r['name']} ({r['received']}, {r['change']:+d} on {prev})" for r in top) + "."
@@ -348,7 +358,7 @@ def summary(b: dict, period: Period, lang: str) -> str:
     text = (f"{noun}共受理投诉{t['received']}件，立案{t['filed']}件，应结案{t['due']}件，结案{t['closed']}件，"
             f"结案率{percent(t['closed_rate'])}，按期结案率{percent(t['on_time_rate'])}；期末未结案{t['open_at_end']}件，"
             f"其中超期{t['overdue_at_end']}件。")
-    text += _versus(b, prev, lang)
+    text += _versus(b, prev, lang) + outside_text(b["outside_streets"], noun, lang, _some_streets(b))
     if ins:
         text += f"实地检查发现问题{ins['findings']}处，扣{ins['deductions']:g}分；" + (
             f"{prev}发现{ins['previous_findings']}处，扣{ins['previous_deductions']:g}分。"
@@ -361,7 +371,7 @@ def summary(b: dict, period: Period, lang: str) -> str:
         ties = f"（含并列，共{len(bottom)}个）" if len(bottom) > k else ""
         text += f"{'检查得分' if by_score else '结案率'}排名后{min(k, len(bottom))}位{ties}的街道是" + "、".join(
             f"{r['name']}（{_ranked_value(r, by_score, lang)}）" for r in bottom) + "。"
-    text += _not_inspected(b, noun, lang) + _NO_STREETS[lang] * (not b["streets"])
+    text += _not_inspected(b, noun, lang) + _NO_STREETS[lang] * (not _some_streets(b))
     if top:
         text += "反映最多的问题是" + "、".join(
             f"{r['name']}（{r['received']}件，{_change_zh(r['change'], prev)}）"
