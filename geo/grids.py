@@ -12,11 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
-from shapely.ops import unary_union
+
+from geo.slivers import merge_pieces
 
 SHAPES = ("square", "hex")
 # A clipped piece smaller than this share of a full cell is merged into the
-# neighbour it shares the longest border with (no slivers to manage).
+# neighbour it shares the longest border with (no slivers to manage); a
+# community smaller than it stays one grid, which the regeneration reports.
 SLIVER_SHARE = 0.2
 # Straight metric edges bend under projection to WGS84; grids that share a border must bend
 # alike, so their edges are densified to this spacing (metres) before projecting.
@@ -78,9 +80,11 @@ def _hex_centre(row: int, col: int, side: float, ox: float, oy: float) -> tuple[
 
 
 def _hex_cell(row: int, col: int, side: float, ox: float, oy: float) -> Polygon:
-    cx, cy = _hex_centre(row, col, side, ox, oy)
-    angles = np.radians(np.arange(6) * 60.0 + 30.0)
-    return Polygon(np.column_stack([cx + side * np.cos(angles), cy + side * np.sin(angles)]))
+    # Vertices as whole multiples of half a width and half a side from the origin, not the centre plus cos/sin:
+    # neighbours then share their vertices bit for bit, and a merged sliver welds to its grid without a hairline.
+    m, n, half_w = 2 * col + (row & 1), 3 * row, math.sqrt(3.0) * side / 2.0
+    steps = [(m + 1, n + 1), (m, n + 2), (m - 1, n + 1), (m - 1, n - 1), (m, n - 2), (m + 1, n - 1)]
+    return Polygon([(ox + i * half_w, oy + j * side / 2.0) for i, j in steps])
 
 
 def _candidates(bounds, size: float, shape: str, origin: tuple[float, float]):
@@ -103,16 +107,6 @@ def _candidates(bounds, size: float, shape: str, origin: tuple[float, float]):
             yield row, col, _hex_cell(row, col, side, ox, oy)
 
 
-def _neighbours(key: tuple[int, int], shape: str) -> list[tuple[int, int]]:
-    row, col = key
-    if shape == "square":
-        return [(row + 1, col), (row - 1, col), (row, col + 1), (row, col - 1)]
-    shift = row & 1  # odd rows sit half a cell east
-    return [(row, col - 1), (row, col + 1),
-            (row + 1, col - 1 + shift), (row + 1, col + shift),
-            (row - 1, col - 1 + shift), (row - 1, col + shift)]
-
-
 def cut_community(geom, size_m: float, shape: str = "square",
                   origin: tuple[float, float] = (0.0, 0.0)) -> dict[tuple[int, int], object]:
     """Clip a fishnet to one community and merge slivers.
@@ -133,35 +127,26 @@ def cut_community(geom, size_m: float, shape: str = "square",
     -------
     dict
         ``{(row, col): piece}``; rows count northwards, columns eastwards.
-        A piece smaller than ``SLIVER_SHARE`` of a cell is merged, smallest
-        first, into the neighbouring piece it shares the longest border with.
+        A piece smaller than ``SLIVER_SHARE`` of a cell, or cut off from the
+        rest of its cell, is merged into a neighbour
+        (:func:`geo.slivers.merge_pieces`): a grid is smaller only when it is
+        its community's only one, and in pieces only where the community is.
     """
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}, not {shape!r}")
     if not size_m > 0:
         raise ValueError("size_m must be positive")
     shapely.prepare(geom)
-    pieces: dict[tuple[int, int], object] = {}
+    pieces: list[tuple[tuple[int, int] | None, Polygon]] = []
     for row, col, cell in _candidates(geom.bounds, size_m, shape, origin):
         if not geom.intersects(cell):
             continue
-        part = cell.intersection(geom)
-        if part.area > DUST_M2:
-            pieces[(row, col)] = part
-    full = size_m * size_m
-    small = [k for k, g in pieces.items() if g.area < SLIVER_SHARE * full]
-    for key in sorted(small, key=lambda k: pieces[k].area):
-        if key not in pieces or len(pieces) == 1:
-            continue
-        best, best_len = None, 0.0
-        for nb in _neighbours(key, shape):
-            if nb in pieces:
-                shared = pieces[key].boundary.intersection(pieces[nb].boundary).length
-                if shared > best_len:
-                    best, best_len = nb, shared
-        if best is not None:
-            pieces[best] = unary_union([pieces[best], pieces.pop(key)])
-    return pieces
+        # A cell may cut the outline into several polygons (and lines where they touch): the largest is the
+        # cell's piece, any other is a detached piece to join to a neighbour.
+        parts = sorted((p for p in as_multipolygon(cell.intersection(geom)).geoms if p.area > DUST_M2),
+                       key=lambda p: -p.area)
+        pieces += [((row, col) if i == 0 else None, p) for i, p in enumerate(parts)]
+    return merge_pieces(pieces, SLIVER_SHARE * size_m * size_m) if pieces else {}
 
 
 def cut_grids(communities, size_m: float, shape: str = "square", origin: tuple[float, float] = (0.0, 0.0),
@@ -218,8 +203,9 @@ def match_grids(old: dict[str, object], new: dict[str, object]) -> dict[str, dic
     -------
     dict
         For each new code: ``{"source": old code of largest overlap or None,
-        "overlap_share": that overlap ÷ the new grid's area, "status": …}``
-        where status is ``unchanged`` (same code, shape within
+        "overlap_share": that overlap ÷ the new grid's area, "status": …,
+        "changed_m2": area in the old shape of the code or the new, not both
+        (None for a new code)}`` where status is ``unchanged`` (same code, shape within
         ``SAME_SHAPE_SHARE``), ``reshaped`` (same code, largest overlap with
         its own old shape), ``moved`` (the code now lies mostly over another
         old grid) or ``new`` (code not in use before). The spatial index
@@ -237,12 +223,12 @@ def match_grids(old: dict[str, object], new: dict[str, object]) -> dict[str, dic
                 if area > best:
                     source, best = old_codes[i], area
         share = best / geom.area if geom.area else 0.0
+        diff = shapely.symmetric_difference(geom, old[code]).area if code in old else None
         if code not in old:
             status = "new"
         elif source == code:
-            diff = shapely.symmetric_difference(geom, old[code]).area
             status = "unchanged" if diff < SAME_SHAPE_SHARE * geom.area else "reshaped"
         else:
             status = "moved"
-        out[code] = {"source": source, "overlap_share": share, "status": status}
+        out[code] = {"source": source, "overlap_share": share, "status": status, "changed_m2": diff}
     return out

@@ -70,6 +70,19 @@ def test_balanced_zones_are_contiguous_and_balanced():
         balance_zones(cells, weights, 0)
 
 
+def test_a_grid_across_the_water_seeds_no_zone_and_is_named():
+    """Two grids touching no other (across the water) join the nearest zone and are named as islands; no zone is
+    made of them alone with no workload (as MN03's 400 m grids once had, before their islets joined a grid)."""
+    cells = [shapely.box(x * 100, y * 100, (x + 1) * 100, (y + 1) * 100) for x in range(6) for y in range(4)]
+    cells += [shapely.box(900, 0, 910, 10), shapely.box(900, 390, 910, 400)]
+    weights = np.array([5.0] * 24 + [0.0, 0.0])
+    zoning = balance_zones(cells, weights, 3)
+    assert zoning.islands == [24, 25]
+    for z in range(3):
+        members = [i for i, zz in enumerate(zoning.zone_of) if zz == z]
+        assert any(i < 24 for i in members) and zoning.loads[z] > 0
+
+
 def test_a_grid_is_named_after_its_community_with_its_number_apart_from_latin_names():
     cell = cut_grids([("110101001001", box(0, 0, 400, 200))], 200)[1]
     assert cell.sequence == 2

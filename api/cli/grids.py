@@ -64,12 +64,18 @@ def grids_generate(street_code: str, size_m: float, shape: str, origin: str | No
 
 def _echo_plan(plan) -> None:
     """What a regeneration changes, grid by grid."""
+    from geo.grids import SLIVER_SHARE
+
     click.echo(plan.summary())
     for d in plan.dropped:
         click.echo(f"  assignment inherited by no new grid: {d['code']} {d['unit'] or '-'} / "
                    f"{d['manager'] or '-'} / {d['phone'] or '-'}")
     for code in plan.removed:
         click.echo(f"  removed (archived with its history): {code}")
+    for code in plan.alone:
+        item = plan.new[code]
+        click.echo(f"  small: {code} is {item['geom'].area:,.0f} m², under {SLIVER_SHARE:.0%} of a {plan.size_m:g} m "
+                   f"cell, kept as it is: community {item['community_code']} has no other grid to join it to")
     for code, item in plan.new.items():
         m = item["match"]
         if m["status"] in ("moved", "new") and m["source"]:

@@ -23,7 +23,7 @@ from psycopg2 import sql
 
 from data.catalog import check_street, metric_srid
 from data.errors import Conflict, InvalidParameter, NotFound
-from geo.grids import DENSIFY_M, cut_grids, match_grids
+from geo.grids import DENSIFY_M, DUST_M2, SLIVER_SHARE, cut_grids, match_grids
 from geo.metric import metric_polygon
 from layers.workflow.access import audit
 
@@ -41,6 +41,7 @@ class GridPlan:
     removed: list[str] = field(default_factory=list)
     dropped: list[dict] = field(default_factory=list)  # old assignments no new grid inherits
     old_assignment: dict[str, dict] = field(default_factory=dict)
+    alone: list[str] = field(default_factory=list)  # grids under SLIVER_SHARE of a cell: their community's only one
 
     def counts(self) -> dict[str, int]:
         out = {"unchanged": 0, "reshaped": 0, "moved": 0, "new": 0}
@@ -111,6 +112,8 @@ def plan(conn, street_code: str, size_m: float, shape: str = "square", *, sequen
         p.new[code] = {"geom": cell.geom, "community_code": cell.community_code, "row": cell.row, "col": cell.col,
                        "name": cell.name(names[cell.community_code]), "match": matches[code]}
     p.removed = sorted(set(old) - set(new_geoms))
+    # Slivers are merged into a neighbour of their community; only a community's one and only grid stays smaller.
+    p.alone = [code for code, item in p.new.items() if item["geom"].area < SLIVER_SHARE * size_m * size_m]
     inherited = {m["source"] for m in matches.values() if m["source"]}
     for code, a in p.old_assignment.items():
         if code not in inherited and any(a.values()):
@@ -182,8 +185,8 @@ def _write_grid(cur, p: GridPlan, code: str, reason: str, actor: str) -> int:
     inherited = p.old_assignment.get(m["source"]) if m["source"] else None
     before = p.old_assignment.get(code)
     a = inherited or before or {"unit": None, "manager": None, "phone": None}
-    if before is not None and m["status"] == "unchanged" and a == before:
-        return 0  # same shape, same assignment: the row stays as it is
+    if before is not None and m["status"] == "unchanged" and a == before and m["changed_m2"] < DUST_M2:
+        return 0  # same shape, same assignment: the row stays as it is (a sliver it gained or lost is written)
     params = {"code": code, "name": item["name"], "street": p.street_code,
               "community": item["community_code"], "wkb": shapely.to_wkb(item["geom"]), "srid": p.srid,
               "densify": DENSIFY_M, **a,
