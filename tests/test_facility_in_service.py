@@ -114,20 +114,24 @@ def test_a_closed_restroom_covers_no_one_and_counts_in_no_density(nyc):
     assert {c: p["covered_area_pct"] for c, p in again.items()} == {c: p["covered_area_pct"] for c, p in before.items()}
 
 
+def taipei_ledger(conn, tmp_path, lines: str):
+    """Taipei's districts in a new database, then a toilet ledger of ``lines`` (名称,经度,纬度,状态); its result."""
+    migrate(conn)
+    load(conn, tmp_path, "taipei/taipei_districts_town.geojson", "admin_areas", level="district",
+         code_field="CPTID", name_field="TNAME")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("名称,经度,纬度,状态\n" + lines, encoding="utf-8")
+    with transaction(conn):
+        return import_file(conn, ledger, ImportOptions("toilets"))
+
+
 def test_a_ledger_status_column_in_chinese(fresh_db, tmp_path):
     """A district's toilet ledger with a 状态 column: 在用 and 暂停使用 are read; a word about something else (良好,
     the toilet's upkeep) is a warning naming the column and the word, and the toilet stays in service."""
     conn = connect(url=fresh_db)
     try:
-        migrate(conn)
-        load(conn, tmp_path, "taipei/taipei_districts_town.geojson", "admin_areas", level="district",
-             code_field="CPTID", name_field="TNAME")
-        ledger = tmp_path / "ledger.csv"
-        ledger.write_text("名称,经度,纬度,状态\n兰雅公园公厕,121.529402,25.109725,在用\n"
-                          "剑潭站公厕,121.525078,25.084873,暂停使用\n士林站公厕,121.52623,25.093535,良好\n",
-                          encoding="utf-8")
-        with transaction(conn):
-            result = import_file(conn, ledger, ImportOptions("toilets"))
+        result = taipei_ledger(conn, tmp_path, "兰雅公园公厕,121.529402,25.109725,在用\n"
+                               "剑潭站公厕,121.525078,25.084873,暂停使用\n士林站公厕,121.52623,25.093535,良好\n")
         with conn.cursor() as cur:
             cur.execute("SELECT name, in_service FROM toilets ORDER BY name")
             assert dict(cur.fetchall()) == {"兰雅公园公厕": True, "剑潭站公厕": False, "士林站公厕": True}
@@ -142,14 +146,7 @@ def test_every_toilet_closed_is_said_as_such_not_as_missing_data(fresh_db, tmp_p
     that the city has no toilet data to import (it has)."""
     conn = connect(url=fresh_db)
     try:
-        migrate(conn)
-        load(conn, tmp_path, "taipei/taipei_districts_town.geojson", "admin_areas", level="district",
-             code_field="CPTID", name_field="TNAME")
-        ledger = tmp_path / "ledger.csv"
-        ledger.write_text("名称,经度,纬度,状态\n剑潭站公厕,121.525078,25.084873,暂停使用\n"
-                          "士林站公厕,121.52623,25.093535,停用\n", encoding="utf-8")
-        with transaction(conn):
-            import_file(conn, ledger, ImportOptions("toilets"))
+        taipei_ledger(conn, tmp_path, "剑潭站公厕,121.525078,25.084873,暂停使用\n士林站公厕,121.52623,25.093535,停用\n")
         body, _ = answer(conn, "coverage", "zh", by="district")
         assert body["warning"] == "不计不在用（停用、在建等）的公共厕所 2 处；均不在用：结果全为 0", body["warning"]
         english, _ = answer(conn, "coverage", "en", by="district")
