@@ -36,7 +36,7 @@ def scopes(conn, user: User, lang: str) -> list[dict]:
 def cases_page(user: Reader, conn: Conn, lang: Lang):
     if user is None:  # a staff page: it says so and links the login, which brings the user back
         return HTMLResponse(login_html(lang), headers=_HEADERS)
-    config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text()},
+    config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text(lang)},
               "scopes": scopes(conn, user, lang), "writes": user.role != "planner",
               "time_zone": city_tz().key, "photo_px": PHONE_PX}
     return HTMLResponse(cases_html(lang, config), headers=_HEADERS)

@@ -30,7 +30,7 @@ def field_page(user: Reader, conn: Conn, lang: Lang, printed: Printed = None,
         raise LoginRequired("the field page records findings as you: log in first")
     center, bounds = city_view(conn)
     bounds = _street_view(conn, user) or bounds
-    config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text()},
+    config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text(lang)},
               "rounds": work.rounds_for(conn, user), "center": list(center) if center else [0, 0], "bounds": bounds,
               "items": [i.as_dict(lang) for i in checklist.load().values()],
               "place_types": list(PLACE_TYPES),

@@ -62,12 +62,18 @@ class User:
         """Set a complaint's deadline or decide an extension request: the campaign office (创卫办, admin) only."""
         return self.role == "admin"
 
-    def scope_text(self) -> str:
+    def scope_text(self, lang: str = "en") -> str:
+        """What the user handles, in ``lang``: a street, grids, everything (admin) or nothing (read only)."""
+        zh = lang == "zh"
+        street = f"{'街道' if zh else 'street'} {self.street_code}"
         if self.role == "street":
-            return f"street {self.street_code}"
+            return street
         if self.role == "inspector":
-            return f"grids {', '.join(self.grid_codes)}" if self.grid_codes else f"street {self.street_code}"
-        return "everything" if self.role == "admin" else "read only"
+            return f"{'网格' if zh else 'grids'} {'、'.join(self.grid_codes) if zh else ', '.join(self.grid_codes)}" \
+                if self.grid_codes else street
+        if self.role == "admin":
+            return "全部" if zh else "everything"
+        return "只读" if zh else "read only"
 
 
 #: Who the command line acts as: it holds the database's credentials, so it reads every column.
