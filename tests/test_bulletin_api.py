@@ -84,6 +84,12 @@ def test_xlsx_route_and_cli_agree_with_the_json(demo_client, demo_db, env_for, t
     result = CliRunner().invoke(main, ["report", "bulletin", "--period", "month", "--date", "2026-10", "--lang", "en",
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert f"{out}: " in result.output and " received, " in result.output and " streets, " in result.output
+    zh_out = tmp_path / "通报.xlsx"
+    said = CliRunner().invoke(main, ["report", "bulletin", "--period", "month", "--date", "2026-10", "--out",
+                                     str(zh_out)]).output
+    t = b["totals"]
+    assert f"{zh_out}：受理 {t['received']} 件，应结案 {t['due']} 件，结案 {t['closed']} 件；" in said, said
     english, _ = _sheets(out.read_bytes())
     assert list(english) == ["Summary", "Streets", "Units", "Categories", "Trend", "Emerging hot spots", "Facilities",
                             "Overdue findings", "Deductions by checklist item", "Definitions"]

@@ -169,6 +169,7 @@ def test_cli_print_says_where_its_qr_codes_point(demo_db, grid_row, tmp_path, en
     run = CliRunner().invoke(main, ["print", "grid", grid_row["code"], "--out", str(tmp_path / "a.pdf")])
     assert run.exit_code == 0, run.output
     assert "http://127.0.0.1:8000" in run.output and "HYGIENE_MAP_PUBLIC_URL" in run.output
+    assert "已写入" in run.output and "二维码打开的是 http://127.0.0.1:8000" in run.output  # the sheet's language
     monkeypatch.setenv("HYGIENE_MAP_PUBLIC_URL", "https://maps.city.gov.cn")
     run = CliRunner().invoke(main, ["print", "grid", grid_row["code"], "--out", str(tmp_path / "b.pdf")])
     assert run.exit_code == 0 and "HYGIENE_MAP_PUBLIC_URL" not in run.output

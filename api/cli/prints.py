@@ -78,17 +78,21 @@ def _run(kind: str, code: str, out: Path | None, load, **kwargs) -> None:
     finally:
         bar.close()
         partial.unlink(missing_ok=True)
-    click.echo(f"wrote {out}: {len(document.pages)} pages ({document.title}) in {time.monotonic() - started:.1f} s")
-    _say_where_qr_points()
+    took = time.monotonic() - started
+    click.echo(f"已写入 {out}：{len(document.pages)} 页（{document.title}），用时 {took:.1f} 秒" if options.lang == "zh"
+               else f"wrote {out}: {len(document.pages)} pages ({document.title}) in {took:.1f} s")
+    _say_where_qr_points(options.lang)
 
 
-def _say_where_qr_points() -> None:
+def _say_where_qr_points(lang: str) -> None:
     """Name the base URL the QR codes open when it is only the local default."""
     from data.settings import LinkSettings
 
     settings = LinkSettings.from_env()
     if settings.public_url is None:
-        click.echo(f"note: the QR codes open {settings.fallback_url()} (the default local address); "
+        click.echo(f"说明：二维码打开的是 {settings.fallback_url()}（默认的本机地址）；请把 HYGIENE_MAP_PUBLIC_URL "
+                   "设为用户访问地图的地址，再重新打印" if lang == "zh" else
+                   f"note: the QR codes open {settings.fallback_url()} (the default local address); "
                    "set HYGIENE_MAP_PUBLIC_URL to the address users reach the maps at, then print again")
 
 

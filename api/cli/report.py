@@ -43,6 +43,9 @@ def bulletin_command(kind: str, day: str, lang: str, out: Path) -> None:
         conn.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     writers[out.suffix.lower()](b, out, lang, **extras)
-    t = b["totals"]
-    click.echo(f"{out}: {t['received']} received, {t['closed']} closed of {t['due']} due, "
-               f"{len(b['streets'])} streets, {sum(u['code'] is not None for u in b['units'])} units")
+    t, streets = b["totals"], sum(s["code"] is not None for s in b["streets"])
+    units = sum(u["code"] is not None for u in b["units"])
+    click.echo(f"{out}：受理 {t['received']} 件，应结案 {t['due']} 件，结案 {t['closed']} 件；街道 {streets} 个，"
+               f"责任单位 {units} 个" if lang == "zh" else
+               f"{out}: {t['received']} received, {t['closed']} closed of {t['due']} due, {streets} streets, "
+               f"{units} units")
