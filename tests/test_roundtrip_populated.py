@@ -9,8 +9,11 @@ row reads back equal, then rolls back.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
+import zipfile
 
 import pytest
 import shapely
@@ -180,24 +183,37 @@ def test_new_york_complaints_keep_their_descriptions_and_long_attributes(new_yor
     round_trip(new_york, "complaints", fmt, tmp_path)
 
 
-def test_a_shapefile_that_would_cut_text_is_refused_before_anything_is_written(new_york, populated, tmp_path):
+def test_a_shapefile_sets_long_attributes_aside_and_refuses_other_text_it_would_cut(new_york, populated, tmp_path):
+    """New York's 311 rows carry up to a kilobyte of leftover columns (attributes, JSON): the shapefile leaves
+    that column out, the zip holds it whole in complaints_attributes.csv by source and source_id, and the export
+    says so. Any other text too long for a .dbf field is refused before anything is written."""
     with new_york.cursor() as cur:
         cur.execute("SELECT count(*) FROM complaints WHERE octet_length(attributes::text) > 254")
         long_rows = cur.fetchone()[0]
+        cur.execute("SELECT source, source_id, attributes FROM complaints ORDER BY id")
+        stored = {(source, source_id): attributes for source, source_id, attributes in cur.fetchall()}
     new_york.rollback()
-    out = tmp_path / "complaints.zip"
-    with pytest.raises(InvalidParameter) as refused:
-        export_layer(new_york, "complaints", "shp", out)
-    said = str(refused.value)
-    assert f"complaints has longer values: attributes in {long_rows:,} rows" in said
-    assert "254 bytes" in said and "gpkg (GeoPackage)" in said
-    assert not out.exists() and not list(tmp_path.iterdir())
+    out, notes = tmp_path / "complaints.zip", []
+    assert export_layer(new_york, "complaints", "shp", out, notes=notes) == len(stored)
+    (note,) = notes
+    assert f"longer than a .dbf field's 254 bytes in {long_rows:,} rows" in note and "complaints_attributes.csv" in note
+    assert f"有 {long_rows:,} 行长于 .dbf 字段的 254 字节" in note.zh
+    with zipfile.ZipFile(out) as archive:
+        assert "complaints_attributes.csv" in archive.namelist()
+        aside = list(csv.DictReader(io.StringIO(archive.read("complaints_attributes.csv").decode("utf-8-sig"))))
+        archive.extractall(tmp_path / "shp")
+    assert {(r["source"], r["source_id"]): json.loads(r["attributes"]) for r in aside} == stored
+    fields = subprocess.run(["ogrinfo", "-so", "-al", str(tmp_path / "shp" / "complaints.shp")], capture_output=True,
+                            text=True, check=True).stdout
+    assert "source_id: String" in fields and "attributes:" not in fields, fields
     # Counted in the .dbf's encoding: 90 Chinese characters are 270 bytes in UTF-8, 180 in GBK.
+    refused_out = tmp_path / "described.zip"
     with populated.cursor() as cur:
         cur.execute("UPDATE complaints SET description = repeat('垃', 90) WHERE id = (SELECT min(id) FROM complaints)")
     try:
         with pytest.raises(InvalidParameter, match=r"description in 1 row \(up to 270 bytes\) \(utf-8\)"):
-            export_layer(populated, "complaints", "shp", out)
-        assert export_layer(populated, "complaints", "shp", out, encoding="gbk") > 0
+            export_layer(populated, "complaints", "shp", refused_out)
+        assert not refused_out.exists()
+        assert export_layer(populated, "complaints", "shp", refused_out, encoding="gbk") > 0
     finally:
         populated.rollback()

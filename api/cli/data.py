@@ -132,12 +132,15 @@ def _category_map(path: Path) -> dict[str, str]:
 @click.option("--encoding", default="utf-8", show_default=True,
               help="shp: the .dbf text encoding (gbk for old desktop GIS)")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="xlsx/kml: header and label language")
+              help="xlsx/kml: header and label language; the notes' language")
 def export_command(layer, fmt, out, street, encoding, lang) -> None:
     """Write LAYER to a file QGIS, ArcGIS, Excel, 奥维互动地图 or Google Earth opens."""
     from data.db import session
     from layers.io.export import export_layer
 
+    notes: list = []
     with session() as conn:  # the export only reads: closing the session ends its transaction
-        n = export_layer(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang)
-    click.echo(f"wrote {n:,} {layer} rows to {out}")
+        n = export_layer(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang, notes=notes)
+    click.echo(f"已写入 {out}：{layer} {n:,} 行" if lang == "zh" else f"wrote {n:,} {layer} rows to {out}")
+    for note in notes:
+        click.echo(f"说明：{note.zh}" if lang == "zh" else f"note: {note}")

@@ -11,12 +11,8 @@ closes its own).
 
 from __future__ import annotations
 
-import codecs
 import html
-import shutil
-import tempfile
 import warnings
-import zipfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +24,7 @@ from psycopg2 import sql
 from data.errors import InvalidParameter
 from data.params import parse_area_code
 from data.vocab import city_tz
+from layers.io.shapefile import write_shapefile
 from layers.spec.registry import get_layer
 from layers.store.columns import shown_columns
 from layers.workflow.access import OPERATOR, User, readable
@@ -92,8 +89,11 @@ def _text(value, kind: str):
 
 
 def export_layer(conn, layer: str, fmt: str, out: Path, *, street: str | None = None, encoding: str = "utf-8",
-                 lang: str = "zh", viewer: User | None = OPERATOR) -> int:
+                 lang: str = "zh", viewer: User | None = OPERATOR, notes: list | None = None) -> int:
     """Write a layer (or one street's rows) to ``out`` in ``fmt``; returns the row count.
+
+    ``notes``, when given, receives what the file holds differently from the layer (a shapefile's
+    ``attributes`` set aside in a CSV beside it), each a :class:`~data.said.Note`.
 
     Only the columns ``viewer`` may read are written (the HTTP route passes its caller;
     the command line runs as the operator, who holds the database's credentials anyway).
@@ -107,7 +107,9 @@ def export_layer(conn, layer: str, fmt: str, out: Path, *, street: str | None = 
     if fmt == "shp" and out.suffix.lower() != ".zip":
         raise InvalidParameter("--out", f"a shapefile export is a zip of .shp/.shx/.dbf/.prj/.cpg: name it "
                                f"{out.with_suffix('.zip').name}")
-    writer = {"geojson": _geojson, "csv": _csv, "xlsx": _xlsx, "gpkg": _gdal, "kml": _gdal, "shp": _gdal}[fmt]
+    if fmt == "shp":
+        return _gdal(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang, viewer=viewer, notes=notes)
+    writer = {"geojson": _geojson, "csv": _csv, "xlsx": _xlsx, "gpkg": _gdal, "kml": _gdal}[fmt]
     return writer(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang, viewer=viewer)
 
 
@@ -197,13 +199,14 @@ def _check_cells(header: list[str], rows, wkt: int | None) -> None:
                                        "layer as gpkg or geojson, which keep every value whole")
 
 
-def _gdal(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
+def _gdal(conn, layer, fmt, out, *, street, encoding, lang, viewer, notes=None) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # GDAL's notes on shortened .dbf field names
-        return _gdal_write(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang, viewer=viewer)
+        return _gdal_write(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang, viewer=viewer,
+                           notes=notes)
 
 
-def _gdal_write(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
+def _gdal_write(conn, layer, fmt, out, *, street, encoding, lang, viewer, notes) -> int:
     import pyogrio.raw
 
     cols, rows = _fetch(conn, layer, street, viewer, "ST_AsBinary(geom), GeometryType(geom)")
@@ -220,7 +223,7 @@ def _gdal_write(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int
         pyogrio.raw.write(str(out), geoms, data, names, field_mask=masks, driver="GPKG", layer=layer,
                           gdal_tz_offsets=offsets, dataset_options={"VERSION": "1.2"}, **written)
     else:
-        _shapefile(layer, out, types, geoms, data, names, encoding, dict(written, field_mask=masks))
+        write_shapefile(layer, out, types, geoms, data, names, encoding, dict(written, field_mask=masks), notes)
     return len(rows)
 
 
@@ -274,84 +277,6 @@ def _kml_fields(cols, rows, data: list, masks: list, lang: str) -> tuple[list, l
               np.array(descriptions, dtype=object), *[data[j] for j in keep]]
     return (fields, [None, None, *[masks[j] for j in keep]],
             ["Name", "Description", *[cols[j][2] if names[j] == "description" else names[j] for j in keep]])
-
-
-#: A .dbf text field holds at most this many bytes: GDAL cuts longer values (JSON then no longer parses).
-DBF_TEXT_BYTES = 254
-
-
-def _shapefile(layer, out, types, geoms, data, names, encoding, written) -> None:
-    """A zip of .shp/.shx/.dbf/.prj/.cpg (the .cpg so desktop GIS reads the text right), or InvalidParameter
-    before anything is written when the layer mixes geometry types or a text value is too long for a .dbf."""
-    import pyogrio.raw
-
-    encoding = encoding or "utf-8"
-    if len({_FAMILY.get(t, t) for t in types}) > 1:
-        raise InvalidParameter("--format", f"a shapefile holds one geometry type, but {layer} mixes "
-                               f"{', '.join(sorted(types))}; export as gpkg or geojson")
-    _check_dbf_text(layer, data, names, encoding)
-    folder = Path(tempfile.mkdtemp(prefix="hm-shp-"))
-    try:
-        target = folder / f"{layer}.shp"
-        pyogrio.raw.write(str(target), geoms, data, names, driver="ESRI Shapefile",
-                          encoding=encoding.upper(), **written)
-        cpg = folder / f"{layer}.cpg"
-        if not cpg.exists():
-            cpg.write_text(encoding.upper())
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-            for part in sorted(folder.iterdir()):
-                archive.write(part, part.name)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _check_dbf_text(layer: str, data: list, names: list[str], encoding: str) -> None:
-    """Refuse a shapefile whose text values exceed a .dbf field (in ``encoding``'s bytes): GDAL would cut them."""
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise InvalidParameter("--encoding", f"{encoding!r} is not a text encoding (use utf-8 or gbk)") from None
-    _check_encodable(layer, data, names, encoding)
-    too_long = []
-    for name, values in zip(names, data):
-        if values.dtype != object:
-            continue
-        sizes = [len(v.encode(encoding, errors="replace")) for v in values if v is not None]
-        over = sum(size > DBF_TEXT_BYTES for size in sizes)
-        if over:
-            too_long.append(f"{name} in {over:,} row{'s' if over > 1 else ''} (up to {max(sizes):,} bytes)")
-    if too_long:
-        raise InvalidParameter("--format", f"a shapefile's text field holds at most {DBF_TEXT_BYTES} bytes, but "
-                               f"{layer} has longer values: {'; '.join(too_long)} ({encoding}); export as gpkg "
-                               "(GeoPackage) or geojson, which keep every value whole")
-
-
-def _check_encodable(layer: str, data: list, names: list[str], encoding: str) -> None:
-    """Refuse a shapefile whose text the chosen encoding cannot hold (an emoji or a C1 character in GBK): GDAL
-    would drop those characters without a word."""
-    lost = []
-    for name, values in zip(names, data):
-        if values.dtype != object:
-            continue
-        bad = [v for v in values if v is not None and not _encodes(v, encoding)]
-        if bad:
-            chars = "".join(dict.fromkeys(ch for ch in bad[0] if not _encodes(ch, encoding)))
-            lost.append(f"{name} in {len(bad):,} row{'s' if len(bad) > 1 else ''} (first: {chars!r})")
-    if lost:
-        raise InvalidParameter("--encoding", f"{encoding} cannot hold every character of {layer}: "
-                               f"{'; '.join(lost)}; they would be lost: export with utf-8, or as gpkg or geojson")
-
-
-def _encodes(text: str, encoding: str) -> bool:
-    try:
-        text.encode(encoding)
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-_FAMILY = {"POINT": "POINT", "MULTIPOINT": "POINT", "LINESTRING": "LINE", "MULTILINESTRING": "LINE",
-           "POLYGON": "POLYGON", "MULTIPOLYGON": "POLYGON"}
 
 
 def _geometry_type(layer: str, types: set[str]) -> str:

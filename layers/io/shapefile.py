@@ -1,0 +1,142 @@
+"""A layer as a zipped shapefile: one geometry type, text a .dbf can hold, long leftovers set aside.
+
+A .dbf text field holds at most 254 bytes. A value longer than that would be
+cut by GDAL without a word, so an export with one is refused before anything
+is written — except ``attributes``, a row's leftover columns as JSON (New
+York's 311 rows carry a kilobyte of them): a shapefile without it is still the
+layer, so that column goes whole into a CSV in the zip, keyed by source and
+source_id, and the export says so.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from data.errors import InvalidParameter
+from data.said import Note
+
+#: A .dbf text field holds at most this many bytes: GDAL cuts longer values (JSON then no longer parses).
+DBF_TEXT_BYTES = 254
+
+
+def write_shapefile(layer, out, types, geoms, data, names, encoding, written, notes=None) -> None:
+    """A zip of .shp/.shx/.dbf/.prj/.cpg (the .cpg so desktop GIS reads the text right), or InvalidParameter
+    before anything is written when the layer mixes geometry types or a text value is too long for a .dbf."""
+    import pyogrio.raw
+
+    encoding = encoding or "utf-8"
+    if len({_FAMILY.get(t, t) for t in types}) > 1:
+        raise InvalidParameter("--format", f"a shapefile holds one geometry type, but {layer} mixes "
+                               f"{', '.join(sorted(types))}; export as gpkg or geojson")
+    _check_encoding(encoding)
+    aside = _attributes_aside(layer, data, names, written, encoding)
+    _check_dbf_text(layer, data, names, encoding)
+    folder = Path(tempfile.mkdtemp(prefix="hm-shp-"))
+    try:
+        target = folder / f"{layer}.shp"
+        pyogrio.raw.write(str(target), geoms, data, names, driver="ESRI Shapefile",
+                          encoding=encoding.upper(), **written)
+        cpg = folder / f"{layer}.cpg"
+        if not cpg.exists():
+            cpg.write_text(encoding.upper())
+        if aside is not None:
+            (folder / aside[0]).write_bytes(aside[1])
+            if notes is not None:
+                notes.append(aside[2])
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for part in sorted(folder.iterdir()):
+                archive.write(part, part.name)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_encoding(encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InvalidParameter("--encoding", f"{encoding!r} is not a text encoding (use utf-8 or gbk)") from None
+
+
+def _too_long(values: np.ndarray, encoding: str) -> list[int]:
+    """The byte sizes (in ``encoding``) of a text column's values."""
+    return [len(v.encode(encoding, errors="replace")) for v in values if v is not None]
+
+
+def _attributes_aside(layer: str, data: list, names: list[str], written: dict, encoding: str):
+    """When an ``attributes`` value is too long for a .dbf: the column taken out of ``data``, ``names`` and the
+    field masks, and (file name, CSV bytes, note) of it with each row's source and source_id; else None."""
+    if "attributes" not in names:
+        return None
+    j = names.index("attributes")
+    sizes = _too_long(data[j], encoding)
+    over = sum(size > DBF_TEXT_BYTES for size in sizes)
+    if not over:
+        return None
+    values = data.pop(j)
+    names.pop(j)
+    written["field_mask"].pop(j)
+    keys = [data[names.index(c)] if c in names else np.full(len(values), None) for c in ("source", "source_id")]
+    text = io.StringIO()
+    rows = csv.writer(text)
+    rows.writerow(["source", "source_id", "attributes"])
+    rows.writerows(zip(*keys, values))
+    name = f"{layer}_attributes.csv"
+    note = Note(f"attributes（原文件中未对应的列，JSON）有 {over:,} 行长于 .dbf 字段的 {DBF_TEXT_BYTES} 字节：Shapefile 中"
+                f"不含此列，整列另存于 zip 中的 {name}（按 source、source_id 对应）",
+                f"attributes (the file's unmatched columns, as JSON) is longer than a .dbf field's {DBF_TEXT_BYTES} "
+                f"bytes in {over:,} rows: the shapefile leaves it out, and the whole column is in {name} in the zip "
+                "(by source and source_id)")
+    return name, text.getvalue().encode("utf-8-sig"), note
+
+
+def _check_dbf_text(layer: str, data: list, names: list[str], encoding: str) -> None:
+    """Refuse a shapefile whose text values exceed a .dbf field (in ``encoding``'s bytes): GDAL would cut them."""
+    _check_encodable(layer, data, names, encoding)
+    too_long = []
+    for name, values in zip(names, data):
+        if values.dtype != object:
+            continue
+        sizes = _too_long(values, encoding)
+        over = sum(size > DBF_TEXT_BYTES for size in sizes)
+        if over:
+            too_long.append(f"{name} in {over:,} row{'s' if over > 1 else ''} (up to {max(sizes):,} bytes)")
+    if too_long:
+        raise InvalidParameter("--format", f"a shapefile's text field holds at most {DBF_TEXT_BYTES} bytes, but "
+                               f"{layer} has longer values: {'; '.join(too_long)} ({encoding}); export as gpkg "
+                               "(GeoPackage) or geojson, which keep every value whole")
+
+
+def _check_encodable(layer: str, data: list, names: list[str], encoding: str) -> None:
+    """Refuse a shapefile whose text the chosen encoding cannot hold (an emoji or a C1 character in GBK): GDAL
+    would drop those characters without a word."""
+    lost = []
+    for name, values in zip(names, data):
+        if values.dtype != object:
+            continue
+        bad = [v for v in values if v is not None and not _encodes(v, encoding)]
+        if bad:
+            chars = "".join(dict.fromkeys(ch for ch in bad[0] if not _encodes(ch, encoding)))
+            lost.append(f"{name} in {len(bad):,} row{'s' if len(bad) > 1 else ''} (first: {chars!r})")
+    if lost:
+        raise InvalidParameter("--encoding", f"{encoding} cannot hold every character of {layer}: "
+                               f"{'; '.join(lost)}; they would be lost: export with utf-8, or as gpkg or geojson")
+
+
+def _encodes(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_FAMILY = {"POINT": "POINT", "MULTIPOINT": "POINT", "LINESTRING": "LINE", "MULTILINESTRING": "LINE",
+           "POLYGON": "POLYGON", "MULTIPOLYGON": "POLYGON"}
