@@ -116,3 +116,19 @@ def test_the_dense_demo_has_nothing_to_warn_of(demo_client, params):
     assert s["cells_with_complaints"] >= 30 and s["complaints"] >= 2 * s["cells_with_complaints"], s
     assert s["lone_complaint_hot"] is False and s["outside_city"] == 0, s
     assert body["warning"] is None, body["warning"]
+
+
+@pytest.mark.browser
+def test_the_map_page_shows_the_warnings(hongkong, module_fresh_db, browser):
+    """The hot-spot page's legend says what the answer says: too sparse, and the complaint left out."""
+    from tests.chromium import serve_app
+    from tests.real_city import READY_ANALYSIS
+
+    shown = {}
+    with serve_app(module_fresh_db) as base:
+        for lang in ("zh", "en"):
+            report = browser.open(f"{base}/map/hotspots?cell=300&lang={lang}", ready_js=READY_ANALYSIS, timeout=90)
+            assert not report.timed_out and report.console_errors == [], report
+            shown[lang] = browser.evaluate("document.querySelector('.hm-warning').textContent")
+    assert "数据过稀" in shown["zh"] and "其中 1 件在所有边长 300 m 的六边形之外" in shown["zh"], shown
+    assert "too sparse for 300 m hexagons" in shown["en"] and "1 of the 804 complaints" in shown["en"], shown
