@@ -37,7 +37,7 @@ from data.vocab import CITY_TIME_ZONE
 from geo import hexgrid, hotspot_counts
 from geo.hotspot_counts import filters
 from geo.metric import metric_polygon
-from geo.stats import confidence_bins, gi_star, mann_kendall, two_sided_p
+from geo.stats import confidence_bins, gi_star, lone_gi_star, mann_kendall, two_sided_p
 
 #: Bounds of the cell edge length (metres).
 MIN_CELL_M = 25.0
@@ -61,8 +61,6 @@ class HotspotResult:
     population: np.ndarray | None = None
     outside: int = 0           # complaints that matched but lie outside every city cell
     summary: dict = field(default_factory=dict)
-
-
 
 
 _CITY_SQL = f"""
@@ -208,13 +206,29 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
     bins = confidence_bins(z, p)
     result = HotspotResult(cell_m=cell_m, srid=srid, q=q, r=r, count=counts, value=value, gi_z=z, gi_p=p,
                            gi_bin=bins, geojson=geojson, population=pop, outside=outside)
-    result.summary = {
-        "cells": int(q.size), "complaints": int(counts.sum()), "outside_city": outside, "cell_m": cell_m,
+    result.summary = _summary(result, per_population)
+    return result
+
+
+def _summary(result: HotspotResult, per_population: bool) -> dict:
+    """The map's figures: cells, complaints (and those outside every cell), cells per bin, and how sparse it is.
+
+    ``cells_with_complaints`` and ``hot_without_complaints`` say how few cells carry the map;
+    ``lone_complaint_hot`` whether one complaint with none around it would be binned hot (counts only; None for
+    rates): then the bins show where complaints are, not where they cluster.
+    """
+    counts, bins = result.count, result.gi_bin
+    hot = result.gi_z[bins > 0]
+    return {
+        "cells": int(counts.size), "complaints": int(counts.sum()), "outside_city": result.outside,
+        "cell_m": result.cell_m,
         "hot_99": int((bins == 3).sum()), "hot_95": int((bins == 2).sum()), "hot_90": int((bins == 1).sum()),
         "cold_90": int((bins == -1).sum()), "cold_95": int((bins == -2).sum()), "cold_99": int((bins == -3).sum()),
         "value": "complaints per 10,000 residents" if per_population else "complaint count",
+        "cells_with_complaints": int((counts > 0).sum()),
+        "hot_without_complaints": int(((bins > 0) & (counts == 0)).sum()),
+        "lone_complaint_hot": None if per_population else bool(hot.size and lone_gi_star(counts) >= hot.min()),
     }
-    return result
 
 
 def _values(counts: np.ndarray, pop: np.ndarray | None, cell_m: float) -> np.ndarray:

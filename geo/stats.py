@@ -57,6 +57,20 @@ def gi_star(values: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
     return numerator / denominator
 
 
+def lone_gi_star(values: np.ndarray, weight: int = 7) -> float:
+    """The Gi* z-score (as :func:`gi_star`) a cell would get holding 1 with its ``weight`` − 1 neighbours at 0.
+
+    Under the mean and standard deviation of ``values``: how far one complaint with none around it stands out.
+    Where it reaches the hot spots' z-scores the data are too sparse for the cells: every complaint is a hot spot.
+    """
+    x = np.asarray(values, dtype=float)
+    n, mean = x.size, x.mean()
+    s = np.sqrt((x**2).mean() - mean**2)
+    if n < 2 or not s > 0:
+        return 0.0
+    return float((1.0 - mean * weight) / (s * np.sqrt((n * weight - weight**2) / (n - 1))))
+
+
 def two_sided_p(z: np.ndarray) -> np.ndarray:
     """Two-sided p-value of standard normal z-scores."""
     return 2.0 * stats.norm.sf(np.abs(np.asarray(z, dtype=float)))

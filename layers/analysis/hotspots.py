@@ -22,15 +22,64 @@ STATISTIC = ("Getis–Ord Gi*, binary weights over edge-sharing hexagons plus th
 #: hot spots. ArcGIS's Optimized Hot Spot Analysis refuses fewer than 30 incidents; here the map is still drawn,
 #: with a warning.
 MIN_COMPLAINTS = 30
-FEW = {"zh": "投诉仅 {n} 件（少于 {min} 件）：热点置信度不可靠，仅供参考",
-       "en": "only {n} complaints (fewer than {min}): the hot-spot confidence levels are not reliable"}
+#: Fewer complaints than this per cell holding any (most such cells hold one) and Gi* compares cells with a
+#: complaint against the empty ones: the bins show where complaints are, not where they cluster.
+MIN_MEAN_PER_CELL = 2.0
+#: Fewer cells holding complaints than this and the hot spots are those few cells and their neighbours: Optimized
+#: Hot Spot Analysis, which keeps only the cells with incidents, wants 30 features to work on.
+MIN_CELLS_WITH_COMPLAINTS = 30
+SAID = {
+    "few": {"zh": "投诉仅 {n} 件（少于 {min} 件）：热点置信度不可靠，仅供参考",
+            "en": "only {n} complaints (fewer than {min}): the hot-spot confidence levels are not reliable"},
+    "outside": {"zh": "时段内投诉 {total:,} 件，其中 {outside:,} 件在所有边长 {cell:g} m 的六边形之外（位于行政区边界以外、"
+                      "导入容差以内），未计入",
+                "en": "{outside:,} of the {total:,} complaints of the window lie outside every {cell:g} m hexagon "
+                      "(beyond the admin areas' outline, let in by the import's tolerance) and are not counted"},
+    "few_cells": {"zh": "{n:,} 件投诉只落在 {cells:,} 个六边形中的 {k:,} 个（少于 {min} 个）：热点只是这几个六边形及其相邻"
+                        "六边形{hot0}，不表示聚集；请用较小的六边形（--cell）或较长的时段",
+                  "en": "the {n:,} complaints fall in only {k:,} of the {cells:,} hexagons (fewer than {min}): the hot "
+                        "spots are those few cells and their neighbours{hot0}, not clusters; use a smaller cell (--cell) or a longer window"},
+    "sparse": {"zh": "数据过稀：{n:,} 件投诉落在边长 {cell:g} m 的 {cells:,} 个六边形中的 {k:,} 个（{empty:.1f} % 的六边形没有"
+                     "投诉，有投诉的平均仅 {mean:.1f} 件）：热点只表示哪里有投诉，不表示投诉聚集{lone}；请用较大的六边形"
+                     "（--cell）或较长的时段",
+               "en": "too sparse for {cell:g} m hexagons: {n:,} complaints in {k:,} of {cells:,} hexagons ({empty:.1f} % "
+                     "hold none, the others {mean:.1f} on average): the hot spots show where complaints are, not where "
+                     "they cluster{lone}; use a larger cell (--cell) or a longer window"},
+    "lone": {"zh": "（一件投诉、周围没有投诉也被判为热点）",
+             "en": " (a single complaint with none around it comes out as a hot spot)"},
+    "hot0": {"zh": "（其中 {hot0:,} 个热点没有投诉）", "en": " ({hot0:,} of the hot spots hold no complaint)"},
+}
 
 
-def few_warning(summary: dict, lang: str) -> str | None:
-    """The warning of a map made from too few complaints, or None."""
-    if summary["complaints"] >= MIN_COMPLAINTS:
-        return None
-    return FEW["en" if lang == "en" else "zh"].format(n=summary["complaints"], min=MIN_COMPLAINTS)
+def hotspot_warning(summary: dict, lang: str) -> str | None:
+    """:func:`hotspot_warnings` in one line (the answer's ``warning``, the page's legend), or None."""
+    return ("; " if lang == "en" else "；").join(hotspot_warnings(summary, lang)) or None
+
+
+def hotspot_warnings(summary: dict, lang: str) -> list[str]:
+    """What makes the map unreliable or leaves complaints out, said beside the answer in ``lang``.
+
+    Too few complaints; too few cells holding complaints; cells so small for the complaints that most cells with
+    any hold one (or that a lone complaint is a hot spot); complaints of the window outside every cell (not
+    counted).
+    """
+    lang = "en" if lang == "en" else "zh"
+    n, k, cells, hot0 = (summary[key] for key in ("complaints", "cells_with_complaints", "cells",
+                                                  "hot_without_complaints"))
+    figures = dict(n=n, k=k, cells=cells, cell=summary["cell_m"], outside=summary["outside_city"],
+                   total=n + summary["outside_city"], empty=100.0 * (cells - k) / max(cells, 1), mean=n / max(k, 1),
+                   hot0=SAID["hot0"][lang].format(hot0=hot0) if hot0 else "")
+    if n < MIN_COMPLAINTS:  # then also in few cells: that says it all
+        said = [SAID["few"][lang].format(min=MIN_COMPLAINTS, **figures)]
+    elif k < MIN_CELLS_WITH_COMPLAINTS:
+        said = [SAID["few_cells"][lang].format(min=MIN_CELLS_WITH_COMPLAINTS, **figures)]
+    else:
+        sparse = figures["mean"] < MIN_MEAN_PER_CELL or summary["lone_complaint_hot"]
+        lone = SAID["lone"][lang] if summary["lone_complaint_hot"] else ""
+        said = [SAID["sparse"][lang].format(lone=lone, **figures)] if sparse else []
+    if summary["outside_city"]:
+        said.append(SAID["outside"][lang].format(**figures))
+    return said
 
 
 def _event_types(conn, given: tuple[str, ...]) -> list[str] | None:
@@ -111,7 +160,7 @@ class Hotspots(Analysis):
                 props["pattern_name"] = hs.PATTERNS[patterns[i]][1 if lang == "en" else 0]
             feats.append((geometry, props))
         return feature_collection(feats, cell_m=result.cell_m, statistic=STATISTIC, summary=result.summary,
-                                  warning=few_warning(result.summary, lang))
+                                  warning=hotspot_warning(result.summary, lang))
 
     def rows(self, found: Found) -> list[dict]:
         """The cells hottest first (without their polygons)."""
@@ -123,7 +172,7 @@ class Hotspots(Analysis):
 
     def report(self, found: Found, args: Args, lang: str) -> Report:
         result, s = found.cells, found.cells.summary
-        head = _head(s, result.cell_m, lang) + [w for w in (few_warning(s, lang),) if w]
+        head = _head(s, result.cell_m, lang) + hotspot_warnings(s, lang)
         keys = ["q", "r", "count", "gi_z", "gi_p", "gi_bin"] + (["pattern"] if found.patterns else []) + ["lon", "lat"]
         shown = {"gi_p": "{:.2e}", "lon": "{:.6f}", "lat": "{:.6f}"}  # the rest as the table's figures
         rows = [[shown[k].format(row[k]) if k in shown else value_name(k, row[k], lang) for k in keys]
