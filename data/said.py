@@ -17,3 +17,12 @@ class Note(str):
 def in_lang(text: str, lang: str) -> str:
     """A note or reason in ``lang``: its Chinese where it has one, else the English."""
     return getattr(text, "zh", None) or str(text) if lang == "zh" else str(text)
+
+
+def say(templates: dict[str, tuple[str, str]], key: str, lang: str, **values) -> str:
+    """Message ``key`` of ``templates`` (key → (Chinese, English) format strings) in ``lang``, filled in with ``values``.
+
+    One place per message: the numbers and codes are the same in both languages, only the words around them differ.
+    """
+    zh, en = templates[key]
+    return (zh if lang == "zh" else en).format(**values)

@@ -112,7 +112,7 @@ def grids_assigned(city: City, street: str, size: int, contact, reason: str) -> 
         for column, value in zip(columns, contact(row), strict=True):
             sheet.cell(row, column, value)
     book.save(city.work / "roster-filled.xlsx")
-    city.log["assign"] = city.cli("grids", "assign", "roster-filled.xlsx", "--reason", reason)
+    city.log["assign"] = city.cli("grids", "assign", "roster-filled.xlsx", "--reason", reason, "--lang", "en")
     return [code for (code,) in city.sql("SELECT code FROM grids WHERE street_code = %s ORDER BY code", (street,))]
 
 

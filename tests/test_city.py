@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import timedelta
 
 import pytest
@@ -118,13 +119,25 @@ def test_taipei_import_sets_up_a_city_in_its_gauss_kruger_zone(conn, tmp_path):
     # Several districts and no shared parent: named after the file, coded by the districts' common prefix.
     assert (city["name"], city["code"]) == ("taipei_districts_town", "630")
 
-    code, out = run("city", "show")
+    code, out = run("city", "show", "--lang", "en")
     assert code == 0, out
     assert "EPSG:4550 CGCS2000 / 3-degree Gauss-Kruger CM 123E" in out
     assert "12 districts, 0 streets, 456 communities" in out and "demo data:   no" in out
-    code, out = run("city", "set", "--name", "臺北市", "--name-en", "Taipei", "--code", "63000", "--tz", "Asia/Macau")
+    # A street office reads it in Chinese by default: the same numbers and codes, every label and word Chinese.
+    code, out = run("city", "show")
+    assert code == 0, out
+    assert "度量坐标系： EPSG:4550 CGCS2000 / 3-degree Gauss-Kruger CM 123E\n" in out, out
+    assert "行政区划：   区 12 个，街道 0 个，社区 456 个\n" in out and "演示数据：   否\n" in out, out
+    assert "数据时间：   无（地图显示当前时间）\n" in out and "时区：       Asia/Taipei\n" in out, out
+    assert "（经度、纬度，WGS84）" in out and not re.search(r"\b(name|code|districts|none|extent|lon)\b", out), out
+    code, out = run("city", "set", "--name", "臺北市", "--name-en", "Taipei", "--code", "63000", "--tz", "Asia/Macau",
+                    "--lang", "en")
     assert code == 0, out
     assert "臺北市 (Taipei)" in out and "time zone:   Asia/Macau" in out and "63000" in out
+    assert "note: a running server reads times in the new zone once restarted" in out, out
+    code, out = run("city", "set", "--tz", "Asia/Macau")
+    assert code == 0 and "时区：       Asia/Macau\n" in out, out
+    assert "说明：正在运行的服务重启后才按新时区读取时间" in out, out
 
 
 # -- New York: boroughs → community districts → neighbourhoods ---------------------------------------
@@ -151,7 +164,7 @@ def test_new_york_gets_utm_18n_and_its_own_time_zone_in_every_process(nyc, fresh
     assert city["metric_srid"] == 32618 and city["time_zone"] == "America/New_York"
     assert city["code"] == "nybb"  # borough codes 1–5 share nothing: the file names the city
     code, out = run("city", "set", "--name", "New York", "--code", "3651000", "--tz", "America/New_York",
-                    "--data-time", "2023-02-28T23:59")
+                    "--data-time", "2023-02-28T23:59", "--lang", "en")
     assert code == 0, out
     assert "data time:   2023-02-28 23:59-05:00" in out and "EPSG:32618 WGS 84 / UTM zone 18N" in out
     # Another process (any new connection) reads times without a zone in New York's.
@@ -166,7 +179,7 @@ def test_new_york_gets_utm_18n_and_its_own_time_zone_in_every_process(nyc, fresh
     days = query(other, "SELECT DISTINCT (reported_at AT TIME ZONE 'America/New_York')::date::text FROM complaints")
     other.close()
     assert days == [("2023-02-28",)]
-    code, out = run("city", "set", "--data-time", "none")
+    code, out = run("city", "set", "--data-time", "none", "--lang", "en")
     assert code == 0 and "data time:   none" in out
 
 
@@ -221,7 +234,7 @@ def test_yantai_gaode_districts_set_up_a_city_coded_by_their_parent(conn, tmp_pa
 def test_city_init_and_set_on_an_empty_database(conn, tmp_path):
     code, out = run("city", "show")
     assert code != 0 and "hygiene-map city init" in out and "admin areas" in out
-    code, out = run("city", "init", "--name", "烟台市", "--code", "370600", "--name-en", "Yantai")
+    code, out = run("city", "init", "--name", "烟台市", "--code", "370600", "--name-en", "Yantai", "--lang", "en")
     assert code == 0, out
     assert "烟台市 (Yantai)" in out and "not chosen yet" in out and "Asia/Shanghai" in out
     code, out = run("city", "init", "--name", "烟台市", "--code", "370600")
@@ -232,8 +245,12 @@ def test_city_init_and_set_on_an_empty_database(conn, tmp_path):
                          (("--code", "３７０６"), "--code"), (("--data-time", "soon"), "--data-time"), ((), "nothing")):
         code, out = run("city", "set", *args)
         assert code != 0 and reason in out, (args, out)
-    code, out = run("city", "set", "--data-time", "2026-11-01")
+    code, out = run("city", "set", "--data-time", "2026-11-01", "--lang", "en")
     assert code == 0 and "data time:   2026-11-01 00:00+08:00" in out, out
+    code, out = run("city", "show")  # in Chinese by default
+    assert code == 0 and "数据时间：   2026-11-01 00:00+08:00\n" in out, out
+    assert "度量坐标系： 尚未选定（首次导入行政区划时选定）\n" in out, out
+    assert "时区：       Asia/Shanghai（暂定，首次导入行政区划时选定）\n" in out, out
     # The admin areas come later: they choose the CRS, and keep the city's name.
     with transaction(conn):
         result = import_file(conn, real_data("china/yantai_districts_gaode.geojson", tmp_path),
@@ -252,8 +269,10 @@ def test_changing_the_metric_crs_moves_the_complaints_and_the_grid_lattice(conn)
 
     with transaction(conn):
         load(conn, generate("small", 1))
-    code, out = run("city", "show")
+    code, out = run("city", "show", "--lang", "en")
     assert code == 0 and "demo data:   yes" in out and "EPSG:32651" in out
+    code, out = run("city", "show")
+    assert code == 0 and "演示数据：   是\n" in out and "EPSG:32651" in out, out
     code, out = run("grids", "generate", "--street", "379901001", "--size", "300", "--origin", "100,200", "--force")
     assert code == 0, out
     before = query(conn, "SELECT count(*) FROM data_changes WHERE table_name = 'city_settings'")[0][0]

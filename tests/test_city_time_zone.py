@@ -24,13 +24,13 @@ def _zone(city) -> tuple[str, bool]:
 def test_hong_kong_init_without_tz_then_its_districts_take_hong_kong_time(pg_server, tmp_path_factory):
     """`city init` without --tz (and with a metric CRS of its own): the districts choose the zone, not the CRS."""
     with new_city(pg_server, tmp_path_factory, "hongkong", [DISTRICTS]) as city:
-        shown = city.cli("city", "init", "--name", "香港", "--code", "810000", "--crs", "EPSG:2326").stdout
+        shown = city.cli("city", "init", "--name", "香港", "--code", "810000", "--crs", "EPSG:2326", "--lang", "en").stdout
         assert "time zone:   Asia/Shanghai for now (the first admin-area import chooses it)" in shown, shown
         said = city.cli(*HK_IMPORT)
         assert "说明：城市的时区尚未指定：本次导入已设为区域所在的时区 Asia/Hong_Kong" in said.stdout, said.stdout
         assert _zone(city) == ("Asia/Hong_Kong", False)
         assert city.one("SELECT metric_srid FROM city_settings") == 2326  # named at init: kept
-        shown = city.cli("city", "show").stdout
+        shown = city.cli("city", "show", "--lang", "en").stdout
         assert "time zone:   Asia/Hong_Kong\n" in shown, shown
         # Areas imported again (here: as streets) change nothing: the zone is chosen.
         again = city.cli("import", "admin_areas", DISTRICTS, "--level", "street", "--code-field", "DC",
@@ -51,7 +51,7 @@ def test_hong_kong_with_a_zone_named_keeps_it(pg_server, tmp_path_factory, named
         said = city.cli(*HK_IMPORT)
         assert "time zone" not in said.stdout + said.stderr, said.stdout
         assert _zone(city) == ("Asia/Shanghai", False)
-        assert "time zone:   Asia/Shanghai\n" in city.cli("city", "show").stdout
+        assert "time zone:   Asia/Shanghai\n" in city.cli("city", "show", "--lang", "en").stdout
 
 
 def test_new_york_init_without_tz_then_its_boroughs_take_new_york_time(pg_server, tmp_path_factory):

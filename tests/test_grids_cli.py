@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
@@ -23,6 +26,11 @@ def city_db(writable_demo, env_for):
 def run(*args):
     result = CliRunner().invoke(main, list(args))
     return result.exit_code, result.output
+
+
+def _numbers(text: str) -> Counter:
+    """The numbers and codes a command printed, whatever its language."""
+    return Counter(re.findall(r"[+-]?\d+(?:[.,:]\d+)*%?", text))
 
 
 def _query(url, sql, params=()):
@@ -62,6 +70,8 @@ def test_roster_round_trip(city_db, tmp_path):
     out = tmp_path / "roster.xlsx"
     code, text = run("grids", "roster", "--street", STREET, "--out", str(out))
     assert code == 0, text
+    n_grids = _query(city_db, "SELECT count(*) FROM grids WHERE street_code = %s", (STREET,))[0][0]
+    assert text == f"{out}：街道 {STREET} 的网格 {n_grids} 个\n", text  # said in Chinese by default
     sheet = load_workbook(out).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:6] == ("网格编码", "社区编码", "社区", "责任单位", "网格长", "联系电话")
@@ -74,8 +84,10 @@ def test_roster_round_trip(city_db, tmp_path):
     assert sum(r[6] for r in rows[1:]) > 0  # facilities counted
     # Load the unchanged roster: nothing changes, nothing is recorded.
     before = _query(city_db, "SELECT count(*) FROM grid_assignments")[0][0]
-    code, text = run("grids", "assign", str(out))
+    code, text = run("grids", "assign", str(out), "--lang", "en")
     assert code == 0 and "changed 0" in text, text
+    code, text = run("grids", "assign", str(out), "--dry-run")
+    assert code == 0 and text == f"roster.xlsx：{n_grids} 行均有效；将变更网格 0 个，未变 {n_grids} 个\n", text
     assert _query(city_db, "SELECT count(*) FROM grid_assignments")[0][0] == before
     # Edit two rows and load again: exactly those change, with the reason given.
     book = load_workbook(out)
@@ -84,7 +96,7 @@ def test_roster_round_trip(city_db, tmp_path):
     sheet["F3"] = "13900001111"
     book.save(out)
     code, text = run("grids", "assign", str(out), "--reason", "名册更新")
-    assert code == 0 and "changed 2" in text, text
+    assert code == 0 and text == f"roster.xlsx：{n_grids} 行均有效；变更网格 2 个，未变 {n_grids - 2} 个\n", text
     first, second = db_rows[0][0], db_rows[1][0]
     assert _query(city_db, "SELECT responsible_unit, grid_manager FROM grids WHERE code = %s", (first,))[0] == (
         "新责任单位", "新网格长")
@@ -93,9 +105,10 @@ def test_roster_round_trip(city_db, tmp_path):
     assert reasons == {first: "年度调整", second: "名册更新"}
     # The English roster reads back too.
     en = tmp_path / "roster_en.xlsx"
-    assert run("grids", "roster", "--street", STREET, "--out", str(en), "--lang", "en")[0] == 0
+    code, text = run("grids", "roster", "--street", STREET, "--out", str(en), "--lang", "en")
+    assert code == 0 and text == f"{en}: {n_grids} grids of street {STREET}\n", text
     assert load_workbook(en).active["A1"].value == "grid_code"
-    code, text = run("grids", "assign", str(en))
+    code, text = run("grids", "assign", str(en), "--lang", "en")
     assert code == 0 and "changed 0" in text
 
 
@@ -121,7 +134,7 @@ def test_a_roster_with_bad_rows_changes_nothing_and_names_each_row(city_db, tmp_
 def test_regenerating_reports_changes_and_never_drops_an_assignment_silently(city_db):
     grids_before = dict(_query(city_db, "SELECT code, responsible_unit FROM grids WHERE street_code = %s", (STREET,)))
     # Same size and fishnet: nothing changes.
-    code, text = run("grids", "generate", "--street", STREET, "--size", "250")
+    code, text = run("grids", "generate", "--street", STREET, "--size", "250", "--lang", "en")
     assert code == 0, text
     assert f"{len(grids_before)} grids" in text and f"{len(grids_before)} unchanged" in text
     # Coarser grids merge cells: some assignments would be inherited by no grid → refused, nothing written.
@@ -129,10 +142,21 @@ def test_regenerating_reports_changes_and_never_drops_an_assignment_silently(cit
     assert code != 0 and "would drop the assignment" in text and "--force" in text
     assert dict(_query(city_db, "SELECT code, responsible_unit FROM grids WHERE street_code = %s",
                        (STREET,))) == grids_before
-    code, text = run("grids", "generate", "--street", STREET, "--size", "500", "--dry-run")
+    code, text = run("grids", "generate", "--street", STREET, "--size", "500", "--dry-run", "--lang", "en")
     assert code == 0 and "dry run" in text and "inherited by no new grid" in text
+    english = text
+    # In Chinese by default: every line, with the same numbers and codes.
+    code, text = run("grids", "generate", "--street", STREET, "--size", "500", "--dry-run")
+    assert code == 0 and text.endswith("\n试运行：未写入任何内容\n"), text
+    assert re.match(rf"街道 {STREET}：网格 \d+ 个（正方形 500 米）：未变 \d+ 个，形状调整 \d+ 个，移位 \d+ 个，新增 \d+ 个，"
+                    r"删除 \d+ 个；无新网格继承的原责任分配 [1-9]\d* 项\n", text), text
+    assert "  无新网格继承的原责任分配：" in text and "  删除（连同历史记录归档）：" in text, text
+    assert re.search(r"^  (移位|新增)：\d+ 继承 \d+ 的责任分配（重叠 \d+%）$", text, re.M), text
+    assert not re.search(r"\b(street|grids|unchanged|assignment|removed|moved|new|inherits|dry run)\b", text), text
+    assert _numbers(text) == _numbers(english)
     code, text = run("grids", "generate", "--street", STREET, "--size", "500", "--force")
     assert code == 0, text
+    assert re.search(r"^已写入：责任分配历史记录 \d+ 条；\d+ 件投诉和 \d+ 条暗访问题已改挂到新网格$", text, re.M), text
     after = dict(_query(city_db, "SELECT code, responsible_unit FROM grids WHERE street_code = %s", (STREET,)))
     assert len(after) < len(grids_before)
     removed = set(grids_before) - set(after)
@@ -184,8 +208,10 @@ def test_hex_grids_and_numbering(city_db):
     for grids in by_comm.values():
         assert [g[0] for g in sorted(grids)] == [g[0] for g in sorted(grids, key=lambda g: (-g[2], g[3]))]
     # A second run with the same settings changes nothing.
-    code, text = run("grids", "generate", "--street", street, "--size", "250", "--shape", "hex")
+    code, text = run("grids", "generate", "--street", street, "--size", "250", "--shape", "hex", "--lang", "en")
     assert code == 0 and f"{len(rows)} unchanged" in text
+    code, text = run("grids", "generate", "--street", street, "--size", "250", "--shape", "hex", "--dry-run")
+    assert code == 0 and f"网格 {len(rows)} 个（六边形 250 米）：未变 {len(rows)} 个，" in text, text
 
 
 def test_generate_errors_are_one_line(city_db):
@@ -198,9 +224,16 @@ def test_generate_errors_are_one_line(city_db):
 
 def test_balance_proposes_contiguous_zones_and_reports_imbalance(city_db, tmp_path):
     out = tmp_path / "zones.csv"
-    code, text = run("grids", "balance", "--street", STREET, "--zones", "4", "--out", str(out))
+    code, text = run("grids", "balance", "--street", STREET, "--zones", "4", "--out", str(out), "--lang", "en")
     assert code == 0, text
     assert "imbalance" in text and text.count("zone ") >= 4
+    english = text
+    code, text = run("grids", "balance", "--street", STREET, "--zones", "4", "--out", str(out))  # Chinese by default
+    assert code == 0 and re.match(rf"街道 {STREET}：网格 \d+ 个，分为 4 个分区；工作量 = 截至 [\d :-]+ 的 365 天内的投诉 \+ 设施\n",
+                                  text), text
+    assert len(re.findall(r"^  分区 [1-4]：网格 \d+ 个，工作量 \d+（投诉 \d+ 件，设施 \d+ 处）：\d+", text, re.M)) == 4, text
+    assert re.search(r"^不均衡度：最大分区高于平均值 [+-][\d.]+%；极差（最大−最小）/平均值 [\d.]+%$", text, re.M), text
+    assert text.endswith(f"已写入：{out}\n") and _numbers(text) == _numbers(english), (text, english)
     import csv
 
     with out.open(encoding="utf-8") as fh:
@@ -220,7 +253,8 @@ def test_balance_proposes_contiguous_zones_and_reports_imbalance(city_db, tmp_pa
 def test_balance_counts_the_last_days_of_a_frozen_extract_not_of_today(city_db, tmp_path):
     """The demo is a snapshot to its data time: "the last 30 days" are its last 30 days, whatever today is."""
     out = tmp_path / "zones.csv"
-    code, text = run("grids", "balance", "--street", STREET, "--zones", "2", "--days", "30", "--out", str(out))
+    code, text = run("grids", "balance", "--street", STREET, "--zones", "2", "--days", "30", "--out", str(out),
+                     "--lang", "en")
     assert code == 0, text
     import csv
 

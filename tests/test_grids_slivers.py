@@ -69,7 +69,8 @@ def test_a_community_smaller_than_a_fifth_of_a_cell_is_named_in_the_report(writa
 
     env_for(writable_demo)
     street = "379901001"
-    done = CliRunner().invoke(main, ["grids", "generate", "--street", street, "--size", "5000", "--dry-run"])
+    done = CliRunner().invoke(main, ["grids", "generate", "--street", street, "--size", "5000", "--dry-run",
+                                     "--lang", "en"])
     assert done.exit_code == 0, done.output
     small = query(writable_demo, "SELECT a.code FROM admin_areas a, city_settings s WHERE a.parent_code = %s "
                   "AND ST_Area(ST_Transform(a.geom, s.metric_srid)) < %s ORDER BY a.code",
@@ -77,6 +78,10 @@ def test_a_community_smaller_than_a_fifth_of_a_cell_is_named_in_the_report(writa
     assert small
     for (community,) in small:
         assert re.search(rf"{community}01\b.* m².*no other grid", done.output), done.output
+    said = CliRunner().invoke(main, ["grids", "generate", "--street", street, "--size", "5000", "--dry-run"]).output
+    for (community,) in small:  # in Chinese by default
+        assert re.search(rf"^  过小：{community}01 面积 [\d,]+ 平方米，不足 5000 米网格单元的 20%，保持原样：社区 {community} "
+                         "没有其他网格可以并入$", said, re.M), said
 
 
 def test_regenerating_rewrites_a_grid_whose_sliver_moved_even_when_it_counts_as_unchanged(writable_demo, env_for):
@@ -100,7 +105,7 @@ def test_regenerating_rewrites_a_grid_whose_sliver_moved_even_when_it_counts_as_
         cur.execute("""UPDATE grids SET geom = ST_Multi(ST_Union(geom, (SELECT ST_Buffer(ST_PointOnSurface(h.geom)
                        ::geography, 5)::geometry FROM grids h WHERE h.code = %s))) WHERE code = %s""", (other, grid))
     conn.close()
-    done = CliRunner().invoke(main, ["grids", "generate", "--street", street, "--size", "250"])
+    done = CliRunner().invoke(main, ["grids", "generate", "--street", street, "--size", "250", "--lang", "en"])
     assert done.exit_code == 0 and " 0 reshaped" in done.output, done.output
     overlap = query(writable_demo, "SELECT ST_Area(ST_Intersection(g.geom, h.geom)::geography), "
                     "ST_NumGeometries(g.geom) FROM grids g, grids h WHERE g.code = %s AND h.code = %s",
@@ -116,7 +121,7 @@ def mn03_250(pg_server, tmp_path_factory):
     """New York's outlines and MN03 cut into 250 m grids through the command line, as the walk did."""
     with new_city(pg_server, tmp_path_factory, "nyc", FILES) as city:
         outlines(city)
-        city.log["generate"] = city.cli("grids", "generate", "--street", STREET, "--size", "250")
+        city.log["generate"] = city.cli("grids", "generate", "--street", STREET, "--size", "250", "--lang", "en")
         yield city
 
 
@@ -148,5 +153,5 @@ def test_newyork_mn03_at_250_m_grids_are_in_pieces_only_where_the_outline_is(mn0
     pieced = [(code, [round(p.area) for p in shapely.get_parts(shapely.from_wkb(bytes(wkb)))])
               for code, _, wkb in rows if not _outline_parts_apart(shapely.from_wkb(bytes(wkb)), street)]
     assert not pieced, pieced
-    balance = mn03_250.cli("grids", "balance", "--street", STREET, "--zones", "4", "--days", "3650").stdout
+    balance = mn03_250.cli("grids", "balance", "--street", STREET, "--zones", "4", "--days", "3650", "--lang", "en").stdout
     assert "not contiguous" not in balance, balance

@@ -80,7 +80,7 @@ def test_hongkong_city_and_its_metric_crs(hongkong):
     srid = hongkong.one("SELECT metric_srid FROM city_settings")
     assert f"EPSG:{srid}" in said, said
     metric_crs_fits(srid, 114.15, 22.35)
-    shown = hongkong.cli("city", "show").stdout
+    shown = hongkong.cli("city", "show", "--lang", "en").stdout
     assert "香港 (Hong Kong)" in shown and "810000" in shown and "18 districts" in shown, shown
     # `city init` named no zone: the districts chose Hong Kong's, as an import without `city init` does
     assert "time zone:   Asia/Hong_Kong\n" in shown, shown

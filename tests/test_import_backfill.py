@@ -101,7 +101,7 @@ def test_grids_generated_after_the_streets_take_the_early_complaints(cities, env
     none: they had no street)."""
     late, _, _ = cities
     env_for(fresh_db)
-    result = CliRunner().invoke(main, ["grids", "generate", "--street", "MN03", "--size", "500"])
+    result = CliRunner().invoke(main, ["grids", "generate", "--street", "MN03", "--size", "500", "--lang", "en"])
     assert result.exit_code == 0, result.output
     with late.cursor() as cur:
         cur.execute("SELECT count(*) FROM complaints c JOIN grids g ON ST_Intersects(g.geom, c.geom) "

@@ -149,7 +149,7 @@ def test_balanced_zones_of_mn03_have_no_grid_across_the_water(newyork):
         "b.street_code = a.street_code AND b.code <> a.code AND ST_Intersects(a.geom, b.geom)) ORDER BY a.code",
         (STREET,))]
     assert isolated == []
-    done = newyork.cli("grids", "balance", "--street", STREET, "--zones", "3")
+    done = newyork.cli("grids", "balance", "--street", STREET, "--zones", "3", "--lang", "en")
     zones = re.findall(r"zone \d+: (\d+) grids, workload (\d+)", done.stdout)
     assert len(zones) == 3 and all(int(n) > 2 and int(load) > 0 for n, load in zones), done.stdout
     assert "touch no other grid" not in done.stdout, done.stdout

@@ -67,7 +67,8 @@ def _grid_sees(conn, round_id: int, street: str) -> None:
 
 
 def _regrid(size: str) -> str:
-    result = CliRunner().invoke(main, ["grids", "generate", "--street", DEMO_STREET, "--size", size, "--force"])
+    result = CliRunner().invoke(main, ["grids", "generate", "--street", DEMO_STREET, "--size", size, "--force",
+                                       "--lang", "en"])
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -208,7 +209,8 @@ def test_taipei_regrid_moves_open_findings_and_keeps_the_units_charged(taipei):
     units_before = dict(_rows(conn, "SELECT id, responsible_unit FROM inspection_findings"))
     conn.close()
 
-    out = _cli(url, taipei["work"], "grids", "generate", "--street", TAIPEI_STREET, "--size", "300", "--force")
+    out = _cli(url, taipei["work"], "grids", "generate", "--street", TAIPEI_STREET, "--size", "300", "--force",
+               "--lang", "en")
     conn = connect(url=url)
     assert _misplaced(conn, "inspection_findings", TAIPEI_STREET) == []
     assert "findings re-routed" in out
@@ -412,7 +414,7 @@ def test_an_inspector_of_some_grids_keeps_its_ground_when_the_street_is_cut_agai
         (TAIPEI_STREET,))}
     conn.close()
     _cli(url, work, "users", "add", "tp-gridded", "--role", "inspector", "--grids", ",".join(old))
-    out = _cli(url, work, "grids", "generate", "--street", TAIPEI_STREET, "--size", "350", "--force")
+    out = _cli(url, work, "grids", "generate", "--street", TAIPEI_STREET, "--size", "350", "--force", "--lang", "en")
     conn = connect(url=url)
     ground = shapely.union_all(list(old.values()))
     new = {code: shapely.from_wkb(bytes(wkb)) for code, wkb in _rows(

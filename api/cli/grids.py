@@ -7,6 +7,57 @@ from pathlib import Path
 import click
 
 from api.cli.users import cli_actor
+from data.said import say
+
+_LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+                     help="language of what the command prints")
+
+#: Every line the grids commands print, in Chinese and in English (data.said.say); the numbers and codes are the same.
+_SAID = {
+    "dry_run": ("试运行：未写入任何内容", "dry run: nothing written"),
+    "written": ("已写入：责任分配历史记录 {history_rows} 条；{complaints_rerouted} 件投诉和 {findings_rerouted} 条暗访问题"
+                "已改挂到新网格",
+                "written: {history_rows} assignment history rows, {complaints_rerouted} complaints and "
+                "{findings_rerouted} findings re-routed to their new grid"),
+    "user_left": ("  用户 {name}：其网格 {before} 所在的地方已没有网格；其网格保持不变（请停用该用户，并为新网格另行添加用户）",
+                  "  user {name}: no grid is left where its grids {before} were; its grids are unchanged "
+                  "(disable it and add one for the new grids)"),
+    "user_kept": ("  用户 {name} 负责的地方不变：网格 {before} → {after}",
+                  "  user {name} keeps its ground: grids {before} → {after}"),
+    "dropped": ("  无新网格继承的原责任分配：{code} {unit} / {manager} / {phone}",
+                "  assignment inherited by no new grid: {code} {unit} / {manager} / {phone}"),
+    "removed": ("  删除（连同历史记录归档）：{code}", "  removed (archived with its history): {code}"),
+    "small": ("  过小：{code} 面积 {area:,.0f} 平方米，不足 {size:g} 米网格单元的 {share:.0%}，保持原样："
+              "社区 {community} 没有其他网格可以并入",
+              "  small: {code} is {area:,.0f} m², under {share:.0%} of a {size:g} m cell, kept as it is: "
+              "community {community} has no other grid to join it to"),
+    "moved": ("  移位：{code} 继承 {source} 的责任分配（重叠 {overlap:.0%}）",
+              "  moved: {code} inherits the assignment of {source} ({overlap:.0%} overlap)"),
+    "new_inherits": ("  新增：{code} 继承 {source} 的责任分配（重叠 {overlap:.0%}）",
+                     "  new: {code} inherits the assignment of {source} ({overlap:.0%} overlap)"),
+    "new": ("  新增：{code}（其下没有原网格：未分配）", "  new: {code} (no old grid under it: unassigned)"),
+    "assigned": ("{file}：{rows} 行均有效；变更网格 {changed} 个，未变 {unchanged} 个",
+                 "{file}: {rows} rows valid; changed {changed} grid(s), {unchanged} unchanged"),
+    "would_assign": ("{file}：{rows} 行均有效；将变更网格 {changed} 个，未变 {unchanged} 个",
+                     "{file}: {rows} rows valid; would change {changed} grid(s), {unchanged} unchanged"),
+    "roster": ("{out}：街道 {street} 的网格 {n} 个", "{out}: {n} grids of street {street}"),
+    "balance": ("街道 {street}：网格 {n} 个，分为 {zones} 个分区；工作量 = 截至 {until:%Y-%m-%d %H:%M} 的 {days} 天内的投诉"
+                " + 设施",
+                "street {street}: {n} grids in {zones} zones; workload = complaints of the {days} days to "
+                "{until:%Y-%m-%d %H:%M} + facilities"),
+    "zone": ("  分区 {zone}：网格 {n} 个，工作量 {load:.0f}（投诉 {complaints} 件，设施 {facilities} 处）：{codes}",
+             "  zone {zone}: {n} grids, workload {load:.0f} ({complaints} complaints, {facilities} facilities): "
+             "{codes}"),
+    "imbalance": ("不均衡度：最大分区高于平均值 {imbalance:+.1%}；极差（最大−最小）/平均值 {spread:.1%}",
+                  "imbalance: largest zone {imbalance:+.1%} over the mean; spread (max-min)/mean {spread:.1%}"),
+    "islands": ("不连通：{n} 个网格与本街道其他网格都不相邻：{codes}",
+                "not contiguous: {n} grid(s) touch no other grid of the street: {codes}"),
+    "csv_written": ("已写入：{out}", "written: {out}"),
+}
+
+
+def _echo(key: str, lang: str, **values) -> None:
+    click.echo(say(_SAID, key, lang, **values))
 
 
 @click.group("grids")
@@ -22,8 +73,9 @@ def grids() -> None:
               "(default: the one the street's grids record, else 0,0)")
 @click.option("--dry-run", is_flag=True, help="report what would change; write nothing")
 @click.option("--force", is_flag=True, help="apply even when some old assignment is inherited by no new grid")
+@_LANG
 def grids_generate(street_code: str, size_m: float, shape: str, origin: str | None, dry_run: bool,
-                   force: bool) -> None:
+                   force: bool, lang: str) -> None:
     """Cut a street's communities into grids, numbered north→south, west→east, and report what changed.
 
     Each new grid inherits the assignment of the old grid it overlaps most.
@@ -45,51 +97,49 @@ def grids_generate(street_code: str, size_m: float, shape: str, origin: str | No
     with session() as conn, transaction(conn, dry_run=dry_run):
         plan = regrid.plan(conn, street_code, size_m, shape, origin=parsed,
                            sequence_width=GridSettings.from_env().sequence_width)
-        _echo_plan(plan)
+        _echo_plan(plan, lang)
         if dry_run:
-            click.echo("dry run: nothing written")
+            _echo("dry_run", lang)
             return
         result = regrid.apply(conn, plan, cli_actor(), force=force)
-    click.echo(f"written: {result['history_rows']} assignment history rows, "
-               f"{result['complaints_rerouted']} complaints and {result['findings_rerouted']} findings "
-               "re-routed to their new grid")
+    _echo("written", lang, **result)
     for moved in result["inspectors"]:  # their codes would name other places now: they keep their ground
+        before = ", ".join(moved["before"])
         if moved["after"] is None:
-            click.echo(f"  user {moved['name']}: no grid is left where its grids {', '.join(moved['before'])} "
-                       "were; its grids are unchanged (disable it and add one for the new grids)")
+            _echo("user_left", lang, name=moved["name"], before=before)
         else:
-            click.echo(f"  user {moved['name']} keeps its ground: grids {', '.join(moved['before'])} → "
-                       f"{', '.join(moved['after'])}")
+            _echo("user_kept", lang, name=moved["name"], before=before, after=", ".join(moved["after"]))
 
 
-def _echo_plan(plan) -> None:
+def _echo_plan(plan, lang: str) -> None:
     """What a regeneration changes, grid by grid."""
     from geo.grids import SLIVER_SHARE
 
-    click.echo(plan.summary())
+    click.echo(plan.summary(lang))
     for d in plan.dropped:
-        click.echo(f"  assignment inherited by no new grid: {d['code']} {d['unit'] or '-'} / "
-                   f"{d['manager'] or '-'} / {d['phone'] or '-'}")
+        _echo("dropped", lang, code=d["code"], unit=d["unit"] or "-", manager=d["manager"] or "-",
+              phone=d["phone"] or "-")
     for code in plan.removed:
-        click.echo(f"  removed (archived with its history): {code}")
+        _echo("removed", lang, code=code)
     for code in plan.alone:
         item = plan.new[code]
-        click.echo(f"  small: {code} is {item['geom'].area:,.0f} m², under {SLIVER_SHARE:.0%} of a {plan.size_m:g} m "
-                   f"cell, kept as it is: community {item['community_code']} has no other grid to join it to")
+        _echo("small", lang, code=code, area=item["geom"].area, share=SLIVER_SHARE, size=plan.size_m,
+              community=item["community_code"])
     for code, item in plan.new.items():
         m = item["match"]
         if m["status"] in ("moved", "new") and m["source"]:
-            click.echo(f"  {m['status']}: {code} inherits the assignment of {m['source']} "
-                       f"({m['overlap_share']:.0%} overlap)")
+            _echo("moved" if m["status"] == "moved" else "new_inherits", lang, code=code, source=m["source"],
+                  overlap=m["overlap_share"])
         elif m["status"] == "new":
-            click.echo(f"  new: {code} (no old grid under it: unassigned)")
+            _echo("new", lang, code=code)
 
 
 @grids.command("assign")
 @click.argument("roster", type=click.Path(path_type=Path))
 @click.option("--reason", default=None, help="why (default: the roster's 变更原因 column, else the file name)")
 @click.option("--dry-run", is_flag=True, help="check every row; write nothing")
-def grids_assign(roster: Path, reason: str | None, dry_run: bool) -> None:
+@_LANG
+def grids_assign(roster: Path, reason: str | None, dry_run: bool, lang: str) -> None:
     """Load a roster workbook: each grid's unit, manager and phone. Checked row by row, all or nothing."""
     from data.db import session, transaction
     from layers.io.roster import read_roster
@@ -100,15 +150,15 @@ def grids_assign(roster: Path, reason: str | None, dry_run: bool) -> None:
         r["reason"] = r.get("reason") or reason
     with session() as conn, transaction(conn, dry_run=dry_run):
         result = assign_many(conn, rows, cli_actor(), source=roster.name)
-    verb = "would change" if dry_run else "changed"
-    click.echo(f"{roster.name}: {len(rows)} rows valid; {verb} {result['changed']} grid(s), "
-               f"{result['unchanged']} unchanged")
+    _echo("would_assign" if dry_run else "assigned", lang, file=roster.name, rows=len(rows),
+          changed=result["changed"], unchanged=result["unchanged"])
 
 
 @grids.command("roster")
 @click.option("--street", "street_code", required=True, help="street code")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="roster.xlsx to write")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="header language")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="language of the headers and of what the command prints")
 def grids_roster(street_code: str, out: Path, lang: str) -> None:
     """Write a street's roster (XLSX): grid code, community, unit, manager, phone, facilities, open/overdue complaints."""
     from data.db import session
@@ -118,7 +168,7 @@ def grids_roster(street_code: str, out: Path, lang: str) -> None:
     with session() as conn:
         rows = roster(conn, street_code)
     write_roster(rows, out, lang)
-    click.echo(f"{out}: {len(rows)} grids of street {street_code}")
+    _echo("roster", lang, out=out, n=len(rows), street=street_code)
 
 
 @grids.command("balance")
@@ -126,7 +176,8 @@ def grids_roster(street_code: str, out: Path, lang: str) -> None:
 @click.option("--zones", "n_zones", required=True, type=int, help="how many zones")
 @click.option("--days", default=365, show_default=True, type=int, help="count complaints of the last N days")
 @click.option("--out", "out", default=None, type=click.Path(path_type=Path), help="CSV: grid code → zone")
-def grids_balance(street_code: str, n_zones: int, days: int, out: Path | None) -> None:
+@_LANG
+def grids_balance(street_code: str, n_zones: int, days: int, out: Path | None, lang: str) -> None:
     """Propose N contiguous zones of grids with balanced workload (complaints + facilities); report the imbalance.
 
     Region growing from spread-out seeds, then boundary refinement (geo/zones.py).
@@ -139,18 +190,15 @@ def grids_balance(street_code: str, n_zones: int, days: int, out: Path | None) -
     with session() as conn:
         items, zoning = balance(conn, street_code, n_zones, days)
         until = reference_time(conn).astimezone(city_tz())
-    click.echo(f"street {street_code}: {len(items)} grids in {n_zones} zones; workload = complaints of the "
-               f"{days} days to {until:%Y-%m-%d %H:%M} + facilities")
+    _echo("balance", lang, street=street_code, n=len(items), zones=n_zones, days=days, until=until)
     for z in range(n_zones):
         members = [items[i] for i, zz in enumerate(zoning.zone_of) if zz == z]
-        click.echo(f"  zone {z + 1}: {len(members)} grids, workload {zoning.loads[z]:.0f} "
-                   f"({sum(m['complaints'] for m in members)} complaints, {sum(m['facilities'] for m in members)} "
-                   f"facilities): {', '.join(m['code'] for m in members)}")
-    click.echo(f"imbalance: largest zone {zoning.imbalance:+.1%} over the mean; spread (max-min)/mean "
-               f"{zoning.spread:.1%}")
+        _echo("zone", lang, zone=z + 1, n=len(members), load=zoning.loads[z],
+              complaints=sum(m["complaints"] for m in members), facilities=sum(m["facilities"] for m in members),
+              codes=", ".join(m["code"] for m in members))
+    _echo("imbalance", lang, imbalance=zoning.imbalance, spread=zoning.spread)
     if zoning.islands:
-        click.echo(f"not contiguous: {len(zoning.islands)} grid(s) touch no other grid of the street: "
-                   + ", ".join(items[i]["code"] for i in zoning.islands))
+        _echo("islands", lang, n=len(zoning.islands), codes=", ".join(items[i]["code"] for i in zoning.islands))
     if out:
         import csv
 
@@ -160,4 +208,4 @@ def grids_balance(street_code: str, n_zones: int, days: int, out: Path | None) -
             writer.writerow(["grid_code", "zone", "complaints", "facilities"])
             for item, z in zip(items, zoning.zone_of):
                 writer.writerow([item["code"], z + 1, item["complaints"], item["facilities"]])
-        click.echo(f"written: {out}")
+        _echo("csv_written", lang, out=out)

@@ -23,9 +23,20 @@ from psycopg2 import sql
 
 from data.catalog import check_street, metric_srid
 from data.errors import Conflict, InvalidParameter, NotFound
+from data.said import say
 from geo.grids import DENSIFY_M, DUST_M2, SLIVER_SHARE, cut_grids, match_grids
 from geo.metric import metric_polygon
 from layers.workflow.access import audit
+
+#: What a plan says, in Chinese and in English (data.said.say).
+_SAID = {
+    "summary": (
+        "街道 {street}：网格 {n} 个（{shape} {size:g} 米）：未变 {unchanged} 个，形状调整 {reshaped} 个，"
+        "移位 {moved} 个，新增 {new} 个，删除 {removed} 个；无新网格继承的原责任分配 {dropped_assignments} 项",
+        "street {street}: {n} grids ({shape} {size:g} m): {unchanged} unchanged, {reshaped} reshaped, {moved} moved, "
+        "{new} new, {removed} removed; {dropped_assignments} assignment(s) inherited by no new grid"),
+}
+_SHAPES_ZH = {"square": "正方形", "hex": "六边形"}
 
 
 @dataclass
@@ -51,11 +62,11 @@ class GridPlan:
         out["dropped_assignments"] = len(self.dropped)
         return out
 
-    def summary(self) -> str:
-        c = self.counts()
-        return (f"street {self.street_code}: {len(self.new)} grids ({self.shape} {self.size_m:g} m): "
-                f"{c['unchanged']} unchanged, {c['reshaped']} reshaped, {c['moved']} moved, {c['new']} new, "
-                f"{c['removed']} removed; {c['dropped_assignments']} assignment(s) inherited by no new grid")
+    def summary(self, lang: str = "en") -> str:
+        """One line: the street's new grids and what became of the old ones, in ``lang``."""
+        shape = _SHAPES_ZH.get(self.shape, self.shape) if lang == "zh" else self.shape
+        return say(_SAID, "summary", lang, street=self.street_code, n=len(self.new), shape=shape, size=self.size_m,
+                   **self.counts())
 
 
 def _origin(conn, street_code: str, size_m: float, shape: str, given) -> tuple[float, float]:
