@@ -44,7 +44,8 @@ from layers.io.identity import identify
 from layers.io.options import ImportOptions
 from layers.io.rawtable import RawTable
 from layers.io.readers import read_chunks, without_kml_display
-from layers.io.routing import AreaIndex, place, shifted_note
+from layers.io.routing import AreaIndex, place
+from layers.io.shift_hint import shifted_note
 from layers.io.values import attributes, bool_text, check_field, refused_note, vocabulary
 from layers.io.write import write
 from layers.spec.model import Field
