@@ -7,11 +7,13 @@ A complaint of MN03 carries a caller's name and number in its description, as 12
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -289,13 +291,27 @@ def test_an_inspector_of_some_grids_reads_their_managers_phone_in_the_history_to
         assert after["phone"] == (phones[first] if code == first else None), (code, after)
 
 
-def test_a_shapefile_export_refused_over_http_names_the_query_parameter(nyc):
-    """New York's 311 words do not fit a .dbf field: the refusal names `format` (the query's), not the command
-    line's `--format`, and says what to use instead."""
+def test_a_shapefile_export_over_http_sets_long_attributes_aside_and_names_the_query_parameter(nyc):
+    """New York's 311 rows carry leftover columns (attributes) too long for a .dbf field: over HTTP the shapefile
+    leaves them out and its zip holds them in complaints_attributes.csv. A description too long for a .dbf still
+    refuses the export, naming `format` (the query's), not the command line's `--format`, and what to use instead."""
+    exported = call(nyc, "GET", "/api/layers/complaints/export", "street", params={"format": "shp"})
+    assert exported.status_code == 200, exported.text[:300]
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
+        names = archive.namelist()
+        aside = archive.read("complaints_attributes.csv").decode("utf-8-sig")
+    assert "complaints.shp" in names and "complaints_attributes.csv" in names, names
+    assert aside.startswith("source,source_id,attributes") and len(aside.splitlines()) > 100
+    lon, lat = nyc.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                       "WHERE street_code = %s ORDER BY code LIMIT 1", (STREET,))[0]
+    made = call(nyc, "POST", "/api/complaints", "admin", json={
+        "lon": lon, "lat": lat, "category": "暴露垃圾", "source": "311", "description": "垃圾堆放" * 25})
+    assert made.status_code == 201, made.text  # 100 characters: 300 bytes in UTF-8, over a .dbf field's 254
     refused = call(nyc, "GET", "/api/layers/complaints/export", "street", params={"format": "shp"})
     assert refused.status_code == 422, refused.text
     detail = refused.json()["detail"]
     assert detail.startswith("format: a shapefile") and "--format" not in detail and "gpkg" in detail, detail
+    assert "description in 1 row" in detail, detail
 
 
 def test_who_opened_a_round_is_for_the_citys_staff_not_the_public(nyc):
