@@ -83,11 +83,21 @@ def _wait(browser, js: str, timeout: float = 30) -> None:
     raise AssertionError(f"not true within {timeout} s: {js}")
 
 
+# A call on the page's map (the first Leaflet map among the window's globals); a number it returns, else null.
+_MAP = "(function () {{ for (var k in window) {{ try {{ if (window[k] instanceof L.Map) {{ var r = window[k].{call}; " \
+       "return typeof r === 'number' ? r : null; }} }} catch (e) {{}} }} }})()"
+
+
 def _zoom_to(browser, lat: float, lon: float, zoom: int) -> None:
-    browser.evaluate("window.hygieneContextState.ready = false")
-    browser.evaluate(f"""(function () {{ for (var k in window) {{ try {{ if (window[k] instanceof L.Map) {{
-        window[k].setView([{lat}, {lon}], {zoom}, {{animate: false}}); return; }} }} catch (e) {{}} }} }})()""")
-    _wait(browser, "window.hygieneContextState.ready")
+    """Set the view and wait for its labels. A page still loading may fit the map to its data once more after the
+    test moved it (on a busy machine): then the view is set again, up to three times."""
+    for _ in range(3):
+        browser.evaluate("window.hygieneContextState.ready = false")
+        browser.evaluate(_MAP.format(call=f"setView([{lat}, {lon}], {zoom}, {{animate: false}})"))
+        _wait(browser, "window.hygieneContextState.ready")
+        if browser.evaluate(_MAP.format(call="getZoom()")) == zoom:
+            return
+    raise AssertionError(f"the map would not stay at zoom {zoom}: {browser.evaluate(_MAP.format(call='getZoom()'))}")
 
 
 # The names shown (hidden ones, which would overlap a more important name, left out).
