@@ -17,7 +17,9 @@ import zipfile
 
 import pytest
 import shapely
+from click.testing import CliRunner
 
+from api.cli.main import main
 from data.catalog import city_info
 from data.db import connect, transaction
 from data.errors import InvalidParameter
@@ -183,7 +185,8 @@ def test_new_york_complaints_keep_their_descriptions_and_long_attributes(new_yor
     round_trip(new_york, "complaints", fmt, tmp_path)
 
 
-def test_a_shapefile_sets_long_attributes_aside_and_refuses_other_text_it_would_cut(new_york, populated, tmp_path):
+def test_a_shapefile_sets_long_attributes_aside_and_refuses_other_text_it_would_cut(new_york, populated, tmp_path,
+                                                                                    env_for):
     """New York's 311 rows carry up to a kilobyte of leftover columns (attributes, JSON): the shapefile leaves
     that column out, the zip holds it whole in complaints_attributes.csv by source and source_id, and the export
     says so. Any other text too long for a .dbf field is refused before anything is written."""
@@ -206,6 +209,12 @@ def test_a_shapefile_sets_long_attributes_aside_and_refuses_other_text_it_would_
     fields = subprocess.run(["ogrinfo", "-so", "-al", str(tmp_path / "shp" / "complaints.shp")], capture_output=True,
                             text=True, check=True).stdout
     assert "source_id: String" in fields and "attributes:" not in fields, fields
+    # The command says it, in the office's language.
+    info = new_york.info
+    env_for(f"postgresql://{info.user}@{info.host}:{info.port}/{info.dbname}")
+    said = CliRunner().invoke(main, ["export", "complaints", "--format", "shp", "--out", str(tmp_path / "cli.zip")])
+    assert said.exit_code == 0, said.output
+    assert f"说明：{note.zh}" in said.output and "已写入" in said.output, said.output
     # Counted in the .dbf's encoding: 90 Chinese characters are 270 bytes in UTF-8, 180 in GBK.
     refused_out = tmp_path / "described.zip"
     with populated.cursor() as cur:

@@ -143,4 +143,4 @@ def export_command(layer, fmt, out, street, encoding, lang) -> None:
         n = export_layer(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang, notes=notes)
     click.echo(f"已写入 {out}：{layer} {n:,} 行" if lang == "zh" else f"wrote {n:,} {layer} rows to {out}")
     for note in notes:
-        click.echo(f"说明：{note.zh}" if lang == "zh" else f"note: {note}")
+        click.echo(("说明：" if lang == "zh" else "note: ") + in_lang(note, lang))
