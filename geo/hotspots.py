@@ -16,9 +16,9 @@ Algorithm choices, for speed at 1,000,000 complaints:
 * otherwise complaints carry their metric coordinates (migration 0300), and
   the cell of each is cube-rounded arithmetic in SQL, counted by one
   parallel GROUP BY: no spatial join;
-* the cell polygons are built once per call from one template hexagon
-  translated to each centre that touches the city, and serialized by
-  PostGIS (ST_AsGeoJSON);
+* the cells that touch the city are chosen in shapely against the prepared
+  outline, all at once (:mod:`geo.hexcells`), and only they are drawn and
+  serialized by PostGIS (ST_AsGeoJSON);
 * Gi* and the FDR cut-offs are vectorized numpy over the cells.
 """
 
@@ -32,11 +32,10 @@ import numpy as np
 
 from data.catalog import metric_srid as city_srid
 from data.errors import InvalidParameter, NotFound
-from data.settings import AnalysisSettings
 from data.vocab import CITY_TIME_ZONE
 from geo import hexgrid, hotspot_counts
+from geo.hexcells import CITY_SQL, city_cells
 from geo.hotspot_counts import filters
-from geo.metric import metric_polygon
 from geo.stats import confidence_bins, gi_star, lone_gi_star, mann_kendall, two_sided_p
 
 #: Bounds of the cell edge length (metres).
@@ -63,14 +62,6 @@ class HotspotResult:
     summary: dict = field(default_factory=dict)
 
 
-_CITY_SQL = f"""
-    SELECT ST_Union({metric_polygon("geom")})
-    FROM admin_areas
-    WHERE level = (SELECT level FROM admin_areas
-                   ORDER BY array_position(ARRAY['district','street','community'], level) LIMIT 1)
-"""
-
-
 def default_cell_m(conn, n_complaints: int, srid: int) -> float:
     """Cell edge length derived from the data: about 4·√N cells over the city (100 … 5,000), 10 m steps.
 
@@ -83,64 +74,12 @@ def default_cell_m(conn, n_complaints: int, srid: int) -> float:
         The city's metric CRS.
     """
     with conn.cursor() as cur:
-        cur.execute(f"SELECT ST_Area(g) FROM ({_CITY_SQL}) c(g)", {"srid": srid})
+        cur.execute(f"SELECT ST_Area(g) FROM ({CITY_SQL}) c(g)", {"srid": srid})
         area = cur.fetchone()[0] or 0.0
     target = min(5_000.0, max(100.0, 4.0 * math.sqrt(max(n_complaints, 1))))
     hex_area = area / target
     size = math.sqrt(hex_area / (1.5 * math.sqrt(3.0))) if hex_area > 0 else 250.0
     return float(min(MAX_CELL_M, max(50.0, round(size / 10.0) * 10.0)))
-
-
-def city_cells(conn, size: float, srid: int, with_population: bool) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
-    """The hexagons that touch the city: (q, r, GeoJSON in WGS84, population or None); they read the places only."""
-    with conn.cursor() as cur:
-        cur.execute(f"SELECT ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g) FROM ({_CITY_SQL}) c(g)", {"srid": srid})
-        bounds = cur.fetchone()
-        if bounds is None or bounds[0] is None:
-            raise NotFound("the city has no admin areas: the hexagon grid needs the city's outline",
-                           "本市尚未导入行政区划：热点网格需要城市边界")
-        r_min, r_max, q_min, q_max = hexgrid.axial_range(bounds, size)
-        max_cells = AnalysisSettings.from_env().hotspot_max_cells
-        if (r_max - r_min + 1) * (q_max - q_min + 1) > 4 * max_cells:
-            raise InvalidParameter("cell", f"{size:g} m gives far more cells than the limit {max_cells:,} "
-                                   "(HYGIENE_MAP_HOTSPOT_MAX_CELLS) for this city; use a larger cell")
-        # One template hexagon (pointy-top, circumradius = size) translated to every centre.
-        population = ""
-        if with_population:
-            population = """, (SELECT coalesce(sum(a.population * ST_Area(ST_Intersection(h.geom, a.g)) / nullif(ST_Area(a.g), 0)), 0)
-                              FROM communities a WHERE ST_Intersects(h.geom, a.g))"""
-        cur.execute(
-            f"""
-            WITH city AS ({_CITY_SQL}),
-            template AS (
-                SELECT ST_MakePolygon(ST_MakeLine(array_agg(
-                           ST_MakePoint(%(size)s * cos(radians(30 + 60 * mod(k, 6))), %(size)s * sin(radians(30 + 60 * mod(k, 6))))
-                           ORDER BY k))) AS geom
-                FROM generate_series(0, 6) k
-            ),
-            communities AS (
-                SELECT population, {metric_polygon('geom')} AS g FROM admin_areas
-                WHERE level = 'community' AND population IS NOT NULL
-            ),
-            hexes AS (
-                SELECT q, r, ST_SetSRID(ST_Translate(t.geom, %(size)s * sqrt(3.0) * (q + r / 2.0), %(size)s * 1.5 * r),
-                                        %(srid)s) AS geom
-                FROM generate_series(%(q_min)s, %(q_max)s) q, generate_series(%(r_min)s, %(r_max)s) r, template t
-            )
-            SELECT h.q, h.r, ST_AsGeoJSON(ST_Transform(h.geom, 4326), 6) {population}
-            FROM hexes h, city WHERE ST_Intersects(h.geom, city.st_union)
-            ORDER BY h.r, h.q
-            """,
-            {"size": size, "srid": srid, "q_min": q_min, "q_max": q_max, "r_min": r_min, "r_max": r_max},
-        )
-        rows = cur.fetchall()
-    if len(rows) > max_cells:
-        raise InvalidParameter("cell", f"{size:g} m gives {len(rows):,} cells (limit {max_cells:,}, "
-                               "HYGIENE_MAP_HOTSPOT_MAX_CELLS); use a larger cell")
-    q = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    r = np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows))
-    pop = np.array([float(row[3]) for row in rows]) if with_population else None
-    return q, r, [row[2] for row in rows], pop
 
 
 def check_cell(cell_m: float | None) -> None:

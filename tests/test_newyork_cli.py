@@ -48,6 +48,24 @@ def test_analyze_reads_times_in_the_city_zone(newyork):
     assert f"投诉 {day:,} 件" in done.stdout, done.stdout
 
 
+def test_hot_spots_on_100_m_hexagons_over_the_whole_city(newyork):
+    """A planner asks for 100 m hexagons over all New York (some 32,000 cells against the boroughs' 82,000-vertex
+    coastline; cell by cell in PostGIS this ran past the 30 s statement time-out): the map comes back, its cells
+    cover the boroughs' outline (read from the shapefile by geopandas) and each touches it, every request counted."""
+    import geopandas as gpd
+    import shapely
+
+    out = newyork.work / "hot100.geojson"
+    done = newyork.cli("analyze", "hotspots", "--cell", "100", "--out", str(out), "--limit", "1")
+    found = gpd.read_file(out).to_crs(32618)
+    outline = gpd.read_file(newyork.work / "nybb.shp").to_crs(32618).make_valid().union_all()
+    cells = found.geometry.values
+    assert 25_000 < len(cells) < 40_000 and f"六边形 {len(cells):,} 个" in done.stdout, done.stdout
+    assert shapely.intersects(outline, cells).all()
+    assert outline.difference(shapely.union_all(cells)).area < 1e-6 * outline.area
+    assert found["count"].sum() == newyork.one("SELECT count(*) FROM complaints")
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_index_links_an_atlas_only_where_the_street_has_grids(served, lang):
     """The index offers a street's atlas where it has grids (MN03), in the page's language; the 70 community
