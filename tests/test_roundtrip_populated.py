@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from api.cli.main import main
 from data.catalog import city_info
 from data.db import connect, transaction
-from data.errors import InvalidParameter
+from data.errors import InvalidInput, InvalidParameter
 from data.migrate import migrate
 from layers.io.export import FORMATS, SUFFIXES, export_layer
 from layers.io.importing import import_file
@@ -174,8 +174,10 @@ def new_york(pg_server, tmp_path_factory):
     drop_database(url)
 
 
-@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "shp"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_new_york_complaints_keep_their_descriptions_and_long_attributes(new_york, tmp_path, fmt):
+    """Every format read back leaves each 311 row as it was, its kilobyte of leftover columns too (the shapefile's
+    zip: from the CSV the export set them aside in; re-importing it once emptied every row's attributes)."""
     with new_york.cursor() as cur:
         cur.execute("SELECT count(*) FILTER (WHERE description = 'Rat Sighting'), "
                     "count(*) FILTER (WHERE octet_length(attributes::text) > 254) FROM complaints")
@@ -209,6 +211,16 @@ def test_a_shapefile_sets_long_attributes_aside_and_refuses_other_text_it_would_
     fields = subprocess.run(["ogrinfo", "-so", "-al", str(tmp_path / "shp" / "complaints.shp")], capture_output=True,
                             text=True, check=True).stdout
     assert "source_id: String" in fields and "attributes:" not in fields, fields
+    # The unzipped folder, as QGIS edits it, read back: the attributes joined again from the CSV beside the .shp.
+    try:
+        result = import_file(new_york, tmp_path / "shp", ImportOptions("complaints"))
+        assert (result.inserted, result.updated) == (0, len(stored))
+        assert any(f"attributes read from complaints_attributes.csv: {len(stored):,} rows" in n for n in result.notes)
+        with new_york.cursor() as cur:
+            cur.execute("SELECT source, source_id, attributes FROM complaints ORDER BY id")
+            assert {(source, source_id): attributes for source, source_id, attributes in cur.fetchall()} == stored
+    finally:
+        new_york.rollback()
     # The command says it, in the office's language.
     info = new_york.info
     env_for(f"postgresql://{info.user}@{info.host}:{info.port}/{info.dbname}")
@@ -226,3 +238,26 @@ def test_a_shapefile_sets_long_attributes_aside_and_refuses_other_text_it_would_
         assert export_layer(populated, "complaints", "shp", refused_out, encoding="gbk") > 0
     finally:
         populated.rollback()
+
+
+def test_a_shapefile_whose_attributes_csv_was_changed_is_refused_naming_it(new_york, tmp_path):
+    """The set-aside CSV edited into other columns is refused naming the zip and the CSV, nothing written."""
+    out = tmp_path / "complaints.zip"
+    export_layer(new_york, "complaints", "shp", out)
+    edited = tmp_path / "edited.zip"
+    with zipfile.ZipFile(out) as source, zipfile.ZipFile(edited, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            target.writestr(name, "编号,属性\n1,{}\n".encode() if name.endswith("_attributes.csv") else data)
+    with new_york.cursor() as cur:
+        cur.execute("SELECT count(*), md5(string_agg(attributes::text, '' ORDER BY id)) FROM complaints")
+        before = cur.fetchone()
+    with pytest.raises(InvalidInput, match=r"^edited\.zip: complaints_attributes\.csv must have the columns "
+                                           r"source,source_id,attributes") as refused:
+        import_file(new_york, edited, ImportOptions("complaints"))
+    new_york.rollback()
+    assert refused.value.zh.startswith("edited.zip：complaints_attributes.csv 的列应为")
+    with new_york.cursor() as cur:
+        cur.execute("SELECT count(*), md5(string_agg(attributes::text, '' ORDER BY id)) FROM complaints")
+        assert cur.fetchone() == before
+    new_york.rollback()

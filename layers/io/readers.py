@@ -24,6 +24,7 @@ from data.said import Note
 from data.settings import ImportSettings
 from layers.io.delimited import HEADER_SEARCH_ROWS, header_index, iter_csv, title_note, without_tail
 from layers.io.rawtable import RawTable
+from layers.io.shapefile import attributes_back
 
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
 VECTOR_SUFFIXES = {".geojson", ".json", ".shp", ".zip", ".gpkg", ".kml", ".kmz"}
@@ -241,7 +242,7 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None, settings: 
     else:
         raise InvalidParameter("--layer", f"{name} holds {len(names)} layers; pick one with --layer: "
                                + ", ".join(names))
-    frames, geoms, crs = [], [], None
+    frames, geoms, crs, notes = [], [], None, []
     for lyr in chosen:
         try:
             with warnings.catch_warnings():
@@ -255,13 +256,16 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None, settings: 
             epsg = gdf.crs.to_epsg()
             crs = f"EPSG:{epsg}" if epsg else gdf.crs.to_wkt()
         geoms.append(np.asarray(gdf.geometry.values, dtype=object))
-        attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+        attrs = _as_text(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
+        if path.suffix.lower() in (".shp", ".zip"):  # this tool's own export: its attributes set aside
+            notes += [note] if (note := attributes_back(path, lyr, attrs)) else []
         frames.append(attrs)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if frame.empty:
         raise InvalidInput(f"{name}: the file holds no features")
-    frame = _as_text(frame)
-    return RawTable(path, frame, "feature", 1, geometries=np.concatenate(geoms), crs=crs, encoding=encoding)
+    frame = _as_text(frame)  # again: layers of a KML that lack a column hold NaN there
+    return RawTable(path, frame, "feature", 1, geometries=np.concatenate(geoms), crs=crs, encoding=encoding,
+                    notes=tuple(notes))
 
 
 def _check_geojson_shape(path: Path) -> None:

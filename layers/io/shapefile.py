@@ -5,7 +5,9 @@ cut by GDAL without a word, so an export with one is refused before anything
 is written — except ``attributes``, a row's leftover columns as JSON (New
 York's 311 rows carry a kilobyte of them): a shapefile without it is still the
 layer, so that column goes whole into a CSV in the zip, keyed by source and
-source_id, and the export says so.
+source_id, and the export says so. Reading such a zip (or a folder holding
+that CSV beside the .shp) back joins the column to its rows again: an office
+that edits the shapefile in QGIS and imports it keeps every row's leftovers.
 """
 
 from __future__ import annotations
@@ -20,11 +22,18 @@ from pathlib import Path
 
 import numpy as np
 
-from data.errors import InvalidParameter
+from data.errors import InvalidInput, InvalidParameter
 from data.said import Note
 
 #: A .dbf text field holds at most this many bytes: GDAL cuts longer values (JSON then no longer parses).
 DBF_TEXT_BYTES = 254
+#: The columns of the CSV an export sets ``attributes`` aside in.
+ASIDE_HEADER = ["source", "source_id", "attributes"]
+
+
+def aside_name(layer: str) -> str:
+    """The CSV beside ``layer``'s shapefile holding its ``attributes`` column."""
+    return f"{layer}_attributes.csv"
 
 
 def write_shapefile(layer, out, types, geoms, data, names, encoding, written, notes=None) -> None:
@@ -86,9 +95,9 @@ def _attributes_aside(layer: str, data: list, names: list[str], written: dict, e
     keys = [data[names.index(c)] if c in names else np.full(len(values), None) for c in ("source", "source_id")]
     text = io.StringIO()
     rows = csv.writer(text)
-    rows.writerow(["source", "source_id", "attributes"])
+    rows.writerow(ASIDE_HEADER)
     rows.writerows(zip(*keys, values))
-    name = f"{layer}_attributes.csv"
+    name = aside_name(layer)
     note = Note(f"attributes（原文件中未对应的列，JSON）有 {over:,} 行长于 .dbf 字段的 {DBF_TEXT_BYTES} 字节：Shapefile 中"
                 f"不含此列，整列另存于 zip 中的 {name}（按 source、source_id 对应）",
                 f"attributes (the file's unmatched columns, as JSON) is longer than a .dbf field's {DBF_TEXT_BYTES} "
@@ -140,3 +149,40 @@ def _encodes(text: str, encoding: str) -> bool:
 
 _FAMILY = {"POINT": "POINT", "MULTIPOINT": "POINT", "LINESTRING": "LINE", "MULTILINESTRING": "LINE",
            "POLYGON": "POLYGON", "MULTIPOLYGON": "POLYGON"}
+
+
+def attributes_back(path: Path, layer: str, frame) -> Note | None:
+    """This tool's own shapefile read back: the ``attributes`` its export set aside, joined to ``frame`` again.
+
+    ``path`` is the .shp or the zip it was read from, ``layer`` the shapefile's name (its stem). Rows are matched
+    by source and source_id; a row the CSV has no line for gets none. Nothing is done when ``frame`` already has
+    an ``attributes`` column or no ``source_id``, or when no such CSV is there. Returns what the import says.
+    """
+    if "attributes" in frame.columns or "source_id" not in frame.columns:
+        return None
+    name = aside_name(layer)
+    text = _aside_text(path, name)
+    if text is None:
+        return None
+    rows = csv.reader(io.StringIO(text))
+    if next(rows, None) != ASIDE_HEADER:
+        raise InvalidInput(f"{path.name}: {name} must have the columns {','.join(ASIDE_HEADER)} (as the export "
+                           "wrote it); remove it to import the shapefile without attributes",
+                           zh=f"{path.name}：{name} 的列应为 {','.join(ASIDE_HEADER)}（导出时所写）；"
+                              "若不需要 attributes，请删除该文件后再导入")
+    kept = {(row[0], row[1]): row[2] for row in rows if len(row) == 3}
+    sources = frame["source"] if "source" in frame.columns else [""] * len(frame)
+    frame["attributes"] = [kept.get((s, i), "") for s, i in zip(sources, frame["source_id"])]
+    found = sum(v != "" for v in frame["attributes"])
+    return Note(f"attributes 列读自 {name}：{found:,} 行（按 source、source_id 对应）",
+                f"attributes read from {name}: {found:,} rows (by source and source_id)")
+
+
+def _aside_text(path: Path, name: str) -> str | None:
+    """The text of the CSV ``name`` in the zip ``path`` (any folder of it) or beside the .shp ``path``."""
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            member = next((i for i in archive.namelist() if i.rsplit("/", 1)[-1] == name), None)
+            return None if member is None else archive.read(member).decode("utf-8-sig")
+    beside = path.with_name(name)
+    return beside.read_text(encoding="utf-8-sig") if beside.is_file() else None
