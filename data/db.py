@@ -36,6 +36,8 @@ def connect(settings: DatabaseSettings | None = None, *, url: str | None = None)
     url = url or database_url(settings)
     try:
         return load_city_tz(psycopg2.connect(url, **connect_options(settings)))
+    except psycopg2.extensions.QueryCanceledError as exc:  # connected, but reading the city's time zone ran late
+        raise query_error(exc) from None
     except (psycopg2.OperationalError, psycopg2.ProgrammingError) as exc:  # unreachable, or a malformed DSN
         raise connect_error(settings, url, exc) from None
 
@@ -58,10 +60,12 @@ def query_error(exc: psycopg2.Error) -> DatabaseUnavailable | None:
     """What a statement time-out or a lost connection tells the user; None for any other error."""
     if isinstance(exc, psycopg2.extensions.QueryCanceledError):
         return DatabaseUnavailable("the database query took too long and was cancelled "
-                                   "(HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS); try a smaller request")
+                                   "(HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS); try a smaller request",
+                                   "数据库查询超时，已取消（HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS）；请缩小查询范围")
     if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
         text = str(exc).strip().splitlines()
-        return DatabaseUnavailable(f"the database connection failed: {text[0] if text else 'closed'}")
+        first = text[0] if text else "closed"
+        return DatabaseUnavailable(f"the database connection failed: {first}", f"数据库连接中断：{first}")
     return None
 
 

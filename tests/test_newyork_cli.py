@@ -264,3 +264,24 @@ def test_a_market_with_its_longitude_left_at_zero_is_refused_naming_the_column(n
                     "0, which puts the point outside the city (an empty cell filled with zero?)"), line
     rejects = (newyork.work / "nyc_farmers_markets_2023season.rejects.csv").read_text(encoding="utf-8-sig")
     assert "Longitude：经度 -0.000080 约为 0，点在本市以外（空单元格被填了零？）" in rejects
+
+
+def test_errors_are_said_in_chinese_unless_english_is_typed(newyork):
+    """A refusal that has its Chinese words says them (the command's default language), in English with --lang en;
+    a statement time-out says what it is and what to do, not PostgreSQL's "canceling statement"."""
+    import os
+    import subprocess
+
+    from tests.real_city import CLI, REPO
+
+    said = {lang: newyork.cli("analyze", "hotspots", "--since", "2030-01-01", *(["--lang", lang] if lang else []),
+                              check=False) for lang in (None, "zh", "en")}
+    assert {done.returncode for done in said.values()} == {2}
+    assert said[None].stderr == said["zh"].stderr == "hygiene-map：错误：该时段和类别下没有投诉，无法计算热点\n"
+    assert said["en"].stderr == "hygiene-map: error: no complaints match this time window and categories\n"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HYGIENE_MAP_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=newyork.url, PYTHONPATH=str(REPO), HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS="1")
+    late = subprocess.run([*CLI, "analyze", "hotspots", "--cell", "100"], cwd=newyork.work, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert late.returncode == 2
+    assert late.stderr == "hygiene-map：错误：数据库查询超时，已取消（HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS）；请缩小查询范围\n"

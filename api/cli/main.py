@@ -23,6 +23,7 @@ from api.cli.inspections import inspections
 from api.cli.prints import print_group
 from api.cli.report import report
 from api.cli.users import users
+from data.db import query_error
 from data.errors import HygieneMapError
 from data.redact import redact
 
@@ -31,18 +32,32 @@ class _Group(click.Group):
     """A click group that reports project errors on one line."""
 
     def invoke(self, ctx):
+        words = list(ctx.args)  # the subcommand's words (click empties them before it runs): is --lang en there?
         try:
             return super().invoke(ctx)
         except HygieneMapError as exc:
-            click.echo(f"hygiene-map: error: {exc}", err=True)
+            _say(exc, words)
             sys.exit(getattr(exc, "exit_code", 2))
         except psycopg2.Error as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            click.echo(f"hygiene-map: database error: {redact(first)}", err=True)
+            said = query_error(exc)  # a statement time-out, a lost connection: what to do about it
+            if said is not None:
+                _say(said, words)
+            else:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                click.echo(f"hygiene-map: database error: {redact(first)}", err=True)
             sys.exit(2)
         except KeyboardInterrupt:
             click.echo("hygiene-map: interrupted", err=True)
             sys.exit(130)
+
+
+def _say(exc: HygieneMapError, words: list[str]) -> None:
+    """The error on one line of stderr: in Chinese where it has its Chinese words, unless ``--lang en`` was typed."""
+    english = "--lang=en" in words or any(a == "--lang" and b == "en" for a, b in zip(words, words[1:]))
+    if exc.zh and not english:
+        click.echo(f"hygiene-map：错误：{exc.zh}", err=True)
+    else:
+        click.echo(f"hygiene-map: error: {exc}", err=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
