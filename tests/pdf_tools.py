@@ -102,3 +102,24 @@ def _colour(operands) -> tuple[float, float, float]:
 def rgb(hex_colour: str) -> tuple[float, float, float]:
     """'#2b6cb0' as painted_markers reads a colour."""
     return tuple(round(int(hex_colour[i:i + 2], 16) / 255, 2) for i in (1, 3, 5))
+
+
+def stroked_lines(path: Path, page: int = 1) -> Counter:
+    """How many paths a page strokes without filling them (lines: roads, trails), by stroke colour as
+    :func:`painted_markers` reads colours."""
+    from pypdf import PdfReader
+    from pypdf.generic import ContentStream
+
+    reader = PdfReader(str(path))
+    content = ContentStream(reader.pages[page - 1].get_contents(), reader)
+    stroke, saved, found = (0.0, 0.0, 0.0), [], Counter()
+    for operands, operator in content.operations:
+        if operator == b"q":
+            saved.append(stroke)
+        elif operator == b"Q":
+            stroke = saved.pop()
+        elif operator in (b"RG", b"G"):
+            stroke = _colour(operands)
+        elif operator == b"S":
+            found[stroke] += 1
+    return found

@@ -105,7 +105,7 @@ class PageData:
     neighbours: list[tuple[str, str, str, object]] = field(default_factory=list)  # code, community, street, geom
     roads: list[tuple[str, str | None, object, bool]] = field(default_factory=list)  # class, name, geom, in grid
     villages: list[tuple[str, str, object]] = field(default_factory=list)  # name, kind, geom
-    trails: list[tuple[str, str, object]] = field(default_factory=list)  # name, kind, geom
+    trails: list[tuple[str, str, object, bool]] = field(default_factory=list)  # name, kind, geom, in service
     points: list[Feature] = field(default_factory=list)  # facilities and open complaints in the frame
     areas: list[Feature] = field(default_factory=list)  # villages and trails touching the grid (checklist)
 
@@ -353,7 +353,10 @@ def load_page(conn, grid: Grid, frame: tuple[float, float, float, float], city: 
         cur.execute(_AREAS_SQL, params)
         for layer, fid, kind, name, detail, g, inside, label_at, in_service in cur.fetchall():
             geom = _wkb(g)
-            (page.villages if layer == "urban_villages" else page.trails).append((name, kind, geom))
+            if layer == "urban_villages":
+                page.villages.append((name, kind, geom))
+            else:
+                page.trails.append((name, kind, geom, in_service))
             if inside:
                 at = _wkb(label_at)
                 page.areas.append(Feature(layer, fid, kind, name, None, detail, None, None, None, False, True,

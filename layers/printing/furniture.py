@@ -16,6 +16,7 @@ from layers.printing.style import (
     HOLLOW_LEGEND,
     POINT_STYLE,
     ROAD_STYLE,
+    TRAIL_LINE_CLOSED,
     TRAIL_LINE_STYLE,
     VILLAGE_STYLE,
     term,
@@ -117,11 +118,12 @@ def _road_line(klass: str) -> dict:
     return {k: v for k, v in ROAD_STYLE[klass].items() if k != "zorder"}
 
 
-def _legend_entries(ctx: PageContext, hollow: bool) -> list[tuple[str, str, dict]]:
+def _legend_entries(ctx: PageContext, hollow: bool, closed_trail: bool = False) -> list[tuple[str, str, dict]]:
     """(kind of symbol, words, style) of every legend entry, in reading order; with ``hollow``, what a hollow
-    marker means (a sheet drawing a facility not in service)."""
+    marker means (a sheet drawing a facility not in service), with ``closed_trail`` a grey trail's."""
     t, lang = ctx.t, ctx.lang
     closed = [("point", t["hollow"], HOLLOW_LEGEND)] if hollow else []
+    trail_closed = [("line", t["trail_closed"], TRAIL_LINE_CLOSED)] if closed_trail else []
     return [
         ("line", t["grid"], {"color": "black", "linewidth": 2.2}),
         ("line", t["neighbour"], {"color": "0.3", "linewidth": 0.7, "linestyle": (0, (4, 2))}),
@@ -130,6 +132,7 @@ def _legend_entries(ctx: PageContext, hollow: bool) -> list[tuple[str, str, dict
         ("line", term("背街小巷", lang), _road_line("背街小巷")),
         ("patch", t["village"], VILLAGE_STYLE),
         ("line", t["trail"], TRAIL_LINE_STYLE),
+        *trail_closed,
         ("point", t["layer"]["markets"], POINT_STYLE["markets"]),
         ("point", t["layer"]["toilets"], POINT_STYLE["toilets"]),
         ("point", term("收集点", lang), POINT_STYLE["收集点"]),
@@ -143,9 +146,11 @@ def _legend_entries(ctx: PageContext, hollow: bool) -> list[tuple[str, str, dict
     ]
 
 
-def draw_legend(ax, ctx: PageContext, rect: tuple, cols: int, hollow: bool = False) -> None:
-    """The legend strip (page mm): symbol then words, in columns; with ``hollow``, the hollow marker's row."""
-    entries = _legend_entries(ctx, hollow)
+def draw_legend(ax, ctx: PageContext, rect: tuple, cols: int, hollow: bool = False,
+                closed_trail: bool = False) -> None:
+    """The legend strip (page mm): symbol then words, in columns; with ``hollow``, the hollow marker's row, with
+    ``closed_trail`` the grey trail's."""
+    entries = _legend_entries(ctx, hollow, closed_trail)
     x_left, y_bottom, width, height = rect
     rows = math.ceil(len(entries) / cols)
     col_w = width / cols

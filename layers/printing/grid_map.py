@@ -24,7 +24,9 @@ from layers.printing.style import (
     POINT_STYLE,
     PT_TO_MM,
     ROAD_STYLE,
+    TRAIL_AREA_CLOSED,
     TRAIL_AREA_STYLE,
+    TRAIL_LINE_CLOSED,
     TRAIL_LINE_STYLE,
     VILLAGE_STYLE,
     hollow,
@@ -40,11 +42,14 @@ OUTSIDE_SCALE = 0.7
 def _draw_areas_and_roads(ax, page: PageData) -> None:
     """Urban villages, health trails (areas and lines), roads by class, neighbouring grids."""
     draw_polygons(ax, [g for _, _, g in page.villages], zorder=1, **VILLAGE_STYLE)
-    trail_areas = [g for _, _, g in page.trails if g.geom_type in ("Polygon", "MultiPolygon")]
-    draw_polygons(ax, trail_areas, zorder=1.5, **TRAIL_AREA_STYLE)
-    trail_lines = line_parts([g for _, _, g in page.trails])
-    if trail_lines:
-        add(ax, LineCollection(trail_lines, zorder=2.5, **TRAIL_LINE_STYLE))
+    for serving, area_style, line_style in ((True, TRAIL_AREA_STYLE, TRAIL_LINE_STYLE),
+                                            (False, TRAIL_AREA_CLOSED, TRAIL_LINE_CLOSED)):
+        trails = [g for *_, g, in_service in page.trails if in_service == serving]
+        draw_polygons(ax, [g for g in trails if g.geom_type in ("Polygon", "MultiPolygon")], zorder=1.5,
+                      **area_style)
+        trail_lines = line_parts(trails)
+        if trail_lines:
+            add(ax, LineCollection(trail_lines, zorder=2.5, **line_style))
     for klass, style in ROAD_STYLE.items():
         lines = line_parts([g for k, _, g, _ in page.roads if k == klass])
         if lines:
@@ -52,6 +57,12 @@ def _draw_areas_and_roads(ax, page: PageData) -> None:
                                    linestyles=[style["linestyle"]], zorder=style["zorder"], capstyle="round"))
     draw_polygons(ax, [g for *_, g in page.neighbours], fill=False, edgecolor="0.3", linewidth=0.7,
                   linestyle=(0, (4, 2)), zorder=4)
+
+
+def shows_closed_trail(page: PageData) -> bool:
+    """Whether the map draws a health trail or park not in service (grey), which the legend then explains."""
+    frame = shapely.box(*page.frame)
+    return any(not in_service and g.intersects(frame) for *_, g, in_service in page.trails)
 
 
 def shows_hollow(page: PageData) -> bool:

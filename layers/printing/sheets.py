@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from data.params import compact_utc
 from layers.printing.data import Feature, Grid, PageData, Street
 from layers.printing.furniture import draw_legend, draw_overview, draw_qr
-from layers.printing.grid_map import draw_grid_map, shows_hollow
+from layers.printing.grid_map import draw_grid_map, shows_closed_trail, shows_hollow
 from layers.printing.page import (
     HEADER_MM,
     LEGEND_MM,
@@ -194,7 +194,8 @@ def draw_grid_sheet(fig: Figure, page: PageData, street: Street, ctx: PageContex
     ax_page = paper_axes(fig, ctx.paper)
     header(ax_page, ctx, *grid_title(ctx, page.grid), stop_label)
     m_per_mm = draw_grid_map(axes_at(fig, ctx.paper, layout.map), page, ctx, numbers, layout.map[2])
-    draw_legend(ax_page, ctx, layout.legend, layout.legend_cols, hollow=shows_hollow(page))
+    draw_legend(ax_page, ctx, layout.legend, layout.legend_cols, hollow=shows_hollow(page),
+                closed_trail=shows_closed_trail(page))
     _info_block(ax_page, page, ctx, layout.info)
     _overview_block(fig, ax_page, page, street, ctx, layout.overview)
     _qr_codes(ax_page, ctx, page.grid, layout)

@@ -136,6 +136,9 @@ POINT_STYLE = {key: style for spec in LAYERS if spec.symbol and spec.rules.point
 VILLAGE_STYLE = _styles("urban_villages")["area"]
 TRAIL_LINE_STYLE = _styles("health_trails")["line"]
 TRAIL_AREA_STYLE = _styles("health_trails")["area"]
+#: A health trail or park not in service (shut for works): the same dots in grey, the park left white inside.
+TRAIL_LINE_CLOSED = {**TRAIL_LINE_STYLE, "color": "0.6"}
+TRAIL_AREA_CLOSED = {**TRAIL_AREA_STYLE, "facecolor": "white", "edgecolor": "0.6"}
 
 #: Road classes a street's overview map draws (the others would hide its grids).
 MAIN_ROADS = ("快速路", "主干路", "次干路")
@@ -197,6 +200,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "neighbour": ("相邻网格", "Neighbouring grid"),
     "village": ("城中村 / 城乡结合部", "Urban village / fringe"),
     "trail": ("健康步道 / 公园", "Health trail / park"),
+    "trail_closed": ("健康步道 / 公园（灰色：不在用）", "Trail / park not in service"),
     "complaint": ("待办投诉", "Open complaint"),
     "overdue_complaint": ("超期投诉", "Overdue complaint"),
     "numbered": ("编号 = 核查清单序号", "number = checklist row"),

@@ -41,7 +41,7 @@ def _text(lang: str) -> dict:
         "zh": {
             "title": "卫生城市创建总览图", "legend": "图例", "filters": "投诉筛选", "since": "起", "until": "止",
             "all": "全部", "apply": "应用", "loading": "加载中…", "truncated": "仅显示前 {n} 个要素，请放大",
-            "yes": "是", "no": "否", "not_in_service": "空心：不在用（停用、在建）", "count": "投诉数", "heat": "投诉热力", "hex": "投诉六边形统计",
+            "yes": "是", "no": "否", "not_in_service": "空心：不在用（停用、在建）", "not_in_service_path": "灰色虚线：不在用（停用、在建）", "count": "投诉数", "heat": "投诉热力", "hex": "投诉六边形统计",
             "points": "投诉点", "measure": "测量", "locate": "定位我的位置", "data_time": "数据时间", "street": "街道",
             "no_key": "天地图底图需要密钥（设置 HYGIENE_MAP_TIANDITU_KEY），本服务未配置：改用本市自有的道路与边界作底图。",
         },
@@ -49,7 +49,8 @@ def _text(lang: str) -> dict:
             "title": "Hygiene campaign overview map", "legend": "Legend", "filters": "Complaint filters",
             "since": "From", "until": "Until", "all": "All", "apply": "Apply", "loading": "Loading…",
             "truncated": "First {n} features only: zoom in", "yes": "yes", "no": "no",
-            "not_in_service": "hollow: not in service (closed, under construction)", "count": "Complaints",
+            "not_in_service": "hollow: not in service (closed, under construction)",
+            "not_in_service_path": "grey dashes: not in service (closed, under construction)", "count": "Complaints",
             "heat": "Complaint heat", "hex": "Complaints per hexagon", "points": "Complaint points",
             "measure": "Measure", "locate": "Show my location", "data_time": "Data as of", "street": "Street",
             "no_key": "The Tianditu basemap needs a key (HYGIENE_MAP_TIANDITU_KEY), which this server does not have: "

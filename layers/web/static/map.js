@@ -79,6 +79,8 @@
     }
     function pathStyle(spec, props) {
       var color = colorOf(spec, props);
+      // A trail or park not in service (shut for works): grey dashes, white inside, as the printed sheet draws it.
+      if (props.in_service === false) return { color: "#999", weight: 2, dashArray: "4 6", fill: true, fillColor: "#fff", fillOpacity: 0.5 };
       switch (spec.id) {
         case "admin_areas":
           var w = { district: 2.5, street: 1.5, community: 0.6 }[props.level] || 1;
@@ -282,8 +284,9 @@
           parts.push('<div class="hm-legend-row"><span class="hm-swatch" style="background:' + item.color + '"></span>' + esc(item.label) + "</div>");
         });
         if (e.spec.popup.some(function (f) { return f[0] === "in_service"; })) {
-          parts.push('<div class="hm-legend-row hm-legend-closed"><span class="hm-swatch" style="background:#fff;border:2px solid #666">' +
-                     "</span>" + esc(T.not_in_service) + "</div>");
+          var point = e.spec.geometry === "Point";
+          parts.push('<div class="hm-legend-row hm-legend-closed"><span class="hm-swatch" style="background:#fff;border:2px ' +
+                     (point ? "solid #666" : "dashed #999") + '"></span>' + esc(point ? T.not_in_service : T.not_in_service_path) + "</div>");
         }
       });
       this._div.innerHTML = parts.join("");
