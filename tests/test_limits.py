@@ -14,8 +14,10 @@ def test_a_query_over_the_statement_timeout_is_503_with_a_message(demo_db, env_f
     # The pool opens its connections with the time-out, so a fresh app reads the new value.
     monkeypatch.setenv("HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS", "40")
     with TestClient(create_app(), raise_server_exceptions=False) as client:
-        # A per-population hot-spot run on 60 m hexagons joins every cell with every community: far over 40 ms.
-        resp = client.get("/api/analysis/hotspots", params={"cell": 60, "per_population": 1})
+        # Walking coverage builds each toilet's service area along the roads (pgr_drivingDistance), in the
+        # database, afresh for each request: about a second, far over 40 ms. (Per-population hot spots were the
+        # heavy statement here until their cells and shares were computed in shapely.)
+        resp = client.get("/api/analysis/coverage", params={"kind": "toilets", "method": "walk"})
         assert resp.status_code == 503, resp.text
         assert "HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS" in resp.json()["detail"]
         assert resp.headers["retry-after"] == "5" and "Traceback" not in resp.text
