@@ -216,7 +216,7 @@ def test_hongkong_analyses_without_by_answer_by_its_districts(hk_server):
         assert "no community areas" in asked.text and "district (18)" in asked.text, asked.text
         assert "import admin_areas" in asked.text and "--level community" in asked.text, asked.text
     refused = city.cli("analyze", "density", "--kind", "toilets", "--by", "street", check=False)
-    assert refused.returncode != 0 and "no street areas" in refused.stderr, refused.stderr
+    assert refused.returncode != 0 and "本市没有 street 级区域" in refused.stderr, refused.stderr
     assert "Traceback" not in refused.stderr
     whatif = httpx.post(city.base + "/api/analysis/coverage/whatif", timeout=120,
                         json={"kind": "toilets", "by": "grid", "edits": [{"op": "add", "lon": 114.15, "lat": 22.28}]})
