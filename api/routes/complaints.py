@@ -99,7 +99,7 @@ def handled(user, conn, complaint_id: int) -> dict:
     if not _may_handle(user, current):
         raise Forbidden(f"user {user.name!r} may handle complaints in {user.scope_text()}, not complaint "
                         f"{complaint_id} in grid {current['grid_code'] or '-'} of street {current['street_code']}",
-                        f"用户 {user.name!r} 可办理 {user.scope_text('zh')} 的投诉，不能办理街道 {current['street_code']} "
+                        f"用户 {user.name!r} 的办理范围是{user.scope_text('zh')}，不能办理街道 {current['street_code']} "
                         f"网格 {current['grid_code'] or '-'} 中的投诉 {complaint_id}")
     return current
 

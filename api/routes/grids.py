@@ -50,7 +50,7 @@ def put_assignment(body: AssignmentIn, code: GridCode, user: Writer,
     if not user.may_write_grid(grid["street_code"]):
         raise Forbidden(f"user {user.name!r} may change grids of {user.scope_text()}, "
                         f"not grid {code} of street {grid['street_code']}",
-                        f"用户 {user.name!r} 可修改 {user.scope_text('zh')} 的网格，不能修改街道 {grid['street_code']} "
+                        f"用户 {user.name!r} 可修改的网格范围是{user.scope_text('zh')}，不能修改街道 {grid['street_code']} "
                         f"的网格 {code}")
     return grid_admin.assign(conn, code, body.unit, body.manager, body.phone, body.reason, user.name)
 

@@ -170,7 +170,7 @@ async def post_photo(request: Request, user: Writer, conn: Transaction, finding_
 def get_photo(user: Reader, conn: Conn, finding_id: int = FINDING_ID, photo_id: int = PHOTO_ID):
     if not sees_photos(user, work.get_finding(conn, finding_id)):
         raise NotFound(f"finding {finding_id} has no photo {photo_id} you may see",
-                       f"问题 {finding_id} 没有您可查看的照片 {photo_id}")
+                       f"暗访问题 {finding_id} 没有您可查看的照片 {photo_id}")
     path, media_type = pictures.photo_file(conn, finding_id, photo_id)
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 

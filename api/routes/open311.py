@@ -211,7 +211,7 @@ def _point(fields: dict) -> tuple[float, float]:
     lat, lon = parse_number(fields["lat"], "lat"), parse_number(fields["long"], "long")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InvalidParameter("lat/long", f"({lat}, {lon}) is not a WGS84 latitude and longitude",
-                               f"（{lat}, {lon}）不是 WGS84 纬度和经度")
+                               f"({lat}, {lon}) 不是 WGS84 纬度和经度")
     return lon, lat
 
 
