@@ -59,7 +59,8 @@ def _session(request: Request, conn, session_id: str | None) -> Session | None:
         return None
     session = session_for_id(conn, session_id)
     if session is None:
-        raise _unauthorized(request, "the login session is unknown or has expired: log in again")
+        raise _unauthorized(request, "the login session is unknown or has expired: log in again",
+                            "登录会话不存在或已过期：请重新登录")
     return session
 
 
@@ -68,13 +69,15 @@ def _user(request: Request, conn, credentials: HTTPAuthorizationCredentials | No
     if credentials is not None:
         user = user_for_token(conn, credentials.credentials)
         if user is None:
-            raise Unauthorized("the token sent in the Authorization header is unknown or disabled")
+            raise Unauthorized("the token sent in the Authorization header is unknown or disabled",
+                               "Authorization 头中的令牌不存在或已停用")
     else:
         session = _session(request, conn, session_id)
         if session is None:
             return None
         if request.method not in _SAFE_METHODS and not _csrf_ok(request, session):
-            raise Forbidden(f"a write with the session cookie needs the session's CSRF token in {CSRF_HEADER}")
+            raise Forbidden(f"a write with the session cookie needs the session's CSRF token in {CSRF_HEADER}",
+                            f"凭会话 Cookie 写入时，须在 {CSRF_HEADER} 中附上该会话的 CSRF 令牌")
         user = session.user
         request.state.session = session
     request.state.user = user  # the access log (api/middleware.py) names who called
@@ -86,11 +89,11 @@ def _csrf_ok(request: Request, session: Session) -> bool:
     return bool(given) and hmac.compare_digest(given, session.csrf_token)
 
 
-def _unauthorized(request: Request, message: str) -> Unauthorized:
+def _unauthorized(request: Request, message: str, zh: str) -> Unauthorized:
     """401 for the API; a redirect to the login page for a page (a GET outside /api, /ogc, /tiles)."""
     if request.method in ("GET", "HEAD") and not request.url.path.startswith(_API_PREFIXES):
-        return LoginRequired(message)
-    return Unauthorized(message)
+        return LoginRequired(message, zh)
+    return Unauthorized(message, zh)
 
 
 def current_user(request: Request, conn: Conn,
@@ -99,7 +102,8 @@ def current_user(request: Request, conn: Conn,
     """The authenticated user; 401 without a valid bearer token or login session."""
     user = _user(request, conn, credentials, session_id)
     if user is None:
-        raise Unauthorized("this request needs a token: send Authorization: Bearer <token> (hygiene-map users add)")
+        raise Unauthorized("this request needs a token: send Authorization: Bearer <token> (hygiene-map users add)",
+                           "此请求需要令牌：请发送 Authorization: Bearer <令牌>（令牌由 hygiene-map users add 生成）")
     return user
 
 
@@ -128,7 +132,8 @@ async def reader(request: Request,
         user = await run_in_threadpool(_looked_up, request, credentials, session_id)
     if user is None and AuthSettings.from_env().reads_need_token:
         raise _unauthorized(request, "reading needs a token on this server: send Authorization: Bearer <token> "
-                                     "or log in at /login")
+                                     "or log in at /login",
+                            "本服务器读取数据需要令牌：请发送 Authorization: Bearer <令牌>，或在 /login 登录")
     return user
 
 

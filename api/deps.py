@@ -42,6 +42,7 @@ from data.params import (
     parse_list,
     parse_window,
 )
+from data.vocab import BASEMAPS
 from layers.store.features import MAX_OFFSET
 
 
@@ -160,10 +161,17 @@ async def street_path(code: Annotated[str, Path(description="street code")]) -> 
 StreetCode = Annotated[str, Depends(street_path)]
 
 
+def check_basemap(basemap: str | None) -> None:
+    """InvalidParameter unless a page's ``basemap`` is absent or one of :data:`~data.vocab.BASEMAPS`."""
+    if basemap is not None and basemap not in BASEMAPS:
+        raise InvalidParameter("basemap", f"must be one of {', '.join(BASEMAPS)}, not {basemap!r}",
+                               f"应为 {'、'.join(BASEMAPS)} 之一，而不是 {basemap!r}")
+
+
 def _required(value, parameter: str):
     """``value``, or InvalidParameter when a required parameter was given empty."""
     if value is None:
-        raise InvalidParameter(parameter, "is required and must not be empty")
+        raise InvalidParameter(parameter, "is required and must not be empty", "必须填写，不能为空")
     return value
 
 

@@ -34,15 +34,18 @@ def _unquote(raw: str) -> str:
     if not raw.startswith('"'):
         return raw
     if len(raw) < 2 or not raw.endswith('"'):
-        raise InvalidParameter(HEADER, 'a quoted key must end with a double quote, as in "8e03978e-40d5"')
+        raise InvalidParameter(HEADER, 'a quoted key must end with a double quote, as in "8e03978e-40d5"',
+                               '带引号的键须以双引号结尾，例如 "8e03978e-40d5"')
     out, chars = [], iter(raw[1:-1])
     for ch in chars:
         if ch == "\\":
             ch = next(chars, "")
             if ch not in ('"', "\\"):
-                raise InvalidParameter(HEADER, 'only \\" and \\\\ may be escaped in a quoted key')
+                raise InvalidParameter(HEADER, 'only \\" and \\\\ may be escaped in a quoted key',
+                                       '带引号的键中只有 \\" 和 \\\\ 可以转义')
         elif ch == '"':
-            raise InvalidParameter(HEADER, 'a double quote inside a quoted key must be escaped as \\"')
+            raise InvalidParameter(HEADER, 'a double quote inside a quoted key must be escaped as \\"',
+                                   '带引号的键中的双引号须写作 \\"')
         out.append(ch)
     return "".join(out)
 
@@ -58,12 +61,14 @@ def idempotency_key(
     if idempotency_key is None:
         return None
     if len(request.headers.getlist(HEADER)) > 1:
-        raise InvalidParameter(HEADER, "was sent more than once; send one key per request")
+        raise InvalidParameter(HEADER, "was sent more than once; send one key per request", "发送了多次；每个请求只发送一个键")
     key = _unquote(idempotency_key.strip())
     if not 1 <= len(key) <= KEY_MAX:
-        raise InvalidParameter(HEADER, f"must be 1 to {KEY_MAX} characters long, not {len(key)}")
+        raise InvalidParameter(HEADER, f"must be 1 to {KEY_MAX} characters long, not {len(key)}",
+                               f"长度应为 1 到 {KEY_MAX} 个字符，而不是 {len(key)} 个")
     if any(not " " <= ch <= "~" for ch in key):
-        raise InvalidParameter(HEADER, "may contain printable ASCII characters only (a UUID is a good key)")
+        raise InvalidParameter(HEADER, "may contain printable ASCII characters only (a UUID is a good key)",
+                               "只能包含可打印的 ASCII 字符（用 UUID 作键最好）")
     return key
 
 

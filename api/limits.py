@@ -38,10 +38,13 @@ class CostlyGate:
             if self._by_client.get(client, 0) >= settings.costly_per_client:
                 raise TooBusy(f"this client already runs {settings.costly_per_client} costly request(s) "
                               f"(HYGIENE_MAP_COSTLY_PER_CLIENT); wait for it to finish and try again",
-                              settings.costly_retry_after_s)
+                              settings.costly_retry_after_s,
+                              zh=f"此客户端已有 {settings.costly_per_client} 个耗时请求在运行（HYGIENE_MAP_COSTLY_PER_CLIENT）；"
+                              "请等它完成后再试")
             if self._total >= settings.costly_total:
                 raise TooBusy(f"the server already runs {settings.costly_total} costly request(s) "
-                              f"(HYGIENE_MAP_COSTLY_TOTAL); try again shortly", settings.costly_retry_after_s)
+                              f"(HYGIENE_MAP_COSTLY_TOTAL); try again shortly", settings.costly_retry_after_s,
+                              zh=f"服务器已有 {settings.costly_total} 个耗时请求在运行（HYGIENE_MAP_COSTLY_TOTAL）；请稍后再试")
             self._by_client[client] = self._by_client.get(client, 0) + 1
             self._total += 1
 

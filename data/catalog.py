@@ -20,6 +20,8 @@ from data.vocab import CITY_TIME_ZONE, set_city_tz
 NO_CITY = ("no city is loaded: set one up with `hygiene-map city init --name NAME --code CODE` or by importing "
            "its admin areas (`hygiene-map import admin_areas FILE --level district`), or load the demo "
            "(`hygiene-map demo`)")
+NO_CITY_ZH = ("尚未载入城市：请用 `hygiene-map city init --name 名称 --code 代码` 设置，或导入其行政区划"
+              "（`hygiene-map import admin_areas 文件 --level district`），或载入演示城市（`hygiene-map demo`）")
 _CITY_COLUMNS = ("code", "name", "name_en", "metric_srid", "is_demo", "data_time", "attribution")
 #: Every setting: the above and the time zone (which readers get from data.vocab.city_tz instead), and whether
 #: that zone is still the default placeholder the first admin-area import replaces (migration 0860).
@@ -49,7 +51,7 @@ def require_city(conn, *, settings: bool = False) -> dict:
     """The city settings row (``settings``: with its time zone), or NotFound saying how to set a city up."""
     city = city_info(conn, settings=settings)
     if city is None:
-        raise NotFound(NO_CITY)
+        raise NotFound(NO_CITY, NO_CITY_ZH)
     return city
 
 
@@ -58,7 +60,9 @@ def metric_srid(conn) -> int:
     srid = require_city(conn)["metric_srid"]
     if srid is None:
         raise NotFound("the city has no metric CRS yet: import its admin areas (the CRS is chosen from them) "
-                       "or set one with `hygiene-map city set --crs EPSG:n`")
+                       "or set one with `hygiene-map city set --crs EPSG:n`",
+                       "本市尚无米制坐标系：请导入行政区划（据此自动选定坐标系），"
+                       "或用 `hygiene-map city set --crs EPSG:n` 设置")
     return int(srid)
 
 
@@ -99,10 +103,12 @@ def crs_name(conn, srid: int) -> str:
                     "FROM spatial_ref_sys WHERE srid = %s", (srid,))
         row = cur.fetchone()
     if row is None:
-        raise InvalidParameter("--crs", f"EPSG:{srid} is not a CRS PostGIS knows (spatial_ref_sys)")
+        raise InvalidParameter("--crs", f"EPSG:{srid} is not a CRS PostGIS knows (spatial_ref_sys)",
+                               f"PostGIS 不认识坐标系 EPSG:{srid}（spatial_ref_sys 中没有）")
     if not (row[1] and row[2]):
         raise InvalidParameter("--crs", f"EPSG:{srid} ({row[0]}) is not a projected CRS in metres; "
-                                        "name a UTM or CGCS2000 Gauss–Krüger zone")
+                                        "name a UTM or CGCS2000 Gauss–Krüger zone",
+                               f"EPSG:{srid}（{row[0]}）不是以米为单位的投影坐标系；请指定 UTM 或 CGCS2000 高斯–克吕格投影带")
     return row[0]
 
 
@@ -140,10 +146,10 @@ def write_city(conn, *, code: str, name: str, metric_srid: int | None, name_en: 
     """
     name = (name or "").strip()
     if not name:
-        raise InvalidParameter("--name", "the city needs a name")
+        raise InvalidParameter("--name", "the city needs a name", "城市必须有名称")
     problem = area_code_problem(code or "")
     if problem:
-        raise InvalidParameter("--code", problem)
+        raise InvalidParameter("--code", problem, area_code_problem(code or "", "zh"))
     before = city_info(conn)
     if metric_srid is not None:
         crs_name(conn, metric_srid)
@@ -240,10 +246,14 @@ def require_level(conn, by: str) -> str:
     if by in present:
         return by
     have = ", ".join(f"{level} ({n})" for level, n in present.items()) or "no areas at all"
-    how = {"grid": "cut them with `hygiene-map grids generate`",
-           "urban_village": "import them with `hygiene-map import urban_villages FILE`"}.get(
-        by, f"import them with `hygiene-map import admin_areas FILE --level {by}`")
-    raise InvalidParameter("by", f"this city has no {by} areas (it has: {have}); {how}, or ask by a level it has")
+    have_zh = "、".join(f"{level}（{n}）" for level, n in present.items()) or "没有任何区域"
+    how = {"grid": ("cut them with `hygiene-map grids generate`", "请用 `hygiene-map grids generate` 划分网格"),
+           "urban_village": ("import them with `hygiene-map import urban_villages FILE`",
+                             "请用 `hygiene-map import urban_villages 文件` 导入")}.get(
+        by, (f"import them with `hygiene-map import admin_areas FILE --level {by}`",
+             f"请用 `hygiene-map import admin_areas 文件 --level {by}` 导入"))
+    raise InvalidParameter("by", f"this city has no {by} areas (it has: {have}); {how[0]}, or ask by a level it has",
+                           f"本市没有 {by} 级区域（现有：{have_zh}）；{how[1]}，或按现有的级别统计")
 
 
 def areas_centre(conn) -> tuple[float, float] | None:
@@ -315,7 +325,8 @@ def check_area_prefix(conn, code: str, parameter: str = "street") -> None:
         cur.execute("SELECT 1 FROM admin_areas WHERE starts_with(code, %s) LIMIT 1", (code,))
         if cur.fetchone() is None:
             raise NotFound(f"{parameter}: no admin area's code is or starts with {code!r} "
-                           "(see the admin_areas layer for the codes)")
+                           "(see the admin_areas layer for the codes)",
+                           f"{parameter}：没有代码为 {code!r} 或以其开头的行政区划（代码见行政区划图层）")
 
 
 def event_types(conn, lang: str = "zh") -> list[tuple[str, str]]:

@@ -73,21 +73,26 @@ class Item:
 def _typed(path: Path, line: int, row: dict) -> dict:
     """The row's values checked and converted; InvalidInput naming file, row and column."""
     out = dict(row)
-    where = f"{path}, row {line}"
+    where, where_zh = f"{path}, row {line}", f"{path}，第 {line} 行"
     if "place_type" in row and row["place_type"] not in PLACE_TYPES:
-        raise InvalidInput(f"{where}: place_type {row['place_type']!r} is not one of {', '.join(PLACE_TYPES)}")
+        raise InvalidInput(f"{where}: place_type {row['place_type']!r} is not one of {', '.join(PLACE_TYPES)}",
+                           zh=f"{where_zh}：place_type {row['place_type']!r} 不是 {'、'.join(PLACE_TYPES)} 之一")
     for column in ("label", "values_label"):
         if column in row and row[column] not in LABELS:
-            raise InvalidInput(f"{where}: {column} {row[column]!r} is not one of {', '.join(LABELS)}")
+            raise InvalidInput(f"{where}: {column} {row[column]!r} is not one of {', '.join(LABELS)}",
+                               zh=f"{where_zh}：{column} {row[column]!r} 不是 {'、'.join(LABELS)} 之一")
     for column, kind in (("deduction", float), ("due_days", int)):
         if column in row:
             try:
                 out[column] = kind(row[column])
             except ValueError:
-                raise InvalidInput(f"{where}: {column}={row[column]!r} is not a {kind.__name__}") from None
+                raise InvalidInput(f"{where}: {column}={row[column]!r} is not a {kind.__name__}",
+                                   zh=f"{where_zh}：{column}={row[column]!r} 不是{'整数' if kind is int else '数字'}") from None
             if out[column] < 0 or (column == "due_days" and out[column] < 1):
                 raise InvalidInput(f"{where}: {column}={row[column]!r} must be "
-                                   + ("at least 1" if column == "due_days" else "0 or more"))
+                                   + ("at least 1" if column == "due_days" else "0 or more"),
+                                   zh=f"{where_zh}：{column}={row[column]!r} 应"
+                                   + ("至少为 1" if column == "due_days" else "不小于 0"))
     return out
 
 
@@ -99,7 +104,8 @@ def _read(path: Path, *, partial: bool) -> list[dict]:
         if partial:
             row = {k: v for k, v in row.items() if v}
         elif missing := [c for c in COLUMNS if not row.get(c) and c != "text_en"]:
-            raise InvalidInput(f"{path}, row {line}: empty {', '.join(missing)}")
+            raise InvalidInput(f"{path}, row {line}: empty {', '.join(missing)}",
+                               zh=f"{path}，第 {line} 行：{'、'.join(missing)} 为空")
         rows.append((line, row))
     return [_typed(path, line, row) for line, row in rows]
 
@@ -117,7 +123,8 @@ def load(settings: InspectionSettings | None = None) -> dict[str, Item]:
                 continue
             missing = [c for c in COLUMNS if c not in row and c != "text_en"]
             if missing:
-                raise InvalidInput(f"{path}: item {row['code']!r} is new, so it needs {', '.join(missing)}")
+                raise InvalidInput(f"{path}: item {row['code']!r} is new, so it needs {', '.join(missing)}",
+                                   zh=f"{path}：检查项 {row['code']!r} 是新增的，需要填写 {'、'.join(missing)}")
             items[row["code"]] = Item(**{"text_en": "", **row})
     return items
 
@@ -128,4 +135,5 @@ def item(code: str, settings: InspectionSettings | None = None) -> Item:
     try:
         return items[code]
     except KeyError:
-        raise InvalidParameter("item", f"no checklist item has code {code!r} (GET /api/inspections/checklist)") from None
+        raise InvalidParameter("item", f"no checklist item has code {code!r} (GET /api/inspections/checklist)",
+                               f"检查清单中没有代码为 {code!r} 的检查项（见 GET /api/inspections/checklist）") from None

@@ -33,6 +33,8 @@ INSTALL_HINT = (
     "install it with `sudo apt-get install postgresql postgresql-15-postgis-3` "
     "(or run ./scripts/setup.sh), or set DATABASE_URL to an existing PostGIS server"
 )
+INSTALL_HINT_ZH = ("请用 `sudo apt-get install postgresql postgresql-15-postgis-3` 安装（或运行 ./scripts/setup.sh），"
+                   "或把 DATABASE_URL 设为已有的 PostGIS 服务器")
 
 # Server settings for a laptop-sized cluster that bulk-loads a city.
 SERVER_CONF = """
@@ -51,7 +53,8 @@ def find_pg_bindir(override: Path | None = None) -> Path:
     """The bin directory of the newest installed PostgreSQL server (or HYGIENE_MAP_PG_BINDIR)."""
     if override is not None:
         if not (override / "initdb").exists():
-            raise SetupError(f"PostgreSQL server is not installed (no initdb in {override}): {INSTALL_HINT}")
+            raise SetupError(f"PostgreSQL server is not installed (no initdb in {override}): {INSTALL_HINT}",
+                             f"未安装 PostgreSQL 服务器（{override} 中没有 initdb）：{INSTALL_HINT_ZH}")
         return override
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
@@ -62,7 +65,8 @@ def find_pg_bindir(override: Path | None = None) -> Path:
     on_path = shutil.which("initdb")
     if on_path:
         return Path(os.path.realpath(on_path)).parent
-    raise SetupError(f"PostgreSQL server is not installed (no initdb found): {INSTALL_HINT}")
+    raise SetupError(f"PostgreSQL server is not installed (no initdb found): {INSTALL_HINT}",
+                     f"未安装 PostgreSQL 服务器（找不到 initdb）：{INSTALL_HINT_ZH}")
 
 
 def _port_is_free(port: int) -> bool:
@@ -113,7 +117,9 @@ class EmbeddedCluster:
         if port is None:
             done = "has never started" if self.is_initialized() else "has not been created"
             raise SetupError(f"the embedded database in {self.home} {done}: run `hygiene-map db up` "
-                             "(or set DATABASE_URL)")
+                             "(or set DATABASE_URL)",
+                             f"{self.home} 中的内置数据库{'从未启动过' if self.is_initialized() else '尚未创建'}："
+                             "请运行 `hygiene-map db up`（或设置 DATABASE_URL）")
         return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}"
 
     def is_initialized(self) -> bool:
@@ -139,8 +145,9 @@ class EmbeddedCluster:
         result = subprocess.run(argv, capture_output=True, text=True)
         if check and result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()
-            last = detail[-1] if detail else f"exit code {result.returncode}"
-            raise SetupError(f"{command} failed: {last}")
+            last = detail[-1] if detail else None
+            raise SetupError(f"{command} failed: {last or f'exit code {result.returncode}'}",
+                             f"{command} 失败：{last or f'退出码 {result.returncode}'}")
         return result
 
     def _ensure_os_user(self) -> None:
@@ -157,7 +164,8 @@ class EmbeddedCluster:
             text=True,
         )
         if result.returncode != 0:
-            raise SetupError(f"cannot create OS user {self.settings.os_user!r}: {result.stderr.strip()}")
+            raise SetupError(f"cannot create OS user {self.settings.os_user!r}: {result.stderr.strip()}",
+                             f"无法创建操作系统用户 {self.settings.os_user!r}：{result.stderr.strip()}")
 
     def _prepare_home(self) -> None:
         try:
@@ -165,11 +173,13 @@ class EmbeddedCluster:
         except OSError as exc:
             raise SetupError(
                 f"cannot create the data directory {self.home}: {exc.strerror}; "
-                "set HYGIENE_MAP_HOME to a writable directory"
+                "set HYGIENE_MAP_HOME to a writable directory",
+                f"无法创建数据目录 {self.home}：{exc.strerror}；请把 HYGIENE_MAP_HOME 设为可写的目录"
             ) from None
         if not os.access(self.home, os.W_OK | os.X_OK):
             raise SetupError(
-                f"the data directory {self.home} is not writable; set HYGIENE_MAP_HOME to a writable directory"
+                f"the data directory {self.home} is not writable; set HYGIENE_MAP_HOME to a writable directory",
+                f"数据目录 {self.home} 不可写；请把 HYGIENE_MAP_HOME 设为可写的目录"
             )
         if self._as_root():
             entry = pwd.getpwnam(self.settings.os_user)
@@ -184,7 +194,9 @@ class EmbeddedCluster:
                 raise SetupError(
                     f"the data directory {self.home} cannot be reached by OS user {self.settings.os_user!r} "
                     "(as root the cluster runs unprivileged); choose a HYGIENE_MAP_HOME outside /root, "
-                    "e.g. /var/lib/hygiene-map"
+                    "e.g. /var/lib/hygiene-map",
+                    f"操作系统用户 {self.settings.os_user!r} 无法访问数据目录 {self.home}（以 root 运行时数据库以非特权用户运行）；"
+                    "请把 HYGIENE_MAP_HOME 设在 /root 之外，例如 /var/lib/hygiene-map"
                 )
         else:
             self.socket_dir.mkdir(exist_ok=True)
@@ -217,7 +229,9 @@ class EmbeddedCluster:
             if not _port_is_free(wanted):
                 raise SetupError(
                     f"port {wanted} (HYGIENE_MAP_DB_PORT) is busy on 127.0.0.1: "
-                    "stop what uses it, choose another port, or unset HYGIENE_MAP_DB_PORT to pick a free one"
+                    "stop what uses it, choose another port, or unset HYGIENE_MAP_DB_PORT to pick a free one",
+                    f"127.0.0.1 上的端口 {wanted}（HYGIENE_MAP_DB_PORT）已被占用：请停止占用它的程序、换一个端口，"
+                    "或取消 HYGIENE_MAP_DB_PORT 以自动选择空闲端口"
                 )
             return wanted
         previous = self.port
@@ -249,13 +263,13 @@ class EmbeddedCluster:
                 self.port_file.unlink(missing_ok=True)
             else:
                 self.port_file.write_text(f"{before}\n")
-            raise SetupError(self._start_failure(port, logged))
+            raise SetupError(*self._start_failure(port, logged))
         self._create_database()
 
-    def _start_failure(self, port: int, logged: int) -> str:
-        """Why the server did not start, from what this start wrote to its log (past byte ``logged``): the
-        reason (its first FATAL or PANIC line), not the last line ("database system is shut down"); a port
-        taken since it was checked is said so."""
+    def _start_failure(self, port: int, logged: int) -> tuple[str, str]:
+        """Why the server did not start (in English and Chinese), from what this start wrote to its log (past
+        byte ``logged``): the reason (its first FATAL or PANIC line), not the last line ("database system is shut
+        down"); a port taken since it was checked is said so."""
         try:
             with open(self.logfile, "rb") as log:
                 log.seek(logged)
@@ -264,9 +278,12 @@ class EmbeddedCluster:
             lines = []
         if any("Address already in use" in line for line in lines):
             return (f"port {port} is busy on 127.0.0.1: another server took it as the embedded PostgreSQL started "
-                    f"(see {self.logfile}); run `hygiene-map db up` again, or choose another HYGIENE_MAP_DB_PORT")
+                    f"(see {self.logfile}); run `hygiene-map db up` again, or choose another HYGIENE_MAP_DB_PORT",
+                    f"127.0.0.1 上的端口 {port} 已被占用：内置 PostgreSQL 启动时另一个服务器占用了它（见 {self.logfile}）；"
+                    "请再次运行 `hygiene-map db up`，或换一个 HYGIENE_MAP_DB_PORT")
         reason = next((line for line in lines if "FATAL" in line or "PANIC" in line), lines[-1] if lines else "")
-        return f"the embedded PostgreSQL did not start (see {self.logfile}): {reason}"
+        return (f"the embedded PostgreSQL did not start (see {self.logfile}): {reason}",
+                f"内置 PostgreSQL 未能启动（见 {self.logfile}）：{reason}")
 
     def _create_database(self) -> None:
         import psycopg2
@@ -280,7 +297,8 @@ class EmbeddedCluster:
                 break
             except psycopg2.OperationalError:
                 if time.monotonic() > deadline:
-                    raise SetupError(f"the embedded PostgreSQL started but refuses connections (see {self.logfile})") from None
+                    raise SetupError(f"the embedded PostgreSQL started but refuses connections (see {self.logfile})",
+                                     f"内置 PostgreSQL 已启动但拒绝连接（见 {self.logfile}）") from None
                 time.sleep(0.2)
         try:
             conn.autocommit = True

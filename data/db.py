@@ -52,8 +52,10 @@ def connect_error(settings: DatabaseSettings, url: str, exc: Exception) -> Datab
     """What a failed connection attempt (unreachable, or a malformed DSN) tells the user."""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
     hint = "" if settings.url else "; the embedded database is not running: start it with `hygiene-map db up`"
+    hint_zh = "" if settings.url else "；内置数据库未运行：请用 `hygiene-map db up` 启动"
     # DatabaseUnavailable's message is redacted (data.redact): no password in any answer or log.
-    return DatabaseUnavailable(f"cannot connect to the database at {url}: {first}{hint}")
+    return DatabaseUnavailable(f"cannot connect to the database at {url}: {first}{hint}",
+                               f"无法连接数据库 {url}：{first}{hint_zh}")
 
 
 def query_error(exc: psycopg2.Error) -> DatabaseUnavailable | None:
@@ -158,7 +160,9 @@ def check_postgis(conn) -> str:
     if row is None:
         raise SetupError(
             "the database server has no PostGIS extension: install postgresql-15-postgis-3 "
-            "(matching the server's major version) on the server, or point DATABASE_URL at a PostGIS server"
+            "(matching the server's major version) on the server, or point DATABASE_URL at a PostGIS server",
+            "数据库服务器没有 PostGIS 扩展：请在服务器上安装 postgresql-15-postgis-3（与服务器主版本一致），"
+            "或把 DATABASE_URL 指向有 PostGIS 的服务器"
         )
     return row[0] or row[1]
 
@@ -209,7 +213,8 @@ class Database:
         if not self._slots.acquire(timeout=self.settings.pool_wait_s):
             raise DatabaseUnavailable(
                 f"all {self.settings.pool_max} database connections stayed busy for {self.settings.pool_wait_s} s; "
-                "try again shortly"
+                "try again shortly",
+                f"全部 {self.settings.pool_max} 个数据库连接忙了 {self.settings.pool_wait_s} 秒；请稍后再试"
             )
         with self._lock:
             conn = self._idle.pop() if self._idle else None

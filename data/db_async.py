@@ -110,7 +110,9 @@ class AsyncPool:
         except TimeoutError:
             raise DatabaseUnavailable(
                 f"all {self.settings.async_max} asynchronous database connections (HYGIENE_MAP_DB_ASYNC_MAX) "
-                f"stayed busy for {self.settings.pool_wait_s} s; try again shortly") from None
+                f"stayed busy for {self.settings.pool_wait_s} s; try again shortly",
+                f"全部 {self.settings.async_max} 个异步数据库连接（HYGIENE_MAP_DB_ASYNC_MAX）忙了 "
+                f"{self.settings.pool_wait_s} 秒；请稍后再试") from None
         while self._idle:
             conn = self._idle.pop()
             if idle_alive(conn):

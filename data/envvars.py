@@ -23,7 +23,7 @@ def env_int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise SetupError(f"{name}={raw!r} is not a whole number") from None
+        raise SetupError(f"{name}={raw!r} is not a whole number", f"{name}={raw!r} 不是整数") from None
 
 
 def env_float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -34,7 +34,7 @@ def env_float(env: Mapping[str, str], name: str, default: float) -> float:
     try:
         return float(raw)
     except ValueError:
-        raise SetupError(f"{name}={raw!r} is not a number") from None
+        raise SetupError(f"{name}={raw!r} is not a number", f"{name}={raw!r} 不是数字") from None
 
 
 def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -46,7 +46,8 @@ def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
         return True
     if raw in ("0", "false", "no", "off"):
         return False
-    raise SetupError(f"{name}={raw!r} must be 1/true/yes/on or 0/false/no/off")
+    raise SetupError(f"{name}={raw!r} must be 1/true/yes/on or 0/false/no/off",
+                     f"{name}={raw!r} 应为 1/true/yes/on 或 0/false/no/off")
 
 
 def env_str(env: Mapping[str, str], name: str, default: str | None) -> str | None:
@@ -96,11 +97,12 @@ def check_paging(settings, default: str, cap: str) -> None:
     names = {f.name: f.metadata["env"] for f in dataclasses.fields(settings)}
     low, high = getattr(settings, default), getattr(settings, cap)
     if not 1 <= low <= high:
-        raise SetupError(f"{names[default]} ({low}) must be between 1 and {names[cap]} ({high})")
+        raise SetupError(f"{names[default]} ({low}) must be between 1 and {names[cap]} ({high})",
+                         f"{names[default]}（{low}）应在 1 与 {names[cap]}（{high}）之间")
 
 
 def check_positive(**values: int) -> None:
     """Each value (named by its variable) must be at least 1."""
     for name, value in values.items():
         if value < 1:
-            raise SetupError(f"{name} must be at least 1, not {value}")
+            raise SetupError(f"{name} must be at least 1, not {value}", f"{name} 至少应为 1，而不是 {value}")

@@ -44,6 +44,7 @@ class InvalidParameter(HygieneMapError):
         super().__init__(f"{parameter}: {reason}", f"{parameter}：{zh}" if zh else None)
         self.parameter = parameter
         self.reason = reason
+        self.reason_zh = zh
 
 
 class InvalidInput(HygieneMapError):
@@ -73,6 +74,6 @@ class Forbidden(HygieneMapError):
 class TooBusy(HygieneMapError):
     """Too much costly work at once (per client or overall): try again after ``retry_after`` seconds."""
 
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: int, zh: str | None = None):
+        super().__init__(message, zh)
         self.retry_after = retry_after

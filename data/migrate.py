@@ -31,11 +31,12 @@ def available() -> list[Migration]:
     for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
         match = _NAME.match(path.name)
         if not match:
-            raise SetupError(f"{path}: migration files are named NNNN_name.sql")
+            raise SetupError(f"{path}: migration files are named NNNN_name.sql", f"{path}：迁移文件应命名为 NNNN_name.sql")
         found.append(Migration(int(match.group(1)), match.group(2), path))
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
-        raise SetupError("two migration files share a version number in data/migrations")
+        raise SetupError("two migration files share a version number in data/migrations",
+                         "data/migrations 中有两个迁移文件的版本号相同")
     return found
 
 
@@ -78,7 +79,9 @@ def migrate(conn) -> list[Migration]:
                 conn.commit()
             except Exception as exc:
                 conn.rollback()
-                raise SetupError(f"migration {migration.path.name} failed: {str(exc).strip().splitlines()[0]}") from None
+                first = str(exc).strip().splitlines()[0]
+                raise SetupError(f"migration {migration.path.name} failed: {first}",
+                                 f"迁移 {migration.path.name} 失败：{first}") from None
             done.append(migration)
     finally:
         with conn.cursor() as cur:

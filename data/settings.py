@@ -75,7 +75,8 @@ class GridSettings(EnvSettings):
     def check(self) -> None:
         if self.sequence_width not in (2, 3):
             raise SetupError(f"HYGIENE_MAP_GRID_SEQ_WIDTH must be 2 (CJ/T 213) or 3 (DB11/T 2157), "
-                             f"not {self.sequence_width}")
+                             f"not {self.sequence_width}",
+                             f"HYGIENE_MAP_GRID_SEQ_WIDTH 应为 2（CJ/T 213）或 3（DB11/T 2157），而不是 {self.sequence_width}")
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,11 @@ class MapSettings(EnvSettings):
 
     def check(self) -> None:
         if self.basemap not in BASEMAPS:
-            raise SetupError(f"HYGIENE_MAP_BASEMAP must be one of {', '.join(BASEMAPS)}, not {self.basemap!r}")
+            raise SetupError(f"HYGIENE_MAP_BASEMAP must be one of {', '.join(BASEMAPS)}, not {self.basemap!r}",
+                             f"HYGIENE_MAP_BASEMAP 应为 {'、'.join(BASEMAPS)} 之一，而不是 {self.basemap!r}")
         if self.basemap == "tianditu" and not self.tianditu_key:
-            raise SetupError("HYGIENE_MAP_BASEMAP=tianditu needs HYGIENE_MAP_TIANDITU_KEY (a Tianditu 'tk' key)")
+            raise SetupError("HYGIENE_MAP_BASEMAP=tianditu needs HYGIENE_MAP_TIANDITU_KEY (a Tianditu 'tk' key)",
+                             "HYGIENE_MAP_BASEMAP=tianditu 需要设置 HYGIENE_MAP_TIANDITU_KEY（天地图的 tk 密钥）")
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,8 @@ class PrintSettings(EnvSettings):
     def check(self) -> None:
         check_positive(HYGIENE_MAP_PRINT_MAX_PAGES=self.max_pages_http, HYGIENE_MAP_PRINT_WORKERS=self.workers)
         if self.route_max_stops < 2:
-            raise SetupError("HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS must be at least 2")
+            raise SetupError("HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS must be at least 2",
+                             "HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS 至少应为 2")
 
 
 @dataclass(frozen=True)
@@ -256,13 +260,15 @@ class LinkSettings(EnvSettings):
 
         if self.public_url is not None:
             if not self.public_url.startswith(("http://", "https://")):
-                raise SetupError(f"HYGIENE_MAP_PUBLIC_URL={self.public_url!r} must start with http:// or https://")
+                raise SetupError(f"HYGIENE_MAP_PUBLIC_URL={self.public_url!r} must start with http:// or https://",
+                                 f"HYGIENE_MAP_PUBLIC_URL={self.public_url!r} 应以 http:// 或 https:// 开头")
             object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
         for raw in self.proxy_list():
             try:
                 ipaddress.ip_network(raw, strict=False)
             except ValueError:
-                raise SetupError(f"HYGIENE_MAP_TRUSTED_PROXIES: {raw!r} is not an IP address or network") from None
+                raise SetupError(f"HYGIENE_MAP_TRUSTED_PROXIES: {raw!r} is not an IP address or network",
+                                 f"HYGIENE_MAP_TRUSTED_PROXIES：{raw!r} 不是 IP 地址或网段") from None
 
     def host_list(self) -> frozenset[str]:
         """The host names a request's Host may carry (lower case, IPv6 without brackets)."""
@@ -291,7 +297,7 @@ class InspectionSettings(EnvSettings):
 
     def check(self) -> None:
         if self.score_base <= 0:
-            raise SetupError("HYGIENE_MAP_INSPECTION_SCORE_BASE must be above 0")
+            raise SetupError("HYGIENE_MAP_INSPECTION_SCORE_BASE must be above 0", "HYGIENE_MAP_INSPECTION_SCORE_BASE 应大于 0")
         check_positive(HYGIENE_MAP_PHOTO_MAX_KB=self.photo_max_bytes, HYGIENE_MAP_PHOTO_MAX_MEGAPIXELS=self.photo_max_pixels)
 
     def photo_root(self) -> Path:
@@ -328,4 +334,5 @@ class PublicSettings(EnvSettings):
                        HYGIENE_MAP_PUBLIC_PHOTO_MINUTES=self.photo_minutes,
                        HYGIENE_MAP_PUBLIC_FOLLOW_SECONDS=self.follow_seconds)
         if not 0 <= self.pow_bits <= 32:
-            raise SetupError(f"HYGIENE_MAP_PUBLIC_POW_BITS must be between 0 and 32, not {self.pow_bits}")
+            raise SetupError(f"HYGIENE_MAP_PUBLIC_POW_BITS must be between 0 and 32, not {self.pow_bits}",
+                             f"HYGIENE_MAP_PUBLIC_POW_BITS 应在 0 到 32 之间，而不是 {self.pow_bits}")

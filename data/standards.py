@@ -63,7 +63,8 @@ class Rule:
         try:
             return float(raw)
         except ValueError:
-            raise InvalidInput(f"standard {self.id!r}: {column}={raw!r} is not a number") from None
+            raise InvalidInput(f"standard {self.id!r}: {column}={raw!r} is not a number",
+                               zh=f"标准 {self.id!r}：{column}={raw!r} 不是数字") from None
 
     def describe(self, lang: str = "zh") -> str:
         """'公厕服务半径 300 m，依据 GB 55013-2021 §5.0.1' plus the label where it is not V."""
@@ -89,11 +90,12 @@ def _read(path: Path, *, partial: bool) -> list[dict]:
     rows = []
     for line, row in read_rows(path, COLUMNS, "id", "standards"):
         if not partial and any(row.get(c) is None for c in COLUMNS):
-            raise InvalidInput(f"{path}, row {line}: missing columns")
+            raise InvalidInput(f"{path}, row {line}: missing columns", zh=f"{path}，第 {line} 行：缺少列")
         for col in ("value", "value_max"):
             raw = row.get(col) or ""
             if raw and row.get("unit") in ("m", "per_km2") and not _is_number(raw):
-                raise InvalidInput(f"{path}, row {line}: {col}={raw!r} is not a number")
+                raise InvalidInput(f"{path}, row {line}: {col}={raw!r} is not a number",
+                                   zh=f"{path}，第 {line} 行：{col}={raw!r} 不是数字")
         rows.append({k: v for k, v in row.items() if v is not None})
     return rows
 
@@ -130,4 +132,5 @@ def rule(rule_id: str, env: Mapping[str, str] | None = None) -> Rule:
     try:
         return rules[rule_id]
     except KeyError:
-        raise NotFound(f"no standard with id {rule_id!r} in data/standards.csv or the override file") from None
+        raise NotFound(f"no standard with id {rule_id!r} in data/standards.csv or the override file",
+                       f"data/standards.csv 和覆盖文件中都没有编号为 {rule_id!r} 的标准") from None

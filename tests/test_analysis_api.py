@@ -229,7 +229,9 @@ def test_cli_bad_input_is_one_line(demo_db, env_for, tmp_path):
         assert res.exit_code == 2
         assert "Traceback" not in res.output
         lines = [line for line in res.output.splitlines() if line.strip()]
-        assert lines[-1].startswith("hygiene-map: error:") and word in lines[-1]
+        assert lines[-1].startswith(("hygiene-map：错误：", "hygiene-map: error:")) and word in lines[-1]
+        res = runner.invoke(main, [*args, "--lang", "en"])  # typed --lang en: the refusal in English
+        assert res.exit_code == 2 and res.output.strip().splitlines()[-1].startswith("hygiene-map: error:"), res.output
 
 
 def test_analysis_before_any_city_is_loaded_is_404(fresh_db, env_for):

@@ -51,7 +51,7 @@ def test_restore_into_an_empty_database_gives_identical_rows_and_geometries(fres
         assert _fingerprint(target) == _fingerprint(fresh_db)
         # Restoring over a database that already has the schema is refused, with nothing changed.
         again = _cli(["db", "restore", str(dump)], target)
-        assert again.returncode != 0 and "not empty" in again.stderr and "Traceback" not in again.stderr
+        assert again.returncode != 0 and "目标数据库不是空的" in again.stderr and "Traceback" not in again.stderr
         assert _fingerprint(target) == _fingerprint(fresh_db)
     finally:
         drop_database(target)
@@ -60,4 +60,5 @@ def test_restore_into_an_empty_database_gives_identical_rows_and_geometries(fres
 def test_backup_to_a_missing_folder_is_a_one_line_error(fresh_db, tmp_path):
     result = _cli(["db", "backup", "--out", str(tmp_path / "nowhere" / "x.dump")], fresh_db)
     assert result.returncode != 0
-    assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+    assert "hygiene-map：错误：无法把备份写到" in result.stderr and "不存在" in result.stderr
+    assert "Traceback" not in result.stderr

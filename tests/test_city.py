@@ -232,19 +232,22 @@ def test_yantai_gaode_districts_set_up_a_city_coded_by_their_parent(conn, tmp_pa
 # -- city init / set on an empty database -------------------------------------------------------------
 
 def test_city_init_and_set_on_an_empty_database(conn, tmp_path):
-    code, out = run("city", "show")
-    assert code != 0 and "hygiene-map city init" in out and "admin areas" in out
+    code, out = run("city", "show")  # refused in Chinese by default
+    assert code != 0 and "hygiene-map：错误：尚未载入城市" in out and "hygiene-map city init" in out and "行政区划" in out
     code, out = run("city", "init", "--name", "烟台市", "--code", "370600", "--name-en", "Yantai", "--lang", "en")
     assert code == 0, out
     assert "烟台市 (Yantai)" in out and "not chosen yet" in out and "Asia/Shanghai" in out
     code, out = run("city", "init", "--name", "烟台市", "--code", "370600")
-    assert code != 0 and "set up already" in out
-    for args, reason in ((("--crs", "EPSG:2263"), "not a projected CRS in metres"),
-                         (("--crs", "EPSG:999999"), "not a CRS PostGIS knows"),
-                         (("--tz", "Mars/Olympus"), "--tz: 'Mars/Olympus' is not a time zone"),
-                         (("--code", "３７０６"), "--code"), (("--data-time", "soon"), "--data-time"), ((), "nothing")):
+    assert code != 0 and "已设置城市：烟台市（370600）" in out
+    for args, reason in ((("--crs", "EPSG:2263"), "不是以米为单位的投影坐标系"),
+                         (("--crs", "EPSG:999999"), "PostGIS 不认识坐标系 EPSG:999999"),
+                         (("--tz", "Mars/Olympus"), "--tz：'Mars/Olympus' 不是时区"),
+                         (("--code", "３７０６"), "--code：区划代码应为"),
+                         (("--data-time", "soon"), "--data-time：'soon' 不是 ISO 8601 日期"), ((), "没有要修改的内容")):
         code, out = run("city", "set", *args)
-        assert code != 0 and reason in out, (args, out)
+        assert code != 0 and out.startswith("hygiene-map：错误：") and reason in out, (args, out)
+    code, out = run("city", "set", "--tz", "Mars/Olympus", "--lang", "en")  # typed --lang en: in English
+    assert code != 0 and "hygiene-map: error: --tz: 'Mars/Olympus' is not a time zone" in out, out
     code, out = run("city", "set", "--data-time", "2026-11-01", "--lang", "en")
     assert code == 0 and "data time:   2026-11-01 00:00+08:00" in out, out
     code, out = run("city", "show")  # in Chinese by default

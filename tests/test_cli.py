@@ -81,14 +81,14 @@ def test_db_up_after_down_keeps_the_url_a_running_server_uses(home):
 
 def test_db_up_without_postgresql_installed_says_how_to_install_it(home):
     result = run(["db", "up"], {"HYGIENE_MAP_HOME": str(home), "HYGIENE_MAP_PG_BINDIR": str(home / "no-server")})
-    assert_one_line_error(result, "PostgreSQL server is not installed", "apt-get install")
+    assert_one_line_error(result, "hygiene-map：错误：未安装 PostgreSQL 服务器", "apt-get install")
 
 
 def test_db_up_with_an_unwritable_data_directory(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     result = run(["db", "up"], {"HYGIENE_MAP_HOME": str(blocker / "pg")})
-    assert_one_line_error(result, "cannot create the data directory", "HYGIENE_MAP_HOME")
+    assert_one_line_error(result, "hygiene-map：错误：无法创建数据目录", "HYGIENE_MAP_HOME")
 
 
 def test_db_up_on_a_busy_port(home):
@@ -97,7 +97,7 @@ def test_db_up_on_a_busy_port(home):
         busy.listen()
         port = busy.getsockname()[1]
         result = run(["db", "up"], {"HYGIENE_MAP_HOME": str(home), "HYGIENE_MAP_DB_PORT": str(port)})
-    assert_one_line_error(result, f"port {port}", "busy")
+    assert_one_line_error(result, f"端口 {port}", "已被占用")
 
 
 def test_database_url_pointing_nowhere():
@@ -105,13 +105,26 @@ def test_database_url_pointing_nowhere():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
     result = run(["db", "up"], {"DATABASE_URL": f"postgresql://someone:secret@127.0.0.1:{port}/nothing"})
-    assert_one_line_error(result, "cannot connect to the database", f"127.0.0.1:{port}")
+    assert_one_line_error(result, "hygiene-map：错误：无法连接数据库", f"127.0.0.1:{port}")
     assert "secret" not in result.stderr
 
 
 def test_commands_before_any_database_exists_explain_what_to_do(home):
     result = run(["demo"], {"HYGIENE_MAP_HOME": str(home)})
     assert_one_line_error(result, "hygiene-map db up")
+
+
+@pytest.mark.parametrize("english", [["--lang", "en"], ["--lang=en"]])
+def test_a_refusal_is_said_in_chinese_unless_lang_en_is_typed(tmp_path, english):
+    """An office clerk reads the refusal in Chinese; typed --lang en, the same refusal in English (unchanged)."""
+    bulletin = ["report", "bulletin", "--period", "month", "--date", "2026-10", "--out", str(tmp_path / "b.docx")]
+    said = run(bulletin, {})
+    assert said.returncode == 2 and said.stdout == "", said.stdout
+    assert said.stderr == "hygiene-map：错误：--out：'b.docx'：通报只能写成 文件.pdf 或 文件.xlsx\n", said.stderr
+    said = run([*bulletin, *english], {})
+    assert said.returncode == 2 and said.stdout == "", said.stdout
+    assert said.stderr == "hygiene-map: error: --out: 'b.docx': the bulletin is written as FILE.pdf or FILE.xlsx\n", said.stderr
+    assert not list(tmp_path.iterdir())  # nothing written
 
 
 def test_help_lists_the_contract_commands():
@@ -169,7 +182,7 @@ def test_db_up_when_the_port_is_taken_as_the_server_starts(home, monkeypatch):
     assert f"port {port} is busy" in str(raised.value) and "shut down" not in str(raised.value), raised.value
     # The port is not remembered as the cluster's: later commands do not reach the server that holds it.
     status = run(["db", "status"], {"HYGIENE_MAP_HOME": str(home)})
-    assert_one_line_error(status, "has never started", "hygiene-map db up")
+    assert_one_line_error(status, "从未启动过", "hygiene-map db up")
 
 
 def test_db_status_of_a_stopped_cluster_whose_port_another_server_took(home, pg_server):

@@ -104,6 +104,7 @@ def _refused(response, setting: str) -> None:
     assert response.status_code == 429, (response.status_code, response.text[:200])
     assert response.headers["retry-after"] == "7"
     assert setting in response.json()["detail"]
+    assert setting in response.json()["detail_zh"] and "耗时请求" in response.json()["detail_zh"], response.text
 
 
 def test_extra_costly_requests_wait_for_the_ones_in_flight(held, tokens):

@@ -216,7 +216,7 @@ def test_hongkong_analyses_without_by_answer_by_its_districts(hk_server):
         assert "no community areas" in asked.text and "district (18)" in asked.text, asked.text
         assert "import admin_areas" in asked.text and "--level community" in asked.text, asked.text
     refused = city.cli("analyze", "density", "--kind", "toilets", "--by", "street", check=False)
-    assert refused.returncode != 0 and "no street areas" in refused.stderr, refused.stderr
+    assert refused.returncode != 0 and "本市没有 street 级区域" in refused.stderr, refused.stderr
     assert "Traceback" not in refused.stderr
     whatif = httpx.post(city.base + "/api/analysis/coverage/whatif", timeout=120,
                         json={"kind": "toilets", "by": "grid", "edits": [{"op": "add", "lon": 114.15, "lat": 22.28}]})
@@ -338,10 +338,13 @@ def test_hongkong_before_streets_a_district_asked_for_as_a_street_is_named_as_su
     city = hk_server
     assert city.one("SELECT count(*) FROM admin_areas WHERE level = 'street'") == 0
     for argv in (("print", "atlas", "--street", "A", "--out", "a.pdf"), ("grids", "generate", "--street", "A", "--size", "400")):
-        said = city.cli(*argv, check=False)
+        said = city.cli(*argv, check=False)  # in Chinese by default
         assert said.returncode != 0 and "Traceback" not in said.stderr, said.stderr
-        assert "'A' is a district (中西區), not a street; this city has no streets yet" in said.stderr + said.stdout
-        assert "--level street" in said.stderr + said.stdout
+        assert said.stderr.startswith("hygiene-map：错误：") and "：“A”是区（中西區），不是街道；本市尚未导入街道" in said.stderr
+        assert "--level street" in said.stderr
+        said = city.cli(*argv, "--lang", "en", check=False)
+        assert "'A' is a district (中西區), not a street; this city has no streets yet" in said.stderr, said.stderr
+        assert "--level street" in said.stderr
     page = httpx.get(city.base + "/map/grids", params={"street": "A"}, headers={"Accept": "text/html"}, timeout=60)
     assert page.status_code == 404 and "“A”是区（中西區），不是街道；本市尚未导入街道" in page.text, page.text
     english = httpx.get(city.base + "/map/grids", params={"street": "A", "lang": "en"},

@@ -177,18 +177,43 @@ def test_area_codes_of_any_scheme_pass_every_parameter(client, code):
     assert client.get(f"/print/streets/{code}/route.pdf").status_code in (200, 404)
 
 
-@pytest.mark.parametrize("raw, reason", [
-    ("MN 03", "contains a space"), ("３７９９", "full-width digits"), ("37_99", "not '37_99'"),
-    ("1" * 33, "not 33 characters"), ("37%", "not '37%'"),
+@pytest.mark.parametrize("raw, reason, reason_zh", [
+    ("MN 03", "contains a space", "其中有空格"), ("３７９９", "full-width digits", "全角数字"),
+    ("37_99", "not '37_99'", "不能是 '37_99'"), ("1" * 33, "not 33 characters", "不能是 33 个字符"),
+    ("37%", "not '37%'", "不能是 '37%'"),
 ])
-def test_the_one_area_code_rule_says_why(raw, reason):
+def test_the_one_area_code_rule_says_why(raw, reason, reason_zh):
     from data.errors import InvalidParameter
     from data.params import parse_area_code
 
     with pytest.raises(InvalidParameter) as caught:
         parse_area_code(raw, "street")
     assert str(caught.value).startswith("street: an area code is 1–32 ASCII letters") and reason in str(caught.value)
+    assert caught.value.zh.startswith("street：区划代码应为 1–32 个 ASCII 字母") and reason_zh in caught.value.zh
     assert parse_area_code(" MN03 ", "street") == "MN03" and parse_area_code("", "street") is None
+
+
+def test_a_refusal_carries_its_chinese_beside_the_unchanged_english(client):
+    """The API answers the English ``detail`` as before and the same in Chinese in ``detail_zh``."""
+    body = client.get("/api/complaints", params={"since": "soon"}).json()
+    assert body["detail"] == ("since: 'soon' is not an ISO 8601 date (2026-01-31) "
+                              "or date-time (2026-01-31T08:00, 2026-01-31T00:00:00Z)"), body
+    assert body["detail_zh"] == ("since：'soon' 不是 ISO 8601 日期（2026-01-31）或日期时间（2026-01-31T08:00、"
+                                 "2026-01-31T00:00:00Z）"), body
+    body = client.get("/api/complaints", params={"limit": "100000"}).json()
+    assert body["detail"].startswith("limit: ") and body["detail_zh"].startswith("limit：每页最多 "), body
+
+
+def test_a_page_refused_shows_the_reason_in_the_page_language(client):
+    """A browser opening /map with a bad street gets a page saying why: in Chinese, or in English with lang=en."""
+    html = {"Accept": "text/html"}
+    page = client.get("/map", params={"street": "３７９９"}, headers=html)
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html"), page.text
+    assert "页面无法显示（422）" in page.text and "street：区划代码应为 1–32 个 ASCII 字母" in page.text, page.text
+    assert "全角数字" in page.text and "an area code is" not in page.text, page.text
+    page = client.get("/map", params={"street": "３７９９", "lang": "en"}, headers=html)
+    assert page.status_code == 422 and "street: an area code is 1–32 ASCII letters" in page.text, page.text
+    assert "区划代码" not in page.text, page.text
 
 
 # -- heat on a layer that is not points (fuzzing: 500) -------------------------------------------

@@ -1,4 +1,4 @@
-"""A print on a database without a city says how to set one up: the one NO_CITY message."""
+"""A print on a database without a city says how to set one up: the one NO_CITY message (NO_CITY_ZH in Chinese)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli.main import main
-from data.catalog import NO_CITY
+from data.catalog import NO_CITY, NO_CITY_ZH
 from data.db import connect
 from data.migrate import migrate
 from data.vocab import set_city_tz
@@ -25,9 +25,11 @@ def test_print_grid_without_a_city_says_how_to_set_one_up(fresh_db, env_for, tmp
     conn.close()
     env_for(fresh_db)
     out = tmp_path / "g.pdf"
-    run = CliRunner().invoke(main, ["print", "grid", "X", "--out", str(out)])
+    run = CliRunner().invoke(main, ["print", "grid", "X", "--out", str(out)])  # in Chinese by default
     assert run.exit_code != 0 and "Traceback" not in run.output
-    assert NO_CITY in run.output and "hygiene-map city init" in run.output
+    assert f"hygiene-map：错误：{NO_CITY_ZH}\n" in run.output and "hygiene-map city init" in run.output, run.output
+    run = CliRunner().invoke(main, ["print", "grid", "X", "--out", str(out), "--lang", "en"])
+    assert run.exit_code != 0 and f"hygiene-map: error: {NO_CITY}\n" in run.output, run.output
     assert not out.exists()
 
 
@@ -40,4 +42,4 @@ def test_print_grid_in_a_city_without_a_metric_crs_says_how_to_choose_one(fresh_
     assert init.exit_code == 0, init.output
     run = CliRunner().invoke(main, ["print", "grid", "X", "--out", str(tmp_path / "g.pdf")])
     assert run.exit_code != 0 and "Traceback" not in run.output
-    assert "no metric CRS yet" in run.output and "city set --crs" in run.output
+    assert "本市尚无米制坐标系" in run.output and "city set --crs" in run.output

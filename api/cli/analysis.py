@@ -76,7 +76,7 @@ def _as_typed(analysis: Analysis, error: InvalidParameter) -> InvalidParameter:
     labels = {o.name: o.label(cli=True) for o in analysis.options if o.cli}
     if error.parameter not in labels:
         return error
-    return InvalidParameter(labels[error.parameter], error.reason)
+    return InvalidParameter(labels[error.parameter], error.reason, error.reason_zh)
 
 
 def _echo(report: Report, limit: int | None, lang: str) -> None:

@@ -70,7 +70,8 @@ def init(name: str, code: str, name_en: str | None, crs: str | None, tz: str | N
             existing = city_info(conn)
             if existing is not None:
                 raise Conflict(f"a city is set up already: {existing['name']} ({existing['code']}); change it with "
-                               "`hygiene-map city set`")
+                               "`hygiene-map city set`",
+                               f"已设置城市：{existing['name']}（{existing['code']}）；如需修改请用 `hygiene-map city set`")
             centre = areas_centre(conn)  # admin areas imported before: the CRS and zone follow from them
             if srid is None and centre:
                 srid = auto_metric_srid(*centre)
@@ -113,7 +114,8 @@ def set_command(name, name_en, code, crs, tz, data_time, lang) -> None:
     changes = {k: v for k, v in changes.items() if v is not None}
     if not changes and data_time is None:
         raise InvalidParameter("city set", "nothing to change: give --name, --name-en, --code, --crs, --tz or "
-                                           "--data-time")
+                                           "--data-time",
+                               "没有要修改的内容：请给出 --name、--name-en、--code、--crs、--tz 或 --data-time")
     with session() as conn:  # opened first: a time without a zone is in the city's zone, read on connecting
         migrate(conn)
         if data_time is not None:

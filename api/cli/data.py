@@ -74,7 +74,7 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
     if tolerance < 0:
         from data.errors import InvalidParameter
 
-        raise InvalidParameter("--tolerance", "must be zero or more metres")
+        raise InvalidParameter("--tolerance", "must be zero or more metres", "应不小于 0 米")
     opts = ImportOptions(
         layer=layer, crs=crs, sheet=sheet, gis_layer=gis_layer, encoding=encoding, lon_col=lon_col,
         lat_col=lat_col, id_field=id_field, source=source,
@@ -121,7 +121,8 @@ def _category_map(path: Path) -> dict[str, str]:
     except Exception as exc:  # the same file formats as --mapping; name the right option
         from data.errors import InvalidParameter
 
-        raise InvalidParameter("--category-map", str(exc).split(": ", 1)[-1]) from None
+        zh = getattr(exc, "reason_zh", None) or f"无法读取对照文件 {path}（应为 JSON 对象或两列 CSV）"
+        raise InvalidParameter("--category-map", str(exc).split(": ", 1)[-1], zh) from None
 
 
 @click.command("export")

@@ -93,7 +93,8 @@ def grids_generate(street_code: str, size_m: float, shape: str, origin: str | No
             e, n = (float(v) for v in origin.split(","))
             parsed = (e, n)
         except ValueError:
-            raise InvalidParameter("--origin", f"expected E,N in metres, not {origin!r}") from None
+            raise InvalidParameter("--origin", f"expected E,N in metres, not {origin!r}",
+                                   f"应为以米为单位的 E,N，而不是 {origin!r}") from None
     with session() as conn, transaction(conn, dry_run=dry_run):
         plan = regrid.plan(conn, street_code, size_m, shape, origin=parsed,
                            sequence_width=GridSettings.from_env().sequence_width)

@@ -33,9 +33,10 @@ def problems_command(round_id: int, street: str | None, lang: str, out: Path) ->
 
     writers = {".pdf": write_pdf, ".xlsx": write_xlsx}
     if out.suffix.lower() not in writers:
-        raise InvalidParameter("--out", f"{out.name!r}: the problem list is written as FILE.xlsx or FILE.pdf")
+        raise InvalidParameter("--out", f"{out.name!r}: the problem list is written as FILE.xlsx or FILE.pdf",
+                               f"{out.name!r}：问题清单只能写成 文件.xlsx 或 文件.pdf")
     if not out.parent.exists():
-        raise InvalidParameter("--out", f"the folder {out.parent} does not exist")
+        raise InvalidParameter("--out", f"the folder {out.parent} does not exist", f"文件夹 {out.parent} 不存在")
     street = parse_area_code(street, "--street")
     conn = connect()
     try:

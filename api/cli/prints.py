@@ -58,9 +58,9 @@ def _run(kind: str, code: str, out: Path | None, load, **kwargs) -> None:
                            lang=kwargs.pop("lang"))
     out = out or default_out(kind, code)
     if out.suffix.lower() != ".pdf":
-        raise InvalidParameter("--out", f"{out} must end in .pdf")
+        raise InvalidParameter("--out", f"{out} must end in .pdf", f"{out} 应以 .pdf 结尾")
     if not out.parent.exists():
-        raise InvalidParameter("--out", f"the folder {out.parent} does not exist")
+        raise InvalidParameter("--out", f"the folder {out.parent} does not exist", f"文件夹 {out.parent} 不存在")
     started = time.monotonic()
     conn = connect()
     bar = _Bar(kind)

@@ -33,7 +33,8 @@ def bulletin_command(kind: str, day: str, lang: str, out: Path) -> None:
 
     writers = {".pdf": write_pdf, ".xlsx": write_workbook}
     if out.suffix.lower() not in writers:
-        raise InvalidParameter("--out", f"{out.name!r}: the bulletin is written as FILE.pdf or FILE.xlsx")
+        raise InvalidParameter("--out", f"{out.name!r}: the bulletin is written as FILE.pdf or FILE.xlsx",
+                               f"{out.name!r}：通报只能写成 文件.pdf 或 文件.xlsx")
     conn = connect()
     try:
         period = parse_period(kind, day, ("--period", "--date"))

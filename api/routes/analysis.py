@@ -45,7 +45,8 @@ def _known_only(request: Request, analysis: Analysis) -> None:
     for name in request.query_params:
         if name != "lang" and name not in taken:
             raise InvalidParameter(name, f"{analysis.name} takes no parameter {name!r}; it takes "
-                                         f"{', '.join(taken)} and lang")
+                                         f"{', '.join(taken)} and lang",
+                                   f"{analysis.name} 没有参数 {name!r}；它的参数是 {'、'.join(taken)} 和 lang")
 
 
 def _route(analysis: Analysis) -> Callable[..., Response]:

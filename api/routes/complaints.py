@@ -13,6 +13,7 @@ from api.auth import Reader, Writer
 from api.bodies import Body, Instant, Text
 from api.deps import Conn, Paged, Street, Transaction, Window, grid_query
 from api.idempotency import IdempotencyKey, once
+from api.routes.session import ROLES_ZH
 from data.errors import Forbidden, InvalidParameter
 from data.params import clean_text, parse_bool
 from data.vocab import CLOSED, TRANSITIONS, Status
@@ -30,6 +31,22 @@ FUTURE_SLACK = timedelta(minutes=10)
 COMPLAINT_ID = Path(..., ge=1, le=2**63 - 1)
 #: What a complainant wrote: searched only where the caller may read it (``column_grant``).
 DESCRIPTION = next(f for f in COMPLAINTS.fields if f.column == "description")
+
+
+def not_future(value: datetime, parameter: str) -> datetime:
+    """``value``, or InvalidParameter when it lies beyond :data:`FUTURE_SLACK` in the future (a report, a finding)."""
+    if value > datetime.now(UTC) + FUTURE_SLACK:
+        raise InvalidParameter(parameter, f"{value.isoformat()} lies in the future", f"{value.isoformat()} 是将来的时间")
+    return value
+
+
+def page_limit(asked: int | None, settings) -> int:
+    """The page size asked (else the default), or InvalidParameter when it is over the cap (complaints, findings)."""
+    limit = asked or settings.page_default
+    if limit > settings.page_max:
+        raise InvalidParameter("limit", f"at most {settings.page_max} per page, not {limit}",
+                               f"每页最多 {settings.page_max} 条，不能是 {limit}")
+    return limit
 
 
 class ComplaintIn(Body):
@@ -81,15 +98,19 @@ def handled(user, conn, complaint_id: int) -> dict:
     current = cases.get(conn, complaint_id, lock=True)
     if not _may_handle(user, current):
         raise Forbidden(f"user {user.name!r} may handle complaints in {user.scope_text()}, not complaint "
-                        f"{complaint_id} in grid {current['grid_code'] or '-'} of street {current['street_code']}")
+                        f"{complaint_id} in grid {current['grid_code'] or '-'} of street {current['street_code']}",
+                        f"用户 {user.name!r} 的办理范围是{user.scope_text('zh')}，不能办理街道 {current['street_code']} "
+                        f"网格 {current['grid_code'] or '-'} 中的投诉 {complaint_id}")
     return current
 
 
-def decided_by_office(user, conn, complaint_id: int, what: str) -> dict:
+def decided_by_office(user, conn, complaint_id: int, what: str, what_zh: str) -> dict:
     """The complaint, locked, when ``user`` is the campaign office (admin); else Forbidden."""
     if not user.may_decide_deadlines():
         raise Forbidden(f"user {user.name!r} is a {user.role} user: only the campaign office (创卫办, role admin) "
-                        f"{what}; ask for more time with POST /api/complaints/{complaint_id}/deadline/requests")
+                        f"{what}; ask for more time with POST /api/complaints/{complaint_id}/deadline/requests",
+                        f"用户 {user.name!r} 是{ROLES_ZH.get(user.role, user.role)}账号：只有创卫办（admin 角色）能{what_zh}；"
+                        f"如需延期请用 POST /api/complaints/{complaint_id}/deadline/requests 申请")
     return cases.get(conn, complaint_id, lock=True)
 
 
@@ -148,9 +169,7 @@ async def awaiting_reply_query(
 @router.post("/api/complaints", status_code=201, summary="File a complaint; it is routed to the grid containing it")
 def post_complaint(body: ComplaintIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey):
     def write() -> JSONResponse:
-        reported = body.reported_at or datetime.now(UTC)
-        if reported > datetime.now(UTC) + FUTURE_SLACK:
-            raise InvalidParameter("reported_at", f"{reported.isoformat()} lies in the future")
+        reported = not_future(body.reported_at or datetime.now(UTC), "reported_at")
         complaint = cases.file_complaint(conn, user, lon=body.lon, lat=body.lat, crs=body.crs,
                                          category=body.category, description=body.description,
                                          channel=body.source, reported_at=reported)
@@ -190,7 +209,7 @@ def post_extension_decision(body: DecisionIn, user: Writer, conn: Transaction, r
                             key: IdempotencyKey, complaint_id: int = COMPLAINT_ID,
                             request_id: int = Path(..., ge=1, le=2**63 - 1)):
     def write() -> JSONResponse:
-        current = decided_by_office(user, conn, complaint_id, "approves or rejects extension requests")
+        current = decided_by_office(user, conn, complaint_id, "approves or rejects extension requests", "批准或驳回延期申请")
         deadlines.decide(conn, current, request_id, body.decision, body.note, user.name)
         return JSONResponse(detail(conn, user, complaint_id))
 
@@ -201,7 +220,7 @@ def post_extension_decision(body: DecisionIn, user: Writer, conn: Transaction, r
 def put_deadline(body: DeadlineIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey,
                  complaint_id: int = COMPLAINT_ID):
     def write() -> JSONResponse:
-        current = decided_by_office(user, conn, complaint_id, "sets deadlines directly")
+        current = decided_by_office(user, conn, complaint_id, "sets deadlines directly", "直接设定整改期限")
         deadlines.set_deadline(conn, current, body.due_at, body.reason, user.name)
         return JSONResponse(detail(conn, user, complaint_id))
 
@@ -231,9 +250,7 @@ def list_complaints(
                                             "address (and of its description, where the caller may read it)"),
 ):
     settings = cases.ComplaintSettings.from_env()
-    limit = page.limit or settings.page_default
-    if limit > settings.page_max:
-        raise InvalidParameter("limit", f"at most {settings.page_max} per page, not {limit}")
+    limit = page_limit(page.limit, settings)
     found = cases.search(conn, street=street, grid=grid, status=status, overdue=overdue, is_open=open,
                          since=window.since, until=window.until, pending_extension=pending_extension,
                          awaiting_reply=awaiting_reply,

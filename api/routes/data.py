@@ -34,7 +34,7 @@ def export(layer_id: Annotated[str, PathParam(description="layer id")],
                      viewer=user)
         body = out.read_bytes()
     except InvalidParameter as exc:  # the export names the command's options (--format): here they are query's
-        raise InvalidParameter(exc.parameter.lstrip("-"), exc.reason) from None
+        raise InvalidParameter(exc.parameter.lstrip("-"), exc.reason, exc.reason_zh) from None
     finally:
         _cleanup(folder)
     name = out.name if street is None else f"{layer_id}-{street}{SUFFIXES[format]}"

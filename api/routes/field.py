@@ -27,7 +27,7 @@ FIELD_CSP = PAGE_CSP.replace("img-src 'self' data:", "img-src 'self' data: blob:
 def field_page(user: Reader, conn: Conn, lang: Lang, printed: Printed = None,
                grid: str | None = Depends(grid_query)):
     if user is None:  # a staff page even when reads are open: findings are recorded as someone
-        raise LoginRequired("the field page records findings as you: log in first")
+        raise LoginRequired("the field page records findings as you: log in first", "现场页面以您的名义记录问题：请先登录")
     center, bounds = city_view(conn)
     bounds = _street_view(conn, user) or bounds
     config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text(lang)},

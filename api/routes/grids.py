@@ -44,11 +44,14 @@ def list_grids(street: Street, user: Reader, conn: Conn):
 def put_assignment(body: AssignmentIn, code: GridCode, user: Writer,
                    conn: Transaction):
     if user.role == "inspector":
-        raise Forbidden(f"user {user.name!r} is an inspector: inspectors update complaints, not grid assignments")
+        raise Forbidden(f"user {user.name!r} is an inspector: inspectors update complaints, not grid assignments",
+                        f"用户 {user.name!r} 是检查员：检查员可更新投诉，不能修改网格的责任分配")
     grid = grid_admin.get_grid(conn, code)
     if not user.may_write_grid(grid["street_code"]):
         raise Forbidden(f"user {user.name!r} may change grids of {user.scope_text()}, "
-                        f"not grid {code} of street {grid['street_code']}")
+                        f"not grid {code} of street {grid['street_code']}",
+                        f"用户 {user.name!r} 可修改的网格范围是{user.scope_text('zh')}，不能修改街道 {grid['street_code']} "
+                        f"的网格 {code}")
     return grid_admin.assign(conn, code, body.unit, body.manager, body.phone, body.reason, user.name)
 
 

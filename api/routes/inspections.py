@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -15,7 +14,8 @@ from api.bodies import Body, Instant, Text
 from api.deps import Conn, Lang, Paged, Street, Transaction
 from api.idempotency import IdempotencyKey, once
 from api.limits import Costly
-from api.routes.complaints import FUTURE_SLACK, PointCrs
+from api.routes.complaints import PointCrs, not_future, page_limit
+from api.routes.session import ROLES_ZH
 from api.uploads import field, file_bytes, multipart
 from api.urls import base_url
 from data import checklist
@@ -72,7 +72,8 @@ class MoveIn(Body):
 @router.get("/api/inspections/checklist", summary="The checklist items, per place type, with sources and labels")
 def get_checklist(lang: Lang, place_type: str | None = Query(None, description="one of the place types")):
     if place_type is not None and place_type not in PLACE_TYPES:
-        raise InvalidParameter("place_type", f"must be one of {', '.join(PLACE_TYPES)}, not {place_type!r}")
+        raise InvalidParameter("place_type", f"must be one of {', '.join(PLACE_TYPES)}, not {place_type!r}",
+                               f"应为 {'、'.join(PLACE_TYPES)} 之一，而不是 {place_type!r}")
     items = [i.as_dict(lang) for i in checklist.load().values() if place_type in (None, i.place_type)]
     return {"place_types": [{"name": k, "name_en": v} for k, v in PLACE_TYPES.items()], "items": items}
 
@@ -80,7 +81,8 @@ def get_checklist(lang: Lang, place_type: str | None = Query(None, description="
 @router.post("/api/inspections/rounds", status_code=201, summary="Open a round of inspections (admin)")
 def post_round(body: RoundIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey):
     if user.role != "admin":
-        raise Forbidden(f"user {user.name!r} ({user.role}) may not open an inspection round: only admins do")
+        raise Forbidden(f"user {user.name!r} ({user.role}) may not open an inspection round: only admins do",
+                        f"用户 {user.name!r}（{ROLES_ZH.get(user.role, user.role)}）不能发起检查轮次：只有管理员可以")
 
     def write() -> JSONResponse:
         made = work.create_round(conn, name=body.name, kind=body.kind, starts=body.starts, ends=body.ends,
@@ -113,8 +115,7 @@ def get_scores(user: Reader, conn: Conn, round_id: int = ROUND_ID):
              summary="Record a finding (inspector within its scope); the same client_id answers the same finding")
 def post_finding(body: FindingIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey):
     def write() -> JSONResponse:
-        if body.observed_at > datetime.now(UTC) + FUTURE_SLACK:
-            raise InvalidParameter("observed_at", f"{body.observed_at.isoformat()} lies in the future")
+        not_future(body.observed_at, "observed_at")
         finding, new = work.record_finding(conn, user, round_id=body.round_id, lon=body.lon, lat=body.lat,
                                            crs=body.crs, item=body.item, note=body.note,
                                            observed_at=body.observed_at, client_id=body.client_id)
@@ -154,7 +155,8 @@ def sees_photos(user, finding: dict) -> bool:
 @router.post("/api/inspections/findings/{finding_id}/photos", status_code=201,
              summary="Add a photo (multipart: stage=before|after, file); EXIF removed, stored by content hash")
 async def post_photo(request: Request, user: Writer, conn: Transaction, finding_id: int = FINDING_ID):
-    parts = multipart(await request.body(), request.headers.get("content-type", ""), "a stage field and a file")
+    parts = multipart(await request.body(), request.headers.get("content-type", ""), "a stage field and a file",
+                      " stage 字段和文件")
     data, stage = file_bytes(parts), field(parts, "stage")
 
     def write():  # the database and Pillow block: off the event loop
@@ -167,7 +169,8 @@ async def post_photo(request: Request, user: Writer, conn: Transaction, finding_
 @router.get("/api/inspections/findings/{finding_id}/photos/{photo_id}", summary="One photo's image")
 def get_photo(user: Reader, conn: Conn, finding_id: int = FINDING_ID, photo_id: int = PHOTO_ID):
     if not sees_photos(user, work.get_finding(conn, finding_id)):
-        raise NotFound(f"finding {finding_id} has no photo {photo_id} you may see")
+        raise NotFound(f"finding {finding_id} has no photo {photo_id} you may see",
+                       f"暗访问题 {finding_id} 没有您可查看的照片 {photo_id}")
     path, media_type = pictures.photo_file(conn, finding_id, photo_id)
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
@@ -179,9 +182,7 @@ def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
                   overdue: bool | None = Query(None, description="true: only findings waiting for rectification "
                                                                  "past their deadline (限期整改 overdue); false: the others")):
     settings = ComplaintSettings.from_env()
-    limit = page.limit or settings.page_default
-    if limit > settings.page_max:
-        raise InvalidParameter("limit", f"at most {settings.page_max} per page, not {limit}")
+    limit = page_limit(page.limit, settings)
     # A street or round that does not exist is said, not answered with an empty page (as /api/complaints does).
     if street is not None:
         check_street(conn, street)

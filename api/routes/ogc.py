@@ -79,7 +79,7 @@ def get_format(request: Request) -> str:
             return "json"
         if raw == "html":
             return "html"
-        raise InvalidParameter("f", f"must be json or html, not {raw!r}")
+        raise InvalidParameter("f", f"must be json or html, not {raw!r}", f"应为 json 或 html，而不是 {raw!r}")
     accept = request.headers.get("accept", "")
     return "html" if HTML in accept and "json" not in accept else "json"
 
@@ -229,7 +229,8 @@ def collection_spec(collection_id: str) -> LayerSpec:
     try:
         return get_layer(collection_id)
     except NotFound:
-        raise NotFound(f"no collection {collection_id!r}; collections are: {', '.join(s.id for s in LAYERS)}") from None
+        raise NotFound(f"no collection {collection_id!r}; collections are: {', '.join(s.id for s in LAYERS)}",
+                       f"没有图层集合 {collection_id!r}；现有集合：{'、'.join(s.id for s in LAYERS)}") from None
 
 
 def _properties_schema(request: Request, conn, collection_id: str, lang: str, user: User | None) -> Response:
@@ -304,7 +305,7 @@ def _single_values(request: Request) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, value in request.query_params.multi_items():
         if name in params:
-            raise InvalidParameter(name, "given more than once")
+            raise InvalidParameter(name, "given more than once", "给出了不止一次")
         params[name] = value
     return params
 
@@ -331,7 +332,8 @@ def item(request: Request, collection_id: str, feature_id: str, fmt: Format,
     spec = collection_spec(collection_id)
     for name in request.query_params:
         if name not in ("f", "lang", "crs"):
-            raise InvalidParameter(name, "unknown parameter; a single feature takes f, lang and crs")
+            raise InvalidParameter(name, "unknown parameter; a single feature takes f, lang and crs",
+                                   "未知参数；单个要素只接受 f、lang 和 crs")
     crs = ogc.parse_crs(request.query_params.get("crs"))
     feature = orjson.loads(ogc.get_item(conn, spec, feature_id, crs, user))
     base = ogc_base(request)

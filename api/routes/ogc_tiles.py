@@ -53,7 +53,8 @@ def tile_matrix_set(tms_id: str):
 
 def _check_tms(tms_id: str) -> None:
     if tms_id != ogc.WEB_MERCATOR_QUAD:
-        raise NotFound(f"no tile matrix set {tms_id!r}; the one served is {ogc.WEB_MERCATOR_QUAD}")
+        raise NotFound(f"no tile matrix set {tms_id!r}; the one served is {ogc.WEB_MERCATOR_QUAD}",
+                       f"没有瓦片矩阵集 {tms_id!r}；本服务只提供 {ogc.WEB_MERCATOR_QUAD}")
 
 
 def _tileset(request: Request, spec: LayerSpec, lang: str, full: bool) -> dict:
@@ -116,7 +117,8 @@ async def collection_tile(collection_id: str, tms_id: str, tile_matrix: str, til
     _check_tms(tms_id)
     wanted = request.query_params.get("f")
     if wanted not in (None, "mvt"):
-        raise InvalidParameter("f", f"tiles are Mapbox vector tiles: f=mvt, not {wanted!r}")
+        raise InvalidParameter("f", f"tiles are Mapbox vector tiles: f=mvt, not {wanted!r}",
+                               f"瓦片是 Mapbox 矢量瓦片：应为 f=mvt，而不是 {wanted!r}")
     settings = TileSettings.from_env()
     z, x, y = ogc.parse_tile_address(tile_matrix, tile_row, tile_col, settings.max_zoom)
     return await pooled_tile_response(request, spec, parse_tile(z, x, y, settings), OGC_TILE, settings)

@@ -45,7 +45,7 @@ router = APIRouter(prefix="/open311", tags=["open311"])
 
 def _fmt(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise NotFound(f"format {fmt!r} is not served; use .xml or .json")
+        raise NotFound(f"format {fmt!r} is not served; use .xml or .json", f"不提供 {fmt!r} 格式；请用 .xml 或 .json")
     return fmt
 
 
@@ -141,9 +141,10 @@ def _window(query) -> tuple[datetime, datetime]:
     if until is None:
         until = since + timedelta(days=MAX_DAYS)
     if until < since:
-        raise InvalidParameter("end_date", "lies before start_date")
+        raise InvalidParameter("end_date", "lies before start_date", "早于 start_date")
     if until - since > timedelta(days=MAX_DAYS):
-        raise InvalidParameter("start_date", f"start_date and end_date may be at most {MAX_DAYS} days apart")
+        raise InvalidParameter("start_date", f"start_date and end_date may be at most {MAX_DAYS} days apart",
+                               f"start_date 与 end_date 最多相隔 {MAX_DAYS} 天")
     return since, until
 
 
@@ -169,7 +170,7 @@ def get_requests(request: Request, conn: Conn, fmt: str):
                           "service_requests")
         statuses = parse_list(q.get("status"), "status")
         if statuses and not set(statuses) <= {"open", "closed"}:
-            raise InvalidParameter("status", "open, closed or both (comma-separated)")
+            raise InvalidParameter("status", "open, closed or both (comma-separated)", "应为 open、closed 或两者（用逗号分隔）")
         since, until = _window(q)
         codes = list(parse_list(q.get("service_code"), "service_code"))
         found = open311.find_requests(conn, codes=codes, since=since, until=until, statuses=list(statuses),
@@ -185,7 +186,7 @@ def _one(request: Request, conn, fmt: str, given: str, shape: Callable[[dict], d
         public_read(request)
         found = open311.find_requests(conn, ids=[public.read_tracking(given)], base=base_url(request))
         if not found:
-            raise NotFound(f"no service request {given!r}")
+            raise NotFound(f"no service request {given!r}", f"没有服务请求 {given!r}")
         return answer([shape(found[0])], f, "service_requests")
 
     return guarded(fmt, work)
@@ -205,10 +206,12 @@ def get_token(request: Request, conn: Conn, token: str, fmt: str):
 def _point(fields: dict) -> tuple[float, float]:
     if not fields.get("lat") or not fields.get("long"):
         raise InvalidParameter("lat/long", "this server locates a request by lat and long (WGS84); "
-                                           "address_string and address_id alone are not enough")
+                                           "address_string and address_id alone are not enough",
+                               "本服务器按 lat 和 long（WGS84）确定请求的位置；只有 address_string 和 address_id 不够")
     lat, lon = parse_number(fields["lat"], "lat"), parse_number(fields["long"], "long")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InvalidParameter("lat/long", f"({lat}, {lon}) is not a WGS84 latitude and longitude")
+        raise InvalidParameter("lat/long", f"({lat}, {lon}) is not a WGS84 latitude and longitude",
+                               f"({lat}, {lon}) 不是 WGS84 纬度和经度")
     return lon, lat
 
 
@@ -217,18 +220,20 @@ def post_request(conn: Transaction, fields: Form, fmt: str):
     def work(f):
         if "" in fields:
             raise InvalidParameter("Content-Type", "send the fields form-encoded "
-                                                   "(application/x-www-form-urlencoded), as GeoReport v2 says")
+                                                   "(application/x-www-form-urlencoded), as GeoReport v2 says",
+                                   "请按 GeoReport v2 的规定以表单编码（application/x-www-form-urlencoded）发送字段")
         channel = open311.channel_for_key(conn, clean_text(fields.get("api_key"), "api_key", 100))
         if channel is None:
             raise Forbidden("invalid api_key received: ask the city for a channel key "
-                               "(hygiene-map channels add NAME)")
+                               "(hygiene-map channels add NAME)",
+                            "收到的 api_key 无效：请向本市申请渠道密钥（hygiene-map channels add 名称）")
         code = clean_text(fields.get("service_code"), "service_code", 50)
         if not code:
-            raise InvalidParameter("service_code", "is required")
+            raise InvalidParameter("service_code", "is required", "必须填写")
         try:
             category = open311.event_type_for(conn, code)
         except NotFound as exc:
-            raise InvalidParameter("service_code", exc.message) from None
+            raise InvalidParameter("service_code", exc.message, exc.zh or f"没有 service_code 为 {code!r} 的服务") from None
         lon, lat = _point(fields)
         description = clean_text(fields.get("description"), "description", 1000)
         phone = clean_text(fields.get("phone"), "phone", 32)

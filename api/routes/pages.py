@@ -8,13 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.auth import Reader
-from api.deps import Conn, Lang, Street, bbox_required
+from api.deps import Conn, Lang, Street, bbox_required, check_basemap
 from api.routes.session import with_session_bar
 from api.static import mount_static
 from data.catalog import city_info, city_view, event_types, street_info
-from data.errors import InvalidParameter
 from data.params import BBox, parse_int
-from data.vocab import BASEMAPS
 from layers.store.context import labels
 from layers.web.map_page import build_map
 
@@ -30,8 +28,7 @@ def overview_map(
     conn: Conn,
     basemap: str | None = Query(None, description="none | osm | tianditu | gaode (default: the setting)"),
 ):
-    if basemap is not None and basemap not in BASEMAPS:
-        raise InvalidParameter("basemap", f"must be one of {', '.join(BASEMAPS)}, not {basemap!r}")
+    check_basemap(basemap)
     street_row = street_info(conn, street) if street else None
     if street_row and lang == "en" and street_row.get("name_en"):
         street_row["name"] = street_row["name_en"]

@@ -24,7 +24,7 @@ from api.auth import Reader, current_user
 from api.bodies import Body, Text
 from api.deps import Conn, Lang, Transaction
 from api.limits import Costly
-from api.routes.session import with_session_bar
+from api.routes.session import ROLES_ZH, with_session_bar
 from data.errors import Forbidden
 from data.vocab import CITY_WIDE_ROLES
 from layers.analysis import plans
@@ -63,7 +63,8 @@ class PlanIn(DraftIn):
 def planner(user: Annotated[User, Depends(current_user)]) -> User:
     """An admin or a planner: who saves plans."""
     if user.role not in CITY_WIDE_ROLES:
-        raise Forbidden(f"user {user.name!r} is a {user.role} user: only admins and planners save plans")
+        raise Forbidden(f"user {user.name!r} is a {user.role} user: only admins and planners save plans",
+                        f"用户 {user.name!r} 是{ROLES_ZH.get(user.role, user.role)}账号：只有管理员和规划人员能保存规划方案")
     return user
 
 

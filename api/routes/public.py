@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Writer
 from api.bodies import Body, Text
-from api.deps import Conn, Lang, Street, Transaction, Window, bbox_required
+from api.deps import Conn, Lang, Street, Transaction, Window, bbox_required, check_basemap
 from api.errors import status_for
 from api.idempotency import IdempotencyKey, once
 from api.routes.complaints import COMPLAINT_ID, PointCrs
@@ -38,7 +38,7 @@ from data.catalog import city_view, event_types
 from data.errors import Forbidden, InvalidParameter, NotFound, TooBusy
 from data.params import BBox, clean_text
 from data.settings import MapSettings, PublicSettings, TileSettings
-from data.vocab import BASEMAPS, PUBLIC_CHANNEL, RATINGS
+from data.vocab import PUBLIC_CHANNEL, RATINGS
 from layers.spec.registry import get_layer
 from layers.store.tiles import parse_tile
 from layers.web.report_page import CONTEXT_LABELS, CONTEXT_TILES, basemap_config, report_html, tile_hosts
@@ -79,7 +79,8 @@ class ClientWindow:
         if len(seen) >= limit:
             wait = max(1, int(seen[0] + period_s - now) + 1)
             raise TooBusy(f"this client has reached {limit} per {int(period_s)} s ({setting}); "
-                          f"try again in {wait} s", wait)
+                          f"try again in {wait} s", wait,
+                          zh=f"此客户端已达到每 {int(period_s)} 秒 {limit} 次的上限（{setting}）；请 {wait} 秒后再试")
         if len(self._seen) > 100_000:  # forget idle clients rather than grow without end
             for key in [k for k, v in self._seen.items() if not v and k != (bucket, client)]:
                 del self._seen[key]
@@ -89,7 +90,8 @@ class ClientWindow:
 def _open_channel() -> PublicSettings:
     settings = PublicSettings.from_env()
     if not settings.channel_open:
-        raise Forbidden("the public channel is closed on this server (HYGIENE_MAP_PUBLIC_CHANNEL=0)")
+        raise Forbidden("the public channel is closed on this server (HYGIENE_MAP_PUBLIC_CHANNEL=0)",
+                        "本服务器已关闭群众投诉渠道（HYGIENE_MAP_PUBLIC_CHANNEL=0）")
     return settings
 
 
@@ -189,7 +191,7 @@ def get_nearby(settings: PublicRead, conn: Conn,
 @router.post("/api/public/reports", status_code=201, summary="Report a problem (no account); a tracking number")
 def post_report(body: ReportIn, settings: PublicWrite, conn: Transaction):
     if body.website:
-        raise InvalidParameter("website", "must be left empty")
+        raise InvalidParameter("website", "must be left empty", "必须留空")
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     replayed = public_challenges.spend_challenge(conn, body.challenge, body.nonce, settings, fingerprint)
     if replayed is not None:  # the same report again (its answer was lost): the same tracking number
@@ -249,8 +251,7 @@ def report_page(request: Request, conn: Conn, lang: Lang,
             found = code.strip()
         return RedirectResponse(f"/report/{quote(found, safe='')}" + ("?lang=en" if lang == "en" else ""),
                                 status_code=303)
-    if basemap is not None and basemap not in BASEMAPS:
-        raise InvalidParameter("basemap", f"must be one of {', '.join(BASEMAPS)}, not {basemap!r}")
+    check_basemap(basemap)
     maps = MapSettings.from_env()
     base = basemap_config(basemap or maps.basemap, maps)
     center, bounds = city_view(conn)
@@ -310,7 +311,7 @@ def get_satisfaction(street: Street, window: Window, conn: Conn,
              summary="Add a photo to the report just made (multipart: challenge, file; up to 3, EXIF removed)")
 async def post_report_photo(request: Request, settings: PublicPhoto, conn: Transaction, tracking: str = TRACKING):
     parts = multipart(await request.body(), request.headers.get("content-type", ""),
-                      "a challenge field (the report's) and a file")
+                      "a challenge field (the report's) and a file", "（该报告的）challenge 字段和文件")
     data, challenge, code = file_bytes(parts), field(parts, "challenge"), public.read_tracking(tracking)
     photo, new = await run_in_threadpool(public_photos.add_resident_photo, conn, code, challenge, data, settings)
     return JSONResponse(public_photos.shown(photo), status_code=201 if new else 200, headers={"Location": photo["url"]})
@@ -329,7 +330,8 @@ def get_public_photo(settings: PublicRead, conn: Conn, key: str = Path(..., min_
 @staff_router.post("/api/complaints/{complaint_id}/photos", status_code=201,
                    summary="Staff of the case's street add a before or after photo (multipart: stage, file)")
 async def post_case_photo(request: Request, user: Writer, conn: Transaction, complaint_id: int = COMPLAINT_ID):
-    parts = multipart(await request.body(), request.headers.get("content-type", ""), "a stage field and a file")
+    parts = multipart(await request.body(), request.headers.get("content-type", ""), "a stage field and a file",
+                      " stage 字段和文件")
     data, stage = file_bytes(parts), field(parts, "stage")
     photo, new = await run_in_threadpool(public_photos.add_staff_photo, conn, user, complaint_id, stage, data)
     return JSONResponse(photo, status_code=201 if new else 200, headers={"Location": photo["url"]})

@@ -25,10 +25,12 @@ from layers.workflow.sessions import end_session, start_session
 
 router = APIRouter(tags=["session"])
 
+#: The roles in Chinese (the login page, and refusals naming a user's role).
+ROLES_ZH = {"admin": "管理员", "planner": "规划人员", "street": "街道办", "inspector": "检查员"}
 _TEXT = {
     "zh": {"title": "登录", "token": "令牌（hygiene-map users add 打印的令牌）", "submit": "登录",
            "bad": "令牌无效或已停用。", "other": "English", "other_lang": "en", "as": "已登录", "logout": "退出",
-           "roles": {"admin": "管理员", "planner": "规划人员", "street": "街道办", "inspector": "检查员"}},
+           "roles": ROLES_ZH},
     "en": {"title": "Log in", "token": "Token (printed by hygiene-map users add)", "submit": "Log in",
            "bad": "The token is unknown or disabled.", "other": "中文", "other_lang": "zh", "as": "Logged in as",
            "logout": "Log out",

@@ -23,7 +23,8 @@ def generate(scale_name: str = "small", seed: int = 1) -> DemoCity:
     try:
         scale = SCALES[scale_name]
     except KeyError:
-        raise InvalidParameter("--scale", f"must be one of {', '.join(SCALES)}, not {scale_name!r}") from None
+        raise InvalidParameter("--scale", f"must be one of {', '.join(SCALES)}, not {scale_name!r}",
+                               f"应为 {'、'.join(SCALES)} 之一，而不是 {scale_name!r}") from None
     rng = np.random.default_rng(seed)
     city = DemoCity(scale=scale, seed=seed, boundary=boundary(scale, rng))
     names = NameBank(rng)
