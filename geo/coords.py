@@ -169,11 +169,13 @@ def parse_crs(value: str) -> str:
         return aliases[text]
     code = text[4:].lstrip(":") if text.startswith("epsg") else text
     if not code.isdigit():
-        raise InvalidParameter("--crs", f"{value!r} is not wgs84, gcj02, bd09, cgcs2000 or EPSG:n")
+        raise InvalidParameter("--crs", f"{value!r} is not wgs84, gcj02, bd09, cgcs2000 or EPSG:n",
+                               f"{value!r} 不是 wgs84、gcj02、bd09、cgcs2000 或 EPSG:n")
     try:
         CRS.from_epsg(int(code))
     except CRSError:
-        raise InvalidParameter("--crs", f"EPSG:{code} is not a coordinate system pyproj knows") from None
+        raise InvalidParameter("--crs", f"EPSG:{code} is not a coordinate system pyproj knows",
+                               f"EPSG:{code} 不是 pyproj 认识的坐标系") from None
     return f"EPSG:{int(code)}"
 
 

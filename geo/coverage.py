@@ -67,7 +67,8 @@ LEVELS = {
 def facility_kind(kind: str) -> FacilityKind:
     """The facility kind named ``kind`` (a key of :data:`data.vocab.FACILITY_KINDS`)."""
     if kind not in FACILITY_KINDS:
-        raise InvalidParameter("kind", f"must be one of {', '.join(FACILITY_KINDS)}, not {kind!r}")
+        raise InvalidParameter("kind", f"must be one of {', '.join(FACILITY_KINDS)}, not {kind!r}",
+                               f"须为 {'、'.join(FACILITY_KINDS)} 之一，不能是 {kind!r}")
     return FACILITY_KINDS[kind]
 
 
@@ -84,14 +85,14 @@ def kind_filter(kind: FacilityKind, *, serving: bool = True) -> sql.Composable:
 def check_level(by: str) -> str:
     """``by`` when it is an area level of :data:`LEVELS`."""
     if by not in LEVELS:
-        raise InvalidParameter("by", f"must be one of {', '.join(LEVELS)}, not {by!r}")
+        raise InvalidParameter("by", f"must be one of {', '.join(LEVELS)}, not {by!r}", f"须为 {'、'.join(LEVELS)} 之一，不能是 {by!r}")
     return by
 
 
 def check_method(method: str) -> str:
     """``method`` when it is one of :data:`METHODS`."""
     if method not in METHODS:
-        raise InvalidParameter("method", f"must be straight or walk, not {method!r}")
+        raise InvalidParameter("method", f"must be straight or walk, not {method!r}", f"须为 straight 或 walk，不能是 {method!r}")
     return method
 
 
@@ -122,19 +123,21 @@ def resolve(kind: str, radius_m: float | None, rule_id: str | None = None) -> tu
     rule = None
     if rule_id:
         if rule_id not in rules:
-            raise InvalidParameter("rule", f"no standard with id {rule_id!r}")
+            raise InvalidParameter("rule", f"no standard with id {rule_id!r}", f"没有编号为 {rule_id!r} 的标准")
         rule = rules[rule_id]
     elif spec.rule_id:
         rule = rules[spec.rule_id]
     if radius_m is None:
         if rule is None:
-            raise InvalidParameter("radius", f"no standard gives a service radius for {kind}: give --radius / radius=")
+            raise InvalidParameter("radius", f"no standard gives a service radius for {kind}: give --radius / radius=",
+                                   f"没有标准规定{spec.name_zh}的服务半径：请给出 --radius / radius=")
         radius_m = rule.number()
     elif rule is None or abs(rule.number() - radius_m) > 1e-9:
         rule = radius_rule(rules, spec.key, radius_m)  # another radius of the kind's standards, else the user's own
     if not (MIN_RADIUS_M <= radius_m <= MAX_RADIUS_M):
         raise InvalidParameter("radius", f"must be between {MIN_RADIUS_M:g} and {MAX_RADIUS_M:g} metres, "
-                                         f"not {radius_m:g}")
+                                         f"not {radius_m:g}",
+                               f"须在 {MIN_RADIUS_M:g} 至 {MAX_RADIUS_M:g} 米之间，不能是 {radius_m:g}")
     return spec, float(radius_m), rule
 
 

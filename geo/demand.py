@@ -64,7 +64,8 @@ _COMPLAINTS_SQL = """
 def check_objective(objective: str | None) -> str | None:
     """``objective`` when it is one of :data:`OBJECTIVES` (None: the automatic choice)."""
     if objective is not None and objective not in OBJECTIVES:
-        raise InvalidParameter("objective", f"{objective!r} is not one of {', '.join(OBJECTIVES)}")
+        raise InvalidParameter("objective", f"{objective!r} is not one of {', '.join(OBJECTIVES)}",
+                               f"{objective!r} 不是 {'、'.join(OBJECTIVES)} 之一")
     return objective
 
 
@@ -84,10 +85,12 @@ def demand_points(conn, objective: str | None, params: dict, *, places: PlaceDem
             return "complaints", points
     if objective == "residents":
         raise NotFound("no residents to cover here (no community with population); "
-                       "use objective=area or objective=complaints")
+                       "use objective=area or objective=complaints",
+                       "这里没有可覆盖的居民（没有社区有人口数据）；请用 objective=area 或 objective=complaints")
     if objective:
-        raise NotFound(f"nothing to cover here by {objective}")
-    raise NotFound("nothing to cover here: no community with population, no admin area and no open complaint")
+        raise NotFound(f"nothing to cover here by {objective}", f"这里按 {objective} 没有可覆盖的对象")
+    raise NotFound("nothing to cover here: no community with population, no admin area and no open complaint",
+                   "这里没有可覆盖的对象：没有社区有人口数据，没有行政区划，也没有未办结投诉")
 
 
 @dataclass(frozen=True)

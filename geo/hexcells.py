@@ -59,7 +59,9 @@ def city_cells(conn, size: float, srid: int, with_population: bool
     inside = shapely.intersects(outline, hexagons)
     if int(inside.sum()) > limit:
         raise InvalidParameter("cell", f"{size:g} m gives {int(inside.sum()):,} cells (limit {limit:,}, "
-                               "HYGIENE_MAP_HOTSPOT_MAX_CELLS); use a larger cell")
+                               "HYGIENE_MAP_HOTSPOT_MAX_CELLS); use a larger cell",
+                               f"{size:g} 米会产生 {int(inside.sum()):,} 个六边形（上限 {limit:,}，"
+                               "HYGIENE_MAP_HOTSPOT_MAX_CELLS）；请用更大的六边形")
     order = np.lexsort((q[inside], r[inside]))
     q, r, hexagons = q[inside][order], r[inside][order], hexagons[inside][order]
     pop = population(conn, hexagons, srid) if with_population else None
@@ -86,7 +88,9 @@ def _candidates(bounds: tuple[float, float, float, float], size: float, limit: i
     r_min, r_max, q_min, q_max = hexgrid.axial_range(bounds, size)
     if (r_max - r_min + 1) * (q_max - q_min + 1) > 4 * limit:
         raise InvalidParameter("cell", f"{size:g} m gives far more cells than the limit {limit:,} "
-                               "(HYGIENE_MAP_HOTSPOT_MAX_CELLS) for this city; use a larger cell")
+                               "(HYGIENE_MAP_HOTSPOT_MAX_CELLS) for this city; use a larger cell",
+                               f"对本市而言，{size:g} 米产生的六边形远超上限 {limit:,}（HYGIENE_MAP_HOTSPOT_MAX_CELLS）；"
+                               "请用更大的六边形")
     q, r = np.meshgrid(np.arange(q_min, q_max + 1), np.arange(r_min, r_max + 1))
     q, r = q.ravel(), r.ravel()
     x, y = hexgrid.centres(q, r, size)

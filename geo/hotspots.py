@@ -85,7 +85,8 @@ def default_cell_m(conn, n_complaints: int, srid: int) -> float:
 def check_cell(cell_m: float | None) -> None:
     """A hexagon edge length within :data:`MIN_CELL_M` … :data:`MAX_CELL_M` (or none: derived from the data)."""
     if cell_m is not None and not (MIN_CELL_M <= cell_m <= MAX_CELL_M):
-        raise InvalidParameter("cell", f"must be between {MIN_CELL_M:g} and {MAX_CELL_M:g} metres, not {cell_m:g}")
+        raise InvalidParameter("cell", f"must be between {MIN_CELL_M:g} and {MAX_CELL_M:g} metres, not {cell_m:g}",
+                               f"须在 {MIN_CELL_M:g} 至 {MAX_CELL_M:g} 米之间，不能是 {cell_m:g}")
 
 
 def _count_matching(conn, where: str, params: dict) -> int:
@@ -123,7 +124,7 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
     """
     check_cell(cell_m)
     if since is not None and until is not None and since >= until:
-        raise InvalidParameter("since", "must be before until")
+        raise InvalidParameter("since", "must be before until", "须早于 until")
     srid = city_srid(conn)
     if categories:
         _check_categories(conn, categories)
@@ -177,11 +178,13 @@ def _values(counts: np.ndarray, pop: np.ndarray | None, cell_m: float) -> np.nda
     if pop is not None:
         if not (pop > 0).any():
             raise InvalidParameter("per_population", "no community has a population, so there is no rate per 10,000 "
-                                   "residents: import the communities with --population-field, or ask without it")
+                                   "residents: import the communities with --population-field, or ask without it",
+                                   "没有社区有人口数据，无法计算每万人的比率：请用 --population-field 导入社区人口，或不按人口计算")
         value = np.where(pop > 0, counts / np.where(pop > 0, pop, 1.0) * 10_000.0, 0.0)
     if value.min() == value.max():
         raise InvalidParameter("cell", f"all {value.size} hexagons of {cell_m:g} m have the same value, so Gi* has "
-                               "nothing to compare: ask for a smaller cell or a longer window")
+                               "nothing to compare: ask for a smaller cell or a longer window",
+                               f"{cell_m:g} 米的 {value.size} 个六边形取值全都相同，Gi* 无从比较：请用更小的六边形或更长的时段")
     return value
 
 
@@ -209,7 +212,8 @@ def _check_categories(conn, categories: list[str]) -> None:
         known = {row[0] for row in cur.fetchall()}
     unknown = [c for c in categories if c not in known]
     if unknown:
-        raise InvalidParameter("category", f"unknown event type(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise InvalidParameter("category", f"unknown event type(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+                               f"未知的事件类型：{'、'.join(unknown)}；已有：{'、'.join(sorted(known))}")
 
 
 #: Emerging hotspot patterns (after ESRI's emerging hot spot analysis), zh and en.

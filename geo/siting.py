@@ -132,9 +132,11 @@ def check_add(add: int) -> int:
     """``add`` when it is from 1 to HYGIENE_MAP_SITING_MAX_ADD: each site is one more pass over the candidates."""
     max_add = AnalysisSettings.from_env().siting_max_add
     if add is None:  # given empty (add=)
-        raise InvalidParameter("add", f"must be a whole number from 1 to {max_add} (HYGIENE_MAP_SITING_MAX_ADD)")
+        raise InvalidParameter("add", f"must be a whole number from 1 to {max_add} (HYGIENE_MAP_SITING_MAX_ADD)",
+                               f"须为 1 至 {max_add} 的整数（HYGIENE_MAP_SITING_MAX_ADD）")
     if not (1 <= add <= max_add):
-        raise InvalidParameter("add", f"must be between 1 and {max_add} (HYGIENE_MAP_SITING_MAX_ADD), not {add}")
+        raise InvalidParameter("add", f"must be between 1 and {max_add} (HYGIENE_MAP_SITING_MAX_ADD), not {add}",
+                               f"须在 1 至 {max_add} 之间（HYGIENE_MAP_SITING_MAX_ADD），不能是 {add}")
     return add
 
 
@@ -172,7 +174,8 @@ def _check_area(conn, street: str) -> None:
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM admin_areas WHERE level = 'district' AND code = %s", (street,))
         if cur.fetchone() is None:
-            raise NotFound(f"street: {street!r} is no district of this city (it has no streets: give a district code)")
+            raise NotFound(f"street: {street!r} is no district of this city (it has no streets: give a district code)",
+                           f"street：{street!r} 不是本市的区（本市没有街道一级：请给出区代码）")
 
 
 def _covered(demand: np.ndarray, existing: np.ndarray, radius: float) -> np.ndarray:

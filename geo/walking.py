@@ -120,7 +120,8 @@ def build_walk_cover(conn, table_sql, where_sql, srid: int, radius_m: float, acc
     from psycopg2 import sql
 
     if access_m < 0 or access_m > radius_m:
-        raise InvalidParameter("access", f"must be between 0 and the radius, not {access_m:g}")
+        raise InvalidParameter("access", f"must be between 0 and the radius, not {access_m:g}",
+                               f"须在 0 至服务半径之间，不能是 {access_m:g}")
     params = {"srid": srid, "snap": SNAP_M, "radius": radius_m, "access": access_m}
     with conn.cursor() as cur:
         # 1. The network: road edges between snapped nodes, then the facilities joined to it.

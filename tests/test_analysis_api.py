@@ -225,13 +225,52 @@ def test_cli_bad_input_is_one_line(demo_db, env_for, tmp_path):
                        (["analyze", "hotspots", "--since", "soon"], "--since"),
                        (["analyze", "coverage", "--out", str(tmp_path / "x.shp")], "--out"),
                        (["analyze", "siting", "--add", "0"], "add")):
-        res = runner.invoke(main, args)
+        res = runner.invoke(main, [*args, "--lang", "en"])
         assert res.exit_code == 2
         assert "Traceback" not in res.output
         lines = [line for line in res.output.splitlines() if line.strip()]
         assert lines[-1].startswith(("hygiene-map：错误：", "hygiene-map: error:")) and word in lines[-1]
         res = runner.invoke(main, [*args, "--lang", "en"])  # typed --lang en: the refusal in English
         assert res.exit_code == 2 and res.output.strip().splitlines()[-1].startswith("hygiene-map: error:"), res.output
+
+
+def test_cli_refusal_is_chinese_unless_english_is_typed(demo_db, env_for, tmp_path):
+    """A planner typing a bad option reads the refusal in Chinese (the command's default), in English with
+    --lang en; the same one line either way, naming the option and the file."""
+    env_for(demo_db)
+    runner = CliRunner()
+    words = ["analyze", "coverage", "--kind", "toilets", "--out", str(tmp_path / "gaps.shp")]
+    for extra, said in (([], "hygiene-map：错误：--out：gaps.shp：扩展名须为 .geojson、.csv 或 .xlsx"),
+                        (["--lang", "zh"], "hygiene-map：错误：--out：gaps.shp：扩展名须为 .geojson、.csv 或 .xlsx"),
+                        (["--lang", "en"], "hygiene-map: error: --out: gaps.shp: the extension must be .geojson, "
+                                           ".csv or .xlsx")):
+        res = runner.invoke(main, [*words, *extra])
+        assert res.exit_code == 2 and res.output.strip().splitlines() == [said], res.output
+    missing = tmp_path / "nowhere" / "gaps.csv"
+    res = runner.invoke(main, ["analyze", "coverage", "--kind", "toilets", "--out", str(missing)])
+    assert res.exit_code == 2 and res.output.strip() == f"hygiene-map：错误：--out：{missing}：文件夹 {missing.parent} 不存在"
+
+
+@pytest.mark.parametrize("path,params,status,detail,detail_zh", [
+    ("hotspots", {"cell": 2}, 422, "cell: must be between 25 and 5000 metres, not 2", "cell：须在 25 至 5000 米之间，不能是 2"),
+    ("coverage", {"kind": "toilets", "method": "fly"}, 422, "method: must be straight or walk, not 'fly'",
+     "method：须为 straight 或 walk，不能是 'fly'"),
+    ("coverage", {"kind": "markets"}, 422, "radius: no standard gives a service radius for markets: give --radius / "
+     "radius=", "radius：没有标准规定农贸市场的服务半径：请给出 --radius / radius="),
+    ("hotspots", {"category": "火星"}, 422, "category: unknown event type(s): 火星; known: ",
+     "category：未知的事件类型：火星；已有："),
+    ("siting", {"kind": "toilets", "objective": "votes"}, 422,
+     "objective: 'votes' is not one of residents, area, complaints", "objective：'votes' 不是 residents、area、complaints 之一"),
+])
+def test_analysis_route_refusal_carries_chinese_beside_english(demo_client, path, params, status, detail, detail_zh):
+    """An analysis route's refusal answers the English ``detail`` as before and, beside it, ``detail_zh`` for the
+    Chinese pages (the planner's what-if and analysis pages show it)."""
+    resp = demo_client.get(f"/api/analysis/{path}", params=params)
+    body = resp.json()
+    assert resp.status_code == status, body
+    assert body["detail"].startswith(detail) and body["detail_zh"].startswith(detail_zh), body
+    if not detail.endswith("known: "):  # whole, but for the list of the known event types
+        assert body["detail"] == detail and body["detail_zh"] == detail_zh, body
 
 
 def test_analysis_before_any_city_is_loaded_is_404(fresh_db, env_for):

@@ -207,6 +207,35 @@ def test_cli_import_reports_rows_and_one_line_error(city, env_for, tmp_path):
     assert res.exit_code == 0 and out.exists()
 
 
+
+def test_cli_refusal_of_a_whole_file_is_chinese_unless_english_is_typed(city, env_for, tmp_path):
+    """A file that cannot be read at all (not GeoJSON; a shapefile without its .dbf; a --mapping of numbers) is
+    refused in one line in the office's language, naming the file; in English with --lang en; nothing written."""
+    url, conn = city
+    env_for(url)
+    before = rows(conn, "SELECT count(*) FROM markets")[0][0]
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("[1, 2]", encoding="utf-8")
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    for part in ("a.shp", "a.shx"):
+        (folder / part).write_bytes(b"\0" * 100)
+    mapping = tmp_path / "m.json"
+    mapping.write_text('{"名称": 1}', encoding="utf-8")
+    runner = CliRunner()
+    for words, zh, en in (
+            ([str(bad)], "bad.geojson：不是 GeoJSON：文件开头不是 JSON 对象",
+             "bad.geojson: not GeoJSON: it does not start with a JSON object"),
+            ([str(folder)], "a.shp：旁边没有 a.dbf；shapefile 须有 .shp、.shx 和 .dbf 三个文件放在一起",
+             "a.shp: no a.dbf beside it; a shapefile needs .shp, .shx and .dbf together"),
+            ([str(bad), "--mapping", str(mapping)], f"--mapping：{mapping}：每个键和值都必须是文本",
+             f"--mapping: {mapping}: every key and value must be text")):
+        res = runner.invoke(main, ["import", "markets", *words])
+        assert res.exit_code == 2 and res.output.strip().splitlines() == [f"hygiene-map：错误：{zh}"], res.output
+        res = runner.invoke(main, ["import", "markets", *words, "--lang", "en"])
+        assert res.exit_code == 2 and res.output.strip().splitlines() == [f"hygiene-map: error: {en}"], res.output
+    assert rows(conn, "SELECT count(*) FROM markets")[0][0] == before
+
 def test_bulk_mode_restores_indexes_and_foreign_keys(fresh_db, tmp_path, monkeypatch):
     """Bulk imports drop secondary indexes and foreign keys in their transaction and restore them."""
     monkeypatch.setenv("HYGIENE_MAP_IMPORT_REBUILD_INDEX_ROWS", "1")

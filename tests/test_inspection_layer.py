@@ -94,6 +94,6 @@ def test_import_into_findings_is_refused_with_a_clear_message(client, city, tmp_
     for extra in ([], ["--dry-run"]):
         res = CliRunner().invoke(main, ["import", "inspection_findings", str(path), *extra])
         assert res.exit_code != 0, res.output
-        assert "inspection_findings (暗访问题) is not imported from files" in res.output
+        assert "layer：inspection_findings（暗访问题）不从文件导入：其记录经由 API 的暗访问题流程录入" in res.output
         assert "Traceback" not in res.output
     assert query(city["url"], "SELECT count(*) FROM inspection_findings")[0][0] == before

@@ -141,7 +141,7 @@ def test_cli_english_and_bad_input_name_the_problem(demo_db, demo_round, tmp_pat
     for args, needle in ((["--round", "999999"], "999999"), (["--round", str(demo_round["id"]), "--street", "379999999"],
                                                               "--street: "),
                          (["--round", str(demo_round["id"]), "--out", str(tmp_path / "x.doc")], "--out")):
-        argv = ["inspections", "problems", *args]
+        argv = ["inspections", "problems", *args, "--lang", "en"]
         if "--out" not in args:
             argv += ["--out", str(tmp_path / "x.xlsx")]
         run = CliRunner().invoke(main, argv)

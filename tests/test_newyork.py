@@ -189,7 +189,8 @@ def test_newyork_hotspots_by_period_and_the_few_complaints_warning(ny_server):
     # 311's own word, as the import reads it: refused naming the type it is stored as, which holds more than rats.
     rodent = call(ny_server, "GET", "/api/analysis/hotspots", params={"category": "Rodent"})
     assert rodent.status_code == 422 and "imported as '病媒生物'" in rodent.json()["detail"], rodent.text
-    assert "ask category=病媒生物" in ny_server.cli("analyze", "hotspots", "--category", "Rodent", check=False).stderr
+    assert "ask category=病媒生物" in ny_server.cli("analyze", "hotspots", "--category", "Rodent", "--lang", "en",
+                                                check=False).stderr
 
 
 def test_newyork_grids_hold_mn03s_complaints_and_their_units(ny_server, ny_grids):

@@ -147,7 +147,8 @@ def test_gbk_shapefile_refuses_what_gbk_cannot_hold(served):
     assert found.status_code == 201, found.text
     refused = served.cli("export", "inspection_findings", "--format", "shp", "--encoding", "gbk", "--out", "f.zip",
                          check=False)
-    assert refused.returncode == 2 and "description in 1 row (first: '😡')" in refused.stderr, refused.stderr
+    assert refused.returncode == 2 and "gbk 无法表示 inspection_findings 中的全部字符：description 列 1 行（首个：'😡'）" \
+        in refused.stderr, refused.stderr
     assert not (served.work / "f.zip").exists()
     served.cli("export", "inspection_findings", "--format", "shp", "--out", "f.zip")
     if shutil.which("ogrinfo"):
@@ -178,7 +179,7 @@ def test_analyze_errors_name_the_option_typed(newyork):
     not the route's query parameter (cell, per_population)."""
     for words, said in ((("--cell", "5"), "--cell: must be between 25 and 5000 metres"),
                         (("--per-population", "--cell", "1000"), "--per-population: no community has a population")):
-        done = newyork.cli("analyze", "hotspots", *words, check=False)
+        done = newyork.cli("analyze", "hotspots", *words, "--lang", "en", check=False)
         assert done.returncode == 2 and f"error: {said}" in done.stderr, done.stderr
 
 

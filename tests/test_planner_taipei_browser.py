@@ -83,10 +83,11 @@ def test_a_long_plan_name_does_not_crush_the_plans_list(client, taipei_base, bro
 def test_a_page_asked_for_what_it_cannot_show_says_why_as_a_page(taipei_base, browser):
     """A planner types /map/coverage?kind=markets (no standard gives markets a service radius): the browser showed
     the API's raw JSON. It is a page in the planner's language with the reason; the API itself still answers JSON."""
-    for lang, title in (("", "页面无法显示（422）"), ("&lang=en", "This page cannot be shown (422)")):
+    for lang, title, said in (("", "页面无法显示（422）", "radius：没有标准规定农贸市场的服务半径"),
+                              ("&lang=en", "This page cannot be shown (422)", "radius: no standard")):
         report = browser.open(taipei_base + "/map/coverage?kind=markets" + lang, timeout=60)
         assert not report.timed_out
         assert browser.evaluate("document.querySelector('h1').innerText") == title
-        assert browser.evaluate("document.getElementById('hm-error').innerText").startswith("radius: no standard")
+        assert browser.evaluate("document.getElementById('hm-error').innerText").startswith(said)
     browser.open(taipei_base + "/api/analysis/coverage?kind=markets", timeout=60)
     assert browser.evaluate("JSON.parse(document.body.innerText).detail").startswith("radius: no standard")

@@ -101,6 +101,8 @@ def test_analyze_siting_without_add_says_it_is_required(taipei, tmp_path):
     assert "[required]" in analyze(taipei, tmp_path, "siting", "--help").stdout
     done = analyze(taipei, tmp_path, "siting", "--kind", "toilets")
     assert done.returncode != 0 and done.stdout == "", done.stdout
+    assert done.stderr.strip() == "hygiene-map：错误：--add：必须给出"
+    done = analyze(taipei, tmp_path, "siting", "--kind", "toilets", "--lang", "en")
     assert done.stderr.strip() == "hygiene-map: error: --add: is required (how many new sites to propose)"
     done = analyze(taipei, tmp_path, "siting", "--kind", "toilets", "--add", "2", "--street", "6300600")
     assert done.returncode == 0 and done.stdout.count("\n1  ") + done.stdout.count("\n2  ") == 2, done.stdout
@@ -112,7 +114,7 @@ def test_analyze_out_to_a_missing_folder_says_so_before_the_work(taipei, tmp_pat
     missing = tmp_path / "nowhere" / "gaps.csv"
     done = analyze(taipei, tmp_path, "coverage", "--kind", "toilets", "--out", missing)
     assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
-    assert done.stderr.strip() == f"hygiene-map: error: --out: {missing}: the folder {missing.parent} does not exist"
+    assert done.stderr.strip() == f"hygiene-map：错误：--out：{missing}：文件夹 {missing.parent} 不存在"
     assert done.stdout == "" and not missing.parent.exists()  # refused before the work
     done = analyze(taipei, tmp_path, "coverage", "--kind", "toilets", "--out", "gaps.csv")
     assert done.returncode == 0 and (tmp_path / "gaps.csv").read_text(encoding="utf-8-sig").startswith("code,name")

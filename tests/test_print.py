@@ -162,7 +162,7 @@ def test_cli_unknown_grid_is_one_line_and_writes_nothing(demo_db, tmp_path, env_
     out = tmp_path / "none.pdf"
     run = CliRunner().invoke(main, ["print", "grid", "37999999999999", "--out", str(out)])
     assert run.exit_code == 2
-    assert run.output.strip().splitlines() == ["hygiene-map: error: grid '37999999999999' does not exist"]
+    assert run.output.strip().splitlines() == ["hygiene-map：错误：网格 '37999999999999' 不存在"]
     assert not out.exists() and not list(tmp_path.iterdir())
 
 

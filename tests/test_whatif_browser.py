@@ -161,3 +161,42 @@ def test_whatif_panel_is_off_where_it_cannot_answer(browser, server):
                  ready_js="window.hygieneAnalysisState && hygieneAnalysisState.ready", timeout=90)
     assert browser.evaluate("document.querySelectorAll('.hm-whatif').length") == 0
     assert browser.evaluate("window.hygieneWhatIfState.started") is False
+
+
+def _refused(browser, server: str, lang: str, lon: float, lat: float, body: dict) -> None:
+    """Open the planner in ``lang``, add a draft at (lon, lat) and answer its what-if request with 422 ``body``;
+    any request sent after it (the draft sent again) goes to the server."""
+    browser.open(server + "/map/coverage?kind=toilets&by=community" + lang, ready_js=READY, timeout=90)
+    time.sleep(1.0)  # the map's zoom to the areas has ended
+    browser.evaluate("document.getElementById('hm-whatif-add').click()")
+    browser.send("Fetch.enable", patterns=[{"urlPattern": "*/api/analysis/coverage/whatif", "requestStage": "Request"}])
+    try:
+        at = browser.evaluate(f"hygieneWhatIfState.pixel({lon}, {lat})")
+        _mouse(browser, "mousePressed", at["x"], at["y"])
+        _mouse(browser, "mouseReleased", at["x"], at["y"])
+        first = _paused(browser)
+        browser.send("Fetch.fulfillRequest", requestId=first["requestId"], responseCode=422,
+                     responseHeaders=[{"name": "Content-Type", "value": "application/json"}],
+                     body=base64.b64encode(json.dumps(body).encode()).decode())
+        _wait(browser, "hygieneWhatIfState.errors.length || hygieneWhatIfState.takenBack")
+    finally:
+        browser.send("Fetch.disable")
+
+
+def test_a_refusal_is_said_in_the_page_language(browser, server, gap):
+    """A refused draft is said in Chinese on a Chinese page (the answer's detail_zh), in English on an English one;
+    a draft beyond the city is still recognised (by the English detail) and taken back on a Chinese page."""
+    (_, lon, lat), _ = gap
+    body = {"detail": "edits[0].lon: must be a number between -180 and 180",
+            "detail_zh": "edits[0].lon：须为 -180 至 180 之间的数字"}
+    for lang, said in (("", body["detail_zh"]), ("&lang=en", body["detail"])):
+        _refused(browser, server, lang, lon, lat, body)
+        assert browser.evaluate("hygieneWhatIfState.errors") == [said]
+        assert browser.evaluate("document.getElementById('hm-whatif-msg').textContent") == said
+    outside = {"detail": "edits[0]: (0, 0) is outside the city: more than 300 m from every admin area (the city "
+                         "spans lon 121 to 122, lat 37 to 38)",
+               "detail_zh": "edits[0]：(0, 0) 在城市范围之外：距所有行政区划都超过 300 米（本市经度 121 至 122，纬度 37 至 38）"}
+    _refused(browser, server, "", lon, lat, outside)
+    state = browser.evaluate("hygieneWhatIfState")
+    assert state["takenBack"] == 1 and state["errors"] == [] and state["edits"] == 0, state
+    assert browser.evaluate("document.getElementById('hm-whatif-msg').textContent").startswith("该点在城市范围外")

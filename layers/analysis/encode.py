@@ -70,12 +70,14 @@ def out_format(path: Path) -> str:
     exist or cannot be written to (said before the work, not as a traceback after it)."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise InvalidParameter("--out", f"{path.name}: the extension must be .geojson, .csv or .xlsx")
+        raise InvalidParameter("--out", f"{path.name}: the extension must be .geojson, .csv or .xlsx",
+                               f"{path.name}：扩展名须为 .geojson、.csv 或 .xlsx")
     folder = path.parent
     if not folder.is_dir():
-        raise InvalidParameter("--out", f"{path}: the folder {folder} does not exist")
+        raise InvalidParameter("--out", f"{path}: the folder {folder} does not exist", f"{path}：文件夹 {folder} 不存在")
     if not os.access(folder, os.W_OK):
-        raise InvalidParameter("--out", f"{path}: the folder {folder} cannot be written to")
+        raise InvalidParameter("--out", f"{path}: the folder {folder} cannot be written to",
+                               f"{path}：文件夹 {folder} 不可写入")
     return fmt
 
 

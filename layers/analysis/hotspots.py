@@ -95,7 +95,9 @@ def _event_types(conn, given: tuple[str, ...]) -> list[str] | None:
         name = names.get(key) or names.get((key,))  # (key,): a type only as a file's coarsest level (NYC 311's)
         if asked not in stored and name:
             raise InvalidParameter("category", f"{asked!r} is not an event type: complaints of it are imported as "
-                                   f"{name!r}, which counts every complaint of that type; ask category={name}")
+                                   f"{name!r}, which counts every complaint of that type; ask category={name}",
+                                   f"{asked!r} 不是事件类型：这类投诉导入时归为 {name!r}，统计的是该类型的全部投诉；"
+                                   f"请改用 category={name}")
     return list(given)
 
 

@@ -49,7 +49,7 @@ def save_plan(conn, raw: dict, user: str) -> dict:
     """Save a draft as a named plan (checked first: kind, radius, level, edits); Conflict if the name is taken."""
     name = clean_text(raw.get("name") if isinstance(raw.get("name"), str) else None, "name")
     if not name or len(name) > 200:
-        raise InvalidParameter("name", "a plan needs a name of 1 to 200 characters")
+        raise InvalidParameter("name", "a plan needs a name of 1 to 200 characters", "方案名称须为 1 至 200 个字符")
     spec, radius, _ = resolve(str(raw.get("kind") or "toilets"), _radius(raw.get("radius")))
     by = check_level(str(raw["by"]) if raw.get("by") else None, conn)
     edits = parse_edits(raw.get("edits"))
@@ -62,7 +62,8 @@ def save_plan(conn, raw: dict, user: str) -> dict:
             plan_id = cur.fetchone()[0]
     except UniqueViolation:
         conn.rollback()
-        raise Conflict(f"a plan named {name!r} exists already: choose another name") from None
+        raise Conflict(f"a plan named {name!r} exists already: choose another name",
+                       f"已有名为 {name!r} 的方案：请另取一个名称") from None
     return get_plan(conn, plan_id)
 
 
@@ -70,7 +71,7 @@ def _radius(raw) -> float | None:
     if raw is None or raw == "":
         return None
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise InvalidParameter("radius", "must be a number of metres")
+        raise InvalidParameter("radius", "must be a number of metres", "须为以米计的数字")
     return float(raw)
 
 
@@ -90,7 +91,7 @@ def get_plan(conn, plan_id: int) -> dict:
         cur.execute(_PLAN + " WHERE id = %s", (plan_id,))
         row = cur.fetchone()
     if row is None:
-        raise NotFound(f"no coverage plan {plan_id}")
+        raise NotFound(f"no coverage plan {plan_id}", f"没有编号为 {plan_id} 的覆盖方案")
     return _row(row)
 
 
@@ -100,7 +101,8 @@ def compare_plan(conn, plan_id: int) -> dict:
     try:
         result = whatif(conn, plan["kind"], plan["radius_m"], parse_edits(plan["edits"]), plan["by"], gaps=False)
     except InvalidParameter as exc:  # e.g. a facility it moves was removed since
-        raise Conflict(f"plan {plan['name']!r} no longer fits today's facilities: {exc}") from None
+        raise Conflict(f"plan {plan['name']!r} no longer fits today's facilities: {exc}",
+                       f"方案 {plan['name']!r} 已不适用于现有设施：{exc.zh or exc}") from None
     rule = resolve(plan["kind"], plan["radius_m"])[2]
     return {"plan": plan, **result, "rule": rule.id if rule else None, "changes": changes(conn, plan)}
 

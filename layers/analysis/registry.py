@@ -150,7 +150,7 @@ class Analysis:
         for p in self.params:
             for o in p.options:  # click takes a required option with default None as given: asked here
                 if cli and o.cli_required and raw.get(o.name) is None:
-                    raise InvalidParameter(o.label(cli), f"is required ({o.help})")
+                    raise InvalidParameter(o.label(cli), f"is required ({o.help})", "必须给出")
             raws = tuple(o.default if raw.get(o.name) is None else raw[o.name] for o in p.options)
             args[p.key] = p.parse(raws, tuple(o.label(cli) for o in p.options))
         self.check(args)
@@ -166,7 +166,8 @@ def names() -> tuple[str, ...]:
 def load(name: str) -> Analysis:
     """The analysis called ``name``, its module imported on first use."""
     if name not in ANALYSES:
-        raise NotFound(f"no analysis {name!r}; there are {', '.join(ANALYSES)}")
+        raise NotFound(f"no analysis {name!r}; there are {', '.join(ANALYSES)}",
+                       f"没有名为 {name!r} 的分析；可用的有：{'、'.join(ANALYSES)}")
     module, _, cls = ANALYSES[name].rpartition(".")
     return getattr(importlib.import_module(module), cls)()
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from data.catalog import area_level, areas_summary, metric_srid, require_level
 from data.errors import InvalidParameter
+from data.vocab import FACILITY_KINDS
 from geo import coverage_fast as fast
 from geo.coverage import resolve, state
 from layers.analysis.coverage_state import STATE
@@ -43,14 +44,15 @@ ORDER BY n LIMIT 1"""
 def parse_edits(raw) -> list[dict]:
     """The edit list, each ``{op, id?, lon?, lat?}`` checked; InvalidParameter naming ``edits[i].field``."""
     if not isinstance(raw, list):
-        raise InvalidParameter("edits", "must be a list of {op, id, lon, lat}")
+        raise InvalidParameter("edits", "must be a list of {op, id, lon, lat}", "须为 {op, id, lon, lat} 的列表")
     if len(raw) > MAX_EDITS:
-        raise InvalidParameter("edits", f"at most {MAX_EDITS} edits, not {len(raw)}")
+        raise InvalidParameter("edits", f"at most {MAX_EDITS} edits, not {len(raw)}",
+                               f"最多 {MAX_EDITS} 处改动，而这里有 {len(raw)} 处")
     edits = []
     for i, edit in enumerate(raw):
         where = f"edits[{i}]"
         if not isinstance(edit, dict) or edit.get("op") not in OPS:
-            raise InvalidParameter(f"{where}.op", f"must be one of {', '.join(OPS)}")
+            raise InvalidParameter(f"{where}.op", f"must be one of {', '.join(OPS)}", f"须为 {'、'.join(OPS)} 之一")
         out = {"op": edit["op"]}
         for key in OPS[edit["op"]]:
             value = edit.get(key)
@@ -59,12 +61,14 @@ def parse_edits(raw) -> list[dict]:
                                        f"缺少：{edit['op']} 需要 {', '.join(OPS[edit['op']])}")
             if key == "id":
                 if isinstance(value, bool) or not isinstance(value, int):
-                    raise InvalidParameter(f"{where}.id", "must be the id of an existing facility (an integer)")
+                    raise InvalidParameter(f"{where}.id", "must be the id of an existing facility (an integer)",
+                                           "须为现有设施的编号（整数）")
             else:
                 limit = 180 if key == "lon" else 90
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                         or abs(value) > limit:
-                    raise InvalidParameter(f"{where}.{key}", f"must be a number between -{limit} and {limit}")
+                    raise InvalidParameter(f"{where}.{key}", f"must be a number between -{limit} and {limit}",
+                                           f"须为 -{limit} 至 {limit} 之间的数字")
                 value = float(value)
             out[key] = value
         edits.append(out)
@@ -79,7 +83,8 @@ def check_level(by: str | None, conn) -> str:
     if by in WHATIF_LEVELS or (by in ("district", "street") and area_level(conn, "community") == by):
         return require_level(conn, by)
     raise InvalidParameter("by", f"a what-if answers by {', '.join(WHATIF_LEVELS)} or the city's finest level "
-                           f"of admin areas, not {by!r}")
+                           f"of admin areas, not {by!r}",
+                           f"草案只能按 {'、'.join(WHATIF_LEVELS)} 或本市最细一级的行政区划统计，不能按 {by!r}")
 
 
 def check_inside(conn, edits: list[dict], radius: float) -> None:
@@ -98,7 +103,9 @@ def check_inside(conn, edits: list[dict], radius: float) -> None:
         west, south, east, north = areas_summary(conn)["extent"]
         raise InvalidParameter(f"edits[{i}]", f"({edits[i]['lon']:g}, {edits[i]['lat']:g}) is outside the city: more "
                                               f"than {radius:g} m from every admin area (the city spans lon "
-                                              f"{west:g} to {east:g}, lat {south:g} to {north:g})")
+                                              f"{west:g} to {east:g}, lat {south:g} to {north:g})",
+                               f"({edits[i]['lon']:g}, {edits[i]['lat']:g}) 在城市范围之外：距所有行政区划都超过 {radius:g} 米"
+                               f"（本市经度 {west:g} 至 {east:g}，纬度 {south:g} 至 {north:g}）")
 
 
 def _points(conn, srid: int, edits: list[dict]) -> list[bytes]:
@@ -124,7 +131,8 @@ def apply_edits(conn, srid: int, base: dict, edits: list[dict], kind: str) -> di
             wkb[-added] = point
             continue
         if edit["id"] not in wkb:
-            raise InvalidParameter(f"edits[{i}].id", f"no {kind} with id {edit['id']} (or removed by an earlier edit)")
+            raise InvalidParameter(f"edits[{i}].id", f"no {kind} with id {edit['id']} (or removed by an earlier edit)",
+                                   f"没有编号为 {edit['id']} 的{FACILITY_KINDS[kind].name_zh}（或已被前面的改动移除）")
         if edit["op"] == "move":
             wkb[edit["id"]] = point
         else:

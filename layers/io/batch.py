@@ -267,7 +267,8 @@ def write_rejects(raw: RawTable, bad: np.ndarray, problems: list[Problem], path:
         else:
             rows.to_csv(path, index=False, encoding="utf-8-sig")
     except OSError as exc:
-        raise InvalidParameter("--rejects", f"cannot write {path}: {exc.strerror}") from None
+        raise InvalidParameter("--rejects", f"cannot write {path}: {exc.strerror}",
+                               f"无法写入 {path}：{exc.strerror}") from None
 
 
 _REJECTS_SUFFIX = ".rejects.csv"

@@ -116,7 +116,8 @@ class _Headers:
             hit = by_norm.get(normalise_header(given))
         if hit is None:
             raise InvalidParameter(option, f"{self.file} has no column {given!r}; columns are: "
-                                   f"{', '.join(self.columns)}")
+                                   f"{', '.join(self.columns)}",
+                                   f"{self.file} 没有 {given!r} 列；现有列：{'、'.join(self.columns)}")
         self.used.add(hit)
         return hit
 
@@ -180,7 +181,8 @@ def _mapped(headers: _Headers, opts: ImportOptions, spec: LayerSpec) -> dict[str
         col = headers.named(header, "--mapping")
         if target not in known and target not in ("source_id", "lon", "lat"):
             raise InvalidParameter("--mapping", f"{target!r} is not a column of {opts.layer}; columns are: "
-                                   + ", ".join(sorted(known)))
+                                   + ", ".join(sorted(known)),
+                                   f"{target!r} 不是 {opts.layer} 的列；可用的列：" + "、".join(sorted(known)))
         mapped[target] = col
     for target, attribute in _FIELD_OPTIONS.items():
         if given := getattr(opts, attribute):
@@ -194,7 +196,7 @@ def _coordinates(headers: _Headers, raw: RawTable, lon_col: str | None, lat_col:
         return ("geometry",)
     if lon_col or lat_col:
         if not (lon_col and lat_col):
-            raise InvalidParameter("--lon-col/--lat-col", "give both columns")
+            raise InvalidParameter("--lon-col/--lat-col", "give both columns", "两列都要给出")
         return ("lonlat", lon_col, lat_col)
     lon = headers.find(LON_ALIASES, take=False)
     lat = headers.find(LAT_ALIASES, take=False)

@@ -28,13 +28,18 @@ _BLOCK = 1 << 23  # bytes read at a time while checking the encoding
 _HEAD = 1 << 16   # bytes that show the header (and a binary file's zeros)
 
 
+def unknown_encoding(encoding: str) -> InvalidParameter:
+    """The refusal of an ``--encoding`` Python does not know."""
+    return InvalidParameter("--encoding", f"unknown encoding {encoding!r}", f"未知的编码 {encoding!r}")
+
+
 def decode_text(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     """Bytes → text: UTF-8 (with or without BOM), else GBK/GB18030; mixed files are refused."""
     if encoding:
         try:
             return data.decode(encoding), encoding
         except LookupError:
-            raise InvalidParameter("--encoding", f"unknown encoding {encoding!r}") from None
+            raise unknown_encoding(encoding) from None
         except UnicodeDecodeError as exc:
             raise InvalidInput(f"{path.name}: not valid {encoding} at byte {exc.start}",
                                zh=f"{path.name}：第 {exc.start} 字节起不是有效的 {encoding} 文本") from None
@@ -80,7 +85,7 @@ def _encoding(path: Path, encoding: str | None) -> tuple[str, bytes | None]:
     try:
         decoder = codecs.getincrementaldecoder(codec)()
     except LookupError:
-        raise InvalidParameter("--encoding", f"unknown encoding {encoding!r}") from None
+        raise unknown_encoding(encoding) from None
     try:
         with open(path, "rb") as fh:
             while block := fh.read(_BLOCK):
@@ -228,7 +233,7 @@ def _parse(path: Path, step):
                                zh=f"{path.name}：第 {found.group(2)} 行有 {found.group(3)} 个字段，而表头有 {found.group(1)} 个"
                                   "（多了分隔符，或引号没有闭合？）") from None
         first = str(exc).strip().splitlines()[0]
-        raise InvalidInput(f"{path.name}: cannot be read as CSV: {first}") from None
+        raise InvalidInput(f"{path.name}: cannot be read as CSV: {first}", zh=f"{path.name}：无法按 CSV 读取：{first}") from None
     except pd.errors.EmptyDataError:
         raise InvalidInput(f"{path.name}: the file has no header row", zh=f"{path.name}：文件没有表头行") from None
 

@@ -56,7 +56,8 @@ def _where(layer: str, street: str | None) -> tuple[sql.Composable, list]:
     if spec.street_filter == "admin":
         return sql.SQL(" WHERE code LIKE %s"), [street + "%"]
     if "street_code" not in {f.column for f in spec.area_codes}:
-        raise InvalidParameter("--street", f"{layer} rows carry no street code; export it without --street")
+        raise InvalidParameter("--street", f"{layer} rows carry no street code; export it without --street",
+                               f"{layer} 的行没有街道代码；请去掉 --street 导出")
     return sql.SQL(" WHERE street_code = %s"), [street]
 
 
@@ -100,13 +101,15 @@ def export_layer(conn, layer: str, fmt: str, out: Path, *, street: str | None = 
     """
     get_layer(layer)
     if fmt not in FORMATS:
-        raise InvalidParameter("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+        raise InvalidParameter("format", f"{fmt!r} is not one of {', '.join(FORMATS)}",
+                               f"{fmt!r} 不是 {'、'.join(FORMATS)} 之一")
     out = Path(out)
     if not out.parent.exists():
-        raise InvalidParameter("--out", f"the folder {out.parent} does not exist")
+        raise InvalidParameter("--out", f"the folder {out.parent} does not exist", f"文件夹 {out.parent} 不存在")
     if fmt == "shp" and out.suffix.lower() != ".zip":
         raise InvalidParameter("--out", f"a shapefile export is a zip of .shp/.shx/.dbf/.prj/.cpg: name it "
-                               f"{out.with_suffix('.zip').name}")
+                               f"{out.with_suffix('.zip').name}",
+                               f"shapefile 导出为 .shp/.shx/.dbf/.prj/.cpg 的 zip 压缩包：请命名为 {out.with_suffix('.zip').name}")
     if fmt == "shp":
         return _gdal(conn, layer, fmt, out, street=street, encoding=encoding, lang=lang, viewer=viewer, notes=notes)
     writer = {"geojson": _geojson, "csv": _csv, "xlsx": _xlsx, "gpkg": _gdal, "kml": _gdal}[fmt]
@@ -196,7 +199,9 @@ def _check_cells(header: list[str], rows, wkt: int | None) -> None:
             if j != wkt and isinstance(v, str) and len(v) > XLSX_CELL_LIMIT:
                 raise InvalidParameter("--format", f"row {k + 1}, column {header[j]}: a value of {len(v):,} "
                                        f"characters, above Excel's cell limit of {XLSX_CELL_LIMIT:,}; export this "
-                                       "layer as gpkg or geojson, which keep every value whole")
+                                       "layer as gpkg or geojson, which keep every value whole",
+                                       f"第 {k + 1} 行 {header[j]} 列：值有 {len(v):,} 个字符，超过 Excel 单元格上限 "
+                                       f"{XLSX_CELL_LIMIT:,}；请把该图层导出为 gpkg 或 geojson，它们完整保留每个值")
 
 
 def _gdal(conn, layer, fmt, out, *, street, encoding, lang, viewer, notes=None) -> int:

@@ -61,7 +61,8 @@ class IdRun:
         cur.execute("SELECT pg_sequence_last_value(%s::regclass)", (self.sequence,))
         if cur.fetchone()[0] != self.first:
             raise Conflict(f"{self.sequence} was drawn from by another session during the import; "
-                           "nothing written, import the file again")
+                           "nothing written, import the file again",
+                           f"导入期间另一会话也从 {self.sequence} 取了编号；未写入任何内容，请重新导入该文件")
         cur.execute("SELECT setval(%s, %s, false)", (self.sequence, self.next))
 
 

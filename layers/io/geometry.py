@@ -73,7 +73,9 @@ def _from_columns(batch: Batch, crs: str, geographic: bool) -> None:
     plan, found, n = batch.plan, batch.found, batch.n
     if not batch.spec.rules.points:
         raise InvalidInput(f"{batch.raw.path.name}: {batch.spec.id} needs line or polygon geometries, but the file "
-                           "has point coordinates; give WKT or a GIS format (GeoJSON, Shapefile, GeoPackage, KML)")
+                           "has point coordinates; give WKT or a GIS format (GeoJSON, Shapefile, GeoPackage, KML)",
+                           zh=f"{batch.raw.path.name}：{batch.spec.id} 需要线或面几何，而文件给的是点坐标；"
+                              "请提供 WKT 或 GIS 格式（GeoJSON、Shapefile、GeoPackage、KML）")
     cols = plan.coord_columns
     if geographic:
         check_degrees(x, y, cols, found)

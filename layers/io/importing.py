@@ -65,7 +65,8 @@ def import_file(conn, path: Path, opts: ImportOptions, settings: ImportSettings 
     spec = get_layer(opts.layer)
     if not spec.rules.from_files:  # before reading: the file is not the problem, the layer is
         raise InvalidParameter("layer", f"{spec.id} ({spec.name_zh}) is not imported from files: "
-                               f"its rows are recorded through the {spec.name_en.lower()} workflow of the API")
+                               f"its rows are recorded through the {spec.name_en.lower()} workflow of the API",
+                               f"{spec.id}（{spec.name_zh}）不从文件导入：其记录经由 API 的{spec.name_zh}流程录入")
     chunks = read_chunks(path, sheet=opts.sheet, layer=opts.gis_layer, encoding=opts.encoding, settings=settings,
                          chunk_rows=settings.chunk_rows)
     areas = None
@@ -84,9 +85,10 @@ def import_file(conn, path: Path, opts: ImportOptions, settings: ImportSettings 
     except psycopg2.errors.UniqueViolation as exc:
         detail = (exc.diag.message_detail or exc.diag.message_primary or "").strip()
         raise InvalidInput(f"{path.name}: conflicts with rows already in {spec.id} from another source: "
-                           f"{detail}") from None
+                           f"{detail}", zh=f"{path.name}：与 {spec.id} 中来自其他来源的已有行冲突：{detail}") from None
     except psycopg2.errors.IntegrityError as exc:
-        raise InvalidInput(f"{path.name}: refused by the database: {exc.diag.message_primary}") from None
+        raise InvalidInput(f"{path.name}: refused by the database: {exc.diag.message_primary}",
+                           zh=f"{path.name}：被数据库拒收：{exc.diag.message_primary}") from None
     except BaseException:
         run.discard_rejects()
         raise
@@ -208,7 +210,8 @@ def _read_fields(conn, batch: Batch) -> None:
         col = plan.fields.get(f.column)
         if given:
             if given not in f.choices:
-                raise InvalidParameter(f.option, f"{given!r} is not {_one_of(f.choices)}")
+                raise InvalidParameter(f.option, f"{given!r} is not {_one_of(f.choices)}",
+                                       f"{given!r} 不是 {_one_of(f.choices, '或')} 之一")
             batch.out[f.column] = np.full(n, given, dtype=object)
         elif col is not None:
             finer = [(c, batch.text(c)) for c in plan.refined.get(f.column, ())]
@@ -233,12 +236,14 @@ def _missing(f: Field, batch: Batch) -> str | None:
                               f"{option or '--mapping'} 指明；现有列：" + "、".join(columns))
     if f.option:
         raise InvalidParameter(f.option, f"say which {f.column} the {batch.spec.name_en.lower()} are: "
-                               f"{_one_of(f.choices)}")
+                               f"{_one_of(f.choices)}",
+                               f"请指明这些{batch.spec.name_zh}的{f.label_zh}：{_one_of(f.choices, '或')}")
     if f.kind == "bool" and f.default is not None:
         return bool_text(f.default)
     return f.default
 
 
-def _one_of(choices: tuple[str, ...]) -> str:
-    """'a, b or c'."""
-    return f"{', '.join(choices[:-1])} or {choices[-1]}" if len(choices) > 1 else choices[0]
+def _one_of(choices: tuple[str, ...], word: str = "or") -> str:
+    """'a, b or c'; with ``word`` 或: 'a、b 或 c'."""
+    comma = ", " if word == "or" else "、"
+    return f"{comma.join(choices[:-1])} {word} {choices[-1]}" if len(choices) > 1 else choices[0]

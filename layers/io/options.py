@@ -45,16 +45,17 @@ def load_mapping(path: Path) -> dict[str, str]:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise InvalidParameter("--mapping", f"cannot read {path}: {exc.strerror}") from None
+        raise InvalidParameter("--mapping", f"cannot read {path}: {exc.strerror}", f"无法读取 {path}：{exc.strerror}") from None
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise InvalidParameter("--mapping", f"{path} is not valid JSON: {exc}") from None
+            raise InvalidParameter("--mapping", f"{path} is not valid JSON: {exc}", f"{path} 不是有效的 JSON：{exc}") from None
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
-            raise InvalidParameter("--mapping", f"{path}: every key and value must be text")
+            raise InvalidParameter("--mapping", f"{path}: every key and value must be text", f"{path}：每个键和值都必须是文本")
         return data
     rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
     if any(len(r) < 2 for r in rows):
-        raise InvalidParameter("--mapping", f"{path}: every line needs two values: file header, layer column")
+        raise InvalidParameter("--mapping", f"{path}: every line needs two values: file header, layer column",
+                               f"{path}：每行须有两个值：文件表头、图层列名")
     return {r[0].strip(): r[1].strip() for r in rows}

@@ -50,7 +50,9 @@ def read_chunks(path: Path, *, sheet: str | None = None, layer: str | None = Non
         raise InvalidInput(f"{path.name}: the file is empty", zh=f"{path.name}：文件是空的")
     if size > settings.max_file_mb * 1024 * 1024:
         raise InvalidInput(f"{path.name}: the file is {size / 2**20:,.0f} MB, above the import limit of "
-                           f"{settings.max_file_mb} MB (HYGIENE_MAP_IMPORT_MAX_FILE_MB)")
+                           f"{settings.max_file_mb} MB (HYGIENE_MAP_IMPORT_MAX_FILE_MB)",
+                           zh=f"{path.name}：文件有 {size / 2**20:,.0f} MB，超过导入上限 {settings.max_file_mb} MB"
+                              "（HYGIENE_MAP_IMPORT_MAX_FILE_MB）")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         return iter_csv(path, encoding=encoding, chunk_rows=chunk_rows)
@@ -76,12 +78,13 @@ def read_json_records(path: Path) -> RawTable:
     try:
         records = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path.name}: invalid JSON ({exc})") from None
+        raise InvalidInput(f"{path.name}: invalid JSON ({exc})", zh=f"{path.name}：JSON 格式错误（{exc}）") from None
     if not records:
-        raise InvalidInput(f"{path.name}: the JSON array is empty")
+        raise InvalidInput(f"{path.name}: the JSON array is empty", zh=f"{path.name}：JSON 数组是空的")
     bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
     if bad is not None:
-        raise InvalidInput(f"{path.name}: item {bad + 1} of the JSON array is not an object")
+        raise InvalidInput(f"{path.name}: item {bad + 1} of the JSON array is not an object",
+                           zh=f"{path.name}：JSON 数组的第 {bad + 1} 项不是对象")
     frame = pd.DataFrame.from_records(records)
     return RawTable(path, _as_text(frame), "record", 1)
 
@@ -156,18 +159,22 @@ def _sheet_cells(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str | Non
         with pd.ExcelFile(path, engine=engine) as book:
             if sheet is not None and sheet not in book.sheet_names:
                 raise InvalidParameter("--sheet", f"{path.name} has no sheet {sheet!r}; sheets are: "
-                                       + ", ".join(book.sheet_names))
+                                       + ", ".join(book.sheet_names),
+                                       f"{path.name} 没有工作表 {sheet!r}；工作表有：{'、'.join(book.sheet_names)}")
             return _first_table(book, sheet)
     except (zipfile.BadZipFile, ValueError, KeyError, OSError, CalamineError) as exc:
         kind = "XLS" if engine == "calamine" else "XLSX"
-        raise InvalidInput(f"{path.name}: not a readable {kind} workbook ({type(exc).__name__})") from None
+        raise InvalidInput(f"{path.name}: not a readable {kind} workbook ({type(exc).__name__})",
+                           zh=f"{path.name}：无法作为 {kind} 工作簿读取（{type(exc).__name__}）") from None
 
 
 def _check_names(path: Path, names: list[str], row: int) -> None:
     """A header naming a column twice is refused (which would the import read?), as in a CSV."""
     seen = pd.Index(names)
     if seen.has_duplicates:
-        raise InvalidInput(f"{path.name}: the header (row {row}) names column {seen[seen.duplicated()][0]!r} twice")
+        twice = seen[seen.duplicated()][0]
+        raise InvalidInput(f"{path.name}: the header (row {row}) names column {twice!r} twice",
+                           zh=f"{path.name}：表头（第 {row} 行）中 {twice!r} 列出现两次")
 
 
 # -- vector formats (GDAL through pyogrio) ---------------------------------------
@@ -177,25 +184,28 @@ def _check_zip(path: Path, settings: ImportSettings) -> None:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except zipfile.BadZipFile:
-        raise InvalidInput(f"{path.name}: not a readable zip archive") from None
+        raise InvalidInput(f"{path.name}: not a readable zip archive", zh=f"{path.name}：不是可读取的 zip 压缩包") from None
     total = sum(i.file_size for i in infos)
     packed = max(1, sum(i.compress_size for i in infos))
     if total > settings.max_unzipped_mb * 1024 * 1024 or total / packed > settings.max_zip_ratio:
         raise InvalidInput(f"{path.name}: refused: the archive would unpack to {total / 2**20:,.0f} MB "
                            f"({total / packed:,.0f}× its size; limits {settings.max_unzipped_mb} MB, "
-                           f"{settings.max_zip_ratio}×) — a zip bomb?")
+                           f"{settings.max_zip_ratio}×) — a zip bomb?",
+                           zh=f"{path.name}：拒收：压缩包解压后将有 {total / 2**20:,.0f} MB（原大小的 {total / packed:,.0f} 倍；"
+                              f"上限 {settings.max_unzipped_mb} MB、{settings.max_zip_ratio} 倍）——是 zip 炸弹吗？")
     if path.suffix.lower() == ".zip":
         shapefiles = [i.filename for i in infos if i.filename.lower().endswith(".shp")]
         others = [i.filename for i in infos if i.filename.lower().endswith((".gpkg", ".geojson", ".kml"))]
         if not shapefiles and not others:
-            raise InvalidInput(f"{path.name}: the archive holds no .shp, .gpkg, .geojson or .kml file")
+            raise InvalidInput(f"{path.name}: the archive holds no .shp, .gpkg, .geojson or .kml file",
+                               zh=f"{path.name}：压缩包里没有 .shp、.gpkg、.geojson 或 .kml 文件")
         for shp in shapefiles:
             stem = shp[:-4]
             names = {i.filename.lower() for i in infos}
             for part in (".shx", ".dbf"):
                 if (stem + part).lower() not in names:
-                    raise InvalidInput(f"{path.name}: {shp} has no {stem}{part}; a shapefile needs .shp, .shx "
-                                       "and .dbf together")
+                    raise InvalidInput(f"{path.name}: {shp} has no {stem}{part}; {_TOGETHER}",
+                                       zh=f"{path.name}：{shp} 缺少 {stem}{part}；{_TOGETHER_ZH}")
 
 
 def _shapefile_in_folder(folder: Path, layer: str | None) -> Path:
@@ -205,12 +215,24 @@ def _shapefile_in_folder(folder: Path, layer: str | None) -> Path:
     if len(shps) != 1:
         found = ", ".join(p.name for p in sorted(folder.glob("*.shp"))) or "none"
         raise InvalidParameter("--layer" if layer else "FILE",
-                               f"{folder} must hold exactly one shapefile (found: {found}); pick one with --layer")
-    for part in (".shx", ".dbf"):
-        if not shps[0].with_suffix(part).exists():
-            raise InvalidInput(f"{shps[0].name}: no {shps[0].stem}{part} beside it; a shapefile needs .shp, .shx "
-                               "and .dbf together")
+                               f"{folder} must hold exactly one shapefile (found: {found}); pick one with --layer",
+                               f"{folder} 中须恰有一个 shapefile（找到：{'无' if found == 'none' else found}）；"
+                               "请用 --layer 选择其一")
+    _check_parts(shps[0])
     return shps[0]
+
+
+#: Why a shapefile's parts are asked for (English, Chinese).
+_TOGETHER = "a shapefile needs .shp, .shx and .dbf together"
+_TOGETHER_ZH = "shapefile 须有 .shp、.shx 和 .dbf 三个文件放在一起"
+
+
+def _check_parts(shp: Path) -> None:
+    """InvalidInput when the .shx or the .dbf beside ``shp`` is missing."""
+    for part in (".shx", ".dbf"):
+        if not shp.with_suffix(part).exists():
+            raise InvalidInput(f"{shp.name}: no {shp.stem}{part} beside it; {_TOGETHER}",
+                               zh=f"{shp.name}：旁边没有 {shp.stem}{part}；{_TOGETHER_ZH}")
 
 
 def _read_vector(path: Path, layer: str | None, encoding: str | None, settings: ImportSettings) -> RawTable:
@@ -219,29 +241,28 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None, settings: 
 
     name = path.name
     if path.suffix.lower() == ".shp":
-        for part in (".shx", ".dbf"):
-            if not path.with_suffix(part).exists():
-                raise InvalidInput(f"{name}: no {path.stem}{part} beside it; a shapefile needs .shp, .shx and "
-                                   ".dbf together")
+        _check_parts(path)
     if path.suffix.lower() in (".json", ".geojson"):
         _check_geojson_shape(path)
     try:
         layers = pyogrio.list_layers(path)
     except (DataSourceError, DataLayerError, OSError) as exc:
-        raise InvalidInput(f"{name}: cannot be opened as {path.suffix.lstrip('.').upper() or 'GIS'} data: "
-                           f"{_first_line(exc)}") from None
+        kind = path.suffix.lstrip('.').upper() or 'GIS'
+        raise InvalidInput(f"{name}: cannot be opened as {kind} data: {_first_line(exc)}",
+                           zh=f"{name}：无法作为 {kind} 数据打开：{_first_line(exc)}") from None
     names = [str(row[0]) for row in layers]
     if not names:
-        raise InvalidInput(f"{name}: the file holds no layer")
+        raise InvalidInput(f"{name}: the file holds no layer", zh=f"{name}：文件中没有图层")
     if layer is not None:
         if layer not in names:
-            raise InvalidParameter("--layer", f"{name} has no layer {layer!r}; layers are: {', '.join(names)}")
+            raise InvalidParameter("--layer", f"{name} has no layer {layer!r}; layers are: {', '.join(names)}",
+                                   f"{name} 没有图层 {layer!r}；图层有：{'、'.join(names)}")
         chosen = [layer]
     elif len(names) == 1 or path.suffix.lower() in (".kml", ".kmz"):
         chosen = names  # KML folders are layers: read them all
     else:
         raise InvalidParameter("--layer", f"{name} holds {len(names)} layers; pick one with --layer: "
-                               + ", ".join(names))
+                               + ", ".join(names), f"{name} 有 {len(names)} 个图层；请用 --layer 选择其一：{'、'.join(names)}")
     frames, geoms, crs, notes = [], [], None, []
     for lyr in chosen:
         try:
@@ -249,9 +270,10 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None, settings: 
                 warnings.simplefilter("ignore")
                 gdf = pyogrio.read_dataframe(path, layer=lyr, encoding=encoding, on_invalid="ignore")
         except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
-            raise InvalidInput(f"{name}: cannot be read: {_first_line(exc)}") from None
+            raise InvalidInput(f"{name}: cannot be read: {_first_line(exc)}", zh=f"{name}：无法读取：{_first_line(exc)}") from None
         except Exception as exc:  # GDAL raises its own classes for truncated files
-            raise InvalidInput(f"{name}: cannot be read ({type(exc).__name__}): {_first_line(exc)}") from None
+            raise InvalidInput(f"{name}: cannot be read ({type(exc).__name__}): {_first_line(exc)}",
+                               zh=f"{name}：无法读取（{type(exc).__name__}）：{_first_line(exc)}") from None
         if gdf.crs is not None and crs is None:
             epsg = gdf.crs.to_epsg()
             crs = f"EPSG:{epsg}" if epsg else gdf.crs.to_wkt()
@@ -262,7 +284,7 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None, settings: 
         frames.append(attrs)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if frame.empty:
-        raise InvalidInput(f"{name}: the file holds no features")
+        raise InvalidInput(f"{name}: the file holds no features", zh=f"{name}：文件中没有要素")
     frame = _as_text(frame)  # again: layers of a KML that lack a column hold NaN there
     return RawTable(path, frame, "feature", 1, geometries=np.concatenate(geoms), crs=crs, encoding=encoding,
                     notes=tuple(notes))
@@ -274,19 +296,22 @@ def _check_geojson_shape(path: Path) -> None:
 
     head = path.read_bytes()[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"{"):
-        raise InvalidInput(f"{path.name}: not GeoJSON: it does not start with a JSON object")
+        raise InvalidInput(f"{path.name}: not GeoJSON: it does not start with a JSON object",
+                           zh=f"{path.name}：不是 GeoJSON：文件开头不是 JSON 对象")
     if path.stat().st_size < 50 * 2**20:
         try:
             doc = json.loads(path.read_bytes().decode("utf-8-sig"))
         except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"{path.name}: not GeoJSON: invalid JSON ({exc})") from None
+            raise InvalidInput(f"{path.name}: not GeoJSON: invalid JSON ({exc})",
+                               zh=f"{path.name}：不是 GeoJSON：JSON 格式错误（{exc}）") from None
         kind = doc.get("type") if isinstance(doc, dict) else None
         if kind not in ("FeatureCollection", "Feature", "Point", "MultiPoint", "LineString", "MultiLineString",
                         "Polygon", "MultiPolygon", "GeometryCollection"):
             raise InvalidInput(f"{path.name}: not GeoJSON: the object has no GeoJSON \"type\" "
-                               f"(found {kind!r})")
+                               f"(found {kind!r})", zh=f"{path.name}：不是 GeoJSON：对象没有 GeoJSON 的 \"type\"（读到 {kind!r}）")
         if kind == "FeatureCollection" and not isinstance(doc.get("features"), list):
-            raise InvalidInput(f"{path.name}: not GeoJSON: \"features\" is not a list")
+            raise InvalidInput(f"{path.name}: not GeoJSON: \"features\" is not a list",
+                               zh=f"{path.name}：不是 GeoJSON：\"features\" 不是列表")
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -45,18 +45,20 @@ def read_roster(path: Path) -> list[dict]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError:
-        raise InvalidInput(f"{path}: no such file") from None
+        raise InvalidInput(f"{path}: no such file", zh=f"{path}：文件不存在") from None
     except Exception as exc:  # openpyxl raises several kinds for a non-workbook
-        raise InvalidInput(f"{path}: not an .xlsx workbook ({type(exc).__name__})") from None
+        raise InvalidInput(f"{path}: not an .xlsx workbook ({type(exc).__name__})",
+                           zh=f"{path}：不是 .xlsx 工作簿（{type(exc).__name__}）") from None
     try:
         rows = book.worksheets[0].iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
-            raise InvalidInput(f"{path}: the first sheet is empty")
+            raise InvalidInput(f"{path}: the first sheet is empty", zh=f"{path}：第一个工作表是空的")
         keys = [_HEADER_KEYS.get(_cell_text(h) or "") for h in header]
         missing = [zh for key, zh, _ in ROSTER_COLUMNS if key in _REQUIRED and key not in keys]
         if missing:
-            raise InvalidInput(f"{path} row 1: missing column(s) {', '.join(missing)} (zh-CN or English headers)")
+            raise InvalidInput(f"{path} row 1: missing column(s) {', '.join(missing)} (zh-CN or English headers)",
+                               zh=f"{path} 第 1 行：缺少列 {'、'.join(missing)}（表头可用中文或英文）")
         out = []
         for line, values in enumerate(rows, start=2):
             record = {k: _cell_text(v) for k, v in zip(keys, values) if k}

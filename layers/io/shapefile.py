@@ -44,7 +44,9 @@ def write_shapefile(layer, out, types, geoms, data, names, encoding, written, no
     encoding = encoding or "utf-8"
     if len({_FAMILY.get(t, t) for t in types}) > 1:
         raise InvalidParameter("--format", f"a shapefile holds one geometry type, but {layer} mixes "
-                               f"{', '.join(sorted(types))}; export as gpkg or geojson")
+                               f"{', '.join(sorted(types))}; export as gpkg or geojson",
+                               f"shapefile 只能存一种几何类型，而 {layer} 混有 {'、'.join(sorted(types))}；"
+                               "请导出为 gpkg 或 geojson")
     _check_encoding(encoding)
     aside = _attributes_aside(layer, data, names, written, encoding)
     _check_dbf_text(layer, data, names, encoding)
@@ -71,7 +73,8 @@ def _check_encoding(encoding: str) -> None:
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise InvalidParameter("--encoding", f"{encoding!r} is not a text encoding (use utf-8 or gbk)") from None
+        raise InvalidParameter("--encoding", f"{encoding!r} is not a text encoding (use utf-8 or gbk)",
+                               f"{encoding!r} 不是文本编码（请用 utf-8 或 gbk）") from None
 
 
 def _too_long(values: np.ndarray, encoding: str) -> list[int]:
@@ -109,7 +112,7 @@ def _attributes_aside(layer: str, data: list, names: list[str], written: dict, e
 def _check_dbf_text(layer: str, data: list, names: list[str], encoding: str) -> None:
     """Refuse a shapefile whose text values exceed a .dbf field (in ``encoding``'s bytes): GDAL would cut them."""
     _check_encodable(layer, data, names, encoding)
-    too_long = []
+    too_long, too_long_zh = [], []
     for name, values in zip(names, data):
         if values.dtype != object:
             continue
@@ -117,16 +120,20 @@ def _check_dbf_text(layer: str, data: list, names: list[str], encoding: str) -> 
         over = sum(size > DBF_TEXT_BYTES for size in sizes)
         if over:
             too_long.append(f"{name} in {over:,} row{'s' if over > 1 else ''} (up to {max(sizes):,} bytes)")
+            too_long_zh.append(f"{name} 列 {over:,} 行（最长 {max(sizes):,} 字节）")
     if too_long:
         raise InvalidParameter("--format", f"a shapefile's text field holds at most {DBF_TEXT_BYTES} bytes, but "
                                f"{layer} has longer values: {'; '.join(too_long)} ({encoding}); export as gpkg "
-                               "(GeoPackage) or geojson, which keep every value whole")
+                               "(GeoPackage) or geojson, which keep every value whole",
+                               f"shapefile 的文本字段最多 {DBF_TEXT_BYTES} 字节，而 {layer} 有更长的值："
+                               f"{'；'.join(too_long_zh)}（{encoding}）；请导出为 gpkg（GeoPackage）或 geojson，"
+                               "它们完整保留每个值")
 
 
 def _check_encodable(layer: str, data: list, names: list[str], encoding: str) -> None:
     """Refuse a shapefile whose text the chosen encoding cannot hold (an emoji or a C1 character in GBK): GDAL
     would drop those characters without a word."""
-    lost = []
+    lost, lost_zh = [], []
     for name, values in zip(names, data):
         if values.dtype != object:
             continue
@@ -134,9 +141,12 @@ def _check_encodable(layer: str, data: list, names: list[str], encoding: str) ->
         if bad:
             chars = "".join(dict.fromkeys(ch for ch in bad[0] if not _encodes(ch, encoding)))
             lost.append(f"{name} in {len(bad):,} row{'s' if len(bad) > 1 else ''} (first: {chars!r})")
+            lost_zh.append(f"{name} 列 {len(bad):,} 行（首个：{chars!r}）")
     if lost:
         raise InvalidParameter("--encoding", f"{encoding} cannot hold every character of {layer}: "
-                               f"{'; '.join(lost)}; they would be lost: export with utf-8, or as gpkg or geojson")
+                               f"{'; '.join(lost)}; they would be lost: export with utf-8, or as gpkg or geojson",
+                               f"{encoding} 无法表示 {layer} 中的全部字符：{'；'.join(lost_zh)}；这些字符会丢失："
+                               "请用 utf-8 导出，或导出为 gpkg 或 geojson")
 
 
 def _encodes(text: str, encoding: str) -> bool:

@@ -56,7 +56,7 @@ def utc_times(stripped: pd.Series, empty: np.ndarray, timezone: str) -> np.ndarr
             parsed = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
         parsed = parsed.dt.tz_convert("UTC")
     except Exception:
-        raise InvalidParameter("--timezone", f"unknown time zone {timezone!r}") from None
+        raise InvalidParameter("--timezone", f"unknown time zone {timezone!r}", f"未知的时区 {timezone!r}") from None
     utc[local] = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
     if zoned.any():
         with warnings.catch_warnings():

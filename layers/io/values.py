@@ -185,7 +185,8 @@ def vocabulary(conn, f: Field, category_map: dict[str, str]) -> dict:
     for spelling, name in category_map.items():
         if name not in valid:
             raise InvalidParameter("--category-map", f"{name!r} is not an event type; types are: "
-                                   + "、".join(sorted(valid)))
+                                   + "、".join(sorted(valid)),
+                                   f"{name!r} 不是事件类型；事件类型有：" + "、".join(sorted(valid)))
         user[normalise_header(spelling)] = name
     return {**{k: v for k, v in names.items() if not (isinstance(k, tuple) and k[-1] in user)}, **user}
 

@@ -172,7 +172,7 @@ def load_grid(conn, code: str, srid: int, viewer: User | None = OPERATOR) -> Gri
         cur.execute(_grid_select(viewer) + sql.SQL(" WHERE g.code = %(code)s"), {"srid": srid, "code": code})
         row = cur.fetchone()
     if row is None:
-        raise NotFound(f"grid {code!r} does not exist")
+        raise NotFound(f"grid {code!r} does not exist", f"网格 {code!r} 不存在")
     return _grid_from_row(row)
 
 

@@ -58,9 +58,10 @@ class PrintOptions:
 
     def __post_init__(self):
         if self.paper not in PAPERS_MM:
-            raise InvalidParameter("paper", f"must be one of {', '.join(PAPERS_MM)}, not {self.paper!r}")
+            raise InvalidParameter("paper", f"must be one of {', '.join(PAPERS_MM)}, not {self.paper!r}",
+                                   f"须为 {'、'.join(PAPERS_MM)} 之一，不能是 {self.paper!r}")
         if self.lang not in ("zh", "en"):
-            raise InvalidParameter("lang", f"must be zh or en, not {self.lang!r}")
+            raise InvalidParameter("lang", f"must be zh or en, not {self.lang!r}", f"须为 zh 或 en，不能是 {self.lang!r}")
 
     @property
     def sheet(self) -> Paper:
@@ -232,7 +233,9 @@ def _refuse_long_atlas(street_code: str, pages: int, max_pages: int | None, at_l
         raise InvalidParameter(
             "street", f"the atlas of street {street_code} would have {'at least ' if at_least else ''}{pages} "
                       f"pages, more than the limit of {max_pages} (HYGIENE_MAP_PRINT_MAX_PAGES); "
-                      "print it with the CLI instead")
+                      "print it with the CLI instead",
+            f"街道 {street_code} 的图册将有{'至少 ' if at_least else ' '}{pages} 页，超过上限 {max_pages} 页"
+            "（HYGIENE_MAP_PRINT_MAX_PAGES）；请改用命令行打印")
 
 
 def _index_specs(ctx: PageContext, plans: list[_GridPlan], counts: dict, n_index: int) -> list[tuple]:
@@ -304,12 +307,14 @@ def route_document(conn, street_code: str, top: int, options: PrintOptions | Non
     settings = settings or PrintSettings.from_env()
     if top < 1 or top > settings.route_max_stops:
         raise InvalidParameter("--top", f"must be between 1 and {settings.route_max_stops} "
-                                        f"(HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS), not {top}")
+                                        f"(HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS), not {top}",
+                               f"须在 1 至 {settings.route_max_stops} 之间（HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS），不能是 {top}")
     city = data.load_city(conn)
     street = data.load_street(conn, street_code, city.metric_srid, options.viewer)
     ranked = data.rank_grids_for_route(conn, street_code, top, city.as_of)
     if not ranked:
-        raise InvalidParameter("--street", f"street {street_code} has no grid with open complaints: no route to print")
+        raise InvalidParameter("--street", f"street {street_code} has no grid with open complaints: no route to print",
+                               f"街道 {street_code} 没有存在未办结投诉的网格：无巡查路线可打印")
     grids, path_xy, stops = _walk(street, ranked)
     counts = data.open_complaints_by_grid(conn, street_code, city.as_of)
     roads = data.load_main_roads(conn, street.geom.bounds, city.metric_srid)

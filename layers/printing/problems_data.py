@@ -171,7 +171,8 @@ def _check_street(conn, the_round: dict, street: str | None, parameter: str) -> 
     check_street(conn, street, parameter)
     if street not in the_round["streets"]:
         raise InvalidParameter(parameter, f"round {the_round['id']} does not cover street {street} "
-                                          f"(it covers {', '.join(the_round['streets'])})")
+                                          f"(it covers {', '.join(the_round['streets'])})",
+                               f"检查轮次 {the_round['id']} 不包括街道 {street}（它包括 {'、'.join(the_round['streets'])}）")
 
 
 def load_problems(conn, round_id: int, street: str | None = None, viewer: User | None = OPERATOR,

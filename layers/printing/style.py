@@ -50,13 +50,16 @@ def font_face(path: str | None) -> tuple[str, int, str]:
             # A collection holds several faces; prefer the proportional one.
             faces = [f for f in added if "Mono" not in f.name] or added
             if not faces:
-                raise SetupError(f"HYGIENE_MAP_PRINT_FONT={candidate}: matplotlib cannot read this font")
+                raise SetupError(f"HYGIENE_MAP_PRINT_FONT={candidate}: matplotlib cannot read this font",
+                                 f"HYGIENE_MAP_PRINT_FONT={candidate}：matplotlib 无法读取该字体")
             return candidate, faces[0].index, faces[0].name
     if path:
-        raise SetupError(f"HYGIENE_MAP_PRINT_FONT={path}: no such font file")
+        raise SetupError(f"HYGIENE_MAP_PRINT_FONT={path}: no such font file", f"HYGIENE_MAP_PRINT_FONT={path}：字体文件不存在")
     raise SetupError(
         "no CJK TrueType font for printing: install the Debian package fonts-wqy-microhei "
-        "(scripts/setup.sh does), or set HYGIENE_MAP_PRINT_FONT to a TrueType .ttf/.ttc with Chinese glyphs"
+        "(scripts/setup.sh does), or set HYGIENE_MAP_PRINT_FONT to a TrueType .ttf/.ttc with Chinese glyphs",
+        "没有可用于打印的中日韩 TrueType 字体：请安装 Debian 软件包 fonts-wqy-microhei（scripts/setup.sh 会安装），"
+        "或把 HYGIENE_MAP_PRINT_FONT 设为含中文字形的 TrueType .ttf/.ttc 文件",
     )
 
 

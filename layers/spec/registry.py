@@ -41,4 +41,5 @@ def get_layer(layer_id: str) -> LayerSpec:
     try:
         return _BY_ID[layer_id]
     except KeyError:
-        raise NotFound(f"unknown layer {layer_id!r}; layers are: {', '.join(_BY_ID)}") from None
+        raise NotFound(f"unknown layer {layer_id!r}; layers are: {', '.join(_BY_ID)}",
+                       f"未知图层 {layer_id!r}；图层有：{'、'.join(_BY_ID)}") from None

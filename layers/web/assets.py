@@ -109,7 +109,8 @@ def require_vendor() -> None:
     missing = [p for p in VENDOR_PACKAGES if not (modules / p / "package.json").exists()]
     if missing:
         raise SetupError(
-            f"front-end packages missing in {modules}: {', '.join(missing)}; run ./scripts/setup.sh (npm ci)"
+            f"front-end packages missing in {modules}: {', '.join(missing)}; run ./scripts/setup.sh (npm ci)",
+            f"{modules} 中缺少前端软件包：{'、'.join(missing)}；请运行 ./scripts/setup.sh（npm ci）",
         )
 
 
@@ -124,7 +125,9 @@ def localize(page: str) -> str:
         raise SetupError(
             "the page would load files from another host, which offline networks cannot reach: "
             + ", ".join(left)
-            + "; add each to layers.web.assets.CDN_TO_LOCAL (and its package to package.json) or drop it"
+            + "; add each to layers.web.assets.CDN_TO_LOCAL (and its package to package.json) or drop it",
+            "页面会从其他主机加载文件，离线网络无法访问：" + "、".join(left)
+            + "；请把每个加入 layers.web.assets.CDN_TO_LOCAL（并把其软件包加入 package.json），或去掉它",
         )
     return page
 

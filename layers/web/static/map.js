@@ -247,7 +247,9 @@
         ? "/api/layers/" + spec.id + "/heat" + query(spec, { bbox: bboxParam(), zoom: z })
         : "/api/layers/" + spec.id + "/features" + query(spec, { bbox: bboxParam(), limit: cfg.limit });
       track(fetch(url, { signal: ctrl.signal }).then(function (r) {
-        if (!r.ok) return r.json().then(function (b) { throw new Error(spec.id + ": " + (b.detail || r.status)); });
+        if (!r.ok) return r.json().then(function (b) {  // in the page's language where the answer has it
+          throw new Error(spec.id + ": " + ((cfg.lang !== "en" && b.detail_zh) || b.detail || r.status));
+        });
         return r.json();
       }).then(function (data) {
         if (ctrl.signal.aborted) return;

@@ -20,6 +20,14 @@
   function fmt(v, d) { return v === null || v === undefined ? "—" : Number(v).toFixed(d === undefined ? 1 : d); }
   function num(v) { return v === null || v === undefined ? "—" : Number(v).toLocaleString(); }
 
+  // A refused request as an Error: its message in the page's language (detail_zh on a Chinese page, where the
+  // answer has it), its English detail kept as err.detail for the checks that read it.
+  function refusal(r, b, lang) {
+    var err = new Error((lang !== "en" && b.detail_zh) || b.detail || ("HTTP " + r.status));
+    err.detail = b.detail;
+    return err;
+  }
+
   function start(map, cfg, cov) {
     var W = cfg.whatif, T = W.text;
     var drafts = [], existing = {}, changed = {}, csrf = null, addMode = false;
@@ -89,7 +97,7 @@
     // A saved plan as the draft: its additions as draft markers, its moved and removed facilities as edited ones.
     function loadPlan(id) {
       fetch("/api/plans/" + id + "/export", { headers: { Accept: "application/geo+json" } })
-        .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || ("HTTP " + r.status)); return b; }); })
+        .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw refusal(r, b, cfg.lang); return b; }); })
         .then(function (fc) {
           fc.features.forEach(function (f) {
             var p = f.properties, c = f.geometry && f.geometry.coordinates;
@@ -186,11 +194,11 @@
                                     1000 * (isFinite(wait) && wait >= 0 ? wait : 5));
             return null;
           }
-          return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || ("HTTP " + r.status)); return b; });
+          return r.json().then(function (b) { if (!r.ok) throw refusal(r, b, cfg.lang); return b; });
         })
         .then(function (b) { if (b && !queued) show(b); })  // a newer draft waits: its answer will be shown
         .catch(function (err) {
-          var text = String(err.message || err), k = /^edits\[(\d+)\]: .* is outside the city/.exec(text);
+          var text = String(err.message || err), k = /^edits\[(\d+)\]: .* is outside the city/.exec(err.detail || text);
           if (k && +k[1] < drafts.length) {  // a draft placed beyond the city's reach: taken back, the rest sent again
             map.removeLayer(drafts[+k[1]].marker);
             drafts.splice(+k[1], 1);
@@ -259,7 +267,7 @@
       var body = draft();
       body.name = name;
       fetch("/api/plans", { method: "POST", headers: headers(), body: JSON.stringify(body) })
-        .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || ("HTTP " + r.status)); return b; }); })
+        .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw refusal(r, b, cfg.lang); return b; }); })
         .then(function (plan) {
           S.saved = plan.id;
           var msg = document.getElementById("hm-whatif-msg");
