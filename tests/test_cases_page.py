@@ -343,6 +343,35 @@ def test_in_english_the_campaign_office_sets_a_deadline_and_a_past_one_is_explai
     assert problems(phone, site, allowed=(f"/api/complaints/{complaint}/deadline", "422")) == []
 
 
+def test_a_refusal_the_page_passes_on_is_in_the_page_language(phone, site, city, target):
+    """Another phone asked for more time on the complaint while this page still offers the request: the server
+    refuses the page's request (409), and the page says why in Chinese on the Chinese page, in English on the
+    English one — never the other language."""
+    complaint, due = query(city["url"], "SELECT id, due_at FROM complaints c WHERE street_code = %s AND status = '立案' "
+                                        "AND id <> %s AND NOT EXISTS (SELECT 1 FROM complaint_deadlines d "
+                                        "WHERE d.complaint_id = c.id) ORDER BY id LIMIT 1", (OWN_STREET, target["id"]))[0]
+    asked = (max(due, datetime.now(UTC)) + timedelta(days=3)).astimezone(CITY_ZONE).replace(second=0, microsecond=0)
+    for lang, said in (("", "操作冲突：投诉 {c} 的延期申请 {r}（延至 {due}，street1 申请）正等待创卫办审批：一次只能有一个申请"),
+                       ("?lang=en", "Conflict: complaint {c} has extension request {r} awaiting the campaign office's "
+                                    "decision (to {due}, asked by street1): one request at a time")):
+        login(phone, site, city, "street1", lang)
+        open_case(phone, complaint)
+        assert phone.evaluate("!!document.getElementById('cs-ask')")  # the page offers the request
+        api(site, city, "street1", "POST", f"/api/complaints/{complaint}/deadline/requests",
+            {"due_at": asked.isoformat(), "reason": "另一台手机先申请了"})
+        first = query(city["url"], "SELECT id, due_after FROM complaint_deadlines WHERE complaint_id = %s "
+                                   "ORDER BY id DESC LIMIT 1", (complaint,))[0]
+        phone.evaluate(f"var f = document.getElementById('cs-ask'); f.due_at.value = "
+                       f"'{asked + timedelta(days=1):%Y-%m-%dT%H:%M}'; f.reason.value = '本机申请';"
+                       "f.querySelector('button[type=submit]').click()")
+        _wait(phone, "document.getElementById('cs-msg') && document.getElementById('cs-msg').innerText.length > 0")
+        assert message(phone) == said.format(c=complaint, r=first[0], due=first[1].isoformat()), message(phone)
+        assert fits(phone)
+        assert problems(phone, site, allowed=(f"/api/complaints/{complaint}/deadline/requests", "409")) == []
+        api(site, city, "admin1", "POST", f"/api/complaints/{complaint}/deadline/requests/{first[0]}/decision",
+            {"decision": "reject", "note": "测试完毕"})  # the next language starts from no pending request
+
+
 def test_an_inspector_sees_its_grid_and_a_planner_reads_without_buttons(phone, site, city, target):
     login(phone, site, city, "inspector1")  # scoped to one grid
     choose_status(phone, "")  # its grid's complaints of every status

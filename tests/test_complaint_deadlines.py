@@ -201,6 +201,31 @@ def test_bad_times_and_reasons_are_422_naming_the_field(client, demo):
     assert bad.status_code == 422 and bad.json()["detail"].startswith("decision:"), bad.text
 
 
+def test_refusals_say_it_in_chinese_beside_the_unchanged_english(client, demo):
+    """Each refusal of the deadline and case workflow answers its English (scripts and pages match on it) and,
+    beside it, the same in Chinese for Chinese pages: the same ids, times, statuses and parameter."""
+    tokens = demo["tokens"]
+    c = _file(client, tokens, STAFF, *demo["street_points"][1], days_ago=0)
+    due = (datetime.fromisoformat(c["due_at"]) + timedelta(days=2)).replace(microsecond=0)
+    first = _ask(client, tokens, STAFF, c["id"], due).json()["deadline_request"]
+    again = _ask(client, tokens, STAFF, c["id"], due + timedelta(days=1)).json()
+    when = datetime.fromisoformat(first["due_after"]).isoformat()
+    assert again == {"detail": f"complaint {c['id']} has extension request {first['id']} awaiting the campaign "
+                               f"office's decision (to {when}, asked by {STAFF}): one request at a time",
+                     "detail_zh": f"投诉 {c['id']} 的延期申请 {first['id']}（延至 {when}，{STAFF} 申请）正等待创卫办审批："
+                                  "一次只能有一个申请"}, again
+    bare = _decide(client, tokens, OFFICE, c["id"], first["id"], "reject").json()
+    assert bare == {"detail": "note: rejecting an extension request needs a note saying why",
+                    "detail_zh": "note：驳回延期申请须在备注中写明原因"}, bare
+    skip = client.patch(f"/api/complaints/{c['id']}", json={"status": "处置"}, headers=_auth(tokens, STAFF))
+    assert skip.status_code == 409 and skip.json() == {
+        "detail": f"complaint {c['id']}: cannot go from 受理 to 处置; allowed next: 立案, 结案",
+        "detail_zh": f"投诉 {c['id']}：不能从受理转到处置；下一步只能是：立案、结案"}, skip.text
+    gone = client.get("/api/complaints/987654321", headers=_auth(tokens, STAFF))
+    assert gone.status_code == 404 and gone.json() == {"detail": "no complaint with id 987654321",
+                                                       "detail_zh": "没有编号为 987654321 的投诉"}, gone.text
+
+
 def test_a_closed_complaint_cannot_be_extended(client, demo):
     tokens = demo["tokens"]
     c = _file(client, tokens, STAFF, *demo["street_points"][3])

@@ -232,6 +232,8 @@ def test_a_finding_the_server_refuses_says_why_and_can_be_removed(phone, city, c
     _wait(phone, "!!document.querySelector('#fd-queue li[data-state=failed]')")
     failed = phone.evaluate("document.querySelector('#fd-queue li[data-state=failed]').innerText")
     assert "发送失败" in failed and INSPECTOR in failed and phone.evaluate("document.body.dataset.pending") == "0"
+    # The server's reason in the page's language: the Chinese it sends beside its English.
+    assert f"用户 '{INSPECTOR}' 的检查范围为" in failed and " inspects " not in failed, failed
     assert _stored(city, "范围之外") == []
     phone.evaluate("document.querySelector('#fd-queue li[data-state=failed] button').click()")
     _wait(phone, "!document.querySelector('#fd-queue li[data-state=failed]')")

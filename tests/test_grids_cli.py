@@ -57,11 +57,11 @@ def test_users_add_prints_a_working_token_once(city_db):
     assert user_for_token(conn, token) is None
     conn.close()
     assert run("users", "disable", "街道甲")[0] != 0
-    # Bad scopes are one-line errors.
-    for args, word in [(("users", "add", "x", "--role", "street"), "--street"),
+    # Bad scopes are one-line errors, in Chinese.
+    for args, word in [(("users", "add", "x", "--role", "street"), "--street：街道用户须用 --street CODE 指定街道"),
                        (("users", "add", "y", "--role", "street", "--street", "379999999"), "379999999"),
-                       (("users", "add", "z", "--role", "inspector", "--grids", "1234"), "1234"),
-                       (("users", "add", "街道甲", "--role", "planner"), "already exists")]:
+                       (("users", "add", "z", "--role", "inspector", "--grids", "1234"), "--grids：没有编码为 1234 的网格"),
+                       (("users", "add", "街道甲", "--role", "planner"), "已有名为 '街道甲' 的用户")]:
         code, out = run(*args)
         assert code != 0 and word in out and "Traceback" not in out and len(out.strip().splitlines()) == 1
 
@@ -123,7 +123,12 @@ def test_a_roster_with_bad_rows_changes_nothing_and_names_each_row(city_db, tmp_
     path = tmp_path / "bad.xlsx"
     book.save(path)
     before = _query(city_db, "SELECT responsible_unit FROM grids WHERE code = %s", (grid,))[0][0]
-    code, text = run("grids", "assign", str(path))
+    code, text = run("grids", "assign", str(path))  # said in Chinese by default, each row named
+    assert code != 0 and text.startswith("hygiene-map：错误：4 处问题，未做任何修改："), text
+    assert "bad.xlsx 第 3 行：网格编码：没有编码为 37990100199999 的网格" in text, text
+    assert f"bad.xlsx 第 4 行：网格编码：{grid} 已在第 2 行给出" in text, text
+    assert "bad.xlsx 第 4 行：责任单位：不能为空" in text and "bad.xlsx 第 4 行：联系电话：'not a phone' 不是电话号码" in text
+    code, text = run("grids", "assign", str(path), "--lang", "en")
     assert code != 0 and "nothing was changed" in text
     assert "row 3" in text and "37990100199999" in text and "row 4" in text and "phone" in text and "unit" in text
     assert _query(city_db, "SELECT responsible_unit FROM grids WHERE code = %s", (grid,))[0][0] == before
@@ -139,7 +144,7 @@ def test_regenerating_reports_changes_and_never_drops_an_assignment_silently(cit
     assert f"{len(grids_before)} grids" in text and f"{len(grids_before)} unchanged" in text
     # Coarser grids merge cells: some assignments would be inherited by no grid → refused, nothing written.
     code, text = run("grids", "generate", "--street", STREET, "--size", "500")
-    assert code != 0 and "would drop the assignment" in text and "--force" in text
+    assert code != 0 and f"重新划分街道 {STREET} 会丢掉" in text and "加 --force 重新运行" in text, text
     assert dict(_query(city_db, "SELECT code, responsible_unit FROM grids WHERE street_code = %s",
                        (STREET,))) == grids_before
     code, text = run("grids", "generate", "--street", STREET, "--size", "500", "--dry-run", "--lang", "en")

@@ -152,6 +152,26 @@ def test_bad_requests_are_clear_404_or_422(demo_client, path, params, status, ne
     assert needle in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "path,params,detail,detail_zh",
+    [
+        ("/tiles/toilets/2/4/0.pbf", {}, "x: at zoom 2 x must be between 0 and 3, not 4",
+         "x：缩放级别 2 下 x 须在 0 到 3 之间，而不是 4"),
+        ("/api/layers/toilets/features", {"since": "2025-01-01"}, "since: layer 'toilets' has no time to filter on",
+         "since：图层 'toilets' 没有时间字段，不能按时间筛选"),
+        ("/api/layers/toilets/features", {"category": "x"}, "category: layer 'toilets' cannot be filtered by category",
+         "category：图层 'toilets' 不能按 category 筛选"),
+        ("/api/layers/complaints/heat", {"bbox": "1,2,3,4", "zoom": 40}, "zoom: must be between 0 and 22, not 40",
+         "zoom：须在 0 到 22 之间，而不是 40"),
+    ],
+)
+def test_refusals_of_layers_and_tiles_say_it_in_chinese_beside_the_english(demo_client, path, params, detail,
+                                                                            detail_zh):
+    """A Chinese page shows ``detail_zh``; the English ``detail`` stays as scripts and clients read it."""
+    body = demo_client.get(path, params=params).json()
+    assert (body["detail"], body.get("detail_zh")) == (detail, detail_zh), body
+
+
 def test_tiles_carry_features_cache_headers_and_204_when_empty(demo_client, city_box):
     (minx, miny, maxx, maxy), _ = city_box
     x, y = tile_of((minx + maxx) / 2, (miny + maxy) / 2, 14)

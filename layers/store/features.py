@@ -20,7 +20,7 @@ from data.params import BBox, TimeWindow
 from data.settings import FeatureSettings
 from layers.spec.model import LayerSpec
 from layers.store.columns import properties_sql
-from layers.store.filters import Filters, check_filters, check_window, where_clause
+from layers.store.filters import Filters, check_filters, check_window, unknown_value, where_clause
 from layers.workflow.access import User
 
 # Decimal places of coordinates in the output: 6 ≈ 0.1 m, finer than any source.
@@ -66,9 +66,11 @@ def feature_query(
     if limit is None:
         limit = settings.default_limit
     if not 1 <= limit <= settings.max_limit:
-        raise InvalidParameter("limit", f"must be between 1 and {settings.max_limit}, not {limit}")
+        raise InvalidParameter("limit", f"must be between 1 and {settings.max_limit}, not {limit}",
+                               f"须在 1 到 {settings.max_limit} 之间，而不是 {limit}")
     if not 0 <= offset <= MAX_OFFSET:
-        raise InvalidParameter("offset", f"must be between 0 and {MAX_OFFSET}, not {offset}")
+        raise InvalidParameter("offset", f"must be between 0 and {MAX_OFFSET}, not {offset}",
+                               f"须在 0 到 {MAX_OFFSET} 之间，而不是 {offset}")
     window = window or TimeWindow()
     check_window(spec, window)
     chosen = []
@@ -76,12 +78,13 @@ def feature_query(
         if not values:
             continue
         if column not in spec.filter_columns:
-            raise InvalidParameter(column, f"layer {spec.id!r} cannot be filtered by {column}")
+            raise InvalidParameter(column, f"layer {spec.id!r} cannot be filtered by {column}",
+                                   f"图层 {spec.id!r} 不能按 {column} 筛选")
         if column == spec.style_column and spec.categories:
             known = {c.value for c in spec.categories}
             unknown = [v for v in values if v not in known]
             if unknown:
-                raise InvalidParameter(column, f"unknown value {unknown[0]!r}; values are: {', '.join(sorted(known))}")
+                raise unknown_value(column, unknown[0], sorted(known))
         chosen.append((column, tuple(values)))
     boxes = (tuple(float(v) for v in bbox),) if bbox else ()
     return FeatureQuery(Filters(boxes, False, street or None, window, tuple(chosen)), limit, offset, viewer)

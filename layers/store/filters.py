@@ -49,7 +49,14 @@ def check_window(spec: LayerSpec, window: TimeWindow, parameter: str | None = No
     """InvalidParameter when a time window is asked of a layer without a time column."""
     if window and not spec.time_column:
         name = parameter or ("since" if window.since else "until")
-        raise InvalidParameter(name, f"layer {spec.id!r} has no time to filter on")
+        raise InvalidParameter(name, f"layer {spec.id!r} has no time to filter on",
+                               f"图层 {spec.id!r} 没有时间字段，不能按时间筛选")
+
+
+def unknown_value(column: str, value: str, known) -> InvalidParameter:
+    """The refusal of a filter value that is none of the ``known`` ones."""
+    return InvalidParameter(column, f"unknown value {value!r}; values are: {', '.join(known)}",
+                            f"未知的取值 {value!r}；可选值：{'、'.join(known)}")
 
 
 def where_clause(spec: LayerSpec, filters: Filters,
@@ -121,4 +128,4 @@ def check_filters(conn, filters: Filters) -> None:
             known = [r[0] for r in cur.fetchall()]
         unknown = [v for v in values if v not in known]
         if unknown:
-            raise InvalidParameter(column, f"unknown value {unknown[0]!r}; values are: {', '.join(known)}")
+            raise unknown_value(column, unknown[0], known)

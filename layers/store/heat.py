@@ -70,17 +70,23 @@ def _check_heat(spec: LayerSpec, zoom: int, filters: Filters, settings: TileSett
     """The one view box of a heatmap request, or InvalidParameter naming what is wrong."""
     if spec.geometry_type != "Point":
         raise InvalidParameter("layer_id", f"layer {spec.id!r} has {spec.geometry_type} features; a heatmap "
-                                           "counts points: ask it of a point layer (complaints, toilets …)")
+                                           "counts points: ask it of a point layer (complaints, toilets …)",
+                               f"图层 {spec.id!r} 的要素是 {spec.geometry_type}；热力图统计的是点："
+                               "请选点图层（投诉、公厕等）")
     if not 0 <= zoom <= settings.max_zoom:
-        raise InvalidParameter("zoom", f"must be between 0 and {settings.max_zoom}, not {zoom}")
+        raise InvalidParameter("zoom", f"must be between 0 and {settings.max_zoom}, not {zoom}",
+                               f"须在 0 到 {settings.max_zoom} 之间，而不是 {zoom}")
     if len(filters.boxes) != 1:
-        raise InvalidParameter("bbox", "is required for a heatmap (minlon,minlat,maxlon,maxlat)")
+        raise InvalidParameter("bbox", "is required for a heatmap (minlon,minlat,maxlon,maxlat)",
+                               "热力图必须给出范围（minlon,minlat,maxlon,maxlat）")
     width_px, height_px = bbox_pixels(filters.boxes[0], zoom)
     if max(width_px, height_px) > settings.heat_max_px:
         # A screen is a few thousand pixels: a larger box at this zoom is a whole-world scrape, not a view.
         raise InvalidParameter(
             "bbox", f"is {width_px:,.0f} × {height_px:,.0f} pixels at zoom {zoom}; at most "
-            f"{settings.heat_max_px:,} pixels a side (HYGIENE_MAP_HEAT_MAX_PX): zoom out or send a smaller bbox")
+            f"{settings.heat_max_px:,} pixels a side (HYGIENE_MAP_HEAT_MAX_PX): zoom out or send a smaller bbox",
+            f"在缩放级别 {zoom} 下为 {width_px:,.0f} × {height_px:,.0f} 像素；每边至多 {settings.heat_max_px:,} 像素"
+            "（HYGIENE_MAP_HEAT_MAX_PX）：请降低缩放级别或缩小范围")
     return filters.boxes[0]
 
 

@@ -73,7 +73,8 @@ def parse_crs(raw: str | None, parameter: str = "crs") -> str:
     alias = _CRS_ALIASES.get(value.lower())
     if alias:
         return alias
-    raise InvalidParameter(parameter, f"unsupported CRS {raw!r}; supported: {', '.join(SUPPORTED_CRS)}")
+    raise InvalidParameter(parameter, f"unsupported CRS {raw!r}; supported: {', '.join(SUPPORTED_CRS)}",
+                           f"不支持坐标系 {raw!r}；支持：{'、'.join(SUPPORTED_CRS)}")
 
 
 def parse_limit(raw: str | None, settings: OgcSettings) -> int:
@@ -95,7 +96,7 @@ def parse_ogc_bbox(raw: str | None, bbox_crs: str = CRS84) -> tuple[BBox, ...]:
     expected = f"expected 4 numbers {order} (or 6 with heights), got {raw!r}"
     parts = text.split(",")
     if len(parts) not in (4, 6):
-        raise InvalidParameter("bbox", expected)
+        raise InvalidParameter("bbox", expected, f"应为 4 个数 {order}（或连高程共 6 个），而不是 {raw!r}")
     values = [parse_number(p, "bbox", expected) for p in parts]
     if len(values) == 6:
         values = [values[0], values[1], values[3], values[4]]
@@ -103,9 +104,11 @@ def parse_ogc_bbox(raw: str | None, bbox_crs: str = CRS84) -> tuple[BBox, ...]:
         values = [values[1], values[0], values[3], values[2]]
     minx, miny, maxx, maxy = values
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise InvalidParameter("bbox", f"{raw!r} is outside longitude −180…180, latitude −90…90 (order {order})")
+        raise InvalidParameter("bbox", f"{raw!r} is outside longitude −180…180, latitude −90…90 (order {order})",
+                               f"{raw!r} 超出经度 −180…180、纬度 −90…90（顺序 {order}）")
     if miny > maxy:
-        raise InvalidParameter("bbox", f"{raw!r}: the lower latitude exceeds the upper one (order {order})")
+        raise InvalidParameter("bbox", f"{raw!r}: the lower latitude exceeds the upper one (order {order})",
+                               f"{raw!r}：下边纬度大于上边纬度（顺序 {order}）")
     if minx > maxx:  # crosses the antimeridian: two boxes
         return ((minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy))
     return ((minx, miny, maxx, maxy),)
@@ -131,14 +134,16 @@ def parse_datetime(raw: str | None) -> TimeWindow:
         return TimeWindow(parse_instant(text, "datetime"), _interval_end(text))
     parts = text.split("/")
     if len(parts) != 2:
-        raise InvalidParameter("datetime", f"an interval has one '/': start/end, got {raw!r}")
+        raise InvalidParameter("datetime", f"an interval has one '/': start/end, got {raw!r}",
+                               f"时间段只有一个“/”：起/止，而不是 {raw!r}")
     low, high = (p.strip() for p in parts)
     start = None if low in ("", "..") else parse_instant(low, "datetime")
     end = None if high in ("", "..") else _interval_end(high)
     if start is None and end is None:
-        raise InvalidParameter("datetime", f"an interval needs at least one end, got {raw!r}")
+        raise InvalidParameter("datetime", f"an interval needs at least one end, got {raw!r}",
+                               f"时间段至少要有一端，而不是 {raw!r}")
     if start and end and start >= end:
-        raise InvalidParameter("datetime", f"the start of {raw!r} is after its end")
+        raise InvalidParameter("datetime", f"the start of {raw!r} is after its end", f"{raw!r} 的开始晚于结束")
     return TimeWindow(start, end)
 
 
@@ -194,7 +199,7 @@ def _filter_value(column: str, text: str, sql_type: str):
         return parse_number(text, column, f"must be a number, not {text!r}")
     if json_type == "boolean":
         if text.lower() not in ("true", "false"):
-            raise InvalidParameter(column, f"must be true or false, not {text!r}")
+            raise InvalidParameter(column, f"must be true or false, not {text!r}", f"须为 true 或 false，而不是 {text!r}")
         return text.lower() == "true"
     if sql_type.startswith("timestamp"):
         return parse_instant(text, column)
@@ -215,7 +220,9 @@ def _property_filters(spec: LayerSpec, types: dict[str, str], params: Mapping[st
         if name not in columns:
             raise InvalidParameter(
                 name, f"unknown parameter; the standard ones are {', '.join(sorted(ITEMS_PARAMETERS))} and "
-                f"the queryable properties of {spec.id!r} are {', '.join(columns)}")
+                f"the queryable properties of {spec.id!r} are {', '.join(columns)}",
+                f"未知参数；标准参数有 {'、'.join(sorted(ITEMS_PARAMETERS))}，{spec.id!r} 可查询的属性有 "
+                f"{'、'.join(columns)}")
         out.append((name, (_filter_value(name, text, types.get(name, "text")),)))
     return tuple(out)
 
@@ -259,15 +266,16 @@ def get_items(conn, spec: LayerSpec, query: ItemsQuery, *, count: bool) -> tuple
 
 def get_item(conn, spec: LayerSpec, fid: str, crs: str = CRS84, viewer: User | None = None) -> bytes:
     """One feature as GeoJSON bytes, or NotFound (an id that is not a whole number matches nothing)."""
+    missing = NotFound(f"collection {spec.id!r} has no feature {fid!r}", f"图层 {spec.id!r} 中没有要素 {fid!r}")
     if not re.fullmatch(r"[0-9]{1,18}", fid):
-        raise NotFound(f"collection {spec.id!r} has no feature {fid!r}")
+        raise missing
     statement = sql.SQL("SELECT convert_to({feature}, 'UTF8') FROM {table} WHERE id = %s").format(
         feature=feature_sql(spec, crs in LAT_LON_CRS, viewer), table=sql.Identifier(spec.table))
     with conn.cursor() as cur:
         cur.execute(statement, (int(fid),))
         row = cur.fetchone()
     if row is None:
-        raise NotFound(f"collection {spec.id!r} has no feature {fid!r}")
+        raise missing
     return bytes(row[0])
 
 
@@ -327,12 +335,14 @@ def web_mercator_quad(max_zoom: int) -> dict:
 def parse_tile_address(tile_matrix: str, tile_row: str, tile_col: str, max_zoom: int) -> tuple[int, int, int]:
     """(z, x, y) of a WebMercatorQuad tile address, or InvalidParameter naming the part out of range."""
     if not re.fullmatch(r"[0-9]{1,2}", tile_matrix) or int(tile_matrix) > max_zoom:
-        raise InvalidParameter("tileMatrix", f"must be one of 0 … {max_zoom} of {WEB_MERCATOR_QUAD}, not {tile_matrix!r}")
+        raise InvalidParameter("tileMatrix", f"must be one of 0 … {max_zoom} of {WEB_MERCATOR_QUAD}, not {tile_matrix!r}",
+                               f"须为 {WEB_MERCATOR_QUAD} 的 0 … {max_zoom} 之一，而不是 {tile_matrix!r}")
     z = int(tile_matrix)
     size = 1 << z
     for name, raw in (("tileRow", tile_row), ("tileCol", tile_col)):
         if not re.fullmatch(r"[0-9]{1,8}", raw) or int(raw) >= size:
-            raise InvalidParameter(name, f"must be 0 … {size - 1} at tileMatrix {z}, not {raw!r}")
+            raise InvalidParameter(name, f"must be 0 … {size - 1} at tileMatrix {z}, not {raw!r}",
+                                   f"在 tileMatrix {z} 下须为 0 … {size - 1}，而不是 {raw!r}")
     return z, int(tile_col), int(tile_row)
 
 

@@ -67,12 +67,12 @@ def parse_tile(z: int, x: int, y: int, settings: TileSettings | None = None) -> 
     """A validated tile address, or InvalidParameter naming the bad coordinate."""
     settings = settings or TileSettings.from_env()
     if not 0 <= z <= settings.max_zoom:
-        raise InvalidParameter("z", f"zoom must be between 0 and {settings.max_zoom}, not {z}")
-    n = 1 << z
-    if not 0 <= x < n:
-        raise InvalidParameter("x", f"at zoom {z} x must be between 0 and {n - 1}, not {x}")
-    if not 0 <= y < n:
-        raise InvalidParameter("y", f"at zoom {z} y must be between 0 and {n - 1}, not {y}")
+        raise InvalidParameter("z", f"zoom must be between 0 and {settings.max_zoom}, not {z}",
+                               f"缩放级别须在 0 到 {settings.max_zoom} 之间，而不是 {z}")
+    for name, value in (("x", x), ("y", y)):
+        if not 0 <= value < (n := 1 << z):
+            raise InvalidParameter(name, f"at zoom {z} {name} must be between 0 and {n - 1}, not {value}",
+                                   f"缩放级别 {z} 下 {name} 须在 0 到 {n - 1} 之间，而不是 {value}")
     return Tile(z, x, y)
 
 

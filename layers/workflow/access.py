@@ -16,6 +16,7 @@ from data.errors import Conflict, InvalidParameter, NotFound
 from data.settings import AccessSettings
 from data.vocab import ROLES, SCOPED_ROLES
 from layers.spec.model import Field, LayerSpec
+from layers.workflow.refusals import not_one_of
 
 
 def new_token() -> str:
@@ -180,16 +181,18 @@ def add_user(conn, name: str, role: str, *, street_code: str | None = None, grid
     """
     name = (name or "").strip()
     if not name:
-        raise InvalidParameter("NAME", "must not be empty")
+        raise InvalidParameter("NAME", "must not be empty", "不能为空")
     if role not in ROLES:
-        raise InvalidParameter("--role", f"must be one of {', '.join(ROLES)}, not {role!r}")
+        raise not_one_of("--role", ROLES, role)
     grid_codes = [g.strip() for g in (grid_codes or []) if g.strip()]
     if role == "street" and not street_code:
-        raise InvalidParameter("--street", "a street user needs --street CODE")
+        raise InvalidParameter("--street", "a street user needs --street CODE", "街道用户须用 --street CODE 指定街道")
     if role == "inspector" and not street_code and not grid_codes:
-        raise InvalidParameter("--grids", "an inspector needs --grids CODES or --street CODE")
+        raise InvalidParameter("--grids", "an inspector needs --grids CODES or --street CODE",
+                               "检查员须用 --grids CODES 指定网格，或用 --street CODE 指定街道")
     if role not in SCOPED_ROLES and (street_code or grid_codes):
-        raise InvalidParameter("--street", f"a {role} is not scoped; leave out --street and --grids")
+        raise InvalidParameter("--street", f"a {role} is not scoped; leave out --street and --grids",
+                               f"{role} 用户不限范围；请去掉 --street 和 --grids")
     if street_code:
         check_street(conn, street_code, "--street")
     with conn.cursor() as cur:
@@ -198,10 +201,11 @@ def add_user(conn, name: str, role: str, *, street_code: str | None = None, grid
                         (grid_codes,))
             unknown = cur.fetchone()[0]
             if unknown:
-                raise NotFound(f"--grids: no grid with code {', '.join(unknown)}")
+                raise NotFound(f"--grids: no grid with code {', '.join(unknown)}",
+                               f"--grids：没有编码为 {'、'.join(unknown)} 的网格")
         cur.execute("SELECT 1 FROM users WHERE name = %s", (name,))
         if cur.fetchone() is not None:
-            raise Conflict(f"a user named {name!r} already exists")
+            raise Conflict(f"a user named {name!r} already exists", f"已有名为 {name!r} 的用户")
         token = new_token()
         cur.execute(
             """INSERT INTO users (name, role, street_code, grid_codes, token_sha256, created_by)
@@ -248,5 +252,5 @@ def disable_user(conn, name: str, actor: str) -> None:
         cur.execute("UPDATE users SET disabled_at = now() WHERE name = %s AND disabled_at IS NULL RETURNING id",
                     (name,))
         if cur.fetchone() is None:
-            raise NotFound(f"no enabled user named {name!r}")
+            raise NotFound(f"no enabled user named {name!r}", f"没有名为 {name!r} 的启用中的用户")
     audit(conn, actor, "user.disable", f"user:{name}", {"disabled": False}, {"disabled": True})

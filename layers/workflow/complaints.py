@@ -27,6 +27,7 @@ from layers.workflow import deadlines
 from layers.workflow.access import RowScope, User, audit
 from layers.workflow.deadlines import PENDING_SQL
 from layers.workflow.grids import grid_then
+from layers.workflow.refusals import not_event_type, not_one_of
 
 METRES_PER_DEGREE = 111_320.0
 #: Coordinate systems a complaint's point may be given in: WGS84, GCJ-02 (Gaode, Tencent), BD-09 (Baidu).
@@ -56,8 +57,11 @@ def route(conn, lon: float, lat: float) -> dict:
             cur.execute("SELECT EXISTS (SELECT 1 FROM admin_areas)")
             if not cur.fetchone()[0]:
                 raise Conflict("city: no admin areas are loaded yet, so no place can be routed; the city's "
-                               "administrator imports them (hygiene-map import admin_areas FILE --level district)")
-        raise InvalidParameter("lon/lat", f"the point ({lon}, {lat}) lies outside every area of this city")
+                               "administrator imports them (hygiene-map import admin_areas FILE --level district)",
+                               "city：尚未导入行政区划，无法把地点分派到网格；请城市管理员导入"
+                               "（hygiene-map import admin_areas FILE --level district）")
+        raise InvalidParameter("lon/lat", f"the point ({lon}, {lat}) lies outside every area of this city",
+                               f"地点（{lon}, {lat}）不在本市任何区域内")
     code = routed["community_code"]
     if code is not None and len(code) == 12 and code.isascii() and code.isdigit():
         routed["street_code"] = routed["street_code"] or code[:9]
@@ -71,7 +75,7 @@ def create(conn, *, lon: float, lat: float, category: str, description: str | No
     """Insert a complaint routed to its grid, with its first status event; return it with possible duplicates."""
     limits = categories(conn)
     if category not in limits:
-        raise InvalidParameter("category", f"{category!r} is not an event type; use one of {', '.join(limits)}")
+        raise not_event_type(category, limits)
     routed = routed or route(conn, lon, lat)
     # Reported before a regrid, filed after it: the grid it was reported in is noted (the bulletin charges it).
     then = grid_then(conn, lon, lat, reported_at)
@@ -111,13 +115,15 @@ def file_complaint(conn, user: User, *, lon: float, lat: float, crs: str = "wgs8
     inserted with :func:`create`, in the caller's transaction.
     """
     if crs not in POINT_CRS:
-        raise InvalidParameter("crs", f"must be one of {', '.join(POINT_CRS)}, not {crs!r}")
+        raise not_one_of("crs", POINT_CRS, crs)
     x, y = coords.to_wgs84(lon, lat, crs)
     lon, lat = float(x), float(y)
     routed = route(conn, lon, lat)
     if not user.may_write_complaint(routed["street_code"], routed["grid_code"]):
         raise Forbidden(f"user {user.name!r} may file complaints in {user.scope_text()}, not in grid "
-                        f"{routed['grid_code'] or '-'} of street {routed['street_code']}")
+                        f"{routed['grid_code'] or '-'} of street {routed['street_code']}",
+                        f"用户 {user.name!r} 可登记投诉的范围为{user.scope_text('zh')}，不包括街道 "
+                        f"{routed['street_code']} 的网格 {routed['grid_code'] or '-'}")
     return create(conn, lon=lon, lat=lat, category=category, description=description, channel=channel,
                   reported_at=reported_at, actor=user.name, routed=routed)
 
@@ -186,7 +192,7 @@ def get(conn, complaint_id: int, *, lock: bool = False) -> dict:
                     {"id": complaint_id, "closed": CLOSED})
         row = cur.fetchone()
     if row is None:
-        raise NotFound(f"no complaint with id {complaint_id}")
+        raise NotFound(f"no complaint with id {complaint_id}", f"没有编号为 {complaint_id} 的投诉")
     return _row(row)
 
 
@@ -214,15 +220,19 @@ def area_names(conn, complaint: dict) -> dict:
 def transition(conn, complaint_id: int, to_status: str, note: str | None, actor: str) -> dict:
     """Move a complaint to the next workflow state; Conflict (409) for an illegal move."""
     if to_status not in STATUSES:
-        raise InvalidParameter("status", f"{to_status!r} is not a status; use one of {', '.join(STATUSES)}")
+        raise InvalidParameter("status", f"{to_status!r} is not a status; use one of {', '.join(STATUSES)}",
+                               f"{to_status!r} 不是办理状态；请用 {'、'.join(STATUSES)} 之一")
     current = get(conn, complaint_id, lock=True)
     frm = current["status"]
     allowed = TRANSITIONS[frm]
     if to_status not in allowed:
         nxt = ", ".join(allowed) if allowed else "none: the case is closed"
-        raise Conflict(f"complaint {complaint_id}: cannot go from {frm} to {to_status}; allowed next: {nxt}")
+        raise Conflict(f"complaint {complaint_id}: cannot go from {frm} to {to_status}; allowed next: {nxt}",
+                       f"投诉 {complaint_id}：不能从{frm}转到{to_status}；下一步只能是："
+                       f"{'、'.join(allowed) if allowed else '无（案件已结案）'}")
     if (frm, to_status) in NOTE_REQUIRED and not (note or "").strip():
-        raise InvalidParameter("note", f"going from {frm} to {to_status} needs a note saying why")
+        raise InvalidParameter("note", f"going from {frm} to {to_status} needs a note saying why",
+                               f"从{frm}转到{to_status}须在备注中写明原因")
     with conn.cursor() as cur:
         cur.execute(
             """UPDATE complaints SET status = %s, updated_at = now(),

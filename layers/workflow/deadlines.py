@@ -68,16 +68,18 @@ def pending(conn, complaint_id: int) -> dict | None:
     return _row(row) if row else None
 
 
-def _still_open(current: dict, what: str) -> None:
+def _still_open(current: dict, what: str, what_zh: str) -> None:
     if current["status"] == CLOSED:
-        raise Conflict(f"complaint {current['id']} is closed ({CLOSED}): {what} no longer applies to it")
+        raise Conflict(f"complaint {current['id']} is closed ({CLOSED}): {what} no longer applies to it",
+                       f"投诉 {current['id']} 已{CLOSED}：不能再{what_zh}")
 
 
 def _in_future(conn, due_at: datetime) -> None:
     judged = reference_time(conn)
     if due_at <= judged:
         raise InvalidParameter("due_at", f"{due_at.isoformat()} is in the past: a deadline must be after "
-                                         f"{judged.isoformat()}, the time overdue is judged at")
+                                         f"{judged.isoformat()}, the time overdue is judged at",
+                               f"{due_at.isoformat()} 已过去：期限须晚于判定超期的时间 {judged.isoformat()}")
 
 
 def _write(conn, current: dict, kind: str, due_after: datetime | None, reason: str | None, actor: str,
@@ -110,18 +112,22 @@ def request_extension(conn, current: dict, due_at: datetime, reason: str, actor:
     InvalidParameter
         ``due_at`` is in the past or not later than the current deadline; ``reason`` is empty.
     """
-    _still_open(current, "an extension")
+    _still_open(current, "an extension", "申请延期")
     waiting = pending(conn, current["id"])
     if waiting is not None:
         raise Conflict(f"complaint {current['id']} has extension request {waiting['id']} awaiting the campaign "
                        f"office's decision (to {waiting['due_after']}, asked by {waiting['actor']}): "
-                       "one request at a time")
+                       "one request at a time",
+                       f"投诉 {current['id']} 的延期申请 {waiting['id']}（延至 {waiting['due_after']}，"
+                       f"{waiting['actor']} 申请）正等待创卫办审批：一次只能有一个申请")
     if not (reason or "").strip():
-        raise InvalidParameter("reason", "an extension request needs a reason saying why more time is needed")
+        raise InvalidParameter("reason", "an extension request needs a reason saying why more time is needed",
+                               "申请延期须写明需要更多时间的原因")
     _in_future(conn, due_at)
     if current["due_at"] is not None and due_at <= datetime.fromisoformat(current["due_at"]):
         raise InvalidParameter("due_at", f"{due_at.isoformat()} is not later than the current deadline "
-                                         f"{current['due_at']}: an extension asks for more time")
+                                         f"{current['due_at']}: an extension asks for more time",
+                               f"{due_at.isoformat()} 不晚于当前期限 {current['due_at']}：延期须延后期限")
     return _write(conn, current, REQUEST, due_at, reason, actor)
 
 
@@ -139,26 +145,33 @@ def decide(conn, current: dict, request_id: int, decision: str, note: str | None
         an unknown ``decision``; a rejection without a ``note``.
     """
     if decision not in DECISIONS:
-        raise InvalidParameter("decision", f"must be one of {', '.join(DECISIONS)}, not {decision!r}")
+        raise InvalidParameter("decision", f"must be one of {', '.join(DECISIONS)}, not {decision!r}",
+                               f"须为 {'、'.join(DECISIONS)} 之一，而不是 {decision!r}")
     kind = DECISIONS[decision]
     asked = next((r for r in history(conn, current["id"]) if r["id"] == request_id and r["kind"] == REQUEST), None)
     if asked is None:
-        raise NotFound(f"complaint {current['id']} has no extension request {request_id}")
+        raise NotFound(f"complaint {current['id']} has no extension request {request_id}",
+                       f"投诉 {current['id']} 没有延期申请 {request_id}")
     waiting = pending(conn, current["id"])
     if waiting is None or waiting["id"] != request_id:
-        raise Conflict(f"extension request {request_id} of complaint {current['id']} was decided already")
+        raise Conflict(f"extension request {request_id} of complaint {current['id']} was decided already",
+                       f"投诉 {current['id']} 的延期申请 {request_id} 已审批过")
     if kind == REJECT:
         if not (note or "").strip():
-            raise InvalidParameter("note", "rejecting an extension request needs a note saying why")
+            raise InvalidParameter("note", "rejecting an extension request needs a note saying why",
+                                   "驳回延期申请须在备注中写明原因")
         return _write(conn, current, REJECT, None, note, actor, request_id)
-    _still_open(current, "an extension (reject the request instead)")
+    _still_open(current, "an extension (reject the request instead)", "批准延期（请改为驳回该申请）")
     due_after = datetime.fromisoformat(asked["due_after"])
     if current["due_at"] is not None and due_after <= datetime.fromisoformat(current["due_at"]):
         raise Conflict(f"extension request {request_id} asks for {asked['due_after']}, not later than the "
-                       f"deadline {current['due_at']} set since: reject it, or set a deadline")
+                       f"deadline {current['due_at']} set since: reject it, or set a deadline",
+                       f"延期申请 {request_id} 申请延至 {asked['due_after']}，不晚于其后设定的期限 "
+                       f"{current['due_at']}：请驳回，或直接设定期限")
     if due_after <= reference_time(conn):
         raise Conflict(f"extension request {request_id} asks for {asked['due_after']}, which has passed: "
-                       "reject it, or set a deadline")
+                       "reject it, or set a deadline",
+                       f"延期申请 {request_id} 申请延至 {asked['due_after']}，该时间已过：请驳回，或直接设定期限")
     return _write(conn, current, APPROVE, due_after, note, actor, request_id)
 
 
@@ -180,10 +193,11 @@ def set_deadline(conn, current: dict, due_at: datetime, reason: str, actor: str)
     The new deadline may be earlier or later than the current one, not in the
     past; a request awaiting a decision stays so (it is decided on its own).
     """
-    _still_open(current, "a deadline")
+    _still_open(current, "a deadline", "设定期限")
     if not (reason or "").strip():
-        raise InvalidParameter("reason", "setting a deadline needs a reason")
+        raise InvalidParameter("reason", "setting a deadline needs a reason", "设定期限须写明原因")
     if current["due_at"] is not None and due_at == datetime.fromisoformat(current["due_at"]):
-        raise InvalidParameter("due_at", f"{due_at.isoformat()} is the current deadline already")
+        raise InvalidParameter("due_at", f"{due_at.isoformat()} is the current deadline already",
+                               f"{due_at.isoformat()} 已是当前期限")
     _in_future(conn, due_at)
     return _write(conn, current, SET, due_at, reason, actor)

@@ -14,10 +14,12 @@ import shapely
 
 from data.catalog import check_street
 from data.clock import REFERENCE_TIME_SQL
-from data.errors import InvalidInput, InvalidParameter, NotFound
+from data.errors import InvalidInput, InvalidParameter
+from data.said import Note
 from data.vocab import CLOSED
 from geo.zones import Zoning, balance_zones
 from layers.workflow.access import audit
+from layers.workflow.refusals import no_grid
 
 # Mainland landline (0535-6123456), mobile (13812345678), with +86, spaces or dashes.
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
@@ -158,22 +160,24 @@ def get_grid(conn, code: str, *, lock: bool = False) -> dict:
         )
         row = cur.fetchone()
     if row is None:
-        raise NotFound(f"no grid with code {code}")
+        raise no_grid(code)
     keys = ["code", "name", "district_code", "street_code", "community_code", "unit", "manager", "phone"]
     return dict(zip(keys, row))
 
 
-def validate_assignment(unit, manager, phone, reason=None, *, where: str = "") -> list[str]:
-    """Problems with an assignment's values, each naming its field (empty when fine)."""
+def validate_assignment(unit, manager, phone, reason=None, *, where: Note | str = "") -> list[Note]:
+    """Problems with an assignment's values, each naming its field (empty when fine); each is its English
+    text, with ``.zh`` the same in Chinese."""
     problems = []
-    prefix = f"{where}: " if where else ""
-    for field, value, limit in (("unit", unit, UNIT_MAX), ("manager", manager, MANAGER_MAX)):
+    prefix, prefix_zh = (f"{where}: ", f"{getattr(where, 'zh', where)}：") if where else ("", "")
+    for field, zh, value, limit in (("unit", "责任单位", unit, UNIT_MAX), ("manager", "网格长", manager, MANAGER_MAX)):
         if not isinstance(value, str) or not value.strip():
-            problems.append(f"{prefix}{field}: must not be empty")
+            problems.append(Note(f"{prefix_zh}{zh}：不能为空", f"{prefix}{field}: must not be empty"))
         elif len(value) > limit:
-            problems.append(f"{prefix}{field}: longer than {limit} characters")
+            problems.append(Note(f"{prefix_zh}{zh}：超过 {limit} 个字符", f"{prefix}{field}: longer than {limit} characters"))
     if not isinstance(phone, str) or not PHONE.match(phone.strip()):
-        problems.append(f"{prefix}phone: {phone!r} is not a phone number (digits, spaces, dashes, optional +)")
+        problems.append(Note(f"{prefix_zh}联系电话：{phone!r} 不是电话号码（数字、空格、短横线，可以 + 开头）",
+                             f"{prefix}phone: {phone!r} is not a phone number (digits, spaces, dashes, optional +)"))
     return problems
 
 
@@ -223,7 +227,7 @@ def history(conn, code: str) -> dict:
         )
         states = cur.fetchall()
         if not states:
-            raise NotFound(f"no grid with code {code}")
+            raise no_grid(code)
         cur.execute(
             """SELECT id, seq, changed_at, changed_by, before, responsible_unit, grid_manager, phone, reason
                FROM grid_assignments WHERE grid_code = %s ORDER BY seq""",
@@ -270,29 +274,29 @@ def assign_many(conn, rows: list[dict], actor: str, *, source: str) -> dict:
     manager, bad phone); any problem raises InvalidInput listing them all and
     nothing is written. Returns counts of changed and unchanged grids.
     """
-    problems: list[str] = []
+    problems: list[Note] = []
     seen: dict[str, int] = {}
     codes = [r["code"] for r in rows if r.get("code")]
     with conn.cursor() as cur:
         cur.execute("SELECT code FROM grids WHERE code = ANY(%s)", (codes,))
         known = {r[0] for r in cur.fetchall()}
     for r in rows:
-        where = f"{source} row {r['line']}"
+        where = Note(f"{source} 第 {r['line']} 行", f"{source} row {r['line']}")
         code = r.get("code")
         if not code:
-            problems.append(f"{where}: grid code: must not be empty")
+            problems.append(Note(f"{where.zh}：网格编码：不能为空", f"{where}: grid code: must not be empty"))
         elif code not in known:
-            problems.append(f"{where}: grid code: no grid with code {code}")
+            problems.append(Note(f"{where.zh}：网格编码：没有编码为 {code} 的网格", f"{where}: grid code: no grid with code {code}"))
         elif code in seen:
-            problems.append(f"{where}: grid code: {code} already given in row {seen[code]}")
+            problems.append(Note(f"{where.zh}：网格编码：{code} 已在第 {seen[code]} 行给出",
+                                 f"{where}: grid code: {code} already given in row {seen[code]}"))
         else:
             seen[code] = r["line"]
         problems.extend(validate_assignment(r.get("unit"), r.get("manager"), r.get("phone"), where=where))
     if not rows:
-        problems.append(f"{source}: no grid rows found")
+        problems.append(Note(f"{source}：没有找到网格行", f"{source}: no grid rows found"))
     if problems:
-        shown = "; ".join(problems[:5]) + (f"; … {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise InvalidInput(f"{len(problems)} problem(s), nothing was changed: {shown}", problems)
+        _refuse_roster(problems)
     changed = unchanged = 0
     for r in rows:
         result = assign(conn, r["code"], r["unit"], r["manager"], r["phone"],
@@ -326,6 +330,14 @@ def workloads(conn, street_code: str, days: int) -> list[dict]:
                 for r in cur.fetchall()]
 
 
+def _refuse_roster(problems: list[Note]) -> None:
+    """InvalidInput listing the first five problems of a roster (in both languages) and how many more."""
+    n, more = len(problems), len(problems) - 5
+    shown = "; ".join(problems[:5]) + (f"; … {more} more" if more > 0 else "")
+    shown_zh = "；".join(p.zh for p in problems[:5]) + (f"；……另有 {more} 处" if more > 0 else "")
+    raise InvalidInput(f"{n} problem(s), nothing was changed: {shown}", problems, f"{n} 处问题，未做任何修改：{shown_zh}")
+
+
 def balance(conn, street_code: str, n_zones: int, days: int) -> tuple[list[dict], Zoning]:
     """Split a street's grids into ``n_zones`` contiguous zones of about equal workload.
 
@@ -334,10 +346,11 @@ def balance(conn, street_code: str, n_zones: int, days: int) -> tuple[list[dict]
     Returns the grids (as :func:`workloads` gives them) and their zoning.
     """
     if days < 1:
-        raise InvalidParameter("--days", "must be at least 1")
+        raise InvalidParameter("--days", "must be at least 1", "至少为 1")
     items = workloads(conn, street_code, days)
     if not 1 <= n_zones <= len(items):
-        raise InvalidParameter("--zones", f"must be between 1 and the street's {len(items)} grids, not {n_zones}")
+        raise InvalidParameter("--zones", f"must be between 1 and the street's {len(items)} grids, not {n_zones}",
+                               f"须在 1 到该街道的网格数 {len(items)} 之间，而不是 {n_zones}")
     zoning = balance_zones([i["geom"] for i in items], [i["complaints"] + i["facilities"] for i in items], n_zones)
     return items, zoning
 

@@ -54,7 +54,8 @@ def claim(conn, user_id: int, route: str, key: str, print_: str) -> Answer | Non
         cur.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_SPACE, f"{user_id}|{route}|{key}"))
         if not cur.fetchone()[0]:
             raise Conflict(f"a request to {route} with this Idempotency-Key is still being processed; "
-                           "retry once it has answered")
+                           "retry once it has answered",
+                           f"使用此 Idempotency-Key 的 {route} 请求仍在处理中；请等它答复后再重试")
         cur.execute(
             """DELETE FROM idempotency_keys WHERE (user_id, route, key) IN
                    (SELECT user_id, route, key FROM idempotency_keys WHERE expires_at < now()
@@ -71,7 +72,8 @@ def claim(conn, user_id: int, route: str, key: str, print_: str) -> Answer | Non
         return None
     if row[0] != print_:
         raise InvalidParameter("Idempotency-Key", f"was already used for a different request to {route}; "
-                                                  "a key belongs to one request body: send a new key for a new request")
+                                                  "a key belongs to one request body: send a new key for a new request",
+                               f"已用于另一个不同的 {route} 请求；一个键只对应一个请求体：新请求请用新键")
     return Answer(row[1], row[2], row[3])
 
 

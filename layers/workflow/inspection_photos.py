@@ -9,21 +9,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from data.errors import Conflict, Forbidden, NotFound
 from data.settings import InspectionSettings
 from data.vocab import TO_RECTIFY, city_tz
 from layers.workflow.access import User, audit
 from layers.workflow.photos import clean, store, stored_file
+from layers.workflow.refusals import bad_stage
 
 STAGES = ("before", "after")
+
+
+def finding_place(finding: dict) -> tuple[str, str]:
+    """A finding named with its grid and street, in English and in Chinese (for refusals)."""
+    grid, street = finding["grid_code"] or "-", finding["street_code"]
+    return (f"finding {finding['id']} in grid {grid} of street {street}",
+            f"街道 {street} 网格 {grid} 的问题 {finding['id']}")
 
 
 def check_upload(user: User, finding: dict, stage: str) -> None:
     """Forbidden unless ``user`` may add a ``stage`` photo: before — an inspector of the finding or an admin;
     after — the finding's street or an admin (who rectifies shows the result)."""
     if stage not in STAGES:
-        raise InvalidParameter("stage", f"must be before or after, not {stage!r}")
-    where = f"finding {finding['id']} in grid {finding['grid_code'] or '-'} of street {finding['street_code']}"
+        raise bad_stage(stage)
+    where, where_zh = finding_place(finding)
     if user.role == "admin":
         return
     if stage == "before" and user.role == "inspector" and user.may_write_complaint(finding["street_code"],
@@ -31,8 +39,10 @@ def check_upload(user: User, finding: dict, stage: str) -> None:
         return
     if stage == "after" and user.role == "street" and user.street_code == finding["street_code"]:
         return
-    who = "an inspector of it" if stage == "before" else "its street"
-    raise Forbidden(f"user {user.name!r} may not add a {stage} photo to {where}: {who} or an admin does")
+    who, who_zh = ("an inspector of it", "负责检查的检查员") if stage == "before" else ("its street", "所在街道")
+    raise Forbidden(f"user {user.name!r} may not add a {stage} photo to {where}: {who} or an admin does",
+                    f"用户 {user.name!r} 不能给{where_zh}添加{'整改前' if stage == 'before' else '整改后'}照片："
+                    f"由{who_zh}或管理员添加")
 
 
 _PHOTO_COLUMNS = ("id", "finding_id", "stage", "sha256", "media_type", "bytes", "width", "height", "taken_at",
@@ -54,7 +64,8 @@ def add_photo(conn, user: User, finding: dict, stage: str, data: bytes,
     settings = settings or InspectionSettings.from_env()
     check_upload(user, finding, stage)
     if stage == "after" and finding["status"] != TO_RECTIFY:
-        raise Conflict(f"finding {finding['id']} is {finding['status']}: after photos belong to its rectification")
+        raise Conflict(f"finding {finding['id']} is {finding['status']}: after photos belong to its rectification",
+                       f"问题 {finding['id']} 已是{finding['status']}：整改后照片只在整改时添加")
     cleaned, facts = clean(data, settings)
     digest = store(cleaned, facts["ext"], settings)
     with conn.cursor() as cur:
@@ -103,14 +114,14 @@ def photo_file(conn, finding_id: int, photo_id: int, settings: InspectionSetting
                     (photo_id, finding_id))
         row = cur.fetchone()
     if row is None:
-        raise NotFound(f"finding {finding_id} has no photo {photo_id}")
-    path = stored_file(row[0], row[1], settings, f"photo {photo_id}")
+        raise NotFound(f"finding {finding_id} has no photo {photo_id}", f"问题 {finding_id} 没有照片 {photo_id}")
+    path = stored_file(row[0], row[1], settings, f"photo {photo_id}", f"照片 {photo_id}")
     return path, row[1]
 
 
-def missing_after_photo(conn, finding_id: int) -> str | None:
-    """What ``finding_id`` needs before it is marked 已整改, or None when an after photo was added since it
-    last went (back) to 待整改.
+def missing_after_photo(conn, finding_id: int) -> tuple[str, str] | None:
+    """What ``finding_id`` needs before it is marked 已整改 (in English and in Chinese), or None when an after
+    photo was added since it last went (back) to 待整改.
 
     After a failed re-check the after photos sent before it do not count, and the same photo sent again is
     the row already there (its old time): the reason says so, rather than ask for a photo the user just sent.
@@ -130,5 +141,7 @@ def missing_after_photo(conn, finding_id: int) -> str | None:
     if every and sent_back:
         when = since.astimezone(city_tz()).strftime("%Y-%m-%d %H:%M")
         return (f"an after photo added since the failed re-check sent it back to {TO_RECTIFY} at {when}: its "
-                f"{every} after photo(s) are older, and a photo sent again is the one already there")
-    return "an after photo of the rectification first"
+                f"{every} after photo(s) are older, and a photo sent again is the one already there",
+                f"{when} 复查未通过退回{TO_RECTIFY}之后新传的整改后照片：已有的 {every} 张整改后照片都更早，"
+                "再次上传同一张照片仍是原来那张")
+    return "an after photo of the rectification first", "一张整改后照片"

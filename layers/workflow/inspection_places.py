@@ -13,7 +13,7 @@ import math
 
 from psycopg2 import sql
 
-from data.errors import NotFound
+from layers.workflow.refusals import no_grid
 
 #: How near (metres) a facility must be for its place type to come first.
 NEAR_M = 30.0
@@ -87,7 +87,7 @@ def grid_place(conn, code: str, printed=None) -> dict:
         row = (row or _place(cur, "grids WHERE code = %s", (code,))
                or _place(cur, "grid_shapes WHERE code = %s ORDER BY until DESC", (code,)))
     if row is None:
-        raise NotFound(f"no grid with code {code}")
+        raise no_grid(code)
     return {"code": row[0], "name": row[1], "street_code": row[2], "geometry": json.loads(row[3]),
             "point": [row[4], row[5]], "bounds": [row[6], row[7], row[8], row[9]],
             "redrawn": row[10] and row[10].isoformat()}

@@ -32,7 +32,8 @@ from geo import coords
 from layers.workflow.access import User, audit
 from layers.workflow.complaints import POINT_CRS, route
 from layers.workflow.grids import HOLDERS_SQL, grid_then
-from layers.workflow.inspection_photos import missing_after_photo
+from layers.workflow.inspection_photos import finding_place, missing_after_photo
+from layers.workflow.refusals import not_one_of
 
 _ROUND_COLUMNS = ("id", "name", "kind", "starts", "ends", "streets", "created_by", "created_at")
 
@@ -49,12 +50,13 @@ def create_round(conn, *, name: str, kind: str, starts: datetime, ends: datetime
                  actor: str) -> dict:
     """A new round over ``streets`` (each checked to exist) from ``starts`` until ``ends``."""
     if kind not in ROUND_KINDS:
-        raise InvalidParameter("kind", f"must be one of {', '.join(ROUND_KINDS)}, not {kind!r}")
+        raise not_one_of("kind", ROUND_KINDS, kind)
     if ends <= starts:
-        raise InvalidParameter("ends", f"{ends.isoformat()} is not after starts ({starts.isoformat()})")
+        raise InvalidParameter("ends", f"{ends.isoformat()} is not after starts ({starts.isoformat()})",
+                               f"{ends.isoformat()} 不晚于开始时间（{starts.isoformat()}）")
     streets = list(dict.fromkeys(s.strip() for s in streets if s and s.strip()))
     if not streets:
-        raise InvalidParameter("streets", "name at least one street code")
+        raise InvalidParameter("streets", "name at least one street code", "请至少写一个街道代码")
     for code in streets:
         check_street(conn, code, "streets")
     with conn.cursor() as cur:
@@ -75,8 +77,12 @@ def get_round(conn, round_id: int) -> dict:
         cur.execute(f"SELECT {', '.join(_ROUND_COLUMNS)} FROM inspection_rounds WHERE id = %s", (round_id,))
         row = cur.fetchone()
     if row is None:
-        raise NotFound(f"no inspection round with id {round_id}")
+        raise _no_round(round_id)
     return _round_row(row)
+
+
+def _no_round(round_id: int) -> NotFound:
+    return NotFound(f"no inspection round with id {round_id}", f"没有编号为 {round_id} 的检查轮次")
 
 
 def kept_from(user: User | None, rnd: dict) -> bool:
@@ -91,7 +97,7 @@ def round_for(conn, round_id: int, user: User | None) -> dict:
     """One round as ``user`` may know it: NotFound, as for no round, when it is kept from them (:func:`kept_from`)."""
     rnd = get_round(conn, round_id)
     if kept_from(user, rnd):
-        raise NotFound(f"no inspection round with id {round_id}")
+        raise _no_round(round_id)
     return rnd
 
 
@@ -171,7 +177,7 @@ def get_finding(conn, finding_id: int, *, lock: bool = False) -> dict:
                     {"id": finding_id, "to_rectify": TO_RECTIFY})
         row = cur.fetchone()
     if row is None:
-        raise NotFound(f"no inspection finding with id {finding_id}")
+        raise NotFound(f"no inspection finding with id {finding_id}", f"没有编号为 {finding_id} 的检查问题")
     return _row(row)
 
 
@@ -187,18 +193,25 @@ def _check_place(user: User, the_round: dict, routed: dict, observed_at: datetim
     """Forbidden outside the user's scope; InvalidParameter outside the round's streets or time."""
     if user.role not in ("admin", "inspector") or not user.may_write_complaint(routed["street_code"],
                                                                                routed["grid_code"]):
-        who = "only inspectors and admins record findings" if user.role not in ("admin", "inspector") \
-            else f"user {user.name!r} inspects {user.scope_text()}"
-        where = (f"grid {routed['grid_code']} of street {routed['street_code']}" if routed["grid_code"]
-                 else f"street {routed['street_code']} (no grid there)")
-        raise Forbidden(f"{who}, not {where}")
+        staff = user.role in ("admin", "inspector")
+        who = f"user {user.name!r} inspects {user.scope_text()}" if staff \
+            else "only inspectors and admins record findings"
+        who_zh = f"用户 {user.name!r} 的检查范围为{user.scope_text('zh')}" if staff else "只有检查员和管理员能记录问题"
+        street, grid = routed["street_code"], routed["grid_code"]
+        where = f"grid {grid} of street {street}" if grid else f"street {street} (no grid there)"
+        where_zh = f"街道 {street} 网格 {grid}" if grid else f"街道 {street}（该处没有网格）"
+        raise Forbidden(f"{who}, not {where}", f"{who_zh}，不包括{where_zh}")
     if routed["street_code"] not in the_round["streets"]:
         raise InvalidParameter("lon/lat", f"the point lies in street {routed['street_code']}, which round "
-                                          f"{the_round['id']} does not cover ({', '.join(the_round['streets'])})")
+                                          f"{the_round['id']} does not cover ({', '.join(the_round['streets'])})",
+                               f"该地点在街道 {routed['street_code']}，不在检查轮次 {the_round['id']} 的范围内"
+                               f"（{'、'.join(the_round['streets'])}）")
     starts, ends = datetime.fromisoformat(the_round["starts"]), datetime.fromisoformat(the_round["ends"])
     if not starts <= observed_at < ends:
         raise InvalidParameter("observed_at", f"{observed_at.isoformat()} lies outside round {the_round['id']} "
-                                              f"({the_round['starts']} to {the_round['ends']})")
+                                              f"({the_round['starts']} to {the_round['ends']})",
+                               f"{observed_at.isoformat()} 不在检查轮次 {the_round['id']} 的时间内"
+                               f"（{the_round['starts']} 至 {the_round['ends']}）")
 
 
 def record_finding(conn, user: User, *, round_id: int, lon: float, lat: float, crs: str = "wgs84", item: str,
@@ -212,7 +225,7 @@ def record_finding(conn, user: User, *, round_id: int, lon: float, lat: float, c
     if found is not None:
         return found, False
     if crs not in POINT_CRS:
-        raise InvalidParameter("crs", f"must be one of {', '.join(POINT_CRS)}, not {crs!r}")
+        raise not_one_of("crs", POINT_CRS, crs)
     x, y = coords.to_wgs84(lon, lat, crs)
     lon, lat = float(x), float(y)
     the_round, entry = get_round(conn, round_id), checklist.item(item)
@@ -258,18 +271,20 @@ def _check_move(user: User, finding: dict, to_status: str) -> None:
     已整改: an admin, or a street user of the finding's street (the street rectifies).
     复查: an admin, or an inspector whose scope holds the finding; never the user who marked it 已整改.
     """
-    where = f"finding {finding['id']} in grid {finding['grid_code'] or '-'} of street {finding['street_code']}"
+    (where, zh), name = finding_place(finding), user.name
     if to_status == RECTIFIED:
         if not (user.role == "admin" or (user.role == "street" and user.street_code == finding["street_code"])):
-            raise Forbidden(f"user {user.name!r} may not mark {where} rectified: its street or an admin does")
+            raise Forbidden(f"user {name!r} may not mark {where} rectified: its street or an admin does",
+                            f"用户 {name!r} 不能把{zh}标为已整改：由所在街道或管理员标记")
         return
     if to_status in RECHECKS:
         if user.role not in ("admin", "inspector") or not user.may_write_complaint(finding["street_code"],
                                                                                    finding["grid_code"]):
-            raise Forbidden(f"user {user.name!r} may not re-check {where}: an inspector of it or an admin does")
-        if user.name == finding["rectified_by"]:
-            raise Forbidden(f"user {user.name!r} marked {where} rectified and may not re-check it: "
-                            "another user re-checks")
+            raise Forbidden(f"user {name!r} may not re-check {where}: an inspector of it or an admin does",
+                            f"用户 {name!r} 不能复查{zh}：由负责检查的检查员或管理员复查")
+        if name == finding["rectified_by"]:
+            raise Forbidden(f"user {name!r} marked {where} rectified and may not re-check it: "
+                            "another user re-checks", f"用户 {name!r} 把{zh}标为已整改，不能再复查：须由其他用户复查")
 
 
 def move(conn, user: User, finding_id: int, to_status: str, note: str | None) -> dict:
@@ -279,20 +294,26 @@ def move(conn, user: User, finding_id: int, to_status: str, note: str | None) ->
     back to 待整改, due its item's days again from now.
     """
     if to_status not in FINDING_STATUSES:
-        raise InvalidParameter("status", f"{to_status!r} is not a status; use one of {', '.join(FINDING_STATUSES)}")
+        raise InvalidParameter("status", f"{to_status!r} is not a status; use one of {', '.join(FINDING_STATUSES)}",
+                               f"{to_status!r} 不是整改状态；请用 {'、'.join(FINDING_STATUSES)} 之一")
     current = get_finding(conn, finding_id, lock=True)
     frm = current["status"]
     allowed = FINDING_TRANSITIONS[frm]
     if to_status not in allowed:
         nxt = ", ".join(allowed) if allowed else "none: the re-check passed"
-        raise Conflict(f"finding {finding_id}: cannot go from {frm} to {to_status}; allowed next: {nxt}")
+        raise Conflict(f"finding {finding_id}: cannot go from {frm} to {to_status}; allowed next: {nxt}",
+                       f"问题 {finding_id}：不能从{frm}转到{to_status}；下一步只能是："
+                       f"{'、'.join(allowed) if allowed else '无（复查已通过）'}")
     _check_move(user, current, to_status)
     missing = missing_after_photo(conn, finding_id) if to_status == RECTIFIED else None
     if missing:
-        raise Conflict(f"finding {finding_id}: marking it 已整改 needs {missing} "
-                       f"(POST /api/inspections/findings/{finding_id}/photos with stage=after)")
+        raise Conflict(f"finding {finding_id}: marking it 已整改 needs {missing[0]} "
+                       f"(POST /api/inspections/findings/{finding_id}/photos with stage=after)",
+                       f"问题 {finding_id}：标为已整改前须有{missing[1]}"
+                       f"（POST /api/inspections/findings/{finding_id}/photos，stage=after）")
     if to_status == RECHECK_FAILED and not (note or "").strip():
-        raise InvalidParameter("note", "a failed re-check needs a note saying what is still wrong")
+        raise InvalidParameter("note", "a failed re-check needs a note saying what is still wrong",
+                               "复查未通过须在备注中写明仍存在的问题")
     steps = [(frm, to_status, None)]
     if to_status == RECHECK_FAILED:
         steps.append((RECHECK_FAILED, TO_RECTIFY, "now() + make_interval(days => f.due_days)"))

@@ -26,13 +26,14 @@ def add_channel(conn, name: str, actor: str) -> str:
     """Create a partner channel and return its api_key (the only time it exists in clear)."""
     name = (name or "").strip()
     if not 1 <= len(name) <= 50:
-        raise InvalidParameter("NAME", "a channel's name has 1 to 50 characters")
+        raise InvalidParameter("NAME", "a channel's name has 1 to 50 characters", "渠道名称须为 1 到 50 个字符")
     key = new_token()
     with conn.cursor() as cur:
         cur.execute("INSERT INTO partner_channels (name, key_digest, created_by) VALUES (%s, %s, %s) "
                     "ON CONFLICT (name) DO NOTHING RETURNING name", (name, token_digest(key), actor))
         if cur.fetchone() is None:
-            raise Conflict(f"a channel named {name!r} exists already (disabled ones too: choose another name)")
+            raise Conflict(f"a channel named {name!r} exists already (disabled ones too: choose another name)",
+                           f"已有名为 {name!r} 的渠道（含已停用的：请换一个名称）")
     audit(conn, actor, "channel.add", f"channel:{name}", None, {"name": name})
     return key
 
@@ -43,7 +44,7 @@ def disable_channel(conn, name: str, actor: str) -> None:
         cur.execute("UPDATE partner_channels SET disabled_at = now() WHERE name = %s AND disabled_at IS NULL "
                     "RETURNING name", (name,))
         if cur.fetchone() is None:
-            raise NotFound(f"no enabled channel named {name!r}")
+            raise NotFound(f"no enabled channel named {name!r}", f"没有名为 {name!r} 的启用中的渠道")
     audit(conn, actor, "channel.disable", f"channel:{name}", {"disabled": False}, {"disabled": True})
 
 
@@ -79,7 +80,7 @@ def event_type_for(conn, service_code: str) -> str:
                     (service_code, service_code))
         row = cur.fetchone()
     if row is None:
-        raise NotFound(f"no service with service_code {service_code!r}")
+        raise NotFound(f"no service with service_code {service_code!r}", f"没有 service_code 为 {service_code!r} 的服务")
     return row[0]
 
 

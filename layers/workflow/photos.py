@@ -66,29 +66,36 @@ def _decoded(data: bytes, max_pixels: int) -> Image.Image:
     """The image of ``data``, its size checked from its header before it is decoded (a small file may hold a
     huge image); InvalidParameter naming ``file`` and the limit, or why it cannot be read."""
     limit = f"at most {max_pixels:,} (HYGIENE_MAP_PHOTO_MAX_MEGAPIXELS)"
+    limit_zh = f"至多 {max_pixels:,} 像素（HYGIENE_MAP_PHOTO_MAX_MEGAPIXELS）"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit below says it in our words
             image = Image.open(io.BytesIO(data))
             if image.format not in FORMATS:
-                raise InvalidParameter("file", f"is {image.format or 'an unknown format'}; send JPEG, PNG or WebP")
+                raise InvalidParameter("file", f"is {image.format or 'an unknown format'}; send JPEG, PNG or WebP",
+                                       f"是 {image.format or '未知格式'}；请发送 JPEG、PNG 或 WebP 照片")
             if image.width * image.height > max_pixels:
-                raise InvalidParameter("file", f"has {image.width}×{image.height} pixels; {limit}")
+                raise InvalidParameter("file", f"has {image.width}×{image.height} pixels; {limit}",
+                                       f"有 {image.width}×{image.height} 像素；{limit_zh}")
             image.load()
     except Image.DecompressionBombError:
-        raise InvalidParameter("file", f"has far more pixels than an image may have; {limit}") from None
+        raise InvalidParameter("file", f"has far more pixels than an image may have; {limit}",
+                               f"像素远超允许的数量；{limit_zh}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InvalidParameter("file", f"is not a readable JPEG, PNG or WebP image ({type(exc).__name__})") from None
+        raise InvalidParameter("file", f"is not a readable JPEG, PNG or WebP image ({type(exc).__name__})",
+                               f"不是可读取的 JPEG、PNG 或 WebP 图片（{type(exc).__name__}）") from None
     return image
 
 
 def clean(data: bytes, settings: InspectionSettings) -> tuple[bytes, dict]:
     """The photo re-encoded without metadata, and what was read from it; InvalidParameter naming ``file``."""
     if not data:
-        raise InvalidParameter("file", "is empty")
+        raise InvalidParameter("file", "is empty", "是空文件")
     if len(data) > settings.photo_max_bytes:
         raise InvalidParameter("file", f"is {len(data):,} bytes; at most {settings.photo_max_bytes:,} "
-                                       "(HYGIENE_MAP_PHOTO_MAX_KB): resize it on the phone")
+                                       "(HYGIENE_MAP_PHOTO_MAX_KB): resize it on the phone",
+                               f"有 {len(data):,} 字节；至多 {settings.photo_max_bytes:,} 字节"
+                               "（HYGIENE_MAP_PHOTO_MAX_KB）：请在手机上缩小照片")
     image = _decoded(data, settings.photo_max_pixels)
     facts = exif_facts(image)
     fmt = image.format
@@ -128,12 +135,14 @@ def photo_path(digest: str, ext: str, settings: InspectionSettings) -> Path:
     return settings.photo_root() / digest[:2] / f"{digest}.{ext}"
 
 
-def stored_file(digest: str, media_type: str, settings: InspectionSettings, what: str) -> Path:
-    """The stored file of a photo recorded with ``digest`` and ``media_type``; NotFound naming ``what`` if gone."""
+def stored_file(digest: str, media_type: str, settings: InspectionSettings, what: str, what_zh: str) -> Path:
+    """The stored file of a photo recorded with ``digest`` and ``media_type``; NotFound naming ``what`` (in
+    Chinese ``what_zh``) if gone."""
     ext = next(e for t, e in FORMATS.values() if t == media_type)
     path = photo_path(digest, ext, settings)
     if not path.exists():
-        raise NotFound(f"the file of {what} is missing from {settings.photo_root()}")
+        raise NotFound(f"the file of {what} is missing from {settings.photo_root()}",
+                       f"{what_zh}的文件不在 {settings.photo_root()} 中")
     return path
 
 

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from psycopg2 import errors as pg_errors
 
-from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from data.errors import Conflict, Forbidden, InvalidParameter
 from data.settings import ComplaintSettings, PublicSettings
 from data.vocab import CLOSED, PUBLIC_ACTOR, RATINGS, REWORK, UNSATISFIED
 from geo import coords
@@ -30,6 +30,7 @@ from layers.workflow import complaints as cases
 from layers.workflow import public_photos
 from layers.workflow.access import User, audit
 from layers.workflow.public_challenges import holds_key
+from layers.workflow.refusals import no_report, not_event_type, not_one_of
 
 #: Crockford's base32 alphabet (no I, L, O, U): read aloud and typed from a phone without mix-ups.
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -51,7 +52,7 @@ def read_tracking(raw: str) -> str:
     """
     text = "".join((raw or "").split()).replace("-", "").upper().translate(_READ_AS)
     if len(text) != TRACKING_LENGTH or any(ch not in CROCKFORD for ch in text):
-        raise NotFound(f"no report has the tracking number {raw[:40]!r}")
+        raise no_report(repr(raw[:40]))
     return text
 
 
@@ -89,7 +90,7 @@ def nearby_open(conn, lon: float, lat: float, category: str, settings: Complaint
 def to_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
     """A point given in one of :data:`~layers.workflow.complaints.POINT_CRS`, in WGS84."""
     if crs not in cases.POINT_CRS:
-        raise InvalidParameter("crs", f"must be one of {', '.join(cases.POINT_CRS)}, not {crs!r}")
+        raise not_one_of("crs", cases.POINT_CRS, crs)
     x, y = coords.to_wgs84(lon, lat, crs)
     return float(x), float(y)
 
@@ -111,10 +112,10 @@ def submit(conn, *, lon: float, lat: float, category: str, description: str | No
     Returns ``tracking``, ``joined`` (a supporter of an existing case) and ``complaint_id``.
     """
     if phone and not PHONE.fullmatch(phone):
-        raise InvalidParameter("phone", "digits, with an optional leading + and spaces or dashes (3 to 32 characters)")
+        raise InvalidParameter("phone", "digits, with an optional leading + and spaces or dashes (3 to 32 characters)",
+                               "须为数字，可以 + 开头，可含空格或短横线（3 到 32 个字符）")
     if category not in cases.categories(conn):
-        raise InvalidParameter("category", f"{category!r} is not an event type; use one of "
-                                           f"{', '.join(cases.categories(conn))}")
+        raise not_event_type(category, cases.categories(conn))
     check_place(conn, lon, lat)  # outside the city: refused before anything is written
     near = nearby_open(conn, lon, lat, category, limit=1)
     if near:
@@ -170,7 +171,7 @@ def report(conn, tracking: str) -> dict:
                WHERE r.tracking = %s""", (code,))
         row = cur.fetchone()
     if row is None:
-        raise NotFound(f"no report has the tracking number {code}")
+        raise no_report(code)
     keys = ("tracking", "complaint_id", "joined", "channel", "description", "created_at", "lon", "lat",
             "category", "status", "reported_at", "due_at", "closed_at", "street_code", "grid_code", "unit",
             "category_code")
@@ -234,29 +235,35 @@ def rate(conn, tracking: str, rating: str, reason: str | None, settings: PublicS
     """
     s = settings or PublicSettings.from_env()
     if rating not in RATINGS:
-        raise InvalidParameter("rating", f"must be one of {', '.join(RATINGS)}, not {rating!r}")
+        raise not_one_of("rating", RATINGS, rating)
     if rating == UNSATISFIED and not (reason or "").strip():
-        raise InvalidParameter("reason", f"{UNSATISFIED} needs a reason saying what is still wrong")
+        raise InvalidParameter("reason", f"{UNSATISFIED} needs a reason saying what is still wrong",
+                               f"评价{UNSATISFIED}须写明仍有什么问题")
     r = report(conn, tracking)
     if not holds_key(conn, r["tracking"], key):
         raise Forbidden(f"key: report {r['tracking']} is rated only by its reporter, with the key of the link "
-                        "the report page opened (/report/{tracking}#k=…); the tracking number alone is not enough")
+                        "the report page opened (/report/{tracking}#k=…); the tracking number alone is not enough",
+                        f"key：反映 {r['tracking']} 只能由反映人评价，须用提交后打开的链接中的凭证"
+                        "（/report/{tracking}#k=…）；只有追踪号不够")
     case = cases.get(conn, r["complaint_id"], lock=True)
     r.update(status=case["status"], closed_at=_closed_at(conn, r["complaint_id"]))
     until = _rate_until(r, s)
     if until is None:
-        raise Conflict(f"report {r['tracking']}: the case is {case['status']}, not closed; rate it once it is 结案")
+        raise Conflict(f"report {r['tracking']}: the case is {case['status']}, not closed; rate it once it is 结案",
+                       f"反映 {r['tracking']}：案件处于{case['status']}，尚未结案；结案后才能评价")
     with conn.cursor() as cur:
         cur.execute("SELECT now() > %s", (until,))
         if cur.fetchone()[0]:
             raise Conflict(f"report {r['tracking']}: ratings of this closing were taken until {until.isoformat()} "
-                           f"({s.rating_days} days, HYGIENE_MAP_PUBLIC_RATING_DAYS)")
+                           f"({s.rating_days} days, HYGIENE_MAP_PUBLIC_RATING_DAYS)",
+                           f"反映 {r['tracking']}：本次结案的评价截至 {until.isoformat()}"
+                           f"（{s.rating_days} 天，HYGIENE_MAP_PUBLIC_RATING_DAYS）")
         cur.execute(
             """INSERT INTO public_ratings (tracking, complaint_id, closed_at, rating, reason)
                VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING tracking""",
             (r["tracking"], r["complaint_id"], r["closed_at"], rating, reason))
         if cur.fetchone() is None:
-            raise Conflict(f"report {r['tracking']}: this closing is rated already")
+            raise Conflict(f"report {r['tracking']}: this closing is rated already", f"反映 {r['tracking']}：本次结案已评价过")
         cur.execute("SELECT EXISTS (SELECT 1 FROM public_ratings WHERE complaint_id = %s AND reopened)",
                     (r["complaint_id"],))
         reopen = rating == UNSATISFIED and not cur.fetchone()[0]
@@ -293,12 +300,18 @@ def _rework(conn, r: dict, reason: str) -> None:
 # -- Staff: the unit's public reply, and the reporters' contact numbers --------------------------------------------
 
 
+#: What :func:`staff_case` is asked for, in Chinese (its refusal says it).
+_STAFF_WHAT_ZH = {"see the photos of public reports": "查看群众反映的照片", "reply to the public": "答复群众",
+                  "read reporters' contact numbers": "查看反映人的联系电话"}
+
+
 def staff_case(conn, user: User, complaint_id: int, what: str) -> dict:
     """The case, when ``user`` is staff of its street or grids (or an admin); else Forbidden saying ``what``."""
     case = cases.get(conn, complaint_id)
     if not user.may_write_complaint(case["street_code"], case["grid_code"]):
         raise Forbidden(f"user {user.name!r} may {what} in {user.scope_text()}, not for complaint {complaint_id} "
-                        f"of street {case['street_code']}")
+                        f"of street {case['street_code']}", f"用户 {user.name!r} 可{_STAFF_WHAT_ZH.get(what, what)}"
+                        f"的范围为{user.scope_text('zh')}，不包括街道 {case['street_code']} 的投诉 {complaint_id}")
     return case
 
 

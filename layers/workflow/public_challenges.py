@@ -64,13 +64,16 @@ def spend_challenge(conn, challenge: str | None, nonce: str | None, settings: Pu
                     "WHERE challenge = %s AND expires_at > now() FOR UPDATE", (challenge or "",))
         row = cur.fetchone()
     if row is None:
-        raise InvalidParameter("challenge", "unknown or expired: get a new one from GET /api/public/challenge")
+        raise InvalidParameter("challenge", "unknown or expired: get a new one from GET /api/public/challenge",
+                               "不存在或已过期：请用 GET /api/public/challenge 重新获取")
     bits, tracking, used_for = row
     if not pow_ok(challenge, nonce or "", bits):
-        raise InvalidParameter("nonce", f"sha256(challenge:nonce) must start with {bits} zero bits")
+        raise InvalidParameter("nonce", f"sha256(challenge:nonce) must start with {bits} zero bits",
+                               f"sha256(challenge:nonce) 须以 {bits} 个 0 比特开头")
     if tracking is not None and used_for != fingerprint:
         raise InvalidParameter("challenge", "already used for another report: get a new one from "
-                                            "GET /api/public/challenge")
+                                            "GET /api/public/challenge",
+                               "已用于另一条反映：请用 GET /api/public/challenge 重新获取")
     return tracking
 
 

@@ -18,12 +18,13 @@ import hashlib
 import secrets
 from pathlib import Path
 
-from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from data.errors import Conflict, Forbidden, NotFound
 from data.settings import InspectionSettings, PublicSettings
 from data.vocab import CLOSED, PUBLIC_ACTOR
 from layers.workflow import complaints as cases
 from layers.workflow.access import User, audit
 from layers.workflow.photos import clean, store, stored_file
+from layers.workflow.refusals import bad_stage, no_report
 
 #: At most this many photos per public report (the page offers as many).
 PER_REPORT = 3
@@ -58,7 +59,7 @@ def _recorded(cur, complaint_id: int, digest: str, tracking: str | None, stage: 
 
 
 def _insert(conn, *, complaint_id: int, tracking: str | None, stage: str, data: bytes, actor: str,
-            conflict: str, full: str | None = None) -> tuple[dict, bool]:
+            conflict: str, full: Conflict | None = None) -> tuple[dict, bool]:
     """Clean, store and record a photo; an identical one already recorded (``conflict`` names its unique
     columns) answers the row already there with ``False``. ``full``: no room is left, and this refusal
     (Conflict) is said before anything is stored — unless this very photo is there (its answer was lost)."""
@@ -70,7 +71,7 @@ def _insert(conn, *, complaint_id: int, tracking: str | None, stage: str, data: 
         if full:
             there = _recorded(cur, complaint_id, digest, tracking, stage)
             if there is None:
-                raise Conflict(full)
+                raise full
             return there, False
         store(cleaned, facts["ext"], settings)
         cur.execute(
@@ -101,15 +102,18 @@ def add_resident_photo(conn, code: str, challenge: str | None, data: bytes,
                     (settings.photo_minutes, challenge or "", code))
         row = cur.fetchone()
     if row is None:
-        raise NotFound(f"no report has the tracking number {code}")
+        raise no_report(code)
     complaint_id, late, count, holder = row
     if not holder:
         raise Forbidden(f"photos are added to report {code} only by the client that made it: send the "
-                        "challenge the report was made with")
+                        "challenge the report was made with", f"只有提交反映 {code} 的客户端才能给它添加照片："
+                        "请发送提交时用的 challenge")
     if late:
         raise Conflict(f"report {code} took photos for {settings.photo_minutes} minutes after it was made "
-                       "(HYGIENE_MAP_PUBLIC_PHOTO_MINUTES)")
-    full = f"report {code} has {PER_REPORT} photos already, the most a report takes" if count >= PER_REPORT else None
+                       "(HYGIENE_MAP_PUBLIC_PHOTO_MINUTES)", f"反映 {code} 只在提交后 {settings.photo_minutes} "
+                       "分钟内接收照片（HYGIENE_MAP_PUBLIC_PHOTO_MINUTES）")
+    full = None if count < PER_REPORT else Conflict(f"report {code} has {PER_REPORT} photos already, the most a "
+                                                    "report takes", f"反映 {code} 已有 {PER_REPORT} 张照片，已达上限")
     return _insert(conn, complaint_id=complaint_id, tracking=code, stage="before", data=data, actor=PUBLIC_ACTOR,
                    conflict="(tracking, sha256) WHERE tracking IS NOT NULL", full=full)
 
@@ -120,19 +124,23 @@ def add_staff_photo(conn, user: User, complaint_id: int, stage: str, data: bytes
     After photos show the result: only once the case is at 核查 or 结案 (Conflict before).
     """
     if stage not in STAGES:
-        raise InvalidParameter("stage", f"must be before or after, not {stage!r}")
+        raise bad_stage(stage)
     case = cases.get(conn, complaint_id, lock=True)
     if not user.may_write_complaint(case["street_code"], case["grid_code"]):
         raise Forbidden(f"user {user.name!r} may add photos in {user.scope_text()}, not to complaint {complaint_id} "
-                        f"of street {case['street_code']}")
+                        f"of street {case['street_code']}", f"用户 {user.name!r} 可添加照片的范围为"
+                        f"{user.scope_text('zh')}，不包括街道 {case['street_code']} 的投诉 {complaint_id}")
     if stage == "after" and case["status"] not in AFTER_FROM:
         raise Conflict(f"complaint {complaint_id} is {case['status']}: after photos show the result, from "
-                       f"{' or '.join(AFTER_FROM)} on")
+                       f"{' or '.join(AFTER_FROM)} on", f"投诉 {complaint_id} 处于{case['status']}：整改后照片"
+                       f"展示处置结果，{'或'.join(AFTER_FROM)}起才能添加")
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM public_photos WHERE complaint_id = %s AND stage = %s AND tracking IS NULL",
                     (complaint_id, stage))
         count = cur.fetchone()[0]
-    full = f"complaint {complaint_id} has {PER_STAFF_STAGE} {stage} photos already" if count >= PER_STAFF_STAGE else None
+    full = None if count < PER_STAFF_STAGE else Conflict(
+        f"complaint {complaint_id} has {PER_STAFF_STAGE} {stage} photos already",
+        f"投诉 {complaint_id} 已有 {PER_STAFF_STAGE} 张{'整改前' if stage == 'before' else '整改后'}照片")
     photo, new = _insert(conn, complaint_id=complaint_id, tracking=None, stage=stage, data=data, actor=user.name,
                          conflict="(complaint_id, stage, sha256) WHERE tracking IS NULL", full=full)
     if new:
@@ -177,5 +185,5 @@ def photo_file(conn, key: str) -> tuple[Path, str]:
         cur.execute("SELECT sha256, media_type FROM public_photos WHERE key = %s", (key,))
         row = cur.fetchone()
     if row is None:
-        raise NotFound("no such photo")
-    return stored_file(row[0], row[1], InspectionSettings.from_env(), "this photo"), row[1]
+        raise NotFound("no such photo", "没有这张照片")
+    return stored_file(row[0], row[1], InspectionSettings.from_env(), "this photo", "这张照片"), row[1]

@@ -16,6 +16,7 @@ grids, each keeping the grid it was first in; users given grids of the street
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import shapely
@@ -89,7 +90,8 @@ def plan(conn, street_code: str, size_m: float, shape: str = "square", *, sequen
          origin: tuple[float, float] | None = None) -> GridPlan:
     """Cut the street's communities and compare with its current grids; writes nothing."""
     if not 10 <= size_m <= 5000:
-        raise InvalidParameter("--size", f"must be between 10 and 5000 metres, not {size_m:g}")
+        raise InvalidParameter("--size", f"must be between 10 and 5000 metres, not {size_m:g}",
+                               f"须在 10 到 5000 米之间，而不是 {size_m:g}")
     srid = metric_srid(conn)
     check_street(conn, street_code, "--street")
     with conn.cursor() as cur:
@@ -106,12 +108,13 @@ def plan(conn, street_code: str, size_m: float, shape: str = "square", *, sequen
         )
         old_rows = cur.fetchall()
     if not communities:
-        raise NotFound(f"--street: street {street_code} has no communities to cut into grids")
+        raise NotFound(f"--street: street {street_code} has no communities to cut into grids",
+                       f"--street：街道 {street_code} 没有社区，无法划分网格")
     origin = _origin(conn, street_code, size_m, shape, origin)
     try:
         cells = cut_grids([(c, g) for c, _, g in communities], size_m, shape, origin, sequence_width)
     except ValueError as exc:
-        raise InvalidParameter("--size", str(exc)) from None
+        raise InvalidParameter("--size", str(exc), _cut_refused_zh(str(exc))) from None
     names = {c: n for c, n, _ in communities}
     old = {r[0]: shapely.from_wkb(bytes(r[4])) for r in old_rows}
     p = GridPlan(street_code, size_m, shape, origin, srid)
@@ -132,6 +135,16 @@ def plan(conn, street_code: str, size_m: float, shape: str = "square", *, sequen
     return p
 
 
+def _cut_refused_zh(said: str) -> str:
+    """The Chinese of :func:`geo.grids.cut_grids`' refusal (a community with more grids than its sequence numbers)."""
+    found = re.fullmatch(r"community (\S+) would have (\d+) grids; the sequence width (\d+) numbers at most (\d+): "
+                         r"use a larger size", said)
+    if found is None:
+        return f"无法按此大小划分网格（{said}）"
+    code, n, width, most = found.groups()
+    return f"社区 {code} 将有 {n} 个网格，而 {width} 位网格序号至多编到 {most}：请用更大的网格尺寸（--size）"
+
+
 def apply(conn, p: GridPlan, actor: str, *, force: bool = False) -> dict:
     """Write a plan in the caller's transaction; Conflict when it drops assignments and ``force`` is off.
 
@@ -142,11 +155,15 @@ def apply(conn, p: GridPlan, actor: str, *, force: bool = False) -> dict:
     """
     if p.dropped and not force:
         listed = ", ".join(f"{d['code']} ({d['unit'] or '-'} / {d['manager'] or '-'})" for d in p.dropped[:5])
-        more = f" and {len(p.dropped) - 5} more" if len(p.dropped) > 5 else ""
+        more, more_zh = (f" and {len(p.dropped) - 5} more", f"，另有 {len(p.dropped) - 5} 个") \
+            if len(p.dropped) > 5 else ("", "")
         raise Conflict(
             f"regenerating street {p.street_code} would drop the assignment of {len(p.dropped)} grid(s): "
             f"{listed}{more}; nothing was changed. Check with --dry-run, then rerun with --force to accept "
-            "(the old assignments stay in the history and the grid archive)"
+            "(the old assignments stay in the history and the grid archive)",
+            f"重新划分街道 {p.street_code} 会丢掉 {len(p.dropped)} 个网格的责任单位分配：{listed}"
+            f"{more_zh}；未做任何修改。请先用 --dry-run 检查，"
+            "确认后加 --force 重新运行（原分配仍保留在历史和网格档案中）",
         )
     reason = f"网格重新划分 {p.shape} {p.size_m:g} m"
     with conn.cursor() as cur:

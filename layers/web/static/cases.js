@@ -52,24 +52,26 @@
                   'Idempotency-Key': key || uuid()}});
     }).then(answer);
   }
+  // A refusal's words in the page's language: its Chinese on a Chinese page where it has them, else its English.
   function detailText(body) {
-    var d = body && body.detail;
+    var d = body && ((cfg.lang !== 'en' && body.detail_zh) || body.detail);
     if (Array.isArray(d)) return d.map(function (x) { return x.msg || JSON.stringify(x); }).join('; ');
     return d ? String(d) : '';
   }
-  // An API error in the page's words: 409 of a step names the states allowed now, 403 the user's scope.
+  // An API error in the page's words: 409 of a step names the states allowed now, 403 the user's scope. The
+  // English detail is what is matched (``en``); ``d`` is what is shown.
   function explain(answer, current) {
-    var d = detailText(answer.body), n = answer.status;
-    if (n === 409 && current && /cannot go from/.test(d)) {
+    var d = detailText(answer.body), n = answer.status, en = String((answer.body && answer.body.detail) || '');
+    if (n === 409 && current && /cannot go from/.test(en)) {
       var allowed = wf.next[current.status] || [];
       return t.e409_status.replace('{s}', statusName(current.status))
         .replace('{a}', allowed.length ? allowed.map(statusName).join('、') : t.none);
     }
     if (n === 409) return t.e409.replace('{d}', d);
-    if (n === 403) return t.e403.replace('{scope}', cfg.user.scope) + (/CSRF/.test(d) ? ' · ' + d : '');
+    if (n === 403) return t.e403.replace('{scope}', cfg.user.scope) + (/CSRF/.test(en) ? ' · ' + d : '');
     if (n === 401) return t.e401;
-    if (n === 422 && /^due_at\b/.test(d)) return t.e_due + ' (' + d + ')';
-    if (n === 422 && /^note\b/.test(d)) return t.need_note;
+    if (n === 422 && /^due_at\b/.test(en)) return t.e_due + ' (' + d + ')';
+    if (n === 422 && /^note\b/.test(en)) return t.need_note;
     if (n === 422 || n === 400) return t.e422.replace('{d}', d);
     return t.e_other.replace('{n}', n).replace('{d}', d);
   }

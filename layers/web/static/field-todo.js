@@ -16,7 +16,7 @@
       .then(function (r) { return r.json(); })
       .then(function (s) { return field.send(url, init, s.csrf_token); });
   }
-  function said(answer) { return (answer.body && answer.body.detail) || ('HTTP ' + answer.status); }
+  var said = field.said;  // a refusal in the page's language
 
   function rectify(f, card, note) {
     var file = card.querySelector('input[type=file]').files[0];

@@ -202,6 +202,11 @@
     });
   }
   function refused(answer) { return answer.status >= 400 && answer.status < 500 && answer.status !== 401 && answer.status !== 429; }
+  // A refusal's words in the page's language: its Chinese on a Chinese page where it has them, else its English.
+  function said(answer) {
+    var b = answer.body || {};
+    return (cfg.lang !== 'en' && b.detail_zh) || b.detail || ('HTTP ' + answer.status);
+  }
   function sendOne(rec, csrf) {
     var step = Promise.resolve();
     if (!rec.server) {
@@ -211,7 +216,7 @@
           rec.server = {id: a.body.id, grid_code: a.body.grid_code, due_at: a.body.due_at, status: a.body.status,
                         unit: a.body.unit};
           rec.state = 'sent';
-        } else if (refused(a)) { rec.state = 'failed'; rec.error = a.body.detail || String(a.status); }
+        } else if (refused(a)) { rec.state = 'failed'; rec.error = said(a); }
         else throw new Error('HTTP ' + a.status);
         return put(rec);
       });
@@ -227,7 +232,7 @@
           return send('/api/inspections/findings/' + rec.server.id + '/photos', {method: 'POST', body: data}, csrf)
             .then(function (a) {
               if (a.status === 200 || a.status === 201) photo.sent = true;
-              else if (refused(a)) photo.error = a.body.detail || String(a.status);
+              else if (refused(a)) photo.error = said(a);
               else throw new Error('HTTP ' + a.status);
               return put(rec);
             });
@@ -319,5 +324,5 @@
   }
   render().then(flush);
   window.hmField = {map: map, flush: flush, all: all, place: function () { return place && [place.lat, place.lon]; },
-                    resize: resize, send: send, when: when};  // field-todo.js uses the last three
+                    resize: resize, send: send, when: when, said: said};  // field-todo.js uses the last four
 })();
