@@ -149,6 +149,16 @@ def cut_community(geom, size_m: float, shape: str = "square",
     return merge_pieces(pieces, SLIVER_SHARE * size_m * size_m) if pieces else {}
 
 
+class TooManyGrids(ValueError):
+    """A community with more grids than the sequence width can number; ``zh`` says it in Chinese."""
+
+    def __init__(self, code: str, count: int, width: int):
+        most = 10**width - 1
+        super().__init__(f"community {code} would have {count} grids; the sequence width {width} "
+                         f"numbers at most {most}: use a larger size")
+        self.zh = f"社区 {code} 将有 {count} 个网格，而 {width} 位网格序号至多编到 {most}：请用更大的网格尺寸（--size）"
+
+
 def cut_grids(communities, size_m: float, shape: str = "square", origin: tuple[float, float] = (0.0, 0.0),
               sequence_width: int = 2) -> list[GridCell]:
     """Grids of many communities, numbered north→south, then west→east, within each.
@@ -178,10 +188,7 @@ def cut_grids(communities, size_m: float, shape: str = "square", origin: tuple[f
         # Rows count northwards: north→south is descending row, then west→east.
         ordered = sorted(pieces, key=lambda k: (-k[0], k[1]))
         if len(ordered) >= 10**sequence_width:
-            raise ValueError(
-                f"community {code} would have {len(ordered)} grids; the sequence width {sequence_width} "
-                f"numbers at most {10**sequence_width - 1}: use a larger size"
-            )
+            raise TooManyGrids(code, len(ordered), sequence_width)
         for seq, key in enumerate(ordered, start=1):
             out.append(GridCell(code, seq, key[0], key[1], as_multipolygon(pieces[key])))
     return out

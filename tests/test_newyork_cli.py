@@ -206,6 +206,9 @@ def test_an_analysis_of_a_street_by_a_coarser_level_is_refused(served):
         assert answer.json()["detail"].startswith("by: no district area's code starts with 'MN03'"), answer.text
         assert "街道、社区或网格" in answer.json()["detail_zh"], answer.text
         done = served.cli("analyze", name, "--kind", "toilets", "--street", STREET, "--by", "district", check=False)
+        assert done.returncode == 2 and "--by：没有代码以“MN03”开头的区" in done.stderr, done.stdout + done.stderr
+        done = served.cli("analyze", name, "--kind", "toilets", "--street", STREET, "--by", "district", "--lang", "en",
+                          check=False)
         assert done.returncode == 2 and "--by: no district area" in done.stderr, done.stdout + done.stderr
     communities = httpx.get(f"{served.base}/api/analysis/coverage", timeout=120,
                             params={"kind": "toilets", "street": STREET, "by": "community"}).json()

@@ -16,7 +16,6 @@ grids, each keeping the grid it was first in; users given grids of the street
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 
 import shapely
@@ -114,7 +113,7 @@ def plan(conn, street_code: str, size_m: float, shape: str = "square", *, sequen
     try:
         cells = cut_grids([(c, g) for c, _, g in communities], size_m, shape, origin, sequence_width)
     except ValueError as exc:
-        raise InvalidParameter("--size", str(exc), _cut_refused_zh(str(exc))) from None
+        raise InvalidParameter("--size", str(exc), getattr(exc, "zh", None)) from None
     names = {c: n for c, n, _ in communities}
     old = {r[0]: shapely.from_wkb(bytes(r[4])) for r in old_rows}
     p = GridPlan(street_code, size_m, shape, origin, srid)
@@ -133,16 +132,6 @@ def plan(conn, street_code: str, size_m: float, shape: str = "square", *, sequen
         if code not in inherited and any(a.values()):
             p.dropped.append({"code": code, **a})
     return p
-
-
-def _cut_refused_zh(said: str) -> str:
-    """The Chinese of :func:`geo.grids.cut_grids`' refusal (a community with more grids than its sequence numbers)."""
-    found = re.fullmatch(r"community (\S+) would have (\d+) grids; the sequence width (\d+) numbers at most (\d+): "
-                         r"use a larger size", said)
-    if found is None:
-        return f"无法按此大小划分网格（{said}）"
-    code, n, width, most = found.groups()
-    return f"社区 {code} 将有 {n} 个网格，而 {width} 位网格序号至多编到 {most}：请用更大的网格尺寸（--size）"
 
 
 def apply(conn, p: GridPlan, actor: str, *, force: bool = False) -> dict:
