@@ -183,6 +183,7 @@ def test_bad_parameters_are_400_naming_the_parameter(demo_client, path, params, 
     body = response.json()
     assert body["code"] == "InvalidParameterValue"
     assert body["description"].startswith(f"{parameter}: ")
+    assert body["detail_zh"].startswith(f"{parameter}：") and body["detail_zh"] != body["description"]
     assert "Traceback" not in response.text
 
 

@@ -44,8 +44,9 @@ REL_TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 _CODES = {400: "InvalidParameterValue", 404: "NotFound", 503: "ServiceUnavailable"}
 
 
-def _exception(status: int, message: str) -> Response:
+def _exception(status: int, message: str, zh: str | None = None) -> Response:
     body = {"code": _CODES.get(status, "Error"), "description": message, "detail": message}
+    body |= {"detail_zh": zh} if zh else {}
     headers = {"Retry-After": "5"} if status == 503 else None
     return Response(orjson.dumps(body), status_code=status, media_type=JSON, headers=headers)
 
@@ -59,11 +60,12 @@ class OgcRoute(APIRoute):
         async def ogc_handler(request: Request) -> Response:
             try:
                 return await handler(request)
-            except (InvalidParameter, RequestValidationError) as exc:
-                message = exc.message if isinstance(exc, InvalidParameter) else _validation_message(exc)
-                return _exception(400, message)
+            except InvalidParameter as exc:
+                return _exception(400, exc.message, exc.zh)
+            except RequestValidationError as exc:
+                return _exception(400, _validation_message(exc))
             except HygieneMapError as exc:
-                return _exception(status_for(exc), exc.message)
+                return _exception(status_for(exc), exc.message, exc.zh)
 
         return ogc_handler
 

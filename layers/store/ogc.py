@@ -94,10 +94,11 @@ def parse_ogc_bbox(raw: str | None, bbox_crs: str = CRS84) -> tuple[BBox, ...]:
         return ()
     order = "minlat,minlon,maxlat,maxlon" if bbox_crs in LAT_LON_CRS else "minlon,minlat,maxlon,maxlat"
     expected = f"expected 4 numbers {order} (or 6 with heights), got {raw!r}"
+    expected_zh = f"应为 4 个数 {order}（或连高程共 6 个），而不是 {raw!r}"
     parts = text.split(",")
     if len(parts) not in (4, 6):
-        raise InvalidParameter("bbox", expected, f"应为 4 个数 {order}（或连高程共 6 个），而不是 {raw!r}")
-    values = [parse_number(p, "bbox", expected) for p in parts]
+        raise InvalidParameter("bbox", expected, expected_zh)
+    values = [parse_number(p, "bbox", expected, expected_zh) for p in parts]
     if len(values) == 6:
         values = [values[0], values[1], values[3], values[4]]
     if bbox_crs in LAT_LON_CRS:
@@ -196,7 +197,7 @@ def _filter_value(column: str, text: str, sql_type: str):
         return parse_int(text, column, -bound, bound - 1)
     json_type = _JSON_TYPES.get(sql_type, ("string", None))[0]
     if json_type == "number":
-        return parse_number(text, column, f"must be a number, not {text!r}")
+        return parse_number(text, column, f"must be a number, not {text!r}", f"应为数字，而不是 {text!r}")
     if json_type == "boolean":
         if text.lower() not in ("true", "false"):
             raise InvalidParameter(column, f"must be true or false, not {text!r}", f"须为 true 或 false，而不是 {text!r}")
