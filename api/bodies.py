@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
 
+from api.validation import Refusal
 from data.errors import InvalidParameter
 from data.params import parse_instant
 
@@ -27,7 +28,7 @@ class Body(BaseModel):
 def no_nul(value: str | None) -> str | None:
     """PostgreSQL text cannot hold NUL characters: refuse them as a bad field, not a server error."""
     if value is not None and "\x00" in value:
-        raise ValueError("must not contain NUL (\\x00) characters")
+        raise Refusal("must not contain NUL (\\x00) characters", "不能含 NUL（\\x00）字符")
     return value
 
 
@@ -38,11 +39,12 @@ def body_instant(value, info: ValidationInfo) -> datetime | None:
     if isinstance(value, datetime):
         value = value.isoformat()
     if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 date-time string, such as 2026-01-31T08:00:00+08:00")
+        raise Refusal("must be an ISO 8601 date-time string, such as 2026-01-31T08:00:00+08:00",
+                      "应为 ISO 8601 日期时间文本，如 2026-01-31T08:00:00+08:00")
     try:
         return parse_instant(value, info.field_name)
     except InvalidParameter as exc:
-        raise ValueError(exc.reason) from None
+        raise Refusal(exc.reason, exc.reason_zh or exc.reason) from None
 
 
 #: Text in a body (NUL refused).

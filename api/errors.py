@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.validation import validation_message
 from data import errors
 
 STATUS = {
@@ -39,27 +40,6 @@ def status_for(exc: errors.HygieneMapError) -> int:
         if klass in STATUS:
             return STATUS[klass]
     return 500
-
-
-def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body", "header")]
-        # A body that is no JSON at all is located by its character offset: say "body", not a number.
-        where = "body" if err.get("type") == "json_invalid" else ".".join(loc) or "request"
-        parts.append(f"{where}: {_said(err)}")
-    return "; ".join(parts) or "invalid request"
-
-
-def _said(err: dict) -> str:
-    """Pydantic's message, but a text too long in characters (an optional text's limit reads "items" in
-    pydantic's words)."""
-    ctx = err.get("ctx") or {}
-    if err.get("type") == "too_long" and isinstance(err.get("input"), str):
-        return f"at most {ctx.get('max_length')} characters, not {ctx.get('actual_length')}"
-    if err.get("type") == "json_invalid":
-        return f"is not valid JSON ({ctx.get('error', 'cannot be read')} at character {err['loc'][-1]})"
-    return err.get("msg", "invalid")
 
 
 ERROR_SCHEMA = {
@@ -147,7 +127,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
-        return _answer(request, {"detail": _validation_message(exc)}, 422)
+        english, chinese = validation_message(exc)
+        return _answer(request, {"detail": english} | ({"detail_zh": chinese} if chinese else {}), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):

@@ -212,6 +212,14 @@ def test_abuse_guards(client, city, monkeypatch):
     too_long = _report(client, lon, lat, description="x" * 5000)
     assert too_long.status_code == 422
     assert too_long.json()["detail"] == "description: at most 1000 characters, not 5000", too_long.text
+    # In Chinese beside the English (pydantic words them in English only): by the error's type and bounds.
+    assert too_long.json()["detail_zh"] == "description：至多 1000 个字符，而不是 5000 个", too_long.text
+    assert broken.json()["detail_zh"].startswith("body：不是有效的 JSON（第 "), broken.text
+    unknown = client.post("/api/public/reports", json={"lon": lon, "lat": lat, "category": "病媒生物", "colour": "red"})
+    assert unknown.status_code == 422 and unknown.json()["detail_zh"] == "colour：不是可用的字段（拼写有误？）", unknown.text
+    nul = _report(client, lon, lat, description="a\x00b")
+    assert nul.json()["detail"] == "description: Value error, must not contain NUL (\\x00) characters", nul.text
+    assert nul.json()["detail_zh"] == "description：不能含 NUL（\\x00）字符", nul.text
 
 
 def test_burst_from_one_client_is_429_while_others_go_on(client, city, monkeypatch):

@@ -24,8 +24,9 @@ from fastapi.routing import APIRoute
 
 from api.auth import Reader
 from api.deps import Conn, Lang
-from api.errors import _validation_message, status_for
+from api.errors import status_for
 from api.urls import base_url
+from api.validation import validation_message
 from data.errors import HygieneMapError, InvalidParameter, NotFound
 from layers.spec.model import LayerSpec
 from layers.spec.registry import LAYERS, get_layer
@@ -63,7 +64,7 @@ class OgcRoute(APIRoute):
             except InvalidParameter as exc:
                 return _exception(400, exc.message, exc.zh)
             except RequestValidationError as exc:
-                return _exception(400, _validation_message(exc))
+                return _exception(400, *validation_message(exc))
             except HygieneMapError as exc:
                 return _exception(status_for(exc), exc.message, exc.zh)
 

@@ -25,6 +25,7 @@ from api.bodies import Body, Text
 from api.deps import Conn, Lang, Transaction
 from api.limits import Costly
 from api.routes.session import ROLES_ZH, with_session_bar
+from api.validation import Refusal
 from data.errors import Forbidden
 from data.vocab import CITY_WIDE_ROLES
 from layers.analysis import plans
@@ -52,7 +53,8 @@ class DraftIn(Body):
     def _no_switch(cls, value):
         # JSON true would otherwise be read as 1: a 1 m radius, a plan saved with it.
         if isinstance(value, bool):
-            raise ValueError(f"must be a number of metres, not {str(value).lower()}")
+            raise Refusal(f"must be a number of metres, not {str(value).lower()}",
+                          f"应为米数，而不是 {str(value).lower()}")
         return value
 
 
