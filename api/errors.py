@@ -132,7 +132,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        return _answer(request, {"detail": exc.detail}, exc.status_code, getattr(exc, "headers", None))
+        zh = getattr(exc, "zh", None)  # a body over the limit says it in Chinese too (api.middleware)
+        return _answer(request, {"detail": exc.detail} | ({"detail_zh": zh} if zh else {}), exc.status_code,
+                       getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

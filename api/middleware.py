@@ -101,6 +101,11 @@ def _too_large(limit: int) -> str:
     return f"request body is larger than the limit of {limit} bytes (HYGIENE_MAP_MAX_BODY_BYTES)"
 
 
+def too_large_zh(limit: int) -> str:
+    """:func:`_too_large` in Chinese (the answer's ``detail_zh``)."""
+    return f"请求内容超过 {limit} 字节的上限（HYGIENE_MAP_MAX_BODY_BYTES）"
+
+
 class BodyTooLarge(HTTPException):
     """A body over the limit, found while it streams in: 413.
 
@@ -111,6 +116,7 @@ class BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int):
         super().__init__(413, _too_large(limit))
+        self.zh = too_large_zh(limit)
 
 
 class RequestGuard:
@@ -176,7 +182,7 @@ class RequestGuard:
             self._log(scope, status_holder["status"], started)
 
     async def _reject(self, send, limit: int, status_holder: dict) -> None:
-        body = json.dumps({"detail": _too_large(limit)}).encode()
+        body = json.dumps({"detail": _too_large(limit), "detail_zh": too_large_zh(limit)}).encode()
         status_holder["status"] = 413
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})

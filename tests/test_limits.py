@@ -72,6 +72,7 @@ def test_a_chunked_body_over_the_limit_is_413_naming_the_setting_before_it_ends(
         status, body = _status_and_body(sock)
     assert status == 413
     assert "HYGIENE_MAP_MAX_BODY_BYTES" in body["detail"] and str(LIMIT) in body["detail"]
+    assert body["detail_zh"] == f"请求内容超过 {LIMIT} 字节的上限（HYGIENE_MAP_MAX_BODY_BYTES）"
 
 
 def test_a_whole_chunked_body_over_the_limit_is_413_and_one_under_it_is_read(server):
@@ -92,6 +93,7 @@ def test_a_whole_chunked_body_over_the_limit_is_413_and_one_under_it_is_read(ser
 
     status, body = post([b"[" + b"1," * 400_000, b"1," * 400_000 + b"1]"])  # 1.6 MB of JSON in two chunks
     assert status == 413 and "HYGIENE_MAP_MAX_BODY_BYTES" in body["detail"]
+    assert body["detail_zh"] == f"请求内容超过 {LIMIT} 字节的上限（HYGIENE_MAP_MAX_BODY_BYTES）"
     # A small chunked body goes through to the route (here: 401, the token is missing), not 413 or 400.
     status, body = post([b'{"lon": 121.4, "lat": 37.5, ', b'"category": "x", "source": "12345"}'])
     assert status == 401, body

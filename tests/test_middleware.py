@@ -11,6 +11,7 @@ def test_oversized_body_is_refused_with_413_and_a_message(demo_client, monkeypat
     response = demo_client.post("/healthz", content=big, headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert "HYGIENE_MAP_MAX_BODY_BYTES" in response.json()["detail"]
+    assert response.json()["detail_zh"] == "请求内容超过 1048576 字节的上限（HYGIENE_MAP_MAX_BODY_BYTES）"
 
 
 def test_one_structured_log_line_per_request_without_secrets(demo_client, caplog):
