@@ -73,12 +73,18 @@ _FILL_AND_STROKE, _DRAW_STORED = {b"B", b"B*", b"b", b"b*"}, b"Do"
 def painted_markers(path: Path, page: int = 1) -> Counter:
     """How many shapes a page fills and strokes, by their (fill, stroke) colours as RGB rounded to two decimals:
     read from the page's drawing operators (rg and RG, g and G for greys, q, Q) as a PDF reader paints them."""
+    return Counter(state for state, operator in _painting(path, page)
+                   if operator in _FILL_AND_STROKE or operator == _DRAW_STORED)
+
+
+def _painting(path: Path, page: int):
+    """Each painting operator of a page with the (fill, stroke) colours it paints in, the graphics state kept."""
     from pypdf import PdfReader
     from pypdf.generic import ContentStream
 
     reader = PdfReader(str(path))
     content = ContentStream(reader.pages[page - 1].get_contents(), reader)
-    state, saved, found = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0)), [], Counter()
+    state, saved = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0)), []
     for operands, operator in content.operations:
         if operator == b"q":
             saved.append(state)
@@ -88,9 +94,8 @@ def painted_markers(path: Path, page: int = 1) -> Counter:
             state = (_colour(operands), state[1])
         elif operator in (b"RG", b"G"):
             state = (state[0], _colour(operands))
-        elif operator in _FILL_AND_STROKE or operator == _DRAW_STORED:
-            found[state] += 1
-    return found
+        else:
+            yield state, operator
 
 
 def _colour(operands) -> tuple[float, float, float]:
@@ -107,19 +112,4 @@ def rgb(hex_colour: str) -> tuple[float, float, float]:
 def stroked_lines(path: Path, page: int = 1) -> Counter:
     """How many paths a page strokes without filling them (lines: roads, trails), by stroke colour as
     :func:`painted_markers` reads colours."""
-    from pypdf import PdfReader
-    from pypdf.generic import ContentStream
-
-    reader = PdfReader(str(path))
-    content = ContentStream(reader.pages[page - 1].get_contents(), reader)
-    stroke, saved, found = (0.0, 0.0, 0.0), [], Counter()
-    for operands, operator in content.operations:
-        if operator == b"q":
-            saved.append(stroke)
-        elif operator == b"Q":
-            stroke = saved.pop()
-        elif operator in (b"RG", b"G"):
-            stroke = _colour(operands)
-        elif operator == b"S":
-            found[stroke] += 1
-    return found
+    return Counter(stroke for (_, stroke), operator in _painting(path, page) if operator == b"S")
