@@ -244,7 +244,7 @@ def rate(conn, tracking: str, rating: str, reason: str | None, settings: PublicS
         raise Forbidden(f"key: report {r['tracking']} is rated only by its reporter, with the key of the link "
                         "the report page opened (/report/{tracking}#k=…); the tracking number alone is not enough",
                         f"key：反映 {r['tracking']} 只能由反映人评价，须用提交后打开的链接中的凭证"
-                        "（/report/{tracking}#k=…）；只有追踪号不够")
+                        "（/report/{tracking}#k=…）；只有查询码不够")
     case = cases.get(conn, r["complaint_id"], lock=True)
     r.update(status=case["status"], closed_at=_closed_at(conn, r["complaint_id"]))
     until = _rate_until(r, s)

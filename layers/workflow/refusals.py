@@ -27,7 +27,7 @@ def no_grid(code: str) -> NotFound:
 
 def no_report(shown: str) -> NotFound:
     """No public report has the tracking number ``shown`` (as the message quotes it)."""
-    return NotFound(f"no report has the tracking number {shown}", f"没有追踪号为 {shown} 的群众反映")
+    return NotFound(f"no report has the tracking number {shown}", f"没有查询码为 {shown} 的群众反映")
 
 
 def bad_stage(stage) -> InvalidParameter:
