@@ -14,7 +14,10 @@ boundary refinement.
    stays contiguous; repeated until no move helps.
 
 Grids not reachable from any seed (islands) join the nearest zone and are
-reported, since that zone cannot be contiguous.
+reported, since that zone cannot be contiguous. With no workload at all (a
+street before its first complaints and facilities are in) every grid weighs
+one: zones of about equal numbers of grids, rather than one zone of all but
+the seeds.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class Zoning:
     zone_of: list[int]
     loads: list[float]
     islands: list[int]
+    by_count: bool = False  # no workload at all: balanced by number of grids
 
     @property
     def imbalance(self) -> float:
@@ -99,6 +103,9 @@ def balance_zones(geoms, weights, n_zones: int, max_rounds: int = 200) -> Zoning
     """
     geoms = np.asarray(geoms, dtype=object)
     w = np.asarray(weights, dtype=float)
+    by_count = not w.any()
+    if by_count:  # every load 0 ties every choice: the first zone would take all
+        w = np.ones_like(w)
     n = len(geoms)
     if not 1 <= n_zones <= n:
         raise ValueError(f"zones must be between 1 and the number of grids ({n}), not {n_zones}")
@@ -115,7 +122,8 @@ def balance_zones(geoms, weights, n_zones: int, max_rounds: int = 200) -> Zoning
     for _ in range(max_rounds):
         if not _move_one(zones, neighbours):
             break
-    return Zoning(zone_of=[int(z) for z in zones.zone], loads=[float(x) for x in zones.loads], islands=islands)
+    loads = [0.0] * n_zones if by_count else [float(x) for x in zones.loads]
+    return Zoning(zone_of=[int(z) for z in zones.zone], loads=loads, islands=islands, by_count=by_count)
 
 
 def _seeds(cent: np.ndarray, w: np.ndarray, n_zones: int, allowed: np.ndarray | None = None) -> list[int]:

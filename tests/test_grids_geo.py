@@ -89,3 +89,31 @@ def test_a_grid_is_named_after_its_community_with_its_number_apart_from_latin_na
     assert cell.name("东华门社区") == "东华门社区2号网格"
     assert cell.name("Chinatown-Two Bridges") == "Chinatown-Two Bridges 2号网格"
     assert cell.name("Block 12") == "Block 12 2号网格"  # not "Block 122号网格"
+
+
+def test_without_any_workload_zones_hold_about_equal_numbers_of_grids():
+    """A street before its first complaint and facility: every workload 0. Manhattan CD 3's real outline cut into
+    400 m grids, 3 zones: each of 12 or 13 grids and one piece (the first zone took all but the seeds before)."""
+    import geopandas as gpd
+
+    from tests.conftest import REAL_DATA
+
+    path = REAL_DATA / "nyc/boundaries/nycdta2020.shp"
+    if not path.exists():
+        pytest.skip(f"real data not present: {path}")
+    outline = gpd.read_file(path)  # read only
+    mn03 = outline.loc[outline.CDTA2020 == "MN03"].to_crs(32618).geometry.iat[0]
+    cells = [c.geom for c in cut_grids([("MN03", mn03)], 400)]
+    zoning = balance_zones(cells, np.zeros(len(cells)), 3)
+    sizes = sorted(zoning.zone_of.count(z) for z in range(3))
+    assert zoning.by_count and zoning.loads == [0.0, 0.0, 0.0]
+    assert sum(sizes) == len(cells) > 20 and sizes[-1] - sizes[0] <= 1, sizes
+    neighbours = adjacency(cells)  # contiguity by shared borders: a grid holding an islet is a MultiPolygon
+    for z in range(3):
+        members = {i for i in range(len(cells)) if zoning.zone_of[i] == z and neighbours[i]}
+        reached, todo = set(), [min(members)]
+        while todo:
+            i = todo.pop()
+            reached.add(i)
+            todo += [j for j in neighbours[i] if j in members and j not in reached]
+        assert reached == members, z

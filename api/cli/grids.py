@@ -50,6 +50,9 @@ _SAID = {
              "{codes}"),
     "imbalance": ("不均衡度：最大分区高于平均值 {imbalance:+.1%}；极差（最大−最小）/平均值 {spread:.1%}",
                   "imbalance: largest zone {imbalance:+.1%} over the mean; spread (max-min)/mean {spread:.1%}"),
+    "by_count": ("期内没有投诉，网格内也没有设施（工作量均为 0）：按网格个数均分",
+                 "no complaints in the period and no facilities in the grids (every workload 0): zones of about "
+                 "equal numbers of grids"),
     "islands": ("不连通：{n} 个网格与本街道其他网格都不相邻：{codes}",
                 "not contiguous: {n} grid(s) touch no other grid of the street: {codes}"),
     "csv_written": ("已写入：{out}", "written: {out}"),
@@ -197,7 +200,7 @@ def grids_balance(street_code: str, n_zones: int, days: int, out: Path | None, l
         _echo("zone", lang, zone=z + 1, n=len(members), load=zoning.loads[z],
               complaints=sum(m["complaints"] for m in members), facilities=sum(m["facilities"] for m in members),
               codes=", ".join(m["code"] for m in members))
-    _echo("imbalance", lang, imbalance=zoning.imbalance, spread=zoning.spread)
+    _echo("by_count" if zoning.by_count else "imbalance", lang, imbalance=zoning.imbalance, spread=zoning.spread)
     if zoning.islands:
         _echo("islands", lang, n=len(zoning.islands), codes=", ".join(items[i]["code"] for i in zoning.islands))
     if out:
