@@ -221,6 +221,20 @@ def test_a_shapefile_sets_long_attributes_aside_and_refuses_other_text_it_would_
             assert {(source, source_id): attributes for source, source_id, attributes in cur.fetchall()} == stored
     finally:
         new_york.rollback()
+    # Saved under another name (QGIS "Save As" edited.shp), the CSV keeping its own: still the only one there.
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    for part in (tmp_path / "shp").iterdir():
+        target = part.name if part.name.endswith("_attributes.csv") else "edited" + part.suffix
+        (renamed / target).write_bytes(part.read_bytes())
+    try:
+        result = import_file(new_york, renamed / "edited.shp", ImportOptions("complaints"))
+        assert any(f"attributes read from complaints_attributes.csv: {len(stored):,} rows" in n for n in result.notes)
+        with new_york.cursor() as cur:
+            cur.execute("SELECT source, source_id, attributes FROM complaints ORDER BY id")
+            assert {(source, source_id): attributes for source, source_id, attributes in cur.fetchall()} == stored
+    finally:
+        new_york.rollback()
     # The command says it, in the office's language.
     info = new_york.info
     env_for(f"postgresql://{info.user}@{info.host}:{info.port}/{info.dbname}")

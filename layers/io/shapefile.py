@@ -31,9 +31,12 @@ DBF_TEXT_BYTES = 254
 ASIDE_HEADER = ["source", "source_id", "attributes"]
 
 
+ASIDE_SUFFIX = "_attributes.csv"
+
+
 def aside_name(layer: str) -> str:
     """The CSV beside ``layer``'s shapefile holding its ``attributes`` column."""
-    return f"{layer}_attributes.csv"
+    return layer + ASIDE_SUFFIX
 
 
 def write_shapefile(layer, out, types, geoms, data, names, encoding, written, notes=None) -> None:
@@ -170,10 +173,10 @@ def attributes_back(path: Path, layer: str, frame) -> Note | None:
     """
     if "attributes" in frame.columns or "source_id" not in frame.columns:
         return None
-    name = aside_name(layer)
-    text = _aside_text(path, name)
-    if text is None:
+    found = _aside(path, aside_name(layer))
+    if found is None:
         return None
+    name, text = found
     rows = csv.reader(io.StringIO(text))
     if next(rows, None) != ASIDE_HEADER:
         raise InvalidInput(f"{path.name}: {name} must have the columns {','.join(ASIDE_HEADER)} (as the export "
@@ -188,11 +191,13 @@ def attributes_back(path: Path, layer: str, frame) -> Note | None:
                 f"attributes read from {name}: {found:,} rows (by source and source_id)")
 
 
-def _aside_text(path: Path, name: str) -> str | None:
-    """The text of the CSV ``name`` in the zip ``path`` (any folder of it) or beside the .shp ``path``."""
+def _aside(path: Path, name: str) -> tuple[str, str] | None:
+    """(name, text) of the CSV ``name`` in the zip ``path`` (any folder of it) or beside the .shp ``path``; else of
+    the only ``*_attributes.csv`` there (the shapefile saved under another name in QGIS keeps its old CSV)."""
     if path.suffix.lower() == ".zip":
         with zipfile.ZipFile(path) as archive:
-            member = next((i for i in archive.namelist() if i.rsplit("/", 1)[-1] == name), None)
-            return None if member is None else archive.read(member).decode("utf-8-sig")
-    beside = path.with_name(name)
-    return beside.read_text(encoding="utf-8-sig") if beside.is_file() else None
+            members = {i.rsplit("/", 1)[-1]: i for i in archive.namelist() if i.endswith(ASIDE_SUFFIX)}
+            chosen = name if name in members else next(iter(members)) if len(members) == 1 else None
+            return None if chosen is None else (chosen, archive.read(members[chosen]).decode("utf-8-sig"))
+    there = [path.with_name(name)] if path.with_name(name).is_file() else sorted(path.parent.glob("*" + ASIDE_SUFFIX))
+    return (there[0].name, there[0].read_text(encoding="utf-8-sig")) if len(there) == 1 else None
