@@ -92,13 +92,16 @@ def counts(conn, *, size: float, srid: int, tz: str, since: datetime | None = No
     # complaint binned (a grid may be dropped between two statements).
     kept = "(SELECT id FROM hotspot_grids WHERE cell_m = %(size)s AND srid = %(srid)s AND tz = %(tz)s AND NOT filling)"
     kept_where, raw_where = _split(conn, params, since, until, categories)
-    parts = [f"SELECT {group}, 1 FROM ({binned_sql(f'{where} AND NOT EXISTS {kept}', by_month)}) b"]
+    # Each part summed by cell on its own (a parallel hash aggregate each): summed only after the union, the
+    # ~450,000 kept counts of a city went through one sort spilled to disk, 3× slower.
+    binned = f"SELECT {group}, count(*) FROM ({{}}) b GROUP BY {group}"
+    parts = [binned.format(binned_sql(f"{where} AND NOT EXISTS {kept}", by_month))]
     if kept_where is not None:
-        parts.append(f"SELECT {group}, n FROM hotspot_counts WHERE grid = {kept} AND {kept_where}")
+        parts.append(f"SELECT {group}, sum(n) FROM hotspot_counts WHERE grid = {kept} AND {kept_where} GROUP BY {group}")
         if raw_where is not None:
-            parts.append(f"SELECT {group}, 1 FROM ({binned_sql(f'{where} AND {raw_where} AND EXISTS {kept}', by_month)}) b")
+            parts.append(binned.format(binned_sql(f"{where} AND {raw_where} AND EXISTS {kept}", by_month)))
     else:  # no whole month in the window: its complaints themselves
-        parts = [f"SELECT {group}, 1 FROM ({binned_sql(where, by_month)}) b"]
+        parts = [binned.format(binned_sql(where, by_month))]
     with conn.cursor() as cur:
         # Without JIT: the branches priced but never run would have it compile for seconds.
         cur.execute("SET LOCAL jit = off")
