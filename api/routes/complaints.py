@@ -19,7 +19,7 @@ from data.params import clean_text, parse_bool
 from data.vocab import CLOSED, TRANSITIONS, Status
 from layers.spec.complaints import LAYER as COMPLAINTS
 from layers.workflow import complaints as cases
-from layers.workflow import deadlines, public
+from layers.workflow import deadlines, public_staff
 from layers.workflow.access import column_grant, shown_row
 
 PointCrs = Literal[cases.POINT_CRS]
@@ -142,7 +142,7 @@ def detail(conn, user, complaint_id: int) -> dict:
     complaint["deadline_request"] = waiting and shown_row(COMPLAINTS, user, waiting, renames)
     complaint["deadline_changes"] = [shown_row(COMPLAINTS, user, r, renames)
                                      for r in deadlines.history(conn, complaint_id)]
-    complaint["actions"] = actions(user, current, waiting, public.reported(conn, complaint_id))
+    complaint["actions"] = actions(user, current, waiting, public_staff.reported(conn, complaint_id))
     complaint["responsible_unit"] = cases.responsible_unit(conn, current["grid_code"])
     complaint["area_names"] = cases.area_names(conn, current)
     return complaint

@@ -17,7 +17,7 @@ from data import catalog
 from data.errors import Forbidden, NotFound
 from layers.spec.grids import LAYER as GRIDS
 from layers.workflow import grids as grid_admin
-from layers.workflow import public
+from layers.workflow import public_staff
 from layers.workflow.access import shown_row
 
 router = APIRouter(tags=["grids"])
@@ -92,7 +92,7 @@ def grids_page(request: Request, street: Annotated[str, Depends(street_required)
     # A sheet or notice board printed before a regrid: its grid code may name another grid today.
     redrawn = grid_admin.shape_when_printed(conn, street, grid, printed) if grid and printed else None
     units = grid_admin.unit_table(conn, street)
-    rated = {r["unit"]: r for r in public.satisfaction(conn, street=street, by="unit")}  # residents' ratings
+    rated = {r["unit"]: r for r in public_staff.satisfaction(conn, street=street, by="unit")}  # residents' ratings
     for u in units:
         u["satisfied"] = rated.get(u["unit"], {}).get("satisfied_share")
     city = catalog.city_info(conn) or {}

@@ -43,7 +43,7 @@ from layers.spec.registry import get_layer
 from layers.store.tiles import parse_tile
 from layers.web.report_page import CONTEXT_LABELS, CONTEXT_TILES, basemap_config, report_html, tile_hosts
 from layers.web.tracking_page import refused_html, tracking_html
-from layers.workflow import public, public_challenges, public_photos
+from layers.workflow import public, public_challenges, public_photos, public_staff
 
 
 class ClientWindow:
@@ -286,8 +286,8 @@ def post_rating(body: RatingIn, settings: PublicWrite, conn: Transaction, tracki
                   summary="Reporters' contact numbers and own descriptions, and the public replies given with who "
                           "gave them (staff of the complaint's street or grids)")
 def get_contacts(user: Writer, conn: Conn, complaint_id: int = COMPLAINT_ID):
-    return {"complaint_id": complaint_id, "reports": public.contacts(conn, user, complaint_id),
-            "replies": public.replies(conn, complaint_id)}
+    return {"complaint_id": complaint_id, "reports": public_staff.contacts(conn, user, complaint_id),
+            "replies": public_staff.replies(conn, complaint_id)}
 
 
 @staff_router.post("/api/complaints/{complaint_id}/replies", status_code=201,
@@ -296,14 +296,14 @@ def post_reply(body: ReplyIn, user: Writer, conn: Transaction, request: Request,
                complaint_id: int = COMPLAINT_ID):
     # With a key, a reply whose answer was lost and is sent again is published once (the case page sends one).
     return once(conn, user, key, request, body,
-                lambda: JSONResponse(public.reply(conn, user, complaint_id, body.reply), status_code=201))
+                lambda: JSONResponse(public_staff.reply(conn, user, complaint_id, body.reply), status_code=201))
 
 
 @staff_router.get("/api/satisfaction",
                   summary="Reporters' satisfaction per street or responsible unit (latest rating of each report)")
 def get_satisfaction(street: Street, window: Window, conn: Conn,
                      by: Literal["street", "unit"] = Query("street", description="street (default) or unit")):
-    return {"by": by, "items": public.satisfaction(conn, street=street, since=window.since, until=window.until,
+    return {"by": by, "items": public_staff.satisfaction(conn, street=street, since=window.since, until=window.until,
                                                    by=by)}
 
 
@@ -340,7 +340,7 @@ async def post_case_photo(request: Request, user: Writer, conn: Transaction, com
 @staff_router.get("/api/complaints/{complaint_id}/photos",
                   summary="Every photo of a case, who added it and from which report (staff of its street)")
 def get_case_photos(user: Writer, conn: Conn, complaint_id: int = COMPLAINT_ID):
-    public.staff_case(conn, user, complaint_id, "see the photos of public reports")
+    public_staff.staff_case(conn, user, complaint_id, "see the photos of public reports")
     return {"complaint_id": complaint_id, "photos": public_photos.case_photos(conn, complaint_id)}
 
 

@@ -16,7 +16,7 @@ from layers.reports.outside import outside_row, outside_section, outside_text, r
 from layers.reports.rectification import add_to_rows, by_item, rectification, summary_text
 from layers.reports.trend import trend
 from layers.workflow.inspection_scores import deductions_by_item, period_scores
-from layers.workflow.public import satisfaction
+from layers.workflow.public_staff import satisfaction
 
 #: How many event types the summary names.
 TOP_CATEGORIES = 3
@@ -158,7 +158,7 @@ def _inspections(conn, period: Period) -> dict:
 
 
 def _satisfaction(conn, period: Period) -> tuple[dict, dict]:
-    """The reporters' ratings given in the period (:func:`layers.workflow.public.satisfaction`): per street
+    """The reporters' ratings given in the period (:func:`layers.workflow.public_staff.satisfaction`): per street
     ``{code: {"satisfaction", "rated"}}``, and the city's."""
     rows = satisfaction(conn, since=period.start, until=period.end)
     streets = {r["street_code"]: {"satisfaction": r["satisfied_share"], "rated": r["rated"]} for r in rows}
