@@ -114,14 +114,37 @@ def test_grids_generated_after_the_streets_take_the_early_complaints(cities, env
     assert f"{inside} complaints" in result.output, result.output
 
 
+def _finding_in(conn, community: str) -> int:
+    """An inspection finding recorded in ``community`` while its street has no grids; its id."""
+    from datetime import UTC, datetime, timedelta
+
+    from layers.workflow import inspections
+    from layers.workflow.access import OPERATOR
+
+    now = datetime.now(UTC)
+    with transaction(conn), conn.cursor() as cur:
+        cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_areas "
+                    "WHERE code = %s) c", (community,))
+        lon, lat = cur.fetchone()
+        the_round = inspections.create_round(conn, name="暗访", kind="周检查", starts=now - timedelta(days=1),
+                                             ends=now + timedelta(days=1), streets=[community[:4]],
+                                             actor="operator")
+        found, _ = inspections.record_finding(conn, OPERATOR, round_id=the_round["id"], lon=lon, lat=lat,
+                                              item="TLT-01", note=None, observed_at=now, client_id="backfill-1")
+    assert found["grid_code"] is None and found["community_code"] == community, found
+    return found["id"]
+
+
 def test_a_grids_file_imported_after_the_complaints_takes_them(fresh_db, tmp_path):
-    """A grids file imported after the complaints: those in its grid get the grid's code; the import says so."""
+    """A grids file imported after the complaints and a finding: those in its grid get the grid's code; the import
+    says so."""
     conn = connect(url=fresh_db)
     try:
         migrate(conn)
         _districts(conn, tmp_path)
         _streets(conn, tmp_path)
         load(conn, tmp_path, "nyc/nyc311_sample_2023-02-28.csv", "complaints", timezone="America/New_York")
+        finding = _finding_in(conn, "MN0301")
         with conn.cursor() as cur:
             # One grid: the whole of community MN0301 (Manhattan's Financial District), code MN0301 + 01.
             cur.execute("SELECT json_build_object('type', 'FeatureCollection', 'features', json_build_array("
@@ -141,10 +164,13 @@ def test_a_grids_file_imported_after_the_complaints_takes_them(fresh_db, tmp_pat
             cur.execute("SELECT count(*), count(*) FILTER (WHERE community_code = 'MN0301') FROM complaints "
                         "WHERE grid_code = 'MN030101'")
             routed, of_community = cur.fetchone()
+            cur.execute("SELECT grid_code FROM inspection_findings WHERE id = %s", (finding,))
+            assert cur.fetchone()[0] == "MN030101"
         conn.rollback()
         assert routed == of_community == inside, (routed, of_community, inside)
         (note,) = [n for n in result.notes if "now placed" in n]
-        assert note.endswith(f"(before, in no grid): {inside:,} complaints"), note
-        assert note.zh == f"已有数据按位置归入刚导入的网格（此前不在任何网格内）：投诉举报 {inside:,} 条", note.zh
+        assert note.endswith(f"(before, in no grid): {inside:,} complaints, 1 inspection findings"), note
+        assert note.zh == (f"已有数据按位置归入刚导入的网格（此前不在任何网格内）：投诉举报 {inside:,} 条、"
+                           "暗访问题 1 条"), note.zh
     finally:
         conn.close()
