@@ -14,7 +14,8 @@ from data.settings import TileSettings
 from layers.spec.registry import get_layer
 from layers.store.features import FeatureQuery, feature_query
 from layers.store.heat import get_heat_cells
-from layers.store.tiles import Tile, _heat_sql, get_tile
+from layers.store.tile_counts import heat_sql
+from layers.store.tiles import Tile, get_tile
 from tests.test_layers_api import tile_of
 
 RECOUNT = ("SELECT cx, cy, n FROM (SELECT complaint_cell_x(geom) AS cx, complaint_cell_y(geom) AS cy, count(*) AS n "
@@ -66,7 +67,7 @@ def test_tiles_from_cells_equal_tiles_counted_from_every_complaint(demo_conn):
     for z in (9, 11, 13):
         x, y = tile_of(lon, lat, z)
         fast = mapbox_vector_tile.decode(get_tile(demo_conn, spec, Tile(z, x, y), feature_query(spec)))
-        statement, params = _heat_sql(spec, Tile(z, x, y), FeatureQuery(), extent)
+        statement, params = heat_sql(spec, Tile(z, x, y), FeatureQuery(), extent)
         with demo_conn.cursor() as cur:
             cur.execute(statement, params)
             slow = mapbox_vector_tile.decode(bytes(cur.fetchone()[0]))

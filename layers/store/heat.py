@@ -18,16 +18,8 @@ from data.settings import TileSettings
 from layers.spec.model import LayerSpec
 from layers.store.features import FeatureQuery
 from layers.store.filters import Filters, check_filters, where_clause
-from layers.store.tiles import (
-    CELL_M,
-    CELL_TABLES,
-    CELL_ZOOM,
-    HALF_WORLD_M,
-    MERCATOR_X,
-    MERCATOR_Y,
-    SHORT_QUERY,
-    use_cells,
-)
+from layers.store.tile_grid import CELL_M, CELL_TABLES, CELL_ZOOM, HALF_WORLD_M, MERCATOR_X, MERCATOR_Y, use_cells
+from layers.store.tiles import SHORT_QUERY
 
 HEAT_CELL_PX = 8  # heat cells of the web map, in screen pixels
 

@@ -10,7 +10,8 @@ Per zoom level:
   hexagon counted over all its points, so neighbouring tiles agree;
   unfiltered heat tiles (and the heatmap cells of :mod:`layers.store.heat`) up
   to zoom 13 are summed from the pre-counted ``complaint_cells`` (migrations
-  0200, 0201) instead of the points;
+  0200, 0201) instead of the points (those statements: :mod:`layers.store.tile_counts`; the tile grid
+  itself: :mod:`layers.store.tile_grid`);
 - raw complaints (zoom 15 and up) are read from their covering index in tile
   order (migration 0790), not row by row from the table;
 - every tile has a feature cap, halved until the tile is under the byte cap.
@@ -22,70 +23,26 @@ the OGC API can reuse them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from psycopg2 import Error, sql
 
 from data.db import Steps, outside_transaction, run_steps
-from data.errors import InvalidParameter
 from data.settings import TileSettings
 from layers.spec.model import LayerSpec
+from layers.store import tile_counts
 from layers.store.columns import shown_columns
 from layers.store.features import FeatureQuery
-from layers.store.filters import Filters, check_filters, where_clause
+from layers.store.filters import check_filters, where_clause
 from layers.store.prepared import GENERIC_PLAN, prepared_call, prepared_done, statement_name
+from layers.store.tile_grid import CELL_ZOOM, HALF_WORLD_M, Tile, parse_tile, use_cells
 from layers.workflow.access import readable
 
-HALF_WORLD_M = 20037508.342789244  # half the Web Mercator world width, metres
+__all__ = ["Tile", "parse_tile", "get_tile", "tile_steps", "tile_mode", "time_columns"]
+
 BUFFER_PX = 64  # tile-grid units of buffer around each tile (of 4096)
-HEAT_CELLS_PER_TILE = 64  # heat cells along a tile side
-HEX_RADIUS_PX = 12  # hexagon radius in screen pixels (256-pixel tiles)
 SMALL_FEATURE_PX = 1  # at low zoom, lines shorter / areas narrower than this many pixels are left out
 DETAIL_ZOOM = 14  # from this zoom on, every feature is kept
-
-
-@dataclass(frozen=True)
-class Tile:
-    z: int
-    x: int
-    y: int
-
-    @property
-    def width_m(self) -> float:
-        return 2 * HALF_WORLD_M / (1 << self.z)
-
-    @property
-    def xmin(self) -> float:
-        return -HALF_WORLD_M + self.x * self.width_m
-
-    @property
-    def ymax(self) -> float:
-        return HALF_WORLD_M - self.y * self.width_m
-
-
-def parse_tile(z: int, x: int, y: int, settings: TileSettings | None = None) -> Tile:
-    """A validated tile address, or InvalidParameter naming the bad coordinate."""
-    settings = settings or TileSettings.from_env()
-    if not 0 <= z <= settings.max_zoom:
-        raise InvalidParameter("z", f"zoom must be between 0 and {settings.max_zoom}, not {z}",
-                               f"缩放级别须在 0 到 {settings.max_zoom} 之间，而不是 {z}")
-    for name, value in (("x", x), ("y", y)):
-        if not 0 <= value < (n := 1 << z):
-            raise InvalidParameter(name, f"at zoom {z} {name} must be between 0 and {n - 1}, not {value}",
-                                   f"缩放级别 {z} 下 {name} 须在 0 到 {n - 1} 之间，而不是 {value}")
-    return Tile(z, x, y)
-
-
-# Web Mercator metres of a 4326 point, by the formula (cheaper than ST_Transform per point).
-MERCATOR_X = sql.SQL("(ST_X(geom) * {k})").format(k=sql.Literal(HALF_WORLD_M / 180))
-MERCATOR_Y = sql.SQL("(ln(tan(radians(90 + ST_Y(geom)) / 2)) * 6378137)")
-
-
-def _search_area(tile: Tile, margin: float) -> sql.Composable:
-    """The tile (with a margin as a fraction of its width) in EPSG:4326, for the GiST index."""
-    return sql.SQL("ST_Transform(ST_TileEnvelope({z}, {x}, {y}, margin => {m}), 4326)").format(
-        z=sql.Literal(tile.z), x=sql.Literal(tile.x), y=sql.Literal(tile.y), m=sql.Literal(margin)
-    )
 
 
 # Layers whose table has a covering index in tile order (migration 0790): layer id -> the SQL functions
@@ -214,72 +171,6 @@ def time_columns(spec: LayerSpec) -> set[str]:
     return {f.column for f in spec.fields if f.kind == "time"}
 
 
-def _heat_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, extent: int):
-    """One point per cell (1/64 of the tile side) with the number of features in it."""
-    where, params = where_clause(spec, query.filters)
-    cell_m = tile.width_m / HEAT_CELLS_PER_TILE
-    cell_px = extent / HEAT_CELLS_PER_TILE
-    statement = sql.SQL(
-        "SELECT ST_AsMVT(t, {name}, {extent}, 'geom') FROM ("
-        " SELECT count(*)::int AS count,"
-        "  ST_MakePoint((cx + 0.5) * {cpx}, (cy + 0.5) * {cpx}) AS geom FROM ("
-        "   SELECT floor(({mx} - {xmin}) / {cell})::int AS cx, floor(({ymax} - {my}) / {cell})::int AS cy"
-        "   FROM {table} WHERE geom && {area} AND {where}) p"
-        "  WHERE cx BETWEEN 0 AND {last} AND cy BETWEEN 0 AND {last}"
-        "  GROUP BY cx, cy) t"
-    ).format(
-        name=sql.Literal(spec.id), extent=sql.Literal(extent), cpx=sql.Literal(cell_px), mx=MERCATOR_X, my=MERCATOR_Y,
-        xmin=sql.Literal(tile.xmin), ymax=sql.Literal(tile.ymax), cell=sql.Literal(cell_m),
-        table=sql.Identifier(spec.table), area=_search_area(tile, 0.0), where=where,
-        last=sql.Literal(HEAT_CELLS_PER_TILE - 1),
-    )
-    return statement, params
-
-
-def _hex_sql(spec: LayerSpec, tile: Tile, query: FeatureQuery, extent: int):
-    """Flat-topped hexagons on a world-fixed lattice, each with the count of all its points.
-
-    The hexagon lattice is the union of two rectangular lattices (even
-    columns, and odd columns shifted half a row); a point belongs to the
-    nearer of its nearest centre in each. Hexagons that touch the tile are
-    drawn whole and counted over all their points, so a hexagon on a tile
-    edge shows the same count in both tiles.
-    """
-    where, params = where_clause(spec, query.filters)
-    radius_m = tile.width_m / 256 * HEX_RADIUS_PX
-    col_m = 3 * radius_m  # spacing of one sub-lattice's columns
-    row_m = math.sqrt(3) * radius_m  # spacing of rows
-    to_px = extent / tile.width_m
-    margin = 2 * radius_m / tile.width_m
-    statement = sql.SQL(
-        "WITH p AS (SELECT mx, my, round(mx / {col}) AS ai, round(my / {row}) AS aj,"
-        "   floor(mx / {col}) AS bi, floor(my / {row}) AS bj"
-        "  FROM (SELECT {mx} AS mx, {my} AS my FROM {table} WHERE geom && {area} AND {where}) m),"
-        " k AS (SELECT CASE WHEN (mx - ai * {col}) ^ 2 + (my - aj * {row}) ^ 2"
-        "                     <= (mx - (bi + 0.5) * {col}) ^ 2 + (my - (bj + 0.5) * {row}) ^ 2"
-        "              THEN 2 * ai ELSE 2 * bi + 1 END AS kx,"
-        "         CASE WHEN (mx - ai * {col}) ^ 2 + (my - aj * {row}) ^ 2"
-        "                     <= (mx - (bi + 0.5) * {col}) ^ 2 + (my - (bj + 0.5) * {row}) ^ 2"
-        "              THEN 2 * aj ELSE 2 * bj + 1 END AS ky FROM p),"
-        " counted AS (SELECT count(*)::int AS count, kx * {col} / 2 AS cx, ky * {row} / 2 AS cy"
-        "  FROM k GROUP BY kx, ky)"
-        " SELECT ST_AsMVT(t, {name}, {extent}, 'geom') FROM ("
-        "  SELECT count, ("
-        "   SELECT ST_MakePolygon(ST_MakeLine(array_agg(ST_MakePoint("
-        "     (cx + {r} * cos(radians(60 * v)) - {xmin}) * {to_px},"
-        "     ({ymax} - (cy + {r} * sin(radians(60 * v)))) * {to_px}) ORDER BY v)))"
-        "   FROM generate_series(0, 6) v) AS geom"
-        "  FROM counted"
-        "  WHERE cx BETWEEN {xmin} - {r} AND {xmin} + {w} + {r} AND cy BETWEEN {ymax} - {w} - {r} AND {ymax} + {r}) t"
-    ).format(
-        col=sql.Literal(col_m), row=sql.Literal(row_m), r=sql.Literal(radius_m), mx=MERCATOR_X, my=MERCATOR_Y,
-        table=sql.Identifier(spec.table), area=_search_area(tile, margin), where=where, name=sql.Literal(spec.id),
-        extent=sql.Literal(extent), xmin=sql.Literal(tile.xmin), ymax=sql.Literal(tile.ymax),
-        to_px=sql.Literal(to_px), w=sql.Literal(tile.width_m),
-    )
-    return statement, params
-
-
 def tile_mode(spec: LayerSpec, zoom: int) -> str:
     """``heat`` or ``hex`` (aggregated) or ``features`` for a layer at a zoom."""
     mode = spec.mode_at(zoom)
@@ -325,11 +216,11 @@ def _aggregated_steps(conn, spec: LayerSpec, tile: Tile, query: FeatureQuery, se
                       mode: str) -> Steps:
     """A tile of heat points or hexagons with counts (never over the caps: at most one point per cell)."""
     if mode == "heat" and tile.z <= CELL_ZOOM and use_cells(spec, query.filters):
-        statement, params = _heat_cells_tile_sql(spec, tile, settings.extent)
+        statement, params = tile_counts.heat_cells_tile_sql(spec, tile, settings.extent)
     elif mode == "heat":
-        statement, params = _heat_sql(spec, tile, query, settings.extent)
+        statement, params = tile_counts.heat_sql(spec, tile, query, settings.extent)
     else:
-        statement, params = _hex_sql(spec, tile, query, settings.extent)
+        statement, params = tile_counts.hex_sql(spec, tile, query, settings.extent)
     # The settings travel with the query: one round trip to the server, not three.
     data = (yield sql.Composed([SHORT_QUERY, statement]).as_string(conn), params)[0]
     return bytes(data) if data is not None else b""
@@ -370,30 +261,3 @@ SHORT_QUERY = sql.SQL("SET LOCAL jit = off; SET LOCAL enable_sort = off; ")
 _FEW_ROWS = "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0; "
 
 
-# Pre-counted cells (migrations 0200, 0201): layer id -> table of (cx, cy, n) on the grid of 1/64 of a
-# zoom-CELL_ZOOM tile side, counted from 180°W and from the top of the Web Mercator square.
-CELL_TABLES = {"complaints": "complaint_cells"}
-CELL_ZOOM = 13
-CELL_M = 2 * HALF_WORLD_M / (1 << CELL_ZOOM) / HEAT_CELLS_PER_TILE
-
-
-def use_cells(spec: LayerSpec, filters: Filters) -> bool:
-    """Pre-counted cells answer only the unfiltered question (every feature of the layer)."""
-    return spec.id in CELL_TABLES and not filters.narrowed
-
-
-def _heat_cells_tile_sql(spec: LayerSpec, tile: Tile, extent: int):
-    """The heat tile from pre-counted cells: each tile cell is 2^(13-z) × 2^(13-z) base cells."""
-    shift = 1 << (CELL_ZOOM - tile.z)
-    first_x, first_y = tile.x * HEAT_CELLS_PER_TILE * shift, tile.y * HEAT_CELLS_PER_TILE * shift
-    span = HEAT_CELLS_PER_TILE * shift
-    cell_px = extent / HEAT_CELLS_PER_TILE
-    statement = sql.SQL(
-        "SELECT ST_AsMVT(t, {name}, {extent}, 'geom') FROM ("
-        " SELECT sum(n)::int AS count, ST_MakePoint((gx + 0.5) * {cpx}, (gy + 0.5) * {cpx}) AS geom FROM ("
-        "  SELECT (cx - %s) / %s AS gx, (cy - %s) / %s AS gy, n FROM {table}"
-        "  WHERE cx >= %s AND cx < %s AND cy >= %s AND cy < %s) c"
-        " GROUP BY gx, gy HAVING sum(n) > 0) t"
-    ).format(name=sql.Literal(spec.id), extent=sql.Literal(extent), cpx=sql.Literal(cell_px),
-             table=sql.Identifier(CELL_TABLES[spec.id]))
-    return statement, [first_x, shift, first_y, shift, first_x, first_x + span, first_y, first_y + span]
