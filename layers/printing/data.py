@@ -3,8 +3,9 @@
 Geometries come out of PostGIS already projected to the city's metric CRS
 (``city_settings.metric_srid``), as WKB, because they are drawn, not
 serialized: a page plotted in metres has a true scale bar. Everything a page
-shows is chosen here; the drawing modules (``page``, ``grid_map``, ``sheets``, …)
-draw what they are given and query nothing.
+shows is chosen here and in :mod:`layers.printing.page_data` (a grid sheet's map);
+the drawing modules (``page``, ``grid_map``, ``sheets``, …) draw what they are
+given and query nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from layers.workflow.access import OPERATOR, User
 
 # Envelopes are densified before they are transformed to EPSG:4326, so the
 # bounding box used with the GiST index still contains the metric frame.
-_FRAME_SEGMENT_M = 50.0
+FRAME_SEGMENT_M = 50.0
+
 
 
 @dataclass
@@ -133,7 +135,7 @@ class Street:
     grids: list[Grid]
 
 
-def _wkb(value) -> object:
+def wkb(value) -> object:
     return shapely.from_wkb(bytes(value))
 
 
@@ -163,7 +165,7 @@ LEFT JOIN admin_areas c ON c.code = g.community_code
 
 
 def _grid_from_row(row) -> Grid:
-    return Grid(*row[:14], geom=_wkb(row[14]))
+    return Grid(*row[:14], geom=wkb(row[14]))
 
 
 def load_grid(conn, code: str, srid: int, viewer: User | None = OPERATOR) -> Grid:
@@ -194,10 +196,10 @@ def load_street(conn, code: str, srid: int, viewer: User | None = OPERATOR) -> S
             "WHERE level = 'community' AND parent_code = %(code)s ORDER BY code",
             {"srid": srid, "code": code},
         )
-        communities = [(c, n, _wkb(g)) for c, n, g in cur.fetchall()]
+        communities = [(c, n, wkb(g)) for c, n, g in cur.fetchall()]
         cur.execute(_grid_select(viewer) + sql.SQL(" WHERE g.street_code = %(code)s ORDER BY g.code"), {"srid": srid, "code": code})
         grids = [_grid_from_row(r) for r in cur.fetchall()]
-    return Street(row[0], row[1], row[2], row[3], row[4], _wkb(row[5]), communities, grids)
+    return Street(row[0], row[1], row[2], row[3], row[4], wkb(row[5]), communities, grids)
 
 
 def grid_count(conn, street_code: str) -> int:
@@ -263,113 +265,10 @@ def frame_around(geom, aspect: float, margin: float = 0.35, min_margin_m: float 
     return (xmin, ymin, xmax, ymax)
 
 
-_FRAME_CTE = """
-WITH frame AS (
-    SELECT ST_Transform(ST_Segmentize(ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, %(srid)s), %(seg)s), 4326) AS g
-), grid AS (
-    SELECT geom FROM grids WHERE code = %(code)s
-)
-"""
-
-# Facilities and open complaints in the frame, with the columns a checklist
-# row needs. The nearest named road stands in for a missing address (the
-# demo city and many imports have none), only for rows of the checklist.
-_POINTS_SQL = _FRAME_CTE + """
-, pts AS (
-    SELECT 'markets' AS layer, m.id, m.kind, m.name, m.address,
-           concat_ws(' ', m.kind, m.stalls || '摊位') AS detail,
-           NULL::text AS status, NULL::timestamptz AS due_at, NULL::timestamptz AS reported_at, m.geom,
-           m.in_service
-    FROM markets m, frame WHERE m.geom && frame.g
-    UNION ALL
-    SELECT 'toilets', t.id, t.kind, t.name, t.address, concat_ws(' ', t.grade, t.kind),
-           NULL, NULL, NULL, t.geom, t.in_service
-    FROM toilets t, frame WHERE t.geom && frame.g
-    UNION ALL
-    SELECT 'garbage_stations', s.id, s.kind, s.name, s.address,
-           concat_ws(' ', s.kind, CASE WHEN s.sorted THEN '分类' WHEN NOT s.sorted THEN '未分类' END),
-           NULL, NULL, NULL, s.geom, s.in_service
-    FROM garbage_stations s, frame WHERE s.geom && frame.g
-    UNION ALL
-    SELECT 'complaints', c.id, c.category, NULL, c.address,
-           (SELECT e.name_en FROM event_types e WHERE e.name = c.category),  -- for English pages
-           c.status, c.due_at, c.reported_at, c.geom, true
-    FROM complaints c, frame WHERE c.geom && frame.g AND c.status <> %(closed)s
-)
-SELECT p.layer, p.id, p.kind, p.name, p.address, p.detail, p.status, p.due_at, p.reported_at,
-       coalesce(p.due_at < %(as_of)s, false) AS overdue,
-       ST_Intersects(p.geom, grid.geom) AS in_grid,
-       CASE WHEN ST_Intersects(p.geom, grid.geom) AND p.address IS NULL THEN (
-           SELECT r.name FROM (
-               SELECT r.name, r.geom FROM roads r WHERE r.name IS NOT NULL ORDER BY r.geom <-> p.geom LIMIT 8
-           ) r ORDER BY ST_Distance(r.geom::geography, p.geom::geography) LIMIT 1
-       ) END AS near_road,
-       ST_X(ST_Transform(p.geom, %(srid)s)), ST_Y(ST_Transform(p.geom, %(srid)s)), p.in_service
-FROM pts p, grid
-"""
-
-# Urban villages and health trails touching the grid go on the checklist too,
-# numbered at a point inside the part that lies in the grid.
-_AREAS_SQL = _FRAME_CTE + """
-SELECT 'urban_villages' AS layer, v.id, v.kind, v.name, v.renovation_status AS detail,
-       ST_AsBinary(ST_Transform(v.geom, %(srid)s)),
-       ST_Intersects(v.geom, grid.geom),
-       CASE WHEN ST_Intersects(v.geom, grid.geom) THEN
-            ST_AsBinary(ST_Transform(ST_PointOnSurface(ST_Intersection(v.geom, grid.geom)), %(srid)s)) END,
-       true AS in_service
-FROM urban_villages v, frame, grid WHERE v.geom && frame.g
-UNION ALL
-SELECT 'health_trails', h.id, h.kind, h.name,
-       concat_ws(' ', h.kind, round(h.length_m) || 'm'),
-       ST_AsBinary(ST_Transform(h.geom, %(srid)s)),
-       ST_Intersects(h.geom, grid.geom),
-       CASE WHEN ST_Intersects(h.geom, grid.geom) THEN
-            ST_AsBinary(ST_Transform(ST_PointOnSurface(ST_Intersection(h.geom, grid.geom)), %(srid)s)) END,
-       h.in_service
-FROM health_trails h, frame, grid WHERE h.geom && frame.g
-"""
-
-_ROADS_SQL = _FRAME_CTE + """
-SELECT r.class, r.name, ST_AsBinary(ST_Transform(r.geom, %(srid)s)), ST_Intersects(r.geom, grid.geom)
-FROM roads r, frame, grid WHERE r.geom && frame.g
-"""
-
-_NEIGHBOURS_SQL = _FRAME_CTE + """
-SELECT n.code, n.community_code, n.street_code, ST_AsBinary(ST_Transform(n.geom, %(srid)s))
-FROM grids n, frame WHERE n.geom && frame.g AND n.code <> %(code)s
-"""
-
-
-def load_page(conn, grid: Grid, frame: tuple[float, float, float, float], city: City) -> PageData:
-    """What a grid page shows inside ``frame`` (metric CRS): four index look-ups."""
-    params = {"x0": frame[0], "y0": frame[1], "x1": frame[2], "y1": frame[3], "srid": city.metric_srid,
-              "seg": _FRAME_SEGMENT_M, "code": grid.code, "closed": CLOSED, "as_of": city.as_of}
-    page = PageData(grid=grid, frame=frame)
-    with conn.cursor() as cur:
-        cur.execute(_NEIGHBOURS_SQL, params)
-        page.neighbours = [(code, community, street, _wkb(g)) for code, community, street, g in cur.fetchall()]
-        cur.execute(_ROADS_SQL, params)
-        page.roads = [(klass, name, _wkb(g), inside) for klass, name, g, inside in cur.fetchall()]
-        cur.execute(_AREAS_SQL, params)
-        for layer, fid, kind, name, detail, g, inside, label_at, in_service in cur.fetchall():
-            geom = _wkb(g)
-            if layer == "urban_villages":
-                page.villages.append((name, kind, geom))
-            else:
-                page.trails.append((name, kind, geom, in_service))
-            if inside:
-                at = _wkb(label_at)
-                page.areas.append(Feature(layer, fid, kind, name, None, detail, None, None, None, False, True,
-                                          None, at.x, at.y, in_service))
-        cur.execute(_POINTS_SQL, params)
-        page.points = [Feature(*row) for row in cur.fetchall()]
-    return page
-
-
 def load_main_roads(conn, bounds: tuple[float, float, float, float], srid: int) -> list[tuple[str, str | None, object]]:
     """Expressways, arterials and secondary roads inside metric bounds (for street overview maps)."""
     params = {"x0": bounds[0], "y0": bounds[1], "x1": bounds[2], "y1": bounds[3], "srid": srid,
-              "seg": _FRAME_SEGMENT_M, "classes": list(MAIN_ROADS)}
+              "seg": FRAME_SEGMENT_M, "classes": list(MAIN_ROADS)}
     with conn.cursor() as cur:
         cur.execute(
             """
@@ -383,7 +282,7 @@ def load_main_roads(conn, bounds: tuple[float, float, float, float], srid: int) 
             """,
             params,
         )
-        return [(klass, name, _wkb(g)) for klass, name, g in cur.fetchall()]
+        return [(klass, name, wkb(g)) for klass, name, g in cur.fetchall()]
 
 
 def street_shapes(conn) -> dict[str, object]:
@@ -391,4 +290,4 @@ def street_shapes(conn) -> dict[str, object]:
     with conn.cursor() as cur:
         cur.execute(f"SELECT code, ST_AsBinary({metric_polygon('geom')}) FROM admin_areas "
                     "WHERE level = 'street' AND geom IS NOT NULL ORDER BY code", {"srid": metric_srid(conn)})
-        return {code: _wkb(g) for code, g in cur.fetchall()}
+        return {code: wkb(g) for code, g in cur.fetchall()}

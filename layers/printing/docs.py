@@ -33,6 +33,7 @@ from data.settings import LinkSettings, PrintSettings
 from data.vocab import city_tz
 from geo.tour import open_tour
 from layers.printing import data as data
+from layers.printing import page_data
 from layers.printing.page import PageContext
 from layers.printing.pdf import Progress, no_progress, write_pdf
 from layers.printing.sheets import continuation_rows, first_page_rows, grid_layout, grid_title
@@ -163,7 +164,7 @@ def _context(city: data.City, options: PrintOptions, settings: PrintSettings, wh
 def _plan_grid(conn, grid: data.Grid, city: data.City, paper: Paper) -> _GridPlan:
     _, _, w, h = grid_layout(paper).map
     frame = data.frame_around(grid.geom, aspect=w / h)
-    page = data.load_page(conn, grid, frame, city)
+    page = page_data.load_page(conn, grid, frame, city)
     rows = page.checklist
     numbers = {(f.layer, f.id): i for i, f in enumerate(rows, start=1)}
     first = first_page_rows(paper)
