@@ -187,6 +187,20 @@ def test_new_york_complaints_keep_their_descriptions_and_long_attributes(new_yor
     round_trip(new_york, "complaints", fmt, tmp_path)
 
 
+def _reads_attributes_back(conn, path, stored: dict) -> None:
+    """``path`` (a shapefile or its folder) imported over the same rows updates them all and leaves every row's
+    attributes as ``stored``, saying it read them from complaints_attributes.csv; rolled back."""
+    try:
+        result = import_file(conn, path, ImportOptions("complaints"))
+        assert (result.inserted, result.updated) == (0, len(stored))
+        assert any(f"attributes read from complaints_attributes.csv: {len(stored):,} rows" in n for n in result.notes)
+        with conn.cursor() as cur:
+            cur.execute("SELECT source, source_id, attributes FROM complaints ORDER BY id")
+            assert {(source, source_id): attributes for source, source_id, attributes in cur.fetchall()} == stored
+    finally:
+        conn.rollback()
+
+
 def test_a_shapefile_sets_long_attributes_aside_and_refuses_other_text_it_would_cut(new_york, populated, tmp_path,
                                                                                     env_for):
     """New York's 311 rows carry up to a kilobyte of leftover columns (attributes, JSON): the shapefile leaves
@@ -212,29 +226,14 @@ def test_a_shapefile_sets_long_attributes_aside_and_refuses_other_text_it_would_
                             text=True, check=True).stdout
     assert "source_id: String" in fields and "attributes:" not in fields, fields
     # The unzipped folder, as QGIS edits it, read back: the attributes joined again from the CSV beside the .shp.
-    try:
-        result = import_file(new_york, tmp_path / "shp", ImportOptions("complaints"))
-        assert (result.inserted, result.updated) == (0, len(stored))
-        assert any(f"attributes read from complaints_attributes.csv: {len(stored):,} rows" in n for n in result.notes)
-        with new_york.cursor() as cur:
-            cur.execute("SELECT source, source_id, attributes FROM complaints ORDER BY id")
-            assert {(source, source_id): attributes for source, source_id, attributes in cur.fetchall()} == stored
-    finally:
-        new_york.rollback()
+    _reads_attributes_back(new_york, tmp_path / "shp", stored)
     # Saved under another name (QGIS "Save As" edited.shp), the CSV keeping its own: still the only one there.
     renamed = tmp_path / "renamed"
     renamed.mkdir()
     for part in (tmp_path / "shp").iterdir():
         target = part.name if part.name.endswith("_attributes.csv") else "edited" + part.suffix
         (renamed / target).write_bytes(part.read_bytes())
-    try:
-        result = import_file(new_york, renamed / "edited.shp", ImportOptions("complaints"))
-        assert any(f"attributes read from complaints_attributes.csv: {len(stored):,} rows" in n for n in result.notes)
-        with new_york.cursor() as cur:
-            cur.execute("SELECT source, source_id, attributes FROM complaints ORDER BY id")
-            assert {(source, source_id): attributes for source, source_id, attributes in cur.fetchall()} == stored
-    finally:
-        new_york.rollback()
+    _reads_attributes_back(new_york, renamed / "edited.shp", stored)
     # The command says it, in the office's language.
     info = new_york.info
     env_for(f"postgresql://{info.user}@{info.host}:{info.port}/{info.dbname}")
