@@ -109,26 +109,41 @@ class Chromium:
         binary = chromium_binary()
         if binary is None:
             raise RuntimeError("chromium is not installed (apt-get install chromium)")
-        self.profile = tempfile.mkdtemp(prefix="hm-chromium-")
-        self.proc = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, *flags, f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
-             "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        port_file = Path(self.profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.close()
-                raise RuntimeError("chromium did not start its DevTools endpoint")
-            time.sleep(0.1)
-        port = int(port_file.read_text().split()[0])
+        # A start can miss its deadline on a loaded machine (a CI run beside other work): once more, then say why.
+        try:
+            port = self._start(binary, flags, 30)
+        except RuntimeError:
+            port = self._start(binary, flags, 90)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as response:
             targets = json.load(response)
         page = next(t for t in targets if t["type"] == "page")
         self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
         self._id = 0
         self.events: list[dict] = []
+
+    def _start(self, binary: str, flags: tuple[str, ...], wait_s: float) -> int:
+        """Launch Chromium with a fresh profile; the port of its DevTools endpoint, or RuntimeError saying why not
+        (its exit code or the time waited, and the last lines it wrote)."""
+        self.profile = tempfile.mkdtemp(prefix="hm-chromium-")
+        log = Path(self.profile).with_suffix(".log")
+        with log.open("wb") as err:
+            self.proc = subprocess.Popen(
+                [binary, *CHROMIUM_FLAGS, *flags, f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
+                 "about:blank"],
+                stdout=subprocess.DEVNULL, stderr=err,
+            )
+        port_file = Path(self.profile) / "DevToolsActivePort"
+        deadline = time.monotonic() + wait_s
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                how = f"exited with {self.proc.returncode}" if self.proc.poll() is not None else f"not up in {wait_s:g} s"
+                self.close()
+                said = log.read_text(errors="replace").strip().splitlines()[-5:]
+                log.unlink(missing_ok=True)
+                raise RuntimeError(f"chromium did not start its DevTools endpoint ({how}): {' | '.join(said)}")
+            time.sleep(0.1)
+        log.unlink(missing_ok=True)
+        return int(port_file.read_text().split()[0])
 
     def send(self, method: str, **params) -> dict:
         self._id += 1
