@@ -88,10 +88,7 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
         result = _run_import(file, opts)
     except HygieneMapError as exc:
         _print_problems(getattr(exc, "problems", []), sys.stdout, lang)
-        if lang == "zh" and exc.zh:  # said in the report's language; else as every command says it (main)
-            click.echo(f"hygiene-map：错误：{exc.zh}", err=True)
-            sys.exit(getattr(exc, "exit_code", 2))
-        raise
+        raise  # the refusal itself said by main, in the --lang typed
     _print_problems([p.as_dict() for p in result.problems], sys.stdout, lang)
     for note in result.notes:
         click.echo(f"说明：{in_lang(note, 'zh')}" if lang == "zh" else f"note: {note}")
