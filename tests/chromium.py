@@ -111,18 +111,15 @@ class Chromium:
             raise RuntimeError("chromium is not installed (apt-get install chromium)")
         # A start can miss its deadline on a loaded machine (a CI run beside other work): once more, then say why.
         try:
-            port = self._start(binary, flags, 30)
+            page = self._start(binary, flags, 30)
         except RuntimeError:
-            port = self._start(binary, flags, 90)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as response:
-            targets = json.load(response)
-        page = next(t for t in targets if t["type"] == "page")
-        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
+            page = self._start(binary, flags, 90)
+        self.ws = websocket.create_connection(page, timeout=60, suppress_origin=True)
         self._id = 0
         self.events: list[dict] = []
 
-    def _start(self, binary: str, flags: tuple[str, ...], wait_s: float) -> int:
-        """Launch Chromium with a fresh profile; the port of its DevTools endpoint, or RuntimeError saying why not
+    def _start(self, binary: str, flags: tuple[str, ...], wait_s: float) -> str:
+        """Launch Chromium with a fresh profile; the WebSocket address of its page, or RuntimeError saying why not
         (its exit code or the time waited, and the last lines it wrote)."""
         self.profile = tempfile.mkdtemp(prefix="hm-chromium-")
         log = Path(self.profile).with_suffix(".log")
@@ -134,7 +131,8 @@ class Chromium:
             )
         port_file = Path(self.profile) / "DevToolsActivePort"
         deadline = time.monotonic() + wait_s
-        while not (port_file.exists() and port_file.read_text().strip()):
+        # The port file comes first; the endpoint may answer its first requests only seconds later (a busy CI).
+        while (page := self._page(port_file)) is None:
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 how = f"exited with {self.proc.returncode}" if self.proc.poll() is not None else f"not up in {wait_s:g} s"
                 self.close()
@@ -143,7 +141,20 @@ class Chromium:
                 raise RuntimeError(f"chromium did not start its DevTools endpoint ({how}): {' | '.join(said)}")
             time.sleep(0.1)
         log.unlink(missing_ok=True)
-        return int(port_file.read_text().split()[0])
+        return page
+
+    @staticmethod
+    def _page(port_file: Path) -> str | None:
+        """The WebSocket address of the page target, once the port file is written and the endpoint answers."""
+        text = port_file.read_text().strip() if port_file.exists() else ""
+        if not text:
+            return None
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{int(text.split()[0])}/json/list", timeout=5) as response:
+                targets = json.load(response)
+        except (OSError, ValueError):  # not answering yet (a time-out is an OSError)
+            return None
+        return next((t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page"), None)
 
     def send(self, method: str, **params) -> dict:
         self._id += 1
