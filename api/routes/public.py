@@ -340,7 +340,7 @@ async def post_case_photo(request: Request, user: Writer, conn: Transaction, com
 @staff_router.get("/api/complaints/{complaint_id}/photos",
                   summary="Every photo of a case, who added it and from which report (staff of its street)")
 def get_case_photos(user: Writer, conn: Conn, complaint_id: int = COMPLAINT_ID):
-    public_staff.staff_case(conn, user, complaint_id, "see the photos of public reports")
+    public_staff.staff_case(conn, user, complaint_id, ("see the photos of public reports", "查看群众反映的照片"))
     return {"complaint_id": complaint_id, "photos": public_photos.case_photos(conn, complaint_id)}
 
 

@@ -14,24 +14,21 @@ from data.vocab import RATINGS
 from layers.workflow import complaints as cases
 from layers.workflow.access import User, audit
 
-#: What :func:`staff_case` is asked for, in Chinese (its refusal says it).
-_STAFF_WHAT_ZH = {"see the photos of public reports": "查看群众反映的照片", "reply to the public": "答复群众",
-                  "read reporters' contact numbers": "查看反映人的联系电话"}
 
-
-def staff_case(conn, user: User, complaint_id: int, what: str) -> dict:
-    """The case, when ``user`` is staff of its street or grids (or an admin); else Forbidden saying ``what``."""
+def staff_case(conn, user: User, complaint_id: int, what: tuple[str, str]) -> dict:
+    """The case, when ``user`` is staff of its street or grids (or an admin); else Forbidden saying ``what`` (in
+    English and Chinese)."""
     case = cases.get(conn, complaint_id)
     if not user.may_write_complaint(case["street_code"], case["grid_code"]):
-        raise Forbidden(f"user {user.name!r} may {what} in {user.scope_text()}, not for complaint {complaint_id} "
-                        f"of street {case['street_code']}", f"用户 {user.name!r} 可{_STAFF_WHAT_ZH.get(what, what)}"
+        raise Forbidden(f"user {user.name!r} may {what[0]} in {user.scope_text()}, not for complaint {complaint_id} "
+                        f"of street {case['street_code']}", f"用户 {user.name!r} 可{what[1]}"
                         f"的范围为{user.scope_text('zh')}，不包括街道 {case['street_code']} 的投诉 {complaint_id}")
     return case
 
 
 def reply(conn, user: User, complaint_id: int, text: str) -> dict:
     """Add the responsible unit's reply to the public (shown on every tracking page of the case)."""
-    staff_case(conn, user, complaint_id, "reply to the public")
+    staff_case(conn, user, complaint_id, ("reply to the public", "答复群众"))
     with conn.cursor() as cur:
         cur.execute("INSERT INTO public_replies (complaint_id, reply, actor) VALUES (%s, %s, %s) RETURNING id, at",
                     (complaint_id, text, user.name))
@@ -44,7 +41,7 @@ def contacts(conn, user: User, complaint_id: int) -> list[dict]:
     """The public reports on a case with their contact numbers, their own descriptions (a supporter's 补充 is
     only here: the case keeps the first report's) and their latest rating with its reason: staff of the case's
     street (or grids) only."""
-    staff_case(conn, user, complaint_id, "read reporters' contact numbers")
+    staff_case(conn, user, complaint_id, ("read reporters' contact numbers", "查看反映人的联系电话"))
     with conn.cursor() as cur:
         cur.execute(
             """SELECT r.tracking, r.joined, r.channel, r.created_at, p.phone, r.description,
