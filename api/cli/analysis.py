@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from api.cli.help_zh import chinese_first
 from data.errors import InvalidParameter
 from layers.analysis.registry import Analysis, Option, Report, load, names
 
@@ -21,7 +22,7 @@ class _Analyses(click.Group):
         return list(names())
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return _command(load(name)) if name in names() else None
+        return chinese_first(_command(load(name)), f"analyze {name}") if name in names() else None
 
 
 # Errors are turned into one line by the top-level group (api.cli.main) that runs this one.

@@ -19,6 +19,7 @@ from api.cli.data import export_command, import_command
 from api.cli.db import db
 from api.cli.demo import demo
 from api.cli.grids import grids
+from api.cli.help_zh import SAID_ZH, chinese_first_all
 from api.cli.inspections import inspections
 from api.cli.prints import print_group
 from api.cli.report import report
@@ -98,6 +99,8 @@ def serve(host: str, port: int, workers: int) -> None:
 for _command in (db, demo, city, import_command, export_command, analyze, grids, print_group, report, users,
                  channels, inspections):
     main.add_command(_command)
+chinese_first_all(main)
+main.help = f"{SAID_ZH['']}\n\n{main.help}"
 
 if __name__ == "__main__":
     main()
