@@ -15,7 +15,7 @@ from psycopg2 import sql
 
 from data.errors import InvalidParameter, NotFound
 from data.params import area_code_problem
-from data.vocab import CITY_TIME_ZONE, set_city_tz
+from data.vocab import CITY_TIME_ZONE, UNIT_NAMES, set_city_tz
 
 NO_CITY = ("no city is loaded: set one up with `hygiene-map city init --name NAME --code CODE` or by importing "
            "its admin areas (`hygiene-map import admin_areas FILE --level district`), or load the demo "
@@ -307,7 +307,7 @@ def check_street(conn, code: str, parameter: str = "street") -> None:
             return
         cur.execute("SELECT EXISTS (SELECT 1 FROM admin_areas WHERE level = 'street')")
         streets = cur.fetchone()[0]
-    level_zh = {"district": "区", "community": "社区"}.get(found[0], "") if found else ""
+    level_zh = UNIT_NAMES["zh"].get(found[0], "") if found else ""
     what = (f"{code!r} is a {found[0]} ({found[1]}), not a street" if found else f"street {code!r} does not exist",
             f"“{code}”是{level_zh}（{found[1]}），不是街道" if found else f"街道“{code}”不存在")
     if not streets:

@@ -76,6 +76,16 @@ def set_city_tz(name: str | None) -> ZoneInfo:
     return _city_zone
 
 
+# -- Units the analyses count by (by= of coverage, density, siting and plans) ----------------------------
+
+#: Each unit's name as pages, prints and refusals say it, by language.
+UNIT_NAMES = {
+    "zh": {"district": "区", "street": "街道", "community": "社区", "grid": "网格", "urban_village": "城中村"},
+    "en": {"district": "district", "street": "street", "community": "community", "grid": "grid",
+           "urban_village": "urban village"},
+}
+
+
 # -- Facility kinds of the analyses (coverage, density, siting) ---------------------------------------
 
 

@@ -7,7 +7,7 @@ from psycopg2 import sql
 from data.catalog import area_level, require_level
 from data.errors import InvalidParameter
 from data.params import clean_text, parse_area_code, parse_bool
-from data.vocab import FACILITY_KINDS
+from data.vocab import FACILITY_KINDS, UNIT_NAMES
 from geo.coverage import LEVELS, METHODS, RADIAL_ERROR, SIDES, check_level, check_method, coverage, resolve
 from layers.analysis.cache import PLACE_TABLES
 from layers.analysis.coverage_state import STATE
@@ -76,10 +76,6 @@ class Coverage(Analysis):
         return Report(_head(result, args, lang) + ([warning] if warning else []), headers(keys, lang), rows, [tail])
 
 
-#: Each level's name in Chinese, for the refusals pages show.
-_LEVEL_ZH = {"district": "区", "street": "街道", "community": "社区", "grid": "网格", "urban_village": "城中村"}
-
-
 def require_areas_in(conn, by: str, street: str | None) -> None:
     """InvalidParameter when ``street`` (a code prefix) holds no area at level ``by``: ``street=MN03&by=district``
     answered an empty map, which reads as "nothing there", and density then said the standard set no density."""
@@ -92,7 +88,7 @@ def require_areas_in(conn, by: str, street: str | None) -> None:
             return
     raise InvalidParameter("by", f"no {by} area's code starts with {street!r}: a {by} is not part of it; ask by a "
                                  "level within it (street, community, grid) or without street",
-                           f"没有代码以“{street}”开头的{_LEVEL_ZH[by]}：{_LEVEL_ZH[by]}不在其范围内；"
+                           f"没有代码以“{street}”开头的{UNIT_NAMES['zh'][by]}：{UNIT_NAMES['zh'][by]}不在其范围内；"
                            "请按其下的街道、社区或网格统计，或不限街道")
 
 

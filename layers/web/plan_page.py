@@ -10,7 +10,7 @@ import html
 from datetime import datetime
 from urllib.parse import urlencode
 
-from data.vocab import FACILITY_KINDS, city_tz
+from data.vocab import FACILITY_KINDS, UNIT_NAMES, city_tz
 from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS, plan_rule
 
 _WORDS = {
@@ -22,7 +22,7 @@ _WORDS = {
            "areas": "受影响的统计单元（{n} 个）", "no_areas": "本方案不改变任何统计单元的覆盖。",
            "rows": (("population", "人口"), ("covered_area_pct", "覆盖面积比例（%）"),
                     ("covered_pop_pct", "覆盖人口比例（%）"), ("covered_residents", "覆盖人口")),
-           "levels": {"community": "社区", "urban_village": "城中村", "grid": "网格", "street": "街道", "district": "区"}, "other": "English",
+           "levels": UNIT_NAMES["zh"], "other": "English",
            "changes": "调整清单（{n} 项）"},
     "en": {"plans": "Facility plans", "plan": "Plan", "none": "No plan saved yet: add, move or remove facilities "
                                                                "on the coverage map, then save the draft.",
@@ -34,8 +34,7 @@ _WORDS = {
            "areas": "Areas the plan changes ({n})", "no_areas": "The plan changes no area's coverage.",
            "rows": (("population", "population"), ("covered_area_pct", "covered area (%)"),
                     ("covered_pop_pct", "covered population (%)"), ("covered_residents", "covered residents")),
-           "levels": {"community": "community", "urban_village": "urban village", "grid": "grid", "street": "street",
-                      "district": "district"}, "other": "中文",
+           "levels": UNIT_NAMES["en"], "other": "中文",
            "changes": "Edits ({n})"},
 }
 _STYLE = """body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:1.5em 2em;color:#222}
