@@ -10,6 +10,8 @@ than half of it in English.
 
 from __future__ import annotations
 
+import re
+
 from fastapi.exceptions import RequestValidationError
 
 
@@ -36,7 +38,12 @@ _ZH = {
     "literal_error": "应为 {expected} 之一", "enum": "应为 {expected} 之一",
     "list_type": "应为列表", "dict_type": "应为 JSON 对象", "model_type": "应为 JSON 对象",
     "model_attributes_type": "应为 JSON 对象", "datetime_parsing": "应为 ISO 8601 日期时间",
+    "datetime_from_date_parsing": "应为 ISO 8601 日期时间", "datetime_type": "应为 ISO 8601 日期时间",
+    "date_parsing": "应为 ISO 8601 日期", "date_from_datetime_parsing": "应为 ISO 8601 日期", "date_type": "应为 ISO 8601 日期",
+    "uuid_parsing": "应为 UUID", "uuid_type": "应为 UUID",
 }
+# A pattern that is only a choice, ``^(A4|A3)$``, is said as the choice.
+_CHOICE = re.compile(r"\^\(([\w.|-]+)\)\$")
 
 
 def validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
@@ -62,7 +69,15 @@ def _said(err: dict) -> str:
         return f"at most {ctx.get('max_length')} characters, not {ctx.get('actual_length')}"
     if err.get("type") == "json_invalid":
         return f"is not valid JSON ({ctx.get('error', 'cannot be read')} at character {err['loc'][-1]})"
+    if err.get("type") == "string_pattern_mismatch" and (choices := _choices(err)):
+        return f"must be one of {', '.join(choices)}, not {err.get('input')!r}"
     return err.get("msg", "invalid")
+
+
+def _choices(err: dict) -> list[str] | None:
+    """The values a pattern of the ``^(a|b)$`` kind allows, or None for any other pattern."""
+    choice = _CHOICE.fullmatch(str((err.get("ctx") or {}).get("pattern", "")))
+    return choice.group(1).split("|") if choice else None
 
 
 def _said_zh(err: dict) -> str | None:
@@ -74,6 +89,10 @@ def _said_zh(err: dict) -> str | None:
         return f"不是有效的 JSON（第 {err['loc'][-1]} 个字符处：{ctx.get('error', '无法读取')}）"
     if kind == "value_error":
         return getattr(ctx.get("error"), "zh", None)
+    if kind == "string_pattern_mismatch":
+        choices = _choices(err)
+        return f"应为 {'、'.join(choices)} 之一，不能是 {err.get('input')!r}" if choices else \
+            f"格式不符（应匹配 {ctx.get('pattern')}）"
     if kind not in _ZH:
         return None
     try:
