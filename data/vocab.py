@@ -137,8 +137,9 @@ ROUND_KINDS = ("周检查", "月度暗访", "专项检查", "复审模拟")
 RoundKind = Literal[ROUND_KINDS]
 #: What every list, sheet, page and print calls the unit of a grid nobody holds (a finding charged to no unit).
 NO_UNIT = {"zh": "（无责任单位）", "en": "(no responsible unit)"}
-#: Kinds of round made unannounced (暗访): until one starts, the streets it visits and when are kept from the
-#: street offices it inspects and from the public (layers.workflow.inspections.kept_from).
+#: Kinds of round unannounced (暗访) unless planned otherwise: until an unannounced round starts, the streets it
+#: visits and when are kept from the street offices it inspects and from the public
+#: (layers.workflow.inspections.kept_from). Any round may be planned unannounced or announced.
 UNANNOUNCED_KINDS = ("月度暗访",)
 #: A finding's rectification workflow: 待整改 → 已整改 → 复查通过, or 复查未通过 and back to 待整改.
 TO_RECTIFY, RECTIFIED, RECHECK_PASSED, RECHECK_FAILED = "待整改", "已整改", "复查通过", "复查未通过"

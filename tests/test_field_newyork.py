@@ -105,21 +105,22 @@ def _browser_rounds(ny_server, who: str) -> list[str]:
 def test_newyork_field_page_offers_an_inspector_only_the_rounds_over_its_street(ny_server, ny_grids):
     """Two rounds this week, one over the Lower East Side (MN03), one over Bushwick (BK04): Bushwick's inspector
     is offered Bushwick's round only, MN03's inspector MN03's only, the admin both; a finding of Bushwick's
-    inspector in the other round is refused as before (the choice it was offered is the one that works)."""
+    inspector in the other round is refused as before (the choice it was offered is the one that works).
+    Bushwick's round, a 专项检查 made unannounced, says so: the inspector comes unrecognised."""
     now = datetime.now(UTC)
     names = {}
-    for street, name in ((STREET, "曼哈顿第3社区本周检查"), (OTHER, "布鲁克林第4社区月度暗访")):
+    for street, name, kind in ((STREET, "曼哈顿第3社区本周检查", "周检查"), (OTHER, "布鲁克林第4社区病媒生物专项暗访", "专项检查")):
         made = call(ny_server, "POST", "/api/inspections/rounds", "admin", json={
-            "name": name, "kind": "周检查", "streets": [street], "starts": (now - timedelta(days=1)).isoformat(),
-            "ends": (now + timedelta(days=6)).isoformat()})
+            "name": name, "kind": kind, "streets": [street], "starts": (now - timedelta(days=1)).isoformat(),
+            "ends": (now + timedelta(days=6)).isoformat(), "unannounced": kind == "专项检查"})
         assert made.status_code == 201, made.text
-        names[street] = (made.json()["id"], name)
+        names[street] = (made.json()["id"], f"{name} · {kind}" + (" · 暗访" if kind == "专项检查" else ""))
     if "bushwick" not in ny_server.tokens:
         added = ny_server.cli("users", "add", "ny-bushwick", "--role", "inspector", "--street", OTHER)
         ny_server.tokens["bushwick"] = added.stdout.strip().split()[-1]
-    assert _browser_rounds(ny_server, "bushwick") == [f"{names[OTHER][1]} · 周检查"]
-    assert _browser_rounds(ny_server, "inspector") == [f"{names[STREET][1]} · 周检查"]
-    assert set(_browser_rounds(ny_server, "admin")) >= {f"{n} · 周检查" for _, n in names.values()}
+    assert _browser_rounds(ny_server, "bushwick") == [names[OTHER][1]]
+    assert _browser_rounds(ny_server, "inspector") == [names[STREET][1]]
+    assert set(_browser_rounds(ny_server, "admin")) >= {shown for _, shown in names.values()}
     lon, lat = ny_server.sql("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
                              "WHERE street_code = %s ORDER BY code LIMIT 1", (STREET,))[0]
     refused = call(ny_server, "POST", "/api/inspections/findings", "bushwick", json={

@@ -291,7 +291,7 @@ def test_the_office_plans_and_lists_rounds_from_the_command_line(site, week):
     starts = site.one("SELECT starts FROM inspection_rounds WHERE id = %s", (rid,))
     assert starts == datetime.combine(monday + timedelta(days=7), datetime.min.time(), ZONE)
     listed = site.cli("inspections", "rounds").stdout.splitlines()
-    assert any(line.startswith(f"{rid}\t周检查\t向阳街道下周周检查") and "findings 0" in line for line in listed)
+    assert any(line.startswith(f"{rid}\t周检查\t明察\t向阳街道下周周检查") and "findings 0" in line for line in listed)
     assert any("向阳街道周检查（整改）" in line and "findings 4, to rectify 2, overdue 2" in line for line in listed)
     bad = site.cli("inspections", "round", "--name", "x", "--kind", "周检查", "--starts", str(monday), "--ends",
                    str(monday + timedelta(days=7)), "--streets", "370602999", check=False)

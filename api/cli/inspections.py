@@ -57,11 +57,14 @@ def problems_command(round_id: int, street: str | None, lang: str, out: Path) ->
 
 @inspections.command("round")
 @click.option("--name", required=True, help="the round's name: 2026年12月第1周周检查")
-@click.option("--kind", type=click.Choice(ROUND_KINDS), required=True, help="周检查, 月度暗访 (unannounced), …")
+@click.option("--kind", type=click.Choice(ROUND_KINDS), required=True, help="周检查, 月度暗访, 专项检查 or 复审模拟")
+@click.option("--unannounced/--announced", default=None,
+              help="暗访 or 明察: an unannounced round is kept from the streets it inspects and from the public until "
+                   "it starts  [default: unannounced for 月度暗访 only]")
 @click.option("--starts", required=True, help="ISO 8601 date or time (without a zone: the city's): 2026-11-30")
 @click.option("--ends", required=True, help="exclusive: 2026-12-07 is the week of 30 November, Monday to Sunday")
 @click.option("--streets", required=True, help="the street codes it covers, comma-separated")
-def round_command(name: str, kind: str, starts: str, ends: str, streets: str) -> None:
+def round_command(name: str, kind: str, unannounced: bool | None, starts: str, ends: str, streets: str) -> None:
     """Plan a round of inspections over --streets from --starts until --ends (as POST /api/inspections/rounds)."""
     from api.cli.users import cli_actor
     from data.db import connect
@@ -72,12 +75,18 @@ def round_command(name: str, kind: str, starts: str, ends: str, streets: str) ->
     try:
         made = create_round(conn, name=clean_text(name, "--name", 200), kind=kind,
                             starts=parse_instant(starts, "--starts"), ends=parse_instant(ends, "--ends"),
-                            streets=list(parse_list(streets, "--streets")), actor=cli_actor())
+                            streets=list(parse_list(streets, "--streets")), actor=cli_actor(),
+                            unannounced=unannounced)
         conn.commit()
     finally:
         conn.close()
-    click.echo(f"round {made['id']}: {made['name']} ({made['kind']}), {_local(made['starts'])} until "
+    click.echo(f"round {made['id']}: {made['name']} ({made['kind']}, {_MODE[made['unannounced']]}), "
+               f"{_local(made['starts'])} until "
                f"{_local(made['ends'])}, streets {', '.join(made['streets'])}")
+
+
+#: How a round is made: unannounced (暗访) or announced (明察).
+_MODE = {True: "暗访", False: "明察"}
 
 
 def _local(instant: str) -> str:
@@ -101,7 +110,8 @@ def rounds_command() -> None:
     finally:
         conn.close()
     for r in listed:
-        click.echo(f"{r['id']}\t{r['kind']}\t{r['name']}\t{_local(r['starts'])} – {_local(r['ends'])}\t"
+        click.echo(f"{r['id']}\t{r['kind']}\t{_MODE[r['unannounced']]}\t{r['name']}\t"
+                   f"{_local(r['starts'])} – {_local(r['ends'])}\t"
                    f"streets {','.join(r['streets'])}\tfindings {r['findings']}, to rectify {r['to_rectify']}, "
                    f"overdue {r['overdue']}")
     if not listed:

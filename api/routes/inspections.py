@@ -43,6 +43,8 @@ class RoundIn(Body):
 
     name: Text = Field(..., min_length=1, max_length=200, examples=["2026年11月月度暗访"])
     kind: RoundKind
+    unannounced: bool | None = Field(None, description="暗访: kept from the street offices it inspects and from the "
+                                     "public until it starts; default: true for 月度暗访, false for the other kinds")
     starts: Instant = Field(..., description="ISO 8601; without a zone: the city's time zone")
     ends: Instant = Field(..., description="exclusive; ISO 8601")
     streets: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(..., min_length=1, max_length=500)
@@ -86,14 +88,14 @@ def post_round(body: RoundIn, user: Writer, conn: Transaction, request: Request,
 
     def write() -> JSONResponse:
         made = work.create_round(conn, name=body.name, kind=body.kind, starts=body.starts, ends=body.ends,
-                                 streets=body.streets, actor=user.name)
+                                 streets=body.streets, actor=user.name, unannounced=body.unannounced)
         return JSONResponse(made, status_code=201, headers={"Location": f"/api/inspections/rounds/{made['id']}"})
 
     return once(conn, user, key, request, body, write)
 
 
 @router.get("/api/inspections/rounds", summary="Every round the caller may know of, newest first, with its counts of findings (an unannounced "
-                    "月度暗访 is kept from the public and the street offices until it starts)")
+                    "round, 暗访, is kept from the public and the street offices until it starts)")
 def list_rounds(user: Reader, conn: Conn):
     return {"items": [named_for(user, r) for r in work.rounds(conn) if not work.kept_from(user, r)]}
 

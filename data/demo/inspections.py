@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from data import checklist
 from data.demo.model import DATA_END
 from data.settings import InspectionSettings
-from data.vocab import RECHECK_FAILED, RECHECK_PASSED, RECTIFIED, TO_RECTIFY
+from data.vocab import RECHECK_FAILED, RECHECK_PASSED, RECTIFIED, TO_RECTIFY, UNANNOUNCED_KINDS
 
 # Where each place type is seen: the SQL giving (lon, lat) of such places, in a stable order.
 _PLACES = {
@@ -52,8 +52,9 @@ def _insert_round(cur, name, kind, start, days, n_streets) -> tuple[int, list[st
     streets = [r[0] for r in cur.fetchall()][:n_streets]
     starts = start.replace(tzinfo=DATA_END.tzinfo)
     ends = starts + timedelta(days=days)
-    cur.execute("""INSERT INTO inspection_rounds (name, kind, starts, ends, streets, created_by, created_at)
-                   VALUES (%s, %s, %s, %s, %s, 'demo', %s) RETURNING id""", (name, kind, starts, ends, streets, starts))
+    cur.execute("""INSERT INTO inspection_rounds (name, kind, unannounced, starts, ends, streets, created_by, created_at)
+                   VALUES (%s, %s, %s, %s, %s, %s, 'demo', %s) RETURNING id""",
+                (name, kind, kind in UNANNOUNCED_KINDS, starts, ends, streets, starts))
     return cur.fetchone()[0], streets, starts, ends
 
 

@@ -35,7 +35,7 @@ PAGE_FILES = (_V + "leaflet/dist/leaflet.css", _APP + "map.css", _APP + "public.
 RETRY_MS = 20000
 
 WORDS = {
-    "zh": {"title": "现场检查", "round": "检查轮次", "no_round": "没有进行中的检查轮次", "place": "位置",
+    "zh": {"title": "现场检查", "round": "检查轮次", "no_round": "没有进行中的检查轮次", "unannounced": "暗访", "place": "位置",
            "gps": "用手机定位", "tap": "或在地图上点选位置", "placed": "已选位置", "grid": "网格",
            "no_gps": "无法定位（需要 HTTPS 和定位权限），请在地图上点选", "item": "问题",
            "nearby": "附近 {m} 米内：", "others": "其他问题", "note": "说明（选填）",
@@ -56,7 +56,8 @@ WORDS = {
            "no_unit": "此处网格 {grid} 尚无责任单位：问题照常记录（记为无责任单位），请告知街道办尽快指定。",
            "no_grid": "此处不在任何网格内，尚无责任单位：问题照常记录，请告知街道办。",
            "no_unit_sent": "无责任单位（请告知街道办）"},
-    "en": {"title": "Field inspection", "round": "Round", "no_round": "No round is running", "place": "Place",
+    "en": {"title": "Field inspection", "round": "Round", "no_round": "No round is running", "unannounced": "unannounced",
+           "place": "Place",
            "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen", "grid": "Grid",
            "no_gps": "No location (needs HTTPS and permission): tap the map instead", "item": "Problem",
            "nearby": "Within {m} m: ", "others": "Other problems", "note": "Note (optional)",

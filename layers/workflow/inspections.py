@@ -35,7 +35,7 @@ from layers.workflow.grids import HOLDERS_SQL, grid_then
 from layers.workflow.inspection_photos import finding_place, missing_after_photo
 from layers.workflow.refusals import not_one_of
 
-_ROUND_COLUMNS = ("id", "name", "kind", "starts", "ends", "streets", "created_by", "created_at")
+_ROUND_COLUMNS = ("id", "name", "kind", "unannounced", "starts", "ends", "streets", "created_by", "created_at")
 
 
 def _round_row(r) -> dict:
@@ -47,8 +47,11 @@ def _round_row(r) -> dict:
 
 
 def create_round(conn, *, name: str, kind: str, starts: datetime, ends: datetime, streets: list[str],
-                 actor: str) -> dict:
-    """A new round over ``streets`` (each checked to exist) from ``starts`` until ``ends``."""
+                 actor: str, unannounced: bool | None = None) -> dict:
+    """A new round over ``streets`` (each checked to exist) from ``starts`` until ``ends``; ``unannounced``
+    (暗访) as given, else as its kind usually is (:data:`~data.vocab.UNANNOUNCED_KINDS`)."""
+    if unannounced is None:
+        unannounced = kind in UNANNOUNCED_KINDS
     if kind not in ROUND_KINDS:
         raise not_one_of("kind", ROUND_KINDS, kind)
     if ends <= starts:
@@ -61,13 +64,13 @@ def create_round(conn, *, name: str, kind: str, starts: datetime, ends: datetime
         check_street(conn, code, "streets")
     with conn.cursor() as cur:
         cur.execute(
-            f"""INSERT INTO inspection_rounds (name, kind, starts, ends, streets, created_by)
-                VALUES (%s, %s, %s, %s, %s, %s) RETURNING {', '.join(_ROUND_COLUMNS)}""",
-            (name, kind, starts, ends, streets, actor),
+            f"""INSERT INTO inspection_rounds (name, kind, unannounced, starts, ends, streets, created_by)
+                VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {', '.join(_ROUND_COLUMNS)}""",
+            (name, kind, unannounced, starts, ends, streets, actor),
         )
         out = _round_row(cur.fetchone())
     audit(conn, actor, "inspection.round", f"inspection_round:{out['id']}", None,
-          {k: out[k] for k in ("name", "kind", "starts", "ends", "streets")})
+          {k: out[k] for k in ("name", "kind", "unannounced", "starts", "ends", "streets")})
     return out
 
 
@@ -89,7 +92,7 @@ def kept_from(user: User | None, rnd: dict) -> bool:
     """Whether ``rnd`` is an unannounced round (暗访) that has not started, which ``user`` may not know of: the
     public and the street offices it would inspect (the campaign office, planners and inspectors plan and
     carry it out). Once it starts, its findings reach the streets as any round's do."""
-    return ((user is None or user.role == "street") and rnd["kind"] in UNANNOUNCED_KINDS
+    return ((user is None or user.role == "street") and rnd["unannounced"]
             and datetime.fromisoformat(rnd["starts"]) > datetime.now(UTC))
 
 

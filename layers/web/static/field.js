@@ -54,7 +54,9 @@
     if (!open.length) { roundSelect.innerHTML = '<option value="">' + t.no_round + '</option>'; return; }
     open.forEach(function (r) {
       var o = document.createElement('option');
-      o.value = r.id; o.textContent = r.name + ' · ' + r.kind;
+      // An unannounced round says so, unless its kind (月度暗访) does already: the inspector comes unrecognised.
+      var secret = r.unannounced && r.kind.indexOf('暗访') < 0 ? ' · ' + t.unannounced : '';
+      o.value = r.id; o.textContent = r.name + ' · ' + r.kind + secret;
       roundSelect.appendChild(o);
     });
     var mine = cfg.grid && open.filter(function (r) { return r.streets.indexOf(cfg.grid.street_code) >= 0; })[0];
