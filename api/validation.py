@@ -63,12 +63,14 @@ def validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
 
 def _said(err: dict) -> str:
     """Pydantic's message, but a text too long in characters (an optional text's limit reads "items" in
-    pydantic's words)."""
+    pydantic's words), a choice said as one, and a validator's refusal without pydantic's "Value error, "."""
     ctx = err.get("ctx") or {}
     if err.get("type") == "too_long" and isinstance(err.get("input"), str):
         return f"at most {ctx.get('max_length')} characters, not {ctx.get('actual_length')}"
     if err.get("type") == "json_invalid":
         return f"is not valid JSON ({ctx.get('error', 'cannot be read')} at character {err['loc'][-1]})"
+    if err.get("type") == "value_error" and ctx.get("error") is not None:  # a validator's own words, unprefixed
+        return str(ctx["error"])
     if err.get("type") == "string_pattern_mismatch" and (choices := _choices(err)):
         return f"must be one of {', '.join(choices)}, not {err.get('input')!r}"
     return err.get("msg", "invalid")

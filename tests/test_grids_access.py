@@ -317,6 +317,15 @@ def test_malformed_bodies_get_422_naming_the_field(client, city, method, path, b
     assert r.json()["detail"].startswith(field), r.json()["detail"]
 
 
+def test_a_bad_phone_is_refused_in_the_rosters_words_not_as_a_pattern(client, city):
+    """The assignment API says what a phone number is, as the roster import does, in both languages."""
+    r = client.put(f"/api/grids/{city['grid']['own']}/assignment", headers=_auth(city, "admin"),
+                   json={"unit": "单位", "manager": "王", "phone": "1", "reason": "r"})
+    assert r.status_code == 422, r.text
+    assert r.json() == {"detail": "phone: '1' is not a phone number (digits, spaces, dashes, optional +)",
+                        "detail_zh": "phone：'1' 不是电话号码（数字、空格、短横线，可以 + 开头）"}, r.json()
+
+
 def test_not_json_and_unknown_targets(client, city):
     r = client.post("/api/complaints", content=b"{not json", headers={**_auth(city, "admin"),
                                                                        "Content-Type": "application/json"})

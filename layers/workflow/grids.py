@@ -175,10 +175,17 @@ def validate_assignment(unit, manager, phone, reason=None, *, where: Note | str 
             problems.append(Note(f"{prefix_zh}{zh}：不能为空", f"{prefix}{field}: must not be empty"))
         elif len(value) > limit:
             problems.append(Note(f"{prefix_zh}{zh}：超过 {limit} 个字符", f"{prefix}{field}: longer than {limit} characters"))
-    if not isinstance(phone, str) or not PHONE.match(phone.strip()):
-        problems.append(Note(f"{prefix_zh}联系电话：{phone!r} 不是电话号码（数字、空格、短横线，可以 + 开头）",
-                             f"{prefix}phone: {phone!r} is not a phone number (digits, spaces, dashes, optional +)"))
+    if (bad := phone_problem(phone)) is not None:
+        problems.append(Note(f"{prefix_zh}联系电话：{bad[1]}", f"{prefix}phone: {bad[0]}"))
     return problems
+
+
+def phone_problem(phone) -> tuple[str, str] | None:
+    """Why ``phone`` is no phone number, in English and in Chinese; None when it is one."""
+    if isinstance(phone, str) and PHONE.match(phone.strip()):
+        return None
+    return (f"{phone!r} is not a phone number (digits, spaces, dashes, optional +)",
+            f"{phone!r} 不是电话号码（数字、空格、短横线，可以 + 开头）")
 
 
 def assign(conn, code: str, unit: str, manager: str, phone: str, reason: str, actor: str) -> dict:
