@@ -191,22 +191,29 @@ def phone_problem(phone) -> tuple[str, str] | None:
 def assign(conn, code: str, unit: str, manager: str, phone: str, reason: str, actor: str) -> dict:
     """Set a grid's assignment, appending the change to its history and the audit log.
 
-    Returns ``{"code", "changed", "before", "after", "history_id"}``; an
-    assignment equal to the current one changes nothing and records nothing.
+    Returns ``{"code", "changed", "before", "after", "history_id", "findings_charged"}``; an
+    assignment equal to the current one changes nothing and records nothing. A grid's first unit also
+    takes the findings of rounds under way observed in it before
+    (:func:`~layers.workflow.inspections.charge_first_unit`).
     """
+    from layers.workflow.inspections import charge_first_unit  # it reads this module's history SQL
+
     grid = get_grid(conn, code, lock=True)
     before = {"unit": grid["unit"], "manager": grid["manager"], "phone": grid["phone"]}
     after = {"unit": unit.strip(), "manager": manager.strip(), "phone": phone.strip()}
     if before == after:
-        return {"code": code, "changed": False, "before": before, "after": after, "history_id": None}
+        return {"code": code, "changed": False, "before": before, "after": after, "history_id": None,
+                "findings_charged": 0}
     with conn.cursor() as cur:
         cur.execute(
             "UPDATE grids SET responsible_unit = %s, grid_manager = %s, phone = %s, updated_at = now() WHERE code = %s",
             (after["unit"], after["manager"], after["phone"], code),
         )
         history_id = _append_history(cur, code, before, after, reason, actor)
-    audit(conn, actor, "grid.assign", f"grid:{code}", before, after, {"reason": reason})
-    return {"code": code, "changed": True, "before": before, "after": after, "history_id": history_id}
+    charged = charge_first_unit(conn, code, after["unit"]) if before["unit"] is None else 0
+    audit(conn, actor, "grid.assign", f"grid:{code}", before, after, {"reason": reason, "findings_charged": charged})
+    return {"code": code, "changed": True, "before": before, "after": after, "history_id": history_id,
+            "findings_charged": charged}
 
 
 def _append_history(cur, code: str, before: dict | None, after: dict, reason: str, actor: str) -> int:
@@ -304,13 +311,13 @@ def assign_many(conn, rows: list[dict], actor: str, *, source: str) -> dict:
         problems.append(Note(f"{source}：没有找到网格行", f"{source}: no grid rows found"))
     if problems:
         _refuse_roster(problems)
-    changed = unchanged = 0
+    counts = {"changed": 0, "unchanged": 0, "findings_charged": 0}
     for r in rows:
         result = assign(conn, r["code"], r["unit"], r["manager"], r["phone"],
                         r.get("reason") or f"名册导入 {source}", actor)
-        changed += result["changed"]
-        unchanged += not result["changed"]
-    return {"changed": changed, "unchanged": unchanged}
+        counts["changed" if result["changed"] else "unchanged"] += 1
+        counts["findings_charged"] += result["findings_charged"]
+    return counts
 
 
 def workloads(conn, street_code: str, days: int) -> list[dict]:

@@ -135,16 +135,34 @@ def rounds_for(conn, user: User) -> list[dict]:
     return [r for r in every if streets & set(r["streets"])]
 
 
-def unit_at(conn, grid_code: str | None, at: datetime, current: str | None) -> str | None:
+def unit_at(conn, grid_code: str | None, at: datetime, current: str | None, round_ends: datetime) -> str | None:
     """The unit that held ``grid_code`` at ``at`` by the assignment history (:data:`HOLDERS_SQL`: nobody
-    before a grid cut by a regrid existed), else ``current`` (no grid)."""
+    before a grid cut by a regrid existed), else ``current`` (no grid). When nobody held it, the first unit
+    given it before the round ended (:func:`charge_first_unit`: a roster loaded while the round is under way)."""
     if grid_code is None:
         return current
     with conn.cursor() as cur:
         cur.execute(f"SELECT unit FROM ({HOLDERS_SQL}) h WHERE grid_code = %s AND since <= %s AND until > %s LIMIT 1",
                     (grid_code, at, at))
         row = cur.fetchone()
+        if row is not None and row[0] is None:
+            cur.execute("""SELECT responsible_unit FROM grid_assignments WHERE grid_code = %s AND changed_at > %s
+                             AND changed_at < %s ORDER BY changed_at, seq LIMIT 1""", (grid_code, at, round_ends))
+            row = cur.fetchone() or row
     return row[0] if row is not None else current
+
+
+def charge_first_unit(conn, grid_code: str, unit: str) -> int:
+    """Charge to ``unit``, the first unit ``grid_code`` has, its findings charged to nobody of rounds still under
+    way (a city's roster loaded after its first round began): the round's scores and problem list name the unit
+    that must rectify them. A round that has ended keeps what it published. Returns how many it now answers for."""
+    with conn.cursor() as cur:
+        cur.execute("""UPDATE inspection_findings f SET responsible_unit = %s, updated_at = now()
+                       FROM inspection_rounds r
+                       WHERE r.id = f.round_id AND r.ends > now()
+                         AND coalesce(f.origin_grid_code, f.grid_code) = %s AND f.responsible_unit IS NULL""",
+                    (unit, grid_code))
+        return cur.rowcount
 
 
 # -- Findings ----------------------------------------------------------------------------------------------
@@ -236,7 +254,8 @@ def record_finding(conn, user: User, *, round_id: int, lon: float, lat: float, c
     _check_place(user, the_round, routed, observed_at)
     # A finding seen before a regrid and synced after it: charged through the grid that held its place then.
     then = grid_then(conn, lon, lat, observed_at)
-    unit = unit_at(conn, then or routed["grid_code"], observed_at, routed["responsible_unit"])
+    unit = unit_at(conn, then or routed["grid_code"], observed_at, routed["responsible_unit"],
+                   datetime.fromisoformat(the_round["ends"]))
     origin = then if then != routed["grid_code"] else None
     due_at = observed_at + timedelta(days=entry.due_days)
     with conn.cursor() as cur:
