@@ -117,18 +117,24 @@ def grids_assigned(city: City, street: str, size: int, contact, reason: str) -> 
 
 
 
+def taipei_areas(city: City) -> None:
+    """Taipei's districts, its district offices (區公所, the street level) and villages imported with the command
+    line into ``city`` (whose folder holds TAIPEI_FILES' first two); the first import's output in ``city.log``."""
+    city.log["first_import"] = city.cli(
+        "import", "admin_areas", "taipei_districts_town.geojson", "--level", "district",
+        "--code-field", "CPID", "--name-field", "TNAME")
+    city.cli("import", "admin_areas", "taipei_districts_town.geojson", "--level", "street",
+             "--code-field", "CPTID", "--name-field", "TNAME", "--parent-field", "CPID",
+             "--source", "taipei_district_offices")
+    city.cli("import", "admin_areas", "taipei_villages_li.geojson", "--level", "community",
+             "--code-field", "CPTVID", "--name-field", "VNAME", "--parent-field", "CPTID")
+
+
 @pytest.fixture(scope="module")
 def taipei(pg_server, tmp_path_factory):
     """Taipei's boundaries, toilets and garbage-truck stops imported with the command line into a new database."""
     with new_city(pg_server, tmp_path_factory, "taipei", TAIPEI_FILES) as city:
-        city.log["first_import"] = city.cli(
-            "import", "admin_areas", "taipei_districts_town.geojson", "--level", "district",
-            "--code-field", "CPID", "--name-field", "TNAME")
-        city.cli("import", "admin_areas", "taipei_districts_town.geojson", "--level", "street",
-                 "--code-field", "CPTID", "--name-field", "TNAME", "--parent-field", "CPID",
-                 "--source", "taipei_district_offices")
-        city.cli("import", "admin_areas", "taipei_villages_li.geojson", "--level", "community",
-                 "--code-field", "CPTVID", "--name-field", "VNAME", "--parent-field", "CPTID")
+        taipei_areas(city)
         city.log["toilets"] = city.cli("import", "toilets", "taipei_public_toilets.csv", "--skip-bad")
         city.log["garbage"] = city.cli("import", "garbage_stations", "taipei_garbage_truck_stops.csv", "--skip-bad")
         yield city

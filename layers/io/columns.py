@@ -1,9 +1,10 @@
 """Which file column feeds which layer column: headers matched to the layer's declaration.
 
-Headers are compared loosely (:func:`normalise_header`) against each
-column's name, zh label and aliases; coordinates are looked for first, so
-an ``x`` column never becomes some field's alias. Columns the layer has no
-place for are kept, per row, in ``attributes``.
+Headers are compared loosely (:func:`normalise_header`, traditional characters
+read as simplified) against each column's name, zh label and aliases;
+coordinates are looked for first, so an ``x`` column never becomes some
+field's alias. Columns the layer has no place for are kept, per row, in
+``attributes``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from data.errors import InvalidInput, InvalidParameter
 from layers.io.options import ImportOptions
 from layers.io.rawtable import RawTable
+from layers.io.traditional import simplified
 from layers.spec.model import ATTRIBUTES, DISTRICT_ALIASES, SOURCE, SOURCE_ID, Field, LayerSpec
 
 LON_ALIASES = ("经度", "經度", "lng", "lon", "long", "longitude", "东经", "經度wgs84", "经度wgs84", "gcjlng", "bdlng")
@@ -40,8 +42,9 @@ def field_option(column: str) -> str | None:
 
 
 def normalise_header(text: str) -> str:
-    """Header text compared loosely: NFKC, lower case, no spaces, underscores, dashes or BOM."""
-    text = unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "").strip().lower()
+    """Header text (or a constrained value) compared loosely: NFKC, traditional characters written simplified
+    (工單狀態 is 工单状态, 已辦結 is 已办结), lower case, no spaces, underscores, dashes or BOM."""
+    text = simplified(unicodedata.normalize("NFKC", str(text))).replace("\ufeff", "").strip().lower()
     return re.sub(r"[\s_\-./()（）:：]+", "", text)
 
 
@@ -153,7 +156,7 @@ def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnP
         col = mapped.get(f.column) or headers.find(header_names(f), take=False)
         if col is None and f.suffixes:
             col = next((c for c in headers.columns if c not in headers.used
-                        and normalise_header(c).endswith(f.suffixes)), None)
+                        and normalise_header(c).endswith(tuple(map(normalise_header, f.suffixes)))), None)
         col = col or headers.localised(header_names(f))
         if col is None and f.counted_by and (col := headers.find(f.counted_by, take=False)):
             counted.add(f.column)

@@ -37,7 +37,8 @@ class Field(Bilingual):
     label_zh, label_en : its name in popups, OGC pages and export headers. The zh
         label heads XLSX/KML exports and is also an import alias, so an export
         imports again unchanged.
-    aliases : other header names people give it (traditional characters, English).
+    aliases : other header names people give it (other words, English). A traditional spelling needs none:
+        headers and values are matched with traditional characters read as simplified (layers/io/traditional.py).
     suffixes : header endings that name it when no alias matched (公廁名稱, Facility Name → name).
     counted_by : header names of a count of it (無障礙廁座數, accessible seats): a yes/no read from such a
         column is yes when the count is above 0 (a yes/no column's own 2 may be a code for no).
