@@ -13,7 +13,9 @@ Population is spread over residential land (land use class R) where the
 area has any, else over the whole area; covered population is the
 population on the covered part. Districts and streets add up their
 communities' covered population (the finest level with population), so
-every level gives the same city total.
+every level gives the same city total, as long as all their people are in
+communities with a population (:mod:`geo.residents`): else part of the
+people would speak for all, and their covered population is unknown.
 
 Algorithm (straight line): :mod:`geo.coverage_fast` in shapely — each
 area's residential land cut once and kept in the database until an area or
@@ -40,6 +42,7 @@ from data.vocab import FACILITY_KINDS, FacilityKind
 from geo import coverage_fast as fast
 from geo import coverage_kept
 from geo.metric import metric_polygon
+from geo.residents import residents
 
 QUAD_SEGS = 16
 SIDES = 4 * QUAD_SEGS
@@ -51,6 +54,8 @@ RADIAL_ERROR = max(AREA_FACTOR - 1, 1 - AREA_FACTOR * math.cos(math.pi / SIDES))
 #: into denormal numbers (GEOS answers NaN), and no facility serves less.
 MIN_RADIUS_M = 1.0
 MAX_RADIUS_M = 10_000.0
+#: A district's or street's residents (geo.residents) and per community (code, population, covered share).
+AddedUp = tuple[dict[str, tuple[int | None, bool]], list[tuple[str, int, float]]]
 #: How distance is measured: as the crow flies, or walking along the roads (geo.walking).
 METHODS = ("straight", "walk")
 
@@ -254,12 +259,12 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
               "margin_deg": radius / 111_000.0 / math.cos(math.radians(60)),
               "prefix": (code_prefix or "") + "%"}
     if walk or engine == "postgis":
-        fetched, shares = _measure(conn, spec, by, params, gaps=gaps, code_prefix=code_prefix, walk=walk,
-                                   population=population)
+        fetched, added_up = _measure(conn, spec, by, params, gaps=gaps, code_prefix=code_prefix, walk=walk,
+                                     population=population)
     else:
-        fetched, shares = _measure_fast(conn, store or fast.FreshState(), spec, by, srid, radius, gaps=gaps,
-                                        code_prefix=code_prefix, population=population)
-    rows, summary = _area_rows(fetched, shares, population)
+        fetched, added_up = _measure_fast(conn, store or fast.FreshState(), spec, by, srid, radius, gaps=gaps,
+                                          code_prefix=code_prefix, population=population)
+    rows, summary = _area_rows(fetched, added_up, population)
     return {"kind": spec.key, "by": by, "radius_m": radius, "rule": rule, "method": used,
             "method_key": "walk" if walk else "straight", "walk_nodes": nodes,
             "facilities": has_facilities(conn, spec), "not_in_service": not_in_service(conn, spec),
@@ -296,8 +301,9 @@ def _walk_cover(conn, spec: FacilityKind, srid: int, radius: float) -> tuple[boo
 
 
 def _measure(conn, spec: FacilityKind, by: str, params: dict, *, gaps: bool, code_prefix: str | None,
-             walk: bool, population: bool) -> tuple[list[tuple], list[tuple[str, int, float]] | None]:
-    """The areas' measures from PostGIS, and per community (code, population, covered share) where needed.
+             walk: bool, population: bool) -> tuple[list[tuple], AddedUp | None]:
+    """The areas' measures from PostGIS, and where needed the areas' residents and per community (code,
+    population, covered share).
 
     Districts and streets take their covered population from their
     communities, so that population is spread over residential land at the
@@ -313,7 +319,7 @@ def _measure(conn, spec: FacilityKind, by: str, params: dict, *, gaps: bool, cod
         cur.execute(_query(LEVELS["community"], spec, False, code_prefix, walk=walk), params)
         shares = [(code, int(pop), _covered_share(area, cov, res_area, res_cov))
                   for code, _n, _e, pop, area, cov, res_area, res_cov, _g, _gap in cur.fetchall() if pop]
-    return fetched, shares
+    return fetched, (residents(conn, by, code_prefix), shares)
 
 
 def state(conn, store, spec: FacilityKind, by: str, srid: int, radius: float, code_prefix: str | None,
@@ -335,7 +341,7 @@ def state(conn, store, spec: FacilityKind, by: str, srid: int, radius: float, co
 
 
 def _measure_fast(conn, store, spec: FacilityKind, by: str, srid: int, radius: float, *, gaps: bool,
-                  code_prefix: str | None, population: bool) -> tuple[list[tuple], list | None]:
+                  code_prefix: str | None, population: bool) -> tuple[list[tuple], AddedUp | None]:
     """:func:`_measure`'s answer from :mod:`geo.coverage_fast` (straight line only)."""
     from_communities = population and by in ("district", "street")
     areas, cover = state(conn, store, spec, by, srid, radius, code_prefix,
@@ -348,7 +354,7 @@ def _measure_fast(conn, store, spec: FacilityKind, by: str, srid: int, radius: f
     shares = [(code, int(pop), _covered_share(area, cov, res_area, res_cov))
               for code, _n, _e, pop, area, cov, res_area, res_cov, _g, _gap
               in fast.measures(areas, cover, range(len(areas.codes))) if pop]
-    return fetched, shares
+    return fetched, (residents(conn, by, code_prefix), shares)
 
 
 def _covered_share(area: float, cov: float, res_area: float | None, res_cov: float) -> float:
@@ -356,19 +362,22 @@ def _covered_share(area: float, cov: float, res_area: float | None, res_cov: flo
     return (res_cov / res_area) if res_area else (cov / area if area else 0.0)
 
 
-def _area_rows(fetched: list[tuple], shares: list[tuple[str, int, float]] | None,
+def _area_rows(fetched: list[tuple], added_up: AddedUp | None,
                population: bool) -> tuple[list[dict], dict]:
-    """One row per area and the summary over them (areas add up; people where their share is known)."""
+    """One row per area and the summary over them (areas add up; people where their share is known): a district's
+    or street's share is its communities' (``added_up``) where all its people are in them."""
     rows = []
     total_area = total_cov = total_pop = total_pop_cov = 0.0
     for code, name, name_en, pop, area, cov, res_area, res_cov, geom, gap in fetched:
         spread = "residential" if res_area else "area"
         share = None
-        if shares is not None:
-            inside = [(p, sh) for c, p, sh in shares if c.startswith(code)]
+        if added_up is not None:
+            people, shares = added_up
+            pop, whole = people.get(code, (pop, False))
+            # Where some live in no community with a population, the others' share would speak for all of them.
+            inside = [(p, sh) for c, p, sh in shares if c.startswith(code)] if whole else []
             if inside:
-                pop = sum(p for p, _ in inside)
-                share = sum(p * sh for p, sh in inside) / pop
+                share = sum(p * sh for p, sh in inside) / sum(p for p, _ in inside)
                 spread = "communities"
         elif population and pop is not None and pop > 0:
             share = _covered_share(area, cov, res_area, res_cov)

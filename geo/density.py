@@ -17,6 +17,7 @@ from data.standards import Rule, load
 from data.vocab import FacilityKind
 from geo.coverage import LEVELS, check_level, facility_kind, has_facilities, kind_filter, not_in_service
 from geo.metric import metric_polygon
+from geo.residents import ADDED_UP, residents
 
 #: Rules whose metric is density_land_use_<classes>; the city band is density_city.
 DENSITY_KIND = "toilets"
@@ -52,19 +53,25 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
     Returns
     -------
     dict
-        ``rows`` (code, name, count, area_km2, per_km2, per_10k_residents,
-        expected_min, expected_max, status below/within/above or None, basis
-        land_use or city), ``rules`` applied and ``summary``.
+        ``rows`` (code, name, count, area_km2, per_km2, population,
+        per_10k_residents, expected_min, expected_max, status
+        below/within/above or None, basis land_use or city), ``rules``
+        applied and ``summary``. A district's or street's population is
+        :func:`geo.residents.residents`: None, and so no rate, where only some
+        of its communities have one and it has none of its own.
     """
     spec = facility_kind(kind)
     code_prefix = parse_area_code(code_prefix, "street")
     check_level(by)
     fetched = _measure(conn, spec, by, code_prefix)
+    # A district's or street's residents as coverage counts them, so both analyses give an area the same.
+    added_up = residents(conn, by, code_prefix) if by in ADDED_UP else {}
     bands = _bands(load()) if kind == DENSITY_KIND else ([], None)
     used: dict[str, Rule] = {}
     rows = []
     counts = {"below": 0, "within": 0, "above": 0}
     for code, name, name_en, pop, area_m2, n, land_m2, geom in fetched:
+        pop = added_up[code][0] if code in added_up else pop
         km2 = area_m2 / 1e6
         lo, hi, basis = _expected(km2, land_m2, bands, used)
         status = None
@@ -80,33 +87,26 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
 
 
 def _together(rows: list[dict]) -> dict:
-    """The areas' figures added up: count, km², per km²; residents and per 10,000 of the areas whose residents are
-    known (None when none is)."""
+    """The areas' figures added up: count, km², per km²; residents and per 10,000 over the areas whose residents are
+    known only (their facilities over their residents; None when no area's are), and how many areas' are not."""
     count, km2 = sum(r["count"] for r in rows), sum(r["area_km2"] for r in rows)
-    known = [r for r in rows if r["population"]]
+    known = [r for r in rows if r["population"] is not None]
     people = sum(r["population"] for r in known)
     return {"count": count, "area_km2": km2, "per_km2": count / km2 if km2 else None,
-            "population": people or None,
+            "population": people or None, "without_population": len(rows) - len(known),
             "per_10k_residents": sum(r["count"] for r in known) / people * 10_000 if people else None}
-
-
-#: A district's or street's residents: its communities' sum where they have any (as coverage counts them, so both
-#: analyses give an area the same residents), else its own figure.
-_FROM_COMMUNITIES = """coalesce((SELECT sum(c.population)::bigint FROM admin_areas c WHERE c.level = 'community'
-                                AND c.code LIKE a.code || '%%' AND c.population > 0), a.population)"""
 
 
 def _measure(conn, spec: FacilityKind, by: str, code_prefix: str | None) -> list[tuple]:
     """Per area: code, names, population, area (m²), facilities inside, land-use class areas (m²), GeoJSON."""
     prefix = "AND code LIKE %(prefix)s" if code_prefix else ""
-    population = _FROM_COMMUNITIES if by in ("district", "street") else "a.population"
     query = sql.SQL(
         """
         WITH areas AS (
             SELECT code, name, name_en, population, geom, {metric_geom} AS g
             FROM ({level}) a(code, name, name_en, population, geom) WHERE true {prefix}
         )
-        SELECT a.code, a.name, a.name_en, {population}, ST_Area(a.g),
+        SELECT a.code, a.name, a.name_en, a.population, ST_Area(a.g),
                (SELECT count(*) FROM {table} f WHERE f.geom && a.geom AND ST_Intersects(f.geom, a.geom) AND {where}),
                (SELECT coalesce(jsonb_object_agg(class, m2), '{{}}'::jsonb) FROM (
                     SELECT l.class, sum(ST_Area(ST_Intersection(a.g, {metric_land}))) AS m2
@@ -116,7 +116,7 @@ def _measure(conn, spec: FacilityKind, by: str, code_prefix: str | None) -> list
         """
     ).format(level=sql.SQL(LEVELS[by]), table=sql.Identifier(spec.table), where=kind_filter(spec),
              metric_geom=sql.SQL(metric_polygon("geom")), metric_land=sql.SQL(metric_polygon("l.geom")),
-             prefix=sql.SQL(prefix), population=sql.SQL(population))
+             prefix=sql.SQL(prefix))
     with conn.cursor() as cur:
         cur.execute(query, {"srid": city_srid(conn), "prefix": (code_prefix or "") + "%"})
         return cur.fetchall()

@@ -435,3 +435,34 @@ def test_each_summary_names_streets_and_problems_in_its_own_language(city):
     top_zh, top_en = zh["categories"][0]["name"], en["categories"][0]["name"]
     assert top_zh != top_en and top_zh in zh["summary_zh"] and top_en in zh["summary_en"]
     assert top_en not in en["summary_zh"] and top_zh not in en["summary_en"]
+
+
+def test_a_problem_without_a_case_in_the_period_is_not_among_the_most_reported(city):
+    """Hong Kong's December bulletin said 反映最多的问题是暴露垃圾（4件…）、垃圾满溢（2件…）、乱倒污水（0件，较上月减少6件）:
+    a type listed only for last period's cases is not among the most reported; a period without any says so."""
+    url, _ = city
+    conn = connect(url=url)
+    october = "reported_at >= '2026-09-30 16:00+00' AND reported_at < '2026-10-31 16:00+00'"
+    try:
+        with conn.cursor() as cur:  # every October case of one type: September's other types have none in October
+            cur.execute(f"SELECT category FROM complaints WHERE {october} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+            kept = cur.fetchone()[0]
+            cur.execute(f"UPDATE complaints SET category = %s WHERE {october}", (kept,))
+        month = bulletin(conn, parse_period("month", "2026-10"))
+        english = bulletin(conn, parse_period("month", "2026-10"), lang="en")
+        empty = bulletin(conn, parse_period("month", "2026-11"))
+    finally:
+        conn.rollback()
+        conn.close()
+    gone = [r for r in month["categories"] if r["received"] == 0]
+    assert gone and all(r["previous"] > 0 for r in gone), month["categories"]
+    named_zh = month["summary_zh"].split("反映最多的问题是")[1]
+    named_en = month["summary_en"].split("Most reported: ")[1]
+    assert named_zh.startswith(month["categories"][0]["name"]) and named_zh.count("件，") == 1, named_zh
+    assert named_en.startswith(english["categories"][0]["name"]) and named_en.count(" on last month") == 1, named_en
+    for zh, en in zip(gone, (r for r in english["categories"] if r["received"] == 0), strict=True):
+        assert zh["name"] not in named_zh and en["name"] not in named_en
+    # November: no case of any type (October's are listed with their change), so none is named.
+    assert empty["totals"]["received"] == 0 and empty["categories"], empty["categories"]
+    assert "反映最多" not in empty["summary_zh"] and empty["summary_zh"].endswith("本月各类问题均无投诉。")
+    assert "Most reported" not in empty["summary_en"] and empty["summary_en"].endswith(" No problem was reported this month.")

@@ -62,3 +62,44 @@ def test_density_gives_the_figures_of_all_areas_together(populated):
     zh, en = analysis.report(result, args, "zh").head[-1], analysis.report(result, args, "en").head[-1]
     assert zh.startswith(f"各区域合计：{s['count']:,} 座") and f"每万人 {s['per_10k_residents']:.1f} 座" in zh, zh
     assert en.startswith(f"all areas: {s['count']:,} facilities") and "per 10,000 residents" in en, en
+
+
+@pytest.mark.parametrize("by", ["district", "street"])
+def test_an_area_whose_residents_are_known_only_in_part_has_no_rate(populated, by):
+    """Hong Kong's 灣仔區 showed 每万人 3.2: all its 16 toilets over the 50,001 residents of one of its two communities
+    (the other had no population), and the total 3.3 set all 799 toilets against the residents of the areas that had
+    any. A rate is now given only where the whole area's residents are known: the total's over those areas only."""
+    with populated.cursor() as cur:  # one village without a population
+        cur.execute("SELECT code FROM admin_areas WHERE level = 'community' ORDER BY code LIMIT 1")
+        village = cur.fetchone()[0]
+        cur.execute("UPDATE admin_areas SET population = NULL WHERE code = %s", (village,))
+        cur.execute("SELECT d.code, sum(c.population) FROM admin_areas d JOIN admin_areas c ON c.level = 'community' "
+                    "AND c.code LIKE d.code || '%%' WHERE d.level = %s GROUP BY d.code", (by,))
+        residents = dict(cur.fetchall())
+    analysis = registry.load("density")
+    args = analysis.parse({"kind": "toilets", "by": by})
+    result = analysis.compute(populated, args)
+    rows, s = {r["code"]: r for r in result["rows"]}, result["summary"]
+    (partial,) = [code for code in rows if village.startswith(code)]
+    assert rows[partial]["count"] > 0 and rows[partial]["population"] is None
+    assert rows[partial]["per_10k_residents"] is None
+    known = [r for code, r in rows.items() if code != partial]
+    assert all(r["population"] == residents[r["code"]] for r in known)
+    people = sum(residents[r["code"]] for r in known)
+    assert s["population"] == people and s["without_population"] == 1
+    assert s["per_10k_residents"] == pytest.approx(sum(r["count"] for r in known) / people * 10_000)
+    zh, en = analysis.report(result, args, "zh").head[-1], analysis.report(result, args, "en").head[-1]
+    assert zh.endswith(f"每万人 {s['per_10k_residents']:.1f} 座（1 个区域人口不详，未计入）"), zh
+    assert en.endswith(f"{s['per_10k_residents']:.1f} per 10,000 residents (1 area of unknown population left out)"), en
+    # Coverage gives the area the same residents, and no covered share of them: the other village's would stand
+    # for all; its total is over the same residents as density's.
+    covered = _computed(populated, "coverage", kind="toilets", by=by)
+    cover_rows = {r["code"]: r for r in covered["rows"]}
+    assert cover_rows[partial]["population"] is None and cover_rows[partial]["covered_pop_pct"] is None
+    assert covered["summary"]["population"] == people
+    # The area's own figure is its whole population: with one, it has a rate again.
+    with populated.cursor() as cur:
+        cur.execute("UPDATE admin_areas SET population = 250000 WHERE code = %s", (partial,))
+    row = next(r for r in _computed(populated, "density", kind="toilets", by=by)["rows"] if r["code"] == partial)
+    assert row["population"] == 250_000
+    assert row["per_10k_residents"] == pytest.approx(row["count"] / 250_000 * 10_000)

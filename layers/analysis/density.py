@@ -67,13 +67,27 @@ class Density(Analysis):
 
 
 def _together(result: dict, lang: str) -> str:
-    """All the areas together: how many facilities, their km², per km² and per 10,000 residents."""
+    """All the areas together: how many facilities, their km², per km² and per 10,000 residents (of the areas
+    whose residents are known, saying how many are not)."""
     s, unit = result["summary"], "座" if result["kind"] == "toilets" else "处"  # toilets are counted in 座
     if lang == "en":
         return f"all areas: {s['count']:,} facilities, {figure(s['area_km2'])} km², {figure(s['per_km2'])} per km², " \
-               f"{figure(s['per_10k_residents'])} per 10,000 residents"
+               f"{figure(s['per_10k_residents'])} per 10,000 residents" + _unknown_residents(s, lang)
     return f"各区域合计：{s['count']:,} {unit}，{figure(s['area_km2'])} km²，每平方公里 {figure(s['per_km2'])} {unit}，" \
-           f"每万人 {figure(s['per_10k_residents'])} {unit}"
+           f"每万人 {figure(s['per_10k_residents'])} {unit}" + _unknown_residents(s, lang)
+
+
+def _unknown_residents(s: dict, lang: str) -> str:
+    """How many areas' residents are unknown (none, or only some of their communities', have a population): their
+    facilities are left out of the rate per 10,000 residents. Empty when every area's are known."""
+    n = s["without_population"]
+    if not n:
+        return ""
+    if lang == "en":
+        if n == s["areas"]:
+            return " (no area's population is known)"
+        return f" ({n} area{'s' if n > 1 else ''} of unknown population left out)"
+    return "（各区域人口均不详）" if n == s["areas"] else f"（{n} 个区域人口不详，未计入）"
 
 
 def _total(result: dict, lang: str) -> str:

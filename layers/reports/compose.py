@@ -331,7 +331,7 @@ def summary(b: dict, period: Period, lang: str) -> str:
     """The summary paragraph, written from the figures: totals, rates, inspections, satisfaction, the bottom
     streets (by what they are ranked on), the top problems."""
     t, noun, prev = b["totals"], _NOUN[lang][period.kind], _PREVIOUS[lang][period.kind]
-    bottom, top, ins = _bottom(b), b["categories"][:TOP_CATEGORIES], b["inspections"]
+    bottom, ins = _bottom(b), b["inspections"]
     by_score = b["ranked_by"] == "score"
     if lang == "en":
         text = (f"{noun.capitalize()} {t['received']} complaints were received and {t['filed']} filed; of {t['due']} "
@@ -350,11 +350,8 @@ def summary(b: dict, period: Period, lang: str) -> str:
             ties = f"; {len(bottom)} with ties" if len(bottom) > _list_size(b) else ""
             text += (f" Lowest-ranked streets ({'inspection score' if by_score else 'closure rate'}{ties}): "
                      + ", ".join(f"{r['name']} ({_ranked_value(r, by_score, lang)})" for r in bottom) + ".")
-        text += _not_inspected(b, noun, lang) + _NO_STREETS[lang] * (not _some_streets(b))
-        if top:
-            text += " Most reported: " + ", ".join(
-                f"{r['name']} ({r['received']}, {r['change']:+d} on {prev})" for r in top) + "."
-        return text
+        return text + _not_inspected(b, noun, lang) + _NO_STREETS[lang] * (not _some_streets(b)) \
+            + _most_reported(b, noun, prev, lang)
     text = (f"{noun}共受理投诉{t['received']}件，立案{t['filed']}件，应结案{t['due']}件，结案{t['closed']}件，"
             f"结案率{percent(t['closed_rate'])}，按期结案率{percent(t['on_time_rate'])}；期末未结案{t['open_at_end']}件，"
             f"其中超期{t['overdue_at_end']}件。")
@@ -371,9 +368,22 @@ def summary(b: dict, period: Period, lang: str) -> str:
         ties = f"（含并列，共{len(bottom)}个）" if len(bottom) > k else ""
         text += f"{'检查得分' if by_score else '结案率'}排名后{min(k, len(bottom))}位{ties}的街道是" + "、".join(
             f"{r['name']}（{_ranked_value(r, by_score, lang)}）" for r in bottom) + "。"
-    text += _not_inspected(b, noun, lang) + _NO_STREETS[lang] * (not _some_streets(b))
-    if top:
-        text += "反映最多的问题是" + "、".join(
-            f"{r['name']}（{r['received']}件，{_change_zh(r['change'], prev)}）"
-            for r in top) + "。"
-    return text
+    return text + _not_inspected(b, noun, lang) + _NO_STREETS[lang] * (not _some_streets(b)) \
+        + _most_reported(b, noun, prev, lang)
+
+
+def _most_reported(b: dict, noun: str, prev: str, lang: str) -> str:
+    """The sentence naming the event types most reported in the period (at most :data:`TOP_CATEGORIES`); a type
+    listed only for its cases of the previous period is not among them. Empty when neither period had any."""
+    if not b["categories"]:
+        return ""
+    top = [r for r in b["categories"] if r["received"]][:TOP_CATEGORIES]
+    if lang == "en":
+        if not top:
+            return f" No problem was reported {noun}."
+        return " Most reported: " + ", ".join(
+            f"{r['name']} ({r['received']}, {r['change']:+d} on {prev})" for r in top) + "."
+    if not top:
+        return f"{noun}各类问题均无投诉。"
+    return "反映最多的问题是" + "、".join(
+        f"{r['name']}（{r['received']}件，{_change_zh(r['change'], prev)}）" for r in top) + "。"
