@@ -67,3 +67,10 @@ def test_a_closed_pipe_never_undoes_the_new_grids(writable_demo, run):
                            capture_output=True, text=True, env=_env(writable_demo), cwd=REPO, timeout=300)
     assert again.returncode == 0 and f"未变 {after[500.0]} 个，" in again.stdout, again.stdout + again.stderr
 
+
+def test_a_token_printed_into_a_closed_pipe_still_adds_the_user(writable_demo):
+    """`users add` prints its token after the commit: the user is there, and the command says so on stderr."""
+    done = _into_a_closed_pipe(["users", "add", "管道用户", "--role", "planner"], writable_demo)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr == "已添加用户 管道用户（planner，只读）；令牌如下（只显示这一次，请妥善保管）：\n", done.stderr
+    assert query(writable_demo, "SELECT role FROM users WHERE name = '管道用户'") == [("planner",)]
