@@ -61,7 +61,7 @@ def metric_srid(conn) -> int:
     if srid is None:
         raise NotFound("the city has no metric CRS yet: import its admin areas (the CRS is chosen from them) "
                        "or set one with `hygiene-map city set --crs EPSG:n`",
-                       "本市尚无米制坐标系：请导入行政区划（据此自动选定坐标系），"
+                       "本市尚无度量坐标系：请导入行政区划（据此自动选定坐标系），"
                        "或用 `hygiene-map city set --crs EPSG:n` 设置")
     return int(srid)
 

@@ -46,7 +46,7 @@ def establish_city(conn, source: str, *, dry_run: bool = False) -> list[Note]:
     write_city(conn, code=code, name=name, name_en=name_en, metric_srid=srid, time_zone=zone)
     crs = f"EPSG:{srid} ({crs_name(conn, srid)})"
     return [Note(f"尚未设置城市：本次导入{'将' if dry_run else '已'}按这些区域设置城市“{name}”（代码 {code}），"
-                 f"计量坐标系 {crs}，时区 {zone}{_fixed(zone, 'zh')}；用 `hygiene-map city show` 查看，"
+                 f"度量坐标系 {crs}，时区 {zone}{_fixed(zone, 'zh')}；用 `hygiene-map city show` 查看，"
                  "用 `hygiene-map city set --name … --code … --crs … --tz …` 修改",
                  f"no city was set up: this import {'would set' if dry_run else 'sets'} it up from these areas as "
                  f"{name!r} (code {code}), metric CRS {crs}, time zone {zone}{_fixed(zone, 'en')}; see it with "
@@ -61,7 +61,7 @@ def _complete_city(conn, city: dict, centre: tuple[float, float], dry_run: bool)
     if city["metric_srid"] is None:
         srid = changes["metric_srid"] = auto_metric_srid(*centre)
         crs = f"EPSG:{srid} ({crs_name(conn, srid)})"
-        notes.append(Note(f"城市的计量坐标系尚未选定：本次导入{done}按区域中心设为 {crs}；"
+        notes.append(Note(f"城市的度量坐标系尚未选定：本次导入{done}按区域中心设为 {crs}；"
                           "用 `hygiene-map city set --crs EPSG:n` 修改",
                           f"the city's metric CRS was not chosen yet: this import {verb} it to {crs} from the areas' "
                           "centre; change it with `hygiene-map city set --crs EPSG:n`"))

@@ -26,3 +26,8 @@ def say(templates: dict[str, tuple[str, str]], key: str, lang: str, **values) ->
     """
     zh, en = templates[key]
     return (zh if lang == "zh" else en).format(**values)
+
+
+def plural(n: float) -> str:
+    """The English plural ending for ``n`` of something: "" for exactly 1 (1 page), "s" otherwise (2 pages, 0.5 points)."""
+    return "" if n == 1 else "s"

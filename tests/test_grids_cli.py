@@ -45,14 +45,22 @@ def _query(url, sql, params=()):
 def test_users_add_prints_a_working_token_once(city_db):
     code, out = run("users", "add", "街道甲", "--role", "street", "--street", STREET)
     assert code == 0, out
+    assert out.startswith(f"已添加用户 街道甲（street，街道 {STREET}）；令牌如下（只显示这一次，请妥善保管）：\n"), out
     token = out.strip().splitlines()[-1]
     conn = connect(url=city_db)
     user = user_for_token(conn, token)
     conn.close()
     assert user.name == "街道甲" and user.role == "street" and user.street_code == STREET
+    # In English with --lang en; the token is still the last word of the last line.
+    code, out = run("users", "add", "planner-b", "--role", "planner", "--lang", "en")
+    assert code == 0 and out.startswith("user planner-b (planner, read only) added; token (shown once, keep it "
+                                        "safe):\n"), out
+    conn = connect(url=city_db)
+    assert user_for_token(conn, out.strip().splitlines()[-1].split()[-1]).name == "planner-b"
+    conn.close()
     assert _query(city_db, "SELECT count(*) FROM users WHERE token_sha256 = %s", (token,))[0][0] == 0
     code, out = run("users", "disable", "街道甲")
-    assert code == 0, out
+    assert code == 0 and out == "已停用用户 街道甲\n", out
     conn = connect(url=city_db)
     assert user_for_token(conn, token) is None
     conn.close()

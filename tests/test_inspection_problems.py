@@ -5,6 +5,7 @@ on the demo and on a real city (Taipei's 大同區, its real outlines and toilet
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -81,7 +82,8 @@ def _map_ink(path: Path, tmp_path: Path) -> np.ndarray:
 def test_cli_xlsx_lists_every_finding_per_unit_with_numbers_and_dates(demo_db, demo_round, tmp_path, env_for):
     env_for(demo_db)
     out, run = _street_list(demo_round, tmp_path / "p.xlsx")
-    assert f"{demo_round['n']} findings" in run.output
+    assert re.fullmatch(rf"已写入 {out}：检查轮次 {demo_round['id']} 街道 {demo_round['street']} 的问题 {demo_round['n']} 条，"
+                        r"责任单位 \d+ 个，扣 [\d.]+ 分\n", run.output), run.output  # in Chinese by default
     _, head, rows = _sheet(out.read_bytes())
     col = {name: k for k, name in enumerate(head)}
     for name in ("编号", "责任单位", "街道", "社区", "网格", "问题代码", "问题", "扣分", "整改期限", "状态", "问题描述"):
@@ -135,6 +137,9 @@ def test_cli_english_and_bad_input_name_the_problem(demo_db, demo_round, tmp_pat
     assert run.exit_code == 0, run.output
     _, head, rows = _sheet(out.read_bytes())
     assert head[:2] == ("No.", "Responsible unit") and len(rows) > demo_round["n"]
+    units = len({r[1] for r in rows})
+    assert re.fullmatch(rf"wrote {out}: {len(rows)} findings of round {demo_round['id']}, {units} units, "
+                        r"[\d.]+ points\n", run.output), run.output
     assert {r[head.index("Status")] for r in rows} <= {"To rectify", "Rectified", "Re-check passed", "Re-check failed"}
     english = {code: item.text_en for code, item in checklist.load().items()}
     assert all(r[head.index("Problem")] == english[r[head.index("Item")]] for r in rows)
@@ -324,7 +329,7 @@ def test_taipei_round_of_findings_at_real_toilets(taipei, tmp_path):
     out = taipei["work"] / "taipei.pdf"
     said = _cli(taipei["url"], taipei["work"], "inspections", "problems", "--round", rid, "--street", TAIPEI_STREET,
                 "--out", out)
-    assert "12 findings" in said
+    assert f"街道 {TAIPEI_STREET} 的问题 12 条，" in said, said
     text = pdftext(out)
     assert "臺北市 · 大同區 · 问题清单" in text and "大同區清潔隊第" in text
     assert all(f"廁所 {k}" in text for k in range(12))

@@ -11,6 +11,7 @@ each overdue one with its unit, item and deadline; a week before any finding say
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -281,18 +282,25 @@ def test_a_round_score_says_how_it_is_made(site, week):
 
 def test_the_office_plans_and_lists_rounds_from_the_command_line(site, week):
     """`inspections round` plans a week's round (Monday to Monday, the city's time) and `inspections rounds` lists
-    every round with its findings, those to rectify and those overdue, times as the office wrote them; a street
-    that does not exist is refused in one line."""
+    every round with its findings, those to rectify and those overdue, times as the office wrote them — in Chinese,
+    and with `--lang en` the same lines in English; a street that does not exist is refused in one line."""
     monday = datetime.now(ZONE).date() - timedelta(days=datetime.now(ZONE).weekday())
     made = site.cli("inspections", "round", "--name", "向阳街道下周周检查", "--kind", "周检查", "--starts",
                     str(monday + timedelta(days=7)), "--ends", str(monday + timedelta(days=14)), "--streets", STREET)
-    assert f"{monday + timedelta(days=7)} 00:00 until {monday + timedelta(days=14)} 00:00" in made.stdout, made.stdout
-    rid = int(made.stdout.split()[1].rstrip(":"))
+    said = re.fullmatch(rf"检查轮次 (\d+)：向阳街道下周周检查（周检查，明察），{monday + timedelta(days=7)} 00:00 至 "
+                        rf"{monday + timedelta(days=14)} 00:00，街道 {STREET}\n", made.stdout)
+    assert said, made.stdout
+    rid = int(said[1])
     starts = site.one("SELECT starts FROM inspection_rounds WHERE id = %s", (rid,))
     assert starts == datetime.combine(monday + timedelta(days=7), datetime.min.time(), ZONE)
     listed = site.cli("inspections", "rounds").stdout.splitlines()
-    assert any(line.startswith(f"{rid}\t周检查\t明察\t向阳街道下周周检查") and "findings 0" in line for line in listed)
-    assert any("向阳街道周检查（整改）" in line and "findings 4, to rectify 2, overdue 2" in line for line in listed)
+    assert any(line.startswith(f"{rid}\t周检查\t明察\t向阳街道下周周检查") and line.endswith(f"\t街道 {STREET}\t问题 0 条，"
+               "待整改 0 条，超期 0 条") for line in listed), listed
+    assert any("向阳街道周检查（整改）" in line and "问题 4 条，待整改 2 条，超期 2 条" in line for line in listed), listed
+    english = site.cli("inspections", "rounds", "--lang", "en").stdout.splitlines()
+    assert any(line.startswith(f"{rid}\t周检查\t明察\t向阳街道下周周检查") and "findings 0" in line for line in english)
+    assert any("向阳街道周检查（整改）" in line and "findings 4, to rectify 2, overdue 2" in line for line in english)
+    assert [line.split("\t")[:5] for line in english] == [line.split("\t")[:5] for line in listed]
     bad = site.cli("inspections", "round", "--name", "x", "--kind", "周检查", "--starts", str(monday), "--ends",
                    str(monday + timedelta(days=7)), "--streets", "370602999", check=False)
     assert bad.returncode != 0 and "370602999" in bad.stderr + bad.stdout and "Traceback" not in bad.stderr

@@ -43,6 +43,7 @@ def _cli(url, *args):
 def api_key(city):
     added = _cli(city["url"], "channels", "add", "12345热线")
     assert added.exit_code == 0, added.output
+    assert added.stderr == "已添加合作渠道 12345热线；api_key 如下（只显示这一次，请交给合作方并妥善保管）：\n", added.stderr
     key = added.stdout.strip().splitlines()[-1]
     conn = connect(url=city["url"])
     with conn.cursor() as cur:
@@ -202,7 +203,8 @@ def test_a_disabled_channel_is_refused(client, city):
     fields = {"api_key": key, "service_code": city["code"], "lat": city["points"][3][1],
               "long": city["points"][3][0]}
     assert client.post("/open311/v2/requests.json", data=fields).status_code == 200
-    assert _cli(city["url"], "channels", "disable", "微信小程序").exit_code == 0
+    disabled = _cli(city["url"], "channels", "disable", "微信小程序", "--lang", "en")
+    assert disabled.exit_code == 0 and disabled.output == "channel 微信小程序 disabled\n", disabled.output
     assert client.post("/open311/v2/requests.json", data=fields).status_code == 403
     assert _cli(city["url"], "channels", "disable", "微信小程序").exit_code != 0  # already disabled: said so
     assert _cli(city["url"], "channels", "add", "微信小程序").exit_code != 0  # the name stays taken

@@ -42,4 +42,4 @@ def test_print_grid_in_a_city_without_a_metric_crs_says_how_to_choose_one(fresh_
     assert init.exit_code == 0, init.output
     run = CliRunner().invoke(main, ["print", "grid", "X", "--out", str(tmp_path / "g.pdf")])
     assert run.exit_code != 0 and "Traceback" not in run.output
-    assert "本市尚无米制坐标系" in run.output and "city set --crs" in run.output
+    assert "本市尚无度量坐标系" in run.output and "city set --crs" in run.output

@@ -100,8 +100,13 @@ def test_the_command_line_plans_any_kind_unannounced_and_lists_how_each_round_is
     starts = (datetime.now(UTC) + timedelta(days=10)).date()
     made = city.cli("inspections", "round", "--name", "大同區复审模拟（暗访）", "--kind", "复审模拟", "--unannounced",
                     "--starts", str(starts), "--ends", str(starts + timedelta(days=2)), "--streets", TAIPEI_STREET)
-    assert "(复审模拟, 暗访)" in made.stdout, made.stdout
-    rid = int(made.stdout.split()[1].rstrip(":"))
+    assert "大同區复审模拟（暗访）（复审模拟，暗访）" in made.stdout, made.stdout
+    rid = int(re.match(r"检查轮次 (\d+)：", made.stdout)[1])
+    english = city.cli("inspections", "round", "--name", "大同區复审模拟（暗访）二", "--kind", "复审模拟", "--unannounced",
+                       "--starts", str(starts), "--ends", str(starts + timedelta(days=2)), "--streets", TAIPEI_STREET,
+                       "--lang", "en")
+    assert re.match(r"round \d+: 大同區复审模拟（暗访）二 \(复审模拟, 暗访\), \d{4}-\d\d-\d\d 00:00 until ", english.stdout), \
+        english.stdout  # the same line in English
     assert _get(city, f"/api/inspections/rounds/{rid}", tokens["street"]).status_code == 404
     assert _get(city, f"/api/inspections/rounds/{rid}", tokens["planner"]).json()["unannounced"] is True
     listed = city.cli("inspections", "rounds").stdout.splitlines()

@@ -11,12 +11,10 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from api.cli.output import LANG as _LANG
 from data.errors import Conflict, InvalidParameter
 from data.params import parse_epsg, parse_instant, parse_time_zone
 from data.said import say
-
-_LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-                     help="language of what the command prints")
 
 #: The city as printed, in Chinese and in English (data.said.say): labels, then the values' words.
 _SAID = {

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import click
 
+from api.cli.output import LANG as _LANG
+from api.cli.output import reported
 from api.cli.users import cli_actor
 from data.said import say
-
-_LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-                     help="language of what the command prints")
 
 #: Every line the grids commands print, in Chinese and in English (data.said.say); the numbers and codes are the same.
 _SAID = {
@@ -63,6 +62,11 @@ def _echo(key: str, lang: str, **values) -> None:
     click.echo(say(_SAID, key, lang, **values))
 
 
+def _adder(add, lang: str):
+    """``said(key, **values)``: line ``key`` of :data:`_SAID` in ``lang``, handed to ``add`` (not printed yet)."""
+    return lambda key, **values: add(say(_SAID, key, lang, **values))
+
+
 @click.group("grids")
 def grids() -> None:
     """Grids (网格) of a street: generate, assign from a roster, print a roster, balance into zones."""
@@ -85,7 +89,7 @@ def grids_generate(street_code: str, size_m: float, shape: str, origin: str | No
     If an old assignment would be inherited by no grid, nothing is written
     unless --force; removed grids are archived with their history.
     """
-    from data.db import session, transaction
+    from data.db import session
     from data.errors import InvalidParameter
     from data.settings import GridSettings
     from layers.workflow import regrid
@@ -98,12 +102,15 @@ def grids_generate(street_code: str, size_m: float, shape: str, origin: str | No
         except ValueError:
             raise InvalidParameter("--origin", f"expected E,N in metres, not {origin!r}",
                                    f"应为以米为单位的 E,N，而不是 {origin!r}") from None
-    with session() as conn, transaction(conn, dry_run=dry_run):
+    # The plan is printed once the transaction has ended: a reader closing the pipe cannot roll the grids back.
+    with session() as conn, reported(conn, dry_run=dry_run) as add:
+        said = _adder(add, lang)
         plan = regrid.plan(conn, street_code, size_m, shape, origin=parsed,
                            sequence_width=GridSettings.from_env().sequence_width)
-        _echo_plan(plan, lang)
+        add(plan.summary(lang))
+        _plan_lines(plan, said)
         if dry_run:
-            _echo("dry_run", lang)
+            said("dry_run")
             return
         result = regrid.apply(conn, plan, cli_actor(), force=force)
     _echo("written", lang, **result)
@@ -115,27 +122,25 @@ def grids_generate(street_code: str, size_m: float, shape: str, origin: str | No
             _echo("user_kept", lang, name=moved["name"], before=before, after=", ".join(moved["after"]))
 
 
-def _echo_plan(plan, lang: str) -> None:
-    """What a regeneration changes, grid by grid."""
+def _plan_lines(plan, said) -> None:
+    """What a regeneration changes, grid by grid: ``said(key, **values)`` for each line."""
     from geo.grids import SLIVER_SHARE
 
-    click.echo(plan.summary(lang))
     for d in plan.dropped:
-        _echo("dropped", lang, code=d["code"], unit=d["unit"] or "-", manager=d["manager"] or "-",
-              phone=d["phone"] or "-")
+        said("dropped", code=d["code"], unit=d["unit"] or "-", manager=d["manager"] or "-", phone=d["phone"] or "-")
     for code in plan.removed:
-        _echo("removed", lang, code=code)
+        said("removed", code=code)
     for code in plan.alone:
         item = plan.new[code]
-        _echo("small", lang, code=code, area=item["geom"].area, share=SLIVER_SHARE, size=plan.size_m,
-              community=item["community_code"])
+        said("small", code=code, area=item["geom"].area, share=SLIVER_SHARE, size=plan.size_m,
+             community=item["community_code"])
     for code, item in plan.new.items():
         m = item["match"]
         if m["status"] in ("moved", "new") and m["source"]:
-            _echo("moved" if m["status"] == "moved" else "new_inherits", lang, code=code, source=m["source"],
-                  overlap=m["overlap_share"])
+            said("moved" if m["status"] == "moved" else "new_inherits", code=code, source=m["source"],
+                 overlap=m["overlap_share"])
         elif m["status"] == "new":
-            _echo("new", lang, code=code)
+            said("new", code=code)
 
 
 @grids.command("assign")

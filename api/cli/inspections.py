@@ -7,7 +7,28 @@ from pathlib import Path
 
 import click
 
+from api.cli.output import LANG
+from data.said import plural, say
 from data.vocab import ROUND_KINDS
+
+#: What the inspections commands print, in Chinese and in English (data.said.say); the numbers and codes are the same.
+_SAID = {
+    "problems": ("已写入 {out}：检查轮次 {round} 的问题 {findings} 条，责任单位 {units} 个，扣 {points:g} 分",
+                 "wrote {out}: {findings} finding{findings_s} of round {round}, {units} unit{units_s}, "
+                 "{points:g} point{points_s}"),
+    "problems_street": ("已写入 {out}：检查轮次 {round} 街道 {street} 的问题 {findings} 条，责任单位 {units} 个，"
+                        "扣 {points:g} 分",
+                        "wrote {out}: {findings} finding{findings_s} of round {round}, street {street}, "
+                        "{units} unit{units_s}, {points:g} point{points_s}"),
+    "round": ("检查轮次 {id}：{name}（{kind}，{mode}），{starts} 至 {ends}，街道 {streets}",
+              "round {id}: {name} ({kind}, {mode}), {starts} until {ends}, streets {streets}"),
+    "listed": ("{id}\t{kind}\t{mode}\t{name}\t{starts} – {ends}\t街道 {streets}\t问题 {findings} 条，待整改 {to_rectify} 条，"
+               "超期 {overdue} 条",
+               "{id}\t{kind}\t{mode}\t{name}\t{starts} – {ends}\tstreets {streets}\tfindings {findings}, "
+               "to rectify {to_rectify}, overdue {overdue}"),
+    "no_round": ("尚无检查轮次：请用 `hygiene-map inspections round` 安排",
+                 "no round yet: plan one with `hygiene-map inspections round`"),
+}
 
 
 @click.group("inspections")
@@ -50,9 +71,10 @@ def problems_command(round_id: int, street: str | None, lang: str, out: Path) ->
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
-    lost = sum(p.deduction for p in plist.problems)
-    click.echo(f"wrote {out}: {len(plist.problems)} findings of round {round_id}"
-               + (f", street {street}" if street else "") + f", {len(plist.units())} units, {lost:g} points")
+    counts = {"findings": len(plist.problems), "units": len(plist.units()),
+              "points": sum(p.deduction for p in plist.problems)}
+    click.echo(say(_SAID, "problems_street" if street else "problems", lang, out=out, round=round_id, street=street,
+                   **counts, **{f"{k}_s": plural(n) for k, n in counts.items()}))
 
 
 @inspections.command("round")
@@ -64,7 +86,9 @@ def problems_command(round_id: int, street: str | None, lang: str, out: Path) ->
 @click.option("--starts", required=True, help="ISO 8601 date or time (without a zone: the city's): 2026-11-30")
 @click.option("--ends", required=True, help="exclusive: 2026-12-07 is the week of 30 November, Monday to Sunday")
 @click.option("--streets", required=True, help="the street codes it covers, comma-separated")
-def round_command(name: str, kind: str, unannounced: bool | None, starts: str, ends: str, streets: str) -> None:
+@LANG
+def round_command(name: str, kind: str, unannounced: bool | None, starts: str, ends: str, streets: str,
+                  lang: str) -> None:
     """Plan a round of inspections over --streets from --starts until --ends (as POST /api/inspections/rounds)."""
     from api.cli.users import cli_actor
     from data.db import connect
@@ -80,9 +104,9 @@ def round_command(name: str, kind: str, unannounced: bool | None, starts: str, e
         conn.commit()
     finally:
         conn.close()
-    click.echo(f"round {made['id']}: {made['name']} ({made['kind']}, {_MODE[made['unannounced']]}), "
-               f"{_local(made['starts'])} until "
-               f"{_local(made['ends'])}, streets {', '.join(made['streets'])}")
+    click.echo(say(_SAID, "round", lang, id=made["id"], name=made["name"], kind=made["kind"],
+                   mode=_MODE[made["unannounced"]], starts=_local(made["starts"]), ends=_local(made["ends"]),
+                   streets=", ".join(made["streets"])))
 
 
 #: How a round is made: unannounced (暗访) or announced (明察).
@@ -99,7 +123,8 @@ def _local(instant: str) -> str:
 
 
 @inspections.command("rounds")
-def rounds_command() -> None:
+@LANG
+def rounds_command(lang: str) -> None:
     """List every round, newest first: its findings, those still to rectify and those overdue (督办)."""
     from data.db import connect
     from layers.workflow.inspections import rounds
@@ -110,9 +135,9 @@ def rounds_command() -> None:
     finally:
         conn.close()
     for r in listed:
-        click.echo(f"{r['id']}\t{r['kind']}\t{_MODE[r['unannounced']]}\t{r['name']}\t"
-                   f"{_local(r['starts'])} – {_local(r['ends'])}\t"
-                   f"streets {','.join(r['streets'])}\tfindings {r['findings']}, to rectify {r['to_rectify']}, "
-                   f"overdue {r['overdue']}")
+        click.echo(say(_SAID, "listed", lang, id=r["id"], kind=r["kind"], mode=_MODE[r["unannounced"]],
+                       name=r["name"], starts=_local(r["starts"]), ends=_local(r["ends"]),
+                       streets=",".join(r["streets"]), findings=r["findings"], to_rectify=r["to_rectify"],
+                       overdue=r["overdue"]))
     if not listed:
-        click.echo("no round yet: plan one with `hygiene-map inspections round`")
+        click.echo(say(_SAID, "no_round", lang))

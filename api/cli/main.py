@@ -1,7 +1,8 @@
 """The `hygiene-map` command line: the top-level group, `serve`, and the command groups it gathers.
 
 Every command turns a :class:`~data.errors.HygieneMapError` into one line on
-stderr and a non-zero exit code; users never see a traceback.
+stderr and a non-zero exit code; users never see a traceback. A reader that
+closes the pipe early (``| head -1``) stops nothing (api/cli/output.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from api.cli.demo import demo
 from api.cli.grids import grids
 from api.cli.help_zh import SAID_ZH, chinese_first_all
 from api.cli.inspections import inspections
+from api.cli.output import reader_may_leave
 from api.cli.prints import print_group
 from api.cli.report import report
 from api.cli.users import users
@@ -30,10 +32,14 @@ from data.redact import redact
 
 
 class _Group(click.Group):
-    """A click group that reports project errors on one line."""
+    """A click group that reports project errors on one line, and runs on when its reader leaves (`| head -1`)."""
 
     def invoke(self, ctx):
         words = list(ctx.args)  # the subcommand's words (click empties them before it runs): is --lang en there?
+        with reader_may_leave():  # a closed pipe neither stops the work nor changes the exit code
+            return self._invoke(ctx, words)
+
+    def _invoke(self, ctx, words: list[str]):
         try:
             return super().invoke(ctx)
         except HygieneMapError as exc:

@@ -8,7 +8,18 @@ from pathlib import Path
 
 import click
 
+from data.said import plural, say
+
 _PAPER = click.Choice(["A4", "A3"], case_sensitive=False)
+
+#: What the print commands print, in Chinese and in English (data.said.say); the numbers and paths are the same.
+_SAID = {
+    "wrote": ("已写入 {out}：{pages} 页（{title}），用时 {took:.1f} 秒",
+              "wrote {out}: {pages} page{pages_s} ({title}) in {took:.1f} s"),
+    "qr_local": ("说明：二维码打开的是 {url}（默认的本机地址）；请把 HYGIENE_MAP_PUBLIC_URL 设为用户访问地图的地址，再重新打印",
+                 "note: the QR codes open {url} (the default local address); set HYGIENE_MAP_PUBLIC_URL to the "
+                 "address users reach the maps at, then print again"),
+}
 
 
 def _common(fn):
@@ -79,8 +90,9 @@ def _run(kind: str, code: str, out: Path | None, load, **kwargs) -> None:
         bar.close()
         partial.unlink(missing_ok=True)
     took = time.monotonic() - started
-    click.echo(f"已写入 {out}：{len(document.pages)} 页（{document.title}），用时 {took:.1f} 秒" if options.lang == "zh"
-               else f"wrote {out}: {len(document.pages)} pages ({document.title}) in {took:.1f} s")
+    pages = len(document.pages)
+    click.echo(say(_SAID, "wrote", options.lang, out=out, pages=pages, pages_s=plural(pages), title=document.title,
+                   took=took))
     _say_where_qr_points(options.lang)
 
 
@@ -90,10 +102,7 @@ def _say_where_qr_points(lang: str) -> None:
 
     settings = LinkSettings.from_env()
     if settings.public_url is None:
-        click.echo(f"说明：二维码打开的是 {settings.fallback_url()}（默认的本机地址）；请把 HYGIENE_MAP_PUBLIC_URL "
-                   "设为用户访问地图的地址，再重新打印" if lang == "zh" else
-                   f"note: the QR codes open {settings.fallback_url()} (the default local address); "
-                   "set HYGIENE_MAP_PUBLIC_URL to the address users reach the maps at, then print again")
+        click.echo(say(_SAID, "qr_local", lang, url=settings.fallback_url()))
 
 
 @print_group.command("grid")
