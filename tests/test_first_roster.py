@@ -14,15 +14,15 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.real_city import taipei, taipei_grids, taipei_server  # noqa: F401  (fixtures)
+from tests.real_city import grids_assigned, taipei, taipei_grids, taipei_server  # noqa: F401  (fixtures)
 
 ZHONGZHENG = "6300500"
 UNIT = "中正區清潔隊第1分隊"
 
 
-def _round(city, auth, name: str, starts: datetime, ends: datetime) -> int:
+def _round(city, auth, name: str, starts: datetime, ends: datetime, street: str = ZHONGZHENG) -> int:
     made = httpx.post(city.base + "/api/inspections/rounds", headers=auth, timeout=30,
-                      json={"name": name, "kind": "周检查", "streets": [ZHONGZHENG], "starts": starts.isoformat(),
+                      json={"name": name, "kind": "周检查", "streets": [street], "starts": starts.isoformat(),
                             "ends": ends.isoformat()})
     assert made.status_code == 201, made.text
     return made.json()["id"]
@@ -71,3 +71,18 @@ def test_a_grid_s_first_unit_takes_the_findings_of_the_round_under_way(taipei_se
     scores = httpx.get(f"{city.base}/api/inspections/rounds/{first_roster['running']}/scores", headers=auth,
                        timeout=60).json()
     assert [(u["unit"], u["findings"]) for u in scores["units"] if u["findings"]] == [(UNIT, 2)], scores["units"]
+
+
+def test_the_roster_command_says_how_many_findings_its_first_units_take(taipei_server):
+    """松山區: grids, a round under way and a finding in them, then the first roster through `grids assign`."""
+    city, auth, now, street = taipei_server, {"Authorization": f"Bearer {taipei_server.token}"}, datetime.now(UTC), "6300100"
+    city.cli("grids", "generate", "--street", street, "--size", 500)
+    running = _round(city, auth, "松山區首周检查", now - timedelta(days=1), now + timedelta(days=5), street)
+    (lon, lat), = city.sql("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
+                           "WHERE street_code = %s ORDER BY code LIMIT 1) g", (street,))
+    found = _finding(city, auth, running, lon, lat, now - timedelta(hours=2))
+    grids_assigned(city, street, 500, lambda row: (f"松山區清潔隊第{row}分隊", "陳美玲", "02-2765-0000"), "首次名册")
+    assert "and 1 inspection finding(s) now charged to their grid's first unit" in city.log["assign"].stdout, \
+        city.log["assign"].stdout
+    assert city.sql("SELECT responsible_unit FROM inspection_findings WHERE id = %s", (found["id"],)) == [
+        ("松山區清潔隊第2分隊",)]

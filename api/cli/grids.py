@@ -39,6 +39,9 @@ _SAID = {
                  "{file}: {rows} rows valid; changed {changed} grid(s), {unchanged} unchanged"),
     "would_assign": ("{file}：{rows} 行均有效；将变更网格 {changed} 个，未变 {unchanged} 个",
                      "{file}: {rows} rows valid; would change {changed} grid(s), {unchanged} unchanged"),
+    "charged": ("  另有 {n} 条检查问题改由网格的首个责任单位负责（发现时网格尚无责任单位，所在检查轮次仍在进行）",
+                "  and {n} inspection finding(s) now charged to their grid's first unit (found while the grid had "
+                "none, in a round still under way)"),
     "roster": ("{out}：街道 {street} 的网格 {n} 个", "{out}: {n} grids of street {street}"),
     "balance": ("街道 {street}：网格 {n} 个，分为 {zones} 个分区；工作量 = 截至 {until:%Y-%m-%d %H:%M} 的 {days} 天内的投诉"
                 " + 设施",
@@ -161,6 +164,8 @@ def grids_assign(roster: Path, reason: str | None, dry_run: bool, lang: str) -> 
         result = assign_many(conn, rows, cli_actor(), source=roster.name)
     _echo("would_assign" if dry_run else "assigned", lang, file=roster.name, rows=len(rows),
           changed=result["changed"], unchanged=result["unchanged"])
+    if result["findings_charged"] and not dry_run:
+        _echo("charged", lang, n=result["findings_charged"])
 
 
 @grids.command("roster")
