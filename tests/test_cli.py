@@ -44,18 +44,22 @@ def test_db_up_twice_is_harmless_and_status_prints_the_url(home):
     env = {"HYGIENE_MAP_HOME": str(home)}
     first = run(["db", "up"], env)
     assert first.returncode == 0, first.stderr
-    assert "applied migrations" in first.stdout
-    second = run(["db", "up"], env)
+    assert "已应用迁移：0001_foundation" in first.stdout
+    second = run(["db", "up", "--lang", "en"], env)
     assert second.returncode == 0, second.stderr
     assert "already running" in second.stdout and "up to date" in second.stdout
-    status = run(["db", "status"], env)
+    status = run(["db", "status", "--lang", "en"], env)
     assert status.returncode == 0
     assert "postgresql://hygiene_map@127.0.0.1:" in status.stdout
     assert "running, PostGIS 3." in status.stdout and "0 pending" in status.stdout
+    status_zh = run(["db", "status"], env)
+    assert "状态：运行中，PostGIS 3." in status_zh.stdout and "0 个待应用" in status_zh.stdout, status_zh.stdout
+    assert "数据库地址：postgresql://hygiene_map@127.0.0.1:" in status_zh.stdout
     down = run(["db", "down"], env)
-    assert down.returncode == 0 and "stopped" in down.stdout
-    stopped = run(["db", "status"], env)
+    assert down.returncode == 0 and "已停止" in down.stdout
+    stopped = run(["db", "status", "--lang", "en"], env)
     assert stopped.returncode != 0 and "unreachable" in stopped.stdout
+    assert "状态：无法连接" in run(["db", "status"], env).stdout
 
 
 def test_db_up_after_down_keeps_the_url_a_running_server_uses(home):
@@ -63,7 +67,8 @@ def test_db_up_after_down_keeps_the_url_a_running_server_uses(home):
 
     env = {"HYGIENE_MAP_HOME": str(home)}
     assert run(["db", "up"], env).returncode == 0
-    url = next(line[5:] for line in run(["db", "status"], env).stdout.splitlines() if line.startswith("url: "))
+    url = next(line[5:] for line in run(["db", "status", "--lang", "en"], env).stdout.splitlines()
+               if line.startswith("url: "))
     # A running server's idle pooled connections: when the database stops, their server ends linger
     # in FIN-WAIT-2 on the old port (up to a minute) until the pool touches them.
     idle_pool = [psycopg2.connect(url) for _ in range(3)]
@@ -72,7 +77,8 @@ def test_db_up_after_down_keeps_the_url_a_running_server_uses(home):
             cur.execute("SELECT 1")
     assert run(["db", "down"], env).returncode == 0
     assert run(["db", "up"], env).returncode == 0
-    again = next(line[5:] for line in run(["db", "status"], env).stdout.splitlines() if line.startswith("url: "))
+    again = next(line[5:] for line in run(["db", "status", "--lang", "en"], env).stdout.splitlines()
+               if line.startswith("url: "))
     assert again == url
     psycopg2.connect(url).close()
     for conn in idle_pool:
@@ -196,9 +202,11 @@ def test_db_status_of_a_stopped_cluster_whose_port_another_server_took(home, pg_
     mine = EmbeddedCluster(DatabaseSettings.from_env({"HYGIENE_MAP_HOME": str(home)}))
     mine.init()
     mine.port_file.write_text(f"{pg_server[1].port}\n")  # where it ran before it was stopped
-    result = run(["db", "status"], {"HYGIENE_MAP_HOME": str(home)})
+    result = run(["db", "status", "--lang", "en"], {"HYGIENE_MAP_HOME": str(home)})
     assert result.returncode == 1 and "(stopped)" in result.stdout, result.stdout + result.stderr
     assert "status: stopped" in result.stdout and "status: running" not in result.stdout, result.stdout
+    said = run(["db", "status"], {"HYGIENE_MAP_HOME": str(home)}).stdout
+    assert "（已停止）" in said and "状态：已停止；占用其端口的是另一个服务器" in said and "运行中" not in said, said
 
 
 @pytest.mark.parametrize("command", [[sys.executable, "-m", "api.cli"], [sys.executable, "-m", "api.cli.main"],

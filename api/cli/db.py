@@ -7,13 +7,40 @@ from pathlib import Path
 
 import click
 
+from api.cli.output import LANG
+from data.said import say
+
+#: What the db commands print, in Chinese and in English (data.said.say); paths, URLs and numbers are the same.
+_SAID = {
+    "created": ("已在 {pgdata} 创建 PostgreSQL 集群", "created a PostgreSQL cluster in {pgdata}"),
+    "started": ("已启动：{url}", "started: {url}"),
+    "already": ("已在运行：{url}", "already running: {url}"),
+    "applied": ("已应用迁移：{names}", "applied migrations: {names}"),
+    "current": ("数据库结构已是最新", "database schema is up to date"),
+    "not_ours": ("已设置 DATABASE_URL：该服务器不由 hygiene-map 管理，未停止任何服务",
+                 "DATABASE_URL is set: that server is not managed by hygiene-map; nothing stopped"),
+    "stopped": ("已停止", "stopped"),
+    "not_running": ("未在运行", "not running"),
+    "cluster_up": ("内置集群：{pgdata}（运行中）", "embedded cluster: {pgdata} (running)"),
+    "cluster_down": ("内置集群：{pgdata}（已停止）", "embedded cluster: {pgdata} (stopped)"),
+    "url": ("数据库地址：{url}", "url: {url}"),
+    "unreachable": ("状态：无法连接（{reason}）", "status: unreachable ({reason})"),
+    "other_server": ("状态：已停止；占用其端口的是另一个服务器：请运行 `hygiene-map db up`（它会在空闲端口上启动本集群）",
+                     "status: stopped; the server answering on its port is another one: run `hygiene-map db up` "
+                     "(it starts this cluster on a free port)"),
+    "running": ("状态：运行中，PostGIS {postgis}，已应用 {have} 个迁移，{pending} 个待应用",
+                "status: running, PostGIS {postgis}, {have} migrations applied, {pending} pending"),
+    "backup": ("备份已写入 {path}（{size:,} 字节）", "backup written to {path} ({size:,} bytes)"),
+    "restored": ("已恢复 {dump}", "restored {dump}"),
+}
+
 
 @click.group("db")
 def db() -> None:
     """Manage the database: the embedded cluster (no DATABASE_URL) or DATABASE_URL's server."""
 
 
-def _migrate_and_report() -> None:
+def _migrate_and_report(lang: str) -> None:
     from data.db import check_postgis, session
     from data.migrate import migrate
 
@@ -21,13 +48,14 @@ def _migrate_and_report() -> None:
         check_postgis(conn)
         applied = migrate(conn)
     if applied:
-        click.echo("applied migrations: " + ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
+        click.echo(say(_SAID, "applied", lang, names=", ".join(f"{m.version:04d}_{m.name}" for m in applied)))
     else:
-        click.echo("database schema is up to date")
+        click.echo(say(_SAID, "current", lang))
 
 
 @db.command("up")
-def db_up() -> None:
+@LANG
+def db_up(lang: str) -> None:
     """Create (first time) and start the embedded cluster, then migrate; with DATABASE_URL, check and migrate."""
     from data.cluster import EmbeddedCluster
     from data.settings import DatabaseSettings
@@ -36,29 +64,31 @@ def db_up() -> None:
     if settings.url is None:
         cluster = EmbeddedCluster(settings)
         if cluster.init():
-            click.echo(f"created a PostgreSQL cluster in {cluster.pgdata}")
+            click.echo(say(_SAID, "created", lang, pgdata=cluster.pgdata))
         was_running = cluster.is_running()
         cluster.start()
-        click.echo(("already running: " if was_running else "started: ") + cluster.url())
-    _migrate_and_report()
+        click.echo(say(_SAID, "already" if was_running else "started", lang, url=cluster.url()))
+    _migrate_and_report(lang)
 
 
 @db.command("down")
-def db_down() -> None:
+@LANG
+def db_down(lang: str) -> None:
     """Stop the embedded cluster (nothing to do with DATABASE_URL)."""
     from data.cluster import EmbeddedCluster
     from data.settings import DatabaseSettings
 
     settings = DatabaseSettings.from_env()
     if settings.url:
-        click.echo("DATABASE_URL is set: that server is not managed by hygiene-map; nothing stopped")
+        click.echo(say(_SAID, "not_ours", lang))
         return
     stopped = EmbeddedCluster(settings).stop()
-    click.echo("stopped" if stopped else "not running")
+    click.echo(say(_SAID, "stopped" if stopped else "not_running", lang))
 
 
 @db.command("status")
-def db_status() -> None:
+@LANG
+def db_status(lang: str) -> None:
     """Say whether the database runs, and print the URL it uses."""
     from data.cluster import EmbeddedCluster
     from data.db import check_postgis, connect, database_url
@@ -70,23 +100,23 @@ def db_status() -> None:
     settings = DatabaseSettings.from_env()
     if settings.url is None:
         cluster = EmbeddedCluster(settings)
-        click.echo(f"embedded cluster: {cluster.pgdata} ({'running' if cluster.is_running() else 'stopped'})")
+        state = "cluster_up" if cluster.is_running() else "cluster_down"
+        click.echo(say(_SAID, state, lang, pgdata=cluster.pgdata))
     url = database_url(settings)
-    click.echo(f"url: {redact(url)}")
+    click.echo(say(_SAID, "url", lang, url=redact(url)))
     try:
         conn = connect(settings, url=url)
     except DatabaseUnavailable as exc:
-        click.echo(f"status: unreachable ({exc})")
+        click.echo(say(_SAID, "unreachable", lang, reason=exc.zh if lang == "zh" and exc.zh else exc.message))
         sys.exit(1)
     try:
         if settings.url is None and not _is_this_cluster(conn, cluster):
-            click.echo("status: stopped; the server answering on its port is another one: run `hygiene-map db up` "
-                       "(it starts this cluster on a free port)")
+            click.echo(say(_SAID, "other_server", lang))
             sys.exit(1)
         postgis = check_postgis(conn)
         have = applied_versions(conn)
         pending = [m for m in available() if m.version not in have]
-        click.echo(f"status: running, PostGIS {postgis}, {len(have)} migrations applied, {len(pending)} pending")
+        click.echo(say(_SAID, "running", lang, postgis=postgis, have=len(have), pending=len(pending)))
     finally:
         conn.close()
 
@@ -105,28 +135,31 @@ def _is_this_cluster(conn, cluster) -> bool:
 
 
 @db.command("migrate")
-def db_migrate() -> None:
+@LANG
+def db_migrate(lang: str) -> None:
     """Apply pending schema migrations."""
-    _migrate_and_report()
+    _migrate_and_report(lang)
 
 
 @db.command("backup")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="backup file (.dump)")
-def db_backup(out: str) -> None:
+@LANG
+def db_backup(out: str, lang: str) -> None:
     """Back up the whole database with pg_dump (custom format)."""
     from data.backup import backup
     from data.db import database_url
 
     path = backup(database_url(), Path(out))
-    click.echo(f"backup written to {path} ({path.stat().st_size:,} bytes)")
+    click.echo(say(_SAID, "backup", lang, path=path, size=path.stat().st_size))
 
 
 @db.command("restore")
 @click.argument("dump", type=click.Path(dir_okay=False))
-def db_restore(dump: str) -> None:
+@LANG
+def db_restore(dump: str, lang: str) -> None:
     """Restore a backup into an empty database (all or nothing)."""
     from data.backup import restore
     from data.db import database_url
 
     restore(database_url(), Path(dump))
-    click.echo(f"restored {dump}")
+    click.echo(say(_SAID, "restored", lang, dump=dump))
