@@ -17,7 +17,7 @@ from data.errors import InvalidInput, InvalidParameter
 from layers.io.options import ImportOptions
 from layers.io.rawtable import RawTable
 from layers.io.traditional import simplified
-from layers.spec.model import ATTRIBUTES, DISTRICT_ALIASES, SOURCE, SOURCE_ID, Field, LayerSpec
+from layers.spec.model import ATTRIBUTES, DISTRICT_ALIASES, ROW_NUMBER_ALIASES, SOURCE, SOURCE_ID, Field, LayerSpec
 
 LON_ALIASES = ("经度", "經度", "lng", "lon", "long", "longitude", "东经", "經度wgs84", "经度wgs84", "gcjlng", "bdlng")
 LAT_ALIASES = ("纬度", "緯度", "lat", "latitude", "北纬", "緯度wgs84", "纬度wgs84", "gcjlat", "bdlat")
@@ -135,6 +135,41 @@ def header_names(f: Field) -> tuple[str, ...]:
     return (f.column, f.label_zh, *f.aliases, f.column[:10])
 
 
+def _named_by_values(headers: _Headers, raw: RawTable, f: Field) -> str | None:
+    """The free column an ``aliases_if_values`` header names whose filled cells are more than half ``f``'s values.
+
+    Most, not all: a ledger's odd 特级 among its 一类…三类 is then reported as the value it is not.
+    """
+    if not f.aliases_if_values:
+        return None
+    allowed = {normalise_header(v) for v in (*(f.choices or ()), *f.synonyms) if isinstance(v, str)}
+    for alias in f.aliases_if_values:
+        col = headers.find((alias,), take=False)
+        if col is None:
+            continue
+        cells = [normalise_header(v) for v in raw.frame[col] if v.strip()]
+        if cells and sum(v in allowed for v in cells) > len(cells) / 2:
+            return col
+    return None
+
+
+def _facility_number(headers: _Headers, spec: LayerSpec) -> str | None:
+    """A free column named as a thing's number (公厕编号, 设施编号, 案件编号) that no column of the layer claims.
+
+    Offices number their ledgers this way; such a number stays with its facility when the list is sorted anew,
+    where a running 序号 does not.
+    """
+    claimed = {normalise_header(n) for f in (*spec.imported, *spec.area_codes) for n in header_names(f)}
+    for col in headers.columns:
+        norm = normalise_header(col)
+        if col not in headers.used and norm not in claimed and norm.endswith(_NUMBER_SUFFIXES):
+            return headers.take(col)
+    return None
+
+
+_NUMBER_SUFFIXES = ("编号",)  # as normalise_header writes it (編號 too)
+
+
 def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnPlan:
     """Decide which file column feeds which layer column; the rest go to attributes."""
     headers = _Headers(raw)
@@ -148,7 +183,8 @@ def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnP
     lat_col = mapped.pop("lat", None) or headers.named(opts.lat_col, "--lat-col")
     coord = _coordinates(headers, raw, lon_col, lat_col)
     headers.used.update(c for c in coord[1:] if c)
-    id_col = id_col or headers.find(SOURCE_ID.aliases)
+    id_col = id_col or headers.find(SOURCE_ID.aliases) or _facility_number(headers, spec) \
+        or headers.find(ROW_NUMBER_ALIASES)
     source_col = headers.find(SOURCE.aliases)
     attributes_col = headers.find(ATTRIBUTES.aliases)
     fields, refined, counted = {}, {}, set()
@@ -157,7 +193,7 @@ def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnP
         if col is None and f.suffixes:
             col = next((c for c in headers.columns if c not in headers.used
                         and normalise_header(c).endswith(tuple(map(normalise_header, f.suffixes)))), None)
-        col = col or headers.localised(header_names(f))
+        col = col or headers.localised(header_names(f)) or _named_by_values(headers, raw, f)
         if col is None and f.counted_by and (col := headers.find(f.counted_by, take=False)):
             counted.add(f.column)
         if col is not None:

@@ -25,6 +25,12 @@ def identify(batch: Batch) -> None:
     if plan.id_col:
         ids = batch.text(plan.id_col)
         found.add((ids == "").to_numpy(), plan.id_col, Said("编号为空", "id is empty"))
+        if _running_number(plan.id_col):  # said once: the chunks' notes are merged without repeats
+            batch.result.notes.append(Note(
+                f"以“{plan.id_col}”列为编号：表格重新排序或增删行后再次导入，数据会写到别的行上；"
+                "如有设施自己的编号列，请用 --id-field 指定",
+                f"the {plan.id_col!r} column is taken as the id: re-importing the list sorted anew or with rows "
+                "added or removed writes its data onto other rows; name the facilities' own number with --id-field"))
     elif key_column in plan.fields:
         ids = batch.text(plan.fields[key_column])
     elif plan.rejected_row:  # rows corrected in a rejects file: the rows of the file they were refused from
@@ -48,6 +54,14 @@ def identify(batch: Batch) -> None:
     out["source_id"] = ids.to_numpy(dtype=object)
     if plan.id_col is None and key_column is None:
         _same_values(batch)
+
+
+def _running_number(column: str) -> bool:
+    """Whether the id column is a table's running number (序号), said once per import."""
+    from layers.io.columns import normalise_header
+    from layers.spec.model import ROW_NUMBER_ALIASES
+
+    return normalise_header(column) in ROW_NUMBER_ALIASES
 
 
 def _same_values(batch: Batch) -> None:

@@ -40,6 +40,8 @@ class Field(Bilingual):
     aliases : other header names people give it (other words, English). A traditional spelling needs none:
         headers and values are matched with traditional characters read as simplified (layers/io/traditional.py).
     suffixes : header endings that name it when no alias matched (公廁名稱, Facility Name → name).
+    aliases_if_values : header names that name it only when most of the column's values are its choices or
+        their synonyms (a ledger's 类别 of 一类…三类 is a toilet's grade; Taipei's 公廁類別 of 公園, 機關 is not).
     counted_by : header names of a count of it (無障礙廁座數, accessible seats): a yes/no read from such a
         column is yes when the count is above 0 (a yes/no column's own 2 may be a code for no).
     choices, synonyms : the allowed values (the table's CHECK) and other spellings of them. A
@@ -67,6 +69,7 @@ class Field(Bilingual):
     label_en: str = ""
     aliases: tuple[str, ...] = ()
     suffixes: tuple[str, ...] = ()
+    aliases_if_values: tuple[str, ...] = ()
     counted_by: tuple[str, ...] = ()
     choices: tuple[str, ...] | None = None
     synonyms: Mapping[str | tuple[str, ...], str | None] = field(default_factory=dict, hash=False)  # hash: the others
@@ -174,8 +177,10 @@ AREA_CODE_COLUMNS = ("district_code", "street_code", "community_code", "grid_cod
 SOURCE = Field("source", label_zh="数据来源", label_en="Source", aliases=("source", "数据来源", "數據來源"),
                imported=False)
 SOURCE_ID = Field("source_id", label_zh="编号", label_en="Source id", imported=False,
-                  aliases=("sourceid", "id", "编号", "編號", "工单编号", "工單編號", "工单号", "受理编号", "诉求编号", "序号", "uniquekey", "objectid", "fid", "basketid", "mapid", "gid",
-                           "uid"))
+                  aliases=("sourceid", "id", "编号", "編號", "工单编号", "工單編號", "工单号", "受理编号", "诉求编号", "uniquekey",
+                           "objectid", "fid", "basketid", "mapid", "gid", "uid"))
+#: A table's running number (序号): the id only when a file has no other (a list sorted anew renumbers it).
+ROW_NUMBER_ALIASES = ("序号", "序號", "no")
 ATTRIBUTES = Field("attributes", "json", "属性", "Attributes", aliases=("attributes", "属性", "屬性"),
                    column_class="internal", imported=False)
 #: Headers stating the district a row lies in: checked against the routing, not stored.

@@ -18,7 +18,7 @@ LAYER = LayerSpec(
         name(),
         address(),
         Field("grade", label_zh="等级", label_en="Grade", aliases=("等级", "等級", "类别等级", "grade", "class"),
-              choices=values(GRADES), popup=True,
+              choices=values(GRADES), popup=True, aliases_if_values=("类别", "公厕类别", "类型", "公厕类型"),
               synonyms={"一類": "一类", "二類": "二类", "三類": "三类", "1": "一类", "2": "二类", "3": "三类",
                         "i": "一类", "ii": "二类", "iii": "三类", "一级": "一类", "二级": "二类", "三级": "三类"}),
         kind(("独立式", "附属式", "活动式"), {"獨立式": "独立式", "附屬式": "附属式", "活動式": "活动式",
