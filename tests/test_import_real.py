@@ -481,6 +481,29 @@ def test_nyc_311_closed_cases_without_a_closing_time_are_closed_in_the_bulletin(
         assert all((p.row - 2) % 7 == 0 and rows[p.row - 2]["Status"] == "Closed" for p in said)  # the emptied cells
 
 
+def test_nyc_311_closed_before_it_was_reported_is_closed_at_its_report_time(nyc, tmp_path):
+    """Three closed Dirty Condition requests given a Closed Date a day before their Created Date (a typo in an
+    export): each is named by row and column, and closed at its report time, so no case takes a negative time to
+    close (a bulletin's median of a street with one such case was -1.04 h)."""
+    rows = sample_311(tmp_path)
+    dirty = [n for n, r in enumerate(rows) if r["Complaint Type"] == "Dirty Condition" and r["Status"] == "Closed"
+             and r["Latitude"]][:3]
+    for n in dirty:
+        created = datetime.strptime(rows[n]["Created Date"], "%m/%d/%Y %I:%M:%S %p")
+        rows[n]["Closed Date"] = (created - timedelta(days=1)).strftime("%m/%d/%Y %I:%M:%S %p")
+    result = import_311(nyc, rows, tmp_path / "311_结案早于上报.csv")
+    said = [p for p in result.warnings if "is before the report time: not kept, closed at its report time" in p.reason]
+    assert sorted(p.row for p in said) == [n + 2 for n in dirty] and {p.column for p in said} == {"Closed Date"}
+    keys = [rows[n]["Unique Key"] for n in dirty]
+    with nyc.cursor() as cur:
+        cur.execute("SELECT count(*) FROM complaints WHERE closed_at < reported_at")
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT count(*) FROM complaints WHERE source_id = ANY(%s) AND status = '结案' "
+                    "AND closed_at = reported_at", (keys,))
+        assert cur.fetchone()[0] == 3
+    nyc.rollback()
+
+
 #: What 311's UNSANITARY CONDITION is, by its Descriptor (None: mould in a flat, no public-hygiene event).
 UNSANITARY = {"PESTS": "病媒生物", "GARBAGE/RECYCLING STORAGE": "积存垃圾渣土", "SEWAGE": "乱倒污水", "MOLD": None}
 

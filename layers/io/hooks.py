@@ -106,8 +106,8 @@ def closing_times(conn, batch: Batch) -> None:
     """A closing time belongs to a closed case, and a closed case has one.
 
     On a case the file says is still open a closing time is not kept (a warning naming the row), as bulletins
-    count a case with a closing time as closed then; a case closed before it was reported is named (its time to
-    close would be negative) and kept as the file gives it. A case the file says is closed (结案) without a closing
+    count a case with a closing time as closed then; a case closed before it was reported is named and closed at its
+    report time (a negative time to close would count as on time and pull every median down). A case the file says is closed (结案) without a closing
     time — an empty cell, or a file with no such column — is closed at its report time, as its history row says:
     else every bulletin would count it open and overdue for ever.
 
@@ -136,11 +136,13 @@ def _kept_closing_times(batch: Batch, closed: np.ndarray, status: np.ndarray) ->
         f"closing time {written.iat[i]!r} on a case whose status is {said.iat[i]!r} ({status[i]}), not {CLOSED}: "
         "not kept, the case stays open"), severity="warning")
     closed = np.where(still_open, np.datetime64("NaT"), closed).astype(closed.dtype)
-    early = named & ~still_open & (closed < np.asarray(batch.out["reported_at"]))
-    batch.found.add(early, column, lambda i: Said(f"结案时间 {written.iat[i]!r} 早于上报时间",
-                                                  f"closing time {written.iat[i]!r} is before the report time"),
-                    severity="warning")
-    return closed
+    reported = np.asarray(batch.out["reported_at"]).astype(closed.dtype)
+    early = named & ~still_open & (closed < reported)
+    batch.found.add(early, column, lambda i: Said(
+        f"结案时间 {written.iat[i]!r} 早于上报时间：未保留，按上报时间结案（办结用时计为 0 小时）",
+        f"closing time {written.iat[i]!r} is before the report time: not kept, closed at its report time (its time "
+        "to close counts as 0 h)"), severity="warning")
+    return np.where(early, reported, closed).astype(closed.dtype)
 
 
 def _closed_at_report(batch: Batch, closed: np.ndarray, status: np.ndarray) -> np.ndarray:
