@@ -8,7 +8,8 @@ the reasons are staff text and never reach the public channel nor Open311.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -187,6 +188,10 @@ def test_bad_times_and_reasons_are_422_naming_the_field(client, demo):
     for due, reason, field, words in cases:
         r = _ask(client, tokens, STAFF, c["id"], due, reason)
         assert r.status_code == 422 and r.json()["detail"].startswith(field) and words in r.json()["detail"], (due, r.text)
+    # Times said as a street office reads them: the city's (+08:00), to the minute, not UTC with microseconds.
+    past = _ask(client, tokens, STAFF, c["id"], datetime.now(UTC).replace(microsecond=123456) - timedelta(hours=1))
+    assert re.fullmatch(r"due_at：\d{4}-\d\d-\d\dT\d\d:\d\d\+08:00 已过去：期限须晚于判定超期的时间 "
+                        r"\d{4}-\d\d-\d\dT\d\d:\d\d\+08:00", past.json()["detail_zh"]), past.text
     missing = client.post(f"/api/complaints/{c['id']}/deadline/requests", json={"due_at": current.isoformat()},
                           headers=_auth(tokens, STAFF))
     assert missing.status_code == 422 and missing.json()["detail"].startswith("reason:"), missing.text
@@ -209,7 +214,8 @@ def test_refusals_say_it_in_chinese_beside_the_unchanged_english(client, demo):
     due = (datetime.fromisoformat(c["due_at"]) + timedelta(days=2)).replace(microsecond=0)
     first = _ask(client, tokens, STAFF, c["id"], due).json()["deadline_request"]
     again = _ask(client, tokens, STAFF, c["id"], due + timedelta(days=1)).json()
-    when = datetime.fromisoformat(first["due_after"]).isoformat()
+    # Said in the city's time (Yantai: +08:00), to the minute, as the pages show times.
+    when = datetime.fromisoformat(first["due_after"]).astimezone(timezone(timedelta(hours=8))).isoformat("T", "minutes")
     assert again == {"detail": f"complaint {c['id']} has extension request {first['id']} awaiting the campaign "
                                f"office's decision (to {when}, asked by {STAFF}): one request at a time",
                      "detail_zh": f"投诉 {c['id']} 的延期申请 {first['id']}（延至 {when}，{STAFF} 申请）正等待创卫办审批："

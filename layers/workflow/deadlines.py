@@ -24,7 +24,7 @@ from datetime import datetime
 
 from data.clock import reference_time
 from data.errors import Conflict, InvalidParameter, NotFound
-from data.vocab import CLOSED
+from data.vocab import CLOSED, city_tz
 from layers.workflow.access import audit
 
 REQUEST, APPROVE, REJECT, SET = "request", "approve", "reject", "set"
@@ -68,6 +68,12 @@ def pending(conn, complaint_id: int) -> dict | None:
     return _row(row) if row else None
 
 
+def _said(when: datetime | str) -> str:
+    """A time as a refusal says it: in the city's time, to the minute (2026-12-03T02:04+08:00)."""
+    when = datetime.fromisoformat(when) if isinstance(when, str) else when
+    return when.astimezone(city_tz()).isoformat(timespec="minutes")
+
+
 def _still_open(current: dict, what: str, what_zh: str) -> None:
     if current["status"] == CLOSED:
         raise Conflict(f"complaint {current['id']} is closed ({CLOSED}): {what} no longer applies to it",
@@ -77,9 +83,9 @@ def _still_open(current: dict, what: str, what_zh: str) -> None:
 def _in_future(conn, due_at: datetime) -> None:
     judged = reference_time(conn)
     if due_at <= judged:
-        raise InvalidParameter("due_at", f"{due_at.isoformat()} is in the past: a deadline must be after "
-                                         f"{judged.isoformat()}, the time overdue is judged at",
-                               f"{due_at.isoformat()} 已过去：期限须晚于判定超期的时间 {judged.isoformat()}")
+        raise InvalidParameter("due_at", f"{_said(due_at)} is in the past: a deadline must be after "
+                                         f"{_said(judged)}, the time overdue is judged at",
+                               f"{_said(due_at)} 已过去：期限须晚于判定超期的时间 {_said(judged)}")
 
 
 def _write(conn, current: dict, kind: str, due_after: datetime | None, reason: str | None, actor: str,
@@ -116,18 +122,18 @@ def request_extension(conn, current: dict, due_at: datetime, reason: str, actor:
     waiting = pending(conn, current["id"])
     if waiting is not None:
         raise Conflict(f"complaint {current['id']} has extension request {waiting['id']} awaiting the campaign "
-                       f"office's decision (to {waiting['due_after']}, asked by {waiting['actor']}): "
+                       f"office's decision (to {_said(waiting['due_after'])}, asked by {waiting['actor']}): "
                        "one request at a time",
-                       f"投诉 {current['id']} 的延期申请 {waiting['id']}（延至 {waiting['due_after']}，"
+                       f"投诉 {current['id']} 的延期申请 {waiting['id']}（延至 {_said(waiting['due_after'])}，"
                        f"{waiting['actor']} 申请）正等待创卫办审批：一次只能有一个申请")
     if not (reason or "").strip():
         raise InvalidParameter("reason", "an extension request needs a reason saying why more time is needed",
                                "申请延期须写明需要更多时间的原因")
     _in_future(conn, due_at)
     if current["due_at"] is not None and due_at <= datetime.fromisoformat(current["due_at"]):
-        raise InvalidParameter("due_at", f"{due_at.isoformat()} is not later than the current deadline "
-                                         f"{current['due_at']}: an extension asks for more time",
-                               f"{due_at.isoformat()} 不晚于当前期限 {current['due_at']}：延期须延后期限")
+        raise InvalidParameter("due_at", f"{_said(due_at)} is not later than the current deadline "
+                                         f"{_said(current['due_at'])}: an extension asks for more time",
+                               f"{_said(due_at)} 不晚于当前期限 {_said(current['due_at'])}：延期须延后期限")
     return _write(conn, current, REQUEST, due_at, reason, actor)
 
 
@@ -164,14 +170,14 @@ def decide(conn, current: dict, request_id: int, decision: str, note: str | None
     _still_open(current, "an extension (reject the request instead)", "批准延期（请改为驳回该申请）")
     due_after = datetime.fromisoformat(asked["due_after"])
     if current["due_at"] is not None and due_after <= datetime.fromisoformat(current["due_at"]):
-        raise Conflict(f"extension request {request_id} asks for {asked['due_after']}, not later than the "
-                       f"deadline {current['due_at']} set since: reject it, or set a deadline",
-                       f"延期申请 {request_id} 申请延至 {asked['due_after']}，不晚于其后设定的期限 "
-                       f"{current['due_at']}：请驳回，或直接设定期限")
+        raise Conflict(f"extension request {request_id} asks for {_said(asked['due_after'])}, not later than the "
+                       f"deadline {_said(current['due_at'])} set since: reject it, or set a deadline",
+                       f"延期申请 {request_id} 申请延至 {_said(asked['due_after'])}，不晚于其后设定的期限 "
+                       f"{_said(current['due_at'])}：请驳回，或直接设定期限")
     if due_after <= reference_time(conn):
-        raise Conflict(f"extension request {request_id} asks for {asked['due_after']}, which has passed: "
+        raise Conflict(f"extension request {request_id} asks for {_said(asked['due_after'])}, which has passed: "
                        "reject it, or set a deadline",
-                       f"延期申请 {request_id} 申请延至 {asked['due_after']}，该时间已过：请驳回，或直接设定期限")
+                       f"延期申请 {request_id} 申请延至 {_said(asked['due_after'])}，该时间已过：请驳回，或直接设定期限")
     return _write(conn, current, APPROVE, due_after, note, actor, request_id)
 
 
@@ -197,7 +203,7 @@ def set_deadline(conn, current: dict, due_at: datetime, reason: str, actor: str)
     if not (reason or "").strip():
         raise InvalidParameter("reason", "setting a deadline needs a reason", "设定期限须写明原因")
     if current["due_at"] is not None and due_at == datetime.fromisoformat(current["due_at"]):
-        raise InvalidParameter("due_at", f"{due_at.isoformat()} is the current deadline already",
-                               f"{due_at.isoformat()} 已是当前期限")
+        raise InvalidParameter("due_at", f"{_said(due_at)} is the current deadline already",
+                               f"{_said(due_at)} 已是当前期限")
     _in_future(conn, due_at)
     return _write(conn, current, SET, due_at, reason, actor)
