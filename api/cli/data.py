@@ -56,14 +56,16 @@ def _print_problems(problems, out, lang: str) -> None:
               help="language of the report and of the reasons in the rejects file")
 @click.option("--level", type=click.Choice(["district", "street", "community"]), default=None,
               help="admin_areas: the level of the areas in the file")
+@click.option("--channel", default=None,
+              help="complaints: the channel every row came through (12345, 数字城管 …), over the file's own column")
 @click.option("--code-field", default=None, help="admin_areas: the code column")
 @click.option("--name-field", default=None, help="admin_areas: the name column")
 @click.option("--name-en-field", default=None, help="admin_areas: the English name column (pages with lang=en)")
 @click.option("--parent-field", default=None, help="admin_areas: the parent area's code column")
 @click.option("--population-field", default=None, help="admin_areas: the population column")
 def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_col, id_field, source, mapping,
-                   category_map, timezone, tolerance, dry_run, skip_bad, rejects, lang, level, code_field,
-                   name_field, name_en_field, parent_field, population_field) -> None:
+                   category_map, timezone, tolerance, dry_run, skip_bad, rejects, lang, level, channel,
+                   code_field, name_field, name_en_field, parent_field, population_field) -> None:
     """Import FILE (CSV, XLSX, GeoJSON, Shapefile folder/zip, GeoPackage, KML) into LAYER.
 
     All or nothing by default: one bad row and nothing is written; the report
@@ -81,7 +83,7 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
         mapping=load_mapping(mapping) if mapping else {},
         category_map=_category_map(category_map) if category_map else {},
         timezone=timezone, tolerance_m=tolerance, dry_run=dry_run, skip_bad=skip_bad, rejects=rejects, lang=lang,
-        level=level, code_field=code_field, name_field=name_field, name_en_field=name_en_field,
+        level=level, channel=channel, code_field=code_field, name_field=name_field, name_en_field=name_en_field,
         parent_field=parent_field, population_field=population_field,
     )
     try:

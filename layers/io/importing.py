@@ -67,6 +67,7 @@ def import_file(conn, path: Path, opts: ImportOptions, settings: ImportSettings 
         raise InvalidParameter("layer", f"{spec.id} ({spec.name_zh}) is not imported from files: "
                                f"its rows are recorded through the {spec.name_en.lower()} workflow of the API",
                                f"{spec.id}（{spec.name_zh}）不从文件导入：其记录经由 API 的{spec.name_zh}流程录入")
+    _options_fit(spec, opts)
     chunks = read_chunks(path, sheet=opts.sheet, layer=opts.gis_layer, encoding=opts.encoding, settings=settings,
                          chunk_rows=settings.chunk_rows)
     areas = None
@@ -199,6 +200,17 @@ def prepare(conn, raw: RawTable, opts: ImportOptions, areas: AreaIndex | None = 
     return batch
 
 
+def _options_fit(spec, opts: ImportOptions) -> None:
+    """A whole-file value (--level, --channel) given for a layer without that column is refused, not ignored."""
+    from layers.spec.registry import LAYERS
+
+    for owner in LAYERS:
+        for f in owner.imported:
+            if f.option and getattr(opts, f.option.lstrip("-")) and f not in spec.imported:
+                raise InvalidParameter(f.option, f"only for {owner.id} ({owner.name_zh}), not {spec.id}",
+                                       f"只用于 {owner.id}（{owner.name_zh}），不用于 {spec.id}")
+
+
 def _read_fields(conn, batch: Batch) -> None:
     """Each imported column's values: from its file column, an option, or its default."""
     plan, opts, n = batch.plan, batch.opts, batch.n
@@ -209,7 +221,7 @@ def _read_fields(conn, batch: Batch) -> None:
         given = getattr(opts, f.option.lstrip("-").replace("-", "_")) if f.option else None
         col = plan.fields.get(f.column)
         if given:
-            if given not in f.choices:
+            if f.choices and given not in f.choices:
                 raise InvalidParameter(f.option, f"{given!r} is not {_one_of(f.choices)}",
                                        f"{given!r} 不是 {_one_of(f.choices, '或')} 之一")
             batch.out[f.column] = np.full(n, given, dtype=object)
@@ -234,7 +246,7 @@ def _missing(f: Field, batch: Batch) -> str | None:
                            f"{label} or {f.column}, or {say}; columns are: " + ", ".join(columns),
                            zh=f"{batch.raw.path.name}：缺少必填的“{label}”列；请把表头写作 {label}，或用 "
                               f"{option or '--mapping'} 指明；现有列：" + "、".join(columns))
-    if f.option:
+    if f.option and f.choices:  # a value the file must state (an area's level), else the option's default
         raise InvalidParameter(f.option, f"say which {f.column} the {batch.spec.name_en.lower()} are: "
                                f"{_one_of(f.choices)}",
                                f"请指明这些{batch.spec.name_zh}的{f.label_zh}：{_one_of(f.choices, '或')}")

@@ -33,6 +33,7 @@ class ImportOptions:
     rejects: Path | None = None
     lang: str = "zh"  # of the rejects file's reasons
     level: str | None = None
+    channel: str | None = None  # complaints: the channel of every row (12345, 数字城管), over the file's own
     code_field: str | None = None
     name_field: str | None = None
     parent_field: str | None = None

@@ -84,7 +84,7 @@ LAYER = LayerSpec(
                        "createddate", "created", "date", "time")),
         Field("status", label_zh="状态", label_en="Status", aliases=("状态", "狀態", "办理状态", "工单状态", "工單狀態", "status"),
               choices=STATUSES, synonyms=STATUS_SYNONYMS, default=RECEIVED, popup=True),
-        Field("channel", label_zh="渠道", label_en="Channel", popup=True,
+        Field("channel", label_zh="渠道", label_en="Channel", popup=True, option="--channel",
               aliases=("渠道", "来源渠道", "來源渠道", "channel", "opendatachanneltype")),
         # What the complainant wrote: names, doors, phone numbers turn up in it.
         Field("description", label_zh="描述", label_en="Description", column_class="personal",
