@@ -219,3 +219,20 @@ def test_each_way_of_running_the_command_says_its_usage_and_nothing_else(command
     done = subprocess.run([*command, "--help"], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert done.returncode == 0 and "import" in done.stdout and "serve" in done.stdout
     assert done.stderr == "", done.stderr
+
+
+def test_a_command_typed_wrong_is_said_in_chinese_unless_lang_en_is_typed():
+    """A value not among an option's choices, an unknown option, a missing argument: said in Chinese naming what
+    was typed and the help to read; with --lang en, click's own English stands."""
+    kind = run(["inspections", "round", "--kind", "周查", "--name", "x"], {})
+    assert kind.returncode == 2 and kind.stdout == ""
+    error, helped = kind.stderr.splitlines()
+    assert error == "hygiene-map：错误：--kind：'周查' 不是可选值；只能是 周检查、月度暗访、专项检查、复审模拟 之一", kind.stderr
+    assert helped.startswith("运行 '") and helped.endswith(" inspections round --help' 查看用法"), helped
+    typo = run(["inspections", "round", "--kindd", "x"], {})
+    assert typo.returncode == 2 and typo.stderr.startswith("hygiene-map：错误：没有选项 --kindd（是否想用 "), typo.stderr
+    missing = run(["import", "toilets"], {})
+    assert missing.returncode == 2 and missing.stderr.startswith("hygiene-map：错误：缺少参数 FILE\n"), missing.stderr
+    english = run(["inspections", "round", "--kind", "周查", "--name", "x", "--lang", "en"], {})
+    assert english.returncode == 2 and "Error: Invalid value for '--kind': '周查' is not one of" in english.stderr
+    assert "Traceback" not in kind.stderr + typo.stderr + missing.stderr + english.stderr

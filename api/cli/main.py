@@ -25,6 +25,7 @@ from api.cli.inspections import inspections
 from api.cli.output import reader_may_leave
 from api.cli.prints import print_group
 from api.cli.report import report
+from api.cli.usage import usage_zh
 from api.cli.users import users
 from data.db import query_error
 from data.errors import HygieneMapError
@@ -45,6 +46,11 @@ class _Group(click.Group):
         except HygieneMapError as exc:
             _say(exc, words)
             sys.exit(getattr(exc, "exit_code", 2))
+        except click.UsageError as exc:
+            if _english(words):
+                raise  # click's own words
+            click.echo(usage_zh(exc), err=True)
+            sys.exit(exc.exit_code)
         except psycopg2.Error as exc:
             said = query_error(exc)  # a statement time-out, a lost connection: what to do about it
             if said is not None:
@@ -58,10 +64,14 @@ class _Group(click.Group):
             sys.exit(130)
 
 
+def _english(words: list[str]) -> bool:
+    """Whether ``--lang en`` was typed among the command's words."""
+    return "--lang=en" in words or any(a == "--lang" and b == "en" for a, b in zip(words, words[1:]))
+
+
 def _say(exc: HygieneMapError, words: list[str]) -> None:
     """The error on one line of stderr: in Chinese where it has its Chinese words, unless ``--lang en`` was typed."""
-    english = "--lang=en" in words or any(a == "--lang" and b == "en" for a, b in zip(words, words[1:]))
-    if exc.zh and not english:
+    if exc.zh and not _english(words):
         click.echo(f"hygiene-map：错误：{exc.zh}", err=True)
     else:
         click.echo(f"hygiene-map: error: {exc}", err=True)
