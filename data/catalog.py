@@ -13,6 +13,7 @@ from datetime import datetime
 
 from psycopg2 import sql
 
+from data.clock import DATA_TIME_IN_FORCE_SQL
 from data.errors import InvalidParameter, NotFound
 from data.params import area_code_problem
 from data.vocab import CITY_TIME_ZONE, UNIT_NAMES, set_city_tz
@@ -39,10 +40,18 @@ _GK_FIRST_EPSG, _GK_FIRST_CM, _GK_LAST_CM = 4534, 75, 135
 
 
 def city_info(conn, *, settings: bool = False) -> dict | None:
-    """The city settings row as a dict, or None before a city is set up; ``settings``: with its time zone."""
+    """The city settings row as a dict, or None before a city is set up.
+
+    Its ``data_time`` is the one in force (:data:`data.clock.DATA_TIME_IN_FORCE_SQL`: None once a complaint is
+    newer), as pages and prints stamp it; ``settings``: the row as set (its time zone, the data time as set)
+    and ``data_time_in_force``.
+    """
     columns = _SETTINGS_COLUMNS if settings else _CITY_COLUMNS
+    exprs = [f"({DATA_TIME_IN_FORCE_SQL})" if c == "data_time" and not settings else c for c in columns]
+    if settings:
+        columns, exprs = (*columns, "data_time_in_force"), [*exprs, f"({DATA_TIME_IN_FORCE_SQL})"]
     with conn.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(columns)} FROM city_settings")
+        cur.execute(f"SELECT {', '.join(exprs)} FROM city_settings s")
         row = cur.fetchone()
     return None if row is None else dict(zip(columns, row))
 
@@ -175,7 +184,7 @@ def update_city(conn, changes: dict) -> None:
     A time zone named here is the city's own: no admin-area import replaces it.
     """
     city = require_city(conn, settings=True)
-    merged = {k: v for k, v in city.items() if k != "is_demo"} | changes
+    merged = {k: v for k, v in city.items() if k not in ("is_demo", "data_time_in_force")} | changes
     if "time_zone" in changes:
         merged["time_zone_pending"] = False
     write_city(conn, is_demo=city["is_demo"], **merged)

@@ -16,13 +16,14 @@ from datetime import datetime
 
 from psycopg2 import sql
 
-#: SQL for the reference time (a timestamptz), usable inside any statement.
-REFERENCE_TIME_SQL = (
+#: SQL for the data time in force, over ``city_settings s``: its data time while no complaint is newer, else NULL.
+DATA_TIME_IN_FORCE_SQL = (
     # max() is one backward probe of complaints_reported_idx; an EXISTS (… reported_at > data_time) was
     # planned as a sequential scan expecting an early hit, and read every complaint when none is newer.
-    "coalesce((SELECT CASE WHEN (SELECT max(n.reported_at) FROM complaints n) > s.data_time THEN now() "
-    "ELSE s.data_time END FROM city_settings s LIMIT 1), now())"
+    "CASE WHEN (SELECT max(n.reported_at) FROM complaints n) > s.data_time THEN NULL ELSE s.data_time END"
 )
+#: SQL for the reference time (a timestamptz), usable inside any statement.
+REFERENCE_TIME_SQL = f"coalesce((SELECT {DATA_TIME_IN_FORCE_SQL} FROM city_settings s LIMIT 1), now())"
 
 
 def reference_time_sql() -> sql.SQL:

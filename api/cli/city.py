@@ -25,6 +25,8 @@ _SAID = {
     "crs_pending": ("尚未选定（首次导入行政区划时选定）", "not chosen yet (the first admin-area import chooses it)"),
     "zone_pending": ("{zone}（暂定，首次导入行政区划时选定）", "{zone} for now (the first admin-area import chooses it)"),
     "no_data_time": ("无（地图显示当前时间）", "none (maps show the current time)"),
+    "data_time_lapsed": ("{when}（不生效：已有晚于此时间上报的投诉，超期按当前时间判定）",
+                         "{when} (not in force: complaints were reported after it; overdue is judged now)"),
     "yes": ("是", "yes"), "no": ("否", "no"),
     "counts": ("区 {district} 个，街道 {street} 个，社区 {community} 个",
                "{district} districts, {street} streets, {community} communities"),
@@ -138,6 +140,8 @@ def _show(conn, lang: str) -> None:
     crs = f"EPSG:{srid} {crs_name(conn, srid)}" if srid else say(_SAID, "crs_pending", lang)
     when = (c["data_time"].astimezone(ZoneInfo(c["time_zone"])).isoformat(" ", "minutes") if c["data_time"]
             else say(_SAID, "no_data_time", lang))
+    if c["data_time"] and c["data_time_in_force"] is None:
+        when = say(_SAID, "data_time_lapsed", lang, when=when)
     counts = {level: areas["counts"].get(level, 0) for level in ("district", "street", "community")}
     zone = say(_SAID, "zone_pending", lang, zone=c["time_zone"]) if c["time_zone_pending"] else c["time_zone"]
     lines = [("name", c["name"] + (f" ({c['name_en']})" if c["name_en"] else "")), ("code", c["code"]),

@@ -54,10 +54,9 @@ class PageContext:
         return TEXT[self.lang]
 
     def data_time(self) -> str:
-        """The data's "as of" time in the city's time zone, or a dash."""
-        if self.city.data_time is None:
-            return "—"
-        return self.city.data_time.astimezone(city_tz()).strftime("%Y-%m-%d %H:%M")
+        """The data's "as of" time in the city's time zone: the time its overdue marks were judged at (the data time
+        in force, else the moment of printing), so the stamp and the 超期 marks on one sheet agree."""
+        return self.city.as_of.astimezone(city_tz()).strftime("%Y-%m-%d %H:%M")
 
 
 def fmt_day(value: datetime | None, year: int) -> str:
