@@ -3,6 +3,7 @@ usually has: per community (社区/里, from its census), none on its districts 
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from data.db import connect
@@ -103,3 +104,29 @@ def test_an_area_whose_residents_are_known_only_in_part_has_no_rate(populated, b
     row = next(r for r in _computed(populated, "density", kind="toilets", by=by)["rows"] if r["code"] == partial)
     assert row["population"] == 250_000
     assert row["per_10k_residents"] == pytest.approx(row["count"] / 250_000 * 10_000)
+
+
+def test_the_density_table_lists_the_weakest_areas_first(populated):
+    """Taipei's villages by density: the table a planner reads (and `--limit` cuts) starts with the villages
+    furthest below their band — 莊敬里 below, 東榮里 above, 三民里 above came in code order before."""
+    analysis = registry.load("density")
+    args = analysis.parse({"kind": "toilets", "by": "community"})
+    result = analysis.compute(populated, args)
+    table = analysis.report(result, args, "zh").rows
+    verdicts = [row[-1] for row in table]
+    judged = [v for v in verdicts if v is not None]
+    assert judged == sorted(judged, key=["低于标准", "符合标准", "高于标准"].index), verdicts[:10]
+    assert "低于标准" in judged and "高于标准" in judged
+    shortfall = {r["code"]: r["count"] / r["expected_min"] for r in result["rows"] if r["expected_min"]}
+    listed = [shortfall[row[0]] for row in table if row[0] in shortfall]
+    assert listed == sorted(listed)
+
+
+def test_a_kind_without_a_density_band_says_so_on_the_route_too(populated):
+    """Garbage points have no planning density: the route's answer said nothing of why every verdict is empty."""
+    analysis = registry.load("density")
+    args = analysis.parse({"kind": "garbage_points", "by": "district"})
+    result = analysis.compute(populated, args)
+    served = orjson.loads(analysis.geojson(result, args, "zh"))
+    assert served["rules"] == [] and served["basis_note"] == "垃圾收集点：标准未规定设置密度，仅列数量与密度，不作低于/符合/高于判断"
+    assert "no standard gives a planning density" in orjson.loads(analysis.geojson(result, args, "en"))["basis_note"]

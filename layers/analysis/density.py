@@ -51,19 +51,28 @@ class Density(Analysis):
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         return feature_collection(features(result["rows"]), kind=result["kind"], by=result["by"],
                                   rules=[r.as_dict(lang) for r in result["rules"]], summary=result["summary"],
-                                  basis_note=basis_note(result, lang), warning=facility_warning(result, lang))
+                                  basis_note=basis_note(result, lang) if result["rules"] else no_band_note(
+                                      result["kind"], lang), warning=facility_warning(result, lang))
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
         rows = [[r["code"], r["name_en"] if lang == "en" and r["name_en"] else r["name"], r["count"], r["area_km2"],
                  r["per_km2"], r["per_10k_residents"],
                  f"{r['expected_min']:.1f}–{r['expected_max']:.1f}" if r["expected_min"] is not None else None,
-                 value_name("status", r["status"], lang)] for r in result["rows"]]
+                 value_name("status", r["status"], lang)] for r in sorted(result["rows"], key=_weakest_first)]
         note = basis_note(result, lang) if result["rules"] else no_band_note(result["kind"], lang)
         keys = ("code", "name", "count", "area_km2", "per_km2", "per_10k_residents", "expected", "status")
         warning = facility_warning(result, lang)
         return Report([rule.describe(lang) for rule in result["rules"]] + [n for n in (note, warning) if n]
                       + [_together(result, lang)],
                       headers(keys, lang), rows, [_total(result, lang)])
+
+
+def _weakest_first(row: dict) -> tuple:
+    """Sort key of the table: the areas judged first, furthest below their band's minimum first (below, then
+    within, then above, as the count over the minimum rises); areas with no band after, fewest per km² first."""
+    if row["expected_min"]:
+        return (0, row["count"] / row["expected_min"], row["code"])
+    return (1, row["per_km2"] if row["per_km2"] is not None else float("inf"), row["code"])
 
 
 def _together(result: dict, lang: str) -> str:
