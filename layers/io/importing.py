@@ -26,6 +26,7 @@ import leaves nothing behind.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,9 +85,7 @@ def import_file(conn, path: Path, opts: ImportOptions, settings: ImportSettings 
         write(conn, spec, run.kept(first, chunks), run.result, settings, source=source,
               estimate=first.raw.rows_expected)
     except psycopg2.errors.UniqueViolation as exc:
-        detail = (exc.diag.message_detail or exc.diag.message_primary or "").strip()
-        raise InvalidInput(f"{path.name}: conflicts with rows already in {spec.id} from another source: "
-                           f"{detail}", zh=f"{path.name}：与 {spec.id} 中来自其他来源的已有行冲突：{detail}") from None
+        raise _taken(path, spec, exc) from None
     except psycopg2.errors.IntegrityError as exc:
         raise InvalidInput(f"{path.name}: refused by the database: {exc.diag.message_primary}",
                            zh=f"{path.name}：被数据库拒收：{exc.diag.message_primary}") from None
@@ -94,6 +93,23 @@ def import_file(conn, path: Path, opts: ImportOptions, settings: ImportSettings 
         run.discard_rejects()
         raise
     return run.finish()
+
+
+#: PostgreSQL's detail of a unique violation: the key's columns and values.
+_KEY_TAKEN = re.compile(r"Key \((?P<columns>[^)]*)\)=\((?P<values>.*)\) already exists")
+
+
+def _taken(path: Path, spec, exc: psycopg2.errors.UniqueViolation) -> InvalidInput:
+    """A row whose key (an area's code) another source's row holds: said with the key and how to update that row."""
+    detail = (exc.diag.message_detail or exc.diag.message_primary or "").strip()
+    key = _KEY_TAKEN.search(detail)
+    said = f"{key['columns']} {key['values']}" if key else detail
+    return InvalidInput(
+        f"{path.name}: conflicts with rows already in {spec.id} from another source: {said}; to update those rows "
+        "(add a population, say), import again with --source naming the file they came from (the source column of "
+        f"`hygiene-map export {spec.id}`)",
+        zh=f"{path.name}：与 {spec.id} 中来自其他来源的已有行冲突：{said}；要更新这些行（如补充人口），请加 --source "
+           f"指明它们最初导入的来源文件名（见 `hygiene-map export {spec.id}` 的“数据来源”列）")
 
 
 class _Run:
