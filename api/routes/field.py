@@ -55,7 +55,8 @@ def _street_view(conn, user) -> list[float] | None:
 def _todo(user) -> dict | None:
     """The findings the page lists for ``user`` to act on: a street office's 待整改 (to add the after photo and mark
     已整改), an inspector's or an admin's 已整改 (to re-check); a planner's none. The server still decides each."""
-    moves = {"rectified": RECTIFIED, "passed": RECHECK_PASSED, "failed": RECHECK_FAILED}
+    # to_rectify: where the current round of rectification began (its after photos are those sent since).
+    moves = {"rectified": RECTIFIED, "passed": RECHECK_PASSED, "failed": RECHECK_FAILED, "to_rectify": TO_RECTIFY}
     if user.role == "street":
         return {"action": "rectify", "status": TO_RECTIFY, "street": user.street_code, "moves": moves}
     if user.role in ("inspector", "admin"):

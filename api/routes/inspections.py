@@ -177,7 +177,8 @@ def get_photo(user: Reader, conn: Conn, finding_id: int = FINDING_ID, photo_id: 
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
 
-@router.get("/api/inspections/findings", summary="Findings, newest observed first, a page at a time (with their photos for those who may see them)")
+@router.get("/api/inspections/findings", summary="Findings, newest observed first, a page at a time (with their photos and history for those who may see "
+                    "them)")
 def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
                   round_id: int | None = Query(None, alias="round", ge=1, le=2**63 - 1),
                   status: FindingStatus | None = Query(None),
@@ -193,10 +194,15 @@ def list_findings(street: Street, page: Paged, user: Reader, conn: Conn,
     found = work.search(conn, round_id=round_id, street=street, status=status, overdue=overdue, limit=limit,
                         offset=page.offset)
     # Photos (as one finding shows them) for those who may see them: the rectifier sees what the inspector saw.
+    # The history goes with them, to the same readers only (what each side wrote is about the same place and
+    # people as the description): the field page's cards show the latest exchange from it.
     seen = {item["id"] for item in found["items"] if sees_photos(user, item)}
     taken = pictures.photos_of(conn, list(seen)) if seen else {}
-    found["items"] = [{**shown_row(FINDINGS, user, item), **({"photos": taken.get(item["id"], [])}
-                                                             if item["id"] in seen else {})}
+    history = work.events_of(conn, list(seen)) if seen else {}
+    found["items"] = [{**shown_row(FINDINGS, user, item),
+                       **({"photos": taken.get(item["id"], []),
+                           "events": [shown_row(FINDINGS, user, e) for e in history.get(item["id"], [])]}
+                          if item["id"] in seen else {})}
                       for item in found["items"]]
     return found
 

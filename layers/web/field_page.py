@@ -55,7 +55,8 @@ WORDS = {
                       "问题记入所选位置现在所在的网格。",
            "no_unit": "此处网格 {grid} 尚无责任单位：问题照常记录（记为无责任单位），请告知街道办尽快指定。",
            "no_grid": "此处不在任何网格内，尚无责任单位：问题照常记录，请告知街道办。",
-           "no_unit_sent": "无责任单位（请告知街道办）"},
+           "no_unit_sent": "无责任单位（请告知街道办）", "said_failed": "复查未通过", "said_failed_before": "上次复查未通过",
+           "said_rectified": "整改说明", "said_rectified_before": "上次整改说明", "no_note": "（未写说明）"},
     "en": {"title": "Field inspection", "round": "Round", "no_round": "No round is running", "unannounced": "unannounced",
            "place": "Place",
            "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen", "grid": "Grid",
@@ -82,7 +83,9 @@ WORDS = {
                       "tell the street office so that it names one.",
            "no_grid": "No grid covers this place, so it has no responsible unit yet: the finding is still recorded; "
                       "tell the street office.",
-           "no_unit_sent": "no responsible unit (tell the street office)"},
+           "no_unit_sent": "no responsible unit (tell the street office)", "said_failed": "Re-check failed",
+           "said_failed_before": "Earlier re-check failed", "said_rectified": "Rectification note",
+           "said_rectified_before": "Earlier rectification note", "no_note": "(no note)"},
 }
 
 

@@ -361,12 +361,21 @@ def move(conn, user: User, finding_id: int, to_status: str, note: str | None) ->
 
 def events(conn, finding_id: int) -> list[dict]:
     """A finding's history in the order the changes happened (``step`` 1, 2, …)."""
+    return events_of(conn, [finding_id]).get(finding_id, [])
+
+
+def events_of(conn, finding_ids: list[int]) -> dict[int, list[dict]]:
+    """The histories of some findings (a page of a list, in one query), each in the order its changes happened;
+    a finding without any is left out."""
+    out: dict[int, list[dict]] = {}
     with conn.cursor() as cur:
-        cur.execute("""SELECT seq, from_status, to_status, note, due_at, actor, at FROM inspection_events
-                       WHERE finding_id = %s ORDER BY seq""", (finding_id,))
-        return [{"step": r[0], "from": r[1], "to": r[2], "note": r[3],
-                 "due_at": r[4].isoformat() if r[4] else None, "actor": r[5], "at": r[6].isoformat()}
-                for r in cur.fetchall()]
+        cur.execute("""SELECT finding_id, seq, from_status, to_status, note, due_at, actor, at FROM inspection_events
+                       WHERE finding_id = ANY(%s) ORDER BY finding_id, seq""", (list(finding_ids),))
+        for r in cur.fetchall():
+            out.setdefault(r[0], []).append({"step": r[1], "from": r[2], "to": r[3], "note": r[4],
+                                             "due_at": r[5].isoformat() if r[5] else None, "actor": r[6],
+                                             "at": r[7].isoformat()})
+    return out
 
 
 def search(conn, *, round_id: int | None = None, street: str | None = None, status: str | None = None,

@@ -1,6 +1,8 @@
 /* The field page's to-do list (online; after field.js, whose resize, send and when it uses): a street office's
    findings 待整改 — a photo after rectification, then 已整改 — and an inspector's or an admin's findings 已整改 —
-   复查通过, or 复查未通过 with what is still wrong. The server decides who may (its refusal is said on the card).
+   复查通过, or 复查未通过 with what is still wrong. Each card shows the latest exchange (the failed re-check's note
+   to the street; the rectification note and photos after to the inspector). The server decides who may (its
+   refusal is said on the card).
    For people and tests: body[data-todo] = cards listed once loaded. */
 (function () {
   'use strict';
@@ -42,6 +44,62 @@
     b.type = 'button'; b.className = 'fd-small ' + cls; b.textContent = label;
     return b;
   }
+  // The latest exchange on a finding, from its history (the API gives it, and the photos, only to those who may
+  // read the description): the street reads why the last re-check failed and its own note before it; the
+  // inspector reads the street's rectification note and an earlier failure's note, and sees the photos after.
+  function last(events, to, before) {
+    for (var i = (before === undefined ? events.length : before) - 1; i >= 0; i--) if (events[i].to === to) return i;
+    return -1;
+  }
+  function talk(f) {
+    var ev = f.events || [], m = todo.moves, shown = [];
+    var failed = last(ev, m.failed), done = last(ev, m.rectified);
+    if (todo.action === 'rectify') {  // 待整改 again after a failed re-check: why, then what the street said then
+      if (failed >= 0) shown.push([ev[failed], t.said_failed, 'inspector']);
+      var mine = failed >= 0 ? last(ev, m.rectified, failed) : -1;
+      if (mine >= 0 && ev[mine].note) shown.push([ev[mine], t.said_rectified_before, 'street']);
+    } else {  // 已整改: what the street says it did, and what the inspector asked for last time
+      if (done >= 0) shown.push([ev[done], t.said_rectified, 'street']);
+      if (failed >= 0 && failed < done) shown.push([ev[failed], t.said_failed_before, 'inspector']);
+    }
+    if (!shown.length) return null;
+    var box = document.createElement('div');
+    box.className = 'fd-talk';
+    shown.forEach(function (s) {
+      var p = document.createElement('p'), b = document.createElement('b'), who = document.createElement('span');
+      p.setAttribute('data-side', s[2]);
+      b.textContent = s[1] + (cfg.lang === 'en' ? ': ' : '：');
+      who.className = 'fd-who';
+      who.textContent = [s[0].actor, field.when(s[0].at, true)].filter(Boolean).join(' · ');
+      p.appendChild(b);
+      p.appendChild(document.createTextNode(s[0].note || t.no_note));
+      p.appendChild(who);
+      box.appendChild(p);
+    });
+    return box;
+  }
+  function photo(p, cls, label) {
+    var fig = document.createElement('figure'), img = document.createElement('img');
+    var cap = document.createElement('figcaption');
+    img.className = cls; img.loading = 'lazy'; img.alt = label; img.src = p.url;
+    cap.textContent = label;
+    fig.appendChild(img);
+    fig.appendChild(cap);
+    return fig;
+  }
+  function photos(f) {  // the inspector's first photo before; to a re-checker, the photos after of this round too
+    var all = f.photos || [], ev = f.events || [], strip = document.createElement('div');
+    var before = all.filter(function (p) { return p.stage === 'before'; })[0];
+    if (before) strip.appendChild(photo(before, 'fd-before', t.before));
+    if (todo.action === 'recheck') {  // those sent since it last went to 待整改 (older ones failed a re-check)
+      var since = last(ev, todo.moves.to_rectify), from = since >= 0 ? Date.parse(ev[since].at) : -Infinity;
+      all.forEach(function (p) {
+        if (p.stage === 'after' && Date.parse(p.uploaded_at) >= from) strip.appendChild(photo(p, 'fd-after', t.after));
+      });
+    }
+    strip.className = 'fd-photos';
+    return strip.childNodes.length ? strip : null;
+  }
   function card(f) {
     var li = document.createElement('li');
     li.setAttribute('data-finding', f.id);
@@ -52,12 +110,9 @@
     li.querySelector('.fd-state').textContent = t.grid + ' ' + (f.grid_code || '-') + ' · ' + t.due + ' ' +
       field.when(f.due_at, true) + (f.overdue ? ' · ' + t.overdue : '');
     li.querySelector('small').textContent = f.description || '';
-    var before = (f.photos || []).filter(function (p) { return p.stage === 'before'; })[0];
-    if (before) {  // what the inspector saw (the photos come only to those who may see them)
-      var img = document.createElement('img');
-      img.className = 'fd-before'; img.loading = 'lazy'; img.alt = t.before; img.src = before.url;
-      li.insertBefore(img, li.querySelector('.fd-todo-act'));
-    }
+    [talk(f), photos(f)].forEach(function (part) {  // what the other side wrote and the photos, above the actions
+      if (part) li.insertBefore(part, li.querySelector('.fd-todo-act'));
+    });
     var box = li.querySelector('.fd-todo-act'), err = li.querySelector('.tr-error');
     var note = document.createElement('textarea');
     note.rows = 1; note.maxLength = 1000;
