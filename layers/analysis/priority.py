@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from data.catalog import level_counts
 from data.params import parse_area_code, parse_int
 from geo.priority import grid_places, priority
 from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
@@ -29,7 +30,11 @@ class Priority(Analysis):
         # places stand, though complaints keep coming.
         places = shared_part(cache, conn, ("priority grid places", street), PLACE_TABLES,
                              lambda: grid_places(conn, street), size=lambda places: 600 * len(places["grids"]))
-        return priority(conn, street=street, since=args["window"].since, limit=args["limit"], places=places)
+        result = priority(conn, street=street, since=args["window"].since, limit=args["limit"], places=places)
+        if "grids" in result["missing"] and not level_counts(conn).get("street"):
+            # grids are cut per street: in a city without streets, `grids generate` would refuse too
+            result["missing"] = ["streets" if m == "grids" else m for m in result["missing"]]
+        return result
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         return feature_collection(features(result["rows"]), weights=result["weights"],
@@ -50,5 +55,10 @@ class Priority(Analysis):
 _MISSING = {
     "grids": ("没有网格：先运行 grids generate，才有可排序的网格",
               "no grids: run `grids generate` first, there is nothing to rank"),
+    "streets": ("没有网格：网格按街道划分，而本市没有街道级区划；区下直接是社区（如台北的区和里）时，请把区再按 --level street "
+                "导入一次（hygiene-map import admin_areas 文件 --level street），再运行 grids generate",
+                "no grids: grids are cut per street and this city has no streets; where communities lie right under "
+                "the districts (Taipei's 區 and 里), import the districts again with --level street "
+                "(hygiene-map import admin_areas FILE --level street), then run grids generate"),
     "complaints": ("没有投诉：热点分量为 0", "no complaints: the hotspot component is 0"),
 }
