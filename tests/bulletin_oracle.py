@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 def _holder(cur, grid: str | None, at: datetime) -> str | None:
     """Who held ``grid`` at ``at``: the latest assignment made at or before it; before any, the earliest
     one's previous holder (its own unit when it had none); the grid's current unit when it has no history."""
-    cur.execute("SELECT changed_at, seq, responsible_unit, before FROM grid_assignments WHERE grid_code = %s",
+    cur.execute("SELECT coalesce(effective_from, changed_at), seq, responsible_unit, before FROM grid_assignments "
+                "WHERE grid_code = %s",
                 (grid,))
     history = sorted(cur.fetchall(), key=lambda r: (r[0], r[1]))
     made = [r for r in history if r[0] <= at]
@@ -96,7 +97,8 @@ def held_in(conn, start: datetime, end: datetime) -> set[tuple[str, str]]:
     with conn.cursor() as cur:
         cur.execute("SELECT code, street_code, responsible_unit FROM grids")
         grids = cur.fetchall()
-        cur.execute("SELECT grid_code, responsible_unit, before, changed_at, seq FROM grid_assignments")
+        cur.execute("SELECT grid_code, responsible_unit, before, coalesce(effective_from, changed_at), seq "
+                    "FROM grid_assignments")
         changes = cur.fetchall()
     far_past, far_future = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
     out = set()

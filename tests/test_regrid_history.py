@@ -307,6 +307,9 @@ def test_the_migrations_mark_grids_cut_and_keep_shapes_removed_by_earlier_regrid
     # The two migrations this test is about, not those that came after them (0860 …).
     monkeypatch.setattr(migrations, "available", lambda: [m for m in every if m.version <= 850])
     assert [m.version for m in migrations.migrate(conn)] == [840, 850]
+    # Then the rest: today's history SQL reads a column of a later one (0895, effective_from).
+    monkeypatch.setattr(migrations, "available", lambda: every)
+    migrations.migrate(conn)
     held = dict(_rows(conn, f"SELECT grid_code, unit FROM ({HOLDERS_SQL}) h WHERE since < '2026-11-01' "
                             "AND until > '2026-11-01'"))
     assert held == {"37990100100101": None, "37990100100102": "甲单位", "37990100100199": None}

@@ -39,6 +39,14 @@ _SAID = {
                  "{file}: {rows} rows valid; changed {changed} grid(s), {unchanged} unchanged"),
     "would_assign": ("{file}：{rows} 行均有效；将变更网格 {changed} 个，未变 {unchanged} 个",
                      "{file}: {rows} rows valid; would change {changed} grid(s), {unchanged} unchanged"),
+    "since": ("  这 {n} 个网格的首个责任单位自 {since:%Y-%m-%d %H:%M} 起负责（历史记录的录入时间为现在）；"
+              "其间上报的 {complaints} 件投诉计入这些责任单位",
+              "  the first units of these {n} grid(s) are in force since {since:%Y-%m-%d %H:%M} (the history "
+              "records them as entered now); the {complaints} complaint(s) reported there since then count for them"),
+    "would_since": ("  这 {n} 个网格的首个责任单位将自 {since:%Y-%m-%d %H:%M} 起负责；其间上报的 {complaints} 件投诉将计入"
+                    "这些责任单位",
+                    "  the first units of these {n} grid(s) would be in force since {since:%Y-%m-%d %H:%M}; the "
+                    "{complaints} complaint(s) reported there since then would count for them"),
     "charged": ("  另有 {n} 条检查问题改由网格的首个责任单位负责（发现时网格尚无责任单位，所在检查轮次仍在进行）",
                 "  and {n} inspection finding(s) now charged to their grid's first unit (found while the grid had "
                 "none, in a round still under way)"),
@@ -149,21 +157,34 @@ def _plan_lines(plan, said) -> None:
 @grids.command("assign")
 @click.argument("roster", type=click.Path(path_type=Path))
 @click.option("--reason", default=None, help="why (default: the roster's 变更原因 column, else the file name)")
+@click.option("--since", default=None,
+              help="the units have held their grids since this date or time (ISO 8601; without a zone: the "
+                   "city's), for a first roster loaded after past complaints: only grids without a unit yet")
 @click.option("--dry-run", is_flag=True, help="check every row; write nothing")
 @_LANG
-def grids_assign(roster: Path, reason: str | None, dry_run: bool, lang: str) -> None:
-    """Load a roster workbook: each grid's unit, manager and phone. Checked row by row, all or nothing."""
+def grids_assign(roster: Path, reason: str | None, since: str | None, dry_run: bool, lang: str) -> None:
+    """Load a roster workbook: each grid's unit, manager and phone. Checked row by row, all or nothing.
+
+    With --since, each grid's first unit holds it from that time in bulletins, scores and findings; the
+    history still records when the roster was loaded and by whom.
+    """
     from data.db import session, transaction
+    from data.params import parse_instant
+    from data.vocab import city_tz
     from layers.io.roster import read_roster
-    from layers.workflow.grids import assign_many
+    from layers.workflow.rosters import assign_many
 
     rows = read_roster(roster)
     for r in rows:
         r["reason"] = r.get("reason") or reason
     with session() as conn, transaction(conn, dry_run=dry_run):
-        result = assign_many(conn, rows, cli_actor(), source=roster.name)
+        start = parse_instant(since, "--since")  # after connecting: a time without a zone is the city's
+        result = assign_many(conn, rows, cli_actor(), source=roster.name, since=start)
     _echo("would_assign" if dry_run else "assigned", lang, file=roster.name, rows=len(rows),
           changed=result["changed"], unchanged=result["unchanged"])
+    if start is not None:
+        _echo("would_since" if dry_run else "since", lang, since=start.astimezone(city_tz()),
+              n=result["changed"], complaints=result["complaints_since"])
     if result["findings_charged"] and not dry_run:
         _echo("charged", lang, n=result["findings_charged"])
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import AfterValidator, Field
 
 from api.auth import Reader, Writer
-from api.bodies import Body, Text
+from api.bodies import Body, Instant, Text
 from api.deps import Conn, GridCode, Lang, Printed, Street, Transaction, street_required
 from api.routes.session import with_session_bar
 from api.validation import Refusal
@@ -38,6 +38,10 @@ class AssignmentIn(Body):
     manager: Text = Field(..., min_length=1, max_length=grid_admin.MANAGER_MAX, examples=["王伟"])
     phone: Annotated[str, AfterValidator(_phone)] = Field(..., examples=["0535-6123456"])
     reason: Text = Field(..., min_length=1, max_length=500, examples=["人员调整"])
+    since: Instant | None = Field(None, examples=["2026-11-01"],
+                                  description="when a grid's first unit has held it since (ISO 8601; without a "
+                                              "zone, the city's): not for a grid that has had a unit, nor in the "
+                                              "future, nor before the regrid that cut it")
 
 
 @router.get("/api/grids", summary="Grids with their current assignment (GeoJSON)")
@@ -60,7 +64,8 @@ def put_assignment(body: AssignmentIn, code: GridCode, user: Writer,
                         f"not grid {code} of street {grid['street_code']}",
                         f"用户 {user.name!r} 可修改的网格范围是{user.scope_text('zh')}，不能修改街道 {grid['street_code']} "
                         f"的网格 {code}")
-    return grid_admin.assign(conn, code, body.unit, body.manager, body.phone, body.reason, user.name)
+    return grid_admin.assign(conn, code, body.unit, body.manager, body.phone, body.reason, user.name,
+                             since=body.since)
 
 
 @router.get("/api/grids/{code}/history", summary="Every assignment of a grid: when, who, before, after, why")

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 
 import shapely
 
 from data.catalog import check_street
 from data.clock import REFERENCE_TIME_SQL
-from data.errors import InvalidInput, InvalidParameter
+from data.errors import InvalidParameter
 from data.said import Note
 from data.vocab import CLOSED
 from geo.zones import Zoning, balance_zones
@@ -27,7 +28,8 @@ UNIT_MAX = 200
 MANAGER_MAX = 100
 
 #: Who held each grid when: rows (grid_code, unit, since, until), [since, until) intervals from the assignment
-#: history, an assignment holding from its changed_at until the next one's (time order; the step breaks ties).
+#: history, an assignment holding from its changed_at until the next one's (time order; the step breaks ties) —
+#: a grid's first unit from its ``effective_from`` when its roster gave one (migration 0895: ``--since``).
 #: Before a grid's earliest recorded change its holder is that change's "before"; when there is none, the first
 #: holder for a grid loaded with it (as the demo and a first roster are), and nobody (NULL) for a grid cut by a
 #: regrid (``inherited_from``, migration 0840): it did not exist then, and the unit of the old grid it took its
@@ -35,14 +37,15 @@ MANAGER_MAX = 100
 #: a retired one without history by its last unit. The bulletin credits complaints by it
 #: (layers.reports.bulletin), the period scores list units by it (layers.workflow.inspection_scores).
 HOLDERS_SQL = """
-    SELECT grid_code, responsible_unit AS unit, changed_at AS since,
-           coalesce(lead(changed_at) OVER (PARTITION BY grid_code ORDER BY changed_at, seq), 'infinity') AS until
+    SELECT grid_code, responsible_unit AS unit, coalesce(effective_from, changed_at) AS since,
+           coalesce(lead(coalesce(effective_from, changed_at)) OVER (PARTITION BY grid_code ORDER BY changed_at, seq),
+                    'infinity') AS until
     FROM grid_assignments
     UNION ALL
     SELECT * FROM (SELECT DISTINCT ON (grid_code) grid_code,
                           CASE WHEN before IS NOT NULL THEN before->>'unit'
                                WHEN inherited_from IS NULL THEN responsible_unit END,
-                          '-infinity'::timestamptz, changed_at
+                          '-infinity'::timestamptz, coalesce(effective_from, changed_at)
                    FROM grid_assignments ORDER BY grid_code, changed_at, seq) first_holder
     UNION ALL
     SELECT code, responsible_unit, '-infinity', 'infinity' FROM grids g
@@ -188,46 +191,57 @@ def phone_problem(phone) -> tuple[str, str] | None:
             f"{phone!r} 不是电话号码（数字、空格、短横线，可以 + 开头）")
 
 
-def assign(conn, code: str, unit: str, manager: str, phone: str, reason: str, actor: str) -> dict:
+def assign(conn, code: str, unit: str, manager: str, phone: str, reason: str, actor: str, *,
+           since: datetime | None = None) -> dict:
     """Set a grid's assignment, appending the change to its history and the audit log.
 
-    Returns ``{"code", "changed", "before", "after", "history_id", "findings_charged"}``; an
+    Returns ``{"code", "changed", "before", "after", "history_id", "findings_charged", "since"}``; an
     assignment equal to the current one changes nothing and records nothing. A grid's first unit also
     takes the findings of rounds under way observed in it before
-    (:func:`~layers.workflow.inspections.charge_first_unit`).
+    (:func:`~layers.workflow.inspections.charge_first_unit`). ``since``: when a grid's first unit holds from,
+    earlier than now (:func:`~layers.workflow.rosters.since_problem` says when it may not: InvalidParameter).
     """
     from layers.workflow.inspections import charge_first_unit  # it reads this module's history SQL
+    from layers.workflow.rosters import since_problem  # it loads rosters through this function
 
     grid = get_grid(conn, code, lock=True)
+    if since is not None and (problem := since_problem(conn, code, since)) is not None:
+        raise InvalidParameter("since", problem, problem.zh)
     before = {"unit": grid["unit"], "manager": grid["manager"], "phone": grid["phone"]}
     after = {"unit": unit.strip(), "manager": manager.strip(), "phone": phone.strip()}
     if before == after:
         return {"code": code, "changed": False, "before": before, "after": after, "history_id": None,
-                "findings_charged": 0}
+                "findings_charged": 0, "since": None}
     with conn.cursor() as cur:
         cur.execute(
             "UPDATE grids SET responsible_unit = %s, grid_manager = %s, phone = %s, updated_at = now() WHERE code = %s",
             (after["unit"], after["manager"], after["phone"], code),
         )
-        history_id = _append_history(cur, code, before, after, reason, actor)
-    charged = charge_first_unit(conn, code, after["unit"]) if before["unit"] is None else 0
-    audit(conn, actor, "grid.assign", f"grid:{code}", before, after, {"reason": reason, "findings_charged": charged})
+        history_id = _append_history(cur, code, before, after, reason, actor, since)
+    charged = charge_first_unit(conn, code, after["unit"], since) if before["unit"] is None else 0
+    since_text = since and since.isoformat()
+    audit(conn, actor, "grid.assign", f"grid:{code}", before, after,
+          {"reason": reason, "findings_charged": charged, **({"since": since_text} if since else {})})
     return {"code": code, "changed": True, "before": before, "after": after, "history_id": history_id,
-            "findings_charged": charged}
+            "findings_charged": charged, "since": since_text}
 
 
-def _append_history(cur, code: str, before: dict | None, after: dict, reason: str, actor: str) -> int:
+def _append_history(cur, code: str, before: dict | None, after: dict, reason: str, actor: str,
+                    since: datetime | None = None) -> int:
+    # changed_at stays when the row was written; a first unit's earlier start is kept beside it (migration 0895).
     cur.execute(
-        """INSERT INTO grid_assignments (grid_code, responsible_unit, grid_manager, phone, before, reason, changed_by)
-           VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s) RETURNING id""",
+        """INSERT INTO grid_assignments (grid_code, responsible_unit, grid_manager, phone, before, reason, changed_by,
+                                         effective_from)
+           VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s) RETURNING id""",
         (code, after["unit"], after["manager"], after["phone"],
-         None if before is None else json.dumps(before, ensure_ascii=False), reason, actor),
+         None if before is None else json.dumps(before, ensure_ascii=False), reason, actor, since),
     )
     return cur.fetchone()[0]
 
 
 def history(conn, code: str) -> dict:
-    """Every assignment of a grid in the order the changes happened (``step``): when, who, before, after, why.
+    """Every assignment of a grid in the order the changes happened (``step``): when, who, before, after, why,
+    and ``effective_from``, when a first unit holds from an earlier time than its ``changed_at`` (else None).
 
     Steps are numbered at write time under the grid's row lock (migration
     0620). Works for retired grids too (their history is never deleted).
@@ -243,14 +257,16 @@ def history(conn, code: str) -> dict:
         if not states:
             raise no_grid(code)
         cur.execute(
-            """SELECT id, seq, changed_at, changed_by, before, responsible_unit, grid_manager, phone, reason
+            """SELECT id, seq, changed_at, changed_by, before, responsible_unit, grid_manager, phone, reason,
+                      effective_from
                FROM grid_assignments WHERE grid_code = %s ORDER BY seq""",
             (code,),
         )
         rows = cur.fetchall()
     entries = [
         {"id": r[0], "step": r[1], "changed_at": r[2].isoformat(), "changed_by": r[3], "before": r[4],
-         "after": {"unit": r[5], "manager": r[6], "phone": r[7]}, "reason": r[8]}
+         "after": {"unit": r[5], "manager": r[6], "phone": r[7]}, "reason": r[8],
+         "effective_from": r[9] and r[9].isoformat()}
         for r in rows
     ]
     current = any(s[0] == "current" for s in states)
@@ -281,45 +297,6 @@ def roster(conn, street_code: str) -> list[dict]:
         return [dict(zip(keys, r)) for r in cur.fetchall()]
 
 
-def assign_many(conn, rows: list[dict], actor: str, *, source: str) -> dict:
-    """Apply roster rows ``{"line", "code", "unit", "manager", "phone", "reason"}`` all or nothing.
-
-    Every row is checked first (unknown code, duplicate code, empty unit or
-    manager, bad phone); any problem raises InvalidInput listing them all and
-    nothing is written. Returns counts of changed and unchanged grids.
-    """
-    problems: list[Note] = []
-    seen: dict[str, int] = {}
-    codes = [r["code"] for r in rows if r.get("code")]
-    with conn.cursor() as cur:
-        cur.execute("SELECT code FROM grids WHERE code = ANY(%s)", (codes,))
-        known = {r[0] for r in cur.fetchall()}
-    for r in rows:
-        where = Note(f"{source} 第 {r['line']} 行", f"{source} row {r['line']}")
-        code = r.get("code")
-        if not code:
-            problems.append(Note(f"{where.zh}：网格编码：不能为空", f"{where}: grid code: must not be empty"))
-        elif code not in known:
-            problems.append(Note(f"{where.zh}：网格编码：没有编码为 {code} 的网格", f"{where}: grid code: no grid with code {code}"))
-        elif code in seen:
-            problems.append(Note(f"{where.zh}：网格编码：{code} 已在第 {seen[code]} 行给出",
-                                 f"{where}: grid code: {code} already given in row {seen[code]}"))
-        else:
-            seen[code] = r["line"]
-        problems.extend(validate_assignment(r.get("unit"), r.get("manager"), r.get("phone"), where=where))
-    if not rows:
-        problems.append(Note(f"{source}：没有找到网格行", f"{source}: no grid rows found"))
-    if problems:
-        _refuse_roster(problems)
-    counts = {"changed": 0, "unchanged": 0, "findings_charged": 0}
-    for r in rows:
-        result = assign(conn, r["code"], r["unit"], r["manager"], r["phone"],
-                        r.get("reason") or f"名册导入 {source}", actor)
-        counts["changed" if result["changed"] else "unchanged"] += 1
-        counts["findings_charged"] += result["findings_charged"]
-    return counts
-
-
 def workloads(conn, street_code: str, days: int) -> list[dict]:
     """Per grid of a street: metric geometry (shapely), complaints of the last ``days`` days, facilities.
 
@@ -342,14 +319,6 @@ def workloads(conn, street_code: str, days: int) -> list[dict]:
         )
         return [{"code": r[0], "geom": shapely.from_wkb(bytes(r[1])), "complaints": r[2], "facilities": r[3]}
                 for r in cur.fetchall()]
-
-
-def _refuse_roster(problems: list[Note]) -> None:
-    """InvalidInput listing the first five problems of a roster (in both languages) and how many more."""
-    n, more = len(problems), len(problems) - 5
-    shown = "; ".join(problems[:5]) + (f"; … {more} more" if more > 0 else "")
-    shown_zh = "；".join(p.zh for p in problems[:5]) + (f"；……另有 {more} 处" if more > 0 else "")
-    raise InvalidInput(f"{n} problem(s), nothing was changed: {shown}", problems, f"{n} 处问题，未做任何修改：{shown_zh}")
 
 
 def balance(conn, street_code: str, n_zones: int, days: int) -> tuple[list[dict], Zoning]:

@@ -152,16 +152,18 @@ def unit_at(conn, grid_code: str | None, at: datetime, current: str | None, roun
     return row[0] if row is not None else current
 
 
-def charge_first_unit(conn, grid_code: str, unit: str) -> int:
+def charge_first_unit(conn, grid_code: str, unit: str, since: datetime | None = None) -> int:
     """Charge to ``unit``, the first unit ``grid_code`` has, its findings charged to nobody of rounds still under
     way (a city's roster loaded after its first round began): the round's scores and problem list name the unit
-    that must rectify them. A round that has ended keeps what it published. Returns how many it now answers for."""
+    that must rectify them. A round that has ended keeps what it published, except for the findings observed
+    from ``since`` on, when the roster says the unit held the grid from then (:data:`HOLDERS_SQL`, as the
+    bulletin charges complaints). Returns how many it now answers for."""
     with conn.cursor() as cur:
         cur.execute("""UPDATE inspection_findings f SET responsible_unit = %s, updated_at = now()
                        FROM inspection_rounds r
-                       WHERE r.id = f.round_id AND r.ends > now()
+                       WHERE r.id = f.round_id AND (r.ends > now() OR f.observed_at >= %s::timestamptz)
                          AND coalesce(f.origin_grid_code, f.grid_code) = %s AND f.responsible_unit IS NULL""",
-                    (unit, grid_code))
+                    (unit, since, grid_code))
         return cur.rowcount
 
 
