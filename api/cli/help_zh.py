@@ -43,6 +43,8 @@ SAID_ZH = {
     "grids roster": "导出街道的网格花名册（XLSX）：网格代码、社区、责任单位、网格长、电话、设施、未结和超期投诉",
     "import": "把文件（CSV、XLSX、GeoJSON、Shapefile 文件夹或 zip、GeoPackage、KML）导入图层",
     "inspections": "明察暗访：检查轮次的文书",
+    "inspections delete-round": "删除误建的检查轮次（须尚无问题记录），原因记入审计日志",
+    "inspections edit-round": "修改检查轮次的名称、类型、明察或暗访、起止时间、街道；已记录的问题须仍在其范围内",
     "inspections problems": "导出某一轮次（某一街道）的问题清单：按责任单位列出每个问题及整改期限",
     "inspections round": "安排一轮检查：检查的街道及起止时间",
     "inspections rounds": "列出全部检查轮次（最新在前）：发现的问题、待整改和超期（督办）的数目",

@@ -26,6 +26,11 @@ _SAID = {
                "超期 {overdue} 条",
                "{id}\t{kind}\t{mode}\t{name}\t{starts} – {ends}\tstreets {streets}\tfindings {findings}, "
                "to rectify {to_rectify}, overdue {overdue}"),
+    "edited": ("已修改检查轮次 {id}（{changed}）：{name}（{kind}，{mode}），{starts} 至 {ends}，街道 {streets}",
+               "corrected round {id} ({changed}): {name} ({kind}, {mode}), {starts} until {ends}, streets {streets}"),
+    "unchanged": ("检查轮次 {id} 没有变化：所给的值与现有的相同", "round {id} unchanged: the values given are those it has"),
+    "deleted": ("已删除检查轮次 {id}：{name}（{kind}，{mode}），{starts} 至 {ends}，街道 {streets}",
+                "deleted round {id}: {name} ({kind}, {mode}), {starts} until {ends}, streets {streets}"),
     "no_round": ("尚无检查轮次：请用 `hygiene-map inspections round` 安排",
                  "no round yet: plan one with `hygiene-map inspections round`"),
 }
@@ -141,3 +146,73 @@ def rounds_command(lang: str) -> None:
                        overdue=r["overdue"]))
     if not listed:
         click.echo(say(_SAID, "no_round", lang))
+
+
+#: A round's fields as a correction names them, in Chinese (English: the field's own name).
+_FIELDS_ZH = {"name": "名称", "kind": "类型", "unannounced": "明察/暗访", "starts": "开始时间", "ends": "结束时间",
+              "streets": "街道"}
+
+
+def _round_words(r: dict) -> dict:
+    """What the lines about one round say of it: its id, name, kind, 暗访 or 明察, times in the city's zone, streets."""
+    return {"id": r["id"], "name": r["name"], "kind": r["kind"], "mode": _MODE[r["unannounced"]],
+            "starts": _local(r["starts"]), "ends": _local(r["ends"]), "streets": ", ".join(r["streets"])}
+
+
+def _why(reason: str) -> str:
+    """--reason as the audit log keeps it: required, not blank (a correction says why, as a grid's does)."""
+    from data.errors import InvalidParameter
+    from data.params import clean_text
+
+    why = clean_text(reason, "--reason", 500)
+    if why is None:
+        raise InvalidParameter("--reason", "say why", "请写明原因")
+    return why
+
+
+@inspections.command("edit-round")
+@click.option("--round", "round_id", type=int, required=True, help="the round's id (hygiene-map inspections rounds)")
+@click.option("--name", default=None, help="its name as it should read")
+@click.option("--kind", type=click.Choice(ROUND_KINDS), default=None,
+              help="its kind; without --unannounced/--announced, 暗访 or 明察 as that kind usually is")
+@click.option("--unannounced/--announced", default=None, help="暗访 or 明察")
+@click.option("--starts", default=None, help="ISO 8601 date or time (without a zone: the city's)")
+@click.option("--ends", default=None, help="exclusive, as for `inspections round`")
+@click.option("--streets", default=None, help="every street code it covers, comma-separated (the whole list)")
+@click.option("--reason", required=True, help="why it is corrected (kept in the audit log)")
+@LANG
+def edit_round_command(round_id: int, name: str | None, kind: str | None, unannounced: bool | None,
+                       starts: str | None, ends: str | None, streets: str | None, reason: str, lang: str) -> None:
+    """Correct a round planned by mistake (as PATCH /api/inspections/rounds/ID): the options given change, the
+    others stay. Refused while a finding it recorded would fall outside it, or once it has ended with findings."""
+    from api.cli.users import cli_actor
+    from data.db import session, transaction
+    from data.params import clean_text, parse_instant, parse_list
+    from layers.workflow.inspection_rounds import edit_round
+
+    with session() as conn, transaction(conn):  # the session first: it sets the city's time zone of the times
+        changes = {"name": clean_text(name, "--name", 200), "kind": kind, "unannounced": unannounced,
+                   "starts": parse_instant(starts, "--starts") if starts else None,
+                   "ends": parse_instant(ends, "--ends") if ends else None,
+                   "streets": list(parse_list(streets, "--streets")) if streets is not None else None}
+        made = edit_round(conn, round_id, changes, reason=_why(reason), actor=cli_actor())
+    if not made["changed"]:
+        click.echo(say(_SAID, "unchanged", lang, id=round_id))
+        return
+    changed = ("、" if lang == "zh" else ", ").join(_FIELDS_ZH[k] if lang == "zh" else k for k in made["changed"])
+    click.echo(say(_SAID, "edited", lang, changed=changed, **_round_words(made)))
+
+
+@inspections.command("delete-round")
+@click.option("--round", "round_id", type=int, required=True, help="the round's id (hygiene-map inspections rounds)")
+@click.option("--reason", required=True, help="why it is deleted (kept in the audit log)")
+@LANG
+def delete_round_command(round_id: int, reason: str, lang: str) -> None:
+    """Delete a round planned by mistake (as DELETE /api/inspections/rounds/ID), only while it has no findings."""
+    from api.cli.users import cli_actor
+    from data.db import session, transaction
+    from layers.workflow.inspection_rounds import delete_round
+
+    with session() as conn, transaction(conn):
+        gone = delete_round(conn, round_id, reason=_why(reason), actor=cli_actor())
+    click.echo(say(_SAID, "deleted", lang, **_round_words(gone)))

@@ -21,12 +21,14 @@ from api.urls import base_url
 from data import checklist
 from data.catalog import check_street
 from data.errors import Forbidden, InvalidParameter, NotFound
+from data.params import clean_text
 from data.settings import ComplaintSettings
 from data.vocab import PLACE_TYPES, FindingStatus, RoundKind
 from geo import coords
 from layers.spec.inspection_findings import LAYER as FINDINGS
 from layers.workflow import inspection_photos as pictures
 from layers.workflow import inspection_places as places
+from layers.workflow import inspection_rounds as rounds
 from layers.workflow import inspections as work
 from layers.workflow.access import named_for, shown_row
 from layers.workflow.inspection_scores import scores
@@ -48,6 +50,25 @@ class RoundIn(Body):
     starts: Instant = Field(..., description="ISO 8601; without a zone: the city's time zone")
     ends: Instant = Field(..., description="exclusive; ISO 8601")
     streets: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(..., min_length=1, max_length=500)
+
+
+class RoundEdit(Body):
+    """A correction of a round planned by mistake: the fields given change, the others stay; why, for the audit log."""
+
+    name: Text | None = Field(None, min_length=1, max_length=200)
+    kind: RoundKind | None = Field(None, description="a new kind without unannounced: that kind's usual 暗访 or 明察")
+    unannounced: bool | None = None
+    starts: Instant | None = Field(None, description="ISO 8601; without a zone: the city's time zone")
+    ends: Instant | None = Field(None, description="exclusive; ISO 8601")
+    streets: list[Annotated[str, Field(min_length=1, max_length=50)]] | None = Field(None, min_length=1,
+                                                                                     max_length=500)
+    reason: Text = Field(..., min_length=1, max_length=500, examples=["名称输错"])
+
+
+class RoundRemoval(Body):
+    """Why a round is deleted (the query of DELETE, as an idempotent request's fingerprint)."""
+
+    reason: str
 
 
 class FindingIn(Body):
@@ -80,11 +101,16 @@ def get_checklist(lang: Lang, place_type: str | None = Query(None, description="
     return {"place_types": [{"name": k, "name_en": v} for k, v in PLACE_TYPES.items()], "items": items}
 
 
+def _office_only(user, what: str, what_zh: str) -> None:
+    """Forbidden unless ``user`` is the campaign office (admin), who plans rounds: ``what`` it may not do."""
+    if user.role != "admin":
+        raise Forbidden(f"user {user.name!r} ({user.role}) may not {what}: only admins do",
+                        f"用户 {user.name!r}（{ROLES_ZH.get(user.role, user.role)}）不能{what_zh}：只有管理员可以")
+
+
 @router.post("/api/inspections/rounds", status_code=201, summary="Open a round of inspections (admin)")
 def post_round(body: RoundIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey):
-    if user.role != "admin":
-        raise Forbidden(f"user {user.name!r} ({user.role}) may not open an inspection round: only admins do",
-                        f"用户 {user.name!r}（{ROLES_ZH.get(user.role, user.role)}）不能发起检查轮次：只有管理员可以")
+    _office_only(user, "open an inspection round", "发起检查轮次")
 
     def write() -> JSONResponse:
         made = work.create_round(conn, name=body.name, kind=body.kind, starts=body.starts, ends=body.ends,
@@ -103,6 +129,36 @@ def list_rounds(user: Reader, conn: Conn):
 @router.get("/api/inspections/rounds/{round_id}", summary="One round")
 def get_round(user: Reader, conn: Conn, round_id: int = ROUND_ID):
     return named_for(user, work.round_for(conn, round_id, user))
+
+
+@router.patch("/api/inspections/rounds/{round_id}",
+              summary="Correct a round (admin): name, kind, times, streets, 暗访 or 明察, while its findings stay in it")
+def patch_round(body: RoundEdit, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey,
+                round_id: int = ROUND_ID):
+    _office_only(user, "correct an inspection round", "修改检查轮次")
+
+    def write() -> JSONResponse:
+        changes = body.model_dump(exclude={"reason"})
+        return JSONResponse(named_for(user, rounds.edit_round(conn, round_id, changes, reason=body.reason,
+                                                              actor=user.name)))
+
+    return once(conn, user, key, request, body, write)
+
+
+@router.delete("/api/inspections/rounds/{round_id}",
+               summary="Delete a round planned by mistake (admin), only while it has no findings")
+def delete_round(user: Writer, conn: Transaction, request: Request, key: IdempotencyKey, round_id: int = ROUND_ID,
+                 reason: str = Query(..., max_length=500, description="why, for the audit log")):
+    _office_only(user, "delete an inspection round", "删除检查轮次")
+    why = clean_text(reason, "reason", 500)
+    if why is None:
+        raise InvalidParameter("reason", "say why the round is deleted", "请写明删除原因")
+
+    def write() -> JSONResponse:
+        return JSONResponse({"deleted": named_for(user, rounds.delete_round(conn, round_id, reason=why,
+                                                                            actor=user.name))})
+
+    return once(conn, user, key, request, RoundRemoval(reason=why), write)
 
 
 @router.get("/api/inspections/rounds/{round_id}/scores",

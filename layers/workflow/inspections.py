@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from data import checklist
-from data.catalog import check_street
 from data.clock import REFERENCE_TIME_SQL
 from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from data.vocab import (
@@ -24,7 +23,6 @@ from data.vocab import (
     RECHECK_FAILED,
     RECHECKS,
     RECTIFIED,
-    ROUND_KINDS,
     TO_RECTIFY,
     UNANNOUNCED_KINDS,
 )
@@ -35,11 +33,12 @@ from layers.workflow.grids import HOLDERS_SQL, grid_then
 from layers.workflow.inspection_photos import finding_place, missing_after_photo
 from layers.workflow.refusals import not_one_of
 
-_ROUND_COLUMNS = ("id", "name", "kind", "unannounced", "starts", "ends", "streets", "created_by", "created_at")
+ROUND_COLUMNS = ("id", "name", "kind", "unannounced", "starts", "ends", "streets", "created_by", "created_at")
 
 
-def _round_row(r) -> dict:
-    out = dict(zip(_ROUND_COLUMNS, r))
+def round_row(r) -> dict:
+    """A row of :data:`ROUND_COLUMNS` as the API gives a round (ISO times, a list of streets)."""
+    out = dict(zip(ROUND_COLUMNS, r))
     for k in ("starts", "ends", "created_at"):
         out[k] = out[k].isoformat()
     out["streets"] = list(out["streets"])
@@ -50,38 +49,36 @@ def create_round(conn, *, name: str, kind: str, starts: datetime, ends: datetime
                  actor: str, unannounced: bool | None = None) -> dict:
     """A new round over ``streets`` (each checked to exist) from ``starts`` until ``ends``; ``unannounced``
     (暗访) as given, else as its kind usually is (:data:`~data.vocab.UNANNOUNCED_KINDS`)."""
+    from layers.workflow.inspection_rounds import checked_round  # it reads rounds with this module's SQL
+
     if unannounced is None:
         unannounced = kind in UNANNOUNCED_KINDS
-    if kind not in ROUND_KINDS:
-        raise not_one_of("kind", ROUND_KINDS, kind)
-    if ends <= starts:
-        raise InvalidParameter("ends", f"{ends.isoformat()} is not after starts ({starts.isoformat()})",
-                               f"{ends.isoformat()} 不晚于开始时间（{starts.isoformat()}）")
-    streets = list(dict.fromkeys(s.strip() for s in streets if s and s.strip()))
-    if not streets:
-        raise InvalidParameter("streets", "name at least one street code", "请至少写一个街道代码")
-    for code in streets:
-        check_street(conn, code, "streets")
+    streets = checked_round(conn, kind=kind, starts=starts, ends=ends, streets=streets)
     with conn.cursor() as cur:
         cur.execute(
             f"""INSERT INTO inspection_rounds (name, kind, unannounced, starts, ends, streets, created_by)
-                VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {', '.join(_ROUND_COLUMNS)}""",
+                VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {', '.join(ROUND_COLUMNS)}""",
             (name, kind, unannounced, starts, ends, streets, actor),
         )
-        out = _round_row(cur.fetchone())
+        out = round_row(cur.fetchone())
     audit(conn, actor, "inspection.round", f"inspection_round:{out['id']}", None,
           {k: out[k] for k in ("name", "kind", "unannounced", "starts", "ends", "streets")})
     return out
 
 
-def get_round(conn, round_id: int) -> dict:
-    """One round, or NotFound."""
+#: Row locks a caller may take on a round: ``share`` while recording a finding in it, ``update`` to change it.
+_LOCKS = {None: "", "share": " FOR SHARE", "update": " FOR UPDATE"}
+
+
+def get_round(conn, round_id: int, lock: str | None = None) -> dict:
+    """One round, or NotFound; ``lock`` (:data:`_LOCKS`) holds its row until the transaction ends."""
     with conn.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(_ROUND_COLUMNS)} FROM inspection_rounds WHERE id = %s", (round_id,))
+        cur.execute(f"SELECT {', '.join(ROUND_COLUMNS)} FROM inspection_rounds WHERE id = %s{_LOCKS[lock]}",
+                    (round_id,))
         row = cur.fetchone()
     if row is None:
         raise _no_round(round_id)
-    return _round_row(row)
+    return round_row(row)
 
 
 def _no_round(round_id: int) -> NotFound:
@@ -109,14 +106,14 @@ def rounds(conn) -> list[dict]:
     many of those are past their deadline (``overdue``, at the reference time as a finding's own flag)."""
     with conn.cursor() as cur:
         cur.execute(
-            f"""SELECT {', '.join('r.' + c for c in _ROUND_COLUMNS)}, count(f.id),
+            f"""SELECT {', '.join('r.' + c for c in ROUND_COLUMNS)}, count(f.id),
                        count(f.id) FILTER (WHERE f.status = %(to_rectify)s), count(f.id) FILTER (WHERE {_OVERDUE})
                 FROM inspection_rounds r LEFT JOIN inspection_findings f ON f.round_id = r.id
                 GROUP BY r.id ORDER BY r.starts DESC, r.id DESC""",
             {"to_rectify": TO_RECTIFY},
         )
-        n = len(_ROUND_COLUMNS)
-        return [{**_round_row(r[:n]), "findings": r[n], "to_rectify": r[n + 1], "overdue": r[n + 2]}
+        n = len(ROUND_COLUMNS)
+        return [{**round_row(r[:n]), "findings": r[n], "to_rectify": r[n + 1], "overdue": r[n + 2]}
                 for r in cur.fetchall()]
 
 
@@ -213,22 +210,30 @@ def _existing(conn, inspector: str, client_id: str) -> dict | None:
 
 
 def _check_place(user: User, the_round: dict, routed: dict, observed_at: datetime) -> None:
-    """Forbidden outside the user's scope; InvalidParameter outside the round's streets or time."""
-    if user.role not in ("admin", "inspector") or not user.may_write_complaint(routed["street_code"],
-                                                                               routed["grid_code"]):
-        staff = user.role in ("admin", "inspector")
-        who = f"user {user.name!r} inspects {user.scope_text()}" if staff \
-            else "only inspectors and admins record findings"
-        who_zh = f"用户 {user.name!r} 的检查范围为{user.scope_text('zh')}" if staff else "只有检查员和管理员能记录问题"
-        street, grid = routed["street_code"], routed["grid_code"]
-        where = f"grid {grid} of street {street}" if grid else f"street {street} (no grid there)"
-        where_zh = f"街道 {street} 网格 {grid}" if grid else f"街道 {street}（该处没有网格）"
-        raise Forbidden(f"{who}, not {where}", f"{who_zh}，不包括{where_zh}")
-    if routed["street_code"] not in the_round["streets"]:
-        raise InvalidParameter("lon/lat", f"the point lies in street {routed['street_code']}, which round "
-                                          f"{the_round['id']} does not cover ({', '.join(the_round['streets'])})",
-                               f"该地点在街道 {routed['street_code']}，不在检查轮次 {the_round['id']} 的范围内"
-                               f"（{'、'.join(the_round['streets'])}）")
+    """Forbidden unless an inspector or admin; InvalidParameter outside the round's streets (a point in no street
+    too); Forbidden outside the user's scope; InvalidParameter outside the round's time."""
+    street, grid = routed["street_code"], routed["grid_code"]
+    where = f"grid {grid} of street {street}" if grid else f"street {street} (no grid there)"
+    where_zh = f"街道 {street} 网格 {grid}" if grid else f"街道 {street}（该处没有网格）"
+    if user.role not in ("admin", "inspector"):
+        place, place_zh = (f", not {where}", f"，不包括{where_zh}") if street else ("", "")  # never "street None"
+        raise Forbidden(f"only inspectors and admins record findings{place}", f"只有检查员和管理员能记录问题{place_zh}")
+    # The round first: a point it does not cover (or in no street at all) is a wrong place, whoever sends it.
+    if street not in the_round["streets"]:
+        covered, covered_zh = ", ".join(the_round["streets"]), "、".join(the_round["streets"])
+        district = routed["district_code"]
+        if street is None:
+            raise InvalidParameter("lon/lat", f"the point lies in no street of this city"
+                                              f"{f' (in district {district})' if district else ''}, so round "
+                                              f"{the_round['id']} does not cover it ({covered})",
+                                   f"该地点不在本市任何街道内{f'（在区县 {district}）' if district else ''}，"
+                                   f"不在检查轮次 {the_round['id']} 的范围内（{covered_zh}）")
+        raise InvalidParameter("lon/lat", f"the point lies in street {street}, which round "
+                                          f"{the_round['id']} does not cover ({covered})",
+                               f"该地点在街道 {street}，不在检查轮次 {the_round['id']} 的范围内（{covered_zh}）")
+    if not user.may_write_complaint(street, grid):
+        raise Forbidden(f"user {user.name!r} inspects {user.scope_text()}, not {where}",
+                        f"用户 {user.name!r} 的检查范围为{user.scope_text('zh')}，不包括{where_zh}")
     starts, ends = datetime.fromisoformat(the_round["starts"]), datetime.fromisoformat(the_round["ends"])
     if not starts <= observed_at < ends:
         raise InvalidParameter("observed_at", f"{observed_at.isoformat()} lies outside round {the_round['id']} "
@@ -251,7 +256,8 @@ def record_finding(conn, user: User, *, round_id: int, lon: float, lat: float, c
         raise not_one_of("crs", POINT_CRS, crs)
     x, y = coords.to_wgs84(lon, lat, crs)
     lon, lat = float(x), float(y)
-    the_round, entry = get_round(conn, round_id), checklist.item(item)
+    # Shared: a correction or deletion of the round (inspection_rounds) waits for this finding, and it for them.
+    the_round, entry = get_round(conn, round_id, lock="share"), checklist.item(item)
     routed = route(conn, lon, lat)
     _check_place(user, the_round, routed, observed_at)
     # A finding seen before a regrid and synced after it: charged through the grid that held its place then.
