@@ -198,10 +198,10 @@ def assign(conn, code: str, unit: str, manager: str, phone: str, reason: str, ac
     Returns ``{"code", "changed", "before", "after", "history_id", "findings_charged", "since"}``; an
     assignment equal to the current one changes nothing and records nothing. A grid's first unit also
     takes the findings of rounds under way observed in it before
-    (:func:`~layers.workflow.inspections.charge_first_unit`). ``since``: when a grid's first unit holds from,
+    (:func:`~layers.workflow.finding_units.charge_first_unit`). ``since``: when a grid's first unit holds from,
     earlier than now (:func:`~layers.workflow.rosters.since_problem` says when it may not: InvalidParameter).
     """
-    from layers.workflow.inspections import charge_first_unit  # it reads this module's history SQL
+    from layers.workflow.finding_units import charge_first_unit  # it reads this module's history SQL
     from layers.workflow.rosters import since_problem  # it loads rosters through this function
 
     grid = get_grid(conn, code, lock=True)

@@ -3,7 +3,7 @@ dates), as SQL (no HTTP here).
 
 A round is corrected only while it stays consistent with what it recorded: its findings must still lie in its
 streets and its time. A round that has ended with findings keeps what it published — its scores, its problem list
-and the bulletins' figures, as :func:`~layers.workflow.inspections.charge_first_unit` leaves an ended round's
+and the bulletins' figures, as :func:`~layers.workflow.finding_units.charge_first_unit` leaves an ended round's
 findings alone — and is no longer changed. A round is deleted only while it has no finding at all. Both take the
 round's row lock, which a finding being recorded shares (``record_finding``): no finding slips in meanwhile.
 Each change is in the audit log (who, when, why): ``inspection.round.edit`` with the changed fields before and
