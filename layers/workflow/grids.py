@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import datetime
 
 import shapely
@@ -183,12 +184,25 @@ def validate_assignment(unit, manager, phone, reason=None, *, where: Note | str 
     return problems
 
 
+def normal_phone(phone: str) -> str:
+    """A phone as stored: full-width digits and dashes (１３８６３５５００００, as some sheets hold them) as ASCII."""
+    return unicodedata.normalize("NFKC", phone).strip()
+
+
 def phone_problem(phone) -> tuple[str, str] | None:
-    """Why ``phone`` is no phone number, in English and in Chinese; None when it is one."""
-    if isinstance(phone, str) and PHONE.match(phone.strip()):
-        return None
-    return (f"{phone!r} is not a phone number (digits, spaces, dashes, optional +)",
-            f"{phone!r} 不是电话号码（数字、空格、短横线，可以 + 开头）")
+    """Why ``phone`` is no phone number, in English and in Chinese; None when it is one.
+
+    Besides its characters, its length: a number dialled with a trunk 0 carries its area code (0535-6123456,
+    02-2597-0001: 10 digits or more), any other at least 7 (a local 6123456, Hong Kong's 8, a mobile's 11).
+    """
+    if not (isinstance(phone, str) and PHONE.match(normal_phone(phone))):
+        return (f"{phone!r} is not a phone number (digits, spaces, dashes, optional +)",
+                f"{phone!r} 不是电话号码（数字、空格、短横线，可以 + 开头）")
+    digits = sum(ch.isdigit() for ch in normal_phone(phone))
+    if digits < (10 if normal_phone(phone).startswith("0") else 7):
+        return (f"{phone!r} has too few digits for a phone number (with its 0 area code 10 or more, else 7 or more)",
+                f"{phone!r} 位数不足，不是完整的电话号码（带 0 开头区号的至少 10 位，其他至少 7 位）")
+    return None
 
 
 def assign(conn, code: str, unit: str, manager: str, phone: str, reason: str, actor: str, *,
@@ -208,7 +222,7 @@ def assign(conn, code: str, unit: str, manager: str, phone: str, reason: str, ac
     if since is not None and (problem := since_problem(conn, code, since)) is not None:
         raise InvalidParameter("since", problem, problem.zh)
     before = {"unit": grid["unit"], "manager": grid["manager"], "phone": grid["phone"]}
-    after = {"unit": unit.strip(), "manager": manager.strip(), "phone": phone.strip()}
+    after = {"unit": unit.strip(), "manager": manager.strip(), "phone": normal_phone(phone)}
     if before == after:
         return {"code": code, "changed": False, "before": before, "after": after, "history_id": None,
                 "findings_charged": 0, "since": None}
