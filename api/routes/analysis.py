@@ -72,8 +72,9 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
     bad one is a 422, not an empty map) and handed to the page, whose script asks /api/analysis/… with them."""
     options = [o for o in analysis.options if o.name in shown]
 
-    def page(request: Request, lang: str, conn, user, **raw) -> HTMLResponse:
+    def page(request: Request, lang: str, conn, user, plan: int | None = None, **raw) -> HTMLResponse:
         from data.catalog import area_level, city_info, city_view
+        from layers.analysis.plans import for_map
         from layers.web import analysis_page
 
         render = getattr(analysis_page, f"{analysis.name}_page")
@@ -83,6 +84,8 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
         if "by" in query:  # coverage: the level the answer will be by, and the city's finest (the what-if panel)
             extra["finest"] = area_level(conn, "community")
             query["by"] = query["by"] or extra["finest"]
+        if plan is not None:  # a saved plan opens at its own kind, radius and level: its ids are its layer's
+            query, extra["plan"] = for_map(conn, plan, query, raw)
         center, bounds = city_view(conn)
         html = render(city_info(conn), lang=lang, center=center, bounds=bounds, query={**query, "lang": lang},
                       **extra)
@@ -90,7 +93,11 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
 
     conn = inspect.Parameter("conn", inspect.Parameter.KEYWORD_ONLY, default=Depends(get_conn))
     user = inspect.Parameter("user", inspect.Parameter.KEYWORD_ONLY, default=Depends(reader))
-    page.__signature__ = _signature(options, conn=conn, user=user)
+    fixed = {"conn": conn, "user": user}
+    if analysis.name == "coverage":  # ?plan=ID: a saved plan opened as the draft (layers.analysis.plans.for_map)
+        fixed["plan"] = inspect.Parameter("plan", inspect.Parameter.KEYWORD_ONLY, annotation=int | None,
+                                          default=Query(None, ge=1, le=2**63 - 1, description="a saved plan's id"))
+    page.__signature__ = _signature(options, **fixed)
     page.__name__ = f"{analysis.name}_page_route"
     return page
 

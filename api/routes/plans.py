@@ -8,6 +8,7 @@
 - ``GET /api/plans``, ``GET /api/plans/{plan_id}`` — the plans, one plan with its edits;
 - ``GET /api/plans/{plan_id}/compare?format=json|xlsx`` — before/after per area and for the city;
 - ``GET /api/plans/{plan_id}/export`` — the plan's facilities as GeoJSON;
+  both take the caller's ``kind``, ``radius``, ``by`` and refuse one that is not the plan's (422 naming it);
 - ``GET /plans``, ``GET /plans/{plan_id}`` — the pages: the plans, one plan's comparison as it prints, with links
   to the workbook, the GeoJSON and the coverage map with the plan loaded as a draft (``?plan=``).
 """
@@ -36,6 +37,10 @@ router = APIRouter(tags=["analysis"])
 #: A plan's id (a bigint: larger numbers name no plan, and are refused before any SQL).
 PlanId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the plan's id")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What a caller believes the plan is about: given, each must be the plan's own (a 422 naming it otherwise).
+FitKind = Annotated[str | None, Query(description="the plan's kind, checked: a 422 if the plan is of another")]
+FitRadius = Annotated[float | None, Query(description="the plan's radius in metres, checked: a 422 if another")]
+FitBy = Annotated[str | None, Query(description="the plan's level, checked: a 422 if another")]
 
 
 class DraftIn(Body):
@@ -94,8 +99,9 @@ def get_plan(plan_id: PlanId, conn: Conn, user: Reader) -> dict:
 
 @router.get("/api/plans/{plan_id}/compare", summary="A plan against today's facilities: before/after (JSON or XLSX)")
 def compare_plan(plan_id: PlanId, conn: Conn, lang: Lang, user: Reader,
-                 format: Annotated[Literal["json", "xlsx"], Query(description="json or xlsx")] = "json"):
-    result = plans.compare_plan(conn, plan_id)
+                 format: Annotated[Literal["json", "xlsx"], Query(description="json or xlsx")] = "json",
+                 kind: FitKind = None, radius: FitRadius = None, by: FitBy = None):
+    result = plans.compare_plan(conn, plan_id, kind=kind, radius=radius, by=by)
     conn.rollback()
     result["plan"] = named_for(user, result["plan"])
     if format == "json":
@@ -105,8 +111,9 @@ def compare_plan(plan_id: PlanId, conn: Conn, lang: Lang, user: Reader,
 
 
 @router.get("/api/plans/{plan_id}/export", summary="A plan's facilities as GeoJSON")
-def export_plan(plan_id: PlanId, conn: Conn) -> Response:
-    return Response(plans.plan_geojson(conn, plan_id), media_type="application/geo+json",
+def export_plan(plan_id: PlanId, conn: Conn, kind: FitKind = None, radius: FitRadius = None,
+                by: FitBy = None) -> Response:
+    return Response(plans.plan_geojson(conn, plan_id, kind=kind, radius=radius, by=by), media_type="application/geo+json",
                     headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.geojson"'})
 
 

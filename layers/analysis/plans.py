@@ -53,6 +53,9 @@ def save_plan(conn, raw: dict, user: str) -> dict:
     spec, radius, _ = resolve(str(raw.get("kind") or "toilets"), _radius(raw.get("radius")))
     by = check_level(str(raw["by"]) if raw.get("by") else None, conn)
     edits = parse_edits(raw.get("edits"))
+    if not edits:  # a plan of nothing compares as "no change" and opens as an empty draft: a mistake, not a plan
+        raise InvalidParameter("edits", "a plan needs at least one edit (add, move or remove): this draft changes "
+                                        "nothing", "方案至少需要一处改动（新增、移动或移除）：此草案没有任何改动")
     whatif(conn, spec.key, radius, edits, by, gaps=False)  # ids that exist, points that transform
     try:
         with conn.cursor() as cur:
@@ -95,9 +98,55 @@ def get_plan(conn, plan_id: int) -> dict:
     return _row(row)
 
 
-def compare_plan(conn, plan_id: int) -> dict:
-    """The plan against the facilities as they are now: per changed area before/after, and the city's totals."""
+def check_fits(plan: dict, kind: str | None = None, radius: float | None = None, by: str | None = None) -> None:
+    """InvalidParameter naming the first of ``kind``, ``radius``, ``by`` given that is not the plan's own.
+
+    A plan's edits name facilities by the ids of its kind's table, and ids repeat across tables: applied to
+    another kind they would move or remove other facilities (a toilets plan's "remove 1055" removing litter
+    basket 1055); at another radius or level its figures are not the plan's. Refused, never mixed."""
+    said = f"plan #{plan['id']} {plan['name']!r}"
+    said_zh = f"方案 #{plan['id']} {plan['name']!r}"
+    if kind is not None and kind != plan["kind"]:
+        mine, other = facility_kind(plan["kind"]), facility_kind(kind)
+        raise InvalidParameter("kind", f"{said} edits {mine.name('en')} ({mine.key}), not {other.name('en')}: its "
+                                       f"edits name {mine.key} ids; use kind={mine.key}",
+                               f"{said_zh} 调整的是{mine.name_zh}（{mine.key}），不是{other.name_zh}：其改动中的编号"
+                               f"是{mine.name_zh}的编号；请用 kind={mine.key}")
+    if radius is not None and not abs(radius - plan["radius_m"]) <= 1e-9:  # NaN too
+        raise InvalidParameter("radius", f"{said} was made at {plan['radius_m']:g} m, not {radius:g} m; use "
+                                         f"radius={plan['radius_m']:g}",
+                               f"{said_zh} 按服务半径 {plan['radius_m']:g} 米制定，不是 {radius:g} 米；"
+                               f"请用 radius={plan['radius_m']:g}")
+    if by is not None and by != plan["by"]:
+        raise InvalidParameter("by", f"{said} is counted by {plan['by']}, not {by}; use by={plan['by']}",
+                               f"{said_zh} 按 {plan['by']} 统计，不是 {by}；请用 by={plan['by']}")
+
+
+def for_map(conn, plan_id: int, query: dict, given: dict) -> tuple[dict, dict]:
+    """The coverage page's parameters to open plan ``plan_id`` with, and the plan.
+
+    The plan's kind, radius and level replace the URL's (``given``: its raw values) and the method is the
+    straight line a what-if measures by; the plan gets ``overridden``, ``[name, the URL's value, the plan's]``
+    for each value the URL gave otherwise, which the page says."""
     plan = get_plan(conn, plan_id)
+    own = {"kind": plan["kind"], "radius": f"{plan['radius_m']:g}", "by": plan["by"],
+           "method": "straight"}
+    overridden = [[k, given[k], v] for k, v in own.items()
+                  if given.get(k) not in (None, "") and not _same(k, given[k], v)]
+    return {**query, **own, "plan": plan_id}, {**plan, "overridden": overridden}
+
+
+def _same(name: str, given: str, own: str) -> bool:
+    if name == "radius":  # 300, 300.0 and 3e2 are one radius
+        return abs(float(given) - float(own)) < 1e-9
+    return str(given) == str(own)
+
+
+def compare_plan(conn, plan_id: int, **given) -> dict:
+    """The plan against the facilities as they are now: per changed area before/after, and the city's totals;
+    ``given`` (kind, radius, by) the caller's values, refused unless the plan's own (:func:`check_fits`)."""
+    plan = get_plan(conn, plan_id)
+    check_fits(plan, **given)
     try:
         result = whatif(conn, plan["kind"], plan["radius_m"], parse_edits(plan["edits"]), plan["by"], gaps=False)
     except InvalidParameter as exc:  # e.g. a facility it moves was removed since
@@ -175,9 +224,11 @@ def _cell(value):
     return round(float(value), 2) if isinstance(value, float) else value
 
 
-def plan_geojson(conn, plan_id: int) -> bytes:
-    """The plan's facilities as GeoJSON points: each edit's new position (remove: where the facility stands)."""
+def plan_geojson(conn, plan_id: int, **given) -> bytes:
+    """The plan's facilities as GeoJSON points: each edit's new position (remove: where the facility stands);
+    ``given`` as for :func:`compare_plan` (the coverage page sends its own, so a plan never lands on another layer)."""
     plan = get_plan(conn, plan_id)
+    check_fits(plan, **given)
     features = []
     for row in changes(conn, plan):
         point = json.dumps({"type": "Point", "coordinates": [row["lon"], row["lat"]]}) if row["lon"] is not None \

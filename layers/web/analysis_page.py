@@ -31,6 +31,8 @@ _WORDS = {
                    "edit": "调整此设施", "before": "现状", "covered": "覆盖面积比例", "residents": "覆盖人口",
                    "edits": "处改动", "areas": "个区域", "need_name": "请先填写方案名称", "saved": "已保存方案",
                    "compare": "查看对比表", "plans": "全部方案", "loaded": "已载入方案",
+                   "opened": "{loaded} #{id} {name}：{kind}，服务半径 {radius} 米，按{by}统计",
+                   "overridden": "网址中的参数与方案不符，已按方案显示：{changes}",
                    "outside": "该点在城市范围外（距各行政区均超过服务半径），已撤回"},
     },
     "en": {
@@ -49,6 +51,8 @@ _WORDS = {
                    "edit": "Edit this facility", "before": "now", "covered": "Covered area", "residents": "Covered residents",
                    "edits": "edits", "areas": "areas", "need_name": "Name the plan first", "saved": "Saved plan",
                    "compare": "see the comparison", "plans": "all plans", "loaded": "Loaded plan",
+                   "opened": "{loaded} #{id} {name}: {kind}, service radius {radius} m, by {by}",
+                   "overridden": "The URL's values are not the plan's; shown with the plan's: {changes}",
                    "outside": "That point is outside the city (beyond the service radius of every area): taken back"},
     },
 }
@@ -74,9 +78,9 @@ class _CoverageScript(_AnalysisScript):
     default_js = _AnalysisScript.default_js + [("hygiene_whatif", "/static/app/whatif.js")]
 
 
-def _whatif(query: dict, lang: str, finest: str) -> dict | None:
+def _whatif(query: dict, lang: str, finest: str, plan: dict | None = None) -> dict | None:
     """The what-if planner's configuration, or None where it cannot answer (walking; districts, streets of a
-    city that has finer areas: ``finest`` is its finest admin level)."""
+    city that has finer areas: ``finest`` is its finest admin level); with ``plan`` the plan it opens."""
     from data.vocab import FACILITY_KINDS
     from layers.analysis.whatif import WHATIF_LEVELS
 
@@ -87,11 +91,27 @@ def _whatif(query: dict, lang: str, finest: str) -> dict | None:
     radius = query.get("radius")
     return {"url": "/api/analysis/coverage/whatif", "kind": kind.key, "by": query.get("by") or "community",
             "radius": float(radius) if radius not in (None, "") else None, "layer": kind.table,
-            "category": kind.category, "text": _WORDS[lang]["whatif"]}
+            "category": kind.category, "text": _WORDS[lang]["whatif"], "plan": _opened(plan, lang)}
+
+
+def _opened(plan: dict | None, lang: str) -> dict | None:
+    """The plan the page opens: its id and the lines the panel keeps while the draft is edited (which plan, of
+    which kind at which radius; the URL's values the plan's replaced, if any)."""
+    if plan is None:
+        return None
+    from data.vocab import FACILITY_KINDS, UNIT_NAMES
+
+    words = _WORDS[lang]["whatif"]
+    line = words["opened"].format(loaded=words["loaded"], id=plan["id"], name=plan["name"],
+                                  kind=FACILITY_KINDS[plan["kind"]].name(lang), radius=f"{plan['radius_m']:g}",
+                                  by=UNIT_NAMES[lang].get(plan["by"], plan["by"]))
+    sep = "、" if lang != "en" else ", "
+    note = words["overridden"].format(changes=sep.join(f"{k}={given} → {own}" for k, given, own in plan["overridden"]))
+    return {"id": plan["id"], "kind": plan["kind"], "line": line, "overridden": note if plan["overridden"] else ""}
 
 
 def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str, query: dict,
-          finest: str = "community") -> str:
+          finest: str = "community", plan: dict | None = None) -> str:
     t = TEXT[lang]
     m = new_map(center)
     add_context(m, lang)  # analysis pages have no basemap: the city's roads, outlines and names beneath
@@ -105,18 +125,20 @@ def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str,
     config = {"kind": kind, "lang": lang, "text": t, "url": api_url, "bounds": bounds,
               "coverage_classes": COVERAGE_CLASSES, "bin_colours": BIN_COLOURS}
     if kind == "coverage":
-        _CoverageScript({**config, "whatif": _whatif(query, lang, finest)}).add_to(m)
+        _CoverageScript({**config, "whatif": _whatif(query, lang, finest, plan)}).add_to(m)
     else:
         _AnalysisScript(config).add_to(m)
     return offline_html(m, lang=lang, title=full_title)
 
 
-def coverage_page(city: dict | None, *, lang: str, center, bounds, query: dict, finest: str = "community") -> str:
+def coverage_page(city: dict | None, *, lang: str, center, bounds, query: dict, finest: str = "community",
+                  plan: dict | None = None) -> str:
     """/map/coverage: areas coloured by covered area %, gap polygons on top, the rule in the legend; the what-if
-    panel where the level allows (``finest``: the city's finest admin level)."""
-    params = {k: v for k, v in query.items() if v is not None and k != "lang"}
+    panel where the level allows (``finest``: the city's finest admin level), with ``plan`` loaded as its draft
+    (``query`` then holds the plan's kind, radius and level: layers.analysis.plans.for_map)."""
+    params = {k: v for k, v in query.items() if v is not None and k not in ("lang", "plan")}
     api = "/api/analysis/coverage?" + urlencode({**params, "gaps": 1, "lang": lang})
-    return _page("coverage", city, lang, center, bounds, api, query, finest)
+    return _page("coverage", city, lang, center, bounds, api, query, finest, plan)
 
 
 def hotspots_page(city: dict | None, *, lang: str, center, bounds, query: dict) -> str:

@@ -3,7 +3,9 @@
  * draft goes to POST /api/analysis/coverage/whatif (one at a time: edits made while one is in flight, or while
  * a 429 waits out its Retry-After, coalesce into the next) and the areas it changes are recoloured, their gaps
  * redrawn; nothing is written until the draft is saved as a named plan (POST /api/plans). A saved plan opens
- * again as a draft with ?plan=ID (its facilities from /api/plans/ID/export), to be changed and saved anew.
+ * again as a draft with ?plan=ID (its facilities from /api/plans/ID/export), to be changed and saved anew: the
+ * server sets the page's kind, radius and level to the plan's (cfg.whatif.plan says which plan, and which of
+ * the URL's values it replaced) and the export is asked with them, so a plan's ids never land on another layer.
  * window.hygieneWhatIfState tells the page tests what the last answer said.
  */
 (function () {
@@ -52,6 +54,7 @@
       div.innerHTML = "<b>" + esc(T.title) + "</b><div>" + esc(T.hint) + "</div>" +
         "<button type='button' id='hm-whatif-add'>" + esc(T.add) + "</button> " +
         "<button type='button' id='hm-whatif-clear'>" + esc(T.clear) + "</button>" +
+        "<div id='hm-whatif-plan' style='font-weight:bold'></div><div id='hm-whatif-overridden'></div>" +
         "<div id='hm-whatif-totals'></div>" +
         "<input id='hm-whatif-name' placeholder='" + esc(T.name) + "'> " +
         "<button type='button' id='hm-whatif-save'>" + esc(T.save) + "</button><div id='hm-whatif-msg'></div>" +
@@ -95,8 +98,13 @@
       if (!quiet) send();
     }
     // A saved plan as the draft: its additions as draft markers, its moved and removed facilities as edited ones.
-    function loadPlan(id) {
-      fetch("/api/plans/" + id + "/export", { headers: { Accept: "application/geo+json" } })
+    // The plan's line stays while the draft is edited (message() is the last answer's); the page's kind, radius
+    // and level are the plan's, and the export refuses the plan under any other (422).
+    function loadPlan(P) {
+      document.getElementById("hm-whatif-overridden").textContent = P.overridden;
+      var fits = new URLSearchParams({ kind: W.kind, by: W.by });
+      if (W.radius !== null) fits.set("radius", W.radius);
+      fetch("/api/plans/" + P.id + "/export?" + fits, { headers: { Accept: "application/geo+json" } })
         .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw refusal(r, b, cfg.lang); return b; }); })
         .then(function (fc) {
           fc.features.forEach(function (f) {
@@ -109,13 +117,12 @@
             if (p.op === "remove") { m.setOpacity(0.35); m.dragging.disable(); }
           });
           S.loaded = fc.plan.id;
-          message(T.loaded + " #" + fc.plan.id + " " + fc.plan.name);
+          document.getElementById("hm-whatif-plan").textContent = P.line;
           send();
         })
         .catch(function (err) { S.errors.push(String(err.message || err)); message(String(err.message || err)); });
     }
-    var planId = new URLSearchParams(window.location.search).get("plan");
-    if (planId && /^[0-9]+$/.test(planId)) loadPlan(planId);
+    if (W.plan) loadPlan(W.plan);
     function editExisting(id, ll) {
       var m = L.marker(ll, { draggable: true, title: "#" + id }).addTo(map);
       m.on("dragend", function () {
