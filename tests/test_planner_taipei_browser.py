@@ -91,3 +91,15 @@ def test_a_page_asked_for_what_it_cannot_show_says_why_as_a_page(taipei_base, br
         assert browser.evaluate("document.getElementById('hm-error').innerText").startswith(said)
     browser.open(taipei_base + "/api/analysis/coverage?kind=markets", timeout=60)
     assert browser.evaluate("JSON.parse(document.body.innerText).detail").startswith("radius: no standard")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang, said", [("zh", "方法: 直线距离（要求步行距离，但没有道路数据）"),
+                                        ("en", "Method: straight line (walking asked, but there are no roads)")])
+def test_walking_asked_in_a_city_without_roads_is_said_in_the_legend(taipei_base, browser, lang, said):
+    """Taipei was imported without roads: /map/coverage?method=walk drew straight-line coverage and its legend said
+    only 直线距离, as if walking had not been asked; the command and the API said why, the page did not."""
+    report = browser.open(taipei_base + f"/map/coverage?kind=toilets&method=walk&lang={lang}",
+                          ready_js="window.hygieneAnalysisState && hygieneAnalysisState.ready", timeout=90)
+    assert not report.timed_out and report.console_errors == [], report.console_errors
+    assert said in browser.evaluate("document.querySelector('.hm-legend').innerText")

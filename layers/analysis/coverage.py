@@ -57,7 +57,8 @@ class Coverage(Analysis):
             feats += [(r["gaps"], {"feature_type": "gap", "code": r["code"], "name": r["name"]})
                       for r in result["rows"] if r["gaps"]]
         return feature_collection(feats, kind=result["kind"], by=result["by"], radius_m=result["radius_m"],
-                                  method=result["method"], method_key=result["method_key"], circle=result["circle"],
+                                  method=result["method"], method_key=result["method_key"],
+                                  method_asked=args["method"], circle=result["circle"],
                                   rule=rule, summary=result["summary"], warning=facility_warning(result, lang))
 
     def report(self, result: dict, args: Args, lang: str) -> Report:

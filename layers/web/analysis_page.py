@@ -23,6 +23,7 @@ _WORDS = {
         "no_rule": "服务半径为用户指定，未采用标准条文", "covered": "覆盖面积比例", "gap": "服务盲区",
         "population": "覆盖人口比例", "method": "方法", "summary": "合计",
         "straight": "直线距离（服务半径，正圆）", "walk": "沿道路步行距离（pgRouting）",
+        "straight_no_roads": "直线距离（要求步行距离，但没有道路数据）",
         "statistic": "Getis–Ord Gi* 统计量（二值权重：共边六边形及自身），双侧检验，经 FDR（错误发现率）校正",
         "hot": "热点", "cold": "冷点", "none": "不显著", "confidence": "置信度", "cells": "六边形", "cell": "边长",
         "complaints": "投诉", "pattern": "时空模式",
@@ -41,6 +42,7 @@ _WORDS = {
         "rule": "Rule", "no_rule": "radius given by the user, no standard applied", "covered": "Covered area",
         "gap": "Coverage gap", "population": "Covered population", "method": "Method", "summary": "Total",
         "straight": "straight line (service radius, true circles)", "walk": "walking along roads (pgRouting)",
+        "straight_no_roads": "straight line (walking asked, but there are no roads)",
         "statistic": "Getis–Ord Gi* (binary weights: edge-sharing hexagons plus the cell itself), two-sided, "
                      "false-discovery-rate corrected",
         "hot": "Hot spot", "cold": "Cold spot", "none": "Not significant", "confidence": "confidence",

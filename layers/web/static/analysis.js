@@ -14,6 +14,8 @@
   function fmt(v, d) { return v === null || v === undefined ? "—" : Number(v).toFixed(d === undefined ? 1 : d); }
   // A share, or a bare dash where it is unknown (a city without population): "— %" read as a broken figure.
   function pct(v) { return v === null || v === undefined ? "—" : fmt(v) + " %"; }
+  // Walking asked in a city without roads falls back to the straight line: the legend says so, as the CLI does.
+  function methodKey(fc) { return fc.method_key === "straight" && fc.method_asked === "walk" ? "straight_no_roads" : fc.method_key; }
 
   function legendControl(map, html) {
     var ctl = L.control({ position: "bottomright" });
@@ -64,7 +66,7 @@
     state.gaps = gaps.features.length;
     var rule = fc.rule ? T.rule + ": " + fc.rule.text : T.no_rule + " (" + fc.radius_m + " m)";
     var html = "<b>" + esc(T.legend) + "</b><div class='hm-rule'>" + esc(rule) + "</div>" +
-      "<div>" + esc(T.method) + ": " + esc(T[fc.method_key] || fc.method) + "</div>";
+      "<div>" + esc(T.method) + ": " + esc(T[methodKey(fc)] || fc.method) + "</div>";
     classes.forEach(function (c, i) {
       var upper = i === 0 ? 100 : classes[i - 1][0];
       html += swatch(c[1], T.covered + " " + c[0] + "–" + upper + " %");
