@@ -261,8 +261,10 @@ def test_print_sheets_show_contacts_only_to_staff_who_may_read_them(client, peop
 
     anonymous = sheet(None)
     assert phone not in anonymous and manager not in anonymous
+    # Withheld, and said so: a dash read as "nobody assigned".
+    assert "网格长：不公开" in anonymous and "联系电话：不公开" in anonymous, anonymous
     planner = sheet("planner")
-    assert manager in planner and phone not in planner
+    assert manager in planner and phone not in planner and "联系电话：不公开" in planner
     street = sheet("street")  # the grid lies in its street
     assert manager in street and phone in street
 

@@ -56,6 +56,12 @@ def test_newyork_grid_sheet_keeps_its_title_on_the_page_and_the_managers_phone_w
     assert max(x for x, _, _ in title) <= width_pt - 20, title  # inside the right margin (10 mm ≈ 28 pt)
     text = " ".join(w[2] for w in words)
     assert phone in text and manager in text, (phone, manager, text[-2000:])
+    # The same sheet printed anonymously says the contacts are withheld, not that nobody is assigned ("—").
+    anonymous = call(ny_server, "GET", f"/print/grids/{code}.pdf", params={"lang": lang})
+    (tmp_path / "anonymous.pdf").write_bytes(anonymous.content)
+    said = pdftext(tmp_path / "anonymous.pdf", 1)
+    withheld = "不公开" if lang == "zh" else "not public"
+    assert phone not in said and manager not in said and said.count(withheld) >= 2, said[-1500:]
 
 
 @pytest.mark.parametrize(("lang", "last"), [("zh", "巡查路线图"), ("en", "route")])

@@ -69,6 +69,12 @@ class Grid:
     community_name: str | None
     community_name_en: str | None
     geom: object  # shapely (Multi)Polygon in the metric CRS
+    withheld: frozenset[str] = frozenset()  # contact columns the viewer may not read (the sheet says 不公开, not —)
+
+    def contact(self, column: str, withheld: str) -> str:
+        """A contact (``grid_manager``, ``phone``) as a sheet shows it: itself, ``withheld`` where the viewer may
+        not read it, else a dash (none given)."""
+        return getattr(self, column) or (withheld if column in self.withheld else "—")
 
 
 @dataclass
@@ -151,21 +157,22 @@ def _grid_select(viewer: User | None) -> sql.Composable:
     """The grids' SELECT, the contacts as ``viewer`` may read them (NULL where not: the sheet shows —)."""
     shown = dict(shown_columns(GRIDS, viewer, table="g"))
     contacts = sql.SQL(", ").join(shown.get(c, sql.SQL("NULL")) for c in ("grid_manager", "phone"))
+    withheld = sql.Literal(",".join(c for c in ("grid_manager", "phone") if c not in shown))
     # Outlines valid in the metric CRS: the pages cut them (the mask around a grid) and label them.
     return sql.SQL("""
 SELECT g.code, g.name, g.district_code, g.street_code, g.community_code,
        g.responsible_unit, {contacts},
        d.name, d.name_en, s.name, s.name_en, c.name, c.name_en,
-       ST_AsBinary({outline})
+       ST_AsBinary({outline}), {withheld}
 FROM grids g
 LEFT JOIN admin_areas d ON d.code = g.district_code
 LEFT JOIN admin_areas s ON s.code = g.street_code
 LEFT JOIN admin_areas c ON c.code = g.community_code
-""").format(contacts=contacts, outline=sql.SQL(metric_polygon("g.geom")))
+""").format(contacts=contacts, outline=sql.SQL(metric_polygon("g.geom")), withheld=withheld)
 
 
 def _grid_from_row(row) -> Grid:
-    return Grid(*row[:14], geom=wkb(row[14]))
+    return Grid(*row[:14], geom=wkb(row[14]), withheld=frozenset(filter(None, row[15].split(","))))
 
 
 def load_grid(conn, code: str, srid: int, viewer: User | None = OPERATOR) -> Grid:

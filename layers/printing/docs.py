@@ -246,7 +246,7 @@ def _index_specs(ctx: PageContext, plans: list[_GridPlan], counts: dict, n_index
     for plan in plans:
         g = plan.page.grid
         n_open, n_over = counts.get(g.code, (0, 0))
-        rows.append([str(ctx.page_of_grid[g.code]), g.code, g.name or "", g.grid_manager or "",
+        rows.append([str(ctx.page_of_grid[g.code]), g.code, g.name or "", g.contact("grid_manager", ctx.t["withheld"]),
                      str(n_open), str(n_over)])
     return [("index", 2 + k, rows[k * per_index:(k + 1) * per_index]) for k in range(n_index)]
 

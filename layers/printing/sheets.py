@@ -155,7 +155,8 @@ def _info_lines(page: PageData, ctx: PageContext) -> list[str]:
     alleys = sorted({n for k, n, _, inside in page.roads if k == BACK_STREET and inside and n})
     lines = [
         f"{t['unit']}：{grid.responsible_unit or '—'}",
-        f"{t['manager']}：{grid.grid_manager or '—'}    {t['phone']}：{grid.phone or '—'}",
+        f"{t['manager']}：{grid.contact('grid_manager', t['withheld'])}    "
+        f"{t['phone']}：{grid.contact('phone', t['withheld'])}",
         f"{t['area']}：{grid.geom.area / 10_000:.2f} {t['hectare']} · {t['open']} {n_open}{t['items']}"
         f"（{t['overdue']} {n_over}）",
         f"{t['back_streets']}：{len(alleys)} {t['segments']}" + (f"（{'、'.join(alleys[:3])}…）" if alleys else ""),

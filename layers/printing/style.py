@@ -197,6 +197,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "check": ("核查", "OK"),
     "near": ("近", "near "),
     "nothing": ("本网格内无设施和待办投诉", "No facilities or open complaints in this grid"),
+    "withheld": ("不公开", "not public"),  # a contact the viewer may not read: withheld, not missing
     "overview": ("位置示意", "Location"),
     "north": ("北", "N"),
     "grid": ("本网格", "This grid"),
