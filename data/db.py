@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 
 from data.catalog import load_city_tz
@@ -58,8 +59,15 @@ def connect_error(settings: DatabaseSettings, url: str, exc: Exception) -> Datab
                                f"无法连接数据库 {url}：{first}{hint_zh}")
 
 
-def query_error(exc: psycopg2.Error) -> DatabaseUnavailable | None:
-    """What a statement time-out or a lost connection tells the user; None for any other error."""
+def query_error(exc: psycopg2.Error) -> DatabaseUnavailable | SetupError | None:
+    """What a statement time-out, a lost connection or a schema older than the code tells the user; None for any
+    other error."""
+    if isinstance(exc, (psycopg2.errors.UndefinedColumn, psycopg2.errors.UndefinedTable)):
+        # The code was upgraded and its migrations not applied yet (a git pull, a new image).
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return SetupError(f"the database schema is older than this hygiene-map ({first}): apply its migrations "
+                          "with `hygiene-map db migrate`",
+                          f"数据库结构比当前 hygiene-map 旧（{first}）：请先运行 `hygiene-map db migrate` 应用迁移")
     if isinstance(exc, psycopg2.extensions.QueryCanceledError):
         return DatabaseUnavailable("the database query took too long and was cancelled "
                                    "(HYGIENE_MAP_DB_STATEMENT_TIMEOUT_MS); try a smaller request",

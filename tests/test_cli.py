@@ -236,3 +236,31 @@ def test_a_command_typed_wrong_is_said_in_chinese_unless_lang_en_is_typed():
     english = run(["inspections", "round", "--kind", "周查", "--name", "x", "--lang", "en"], {})
     assert english.returncode == 2 and "Error: Invalid value for '--kind': '周查' is not one of" in english.stderr
     assert "Traceback" not in kind.stderr + typo.stderr + missing.stderr + english.stderr
+
+
+def test_a_schema_older_than_the_code_says_run_db_migrate(pg_server):
+    """The code upgraded (a git pull), its newest migration not applied: a command reading the missing column said
+    "database error: column … does not exist", and `serve` started and answered 500 to every request. Both now
+    say to run `hygiene-map db migrate`; after it the command works."""
+    import psycopg2
+
+    from tests.conftest import create_database, drop_database
+
+    url = create_database(pg_server[0])
+    try:
+        _older_schema_then_migrated(url, psycopg2)
+    finally:
+        drop_database(url)
+
+
+def _older_schema_then_migrated(url: str, psycopg2) -> None:
+    assert run(["db", "migrate"], {"DATABASE_URL": url}).returncode == 0
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:  # as before migration 0880
+        cur.execute("ALTER TABLE inspection_rounds DROP COLUMN unannounced")
+        cur.execute("DELETE FROM schema_migrations WHERE version = 880")
+    rounds = run(["inspections", "rounds"], {"DATABASE_URL": url})
+    assert_one_line_error(rounds, "hygiene-map：错误：数据库结构比当前 hygiene-map 旧", "hygiene-map db migrate")
+    serve = run(["serve", "--port", "0"], {"DATABASE_URL": url})
+    assert_one_line_error(serve, "数据库缺少当前 hygiene-map 的 1 个迁移（0880_round_unannounced）", "db migrate")
+    assert run(["db", "migrate"], {"DATABASE_URL": url}).returncode == 0
+    assert run(["inspections", "rounds"], {"DATABASE_URL": url}).returncode == 0

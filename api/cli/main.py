@@ -82,6 +82,29 @@ def main() -> None:
     """hygiene-map: coverage gaps, complaint hotspots, grids and field maps for city hygiene campaigns (创卫)."""
 
 
+def _refuse_an_old_schema() -> None:
+    """A database whose schema lacks this code's migrations is refused before serving (each request would fail);
+    one that cannot be reached yet is served all the same: /healthz says 503 until it answers."""
+    from data.db import connect
+    from data.errors import DatabaseUnavailable, SetupError
+    from data.migrate import applied_versions, available
+
+    try:
+        conn = connect()
+    except DatabaseUnavailable:
+        return
+    try:
+        have = applied_versions(conn)
+    finally:
+        conn.close()
+    pending = [f"{m.version:04d}_{m.name}" for m in available() if m.version not in have]
+    if pending:
+        raise SetupError(f"the database lacks {len(pending)} migrations of this hygiene-map ({', '.join(pending)}): "
+                         "apply them with `hygiene-map db migrate`, then serve",
+                         f"数据库缺少当前 hygiene-map 的 {len(pending)} 个迁移（{'、'.join(pending)}）："
+                         "请先运行 `hygiene-map db migrate`，再启动服务")
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -93,6 +116,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from data.db import database_url
 
     database_url()  # fail now, with a clear message, if there is no database configured
+    _refuse_an_old_schema()
     # Proxy headers are read by api.urls from HYGIENE_MAP_TRUSTED_PROXIES only, not by uvicorn's own rule;
     # api/middleware.py logs each request, with its secrets masked, so uvicorn's access log is off.
     options = dict(factory=True, host=host, port=port, workers=workers, log_level="info", access_log=False,
