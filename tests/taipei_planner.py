@@ -126,7 +126,7 @@ def workbook(taipei, name: str, tmp_path, lang: str = "zh", **raw) -> tuple[dict
         args = analysis.parse(raw)
         result = analysis.compute(conn, args)
         body = json.loads(analysis.geojson(result, args, lang))
-        write(tmp_path / "x.xlsx", analysis.rows(result), lambda: b"", lang)
+        write(tmp_path / "x.xlsx", analysis.rows(result), lambda: b"", lang, name)
     finally:
         conn.close()
     rows = sheet_rows((tmp_path / "x.xlsx").read_bytes())

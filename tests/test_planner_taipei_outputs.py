@@ -81,8 +81,12 @@ def test_workbooks_say_their_verdicts_in_the_workbook_language(taipei, tmp_path)
     assert {r["判定"] for r in rows} == {"高于标准", "符合标准", "低于标准"} and {r["依据"] for r in rows} == {"整个区域按建成区密度"}
     datong = next(r for r in rows if r["名称"] == "大同區")
     assert datong["判定"] == "高于标准" and datong["数量"] > datong["标准上限"]
+    import openpyxl
+
+    assert openpyxl.load_workbook(tmp_path / "x.xlsx").sheetnames == ["设置密度"]  # named, not Sheet1
     _, rows = workbook(taipei, "density", tmp_path, "en", kind="toilets", by="district")
     assert {r["Status"] for r in rows} == {"above", "within", "below"}
+    assert openpyxl.load_workbook(tmp_path / "x.xlsx").sheetnames == ["Density"]
     _, rows = workbook(taipei, "coverage", tmp_path, kind="toilets", by="district")
     assert {r["人口分布方式"] for r in rows} == {"按区域面积"}
     analysis = registry.load("density")

@@ -141,9 +141,16 @@ def value_name(key: str, value, lang: str):
     return names[value][0 if lang == "zh" else 1] if value in names else value
 
 
-def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh") -> tuple[str, int]:
+#: A workbook's sheet, named for its analysis (not Excel's Sheet1).
+SHEETS = {"coverage": ("服务覆盖", "Coverage"), "density": ("设置密度", "Density"), "hotspots": ("投诉热点", "Hot spots"),
+          "priority": ("巡查优先级", "Inspection priority"), "siting": ("选址建议", "Siting")}
+
+
+def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh",
+          analysis: str | None = None) -> tuple[str, int]:
     """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV (keys as
-    headers, codes as values) or XLSX (headers and coded values in ``lang``, numbers as numbers).
+    headers, codes as values) or XLSX (headers and coded values in ``lang``, numbers as numbers; its sheet
+    named for ``analysis``).
 
     Returns the format and how many features (GeoJSON: the areas and, for coverage, their gaps) or rows it holds.
     """
@@ -160,5 +167,6 @@ def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str 
     else:
         for key in set(VALUES) & set(frame.columns):
             frame[key] = frame[key].map(lambda v, key=key: value_name(key, v, lang))
-        frame.rename(columns=lambda key: header(key, lang)).to_excel(path, index=False)
+        sheet = SHEETS[analysis][lang == "en"] if analysis in SHEETS else "Sheet1"
+        frame.rename(columns=lambda key: header(key, lang)).to_excel(path, index=False, sheet_name=sheet)
     return fmt, len(frame)
