@@ -207,3 +207,19 @@ def test_on_a_phone_the_office_finds_a_caller_s_complaint_by_the_road_and_anothe
         assert problems(browser, site.base) == []
     finally:
         browser.send("Emulation.clearDeviceMetricsOverride")
+
+
+def test_the_english_case_page_names_the_categories_in_english(browser, site, hotline):  # noqa: F811
+    """/cases?lang=en listed 暴露垃圾 under Category, in the list and the detail: the event types' English names."""
+    english = site.one("SELECT name_en FROM event_types WHERE name = '暴露垃圾'")
+    assert english and english != "暴露垃圾"
+    first = hotline["12345-2024-0031"]
+    _login(browser, site, "street")
+    browser.open(site.base + "/cases?lang=en", ready_js="document.body.hasAttribute('data-rows')")
+    row = next(r for r in rows(browser) if r["id"] == first)
+    assert row["cells"][1].startswith(english), row
+    browser.evaluate(f"location.hash = '{first}'")
+    _wait(browser, f"document.body.dataset.detail === '{first}'")
+    text = browser.evaluate("document.getElementById('cs-detail').innerText")
+    assert english in text and "暴露垃圾" not in text, text
+    assert problems(browser, site.base) == []

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from api.auth import Reader
 from api.deps import Conn, Lang
 from api.routes.public import PAGE_CSP
-from data.catalog import streets
+from data.catalog import event_types, streets
 from data.vocab import city_tz
 from layers.web.cases_page import PATH, WORDS, cases_html, login_html
 from layers.workflow.access import User
@@ -38,5 +38,6 @@ def cases_page(user: Reader, conn: Conn, lang: Lang):
         return HTMLResponse(login_html(lang), headers=_HEADERS)
     config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text(lang)},
               "scopes": scopes(conn, user, lang), "writes": user.role != "planner",
-              "time_zone": city_tz().key, "photo_px": PHONE_PX}
+              "time_zone": city_tz().key, "photo_px": PHONE_PX,
+              "categories": dict(event_types(conn, lang))}  # each event type's name in the page language
     return HTMLResponse(cases_html(lang, config), headers=_HEADERS)

@@ -26,6 +26,7 @@
       day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false}).format(new Date(iso));
   }
   function statusName(s) { return wf.names[s] || s; }
+  function categoryName(c) { return (cfg.categories || {})[c] || c; }  // the event type in the page's language
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var b = new Uint8Array(16);
@@ -123,7 +124,7 @@
     status.setAttribute('data-status', c.status);
     var due = el('td', null, when(c.due_at));
     if (c.overdue) due.appendChild(el('b', 'cs-flag', t.overdue));
-    var category = el('td', null, c.category);
+    var category = el('td', null, categoryName(c.category));
     if (c.address) category.appendChild(el('small', 'cs-addr', c.address));
     [id, category, status, el('td', null, when(c.reported_at)), due].forEach(function (td) { tr.appendChild(td); });
     tr.addEventListener('click', function () { location.hash = String(c.id); });
@@ -179,7 +180,7 @@
     var due = fact(dl, t.due, when(c.due_at));
     due.id = 'cs-due';
     if (c.overdue) due.appendChild(el('b', 'cs-flag', t.overdue));
-    fact(dl, t.category, c.category);
+    fact(dl, t.category, categoryName(c.category));
     fact(dl, t.channel, c.channel);
     fact(dl, t.hotline_no, c.source_id);
     fact(dl, t.description, c.description);
@@ -234,7 +235,7 @@
       detailBox.appendChild(back);
       if (a.status !== 200) { detailBox.appendChild(el('p', 'tr-error', explain(a))); return; }
       var c = a.body;
-      detailBox.appendChild(el('h2', null, t.id + ' ' + c.id + ' · ' + c.category));
+      detailBox.appendChild(el('h2', null, t.id + ' ' + c.id + ' · ' + categoryName(c.category)));
       detailBox.appendChild(facts(c));
       window.hmCases.reporters(c, detailBox);  // who reported it, in their words, before what to do
       window.hmCases.actions(c, detailBox);
