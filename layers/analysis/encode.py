@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 
 from data.errors import InvalidParameter
+from data.said import grid_name
 from geo.hotspots import PATTERNS
 
 
@@ -141,9 +142,20 @@ def value_name(key: str, value, lang: str):
     return names[value][0 if lang == "zh" else 1] if value in names else value
 
 
-def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh") -> tuple[str, int]:
+def said_grids(result: dict) -> dict:
+    """``result`` with each grid row's ``name_en`` its name said in English (「East Village 2号网格」 → "East Village grid
+    2"), where a result by grid had the Chinese pattern there; other levels' rows are left as they are."""
+    if result["by"] == "grid":
+        for row in result["rows"]:
+            row["name_en"] = grid_name(row["name"], "en")
+    return result
+
+
+def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh",
+          grids: bool = False) -> tuple[str, int]:
     """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV (keys as
-    headers, codes as values) or XLSX (headers and coded values in ``lang``, numbers as numbers).
+    headers, codes as values) or XLSX (headers and coded values in ``lang``, numbers as numbers; with ``grids``,
+    the rows' generated grid names too).
 
     Returns the format and how many features (GeoJSON: the areas and, for coverage, their gaps) or rows it holds.
     """
@@ -160,5 +172,7 @@ def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str 
     else:
         for key in set(VALUES) & set(frame.columns):
             frame[key] = frame[key].map(lambda v, key=key: value_name(key, v, lang))
+        if grids and "name" in frame.columns:  # an English workbook says no 「N号网格」; a CSV keeps names for scripts
+            frame["name"] = frame["name"].map(lambda v: grid_name(v, lang))
         frame.rename(columns=lambda key: header(key, lang)).to_excel(path, index=False)
     return fmt, len(frame)
