@@ -43,7 +43,8 @@ class GridCell:
 
     def name(self, community: str) -> str:
         """The grid's name: its community's name, then 「N号网格」; a space after a name ending in a Latin
-        letter or digit, so "Chinatown-Two Bridges 5号网格" reads as grid 5 and "Block 12" as "Block 12 5号网格"."""
+        letter or digit, so "Chinatown-Two Bridges 5号网格" reads as grid 5 and "Block 12" as "Block 12 5号网格".
+        English outputs say it with :func:`data.said.grid_name` ("Block 12 grid 5"), which reads this pattern."""
         separator = " " if community[-1:].isascii() and community[-1:].isalnum() else ""
         return f"{community}{separator}{self.sequence}号网格"
 

@@ -93,6 +93,8 @@ def _run(kind: str, code: str, out: Path | None, load, **kwargs) -> None:
     pages = len(document.pages)
     click.echo(say(_SAID, "wrote", options.lang, out=out, pages=pages, pages_s=plural(pages), title=document.title,
                    took=took))
+    if document.note:  # a route of fewer stops than --top asked for
+        click.echo(document.note)
     _say_where_qr_points(options.lang)
 
 

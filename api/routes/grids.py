@@ -16,6 +16,7 @@ from api.routes.session import with_session_bar
 from api.validation import Refusal
 from data import catalog
 from data.errors import Forbidden, NotFound
+from data.said import grid_name
 from layers.spec.grids import LAYER as GRIDS
 from layers.workflow import grids as grid_admin
 from layers.workflow import public_staff
@@ -49,6 +50,8 @@ def list_grids(street: Street, user: Reader, conn: Conn):
     collection = orjson.loads(grid_admin.grids_geojson(conn, street))
     for feature in collection["features"]:
         feature["properties"] = shown_row(GRIDS, user, feature["properties"])
+        # The English pages' name (「East Village 2号网格」 → "East Village grid 2"), as areas have name_en.
+        feature["properties"]["name_en"] = grid_name(feature["properties"].get("name"), "en")
     return Response(orjson.dumps(collection), media_type="application/geo+json")
 
 

@@ -11,7 +11,7 @@ from data.vocab import FACILITY_KINDS, UNIT_NAMES
 from geo.coverage import LEVELS, METHODS, RADIAL_ERROR, SIDES, check_level, check_method, coverage, resolve
 from layers.analysis.cache import PLACE_TABLES
 from layers.analysis.coverage_state import STATE
-from layers.analysis.encode import feature_collection, figure, headers
+from layers.analysis.encode import feature_collection, figure, headers, said_grids
 from layers.analysis.registry import Analysis, Args, Report, optional_number, param
 
 #: The members of an area feature (besides its type and rule).
@@ -45,8 +45,8 @@ class Coverage(Analysis):
     def compute(self, conn, args: Args, cache=None) -> dict:
         by = require_level(conn, args["by"]) if args["by"] else area_level(conn, "community")
         require_areas_in(conn, by, args["street"])
-        return coverage(conn, args["kind"], args["radius"], by, gaps=args["gaps"],
-                        code_prefix=args["street"], method=args["method"], store=STATE)
+        return said_grids(coverage(conn, args["kind"], args["radius"], by, gaps=args["gaps"],
+                                   code_prefix=args["street"], method=args["method"], store=STATE))
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         """Areas (and their gap polygons with ``gaps``); the rule, method and summary on top."""

@@ -8,7 +8,7 @@ from geo.coverage import LEVELS, check_level, facility_kind
 from geo.density import density
 from layers.analysis.cache import PLACE_TABLES
 from layers.analysis.coverage import KIND, facility_warning, require_areas_in
-from layers.analysis.encode import feature_collection, features, figure, headers, value_name
+from layers.analysis.encode import feature_collection, features, figure, headers, said_grids, value_name
 from layers.analysis.registry import Analysis, Args, Report, param
 
 #: Said when an area has no land use: the built-up band is then applied to the whole area.
@@ -46,7 +46,7 @@ class Density(Analysis):
     def compute(self, conn, args: Args, cache=None) -> dict:
         by = require_level(conn, args["by"]) if args["by"] else area_level(conn, "street")
         require_areas_in(conn, by, args["street"])
-        return density(conn, args["kind"], by, code_prefix=args["street"])
+        return said_grids(density(conn, args["kind"], by, code_prefix=args["street"]))
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         return feature_collection(features(result["rows"]), kind=result["kind"], by=result["by"],

@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 
 from data.errors import InvalidParameter
+from data.said import grid_name
 from geo.hotspots import PATTERNS
 
 
@@ -146,11 +147,20 @@ SHEETS = {"coverage": ("服务覆盖", "Coverage"), "density": ("设置密度", 
           "priority": ("巡查优先级", "Inspection priority"), "siting": ("选址建议", "Siting")}
 
 
+def said_grids(result: dict) -> dict:
+    """``result`` with each grid row's ``name_en`` its name said in English (「East Village 2号网格」 → "East Village grid
+    2"), where a result by grid had the Chinese pattern there; other levels' rows are left as they are."""
+    if result["by"] == "grid":
+        for row in result["rows"]:
+            row["name_en"] = grid_name(row["name"], "en")
+    return result
+
+
 def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh",
-          analysis: str | None = None) -> tuple[str, int]:
+          analysis: str | None = None, grids: bool = False) -> tuple[str, int]:
     """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV (keys as
     headers, codes as values) or XLSX (headers and coded values in ``lang``, numbers as numbers; its sheet
-    named for ``analysis``).
+    named for ``analysis``; with ``grids``, the rows' generated grid names said in ``lang`` too).
 
     Returns the format and how many features (GeoJSON: the areas and, for coverage, their gaps) or rows it holds.
     """
@@ -167,6 +177,23 @@ def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str 
     else:
         for key in set(VALUES) & set(frame.columns):
             frame[key] = frame[key].map(lambda v, key=key: value_name(key, v, lang))
-        sheet = SHEETS[analysis][lang == "en"] if analysis in SHEETS else "Sheet1"
-        frame.rename(columns=lambda key: header(key, lang)).to_excel(path, index=False, sheet_name=sheet)
+#: A workbook's sheet, named for its analysis (not Excel's Sheet1).
+SHEETS = {"coverage": ("服务覆盖", "Coverage"), "density": ("设置密度", "Density"), "hotspots": ("投诉热点", "Hot spots"),
+          "priority": ("巡查优先级", "Inspection priority"), "siting": ("选址建议", "Siting")}
+
+
+def said_grids(result: dict) -> dict:
+    """``result`` with each grid row's ``name_en`` its name said in English (「East Village 2号网格」 → "East Village grid
+    2"), where a result by grid had the Chinese pattern there; other levels' rows are left as they are."""
+    if result["by"] == "grid":
+        for row in result["rows"]:
+            row["name_en"] = grid_name(row["name"], "en")
+    return result
+
+
+def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh",
+          analysis: str | None = None, grids: bool = False) -> tuple[str, int]:
+    """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV (keys as
+    headers, codes as values) or XLSX (headers and coded values in ``lang``, numbers as numbers; its sheet
+    named for ``analysis``; with ``grids``, the rows' generated grid names said in ``lang`` too).
     return fmt, len(frame)

@@ -40,6 +40,9 @@ class Priority(Analysis):
         return feature_collection(features(result["rows"]), weights=result["weights"],
                                   hotspot_cell_m=result["hotspot_cell_m"], missing=result["missing"])
 
+    def of_grids(self, result: dict) -> bool:
+        return True
+
     def report(self, result: dict, args: Args, lang: str) -> Report:
         weights, i = result["weights"], lang == "en"
         rows = [[r["rank"], r["code"], r["score"]]

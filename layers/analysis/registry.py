@@ -137,6 +137,11 @@ class Analysis:
         """The rows ``--out`` writes to CSV or XLSX."""
         return result["rows"]
 
+    def of_grids(self, result: Any) -> bool:
+        """Whether the rows are grids, whose generated names an English workbook says in English
+        (:func:`data.said.grid_name`): a result by grid."""
+        return isinstance(result, dict) and result.get("by") == "grid"
+
     def check(self, args: Args) -> None:
         """Checks across arguments that need no database: a bad request is refused before any work."""
 

@@ -19,6 +19,7 @@ from psycopg2 import sql
 from data.catalog import check_street, metric_srid, require_city
 from data.clock import reference_time
 from data.errors import NotFound
+from data.said import grid_name
 from data.vocab import CLOSED
 from geo.metric import metric_polygon
 from layers.printing.style import MAIN_ROADS
@@ -75,6 +76,11 @@ class Grid:
         """A contact (``grid_manager``, ``phone``) as a sheet shows it: itself, ``withheld`` where the viewer may
         not read it, else a dash (none given)."""
         return getattr(self, column) or (withheld if column in self.withheld else "—")
+
+    def said_name(self, lang: str) -> str:
+        """The grid's name as a page in ``lang`` prints it (its code when it has none): a generated name in English
+        with its community's English name where there is one ("Lanting grid 2"), else as written."""
+        return grid_name(self.name, lang, self.community_name, self.community_name_en) or self.code
 
 
 @dataclass

@@ -29,6 +29,7 @@ import numpy as np
 import shapely
 
 from data.errors import InvalidParameter
+from data.said import plural
 from data.settings import LinkSettings, PrintSettings
 from data.vocab import city_tz
 from geo.tour import open_tour
@@ -89,6 +90,7 @@ class Document:
     pages: list[PrintedPage]
     title: str
     settings: PrintSettings
+    note: str | None = None  # what the command says after writing it (a route of fewer stops than asked)
 
     def write(self, out, progress: Progress = no_progress) -> None:
         """Draw the document as a PDF at ``out`` (a path or a binary file)."""
@@ -246,7 +248,8 @@ def _index_specs(ctx: PageContext, plans: list[_GridPlan], counts: dict, n_index
     for plan in plans:
         g = plan.page.grid
         n_open, n_over = counts.get(g.code, (0, 0))
-        rows.append([str(ctx.page_of_grid[g.code]), g.code, g.name or "", g.contact("grid_manager", ctx.t["withheld"]),
+        rows.append([str(ctx.page_of_grid[g.code]), g.code, g.said_name(ctx.lang) if g.name else "",
+                     g.contact("grid_manager", ctx.t["withheld"]),
                      str(n_open), str(n_over)])
     return [("index", 2 + k, rows[k * per_index:(k + 1) * per_index]) for k in range(n_index)]
 
@@ -280,8 +283,9 @@ def atlas_document(conn, street_code: str, options: PrintOptions | None = None,
     return Document(ctx, street, specs, pages, f"{street_title(ctx, street)} · {ctx.t['atlas']}", settings)
 
 
-def _walk(street: data.Street, ranked: list[tuple[str, float, int, int]]):
-    """The ranked grids in a short walking order: (grids, their points as an array, the stops' table rows)."""
+def _walk(street: data.Street, ranked: list[tuple[str, float, int, int]], lang: str):
+    """The ranked grids in a short walking order: (grids, their points as an array, the stops' table rows, names
+    in ``lang``)."""
     by_code = {g.code: g for g in street.grids}
     grids = [by_code[code] for code, *_ in ranked]
     xy = np.array([[p.x, p.y] for p in shapely.point_on_surface([g.geom for g in grids])])
@@ -292,7 +296,7 @@ def _walk(street: data.Street, ranked: list[tuple[str, float, int, int]]):
     for k, idx in enumerate(order, start=1):
         code, score, n_open, n_over = ranked[idx]
         g = grids[idx]
-        stops.append({"stop": k, "code": code, "name": g.name, "open": n_open, "overdue": n_over, "score": score,
+        stops.append({"stop": k, "code": code, "name": g.said_name(lang) if g.name else None, "open": n_open, "overdue": n_over, "score": score,
                       "manager": g.grid_manager, "phone": g.phone, "cumulative_m": float(legs[k - 1])})
     return [grids[i] for i in order], path_xy, stops
 
@@ -316,7 +320,7 @@ def route_document(conn, street_code: str, top: int, options: PrintOptions | Non
     if not ranked:
         raise InvalidParameter("--street", f"street {street_code} has no grid with open complaints: no route to print",
                                f"街道 {street_code} 没有存在未办结投诉的网格：无巡查路线可打印")
-    grids, path_xy, stops = _walk(street, ranked)
+    grids, path_xy, stops = _walk(street, ranked, options.lang)
     counts = data.open_complaints_by_grid(conn, street_code, city.as_of)
     roads = data.load_main_roads(conn, street.geom.bounds, city.metric_srid)
     plans = _plan_grids(conn, grids, city, options.sheet, progress)
@@ -326,8 +330,10 @@ def route_document(conn, street_code: str, top: int, options: PrintOptions | Non
     ctx = _context(city, options, settings, street.geom)
     grid_pages, grid_specs = _number_grid_pages(ctx, plans, 2)
     pages = [PrintedPage(1, "route")] + grid_pages
-    specs = [("route", counts, stops, path_xy, roads)] + grid_specs
-    return Document(ctx, street, specs, pages, f"{street_title(ctx, street)} · {ctx.t['route']}", settings)
+    # Fewer grids with open complaints than stops asked for: said on the page and by the command, not left silent.
+    fewer = ctx.t["fewer"].format(n=len(stops), s=plural(len(stops)), top=top) if len(stops) < top else None
+    specs = [("route", counts, stops, path_xy, roads, fewer)] + grid_specs
+    return Document(ctx, street, specs, pages, f"{street_title(ctx, street)} · {ctx.t['route']}", settings, fewer)
 
 
 def default_out(kind: str, code: str) -> Path:

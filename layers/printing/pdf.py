@@ -54,8 +54,8 @@ def draw_spec(fig, spec: tuple, ctx: PageContext, street: Street) -> None:
         _, n, rows = spec
         street_pages.draw_index_page(fig, street, rows, ctx, n)
     elif kind == "route":
-        _, counts, stops, path_xy, roads = spec
-        street_pages.draw_route_page(fig, street, counts, stops, path_xy, ctx, 1, roads)
+        _, counts, stops, path_xy, roads, fewer = spec
+        street_pages.draw_route_page(fig, street, counts, stops, path_xy, ctx, 1, roads, fewer)
     else:  # a programming error, not user input
         raise ValueError(f"unknown page kind {kind!r}")
 

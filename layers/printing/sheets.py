@@ -141,7 +141,7 @@ def grid_title(ctx: PageContext, grid: Grid) -> tuple[str, str]:
     street = (grid.street_name_en if en and grid.street_name_en else grid.street_name) or grid.street_code
     community = (grid.community_name_en if en and grid.community_name_en else grid.community_name) or ""
     district = (grid.district_name_en if en and grid.district_name_en else grid.district_name) or ""
-    title = f"{ctx.city.label(ctx.lang)} · {street} · {grid.name or grid.code}"
+    title = f"{ctx.city.label(ctx.lang)} · {street} · {grid.said_name(ctx.lang)}"
     subtitle = f"{t['sheet']} · {t['grid_code']} {grid.code} · {district} {street} {community}".strip()
     return title, subtitle
 

@@ -8,6 +8,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from data.said import plural
 from layers.printing.data import Street
 from layers.printing.furniture import metre_ticks
 from layers.printing.page import (
@@ -142,14 +143,15 @@ def _draw_route(ax, path_xy: np.ndarray, start_label: str) -> None:
 
 
 def draw_route_page(fig: Figure, street: Street, counts: dict, stops: list[dict], path_xy: np.ndarray,
-                    ctx: PageContext, page_no: int, roads) -> None:
-    """The route overview: numbered stops joined in walking order, and the table of stops."""
+                    ctx: PageContext, page_no: int, roads, fewer: str | None = None) -> None:
+    """The route overview: numbered stops joined in walking order, and the table of stops; ``fewer`` says
+    beside the summary that fewer grids than the stops asked for had open complaints."""
     t = ctx.t
     W, _ = ctx.paper.size_mm
     ax_page = paper_axes(fig, ctx.paper)
     total_km = stops[-1]["cumulative_m"] / 1000 if stops else 0.0
-    header(ax_page, ctx, f"{street_title(ctx, street)} · {t['route']}",
-           t["route_summary"].format(n=len(stops), km=total_km))
+    summary = t["route_summary"].format(n=len(stops), s=plural(len(stops)), km=total_km)
+    header(ax_page, ctx, f"{street_title(ctx, street)} · {t['route']}", f"{summary} · {fewer}" if fewer else summary)
     top = _map_top(ctx.paper)
     # The table takes what its rows need, up to half the page; rows shrink to fit beyond that.
     table_h = min(0.5 * (top - MARGIN_MM), 5.0 + ROW_MM * (len(stops) + 1) + 2)

@@ -227,7 +227,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "route_note": ("选取：待办 + 2×超期 投诉数最高的网格（临时评分，待优先级分析替换）；顺序：最近邻 + 2-opt，直线距离。",
                    "Chosen: highest open + 2×overdue complaints (interim score until the priority analysis); "
                    "order: nearest neighbour + 2-opt, straight-line distance."),
-    "route_summary": ("{n} 站 · 直线全长约 {km:.1f} 公里", "{n} stops · about {km:.1f} km in straight lines"),
+    "route_summary": ("{n} 站 · 直线全长约 {km:.1f} 公里", "{n} stop{s} · about {km:.1f} km in straight lines"),
+    "fewer": ("只有 {n} 个网格有待办投诉，少于要求的 {top} 站", "only {n} grid{s} with open complaints, fewer than the {top} stops asked for"),
     "start": ("起点", "Start"),
     "shade": ("网格灰度：待办投诉数", "Grid shade: open complaints"),
 }

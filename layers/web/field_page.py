@@ -18,6 +18,7 @@ import html
 from datetime import datetime
 from functools import lru_cache
 
+from data.said import grid_name
 from data.vocab import city_tz
 from layers.web.assets import APP_STATIC, STATIC_PREFIX
 from layers.web.tracking_page import script_json
@@ -100,6 +101,8 @@ def field_html(lang: str, config: dict) -> str:
     redrawn = (f'<p id="fd-redrawn" class="tr-error">{esc(t["redrawn"].format(until=_day(grid["redrawn"]), code=grid["code"]))}'
                f'</p>\n') if grid and grid.get("redrawn") else ""
     config = {**config, "lang": lang, "words": t, "retry_ms": RETRY_MS, "sw": SW_PATH, "photo_px": PHONE_PX}
+    if grid:  # the prefilled grid as the page says it: no 「N号网格」 on an English page
+        config["grid"] = {**grid, "name": grid_name(grid.get("name"), lang)}
     # The to-do list (static/app/field-todo.js): a street office's comes first, an inspector's after its own records.
     action = (config.get("todo") or {}).get("action")
     rectifier = action == "rectify"

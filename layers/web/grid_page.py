@@ -36,7 +36,7 @@ _WORDS = {
            "in_time": "按时结案率", "satisfied": "群众满意率", "none": NO_UNIT["zh"], "complaint": "投诉",
            "legend_open": "未结投诉", "legend_overdue": "超期未结投诉", "label": "标签：社区序号+网格序号",
            "no_grid": "本街道没有编码为 {code} 的网格：请核对二维码或链接中的网格编码。", "cases": "工单办理",
-           "table_show": "责任单位统计 ▾", "table_hide": "收起统计 ▴",
+           "table_show": "责任单位统计 ▾", "table_hide": "收起统计 ▴", "name_key": "name",
            "redrawn": "此二维码所在的图纸或公示牌印制后，本街道网格已于 {until} 重新划分：印制时的网格 {code} 以红色虚线标出，"
                       "现在负责这里的是图中各色网格（点击查看责任单位）。"},
     "en": {"title": "{name}: grid responsibilities", "grids": "Grids", "open": "Open",
@@ -45,6 +45,7 @@ _WORDS = {
            "label": "labels: community no. + grid no.",
            "no_grid": "This street has no grid with the code {code}: check the grid code in the QR code or link.",
            "cases": "Case handling", "table_show": "Units table ▾", "table_hide": "Hide the table ▴",
+           "name_key": "name_en",  # the popup's grid name: /api/grids says a generated one in English there
            "redrawn": "The street's grids were redrawn on {until}, after the sheet or notice board with this QR code "
                       "was printed: grid {code} as printed is outlined in dashed red; the coloured grids now answer "
                       "for the place (click one for its unit)."},
@@ -139,7 +140,7 @@ class _StreetLayers(MacroElement):
   function gridHtml(p) {
     // The contacts only where the caller reads them (the page's words name no other column).
     var contact = t.manager ? '<br>' + t.manager + ': ' + esc(p.grid_manager) + (t.phone ? ' ' + esc(p.phone) : '') : '';
-    return '<b>' + t.grid + ' ' + esc(p.code) + '</b><br>' + esc(p.name) + '<br>' + t.unit + ': ' +
+    return '<b>' + t.grid + ' ' + esc(p.code) + '</b><br>' + esc(p[t.name_key] || p.name) + '<br>' + t.unit + ': ' +
            esc(p.responsible_unit || t.none) + contact + '<br>' + t.open + ': ' + p.open_complaints + ' · ' +
            t.overdue + ': ' + p.overdue_complaints;
   }
