@@ -177,23 +177,8 @@ def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str 
     else:
         for key in set(VALUES) & set(frame.columns):
             frame[key] = frame[key].map(lambda v, key=key: value_name(key, v, lang))
-#: A workbook's sheet, named for its analysis (not Excel's Sheet1).
-SHEETS = {"coverage": ("服务覆盖", "Coverage"), "density": ("设置密度", "Density"), "hotspots": ("投诉热点", "Hot spots"),
-          "priority": ("巡查优先级", "Inspection priority"), "siting": ("选址建议", "Siting")}
-
-
-def said_grids(result: dict) -> dict:
-    """``result`` with each grid row's ``name_en`` its name said in English (「East Village 2号网格」 → "East Village grid
-    2"), where a result by grid had the Chinese pattern there; other levels' rows are left as they are."""
-    if result["by"] == "grid":
-        for row in result["rows"]:
-            row["name_en"] = grid_name(row["name"], "en")
-    return result
-
-
-def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh",
-          analysis: str | None = None, grids: bool = False) -> tuple[str, int]:
-    """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV (keys as
-    headers, codes as values) or XLSX (headers and coded values in ``lang``, numbers as numbers; its sheet
-    named for ``analysis``; with ``grids``, the rows' generated grid names said in ``lang`` too).
+        if grids and "name" in frame.columns:  # an English workbook says no 「N号网格」; a CSV keeps names for scripts
+            frame["name"] = frame["name"].map(lambda v: grid_name(v, lang))
+        sheet = SHEETS[analysis][lang == "en"] if analysis in SHEETS else "Sheet1"
+        frame.rename(columns=lambda key: header(key, lang)).to_excel(path, index=False, sheet_name=sheet)
     return fmt, len(frame)
