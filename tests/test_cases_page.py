@@ -365,7 +365,7 @@ def test_a_refusal_the_page_passes_on_is_in_the_page_language(phone, site, city,
                        f"'{asked + timedelta(days=1):%Y-%m-%dT%H:%M}'; f.reason.value = '本机申请';"
                        "f.querySelector('button[type=submit]').click()")
         _wait(phone, "document.getElementById('cs-msg') && document.getElementById('cs-msg').innerText.length > 0")
-        assert message(phone) == said.format(c=complaint, r=first[0], due=first[1].isoformat()), message(phone)
+        assert message(phone) == said.format(c=complaint, r=first[0], due=first[1].astimezone(CITY_ZONE).isoformat(timespec="minutes")), message(phone)
         assert fits(phone)
         assert problems(phone, site, allowed=(f"/api/complaints/{complaint}/deadline/requests", "409")) == []
         api(site, city, "admin1", "POST", f"/api/complaints/{complaint}/deadline/requests/{first[0]}/decision",
