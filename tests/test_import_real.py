@@ -342,6 +342,10 @@ def test_nyc_restrooms_and_litter_baskets(nyc, tmp_path):
         baskets = import_file(nyc, real_data("nyc/nyc_dsny_litter_baskets.csv", tmp_path),
                               ImportOptions("garbage_stations"))
     assert baskets.rows_written == 24681
+    # Neither file says whether a toilet is free or what a basket is: the report says what every row became.
+    assert "not in the file, every row taken as: Free = yes" in restrooms.notes
+    assert "文件没有这些列，各行按默认值记录：是否免费＝是" in [n.zh for n in restrooms.notes]
+    assert any("收集点" in n.zh and "not in the file" in n for n in baskets.notes), baskets.notes
     with nyc.cursor() as cur:
         cur.execute("SELECT source_id, attributes->>'basketType', district_code FROM garbage_stations "
                     "WHERE source_id = '10720061'")
