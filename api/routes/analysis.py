@@ -120,7 +120,7 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
     def page(request: Request, lang: str, conn, user, plan: int | None = None, **raw) -> HTMLResponse:
         from data.catalog import area_level, city_info, city_view
         from layers.analysis.plans import for_map
-        from layers.web import analysis_page
+        from layers.web import analysis_controls, analysis_page
 
         render = getattr(analysis_page, f"{analysis.name}_page")
         args = analysis.parse(raw)
@@ -131,6 +131,7 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
             query["by"] = query["by"] or extra["finest"]
         if plan is not None:  # a saved plan opens at its own kind, radius and level: its ids are its layer's
             query, extra["plan"] = for_map(conn, plan, query, raw)
+        extra["found"] = analysis_controls.choices(conn, analysis.name)  # the panel's choices: the city's own
         center, bounds = city_view(conn)
         html = render(city_info(conn), lang=lang, center=center, bounds=bounds, query={**query, "lang": lang},
                       **extra)
