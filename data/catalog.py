@@ -16,7 +16,7 @@ from psycopg2 import sql
 from data.clock import DATA_TIME_IN_FORCE_SQL
 from data.errors import InvalidParameter, NotFound
 from data.params import area_code_problem
-from data.vocab import CITY_TIME_ZONE, UNIT_NAMES, set_city_tz
+from data.vocab import CITY_TIME_ZONE, FACILITY_KINDS, UNIT_NAMES, set_city_tz
 
 NO_CITY = ("no city is loaded: set one up with `hygiene-map city init --name NAME --code CODE` or by importing "
            "its admin areas (`hygiene-map import admin_areas FILE --level district`), or load the demo "
@@ -343,3 +343,26 @@ def event_types(conn, lang: str = "zh") -> list[tuple[str, str]]:
     with conn.cursor() as cur:
         cur.execute("SELECT name, name_en FROM event_types ORDER BY name")
         return [(name, (name_en or name) if lang == "en" else name) for name, name_en in cur.fetchall()]
+
+
+def facility_counts(conn) -> dict[str, int]:
+    """How many facilities of each kind (:data:`data.vocab.FACILITY_KINDS`, in its order) the city has in service:
+    those the analyses count (one closed or under construction reaches no one). One statement."""
+    parts = []
+    for kind in FACILITY_KINDS.values():
+        where = sql.SQL("in_service") if kind.category is None else \
+            sql.SQL("in_service AND kind = {}").format(sql.Literal(kind.category))
+        parts.append(sql.SQL("SELECT {}, count(*) FROM {} WHERE {}").format(
+            sql.Literal(kind.key), sql.Identifier(kind.table), where))
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL(" UNION ALL ").join(parts))
+        counts = dict(cur.fetchall())
+    return {key: counts[key] for key in FACILITY_KINDS}
+
+
+def complaint_categories(conn) -> list[tuple[str, str | None, int]]:
+    """The event types the city's complaints are of: (name, English name, how many), most complaints first."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT c.category, e.name_en, count(*) FROM complaints c JOIN event_types e ON e.name = c.category "
+                    "GROUP BY c.category, e.name_en ORDER BY count(*) DESC, c.category")
+        return cur.fetchall()

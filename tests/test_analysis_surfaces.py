@@ -52,7 +52,8 @@ def test_every_analysis_is_a_route_and_a_command():
     for name in names():
         analysis = load(name)
         route = paths[f"/api/analysis/{name}"]["get"]
-        assert {p["name"] for p in route["parameters"]} == {o.name for o in analysis.options} | {"lang"}
+        # The route's own: lang, and format (the GeoJSON or the table as a spreadsheet).
+        assert {p["name"] for p in route["parameters"]} == {o.name for o in analysis.options} | {"lang", "format"}
         assert name in listed
         command = analyze.get_command(None, name)
         assert {p.name for p in command.params} - {"out", "limit", "lang"} == \

@@ -7,7 +7,9 @@ parameters, their parsers, its computation and its GeoJSON, the same as ``hygien
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Iterable
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -18,6 +20,7 @@ from api.limits import COSTLY
 from api.routes.session import with_session_bar
 from data.errors import InvalidParameter
 from layers.analysis.cache import cached_geojson
+from layers.analysis.encode import TABLE_TYPES
 from layers.analysis.registry import Analysis, Option, load, names
 
 GEOJSON = "application/geo+json"
@@ -38,25 +41,67 @@ def _signature(options: Iterable[Option], **fixed: inspect.Parameter) -> inspect
     return inspect.Signature(params)
 
 
-def _known_only(request: Request, analysis: Analysis) -> None:
+def _known_only(request: Request, analysis: Analysis, route: tuple[str, ...] = ("lang",)) -> None:
     """A parameter the analysis does not take is refused, naming those it takes: hot spots asked with
-    ``street=`` (which the other analyses take) would otherwise answer for the whole city without a word."""
+    ``street=`` (which the other analyses take) would otherwise answer for the whole city without a word.
+    ``route``: the route's own parameters (lang; format on /api/analysis/…), taken besides the analysis's."""
     taken = [o.name for o in analysis.options]
     for name in request.query_params:
-        if name != "lang" and name not in taken:
+        if name not in route and name not in taken:
+            own = ", ".join(route)
             raise InvalidParameter(name, f"{analysis.name} takes no parameter {name!r}; it takes "
-                                         f"{', '.join(taken)} and lang",
-                                   f"{analysis.name} 没有参数 {name!r}；它的参数是 {'、'.join(taken)} 和 lang")
+                                         f"{', '.join(taken)} and {own}",
+                                   f"{analysis.name} 没有参数 {name!r}；它的参数是 {'、'.join(taken)} 和 {'、'.join(route)}")
+
+
+#: ``format=`` of /api/analysis/…: the GeoJSON (the default) or the analysis's table as a spreadsheet.
+FORMATS = ("geojson", "xlsx", "csv")
+
+
+def _format(raw: str | None) -> str:
+    """The answer's format: geojson when absent; a value not in :data:`FORMATS` is a 422 naming them."""
+    if raw is None or raw == "":
+        return "geojson"
+    if raw not in FORMATS:
+        raise InvalidParameter("format", f"must be one of {', '.join(FORMATS)}, not {raw!r}",
+                               f"须为 {'、'.join(FORMATS)} 之一，不能是 {raw!r}")
+    return raw
+
+
+def _filename(analysis: Analysis, given, args: dict, fmt: str) -> tuple[str, str]:
+    """(an ASCII file name, the same in UTF-8 percent-encoded) of a download: the analysis and the values its query
+    ``given`` (the request's parameters) gave, in its parameters' order (``coverage?kind=toilets&by=community`` →
+    coverage-toilets-community.xlsx); a switch that is on (``args``, the parsed values) by its name."""
+    parts = [analysis.name]
+    for option in analysis.options:
+        values = [v.strip() for v in given.getlist(option.name) if v.strip()]
+        if option.kind == "flag":
+            values = [option.name] if args.get(option.name) else []
+        if values:
+            parts.append("+".join(values))
+    name = "-".join(parts)[:120]
+    ascii_name = re.sub(r"[^A-Za-z0-9._+-]+", "_", name).strip("_") or analysis.name
+    return f"{ascii_name}.{fmt}", quote(f"{name}.{fmt}", safe="")
 
 
 def _route(analysis: Analysis) -> Callable[..., Response]:
-    def route(request: Request, lang: str, **raw) -> Response:
-        _known_only(request, analysis)
+    def route(request: Request, lang: str, format: str | None = None, **raw) -> Response:
+        _known_only(request, analysis, ("lang", "format"))
+        fmt = _format(format)
         args = analysis.parse(raw)
-        body, kept = cached_geojson(request.app.state.db, request.app.state.analysis_cache, analysis, args, lang)
-        return Response(body, media_type=GEOJSON, headers={"X-Analysis-Cache": "hit" if kept else "miss"})
+        body, kept = cached_geojson(request.app.state.db, request.app.state.analysis_cache, analysis, args, lang,
+                                    fmt)
+        headers = {"X-Analysis-Cache": "hit" if kept else "miss"}
+        if fmt == "geojson":
+            return Response(body, media_type=GEOJSON, headers=headers)
+        plain, encoded = _filename(analysis, request.query_params, args, fmt)
+        headers["Content-Disposition"] = f"attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}"
+        return Response(body, media_type=TABLE_TYPES[fmt], headers=headers)
 
-    route.__signature__ = _signature(analysis.options)
+    fmt = inspect.Parameter("format", inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
+                            default=Query(None, description="geojson (the default), or the table as xlsx or csv "
+                                                            "(headers in lang)"))
+    route.__signature__ = _signature(analysis.options, format=fmt)
     route.__name__ = f"{analysis.name}_route"
     return route
 
@@ -75,7 +120,7 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
     def page(request: Request, lang: str, conn, user, plan: int | None = None, **raw) -> HTMLResponse:
         from data.catalog import area_level, city_info, city_view
         from layers.analysis.plans import for_map
-        from layers.web import analysis_page
+        from layers.web import analysis_controls, analysis_page
 
         render = getattr(analysis_page, f"{analysis.name}_page")
         args = analysis.parse(raw)
@@ -86,6 +131,7 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
             query["by"] = query["by"] or extra["finest"]
         if plan is not None:  # a saved plan opens at its own kind, radius and level: its ids are its layer's
             query, extra["plan"] = for_map(conn, plan, query, raw)
+        extra["found"] = analysis_controls.choices(conn, analysis.name)  # the panel's choices: the city's own
         center, bounds = city_view(conn)
         html = render(city_info(conn), lang=lang, center=center, bounds=bounds, query={**query, "lang": lang},
                       **extra)

@@ -120,8 +120,10 @@ class AnswerCache:
         return body, False
 
 
-def cached_geojson(db, cache: AnswerCache, analysis: Analysis, args: Args, lang: str) -> tuple[bytes, bool]:
-    """``(GeoJSON, from_cache)`` of one analysis request, kept while the tables it reads are unchanged.
+def cached_geojson(db, cache: AnswerCache, analysis: Analysis, args: Args, lang: str,
+                   fmt: str = "geojson") -> tuple[bytes, bool]:
+    """``(answer, from_cache)`` of one analysis request, kept while the tables it reads are unchanged: its
+    GeoJSON, or with ``fmt`` ``xlsx`` or ``csv`` its table as a spreadsheet (:func:`~layers.analysis.encode.table_bytes`).
 
     The stamp is read on a connection of ``db`` (a pool) given back at once,
     and the analysis gets its own only when it runs: requests waiting for an
@@ -132,10 +134,15 @@ def cached_geojson(db, cache: AnswerCache, analysis: Analysis, args: Args, lang:
         stamp = (data_stamp(conn, analysis.tables), standards_stamp())
 
     def run() -> bytes:
-        with db.connection() as conn:
-            return analysis.geojson(analysis.run(conn, args, cache), args, lang)
+        from layers.analysis.encode import table_bytes
 
-    return cache.answer((key(analysis, args, lang), stamp), run)
+        with db.connection() as conn:
+            result = analysis.run(conn, args, cache)
+            if fmt == "geojson":
+                return analysis.geojson(result, args, lang)
+            return table_bytes(analysis.rows(result), fmt, lang, analysis.name, grids=analysis.of_grids(result))
+
+    return cache.answer((key(analysis, args, lang), fmt, stamp), run)
 
 
 def shared_part(cache: AnswerCache | None, conn, name: Hashable, tables: tuple[str, ...],

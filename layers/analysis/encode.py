@@ -156,29 +156,49 @@ def said_grids(result: dict) -> dict:
     return result
 
 
+#: What ``/api/analysis/…?format=`` answers besides GeoJSON: the table's format → its media type.
+TABLE_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "csv": "text/csv; charset=utf-8"}
+
+
+def table_bytes(rows: list[dict], fmt: str, lang: str = "zh", analysis: str | None = None, grids: bool = False,
+                keys: bool = False) -> bytes:
+    """The rows as an ``xlsx`` workbook or a ``csv`` file (UTF-8 with a BOM, so Excel reads its Chinese): headers
+    and coded values in ``lang``, numbers as numbers; the workbook's sheet named for ``analysis``; with ``grids``
+    the rows' generated grid names said in ``lang`` too. With ``keys`` a CSV keeps the keys as headers and the
+    codes as values (the command's ``--out x.csv``, which feeds scripts); a workbook is always said in ``lang``."""
+    import io
+
+    import pandas as pd
+
+    frame = pd.DataFrame(table_rows(rows))
+    if fmt == "csv" and keys:
+        return frame.to_csv(index=False).encode("utf-8-sig")
+    for key in set(VALUES) & set(frame.columns):
+        frame[key] = frame[key].map(lambda v, key=key: value_name(key, v, lang))
+    if grids and "name" in frame.columns:  # an English table says no 「N号网格」
+        frame["name"] = frame["name"].map(lambda v: grid_name(v, lang))
+    frame = frame.rename(columns=lambda key: header(key, lang))
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8-sig")
+    buffer = io.BytesIO()
+    sheet = SHEETS[analysis][lang == "en"] if analysis in SHEETS else "Sheet1"
+    frame.to_excel(buffer, index=False, sheet_name=sheet)
+    return buffer.getvalue()
+
+
 def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh",
           analysis: str | None = None, grids: bool = False) -> tuple[str, int]:
     """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV (keys as
-    headers, codes as values) or XLSX (headers and coded values in ``lang``, numbers as numbers; its sheet
-    named for ``analysis``; with ``grids``, the rows' generated grid names said in ``lang`` too).
+    headers, codes as values) or XLSX (:func:`table_bytes`: headers and coded values in ``lang``, numbers as
+    numbers, its sheet named for ``analysis``, with ``grids`` the generated grid names said in ``lang``).
 
     Returns the format and how many features (GeoJSON: the areas and, for coverage, their gaps) or rows it holds.
     """
-    import pandas as pd
-
     fmt = out_format(path)
     if fmt == "geojson":
         data = geojson()
         path.write_bytes(data)
         return fmt, len(orjson.loads(data)["features"])
-    frame = pd.DataFrame(table_rows(rows))
-    if fmt == "csv":
-        frame.to_csv(path, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese CSV correctly
-    else:
-        for key in set(VALUES) & set(frame.columns):
-            frame[key] = frame[key].map(lambda v, key=key: value_name(key, v, lang))
-        if grids and "name" in frame.columns:  # an English workbook says no 「N号网格」; a CSV keeps names for scripts
-            frame["name"] = frame["name"].map(lambda v: grid_name(v, lang))
-        sheet = SHEETS[analysis][lang == "en"] if analysis in SHEETS else "Sheet1"
-        frame.rename(columns=lambda key: header(key, lang)).to_excel(path, index=False, sheet_name=sheet)
-    return fmt, len(frame)
+    path.write_bytes(table_bytes(rows, fmt, lang, analysis, grids, keys=True))
+    return fmt, len(rows)

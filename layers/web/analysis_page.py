@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from folium import plugins
 
+from layers.web.analysis_controls import add_controls
 from layers.web.assets import offline_html
 from layers.web.folium_page import PAGE_WORDS, AppScript, add_context, add_title_bar, city_name, new_map
 
@@ -113,7 +114,7 @@ def _opened(plan: dict | None, lang: str) -> dict | None:
 
 
 def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str, query: dict,
-          finest: str = "community", plan: dict | None = None) -> str:
+          finest: str = "community", plan: dict | None = None, found: dict | None = None) -> str:
     t = TEXT[lang]
     m = new_map(center)
     add_context(m, lang)  # analysis pages have no basemap: the city's roads, outlines and names beneath
@@ -123,7 +124,10 @@ def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str,
     full_title = f"{name} · {title}" if name else title
     notes = [t["demo"]] if city and city.get("is_demo") else []
     other = {**query, "lang": "zh" if lang == "en" else "en"}
-    add_title_bar(m, lang, full_title, notes, urlencode(other), status=t["loading"])
+    add_title_bar(m, lang, full_title, notes, urlencode(other, doseq=True), status=t["loading"])
+    if found is not None:  # the panel: the page's parameters as a form, and the table's downloads
+        shown = {**query, "plan": plan["id"]} if plan else query
+        add_controls(m, kind, shown, lang, found, {"straight": t["straight"], "walk": t["walk"]})
     config = {"kind": kind, "lang": lang, "text": t, "url": api_url, "bounds": bounds,
               "coverage_classes": COVERAGE_CLASSES, "bin_colours": BIN_COLOURS}
     if kind == "coverage":
@@ -134,17 +138,19 @@ def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str,
 
 
 def coverage_page(city: dict | None, *, lang: str, center, bounds, query: dict, finest: str = "community",
-                  plan: dict | None = None) -> str:
+                  plan: dict | None = None, found: dict | None = None) -> str:
     """/map/coverage: areas coloured by covered area %, gap polygons on top, the rule in the legend; the what-if
     panel where the level allows (``finest``: the city's finest admin level), with ``plan`` loaded as its draft
-    (``query`` then holds the plan's kind, radius and level: layers.analysis.plans.for_map)."""
+    (``query`` then holds the plan's kind, radius and level: layers.analysis.plans.for_map); with ``found`` (the
+    city's choices: layers.web.analysis_controls.choices) the panel of settings and downloads."""
     params = {k: v for k, v in query.items() if v is not None and k not in ("lang", "plan")}
     api = "/api/analysis/coverage?" + urlencode({**params, "gaps": 1, "lang": lang})
-    return _page("coverage", city, lang, center, bounds, api, query, finest, plan)
+    return _page("coverage", city, lang, center, bounds, api, query, finest, plan, found)
 
 
-def hotspots_page(city: dict | None, *, lang: str, center, bounds, query: dict) -> str:
-    """/map/hotspots: hexagons coloured by Gi* bin, the statistic and confidence levels in the legend."""
+def hotspots_page(city: dict | None, *, lang: str, center, bounds, query: dict, found: dict | None = None) -> str:
+    """/map/hotspots: hexagons coloured by Gi* bin, the statistic and confidence levels in the legend; with
+    ``found`` the panel of settings and downloads."""
     params = {k: v for k, v in query.items() if v is not None and k != "lang"}
     api = "/api/analysis/hotspots?" + urlencode({**params, "lang": lang}, doseq=True)
-    return _page("hotspots", city, lang, center, bounds, api, query)
+    return _page("hotspots", city, lang, center, bounds, api, query, found=found)
