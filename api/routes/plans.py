@@ -10,7 +10,8 @@
 - ``GET /api/plans/{plan_id}/export`` — the plan's facilities as GeoJSON;
   both take the caller's ``kind``, ``radius``, ``by`` and refuse one that is not the plan's (422 naming it);
 - ``GET /plans``, ``GET /plans/{plan_id}`` — the pages: the plans, one plan's comparison as it prints, with links
-  to the workbook, the GeoJSON and the coverage map with the plan loaded as a draft (``?plan=``).
+  to the workbook, the GeoJSON, the printed map and the coverage map with the plan loaded as a draft (``?plan=``);
+- ``GET /plans/{plan_id}.pdf?paper=A4|A3`` — the plan printed: its map, then its tables (layers.printing.plan_pdf).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from api.auth import Reader, current_user
 from api.bodies import Body, Text
 from api.deps import Conn, Lang, Transaction
 from api.limits import Costly
+from api.routes.prints import PDF_RESPONSES, PaperSize
 from api.routes.session import ROLES_ZH, with_session_bar
 from api.validation import Refusal
 from data.errors import Forbidden
@@ -123,6 +125,16 @@ def plans_list_page(request: Request, conn: Conn, lang: Lang, user: Reader) -> H
 
     page = plans_page([named_for(user, p) for p in plans.list_plans(conn)], lang)
     return HTMLResponse(with_session_bar(page, user, lang, request.url.path + "?" + request.url.query))
+
+
+# Before /plans/{plan_id}, whose path would take "7.pdf" for an id (and refuse it).
+@router.get("/plans/{plan_id}.pdf", response_class=Response, responses=PDF_RESPONSES,
+            summary="One plan printed: its map (landscape A4, or A3), then its before/after tables (zh-CN; ?lang=en)")
+def plan_print(plan_id: PlanId, conn: Conn, lang: Lang, user: Reader, _: Costly, paper: PaperSize = "A4") -> Response:
+    from layers.printing.plan_pdf import plan_pdf
+
+    return Response(plan_pdf(conn, plan_id, user, paper, lang), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="plan-{plan_id}.pdf"', "Cache-Control": "no-store"})
 
 
 @router.get("/plans/{plan_id}", response_class=HTMLResponse,

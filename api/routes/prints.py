@@ -20,13 +20,16 @@ from data.settings import PrintSettings
 router = APIRouter(prefix="/print", tags=["print"])
 
 _PDF = {"content": {"application/pdf": {}}, "description": "a vector PDF"}
+#: The paper of a print (every printed document takes it so): A4 or A3.
+PaperSize = Annotated[str, Query(pattern="^(A4|A3)$", description="paper size: A4 (default) or A3")]
+PDF_RESPONSES = {200: _PDF}
 
 
 def get_print_options(
     request: Request,
     lang: Lang,
     user: Reader,
-    paper: str = Query("A4", pattern="^(A4|A3)$", description="paper size: A4 (default) or A3"),
+    paper: PaperSize = "A4",
     landscape: bool = Query(False, description="landscape instead of portrait"),
 ):
     """Paper, orientation and language of a print, whose columns it shows (the caller's), and the base URL

@@ -220,6 +220,14 @@ def comparison_xlsx(result: dict, lang: str) -> bytes:
     return out.getvalue()
 
 
+def figure(key: str, value) -> str:
+    """One figure of the comparison as its page and print show it: a share (a ``pct`` key) to two decimals, a
+    count with thousands separators, — where unknown (no population)."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}" if "pct" in key else f"{value:,}"
+
+
 def _cell(value):
     return round(float(value), 2) if isinstance(value, float) else value
 

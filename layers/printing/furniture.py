@@ -150,12 +150,16 @@ def draw_legend(ax, ctx: PageContext, rect: tuple, cols: int, hollow: bool = Fal
                 closed_trail: bool = False) -> None:
     """The legend strip (page mm): symbol then words, in columns; with ``hollow``, the hollow marker's row, with
     ``closed_trail`` the grey trail's."""
-    entries = _legend_entries(ctx, hollow, closed_trail)
+    draw_legend_entries(ax, rect, cols, _legend_entries(ctx, hollow, closed_trail), 6.0 * ctx.paper.text_scale)
+
+
+def draw_legend_entries(ax, rect: tuple, cols: int, entries: list[tuple[str, str, dict]], size: float) -> None:
+    """Legend entries ((kind of symbol: line, patch, point, number or text; words; style)) in ``rect`` (page mm),
+    symbol then words, in ``cols`` columns filled top to bottom: any printed map's legend."""
     x_left, y_bottom, width, height = rect
     rows = math.ceil(len(entries) / cols)
     col_w = width / cols
     row_h = height / rows
-    size = 6.0 * ctx.paper.text_scale
     for i, (kind, label, style) in enumerate(entries):
         col, row = divmod(i, rows)
         x = x_left + col * col_w

@@ -15,6 +15,8 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+from matplotlib.figure import Figure
+
 from data.settings import PrintSettings
 from layers.printing import sheets, street_pages
 from layers.printing.data import Street
@@ -97,6 +99,25 @@ def with_fallback(draw: Callable[[io.BytesIO, str | None], None], fonts: tuple[s
     buffer = io.BytesIO()
     draw(buffer, whole)
     return buffer.getvalue()
+
+
+def pages_pdf(ctx: PageContext, settings: PrintSettings, metadata: dict,
+              pages: list[Callable[[Figure], None]], *shown) -> bytes:
+    """PDF bytes of ``pages``, each a function drawing one page into a new page of ``ctx.paper``: in the document's
+    own font (cut to what ``ctx`` and ``shown`` can show, the whole font when a character is missing), one document
+    at a time (RENDER_LOCK). For a document of its own pages (a plan's map and tables), not of page specs."""
+    def draw(buffer, font: str | None) -> None:
+        import matplotlib
+        from matplotlib.backends.backend_pdf import PdfPages
+
+        with matplotlib.rc_context(rc_params(register_font(font))), PdfPages(buffer, metadata=metadata) as pdf:
+            for page in pages:
+                fig = new_page(ctx.paper)
+                page(fig)
+                pdf.savefig(fig)
+
+    with RENDER_LOCK, document_font(settings.font_path, ctx, *shown) as font:
+        return with_fallback(draw, (font, settings.font_path))
 
 
 def save(out, pdf: bytes) -> None:

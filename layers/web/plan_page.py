@@ -11,12 +11,12 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from data.vocab import FACILITY_KINDS, UNIT_NAMES, city_tz
-from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS, plan_rule
+from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS, figure, plan_rule
 
 _WORDS = {
     "zh": {"plans": "设施规划方案", "plan": "规划方案", "none": "尚无保存的方案：在覆盖分析地图上添加、移动或移除设施后保存。",
            "head": ("编号", "方案名称", "设施", "服务半径", "统计单元", "调整数", "保存人", "保存时间", ""),
-           "compare": "对比", "map": "在地图上打开", "xlsx": "对比表（XLSX）", "geojson": "设施（GeoJSON）",
+           "compare": "对比", "map": "在地图上打开", "xlsx": "对比表（XLSX）", "geojson": "设施（GeoJSON）", "pdf": "打印 PDF",
            "all": "全部方案", "rule": "标准：", "facts": "{kind}，服务半径 {radius:g} 米，按{by}统计；{edits} 项调整；{who} 保存于 {at}。",
            "totals": "全市合计", "measure": "指标", "now": "现状", "after": "规划后", "change": "变化",
            "areas": "受影响的统计单元（{n} 个）", "no_areas": "本方案不改变任何统计单元的覆盖。",
@@ -27,7 +27,7 @@ _WORDS = {
     "en": {"plans": "Facility plans", "plan": "Plan", "none": "No plan saved yet: add, move or remove facilities "
                                                                "on the coverage map, then save the draft.",
            "head": ("No.", "Name", "Facilities", "Radius", "Areas", "Edits", "Saved by", "Saved at", ""),
-           "compare": "compare", "map": "open on the map", "xlsx": "comparison (XLSX)", "geojson": "facilities (GeoJSON)",
+           "compare": "compare", "map": "open on the map", "xlsx": "comparison (XLSX)", "geojson": "facilities (GeoJSON)", "pdf": "Print PDF",
            "all": "all plans", "rule": "Standard: ", "facts": "{kind}, service radius {radius:g} m, by {by}; {edits} edits; saved by {who} "
                                         "on {at}.",
            "totals": "City totals", "measure": "Measure", "now": "Now", "after": "With the plan", "change": "Change",
@@ -56,20 +56,15 @@ def _when(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(city_tz()).strftime("%Y-%m-%d %H:%M")
 
 
-def _number(key: str, value) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.2f}" if "pct" in key else f"{value:,}"
-
-
 def _links(plan: dict, lang: str) -> str:
-    """Links to the plan's comparison, the map with the plan loaded as a draft, the workbook and the GeoJSON."""
+    """Links to the map with the plan loaded as a draft, the workbook, the GeoJSON and the printed map (PDF)."""
     t, esc, pid = _WORDS[lang], html.escape, plan["id"]
     on_map = urlencode({"kind": plan["kind"], "radius": f"{plan['radius_m']:g}", "by": plan["by"], "plan": pid,
                         "lang": lang})
     return (f'<a class="map" href="/map/coverage?{esc(on_map)}">{esc(t["map"])}</a>'
             f'<a class="xlsx" href="/api/plans/{pid}/compare?format=xlsx&amp;lang={lang}">{esc(t["xlsx"])}</a>'
-            f'<a class="geojson" href="/api/plans/{pid}/export">{esc(t["geojson"])}</a>')
+            f'<a class="geojson" href="/api/plans/{pid}/export">{esc(t["geojson"])}</a>'
+            f'<a class="pdf" href="/plans/{pid}.pdf?lang={lang}">{esc(t["pdf"])}</a>')
 
 
 def _page(title: str, lang: str, other: str, body: str) -> str:
@@ -107,9 +102,9 @@ def _totals(result: dict, lang: str) -> str:
         change = None if now is None or after is None else after - now
         mark = "" if not change else "up" if change > 0 else "down"
         sign = "+" if change and change > 0 else ""
-        rows.append(f'<tr><td>{esc(label)}</td><td class="n">{_number(key, now)}</td>'
-                    f'<td class="n">{_number(key, after)}</td>'
-                    f'<td class="n {mark}">{sign}{_number(key, change) if change is not None else "—"}</td></tr>')
+        rows.append(f'<tr><td>{esc(label)}</td><td class="n">{figure(key, now)}</td>'
+                    f'<td class="n">{figure(key, after)}</td>'
+                    f'<td class="n {mark}">{sign}{figure(key, change) if change is not None else "—"}</td></tr>')
     head = "".join(f"<th>{esc(h)}</th>" for h in (t["measure"], t["now"], t["after"], t["change"]))
     return f'<table id="totals"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
@@ -124,7 +119,7 @@ def _areas(result: dict, lang: str) -> str:
     for row in result["areas"]:
         name = row.get("name_en") or row["name"] if lang == "en" else row["name"]
         cells = [f"<td>{esc(str(row['code']))}</td>", f'<td class="name">{esc(name or "")}</td>']
-        cells += [f'<td class="n">{_number(key, row[key])}</td>' for key, _, _ in COLUMNS[2:]]
+        cells += [f'<td class="n">{figure(key, row[key])}</td>' for key, _, _ in COLUMNS[2:]]
         body.append(f'<tr data-code="{esc(str(row["code"]))}">{"".join(cells)}</tr>')
     return f'<table id="areas"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
