@@ -109,16 +109,21 @@ def who(request: Request, user: Reader, conn: Conn):
 
 
 _BODY = re.compile(r"<body[^>]*>", re.IGNORECASE)
+# Its own width (max-content): centred by left 50 %, it would otherwise wrap at half the window's width, two lines
+# high on a phone and over what is above it.
 _BAR_STYLE = ("position:fixed;bottom:6px;left:50%;transform:translateX(-50%);z-index:10000;background:#fff;"
-              "border:1px solid #bbb;border-radius:3px;padding:2px 8px;font:12px sans-serif")
+              "border:1px solid #bbb;border-radius:3px;padding:2px 8px;font:12px sans-serif;width:max-content;"
+              "max-width:calc(100vw - 28px);box-sizing:border-box")
 
 
 def with_session_bar(page: str, user: User | None, lang: str, here: str) -> str:
-    """A page with who is logged in and a logout button (or a login button) at the foot of the window."""
+    """A page with who is logged in and a logout button (or a login button) at the foot of the window (on a phone, a
+    map page with a title bar shows it at the end of that bar instead: layers/web/static/map.css)."""
     t, esc = _TEXT[lang], html.escape
     # Buttons of small forms: logging out is a POST (no link a crawler or a prefetch could follow).
     if user is not None:
-        inner = (f'{esc(t["as"])} <b id="hm-user">{esc(user.name)}</b> ({esc(t["roles"].get(user.role, user.role))}) '
+        role = esc(t["roles"].get(user.role, user.role))
+        inner = (f'<span class="hm-as">{esc(t["as"])}</span> <b id="hm-user">{esc(user.name)}</b> ({role}) '
                  f'<button id="hm-logout" type="submit">{esc(t["logout"])}</button>')
         form = f'<form method="post" action="/logout" style="margin:0">{inner}</form>'
     else:

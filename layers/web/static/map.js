@@ -265,7 +265,10 @@
       overlays[swatch + esc(e.spec.name)] = e.container;
       if (e.spec.shown) e.container.addTo(map);
     });
-    L.control.layers(null, overlays, { collapsed: false, position: "topright" }).addTo(map);
+    // A phone's screen has no room for the open list, the filters and the minimap beside the map: the list is its
+    // button, the filters fold to their title and the minimap to its corner button (a tap opens each).
+    var phone = window.matchMedia("(max-width: 600px)").matches;
+    L.control.layers(null, overlays, { collapsed: phone, position: "topright" }).addTo(map);
 
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
@@ -298,13 +301,14 @@
     // ---- complaint filters (time window, category, status) ------------------------------------
     var filterCtl = L.control({ position: "topright" });
     filterCtl.onAdd = function () {
-      var div = L.DomUtil.create("div", "hm-filters");
+      var div = L.DomUtil.create("details", "hm-filters");
+      div.open = !phone;
       var opts = function (items) {
         return '<option value="">' + esc(T.all) + "</option>" + items.map(function (c) {
           return '<option value="' + esc(c[0]) + '">' + esc(c[1]) + "</option>";
         }).join("");
       };
-      div.innerHTML = "<h4>" + esc(T.filters) + "</h4>" +
+      div.innerHTML = "<summary><h4>" + esc(T.filters) + "</h4></summary>" +
         "<label>" + esc(T.since) + ' <input type="date" name="since"></label>' +
         "<label>" + esc(T.until) + ' <input type="date" name="until"></label>' +
         "<label>" + esc(T.category) + ' <select name="category">' + opts(cfg.categories) + "</select></label>" +
@@ -339,7 +343,8 @@
           } },
         })
       : L.tileLayer(cfg.basemap_tiles[0], { subdomains: cfg.basemap_tiles[1] });
-    new L.Control.MiniMap(miniLayer, { toggleDisplay: true, position: "bottomleft", zoomLevelOffset: -4 }).addTo(map);
+    new L.Control.MiniMap(miniLayer, { toggleDisplay: true, minimized: phone, position: "bottomleft",
+                                          zoomLevelOffset: -4 }).addTo(map);
 
     // ---- view and refresh --------------------------------------------------------------------
     var start = (cfg.street && cfg.street.bbox) || cfg.bounds;

@@ -51,14 +51,19 @@
       // The legend's look, without its class (pages and tests find the legend by .hm-legend).
       div.style.cssText = "background:rgba(255,255,255,.94);padding:6px 10px;border-radius:4px;font-size:12px;" +
         "line-height:1.5;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:320px";
-      div.innerHTML = "<b>" + esc(T.title) + "</b><div>" + esc(T.hint) + "</div>" +
+      // Folded to its title on a phone (the map stays visible), open where the settings panel opens too, and
+      // wherever a saved plan is opened (its line says which).
+      var wide = window.matchMedia("(min-width: 900px) and (min-height: 600px)").matches;
+      var open = wide || W.plan ? " open" : "";
+      div.innerHTML = "<details id='hm-whatif-fold'" + open + "><summary><b>" + esc(T.title) + "</b></summary>" +
+        "<div>" + esc(T.hint) + "</div>" +
         "<button type='button' id='hm-whatif-add'>" + esc(T.add) + "</button> " +
         "<button type='button' id='hm-whatif-clear'>" + esc(T.clear) + "</button>" +
         "<div id='hm-whatif-plan' style='font-weight:bold'></div><div id='hm-whatif-overridden'></div>" +
         "<div id='hm-whatif-totals'></div>" +
         "<input id='hm-whatif-name' placeholder='" + esc(T.name) + "'> " +
         "<button type='button' id='hm-whatif-save'>" + esc(T.save) + "</button><div id='hm-whatif-msg'></div>" +
-        "<a id='hm-whatif-plans' href='/plans?lang=" + esc(cfg.lang) + "'>" + esc(T.plans) + "</a>";
+        "<a id='hm-whatif-plans' href='/plans?lang=" + esc(cfg.lang) + "'>" + esc(T.plans) + "</a></details>";
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
