@@ -1,0 +1,74 @@
+"""Unknown query parameters are refused on the API, the tiles and the file routes, naming them.
+
+A misspelt parameter silently ignored gives a wrong answer that looks right:
+``/api/complaints?stauts=open`` would list every complaint, a print with
+``?lnag=en`` would be in Chinese. So every route under :data:`STRICT` answers
+a parameter it does not declare with :class:`~data.errors.InvalidParameter`
+(422), naming it and the parameters the route takes.
+
+What a route takes is read from FastAPI's own description of it
+(``route.dependant``), its sub-dependencies included: a parameter declared
+inside a ``Depends(...)`` helper of :mod:`api.deps` counts, and so do those of
+routes whose signature is built at start-up (:mod:`api.routes.analysis`).
+
+Pages stay lenient (a link shared in a chat app carries ``utm_…`` or
+``from=``), and /ogc and /open311 keep their own standards' rules: they are
+not under :data:`STRICT`. :data:`KNOWN_ONLY` is registered once, as a
+dependency of the whole app (:func:`api.app.create_app`).
+"""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from data.errors import InvalidParameter
+
+#: Paths whose routes refuse unknown parameters: the JSON API, vector tiles, prints and bulletin files.
+STRICT = ("/api/", "/tiles/", "/print/", "/reports/bulletin.")
+
+#: Taken everywhere: the language, and ``_`` (a browser's or test's cache-busting counter).
+ALWAYS = ("lang", "_")
+
+
+def declared(dependant: Dependant) -> list[str]:
+    """The query parameter names ``dependant`` reads, its sub-dependencies' included, in declaration order."""
+    names = [field.alias for field in dependant.query_params]
+    for sub in dependant.dependencies:
+        names += declared(sub)
+    return list(dict.fromkeys(names))
+
+
+def accepted(route: APIRoute) -> list[str]:
+    """What ``route`` takes: its declared query parameters, then :data:`ALWAYS`."""
+    return list(dict.fromkeys([*declared(route.dependant), *ALWAYS]))
+
+
+def unknown_parameters(path: str, unknown: list[str], taken: list[str]) -> InvalidParameter:
+    """The error naming the ``unknown`` parameters of ``path`` and the ``taken`` ones, in English and Chinese."""
+    quoted = ", ".join(repr(name) for name in unknown)
+    plural = "s" if len(unknown) > 1 else ""
+    return InvalidParameter(", ".join(unknown), f"{path} takes no parameter{plural} {quoted}; it takes "
+                                                f"{', '.join(taken)}",
+                            f"{path} 没有参数 {quoted}；它的参数是 {'、'.join(taken)}")
+
+
+async def known_only(request: Request) -> None:
+    """Refuse a query parameter the matched route does not take, on the paths under :data:`STRICT`.
+
+    The route is the one the router matched (``scope["route"]``); what it takes is read from its
+    ``dependant`` on each request (a walk of a few fields, no cache to keep right).
+    """
+    path = request.url.path
+    route = request.scope.get("route")
+    if not request.url.query or not path.startswith(STRICT) or not isinstance(route, APIRoute):
+        return  # most requests (a plain tile) have no query; pages, /ogc and /open311 keep their own rules
+    taken = accepted(route)
+    unknown = [name for name in request.query_params if name not in taken]
+    if unknown:
+        raise unknown_parameters(path, unknown, taken)
+
+
+#: What create_app puts on the app, once: every route of every router runs :func:`known_only` first.
+KNOWN_ONLY = Depends(known_only)
