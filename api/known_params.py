@@ -58,7 +58,10 @@ async def known_only(request: Request) -> None:
     """Refuse a query parameter the matched route does not take, on the paths under :data:`STRICT`.
 
     The route is the one the router matched (``scope["route"]``); what it takes is read from its
-    ``dependant`` on each request (a walk of a few fields, no cache to keep right).
+    ``dependant`` on each request (a walk of a few fields, no cache to keep right). FastAPI 0.165 puts
+    there the route as its router declared it, without the dependencies given to ``include_router``
+    (api.auth's READS, this check): those take no query parameter; one that did would be refused here,
+    and tests/test_unknown_params.py's walk of every route would say so.
     """
     path = request.url.path
     route = request.scope.get("route")
