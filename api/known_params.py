@@ -2,7 +2,7 @@
 
 A misspelt parameter silently ignored gives a wrong answer that looks right:
 ``/api/complaints?stauts=open`` would list every complaint, a print with
-``?lnag=en`` would be in Chinese. So every route under :data:`STRICT` answers
+``?lnag=en`` would be in Chinese. So every route :func:`strict` names answers
 a parameter it does not declare with :class:`~data.errors.InvalidParameter`
 (422), naming it and the parameters the route takes.
 
@@ -13,7 +13,7 @@ routes whose signature is built at start-up (:mod:`api.routes.analysis`).
 
 Pages stay lenient (a link shared in a chat app carries ``utm_…`` or
 ``from=``), and /ogc and /open311 keep their own standards' rules: they are
-not under :data:`STRICT`. :data:`KNOWN_ONLY` is registered once, as a
+not :func:`strict`. :data:`KNOWN_ONLY` is registered once, as a
 dependency of the whole app (:func:`api.app.create_app`).
 """
 
@@ -25,8 +25,18 @@ from fastapi.routing import APIRoute
 
 from data.errors import InvalidParameter
 
-#: Paths whose routes refuse unknown parameters: the JSON API, vector tiles, prints and bulletin files.
+#: Paths whose routes refuse unknown parameters: the JSON API, vector tiles, prints and bulletin files ...
 STRICT = ("/api/", "/tiles/", "/print/", "/reports/bulletin.")
+#: ... and every file a page links to (a plan's PDF, /plans/{id}.pdf, beside its page /plans/{id}).
+FILES = (".pdf", ".xlsx", ".csv")
+#: Standards that say themselves what an extra parameter means (OGC API: ``f``, property filters; Open311).
+OWN_RULES = ("/ogc", "/open311")
+
+
+def strict(path: str) -> bool:
+    """Whether a request to ``path`` has unknown query parameters refused (else ignored, as pages do)."""
+    return (path.startswith(STRICT) or path.endswith(FILES)) and not path.startswith(OWN_RULES)
+
 
 #: Taken everywhere: the language, and ``_`` (a browser's or test's cache-busting counter).
 ALWAYS = ("lang", "_")
@@ -55,7 +65,7 @@ def unknown_parameters(path: str, unknown: list[str], taken: list[str]) -> Inval
 
 
 async def known_only(request: Request) -> None:
-    """Refuse a query parameter the matched route does not take, on the paths under :data:`STRICT`.
+    """Refuse a query parameter the matched route does not take, on the paths :func:`strict` names.
 
     The route is the one the router matched (``scope["route"]``); what it takes is read from its
     ``dependant`` on each request (a walk of a few fields, no cache to keep right). FastAPI 0.165 puts
@@ -65,7 +75,7 @@ async def known_only(request: Request) -> None:
     """
     path = request.url.path
     route = request.scope.get("route")
-    if not request.url.query or not path.startswith(STRICT) or not isinstance(route, APIRoute):
+    if not request.url.query or not strict(path) or not isinstance(route, APIRoute):
         return  # most requests (a plain tile) have no query; pages, /ogc and /open311 keep their own rules
     taken = accepted(route)
     unknown = [name for name in request.query_params if name not in taken]

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from api import known_params
 from api.app import create_app
 from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
     TAIPEI_STREET,
@@ -148,11 +149,11 @@ def app_without_city():
 
 
 def _strict_gets(app) -> list[tuple[str, list[str]]]:
-    """Every GET of the app's routes under /api, /tiles, /print and the bulletin files, with its query parameters
+    """Every GET of the app's routes under /api, /tiles, /print and of its files, with its query parameters
     (the OpenAPI document is built from app.routes: a route added tomorrow is in it)."""
     out = []
     for path, item in app.openapi()["paths"].items():
-        if "get" in item and path.startswith(("/api/", "/tiles/", "/print/", "/reports/bulletin.")):
+        if "get" in item and known_params.strict(path):
             params = [p["name"] for p in item["get"].get("parameters", []) if p["in"] == "query"]
             out.append((re.sub(r"\{[^}]+\}", "1", path), params))
     return out
@@ -165,6 +166,8 @@ def test_every_api_tile_and_file_route_refuses_an_unknown_parameter_and_takes_it
     routes = _strict_gets(app)
     assert len(routes) > 40 and any(p.startswith("/tiles/") for p, _ in routes)
     assert any(p.startswith("/api/analysis/") and q for p, q in routes)
+    assert "/plans/1.pdf" in [p for p, _ in routes]  # a file beside its page: strict, the page is not
+    assert not known_params.strict("/plans/1") and not known_params.strict("/map/coverage")
     for path, params in routes:
         answer = client.get(path, params={"zz_unknown": "1", "lang": "en"})
         assert answer.status_code == 422, (path, answer.text)
