@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import errors as api_errors
+from api import known_params
 from api.auth import READS, Reader
 from api.deps import Conn, Lang
 from api.middleware import RequestGuard
@@ -60,6 +61,8 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served below from the app's own files, not a CDN
         redoc_url=None,
+        # Every route first: /api, /tiles and file routes refuse a query parameter they do not take (pages do not).
+        dependencies=[known_params.KNOWN_ONLY],
     )
     api_errors.install(app)
     app.state.client_window = routes_public.ClientWindow()  # the public channel's per-client limits

@@ -184,7 +184,7 @@ def test_newyork_hotspots_by_period_and_the_few_complaints_warning(ny_server):
     # Hot spots take no street (the other analyses do): asked for MN03's they answered for the whole city.
     street = call(ny_server, "GET", "/api/analysis/hotspots", params={"street": STREET})
     assert street.status_code == 422, street.text
-    assert street.json()["detail"].startswith("street: hotspots takes no parameter 'street'"), street.text
+    assert street.json()["detail"].startswith("street: /api/analysis/hotspots takes no parameter 'street'"), street.text
     assert "since, until, category" in street.json()["detail"]
     # 311's own word, as the import reads it: refused naming the type it is stored as, which holds more than rats.
     rodent = call(ny_server, "GET", "/api/analysis/hotspots", params={"category": "Rodent"})

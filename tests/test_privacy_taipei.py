@@ -56,9 +56,12 @@ def test_a_residents_number_words_and_key_reach_only_her_office_and_never_the_lo
     assert made.status_code == 201, made.text
     tracking = made.json()["tracking"]
     case = city.one("SELECT complaint_id FROM public_reports WHERE tracking = %s", (tracking,))
-    # She follows it with her key (and a careless client repeats the key in the query string).
-    own = _get(city, f"/api/public/reports/{tracking}", headers={"X-Report-Key": key}, params={"report_key": key})
+    # She follows it with her key; a careless client repeating it in the query string is refused, the key unsaid.
+    own = _get(city, f"/api/public/reports/{tracking}", headers={"X-Report-Key": key})
     assert own.json()["description"] == WORDS and own.json()["reporter"] is True
+    careless = _get(city, f"/api/public/reports/{tracking}", headers={"X-Report-Key": key}, params={"report_key": key})
+    assert careless.status_code == 422 and "no parameter 'report_key'" in careless.json()["detail"], careless.text
+    assert key not in careless.text and WORDS not in careless.text
     rating = httpx.post(city.base + f"/api/public/reports/{tracking}/rating", timeout=30,
                         json={"rating": "满意", "key": key})
     assert rating.status_code == 409  # not closed yet: refused, and the key is not in the log either

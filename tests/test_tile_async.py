@@ -55,7 +55,7 @@ def test_a_tile_over_the_statement_timeout_is_the_same_503_as_the_full_routes(de
         assert client.get(tiles[0]).status_code == 200  # an idle asynchronous connection in the pool
         lock = _locked(demo_db)
         try:
-            short, full = client.get(tiles[1]), client.get(tiles[1] + "?unused=1")
+            short, full = client.get(tiles[1]), client.get(tiles[1] + "?_=1")
         finally:
             lock.rollback()
             lock.close()

@@ -2,6 +2,9 @@
 
 Each route is built from its analysis's declaration (:mod:`layers.analysis.registry`): its query
 parameters, their parsers, its computation and its GeoJSON, the same as ``hygiene-map analyze``.
+A parameter an analysis does not take (hot spots asked with ``street=``, which the others take) is
+refused naming those it takes, as on every API route (:mod:`api.known_params`): read from the signature
+built here.
 """
 
 from __future__ import annotations
@@ -41,19 +44,6 @@ def _signature(options: Iterable[Option], **fixed: inspect.Parameter) -> inspect
     return inspect.Signature(params)
 
 
-def _known_only(request: Request, analysis: Analysis, route: tuple[str, ...] = ("lang",)) -> None:
-    """A parameter the analysis does not take is refused, naming those it takes: hot spots asked with
-    ``street=`` (which the other analyses take) would otherwise answer for the whole city without a word.
-    ``route``: the route's own parameters (lang; format on /api/analysis/…), taken besides the analysis's."""
-    taken = [o.name for o in analysis.options]
-    for name in request.query_params:
-        if name not in route and name not in taken:
-            own = ", ".join(route)
-            raise InvalidParameter(name, f"{analysis.name} takes no parameter {name!r}; it takes "
-                                         f"{', '.join(taken)} and {own}",
-                                   f"{analysis.name} 没有参数 {name!r}；它的参数是 {'、'.join(taken)} 和 {'、'.join(route)}")
-
-
 #: ``format=`` of /api/analysis/…: the GeoJSON (the default) or the analysis's table as a spreadsheet.
 FORMATS = ("geojson", "xlsx", "csv")
 
@@ -86,7 +76,6 @@ def _filename(analysis: Analysis, given, args: dict, fmt: str) -> tuple[str, str
 
 def _route(analysis: Analysis) -> Callable[..., Response]:
     def route(request: Request, lang: str, format: str | None = None, **raw) -> Response:
-        _known_only(request, analysis, ("lang", "format"))
         fmt = _format(format)
         args = analysis.parse(raw)
         body, kept = cached_geojson(request.app.state.db, request.app.state.analysis_cache, analysis, args, lang,
