@@ -52,7 +52,7 @@
     var s = fc.summary;
     html += "<div>" + esc(T.summary) + ": " + s.areas + " " + esc(T.areas) +
       (judged ? " · " + esc(T.below) + " " + s.below + ", " + esc(T.within) + " " + s.within + ", " + esc(T.above) +
-       " " + s.above : "") + "<br>" + esc(T.count) + " " + s.count + ", " + esc(T.per_km2) + " " + fmt(s.per_km2, 2) +
+       " " + s.above : "") + "<br>" + esc(T.count) + " " + s.count.toLocaleString("en") + ", " + esc(T.per_km2) + " " + fmt(s.per_km2, 2) +
       ", " + esc(T.per_10k) + " " + fmt(s.per_10k_residents, 2) + "</div>";
     if (fc.warning) html += "<div class='hm-warning'><b>" + esc(fc.warning) + "</b></div>";
     legend(map, html);
