@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from layers.web.analysis_page import RANK_CLASSES, STATUS_COLOURS
 from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
     ARTIFACTS,
     READY_ANALYSIS,
@@ -41,6 +40,13 @@ LEGEND_CLASHES = """(function () {
   if (r.left < 0 || r.right > innerWidth || r.top < 0 || r.bottom > innerHeight) clashes.push('off the screen');
   return clashes;
 })()"""
+
+
+def _palette() -> tuple[dict, list]:
+    """The pages' colours: the density verdicts' and the priority classes' (darkest first)."""
+    from layers.web.analysis_page import RANK_CLASSES, STATUS_COLOURS
+
+    return STATUS_COLOURS, [colour for _, colour in RANK_CLASSES]
 
 
 def _drawn(browser, city, path: str, shot: str) -> dict:
@@ -119,7 +125,8 @@ def test_the_density_map_colours_each_village_by_its_verdict_and_names_the_rule(
     assert state["features"] == len(answer["features"]) == 456
     verdicts = {f["properties"]["code"]: f["properties"]["status"] for f in answer["features"]}
     assert len(set(verdicts.values())) >= 2, set(verdicts.values())  # Taipei's villages are not all alike
-    assert state["fills"] == {code: STATUS_COLOURS[status] for code, status in verdicts.items()}
+    colours = _palette()[0]
+    assert state["fills"] == {code: colours[status] for code, status in verdicts.items()}
     legend = browser.evaluate(LEGEND)
     rule = answer["rules"][0]
     assert rule["text"] in legend and rule["source"] in legend, legend  # the band and where it comes from
@@ -143,7 +150,7 @@ def test_a_kind_without_a_standard_is_counted_not_judged(taipei_server, browser)
     answer = city.get("/api/analysis/density", kind="garbage_points").json()
     state = _drawn(browser, city, "/map/density?kind=garbage_points", "density-garbage-points.png")
     assert state["features"] == len(answer["features"]) == 12 and answer["rules"] == []
-    assert set(state["fills"].values()) == {STATUS_COLOURS["none"]}
+    assert set(state["fills"].values()) == {_palette()[0]["none"]}
     legend = browser.evaluate(LEGEND)
     assert answer["basis_note"] in legend and "无密度标准：仅计数，不作判断" in legend
     assert "低于标准" not in legend.replace("不作低于", "")  # no below / within / above swatches
@@ -162,10 +169,11 @@ def test_the_priority_map_colours_grids_by_rank_and_names_the_scores_parts(taipe
     assert state["features"] == len(answer["features"]) == answer["ranked"] == grids > 10
     top = next(f["properties"] for f in answer["features"] if f["properties"]["rank"] == 1)
     assert top["score"] > 0
-    assert state["fills"][top["code"]] == RANK_CLASSES[0][1]  # the first to inspect, darkest
+    classes = _palette()[1]
+    assert state["fills"][top["code"]] == classes[0]  # the first to inspect, darkest
     last = max(answer["features"], key=lambda f: f["properties"]["rank"])["properties"]
-    assert state["fills"][last["code"]] == RANK_CLASSES[-1][1]
-    assert len(set(state["fills"].values())) == len(RANK_CLASSES)
+    assert state["fills"][last["code"]] == classes[-1]
+    assert len(set(state["fills"].values())) == len(classes)
     legend = browser.evaluate(LEGEND)
     for word in words:
         assert word in legend, (word, legend)
