@@ -141,7 +141,8 @@ _TEXT = {
     "zh": {"title": "hygiene-map 卫生城市创建地图", "layers": "图层", "layer": "图层", "count": "要素数",
            "demo": "演示数据（虚构城市）", "no_city": "尚未加载城市数据：运行 hygiene-map demo 或 hygiene-map import。",
            "about": "约", "other": "English", "other_lang": "en", "data_time": "数据时间",
-           "maps": "地图", "map": "总览图（全部图层）", "coverage": "公厕与垃圾收集点服务盲区", "hotspots": "投诉热点", "plans": "设施规划方案（模拟与对比）",
+           "maps": "地图", "map": "总览图（全部图层）", "coverage": "公厕与垃圾收集点服务盲区", "hotspots": "投诉热点",
+           "density": "设施设置密度（对照规划标准）", "priority": "网格巡查优先级（先查哪些网格）", "plans": "设施规划方案（模拟与对比）",
            "reports": "工作通报（周、月、季、年：街道和责任单位排名、红黑榜）",
            "grids": "网格责任", "prints": "打印图件", "atlas": "街道巡查图册 (PDF)", "street": "街道",
            "no_grids": "尚未划分网格，无巡查图册（hygiene-map grids generate）",
@@ -151,7 +152,8 @@ _TEXT = {
            "demo": "Demo data (fictional city)", "no_city": "No city loaded yet: run hygiene-map demo or hygiene-map import.",
            "about": "about", "other": "中文", "other_lang": "zh", "data_time": "Data as of",
            "maps": "Maps", "map": "Overview map (every layer)", "coverage": "Toilet and garbage point coverage gaps",
-           "hotspots": "Complaint hotspots", "plans": "Facility plans (what-if and comparison)",
+           "hotspots": "Complaint hotspots", "density": "Facility density against the planning standards",
+           "priority": "Grid inspection priority (which grids first)", "plans": "Facility plans (what-if and comparison)",
            "reports": "Bulletins (week, month, quarter, year: streets and units ranked, red and black lists)", "grids": "Grid responsibilities", "prints": "Prints",
            "atlas": "Street inspection atlas (PDF)", "street": "Street",
            "no_grids": "no grids yet, so no atlas (hygiene-map grids generate)",
@@ -167,6 +169,7 @@ def _maps_html(t: dict, lang: str, streets: list[dict]) -> str:
     q = "?lang=en" if lang == "en" else ""
     amp = "&lang=en" if lang == "en" else ""
     maps = [("/map" + q, t["map"]), ("/map/coverage" + q, t["coverage"]), ("/map/hotspots" + q, t["hotspots"]),
+            ("/map/density" + q, t["density"]), ("/map/priority" + q, t["priority"]),
             ("/plans" + q, t["plans"]), ("/reports" + q, t["reports"])]
     items = "".join(f'<li><a data-map href="{href}">{esc(label)}</a></li>' for href, label in maps)
     items += f'<li><a data-page href="/cases{q}">{esc(t["cases"])}</a></li>'

@@ -90,7 +90,8 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
     dict
         ``rows`` sorted by score (code, name, score, components {name: {value, scaled, weighted}}),
         ``weights``, ``hotspot_cell_m`` (None without complaints) and ``missing``: what the
-        city lacks for a full ranking (grids, complaints), [] when nothing.
+        city lacks for a full ranking (grids, complaints), [] when nothing; ``ranked``: how many grids were
+        ranked (``limit`` keeps the first rows only).
     """
     street = parse_area_code(street, "street")
     if places is None:
@@ -107,7 +108,7 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
     fetched = [(code, name, x, y, *open_overdue.get(code, (0, 0)), markets, village, geojson)
                for code, name, x, y, markets, village, geojson in places["grids"]]
     if not fetched:
-        return {"rows": [], "weights": WEIGHTS, "hotspot_cell_m": cell_m, "missing": missing}
+        return {"rows": [], "weights": WEIGHTS, "hotspot_cell_m": cell_m, "missing": missing, "ranked": 0}
     raw, scaled = _components(fetched, places["gaps"], hot)
     score = sum(WEIGHTS[k] * scaled[k] for k in WEIGHTS) * 100.0
     rows = [{"code": row[0], "name": row[1], "score": round(float(score[i]), 2),
@@ -117,7 +118,8 @@ def priority(conn, *, street: str | None = None, since: datetime | None = None, 
     rows.sort(key=lambda r: (-r["score"], r["code"]))
     for rank, r in enumerate(rows, start=1):
         r["rank"] = rank
-    return {"rows": rows[:limit] if limit else rows, "weights": WEIGHTS, "hotspot_cell_m": cell_m, "missing": missing}
+    return {"rows": rows[:limit] if limit else rows, "weights": WEIGHTS, "hotspot_cell_m": cell_m, "missing": missing,
+            "ranked": len(rows)}
 
 
 def _open_overdue(conn, street: str | None, as_of: datetime | None) -> dict[str, tuple[int, int]]:

@@ -1,4 +1,4 @@
-"""HTTP: /api/analysis/{coverage|density|hotspots|priority|siting} and the pages /map/coverage, /map/hotspots.
+"""HTTP: /api/analysis/{coverage|density|hotspots|priority|siting} and the pages /map/{coverage|density|hotspots|priority}.
 
 Each route is built from its analysis's declaration (:mod:`layers.analysis.registry`): its query
 parameters, their parsers, its computation and its GeoJSON, the same as ``hygiene-map analyze``.
@@ -115,9 +115,11 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
         args = analysis.parse(raw)
         query = {o.name: _shown(o, raw[o.name], args) for o in options}
         extra = {}
-        if "by" in query:  # coverage: the level the answer will be by, and the city's finest (the what-if panel)
+        if analysis.name == "coverage":  # the level the answer will be by, and the city's finest (the what-if panel)
             extra["finest"] = area_level(conn, "community")
             query["by"] = query["by"] or extra["finest"]
+        elif "by" in query:  # density: the level its answer will be by (street, else the city's finest)
+            query["by"] = query["by"] or area_level(conn, "street")
         if plan is not None:  # a saved plan opens at its own kind, radius and level: its ids are its layer's
             query, extra["plan"] = for_map(conn, plan, query, raw)
         extra["found"] = analysis_controls.choices(conn, analysis.name)  # the panel's choices: the city's own
@@ -146,11 +148,13 @@ def _shown(option: Option, raw, args: dict):
 
 for _name, _shown_names, _title in (("coverage", ("kind", "radius", "by", "method"), "Coverage gaps map"),
                                     ("hotspots", ("since", "until", "category", "cell", "emerging"),
-                                     "Complaint hotspots map")):
+                                     "Complaint hotspots map"),
+                                    ("density", ("kind", "by", "street"), "Facility density map"),
+                                    ("priority", ("street", "since", "limit"), "Inspection priority map")):
     pages.add_api_route(f"/map/{_name}", _page(load(_name), _shown_names), methods=["GET"],
                         response_class=HTMLResponse, summary=f"{_title} (zh-CN; ?lang=en)")
 
-#: What create_app registers: the API routes and the two pages.
+#: What create_app registers: the API routes and the map pages.
 router = APIRouter()
 router.include_router(api)
 router.include_router(pages)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from data.catalog import level_counts
 from data.params import parse_area_code, parse_int
+from data.said import grid_name
 from geo.priority import grid_places, priority
 from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
 from layers.analysis.encode import COMPONENTS, feature_collection, features, headers
@@ -37,8 +38,10 @@ class Priority(Analysis):
         return result
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
-        return feature_collection(features(result["rows"]), weights=result["weights"],
-                                  hotspot_cell_m=result["hotspot_cell_m"], missing=result["missing"])
+        said = [{**r, "name_en": grid_name(r["name"], "en")} for r in result["rows"]]  # the page's English popup
+        return feature_collection(features(said), weights=result["weights"],
+                                  hotspot_cell_m=result["hotspot_cell_m"], missing=result["missing"],
+                                  ranked=result["ranked"], warning=missing_note(result["missing"], lang))
 
     def of_grids(self, result: dict) -> bool:
         return True
@@ -65,3 +68,9 @@ _MISSING = {
                 "(hygiene-map import admin_areas FILE --level street), then run grids generate"),
     "complaints": ("没有投诉：热点分量为 0", "no complaints: the hotspot component is 0"),
 }
+
+
+def missing_note(missing: list[str], lang: str) -> str | None:
+    """What the city lacks for a full ranking, said in ``lang`` (the command's closing lines as one), or None."""
+    i = lang == "en"
+    return ("; " if i else "；").join(_MISSING[m][i] for m in missing) or None

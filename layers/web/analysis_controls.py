@@ -1,9 +1,10 @@
-"""The control panel of the analysis maps (/map/coverage, /map/hotspots): a plain GET form of the page's own
+"""The control panel of the analysis maps (/map/coverage, /map/hotspots, /map/density, /map/priority): a plain GET
+form of the page's own
 parameters, each filled in with the value the page shows, and links to the answer's table as a spreadsheet.
 
 The form needs no script: submitting it asks the same page with the new query (the route checks it as it checks
 a typed URL). Its choices are the city's own: the facility kinds with how many it has of each (a kind it has
-none of says （0）), the levels it has areas at, the event types its complaints are of. It is a folded
+none of says （0）), the levels it has areas at, the event types its complaints are of, its streets. It is a folded
 ``<details>`` in the map's top-right corner, open on a wide screen and closed on a phone, so that it never hides
 the map there; a small script puts it among Leaflet's controls, which keep clear of each other.
 """
@@ -21,25 +22,32 @@ WORDS = {
     "zh": {"title": "分析条件与下载", "kind": "设施类型", "radius": "服务半径（米）", "radius_hint": "留空按标准",
            "by": "统计单元", "method": "距离算法", "since": "起始日期（含）", "until": "截止日期（不含）",
            "category": "事件类型", "all_categories": "不选即全部类型", "cell": "六边形边长（米）", "cell_hint": "留空自动",
-           "emerging": "时空趋势（按月）", "submit": "更新地图", "download": "下载表格", "no_complaints": "暂无投诉"},
+           "emerging": "时空趋势（按月）", "submit": "更新地图", "download": "下载表格", "no_complaints": "暂无投诉",
+           "street": "街道", "whole_city": "全市", "limit": "只看排名前（个网格）", "limit_hint": "留空：全部",
+           "priority_since": "投诉起始日期（热点分项）"},
     "en": {"title": "Settings and downloads", "kind": "Facility kind", "radius": "Service radius (m)",
            "radius_hint": "empty: the standard's", "by": "Count by", "method": "Distance", "since": "From (inclusive)",
            "until": "Until (exclusive)", "category": "Event types", "all_categories": "none ticked: every type",
            "cell": "Hexagon edge (m)", "cell_hint": "empty: automatic", "emerging": "Trend over time (monthly)",
-           "submit": "Update map", "download": "Download table", "no_complaints": "no complaints yet"},
+           "submit": "Update map", "download": "Download table", "no_complaints": "no complaints yet",
+           "street": "Street", "whole_city": "whole city", "limit": "Top grids only", "limit_hint": "empty: all",
+           "priority_since": "Complaints from (hot spot component)"},
 }
 #: The order the levels are offered in (coarsest first), as coverage takes them.
 LEVEL_ORDER = ("district", "street", "community", "grid", "urban_village")
 
 
 def choices(conn, analysis: str) -> dict:
-    """What the panel of ``analysis`` offers, read from the city: facility counts and levels (coverage), the event
-    types of its complaints (hot spots)."""
+    """What the panel of ``analysis`` offers, read from the city: facility counts and levels (coverage, density),
+    the event types of its complaints (hot spots), its streets (density, priority)."""
     from data import catalog
 
-    if analysis == "coverage":
-        return {"kinds": catalog.facility_counts(conn), "levels": catalog.level_counts(conn)}
-    return {"categories": catalog.complaint_categories(conn)}
+    if analysis == "hotspots":
+        return {"categories": catalog.complaint_categories(conn)}
+    found = {"streets": catalog.streets(conn)} if analysis in ("density", "priority") else {}
+    if analysis in ("coverage", "density"):
+        found.update(kinds=catalog.facility_counts(conn), levels=catalog.level_counts(conn))
+    return found
 
 
 def _count(n: int, lang: str) -> str:
@@ -101,6 +109,25 @@ def _hotspot_fields(query: dict, lang: str, found: dict) -> list[str]:
             f'{escape(w["emerging"])}</label>']
 
 
+def _street(query: dict, lang: str, found: dict) -> str:
+    """The street select: the whole city, or one of its streets (with its grids' count on the priority page)."""
+    w = WORDS[lang]
+    named = [(s["code"], f'{(s["name_en"] or s["name"]) if lang == "en" else s["name"]} {s["code"]}')
+             for s in found["streets"]]
+    return _select("street", w["street"], [("", w["whole_city"]), *named], query.get("street"))
+
+
+def _density_fields(query: dict, lang: str, found: dict) -> list[str]:
+    kind, _, by, _ = _coverage_fields(query, lang, found, {})  # the same kinds and levels as coverage's
+    return [kind, by, _street(query, lang, found)]
+
+
+def _priority_fields(query: dict, lang: str, found: dict) -> list[str]:
+    w = WORDS[lang]
+    return [_street(query, lang, found), _date("since", w["priority_since"], query.get("since")),
+            _input("limit", w["limit"], query.get("limit"), "number", w["limit_hint"], min="1", step="1")]
+
+
 def download_query(query: dict, fmt: str, lang: str) -> str:
     """The query of /api/analysis/… answering the page's ``query`` as a ``fmt`` table in ``lang``."""
     params = {k: v for k, v in query.items() if v not in (None, "", []) and k not in ("lang", "plan")}
@@ -108,11 +135,15 @@ def download_query(query: dict, fmt: str, lang: str) -> str:
 
 
 def controls_html(analysis: str, query: dict, lang: str, found: dict, methods: dict[str, str] | None = None) -> str:
-    """The panel of ``analysis`` (coverage or hotspots): its form filled in with ``query`` (the page's parameters,
-    plus ``plan`` on an opened plan), the city's choices ``found`` (:func:`choices`), and the download links."""
+    """The panel of ``analysis`` (coverage, hotspots, density or priority): its form filled in with ``query`` (the
+    page's parameters, plus ``plan`` on an opened plan), the city's choices ``found`` (:func:`choices`), and the
+    download links."""
     w = WORDS[lang]
-    fields = _coverage_fields(query, lang, found, methods or {}) if analysis == "coverage" else \
-        _hotspot_fields(query, lang, found)
+    if analysis == "coverage":
+        fields = _coverage_fields(query, lang, found, methods or {})
+    else:
+        fields = {"hotspots": _hotspot_fields, "density": _density_fields,
+                  "priority": _priority_fields}[analysis](query, lang, found)
     hidden = f'<input type="hidden" name="lang" value="{escape(lang)}">'
     if query.get("plan") is not None:  # the plan stays open: its draft is the page's
         hidden += f'<input type="hidden" name="plan" value="{escape(str(query["plan"]))}">'

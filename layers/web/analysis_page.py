@@ -1,10 +1,12 @@
-"""The analysis pages /map/coverage and /map/hotspots (Folium, data by URL).
+"""The analysis pages /map/coverage, /map/hotspots, /map/density and /map/priority (Folium, data by URL).
 
-Each page is a Folium map plus ``/static/app/analysis.js``, which fetches
-the analysis as GeoJSON from ``/api/analysis/…`` with the page's own query
-parameters, colours it and writes the legend. The legend names the rule
-(with its source and label where it is not V) or the statistic and its
-confidence levels, so a printed screenshot still says what it shows.
+Each page is a Folium map plus ``/static/app/analysis.js`` (density and
+priority also ``/static/app/analysis-ranks.js``), which fetches the analysis
+as GeoJSON from ``/api/analysis/…`` with the page's own query parameters,
+colours it and writes the legend. The legend names the rule (with its source
+and label where it is not V), the statistic and its confidence levels, or
+what the priority score is made of, so a printed screenshot still says what
+it shows.
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ _WORDS = {
                    "opened": "{loaded} #{id} {name}：{kind}，服务半径 {radius} 米，按{by}统计",
                    "overridden": "网址中的参数与方案不符，已按方案显示：{changes}",
                    "outside": "该点在城市范围外（距各行政区均超过服务半径），已撤回"},
+        "density_title": "设施设置密度", "priority_title": "网格巡查优先级",
+        "below": "低于标准", "within": "符合标准", "above": "高于标准", "not_judged": "无密度标准：仅计数，不作判断",
+        "count": "设施数量", "per_km2": "每平方公里", "per_10k": "每万人", "expected": "标准范围（座）",
+        "status": "判定", "areas": "个区域",
+        "score_rule": "巡查优先级评分 0–100 = Σ 权重 × 分项（各归一化到 0–1）× 100",
+        "weights_note": "权重为本项目的工作值，非国家标准", "weight": "权重", "score": "评分", "rank": "排名",
+        "rank_class": "排名前 {lo}–{hi} %", "top_class": "排名前 {hi} %", "grids": "个网格",
+        "ranked": "共排序 {ranked} 个网格，显示 {shown} 个", "value": "原值", "weighted": "加权分",
     },
     "en": {
         "coverage_title": "Service coverage and gaps", "hotspots_title": "Complaint hotspots",
@@ -57,6 +67,14 @@ _WORDS = {
                    "opened": "{loaded} #{id} {name}: {kind}, service radius {radius} m, by {by}",
                    "overridden": "The URL's values are not the plan's; shown with the plan's: {changes}",
                    "outside": "That point is outside the city (beyond the service radius of every area): taken back"},
+        "density_title": "Facility density", "priority_title": "Grid inspection priority",
+        "below": "Below the standard", "within": "Within the standard", "above": "Above the standard",
+        "not_judged": "No density standard: counted, not judged", "count": "Facilities", "per_km2": "Per km²",
+        "per_10k": "Per 10,000 residents", "expected": "Expected", "status": "Status", "areas": "areas",
+        "score_rule": "Inspection priority score 0–100 = Σ weight × component (each scaled to 0–1) × 100",
+        "weights_note": "The weights are this project's working values, not a standard", "weight": "weight",
+        "score": "Score", "rank": "Rank", "rank_class": "Rank: top {lo}–{hi} %", "top_class": "Rank: top {hi} %",
+        "grids": "grids", "ranked": "{ranked} grids ranked, {shown} shown", "value": "value", "weighted": "weighted",
     },
 }
 TEXT = {lang: {**PAGE_WORDS[lang], **words} for lang, words in _WORDS.items()}
@@ -65,6 +83,10 @@ TEXT = {lang: {**PAGE_WORDS[lang], **words} for lang, words in _WORDS.items()}
 COVERAGE_CLASSES = [(90, "#1a9850"), (70, "#91cf60"), (50, "#fee08b"), (0, "#fc8d59")]
 #: Gi* bin colours (ArcGIS' hot/cold palette).
 BIN_COLOURS = {3: "#d7191c", 2: "#f46d43", 1: "#fdae61", 0: "#eeeeee", -1: "#abd9e9", -2: "#74add1", -3: "#4575b4"}
+#: Density verdicts' colours; ``none``: an area of a kind no standard gives a density (counted, not judged).
+STATUS_COLOURS = {"below": "#d73027", "within": "#1a9850", "above": "#4575b4", "none": "#bdbdbd"}
+#: Priority classes (upper bound of the rank as a % of the grids ranked, colour): the top 10 % darkest.
+RANK_CLASSES = [(10, "#67000d"), (25, "#cb181d"), (50, "#fb6a4a"), (100, "#fcbba1")]
 
 
 class _AnalysisScript(AppScript):
@@ -79,6 +101,12 @@ class _CoverageScript(_AnalysisScript):
     """The analysis script plus the what-if planner (/static/app/whatif.js)."""
 
     default_js = _AnalysisScript.default_js + [("hygiene_whatif", "/static/app/whatif.js")]
+
+
+class _RanksScript(_AnalysisScript):
+    """The analysis script plus the density and priority drawings (/static/app/analysis-ranks.js)."""
+
+    default_js = _AnalysisScript.default_js + [("hygiene_ranks", "/static/app/analysis-ranks.js")]
 
 
 def _whatif(query: dict, lang: str, finest: str, plan: dict | None = None) -> dict | None:
@@ -132,6 +160,11 @@ def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str,
               "coverage_classes": COVERAGE_CLASSES, "bin_colours": BIN_COLOURS}
     if kind == "coverage":
         _CoverageScript({**config, "whatif": _whatif(query, lang, finest, plan)}).add_to(m)
+    elif kind in ("density", "priority"):
+        from layers.analysis.encode import COMPONENTS
+
+        _RanksScript({**config, "status_colours": STATUS_COLOURS, "rank_classes": RANK_CLASSES,
+                      "components": {k: v[lang == "en"] for k, v in COMPONENTS.items()}}).add_to(m)
     else:
         _AnalysisScript(config).add_to(m)
     return offline_html(m, lang=lang, title=full_title)
@@ -154,3 +187,21 @@ def hotspots_page(city: dict | None, *, lang: str, center, bounds, query: dict, 
     params = {k: v for k, v in query.items() if v is not None and k != "lang"}
     api = "/api/analysis/hotspots?" + urlencode({**params, "lang": lang}, doseq=True)
     return _page("hotspots", city, lang, center, bounds, api, query, found=found)
+
+
+def density_page(city: dict | None, *, lang: str, center, bounds, query: dict, found: dict | None = None) -> str:
+    """/map/density: areas coloured below / within / above the planning band (grey where the kind has no band), the
+    rules and their sources in the legend; with ``found`` the panel of settings and downloads."""
+    return _page("density", city, lang, center, bounds, _api_url("density", query, lang), query, found=found)
+
+
+def priority_page(city: dict | None, *, lang: str, center, bounds, query: dict, found: dict | None = None) -> str:
+    """/map/priority: grids coloured by rank (the top 10 % darkest), the score's components and weights in the legend;
+    a city without grids is told why, as the API says it; with ``found`` the panel of settings and downloads."""
+    return _page("priority", city, lang, center, bounds, _api_url("priority", query, lang), query, found=found)
+
+
+def _api_url(kind: str, query: dict, lang: str) -> str:
+    """The /api/analysis/``kind`` URL of the page's ``query`` (its empty parameters left out) in ``lang``."""
+    params = {k: v for k, v in query.items() if v not in (None, "") and k != "lang"}
+    return f"/api/analysis/{kind}?" + urlencode({**params, "lang": lang}, doseq=True)

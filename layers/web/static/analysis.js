@@ -1,5 +1,5 @@
-/* hygiene-map analysis pages (/map/coverage, /map/hotspots): fetch the analysis GeoJSON from the
- * app's own API, colour it and write a legend that names the rule or the statistic.
+/* hygiene-map analysis pages (/map/coverage, /map/hotspots; analysis-ranks.js adds density and priority):
+ * fetch the analysis GeoJSON from the app's own API, colour it and write a legend that names the rule or the statistic.
  * window.hygieneAnalysisState tells the page tests when it has drawn, and what.
  */
 (function () {
@@ -26,6 +26,7 @@
       return div;
     };
     ctl.addTo(map);
+    return ctl;
   }
   function swatch(colour, label) {
     return '<div><i style="display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle;' +
@@ -123,8 +124,10 @@
         });
       })
       .then(function (fc) {
-        (cfg.kind === "coverage" ? drawCoverage : drawHotspots)(map, cfg, fc);
-        status.textContent = "";
+        // A drawing may answer a line for the status bar: what the map lacks (priority in a city without grids).
+        var said = draw[cfg.kind](map, cfg, fc);
+        status.textContent = said || "";
+        if (said) status.className = "hm-error";
       })
       .catch(function (err) {
         state.errors.push(String(err.message || err));
@@ -134,5 +137,8 @@
       .then(function () { state.ready = true; status.setAttribute("data-ready", "1"); });
   }
 
-  window.hygieneAnalysis = { init: init };
+  // Each page's drawing by kind; analysis-ranks.js adds its own with the helpers below.
+  var draw = { coverage: drawCoverage, hotspots: drawHotspots };
+  window.hygieneAnalysis = { init: init, draw: draw,
+                             util: { esc: esc, fmt: fmt, legendControl: legendControl, swatch: swatch, state: state } };
 })();
