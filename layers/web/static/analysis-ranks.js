@@ -15,11 +15,10 @@
   // The drawn layer, outside hygieneAnalysisState (layers do not serialise): the page tests open its popups.
   function keep(layer) { window.hygieneAnalysisLayer = layer; return layer; }
 
-  // The legend, no wider than a phone's map minus its margins; on a phone lifted clear of the session bar, which
-  // sits at the bottom's centre above the scale.
+  // The legend, no wider than a phone's map minus its margins (on a phone the session bar sits in the title
+  // row: map.css, so nothing needs lifting clear of it).
   function legend(map, html) {
-    var div = U.legendControl(map, "<div style='max-width:300px'>" + html + "</div>").getContainer();
-    if (window.matchMedia("(max-width: 600px)").matches) div.style.marginBottom = "56px";
+    U.legendControl(map, "<div style='max-width:300px'>" + html + "</div>");
   }
 
   function drawDensity(map, cfg, fc) {
