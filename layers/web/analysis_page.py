@@ -151,7 +151,8 @@ def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str,
     title = t[f"{kind}_title"]
     full_title = f"{name} · {title}" if name else title
     notes = [t["demo"]] if city and city.get("is_demo") else []
-    other = {**query, "lang": "zh" if lang == "en" else "en"}
+    # A parameter at its default (None) is left out: urlencode would write the text "None", which the page refuses.
+    other = {**{k: v for k, v in query.items() if v is not None}, "lang": "zh" if lang == "en" else "en"}
     add_title_bar(m, lang, full_title, notes, urlencode(other, doseq=True), status=t["loading"])
     if found is not None:  # the panel: the page's parameters as a form, and the table's downloads
         shown = {**query, "plan": plan["id"]} if plan else query
