@@ -24,6 +24,10 @@ from urllib.parse import urlsplit
 
 import websocket
 
+#: The screens pages are checked at (Emulation.setDeviceMetricsOverride): a common phone, and a laptop.
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+DESKTOP = {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False}
+
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",

@@ -17,6 +17,7 @@ import httpx
 import openpyxl
 import pytest
 
+from tests.chromium import PHONE
 from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
     ARTIFACTS,
     READY_ANALYSIS,
@@ -26,7 +27,6 @@ from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
     taipei_server,
 )
 
-PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 # The panel: opened or not, its share of the map, and the other boxes of the page it covers (or runs off the screen).
 PANEL = """(function () {
   var p = document.getElementById('hm-controls'), r = p.getBoundingClientRect(),

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from data.db import connect
+from tests.chromium import PHONE
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "var" / "test-artifacts"
 
@@ -102,7 +103,6 @@ def test_street_map_references_only_local_files_and_has_english(demo_client):
     assert missing.status_code == 422 and "street" in missing.json()["detail"]
 
 
-PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 FOCUSED = "document.body.getAttribute('data-grid-focus')"
 
 

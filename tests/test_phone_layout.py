@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from tests.chromium import DESKTOP, PHONE
 from tests.conftest import REPO
 from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
     READY_ANALYSIS,
@@ -31,8 +32,6 @@ from tests.taipei_public import post_report, stop
 pytestmark = pytest.mark.browser
 
 SHOTS = REPO / "var" / "test-artifacts" / "phone-layout"
-PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
-DESKTOP = {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False}
 READY_CONTEXT = "window.hygieneContextState && hygieneContextState.ready"
 #: Pixels two boxes may share (a shadow, a border) before they count as one on top of the other.
 SLACK = 3

@@ -17,6 +17,7 @@ import json
 import httpx
 import pytest
 
+from tests.chromium import PHONE
 from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
     ARTIFACTS,
     READY_GRIDS,
@@ -30,7 +31,6 @@ from tests.test_public_browser import _wait
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 #: 中正區: cut into grids, no roster loaded yet (the district office has not named its units).
 UNROSTERED = "6300500"
 
