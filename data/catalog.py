@@ -292,6 +292,17 @@ def streets(conn) -> list[dict]:
         return [{"code": c, "name": n, "name_en": e, "grids": g} for c, n, e, g in cur.fetchall()]
 
 
+def siting_areas(conn) -> list[dict]:
+    """The areas siting takes as ``street`` (code, name, name_en, in code order): the streets, or the districts of a
+    city of districts only (geo.siting._check_area); none in a city with neither."""
+    level = area_level(conn, "street")
+    if level not in ("street", "district"):
+        return []
+    with conn.cursor() as cur:
+        cur.execute("SELECT code, name, name_en FROM admin_areas WHERE level = %s ORDER BY code", (level,))
+        return [{"code": c, "name": n, "name_en": e} for c, n, e in cur.fetchall()]
+
+
 def street_info(conn, code: str) -> dict:
     """``{"code", "name", "name_en", "bbox"}`` of a street, or NotFound."""
     with conn.cursor() as cur:

@@ -39,7 +39,7 @@ LEVEL_ORDER = ("district", "street", "community", "grid", "urban_village")
 
 def choices(conn, analysis: str) -> dict:
     """What the panel of ``analysis`` offers, read from the city: facility counts and levels (coverage, density),
-    the event types of its complaints (hot spots), its streets (density, priority)."""
+    the event types of its complaints (hot spots), its streets (density, priority), the areas siting takes (coverage)."""
     from data import catalog
 
     if analysis == "hotspots":
@@ -47,6 +47,8 @@ def choices(conn, analysis: str) -> dict:
     found = {"streets": catalog.streets(conn)} if analysis in ("density", "priority") else {}
     if analysis in ("coverage", "density"):
         found.update(kinds=catalog.facility_counts(conn), levels=catalog.level_counts(conn))
+    if analysis == "coverage":  # the what-if panel's 建议选址: where siting may be asked
+        found["siting_areas"] = catalog.siting_areas(conn)
     return found
 
 

@@ -79,6 +79,25 @@ _WORDS = {
 }
 TEXT = {lang: {**PAGE_WORDS[lang], **words} for lang, words in _WORDS.items()}
 
+#: The what-if panel's 建议选址 control (layers/web/static/whatif-suggest.js); objectives as geo.demand.OBJECTIVES.
+_SUGGEST = {
+    "zh": {"title": "建议选址", "count": "数量", "unit": "处", "street": "街道", "whole_city": "全市", "objective": "目标",
+           "default": "默认", "run": "开始计算", "running": "正在计算…", "suggested": "建议",
+           "added": "已添加 {n} 处",
+           "share": "，范围内{measure}覆盖 {before} → {after} %", "none": "没有能新增覆盖的选址",
+           "objectives": {"residents": "覆盖人口", "area": "覆盖面积", "complaints": "未结案投诉"},
+           "measures": {"residents": "人口", "area_m2": "面积", "complaints": "未结案投诉"},
+           "new": {"residents": "新增覆盖人口", "area_m2": "新增覆盖面积（m²）", "complaints": "新增覆盖未结案投诉"}},
+    "en": {"title": "Suggest sites", "count": "how many", "unit": "", "street": "in", "whole_city": "whole city",
+           "objective": "objective", "default": "default", "run": "Suggest", "running": "computing…",
+           "suggested": "Suggested", "added": "{n} added",
+           "share": "; covered {measure} where asked {before} → {after} %", "none": "No site would cover anything new",
+           "objectives": {"residents": "residents", "area": "area", "complaints": "open complaints"},
+           "measures": {"residents": "residents", "area_m2": "area", "complaints": "open complaints"},
+           "new": {"residents": "newly covered residents", "area_m2": "newly covered area (m²)",
+                   "complaints": "newly covered open complaints"}},
+}
+
 #: Covered-area classes (lower bound %, colour) of the coverage page.
 COVERAGE_CLASSES = [(90, "#1a9850"), (70, "#91cf60"), (50, "#fee08b"), (0, "#fc8d59")]
 #: Gi* bin colours (ArcGIS' hot/cold palette).
@@ -100,7 +119,8 @@ class _AnalysisScript(AppScript):
 class _CoverageScript(_AnalysisScript):
     """The analysis script plus the what-if planner (/static/app/whatif.js)."""
 
-    default_js = _AnalysisScript.default_js + [("hygiene_whatif", "/static/app/whatif.js")]
+    default_js = _AnalysisScript.default_js + [("hygiene_whatif", "/static/app/whatif.js"),
+                                               ("hygiene_whatif_suggest", "/static/app/whatif-suggest.js")]
 
 
 class _RanksScript(_AnalysisScript):
@@ -109,9 +129,11 @@ class _RanksScript(_AnalysisScript):
     default_js = _AnalysisScript.default_js + [("hygiene_ranks", "/static/app/analysis-ranks.js")]
 
 
-def _whatif(query: dict, lang: str, finest: str, plan: dict | None = None) -> dict | None:
+def _whatif(query: dict, lang: str, finest: str, plan: dict | None = None,
+            areas: list[dict] | None = None) -> dict | None:
     """The what-if planner's configuration, or None where it cannot answer (walking; districts, streets of a
-    city that has finer areas: ``finest`` is its finest admin level); with ``plan`` the plan it opens."""
+    city that has finer areas: ``finest`` is its finest admin level); with ``plan`` the plan it opens; with
+    ``areas`` (catalog.siting_areas) its 建议选址 control, which asks siting in one of them or the whole city."""
     from data.vocab import FACILITY_KINDS
     from layers.analysis.whatif import WHATIF_LEVELS
 
@@ -122,7 +144,19 @@ def _whatif(query: dict, lang: str, finest: str, plan: dict | None = None) -> di
     radius = query.get("radius")
     return {"url": "/api/analysis/coverage/whatif", "kind": kind.key, "by": query.get("by") or "community",
             "radius": float(radius) if radius not in (None, "") else None, "layer": kind.table,
-            "category": kind.category, "text": _WORDS[lang]["whatif"], "plan": _opened(plan, lang)}
+            "category": kind.category, "text": _WORDS[lang]["whatif"], "plan": _opened(plan, lang),
+            "suggest": _suggest(areas, lang)}
+
+
+def _suggest(areas: list[dict] | None, lang: str) -> dict | None:
+    """The 建议选址 control's configuration: the siting route, the areas by name, the objectives, its words."""
+    if areas is None:
+        return None
+    from geo.demand import OBJECTIVES
+
+    named = [{"code": a["code"], "name": (a["name_en"] or a["name"]) if lang == "en" else a["name"]} for a in areas]
+    return {"url": "/api/analysis/siting", "areas": named, "objectives": list(OBJECTIVES), "max": 20,
+            "text": _SUGGEST[lang]}
 
 
 def _opened(plan: dict | None, lang: str) -> dict | None:
@@ -160,7 +194,8 @@ def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str,
     config = {"kind": kind, "lang": lang, "text": t, "url": api_url, "bounds": bounds,
               "coverage_classes": COVERAGE_CLASSES, "bin_colours": BIN_COLOURS}
     if kind == "coverage":
-        _CoverageScript({**config, "whatif": _whatif(query, lang, finest, plan)}).add_to(m)
+        areas = found.get("siting_areas") if found is not None else None
+        _CoverageScript({**config, "whatif": _whatif(query, lang, finest, plan, areas)}).add_to(m)
     elif kind in ("density", "priority"):
         from layers.analysis.encode import COMPONENTS
 
