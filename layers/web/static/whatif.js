@@ -58,7 +58,7 @@
       div.innerHTML = "<details id='hm-whatif-fold'" + open + "><summary><b>" + esc(T.title) + "</b></summary>" +
         "<div>" + esc(T.hint) + "</div>" +
         "<button type='button' id='hm-whatif-add'>" + esc(T.add) + "</button> " +
-        "<button type='button' id='hm-whatif-clear'>" + esc(T.clear) + "</button>" +
+        "<button type='button' id='hm-whatif-clear'>" + esc(T.clear) + "</button><div id='hm-whatif-suggest'></div>" +
         "<div id='hm-whatif-plan' style='font-weight:bold'></div><div id='hm-whatif-overridden'></div>" +
         "<div id='hm-whatif-totals'></div>" +
         "<input id='hm-whatif-name' placeholder='" + esc(T.name) + "'> " +
@@ -84,8 +84,8 @@
     });
     map.on("moveend", loadFacilities);
 
-    function removable(marker, onRemove) {
-      marker.bindPopup("<button type='button' class='hm-whatif-remove'>" + esc(T.remove) + "</button>");
+    function removable(marker, onRemove, label) {  // label: HTML above the button (a suggested site's figures)
+      marker.bindPopup((label || "") + "<button type='button' class='hm-whatif-remove'>" + esc(T.remove) + "</button>");
       marker.on("popupopen", function (e) {
         e.popup.getElement().querySelector(".hm-whatif-remove").onclick = function () {
           map.closePopup();
@@ -94,12 +94,13 @@
         };
       });
     }
-    function addDraft(ll, quiet) {
-      var d = { marker: L.marker(ll, { draggable: true, icon: draftIcon }).addTo(map) };
+    function addDraft(ll, quiet, mark) {  // mark: {icon, label} of a suggested site (whatif-suggest.js)
+      var d = { marker: L.marker(ll, { draggable: true, icon: (mark && mark.icon) || draftIcon }).addTo(map) };
       drafts.push(d);
       setTimeout(function () { map.closePopup(); }, 0);  // the click also opened the area's popup
       d.marker.on("dragend", send);
-      removable(d.marker, function () { map.removeLayer(d.marker); drafts.splice(drafts.indexOf(d), 1); });
+      removable(d.marker, function () { map.removeLayer(d.marker); drafts.splice(drafts.indexOf(d), 1); },
+                mark && mark.label);
       if (!quiet) send();
     }
     // A saved plan as the draft: its additions as draft markers, its moved and removed facilities as edited ones.
@@ -128,6 +129,16 @@
         .catch(function (err) { S.errors.push(String(err.message || err)); message(String(err.message || err)); });
     }
     if (W.plan) loadPlan(W.plan);
+    // 建议选址: siting's proposals become draft additions, as if clicked, with one what-if for them all.
+    if (W.suggest && window.hygieneWhatIfSuggest) {
+      window.hygieneWhatIfSuggest.start(document.getElementById("hm-whatif-suggest"), cfg, {
+        add: function (sites) {
+          sites.forEach(function (s) { addDraft(L.latLng(s.lat, s.lon), true, s); });
+          send();
+        },
+        refusal: refusal
+      });
+    }
     function editExisting(id, ll) {
       var m = L.marker(ll, { draggable: true, title: "#" + id }).addTo(map);
       m.on("dragend", function () {
