@@ -6,6 +6,7 @@ siting JSON by hand."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from urllib.parse import quote
@@ -88,6 +89,14 @@ def test_three_suggested_toilets_in_datong_become_the_draft_and_save_as_a_plan(t
             ("add", pytest.approx(f["properties"]["lon"], abs=1e-9), pytest.approx(f["properties"]["lat"], abs=1e-9))
             for f in siting["features"]]
         assert browser.evaluate("document.querySelectorAll('.hm-draft.hm-suggested').length") == 3
+        # The map has moved to them: each on screen, none on top of another (at city zoom they lie on one another).
+        time.sleep(1.0)  # the zoom has ended
+        centres = json.loads(browser.evaluate(
+            "JSON.stringify([...document.querySelectorAll('.hm-suggested')].map(m => { const r = "
+            "m.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }))"))
+        width, height = json.loads(browser.evaluate("JSON.stringify([innerWidth, innerHeight])"))
+        assert all(0 < x < width and 0 < y < height for x, y in centres), centres
+        assert min(math.dist(a, b) for i, a in enumerate(centres) for b in centres[i + 1:]) >= 30, centres
         said = browser.evaluate("document.getElementById('hm-suggest-msg').textContent")
         assert said == "已添加 3 处，范围内面积覆盖 {:.1f} → {:.1f} %".format(
             siting["before"]["pct"], siting["after"]["pct"]), said

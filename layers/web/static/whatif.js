@@ -135,6 +135,9 @@
         add: function (sites) {
           sites.forEach(function (s) { addDraft(L.latLng(s.lat, s.lon), true, s); });
           send();
+          // Shown where they are: at city zoom the numbered markers lie on one another. Below 15, where the
+          // existing facilities would turn editable.
+          map.fitBounds(L.latLngBounds(sites.map(function (s) { return [s.lat, s.lon]; })).pad(0.3), { maxZoom: 14 });
         },
         refusal: refusal
       });
