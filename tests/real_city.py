@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import openpyxl
@@ -207,6 +210,17 @@ def page_checks(city: City, browser, path: str, ready: str | None, shot: str):
     assert report.other_hosts(city.base) == [], (path, report.other_hosts(city.base))
     return report
 
+
+def log_in(browser, city: City, path: str, ready: str, timeout: float = 90) -> None:
+    """Log in with the city's admin token in the browser's login form, which then opens ``path``; back when
+    ``ready`` holds (or ``timeout`` seconds), and half a second more: the session's CSRF token has come."""
+    browser.open(f"{city.base}/login?next={quote(path)}", ready_js="!!document.getElementById('token')")
+    browser.evaluate(f"document.getElementById('token').value = {json.dumps(city.token)};"
+                     "document.querySelector('form').submit()")
+    deadline = time.monotonic() + timeout
+    while not browser.evaluate(ready) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,6 @@ import shutil
 import subprocess
 import time
 from datetime import datetime
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -50,6 +49,7 @@ from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
     READY_MAP,
     TAIPEI_STREET,
     City,
+    log_in,
     metric_crs_fits,
     page_checks,
     taipei,
@@ -278,13 +278,7 @@ def test_taipei_plan_saved_printed_and_opened_again_on_the_map(taipei_server, ta
 
 
 def _save_the_loaded_plan_again(city: City, browser, on_map: str, ready: str, plan: int, toilet: int, at) -> None:
-    browser.open(f"{city.base}/login?next={quote(on_map)}", ready_js="!!document.getElementById('token')")
-    browser.evaluate(f"document.getElementById('token').value = {json.dumps(city.token)};"
-                     "document.querySelector('form').submit()")
-    deadline = time.monotonic() + 60
-    while not browser.evaluate(ready) and time.monotonic() < deadline:
-        time.sleep(0.25)
-    time.sleep(0.5)  # the session's CSRF token has come
+    log_in(browser, city, on_map, ready, timeout=60)
     browser.evaluate("document.getElementById('hm-whatif-name').value = '大同區公廁調整（二）';"
                      "document.getElementById('hm-whatif-save').click()")
     deadline = time.monotonic() + 30

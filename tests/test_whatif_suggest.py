@@ -9,13 +9,12 @@ import json
 import math
 import re
 import time
-from urllib.parse import quote
 
 import pytest
 
 from tests.chromium import DESKTOP
 from tests.conftest import REPO
-from tests.real_city import TAIPEI_STREET, taipei, taipei_grids, taipei_server  # noqa: F401 (fixtures)
+from tests.real_city import TAIPEI_STREET, log_in, taipei, taipei_grids, taipei_server  # noqa: F401 (fixtures)
 from tests.test_whatif_browser import READY, _wait
 
 pytestmark = pytest.mark.browser
@@ -48,13 +47,8 @@ def _suggest(browser, count: int, street_name: str) -> str:
 
 
 def _login(browser, city, path: str) -> None:
-    browser.open(f"{city.base}/login?next={quote(path)}", ready_js="!!document.getElementById('token')")
-    browser.evaluate(f"document.getElementById('token').value = {json.dumps(city.token)};"
-                     "document.querySelector('form').submit()")
-    deadline = time.monotonic() + 90
-    while not browser.evaluate(READY_SUGGEST) and time.monotonic() < deadline:
-        time.sleep(0.25)
-    time.sleep(1.0)  # the session's CSRF token has come, the map's zoom has ended
+    log_in(browser, city, path, READY_SUGGEST)
+    time.sleep(0.5)  # the map's zoom has ended
 
 
 def _popup(browser, rank: int) -> str:
