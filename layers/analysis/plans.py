@@ -220,6 +220,27 @@ def comparison_xlsx(result: dict, lang: str) -> bytes:
     return out.getvalue()
 
 
+#: The city totals table of a plan (its page and its print): the column heads, then its rows (key, zh, en).
+TOTALS_HEAD = (("指标", "现状", "规划后", "变化"), ("Measure", "Now", "With plan", "Change"))
+TOTALS_ROWS = (("population", "人口", "population"), ("covered_area_pct", "覆盖面积比例（%）", "covered area (%)"),
+               ("covered_pop_pct", "覆盖人口比例（%）", "covered population (%)"),
+               ("covered_residents", "覆盖人口", "covered residents"))
+
+
+def totals(result: dict, lang: str) -> list[tuple[str, str, str, str, int]]:
+    """The city's figures now, with the plan and the change (signed), as a plan's page and print show them:
+    (label, now, after, change, the change's sign: 1, -1 or 0). The people counts are None (—) in a city
+    without population."""
+    rows = []
+    for key, zh, en in TOTALS_ROWS:
+        now, after = result["before"][key], result["after"][key]
+        change = None if now is None or after is None else after - now
+        sign = 0 if not change else 1 if change > 0 else -1
+        rows.append((en if lang == "en" else zh, figure(key, now), figure(key, after),
+                     ("+" if sign > 0 else "") + figure(key, change), sign))
+    return rows
+
+
 def figure(key: str, value) -> str:
     """One figure of the comparison as its page and print show it: a share (a ``pct`` key) to two decimals, a
     count with thousands separators, — where unknown (no population)."""

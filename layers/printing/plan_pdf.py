@@ -17,7 +17,7 @@ import shapely
 
 from data.settings import LinkSettings, PrintSettings
 from data.vocab import FACILITY_KINDS, UNIT_NAMES, city_tz
-from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS, figure, plan_rule
+from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS, TOTALS_HEAD, figure, plan_rule, totals
 from layers.printing.docs import crs_name, north_angle
 from layers.printing.furniture import draw_legend_entries, north_arrow, scale_bar
 from layers.printing.labels import LINE_SPACING, place_area_labels
@@ -48,15 +48,10 @@ _WORDS = {
     "lost_reach": ("移除 / 移动前的服务范围", "reach given up"), "changed": ("受影响的{level}", "{level} changed"),
     "other": ("其他{level}", "other {level}"), "numbers": ("数字 = 调整清单序号", "number = edit No."),
     "keyed": ("图中编号的统计单元", "Areas numbered on the map"), "rule": ("标准：", "Standard: "),
-    "totals": ("全市合计", "City totals"), "measure": ("指标", "Measure"), "now": ("现状", "Now"),
-    "after": ("规划后", "With plan"), "change": ("变化", "Change"),
+    "totals": ("全市合计", "City totals"),
     "areas": ("受影响的统计单元（{n} 个）", "Areas the plan changes ({n})"),
     "no_areas": ("本方案不改变任何统计单元的覆盖", "The plan changes no area's coverage"),
     "changes": ("调整清单（{n} 项）", "Edits ({n})"), "continued": ("（续）", " (continued)"),
-    "rows": ((("population", "人口"), ("covered_area_pct", "覆盖面积比例（%）"), ("covered_pop_pct", "覆盖人口比例（%）"),
-              ("covered_residents", "覆盖人口")),
-             (("population", "population"), ("covered_area_pct", "covered area (%)"),
-              ("covered_pop_pct", "covered population (%)"), ("covered_residents", "covered residents"))),
     "north": ("北", "N"),
 }
 T = {lang: {k: v[i] for k, v in _WORDS.items()} for i, lang in enumerate(("zh", "en"))}
@@ -208,19 +203,12 @@ def _legend(pm: PlanMap, lang: str) -> list[tuple[str, str, dict]]:
 
 def _totals_rows(result: dict, lang: str) -> list[list[str]]:
     """The city's figures now, with the plan and the change (signed), as the plan's page shows them."""
-    rows = []
-    for key, label in T[lang]["rows"]:
-        now, after = result["before"][key], result["after"][key]
-        change = None if now is None or after is None else after - now
-        sign = "+" if change and change > 0 else ""
-        rows.append([label, figure(key, now), figure(key, after), sign + figure(key, change)])
-    return rows
+    return [list(row[:4]) for row in totals(result, lang)]
 
 
 def _totals_columns(lang: str) -> list[Column]:
-    t = T[lang]
-    return [Column(t["measure"], 38), Column(t["now"], 20, "center"), Column(t["after"], 22, "center"),
-            Column(t["change"], 20, "center")]
+    measure, now, after, change = TOTALS_HEAD[lang == "en"]
+    return [Column(measure, 38), Column(now, 20, "center"), Column(after, 22, "center"), Column(change, 20, "center")]
 
 
 def _side(ax, pm: PlanMap, ctx: PageContext, keyed: list[str]) -> None:

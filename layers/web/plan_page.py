@@ -11,17 +11,15 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from data.vocab import FACILITY_KINDS, UNIT_NAMES, city_tz
-from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS, figure, plan_rule
+from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS, TOTALS_HEAD, figure, plan_rule, totals
 
 _WORDS = {
     "zh": {"plans": "设施规划方案", "plan": "规划方案", "none": "尚无保存的方案：在覆盖分析地图上添加、移动或移除设施后保存。",
            "head": ("编号", "方案名称", "设施", "服务半径", "统计单元", "调整数", "保存人", "保存时间", ""),
            "compare": "对比", "map": "在地图上打开", "xlsx": "对比表（XLSX）", "geojson": "设施（GeoJSON）", "pdf": "打印 PDF",
            "all": "全部方案", "rule": "标准：", "facts": "{kind}，服务半径 {radius:g} 米，按{by}统计；{edits} 项调整；{who} 保存于 {at}。",
-           "totals": "全市合计", "measure": "指标", "now": "现状", "after": "规划后", "change": "变化",
+           "totals": "全市合计",
            "areas": "受影响的统计单元（{n} 个）", "no_areas": "本方案不改变任何统计单元的覆盖。",
-           "rows": (("population", "人口"), ("covered_area_pct", "覆盖面积比例（%）"),
-                    ("covered_pop_pct", "覆盖人口比例（%）"), ("covered_residents", "覆盖人口")),
            "levels": UNIT_NAMES["zh"], "other": "English",
            "changes": "调整清单（{n} 项）"},
     "en": {"plans": "Facility plans", "plan": "Plan", "none": "No plan saved yet: add, move or remove facilities "
@@ -30,10 +28,8 @@ _WORDS = {
            "compare": "compare", "map": "open on the map", "xlsx": "comparison (XLSX)", "geojson": "facilities (GeoJSON)", "pdf": "Print PDF",
            "all": "all plans", "rule": "Standard: ", "facts": "{kind}, service radius {radius:g} m, by {by}; {edits} edits; saved by {who} "
                                         "on {at}.",
-           "totals": "City totals", "measure": "Measure", "now": "Now", "after": "With the plan", "change": "Change",
+           "totals": "City totals",
            "areas": "Areas the plan changes ({n})", "no_areas": "The plan changes no area's coverage.",
-           "rows": (("population", "population"), ("covered_area_pct", "covered area (%)"),
-                    ("covered_pop_pct", "covered population (%)"), ("covered_residents", "covered residents")),
            "levels": UNIT_NAMES["en"], "other": "中文",
            "changes": "Edits ({n})"},
 }
@@ -95,17 +91,11 @@ def plans_page(plans: list[dict], lang: str) -> str:
 
 def _totals(result: dict, lang: str) -> str:
     """Before, after and the change of the city's population and coverage."""
-    t, esc = _WORDS[lang], html.escape
-    rows = []
-    for key, label in t["rows"]:  # the people counts are None (unknown) in a city without population
-        now, after = result["before"][key], result["after"][key]
-        change = None if now is None or after is None else after - now
-        mark = "" if not change else "up" if change > 0 else "down"
-        sign = "+" if change and change > 0 else ""
-        rows.append(f'<tr><td>{esc(label)}</td><td class="n">{figure(key, now)}</td>'
-                    f'<td class="n">{figure(key, after)}</td>'
-                    f'<td class="n {mark}">{sign}{figure(key, change) if change is not None else "—"}</td></tr>')
-    head = "".join(f"<th>{esc(h)}</th>" for h in (t["measure"], t["now"], t["after"], t["change"]))
+    esc = html.escape
+    rows = [f'<tr><td>{esc(label)}</td><td class="n">{now}</td><td class="n">{after}</td>'
+            f'<td class="n{" up" if sign > 0 else " down" if sign < 0 else ""}">{change}</td></tr>'
+            for label, now, after, change, sign in totals(result, lang)]
+    head = "".join(f"<th>{esc(h)}</th>" for h in TOTALS_HEAD[lang == "en"])
     return f'<table id="totals"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
