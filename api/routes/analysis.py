@@ -115,11 +115,10 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
         args = analysis.parse(raw)
         query = {o.name: _shown(o, raw[o.name], args) for o in options}
         extra = {}
-        if analysis.name == "coverage":  # the level the answer will be by, and the city's finest (the what-if panel)
+        if "by" in query:  # the level the answer will be by (the analysis's default, else the city's finest)
+            query["by"] = query["by"] or area_level(conn, analysis.by_default)
+        if analysis.name == "coverage":  # the what-if panel works at the city's finest level
             extra["finest"] = area_level(conn, "community")
-            query["by"] = query["by"] or extra["finest"]
-        elif "by" in query:  # density: the level its answer will be by (street, else the city's finest)
-            query["by"] = query["by"] or area_level(conn, "street")
         if plan is not None:  # a saved plan opens at its own kind, radius and level: its ids are its layer's
             query, extra["plan"] = for_map(conn, plan, query, raw)
         extra["found"] = analysis_controls.choices(conn, analysis.name)  # the panel's choices: the city's own

@@ -24,6 +24,7 @@ RADIUS = param("radius", optional_number, "metres; default: the kind's standard"
 
 class Coverage(Analysis):
     name = "coverage"
+    by_default = "community"
     summary = "Covered area and population per area (straight-line radius or walking distance); gap polygons with gaps"
     tables = PLACE_TABLES
     params = (
@@ -43,7 +44,7 @@ class Coverage(Analysis):
         check_method(args["method"])
 
     def compute(self, conn, args: Args, cache=None) -> dict:
-        by = require_level(conn, args["by"]) if args["by"] else area_level(conn, "community")
+        by = require_level(conn, args["by"]) if args["by"] else area_level(conn, self.by_default)
         require_areas_in(conn, by, args["street"])
         return said_grids(coverage(conn, args["kind"], args["radius"], by, gaps=args["gaps"],
                                    code_prefix=args["street"], method=args["method"], store=STATE))

@@ -30,6 +30,7 @@ def basis_note(result: dict, lang: str) -> str | None:
 
 class Density(Analysis):
     name = "density"
+    by_default = "street"
     summary = "Facilities per km² and per 10,000 residents, below / within / above the planning band"
     tables = PLACE_TABLES
     params = (
@@ -44,7 +45,7 @@ class Density(Analysis):
             check_level(args["by"])
 
     def compute(self, conn, args: Args, cache=None) -> dict:
-        by = require_level(conn, args["by"]) if args["by"] else area_level(conn, "street")
+        by = require_level(conn, args["by"]) if args["by"] else area_level(conn, self.by_default)
         require_areas_in(conn, by, args["street"])
         return said_grids(density(conn, args["kind"], by, code_prefix=args["street"]))
 

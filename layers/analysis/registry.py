@@ -109,6 +109,8 @@ class Analysis:
     params: tuple[Param, ...]
     #: The tables it reads: its answers are kept while they are unchanged.
     tables: tuple[str, ...]
+    #: The level its ``by`` falls back to without one (else the city's finest): None where it takes no ``by``.
+    by_default: str | None = None
 
     @property
     def costly(self) -> bool:
