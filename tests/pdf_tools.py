@@ -3,6 +3,7 @@ the colours its shapes are painted in."""
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 from collections import Counter
@@ -113,3 +114,15 @@ def stroked_lines(path: Path, page: int = 1) -> Counter:
     """How many paths a page strokes without filling them (lines: roads, trails), by stroke colour as
     :func:`painted_markers` reads colours."""
     return Counter(stroke for (_, stroke), operator in _painting(path, page) if operator == b"S")
+
+
+PT_PER_MM = 72 / 25.4
+_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+
+
+def words(pdf: Path, page: int = 1) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Every word of a page and its box in millimetres from the page's upper left (pdftotext -bbox)."""
+    out = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    return [(html.unescape(w), tuple(float(v) / PT_PER_MM for v in box))
+            for *box, w in ((m[0], m[1], m[2], m[3], m[4]) for m in _WORD.findall(out))]

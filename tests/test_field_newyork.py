@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import re
-import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,15 +25,12 @@ from tests.new_york import (  # noqa: F401  (pytest fixtures, used by name)
     ny_round,
     ny_server,
 )
-from tests.pdf_tools import pdftext
+from tests.pdf_tools import PT_PER_MM, pdftext, words
 
 
 def _words(pdf, page: int) -> list[tuple[float, float, str]]:
     """(xMax, yMax, word) of every word pdftotext finds on ``page``, in points from the top left."""
-    out = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
-                         capture_output=True, text=True, check=True).stdout
-    return [(float(a), float(b), w) for a, b, w in
-            re.findall(r'<word xMin="[^"]+" yMin="[^"]+" xMax="([^"]+)" yMax="([^"]+)">([^<]*)</word>', out)]
+    return [(box[2] * PT_PER_MM, box[3] * PT_PER_MM, word) for word, box in words(pdf, page)]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

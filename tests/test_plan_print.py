@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from tests.pdf_tools import crop_mm, page_size_pt, pdfinfo, pdftext
+from tests.pdf_tools import crop_mm, page_size_pt, pdfinfo, pdftext, words
 from tests.real_city import taipei  # noqa: F401 (fixture)
 from tests.taipei_planner import DATONG
 
@@ -195,3 +195,44 @@ def test_the_map_is_drawn_and_the_added_toilet_is_green_at_its_place(client, tai
     spot = crop_mm(image, paper, (x - 0.5, y - 0.5, 1.0, 1.0)).reshape(-1, 3).astype(float)
     green = np.array([int(ADDED[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
     assert np.abs(spot.mean(axis=0) - green).max() < 40, (spot.mean(axis=0), green)
+
+
+def test_no_area_name_hides_the_toilet_the_plan_adds(client, taipei, tmp_path):
+    """A toilet added at the very middle of a village (its pole of inaccessibility, where the village's name is
+    put first): the name moves aside, so the marker and its number stay readable."""
+    from data.catalog import metric_srid
+    from data.db import connect
+    from layers.printing.plan_pdf import map_rect
+    from layers.printing.plan_data import load_plan_map
+    from layers.printing.style import Paper
+
+    conn = connect(url=taipei.url)
+    try:
+        srid = metric_srid(conn)
+    finally:
+        conn.close()
+    code, name, lon, lat = taipei.sql(
+        "SELECT code, name, ST_X(c), ST_Y(c) FROM (SELECT code, name, ST_Transform((ST_MaximumInscribedCircle("
+        "ST_Transform(geom, %s))).center, 4326) c, ST_Area(geom::geography) a FROM admin_areas WHERE level = "
+        "'community' AND parent_code = %s) v ORDER BY a DESC LIMIT 1", (srid, DATONG_OFFICE))[0]
+    plan = _save(taipei.url, {"name": f"{name}正中加一座", "kind": "toilets", "radius": 100,
+                              "edits": [{"op": "add", "lon": lon, "lat": lat}]})
+    path = _pdf(client, tmp_path, plan["id"])
+    paper, rect = Paper("A4", True), map_rect(Paper("A4", True))
+    conn = connect(url=taipei.url)
+    try:
+        pm = load_plan_map(conn, plan["id"], None, rect[2] / rect[3])
+    finally:
+        conn.close()
+    assert code in [c for c, *_ in pm.changed]
+    m_per_mm = (pm.frame[2] - pm.frame[0]) / rect[2]
+    (e,) = pm.edits
+    # The marker and its number, in millimetres from the page's upper left as pdftotext gives word boxes.
+    x = rect[0] + (e.x - pm.frame[0]) / m_per_mm
+    y = paper.size_mm[1] - rect[1] - (e.y - pm.frame[1]) / m_per_mm
+    marked = (x - 1.2, y - 3.5, x + 3.5, y + 1.2)
+    found = [box for word, box in words(path) if word == name]
+    assert found, f"{name} is not named on the map"
+    for box in found:
+        assert min(box[2], marked[2]) <= max(box[0], marked[0]) or min(box[3], marked[3]) <= max(box[1], marked[1]), \
+            (name, box, marked)

@@ -7,13 +7,9 @@ would (pdftotext's word boxes, the page rendered by pdftoppm):
 
 from __future__ import annotations
 
-import html
 import json
-import re
-import subprocess
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,19 +17,8 @@ from PIL import Image
 
 from tests.conftest import REAL_DATA
 from tests.inspecting import query
-from tests.pdf_tools import render_page
+from tests.pdf_tools import render_page, words
 from tests.test_inspection_problems import TAIPEI_STREET, _cli, taipei  # noqa: F401  (a fixture, used by name)
-
-PT_PER_MM = 72 / 25.4
-_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
-
-
-def words(pdf: Path, page: int = 1) -> list[tuple[str, tuple[float, float, float, float]]]:
-    """Every word of a page and its box in millimetres from the page's upper left (pdftotext -bbox)."""
-    out = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
-                         capture_output=True, text=True, check=True).stdout
-    return [(html.unescape(w), tuple(float(v) / PT_PER_MM for v in box))
-            for *box, w in ((m[0], m[1], m[2], m[3], m[4]) for m in _WORD.findall(out))]
 
 
 def within(box, rect_mm, page_h: float) -> bool:

@@ -145,8 +145,9 @@ def _around(x: float, y: float, scale: float) -> list[tuple[float, float]]:
 
 
 def place_area_labels(areas: list[tuple[str, object, list[str]]], scale: float, frame: tuple,
-                      size_pt: float) -> list[AreaLabel]:
-    """Labels of ``areas`` ((key, geometry, texts to try in order)) that cover no other one.
+                      size_pt: float, avoid: list[tuple] = ()) -> list[AreaLabel]:
+    """Labels of ``areas`` ((key, geometry, texts to try in order)) that cover no other one, nor ``avoid``'s
+    boxes ((minx, miny, maxx, maxy) in map units: markers and their numbers, which a label must not hide).
 
     ``scale`` is millimetres of paper per map unit and ``frame`` the map's (minx, miny, maxx, maxy): labels stay
     inside it. Larger areas are labelled first; a text is tried where it is at most :data:`WIDER` times as wide as
@@ -154,6 +155,8 @@ def place_area_labels(areas: list[tuple[str, object, list[str]]], scale: float, 
     order of ``areas``), placed inside it where it fits, else nearby with a leader line.
     """
     taken = Taken(frame, GAP_MM / scale)
+    for b in avoid:
+        taken.take(b)
     for _, geom, _ in areas:
         shapely.prepare(geom)  # many point-in-area tests each
     tried = {key: inside_points(geom, STEP_MM / scale) for key, geom, _ in areas}

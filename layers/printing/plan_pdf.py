@@ -20,7 +20,7 @@ from data.vocab import FACILITY_KINDS, UNIT_NAMES, city_tz
 from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS, TOTALS_HEAD, figure, plan_rule, totals
 from layers.printing.docs import crs_name, north_angle
 from layers.printing.furniture import draw_legend_entries, north_arrow, scale_bar
-from layers.printing.labels import LINE_SPACING, place_area_labels
+from layers.printing.labels import LINE_SPACING, place_area_labels, text_box_mm
 from layers.printing.page import (
     PageContext,
     axes_at,
@@ -34,7 +34,7 @@ from layers.printing.page import (
 )
 from layers.printing.pdf import pages_pdf
 from layers.printing.plan_data import PlanMap, load_plan_map
-from layers.printing.style import POINT_STYLE, Paper, point_style_key
+from layers.printing.style import POINT_STYLE, PT_TO_MM, Paper, point_style_key
 from layers.printing.tables import Column, draw_table
 from layers.reports.layout import wrap
 
@@ -145,14 +145,33 @@ _EDIT_MARKERS = {
 }
 
 
-def _draw_names(ax, pm: PlanMap, lang: str, mm_per_m: float, size: float) -> list[str]:
-    """The changed areas' names where they fit, numbers where they do not; the numbered ones as "n name"."""
+#: Half the side of the square an edit's marker fills (mm; the largest, the removal's cross), and where its number
+#: starts to the upper right (:func:`_draw_edits`' 4 pt offset).
+_MARKER_MM, _NUMBER_AT_MM = 1.6, 4 * PT_TO_MM
+
+
+def _edit_boxes(pm: PlanMap, mm_per_m: float, size: float) -> list[tuple]:
+    """The boxes (map units) of each edit's marker with its number, and of a moved one's old place: a name laid
+    over them would hide which facility the plan changes."""
+    r, at = _MARKER_MM / mm_per_m, _NUMBER_AT_MM / mm_per_m
+    boxes = []
+    for e in pm.edits:
+        w, h = (v / mm_per_m for v in text_box_mm(str(e.number), size))
+        boxes.append((e.x - r, e.y - r, max(e.x + r, e.x + at + w), max(e.y + r, e.y + at + h)))
+        if e.op == "move":
+            boxes.append((e.from_x - r, e.from_y - r, e.from_x + r, e.from_y + r))
+    return boxes
+
+
+def _draw_names(ax, pm: PlanMap, lang: str, mm_per_m: float, size: float, number_size: float) -> list[str]:
+    """The changed areas' names where they fit, numbers where they do not, none over an edit's marker or number;
+    the numbered ones as "n name"."""
     areas = []
     for code, name, name_en, geom in pm.changed:
         said = (name_en or name) if lang == "en" else name
         areas.append((code, geom, [t for t in (said, code) if t]))
     keyed = []
-    for label in place_area_labels(areas, mm_per_m, pm.frame, size):
+    for label in place_area_labels(areas, mm_per_m, pm.frame, size, avoid=_edit_boxes(pm, mm_per_m, number_size)):
         ax.text(label.x, label.y, label.text, fontsize=size, ha="center", va="center", zorder=6,
                 linespacing=LINE_SPACING, bbox={"boxstyle": "square,pad=0.05", "facecolor": "white",
                                                 "edgecolor": "none", "alpha": 0.6})
@@ -177,7 +196,7 @@ def _draw_map(fig, pm: PlanMap, ctx: PageContext) -> tuple[float, list[str]]:
     size = 6.0 * ctx.paper.text_scale
     _draw_today(ax, pm)
     _draw_edits(ax, pm, size)
-    keyed = _draw_names(ax, pm, ctx.lang, 1 / m_per_mm, size * 0.9)
+    keyed = _draw_names(ax, pm, ctx.lang, 1 / m_per_mm, size * 0.9, size)
     scale_bar(ax, pm.frame, m_per_mm, 5.5 * ctx.paper.text_scale)
     north_arrow(ax, ctx.north_angle_deg, T[ctx.lang]["north"])
     return m_per_mm, keyed
