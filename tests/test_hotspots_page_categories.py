@@ -10,6 +10,7 @@ unchanged (their change stamps, layers/analysis/cache.py). Taipei's complaints a
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import httpx
 import psycopg2
@@ -17,7 +18,9 @@ import pytest
 
 from tests.conftest import query
 from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
+    READY_ANALYSIS,
     TAIPEI_STREET,
+    page_checks,
     taipei,
     taipei_complaints,
     taipei_grids,
@@ -67,6 +70,16 @@ def test_taipeis_event_types_and_counts_follow_a_new_complaint(taipei_complaints
     english = _page(city.get, lang="en")
     assert [(name, n) for name, _, n in english] == [(name, n) for name, _, n in after]
     assert dict((name, label) for name, label, _ in english)["占道经营"] == "Street vending on the road"
+
+
+def test_the_page_draws_the_cells_the_api_answers(taipei_complaints, taipei_server, browser):
+    """The page's map is the API's answer: as many hexagons, in the same Gi* bins."""
+    city = taipei_server
+    cells = city.get("/api/analysis/hotspots", cell="300").json()["features"]
+    page_checks(city, browser, "/map/hotspots?cell=300", READY_ANALYSIS, "hotspots-page-cells.png")
+    state = browser.evaluate("hygieneAnalysisState")
+    assert state["errors"] == [] and state["features"] == len(cells) > 100
+    assert state["bins"] == {str(b): n for b, n in Counter(f["properties"]["gi_bin"] for f in cells).items()}
 
 
 @pytest.fixture
