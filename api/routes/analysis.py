@@ -121,7 +121,8 @@ def _page(analysis: Analysis, shown: tuple[str, ...]) -> Callable[..., HTMLRespo
             extra["finest"] = area_level(conn, "community")
         if plan is not None:  # a saved plan opens at its own kind, radius and level: its ids are its layer's
             query, extra["plan"] = for_map(conn, plan, query, raw)
-        extra["found"] = analysis_controls.choices(conn, analysis.name)  # the panel's choices: the city's own
+        # The panel's choices, the city's own; counts kept while their tables are unchanged.
+        extra["found"] = analysis_controls.choices(conn, analysis.name, request.app.state.analysis_cache)
         center, bounds = city_view(conn)
         html = render(city_info(conn), lang=lang, center=center, bounds=bounds, query={**query, "lang": lang},
                       **extra)

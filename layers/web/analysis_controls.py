@@ -33,17 +33,26 @@ WORDS = {
            "street": "Street", "whole_city": "whole city", "limit": "Top grids only", "limit_hint": "empty: all",
            "priority_since": "Complaints from (hot spot component)"},
 }
+#: The tables the hot spots panel's event types and their counts are read from (catalog.complaint_categories).
+CATEGORY_TABLES = ("complaints", "event_types")
 #: The order the levels are offered in (coarsest first), as coverage takes them.
 LEVEL_ORDER = ("district", "street", "community", "grid", "urban_village")
 
 
-def choices(conn, analysis: str) -> dict:
+def choices(conn, analysis: str, cache=None) -> dict:
     """What the panel of ``analysis`` offers, read from the city: facility counts and levels (coverage, density),
-    the event types of its complaints (hot spots), its streets (density, priority), the areas siting takes (coverage)."""
+    the event types of its complaints (hot spots), its streets (density, priority), the areas siting takes (coverage).
+
+    With ``cache`` (the app's :class:`~layers.analysis.cache.AnswerCache`) the event types' counts are kept while
+    the complaints and event types are unchanged (their change stamps): a million complaints are counted once per
+    change, not on every page load, and a count is never older than the complaints it was asked about."""
     from data import catalog
+    from layers.analysis.cache import shared_part
 
     if analysis == "hotspots":
-        return {"categories": catalog.complaint_categories(conn)}
+        return {"categories": shared_part(cache, conn, "complaint categories", CATEGORY_TABLES,
+                                          lambda: catalog.complaint_categories(conn),
+                                          size=lambda rows: sum(100 + len(str(row)) for row in rows))}
     found = {"streets": catalog.streets(conn)} if analysis in ("density", "priority") else {}
     if analysis in ("coverage", "density"):
         found.update(kinds=catalog.facility_counts(conn), levels=catalog.level_counts(conn))
