@@ -202,8 +202,8 @@ def test_no_area_name_hides_the_toilet_the_plan_adds(client, taipei, tmp_path):
     put first): the name moves aside, so the marker and its number stay readable."""
     from data.catalog import metric_srid
     from data.db import connect
-    from layers.printing.plan_pdf import map_rect
     from layers.printing.plan_data import load_plan_map
+    from layers.printing.plan_pdf import map_rect
     from layers.printing.style import Paper
 
     conn = connect(url=taipei.url)
