@@ -31,6 +31,14 @@ def default_home() -> Path:
     return Path(base) / "hygiene-map"
 
 
+def hygiene_home(env: Mapping[str, str] | None = None) -> Path:
+    """The project's own directory: HYGIENE_MAP_HOME, else :func:`default_home` (the embedded cluster's, and the
+    rejects files kept out of a read-only data folder)."""
+    env = os.environ if env is None else env
+    home = env_str(env, "HYGIENE_MAP_HOME", None)
+    return Path(home).expanduser().absolute() if home else default_home()
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     """How to reach the database: DATABASE_URL, or the embedded cluster."""
@@ -50,11 +58,10 @@ class DatabaseSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DatabaseSettings:
         env = os.environ if env is None else env
-        home = env_str(env, "HYGIENE_MAP_HOME", None)
         bindir = env_str(env, "HYGIENE_MAP_PG_BINDIR", None)
         return cls(
             url=env_str(env, "DATABASE_URL", None),
-            home=Path(home).expanduser().absolute() if home else default_home(),
+            home=hygiene_home(env),
             pg_bindir=Path(bindir) if bindir else None,
             port=env_int(env, "HYGIENE_MAP_DB_PORT", 0) or None,
             os_user=env_str(env, "HYGIENE_MAP_DB_OS_USER", "hygienemap"),

@@ -29,6 +29,28 @@ REPO = Path(__file__).resolve().parent.parent
 REAL_DATA = REPO.parent / "shared" / "real-data"
 
 
+def _listing(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under ``folder``: (size, mtime in ns) by relative path."""
+    found = {}
+    for path in [folder, *folder.rglob("*")] if folder.exists() else []:
+        st = path.lstat()
+        found[str(path.relative_to(folder))] = (st.st_size if path.is_file() else 0, st.st_mtime_ns)
+    return found
+
+
+@pytest.fixture(autouse=True, scope="session")
+def real_data_untouched():
+    """Fail the session when a test wrote into shared/real-data: the users' folder, read-only by design, which
+    root (the tests' user here) could still write into; a test copies what it imports (:func:`real_data`)."""
+    before = _listing(REAL_DATA)
+    yield
+    after = _listing(REAL_DATA)
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    if changed:
+        pytest.fail(f"tests changed {REAL_DATA} (copy real data with tests.conftest.real_data, pass --rejects "
+                    f"into tmp_path): {', '.join(changed)}", pytrace=False)
+
+
 def _with_dbname(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + name))
@@ -186,7 +208,8 @@ def real_data(relative: str, tmp_path: Path) -> Path:
         pytest.skip(f"real data not present: {src}")
     stem = src.with_suffix("")
     for sibling in src.parent.glob(stem.name + ".*"):
-        shutil.copy(sibling, tmp_path / sibling.name)
+        if not sibling.name.endswith(".rejects.csv"):  # not a stale rejects file an older run left beside it
+            shutil.copy(sibling, tmp_path / sibling.name)
     return tmp_path / src.name
 
 

@@ -52,10 +52,11 @@ class City:
     token: str | None = None  # an admin token from `users add`
     log: dict = field(default_factory=dict)
 
-    def cli(self, *args, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-        """Run ``hygiene-map ARGS`` in the working folder, as a user would in a shell."""
+    def cli(self, *args, check: bool = True, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+        """Run ``hygiene-map ARGS`` in the working folder, as a user would in a shell (``env``: its own settings)."""
+        extra = env or {}
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HYGIENE_MAP_", "DATABASE_URL"))}
-        env.update(DATABASE_URL=self.url, PYTHONPATH=str(REPO))
+        env.update(DATABASE_URL=self.url, PYTHONPATH=str(REPO), **extra)
         words = [str(a) for a in args]
         done = subprocess.run([*CLI, *words], cwd=self.work, env=env, capture_output=True, text=True,
                               timeout=timeout)

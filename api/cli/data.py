@@ -51,7 +51,8 @@ def _print_problems(problems, out, lang: str) -> None:
 @click.option("--dry-run", is_flag=True, help="validate and report; write nothing")
 @click.option("--skip-bad", is_flag=True, help="write the good rows; bad rows and reasons go to a CSV")
 @click.option("--rejects", type=click.Path(path_type=Path), default=None,
-              help="where --skip-bad writes the rejected rows (default: beside the input)")
+              help="where --skip-bad writes the rejected rows (default: beside the input; "
+                   "HYGIENE_MAP_HOME/rejects/ when its folder is read-only)")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="language of the report and of the reasons in the rejects file")
 @click.option("--level", type=click.Choice(["district", "street", "community"]), default=None,
@@ -96,8 +97,7 @@ def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_co
         click.echo(f"说明：{in_lang(note, 'zh')}" if lang == "zh" else f"note: {note}")
     click.echo(result.summary(lang))
     if result.rejects_path:
-        click.echo(f"拒收的行及原因：{result.rejects_path}" if lang == "zh" else
-                   f"rejected rows and reasons: {result.rejects_path}")
+        click.echo(result.rejects_said(lang))
 
 
 def _run_import(file: Path, opts):

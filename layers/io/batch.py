@@ -69,6 +69,7 @@ class ImportResult:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rejects_path: Path | None = None
+    rejects_aside: Path | None = None  # the input's read-only folder the rejects file was kept out of
     #: (severity, column) → the rows' problems met beyond LISTED_PER_COLUMN, counted, not kept
     unlisted: Counter = field(default_factory=Counter)
     _listed: Counter = field(default_factory=Counter, repr=False)
@@ -133,6 +134,18 @@ class ImportResult:
         if self.warning_count:
             text += f", {self.warning_count:,} warnings"
         return text
+
+    def rejects_said(self, lang: str = "en") -> str | None:
+        """Where the rejected rows and their reasons are, in ``lang``, and why not beside the input when not."""
+        if self.rejects_path is None:
+            return None
+        if lang == "zh":
+            why = (f"（输入文件所在的文件夹 {self.rejects_aside} 只读，故写在 hygiene-map 主目录"
+                   "（HYGIENE_MAP_HOME）下；--rejects 可另指位置）") if self.rejects_aside else ""
+            return f"拒收的行及原因：{self.rejects_path}{why}"
+        why = (f" (the input's folder {self.rejects_aside} is read-only, so they went under the hygiene-map home, "
+               "HYGIENE_MAP_HOME; --rejects puts them elsewhere)") if self.rejects_aside else ""
+        return f"rejected rows and reasons: {self.rejects_path}{why}"
 
 
 class Findings:
@@ -274,12 +287,54 @@ def write_rejects(raw: RawTable, bad: np.ndarray, problems: list[Problem], path:
 _REJECTS_SUFFIX = ".rejects.csv"
 
 
-def rejects_path(path: Path, opts: ImportOptions) -> Path:
-    """Where --skip-bad writes the rejected rows: --rejects, else beside the input."""
+def rejects_path(path: Path, opts: ImportOptions) -> tuple[Path, Path | None]:
+    """Where --skip-bad writes the rejected rows, and the read-only folder they were kept out of (else None).
+
+    --rejects, refused when it cannot be written; else beside the input,
+    where an office finds it; else, the input's folder being read-only (a
+    shared drive, a read-only mount), the project's home:
+    ``HYGIENE_MAP_HOME/rejects/<stem>.rejects.csv``, replaced by the next
+    import of that name as it would be beside the input.
+    """
     if opts.rejects:
-        return Path(opts.rejects)
-    base = path if path.is_file() else path / path.name
-    return base.with_name(base.stem + _REJECTS_SUFFIX)
+        chosen = Path(opts.rejects)
+        if why := _unwritable(chosen):
+            raise InvalidParameter("--rejects", f"cannot write {chosen}: {why[0]}", f"无法写入 {chosen}：{why[1]}")
+        return chosen, None
+    base = path if path.is_file() else path / path.name  # a folder (a shapefile's): its rejects inside it
+    beside = base.with_name(base.stem + _REJECTS_SUFFIX)
+    if not _unwritable(beside):
+        return beside, None
+    return _home_rejects(beside.name, beside.parent), beside.parent
+
+
+def _unwritable(path: Path) -> tuple[str, str] | None:
+    """Why ``path`` cannot be written (English, Chinese), or None: tried for real (root ignores mode bits), and
+    never in a folder whose mode lets no one write (a data folder read-only by design, which root could still
+    write into)."""
+    try:
+        if not path.parent.stat().st_mode & 0o222:
+            return "its folder is read-only", "其所在文件夹只读"
+        with open(path, "ab"):  # created, or opened as it is: write_rejects writes it next
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc), exc.strerror or str(exc)
+    return None
+
+
+def _home_rejects(name: str, folder: Path) -> Path:
+    """``HYGIENE_MAP_HOME/rejects/name``, its folder made (for its owner only: refused rows may hold callers'
+    phones) when missing."""
+    from data.settings import hygiene_home
+
+    home = hygiene_home() / "rejects"
+    try:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidParameter("--rejects", f"{folder} is read-only and {home} cannot be made ({exc.strerror}): "
+                               "name a writable file for the rejected rows",
+                               f"{folder} 只读，且无法创建 {home}（{exc.strerror}）：请指定一个可写的文件存放拒收的行") from None
+    return home / name
 
 
 def rejected_from(path: Path) -> str | None:

@@ -140,7 +140,9 @@ class _Run:
         if bad.any():
             self.refused |= not self.opts.skip_bad
             if self.opts.skip_bad:
-                self.rejects, append = self.rejects or rejects_path(self.path, self.opts), self.rejects is not None
+                append = self.rejects is not None  # a later chunk's rows after the first's
+                if not append:
+                    self.rejects, self.result.rejects_aside = rejects_path(self.path, self.opts)
                 write_rejects(batch.raw, bad, batch.found.items, self.rejects, append=append,
                               lang=self.opts.lang)
         return batch
