@@ -212,13 +212,18 @@ def _index_html(city: dict | None, counts: dict[str, tuple[int, bool]], lang: st
             f'<tr data-layer="{spec.id}"><td>{esc(spec.name(lang))}</td><td><code>{spec.id}</code></td>'
             f'<td class="n" data-count="{n}">{shown}</td></tr>'
         )
+    # On a phone the streets' names and links keep to one line each and a table wider than the screen scrolls in its
+    # own box, not the page (a name one character a line, or a page wider than the phone, is hard to read).
     return f"""<!doctype html>
 <html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(t['title'])}</title>
 <style>body{{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em;color:#222}}
 table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:.3em .8em;text-align:left}}
-td.n{{text-align:right}}.sub{{color:#666}}</style></head>
+td.n{{text-align:right}}.sub{{color:#666}}h1{{overflow-wrap:anywhere}}
+tr[data-street] td:not(.sub){{white-space:nowrap}}tr[data-street] td.sub{{min-width:12em}}
+@media screen{{table{{display:block;max-width:100%;overflow-x:auto}}}}
+@media (max-width:600px){{body{{margin:1em .8em}}}}</style></head>
 <body><p style="float:right"><a href="?lang={t['other_lang']}">{t['other']}</a></p>
 <h1>{heading}</h1><p class="sub">{sub}</p>
 <p><a id="report-link" href="/report{'?lang=en' if lang == 'en' else ''}">{esc(t['report'])}</a></p>

@@ -5,23 +5,27 @@ Street-office staff and inspectors open the map pages on phones. Each page's box
 controls (zoom, layers, legend, scale, the settings and what-if panels), the title bar, the login bar, a fixed or
 absolutely placed panel — are measured in the page: no two may overlap by more than a few pixels, none may run past
 the screen's width, and on a phone the map pages' title bar is a row of its own over the map, not a narrow column
-under the corner panels. Screenshots go to var/test-artifacts/phone-layout/ for a person to look at.
+under the corner panels. Screenshots go to var/test-artifacts/phone-layout/ for a person to look at. The measuring
+is tests/phone_layout.py's; the pages beside the maps are tests/test_phone_layout_pages.py's.
 """
 
 from __future__ import annotations
 
-import json
-import time
-
 import pytest
 
-from tests.chromium import DESKTOP, PHONE
-from tests.conftest import REPO
+from tests.phone_layout import (  # noqa: F401  (phone, desktop: pytest fixtures, used by name)
+    assert_clear,
+    assert_title_row,
+    desktop,
+    measured,
+    phone,
+)
 from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
     READY_ANALYSIS,
     READY_GRIDS,
     READY_MAP,
     TAIPEI_STREET,
+    log_in,
     taipei,
     taipei_complaints,
     taipei_grids,
@@ -31,76 +35,7 @@ from tests.taipei_public import post_report, stop
 
 pytestmark = pytest.mark.browser
 
-SHOTS = REPO / "var" / "test-artifacts" / "phone-layout"
 READY_CONTEXT = "window.hygieneContextState && hygieneContextState.ready"
-#: Pixels two boxes may share (a shadow, a border) before they count as one on top of the other.
-SLACK = 3
-
-# The page's floating boxes and where they clash. A box: a visible Leaflet control, the title bar, its status
-# line and notice, the login bar, the grid page's unit panel, or any other fixed or absolute element outside a
-# map (a box inside another counts as that one). One off to the left of the page on purpose (the report form's
-# hidden trap field) is no box of the screen.
-BOXES = """(function (slack) {
-  function shown(e) {
-    var s = getComputedStyle(e), r = e.getBoundingClientRect();
-    return s.display !== 'none' && s.visibility !== 'hidden' && +s.opacity > 0 && r.width > 0 && r.height > 0 &&
-      r.right > 0;
-  }
-  var picked = [];
-  document.querySelectorAll('.leaflet-control, #hm-title, #hm-status, #hm-notice, .hm-session, #unit-panel')
-    .forEach(function (e) { if (shown(e)) picked.push(e); });
-  document.querySelectorAll('body *').forEach(function (e) {
-    var p = getComputedStyle(e).position;
-    if ((p === 'fixed' || p === 'absolute') && !e.closest('.leaflet-container') && shown(e)) picked.push(e);
-  });
-  picked = picked.filter(function (e, i) {
-    return picked.indexOf(e) === i && !picked.some(function (q) { return q !== e && q.contains(e); });
-  });
-  function name(e) {
-    return e.id ? '#' + e.id : e.tagName.toLowerCase() + '.' + String(e.className).trim().split(/\\s+/).join('.');
-  }
-  var boxes = picked.map(function (e) {
-    var r = e.getBoundingClientRect();
-    return {name: name(e), left: r.left, top: r.top, right: r.right, bottom: r.bottom,
-            mapControl: !!e.closest('.leaflet-top')};
-  });
-  var clashes = [];
-  boxes.forEach(function (a, i) { boxes.slice(i + 1).forEach(function (b) {
-    var w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
-    var h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
-    if (w > slack && h > slack) clashes.push(a.name + ' / ' + b.name + ' (' + Math.round(w) + '×' + Math.round(h) + ')');
-  }); });
-  boxes.forEach(function (a) {
-    if (a.left < -1 || a.right > innerWidth + 1) clashes.push(a.name + ' runs past the screen\\'s width');
-  });
-  return {boxes: boxes, clashes: clashes, width: innerWidth, page: document.documentElement.scrollWidth};
-})""" + f"({SLACK})"
-
-
-def measured(browser, path: str, ready: str | None, shot: str, then: str | None = None) -> dict:
-    """``path`` opened and drawn (no console error), ``then`` run on it (a click), a screenshot; its boxes."""
-    report = browser.open(browser.base + path, ready_js=ready, timeout=90)
-    assert not report.timed_out, f"{path} did not finish drawing"
-    assert report.console_errors == [], (path, report.console_errors)
-    if then:
-        browser.evaluate(then)
-        time.sleep(0.5)  # the panels have opened and Leaflet has stacked its corner
-    browser.screenshot(SHOTS / shot)
-    return browser.evaluate(BOXES)  # none on the one-column pages (the case list, the tracking page)
-
-
-def assert_clear(found: dict, path: str) -> None:
-    """No two boxes on top of each other, none past the screen's width, and the page no wider than the screen."""
-    assert found["clashes"] == [], (path, found["clashes"], found["boxes"])
-    assert found["page"] <= found["width"], (path, found["page"])
-
-
-def assert_title_row(found: dict, path: str) -> None:
-    """A phone: the title bar spans most of the screen and every corner control of the map is below it."""
-    title = next(b for b in found["boxes"] if b["name"] == "#hm-title")
-    assert title["right"] - title["left"] >= 0.6 * found["width"], (path, "the title is squeezed", title)
-    below = [b for b in found["boxes"] if b["mapControl"] and b["top"] < title["bottom"] - SLACK]
-    assert below == [], (path, "controls beside the title instead of under it", title, below)
 
 
 @pytest.fixture(scope="module")
@@ -109,22 +44,6 @@ def tracking(taipei_complaints, taipei_server) -> str:
     made, _ = post_report(taipei_server, *stop(taipei_server, 3), "暴露垃圾", description="路口垃圾堆了三天")
     assert made.status_code == 201, made.text
     return made.json()["tracking"]
-
-
-@pytest.fixture
-def phone(browser, taipei_server):
-    browser.base = taipei_server.base
-    browser.send("Emulation.setDeviceMetricsOverride", **PHONE)
-    yield browser
-    browser.send("Emulation.clearDeviceMetricsOverride")
-
-
-@pytest.fixture
-def desktop(browser, taipei_server):
-    browser.base = taipei_server.base
-    browser.send("Emulation.setDeviceMetricsOverride", **DESKTOP)
-    yield browser
-    browser.send("Emulation.clearDeviceMetricsOverride")
 
 
 MAP_PAGES = [
@@ -201,21 +120,12 @@ STAFF_PAGES = [
 ]
 
 
-def log_in(browser, token: str) -> None:
-    browser.open(browser.base + "/login", ready_js="!!document.getElementById('token')")
-    browser.evaluate(f"document.getElementById('token').value = {json.dumps(token)};"
-                     "document.querySelector('form').submit()")
-    deadline = time.monotonic() + 30
-    while browser.evaluate("location.pathname") == "/login" and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert browser.evaluate("location.pathname") != "/login", "the login failed"
-
-
 def test_staff_logged_in_on_a_phone_see_every_page_clear(taipei_complaints, taipei_server, phone):
     """Logged in, the login bar is longer (the name, the role, 退出): it still covers nothing — on the map pages at
     the end of the title bar, on the grid map on one line under the unit panel; the case list and the field page
     fit the phone."""
-    log_in(phone, taipei_server.token)
+    log_in(phone, taipei_server, "/", "location.pathname !== '/login'", timeout=30)
+    assert phone.evaluate("location.pathname") != "/login", "the login failed"
     try:
         for path, ready, shot in STAFF_PAGES:
             found = measured(phone, path, ready, f"{shot}-phone.png")

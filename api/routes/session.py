@@ -116,6 +116,16 @@ _BAR_STYLE = ("position:fixed;bottom:6px;left:50%;transform:translateX(-50%);z-i
               "max-width:calc(100vw - 28px);box-sizing:border-box")
 
 
+# Not on paper: a printed map or plan has no use for the buttons. On a phone the bar would cover a map's scale
+# (bottom left): raised above it. A page of text and tables (no map: the index, the plans, the bulletin) ends with
+# room for the bar, so that its last line can be scrolled out from under it (a browser without :has() keeps the
+# raised bar and no room).
+_BAR_CSS = ("@media print{.hm-session{display:none}}"
+            "@media (max-width:600px){.hm-session{bottom:36px!important}"
+            "body:not(:has(.folium-map)) .hm-session{bottom:6px!important}}"
+            "@media screen{body:not(:has(.folium-map)){padding-bottom:40px}}")
+
+
 def with_session_bar(page: str, user: User | None, lang: str, here: str) -> str:
     """A page with who is logged in and a logout button (or a login button) at the foot of the window (on a phone, a
     map page with a title bar shows it at the end of that bar instead: layers/web/static/map.css)."""
@@ -130,9 +140,6 @@ def with_session_bar(page: str, user: User | None, lang: str, here: str) -> str:
         form = (f'<form method="get" action="/login" style="margin:0"><input type="hidden" name="next" '
                 f'value="{esc(here)}"><input type="hidden" name="lang" value="{lang}">'
                 f'<button id="hm-login" type="submit">{esc(t["title"])}</button></form>')
-    # Not on paper: a printed map or plan has no use for the buttons.
-    # On a phone the bar would cover the map's scale (bottom left): raised above it.
-    bar = (f'<style>@media print{{.hm-session{{display:none}}}}@media (max-width:600px){{.hm-session{{bottom:36px!important}}}}'
-           f'</style><div class="hm-session" style="{_BAR_STYLE}">{form}</div>')
+    bar = f'<style>{_BAR_CSS}</style><div class="hm-session" style="{_BAR_STYLE}">{form}</div>'
     match = _BODY.search(page)
     return page[:match.end()] + bar + page[match.end():] if match else page + bar

@@ -48,8 +48,10 @@ th,td{border:1px solid #bbb;padding:3px 7px}th{background:#f0f0f0}td.n{text-alig
 tr.red td{background:#fde8e8}tr.black td{background:#e6e6e6}td.red{color:#c00000;font-weight:bold}
 td.black{color:#000;font-weight:bold}td.red,td.black{white-space:nowrap}form{margin:.8em 0}.downloads a{margin-right:1.2em}
 .notes{font-size:12px;color:#444}.lang{float:right}.demo{color:#666;font-size:12px}
-table{display:block;max-width:100%;overflow-x:auto}
-@media (max-width:600px){body{margin:1em .8em}}"""
+table{display:block;max-width:100%;overflow-x:auto}.trend{overflow-x:auto}
+@media (max-width:600px){body{margin:1em .8em}#trend{min-width:720px}}"""
+# On a phone the two trend charts keep their size (shrunk to 360 px their labels were 5 px high): the first fills
+# the screen, the second is a swipe away in the charts' own box.
 
 
 def _cell(code: str, value) -> str:
@@ -160,7 +162,7 @@ def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
 <h1>{esc(title)}</h1><p class="period" id="period">{esc(b['period']['label'])}</p>{demo}
 {_form(lang, kind, date)}<p class="downloads">{downloads}</p>
 <h2>{esc(t['summary'])}</h2><p id="summary">{esc(b[f'summary_{lang}'])}</p>
-<h2>{esc(t['trend'].format(n=len(b['trend'])))}</h2>{trend_svg(b['trend'], lang)}
+<h2>{esc(t['trend'].format(n=len(b['trend'])))}</h2><div class="trend">{trend_svg(b['trend'], lang)}</div>
 <h2>{esc(t['streets'])}</h2>{_ranking(b['streets'], t['street'], lang, list_marks(b['streets']), 'streets', extra_figures(b, 'streets'))}
 <h2>{esc(t['units'])}</h2>{_ranking(b['units'], t['unit'], lang, None, 'units', extra_figures(b, 'units'))}
 <h2>{esc(t['categories'])}</h2><table id="categories"><thead><tr>{cat_head}</tr></thead><tbody>{categories}</tbody></table>

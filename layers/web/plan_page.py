@@ -39,8 +39,11 @@ padding-left:.4em}table{border-collapse:collapse;font-size:13px}th,td{border:1px
 th{background:#f0f0f0}td.n{text-align:right}.links a{margin-right:1.2em}.lang{float:right}.facts{color:#444}
 td.up{color:#006d2c;font-weight:bold}td.down{color:#c00000;font-weight:bold}td.name{white-space:nowrap}
 #plans td.plan{max-width:22em;overflow-wrap:anywhere}h1{overflow-wrap:anywhere}
-#plans td.n,#plans td.when,#plans th,#plans td.links a{white-space:nowrap}
-@media print{.links,.lang,.hm-session{display:none}body{margin:0}table{font-size:11px}}"""
+#plans td.n,#plans td.when,#plans th,#plans td.links a{white-space:nowrap}#changes td{white-space:nowrap}
+@media print{.links,.lang,.hm-session{display:none}body{margin:0}table{font-size:11px}}
+@media screen{table{display:block;max-width:100%;overflow-x:auto}}
+@media (max-width:600px){body{margin:1em .8em}}"""
+# On a screen a table wider than it (a phone's 390 px) scrolls in its own box, not the page; on paper it is whole.
 
 
 def _kind(key: str, lang: str) -> str:
