@@ -35,7 +35,6 @@ _ZH = {
     "less_than": "应小于 {lt}", "less_than_equal": "应不大于 {le}",
     "string_too_short": "至少 {min_length} 个字符", "string_too_long": "至多 {max_length} 个字符",
     "too_short": "至少 {min_length} 项", "too_long": "至多 {max_length} 项",
-    "literal_error": "应为 {expected} 之一", "enum": "应为 {expected} 之一",
     "list_type": "应为列表", "dict_type": "应为 JSON 对象", "model_type": "应为 JSON 对象",
     "model_attributes_type": "应为 JSON 对象", "datetime_parsing": "应为 ISO 8601 日期时间",
     "datetime_from_date_parsing": "应为 ISO 8601 日期时间", "datetime_type": "应为 ISO 8601 日期时间",
@@ -71,6 +70,8 @@ def _said(err: dict) -> str:
         return f"is not valid JSON ({ctx.get('error', 'cannot be read')} at character {err['loc'][-1]})"
     if err.get("type") == "value_error" and ctx.get("error") is not None:  # a validator's own words, unprefixed
         return str(ctx["error"])
+    if err.get("type") in ("literal_error", "enum"):
+        return f"must be one of {', '.join(_listed(ctx))}, not {err.get('input')!r}"
     if err.get("type") == "string_pattern_mismatch" and (choices := _choices(err)):
         return f"must be one of {', '.join(choices)}, not {err.get('input')!r}"
     return err.get("msg", "invalid")
@@ -82,6 +83,11 @@ def _choices(err: dict) -> list[str] | None:
     return choice.group(1).split("|") if choice else None
 
 
+def _listed(ctx: dict) -> list[str]:
+    """The values of pydantic's ``expected`` ("'pdf' or 'xlsx'", "'a', 'b' or 'c'"), as a pattern's choices are said."""
+    return [v.strip("'") for v in re.split(r",? or |, ", str(ctx.get("expected", "")))]
+
+
 def _said_zh(err: dict) -> str | None:
     """The error in Chinese, or None when its type is not one :data:`_ZH` knows."""
     kind, ctx = err.get("type"), err.get("ctx") or {}
@@ -91,6 +97,8 @@ def _said_zh(err: dict) -> str | None:
         return f"不是有效的 JSON（第 {err['loc'][-1]} 个字符处：{ctx.get('error', '无法读取')}）"
     if kind == "value_error":
         return getattr(ctx.get("error"), "zh", None)
+    if kind in ("literal_error", "enum"):
+        return f"应为 {'、'.join(_listed(ctx))} 之一，不能是 {err.get('input')!r}"
     if kind == "string_pattern_mismatch":
         choices = _choices(err)
         return f"应为 {'、'.join(choices)} 之一，不能是 {err.get('input')!r}" if choices else \

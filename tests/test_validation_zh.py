@@ -15,6 +15,9 @@ from api.validation import validation_message
     ("/api/layers/complaints/heat", {"bbox": "1,2,3,4"}, "zoom: Field required", "zoom：必填"),
     ("/api/layers/complaints/heat", {"bbox": "1,2,3,4", "zoom": "near"},
      "zoom: Input should be a valid integer, unable to parse string as an integer", "zoom：应为整数"),
+    # A choice of a path's part (a Literal): its values listed in Chinese, not pydantic's "'pdf' or 'xlsx'".
+    ("/reports/bulletin.html", {"period": "week", "date": "2026-11-30"},
+     "suffix: must be one of pdf, xlsx, not 'html'", "suffix：应为 pdf、xlsx 之一，不能是 'html'"),
 ])
 def test_a_malformed_parameter_is_refused_in_both_languages(demo_client, path, params, detail, detail_zh):
     """A Chinese page shows ``detail_zh``: the parameter, then what it should be, never pydantic's English."""
