@@ -70,17 +70,17 @@ def hotspots_section(conn, period: Period, names: dict, lang: str) -> dict:
 
 
 _NO_HISTORY = {
-    "zh": "设施变更记录（facility_changes，自 {since} 起记录每处设施的新增、撤销与迁移）始于本期开始之后，"
+    "zh": "设施变更记录（自 {since} 起记录每处设施的新增、撤销与迁移）始于本期开始之后，"
           "因此无法得出期内新增或撤销了哪些设施，也无法得出覆盖率的变化。下列为期内写入（新增或修改）的设施数与该表的写入次数。",
-    "en": "The facility history (facility_changes, which records each facility added, removed or moved since {since}) "
+    "en": "The facility history (which records each facility added, removed or moved since {since}) "
           "begins after the period's start, so the facilities added or removed in the period, and the change of covered "
           "share, cannot be known. Given instead: facilities written (added or changed) in the period and the writes to "
           "their table.",
 }
 _HISTORY = {
-    "zh": "设施变更记录（facility_changes）自 {since} 起。覆盖率：服务半径内的{basis}占比（按标准服务半径，"
+    "zh": "设施变更记录自 {since} 起。覆盖率：服务半径内的{basis}占比（按标准服务半径，"
           "期初、期末的设施集合由现有设施减去其后新增、加上其后撤销、迁移者回到原位得出）。",
-    "en": "Facility history (facility_changes) since {since}. Covered share: the share of {basis} within the standard "
+    "en": "Facility history since {since}. Covered share: the share of {basis} within the standard "
           "service radius, at the period's start and end (the facility set then: today's, less those added since, "
           "plus those removed since, moved ones back at their old place).",
 }
