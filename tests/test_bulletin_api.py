@@ -76,6 +76,8 @@ def test_xlsx_route_and_cli_agree_with_the_json(demo_client, demo_db, env_for, t
     assert first["结案率"] == json_first["closed_rate"] and isinstance(first["结案率"], float)
     assert book["街道排名"].cell(2, streets[0].index("结案率") + 1).number_format == "0.0%"
     assert len(sheets["责任单位排名"]) == len(b["units"]) + 1
+    # A unit is known by its name: no 代码 column repeating it.
+    assert sheets["责任单位排名"][0][:4] == ["排名", "名次变化", "责任单位", "受理数"], sheets["责任单位排名"][0]
     definitions = {row[0]: row for row in sheets["指标说明"][1:]}
     assert "应结案数" in definitions["结案率"][2] and definitions["结案率"][4].startswith("S")
 

@@ -135,16 +135,19 @@ def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
         for cell in (sheet.cell(k, 2), sheet.cell(k, 3)):
             cell.number_format = _format(code) or "General"
     hours = "（小时）" if lang == "zh" else " (h)"
-    head = [defs["rank"].name(lang), defs["rank_change"].name(lang), t["code"]]
+    ranks = [defs["rank"].name(lang), defs["rank_change"].name(lang)]
     for table, noun in (("streets", "street"), ("units", "unit")):
+        coded = table == "streets"  # a unit is known by its name: a code column would repeat it
         codes = (*ROW_FIGURES, *extra_figures(b, table))
         figure_header = [defs[c].name(lang) + (hours if c == "median_hours" else "") for c in codes]
         if b.get("rectification"):  # not (yet) in data/figures.csv: defined on the sheet of overdue findings
             codes += RECT_FIGURES
             figure_header += [RECT_TEXT[lang][c] for c in RECT_FIGURES]
-        rows = [[r["rank"], r["rank_change"], r["code"], r["name"], *(r[c] for c in codes)] for r in b[table]]
-        _sheet(book, t[table], [*head, t[noun], *figure_header], rows,
-               [None] * 4 + [_format(c) for c in codes], [8, 10, 14, 26] + [12] * len(codes))
+        rows = [[r["rank"], r["rank_change"], *([r["code"]] if coded else []), r["name"], *(r[c] for c in codes)]
+                for r in b[table]]
+        _sheet(book, t[table], [*ranks, *([t["code"]] if coded else []), t[noun], *figure_header], rows,
+               [None] * (3 + coded) + [_format(c) for c in codes], [8, 10, *([14] if coded else []), 26]
+               + [12] * len(codes))
     rows = [[r["name"], r["received"], r["previous"], r["change"], r["change_rate"]] for r in b["categories"]]
     _sheet(book, t["categories"], [t["category"], defs["received"].name(lang), t["previous"], t["change"],
                                    t["change_rate"]], rows, [None, None, None, None, _RATE], [26, 12, 14, 10, 10])
