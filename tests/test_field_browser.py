@@ -5,6 +5,7 @@ their photos when the network returns; a finding whose answer is lost is sent ag
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import time
 import urllib.request
@@ -170,6 +171,8 @@ def test_findings_recorded_offline_are_sent_once_with_their_photos(phone, city, 
     assert {r[1] for r in stored} == {city["grid"]["own"], city["grid"]["own2"]}
     text = phone.evaluate("document.getElementById('fd-queue').innerText")
     assert text.count("已发送") >= 3 and city["grid"]["own2"] in text and "整改期限" in text
+    # Deadlines written as the case page and the prints write them, not the phone's 2026/12/04.
+    assert re.search(r"整改期限 \d{4}-\d{2}-\d{2} \d{2}:\d{2}", text) and "/" not in text, text
     _screenshot(phone, "field-sent.png")
 
     phone.evaluate("window.hmField.flush()")  # sending again changes nothing

@@ -262,11 +262,12 @@
     return flushing;
   }
 
-  // Times in the city's zone (the server's deadlines are days there), whatever the phone's zone.
+  // Times in the city's zone (the server's deadlines are days there), whatever the phone's zone; written
+  // 2026-12-04 05:38 as on the case page and the prints (Swedish dates are ISO-like), not the phone's 2026/12/4.
   function when(iso, time) {
     var opts = {timeZone: cfg.time_zone, year: 'numeric', month: '2-digit', day: '2-digit'};
     if (time) { opts.hour = '2-digit'; opts.minute = '2-digit'; opts.hour12 = false; }
-    return new Date(iso).toLocaleString(cfg.lang === 'en' ? 'en-CA' : 'zh-CN', opts);
+    return new Date(iso).toLocaleString('sv-SE', opts);
   }
   function render() {
     return all().then(function (recs) {
