@@ -1,14 +1,16 @@
-"""Emerging hot spots over every calendar month of the window, on New
+"""Emerging hot spots over every calendar month of the window, and the hot-spot workbook's bins in words, on New
 York's two real 311 extracts (DOHMH rodent / unsanitary requests of January 2018, the sample day of 28 February
 2023; ../shared/real-data/nyc). Credits: NYC Open Data and NYC Department of City Planning.
 """
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import openpyxl
 import pytest
 
 from data.db import connect
@@ -128,3 +130,35 @@ def test_the_data_clock_ends_the_window_without_until(nyc):
     assert [f"{m:%Y-%m}" for m in months] == ["2023-01", "2023-02", "2023-03", "2023-04", "2023-05"]
     _data_time(nyc, datetime(2023, 3, 1, tzinfo=NY))  # the moment March begins: March is not in the window yet
     assert len(calendar_months(nyc, since=None, until=None, categories=None, tz="America/New_York")) == 62
+
+
+@pytest.fixture
+def nyc_client(nyc_url, env_for):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    env_for(nyc_url)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_the_hot_spot_workbook_says_its_bins_in_words(nyc_client, nyc_url):
+    """GET /api/analysis/hotspots?format=xlsx: 热点等级 in words as the page's legend says them (热点 99 % 置信度),
+    English with lang=en, the code beside them in 热点等级代码; the CSV for people also in words."""
+    answer = nyc_client.get("/api/analysis/hotspots", params={"cell": 2000, "format": "xlsx"})
+    assert answer.status_code == 200, answer.text[:300]
+    rows = list(openpyxl.load_workbook(io.BytesIO(answer.content)).active.iter_rows(values_only=True))
+    header, body = list(rows[0]), rows[1:]
+    said, code = header.index("热点等级"), header.index("热点等级代码")
+    assert code == said + 1
+    words = {3: "热点 99 % 置信度", 2: "热点 95 % 置信度", 1: "热点 90 % 置信度", 0: "不显著",
+             -1: "冷点 90 % 置信度", -2: "冷点 95 % 置信度", -3: "冷点 99 % 置信度"}
+    assert body and all(row[said] == words[row[code]] for row in body)
+    assert body[0][said] == "热点 99 % 置信度" and any(row[said] == "不显著" for row in body)
+    features = nyc_client.get("/api/analysis/hotspots", params={"cell": 2000}).json()["features"]
+    assert sorted(row[code] for row in body) == sorted(f["properties"]["gi_bin"] for f in features)
+    english = nyc_client.get("/api/analysis/hotspots", params={"cell": 2000, "format": "csv", "lang": "en"})
+    text = english.content.decode("utf-8-sig")
+    assert text.splitlines()[0].split(",")[5:7] == ["Hot/cold spot bin", "Bin code"]
+    assert text.splitlines()[1].split(",")[5:7] == ["Hot spot 99 % confidence", "3"]
