@@ -31,6 +31,7 @@ from datetime import datetime
 import numpy as np
 
 from data.catalog import metric_srid as city_srid
+from data.clock import REFERENCE_TIME_SQL
 from data.errors import InvalidParameter, NotFound
 from data.vocab import CITY_TIME_ZONE
 from geo import hexgrid, hotspot_counts
@@ -291,42 +292,101 @@ def classify_emerging(bins: np.ndarray, trend_z: np.ndarray, trend_p: np.ndarray
     return out
 
 
-#: Months with complaints an emerging hot spot analysis needs (a trend per cell over fewer says nothing).
+#: Months with complaints an emerging hot spot analysis needs: a month without any has no hot spot anywhere (Gi* has
+#: nothing to compare in it), so a trend per cell over fewer months that have some says nothing. The window itself
+#: must span as many calendar months.
 MIN_MONTHS = 4
 
 
-def emerging(conn, *, since: datetime | None = None, until: datetime | None = None,
-             categories: list[str] | None = None, cell_m: float | None = None,
-             tz: str = CITY_TIME_ZONE, cells=city_cells) -> tuple[HotspotResult, list[str], np.ndarray]:
-    """Emerging hotspots: Gi* per calendar month, then a Mann–Kendall trend per cell.
+def calendar_months(conn, *, since: datetime | None, until: datetime | None, categories: list[str] | None,
+                    tz: str) -> list[datetime]:
+    """Every calendar month of the window, in order, as the month's start in ``tz`` (naive, as the counts' months).
 
-    Returns
-    -------
-    (HotspotResult, patterns, months)
-        The whole-window result, one pattern key per cell and the months used.
+    The window runs from ``since`` (else the first matching complaint) to ``until`` (exclusive; else the data
+    clock's reference time, :mod:`data.clock`, or the last matching complaint if that is later).
     """
-    whole = hotspots(conn, since=since, until=until, categories=categories, cell_m=cell_m, tz=tz, cells=cells)
+    where, params = filters(since, until, categories)
+    params.update(tz=tz, lo=since, hi=until)
+    # The end is exclusive, as until is: a window ending at midnight on 1 March ends with February.
+    end = f"coalesce(%(hi)s::timestamptz, greatest(hi + interval '1 microsecond', {REFERENCE_TIME_SQL}))"
+    with conn.cursor() as cur:
+        cur.execute("SELECT generate_series(date_trunc('month', coalesce(%(lo)s::timestamptz, lo) AT TIME ZONE %(tz)s), "
+                    f"date_trunc('month', ({end} - interval '1 microsecond') AT TIME ZONE %(tz)s), interval '1 month') "
+                    f"FROM (SELECT min(reported_at), max(reported_at) FROM complaints WHERE {where}) b(lo, hi)", params)
+        return [row[0] for row in cur.fetchall()]
+
+
+def monthly_series(conn, whole: HotspotResult, *, since: datetime | None, until: datetime | None,
+                   categories: list[str] | None, tz: str) -> tuple[list[datetime], np.ndarray]:
+    """The calendar months of the window and the complaint count per cell (rows, ``whole``'s order) and month.
+
+    Every month is a column, a month without complaints a column of zeros: as ESRI's Emerging Hot Spot Analysis
+    works on a space-time cube of equal time steps with every bin present (zero counts included), and the
+    Mann–Kendall trend counts steps in time — months that hold complaints taken as consecutive would join Jan 2018
+    to Feb 2023. InvalidParameter when the window is shorter than :data:`MIN_MONTHS` months or fewer hold complaints.
+    """
+    months = calendar_months(conn, since=since, until=until, categories=categories, tz=tz)
     rows = hotspot_counts.counts(conn, size=whole.cell_m, srid=whole.srid, tz=tz, since=since, until=until,
                                  categories=categories, by_month=True)
-    months = np.array(sorted({row[2] for row in rows}))
-    if months.size < MIN_MONTHS:
-        # The window asked for (since) is too short; without one, the city's complaints span too few months.
-        where = ("since", "the window from since holds") if since is not None else ("emerging", "the complaints span")
-        raise InvalidParameter(where[0], f"emerging hotspots need at least {MIN_MONTHS} months of complaints; "
-                                         f"{where[1]} {months.size}",
-                               f"新兴热点分析至少需要 {MIN_MONTHS} 个月的投诉，{'所选时段' if since is not None else '现有投诉'}"
-                               f"只有 {months.size} 个月")
-    series = np.zeros((whole.q.size, months.size), dtype=float)
-    for k, m in enumerate(months):
-        sel = np.array([(row[0], row[1], row[3]) for row in rows if row[2] == m], dtype=np.int64).reshape(-1, 3)
-        series[:, k], _ = _scatter(whole.q, whole.r, sel)
-    neighbours = hexgrid.neighbour_index(whole.q, whole.r)
+    column = {m: k for k, m in enumerate(months)}
+    held = sorted({row[2] for row in rows})
+    _check_months(months, held, since)
+    series = np.zeros((whole.q.size, len(months)), dtype=float)
+    cells = np.array([(row[0], row[1], row[3]) for row in rows], dtype=np.int64).reshape(-1, 3)
+    at = np.array([column[row[2]] for row in rows], dtype=np.int64)
+    for k in np.unique(at):
+        series[:, k], _ = _scatter(whole.q, whole.r, cells[at == k])
+    return months, series
+
+
+def _check_months(months: list[datetime], held: list[datetime], since: datetime | None) -> None:
+    """InvalidParameter naming ``since`` (else ``emerging``) when the window spans fewer than :data:`MIN_MONTHS`
+    calendar months, or fewer of them hold complaints; each figure said as what it counts."""
+    if len(months) >= MIN_MONTHS and len(held) >= MIN_MONTHS:
+        return
+    name = "since" if since is not None else "emerging"
+    span = f"{months[0]:%Y-%m} … {months[-1]:%Y-%m}" if months else "—"
+    window = ("the window from since", "所选时段") if since is not None else \
+        ("the window from the first complaint", "自第一件投诉起的时段")
+    if len(months) < MIN_MONTHS:
+        raise InvalidParameter(name, f"emerging hotspots need a window of at least {MIN_MONTHS} calendar months; "
+                                     f"{window[0]} ({span}) spans {len(months)}",
+                               f"新兴热点分析的时段至少需要 {MIN_MONTHS} 个自然月，{window[1]}（{span}）只有 {len(months)} 个月")
+    raise InvalidParameter(name, f"emerging hotspots need complaints in at least {MIN_MONTHS} months; "
+                                 f"{window[0]} spans {len(months)} calendar months ({span}), only {len(held)} of "
+                                 "them with complaints",
+                           f"新兴热点分析至少需要 {MIN_MONTHS} 个月有投诉，{window[1]}共 {len(months)} 个自然月（{span}），"
+                           f"其中只有 {len(held)} 个月有投诉")
+
+
+def emerging_trend(series: np.ndarray, neighbours) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gi* bins per cell and month (a month without complaints: z 0, bin 0 everywhere) and the Mann–Kendall z and p
+    of each cell's monthly Gi* z-scores, over every column of ``series``."""
+    # Gi* of each month over the spatial neighbours, the whole-map statistic (tested equal to esda) per slice;
+    # ESRI's space-time Gi* would also count the cell's previous months as neighbours.
     z_series = np.zeros_like(series)
     bin_series = np.zeros(series.shape, dtype=np.int8)
-    for k in range(months.size):
+    for k in range(series.shape[1]):
         if series[:, k].std() == 0:
             continue
         z_series[:, k] = gi_star(series[:, k], neighbours)
         bin_series[:, k] = confidence_bins(z_series[:, k], two_sided_p(z_series[:, k]))
     _, trend_z, trend_p = mann_kendall(z_series)
-    return whole, classify_emerging(bin_series, trend_z, trend_p), months
+    return bin_series, trend_z, trend_p
+
+
+def emerging(conn, *, since: datetime | None = None, until: datetime | None = None,
+             categories: list[str] | None = None, cell_m: float | None = None,
+             tz: str = CITY_TIME_ZONE, cells=city_cells) -> tuple[HotspotResult, list[str], list[datetime]]:
+    """Emerging hotspots: Gi* per calendar month of the window (:func:`monthly_series`), then a Mann–Kendall trend
+    per cell.
+
+    Returns
+    -------
+    (HotspotResult, patterns, months)
+        The whole-window result, one pattern key per cell and the calendar months of the series.
+    """
+    whole = hotspots(conn, since=since, until=until, categories=categories, cell_m=cell_m, tz=tz, cells=cells)
+    months, series = monthly_series(conn, whole, since=since, until=until, categories=categories, tz=tz)
+    bins, trend_z, trend_p = emerging_trend(series, hexgrid.neighbour_index(whole.q, whole.r))
+    return whole, classify_emerging(bins, trend_z, trend_p), months

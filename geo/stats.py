@@ -134,8 +134,11 @@ def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     if x.ndim == 1:
         x = x[None, :]
     m, t = x.shape
-    i, j = np.triu_indices(t, k=1)
-    s = np.sign(x[:, j] - x[:, i]).sum(axis=1)
+    # S summed lag by lag: every calendar month is a step now (years of them), and all t(t−1)/2 pairs at once
+    # would hold cells × pairs floats (gigabytes for a city of 100 m hexagons over ten years).
+    s = np.zeros(m)
+    for lag in range(1, t):
+        s += np.sign(x[:, lag:] - x[:, :-lag]).sum(axis=1)
     var = np.full(m, t * (t - 1) * (2 * t + 5), dtype=float)
     ordered = np.sort(x, axis=1)
     # Tie groups: runs of equal values in each sorted row.

@@ -242,13 +242,23 @@ def test_an_atlas_of_a_street_without_grids_is_refused_in_both_languages(served)
 
 
 def test_emerging_hot_spots_of_one_day_blame_the_data_not_an_unsent_since(served):
-    """311's single day asked for emerging hot spots without since: the refusal names emerging and says the
-    complaints span 1 month (it named since, which was not sent); with since, it names since."""
+    """311's single day asked for emerging hot spots without since: the refusal names emerging and says the window
+    from that day to now is so many calendar months, one with complaints (it named since, which was not sent, and
+    said the complaints "span 1"); with since, it names since."""
+    from datetime import datetime
+
+    from tests.new_york import NY
+
     answer = httpx.get(served.base + "/api/analysis/hotspots", params={"emerging": 1}, timeout=120)
     assert answer.status_code == 422, answer.text
     body = answer.json()
-    assert body["detail"] == "emerging: emerging hotspots need at least 4 months of complaints; the complaints span 1"
-    assert body["detail_zh"] == "emerging：新兴热点分析至少需要 4 个月的投诉，现有投诉只有 1 个月"
+    now = datetime.now(NY)  # no data time: the window runs to today's month
+    n = (now.year - 2023) * 12 + now.month - 1
+    assert body["detail"] == ("emerging: emerging hotspots need complaints in at least 4 months; the window from the "
+                              f"first complaint spans {n} calendar months (2023-02 … {now:%Y-%m}), only 1 of them "
+                              "with complaints")
+    assert body["detail_zh"] == (f"emerging：新兴热点分析至少需要 4 个月有投诉，自第一件投诉起的时段共 {n} 个自然月"
+                                 f"（2023-02 … {now:%Y-%m}），其中只有 1 个月有投诉")
     windowed = httpx.get(served.base + "/api/analysis/hotspots", params={"emerging": 1, "since": "2023-01-01"},
                          timeout=120)
     assert windowed.status_code == 422 and windowed.json()["detail"].startswith("since: "), windowed.text

@@ -47,7 +47,7 @@ def test_hot_spot_and_siting_workbooks_say_where_and_in_chinese(taipei, tmp_path
 
     body, rows = workbook(taipei, "hotspots", tmp_path)
     hottest = rows[0]
-    assert hottest["热点等级"] == 3 and isinstance(hottest["经度"], float) and isinstance(hottest["纬度"], float)
+    assert hottest["热点等级"] == "热点 99 % 置信度" and hottest["热点等级代码"] == 3 and isinstance(hottest["经度"], float) and isinstance(hottest["纬度"], float)
     cell = next(f for f in body["features"]
                 if (f["properties"]["q"], f["properties"]["r"]) == (hottest["六边形列 q"], hottest["六边形行 r"]))
     assert shape(cell["geometry"]).centroid.distance(Point(hottest["经度"], hottest["纬度"])) < 1e-5

@@ -98,6 +98,7 @@ HEADERS = {
     "new_residents": ("新增覆盖人口", "Residents newly covered"),
     "new_area_m2": ("新增覆盖面积（m²）", "Area newly covered (m²)"),
     "new_complaints": ("新增覆盖未结案投诉", "Open complaints newly covered"),
+    "gi_bin_code": ("热点等级代码", "Bin code"),
     "pattern": ("热点趋势", "Trend pattern"), "lon": ("经度", "Longitude"),
     "lat": ("纬度", "Latitude"),
     # Columns of the printed tables only (the command line's).
@@ -111,7 +112,15 @@ VALUES = {
     "population_spread": {"residential": ("按居住用地", "over residential land"), "area": ("按区域面积", "over the area"),
                           "communities": ("由社区汇总", "summed from communities")},
     "pattern": PATTERNS,
+    # As the hot-spot page's legend says them (热点 99 % 置信度 (+3)); the code stays in its own column.
+    "gi_bin": {3: ("热点 99 % 置信度", "Hot spot 99 % confidence"), 2: ("热点 95 % 置信度", "Hot spot 95 % confidence"),
+               1: ("热点 90 % 置信度", "Hot spot 90 % confidence"), 0: ("不显著", "Not significant"),
+               -1: ("冷点 90 % 置信度", "Cold spot 90 % confidence"), -2: ("冷点 95 % 置信度", "Cold spot 95 % confidence"),
+               -3: ("冷点 99 % 置信度", "Cold spot 99 % confidence")},
 }
+#: Coded columns a workbook also keeps as codes, in a column of their own right after the words (``gi_bin_code``):
+#: a bin sorts and filters by its number.
+CODES_KEPT = ("gi_bin",)
 #: Priority's components: a column per component and part (``overdue_weighted``: 逾期投诉·加权分).
 COMPONENTS = {"hotspot": ("投诉热点", "Hot spot"), "overdue": ("逾期投诉", "Overdue complaints"),
               "open": ("未办结投诉", "Open complaints"), "coverage_gap": ("公厕覆盖缺口", "Coverage gap"),
@@ -174,6 +183,9 @@ def table_bytes(rows: list[dict], fmt: str, lang: str = "zh", analysis: str | No
     frame = pd.DataFrame(table_rows(rows))
     if fmt == "csv" and keys:
         return frame.to_csv(index=False).encode("utf-8-sig")
+    for key in CODES_KEPT:
+        if key in frame.columns:
+            frame.insert(frame.columns.get_loc(key) + 1, f"{key}_code", frame[key])
     for key in set(VALUES) & set(frame.columns):
         frame[key] = frame[key].map(lambda v, key=key: value_name(key, v, lang))
     if grids and "name" in frame.columns:  # an English table says no 「N号网格」
