@@ -132,18 +132,32 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
 
 
 def lattice_candidates(demand: np.ndarray, radius: float) -> np.ndarray:
-    """Candidates where there are no roads: the centres (sorted) of the cells of a lattice holding demand.
+    """Candidates where there are no roads: the centres (sorted by x, then y) of the lattice cells holding demand.
 
     The spacing is a third of the radius (at least ``CANDIDATE_SPACING_M``: finer buys little), widened
     until there are at most ``MAX_LATTICE_CANDIDATES``: a district of 200 km² keeps its 100 m (20,500
-    candidates at 300 m), a whole city of 13,800 km² without roads gets about 500 m, not 1.4 million.
+    candidates at 300 m), a whole city of 13,800 km² without roads gets about 800 m, not 1.4 million.
     """
     step = max(CANDIDATE_SPACING_M, radius / 3.0)
     while True:
-        cells = np.unique(np.floor(demand[:, :2] / step), axis=0)
+        cells = _cells(demand[:, :2], step)
         if len(cells) <= MAX_LATTICE_CANDIDATES:
             return (cells + 0.5) * step
-        step *= max(float(np.sqrt(len(cells) / MAX_LATTICE_CANDIDATES)), 1.05)
+        step *= max(1.02 * float(np.sqrt(len(cells) / MAX_LATTICE_CANDIDATES)), 1.05)  # area ∝ step²: one more pass
+
+
+def _cells(xy: np.ndarray, step: float) -> np.ndarray:
+    """The distinct cells (column, row as floats, sorted by column then row) of edge ``step`` holding a point:
+    np.unique(axis=0)'s answer by one sort of integer keys (np.unique took 20 s on 5.7 million points)."""
+    if not len(xy):
+        return np.empty((0, 2))
+    cell = np.floor(xy / step).astype(np.int64)
+    low = cell.min(axis=0)
+    cell -= low
+    rows = int(cell[:, 1].max()) + 1
+    keys = np.sort(cell[:, 0] * rows + cell[:, 1])
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+    return np.column_stack([keys // rows + low[0], keys % rows + low[1]]).astype(float)
 
 
 def check_add(add: int) -> int:
