@@ -19,6 +19,7 @@ from pyproj import Transformer
 from geo.coords import utm_srid
 from layers.io.batch import Batch, Findings, Said
 from layers.io.boxes import PolygonBoxes
+from layers.io.reach import place_within_reach
 from layers.io.shift_hint import IN_CITY_SAMPLE
 from layers.spec import admin_areas
 from layers.spec.model import values
@@ -188,24 +189,34 @@ class AreaIndex:
             placed[hit] = True
         return out
 
-    def nearest(self, lon: np.ndarray, lat: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """For each point, the codes of the nearest area of the finest level (and of the areas above it), and the
-        metres to it: where a point in no area goes when the import's tolerance lets it in (a coastline drawn
-        coarsely leaves a pier's toilet outside every outline)."""
-        level = next(level for level in LEVELS[::-1] if (self.levels == level).any())
+    def nearest(self, lon: np.ndarray, lat: np.ndarray, tolerance_m: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """For each point, the codes of the nearest area within ``tolerance_m`` of the finest level that has one (and
+        of the areas above it), and the metres to that area: where a point in no area goes when the import's
+        tolerance lets it in (a coastline drawn coarsely leaves a pier's toilet outside every outline). A finer level
+        with no area within reach is left empty (None): a street 8 km away is not where a pier's complaint belongs."""
+        n = len(lon)
+        codes = np.full(n, None, dtype=object)
+        metres = np.full(n, np.nan)
+        x, y = self.metric_xy(lon, lat)
+        points = shapely.points(x, y)
+        for level in LEVELS[::-1]:  # community, street, district
+            todo = np.flatnonzero(codes == None)  # noqa: E711
+            if tolerance_m <= 0 or len(todo) == 0 or not (self.levels == level).any():
+                continue
+            (pt, area), dist = self._nearest_tree(level).query_nearest(
+                points[todo], max_distance=tolerance_m, return_distance=True, all_matches=False)
+            codes[todo[pt]] = self.codes[self.levels == level][area]
+            metres[todo[pt]] = dist
+        chains = {code: self._chain(code) for code in set(codes) if code is not None}
+        return {f"{upper}_code": np.array([None if c is None else chains[c].get(upper) for c in codes], dtype=object)
+                for upper in LEVELS}, metres
+
+    def _nearest_tree(self, level: str) -> shapely.STRtree:
+        """The level's areas in the metric CRS, indexed for nearest look-ups once per import."""
         key = f"nearest {level}"
         if key not in self._boxes:
             self._boxes[key] = shapely.STRtree(_to_metric(self.geoms[self.levels == level], self.metric_srid))
-        x, y = self.metric_xy(lon, lat)
-        (pt, area), dist = self._boxes[key].query_nearest(shapely.points(x, y), return_distance=True,
-                                                          all_matches=False)
-        codes = np.empty(len(lon), dtype=object)
-        codes[pt] = self.codes[self.levels == level][area]
-        metres = np.full(len(lon), np.nan)
-        metres[pt] = dist
-        chains = {code: self._chain(code) for code in set(codes)}
-        return {f"{upper}_code": np.array([chains[c].get(upper) for c in codes], dtype=object)
-                for upper in LEVELS}, metres
+        return self._boxes[key]
 
     def _boxes_of(self, key: str) -> PolygonBoxes:
         """The grids' (key "grid") or a level's areas, indexed for point look-ups once per import."""
@@ -254,7 +265,7 @@ def place(batch: Batch, areas: AreaIndex | None, crs: str) -> None:
         located = located & ~found.bad
         if spec.rules.routing == "points":
             routed = areas.route(lon[located], lat[located], grids="grid_code" in codes)
-            _nearest_for_the_rest(areas, routed, np.flatnonzero(located), lon, lat, found)
+            place_within_reach(areas, routed, np.flatnonzero(located), lon, lat, found, batch.opts.tolerance_m)
             stated = {code: column.copy() for code, column in codes.items()}
             for code, column in codes.items():
                 if code in routed:
@@ -265,24 +276,6 @@ def place(batch: Batch, areas: AreaIndex | None, crs: str) -> None:
                 _check_stated_district(areas, batch.text(batch.plan.district_col), codes["district_code"], located,
                                        batch.plan.district_col, found)
     out.update(codes)
-
-
-def _nearest_for_the_rest(areas: AreaIndex, routed: dict, rows: np.ndarray, lon: np.ndarray, lat: np.ndarray,
-                          found: Findings) -> None:
-    """Points the tolerance let in but no area holds take the nearest area (a warning names each row), so that
-    analyses by area count them; ``routed`` holds the codes of ``rows``."""
-    rest = np.flatnonzero(np.all([codes == None for codes in routed.values()], axis=0))  # noqa: E711
-    if len(rest) == 0:
-        return
-    near, metres = areas.nearest(lon[rows[rest]], lat[rows[rest]])
-    for code, column in near.items():
-        routed[code][rest] = column
-    names = dict(zip(areas.codes, areas.names))
-    finest = next(near[f"{level}_code"] for level in LEVELS[::-1] if any(near[f"{level}_code"]))
-    said = dict(zip(rows[rest], zip(finest, metres)))
-    found.add(rows[rest], None, lambda i: Said(f"（{lon[i]:.6f}, {lat[i]:.6f}）在所有区域之外 {said[i][1]:.0f} 米（容差内）："
-              f"归入最近的{names.get(said[i][0], said[i][0])}", f"({lon[i]:.6f}, {lat[i]:.6f}) lies {said[i][1]:.0f} m outside "
-              f"every area (within the tolerance): placed in the nearest, {names.get(said[i][0], said[i][0])}"), "warning")
 
 
 def _keep_stated_spans(areas: AreaIndex, geoms: np.ndarray, stated: dict[str, np.ndarray],
