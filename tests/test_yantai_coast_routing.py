@@ -9,6 +9,7 @@ warning names the area the point is placed in, its level, the metres to it, and 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -25,6 +26,7 @@ STREET = ("370602001", "向阳街道", (121.375, 37.525, 121.405, 37.545))
 COMMUNITY = ("370602001001", "新华社区", (121.380, 37.530, 121.390, 37.540))
 #: A coastal street drawn later: 芝罘区 within about 1 km of the coast point.
 COASTAL_STREET = ("370602009", "海滨街道")
+_USERS = itertools.count(1)  # a new campaign-office user per API call
 HEADER = "工单编号,来电时间,诉求内容,事件类型,经度,纬度,办理状态\n"
 
 
@@ -114,7 +116,37 @@ def test_the_warning_names_the_district_it_is_placed_in_and_the_levels_left_empt
     assert COMMUNITY[1] not in out and STREET[1] not in out, out
 
 
-def test_a_street_drawn_within_the_tolerance_takes_the_point(drawn, yantai):  # noqa: F811
+def _filed(city, env_for, lon: float, lat: float):
+    """A complaint posted by the campaign office through the API (the app in this process), and the public
+    report page's first question about the same point (its nearby cases)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    token = city.cli("users", "add", f"office-{next(_USERS)}", "--role", "admin").stdout.strip().splitlines()[-1]
+    env_for(city.url)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        filed = client.post("/api/complaints", headers={"Authorization": f"Bearer {token}"}, json={
+            "lon": lon, "lat": lat, "category": "暴露垃圾", "source": "巡查", "description": "码头垃圾"})
+        nearby = client.get("/api/public/nearby", params={"lon": lon, "lat": lat, "category": "暴露垃圾"})
+    return filed, nearby
+
+
+def test_a_complaint_posted_off_the_coast_is_placed_as_the_import_places_it(drawn, yantai, env_for):  # noqa: F811
+    """The same point through the API (a pier tapped on the map): taken, in 芝罘区 only, as the import takes it;
+    the public report page asks about it without refusing it. 2 km out at sea: refused naming lon/lat, as before."""
+    filed, nearby = _filed(yantai, env_for, *COAST)
+    assert filed.status_code == 201, filed.text
+    got = filed.json()
+    assert (got["district_code"], got["street_code"], got["community_code"]) == ("370602", None, None), got
+    assert nearby.status_code == 200, nearby.text
+    filed, nearby = _filed(yantai, env_for, *AT_SEA)
+    assert filed.status_code == 422 and filed.json()["detail"].startswith("lon/lat: "), filed.text
+    assert "outside every area" in filed.text and "500 m" in filed.text, filed.text
+    assert nearby.status_code == 422, nearby.text
+
+
+def test_a_street_drawn_within_the_tolerance_takes_the_point(drawn, yantai, env_for):  # noqa: F811
     """A coastal street drawn within the tolerance of the point: the complaints already there are placed in it
     (their district kept), a new one off the same coast too, its community left empty (新华社区 is 8.6 km away)."""
     shape = yantai.one("SELECT ST_AsGeoJSON(ST_Intersection(geom, ST_Expand(ST_SetSRID(ST_MakePoint(%s, %s), 4326), "
@@ -129,3 +161,6 @@ def test_a_street_drawn_within_the_tolerance_takes_the_point(drawn, yantai):  # 
     assert _codes(yantai, "complaints", "C-NEAR") == ("370602", COASTAL_STREET[0], None)
     found = re.findall(r"归入街道/乡镇「海滨街道」（相距 (\d+) 米）；500 米内没有社区/村，这些级别留空", out)
     assert len(found) == 1 and 10 < int(found[0]) < 100, out
+    filed, _ = _filed(yantai, env_for, *COAST)
+    assert filed.status_code == 201, filed.text
+    assert (filed.json()["street_code"], filed.json()["community_code"]) == (COASTAL_STREET[0], None), filed.text

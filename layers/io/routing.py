@@ -9,6 +9,7 @@ projected CRS.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,12 @@ LEVELS = values(admin_areas.LEVELS)  # coarse to fine
 _DISTANCE_LIMIT = 5000
 _GRID_COLUMNS = "code, ST_AsBinary(geom), district_code, street_code, community_code"
 _POINT = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
+# The admin areas meeting a condition ({near}) and the areas above them, lowest code first.
+_WITH_PARENTS = """WITH RECURSIVE held AS (
+                       SELECT code, parent_code FROM admin_areas WHERE {near}
+                       UNION SELECT a.code, a.parent_code FROM admin_areas a JOIN held h ON a.code = h.parent_code)
+                   SELECT code, name, level, parent_code, ST_AsBinary(geom) FROM admin_areas
+                   WHERE code IN (SELECT code FROM held) ORDER BY code"""
 
 
 @dataclass
@@ -76,14 +83,23 @@ class AreaIndex:
             grid_rows = cur.fetchall()
             rows = []
             if not grid_rows:  # a grid's row carries its areas' codes
-                cur.execute(f"""WITH RECURSIVE held AS (
-                                    SELECT code, parent_code FROM admin_areas WHERE ST_Intersects(geom, {_POINT})
-                                    UNION SELECT a.code, a.parent_code FROM admin_areas a
-                                    JOIN held h ON a.code = h.parent_code)
-                                SELECT code, name, level, parent_code, ST_AsBinary(geom) FROM admin_areas
-                                WHERE code IN (SELECT code FROM held) ORDER BY code""", point)
+                cur.execute(_WITH_PARENTS.format(near=f"ST_Intersects(geom, {_POINT})"), point)
                 rows = cur.fetchall()
         return cls._of(conn, rows, grid_rows, outline=False)
+
+    @classmethod
+    def within(cls, conn, lon: float, lat: float, metres: float) -> AreaIndex:
+        """The admin areas within ``metres`` of one WGS84 point (with the areas above them): what :meth:`nearest`
+        needs to place a point in no area as an import places its rows (a complaint filed by hand on a pier)."""
+        # A box first (the GiST index), in degrees of longitude, the wider ones; then the distance on the sphere.
+        degrees = metres / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
+        near = (f"geom && ST_Expand({_POINT}, %(degrees)s) "
+                f"AND ST_DWithin(geom::geography, {_POINT}::geography, %(metres)s)")
+        with conn.cursor() as cur:
+            cur.execute(_WITH_PARENTS.format(near=near), {"lon": lon, "lat": lat, "degrees": degrees,
+                                                          "metres": metres})
+            rows = cur.fetchall()
+        return cls._of(conn, rows, [], outline=False)
 
     @classmethod
     def _of(cls, conn, rows: list, grid_rows: list, *, outline: bool) -> AreaIndex:
@@ -109,8 +125,8 @@ class AreaIndex:
             extent = _to_metric(np.array([whole], dtype=object), srid)[0]
             shapely.prepare(extent)
             parts = shapely.STRtree(_to_metric(geoms[levels == top], srid))
-        else:
-            srid = srid_row[0] if srid_row else 4326
+        else:  # a city with no settings row: the UTM zone of its areas (distances of nearest() in metres)
+            srid = srid_row[0] if srid_row else utm_srid(*shapely.centroid(geoms[0]).coords[0]) if rows else 4326
         return cls(codes, names, levels, {r[0]: r[3] for r in rows}, {r[0]: r[2] for r in rows}, geoms,
                    grid_codes, grid_geoms, srid, extent, parts, grid_area_codes)
 
