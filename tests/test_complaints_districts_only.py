@@ -1,7 +1,7 @@
 """Complaints filed by hand in a city of districts only, on the real files: Hong Kong's 18 district council areas
 (tests/test_hongkong.py's city, `city init` then the districts) and Yantai's 11 Gaode outlines read as GCJ-02
 (tests/real_city.py's). `POST /api/complaints` routes a point as `hygiene-map import complaints` routes the same
-point — to the finest level the city has, here its district — and a point outside every area is a 422 naming
+point — to the finest level the city has, here its district — and a point far outside every area is a 422 naming
 lon/lat.
 """
 

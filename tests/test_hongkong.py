@@ -121,7 +121,7 @@ def test_hongkong_toilets_a_little_off_the_coastline_belong_to_the_nearest_distr
     assert len(off) >= 3  # the file's own points, read as the reference reads them
     assert hongkong.one("SELECT count(*) FROM toilets WHERE district_code IS NULL") == 0
     said = hongkong.log["toilets"].stdout + hongkong.log["toilets"].stderr
-    placed = re.findall(r"第 (\d+) 条记录：.* 米（容差内）：归入最近的(\S+)", said)
+    placed = re.findall(r"第 (\d+) 条记录：.*在所有区域之外（容差 500 米内）：归入区/县「(\S+)」（相距 \d+ 米）", said)
     assert len(placed) == len(off), said
     codes = list(districts)
     for record, name in placed:

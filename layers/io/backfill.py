@@ -17,6 +17,7 @@ from __future__ import annotations
 from psycopg2 import sql
 
 from data.said import Note
+from layers.io.options import TOLERANCE_M
 from layers.spec import admin_areas
 from layers.spec.model import LayerSpec, values
 from layers.spec.registry import LAYERS, get_layer
@@ -45,10 +46,12 @@ _HOLDING = """(SELECT id, code, parent_code, geom FROM admin_areas
               CROSS JOIN LATERAL (SELECT x.* FROM {table} x
                                   WHERE x.geom && a.geom AND ST_Intersects(a.geom, {point})) x"""
 # A row outside every area (the import's tolerance let it in: a pier's toilet beyond a coarse coastline) takes the
-# nearest new area, as routing places it (layers.io.routing AreaIndex.nearest). Driven by the rows still without a
-# code: few, unless a city's finer areas cover only part of it (then each costs two index look-ups).
+# nearest new area within the default tolerance, as routing places it (layers.io.reach): a street drawn 8 km away is
+# not where it belongs, and it stays in its district. Driven by the rows still without a code: few, unless a city's
+# finer areas cover only part of it (then each costs two index look-ups).
 _NEAREST = """{table} x CROSS JOIN LATERAL (
                   SELECT a.id, a.code, a.parent_code FROM admin_areas a WHERE a.level = %(level)s AND a.updated_at = now()
+                  AND ST_DWithin(a.geom::geography, {point}::geography, %(reach)s)
                   ORDER BY a.geom <-> {point} LIMIT 1) a
               JOIN LATERAL (SELECT NOT EXISTS (SELECT 1 FROM admin_areas o WHERE o.geom && x.geom
                                                AND ST_Intersects(o.geom, {point})) AS outside) o ON o.outside"""
@@ -117,7 +120,7 @@ def place_in_areas(cur) -> list[Note]:
             for spec in _routed(f"{level}_code") if _any_without(cur, spec, level)]
     for way in (_HOLDING, _NEAREST):
         for level, spec in todo:
-            cur.execute(_area_statement(spec, level, way), {"level": level})
+            cur.execute(_area_statement(spec, level, way), {"level": level, "reach": TOLERANCE_M})
             placed.setdefault(spec.id, set()).update(i for (i,) in cur.fetchall())
     return _said(placed, ("区域", "areas"), ("不在任何同级区域内", "in no area of their level"))
 

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from data.errors import InvalidParameter
 
+#: Metres outside the city's areas within which an import takes a point (--tolerance), placed in the nearest area.
+TOLERANCE_M = 500.0
+
 
 @dataclass
 class ImportOptions:
@@ -27,7 +30,7 @@ class ImportOptions:
     mapping: dict[str, str] = field(default_factory=dict)
     category_map: dict[str, str] = field(default_factory=dict)
     timezone: str | None = None  # of times without one; None: the city's (data.vocab.city_tz)
-    tolerance_m: float = 500.0
+    tolerance_m: float = TOLERANCE_M
     dry_run: bool = False
     skip_bad: bool = False
     rejects: Path | None = None

@@ -9,6 +9,7 @@ projected CRS.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,7 @@ from pyproj import Transformer
 from geo.coords import utm_srid
 from layers.io.batch import Batch, Findings, Said
 from layers.io.boxes import PolygonBoxes
+from layers.io.reach import place_within_reach
 from layers.io.shift_hint import IN_CITY_SAMPLE
 from layers.spec import admin_areas
 from layers.spec.model import values
@@ -28,6 +30,12 @@ LEVELS = values(admin_areas.LEVELS)  # coarse to fine
 _DISTANCE_LIMIT = 5000
 _GRID_COLUMNS = "code, ST_AsBinary(geom), district_code, street_code, community_code"
 _POINT = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
+# The admin areas meeting a condition ({near}) and the areas above them, lowest code first.
+_WITH_PARENTS = """WITH RECURSIVE held AS (
+                       SELECT code, parent_code FROM admin_areas WHERE {near}
+                       UNION SELECT a.code, a.parent_code FROM admin_areas a JOIN held h ON a.code = h.parent_code)
+                   SELECT code, name, level, parent_code, ST_AsBinary(geom) FROM admin_areas
+                   WHERE code IN (SELECT code FROM held) ORDER BY code"""
 
 
 @dataclass
@@ -75,14 +83,23 @@ class AreaIndex:
             grid_rows = cur.fetchall()
             rows = []
             if not grid_rows:  # a grid's row carries its areas' codes
-                cur.execute(f"""WITH RECURSIVE held AS (
-                                    SELECT code, parent_code FROM admin_areas WHERE ST_Intersects(geom, {_POINT})
-                                    UNION SELECT a.code, a.parent_code FROM admin_areas a
-                                    JOIN held h ON a.code = h.parent_code)
-                                SELECT code, name, level, parent_code, ST_AsBinary(geom) FROM admin_areas
-                                WHERE code IN (SELECT code FROM held) ORDER BY code""", point)
+                cur.execute(_WITH_PARENTS.format(near=f"ST_Intersects(geom, {_POINT})"), point)
                 rows = cur.fetchall()
         return cls._of(conn, rows, grid_rows, outline=False)
+
+    @classmethod
+    def within(cls, conn, lon: float, lat: float, metres: float) -> AreaIndex:
+        """The admin areas within ``metres`` of one WGS84 point (with the areas above them): what :meth:`nearest`
+        needs to place a point in no area as an import places its rows (a complaint filed by hand on a pier)."""
+        # A box first (the GiST index), in degrees of longitude, the wider ones; then the distance on the sphere.
+        degrees = metres / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
+        near = (f"geom && ST_Expand({_POINT}, %(degrees)s) "
+                f"AND ST_DWithin(geom::geography, {_POINT}::geography, %(metres)s)")
+        with conn.cursor() as cur:
+            cur.execute(_WITH_PARENTS.format(near=near), {"lon": lon, "lat": lat, "degrees": degrees,
+                                                          "metres": metres})
+            rows = cur.fetchall()
+        return cls._of(conn, rows, [], outline=False)
 
     @classmethod
     def _of(cls, conn, rows: list, grid_rows: list, *, outline: bool) -> AreaIndex:
@@ -108,8 +125,8 @@ class AreaIndex:
             extent = _to_metric(np.array([whole], dtype=object), srid)[0]
             shapely.prepare(extent)
             parts = shapely.STRtree(_to_metric(geoms[levels == top], srid))
-        else:
-            srid = srid_row[0] if srid_row else 4326
+        else:  # a city with no settings row: the UTM zone of its areas (distances of nearest() in metres)
+            srid = srid_row[0] if srid_row else utm_srid(*shapely.centroid(geoms[0]).coords[0]) if rows else 4326
         return cls(codes, names, levels, {r[0]: r[3] for r in rows}, {r[0]: r[2] for r in rows}, geoms,
                    grid_codes, grid_geoms, srid, extent, parts, grid_area_codes)
 
@@ -188,24 +205,34 @@ class AreaIndex:
             placed[hit] = True
         return out
 
-    def nearest(self, lon: np.ndarray, lat: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """For each point, the codes of the nearest area of the finest level (and of the areas above it), and the
-        metres to it: where a point in no area goes when the import's tolerance lets it in (a coastline drawn
-        coarsely leaves a pier's toilet outside every outline)."""
-        level = next(level for level in LEVELS[::-1] if (self.levels == level).any())
+    def nearest(self, lon: np.ndarray, lat: np.ndarray, tolerance_m: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """For each point, the codes of the nearest area within ``tolerance_m`` of the finest level that has one (and
+        of the areas above it), and the metres to that area: where a point in no area goes when the import's
+        tolerance lets it in (a coastline drawn coarsely leaves a pier's toilet outside every outline). A finer level
+        with no area within reach is left empty (None): a street 8 km away is not where a pier's complaint belongs."""
+        n = len(lon)
+        codes = np.full(n, None, dtype=object)
+        metres = np.full(n, np.nan)
+        x, y = self.metric_xy(lon, lat)
+        points = shapely.points(x, y)
+        for level in LEVELS[::-1]:  # community, street, district
+            todo = np.flatnonzero(codes == None)  # noqa: E711
+            if tolerance_m <= 0 or len(todo) == 0 or not (self.levels == level).any():
+                continue
+            (pt, area), dist = self._nearest_tree(level).query_nearest(
+                points[todo], max_distance=tolerance_m, return_distance=True, all_matches=False)
+            codes[todo[pt]] = self.codes[self.levels == level][area]
+            metres[todo[pt]] = dist
+        chains = {code: self._chain(code) for code in set(codes) if code is not None}
+        return {f"{upper}_code": np.array([None if c is None else chains[c].get(upper) for c in codes], dtype=object)
+                for upper in LEVELS}, metres
+
+    def _nearest_tree(self, level: str) -> shapely.STRtree:
+        """The level's areas in the metric CRS, indexed for nearest look-ups once per import."""
         key = f"nearest {level}"
         if key not in self._boxes:
             self._boxes[key] = shapely.STRtree(_to_metric(self.geoms[self.levels == level], self.metric_srid))
-        x, y = self.metric_xy(lon, lat)
-        (pt, area), dist = self._boxes[key].query_nearest(shapely.points(x, y), return_distance=True,
-                                                          all_matches=False)
-        codes = np.empty(len(lon), dtype=object)
-        codes[pt] = self.codes[self.levels == level][area]
-        metres = np.full(len(lon), np.nan)
-        metres[pt] = dist
-        chains = {code: self._chain(code) for code in set(codes)}
-        return {f"{upper}_code": np.array([chains[c].get(upper) for c in codes], dtype=object)
-                for upper in LEVELS}, metres
+        return self._boxes[key]
 
     def _boxes_of(self, key: str) -> PolygonBoxes:
         """The grids' (key "grid") or a level's areas, indexed for point look-ups once per import."""
@@ -254,7 +281,7 @@ def place(batch: Batch, areas: AreaIndex | None, crs: str) -> None:
         located = located & ~found.bad
         if spec.rules.routing == "points":
             routed = areas.route(lon[located], lat[located], grids="grid_code" in codes)
-            _nearest_for_the_rest(areas, routed, np.flatnonzero(located), lon, lat, found)
+            place_within_reach(areas, routed, np.flatnonzero(located), lon, lat, found, batch.opts.tolerance_m)
             stated = {code: column.copy() for code, column in codes.items()}
             for code, column in codes.items():
                 if code in routed:
@@ -265,24 +292,6 @@ def place(batch: Batch, areas: AreaIndex | None, crs: str) -> None:
                 _check_stated_district(areas, batch.text(batch.plan.district_col), codes["district_code"], located,
                                        batch.plan.district_col, found)
     out.update(codes)
-
-
-def _nearest_for_the_rest(areas: AreaIndex, routed: dict, rows: np.ndarray, lon: np.ndarray, lat: np.ndarray,
-                          found: Findings) -> None:
-    """Points the tolerance let in but no area holds take the nearest area (a warning names each row), so that
-    analyses by area count them; ``routed`` holds the codes of ``rows``."""
-    rest = np.flatnonzero(np.all([codes == None for codes in routed.values()], axis=0))  # noqa: E711
-    if len(rest) == 0:
-        return
-    near, metres = areas.nearest(lon[rows[rest]], lat[rows[rest]])
-    for code, column in near.items():
-        routed[code][rest] = column
-    names = dict(zip(areas.codes, areas.names))
-    finest = next(near[f"{level}_code"] for level in LEVELS[::-1] if any(near[f"{level}_code"]))
-    said = dict(zip(rows[rest], zip(finest, metres)))
-    found.add(rows[rest], None, lambda i: Said(f"（{lon[i]:.6f}, {lat[i]:.6f}）在所有区域之外 {said[i][1]:.0f} 米（容差内）："
-              f"归入最近的{names.get(said[i][0], said[i][0])}", f"({lon[i]:.6f}, {lat[i]:.6f}) lies {said[i][1]:.0f} m outside "
-              f"every area (within the tolerance): placed in the nearest, {names.get(said[i][0], said[i][0])}"), "warning")
 
 
 def _keep_stated_spans(areas: AreaIndex, geoms: np.ndarray, stated: dict[str, np.ndarray],

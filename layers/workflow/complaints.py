@@ -22,6 +22,7 @@ from data.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from data.settings import ComplaintSettings
 from data.vocab import CLOSED, NOTE_REQUIRED, RECEIVED, STATUSES, TRANSITIONS
 from geo import coords
+from layers.io.options import TOLERANCE_M
 from layers.io.routing import AreaIndex
 from layers.workflow import deadlines
 from layers.workflow.access import RowScope, User, audit
@@ -47,10 +48,18 @@ def route(conn, lon: float, lat: float) -> dict:
     By the rule an import routes its rows by (:meth:`layers.io.routing.AreaIndex.route`): the finest unit holding
     the point — a grid, else a community, street or district, so a city of districts only takes it too — and the
     areas above it by their parents; a community without them, coded by GB/T 2260, gives them by its digits
-    (6 + 3 + 3). A point in no area is outside the city (InvalidParameter naming lon/lat); a city without any
+    (6 + 3 + 3). A point in no area but within the import's default tolerance (500 m) of one is placed as the
+    import places it (:meth:`~layers.io.routing.AreaIndex.nearest`: level by level, the nearest area within it);
+    farther out it is outside the city (InvalidParameter naming lon/lat); a city without any
     admin area takes no point at all (Conflict naming ``city`` and the import that adds them).
     """
     found = AreaIndex.holding(conn, lon, lat).route(np.array([lon]), np.array([lat]), grids=True)
+    if all(codes[0] is None for codes in found.values()):
+        # Outside every area but within the import's default tolerance (a pier beyond a coarsely drawn coast):
+        # placed as the import places such a row, level by level in the nearest area within reach.
+        near = AreaIndex.within(conn, lon, lat, TOLERANCE_M)
+        if not near.empty:
+            found = {**near.nearest(np.array([lon]), np.array([lat]), TOLERANCE_M)[0], "grid_code": [None]}
     routed = {key: None if codes[0] is None else str(codes[0]) for key, codes in found.items()}
     if all(code is None for code in routed.values()):
         with conn.cursor() as cur:
@@ -60,8 +69,9 @@ def route(conn, lon: float, lat: float) -> dict:
                                "administrator imports them (hygiene-map import admin_areas FILE --level district)",
                                "city：尚未导入行政区划，无法把地点分派到网格；请城市管理员导入"
                                "（hygiene-map import admin_areas FILE --level district）")
-        raise InvalidParameter("lon/lat", f"the point ({lon}, {lat}) lies outside every area of this city",
-                               f"地点（{lon}, {lat}）不在本市任何区域内")
+        raise InvalidParameter("lon/lat", f"the point ({lon}, {lat}) lies outside every area of this city, more "
+                               f"than {TOLERANCE_M:g} m from the nearest",
+                               f"地点（{lon}, {lat}）不在本市任何区域内，距最近的区域超过 {TOLERANCE_M:g} 米")
     code = routed["community_code"]
     if code is not None and len(code) == 12 and code.isascii() and code.isdigit():
         routed["street_code"] = routed["street_code"] or code[:9]
