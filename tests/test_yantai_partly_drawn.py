@@ -18,7 +18,7 @@ import pytest
 from data.db import connect
 from layers.analysis import registry
 from tests.pdf_tools import pdftext
-from tests.real_city import yantai  # noqa: F401  (a fixture)
+from tests.real_city import READY_ANALYSIS, yantai  # noqa: F401  (a fixture)
 
 ZHIFU, XIANGYANG = "370602", "370602001"
 #: 向阳街道 (GCJ-02, as the office draws it on Gaode's map) and its 3 communities, west to east, with residents.
@@ -128,3 +128,16 @@ def test_a_plans_totals_say_they_are_the_communities_drawn_not_the_city(drawn, t
     # By district the areas are the city: the plain label.
     analysis, args, districts = _run(drawn, "coverage", kind="toilets", by="district")
     assert json.loads(analysis.geojson(districts, args, "zh"))["totals_label"] == "合计"
+
+
+@pytest.mark.browser
+def test_the_coverage_maps_legend_names_the_communities_its_total_adds_up(drawn, yantai, browser):
+    """/map/coverage opens on the 3 communities (the finest level): its legend's total says it is theirs, not 合计
+    of a city of 13,900 km²."""
+    from tests.chromium import serve_app
+
+    with serve_app(yantai.url) as base:
+        report = browser.open(f"{base}/map/coverage?kind=toilets", ready_js=READY_ANALYSIS, timeout=90)
+        assert not report.timed_out
+        legend = browser.evaluate("document.querySelector('.hm-legend').textContent")
+    assert "所列 3 个社区合计（占全市面积" in legend, legend
