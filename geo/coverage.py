@@ -42,7 +42,7 @@ from data.vocab import FACILITY_KINDS, FacilityKind
 from geo import coverage_fast as fast
 from geo import coverage_kept
 from geo.metric import metric_polygon
-from geo.residents import residents
+from geo.residents import partly_drawn, residents
 
 QUAD_SEGS = 16
 SIDES = 4 * QUAD_SEGS
@@ -246,7 +246,7 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
     dict
         ``rows``: one dict per area (code, name, name_en, area_km2, covered_area_pct,
         population, covered_pop_pct, population_spread, geometry, gaps);
-        ``rule``: the applied rule or None; ``radius_m``, ``method``, ``summary``.
+        ``rule``: the applied rule or None; ``radius_m``, ``method``, ``summary``, ``partly_drawn`` (:mod:`geo.residents`).
     """
     check_level(by)
     check_method(method)
@@ -269,7 +269,7 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
             "method_key": "walk" if walk else "straight", "walk_nodes": nodes,
             "facilities": has_facilities(conn, spec), "not_in_service": not_in_service(conn, spec),
             "circle": f"equal-area {SIDES}-gon, boundary within {RADIAL_ERROR * 100:.3f} % of r of the true circle",
-            "rows": rows, "summary": summary}
+            "rows": rows, "summary": summary, "partly_drawn": partly_drawn(conn, by, added_up[0]) if added_up else []}
 
 
 def has_facilities(conn, spec: FacilityKind) -> bool:
@@ -373,7 +373,7 @@ def _area_rows(fetched: list[tuple], added_up: AddedUp | None,
         share = None
         if added_up is not None:
             people, shares = added_up
-            pop, whole = people.get(code, (pop, False))
+            pop, whole = people.get(code, (pop, False))[:2]
             # Where some live in no community with a population, the others' share would speak for all of them.
             inside = [(p, sh) for c, p, sh in shares if c.startswith(code)] if whole else []
             if inside:

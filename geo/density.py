@@ -17,7 +17,7 @@ from data.standards import Rule, load
 from data.vocab import FacilityKind
 from geo.coverage import LEVELS, check_level, facility_kind, has_facilities, kind_filter, not_in_service
 from geo.metric import metric_polygon
-from geo.residents import ADDED_UP, residents
+from geo.residents import ADDED_UP, partly_drawn, residents
 
 #: Rules whose metric is density_land_use_<classes>; the city band is density_city.
 DENSITY_KIND = "toilets"
@@ -58,7 +58,8 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
         below/within/above or None, basis land_use or city), ``rules``
         applied and ``summary``. A district's or street's population is
         :func:`geo.residents.residents`: None, and so no rate, where only some
-        of its communities have one and it has none of its own.
+        of its communities have one, or they cover only part of it
+        (``partly_drawn``), and it has none of its own.
     """
     spec = facility_kind(kind)
     code_prefix = parse_area_code(code_prefix, "street")
@@ -71,7 +72,7 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
     rows = []
     counts = {"below": 0, "within": 0, "above": 0}
     for code, name, name_en, pop, area_m2, n, land_m2, geom in fetched:
-        pop = added_up[code][0] if code in added_up else pop
+        pop = added_up[code].people if code in added_up else pop
         km2 = area_m2 / 1e6
         lo, hi, basis = _expected(km2, land_m2, bands, used)
         status = None
@@ -83,7 +84,8 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
                      "per_10k_residents": (n / pop * 10_000) if pop else None,
                      "expected_min": lo, "expected_max": hi, "status": status, "basis": basis, "geometry": geom})
     return {"kind": kind, "by": by, "rows": rows, "rules": list(used.values()), "facilities": has_facilities(conn, spec),
-            "not_in_service": not_in_service(conn, spec), "summary": {"areas": len(rows), **counts, **_together(rows)}}
+            "not_in_service": not_in_service(conn, spec), "summary": {"areas": len(rows), **counts, **_together(rows)},
+            "partly_drawn": partly_drawn(conn, by, added_up)}
 
 
 def _together(rows: list[dict]) -> dict:

@@ -130,3 +130,23 @@ def test_a_kind_without_a_density_band_says_so_on_the_route_too(populated):
     served = orjson.loads(analysis.geojson(result, args, "zh"))
     assert served["rules"] == [] and served["basis_note"] == "垃圾收集点：标准未规定设置密度，仅列数量与密度，不作低于/符合/高于判断"
     assert "no standard gives a planning density" in orjson.loads(analysis.geojson(result, args, "en"))["basis_note"]
+
+
+@pytest.mark.parametrize("by", ["district", "street"])
+def test_villages_that_cover_their_district_still_give_its_residents(populated, by):
+    """Taipei's villages cover their districts (their outlines, from another office, add up to 98.2 % of 大同區's
+    and 99.9–100.9 % of the others'): a district's residents stay its villages' sum, in density and coverage, and
+    nothing is said to be partly drawn; a plan's totals there are the city's (全市合计)."""
+    from layers.analysis.scope import totals_label
+    from layers.analysis.whatif import whatif
+
+    density = _computed(populated, "density", kind="toilets", by=by)
+    coverage = _computed(populated, "coverage", kind="toilets", by=by)
+    datong = "63006" if by == "district" else "6300600"
+    assert {r["code"]: r["population"] for r in density["rows"]}[datong] == 53_280
+    assert {r["code"]: r["population"] for r in coverage["rows"]}[datong] == 53_280
+    assert all(r["population"] is not None for r in density["rows"] + coverage["rows"])
+    assert density["partly_drawn"] == coverage["partly_drawn"] == []
+    result = whatif(populated, "toilets", None, [{"op": "add", "lon": 121.507996, "lat": 25.064684}], gaps=False)
+    assert result["scope"]["whole_city"] and result["scope"]["areas"] == 456, result["scope"]
+    assert totals_label(result["scope"], "zh") == "全市合计"

@@ -9,10 +9,12 @@ from data.errors import InvalidParameter
 from data.params import clean_text, parse_area_code, parse_bool
 from data.vocab import FACILITY_KINDS, UNIT_NAMES
 from geo.coverage import LEVELS, METHODS, RADIAL_ERROR, SIDES, check_level, check_method, coverage, resolve
+from geo.residents import COVERS
 from layers.analysis.cache import PLACE_TABLES
 from layers.analysis.coverage_state import STATE
 from layers.analysis.encode import feature_collection, figure, headers, said_grids
 from layers.analysis.registry import Analysis, Args, Report, optional_number, param
+from layers.analysis.scope import scope, totals_label
 
 #: The members of an area feature (besides its type and rule).
 AREA_KEYS = ("code", "name", "name_en", "area_km2", "population", "covered_area_pct", "covered_pop_pct",
@@ -46,8 +48,12 @@ class Coverage(Analysis):
     def compute(self, conn, args: Args, cache=None) -> dict:
         by = require_level(conn, args["by"]) if args["by"] else area_level(conn, self.by_default)
         require_areas_in(conn, by, args["street"])
-        return said_grids(coverage(conn, args["kind"], args["radius"], by, gaps=args["gaps"],
-                                   code_prefix=args["street"], method=args["method"], store=STATE))
+        result = said_grids(coverage(conn, args["kind"], args["radius"], by, gaps=args["gaps"],
+                                     code_prefix=args["street"], method=args["method"], store=STATE))
+        # The summary adds up the areas shown: the city, unless they cover only part of it (a street's are a street's).
+        s = result["summary"]
+        result["scope"] = None if args["street"] else scope(conn, by, s["areas"], s["area_km2"] * 1e6)
+        return result
 
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         """Areas (and their gap polygons with ``gaps``); the rule, method and summary on top."""
@@ -60,22 +66,25 @@ class Coverage(Analysis):
         return feature_collection(feats, kind=result["kind"], by=result["by"], radius_m=result["radius_m"],
                                   method=result["method"], method_key=result["method_key"],
                                   method_asked=args["method"], circle=result["circle"],
-                                  rule=rule, summary=result["summary"], warning=facility_warning(result, lang))
+                                  rule=rule, summary=result["summary"], warning=facility_warning(result, lang),
+                                  population_note=partly_drawn_note(result, lang), scope=result.get("scope"),
+                                  totals_label=totals_label(result.get("scope"), lang, ("合计", "Total")))
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
         s, en = result["summary"], lang == "en"
         rows = [[r["code"], r["name_en"] if en and r["name_en"] else r["name"], r["area_km2"],
                  r["covered_area_pct"], r["population"], r["covered_pop_pct"]]
                 for r in sorted(result["rows"], key=lambda r: r["covered_area_pct"] or 0)]
+        label = totals_label(result.get("scope"), lang, ("合计", "total"))  # the few areas drawn are not the city
         if en:
-            tail = f"total: {s['areas']} areas, covered area {figure(s['covered_area_pct'])} %, " \
+            tail = f"{label}: {s['areas']} areas, covered area {figure(s['covered_area_pct'])} %, " \
                    f"covered population {figure(s['covered_pop_pct'])} %"
         else:
-            tail = f"合计：{s['areas']} 个区域，覆盖面积 {figure(s['covered_area_pct'])} %，" \
+            tail = f"{label}：{s['areas']} 个区域，覆盖面积 {figure(s['covered_area_pct'])} %，" \
                    f"覆盖人口 {figure(s['covered_pop_pct'])} %"
         keys = ("code", "name", "area_km2", "covered_area_pct", "population", "covered_pop_pct")
-        warning = facility_warning(result, lang)
-        return Report(_head(result, args, lang) + ([warning] if warning else []), headers(keys, lang), rows, [tail])
+        said = [n for n in (facility_warning(result, lang), partly_drawn_note(result, lang)) if n]
+        return Report(_head(result, args, lang) + said, headers(keys, lang), rows, [tail])
 
 
 def require_areas_in(conn, by: str, street: str | None) -> None:
@@ -117,6 +126,21 @@ def facility_warning(result: dict, lang: str) -> str | None:
                     f"没有{kind.name('zh')}数据：结果中的 0 是缺少数据，不一定是缺少设施；请先导入 {kind.table} 图层"
                     "（hygiene-map import）")
     return ("; " if lang == "en" else "；").join(said) or None
+
+
+def partly_drawn_note(result: dict, lang: str) -> str | None:
+    """Which districts or streets have communities (all with a population) that cover too little of them to give
+    their residents (:data:`geo.residents.COVERS`): their own figure is used, else none; None when there is none."""
+    areas = result.get("partly_drawn") or []  # a cached answer from before may lack it
+    if not areas:
+        return None
+    need = f"{COVERS * 100:g} %"
+    if lang == "en":
+        said = ", ".join(f"{a['name_en'] or a['name']} {a['drawn_pct']:.1f} %" for a in areas)
+        return (f"residents not added up from communities that cover only part of the area ({said} of its area; "
+                f"{need} needed): the area's own population is used, else it is unknown")
+    said = "、".join(f"{a['name']} {a['drawn_pct']:.1f} %" for a in areas)
+    return f"社区只覆盖部分面积（{said}，须达 {need}），人口不由社区汇总：取该区域自身人口，没有则为不详"
 
 
 def _head(result: dict, args: Args, lang: str) -> list[str]:

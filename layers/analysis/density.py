@@ -7,7 +7,7 @@ from data.params import clean_text, parse_area_code
 from geo.coverage import LEVELS, check_level, facility_kind
 from geo.density import density
 from layers.analysis.cache import PLACE_TABLES
-from layers.analysis.coverage import KIND, facility_warning, require_areas_in
+from layers.analysis.coverage import KIND, facility_warning, partly_drawn_note, require_areas_in
 from layers.analysis.encode import feature_collection, features, figure, headers, said_grids, value_name
 from layers.analysis.registry import Analysis, Args, Report, param
 
@@ -53,7 +53,8 @@ class Density(Analysis):
         return feature_collection(features(result["rows"]), kind=result["kind"], by=result["by"],
                                   rules=[r.as_dict(lang) for r in result["rules"]], summary=result["summary"],
                                   basis_note=basis_note(result, lang) if result["rules"] else no_band_note(
-                                      result["kind"], lang), warning=facility_warning(result, lang))
+                                      result["kind"], lang), warning=facility_warning(result, lang),
+                                  population_note=partly_drawn_note(result, lang))
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
         rows = [[r["code"], r["name_en"] if lang == "en" and r["name_en"] else r["name"], r["count"], r["area_km2"],
@@ -63,8 +64,8 @@ class Density(Analysis):
         note = basis_note(result, lang) if result["rules"] else no_band_note(result["kind"], lang)
         keys = ("code", "name", "count", "area_km2", "per_km2", "per_10k_residents", "expected", "status")
         warning = facility_warning(result, lang)
-        return Report([rule.describe(lang) for rule in result["rules"]] + [n for n in (note, warning) if n]
-                      + [_together(result, lang)],
+        said = [n for n in (note, warning, partly_drawn_note(result, lang)) if n]
+        return Report([rule.describe(lang) for rule in result["rules"]] + said + [_together(result, lang)],
                       headers(keys, lang), rows, [_total(result, lang)])
 
 

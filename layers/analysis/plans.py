@@ -18,6 +18,7 @@ from data.params import clean_text
 from geo.coverage import facility_kind, resolve
 from layers.analysis.coverage import rule_line
 from layers.analysis.encode import feature_collection
+from layers.analysis.scope import totals_label
 from layers.analysis.whatif import check_level, parse_edits, whatif
 
 #: The comparison table's columns: (key, Chinese header, English header).
@@ -206,7 +207,7 @@ def comparison_xlsx(result: dict, lang: str) -> bytes:
     sheet.append([])
     # The city's totals under the same columns: each figure now, then with the plan.
     now, plan = result["before"], result["after"]
-    sheet.append(["全市合计" if zh else "city", "", now["population"],
+    sheet.append([totals_label(result.get("scope"), lang, ("全市合计", "city")), "", now["population"],
                   *(_cell(t[key]) for key in ("covered_area_pct", "covered_pop_pct", "covered_residents")
                     for t in (now, plan))])
     edits = book.create_sheet("调整清单" if zh else "edits")

@@ -21,6 +21,7 @@ from data.vocab import FACILITY_KINDS
 from geo import coverage_fast as fast
 from geo.coverage import resolve, state
 from layers.analysis.coverage_state import STATE
+from layers.analysis.scope import scope
 
 #: Edit operations and what each needs.
 OPS = {"add": ("lon", "lat"), "move": ("id", "lon", "lat"), "remove": ("id",)}
@@ -212,7 +213,8 @@ def whatif(conn, kind: str, radius_m: float | None, edits: list[dict], by: str |
     -------
     dict
         ``kind``, ``radius_m``, ``by``, ``areas`` (one row per changed area, see :func:`compare`, with
-        ``gaps``), ``before`` and ``after`` (:func:`totals`).
+        ``gaps``), ``before`` and ``after`` (:func:`totals`) and ``scope``, what they add up
+        (:func:`layers.analysis.scope.scope`: the whole city, or only the areas drawn at ``by``).
     """
     by = check_level(by, conn)
     spec, radius, _ = resolve(kind, radius_m)
@@ -226,4 +228,5 @@ def whatif(conn, kind: str, radius_m: float | None, edits: list[dict], by: str |
         for row, gap in zip(rows, fast.gaps(conn, srid, areas, draft, idx)):
             row["gaps"] = gap
     return {"kind": spec.key, "radius_m": radius, "by": by, "edits": len(edits), "areas": rows,
-            "before": totals(areas, base), "after": totals(areas, draft)}
+            "before": totals(areas, base), "after": totals(areas, draft),
+            "scope": scope(conn, by, len(areas.codes), float(areas.m2.sum()))}

@@ -18,6 +18,7 @@ import shapely
 from data.settings import LinkSettings, PrintSettings
 from data.vocab import FACILITY_KINDS, UNIT_NAMES, city_tz
 from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS, TOTALS_HEAD, figure, plan_rule, totals
+from layers.analysis.scope import totals_label
 from layers.printing.docs import crs_name, north_angle
 from layers.printing.furniture import draw_legend_entries, north_arrow, scale_bar
 from layers.printing.labels import LINE_SPACING, place_area_labels, text_box_mm
@@ -48,7 +49,6 @@ _WORDS = {
     "lost_reach": ("移除 / 移动前的服务范围", "reach given up"), "changed": ("受影响的{level}", "{level} changed"),
     "other": ("其他{level}", "other {level}"), "numbers": ("数字 = 调整清单序号", "number = edit No."),
     "keyed": ("图中编号的统计单元", "Areas numbered on the map"), "rule": ("标准：", "Standard: "),
-    "totals": ("全市合计", "City totals"),
     "areas": ("受影响的统计单元（{n} 个）", "Areas the plan changes ({n})"),
     "no_areas": ("本方案不改变任何统计单元的覆盖", "The plan changes no area's coverage"),
     "changes": ("调整清单（{n} 项）", "Edits ({n})"), "continued": ("（续）", " (continued)"),
@@ -253,7 +253,8 @@ def _side(ax, pm: PlanMap, ctx: PageContext, keyed: list[str]) -> None:
     rows = _totals_rows(pm.result, ctx.lang)
     table_h = 5.0 + TABLE_ROW_MM * k * (len(rows) + 1)
     draw_table(ax, (x, y0 + (3.0 * len(rule) + 4) * k, side_w, table_h), _totals_columns(ctx.lang), rows,
-               title=t["totals"], size=TABLE_PT * k, row_h=TABLE_ROW_MM * k)
+               title=fit(totals_label(pm.result.get("scope"), ctx.lang), side_w, (TABLE_PT + 1.8) * k),
+               size=TABLE_PT * k, row_h=TABLE_ROW_MM * k)
 
 
 def draw_map_page(fig, pm: PlanMap, ctx: PageContext) -> None:
@@ -352,5 +353,6 @@ def plan_pdf(conn, plan_id: int, viewer, paper: str = "A4", lang: str = "zh",
     pages += [lambda fig, n=n, part=part: draw_table_page(fig, pm, ctx, part, n)
               for n, part in enumerate(tables, start=2)]
     metadata = {"Title": title(pm, lang), "Creator": "hygiene-map", "Subject": T[lang]["plan"]}
-    shown = (pm.result, title(pm, lang), facts(pm, lang), plan_rule(pm.result, lang))  # the font's characters
+    shown = (pm.result, title(pm, lang), facts(pm, lang), plan_rule(pm.result, lang),  # the font's characters
+             totals_label(pm.result.get("scope"), lang))
     return pages_pdf(ctx, settings or PrintSettings.from_env(), metadata, pages, *shown)

@@ -12,13 +12,13 @@ from urllib.parse import urlencode
 
 from data.vocab import FACILITY_KINDS, UNIT_NAMES, city_tz
 from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS, TOTALS_HEAD, figure, plan_rule, totals
+from layers.analysis.scope import totals_label
 
 _WORDS = {
     "zh": {"plans": "设施规划方案", "plan": "规划方案", "none": "尚无保存的方案：在覆盖分析地图上添加、移动或移除设施后保存。",
            "head": ("编号", "方案名称", "设施", "服务半径", "统计单元", "调整数", "保存人", "保存时间", ""),
            "compare": "对比", "map": "在地图上打开", "xlsx": "对比表（XLSX）", "geojson": "设施（GeoJSON）", "pdf": "打印 PDF",
            "all": "全部方案", "rule": "标准：", "facts": "{kind}，服务半径 {radius:g} 米，按{by}统计；{edits} 项调整；{who} 保存于 {at}。",
-           "totals": "全市合计",
            "areas": "受影响的统计单元（{n} 个）", "no_areas": "本方案不改变任何统计单元的覆盖。",
            "levels": UNIT_NAMES["zh"], "other": "English",
            "changes": "调整清单（{n} 项）"},
@@ -28,7 +28,6 @@ _WORDS = {
            "compare": "compare", "map": "open on the map", "xlsx": "comparison (XLSX)", "geojson": "facilities (GeoJSON)", "pdf": "Print PDF",
            "all": "all plans", "rule": "Standard: ", "facts": "{kind}, service radius {radius:g} m, by {by}; {edits} edits; saved by {who} "
                                         "on {at}.",
-           "totals": "City totals",
            "areas": "Areas the plan changes ({n})", "no_areas": "The plan changes no area's coverage.",
            "levels": UNIT_NAMES["en"], "other": "中文",
            "changes": "Edits ({n})"},
@@ -143,7 +142,7 @@ def plan_page(result: dict, lang: str) -> str:
     body = (f'<p class="facts" id="facts">{esc(facts)}</p>'
             f'<p class="facts" id="rule">{esc(t["rule"])}{esc(plan_rule(result, lang))}</p>'
             f'<p class="links"><a href="/plans?lang={lang}">{esc(t["all"])}</a>{_links(plan, lang)}</p>'
-            f'<h2>{esc(t["totals"])}</h2>{_totals(result, lang)}'
+            f'<h2>{esc(totals_label(result.get("scope"), lang))}</h2>{_totals(result, lang)}'
             f'<h2>{esc(t["areas"].format(n=len(result["areas"])))}</h2>{_areas(result, lang)}'
             f'<h2>{esc(t["changes"].format(n=len(result["changes"])))}</h2>{_changes(result, lang)}')
     other = f"/plans/{plan['id']}?lang={'zh' if lang == 'en' else 'en'}"

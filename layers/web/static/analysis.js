@@ -73,7 +73,8 @@
       html += swatch(c[1], T.covered + " " + c[0] + "–" + upper + " %");
     });
     html += swatch("#b2182b", T.gap);
-    html += "<div>" + esc(T.summary) + ": " + esc(T.covered) + " " + pct(fc.summary.covered_area_pct) + ", " +
+    // The areas' totals, named by what they add up where they are not the whole city (a few communities drawn).
+    html += "<div>" + esc(fc.totals_label || T.summary) + ": " + esc(T.covered) + " " + pct(fc.summary.covered_area_pct) + ", " +
       esc(T.population) + " " + pct(fc.summary.covered_pop_pct) + "</div>";
     if (fc.warning) html += "<div class='hm-warning'><b>" + esc(fc.warning) + "</b></div>";  // e.g. no facility at all
     legendControl(map, html);
