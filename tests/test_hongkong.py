@@ -306,18 +306,18 @@ def test_hongkong_whatif_on_the_districts_map(hk_server, browser):
 
 
 def test_hongkong_exports_read_back(hk_server):
-    """XLSX: Chinese headers, the names, lon/lat as numbers; GeoPackage and GeoJSON read by GDAL with every
+    """XLSX: Chinese headers, the names, lon/lat as numbers under headers naming WGS84; GeoPackage and GeoJSON read by GDAL with every
     toilet; the OGC API listed and counted by `ogrinfo`."""
     city = hk_server
     city.cli("export", "toilets", "--format", "xlsx", "--out", "toilets.xlsx")
     rows = list(openpyxl.load_workbook(city.work / "toilets.xlsx").active.iter_rows(values_only=True))
     header = rows[0]
-    assert {"名称", "地址", "开放时间", "经度", "纬度"} <= set(header), header
+    assert {"名称", "地址", "开放时间", "经度(WGS84)", "纬度(WGS84)"} <= set(header), header
     by_id = {r[header.index("编号")]: r for r in rows[1:]}
     assert len(by_id) == 810 - OUTSIDE
     aberdeen = by_id["381"]
     assert aberdeen[header.index("名称")] == "香港仔大道公廁"
-    lon, lat = aberdeen[header.index("经度")], aberdeen[header.index("纬度")]
+    lon, lat = aberdeen[header.index("经度(WGS84)")], aberdeen[header.index("纬度(WGS84)")]
     assert isinstance(lon, float) and 114.1 < lon < 114.2 and isinstance(lat, float) and 22.2 < lat < 22.3
     for fmt in ("gpkg", "geojson"):
         city.cli("export", "toilets", "--format", fmt, "--out", f"toilets.{fmt}")

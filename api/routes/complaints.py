@@ -31,6 +31,7 @@ FUTURE_SLACK = timedelta(minutes=10)
 COMPLAINT_ID = Path(..., ge=1, le=2**63 - 1)
 #: What a complainant wrote: searched only where the caller may read it (``column_grant``).
 DESCRIPTION = next(f for f in COMPLAINTS.fields if f.column == "description")
+ATTRIBUTES = next(f for f in COMPLAINTS.stored if f.column == "attributes")  # the hotline caller's name, number
 
 
 def not_future(value: datetime, parameter: str) -> datetime:
@@ -246,8 +247,9 @@ def list_complaints(
     open: bool | None = Query(None, description="true: not yet closed (结案); false: closed"),
     pending_extension: Annotated[bool | None, Depends(pending_extension_query)] = None,
     awaiting_reply: Annotated[bool | None, Depends(awaiting_reply_query)] = None,
-    q: str | None = Query(None, description="a complaint's id or hotline number (found first), or words of its "
-                                            "address (and of its description, where the caller may read it)"),
+    q: str | None = Query(None, description="a complaint's id or hotline number, or its caller's number or name "
+                                            "where the user may read them (found first), or words of its address "
+                                            "(and of its description, where the user may read it)"),
 ):
     settings = cases.ComplaintSettings.from_env()
     limit = page_limit(page.limit, settings)
@@ -255,6 +257,7 @@ def list_complaints(
                          since=window.since, until=window.until, pending_extension=pending_extension,
                          awaiting_reply=awaiting_reply,
                          text=clean_text(q, "q", 100), described=column_grant(COMPLAINTS, DESCRIPTION, user),
+                         callers=column_grant(COMPLAINTS, ATTRIBUTES, user),
                          limit=limit, offset=page.offset)
     found["items"] = [shown_row(COMPLAINTS, user, item) for item in found["items"]]
     return found

@@ -19,13 +19,18 @@ from layers.io.rawtable import RawTable
 from layers.io.traditional import simplified
 from layers.spec.model import ATTRIBUTES, DISTRICT_ALIASES, ROW_NUMBER_ALIASES, SOURCE, SOURCE_ID, Field, LayerSpec
 
-LON_ALIASES = ("经度", "經度", "lng", "lon", "long", "longitude", "东经", "經度wgs84", "经度wgs84", "gcjlng", "bdlng")
-LAT_ALIASES = ("纬度", "緯度", "lat", "latitude", "北纬", "緯度wgs84", "纬度wgs84", "gcjlat", "bdlat")
+LON_ALIASES = ("经度", "經度", "lng", "lon", "long", "longitude", "东经", "經度wgs84", "经度wgs84", "lonwgs84",
+               "lngwgs84", "longitudewgs84", "gcjlng", "bdlng")
+LAT_ALIASES = ("纬度", "緯度", "lat", "latitude", "北纬", "緯度wgs84", "纬度wgs84", "latwgs84", "latitudewgs84",
+               "gcjlat", "bdlat")
 X_ALIASES = ("x", "pointx", "xcoord", "横坐标", "橫坐標", "东坐标")
 Y_ALIASES = ("y", "pointy", "ycoord", "纵坐标", "縱坐標", "北坐标")
 PAIR_ALIASES = ("坐标", "座標", "坐標", "经纬度", "經緯度", "latlon", "latlng", "latlong", "location", "locationpoint",
                 "coordinates", "coords", "point")
-WKT_ALIASES = ("wkt", "geometry", "geom", "thegeom", "shape")
+WKT_ALIASES = ("wkt", "wktwgs84", "geometry", "geom", "thegeom", "shape")
+#: The coordinate headers an export writes (``经度(WGS84)``): they say the coordinates' CRS, which the import reads.
+EXPORT_COORD_HEADERS = {"zh": ("经度(WGS84)", "纬度(WGS84)"), "en": ("lon (WGS84)", "lat (WGS84)")}
+EXPORT_WKT_HEADER = "WKT (WGS84)"
 #: Language tags a header may end in when a file gives a column in several languages (Hong Kong's
 #: nameTC/nameSC/nameEN, name_zh): a Chinese one feeds the column, else an English one.
 ZH_TAGS = ("tc", "sc", "zh", "cn", "chi", "chs", "cht", "中文", "繁体", "繁體", "简体", "簡體")
@@ -262,3 +267,11 @@ def _coordinates(headers: _Headers, raw: RawTable, lon_col: str | None, lat_col:
                        zh=f"{headers.file}：找不到坐标列{'（只读到一列：分隔符是逗号、分号还是制表符？）' if one else ''}；"
                           "应有 经度/纬度、lng/lat、lon/lat、x/y、“纬度,经度”合一的列或 WKT，或用 --lon-col/--lat-col 指明；"
                           f"现有列：{'、'.join(columns)}")
+
+
+def stated_crs(plan: ColumnPlan) -> str | None:
+    """The coordinate column whose header says its coordinates are WGS84 (``经度(WGS84)``, ``lon (WGS84)``, as
+    exports write them), or None."""
+    if plan.coord[0] not in ("lonlat", "pair", "wkt"):
+        return None
+    return next((col for col in dict.fromkeys(plan.coord_columns) if normalise_header(col).endswith("wgs84")), None)

@@ -24,6 +24,7 @@ from psycopg2 import sql
 from data.errors import InvalidParameter
 from data.params import parse_area_code
 from data.vocab import city_tz
+from layers.io.columns import EXPORT_COORD_HEADERS, EXPORT_WKT_HEADER
 from layers.io.shapefile import write_shapefile
 from layers.spec.registry import get_layer
 from layers.store.columns import shown_columns
@@ -147,7 +148,9 @@ def _table_rows(conn, layer, street, viewer, lang, cell=_text):
     cols, rows = _fetch(conn, layer, street, viewer, geometry)
     zh = lang != "en"
     header = [label if zh else name for name, _, label in cols]
-    header += (["经度", "纬度"] if zh else ["lon", "lat"]) if _is_point(layer) else ["WKT"]
+    # The headers say the coordinates' CRS: an office re-importing its edited sheet with its ledger's --crs
+    # gcj02 is refused, not moved ~500 m (layers/io/geometry.py).
+    header += list(EXPORT_COORD_HEADERS["zh" if zh else "en"]) if _is_point(layer) else [EXPORT_WKT_HEADER]
     width = len(cols)
 
     def body():  # the rows as written, again at each call (a check may read them before the writer does)

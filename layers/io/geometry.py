@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from data.errors import InvalidInput
+from data.errors import InvalidInput, InvalidParameter
 from data.said import Note
 from geo import coords
 from layers.io.batch import Batch, Findings, Said
+from layers.io.columns import stated_crs
 from layers.io.values import numbers
 
 _PAIR = re.compile(r"^\s*[\(\[]?\s*([-+0-9.eE]+)\s*[,，;\s]\s*([-+0-9.eE]+)\s*[\)\]]?\s*$")
@@ -44,6 +45,7 @@ def locate(batch: Batch) -> str:
 def _source_crs(batch: Batch) -> str:
     """--crs, else the file's own CRS, else WGS84 (with a note when they differ)."""
     crs_option = coords.parse_crs(batch.opts.crs) if batch.opts.crs else None
+    _check_stated_crs(batch, crs_option)
     file_crs = _normalise_file_crs(batch.raw.crs)
     notes = batch.result.notes
     if crs_option and file_crs and crs_option != file_crs and file_crs != "wgs84":
@@ -53,6 +55,19 @@ def _source_crs(batch: Batch) -> str:
         notes.append(Note(f"坐标已从文件自带的坐标系 {file_crs[:60]} 转换",
                           f"coordinates converted from the file's own CRS {file_crs[:60]}"))
     return crs_option or file_crs or "wgs84"
+
+
+def _check_stated_crs(batch: Batch, crs_option: str | None) -> None:
+    """Refuse a --crs that converts coordinates whose header says they are WGS84 (an export of this app,
+    re-imported the way its office loaded its Gaode ledger, would move every point by ~500 m)."""
+    header = stated_crs(batch.plan)
+    if header is None or crs_option in (None, "wgs84", "cgcs2000"):  # CGCS2000 is WGS84 within a metre
+        return
+    raise InvalidParameter(
+        "--crs", f"the file's coordinate column {header!r} says its coordinates are WGS84 (as this app's exports "
+                 f"write them): reading them as {crs_option} would move every point; import it without --crs",
+        f"文件的坐标列“{header}”注明坐标是 WGS84（本系统导出的表即如此），按 --crs {crs_option} 换算会把每个点"
+        "都移走（GCJ-02 约 500 米）；请去掉 --crs 再导入")
 
 
 def _normalise_file_crs(crs: str | None) -> str | None:

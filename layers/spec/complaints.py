@@ -75,7 +75,9 @@ LAYER = LayerSpec(
         Field("category", label_zh="事件类型", label_en="Category", vocabulary="event_types", synonyms=EVENT_SYNONYMS,
               required=True, popup=True,
               aliases=("事件类型", "事件類型", "问题类型", "問題類型", "投诉类型", "投訴類型", "类别", "類別", "category",
-                       "complainttype", "eventtype", "type", "一级分类", "一級分類", "问题大类", "問題大類"),
+                       "complainttype", "eventtype", "type", "一级分类", "一級分類", "问题大类", "問題大類",
+                       # 12345 hotline exports' own headers for it.
+                       "诉求类别", "訴求類別", "诉求分类", "訴求分類", "问题分类", "問題分類", "事项分类", "事項分類"),
               # 12345 exports' finer categories; NYC 311's Descriptor (it is the description too).
               refined_by=(("二级分类", "二級分類", "问题小类", "問題小類", "descriptor"), ("三级分类", "三級分類"))),
         Field("reported_at", "time", "上报时间", "Reported", required=True, past=True, popup=True,

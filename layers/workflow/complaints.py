@@ -24,6 +24,7 @@ from data.vocab import CLOSED, NOTE_REQUIRED, RECEIVED, STATUSES, TRANSITIONS
 from geo import coords
 from layers.io.options import TOLERANCE_M
 from layers.io.routing import AreaIndex
+from layers.workflow import callers as callers_sql
 from layers.workflow import deadlines
 from layers.workflow.access import RowScope, User, audit
 from layers.workflow.deadlines import PENDING_SQL
@@ -307,9 +308,12 @@ def _text_clause(conn, described: bool | RowScope) -> str:
     return address
 
 
-def _found_exactly(conn, clauses: list[str], params: dict) -> list[dict]:
-    """The complaints whose id or hotline number (``source_id``) is the text searched for, passing the filters."""
-    where = "WHERE " + " AND ".join([_EXACT, *clauses])
+def _found_exactly(conn, clauses: list[str], params: dict, callers: bool | RowScope) -> list[dict]:
+    """The complaints whose id or hotline number (``source_id``) is the text searched for, or whose caller's
+    number or name it is where the user may read them (:mod:`layers.workflow.callers`), passing the filters."""
+    caller = callers_sql.clause(conn, callers, params["callers"])
+    exact = _EXACT[:-1] + f" UNION ALL {caller})" if caller else _EXACT
+    where = "WHERE " + " AND ".join([exact, *clauses])
     with conn.cursor() as cur:
         cur.execute(_SOURCES + _select(where) + " ORDER BY c.reported_at DESC, c.id DESC LIMIT %(limit)s", params)
         return [_row(r) for r in cur.fetchall()]
@@ -324,14 +328,16 @@ AWAITING_REPLY = """EXISTS (SELECT 1 FROM public_reports r WHERE r.complaint_id 
 def search(conn, *, street: str | None = None, grid: str | None = None, status: str | None = None,
            overdue: bool | None = None, is_open: bool | None = None, since: datetime | None = None, until: datetime | None = None,
            pending_extension: bool | None = None, awaiting_reply: bool | None = None, text: str | None = None,
-           described: bool | RowScope = False, limit: int = 100, offset: int = 0) -> dict:
+           described: bool | RowScope = False, callers: bool | RowScope = False, limit: int = 100,
+           offset: int = 0) -> dict:
     """A page of complaints, newest first. No total count (a city has a million rows): ``next_offset`` or None.
 
     ``pending_extension``: True, only those with an extension request awaiting a decision
     (:mod:`layers.workflow.deadlines`); False, only those without. ``awaiting_reply``: True, only those a
     resident reported through the public channel and the unit has not answered since (:data:`AWAITING_REPLY`);
     False, only the rest. ``text``: the complaints whose id or hotline
-    number (``source_id``) it is, found through indexes; when there are none, those whose address holds it, or
+    number (``source_id``) it is, or whose caller's number or name as the import kept it, on the rows whose
+    ``attributes`` ``callers`` lets the user read, found through indexes; when there are none, those whose address holds it, or
     whose description does where ``described`` lets the caller read descriptions (see :func:`_text_clause`), its
     wildcards literal — a scan, narrowed by the street index within a street, newest first until the page is
     full city-wide. A street the city does not have is
@@ -355,8 +361,10 @@ def search(conn, *, street: str | None = None, grid: str | None = None, status: 
     params.update(limit=limit + 1, offset=offset, closed=CLOSED)
     if text:
         params.update(text=text, like=like_pattern(text), number=int(text) if _NUMBER.fullmatch(text) else None,
-                      described=list(described.values) if isinstance(described, RowScope) else None)
-        exact = _found_exactly(conn, clauses, params)
+                      described=list(described.values) if isinstance(described, RowScope) else None,
+                      callers=callers_sql.terms(text),
+                      called=list(callers.values) if isinstance(callers, RowScope) else None)
+        exact = _found_exactly(conn, clauses, params, callers)
         if exact:  # the number a caller gives: that complaint, without scanning addresses for the digits
             return {"items": exact if offset == 0 else [], "limit": limit, "offset": offset, "next_offset": None}
         clauses.append(_text_clause(conn, described))
