@@ -58,6 +58,18 @@ def csv_frame(frame):
     return frame
 
 
+def csv_unescaped(frame):
+    """A rejects file read back (every column text): the apostrophe :func:`csv_text` put before a cell taken off
+    again, so that its corrected rows import the words of the file they were refused from."""
+    def undo(value):
+        return value[1:] if isinstance(value, str) and value[:1] == "'" and csv_text(value[1:]) == value else value
+
+    frame = frame.copy()
+    for j in range(frame.shape[1]):
+        frame.isetitem(j, frame.iloc[:, j].map(undo))
+    return frame  # its headers as written: the column plan names them so
+
+
 def keep_text(book) -> None:
     """Every cell of an openpyxl workbook (not a write-only one) that openpyxl took for a formula because its
     text starts with ``=``, made a string cell again: written text is never evaluated."""
