@@ -237,10 +237,12 @@ def grids_balance(street_code: str, n_zones: int, days: int, out: Path | None, l
     if out:
         import csv
 
+        from layers.io.cells import csv_row
+
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["grid_code", "zone", "complaints", "facilities"])
             for item, z in zip(items, zoning.zone_of):
-                writer.writerow([item["code"], z + 1, item["complaints"], item["facilities"]])
+                writer.writerow(csv_row([item["code"], z + 1, item["complaints"], item["facilities"]]))
         _echo("csv_written", lang, out=out)

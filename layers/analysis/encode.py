@@ -15,6 +15,7 @@ import orjson
 from data.errors import InvalidParameter
 from data.said import grid_name
 from geo.hotspots import PATTERNS
+from layers.io.cells import csv_frame, keep_text
 
 
 def feature_collection(features: Iterable[tuple[str | None, dict]], **top: object) -> bytes:
@@ -181,8 +182,8 @@ def table_bytes(rows: list[dict], fmt: str, lang: str = "zh", analysis: str | No
     import pandas as pd
 
     frame = pd.DataFrame(table_rows(rows))
-    if fmt == "csv" and keys:
-        return frame.to_csv(index=False).encode("utf-8-sig")
+    if fmt == "csv" and keys:  # for scripts, and still escaped: a person may open it in Excel too
+        return csv_frame(frame).to_csv(index=False).encode("utf-8-sig")
     for key in CODES_KEPT:
         if key in frame.columns:
             frame.insert(frame.columns.get_loc(key) + 1, f"{key}_code", frame[key])
@@ -192,10 +193,12 @@ def table_bytes(rows: list[dict], fmt: str, lang: str = "zh", analysis: str | No
         frame["name"] = frame["name"].map(lambda v: grid_name(v, lang))
     frame = frame.rename(columns=lambda key: header(key, lang))
     if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8-sig")
+        return csv_frame(frame).to_csv(index=False).encode("utf-8-sig")
     buffer = io.BytesIO()
     sheet = SHEETS[analysis][lang == "en"] if analysis in SHEETS else "Sheet1"
-    frame.to_excel(buffer, index=False, sheet_name=sheet)
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frame.to_excel(writer, index=False, sheet_name=sheet)
+        keep_text(writer.book)
     return buffer.getvalue()
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from data.errors import InvalidParameter
+from layers.io.cells import csv_frame
 from layers.io.columns import REJECTS_REASON, REJECTS_ROW, ColumnPlan
 from layers.io.options import ImportOptions
 from layers.io.rawtable import RawTable
@@ -274,6 +275,7 @@ def write_rejects(raw: RawTable, bad: np.ndarray, problems: list[Problem], path:
     numbers = np.flatnonzero(bad) + raw.first_row
     rows.insert(0, REJECTS_ROW[raw.row_label], numbers)
     rows.insert(1, REJECTS_REASON, [semicolon.join(reasons.get(int(r), [])) for r in numbers])
+    rows = csv_frame(rows)  # the office opens it in Excel: a cell's "=…" stays words
     try:
         if append:
             rows.to_csv(path, index=False, header=False, mode="a", encoding="utf-8")

@@ -24,6 +24,7 @@ from psycopg2 import sql
 from data.errors import InvalidParameter
 from data.params import parse_area_code
 from data.vocab import city_tz
+from layers.io.cells import csv_text, text_row
 from layers.io.columns import EXPORT_COORD_HEADERS, EXPORT_WKT_HEADER
 from layers.io.shapefile import write_shapefile
 from layers.spec.registry import get_layer
@@ -165,9 +166,9 @@ def _csv(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
     # UTF-8 with BOM: Excel opens Chinese text correctly.
     with open(out, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
-        writer.writerow(header)
+        writer.writerow([csv_text(h) for h in header])  # a column's label may be an imported one
         for row in body():
-            writer.writerow([f"{v:.9f}".rstrip("0") if isinstance(v, float) else v for v in row])
+            writer.writerow([f"{v:.9f}".rstrip("0") if isinstance(v, float) else csv_text(v) for v in row])
     return n
 
 
@@ -179,11 +180,11 @@ def _xlsx(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
     _check_cells(header, body(), wkt)  # before the workbook exists: a refusal leaves nothing behind
     book = Workbook(write_only=True)
     sheet = book.create_sheet(get_layer(layer).name(lang)[:31])
-    sheet.append(header)
+    sheet.append(text_row(sheet, header))
     for row in body():
         if wkt is not None and len(row[wkt] or "") > XLSX_CELL_LIMIT:
             row[wkt] = _WKT_TOO_LONG[lang]
-        sheet.append(row)
+        sheet.append(text_row(sheet, row))
     book.save(out)
     return n
 

@@ -38,6 +38,7 @@ from data.errors import InvalidInput, InvalidParameter
 from data.said import Note
 from data.settings import ImportSettings
 from layers.io.batch import Batch, FileState, Findings, ImportResult, Problem, rejects_path, write_rejects
+from layers.io.cells import csv_unescaped
 from layers.io.columns import ColumnPlan, field_option, plan_columns
 from layers.io.geometry import locate
 from layers.io.hooks import HOOKS
@@ -206,6 +207,8 @@ def prepare(conn, raw: RawTable, opts: ImportOptions, areas: AreaIndex | None = 
         result.notes.append(Note(f"按 {raw.encoding} 编码读取", f"read as {raw.encoding}"))
     result.notes.extend(raw.notes)  # what the reader saw in the file (a title above a sheet's header)
     plan = dataclasses.replace(plan) if plan is not None else plan_columns(raw, opts, spec)
+    if plan.rejected_row:  # a rejects file we wrote: its cells' escaping apostrophes are not the office's words
+        raw = dataclasses.replace(raw, frame=csv_unescaped(raw.frame))
     batch = Batch(raw, opts, spec, plan, Findings(raw), result, state=state or FileState())
     identify(batch)
     _read_fields(conn, batch)

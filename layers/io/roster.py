@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from data.errors import InvalidInput
+from layers.io.cells import keep_text
 
 # Roster columns: key, zh-CN header, English header. A roster is read with either.
 ROSTER_COLUMNS = [
@@ -86,5 +87,6 @@ def write_roster(rows: list[dict], out: Path, lang: str = "zh") -> None:
     for col, width in zip("ABCDEFGHIJ", _WIDTHS):
         sheet.column_dimensions[col].width = width
     sheet.freeze_panes = "A2"
+    keep_text(book)  # a unit's or manager's name is words, never a formula
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)

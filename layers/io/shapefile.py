@@ -24,6 +24,7 @@ import numpy as np
 
 from data.errors import InvalidInput, InvalidParameter
 from data.said import Note
+from layers.io.cells import csv_row
 
 #: A .dbf text field holds at most this many bytes: GDAL cuts longer values (JSON then no longer parses).
 DBF_TEXT_BYTES = 254
@@ -102,7 +103,7 @@ def _attributes_aside(layer: str, data: list, names: list[str], written: dict, e
     text = io.StringIO()
     rows = csv.writer(text)
     rows.writerow(ASIDE_HEADER)
-    rows.writerows(zip(*keys, values))
+    rows.writerows(csv_row(row) for row in zip(*keys, values))
     name = aside_name(layer)
     note = Note(f"attributes（原文件中未对应的列，JSON）有 {over:,} 行长于 .dbf 字段的 {DBF_TEXT_BYTES} 字节：Shapefile 中"
                 f"不含此列，整列另存于 zip 中的 {name}（按 source、source_id 对应）",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 
 from data.vocab import PLACE_TYPES, TO_RECTIFY, city_tz
+from layers.io.cells import keep_text
 from layers.printing.problems_data import Problem, ProblemList
 from layers.printing.problems_pdf import T, title
 from layers.printing.style import term
@@ -91,6 +92,7 @@ def write_xlsx(plist: ProblemList, out, lang: str = "zh", base: str = "") -> Non
     _sheet(book, _SHEETS[lang][1], _UNITS_HEAD[lang], units, (30, 10, 10, 10, 10))
     book.properties.title = title(plist, lang)
     book.properties.creator = "hygiene-map"
+    keep_text(book)  # an inspector's note is words, never a formula
     book.save(out)
 
 

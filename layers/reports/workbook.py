@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+from layers.io.cells import keep_text
 from layers.reports.changes import COV_HEAD, change_lines, coverage_rows
 from layers.reports.compose import extra_figures
 from layers.reports.figures import figures
@@ -158,4 +159,5 @@ def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
             for d in b["definitions"]]
     _sheet(book, t["definitions"], [t["item"], t["unit_col"], t["definition"], t["source"], t["label"]], rows,
            [None] * 5, [18, 8, 60, 50, 18])
+    keep_text(book)  # names of units and areas are words, never formulas
     book.save(out)

@@ -1,0 +1,94 @@
+"""Text stays text in every sheet the project writes: no spreadsheet formula injection.
+
+A resident's complaint, an inspector's note, a unit's or a plan's name is
+text from people (the public /report channel needs no account). A
+spreadsheet evaluates such text when it looks like a formula:
+
+- XLSX: openpyxl stores any ``str`` starting with ``=`` as a formula, which
+  Excel and WPS evaluate on opening (``=HYPERLINK(…&A1)`` sends the
+  neighbouring cells away). :func:`keep_text` and :func:`text_row` store it as
+  a string cell: the office sees the words as typed. Text starting with
+  ``+ - @`` is already a string cell in XLSX.
+- CSV has no cell types: Excel evaluates a cell starting with ``= + - @``
+  (and tab or CR). :func:`csv_text` puts an apostrophe before such text, as
+  OWASP advises ("CSV Injection"); Excel shows the words, with the apostrophe.
+
+Numbers stay numbers: an int or float is never touched, nor text that is a
+plain number (``-3.5``, ``+86``: Excel reads it as that number, not as a
+formula), nor a lone ``-``. The project writes no formula of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+#: The first characters with which a spreadsheet opening a CSV takes a cell for a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+#: Text that is a plain number (a spreadsheet reads it as that number, never as a formula).
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_text(value):
+    """``value`` for a CSV cell: text starting with ``= + - @``, tab or CR (other than a plain number) with a
+    leading apostrophe, so that a spreadsheet shows it instead of evaluating it; anything else as it is."""
+    if (isinstance(value, str) and value.startswith(FORMULA_STARTS) and value not in ("-", "+")
+            and not _NUMBER.fullmatch(value)):  # a lone dash is a table's "none", never a formula
+        return "'" + value
+    return value
+
+
+def csv_row(values: Iterable) -> list:
+    """A CSV row's values through :func:`csv_text`."""
+    return [csv_text(v) for v in values]
+
+
+def csv_frame(frame):
+    """A copy of a pandas frame for ``to_csv``: its headers and text cells through :func:`csv_text`; columns of
+    numbers, booleans or times as they were."""
+    from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
+
+    frame = frame.copy()
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        if not (is_numeric_dtype(column) or is_bool_dtype(column) or is_datetime64_any_dtype(column)):
+            frame.isetitem(j, column.map(csv_text))
+    frame.columns = [csv_text(name) for name in frame.columns]
+    return frame
+
+
+def csv_unescaped(frame):
+    """A rejects file read back (every column text): the apostrophe :func:`csv_text` put before a cell taken off
+    again, so that its corrected rows import the words of the file they were refused from."""
+    def undo(value):
+        return value[1:] if isinstance(value, str) and value[:1] == "'" and csv_text(value[1:]) == value else value
+
+    frame = frame.copy()
+    for j in range(frame.shape[1]):
+        frame.isetitem(j, frame.iloc[:, j].map(undo))
+    return frame  # its headers as written: the column plan names them so
+
+
+def keep_text(book) -> None:
+    """Every cell of an openpyxl workbook (not a write-only one) that openpyxl took for a formula because its
+    text starts with ``=``, made a string cell again: written text is never evaluated."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+
+
+def text_row(sheet, values: Iterable) -> list:
+    """A row for ``sheet.append`` of a write-only worksheet: text starting with ``=`` as a string cell (openpyxl
+    would store a formula), other values as they are."""
+    from openpyxl.cell import WriteOnlyCell
+
+    row = []
+    for value in values:
+        if isinstance(value, str) and value.startswith("="):
+            value = WriteOnlyCell(sheet, value)
+            value.data_type = "s"
+        row.append(value)
+    return row
