@@ -129,13 +129,13 @@ def test_public_reports_stay_words_in_the_complaint_export(client, city, words):
     cells = _cells(xlsx.content)
     assert cells[LINK] == "s" and cells[AT] == "s", {v: t for v, t in cells.items() if str(v)[:1] in "=@"}
     assert all(t != "f" for t in cells.values())
-    assert {c.data_type for c in _column(xlsx.content, "经度")} == {"n"}
-    assert {c.data_type for c in _column(xlsx.content, "纬度")} == {"n"}
+    assert {c.data_type for c in _column(xlsx.content, "经度(WGS84)")} == {"n"}
+    assert {c.data_type for c in _column(xlsx.content, "纬度(WGS84)")} == {"n"}
     text = client.get("/api/layers/complaints/export?format=csv", headers=auth(city, "admin1")).text
     rows = _csv(text)
     described = [row for row in rows if any(v in ("'" + LINK, "'" + AT) for v in row)]
     assert len(described) == 2, [row for row in rows if "evil" in ",".join(row)]
-    lon = rows[0].index("lon")
+    lon = rows[0].index("lon (WGS84)")
     assert all(float(row[lon]) > 0 and not row[lon].startswith("'") for row in rows[1:])
 
 
