@@ -25,7 +25,7 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Writer
-from api.bodies import Body, Text
+from api.bodies import Body, Phone, Text
 from api.deps import Conn, Lang, Street, Transaction, Window, bbox_required, check_basemap
 from api.errors import status_for
 from api.idempotency import IdempotencyKey, once
@@ -148,9 +148,9 @@ class ReportIn(Body):
     crs: PointCrs = Field("wgs84", description="GPS: wgs84; a tap on a Gaode/Tencent map: gcj02; Baidu: bd09")
     category: Text = Field(..., min_length=1, max_length=50, description="event type, e.g. 暴露垃圾")
     description: Text | None = Field(None, max_length=1000)
-    phone: Text | None = Field(None, max_length=32,
-                               description="for a reply (digits, + - and spaces); shown only to staff of the "
-                                           "responsible street")
+    phone: Phone | None = Field(None, max_length=32,
+                                description="for a reply (digits, + - . spaces, an area code in brackets); shown "
+                                            "only to staff of the responsible street")
     website: Text | None = Field(None, max_length=200, description="leave empty (a field people never see)")
     challenge: Text | None = Field(None, max_length=64, description="from GET /api/public/challenge")
     nonce: Text | None = Field(None, max_length=64, description="sha256(challenge:nonce) starts with `bits` zeros")
