@@ -313,6 +313,10 @@ async def post_report_photo(request: Request, settings: PublicPhoto, conn: Trans
     parts = multipart(await request.body(), request.headers.get("content-type", ""),
                       "a challenge field (the report's) and a file", "（该报告的）challenge 字段和文件")
     data, challenge, code = file_bytes(parts), field(parts, "challenge"), public.read_tracking(tracking)
+    if not challenge:  # a form without it is malformed (422); a wrong one is someone else's report (403)
+        raise InvalidParameter("challenge", "is missing: send the challenge the report was made with as the "
+                                            "multipart field 'challenge'",
+                               "缺少 challenge：请把提交反映时用的 challenge 放在 multipart 字段 'challenge' 中发送")
     photo, new = await run_in_threadpool(public_photos.add_resident_photo, conn, code, challenge, data, settings)
     return JSONResponse(public_photos.shown(photo), status_code=201 if new else 200, headers={"Location": photo["url"]})
 
