@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Val
 from api.validation import Refusal
 from data.errors import InvalidParameter
 from data.params import parse_instant
+from layers.workflow.phones import phone_problem
 
 
 class Body(BaseModel):
@@ -51,3 +52,15 @@ def body_instant(value, info: ValidationInfo) -> datetime | None:
 Text = Annotated[str, AfterValidator(no_nul)]
 #: A date-time in a body (ISO 8601; without a zone, the city's time zone).
 Instant = Annotated[datetime, BeforeValidator(body_instant)]
+
+
+def phone_number(value: str | None) -> str | None:
+    """A phone number by the one rule of :mod:`layers.workflow.phones` (a grid manager's, a resident's), refused
+    in its words (not as the pattern it must match); kept as written, the workflow stores it normalised."""
+    if value is not None and (bad := phone_problem(value)) is not None:
+        raise Refusal(*bad)
+    return value
+
+
+#: A phone number in a body: ``0535-6123456``, ``(212) 555-0100``, ``（0535）6612345``.
+Phone = Annotated[str, AfterValidator(phone_number)]

@@ -67,13 +67,18 @@ def test_the_street_office_photographs_the_work_and_the_resident_sees_it(browser
         _open(browser, case["id"])
         _wait(browser, f"document.body.dataset.photos === '{case['id']}'")
         assert browser.evaluate("document.querySelector('#cs-photo-form select').value") == "after"
-        _choose(browser, photo)
+        _choose(browser, photo)  # the before picture again: it shows no work, refused in the page's words
+        _wait(browser, "!!document.getElementById('cs-photo-msg') && "
+                       "document.getElementById('cs-photo-msg').innerText.indexOf('完全相同') >= 0")
+        after = tmp_path / "after.jpg"
+        Image.new("RGB", (4000, 3000), (60, 140, 200)).save(after, format="JPEG", quality=90)
+        _choose(browser, after)
         _wait(browser, "document.querySelectorAll('#cs-work img').length === 2")
         assert _stages(browser) == {"before": 1, "after": 1}
         browser.evaluate("document.getElementById('cs-work').scrollIntoView(); 0")
         browser.screenshot(Path(__file__).resolve().parent / "artifacts" / "cases-photos.png")
         assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        assert problems(browser, site.base) == []
+        assert problems(browser, site.base, allowed=(f"/api/complaints/{case['id']}/photos", "422")) == []
         browser.open(site.base + f"/report/{case['tracking']}",
                      ready_js="document.querySelectorAll('.tr-photos img').length === 2")
         assert "yt-street" not in browser.evaluate("document.body.innerText")

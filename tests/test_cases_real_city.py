@@ -223,3 +223,42 @@ def test_the_english_case_page_names_the_categories_in_english(browser, site, ho
     text = browser.evaluate("document.getElementById('cs-detail').innerText")
     assert english in text and "暴露垃圾" not in text, text
     assert problems(browser, site.base) == []
+
+
+def test_the_street_office_reads_why_each_deadline_changed(browser, site, hotline):  # noqa: F811
+    """The New York walkthrough: the page read a field the API does not give (``note``), so a rejection's mandatory
+    note — what the street has to do instead — was invisible to the street office. Each change of the deadline
+    history (request, rejection, request, approval, a deadline set) shows its reason, as text."""
+    complaint = hotline["12345-2024-0033"]
+    due = max(datetime.fromisoformat(call(site, "GET", f"/api/complaints/{complaint}", "admin").json()["due_at"]),
+              datetime.now(CITY_ZONE))  # later than the current deadline and not in the past
+    asked = [(due + timedelta(days=d)).astimezone(CITY_ZONE).isoformat() for d in (2, 3, 9)]
+    reasons = ["雨天清运车辆不足 <b>车</b>", "请先调派备用车辆，不予延期", "已借到备用车辆", "同意延至周五", "限期整改 & 复查"]
+    for who, path, body in (
+            ("street", "deadline/requests", {"due_at": asked[0], "reason": reasons[0]}),
+            ("admin", "deadline/requests/{}/decision", {"decision": "reject", "note": reasons[1]}),
+            ("street", "deadline/requests", {"due_at": asked[1], "reason": reasons[2]}),
+            ("admin", "deadline/requests/{}/decision", {"decision": "approve", "note": reasons[3]})):
+        pending = [d["id"] for d in call(site, "GET", f"/api/complaints/{complaint}", "admin").json()[
+            "deadline_changes"] if d["kind"] == "request"]
+        answer = call(site, "POST", f"/api/complaints/{complaint}/" + path.format(pending[-1] if pending else 0),
+                      who, json=body)
+        assert answer.status_code in (200, 201), answer.text
+    answer = call(site, "PUT", f"/api/complaints/{complaint}/deadline", "admin",
+                  json={"due_at": asked[2], "reason": reasons[4]})
+    assert answer.status_code == 200, answer.text
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        _login(browser, site, "street")
+        browser.evaluate(f"location.hash = '{complaint}'")
+        _wait(browser, f"document.body.dataset.detail === '{complaint}'")
+        shown_changes = browser.evaluate(
+            "Array.from(document.querySelectorAll('#cs-deadline-history li')).map(function (l) {"
+            "var p = l.querySelector('p.cs-note'); return [l.dataset.kind, p ? p.textContent : null,"
+            "l.querySelectorAll('b').length]; })")
+        assert shown_changes == [["request", reasons[0], 1], ["reject", reasons[1], 1], ["request", reasons[2], 1],
+                                 ["approve", reasons[3], 1], ["set", reasons[4], 1]], shown_changes
+        assert fits(browser)
+        assert problems(browser, site.base) == []
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")

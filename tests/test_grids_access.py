@@ -322,8 +322,10 @@ def test_a_bad_phone_is_refused_in_the_rosters_words_not_as_a_pattern(client, ci
     r = client.put(f"/api/grids/{city['grid']['own']}/assignment", headers=_auth(city, "admin"),
                    json={"unit": "单位", "manager": "王", "phone": "1", "reason": "r"})
     assert r.status_code == 422, r.text
-    assert r.json() == {"detail": "phone: '1' is not a phone number (digits, spaces, dashes, optional +)",
-                        "detail_zh": "phone：'1' 不是电话号码（数字、空格、短横线，可以 + 开头）"}, r.json()
+    assert r.json() == {"detail": "phone: '1' has too few digits for a phone number (with its 0 area code 10 or "
+                                  "more, else 7 or more)",
+                        "detail_zh": "phone：'1' 位数不足，不是完整的电话号码（带 0 开头区号的至少 10 位，其他至少 7 位）"}, \
+        r.json()
 
 
 def test_not_json_and_unknown_targets(client, city):

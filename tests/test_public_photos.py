@@ -85,7 +85,8 @@ def test_reporter_adds_up_to_three_photos_cleaned_of_exif(client, city):
 def test_only_the_client_that_made_the_report_adds_photos_and_only_for_a_while(client, city):
     tracking, challenge = _made(client, *_shift(city, 700))
     other, other_challenge = _made(client, *_shift(city, 800))
-    assert _attach(client, tracking, None).status_code == 403  # the tracking number alone is not enough
+    alone = _attach(client, tracking, None)  # the tracking number alone is not enough: the form lacks the challenge
+    assert alone.status_code == 422 and alone.json()["detail"].startswith("challenge:"), alone.text
     refused = _attach(client, tracking, other_challenge)  # another report's challenge
     assert refused.status_code == 403 and "challenge" in refused.text
     unused = client.get("/api/public/challenge").json()["challenge"]

@@ -7,13 +7,12 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from api.auth import Reader, Writer
-from api.bodies import Body, Instant, Text
+from api.bodies import Body, Instant, Phone, Text
 from api.deps import Conn, GridCode, Lang, Printed, Street, Transaction, street_required
 from api.routes.session import with_session_bar
-from api.validation import Refusal
 from data import catalog
 from data.errors import Forbidden, NotFound
 from data.said import grid_name
@@ -25,19 +24,12 @@ from layers.workflow.access import shown_row
 router = APIRouter(tags=["grids"])
 
 
-def _phone(value: str) -> str:
-    """A grid manager's phone, refused in the roster import's words (not as the pattern it must match)."""
-    if (bad := grid_admin.phone_problem(value)) is not None:
-        raise Refusal(*bad)
-    return value
-
-
 class AssignmentIn(Body):
     """A grid's responsible unit (责任单位), manager (网格长) and phone, and why it changes."""
 
     unit: Text = Field(..., min_length=1, max_length=grid_admin.UNIT_MAX, examples=["芝阳社区居民委员会"])
     manager: Text = Field(..., min_length=1, max_length=grid_admin.MANAGER_MAX, examples=["王伟"])
-    phone: Annotated[str, AfterValidator(_phone)] = Field(..., examples=["0535-6123456"])
+    phone: Phone = Field(..., examples=["0535-6123456"])
     reason: Text = Field(..., min_length=1, max_length=500, examples=["人员调整"])
     since: Instant | None = Field(None, examples=["2026-11-01"],
                                   description="when a grid's first unit has held it since (ISO 8601; without a "

@@ -25,7 +25,7 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Writer
-from api.bodies import Body, Text
+from api.bodies import Body, Phone, Text
 from api.deps import Conn, Lang, Street, Transaction, Window, bbox_required, check_basemap
 from api.errors import status_for
 from api.idempotency import IdempotencyKey, once
@@ -148,9 +148,9 @@ class ReportIn(Body):
     crs: PointCrs = Field("wgs84", description="GPS: wgs84; a tap on a Gaode/Tencent map: gcj02; Baidu: bd09")
     category: Text = Field(..., min_length=1, max_length=50, description="event type, e.g. 暴露垃圾")
     description: Text | None = Field(None, max_length=1000)
-    phone: Text | None = Field(None, max_length=32,
-                               description="for a reply (digits, + - and spaces); shown only to staff of the "
-                                           "responsible street")
+    phone: Phone | None = Field(None, max_length=32,
+                                description="for a reply (digits, + - . spaces, an area code in brackets); shown "
+                                            "only to staff of the responsible street")
     website: Text | None = Field(None, max_length=200, description="leave empty (a field people never see)")
     challenge: Text | None = Field(None, max_length=64, description="from GET /api/public/challenge")
     nonce: Text | None = Field(None, max_length=64, description="sha256(challenge:nonce) starts with `bits` zeros")
@@ -313,6 +313,10 @@ async def post_report_photo(request: Request, settings: PublicPhoto, conn: Trans
     parts = multipart(await request.body(), request.headers.get("content-type", ""),
                       "a challenge field (the report's) and a file", "（该报告的）challenge 字段和文件")
     data, challenge, code = file_bytes(parts), field(parts, "challenge"), public.read_tracking(tracking)
+    if not challenge:  # a form without it is malformed (422); a wrong one is someone else's report (403)
+        raise InvalidParameter("challenge", "is missing: send the challenge the report was made with as the "
+                                            "multipart field 'challenge'",
+                               "缺少 challenge：请把提交反映时用的 challenge 放在 multipart 字段 'challenge' 中发送")
     photo, new = await run_in_threadpool(public_photos.add_resident_photo, conn, code, challenge, data, settings)
     return JSONResponse(public_photos.shown(photo), status_code=201 if new else 200, headers={"Location": photo["url"]})
 

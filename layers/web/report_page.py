@@ -22,6 +22,7 @@ from layers.web.assets import STATIC_PREFIX
 from layers.web.map_page import tile_layers
 from layers.web.report_categories import choices
 from layers.web.tracking_page import find_form, script_json
+from layers.workflow.phones import PATTERN as PHONE_PATTERN
 from layers.workflow.photos import PHONE_PX
 from layers.workflow.public_photos import PER_REPORT
 
@@ -44,7 +45,8 @@ WORDS = {
            "too_many": "最多 3 张照片", "photo_bad": "无法读取这张照片", "photo_failed": "照片未能上传：",
            "outside": "这个位置不在本市受理范围内（不在本市任何行政区划内）。请把标记移到本市范围内的地点，再提交。",
            # The API's refusals ("field: reason", in English) in the resident's words, by the field they name.
-           "refused": {"phone": "联系电话格式不对：只填数字，可在开头加 +，可用空格或短横线分隔（3 到 32 个字符）。",
+           "refused": {"phone": "联系电话格式不对：填完整的号码（至少 7 位，带 0 开头区号的至少 10 位），可在开头加 +，"
+                                 "可用空格、短横线、点分隔，区号可加括号，如 (0535)6612345（最多 32 个字符）。",
                        "category": "这个类别无法受理，请从上面的列表中重新选择类别。",
                        "description": "描述太长，最多 1000 字。",
                        "challenge": "提交校验已失效，请再点一次“提交”。", "nonce": "提交校验未通过，请再点一次“提交”。",
@@ -68,8 +70,9 @@ WORDS = {
            "photo_failed": "A photo was not uploaded: ",
            "outside": "This place is outside the area the city handles (in none of its areas). "
                       "Move the marker to a place within the city and send again.",
-           "refused": {"phone": "The phone number is not valid: digits only, an optional leading +, spaces or dashes "
-                                "between them (3 to 32 characters).",
+           "refused": {"phone": "The phone number is not valid: a whole number (7 digits or more, 10 or more with a "
+                                "0 area code), an optional leading +, spaces, dashes or dots between them, the area "
+                                "code in brackets if you like: (212) 555-0100 (at most 32 characters).",
                        "category": "This category cannot be taken: choose one from the list above again.",
                        "description": "The description is too long: at most 1000 characters.",
                        "challenge": "The sending check has expired: press Send again.",
@@ -109,6 +112,7 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
     t = WORDS[lang]
     esc = html.escape
     config = {"lang": lang, "words": t, "max_photos": PER_REPORT, "photo_px": PHONE_PX,
+              "phone_pattern": PHONE_PATTERN,  # the server's one rule for a number, checked before sending
               "basemap": basemap or {"name": "none", "crs": "wgs84", "layers": []},
               "context": {"tiles": CONTEXT_TILES, "labels": CONTEXT_LABELS}, "center": list(center) if center else [0, 0], "bounds": bounds,
               "track": "/report/", "query": "?lang=en" if lang == "en" else "",

@@ -43,6 +43,17 @@ def categories(conn) -> dict[str, int]:
         return dict(cur.fetchall())
 
 
+def _place_of(routed: dict) -> tuple[str, str]:
+    """Where a routed point lies, in English and Chinese: its grid in its street, or the finest area it has (no
+    placeholder for a grid a street has not drawn there)."""
+    grid, street, district = routed["grid_code"], routed["street_code"], routed["district_code"]
+    if grid and street:
+        return f"grid {grid} of street {street}", f"街道 {street} 的网格 {grid}"
+    if street:
+        return f"street {street}", f"街道 {street}"
+    return f"district {district}", f"区 {district}"
+
+
 def route(conn, lon: float, lat: float) -> dict:
     """The grid, community, street and district codes (and the grid's unit) of a WGS84 point.
 
@@ -131,10 +142,9 @@ def file_complaint(conn, user: User, *, lon: float, lat: float, crs: str = "wgs8
     lon, lat = float(x), float(y)
     routed = route(conn, lon, lat)
     if not user.may_write_complaint(routed["street_code"], routed["grid_code"]):
-        raise Forbidden(f"user {user.name!r} may file complaints in {user.scope_text()}, not in grid "
-                        f"{routed['grid_code'] or '-'} of street {routed['street_code']}",
-                        f"用户 {user.name!r} 可登记投诉的范围为{user.scope_text('zh')}，不包括街道 "
-                        f"{routed['street_code']} 的网格 {routed['grid_code'] or '-'}")
+        where, where_zh = _place_of(routed)
+        raise Forbidden(f"user {user.name!r} may file complaints in {user.scope_text()}, not in {where}",
+                        f"用户 {user.name!r} 可登记投诉的范围为{user.scope_text('zh')}，不包括{where_zh}")
     return create(conn, lon=lon, lat=lat, category=category, description=description, channel=channel,
                   reported_at=reported_at, actor=user.name, routed=routed)
 

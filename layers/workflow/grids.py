@@ -8,8 +8,6 @@ in the caller's transaction.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from datetime import datetime
 
 import shapely
@@ -21,10 +19,9 @@ from data.said import Note
 from data.vocab import CLOSED
 from geo.zones import Zoning, balance_zones
 from layers.workflow.access import audit
+from layers.workflow.phones import normal_phone, phone_problem
 from layers.workflow.refusals import no_grid
 
-# Mainland landline (0535-6123456), mobile (13812345678), with +86, spaces or dashes.
-PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 UNIT_MAX = 200
 MANAGER_MAX = 100
 
@@ -182,27 +179,6 @@ def validate_assignment(unit, manager, phone, reason=None, *, where: Note | str 
     if (bad := phone_problem(phone)) is not None:
         problems.append(Note(f"{prefix_zh}联系电话：{bad[1]}", f"{prefix}phone: {bad[0]}"))
     return problems
-
-
-def normal_phone(phone: str) -> str:
-    """A phone as stored: full-width digits and dashes (１３８６３５５００００, as some sheets hold them) as ASCII."""
-    return unicodedata.normalize("NFKC", phone).strip()
-
-
-def phone_problem(phone) -> tuple[str, str] | None:
-    """Why ``phone`` is no phone number, in English and in Chinese; None when it is one.
-
-    Besides its characters, its length: a number dialled with a trunk 0 carries its area code (0535-6123456,
-    02-2597-0001: 10 digits or more), any other at least 7 (a local 6123456, Hong Kong's 8, a mobile's 11).
-    """
-    if not (isinstance(phone, str) and PHONE.match(normal_phone(phone))):
-        return (f"{phone!r} is not a phone number (digits, spaces, dashes, optional +)",
-                f"{phone!r} 不是电话号码（数字、空格、短横线，可以 + 开头）")
-    digits = sum(ch.isdigit() for ch in normal_phone(phone))
-    if digits < (10 if normal_phone(phone).startswith("0") else 7):
-        return (f"{phone!r} has too few digits for a phone number (with its 0 area code 10 or more, else 7 or more)",
-                f"{phone!r} 位数不足，不是完整的电话号码（带 0 开头区号的至少 10 位，其他至少 7 位）")
-    return None
 
 
 def assign(conn, code: str, unit: str, manager: str, phone: str, reason: str, actor: str, *,

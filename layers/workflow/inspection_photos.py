@@ -7,6 +7,7 @@ sent twice for a finding's stage is one file and one row.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from data.errors import Conflict, Forbidden, NotFound
@@ -14,7 +15,7 @@ from data.settings import InspectionSettings
 from data.vocab import TO_RECTIFY, city_tz
 from layers.workflow.access import User, audit
 from layers.workflow.photos import clean, store, stored_file
-from layers.workflow.refusals import bad_stage
+from layers.workflow.refusals import bad_stage, same_as_before
 
 STAGES = ("before", "after")
 
@@ -67,6 +68,8 @@ def add_photo(conn, user: User, finding: dict, stage: str, data: bytes,
         raise Conflict(f"finding {finding['id']} is {finding['status']}: after photos belong to its rectification",
                        f"问题 {finding['id']} 已是{finding['status']}：整改后照片只在整改时添加")
     cleaned, facts = clean(data, settings)
+    if stage == "after":
+        _not_a_before_photo(conn, finding["id"], hashlib.sha256(cleaned).hexdigest())
     digest = store(cleaned, facts["ext"], settings)
     with conn.cursor() as cur:
         cur.execute(
@@ -86,6 +89,16 @@ def add_photo(conn, user: User, finding: dict, stage: str, data: bytes,
     audit(conn, user.name, "inspection.photo", f"inspection_finding:{finding['id']}", None,
           {"stage": stage, "sha256": digest})
     return photo, True
+
+
+def _not_a_before_photo(conn, finding_id: int, digest: str) -> None:
+    """InvalidParameter (``file``) when ``digest`` is one of the finding's before photos: the inspector's own
+    picture sent back shows no rectification (the rule "已整改 needs an after photo" would be met by it)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM inspection_photos WHERE finding_id = %s AND stage = 'before' AND sha256 = %s",
+                    (finding_id, digest))
+        if cur.fetchone() is not None:
+            raise same_as_before()
 
 
 def photos(conn, finding_id: int) -> list[dict]:

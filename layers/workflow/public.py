@@ -16,7 +16,6 @@ reason reopens the case as 返工, once per case.
 from __future__ import annotations
 
 import math
-import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -29,6 +28,7 @@ from geo import coords
 from layers.workflow import complaints as cases
 from layers.workflow import public_photos
 from layers.workflow.access import audit
+from layers.workflow.phones import normal_phone, phone_problem
 from layers.workflow.public_challenges import holds_key
 from layers.workflow.public_staff import replies
 from layers.workflow.refusals import no_report, not_event_type, not_one_of
@@ -37,8 +37,6 @@ from layers.workflow.refusals import no_report, not_event_type, not_one_of
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TRACKING_LENGTH = 10  # 50 random bits
 _READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
-#: A contact number as people write it: digits, an optional leading +, spaces and dashes.
-PHONE = re.compile(r"\+?[0-9][0-9 -]{2,30}")
 
 
 def new_tracking() -> str:
@@ -112,9 +110,9 @@ def submit(conn, *, lon: float, lat: float, category: str, description: str | No
 
     Returns ``tracking``, ``joined`` (a supporter of an existing case) and ``complaint_id``.
     """
-    if phone and not PHONE.fullmatch(phone):
-        raise InvalidParameter("phone", "digits, with an optional leading + and spaces or dashes (3 to 32 characters)",
-                               "须为数字，可以 + 开头，可含空格或短横线（3 到 32 个字符）")
+    if phone and (bad := phone_problem(phone)) is not None:  # the grid roster's rule (layers.workflow.phones)
+        raise InvalidParameter("phone", *bad)
+    phone = normal_phone(phone) if phone else None
     if category not in cases.categories(conn):
         raise not_event_type(category, cases.categories(conn))
     check_place(conn, lon, lat)  # outside the city: refused before anything is written

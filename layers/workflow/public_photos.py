@@ -24,7 +24,7 @@ from data.vocab import CLOSED, PUBLIC_ACTOR
 from layers.workflow import complaints as cases
 from layers.workflow.access import User, audit
 from layers.workflow.photos import clean, store, stored_file
-from layers.workflow.refusals import bad_stage, no_report
+from layers.workflow.refusals import bad_stage, no_report, same_as_before
 
 #: At most this many photos per public report (the page offers as many).
 PER_REPORT = 3
@@ -68,6 +68,11 @@ def _insert(conn, *, complaint_id: int, tracking: str | None, stage: str, data: 
     digest = hashlib.sha256(cleaned).hexdigest()
     cols = ", ".join(_COLUMNS)
     with conn.cursor() as cur:
+        if stage == "after":  # the resident's or staff's before picture sent back shows no result
+            cur.execute("SELECT 1 FROM public_photos WHERE complaint_id = %s AND stage = 'before' AND sha256 = %s",
+                        (complaint_id, digest))
+            if cur.fetchone() is not None:
+                raise same_as_before()
         if full:
             there = _recorded(cur, complaint_id, digest, tracking, stage)
             if there is None:

@@ -34,3 +34,10 @@ def bad_stage(stage) -> InvalidParameter:
     """A photo's ``stage`` is neither before nor after."""
     return InvalidParameter("stage", f"must be before or after, not {stage!r}",
                             f"须为 before（整改前）或 after（整改后），而不是 {stage!r}")
+
+
+def same_as_before() -> InvalidParameter:
+    """An "after" photo identical (same SHA-256 once cleaned) to a "before" photo: it shows no rectification."""
+    return InvalidParameter("file", "this after photo is the very same picture as a before photo (identical "
+                                    "content): take a new photo of the place once the work is done",
+                            "这张整改后照片与一张整改前照片完全相同（内容一致）：请在整改完成后重新拍摄现场")

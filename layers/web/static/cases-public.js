@@ -17,7 +17,7 @@
     var phone = el('p', 'cs-phone', t.phone);
     if (r.phone) {
       var a = el('a', null, r.phone);
-      a.href = 'tel:' + r.phone.replace(/[\s-]/g, '');
+      a.href = 'tel:' + r.phone.replace(/[^0-9+]/g, '');  // only what is dialled: no brackets, dots, dashes
       phone.appendChild(a);
     } else {
       phone.appendChild(el('span', 'tr-note', t.no_phone));

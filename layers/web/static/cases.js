@@ -217,7 +217,8 @@
       var li = el('li');
       li.setAttribute('data-kind', d.kind);
       li.appendChild(el('b', null, (t.kinds[d.kind] || d.kind) + ': ' + when(d.due_before) + ' → ' + when(d.due_after)));
-      if (d.note) li.appendChild(el('p', 'cs-note', d.note));
+      // Why: the request's reason, the decision's note (a rejection's says what to do instead), as text.
+      if (d.reason) li.appendChild(el('p', 'cs-note', d.reason));
       li.appendChild(el('time', null, when(d.at) + (d.actor ? ' · ' + t.by + ' ' + d.actor : '')));
       ol.appendChild(li);
     });

@@ -161,8 +161,9 @@
     var f = fields();
     if (!place) { msg.textContent = t.need_place; return; }
     if (!f.category) { msg.textContent = t.need_category; return; }
-    // The server's rule for a number (layers/workflow/public.py PHONE), said before anything is sent.
-    if (f.phone && !/^\+?[0-9][0-9 -]{2,30}$/.test(f.phone)) { msg.textContent = t.refused.phone; form.phone.focus(); return; }
+    // The server's rule for a number (layers/workflow/phones.py PATTERN, in the page's config), said before
+    // anything is sent; the number as the server reads it (full-width digits and brackets as ASCII).
+    if (f.phone && !new RegExp(cfg.phone_pattern).test(f.phone.normalize('NFKC').trim())) { msg.textContent = t.refused.phone; form.phone.focus(); return; }
     send.disabled = true;
     msg.textContent = '';
     // Sent already, its answer lost: send it again as it was (not a supporter of itself after the nearby check).
