@@ -83,10 +83,9 @@ SELECT sum(ST_Area(geom::geography)) FROM admin_areas WHERE level = (
 """
 
 
-def city_share(conn, m2: float) -> float | None:
-    """``m2`` (the area of the areas an answer adds up) as a share of the city's area (its coarsest admin level's
-    areas added up); None in a city without admin areas."""
+def city_m2(conn) -> float | None:
+    """The city's area in m² (its coarsest admin level's areas added up); None in a city without admin areas."""
     with conn.cursor() as cur:
         cur.execute(_CITY_M2)
         city = cur.fetchone()[0]
-    return m2 / city if city else None
+    return float(city) if city else None
