@@ -207,6 +207,7 @@ def test_hongkong_analyses_without_by_answer_by_its_districts(hk_server):
         assert served["by"] == "district" and len(served["features"]) == 18, (name, served.get("summary"))
     shown = city.cli("analyze", "coverage", "--kind", "toilets").stdout
     assert "合计：18 个区域" in shown and "離島區" in shown, shown
+    assert "覆盖人口 —（无人口数据）" in shown and "— %" not in shown, shown  # no population: said, not "— %"
     # Asked explicitly by a level it lacks: refused with what it has and how to add it, not an empty map that
     # reads as "no gaps" — over HTTP, on the command line, and for a what-if by grid before any grid is cut.
     for name in ("coverage", "density"):

@@ -76,12 +76,14 @@ class Coverage(Analysis):
                  r["covered_area_pct"], r["population"], r["covered_pop_pct"]]
                 for r in sorted(result["rows"], key=lambda r: r["covered_area_pct"] or 0)]
         label = totals_label(result.get("scope"), lang, ("合计", "total"))  # the few areas drawn are not the city
+        people = s["covered_pop_pct"]  # None in a city without population: said, not "— %"
         if en:
+            people = f"{figure(people)} %" if people is not None else "— (no population)"
             tail = f"{label}: {s['areas']} areas, covered area {figure(s['covered_area_pct'])} %, " \
-                   f"covered population {figure(s['covered_pop_pct'])} %"
+                   f"covered population {people}"
         else:
-            tail = f"{label}：{s['areas']} 个区域，覆盖面积 {figure(s['covered_area_pct'])} %，" \
-                   f"覆盖人口 {figure(s['covered_pop_pct'])} %"
+            people = f"{figure(people)} %" if people is not None else "—（无人口数据）"
+            tail = f"{label}：{s['areas']} 个区域，覆盖面积 {figure(s['covered_area_pct'])} %，覆盖人口 {people}"
         keys = ("code", "name", "area_km2", "covered_area_pct", "population", "covered_pop_pct")
         said = [n for n in (facility_warning(result, lang), partly_drawn_note(result, lang)) if n]
         return Report(_head(result, args, lang) + said, headers(keys, lang), rows, [tail])
