@@ -119,6 +119,8 @@ VALUES = {
                -1: ("冷点 90 % 置信度", "Cold spot 90 % confidence"), -2: ("冷点 95 % 置信度", "Cold spot 95 % confidence"),
                -3: ("冷点 99 % 置信度", "Cold spot 99 % confidence")},
 }
+#: Columns of whole numbers: a missing one (an area without population) must not turn the rest into 57000.0.
+WHOLE = ("population", "count", "rank", "new_residents", "new_complaints", "gi_bin_code")
 #: Coded columns a workbook also keeps as codes, in a column of their own right after the words (``gi_bin_code``):
 #: a bin sorts and filters by its number.
 CODES_KEPT = ("gi_bin",)
@@ -182,6 +184,9 @@ def table_bytes(rows: list[dict], fmt: str, lang: str = "zh", analysis: str | No
     import pandas as pd
 
     frame = pd.DataFrame(table_rows(rows))
+    for key in set(WHOLE) & set(frame.columns):
+        if pd.api.types.is_float_dtype(frame[key]) and (frame[key].dropna() % 1 == 0).all():
+            frame[key] = frame[key].astype("Int64")  # whole numbers, the missing ones left empty
     if fmt == "csv" and keys:  # for scripts, and still escaped: a person may open it in Excel too
         return csv_frame(frame).to_csv(index=False).encode("utf-8-sig")
     for key in CODES_KEPT:
