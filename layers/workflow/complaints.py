@@ -296,8 +296,9 @@ def events(conn, complaint_id: int) -> list[dict]:
 _SOURCES = ("WITH RECURSIVE sources(source) AS (SELECT min(source) FROM complaints UNION ALL "
             "SELECT (SELECT min(x.source) FROM complaints x WHERE x.source > s.source) FROM sources s "
             "WHERE s.source IS NOT NULL) ")
-_EXACT = ("c.id IN (SELECT %(number)s UNION ALL SELECT x.id FROM sources s JOIN complaints x "
-          "ON x.source = s.source AND x.source_id = %(text)s)")
+#: The ids a searched text names exactly: the complaint's number, or its hotline number (``source_id``).
+_EXACT = ("SELECT %(number)s", "SELECT x.id FROM sources s JOIN complaints x "
+          "ON x.source = s.source AND x.source_id = %(text)s")
 _NUMBER = re.compile(r"[0-9]{1,18}")
 
 
@@ -322,7 +323,7 @@ def _found_exactly(conn, clauses: list[str], params: dict, callers: bool | RowSc
     """The complaints whose id or hotline number (``source_id``) is the text searched for, or whose caller's
     number or name it is where the user may read them (:mod:`layers.workflow.callers`), passing the filters."""
     caller = callers_sql.clause(conn, callers, params["callers"])
-    exact = _EXACT[:-1] + f" UNION ALL {caller})" if caller else _EXACT
+    exact = "c.id IN (" + " UNION ALL ".join([*_EXACT, *([caller] if caller else [])]) + ")"
     where = "WHERE " + " AND ".join([exact, *clauses])
     with conn.cursor() as cur:
         cur.execute(_SOURCES + _select(where) + " ORDER BY c.reported_at DESC, c.id DESC LIMIT %(limit)s", params)
