@@ -9,6 +9,7 @@ from geo.priority import grid_places, priority
 from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
 from layers.analysis.encode import COMPONENTS, feature_collection, features, headers
 from layers.analysis.registry import Analysis, Args, Report, param, window
+from layers.spec.admin_areas import STREET_CODE_HINT
 
 #: Most grids one answer may list.
 MAX_LIMIT = 100_000
@@ -62,15 +63,10 @@ _MISSING = {
     "grids": ("没有网格：先运行 grids generate，才有可排序的网格",
               "no grids: run `grids generate` first, there is nothing to rank"),
     "streets": ("没有网格：网格按街道划分，而本市没有街道级区划；区下直接是社区（如台北的区和里）时，请把区再按 --level street "
-                "导入一次（hygiene-map import admin_areas 文件 --level street），再运行 grids generate。街道须有自己的代码，"
-                "位于区代码之下：文件每区只有一个代码（如高德的 adcode）时，先给文件加一列街道代码（如 370602 → 370602001），"
-                "以 --code-field 该列 --parent-field 区代码列 --source 另一名称导入",
+                "导入一次（hygiene-map import admin_areas 文件 --level street），再运行 grids generate。" + STREET_CODE_HINT[0],
                 "no grids: grids are cut per street and this city has no streets; where communities lie right under "
                 "the districts (Taipei's 區 and 里), import the districts again with --level street "
-                "(hygiene-map import admin_areas FILE --level street), then run grids generate. A street needs a code "
-                "of its own under its district's: where the file has one code per district (Gaode's adcode), add a "
-                "column of street codes first (370602 → 370602001) and import with --code-field that column "
-                "--parent-field the district's code column --source another name"),
+                "(hygiene-map import admin_areas FILE --level street), then run grids generate. " + STREET_CODE_HINT[1]),
     "complaints": ("没有投诉：热点分量为 0", "no complaints: the hotspot component is 0"),
 }
 

@@ -50,6 +50,7 @@ from layers.io.routing import AreaIndex, place
 from layers.io.shift_hint import shifted_note
 from layers.io.values import attributes, bool_text, check_field, refused_note, vocabulary
 from layers.io.write import write
+from layers.spec.admin_areas import STREET_CODE_HINT
 from layers.spec.model import Field
 from layers.spec.registry import get_layer
 
@@ -86,7 +87,7 @@ def import_file(conn, path: Path, opts: ImportOptions, settings: ImportSettings 
         write(conn, spec, run.kept(first, chunks), run.result, settings, source=source,
               estimate=first.raw.rows_expected)
     except psycopg2.errors.UniqueViolation as exc:
-        raise _taken(path, spec, exc) from None
+        raise _taken(path, spec, exc, opts) from None
     except psycopg2.errors.IntegrityError as exc:
         raise InvalidInput(f"{path.name}: refused by the database: {exc.diag.message_primary}",
                            zh=f"{path.name}：被数据库拒收：{exc.diag.message_primary}") from None
@@ -100,17 +101,21 @@ def import_file(conn, path: Path, opts: ImportOptions, settings: ImportSettings 
 _KEY_TAKEN = re.compile(r"Key \((?P<columns>[^)]*)\)=\((?P<values>.*)\) already exists")
 
 
-def _taken(path: Path, spec, exc: psycopg2.errors.UniqueViolation) -> InvalidInput:
-    """A row whose key (an area's code) another source's row holds: said with the key and how to update that row."""
+def _taken(path: Path, spec, exc: psycopg2.errors.UniqueViolation, opts: ImportOptions) -> InvalidInput:
+    """A row whose key (an area's code) another source's row holds: said with the key and how to update that row;
+    for streets, also how a street gets a code of its own (a district file imported again as streets keeps the
+    districts' codes)."""
     detail = (exc.diag.message_detail or exc.diag.message_primary or "").strip()
     key = _KEY_TAKEN.search(detail)
     said = f"{key['columns']} {key['values']}" if key else detail
+    street = spec.id == "admin_areas" and opts.level == "street"
     return InvalidInput(
         f"{path.name}: conflicts with rows already in {spec.id} from another source: {said}; to update those rows "
         "(add a population, say), import again with --source naming the file they came from (the source column of "
-        f"`hygiene-map export {spec.id}`)",
+        f"`hygiene-map export {spec.id}`)" + (f". {STREET_CODE_HINT[1]}" if street else ""),
         zh=f"{path.name}：与 {spec.id} 中来自其他来源的已有行冲突：{said}；要更新这些行（如补充人口），请加 --source "
-           f"指明它们最初导入的来源文件名（见 `hygiene-map export {spec.id}` 的“数据来源”列）")
+           f"指明它们最初导入的来源文件名（见 `hygiene-map export {spec.id}` 的“数据来源”列）"
+           + (f"。{STREET_CODE_HINT[0]}" if street else ""))
 
 
 class _Run:

@@ -11,6 +11,15 @@ LEVELS = (
     Category("community", "社区/村", "Community", "#aaaaaa"),
 )
 
+#: How a street gets a code of its own (zh, en): said where a city lacks streets (analyze priority) and where an
+#: import of streets is refused because their codes are the districts' (a Gaode file's one adcode per district).
+STREET_CODE_HINT = (
+    "街道须有自己的代码，位于区代码之下：文件每区只有一个代码（如高德的 adcode）时，先给文件加一列街道代码"
+    "（如 370602 → 370602001），以 --code-field 该列 --parent-field 区代码列 --source 另一名称导入",
+    "A street needs a code of its own under its district's: where the file has one code per district (Gaode's "
+    "adcode), add a column of street codes first (370602 → 370602001) and import with --code-field that column "
+    "--parent-field the district's code column --source another name")
+
 LAYER = LayerSpec(
     "admin_areas", "行政区划", "Administrative areas", "MultiPolygon",
     # The areas themselves: nothing to route them into; a row is known by its code.
