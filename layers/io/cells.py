@@ -58,15 +58,24 @@ def csv_frame(frame):
     return frame
 
 
-def csv_unescaped(frame):
-    """A rejects file read back (every column text): the apostrophe :func:`csv_text` put before a cell taken off
-    again, so that its corrected rows import the words of the file they were refused from."""
-    def undo(value):
-        return value[1:] if isinstance(value, str) and value[:1] == "'" and csv_text(value[1:]) == value else value
+def csv_unguarded(value):
+    """A cell as :func:`csv_text` wrote it, its guard taken off: ``'-1号公厕`` is ``-1号公厕``. Only an apostrophe
+    that :func:`csv_text` would have put there goes (``'=SUM(A1)``, not ``'abc`` nor ``'-3.5``, text an office
+    typed itself)."""
+    if isinstance(value, str) and value[:1] == "'" and csv_text(value[1:]) == value:
+        return value[1:]
+    return value
 
+
+def csv_unescaped(frame):
+    """A table read back (every column text): the apostrophe :func:`csv_text` put before a cell taken off again,
+    so that an export (or a rejects file) edited and imported back gives the words it was written from."""
     frame = frame.copy()
     for j in range(frame.shape[1]):
-        frame.isetitem(j, frame.iloc[:, j].map(undo))
+        column = frame.iloc[:, j]
+        guarded = column.str.startswith("'", na=False)  # few cells are: only they are looked at
+        if guarded.any():
+            frame.isetitem(j, column.mask(guarded, column[guarded].map(csv_unguarded)))
     return frame  # its headers as written: the column plan names them so
 
 
