@@ -33,7 +33,7 @@ def _print_problems(problems, out, lang: str) -> None:
 @click.argument("layer", type=click.Choice(layer_ids()))
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--crs", default=None, help="wgs84 | gcj02 (Gaode, Tencent) | bd09 (Baidu) | cgcs2000 | EPSG:n; "
-              "default: the file's own CRS, else wgs84")
+              "default: the CRS the coordinate headers name (高德经度, gcj_lng: gcj02), else the file's own CRS, else wgs84")
 @click.option("--sheet", default=None, help="XLSX: the sheet to read (default: the first sheet holding a table)")
 @click.option("--layer", "gis_layer", default=None, help="GeoPackage/KML/folder: the layer to read")
 @click.option("--encoding", default=None, help="override the text encoding (e.g. gbk); default: detected / .cpg")

@@ -19,10 +19,21 @@ from layers.io.rawtable import RawTable
 from layers.io.traditional import simplified
 from layers.spec.model import ATTRIBUTES, DISTRICT_ALIASES, ROW_NUMBER_ALIASES, SOURCE, SOURCE_ID, Field, LayerSpec
 
-LON_ALIASES = ("经度", "經度", "lng", "lon", "long", "longitude", "东经", "經度wgs84", "经度wgs84", "lonwgs84",
-               "lngwgs84", "longitudewgs84", "gcjlng", "bdlng")
-LAT_ALIASES = ("纬度", "緯度", "lat", "latitude", "北纬", "緯度wgs84", "纬度wgs84", "latwgs84", "latitudewgs84",
-               "gcjlat", "bdlat")
+#: Words before or after 经度/lng… that name the coordinates' CRS (gcj_lng, 高德经度, lng_gcj02, bd09_lng, 百度经度,
+#: wgs84_lon, 经度(WGS84)), as normalise_header writes them, longest first (gcj02 is not gcj + "02").
+CRS_TAGS = (("wgs84", "wgs84"), ("gcj02", "gcj02"), ("bd09ll", "bd09"), ("bd09", "bd09"), ("gcj", "gcj02"),
+            ("wgs", "wgs84"), ("bd", "bd09"), ("高德", "gcj02"), ("腾讯", "gcj02"), ("火星", "gcj02"), ("百度", "bd09"))
+_LON_WORDS = ("经度", "lng", "lon", "longitude")
+_LAT_WORDS = ("纬度", "lat", "latitude")
+
+
+def _tagged(words: tuple[str, ...]) -> tuple[str, ...]:
+    """``words`` with each CRS tag before and after them (gcjlng, lnggcj02, 高德经度, 经度wgs84)."""
+    return tuple(w for tag, _ in CRS_TAGS for word in words for w in (tag + word, word + tag))
+
+
+LON_ALIASES = ("经度", "經度", "lng", "lon", "long", "longitude", "东经", *_tagged(_LON_WORDS))
+LAT_ALIASES = ("纬度", "緯度", "lat", "latitude", "北纬", *_tagged(_LAT_WORDS))
 X_ALIASES = ("x", "pointx", "xcoord", "横坐标", "橫坐標", "东坐标")
 Y_ALIASES = ("y", "pointy", "ycoord", "纵坐标", "縱坐標", "北坐标")
 PAIR_ALIASES = ("坐标", "座標", "坐標", "经纬度", "經緯度", "latlon", "latlng", "latlong", "location", "locationpoint",
@@ -269,9 +280,15 @@ def _coordinates(headers: _Headers, raw: RawTable, lon_col: str | None, lat_col:
                           f"现有列：{'、'.join(columns)}")
 
 
-def stated_crs(plan: ColumnPlan) -> str | None:
-    """The coordinate column whose header says its coordinates are WGS84 (``经度(WGS84)``, ``lon (WGS84)``, as
-    exports write them), or None."""
+def header_crs(header: str) -> str | None:
+    """The CRS a coordinate header names (wgs84, gcj02 or bd09: 高德经度 → gcj02, ``lon (WGS84)`` → wgs84), or None."""
+    norm = normalise_header(header)
+    return next((crs for tag, crs in CRS_TAGS if norm.startswith(tag) or norm.endswith(tag)), None)
+
+
+def stated_crs(plan: ColumnPlan) -> tuple[str, str] | None:
+    """The first coordinate column whose header names its coordinates' CRS, and that CRS (``("高德经度", "gcj02")``;
+    ``经度(WGS84)``, ``lon (WGS84)`` as exports write them: wgs84), or None."""
     if plan.coord[0] not in ("lonlat", "pair", "wkt"):
         return None
-    return next((col for col in dict.fromkeys(plan.coord_columns) if normalise_header(col).endswith("wgs84")), None)
+    return next(((col, crs) for col in dict.fromkeys(plan.coord_columns) if (crs := header_crs(col))), None)

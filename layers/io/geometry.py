@@ -42,32 +42,77 @@ def locate(batch: Batch) -> str:
     return crs
 
 
+#: How a report names the CRS a coordinate header states.
+_CRS_SAID = {"wgs84": "WGS84", "gcj02": "GCJ-02", "bd09": "BD-09"}
+
+
 def _source_crs(batch: Batch) -> str:
-    """--crs, else the file's own CRS, else WGS84 (with a note when they differ)."""
+    """--crs, else the CRS the coordinate headers name (高德经度: GCJ-02), else the file's own CRS, else WGS84
+    (each said in a note where it is not plain WGS84)."""
     crs_option = coords.parse_crs(batch.opts.crs) if batch.opts.crs else None
-    _check_stated_crs(batch, crs_option)
-    file_crs = _normalise_file_crs(batch.raw.crs)
+    if header := _header_crs(batch, crs_option):
+        return header
+    declared = batch.raw.crs
+    file_crs = _normalise_file_crs(declared)
     notes = batch.result.notes
-    if crs_option and file_crs and crs_option != file_crs and file_crs != "wgs84":
-        notes.append(Note(f"--crs {crs_option} 取代了文件自带的坐标系（{file_crs[:40]}）",
-                          f"--crs {crs_option} overrides the file's own CRS ({file_crs[:40]})"))
+    if crs_option and file_crs and crs_option != file_crs:
+        said = _declared_said(declared)
+        _check_kind(said, file_crs, crs_option)
+        notes.append(Note(f"文件声明 {said}，按 --crs {crs_option} 处理",
+                          f"the file declares {said}; read as --crs {crs_option}"))
     elif file_crs and not crs_option and file_crs != "wgs84":
         notes.append(Note(f"坐标已从文件自带的坐标系 {file_crs[:60]} 转换",
                           f"coordinates converted from the file's own CRS {file_crs[:60]}"))
     return crs_option or file_crs or "wgs84"
 
 
-def _check_stated_crs(batch: Batch, crs_option: str | None) -> None:
-    """Refuse a --crs that converts coordinates whose header says they are WGS84 (an export of this app,
-    re-imported the way its office loaded its Gaode ledger, would move every point by ~500 m)."""
-    header = stated_crs(batch.plan)
-    if header is None or crs_option in (None, "wgs84", "cgcs2000"):  # CGCS2000 is WGS84 within a metre
-        return
+def _header_crs(batch: Batch, crs_option: str | None) -> str | None:
+    """The CRS a coordinate header names (经度(WGS84) as exports write it, 高德经度, gcj_lng, bd09_lng …), or None.
+
+    Without --crs it is the file's (said in a note unless WGS84); a --crs that contradicts it is refused, naming
+    both: an office that loaded its Gaode ledger with ``--crs gcj02`` and loads this app's export (WGS84) back the
+    same way would otherwise move every point by ~500 m without a word. CGCS2000 is WGS84 within a metre.
+    """
+    stated = stated_crs(batch.plan)
+    if stated is None:
+        return None
+    header, crs = stated
+    if crs_option is None:
+        if crs != "wgs84":
+            batch.result.notes.append(Note(f"按列名 {header} 视为 {_CRS_SAID[crs]}",
+                                           f"read as {_CRS_SAID[crs]}, as the column {header!r} says"))
+        return crs
+    if crs_option == crs or {crs_option, crs} <= {"wgs84", "cgcs2000"}:
+        return crs_option
+    export = crs == "wgs84"
     raise InvalidParameter(
-        "--crs", f"the file's coordinate column {header!r} says its coordinates are WGS84 (as this app's exports "
-                 f"write them): reading them as {crs_option} would move every point; import it without --crs",
-        f"文件的坐标列“{header}”注明坐标是 WGS84（本系统导出的表即如此），按 --crs {crs_option} 换算会把每个点"
-        "都移走（GCJ-02 约 500 米）；请去掉 --crs 再导入")
+        "--crs", f"the file's coordinate column {header!r} says its coordinates are {_CRS_SAID[crs]}"
+                 f"{' (as this app’s exports write them)' if export else ''}: reading them as {crs_option} would "
+                 "move every point; import it without --crs",
+        f"文件的坐标列“{header}”注明坐标是 {_CRS_SAID[crs]}{'（本系统导出的表即如此）' if export else ''}，"
+        f"按 --crs {crs_option} 换算会把每个点都移走{'（GCJ-02 约 500 米）' if export else ''}；请去掉 --crs 再导入")
+
+
+def _declared_said(declared: str) -> str:
+    """A file's own CRS as a report names it: its EPSG code, else its name (not a page of WKT)."""
+    if declared.startswith(("EPSG:", "OGC:")):
+        return declared
+    return coords.CRS.from_user_input(declared).name[:60]
+
+
+def _check_kind(said: str, file_crs: str, crs_option: str) -> None:
+    """--crs over a file's own CRS is taken as the user's word (Gaode data stored as EPSG:4326 is GCJ-02; a .prj
+    naming the wrong zone), unless one is in degrees and the other in metres: then it cannot be what the file holds."""
+    geographic = coords.is_geographic(file_crs)
+    if geographic == coords.is_geographic(crs_option):
+        return
+    kind = ("degrees", "度") if geographic else ("metres", "米")
+    other = ("metres", "米") if geographic else ("degrees", "度")
+    raise InvalidParameter(
+        "--crs", f"the file declares {said}, in {kind[0]}: its coordinates cannot be read as --crs {crs_option}, "
+                 f"in {other[0]}; import it without --crs (the file's own CRS is used)",
+        f"文件声明坐标系 {said}（单位：{kind[1]}），其坐标不能按 --crs {crs_option}（单位：{other[1]}）读取；"
+        "请去掉 --crs 再导入（将使用文件自带的坐标系）")
 
 
 def _normalise_file_crs(crs: str | None) -> str | None:
