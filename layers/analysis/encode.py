@@ -15,7 +15,7 @@ import orjson
 from data.errors import InvalidParameter
 from data.said import grid_name
 from geo.hotspots import PATTERNS
-from layers.io.cells import csv_frame, keep_text
+from layers.io.cells import csv_frame, format_times, keep_text
 
 
 def feature_collection(features: Iterable[tuple[str | None, dict]], **top: object) -> bytes:
@@ -204,6 +204,7 @@ def table_bytes(rows: list[dict], fmt: str, lang: str = "zh", analysis: str | No
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name=sheet)
         keep_text(writer.book)
+        format_times(writer.book)  # any time a date cell as in every workbook (layers.io.cells)
     return buffer.getvalue()
 
 
