@@ -140,11 +140,13 @@ def facility_key(name: str) -> str | None:
     return FACILITY_KIND_NAMES.get(name)
 
 
-def facility_kinds_help() -> str:
+def facility_kinds_help(lang: str = "en") -> str:
     """The kinds as ``--kind``'s help says them: each key with its Chinese name, and the layer names taken too."""
     kinds = ", ".join(f"{k.key} ({k.name_zh})" for k in FACILITY_KINDS.values())
     layers = ", ".join(f"{name} = {key}" for name, key in FACILITY_KIND_NAMES.items()
                        if name != key and name.isascii())
+    if lang == "zh":
+        return f"{kinds} 之一（中文名或图层名亦可：{layers}）"
     return f"{kinds}; a layer's name is taken too: {layers}"
 
 

@@ -70,13 +70,11 @@ LEVELS = {
 
 
 def facility_kind(kind: str) -> FacilityKind:
-    """The facility kind named ``kind`` (a key of :data:`data.vocab.FACILITY_KINDS`, its layer's id or its Chinese
-    name: :func:`data.vocab.facility_key`)."""
+    """The facility kind ``kind`` names: a key of :data:`data.vocab.FACILITY_KINDS`, its layer or its Chinese name."""
     key = facility_key(kind)
     if key is None:
         raise InvalidParameter("kind", f"must be one of {facility_kinds_help()}, not {kind!r}",
-                               f"须为 {'、'.join(f'{k}（{v.name_zh}）' for k, v in FACILITY_KINDS.items())} 之一"
-                               f"（也可写图层名 garbage_stations 等），不能是 {kind!r}")
+                               f"须为 {facility_kinds_help('zh')}，不能是 {kind!r}")
     return FACILITY_KINDS[key]
 
 

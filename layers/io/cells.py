@@ -139,10 +139,10 @@ def timed_cell(sheet, value):
     :func:`time_cell`), anything else as it is."""
     from openpyxl.cell import WriteOnlyCell
 
+    if not isinstance(value, date):  # text stays text, even text that reads as a time
+        return value
     value = time_cell(value)
     fmt = time_format(value)
-    if fmt is None:
-        return value
     cell = WriteOnlyCell(sheet, value)
     cell.number_format = fmt
     return cell
