@@ -125,6 +125,31 @@ FACILITY_KINDS = {kind.key: kind for kind in (
 )}
 
 
+#: Other names a user gives a facility kind → its key: the layer it was imported into (``garbage_stations``
+#: holds points, collection and transfer stations; by its name alone it is its points, the kind with the
+#: mandatory radius) and the kind's Chinese name (公共厕所). The one mapping of :func:`facility_key`.
+FACILITY_KIND_NAMES = {
+    **{kind.table: kind.key for kind in reversed(FACILITY_KINDS.values())},
+    **{kind.name_zh: kind.key for kind in FACILITY_KINDS.values()},
+    **{key: key for key in FACILITY_KINDS},
+}
+
+
+def facility_key(name: str) -> str | None:
+    """The key of the facility kind ``name`` says (a key, its layer's id or its Chinese name), None for no kind."""
+    return FACILITY_KIND_NAMES.get(name)
+
+
+def facility_kinds_help(lang: str = "en") -> str:
+    """The kinds as ``--kind``'s help says them: each key with its Chinese name, and the layer names taken too."""
+    kinds = ", ".join(f"{k.key} ({k.name_zh})" for k in FACILITY_KINDS.values())
+    layers = ", ".join(f"{name} = {key}" for name, key in FACILITY_KIND_NAMES.items()
+                       if name != key and name.isascii())
+    if lang == "zh":
+        return f"{kinds} 之一（中文名或图层名亦可：{layers}）"
+    return f"{kinds}; a layer's name is taken too: {layers}"
+
+
 # -- Inspections (明察暗访, issue 15) -------------------------------------------------------------------
 
 #: Place types of the inspection checklist (data/checklist.csv), with their English names.

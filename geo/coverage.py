@@ -38,7 +38,7 @@ from data.catalog import metric_srid as city_srid
 from data.errors import InvalidParameter
 from data.params import parse_area_code
 from data.standards import Rule, load
-from data.vocab import FACILITY_KINDS, FacilityKind
+from data.vocab import FACILITY_KINDS, FacilityKind, facility_key, facility_kinds_help
 from geo import coverage_fast as fast
 from geo import coverage_kept
 from geo.metric import metric_polygon
@@ -70,11 +70,12 @@ LEVELS = {
 
 
 def facility_kind(kind: str) -> FacilityKind:
-    """The facility kind named ``kind`` (a key of :data:`data.vocab.FACILITY_KINDS`)."""
-    if kind not in FACILITY_KINDS:
-        raise InvalidParameter("kind", f"must be one of {', '.join(FACILITY_KINDS)}, not {kind!r}",
-                               f"须为 {'、'.join(FACILITY_KINDS)} 之一，不能是 {kind!r}")
-    return FACILITY_KINDS[kind]
+    """The facility kind ``kind`` names: a key of :data:`data.vocab.FACILITY_KINDS`, its layer or its Chinese name."""
+    key = facility_key(kind)
+    if key is None:
+        raise InvalidParameter("kind", f"must be one of {facility_kinds_help()}, not {kind!r}",
+                               f"须为 {facility_kinds_help('zh')}，不能是 {kind!r}")
+    return FACILITY_KINDS[key]
 
 
 def kind_filter(kind: FacilityKind, *, serving: bool = True) -> sql.Composable:

@@ -140,7 +140,8 @@ def cached_geojson(db, cache: AnswerCache, analysis: Analysis, args: Args, lang:
             result = analysis.run(conn, args, cache)
             if fmt == "geojson":
                 return analysis.geojson(result, args, lang)
-            return table_bytes(analysis.rows(result), fmt, lang, analysis.name, grids=analysis.of_grids(result))
+            return table_bytes(analysis.rows(result), fmt, lang, analysis.name, grids=analysis.of_grids(result),
+                               notes=analysis.notes(result, lang))
 
     return cache.answer((key(analysis, args, lang), fmt, stamp), run)
 

@@ -7,7 +7,7 @@ from psycopg2 import sql
 from data.catalog import area_level, require_level
 from data.errors import InvalidParameter
 from data.params import clean_text, parse_area_code, parse_bool
-from data.vocab import FACILITY_KINDS, UNIT_NAMES
+from data.vocab import FACILITY_KINDS, UNIT_NAMES, facility_key, facility_kinds_help
 from geo.coverage import LEVELS, METHODS, RADIAL_ERROR, SIDES, check_level, check_method, coverage, resolve
 from geo.residents import COVERS
 from layers.analysis.cache import PLACE_TABLES
@@ -20,7 +20,15 @@ from layers.analysis.scope import scope, totals_label
 AREA_KEYS = ("code", "name", "name_en", "area_km2", "population", "covered_area_pct", "covered_pop_pct",
              "population_spread")
 #: The facility kind and its service radius, as coverage, density and siting read them.
-KIND = param("kind", clean_text, ", ".join(FACILITY_KINDS), default="toilets")
+KIND = param("kind", lambda raw, name: parse_kind(clean_text(raw, name)), facility_kinds_help(), default="toilets")
+
+
+def parse_kind(text: str | None) -> str | None:
+    """The key of the kind ``text`` names (a key, its layer's id, its Chinese name); other text as it is, which
+    the analysis's check refuses naming the kinds."""
+    return facility_key(text) or text if text is not None else None
+
+
 RADIUS = param("radius", optional_number, "metres; default: the kind's standard")
 
 

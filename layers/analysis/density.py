@@ -8,7 +8,7 @@ from geo.coverage import LEVELS, check_level, facility_kind
 from geo.density import density
 from layers.analysis.cache import PLACE_TABLES
 from layers.analysis.coverage import KIND, facility_warning, partly_drawn_note, require_areas_in
-from layers.analysis.encode import feature_collection, features, figure, headers, said_grids, value_name
+from layers.analysis.encode import feature_collection, features, figure, headers, rate_figure, said_grids, value_name
 from layers.analysis.registry import Analysis, Args, Report, param
 
 #: Said when an area has no land use: the built-up band is then applied to the whole area.
@@ -58,7 +58,7 @@ class Density(Analysis):
 
     def report(self, result: dict, args: Args, lang: str) -> Report:
         rows = [[r["code"], r["name_en"] if lang == "en" and r["name_en"] else r["name"], r["count"], r["area_km2"],
-                 r["per_km2"], r["per_10k_residents"],
+                 rate_figure(r["per_km2"]), rate_figure(r["per_10k_residents"]),
                  f"{r['expected_min']:.1f}–{r['expected_max']:.1f}" if r["expected_min"] is not None else None,
                  value_name("status", r["status"], lang)] for r in sorted(result["rows"], key=_weakest_first)]
         note = basis_note(result, lang) if result["rules"] else no_band_note(result["kind"], lang)
@@ -82,10 +82,10 @@ def _together(result: dict, lang: str) -> str:
     whose residents are known, saying how many are not)."""
     s, unit = result["summary"], "座" if result["kind"] == "toilets" else "处"  # toilets are counted in 座
     if lang == "en":
-        return f"all areas: {s['count']:,} facilities, {figure(s['area_km2'])} km², {figure(s['per_km2'])} per km², " \
-               f"{figure(s['per_10k_residents'])} per 10,000 residents" + _unknown_residents(s, lang)
-    return f"各区域合计：{s['count']:,} {unit}，{figure(s['area_km2'])} km²，每平方公里 {figure(s['per_km2'])} {unit}，" \
-           f"每万人 {figure(s['per_10k_residents'])} {unit}" + _unknown_residents(s, lang)
+        return f"all areas: {s['count']:,} facilities, {figure(s['area_km2'])} km², {rate_figure(s['per_km2'])} per km², " \
+               f"{rate_figure(s['per_10k_residents'])} per 10,000 residents" + _unknown_residents(s, lang)
+    return f"各区域合计：{s['count']:,} {unit}，{figure(s['area_km2'])} km²，每平方公里 {rate_figure(s['per_km2'])} {unit}，" \
+           f"每万人 {rate_figure(s['per_10k_residents'])} {unit}" + _unknown_residents(s, lang)
 
 
 def _unknown_residents(s: dict, lang: str) -> str:

@@ -6,6 +6,7 @@ stitched in as raw JSON fragments: no geometry passes through shapely.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -15,7 +16,7 @@ import orjson
 from data.errors import InvalidParameter
 from data.said import grid_name
 from geo.hotspots import PATTERNS
-from layers.io.cells import csv_frame, keep_text
+from layers.io.cells import csv_frame, format_times, keep_text
 
 
 def feature_collection(features: Iterable[tuple[str | None, dict]], **top: object) -> bytes:
@@ -40,6 +41,31 @@ def figure(value, digits: int = 1) -> str:
     if isinstance(value, float):
         return f"{value:,.{digits}f}"
     return str(value)
+
+
+#: Significant figures of a rate (facilities per km², per 10,000 residents): a sparse district's 0.0041 per km²,
+#: read against a band of 3–5 per km², is not "0.0"; a dense one's 12.3 needs no more.
+RATE_FIGURES = 3
+#: The columns written as rates: the page (analysis.js rate), the command line and the workbook agree.
+RATES = ("per_km2", "per_10k_residents")
+
+
+def rate_digits(value) -> int:
+    """Decimals of a rate: :data:`RATE_FIGURES` significant figures, at least 1 and at most 6 (0 for a true zero)."""
+    if not value:
+        return 0
+    return min(6, max(1, RATE_FIGURES - 1 - math.floor(math.log10(abs(value)))))
+
+
+def rate_figure(value) -> str:
+    """A rate as the page and the command line show it (:func:`rate_digits` decimals), — for none."""
+    return "—" if value is None else f"{value:,.{rate_digits(value)}f}"
+
+
+def rate_format(value) -> str:
+    """A rate cell's number format: the value stays the number, shown as :func:`rate_figure` shows it."""
+    digits = rate_digits(value) if value is not None else 1
+    return "#,##0" + ("." + "0" * digits if digits else "")
 
 
 def table_rows(rows: list[dict], drop: tuple[str, ...] = ("geometry", "gaps", "disc")) -> list[dict]:
@@ -102,6 +128,7 @@ HEADERS = {
     "gi_bin_code": ("热点等级代码", "Bin code"),
     "pattern": ("热点趋势", "Trend pattern"), "lon": ("经度", "Longitude"),
     "lat": ("纬度", "Latitude"),
+    "communities_drawn_pct": ("社区所覆盖面积占比（%）", "Share drawn in communities (%)"),
     # Columns of the printed tables only (the command line's).
     "expected": ("标准范围（座）", "Expected"), "grid": ("网格", "Grid"),
 }
@@ -174,11 +201,13 @@ TABLE_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadshee
 
 
 def table_bytes(rows: list[dict], fmt: str, lang: str = "zh", analysis: str | None = None, grids: bool = False,
-                keys: bool = False) -> bytes:
+                keys: bool = False, notes: Iterable[str] = ()) -> bytes:
     """The rows as an ``xlsx`` workbook or a ``csv`` file (UTF-8 with a BOM, so Excel reads its Chinese): headers
     and coded values in ``lang``, numbers as numbers; the workbook's sheet named for ``analysis``; with ``grids``
     the rows' generated grid names said in ``lang`` too. With ``keys`` a CSV keeps the keys as headers and the
-    codes as values (the command's ``--out x.csv``, which feeds scripts); a workbook is always said in ``lang``."""
+    codes as values (the command's ``--out x.csv``, which feeds scripts); a workbook is always said in ``lang``.
+    ``notes`` (:meth:`~layers.analysis.registry.Analysis.notes`) go under a workbook's table, after a blank row and
+    说明 (a CSV stays one table: its rows carry what a script needs, such as ``communities_drawn_pct``)."""
     import io
 
     import pandas as pd
@@ -196,6 +225,7 @@ def table_bytes(rows: list[dict], fmt: str, lang: str = "zh", analysis: str | No
         frame[key] = frame[key].map(lambda v, key=key: value_name(key, v, lang))
     if grids and "name" in frame.columns:  # an English table says no 「N号网格」
         frame["name"] = frame["name"].map(lambda v: grid_name(v, lang))
+    rates = [j for j, key in enumerate(frame.columns) if key in RATES]
     frame = frame.rename(columns=lambda key: header(key, lang))
     if fmt == "csv":
         return csv_frame(frame).to_csv(index=False).encode("utf-8-sig")
@@ -203,12 +233,32 @@ def table_bytes(rows: list[dict], fmt: str, lang: str = "zh", analysis: str | No
     sheet = SHEETS[analysis][lang == "en"] if analysis in SHEETS else "Sheet1"
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name=sheet)
+        _rate_formats(writer.book[sheet], rates)
+        _notes(writer.book[sheet], list(notes), lang)
         keep_text(writer.book)
+        format_times(writer.book)  # any time a date cell as in every workbook (layers.io.cells)
     return buffer.getvalue()
 
 
+def _rate_formats(sheet, columns: list[int]) -> None:
+    """The rate cells of ``columns`` (0-based) shown to :func:`rate_figure`'s precision, each by its own value."""
+    for j in columns:
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=j + 1, max_col=j + 1):
+            if isinstance(cell.value, (int, float)):
+                cell.number_format = rate_format(cell.value)
+
+
+def _notes(sheet, notes: list[str], lang: str) -> None:
+    """``notes`` under the table, one a row after a blank row and a 说明 (Notes) row, as a page says them beside it."""
+    if notes:
+        sheet.append([])
+        sheet.append(["说明" if lang != "en" else "Notes"])
+        for note in notes:
+            sheet.append([note])
+
+
 def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh",
-          analysis: str | None = None, grids: bool = False) -> tuple[str, int]:
+          analysis: str | None = None, grids: bool = False, notes: Iterable[str] = ()) -> tuple[str, int]:
     """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV (keys as
     headers, codes as values) or XLSX (:func:`table_bytes`: headers and coded values in ``lang``, numbers as
     numbers, its sheet named for ``analysis``, with ``grids`` the generated grid names said in ``lang``).
@@ -220,5 +270,5 @@ def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str 
         data = geojson()
         path.write_bytes(data)
         return fmt, len(orjson.loads(data)["features"])
-    path.write_bytes(table_bytes(rows, fmt, lang, analysis, grids, keys=True))
+    path.write_bytes(table_bytes(rows, fmt, lang, analysis, grids, keys=True, notes=notes))
     return fmt, len(rows)

@@ -20,7 +20,7 @@ from layers.analysis.coverage import rule_line
 from layers.analysis.encode import feature_collection
 from layers.analysis.scope import totals_label
 from layers.analysis.whatif import check_level, parse_edits, whatif
-from layers.io.cells import keep_text
+from layers.io.cells import format_times, keep_text
 
 #: The comparison table's columns: (key, Chinese header, English header).
 COLUMNS = (
@@ -218,6 +218,7 @@ def comparison_xlsx(result: dict, lang: str) -> bytes:
     for row in result["changes"]:
         edits.append([OPS[row["op"]][0 if zh else 1] if key == "op" else row[key] for key, _, _ in CHANGE_COLUMNS])
     keep_text(book)  # plan, area and facility names are words, never formulas
+    format_times(book)  # any time a date cell as in every workbook (layers.io.cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -136,8 +136,20 @@ class Analysis:
         raise NotImplementedError
 
     def rows(self, result: Any) -> list[dict]:
-        """The rows ``--out`` writes to CSV or XLSX."""
-        return result["rows"]
+        """The rows ``--out`` and ``format=`` write to CSV or XLSX; where some areas' communities cover only part of
+        them (``partly_drawn``), a column ``communities_drawn_pct`` says how much, for those areas only."""
+        partly = {a["code"]: a["drawn_pct"] for a in result.get("partly_drawn") or []}
+        if not any(r.get("code") in partly for r in result["rows"]):
+            return result["rows"]
+        return [{**r, "communities_drawn_pct": partly.get(r.get("code"))} for r in result["rows"]]
+
+    def notes(self, result: Any, lang: str) -> list[str]:
+        """What a workbook says under its table, as the page and the command line say it: which areas'
+        residents are not added up from communities that cover only part of them."""
+        from layers.analysis.coverage import partly_drawn_note  # it imports this module
+
+        note = partly_drawn_note(result, lang) if isinstance(result, dict) else None
+        return [note] if note else []
 
     def of_grids(self, result: Any) -> bool:
         """Whether the rows are grids, whose generated names an English workbook says in English

@@ -16,12 +16,19 @@ spreadsheet evaluates such text when it looks like a formula:
 Numbers stay numbers: an int or float is never touched, nor text that is a
 plain number (``-3.5``, ``+86``: Excel reads it as that number, not as a
 formula), nor a lone ``-``. The project writes no formula of its own.
+
+Times are date cells in every workbook (:func:`time_cell`): the city's wall-clock time without a zone (Excel
+has none), formatted ``yyyy-mm-dd hh:mm`` (dates ``yyyy-mm-dd``), so that a clerk sorts and filters them as
+dates. CSV keeps ISO-8601 text with the offset: scripts read it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date, datetime
+
+from data.vocab import city_tz
 
 #: The first characters with which a spreadsheet opening a CSV takes a cell for a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -101,3 +108,50 @@ def text_row(sheet, values: Iterable) -> list:
             value.data_type = "s"
         row.append(value)
     return row
+
+
+#: The number formats of time and date cells in every workbook the project writes.
+TIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def time_cell(value):
+    """A time as a workbook cell holds it: an aware time (or ISO text with an offset) as the city's wall-clock
+    time without a zone, a naive one or a date as it is, None as None."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(city_tz()).replace(tzinfo=None)
+    return value
+
+
+def time_format(value) -> str | None:
+    """The number format of a cell holding ``value``: a date-time's, a date's, or None for anything else."""
+    if isinstance(value, datetime):
+        return TIME_FORMAT
+    return DATE_FORMAT if isinstance(value, date) else None
+
+
+def format_times(book) -> None:
+    """Every date or time cell of an openpyxl workbook (not a write-only one) given :func:`time_format`'s format
+    (openpyxl's own shows seconds, which no one reads): write the values with :func:`time_cell` first."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                fmt = time_format(cell.value)
+                if fmt:
+                    cell.number_format = fmt
+
+
+def timed_cell(sheet, value):
+    """A value for a write-only worksheet's row: a time as a date cell in :func:`time_format`'s format (through
+    :func:`time_cell`), anything else as it is."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if not isinstance(value, date):  # text stays text, even text that reads as a time
+        return value
+    value = time_cell(value)
+    fmt = time_format(value)
+    cell = WriteOnlyCell(sheet, value)
+    cell.number_format = fmt
+    return cell

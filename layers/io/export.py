@@ -24,7 +24,7 @@ from psycopg2 import sql
 from data.errors import InvalidParameter
 from data.params import parse_area_code
 from data.vocab import city_tz
-from layers.io.cells import csv_text, text_row
+from layers.io.cells import csv_text, text_row, timed_cell
 from layers.io.columns import EXPORT_COORD_HEADERS, EXPORT_WKT_HEADER
 from layers.io.shapefile import write_shapefile
 from layers.spec.registry import get_layer
@@ -136,7 +136,10 @@ def _is_point(layer: str) -> bool:
 
 
 def _cell(value, kind: str, lang: str):
-    """A workbook cell: numbers as numbers, yes/no as 是/否 (yes/no in English), the rest as :func:`_text`."""
+    """A workbook cell: numbers as numbers, times as times (the writer makes them date cells), yes/no as 是/否
+    (yes/no in English), the rest as :func:`_text`."""
+    if kind == "time":
+        return value
     if isinstance(value, bool):
         return ("是" if value else "否") if lang != "en" else ("yes" if value else "no")
     if kind in ("int", "num") and value is not None:
@@ -184,7 +187,8 @@ def _xlsx(conn, layer, fmt, out, *, street, encoding, lang, viewer) -> int:
     for row in body():
         if wkt is not None and len(row[wkt] or "") > XLSX_CELL_LIMIT:
             row[wkt] = _WKT_TOO_LONG[lang]
-        sheet.append(text_row(sheet, row))
+        # Times as date cells in the city's wall-clock time: a clerk sorts and filters them as dates.
+        sheet.append(text_row(sheet, [timed_cell(sheet, v) for v in row]))
     book.save(out)
     return n
 

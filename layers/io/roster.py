@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from data.errors import InvalidInput
-from layers.io.cells import keep_text
+from layers.io.cells import format_times, keep_text
 
 # Roster columns: key, zh-CN header, English header. A roster is read with either.
 ROSTER_COLUMNS = [
@@ -88,5 +88,6 @@ def write_roster(rows: list[dict], out: Path, lang: str = "zh") -> None:
         sheet.column_dimensions[col].width = width
     sheet.freeze_panes = "A2"
     keep_text(book)  # a unit's or manager's name is words, never a formula
+    format_times(book)  # any time a date cell as in every workbook (layers.io.cells)
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import io
 
-from data.vocab import PLACE_TYPES, TO_RECTIFY, city_tz
-from layers.io.cells import keep_text
+from data.vocab import PLACE_TYPES, TO_RECTIFY
+from layers.io.cells import format_times, keep_text, time_cell
 from layers.printing.problems_data import Problem, ProblemList
 from layers.printing.problems_pdf import T, title
 from layers.printing.style import term
@@ -30,12 +30,6 @@ _UNITS_HEAD = {"zh": ("责任单位", "问题数", "扣分", "待整改", "超�
 _SHEETS = {"zh": ("问题清单", "责任单位汇总"), "en": ("Problems", "Units")}
 _YES = {"zh": ("是", "否"), "en": ("yes", "no")}
 _WIDTHS = (6, 24, 12, 14, 14, 16, 18, 11, 11, 10, 14, 40, 7, 17, 17, 10, 6, 40, 14, 8, 8, 40, 9)
-_TIME = "yyyy-mm-dd hh:mm"
-
-
-def _local(value):
-    """A time as the city's wall-clock time without a zone (what Excel stores)."""
-    return value.astimezone(city_tz()).replace(tzinfo=None)
 
 
 def _row(p: Problem, lang: str, base: str = "") -> list:
@@ -46,7 +40,7 @@ def _row(p: Problem, lang: str, base: str = "") -> list:
     return [p.number, p.unit, p.street_code, (p.street_name_en if en and p.street_name_en else p.street_name),
             (p.community_name_en if en and p.community_name_en else p.community_name), p.grid_code, place,
             round(p.lon, 6), round(p.lat, 6), p.item_code, PLACE_TYPES.get(p.place_type, p.place_type) if en else p.place_type,
-            p.item_text_en if en else p.item_text, p.deduction, _local(p.observed_at), _local(p.due_at),
+            p.item_text_en if en else p.item_text, p.deduction, time_cell(p.observed_at), time_cell(p.due_at),
             term(p.status, lang), _YES[lang][0 if p.overdue else 1], p.description if p.personal else None,
             p.inspector, sum(ph.stage == "before" for ph in p.photos) if p.personal else None,
             sum(ph.stage == "after" for ph in p.photos) if p.personal else None, urls or None, p.id]
@@ -79,9 +73,6 @@ def write_xlsx(plist: ProblemList, out, lang: str = "zh", base: str = "") -> Non
     book = Workbook()
     book.remove(book.active)
     sheet = _sheet(book, _SHEETS[lang][0], _HEAD[lang], [_row(p, lang, base) for p in plist.problems], _WIDTHS)
-    for col in (14, 15):  # observed, deadline
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=col, max_col=col):
-            cell.number_format = _TIME
     links = _HEAD["zh"].index("照片地址") + 1
     for (cell,) in sheet.iter_rows(min_row=2, min_col=links, max_col=links):
         if base and cell.value:
@@ -93,6 +84,7 @@ def write_xlsx(plist: ProblemList, out, lang: str = "zh", base: str = "") -> Non
     book.properties.title = title(plist, lang)
     book.properties.creator = "hygiene-map"
     keep_text(book)  # an inspector's note is words, never a formula
+    format_times(book)
     book.save(out)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from layers.io.cells import keep_text
+from layers.io.cells import DATE_FORMAT, TIME_FORMAT, keep_text, time_cell
 from layers.reports.changes import COV_HEAD, change_lines, coverage_rows
 from layers.reports.compose import extra_figures
 from layers.reports.figures import figures
@@ -15,7 +15,7 @@ from layers.reports.rectification import TEXT as RECT_TEXT
 
 _RATE = "0.0%"
 _HOURS = "0.0"
-_DATE = "yyyy-mm-dd"
+_DATE = DATE_FORMAT
 #: The figure columns of the street and unit sheets, in order (codes of data/figures.csv).
 ROW_FIGURES = ("received", "filed", "due", "closed", "on_time", "closed_rate", "on_time_rate", "rework_rate",
                "open_at_end", "overdue_at_end", "median_hours")
@@ -48,7 +48,7 @@ def _format(code: str) -> str | None:
 
 def _day(instant: str) -> date:
     """The city's calendar day of an ISO instant written in the city's time (a date cell, not text)."""
-    return date.fromisoformat(instant[:10])
+    return time_cell(instant).date()
 
 
 def _sheet(book, title: str, header: list[str], rows: list[list], formats: list[str | None], widths: list[int]):
@@ -97,7 +97,7 @@ def _overdue_findings(book, b: dict, lang: str) -> None:
     rows = [[r["id"], r["street_name"], r["street_code"], r["unit"] or t["unassigned"], r["grid_code"], r["item_text"],
              r["deduction"], _day(r["observed_at"]), _local(r["due_at"]), r["days_overdue"], r["round"]]
             for r in rect["items"]] or [[t["none"]]]
-    _sheet(book, t["sheet"], head, [*rows, [], [t["note"]]], [None] * 7 + [_DATE, "yyyy-mm-dd hh:mm", "0.0", None],
+    _sheet(book, t["sheet"], head, [*rows, [], [t["note"]]], [None] * 7 + [_DATE, TIME_FORMAT, "0.0", None],
            [8, 14, 12, 20, 16, 30, 8, 12, 16, 10, 20])
 
 
@@ -115,7 +115,7 @@ def _deductions(book, b: dict, lang: str) -> None:
 
 def _local(instant: str) -> datetime:
     """The city's wall-clock time of an ISO instant written in the city's time (a date-time cell, no zone)."""
-    return datetime.fromisoformat(instant).replace(tzinfo=None)
+    return time_cell(instant)
 
 
 def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:

@@ -4,7 +4,7 @@
  */
 (function () {
   "use strict";
-  var A = window.hygieneAnalysis, U = A.util, esc = U.esc, fmt = U.fmt, state = U.state;
+  var A = window.hygieneAnalysis, U = A.util, esc = U.esc, fmt = U.fmt, rate = U.rate, state = U.state;
   state.fills = {};
   state.statuses = {};
 
@@ -26,7 +26,7 @@
     function popup(p) {
       var range = p.expected_min === null ? "—" : fmt(p.expected_min) + "–" + fmt(p.expected_max);
       return "<b>" + esc(nameOf(cfg, p)) + "</b> (" + esc(p.code) + ")" + line(T.count, p.count) +
-        line(T.per_km2, fmt(p.per_km2, 2)) + line(T.per_10k, fmt(p.per_10k_residents, 2)) +
+        line(T.per_km2, rate(p.per_km2)) + line(T.per_10k, rate(p.per_10k_residents)) +
         line(T.expected, range) + line(T.status, p.status ? T[p.status] : T.not_judged);
     }
     var layer = keep(L.geoJSON(fc, {
@@ -51,8 +51,8 @@
     var s = fc.summary;
     html += "<div>" + esc(T.summary) + ": " + s.areas + " " + esc(T.areas) +
       (judged ? " · " + esc(T.below) + " " + s.below + ", " + esc(T.within) + " " + s.within + ", " + esc(T.above) +
-       " " + s.above : "") + "<br>" + esc(T.count) + " " + s.count.toLocaleString("en") + ", " + esc(T.per_km2) + " " + fmt(s.per_km2, 2) +
-      ", " + esc(T.per_10k) + " " + fmt(s.per_10k_residents, 2) + "</div>";
+       " " + s.above : "") + "<br>" + esc(T.count) + " " + s.count.toLocaleString("en") + ", " + esc(T.per_km2) + " " + rate(s.per_km2) +
+      ", " + esc(T.per_10k) + " " + rate(s.per_10k_residents) + "</div>";
     if (fc.warning) html += "<div class='hm-warning'><b>" + esc(fc.warning) + "</b></div>";
     legend(map, html);
     if (fc.features.length) map.fitBounds(layer.getBounds());

@@ -12,6 +12,14 @@
     });
   }
   function fmt(v, d) { return v === null || v === undefined ? "—" : Number(v).toFixed(d === undefined ? 1 : d); }
+  // A rate (per km², per 10,000 residents) to 3 significant figures, at least 1 decimal and at most 6, a true zero
+  // as 0: a sparse district's 0.0041 toilets per km² is not 0.0 (layers/analysis/encode.py rate_figure says it so).
+  function rate(v) {
+    if (v === null || v === undefined) return "—";
+    if (Number(v) === 0) return "0";
+    var d = Math.min(6, Math.max(1, 2 - Math.floor(Math.log10(Math.abs(v)))));
+    return Number(v).toLocaleString("en", { minimumFractionDigits: d, maximumFractionDigits: d });
+  }
   // A share, or a bare dash where it is unknown (a city without population): "— %" read as a broken figure.
   function pct(v) { return v === null || v === undefined ? "—" : fmt(v) + " %"; }
   // Walking asked in a city without roads falls back to the straight line: the legend says so, as the CLI does.
@@ -141,5 +149,5 @@
   // Each page's drawing by kind; analysis-ranks.js adds its own with the helpers below.
   var draw = { coverage: drawCoverage, hotspots: drawHotspots };
   window.hygieneAnalysis = { init: init, draw: draw,
-                             util: { esc: esc, fmt: fmt, legendControl: legendControl, swatch: swatch, state: state } };
+                             util: { esc: esc, fmt: fmt, rate: rate, legendControl: legendControl, swatch: swatch, state: state } };
 })();
