@@ -8,8 +8,8 @@ same pieces, and LIKE patterns that the rows the index gives are checked against
 What a word of ``q`` finds, as a street office asks (尾号 0858, 姓吴的):
 
 - 4 digits or more: a number holding them anywhere (``0858`` and ``2864`` find 135-2864-0858). Fewer digits find
-  only a value that is those digits: 3 digits are in about one number in a hundred at each of its 9 places, so
-  ``858`` would list every tenth caller and tell the office nothing.
+  only a value that is those digits: offices ask for the last four (尾号后四位), and 3 digits are in about one
+  11-digit number in a hundred (any of its 9 places), ~2,700 of 300,000 callers — a list that tells nobody who called.
 - Han characters, 2 or more: a value holding them anywhere (``建国`` finds 吴建国, ``吴先生`` finds 吴先生).
   One alone: a value beginning with it, which is the surname (``吴`` finds 吴先生, 吴女士). Found anywhere, one
   character would list every 先生 and 女士 (先, 生, 女, 士 are in most names callers give).
@@ -61,14 +61,21 @@ def _word_keys(word: str) -> tuple[list[str], str | None]:
 
 
 def keys(text: str) -> tuple[list[str], list[str]]:
-    """The grams and LIKE patterns of all the words of ``text`` (:func:`terms`); empty for text with no words."""
+    """The grams and LIKE patterns of all the words of ``text`` (:func:`terms`); empty for text with no words.
+    A word of one gram (4 digits, a surname, 2 characters) needs no pattern: the gram is the match, and the rows
+    the index gives (5,000 for a common surname in 300,000 callers) are not read again."""
     grams: list[str] = []
     likes: list[str] = []
     for word in terms(text):
         word_grams, like = _word_keys(word)
-        grams += [g for g in word_grams if g not in grams]
-        likes += [like] if like else []
+        grams += [g for g in dict.fromkeys(word_grams) if g not in grams]
+        likes += [like] if like and len(word_grams) > 1 else []
     return grams, likes
+
+
+def patterns(text: str) -> list[str]:
+    """The LIKE patterns the caller text of a row found holds, every word's (what the grams stand for)."""
+    return [like for like in (_word_keys(word)[1] for word in terms(text)) if like]
 
 
 def params(text: str, callers: bool | RowScope) -> dict:
@@ -78,17 +85,20 @@ def params(text: str, callers: bool | RowScope) -> dict:
             "called": list(callers.values) if isinstance(callers, RowScope) else None}
 
 
-def clause(conn, callers: bool | RowScope, grams: list[str]) -> str | None:
+def clause(conn, callers: bool | RowScope, grams: list[str], filters: list[str]) -> str | None:
     """The ids of the complaints whose caller fields hold all the words searched (:func:`params`), among the rows
     whose ``attributes`` the user may read (``callers``, from ``column_grant``); None where it reads none, so that
     nobody else learns whether a number has called (the caller fields are then not searched at all), and for text
-    with no words (spaces, commas), which every row would hold."""
+    with no words (spaces, commas), which every row would hold. Only the page's (``%(limit)s`` from ``%(off)s``,
+    newest first, passing ``filters`` on ``c``): a surname finds thousands, and each is read again only if shown."""
     if callers is False or not grams:
         return None
     # The attributes test is the partial index's own predicate: without it the planner cannot use the index.
-    found = ("SELECT x.id FROM complaints x WHERE x.attributes <> '{}'::jsonb "
-             "AND complaint_caller_grams(x.attributes) @> %(callers)s::text[] "
-             "AND complaint_caller_text(x.attributes) LIKE ALL (%(caller_likes)s::text[])")
+    where = ["c.attributes <> '{}'::jsonb", "complaint_caller_grams(c.attributes) @> %(callers)s::text[]",
+             "complaint_caller_text(c.attributes) LIKE ALL (%(caller_likes)s::text[])", *filters]
     if isinstance(callers, RowScope):
-        found += sql.SQL(" AND x.{} = ANY(%(called)s)").format(sql.Identifier(callers.column)).as_string(conn)
-    return found
+        where.append(sql.SQL("c.{} = ANY(%(called)s)").format(sql.Identifier(callers.column)).as_string(conn))
+    # OFFSET 0 keeps the rows found apart: planned with the LIMIT, the planner would walk the time index newest
+    # first and compute every caller's grams until a page is full (6 s for a surname, against 0.1 s).
+    return ("(SELECT f.id FROM (SELECT c.id, c.reported_at FROM complaints c WHERE " + " AND ".join(where)
+            + " OFFSET 0) f ORDER BY f.reported_at DESC, f.id DESC LIMIT %(limit)s + %(off)s)")

@@ -323,7 +323,7 @@ def _found_exactly(conn, clauses: list[str], params: dict, callers: bool | RowSc
     """A page (from ``offset``) of the complaints whose id or hotline number (``source_id``) is the text searched
     for, or whose caller's number or name holds it where the user may read them (:mod:`layers.workflow.callers`),
     passing the filters."""
-    caller = callers_sql.clause(conn, callers, params["callers"])
+    caller = callers_sql.clause(conn, callers, params["callers"], clauses)
     exact = "c.id IN (" + " UNION ALL ".join([*_EXACT, *([caller] if caller else [])]) + ")"
     where = "WHERE " + " AND ".join([exact, *clauses])
     with conn.cursor() as cur:
