@@ -16,6 +16,7 @@ staff who may read callers, 20 rows newest first) against
   Ctrl-F, here Python's ``in`` on each line) — the export's time and the find's.
 Then the import's price: ``--import-rows`` rows with callers inserted (then rolled back) into an empty copy of
 the table with no caller index, with 0897's word index, and with 0898's gram index, interleaved; rows/s.
+``--keep`` leaves the bench's database; ``--reuse`` times the one left without building it again.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ CREATE FUNCTION complaint_caller_fields(attributes jsonb) RETURNS text[]
     $$;
 
 -- Loops of simple expressions, no query inside (plpgsql evaluates those without the executor): a SQL function of
--- subqueries cost ~1 ms a row, this ~0.1 ms (bench/bench_caller_search.py).
+-- subqueries cost ~1 ms a row, this ~0.2 ms (bench/bench_caller_search.py).
 CREATE FUNCTION complaint_caller_grams(attributes jsonb) RETURNS text[]
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
     AS $$
