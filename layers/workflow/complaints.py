@@ -319,14 +319,16 @@ def _text_clause(conn, described: bool | RowScope) -> str:
     return address
 
 
-def _found_exactly(conn, clauses: list[str], params: dict, callers: bool | RowScope) -> list[dict]:
-    """The complaints whose id or hotline number (``source_id``) is the text searched for, or whose caller's
-    number or name it is where the user may read them (:mod:`layers.workflow.callers`), passing the filters."""
-    caller = callers_sql.clause(conn, callers, params["callers"])
+def _found_exactly(conn, clauses: list[str], params: dict, callers: bool | RowScope, offset: int) -> list[dict]:
+    """A page (from ``offset``) of the complaints whose id or hotline number (``source_id``) is the text searched
+    for, or whose caller's number or name holds it where the user may read them (:mod:`layers.workflow.callers`),
+    passing the filters."""
+    caller = callers_sql.clause(conn, callers, params["callers"], clauses)
     exact = "c.id IN (" + " UNION ALL ".join([*_EXACT, *([caller] if caller else [])]) + ")"
     where = "WHERE " + " AND ".join([exact, *clauses])
     with conn.cursor() as cur:
-        cur.execute(_SOURCES + _select(where) + " ORDER BY c.reported_at DESC, c.id DESC LIMIT %(limit)s", params)
+        cur.execute(_SOURCES + _select(where) + " ORDER BY c.reported_at DESC, c.id DESC LIMIT %(limit)s OFFSET %(off)s",
+                    {**params, "off": offset})
         return [_row(r) for r in cur.fetchall()]
 
 
@@ -347,8 +349,9 @@ def search(conn, *, street: str | None = None, grid: str | None = None, status: 
     (:mod:`layers.workflow.deadlines`); False, only those without. ``awaiting_reply``: True, only those a
     resident reported through the public channel and the unit has not answered since (:data:`AWAITING_REPLY`);
     False, only the rest. ``text``: the complaints whose id or hotline
-    number (``source_id``) it is, or whose caller's number or name as the import kept it, on the rows whose
-    ``attributes`` ``callers`` lets the user read, found through indexes; when there are none, those whose address holds it, or
+    number (``source_id``) it is, or whose caller's number or name as the import kept it holds it (4 digits or more
+    of a number, a surname: :mod:`layers.workflow.callers`), on the rows whose
+    ``attributes`` ``callers`` lets the user read, found through indexes and paged; when there are none, those whose address holds it, or
     whose description does where ``described`` lets the caller read descriptions (see :func:`_text_clause`), its
     wildcards literal — a scan, narrowed by the street index within a street, newest first until the page is
     full city-wide. A street the city does not have is
@@ -373,11 +376,14 @@ def search(conn, *, street: str | None = None, grid: str | None = None, status: 
     if text:
         params.update(text=text, like=like_pattern(text), number=int(text) if _NUMBER.fullmatch(text) else None,
                       described=list(described.values) if isinstance(described, RowScope) else None,
-                      callers=callers_sql.terms(text),
-                      called=list(callers.values) if isinstance(callers, RowScope) else None)
-        exact = _found_exactly(conn, clauses, params, callers)
-        if exact:  # the number a caller gives: that complaint, without scanning addresses for the digits
-            return {"items": exact if offset == 0 else [], "limit": limit, "offset": offset, "next_offset": None}
+                      **callers_sql.params(text, callers))
+        exact = _found_exactly(conn, clauses, params, callers, offset)
+        # The number a caller gives, or part of it (a surname finds many): those complaints, paged, without
+        # scanning addresses for the digits. Past their last page, an empty page, not the addresses'.
+        if exact or (offset and _found_exactly(conn, clauses, params, callers, 0)):
+            more = len(exact) > limit
+            return {"items": exact[:limit], "limit": limit, "offset": offset,
+                    "next_offset": offset + limit if more else None}
         clauses.append(_text_clause(conn, described))
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     with conn.cursor() as cur:
