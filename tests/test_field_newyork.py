@@ -291,6 +291,8 @@ def test_newyork_street_office_rectifies_and_inspector_rechecks_on_the_phone(ny_
     assert first["status"] == "已整改" and first["rectified_by"] == "ny-street", first
     photos = [p for p in first["photos"] if p["stage"] == "after"]
     assert len(photos) == 1 and max(photos[0]["width"], photos[0]["height"]) <= 1600, photos  # resized on the phone
+    image = call(ny_server, "GET", photos[0]["url"], "street")  # personal: no copy left in a shared office browser
+    assert image.status_code == 200 and image.headers["cache-control"] == "private, no-store", image.headers
     assert call(ny_server, "GET", f"/api/inspections/findings/{ids[1]}", "street").json()["status"] == "待整改"
 
     _inspector_passes_on_the_phone(ny_server, ids)

@@ -150,10 +150,32 @@ def test_answers_holding_personal_data_are_kept_by_no_cache(nyc):
             assert "917-555-0142" in answer.text or "212-555-0002" in answer.text, path  # personal data, rightly
             cache = answer.headers.get("cache-control", "")
             assert "no-store" in cache and "private" in cache, (path, cache)
-    # What everyone reads stays shareable: an anonymous tile, and a tile read with credentials keeps its own rule.
-    x, y = 19294, 24631
-    assert call(nyc, "GET", f"/tiles/grids/16/{x}/{y}.pbf").headers["cache-control"].startswith("public")
-    assert call(nyc, "GET", f"/tiles/grids/16/{x}/{y}.pbf", "street").headers["cache-control"].startswith("private, max-age")
+    # What everyone reads stays shareable: an anonymous tile. The same tile read by the street office holds its
+    # grids' phones: a shared office browser keeps none of it (the next person at it would be served it for the
+    # same URL); a tile holding nothing more than anyone reads (the outlines) is kept a while, by that browser only.
+    x, y = _tile_of_a_grid(nyc, STREET)
+    tile = f"/tiles/grids/16/{x}/{y}.pbf"
+    assert call(nyc, "GET", tile).headers["cache-control"].startswith("public")
+    for answer in (call(nyc, "GET", tile, "street"), httpx.get(nyc.base + tile, cookies=cookies, timeout=60)):
+        assert answer.status_code == 200 and b"212-555-" in answer.content  # the street's own phones, rightly
+        assert answer.headers["cache-control"] == "private, no-store", answer.headers
+        assert {"authorization", "cookie"} <= {v.strip().lower() for v in answer.headers["vary"].split(",")}
+    outlines = call(nyc, "GET", f"/tiles/admin_areas/12/{x >> 4}/{y >> 4}.pbf", "street")
+    assert outlines.status_code == 200 and outlines.headers["cache-control"].startswith("private, max-age"), outlines.headers
+
+
+def _tile_of_a_grid(city, street: str) -> tuple[int, int]:
+    """The z16 tile (x, y) under the middle of the street's first grid."""
+    return city.sql("SELECT floor((ST_X(c) + 180) / 360 * 65536)::int, floor((1 - ln(tan(radians(ST_Y(c))) + "
+                    "1 / cos(radians(ST_Y(c)))) / pi()) / 2 * 65536)::int FROM (SELECT ST_PointOnSurface(geom) AS c "
+                    "FROM grids WHERE street_code = %s ORDER BY code LIMIT 1) g", (street,))[0]
+
+
+def test_logging_out_clears_what_the_browser_kept(nyc):
+    """On a shared office computer the next person must not be served what the last one's session read."""
+    cookies = _login(nyc, "street")
+    out = httpx.post(nyc.base + "/logout", cookies=cookies, follow_redirects=False, timeout=30)
+    assert out.status_code == 303 and out.headers.get("clear-site-data") == '"cache"', out.headers
 
 
 def test_ogc_tilesets_describe_only_what_their_tiles_carry(nyc):

@@ -230,7 +230,8 @@ def get_photo(user: Reader, conn: Conn, finding_id: int = FINDING_ID, photo_id: 
         raise NotFound(f"finding {finding_id} has no photo {photo_id} you may see",
                        f"暗访问题 {finding_id} 没有您可查看的照片 {photo_id}")
     path, media_type = pictures.photo_file(conn, finding_id, photo_id)
-    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
+    # Personal: a shared office browser keeps no copy once the page is left (README, who reads what).
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, no-store"})
 
 
 @router.get("/api/inspections/findings", summary="Findings, newest observed first, a page at a time (with their photos and history for those who may see "

@@ -155,9 +155,15 @@ def tile_answer(data: bytes, spec: LayerSpec, tile: Tile, query: FeatureQuery | 
     """A tile as an MVT response (204 when empty), cacheable, saying how it was drawn (``X-Tile-Mode``)."""
     # A tile read with credentials may hold columns others may not see: no shared cache keeps it.
     # Nor one read on a server where reading needs a token (OGC tiles pass no query: public columns only).
-    shared = (query is None or query.viewer is None) and not AuthSettings.from_env().reads_need_token
+    viewer = query.viewer if query is not None else None
+    shared = viewer is None and not AuthSettings.from_env().reads_need_token
     cache = f"{'public' if shared else 'private'}, max-age={settings.cache_max_age_s}"
-    headers = {"Cache-Control": cache, "X-Tile-Mode": tile_mode(spec, tile.z)}
+    if viewer is not None and readable(spec, viewer).keys() != readable(spec, None).keys():
+        # It holds what an anonymous reader may not see (a grid's phone): a shared office browser keeps none
+        # of it, since the next person at that browser would be served it for the same URL.
+        cache = "private, no-store"
+    # A browser keeps one answer per URL: the one read with a token or cookie is not the one read without.
+    headers = {"Cache-Control": cache, "Vary": "Authorization, Cookie", "X-Tile-Mode": tile_mode(spec, tile.z)}
     if not data:
         return Response(status_code=204, headers=headers)
     return Response(data, media_type=MVT, headers=headers)

@@ -96,6 +96,9 @@ def logout(request: Request, conn: Transaction):
         end_session(conn, session_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=_https(request))
+    # What the browser kept of the session's answers goes with it (tiles read earlier, pages): on a shared office
+    # computer the next person is served none of it. Only the HTTP cache: the field page's offline map stays.
+    response.headers["Clear-Site-Data"] = '"cache"'
     return response
 
 
