@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 
+from data.settings import PrintSettings
 from layers.workflow.access import User
 
 WORDS = {
@@ -101,7 +102,8 @@ def print_box(street_code: str, lang: str, viewer: User | None) -> str:
     esc = html.escape
     cfg = {"lang": lang, "signed_in": viewer is not None, "words": w,
            "atlas": f"/print/streets/{street_code}/atlas.pdf", "route": f"/print/streets/{street_code}/route.pdf"}
-    top = (f'{esc(w["top"])} <input id="route-top" type="number" min="1" max="40" value="10" '
+    most = PrintSettings.from_env().route_max_stops  # the route's own limit (HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS)
+    top = (f'{esc(w["top"])} <input id="route-top" type="number" min="1" max="{most}" value="{min(10, most)}" '
            f'aria-label="{esc(w["top"])}"> {esc(w["grids_unit"])}')
     return f"""{_CSS}<div id="print-box" data-print="{esc(json.dumps(cfg, ensure_ascii=False))}" data-atlas-state="">
 <label>{esc(w["paper"])} <select id="print-paper"><option>A4</option><option>A3</option></select></label>
