@@ -111,5 +111,5 @@ def print_box(street_code: str, lang: str, viewer: User | None) -> str:
 <span style="white-space:nowrap"><a id="print-route" href="{esc(cfg['route'])}" target="_blank" rel="noopener">{esc(w["print_route"])}</a>
 {top}</span>
 <progress id="atlas-progress" max="1" value="0"></progress><span id="atlas-status" role="status"></span>
-<a id="atlas-file" href="#" target="_blank" rel="noopener" style="display:none">{esc(w["atlas_file"])}</a></div>
+<a id="atlas-file" target="_blank" rel="noopener" style="display:none">{esc(w["atlas_file"])}</a></div>
 {_SCRIPT}"""
