@@ -12,8 +12,9 @@ Use in a route: ``def atlas(..., _: Costly)``, or ``dependencies=[COSTLY]``.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -22,6 +23,7 @@ from api.auth import Reader
 from api.urls import client_address
 from data.errors import TooBusy
 from data.settings import AccessSettings
+from layers.workflow.access import User
 
 
 class CostlyGate:
@@ -69,15 +71,22 @@ def _gate(app) -> CostlyGate:
     return gate
 
 
-def costly(request: Request, user: Reader) -> Iterator[None]:
-    """Hold one costly-work slot of the caller (its user, else its IP) while the route runs."""
+def hold_costly(request: Request, user: User | None) -> Callable[[], None]:
+    """Take one costly-work slot of the caller (its user, else its IP), or raise TooBusy; the function that
+    gives it back. For work that outlives its request (a print job's thread), which calls it when done."""
     client = f"user:{user.name}" if user is not None else f"ip:{client_address(request)}"
     gate = _gate(request.app)
     gate.enter(client, AccessSettings.from_env())
+    return functools.partial(gate.leave, client)
+
+
+def costly(request: Request, user: Reader) -> Iterator[None]:
+    """Hold one costly-work slot of the caller (its user, else its IP) while the route runs."""
+    release = hold_costly(request, user)
     try:
         yield
     finally:
-        gate.leave(client)
+        release()
 
 
 #: The dependency a costly route declares; released as soon as the route function returns.

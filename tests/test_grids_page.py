@@ -90,8 +90,11 @@ def test_street_map_references_only_local_files_and_has_english(demo_client):
     assert page.status_code == 200
     refs = re.findall(r'(?:src|href)="([^"]+)"', page.text)
     # data: URIs (the inline empty favicon) make no request at all.
-    # Besides its files: the link to the case page of the same host (/cases, the street's complaints to handle).
-    assert all(ref.startswith(("/static/", "?", "data:", f"/cases?street={STREET}")) for ref in refs), refs
+    # Besides its files: the link to the case page of the same host (/cases, the street's complaints to handle),
+    # and the street's prints (/print/streets/…: the atlas, the route; /print/grids/…: a grid's sheet in its popup).
+    assert all(ref.startswith(("/static/", "?", "data:", f"/cases?street={STREET}", f"/print/streets/{STREET}/",
+                                "/print/grids/"))
+               for ref in refs), refs
     for ref in refs:
         if ref.startswith("/static/"):
             assert demo_client.get(ref).status_code == 200, ref

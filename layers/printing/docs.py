@@ -241,6 +241,23 @@ def _refuse_long_atlas(street_code: str, pages: int, max_pages: int | None, at_l
             "（HYGIENE_MAP_PRINT_MAX_PAGES）；请改用命令行打印")
 
 
+def _no_grids(street_code: str) -> InvalidParameter:
+    return InvalidParameter("street", f"street {street_code} has no grids: generate or import grids first",
+                            f"街道 {street_code} 尚未划分网格：请先生成（hygiene-map grids generate）或导入网格")
+
+
+def check_atlas(conn, street_code: str, options: PrintOptions | None = None, max_pages: int | None = None) -> None:
+    """Refuse at once, before any page is loaded, an atlas that cannot be printed: a code that is no street
+    (NotFound), a street without grids, or one of more than ``max_pages`` pages at least (InvalidParameter)."""
+    from data.catalog import check_street
+
+    check_street(conn, street_code)
+    if data.grid_count(conn, street_code) == 0:
+        raise _no_grids(street_code)
+    if max_pages is not None:
+        _refuse_long_atlas(street_code, atlas_page_count(conn, street_code, options), max_pages, at_least=True)
+
+
 def _index_specs(ctx: PageContext, plans: list[_GridPlan], counts: dict, n_index: int) -> list[tuple]:
     """The atlas index pages (from page 2): each grid's page, code, name, manager and complaints."""
     per_index = index_rows_per_page(ctx.paper)
@@ -266,8 +283,7 @@ def atlas_document(conn, street_code: str, options: PrintOptions | None = None,
     city = data.load_city(conn)
     street = data.load_street(conn, street_code, city.metric_srid, options.viewer)
     if not street.grids:
-        raise InvalidParameter("street", f"street {street_code} has no grids: generate or import grids first",
-                               f"街道 {street_code} 尚未划分网格：请先生成（hygiene-map grids generate）或导入网格")
+        raise _no_grids(street_code)
     if max_pages is not None:
         _refuse_long_atlas(street_code, atlas_page_count(conn, street_code, options), max_pages, at_least=True)
     counts = data.open_complaints_by_grid(conn, street_code, city.as_of)

@@ -21,6 +21,8 @@ from data.vocab import NO_UNIT, STATUS_EN, city_tz
 from layers.spec.registry import get_layer
 from layers.web.assets import offline_html
 from layers.web.folium_page import PAGE_WORDS, MetricScale, add_context
+from layers.web.grid_prints import WORDS as PRINT_WORDS
+from layers.web.grid_prints import print_box
 from layers.workflow.access import User, readable
 
 GRIDS = get_layer("grids")
@@ -59,7 +61,7 @@ def _text(lang: str) -> dict:
     return {**PAGE_WORDS[lang], **_WORDS[lang],
             "unit": grids["responsible_unit"], "manager": grids["grid_manager"], "phone": grids["phone"],
             "grid": complaints["grid_code"], "status": complaints["status"], "reported": complaints["reported_at"],
-            "due": complaints["due_at"],
+            "due": complaints["due_at"], "print_grid": PRINT_WORDS[lang]["print_grid"],
             # A complaint's status in the page language (statuses are stored in Chinese).
             "statuses": STATUS_EN if lang == "en" else {}}
 
@@ -106,7 +108,7 @@ class _StreetLayers(MacroElement):
           ? community.slice(street.length) + '-' + p.code.slice(community.length) : p.code;
         layer.bindTooltip(esc(short),
                           {permanent: true, direction: 'center', className: 'grid-code'});
-        layer.bindPopup(gridHtml(p));
+        layer.bindPopup(function () { return gridHtml(p); });  // built when opened: the paper chosen then
       }
     }).addTo(grids);
     declutter();
@@ -142,7 +144,10 @@ class _StreetLayers(MacroElement):
     var contact = t.manager ? '<br>' + t.manager + ': ' + esc(p.grid_manager) + (t.phone ? ' ' + esc(p.phone) : '') : '';
     return '<b>' + t.grid + ' ' + esc(p.code) + '</b><br>' + esc(p[t.name_key] || p.name) + '<br>' + t.unit + ': ' +
            esc(p.responsible_unit || t.none) + contact + '<br>' + t.open + ': ' + p.open_complaints + ' · ' +
-           t.overdue + ': ' + p.overdue_complaints;
+           t.overdue + ': ' + p.overdue_complaints +
+           // The grid's A4/A3 sheet (api/routes/prints.py), on the paper and in the language the panel says.
+           '<br><a class="print-grid" target="_blank" rel="noopener" href="/print/grids/' + encodeURIComponent(p.code) +
+           '.pdf' + (window.hygienePrintQuery ? window.hygienePrintQuery() : '') + '">' + t.print_grid + '</a>';
   }
   // ?grid=CODE (the printed sheet's QR code): zoom to that grid, outline it, open its popup and say it in
   // the panel; a code that is not a grid of this street is said in the panel too.
@@ -236,7 +241,7 @@ def street_page(street: dict, units: list[dict], lang: str = "zh", is_demo: bool
     m.fit_bounds(street["bounds"])
     add_context(m, lang)  # no basemap: the city's roads, outlines and names beneath the grids
     _StreetLayers(street["code"], colors, t, redrawn).add_to(m)
-    panel = _unit_panel(street, units, t, colors, lang, is_demo, focus)
+    panel = _unit_panel(street, units, t, colors, lang, is_demo, focus, viewer)
     m.get_root().html.add_child(Element(panel))
     return offline_html(m, lang=lang, title=title)
 
@@ -293,8 +298,9 @@ def _unit_rows(units: list[dict], t: dict, colors: dict[str, str]) -> str:
 
 
 def _unit_panel(street: dict, units: list[dict], t: dict, colors: dict[str, str], lang: str, is_demo: bool,
-                focus: dict | None) -> str:
-    """The panel over the map: title, links, the focused grid, and the unit table behind a fold button."""
+                focus: dict | None, viewer: User | None = None) -> str:
+    """The panel over the map: title, links, the focused grid, the print links (layers.web.grid_prints), and
+    the unit table behind a fold button."""
     esc = html.escape
     other = "zh" if lang == "en" else "en"
     demo = f'<div class="demo">{esc(t["demo"])}</div>' if is_demo else ""
@@ -303,6 +309,7 @@ def _unit_panel(street: dict, units: list[dict], t: dict, colors: dict[str, str]
 <div id="unit-panel"><div style="float:right"><a id="cases-link" href="/cases?street={esc(street['code'])}{'&lang=en' if lang == 'en' else ''}">{t['cases']}</a> ·
 <a href="?{esc(urlencode({'street': street['code'], **(focus or {}), 'lang': other}))}">{t['other_lang']}</a></div>
 <h3 style="margin:0 0 4px">{esc(_title(street, t, lang))}</h3>{demo}<div id="grid-focus" role="status"></div>
+{print_box(street['code'], lang, viewer)}
 <button type="button" id="unit-toggle" aria-controls="unit-body" aria-expanded="true" data-words="{words}">{esc(t["table_hide"])}</button>
 <div id="unit-body"><table id="unit-table"><thead><tr><th>{t['unit']}</th><th>{t['grids']}</th><th>{t['open']}</th><th>{t['overdue']}</th>
 <th>{t['in_time']}</th><th>{t['satisfied']}</th></tr></thead><tbody>{_unit_rows(units, t, colors)}</tbody></table>
