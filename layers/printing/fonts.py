@@ -58,6 +58,13 @@ def _collect(obj, out: set[str]) -> None:
     # numbers, dates, geometries, arrays: drawn with ASCII characters, or not as text
 
 
+def module_words(*modules) -> str:
+    """Non-ASCII characters of ``modules``' source: the words a document draws from code outside the printing
+    modules (table headings, units), for :func:`document_font` (a page missing one is drawn twice)."""
+    text = "".join(Path(m.__file__).read_text(encoding="utf-8") for m in modules)
+    return "".join(sorted({ch for ch in text if ord(ch) > 127}))
+
+
 def document_characters(*objects) -> str:
     """The characters a document made of ``objects`` can show, sorted."""
     out = set(string.printable) | _source_characters()
@@ -98,7 +105,6 @@ def subset_font(face: tuple[str, int, str], characters: str, folder: str) -> tup
     font.save(out)
     font.close()
     return out, name
-
 
 
 @contextmanager

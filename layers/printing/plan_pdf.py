@@ -15,11 +15,15 @@ from datetime import datetime
 
 import shapely
 
+from data import vocab
 from data.settings import LinkSettings, PrintSettings
 from data.vocab import FACILITY_KINDS, UNIT_NAMES, city_tz
+from layers.analysis import plans as plans_words
+from layers.analysis import scope as scope_words
 from layers.analysis.plans import CHANGE_COLUMNS, COLUMNS, OPS, TOTALS_HEAD, figure, plan_rule, totals
 from layers.analysis.scope import totals_label
 from layers.printing.docs import crs_name, north_angle
+from layers.printing.fonts import module_words
 from layers.printing.furniture import draw_legend_entries, north_arrow, scale_bar
 from layers.printing.labels import LINE_SPACING, place_area_labels, text_box_mm
 from layers.printing.page import (
@@ -354,5 +358,5 @@ def plan_pdf(conn, plan_id: int, viewer, paper: str = "A4", lang: str = "zh",
               for n, part in enumerate(tables, start=2)]
     metadata = {"Title": title(pm, lang), "Creator": "hygiene-map", "Subject": T[lang]["plan"]}
     shown = (pm.result, title(pm, lang), facts(pm, lang), plan_rule(pm.result, lang),  # the font's characters
-             totals_label(pm.result.get("scope"), lang))
+             totals_label(pm.result.get("scope"), lang), module_words(plans_words, scope_words, vocab))
     return pages_pdf(ctx, settings or PrintSettings.from_env(), metadata, pages, *shown)

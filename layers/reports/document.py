@@ -9,9 +9,13 @@ footnotes. Tables run on to the next page when they do not fit.
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 from data.settings import PrintSettings
+from layers.printing.fonts import document_font
 from layers.printing.page import MARGIN_MM
-from layers.printing.pdf import RENDER_LOCK
+from layers.printing.pdf import RENDER_LOCK, save, with_fallback
 from layers.printing.style import Paper, rc_params, register_font
 from layers.printing.tables import Column
 from layers.reports.changes import COV_HEAD, EMERGED, change_lines, coverage_rows
@@ -252,22 +256,37 @@ def _deductions(flow: Flow, b: dict, lang: str) -> None:
     flow.y -= 4
 
 
+@functools.lru_cache(maxsize=1)
+def _report_words() -> str:
+    """Non-ASCII characters of the reports' source (headings, notes, legends drawn from code), for the font cut."""
+    text = "".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("*.py"))
+    return "".join(sorted({ch for ch in text if ord(ch) > 127}))
+
+
 def write_pdf(b: dict, out, lang: str = "zh", settings: PrintSettings | None = None,
               shapes: dict | None = None) -> int:
     """Write bulletin ``b`` (built in ``lang``) to ``out`` (a path or a binary file) as an A4 PDF; its pages.
     ``shapes`` ({street code: outline in metres}, :func:`layers.printing.data.street_shapes`) adds the map of
     streets by 结案率."""
-    import matplotlib
-    from matplotlib.backends.backend_pdf import PdfPages
-
     settings = settings or PrintSettings.from_env()
-    with RENDER_LOCK:
-        family = register_font(settings.font_path)
-        with matplotlib.rc_context(rc_params(family)):
+    title = _T[lang]["title"].format(city=b["city"] or "") + " " + b["period"]["label"]
+    pages = []
+
+    def draw(buffer, font: str | None) -> None:
+        import matplotlib
+        from matplotlib.backends.backend_pdf import PdfPages
+
+        with matplotlib.rc_context(rc_params(register_font(font))):
             flow = Flow(Paper("A4", False), lang)
             _draw(flow, b, lang, b.get("demo", False), shapes)
-            title = _T[lang]["title"].format(city=b["city"] or "") + " " + b["period"]["label"]
-            with PdfPages(out, metadata={"Title": title, "Creator": "hygiene-map"}) as pdf:
+            with PdfPages(buffer, metadata={"Title": title, "Creator": "hygiene-map"}) as pdf:
                 for fig, _ in flow.pages:
                     pdf.savefig(fig)
-    return len(flow.pages)
+        pages.append(len(flow.pages))
+
+    # The document's own font (layers.printing.fonts): matplotlib otherwise re-reads the whole 5 MB font with
+    # fontTools for every 256-glyph block it embeds, most of a bulletin's time.
+    words = (b, _T[lang], _report_words(), [(f.footnote(lang), f.name(lang)) for f in figures().values()])
+    with RENDER_LOCK, document_font(settings.font_path, *words) as font:
+        save(out, with_fallback(draw, (font, settings.font_path)))
+    return pages[-1]
