@@ -98,7 +98,8 @@ class ProblemList:
 
 
 _FINDINGS_SQL = """
-SELECT f.id, f.responsible_unit, f.street_code, s.name, s.name_en, c.name, c.name_en, f.grid_code,
+SELECT f.id, f.responsible_unit, f.street_code, s.name, s.name_en, c.name, c.name_en,
+       coalesce(f.origin_grid_code, f.grid_code),
        (SELECT r.name FROM (SELECT r.name, r.geom FROM roads r WHERE r.name IS NOT NULL
                             ORDER BY r.geom <-> f.geom LIMIT 8) r
         WHERE ST_DWithin(r.geom::geography, f.geom::geography, %(near)s)
@@ -106,12 +107,12 @@ SELECT f.id, f.responsible_unit, f.street_code, s.name, s.name_en, c.name, c.nam
        ST_X(f.geom), ST_Y(f.geom), ST_X(ST_Transform(f.geom, %(srid)s)), ST_Y(ST_Transform(f.geom, %(srid)s)),
        f.item_code, f.place_type, f.item_text, f.deduction, f.observed_at, f.due_at, f.status,
        (f.status = %(to_rectify)s AND f.due_at < %(as_of)s),
-       f.description, f.inspector, f.rectified_by, f.community_code
+       f.description, f.inspector, f.rectified_by, f.community_code, f.grid_code
 FROM inspection_findings f
 LEFT JOIN admin_areas s ON s.level = 'street' AND s.code = f.street_code
 LEFT JOIN admin_areas c ON c.level = 'community' AND c.code = f.community_code
 WHERE f.round_id = %(round)s AND (%(street)s::text IS NULL OR f.street_code = %(street)s)
-ORDER BY f.responsible_unit NULLS LAST, f.street_code, f.grid_code NULLS LAST, f.observed_at, f.id
+ORDER BY f.responsible_unit NULLS LAST, f.street_code, 8 NULLS LAST, f.observed_at, f.id
 """
 
 _PHOTOS_SQL = """SELECT id, finding_id, stage, sha256, media_type FROM inspection_photos
@@ -126,7 +127,8 @@ def sees_personal(viewer: User | None, row: dict) -> bool:
 
 
 def _problem(number: int, r: tuple, viewer: User | None, items: dict) -> Problem:
-    stored = {"street_code": r[2], "grid_code": r[7], "community_code": r[24], "description": r[21],
+    # Shown: the grid it was found in (r[7]); who may read it: by today's grid (r[25]), as the finding's own route.
+    stored = {"street_code": r[2], "grid_code": r[25], "community_code": r[24], "description": r[21],
               "inspector": r[22], "rectified_by": r[23]}
     shown = shown_row(FINDINGS, viewer, stored)
     text_en = getattr(items.get(r[13]), "text_en", "") or r[15]
