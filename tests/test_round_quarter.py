@@ -189,9 +189,14 @@ def test_an_error_about_a_rounds_times_says_them_in_the_citys_zone(taipei_server
 
 def test_after_a_regrid_past_lists_name_the_grid_a_finding_was_found_in(taipei_server, quarter):
     """Last: 大同區 cut again at 350 m. The second month's bulletin lists its overdue finding, and the second
-    round's problem list names it, under the grid it was found in, not today's grid at that place."""
+    round's problem list names it, under the grid it was found in, not today's grid at that place; the list's map
+    draws the grids of then."""
+    from data.db import connect
+    from layers.printing.problems_data import load_problems
+
     city = taipei_server
     finding = quarter["datong"][1]
+    then = city.one("SELECT count(*) FROM grids WHERE street_code = %s", (TAIPEI_STREET,))
     city.cli("grids", "generate", "--street", TAIPEI_STREET, "--size", "350", "--force", timeout=600)
     now = city.one("SELECT grid_code FROM inspection_findings WHERE id = %s", (finding["id"],))
     assert now != finding["grid_code"], "the regrid should have renamed the finding's place"
@@ -204,3 +209,9 @@ def test_after_a_regrid_past_lists_name_the_grid_a_finding_was_found_in(taipei_s
     cells = {str(c) for s in openpyxl.load_workbook(io.BytesIO(book.content)).worksheets
              for row in s.iter_rows(values_only=True) for c in row if c is not None}
     assert any(finding["grid_code"] in c for c in cells) and not any(now in c for c in cells), cells
+    conn = connect(url=city.url)
+    try:
+        drawn = load_problems(conn, quarter["rounds"][1]).grids
+    finally:
+        conn.close()
+    assert len(drawn) == then != city.one("SELECT count(*) FROM grids WHERE street_code = %s", (TAIPEI_STREET,))

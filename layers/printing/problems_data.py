@@ -13,7 +13,7 @@ else left out; who inspected is staff-only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import shapely
 
@@ -99,7 +99,7 @@ class ProblemList:
 
 _FINDINGS_SQL = """
 SELECT f.id, f.responsible_unit, f.street_code, s.name, s.name_en, c.name, c.name_en,
-       coalesce(f.origin_grid_code, f.grid_code),
+       CASE WHEN %(ended)s THEN coalesce(f.origin_grid_code, f.grid_code) ELSE f.grid_code END,
        (SELECT r.name FROM (SELECT r.name, r.geom FROM roads r WHERE r.name IS NOT NULL
                             ORDER BY r.geom <-> f.geom LIMIT 8) r
         WHERE ST_DWithin(r.geom::geography, f.geom::geography, %(near)s)
@@ -151,9 +151,22 @@ def _photos(conn, problems: list[Problem], settings: InspectionSettings) -> None
                 by_id[finding_id].photos.append(Photo(photo_id, stage, path))
 
 
-def _outlines(conn, streets: list[str], srid: int) -> tuple[list, list, list]:
-    """The streets' outlines (code, name, name_en, geom), their communities' and their grids' (metric CRS)."""
-    params = {"streets": streets, "srid": srid}
+# The streets' grids as they stood at a time: a street cut again since keeps its grids of then in grid_shapes
+# (each regrid's rows share its ``until``; the first regrid after the time holds them), else today's grids.
+_GRIDS_THEN = f"""
+    WITH later AS (SELECT street_code, min(until) AS until FROM grid_shapes
+                   WHERE street_code = ANY(%(streets)s) AND until > %(at)s GROUP BY street_code)
+    SELECT ST_AsBinary({metric_polygon('g.geom')}) FROM grids g
+    WHERE g.street_code = ANY(%(streets)s) AND g.street_code NOT IN (SELECT street_code FROM later)
+    UNION ALL
+    SELECT ST_AsBinary({metric_polygon('s.geom')}) FROM grid_shapes s
+    JOIN later l ON l.street_code = s.street_code AND l.until = s.until"""
+
+
+def _outlines(conn, streets: list[str], srid: int, at) -> tuple[list, list, list]:
+    """The streets' outlines (code, name, name_en, geom), their communities' and their grids' as they stood at
+    ``at`` (metric CRS): the findings are drawn over the grids they were found in."""
+    params = {"streets": streets, "srid": srid, "at": at}
     with conn.cursor() as cur:
         cur.execute(f"SELECT code, name, name_en, ST_AsBinary({metric_polygon('geom')}) FROM admin_areas "
                     "WHERE level = 'street' AND code = ANY(%(streets)s) AND geom IS NOT NULL ORDER BY code", params)
@@ -161,8 +174,7 @@ def _outlines(conn, streets: list[str], srid: int) -> tuple[list, list, list]:
         cur.execute(f"SELECT ST_AsBinary({metric_polygon('geom')}) FROM admin_areas WHERE level = 'community' "
                     "AND parent_code = ANY(%(streets)s) AND geom IS NOT NULL", params)
         communities = [shapely.from_wkb(bytes(g)) for (g,) in cur.fetchall()]
-        cur.execute(f"SELECT ST_AsBinary({metric_polygon('geom')}) FROM grids WHERE street_code = ANY(%(streets)s)",
-                    params)
+        cur.execute(_GRIDS_THEN, params)
         grids = [shapely.from_wkb(bytes(g)) for (g,) in cur.fetchall()]
     return outlines, communities, grids
 
@@ -190,14 +202,18 @@ def load_problems(conn, round_id: int, street: str | None = None, viewer: User |
     _check_street(conn, the_round, street, parameter)
     city = data.load_city(conn)
     params = {"round": round_id, "street": street, "srid": city.metric_srid, "near": NEAR_ROAD_M,
-              "to_rectify": TO_RECTIFY, "as_of": city.as_of}
+              "to_rectify": TO_RECTIFY, "as_of": city.as_of,
+              # An ended round's list stands as published: the grid each finding was found in; one under way
+              # names today's grid, where the street finds the place to rectify.
+              "ended": datetime.fromisoformat(the_round["ends"]) <= datetime.now(UTC)}
     with conn.cursor() as cur:
         cur.execute(_FINDINGS_SQL, params)
         items = checklist.load(settings)
         problems = [_problem(n, r, viewer, items) for n, r in enumerate(cur.fetchall(), start=1)]
     _photos(conn, problems, settings)
     streets = [street] if street else list(the_round["streets"])
-    outlines, communities, grids = _outlines(conn, streets, city.metric_srid)
+    # The round's grids: as they stood when it ended (a round under way: today's).
+    outlines, communities, grids = _outlines(conn, streets, city.metric_srid, the_round["ends"])
     points = [shapely.Point(p.x, p.y) for p in problems]
     shapes = [g for *_, g in outlines] + points
     roads = data.load_main_roads(conn, shapely.union_all(shapes).bounds, city.metric_srid) if shapes else []
