@@ -116,28 +116,38 @@ def held_in(conn, start: datetime, end: datetime) -> set[tuple[str, str]]:
 
 def inspection_oracle(conn, start: datetime, end: datetime, base: float = 100.0) -> tuple[dict, dict]:
     """({street: (findings, deductions, score)}, {unit or "": (...)}) of the period, in Python over plain rows:
-    the findings observed in [start, end); the streets of the rounds whose midpoint lies in it or with such a
-    finding; the units that held a grid of those streets at some time in the period or are charged with such a
-    finding (by the unit stored with it)."""
+    the findings observed in [start, end); the rounds already started whose midpoint lies in it or with such a
+    finding, and their streets; the units that held a grid of those streets at some time in the period or are
+    charged with such a finding (by the unit stored with it). A score is the mean over the rounds of each one's
+    base − what it found in the period (a unit's rounds: those over a street it held, or that charged it)."""
     with conn.cursor() as cur:
         cur.execute("SELECT round_id, street_code, responsible_unit, deduction, observed_at FROM inspection_findings")
         found = [r for r in cur.fetchall() if start <= r[4] < end]
-        cur.execute("SELECT id, starts, ends, streets FROM inspection_rounds")
+        cur.execute("SELECT id, starts, ends, streets FROM inspection_rounds WHERE starts <= now()")
         rounds = cur.fetchall()
     with_findings = {r[0] for r in found}
-    streets = {code for rid, starts, ends, codes in rounds
-               if start <= starts + (ends - starts) / 2 < end or rid in with_findings for code in codes}
-    units = {unit for street, unit in held_in(conn, start, end) if street in streets} | {r[2] for r in found}
+    scored = {rid: set(codes) for rid, starts, ends, codes in rounds
+              if start <= starts + (ends - starts) / 2 < end or rid in with_findings}
+    held = held_in(conn, start, end)
+    of_street = {code: {rid for rid, codes in scored.items() if code in codes} for codes in scored.values()
+                 for code in codes}
+    of_unit: dict = {}
+    for street, unit in held:
+        of_unit.setdefault(unit, set()).update(of_street.get(street, ()))
+    for r in found:
+        of_unit.setdefault(r[2], set()).add(r[0])
 
-    def tally(keys, pick) -> dict:
+    def tally(rounds_of: dict, pick) -> dict:
         out = {}
-        for key in keys:
-            mine = [float(r[3]) for r in found if pick(r) == key]
-            out[key] = (len(mine), sum(mine), base - sum(mine))
+        for key, rids in rounds_of.items():
+            if not rids:
+                continue
+            mine = [r for r in found if pick(r) == key]
+            lost = [sum(float(r[3]) for r in mine if r[0] == rid) for rid in rids]
+            out[key] = (len(mine), sum(float(r[3]) for r in mine), round(sum(base - x for x in lost) / len(lost), 2))
         return out
 
-    by_street = tally(streets, lambda r: r[1])
-    return by_street, {k or "": v for k, v in tally(units, lambda r: r[2]).items()}
+    return tally(of_street, lambda r: r[1]), {k or "": v for k, v in tally(of_unit, lambda r: r[2]).items()}
 
 
 def satisfaction_oracle(conn, start: datetime, end: datetime) -> dict:

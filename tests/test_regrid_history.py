@@ -55,13 +55,19 @@ def _misplaced(conn, table: str, street: str) -> list:
 
 
 def _grid_sees(conn, round_id: int, street: str) -> None:
-    """Each finding of the round in ``street`` is listed (and printed) in a current grid, whose inspector reads it."""
+    """Each finding of the round in ``street`` lies in a current grid, whose inspector reads it; the list names the
+    grid as published — an ended round's, the grid the finding was found in; one under way, today's."""
     codes = {c for (c,) in _rows(conn, "SELECT code FROM grids WHERE street_code = %s", (street,))}
+    today, named = {}, {}
+    for fid, grid, origin, ended in _rows(conn, "SELECT f.id, f.grid_code, f.origin_grid_code, r.ends <= now() "
+                                                "FROM inspection_findings f JOIN inspection_rounds r ON r.id = f.round_id "
+                                                "WHERE f.round_id = %s AND f.street_code = %s", (round_id, street)):
+        today[fid], named[fid] = grid, (origin or grid) if ended else grid
     problems = load_problems(conn, round_id, street).problems
     assert problems
     for p in problems:
-        assert p.grid_code in codes, (p.id, p.grid_code)
-        inspector = User(0, "grid-inspector", "inspector", street, (p.grid_code,))
+        assert today[p.id] in codes and p.grid_code == named[p.id], (p.id, p.grid_code)
+        inspector = User(0, "grid-inspector", "inspector", street, (today[p.id],))
         shown = {q.id: q for q in load_problems(conn, round_id, street, viewer=inspector).problems}
         assert shown[p.id].personal, (p.id, p.grid_code)
 

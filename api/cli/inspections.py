@@ -119,12 +119,11 @@ _MODE = {True: "暗访", False: "明察"}
 
 
 def _local(instant: str) -> str:
-    """An ISO instant as the city's wall-clock time (2026-11-30 00:00), as the office planned it."""
-    from datetime import datetime
+    """An ISO instant as the city's wall-clock time (2026-11-30 00:00), as the office planned it (and as the
+    errors about a round's times say it)."""
+    from layers.workflow.finding_times import said
 
-    from data.vocab import city_tz
-
-    return datetime.fromisoformat(instant).astimezone(city_tz()).strftime("%Y-%m-%d %H:%M")
+    return said(instant)
 
 
 @inspections.command("rounds")

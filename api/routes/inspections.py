@@ -86,10 +86,12 @@ class FindingIn(Body):
 
 
 class MoveIn(Body):
-    """The next rectification state and a note (required for a failed re-check)."""
+    """The next rectification state and a note (required for a failed re-check); when, if not now."""
 
     status: FindingStatus
     note: Text | None = Field(None, max_length=1000)
+    at: Instant | None = Field(None, description="when it happened, for a paper record entered afterwards (ISO 8601; "
+                               "without a zone: the city's time zone); not before the finding's last step; default now")
 
 
 @router.get("/api/inspections/checklist", summary="The checklist items, per place type, with sources and labels")
@@ -188,7 +190,9 @@ def post_finding(body: FindingIn, user: Writer, conn: Transaction, request: Requ
 def patch_finding(body: MoveIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey,
                   finding_id: int = FINDING_ID):
     def write() -> JSONResponse:
-        moved = work.move(conn, user, finding_id, body.status, body.note)
+        if body.at is not None:
+            not_future(body.at, "at")
+        moved = work.move(conn, user, finding_id, body.status, body.note, body.at)
         moved["events"] = work.events(conn, finding_id)
         return JSONResponse(shown_row(FINDINGS, user, moved))
 

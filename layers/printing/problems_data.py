@@ -13,7 +13,7 @@ else left out; who inspected is staff-only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import shapely
 
@@ -98,7 +98,8 @@ class ProblemList:
 
 
 _FINDINGS_SQL = """
-SELECT f.id, f.responsible_unit, f.street_code, s.name, s.name_en, c.name, c.name_en, f.grid_code,
+SELECT f.id, f.responsible_unit, f.street_code, s.name, s.name_en, c.name, c.name_en,
+       CASE WHEN %(ended)s THEN coalesce(f.origin_grid_code, f.grid_code) ELSE f.grid_code END,
        (SELECT r.name FROM (SELECT r.name, r.geom FROM roads r WHERE r.name IS NOT NULL
                             ORDER BY r.geom <-> f.geom LIMIT 8) r
         WHERE ST_DWithin(r.geom::geography, f.geom::geography, %(near)s)
@@ -106,12 +107,12 @@ SELECT f.id, f.responsible_unit, f.street_code, s.name, s.name_en, c.name, c.nam
        ST_X(f.geom), ST_Y(f.geom), ST_X(ST_Transform(f.geom, %(srid)s)), ST_Y(ST_Transform(f.geom, %(srid)s)),
        f.item_code, f.place_type, f.item_text, f.deduction, f.observed_at, f.due_at, f.status,
        (f.status = %(to_rectify)s AND f.due_at < %(as_of)s),
-       f.description, f.inspector, f.rectified_by, f.community_code
+       f.description, f.inspector, f.rectified_by, f.community_code, f.grid_code
 FROM inspection_findings f
 LEFT JOIN admin_areas s ON s.level = 'street' AND s.code = f.street_code
 LEFT JOIN admin_areas c ON c.level = 'community' AND c.code = f.community_code
 WHERE f.round_id = %(round)s AND (%(street)s::text IS NULL OR f.street_code = %(street)s)
-ORDER BY f.responsible_unit NULLS LAST, f.street_code, f.grid_code NULLS LAST, f.observed_at, f.id
+ORDER BY f.responsible_unit NULLS LAST, f.street_code, 8 NULLS LAST, f.observed_at, f.id
 """
 
 _PHOTOS_SQL = """SELECT id, finding_id, stage, sha256, media_type FROM inspection_photos
@@ -126,7 +127,8 @@ def sees_personal(viewer: User | None, row: dict) -> bool:
 
 
 def _problem(number: int, r: tuple, viewer: User | None, items: dict) -> Problem:
-    stored = {"street_code": r[2], "grid_code": r[7], "community_code": r[24], "description": r[21],
+    # Shown: the grid it was found in (r[7]); who may read it: by today's grid (r[25]), as the finding's own route.
+    stored = {"street_code": r[2], "grid_code": r[25], "community_code": r[24], "description": r[21],
               "inspector": r[22], "rectified_by": r[23]}
     shown = shown_row(FINDINGS, viewer, stored)
     text_en = getattr(items.get(r[13]), "text_en", "") or r[15]
@@ -149,9 +151,22 @@ def _photos(conn, problems: list[Problem], settings: InspectionSettings) -> None
                 by_id[finding_id].photos.append(Photo(photo_id, stage, path))
 
 
-def _outlines(conn, streets: list[str], srid: int) -> tuple[list, list, list]:
-    """The streets' outlines (code, name, name_en, geom), their communities' and their grids' (metric CRS)."""
-    params = {"streets": streets, "srid": srid}
+# The streets' grids as they stood at a time: a street cut again since keeps its grids of then in grid_shapes
+# (each regrid's rows share its ``until``; the first regrid after the time holds them), else today's grids.
+_GRIDS_THEN = f"""
+    WITH later AS (SELECT street_code, min(until) AS until FROM grid_shapes
+                   WHERE street_code = ANY(%(streets)s) AND until > %(at)s GROUP BY street_code)
+    SELECT ST_AsBinary({metric_polygon('g.geom')}) FROM grids g
+    WHERE g.street_code = ANY(%(streets)s) AND g.street_code NOT IN (SELECT street_code FROM later)
+    UNION ALL
+    SELECT ST_AsBinary({metric_polygon('s.geom')}) FROM grid_shapes s
+    JOIN later l ON l.street_code = s.street_code AND l.until = s.until"""
+
+
+def _outlines(conn, streets: list[str], srid: int, at) -> tuple[list, list, list]:
+    """The streets' outlines (code, name, name_en, geom), their communities' and their grids' as they stood at
+    ``at`` (metric CRS): the findings are drawn over the grids they were found in."""
+    params = {"streets": streets, "srid": srid, "at": at}
     with conn.cursor() as cur:
         cur.execute(f"SELECT code, name, name_en, ST_AsBinary({metric_polygon('geom')}) FROM admin_areas "
                     "WHERE level = 'street' AND code = ANY(%(streets)s) AND geom IS NOT NULL ORDER BY code", params)
@@ -159,8 +174,7 @@ def _outlines(conn, streets: list[str], srid: int) -> tuple[list, list, list]:
         cur.execute(f"SELECT ST_AsBinary({metric_polygon('geom')}) FROM admin_areas WHERE level = 'community' "
                     "AND parent_code = ANY(%(streets)s) AND geom IS NOT NULL", params)
         communities = [shapely.from_wkb(bytes(g)) for (g,) in cur.fetchall()]
-        cur.execute(f"SELECT ST_AsBinary({metric_polygon('geom')}) FROM grids WHERE street_code = ANY(%(streets)s)",
-                    params)
+        cur.execute(_GRIDS_THEN, params)
         grids = [shapely.from_wkb(bytes(g)) for (g,) in cur.fetchall()]
     return outlines, communities, grids
 
@@ -188,14 +202,18 @@ def load_problems(conn, round_id: int, street: str | None = None, viewer: User |
     _check_street(conn, the_round, street, parameter)
     city = data.load_city(conn)
     params = {"round": round_id, "street": street, "srid": city.metric_srid, "near": NEAR_ROAD_M,
-              "to_rectify": TO_RECTIFY, "as_of": city.as_of}
+              "to_rectify": TO_RECTIFY, "as_of": city.as_of,
+              # An ended round's list stands as published: the grid each finding was found in; one under way
+              # names today's grid, where the street finds the place to rectify.
+              "ended": datetime.fromisoformat(the_round["ends"]) <= datetime.now(UTC)}
     with conn.cursor() as cur:
         cur.execute(_FINDINGS_SQL, params)
         items = checklist.load(settings)
         problems = [_problem(n, r, viewer, items) for n, r in enumerate(cur.fetchall(), start=1)]
     _photos(conn, problems, settings)
     streets = [street] if street else list(the_round["streets"])
-    outlines, communities, grids = _outlines(conn, streets, city.metric_srid)
+    # The round's grids: as they stood when it ended (a round under way: today's).
+    outlines, communities, grids = _outlines(conn, streets, city.metric_srid, the_round["ends"])
     points = [shapely.Point(p.x, p.y) for p in problems]
     shapes = [g for *_, g in outlines] + points
     roads = data.load_main_roads(conn, shapely.union_all(shapes).bounds, city.metric_srid) if shapes else []

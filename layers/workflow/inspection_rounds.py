@@ -18,6 +18,7 @@ from data.catalog import check_street
 from data.errors import Conflict, InvalidParameter
 from data.vocab import ROUND_KINDS, UNANNOUNCED_KINDS
 from layers.workflow.access import audit
+from layers.workflow.finding_times import said
 from layers.workflow.inspections import ROUND_COLUMNS, get_round, round_row
 from layers.workflow.refusals import not_one_of
 
@@ -32,8 +33,8 @@ def checked_round(conn, *, kind: str, starts: datetime, ends: datetime, streets:
     if kind not in ROUND_KINDS:
         raise not_one_of("kind", ROUND_KINDS, kind)
     if ends <= starts:
-        raise InvalidParameter("ends", f"{ends.isoformat()} is not after starts ({starts.isoformat()})",
-                               f"{ends.isoformat()} 不晚于开始时间（{starts.isoformat()}）")
+        raise InvalidParameter("ends", f"{said(ends)} is not after starts ({said(starts)})",
+                               f"{said(ends)} 不晚于开始时间（{said(starts)}）")
     streets = list(dict.fromkeys(s.strip() for s in streets if s and s.strip()))
     if not streets:
         raise InvalidParameter("streets", "name at least one street code", "请至少写一个街道代码")
@@ -78,15 +79,15 @@ def _keep_findings(before: dict, after: dict, found: dict) -> None:
                        f"streets：{zh}在街道 {'、'.join(found['outside_streets'])} 有问题 {found['outside']} 条，"
                        f"新的街道（{'、'.join(after['streets'])}）不包括该街道；请保留该街道")
     if found["first"] < after["starts"]:
-        raise Conflict(f"starts: {en} has a finding observed at {found['first'].isoformat()}, before the new start "
-                       f"({after['starts'].isoformat()}); start it no later than that",
-                       f"starts：{zh}有 {found['first'].isoformat()} 记录的问题，早于新的开始时间"
-                       f"（{after['starts'].isoformat()}）；开始时间不能晚于该问题")
+        raise Conflict(f"starts: {en} has a finding observed at {said(found['first'])}, before the new start "
+                       f"({said(after['starts'])}); start it no later than that",
+                       f"starts：{zh}有 {said(found['first'])} 记录的问题，早于新的开始时间"
+                       f"（{said(after['starts'])}）；开始时间不能晚于该问题")
     if found["last"] >= after["ends"]:
-        raise Conflict(f"ends: {en} has a finding observed at {found['last'].isoformat()}, not before the new end "
-                       f"({after['ends'].isoformat()}); end it after that",
-                       f"ends：{zh}有 {found['last'].isoformat()} 记录的问题，不早于新的结束时间"
-                       f"（{after['ends'].isoformat()}）；结束时间须晚于该问题")
+        raise Conflict(f"ends: {en} has a finding observed at {said(found['last'])}, not before the new end "
+                       f"({said(after['ends'])}); end it after that",
+                       f"ends：{zh}有 {said(found['last'])} 记录的问题，不早于新的结束时间"
+                       f"（{said(after['ends'])}）；结束时间须晚于该问题")
 
 
 def _corrected(conn, before: dict, changes: dict) -> dict:

@@ -7,7 +7,8 @@ findings' deductions, whatever the finding's status: a rectified problem was
 still found. A finding's points are lost by the unit stored with it — the
 unit that held the grid when it was observed — even after the grid changes
 hands. Ranks: highest score first, equal scores share a rank (1, 1, 3).
-A score may go below zero; the rank still tells the worst apart.
+A score may go below zero; the rank still tells the worst apart. A period's score is the mean of its rounds'
+scores (one round: that round's). A round that has not started scores no one.
 """
 
 from __future__ import annotations
@@ -44,31 +45,43 @@ _PERIOD = {"findings": "observed_at >= %(start)s AND observed_at < %(end)s",
                      "OR id IN (SELECT round_id FROM inspection_findings "
                      "WHERE observed_at >= %(start)s AND observed_at < %(end)s)",
            "holders": _HELD}
-_SCOPE = """f AS (SELECT street_code, responsible_unit AS unit, deduction FROM inspection_findings WHERE {findings}),
-            s AS (SELECT DISTINCT unnest(streets) AS code FROM inspection_rounds WHERE {rounds})"""
-
+# The one rule every reader of scores goes through (JSON, page, XLSX, PDF, ranks, units): a round that has not
+# started is no round yet: it has no findings, and scoring its streets at the base would tell the streets and the
+# public of an unannounced visit (暗访) before it happens. ``rs``: each (round, street) scored.
+_SCOPE = """r AS (SELECT id, streets FROM inspection_rounds WHERE ({rounds}) AND starts <= now()),
+            f AS (SELECT round_id, street_code, responsible_unit AS unit, deduction FROM inspection_findings
+                  WHERE ({findings}) AND round_id IN (SELECT id FROM r)),
+            rs AS (SELECT DISTINCT r.id AS round_id, unnest(r.streets) AS code FROM r)"""
+# A period's score is the mean of its rounds' scores (each round's base − what that round found in the period),
+# as a 年终考核 averages them: a street inspected four times is not ranked below one inspected once for that alone.
+# One round (a week, a month) gives its round's score. Deductions and findings are the period's sums.
 _STREETS = """
     WITH {scope},
-         t AS (SELECT s.code, count(f.deduction) AS findings, coalesce(sum(f.deduction), 0) AS lost
-               FROM s LEFT JOIN f ON f.street_code = s.code
-               GROUP BY s.code)
-    SELECT t.code, a.name, a.name_en, t.findings, t.lost, %(base)s - t.lost,
-           rank() OVER (ORDER BY t.lost)
-    FROM t LEFT JOIN admin_areas a ON a.level = 'street' AND a.code = t.code
+         t AS (SELECT rs.code, rs.round_id, count(f.deduction) AS n, coalesce(sum(f.deduction), 0) AS lost
+               FROM rs LEFT JOIN f ON f.street_code = rs.code AND f.round_id = rs.round_id
+               GROUP BY rs.code, rs.round_id),
+         st AS (SELECT code, sum(n) AS findings, sum(lost) AS lost, round(avg(%(base)s - lost)::numeric, 2) AS score
+                FROM t GROUP BY code)
+    SELECT st.code, a.name, a.name_en, st.findings, st.lost, st.score, rank() OVER (ORDER BY st.score DESC)
+    FROM st LEFT JOIN admin_areas a ON a.level = 'street' AND a.code = st.code
     ORDER BY 7, 1"""
 
 # Units: those charged with a finding, and those holding a grid of the scored streets (``holders`` of the
-# scope; a unit nobody found fault with keeps the base score). A finding in no grid, or in one nobody held
-# then, has no unit (NULL): listed last with what it lost, never ranked among the units.
+# scope; a unit nobody found fault with keeps the base score), each scored in the rounds over its streets (or
+# that charged it) as a street is. A finding in no grid, or in one nobody held then, has no unit (NULL): listed
+# last with what it lost, never ranked among the units.
 _UNITS = """
     WITH {scope},
-         u AS (SELECT DISTINCT hg.unit FROM ({holders}) hg JOIN s ON hg.street_code = s.code
-               WHERE hg.unit IS NOT NULL
-               UNION SELECT unit FROM f),
-         t AS (SELECT u.unit, count(f.deduction) AS findings, coalesce(sum(f.deduction), 0) AS lost
-               FROM u LEFT JOIN f ON f.unit IS NOT DISTINCT FROM u.unit GROUP BY u.unit)
-    SELECT unit, findings, lost, %(base)s - lost,
-           CASE WHEN unit IS NOT NULL THEN rank() OVER (PARTITION BY unit IS NULL ORDER BY lost) END FROM t
+         ur AS (SELECT DISTINCT hg.unit, rs.round_id FROM ({holders}) hg JOIN rs ON hg.street_code = rs.code
+                WHERE hg.unit IS NOT NULL
+                UNION SELECT unit, round_id FROM f),
+         t AS (SELECT ur.unit, ur.round_id, count(f.deduction) AS n, coalesce(sum(f.deduction), 0) AS lost
+               FROM ur LEFT JOIN f ON f.unit IS NOT DISTINCT FROM ur.unit AND f.round_id = ur.round_id
+               GROUP BY ur.unit, ur.round_id),
+         tt AS (SELECT unit, sum(n) AS findings, sum(lost) AS lost, round(avg(%(base)s - lost)::numeric, 2) AS score
+                FROM t GROUP BY unit)
+    SELECT unit, findings, lost, score,
+           CASE WHEN unit IS NOT NULL THEN rank() OVER (PARTITION BY unit IS NULL ORDER BY score DESC) END FROM tt
     ORDER BY 5 NULLS LAST, 1 NULLS LAST"""
 
 
@@ -99,12 +112,13 @@ def scores(conn, round_id: int, settings: InspectionSettings | None = None) -> d
 
 
 def period_scores(conn, start, end, settings: InspectionSettings | None = None) -> dict:
-    """The scores of a period [start, end) as one round's: ``{"base", "streets", "units"}``.
+    """The scores of a period [start, end): ``{"base", "streets", "units"}``.
 
-    The findings observed in the period are lost from the base by their street and their unit; the streets
-    scored are those of every round whose midpoint lies in the period or that found something in it; the units,
-    those charged
-    with such a finding and those that held a grid of those streets at some time in the period.
+    The rounds scored are those already started whose midpoint lies in the period or that found something in it;
+    the streets, theirs; the units, those charged with such a finding and those that held a grid of those streets
+    at some time in the period. In each of its rounds a street (a unit) loses from the base what that round found
+    there (charged to it) in the period; its score is the mean over its rounds, its findings and deductions the
+    period's sums.
     """
     settings = settings or InspectionSettings.from_env()
     streets, units = _scored(conn, _PERIOD, {"start": start, "end": end, "base": settings.score_base})
@@ -124,7 +138,9 @@ _UNCLOSED_AT = f"""
          st AS (SELECT DISTINCT ON (finding_id) finding_id, to_status FROM known ORDER BY finding_id, seq DESC),
          du AS (SELECT DISTINCT ON (finding_id) finding_id, due_at FROM known WHERE due_at IS NOT NULL
                 ORDER BY finding_id, seq DESC)
-    SELECT f.id, f.round_id, r.name, f.street_code, a.name, a.name_en, f.responsible_unit, f.grid_code, f.item_code,
+    -- the grid the finding was found in (a regrid since renames places), as the complaints' lists name it
+    SELECT f.id, f.round_id, r.name, f.street_code, a.name, a.name_en, f.responsible_unit,
+           coalesce(f.origin_grid_code, f.grid_code), f.item_code,
            f.item_text, f.deduction, f.observed_at, s.status, s.due_at, s.due_at < j.judged,
            extract(epoch FROM j.judged - s.due_at) / 86400.0
     FROM inspection_findings f

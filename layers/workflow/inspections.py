@@ -29,6 +29,7 @@ from data.vocab import (
 from geo import coords
 from layers.workflow.access import User, audit
 from layers.workflow.complaints import POINT_CRS, route
+from layers.workflow.finding_times import said, step_time
 from layers.workflow.finding_units import unit_at
 from layers.workflow.grids import grid_then
 from layers.workflow.inspection_photos import finding_place, missing_after_photo
@@ -205,10 +206,10 @@ def _check_place(user: User, the_round: dict, routed: dict, observed_at: datetim
                         f"用户 {user.name!r} 的检查范围为{user.scope_text('zh')}，不包括{where_zh}")
     starts, ends = datetime.fromisoformat(the_round["starts"]), datetime.fromisoformat(the_round["ends"])
     if not starts <= observed_at < ends:
-        raise InvalidParameter("observed_at", f"{observed_at.isoformat()} lies outside round {the_round['id']} "
-                                              f"({the_round['starts']} to {the_round['ends']})",
-                               f"{observed_at.isoformat()} 不在检查轮次 {the_round['id']} 的时间内"
-                               f"（{the_round['starts']} 至 {the_round['ends']}）")
+        # In the city's zone, as the round was planned, not UTC (the day before, at 16:00, in Taipei).
+        span = f"{said(starts)} to {said(ends)}", f"{said(starts)} 至 {said(ends)}"
+        raise InvalidParameter("observed_at", f"{said(observed_at)} lies outside round {the_round['id']} ({span[0]})",
+                               f"{said(observed_at)} 不在检查轮次 {the_round['id']} 的时间内（{span[1]}）")
 
 
 def record_finding(conn, user: User, *, round_id: int, lon: float, lat: float, crs: str = "wgs84", item: str,
@@ -286,11 +287,12 @@ def _check_move(user: User, finding: dict, to_status: str) -> None:
                             "another user re-checks", f"用户 {name!r} 把{zh}标为已整改，不能再复查：须由其他用户复查")
 
 
-def move(conn, user: User, finding_id: int, to_status: str, note: str | None) -> dict:
-    """Move a finding one step (Conflict for an illegal move, Forbidden for the wrong user).
+def move(conn, user: User, finding_id: int, to_status: str, note: str | None, at: datetime | None = None) -> dict:
+    """Move a finding one step (Conflict for an illegal move, Forbidden for the wrong user), now or ``at`` (a
+    paper record entered afterwards: not before the finding's last step, :func:`finding_times.step_time`).
 
     A failed re-check (复查未通过) is recorded and the finding goes straight
-    back to 待整改, due its item's days again from now.
+    back to 待整改, due its item's days again from the re-check.
     """
     if to_status not in FINDING_STATUSES:
         raise InvalidParameter("status", f"{to_status!r} is not a status; use one of {', '.join(FINDING_STATUSES)}",
@@ -313,9 +315,10 @@ def move(conn, user: User, finding_id: int, to_status: str, note: str | None) ->
     if to_status == RECHECK_FAILED and not (note or "").strip():
         raise InvalidParameter("note", "a failed re-check needs a note saying what is still wrong",
                                "复查未通过须在备注中写明仍存在的问题")
+    at = step_time(conn, current, at)
     steps = [(frm, to_status, None)]
     if to_status == RECHECK_FAILED:
-        steps.append((RECHECK_FAILED, TO_RECTIFY, "now() + make_interval(days => f.due_days)"))
+        steps.append((RECHECK_FAILED, TO_RECTIFY, "coalesce(%(at)s, now()) + make_interval(days => f.due_days)"))
     with conn.cursor() as cur:
         for step_from, step_to, due in steps:
             cur.execute(
@@ -323,16 +326,16 @@ def move(conn, user: User, finding_id: int, to_status: str, note: str | None) ->
                            rectified_by = CASE WHEN %(to)s = %(rectified)s THEN %(actor)s ELSE f.rectified_by END,
                            due_at = {due or 'f.due_at'}
                     WHERE f.id = %(id)s RETURNING f.due_at""",
-                {"to": step_to, "rectified": RECTIFIED, "actor": user.name, "id": finding_id},
+                {"to": step_to, "rectified": RECTIFIED, "actor": user.name, "id": finding_id, "at": at},
             )
             due_at = cur.fetchone()[0]
-            cur.execute("""INSERT INTO inspection_events (finding_id, from_status, to_status, note, due_at, actor)
-                           VALUES (%s, %s, %s, %s, %s, %s)""",
-                        (finding_id, step_from, step_to, note, due_at if due else None, user.name))
+            cur.execute("""INSERT INTO inspection_events (finding_id, from_status, to_status, note, due_at, actor, at)
+                           VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, now()))""",
+                        (finding_id, step_from, step_to, note, due_at if due else None, user.name, at))
     after = get_finding(conn, finding_id)
     audit(conn, user.name, "inspection.move", f"inspection_finding:{finding_id}",
           {"status": frm, "due_at": current["due_at"]}, {"status": after["status"], "due_at": after["due_at"]},
-          {"note": note, "to": to_status})
+          {"note": note, "to": to_status, "at": at.isoformat() if at else None})
     return after
 
 
