@@ -18,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.pdf_tools import pdftext
+from tests.phone_layout import phone  # noqa: F401  (a pytest fixture, used by name)
 from tests.real_city import (  # noqa: F401  (pytest fixtures, used by name)
     TAIPEI_STREET,
     taipei,
@@ -191,3 +192,32 @@ def test_printed_bulletin_and_workbook_say_plain_words(taipei_server, quarter):
         assert "HYGIENE_MAP" not in said and "standards.csv" not in said
         assert "基础分（100分" in said
     assert "国家标准服务半径" in notes
+
+
+_PHONE_VIEW = """(() => {
+  const lines = (e) => { const r = document.createRange(); r.selectNodeContents(e);
+                         return new Set(Array.from(r.getClientRects()).map((x) => Math.round(x.top))).size; };
+  const rows = Array.from(document.querySelectorAll('#streets tbody tr'));
+  const rect = (s) => { const r = document.querySelector(s).getBoundingClientRect();
+                        return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+  return {width: innerWidth,
+          shown: rows.map((tr) => [tr.cells[2].textContent, tr.cells[3].getBoundingClientRect().right,
+                                   tr.cells[4].getBoundingClientRect().right, lines(tr.cells[2])]),
+          trend: rect('#trend'), rate: document.querySelector('#trend-rate') && rect('#trend-rate')};
+})()"""
+
+
+@pytest.mark.browser
+def test_a_phone_sees_the_score_the_mark_and_both_trend_charts(taipei_server, quarter, phone):
+    """/reports at 390 px: each street's score and 红榜/黑榜 without a sideways scroll, its name on one line, the
+    closure-rate chart under the received chart, within the screen; nothing else out of place."""
+    from tests.phone_layout import assert_clear, measured
+
+    path = f"/reports?period=month&date={quarter['m1']}"
+    assert_clear(measured(phone, path, None, "reports-rectified-phone.png"), path)
+    seen = phone.evaluate(_PHONE_VIEW)
+    width = seen["width"]
+    assert seen["shown"] and all(score <= width and mark <= width for _, score, mark, _ in seen["shown"]), seen
+    assert all(n == 1 for *_, n in seen["shown"]), seen["shown"]  # 萬華區, not 萬/華/區
+    rate, trend = seen["rate"], seen["trend"]
+    assert rate and rate["left"] >= 0 and rate["right"] <= width and rate["top"] >= trend["bottom"] - 1, seen
