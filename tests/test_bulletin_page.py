@@ -32,12 +32,16 @@ def test_page_shows_the_bulletin_of_the_period_picked(demo_client):
     assert html.escape(b["summary_zh"]) in page
     streets = _cells(page, "streets")
     assert [row[2] for row in streets] == [s["name"] for s in b["streets"]]
-    # rank, name, received and closure rate as the JSON has them; the best ranked on the red list, the worst on the black
+    # rank, name, the figure ranked on and the mark right after it, received as the JSON has them; the best ranked
+    # on the red list, the worst on the black
+    head = re.findall(r"<th>(.*?)</th>", page.split('<table id="streets">')[1].split("</thead>")[0])
+    received = head.index("受理数")
     for row, s in zip(streets, b["streets"], strict=True):
-        assert row[0] == ("" if s["rank"] is None else str(s["rank"])) and row[3] == str(s["received"])
+        assert row[0] == ("" if s["rank"] is None else str(s["rank"])) and row[received] == str(s["received"])
     ranked = [row for row in streets if row[0]]
-    assert ranked[0][-1] == "红榜" and ranked[-1][-1] == "黑榜"
-    assert sum(int(row[3]) for row in _cells(page, "units")) == b["totals"]["received"]
+    assert head[3:5] == ["得分" if b["ranked_by"] == "score" else "结案率", "榜单"]
+    assert ranked[0][4] == "红榜" and ranked[-1][4] == "黑榜"
+    assert sum(int(row[4]) for row in _cells(page, "units")) == b["totals"]["received"]
     assert [row[0] for row in _cells(page, "categories")] == [c["name"] for c in b["categories"]]
     assert '<option value="month" selected>' in page and 'value="2026-10"' in page
 
@@ -65,14 +69,14 @@ def test_page_shows_the_trend_and_inspection_columns(demo_client):
     streets' inspection figures, as the JSON has them."""
     b = demo_client.get("/api/reports/bulletin?period=month&date=2026-10").json()
     page = demo_client.get("/reports?period=month&date=2026-10").text
-    svg = re.search(r'<svg id="trend".*?</svg>', page, re.S).group(0)
+    svg = re.search(r'<svg id="trend".*?</svg>\s*<svg id="trend-rate".*?</svg>', page, re.S).group(0)
     assert "<script" not in page and "http://www.w3.org/2000/svg" in svg and "href" not in svg
     bars = re.findall(r'<rect class="bar"[^>]*><title>(\d+)</title>', svg)
     assert [int(n) for n in bars] == [p["received"] for p in b["trend"]] and len(bars) == 12
     assert svg.count("<circle") == sum(p["closed_rate"] is not None for p in b["trend"]) and "<polyline" in svg
     head = re.search(r'<table id="streets"><thead><tr>(.*?)</tr>', page).group(1)
     assert "得分" in head and "检查发现问题数" in head
-    scores = {row[2]: row[-2] for row in _cells(page, "streets")}
+    scores = {row[2]: row[3] for row in _cells(page, "streets")}
     assert scores == {s["name"]: f"{s['score']:g}" for s in b["streets"]}
 
 
@@ -84,13 +88,13 @@ def test_bad_period_on_the_page_is_422_naming_the_parameter(demo_client, query, 
 
 
 def _trend_is_drawn(browser, lang: str) -> None:
-    """Looked at as a picture: the trend chart, scrolled into view, has the bars' blue and the line's red."""
+    """Looked at as a picture: the two trend charts, scrolled into view, have the bars' blue and the line's red."""
     import numpy as np
     from PIL import Image
 
     from layers.reports.trend import BAR, LINE
 
-    box = browser.evaluate("(() => { const e = document.getElementById('trend'); e.scrollIntoView();"
+    box = browser.evaluate("(() => { const e = document.querySelector('.trend'); e.scrollIntoView();"
                            " const r = e.getBoundingClientRect();"
                            " return [r.left, r.top, r.right, r.bottom, window.devicePixelRatio]; })()")
     shot = ARTIFACTS / f"reports-trend-{lang}.png"

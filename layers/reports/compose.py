@@ -13,7 +13,7 @@ from layers.reports.bulletin import Figures, names, period_figures
 from layers.reports.changes import coverage_section, hotspots_section
 from layers.reports.figures import available
 from layers.reports.outside import outside_row, outside_section, outside_text, renamed
-from layers.reports.rectification import add_to_rows, by_item, rectification, summary_text
+from layers.reports.rectification import PERIOD_FIGURES, add_to_rows, by_item, rectification, summary_text
 from layers.reports.trend import trend
 from layers.workflow.inspection_scores import deductions_by_item, period_scores
 from layers.workflow.public_staff import satisfaction
@@ -193,7 +193,8 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
     add_to_rows(streets, rect and rect["streets"])
     add_to_rows(units, rect and rect["units"])
     have = frozenset({"inspections"} if ins_now["scored"] else set()) | frozenset(
-        {"public_channel"} if city_rated["rated"] else set())
+        {"public_channel"} if city_rated["rated"] else set()) | frozenset(
+        {"rectification"} if rect and (rect["findings_due"] or rect["rechecks_failed"]) else set())
     result = {
         "city": (city.get("name_en") or city.get("name")) if lang == "en" else city.get("name"),
         "demo": bool(city.get("is_demo")),
@@ -213,7 +214,8 @@ def bulletin(conn, period: Period, lang: str = "zh") -> dict:
         "streets": streets,
         "outside_streets": outside_section(outside, now["districts"], known["districts"], lang),
         "units": units,
-        "rectification": rect and {k: rect[k] for k in ("open", "awaiting_recheck", "overdue", "items")},
+        "rectification": rect and {k: rect[k] for k in ("open", "awaiting_recheck", "overdue", *PERIOD_FIGURES,
+                                                        "items")},
         "categories": _categories(now["categories"], before["categories"],
                                   lambda n: known["categories"].get(n, (n, n))[i]),
         "trend": trend(conn, period, lang),
@@ -248,11 +250,6 @@ def _change_zh(change: int, previous: str) -> str:
 def percent(value: float | None) -> str:
     """A rate as printed in the bulletin: 81.9%, or — when there is none."""
     return "—" if value is None else f"{100 * value:.1f}%"
-
-
-def rank_change_text(value: int | None) -> str:
-    """A rank change as printed in the bulletin: ↑2 (up two places), ↓1, or nothing."""
-    return "" if value is None or value == 0 else (f"↑{value}" if value > 0 else f"↓{-value}")
 
 
 def _bottom(b: dict) -> list[dict]:

@@ -19,11 +19,11 @@ from layers.printing.pdf import RENDER_LOCK, save, with_fallback
 from layers.printing.style import Paper, rc_params, register_font
 from layers.printing.tables import Column
 from layers.reports.changes import COV_HEAD, EMERGED, change_lines, coverage_rows
-from layers.reports.compose import extra_figures, list_marks, percent, rank_change_text
-from layers.reports.figures import figures
+from layers.reports.compose import extra_figures, list_marks, percent
+from layers.reports.figures import figures, rank_change_text
 from layers.reports.layout import RED, Flow, heading_line, paragraph, table, table_or_none
 from layers.reports.rectification import TEXT as RECT_TEXT
-from layers.reports.rectification import deduction_line, item_line
+from layers.reports.rectification import deduction_line, item_line, period_figures_shown
 from layers.reports.street_map import draw_hotspot_map, draw_street_map
 from layers.reports.trend import draw_trend
 
@@ -95,12 +95,12 @@ def _figure_columns(lang: str, first: str, first_width: float, extra: tuple[str,
             *(Column(_heading(c, lang), widths.get(c, 0.8), "center") for c in (*_TABLE_FIGURES, *extra))]
 
 
-def _figure_cells(r: dict, extra: tuple[str, ...] = ()) -> list[str]:
+def _figure_cells(r: dict, lang: str, extra: tuple[str, ...] = ()) -> list[str]:
     def cell(code: str) -> str:
         value = r[code]
         return "—" if value is None else percent(value) if code == "satisfaction" else f"{value:g}"
 
-    return ["" if r["rank"] is None else str(r["rank"]), rank_change_text(r["rank_change"]), r["name"] or "",
+    return ["" if r["rank"] is None else str(r["rank"]), rank_change_text(r, lang), r["name"] or "",
             str(r["received"]), str(r["filed"]), str(r["due"]), str(r["closed"]), percent(r["closed_rate"]),
             percent(r["on_time_rate"]), percent(r["rework_rate"]), str(r["open_at_end"]), str(r["overdue_at_end"]),
             *(cell(c) for c in extra)]
@@ -121,7 +121,7 @@ def _draw(flow: Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> No
     paragraph(flow, b[f"summary_{lang}"], 9)
     flow.y -= 4
     marks, extra = list_marks(b["streets"]), extra_figures(b, "streets")
-    rows = [[*_figure_cells(r, extra), t[marks[r["code"]]] if r["code"] in marks else ""] for r in b["streets"]]
+    rows = [[*_figure_cells(r, lang, extra), t[marks[r["code"]]] if r["code"] in marks else ""] for r in b["streets"]]
     table(flow, t["streets"], [*_figure_columns(lang, t["street"], 1.8, extra),
                                 Column(t["mark"], 0.7 if lang == "zh" else 1.1, "center")], rows,
            [marks.get(r["code"], "") for r in b["streets"]])
@@ -133,14 +133,14 @@ def _draw(flow: Flow, b: dict, lang: str, demo: bool, shapes: dict | None) -> No
     extra = extra_figures(b, "units")
     if worst:
         table(flow, t["units"].format(n=len(worst)), _figure_columns(lang, t["unit"], 2.6, extra),
-               [_figure_cells(r, extra) for r in worst])
+               [_figure_cells(r, lang, extra) for r in worst])
     else:  # no complaint in a grid with a unit (a city without grids yet): say so, not an empty table
         heading_line(flow, t["units_none"], 10)
         paragraph(flow, t["no_units_score" if b["ranked_by"] == "score" else "no_units"], 8)
         flow.y -= 4
     overdue = sorted((r for r in b["units"] if r["overdue_at_end"]), key=lambda r: (-r["overdue_at_end"], r["name"]))
     table_or_none(flow, t["overdue"], _figure_columns(lang, t["unit"], 2.6),
-                   [_figure_cells(r) for r in overdue[:UNIT_ROWS]], t["no_overdue"])
+                   [_figure_cells(r, lang) for r in overdue[:UNIT_ROWS]], t["no_overdue"])
     defs = figures()
     table_or_none(flow, t["categories"], [Column(t["category"], 3), Column(defs["received"].name(lang), 1, "center"),
                                            Column(t["previous"], 1, "center"), Column(t["change"], 1, "center")],
@@ -229,6 +229,12 @@ def _overdue_findings(flow: Flow, b: dict, lang: str) -> None:
     if rect is None:
         return
     heading_line(flow, ("七、" if lang == "zh" else "7. ") + t["title"], 20)
+    codes = period_figures_shown(b)
+    if codes:  # the period's 整改 per street (data/figures.csv), before the overdue findings named one by one
+        cells = lambda r: [percent(r[c]) if c.endswith("_rate") else str(r[c]) for c in codes]  # noqa: E731
+        table(flow, t["done_title"], [Column(_T[lang]["street"], 1.8), *(Column(_heading(c, lang), 1, "center")
+                                                                          for c in codes)],
+              [[r["name"] or "", *cells(r)] for r in b["streets"] if r.get("findings_due") or r.get("rechecks_failed")])
     paragraph(flow, t["note"], 7, color="0.25")
     flow.y -= 2
     if not rect["items"]:

@@ -75,3 +75,18 @@ def figures() -> dict[str, Figure]:
 def available(have: frozenset[str] = frozenset()) -> list[Figure]:
     """The figures a bulletin can give: those needing nothing, and those whose ``needs`` is in ``have``."""
     return [f for f in figures().values() if not f.needs or f.needs in have]
+
+
+#: A rank change of 0, and a row ranked now but not in the previous period (page and PDF; the XLSX keeps 0 and empty).
+_SAME, _NEW = {"zh": "持平", "en": "="}, {"zh": "新进", "en": "new"}
+
+
+def rank_change_text(row: dict, lang: str = "zh") -> str:
+    """A row's rank change as printed in the bulletin: ↑2 (up two places), ↓1, 持平, 新进 (not ranked last
+    period), or nothing (not ranked now)."""
+    value = row["rank_change"]
+    if row["rank"] is None:
+        return ""
+    if value is None:
+        return _NEW["en" if lang == "en" else "zh"]
+    return _SAME["en" if lang == "en" else "zh"] if value == 0 else (f"↑{value}" if value > 0 else f"↓{-value}")

@@ -59,40 +59,39 @@ def _nice_max(value: float) -> float:
 
 
 def trend_svg(points: list[dict], lang: str) -> str:
-    """Two small charts side by side as one inline ``<svg>``: received (bars) and closure rate (line, 0–100 %)."""
-    width, height, pad_l, pad_b, pad_t, gap = 720, 210, 40, 38, 22, 40
-    panel = (width - 2 * pad_l - gap) / 2
-    plot_h = height - pad_b - pad_t
+    """Two small charts as two inline ``<svg>`` (side by side on a wide screen, one over the other on a phone):
+    received (bars, ``#trend``) and closure rate (line, 0–100 %, ``#trend-rate``)."""
+    width, height, pad_l, pad_b, pad_t, pad_r = 360, 210, 40, 38, 22, 20
+    panel, plot_h = width - pad_l - pad_r, height - pad_b - pad_t
     top = _nice_max(max((p["received"] for p in points), default=0))
     step = panel / max(len(points), 1)
-    parts = [f'<svg id="trend" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-             f'style="max-width:{width}px" role="img" aria-label="{html.escape(" / ".join(_TITLES[lang]))}">']
+    svgs = []
     for j, (title, scale, fmt) in enumerate(((_TITLES[lang][0], top, "{:g}"), (_TITLES[lang][1], 1.0, "{:.0%}"))):
-        x0 = pad_l + j * (panel + pad_l + gap)
-        parts.append(f'<text x="{x0}" y="14" font-size="13">{html.escape(title)}</text>')
+        parts = [f'<svg id="{"trend" if j == 0 else "trend-rate"}" xmlns="http://www.w3.org/2000/svg" '
+                 f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px" role="img" '
+                 f'aria-label="{html.escape(title)}">', f'<text x="{pad_l}" y="14" font-size="13">{html.escape(title)}</text>']
         for frac in (0, 0.5, 1):
             y = pad_t + plot_h * (1 - frac)
-            parts.append(f'<line x1="{x0}" x2="{x0 + panel:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ccc"/>'
-                         f'<text x="{x0 - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">'
+            parts.append(f'<line x1="{pad_l}" x2="{pad_l + panel:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ccc"/>'
+                         f'<text x="{pad_l - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">'
                          f'{fmt.format(scale * frac)}</text>')
         for k, p in enumerate(points):
-            label = p["label"].split("\n")[0]
-            parts.append(f'<text x="{x0 + step * (k + 0.5):.1f}" y="{height - pad_b + 14}" font-size="10" '
-                         f'text-anchor="middle">{html.escape(label)}</text>')
+            parts.append(f'<text x="{pad_l + step * (k + 0.5):.1f}" y="{height - pad_b + 14}" font-size="10" '
+                         f'text-anchor="middle">{html.escape(p["label"].split(chr(10))[0])}</text>')
         if j == 0:
             for k, p in enumerate(points):
                 h = plot_h * p["received"] / scale
-                parts.append(f'<rect class="bar" x="{x0 + step * (k + 0.15):.1f}" y="{pad_t + plot_h - h:.1f}" '
+                parts.append(f'<rect class="bar" x="{pad_l + step * (k + 0.15):.1f}" y="{pad_t + plot_h - h:.1f}" '
                              f'width="{step * 0.7:.1f}" height="{h:.1f}" fill="{BAR}"><title>{p["received"]}</title></rect>')
         else:
-            xy = [(x0 + step * (k + 0.5), pad_t + plot_h * (1 - p["closed_rate"]))
+            xy = [(pad_l + step * (k + 0.5), pad_t + plot_h * (1 - p["closed_rate"]))
                   for k, p in enumerate(points) if p["closed_rate"] is not None]
             if xy:
                 path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
                 parts.append(f'<polyline class="line" points="{path}" fill="none" stroke="{LINE}" stroke-width="2"/>')
                 parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{LINE}"/>' for x, y in xy)
-    parts.append("</svg>")
-    return "".join(parts)
+        svgs.append("".join(parts) + "</svg>")
+    return "".join(svgs)
 
 
 def draw_trend(fig, rect_mm: tuple, page_mm: tuple, points: list[dict], lang: str) -> None:

@@ -12,6 +12,7 @@ from layers.reports.compose import extra_figures
 from layers.reports.figures import figures
 from layers.reports.rectification import ROW_FIGURES as RECT_FIGURES
 from layers.reports.rectification import TEXT as RECT_TEXT
+from layers.reports.rectification import period_figures_shown
 
 _RATE = "0.0%"
 _HOURS = "0.0"
@@ -19,7 +20,7 @@ _DATE = DATE_FORMAT
 #: The figure columns of the street and unit sheets, in order (codes of data/figures.csv).
 ROW_FIGURES = ("received", "filed", "due", "closed", "on_time", "closed_rate", "on_time_rate", "rework_rate",
                "open_at_end", "overdue_at_end", "median_hours")
-_UNITS_EN = {"件": "count", "小时": "hours", "名": "place", "分": "points", "处": "count", "个百分点": "percentage points"}
+_UNITS_EN = {"件": "count", "小时": "hours", "名": "place", "分": "points", "处": "count", "次": "times", "个百分点": "percentage points"}
 _TEXT = {
     "zh": {"summary": "概况", "streets": "街道排名", "units": "责任单位排名", "categories": "问题类别",
            "definitions": "指标说明", "street": "街道", "unit": "责任单位", "code": "代码", "category": "问题类别",
@@ -139,7 +140,7 @@ def write_workbook(b: dict, out: Path, lang: str = "zh") -> None:
     ranks = [defs["rank"].name(lang), defs["rank_change"].name(lang)]
     for table, noun in (("streets", "street"), ("units", "unit")):
         coded = table == "streets"  # a unit is known by its name: a code column would repeat it
-        codes = (*ROW_FIGURES, *extra_figures(b, table))
+        codes = (*ROW_FIGURES, *extra_figures(b, table), *period_figures_shown(b))
         figure_header = [defs[c].name(lang) + (hours if c == "median_hours" else "") for c in codes]
         if b.get("rectification"):  # not (yet) in data/figures.csv: defined on the sheet of overdue findings
             codes += RECT_FIGURES

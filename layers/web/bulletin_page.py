@@ -11,9 +11,10 @@ from urllib.parse import urlencode
 
 from data.params import PERIOD_KINDS
 from layers.reports.changes import COV_HEAD, change_lines, coverage_rows
-from layers.reports.compose import extra_figures, list_marks, percent, rank_change_text
-from layers.reports.figures import figures
+from layers.reports.compose import extra_figures, list_marks, percent
+from layers.reports.figures import figures, rank_change_text
 from layers.reports.rectification import TEXT as RECT_TEXT
+from layers.reports.rectification import period_figures_shown
 from layers.reports.trend import trend_svg
 
 _WORDS = {
@@ -48,10 +49,11 @@ th,td{border:1px solid #bbb;padding:3px 7px}th{background:#f0f0f0}td.n{text-alig
 tr.red td{background:#fde8e8}tr.black td{background:#e6e6e6}td.red{color:#c00000;font-weight:bold}
 td.black{color:#000;font-weight:bold}td.red,td.black{white-space:nowrap}form{margin:.8em 0}.downloads a{margin-right:1.2em}
 .notes{font-size:12px;color:#444}.lang{float:right}.demo{color:#666;font-size:12px}
-table{display:block;max-width:100%;overflow-x:auto}.trend{overflow-x:auto}
-@media (max-width:600px){body{margin:1em .8em}#trend{min-width:720px}}"""
-# On a phone the two trend charts keep their size (shrunk to 360 px their labels were 5 px high): the first fills
-# the screen, the second is a swipe away in the charts' own box.
+table{display:block;max-width:100%;overflow-x:auto}#streets td:nth-child(3),#units td:nth-child(3){white-space:nowrap}
+.trend{display:flex;flex-wrap:wrap;gap:0 1em}.trend svg{flex:1 1 300px}
+@media (max-width:600px){body{margin:1em .8em}}"""
+# The two trend charts are two pictures of 360 px: side by side on a wide screen, one over the other on a phone
+# (each at about its own size, so its labels stay readable). Street and unit names never wrap a character a line.
 
 
 def _cell(code: str, value) -> str:
@@ -63,24 +65,32 @@ def _cell(code: str, value) -> str:
 
 
 def _ranking(rows: list[dict], first: str, lang: str, marks: dict | None, table_id: str,
-             extra: tuple[str, ...] = ()) -> str:
-    """A ranking table: rank, change, name, the figures (and ``extra`` ones: inspections, satisfaction), and the
-    红榜/黑榜 mark when ``marks`` is given."""
+             extra: tuple[str, ...] = (), ranked_on: str = "closed_rate") -> str:
+    """A ranking table: rank, change, name, the figure ranked on (``ranked_on``) and the 红榜/黑榜 mark when
+    ``marks`` is given — first, so that a phone shows them without a sideways scroll — then the other figures (and
+    ``extra`` ones: inspections, satisfaction, 整改)."""
     t, defs, esc = _WORDS[lang], figures(), html.escape
-    columns = (*_COLUMNS, *extra)
-    head = [defs["rank"].name(lang), defs["rank_change"].name(lang), first, *(defs[c].name(lang) for c in columns)]
+    columns = tuple(c for c in (*_COLUMNS, *extra) if c != ranked_on)
+    head = [defs["rank"].name(lang), defs["rank_change"].name(lang), first, defs[ranked_on].name(lang)]
     head += [t["mark"]] if marks is not None else []
+    head += [defs[c].name(lang) for c in columns]
     body = []
     for r in rows:
         mark = (marks or {}).get(r["code"], "")
         cells = [f'<td class="n">{"" if r["rank"] is None else r["rank"]}</td>',
-                 f'<td class="n">{rank_change_text(r["rank_change"])}</td>', f'<td>{esc(r["name"] or "")}</td>',
-                 *(f'<td class="n">{_cell(c, r.get(c))}</td>' for c in columns)]
+                 f'<td class="n">{rank_change_text(r, lang)}</td>', f'<td>{esc(r["name"] or "")}</td>',
+                 f'<td class="n">{_cell(ranked_on, r.get(ranked_on))}</td>']
         if marks is not None:
             cells.append(f'<td class="{mark}">{esc(t[mark]) if mark else ""}</td>')
+        cells += [f'<td class="n">{_cell(c, r.get(c))}</td>' for c in columns]
         body.append(f'<tr class="{mark}">{"".join(cells)}</tr>')
     header = "".join(f"<th>{esc(h)}</th>" for h in head)
     return f'<table id="{table_id}"><thead><tr>{header}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _extra(b: dict, table: str) -> tuple[str, ...]:
+    """The figures a table shows besides the complaints': inspections, satisfaction, the period's 整改."""
+    return (*extra_figures(b, table), *period_figures_shown(b))
 
 
 def _form(lang: str, kind: str, date: str) -> str:
@@ -154,6 +164,7 @@ def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
     notes = "".join(f"<li>{esc(defs[d['code']].footnote(lang))}</li>" for d in b["definitions"])
     other = esc(urlencode({**query, "lang": "zh" if lang == "en" else "en"}))
     demo = f'<p class="demo">{esc(t["demo"])}</p>' if b["demo"] else ""
+    ranked_on = "score" if b["ranked_by"] == "score" else "closed_rate"
     return f"""<!doctype html>
 <html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{esc(title)}</title>
@@ -163,8 +174,8 @@ def bulletin_page(b: dict, *, lang: str, kind: str, date: str) -> str:
 {_form(lang, kind, date)}<p class="downloads">{downloads}</p>
 <h2>{esc(t['summary'])}</h2><p id="summary">{esc(b[f'summary_{lang}'])}</p>
 <h2>{esc(t['trend'].format(n=len(b['trend'])))}</h2><div class="trend">{trend_svg(b['trend'], lang)}</div>
-<h2>{esc(t['streets'])}</h2>{_ranking(b['streets'], t['street'], lang, list_marks(b['streets']), 'streets', extra_figures(b, 'streets'))}
-<h2>{esc(t['units'])}</h2>{_ranking(b['units'], t['unit'], lang, None, 'units', extra_figures(b, 'units'))}
+<h2>{esc(t['streets'])}</h2>{_ranking(b['streets'], t['street'], lang, list_marks(b['streets']), 'streets', _extra(b, 'streets'), ranked_on)}
+<h2>{esc(t['units'])}</h2>{_ranking(b['units'], t['unit'], lang, None, 'units', _extra(b, 'units'), ranked_on)}
 <h2>{esc(t['categories'])}</h2><table id="categories"><thead><tr>{cat_head}</tr></thead><tbody>{categories}</tbody></table>
 {_changes(b, lang)}
 {_overdue_findings(b, lang)}
