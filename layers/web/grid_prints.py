@@ -28,6 +28,8 @@ _CSS = """<style>
 #print-box a,#print-box select,#print-box input{font:inherit}#print-box a{margin-right:8px;white-space:nowrap}
 #route-top{width:3.5em}#atlas-progress{display:none;width:100%;height:10px}#atlas-status{display:block}
 #atlas-status.failed{color:#b00;font-weight:bold}
+/* a space after each brace: the page goes through Jinja, where a brace and a hash open a comment */
+@media (max-width:700px){ #unit-panel.folded .print-more{display:none} #unit-panel.folded #print-box{line-height:1.6} }
 </style>"""
 
 # A signed-in user's click on the atlas link starts a job and polls it every second; the paper select is read
@@ -97,16 +99,19 @@ _SCRIPT = """<script>(function () {
 
 
 def print_box(street_code: str, lang: str, viewer: User | None) -> str:
-    """The panel's print links: paper, the atlas (a job with progress when signed in), the route of the top N."""
+    """The panel's print links: paper, the atlas (a job with progress when signed in), the route of the top N.
+
+    On a phone the folded panel is a bar over the map: it keeps the two links (A4, the top 10) and shows the
+    paper and the number of grids when opened."""
     w = WORDS["en" if lang == "en" else "zh"]
     esc = html.escape
     cfg = {"lang": lang, "signed_in": viewer is not None, "words": w,
            "atlas": f"/print/streets/{street_code}/atlas.pdf", "route": f"/print/streets/{street_code}/route.pdf"}
     most = PrintSettings.from_env().route_max_stops  # the route's own limit (HYGIENE_MAP_PRINT_ROUTE_MAX_STOPS)
-    top = (f'{esc(w["top"])} <input id="route-top" type="number" min="1" max="{most}" value="{min(10, most)}" '
-           f'aria-label="{esc(w["top"])}"> {esc(w["grids_unit"])}')
+    top = (f'<span class="print-more">{esc(w["top"])} <input id="route-top" type="number" min="1" max="{most}" '
+           f'value="{min(10, most)}" aria-label="{esc(w["top"])}"> {esc(w["grids_unit"])}</span>')
     return f"""{_CSS}<div id="print-box" data-print="{esc(json.dumps(cfg, ensure_ascii=False))}" data-atlas-state="">
-<label>{esc(w["paper"])} <select id="print-paper"><option>A4</option><option>A3</option></select></label>
+<label class="print-more">{esc(w["paper"])} <select id="print-paper"><option>A4</option><option>A3</option></select></label>
 <a id="print-atlas" href="{esc(cfg['atlas'])}" target="_blank" rel="noopener">{esc(w["print_atlas"])}</a>
 <span style="white-space:nowrap"><a id="print-route" href="{esc(cfg['route'])}" target="_blank" rel="noopener">{esc(w["print_route"])}</a>
 {top}</span>
