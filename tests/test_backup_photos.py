@@ -19,6 +19,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from data.db import connect
+from data.migrate import migrate
 from tests.conftest import REPO, create_database, drop_database, query
 from tests.real_city import CLI, TAIPEI_STREET, taipei, taipei_grids  # noqa: F401 - fixtures
 
@@ -156,5 +158,36 @@ def test_a_damaged_or_foreign_file_is_named_and_nothing_is_restored(photographed
             assert str(bad) in lines[0] and "不完整或已损坏" in lines[0], lines[0]
             assert query(target, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")[0][0] == 0
             assert not photos.exists()
+    finally:
+        drop_database(target)
+
+
+def test_backup_and_restore_with_only_the_postgresql_client_on_path(fresh_db, pg_server, tmp_path, monkeypatch):
+    """An app host (or the compose app image) with DATABASE_URL and postgresql-client, no server installed."""
+    from data import backup as backups
+    from data.errors import SetupError
+    from data.settings import DatabaseSettings
+
+    client = tmp_path / "bin"
+    client.mkdir()
+    for tool in ("pg_dump", "pg_restore"):  # the client's programs, as /usr/bin has them
+        (client / tool).symlink_to(Path(backups.find_pg_bindir()) / tool)
+
+    def no_server(_override=None):
+        raise SetupError("PostgreSQL server is not installed", "未安装 PostgreSQL 服务器")
+
+    monkeypatch.setattr(backups, "find_pg_bindir", no_server)
+    monkeypatch.setenv("PATH", f"{client}:/usr/bin:/bin")
+    monkeypatch.setenv("HYGIENE_MAP_PHOTO_DIR", str(tmp_path / "photos"))
+    conn = connect(url=fresh_db)
+    migrate(conn)
+    conn.close()
+    settings = DatabaseSettings.from_env({"DATABASE_URL": fresh_db})
+    out = tmp_path / "city.backup"
+    backups.backup(fresh_db, out, settings)
+    target = create_database(pg_server[0])
+    try:
+        backups.restore(target, out, settings)
+        assert query(target, "SELECT count(*) FROM pg_tables WHERE tablename = 'city_settings'")[0][0] == 1
     finally:
         drop_database(target)
