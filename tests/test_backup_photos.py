@@ -133,31 +133,36 @@ def test_restore_into_a_home_db_up_made_and_left_empty(photographed, tmp_path):
         shutil.rmtree(home, ignore_errors=True)
 
 
+def _refused(bad: Path, target: str, photos: Path) -> None:
+    """Restoring ``bad`` into the empty ``target`` fails with one line naming the file, leaving it empty."""
+    done = _cli(["db", "restore", bad], {"DATABASE_URL": target, "HYGIENE_MAP_PHOTO_DIR": str(photos)})
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert str(bad) in lines[0] and "不完整或已损坏" in lines[0], lines[0]
+    assert query(target, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")[0][0] == 0
+    assert not photos.exists()
+
+
 def test_a_damaged_or_foreign_file_is_named_and_nothing_is_restored(photographed, pg_server, tmp_path):
     city, env, _ = photographed
-    backup = tmp_path / "taipei.backup"
-    assert _cli(["db", "backup", "--out", backup], {**env, "DATABASE_URL": city.url}).returncode == 0
-    with tarfile.open(backup) as tar:
-        assert {"database.dump", "hygiene-map-backup.json"} <= set(tar.getnames())
-        last = tar.getmembers()[-1]
-    whole, cuts = backup.read_bytes(), []
-    # Cut in the dump, in the last photo, and just before the last photo (the archive then looks complete).
-    for n, at in enumerate((len(whole) // 2, last.offset_data + 100, last.offset)):
-        cuts.append(tmp_path / f"cut{n}.backup")
-        cuts[-1].write_bytes(whole[:at])
-    csv = tmp_path / "complaints.csv"
-    csv.write_text("编号,经度,纬度\nTP1,121.51,25.06\n", encoding="utf-8")
     target = create_database(pg_server[0])
     photos = tmp_path / "photos"
     try:
-        for bad in (*cuts, csv):
-            done = _cli(["db", "restore", bad], {"DATABASE_URL": target, "HYGIENE_MAP_PHOTO_DIR": str(photos)})
-            assert done.returncode != 0
-            lines = [line for line in done.stderr.splitlines() if line.strip()]
-            assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-            assert str(bad) in lines[0] and "不完整或已损坏" in lines[0], lines[0]
-            assert query(target, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")[0][0] == 0
-            assert not photos.exists()
+        csv = tmp_path / "complaints.csv"  # the wrong file picked
+        csv.write_text("编号,经度,纬度\nTP1,121.51,25.06\n", encoding="utf-8")
+        _refused(csv, target, photos)
+        backup = tmp_path / "taipei.backup"
+        assert _cli(["db", "backup", "--out", backup], {**env, "DATABASE_URL": city.url}).returncode == 0
+        with tarfile.open(backup) as tar:
+            assert {"database.dump", "hygiene-map-backup.json"} <= set(tar.getnames())
+            last = tar.getmembers()[-1]
+        whole = backup.read_bytes()
+        # Cut in the dump, in the last photo, and just before the last photo (the archive then looks complete).
+        for n, at in enumerate((len(whole) // 2, last.offset_data + 100, last.offset)):
+            cut = tmp_path / f"cut{n}.backup"
+            cut.write_bytes(whole[:at])
+            _refused(cut, target, photos)
     finally:
         drop_database(target)
 
