@@ -61,7 +61,7 @@ def _run(argv: list[str], what: str, damaged: Path | None = None) -> None:
         return
     lines = (result.stderr or result.stdout).strip().splitlines()
     last = lines[-1] if lines else f"exit code {result.returncode}"
-    if damaged is not None and re.search(r"input file|valid archive|end of file|corrupt|unsupported version", last):
+    if damaged is not None and re.search(r"input file|valid archive|end of file|corrupt", last):
         raise _damaged(damaged, last)
     raise SetupError(f"{what} failed: {last}", f"{what} 失败：{last}")
 
