@@ -309,6 +309,40 @@ class EmbeddedCluster:
         finally:
             conn.close()
 
+    def empty_if_unused(self, keep: tuple[str, ...]) -> bool:
+        """Drop and create again the cluster's database when it holds hygiene-map's tables but no row in any of
+        ``keep`` (what `db up` leaves: migrated, no city, no user), so a backup can be restored into it; True if
+        it did. A database with data is left alone."""
+        import psycopg2
+
+        conn = psycopg2.connect(self.url())
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT to_regclass('public.schema_migrations') IS NOT NULL")
+                if not cur.fetchone()[0]:
+                    return False
+                for table in keep:
+                    cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f"public.{table}",))
+                    if cur.fetchone()[0]:
+                        cur.execute(f'SELECT EXISTS (SELECT FROM "{table}")')
+                        if cur.fetchone()[0]:
+                            return False
+        finally:
+            conn.close()
+        admin = psycopg2.connect(self.url().rsplit("/", 1)[0] + "/postgres")
+        try:
+            admin.autocommit = True
+            with admin.cursor() as cur:
+                cur.execute(f'DROP DATABASE "{DATABASE}"')  # fails, said, while a server is connected to it
+                cur.execute(f'CREATE DATABASE "{DATABASE}"')
+        except psycopg2.Error as exc:
+            raise SetupError(f"cannot empty the embedded database for the restore: {exc.pgerror or exc}; "
+                             "stop `hygiene-map serve` first",
+                             f"无法清空内置数据库以便恢复：{exc.pgerror or exc}；请先停止 `hygiene-map serve`") from None
+        finally:
+            admin.close()
+        return True
+
     def stop(self) -> bool:
         """Stop the cluster. Returns False if it was not running."""
         if not self.is_running():

@@ -27,3 +27,19 @@ def test_compose_wires_the_app_to_a_healthy_postgis():
     dockerfile = (REPO / "Dockerfile").read_text()
     assert "hygiene-map" in dockerfile and "db migrate" in " ".join(app["command"] if isinstance(app["command"], list) else [app["command"]]) + dockerfile
     assert any("8000" in str(p) for p in app["ports"])
+
+
+def test_compose_keeps_photos_on_a_volume_and_the_app_image_can_back_up():
+    """A new app container (an upgrade) keeps the photos; `docker compose exec app hygiene-map db backup` finds
+    pg_dump of the db service's major version; the password comes from the environment, as before by default."""
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    db, app = compose["services"]["db"], compose["services"]["app"]
+    home = app["environment"]["HYGIENE_MAP_HOME"]
+    volume = next(v.split(":")[0] for v in app["volumes"] if v.split(":")[1] == home)
+    assert volume in compose["volumes"]
+    major = db["image"].split(":")[1].split("-")[0]  # postgis/postgis:15-3.3 → 15
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert f"postgresql-client-{major}" in dockerfile
+    assert "bookworm" in dockerfile.splitlines()[1]  # whose own postgresql-client-15 apt installs
+    assert db["environment"]["POSTGRES_PASSWORD"] == "${POSTGRES_PASSWORD:-hygiene_map}"
+    assert ":${POSTGRES_PASSWORD:-hygiene_map}@db:5432/" in app["environment"]["DATABASE_URL"]

@@ -30,8 +30,9 @@ _SAID = {
                      "(it starts this cluster on a free port)"),
     "running": ("状态：运行中，PostGIS {postgis}，已应用 {have} 个迁移，{pending} 个待应用",
                 "status: running, PostGIS {postgis}, {have} migrations applied, {pending} pending"),
-    "backup": ("备份已写入 {path}（{size:,} 字节）", "backup written to {path} ({size:,} bytes)"),
-    "restored": ("已恢复 {dump}", "restored {dump}"),
+    "backup": ("备份已写入 {path}（{size:,} 字节，含数据库和 {photos} 张照片；不含打印任务）",
+               "backup written to {path} ({size:,} bytes: the database and {photos} photos; print jobs are not kept)"),
+    "restored": ("已恢复 {dump}（数据库和 {photos} 张照片）", "restored {dump} (the database and {photos} photos)"),
 }
 
 
@@ -142,24 +143,51 @@ def db_migrate(lang: str) -> None:
 
 
 @db.command("backup")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="backup file (.dump)")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="backup file: one tar file with the database and the photos")
 @LANG
 def db_backup(out: str, lang: str) -> None:
-    """Back up the whole database with pg_dump (custom format)."""
+    """Back up the whole database (pg_dump, custom format) and every photo file into one file, made 0600."""
     from data.backup import backup
     from data.db import database_url
 
-    path = backup(database_url(), Path(out))
-    click.echo(say(_SAID, "backup", lang, path=path, size=path.stat().st_size))
+    path, photos = backup(database_url(), Path(out))
+    click.echo(say(_SAID, "backup", lang, path=path, size=path.stat().st_size, photos=photos))
+
+
+#: Tables that hold a city's data: a database `db up` made has no row in any of them (only migrations' own).
+_CITY_TABLES = ("users", "city_settings", "audit_log")
 
 
 @db.command("restore")
-@click.argument("dump", type=click.Path(dir_okay=False))
+@click.argument("backup_file", metavar="BACKUP", type=click.Path(dir_okay=False))
 @LANG
-def db_restore(dump: str, lang: str) -> None:
-    """Restore a backup into an empty database (all or nothing)."""
+def db_restore(backup_file: str, lang: str) -> None:
+    """Restore a backup (database and photos) into an empty database, all or nothing, then migrate.
+
+    Without DATABASE_URL the embedded cluster is created when the home has none (and started), and its
+    database, if `db up` made it but it holds no data yet, is emptied first.
+    """
     from data.backup import restore
     from data.db import database_url
+    from data.settings import DatabaseSettings
 
-    restore(database_url(), Path(dump))
-    click.echo(say(_SAID, "restored", lang, dump=dump))
+    settings = DatabaseSettings.from_env()
+    target = database_url(settings) if settings.url else lambda: _embedded_for_restore(settings, lang)
+    photos = restore(target, Path(backup_file), settings)
+    click.echo(say(_SAID, "restored", lang, dump=backup_file, photos=photos))
+    _migrate_and_report(lang)  # a backup of older code gets this code's migrations
+
+
+def _embedded_for_restore(settings, lang: str) -> str:
+    """The embedded cluster's URL, made ready for a restore: created if the home has none, started, and its
+    database emptied if `db up` made it but it holds no city, user or record yet."""
+    from data.cluster import EmbeddedCluster
+    from layers.spec.registry import layer_ids
+
+    cluster = EmbeddedCluster(settings)
+    if cluster.init():
+        click.echo(say(_SAID, "created", lang, pgdata=cluster.pgdata))
+    cluster.start()
+    cluster.empty_if_unused((*layer_ids(), *_CITY_TABLES))
+    return cluster.url()

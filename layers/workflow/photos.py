@@ -120,7 +120,9 @@ def store(data: bytes, ext: str, settings: InspectionSettings) -> str:
     digest = hashlib.sha256(data).hexdigest()
     path = photo_path(digest, ext, settings)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Photos are personal data (faces, plates, homes): the folder is its owner's only, as a backup is.
+        path.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)  # atomic: a reader never sees half a photo
