@@ -43,9 +43,10 @@ from layers.io.columns import ColumnPlan, field_option, plan_columns
 from layers.io.geometry import locate
 from layers.io.hooks import HOOKS
 from layers.io.identity import identify
+from layers.io.kml import without_kml_display
 from layers.io.options import ImportOptions
 from layers.io.rawtable import RawTable
-from layers.io.readers import read_chunks, without_kml_display
+from layers.io.readers import read_chunks
 from layers.io.routing import AreaIndex, place
 from layers.io.shift_hint import shifted_note
 from layers.io.values import attributes, bool_text, check_field, refused_note, vocabulary

@@ -9,7 +9,6 @@ the file and the reason.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -22,7 +21,9 @@ from python_calamine import CalamineError
 from data.errors import InvalidInput, InvalidParameter
 from data.said import Note
 from data.settings import ImportSettings
+from layers.io.dbf_text import detected
 from layers.io.delimited import HEADER_SEARCH_ROWS, header_index, iter_csv, title_note, without_tail
+from layers.io.kml import is_kml, keep_field_names
 from layers.io.rawtable import RawTable
 from layers.io.shapefile import attributes_back
 
@@ -258,17 +259,23 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None, settings: 
             raise InvalidParameter("--layer", f"{name} has no layer {layer!r}; layers are: {', '.join(names)}",
                                    f"{name} 没有图层 {layer!r}；图层有：{'、'.join(names)}")
         chosen = [layer]
-    elif len(names) == 1 or path.suffix.lower() in (".kml", ".kmz"):
+    elif len(names) == 1 or is_kml(path):
         chosen = names  # KML folders are layers: read them all
     else:
         raise InvalidParameter("--layer", f"{name} holds {len(names)} layers; pick one with --layer: "
                                + ", ".join(names), f"{name} 有 {len(names)} 个图层；请用 --layer 选择其一：{'、'.join(names)}")
     frames, geoms, crs, notes = [], [], None, []
+    read_as = encoding
+    if encoding is None and path.suffix.lower() in (".shp", ".zip"):  # a .dbf that states no encoding: judged
+        read_as, said = detected(path, layer)
+        notes += [said] if said else []
+    if is_kml(path):
+        keep_field_names()
     for lyr in chosen:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                gdf = pyogrio.read_dataframe(path, layer=lyr, encoding=encoding, on_invalid="ignore")
+                gdf = pyogrio.read_dataframe(path, layer=lyr, encoding=read_as, on_invalid="ignore")
         except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
             raise InvalidInput(f"{name}: cannot be read: {_first_line(exc)}", zh=f"{name}：无法读取：{_first_line(exc)}") from None
         except Exception as exc:  # GDAL raises its own classes for truncated files
@@ -333,23 +340,3 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-#: KML display settings GDAL reads as columns: never data.
-_KML_DISPLAY = ("tessellate", "extrude", "visibility", "drawOrder", "icon", "altitudeMode", "timestamp", "begin", "end")
-#: In this tool's own KML export (it carries source_id and attributes) the placemark id is GDAL's and the
-#: description renders the other columns: re-importing them would add them to every row's attributes.
-_KML_EXPORT = ("id", "description")
-
-
-def without_kml_display(raw: RawTable) -> RawTable:
-    """A KML's table without the columns that are KML's own (display settings; the export's rendering)."""
-    if raw.path.suffix.lower() not in (".kml", ".kmz"):
-        return raw
-    columns = set(raw.frame.columns)
-    drop = [c for c in _KML_DISPLAY if c in columns]
-    if {"source_id", "attributes"} <= columns:
-        drop += [c for c in _KML_EXPORT if c in columns]
-        if "Name" in columns and raw.frame["Name"].equals(raw.frame["source_id"]):
-            drop.append("Name")  # a layer without names: the placemark shows the id
-    return dataclasses.replace(raw, frame=raw.frame.drop(columns=drop)) if drop else raw

@@ -138,14 +138,19 @@ def _check_encodable(layer: str, data: list, names: list[str], encoding: str) ->
     """Refuse a shapefile whose text the chosen encoding cannot hold (an emoji or a C1 character in GBK): GDAL
     would drop those characters without a word."""
     lost, lost_zh = [], []
+    ids = data[names.index("source_id")] if "source_id" in names else None
     for name, values in zip(names, data):
         if values.dtype != object:
             continue
-        bad = [v for v in values if v is not None and not _encodes(v, encoding)]
+        bad = [i for i, v in enumerate(values) if v is not None and not _encodes(v, encoding)]
         if bad:
-            chars = "".join(dict.fromkeys(ch for ch in bad[0] if not _encodes(ch, encoding)))
-            lost.append(f"{name} in {len(bad):,} row{'s' if len(bad) > 1 else ''} (first: {chars!r})")
-            lost_zh.append(f"{name} 列 {len(bad):,} 行（首个：{chars!r}）")
+            # The row named by its id (编号), so the office can find and correct that one value.
+            first = bad[0]
+            chars = "".join(dict.fromkeys(ch for ch in values[first] if not _encodes(ch, encoding)))
+            which = f"feature {first + 1}" + (f", source_id {ids[first]!r}" if ids is not None else "")
+            which_zh = f"第 {first + 1} 个要素" + (f"，编号 {ids[first]!r}" if ids is not None else "")
+            lost.append(f"{name} in {len(bad):,} row{'s' if len(bad) > 1 else ''} (first: {which}: {chars!r})")
+            lost_zh.append(f"{name} 列 {len(bad):,} 行（首个：{which_zh}：{chars!r}）")
     if lost:
         raise InvalidParameter("--encoding", f"{encoding} cannot hold every character of {layer}: "
                                f"{'; '.join(lost)}; they would be lost: export with utf-8, or as gpkg or geojson",

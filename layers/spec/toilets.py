@@ -29,7 +29,7 @@ LAYER = LayerSpec(
               aliases=("开放时间", "開放時間", "hoursofoperation", "openinghours", "openhours", "openhour", "hours")),
         Field("is_free", "bool", "是否免费", "Free", aliases=("是否免费", "是否免費", "免费", "免費", "free", "isfree"),
               default="是", popup=True),
-        Field("seats", "int", "厕位数", "Seats", aliases=("厕位数", "廁位數", "座數", "座数", "蹲位数", "seats"),
+        Field("seats", "int", "厕位数", "Seats", aliases=("厕位数", "廁位數", "座數", "座数", "座位数", "座位數", "蹲位数", "seats"),
               popup=True),
         Field("accessible", "bool", "无障碍", "Accessible",
               aliases=("无障碍", "無障礙", "accessible", "accessibility", "disabledtoilet", "accessibletoilet"),
