@@ -325,13 +325,19 @@ class PublicSettings(EnvSettings):
     channel_open: bool = setting("HYGIENE_MAP_PUBLIC_CHANNEL", True)
     pow_bits: int = setting("HYGIENE_MAP_PUBLIC_POW_BITS", 18)  # leading zero bits of sha256(challenge:nonce)
     challenge_minutes: int = setting("HYGIENE_MAP_PUBLIC_CHALLENGE_MINUTES", 15)  # a challenge is good this long
-    reports_per_hour: int = setting("HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR", 10)  # reports and ratings, per client
+    # Reports and ratings per client address and hour. Counted per address, not per solved challenge (a flooder
+    # solves as many challenges as it has CPU: the proof-of-work slows floods, it does not cap them); but one
+    # address is often a whole neighbourhood (carrier-grade NAT on mobile networks, an estate's Wi-Fi), so the
+    # default lets a busy neighbourhood report about once a minute, and a refused resident is told of the hotline.
+    reports_per_hour: int = setting("HYGIENE_MAP_PUBLIC_REPORTS_PER_HOUR", 60)
     reads_per_minute: int = setting("HYGIENE_MAP_PUBLIC_READS_PER_MINUTE", 60)  # tracking, nearby, challenges
     rating_days: int = setting("HYGIENE_MAP_PUBLIC_RATING_DAYS", 7)  # a closing is rated within this many days
     photo_minutes: int = setting("HYGIENE_MAP_PUBLIC_PHOTO_MINUTES", 30)  # a report takes its photos this long
     # The tracking page asks again this often while shown (and at once when shown again): a case moves in hours,
     # and phones behind one carrier address share reads_per_minute.
     follow_seconds: int = setting("HYGIENE_MAP_PUBLIC_FOLLOW_SECONDS", 60)
+    # The other channel a resident refused by the limit is pointed to (the city's hotline: 1823 in Hong Kong).
+    hotline: str = setting("HYGIENE_MAP_PUBLIC_HOTLINE", "12345")
 
     def check(self) -> None:
         check_positive(HYGIENE_MAP_PUBLIC_CHALLENGE_MINUTES=self.challenge_minutes,

@@ -254,7 +254,8 @@ def test_a_complaint_of_another_street_is_shown_read_only(phone, site, city):
     assert buttons(phone) == [] and not phone.evaluate("!!document.getElementById('cs-ask')")
     assert not phone.evaluate("!!document.getElementById('cs-note')")
     note = phone.evaluate("document.getElementById('cs-readonly').innerText")
-    assert note == f"该投诉不在您的办理范围内（街道 {OWN_STREET}），只能查看"
+    name = query(city["url"], "SELECT name FROM admin_areas WHERE level = 'street' AND code = %s", (OWN_STREET,))[0][0]
+    assert note == f"该投诉不在您的办理范围内（街道 {name}（{OWN_STREET}）），只能查看"  # the street as the header says it
     assert fits(phone)
     with pytest.raises(urllib.error.HTTPError) as refused:
         api(site, city, "street1", "PATCH", f"/api/complaints/{other[0]}", {"status": TRANSITIONS[other[1]][0],

@@ -227,8 +227,10 @@ def test_a_login_ends_when_its_hours_pass_and_every_door_closes_when_its_user_is
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
     assert httpx.get(nyc.base + path, cookies=second, timeout=60).json()["description"] == CALLER
     # The page says what the office handles in the page's language.
-    assert f"(街道 {STREET})" in httpx.get(nyc.base + "/cases", cookies=second, timeout=60).text
-    assert f"(street {STREET})" in httpx.get(nyc.base + "/cases?lang=en", cookies=second, timeout=60).text
+    name, name_en = nyc.sql("SELECT name, coalesce(name_en, name) FROM admin_areas WHERE level = 'street' AND code = %s",
+                            (STREET,))[0]
+    assert f"(街道 {name}（{STREET}）)" in httpx.get(nyc.base + "/cases", cookies=second, timeout=60).text
+    assert f"(street {name_en} ({STREET}))" in httpx.get(nyc.base + "/cases?lang=en", cookies=second, timeout=60).text
     nyc.cli("users", "disable", "ny-leaver")
     refused = [httpx.get(nyc.base + path, cookies=second, timeout=60), call(nyc, "GET", path, "leaver"),
                httpx.get(nyc.base + "/tiles/grids/16/19297/24630.pbf", cookies=second, timeout=60),

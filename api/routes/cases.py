@@ -18,10 +18,24 @@ router = APIRouter(tags=["pages"])
 _HEADERS = {"Content-Security-Policy": PAGE_CSP, "Cache-Control": "private, no-cache"}
 
 
+def _street_names(conn, lang: str) -> dict[str, str]:
+    return {s["code"]: (s["name_en"] if lang == "en" and s.get("name_en") else s["name"]) for s in streets(conn)}
+
+
+def scope_text(conn, user: User, lang: str) -> str:
+    """What the user handles, as the page's header says it: a street by its name and code (中西區（11）), for a
+    street office knows its street by name; grids, everything or read only as :meth:`User.scope_text` says."""
+    name = _street_names(conn, lang).get(user.street_code or "")
+    if user.role == "street" or (user.role == "inspector" and not user.grid_codes):
+        if name:
+            return f"街道 {name}（{user.street_code}）" if lang == "zh" else f"street {name} ({user.street_code})"
+    return user.scope_text(lang)
+
+
 def scopes(conn, user: User, lang: str) -> list[dict]:
     """The lists the user picks from: a street user its street, an inspector its grids (or its street), a
     city-wide user every street (or all of them). Each is a query parameter of ``GET /api/complaints``."""
-    names = {s["code"]: (s["name_en"] if lang == "en" and s.get("name_en") else s["name"]) for s in streets(conn)}
+    names = _street_names(conn, lang)
     if user.role == "inspector" and user.grid_codes:
         return [{"param": "grid", "value": g, "label": g} for g in user.grid_codes]
     if user.street_code:
@@ -36,7 +50,7 @@ def scopes(conn, user: User, lang: str) -> list[dict]:
 def cases_page(user: Reader, conn: Conn, lang: Lang):
     if user is None:  # a staff page: it says so and links the login, which brings the user back
         return HTMLResponse(login_html(lang), headers=_HEADERS)
-    config = {"user": {"name": user.name, "role": user.role, "scope": user.scope_text(lang)},
+    config = {"user": {"name": user.name, "role": user.role, "scope": scope_text(conn, user, lang)},
               "scopes": scopes(conn, user, lang), "writes": user.role != "planner",
               "time_zone": city_tz().key, "photo_px": PHONE_PX,
               "categories": dict(event_types(conn, lang))}  # each event type's name in the page language

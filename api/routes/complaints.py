@@ -20,7 +20,7 @@ from data.vocab import CLOSED, TRANSITIONS, Status
 from layers.spec.complaints import LAYER as COMPLAINTS
 from layers.workflow import complaints as cases
 from layers.workflow import deadlines, public_staff
-from layers.workflow.access import column_grant, shown_row
+from layers.workflow.access import column_grant, personal_rows, shown_row
 
 PointCrs = Literal[cases.POINT_CRS]
 
@@ -161,7 +161,8 @@ async def pending_extension_query(
 async def awaiting_reply_query(
     awaiting_reply: Annotated[str | None, Query(description="true: only complaints residents reported through the "
                                                             "public channel that await a public reply since their "
-                                                            "latest report; false: only the rest")] = None,
+                                                            "latest report or 不满意 rating (a street user's or "
+                                                            "inspector's own only); false: only the rest")] = None,
 ) -> bool | None:
     """An optional yes/no: complaints awaiting (or not) the unit's public reply to residents."""
     return None if awaiting_reply is None else parse_bool(awaiting_reply, "awaiting_reply")
@@ -247,7 +248,8 @@ def list_complaints(
     open: bool | None = Query(None, description="true: not yet closed (结案); false: closed"),
     pending_extension: Annotated[bool | None, Depends(pending_extension_query)] = None,
     awaiting_reply: Annotated[bool | None, Depends(awaiting_reply_query)] = None,
-    q: str | None = Query(None, description="a complaint's id or hotline number, or its caller's number or name "
+    q: str | None = Query(None, description="a complaint's id or hotline number, a resident's tracking number "
+                                            "(查询码, where the user handles the case), or its caller's number or name "
                                             "where the user may read them (found first), or words of its address "
                                             "(and of its description, where the user may read it)"),
 ):
@@ -256,6 +258,8 @@ def list_complaints(
     found = cases.search(conn, street=street, grid=grid, status=status, overdue=overdue, is_open=open,
                          since=window.since, until=window.until, pending_extension=pending_extension,
                          awaiting_reply=awaiting_reply,
+                         # The replies a street office owes are its own street's (as /cases lists them).
+                         awaiting_scope=personal_rows(COMPLAINTS, user) if user else None,
                          text=clean_text(q, "q", 100), described=column_grant(COMPLAINTS, DESCRIPTION, user),
                          callers=column_grant(COMPLAINTS, ATTRIBUTES, user),
                          limit=limit, offset=page.offset)

@@ -26,7 +26,7 @@ PATH = "/cases"
 WORDS = {
     "zh": {"title": "工单办理", "other": "English", "user": "当前用户", "street": "街道", "grid": "网格",
            "status": "状态", "all": "全部", "open": "未办结", "search": "查找",
-           "search_hint": "编号、热线单号或地址", "hotline_no": "来源编号", "street_address": "地址",
+           "search_hint": "编号、查询码、热线单号或地址", "hotline_no": "来源编号", "street_address": "地址",
            "not_yours": "该投诉不在您的办理范围内（{scope}），只能查看", "overdue_only": "仅超期", "pending_only": "待审延期",
            "awaiting_only": "待答复群众",
            "id": "编号", "category": "类别", "channel": "渠道", "reported": "上报时间", "due": "处置时限", "overdue": "超期",
@@ -66,7 +66,7 @@ WORDS = {
            "photo_hint": "群众反映的投诉，照片会显示在群众的跟踪页上（不显示拍摄人）；请勿拍入人脸、车牌等个人信息"},
     "en": {"title": "Case handling", "other": "中文", "user": "User", "street": "Street", "grid": "Grid",
            "status": "Status", "all": "all", "open": "open", "search": "Find",
-           "search_hint": "No., hotline no. or address", "hotline_no": "Source no.", "street_address": "Address",
+           "search_hint": "No., tracking no., hotline no. or address", "hotline_no": "Source no.", "street_address": "Address",
            "not_yours": "This complaint is outside what you handle ({scope}): read only", "overdue_only": "overdue only", "pending_only": "extension pending",
            "awaiting_only": "awaiting a reply to residents",
            "id": "No.", "category": "Category", "channel": "Channel", "reported": "Reported", "due": "Due",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 from urllib.parse import urlsplit
 
-from data.settings import MapSettings
+from data.settings import MapSettings, PublicSettings
 from data.vocab import STATUS_EN
 from layers.web.assets import STATIC_PREFIX
 from layers.web.map_page import tile_layers
@@ -52,7 +52,8 @@ WORDS = {
                        "challenge": "提交校验已失效，请再点一次“提交”。", "nonce": "提交校验未通过，请再点一次“提交”。",
                        "file": "这张照片无法使用：请选择 JPEG、PNG 或 WebP 格式的照片。",
                        "too_large": "内容太大：请换一张较小的照片。",
-                       "too_often": "提交太频繁，请约 {m} 分钟后再试。",
+                       "too_often": "提交太频繁（同一网络地址下的手机共用这个上限），请约 {m} 分钟后再试，"
+                                    "或拨打 {hotline} 热线反映。",
                        "city": "本市尚未设置网上反映的受理范围（行政区划），暂时无法在此提交，请通过其他渠道反映。"}},
     "en": {"title": "Report a problem", "intro": "No account needed. Choose the place and the category, describe it, "
                                                 "then follow your report with its tracking number.",
@@ -79,7 +80,8 @@ WORDS = {
                        "nonce": "The sending check failed: press Send again.",
                        "file": "This photo cannot be used: choose a JPEG, PNG or WebP photo.",
                        "too_large": "Too large: choose a smaller photo.",
-                       "too_often": "Too many reports from here: try again in about {m} minutes.",
+                       "too_often": "Too many reports from this network address (the phones behind it share the "
+                                    "limit): try again in about {m} minutes, or call the {hotline} hotline.",
                        "city": "The city has not set up the areas it takes reports in yet: reports cannot be sent "
                                "here for now; please use another channel."}},
 }
@@ -105,11 +107,19 @@ def tile_hosts(basemap: dict) -> list[str]:
     return sorted(hosts)
 
 
+def with_hotline(words: dict) -> dict:
+    """The page's words with the city's hotline (``HYGIENE_MAP_PUBLIC_HOTLINE``) in the too-often refusal: a
+    resident whose neighbourhood used up its address's reports still has a way to report."""
+    hotline = PublicSettings.from_env().hotline
+    refused = words["refused"]
+    return {**words, "refused": {**refused, "too_often": refused["too_often"].replace("{hotline}", hotline)}}
+
+
 def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[float, float] | None,
                 bounds: list[float] | None, basemap: dict | None = None) -> str:
     """The report form in ``lang``; ``categories`` are (name, label) pairs; the map starts on the city,
     over ``basemap`` (:func:`basemap_config`; none by default)."""
-    t = WORDS[lang]
+    t = with_hotline(WORDS[lang])
     esc = html.escape
     config = {"lang": lang, "words": t, "max_photos": PER_REPORT, "photo_px": PHONE_PX,
               "phone_pattern": PHONE_PATTERN,  # the server's one rule for a number, checked before sending

@@ -33,7 +33,8 @@ WORDS = {
            "reporter_only": "只有反映人可以评价：请在提交反映的手机上，用提交后打开的链接查看本页。",
            "by_channel": "这条反映经“{c}”转来：请通过该渠道评价办理结果。",
            "rated_already": "这次办结已经评价过了。", "too_late": "已过评价期限。",
-           "not_closed": "案件尚未办结，办结后才能评价。", "too_often": "提交太频繁，请约 {m} 分钟后再试。",
+           "not_closed": "案件尚未办结，办结后才能评价。",
+           "too_often": "提交太频繁（同一网络地址下的手机共用这个上限），请约 {m} 分钟后再试，或拨打 {hotline} 热线反映。",
            "rate_failed": "评价未能提交：", "find": "已反映过？输入查询码查看进度", "find_go": "查询"},
     "en": {"title": "Report progress", "tracking": "Tracking number", "category": "Category", "status": "Status",
            "reported": "Reported", "due": "Due", "unit": "Responsible unit", "yours": "Your report",
@@ -55,7 +56,8 @@ WORDS = {
            "rated_already": "This closing has been rated already.",
            "too_late": "The time to rate this closing has passed.",
            "not_closed": "The case is not closed yet: rate it once it is.",
-           "too_often": "Too many from here: try again in about {m} minutes.", "rate_failed": "Rating not sent: ",
+           "too_often": "Too many from this network address (the phones behind it share the limit): try again "
+                         "in about {m} minutes, or call the {hotline} hotline.", "rate_failed": "Rating not sent: ",
            "find": "Reported already? Enter your tracking number", "find_go": "Look up"},
 }
 
@@ -64,11 +66,12 @@ RATING_EN = {"满意": "satisfied", "基本满意": "mostly satisfied", "不满�
 
 def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
     """The page for ``tracking`` in ``lang`` (zh or en); ``found=False`` says the number is unknown."""
-    t = WORDS[lang]
+    settings = PublicSettings.from_env()
+    t = {**WORDS[lang], "too_often": WORDS[lang]["too_often"].replace("{hotline}", settings.hotline)}
     esc = html.escape
     other = "zh" if lang == "en" else "en"
     path = "/report/" + quote(tracking, safe="")
-    config = {"api": "/api/public/reports/" + quote(tracking, safe=""), "tracking": tracking, "lang": lang, "follow_ms": 1000 * PublicSettings.from_env().follow_seconds,
+    config = {"api": "/api/public/reports/" + quote(tracking, safe=""), "tracking": tracking, "lang": lang, "follow_ms": 1000 * settings.follow_seconds,
               "time_zone": city_tz().key,  # times are shown in the city's zone, not the phone's
               "words": t, "statuses": STATUS_EN if lang == "en" else {},
               "ratings": [[r, RATING_EN[r] if lang == "en" else r] for r in RATINGS], "unsatisfied": UNSATISFIED,

@@ -29,6 +29,7 @@ from layers.workflow import deadlines
 from layers.workflow.access import RowScope, User, audit
 from layers.workflow.deadlines import PENDING_SQL
 from layers.workflow.grids import grid_then
+from layers.workflow.public_search import AWAITING_REPLY, normal_tracking, own_rows, tracking_clause
 from layers.workflow.refusals import not_event_type, not_one_of
 
 METRES_PER_DEGREE = 111_320.0
@@ -319,12 +320,16 @@ def _text_clause(conn, described: bool | RowScope) -> str:
     return address
 
 
-def _found_exactly(conn, clauses: list[str], params: dict, callers: bool | RowScope, offset: int) -> list[dict]:
+def _found_exactly(conn, clauses: list[str], params: dict, callers: bool | RowScope, described: bool | RowScope,
+                   offset: int) -> list[dict]:
     """A page (from ``offset``) of the complaints whose id or hotline number (``source_id``) is the text searched
     for, or whose caller's number or name holds it where the user may read them (:mod:`layers.workflow.callers`),
+    or that a resident's tracking number (查询码) belongs to where the user handles the case (``described``),
     passing the filters."""
     caller = callers_sql.clause(conn, callers, params["callers"], clauses)
-    exact = "c.id IN (" + " UNION ALL ".join([*_EXACT, *([caller] if caller else [])]) + ")"
+    tracking = tracking_clause(conn, described) if params["tracking"] else None
+    found = [*_EXACT, *([caller] if caller else []), *([tracking] if tracking else [])]
+    exact = "c.id IN (" + " UNION ALL ".join(found) + ")"
     where = "WHERE " + " AND ".join([exact, *clauses])
     with conn.cursor() as cur:
         cur.execute(_SOURCES + _select(where) + " ORDER BY c.reported_at DESC, c.id DESC LIMIT %(limit)s OFFSET %(off)s",
@@ -332,24 +337,20 @@ def _found_exactly(conn, clauses: list[str], params: dict, callers: bool | RowSc
         return [_row(r) for r in cur.fetchall()]
 
 
-#: A case reported through the public channel (:mod:`layers.workflow.public`) that its unit has not answered
-#: publicly since its latest report (a supporter's addition after a reply awaits an answer again).
-AWAITING_REPLY = """EXISTS (SELECT 1 FROM public_reports r WHERE r.complaint_id = c.id AND r.created_at >
-                        coalesce((SELECT max(p.at) FROM public_replies p WHERE p.complaint_id = c.id), '-infinity'))"""
-
-
 def search(conn, *, street: str | None = None, grid: str | None = None, status: str | None = None,
            overdue: bool | None = None, is_open: bool | None = None, since: datetime | None = None, until: datetime | None = None,
            pending_extension: bool | None = None, awaiting_reply: bool | None = None, text: str | None = None,
-           described: bool | RowScope = False, callers: bool | RowScope = False, limit: int = 100,
-           offset: int = 0) -> dict:
+           described: bool | RowScope = False, callers: bool | RowScope = False, awaiting_scope: RowScope | None = None,
+           limit: int = 100, offset: int = 0) -> dict:
     """A page of complaints, newest first. No total count (a city has a million rows): ``next_offset`` or None.
 
     ``pending_extension``: True, only those with an extension request awaiting a decision
     (:mod:`layers.workflow.deadlines`); False, only those without. ``awaiting_reply``: True, only those a
-    resident reported through the public channel and the unit has not answered since (:data:`AWAITING_REPLY`);
-    False, only the rest. ``text``: the complaints whose id or hotline
-    number (``source_id``) it is, or whose caller's number or name as the import kept it holds it (4 digits or more
+    resident reported through the public channel (or rated 不满意) and the unit has not answered since
+    (:data:`~layers.workflow.public_search.AWAITING_REPLY`), within ``awaiting_scope`` when given (a street user's
+    own cases); False, only the rest. ``text``: the complaints whose id or hotline
+    number (``source_id``) it is, or that a resident's tracking number (查询码, as typed) belongs to where
+    ``described`` lets the user handle the case, or whose caller's number or name as the import kept it holds it (4 digits or more
     of a number, a surname: :mod:`layers.workflow.callers`), on the rows whose
     ``attributes`` ``callers`` lets the user read, found through indexes and paged; when there are none, those whose address holds it, or
     whose description does where ``described`` lets the caller read descriptions (see :func:`_text_clause`), its
@@ -372,15 +373,18 @@ def search(conn, *, street: str | None = None, grid: str | None = None, status: 
         clauses.append(("" if pending_extension else "NOT ") + f"c.id IN (SELECT p.complaint_id FROM ({PENDING_SQL}) p)")
     if awaiting_reply is not None:
         clauses.append(("" if awaiting_reply else "NOT ") + AWAITING_REPLY)
+        if awaiting_reply and awaiting_scope:  # a unit's inbox of answers owed: its own street's or grids' cases
+            clauses.append(own_rows(conn, awaiting_scope))
+            params["own_rows"] = list(awaiting_scope.values)
     params.update(limit=limit + 1, offset=offset, closed=CLOSED)
     if text:
         params.update(text=text, like=like_pattern(text), number=int(text) if _NUMBER.fullmatch(text) else None,
                       described=list(described.values) if isinstance(described, RowScope) else None,
-                      **callers_sql.params(text, callers))
-        exact = _found_exactly(conn, clauses, params, callers, offset)
+                      tracking=normal_tracking(text), **callers_sql.params(text, callers))
+        exact = _found_exactly(conn, clauses, params, callers, described, offset)
         # The number a caller gives, or part of it (a surname finds many): those complaints, paged, without
         # scanning addresses for the digits. Past their last page, an empty page, not the addresses'.
-        if exact or (offset and _found_exactly(conn, clauses, params, callers, 0)):
+        if exact or (offset and _found_exactly(conn, clauses, params, callers, described, 0)):
             more = len(exact) > limit
             return {"items": exact[:limit], "limit": limit, "offset": offset,
                     "next_offset": offset + limit if more else None}

@@ -30,13 +30,9 @@ from layers.workflow import public_photos
 from layers.workflow.access import audit
 from layers.workflow.phones import normal_phone, phone_problem
 from layers.workflow.public_challenges import holds_key
+from layers.workflow.public_search import CROCKFORD, TRACKING_LENGTH, normal_tracking
 from layers.workflow.public_staff import replies
 from layers.workflow.refusals import no_report, not_event_type, not_one_of
-
-#: Crockford's base32 alphabet (no I, L, O, U): read aloud and typed from a phone without mix-ups.
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-TRACKING_LENGTH = 10  # 50 random bits
-_READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 
 def new_tracking() -> str:
@@ -49,9 +45,9 @@ def read_tracking(raw: str) -> str:
 
     Anything that cannot be one is NotFound, like a well-formed number nobody was given.
     """
-    text = "".join((raw or "").split()).replace("-", "").upper().translate(_READ_AS)
-    if len(text) != TRACKING_LENGTH or any(ch not in CROCKFORD for ch in text):
-        raise no_report(repr(raw[:40]))
+    text = normal_tracking(raw)
+    if text is None:
+        raise no_report(repr((raw or "")[:40]))
     return text
 
 

@@ -102,9 +102,13 @@
     section.appendChild(el('h3', null, t.replies));
     section.appendChild(replyList(contacts.replies || []));
     section.appendChild(replyForm(c));
-    // No reply since the latest report: closing the case now would leave the residents with a bare 结案.
+    // No reply since the latest report or 不满意 (its reason says what is still wrong): closing the case now
+    // would leave the residents with a bare 结案.
     var answered = (contacts.replies || []).reduce(function (m, q) { return Math.max(m, Date.parse(q.at)); }, -Infinity);
-    if (reports.some(function (r) { return Date.parse(r.reported_at) > answered; })) {
+    if (reports.some(function (r) {
+      return Date.parse(r.reported_at) > answered ||
+        (r.rating && r.rating.rating === '不满意' && Date.parse(r.rating.at) > answered);
+    })) {
       document.body.setAttribute('data-awaiting', c.id);
     }
   }

@@ -161,7 +161,8 @@
   }
   filters.addEventListener('change', filtered);
   filters.addEventListener('submit', function (ev) { ev.preventDefault(); filtered(); });
-  // The search box looks a moment after the typing stops (a number, a hotline number or words of the address).
+  // The search box looks a moment after the typing stops (a number, a resident's 查询码, a hotline number or words
+  // of the address).
   document.getElementById('cs-q').addEventListener('input', function () {
     clearTimeout(typing);
     typing = setTimeout(filtered, 400);
