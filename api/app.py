@@ -34,7 +34,7 @@ from api.routes.session import with_session_bar
 from data.catalog import city_info, streets
 from data.db import Database
 from data.db_async import AsyncPool
-from data.errors import DatabaseUnavailable
+from data.errors import DatabaseUnavailable, DatabaseUnreachable
 from data.settings import DatabaseSettings
 from data.vocab import city_tz
 from layers.analysis.cache import AnswerCache
@@ -89,7 +89,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             with app.state.db.connection() as conn:
                 versions = server_versions(conn)
         except DatabaseUnavailable as exc:
-            return JSONResponse({"status": "unavailable", "detail": exc.message}, status_code=503,
+            return JSONResponse({"status": "unavailable", "detail": _health_detail(exc)}, status_code=503,
                                 headers={"Retry-After": "5"})
         return {"status": "ok", "database": "ok", **versions}
 
@@ -99,6 +99,14 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         return HTMLResponse(with_session_bar(page, user, lang, str(request.url.path)))
 
     return app
+
+
+def _health_detail(exc: DatabaseUnavailable) -> str:
+    """Why /healthz is 503: a monitor is told why, not where (the address and the driver's reason go to the log)."""
+    if isinstance(exc, DatabaseUnreachable):
+        api_errors.log.warning("healthz: %s", exc.message)
+        return "cannot connect to the database"
+    return exc.message
 
 
 _SAME_HOST_ONLY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -209,7 +217,7 @@ def _index_html(city: dict | None, counts: dict[str, tuple[int, bool]], lang: st
         n, exact = counts.get(spec.id, (0, True))
         shown = f"{n:,}" if exact else f"{t['about']} {n:,}"
         rows.append(
-            f'<tr data-layer="{spec.id}"><td>{esc(spec.name(lang))}</td><td><code>{spec.id}</code></td>'
+            f'<tr data-layer="{spec.id}"><td title="{spec.id}">{esc(spec.name(lang))}</td>'
             f'<td class="n" data-count="{n}">{shown}</td></tr>'
         )
     # On a phone the streets' names and links keep to one line each and a table wider than the screen scrolls in its
@@ -228,7 +236,7 @@ tr[data-street] td:not(.sub){{white-space:nowrap}}tr[data-street] td.sub{{min-wi
 <h1>{heading}</h1><p class="sub">{sub}</p>
 <p><a id="report-link" href="/report{'?lang=en' if lang == 'en' else ''}">{esc(t['report'])}</a></p>
 <h2>{esc(t['layers'])}</h2>
-<table><thead><tr><th>{esc(t['layer'])}</th><th>id</th><th>{esc(t['count'])}</th></tr></thead>
+<table><thead><tr><th>{esc(t['layer'])}</th><th>{esc(t['count'])}</th></tr></thead>
 <tbody>{''.join(rows)}</tbody></table>
 {_maps_html(t, lang, streets or [])}
 <p class="sub"><a href="/docs">API (OpenAPI)</a> · <a href="/healthz">/healthz</a></p>

@@ -113,6 +113,9 @@ def install(app: FastAPI) -> None:
     async def _project_error(request: Request, exc: errors.HygieneMapError):
         status = status_for(exc)
         body = {"detail": exc.message} | ({"detail_zh": exc.zh} if exc.zh else {})
+        if isinstance(exc, errors.DatabaseUnreachable):  # the server's address and libpq's reason: the log only
+            log.warning("%s %s: %s", request.method, request.url.path, exc.message)
+            body = dict(zip(("detail", "detail_zh"), errors.DatabaseUnreachable.PUBLIC, strict=True))
         if isinstance(exc, errors.InvalidInput) and exc.problems:
             body["problems"] = exc.problems
         if isinstance(exc, errors.LoginRequired):  # a page: to the login form, and back here after it

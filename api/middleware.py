@@ -16,26 +16,26 @@ from data.settings import ServerSettings
 
 access_log = logging.getLogger("hygiene_map.access")
 
-# Query parameters whose value is never logged: a name holding one of these (clients put tokens under many
-# names: ?apikey=, ?auth=, ?client_secret=, ?hm_session= …), and the search words, which are a caller's number or
-# name as often as a place (``q=917-555-0142``).
-_MASKED_NAME_PARTS = ("token", "key", "secret", "pass", "pwd", "auth", "bearer", "session", "csrf", "cookie",
-                      "credential", "jwt", "phone")
-_MASKED_NAMES = {"tk", "q"}
-#: A signature (sig, signature, X-Amz-Signature, hmac_sig) starts a word of the name: ?design= is none.
-_SIGNATURE = re.compile(r"(?:^|[^a-z])sig")
-
-
-def _masked(name: str) -> bool:
-    name = name.lower()
-    return name in _MASKED_NAMES or any(part in name for part in _MASKED_NAME_PARTS) or bool(_SIGNATURE.search(name))
+#: The query parameters whose value is logged: the routes' own parameters that say what was asked for and nothing
+#: about who asked (places, codes, filters, pages, formats). Every other value is logged as ``***``: a token under
+#: any name, the search words ``q`` (a caller's number or name as often as a place), a position (``lat``/``lon``:
+#: where a resident stands), Open311's personal fields when a client puts them in the query string (description,
+#: email, first_name, last_name, address_string, device_id, phone) and any name no route takes (``?tel=``,
+#: ``?contact=``). A name is added here only when its values can never be personal.
+LOGGED_PARAMS = frozenset({
+    "_", "lang", "f", "format", "encoding", "basemap", "paper", "landscape", "printed", "zoom", "limit", "offset",
+    "bbox", "bbox-crs", "crs", "street", "grid", "code", "category", "kind", "status", "open", "overdue",
+    "awaiting_reply", "pending_extension", "since", "until", "date", "period", "datetime", "start_date", "end_date",
+    "by", "cell", "emerging", "gaps", "method", "radius", "per_population", "objective", "add", "top", "plan",
+    "round", "place_type", "service_code", "jurisdiction_id",
+})
 
 
 def _safe_query(raw: bytes) -> str:
-    """The query string as logged: masked values (:func:`_masked`), and each value passed through
-    :func:`~data.redact.redact` (``?x=Bearer …``, a database URL) before it is encoded again."""
+    """The query string as logged: the value of a :data:`LOGGED_PARAMS` name passed through
+    :func:`~data.redact.redact` (``?bbox=Bearer …`` by mistake), every other value ``***``."""
     pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
-    return urlencode([(k, "***" if _masked(k) else redact(v)) for k, v in pairs], safe="*")
+    return urlencode([(k, redact(v) if k in LOGGED_PARAMS else "***") for k, v in pairs], safe="*")
 
 
 # PostgreSQL's DETAIL quotes the values of a failing row or key (a caller's words, a phone): the reason stays in

@@ -19,7 +19,7 @@ import psycopg2.extensions
 
 from data.catalog import load_city_tz
 from data.cluster import EmbeddedCluster
-from data.errors import DatabaseUnavailable, SetupError
+from data.errors import DatabaseUnavailable, DatabaseUnreachable, SetupError
 from data.settings import DatabaseSettings
 
 
@@ -55,7 +55,7 @@ def connect_error(settings: DatabaseSettings, url: str, exc: Exception) -> Datab
     hint = "" if settings.url else "; the embedded database is not running: start it with `hygiene-map db up`"
     hint_zh = "" if settings.url else "；内置数据库未运行：请用 `hygiene-map db up` 启动"
     # DatabaseUnavailable's message is redacted (data.redact): no password in any answer or log.
-    return DatabaseUnavailable(f"cannot connect to the database at {url}: {first}{hint}",
+    return DatabaseUnreachable(f"cannot connect to the database at {url}: {first}{hint}",
                                f"无法连接数据库 {url}：{first}{hint_zh}")
 
 
@@ -75,7 +75,7 @@ def query_error(exc: psycopg2.Error) -> DatabaseUnavailable | SetupError | None:
     if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
         text = str(exc).strip().splitlines()
         first = text[0] if text else "closed"
-        return DatabaseUnavailable(f"the database connection failed: {first}", f"数据库连接中断：{first}")
+        return DatabaseUnreachable(f"the database connection failed: {first}", f"数据库连接中断：{first}")
     return None
 
 

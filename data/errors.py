@@ -33,6 +33,15 @@ class DatabaseUnavailable(HygieneMapError):
     """The database cannot be reached or did not answer in time."""
 
 
+class DatabaseUnreachable(DatabaseUnavailable):
+    """No connection to the database (refused, timed out, lost). ``message`` names the server and the driver's
+    reason for the administrator (the CLI, the server log); a caller of the web server is told only :data:`PUBLIC`
+    (the address, user and database name help an attacker, libpq's English helps no clerk)."""
+
+    PUBLIC = ("the database cannot be reached at the moment; please try again shortly",
+              "数据库暂时无法连接，请稍后再试")
+
+
 class NotFound(HygieneMapError):
     """A named thing (layer, grid, complaint, street) does not exist."""
 

@@ -105,6 +105,28 @@ def _refuse_an_old_schema() -> None:
                          "请先运行 `hygiene-map db migrate`，再启动服务")
 
 
+def _refuse_a_busy_port(host: str, port: int) -> None:
+    """A port another program listens on is refused on one line before uvicorn starts (uvicorn says so in English,
+    over several lines, after "Application startup complete"). The probe binds as uvicorn does (SO_REUSEADDR) and
+    lets go at once."""
+    import errno
+
+    from data.errors import InvalidParameter
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        socket.create_server((host, port), family=family).close()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise InvalidParameter("--port", f"port {port} is already in use: choose another port or stop the "
+                                   "program that uses it",
+                                   f"端口 {port} 已被占用：换一个端口或停止占用它的程序") from None
+        if exc.errno == errno.EACCES:
+            raise InvalidParameter("--port", f"port {port} needs root's rights here: choose a port above 1023",
+                                   f"端口 {port} 需要 root 权限：请换一个大于 1023 的端口") from None
+        # Anything else (a host name that does not resolve …): uvicorn's own message says what.
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -115,6 +137,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
     from data.db import database_url
 
+    _refuse_a_busy_port(host, port)
     database_url()  # fail now, with a clear message, if there is no database configured
     _refuse_an_old_schema()
     # Proxy headers are read by api.urls from HYGIENE_MAP_TRUSTED_PROXIES only, not by uvicorn's own rule;

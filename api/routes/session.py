@@ -28,12 +28,13 @@ router = APIRouter(tags=["session"])
 #: The roles in Chinese (the login page, and refusals naming a user's role).
 ROLES_ZH = {"admin": "管理员", "planner": "规划人员", "street": "街道办", "inspector": "检查员"}
 _TEXT = {
-    "zh": {"title": "登录", "token": "令牌（hygiene-map users add 打印的令牌）", "submit": "登录",
+    "zh": {"title": "登录", "token": "令牌（管理员发给您的令牌）", "submit": "登录",
            "bad": "令牌无效或已停用。", "other": "English", "other_lang": "en", "as": "已登录", "logout": "退出",
-           "roles": ROLES_ZH},
-    "en": {"title": "Log in", "token": "Token (printed by hygiene-map users add)", "submit": "Log in",
+           "leave": "退出登录", "leave_q": "退出登录？本机将不再保持您的登录。", "roles": ROLES_ZH},
+    "en": {"title": "Log in", "token": "Token (the one your administrator gave you)", "submit": "Log in",
            "bad": "The token is unknown or disabled.", "other": "中文", "other_lang": "zh", "as": "Logged in as",
-           "logout": "Log out",
+           "logout": "Log out", "leave": "Log out",
+           "leave_q": "Log out? This computer will no longer keep you logged in.",
            "roles": {"admin": "admin", "planner": "planner", "street": "street office", "inspector": "inspector"}},
 }
 
@@ -87,6 +88,21 @@ def _https(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
 
 
+@router.get("/logout", response_class=HTMLResponse, summary="Log-out page: one button that logs out (zh-CN; ?lang=en)")
+def logout_page(lang: Lang):
+    """A link to /logout (README, a bookmark) opens a page asking to confirm: logging out stays a POST, so that no
+    link or image of another page ends a session by being loaded."""
+    t, esc = _TEXT[lang], html.escape
+    return HTMLResponse(f"""<!doctype html>
+<html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{esc(t['leave'])} · hygiene-map</title>
+<style>body{{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em;max-width:36em}}</style></head>
+<body><p style="float:right"><a href="/logout?lang={t['other_lang']}">{t['other']}</a></p>
+<h1>{esc(t['leave'])}</h1><p>{esc(t['leave_q'])}</p>
+<form method="post" action="/logout"><p><button id="hm-leave" type="submit">{esc(t['leave'])}</button></p></form>
+</body></html>""")
+
+
 @router.post("/logout", summary="End the login session and forget its cookie")
 def logout(request: Request, conn: Transaction):
     # No CSRF check needed: the SameSite=Strict cookie is not sent from other sites, and ending
@@ -122,10 +138,12 @@ _BAR_STYLE = ("position:fixed;bottom:6px;left:50%;transform:translateX(-50%);z-i
 # Not on paper: a printed map or plan has no use for the buttons. On a phone the bar would cover a map's scale
 # (bottom left): raised above it. A page of text and tables (no map: the index, the plans, the bulletin) ends with
 # room for the bar, so that its last line can be scrolled out from under it (a browser without :has() keeps the
-# raised bar and no room).
+# raised bar and no room). On a phone such a page is scrolled through, and a bar fixed at the window's foot lies on
+# whatever passes under it (the index's map links): there it is the page's first line instead, at its right.
+_PLAIN = "body:not(:has(.folium-map)):not(:has(.leaflet-container))"
 _BAR_CSS = ("@media print{.hm-session{display:none}}"
             "@media (max-width:600px){.hm-session{bottom:36px!important}"
-            "body:not(:has(.folium-map)) .hm-session{bottom:6px!important}}"
+            f"{_PLAIN} .hm-session{{position:static!important;transform:none!important;margin:0 0 .5em auto}}}}"
             "@media screen{body:not(:has(.folium-map)){padding-bottom:40px}}")
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import threading
 import warnings
@@ -26,6 +27,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from data.errors import InvalidParameter, NotFound
 from data.settings import InspectionSettings
 from data.vocab import city_tz
+
+log = logging.getLogger("hygiene_map.photos")
 
 #: Formats accepted, with the media type and file extension they are stored with.
 #: A phone page shrinks each photo to at most this many pixels on its long side (JPEG) before sending it.
@@ -138,13 +141,16 @@ def photo_path(digest: str, ext: str, settings: InspectionSettings) -> Path:
 
 
 def stored_file(digest: str, media_type: str, settings: InspectionSettings, what: str, what_zh: str) -> Path:
-    """The stored file of a photo recorded with ``digest`` and ``media_type``; NotFound naming ``what`` (in
-    Chinese ``what_zh``) if gone."""
+    """The stored file of a photo recorded with ``digest`` and ``media_type``; if gone, NotFound "photo not
+    available" (照片不可用), and the log names ``what`` (``what_zh`` in Chinese) and the missing file.
+
+    The caller is not told the server's path (an anonymous photo URL reaches here); the administrator finds it
+    in the log (a restore without the photo folder, a disk cleaned by hand)."""
     ext = next(e for t, e in FORMATS.values() if t == media_type)
     path = photo_path(digest, ext, settings)
     if not path.exists():
-        raise NotFound(f"the file of {what} is missing from {settings.photo_root()}",
-                       f"{what_zh}的文件不在 {settings.photo_root()} 中")
+        log.warning("the file of %s (%s) is missing: %s", what, what_zh, path)
+        raise NotFound("photo not available", "照片不可用")
     return path
 
 
