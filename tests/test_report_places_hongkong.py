@@ -55,13 +55,16 @@ def test_a_place_is_found_by_the_names_the_citys_data_holds(client):
 
 def test_a_point_is_told_by_its_district_and_nearest_facility(client):
     """A point 25 m from 旺角道公廁 reads as near it, in 油尖旺區; the city's facilities are sent for a street
-    view (names and kinds) and not for a whole-city view."""
+    view (names and kinds) and not for a whole-city view; a street view of this districts-only city still
+    names its district."""
     d = client.get("/api/public/place", params={"lon": NEAR_IT[0], "lat": NEAR_IT[1]}).json()
     assert d["area"] == "油尖旺區" and d["near"] == "旺角道公廁" and 10 <= d["near_m"] <= 40, d
     bbox = ",".join(str(v) for v in (114.164, 22.318, 114.171, 22.323))
     street = client.get("/api/public/context/facilities", params={"bbox": bbox, "zoom": 17}).json()
     names = {f["properties"]["name"] for f in street["features"]}
     assert "旺角道公廁" in names and {f["properties"]["kind"] for f in street["features"]} == {"toilet"}
+    labels = client.get("/api/public/context/labels", params={"bbox": bbox, "zoom": 17}).json()["features"]
+    assert [f["properties"]["name"] for f in labels if f["properties"]["kind"] == "district"] == ["油尖旺區"]
     city = client.get("/api/public/context/facilities", params={"bbox": "113.8,22.1,114.5,22.6", "zoom": 11})
     assert city.status_code == 200 and city.json()["features"] == []
 
@@ -106,6 +109,7 @@ def test_a_resident_finds_the_place_sees_reports_there_and_its_name(hongkong, cl
             _wait(browser, "hmPlacesState.described !== null && hmPlacesState.around !== null && "
                            "hmPlacesState.facilities > 0")
             assert browser.evaluate("hmReportMap.getZoom()") >= 17
+            _wait(browser, "hygieneContextState.ready && (hygieneContextState.kinds.district || 0) > 0")
             shown = browser.evaluate("Array.from(document.querySelectorAll('.rp-fac span'))"
                                      ".filter(s => s.offsetParent).map(s => s.textContent)")
             assert "旺角道公廁" in shown, shown
