@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 from data.settings import MapSettings, PublicSettings
 from data.vocab import STATUS_EN
+from layers.store.places import FACILITY_ZOOM
 from layers.web.assets import STATIC_PREFIX
 from layers.web.map_page import tile_layers
 from layers.web.report_categories import choices
-from layers.store.places import FACILITY_ZOOM
 from layers.web.tracking_page import PLACE_WORDS, find_form, script_json
 from layers.workflow.phones import PATTERN as PHONE_PATTERN
 from layers.workflow.photos import PHONE_PX
