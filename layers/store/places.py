@@ -12,6 +12,8 @@ photo): never a description, a contact or the resident's own photos.
 
 from __future__ import annotations
 
+import math
+
 from data.params import BBox
 from data.vocab import CLOSED
 
@@ -49,6 +51,13 @@ def facilities(conn, bbox: BBox, zoom: int) -> str:
                      'properties', json_build_object('name', name, 'kind', kind))), '[]'::json))::text FROM f""",
                     (w, s, e, n, MAX_FACILITIES))
         return cur.fetchone()[0]
+
+
+def _box(lat: float, metres: float) -> tuple[float, float]:
+    """Degrees of longitude and latitude a little wider than ``metres`` at ``lat``: the GiST index narrows by it,
+    the geography distance decides."""
+    dlat = metres / 111_000.0
+    return dlat / max(math.cos(math.radians(min(abs(lat), 89.0))), 1e-6), dlat
 
 
 def _pattern(q: str) -> str:
@@ -97,8 +106,10 @@ def describe(conn, lon: float, lat: float, lang: str = "zh") -> dict:
             WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom)
             SELECT f.kind, f.name, ST_Distance(f.geom::geography, p.geom::geography)
             FROM ({_FACILITY_UNION}) f, p
-            WHERE ST_DWithin(f.geom::geography, p.geom::geography, %(near)s)
-            ORDER BY f.geom <-> p.geom LIMIT 1""", {"lon": lon, "lat": lat, "near": NEAR_M})
+            WHERE f.geom && ST_Expand(p.geom, %(dlon)s, %(dlat)s)
+              AND ST_DWithin(f.geom::geography, p.geom::geography, %(near)s)
+            ORDER BY f.geom <-> p.geom LIMIT 1""",
+                    {"lon": lon, "lat": lat, "near": NEAR_M, **dict(zip(("dlon", "dlat"), _box(lat, NEAR_M)))})
         row = cur.fetchone()
     area = " ".join(names[:1] + names[-1:]) if len(names) > 1 else (names[0] if names else None)
     return {"area": area, "near": row[1] if row else None, "near_kind": row[0] if row else None,
@@ -119,11 +130,12 @@ def open_around(conn, lon: float, lat: float, radius_m: float = AROUND_M) -> lis
                    (SELECT key FROM public_photos ph WHERE ph.complaint_id = c.id AND ph.tracking IS NULL
                     ORDER BY ph.stage = 'after', ph.id LIMIT 1)
             FROM complaints c, p
-            WHERE c.status <> %(closed)s AND ST_DWithin(c.geom::geography, p.geom::geography, %(r)s)
+            WHERE c.geom && ST_Expand(p.geom, %(dlon)s, %(dlat)s) AND c.status <> %(closed)s
+              AND ST_DWithin(c.geom::geography, p.geom::geography, %(r)s)
               AND EXISTS (SELECT 1 FROM public_reports r WHERE r.complaint_id = c.id)
             ORDER BY 5, c.id LIMIT %(cap)s""",
                     {"lon": lon, "lat": lat, "dp": PIN_DECIMALS, "closed": CLOSED, "r": radius_m,
-                     "cap": MAX_AROUND})
+                     "cap": MAX_AROUND, **dict(zip(("dlon", "dlat"), _box(lat, radius_m)))})
         return [{"lon": r[0], "lat": r[1], "category": r[2], "status": r[3], "distance_m": r[4],
                  "supporters": max(r[5], 0), "photo": "/api/public/photos/" + r[6] if r[6] else None}
                 for r in cur.fetchall()]
