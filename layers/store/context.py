@@ -54,6 +54,13 @@ def kinds_at(zoom: int) -> list[str]:
     return [kind for kind, (low, high) in LABEL_ZOOMS.items() if low <= zoom <= high]
 
 
+def _districts_only(conn) -> bool:
+    """Whether the city's areas are districts only (a city set up with its districts and nothing finer yet)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT NOT EXISTS (SELECT 1 FROM admin_areas WHERE level <> 'district')")
+        return cur.fetchone()[0]
+
+
 def labels(conn, bbox: BBox, zoom: int, lang: str = "zh") -> str:
     """A GeoJSON FeatureCollection of label points (``name``, ``kind``, road ``class``) in ``bbox`` at ``zoom``,
     most important first (districts, streets, communities, roads; larger areas and longer roads first).
@@ -64,11 +71,14 @@ def labels(conn, bbox: BBox, zoom: int, lang: str = "zh") -> str:
     bbox : BBox
         minlon, minlat, maxlon, maxlat of the view (WGS84).
     zoom : int
-        The map's zoom; it decides which kinds are named (:data:`LABEL_ZOOMS`).
+        The map's zoom; it decides which kinds are named (:data:`LABEL_ZOOMS`); in a city of districts only,
+        the district is named at every zoom (at the view's centre when its own label point is out of view).
     lang : str
         ``en``: areas by their English name where they have one.
     """
     kinds = kinds_at(zoom)
+    if zoom > LABEL_ZOOMS["district"][1] and _districts_only(conn):
+        kinds.insert(0, "district")  # nothing finer names the place zoomed into: its district does
     w, s, e, n = bbox
     params = {"w": w, "s": s, "e": e, "n": n, "en": lang == "en", "cap": MAX_LABELS,
               "levels": [k for k in kinds if k != "road"], "roads": "road" in kinds,

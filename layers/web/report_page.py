@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 
 from data.settings import MapSettings, PublicSettings
 from data.vocab import STATUS_EN
+from layers.store.places import FACILITY_ZOOM
 from layers.web.assets import STATIC_PREFIX
 from layers.web.map_page import tile_layers
 from layers.web.report_categories import choices
-from layers.web.tracking_page import find_form, script_json
+from layers.web.tracking_page import PLACE_WORDS, find_form, script_json
 from layers.workflow.phones import PATTERN as PHONE_PATTERN
 from layers.workflow.photos import PHONE_PX
 from layers.workflow.public_photos import PER_REPORT
@@ -30,6 +31,9 @@ _V = STATIC_PREFIX + "/vendor/"
 #: The city's roads, outlines and names for the page's map, through the public channel (no token needed).
 CONTEXT_TILES = "/api/public/context/tiles/"
 CONTEXT_LABELS = "/api/public/context/labels"
+#: The city's own places for the page (api/routes/public_places.py): no outside geocoder.
+PLACES = {"facilities": "/api/public/context/facilities", "search": "/api/public/places",
+          "describe": "/api/public/place", "around": "/api/public/around", "facility_zoom": FACILITY_ZOOM}
 
 WORDS = {
     "zh": {"title": "反映问题", "intro": "无需注册。选好位置和类别，简要描述，提交后凭查询码查看办理进度。",
@@ -119,9 +123,10 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
                 bounds: list[float] | None, basemap: dict | None = None) -> str:
     """The report form in ``lang``; ``categories`` are (name, label) pairs; the map starts on the city,
     over ``basemap`` (:func:`basemap_config`; none by default)."""
-    t = with_hotline(WORDS[lang])
+    t = {**with_hotline(WORDS[lang]), **PLACE_WORDS[lang]}
     esc = html.escape
-    config = {"lang": lang, "words": t, "max_photos": PER_REPORT, "photo_px": PHONE_PX,
+    config = {"lang": lang, "words": t, "places": PLACES, "category_labels": dict(categories),
+              "max_photos": PER_REPORT, "photo_px": PHONE_PX,
               "phone_pattern": PHONE_PATTERN,  # the server's one rule for a number, checked before sending
               "basemap": basemap or {"name": "none", "crs": "wgs84", "layers": []},
               "context": {"tiles": CONTEXT_TILES, "labels": CONTEXT_LABELS}, "center": list(center) if center else [0, 0], "bounds": bounds,
@@ -143,8 +148,12 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 <form id="rp-form" novalidate>
 <h2>{esc(t["place"])}</h2>
 <button type="button" id="rp-gps" class="rp-secondary">{esc(t["gps"])}</button>
+<div class="rp-search"><input type="search" id="rp-q" maxlength="50" placeholder="{esc(t["search"])}"
+ aria-label="{esc(t["search"])}" enterkeyhint="search"><button type="button" id="rp-find">{esc(t["find_place"])}</button></div>
+<ul id="rp-results"></ul>
 <p id="rp-place" class="tr-note">{esc(t["tap"])}</p>
 <div id="rp-map"></div>
+<div id="rp-around" hidden><p></p><ul></ul></div>
 <h2>{esc(t["category"])}</h2>
 <div class="rp-cats">{choices(categories, lang)}</div>
 <h2>{esc(t["description"])}</h2>
@@ -166,4 +175,5 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 <script src="{STATIC_PREFIX}/app/context.js"></script>{gcj}
 <script src="{STATIC_PREFIX}/app/sha256.js"></script>
 <script src="{STATIC_PREFIX}/app/report.js"></script>
+<script src="{STATIC_PREFIX}/app/report-places.js"></script>
 </body></html>"""

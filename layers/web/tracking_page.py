@@ -64,6 +64,25 @@ WORDS = {
 RATING_EN = {"满意": "satisfied", "基本满意": "mostly satisfied", "不满意": "not satisfied"}
 
 
+#: The words of a place (layers/web/static/report-places.js placeText), on the report and tracking pages.
+PLACE_WORDS = {
+    "zh": {"place_is": "位置", "near": "{near}附近（约 {d} 米），{area}", "at": "{near}旁，{area}", "search": "搜索地名、公厕、街市、道路",
+           "find_place": "搜索", "no_place": "本市数据中没有这个地名，请换个词或在地图上点选",
+           "around": "附近已有的反映（是同一问题可在提交时补充）", "around_none": "附近暂无未办结的反映",
+           "about_m": "约 {d} 米",
+           "kinds": {"district": "区", "street": "街道", "community": "社区", "toilet": "公厕", "market": "市场",
+                     "garbage": "垃圾收集点", "road": "道路"}},
+    "en": {"place_is": "Place", "near": "near {near} (about {d} m), {area}",
+           "at": "by {near}, {area}",
+           "search": "Search a place, toilet, market or road", "find_place": "Search",
+           "no_place": "No place of that name in the city's data: try another word or tap the map",
+           "around": "Open reports nearby (if yours is the same, you can add to it when sending)",
+           "around_none": "No open reports nearby", "about_m": "about {d} m",
+           "kinds": {"district": "district", "street": "street", "community": "community", "toilet": "toilet",
+                     "market": "market", "garbage": "garbage point", "road": "road"}},
+}
+
+
 def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
     """The page for ``tracking`` in ``lang`` (zh or en); ``found=False`` says the number is unknown."""
     settings = PublicSettings.from_env()
@@ -73,7 +92,7 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
     path = "/report/" + quote(tracking, safe="")
     config = {"api": "/api/public/reports/" + quote(tracking, safe=""), "tracking": tracking, "lang": lang, "follow_ms": 1000 * settings.follow_seconds,
               "time_zone": city_tz().key,  # times are shown in the city's zone, not the phone's
-              "words": t, "statuses": STATUS_EN if lang == "en" else {},
+              "words": {**t, **PLACE_WORDS[lang]}, "place_api": "/api/public/place", "statuses": STATUS_EN if lang == "en" else {},
               "ratings": [[r, RATING_EN[r] if lang == "en" else r] for r in RATINGS], "unsatisfied": UNSATISFIED,
               "own_channel": PUBLIC_CHANNEL,  # reports made here; a partner's reporters rate through the partner
               # the plain words the resident picked on /report, beside the official name
@@ -81,6 +100,7 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
     body = (f'<p id="tr-state" class="tr-note">{esc(t["loading"])}</p><div id="tr-report" hidden></div>'
             if found else f'<p id="tr-state" class="tr-error">{esc(t["missing"])}</p>{find_form(lang)}')
     script = (f'<script id="tr-config" type="application/json">{script_json(config)}</script>'
+              f'<script src="{STATIC_PREFIX}/app/report-places.js"></script>'
               f'<script src="{STATIC_PREFIX}/app/tracking.js"></script>') if found else ""
     return f"""<!doctype html>
 <html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">

@@ -37,7 +37,9 @@
     document.getElementById('rp-place').textContent = t.placed + ': ' + lat.toFixed(5) + ', ' + lon.toFixed(5);
     msg.textContent = '';
     window.hmReportPlace = place;
+    map.fire('hmplace', {place: place, shown: at});  // report-places.js: the place in words, reports around it
   }
+  window.hmReportSetPlace = setPlace;
   // A tap is a point in the map's CRS: WGS84 on the city's own data, GCJ-02 on Gaode (the server converts).
   map.on('click', function (e) { setPlace(e.latlng.lat, e.latlng.lng, base.crs); });
   document.getElementById('rp-gps').addEventListener('click', function () {

@@ -45,6 +45,20 @@
     dl.appendChild(el('dd', null, value));
   }
 
+  // The report's place in words (the area holding it, the nearest facility), asked once; coordinates until then.
+  var placeWords = null, placeAsked = false;
+  function placeOf(r) {
+    if (!placeAsked) {
+      placeAsked = true;
+      fetch(cfg.place_api + '?lon=' + r.lon + '&lat=' + r.lat + (cfg.lang === 'en' ? '&lang=en' : ''))
+        .then(function (resp) { return resp.ok ? resp.json() : null; }).then(function (d) {
+          placeWords = d && window.hmPlaceText(d, t);
+          if (placeWords) { var dd = document.querySelector('.tr-place'); if (dd) dd.textContent = placeWords; }
+        }).catch(function () { /* the coordinates stay */ });
+    }
+    return placeWords || (r.lat.toFixed(5) + ', ' + r.lon.toFixed(5));
+  }
+
   function draw(r) {
     box.textContent = '';
     var dl = el('dl', 'tr-facts');
@@ -55,6 +69,8 @@
     row(dl, t.reported, when(r.reported_at));
     row(dl, t.due, r.status === '结案' ? '' : when(r.due_at));
     row(dl, t.unit, r.unit);
+    row(dl, t.place_is, placeOf(r));
+    dl.lastChild.className = 'tr-place';
     row(dl, t.yours, r.description);
     box.appendChild(dl);
     if (r.joined) box.appendChild(el('p', 'tr-note', t.joined));
