@@ -152,3 +152,23 @@ def test_a_photo_with_a_wrong_challenge_is_refused_naming_challenge(hk_server, h
     sent = client.post(f"/api/public/reports/{tracking}/photos", data={"challenge": "wrong"},
                        files={"file": ("ok.jpg", photo.getvalue(), "image/jpeg")})
     assert sent.status_code == 403 and sent.json()["detail"].startswith("challenge: "), sent.text
+
+
+@pytest.mark.browser
+def test_the_tracking_page_says_not_taken_up_and_why_at_phone_width(hk_server, hk, client, browser):
+    """On the resident's phone the turned-down report reads 不予立案 with the unit's reason — in Chinese, and
+    with ?lang=en in English — and not only 结案, which a resident reads as fixed."""
+    city = hk_server
+    tracking, case, _ = _report(client, city, (QUEENS_ROAD[0] + 0.002, QUEENS_ROAD[1]))
+    _reject(client, city, case)
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    try:
+        for lang, words in (("zh", ["结案（不予立案）", "并非问题已处理", f"理由：{REASON}"]),
+                            ("en", ["closed – not taken up", "does not mean the problem was fixed",
+                                    f"Reason: {REASON}"])):
+            page = browser.open(city.base + f"/report/{tracking}?lang={lang}", ready_js="!!document.body.dataset.status")
+            assert not page.timed_out and page.console_errors == [], page.console_errors
+            shown = browser.evaluate("document.body.innerText")
+            assert all(w in shown for w in words), (lang, shown)
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride")
