@@ -44,6 +44,11 @@ RATINGS = ("满意", "基本满意", "不满意")
 UNSATISFIED = "不满意"
 #: The step a 不满意 rating takes: the closed case goes back to 处置 (返工).
 REWORK = ("结案", "处置")
+#: 不予立案: closing a case straight from 受理 (it was never filed).
+NOT_FILED = ("受理", "结案")
+#: The step a 不满意 rating of a 不予立案 takes instead (举报必查): back to 受理 for a fresh decision, since a case
+#: never filed or dispatched has nothing to rework in 处置.
+RECONSIDER = ("结案", "受理")
 
 #: Who may do what (DESIGN §5): street and inspector users carry a scope.
 ROLES = ("admin", "planner", "street", "inspector")

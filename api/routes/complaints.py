@@ -19,7 +19,7 @@ from data.params import clean_text, parse_bool
 from data.vocab import CLOSED, TRANSITIONS, Status
 from layers.spec.complaints import LAYER as COMPLAINTS
 from layers.workflow import complaints as cases
-from layers.workflow import deadlines, public_staff
+from layers.workflow import deadlines, public_outcome, public_staff
 from layers.workflow.access import column_grant, personal_rows, shown_row
 
 PointCrs = Literal[cases.POINT_CRS]
@@ -73,6 +73,9 @@ class TransitionIn(NoteIn):
     """The next workflow state and a note (why; required when closing unregistered or sending back)."""
 
     status: Status
+    public_reply: Text | None = Field(None, max_length=1000, description=(
+        "a reply to the residents, shown on their tracking pages: required to close a case they reported "
+        "straight from 受理 (不予立案) when no public reply says why yet"))
 
 
 class DeadlineIn(Body):
@@ -184,8 +187,14 @@ def post_complaint(body: ComplaintIn, user: Writer, conn: Transaction, request: 
 def patch_complaint(body: TransitionIn, user: Writer, conn: Transaction, request: Request, key: IdempotencyKey,
                     complaint_id: int = COMPLAINT_ID):
     def write() -> JSONResponse:
-        handled(user, conn, complaint_id)
+        current = handled(user, conn, complaint_id)
+        reply = clean_text(body.public_reply, "public_reply")
+        if body.status in TRANSITIONS[current["status"]]:  # an illegal step is refused by its own words below
+            public_outcome.require_public_reason(conn, complaint_id, current["status"], body.status,
+                                                 public_staff.reported(conn, complaint_id), reply)
         result = cases.transition(conn, complaint_id, body.status, body.note, user.name)
+        if reply:  # after the step: a step refused writes no reply
+            public_staff.reply(conn, user, complaint_id, reply)
         result["events"] = cases.events(conn, complaint_id)
         return JSONResponse(result)
 

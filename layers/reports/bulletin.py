@@ -58,13 +58,19 @@ WITH h AS ({HOLDERS_SQL}),
                    bool_or(from_status = %(nf_from)s AND to_status <> %(nf_to)s AND at >= %(end)s
                            AND actor <> %(import)s) AS filed_later,
                    bool_or(from_status = %(rw_from)s AND to_status = %(rw_to)s AND at < %(end)s) AS reworked,
-                   bool_or(from_status = %(closed)s) AS reopened
+                   bool_or(from_status = %(closed)s) AS reopened,
+                   bool_or(from_status = %(closed)s AND to_status = %(received)s) AS reconsidered
             FROM complaint_events
             WHERE (from_status = %(nf_from)s AND (to_status = %(nf_to)s OR at >= %(end)s))
                OR (from_status = %(rw_from)s AND to_status = %(rw_to)s) OR from_status = %(closed)s
             GROUP BY complaint_id),
      dl AS ({DUE_THEN.format(end="%(end)s")}),
-     c AS (SELECT c.*, coalesce(ev.not_filed OR ev.filed_later, false) AS unfiled,
+     -- a 不予立案 a resident's 不满意 sent back to 受理 (data.vocab.RECONSIDER) was filed if it left 受理 for 立案
+     -- by the end (after its rejection, then); correlated, as only those few cases read their history again
+     c AS (SELECT c.*, CASE WHEN ev.reconsidered THEN NOT EXISTS (
+                      SELECT 1 FROM complaint_events e WHERE e.complaint_id = c.id AND e.from_status = %(nf_from)s
+                      AND e.to_status <> %(nf_to)s AND e.at < %(end)s AND e.actor <> %(import)s)
+                  ELSE coalesce(ev.not_filed OR ev.filed_later, false) END AS unfiled,
                   coalesce(ev.reworked, false) AS reworked,
                   CASE WHEN ev.reopened THEN {CLOSED_THEN.format(end="%(end)s")} ELSE c.closed_at END AS closed_then
            FROM complaints c LEFT JOIN ev ON ev.complaint_id = c.id
@@ -189,7 +195,8 @@ WITH p AS (SELECT k, s, e FROM unnest(%(starts)s::timestamptz[], %(ends)s::times
                    bool_or(from_status = %(nf_from)s AND to_status = %(nf_to)s AND actor <> %(import)s) AS not_filed,
                    min(at) FILTER (WHERE from_status = %(nf_from)s AND to_status <> %(nf_to)s
                                    AND actor <> %(import)s) AS filed_at,
-                   bool_or(from_status = %(closed)s) AS reopened
+                   bool_or(from_status = %(closed)s) AS reopened,
+                   bool_or(from_status = %(closed)s AND to_status = %(received)s) AS reconsidered
             FROM complaint_events
             WHERE (from_status = %(nf_from)s AND (to_status = %(nf_to)s OR at >= (SELECT min(e) FROM p)))
                OR from_status = %(closed)s

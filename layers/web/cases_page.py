@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from urllib.parse import quote
 
-from data.vocab import CLOSED, NOTE_REQUIRED, STATUS_EN, STATUSES, TRANSITIONS
+from data.vocab import CLOSED, NOTE_REQUIRED, RECEIVED, STATUS_EN, STATUSES, TRANSITIONS
 from layers.web.assets import STATIC_PREFIX
 from layers.web.tracking_page import script_json
 from layers.workflow.public_photos import AFTER_FROM
@@ -60,6 +60,7 @@ WORDS = {
            "e_reply": "答复未能发布：{d}", "e_contacts": "无法读取群众反映：{d}",
            "close_unanswered": "群众尚未收到答复：结案后群众在跟踪页只能看到“{s}”。请先在下方“公开答复”中说明处理结果；"
                                "确需直接结案，请再次点击“{s}”。",
+           "reject_unanswered": "不予立案须先告诉群众理由：请在下方“公开答复”中写明为何不予立案，再点击“{s}”。",
            "rated": "群众评价：", "photos": "处置照片", "before": "处置前", "after": "处置后", "photo_stage": "照片类型", "add_photo": "拍照或选择照片",
            "after_wait": "处置后照片在 {s} 时才能添加", "resizing": "正在处理照片…", "photo_added": "照片已添加",
            "photo_bad": "无法读取这张照片，请换一张", "e_photo": "照片未能添加：{d}",
@@ -108,6 +109,8 @@ WORDS = {
            "close_unanswered": "The residents have had no reply: once it is {s} their tracking page shows only that. "
                                "Write what was done under “Public replies” below first, or click “{s}” again to "
                                "close anyway.",
+           "reject_unanswered": "Not registering a resident's report needs the reason told to them first: write "
+                                "why under “Public replies” below, then click “{s}”.",
            "rated": "Rated: ", "photos": "Photos of the work", "before": "Before", "after": "After", "photo_stage": "Photo of",
            "add_photo": "Take or choose a photo", "after_wait": "After photos can be added from {s} on",
            "resizing": "Preparing the photo…", "photo_added": "Photo added",
@@ -121,7 +124,7 @@ def workflow(lang: str) -> dict:
     """The workflow the page offers, from the vocabulary: statuses in order, each one's next states, the steps
     that need a note, and the statuses' names in ``lang``."""
     return {"statuses": list(STATUSES), "next": {s: list(n) for s, n in TRANSITIONS.items()},
-            "note_required": [f"{a}>{b}" for a, b in sorted(NOTE_REQUIRED)], "closed": CLOSED,
+            "note_required": [f"{a}>{b}" for a, b in sorted(NOTE_REQUIRED)], "closed": CLOSED, "received": RECEIVED,
             "after_from": list(AFTER_FROM),
             "names": {s: (STATUS_EN[s] if lang == "en" else s) for s in STATUSES}}
 

@@ -7,7 +7,8 @@ request is a public report (:mod:`layers.workflow.public`): its
 ``service_request_id`` is the tracking number the public page uses; a case
 is listed once, under the report that opened it. The reporter's description
 and contact are personal data and never listed; ``status_notes`` is the
-unit's latest public reply, never a staff note.
+unit's latest public reply, never a staff note, after "不予立案 (not taken up)"
+for a case closed without filing; lat and long are rounded to about a metre.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from data.errors import Conflict, InvalidParameter, NotFound
-from data.vocab import CLOSED
+from data.vocab import CLOSED, NOT_FILED
 from layers.workflow import public_photos
 from layers.workflow.access import audit, new_token, token_digest
+from layers.workflow.public_outcome import NOT_TAKEN_UP_NOTE, public_point
 
 # -- Partner channels ---------------------------------------------------------------------------------------------
 
@@ -90,7 +92,8 @@ _REQUEST_SQL = """
 SELECT r.tracking, c.status, (SELECT p.reply FROM public_replies p WHERE p.complaint_id = c.id
                               ORDER BY p.at DESC, p.id DESC LIMIT 1),
        e.name, coalesce(e.code, e.name), coalesce(g.responsible_unit, s.name, d.name), c.reported_at, c.updated_at,
-       c.due_at, c.address, ST_Y(c.geom), ST_X(c.geom)
+       c.due_at, c.address, ST_Y(c.geom), ST_X(c.geom),
+       (SELECT e.from_status FROM complaint_events e WHERE e.complaint_id = c.id ORDER BY e.seq DESC LIMIT 1)
 FROM public_reports r JOIN complaints c ON c.id = r.complaint_id
 JOIN event_types e ON e.name = c.category
 LEFT JOIN grids g ON g.code = c.grid_code
@@ -98,7 +101,7 @@ LEFT JOIN admin_areas s ON s.code = c.street_code AND s.level = 'street'
 LEFT JOIN admin_areas d ON d.code = c.district_code AND d.level = 'district'
 """
 _KEYS = ("service_request_id", "status", "status_notes", "service_name", "service_code", "agency_responsible",
-         "requested_datetime", "updated_datetime", "expected_datetime", "address", "lat", "long")
+         "requested_datetime", "updated_datetime", "expected_datetime", "address", "lat", "long", "last_from")
 
 
 #: A request's fields in the order of the spec's examples (XML clients may read them in order).
@@ -109,7 +112,11 @@ REQUEST_FIELDS = ("service_request_id", "status", "status_notes", "service_name"
 
 def _request(row) -> dict:
     got = dict(zip(_KEYS, row))
+    if got["status"] == CLOSED and got["last_from"] == NOT_FILED[0]:  # 不予立案: not a case closed after handling
+        reason = got["status_notes"]
+        got["status_notes"] = f"{NOT_TAKEN_UP_NOTE}: {reason}" if reason else NOT_TAKEN_UP_NOTE
     got["status"] = "closed" if got["status"] == CLOSED else "open"
+    got["long"], got["lat"] = public_point(got["long"], got["lat"])  # about a metre: the public's precision
     for k in ("requested_datetime", "updated_datetime", "expected_datetime"):
         got[k] = got[k].isoformat() if got[k] is not None else None
     # Not given: the description (personal data here), a notice, address ids, postcodes.

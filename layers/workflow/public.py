@@ -10,7 +10,7 @@ reads it; :func:`follow` — what the public sees — never touches it, nor a
 staff note or name; the reporter's description only with the report's key
 (:mod:`layers.workflow.public_challenges`). After 结案 the reporter (the
 key's holder) rates the closing within the rating window; 不满意 with a
-reason reopens the case as 返工, once per case.
+reason reopens the case once: as 返工 (处置), or a 不予立案 back to 受理.
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from psycopg2 import errors as pg_errors
 
 from data.errors import Conflict, Forbidden, InvalidParameter
 from data.settings import ComplaintSettings, PublicSettings
-from data.vocab import CLOSED, PUBLIC_ACTOR, RATINGS, REWORK, UNSATISFIED
+from data.vocab import CLOSED, NOT_FILED, PUBLIC_ACTOR, RATINGS, RECONSIDER, REWORK, UNSATISFIED
 from geo import coords
 from layers.workflow import complaints as cases
 from layers.workflow import public_photos
 from layers.workflow.access import audit
 from layers.workflow.phones import normal_phone, phone_problem
 from layers.workflow.public_challenges import holds_key
+from layers.workflow.public_outcome import last_step_from, outcome, public_point
 from layers.workflow.public_search import CROCKFORD, TRACKING_LENGTH, normal_tracking
 from layers.workflow.public_staff import replies
 from layers.workflow.refusals import no_report, not_event_type, not_one_of
@@ -178,12 +179,14 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def follow(conn, tracking: str, settings: PublicSettings | None = None, key: str | None = None) -> dict:
-    """What the public sees of a report: its case's steps with times, the unit, its public replies, photos.
+    """What the public sees of a report: its case's steps with times, the unit, its public replies, photos, and
+    once closed its ``outcome``: handled, or not taken up (不予立案) with the unit's public reply as the reason.
 
     Never the contact number, a staff note or a staff name (steps name only the statuses). With the
     report's ``key`` (its reporter): the reporter's own description (not the first reporter's when this
     report joined a case), its own photos and ``may_rate``; without it (anyone holding the tracking number,
-    which Open311 lists) ``description`` is None, the photos are the unit's only and ``may_rate`` false.
+    which Open311 lists) ``description`` is None, the photos are the unit's only, ``may_rate`` false and the point
+    rounded to about a metre.
     ``reporter`` says which.
     """
     s = settings or PublicSettings.from_env()
@@ -203,12 +206,15 @@ def follow(conn, tracking: str, settings: PublicSettings | None = None, key: str
         now = cur.fetchone()[0]
     rate_until = _rate_until(r, s)
     rated = any(q[3] for q in rows)  # this closing is rated already
+    said = [{"reply": q["reply"], "at": q["at"]} for q in replies(conn, r["complaint_id"])]
+    # The reporter knows their own point; anyone else gets it to about a metre (not the doorway).
+    lon, lat = (r["lon"], r["lat"]) if mine else public_point(r["lon"], r["lat"])
     return {"tracking": r["tracking"], "joined": r["joined"], "channel": r["channel"], "category": r["category"],
             "reporter": mine,
-            "description": r["description"] if mine else None, "lon": r["lon"], "lat": r["lat"], "status": r["status"],
+            "description": r["description"] if mine else None, "lon": lon, "lat": lat, "status": r["status"],
+            **outcome(conn, r["complaint_id"], r["status"], said),
             "reported_at": _iso(r["created_at"]), "due_at": _iso(r["due_at"]), "closed_at": _iso(r["closed_at"]),
-            "unit": r["unit"], "supporters": supporters, "steps": steps,
-            "replies": [{"reply": q["reply"], "at": q["at"]} for q in replies(conn, r["complaint_id"])], "ratings": ratings,
+            "unit": r["unit"], "supporters": supporters, "steps": steps, "replies": said, "ratings": ratings,
             "photos": public_photos.report_photos(conn, r["complaint_id"], r["tracking"], own=mine),
             "rate_until": _iso(rate_until), "may_rate": bool(mine and rate_until and now < rate_until and not rated)}
 
@@ -222,7 +228,8 @@ def _rate_until(r: dict, settings: PublicSettings):
 
 def rate(conn, tracking: str, rating: str, reason: str | None, settings: PublicSettings | None = None,
          key: str | None = None) -> dict:
-    """Rate the closing of a report's case; 不满意 with a reason reopens it as 返工, the first time only.
+    """Rate the closing of a report's case; 不满意 with a reason reopens it, the first time only: as 返工 (处置), or a
+    case closed unfiled (不予立案) back to 受理 for a fresh decision on filing it.
 
     Only the reporter rates: Forbidden without the report's ``key``. Conflict while the case is open, after
     the rating window, or when this closing is rated already.
@@ -262,10 +269,11 @@ def rate(conn, tracking: str, rating: str, reason: str | None, settings: PublicS
         cur.execute("SELECT EXISTS (SELECT 1 FROM public_ratings WHERE complaint_id = %s AND reopened)",
                     (r["complaint_id"],))
         reopen = rating == UNSATISFIED and not cur.fetchone()[0]
+    step = RECONSIDER if last_step_from(conn, r["complaint_id"]) == NOT_FILED[0] else REWORK
     if reopen:
-        _rework(conn, r, reason)
+        _rework(conn, r, step)
     return {"tracking": r["tracking"], "rating": rating, "reopened": reopen,
-            "status": REWORK[1] if reopen else CLOSED}
+            "status": step[1] if reopen else CLOSED}
 
 
 def _closed_at(conn, complaint_id: int) -> datetime | None:
@@ -274,12 +282,14 @@ def _closed_at(conn, complaint_id: int) -> datetime | None:
         return cur.fetchone()[0]
 
 
-def _rework(conn, r: dict, reason: str) -> None:
-    """Send the closed case back to 处置 (返工) for the reporter's reason; the rating is marked as the reopening."""
-    frm, to = REWORK
+def _rework(conn, r: dict, step: tuple[str, str]) -> None:
+    """Send the closed case back for the reporter's reason: to 处置 (返工), or a 不予立案 to 受理 for a fresh
+    decision (复核: it was never filed, so nothing waits in 处置); the rating is marked as the reopening."""
+    frm, to = step
     # The reason is the resident's own words: kept with the rating, shown only to the case's staff (contacts);
     # the status note is read by every staff user, other streets' and planners too.
-    note = f"返工：群众评价{UNSATISFIED}（理由见群众反映）"
+    what = "返工" if step == REWORK else "复核是否立案"
+    note = f"{what}：群众评价{UNSATISFIED}（理由见群众反映）"
     with conn.cursor() as cur:
         cur.execute("UPDATE complaints SET status = %s, closed_at = NULL, updated_at = now() WHERE id = %s",
                     (to, r["complaint_id"]))

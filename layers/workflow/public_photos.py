@@ -110,8 +110,8 @@ def add_resident_photo(conn, code: str, challenge: str | None, data: bytes,
         raise no_report(code)
     complaint_id, late, count, holder = row
     if not holder:
-        raise Forbidden(f"photos are added to report {code} only by the client that made it: send the "
-                        "challenge the report was made with", f"只有提交反映 {code} 的客户端才能给它添加照片："
+        raise Forbidden(f"challenge: photos are added to report {code} only by the client that made it: send the "
+                        "challenge the report was made with", f"challenge：只有提交反映 {code} 的客户端才能给它添加照片："
                         "请发送提交时用的 challenge")
     if late:
         raise Conflict(f"report {code} took photos for {settings.photo_minutes} minutes after it was made "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from data.errors import Forbidden
-from data.vocab import RATINGS
+from data.vocab import NOT_FILED, RATINGS
 from layers.workflow import complaints as cases
 from layers.workflow.access import User, audit
 
@@ -79,7 +79,8 @@ _BY = {"street": ("l.street_code", "s.name"), "unit": ("coalesce(g.responsible_u
 def satisfaction(conn, *, street: str | None = None, since: datetime | None = None,
                  until: datetime | None = None, by: str = "street") -> list[dict]:
     """Per street (or per responsible unit, ``by="unit"``): reporters' latest rating of each report rated in
-    [since, until), and the share satisfied.
+    [since, until), and the share satisfied. A rating of a closing without filing (不予立案) is left out: it judges
+    no handling by the unit (a resident who disputes it gets the case reconsidered instead).
 
     ``satisfied_share`` is (满意 + 基本满意) / rated, the figure the reviews weigh; None with no rating. Each
     row names its ``street_code`` and ``street``, or its ``unit`` (None: grids without one).
@@ -93,13 +94,17 @@ def satisfaction(conn, *, street: str | None = None, since: datetime | None = No
                    WHERE (%(street)s::text IS NULL OR c.street_code = %(street)s)
                      AND (%(since)s::timestamptz IS NULL OR r.rated_at >= %(since)s)
                      AND (%(until)s::timestamptz IS NULL OR r.rated_at < %(until)s)
+                     -- a rating of a 不予立案 closing judges no handling: the closing step is at the rating's closed_at
+                     AND NOT EXISTS (SELECT 1 FROM complaint_events e WHERE e.complaint_id = r.complaint_id
+                                     AND e.from_status = %(nf_from)s AND e.to_status = %(nf_to)s AND e.at = r.closed_at)
                    ORDER BY r.tracking, r.rated_at DESC)
                SELECT {key}, {name}, count(*), count(*) FILTER (WHERE l.rating = %(r0)s),
                       count(*) FILTER (WHERE l.rating = %(r1)s), count(*) FILTER (WHERE l.rating = %(r2)s)
                FROM latest l LEFT JOIN admin_areas s ON s.code = l.street_code AND s.level = 'street'
                     LEFT JOIN grids g ON g.code = l.grid_code
                GROUP BY 1, 2 ORDER BY 1""",
-            {"street": street, "since": since, "until": until, "r0": RATINGS[0], "r1": RATINGS[1], "r2": RATINGS[2]})
+            {"street": street, "since": since, "until": until, "nf_from": NOT_FILED[0], "nf_to": NOT_FILED[1],
+             "r0": RATINGS[0], "r1": RATINGS[1], "r2": RATINGS[2]})
         rows = cur.fetchall()
     return [{**({"street_code": r[0], "street": r[1]} if by == "street" else {"unit": r[0] or None}),
              "rated": r[2], RATINGS[0]: r[3], RATINGS[1]: r[4], RATINGS[2]: r[5],

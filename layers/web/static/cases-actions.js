@@ -71,10 +71,14 @@
   }
   function statusName(s) { return hm.statusName(s); }
   // Closing a resident's case nobody has answered: say so once (the reply form is below); a second click closes.
+  // Not registering it (from 受理) waits for the reply: the API refuses 不予立案 of a resident's report without one.
   function unanswered(c, to, b) {
-    if (to !== wf.closed || document.body.getAttribute('data-awaiting') !== String(c.id) || b.warned) return false;
+    if (to !== wf.closed || document.body.getAttribute('data-awaiting') !== String(c.id)) return false;
+    var rejecting = c.status === wf.received;
+    if (b.warned && !rejecting) return false;
     b.warned = true;
-    document.getElementById('cs-msg').textContent = t.close_unanswered.split('{s}').join(statusName(to));
+    document.getElementById('cs-msg').textContent =
+      (rejecting ? t.reject_unanswered : t.close_unanswered).split('{s}').join(statusName(to));
     var reply = document.getElementById('cs-reply');
     if (reply) reply.focus();
     return true;

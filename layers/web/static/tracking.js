@@ -59,10 +59,15 @@
     return placeWords || (r.lat.toFixed(5) + ', ' + r.lon.toFixed(5));
   }
 
+  function reopenedTo(r) {  // where the rating's reopening took the case
+    var back = r.steps.filter(function (s) { return s.from === '结案'; });
+    return back.length ? back[back.length - 1].to : null;
+  }
+
   function draw(r) {
     box.textContent = '';
     var dl = el('dl', 'tr-facts');
-    row(dl, t.status, status(r.status));
+    row(dl, t.status, r.outcome === 'not_taken_up' ? t.not_taken_up : status(r.status));
     var plain = cfg.plain[r.category];  // the resident's words first, the official name after them
     row(dl, t.category, plain ? plain + (cfg.lang === 'en' ? ' (' + r.category + ')' : '（' + r.category + '）')
                               : r.category);
@@ -73,14 +78,22 @@
     dl.lastChild.className = 'tr-place';
     row(dl, t.yours, r.description);
     box.appendChild(dl);
+    if (r.outcome === 'not_taken_up') {  // not to be read as fixed: say so, and why (the unit's public reply)
+      var out = el('div', 'tr-outcome');
+      out.appendChild(el('p', null, t.not_taken_up_note));
+      out.appendChild(el('p', null, r.outcome_reason ? t.why.replace('{r}', r.outcome_reason) : t.no_why));
+      box.appendChild(out);
+    }
     if (r.joined) box.appendChild(el('p', 'tr-note', t.joined));
     if (r.supporters > 0) box.appendChild(el('p', 'tr-note', t.supporters.replace('{n}', r.supporters)));
 
     box.appendChild(el('h2', null, t.steps));
     var ol = el('ol', 'tr-steps');
     r.steps.forEach(function (s) {
-      var li = el('li', s.from === '结案' ? 'tr-rework' : null);
-      li.appendChild(el('span', 'tr-step', status(s.to) + (s.from === '结案' ? '（' + t.rework + '）' : '')));
+      // reopened by a rating: 返工 (to 处置), or a 不予立案 back to 受理 for a fresh decision
+      var back = s.from === '结案' ? (s.to === '受理' ? t.reconsider : t.rework) : '';
+      var li = el('li', back ? 'tr-rework' : null);
+      li.appendChild(el('span', 'tr-step', status(s.to) + (back ? '（' + back + '）' : '')));
       li.appendChild(el('time', null, when(s.at)));
       li.setAttribute('data-status', s.to);
       ol.appendChild(li);
@@ -118,7 +131,8 @@
     if (r.ratings.length) {
       var latest = r.ratings[r.ratings.length - 1];
       box.appendChild(el('p', 'tr-rated', t.thanks + ' ' + ratingText(latest.rating) +
-                                          (latest.reopened ? ' · ' + t.reopened : '')));
+                                          (latest.reopened ? ' · ' + (reopenedTo(r) === '受理' ? t.reconsidered
+                                                                                            : t.reopened) : '')));
     }
     if (r.may_rate) box.appendChild(ratingForm(r));
     else if (r.status === '结案' && !r.reporter && r.rate_until) {
