@@ -170,9 +170,10 @@ def test_serve_beyond_this_machine_without_a_public_url_says_what_links_hold(hos
     paging links to 127.0.0.1 behind a local proxy (or to an IP), with no word at start."""
     env = {"DATABASE_URL": NOWHERE} | ({"HYGIENE_MAP_PUBLIC_URL": public_url} if public_url else {})
     with serving(["--host", host], env) as (_, stderr):
-        said = [line for line in _ours(stderr()) if "HYGIENE_MAP_PUBLIC_URL" in line]
+        printed = stderr()
+    said = [line for line in _ours(printed) if "HYGIENE_MAP_PUBLIC_URL" in line]
     if not warned:
         assert said == []
         return
-    assert len(said) == 1, stderr()
+    assert len(said) == 1, printed
     assert all(words in said[0] for words in ("0.0.0.0", "HYGIENE_MAP_ALLOWED_HOSTS", "127.0.0.1", "Host"))
