@@ -242,6 +242,15 @@ class Database:
             self._slots.release()
             raise
 
+    def check_schema_once(self) -> None:
+        """The check of :meth:`_check_schema` on a connection of its own, not kept (the asynchronous pool's first
+        connection: the blocking pool stays for the routes that need it)."""
+        conn = connect(self.settings, url=self.url)
+        try:
+            self._check_schema(conn)
+        finally:
+            conn.close()
+
     def _check_schema(self, conn) -> None:
         """Once, on the first connection made (the database may have been down when the server started): a schema
         lacking this code's migrations, or holding a newer code's, is refused with a SetupError (503) naming them —

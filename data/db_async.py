@@ -91,7 +91,7 @@ class AsyncPool:
 
     async def _connect(self):
         if not self.db.schema_checked:  # the blocking pool's once-only check of the migrations (data.db.Database)
-            await asyncio.to_thread(self._check_schema)
+            await asyncio.to_thread(self.db.check_schema_once)
         url = self.db.url
         try:
             conn = psycopg2.connect(url, async_=True, **connect_options(self.settings))
@@ -102,10 +102,6 @@ class AsyncPool:
             conn.close()
             raise connect_error(self.settings, url, TimeoutError("timeout expired")) from None
         return conn
-
-    def _check_schema(self) -> None:
-        with self.db.connection():
-            pass
 
     async def _acquire(self):
         try:

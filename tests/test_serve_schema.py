@@ -114,7 +114,8 @@ def test_serve_started_before_the_database_checks_its_migrations_when_it_comes(o
         assert health.json()["detail_zh"] == "数据库缺少迁移 0900_print_jobs：请运行 hygiene-map db migrate"
         atlas = httpx.post(base + "/print/streets/6300600/atlas/jobs", params={"paper": "A4"},
                            headers={"Authorization": "Bearer not-checked-before-the-schema"}, timeout=30)
-        answers = [atlas, *(httpx.get(base + path, timeout=30) for path in ("/", "/api/layers", "/api/complaints"))]
+        answers = [atlas, *(httpx.get(base + path, timeout=30) for path in ("/", "/api/layers", "/api/complaints",
+                                                                    "/tiles/complaints/16/54864/25396.pbf"))]
         for answer in answers:
             assert answer.status_code == 503, (answer.request.url, answer.status_code, answer.text[:300])
             assert "0900_print_jobs" in answer.text and "db migrate" in answer.text
