@@ -35,7 +35,7 @@ from api.routes.session import with_session_bar
 from data.catalog import city_info, streets
 from data.db import Database
 from data.db_async import AsyncPool
-from data.errors import DatabaseUnavailable, DatabaseUnreachable
+from data.errors import DatabaseUnavailable, DatabaseUnreachable, SetupError
 from data.settings import DatabaseSettings
 from data.vocab import city_tz
 from layers.analysis.cache import AnswerCache
@@ -92,6 +92,9 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
                 versions = server_versions(conn)
         except DatabaseUnavailable as exc:
             return JSONResponse({"status": "unavailable", "detail": _health_detail(exc)}, status_code=503,
+                                headers={"Retry-After": "5"})
+        except SetupError as exc:  # reached, but its migrations are not this code's (data.db.Database)
+            return JSONResponse({"status": "schema", "detail": exc.message, "detail_zh": exc.zh}, status_code=503,
                                 headers={"Retry-After": "5"})
         return {"status": "ok", "database": "ok", **versions}
 

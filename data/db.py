@@ -208,6 +208,7 @@ class Database:
         self._idle: list[psycopg2.extensions.connection] = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(self.settings.pool_max)
+        self.schema_checked = False  # set by the first connection whose database has this code's migrations
 
     @property
     def url(self) -> str:
@@ -233,10 +234,36 @@ class Database:
             conn.close()
             self.close()
         try:
-            return connect(self.settings, url=self.url)
+            conn = connect(self.settings, url=self.url)
+            if not self.schema_checked:
+                self._check_schema(conn)
+            return conn
         except BaseException:
             self._slots.release()
             raise
+
+    def check_schema_once(self) -> None:
+        """The check of :meth:`_check_schema` on a connection of its own, not kept (the asynchronous pool's first
+        connection: the blocking pool stays for the routes that need it)."""
+        conn = connect(self.settings, url=self.url)
+        try:
+            self._check_schema(conn)
+        finally:
+            conn.close()
+
+    def _check_schema(self, conn) -> None:
+        """Once, on the first connection made (the database may have been down when the server started): a schema
+        lacking this code's migrations, or holding a newer code's, is refused with a SetupError (503) naming them —
+        until they are applied, not one request meets a missing table (a 500). Checked again until it passes."""
+        from data.migrate import check_schema
+
+        try:
+            check_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
+        conn.rollback()
+        self.schema_checked = True
 
     def _release(self, conn, broken: bool) -> None:
         try:

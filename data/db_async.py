@@ -90,6 +90,8 @@ class AsyncPool:
         self._slots = asyncio.Semaphore(self.settings.async_max)
 
     async def _connect(self):
+        if not self.db.schema_checked:  # the blocking pool's once-only check of the migrations (data.db.Database)
+            await asyncio.to_thread(self.db.check_schema_once)
         url = self.db.url
         try:
             conn = psycopg2.connect(url, async_=True, **connect_options(self.settings))

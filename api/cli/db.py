@@ -30,6 +30,11 @@ _SAID = {
                      "(it starts this cluster on a free port)"),
     "running": ("状态：运行中，PostGIS {postgis}，已应用 {have} 个迁移，{pending} 个待应用",
                 "status: running, PostGIS {postgis}, {have} migrations applied, {pending} pending"),
+    "pending": ("待应用的迁移：{names}（请运行 hygiene-map db migrate）",
+                "pending migrations: {names} (run hygiene-map db migrate)"),
+    "unknown": ("当前 hygiene-map 不认识的迁移：{names}（由更新版本的 hygiene-map 写入：请运行该版本，或恢复升级前所做的备份）",
+                "migrations this hygiene-map does not know: {names} (written by a newer hygiene-map: run that "
+                "version, or restore a backup made before the upgrade)"),
     "backup": ("备份已写入 {path}（{size:,} 字节，含数据库和 {photos} 张照片；不含打印任务）",
                "backup written to {path} ({size:,} bytes: the database and {photos} photos; print jobs are not kept)"),
     "restored": ("已恢复 {dump}（数据库和 {photos} 张照片）", "restored {dump} (the database and {photos} photos)"),
@@ -43,10 +48,14 @@ def db() -> None:
 
 def _migrate_and_report(lang: str) -> None:
     from data.db import check_postgis, session
-    from data.migrate import migrate
+    from data.migrate import migrate, newer_schema_error, schema_state
 
     with session() as conn:
         check_postgis(conn)
+        unknown = schema_state(conn).unknown
+        conn.rollback()
+        if unknown:  # a newer hygiene-map's database: "up to date" would be untrue, and older steps no fix
+            raise newer_schema_error(unknown)
         applied = migrate(conn)
     if applied:
         click.echo(say(_SAID, "applied", lang, names=", ".join(f"{m.version:04d}_{m.name}" for m in applied)))
@@ -94,7 +103,7 @@ def db_status(lang: str) -> None:
     from data.cluster import EmbeddedCluster
     from data.db import check_postgis, connect, database_url
     from data.errors import DatabaseUnavailable
-    from data.migrate import applied_versions, available
+    from data.migrate import schema_state
     from data.redact import redact
     from data.settings import DatabaseSettings
 
@@ -115,9 +124,13 @@ def db_status(lang: str) -> None:
             click.echo(say(_SAID, "other_server", lang))
             sys.exit(1)
         postgis = check_postgis(conn)
-        have = applied_versions(conn)
-        pending = [m for m in available() if m.version not in have]
-        click.echo(say(_SAID, "running", lang, postgis=postgis, have=len(have), pending=len(pending)))
+        state = schema_state(conn)
+        click.echo(say(_SAID, "running", lang, postgis=postgis, have=state.applied, pending=len(state.pending)))
+        sep = "、" if lang == "zh" else ", "
+        if state.pending:
+            click.echo(say(_SAID, "pending", lang, names=sep.join(state.pending)))
+        if state.unknown:
+            click.echo(say(_SAID, "unknown", lang, names=sep.join(state.unknown)))
     finally:
         conn.close()
 

@@ -57,7 +57,10 @@ SAID_ZH = {
     "serve": "发布地图和 API",
     "users": "用户及其令牌（角色 admin、planner、street、inspector）",
     "users add": "添加用户并显示其令牌（只显示这一次，只保存其散列）",
-    "users disable": "停用用户，此后拒绝其令牌（换令牌：先停用，再添加新用户）",
+    "users disable": "停用用户，此后拒绝其令牌（users enable 可重新启用）",
+    "users rotate": "为用户换发令牌并显示新令牌（只显示这一次）；旧令牌和网页登录即刻失效",
+    "users enable": "重新启用已停用的用户，沿用其现有令牌（令牌若已泄露，请先 users rotate）",
+    "users list": "列出用户：名称、角色、范围、是否停用、创建时间（从不显示令牌）",
 }
 
 

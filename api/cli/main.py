@@ -22,7 +22,7 @@ from api.cli.demo import demo
 from api.cli.grids import grids
 from api.cli.help_zh import SAID_ZH, chinese_first_all
 from api.cli.inspections import inspections
-from api.cli.output import reader_may_leave
+from api.cli.output import LANG, reader_may_leave
 from api.cli.prints import print_group
 from api.cli.report import report
 from api.cli.usage import usage_zh
@@ -82,22 +82,31 @@ def main() -> None:
     """hygiene-map: coverage gaps, complaint hotspots, grids and field maps for city hygiene campaigns (创卫)."""
 
 
-def _refuse_an_old_schema() -> None:
-    """A database whose schema lacks this code's migrations is refused before serving (each request would fail);
-    one that cannot be reached yet is served all the same: /healthz says 503 until it answers."""
+def _refuse_an_old_schema(lang: str) -> None:
+    """A database whose schema lacks this code's migrations, or holds a newer code's, is refused before serving
+    (each request would fail); one that cannot be reached yet is served all the same, said on one line: the
+    server checks the migrations when it first reaches it (data.db.Database), /healthz says 503 until then."""
     from data.db import connect
     from data.errors import DatabaseUnavailable, SetupError
-    from data.migrate import applied_versions, available
+    from data.migrate import newer_schema_error, schema_state
 
     try:
         conn = connect()
-    except DatabaseUnavailable:
+    except DatabaseUnavailable as exc:
+        if lang == "en":
+            click.echo(f"hygiene-map: the database cannot be reached yet; serving all the same: its migrations are "
+                       f"checked when it is first reached, /healthz is 503 until then ({exc.message})", err=True)
+        else:
+            click.echo(f"hygiene-map：数据库暂时无法连接，服务照常启动；数据库恢复后首次连接时检查迁移，在此之前 /healthz "
+                       f"返回 503（{exc.zh or exc.message}）", err=True)
         return
     try:
-        have = applied_versions(conn)
+        state = schema_state(conn)
     finally:
         conn.close()
-    pending = [f"{m.version:04d}_{m.name}" for m in available() if m.version not in have]
+    if state.unknown:
+        raise newer_schema_error(state.unknown)
+    pending = state.pending
     if pending:
         raise SetupError(f"the database lacks {len(pending)} migrations of this hygiene-map ({', '.join(pending)}): "
                          "apply them with `hygiene-map db migrate`, then serve",
@@ -127,11 +136,37 @@ def _refuse_a_busy_port(host: str, port: int) -> None:
         # Anything else (a host name that does not resolve …): uvicorn's own message says what.
 
 
+def _say_how_links_are_made(host: str, lang: str) -> None:
+    """Listening beyond this machine without HYGIENE_MAP_PUBLIC_URL: one line on what links will hold (api/urls.py)
+    — a name users type that is not allowed becomes the address the request came in on (127.0.0.1 behind a proxy
+    on this machine), so paging and QR codes would lead elsewhere."""
+    import ipaddress
+
+    from data.settings import LinkSettings
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback or LinkSettings.from_env().public_url:
+        return
+    if lang == "en":
+        click.echo(f"hygiene-map: listening on {host} without HYGIENE_MAP_PUBLIC_URL: links and QR codes use the "
+                   "request's Host only when allowed (localhost, the address it reached, HYGIENE_MAP_ALLOWED_HOSTS), "
+                   "else the address it reached (127.0.0.1 behind a proxy on this machine); set HYGIENE_MAP_PUBLIC_URL "
+                   "to the address users reach", err=True)
+        return
+    click.echo(f"hygiene-map：在 {host} 上监听而未设置 HYGIENE_MAP_PUBLIC_URL：链接和二维码只在请求的 Host 被允许"
+               "（localhost、请求到达的本机地址、HYGIENE_MAP_ALLOWED_HOSTS）时用它，否则用请求到达的本机地址"
+               "（经本机反向代理时为 127.0.0.1）；请把 HYGIENE_MAP_PUBLIC_URL 设为用户访问的地址", err=True)
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
+@LANG
+def serve(host: str, port: int, workers: int, lang: str) -> None:
     """Serve the maps and the API."""
     import uvicorn
 
@@ -139,7 +174,8 @@ def serve(host: str, port: int, workers: int) -> None:
 
     _refuse_a_busy_port(host, port)
     database_url()  # fail now, with a clear message, if there is no database configured
-    _refuse_an_old_schema()
+    _refuse_an_old_schema(lang)
+    _say_how_links_are_made(host, lang)
     # Proxy headers are read by api.urls from HYGIENE_MAP_TRUSTED_PROXIES only, not by uvicorn's own rule;
     # api/middleware.py logs each request, with its secrets masked, so uvicorn's access log is off.
     options = dict(factory=True, host=host, port=port, workers=workers, log_level="info", access_log=False,

@@ -1,4 +1,4 @@
-"""`hygiene-map users add|disable`: create a user and print its token once; disable one."""
+"""`hygiene-map users add|rotate|disable|enable|list`: users and their tokens (each token printed once)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,18 @@ _SAID = {
     "added": ("已添加用户 {name}（{role}，{scope}）；令牌如下（只显示这一次，请妥善保管）：",
               "user {name} ({role}, {scope}) added; token (shown once, keep it safe):"),
     "disabled": ("已停用用户 {name}", "user {name} disabled"),
+    "rotated": ("已为用户 {name}（{role}，{scope}）换发令牌，旧令牌即刻失效，网页登录已退出；新令牌如下（只显示这一次，请妥善保管）：",
+                "user {name} ({role}, {scope}) has a new token; the old one is refused from now on and its page "
+                "logins are ended; token (shown once, keep it safe):"),
+    "still_disabled": ("用户 {name} 仍处于停用状态：新令牌要在 `hygiene-map users enable {name}` 之后才能使用",
+                       "user {name} is still disabled: the new token works once `hygiene-map users enable {name}` "
+                       "is run"),
+    "enabled": ("已重新启用用户 {name}（沿用其现有令牌；令牌若已泄露，请先运行 users rotate）",
+                "user {name} enabled again (with the token it holds; if that one leaked, run users rotate first)"),
+    "header": ("用户\t角色\t范围\t状态\t创建时间\t创建者", "name\trole\tscope\tstate\tcreated\tcreated by"),
+    "active": ("启用", "enabled"),
+    "off": ("已停用（{at}）", "disabled ({at})"),
+    "none": ("尚无用户：用 hygiene-map users add 添加", "no users yet: add one with hygiene-map users add"),
 }
 
 
@@ -54,10 +66,61 @@ def users_add(name: str, role: str, street_code: str | None, grid_codes: str | N
 @click.argument("name")
 @LANG
 def users_disable(name: str, lang: str) -> None:
-    """Disable a user; its token is refused from now on (to replace a token: disable, then add a new user)."""
+    """Disable a user; its token is refused from now on (`users enable` lets it in again)."""
     from data.db import session, transaction
     from layers.workflow.access import disable_user
 
     with session() as conn, transaction(conn):
         disable_user(conn, name, cli_actor())
     click.echo(say(_SAID, "disabled", lang, name=name))
+
+
+@users.command("rotate")
+@click.argument("name")
+@LANG
+def users_rotate(name: str, lang: str) -> None:
+    """Replace a user's token: print the new one (only now); the old one and its page logins stop at once."""
+    from data.db import session, transaction
+    from layers.workflow.user_admin import rotate_token
+
+    with session() as conn, transaction(conn):
+        user, token, disabled = rotate_token(conn, name, cli_actor())
+    click.echo(say(_SAID, "rotated", lang, name=user.name, role=user.role, scope=user.scope_text(lang)), err=True)
+    if disabled:
+        click.echo(say(_SAID, "still_disabled", lang, name=user.name), err=True)
+    click.echo(token)  # alone on stdout, the last line, as `users add` prints it
+
+
+@users.command("enable")
+@click.argument("name")
+@LANG
+def users_enable(name: str, lang: str) -> None:
+    """Enable a disabled user again, with the token it holds (run `users rotate` first if that one leaked)."""
+    from data.db import session, transaction
+    from layers.workflow.user_admin import enable_user
+
+    with session() as conn, transaction(conn):
+        enable_user(conn, name, cli_actor())
+    click.echo(say(_SAID, "enabled", lang, name=name))
+
+
+@users.command("list")
+@LANG
+def users_list(lang: str) -> None:
+    """List the users: name, role, scope, enabled or disabled, created (tab-separated; never a token)."""
+    from data.db import session
+    from data.vocab import city_tz
+    from layers.workflow.user_admin import list_users
+
+    with session() as conn:
+        rows = list_users(conn)
+    if not rows:
+        click.echo(say(_SAID, "none", lang))
+        return
+    click.echo(say(_SAID, "header", lang))
+    zone = city_tz()
+    for row in rows:
+        user, off = row["user"], row["disabled_at"]
+        state = say(_SAID, "off", lang, at=f"{off.astimezone(zone):%Y-%m-%d %H:%M}") if off else say(_SAID, "active", lang)
+        click.echo("\t".join([user.name, user.role, user.scope_text(lang), state,
+                              f"{row['created_at'].astimezone(zone):%Y-%m-%d %H:%M}", row["created_by"]]))

@@ -203,9 +203,15 @@ def add_user(conn, name: str, role: str, *, street_code: str | None = None, grid
             if unknown:
                 raise NotFound(f"--grids: no grid with code {', '.join(unknown)}",
                                f"--grids：没有编码为 {'、'.join(unknown)} 的网格")
-        cur.execute("SELECT 1 FROM users WHERE name = %s", (name,))
-        if cur.fetchone() is not None:
-            raise Conflict(f"a user named {name!r} already exists", f"已有名为 {name!r} 的用户")
+        cur.execute("SELECT disabled_at IS NOT NULL FROM users WHERE name = %s", (name,))
+        taken = cur.fetchone()
+        if taken is not None:  # a name is for good (audit log, 经办人): its token is replaced, not its user
+            raise Conflict(f"a user named {name!r} already exists{' (disabled)' if taken[0] else ''}: to give it a "
+                           f"new token run `hygiene-map users rotate {name}`"
+                           f"{f', then `hygiene-map users enable {name}`' if taken[0] else ''}",
+                           f"已有名为 {name!r} 的用户{'（已停用）' if taken[0] else ''}：要为其换发令牌，请运行 "
+                           f"`hygiene-map users rotate {name}`"
+                           f"{f'，再运行 `hygiene-map users enable {name}`' if taken[0] else ''}")
         token = new_token()
         cur.execute(
             """INSERT INTO users (name, role, street_code, grid_codes, token_sha256, created_by)
