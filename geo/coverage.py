@@ -44,7 +44,7 @@ from data.vocab import FACILITY_KINDS, FacilityKind, facility_key, facility_kind
 from geo import coverage_fast as fast
 from geo import coverage_kept
 from geo.metric import metric_polygon
-from geo.residents import covered_share, mixed, partly_drawn, residents
+from geo.residents import covered_share, residents, unknown_residents
 
 QUAD_SEGS = 16
 SIDES = 4 * QUAD_SEGS
@@ -247,9 +247,9 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
     Returns
     -------
     dict
-        ``rows``: one dict per area (code, name, name_en, area_km2, covered_area_pct,
-        population, covered_pop_pct, population_spread, geometry, gaps);
-        ``rule``: the applied rule or None; ``radius_m``, ``method``, ``summary``, ``partly_drawn`` (:mod:`geo.residents`).
+        ``rows``: one dict per area (code, name, name_en, area_km2, covered_area_pct, population, covered_pop_pct,
+        population_spread, geometry, gaps); ``rule``: the applied rule or None; ``radius_m``, ``method``,
+        ``summary``, ``partly_drawn`` and ``mixed`` (:mod:`geo.residents`).
     """
     check_level(by)
     check_method(method)
@@ -272,8 +272,7 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
             "method_key": "walk" if walk else "straight", "walk_nodes": nodes,
             "facilities": has_facilities(conn, spec), "not_in_service": not_in_service(conn, spec),
             "circle": f"equal-area {SIDES}-gon, boundary within {RADIAL_ERROR * 100:.3f} % of r of the true circle",
-            "rows": rows, "summary": summary, "partly_drawn": partly_drawn(conn, by, added_up[0]) if added_up else [],
-            "mixed": mixed(conn, by, added_up[0]) if added_up else []}
+            "rows": rows, "summary": summary, **unknown_residents(conn, by, added_up and added_up[0])}
 
 
 def has_facilities(conn, spec: FacilityKind) -> bool:

@@ -83,10 +83,10 @@ def covered_share(area: float, cov: float, res_area: float | None, res_cov: floa
     return cov / area if area else 0.0
 
 
-def partly_drawn(conn, by: str, added_up: dict[str, Residents]) -> list[dict]:
+def partly_drawn(conn, by: str, added_up: dict[str, Residents] | None) -> list[dict]:
     """The areas of ``added_up`` whose communities all have a population but cover too little of them: code,
     names and the covered share in %, in code order (said beside an answer whose residents they leave unknown)."""
-    codes = sorted(code for code, r in added_up.items() if r.partly_drawn is not None)
+    codes = sorted(code for code, r in (added_up or {}).items() if r.partly_drawn is not None)
     if not codes:
         return []
     with conn.cursor() as cur:
@@ -112,13 +112,19 @@ def city_m2(conn) -> float | None:
     return float(city) if city else None
 
 
-def mixed(conn, by: str, added_up: dict[str, Residents]) -> list[dict]:
+def mixed(conn, by: str, added_up: dict[str, Residents] | None) -> list[dict]:
     """The areas of ``added_up`` only some of whose communities have a population (code and names, in code order):
     their covered residents are unknown, said beside the answer."""
-    codes = sorted(code for code, r in added_up.items() if r.mixed)
+    codes = sorted(code for code, r in (added_up or {}).items() if r.mixed)
     if not codes:
         return []
     with conn.cursor() as cur:
         cur.execute("SELECT code, name, name_en FROM admin_areas WHERE level = %s AND code = ANY(%s) ORDER BY code",
                     (by, codes))
         return [{"code": code, "name": name, "name_en": name_en} for code, name, name_en in cur.fetchall()]
+
+
+def unknown_residents(conn, by: str, added_up: dict[str, Residents] | None) -> dict[str, list[dict]]:
+    """``partly_drawn`` and ``mixed`` (:func:`partly_drawn`, :func:`mixed`): the areas whose residents an answer
+    leaves unknown, and why."""
+    return {"partly_drawn": partly_drawn(conn, by, added_up), "mixed": mixed(conn, by, added_up)}
