@@ -15,7 +15,9 @@ population on the covered part. Districts and streets add up their
 communities' covered population (the finest level with population), so
 every level gives the same city total, as long as all their people are in
 communities with a population (:mod:`geo.residents`): else part of the
-people would speak for all, and their covered population is unknown.
+people would speak for all, and their covered population is unknown. One
+with no community with a population below it (a city of districts with
+census figures) spreads its own population, as the what-if does.
 
 Algorithm (straight line): :mod:`geo.coverage_fast` in shapely — each
 area's residential land cut once and kept in the database until an area or
@@ -42,7 +44,7 @@ from data.vocab import FACILITY_KINDS, FacilityKind, facility_key, facility_kind
 from geo import coverage_fast as fast
 from geo import coverage_kept
 from geo.metric import metric_polygon
-from geo.residents import partly_drawn, residents
+from geo.residents import covered_share, residents, unknown_residents
 
 QUAD_SEGS = 16
 SIDES = 4 * QUAD_SEGS
@@ -245,9 +247,9 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
     Returns
     -------
     dict
-        ``rows``: one dict per area (code, name, name_en, area_km2, covered_area_pct,
-        population, covered_pop_pct, population_spread, geometry, gaps);
-        ``rule``: the applied rule or None; ``radius_m``, ``method``, ``summary``, ``partly_drawn`` (:mod:`geo.residents`).
+        ``rows``: one dict per area (code, name, name_en, area_km2, covered_area_pct, population, covered_pop_pct,
+        population_spread, geometry, gaps); ``rule``: the applied rule or None; ``radius_m``, ``method``,
+        ``summary``, ``partly_drawn`` and ``mixed`` (:mod:`geo.residents`).
     """
     check_level(by)
     check_method(method)
@@ -270,7 +272,7 @@ def coverage(conn, kind: str = "toilets", radius_m: float | None = None, by: str
             "method_key": "walk" if walk else "straight", "walk_nodes": nodes,
             "facilities": has_facilities(conn, spec), "not_in_service": not_in_service(conn, spec),
             "circle": f"equal-area {SIDES}-gon, boundary within {RADIAL_ERROR * 100:.3f} % of r of the true circle",
-            "rows": rows, "summary": summary, "partly_drawn": partly_drawn(conn, by, added_up[0]) if added_up else []}
+            "rows": rows, "summary": summary, **unknown_residents(conn, by, added_up and added_up[0])}
 
 
 def has_facilities(conn, spec: FacilityKind) -> bool:
@@ -303,24 +305,25 @@ def _walk_cover(conn, spec: FacilityKind, srid: int, radius: float) -> tuple[boo
 
 def _measure(conn, spec: FacilityKind, by: str, params: dict, *, gaps: bool, code_prefix: str | None,
              walk: bool, population: bool) -> tuple[list[tuple], AddedUp | None]:
-    """The areas' measures from PostGIS, and where needed the areas' residents and per community (code,
-    population, covered share).
-
-    Districts and streets take their covered population from their
-    communities, so that population is spread over residential land at the
-    finest level that has it and every level gives the same city total.
-    """
-    from_communities = population and by in ("district", "street")
+    """The areas' measures from PostGIS, and for districts and streets their residents and per community (code,
+    population, covered share): their covered population is their communities' where they all have one (the
+    finest level with population, so every level gives the same city total)."""
+    people = residents(conn, by, code_prefix) if population and by in ("district", "street") else None
     with conn.cursor() as cur:
         cur.execute(_query(LEVELS[by], spec, gaps, code_prefix, walk=walk,
-                           population=population and by != "grid" and not from_communities), params)
+                           population=population and by != "grid" and _own_land(people)), params)
         fetched = cur.fetchall()
-        if not from_communities:
+        if people is None:
             return fetched, None
         cur.execute(_query(LEVELS["community"], spec, False, code_prefix, walk=walk), params)
-        shares = [(code, int(pop), _covered_share(area, cov, res_area, res_cov))
+        shares = [(code, int(pop), covered_share(area, cov, res_area, res_cov))
                   for code, _n, _e, pop, area, cov, res_area, res_cov, _g, _gap in cur.fetchall() if pop]
-    return fetched, (residents(conn, by, code_prefix), shares)
+    return fetched, (people, shares)
+
+
+def _own_land(people: dict | None) -> bool:
+    """Whether the areas' own residential land is needed: some spread their own figure (:func:`_area_rows`)."""
+    return people is None or any(r.own and r.people for r in people.values())
 
 
 def state(conn, store, spec: FacilityKind, by: str, srid: int, radius: float, code_prefix: str | None,
@@ -344,23 +347,18 @@ def state(conn, store, spec: FacilityKind, by: str, srid: int, radius: float, co
 def _measure_fast(conn, store, spec: FacilityKind, by: str, srid: int, radius: float, *, gaps: bool,
                   code_prefix: str | None, population: bool) -> tuple[list[tuple], AddedUp | None]:
     """:func:`_measure`'s answer from :mod:`geo.coverage_fast` (straight line only)."""
-    from_communities = population and by in ("district", "street")
+    people = residents(conn, by, code_prefix) if population and by in ("district", "street") else None
     areas, cover = state(conn, store, spec, by, srid, radius, code_prefix,
-                         population and by != "grid" and not from_communities)
+                         population and by != "grid" and _own_land(people))
     idx = range(len(areas.codes))
     fetched = fast.measures(areas, cover, idx, fast.gaps(conn, srid, areas, cover, idx) if gaps else None)
-    if not from_communities:
+    if people is None:
         return fetched, None
     areas, cover = state(conn, store, spec, "community", srid, radius, code_prefix, True)
-    shares = [(code, int(pop), _covered_share(area, cov, res_area, res_cov))
+    shares = [(code, int(pop), covered_share(area, cov, res_area, res_cov))
               for code, _n, _e, pop, area, cov, res_area, res_cov, _g, _gap
               in fast.measures(areas, cover, range(len(areas.codes))) if pop]
-    return fetched, (residents(conn, by, code_prefix), shares)
-
-
-def _covered_share(area: float, cov: float, res_area: float | None, res_cov: float) -> float:
-    """Covered share of an area's people: of its residential land where it has any, else of its area."""
-    return (res_cov / res_area) if res_area else (cov / area if area else 0.0)
+    return fetched, (people, shares)
 
 
 def _area_rows(fetched: list[tuple], added_up: AddedUp | None,
@@ -372,16 +370,17 @@ def _area_rows(fetched: list[tuple], added_up: AddedUp | None,
     for code, name, name_en, pop, area, cov, res_area, res_cov, geom, gap in fetched:
         spread = "residential" if res_area else "area"
         share = None
+        own = True
         if added_up is not None:
             people, shares = added_up
-            pop, whole = people.get(code, (pop, False))[:2]
+            pop, whole, _, own = people[code][:4]
             # Where some live in no community with a population, the others' share would speak for all of them.
             inside = [(p, sh) for c, p, sh in shares if c.startswith(code)] if whole else []
             if inside:
                 share = sum(p * sh for p, sh in inside) / sum(p for p, _ in inside)
                 spread = "communities"
-        elif population and pop is not None and pop > 0:
-            share = _covered_share(area, cov, res_area, res_cov)
+        if own and population and pop is not None and pop > 0:
+            share = covered_share(area, cov, res_area, res_cov)  # its own figure: no community below has one
         if share is not None:
             total_pop += pop
             total_pop_cov += pop * share

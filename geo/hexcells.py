@@ -106,11 +106,18 @@ def polygons(q: np.ndarray, r: np.ndarray, size: float) -> np.ndarray:
     return shapely.polygons(rings)
 
 
+#: The finest admin level any of whose areas has a population (communities, else streets, else districts).
+POPULATION_LEVEL_SQL = """
+SELECT level::text FROM admin_areas WHERE population IS NOT NULL
+ORDER BY array_position(ARRAY['community', 'street', 'district'], level::text) LIMIT 1"""
+
+
 def population(conn, hexagons: np.ndarray, srid: int) -> np.ndarray:
-    """Residents per hexagon: each community's population times the share of its area the hexagon covers."""
+    """Residents per hexagon: each area's population times the share of its area the hexagon covers, the areas of
+    the finest level that has populations (as coverage: a city of districts with census figures spreads theirs)."""
     with conn.cursor() as cur:
         cur.execute(f"SELECT population, ST_AsBinary({metric_polygon('geom')}) FROM admin_areas "
-                    "WHERE level = 'community' AND population IS NOT NULL", {"srid": srid})
+                    f"WHERE level::text = ({POPULATION_LEVEL_SQL}) AND population IS NOT NULL", {"srid": srid})
         rows = cur.fetchall()
     found = np.zeros(len(hexagons))
     if not rows:

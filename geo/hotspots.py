@@ -178,9 +178,11 @@ def _values(counts: np.ndarray, pop: np.ndarray | None, cell_m: float) -> np.nda
     value = counts.astype(float)
     if pop is not None:
         if not (pop > 0).any():
-            raise InvalidParameter("per_population", "no community has a population, so there is no rate per 10,000 "
-                                   "residents: import the communities with --population-field, or ask without it",
-                                   "没有社区有人口数据，无法计算每万人的比率：请用 --population-field 导入社区人口，或不按人口计算")
+            raise InvalidParameter("per_population", "no admin area (community, street or district) has a population, "
+                                   "so there is no rate per 10,000 residents: import the areas with --population-field "
+                                   "(or attach a census table), or ask without it",
+                                   "没有任何行政区划（社区、街道或区县）有人口数据，无法计算每万人的比率：请用 --population-field "
+                                   "导入人口（或附加人口普查表），或不按人口计算")
         value = np.where(pop > 0, counts / np.where(pop > 0, pop, 1.0) * 10_000.0, 0.0)
     if value.min() == value.max():
         raise InvalidParameter("cell", f"all {value.size} hexagons of {cell_m:g} m have the same value, so Gi* has "

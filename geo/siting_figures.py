@@ -11,7 +11,7 @@ So the figures are measured here with coverage's own code
 (:func:`geo.coverage.state`, :mod:`geo.coverage_fast`): the discs of the
 existing facilities and of the chosen sites (equal-area 64-gons, area πr²),
 unioned and cut by the areas of the city's finest level under the street.
-An area's covered share is :func:`geo.coverage._covered_share` — of its
+An area's covered share is :func:`geo.residents.covered_share` — of its
 residential land where it has any, else of the area — and the objective
 weighs it by the area's population (``residents``) or by that land's m²
 (``area``). Coverage cuts the residential land of the areas with people only
@@ -44,8 +44,9 @@ import shapely
 from data.catalog import area_level
 from data.vocab import FacilityKind
 from geo import coverage_fast as fast
-from geo.coverage import _covered_share, state
+from geo.coverage import state
 from geo.metric import metric_polygon
+from geo.residents import covered_share
 
 #: Residential land (land-use class R) near a box of the metric CRS (its corners in WGS84, 0.01° more, ~1 km).
 _HOUSING_SQL = f"""
@@ -137,9 +138,8 @@ def _base(areas: fast.Areas, objective: str) -> np.ndarray:
 
 def _covered(areas: fast.Areas, cover: fast.Cover, base: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """The covered demand of the areas at ``idx``: each area's covered share (as coverage has it) times its base."""
-    return np.array([base[i] * _covered_share(areas.m2[i], cover.cov[i],
-                                              None if np.isnan(areas.res_m2[i]) else areas.res_m2[i],
-                                              cover.res_cov[i]) for i in idx])
+    return np.array([base[i] * covered_share(areas.m2[i], cover.cov[i], areas.res_m2[i], cover.res_cov[i])
+                     for i in idx])
 
 
 def _housing(conn, srid: int, areas: fast.Areas, cover: fast.Cover) -> tuple[fast.Areas, fast.Cover]:

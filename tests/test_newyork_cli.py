@@ -178,7 +178,7 @@ def test_analyze_errors_name_the_option_typed(newyork):
     """A refusal of `analyze hotspots` names the option as typed on the command line (--cell, --per-population),
     not the route's query parameter (cell, per_population)."""
     for words, said in ((("--cell", "5"), "--cell: must be between 25 and 5000 metres"),
-                        (("--per-population", "--cell", "1000"), "--per-population: no community has a population")):
+                        (("--per-population", "--cell", "1000"), "--per-population: no admin area (community, street or district) has a population")):
         done = newyork.cli("analyze", "hotspots", *words, "--lang", "en", check=False)
         assert done.returncode == 2 and f"error: {said}" in done.stderr, done.stderr
 

@@ -63,7 +63,9 @@ def _print_problems(problems, out, lang: str) -> None:
 @click.option("--name-field", default=None, help="admin_areas: the name column")
 @click.option("--name-en-field", default=None, help="admin_areas: the English name column (pages with lang=en)")
 @click.option("--parent-field", default=None, help="admin_areas: the parent area's code column")
-@click.option("--population-field", default=None, help="admin_areas: the population column")
+@click.option("--population-field", default=None,
+              help="admin_areas: the population column; a table without coordinates sets only the populations "
+                   "of the --level areas already imported, joined by --code-field")
 def import_command(layer, file, crs, sheet, gis_layer, encoding, lon_col, lat_col, id_field, source, mapping,
                    category_map, timezone, tolerance, dry_run, skip_bad, rejects, lang, level, channel,
                    code_field, name_field, name_en_field, parent_field, population_field) -> None:
@@ -104,12 +106,15 @@ def _run_import(file: Path, opts):
     """The import in one transaction this command owns: committed, or rolled back (dry run, any error)."""
     from data.db import session, transaction
     from data.migrate import migrate
+    from layers.io.census import attach, census_table
     from layers.io.importing import import_file
 
     with session() as conn:
         migrate(conn)
         with transaction(conn, dry_run=opts.dry_run):
-            return import_file(conn, file, opts)
+            # A table of populations without coordinates: attached to the areas already imported, by code.
+            table = census_table(file, opts)
+            return attach(conn, table, opts) if table is not None else import_file(conn, file, opts)
 
 
 def _category_map(path: Path) -> dict[str, str]:

@@ -140,17 +140,34 @@ def facility_warning(result: dict, lang: str) -> str | None:
 
 def partly_drawn_note(result: dict, lang: str) -> str | None:
     """Which districts or streets have communities (all with a population) that cover too little of them to give
-    their residents (:data:`geo.residents.COVERS`): their own figure is used, else none; None when there is none."""
+    their residents (:data:`geo.residents.COVERS`): their own figure is used, else none; and which have only some
+    communities with a population (:func:`_mixed_note`); None when there is none."""
     areas = result.get("partly_drawn") or []  # a cached answer from before may lack it
+    notes = [_mixed_note(result.get("mixed") or [], lang)]
+    if areas:
+        need = f"{COVERS * 100:g} %"
+        if lang == "en":
+            said = ", ".join(f"{a['name_en'] or a['name']} {a['drawn_pct']:.1f} %" for a in areas)
+            notes.insert(0, f"residents not added up from communities that cover only part of the area ({said} of "
+                            f"its area; {need} needed): the area's own population is used, else it is unknown")
+        else:
+            said = "、".join(f"{a['name']} {a['drawn_pct']:.1f} %" for a in areas)
+            notes.insert(0, f"社区只覆盖部分面积（{said}，须达 {need}），人口不由社区汇总：取该区域自身人口，没有则为不详")
+    said = [n for n in notes if n]
+    return ("; " if lang == "en" else "；").join(said) if said else None
+
+
+def _mixed_note(areas: list[dict], lang: str) -> str | None:
+    """Which areas have only some communities with a population: their covered residents are unknown (the others'
+    share would stand for all), where an area with none below it spreads its own figure."""
     if not areas:
         return None
-    need = f"{COVERS * 100:g} %"
     if lang == "en":
-        said = ", ".join(f"{a['name_en'] or a['name']} {a['drawn_pct']:.1f} %" for a in areas)
-        return (f"residents not added up from communities that cover only part of the area ({said} of its area; "
-                f"{need} needed): the area's own population is used, else it is unknown")
-    said = "、".join(f"{a['name']} {a['drawn_pct']:.1f} %" for a in areas)
-    return f"社区只覆盖部分面积（{said}，须达 {need}），人口不由社区汇总：取该区域自身人口，没有则为不详"
+        said = ", ".join(a["name_en"] or a["name"] for a in areas)
+        return (f"covered residents unknown in {said}: only some of its communities have a population (an area "
+                "with none below it spreads its own population over its residential land, else its area)")
+    said = "、".join(a["name"] for a in areas)
+    return f"{said}：只有部分社区有人口数据，覆盖人口不详（下级社区均无人口数据的区域按自身人口，分布于居住用地，没有则按面积）"
 
 
 def _head(result: dict, args: Args, lang: str) -> list[str]:

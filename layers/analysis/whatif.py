@@ -20,6 +20,7 @@ from data.errors import InvalidParameter
 from data.vocab import FACILITY_KINDS
 from geo import coverage_fast as fast
 from geo.coverage import resolve, state
+from geo.residents import covered_share
 from layers.analysis.coverage_state import STATE
 from layers.analysis.scope import scope
 
@@ -147,8 +148,7 @@ def _share(areas: fast.Areas, cov: np.ndarray, res_cov: np.ndarray, i: int) -> t
     pop = areas.pops[i]
     if not pop or pop <= 0:
         return area, None
-    res = areas.res_m2[i]
-    return area, (100.0 * res_cov[i] / res if not np.isnan(res) and res else area)
+    return area, 100.0 * covered_share(areas.m2[i], cov[i], areas.res_m2[i], res_cov[i])  # as coverage's
 
 
 def totals(areas: fast.Areas, cover: fast.Cover) -> dict:
