@@ -68,21 +68,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     api_errors.install(app)
     app.state.client_window = routes_public.ClientWindow()  # the public channel's per-client limits
     app.add_middleware(RequestGuard)
-    # Every router reads through api.auth.reader (READS): with HYGIENE_MAP_READS_NEED_TOKEN=1 nothing answers
-    # without credentials but /healthz, the static files and the login page (tests/test_access_everywhere.py).
-    app.include_router(routes_session.router)
-    # The public channel and its Open311 interface answer residents, who have no account, even then
-    # (HYGIENE_MAP_PUBLIC_CHANNEL=0 closes them; posting to Open311 takes a partner channel's api_key).
-    app.include_router(routes_public.router)
-    app.include_router(routes_public_places.router)
-    app.include_router(routes_open311.router)
-    for router in (routes_layers.router, routes_ogc.router, routes_ogc_tiles.router, grids_router,
-                   complaints_router, routes_public.staff_router, routes_analysis.router, routes_data.router,
-                   routes_print.router, inspections_router, routes_reports.router, routes_field.router,
-                   routes_plans.router, routes_cases.router):
-        app.include_router(router, dependencies=READS)
-    routes_pages.install(app, READS)
-    app.router.routes.insert(0, routes_layers.AnonymousTileRoute())  # before /tiles' own route: see its docstring
+    _include_routers(app)
     _install_docs(app)  # open: the API's description, no city data
 
     @app.get("/healthz", tags=["service"], summary="Service and database health")
@@ -104,6 +90,25 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         return HTMLResponse(with_session_bar(page, user, lang, str(request.url.path)))
 
     return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    """Every route of the service, the open ones first."""
+    # Every router reads through api.auth.reader (READS): with HYGIENE_MAP_READS_NEED_TOKEN=1 nothing answers
+    # without credentials but /healthz, the static files and the login page (tests/test_access_everywhere.py).
+    app.include_router(routes_session.router)
+    # The public channel and its Open311 interface answer residents, who have no account, even then
+    # (HYGIENE_MAP_PUBLIC_CHANNEL=0 closes them; posting to Open311 takes a partner channel's api_key).
+    app.include_router(routes_public.router)
+    app.include_router(routes_public_places.router)
+    app.include_router(routes_open311.router)
+    for router in (routes_layers.router, routes_ogc.router, routes_ogc_tiles.router, grids_router,
+                   complaints_router, routes_public.staff_router, routes_analysis.router, routes_data.router,
+                   routes_print.router, inspections_router, routes_reports.router, routes_field.router,
+                   routes_plans.router, routes_cases.router):
+        app.include_router(router, dependencies=READS)
+    routes_pages.install(app, READS)
+    app.router.routes.insert(0, routes_layers.AnonymousTileRoute())  # before /tiles' own route: see its docstring
 
 
 def _health_detail(exc: DatabaseUnavailable) -> str:
