@@ -53,7 +53,7 @@ def city_cells(conn, size: float, srid: int, with_population: bool,
     with_population : bool
         Also each hexagon's residents: every community's population spread over it by area.
     box : (minx, miny, maxx, maxy), optional
-        The study area's rectangle in the metric CRS (:func:`geo.hotspots.study_box`); the whole city without it.
+        The study area's rectangle in the metric CRS (:func:`geo.hotspot_scale.study_box`); the whole city without it.
     """
     outline = _outline(conn, srid)
     limit = AnalysisSettings.from_env().hotspot_max_cells

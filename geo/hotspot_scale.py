@@ -55,8 +55,8 @@ def default_cell_m(found: Spread) -> float:
     lay at random over their extent, 10 m steps (50 … 5,000 m).
 
     The expected distance is Clark & Evans's (1954) r_E = 0.5·√(A/N) — the "expected mean distance" of ArcGIS's
-    Average Nearest Neighbor tool — over A, the rectangle around the complaints (the extent Optimized Hot Spot
-    Analysis lays its grid over when given no bounding polygons), not the whole city: a municipality's rural
+    Average Nearest Neighbor tool — over A, the rectangle around the complaints (their own extent, as Optimized
+    Hot Spot Analysis derives its scale from the incidents), not the whole city: a municipality's rural
     counties would make cells of kilometres for complaints in two districts. An edge of 2·r_E = √(A/N) makes
     hexagons of 2.6·A/N, so 2.6 complaints per cell at random and more where they cluster: above the 2 per cell
     below which the map is too sparse (:mod:`layers.analysis.hotspots`). Never more than :data:`MAX_DEFAULT_CELLS`
