@@ -35,9 +35,11 @@ _CORNERS = np.radians(30.0 + 60.0 * (np.arange(7) % 6))
 _UNIT = np.column_stack([np.cos(_CORNERS), np.sin(_CORNERS)])
 
 
-def city_cells(conn, size: float, srid: int, with_population: bool
+def city_cells(conn, size: float, srid: int, with_population: bool,
+               box: tuple[float, float, float, float] | None = None
                ) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
-    """The hexagons of edge ``size`` that touch the city: (q, r, GeoJSON in WGS 84, population or None).
+    """The hexagons of edge ``size`` that touch the city (and whose centre lies in ``box``, when given): (q, r,
+    GeoJSON in WGS 84, population or None).
 
     Ordered by r, then q. They read the places only (admin areas), never complaints.
 
@@ -50,10 +52,16 @@ def city_cells(conn, size: float, srid: int, with_population: bool
         The city's metric CRS.
     with_population : bool
         Also each hexagon's residents: every community's population spread over it by area.
+    box : (minx, miny, maxx, maxy), optional
+        The study area's rectangle in the metric CRS (:func:`geo.hotspot_scale.study_box`); the whole city without it.
     """
     outline = _outline(conn, srid)
     limit = AnalysisSettings.from_env().hotspot_max_cells
-    q, r = _candidates(outline.bounds, size, limit)
+    q, r = _candidates(outline.bounds if box is None else _overlap(outline.bounds, box), size, limit)
+    if box is not None:  # centres in the box only: the candidates reach a cell beyond it
+        x, y = hexgrid.centres(q, r, size)
+        within = (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])
+        q, r = q[within], r[within]
     hexagons = polygons(q, r, size)
     shapely.prepare(outline)
     inside = shapely.intersects(outline, hexagons)
@@ -77,6 +85,12 @@ def _outline(conn, srid: int):
         raise NotFound("the city has no admin areas: the hexagon grid needs the city's outline",
                        "本市尚未导入行政区划：热点网格需要城市边界")
     return shapely.from_wkb(bytes(row[0]))
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, float, float]:
+    """The rectangle both rectangles cover (a degenerate one at ``b`` when they do not meet)."""
+    lo = (max(a[0], b[0]), max(a[1], b[1]))
+    return (*lo, max(min(a[2], b[2]), lo[0]), max(min(a[3], b[3]), lo[1]))
 
 
 def _candidates(bounds: tuple[float, float, float, float], size: float, limit: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,11 +1,13 @@
-"""Complaint hotspots: counts on a hexagon grid over the whole city, Gi*, FDR bins.
+"""Complaint hotspots: counts on a hexagon grid over the complaints' part of the city, Gi*, FDR bins.
 
 The reference users know is ArcGIS "Optimized Hot Spot Analysis" (STANDARDS
 §5): incidents aggregated to hexagons, Getis–Ord Gi* per cell with binary
 weights over the edge-sharing neighbours plus the cell itself, two-sided
 p-values and confidence bins ±3/±2/±1 after a false-discovery-rate
-correction. Every cell that touches the city is a cell, including those
-with no complaint (leaving them out would bias the statistic).
+correction. Every hexagon that touches the city within the study area
+(the rectangle around the complaints, widened by one cell: :func:`study_box`)
+is a cell, including those with no complaint (leaving them out would bias
+the statistic); hexagons of rural counties far from any complaint are not.
 
 Algorithm choices, for speed at 1,000,000 complaints:
 
@@ -24,7 +26,6 @@ Algorithm choices, for speed at 1,000,000 complaints:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -35,8 +36,9 @@ from data.clock import REFERENCE_TIME_SQL
 from data.errors import InvalidParameter, NotFound
 from data.vocab import CITY_TIME_ZONE
 from geo import hexgrid, hotspot_counts
-from geo.hexcells import CITY_SQL, city_cells
+from geo.hexcells import city_cells
 from geo.hotspot_counts import filters
+from geo.hotspot_scale import MIN_CELLS_WITH_COMPLAINTS, default_cell_m, spread, study_box
 from geo.stats import confidence_bins, gi_star, lone_gi_star, mann_kendall, two_sided_p
 
 #: Bounds of the cell edge length (metres).
@@ -63,26 +65,6 @@ class HotspotResult:
     summary: dict = field(default_factory=dict)
 
 
-def default_cell_m(conn, n_complaints: int, srid: int) -> float:
-    """Cell edge length derived from the data: about 4·√N cells over the city (100 … 5,000), 10 m steps.
-
-    Parameters
-    ----------
-    conn : psycopg2 connection
-    n_complaints : int
-        Complaints in the analysis (N).
-    srid : int
-        The city's metric CRS.
-    """
-    with conn.cursor() as cur:
-        cur.execute(f"SELECT ST_Area(g) FROM ({CITY_SQL}) c(g)", {"srid": srid})
-        area = cur.fetchone()[0] or 0.0
-    target = min(5_000.0, max(100.0, 4.0 * math.sqrt(max(n_complaints, 1))))
-    hex_area = area / target
-    size = math.sqrt(hex_area / (1.5 * math.sqrt(3.0))) if hex_area > 0 else 250.0
-    return float(min(MAX_CELL_M, max(50.0, round(size / 10.0) * 10.0)))
-
-
 def check_cell(cell_m: float | None) -> None:
     """A hexagon edge length within :data:`MIN_CELL_M` … :data:`MAX_CELL_M` (or none: derived from the data)."""
     if cell_m is not None and not (MIN_CELL_M <= cell_m <= MAX_CELL_M):
@@ -90,16 +72,10 @@ def check_cell(cell_m: float | None) -> None:
                                f"须在 {MIN_CELL_M:g} 至 {MAX_CELL_M:g} 米之间，不能是 {cell_m:g}")
 
 
-def _count_matching(conn, where: str, params: dict) -> int:
-    with conn.cursor() as cur:
-        cur.execute(f"SELECT count(*) FROM complaints WHERE {where}", params)
-        return int(cur.fetchone()[0])
-
-
 def hotspots(conn, *, since: datetime | None = None, until: datetime | None = None,
              categories: list[str] | None = None, cell_m: float | None = None,
              per_population: bool = False, tz: str = CITY_TIME_ZONE, cells=city_cells) -> HotspotResult:
-    """Gi* hotspots of complaints on a hexagon grid over the whole city.
+    """Gi* hotspots of complaints on a hexagon grid over the complaints' part of the city (:func:`study_box`).
 
     Parameters
     ----------
@@ -117,7 +93,7 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
     tz : str
         The time zone whose months the kept counts are cut in (:mod:`geo.hotspot_counts`).
     cells : callable
-        :func:`city_cells` or one that keeps its answers while the places stand.
+        :func:`city_cells` (with the study area's rectangle) or one that keeps its answers while the places stand.
 
     Returns
     -------
@@ -132,22 +108,28 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
     # The sizes worth keeping counts for: the one asked for by name, or the default map's (a size derived
     # from a filtered count changes with every filter).
     keep = cell_m is not None or (since is None and until is None and not categories)
-    if cell_m is None:
-        cell_m = default_cell_m(conn, _count_matching(conn, *filters(since, until, categories)), srid)
-    q, r, geojson, pop = cells(conn, cell_m, srid, per_population)
+    where, params = filters(since, until, categories)
+    found = spread(conn, where, params) if cell_m is None else None
+    cell_m = default_cell_m(found) if found is not None else cell_m
     binned = hotspot_counts.counts(conn, size=cell_m, srid=srid, tz=tz, since=since, until=until,
                                    categories=categories, keep=keep)
+    held = binned[binned[:, 2] > 0] if binned.size else binned
+    # The study area: the city's hexagons around the complaints, not the whole municipality (README, Hotspots).
+    q, r, geojson, pop = (cells(conn, cell_m, srid, per_population, study_box(held[:, 0], held[:, 1], cell_m))
+                          if held.size else (np.zeros(0, dtype=np.int64),) * 2 + ([], None))
     counts, outside = _scatter(q, r, binned)
     if counts.sum() == 0:
         raise NotFound("no complaints match this time window and categories", "该时段和类别下没有投诉，无法计算热点")
     value = _values(counts, pop, cell_m)
-    neighbours = hexgrid.neighbour_index(q, r)
-    z = gi_star(value, neighbours)
+    z = gi_star(value, hexgrid.neighbour_index(q, r))
     p = two_sided_p(z)
     bins = confidence_bins(z, p)
     result = HotspotResult(cell_m=cell_m, srid=srid, q=q, r=r, count=counts, value=value, gi_z=z, gi_p=p,
                            gi_bin=bins, geojson=geojson, population=pop, outside=outside)
     result.summary = _summary(result, per_population)
+    if result.summary["cells_with_complaints"] < MIN_CELLS_WITH_COMPLAINTS:  # too coarse: which edge would do
+        suggested = default_cell_m(found or spread(conn, where, params))
+        result.summary["suggested_cell_m"] = suggested if suggested < cell_m else None
     return result
 
 
@@ -196,6 +178,8 @@ def _scatter(q: np.ndarray, r: np.ndarray, binned: np.ndarray) -> tuple[np.ndarr
     counts = np.zeros(q.size, dtype=np.int64)
     if binned.size == 0:
         return counts, 0
+    if q.size == 0:
+        return counts, int(binned[:, 2].sum())
     # One integer key per (q, r), then a sorted search of the binned keys among the cells' keys.
     q0, r0 = min(q.min(), binned[:, 0].min()), min(r.min(), binned[:, 1].min())
     height = int(max(r.max(), binned[:, 1].max()) - r0 + 1)
@@ -304,18 +288,37 @@ def calendar_months(conn, *, since: datetime | None, until: datetime | None, cat
                     tz: str) -> list[datetime]:
     """Every calendar month of the window, in order, as the month's start in ``tz`` (naive, as the counts' months).
 
-    The window runs from ``since`` (else the first matching complaint) to ``until`` (exclusive; else the data
-    clock's reference time, :mod:`data.clock`, or the last matching complaint if that is later).
+    The window runs from ``since`` (else the first matching complaint) to ``until`` (exclusive; else open), but
+    never into the unfinished month of the data clock's reference time (:mod:`data.clock`: the data time, else
+    now) unless a matching complaint lies in it: the current month, days old and nothing imported for it yet, is
+    not a quiet month — counted as zeros it would make every persistent hot spot hot in fewer than 90 % of the
+    months. As ArcGIS's space-time cube, the last step then ends at the last complaint. A finished month without
+    complaints still counts.
     """
     where, params = filters(since, until, categories)
     params.update(tz=tz, lo=since, hi=until)
     # The end is exclusive, as until is: a window ending at midnight on 1 March ends with February.
-    end = f"coalesce(%(hi)s::timestamptz, greatest(hi + interval '1 microsecond', {REFERENCE_TIME_SQL}))"
+    this_month = f"(date_trunc('month', {REFERENCE_TIME_SQL} AT TIME ZONE %(tz)s) AT TIME ZONE %(tz)s)"
+    end = (f"least(coalesce(%(hi)s::timestamptz, 'infinity'), "
+           f"greatest(hi + interval '1 microsecond', {this_month}))")
     with conn.cursor() as cur:
         cur.execute("SELECT generate_series(date_trunc('month', coalesce(%(lo)s::timestamptz, lo) AT TIME ZONE %(tz)s), "
                     f"date_trunc('month', ({end} - interval '1 microsecond') AT TIME ZONE %(tz)s), interval '1 month') "
                     f"FROM (SELECT min(reported_at), max(reported_at) FROM complaints WHERE {where}) b(lo, hi)", params)
         return [row[0] for row in cur.fetchall()]
+
+
+def left_out_month(conn, months: list[datetime], until: datetime | None, tz: str) -> str | None:
+    """The unfinished month of the reference time (``YYYY-MM``) when the window reached into it but
+    :func:`calendar_months` left it out (no complaint in it yet); else None."""
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT date_trunc('month', {REFERENCE_TIME_SQL} AT TIME ZONE %(tz)s), "
+                    f"%(hi)s::timestamptz > date_trunc('month', {REFERENCE_TIME_SQL} AT TIME ZONE %(tz)s) "
+                    "AT TIME ZONE %(tz)s", {"tz": tz, "hi": until})
+        current, reaches = cur.fetchone()
+    if months and months[-1] < current and (until is None or reaches):
+        return f"{current:%Y-%m}"
+    return None
 
 
 def monthly_series(conn, whole: HotspotResult, *, since: datetime | None, until: datetime | None,
@@ -391,4 +394,6 @@ def emerging(conn, *, since: datetime | None = None, until: datetime | None = No
     whole = hotspots(conn, since=since, until=until, categories=categories, cell_m=cell_m, tz=tz, cells=cells)
     months, series = monthly_series(conn, whole, since=since, until=until, categories=categories, tz=tz)
     bins, trend_z, trend_p = emerging_trend(series, hexgrid.neighbour_index(whole.q, whole.r))
+    whole.summary["months"] = {"first": f"{months[0]:%Y-%m}", "last": f"{months[-1]:%Y-%m}", "count": len(months),
+                               "unfinished_left_out": left_out_month(conn, months, until, tz)}
     return whole, classify_emerging(bins, trend_z, trend_p), months

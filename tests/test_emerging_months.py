@@ -56,21 +56,22 @@ def _data_time(conn, when: datetime) -> None:
 
 
 def test_the_refusal_counts_the_calendar_months_of_the_window(nyc):
-    """Frozen at 15 March 2023, the window from January 2018 is 63 calendar months, two of them with complaints:
-    the refusal says so (it said the window "has only 2 months"), naming since when sent, emerging when not."""
+    """Frozen at 15 March 2023, the window from January 2018 is 62 calendar months (March, unfinished and without a
+    complaint, is not one), two of them with complaints: the refusal says so (it said the window "has only 2
+    months"), naming since when sent, emerging when not."""
     from geo.hotspots import emerging
 
     _data_time(nyc, datetime(2023, 3, 15, tzinfo=NY))
     with pytest.raises(InvalidParameter) as refused:
         emerging(nyc, since=datetime(2018, 1, 1, tzinfo=NY), tz="America/New_York")
     assert refused.value.parameter == "since"
-    assert refused.value.reason_zh == ("新兴热点分析至少需要 4 个月有投诉，所选时段共 63 个自然月（2018-01 … 2023-03），"
+    assert refused.value.reason_zh == ("新兴热点分析至少需要 4 个月有投诉，所选时段共 62 个自然月（2018-01 … 2023-02），"
                                        "其中只有 2 个月有投诉")
     assert refused.value.reason == ("emerging hotspots need complaints in at least 4 months; the window from since "
-                                    "spans 63 calendar months (2018-01 … 2023-03), only 2 of them with complaints")
+                                    "spans 62 calendar months (2018-01 … 2023-02), only 2 of them with complaints")
     with pytest.raises(InvalidParameter) as unsent:  # the window from the first complaint, to the data time
         emerging(nyc, tz="America/New_York")
-    assert unsent.value.parameter == "emerging" and "63 个自然月（2018-01 … 2023-03）" in unsent.value.reason_zh
+    assert unsent.value.parameter == "emerging" and "62 个自然月（2018-01 … 2023-02）" in unsent.value.reason_zh
     with pytest.raises(InvalidParameter) as short:  # the window itself too short: said as its calendar months
         emerging(nyc, since=datetime(2023, 1, 1, tzinfo=NY), until=datetime(2023, 3, 1, tzinfo=NY),
                  tz="America/New_York")
@@ -120,14 +121,15 @@ def test_a_quiet_month_is_a_month_of_the_series(nyc):
 
 
 def test_the_data_clock_ends_the_window_without_until(nyc):
-    """Without until the series runs to the data time's month: frozen at 20 May 2023, the window from January 2023
-    is five calendar months, the last three without a complaint (they are months of the window all the same)."""
+    """Without until the series runs to the data time's month, but not into it while it is unfinished and holds no
+    complaint: frozen at 20 May 2023, the window from January 2023 is January … April, March and April without a
+    complaint (finished months of the window all the same), May (20 days, nothing in it) left out."""
     from geo.hotspots import calendar_months
 
     _data_time(nyc, datetime(2023, 5, 20, tzinfo=NY))
     months = calendar_months(nyc, since=datetime(2023, 1, 1, tzinfo=NY), until=None, categories=None,
                              tz="America/New_York")
-    assert [f"{m:%Y-%m}" for m in months] == ["2023-01", "2023-02", "2023-03", "2023-04", "2023-05"]
+    assert [f"{m:%Y-%m}" for m in months] == ["2023-01", "2023-02", "2023-03", "2023-04"]
     _data_time(nyc, datetime(2023, 3, 1, tzinfo=NY))  # the moment March begins: March is not in the window yet
     assert len(calendar_months(nyc, since=None, until=None, categories=None, tz="America/New_York")) == 62
 

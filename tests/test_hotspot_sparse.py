@@ -91,21 +91,26 @@ def test_cells_too_small_for_the_complaints_say_so(hongkong):
 
 
 def test_complaints_in_a_few_cells_say_so(hongkong):
-    """April's 33 complaints all lie in one small district: at the default cell they fill only a few of the
-    city's hexagons, and the hot spots are those cells and their empty neighbours, not clusters."""
+    """April's 33 complaints all lie in one small district: even at the default cell (sized from them, 2.6 per
+    hexagon at random) they fill fewer than 30 hexagons, and the hot spots are those cells and their neighbours,
+    not clusters. At a coarse cell the warning names the edge sized from these complaints."""
     n = stored(hongkong, "2024-04-01T00:00:00+08:00")
     assert n >= 30  # not the warning of too few complaints
     body, report = run(hongkong, "hotspots", lang="en", since="2024-04-01")
     s = body["summary"]
     assert s["complaints"] == n and s["cells_with_complaints"] < 30
     said = f"the {n:,} complaints fall in only {s['cells_with_complaints']:,} of the {s['cells']:,} hexagons"
+    # The default is the size the rule gives: no smaller one to propose.
     assert said in body["warning"] and "use a smaller cell (--cell) or a longer window" in body["warning"]
     empty_hot = sum(f["properties"]["gi_bin"] > 0 and f["properties"]["count"] == 0 for f in body["features"])
-    assert empty_hot and f"({empty_hot} of the hot spots hold no complaint)" in body["warning"], body["warning"]
+    assert (f"({empty_hot} of the hot spots hold no complaint)" in body["warning"]) == bool(empty_hot)
     assert any(line.startswith(said) for line in report.head), report.head
     body, _ = run(hongkong, "hotspots", lang="zh", since="2024-04-01")
     said = f"{n:,} 件投诉只落在 {s['cells']:,} 个六边形中的 {s['cells_with_complaints']:,} 个（少于 30 个）"
-    assert said in body["warning"] and f"其中 {empty_hot} 个热点没有投诉" in body["warning"], body["warning"]
+    assert said in body["warning"], body["warning"]
+    coarse, _ = run(hongkong, "hotspots", lang="zh", since="2024-04-01", cell="2000")
+    assert coarse["summary"]["suggested_cell_m"] == s["cell_m"]
+    assert f"（这些投诉的分布宜用 --cell {s['cell_m']:g}，即 cell={s['cell_m']:g}）" in coarse["warning"], coarse["warning"]
 
 
 @pytest.mark.parametrize("params", [{}, {"since": "2025-01-01", "cell": 200}, {"cell": 50}])

@@ -25,9 +25,8 @@ MIN_COMPLAINTS = 30
 #: Fewer complaints than this per cell holding any (most such cells hold one) and Gi* compares cells with a
 #: complaint against the empty ones: the bins show where complaints are, not where they cluster.
 MIN_MEAN_PER_CELL = 2.0
-#: Fewer cells holding complaints than this and the hot spots are those few cells and their neighbours: Optimized
-#: Hot Spot Analysis, which keeps only the cells with incidents, wants 30 features to work on.
-MIN_CELLS_WITH_COMPLAINTS = 30
+#: Fewer cells holding complaints than this and the hot spots are those few cells and their neighbours.
+MIN_CELLS_WITH_COMPLAINTS = hs.MIN_CELLS_WITH_COMPLAINTS
 SAID = {
     "few": {"zh": "投诉仅 {n} 件（少于 {min} 件）：热点置信度不可靠，仅供参考",
             "en": "only {n} complaints (fewer than {min}): the hot-spot confidence levels are not reliable"},
@@ -36,9 +35,14 @@ SAID = {
                 "en": "{outside:,} of the {total:,} complaints of the window lie outside every {cell:g} m hexagon "
                       "(beyond the admin areas' outline, let in by the import's tolerance) and are not counted"},
     "few_cells": {"zh": "{n:,} 件投诉只落在 {cells:,} 个六边形中的 {k:,} 个（少于 {min} 个）：热点只是这几个六边形及其相邻"
-                        "六边形{hot0}，不表示聚集；请用较小的六边形（--cell）或较长的时段",
+                        "六边形{hot0}，不表示聚集；请用较小的六边形{suggest}或较长的时段",
                   "en": "the {n:,} complaints fall in only {k:,} of the {cells:,} hexagons (fewer than {min}): the hot "
-                        "spots are those few cells and their neighbours{hot0}, not clusters; use a smaller cell (--cell) or a longer window"},
+                        "spots are those few cells and their neighbours{hot0}, not clusters; use a smaller cell{suggest} or a longer window"},
+    "suggest": {"zh": "（这些投诉的分布宜用 --cell {cell:g}，即 cell={cell:g}）", "zh0": "（--cell）",
+                "en": " (for these complaints' spread: --cell {cell:g}, cell={cell:g})", "en0": " (--cell)"},
+    "left_out": {"zh": "本月（{month}）尚未结束且还没有投诉，不计入趋势：逐月统计为 {first} 至 {last} 共 {count} 个月",
+                 "en": "the current month ({month}) is unfinished and holds no complaint yet, so it is not counted in "
+                       "the trend: the months are {first} … {last} ({count})"},
     "sparse": {"zh": "数据过稀：{n:,} 件投诉落在边长 {cell:g} m 的 {cells:,} 个六边形中的 {k:,} 个（{empty:.1f} % 的六边形没有"
                      "投诉，有投诉的平均仅 {mean:.1f} 件）：热点只表示哪里有投诉，不表示投诉聚集{lone}；请用较大的六边形"
                      "（--cell）或较长的时段",
@@ -68,7 +72,8 @@ def hotspot_warnings(summary: dict, lang: str) -> list[str]:
                                                   "hot_without_complaints"))
     figures = dict(n=n, k=k, cells=cells, cell=summary["cell_m"], outside=summary["outside_city"],
                    total=n + summary["outside_city"], empty=100.0 * (cells - k) / max(cells, 1), mean=n / max(k, 1),
-                   hot0=SAID["hot0"][lang].format(hot0=hot0) if hot0 else "")
+                   hot0=SAID["hot0"][lang].format(hot0=hot0) if hot0 else "",
+                   suggest=_suggest(summary.get("suggested_cell_m"), lang))
     if n < MIN_COMPLAINTS:  # then also in few cells: that says it all
         said = [SAID["few"][lang].format(min=MIN_COMPLAINTS, **figures)]
     elif k < MIN_CELLS_WITH_COMPLAINTS:
@@ -79,7 +84,15 @@ def hotspot_warnings(summary: dict, lang: str) -> list[str]:
         said = [SAID["sparse"][lang].format(lone=lone, **figures)] if sparse else []
     if summary["outside_city"]:
         said.append(SAID["outside"][lang].format(**figures))
+    months = summary.get("months") or {}
+    if months.get("unfinished_left_out"):
+        said.append(SAID["left_out"][lang].format(month=months["unfinished_left_out"], **months))
     return said
+
+
+def _suggest(cell_m: float | None, lang: str) -> str:
+    """The concrete smaller edge a too-coarse map is told to use (:func:`geo.hotspot_scale.default_cell_m`)."""
+    return SAID["suggest"][lang].format(cell=cell_m) if cell_m else SAID["suggest"][lang + "0"]
 
 
 def _event_types(conn, given: tuple[str, ...]) -> list[str] | None:
@@ -133,10 +146,11 @@ class Hotspots(Analysis):
         hs.check_cell(args["cell"])
 
     def compute(self, conn, args: Args, cache=None) -> Found:
-        def cells(conn, size: float, srid: int, with_population: bool):
-            # The hexagons and their GeoJSON read the places only: kept while complaints come in.
-            return shared_part(cache, conn, ("hotspot cells", size, srid, with_population), PLACE_TABLES,
-                               lambda: hs.city_cells(conn, size, srid, with_population),
+        def cells(conn, size: float, srid: int, with_population: bool, box=None):
+            # The hexagons and their GeoJSON read the places only (the study area's box is a key): kept while
+            # complaints come in.
+            return shared_part(cache, conn, ("hotspot cells", size, srid, with_population, box), PLACE_TABLES,
+                               lambda: hs.city_cells(conn, size, srid, with_population, box),
                                size=lambda part: 200 * len(part[2]) + sum(map(len, part[2])))
 
         common = dict(since=args["window"].since, until=args["window"].until,
