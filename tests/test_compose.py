@@ -43,3 +43,12 @@ def test_compose_keeps_photos_on_a_volume_and_the_app_image_can_back_up():
     assert "bookworm" in dockerfile.splitlines()[1]  # whose own postgresql-client-15 apt installs
     assert db["environment"]["POSTGRES_PASSWORD"] == "${POSTGRES_PASSWORD:-hygiene_map}"
     assert ":${POSTGRES_PASSWORD:-hygiene_map}@db:5432/" in app["environment"]["DATABASE_URL"]
+
+
+def test_compose_passes_the_public_address_through():
+    """Users on other computers reach the compose stack by its DNS name: the app must be told it, else QGIS's paging
+    links and the prints' QR codes point at an address only the container knows (ops walkthrough F9)."""
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    env = compose["services"]["app"]["environment"]
+    assert env["HYGIENE_MAP_PUBLIC_URL"] == "${HYGIENE_MAP_PUBLIC_URL:-}"
+    assert env["HYGIENE_MAP_ALLOWED_HOSTS"] == "${HYGIENE_MAP_ALLOWED_HOSTS:-}"
