@@ -146,6 +146,7 @@ def test_a_database_of_a_newer_hygiene_map_is_refused_by_name(newer_database):
     assert "0910_future_thing" in lines[0] and "更新版本" in lines[0] and "恢复升级前" in lines[0]
     status = cli(["db", "status"], env)
     assert "0910_future_thing" in status.stdout and "更新版本" in status.stdout, status.stdout
+    assert status.returncode == 1  # a monitoring script sees a database this code cannot serve
     english = cli(["db", "status", "--lang", "en"], env)
     assert "migrations this hygiene-map does not know: 0910_future_thing" in english.stdout
     again = cli(["db", "migrate"], env)

@@ -133,6 +133,8 @@ def db_status(lang: str) -> None:
             click.echo(say(_SAID, "unknown", lang, names=sep.join(state.unknown)))
     finally:
         conn.close()
+    if state.unknown:  # serve refuses such a database: a script checking status must see it too
+        sys.exit(1)
 
 
 def _is_this_cluster(conn, cluster) -> bool:
