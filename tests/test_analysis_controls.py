@@ -202,8 +202,8 @@ def test_the_hotspots_table_holds_counts_per_cell_only(taipei_complaints, taipei
     answer = city.get("/api/analysis/hotspots", cell="300", format="xlsx")
     assert answer.status_code == 200, answer.text[:300]
     header, rows = _sheet(answer.content)
-    assert header == ["六边形列 q", "六边形行 r", "数量", "Gi* z 值", "Gi* p 值", "热点等级", "热点等级代码", "经度",
-                      "纬度"]
+    assert header == ["六边形列 q", "六边形行 r", "数量", "Gi* z 值", "Gi* p 值", "热点等级", "热点等级代码", "经度(WGS84)",
+                      "纬度(WGS84)"]
     assert len(rows) == len(features)
     assert sum(r[2] for r in rows) == sum(f["properties"]["count"] for f in features) > 0
     text = city.get("/api/analysis/hotspots", cell="300", format="csv").content.decode("utf-8-sig")
