@@ -69,7 +69,9 @@ def scale_bar(ax, frame, m_per_mm: float, size: float) -> None:
     for value in (0, length / 2, length):
         # Each label with its unit, all in one unit: "0   2500   5 km" read as 2,500 km.
         label = f"{value:g} m" if length < 1000 else f"{value / 1000:g} km"
-        ax.text(x0 + value, y0 + bar_h + 0.8 * m_per_mm, label, fontsize=size, ha="center", va="bottom", zorder=9)
+        # "0 km" starts at the bar's end, not centred on it: centred, it ran over the white box's edge.
+        ax.text(x0 + value, y0 + bar_h + 0.8 * m_per_mm, label, fontsize=size, ha="center" if value else "left",
+                va="bottom", zorder=9)
 
 
 def north_arrow(ax, angle_deg: float, label: str) -> None:
