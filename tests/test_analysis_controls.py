@@ -152,8 +152,10 @@ def test_an_opened_plan_stays_open_when_the_form_is_sent(taipei_server):
 
 
 def _sheet(content: bytes) -> tuple[list[str], list[tuple]]:
+    """The header and the table's rows: up to the blank row before the notes (说明), a 合计 row included."""
     rows = list(openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
-    return list(rows[0]), rows[1:]
+    blank = next((i for i, row in enumerate(rows) if all(v is None for v in row)), len(rows))
+    return list(rows[0]), rows[1:blank]
 
 
 def test_the_coverage_table_downloads_as_a_workbook_in_chinese(taipei_server):
@@ -168,7 +170,8 @@ def test_the_coverage_table_downloads_as_a_workbook_in_chinese(taipei_server):
     assert book.active.title == "服务覆盖"
     header, rows = _sheet(answer.content)
     assert header[:2] == ["代码", "名称"] and "覆盖面积占比（%）" in header and "面积（km²）" in header
-    assert len(rows) == len(features) == 456
+    *rows, total = rows  # the areas, then 合计
+    assert len(rows) == len(features) == 456 and total[0] == "合计"
     by_code = {f["properties"]["code"]: f["properties"] for f in features}
     share, area = header.index("覆盖面积占比（%）"), header.index("面积（km²）")
     for row in rows:
@@ -190,7 +193,8 @@ def test_the_coverage_table_downloads_as_csv_and_in_english(taipei_server):
     assert all(float(r[share]) == pytest.approx(by_code[r[0]]) for r in rows[1:])  # numbers as written figures
     english = city.get("/api/analysis/coverage", kind="garbage_points", by="district", format="xlsx", lang="en")
     header, rows = _sheet(english.content)
-    assert header[:2] == ["Code", "Name"] and "Area covered (%)" in header and len(rows) == 12
+    assert header[:2] == ["Code", "Name"] and "Area covered (%)" in header and len(rows) == 12 + 1
+    assert rows[-1][0] == "Total"
     en_csv = city.get("/api/analysis/coverage", kind="garbage_points", by="district", format="csv", lang="en")
     assert en_csv.content.decode("utf-8-sig").startswith("Code,Name,")
 
@@ -202,8 +206,8 @@ def test_the_hotspots_table_holds_counts_per_cell_only(taipei_complaints, taipei
     answer = city.get("/api/analysis/hotspots", cell="300", format="xlsx")
     assert answer.status_code == 200, answer.text[:300]
     header, rows = _sheet(answer.content)
-    assert header == ["六边形列 q", "六边形行 r", "数量", "Gi* z 值", "Gi* p 值", "热点等级", "热点等级代码", "经度",
-                      "纬度"]
+    assert header == ["六边形列 q", "六边形行 r", "数量", "Gi* z 值", "Gi* p 值", "热点等级", "热点等级代码", "经度(WGS84)",
+                      "纬度(WGS84)"]
     assert len(rows) == len(features)
     assert sum(r[2] for r in rows) == sum(f["properties"]["count"] for f in features) > 0
     text = city.get("/api/analysis/hotspots", cell="300", format="csv").content.decode("utf-8-sig")

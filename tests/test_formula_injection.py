@@ -147,7 +147,7 @@ def test_a_findings_note_and_a_units_name_stay_words_in_the_problem_list(client,
     assert [(c.value, c.data_type) for c in _column(got.content, "责任单位")] == [(UNIT, "s")]
     assert _cells(got.content, 1)[UNIT] == "s"  # the units' sheet
     assert {c.data_type for c in _column(got.content, "扣分")} == {"n"}
-    assert {c.data_type for c in _column(got.content, "经度")} == {"n"}
+    assert {c.data_type for c in _column(got.content, "经度(WGS84)")} == {"n"}
 
 
 def test_a_units_name_stays_words_in_the_roster_and_the_bulletin(client, city, words):
@@ -205,7 +205,7 @@ def test_plan_and_facility_names_stay_words_in_the_comparison(client, city, word
     first = _cells(got.content, 0)
     assert first["方案：=1+1"] == "s" and first[COMMUNITY] == "s"
     edits = _cells(got.content, 1)
-    assert edits[TOILET] == "s" and {c.data_type for c in _column(got.content, "经度", 1)} == {"n"}
+    assert edits[TOILET] == "s" and {c.data_type for c in _column(got.content, "经度(WGS84)", 1)} == {"n"}
 
 
 def test_an_area_name_stays_words_in_the_analysis_tables(client, city, words, tmp_path):

@@ -194,7 +194,9 @@ def test_hongkong_coverage_by_district_matches_shapely(hk_server, reference):
     sheet = openpyxl.load_workbook(city.work / "coverage.xlsx").active
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
-    written = {r[header.index("代码")]: r[header.index("覆盖面积占比（%）")] for r in rows[1:]}
+    table = rows[1:rows.index((None,) * len(header))]  # the notes (the standard cited) after a blank row
+    assert table[-1][0] == "合计"
+    written = {r[header.index("代码")]: r[header.index("覆盖面积占比（%）")] for r in table[:-1]}
     assert all(isinstance(v, float) and abs(v - expected[c]) < 0.1 for c, v in written.items()), written
 
 

@@ -100,7 +100,7 @@ def test_cli_xlsx_lists_every_finding_per_unit_with_numbers_and_dates(demo_db, d
         assert isinstance(r[col["扣分"]], (int, float)) and r[col["扣分"]] == pytest.approx(float(deduction))
         local_due = due.astimezone(city_tz()).replace(tzinfo=None)
         assert isinstance(r[col["整改期限"]], datetime) and abs((r[col["整改期限"]] - local_due).total_seconds()) < 1
-        assert isinstance(r[col["经度"]], float) and r[col["问题描述"]]  # the command line reads every column
+        assert isinstance(r[col["经度(WGS84)"]], float) and r[col["问题描述"]]  # the command line reads every column
         assert r[col["超期"]] in ("是", "否")  # said either way, as every yes/no column of the exports is
     units = [r[col["责任单位"]] for r in rows]
     runs = [u for k, u in enumerate(units) if k == 0 or units[k - 1] != u]

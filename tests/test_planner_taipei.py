@@ -70,8 +70,8 @@ def test_a_plan_in_a_city_without_population_counts_no_residents_and_its_workboo
     header, city = rows[1], rows[-1]
     assert city[0] == "全市合计" and rows[-2] == (None,) * len(header)
     totals = dict(zip(header, city))
-    assert totals["覆盖面积比例（现状，%）"] == round(draft["before"]["covered_area_pct"], 2)
-    assert totals["覆盖面积比例（规划后，%）"] == round(draft["after"]["covered_area_pct"], 2)
+    assert totals["覆盖面积比例（现状，%）"] == draft["before"]["covered_area_pct"]  # every digit, formatted
+    assert totals["覆盖面积比例（规划后，%）"] == draft["after"]["covered_area_pct"]
     assert totals["人口"] is None and totals["覆盖人口（现状）"] is None and totals["覆盖人口（规划后）"] is None
     jingxing = next(r for r in rows[2:-2] if r[1] == "景星里")  # a village the first toilet fills
     assert isinstance(jingxing[3], float) and jingxing[4] > jingxing[3]
@@ -114,7 +114,7 @@ def test_a_plan_says_where_its_facilities_go_on_its_page_and_in_itsworkbook(clie
     assert f"{DATONG[0]['lon']:.6f}" in page and f"{bx:.6f}" in page and "移除" in page
     book = load_workbook(io.BytesIO(client.get(f"/api/plans/{pid}/compare", params={"format": "xlsx"}).content))
     rows = list(book["调整清单"].iter_rows(values_only=True))
-    assert rows[0][:6] == ("序号", "调整", "设施编号", "设施名称", "经度", "纬度")
+    assert rows[0][:6] == ("序号", "调整", "设施编号", "设施名称", "经度(WGS84)", "纬度(WGS84)")
     assert rows[1][:2] == (1, "新增") and rows[2][1:4] == ("移动", a, a_name) and rows[3][1:4] == ("移除", b, b_name)
     assert rows[3][4:6] == pytest.approx((bx, by))  # numbers, not text
     en = load_workbook(io.BytesIO(client.get(f"/api/plans/{pid}/compare",

@@ -47,19 +47,19 @@ def test_hot_spot_and_siting_workbooks_say_where_and_in_chinese(taipei, tmp_path
 
     body, rows = workbook(taipei, "hotspots", tmp_path)
     hottest = rows[0]
-    assert hottest["热点等级"] == "热点 99 % 置信度" and hottest["热点等级代码"] == 3 and isinstance(hottest["经度"], float) and isinstance(hottest["纬度"], float)
+    assert hottest["热点等级"] == "热点 99 % 置信度" and hottest["热点等级代码"] == 3 and isinstance(hottest["经度(WGS84)"], float) and isinstance(hottest["纬度(WGS84)"], float)
     cell = next(f for f in body["features"]
                 if (f["properties"]["q"], f["properties"]["r"]) == (hottest["六边形列 q"], hottest["六边形行 r"]))
-    assert shape(cell["geometry"]).centroid.distance(Point(hottest["经度"], hottest["纬度"])) < 1e-5
+    assert shape(cell["geometry"]).centroid.distance(Point(hottest["经度(WGS84)"], hottest["纬度(WGS84)"])) < 1e-5
     where = query(taipei["url"], "SELECT name FROM admin_areas WHERE level = 'district' AND "
                                  "ST_Intersects(geom, ST_GeomFromGeoJSON(%s)) ORDER BY code",
                   (json.dumps(cell["geometry"]),))
     assert ("大同區",) in where  # two complaints in three are in 大同區: the hottest hexagon is on it
     printed = analysis_report(taipei, "hotspots", "zh")
-    assert printed.headers[-2:] == ["经度", "纬度"]
-    assert printed.rows[0][-2:] == [f"{hottest['经度']:.6f}", f"{hottest['纬度']:.6f}"]  # not rounded to 0.1°
+    assert printed.headers[-2:] == ["经度(WGS84)", "纬度(WGS84)"]
+    assert printed.rows[0][-2:] == [f"{hottest['经度(WGS84)']:.6f}", f"{hottest['纬度(WGS84)']:.6f}"]  # not rounded to 0.1°
     _, sites = workbook(taipei, "siting", tmp_path, add="2", street="6300600")
-    assert list(sites[0]) == ["排名", "平面坐标 x（m）", "平面坐标 y（m）", "新增覆盖面积（m²）", "经度", "纬度"]
+    assert list(sites[0]) == ["排名", "平面坐标 x（m）", "平面坐标 y（m）", "新增覆盖面积（m²）", "经度(WGS84)", "纬度(WGS84)"]
     _, sites = workbook(taipei, "siting", tmp_path, "en", add="1", objective="complaints")
     assert "Open complaints newly covered" in sites[0] and sites[0]["Open complaints newly covered"] >= 1
 

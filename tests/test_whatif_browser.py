@@ -98,7 +98,12 @@ def test_dragging_a_draft_toilet_changes_the_covered_share(browser, server, demo
     assert changed and all(browser.evaluate(f"hygieneCoverageLayers.areas['{c}'].options.weight") == 3
                            for c in changed)  # where the draft now stands, the areas it changes are outlined
     assert browser.evaluate("hygieneWhatIfState.errors") == []
-    assert "→" in browser.evaluate("document.getElementById('hm-whatif-totals').innerText")
+    totals = browser.evaluate("document.getElementById('hm-whatif-totals').innerText")
+    assert "→" in totals
+    # The covered km² and its change: a city's share may not move in two decimals, its km² does.
+    after = browser.evaluate("hygieneWhatIfState.after.covered_area_km2")
+    before = browser.evaluate("hygieneWhatIfState.before.covered_area_km2")
+    assert f"覆盖面积: {before:.3f} km² → {after:.3f} km²" in totals, totals
     browser.screenshot(ARTIFACTS / "coverage-whatif.png")
     conn = connect(url=demo_db)
     with conn.cursor() as cur:

@@ -62,7 +62,8 @@ def _command(analysis: Analysis) -> click.Command:
         _echo(analysis.report(result, args, lang), limit, lang)
         if out is not None:
             fmt, n = write(out, analysis.rows(result), lambda: analysis.geojson(result, args, lang), lang,
-                           analysis.name, grids=analysis.of_grids(result), notes=analysis.notes(result, lang))
+                           analysis.name, grids=analysis.of_grids(result), notes=analysis.notes(result, lang),
+                           total=analysis.total(result, lang))
             if fmt == "geojson":  # coverage's gaps are features beside its areas
                 click.echo(f"wrote {n} features to {out} ({fmt})" if lang == "en" else
                            f"已写出 {n} 个要素到 {out}（{fmt}）")

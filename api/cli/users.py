@@ -46,7 +46,8 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLES),
-              help="admin: everything; planner: reads only; street: its street; inspector: complaints in its grids")
+              help="admin: everything; planner: reads everything but people's data, saves coverage plans; "
+                   "street: its street; inspector: complaints in its grids")
 @click.option("--street", "street_code", default=None, help="street code: scope of a street user or inspector")
 @click.option("--grids", "grid_codes", default=None, help="comma-separated grid codes: scope of an inspector")
 @LANG

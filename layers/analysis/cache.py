@@ -141,7 +141,7 @@ def cached_geojson(db, cache: AnswerCache, analysis: Analysis, args: Args, lang:
             if fmt == "geojson":
                 return analysis.geojson(result, args, lang)
             return table_bytes(analysis.rows(result), fmt, lang, analysis.name, grids=analysis.of_grids(result),
-                               notes=analysis.notes(result, lang))
+                               notes=analysis.notes(result, lang), total=analysis.total(result, lang))
 
     return cache.answer((key(analysis, args, lang), fmt, stamp), run)
 

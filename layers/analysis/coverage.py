@@ -78,6 +78,17 @@ class Coverage(Analysis):
                                   population_note=partly_drawn_note(result, lang), scope=result.get("scope"),
                                   totals_label=totals_label(result.get("scope"), lang, ("合计", "Total")))
 
+    def notes(self, result: dict, lang: str) -> list[str]:
+        """The caveats, then the rule (service radius and its standard), cited as the plan comparison's workbook does."""
+        return [*super().notes(result, lang), rule_line(result["rule"], result["radius_m"], lang)]
+
+    def total(self, result: dict, lang: str) -> dict:
+        """The summary as the table's 合计 row (the areas drawn, when they are not the whole city)."""
+        s = result["summary"]
+        return {"label": totals_label(result.get("scope"), lang, ("合计", "Total")), "area_km2": s["area_km2"],
+                "covered_area_pct": s["covered_area_pct"], "population": s["population"],
+                "covered_pop_pct": s["covered_pop_pct"]}
+
     def report(self, result: dict, args: Args, lang: str) -> Report:
         s, en = result["summary"], lang == "en"
         rows = [[r["code"], r["name_en"] if en and r["name_en"] else r["name"], r["area_km2"],

@@ -56,6 +56,18 @@ class Density(Analysis):
                                       result["kind"], lang), warning=facility_warning(result, lang),
                                   population_note=partly_drawn_note(result, lang))
 
+    def notes(self, result: dict, lang: str) -> list[str]:
+        """The standards the bands come from and how they were applied, as the page's legend says them."""
+        cited = [rule.describe(lang) for rule in result["rules"]]
+        note = basis_note(result, lang) if result["rules"] else no_band_note(result["kind"], lang)
+        return super().notes(result, lang) + cited + ([note] if note else [])
+
+    def total(self, result: dict, lang: str) -> dict:
+        """The areas together (the summary's figures) as the table's 合计 row."""
+        s = result["summary"]
+        return {"label": "合计" if lang != "en" else "Total",
+                **{k: s[k] for k in ("count", "area_km2", "per_km2", "population", "per_10k_residents")}}
+
     def report(self, result: dict, args: Args, lang: str) -> Report:
         rows = [[r["code"], r["name_en"] if lang == "en" and r["name_en"] else r["name"], r["count"], r["area_km2"],
                  rate_figure(r["per_km2"]), rate_figure(r["per_10k_residents"]),

@@ -17,6 +17,13 @@ from data.errors import InvalidParameter
 from data.said import grid_name
 from geo.hotspots import PATTERNS
 from layers.io.cells import csv_frame, format_times, keep_text
+from layers.io.columns import EXPORT_COORD_HEADERS
+
+
+def lon_lat_headers() -> tuple[tuple[str, str], tuple[str, str]]:
+    """(lon, lat) headers in Chinese, then in English, as the exports write them (``经度(WGS84)``): a sheet's
+    coordinates say their CRS, so they are neither pasted into Gaode (GCJ-02) ~500 m off nor shifted on import."""
+    return EXPORT_COORD_HEADERS["zh"], EXPORT_COORD_HEADERS["en"]
 
 
 def feature_collection(features: Iterable[tuple[str | None, dict]], **top: object) -> bytes:
@@ -126,8 +133,9 @@ HEADERS = {
     "new_area_m2": ("新增覆盖面积（m²）", "Area newly covered (m²)"),
     "new_complaints": ("新增覆盖未结案投诉", "Open complaints newly covered"),
     "gi_bin_code": ("热点等级代码", "Bin code"),
-    "pattern": ("热点趋势", "Trend pattern"), "lon": ("经度", "Longitude"),
-    "lat": ("纬度", "Latitude"),
+    "pattern": ("热点趋势", "Trend pattern"),
+    "lon": (EXPORT_COORD_HEADERS["zh"][0], EXPORT_COORD_HEADERS["en"][0]),
+    "lat": (EXPORT_COORD_HEADERS["zh"][1], EXPORT_COORD_HEADERS["en"][1]),
     "communities_drawn_pct": ("社区所覆盖面积占比（%）", "Share drawn in communities (%)"),
     # Columns of the printed tables only (the command line's).
     "expected": ("标准范围（座）", "Expected"), "grid": ("网格", "Grid"),
@@ -201,13 +209,15 @@ TABLE_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadshee
 
 
 def table_bytes(rows: list[dict], fmt: str, lang: str = "zh", analysis: str | None = None, grids: bool = False,
-                keys: bool = False, notes: Iterable[str] = ()) -> bytes:
+                keys: bool = False, notes: Iterable[str] = (), total: dict | None = None) -> bytes:
     """The rows as an ``xlsx`` workbook or a ``csv`` file (UTF-8 with a BOM, so Excel reads its Chinese): headers
     and coded values in ``lang``, numbers as numbers; the workbook's sheet named for ``analysis``; with ``grids``
     the rows' generated grid names said in ``lang`` too. With ``keys`` a CSV keeps the keys as headers and the
     codes as values (the command's ``--out x.csv``, which feeds scripts); a workbook is always said in ``lang``.
     ``notes`` (:meth:`~layers.analysis.registry.Analysis.notes`) go under a workbook's table, after a blank row and
-    说明 (a CSV stays one table: its rows carry what a script needs, such as ``communities_drawn_pct``)."""
+    说明 (a CSV stays one table: its rows carry what a script needs, such as ``communities_drawn_pct``); ``total``
+    (:meth:`~layers.analysis.registry.Analysis.total`), keyed as the rows, is a workbook's last table row, 合计.
+    A workbook's figures keep every digit, shown to the page's precision by a number format (:data:`CELL_FORMATS`)."""
     import io
 
     import pandas as pd
@@ -225,7 +235,7 @@ def table_bytes(rows: list[dict], fmt: str, lang: str = "zh", analysis: str | No
         frame[key] = frame[key].map(lambda v, key=key: value_name(key, v, lang))
     if grids and "name" in frame.columns:  # an English table says no 「N号网格」
         frame["name"] = frame["name"].map(lambda v: grid_name(v, lang))
-    rates = [j for j, key in enumerate(frame.columns) if key in RATES]
+    columns = list(frame.columns)
     frame = frame.rename(columns=lambda key: header(key, lang))
     if fmt == "csv":
         return csv_frame(frame).to_csv(index=False).encode("utf-8-sig")
@@ -233,19 +243,51 @@ def table_bytes(rows: list[dict], fmt: str, lang: str = "zh", analysis: str | No
     sheet = SHEETS[analysis][lang == "en"] if analysis in SHEETS else "Sheet1"
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name=sheet)
-        _rate_formats(writer.book[sheet], rates)
+        if total:
+            _total_row(writer.book[sheet], columns, total)
+        _number_formats(writer.book[sheet], columns)
         _notes(writer.book[sheet], list(notes), lang)
         keep_text(writer.book)
         format_times(writer.book)  # any time a date cell as in every workbook (layers.io.cells)
     return buffer.getvalue()
 
 
-def _rate_formats(sheet, columns: list[int]) -> None:
-    """The rate cells of ``columns`` (0-based) shown to :func:`rate_figure`'s precision, each by its own value."""
-    for j in columns:
+def _share_format(value) -> str:
+    return "0.00"
+
+
+def _count_format(value) -> str:
+    """A band's expected count of facilities (2,915.27 toilets) in whole facilities; below 10 to a tenth, so that a
+    small area's 0.3–0.5 does not read 0–1."""
+    return "#,##0" if abs(value) >= 10 else "0.0"
+
+
+#: Number formats of a workbook's figures, by column key: each a function of the cell's value (a rate's digits
+#: depend on its size). The cells keep every digit; the format shows them as the page does.
+CELL_FORMATS: dict[str, Callable] = {
+    **{key: rate_format for key in RATES},
+    "covered_area_pct": _share_format, "covered_pop_pct": _share_format, "communities_drawn_pct": _share_format,
+    "area_km2": lambda value: "#,##0.00", "expected_min": _count_format, "expected_max": _count_format,
+}
+
+
+def _number_formats(sheet, columns: list[str]) -> None:
+    """The figure cells of ``columns`` (the keys, in the sheet's order) shown by :data:`CELL_FORMATS`."""
+    for j, key in enumerate(columns):
+        if key not in CELL_FORMATS:
+            continue
         for (cell,) in sheet.iter_rows(min_row=2, min_col=j + 1, max_col=j + 1):
-            if isinstance(cell.value, (int, float)):
-                cell.number_format = rate_format(cell.value)
+            if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                cell.number_format = CELL_FORMATS[key](cell.value)
+
+
+def _total_row(sheet, columns: list[str], total: dict) -> None:
+    """``total`` under the table, in bold, its label in the first column."""
+    from openpyxl.styles import Font
+
+    sheet.append([total.get(key) if j else total.get(key, total.get("label")) for j, key in enumerate(columns)])
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
 
 
 def _notes(sheet, notes: list[str], lang: str) -> None:
@@ -258,7 +300,8 @@ def _notes(sheet, notes: list[str], lang: str) -> None:
 
 
 def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str = "zh",
-          analysis: str | None = None, grids: bool = False, notes: Iterable[str] = ()) -> tuple[str, int]:
+          analysis: str | None = None, grids: bool = False, notes: Iterable[str] = (),
+          total: dict | None = None) -> tuple[str, int]:
     """Write a result by the file's extension: the GeoJSON (made only now), or the rows as CSV (keys as
     headers, codes as values) or XLSX (:func:`table_bytes`: headers and coded values in ``lang``, numbers as
     numbers, its sheet named for ``analysis``, with ``grids`` the generated grid names said in ``lang``).
@@ -270,5 +313,5 @@ def write(path: Path, rows: list[dict], geojson: Callable[[], bytes], lang: str 
         data = geojson()
         path.write_bytes(data)
         return fmt, len(orjson.loads(data)["features"])
-    path.write_bytes(table_bytes(rows, fmt, lang, analysis, grids, keys=True, notes=notes))
+    path.write_bytes(table_bytes(rows, fmt, lang, analysis, grids, keys=True, notes=notes, total=total))
     return fmt, len(rows)

@@ -17,7 +17,7 @@ from data.errors import Conflict, InvalidParameter, NotFound
 from data.params import clean_text
 from geo.coverage import facility_kind, resolve
 from layers.analysis.coverage import rule_line
-from layers.analysis.encode import feature_collection
+from layers.analysis.encode import feature_collection, lon_lat_headers
 from layers.analysis.scope import totals_label
 from layers.analysis.whatif import check_level, parse_edits, whatif
 from layers.io.cells import format_times, keep_text
@@ -35,9 +35,17 @@ COLUMNS = (
 #: The edit list's columns (:func:`changes`), and the edits' names: (key, Chinese, English).
 CHANGE_COLUMNS = (
     ("edit", "序号", "No."), ("op", "调整", "edit"), ("id", "设施编号", "facility id"), ("name", "设施名称", "facility name"),
-    ("lon", "经度", "longitude"), ("lat", "纬度", "latitude"),
-    ("from_lon", "原经度（移动前）", "longitude before the move"), ("from_lat", "原纬度（移动前）", "latitude before the move"),
+    *((key, zh, en) for key, zh, en in zip(("lon", "lat"), *lon_lat_headers())),
+    *((f"from_{key}", f"原{zh}（移动前）", f"{en} before the move") for key, zh, en in zip(("lon", "lat"), *lon_lat_headers())),
 )
+#: The workbook's columns: the page's and print's (:data:`COLUMNS`) and the covered km², which shows a change
+#: the share of a large municipality rounds away.
+XLSX_COLUMNS = (
+    *COLUMNS, ("covered_area_km2_before", "覆盖面积（现状，km²）", "covered area km² (now)"),
+    ("covered_area_km2", "覆盖面积（规划后，km²）", "covered area km² (plan)"),
+)
+#: Number formats of the workbook's figures: the cells keep every digit, shown as the page shows them.
+_FORMATS = {"pct": "0.00", "km2": "#,##0.000", "residents": "#,##0"}
 OPS = {"add": ("新增", "add"), "move": ("移动", "move"), "remove": ("移除", "remove")}
 _PLAN = "SELECT id, name, kind, radius_m, by_level, edits, created_by, created_at FROM coverage_plans"
 
@@ -200,17 +208,18 @@ def comparison_xlsx(result: dict, lang: str) -> bytes:
     kind = facility_kind(result["kind"])
     sheet.append([f"{'方案：' if zh else 'plan: '}{result['plan']['name']}",
                   f"{kind.name(lang)} {result['radius_m']:g} m", plan_rule(result, lang)])
-    sheet.append([zh_h if zh else en_h for _, zh_h, en_h in COLUMNS])
+    sheet.append([zh_h if zh else en_h for _, zh_h, en_h in XLSX_COLUMNS])
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in result["areas"]:
-        sheet.append([_cell(row[key]) for key, _, _ in COLUMNS])
+        sheet.append([row[key] for key, _, _ in XLSX_COLUMNS])
     sheet.append([])
     # The city's totals under the same columns: each figure now, then with the plan.
     now, plan = result["before"], result["after"]
     sheet.append([totals_label(result.get("scope"), lang, ("全市合计", "city")), "", now["population"],
-                  *(_cell(t[key]) for key in ("covered_area_pct", "covered_pop_pct", "covered_residents")
+                  *(t[key] for key in ("covered_area_pct", "covered_pop_pct", "covered_residents", "covered_area_km2")
                     for t in (now, plan))])
+    _number_formats(sheet)
     edits = book.create_sheet("调整清单" if zh else "edits")
     edits.append([zh_h if zh else en_h for _, zh_h, en_h in CHANGE_COLUMNS])
     for cell in edits[1]:
@@ -226,7 +235,8 @@ def comparison_xlsx(result: dict, lang: str) -> bytes:
 
 #: The city totals table of a plan (its page and its print): the column heads, then its rows (key, zh, en).
 TOTALS_HEAD = (("指标", "现状", "规划后", "变化"), ("Measure", "Now", "With plan", "Change"))
-TOTALS_ROWS = (("population", "人口", "population"), ("covered_area_pct", "覆盖面积比例（%）", "covered area (%)"),
+TOTALS_ROWS = (("population", "人口", "population"), ("covered_area_km2", "覆盖面积（km²）", "covered area (km²)"),
+               ("covered_area_pct", "覆盖面积比例（%）", "covered area (%)"),
                ("covered_pop_pct", "覆盖人口比例（%）", "covered population (%)"),
                ("covered_residents", "覆盖人口", "covered residents"))
 
@@ -246,15 +256,23 @@ def totals(result: dict, lang: str) -> list[tuple[str, str, str, str, int]]:
 
 
 def figure(key: str, value) -> str:
-    """One figure of the comparison as its page and print show it: a share (a ``pct`` key) to two decimals, a
-    count with thousands separators, — where unknown (no population)."""
+    """One figure of the comparison as its page and print show it: a share (a ``pct`` key) to two decimals, an
+    area in km² to three (1,000 m²: one toilet's reach shows), a count with thousands separators, — where unknown
+    (no population)."""
     if value is None:
         return "—"
+    if "km2" in key:
+        return f"{value:,.3f}"
     return f"{value:.2f}" if "pct" in key else f"{value:,}"
 
 
-def _cell(value):
-    return round(float(value), 2) if isinstance(value, float) else value
+def _number_formats(sheet) -> None:
+    """Each figure of the comparison sheet (row 3 on) shown as the page shows it, its cell keeping every digit."""
+    for j, (key, _, _) in enumerate(XLSX_COLUMNS, start=1):
+        fmt = _FORMATS["pct" if "pct" in key else "km2" if "km2" in key else "residents"]
+        for (cell,) in sheet.iter_rows(min_row=3, min_col=j, max_col=j):
+            if j > 2 and isinstance(cell.value, (int, float)):
+                cell.number_format = fmt
 
 
 def plan_geojson(conn, plan_id: int, **given) -> bytes:
@@ -266,5 +284,5 @@ def plan_geojson(conn, plan_id: int, **given) -> bytes:
     for row in changes(conn, plan):
         point = json.dumps({"type": "Point", "coordinates": [row["lon"], row["lat"]]}) if row["lon"] is not None \
             else None
-        features.append((point, {"edit": row["edit"] - 1, "op": row["op"], "id": row["id"], "kind": plan["kind"]}))
+        features.append((point, {"edit": row["edit"], "op": row["op"], "id": row["id"], "kind": plan["kind"]}))
     return feature_collection(features, plan={k: plan[k] for k in ("id", "name", "kind", "radius_m", "by")})

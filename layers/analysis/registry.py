@@ -151,6 +151,10 @@ class Analysis:
         note = partly_drawn_note(result, lang) if isinstance(result, dict) else None
         return [note] if note else []
 
+    def total(self, result: Any, lang: str) -> dict | None:
+        """A workbook's 合计 row, keyed as :meth:`rows` (its ``label`` in the first column), or None for none."""
+        return None
+
     def of_grids(self, result: Any) -> bool:
         """Whether the rows are grids, whose generated names an English workbook says in English
         (:func:`data.said.grid_name`): a result by grid."""

@@ -67,8 +67,11 @@ def scale_bar(ax, frame, m_per_mm: float, size: float) -> None:
         add(ax, Rectangle((x0 + i * step, y0), step, bar_h, facecolor="black" if i % 2 == 0 else "white",
                           edgecolor="black", linewidth=0.5, zorder=9))
     for value in (0, length / 2, length):
-        label = f"{value:g}" if value < length else (f"{value:g} m" if length < 1000 else f"{value / 1000:g} km")
-        ax.text(x0 + value, y0 + bar_h + 0.8 * m_per_mm, label, fontsize=size, ha="center", va="bottom", zorder=9)
+        # Each label with its unit, all in one unit: "0   2500   5 km" read as 2,500 km.
+        label = f"{value:g} m" if length < 1000 else f"{value / 1000:g} km"
+        # "0 km" starts at the bar's end, not centred on it: centred, it ran over the white box's edge.
+        ax.text(x0 + value, y0 + bar_h + 0.8 * m_per_mm, label, fontsize=size, ha="center" if value else "left",
+                va="bottom", zorder=9)
 
 
 def north_arrow(ax, angle_deg: float, label: str) -> None:

@@ -7,7 +7,7 @@ facilities of the plan's kind standing today in or near it, and each edit where 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import shapely
 from psycopg2 import sql
@@ -50,6 +50,8 @@ class PlanMap:
     others: list[object]  # outlines of the level's other areas in the frame
     facilities: list[object]  # today's facilities of the kind in or near the frame (their reach reaches into it)
     edits: list[Edit]
+    # Where the areas and the facilities came from: (layer, [its sources, the largest first]) (:func:`sources`).
+    sources: list[tuple[str, list[str]]] = field(default_factory=list)
 
     @property
     def radius(self) -> float:
@@ -107,6 +109,22 @@ def _facilities(conn, kind: str, frame: tuple, radius: float, srid: int) -> list
         return [wkb(g) for (g,) in cur.fetchall()]
 
 
+#: Most sources named per layer (the largest ones): a print's source line must fit its strip.
+MAX_SOURCES = 3
+
+
+def sources(conn, kind: str) -> list[tuple[str, list[str]]]:
+    """The ``source`` of the admin areas and of the plan's facilities (the file each was imported from, or
+    manual / api), the largest first: a print says where its map and figures come from."""
+    said = []
+    for layer, table in (("admin_areas", "admin_areas"), (kind, facility_kind(kind).table)):
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("SELECT source FROM {} GROUP BY source ORDER BY count(*) DESC, source LIMIT %s").format(
+                sql.Identifier(table)), (MAX_SOURCES + 1,))
+            said.append((layer, [r[0] for r in cur.fetchall()]))
+    return said
+
+
 def load_plan_map(conn, plan_id: int, viewer: User | None, aspect: float) -> PlanMap:
     """Plan ``plan_id`` against today's facilities and its map (NotFound for no such plan; Conflict for a plan
     that no longer fits today's facilities, as its comparison says); the saver's name as ``viewer`` may read it."""
@@ -122,4 +140,4 @@ def load_plan_map(conn, plan_id: int, viewer: User | None, aspect: float) -> Pla
     others = [g for *_, g in _areas(conn, by, srid, f"geom && {_FRAME_4326} AND NOT code = ANY(%(codes)s)",
                                     {**box, "seg": FRAME_SEGMENT_M, "codes": codes})]
     facilities = _facilities(conn, result["kind"], frame, float(result["radius_m"]), srid)
-    return PlanMap(city, result, frame, changed, others, facilities, edits)
+    return PlanMap(city, result, frame, changed, others, facilities, edits, sources(conn, result["kind"]))

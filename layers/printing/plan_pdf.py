@@ -27,6 +27,7 @@ from layers.printing.fonts import module_words
 from layers.printing.furniture import draw_legend_entries, north_arrow, scale_bar
 from layers.printing.labels import LINE_SPACING, place_area_labels, text_box_mm
 from layers.printing.page import (
+    MARGIN_MM,
     PageContext,
     axes_at,
     body_rect,
@@ -38,7 +39,7 @@ from layers.printing.page import (
     paper_axes,
 )
 from layers.printing.pdf import pages_pdf
-from layers.printing.plan_data import PlanMap, load_plan_map
+from layers.printing.plan_data import MAX_SOURCES, PlanMap, load_plan_map
 from layers.printing.style import POINT_STYLE, PT_TO_MM, Paper, point_style_key
 from layers.printing.tables import Column, draw_table
 from layers.reports.layout import wrap
@@ -57,6 +58,8 @@ _WORDS = {
     "no_areas": ("本方案不改变任何统计单元的覆盖", "The plan changes no area's coverage"),
     "changes": ("调整清单（{n} 项）", "Edits ({n})"), "continued": ("（续）", " (continued)"),
     "north": ("北", "N"),
+    "sources": ("数据来源：{said}", "Data sources: {said}"), "admin_areas": ("行政区划", "admin areas"),
+    "manual": ("手工录入", "entered by hand"), "api": ("接口录入", "entered via the API"), "etc": ("等", " etc."),
 }
 T = {lang: {k: v[i] for k, v in _WORDS.items()} for i, lang in enumerate(("zh", "en"))}
 #: The plan's colours: added (and its reach), moved (its new place), removed (and the reach given up); today's reach.
@@ -268,6 +271,21 @@ def draw_map_page(fig, pm: PlanMap, ctx: PageContext) -> None:
     m_per_mm, keyed = _draw_map(fig, pm, ctx)
     _side(ax, pm, ctx, keyed)
     footer(ax, ctx, 1, f"{ctx.t['scale']} 1:{round(m_per_mm * 1000, -1):,.0f}")
+    # Under the map, above the footer: where the areas and the facilities drawn and counted come from.
+    W, _ = ctx.paper.size_mm
+    ax.text(MARGIN_MM, MARGIN_MM + 2.5, fit(source_line(pm, ctx.lang), W - 2 * MARGIN_MM, 5.5), fontsize=5.5,
+            color="0.3", va="center")
+
+
+def source_line(pm: PlanMap, lang: str) -> str:
+    """数据来源：行政区划 a.geojson；公共厕所 b.xlsx、c.csv — each layer's sources, the largest first."""
+    t, parts = T[lang], []
+    for layer, names in pm.sources:
+        said = [t[n] if n in ("manual", "api") else n for n in names[:MAX_SOURCES]]
+        more = t["etc"] if len(names) > MAX_SOURCES else ""
+        label = t["admin_areas"] if layer == "admin_areas" else _kind(layer, lang)
+        parts.append(f"{label} {('、' if lang != 'en' else ', ').join(said) or '—'}{more}")
+    return t["sources"].format(said=("；" if lang != "en" else "; ").join(parts))
 
 
 # -- the tables ------------------------------------------------------------------------------------------------
@@ -358,5 +376,6 @@ def plan_pdf(conn, plan_id: int, viewer, paper: str = "A4", lang: str = "zh",
               for n, part in enumerate(tables, start=2)]
     metadata = {"Title": title(pm, lang), "Creator": "hygiene-map", "Subject": T[lang]["plan"]}
     shown = (pm.result, title(pm, lang), facts(pm, lang), plan_rule(pm.result, lang),  # the font's characters
-             totals_label(pm.result.get("scope"), lang), module_words(plans_words, scope_words, vocab))
+             totals_label(pm.result.get("scope"), lang), source_line(pm, lang),
+             module_words(plans_words, scope_words, vocab))
     return pages_pdf(ctx, settings or PrintSettings.from_env(), metadata, pages, *shown)

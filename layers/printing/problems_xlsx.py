@@ -13,15 +13,16 @@ import io
 
 from data.vocab import PLACE_TYPES, TO_RECTIFY
 from layers.io.cells import format_times, keep_text, time_cell
+from layers.io.columns import EXPORT_COORD_HEADERS
 from layers.printing.problems_data import Problem, ProblemList
 from layers.printing.problems_pdf import T, title
 from layers.printing.style import term
 
 _HEAD = {
-    "zh": ("编号", "责任单位", "街道代码", "街道", "社区", "网格", "位置", "经度", "纬度", "问题代码", "场所类型", "问题",
+    "zh": ("编号", "责任单位", "街道代码", "街道", "社区", "网格", "位置", *EXPORT_COORD_HEADERS["zh"], "问题代码", "场所类型", "问题",
            "扣分", "发现时间", "整改期限", "状态", "超期", "问题描述", "检查人", "整改前照片", "整改后照片", "照片地址",
            "问题ID"),
-    "en": ("No.", "Responsible unit", "Street code", "Street", "Community", "Grid", "Place", "Longitude", "Latitude",
+    "en": ("No.", "Responsible unit", "Street code", "Street", "Community", "Grid", "Place", *EXPORT_COORD_HEADERS["en"],
            "Item", "Place type", "Problem", "Points", "Observed", "Deadline", "Status", "Overdue", "Description",
            "Inspector", "Photos before", "Photos after", "Photo addresses", "Finding ID"),
 }

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from layers.io.cells import DATE_FORMAT, TIME_FORMAT, keep_text, time_cell
+from layers.io.columns import EXPORT_COORD_HEADERS
 from layers.reports.changes import COV_HEAD, change_lines, coverage_rows
 from layers.reports.compose import extra_figures
 from layers.reports.figures import figures
@@ -28,7 +29,7 @@ _TEXT = {
            "before": "上期", "period": "统计期", "start": "起", "end": "止（不含）", "text": "摘要",
            "unit_col": "单位", "definition": "定义", "source": "依据", "label": "出处标注",
            "trend": "近期趋势", "hotspots": "热点变化", "coverage": "设施变化", "none": "无",
-           "hot_head": ["模式", "街道代码", "街道", "窗口内投诉数", "Gi* z", "经度", "纬度", "q", "r"]},
+           "hot_head": ["模式", "街道代码", "街道", "窗口内投诉数", "Gi* z", *EXPORT_COORD_HEADERS["zh"], "q", "r"]},
     "en": {"summary": "Summary", "streets": "Streets", "units": "Units", "categories": "Categories",
            "definitions": "Definitions", "street": "Street", "unit": "Responsible unit", "code": "Code",
            "category": "Event type", "previous": "Previous period", "change": "Change", "change_rate": "Change rate",
@@ -36,7 +37,7 @@ _TEXT = {
            "start": "From", "end": "Until (exclusive)", "text": "Summary", "unit_col": "Unit",
            "definition": "Definition", "source": "Source", "label": "Label",
            "trend": "Trend", "hotspots": "Emerging hot spots", "coverage": "Facilities", "none": "none",
-           "hot_head": ["Pattern", "Street code", "Street", "Complaints in window", "Gi* z", "Longitude", "Latitude",
+           "hot_head": ["Pattern", "Street code", "Street", "Complaints in window", "Gi* z", *EXPORT_COORD_HEADERS["en"],
                         "q", "r"]},
 }
 

@@ -32,7 +32,7 @@ _WORDS = {
         "complaints": "投诉", "pattern": "时空模式",
         "whatif": {"title": "规划草案（模拟，不写入）", "hint": "点“添加”后在地图上点击放置；拖动调整；弹窗中移除。放大到 15 级可调整现有设施。",
                    "add": "添加", "clear": "清除草案", "name": "方案名称", "save": "保存为方案", "remove": "移除",
-                   "edit": "调整此设施", "before": "现状", "covered": "覆盖面积比例", "residents": "覆盖人口",
+                   "edit": "调整此设施", "before": "现状", "covered": "覆盖面积比例", "covered_km2": "覆盖面积", "residents": "覆盖人口",
                    "edits": "处改动", "areas": "个区域", "need_name": "请先填写方案名称", "saved": "已保存方案",
                    "compare": "查看对比表", "plans": "全部方案", "loaded": "已载入方案",
                    "opened": "{loaded} #{id} {name}：{kind}，服务半径 {radius} 米，按{by}统计",
@@ -61,7 +61,7 @@ _WORDS = {
         "whatif": {"title": "Draft plan (what-if, nothing written)", "hint": "Press Add, then click the map; drag to "
                    "move; remove in the popup. Zoom to 15 to edit existing facilities.",
                    "add": "Add", "clear": "Clear draft", "name": "plan name", "save": "Save as plan", "remove": "Remove",
-                   "edit": "Edit this facility", "before": "now", "covered": "Covered area", "residents": "Covered residents",
+                   "edit": "Edit this facility", "before": "now", "covered": "Covered area", "covered_km2": "Covered area", "residents": "Covered residents",
                    "edits": "edits", "areas": "areas", "need_name": "Name the plan first", "saved": "Saved plan",
                    "compare": "see the comparison", "plans": "all plans", "loaded": "Loaded plan",
                    "opened": "{loaded} #{id} {name}: {kind}, service radius {radius} m, by {by}",

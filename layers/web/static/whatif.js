@@ -273,6 +273,10 @@
       document.getElementById("hm-whatif-totals").innerHTML =
         esc(T.covered) + ": " + fmt(b.before.covered_area_pct, 2) + " % → <b>" + fmt(b.after.covered_area_pct, 2) +
         " %</b><br>" +
+        // km² too: in a large municipality one toilet moves the share by less than 0.01 point
+        esc(T.covered_km2) + ": " + fmt(b.before.covered_area_km2, 3) + " km² → <b>" + fmt(b.after.covered_area_km2, 3) +
+        " km²</b> (" + (b.after.covered_area_km2 >= b.before.covered_area_km2 ? "+" : "") +
+        fmt(b.after.covered_area_km2 - b.before.covered_area_km2, 3) + ")<br>" +
         esc(T.residents) + ": " + num(b.before.covered_residents) + " → <b>" + num(b.after.covered_residents) + "</b>" +
         " (" + b.edits + " " + esc(T.edits) + ", " + b.areas.length + " " + esc(T.areas) + ")";
       message(notice);  // a draft taken back stays said until the next answer
