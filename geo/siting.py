@@ -141,13 +141,15 @@ def uniform_demand(conn) -> bool:
 
 
 def centre_first(candidates: np.ndarray, existing: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    """``candidates`` nearest first to the existing facilities' centre (else the demand's weighted centre), then by
-    x, y: the greedy gives a tie to the first candidate, and on an even lattice (every cell of a district weighs the
-    same) the x, y order sent every tied site to the district's western edge, far from its town."""
+    """``candidates`` nearest first to the centre of the existing facilities among the demand (its bounding box;
+    else the demand's weighted centre), then by x, y: the greedy gives an exact tie to the first candidate, and on
+    an even lattice the x, y order sent tied sites to the district's western edge, far from its town."""
     if not len(candidates):
         return candidates
-    if len(existing):
-        centre = existing.mean(axis=0)
+    low, high = demand[:, :2].min(axis=0), demand[:, :2].max(axis=0)
+    inside = existing[((existing >= low) & (existing <= high)).all(axis=1)] if len(existing) else existing
+    if len(inside):
+        centre = inside.mean(axis=0)
     else:
         weight = np.nan_to_num(demand[:, 2])
         centre = (demand[:, :2] * weight[:, None]).sum(axis=0) / weight.sum() if weight.sum() > 0 else \

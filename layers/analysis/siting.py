@@ -93,9 +93,9 @@ def _uniform_note(result: dict, lang: str) -> str | None:
         return None
     what = ("residents", "人口") if result["objective"] == "residents" else ("demand", "需求")
     if lang == "en":
-        return (f"{what[0]} spread evenly over each area's extent: the sites are indicative only (ties go to the spots "
-                "nearest the existing facilities' centre); import communities with population, or land use")
-    return f"{what[1]}按区域面积均匀分布：选址仅供参考，请导入社区人口或用地"
+        return (f"{what[0]} spread evenly over each area's extent: the sites are indicative only, import communities "
+                "with population, or land use (which of several near-equal spots is chosen is arbitrary)")
+    return f"{what[1]}按区域面积均匀分布：选址仅供参考，请导入社区人口或用地（条件相近的多处之间选哪一处是任意的）"
 
 
 #: What the covered demand is counted in (zh).
