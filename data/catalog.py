@@ -293,14 +293,14 @@ def streets(conn) -> list[dict]:
 
 
 def siting_areas(conn) -> list[dict]:
-    """The areas siting takes as ``street`` (code, name, name_en, in code order): the streets, or the districts of a
+    """The areas siting takes as ``street`` (code, name, name_en, level, in code order): the streets, or the districts of a
     city of districts only (geo.siting._check_area); none in a city with neither."""
     level = area_level(conn, "street")
     if level not in ("street", "district"):
         return []
     with conn.cursor() as cur:
         cur.execute("SELECT code, name, name_en FROM admin_areas WHERE level = %s ORDER BY code", (level,))
-        return [{"code": c, "name": n, "name_en": e} for c, n, e in cur.fetchall()]
+        return [{"code": c, "name": n, "name_en": e, "level": level} for c, n, e in cur.fetchall()]
 
 
 def street_info(conn, code: str) -> dict:
@@ -377,3 +377,10 @@ def complaint_categories(conn) -> list[tuple[str, str | None, int]]:
         cur.execute("SELECT c.category, e.name_en, count(*) FROM complaints c JOIN event_types e ON e.name = c.category "
                     "GROUP BY c.category, e.name_en ORDER BY count(*) DESC, c.category")
         return cur.fetchall()
+
+
+def has_roads(conn) -> bool:
+    """Whether the city has imported any roads (a map page without a basemap then still shows its streets)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM roads)")
+        return cur.fetchone()[0]

@@ -98,19 +98,18 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
     dict
         ``objective`` and its ``measure`` (residents, area_m2, complaints);
         ``candidates_on``: roads, or lattice when the city has no roads;
-        ``sites`` (rank, lon, lat, ``new_<measure>``, geometry of the new disc
-        as GeoJSON), ``before`` / ``after`` covered demand and %, the total, the rule and radius;
-        residents and area as coverage measures them; ``facilities``, ``not_in_service``: as coverage's.
+        ``sites`` (rank, lon, lat, ``new_<measure>``, the new disc as GeoJSON), ``before`` / ``after`` covered demand
+        and %, the total, the rule and radius (residents and area as coverage measures them); ``facilities``,
+        ``not_in_service``: as coverage's; ``uniform``: :func:`uniform_demand`.
     """
-    check_add(add)
-    check_objective(objective)
+    check_add(add), check_objective(objective)
     spec, radius, rule = resolve(kind, radius_m)
     srid = city_srid(conn)
     places = places or siting_places(conn, kind, street, objective)
     objective_used, demand = demand_points(conn, objective, _params(srid, street), places=places.demand)
     candidates, on = places.candidates, "roads"
     if candidates.size == 0:  # a city without roads yet: the centres of the lattice cells holding demand
-        candidates, on = lattice_candidates(demand, radius), "lattice"
+        candidates, on = centre_first(lattice_candidates(demand, radius), places.existing, demand), "lattice"
     measure = MEASURES[objective_used]
     xy, counted = _choose(demand, places.existing, candidates, radius, add)
     # Residents and area measured again on the chosen sites as coverage measures them; complaints are counted.
@@ -128,7 +127,36 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
             "objective_asked": objective is not None, "measure": measure, "sites": sites,
             "candidates": int(len(candidates)), "candidates_on": on, "demand_cells": int(len(demand)),
             "before": share(found.before), "after": share(found.after), measure: found.total,
-            "facilities": has_facilities(conn, spec), "not_in_service": not_in_service(conn, spec)}
+            "facilities": has_facilities(conn, spec), "not_in_service": not_in_service(conn, spec),
+            "uniform": objective_used != "complaints" and uniform_demand(conn)}
+
+
+def uniform_demand(conn) -> bool:
+    """Whether residents (or area) are spread evenly over whole districts or streets: no communities and no
+    residential land use, so that every uncovered spot of an area weighs the same and sites are near-arbitrary."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT NOT EXISTS (SELECT 1 FROM admin_areas WHERE level = 'community') "
+                    "AND NOT EXISTS (SELECT 1 FROM land_use WHERE class = 'R')")
+        return cur.fetchone()[0]
+
+
+def centre_first(candidates: np.ndarray, existing: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """``candidates`` nearest first to the centre of the existing facilities among the demand (its bounding box;
+    else the demand's weighted centre), then by x, y: the greedy gives an exact tie to the first candidate, and on
+    an even lattice the x, y order sent tied sites to the district's western edge, far from its town."""
+    if not len(candidates):
+        return candidates
+    low, high = demand[:, :2].min(axis=0), demand[:, :2].max(axis=0)
+    inside = existing[((existing >= low) & (existing <= high)).all(axis=1)] if len(existing) else existing
+    if len(inside):
+        centre = inside.mean(axis=0)
+    else:
+        weight = np.nan_to_num(demand[:, 2])
+        centre = (demand[:, :2] * weight[:, None]).sum(axis=0) / weight.sum() if weight.sum() > 0 else \
+            demand[:, :2].mean(axis=0)
+    # Rounded to the metre: candidates as far from the centre within a metre keep their x, y order (deterministic).
+    far = np.round(np.hypot(*(candidates - centre).T))
+    return candidates[np.lexsort((candidates[:, 1], candidates[:, 0], far))]
 
 
 def lattice_candidates(demand: np.ndarray, radius: float) -> np.ndarray:

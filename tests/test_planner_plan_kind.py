@@ -76,8 +76,8 @@ def test_the_map_opens_a_plan_at_its_own_kind_and_radius_and_says_what_it_replac
     assert "/api/analysis/coverage?kind=toilets&radius=300&by=community&method=straight&gaps=1" in page.text
     assert f"method=straight&amp;plan={plan['id']}&amp;lang=zh" in page.text  # 中文 keeps the plan open
     assert f"Loaded plan #{plan['id']} 大同區補一座、撤一座: public toilets, service radius 300 m" in page.text
-    assert ("The URL's values are not the plan's; shown with the plan's: kind=garbage_points → toilets, "
-            "radius=500 → 300, method=walk → straight") in page.text
+    assert ("The URL's values are not the plan's; shown with the plan's: facility kind garbage collection points "
+            "→ public toilets, service radius 500 → 300 m, distance walking → straight line") in page.text
     assert client.get("/map/coverage", params={"plan": 999999}).status_code == 404
 
 
@@ -99,7 +99,7 @@ def test_a_toilets_plan_opened_as_garbage_points_edits_toilets_and_keeps_its_lin
     assert state["errors"] == [] and {"op": "remove", "id": shared_id} in state["draft"], state
     assert state["after"]["covered_area_pct"] == pytest.approx(compared["covered_area_pct"]), (state, compared)
     line = f"已载入方案 #{plan['id']} 大同區補一座、撤一座：公共厕所，服务半径 300 米，按社区统计"
-    said = "网址中的参数与方案不符，已按方案显示：kind=garbage_points → toilets、radius=500 → 300"
+    said = "网址中的参数与方案不符，已按方案显示：设施类型 垃圾收集点 → 公共厕所、服务半径 500 → 300 米"
     assert browser.evaluate("document.getElementById('hm-whatif-plan').textContent") == line
     assert browser.evaluate("document.getElementById('hm-whatif-overridden').textContent") == said
     time.sleep(1.0)  # the map's zoom to the areas has ended

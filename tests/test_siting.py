@@ -22,7 +22,7 @@ from data.catalog import metric_srid
 from data.db import connect
 from geo.coverage import resolve
 from geo.demand import _complaints
-from geo.siting import MIN_GAIN, siting, siting_places
+from geo.siting import MIN_GAIN, centre_first, siting, siting_places
 from tests.test_real_analyses import BUSY, nyc  # noqa: F401  (the New York fixture)
 
 
@@ -38,6 +38,7 @@ def plain_greedy(conn, add: int, objective: str, street: str | None = None) -> l
     if candidates.size == 0:  # no roads: the lattice centres siting uses too
         step = max(50.0, radius / 3.0)
         candidates = (np.unique(np.floor(demand[:, :2] / step), axis=0) + 0.5) * step
+        candidates = centre_first(candidates, places.existing, demand)  # ties: nearest the facilities' centre
     weight = np.nan_to_num(demand[:, 2])
     tree = shapely.STRtree(shapely.points(demand[:, :2]))
     covered = np.zeros(len(demand), dtype=bool)

@@ -75,6 +75,7 @@ class Coverage(Analysis):
                                   method=result["method"], method_key=result["method_key"],
                                   method_asked=args["method"], circle=result["circle"],
                                   rule=rule, summary=result["summary"], warning=facility_warning(result, lang),
+                                  facilities=result["facilities"],
                                   population_note=partly_drawn_note(result, lang), scope=result.get("scope"),
                                   totals_label=totals_label(result.get("scope"), lang, ("合计", "Total")))
 
@@ -144,8 +145,7 @@ def facility_warning(result: dict, lang: str) -> str | None:
     elif not result["facilities"]:
         said.append(f"no {kind.name('en')} in the city's data: its zeros are missing data, not necessarily missing "
                     f"facilities; import the {kind.table} layer first (hygiene-map import)" if lang == "en" else
-                    f"没有{kind.name('zh')}数据：结果中的 0 是缺少数据，不一定是缺少设施；请先导入 {kind.table} 图层"
-                    "（hygiene-map import）")
+                    f"没有{kind.name('zh')}数据：结果中的 0 是缺少数据，不一定是缺少设施；请先导入{kind.name('zh')}图层")
     return ("; " if lang == "en" else "；").join(said) or None
 
 

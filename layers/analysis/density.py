@@ -14,7 +14,7 @@ from layers.analysis.registry import Analysis, Args, Report, param
 #: Said when an area has no land use: the built-up band is then applied to the whole area.
 WHOLE_AREA_NOTE = {
     "zh": "无用地数据：期望值 = 整个区域面积 × 建成区密度；区域含山林、郊野公园、水面等非建成区时期望值偏高，"
-          "“低于”仅供参考。导入用地（land_use）后按用地类型计算",
+          "“低于”仅供参考。导入用地数据后按用地类型计算",
     "en": "no land use: the expected range is the built-up band times the whole area; where an area includes "
           "hills, country parks or water that are not built up, the range is too high and 'below' only indicative. "
           "Import land use to judge by land-use class",

@@ -42,7 +42,8 @@ class Priority(Analysis):
         said = [{**r, "name_en": grid_name(r["name"], "en")} for r in result["rows"]]  # the page's English popup
         return feature_collection(features(said), weights=result["weights"],
                                   hotspot_cell_m=result["hotspot_cell_m"], missing=result["missing"],
-                                  ranked=result["ranked"], warning=missing_note(result["missing"], lang))
+                                  ranked=result["ranked"], warning=missing_note(result["missing"], lang),
+                                  warning_page=missing_note(result["missing"], lang, _MISSING_WEB))
 
     def of_grids(self, result: dict) -> bool:
         return True
@@ -71,7 +72,21 @@ _MISSING = {
 }
 
 
-def missing_note(missing: list[str], lang: str) -> str | None:
-    """What the city lacks for a full ranking, said in ``lang`` (the command's closing lines as one), or None."""
+#: The same said on the map page, to a web user who runs no command: what to ask for, not the command line.
+_MISSING_WEB = {
+    "grids": ("没有网格：需先由管理员为各街道生成网格，才有可排序的网格",
+              "no grids: an administrator must generate the streets' grids first; there is nothing to rank"),
+    "streets": ("没有网格：网格按街道划分，而本市没有街道级区划。区下直接是社区时（如台北的区和里），请管理员把区再作为街道"
+                "导入一次，然后生成网格",
+                "no grids: grids are cut per street and this city has no streets. Where communities lie right under "
+                "the districts (Taipei's 區 and 里), ask an administrator to import the districts again as streets, "
+                "then to generate the grids"),
+    "complaints": _MISSING["complaints"],
+}
+
+
+def missing_note(missing: list[str], lang: str, words: dict | None = None) -> str | None:
+    """What the city lacks for a full ranking, said in ``lang`` (the command's closing lines as one; with ``words``
+    :data:`_MISSING_WEB`, the page's), or None."""
     i = lang == "en"
-    return ("; " if i else "；").join(_MISSING[m][i] for m in missing) or None
+    return ("; " if i else "；").join((words or _MISSING)[m][i] for m in missing) or None

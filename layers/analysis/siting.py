@@ -53,7 +53,7 @@ class Siting(Analysis):
                                   objective_label=objective_label(result, lang), measure=result["measure"],
                                   candidates_on=result["candidates_on"],
                                   before=result["before"], after=result["after"], radius_m=result["radius_m"],
-                                  rule=rule, warning=facility_warning(result, lang))
+                                  rule=rule, warning=siting_warning(result, lang))
 
     def rows(self, result: dict) -> list[dict]:
         return result["sites"]
@@ -62,7 +62,7 @@ class Siting(Analysis):
         rule, sites, measure, en = result["rule"], result["sites"], result["measure"], lang == "en"
         given = f"radius {result['radius_m']:g} m (given)" if en else f"服务半径 {result['radius_m']:g} m（用户指定）"
         head = [rule.describe(lang) if rule else given, objective_label(result, lang)]
-        warning = facility_warning(result, lang)  # those not in service left out; none at all: its 0 is missing data
+        warning = siting_warning(result, lang)  # not in service left out; none at all: its 0 is missing data
         if warning:
             head.append(warning)
         if result["candidates_on"] == "lattice":
@@ -79,6 +79,23 @@ class Siting(Analysis):
         tail.append(f"covered {measure}: before {before}, after {after}" if en else
                     f"已覆盖{_MEASURES[measure]}：现状 {before}，新增后 {after}")
         return Report(head, headers(("rank", "lon", "lat", "new_" + measure), lang), rows, tail, whole=True)
+
+
+def siting_warning(result: dict, lang: str) -> str | None:
+    """What the sites rest on, said with them: facilities left out or missing (coverage's warning), and demand spread
+    evenly over whole areas (no communities, no land use), where the sites are only indicative."""
+    said = [w for w in (facility_warning(result, lang), _uniform_note(result, lang)) if w]
+    return ("; " if lang == "en" else "；").join(said) or None
+
+
+def _uniform_note(result: dict, lang: str) -> str | None:
+    if not result.get("uniform"):  # a cached answer from before may lack it
+        return None
+    what = ("residents", "人口") if result["objective"] == "residents" else ("demand", "需求")
+    if lang == "en":
+        return (f"{what[0]} spread evenly over each area's extent: the sites are indicative only, import communities "
+                "with population, or land use (which of several near-equal spots is chosen is arbitrary)")
+    return f"{what[1]}按区域面积均匀分布：选址仅供参考，请导入社区人口或用地（条件相近的多处之间选哪一处是任意的）"
 
 
 #: What the covered demand is counted in (zh).

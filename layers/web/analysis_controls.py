@@ -24,14 +24,15 @@ WORDS = {
            "category": "事件类型", "all_categories": "不选即全部类型", "cell": "六边形边长（米）", "cell_hint": "留空自动",
            "emerging": "时空趋势（按月）", "submit": "更新地图", "download": "下载表格", "no_complaints": "暂无投诉",
            "street": "街道", "whole_city": "全市", "limit": "只看排名前（个网格）", "limit_hint": "留空：全部",
-           "priority_since": "投诉起始日期（热点分项）"},
+           "priority_since": "投诉起始日期（热点分项）", "no_table": "下载表格：暂无投诉，没有可下载的表格"},
     "en": {"title": "Settings and downloads", "kind": "Facility kind", "radius": "Service radius (m)",
            "radius_hint": "empty: the standard's", "by": "Count by", "method": "Distance", "since": "From (inclusive)",
            "until": "Until (exclusive)", "category": "Event types", "all_categories": "none ticked: every type",
            "cell": "Hexagon edge (m)", "cell_hint": "empty: automatic", "emerging": "Trend over time (monthly)",
            "submit": "Update map", "download": "Download table", "no_complaints": "no complaints yet",
            "street": "Street", "whole_city": "whole city", "limit": "Top grids only", "limit_hint": "empty: all",
-           "priority_since": "Complaints from (hot spot component)"},
+           "priority_since": "Complaints from (hot spot component)",
+           "no_table": "Download table: no complaints yet, there is no table to download"},
 }
 #: The tables the hot spots panel's event types and their counts are read from (catalog.complaint_categories).
 CATEGORY_TABLES = ("complaints", "event_types")
@@ -49,11 +50,14 @@ def choices(conn, analysis: str, cache=None) -> dict:
     from data import catalog
     from layers.analysis.cache import shared_part
 
+    found = {"roads": catalog.has_roads(conn)}  # no basemap and no roads: the page says how to get streets
     if analysis == "hotspots":
-        return {"categories": shared_part(cache, conn, "complaint categories", CATEGORY_TABLES,
+        found["categories"] = shared_part(cache, conn, "complaint categories", CATEGORY_TABLES,
                                           lambda: catalog.complaint_categories(conn),
-                                          size=lambda rows: sum(100 + len(str(row)) for row in rows))}
-    found = {"streets": catalog.streets(conn)} if analysis in ("density", "priority") else {}
+                                          size=lambda rows: sum(100 + len(str(row)) for row in rows))
+        return found
+    if analysis in ("density", "priority"):
+        found["streets"] = catalog.streets(conn)
     if analysis in ("coverage", "density"):
         found.update(kinds=catalog.facility_counts(conn), levels=catalog.level_counts(conn))
     if analysis == "coverage":  # the what-if panel's 建议选址: where siting may be asked
@@ -159,13 +163,18 @@ def controls_html(analysis: str, query: dict, lang: str, found: dict, methods: d
     if query.get("plan") is not None:  # the plan stays open: its draft is the page's
         hidden += f'<input type="hidden" name="plan" value="{escape(str(query["plan"]))}">'
     api = f"/api/analysis/{analysis}?"
-    links = (f'{escape(w["download"])}: <a id="hm-download-xlsx" href="{escape(api + download_query(query, "xlsx", lang))}"'
-             f' download>XLSX</a> · <a id="hm-download-csv" href="{escape(api + download_query(query, "csv", lang))}"'
-             f" download>CSV</a>")
+    links = _links(w, api, query, lang) if analysis != "hotspots" or found.get("categories") else \
+        escape(w["no_table"])  # no complaints: the table would be the API's 404, a raw JSON page
     return (f'<details id="hm-controls" class="hm-controls"><summary>{escape(w["title"])}</summary>'
             f'<form id="hm-controls-form" method="get" action="/map/{analysis}">{"".join(fields)}{hidden}'
             f'<button type="submit">{escape(w["submit"])}</button></form>'
             f'<div class="hm-downloads">{links}</div></details>')
+
+
+def _links(w: dict, api: str, query: dict, lang: str) -> str:
+    return (f'{escape(w["download"])}: <a id="hm-download-xlsx" href="{escape(api + download_query(query, "xlsx", lang))}"'
+             f' download>XLSX</a> · <a id="hm-download-csv" href="{escape(api + download_query(query, "csv", lang))}"'
+             f" download>CSV</a>")
 
 
 class _Corner(folium.MacroElement):

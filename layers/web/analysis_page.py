@@ -13,11 +13,19 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from folium import plugins
-
 from layers.web.analysis_controls import add_controls
 from layers.web.assets import offline_html
-from layers.web.folium_page import PAGE_WORDS, AppScript, add_context, add_title_bar, city_name, new_map
+from layers.web.basemap import add_tiles, page_basemap
+from layers.web.folium_page import (
+    PAGE_WORDS,
+    AppScript,
+    add_context,
+    add_fullscreen,
+    add_notice,
+    add_title_bar,
+    city_name,
+    new_map,
+)
 
 _WORDS = {
     "zh": {
@@ -46,6 +54,9 @@ _WORDS = {
         "weights_note": "权重为本项目的工作值，非国家标准", "weight": "权重", "score": "评分", "rank": "排名",
         "rank_class": "排名前 {lo}–{hi} %", "top_class": "排名前 {hi} %", "grids": "个网格",
         "ranked": "共排序 {ranked} 个网格，显示 {shown} 个", "value": "原值", "weighted": "加权分",
+        "no_streets": "地图下没有街道：本服务未配置底图，本市也未导入道路。请管理员设置底图（HYGIENE_MAP_BASEMAP，"
+                      "如 gaode）或导入道路图层（roads）。",
+        "no_data": "无数据",
     },
     "en": {
         "coverage_title": "Service coverage and gaps", "hotspots_title": "Complaint hotspots",
@@ -75,6 +86,9 @@ _WORDS = {
         "weights_note": "The weights are this project's working values, not a standard", "weight": "weight",
         "score": "Score", "rank": "Rank", "rank_class": "Rank: top {lo}–{hi} %", "top_class": "Rank: top {hi} %",
         "grids": "grids", "ranked": "{ranked} grids ranked, {shown} shown", "value": "value", "weighted": "weighted",
+        "no_streets": "No streets under the map: no basemap is configured and the city has no roads. Ask the "
+                      "administrator to set a basemap (HYGIENE_MAP_BASEMAP, e.g. gaode) or to import the roads layer.",
+        "no_data": "No data",
     },
 }
 TEXT = {lang: {**PAGE_WORDS[lang], **words} for lang, words in _WORDS.items()}
@@ -152,11 +166,14 @@ def _suggest(areas: list[dict] | None, lang: str) -> dict | None:
     """The 建议选址 control's configuration: the siting route, the areas by name, the objectives, its words."""
     if areas is None:
         return None
+    from data.vocab import UNIT_NAMES
     from geo.demand import OBJECTIVES
 
     named = [{"code": a["code"], "name": (a["name_en"] or a["name"]) if lang == "en" else a["name"]} for a in areas]
-    return {"url": "/api/analysis/siting", "areas": named, "objectives": list(OBJECTIVES), "max": 20,
-            "text": _SUGGEST[lang]}
+    text = _SUGGEST[lang]
+    if areas and lang != "en":  # the selector is named by the level it lists: 区 in a city of districts only
+        text = {**text, "street": UNIT_NAMES["zh"][areas[0].get("level", "street")]}
+    return {"url": "/api/analysis/siting", "areas": named, "objectives": list(OBJECTIVES), "max": 20, "text": text}
 
 
 def _opened(plan: dict | None, lang: str) -> dict | None:
@@ -171,16 +188,70 @@ def _opened(plan: dict | None, lang: str) -> dict | None:
                                   kind=FACILITY_KINDS[plan["kind"]].name(lang), radius=f"{plan['radius_m']:g}",
                                   by=UNIT_NAMES[lang].get(plan["by"], plan["by"]))
     sep = "、" if lang != "en" else ", "
-    note = words["overridden"].format(changes=sep.join(f"{k}={given} → {own}" for k, given, own in plan["overridden"]))
+    note = words["overridden"].format(changes=sep.join(_change(k, given, own, lang)
+                                                       for k, given, own in plan["overridden"]))
     return {"id": plan["id"], "kind": plan["kind"], "line": line, "overridden": note if plan["overridden"] else ""}
+
+
+#: The page parameters a plan may replace, named as the panel names them, and the distance methods' short names.
+_CHANGED = {"zh": {"kind": "设施类型", "radius": "服务半径", "by": "统计单元", "method": "距离算法",
+                   "straight": "直线距离", "walk": "步行距离", "unit": " 米"},
+            "en": {"kind": "facility kind", "radius": "service radius", "by": "count by", "method": "distance",
+                   "straight": "straight line", "walk": "walking", "unit": " m"}}
+
+
+def _change(name: str, given, own, lang: str) -> str:
+    """One URL value a plan replaced, in words (设施类型 垃圾收集点 → 公共厕所), not as the raw parameter."""
+    from data.vocab import FACILITY_KINDS, UNIT_NAMES
+
+    w = _CHANGED[lang]
+
+    def said(value) -> str:
+        if name == "kind":
+            return FACILITY_KINDS[value].name(lang) if value in FACILITY_KINDS else str(value)
+        if name == "by":
+            return UNIT_NAMES[lang].get(value, str(value))
+        return w.get(value, str(value)) if name == "method" else str(value)
+
+    if name == "radius":  # the route has parsed the URL's: a number
+        return f"{w['radius']} {float(given):g} → {float(own):g}{w['unit']}"
+    return f"{w.get(name, name)} {said(given)} → {said(own)}"
+
+
+def _ground(m, lang: str, found: dict | None) -> dict:
+    """What lies under the analysis: the configured basemap (layers.web.basemap, as /map draws it), else the city's
+    own roads, outlines and names; where there is neither basemap nor roads, a line saying how to get streets.
+    The city's outlines and names are drawn over a WGS84 basemap too, never over Gaode's GCJ-02 tiles (they would
+    sit some hundred metres off: the page's script shifts the analysis itself)."""
+    base = page_basemap()
+    add_tiles(m, base)
+    if base["crs"] == "wgs84":
+        add_context(m, lang, roads=not base["layers"])
+    if not base["layers"] and found is not None and not found.get("roads", True):
+        add_notice(m, TEXT[lang]["no_streets"])
+    return base
+
+
+def _script(kind: str, config: dict, query: dict, lang: str, finest: str, plan: dict | None,
+            found: dict | None) -> AppScript:
+    """The page's script, started with ``config`` (coverage's with its what-if planner)."""
+    if kind == "coverage":
+        areas = found.get("siting_areas") if found is not None else None
+        return _CoverageScript({**config, "whatif": _whatif(query, lang, finest, plan, areas)})
+    if kind in ("density", "priority"):
+        from layers.analysis.encode import COMPONENTS
+
+        return _RanksScript({**config, "status_colours": STATUS_COLOURS, "rank_classes": RANK_CLASSES,
+                             "components": {k: v[lang == "en"] for k, v in COMPONENTS.items()}})
+    return _AnalysisScript(config)
 
 
 def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str, query: dict,
           finest: str = "community", plan: dict | None = None, found: dict | None = None) -> str:
     t = TEXT[lang]
-    m = new_map(center)
-    add_context(m, lang)  # analysis pages have no basemap: the city's roads, outlines and names beneath
-    plugins.Fullscreen(position="topleft").add_to(m)
+    m = new_map(center, lang)
+    base = _ground(m, lang, found)
+    add_fullscreen(m, lang)
     name = city_name(city, lang)
     title = t[f"{kind}_title"]
     full_title = f"{name} · {title}" if name else title
@@ -192,17 +263,12 @@ def _page(kind: str, city: dict | None, lang: str, center, bounds, api_url: str,
         shown = {**query, "plan": plan["id"]} if plan else query
         add_controls(m, kind, shown, lang, found, {"straight": t["straight"], "walk": t["walk"]})
     config = {"kind": kind, "lang": lang, "text": t, "url": api_url, "bounds": bounds,
-              "coverage_classes": COVERAGE_CLASSES, "bin_colours": BIN_COLOURS}
-    if kind == "coverage":
-        areas = found.get("siting_areas") if found is not None else None
-        _CoverageScript({**config, "whatif": _whatif(query, lang, finest, plan, areas)}).add_to(m)
-    elif kind in ("density", "priority"):
-        from layers.analysis.encode import COMPONENTS
-
-        _RanksScript({**config, "status_colours": STATUS_COLOURS, "rank_classes": RANK_CLASSES,
-                      "components": {k: v[lang == "en"] for k, v in COMPONENTS.items()}}).add_to(m)
-    else:
-        _AnalysisScript(config).add_to(m)
+              "coverage_classes": COVERAGE_CLASSES, "bin_colours": BIN_COLOURS,
+              "basemap": {"name": base["name"], "crs": base["crs"]}}
+    script = _script(kind, config, query, lang, finest, plan, found)
+    if base["crs"] == "gcj02":  # map.js has the WGS84 -> GCJ-02 formula analysis.js shifts the drawing with
+        script.default_js = [("hygiene_gcj02", "/static/app/map.js"), *script.default_js]
+    script.add_to(m)
     return offline_html(m, lang=lang, title=full_title)
 
 

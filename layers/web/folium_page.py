@@ -12,6 +12,7 @@ import html
 import folium
 import orjson
 from branca.element import Element, MacroElement
+from folium import plugins
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
@@ -20,8 +21,12 @@ DEFAULT_CENTER = (37.49, 121.38)
 
 #: Words of every page's title bar.
 PAGE_WORDS = {
-    "zh": {"index": "首页", "other_lang": "English", "demo": "演示数据（虚构城市）"},
-    "en": {"index": "Home", "other_lang": "中文", "demo": "Demo data (fictional city)"},
+    "zh": {"index": "首页", "other_lang": "English", "demo": "演示数据（虚构城市）", "zoom_in": "放大", "zoom_out": "缩小",
+           "full_screen": "全屏", "exit_full_screen": "退出全屏", "layers": "图层", "show_minimap": "展开小地图",
+           "hide_minimap": "收起小地图"},
+    "en": {"index": "Home", "other_lang": "中文", "demo": "Demo data (fictional city)", "zoom_in": "Zoom in",
+           "zoom_out": "Zoom out", "full_screen": "Full Screen", "exit_full_screen": "Exit Full Screen",
+           "layers": "Layers", "show_minimap": "Show MiniMap", "hide_minimap": "Hide MiniMap"},
 }
 
 
@@ -34,12 +39,36 @@ class MetricScale(MacroElement):
                          "{% endmacro %}")
 
 
-def new_map(center: tuple[float, float] | None) -> folium.Map:
-    """A map without a basemap (pages add the one chosen), with a scale in metres, drawn on a canvas."""
+class _ZoomTitles(MacroElement):
+    """The zoom buttons' tooltips in the page's language (Leaflet's are English whatever the page)."""
+
+    _template = Template("{% macro script(this, kwargs) %}"
+                         "(function (z, words) { if (!z) return;"
+                         " [[z._zoomInButton, words[0]], [z._zoomOutButton, words[1]]].forEach(function (b) {"
+                         " b[0].title = b[1]; b[0].setAttribute('aria-label', b[1]); });"
+                         "})({{ this._parent.get_name() }}.zoomControl, {{ this.words }});"
+                         "{% endmacro %}")
+
+    def __init__(self, lang: str):
+        super().__init__()
+        t = PAGE_WORDS[lang]
+        self.words = orjson.dumps([t["zoom_in"], t["zoom_out"]]).decode()
+
+
+def new_map(center: tuple[float, float] | None, lang: str = "zh") -> folium.Map:
+    """A map without a basemap (pages add the one chosen), with a scale in metres, drawn on a canvas, its zoom
+    buttons' tooltips in ``lang``."""
     m = folium.Map(location=list(center or DEFAULT_CENTER), zoom_start=12, tiles=None, prefer_canvas=True,
                    max_zoom=19)
     MetricScale().add_to(m)
+    _ZoomTitles(lang).add_to(m)
     return m
+
+
+def add_fullscreen(m: folium.Map, lang: str) -> None:
+    """The full-screen button, its tooltips in ``lang``."""
+    t = PAGE_WORDS[lang]
+    plugins.Fullscreen(position="topleft", title=t["full_screen"], title_cancel=t["exit_full_screen"]).add_to(m)
 
 
 def city_name(city: dict | None, lang: str) -> str:

@@ -23,10 +23,12 @@ from data.settings import FeatureSettings, MapSettings
 from data.vocab import city_tz
 from layers.spec.registry import LAYERS, get_layer
 from layers.web.assets import offline_html
+from layers.web.basemap import TILE_BASEMAPS, add_tiles, basemap_config, tile_layers  # noqa: F401  (importers of old)
 from layers.web.folium_page import (
     PAGE_WORDS,
     AppScript,
     add_context,
+    add_fullscreen,
     add_notice,
     add_title_bar,
     city_name,
@@ -62,13 +64,6 @@ def _text(lang: str) -> dict:
 
 
 TEXT = {lang: _text(lang) for lang in ("zh", "en")}
-
-TILE_BASEMAPS = {
-    "osm": ("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors", "abc"),
-    "gaode": ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
-              "© 高德地图 AutoNavi", "1234"),
-}
-
 
 class _HygieneMapScript(AppScript):
     """Loads map.js (and the Leaflet plugins it uses) and starts it with the page configuration."""
@@ -120,35 +115,12 @@ def _layer_config(lang: str, viewer: User | None) -> list[dict]:
     return out
 
 
-def tile_layers(basemap: str, settings: MapSettings) -> list[dict]:
-    """The tile layers of a basemap, bottom first: ``url`` (template), ``attr``, ``subdomains``, ``overlay``
-    (labels over the streets) and ``max_zoom``; none for ``none``. Gaode's are GCJ-02, the others WGS84."""
-    if basemap in TILE_BASEMAPS:
-        url, attr, subdomains = TILE_BASEMAPS[basemap]
-        return [{"url": url, "attr": attr, "subdomains": subdomains, "overlay": False, "max_zoom": 19}]
-    if basemap != "tianditu":
-        return []
-    return [{"url": f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-                    f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
-                    f"&TILECOL={{x}}&tk={settings.tianditu_key}",
-             "attr": "© 天地图 Tianditu", "subdomains": "01234567", "overlay": layer == "cva", "max_zoom": 18}
-            for layer in ("vec", "cva")]  # the streets, then their labels as an overlay
-
-
-def _add_basemap(m: folium.Map, basemap: str, settings: MapSettings) -> list[str] | None:
-    """The basemap's tile layers; its [URL template, subdomains] for map.js (None without one)."""
-    layers = tile_layers(basemap, settings)
-    for layer in layers:
-        name = basemap if len(layers) == 1 else f"{basemap}-{'cva' if layer['overlay'] else 'vec'}"
-        folium.TileLayer(layer["url"], attr=layer["attr"], subdomains=layer["subdomains"], name=name,
-                         overlay=layer["overlay"], max_zoom=layer["max_zoom"]).add_to(m)
-    return [layers[0]["url"], layers[0]["subdomains"]] if layers else None
-
-
-def _add_controls(m: folium.Map, t: dict) -> None:
-    plugins.Fullscreen(position="topleft", title=t["title"]).add_to(m)
+def _add_controls(m: folium.Map, t: dict, lang: str) -> None:
+    add_fullscreen(m, lang)
+    # leaflet-measure carries its own translations: "cn" is its simplified Chinese (测量, 完成测量, 取消 …).
     plugins.MeasureControl(position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
-                           primary_area_unit="sqmeters", secondary_area_unit="hectares").add_to(m)
+                           primary_area_unit="sqmeters", secondary_area_unit="hectares",
+                           localization="en" if lang == "en" else "cn").add_to(m)
     plugins.LocateControl(position="topleft", strings={"title": t["locate"]}).add_to(m)
 
 
@@ -189,14 +161,14 @@ def build_map(city: dict | None, *, lang: str = "zh", street: dict | None = None
     settings = MapSettings.from_env()
     basemap = basemap or settings.basemap
     t = TEXT[lang]
-    m = new_map(center)
+    m = new_map(center, lang)
     if basemap == "tianditu" and not settings.tianditu_key:
         add_notice(m, t["no_key"])  # never a tile URL with tk=None: say so, and draw the offline context
         basemap = "none"
-    basemap_tiles = _add_basemap(m, basemap, settings)
+    basemap_tiles = add_tiles(m, basemap_config(basemap, settings))
     if basemap == "none":
         add_context(m, lang, outlines=False, roads=False)  # the roads and outlines are layers of this map
-    _add_controls(m, t)
+    _add_controls(m, t, lang)
     name = city_name(city, lang)
     title = f"{name} · {t['title']}" if name else t["title"]
     other = {"lang": "en" if lang == "zh" else "zh", **({"street": street["code"]} if street else {})}

@@ -41,8 +41,9 @@ td.up{color:#006d2c;font-weight:bold}td.down{color:#c00000;font-weight:bold}td.n
 #plans td.n,#plans td.when,#plans th,#plans td.links a{white-space:nowrap}#changes td{white-space:nowrap}
 @media print{.links,.lang,.hm-session{display:none}body{margin:0}table{font-size:11px}}
 @media screen{table{display:block;max-width:100%;overflow-x:auto}}
-@media (max-width:600px){body{margin:1em .8em}}"""
+@media (max-width:600px){body{margin:1em .8em}th{min-width:4.5em}}"""
 # On a screen a table wider than it (a phone's 390 px) scrolls in its own box, not the page; on paper it is whole.
+# On a phone a header keeps a few characters a line (squeezed to fit, 覆盖面积比例（规划后，%） stood one a line).
 
 
 def _kind(key: str, lang: str) -> str:

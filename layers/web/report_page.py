@@ -14,13 +14,12 @@ answer's tracking page follows.
 from __future__ import annotations
 
 import html
-from urllib.parse import urlsplit
 
-from data.settings import MapSettings, PublicSettings
+from data.settings import PublicSettings
 from data.vocab import STATUS_EN
 from layers.store.places import FACILITY_ZOOM
 from layers.web.assets import STATIC_PREFIX
-from layers.web.map_page import tile_layers
+from layers.web.basemap import basemap_config, tile_hosts  # noqa: F401  (api.routes.public imports them here)
 from layers.web.report_categories import choices
 from layers.web.tracking_page import PLACE_WORDS, find_form, script_json
 from layers.workflow.phones import PATTERN as PHONE_PATTERN
@@ -89,26 +88,6 @@ WORDS = {
                        "city": "The city has not set up the areas it takes reports in yet: reports cannot be sent "
                                "here for now; please use another channel."}},
 }
-
-
-def basemap_config(basemap: str, settings: MapSettings) -> dict:
-    """The page's basemap: its tile layers and the CRS a tap on it is in (Gaode: GCJ-02; others: WGS84).
-
-    ``none`` (the default, offline): no tiles, the city's own roads and names from this server.
-    """
-    if basemap == "tianditu" and not settings.tianditu_key:
-        basemap = "none"
-    return {"name": basemap, "crs": "gcj02" if basemap == "gaode" else "wgs84",
-            "layers": tile_layers(basemap, settings)}
-
-
-def tile_hosts(basemap: dict) -> list[str]:
-    """The hosts the basemap's tiles come from (for the page's Content-Security-Policy), e.g. https://*.x.com."""
-    hosts = set()
-    for layer in basemap["layers"]:
-        host = urlsplit(layer["url"]).netloc
-        hosts.add("https://" + ("*." + host.split(".", 1)[1] if "{s}" in host else host))
-    return sorted(hosts)
 
 
 def with_hotline(words: dict) -> dict:

@@ -67,7 +67,8 @@
 
   function drawPriority(map, cfg, fc) {
     var T = cfg.text, classes = cfg.rank_classes, names = cfg.components;
-    if (!fc.features.length) return fc.warning || "";  // no grids to rank: the API's words, not an empty map
+    // No grids to rank: said, not an empty map; in the page's words (no command line), a cached answer's else.
+    if (!fc.features.length) return fc.warning_page || fc.warning || "";
     function popup(p) {
       var html = "<b>" + esc(nameOf(cfg, p)) + "</b> (" + esc(p.code) + ")" + line(T.score, fmt(p.score, 1)) +
         line(T.rank, p.rank + " / " + fc.ranked);
@@ -99,7 +100,8 @@
       html += U.swatch(c[1], label);
     });
     html += "<div>" + esc(T.ranked.replace("{ranked}", fc.ranked).replace("{shown}", fc.features.length)) + "</div>";
-    if (fc.warning) html += "<div class='hm-warning'><b>" + esc(fc.warning) + "</b></div>";  // e.g. no complaints
+    var warning = fc.warning_page || fc.warning;  // e.g. no complaints
+    if (warning) html += "<div class='hm-warning'><b>" + esc(warning) + "</b></div>";
     legend(map, html);
     map.fitBounds(layer.getBounds());
     return "";

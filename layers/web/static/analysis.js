@@ -25,11 +25,33 @@
   // Walking asked in a city without roads falls back to the straight line: the legend says so, as the CLI does.
   function methodKey(fc) { return fc.method_key === "straight" && fc.method_asked === "walk" ? "straight_no_roads" : fc.method_key; }
 
+  // Where the analysis is drawn: WGS84 as stored, or shifted to GCJ-02 over Gaode's tiles (init sets it from the
+  // page's basemap); a tap or a drag on the map is taken back to WGS84 before it is sent.
+  var geo = {
+    gcj: false,
+    toMap: function (lon, lat) {
+      if (!geo.gcj) return L.latLng(lat, lon);
+      var g = window.hygieneMap.wgs84ToGcj02(lon, lat);
+      return L.latLng(g[1], g[0]);
+    },
+    fromMap: function (ll) {  // GCJ-02 -> WGS84 by fixed-point iteration (sub-metre after a few steps)
+      if (!geo.gcj) return { lon: ll.lng, lat: ll.lat };
+      var lon = ll.lng, lat = ll.lat;
+      for (var i = 0; i < 4; i++) {
+        var g = window.hygieneMap.wgs84ToGcj02(lon, lat);
+        lon -= g[0] - ll.lng; lat -= g[1] - ll.lat;
+      }
+      return { lon: lon, lat: lat };
+    }
+  };
+
+  // The legend folds to its title (a tap on it): on a phone the map keeps the screen.
   function legendControl(map, html) {
     var ctl = L.control({ position: "bottomright" });
     ctl.onAdd = function () {
       var div = L.DomUtil.create("div", "hm-legend leaflet-control");
-      div.innerHTML = html;
+      div.innerHTML = "<details class='hm-legend-fold' open>" +
+        html.replace(/^<b>(.*?)<\/b>/, "<summary><b>$1</b></summary>") + "</details>";
       L.DomEvent.disableScrollPropagation(div);
       return div;
     };
@@ -39,6 +61,11 @@
   function swatch(colour, label) {
     return '<div><i style="display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle;' +
       "background:" + colour + '"></i>' + esc(label) + "</div>";
+  }
+  // No data is grey and hatched, unlike any judged colour: a layer never imported is not a city of gaps.
+  var NO_DATA = "#bdbdbd";
+  function noDataSwatch(label) {
+    return swatch("repeating-linear-gradient(45deg," + NO_DATA + " 0 3px,#fff 3px 6px)", label);
   }
 
   function drawCoverage(map, cfg, fc) {
@@ -55,8 +82,11 @@
       return "<b>" + esc(p.name) + "</b> (" + esc(p.code) + ")<br>" + esc(T.covered) + ": " +
         pct(p.covered_area_pct) + "<br>" + esc(T.population) + ": " + pct(p.covered_pop_pct);
     }
+    var noData = fc.facilities === false;  // none of the kind in the data: nothing to judge, nothing is a gap
+    state.noData = noData;
     var areaLayer = L.geoJSON(areas, {
       style: function (f) {
+        if (noData) return { color: "#777", weight: 1, dashArray: "4 3", fillColor: NO_DATA, fillOpacity: 0.45 };
         return { color: "#555", weight: 1, fillColor: colourOf(f.properties.covered_area_pct), fillOpacity: 0.55 };
       },
       onEachFeature: function (f, layer) {
@@ -65,6 +95,7 @@
       }
     }).addTo(map);
     var gapStyle = { color: "#b2182b", weight: 1, fillColor: "#b2182b", fillOpacity: 0.35 };
+    if (noData) gaps.features = [];
     var gapLayer = L.geoJSON(gaps, { style: gapStyle, interactive: false,
                                      onEachFeature: function (f, layer) { gapByCode[f.properties.code] = layer; }
                                    }).addTo(map);
@@ -76,11 +107,14 @@
     var rule = fc.rule ? T.rule + ": " + fc.rule.text : T.no_rule + " (" + fc.radius_m + " m)";
     var html = "<b>" + esc(T.legend) + "</b><div class='hm-rule'>" + esc(rule) + "</div>" +
       "<div>" + esc(T.method) + ": " + esc(T[methodKey(fc)] || fc.method) + "</div>";
-    classes.forEach(function (c, i) {
-      var upper = i === 0 ? 100 : classes[i - 1][0];
-      html += swatch(c[1], T.covered + " " + c[0] + "–" + upper + " %");
-    });
-    html += swatch("#b2182b", T.gap);
+    if (noData) html += noDataSwatch(T.no_data);
+    else {
+      classes.forEach(function (c, i) {
+        var upper = i === 0 ? 100 : classes[i - 1][0];
+        html += swatch(c[1], T.covered + " " + c[0] + "–" + upper + " %");
+      });
+      html += swatch("#b2182b", T.gap);
+    }
     // The areas' totals, named by what they add up where they are not the whole city (a few communities drawn).
     html += "<div>" + esc(fc.totals_label || T.summary) + ": " + esc(T.covered) + " " + pct(fc.summary.covered_area_pct) + ", " +
       esc(T.population) + " " + pct(fc.summary.covered_pop_pct) + "</div>";
@@ -88,6 +122,8 @@
     legendControl(map, html);
     if (areas.features.length) map.fitBounds(areaLayer.getBounds());
     if (window.hygieneWhatIf && cfg.whatif) window.hygieneWhatIf.start(map, cfg, layers);
+    // A layer with no data at all is said at the top, not only in the legend's last line.
+    if (noData) return fc.warning || T.no_data;
   }
 
   function drawHotspots(map, cfg, fc) {
@@ -124,6 +160,9 @@
 
   function init(map, cfg) {
     var status = document.getElementById("hm-status");
+    geo.gcj = !!(cfg.basemap && cfg.basemap.crs === "gcj02" && window.hygieneMap);
+    // Every GeoJSON layer of the page (areas, gaps, hexagons, grids, a draft's gaps) drawn where the tiles are.
+    if (geo.gcj) L.GeoJSON.prototype.options.coordsToLatLng = function (c) { return geo.toMap(c[0], c[1]); };
     if (cfg.bounds) map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]);
     fetch(cfg.url, { headers: { Accept: "application/geo+json" } })
       .then(function (r) {
@@ -149,5 +188,6 @@
   // Each page's drawing by kind; analysis-ranks.js adds its own with the helpers below.
   var draw = { coverage: drawCoverage, hotspots: drawHotspots };
   window.hygieneAnalysis = { init: init, draw: draw,
-                             util: { esc: esc, fmt: fmt, rate: rate, legendControl: legendControl, swatch: swatch, state: state } };
+                             util: { esc: esc, fmt: fmt, rate: rate, legendControl: legendControl, swatch: swatch,
+                                     noDataSwatch: noDataSwatch, state: state, geo: geo } };
 })();

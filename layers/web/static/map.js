@@ -268,7 +268,9 @@
     // A phone's screen has no room for the open list, the filters and the minimap beside the map: the list is its
     // button, the filters fold to their title and the minimap to its corner button (a tap opens each).
     var phone = window.matchMedia("(max-width: 600px)").matches;
-    L.control.layers(null, overlays, { collapsed: phone, position: "topright" }).addTo(map);
+    var layersControl = L.control.layers(null, overlays, { collapsed: phone, position: "topright" }).addTo(map);
+    // Leaflet's toggle says "Layers" whatever the page: in the page's language.
+    layersControl.getContainer().querySelector(".leaflet-control-layers-toggle").title = T.layers;
 
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
@@ -344,7 +346,8 @@
         })
       : L.tileLayer(cfg.basemap_tiles[0], { subdomains: cfg.basemap_tiles[1] });
     new L.Control.MiniMap(miniLayer, { toggleDisplay: true, minimized: phone, position: "bottomleft",
-                                          zoomLevelOffset: -4 }).addTo(map);
+                                          zoomLevelOffset: -4, strings: { hideText: T.hide_minimap,
+                                                                            showText: T.show_minimap } }).addTo(map);
 
     // ---- view and refresh --------------------------------------------------------------------
     var start = (cfg.street && cfg.street.bbox) || cfg.bounds;

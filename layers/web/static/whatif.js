@@ -31,7 +31,7 @@
   }
 
   function start(map, cfg, cov) {
-    var W = cfg.whatif, T = W.text;
+    var W = cfg.whatif, T = W.text, G = window.hygieneAnalysis.util.geo;  // G: WGS84 <-> the map's CRS
     var drafts = [], existing = {}, changed = {}, csrf = null, addMode = false;
     var draftGaps = L.layerGroup().addTo(map), facilities = L.layerGroup().addTo(map);
     var draftIcon = L.divIcon({ className: "hm-draft", iconSize: [22, 22], html: "<div style='width:20px;height:20px;" +
@@ -39,7 +39,7 @@
       "text-align:center;box-shadow:0 1px 3px rgba(0,0,0,.5)'>+</div>" });
     S.started = true;
     S.pixel = function (lon, lat) {  // where a place is on the page (the browser test drags markers there)
-      var p = map.latLngToContainerPoint([lat, lon]), box = map.getContainer().getBoundingClientRect();
+      var p = map.latLngToContainerPoint(G.toMap(lon, lat)), box = map.getContainer().getBoundingClientRect();
       return { x: p.x + box.left, y: p.y + box.top };
     };
     fetch("/api/session").then(function (r) { return r.ok ? r.json() : null; })
@@ -116,7 +116,7 @@
           fc.features.forEach(function (f) {
             var p = f.properties, c = f.geometry && f.geometry.coordinates;
             if (!c) return;  // a facility the plan removes that is gone since
-            var ll = L.latLng(c[1], c[0]);
+            var ll = G.toMap(c[0], c[1]);
             if (p.op === "add") { addDraft(ll, true); return; }
             var m = editExisting(p.id, ll);
             existing[p.id] = p.op === "remove" ? { op: "remove", id: p.id } : { op: "move", id: p.id, lon: c[0], lat: c[1] };
@@ -133,11 +133,11 @@
     if (W.suggest && window.hygieneWhatIfSuggest) {
       window.hygieneWhatIfSuggest.start(document.getElementById("hm-whatif-suggest"), cfg, {
         add: function (sites) {
-          sites.forEach(function (s) { addDraft(L.latLng(s.lat, s.lon), true, s); });
+          sites.forEach(function (s) { addDraft(G.toMap(s.lon, s.lat), true, s); });
           send();
           // Shown where they are: at city zoom the numbered markers lie on one another. Below 15, where the
           // existing facilities would turn editable.
-          map.fitBounds(L.latLngBounds(sites.map(function (s) { return [s.lat, s.lon]; })).pad(0.3), { maxZoom: 14 });
+          map.fitBounds(L.latLngBounds(sites.map(function (s) { return G.toMap(s.lon, s.lat); })).pad(0.3), { maxZoom: 14 });
         },
         refusal: refusal
       });
@@ -145,8 +145,8 @@
     function editExisting(id, ll) {
       var m = L.marker(ll, { draggable: true, title: "#" + id }).addTo(map);
       m.on("dragend", function () {
-        var p = m.getLatLng();
-        existing[id] = { op: "move", id: id, lon: p.lng, lat: p.lat };
+        var p = G.fromMap(m.getLatLng());
+        existing[id] = { op: "move", id: id, lon: p.lon, lat: p.lat };
         send();
       });
       removable(m, function () { existing[id] = { op: "remove", id: id }; m.setOpacity(0.35); m.dragging.disable(); });
@@ -154,8 +154,8 @@
     }
     function loadFacilities() {
       if (map.getZoom() < 15) { facilities.clearLayers(); return; }
-      var b = map.getBounds();
-      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (x) { return x.toFixed(6); });
+      var b = map.getBounds(), sw = G.fromMap(b.getSouthWest()), ne = G.fromMap(b.getNorthEast());
+      var bbox = [sw.lon, sw.lat, ne.lon, ne.lat].map(function (x) { return x.toFixed(6); });
       fetch("/api/layers/" + W.layer + "/features?limit=500&bbox=" + bbox.join(","))
         .then(function (r) { return r.ok ? r.json() : { features: [] }; })
         .then(function (fc) {
@@ -164,7 +164,7 @@
             var id = f.id !== undefined && f.id !== null ? f.id : f.properties.id;
             // Closed facilities are not in the plan's base (geo.coverage.kind_filter): nothing to move or remove.
             if (existing[id] || (W.category && f.properties.kind !== W.category) || f.properties.in_service === false) return;
-            var c = f.geometry.coordinates, ll = L.latLng(c[1], c[0]);
+            var c = f.geometry.coordinates, ll = G.toMap(c[0], c[1]);
             var dot = L.circleMarker(ll, { radius: 5, color: "#08519c", weight: 1, fillOpacity: 0.8 })
               .bindPopup("<button type='button' class='hm-whatif-edit'>" + esc(T.edit) + "</button>");
             dot.on("popupopen", function (e) {
@@ -182,8 +182,8 @@
 
     function edits() {
       var out = drafts.map(function (d) {
-        var p = d.marker.getLatLng();
-        return { op: "add", lon: p.lng, lat: p.lat };
+        var p = G.fromMap(d.marker.getLatLng());
+        return { op: "add", lon: p.lon, lat: p.lat };
       });
       Object.keys(existing).forEach(function (id) { out.push(existing[id]); });
       return out;
