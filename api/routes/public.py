@@ -353,7 +353,9 @@ CONTEXT_LAYERS = ("roads", "admin_areas")
 
 
 def public_context(request: Request) -> PublicSettings:
-    """Admit one context tile or label read of this client: a map view asks for dozens at once."""
+    """Admit one map read of this client — a context tile, the facilities in view, a place found or described, the
+    reports around a point: a map view asks for dozens at once, and none of them reveals a report's key or a
+    person, so they do not spend the tracking reads (a resident tapping the map would use those up in a minute)."""
     s = _open_channel()
     request.app.state.client_window.admit("context", client_address(request), s.reads_per_minute * 10, 60,
                                           "HYGIENE_MAP_PUBLIC_READS_PER_MINUTE × 10 map tiles")

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from api.deps import Conn, Lang, bbox_required
 from api.routes.complaints import PointCrs
-from api.routes.public import PublicContext, PublicRead
+from api.routes.public import PublicContext
 from data.errors import InvalidParameter
 from data.params import BBox, clean_text, parse_int
 from layers.store import places
@@ -32,7 +32,7 @@ def public_facilities(settings: PublicContext, bbox: Annotated[BBox, Depends(bbo
 
 @router.get("/api/public/places", summary="Find a place by the names the city's data holds (areas, facilities and "
                                           "their addresses, roads)")
-def search_places(settings: PublicRead, conn: Conn, lang: Lang,
+def search_places(settings: PublicContext, conn: Conn, lang: Lang,
                   q: str = Query(..., max_length=50, description="a name or part of one, e.g. 旺角")):
     text = clean_text(q, "q", 50)
     if not text:
@@ -41,7 +41,7 @@ def search_places(settings: PublicRead, conn: Conn, lang: Lang,
 
 
 @router.get("/api/public/place", summary="A point in words: the area holding it and the nearest facility")
-def describe_place(settings: PublicRead, conn: Conn, lang: Lang, lon: float = LON, lat: float = LAT,
+def describe_place(settings: PublicContext, conn: Conn, lang: Lang, lon: float = LON, lat: float = LAT,
                    crs: PointCrs = Query("wgs84")):
     x, y = public.to_wgs84(lon, lat, crs)
     return places.describe(conn, x, y, lang)
@@ -49,7 +49,7 @@ def describe_place(settings: PublicRead, conn: Conn, lang: Lang, lon: float = LO
 
 @router.get("/api/public/around", summary="Open public reports around a point, any category (已有人反映？): "
                                           "where, category, status, distance, the unit's first photo")
-def reports_around(settings: PublicRead, conn: Conn, lon: float = LON, lat: float = LAT,
+def reports_around(settings: PublicContext, conn: Conn, lon: float = LON, lat: float = LAT,
                    crs: PointCrs = Query("wgs84")):
     x, y = public.to_wgs84(lon, lat, crs)
     return {"radius_m": places.AROUND_M, "items": places.open_around(conn, x, y)}
