@@ -161,27 +161,16 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 <form id="rp-form" novalidate>
 <h2>{esc(t["place"])}</h2>
 <button type="button" id="rp-gps" class="rp-secondary">{esc(t["gps"])}</button>
+<label for="rp-q" class="rp-sr">{esc(t["search"])}</label>
 <div class="rp-search"><input type="search" id="rp-q" maxlength="50" placeholder="{esc(t["search"])}"
- aria-label="{esc(t["search"])}" enterkeyhint="search"><button type="button" id="rp-find">{esc(t["find_place"])}</button></div>
+ enterkeyhint="search"><button type="button" id="rp-find">{esc(t["find_place"])}</button></div>
 <ul id="rp-results"></ul>
 <p id="rp-place" class="tr-note">{esc(t["tap"])}</p>
 <div id="rp-map"></div>
 <div id="rp-around" hidden><p></p><ul></ul></div>
 <h2>{esc(t["category"])}</h2>
 <div class="rp-cats">{choices(categories, lang)}</div>
-<h2><label for="rp-description">{esc(t["description"])}</label></h2>
-<textarea id="rp-description" name="description" rows="3" placeholder="{esc(t["description_hint"])}"
- aria-describedby="rp-count"></textarea>
-<p id="rp-count" class="rp-count" aria-live="polite">{esc(t["count"].format(n=0, max=DESCRIPTION_MAX))}</p>
-<h2 id="rp-photos-title">{esc(t["photos"])}</h2>
-<input type="file" id="rp-photos" class="rp-file" aria-labelledby="rp-photos-title rp-add"
- accept="image/jpeg,image/png,image/webp,image/*" multiple>
-<label class="rp-add" id="rp-add" for="rp-photos">{esc(t["add_photo"])}</label>
-<p id="rp-photo-state" class="tr-note" aria-live="polite"></p>
-<div id="rp-thumbs"></div>
-<label class="rp-phone" for="rp-phone">{esc(t["phone"])}</label>
-<input type="tel" id="rp-phone" name="phone" maxlength="32" autocomplete="tel" aria-describedby="rp-no-message">
-<p id="rp-no-message" class="tr-note">{esc(t["no_message"])}</p>
+{_details(t)}
 <div class="rp-hp" aria-hidden="true"><input type="text" name="website" tabindex="-1" autocomplete="off"></div>
 <div id="rp-nearby" hidden><p><b>{esc(t["nearby"])}</b></p><ul></ul>
 <button type="button" id="rp-join">{esc(t["join"])}</button>
@@ -197,3 +186,22 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 <script src="{STATIC_PREFIX}/app/report.js"></script>
 <script src="{STATIC_PREFIX}/app/report-places.js"></script>
 </body></html>"""
+
+
+def _details(t: dict) -> str:
+    """The description (labelled, counted: never cut silently), the photo button and the phone, with the note
+    that nothing will be sent to the resident (the phone is for the office to call back)."""
+    esc = html.escape
+    return f"""<h2><label for="rp-description">{esc(t["description"])}</label></h2>
+<textarea id="rp-description" name="description" rows="3" placeholder="{esc(t["description_hint"])}"
+ aria-describedby="rp-count"></textarea>
+<p id="rp-count" class="rp-count" aria-live="polite">{esc(t["count"].format(n=0, max=DESCRIPTION_MAX))}</p>
+<h2 id="rp-photos-title">{esc(t["photos"])}</h2>
+<input type="file" id="rp-photos" class="rp-file" aria-labelledby="rp-photos-title rp-add"
+ accept="image/jpeg,image/png,image/webp,image/*" multiple>
+<label class="rp-add" id="rp-add" for="rp-photos">{esc(t["add_photo"])}</label>
+<p id="rp-photo-state" class="tr-note" aria-live="polite"></p>
+<div id="rp-thumbs"></div>
+<label class="rp-phone" for="rp-phone">{esc(t["phone"])}</label>
+<input type="tel" id="rp-phone" name="phone" maxlength="32" autocomplete="tel" aria-describedby="rp-no-message">
+<p id="rp-no-message" class="tr-note">{esc(t["no_message"])}</p>"""

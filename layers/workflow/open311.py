@@ -84,7 +84,7 @@ def services(conn, lang: str = "zh") -> list[dict]:
         cur.execute("SELECT coalesce(code, name), name, name_en, time_limit_hours FROM event_types "
                     "ORDER BY coalesce(code, name)")
         return [{"service_code": r[0], "service_name": r[1],
-                 "description": (f"{r[2]}: time limit {r[3]} h" if lang == "en"
+                 "description": (f"{r[2] or r[1]}: time limit {r[3]} h" if lang == "en"
                                  else f"{r[1]}：处置时限 {r[3]} 小时"),
                  "metadata": False, "type": "realtime", "keywords": r[2], "group": "环境卫生"}
                 for r in cur.fetchall()]
