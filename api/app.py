@@ -25,6 +25,7 @@ from api.routes import pages as routes_pages
 from api.routes import plans as routes_plans
 from api.routes import prints as routes_print
 from api.routes import public as routes_public
+from api.routes import public_keep as routes_public_keep
 from api.routes import public_places as routes_public_places
 from api.routes import reports as routes_reports
 from api.routes import session as routes_session
@@ -101,6 +102,7 @@ def _include_routers(app: FastAPI) -> None:
     # (HYGIENE_MAP_PUBLIC_CHANNEL=0 closes them; posting to Open311 takes a partner channel's api_key).
     app.include_router(routes_public.router)
     app.include_router(routes_public_places.router)
+    app.include_router(routes_public_keep.router)
     app.include_router(routes_open311.router)
     for router in (routes_layers.router, routes_ogc.router, routes_ogc_tiles.router, grids_router,
                    complaints_router, routes_public.staff_router, routes_analysis.router, routes_data.router,

@@ -23,14 +23,18 @@ def channels() -> None:
 
 @channels.command("add")
 @click.argument("name")
+@click.option("--display", default=None, metavar="名称",
+              help="the name residents read on the public pages (\"经“名称”转来\"); NAME when not given")
 @LANG
-def channels_add(name: str, lang: str) -> None:
-    """Add a partner channel and print its api_key. The key is shown only now; only its hash is stored."""
+def channels_add(name: str, display: str | None, lang: str) -> None:
+    """Add a partner channel and print its api_key. The key is shown only now; only its hash is stored.
+
+    NAME is the channel's short handle (command line, audit); --display what residents read on public pages."""
     from data.db import session, transaction
     from layers.workflow.open311 import add_channel
 
     with session() as conn, transaction(conn):
-        key = add_channel(conn, name, cli_actor())
+        key = add_channel(conn, name, cli_actor(), display)
     click.echo(say(_SAID, "added", lang, name=name), err=True)
     click.echo(key)  # alone on stdout, the last line: `… | tail -n 1` is the key
 

@@ -21,7 +21,7 @@ SAID_ZH = {
     "analyze priority": "各网格的巡查优先级及其各项构成",
     "analyze siting": "在道路上选出覆盖居民（或面积、投诉）最多的新设施位置",
     "channels": "合作渠道：以 Open311 GeoReport v2 提交诉求，各有自己的 api_key",
-    "channels add": "添加合作渠道并显示其 api_key（只显示这一次，只保存其散列）",
+    "channels add": "添加合作渠道并显示其 api_key（只显示这一次，只保存其散列）；--display 为公开页面上显示的名称",
     "channels disable": "停用合作渠道：此后拒绝其 api_key（已提交的诉求保留）",
     "city": "本数据库所描述的城市：名称、代码、度量坐标系、时区、数据时间",
     "city init": "设置城市（不载入演示数据）；已设置过则拒绝（改用 city set）",

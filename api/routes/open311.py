@@ -9,7 +9,8 @@ form-encoded as the spec says, and files the report under the channel's
 name. Requests are created at once, so ``tokens/{token}`` answers the
 request a token names (the token is the tracking number). Every error is
 in the spec's format: ``[{"code": 400, "description": …}]`` or
-``<errors><error><code/><description/></error></errors>``, with that HTTP status.
+``<errors><error><code/><description/></error></errors>``, with that HTTP status, and where the
+error has it the same in Chinese as ``detail_zh`` (as the rest of the API), an extra member beside the two.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from api.errors import status_for
 from api.routes.public import public_read
 from api.urls import base_url
 from data.errors import Forbidden, HygieneMapError, InvalidParameter, NotFound, TooBusy
-from data.params import clean_text, parse_instant, parse_list, parse_number
+from data.params import clean_text, parse_instant, parse_lang, parse_list, parse_number
 from layers.workflow import open311, public
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -80,7 +81,10 @@ def guarded(fmt: str, work: Callable[[str], Response]) -> Response:
     except HygieneMapError as exc:
         status = 400 if isinstance(exc, InvalidParameter) else status_for(exc)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooBusy) else None
-        return answer([{"code": status, "description": exc.message}], shown, "errors", status, headers)
+        # The spec's error (code, description), plus the same in Chinese as the rest of the API has it
+        # (detail_zh): an extra member, which JSON and XML readers of the spec's two fields pass over.
+        said = {"code": status, "description": exc.message} | ({"detail_zh": exc.zh} if exc.zh else {})
+        return answer([said], shown, "errors", status, headers)
 
 
 async def form_fields(request: Request) -> dict:
@@ -110,11 +114,13 @@ def discovery(request: Request, fmt: str):
     return guarded(fmt, work)
 
 
-@router.get("/v2/services.{fmt}", summary="GeoReport v2: the services (event types)")
+@router.get("/v2/services.{fmt}", summary="GeoReport v2: the services (event types); descriptions in Chinese, "
+                                          "or English with lang=en")
 def get_services(request: Request, conn: Conn, fmt: str):
     def work(f):
         public_read(request)
-        return answer(open311.services(conn), f, "services")
+        lang = parse_lang(request.query_params.get("lang") or "zh")
+        return answer(open311.services(conn, lang), f, "services")
 
     return guarded(fmt, work)
 

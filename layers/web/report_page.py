@@ -26,6 +26,9 @@ from layers.workflow.phones import PATTERN as PHONE_PATTERN
 from layers.workflow.photos import PHONE_PX
 from layers.workflow.public_photos import PER_REPORT
 
+#: The longest description the server takes (api/routes/public.py): counted on the page, never cut silently.
+DESCRIPTION_MAX = 1000
+
 _V = STATIC_PREFIX + "/vendor/"
 #: The city's roads, outlines and names for the page's map, through the public channel (no token needed).
 CONTEXT_TILES = "/api/public/context/tiles/"
@@ -37,15 +40,19 @@ PLACES = {"facilities": "/api/public/context/facilities", "search": "/api/public
 WORDS = {
     "zh": {"title": "反映问题", "intro": "无需注册。选好位置和类别，简要描述，提交后凭查询码查看办理进度。",
            "place": "位置", "gps": "用手机定位", "tap": "或在地图上点选位置", "placed": "已选位置",
-           "no_gps": "无法定位（需要 HTTPS 和定位权限），请在地图上点选", "category": "类别",
+           "no_gps": "无法获取手机位置，请在地图上点选位置", "category": "类别",
            "description": "描述（选填）", "description_hint": "哪里、什么问题，例如：小区北门垃圾桶满溢",
-           "phone": "联系电话（选填，仅责任街道工作人员可见，用于回复）", "send": "提交",
+           "phone": "联系电话（选填，仅责任街道工作人员可见，用于回电）", "send": "提交",
+           "no_message": "本页不会发送短信或其他消息：办理进度请凭查询码或提交后打开的链接查看。"
+                         "电话只供责任单位需要时回电。",
+           "count": "{n}/{max} 字", "too_long": "描述超出 {max} 字（现有 {n} 字），请删减后再提交。",
+           "processing": "正在处理照片…",
            "need_place": "请先选位置", "need_category": "请选择类别",
            "nearby": "已有人反映，是否补充？", "nearby_item": "{status} · 约 {d} 米 · 已有 {n} 人支持",
            "join": "是，补充到已有反映", "back": "返回修改", "solving": "正在提交…", "sent": "已提交",
            "failed": "提交失败：", "other": "English",
            "photos": "照片（选填，最多 3 张）", "add_photo": "拍照或选择照片", "remove": "删除",
-           "too_many": "最多 3 张照片", "photo_bad": "无法读取这张照片", "photo_failed": "照片未能上传：",
+           "too_many": "最多 3 张照片", "photo_bad": "无法读取“{name}”：它不是照片，请选择 JPEG、PNG 或 WebP 格式的照片", "photo_failed": "照片未能上传：",
            "outside": "这个位置不在本市受理范围内（不在本市任何行政区划内）。请把标记移到本市范围内的地点，再提交。",
            # The API's refusals ("field: reason", in English) in the resident's words, by the field they name.
            "refused": {"phone": "联系电话格式不对：填完整的号码（至少 7 位，带 0 开头区号的至少 10 位），可在开头加 +，"
@@ -61,16 +68,22 @@ WORDS = {
     "en": {"title": "Report a problem", "intro": "No account needed. Choose the place and the category, describe it, "
                                                 "then follow your report with its tracking number.",
            "place": "Place", "gps": "Use my location", "tap": "or tap the map", "placed": "Place chosen",
-           "no_gps": "No location (needs HTTPS and permission): tap the map instead", "category": "Category",
+           "no_gps": "Your phone's location is not available: tap the map to choose the place", "category": "Category",
            "description": "Description (optional)", "description_hint": "Where and what, e.g. bins overflowing "
                                                                         "at the north gate",
-           "phone": "Phone (optional; seen only by the responsible street's staff, for a reply)", "send": "Send",
+           "phone": "Phone (optional; seen only by the responsible street's staff, to call you back)", "send": "Send",
+           "no_message": "No text message or other message will be sent: follow your report with its tracking "
+                         "number or the link that opens after sending. The phone is only for the office to "
+                         "call you back if needed.",
+           "count": "{n}/{max} characters", "too_long": "The description is longer than {max} characters "
+                                                       "({n} now): shorten it, then send.",
+           "processing": "Processing photos…",
            "need_place": "Choose the place first", "need_category": "Choose a category",
            "nearby": "Someone has reported this already. Add yours to it?",
            "nearby_item": "{status} · about {d} m · {n} supporters", "join": "Yes, add mine", "back": "Go back",
            "solving": "Sending…", "sent": "Sent", "failed": "Could not send: ", "other": "中文",
            "photos": "Photos (optional, up to 3)", "add_photo": "Take or choose photos", "remove": "Remove",
-           "too_many": "Up to 3 photos", "photo_bad": "Cannot read this photo",
+           "too_many": "Up to 3 photos", "photo_bad": "Cannot read “{name}”: it is not a photo; choose a JPEG, PNG or WebP photo",
            "photo_failed": "A photo was not uploaded: ",
            "outside": "This place is outside the area the city handles (in none of its areas). "
                       "Move the marker to a place within the city and send again.",
@@ -105,7 +118,7 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
     t = {**with_hotline(WORDS[lang]), **PLACE_WORDS[lang]}
     esc = html.escape
     config = {"lang": lang, "words": t, "places": PLACES, "category_labels": dict(categories),
-              "max_photos": PER_REPORT, "photo_px": PHONE_PX,
+              "max_photos": PER_REPORT, "photo_px": PHONE_PX, "description_max": DESCRIPTION_MAX,
               "phone_pattern": PHONE_PATTERN,  # the server's one rule for a number, checked before sending
               "basemap": basemap or {"name": "none", "crs": "wgs84", "layers": []},
               "context": {"tiles": CONTEXT_TILES, "labels": CONTEXT_LABELS}, "center": list(center) if center else [0, 0], "bounds": bounds,
@@ -127,20 +140,16 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 <form id="rp-form" novalidate>
 <h2>{esc(t["place"])}</h2>
 <button type="button" id="rp-gps" class="rp-secondary">{esc(t["gps"])}</button>
+<label for="rp-q" class="rp-sr">{esc(t["search"])}</label>
 <div class="rp-search"><input type="search" id="rp-q" maxlength="50" placeholder="{esc(t["search"])}"
- aria-label="{esc(t["search"])}" enterkeyhint="search"><button type="button" id="rp-find">{esc(t["find_place"])}</button></div>
+ enterkeyhint="search"><button type="button" id="rp-find">{esc(t["find_place"])}</button></div>
 <ul id="rp-results"></ul>
 <p id="rp-place" class="tr-note">{esc(t["tap"])}</p>
 <div id="rp-map"></div>
 <div id="rp-around" hidden><p></p><ul></ul></div>
 <h2>{esc(t["category"])}</h2>
 <div class="rp-cats">{choices(categories, lang)}</div>
-<h2>{esc(t["description"])}</h2>
-<textarea name="description" maxlength="1000" rows="3" placeholder="{esc(t["description_hint"])}"></textarea>
-<h2>{esc(t["photos"])}</h2>
-<label class="rp-add">{esc(t["add_photo"])}<input type="file" id="rp-photos" accept="image/jpeg,image/png,image/webp,image/*" multiple></label>
-<div id="rp-thumbs"></div>
-<label class="rp-phone">{esc(t["phone"])}<input type="tel" name="phone" maxlength="32" autocomplete="tel"></label>
+{_details(t)}
 <div class="rp-hp" aria-hidden="true"><input type="text" name="website" tabindex="-1" autocomplete="off"></div>
 <div id="rp-nearby" hidden><p><b>{esc(t["nearby"])}</b></p><ul></ul>
 <button type="button" id="rp-join">{esc(t["join"])}</button>
@@ -156,3 +165,22 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 <script src="{STATIC_PREFIX}/app/report.js"></script>
 <script src="{STATIC_PREFIX}/app/report-places.js"></script>
 </body></html>"""
+
+
+def _details(t: dict) -> str:
+    """The description (labelled, counted: never cut silently), the photo button and the phone, with the note
+    that nothing will be sent to the resident (the phone is for the office to call back)."""
+    esc = html.escape
+    return f"""<h2><label for="rp-description">{esc(t["description"])}</label></h2>
+<textarea id="rp-description" name="description" rows="3" placeholder="{esc(t["description_hint"])}"
+ aria-describedby="rp-count"></textarea>
+<p id="rp-count" class="rp-count" aria-live="polite">{esc(t["count"].format(n=0, max=DESCRIPTION_MAX))}</p>
+<h2 id="rp-photos-title">{esc(t["photos"])}</h2>
+<input type="file" id="rp-photos" class="rp-file" aria-labelledby="rp-photos-title rp-add"
+ accept="image/jpeg,image/png,image/webp,image/*" multiple>
+<label class="rp-add" id="rp-add" for="rp-photos">{esc(t["add_photo"])}</label>
+<p id="rp-photo-state" class="tr-note" aria-live="polite"></p>
+<div id="rp-thumbs"></div>
+<label class="rp-phone" for="rp-phone">{esc(t["phone"])}</label>
+<input type="tel" id="rp-phone" name="phone" maxlength="32" autocomplete="tel" aria-describedby="rp-no-message">
+<p id="rp-no-message" class="tr-note">{esc(t["no_message"])}</p>"""

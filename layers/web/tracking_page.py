@@ -22,7 +22,7 @@ WORDS = {
     "zh": {"title": "反映办理进度", "tracking": "查询码", "category": "类别", "status": "当前状态",
            "reported": "反映时间", "due": "办理时限", "unit": "责任单位", "yours": "您的反映",
            "steps": "办理过程", "replies": "责任单位答复", "no_reply": "暂无答复",
-           "supporters": "另有 {n} 人反映了同一问题", "joined": "您的反映已并入同一地点的已有案件",
+           "supporters": "另有 {n} 人反映了同一问题", "supporter_one": "另有 1 人反映了同一问题", "joined": "您的反映已并入同一地点的已有案件",
            "rate": "评价办理结果", "rate_until": "请在 {t} 前评价", "reason": "理由（不满意时必填）",
            "send": "提交评价", "thanks": "已收到您的评价，谢谢！", "reopened": "案件已退回重新办理（返工）",
            "rework": "返工", "reconsider": "复核是否立案", "reconsidered": "案件已退回重新审查是否立案",
@@ -38,11 +38,16 @@ WORDS = {
            "rated_already": "这次办结已经评价过了。", "too_late": "已过评价期限。",
            "not_closed": "案件尚未办结，办结后才能评价。",
            "too_often": "提交太频繁（同一网络地址下的手机共用这个上限），请约 {m} 分钟后再试，或拨打 {hotline} 热线反映。",
-           "rate_failed": "评价未能提交：", "find": "已反映过？输入查询码查看进度", "find_go": "查询"},
+           "rate_failed": "评价未能提交：", "find": "已反映过？输入查询码查看进度", "find_go": "查询",
+           "save": "保存此链接", "save_note": "本系统不会发送短信或其他消息。请复制本页链接存到备忘录或发给自己，"
+                                              "或用另一部手机扫描下面的二维码，以后凭它查看进度和评价。",
+           "copy": "复制链接", "copied": "已复制，可粘贴到备忘录或聊天中发给自己。",
+           "copy_failed": "无法自动复制：请长按上面的链接复制。", "qr": "本页链接的二维码（含评价凭证，请勿公开）"},
     "en": {"title": "Report progress", "tracking": "Tracking number", "category": "Category", "status": "Status",
            "reported": "Reported", "due": "Due", "unit": "Responsible unit", "yours": "Your report",
            "steps": "Steps", "replies": "Replies from the unit", "no_reply": "No reply yet",
            "supporters": "{n} more people reported the same problem",
+           "supporter_one": "1 more person reported the same problem",
            "joined": "Your report joined an open case at the same place",
            "rate": "Rate the result", "rate_until": "Please rate before {t}", "reason": "Reason (needed for 不满意)",
            "send": "Send rating", "thanks": "Thank you for your rating.", "reopened": "The case was sent back for rework",
@@ -65,7 +70,13 @@ WORDS = {
            "not_closed": "The case is not closed yet: rate it once it is.",
            "too_often": "Too many from this network address (the phones behind it share the limit): try again "
                          "in about {m} minutes, or call the {hotline} hotline.", "rate_failed": "Rating not sent: ",
-           "find": "Reported already? Enter your tracking number", "find_go": "Look up"},
+           "find": "Reported already? Enter your tracking number", "find_go": "Look up",
+           "save": "Keep this link", "save_note": "No text message or other message will be sent. Copy this page's "
+                                                  "link into your notes or send it to yourself, or scan the QR code "
+                                                  "below with another phone, to follow and rate your report later.",
+           "copy": "Copy link", "copied": "Copied: paste it into your notes or a chat with yourself.",
+           "copy_failed": "Could not copy: press and hold the link above to copy it.",
+           "qr": "QR code of this page's link (holds your key to rate: do not share it publicly)"},
 }
 
 RATING_EN = {"满意": "satisfied", "基本满意": "mostly satisfied", "不满意": "not satisfied"}

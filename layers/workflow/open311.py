@@ -24,19 +24,24 @@ from layers.workflow.public_outcome import NOT_TAKEN_UP_NOTE, public_point
 # -- Partner channels ---------------------------------------------------------------------------------------------
 
 
-def add_channel(conn, name: str, actor: str) -> str:
-    """Create a partner channel and return its api_key (the only time it exists in clear)."""
+def add_channel(conn, name: str, actor: str, display: str | None = None) -> str:
+    """Create a partner channel and return its api_key (the only time it exists in clear); ``display`` is the
+    name residents read on the public pages (``name`` when not given)."""
     name = (name or "").strip()
     if not 1 <= len(name) <= 50:
         raise InvalidParameter("NAME", "a channel's name has 1 to 50 characters", "渠道名称须为 1 到 50 个字符")
+    display = (display or "").strip() or None
+    if display is not None and len(display) > 50:
+        raise InvalidParameter("--display", "a channel's display name has 1 to 50 characters",
+                               "渠道显示名称须为 1 到 50 个字符")
     key = new_token()
     with conn.cursor() as cur:
-        cur.execute("INSERT INTO partner_channels (name, key_digest, created_by) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (name) DO NOTHING RETURNING name", (name, token_digest(key), actor))
+        cur.execute("INSERT INTO partner_channels (name, key_digest, created_by, display_name) VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (name) DO NOTHING RETURNING name", (name, token_digest(key), actor, display))
         if cur.fetchone() is None:
             raise Conflict(f"a channel named {name!r} exists already (disabled ones too: choose another name)",
                            f"已有名为 {name!r} 的渠道（含已停用的：请换一个名称）")
-    audit(conn, actor, "channel.add", f"channel:{name}", None, {"name": name})
+    audit(conn, actor, "channel.add", f"channel:{name}", None, {"name": name, "display_name": display})
     return key
 
 
@@ -61,16 +66,26 @@ def channel_for_key(conn, api_key: str | None) -> str | None:
     return row[0] if row else None
 
 
+def channel_display(conn, name: str) -> str:
+    """What residents read for a channel: a partner's display name, else the channel's name as stored."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT coalesce(display_name, name) FROM partner_channels WHERE name = %s", (name,))
+        row = cur.fetchone()
+    return row[0] if row else name
+
+
 # -- Services -----------------------------------------------------------------------------------------------------
 
 
-def services(conn) -> list[dict]:
-    """The event types as GeoReport services (realtime, no extra attributes)."""
+def services(conn, lang: str = "zh") -> list[dict]:
+    """The event types as GeoReport services (realtime, no extra attributes); ``description`` in one language,
+    Chinese or (``lang`` en) English, never both mixed."""
     with conn.cursor() as cur:
         cur.execute("SELECT coalesce(code, name), name, name_en, time_limit_hours FROM event_types "
                     "ORDER BY coalesce(code, name)")
         return [{"service_code": r[0], "service_name": r[1],
-                 "description": f"{r[2]}; 处置时限 {r[3]} 小时 (time limit {r[3]} h)",
+                 "description": (f"{r[2] or r[1]}: time limit {r[3]} h" if lang == "en"
+                                 else f"{r[1]}：处置时限 {r[3]} 小时"),
                  "metadata": False, "type": "realtime", "keywords": r[2], "group": "环境卫生"}
                 for r in cur.fetchall()]
 

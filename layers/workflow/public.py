@@ -28,6 +28,7 @@ from geo import coords
 from layers.workflow import complaints as cases
 from layers.workflow import public_photos
 from layers.workflow.access import audit
+from layers.workflow.open311 import channel_display
 from layers.workflow.phones import normal_phone, phone_problem
 from layers.workflow.public_challenges import holds_key
 from layers.workflow.public_outcome import last_step_from, outcome, public_point
@@ -209,7 +210,8 @@ def follow(conn, tracking: str, settings: PublicSettings | None = None, key: str
     said = [{"reply": q["reply"], "at": q["at"]} for q in replies(conn, r["complaint_id"])]
     # The reporter knows their own point; anyone else gets it to about a metre (not the doorway).
     lon, lat = (r["lon"], r["lat"]) if mine else public_point(r["lon"], r["lat"])
-    return {"tracking": r["tracking"], "joined": r["joined"], "channel": r["channel"], "category": r["category"],
+    return {"tracking": r["tracking"], "joined": r["joined"], "channel": r["channel"],
+            "channel_name": channel_display(conn, r["channel"]), "category": r["category"],
             "reporter": mine,
             "description": r["description"] if mine else None, "lon": lon, "lat": lat, "status": r["status"],
             **outcome(conn, r["complaint_id"], r["status"], said),

@@ -60,17 +60,18 @@
   function shrink(file) {
     return new Promise(function (done, failed) {
       var reader = new FileReader();
-      reader.onerror = function () { failed(new Error(t.photo_bad)); };
+      var bad = function () { failed(new Error(t.photo_bad.replace('{name}', file.name))); };
+      reader.onerror = bad;
       reader.onload = function () {
         var img = new Image();
-        img.onerror = function () { failed(new Error(t.photo_bad)); };
+        img.onerror = bad;
         img.onload = function () {
           var scale = Math.min(1, cfg.photo_px / Math.max(img.naturalWidth, img.naturalHeight));
           var c = document.createElement('canvas');
           c.width = Math.max(1, Math.round(img.naturalWidth * scale));
           c.height = Math.max(1, Math.round(img.naturalHeight * scale));
           c.getContext('2d').drawImage(img, 0, 0, c.width, c.height);
-          c.toBlob(function (b) { if (b) done({blob: b, canvas: c}); else failed(new Error(t.photo_bad)); },
+          c.toBlob(function (b) { if (b) done({blob: b, canvas: c}); else bad(); },
                    'image/jpeg', 0.85);
         };
         img.src = reader.result;
@@ -93,11 +94,27 @@
     document.body.setAttribute('data-photos', String(photos.length));
   }
   var picker = document.getElementById('rp-photos');
+  var photoState = document.getElementById('rp-photo-state');
+  var photoSaid = null;  // the last thing said about a photo: cleared once good photos are added
+  var shrinking = 0;     // photos being shrunk: the send button waits for them, and says so
+  function sayPhoto(text) { photoSaid = text; msg.textContent = text; }
+  function busy(n) {
+    shrinking += n;
+    photoState.textContent = shrinking ? t.processing : '';
+    if (document.body.getAttribute('data-stage') !== 'form') return;
+    send.disabled = shrinking > 0;
+    send.textContent = shrinking ? t.processing : t.send;
+  }
   picker.addEventListener('change', function () {
     var files = Array.prototype.slice.call(picker.files || []);
-    if (photos.length + files.length > cfg.max_photos) msg.textContent = t.too_many;
+    var refused = photos.length + files.length > cfg.max_photos ? t.too_many : null;
     files = files.slice(0, Math.max(0, cfg.max_photos - photos.length));
     picker.value = '';
+    if (photoSaid !== null && msg.textContent === photoSaid) msg.textContent = '';  // a new choice: old words go
+    photoSaid = null;
+    if (refused) sayPhoto(refused);
+    if (!files.length) return;
+    busy(files.length);
     files.reduce(function (chain, file) {
       return chain.then(function () { return shrink(file); }).then(function (got) {
         var small = document.createElement('canvas');
@@ -107,7 +124,7 @@
         photos.push({blob: got.blob, thumb: small.toDataURL('image/jpeg', 0.7), width: got.canvas.width,
                      height: got.canvas.height});
         drawThumbs();
-      }, function (e) { msg.textContent = e.message; });
+      }, function (e) { sayPhoto(e.message); }).then(function () { busy(-1); });
     }, Promise.resolve());
   });
   function upload(tracking, challenge) {  // one after another: the server counts them in order
@@ -121,6 +138,21 @@
       });
     }, Promise.resolve());
   }
+
+  // The description's length as the resident types or pastes: counted, and said when past the limit (the
+  // server refuses longer ones), never cut silently.
+  var count = document.getElementById('rp-count');
+  function counted() {
+    var n = form.description.value.length, max = cfg.description_max;
+    count.textContent = t.count.replace('{n}', n).replace('{max}', max);
+    count.className = n > max ? 'rp-count tr-error' : 'rp-count';
+    return n <= max;
+  }
+  form.description.addEventListener('input', function () {
+    var fits = counted();
+    if (!fits) msg.textContent = t.too_long.replace('{n}', form.description.value.length).replace('{max}', cfg.description_max);
+    else if (msg.textContent.indexOf(t.too_long.split('{')[0]) === 0) msg.textContent = '';
+  });
 
   function fields() {
     var picked = form.querySelector('input[name=category]:checked');
@@ -163,6 +195,8 @@
     var f = fields();
     if (!place) { msg.textContent = t.need_place; return; }
     if (!f.category) { msg.textContent = t.need_category; return; }
+    if (!counted()) { msg.textContent = t.too_long.replace('{n}', form.description.value.length).replace('{max}', cfg.description_max); form.description.focus(); return; }
+    if (shrinking) { msg.textContent = t.processing; return; }
     // The server's rule for a number (layers/workflow/phones.py PATTERN, in the page's config), said before
     // anything is sent; the number as the server reads it (full-width digits and brackets as ASCII).
     if (f.phone && !new RegExp(cfg.phone_pattern).test(f.phone.normalize('NFKC').trim())) { msg.textContent = t.refused.phone; form.phone.focus(); return; }

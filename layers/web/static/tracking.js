@@ -85,7 +85,9 @@
       box.appendChild(out);
     }
     if (r.joined) box.appendChild(el('p', 'tr-note', t.joined));
-    if (r.supporters > 0) box.appendChild(el('p', 'tr-note', t.supporters.replace('{n}', r.supporters)));
+    if (r.supporters > 0) {
+      box.appendChild(el('p', 'tr-note', r.supporters === 1 ? t.supporter_one : t.supporters.replace('{n}', r.supporters)));
+    }
 
     box.appendChild(el('h2', null, t.steps));
     var ol = el('ol', 'tr-steps');
@@ -137,7 +139,7 @@
     if (r.may_rate) box.appendChild(ratingForm(r));
     else if (r.status === '结案' && !r.reporter && r.rate_until) {
       box.appendChild(el('p', 'tr-note', r.channel === cfg.own_channel ? t.reporter_only
-                                                                       : t.by_channel.replace('{c}', r.channel)));
+                                                                       : t.by_channel.replace('{c}', r.channel_name || r.channel)));
     }
     box.hidden = false;
     document.body.setAttribute('data-status', r.status);
@@ -157,7 +159,10 @@
       f.appendChild(label);
     });
     var reason = el('textarea');
-    reason.name = 'reason'; reason.maxLength = 500; reason.rows = 3; reason.placeholder = t.reason;
+    reason.name = 'reason'; reason.id = 'tr-reason'; reason.maxLength = 500; reason.rows = 3;
+    var said = el('label', 'tr-reason', t.reason);  // a real label: a screen reader names the field
+    said.htmlFor = 'tr-reason';
+    f.appendChild(said);
     f.appendChild(reason);
     var msg = el('p', 'tr-error');
     msg.id = 'tr-rate-msg';
@@ -208,12 +213,53 @@
         var r = JSON.parse(text);
         state.textContent = r.reporter ? t.keep_link : t.keep;  // the reporter's link holds the key: keep it
         state.className = 'tr-note';
+        if (r.reporter) keepLink();
         if (text === last) return;
         // Keep a half-filled rating form: redraw only when the report changed.
         last = text;
         draw(r);
       });
     }).catch(function () { state.textContent = t.failed; state.className = 'tr-error'; });
+  }
+
+  // "Keep this link": nothing is sent to the resident, so the link (with its key) must be kept here: a copy
+  // button, the link shown, and its QR code drawn by this server (api/routes/public_keep.py). Drawn once.
+  function keepLink() {
+    if (document.getElementById('tr-keep')) return;
+    var link = window.location.origin + window.location.pathname + window.location.search + '#k=' + encodeURIComponent(key);
+    var sec = el('section', 'tr-keep');
+    sec.id = 'tr-keep';
+    sec.appendChild(el('h2', null, t.save));
+    sec.appendChild(el('p', 'tr-note', t.save_note));
+    var shown = el('input');
+    shown.type = 'url'; shown.readOnly = true; shown.value = link; shown.id = 'tr-link';
+    shown.setAttribute('aria-label', t.save);
+    sec.appendChild(shown);
+    var copy = el('button', null, t.copy);
+    copy.type = 'button'; copy.id = 'tr-copy';
+    var said = el('p', 'tr-note');
+    said.id = 'tr-copied'; said.setAttribute('role', 'status');
+    copy.addEventListener('click', function () {
+      var done = function () { said.textContent = t.copied; };
+      var fallback = function () {  // no clipboard API (plain HTTP, older in-app browsers): select and copy
+        shown.focus(); shown.select();
+        try { if (document.execCommand('copy')) return done(); } catch (e) { /* said below */ }
+        said.textContent = t.copy_failed;
+      };
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(link).then(done, fallback);
+      else fallback();
+    });
+    sec.appendChild(copy);
+    sec.appendChild(said);
+    state.parentNode.insertBefore(sec, box);
+    fetch(cfg.api + '/qr.svg' + (cfg.lang === 'en' ? '?lang=en' : ''), {headers: {'X-Report-Key': key}})
+      .then(function (resp) { return resp.ok ? resp.text() : null; }).then(function (svg) {
+        if (!svg) return;
+        var img = el('img');
+        img.id = 'tr-qr'; img.alt = t.qr; img.width = 180; img.height = 180;
+        img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(svg);  // data: as the page's CSP allows
+        sec.insertBefore(img, said.nextSibling);
+      }).catch(function () { /* the link and its copy button stay */ });
   }
 
   load();
