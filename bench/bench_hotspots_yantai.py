@@ -1,11 +1,11 @@
 """Hot spots of a municipality's clustered complaints at street scale, side by side with the esda pipeline.
 
     HYGIENE_MAP_HOME=<a home whose city is Yantai (11 districts, 14,177 km²) with yantai_complaints.csv imported>
-    (or DATABASE_URL=…) .venv/bin/python bench/bench_hotspots_yantai.py [--runs 3] [--cells 0,300,250,150]
+    (or DATABASE_URL=…) .venv/bin/python bench/bench_hotspots_yantai.py [--runs 5] [--cells 0,300,250,150]
 
 Yantai's 3,189 12345 complaints lie in 芝罘区/莱山区 (19 × 16 km) of a 14,177 km² municipality. Each round runs
 ``geo.hotspots.hotspots`` (since 2026-06-01, the GeoJSON a client receives included) at each size (0: the default),
-then the peer on the same hexagons: ``read_postgis`` → ``sjoin`` → ``libpysal`` Rook → ``esda.G_Local(star=True)``
+and, in the same round, the peer on the same hexagons: ``read_postgis`` → ``sjoin`` → ``libpysal`` Rook → ``esda.G_Local(star=True)``
 → ``esda.fdr`` bins (bench/bench_analysis.py's baseline; the hexagons handed over ready-made, not timed). Run it from
 another worktree (PYTHONPATH) for that code's figures: a size refused there is printed as refused.
 """
@@ -43,34 +43,38 @@ def ours(conn, cell: float | None):
 
 
 def one_size(conn, engine, srid: int, cell: float | None, runs: int, peer_max: int) -> None:
-    """Median of ``runs`` for ours, then the peer once on the same cells; one table row."""
-    times = []
+    """``runs`` rounds of ours then the peer on the same cells (interleaved: the machine's load falls on both);
+    medians and their ratio, one table row."""
+    ours_s, peer_s, result, bins = [], [], None, None
     for _ in range(runs):
         start = time.perf_counter()
         try:
             result = ours(conn, cell)
         except InvalidParameter as e:
-            print(f"| {cell or 'default'} | refused: {e} | | |")
+            print(f"| {cell or 'default'} | refused: {e} | | | |")
             conn.rollback()
             return
-        times.append(time.perf_counter() - start)
+        ours_s.append(time.perf_counter() - start)
         conn.rollback()
+        if result.q.size <= peer_max:
+            # The peer counts every complaint; ours the window's: the file's complaints all lie in it.
+            start = time.perf_counter()
+            counts, _, bins = baseline_hotspots(engine, hexagons(result, srid), srid)
+            peer_s.append(time.perf_counter() - start)
     hot = int((result.gi_bin > 0).sum())
+    ours_m = statistics.median(ours_s)
     peer = "skipped (more cells than --peer-max)"
-    if result.q.size <= peer_max:
-        # The peer counts every complaint; ours the window's: the file's complaints all lie in it.
-        start = time.perf_counter()
-        counts, _, bins = baseline_hotspots(engine, hexagons(result, srid), srid)
-        took = time.perf_counter() - start
-        peer = (f"{took:.2f} s, equal counts {int((counts == result.count).sum())}/{result.q.size}, "
-                f"equal bins {int((bins == result.gi_bin).sum())}/{result.q.size}")
-    print(f"| {result.cell_m:g} m{'' if cell else ' (default)'} | {statistics.median(times):.2f} s | "
+    if peer_s:
+        peer_m = statistics.median(peer_s)
+        peer = (f"{peer_m:.2f} s ({peer_m / ours_m:.1f}× ours), equal counts {int((counts == result.count).sum())}/"
+                f"{result.q.size}, equal bins {int((bins == result.gi_bin).sum())}/{result.q.size}")
+    print(f"| {result.cell_m:g} m{'' if cell else ' (default)'} | {ours_m:.2f} s | "
           f"{result.q.size:,} hexagons, {hot} hot | {peer} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cells", default="0,300,250,150", help="edges in metres; 0 is the default")
     parser.add_argument("--peer-max", type=int, default=20_000, help="largest grid the peer is run on")
     args = parser.parse_args()
@@ -78,7 +82,7 @@ def main() -> None:
     conn = connect()
     engine = connect(url=database_url())
     srid = metric_srid(conn)
-    print("| cell | ours (median) | cells | peer: read_postgis → sjoin → libpysal → esda, same cells |")
+    print("| cell | ours (median) | cells | peer (median): read_postgis → sjoin → libpysal → esda, same cells |")
     print("|---|---|---|---|")
     for cell in (float(c) for c in args.cells.split(",")):
         one_size(conn, engine, srid, cell or None, args.runs, args.peer_max)
