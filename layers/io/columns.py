@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from data.errors import InvalidInput, InvalidParameter
+from data.said import Note
 from layers.io.options import ImportOptions
 from layers.io.rawtable import RawTable
 from layers.io.traditional import simplified
@@ -79,6 +80,8 @@ class ColumnPlan:
     refined: dict[str, list[str]] = field(default_factory=dict)  # layer column → its finer levels' file columns
     counted: set[str] = field(default_factory=set)  # layer columns read from a count of them (Field.counted_by)
     rejected_row: str | None = None  # a rejects file's 行号: the row each line was on in the file it came from
+    empty_id: str | None = None  # the id column, empty in every row of the first chunk: rows keyed by row number
+    notes: list = field(default_factory=list)  # what the report says of the headers (a shapefile's cut names)
 
     @property
     def coord_columns(self) -> tuple[str, str]:
@@ -95,17 +98,21 @@ REJECTS_REASON = "原因"
 class _Headers:
     """The file's columns, each taken at most once."""
 
-    def __init__(self, raw: RawTable):
+    def __init__(self, raw: RawTable, known_as: dict[str, str] | None = None):
         self.columns = list(raw.frame.columns)
         self.file = raw.path.name
         self.used: set[str] = set()
+        self.known_as = known_as or {}  # a shapefile's cut header → the name it was cut from
+
+    def _norm(self, col: str) -> str:
+        return normalise_header(self.known_as.get(col, col))
 
     def find(self, aliases, *, take: bool = True) -> str | None:
         """The first free column matching an alias (in the aliases' order)."""
         by_norm: dict[str, str] = {}
         for col in self.columns:
             if col not in self.used:
-                by_norm.setdefault(normalise_header(col), col)
+                by_norm.setdefault(self._norm(col), col)
         for alias in aliases:
             hit = by_norm.get(normalise_header(alias))
             if hit is not None:
@@ -120,7 +127,7 @@ class _Headers:
         free = [c for c in self.columns if c not in self.used]
         for tags in (ZH_TAGS, EN_TAGS):
             for col in free:
-                norm = normalise_header(col)
+                norm = self._norm(col)
                 if any(norm.endswith(t) and norm[:-len(t)] in names for t in tags):
                     return col
         return None
@@ -188,7 +195,8 @@ _NUMBER_SUFFIXES = ("编号",)  # as normalise_header writes it (編號 too)
 
 def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnPlan:
     """Decide which file column feeds which layer column; the rest go to attributes."""
-    headers = _Headers(raw)
+    known_as, notes = _cut_headers(raw, spec)
+    headers = _Headers(raw, known_as)
     first = headers.columns[:2]
     rejected_row = first[0] if first[1:] == [REJECTS_REASON] and first[0] in REJECTS_ROW.values() else None
     if rejected_row:
@@ -201,6 +209,12 @@ def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnP
     headers.used.update(c for c in coord[1:] if c)
     id_col = id_col or headers.find(SOURCE_ID.aliases) or _facility_number(headers, spec) \
         or headers.find(ROW_NUMBER_ALIASES)
+    # An id column empty in every row (other tools' template) is none: rows keyed by their number, not all refused.
+    empty_id = id_col if id_col and (raw.frame[id_col] == "").all() else None
+    id_col = None if empty_id else id_col
+    if empty_id:
+        notes.append(Note(f"编号列“{empty_id}”全部为空，不作编号", f"the id column {empty_id!r} is empty in every row: "
+                          "not taken as the id"))
     source_col = headers.find(SOURCE.aliases)
     attributes_col = headers.find(ATTRIBUTES.aliases)
     fields, refined, counted = {}, {}, set()
@@ -225,7 +239,27 @@ def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnP
     district_col = headers.find(DISTRICT_ALIASES) if spec.rules.routing != "none" else None
     extra = [c for c in headers.columns if c not in headers.used]
     return ColumnPlan(fields, id_col, source_col, district_col, attributes_col, code_cols, coord, extra,
-                      {column: cols for column, cols in refined.items() if cols}, counted, rejected_row)
+                      {column: cols for column, cols in refined.items() if cols}, counted, rejected_row, empty_id,
+                      notes)
+
+
+def _cut_headers(raw: RawTable, spec: LayerSpec) -> tuple[dict[str, str], list]:
+    """A shapefile's headers cut to 10 bytes → the names they were cut from, and the notes saying so
+    (:mod:`layers.io.dbf_names`); nothing for other files."""
+    if raw.names_cut_in is None:
+        return {}, []
+    from layers.io.dbf_names import cut_names  # it compares with normalise_header, from here
+
+    known: dict[str, tuple[str, ...]] = {}
+    for f in spec.imported:
+        known[f.column] = header_names(f)
+        known[f.column + " (values)"] = f.aliases_if_values
+        known[f.column + " (count)"] = f.counted_by
+        known.update({f"{f.column} (level {i})": names for i, names in enumerate(f.refined_by)})
+    known.update({f.column: (f.column, f.label_zh) for f in spec.area_codes})
+    known.update(source_id=SOURCE_ID.aliases, row_number=ROW_NUMBER_ALIASES, source=SOURCE.aliases,
+                 attributes=ATTRIBUTES.aliases, district=DISTRICT_ALIASES)
+    return cut_names(list(raw.frame.columns), raw.names_cut_in, known)
 
 
 def _mapped(headers: _Headers, opts: ImportOptions, spec: LayerSpec) -> dict[str, str]:

@@ -11,6 +11,7 @@ says which it took, and ``--encoding`` (or a .cpg) always wins.
 
 from __future__ import annotations
 
+import codecs
 import re
 import struct
 import zipfile
@@ -97,3 +98,45 @@ def _all_decode(values: list[bytes], codec: str) -> bool:
             if exc.end < len(value) or exc.start < len(value) - 3:
                 return False
     return True
+
+
+#: Language-driver ids of the Chinese code pages (936 GBK): what a .dbf without a .cpg may say.
+_LDID_GBK = (0x4D, 0x7A)
+
+
+def names_encoding(path: Path, layer: str | None, read_as: str | None) -> str:
+    """The encoding a shapefile's .dbf writes its field names in, whose 10 bytes cut them: --encoding or the
+    judged one, else its .cpg's, else its language driver's; UTF-8 when none says (ASCII names cut alike)."""
+    if read_as:
+        return read_as
+    cpg, ldid = _cpg_and_ldid(path, layer)
+    code = (cpg or "").strip().lower()
+    code = {"936": "gbk", "65001": "utf-8"}.get(code, "cp" + code if code.isdigit() else code)
+    try:
+        return codecs.lookup(code).name if code else ("gbk" if ldid in _LDID_GBK else "utf-8")
+    except LookupError:
+        return "utf-8"
+
+
+def _cpg_and_ldid(path: Path, layer: str | None) -> tuple[str | None, int]:
+    """The text of a shapefile's .cpg (None without one) and its .dbf's language-driver byte (a .shp or a zip)."""
+    def read(opener, cpg, dbf):
+        text, head = None, b""
+        if cpg:
+            with opener(cpg) as fh:
+                text = fh.read(64).decode("ascii", "replace")
+        if dbf:
+            with opener(dbf) as fh:
+                head = fh.read(32)
+        return text, head[_LDID] if len(head) > _LDID else 0
+
+    if path.suffix.lower() == ".shp":
+        cpg = next((p for s in (".cpg", ".CPG") if (p := path.with_suffix(s)).exists()), None)
+        dbf = path.with_suffix(".dbf") if path.with_suffix(".dbf").exists() else None
+        return read(lambda p: open(p, "rb"), cpg, dbf)
+    with zipfile.ZipFile(path) as archive:
+        names = {n.lower(): n for n in archive.namelist()}
+        stems = [n[:-4] for n in names if n.endswith(".shp") and (layer is None or Path(n).stem == layer.lower())]
+        if len(stems) != 1:
+            return None, 0
+        return read(archive.open, names.get(stems[0] + ".cpg"), names.get(stems[0] + ".dbf"))

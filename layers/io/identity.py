@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from data.errors import InvalidInput
 from data.said import Note
 from layers.io.batch import Batch, Said, rejected_from
 
@@ -36,6 +37,8 @@ def identify(batch: Batch) -> None:
     elif plan.rejected_row:  # rows corrected in a rejects file: the rows of the file they were refused from
         ids = "row-" + batch.text(plan.rejected_row)
     else:
+        if plan.empty_id:
+            _still_empty(batch, plan.empty_id)
         ids = pd.Series([f"row-{i + raw.first_row}" for i in range(n)], index=raw.frame.index)
         batch.result.notes.append(Note("没有编号列：各行以行号为键（再次导入同一文件即更新这些行）",
                                        "no id column: rows are keyed by their row number "
@@ -54,6 +57,22 @@ def identify(batch: Batch) -> None:
     out["source_id"] = ids.to_numpy(dtype=object)
     if plan.id_col is None and key_column is None:
         _same_values(batch)
+
+
+def _still_empty(batch: Batch, column: str) -> None:
+    """The id column, empty in the whole first chunk (rows keyed by their number), must stay empty: a later row's id
+    would key some rows by id and others by number, so the file is refused, naming the column and the row."""
+    filled = np.flatnonzero((batch.text(column) != "").to_numpy())
+    if filled.size:
+        row, value = batch.found.rownum(filled[0]), batch.text(column).iat[filled[0]]
+        label = batch.raw.row_label
+        name = batch.raw.path.name
+        raise InvalidInput(
+            f"{name}: the id column {column!r} is empty in every {label} up to {label} {batch.raw.first_row - 1} "
+            f"(so the rows were to be keyed by their {label} number) but {label} {row} has the id {value!r}: "
+            "fill the column in every row, or empty it; nothing written",
+            zh=f"{name}：编号列“{column}”直到{_LABEL_ZH[label].format(batch.raw.first_row - 1)}都为空（各行原应以行号为键），"
+               f"但{_LABEL_ZH[label].format(row)}有编号 {value!r}：请在每一行填写编号，或全部留空；未写入任何行")
 
 
 def _running_number(column: str) -> bool:

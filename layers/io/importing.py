@@ -213,6 +213,7 @@ def prepare(conn, raw: RawTable, opts: ImportOptions, areas: AreaIndex | None = 
         result.notes.append(Note(f"按 {raw.encoding} 编码读取", f"read as {raw.encoding}"))
     result.notes.extend(raw.notes)  # what the reader saw in the file (a title above a sheet's header)
     plan = dataclasses.replace(plan) if plan is not None else plan_columns(raw, opts, spec)
+    result.notes.extend(plan.notes)  # what the headers were read as (a shapefile's cut names)
     if raw.geometries is None:  # a table (CSV, sheet): the apostrophes our exports guard cells with are not its words
         raw = dataclasses.replace(raw, frame=csv_unescaped(raw.frame))
     batch = Batch(raw, opts, spec, plan, Findings(raw), result, state=state or FileState())

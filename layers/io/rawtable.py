@@ -21,6 +21,7 @@ class RawTable:
     crs: str | None = None         # the file's own CRS (authority string or WKT), when it states one
     encoding: str | None = None
     notes: tuple[str, ...] = ()
+    names_cut_in: str | None = None  # a shapefile: the encoding whose 10 bytes its .dbf cut the headers to
     estimated_rows: int | None = None  # the first chunk of a streamed file: about how many rows the file holds
 
     @property

@@ -21,7 +21,7 @@ from python_calamine import CalamineError
 from data.errors import InvalidInput, InvalidParameter
 from data.said import Note
 from data.settings import ImportSettings
-from layers.io.dbf_text import detected
+from layers.io.dbf_text import detected, names_encoding
 from layers.io.delimited import HEADER_SEARCH_ROWS, header_index, iter_csv, title_note, without_tail
 from layers.io.kml import is_kml, keep_field_names
 from layers.io.rawtable import RawTable
@@ -264,11 +264,8 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None, settings: 
     else:
         raise InvalidParameter("--layer", f"{name} holds {len(names)} layers; pick one with --layer: "
                                + ", ".join(names), f"{name} 有 {len(names)} 个图层；请用 --layer 选择其一：{'、'.join(names)}")
-    frames, geoms, crs, notes = [], [], None, []
-    read_as = encoding
-    if encoding is None and path.suffix.lower() in (".shp", ".zip"):  # a .dbf that states no encoding: judged
-        read_as, said = detected(path, layer)
-        notes += [said] if said else []
+    frames, geoms, crs = [], [], None
+    read_as, cut_in, notes = _dbf_encodings(path, layer, encoding)
     if is_kml(path):
         keep_field_names()
     for lyr in chosen:
@@ -294,7 +291,27 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None, settings: 
         raise InvalidInput(f"{name}: the file holds no features", zh=f"{name}：文件中没有要素")
     frame = _as_text(frame)  # again: layers of a KML that lack a column hold NaN there
     return RawTable(path, frame, "feature", 1, geometries=np.concatenate(geoms), crs=crs, encoding=encoding,
-                    notes=tuple(notes))
+                    notes=tuple(notes), names_cut_in=cut_in)
+
+
+def _dbf_encodings(path: Path, layer: str | None, encoding: str | None) -> tuple[str | None, str | None, list]:
+    """The encoding to read a shapefile in (--encoding, else judged when its .dbf states none; None: GDAL's), the one
+    its headers were cut to 10 bytes in (None: no shapefile), and the note saying what was judged."""
+    read_as, notes = encoding, []
+    if encoding is None and path.suffix.lower() in (".shp", ".zip"):  # a .dbf that states no encoding: judged
+        read_as, said = detected(path, layer)
+        notes += [said] if said else []
+    return read_as, names_encoding(path, layer, read_as) if _is_shapefile(path) else None, notes
+
+
+def _is_shapefile(path: Path) -> bool:
+    """A .shp, or a zip holding one (its .dbf's field names are cut to 10 bytes)."""
+    if path.suffix.lower() == ".shp":
+        return True
+    if path.suffix.lower() != ".zip":
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any(n.lower().endswith(".shp") for n in archive.namelist())
 
 
 def _check_geojson_shape(path: Path) -> None:

@@ -57,7 +57,8 @@ def main() -> None:
     put("lon_equals_lat.csv", H + "1,甲,40.85,40.85\n", "toilets", "one column copied into the other")
     put("outside_city.csv", H + "1,甲,116.397,39.909\n", "toilets", "outside the city's admin areas")
     put("duplicate_ids.csv", H + f"1,甲,{P}\n1,乙,{P}\n", "toilets", "duplicate id '1' (first on row 2)")
-    put("empty_id.csv", H + f",甲,{P}\n", "toilets", "id is empty")
+    # One row with an id, one without: a column empty in every row is no id column (rows keyed by row number).
+    put("empty_id.csv", H + f"1,甲,{P}\n,乙,{P}\n", "toilets", "id is empty")
     put("bad_grade.csv", "编号,名称,经度,纬度,等级\n1,甲," + P + ",四类\n", "toilets", "is not an allowed grade")
     put("negative_seats.csv", "编号,名称,经度,纬度,厕位数\n1,甲," + P + ",-3\n", "toilets", "is negative")
     put("fractional_seats.csv", "编号,名称,经度,纬度,厕位数\n1,甲," + P + ",2.5\n", "toilets", "not a whole number")
