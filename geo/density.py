@@ -5,6 +5,13 @@ land-use classes of (class area in km² × the class band, STANDARDS §1: R 3–
 A/B/S 4–11, G 5–6, M/W 1–2 per km²); classes without a band add nothing.
 Without land use, the whole-city band (3–5 per km²) times the area is used.
 The count is then below, within or above that range.
+
+Without land use, an area larger than :data:`WHOLE_AREA_MAX_KM2` is not
+judged (status ``unjudged``): at that size it is a county or a district with
+farmland, hills or country parks, and the built-up band over all of its km²
+asks for thousands of toilets it was never meant to have (Yantai's 福山区,
+972 km²: 2,915–4,859). Smaller areas (streets, urban districts) are judged
+over their whole area, with the basis saying so.
 """
 
 from __future__ import annotations
@@ -21,6 +28,11 @@ from geo.residents import ADDED_UP, partly_drawn, residents
 
 #: Rules whose metric is density_land_use_<classes>; the city band is density_city.
 DENSITY_KIND = "toilets"
+
+#: Without land use, areas larger than this (km²) are not judged: the whole area cannot stand for built-up land.
+#: 100 km² keeps a city's streets and compact urban districts (Hong Kong's urban districts are 7–85 km²) and leaves
+#: out counties and rural districts (Yantai's smallest, 芝罘区, is 198 km²; HK's New Territories districts 136–175).
+WHOLE_AREA_MAX_KM2 = 100.0
 
 Bands = tuple[list[tuple[list[str], Rule]], Rule | None]
 
@@ -55,8 +67,9 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
     dict
         ``rows`` (code, name, count, area_km2, per_km2, population,
         per_10k_residents, expected_min, expected_max, status
-        below/within/above or None, basis land_use or city), ``rules``
-        applied and ``summary``. A district's or street's population is
+        below/within/above, ``unjudged`` (no land use and larger than
+        :data:`WHOLE_AREA_MAX_KM2`: no expected range) or None (no band),
+        basis land_use or city), ``rules`` applied and ``summary``. A district's or street's population is
         :func:`geo.residents.residents`: None, and so no rate, where only some
         of its communities have one, or they cover only part of it
         (``partly_drawn``), and it has none of its own.
@@ -70,14 +83,18 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
     bands = _bands(load()) if kind == DENSITY_KIND else ([], None)
     used: dict[str, Rule] = {}
     rows = []
-    counts = {"below": 0, "within": 0, "above": 0}
+    counts = {"below": 0, "within": 0, "above": 0, "unjudged": 0}
     for code, name, name_en, pop, area_m2, n, land_m2, geom in fetched:
         pop = added_up[code].people if code in added_up else pop
         km2 = area_m2 / 1e6
         lo, hi, basis = _expected(km2, land_m2, bands, used)
         status = None
-        if lo is not None:
+        if basis == "city" and km2 > WHOLE_AREA_MAX_KM2:  # its range would be the band over hills and fields
+            lo = hi = None
+            status = "unjudged"
+        elif lo is not None:
             status = "below" if n < lo else ("above" if n > hi else "within")
+        if status:
             counts[status] += 1
         rows.append({"code": code, "name": name, "name_en": name_en, "count": int(n), "area_km2": km2,
                      "per_km2": n / km2 if km2 else None, "population": pop,

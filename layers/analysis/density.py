@@ -5,7 +5,7 @@ from __future__ import annotations
 from data.catalog import area_level, require_level
 from data.params import clean_text, parse_area_code
 from geo.coverage import LEVELS, check_level, facility_kind
-from geo.density import density
+from geo.density import WHOLE_AREA_MAX_KM2, density
 from layers.analysis.cache import PLACE_TABLES
 from layers.analysis.coverage import KIND, facility_warning, partly_drawn_note, require_areas_in
 from layers.analysis.encode import feature_collection, features, figure, headers, rate_figure, said_grids, value_name
@@ -21,11 +21,40 @@ WHOLE_AREA_NOTE = {
 }
 
 
+#: Said when areas are not judged: no land use, and too large for the whole area to stand for built-up land.
+UNJUDGED_NOTE = {
+    "zh": "未评判 {n} 个区域（无建成区用地）：无用地数据且面积超过 {km2:g} km²，多为郊区、农村、山林，"
+          "按建成区密度乘整个面积的期望值没有意义，不作低于/符合/高于判断；导入用地数据后按用地类型判定",
+    "en": "{n} area(s) not judged (no built-up land): no land use and larger than {km2:g} km², mostly suburbs, "
+          "farmland or hills, where the built-up band times the whole area means nothing; import land use to judge "
+          "them by land-use class",
+}
+
+
+def band_use(result: dict, lang: str) -> str | None:
+    """How the built-up band is meant to be used (STANDARDS §1), in one line, where it was applied: its lower bound for
+    new districts, its upper end for old districts, tourist cities and dense land; the verdict's pass mark is the
+    lower bound, so an old centre "within" may still be short of its band. None where the band was not applied."""
+    rule = next((r for r in result["rules"] if r.metric == "density_city"), None)
+    if rule is None:
+        return None
+    lo, hi = f"{rule.number():g}", f"{(rule.upper() or rule.number()):g}"
+    if lang == "en":
+        return f"built-up band {lo}–{hi} per km²: {lo} for new districts, up to {hi} for old districts, tourist " \
+               f"cities and dense land; 'below' means under {lo}"
+    return f"建成区密度 {lo}–{hi} 座/km²：新区取下限 {lo}，老城区、旅游城市、用地紧张地区取上限 {hi}；“低于标准”指低于下限 {lo}"
+
+
 def basis_note(result: dict, lang: str) -> str | None:
-    """The caveat of areas judged without land use (basis ``city``), or None when every area had land use."""
-    if any(r["basis"] == "city" for r in result["rows"]):
-        return WHOLE_AREA_NOTE["en" if lang == "en" else "zh"]
-    return None
+    """The caveats of areas without land use (basis ``city``): those judged over their whole area, those too large
+    to be judged (``unjudged``); None when every area had land use."""
+    key = "en" if lang == "en" else "zh"
+    whole = [r for r in result["rows"] if r["basis"] == "city"]
+    unjudged = sum(r["status"] == "unjudged" for r in whole)
+    said = [WHOLE_AREA_NOTE[key]] if len(whole) > unjudged else []
+    if unjudged:
+        said.append(UNJUDGED_NOTE[key].format(n=unjudged, km2=WHOLE_AREA_MAX_KM2))
+    return ("; " if lang == "en" else "；").join(said) or None
 
 
 class Density(Analysis):
@@ -52,13 +81,14 @@ class Density(Analysis):
     def geojson(self, result: dict, args: Args, lang: str) -> bytes:
         return feature_collection(features(result["rows"]), kind=result["kind"], by=result["by"],
                                   rules=[r.as_dict(lang) for r in result["rules"]], summary=result["summary"],
+                                  band_use=band_use(result, lang), facilities=result["facilities"],
                                   basis_note=basis_note(result, lang) if result["rules"] else no_band_note(
                                       result["kind"], lang), warning=facility_warning(result, lang),
                                   population_note=partly_drawn_note(result, lang))
 
     def notes(self, result: dict, lang: str) -> list[str]:
         """The standards the bands come from and how they were applied, as the page's legend says them."""
-        cited = [rule.describe(lang) for rule in result["rules"]]
+        cited = [rule.describe(lang) for rule in result["rules"]] + [u for u in [band_use(result, lang)] if u]
         note = basis_note(result, lang) if result["rules"] else no_band_note(result["kind"], lang)
         return super().notes(result, lang) + cited + ([note] if note else [])
 
@@ -77,7 +107,8 @@ class Density(Analysis):
         keys = ("code", "name", "count", "area_km2", "per_km2", "per_10k_residents", "expected", "status")
         warning = facility_warning(result, lang)
         said = [n for n in (note, warning, partly_drawn_note(result, lang)) if n]
-        return Report([rule.describe(lang) for rule in result["rules"]] + said + [_together(result, lang)],
+        cited = [rule.describe(lang) for rule in result["rules"]] + [u for u in [band_use(result, lang)] if u]
+        return Report(cited + said + [_together(result, lang)],
                       headers(keys, lang), rows, [_total(result, lang)])
 
 
@@ -119,9 +150,12 @@ def _total(result: dict, lang: str) -> str:
     # Without a band there is no verdict: "0 below, 0 within, 0 above" would read as one.
     if lang == "en":
         verdict = f": {s['below']} below, {s['within']} within, {s['above']} above the band" if result["rules"] else ""
-        return f"total: {s['areas']} areas{verdict}"
+        unjudged = f", {s['unjudged']} not judged (no land use, over {WHOLE_AREA_MAX_KM2:g} km²)" \
+            if s.get("unjudged") else ""
+        return f"total: {s['areas']} areas{verdict}{unjudged}"
     verdict = f"：低于标准 {s['below']} 个，符合 {s['within']} 个，高于 {s['above']} 个" if result["rules"] else ""
-    return f"合计：{s['areas']} 个区域{verdict}"
+    unjudged = f"，未评判（无建成区用地，面积超过 {WHOLE_AREA_MAX_KM2:g} km²）{s['unjudged']} 个" if s.get("unjudged") else ""
+    return f"合计：{s['areas']} 个区域{verdict}{unjudged}"
 
 
 def no_band_note(kind: str, lang: str) -> str:

@@ -48,6 +48,7 @@ _WORDS = {
                    "outside": "该点在城市范围外（距各行政区均超过服务半径），已撤回"},
         "density_title": "设施设置密度", "priority_title": "网格巡查优先级",
         "below": "低于标准", "within": "符合标准", "above": "高于标准", "not_judged": "无密度标准：仅计数，不作判断",
+        "unjudged": "未评判（无建成区用地）",
         "count": "设施数量", "per_km2": "每平方公里", "per_10k": "每万人", "expected": "标准范围（座）",
         "status": "判定", "areas": "个区域",
         "score_rule": "巡查优先级评分 0–100 = Σ 权重 × 分项（各归一化到 0–1）× 100",
@@ -80,7 +81,8 @@ _WORDS = {
                    "outside": "That point is outside the city (beyond the service radius of every area): taken back"},
         "density_title": "Facility density", "priority_title": "Grid inspection priority",
         "below": "Below the standard", "within": "Within the standard", "above": "Above the standard",
-        "not_judged": "No density standard: counted, not judged", "count": "Facilities", "per_km2": "Per km²",
+        "not_judged": "No density standard: counted, not judged", "unjudged": "Not judged (no built-up land)",
+        "count": "Facilities", "per_km2": "Per km²",
         "per_10k": "Per 10,000 residents", "expected": "Expected", "status": "Status", "areas": "areas",
         "score_rule": "Inspection priority score 0–100 = Σ weight × component (each scaled to 0–1) × 100",
         "weights_note": "The weights are this project's working values, not a standard", "weight": "weight",
@@ -116,8 +118,10 @@ _SUGGEST = {
 COVERAGE_CLASSES = [(90, "#1a9850"), (70, "#91cf60"), (50, "#fee08b"), (0, "#fc8d59")]
 #: Gi* bin colours (ArcGIS' hot/cold palette).
 BIN_COLOURS = {3: "#d7191c", 2: "#f46d43", 1: "#fdae61", 0: "#eeeeee", -1: "#abd9e9", -2: "#74add1", -3: "#4575b4"}
-#: Density verdicts' colours; ``none``: an area of a kind no standard gives a density (counted, not judged).
-STATUS_COLOURS = {"below": "#d73027", "within": "#1a9850", "above": "#4575b4", "none": "#bdbdbd"}
+#: Density verdicts' colours; ``none``: an area of a kind no standard gives a density (counted, not judged);
+#: ``unjudged``: an area too large to judge without land use (geo.density), the same grey: no verdict either way.
+STATUS_COLOURS = {"below": "#d73027", "within": "#1a9850", "above": "#4575b4", "none": "#bdbdbd",
+                  "unjudged": "#bdbdbd"}
 #: Priority classes (upper bound of the rank as a % of the grids ranked, colour): the top 10 % darkest.
 RANK_CLASSES = [(10, "#67000d"), (25, "#cb181d"), (50, "#fb6a4a"), (100, "#fcbba1")]
 
@@ -292,8 +296,9 @@ def hotspots_page(city: dict | None, *, lang: str, center, bounds, query: dict, 
 
 
 def density_page(city: dict | None, *, lang: str, center, bounds, query: dict, found: dict | None = None) -> str:
-    """/map/density: areas coloured below / within / above the planning band (grey where the kind has no band), the
-    rules and their sources in the legend; with ``found`` the panel of settings and downloads."""
+    """/map/density: areas coloured below / within / above the planning band (grey where the kind has no band, or an
+    area is not judged for want of land use; hatched 无数据 where the city has none of the kind), the rules, their
+    sources and the band's use in the legend; with ``found`` the panel of settings and downloads."""
     return _page("density", city, lang, center, bounds, _api_url("density", query, lang), query, found=found)
 
 

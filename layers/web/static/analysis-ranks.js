@@ -21,41 +21,55 @@
     U.legendControl(map, "<div style='max-width:300px'>" + html + "</div>");
   }
 
+  // An area's verdict in words: below / within / above, not judged (no built-up land), or no standard at all.
+  function verdict(T, p) { return p.status ? T[p.status] : T.not_judged; }
+
   function drawDensity(map, cfg, fc) {
-    var T = cfg.text, colours = cfg.status_colours, judged = fc.rules && fc.rules.length > 0;
+    var T = cfg.text, colours = cfg.status_colours, empty = U.noData(fc), s = fc.summary;
+    // A verdict is drawn only where one was made: a band applied to some area, and the kind is in the data.
+    var judged = !empty && fc.rules && fc.rules.length > 0 && s.below + s.within + s.above > 0;
     function popup(p) {
       var range = p.expected_min === null ? "—" : fmt(p.expected_min) + "–" + fmt(p.expected_max);
       return "<b>" + esc(nameOf(cfg, p)) + "</b> (" + esc(p.code) + ")" + line(T.count, p.count) +
         line(T.per_km2, rate(p.per_km2)) + line(T.per_10k, rate(p.per_10k_residents)) +
-        line(T.expected, range) + line(T.status, p.status ? T[p.status] : T.not_judged);
+        line(T.expected, range) + line(T.status, empty ? T.no_data : verdict(T, p));
     }
     var layer = keep(L.geoJSON(fc, {
       style: function (f) {
+        if (empty) return U.noDataStyle;
         return { color: "#555", weight: 1, fillColor: colours[f.properties.status || "none"], fillOpacity: 0.6 };
       },
       onEachFeature: function (f, l) {
-        var key = f.properties.status || "none";
+        var key = empty ? "no_data" : f.properties.status || "none";
         state.statuses[key] = (state.statuses[key] || 0) + 1;
         drawn(l, f.properties.code);
         l.bindPopup(popup(f.properties));
-        l.bindTooltip(esc(nameOf(cfg, f.properties)) + " · " + esc(f.properties.status ? T[f.properties.status] :
-                                                                    T.not_judged), { sticky: true });
+        l.bindTooltip(esc(nameOf(cfg, f.properties)) + " · " + esc(empty ? T.no_data : verdict(T, f.properties)),
+                      { sticky: true });
       }
     }).addTo(map));
     state.features = fc.features.length;
+    state.noData = empty;
     var html = "<b>" + esc(T.legend) + "</b>";
     (fc.rules || []).forEach(function (r) { html += "<div class='hm-rule'>" + esc(T.rule + ": " + r.text) + "</div>"; });
+    if (fc.band_use) html += "<div class='hm-rule'>" + esc(fc.band_use) + "</div>";
     if (fc.basis_note) html += "<div class='hm-rule'><i>" + esc(fc.basis_note) + "</i></div>";
-    if (judged) ["below", "within", "above"].forEach(function (k) { html += U.swatch(colours[k], T[k]); });
-    if (!judged || state.statuses.none) html += U.swatch(colours.none, T.not_judged);
-    var s = fc.summary;
+    if (empty) html += U.noDataSwatch(T.no_data);
+    else {
+      if (judged) ["below", "within", "above"].forEach(function (k) { html += U.swatch(colours[k], T[k]); });
+      if (state.statuses.unjudged) html += U.swatch(colours.unjudged, T.unjudged);
+      if (!fc.rules.length || state.statuses.none) html += U.swatch(colours.none, T.not_judged);
+    }
     html += "<div>" + esc(T.summary) + ": " + s.areas + " " + esc(T.areas) +
       (judged ? " · " + esc(T.below) + " " + s.below + ", " + esc(T.within) + " " + s.within + ", " + esc(T.above) +
-       " " + s.above : "") + "<br>" + esc(T.count) + " " + s.count.toLocaleString("en") + ", " + esc(T.per_km2) + " " + rate(s.per_km2) +
+       " " + s.above : "") + (s.unjudged && !empty ? " · " + esc(T.unjudged) + " " + s.unjudged : "") +
+      "<br>" + esc(T.count) + " " + s.count.toLocaleString("en") + ", " + esc(T.per_km2) + " " + rate(s.per_km2) +
       ", " + esc(T.per_10k) + " " + rate(s.per_10k_residents) + "</div>";
     if (fc.warning) html += "<div class='hm-warning'><b>" + esc(fc.warning) + "</b></div>";
     legend(map, html);
     if (fc.features.length) map.fitBounds(layer.getBounds());
+    // A kind the city has none of is said at the top, as the coverage page says it (analysis.js noData).
+    return empty ? U.noDataLine(cfg, fc) : "";
   }
 
   // The class of a rank: the first whose bound (% of the grids ranked) the rank's place lies under.

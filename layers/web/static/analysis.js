@@ -62,11 +62,17 @@
     return '<div><i style="display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle;' +
       "background:" + colour + '"></i>' + esc(label) + "</div>";
   }
-  // No data is grey and hatched, unlike any judged colour: a layer never imported is not a city of gaps.
+  // No data is grey and hatched, unlike any judged colour: a layer never imported is not a city of gaps, nor of
+  // areas below a density band. One rule for every page that counts facilities (coverage, density): the answer's
+  // ``facilities`` is false when none of the kind is in the data (layers/analysis/coverage.py facility_warning).
   var NO_DATA = "#bdbdbd";
+  var NO_DATA_STYLE = { color: "#777", weight: 1, dashArray: "4 3", fillColor: NO_DATA, fillOpacity: 0.45 };
+  function noData(fc) { return fc.facilities === false; }
   function noDataSwatch(label) {
     return swatch("repeating-linear-gradient(45deg," + NO_DATA + " 0 3px,#fff 3px 6px)", label);
   }
+  // What the status bar at the top says of a layer with no data: the answer's reason, else 无数据.
+  function noDataLine(cfg, fc) { return fc.warning || cfg.text.no_data; }
 
   function drawCoverage(map, cfg, fc) {
     var T = cfg.text, classes = cfg.coverage_classes;
@@ -82,11 +88,11 @@
       return "<b>" + esc(p.name) + "</b> (" + esc(p.code) + ")<br>" + esc(T.covered) + ": " +
         pct(p.covered_area_pct) + "<br>" + esc(T.population) + ": " + pct(p.covered_pop_pct);
     }
-    var noData = fc.facilities === false;  // none of the kind in the data: nothing to judge, nothing is a gap
-    state.noData = noData;
+    var empty = noData(fc);  // none of the kind in the data: nothing to judge, nothing is a gap
+    state.noData = empty;
     var areaLayer = L.geoJSON(areas, {
       style: function (f) {
-        if (noData) return { color: "#777", weight: 1, dashArray: "4 3", fillColor: NO_DATA, fillOpacity: 0.45 };
+        if (empty) return NO_DATA_STYLE;
         return { color: "#555", weight: 1, fillColor: colourOf(f.properties.covered_area_pct), fillOpacity: 0.55 };
       },
       onEachFeature: function (f, layer) {
@@ -95,7 +101,7 @@
       }
     }).addTo(map);
     var gapStyle = { color: "#b2182b", weight: 1, fillColor: "#b2182b", fillOpacity: 0.35 };
-    if (noData) gaps.features = [];
+    if (empty) gaps.features = [];
     var gapLayer = L.geoJSON(gaps, { style: gapStyle, interactive: false,
                                      onEachFeature: function (f, layer) { gapByCode[f.properties.code] = layer; }
                                    }).addTo(map);
@@ -107,7 +113,7 @@
     var rule = fc.rule ? T.rule + ": " + fc.rule.text : T.no_rule + " (" + fc.radius_m + " m)";
     var html = "<b>" + esc(T.legend) + "</b><div class='hm-rule'>" + esc(rule) + "</div>" +
       "<div>" + esc(T.method) + ": " + esc(T[methodKey(fc)] || fc.method) + "</div>";
-    if (noData) html += noDataSwatch(T.no_data);
+    if (empty) html += noDataSwatch(T.no_data);
     else {
       classes.forEach(function (c, i) {
         var upper = i === 0 ? 100 : classes[i - 1][0];
@@ -123,7 +129,7 @@
     if (areas.features.length) map.fitBounds(areaLayer.getBounds());
     if (window.hygieneWhatIf && cfg.whatif) window.hygieneWhatIf.start(map, cfg, layers);
     // A layer with no data at all is said at the top, not only in the legend's last line.
-    if (noData) return fc.warning || T.no_data;
+    if (empty) return noDataLine(cfg, fc);
   }
 
   function drawHotspots(map, cfg, fc) {
@@ -189,5 +195,6 @@
   var draw = { coverage: drawCoverage, hotspots: drawHotspots };
   window.hygieneAnalysis = { init: init, draw: draw,
                              util: { esc: esc, fmt: fmt, rate: rate, legendControl: legendControl, swatch: swatch,
-                                     noDataSwatch: noDataSwatch, state: state, geo: geo } };
+                                     noDataSwatch: noDataSwatch, noData: noData, noDataStyle: NO_DATA_STYLE,
+                                     noDataLine: noDataLine, state: state, geo: geo } };
 })();
