@@ -56,10 +56,17 @@ def test_the_answers_say_how_many_were_left_out(nyc):
     for name, raw in (("coverage", {"by": "district"}), ("density", {"by": "district"}),
                       ("siting", {"add": "1", "street": "MN03"})):
         body, report = answer(conn, name, "zh", **raw)
-        assert body["warning"] == "不计不在用（停用、在建等）的公共厕所 116 处", (name, body["warning"])
+        said = body["warning"].split("；")
+        assert said[0] == "不计不在用（停用、在建等）的公共厕所 116 处", (name, body["warning"])
+        # Siting in a city without community populations or land use also says its sites are only indicative.
+        assert said[1:] == (["需求按区域面积均匀分布：选址仅供参考，请导入社区人口或用地（条件相近的多处之间选哪一处是任意的）"]
+                            if name == "siting" else []), (name, body["warning"])
         assert body["warning"] in report.head, (name, report.head)
         english, _ = answer(conn, name, "en", **raw)
-        assert english["warning"] == "116 public toilets not in service (closed, under construction) are not counted"
+        assert english["warning"].startswith(
+            "116 public toilets not in service (closed, under construction) are not counted"), english["warning"]
+        assert (english["warning"] == "116 public toilets not in service (closed, under construction) are not "
+                                      "counted") == (name != "siting"), english["warning"]
 
 
 def test_nyc_status_and_accessibility_are_read(nyc):
