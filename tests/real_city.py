@@ -233,3 +233,37 @@ def yantai(pg_server, tmp_path_factory):
                                       "--level", "district", "--code-field", "adcode", "--name-field", "name")
         yield city
 
+
+
+@contextlib.contextmanager
+def hongkong_planner(pg_server, work: Path, populations: dict[str, int] | None = None) -> Iterator[dict]:
+    """Hong Kong's 18 districts (with ``populations`` by district code, if given) and the FEHD toilets in a database
+    of their own, and a planner's token: ``{"url", "token"}``; the database dropped after."""
+    from data.db import connect, transaction
+    from data.migrate import migrate
+    from layers.io.importing import import_file
+    from layers.io.options import ImportOptions
+    from layers.workflow.access import add_user
+
+    url = create_database(pg_server[0])
+    conn = connect(url=url)
+    try:
+        migrate(conn)
+        with transaction(conn):
+            import_file(conn, real_data("hongkong/hk_district_council_2001_dc_land.json", work),
+                        ImportOptions("admin_areas", level="district", code_field="DC_CODE", name_field="DC_CHIN",
+                                      name_en_field="DC_ENG"))
+        with transaction(conn):
+            import_file(conn, real_data("hongkong/hk_fehd_public_toilets.json", work),
+                        ImportOptions("toilets", skip_bad=True))
+        with transaction(conn), conn.cursor() as cur:
+            for code, population in (populations or {}).items():
+                cur.execute("UPDATE admin_areas SET population = %s WHERE code = %s", (population, code))
+        token = add_user(conn, "hk-planner", "planner", created_by="test")[1]
+        conn.commit()
+    finally:
+        conn.close()
+    try:
+        yield {"url": url, "token": token}
+    finally:
+        drop_database(url)

@@ -16,13 +16,8 @@ import time
 import httpx
 import pytest
 
-from data.db import connect, transaction
-from data.migrate import migrate
-from layers.io.importing import import_file
-from layers.io.options import ImportOptions
-from layers.workflow.access import add_user
 from tests.chromium import DESKTOP, PHONE, serve_app
-from tests.conftest import create_database, drop_database, real_data
+from tests.real_city import hongkong_planner
 
 #: Hong Kong's 2021 census population by district council code (Census and Statistics Department).
 HK_POP = {"A": 235953, "B": 166695, "C": 529603, "D": 263278, "E": 310647, "F": 431090, "G": 410634, "H": 406802,
@@ -41,27 +36,8 @@ WORDS = ("document.body.innerText + ' ' + Array.from(document.querySelectorAll('
 @pytest.fixture(scope="module")
 def hk(pg_server, tmp_path_factory):
     """Hong Kong's districts (with their populations) and toilets, and a planner's token."""
-    url = create_database(pg_server[0])
-    work = tmp_path_factory.mktemp("hk-pages")
-    conn = connect(url=url)
-    try:
-        migrate(conn)
-        with transaction(conn):
-            import_file(conn, real_data("hongkong/hk_district_council_2001_dc_land.json", work),
-                        ImportOptions("admin_areas", level="district", code_field="DC_CODE", name_field="DC_CHIN",
-                                      name_en_field="DC_ENG"))
-        with transaction(conn):
-            import_file(conn, real_data("hongkong/hk_fehd_public_toilets.json", work),
-                        ImportOptions("toilets", skip_bad=True))
-        with transaction(conn), conn.cursor() as cur:
-            for code, population in HK_POP.items():
-                cur.execute("UPDATE admin_areas SET population = %s WHERE code = %s", (population, code))
-        token = add_user(conn, "hk-planner", "planner", created_by="test")[1]
-        conn.commit()
-    finally:
-        conn.close()
-    yield {"url": url, "token": token}
-    drop_database(url)
+    with hongkong_planner(pg_server, tmp_path_factory.mktemp("hk-pages"), HK_POP) as city:
+        yield city
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from data.db import connect, transaction
-from data.migrate import migrate
-from layers.io.importing import import_file
-from layers.io.options import ImportOptions
-from layers.workflow.access import add_user
-from tests.conftest import create_database, drop_database, real_data
+from tests.real_city import hongkong_planner
 
 #: A point in 油尖旺區 (Yau Tsim Mong), near a gap of its toilets' 300 m discs.
 YAU_TSIM = {"op": "add", "lon": 114.17, "lat": 22.32}
@@ -25,25 +20,9 @@ YAU_TSIM = {"op": "add", "lon": 114.17, "lat": 22.32}
 
 @pytest.fixture(scope="module")
 def hongkong(pg_server, tmp_path_factory):
-    """Hong Kong's URL and a planner's token: its districts and toilets, and one plan adding a toilet."""
-    url = create_database(pg_server[0])
-    work = tmp_path_factory.mktemp("hk-figures")
-    conn = connect(url=url)
-    try:
-        migrate(conn)
-        with transaction(conn):
-            import_file(conn, real_data("hongkong/hk_district_council_2001_dc_land.json", work),
-                        ImportOptions("admin_areas", level="district", code_field="DC_CODE", name_field="DC_CHIN",
-                                      name_en_field="DC_ENG"))
-        with transaction(conn):
-            import_file(conn, real_data("hongkong/hk_fehd_public_toilets.json", work),
-                        ImportOptions("toilets", skip_bad=True))
-        token = add_user(conn, "hk-planner", "planner", created_by="test")[1]
-        conn.commit()
-    finally:
-        conn.close()
-    yield {"url": url, "token": token}
-    drop_database(url)
+    """Hong Kong's URL and a planner's token: its districts and toilets."""
+    with hongkong_planner(pg_server, tmp_path_factory.mktemp("hk-figures")) as city:
+        yield city
 
 
 @pytest.fixture
