@@ -377,5 +377,6 @@ def plan_pdf(conn, plan_id: int, viewer, paper: str = "A4", lang: str = "zh",
     metadata = {"Title": title(pm, lang), "Creator": "hygiene-map", "Subject": T[lang]["plan"]}
     shown = (pm.result, title(pm, lang), facts(pm, lang), plan_rule(pm.result, lang),  # the font's characters
              totals_label(pm.result.get("scope"), lang), source_line(pm, lang),
+             CHANGE_COLUMNS,  # the edit list's headers: lon/lat's words come from the exports' module
              module_words(plans_words, scope_words, vocab))
     return pages_pdf(ctx, settings or PrintSettings.from_env(), metadata, pages, *shown)
