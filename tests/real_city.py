@@ -267,3 +267,16 @@ def hongkong_planner(pg_server, work: Path, populations: dict[str, int] | None =
         yield {"url": url, "token": token}
     finally:
         drop_database(url)
+
+
+@contextlib.contextmanager
+def planner_client(city: dict, env_for) -> Iterator:
+    """A TestClient of the app on ``city`` (from :func:`hongkong_planner`), sending its planner's token."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    env_for(city["url"])
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        c.headers["Authorization"] = f"Bearer {city['token']}"
+        yield c

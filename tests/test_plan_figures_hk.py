@@ -9,10 +9,9 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from tests.real_city import hongkong_planner
+from tests.real_city import hongkong_planner, planner_client
 
 #: A point in 油尖旺區 (Yau Tsim Mong), near a gap of its toilets' 300 m discs.
 YAU_TSIM = {"op": "add", "lon": 114.17, "lat": 22.32}
@@ -27,11 +26,7 @@ def hongkong(pg_server, tmp_path_factory):
 
 @pytest.fixture
 def client(hongkong, env_for):
-    from api.app import create_app
-
-    env_for(hongkong["url"])
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
-        c.headers["Authorization"] = f"Bearer {hongkong['token']}"
+    with planner_client(hongkong, env_for) as c:
         yield c
 
 
