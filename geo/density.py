@@ -12,6 +12,10 @@ farmland, hills or country parks, and the built-up band over all of its km²
 asks for thousands of toilets it was never meant to have (Yantai's 福山区,
 972 km²: 2,915–4,859). Smaller areas (streets, urban districts) are judged
 over their whole area, with the basis saying so.
+
+A city with no facility of the kind in its data at all (none imported yet) gets
+no verdict either (status ``no_data``): its zeros are missing data, and
+"below the band" in every row of a workbook would read as a finding.
 """
 
 from __future__ import annotations
@@ -69,7 +73,8 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
         per_10k_residents, expected_min, expected_max, status
         below/within/above, ``unjudged`` (no land use and larger than
         :data:`WHOLE_AREA_MAX_KM2`: no expected range) or None (no band),
-        basis land_use or city), ``rules`` applied and ``summary``. A district's or street's population is
+        basis land_use or city; ``no_data`` where the city has no facility of the kind at all),
+        ``rules`` applied and ``summary``. A district's or street's population is
         :func:`geo.residents.residents`: None, and so no rate, where only some
         of its communities have one, or they cover only part of it
         (``partly_drawn``), and it has none of its own.
@@ -83,7 +88,9 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
     bands = _bands(load()) if kind == DENSITY_KIND else ([], None)
     used: dict[str, Rule] = {}
     rows = []
-    counts = {"below": 0, "within": 0, "above": 0, "unjudged": 0}
+    counts = {"below": 0, "within": 0, "above": 0, "unjudged": 0, "no_data": 0}
+    present, idle = has_facilities(conn, spec), not_in_service(conn, spec)
+    missing = not present and not idle  # none at all, not none in service (whose zeros are a real finding)
     for code, name, name_en, pop, area_m2, n, land_m2, geom in fetched:
         pop = added_up[code].people if code in added_up else pop
         km2 = area_m2 / 1e6
@@ -93,15 +100,15 @@ def density(conn, kind: str = "toilets", by: str = "street", *, code_prefix: str
             lo = hi = None
             status = "unjudged"
         elif lo is not None:
-            status = "below" if n < lo else ("above" if n > hi else "within")
+            status = "no_data" if missing else "below" if n < lo else ("above" if n > hi else "within")
         if status:
             counts[status] += 1
         rows.append({"code": code, "name": name, "name_en": name_en, "count": int(n), "area_km2": km2,
                      "per_km2": n / km2 if km2 else None, "population": pop,
                      "per_10k_residents": (n / pop * 10_000) if pop else None,
                      "expected_min": lo, "expected_max": hi, "status": status, "basis": basis, "geometry": geom})
-    return {"kind": kind, "by": by, "rows": rows, "rules": list(used.values()), "facilities": has_facilities(conn, spec),
-            "not_in_service": not_in_service(conn, spec), "summary": {"areas": len(rows), **counts, **_together(rows)},
+    return {"kind": kind, "by": by, "rows": rows, "rules": list(used.values()), "facilities": present,
+            "not_in_service": idle, "summary": {"areas": len(rows), **counts, **_together(rows)},
             "partly_drawn": partly_drawn(conn, by, added_up)}
 
 

@@ -147,6 +147,9 @@ def _unknown_residents(s: dict, lang: str) -> str:
 def _total(result: dict, lang: str) -> str:
     """The summary line: how many areas, and (where a band applies) how many below, within and above it."""
     s = result["summary"]
+    if s.get("no_data"):  # nothing of the kind imported: no verdict at all, the warning says why
+        return f"total: {s['areas']} areas, not judged (no data)" if lang == "en" else \
+            f"合计：{s['areas']} 个区域，无数据，不作判断"
     # Without a band there is no verdict: "0 below, 0 within, 0 above" would read as one.
     if lang == "en":
         verdict = f": {s['below']} below, {s['within']} within, {s['above']} above the band" if result["rules"] else ""

@@ -143,7 +143,8 @@ HEADERS = {
 #: Coded values of the tables' columns as a workbook says them (zh, en); CSV keeps the codes, for scripts.
 VALUES = {
     "status": {"below": ("低于标准", "below"), "within": ("符合标准", "within"), "above": ("高于标准", "above"),
-               "unjudged": ("未评判（无建成区用地）", "not judged (no built-up land)")},
+               "unjudged": ("未评判（无建成区用地）", "not judged (no built-up land)"),
+               "no_data": ("无数据", "no data")},
     "basis": {"land_use": ("按用地类型", "by land-use class"),
               "city": ("整个区域按建成区密度", "whole area at the built-up band")},
     "population_spread": {"residential": ("按居住用地", "over residential land"), "area": ("按区域面积", "over the area"),
