@@ -222,7 +222,7 @@ def plan_columns(raw: RawTable, opts: ImportOptions, spec: LayerSpec) -> ColumnP
         col = mapped.get(f.column) or headers.find(header_names(f), take=False)
         if col is None and f.suffixes:
             col = next((c for c in headers.columns if c not in headers.used
-                        and normalise_header(c).endswith(tuple(map(normalise_header, f.suffixes)))), None)
+                        and headers._norm(c).endswith(tuple(map(normalise_header, f.suffixes)))), None)
         col = col or headers.localised(header_names(f)) or _named_by_values(headers, raw, f)
         if col is None and f.counted_by and (col := headers.find(f.counted_by, take=False)):
             counted.add(f.column)
@@ -259,7 +259,8 @@ def _cut_headers(raw: RawTable, spec: LayerSpec) -> tuple[dict[str, str], list]:
     known.update({f.column: (f.column, f.label_zh) for f in spec.area_codes})
     known.update(source_id=SOURCE_ID.aliases, row_number=ROW_NUMBER_ALIASES, source=SOURCE.aliases,
                  attributes=ATTRIBUTES.aliases, district=DISTRICT_ALIASES)
-    return cut_names(list(raw.frame.columns), raw.names_cut_in, known)
+    return cut_names(list(raw.frame.columns), raw.names_cut_in, known, raw.names_cut_off,
+                     {f.column: f.suffixes for f in spec.imported if f.suffixes})
 
 
 def _mapped(headers: _Headers, opts: ImportOptions, spec: LayerSpec) -> dict[str, str]:

@@ -140,3 +140,40 @@ def _cpg_and_ldid(path: Path, layer: str | None) -> tuple[str | None, int]:
         if len(stems) != 1:
             return None, 0
         return read(archive.open, names.get(stems[0] + ".cpg"), names.get(stems[0] + ".dbf"))
+
+
+
+def utf8_cut_names(frame) -> tuple:
+    """A UTF-8 .dbf read as ISO-8859-1 (GDAL's names of it could not be decoded) given back its text: each name and
+    text value re-read as UTF-8. GDAL and QGIS cut a field name at 10 bytes, so a Chinese header of four or more
+    characters keeps three and a piece of the fourth, which no decoder takes; the piece is dropped (as a GBK cut
+    drops it) and the name then read as the header it begins (:mod:`layers.io.dbf_names`). A value cut in two at
+    its field's width loses the piece too; other bytes that are not UTF-8 stay visible as U+FFFD.
+
+    Returns the frame and the names that lost a piece: surely cut, even where what is left is itself a header
+    (無障礙廁座數 keeps 無障礙, the yes/no column's name)."""
+    names = {c: _utf8(c, cut_end=True) for c in frame.columns if isinstance(c, str) and c != frame.geometry.name}
+    out = frame.rename(columns=names)
+    for col in names.values():  # pandas 3 keeps text as str, not object: look at the values
+        out[col] = out[col].map(lambda v: _utf8(v) if isinstance(v, str) else v)
+    return out, frozenset(new for old, new in names.items() if not _decodes(old.encode("latin-1")))
+
+
+def _decodes(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _utf8(latin: str, cut_end: bool = False) -> str:
+    """Text GDAL read as ISO-8859-1, as the UTF-8 it is; the piece of a character cut at the end dropped (a name
+    always ends there; a value when its last bytes are the piece), other bad bytes shown as U+FFFD."""
+    raw = latin.encode("latin-1")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if cut_end or exc.start >= len(raw) - 3:
+            return raw[:exc.start].decode("utf-8", "replace") + raw[exc.start:].decode("utf-8", "ignore")
+        return raw.decode("utf-8", "replace")

@@ -22,6 +22,7 @@ class RawTable:
     encoding: str | None = None
     notes: tuple[str, ...] = ()
     names_cut_in: str | None = None  # a shapefile: the encoding whose 10 bytes its .dbf cut the headers to
+    names_cut_off: frozenset = frozenset()  # its headers known to be cut: they lost a character cut in two
     estimated_rows: int | None = None  # the first chunk of a streamed file: about how many rows the file holds
 
     @property

@@ -21,7 +21,7 @@ from python_calamine import CalamineError
 from data.errors import InvalidInput, InvalidParameter
 from data.said import Note
 from data.settings import ImportSettings
-from layers.io.dbf_text import detected, names_encoding
+from layers.io.dbf_text import detected, names_encoding, utf8_cut_names
 from layers.io.delimited import HEADER_SEARCH_ROWS, header_index, iter_csv, title_note, without_tail
 from layers.io.kml import is_kml, keep_field_names
 from layers.io.rawtable import RawTable
@@ -264,15 +264,14 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None, settings: 
     else:
         raise InvalidParameter("--layer", f"{name} holds {len(names)} layers; pick one with --layer: "
                                + ", ".join(names), f"{name} 有 {len(names)} 个图层；请用 --layer 选择其一：{'、'.join(names)}")
-    frames, geoms, crs = [], [], None
+    frames, geoms, crs, cut_off = [], [], None, frozenset()
     read_as, cut_in, notes = _dbf_encodings(path, layer, encoding)
     if is_kml(path):
         keep_field_names()
     for lyr in chosen:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                gdf = pyogrio.read_dataframe(path, layer=lyr, encoding=read_as, on_invalid="ignore")
+            gdf, cut = _read_layer(path, lyr, read_as, cut_in)
+            cut_off |= cut
         except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
             raise InvalidInput(f"{name}: cannot be read: {_first_line(exc)}", zh=f"{name}：无法读取：{_first_line(exc)}") from None
         except Exception as exc:  # GDAL raises its own classes for truncated files
@@ -291,7 +290,24 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None, settings: 
         raise InvalidInput(f"{name}: the file holds no features", zh=f"{name}：文件中没有要素")
     frame = _as_text(frame)  # again: layers of a KML that lack a column hold NaN there
     return RawTable(path, frame, "feature", 1, geometries=np.concatenate(geoms), crs=crs, encoding=encoding,
-                    notes=tuple(notes), names_cut_in=cut_in)
+                    notes=tuple(notes), names_cut_in=cut_in, names_cut_off=cut_off)
+
+
+def _read_layer(path: Path, layer: str, read_as: str | None, cut_in: str | None) -> tuple:
+    """One layer as a GeoDataFrame and its headers known to be cut (:func:`utf8_cut_names`): a UTF-8 shapefile
+    whose 10-byte field names cut a character in two (pyogrio cannot decode them) is read again as ISO-8859-1 and
+    given back its UTF-8 text."""
+    import pyogrio
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return pyogrio.read_dataframe(path, layer=layer, encoding=read_as, on_invalid="ignore"), frozenset()
+        except UnicodeDecodeError:
+            if cut_in not in ("utf-8", "utf_8"):
+                raise
+            # GDAL's own name for the code page (it does not know "latin-1")
+            return utf8_cut_names(pyogrio.read_dataframe(path, layer=layer, encoding="ISO-8859-1", on_invalid="ignore"))
 
 
 def _dbf_encodings(path: Path, layer: str | None, encoding: str | None) -> tuple[str | None, str | None, list]:
