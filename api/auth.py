@@ -25,6 +25,9 @@ by ``/login`` (api/routes/session.py). A write carried by the cookie must also
 carry the session's CSRF token (``X-CSRF-Token`` header or ``csrf`` form field),
 else 403: another site can make a browser send the cookie, not read the token.
 
+Each request with credentials records the user's last use (``users list``), at most once per
+:data:`layers.workflow.last_use.GRAIN` per account: see :func:`reader`.
+
 Roles: admin (everything), planner (reads), street (its street's grids and
 complaints), inspector (complaints in its grids). Tokens come from
 ``hygiene-map users add`` and are stored only as SHA-256 digests.
@@ -40,9 +43,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import Conn
+from data.db import transaction
 from data.errors import Forbidden, LoginRequired, Unauthorized
 from data.settings import AuthSettings
 from layers.workflow.access import User, user_for_token
+from layers.workflow.last_use import note_use
 from layers.workflow.sessions import Session, session_for_id
 
 SESSION_COOKIE = "hm_session"
@@ -140,7 +145,13 @@ async def reader(request: Request,
 def _looked_up(request: Request, credentials: HTTPAuthorizationCredentials | None,
                session_id: str | None) -> User | None:
     with request.app.state.db.connection() as conn:
-        return _user(request, conn, credentials, session_id)
+        user = _user(request, conn, credentials, session_id)
+        # Every request with credentials passes here first, on a connection of its own, so the last use is
+        # recorded (and committed) here and not in the route's transaction; at most once per GRAIN per account.
+        if user is not None and user.use_due:
+            with transaction(conn):
+                note_use(conn, user.id)
+        return user
 
 
 Reader = Annotated[User | None, Depends(reader)]

@@ -23,10 +23,12 @@ _SAID = {
                        "is run"),
     "enabled": ("已重新启用用户 {name}（沿用其现有令牌；令牌若已泄露，请先运行 users rotate）",
                 "user {name} enabled again (with the token it holds; if that one leaked, run users rotate first)"),
-    "header": ("用户\t角色\t范围\t状态\t创建时间\t创建者", "name\trole\tscope\tstate\tcreated\tcreated by"),
+    "header": ("用户\t角色\t范围\t状态\t创建时间\t创建者\t最近使用", "name\trole\tscope\tstate\tcreated\tcreated by\tlast used"),
+    "never": ("从未使用", "never"),
     "active": ("启用", "enabled"),
     "off": ("已停用（{at}）", "disabled ({at})"),
     "none": ("尚无用户：用 hygiene-map users add 添加", "no users yet: add one with hygiene-map users add"),
+    "none_unused": ("没有 {days} 天以上未使用的启用用户", "no enabled user unused for {days} days or more"),
 }
 
 
@@ -106,22 +108,31 @@ def users_enable(name: str, lang: str) -> None:
 
 
 @users.command("list")
+@click.option("--unused-days", type=click.IntRange(1, 36500), default=None, metavar="N",
+              help="only the enabled users not used for N days or more (never used: counted from their creation)")
 @LANG
-def users_list(lang: str) -> None:
-    """List the users: name, role, scope, enabled or disabled, created (tab-separated; never a token)."""
+def users_list(unused_days: int | None, lang: str) -> None:
+    """List the users: name, role, scope, enabled or disabled, created, last used (tab-separated; never a token).
+
+    Last used: the last page login or request with the user's token or login, in the city's time zone, kept to a
+    quarter of an hour; 从未使用 (never) when not used since it was created."""
     from data.db import session
     from data.vocab import city_tz
     from layers.workflow.user_admin import list_users
 
     with session() as conn:
-        rows = list_users(conn)
+        rows = list_users(conn, unused_days)
     if not rows:
-        click.echo(say(_SAID, "none", lang))
+        click.echo(say(_SAID, "none", lang) if unused_days is None else say(_SAID, "none_unused", lang, days=unused_days))
         return
     click.echo(say(_SAID, "header", lang))
     zone = city_tz()
+
+    def when(at) -> str:
+        return f"{at.astimezone(zone):%Y-%m-%d %H:%M}"
+
     for row in rows:
-        user, off = row["user"], row["disabled_at"]
-        state = say(_SAID, "off", lang, at=f"{off.astimezone(zone):%Y-%m-%d %H:%M}") if off else say(_SAID, "active", lang)
-        click.echo("\t".join([user.name, user.role, user.scope_text(lang), state,
-                              f"{row['created_at'].astimezone(zone):%Y-%m-%d %H:%M}", row["created_by"]]))
+        user, off, used = row["user"], row["disabled_at"], row["last_used_at"]
+        state = say(_SAID, "off", lang, at=when(off)) if off else say(_SAID, "active", lang)
+        click.echo("\t".join([user.name, user.role, user.scope_text(lang), state, when(row["created_at"]),
+                              row["created_by"], when(used) if used else say(_SAID, "never", lang)]))

@@ -16,6 +16,7 @@ from data.errors import Conflict, InvalidParameter, NotFound
 from data.settings import AccessSettings
 from data.vocab import ROLES, SCOPED_ROLES
 from layers.spec.model import Field, LayerSpec
+from layers.workflow.last_use import DUE_SQL, GRAIN
 from layers.workflow.refusals import not_one_of
 
 
@@ -34,7 +35,9 @@ class User:
     """Who is calling, and what they may touch.
 
     ``street_code`` scopes a street user (and optionally an inspector);
-    ``grid_codes`` scopes an inspector to named grids.
+    ``grid_codes`` scopes an inspector to named grids. ``use_due``: the lookup
+    found its last use recorded longer ago than :data:`layers.workflow.last_use.GRAIN`
+    (the caller records this one); bookkeeping, not who the user is.
     """
 
     id: int
@@ -42,6 +45,7 @@ class User:
     role: str
     street_code: str | None = None
     grid_codes: tuple[str, ...] = field(default_factory=tuple)
+    use_due: bool = field(default=False, compare=False, repr=False)
 
     def may_write_grid(self, street_code: str) -> bool:
         """Change a grid's assignment: admin anywhere, a street user in its own street."""
@@ -225,17 +229,17 @@ def add_user(conn, name: str, role: str, *, street_code: str | None = None, grid
 
 
 def user_for_token(conn, token: str) -> User | None:
-    """The enabled user holding this token, or None."""
+    """The enabled user holding this token, or None (its ``use_due`` read in the same query: no extra trip)."""
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT id, name, role, street_code, grid_codes FROM users
+            f"""SELECT id, name, role, street_code, grid_codes, {DUE_SQL} FROM users u
                WHERE token_sha256 = %s AND disabled_at IS NULL""",
-            (token_digest(token),),
+            (GRAIN, token_digest(token)),
         )
         row = cur.fetchone()
     if row is None:
         return None
-    return User(row[0], row[1], row[2], row[3], tuple(row[4] or ()))
+    return User(row[0], row[1], row[2], row[3], tuple(row[4] or ()), use_due=row[5])
 
 
 def audit(conn, actor: str, action: str, target: str, before, after, detail=None) -> None:

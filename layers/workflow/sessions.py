@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from layers.workflow.access import User, new_token, token_digest, user_for_token
+from layers.workflow.last_use import DUE_SQL, GRAIN, note_use
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ def start_session(conn, token: str, hours: int) -> tuple[str, Session] | None:
     user = user_for_token(conn, token)
     if user is None:
         return None
+    note_use(conn, user.id, every_time=True)  # a login is always recorded (`users list`: last use)
     session_id, csrf = new_token(), new_token()
     with conn.cursor() as cur:
         cur.execute("DELETE FROM sessions WHERE expires_at < now()")
@@ -41,14 +43,14 @@ def session_for_id(conn, session_id: str) -> Session | None:
     """The live session of a cookie's id (its user enabled), or None."""
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT u.id, u.name, u.role, u.street_code, u.grid_codes, s.csrf_token
+            f"""SELECT u.id, u.name, u.role, u.street_code, u.grid_codes, s.csrf_token, {DUE_SQL}
                FROM sessions s JOIN users u ON u.id = s.user_id
                WHERE s.id_sha256 = %s AND s.expires_at > now() AND u.disabled_at IS NULL""",
-            (token_digest(session_id),))
+            (GRAIN, token_digest(session_id)))
         row = cur.fetchone()
     if row is None:
         return None
-    return Session(User(row[0], row[1], row[2], row[3], tuple(row[4] or ())), row[5])
+    return Session(User(row[0], row[1], row[2], row[3], tuple(row[4] or ()), use_due=row[6]), row[5])
 
 
 def end_session(conn, session_id: str) -> None:

@@ -53,14 +53,22 @@ def enable_user(conn, name: str, actor: str) -> None:
     audit(conn, actor, "user.enable", f"user:{name}", {"disabled": True}, {"disabled": False})
 
 
-def list_users(conn) -> list[dict]:
-    """Every user, by name: name, role, scope, created (when, by whom), disabled (when, or None).
+def list_users(conn, unused_days: int | None = None) -> list[dict]:
+    """Every user, by name: name, role, scope, created (when, by whom), disabled (when, or None), last used (when, or
+    None: never). Never a token nor its hash.
 
-    Never a token nor its hash. The server keeps no time of last use.
+    With ``unused_days``, only the enabled users not used for that many days: last used before then, or never used
+    and created before then (an account made yesterday is not dormant). The disabled ones are shut already.
     """
+    where, params = "", ()
+    if unused_days is not None:
+        where = """WHERE disabled_at IS NULL
+                   AND coalesce(last_used_at, created_at) < now() - make_interval(days => %s)"""
+        params = (unused_days,)
     with conn.cursor() as cur:
-        cur.execute("""SELECT id, name, role, street_code, grid_codes, created_at, created_by, disabled_at
-                       FROM users ORDER BY name""")
+        cur.execute(f"""SELECT id, name, role, street_code, grid_codes, created_at, created_by, disabled_at,
+                               last_used_at
+                        FROM users {where} ORDER BY name""", params)
         rows = cur.fetchall()
     return [{"user": User(r[0], r[1], r[2], r[3], tuple(r[4] or ())), "created_at": r[5], "created_by": r[6],
-             "disabled_at": r[7]} for r in rows]
+             "disabled_at": r[7], "last_used_at": r[8]} for r in rows]
