@@ -41,7 +41,9 @@ from data.settings import MapSettings, PublicSettings, TileSettings
 from data.vocab import PUBLIC_CHANNEL, RATINGS
 from layers.spec.registry import get_layer
 from layers.store.tiles import parse_tile
-from layers.web.report_page import CONTEXT_LABELS, CONTEXT_TILES, basemap_config, report_html, tile_hosts
+from layers.web.basemap import basemap_config, page_basemap
+from layers.web.public_map import CONTEXT_LABELS, CONTEXT_TILES, PAGE_CSP, page_csp
+from layers.web.report_page import report_html
 from layers.web.tracking_page import refused_html, tracking_html
 from layers.workflow import public, public_challenges, public_photos, public_staff
 
@@ -220,10 +222,6 @@ def get_report(settings: PublicRead, conn: Conn, tracking: str = TRACKING,
                         headers={"Cache-Control": "private, no-store", "Vary": "X-Report-Key"})
 
 
-#: The public pages load only this server's files (their data from its API); nothing from another host.
-PAGE_CSP = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; connect-src 'self'"
-
-
 def _page_refusal(request: Request, lang: str) -> HTMLResponse | None:
     """None when this client may read a public page; else the refusal (closed 403, too busy 429) as a page in
     the resident's language, not the API's JSON."""
@@ -255,14 +253,13 @@ def report_page(request: Request, conn: Conn, lang: Lang,
     maps = MapSettings.from_env()
     base = basemap_config(basemap or maps.basemap, maps)
     center, bounds = city_view(conn)
-    # A basemap's tiles are the only thing from another host, and only images.
-    csp = PAGE_CSP.replace("img-src 'self' data:", " ".join(["img-src 'self' data:", *tile_hosts(base)]))
     return HTMLResponse(report_html(lang, event_types(conn, lang), center, bounds, base),
-                        headers={"Content-Security-Policy": csp})
+                        headers={"Content-Security-Policy": page_csp(base)})
 
 
 @router.get("/report/{tracking}", response_class=HTMLResponse,
-            summary="The tracking page: steps, the unit's replies, the rating form after 结案 (zh; ?lang=en)")
+            summary="The tracking page: steps, a small map of the place, the unit's replies, the rating form after "
+                    "结案 (zh; ?lang=en)")
 def tracking_page(request: Request, conn: Conn, lang: Lang, tracking: str = TRACKING):
     if refused := _page_refusal(request, lang):
         return refused
@@ -271,8 +268,9 @@ def tracking_page(request: Request, conn: Conn, lang: Lang, tracking: str = TRAC
     except NotFound:
         return HTMLResponse(tracking_html(tracking, lang, found=False), status_code=404,
                             headers={"Content-Security-Policy": PAGE_CSP})
-    return HTMLResponse(tracking_html(code, lang), headers={"Content-Security-Policy": PAGE_CSP,
-                                                            "Cache-Control": "no-store"})
+    base = page_basemap()  # the configured basemap, as /report draws it
+    return HTMLResponse(tracking_html(code, lang, basemap=base), headers={"Content-Security-Policy": page_csp(base),
+                                                                          "Cache-Control": "no-store"})
 
 
 @router.post("/api/public/reports/{tracking}/rating", status_code=201,

@@ -17,9 +17,8 @@ import html
 
 from data.settings import PublicSettings
 from data.vocab import STATUS_EN
-from layers.store.places import FACILITY_ZOOM
 from layers.web.assets import STATIC_PREFIX
-from layers.web.basemap import basemap_config, tile_hosts  # noqa: F401  (api.routes.public imports them here)
+from layers.web.public_map import map_config, map_head, map_scripts
 from layers.web.report_categories import choices
 from layers.web.tracking_page import PLACE_WORDS, find_form, script_json
 from layers.workflow.phones import PATTERN as PHONE_PATTERN
@@ -29,13 +28,6 @@ from layers.workflow.public_photos import PER_REPORT
 #: The longest description the server takes (api/routes/public.py): counted on the page, never cut silently.
 DESCRIPTION_MAX = 1000
 
-_V = STATIC_PREFIX + "/vendor/"
-#: The city's roads, outlines and names for the page's map, through the public channel (no token needed).
-CONTEXT_TILES = "/api/public/context/tiles/"
-CONTEXT_LABELS = "/api/public/context/labels"
-#: The city's own places for the page (api/routes/public_places.py): no outside geocoder.
-PLACES = {"facilities": "/api/public/context/facilities", "search": "/api/public/places",
-          "describe": "/api/public/place", "around": "/api/public/around", "facility_zoom": FACILITY_ZOOM}
 
 WORDS = {
     "zh": {"title": "反映问题", "intro": "无需注册。选好位置和类别，简要描述，提交后凭查询码查看办理进度。",
@@ -114,24 +106,20 @@ def with_hotline(words: dict) -> dict:
 def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[float, float] | None,
                 bounds: list[float] | None, basemap: dict | None = None) -> str:
     """The report form in ``lang``; ``categories`` are (name, label) pairs; the map starts on the city,
-    over ``basemap`` (:func:`basemap_config`; none by default)."""
+    over ``basemap`` (:func:`layers.web.basemap.basemap_config`; none by default)."""
     t = {**with_hotline(WORDS[lang]), **PLACE_WORDS[lang]}
     esc = html.escape
-    config = {"lang": lang, "words": t, "places": PLACES, "category_labels": dict(categories),
+    config = {"lang": lang, "words": t, "category_labels": dict(categories),
               "max_photos": PER_REPORT, "photo_px": PHONE_PX, "description_max": DESCRIPTION_MAX,
               "phone_pattern": PHONE_PATTERN,  # the server's one rule for a number, checked before sending
-              "basemap": basemap or {"name": "none", "crs": "wgs84", "layers": []},
-              "context": {"tiles": CONTEXT_TILES, "labels": CONTEXT_LABELS}, "center": list(center) if center else [0, 0], "bounds": bounds,
+              **map_config(basemap), "center": list(center) if center else [0, 0], "bounds": bounds,
               "track": "/report/", "query": "?lang=en" if lang == "en" else "",
               "statuses": STATUS_EN if lang == "en" else {}}  # a nearby case's status, in the page's language
-    # On a GCJ-02 basemap the page shifts the phone's GPS fix to draw it (map.js has the formula).
-    gcj = f'\n<script src="{STATIC_PREFIX}/app/map.js"></script>' if config["basemap"]["crs"] == "gcj02" else ""
     return f"""<!doctype html>
 <html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(t["title"])}</title>
-<link rel="stylesheet" href="{_V}leaflet/dist/leaflet.css">
-<link rel="stylesheet" href="{STATIC_PREFIX}/app/map.css">
+{map_head()}
 <link rel="stylesheet" href="{STATIC_PREFIX}/app/public.css">
 </head><body class="tr">
 <header><h1>{esc(t["title"])}</h1><a class="tr-lang" href="/report?lang={'zh' if lang == 'en' else 'en'}">{esc(t["other"])}</a></header>
@@ -158,9 +146,7 @@ def report_html(lang: str, categories: list[tuple[str, str]], center: tuple[floa
 <button type="submit" id="rp-send">{esc(t["send"])}</button>
 </form>
 <script id="rp-config" type="application/json">{script_json(config)}</script>
-<script src="{_V}leaflet/dist/leaflet.js"></script>
-<script src="{_V}leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"></script>
-<script src="{STATIC_PREFIX}/app/context.js"></script>{gcj}
+{map_scripts(basemap)}
 <script src="{STATIC_PREFIX}/app/sha256.js"></script>
 <script src="{STATIC_PREFIX}/app/report.js"></script>
 <script src="{STATIC_PREFIX}/app/report-places.js"></script>

@@ -4,7 +4,9 @@ Phone width, Chinese first. The server writes the page's frame and words; the
 page's script (static/app/tracking.js) reads ``GET /api/public/reports/{tracking}``
 (which never carries a contact or a staff name; with the report's key from the link's ``#k=`` fragment, kept
 on the phone, the reporter's own description and the rating form), draws it with its before/after photos, follows it every
-few seconds, and posts the rating. Nothing is loaded from another host.
+few seconds, and posts the rating. Under the facts (status first), a small map shows the report's own point (to 5
+decimals) over the configured basemap or, offline, the city's own roads, outlines and names, as /report draws them
+(layers/web/public_map.py): only map reads, never another report. Nothing else is loaded from another host.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from urllib.parse import quote
 from data.settings import PublicSettings
 from data.vocab import PUBLIC_CHANNEL, RATINGS, STATUS_EN, UNSATISFIED, city_tz
 from layers.web.assets import STATIC_PREFIX
+from layers.web.public_map import map_config, map_head, map_scripts
 from layers.web.report_categories import PLAIN
 
 WORDS = {
@@ -42,7 +45,8 @@ WORDS = {
            "save": "保存此链接", "save_note": "本系统不会发送短信或其他消息。请复制本页链接存到备忘录或发给自己，"
                                               "或用另一部手机扫描下面的二维码，以后凭它查看进度和评价。",
            "copy": "复制链接", "copied": "已复制，可粘贴到备忘录或聊天中发给自己。",
-           "copy_failed": "无法自动复制：请长按上面的链接复制。", "qr": "本页链接的二维码（含评价凭证，请勿公开）"},
+           "copy_failed": "无法自动复制：请长按上面的链接复制。", "qr": "本页链接的二维码（含评价凭证，请勿公开）",
+           "map": "反映位置地图"},
     "en": {"title": "Report progress", "tracking": "Tracking number", "category": "Category", "status": "Status",
            "reported": "Reported", "due": "Due", "unit": "Responsible unit", "yours": "Your report",
            "steps": "Steps", "replies": "Replies from the unit", "no_reply": "No reply yet",
@@ -76,7 +80,8 @@ WORDS = {
                                                   "below with another phone, to follow and rate your report later.",
            "copy": "Copy link", "copied": "Copied: paste it into your notes or a chat with yourself.",
            "copy_failed": "Could not copy: press and hold the link above to copy it.",
-           "qr": "QR code of this page's link (holds your key to rate: do not share it publicly)"},
+           "qr": "QR code of this page's link (holds your key to rate: do not share it publicly)",
+           "map": "Map of the reported place"},
 }
 
 RATING_EN = {"满意": "satisfied", "基本满意": "mostly satisfied", "不满意": "not satisfied"}
@@ -101,8 +106,9 @@ PLACE_WORDS = {
 }
 
 
-def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
-    """The page for ``tracking`` in ``lang`` (zh or en); ``found=False`` says the number is unknown."""
+def tracking_html(tracking: str, lang: str, found: bool = True, basemap: dict | None = None) -> str:
+    """The page for ``tracking`` in ``lang`` (zh or en); ``found=False`` says the number is unknown. Its map is
+    drawn over ``basemap`` (:func:`layers.web.basemap.basemap_config`; the city's own data by default)."""
     settings = PublicSettings.from_env()
     t = {**WORDS[lang], "too_often": WORDS[lang]["too_often"].replace("{hotline}", settings.hotline)}
     esc = html.escape
@@ -114,17 +120,19 @@ def tracking_html(tracking: str, lang: str, found: bool = True) -> str:
               "ratings": [[r, RATING_EN[r] if lang == "en" else r] for r in RATINGS], "unsatisfied": UNSATISFIED,
               "own_channel": PUBLIC_CHANNEL,  # reports made here; a partner's reporters rate through the partner
               # the plain words the resident picked on /report, beside the official name
-              "plain": {name: words[1 if lang == "en" else 0] for name, words in PLAIN.items()}}
+              "plain": {name: words[1 if lang == "en" else 0] for name, words in PLAIN.items()},
+              **map_config(basemap), "map_zoom": 17}  # a street's zoom: the point among its roads and names
     body = (f'<p id="tr-state" class="tr-note">{esc(t["loading"])}</p><div id="tr-report" hidden></div>'
             if found else f'<p id="tr-state" class="tr-error">{esc(t["missing"])}</p>{find_form(lang)}')
-    script = (f'<script id="tr-config" type="application/json">{script_json(config)}</script>'
-              f'<script src="{STATIC_PREFIX}/app/report-places.js"></script>'
+    script = (f'<script id="tr-config" type="application/json">{script_json(config)}</script>\n'
+              f'{map_scripts(basemap)}\n<script src="{STATIC_PREFIX}/app/report-places.js"></script>'
               f'<script src="{STATIC_PREFIX}/app/tracking.js"></script>') if found else ""
     return f"""<!doctype html>
 <html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>{esc(t["title"])} {esc(tracking)}</title>
+{map_head() if found else ""}
 <link rel="stylesheet" href="{STATIC_PREFIX}/app/public.css">
 </head><body class="tr">
 <header><h1>{esc(t["title"])}</h1><a class="tr-lang" href="{esc(path)}?lang={other}">{esc(t["other"])}</a></header>

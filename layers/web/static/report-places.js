@@ -4,7 +4,6 @@
    window.hmPlaceText(d, words) words a place for this page and the tracking page. */
 (function () {
   'use strict';
-  var KIND_ICON = {toilet: 'WC', market: '市', garbage: '垃'};
 
   function placeText(d, w) {  // {area, near, near_m} in words, or null when the city's data names nothing there
     var area = d.area || '';
@@ -24,32 +23,9 @@
     });
   }
 
-  // Facilities: only on the city's own (WGS84) data; from street zoom, for the view.
-  var facilities = L.layerGroup().addTo(map), pending = null;
-  function loadFacilities() {
-    if (cfg.basemap.crs !== 'wgs84') return;
-    var z = Math.round(map.getZoom());
-    if (z < cfg.places.facility_zoom) { facilities.clearLayers(); state.facilities = 0; return; }
-    if (pending) pending.abort();
-    pending = new AbortController();
-    var b = map.getBounds();
-    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); });
-    fetch(cfg.places.facilities + '?bbox=' + bbox.join(',') + '&zoom=' + z, {signal: pending.signal})
-      .then(function (r) { return r.json(); }).then(function (fc) {
-        facilities.clearLayers();
-        fc.features.forEach(function (f) {
-          var c = f.geometry.coordinates, span = document.createElement('span');
-          span.textContent = f.properties.name;  // the city's data, never markup
-          var icon = L.divIcon({className: 'rp-fac rp-fac-' + f.properties.kind, iconSize: null,
-                                html: '<i>' + (KIND_ICON[f.properties.kind] || '·') + '</i>' + span.outerHTML});
-          L.marker([c[1], c[0]], {icon: icon, interactive: false, keyboard: false,
-                                  pane: 'hm-context-labels'}).addTo(facilities);
-        });
-        state.facilities = fc.features.length;
-      }).catch(function () { /* aborted by the next move, or offline: the map stays usable */ });
-  }
-  map.on('moveend', loadFacilities);
-  map.whenReady(loadFacilities);
+  // Facilities: the city's toilets, markets and garbage points at street zoom (public-map.js, shared with the
+  // tracking page's map).
+  window.hmPublicMap.facilities(map, cfg, state);
 
   // The search: the city's areas, facilities (names, addresses) and roads.
   var q = document.getElementById('rp-q'), list = document.getElementById('rp-results');

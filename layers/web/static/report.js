@@ -14,17 +14,10 @@
   var stage = function (s) { document.body.setAttribute('data-stage', s); };
   stage('form');
 
-  var map = L.map('rp-map', {center: cfg.center, zoom: 15, maxZoom: 20});
-  if (cfg.bounds) map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]);
+  // The basemap, or the city's own roads and names (public-map.js, shared with the tracking page).
+  var map = window.hmPublicMap('rp-map', cfg, {center: cfg.center, zoom: 15, maxZoom: 20},
+                               cfg.bounds && [[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]);
   var base = cfg.basemap;
-  base.layers.forEach(function (layer) {
-    L.tileLayer(layer.url, {subdomains: layer.subdomains, attribution: layer.attr, maxZoom: 20,
-                            maxNativeZoom: layer.max_zoom}).addTo(map);
-  });
-  // The city's own roads and names (WGS84) beneath, when there is no basemap; its outlines and names over
-  // a WGS84 basemap; nothing over Gaode's GCJ-02 tiles, where they would sit some hundred metres off.
-  if (base.crs === 'wgs84') window.hygieneContext.init(map, {lang: cfg.lang, outlines: true, roads: !base.layers.length,
-                                                                tilesUrl: cfg.context.tiles, labelsUrl: cfg.context.labels});
   window.hmReportMap = map;
   window.hmReportReady = true;
 
@@ -45,8 +38,7 @@
   document.getElementById('rp-gps').addEventListener('click', function () {
     if (!navigator.geolocation) { msg.textContent = t.no_gps; return; }
     navigator.geolocation.getCurrentPosition(function (p) {
-      var lat = p.coords.latitude, lon = p.coords.longitude, shown = [lat, lon];
-      if (base.crs === 'gcj02') { var g = window.hygieneMap.wgs84ToGcj02(lon, lat); shown = [g[1], g[0]]; }
+      var lat = p.coords.latitude, lon = p.coords.longitude, shown = window.hmPublicMap.shown(lat, lon, base);
       setPlace(lat, lon, 'wgs84', shown);  // GPS is WGS84 whatever the map
       map.setView(shown, 18);
     }, function () { msg.textContent = t.no_gps; }, {enableHighAccuracy: true, timeout: 15000});

@@ -59,6 +59,35 @@
     return placeWords || (r.lat.toFixed(5) + ', ' + r.lon.toFixed(5));
   }
 
+  // The small map of the report's own point (to 5 decimals, as public points are): made once, kept across the
+  // redraws of a follow (the same element moved back in), over the page's basemap or the city's own data
+  // (public-map.js, as /report draws it). Only the place: no other report is asked for or drawn.
+  var mapBox = el('div', 'tr-map'), map = null, marker = null;
+  var mapState = window.hmTrackMapState = {facilities: 0};
+  mapBox.id = 'tr-map';
+  mapBox.setAttribute('role', 'img');
+  mapBox.setAttribute('aria-label', t.map);
+  function showMap(r) {
+    if (!window.L || typeof r.lon !== 'number' || typeof r.lat !== 'number') { mapBox.hidden = true; return; }
+    var point = [Number(r.lat.toFixed(5)), Number(r.lon.toFixed(5))];
+    var at = window.hmPublicMap.shown(point[0], point[1], cfg.basemap);
+    if (!map) {
+      // Pinch and the buttons zoom; one finger scrolls the page, not the map (it is small and the page long).
+      map = window.hmPublicMap(mapBox, cfg, {center: at, zoom: cfg.map_zoom, maxZoom: 20, scrollWheelZoom: false,
+                                             dragging: !L.Browser.mobile, tap: false});
+      window.hmPublicMap.facilities(map, cfg, mapState);  // the toilets, markets… its place is told by
+      map.createPane('tr-pin').style.zIndex = 620;  // the pin over the city's names, which may sit on it
+      marker = L.circleMarker(at, {radius: 9, color: '#c62828', weight: 3, fillOpacity: 0.4, pane: 'tr-pin',
+                                   interactive: false}).addTo(map);
+      window.hmTrackMap = map; window.hmTrackMarker = marker;
+    } else if (!marker.getLatLng().equals(at)) {
+      marker.setLatLng(at); map.setView(at);
+    } else {
+      map.invalidateSize();
+    }
+    window.hmTrackPoint = point;  // the WGS84 point drawn (tests compare it with the stored one)
+  }
+
   function reopenedTo(r) {  // where the rating's reopening took the case
     var back = r.steps.filter(function (s) { return s.from === '结案'; });
     return back.length ? back[back.length - 1].to : null;
@@ -78,6 +107,7 @@
     dl.lastChild.className = 'tr-place';
     row(dl, t.yours, r.description);
     box.appendChild(dl);
+    box.appendChild(mapBox);
     if (r.outcome === 'not_taken_up') {  // not to be read as fixed: say so, and why (the unit's public reply)
       var out = el('div', 'tr-outcome');
       out.appendChild(el('p', null, t.not_taken_up_note));
@@ -142,6 +172,7 @@
                                                                        : t.by_channel.replace('{c}', r.channel_name || r.channel)));
     }
     box.hidden = false;
+    showMap(r);  // once shown: Leaflet measures its box
     document.body.setAttribute('data-status', r.status);
   }
 
