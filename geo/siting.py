@@ -86,22 +86,19 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
     street : str, optional
         Street code: demand and candidates inside this street only.
     objective : str, optional
-        ``residents``, ``area`` or ``complaints`` (:mod:`geo.demand`); by
-        default the first of them the data has.
-    places : Places, optional
-        :func:`siting_places` of the same kind, street and objective, when kept.
+        ``residents``, ``area`` or ``complaints`` (:mod:`geo.demand`); by default the first of them the data has.
+    places : Places, optional (:func:`siting_places` of the same kind, street and objective, when kept)
     store : optional
         Where coverage's state is kept (the server's), for the figures (:mod:`geo.siting_figures`).
 
     Returns
     -------
     dict
-        ``objective`` and its ``measure`` (residents, area_m2, complaints);
-        ``candidates_on``: roads, or lattice when the city has no roads;
-        ``sites`` (rank, lon, lat, ``new_<measure>``, the new disc as GeoJSON), ``before`` / ``after`` covered demand
-        and %, the total, the rule and radius (residents and area as coverage measures them); ``facilities``,
-        ``not_in_service``: as coverage's; ``uniform``: :func:`uniform_demand`; ``demand_cell_m``: the lattice's cell
-        edge the greedy chose on (None for complaints), ``demand_area_m2``: the areas' extent it was chosen by.
+        ``objective`` and its ``measure`` (residents, area_m2, complaints); ``candidates_on``: roads, or lattice;
+        ``sites`` (rank, lon, lat, ``new_<measure>``, disc as GeoJSON), ``before`` / ``after`` covered demand and %,
+        the total, the rule and radius (residents, area as coverage measures them); ``facilities``, ``not_in_service``:
+        as coverage's; ``uniform``: :func:`uniform_demand`; ``demand_cell_m``, ``demand_area_m2``: the lattice's cell
+        edge (50 m but over a very large area, :func:`geo.demand.demand_cell`; None for complaints), the area's m².
     """
     check_add(add), check_objective(objective)
     spec, radius, rule = resolve(kind, radius_m)
@@ -127,7 +124,6 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
     return {"kind": kind, "radius_m": radius, "rule": rule, "street": street, "objective": objective_used,
             "objective_asked": objective is not None, "measure": measure, "sites": sites,
             "candidates": int(len(candidates)), "candidates_on": on, "demand_cells": int(len(demand)),
-            # The lattice's cell edge: 50 m but over a very large area (geo.demand.demand_cell), said with the sites.
             "demand_cell_m": None if objective_used == "complaints" else places.demand.cell,
             "demand_area_m2": places.demand.area_m2,
             "before": share(found.before), "after": share(found.after), measure: found.total,
