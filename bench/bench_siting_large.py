@@ -16,8 +16,12 @@ Each run is ``analyze siting --kind toilets --add 5 --street STREET`` as one CLI
   walkthrough's 88 s: main laid the 50 m demand lattice of the whole city, 13,800 km², for one district);
 * kept: right after, the lattice read from the part the cold run kept.
 
-Prints the medians, and each side's sites and gains (they may differ in order: this tree ranks the sites by the
-figures it reports). Writes only the kept parts.
+Prints the medians, the load average before and after, and each side's sites and gains (they may differ in order:
+this tree ranks the sites by the figures it reports) with the demand lattice's cell edge. Writes only the kept parts.
+
+The whole city (``--street ''``, 14,177 km²): main lays its 50 m lattice (5.7 million cells), this tree a 200 m one
+(``geo.demand.demand_cell``), so the sites differ; tests/test_yantai_siting_city.py checks this tree's choice
+against a plain greedy on the same lattice.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ start = time.perf_counter()
 result = siting(conn, "toilets", int(sys.argv[2]), street=sys.argv[1] or None)
 took = time.perf_counter() - start
 print(json.dumps({"s": took, "candidates": result["candidates"], "cells": result["demand_cells"],
+                  "cell_m": result.get("demand_cell_m", 50.0),
                   "sites": [[round(s["lon"], 6), round(s["lat"], 6), round(s["new_" + result["measure"]], 1)]
                             for s in result["sites"]]}))
 """
@@ -74,6 +79,7 @@ def main() -> None:
     sides = {"main": args.before.resolve(), "this tree": HERE}
     times = {(side, kind): [] for side in sides for kind in ("cold", "kept")}
     last = {}
+    print("load average before:", os.getloadavg())
     for _ in range(args.runs):
         for side, tree in sides.items():
             forget()
@@ -82,8 +88,10 @@ def main() -> None:
                 times[side, kind].append(last[side]["s"])
     for (side, kind), got in times.items():
         print(f"| {side} | {kind} | {statistics.median(got):.2f} s | {', '.join(f'{t:.2f}' for t in got)} |")
+    print("load average after:", os.getloadavg())
     for side, answer in last.items():
-        print(side, answer["candidates"], "candidates", answer["cells"], "cells", answer["sites"])
+        print(side, answer["candidates"], "candidates", answer["cells"], f"cells of {answer['cell_m']:g} m",
+              answer["sites"])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ Open complaints are points, counted as they are.
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,21 +87,19 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
     street : str, optional
         Street code: demand and candidates inside this street only.
     objective : str, optional
-        ``residents``, ``area`` or ``complaints`` (:mod:`geo.demand`); by
-        default the first of them the data has.
-    places : Places, optional
-        :func:`siting_places` of the same kind, street and objective, when kept.
+        ``residents``, ``area`` or ``complaints`` (:mod:`geo.demand`); by default the first of them the data has.
+    places : Places, optional (:func:`siting_places` of the same kind, street and objective, when kept)
     store : optional
         Where coverage's state is kept (the server's), for the figures (:mod:`geo.siting_figures`).
 
     Returns
     -------
     dict
-        ``objective`` and its ``measure`` (residents, area_m2, complaints);
-        ``candidates_on``: roads, or lattice when the city has no roads;
-        ``sites`` (rank, lon, lat, ``new_<measure>``, the new disc as GeoJSON), ``before`` / ``after`` covered demand
-        and %, the total, the rule and radius (residents and area as coverage measures them); ``facilities``,
-        ``not_in_service``: as coverage's; ``uniform``: :func:`uniform_demand`.
+        ``objective`` and its ``measure`` (residents, area_m2, complaints); ``candidates_on``: roads, or lattice;
+        ``sites`` (rank, lon, lat, ``new_<measure>``, disc as GeoJSON), ``before`` / ``after`` covered demand and %,
+        the total, the rule and radius (residents, area as coverage measures them); ``facilities``, ``not_in_service``:
+        as coverage's; ``uniform``: :func:`uniform_demand`; ``demand_cell_m``, ``demand_area_m2``: the lattice's cell
+        edge (50 m but over a very large area, :func:`geo.demand.demand_cell`; None for complaints), the area's m².
     """
     check_add(add), check_objective(objective)
     spec, radius, rule = resolve(kind, radius_m)
@@ -126,6 +125,8 @@ def siting(conn, kind: str = "toilets", add: int = 5, *, radius_m: float | None 
     return {"kind": kind, "radius_m": radius, "rule": rule, "street": street, "objective": objective_used,
             "objective_asked": objective is not None, "measure": measure, "sites": sites,
             "candidates": int(len(candidates)), "candidates_on": on, "demand_cells": int(len(demand)),
+            "demand_cell_m": None if objective_used == "complaints" else places.demand.cell,
+            "demand_area_m2": places.demand.area_m2,
             "before": share(found.before), "after": share(found.after), measure: found.total,
             "facilities": has_facilities(conn, spec), "not_in_service": not_in_service(conn, spec),
             "uniform": objective_used != "complaints" and uniform_demand(conn)}
@@ -272,7 +273,8 @@ def _greedy(demand: np.ndarray, weight: np.ndarray, covered: np.ndarray, candida
     candidates are never looked at again. Ties go to the first candidate in
     ``candidates``' order, as in the plain greedy that recomputes every gain
     each round: queue entries are (−gain, index) and a fresh entry must sort
-    before the head to be taken.
+    before the head to be taken. Gains equal to 12 significant digits are ties
+    (:func:`_tie`), as the plain greedy of tests/test_siting.py has them.
     """
     # Only the demand not covered yet can add to a gain: the matrix leaves the rest out (most of a city).
     open_ = np.flatnonzero(~covered)
@@ -292,13 +294,23 @@ def _greedy(demand: np.ndarray, weight: np.ndarray, covered: np.ndarray, candida
         gain = open_weight[idx][left[idx]].sum()
         if gain <= MIN_GAIN:  # never a site that covers (next to) nothing new
             continue
-        if heap and (-gain, best) > heap[0]:
-            heapq.heappush(heap, (-gain, best))
+        if heap and (-_tie(gain), best) > heap[0]:
+            heapq.heappush(heap, (-_tie(gain), best))
             continue
         left[idx] = False
         covered[open_[idx]] = True
         sites.append((best, float(gain)))
     return sites
+
+
+def _tie(gain: float) -> float:
+    """``gain`` to 12 significant digits (rounding keeps the order, so bounds stay bounds): the same demand summed in
+    another order, or a cell cut in two pieces, differs in the last bits, which must not outrank the first candidate
+    (Yantai's 200 m lattice: 360,000.0000001 m² beat a whole 360,000 m² nearer the toilets)."""
+    if gain <= 0:
+        return gain
+    step = 10.0 ** (math.floor(math.log10(gain)) - 11)
+    return round(gain / step) * step
 
 
 def _add_discs(conn, sites: list[dict], radius: float, srid: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from data.params import clean_text, parse_area_code, parse_int
 from geo.coverage import resolve
-from geo.demand import OBJECTIVES, check_objective
+from geo.demand import DEMAND_CELL_M, MAX_DEMAND_CELLS, OBJECTIVES, check_objective
 from geo.siting import check_add, siting, siting_places
 from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
 from layers.analysis.coverage import KIND, RADIUS, facility_warning
@@ -84,7 +84,7 @@ class Siting(Analysis):
 def siting_warning(result: dict, lang: str) -> str | None:
     """What the sites rest on, said with them: facilities left out or missing (coverage's warning), and demand spread
     evenly over whole areas (no communities, no land use), where the sites are only indicative."""
-    said = [w for w in (facility_warning(result, lang), _uniform_note(result, lang)) if w]
+    said = [w for w in (facility_warning(result, lang), _uniform_note(result, lang), _cell_note(result, lang)) if w]
     return ("; " if lang == "en" else "；").join(said) or None
 
 
@@ -96,6 +96,19 @@ def _uniform_note(result: dict, lang: str) -> str | None:
         return (f"{what[0]} spread evenly over each area's extent: the sites are indicative only, import communities "
                 "with population, or land use (which of several near-equal spots is chosen is arbitrary)")
     return f"{what[1]}按区域面积均匀分布：选址仅供参考，请导入社区人口或用地（条件相近的多处之间选哪一处是任意的）"
+
+
+def _cell_note(result: dict, lang: str) -> str | None:
+    """Said when the demand lattice is coarser than 50 m: the area asked is too large for it (geo.demand.demand_cell)."""
+    cell = result.get("demand_cell_m")  # a cached answer from before may lack it
+    if not cell or cell <= DEMAND_CELL_M:
+        return None
+    km2 = f"{result['demand_area_m2'] / 1e6:,.0f}"
+    if lang == "en":
+        return (f"demand counted on a {cell:g} m lattice, not {DEMAND_CELL_M:g} m: the area asked ({km2} km²) would be "
+                f"more than {MAX_DEMAND_CELLS:,} cells at {DEMAND_CELL_M:g} m; give a street or district for a finer choice")
+    return (f"需求按 {cell:g} m 网格计（非 {DEMAND_CELL_M:g} m）：所选范围 {km2} km²，按 {DEMAND_CELL_M:g} m 将超过 "
+            f"{MAX_DEMAND_CELLS:,} 格；指定街道或区可得更细的选址")
 
 
 #: What the covered demand is counted in (zh).
