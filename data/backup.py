@@ -14,6 +14,7 @@ always a whole backup.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -127,12 +128,57 @@ def backup(url: str, out: Path, settings: DatabaseSettings | None = None,
     return out, len(photos)
 
 
-def _read_archive(path: Path, work: Path) -> tuple[Path, list[tuple[Path, Path]]]:
-    """The dump and (extracted file, its place under the photo folder) of each photo of the backup ``path``,
-    extracted into ``work`` and checked (sizes, photo hashes) before anything is restored."""
+class _Staging:
+    """A private folder beside the photo folder (same file system: its photos go into place by rename) holding
+    the unpacked dump and ``photos/``; ``made``: the first of the photo folder's parents this restore created."""
+
+    def __init__(self, root: Path, needed: int):
+        # A photo folder that is a mount point of its own (a volume): staged inside it, on its file system.
+        self.where, self.folder = (root if os.path.ismount(root) else root.parent), None
+        self.made = next((p for p in reversed((self.where, *self.where.parents)) if not p.exists()), None)
+        have = next(p for p in (self.where, *self.where.parents) if p.exists())
+        free = shutil.disk_usage(have).free
+        if needed > free:
+            raise SetupError(
+                f"not enough free space beside the photo folder {root}: the restore unpacks {needed:,} bytes "
+                f"(the photos and the database dump) and {have} has {free:,} bytes free; nothing was restored",
+                f"照片文件夹 {root} 所在磁盘空间不足：恢复需解包 {needed:,} 字节（照片和数据库转储），"
+                f"{have} 仅有 {free:,} 字节可用；未恢复任何内容")
+        try:
+            self.where.mkdir(parents=True, exist_ok=True)
+            self.folder = Path(tempfile.mkdtemp(prefix=".hygiene-map-restore-", dir=self.where))  # 0700
+        except OSError as exc:
+            self.discard()
+            raise _cannot_unpack(root, exc) from None
+        self.photos = self.folder / "photos"
+
+    def discard(self) -> None:
+        """Remove the staging folder and the parents this restore created: the photo folder's side as before."""
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        if self.made is None:
+            return
+        for folder in (self.where, *self.where.parents):  # the parents made, if still empty
+            try:
+                folder.rmdir()
+            except OSError:
+                return  # not empty: the embedded cluster made in it is kept, as pg_restore's failure says
+            if folder == self.made:
+                return
+
+
+def _cannot_unpack(root: Path, exc: OSError) -> SetupError:
+    return SetupError(f"cannot unpack the photos beside the photo folder {root}: {exc.strerror}; nothing was restored",
+                      f"无法在照片文件夹 {root} 旁解包照片：{exc.strerror}；未恢复任何内容")
+
+
+def _unpack(path: Path, root: Path) -> tuple[_Staging | None, Path, int]:
+    """(the staging folder, the dump, how many photos) of the backup ``path``: every photo unpacked into the
+    staging folder and checked (sizes, hashes) before anything is restored. A bare dump needs none: (None, path, 0)."""
     with open(path, "rb") as fh:
         if fh.read(5) == b"PGDMP":  # a bare pg_dump file: a backup of an older hygiene-map, no photos
-            return path, []
+            return None, path, 0
+    staged = None
     try:
         with tarfile.open(path, mode="r:") as tar:
             members = tar.getmembers()
@@ -141,20 +187,25 @@ def _read_archive(path: Path, work: Path) -> tuple[Path, list[tuple[Path, Path]]
             if dump is None or manifest is None:
                 raise _damaged(path, f"no {DUMP if dump is None else MANIFEST} in it")
             expected = json.loads(tar.extractfile(manifest).read()).get("photos")
-            _extract(tar, dump, work / DUMP, path)
-            photos = []
-            for member in members:
-                match = PHOTO.match(member.name)
-                if match and member.isfile():
-                    target = work / f"photo-{len(photos)}"
-                    if _extract(tar, member, target, path) != match.group(2):
-                        raise _damaged(path, f"{member.name} does not match its hash")
-                    photos.append((target, Path(match.group(1)) / f"{match.group(2)}.{match.group(3)}"))
+            photos = [(m, match) for m in members if (match := PHOTO.match(m.name)) and m.isfile()]
             if len(photos) != expected:  # cut off at a file's end: tar alone cannot tell
                 raise _damaged(path, f"{len(photos)} of its {expected} photos")
-    except (tarfile.TarError, EOFError, ValueError) as exc:  # ValueError: a manifest that is not JSON
-        raise _damaged(path, str(exc) or type(exc).__name__) from None
-    return work / DUMP, photos
+            staged = _Staging(root, dump.size + sum(m.size for m, _ in photos))
+            _extract(tar, dump, staged.folder / DUMP, path)
+            for member, match in photos:
+                folder = staged.photos / match.group(1)
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if _extract(tar, member, folder / f"{match.group(2)}.{match.group(3)}", path) != match.group(2):
+                    raise _damaged(path, f"{member.name} does not match its hash")
+    except BaseException as exc:
+        if staged is not None:
+            staged.discard()
+        if isinstance(exc, (tarfile.TarError, EOFError, ValueError)):  # ValueError: a manifest that is not JSON
+            raise _damaged(path, str(exc) or type(exc).__name__) from None
+        if isinstance(exc, OSError) and staged is not None:  # the disk filled up after all, a quota
+            raise _cannot_unpack(root, exc) from None
+        raise
+    return staged, staged.folder / DUMP, len(photos)
 
 
 def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path, path: Path) -> str:
@@ -185,17 +236,20 @@ def _holds_hygiene_map(url: str) -> bool:
 
 def restore(target: str | Callable[[], str], backup_file: Path, settings: DatabaseSettings | None = None,
             photo_root: Path | None = None) -> int:
-    """Restore a backup into an EMPTY database, in one transaction (all or nothing), then put its photos back;
-    the number of photos. ``target``: the database URL, or what makes the database ready and gives its URL (the
-    embedded cluster's), called only once the backup has been read whole and found sound."""
+    """Restore a backup into an EMPTY database and its photos into the photo folder, all or nothing; the number of
+    photos. The photos are unpacked and checked beside the photo folder first, the database is restored in one
+    transaction, then the photos are moved into place by rename (nothing left to fail for want of space) and the
+    folder made its owner's only (0700, files 0600). ``target``: the database URL, or what makes the database
+    ready and gives its URL (the embedded cluster's), called only once the photos are unpacked."""
     settings = settings or DatabaseSettings.from_env()
     photo_root = photo_root or InspectionSettings.from_env().photo_root()
     path = Path(backup_file)
     if not path.is_file():
         raise SetupError(f"backup file {path} does not exist", f"备份文件 {path} 不存在")
-    work = Path(tempfile.mkdtemp(prefix="hygiene-map-restore-"))
+    staged, dump, photos = _unpack(path, photo_root)
     try:
-        dump, photos = _read_archive(path, work)
+        if staged is not None:
+            _check_writable(photo_root, staged)
         url = target() if callable(target) else target
         if _holds_hygiene_map(url):
             raise SetupError(
@@ -204,20 +258,65 @@ def restore(target: str | Callable[[], str], backup_file: Path, settings: Databa
             )
         _run([_tool(settings, "pg_restore"), "--no-owner", "--single-transaction", "--exit-on-error",
               f"--dbname={url}", str(dump)], "pg_restore", damaged=path)
-        for extracted, place in photos:
-            _put_photo(extracted, photo_root, place)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return len(photos)
+    except BaseException:
+        if staged is not None:
+            staged.discard()  # the database unchanged, so is the photo folder
+        raise
+    if staged is not None:
+        _move_in(staged, photo_root)
+        staged.made = None  # the photo folder's parents now hold it
+        staged.discard()
+    _tighten(photo_root)
+    return photos
 
 
-def _put_photo(extracted: Path, root: Path, place: Path) -> None:
-    """One photo back in the photo folder ``root`` (made 0700: photos are personal data); kept if already there."""
-    target = root / place
-    if target.exists():
-        return  # named by its content's hash: the same photo
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    target.parent.mkdir(mode=0o700, exist_ok=True)
-    tmp = target.with_suffix(f".{os.getpid()}.tmp")
-    shutil.copyfile(extracted, tmp)
-    os.replace(tmp, target)  # atomic: the server never serves half a photo
+def _check_writable(root: Path, staged: _Staging) -> None:
+    """Refuse, before the database is touched, a photo folder (or one of its ``aa/`` folders) the photos cannot
+    be moved into."""
+    if not root.exists() or not staged.photos.is_dir():
+        return
+    for folder in (root, *(root / f.name for f in staged.photos.iterdir() if (root / f.name).exists())):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise SetupError(f"the photo folder {folder} is not writable; nothing was restored",
+                             f"照片文件夹 {folder} 不可写；未恢复任何内容")
+
+
+def _move_in(staged: _Staging, root: Path) -> None:
+    """The staged photos into the photo folder: the whole folder renamed when there is none yet, else each
+    photo renamed into it (one already there is the same photo: it is named by its content's hash)."""
+    if not staged.photos.is_dir():
+        return
+    try:
+        try:
+            os.rename(staged.photos, root)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+        for folder in sorted(staged.photos.iterdir()):
+            into = root / folder.name
+            if not into.exists():
+                os.rename(folder, into)
+                continue
+            for photo in sorted(folder.iterdir()):
+                if not (into / photo.name).exists():
+                    os.rename(photo, into / photo.name)
+    except OSError as exc:
+        raise SetupError(
+            f"the database was restored, but its photos could not be moved into {root} ({exc.strerror}): they are "
+            f"in {staged.photos}; move them there by hand, then run `hygiene-map db migrate`",
+            f"数据库已恢复，但照片无法移入 {root}（{exc.strerror}）：照片在 {staged.photos}；"
+            "请手动移入，再运行 `hygiene-map db migrate`") from None
+
+
+def _tighten(root: Path) -> None:
+    """The photo folder, its folders and files made their owner's only (photos are personal data): 0700/0600."""
+    if not root.is_dir():
+        return
+    for path in (root, *root.rglob("*")):
+        if path.is_symlink():
+            continue
+        try:
+            os.chmod(path, 0o700 if path.is_dir() else 0o600)
+        except OSError:  # another user's file (the server's own): not this command's to change
+            pass

@@ -180,6 +180,9 @@ _CITY_TABLES = ("users", "city_settings", "audit_log")
 def db_restore(backup_file: str, lang: str) -> None:
     """Restore a backup (database and photos) into an empty database, all or nothing, then migrate.
 
+    The photos are unpacked and checked beside the photo folder (its free space checked first) before the
+    database is touched, and moved into place only once it is restored.
+
     Without DATABASE_URL the embedded cluster is created when the home has none (and started), and its
     database, if `db up` made it but it holds no data yet, is emptied first.
     """
