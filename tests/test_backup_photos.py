@@ -6,6 +6,7 @@ that does not exist yet (README: "restore into … a new embedded cluster"); the
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -93,7 +94,7 @@ def test_backup_restored_into_a_new_home_brings_back_every_row_and_photo(photogr
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     assert stat.S_IMODE((Path(env["HYGIENE_MAP_HOME"]) / "photos").stat().st_mode) == 0o700
     assert [p.name for p in tmp_path.iterdir()] == ["taipei.backup"]  # nothing left beside it
-    new_home = _home()
+    new_home = _home() / "hygiene-map"  # README: a new server set up from the backup alone
     try:
         done = _cli(["db", "restore", backup], {"HYGIENE_MAP_HOME": str(new_home)})
         assert done.returncode == 0, done.stderr
@@ -101,7 +102,10 @@ def test_backup_restored_into_a_new_home_brings_back_every_row_and_photo(photogr
         url = f"postgresql://hygiene_map@127.0.0.1:{(new_home / 'port').read_text().strip()}/hygiene_map"
         assert _counts(url) == _counts(city.url)
         assert _counts(url)["complaints"] > 0 and _counts(url)["grids"] > 0
-        assert stat.S_IMODE((new_home / "photos").stat().st_mode) == 0o700
+        # Photos are personal data: the owner's only, folders and files, and no staging folder left beside them.
+        assert set(_modes(new_home / "photos").values()) == {0o700, 0o600}, _modes(new_home / "photos")
+        assert len(list((new_home / "photos").glob("??/*.*g"))) == 2
+        assert not list(new_home.glob(".hygiene-map-restore-*"))
         with serve_app(url, extra_env={"HYGIENE_MAP_HOME": str(new_home)}) as base:
             for path, content in urls.items():
                 served = httpx.get(base + path, timeout=30)
@@ -109,7 +113,7 @@ def test_backup_restored_into_a_new_home_brings_back_every_row_and_photo(photogr
                 assert served.content == content
     finally:
         _cli(["db", "down"], {"HYGIENE_MAP_HOME": str(new_home)})
-        shutil.rmtree(new_home, ignore_errors=True)
+        shutil.rmtree(new_home.parent, ignore_errors=True)
 
 
 def test_restore_into_a_home_db_up_made_and_left_empty(photographed, tmp_path):
@@ -128,6 +132,66 @@ def test_restore_into_a_home_db_up_made_and_left_empty(photographed, tmp_path):
         again = _cli(["db", "restore", backup], {"HYGIENE_MAP_HOME": str(home)})
         assert again.returncode != 0 and "目标数据库不是空的" in again.stderr and "Traceback" not in again.stderr
         assert _counts(url) == _counts(city.url)
+        assert len(list((home / "photos").glob("??/*.*g"))) == 2
+        assert not list(home.glob(".hygiene-map-restore-*"))  # the photos it unpacked are gone again
+    finally:
+        _cli(["db", "down"], {"HYGIENE_MAP_HOME": str(home)})
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _modes(root: Path) -> dict[str, int]:
+    """Mode of the folder ``root`` and of every folder and file in it, by path under it."""
+    return {str(p.relative_to(root)): stat.S_IMODE(p.stat().st_mode) for p in (root, *root.rglob("*"))}
+
+
+def _state(home: Path) -> dict:
+    """What a failed restore must leave as it found it: the home's entries, and every photo's mode and bytes."""
+    photos = home / "photos"
+    return {"home": sorted(p.name for p in home.iterdir()), "modes": _modes(photos),
+            "bytes": {str(p.relative_to(photos)): p.read_bytes() for p in photos.rglob("*") if p.is_file()}}
+
+
+def test_a_restore_whose_photos_do_not_fit_changes_nothing_then_a_restore_tightens_old_photos(
+        photographed, tmp_path, monkeypatch):
+    """A home `db up` made, whose photo folder was left 0755 by an older install: with too little free space the
+    restore is refused before the database is touched, saying how many bytes it needs and has; with room, database
+    and photos come back and every photo, old or restored, is its owner's only."""
+    from click.testing import CliRunner
+
+    from api.cli.main import main
+
+    city, env, urls = photographed
+    backup = tmp_path / "taipei.backup"
+    assert _cli(["db", "backup", "--out", backup], {**env, "DATABASE_URL": city.url}).returncode == 0
+    with tarfile.open(backup) as tar:
+        needed = sum(m.size for m in tar.getmembers() if m.name != "hygiene-map-backup.json")
+    home = _home()
+    old = _photo((200, 10, 10), "JPEG")
+    digest = hashlib.sha256(old).hexdigest()
+    (home / "photos" / digest[:2]).mkdir(parents=True)
+    (home / "photos" / digest[:2] / f"{digest}.jpg").write_bytes(old)
+    for path in (home / "photos", home / "photos" / digest[:2]):
+        path.chmod(0o755)
+    (home / "photos" / digest[:2] / f"{digest}.jpg").chmod(0o644)
+    try:
+        assert _cli(["db", "up"], {"HYGIENE_MAP_HOME": str(home)}).returncode == 0
+        url = f"postgresql://hygiene_map@127.0.0.1:{(home / 'port').read_text().strip()}/hygiene_map"
+        before, rows = _state(home), _counts(url)
+        monkeypatch.setattr(shutil, "disk_usage", lambda _path: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
+        ours = {"HYGIENE_MAP_HOME": str(home), "DATABASE_URL": None, "HYGIENE_MAP_PHOTO_DIR": None}
+        for lang, words in (("zh", ("磁盘空间不足", "未恢复任何内容")), ("en", ("not enough free space", "nothing was restored"))):
+            done = CliRunner().invoke(main, ["db", "restore", str(backup), "--lang", lang], env=ours)
+            assert done.exit_code != 0, done.output
+            assert all(w in done.stderr for w in words) and f"{needed:,}" in done.stderr and "1,000" in done.stderr, \
+                done.stderr
+            assert _state(home) == before and _counts(url) == rows
+        monkeypatch.undo()
+        done = _cli(["db", "restore", backup], {"HYGIENE_MAP_HOME": str(home)})
+        assert done.returncode == 0, done.stderr
+        assert _counts(url) == _counts(city.url)
+        assert len(list((home / "photos").glob("??/*.*g"))) == 3
+        assert set(_modes(home / "photos").values()) == {0o700, 0o600}, _modes(home / "photos")
+        assert (home / "photos" / digest[:2] / f"{digest}.jpg").read_bytes() == old
     finally:
         _cli(["db", "down"], {"HYGIENE_MAP_HOME": str(home)})
         shutil.rmtree(home, ignore_errors=True)
