@@ -13,8 +13,9 @@ window or category (the default map) or with an explicit ``cell``: in a
 thread, on connections of its own, announced first (the triggers count for
 it from then on) and filled from a snapshot taken at that moment, so that
 complaint writes go on during the fill (:func:`register`, migration 0795);
-that first request, and any until the fill is in, bins afresh, as every
-request did before. Sizes derived
+that first request, and any until the fill is in, bins afresh: in numpy from
+the complaints' coordinates (:mod:`geo.hotspot_points`), the monthly series of
+emerging hot spots in SQL. Sizes derived
 from a filtered count change with every filter and are binned afresh rather
 than registered. At most HYGIENE_MAP_HOTSPOT_KEPT_GRIDS grids are kept (the
 oldest goes): each costs its triggers on every complaint write.
