@@ -92,12 +92,16 @@ def counts(conn, *, size: float, srid: int, tz: str, since: datetime | None = No
     where, params = filters(since, until, categories)
     params.update(size=size, srid=srid, tz=tz)
     kept_now = kept_grid(conn, size, srid, tz, filling=True)
-    if keep and kept_now is None and not _writing_complaints(conn):
-        register_later(conn, size, srid, tz)  # this request bins afresh; the next ones read the kept counts
+    register = keep and kept_now is None and not _writing_complaints(conn)
     if not by_month and (kept_now is None or kept_grid(conn, size, srid, tz) is None):
         # Not kept (or still filling): every matching complaint binned, in numpy from their coordinates.
         x, y = (points or hotspot_points.read)(conn, srid, where, params)
-        return hotspot_points.counts(x, y, size, hotspot_points.constants(conn))
+        found = hotspot_points.counts(x, y, size, hotspot_points.constants(conn))
+        if register:  # once they are read: the fill's pass over the complaints then does not share the cores
+            register_later(conn, size, srid, tz)  # the next requests read the kept counts
+        return found
+    if register:
+        register_later(conn, size, srid, tz)
     group = "q, r, month" if by_month else "q, r"
     # One statement, so one snapshot: kept counts plus the edges when the grid is kept in it, else every
     # complaint binned (a grid may be dropped between two statements).
