@@ -126,6 +126,14 @@ SELECT level::text FROM admin_areas WHERE population IS NOT NULL
 ORDER BY array_position(ARRAY['community', 'street', 'district'], level::text) LIMIT 1"""
 
 
+def population_level(conn) -> str | None:
+    """The admin level whose populations :func:`population` spreads (community, street or district), None if none."""
+    with conn.cursor() as cur:
+        cur.execute(POPULATION_LEVEL_SQL)
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
 def population(conn, hexagons: np.ndarray, srid: int) -> np.ndarray:
     """Residents per hexagon: each area's population times the share of its area the hexagon covers, the areas of
     the finest level that has populations (as coverage: a city of districts with census figures spreads theirs)."""

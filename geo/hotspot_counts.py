@@ -13,8 +13,9 @@ window or category (the default map) or with an explicit ``cell``: in a
 thread, on connections of its own, announced first (the triggers count for
 it from then on) and filled from a snapshot taken at that moment, so that
 complaint writes go on during the fill (:func:`register`, migration 0795);
-that first request, and any until the fill is in, bins afresh, as every
-request did before. Sizes derived
+that first request, and any until the fill is in, bins afresh: in numpy from
+the complaints' coordinates (:mod:`geo.hotspot_points`), the monthly series of
+emerging hot spots in SQL. Sizes derived
 from a filtered count change with every filter and are binned afresh rather
 than registered. At most HYGIENE_MAP_HOTSPOT_KEPT_GRIDS grids are kept (the
 oldest goes): each costs its triggers on every complaint write.
@@ -30,6 +31,7 @@ import numpy as np
 import psycopg2
 
 from data.settings import AnalysisSettings
+from geo import hotspot_points
 
 #: How long registering a grid waits for writers of complaints before it gives up (this request bins afresh).
 LOCK_WAIT_MS = 2_000
@@ -77,16 +79,29 @@ def binned_sql(where: str, with_month: bool = False, with_category: bool = False
 
 
 def counts(conn, *, size: float, srid: int, tz: str, since: datetime | None = None, until: datetime | None = None,
-           categories: list[str] | None = None, by_month: bool = False, keep: bool = False) -> np.ndarray | list:
+           categories: list[str] | None = None, by_month: bool = False, keep: bool = False,
+           points: Callable | None = None) -> np.ndarray | list:
     """Rows (q, r, n) of the complaints in the window and categories; with ``by_month`` a list of (q, r, month, n).
 
     ``keep``: register the grid when it is not kept yet (see the module's
     docstring). The answer is the same either way, to the complaint.
+    ``points``: ``(conn, srid, where, params) -> (x, y)`` of the matching complaints
+    (:func:`geo.hotspot_points.read`, or one that keeps them): a size not kept is
+    counted from them in numpy rather than by a SQL pass over the complaints.
     """
     where, params = filters(since, until, categories)
     params.update(size=size, srid=srid, tz=tz)
-    if keep and kept_grid(conn, size, srid, tz, filling=True) is None and not _writing_complaints(conn):
-        register_later(conn, size, srid, tz)  # this request bins afresh; the next ones read the kept counts
+    kept_now = kept_grid(conn, size, srid, tz, filling=True)
+    register = keep and kept_now is None and not _writing_complaints(conn)
+    if not by_month and (kept_now is None or kept_grid(conn, size, srid, tz) is None):
+        # Not kept (or still filling): every matching complaint binned, in numpy from their coordinates.
+        x, y = (points or hotspot_points.read)(conn, srid, where, params)
+        found = hotspot_points.counts(x, y, size, hotspot_points.constants(conn))
+        if register:  # once they are read: the fill's pass over the complaints then does not share the cores
+            register_later(conn, size, srid, tz)  # the next requests read the kept counts
+        return found
+    if register:
+        register_later(conn, size, srid, tz)
     group = "q, r, month" if by_month else "q, r"
     # One statement, so one snapshot: kept counts plus the edges when the grid is kept in it, else every
     # complaint binned (a grid may be dropped between two statements).

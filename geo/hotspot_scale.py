@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo import hexgrid
+from geo import hexgrid, hotspot_points
 
 #: Bounds of the default edge (metres); a ``cell`` asked for may be 25 m (geo.hotspots.MIN_CELL_M).
 MIN_DEFAULT_M, MAX_DEFAULT_M = 50.0, 5_000.0
@@ -23,6 +23,9 @@ MAX_DEFAULT_CELLS = 50_000
 #: Fewer cells holding complaints than this and the hot spots are those few cells and their neighbours: Optimized
 #: Hot Spot Analysis, which keeps only the cells with incidents, wants 30 features to work on.
 MIN_CELLS_WITH_COMPLAINTS = 30
+#: Fewer complaints than this per cell holding any (most such cells hold one) and Gi* compares cells with a
+#: complaint against the empty ones: the bins show where complaints are, not where they cluster.
+MIN_MEAN_PER_CELL = 2.0
 
 
 @dataclass
@@ -75,3 +78,23 @@ def study_box(q: np.ndarray, r: np.ndarray, size: float) -> tuple[float, float, 
     x, y = hexgrid.centres(q, r, size)
     reach = math.sqrt(3.0) * size
     return (float(x.min() - reach), float(y.min() - reach), float(x.max() + reach), float(y.max() + reach))
+
+
+def sparse(summary: dict) -> bool:
+    """Whether the cells are too small for the complaints: fewer than :data:`MIN_MEAN_PER_CELL` in each cell holding
+    any, or a lone complaint with none around it binned hot (the map's ``summary``)."""
+    mean = summary["complaints"] / max(summary["cells_with_complaints"], 1)
+    return mean < MIN_MEAN_PER_CELL or bool(summary["lone_complaint_hot"])
+
+
+def larger_cell_m(x: np.ndarray, y: np.ndarray, size: float, consts: tuple[float, float]) -> float | None:
+    """The first edge in steps of a quarter above ``size`` (10 m steps, at most :data:`MAX_DEFAULT_M`) at which these
+    complaints hold :data:`MIN_MEAN_PER_CELL` per cell holding any: what a too sparse map is told to use (their
+    cells counted in numpy, :mod:`geo.hotspot_points`); None when even the largest does not."""
+    edge = size
+    while edge < MAX_DEFAULT_M:
+        edge = min(MAX_DEFAULT_M, max(edge + 10.0, round(edge * 1.25 / 10.0) * 10.0))
+        held = hotspot_points.counts(x, y, edge, consts)
+        if held.size and held[:, 2].sum() / len(held) >= MIN_MEAN_PER_CELL:
+            return edge
+    return None

@@ -15,9 +15,8 @@ Algorithm choices, for speed at 1,000,000 complaints:
   sizes in use (migration 0750, :mod:`geo.hotspot_counts`): a map sums
   some 10^5 kept counts, the complaints themselves read only for the parts
   of months at the ends of its window;
-* otherwise complaints carry their metric coordinates (migration 0300), and
-  the cell of each is cube-rounded arithmetic in SQL, counted by one
-  parallel GROUP BY: no spatial join;
+* otherwise the complaints' metric coordinates (migration 0300) are read in
+  one binary COPY and cube-rounded in numpy (:mod:`geo.hotspot_points`): no spatial join;
 * the cells that touch the city are chosen in shapely against the prepared
   outline, all at once (:mod:`geo.hexcells`), and only they are drawn and
   serialized by PostGIS (ST_AsGeoJSON);
@@ -35,10 +34,11 @@ from data.catalog import metric_srid as city_srid
 from data.clock import REFERENCE_TIME_SQL
 from data.errors import InvalidParameter, NotFound
 from data.vocab import CITY_TIME_ZONE
-from geo import hexgrid, hotspot_counts
-from geo.hexcells import city_cells
+from geo import hexgrid, hotspot_counts, hotspot_points
+from geo.hexcells import city_cells, population_level
 from geo.hotspot_counts import filters
-from geo.hotspot_scale import MIN_CELLS_WITH_COMPLAINTS, default_cell_m, spread, study_box
+from geo.hotspot_points import scatter as _scatter
+from geo.hotspot_scale import MIN_CELLS_WITH_COMPLAINTS, default_cell_m, larger_cell_m, sparse, spread, study_box
 from geo.stats import confidence_bins, gi_star, lone_gi_star, mann_kendall, two_sided_p
 
 #: Bounds of the cell edge length (metres).
@@ -74,7 +74,8 @@ def check_cell(cell_m: float | None) -> None:
 
 def hotspots(conn, *, since: datetime | None = None, until: datetime | None = None,
              categories: list[str] | None = None, cell_m: float | None = None,
-             per_population: bool = False, tz: str = CITY_TIME_ZONE, cells=city_cells) -> HotspotResult:
+             per_population: bool = False, tz: str = CITY_TIME_ZONE, cells=city_cells,
+             points=hotspot_points.read) -> HotspotResult:
     """Gi* hotspots of complaints on a hexagon grid over the complaints' part of the city (:func:`study_box`).
 
     Parameters
@@ -94,6 +95,8 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
         The time zone whose months the kept counts are cut in (:mod:`geo.hotspot_counts`).
     cells : callable
         :func:`city_cells` (with the study area's rectangle) or one that keeps its answers while the places stand.
+    points : callable
+        The matching complaints' metric (x, y) for a size not kept (:func:`geo.hotspot_points.read`, or kept).
 
     Returns
     -------
@@ -112,7 +115,7 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
     found = spread(conn, where, params) if cell_m is None else None
     cell_m = default_cell_m(found) if found is not None else cell_m
     binned = hotspot_counts.counts(conn, size=cell_m, srid=srid, tz=tz, since=since, until=until,
-                                   categories=categories, keep=keep)
+                                   categories=categories, keep=keep, points=points)
     held = binned[binned[:, 2] > 0] if binned.size else binned
     # The study area: the city's hexagons around the complaints, not the whole municipality (README, Hotspots).
     q, r, geojson, pop = (cells(conn, cell_m, srid, per_population, study_box(held[:, 0], held[:, 1], cell_m))
@@ -126,14 +129,25 @@ def hotspots(conn, *, since: datetime | None = None, until: datetime | None = No
     bins = confidence_bins(z, p)
     result = HotspotResult(cell_m=cell_m, srid=srid, q=q, r=r, count=counts, value=value, gi_z=z, gi_p=p,
                            gi_bin=bins, geojson=geojson, population=pop, outside=outside)
-    result.summary = _summary(result, per_population)
-    if result.summary["cells_with_complaints"] < MIN_CELLS_WITH_COMPLAINTS:  # too coarse: which edge would do
-        suggested = default_cell_m(found or spread(conn, where, params))
-        result.summary["suggested_cell_m"] = suggested if suggested < cell_m else None
+    result.summary = _summary(result, per_population, pop is not None and population_level(conn))
+    result.summary["suggested_cell_m"] = _suggestion(conn, result, found, (where, params), points)
     return result
 
 
-def _summary(result: HotspotResult, per_population: bool) -> dict:
+def _suggestion(conn, result: HotspotResult, found, where: tuple[str, dict], points) -> float | None:
+    """The edge a too coarse map (complaints in too few cells: a smaller one, from their spread) or a too sparse one
+    (:func:`sparse`: the smallest larger one that is not) is told to use; None when the map is neither."""
+    s = result.summary
+    if s["cells_with_complaints"] < MIN_CELLS_WITH_COMPLAINTS:
+        suggested = default_cell_m(found or spread(conn, *where))
+        return suggested if suggested < result.cell_m else None
+    if s["complaints"] and sparse(s):
+        x, y = points(conn, result.srid, *where)
+        return larger_cell_m(x, y, result.cell_m, hotspot_points.constants(conn))
+    return None
+
+
+def _summary(result: HotspotResult, per_population: bool, level: str | None = None) -> dict:
     """The map's figures: cells, complaints (and those outside every cell), cells per bin, and how sparse it is.
 
     ``cells_with_complaints`` and ``hot_without_complaints`` say how few cells carry the map;
@@ -148,6 +162,7 @@ def _summary(result: HotspotResult, per_population: bool) -> dict:
         "hot_99": int((bins == 3).sum()), "hot_95": int((bins == 2).sum()), "hot_90": int((bins == 1).sum()),
         "cold_90": int((bins == -1).sum()), "cold_95": int((bins == -2).sum()), "cold_99": int((bins == -3).sum()),
         "value": "complaints per 10,000 residents" if per_population else "complaint count",
+        "population_level": level or None,  # the admin level whose populations the rates spread over the cells
         "cells_with_complaints": int((counts > 0).sum()),
         "hot_without_complaints": int(((bins > 0) & (counts == 0)).sum()),
         "lone_complaint_hot": None if per_population else bool(hot.size and lone_gi_star(counts) >= hot.min()),
@@ -171,26 +186,6 @@ def _values(counts: np.ndarray, pop: np.ndarray | None, cell_m: float) -> np.nda
                                "nothing to compare: ask for a smaller cell or a longer window",
                                f"{cell_m:g} 米的 {value.size} 个六边形取值全都相同，Gi* 无从比较：请用更小的六边形或更长的时段")
     return value
-
-
-def _scatter(q: np.ndarray, r: np.ndarray, binned: np.ndarray) -> tuple[np.ndarray, int]:
-    """Counts in the order of the city cells, zero where a cell had none; and the count outside them."""
-    counts = np.zeros(q.size, dtype=np.int64)
-    if binned.size == 0:
-        return counts, 0
-    if q.size == 0:
-        return counts, int(binned[:, 2].sum())
-    # One integer key per (q, r), then a sorted search of the binned keys among the cells' keys.
-    q0, r0 = min(q.min(), binned[:, 0].min()), min(r.min(), binned[:, 1].min())
-    height = int(max(r.max(), binned[:, 1].max()) - r0 + 1)
-    key_cells = (q - q0) * height + (r - r0)
-    key_binned = (binned[:, 0] - q0) * height + (binned[:, 1] - r0)
-    order = np.argsort(key_cells)
-    pos = np.searchsorted(key_cells[order], key_binned)
-    pos = np.clip(pos, 0, q.size - 1)
-    found = key_cells[order][pos] == key_binned
-    counts[order[pos[found]]] = binned[found, 2]
-    return counts, int(binned[~found, 2].sum())
 
 
 def _check_categories(conn, categories: list[str]) -> None:
@@ -382,7 +377,8 @@ def emerging_trend(series: np.ndarray, neighbours) -> tuple[np.ndarray, np.ndarr
 
 def emerging(conn, *, since: datetime | None = None, until: datetime | None = None,
              categories: list[str] | None = None, cell_m: float | None = None,
-             tz: str = CITY_TIME_ZONE, cells=city_cells) -> tuple[HotspotResult, list[str], list[datetime]]:
+             tz: str = CITY_TIME_ZONE, cells=city_cells,
+             points=hotspot_points.read) -> tuple[HotspotResult, list[str], list[datetime]]:
     """Emerging hotspots: Gi* per calendar month of the window (:func:`monthly_series`), then a Mann–Kendall trend
     per cell.
 
@@ -391,7 +387,8 @@ def emerging(conn, *, since: datetime | None = None, until: datetime | None = No
     (HotspotResult, patterns, months)
         The whole-window result, one pattern key per cell and the calendar months of the series.
     """
-    whole = hotspots(conn, since=since, until=until, categories=categories, cell_m=cell_m, tz=tz, cells=cells)
+    whole = hotspots(conn, since=since, until=until, categories=categories, cell_m=cell_m, tz=tz, cells=cells,
+                     points=points)
     months, series = monthly_series(conn, whole, since=since, until=until, categories=categories, tz=tz)
     bins, trend_z, trend_p = emerging_trend(series, hexgrid.neighbour_index(whole.q, whole.r))
     whole.summary["months"] = {"first": f"{months[0]:%Y-%m}", "last": f"{months[-1]:%Y-%m}", "count": len(months),

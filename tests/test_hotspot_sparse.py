@@ -83,11 +83,12 @@ def test_cells_too_small_for_the_complaints_say_so(hongkong):
     assert s["cells_with_complaints"] == with_any and s["complaints"] < 2 * with_any
     said = (f"too sparse for 300 m hexagons: {s['complaints']:,} complaints in {with_any:,} of {s['cells']:,} "
             "hexagons")
-    assert said in body["warning"] and "use a larger cell (--cell)" in body["warning"], body["warning"]
+    assert said in body["warning"] and "use a larger cell (for these complaints' spread: --cell " in body["warning"], \
+        body["warning"]
     assert report.head[2].startswith(said), report.head
     body, report = run(hongkong, "hotspots", lang="zh", cell="300")
     said = f"数据过稀：{s['complaints']:,} 件投诉落在边长 300 m 的 {s['cells']:,} 个六边形中的 {with_any:,} 个"
-    assert said in body["warning"] and "请用较大的六边形（--cell）" in body["warning"], body["warning"]
+    assert said in body["warning"] and "请用较大的六边形（这些投诉的分布宜用 --cell " in body["warning"], body["warning"]
 
 
 def test_complaints_in_a_few_cells_say_so(hongkong):

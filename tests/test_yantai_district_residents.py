@@ -204,3 +204,29 @@ def test_hot_spots_per_population_spread_the_districts_residents(city):
     done = city[0].cli("analyze", "hotspots", "--since", "2026-06-01", "--until", "2026-07-01", "--cell", "2000",
                        "--per-population", check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_hot_spots_per_population_say_whose_populations_they_are(city):
+    """A rate per 10,000 residents says which admin level's populations it divides by — here the districts' census
+    figures (no communities) — in the API's GeoJSON (the page's legend shows it) and the command's output, zh
+    first, English with lang=en; a map of counts says none."""
+    from layers.analysis.registry import load
+
+    analysis = load("hotspots")
+    conn = connect(url=city[0].url)
+    try:
+        args = analysis.parse({"cell": "2000", "per_population": "1"})
+        found = analysis.compute(conn, args, None)
+        zh, en = (json.loads(analysis.geojson(found, args, lang)) for lang in ("zh", "en"))
+        counts = json.loads(analysis.geojson(analysis.compute(conn, analysis.parse({"cell": "2000"}), None),
+                                             args, "zh"))
+    finally:
+        conn.rollback()
+        conn.close()
+    assert zh["summary"]["population_level"] == "district"
+    assert "区县人口" in zh["population_note"] and "district populations" in en["population_note"]
+    assert counts.get("population_note") is None and counts["summary"]["population_level"] is None
+    shown = city[0].cli("analyze", "hotspots", "--cell", "2000", "--per-population").stdout
+    assert "每万人投诉数的人口取自区县人口" in shown
+    shown = city[0].cli("analyze", "hotspots", "--cell", "2000", "--per-population", "--lang", "en").stdout
+    assert "the rates per 10,000 residents use the district populations" in shown

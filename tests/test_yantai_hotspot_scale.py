@@ -138,3 +138,71 @@ def test_the_unfinished_month_does_not_turn_persistent_hot_spots_into_no_pattern
     assert open_end.summary["months"]["unfinished_left_out"] == "2026-12"
     shown = hotline.cli("analyze", "hotspots", "--since", "2026-06-01", "--cell", "300", "--emerging").stdout
     assert "本月（2026-12）尚未结束且还没有投诉，不计入趋势" in shown and "持续热点" in shown
+
+
+def test_new_cell_sizes_are_counted_from_one_read_of_the_complaints_and_equal_the_sql_binning(hotline, monkeypatch):
+    """A planner trying 160, 210 and 410 m (sizes never asked for) through the analysis with the server's cache: no
+    SQL pass bins the complaints per size (the first request's wait), their coordinates are read once; every map's
+    counts equal the per-size SQL binning of migration 0750 (hm_hex_q / hm_hex_r) cell for cell, and its Gi* bins the
+    bins of those counts."""
+    import psycopg2.extensions
+
+    from geo import hotspot_counts
+    from geo.hexgrid import neighbour_index
+    from geo.stats import confidence_bins, gi_star, two_sided_p
+    from layers.analysis.cache import AnswerCache
+    from layers.analysis.registry import load
+
+    said: list[str] = []
+
+    class Spy(psycopg2.extensions.cursor):
+        def execute(self, query, vars=None):
+            said.append(query if isinstance(query, str) else query.decode())
+            return super().execute(query, vars)
+
+        def copy_expert(self, sql, file, size=8192):
+            said.append(sql)
+            return super().copy_expert(sql, file, size)
+
+    # The background fill a first request starts is not what is measured here (its own connections).
+    monkeypatch.setattr(hotspot_counts, "register_later", lambda *args: None)
+    conn, cache, analysis = connect(url=hotline.url), AnswerCache(), load("hotspots")
+    conn.cursor_factory = Spy
+    try:
+        maps = {}
+        for cell in (160.0, 210.0, 410.0):
+            args = analysis.parse({"cell": str(cell)})
+            maps[cell] = analysis.compute(conn, args, cache).cells
+            conn.rollback()
+        binned_in_sql = [q for q in said if "hm_hex_q(" in q and "FROM complaints" in q]
+        read = [q for q in said if q.lstrip().startswith("COPY") and "FROM complaints" in q]
+        assert not binned_in_sql and len(read) == 1, (len(binned_in_sql), len(read))
+        conn.cursor_factory = psycopg2.extensions.cursor
+        for cell, result in maps.items():
+            with conn.cursor() as cur:
+                cur.execute(f"SELECT q, r, count(*) FROM ({hotspot_counts.binned_sql('true')}) b GROUP BY q, r",
+                            {"size": cell, "srid": result.srid})
+                sql = {(q, r): n for q, r, n in cur.fetchall()}
+            assert sum(sql.values()) == result.summary["complaints"] + result.outside
+            assert [sql.get(cell, 0) for cell in zip(result.q.tolist(), result.r.tolist())] == result.count.tolist()
+            z = gi_star(result.count.astype(float), neighbour_index(result.q, result.r))
+            assert (confidence_bins(z, two_sided_p(z)) == result.gi_bin).all()
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def test_a_too_sparse_map_names_a_larger_cell_that_is_not(hotline, conn):
+    """50 m hexagons leave most of Yantai's complaints one to a cell: the warning names a concrete larger --cell
+    (zh first, English with --lang en), and at that size the complaints hold at least 2 per cell holding any."""
+    from geo.hotspots import hotspots
+
+    shown = hotline.cli("analyze", "hotspots", "--since", "2026-06-01", "--cell", "50").stdout
+    assert "数据过稀" in shown, shown[:600]
+    said = re.search(r"请用较大的六边形（这些投诉的分布宜用 --cell (\d+)", shown)
+    assert said and int(said.group(1)) > 50, shown[:800]
+    answer = hotline.cli("analyze", "hotspots", "--since", "2026-06-01", "--cell", "50", "--lang", "en").stdout
+    assert f"use a larger cell (for these complaints' spread: --cell {said.group(1)}" in answer
+    larger = hotspots(conn, since=datetime(2026, 6, 1, tzinfo=ZONE), cell_m=float(said.group(1))).summary
+    assert larger["complaints"] / larger["cells_with_complaints"] >= 2.0
+    assert "数据过稀" not in hotline.cli("analyze", "hotspots", "--since", "2026-06-01", "--cell", said.group(1)).stdout

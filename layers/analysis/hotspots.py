@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from data.errors import InvalidParameter
 from data.params import parse_bool, parse_list
 from data.vocab import city_tz
+from geo import hotspot_points, hotspot_scale
 from geo import hotspots as hs
 from layers.analysis.cache import COMPLAINT_TABLES, PLACE_TABLES, shared_part
 from layers.analysis.encode import feature_collection, headers, value_name
@@ -22,9 +23,8 @@ STATISTIC = ("Getis–Ord Gi*, binary weights over edge-sharing hexagons plus th
 #: hot spots. ArcGIS's Optimized Hot Spot Analysis refuses fewer than 30 incidents; here the map is still drawn,
 #: with a warning.
 MIN_COMPLAINTS = 30
-#: Fewer complaints than this per cell holding any (most such cells hold one) and Gi* compares cells with a
-#: complaint against the empty ones: the bins show where complaints are, not where they cluster.
-MIN_MEAN_PER_CELL = 2.0
+#: Fewer complaints than this per cell holding any: the bins show where complaints are, not where they cluster.
+MIN_MEAN_PER_CELL = hotspot_scale.MIN_MEAN_PER_CELL
 #: Fewer cells holding complaints than this and the hot spots are those few cells and their neighbours.
 MIN_CELLS_WITH_COMPLAINTS = hs.MIN_CELLS_WITH_COMPLAINTS
 SAID = {
@@ -45,14 +45,29 @@ SAID = {
                        "the trend: the months are {first} … {last} ({count})"},
     "sparse": {"zh": "数据过稀：{n:,} 件投诉落在边长 {cell:g} m 的 {cells:,} 个六边形中的 {k:,} 个（{empty:.1f} % 的六边形没有"
                      "投诉，有投诉的平均仅 {mean:.1f} 件）：热点只表示哪里有投诉，不表示投诉聚集{lone}；请用较大的六边形"
-                     "（--cell）或较长的时段",
+                     "{suggest}或较长的时段",
                "en": "too sparse for {cell:g} m hexagons: {n:,} complaints in {k:,} of {cells:,} hexagons ({empty:.1f} % "
                      "hold none, the others {mean:.1f} on average): the hot spots show where complaints are, not where "
-                     "they cluster{lone}; use a larger cell (--cell) or a longer window"},
+                     "they cluster{lone}; use a larger cell{suggest} or a longer window"},
     "lone": {"zh": "（一件投诉、周围没有投诉也被判为热点）",
              "en": " (a single complaint with none around it comes out as a hot spot)"},
     "hot0": {"zh": "（其中 {hot0:,} 个热点没有投诉）", "en": " ({hot0:,} of the hot spots hold no complaint)"},
 }
+
+
+#: The admin levels whose populations a rate per 10,000 residents may use (:func:`geo.hexcells.population_level`).
+LEVELS = {"community": ("社区", "community"), "street": ("街道", "street"), "district": ("区县", "district")}
+POPULATION = {"zh": "每万人投诉数的人口取自{level}人口（按面积分摊到各六边形）",
+              "en": "the rates per 10,000 residents use the {level} populations (spread over the hexagons by area)"}
+
+
+def population_note(summary: dict, lang: str) -> str | None:
+    """Which admin level's populations the rates came from, in ``lang``; None for a map of counts."""
+    level = summary.get("population_level")
+    if not level:
+        return None
+    en = lang == "en"
+    return POPULATION["en" if en else "zh"].format(level=LEVELS.get(level, (level, level))[1 if en else 0])
 
 
 def hotspot_warning(summary: dict, lang: str) -> str | None:
@@ -79,7 +94,7 @@ def hotspot_warnings(summary: dict, lang: str) -> list[str]:
     elif k < MIN_CELLS_WITH_COMPLAINTS:
         said = [SAID["few_cells"][lang].format(min=MIN_CELLS_WITH_COMPLAINTS, **figures)]
     else:
-        sparse = figures["mean"] < MIN_MEAN_PER_CELL or summary["lone_complaint_hot"]
+        sparse = hotspot_scale.sparse(summary)
         lone = SAID["lone"][lang] if summary["lone_complaint_hot"] else ""
         said = [SAID["sparse"][lang].format(lone=lone, **figures)] if sparse else []
     if summary["outside_city"]:
@@ -153,13 +168,22 @@ class Hotspots(Analysis):
                                lambda: hs.city_cells(conn, size, srid, with_population, box),
                                size=lambda part: 200 * len(part[2]) + sum(map(len, part[2])))
 
+        def points(conn, srid: int, where: str, params: dict):
+            # Every complaint's metric x, y (16 bytes each), kept while no complaint changes: a planner trying a
+            # second new cell size bins them in numpy without reading the complaints again. A window's or
+            # category's own are read each time (one binary COPY).
+            if where != "true":
+                return hotspot_points.read(conn, srid, where, params)
+            return shared_part(cache, conn, ("hotspot points", srid), COMPLAINT_TABLES,
+                               lambda: hotspot_points.read(conn, srid), size=lambda xy: xy[0].nbytes + xy[1].nbytes)
+
         common = dict(since=args["window"].since, until=args["window"].until,
                       categories=_event_types(conn, args["category"]), cell_m=args["cell"], tz=city_tz().key,
                       cells=cells)
         if args["emerging"]:
-            cells, patterns, _ = hs.emerging(conn, **common)
+            cells, patterns, _ = hs.emerging(conn, points=points, **common)
             return Found(cells, patterns)
-        return Found(hs.hotspots(conn, per_population=args["per_population"], **common))
+        return Found(hs.hotspots(conn, per_population=args["per_population"], points=points, **common))
 
     def geojson(self, found: Found, args: Args, lang: str) -> bytes:
         """Hexagons with count, gi_z, gi_p, gi_bin (rate and pattern where asked); the statistic on top."""
@@ -176,6 +200,7 @@ class Hotspots(Analysis):
                 props["pattern_name"] = hs.PATTERNS[patterns[i]][1 if lang == "en" else 0]
             feats.append((geometry, props))
         return feature_collection(feats, cell_m=result.cell_m, statistic=STATISTIC, summary=result.summary,
+                                  population_note=population_note(result.summary, lang),
                                   warning=hotspot_warning(result.summary, lang))
 
     def rows(self, found: Found) -> list[dict]:
@@ -188,7 +213,8 @@ class Hotspots(Analysis):
 
     def report(self, found: Found, args: Args, lang: str) -> Report:
         result, s = found.cells, found.cells.summary
-        head = _head(s, result.cell_m, lang) + hotspot_warnings(s, lang)
+        head = _head(s, result.cell_m, lang) + [population_note(s, lang)] * bool(s.get("population_level")) \
+            + hotspot_warnings(s, lang)
         keys = ["q", "r", "count", "gi_z", "gi_p", "gi_bin"] + (["pattern"] if found.patterns else []) + ["lon", "lat"]
         shown = {"gi_p": "{:.2e}", "lon": "{:.6f}", "lat": "{:.6f}"}  # the rest as the table's figures
         rows = [[shown[k].format(row[k]) if k in shown else value_name(k, row[k], lang) for k in keys]

@@ -159,6 +159,8 @@
     });
     html += "<div>" + fc.summary.cells + " " + esc(T.cells) + ", " + esc(T.cell) + " " + fc.cell_m + " m, " +
       fc.summary.complaints + " " + esc(T.complaints) + "</div>";
+    // Rates: whose populations (communities, streets or districts) they are per 10,000 of.
+    if (fc.population_note) html += "<div class='hm-rule'>" + esc(fc.population_note) + "</div>";
     if (fc.warning) html += "<div class='hm-warning'><b>" + esc(fc.warning) + "</b></div>";
     legendControl(map, html);
     if (fc.features.length) map.fitBounds(layer.getBounds());
